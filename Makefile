@@ -1,0 +1,49 @@
+# Everything `make run` and `make test` need is installed from here: Debian packages (as root),
+# a .venv with the Python packages, and test data fetched from PyPI.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# poppler: render PDFs in tests; wqy-microhei: the embedded CJK font; unicode-data: Unihan
+# stroke counts for the candidate-order cross-check.
+APT_PACKAGES := poppler-utils poppler-data fonts-wqy-microhei unicode-data
+CN_SORT := .cache/cn-sort
+
+.PHONY: run test lint typecheck unit system-deps setup clean
+
+run: setup
+	$(BIN)/tally check examples/qingshan.toml
+	@echo
+	$(BIN)/tally simulate examples/qingshan.toml --ballots examples/qingshan.ballots.toml
+
+test: setup $(CN_SORT)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	CN_SORT_ARCHIVE="$$(ls $(CN_SORT)/cn_sort-*.whl 2>/dev/null | head -n1)" $(BIN)/pytest -n 2
+
+setup: system-deps $(STAMP)
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*; touch $@
+
+# The source of the vendored stroke table (MIT), so the regeneration test can run; never imported.
+$(CN_SORT):
+	$(BIN)/pip download -q --no-deps -d $(CN_SORT) cn-sort==0.14.0 || mkdir -p $(CN_SORT)
+
+clean:
+	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,72 @@
+"""Writing key and public-key files: atomic, never overwriting, private mode (spec §4.4)."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from pathlib import Path
+
+from keys._errors import KeyFileExistsError
+
+__all__ = ["PRIVATE_FILE_MODE", "PUBLIC_FILE_MODE", "write_new_file"]
+
+PRIVATE_FILE_MODE = 0o600
+PUBLIC_FILE_MODE = 0o644
+
+
+def _exists_error(path: Path) -> KeyFileExistsError:
+    return KeyFileExistsError(
+        zh=f"文件已存在，拒绝覆盖：{path}",
+        en=f"refusing to overwrite existing file {path}",
+    )
+
+
+def write_new_file(path: str | os.PathLike[str], data: bytes, *, mode: int) -> None:
+    """Write `data` to a new file at `path`, all or nothing.
+
+    The bytes go to a temporary file in the same directory (created with `mode`, fsynced), which
+    is then hard-linked to `path`: the link fails if `path` exists, so a concurrent writer or an
+    old key is never replaced, and a reader never sees a half-written key.
+
+    Args:
+        path: where the file goes; it must not exist.
+        data: the complete file content.
+        mode: permission bits, e.g. `PRIVATE_FILE_MODE` (0600) for a key file.
+
+    Raises:
+        KeyFileExistsError: `path` already exists.
+        OSError: the directory is missing or not writable, or the disk is full.
+    """
+    target = Path(path)
+    if target.exists() or target.is_symlink():
+        raise _exists_error(target)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except FileNotFoundError:
+        # Name the missing directory, not our temporary file.
+        raise FileNotFoundError(
+            errno.ENOENT, os.strerror(errno.ENOENT), str(target.parent)
+        ) from None
+    try:
+        try:
+            os.fchmod(fd, mode)  # the umask may have narrowed it; set exactly what the spec says
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            raise _exists_error(target) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    dir_fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)  # make the new directory entry durable too
+    finally:
+        os.close(dir_fd)

@@ -1,0 +1,407 @@
+"""``tally``: the work group's command line (a thin shell over tally.core).
+
+Every command reads its inputs, calls one core operation and prints the result in Simplified
+Chinese (``--lang en`` or TALLY_LANG=en for English). ``--json`` prints machine-readable output.
+Errors are one clear line per problem on stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from tally.core.definition import parse_definition
+from tally.core.errors import DefinitionError, Problem, TallyError
+from tally.core.explain import describe_next, describe_outcome, describe_quorum, outcome_json
+from tally.core.marks_file import (
+    AmendCandidatesStep,
+    ReduceSeatsStep,
+    RoundStep,
+    parse_marks_file,
+)
+from tally.core.model import Election, PostKind, QualificationPolicy, zh_label
+from tally.core.rounds import (
+    Blocked,
+    Finished,
+    RoundInput,
+    RoundSpec,
+    amend_candidates,
+    apply_outcome,
+    count_round,
+    next_round,
+    reduce_seats,
+    start,
+)
+from tally.core.rules import expected_electors, is_eligible_elector, qualification_problems, quorum
+
+__all__ = ["app", "main"]
+
+MAX_INPUT_BYTES = 8 * 1024 * 1024
+
+
+class Lang(StrEnum):
+    zh = "zh"
+    en = "en"
+
+
+app = typer.Typer(
+    name="tally",
+    help="党支部换届选举计票与核验 / Party branch election tally.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+LangOpt = Annotated[Lang | None, typer.Option("--lang", help="界面语言 zh（默认）或 en / language")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON / machine-readable output")]
+
+
+def _lang(option: Lang | None) -> str:
+    if option is not None:
+        return option.value
+    env = os.environ.get("TALLY_LANG", "zh")
+    return "en" if env == "en" else "zh"
+
+
+def _fail(lang: str, as_json: bool, code: str, zh: str, en: str, *, extra: Any = None) -> NoReturn:
+    if as_json:
+        body: dict[str, Any] = {"ok": False, "code": code, "message": zh if lang == "zh" else en}
+        if extra is not None:
+            body["problems"] = extra
+        typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(
+            ("错误：" if lang == "zh" else "error: ") + (zh if lang == "zh" else en), err=True
+        )
+    raise typer.Exit(1)
+
+
+def _problems_json(problems: tuple[Problem, ...], lang: str) -> list[dict[str, str]]:
+    return [
+        {
+            "code": p.code,
+            "path": p.path,
+            "clause": p.clause,
+            "message": p.zh if lang == "zh" else p.en,
+        }
+        for p in problems
+    ]
+
+
+def _fail_definition(e: DefinitionError, lang: str, as_json: bool, what: Path) -> NoReturn:
+    if as_json:
+        _fail(lang, True, e.code, e.zh, e.en, extra=_problems_json(e.problems, lang))
+    for p in e.problems:
+        clause = (
+            f"（{p.clause}）"
+            if p.clause and lang == "zh"
+            else (f" ({p.clause})" if p.clause else "")
+        )
+        typer.echo(f"{what}: {p.message(lang)}{clause}", err=True)
+    _fail(lang, False, e.code, e.zh, e.en)
+
+
+def _read_text(path: Path, lang: str, as_json: bool) -> str:
+    try:
+        if path.stat().st_size > MAX_INPUT_BYTES:
+            _fail(lang, as_json, "input.too_large", f"文件过大：{path}", f"file too large: {path}")
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        _fail(lang, as_json, "input.missing", f"找不到文件：{path}", f"file not found: {path}")
+    except IsADirectoryError:
+        _fail(lang, as_json, "input.directory", f"这是一个文件夹：{path}", f"is a folder: {path}")
+    except UnicodeDecodeError:
+        _fail(
+            lang,
+            as_json,
+            "input.encoding",
+            f"文件不是 UTF-8 编码：{path}",
+            f"file is not UTF-8: {path}",
+        )
+    except PermissionError:
+        _fail(lang, as_json, "input.permission", f"无权读取：{path}", f"permission denied: {path}")
+
+
+def _load_election(path: Path, lang: str, as_json: bool) -> Election:
+    text = _read_text(path, lang, as_json)
+    try:
+        return parse_definition(text)
+    except DefinitionError as e:
+        _fail_definition(e, lang, as_json, path)
+
+
+def _warnings(election: Election, lang: str) -> list[str]:
+    zh = lang == "zh"
+    out: list[str] = []
+    params = election.parameters
+    if params.qualification_policy is QualificationPolicy.WARN:
+        for post in election.posts:
+            for cid in post.candidates:
+                for p in qualification_problems(
+                    post.kind, election.member(cid), election.election_date, params
+                ):
+                    out.append(
+                        f"{p.message(lang)}（{p.clause}）"
+                        if zh
+                        else f"{p.message(lang)} ({p.clause})"
+                    )
+    full = sum(1 for m in election.members if is_eligible_elector(m))
+    if not election.has_committee and full >= 7:
+        out.append(
+            f"本支部有 {full} 名有选举权的正式党员，正式党员 7 人以上的支部应设立支部委员会（R23）"
+            if zh
+            else f"{full} eligible full members: a branch with 7 or more should have a "
+            "committee (R23)"
+        )
+    committee = election.post(PostKind.COMMITTEE)
+    if committee is not None:
+        out.extend(_stroke_order_warnings(election, committee.candidates, lang))
+    return out
+
+
+def _stroke_order_warnings(election: Election, ids: tuple[Any, ...], lang: str) -> list[str]:
+    from tally import strokes  # noqa: PLC0415 - the table loads only when a committee is checked
+
+    names = [election.member(c).name for c in ids]
+    try:
+        suggested = list(strokes.suggest_order(names))
+    except strokes.StrokeOrderError as e:
+        return [getattr(e, lang, str(e))]
+    if suggested == names:
+        return []
+    if lang == "zh":
+        return [
+            "委员候选人顺序与姓氏笔画顺序建议不一致（R29）：建议 "
+            + "、".join(suggested)
+            + "；清单为 "
+            + "、".join(names)
+            + "。请核对批准的顺序。"
+        ]
+    return [
+        "committee candidate order differs from the stroke-count suggestion (R29): suggested "
+        + ", ".join(suggested)
+        + "; file has "
+        + ", ".join(names)
+    ]
+
+
+@app.command("check")
+def check(
+    election_file: Annotated[Path, typer.Argument(help="选举定义文件 (TOML)")],
+    lang: LangOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """核对选举定义文件，列出全部问题 / Validate an election definition."""
+    lg = _lang(lang)
+    election = _load_election(election_file, lg, as_json)
+    expected = len(expected_electors(election))
+    eligible = sum(1 for m in election.members if is_eligible_elector(m))
+    q = quorum(0, expected, election.parameters.quorum_comparison)
+    warnings = _warnings(election, lg)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "ok": True,
+                    "branch": election.branch,
+                    "preset": election.parameters.preset.value,
+                    "members": len(election.members),
+                    "eligible_electors": eligible,
+                    "exclusions": len(election.exclusions),
+                    "expected_electors": expected,
+                    "quorum_minimum_present": q.minimum_present,
+                    "posts": [
+                        {
+                            "post": p.kind.value,
+                            "seats": p.seats,
+                            "candidates": list(p.candidates),
+                            "margin": p.margin.value,
+                        }
+                        for p in election.posts
+                    ],
+                    "secretary_elected_by": election.secretary_body.value,
+                    "remote_voting_approved": list(election.remote_voting.approved),
+                    "warnings": warnings,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    zh = lg == "zh"
+    out = [
+        f"{election.title}（{election.term}）" if zh else f"{election.title} ({election.term})",
+        (
+            f"规则：{zh_label(election.parameters.preset)}；名册 {len(election.members)} 人，"
+            f"有选举权 {eligible} 人，不计入 {len(election.exclusions)} 人，"
+            f"应到会有选举权人数 E={expected}（R2、R3）"
+        )
+        if zh
+        else (
+            f"Rules: {election.parameters.preset.value}; roster {len(election.members)}, "
+            f"eligible {eligible}, excluded {len(election.exclusions)}, E={expected} (R2, R3)"
+        ),
+        (f"会议有效至少需实到 {q.minimum_present} 人（{zh_label(q.comparison)}，R5）")
+        if zh
+        else (f"Quorum: at least {q.minimum_present} present ({q.comparison.value}, R5)"),
+    ]
+    for p in election.posts:
+        names = "、".join(election.member(c).name for c in p.candidates)
+        out.append(
+            f"{zh_label(p.kind)}：应选 {p.seats} 名，候选人 {len(p.candidates)} 名"
+            f"（{zh_label(p.margin)}）：{names}"
+            if zh
+            else f"{p.kind.value}: {p.seats} seat(s), {len(p.candidates)} candidates "
+            f"({p.margin.value}): {', '.join(election.member(c).name for c in p.candidates)}"
+        )
+    if election.remote_voting.approved:
+        out.append(
+            f"经镇党委批准远程投票：{len(election.remote_voting.approved)} 人"
+            + (
+                "（计入到会人数，R24）"
+                if election.remote_voting.counts_toward_quorum
+                else "（不计入到会人数，R24）"
+            )
+            if zh
+            else f"Remote voting approved for {len(election.remote_voting.approved)} "
+            f"member(s) (R24)"
+        )
+    for w in warnings:
+        out.append(("提醒：" if zh else "warning: ") + w)
+    out.append("核对通过。" if zh else "The definition is valid.")
+    typer.echo("\n".join(out))
+
+
+@app.command("simulate")
+def simulate(
+    election_file: Annotated[Path, typer.Argument(help="选举定义文件 (TOML)")],
+    ballots: Annotated[Path, typer.Option("--ballots", help="选票标记文件 (TOML)")],
+    lang: LangOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """按选票标记文件逐轮计票并说明结果 / Run the rounds on a file of ballot marks."""
+    lg = _lang(lang)
+    election = _load_election(election_file, lg, as_json)
+    text = _read_text(ballots, lg, as_json)
+    try:
+        steps = parse_marks_file(text, election)
+    except DefinitionError as e:
+        _fail_definition(e, lg, as_json, ballots)
+    state = start(election)
+    lines: list[str] = []
+    rounds_json: list[dict[str, Any]] = []
+    for i, step in enumerate(steps):
+        try:
+            if isinstance(step, ReduceSeatsStep):
+                state = reduce_seats(
+                    state, step.post, new_seats=step.seats, assembly_consent=step.assembly_consent
+                )
+                lines.append(
+                    f"记录决定：{zh_label(step.post)}名额减为 {step.seats} 名（R17）"
+                    if lg == "zh"
+                    else f"Recorded: {step.post.value} seats reduced to {step.seats} (R17)"
+                )
+                continue
+            if isinstance(step, AmendCandidatesStep):
+                state = amend_candidates(state, step.post, step.candidates)
+                lines.append(
+                    f"记录镇党委签署的{zh_label(step.post)}候选人名单（R20）"
+                    if lg == "zh"
+                    else f"Recorded the town's amended {step.post.value} list (R20)"
+                )
+                continue
+            assert isinstance(step, RoundStep)
+            due = next_round(state)
+            if not isinstance(due, RoundSpec):
+                _fail(
+                    lg,
+                    as_json,
+                    "simulate.no_round_due",
+                    f"steps[{i}]：此时没有待进行的轮次：{describe_next(due, election, 'zh')}",
+                    f"steps[{i}]: no round is due: {describe_next(due, election, 'en')}",
+                )
+            if due.post is not step.post:
+                _fail(
+                    lg,
+                    as_json,
+                    "simulate.wrong_post",
+                    f"steps[{i}]：当前应进行{zh_label(due.post)}选举，文件写的是"
+                    f"{zh_label(step.post)}",
+                    f"steps[{i}]: the {due.post.value} round is due, the file has "
+                    f"{step.post.value}",
+                )
+            outcome = count_round(
+                state,
+                due,
+                RoundInput(
+                    present=step.present,
+                    issued=step.issued,
+                    returned=step.returned,
+                    ballots=step.ballots,
+                ),
+            )
+            state = apply_outcome(state, outcome)
+        except TallyError as e:
+            _fail(lg, as_json, e.code, f"steps[{i}]：{e.zh}", f"steps[{i}]: {e.en}")
+        rounds_json.append(outcome_json(outcome))
+        lines.extend(describe_outcome(outcome, election, lg))
+        lines.append("")
+    nxt = next_round(state)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "ok": True,
+                    "rounds": rounds_json,
+                    "finished": isinstance(nxt, Finished),
+                    "blocked": nxt.code if isinstance(nxt, Blocked) else None,
+                    "elected": {k.value: list(v) for k, v in nxt.elected}
+                    if isinstance(nxt, Finished)
+                    else None,
+                    "next": describe_next(nxt, election, lg),
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    lines.append(describe_next(nxt, election, lg))
+    typer.echo("\n".join(lines))
+
+
+@app.command("quorum")
+def quorum_cmd(
+    election_file: Annotated[Path, typer.Argument(help="选举定义文件 (TOML)")],
+    present: Annotated[int, typer.Option("--present", min=0, help="实到有选举权人数")],
+    lang: LangOpt = None,
+) -> None:
+    """按实到人数判断会议是否有效 / Check the assembly quorum for a number present."""
+    lg = _lang(lang)
+    election = _load_election(election_file, lg, False)
+    q = quorum(present, len(expected_electors(election)), election.parameters.quorum_comparison)
+    typer.echo(describe_quorum(q, lg))
+    if not q.valid:
+        raise typer.Exit(1)
+
+
+def _mount_subcommands() -> None:
+    from tally.cli_keys import app as keys_app  # noqa: PLC0415
+
+    app.add_typer(keys_app, name="keys", help="密钥管理 / keys")
+
+
+_mount_subcommands()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover - interactive only
+        sys.exit(130)

@@ -1,0 +1,109 @@
+"""One ballot's marks and its verdict (spec/rules.md R7-R10).
+
+A ballot is judged against the round it belongs to: the listed candidates (one mark each, in the
+ballot order), the open seats, and who may receive a write-in vote. The verdict says whether the
+ballot is valid, its 所选人数 (choices), whom it gives an approval to, and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tally.core.model import MemberId, Parameters, UnreadableMark, WriteInUnmarked
+
+__all__ = ["Ballot", "BallotVerdict", "Mark", "WriteIn", "judge_ballot"]
+
+
+class Mark(StrEnum):
+    """(R7) The mark under one listed candidate. Values are the one-letter codes used in files."""
+
+    APPROVE = "o"
+    DISAPPROVE = "x"
+    ABSTAIN = "-"
+    UNREADABLE = "?"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteIn:
+    """(R9) A name written on a blank row; ``member`` is the roster id the tellers resolved it to
+    (None when it names nobody on the roster); ``marked`` is whether a ○ stands under it."""
+
+    name: str
+    member: MemberId | None
+    marked: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    """A returned ballot as read: one mark per listed candidate, then the write-in rows used."""
+
+    marks: tuple[Mark, ...]
+    write_ins: tuple[WriteIn, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BallotVerdict:
+    """The verdict on one ballot. ``approvals`` is empty when the ballot is invalid."""
+
+    valid: bool
+    choices: int
+    approvals: tuple[MemberId, ...]
+    notes: tuple[str, ...]
+
+
+def judge_ballot(
+    ballot: Ballot,
+    *,
+    candidates: Sequence[MemberId],
+    seats: int,
+    params: Parameters,
+    write_in_eligible: Callable[[MemberId], bool],
+) -> BallotVerdict:
+    """Judge one ballot.
+
+    Args:
+        ballot: the marks as read; ``len(ballot.marks)`` must equal ``len(candidates)`` (the caller
+            checks the shape, see ``tally.core.rounds``).
+        candidates: the listed candidates in ballot order.
+        seats: the open seats of the round (the over-vote limit).
+        params: the election's rule parameters.
+        write_in_eligible: whether a member may receive a write-in vote in this round.
+
+    Returns:
+        The verdict: (R8) choices = approvals of listed candidates + counted write-ins; more
+        choices than seats voids the whole ballot. (R10) an unreadable mark voids only that mark,
+        or the whole ballot under ``unreadable_mark = void_ballot``. (R9) write-ins per the options.
+    """
+    notes: list[str] = []
+    if Mark.UNREADABLE in ballot.marks:
+        if params.unreadable_mark is UnreadableMark.VOID_BALLOT:
+            return BallotVerdict(False, 0, (), ("mark.unreadable_voids_ballot",))
+        notes.append("mark.unreadable_voided")
+
+    approved = [c for c, m in zip(candidates, ballot.marks, strict=True) if m is Mark.APPROVE]
+    disapprovals = sum(1 for m in ballot.marks if m is Mark.DISAPPROVE)
+
+    counted_write_ins: list[WriteIn] = []
+    for w in ballot.write_ins:
+        if not w.marked and params.write_in_unmarked is WriteInUnmarked.IGNORED:
+            notes.append("writein.unmarked_ignored")
+            continue
+        if params.write_in_requires_disapproval and len(counted_write_ins) >= disapprovals:
+            notes.append("writein.without_disapproval")
+            continue
+        counted_write_ins.append(w)
+
+    choices = len(approved) + len(counted_write_ins)
+    if choices > seats:
+        return BallotVerdict(False, choices, (), (*notes, "ballot.overvote"))
+
+    gets_vote = list(approved)
+    for w in counted_write_ins:
+        if w.member is not None and w.member not in gets_vote and write_in_eligible(w.member):
+            gets_vote.append(w.member)
+        else:
+            # Counts toward 所选人数 but gives no vote to anyone (R9 default).
+            notes.append("writein.no_vote")
+    return BallotVerdict(True, choices, tuple(gets_vote), tuple(notes))

@@ -1,0 +1,239 @@
+"""Plain-language explanations of outcomes, in Simplified Chinese or English.
+
+Pure text building: the CLI, the web pages and the notice all show the same sentences, each ending
+with the clause of spec/rules.md that decided it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tally.core.model import Election, MemberId, zh_label
+from tally.core.rounds import (
+    Blocked,
+    ElectingBody,
+    Finished,
+    RoundOutcome,
+    RoundPurpose,
+    RoundSpec,
+    RoundStatus,
+)
+from tally.core.rules import QuorumCheck, QuorumRule
+
+__all__ = ["describe_next", "describe_outcome", "describe_quorum", "outcome_json", "spec_title"]
+
+_PURPOSE_ZH = {
+    RoundPurpose.FIRST: "",
+    RoundPurpose.RUNOFF: "再次投票",
+    RoundPurpose.FURTHER: "另行选举",
+}
+
+_NOTES = {
+    "mark.unreadable_voided": ("无法辨认的标记按该处无效处理", "unreadable marks voided"),
+    "mark.unreadable_voids_ballot": (
+        "因标记无法辨认而整张作废",
+        "ballots void for an unreadable mark",
+    ),
+    "writein.unmarked_ignored": ("另选人下未画○，不计", "write-ins without ○ ignored"),
+    "writein.without_disapproval": (
+        "另选人多于不赞成数，不计",
+        "write-ins beyond the disapprovals ignored",
+    ),
+    "writein.no_vote": (
+        "另选人不符合条件，计入所选人数但不计票",
+        "write-ins for nobody eligible (count in choices, no vote)",
+    ),
+    "ballot.overvote": ("所选人数多于应选人数，整张无效", "over-votes (whole ballot invalid)"),
+}
+
+
+def _name(election: Election, mid: MemberId) -> str:
+    try:
+        return election.member(mid).name
+    except KeyError:
+        return str(mid)
+
+
+def _names(election: Election, ids: tuple[MemberId, ...], lang: str) -> str:
+    sep = "、" if lang == "zh" else ", "
+    return sep.join(_name(election, m) for m in ids) or ("无" if lang == "zh" else "none")
+
+
+def spec_title(spec: RoundSpec, lang: str) -> str:
+    """A short title such as "委员选举 第2轮（再次投票）"."""
+    if lang == "zh":
+        extra = _PURPOSE_ZH[spec.purpose]
+        if spec.revote_of is not None:
+            extra = (extra + "，" if extra else "") + f"第{spec.revote_of}轮无效后重新投票"
+        return f"{zh_label(spec.post)}选举 第{spec.number}轮" + (f"（{extra}）" if extra else "")
+    extra = "" if spec.purpose is RoundPurpose.FIRST else spec.purpose.value
+    if spec.revote_of is not None:
+        extra = (extra + ", " if extra else "") + f"re-vote of round {spec.revote_of}"
+    return f"{spec.post.value} round {spec.number}" + (f" ({extra})" if extra else "")
+
+
+def describe_quorum(q: QuorumCheck, lang: str) -> str:
+    """The quorum verdict with its arithmetic (R5, R6)."""
+    if q.rule is QuorumRule.PLENARY:
+        if lang == "zh":
+            verdict = "有效" if q.valid else "无效"
+            return (
+                f"委员会全体会议：应到 {q.expected} 人，实到 {q.present} 人；"
+                f"3×{q.present}={3 * q.present} {'>' if q.valid else '≤'} 2×{q.expected}"
+                f"={2 * q.expected}，会议{verdict}（{q.clause}）"
+            )
+        return (
+            f"Committee plenary: {q.present} of {q.expected} present; 3P={3 * q.present} "
+            f"{'>' if q.valid else '<='} 2N={2 * q.expected}: "
+            f"{'valid' if q.valid else 'not valid'} ({q.clause})"
+        )
+    op = ">=" if q.comparison.value == "GE" else ">"
+    if lang == "zh":
+        text = (
+            f"应到会有选举权人数 E={q.expected}，实到 P={q.present}；"
+            f"5P={5 * q.present}，4E={4 * q.expected}，"
+            f"按“{zh_label(q.comparison)}”：会议{'有效' if q.valid else '无效，不能进行选举'}"
+            f"（{q.clause}）"
+        )
+        if q.at_equality:
+            text += f"。注意：实到人数恰为五分之四，按所采用的规则“{zh_label(q.comparison)}”判定"
+        return text
+    text = (
+        f"E={q.expected}, P={q.present}; 5P={5 * q.present} {op} 4E={4 * q.expected} "
+        f"required: {'valid' if q.valid else 'NOT valid, no election'} ({q.clause})"
+    )
+    if q.at_equality:
+        text += f". Warning: exactly four fifths present; decided by the {q.comparison.value} rule"
+    return text
+
+
+def describe_outcome(outcome: RoundOutcome, election: Election, lang: str) -> list[str]:
+    """Lines a clerk reads aloud: quorum, validity, counts, threshold, who is elected and why."""
+    zh = lang == "zh"
+    lines = [spec_title(outcome.spec, lang), describe_quorum(outcome.quorum, lang)]
+    if outcome.status is RoundStatus.QUORUM_FAILED:
+        return lines
+    if outcome.status is RoundStatus.VOID:
+        lines.append(
+            f"发出选票 {outcome.issued} 张，收回 {outcome.returned} 张，收回多于发出，"
+            "本轮选举无效，须用新选票重新投票（R11）"
+            if zh
+            else f"{outcome.issued} issued, {outcome.returned} returned: more returned than "
+            "issued, the round is VOID and is voted again with new ballots (R11)"
+        )
+        return lines
+    lines.append(
+        f"发出选票 {outcome.issued} 张，收回 {outcome.returned} 张，选举有效；"
+        f"有效票 {outcome.valid_ballots} 张，无效票 {outcome.invalid_ballots} 张（R8、R11）"
+        if zh
+        else f"{outcome.issued} issued, {outcome.returned} returned: valid round; "
+        f"{outcome.valid_ballots} valid, {outcome.invalid_ballots} invalid ballots (R8, R11)"
+    )
+    for code, n in outcome.ballot_notes:
+        zh_text, en_text = _NOTES.get(code, (code, code))
+        lines.append(f"  {zh_text}：{n}" if zh else f"  {en_text}: {n}")
+    if outcome.spec.apply_threshold:
+        base_name = (
+            "委员会委员总数 N"
+            if outcome.spec.body is ElectingBody.PLENARY
+            else zh_label(election.parameters.threshold_base)
+        )
+        lines.append(
+            f"当选须得赞成票超过半数：2×得票 > {outcome.base}（{base_name}），"
+            f"即至少 {outcome.minimum_to_pass} 票"
+            if zh
+            else f"Threshold: 2 x approvals > {outcome.base}, i.e. at least "
+            f"{outcome.minimum_to_pass} approvals"
+        )
+    else:
+        lines.append(
+            "再次投票只在票数相等的候选人中排序，不再适用过半数（R15）"
+            if zh
+            else "A runoff only ranks the tied candidates; no threshold applies (R15)"
+        )
+    for mid, v in outcome.approvals:
+        mark = ""
+        if mid in outcome.elected:
+            mark = "当选" if zh else "elected"
+        elif mid in outcome.tied:
+            mark = "票数相等，再次投票" if zh else "tied: runoff"
+        elif outcome.spec.apply_threshold and mid not in outcome.passed:
+            mark = "未过半数" if zh else "below threshold"
+        else:
+            mark = "名额已满" if zh else "seats filled"
+        lines.append(
+            f"  {_name(election, mid)}（{mid}）：{v} 票  {mark}"
+            if zh
+            else f"  {_name(election, mid)} ({mid}): {v}  {mark}"
+        )
+    if outcome.tied:
+        lines.append(
+            f"{_names(election, outcome.tied, lang)} 票数相等且跨越最后名额，"
+            f"须就这 {len(outcome.tied)} 人再次投票，选出 {outcome.tied_seats} 名（R15）"
+            if zh
+            else f"{_names(election, outcome.tied, lang)} tie across the last seat: runoff among "
+            f"them for {outcome.tied_seats} seat(s) (R15)"
+        )
+    if outcome.shortfall:
+        lines.append(
+            f"当选人数不足，尚缺 {outcome.shortfall} 名，须另行选举"
+            "（或经党员大会半数以上选举人同意并经上级同意减少名额）（R16、R17）"
+            if zh
+            else f"Shortfall: {outcome.shortfall} seat(s) open; a further round follows "
+            "(or a recorded seat reduction) (R16, R17)"
+        )
+    return lines
+
+
+def describe_next(state_next: RoundSpec | Blocked | Finished, election: Election, lang: str) -> str:
+    """What happens next, in one sentence."""
+    zh = lang == "zh"
+    if isinstance(state_next, Finished):
+        parts = [
+            f"{zh_label(kind) if zh else kind.value}：{_names(election, ids, lang)}"
+            for kind, ids in state_next.elected
+        ]
+        return ("选举结束。" if zh else "Election finished. ") + "；".join(parts)
+    if isinstance(state_next, Blocked):
+        return (state_next.zh if zh else state_next.en) + f"（{state_next.clause}）"
+    cands = _names(election, state_next.candidates, lang)
+    if zh:
+        return (
+            f"下一轮：{spec_title(state_next, lang)}，应选 {state_next.seats} 名，候选人：{cands}"
+        )
+    return f"Next: {spec_title(state_next, lang)}, {state_next.seats} seat(s), candidates: {cands}"
+
+
+def outcome_json(outcome: RoundOutcome) -> dict[str, Any]:
+    """The outcome as JSON-ready data (integers and strings only)."""
+    spec = outcome.spec
+    return {
+        "post": spec.post.value,
+        "round": spec.number,
+        "purpose": spec.purpose.value,
+        "revote_of": spec.revote_of,
+        "body": spec.body.value,
+        "seats": spec.seats,
+        "candidates": list(spec.candidates),
+        "quorum": {
+            "present": outcome.quorum.present,
+            "expected": outcome.quorum.expected,
+            "comparison": outcome.quorum.comparison.value,
+            "valid": outcome.quorum.valid,
+            "at_equality": outcome.quorum.at_equality,
+        },
+        "status": outcome.status.value,
+        "issued": outcome.issued,
+        "returned": outcome.returned,
+        "valid_ballots": outcome.valid_ballots,
+        "invalid_ballots": outcome.invalid_ballots,
+        "approvals": [{"member": m, "approvals": v} for m, v in outcome.approvals],
+        "base": outcome.base,
+        "minimum_to_pass": outcome.minimum_to_pass,
+        "passed": list(outcome.passed),
+        "elected": list(outcome.elected),
+        "tied": list(outcome.tied),
+        "tied_seats": outcome.tied_seats,
+        "shortfall": outcome.shortfall,
+        "clauses": list(outcome.clauses),
+    }

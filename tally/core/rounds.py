@@ -1,0 +1,570 @@
+"""Rounds: counting one round, and which round comes next (spec/rules.md R4-R6, R11-R17, R19-R23).
+
+The election advances as a pure state machine over immutable values:
+
+    state = start(election)
+    spec = next_round(state)          # a RoundSpec, or Blocked, or Finished
+    outcome = count_round(state, spec, inputs)
+    state = apply_outcome(state, outcome)
+
+Committee round first; a tie across the last seat opens a runoff among exactly the tied candidates;
+a shortfall opens a further round for the open seats (or a recorded seat reduction, never
+automatic); a VOID round (returned > issued) is voted again; then the secretary round from the
+newly elected committee, with the quorum and threshold of the electing body; then the deputy.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from tally.core.ballots import Ballot, BallotVerdict, judge_ballot
+from tally.core.errors import RoundInputError, RoundStateError
+from tally.core.model import Body, Election, MemberId, PostKind, zh_label
+from tally.core.rules import (
+    QuorumCheck,
+    candidate_eligible_for_election,
+    expected_electors,
+    margin_satisfied,
+    passes_threshold,
+    plenary_quorum,
+    quorum,
+    rank_and_fill,
+    seat_reduction_allowed,
+    threshold_base,
+)
+
+__all__ = [
+    "Blocked",
+    "ElectingBody",
+    "ElectionState",
+    "Finished",
+    "PostState",
+    "RoundInput",
+    "RoundOutcome",
+    "RoundPurpose",
+    "RoundSpec",
+    "RoundStatus",
+    "amend_candidates",
+    "apply_outcome",
+    "count_round",
+    "next_round",
+    "reduce_seats",
+    "start",
+]
+
+MAX_ROUNDS_PER_POST = 255  # the QR payload's round number is one byte (spec/ballot-qr.md)
+
+
+class RoundPurpose(StrEnum):
+    FIRST = "first"
+    RUNOFF = "runoff"
+    FURTHER = "further"
+
+
+class ElectingBody(StrEnum):
+    ASSEMBLY = "assembly"
+    PLENARY = "plenary"
+
+
+class RoundStatus(StrEnum):
+    QUORUM_FAILED = "quorum_failed"
+    VOID = "void"
+    COUNTED = "counted"
+
+
+@dataclass(frozen=True, slots=True)
+class RoundSpec:
+    """What is voted on in a round: the ballot paper's content and the rules that apply."""
+
+    post: PostKind
+    number: int
+    purpose: RoundPurpose
+    candidates: tuple[MemberId, ...]
+    seats: int
+    body: ElectingBody
+    expected: int
+    apply_threshold: bool
+    revote_of: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Blocked:
+    """No round can open until a person records a decision (amended list, seat reduction)."""
+
+    post: PostKind
+    code: str
+    clause: str
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """Every post is filled (or its seats were reduced by a recorded decision)."""
+
+    elected: tuple[tuple[PostKind, tuple[MemberId, ...]], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RoundInput:
+    """What the work group records for a round: present electors, ballots issued and returned, and
+    every returned ballot as read (paper)."""
+
+    present: int
+    issued: int
+    returned: int
+    ballots: tuple[Ballot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RoundOutcome:
+    """What happened in a round and why, with the clause of each decision.
+
+    ``approvals`` lists (member, approvals) for the listed candidates in ballot order, then any
+    write-in recipients by id. ``minimum_to_pass`` is the smallest passing count (R13), or 0 in a
+    runoff, where no threshold applies (R15).
+    """
+
+    spec: RoundSpec
+    quorum: QuorumCheck
+    status: RoundStatus
+    issued: int
+    returned: int
+    valid_ballots: int
+    invalid_ballots: int
+    approvals: tuple[tuple[MemberId, int], ...]
+    base: int
+    minimum_to_pass: int
+    passed: tuple[MemberId, ...]
+    elected: tuple[MemberId, ...]
+    tied: tuple[MemberId, ...]
+    tied_seats: int
+    shortfall: int
+    clauses: tuple[str, ...]
+    ballot_notes: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PostState:
+    """Where one post stands: seats still to fill, who is elected, the rounds held."""
+
+    kind: PostKind
+    seats: int
+    candidates: tuple[MemberId, ...]
+    elected: tuple[MemberId, ...] = ()
+    rounds_held: int = 0
+    pending: RoundSpec | None = None
+    reduced_from: int | None = None
+
+    @property
+    def open_seats(self) -> int:
+        return self.seats - len(self.elected)
+
+
+@dataclass(frozen=True, slots=True)
+class ElectionState:
+    """The whole election's progress; a value, replaced by every step."""
+
+    election: Election
+    expected: int
+    posts: tuple[PostState, ...]
+    outcomes: tuple[RoundOutcome, ...] = field(default=())
+
+    def post(self, kind: PostKind) -> PostState:
+        for p in self.posts:
+            if p.kind is kind:
+                return p
+        raise RoundStateError(
+            "post.unknown",
+            zh=f"本次选举没有{zh_label(kind)}职位",
+            en=f"this election has no {kind.value} post",
+        )
+
+    def elected(self, kind: PostKind) -> tuple[MemberId, ...]:
+        return self.post(kind).elected
+
+
+_POST_ORDER = (PostKind.COMMITTEE, PostKind.SECRETARY, PostKind.DEPUTY_SECRETARY)
+
+
+def start(election: Election) -> ElectionState:
+    """The state before the first round: E fixed for the whole election (R3)."""
+    posts = tuple(
+        PostState(kind=p.kind, seats=p.seats, candidates=p.candidates)
+        for kind in _POST_ORDER
+        if (p := election.post(kind)) is not None
+    )
+    return ElectionState(election=election, expected=len(expected_electors(election)), posts=posts)
+
+
+def _from_committee(state: ElectionState) -> bool:
+    """(R20, R21) Secretary and deputy come from the new committee unless elected directly."""
+    return state.election.has_committee and state.election.secretary_body is not Body.DIRECT
+
+
+def _body(state: ElectionState, kind: PostKind) -> tuple[ElectingBody, int]:
+    if (
+        kind is not PostKind.COMMITTEE
+        and state.election.secretary_body is Body.COMMITTEE
+        and state.election.has_committee
+    ):
+        return ElectingBody.PLENARY, len(state.elected(PostKind.COMMITTEE))
+    return ElectingBody.ASSEMBLY, state.expected
+
+
+def _excluded_from_post(state: ElectionState, kind: PostKind) -> set[MemberId]:
+    """Members who cannot take this post now: already elected to it, or (deputy) the secretary."""
+    out = set(state.post(kind).elected)
+    if kind is PostKind.DEPUTY_SECRETARY and any(p.kind is PostKind.SECRETARY for p in state.posts):
+        out |= set(state.elected(PostKind.SECRETARY))
+    return out
+
+
+def _eligible_pool(state: ElectionState, kind: PostKind) -> set[MemberId] | None:
+    """Who may stand at all for ``kind`` (None: any eligible member)."""
+    if kind is PostKind.COMMITTEE or not _from_committee(state):
+        return None
+    return set(state.elected(PostKind.COMMITTEE))
+
+
+def next_round(state: ElectionState) -> RoundSpec | Blocked | Finished:
+    """The round that comes next, or why none can open, or that the election is finished."""
+    for post in state.posts:
+        if post.pending is not None:
+            return post.pending
+        if post.open_seats <= 0:
+            continue
+        if post.rounds_held >= MAX_ROUNDS_PER_POST:
+            return Blocked(
+                post.kind,
+                "rounds.exhausted",
+                "R16",
+                "本职位轮次已达上限",
+                "this post has reached the maximum number of rounds",
+            )
+        return _first_or_further(state, post)
+    return Finished(elected=tuple((p.kind, p.elected) for p in state.posts))
+
+
+def _first_or_further(state: ElectionState, post: PostState) -> RoundSpec | Blocked:
+    kind = post.kind
+    pool = _eligible_pool(state, kind)
+    gone = _excluded_from_post(state, kind)
+    candidates = tuple(c for c in post.candidates if c not in gone and (pool is None or c in pool))
+    body, expected = _body(state, kind)
+    first = not post.elected and post.rounds_held == 0
+    margin = state.election.post(kind)
+    assert margin is not None
+    if first:
+        # (R18, R19, R20) the margin applies to the first round only; a secretary candidate not
+        # elected to the committee drops out, and too few left needs an amended list.
+        if not margin_satisfied(margin.margin, len(candidates), post.open_seats):
+            dropped = [c for c in post.candidates if c not in candidates]
+            names = "、".join(state.election.member(c).name for c in dropped) or "无"
+            return Blocked(
+                kind,
+                "candidates.amended_list_needed",
+                "R20",
+                f"{zh_label(kind)}候选人不足（未当选委员而退出：{names}），"
+                "须经镇党委签署调整后的候选人名单",
+                f"too few {kind.value} candidates (dropped, not elected to the committee: "
+                f"{', '.join(dropped) or 'none'}); the town committee must sign an amended list",
+            )
+    elif len(candidates) < post.open_seats:
+        return Blocked(
+            kind,
+            "further.too_few_candidates",
+            "R16",
+            f"另行选举的候选人少于空缺名额（{len(candidates)} < {post.open_seats}），"
+            "须记录新的候选人名单或经党员大会决定减少名额",
+            f"fewer candidates than open seats for the further round ({len(candidates)} < "
+            f"{post.open_seats}); record a candidate set or a seat reduction",
+        )
+    return RoundSpec(
+        post=kind,
+        number=post.rounds_held + 1,
+        purpose=RoundPurpose.FIRST if first else RoundPurpose.FURTHER,
+        candidates=candidates,
+        seats=post.open_seats,
+        body=body,
+        expected=expected,
+        apply_threshold=True,
+    )
+
+
+def _write_in_rule(state: ElectionState, spec: RoundSpec) -> set[MemberId] | None:
+    """Who may receive a write-in vote in ``spec`` (R9, R15, R25); None means nobody."""
+    if spec.purpose is RoundPurpose.RUNOFF:
+        return None  # (R15) a runoff is among the tied candidates only
+    election = state.election
+    excluded = {x.member for x in election.exclusions}
+    officials = set(election.officials.scrutineers) | set(election.officials.tellers)
+    pool = _eligible_pool(state, spec.post)
+    gone = _excluded_from_post(state, spec.post)
+    return {
+        m.id
+        for m in election.members
+        if candidate_eligible_for_election(m)
+        and m.id not in excluded
+        and m.id not in officials
+        and m.id not in spec.candidates
+        and m.id not in gone
+        and (pool is None or m.id in pool)
+    }
+
+
+def count_round(state: ElectionState, spec: RoundSpec, inputs: RoundInput) -> RoundOutcome:
+    """Count one round.
+
+    Raises:
+        RoundInputError: the counts contradict each other or the paper (R12): ballots issued must
+            equal the electors present, every returned ballot must be entered, and each ballot must
+            have one mark per listed candidate and no more write-ins than rows.
+    """
+    _check_shape(spec, inputs)
+    if spec.body is ElectingBody.PLENARY:
+        q = plenary_quorum(inputs.present, spec.expected)
+    else:
+        q = quorum(inputs.present, spec.expected, state.election.parameters.quorum_comparison)
+    empty = RoundOutcome(
+        spec=spec,
+        quorum=q,
+        status=RoundStatus.QUORUM_FAILED,
+        issued=inputs.issued,
+        returned=inputs.returned,
+        valid_ballots=0,
+        invalid_ballots=0,
+        approvals=(),
+        base=0,
+        minimum_to_pass=0,
+        passed=(),
+        elected=(),
+        tied=(),
+        tied_seats=0,
+        shortfall=0,
+        clauses=(q.clause,),
+    )
+    if not q.valid:
+        return empty
+    if inputs.returned > inputs.issued:
+        # (R11) more ballots came back than were issued: the round is void and voted again.
+        return replace(empty, status=RoundStatus.VOID, clauses=(q.clause, "R11"))
+
+    allowed = _write_in_rule(state, spec)
+    verdicts: list[BallotVerdict] = [
+        judge_ballot(
+            b,
+            candidates=spec.candidates,
+            seats=spec.seats,
+            params=state.election.parameters,
+            write_in_eligible=(allowed or set()).__contains__,
+        )
+        for b in inputs.ballots
+    ]
+    votes: Counter[MemberId] = Counter()
+    for v in verdicts:
+        votes.update(v.approvals)
+    notes: Counter[str] = Counter(n for v in verdicts for n in v.notes)
+    write_in_ids = sorted(m for m in votes if m not in spec.candidates)
+    approvals = tuple((c, votes.get(c, 0)) for c in (*spec.candidates, *write_in_ids))
+
+    clauses = [q.clause, "R8", "R11"]
+    if spec.apply_threshold:
+        if spec.body is ElectingBody.PLENARY:
+            base = spec.expected
+            clauses.append("R21")
+        else:
+            base = threshold_base(state.election.parameters, spec.expected, inputs.present)
+            clauses.append("R13")
+        minimum = base // 2 + 1
+        passed = tuple(m for m, v in approvals if passes_threshold(v, base))
+    else:
+        base, minimum = 0, 0
+        passed = spec.candidates
+        clauses.append("R15")
+    order = tuple(m for m, _ in approvals)
+    filling = rank_and_fill(dict(approvals), passed, spec.seats, order)
+    clauses.append("R14")
+    if filling.tied:
+        clauses.append("R15")
+    if filling.open_after:
+        clauses.append("R16")
+    return RoundOutcome(
+        spec=spec,
+        quorum=q,
+        status=RoundStatus.COUNTED,
+        issued=inputs.issued,
+        returned=inputs.returned,
+        valid_ballots=sum(1 for v in verdicts if v.valid),
+        invalid_ballots=sum(1 for v in verdicts if not v.valid),
+        approvals=approvals,
+        base=base,
+        minimum_to_pass=minimum,
+        passed=passed,
+        elected=filling.elected,
+        tied=filling.tied,
+        tied_seats=filling.tied_seats,
+        shortfall=filling.open_after,
+        clauses=tuple(dict.fromkeys(clauses)),
+        ballot_notes=tuple(sorted(notes.items())),
+    )
+
+
+def _check_shape(spec: RoundSpec, inputs: RoundInput) -> None:
+    if min(inputs.present, inputs.issued, inputs.returned) < 0:
+        raise RoundInputError(
+            "round.negative", zh="人数不能为负数", en="counts cannot be negative", clause="R12"
+        )
+    if inputs.issued not in (0, inputs.present):
+        raise RoundInputError(
+            "round.issued_not_present",
+            zh=f"发出选票 {inputs.issued} 张，应等于实到有选举权人数 {inputs.present}",
+            en=f"{inputs.issued} ballots issued; must equal the {inputs.present} electors present",
+            clause="R12",
+        )
+    if len(inputs.ballots) != inputs.returned and inputs.returned <= inputs.issued:
+        raise RoundInputError(
+            "round.entered_not_returned",
+            zh=f"已录入 {len(inputs.ballots)} 张选票，收回 {inputs.returned} 张，二者应相等",
+            en=f"{len(inputs.ballots)} ballots entered but {inputs.returned} returned",
+            clause="R12",
+        )
+    for i, b in enumerate(inputs.ballots, start=1):
+        if len(b.marks) != len(spec.candidates):
+            raise RoundInputError(
+                "ballot.shape",
+                zh=f"第 {i} 张选票有 {len(b.marks)} 个标记，候选人有 {len(spec.candidates)} 名",
+                en=f"ballot {i} has {len(b.marks)} marks for {len(spec.candidates)} candidates",
+                clause="R7",
+            )
+        if len(b.write_ins) > spec.seats:
+            raise RoundInputError(
+                "ballot.write_in_rows",
+                zh=f"第 {i} 张选票另选人 {len(b.write_ins)} 名，选票上只有 {spec.seats} 行",
+                en=f"ballot {i} has {len(b.write_ins)} write-ins; the paper has {spec.seats} rows",
+                clause="R7",
+            )
+
+
+def apply_outcome(state: ElectionState, outcome: RoundOutcome) -> ElectionState:
+    """Record a counted, void or quorum-failed round and set up what follows it.
+
+    Raises:
+        RoundStateError: the outcome is not for the round that was due.
+    """
+    due = next_round(state)
+    if due != outcome.spec:
+        raise RoundStateError(
+            "round.not_due",
+            zh="该轮次不是当前应进行的轮次",
+            en="this round is not the one due",
+        )
+    post = state.post(outcome.spec.post)
+    if outcome.status is RoundStatus.QUORUM_FAILED:
+        # No ballot was issued: the same round stays due (a later check-in may reach the quorum)
+        # and its number is not used.
+        new_post = post
+    elif outcome.status is RoundStatus.VOID:
+        revote = replace(
+            outcome.spec,
+            number=outcome.spec.number + 1,
+            revote_of=outcome.spec.number,
+        )
+        new_post = replace(post, rounds_held=post.rounds_held + 1, pending=revote)
+    else:
+        pending = None
+        if outcome.tied:
+            pending = RoundSpec(
+                post=post.kind,
+                number=outcome.spec.number + 1,
+                purpose=RoundPurpose.RUNOFF,
+                candidates=outcome.tied,
+                seats=outcome.tied_seats,
+                body=outcome.spec.body,
+                expected=outcome.spec.expected,
+                apply_threshold=False,
+            )
+        new_post = replace(
+            post,
+            elected=post.elected + outcome.elected,
+            rounds_held=post.rounds_held + 1,
+            pending=pending,
+        )
+    posts = tuple(new_post if p.kind is post.kind else p for p in state.posts)
+    return replace(state, posts=posts, outcomes=(*state.outcomes, outcome))
+
+
+def reduce_seats(
+    state: ElectionState, kind: PostKind, *, new_seats: int, assembly_consent: int
+) -> ElectionState:
+    """(R17) Record the assembly's decision to stop with fewer seats after a shortfall.
+
+    Raises:
+        RoundStateError: not after a shortfall, the new number is not between the elected count and
+            the seats, or the consent is not more than half of the electors.
+    """
+    post = state.post(kind)
+    if post.pending is not None or post.open_seats <= 0 or post.rounds_held == 0:
+        raise RoundStateError(
+            "reduction.not_after_shortfall",
+            zh="只有在当选人数不足应选名额时才能决定减少名额",
+            en="seats can only be reduced after a shortfall",
+            clause="R17",
+        )
+    if not len(post.elected) <= new_seats < post.seats:
+        raise RoundStateError(
+            "reduction.bad_number",
+            zh=f"减少后的名额应在已当选人数 {len(post.elected)} 与原名额 {post.seats} 之间",
+            en=f"the new seat count must be from {len(post.elected)} to {post.seats - 1}",
+            clause="R17",
+        )
+    if not seat_reduction_allowed(assembly_consent, state.expected):
+        raise RoundStateError(
+            "reduction.no_majority",
+            zh=f"减少名额须经半数以上选举人同意：同意 {assembly_consent} 人，"
+            f"应到会 {state.expected} 人",
+            en=f"a reduction needs more than half of the electors: {assembly_consent} of "
+            f"{state.expected}",
+            clause="R17",
+        )
+    new_post = replace(post, seats=new_seats, reduced_from=post.reduced_from or post.seats)
+    return replace(state, posts=tuple(new_post if p is post else p for p in state.posts))
+
+
+def amend_candidates(
+    state: ElectionState, kind: PostKind, candidates: tuple[MemberId, ...]
+) -> ElectionState:
+    """(R16, R20) Record a candidate list signed by the town committee (an amended secretary list,
+    or the candidate set of a further round).
+
+    Raises:
+        RoundStateError: a candidate cannot be elected to this post now.
+    """
+    post = state.post(kind)
+    pool = _eligible_pool(state, kind)
+    gone = _excluded_from_post(state, kind)
+    for c in candidates:
+        member = next((m for m in state.election.members if m.id == c), None)
+        ok = (
+            member is not None
+            and candidate_eligible_for_election(member)
+            and c not in gone
+            and (pool is None or c in pool)
+        )
+        if not ok or candidates.count(c) > 1:
+            raise RoundStateError(
+                "amend.not_eligible",
+                zh=f"{c} 不能作为{zh_label(kind)}候选人",
+                en=f"{c} cannot be a {kind.value} candidate now",
+                clause="R20",
+            )
+    new_post = replace(post, candidates=candidates)
+    return replace(state, posts=tuple(new_post if p is post else p for p in state.posts))
+
+
+def approvals_map(outcome: RoundOutcome) -> Mapping[MemberId, int]:
+    """The approvals of a round as a mapping."""
+    return dict(outcome.approvals)
