@@ -300,7 +300,11 @@ def simulate(
         try:
             if isinstance(step, ReduceSeatsStep):
                 state = reduce_seats(
-                    state, step.post, new_seats=step.seats, assembly_consent=step.assembly_consent
+                    state,
+                    step.post,
+                    new_seats=step.seats,
+                    assembly_consent=step.assembly_consent,
+                    town_agreement=step.town_agreement,
                 )
                 lines.append(
                     f"记录决定：{zh_label(step.post)}名额减为 {step.seats} 名（R17）"

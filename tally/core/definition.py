@@ -563,7 +563,7 @@ def _parse_posts(
                 "R18",
             )
         if candidates and not margin_satisfied(margin, len(candidates), seats):
-            need = seats + -(-seats // 5)
+            need = seats + -(-seats // 5) if margin is MarginRule.TWENTY_PERCENT else seats
             c.add(
                 "post.margin",
                 f"{path}.candidates",

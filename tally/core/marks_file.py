@@ -46,6 +46,7 @@ class ReduceSeatsStep:
     post: PostKind
     seats: int
     assembly_consent: int
+    town_agreement: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,12 +139,18 @@ def _parse_step(raw: Mapping[str, Any], path: str, election: Election, bad: Any)
         bad("post.absent", f"{path}.post", "本次选举没有该职位", "the election has no such post")
         return None
     if action == "reduce_seats":
-        _unknown(raw, {"action", "post", "seats", "assembly_consent"}, path, bad)
+        _unknown(raw, {"action", "post", "seats", "assembly_consent", "town_agreement"}, path, bad)
         seats = _int(raw, "seats", path, bad)
         consent = _int(raw, "assembly_consent", path, bad)
+        agreement = raw.get("town_agreement", "")
+        if not isinstance(agreement, str):
+            bad("field.type", f"{path}.town_agreement", "应为文字", "must be text")
+            return None
         if seats is None or consent is None:
             return None
-        return ReduceSeatsStep(post=post, seats=seats, assembly_consent=consent)
+        return ReduceSeatsStep(
+            post=post, seats=seats, assembly_consent=consent, town_agreement=agreement
+        )
     if action == "amend_candidates":
         _unknown(raw, {"action", "post", "candidates"}, path, bad)
         ids = raw.get("candidates")
@@ -233,6 +240,8 @@ def _parse_write_ins(
     out: list[WriteIn] = []
     for k, item in enumerate(value):
         entry: Mapping[str, Any] = {"name": item} if isinstance(item, str) else item
+        if isinstance(entry, dict):
+            _unknown(entry, {"name", "marked"}, f"{where}[{k}]", bad)
         name = entry.get("name") if isinstance(entry, dict) else None
         marked = entry.get("marked", True) if isinstance(entry, dict) else True
         if not isinstance(name, str) or not name.strip() or not isinstance(marked, bool):

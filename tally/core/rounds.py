@@ -56,6 +56,7 @@ __all__ = [
 ]
 
 MAX_ROUNDS_PER_POST = 255  # the QR payload's round number is one byte (spec/ballot-qr.md)
+MIN_COMMITTEE_SEATS = 3  # a committee needs at least 3 members to exist (RULES §4.3)
 
 
 class RoundPurpose(StrEnum):
@@ -234,6 +235,14 @@ def next_round(state: ElectionState) -> RoundSpec | Blocked | Finished:
     """The round that comes next, or why none can open, or that the election is finished."""
     for post in state.posts:
         if post.pending is not None:
+            if post.pending.number > MAX_ROUNDS_PER_POST:
+                return Blocked(
+                    post.kind,
+                    "rounds.exhausted",
+                    "R16",
+                    "本职位轮次已达上限（255 轮）",
+                    "this post has reached the maximum of 255 rounds",
+                )
             return post.pending
         if post.open_seats <= 0:
             continue
@@ -324,11 +333,11 @@ def count_round(state: ElectionState, spec: RoundSpec, inputs: RoundInput) -> Ro
             equal the electors present, every returned ballot must be entered, and each ballot must
             have one mark per listed candidate and no more write-ins than rows.
     """
-    _check_shape(spec, inputs)
     if spec.body is ElectingBody.PLENARY:
         q = plenary_quorum(inputs.present, spec.expected)
     else:
         q = quorum(inputs.present, spec.expected, state.election.parameters.quorum_comparison)
+    _check_shape(spec, inputs, quorate=q.valid)
     empty = RoundOutcome(
         spec=spec,
         quorum=q,
@@ -413,12 +422,28 @@ def count_round(state: ElectionState, spec: RoundSpec, inputs: RoundInput) -> Ro
     )
 
 
-def _check_shape(spec: RoundSpec, inputs: RoundInput) -> None:
+def _check_shape(spec: RoundSpec, inputs: RoundInput, *, quorate: bool) -> None:
     if min(inputs.present, inputs.issued, inputs.returned) < 0:
         raise RoundInputError(
             "round.negative", zh="人数不能为负数", en="counts cannot be negative", clause="R12"
         )
-    if inputs.issued not in (0, inputs.present):
+    if inputs.present > spec.expected:
+        raise RoundInputError(
+            "round.present_exceeds_expected",
+            zh=f"实到 {inputs.present} 人多于应到 {spec.expected} 人",
+            en=f"{inputs.present} present is more than the {spec.expected} expected",
+            clause="R4",
+        )
+    if not quorate:
+        if inputs.issued or inputs.returned or inputs.ballots:
+            raise RoundInputError(
+                "round.ballots_without_quorum",
+                zh="会议未达到法定人数，不能发出选票",
+                en="no ballots may be issued when the quorum is not met",
+                clause="R5",
+            )
+        return
+    if inputs.issued != inputs.present:
         raise RoundInputError(
             "round.issued_not_present",
             zh=f"发出选票 {inputs.issued} 张，应等于实到有选举权人数 {inputs.present}",
@@ -498,7 +523,12 @@ def apply_outcome(state: ElectionState, outcome: RoundOutcome) -> ElectionState:
 
 
 def reduce_seats(
-    state: ElectionState, kind: PostKind, *, new_seats: int, assembly_consent: int
+    state: ElectionState,
+    kind: PostKind,
+    *,
+    new_seats: int,
+    assembly_consent: int,
+    town_agreement: str,
 ) -> ElectionState:
     """(R17) Record the assembly's decision to stop with fewer seats after a shortfall.
 
@@ -514,14 +544,25 @@ def reduce_seats(
             en="seats can only be reduced after a shortfall",
             clause="R17",
         )
-    if not len(post.elected) <= new_seats < post.seats:
+    floor = max(len(post.elected), MIN_COMMITTEE_SEATS if kind is PostKind.COMMITTEE else 1)
+    if not floor <= new_seats < post.seats:
         raise RoundStateError(
             "reduction.bad_number",
-            zh=f"减少后的名额应在已当选人数 {len(post.elected)} 与原名额 {post.seats} 之间",
-            en=f"the new seat count must be from {len(post.elected)} to {post.seats - 1}",
+            zh=f"减少后的名额应在 {floor} 与 {post.seats - 1} 之间（委员会至少 3 人）",
+            en=f"the new seat count must be from {floor} to {post.seats - 1} "
+            "(a committee has at least 3 members)",
             clause="R17",
         )
-    if not seat_reduction_allowed(assembly_consent, state.expected):
+    if not town_agreement.strip():
+        raise RoundStateError(
+            "reduction.no_town_agreement",
+            zh="减少名额须记录上级党组织（镇党委）同意的文件",
+            en="a seat reduction needs the town committee's agreement on record",
+            clause="R17",
+        )
+    if assembly_consent > state.expected or not seat_reduction_allowed(
+        assembly_consent, state.expected
+    ):
         raise RoundStateError(
             "reduction.no_majority",
             zh=f"减少名额须经半数以上选举人同意：同意 {assembly_consent} 人，"

@@ -149,8 +149,14 @@ def test_example_c_seat_reduction_is_only_a_recorded_decision_with_majority_cons
     # Never automatic: the further round is what comes next.
     assert isinstance(next_round(state), RoundSpec)
     with pytest.raises(Exception, match="more than half"):
-        reduce_seats(state, PostKind.COMMITTEE, new_seats=4, assembly_consent=20)
-    state = reduce_seats(state, PostKind.COMMITTEE, new_seats=4, assembly_consent=21)
+        reduce_seats(
+            state, PostKind.COMMITTEE, new_seats=4, assembly_consent=20, town_agreement="镇党委同意"
+        )
+    with pytest.raises(Exception, match="agreement"):
+        reduce_seats(state, PostKind.COMMITTEE, new_seats=4, assembly_consent=21, town_agreement="")
+    state = reduce_seats(
+        state, PostKind.COMMITTEE, new_seats=4, assembly_consent=21, town_agreement="镇党委同意"
+    )
     nxt = next_round(state)
     assert isinstance(nxt, RoundSpec) and nxt.post is PostKind.SECRETARY
 
