@@ -22,7 +22,7 @@ import keys
 
 __all__ = ["app"]
 
-PASSPHRASE_ENV = "TALLY_PASSPHRASE"  # noqa: S105 - the variable's name, not a secret
+PASSPHRASE_ENV = "TALLY_PASSPHRASE"
 LANG_ENV = "TALLY_LANG"
 
 app = typer.Typer(

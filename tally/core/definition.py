@@ -156,6 +156,12 @@ class _Collector:
         value = table.get(key)
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             return value
+        # The manifest (JSON) writes dates as "YYYY-MM-DD" strings.
+        if isinstance(value, str) and len(value) == 10:
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
         if value is None:
             self.add("field.missing", where, "缺少此项", "missing")
         else:

@@ -466,6 +466,11 @@ class MerkleTree:
         """Number of leaves appended so far."""
         return len(self._levels[0])
 
+    @property
+    def leaf_hashes(self) -> tuple[bytes, ...]:
+        """The leaf hashes appended so far, in order."""
+        return tuple(self._levels[0])
+
     def append(self, leaf_hash: bytes) -> int:
         """Append one leaf hash (M2) and return its 0-based index. Amortised O(1) hashes.
 

@@ -1,0 +1,823 @@
+"""The polling-day commands of ``tally`` (a thin shell over ``tally.election``).
+
+``tally manifest sign`` → ``tally init`` → ``tally print`` → ``tally checkin`` → ``tally issue`` →
+``tally return`` → ``tally enter`` → ``tally close`` → ``tally cosign`` → (next rounds) →
+``tally result`` → ``tally publish``. Each command refuses what the state machine does not allow and
+says why; a refused command stores nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+import ballot_printer
+import keys
+from tally.calendar import CalendarError, load_calendar
+from tally.core.errors import TallyError
+from tally.core.explain import describe_next, describe_quorum, spec_title
+from tally.core.manifest import build_manifest
+from tally.core.meeting import ballot_from_body
+from tally.core.model import PostKind, zh_label
+from tally.core.rules import quorum
+from tally.election import ElectionSession, EntryInput, SessionError, sign_manifest
+from tally.store import StoreError
+
+__all__ = ["register"]
+
+MAX_BATCH_BYTES = 32 * 1024 * 1024
+PASSPHRASE_ENV = "TALLY_PASSPHRASE"
+
+LangOpt = Annotated[str | None, typer.Option("--lang", help="zh（默认）或 en")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON")]
+DbArg = Annotated[Path, typer.Argument(help="选举文件（tally init 创建）")]
+KeyOpt = Annotated[Path, typer.Option("--key", help="工作组密钥文件")]
+ActorOpt = Annotated[str, typer.Option("--actor", help="操作人（记入日志）")]
+KIND_NAMES = {
+    "committee": PostKind.COMMITTEE,
+    "secretary": PostKind.SECRETARY,
+    "deputy": PostKind.DEPUTY_SECRETARY,
+    "deputy_secretary": PostKind.DEPUTY_SECRETARY,
+}
+
+
+class Done(Exception):
+    """Result lines (zh, en) and JSON of a successful command."""
+
+
+def _lang(option: str | None) -> str:
+    value = option or os.environ.get("TALLY_LANG", "zh")
+    return "en" if value == "en" else "zh"
+
+
+def _fail(lang: str, as_json: bool, code: str, zh: str, en: str) -> NoReturn:
+    message = zh if lang == "zh" else en
+    if as_json:
+        typer.echo(json.dumps({"ok": False, "code": code, "message": message}, ensure_ascii=False))
+    else:
+        typer.echo(("错误：" if lang == "zh" else "error: ") + message, err=True)
+    raise typer.Exit(1)
+
+
+def _run(
+    lang_opt: str | None, as_json: bool, action: Callable[[str], tuple[list[str], dict[str, Any]]]
+) -> None:
+    lang = _lang(lang_opt)
+    try:
+        lines, data = action(lang)
+    except (SessionError, StoreError, keys.KeysError, CalendarError) as e:
+        _fail(lang, as_json, e.code, e.zh, e.en)
+    except ballot_printer.BallotPrinterError as e:
+        _fail(lang, as_json, e.code, e.zh, e.en)
+    except TallyError as e:
+        _fail(lang, as_json, e.code, e.zh, e.en)
+    except FileNotFoundError as e:
+        _fail(
+            lang,
+            as_json,
+            "file.missing",
+            f"找不到文件：{e.filename}",
+            f"file not found: {e.filename}",
+        )
+    except OSError as e:
+        _fail(
+            lang,
+            as_json,
+            "file.io",
+            f"无法读写 {e.filename}：{e.strerror}",
+            f"{e.filename}: {e.strerror}",
+        )
+    if as_json:
+        typer.echo(json.dumps({"ok": True, **data}, ensure_ascii=False, indent=2))
+    else:
+        typer.echo("\n".join(lines))
+
+
+def _passphrase(path: Path) -> str:
+    env = os.environ.get(PASSPHRASE_ENV)
+    if env is not None:
+        return env
+    value: str = typer.prompt(f"{path} 的口令 / passphrase", hide_input=True, err=True)
+    return value
+
+
+def _signer(path: Path, role: keys.Role) -> keys.InMemorySigner:
+    return keys.load_signer(path, _passphrase(path), expected_role=role)
+
+
+def _public(path: Path, role: keys.Role) -> dict[str, Any]:
+    pk = keys.parse_public_key(path.read_bytes())
+    if pk.role is not role:
+        raise SessionError(
+            "key.role",
+            zh=f"{path} 不是{keys.ROLE_NAMES_ZH[role]}的公钥",
+            en=f"{path} is not a {role.value} public key",
+        )
+    doc: dict[str, Any] = json.loads(keys.export_public_key(pk))
+    return doc
+
+
+def _post(kind: str) -> PostKind:
+    try:
+        return KIND_NAMES[kind]
+    except KeyError:
+        raise SessionError(
+            "post.unknown",
+            zh=f"未知选票种类 {kind}（committee / secretary / deputy）",
+            en=f"unknown ballot kind {kind} (committee / secretary / deputy)",
+        ) from None
+
+
+def register(app: typer.Typer) -> None:
+    """Add the polling-day commands to the ``tally`` app."""
+    manifest_app = typer.Typer(help="选举清单 / manifest", no_args_is_help=True)
+    ballot_app = typer.Typer(help="选票 / ballots", no_args_is_help=True)
+    app.add_typer(manifest_app, name="manifest")
+    app.add_typer(ballot_app, name="ballot")
+
+    @manifest_app.command("sign")
+    def manifest_sign(
+        election_file: Annotated[Path, typer.Argument(help="选举定义文件 (TOML)")],
+        town_key: Annotated[Path, typer.Option("--town-key", help="镇党委密钥文件")],
+        work_group_pub: Annotated[Path, typer.Option("--work-group-pub", help="工作组公钥")],
+        scrutineer_pub: Annotated[
+            list[Path], typer.Option("--scrutineer-pub", help="监票人公钥（可多次）")
+        ],
+        out: Annotated[Path, typer.Option("--out", help="输出：签署的选举清单")],
+        lang: LangOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """镇党委签署选举清单 / The town committee signs the manifest."""
+
+        def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            from tally.core.definition import parse_definition  # noqa: PLC0415
+
+            election = parse_definition(election_file.read_text(encoding="utf-8"))
+            manifest = build_manifest(
+                election,
+                work_group_key=_public(work_group_pub, keys.Role.WORK_GROUP),
+                scrutineer_keys=tuple(_public(p, keys.Role.SCRUTINEER) for p in scrutineer_pub),
+            )
+            signer = _signer(town_key, keys.Role.TOWN_COMMITTEE)
+            keys.write_new_file(out, sign_manifest(manifest, signer), mode=keys.PUBLIC_FILE_MODE)
+            fp = keys.fingerprint(signer.public_key)
+            eid = manifest.election_id.hex()
+            return (
+                [f"已签署选举清单：{out}", f"选举标识：{eid}", f"镇党委公钥指纹：{fp}"]
+                if lg == "zh"
+                else [
+                    f"manifest signed: {out}",
+                    f"election id: {eid}",
+                    f"town key fingerprint: {fp}",
+                ],
+                {"out": str(out), "election_id": eid, "town_fingerprint": fp},
+            )
+
+        _run(lang, as_json, act)
+
+    @app.command("init")
+    def init(
+        manifest: Annotated[Path, typer.Argument(help="签署的选举清单")],
+        out: Annotated[Path, typer.Option("--out", help="新建的选举文件")],
+        key: KeyOpt,
+        actor: ActorOpt = "",
+        lang: LangOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """由签署的选举清单创建选举文件 / Create the election file from a signed manifest."""
+
+        def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            s = ElectionSession.init(
+                out, manifest.read_bytes(), _signer(key, keys.Role.WORK_GROUP), actor=actor
+            )
+            e = s.manifest.election
+            eid = s.manifest.election_id.hex()
+            return (
+                [f"已创建选举文件 {out}：{e.title}（{e.term}）", f"选举标识：{eid}"]
+                if lg == "zh"
+                else [f"election file created: {out} ({e.title})", f"election id: {eid}"],
+                {"election_file": str(out), "election_id": eid},
+            )
+
+        _run(lang, as_json, act)
+
+    @app.command("print")
+    def print_cmd(
+        db: DbArg,
+        kind: Annotated[str, typer.Option("--kind", help="committee / secretary / deputy")],
+        count: Annotated[int, typer.Option("--count", help="张数 1-5000")],
+        out: Annotated[Path, typer.Option("--out", help="输出 PDF")],
+        key: KeyOpt,
+        round_number: Annotated[int, typer.Option("--round", help="轮次")] = 1,
+        stock_list: Annotated[
+            Path | None, typer.Option("--stock-list", help="密封的选票编号清单")
+        ] = None,
+        a5: Annotated[bool, typer.Option("--a5", help="A5 纸")] = False,
+        actor: ActorOpt = "",
+        lang: LangOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """打印并登记一轮的选票 / Print and commit a round's ballot stock."""
+
+        def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            s = ElectionSession.open(db)
+            post = _post(kind)
+            size = ballot_printer.PageSize.A5 if a5 else ballot_printer.PageSize.A4
+            stock = s.print_stock(
+                post=post,
+                round_number=round_number,
+                count=count,
+                out_pdf=out,
+                stock_list_out=stock_list,
+                signer=_signer(key, keys.Role.WORK_GROUP),
+                page_size=size,
+                actor=actor,
+            )
+            return (
+                [
+                    f"已打印{zh_label(post)}选票 {count} 张（第 {round_number} 轮）：{out}",
+                    "选票编号清单须与未用选票一同密封保存，不得与签到名单放在一起",
+                ]
+                if lg == "zh"
+                else [
+                    f"printed {count} {post.value} ballots (round {round_number}): {out}",
+                    "seal the ballot-id list with the unused ballots",
+                ],
+                {
+                    "pdf": str(out),
+                    "count": len(stock.payloads),
+                    "post": post.value,
+                    "round": round_number,
+                },
+            )
+
+        _run(lang, as_json, act)
+
+    @app.command("sheet")
+    def sheet(
+        db: DbArg,
+        kind: Annotated[str, typer.Option("--kind")],
+        out: Annotated[Path, typer.Option("--out")],
+        round_number: Annotated[int, typer.Option("--round")] = 1,
+        lang: LangOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """打印计票单 / Print the scrutineers' tally sheet for a round."""
+
+        def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            s = ElectionSession.open(db)
+            ballot_printer.render_tally_sheet(s.paper(_post(kind), round_number), out)
+            return (
+                [f"已生成计票单：{out}" if lg == "zh" else f"tally sheet written: {out}"],
+                {"pdf": str(out)},
+            )
+
+        _run(lang, as_json, act)
+
+    @ballot_app.command("read")
+    def ballot_read(
+        image: Annotated[Path, typer.Argument(help="扫描的选票 PNG/JPEG/PDF")],
+        db: Annotated[
+            Path | None, typer.Option("--election", help="选举文件，用于核验签名")
+        ] = None,
+        lang: LangOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """读取并核验扫描选票上的二维码 / Read and verify the QR of a scanned ballot."""
+
+        def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            texts = ballot_printer.read_qr_texts(image)
+            session = ElectionSession.open(db) if db is not None else None
+            lines, found = [], []
+            for t in texts:
+                p = ballot_printer.parse_qr_text(t)
+                item: dict[str, Any] = {
+                    "qr": ballot_printer.encode_qr_text(p),
+                    "ballot_id": p.ballot_id.hex(),
+                    "code": ballot_printer.ballot_code(p.ballot_id),
+                    "kind": p.kind.name.lower(),
+                    "round": p.round_number,
+                    "verified": False,
+                }
+                if session is not None:
+                    wg = keys.parse_public_key(
+                        json.dumps(dict(session.manifest.work_group_key)).encode()
+                    )
+                    ballot_printer.verify_payload(
+                        p,
+                        wg.key,
+                        election_id=session.manifest.election_id,
+                        kind=p.kind,
+                        round_number=p.round_number,
+                    )
+                    item["verified"] = True
+                found.append(item)
+                lines.append(
+                    f"选票 {item['code']}：{p.kind.label_zh}第 {p.round_number} 轮"
+                    + ("，签名有效" if item["verified"] else "（未核验签名：请加 --election）")
+                    if lg == "zh"
+                    else f"ballot {item['code']}: {item['kind']} round {p.round_number}"
+                    + (
+                        ", signature valid"
+                        if item["verified"]
+                        else " (not verified: add --election)"
+                    )
+                )
+            return lines, {"ballots": found}
+
+        _run(lang, as_json, act)
+
+    @app.command("checkin")
+    def checkin(
+        db: DbArg,
+        members: Annotated[list[str], typer.Argument(help="党员编号或姓名")],
+        actor: ActorOpt = "",
+        lang: LangOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """签到 / Check members in."""
+
+        def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            s = ElectionSession.open(db)
+            ids = s.check_in(members, actor=actor)
+            return _presence_lines(s, ids, lg, "签到"), {
+                "checked_in": ids,
+                "present": len(s.meeting.present),
+            }
+
+        _run(lang, as_json, act)
+
+    @app.command("leave")
+    def leave(
+        db: DbArg,
+        members: Annotated[list[str], typer.Argument(help="党员编号或姓名")],
+        actor: ActorOpt = "",
+        lang: LangOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """离会 / Record members leaving the meeting."""
+
+        def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            s = ElectionSession.open(db)
+            ids = s.leave(members, actor=actor)
+            return _presence_lines(s, ids, lg, "离会"), {
+                "left": ids,
+                "present": len(s.meeting.present),
+            }
+
+        _run(lang, as_json, act)
+
+    @app.command("issue")
+    def issue(
+        db: DbArg,
+        key: KeyOpt,
+        count: Annotated[
+            int | None, typer.Option("--count", help="发出张数（默认等于实到人数）")
+        ] = None,
+        members: Annotated[
+            list[str] | None, typer.Option("--member", help="委员会全体会议到会委员（可多次）")
+        ] = None,
+        actor: ActorOpt = "",
+        lang: LangOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """核对法定人数，开始本轮并发出选票 / Check the quorum, open the round, issue ballots."""
+
+        def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            s = ElectionSession.open(db)
+            spec, n = s.issue(
+                count=count,
+                signer=_signer(key, keys.Role.WORK_GROUP),
+                present_members=members or (),
+                actor=actor,
+            )
+            return (
+                [spec_title(spec, lg), f"发出选票 {n} 张" if lg == "zh" else f"{n} ballots issued"],
+                {"post": spec.post.value, "round": spec.number, "issued": n},
+            )
+
+        _run(lang, as_json, act)
+
+    @app.command("return")
+    def return_cmd(
+        db: DbArg,
+        count: Annotated[int, typer.Option("--count", min=0, help="收回张数")],
+        key: KeyOpt,
+        actor: ActorOpt = "",
+        lang: LangOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """开箱清点收回的选票 / Record the ballots returned (more than issued voids the round)."""
+
+        def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            s = ElectionSession.open(db)
+            cur = s.meeting.current
+            issued = cur.issued if cur else None
+            valid = s.return_ballots(count, signer=_signer(key, keys.Role.WORK_GROUP), actor=actor)
+            if valid:
+                lines = [
+                    f"发出 {issued} 张，收回 {count} 张，本轮选举有效（R11）"
+                    if lg == "zh"
+                    else f"{issued} issued, {count} returned: the round is valid (R11)"
+                ]
+            else:
+                lines = [
+                    f"发出 {issued} 张，收回 {count} 张，收回多于发出，本轮选举无效，须重新投票（R11）"
+                    if lg == "zh"
+                    else f"{issued} issued, {count} returned: the round is VOID and is voted again (R11)"
+                ]
+            return lines, {"valid": valid, "issued": issued, "returned": count}
+
+        _run(lang, as_json, act)
+
+    @app.command("enter")
+    def enter(
+        db: DbArg,
+        qr: Annotated[str | None, typer.Option("--qr", help="扫码枪读到的二维码文字")] = None,
+        marks: Annotated[
+            str | None, typer.Option("--marks", help="每名候选人一个标记：o x - ?")
+        ] = None,
+        write_in: Annotated[
+            list[str] | None,
+            typer.Option("--write-in", help="另选人姓名或编号（名字后加 :- 表示未画○）"),
+        ] = None,
+        batch: Annotated[
+            Path | None, typer.Option("--batch", help="批量录入文件（JSONL 或 CSV）")
+        ] = None,
+        second: Annotated[
+            Path | None, typer.Option("--second", help="第二名计票人的录入文件（双人录入核对）")
+        ] = None,
+        actor: ActorOpt = "",
+        lang: LangOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """录入选票（单张或批量，全部成功或全部不录入）/ Enter ballots (one, or a batch: all or nothing)."""
+
+        def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            if batch is not None:
+                items = _read_batch(batch)
+                if second is not None:
+                    _compare_double_entry(items, _read_batch(second))
+            elif qr is not None and marks is not None:
+                items = [EntryInput(qr=qr, marks=marks, write_ins=tuple(write_in or ()))]
+            else:
+                raise SessionError(
+                    "enter.args",
+                    zh="请给出 --qr 和 --marks，或 --batch",
+                    en="give --qr and --marks, or --batch",
+                )
+            s = ElectionSession.open(db)
+            entries = s.enter(items, actor=actor)
+            cur = s.meeting.current
+            assert cur is not None
+            lines = []
+            for e in entries:
+                b = ballot_from_body(e.body, len(cur.spec.candidates), cur.spec.seats)
+                approvals = sum(1 for m in b.marks if m.value == "o") + len(b.write_ins)
+                over = approvals > cur.spec.seats
+                lines.append(
+                    f"已录入选票 {e.body['ballot_id'][:8]}…："
+                    + ("所选人数多于应选人数，无效票" if over else "已记录")
+                    if lg == "zh"
+                    else f"entered {e.body['ballot_id'][:8]}…: "
+                    + ("over-vote, invalid ballot" if over else "recorded")
+                )
+            lines.append(
+                f"本轮已录入 {len(cur.entered)} / {cur.returned} 张"
+                if lg == "zh"
+                else f"{len(cur.entered)} of {cur.returned} returned ballots entered"
+            )
+            return lines, {
+                "entered": len(entries),
+                "total": len(cur.entered),
+                "returned": cur.returned,
+            }
+
+        _run(lang, as_json, act)
+
+    @app.command("withdraw")
+    def withdraw(
+        db: DbArg,
+        ballot: Annotated[str, typer.Option("--ballot", help="最后录入的选票编号")],
+        actor: ActorOpt = "",
+        lang: LangOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """撤回计票人最后录入的一张选票（记入日志，不删除）/ Undo the last entry."""
+
+        def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            s = ElectionSession.open(db)
+            s.withdraw(ballot, actor=actor)
+            return (
+                [f"已撤回选票 {ballot}" if lg == "zh" else f"withdrawn: {ballot}"],
+                {"withdrawn": ballot},
+            )
+
+        _run(lang, as_json, act)
+
+    @app.command("close")
+    def close(
+        db: DbArg,
+        key: KeyOpt,
+        actor: ActorOpt = "",
+        lang: LangOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """计票并记录本轮结果 / Count the round and record its outcome."""
+
+        def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            from tally.core.explain import describe_outcome  # noqa: PLC0415
+
+            s = ElectionSession.open(db)
+            outcome_spec = s.meeting.current
+            e = s.close(signer=_signer(key, keys.Role.WORK_GROUP), actor=actor)
+            outcome = s.meeting.rounds.outcomes[-1]
+            assert outcome_spec is not None
+            lines = describe_outcome(outcome, s.manifest.election, lg)
+            lines.append(describe_next(s.meeting.due(), s.manifest.election, lg))
+            lines.append(
+                "请监票人签名确认（tally cosign）"
+                if lg == "zh"
+                else "scrutineers: co-sign with tally cosign"
+            )
+            return lines, {"outcome": dict(e.body)}
+
+        _run(lang, as_json, act)
+
+    @app.command("cosign")
+    def cosign(
+        db: DbArg,
+        key: Annotated[Path, typer.Option("--key", help="监票人密钥文件")],
+        lang: LangOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """监票人签名确认各轮结果 / A scrutineer co-signs the round results."""
+
+        def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            s = ElectionSession.open(db)
+            n = s.cosign(_signer(key, keys.Role.SCRUTINEER))
+            return (
+                [f"已签名 {n} 个检查点" if lg == "zh" else f"{n} checkpoint(s) signed"],
+                {"signed": n},
+            )
+
+        _run(lang, as_json, act)
+
+    @app.command("reduce-seats")
+    def reduce_seats_cmd(
+        db: DbArg,
+        kind: Annotated[str, typer.Option("--kind")],
+        seats: Annotated[int, typer.Option("--seats", help="减少后的名额")],
+        consent: Annotated[int, typer.Option("--consent", help="党员大会同意人数")],
+        agreement: Annotated[str, typer.Option("--agreement", help="上级同意的文件")],
+        actor: ActorOpt = "",
+        lang: LangOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """记录减少名额的决定（R17）/ Record a seat reduction decision."""
+
+        def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            s = ElectionSession.open(db)
+            s.reduce_seats(
+                _post(kind), seats=seats, consent=consent, agreement=agreement, actor=actor
+            )
+            return [describe_next(s.meeting.due(), s.manifest.election, lg)], {"seats": seats}
+
+        _run(lang, as_json, act)
+
+    @app.command("amend-candidates")
+    def amend(
+        db: DbArg,
+        kind: Annotated[str, typer.Option("--kind")],
+        candidates: Annotated[list[str], typer.Argument(help="候选人编号或姓名，按批准顺序")],
+        approval: Annotated[str, typer.Option("--approval", help="镇党委批准的文件")],
+        actor: ActorOpt = "",
+        lang: LangOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """记录镇党委签署的调整后候选人名单（R16、R20）/ Record an amended candidate list."""
+
+        def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            s = ElectionSession.open(db)
+            s.amend_candidates(_post(kind), candidates, approval=approval, actor=actor)
+            return [describe_next(s.meeting.due(), s.manifest.election, lg)], {}
+
+        _run(lang, as_json, act)
+
+    @app.command("status")
+    def status(db: DbArg, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
+        """会议和本轮的实时状态 / The live state of the meeting and the round."""
+
+        def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            s = ElectionSession.open(db)
+            return _status(s, lg)
+
+        _run(lang, as_json, act)
+
+    @app.command("result")
+    def result(
+        db: DbArg,
+        key: KeyOpt,
+        calendar: Annotated[
+            Path | None, typer.Option("--calendar", help="补充的节假日文件")
+        ] = None,
+        actor: ActorOpt = "",
+        lang: LangOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """宣布选举结果并计算公示期 / Record the result and the publicity period."""
+
+        def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            s = ElectionSession.open(db)
+            e = s.manifest.election
+            period = load_calendar(calendar).publicity_period(
+                e.election_date, e.parameters.publicity_working_days
+            )
+            entry = s.record_result(
+                signer=_signer(key, keys.Role.WORK_GROUP), publicity=period, actor=actor
+            )
+            lines: list[str] = []
+            for post, ids in entry.body["elected"].items():
+                names = "、".join(e.member(i).name for i in ids)
+                lines.append(
+                    f"{zh_label(PostKind(post))}：{names}" if lg == "zh" else f"{post}: {names}"
+                )
+            lines.append(
+                f"公示期：{period[0].isoformat()} 至 {period[1].isoformat()}"
+                f"（{e.parameters.publicity_working_days} 个工作日）"
+                if lg == "zh"
+                else f"publicity: {period[0].isoformat()} to {period[1].isoformat()}"
+            )
+            return lines, {
+                "elected": entry.body["elected"],
+                "publicity_start": period[0].isoformat(),
+                "publicity_end": period[1].isoformat(),
+            }
+
+        _run(lang, as_json, act)
+
+    @app.command("publish")
+    def publish_cmd(
+        db: DbArg,
+        out: Annotated[Path, typer.Option("--out", help="输出文件夹")],
+        calendar: Annotated[
+            Path | None, typer.Option("--calendar", help="补充的节假日文件")
+        ] = None,
+        lang: LangOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """发布结果包和公示 / Publish the result bundle and the publicity notice."""
+
+        def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            from tally.publish import publish  # noqa: PLC0415
+
+            s = ElectionSession.open(db)
+            p = publish(s, out, calendar_file=calendar)
+            root = p.root_hex
+            return (
+                [
+                    f"结果包：{p.folder} 和 {p.zip_path}（交镇党委核验）",
+                    f"公示：{p.notice}",
+                    f"最终检查点根哈希：{root}",
+                ]
+                if lg == "zh"
+                else [
+                    f"bundle: {p.folder} and {p.zip_path} (for the town committee)",
+                    f"notice: {p.notice}",
+                    f"final root hash: {root}",
+                ],
+                {
+                    "bundle": str(p.folder),
+                    "zip": str(p.zip_path),
+                    "notice": str(p.notice) if p.notice else None,
+                    "root": root,
+                },
+            )
+
+        _run(lang, as_json, act)
+
+
+def _presence_lines(s: ElectionSession, ids: list[Any], lg: str, verb: str) -> list[str]:
+    e = s.manifest.election
+    present = len(s.meeting.present)
+    q = quorum(present, s.meeting.expected, e.parameters.quorum_comparison)
+    names = "、".join(f"{e.member(i).name}（{i}）" for i in ids)
+    if lg == "zh":
+        return [
+            f"{verb}：{names}",
+            f"到会有选举权 {present} 人 / 应到 {s.meeting.expected} 人，"
+            f"会议有效需至少 {q.minimum_present} 人",
+        ]
+    return [
+        f"{'checked in' if verb == '签到' else 'left'}: {', '.join(ids)}",
+        f"present {present} of {s.meeting.expected}; quorum needs {q.minimum_present}",
+    ]
+
+
+def _status(s: ElectionSession, lg: str) -> tuple[list[str], dict[str, Any]]:
+    e = s.manifest.election
+    m = s.meeting
+    zh = lg == "zh"
+    q = quorum(len(m.present), m.expected, e.parameters.quorum_comparison)
+    lines = [f"{e.title}（{e.term}）" if zh else f"{e.title} ({e.term})", describe_quorum(q, lg)]
+    data: dict[str, Any] = {
+        "present": len(m.present),
+        "expected": m.expected,
+        "quorum_valid": q.valid,
+        "log_entries": m.size,
+    }
+    for p in m.rounds.posts:
+        names = "、".join(e.member(i).name for i in p.elected) or ("无" if zh else "none")
+        lines.append(
+            f"{zh_label(p.kind)}：应选 {p.seats} 名，已当选：{names}"
+            if zh
+            else f"{p.kind.value}: {p.seats} seat(s); elected: {names}"
+        )
+    cur = m.current
+    if cur is not None:
+        lines.append(
+            f"进行中：{spec_title(cur.spec, lg)}；发出 {cur.issued if cur.issued is not None else '-'}，"
+            f"收回 {cur.returned if cur.returned is not None else '-'}，已录入 {len(cur.entered)}"
+            if zh
+            else f"in progress: {spec_title(cur.spec, lg)}; issued {cur.issued}, returned {cur.returned}, "
+            f"entered {len(cur.entered)}"
+        )
+        data["round"] = {
+            "post": cur.spec.post.value,
+            "round": cur.spec.number,
+            "issued": cur.issued,
+            "returned": cur.returned,
+            "entered": len(cur.entered),
+        }
+    elif m.result is not None:
+        lines.append("选举已结束，结果已宣布" if zh else "the election is finished")
+    else:
+        lines.append(describe_next(m.due(), e, lg))
+    missing = s.missing_cosignatures()
+    if missing:
+        lines.append(
+            ("待监票人签名：" if zh else "awaiting scrutineer signatures: ") + "；".join(missing)
+        )
+    return lines, data
+
+
+def _read_batch(path: Path) -> list[EntryInput]:
+    if path.stat().st_size > MAX_BATCH_BYTES:
+        raise SessionError("batch.too_large", zh="批量文件过大", en="batch file too large")
+    text = path.read_text(encoding="utf-8")
+    items: list[EntryInput] = []
+    if path.suffix.lower() == ".csv":
+        for i, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+            if not row or (i == 1 and row[0].strip().lower() == "qr"):
+                continue
+            if len(row) < 2:
+                raise SessionError(
+                    "batch.row",
+                    zh=f"第 {i} 行应为 qr,marks[,另选人;…]",
+                    en=f"line {i}: expected qr,marks[,write-ins;...]",
+                )
+            write_ins = tuple(w for w in (row[2].split(";") if len(row) > 2 else []) if w.strip())
+            items.append(EntryInput(qr=row[0], marks=row[1], write_ins=write_ins))
+        return items
+    for i, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            doc = json.loads(line)
+            items.append(
+                EntryInput(
+                    qr=str(doc["qr"]),
+                    marks=str(doc["marks"]),
+                    write_ins=tuple(str(w) for w in doc.get("write_ins", [])),
+                )
+            )
+        except (ValueError, KeyError, TypeError) as e:
+            raise SessionError(
+                "batch.row", zh=f"第 {i} 行格式错误", en=f"line {i} is malformed"
+            ) from e
+    return items
+
+
+def _compare_double_entry(first: list[EntryInput], second: list[EntryInput]) -> None:
+    """Two tellers' entries of the same ballots must agree before anything counts."""
+    a = {ballot_printer.parse_qr_text(x.qr).ballot_id.hex(): x for x in first}
+    b = {ballot_printer.parse_qr_text(x.qr).ballot_id.hex(): x for x in second}
+    problems = [f"{i[:8]}…" for i in sorted(set(a) ^ set(b))]
+    problems += [
+        f"{i[:8]}…: {a[i].marks} ≠ {b[i].marks}"
+        for i in sorted(set(a) & set(b))
+        if (a[i].marks, a[i].write_ins) != (b[i].marks, b[i].write_ins)
+    ]
+    if problems:
+        raise SessionError(
+            "double_entry.mismatch",
+            zh="两名计票人的录入不一致，均未录入：" + "；".join(problems),
+            en="the two tellers' entries differ; nothing entered: " + "; ".join(problems),
+        )

@@ -1,0 +1,242 @@
+"""The manifest: the resolved election definition plus the keys allowed to act (spec/manifest.md).
+
+Pure: builds and reads JSON-ready values and computes the election id. Signing and signature checks
+belong to the shell (``tally.manifest``), which holds the keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import rfc8785
+
+from tally.core.definition import FORMAT as DEFINITION_FORMAT
+from tally.core.definition import parse_definition_data
+from tally.core.errors import DefinitionError, Problem
+from tally.core.model import Election, PostKind
+
+__all__ = [
+    "MANIFEST_DOMAIN",
+    "MANIFEST_FORMAT",
+    "SIGNED_MANIFEST_FORMAT",
+    "Manifest",
+    "build_manifest",
+    "canonical",
+    "election_id_of",
+    "parse_manifest",
+    "resolved_definition",
+]
+
+MANIFEST_FORMAT = "manifest/1"
+SIGNED_MANIFEST_FORMAT = "signed-manifest/1"
+MANIFEST_DOMAIN = b"branch-election/manifest/1"
+_POST_ORDER = (PostKind.COMMITTEE, PostKind.SECRETARY, PostKind.DEPUTY_SECRETARY)
+
+
+def canonical(value: Any) -> bytes:
+    """RFC 8785 bytes of a JSON value."""
+    return rfc8785.dumps(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """A parsed manifest: the election, the raw ``pubkey/1`` documents, and its canonical bytes."""
+
+    election: Election
+    document: Mapping[str, Any]
+    work_group_key: Mapping[str, Any]
+    scrutineer_keys: tuple[Mapping[str, Any], ...]
+
+    @property
+    def canonical_bytes(self) -> bytes:
+        return canonical(self.document)
+
+    @property
+    def election_id(self) -> bytes:
+        return election_id_of(self.document)
+
+
+def election_id_of(document: Mapping[str, Any]) -> bytes:
+    """``SHA-256("branch-election/manifest/1" || 0x00 || JCS(manifest))`` (spec/manifest.md §3)."""
+    return hashlib.sha256(MANIFEST_DOMAIN + b"\x00" + canonical(document)).digest()
+
+
+def resolved_definition(election: Election) -> dict[str, Any]:
+    """The definition with every default explicit (spec/manifest.md §2)."""
+    p = election.parameters
+    return {
+        "format": DEFINITION_FORMAT,
+        "preset": p.preset.value,
+        "election": {
+            "title": election.title,
+            "branch": election.branch,
+            "town": election.town,
+            "term": election.term,
+            "date": election.election_date.isoformat(),
+            "objections_to": election.objections_to,
+        },
+        "parameters": {
+            "quorum_comparison": p.quorum_comparison.value,
+            "threshold_base": p.threshold_base.value,
+            "write_in_requires_disapproval": p.write_in_requires_disapproval,
+            "write_in_unmarked": p.write_in_unmarked.value,
+            "unreadable_mark": p.unreadable_mark.value,
+            "publicity_working_days": p.publicity_working_days,
+            "qualification_policy": p.qualification_policy.value,
+            "secretary_new_max_age": p.secretary_new_max_age,
+            "secretary_new_min_education": p.secretary_new_min_education.value,
+            "secretary_continuing_max_age": p.secretary_continuing_max_age,
+            "secretary_continuing_min_education": p.secretary_continuing_min_education.value,
+        },
+        "members": [
+            {
+                "id": m.id,
+                "name": m.name,
+                "sex": m.sex.value,
+                "birth_date": m.birth_date.isoformat(),
+                "education": m.education.value,
+                "status": m.status.value,
+                "registered_here": m.registered_here,
+                "incumbent_secretary": m.incumbent_secretary,
+            }
+            for m in election.members
+        ],
+        "exclusions": [
+            {
+                "member": x.member,
+                "category": x.category.value,
+                "higher_level_approval": x.higher_level_approval,
+                "assembly_approval": x.assembly_approval,
+            }
+            for x in election.exclusions
+        ],
+        "posts": [
+            {
+                "post": post.kind.value,
+                "seats": post.seats,
+                "candidates": list(post.candidates),
+                "margin": post.margin.value,
+            }
+            for kind in _POST_ORDER
+            if (post := election.post(kind)) is not None
+        ],
+        "secretary": {"elected_by": election.secretary_body.value},
+        "officials": {
+            "scrutineers": list(election.officials.scrutineers),
+            "tellers": list(election.officials.tellers),
+        },
+        "remote_voting": {
+            "approved": list(election.remote_voting.approved),
+            "counts_toward_quorum": election.remote_voting.counts_toward_quorum,
+        },
+    }
+
+
+def build_manifest(
+    election: Election,
+    *,
+    work_group_key: Mapping[str, Any],
+    scrutineer_keys: tuple[Mapping[str, Any], ...],
+) -> Manifest:
+    """Build the manifest of ``election`` for the given public-key documents.
+
+    Raises:
+        DefinitionError: no scrutineer key, or a key document of the wrong role.
+    """
+    document = {
+        "format": MANIFEST_FORMAT,
+        "definition": resolved_definition(election),
+        "keys": {
+            "work_group": dict(work_group_key),
+            "scrutineers": [dict(k) for k in scrutineer_keys],
+        },
+    }
+    return parse_manifest(document)
+
+
+def _key_problem(doc: object, role: str, path: str) -> Problem | None:
+    ok = (
+        isinstance(doc, Mapping)
+        and doc.get("format") == "pubkey/1"
+        and doc.get("role") == role
+        and isinstance(doc.get("key"), str)
+    )
+    if ok:
+        return None
+    return Problem(
+        code="manifest.key",
+        path=path,
+        zh=f"应为角色 {role} 的公钥（pubkey/1）",
+        en=f"must be a pubkey/1 document of role {role}",
+    )
+
+
+def parse_manifest(document: Mapping[str, Any]) -> Manifest:
+    """Parse a ``manifest/1`` value (already decoded JSON).
+
+    Raises:
+        DefinitionError: any problem with the format, the keys or the definition.
+    """
+    problems: list[Problem] = []
+    if document.get("format") != MANIFEST_FORMAT or set(document) != {
+        "format",
+        "definition",
+        "keys",
+    }:
+        problems.append(
+            Problem(
+                "manifest.format",
+                "",
+                "不是 manifest/1 选举清单",
+                "not a manifest/1 document",
+            )
+        )
+        raise DefinitionError(tuple(problems))
+    keys = document["keys"]
+    if not isinstance(keys, Mapping) or set(keys) != {"work_group", "scrutineers"}:
+        raise DefinitionError(
+            (Problem("manifest.keys", "keys", "公钥部分格式错误", "malformed keys"),)
+        )
+    wg = keys["work_group"]
+    scrutineers = keys["scrutineers"]
+    if (p := _key_problem(wg, "work_group", "keys.work_group")) is not None:
+        problems.append(p)
+    if not isinstance(scrutineers, list) or not scrutineers:
+        problems.append(
+            Problem(
+                "manifest.keys",
+                "keys.scrutineers",
+                "至少需要一名监票人的公钥",
+                "at least one scrutineer key is needed",
+            )
+        )
+        scrutineers = []
+    for i, k in enumerate(scrutineers):
+        if (p := _key_problem(k, "scrutineer", f"keys.scrutineers[{i}]")) is not None:
+            problems.append(p)
+    definition = document["definition"]
+    if not isinstance(definition, Mapping):
+        problems.append(Problem("manifest.definition", "definition", "缺少选举定义", "missing"))
+    if problems:
+        raise DefinitionError(tuple(problems))
+    election = parse_definition_data(definition)
+    if resolved_definition(election) != definition:
+        raise DefinitionError(
+            (
+                Problem(
+                    "manifest.not_resolved",
+                    "definition",
+                    "选举清单中的定义不是完整展开的规范形式",
+                    "the manifest's definition is not in resolved form",
+                ),
+            )
+        )
+    return Manifest(
+        election=election,
+        document=document,
+        work_group_key=wg,
+        scrutineer_keys=tuple(scrutineers),
+    )

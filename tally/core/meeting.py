@@ -1,0 +1,713 @@
+"""Polling day as a pure state machine over log entries (spec/log.md, spec/rounds.md).
+
+Every change to an election is a log entry. ``apply_entry`` checks that an entry is allowed in the
+current state and returns the next state; the shells build entries with the helpers below, apply
+them (so a refused command changes nothing), and only then store them. Opening an election file
+replays every stored entry through the same function, so a stored log that breaks the rules cannot
+be continued.
+
+The meeting of one round goes: opened (quorum held) -> ballots issued (= electors present) ->
+ballots returned (more than issued: VOID, a re-vote follows) -> ballots entered one by one (the
+teller may withdraw their last entry) -> counted (outcome recorded; runoff, further round or next
+post follows).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from tally.core.ballots import Ballot, Mark, WriteIn
+from tally.core.errors import RoundStateError
+from tally.core.manifest import canonical
+from tally.core.model import Election, MemberId, PostKind, zh_label
+from tally.core.rounds import (
+    Blocked,
+    ElectingBody,
+    ElectionState,
+    Finished,
+    RoundInput,
+    RoundOutcome,
+    RoundSpec,
+    RoundStatus,
+    amend_candidates,
+    apply_outcome,
+    count_round,
+    next_round,
+    reduce_seats,
+    start,
+)
+from tally.core.rules import expected_electors, plenary_quorum, quorum
+
+__all__ = [
+    "ENTRY_FORMAT",
+    "EnteredBallot",
+    "Entry",
+    "Meeting",
+    "OpenRound",
+    "apply_entry",
+    "ballot_from_body",
+    "begin",
+    "count_current",
+    "counted_body",
+    "entry_bytes",
+    "leaf_hash",
+    "make_entry",
+    "opened_body",
+    "parse_entry",
+]
+
+ENTRY_FORMAT = "log-entry/1"
+_HEX32 = re.compile(r"^[0-9a-f]{32}$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+BODY_FIELDS: Mapping[str, frozenset[str]] = {
+    "election.opened": frozenset({"election_id"}),
+    "stock.committed": frozenset({"post", "round", "count", "commitment"}),
+    "member.checked_in": frozenset({"member"}),
+    "member.left": frozenset({"member"}),
+    "round.quorum_failed": frozenset({"post", "round", "present"}),
+    "round.opened": frozenset(
+        {
+            "post",
+            "round",
+            "purpose",
+            "candidates",
+            "seats",
+            "body",
+            "expected",
+            "present",
+            "present_members",
+        }
+    ),
+    "ballots.issued": frozenset({"post", "round", "count"}),
+    "ballots.returned": frozenset({"post", "round", "count"}),
+    "round.void": frozenset({"post", "round", "issued", "returned"}),
+    "ballot.entered": frozenset({"post", "round", "ballot_id", "qr", "marks", "write_ins"}),
+    "ballot.withdrawn": frozenset({"post", "round", "ballot_id"}),
+    "round.counted": frozenset(
+        {
+            "post",
+            "round",
+            "valid_ballots",
+            "invalid_ballots",
+            "approvals",
+            "base",
+            "minimum",
+            "elected",
+            "tied",
+            "tied_seats",
+            "shortfall",
+        }
+    ),
+    "seats.reduced": frozenset({"post", "seats", "assembly_consent", "town_agreement"}),
+    "candidates.amended": frozenset({"post", "candidates", "town_approval"}),
+    "election.result": frozenset({"elected", "publicity_start", "publicity_end"}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One log entry (spec/log.md §1); ``raw`` is its canonical bytes."""
+
+    seq: int
+    prev: str
+    type: str
+    at: str
+    actor: str
+    body: Mapping[str, Any]
+    raw: bytes
+
+    @property
+    def leaf_hash(self) -> bytes:
+        return leaf_hash(self.raw)
+
+
+def leaf_hash(raw: bytes) -> bytes:
+    """RFC 9162 leaf hash of an entry's bytes (spec/merkle.md M2)."""
+    return hashlib.sha256(b"\x00" + raw).digest()
+
+
+def entry_bytes(
+    seq: int, prev: str, *, type_: str, at: str, actor: str, body: Mapping[str, Any]
+) -> bytes:
+    """The canonical bytes of an entry."""
+    return canonical(
+        {
+            "format": ENTRY_FORMAT,
+            "seq": seq,
+            "prev": prev,
+            "type": type_,
+            "at": at,
+            "actor": actor,
+            "body": dict(body),
+        }
+    )
+
+
+def make_entry(
+    meeting: Meeting | None,
+    type_: str,
+    body: Mapping[str, Any],
+    *,
+    at: dt.datetime,
+    actor: str,
+    election_id: bytes | None = None,
+) -> Entry:
+    """Build the next entry after ``meeting`` (or entry 0 when ``meeting`` is None)."""
+    if meeting is None:
+        if election_id is None:
+            msg = "entry 0 needs the election id"
+            raise ValueError(msg)
+        seq, prev = 0, election_id.hex()
+    else:
+        seq, prev = meeting.size, meeting.last_leaf.hex()
+    stamp = at.isoformat(timespec="seconds")
+    raw = entry_bytes(seq, prev, type_=type_, at=stamp, actor=actor, body=body)
+    return Entry(seq=seq, prev=prev, type=type_, at=stamp, actor=actor, body=dict(body), raw=raw)
+
+
+def _bad(code: str, zh: str, en: str, clause: str = "") -> RoundStateError:
+    return RoundStateError(code, zh=zh, en=en, clause=clause)
+
+
+def parse_entry(raw: bytes) -> Entry:
+    """Parse stored entry bytes (they must be canonical).
+
+    Raises:
+        RoundStateError: malformed or non-canonical entry.
+    """
+    import json  # noqa: PLC0415 - stdlib parsing of bytes; no I/O
+
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise _bad("log.malformed", "日志记录无法解析", "log entry is not JSON") from e
+    keys = {"format", "seq", "prev", "type", "at", "actor", "body"}
+    if not isinstance(doc, dict) or set(doc) != keys or doc["format"] != ENTRY_FORMAT:
+        raise _bad("log.malformed", "日志记录格式错误", "log entry has the wrong shape")
+    if canonical(doc) != raw:
+        raise _bad("log.not_canonical", "日志记录不是规范形式", "log entry is not canonical JSON")
+    if doc["type"] not in BODY_FIELDS or set(doc["body"]) != BODY_FIELDS[doc["type"]]:
+        raise _bad("log.malformed", "日志记录类型或内容错误", "unknown entry type or body")
+    return Entry(
+        seq=doc["seq"],
+        prev=doc["prev"],
+        type=doc["type"],
+        at=doc["at"],
+        actor=doc["actor"],
+        body=doc["body"],
+        raw=raw,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EnteredBallot:
+    ballot_id: str
+    seq: int
+    ballot: Ballot
+
+
+@dataclass(frozen=True, slots=True)
+class OpenRound:
+    """The round in progress and how far it has got."""
+
+    spec: RoundSpec
+    present: int
+    present_members: tuple[MemberId, ...]
+    issued: int | None = None
+    returned: int | None = None
+    entered: tuple[EnteredBallot, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Meeting:
+    """The state after a prefix of the log."""
+
+    election: Election
+    election_id: bytes
+    rounds: ElectionState
+    size: int
+    last_leaf: bytes
+    last_at: dt.datetime
+    present: frozenset[MemberId] = frozenset()
+    current: OpenRound | None = None
+    stocks: Mapping[tuple[PostKind, int], int] = field(default_factory=dict)
+    stock_ids: Mapping[tuple[PostKind, int], frozenset[str]] = field(default_factory=dict)
+    used_ballot_ids: frozenset[str] = frozenset()
+    result: Mapping[str, Any] | None = None
+
+    @property
+    def expected(self) -> int:
+        return self.rounds.expected
+
+    def due(self) -> RoundSpec | Blocked | Finished:
+        """What the rules say comes next (ignores a round in progress)."""
+        return next_round(self.rounds)
+
+
+def begin(election: Election, election_id: bytes, entry0: Entry) -> Meeting:
+    """The state after entry 0 (``election.opened``).
+
+    Raises:
+        RoundStateError: entry 0 is not the opening of this election.
+    """
+    ok = (
+        entry0.seq == 0
+        and entry0.type == "election.opened"
+        and entry0.prev == election_id.hex()
+        and entry0.body.get("election_id") == election_id.hex()
+    )
+    if not ok:
+        raise _bad(
+            "log.bad_start",
+            "日志第一条不是本次选举的开始记录",
+            "entry 0 does not open this election",
+        )
+    return Meeting(
+        election=election,
+        election_id=election_id,
+        rounds=start(election),
+        size=1,
+        last_leaf=entry0.leaf_hash,
+        last_at=_time(entry0.at),
+    )
+
+
+def _time(text: str) -> dt.datetime:
+    try:
+        t = dt.datetime.fromisoformat(text)
+    except ValueError as e:
+        raise _bad("log.bad_time", "时间格式错误", f"bad time {text!r}") from e
+    if t.tzinfo is None:
+        raise _bad("log.bad_time", "时间缺少时区", f"time without offset {text!r}")
+    return t
+
+
+def _post(body: Mapping[str, Any]) -> PostKind:
+    try:
+        return PostKind(body["post"])
+    except (KeyError, ValueError) as e:
+        raise _bad("log.bad_post", "职位错误", "unknown post") from e
+
+
+def _int(body: Mapping[str, Any], key: str) -> int:
+    value = body.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _bad("log.bad_number", f"{key} 应为非负整数", f"{key} must be an integer >= 0")
+    return value
+
+
+def _require_round(m: Meeting, body: Mapping[str, Any]) -> OpenRound:
+    cur = m.current
+    if cur is None:
+        raise _bad("round.none_open", "当前没有进行中的轮次", "no round is open")
+    if _post(body) is not cur.spec.post or _int(body, "round") != cur.spec.number:
+        raise _bad(
+            "round.other",
+            f"当前进行的是{zh_label(cur.spec.post)}第{cur.spec.number}轮",
+            f"the open round is {cur.spec.post.value} round {cur.spec.number}",
+        )
+    return cur
+
+
+def apply_entry(m: Meeting, entry: Entry, *, stock_ids: frozenset[str] | None = None) -> Meeting:
+    """Check ``entry`` against the state and return the state after it.
+
+    Args:
+        m: the state before.
+        entry: the next entry.
+        stock_ids: for ``stock.committed``, the ballot ids of the sealed list (hex); the shell has
+            checked them against the commitment.
+
+    Raises:
+        RoundStateError: the entry does not follow, or the rules forbid it; the message says why.
+    """
+    if entry.seq != m.size or entry.prev != m.last_leaf.hex():
+        raise _bad(
+            "log.chain",
+            f"第 {entry.seq} 条记录与前一条不衔接（哈希链断裂）",
+            f"entry {entry.seq} does not chain to the previous entry",
+        )
+    at = _time(entry.at)
+    if at < m.last_at:
+        raise _bad("log.time_backwards", "记录时间早于前一条", "entry time goes backwards")
+    new = _apply(m, entry, stock_ids)
+    return replace(new, size=m.size + 1, last_leaf=entry.leaf_hash, last_at=at)
+
+
+def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
+    b = e.body
+    t = e.type
+    if m.result is not None:
+        raise _bad("election.finished", "选举已结束，不能再记录", "the election is finished")
+    if t == "member.checked_in":
+        member = MemberId(str(b["member"]))
+        if member not in set(expected_electors(m.election)):
+            name = _name(m.election, member)
+            raise _bad(
+                "checkin.not_elector",
+                f"{name} 不是应到会的有选举权党员，不计入到会人数",
+                f"{name} is not an expected elector",
+                "R2",
+            )
+        if member in m.present:
+            raise _bad(
+                "checkin.twice",
+                f"{_name(m.election, member)} 已经签到",
+                f"{member} has already checked in",
+                "R4",
+            )
+        return replace(m, present=m.present | {member})
+    if t == "member.left":
+        member = MemberId(str(b["member"]))
+        if member not in m.present:
+            raise _bad("checkin.not_present", f"{member} 未签到", f"{member} is not checked in")
+        return replace(m, present=m.present - {member})
+    if t == "stock.committed":
+        key = (_post(b), _int(b, "round"))
+        count = _int(b, "count")
+        if key in m.stocks:
+            raise _bad("stock.twice", "该轮次的选票已经登记", "a stock is already committed")
+        if not isinstance(b["commitment"], str) or not _HEX64.match(b["commitment"]):
+            raise _bad("stock.commitment", "选票承诺值格式错误", "bad commitment")
+        if stock_ids is None or len(stock_ids) != count:
+            raise _bad("stock.ids", "选票清单与数量不符", "stock list does not match the count")
+        return _with_stock(m, key, count, stock_ids)
+    if t in ("round.opened", "round.quorum_failed"):
+        return _open(m, e)
+    if t == "ballots.issued":
+        cur = _require_round(m, b)
+        if cur.issued is not None:
+            raise _bad("issue.twice", "本轮已发出选票", "ballots were already issued")
+        count = _int(b, "count")
+        if count != cur.present:
+            raise _bad(
+                "issue.not_present",
+                f"发出选票数 {count} 应等于实到有选举权人数 {cur.present}",
+                f"{count} issued; must equal the {cur.present} electors present",
+                "R12",
+            )
+        stock = m.stocks.get((cur.spec.post, cur.spec.number))
+        if stock is None or stock < count:
+            raise _bad(
+                "issue.no_stock",
+                "本轮选票尚未登记或数量不足，请先打印并登记选票",
+                "no (or too small a) ballot stock is committed for this round",
+            )
+        return replace(m, current=replace(cur, issued=count))
+    if t == "ballots.returned":
+        cur = _require_round(m, b)
+        if cur.issued is None or cur.returned is not None:
+            raise _bad("return.order", "须先发票，且只能收回一次", "issue first; return once")
+        return replace(m, current=replace(cur, returned=_int(b, "count")))
+    if t == "round.void":
+        cur = _require_round(m, b)
+        if cur.issued is None or cur.returned is None or cur.returned <= cur.issued:
+            raise _bad(
+                "void.not_void",
+                "收回选票不多于发出选票，本轮有效",
+                "returned is not more than issued: the round is valid",
+                "R11",
+            )
+        if (_int(b, "issued"), _int(b, "returned")) != (cur.issued, cur.returned):
+            raise _bad("void.counts", "作废记录的票数与本轮不符", "void counts differ")
+        outcome = count_round(
+            m.rounds, cur.spec, RoundInput(cur.present, cur.issued, cur.returned, ())
+        )
+        return replace(m, rounds=apply_outcome(m.rounds, outcome), current=None)
+    if t == "ballot.entered":
+        return _enter(m, e)
+    if t == "ballot.withdrawn":
+        cur = _require_round(m, b)
+        if not cur.entered or cur.entered[-1].ballot_id != b["ballot_id"]:
+            raise _bad(
+                "withdraw.not_last",
+                "只能撤回本轮最后录入的一张选票",
+                "only the last entered ballot of the round can be withdrawn",
+            )
+        gone = cur.entered[-1].ballot_id
+        return replace(
+            m,
+            current=replace(cur, entered=cur.entered[:-1]),
+            used_ballot_ids=m.used_ballot_ids - {gone},
+        )
+    if t == "round.counted":
+        cur = _require_round(m, b)
+        outcome = _count(m, cur)
+        if counted_body(outcome) != dict(b):
+            raise _bad(
+                "count.mismatch",
+                "计票结果与选票不符",
+                "the recorded count differs from the ballots",
+            )
+        return replace(m, rounds=apply_outcome(m.rounds, outcome), current=None)
+    if t == "seats.reduced":
+        _no_round_open(m)
+        agreement = b["town_agreement"]
+        return replace(
+            m,
+            rounds=reduce_seats(
+                m.rounds,
+                _post(b),
+                new_seats=_int(b, "seats"),
+                assembly_consent=_int(b, "assembly_consent"),
+                town_agreement=agreement if isinstance(agreement, str) else "",
+            ),
+        )
+    if t == "candidates.amended":
+        _no_round_open(m)
+        approval = b["town_approval"]
+        if not isinstance(approval, str) or not approval.strip():
+            raise _bad(
+                "amend.no_approval", "须记录镇党委批准的文件", "the town's approval is missing"
+            )
+        ids = b["candidates"]
+        if not isinstance(ids, list) or not all(isinstance(x, str) for x in ids):
+            raise _bad("amend.bad_list", "候选人名单格式错误", "bad candidate list")
+        return replace(
+            m, rounds=amend_candidates(m.rounds, _post(b), tuple(MemberId(x) for x in ids))
+        )
+    if t == "election.result":
+        _no_round_open(m)
+        due = m.due()
+        if not isinstance(due, Finished):
+            raise _bad(
+                "result.not_finished", "还有职位未选出，不能宣布结果", "posts are still open"
+            )
+        expected = {k.value: list(v) for k, v in due.elected}
+        if b["elected"] != expected:
+            raise _bad("result.mismatch", "结果与各轮计票不符", "result differs from the rounds")
+        return replace(m, result=dict(b))
+    if t == "election.opened":
+        raise _bad("log.reopen", "选举已开始", "the election is already open")
+    raise _bad("log.unknown_type", f"未知记录类型 {t}", f"unknown entry type {t}")
+
+
+def _with_stock(m: Meeting, key: tuple[PostKind, int], count: int, ids: frozenset[str]) -> Meeting:
+    if not all(_HEX32.match(i) for i in ids):
+        raise _bad("stock.ids", "选票编号格式错误", "bad ballot id in the stock")
+    return replace(m, stocks={**m.stocks, key: count}, stock_ids={**m.stock_ids, key: ids})
+
+
+def _no_round_open(m: Meeting) -> None:
+    if m.current is not None:
+        raise _bad("round.in_progress", "有轮次正在进行，请先完成本轮", "a round is in progress")
+
+
+def _name(election: Election, member: MemberId) -> str:
+    try:
+        return f"{election.member(member).name}（{member}）"
+    except KeyError:
+        return str(member)
+
+
+def _open(m: Meeting, e: Entry) -> Meeting:
+    b = e.body
+    _no_round_open(m)
+    due = m.due()
+    if not isinstance(due, RoundSpec):
+        raise _bad("round.none_due", "现在没有可以开始的轮次", "no round is due now")
+    if _post(b) is not due.post or _int(b, "round") != due.number:
+        raise _bad(
+            "round.not_due",
+            f"应进行的是{zh_label(due.post)}第{due.number}轮",
+            f"the round due is {due.post.value} round {due.number}",
+        )
+    members = b.get("present_members", [])
+    if due.body is ElectingBody.PLENARY:
+        if not isinstance(members, list) or len(set(members)) != len(members):
+            raise _bad(
+                "plenary.members", "到会委员名单有误", "bad list of committee members present"
+            )
+        elected = set(m.rounds.elected(PostKind.COMMITTEE))
+        if not set(members) <= elected:
+            raise _bad(
+                "plenary.not_member",
+                "到会名单中有人不是新当选的委员",
+                "someone listed is not an elected committee member",
+                "R21",
+            )
+        present = len(members)
+        q = plenary_quorum(present, due.expected)
+    else:
+        if members:
+            raise _bad(
+                "round.members", "党员大会轮次不列到会委员", "assembly rounds list no members"
+            )
+        present = len(m.present)
+        q = quorum(present, due.expected, m.election.parameters.quorum_comparison)
+    if _int(b, "present") != present:
+        raise _bad(
+            "round.present",
+            f"实到人数应为 {present}",
+            f"present must be {present}",
+            "R4",
+        )
+    if e.type == "round.quorum_failed":
+        if q.valid:
+            raise _bad("quorum.holds", "会议已达到法定人数", "the quorum is met", q.clause)
+        return m
+    if not q.valid:
+        raise _bad(
+            "quorum.failed",
+            f"实到 {present} 人，未达到法定人数，不能进行选举",
+            f"{present} present: no quorum, no election",
+            q.clause,
+        )
+    expect = opened_body(due, present, tuple(MemberId(x) for x in members))
+    if dict(b) != expect:
+        raise _bad("round.mismatch", "轮次内容与规则不符", "the round differs from the one due")
+    return replace(
+        m,
+        current=OpenRound(
+            spec=due, present=present, present_members=tuple(MemberId(x) for x in members)
+        ),
+    )
+
+
+def opened_body(spec: RoundSpec, present: int, members: tuple[MemberId, ...]) -> dict[str, Any]:
+    """The body of ``round.opened`` for ``spec``."""
+    return {
+        "post": spec.post.value,
+        "round": spec.number,
+        "purpose": spec.purpose.value,
+        "candidates": list(spec.candidates),
+        "seats": spec.seats,
+        "body": spec.body.value,
+        "expected": spec.expected,
+        "present": present,
+        "present_members": list(members),
+    }
+
+
+def _enter(m: Meeting, e: Entry) -> Meeting:
+    b = e.body
+    cur = _require_round(m, b)
+    if cur.returned is None or cur.issued is None:
+        raise _bad(
+            "enter.not_returned", "请先记录收回的选票数", "record the ballots returned first"
+        )
+    if len(cur.entered) >= cur.returned:
+        raise _bad(
+            "enter.too_many",
+            f"已录入 {len(cur.entered)} 张，等于收回的选票数，不能再录入",
+            f"{len(cur.entered)} entered already: that is every returned ballot",
+            "R12",
+        )
+    ballot_id = b["ballot_id"]
+    if not isinstance(ballot_id, str) or not _HEX32.match(ballot_id):
+        raise _bad("enter.bad_id", "选票编号格式错误", "bad ballot id")
+    if ballot_id not in m.stock_ids.get((cur.spec.post, cur.spec.number), frozenset()):
+        raise _bad(
+            "enter.not_in_stock",
+            "这张选票不在本轮登记的选票中（可能是伪造或其他轮次的选票）",
+            "this ballot is not in the stock committed for this round",
+        )
+    if ballot_id in m.used_ballot_ids:
+        raise _bad("enter.duplicate", "这张选票已经录入过", "this ballot was already entered")
+    ballot = ballot_from_body(b, len(cur.spec.candidates), cur.spec.seats)
+    entered = EnteredBallot(ballot_id=ballot_id, seq=e.seq, ballot=ballot)
+    return replace(
+        m,
+        current=replace(cur, entered=(*cur.entered, entered)),
+        used_ballot_ids=m.used_ballot_ids | {ballot_id},
+    )
+
+
+def ballot_from_body(b: Mapping[str, Any], candidates: int, seats: int) -> Ballot:
+    """The ballot of a ``ballot.entered`` body.
+
+    Raises:
+        RoundStateError: marks of the wrong length or letters, or malformed write-ins.
+    """
+    marks_text = b["marks"]
+    if not isinstance(marks_text, str) or len(marks_text) != candidates:
+        raise _bad(
+            "enter.marks",
+            f"标记数应为 {candidates} 个（每名候选人一个）",
+            f"expected {candidates} marks, one per candidate",
+            "R7",
+        )
+    try:
+        marks = tuple(Mark(c) for c in marks_text)
+    except ValueError as err:
+        raise _bad("enter.marks", "标记只能是 o x - ?", "marks must be o x - ?", "R7") from err
+    raw_w = b["write_ins"]
+    if not isinstance(raw_w, list) or len(raw_w) > seats:
+        raise _bad("enter.write_ins", f"另选人最多 {seats} 名", f"at most {seats} write-ins", "R7")
+    write_ins: list[WriteIn] = []
+    for w in raw_w:
+        ok = (
+            isinstance(w, dict)
+            and set(w) == {"name", "member", "mark"}
+            and isinstance(w["name"], str)
+            and w["name"].strip() != ""
+            and isinstance(w["member"], str)
+            and w["mark"] in ("o", "-")
+        )
+        if not ok:
+            raise _bad("enter.write_ins", "另选人格式错误", "malformed write-in", "R7")
+        write_ins.append(
+            WriteIn(
+                name=w["name"],
+                member=MemberId(w["member"]) if w["member"] else None,
+                marked=w["mark"] == "o",
+            )
+        )
+    return Ballot(marks=marks, write_ins=tuple(write_ins))
+
+
+def _count(m: Meeting, cur: OpenRound) -> RoundOutcome:
+    if cur.returned is None or cur.issued is None or len(cur.entered) != cur.returned:
+        have = len(cur.entered)
+        raise _bad(
+            "count.incomplete",
+            f"已录入 {have} 张，收回 {cur.returned} 张，须全部录入后才能计票",
+            f"{have} ballots entered of {cur.returned} returned: enter them all first",
+            "R12",
+        )
+    outcome = count_round(
+        m.rounds,
+        cur.spec,
+        RoundInput(cur.present, cur.issued, cur.returned, tuple(x.ballot for x in cur.entered)),
+    )
+    assert outcome.status is RoundStatus.COUNTED
+    return outcome
+
+
+def count_current(m: Meeting) -> RoundOutcome:
+    """The outcome of the open round from its entered ballots (what ``round.counted`` records).
+
+    Raises:
+        RoundStateError: no round open, or not every returned ballot entered.
+    """
+    if m.current is None:
+        raise _bad("round.none_open", "当前没有进行中的轮次", "no round is open")
+    return _count(m, m.current)
+
+
+def counted_body(outcome: RoundOutcome) -> dict[str, Any]:
+    """The body of ``round.counted`` (spec/log.md §2)."""
+    return {
+        "post": outcome.spec.post.value,
+        "round": outcome.spec.number,
+        "valid_ballots": outcome.valid_ballots,
+        "invalid_ballots": outcome.invalid_ballots,
+        "approvals": [{"member": mid, "approvals": v} for mid, v in outcome.approvals],
+        "base": outcome.base,
+        "minimum": outcome.minimum_to_pass,
+        "elected": _in_ballot_order(outcome, outcome.elected),
+        "tied": _in_ballot_order(outcome, outcome.tied),
+        "tied_seats": outcome.tied_seats,
+        "shortfall": outcome.shortfall,
+    }
+
+
+def _in_ballot_order(outcome: RoundOutcome, ids: Sequence[MemberId]) -> list[str]:
+    order: dict[str, int] = {mid: i for i, (mid, _) in enumerate(outcome.approvals)}
+    return sorted((str(mid) for mid in ids), key=lambda mid: order[mid])

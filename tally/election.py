@@ -1,0 +1,818 @@
+"""An election file in use: the shell that joins the store, the keys, the printer and the core.
+
+Every command follows one pattern: replay the stored log into a ``Meeting`` (tally.core.meeting),
+build the command's entries, apply them to a copy of the state (so a refused command changes
+nothing), then store the entries, their checkpoints and any sealed stock list in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ballot_printer
+import keys
+from tally.core.ballots import Ballot
+from tally.core.errors import RoundStateError, TallyError
+from tally.core.manifest import (
+    MANIFEST_DOMAIN,
+    SIGNED_MANIFEST_FORMAT,
+    Manifest,
+    canonical,
+    parse_manifest,
+)
+from tally.core.marks_file import resolve_write_in
+from tally.core.meeting import (
+    Entry,
+    Meeting,
+    apply_entry,
+    begin,
+    count_current,
+    counted_body,
+    make_entry,
+    opened_body,
+    parse_entry,
+)
+from tally.core.model import MemberId, PostKind
+from tally.core.rounds import ElectingBody, RoundSpec
+from tally.core.rules import plenary_quorum, quorum
+from tally.log.checkpoint import CheckpointBody, body_text, signature_line, signer_name
+from tally.log.merkle import MerkleTree
+from tally.store import ElectionStore, StoreError
+
+__all__ = [
+    "PAPER_KIND",
+    "ElectionSession",
+    "EntryInput",
+    "SessionError",
+    "load_signed_manifest",
+    "sign_manifest",
+]
+
+PAPER_KIND = {
+    PostKind.COMMITTEE: ballot_printer.PaperKind.COMMITTEE,
+    PostKind.SECRETARY: ballot_printer.PaperKind.SECRETARY,
+    PostKind.DEPUTY_SECRETARY: ballot_printer.PaperKind.DEPUTY,
+}
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+
+
+class SessionError(TallyError):
+    """A command cannot be carried out; nothing was stored."""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).astimezone()
+
+
+def _strict_json(raw: bytes, what: str) -> Any:
+    def no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys_ = [k for k, _ in pairs]
+        if len(keys_) != len(set(keys_)):
+            msg = "duplicate key"
+            raise ValueError(msg)
+        return dict(pairs)
+
+    try:
+        return json.loads(raw, object_pairs_hook=no_dupes, parse_float=_no_float)
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        raise SessionError(
+            "json.malformed", zh=f"{what} 不是有效的 JSON：{e}", en=f"{what} is not valid JSON: {e}"
+        ) from e
+
+
+def _no_float(text: str) -> float:
+    msg = f"floats are not allowed ({text})"
+    raise ValueError(msg)
+
+
+def sign_manifest(manifest: Manifest, town: keys.Signer) -> bytes:
+    """The ``signed-manifest/1`` bytes (spec/manifest.md §4)."""
+    if town.role is not keys.Role.TOWN_COMMITTEE:
+        raise SessionError(
+            "manifest.signer_role",
+            zh="选举清单须由镇党委密钥签署",
+            en="the manifest must be signed with the town committee key",
+        )
+    sig = town.sign(MANIFEST_DOMAIN, manifest.canonical_bytes)
+    import base64  # noqa: PLC0415
+
+    doc = {
+        "format": SIGNED_MANIFEST_FORMAT,
+        "manifest": dict(manifest.document),
+        "town_key": json.loads(keys.export_public_key(town.public_key)),
+        "signature": base64.b64encode(sig).decode(),
+    }
+    return canonical(doc)
+
+
+def load_signed_manifest(raw: bytes) -> tuple[Manifest, keys.PublicKey]:
+    """Parse and check a signed manifest: format, town key role, signature, definition.
+
+    Raises:
+        SessionError: any problem, with the reason.
+    """
+    import base64  # noqa: PLC0415
+    import binascii  # noqa: PLC0415
+
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise SessionError("manifest.too_large", zh="选举清单文件过大", en="manifest too large")
+    doc = _strict_json(raw, "选举清单")
+    if (
+        not isinstance(doc, dict)
+        or doc.get("format") != SIGNED_MANIFEST_FORMAT
+        or set(doc) != {"format", "manifest", "town_key", "signature"}
+    ):
+        raise SessionError(
+            "manifest.format",
+            zh="不是经镇党委签署的选举清单（signed-manifest/1）",
+            en="not a signed-manifest/1 document",
+        )
+    try:
+        town = keys.parse_public_key(canonical(doc["town_key"]))
+        sig = base64.b64decode(doc["signature"], validate=True)
+    except (keys.KeysError, binascii.Error, TypeError) as e:
+        raise SessionError(
+            "manifest.town_key", zh=f"镇党委公钥或签名格式错误：{e}", en=f"bad town key: {e}"
+        ) from e
+    if town.role is not keys.Role.TOWN_COMMITTEE:
+        raise SessionError(
+            "manifest.town_role", zh="签署者不是镇党委密钥", en="the signer is not the town key"
+        )
+    try:
+        keys.verify(town, MANIFEST_DOMAIN, canonical(doc["manifest"]), sig)
+    except keys.SignatureError as e:
+        raise SessionError(
+            "manifest.signature",
+            zh="选举清单的镇党委签名无效：清单未签署或已被改动，不能使用",
+            en="the town committee's signature on the manifest does not verify",
+        ) from e
+    try:
+        manifest = parse_manifest(doc["manifest"])
+    except TallyError as e:
+        raise SessionError(e.code, zh=e.zh, en=e.en) from e
+    return manifest, town
+
+
+@dataclass(frozen=True, slots=True)
+class EntryInput:
+    """One ballot as the teller entered it: scanner text, marks, write-in names."""
+
+    qr: str
+    marks: str
+    write_ins: tuple[str, ...] = ()
+
+
+def _reason(entry: Entry) -> str | None:
+    b = entry.body
+    return {
+        "election.opened": "opened",
+        "stock.committed": f"stock {b.get('post')} {b.get('round')}",
+        "round.opened": f"round-opened {b.get('post')} {b.get('round')}",
+        "round.counted": f"round-closed {b.get('post')} {b.get('round')}",
+        "round.void": f"round-closed {b.get('post')} {b.get('round')}",
+        "election.result": "result",
+    }.get(entry.type)
+
+
+class ElectionSession:
+    """An open election file with its replayed state."""
+
+    def __init__(
+        self,
+        store: ElectionStore,
+        manifest: Manifest,
+        town_key: keys.PublicKey,
+        meeting: Meeting,
+        tree: MerkleTree,
+    ) -> None:
+        self.store = store
+        self.manifest = manifest
+        self.town_key = town_key
+        self.meeting = meeting
+        self.tree = tree
+
+    # -- opening ------------------------------------------------------------------------------
+    @classmethod
+    def init(
+        cls,
+        path: Path,
+        signed_manifest: bytes,
+        signer: keys.Signer,
+        *,
+        now: dt.datetime | None = None,
+        actor: str = "",
+    ) -> ElectionSession:
+        """Create the election file from a signed manifest (checks the work-group key).
+
+        Raises:
+            SessionError: bad manifest or wrong key; StoreError: the file exists.
+        """
+        manifest, town = load_signed_manifest(signed_manifest)
+        _check_work_group(manifest, signer)
+        store = ElectionStore.create(
+            path, signed_manifest=signed_manifest, election_id=manifest.election_id
+        )
+        entry0 = make_entry(
+            None,
+            "election.opened",
+            {"election_id": manifest.election_id.hex()},
+            at=now or _now(),
+            actor=actor,
+            election_id=manifest.election_id,
+        )
+        meeting = begin(manifest.election, manifest.election_id, entry0)
+        tree = MerkleTree()
+        session = cls(store, manifest, town, meeting, tree)
+        session._store([entry0], signer=signer)
+        return session
+
+    @classmethod
+    def open(cls, path: Path) -> ElectionSession:
+        """Open an election file and replay its log; stops on any entry edited outside the program.
+
+        Raises:
+            StoreError: the file is missing or damaged, or the log fails its integrity checks.
+        """
+        store = ElectionStore.open(path)
+        try:
+            manifest, town = load_signed_manifest(store.signed_manifest)
+        except SessionError as e:
+            raise StoreError(e.code, zh=e.zh, en=e.en) from e
+        if not hmac.compare_digest(manifest.election_id, store.election_id):
+            raise StoreError(
+                "store.manifest_mismatch",
+                zh="选举文件中的选举标识与清单不符",
+                en="the election id does not match the manifest",
+            )
+        stock_ids = _stock_ids(store)
+        tree = MerkleTree()
+        meeting: Meeting | None = None
+        for seq, raw in store.log_rows():
+            try:
+                entry = parse_entry(raw)
+                if entry.seq != seq:
+                    raise RoundStateError("log.seq", zh="序号不符", en="sequence mismatch")
+                if meeting is None:
+                    meeting = begin(manifest.election, manifest.election_id, entry)
+                else:
+                    meeting = apply_entry(
+                        meeting, entry, stock_ids=stock_ids.get(_stock_key(entry))
+                    )
+            except RoundStateError as e:
+                raise StoreError(
+                    "store.tampered",
+                    zh=f"选举记录第 {seq} 条无法通过核验（{e.zh}）：记录可能在程序之外被改动，"
+                    "选举不能继续，请交镇党委处理",
+                    en=f"log entry {seq} fails its checks ({e.en}): it may have been edited "
+                    "outside the program; the election cannot continue",
+                ) from e
+            tree.append(entry.leaf_hash)
+        if meeting is None:
+            raise StoreError("store.empty", zh="选举记录为空", en="the election log is empty")
+        for cp in store.checkpoints():
+            if (
+                cp.size > len(tree)
+                or body_text(
+                    CheckpointBody(manifest.election_id, cp.size, tree.root_at(cp.size), cp.reason)
+                )
+                != cp.body
+            ):
+                raise StoreError(
+                    "store.checkpoint_mismatch",
+                    zh=f"检查点（{cp.size} 条）与记录不符：记录可能被改动",
+                    en=f"checkpoint at size {cp.size} does not match the log",
+                )
+        return cls(store, manifest, town, meeting, tree)
+
+    # -- the mechanism ------------------------------------------------------------------------
+    def _build(
+        self,
+        specs: Sequence[tuple[str, dict[str, Any]]],
+        *,
+        now: dt.datetime | None = None,
+        actor: str = "",
+        stock_ids: frozenset[str] | None = None,
+    ) -> tuple[list[Entry], Meeting]:
+        m = self.meeting
+        entries: list[Entry] = []
+        for type_, body in specs:
+            e = make_entry(m, type_, body, at=now or _now(), actor=actor)
+            m = apply_entry(m, e, stock_ids=stock_ids)
+            entries.append(e)
+        return entries, m
+
+    def _commit(
+        self,
+        specs: Sequence[tuple[str, dict[str, Any]]],
+        *,
+        signer: keys.Signer | None = None,
+        now: dt.datetime | None = None,
+        actor: str = "",
+        stock: tuple[str, int, bytes, frozenset[str]] | None = None,
+    ) -> list[Entry]:
+        try:
+            entries, meeting = self._build(
+                specs, now=now, actor=actor, stock_ids=stock[3] if stock else None
+            )
+        except TallyError as e:
+            raise SessionError(e.code, zh=e.zh, en=e.en, clause=e.clause) from e
+        self._store(entries, signer=signer, stock=stock)
+        self.meeting = meeting
+        return entries
+
+    def _store(
+        self,
+        entries: Sequence[Entry],
+        *,
+        signer: keys.Signer | None,
+        stock: tuple[str, int, bytes, frozenset[str]] | None = None,
+    ) -> None:
+        if signer is not None:
+            _check_work_group(self.manifest, signer)
+        tree = self.tree
+        size_before = len(tree)
+        try:
+            self._store_into(tree, entries, signer=signer, stock=stock)
+        except BaseException:
+            # The tree grows in place (a rebuild per command would cost O(n)); undo on failure.
+            self.tree = MerkleTree(tree.leaf_hashes[:size_before])
+            raise
+
+    def _store_into(
+        self,
+        tree: MerkleTree,
+        entries: Sequence[Entry],
+        *,
+        signer: keys.Signer | None,
+        stock: tuple[str, int, bytes, frozenset[str]] | None,
+    ) -> None:
+        checkpoints: list[tuple[int, str, str]] = []
+        for e in entries:
+            tree.append(e.leaf_hash)
+            reason = _reason(e)
+            if reason is not None:
+                body = body_text(
+                    CheckpointBody(self.manifest.election_id, len(tree), tree.root(), reason)
+                )
+                checkpoints.append((len(tree), reason, body))
+        if checkpoints and signer is None:
+            raise SessionError(
+                "key.needed",
+                zh="此操作会生成检查点，须使用工作组密钥（--key）",
+                en="this step makes a checkpoint: the work-group key is needed (--key)",
+            )
+        with self.store.transaction() as conn:
+            ElectionStore.add_entries(conn, [(e.seq, e.type, e.raw) for e in entries])
+            for size, reason, body in checkpoints:
+                assert signer is not None
+                ElectionStore.add_checkpoint(
+                    conn, size=size, reason=reason, body=body, lines=[signature_line(signer, body)]
+                )
+            if stock is not None:
+                ElectionStore.add_stock(conn, post=stock[0], round_=stock[1], list_json=stock[2])
+
+    # -- commands -----------------------------------------------------------------------------
+    def resolve_member(self, ref: str) -> MemberId:
+        """A member id from an id or a unique name.
+
+        Raises:
+            SessionError: nobody matches, or several members share the name (ids listed).
+        """
+        ref = ref.strip()
+        election = self.manifest.election
+        for m in election.members:
+            if m.id == ref:
+                return m.id
+        same = [m for m in election.members if m.name == ref]
+        if len(same) == 1:
+            return same[0].id
+        if same:
+            ids = "、".join(m.id for m in same)
+            raise SessionError(
+                "member.ambiguous",
+                zh=f"名册中有 {len(same)} 人名为 {ref}（编号 {ids}），请用编号签到",
+                en=f"{len(same)} members are named {ref} ({ids}); use the member id",
+            )
+        raise SessionError(
+            "member.unknown", zh=f"名册中没有 {ref}", en=f"nobody on the roster matches {ref}"
+        )
+
+    def check_in(self, refs: Sequence[str], *, actor: str = "") -> list[MemberId]:
+        ids = [self.resolve_member(r) for r in refs]
+        self._commit([("member.checked_in", {"member": i}) for i in ids], actor=actor)
+        return ids
+
+    def leave(self, refs: Sequence[str], *, actor: str = "") -> list[MemberId]:
+        ids = [self.resolve_member(r) for r in refs]
+        self._commit([("member.left", {"member": i}) for i in ids], actor=actor)
+        return ids
+
+    def due_round(self) -> RoundSpec:
+        if self.meeting.current is not None:
+            return self.meeting.current.spec
+        due = self.meeting.due()
+        if not isinstance(due, RoundSpec):
+            from tally.core.explain import describe_next  # noqa: PLC0415
+
+            raise SessionError(
+                "round.none_due",
+                zh=describe_next(due, self.manifest.election, "zh"),
+                en=describe_next(due, self.manifest.election, "en"),
+            )
+        return due
+
+    def print_stock(
+        self,
+        *,
+        post: PostKind,
+        round_number: int,
+        count: int,
+        out_pdf: Path,
+        stock_list_out: Path | None,
+        signer: keys.Signer,
+        page_size: ballot_printer.PageSize = ballot_printer.PageSize.A4,
+        font_path: Path | None = None,
+        actor: str = "",
+    ) -> ballot_printer.BallotStock:
+        """Make, print and commit a ballot stock for a round (the PDF only exists if committed)."""
+        _check_work_group(self.manifest, signer)
+        if (post, round_number) in self.meeting.stocks:
+            raise SessionError(
+                "stock.twice",
+                zh=f"{post.value} 第 {round_number} 轮的选票已经打印登记过",
+                en=f"a stock for {post.value} round {round_number} is already committed",
+            )
+        paper = self.paper(post, round_number)
+        try:
+            stock = ballot_printer.make_stock(
+                election_id=self.manifest.election_id,
+                kind=PAPER_KIND[post],
+                round_number=round_number,
+                count=count,
+                signer=signer,
+            )
+            kwargs: dict[str, Any] = {"page_size": page_size}
+            if font_path is not None:
+                kwargs["font_path"] = font_path
+            ballot_printer.render_stock_pdf(paper, stock, out_pdf, **kwargs)
+        except ballot_printer.BallotPrinterError as e:
+            raise SessionError(e.code, zh=e.zh, en=e.en) from e
+        list_json = ballot_printer.stock_list_json(stock)
+        ids = frozenset(b.hex() for b in stock.ballot_ids)
+        try:
+            self._commit(
+                [
+                    (
+                        "stock.committed",
+                        {
+                            "post": post.value,
+                            "round": round_number,
+                            "count": count,
+                            "commitment": ballot_printer.stock_commitment(stock).hex(),
+                        },
+                    )
+                ],
+                signer=signer,
+                actor=actor,
+                stock=(post.value, round_number, list_json, ids),
+            )
+        except BaseException:
+            out_pdf.unlink(missing_ok=True)  # never leave ballots that are not in the stock
+            raise
+        if stock_list_out is not None:
+            keys.write_new_file(stock_list_out, list_json, mode=keys.PRIVATE_FILE_MODE)
+        return stock
+
+    def paper(self, post: PostKind, round_number: int) -> ballot_printer.BallotPaper:
+        """The ballot paper of a round: the due round's candidates, or the post's first round."""
+        election = self.manifest.election
+        spec: RoundSpec | None = None
+        cur = self.meeting.current
+        if cur is not None and cur.spec.post is post and cur.spec.number == round_number:
+            spec = cur.spec
+        else:
+            due = self.meeting.due()
+            if isinstance(due, RoundSpec) and due.post is post and due.number == round_number:
+                spec = due
+        if spec is not None:
+            candidates, seats, wording = spec.candidates, spec.seats, _wording(spec)
+        else:
+            p = election.post(post)
+            if p is None or round_number != 1:
+                raise SessionError(
+                    "stock.round_unknown",
+                    zh="只能为第 1 轮或当前应进行的轮次打印选票",
+                    en="ballots can be printed for round 1 or for the round due",
+                )
+            candidates, seats, wording = p.candidates, p.seats, ""
+        return ballot_printer.BallotPaper(
+            title=election.title,
+            branch=election.branch,
+            term=election.term,
+            kind=PAPER_KIND[post],
+            round_number=round_number,
+            seats=seats,
+            candidates=tuple(election.member(c).name for c in candidates),
+            round_wording=wording,
+        )
+
+    def issue(
+        self,
+        *,
+        count: int | None,
+        signer: keys.Signer,
+        present_members: Sequence[str] = (),
+        actor: str = "",
+    ) -> tuple[RoundSpec, int]:
+        """Open the round due (quorum checked) and record the ballots issued.
+
+        Raises:
+            SessionError: no quorum (recorded as ``round.quorum_failed``), a count that is not the
+                number present, no stock committed for the round.
+        """
+        cur = self.meeting.current
+        if cur is not None:
+            if cur.issued is not None:
+                raise SessionError(
+                    "issue.twice", zh="本轮已发出选票", en="ballots were already issued"
+                )
+            spec, present = cur.spec, cur.present
+            specs: list[tuple[str, dict[str, Any]]] = []
+        else:
+            spec = self.due_round()
+            members = tuple(self.resolve_member(r) for r in present_members)
+            if spec.body is ElectingBody.PLENARY:
+                present = len(members)
+                q = plenary_quorum(present, spec.expected)
+            else:
+                present = len(self.meeting.present)
+                q = quorum(
+                    present, spec.expected, self.manifest.election.parameters.quorum_comparison
+                )
+            if not q.valid:
+                from tally.core.explain import describe_quorum  # noqa: PLC0415
+
+                self._commit(
+                    [
+                        (
+                            "round.quorum_failed",
+                            {"post": spec.post.value, "round": spec.number, "present": present},
+                        )
+                    ],
+                    actor=actor,
+                )
+                raise SessionError(
+                    "quorum.failed",
+                    zh=describe_quorum(q, "zh"),
+                    en=describe_quorum(q, "en"),
+                    clause=q.clause,
+                )
+            specs = [("round.opened", opened_body(spec, present, members))]
+        n = present if count is None else count
+        specs.append(
+            ("ballots.issued", {"post": spec.post.value, "round": spec.number, "count": n})
+        )
+        self._commit(specs, signer=signer, actor=actor)
+        return spec, n
+
+    def return_ballots(self, count: int, *, signer: keys.Signer | None, actor: str = "") -> bool:
+        """Record the ballots returned; returns False when the round is void (R11)."""
+        cur = self.meeting.current
+        if cur is None or cur.issued is None:
+            raise SessionError("return.order", zh="请先发出选票", en="issue the ballots first")
+        spec = cur.spec
+        specs: list[tuple[str, dict[str, Any]]] = [
+            ("ballots.returned", {"post": spec.post.value, "round": spec.number, "count": count})
+        ]
+        void = count > cur.issued
+        if void:
+            specs.append(
+                (
+                    "round.void",
+                    {
+                        "post": spec.post.value,
+                        "round": spec.number,
+                        "issued": cur.issued,
+                        "returned": count,
+                    },
+                )
+            )
+        self._commit(specs, signer=signer if void else None, actor=actor)
+        return not void
+
+    def ballot_body(self, item: EntryInput) -> dict[str, Any]:
+        """Check a ballot's QR against this election and round and build its entry body.
+
+        Raises:
+            SessionError: bad QR (another election, kind or round, bad signature, unreadable),
+                bad marks or write-ins.
+        """
+        cur = self.meeting.current
+        if cur is None:
+            raise SessionError("round.none_open", zh="当前没有进行中的轮次", en="no round is open")
+        try:
+            payload = ballot_printer.parse_qr_text(item.qr)
+            ballot_printer.verify_payload(
+                payload,
+                keys.parse_public_key(canonical(self.manifest.work_group_key)).key,
+                election_id=self.manifest.election_id,
+                kind=PAPER_KIND[cur.spec.post],
+                round_number=cur.spec.number,
+            )
+        except ballot_printer.BallotPrinterError as e:
+            raise SessionError(e.code, zh=e.zh, en=e.en) from e
+        marks = item.marks.replace(" ", "").replace("○", "o").replace("×", "x")
+        write_ins = []
+        for w in item.write_ins:
+            name, _, mark = w.partition(":")
+            member, problem = resolve_write_in(name, self.manifest.election)
+            if problem is not None:
+                raise SessionError(
+                    problem,
+                    zh=f"名册中有多人名为 {name}，请写党员编号",
+                    en=f"several members are named {name}; give the member id",
+                )
+            write_ins.append(
+                {"name": name.strip(), "member": member or "", "mark": "-" if mark == "-" else "o"}
+            )
+        return {
+            "post": cur.spec.post.value,
+            "round": cur.spec.number,
+            "ballot_id": payload.ballot_id.hex(),
+            "qr": ballot_printer.encode_qr_text(payload),
+            "marks": marks,
+            "write_ins": write_ins,
+        }
+
+    def enter(self, items: Sequence[EntryInput], *, actor: str = "") -> list[Entry]:
+        """Enter ballots, all or nothing (a batch with one bad ballot stores none)."""
+        bodies: list[tuple[str, dict[str, Any]]] = []
+        for i, item in enumerate(items, start=1):
+            try:
+                bodies.append(("ballot.entered", self.ballot_body(item)))
+            except SessionError as e:
+                raise SessionError(
+                    e.code, zh=f"第 {i} 张：{e.zh}", en=f"ballot {i}: {e.en}", clause=e.clause
+                ) from e
+        try:
+            return self._commit(bodies, actor=actor)
+        except SessionError as e:
+            # Say which ballot of the batch was refused.
+            raise SessionError(e.code, zh=e.zh, en=e.en, clause=e.clause) from e
+
+    def verdict(self, item: EntryInput) -> Ballot:
+        """The ballot a teller is about to enter, for a preview (nothing stored)."""
+        from tally.core.meeting import ballot_from_body  # noqa: PLC0415
+
+        cur = self.meeting.current
+        assert cur is not None
+        return ballot_from_body(self.ballot_body(item), len(cur.spec.candidates), cur.spec.seats)
+
+    def withdraw(self, ballot_id: str, *, actor: str = "") -> None:
+        cur = self.meeting.current
+        if cur is None:
+            raise SessionError("round.none_open", zh="当前没有进行中的轮次", en="no round is open")
+        self._commit(
+            [
+                (
+                    "ballot.withdrawn",
+                    {"post": cur.spec.post.value, "round": cur.spec.number, "ballot_id": ballot_id},
+                )
+            ],
+            actor=actor,
+        )
+
+    def close(self, *, signer: keys.Signer, actor: str = "") -> Entry:
+        """Count the open round and record its outcome (``round.counted``)."""
+        try:
+            outcome = count_current(self.meeting)
+        except TallyError as e:
+            raise SessionError(e.code, zh=e.zh, en=e.en, clause=e.clause) from e
+        return self._commit([("round.counted", counted_body(outcome))], signer=signer, actor=actor)[
+            0
+        ]
+
+    def reduce_seats(
+        self, post: PostKind, *, seats: int, consent: int, agreement: str, actor: str = ""
+    ) -> None:
+        self._commit(
+            [
+                (
+                    "seats.reduced",
+                    {
+                        "post": post.value,
+                        "seats": seats,
+                        "assembly_consent": consent,
+                        "town_agreement": agreement,
+                    },
+                )
+            ],
+            actor=actor,
+        )
+
+    def amend_candidates(
+        self, post: PostKind, refs: Sequence[str], *, approval: str, actor: str = ""
+    ) -> None:
+        ids = [self.resolve_member(r) for r in refs]
+        self._commit(
+            [
+                (
+                    "candidates.amended",
+                    {"post": post.value, "candidates": ids, "town_approval": approval},
+                )
+            ],
+            actor=actor,
+        )
+
+    def record_result(
+        self, *, signer: keys.Signer, publicity: tuple[dt.date, dt.date], actor: str = ""
+    ) -> Entry:
+        from tally.core.rounds import Finished  # noqa: PLC0415
+
+        due = self.meeting.due()
+        if self.meeting.current is not None or not isinstance(due, Finished):
+            raise SessionError(
+                "result.not_finished",
+                zh="还有轮次未完成，不能宣布结果",
+                en="rounds are still open; no result yet",
+            )
+        body = {
+            "elected": {k.value: list(v) for k, v in due.elected},
+            "publicity_start": publicity[0].isoformat(),
+            "publicity_end": publicity[1].isoformat(),
+        }
+        return self._commit([("election.result", body)], signer=signer, actor=actor)[0]
+
+    def cosign(self, signer: keys.Signer) -> int:
+        """A scrutineer adds their signature to every round-closed and result checkpoint."""
+        raw_keys = [keys.parse_public_key(canonical(k)).key for k in self.manifest.scrutineer_keys]
+        if signer.role is not keys.Role.SCRUTINEER or not any(
+            hmac.compare_digest(signer.public_key.key, k) for k in raw_keys
+        ):
+            raise SessionError(
+                "cosign.not_scrutineer",
+                zh="此密钥不是本次选举清单中的监票人密钥",
+                en="this key is not a scrutineer key of the manifest",
+            )
+        name = signer_name(signer.public_key)
+        todo = [
+            cp
+            for cp in self.store.checkpoints()
+            if (cp.reason.startswith("round-closed") or cp.reason == "result")
+            and name not in {n for n, _ in cp.signature_lines}
+        ]
+        with self.store.transaction() as conn:
+            for cp in todo:
+                ElectionStore.add_signatures(conn, cp.id, [signature_line(signer, cp.body)])
+        return len(todo)
+
+    def missing_cosignatures(self) -> list[str]:
+        """Checkpoints that still lack a scrutineer's signature (reason and signer)."""
+        names = [
+            signer_name(keys.parse_public_key(canonical(k))) for k in self.manifest.scrutineer_keys
+        ]
+        out = []
+        for cp in self.store.checkpoints():
+            if cp.reason.startswith("round-closed") or cp.reason == "result":
+                have = {n for n, _ in cp.signature_lines}
+                out += [f"{cp.reason}: {n}" for n in names if n not in have]
+        return out
+
+
+def _wording(spec: RoundSpec) -> str:
+    from tally.core.explain import spec_title  # noqa: PLC0415
+
+    title = spec_title(spec, "zh")
+    return title.split(" ", 1)[1] if " " in title else ""
+
+
+def _check_work_group(manifest: Manifest, signer: keys.Signer) -> None:
+    wg = keys.parse_public_key(canonical(manifest.work_group_key))
+    if signer.role is not keys.Role.WORK_GROUP or not hmac.compare_digest(
+        signer.public_key.key, wg.key
+    ):
+        raise SessionError(
+            "key.not_work_group",
+            zh="此密钥不是本次选举清单中的工作组密钥",
+            en="this key is not the work-group key named in the manifest",
+        )
+
+
+def _stock_key(entry: Entry) -> tuple[PostKind, int] | None:
+    if entry.type != "stock.committed":
+        return None
+    return PostKind(entry.body["post"]), int(entry.body["round"])
+
+
+def _stock_ids(store: ElectionStore) -> dict[tuple[PostKind, int] | None, frozenset[str]]:
+    out: dict[tuple[PostKind, int] | None, frozenset[str]] = {}
+    for s in store.stocks():
+        doc = json.loads(s.list_json)
+        out[(PostKind(s.post), s.round)] = frozenset(doc["ballot_ids"])
+    return out

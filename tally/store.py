@@ -1,0 +1,274 @@
+"""One SQLite file per election (spec/log.md §4): the append-only log, checkpoints, sealed stocks.
+
+Durability: WAL journal with ``synchronous=FULL``, so an acknowledged write survives a crash of the
+process (and of the machine). Every change is one transaction: a command's entries, checkpoints
+and stock list land together or not at all. Triggers refuse UPDATE and DELETE on every table that
+holds history. SQL is always parameterised.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ElectionStore",
+    "StoreError",
+    "StoredCheckpoint",
+    "StoredStock",
+]
+
+SCHEMA_VERSION = 1
+
+# Each migration takes the schema from version i to i+1; never edit one that has shipped.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
+        "CREATE TABLE log (seq INTEGER PRIMARY KEY, type TEXT NOT NULL, raw BLOB NOT NULL)",
+        "CREATE TABLE checkpoints (id INTEGER PRIMARY KEY, size INTEGER NOT NULL, "
+        "reason TEXT NOT NULL, body TEXT NOT NULL)",
+        "CREATE TABLE checkpoint_signatures (checkpoint_id INTEGER NOT NULL "
+        "REFERENCES checkpoints(id), signer TEXT NOT NULL, line TEXT NOT NULL, "
+        "PRIMARY KEY (checkpoint_id, signer))",
+        "CREATE TABLE stocks (post TEXT NOT NULL, round INTEGER NOT NULL, "
+        "list BLOB NOT NULL, PRIMARY KEY (post, round))",
+        *(
+            f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+            for table in ("log", "checkpoints", "checkpoint_signatures", "stocks")
+            for op in ("UPDATE", "DELETE")
+        ),
+    ),
+)
+
+
+class StoreError(Exception):
+    """The election file cannot be used; ``code``, ``zh`` and ``en`` say why."""
+
+    def __init__(self, code: str, *, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.code = code
+        self.zh = zh
+        self.en = en
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    id: int
+    size: int
+    reason: str
+    body: str
+    signature_lines: tuple[tuple[str, str], ...]  # (signer name, full line)
+
+    @property
+    def text(self) -> str:
+        return self.body + "\n" + "".join(line for _, line in self.signature_lines)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredStock:
+    post: str
+    round: int
+    list_json: bytes
+
+
+class ElectionStore:
+    """The election file. Use :meth:`create` or :meth:`open`."""
+
+    def __init__(self, db: sqlite_utils.Database, path: Path) -> None:
+        self._db = db
+        self.path = path
+
+    # -- opening -------------------------------------------------------------------------------
+    @staticmethod
+    def _connect(path: Path) -> sqlite_utils.Database:
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=10.0)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return sqlite_utils.Database(conn)
+
+    @classmethod
+    def create(cls, path: Path, *, signed_manifest: bytes, election_id: bytes) -> ElectionStore:
+        """Create a new election file; refuses to overwrite.
+
+        Raises:
+            StoreError: the file exists or cannot be written.
+        """
+        if path.exists():
+            raise StoreError(
+                "store.exists",
+                zh=f"选举文件已存在：{path}（不会覆盖）",
+                en=f"the election file already exists: {path} (never overwritten)",
+            )
+        try:
+            store = cls(cls._connect(path), path)
+            with store.transaction() as conn:
+                for version, statements in enumerate(_MIGRATIONS, start=1):
+                    for sql in statements:
+                        conn.execute(sql)
+                    conn.execute(
+                        "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                        ("schema_version", str(version)),
+                    )
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)",
+                    ("signed_manifest", signed_manifest),
+                )
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)", ("election_id", election_id)
+                )
+        except sqlite3.Error as e:
+            path.unlink(missing_ok=True)
+            raise StoreError(
+                "store.create_failed",
+                zh=f"无法创建选举文件：{e}",
+                en=f"cannot create the election file: {e}",
+            ) from e
+        return store
+
+    @classmethod
+    def open(cls, path: Path) -> ElectionStore:
+        """Open an existing election file and bring its schema up to date.
+
+        Raises:
+            StoreError: missing, not an election file, or from a newer version of the software.
+        """
+        if not path.is_file():
+            raise StoreError(
+                "store.missing", zh=f"找不到选举文件：{path}", en=f"no election file at {path}"
+            )
+        try:
+            store = cls(cls._connect(path), path)
+            version = int(store._meta("schema_version").decode())
+        except (sqlite3.Error, ValueError, StoreError) as e:
+            raise StoreError(
+                "store.corrupt",
+                zh=f"{path} 不是有效的选举文件或已损坏",
+                en=f"{path} is not an election file or is damaged",
+            ) from e
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                "store.newer",
+                zh="选举文件由更新版本的软件创建，请升级软件",
+                en="the election file was made by a newer version of the software",
+            )
+        with store.transaction() as conn:
+            for v in range(version, SCHEMA_VERSION):
+                for sql in _MIGRATIONS[v]:
+                    conn.execute(sql)
+                conn.execute(
+                    "UPDATE meta SET value = ? WHERE key = ?", (str(v + 1), "schema_version")
+                )
+        return store
+
+    def close(self) -> None:
+        self._db.conn.close()
+
+    # -- transactions --------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error: all or nothing."""
+        conn = self._db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # -- reading -------------------------------------------------------------------------------
+    def _meta(self, key: str) -> bytes:
+        row = self._db.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise StoreError("store.corrupt", zh="选举文件缺少数据", en=f"missing {key}")
+        value = row[0]
+        return value if isinstance(value, bytes) else str(value).encode()
+
+    @property
+    def signed_manifest(self) -> bytes:
+        return self._meta("signed_manifest")
+
+    @property
+    def election_id(self) -> bytes:
+        return self._meta("election_id")
+
+    def log_rows(self) -> list[tuple[int, bytes]]:
+        return [
+            (int(seq), bytes(raw))
+            for seq, raw in self._db.conn.execute("SELECT seq, raw FROM log ORDER BY seq")
+        ]
+
+    def log_size(self) -> int:
+        row = self._db.conn.execute("SELECT COUNT(*) FROM log").fetchone()
+        return int(row[0])
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        sigs: dict[int, list[tuple[str, str]]] = {}
+        for cid, signer, line in self._db.conn.execute(
+            "SELECT checkpoint_id, signer, line FROM checkpoint_signatures ORDER BY rowid"
+        ):
+            sigs.setdefault(int(cid), []).append((str(signer), str(line)))
+        return [
+            StoredCheckpoint(
+                id=int(cid),
+                size=int(size),
+                reason=str(reason),
+                body=str(body),
+                signature_lines=tuple(sigs.get(int(cid), ())),
+            )
+            for cid, size, reason, body in self._db.conn.execute(
+                "SELECT id, size, reason, body FROM checkpoints ORDER BY id"
+            )
+        ]
+
+    def stocks(self) -> list[StoredStock]:
+        return [
+            StoredStock(post=str(p), round=int(r), list_json=bytes(lst))
+            for p, r, lst in self._db.conn.execute(
+                "SELECT post, round, list FROM stocks ORDER BY rowid"
+            )
+        ]
+
+    # -- writing (inside a transaction) --------------------------------------------------------
+    @staticmethod
+    def add_entries(conn: sqlite3.Connection, entries: Sequence[tuple[int, str, bytes]]) -> None:
+        conn.executemany("INSERT INTO log (seq, type, raw) VALUES (?, ?, ?)", entries)
+
+    @staticmethod
+    def add_checkpoint(
+        conn: sqlite3.Connection,
+        *,
+        size: int,
+        reason: str,
+        body: str,
+        lines: Sequence[tuple[str, str]],
+    ) -> int:
+        cur = conn.execute(
+            "INSERT INTO checkpoints (size, reason, body) VALUES (?, ?, ?)", (size, reason, body)
+        )
+        cid = int(cur.lastrowid or 0)
+        ElectionStore.add_signatures(conn, cid, lines)
+        return cid
+
+    @staticmethod
+    def add_signatures(
+        conn: sqlite3.Connection, checkpoint_id: int, lines: Sequence[tuple[str, str]]
+    ) -> None:
+        conn.executemany(
+            "INSERT INTO checkpoint_signatures (checkpoint_id, signer, line) VALUES (?, ?, ?)",
+            [(checkpoint_id, signer, line) for signer, line in lines],
+        )
+
+    @staticmethod
+    def add_stock(conn: sqlite3.Connection, *, post: str, round_: int, list_json: bytes) -> None:
+        conn.execute(
+            "INSERT INTO stocks (post, round, list) VALUES (?, ?, ?)", (post, round_, list_json)
+        )
