@@ -52,11 +52,16 @@ __all__ = [
     "DEFAULT_FONT_PATH",
     "QR_MASK_PATTERN",
     "check_glyphs",
+    "draw_items",
+    "draw_qr_matrix",
     "load_font",
+    "new_pdf_canvas",
     "qr_matrix",
     "qr_version",
     "render_stock_pdf",
     "render_tally_sheet",
+    "text_measure",
+    "write_atomically",
 ]
 
 DEFAULT_FONT_PATH: Final = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
@@ -159,18 +164,29 @@ def qr_matrix(text: str, version: int | None = None) -> tuple[tuple[bool, ...], 
 
 
 def _draw_qr(c: Any, matrix: tuple[tuple[bool, ...], ...], slot: QrSlot) -> None:
-    module = slot.size / len(matrix)
-    top = slot.y + slot.size
+    draw_qr_matrix(c, matrix, slot.x, slot.y, slot.size)
+
+
+def draw_qr_matrix(
+    c: Any, matrix: tuple[tuple[bool, ...], ...], x: float, y: float, size: float
+) -> None:
+    """Draw QR modules (row 0 at the top, no quiet zone) as one vector path.
+
+    `(x, y)` is the lower-left corner of the symbol, `size` its side; the caller keeps the quiet
+    zone clear.
+    """
+    module = size / len(matrix)
+    top = y + size
     path = c.beginPath()
     for r, row in enumerate(matrix):
-        y = top - (r + 1) * module
+        row_y = top - (r + 1) * module
         start = -1
         for col, dark in enumerate((*row, False)):
             if dark and start < 0:
                 start = col
             elif not dark and start >= 0:
                 # Horizontal runs merged into one rect each: fewer operators, no seams in a run.
-                path.rect(slot.x + start * module, y, (col - start) * module, module)
+                path.rect(x + start * module, row_y, (col - start) * module, module)
                 start = -1
     c.setFillColorRGB(0, 0, 0)
     c.drawPath(path, stroke=0, fill=1)
@@ -211,6 +227,32 @@ def _draw_items(c: Any, items: Iterable[PageItem], font_name: str) -> None:
         elif isinstance(item, Circle):
             c.setFillColorRGB(*item.fill)
             c.circle(item.x, item.y, item.r, stroke=0, fill=1)
+
+
+def draw_items(c: Any, items: Iterable[PageItem], font_name: str) -> None:
+    """Draw layout items (`Text`, `Rect`, `Line`, `Circle`) on a reportlab canvas."""
+    _draw_items(c, items, font_name)
+
+
+def text_measure(font: TTFont) -> TextMeasure:
+    """A `TextMeasure` (text, size) -> width in points for a loaded font."""
+    return _measure(font)
+
+
+def write_atomically(out_path: Path | str, write: Callable[[Any], None]) -> Path:
+    """Write a file through `write(binary file)` atomically (temporary file, then `os.replace`).
+
+    On any error the temporary file is removed and nothing appears under `out_path`.
+
+    Raises:
+        OutputError: the folder cannot be written.
+    """
+    return _write_atomically(Path(out_path), write)
+
+
+def new_pdf_canvas(fh: Any, pagesize: tuple[float, float], title: str) -> Any:
+    """A reportlab canvas writing to `fh`, reproducible (no timestamp, no random id)."""
+    return _new_canvas(fh, pagesize, title)
 
 
 def _write_atomically(out_path: Path, write: Callable[[Any], None]) -> Path:

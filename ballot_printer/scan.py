@@ -55,8 +55,33 @@ def _decode_image(path: Path, display: Path) -> tuple[str, ...]:
             zh=f"无法读取图像文件 {display}（文件损坏或格式不支持）。",
             en=f"cannot decode image {display}: {e}",
         ) from e
+    return _decode_with_fallbacks(gray)
+
+
+def _decode_with_fallbacks(gray: Image.Image) -> tuple[str, ...]:
+    """Whole page first; then the page's quarters and halves, then a half-size copy.
+
+    A full page of text sometimes hides a QR code from the detector (more so with the fixed mask
+    the printer uses for speed); the same symbol in a crop, where it dominates, decodes.
+    """
     found = zxingcpp.read_barcodes(gray, formats=_QR_ONLY)
-    return tuple(str(b.text) for b in found if b.valid)
+    if found:
+        return tuple(str(b.text) for b in found if b.valid)
+    w, h = gray.size
+    boxes = [
+        (w // 2, h // 2, w, h),
+        (0, h // 2, w // 2, h),
+        (w // 2, 0, w, h // 2),
+        (0, 0, w // 2, h // 2),
+        (0, h // 2, w, h),
+        (0, 0, w, h // 2),
+    ]
+    for box in boxes:
+        found = zxingcpp.read_barcodes(gray.crop(box), formats=_QR_ONLY)
+        if found:
+            return tuple(str(b.text) for b in found if b.valid)
+    half = gray.resize((max(1, w // 2), max(1, h // 2)))
+    return tuple(str(b.text) for b in zxingcpp.read_barcodes(half, formats=_QR_ONLY) if b.valid)
 
 
 def _render_pdf(path: Path, out_dir: Path, dpi: int) -> list[Path]:

@@ -301,9 +301,19 @@ class ElectionSession:
     ) -> tuple[list[Entry], Meeting]:
         m = self.meeting
         entries: list[Entry] = []
-        for type_, body in specs:
+        for i, (type_, body) in enumerate(specs, start=1):
             e = make_entry(m, type_, body, at=now or _now(), actor=actor)
-            m = apply_entry(m, e, stock_ids=stock_ids)
+            try:
+                m = apply_entry(m, e, stock_ids=stock_ids)
+            except TallyError as err:
+                if len(specs) > 1 and type_ == "ballot.entered":
+                    raise SessionError(
+                        err.code,
+                        zh=f"第 {i} 张：{err.zh}",
+                        en=f"ballot {i}: {err.en}",
+                        clause=err.clause,
+                    ) from err
+                raise
             entries.append(e)
         return entries, m
 
@@ -562,7 +572,12 @@ class ElectionSession:
                     [
                         (
                             "round.quorum_failed",
-                            {"post": spec.post.value, "round": spec.number, "present": present},
+                            {
+                                "post": spec.post.value,
+                                "round": spec.number,
+                                "present": present,
+                                "present_members": list(members),
+                            },
                         )
                     ],
                     actor=actor,
@@ -660,11 +675,7 @@ class ElectionSession:
                 raise SessionError(
                     e.code, zh=f"第 {i} 张：{e.zh}", en=f"ballot {i}: {e.en}", clause=e.clause
                 ) from e
-        try:
-            return self._commit(bodies, actor=actor)
-        except SessionError as e:
-            # Say which ballot of the batch was refused.
-            raise SessionError(e.code, zh=e.zh, en=e.en, clause=e.clause) from e
+        return self._commit(bodies, actor=actor)
 
     def verdict(self, item: EntryInput) -> Ballot:
         """The ballot a teller is about to enter, for a preview (nothing stored)."""

@@ -24,6 +24,7 @@ from typing import Final
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
+    "IncrementalRoot",
     "MerkleProofError",
     "StreamedRoots",
     "hash_leaf",
@@ -190,6 +191,33 @@ def stream_roots(leaf_hashes: Iterable[bytes], checkpoints: Iterable[int] = ()) 
             f"checkpoint size {missing} exceeds the {count} leaves in the log",
         )
     return StreamedRoots(size=count, root=_fold(stack), checkpoints=tuple(found))
+
+
+class IncrementalRoot:
+    """Push leaf hashes one at a time; ``root()`` is MTH of those pushed so far (M4), O(log n)."""
+
+    __slots__ = ("_stack", "size")
+
+    def __init__(self) -> None:
+        self._stack: list[tuple[int, bytes]] = []
+        self.size = 0
+
+    def add(self, leaf: bytes) -> None:
+        """Append one 32-byte leaf hash.
+
+        Raises:
+            MerkleProofError: ``merkle.hash_size`` if the leaf hash is not 32 bytes.
+        """
+        node = (0, _need_hash(f"leaf hash #{self.size}", leaf))
+        self.size += 1
+        while self._stack and self._stack[-1][0] == node[0]:
+            height, left = self._stack.pop()
+            node = (height + 1, _children(left, node[1]))
+        self._stack.append(node)
+
+    def root(self) -> bytes:
+        """The current tree head."""
+        return _fold(self._stack)
 
 
 def stream_root(leaf_hashes: Iterable[bytes]) -> bytes:

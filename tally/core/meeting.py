@@ -70,7 +70,7 @@ BODY_FIELDS: Mapping[str, frozenset[str]] = {
     "stock.committed": frozenset({"post", "round", "count", "commitment"}),
     "member.checked_in": frozenset({"member"}),
     "member.left": frozenset({"member"}),
-    "round.quorum_failed": frozenset({"post", "round", "present"}),
+    "round.quorum_failed": frozenset({"post", "round", "present", "present_members"}),
     "round.opened": frozenset(
         {
             "post",

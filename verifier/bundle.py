@@ -1,0 +1,316 @@
+"""Opening a result bundle safely: a folder or a zip (spec/bundle.md §1, V1, §7).
+
+A zip is never extracted: members are read as bounded streams. Names must be relative, without
+``..`` or empty components, not links and not repeated; the entry count and the total declared
+uncompressed size are bounded, and a member that inflates beyond its declared size is an error.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Final, Protocol
+
+from verifier.errors import BundleOpenError, VerificationError
+
+__all__ = [
+    "MAX_ENTRIES",
+    "MAX_TOTAL_SIZE",
+    "Bundle",
+    "BundleProblem",
+    "open_bundle",
+]
+
+MAX_TOTAL_SIZE: Final = 4 * 1024**3  # spec/bundle.md §7
+MAX_ENTRIES: Final = 4096  # 3 posts x 255 rounds of stocks + 7 files, with room
+CHUNK: Final = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class BundleProblem:
+    """A V1 finding discovered while opening: ``fatal`` stops every deeper clause."""
+
+    code: str
+    zh: str
+    en: str
+    path: str
+    fatal: bool
+
+
+class Bundle(Protocol):
+    """Read access to the bundle's files by relative path."""
+
+    def names(self) -> list[str]: ...
+
+    def size(self, name: str) -> int: ...
+
+    def open(self, name: str) -> IO[bytes]: ...
+
+
+class _Capped:
+    """A stream that raises once more than ``limit`` bytes come out of it."""
+
+    def __init__(self, inner: IO[bytes], limit: int, name: str) -> None:
+        self._inner = inner
+        self._left = limit
+        self._name = name
+
+    def _count(self, data: bytes) -> bytes:
+        self._left -= len(data)
+        if self._left < 0:
+            raise VerificationError(
+                clause="V1",
+                code="bundle.member_too_large",
+                zh="文件解压后超过声明的大小",
+                en="member inflates beyond its declared size",
+                path=self._name,
+            )
+        return data
+
+    def read(self, n: int = -1) -> bytes:
+        return self._count(self._inner.read(n))
+
+    def readline(self, limit: int = -1) -> bytes:
+        return self._count(self._inner.readline(limit))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def __enter__(self) -> _Capped:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Folder:
+    def __init__(self, root: Path, files: dict[str, int]) -> None:
+        self._root = root
+        self._files = files
+
+    def names(self) -> list[str]:
+        return sorted(self._files)
+
+    def size(self, name: str) -> int:
+        return self._files[name]
+
+    def open(self, name: str) -> IO[bytes]:
+        if name not in self._files:
+            raise KeyError(name)
+        fd = os.open(self._root / name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        return os.fdopen(fd, "rb")
+
+
+class _Zip:
+    def __init__(self, zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]) -> None:
+        self._zf = zf
+        self._members = members
+
+    def names(self) -> list[str]:
+        return sorted(self._members)
+
+    def size(self, name: str) -> int:
+        return self._members[name].file_size
+
+    def open(self, name: str) -> IO[bytes]:
+        info = self._members[name]
+        return _Capped(self._zf.open(info), info.file_size, name)  # type: ignore[return-value]
+
+
+def _bad_name(name: str) -> str | None:
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        return "absolute path"
+    if "\\" in name or "\x00" in name:
+        return "backslash or NUL in name"
+    parts = name.rstrip("/").split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        return "'..', '.' or empty path component"
+    return None
+
+
+def _open_zip(path: Path) -> tuple[Bundle, list[BundleProblem]]:
+    try:
+        zf = zipfile.ZipFile(path)
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+        raise BundleOpenError(
+            clause="V1",
+            code="bundle.unreadable",
+            zh="无法读取 zip 文件（损坏或截断）",
+            en=f"cannot read the zip file ({e})",
+            path=str(path),
+        ) from e
+    problems: list[BundleProblem] = []
+    if len(infos) > MAX_ENTRIES:
+        problems.append(
+            BundleProblem(
+                "bundle.too_many_entries",
+                f"zip 条目过多（{len(infos)} > {MAX_ENTRIES}）",
+                f"too many zip entries ({len(infos)} > {MAX_ENTRIES})",
+                "",
+                True,
+            )
+        )
+        return _Zip(zf, {}), problems
+    members: dict[str, zipfile.ZipInfo] = {}
+    total = 0
+    for info in infos:
+        name = info.filename
+        why = _bad_name(name)
+        if why is not None:
+            problems.append(
+                BundleProblem(
+                    "bundle.unsafe_path", f"不安全的路径：{why}", f"unsafe path: {why}", name, True
+                )
+            )
+            continue
+        mode = info.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            problems.append(BundleProblem("bundle.link", "zip 中含链接", "link in zip", name, True))
+            continue
+        if name.endswith("/"):
+            continue  # folder entries are allowed and carry nothing
+        if name in members:
+            problems.append(
+                BundleProblem(
+                    "bundle.duplicate_name", "zip 中文件名重复", "duplicate name in zip", name, True
+                )
+            )
+            continue
+        total += info.file_size
+        members[name] = info
+    if total > MAX_TOTAL_SIZE:
+        problems.append(
+            BundleProblem(
+                "bundle.too_large",
+                f"解压后总大小 {total} 字节超过上限",
+                f"total uncompressed size {total} exceeds {MAX_TOTAL_SIZE} bytes",
+                "",
+                True,
+            )
+        )
+    return _Zip(zf, members), problems
+
+
+def _open_folder(root: Path) -> tuple[Bundle, list[BundleProblem]]:
+    files: dict[str, int] = {}
+    problems: list[BundleProblem] = []
+    total = 0
+    count = 0
+
+    def walk(d: Path, prefix: str) -> Iterator[tuple[str, os.DirEntry[str]]]:
+        with os.scandir(d) as it:
+            for e in sorted(it, key=lambda x: x.name):
+                yield prefix + e.name, e
+
+    stack = [(root, "")]
+    while stack:
+        d, prefix = stack.pop()
+        for name, e in walk(d, prefix):
+            count += 1
+            if count > MAX_ENTRIES:
+                problems.append(
+                    BundleProblem("bundle.too_many_entries", "文件过多", "too many files", "", True)
+                )
+                return _Folder(root, {}), problems
+            if e.is_symlink():
+                problems.append(
+                    BundleProblem(
+                        "bundle.link", "文件夹中含链接", "symbolic link in bundle", name, True
+                    )
+                )
+            elif e.is_dir(follow_symlinks=False):
+                stack.append((Path(e.path), name + "/"))
+            elif e.is_file(follow_symlinks=False):
+                size = e.stat(follow_symlinks=False).st_size
+                total += size
+                files[name] = size
+            else:
+                problems.append(
+                    BundleProblem("bundle.special_file", "特殊文件", "special file", name, True)
+                )
+    if total > MAX_TOTAL_SIZE:
+        problems.append(
+            BundleProblem("bundle.too_large", "总大小超过上限", "bundle too large", "", True)
+        )
+    return _Folder(root, files), problems
+
+
+def open_bundle(path: Path) -> tuple[Bundle, list[BundleProblem]]:
+    """Open a folder or a ``.zip`` bundle (V1).
+
+    Raises:
+        BundleOpenError: missing, neither a folder nor a readable zip, or no ``index.json``.
+
+    Returns:
+        The bundle and the problems found while opening it.
+    """
+    if not path.exists():
+        raise BundleOpenError(
+            clause="V1",
+            code="bundle.missing",
+            zh="结果包不存在",
+            en="the bundle does not exist",
+            path=str(path),
+        )
+    if path.is_dir():
+        bundle, problems = _open_folder(path)
+    elif path.is_file() and zipfile.is_zipfile(path):
+        bundle, problems = _open_zip(path)
+    else:
+        raise BundleOpenError(
+            clause="V1",
+            code="bundle.not_a_bundle",
+            zh="既不是文件夹也不是 zip 文件",
+            en="neither a folder nor a zip file",
+            path=str(path),
+        )
+    if "index.json" not in bundle.names() and not any(p.fatal for p in problems):
+        raise BundleOpenError(
+            clause="V1",
+            code="bundle.no_index",
+            zh="结果包中没有 index.json",
+            en="index.json is missing",
+            path=str(path),
+        )
+    return bundle, problems
+
+
+def read_file(bundle: Bundle, name: str, limit: int) -> bytes:
+    """Read a whole member, refusing more than ``limit`` bytes.
+
+    Raises:
+        VerificationError: too large, or the member cannot be read (clause V1).
+    """
+    if bundle.size(name) > limit:
+        raise VerificationError(
+            clause="V1",
+            code="bundle.file_too_large",
+            zh="文件过大",
+            en=f"file larger than {limit} bytes",
+            path=name,
+        )
+    try:
+        with bundle.open(name) as f:
+            data = f.read(limit + 1)
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError) as e:
+        raise VerificationError(
+            clause="V1",
+            code="bundle.read_error",
+            zh="读取文件失败",
+            en=f"cannot read file ({e})",
+            path=name,
+        ) from e
+    if len(data) > limit:
+        raise VerificationError(
+            clause="V1",
+            code="bundle.file_too_large",
+            zh="文件过大",
+            en=f"file larger than {limit} bytes",
+            path=name,
+        )
+    return data

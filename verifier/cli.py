@@ -1,0 +1,121 @@
+"""``verifier verify BUNDLE --town-key KEY``: the town committee's independent check (thin shell).
+
+Exit status: 0 every clause holds; 1 a clause failed; 2 the bundle (or the key) cannot be read.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+from verifier.checks import TownKey, verify_bundle
+from verifier.crypto import parse_fingerprint, parse_pubkey_document
+from verifier.errors import BundleOpenError, VerificationError
+from verifier.report import render_json, render_text
+
+__all__ = ["app", "main", "parse_town_key"]
+
+app = typer.Typer(add_completion=False, help="独立核验选举结果包 / independent bundle verifier")
+
+
+@app.callback()
+def _root() -> None:
+    """Independent verifier of branch election result bundles (spec/bundle.md)."""
+
+
+def parse_town_key(text: str) -> TownKey:
+    """A ``pubkey/1`` file path, or the 25-digit fingerprint with or without spaces.
+
+    Raises:
+        VerificationError: neither a readable town-committee key file nor a fingerprint.
+    """
+    if re.fullmatch(r"[0-9 ]+", text.strip()) and len(text.replace(" ", "").strip()) == 25:
+        return TownKey(fingerprint=parse_fingerprint(text))
+    path = Path(text)
+    try:
+        if path.stat().st_size > 65536:
+            raise OSError("file too large")
+        data = path.read_bytes()
+    except OSError as e:
+        raise VerificationError(
+            clause="V2",
+            code="town_key.unreadable",
+            zh=f"无法读取镇党委公钥：{text}",
+            en=f"cannot read the town key: {text} ({e})",
+        ) from e
+    key = parse_pubkey_document(data, path=text)
+    if key.role != "town_committee":
+        raise VerificationError(
+            clause="V2",
+            code="keys.wrong_role",
+            zh="给定的公钥不是镇党委的公钥",
+            en=f"the key given has role {key.role}, not town_committee",
+        )
+    return TownKey(fingerprint=key.fingerprint, key=key)
+
+
+@app.command()
+def verify(  # noqa: PLR0917 - typer maps each parameter to an option
+    bundle: Annotated[Path, typer.Argument(help="结果包文件夹或 .zip / bundle folder or .zip")],
+    town_key: Annotated[
+        str,
+        typer.Option("--town-key", help="镇党委公钥文件或25位指纹 / pubkey file or fingerprint"),
+    ],
+    lang: Annotated[str, typer.Option("--lang", help="zh 或 en")] = "zh",
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / JSON output")] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs", min=0, help="签名核验进程数（默认 CPU 数）/ processes (default: CPU count)"
+        ),
+    ] = 0,
+    progress: Annotated[bool, typer.Option("--progress", help="显示进度条 / progress bar")] = False,
+) -> None:
+    """核验结果包的全部条款 V1-V18 / verify every clause V1-V18 of a result bundle."""
+    en = lang == "en"
+    try:
+        town = parse_town_key(town_key)
+    except VerificationError as e:
+        typer.echo(e.en if en else e.zh, err=True)
+        raise typer.Exit(2) from e
+    show = progress or sys.stderr.isatty()
+    try:
+        if show:
+            log = bundle / "log.jsonl" if bundle.is_dir() else None
+            total = log.stat().st_size if log is not None and log.exists() else None
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                DownloadColumn(),
+                TimeRemainingColumn(),
+                console=None,
+                transient=True,
+                redirect_stdout=False,
+            ) as bar:
+                task = bar.add_task("核验日志" if not en else "log", total=total)
+                report = verify_bundle(
+                    bundle,
+                    town,
+                    jobs=jobs or os.cpu_count(),
+                    progress=lambda n: bar.advance(task, n),
+                )
+        else:
+            report = verify_bundle(bundle, town, jobs=jobs or os.cpu_count())
+    except BundleOpenError as e:
+        if as_json:
+            typer.echo(f'{{"ok": false, "code": "{e.code}", "clause": "{e.clause}"}}')
+        typer.echo(e.en if en else e.zh, err=True)
+        raise typer.Exit(2) from e
+    typer.echo(render_json(report) if as_json else render_text(report, lang), nl=False)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,687 @@
+"""Parse, don't validate: each bundle document to a model or a specific error with its path.
+
+spec/manifest.md §1-§4 (``signed-manifest/1``, ``manifest/1``, the resolved definition of
+spec/definition.md), spec/log.md §1-§3 (``log-entry/1`` bodies, ``checkpoint/1`` notes).
+Semantic rules (R2-R30) are checked later in ``verifier.checks``; here only shapes and types.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import types
+import unicodedata
+from collections.abc import Callable
+from typing import Any, Final
+
+from verifier.canonical import canonical_bytes
+from verifier.crypto import PublicKey, b64decode_canonical, parse_pubkey_value
+from verifier.errors import CheckpointFormatError, DocumentFormatError, PublicKeyError
+from verifier.merkle import hash_leaf
+from verifier.model import (
+    EDUCATION_ORDER,
+    POST_ORDER,
+    Checkpoint,
+    CheckpointSignature,
+    Definition,
+    Exclusion,
+    LogEntry,
+    Manifest,
+    Member,
+    Parameters,
+    Post,
+)
+
+__all__ = [
+    "CHECKPOINT_DOMAIN",
+    "ENTRY_BODIES",
+    "MANIFEST_DOMAIN",
+    "election_id_of",
+    "parse_checkpoint",
+    "parse_log_entry",
+    "parse_manifest",
+    "parse_signed_manifest",
+]
+
+MANIFEST_DOMAIN: Final = b"branch-election/manifest/1"
+CHECKPOINT_DOMAIN: Final = b"branch-election/checkpoint/1"
+_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+_HEX64: Final = re.compile(r"[0-9a-f]{64}")
+_HEX32: Final = re.compile(r"[0-9a-f]{32}")
+_AT: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})")
+_DECIMAL: Final = re.compile(r"0|[1-9][0-9]{0,18}")
+_SIGNER: Final = re.compile(r"(work_group|scrutineer):[0-9a-f]{16}")
+_REASON: Final = re.compile(
+    r"opened|result|(stock|round-opened|round-closed) "
+    r"(committee|secretary|deputy_secretary) ([1-9][0-9]{0,2})"
+)
+
+STATUSES: Final = ("full", "probationary", "party_probation", "suspended", "membership_stopped")
+CATEGORIES: Final = (
+    "illness",
+    "abroad",
+    "membership_stopped",
+    "party_probation",
+    "detained",
+    "infirm",
+    "away_unmoved",
+    "migrant_applied",
+)
+
+
+def _err(clause: str, path: str, en: str, zh: str, code: str = "field.type") -> DocumentFormatError:
+    return DocumentFormatError(clause=clause, code=code, zh=zh, en=en, path=path)
+
+
+class _Reader:
+    """Reads one JSON object, demanding exactly the listed members (spec/README.md §Formats)."""
+
+    def __init__(self, value: object, path: str, clause: str, members: frozenset[str]) -> None:
+        if not isinstance(value, dict):
+            raise _err(clause, path, "not a JSON object", "不是 JSON 对象")
+        unknown = sorted(set(value) - members)
+        if unknown:
+            raise _err(
+                clause,
+                f"{path}.{unknown[0]}" if path else unknown[0],
+                f"unknown member {unknown[0]!r}",
+                f"未知字段 {unknown[0]!r}",
+                "field.unknown",
+            )
+        missing = sorted(members - set(value))
+        if missing:
+            raise _err(
+                clause,
+                f"{path}.{missing[0]}" if path else missing[0],
+                f"missing member {missing[0]!r}",
+                f"缺少字段 {missing[0]!r}",
+                "field.missing",
+            )
+        self.value: dict[str, Any] = value
+        self.path = path
+        self.clause = clause
+
+    def at(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def raw(self, key: str) -> Any:
+        return self.value[key]
+
+    def str_(self, key: str, *, nonempty: bool = False) -> str:
+        v = self.value[key]
+        if not isinstance(v, str) or (nonempty and not v.strip()):
+            raise _err(self.clause, self.at(key), "expected a string", "应为字符串")
+        return v
+
+    def text(self, key: str) -> str:
+        v = self.str_(key, nonempty=True)
+        if unicodedata.normalize("NFC", v) != v or v.strip() != v:
+            raise _err(self.clause, self.at(key), "text not trimmed NFC", "文本不是规范化形式")
+        return v
+
+    def int_(self, key: str) -> int:
+        v = self.value[key]
+        if type(v) is not int:
+            raise _err(self.clause, self.at(key), "expected an integer", "应为整数")
+        return v
+
+    def bool_(self, key: str) -> bool:
+        v = self.value[key]
+        if type(v) is not bool:
+            raise _err(self.clause, self.at(key), "expected a boolean", "应为布尔值")
+        return v
+
+    def code(self, key: str, allowed: tuple[str, ...]) -> str:
+        v = self.value[key]
+        if v not in allowed:
+            raise _err(
+                self.clause,
+                self.at(key),
+                f"value {v!r} not one of {list(allowed)}",
+                f"取值 {v!r} 无效",
+                "field.choice",
+            )
+        return str(v)
+
+    def date(self, key: str) -> dt.date:
+        v = self.value[key]
+        if not isinstance(v, str) or _DATE.fullmatch(v) is None:
+            raise _err(self.clause, self.at(key), "expected YYYY-MM-DD", "应为 YYYY-MM-DD 日期")
+        try:
+            return dt.date.fromisoformat(v)
+        except ValueError as e:
+            raise _err(self.clause, self.at(key), "not a calendar date", "不是有效日期") from e
+
+    def ids(self, key: str) -> tuple[str, ...]:
+        v = self.value[key]
+        if not isinstance(v, list) or not all(isinstance(x, str) and x for x in v):
+            raise _err(self.clause, self.at(key), "expected a list of ids", "应为成员编号列表")
+        return tuple(v)
+
+    def list_(self, key: str) -> list[Any]:
+        v = self.value[key]
+        if not isinstance(v, list):
+            raise _err(self.clause, self.at(key), "expected a list", "应为列表")
+        return v
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def election_id_of(manifest_value: object) -> bytes:
+    """``SHA-256("branch-election/manifest/1" || 0x00 || JCS(manifest))`` (manifest.md §3)."""
+    return hashlib.sha256(MANIFEST_DOMAIN + b"\x00" + canonical_bytes(manifest_value)).digest()
+
+
+def parse_signed_manifest(value: object) -> tuple[Any, PublicKey, bytes]:
+    """Split a ``signed-manifest/1`` (manifest.md §4); checks the format and the town key role.
+
+    Raises:
+        DocumentFormatError: not ``signed-manifest/1`` or a malformed member (clause V2).
+        PublicKeyError: the town key is not a valid ``pubkey/1`` of role ``town_committee``.
+
+    Returns:
+        (the raw manifest value, the town key, the 64-byte signature).
+    """
+    r = _Reader(value, "", "V2", frozenset({"format", "manifest", "town_key", "signature"}))
+    if r.raw("format") != "signed-manifest/1":
+        raise _err(
+            "V2", "format", "not signed-manifest/1", "不是 signed-manifest/1", "format.version"
+        )
+    town = parse_pubkey_value(r.raw("town_key"), path="town_key", role="town_committee")
+    sig = b64decode_canonical(r.raw("signature"), 64)
+    if sig is None:
+        raise _err("V2", "signature", "signature not canonical base64 of 64 bytes", "签名格式无效")
+    return r.raw("manifest"), town, sig
+
+
+_PARAMS: Final = frozenset(
+    {
+        "quorum_comparison",
+        "threshold_base",
+        "write_in_requires_disapproval",
+        "write_in_unmarked",
+        "unreadable_mark",
+        "publicity_working_days",
+        "qualification_policy",
+        "secretary_new_max_age",
+        "secretary_new_min_education",
+        "secretary_continuing_max_age",
+        "secretary_continuing_min_education",
+    }
+)
+
+
+def _parameters(value: object) -> Parameters:
+    r = _Reader(value, "definition.parameters", "V3", _PARAMS)
+    days = r.int_("publicity_working_days")
+    if not 1 <= days <= 60:
+        raise _err(
+            "V3",
+            r.at("publicity_working_days"),
+            "must be 1..60",
+            "应为 1..60",
+            "parameters.publicity",
+        )
+    return Parameters(
+        quorum_comparison=r.code("quorum_comparison", ("GT", "GE")),
+        threshold_base=r.code("threshold_base", ("E", "P")),
+        write_in_requires_disapproval=r.bool_("write_in_requires_disapproval"),
+        write_in_unmarked=r.code("write_in_unmarked", ("ignored", "approval")),
+        unreadable_mark=r.code("unreadable_mark", ("void_mark", "void_ballot")),
+        publicity_working_days=days,
+        qualification_policy=r.code("qualification_policy", ("block", "warn")),
+        secretary_new_max_age=r.int_("secretary_new_max_age"),
+        secretary_new_min_education=r.code("secretary_new_min_education", EDUCATION_ORDER),
+        secretary_continuing_max_age=r.int_("secretary_continuing_max_age"),
+        secretary_continuing_min_education=r.code(
+            "secretary_continuing_min_education", EDUCATION_ORDER
+        ),
+    )
+
+
+_MEMBER: Final = frozenset(
+    {
+        "id",
+        "name",
+        "sex",
+        "birth_date",
+        "education",
+        "status",
+        "registered_here",
+        "incumbent_secretary",
+    }
+)
+
+
+def _definition(value: object) -> Definition:
+    top = _Reader(
+        value,
+        "definition",
+        "V3",
+        frozenset(
+            {
+                "format",
+                "preset",
+                "election",
+                "parameters",
+                "members",
+                "exclusions",
+                "posts",
+                "secretary",
+                "officials",
+                "remote_voting",
+            }
+        ),
+    )
+    if top.raw("format") != "election-definition/1":
+        raise _err(
+            "V3", top.at("format"), "not election-definition/1", "格式版本不符", "format.version"
+        )
+    preset = top.code("preset", ("R2020", "R1990"))
+    el = _Reader(
+        top.raw("election"),
+        "definition.election",
+        "V3",
+        frozenset({"title", "branch", "town", "term", "objections_to", "date"}),
+    )
+    params = _parameters(top.raw("parameters"))
+    members = []
+    seen: set[str] = set()
+    mlist = top.list_("members")
+    if not mlist or len(mlist) > 20000:
+        raise _err(
+            "V3",
+            "definition.members",
+            "roster empty or too large",
+            "名册为空或过大",
+            "members.empty",
+        )
+    for i, m in enumerate(mlist):
+        mr = _Reader(m, f"definition.members[{i}]", "V3", _MEMBER)
+        mid = mr.text("id")
+        if mid in seen:
+            raise _err(
+                "V3",
+                mr.at("id"),
+                f"duplicate member id {mid}",
+                f"成员编号重复 {mid}",
+                "members.duplicate_id",
+            )
+        seen.add(mid)
+        members.append(
+            Member(
+                id=mid,
+                name=mr.text("name"),
+                sex=mr.code("sex", ("male", "female")),
+                birth_date=mr.date("birth_date"),
+                education=mr.code("education", EDUCATION_ORDER),
+                status=mr.code("status", STATUSES),
+                registered_here=mr.bool_("registered_here"),
+                incumbent_secretary=mr.bool_("incumbent_secretary"),
+            )
+        )
+    exclusions = []
+    for i, x in enumerate(top.list_("exclusions")):
+        xr = _Reader(
+            x,
+            f"definition.exclusions[{i}]",
+            "V3",
+            frozenset({"member", "category", "higher_level_approval", "assembly_approval"}),
+        )
+        exclusions.append(
+            Exclusion(
+                member=xr.str_("member", nonempty=True),
+                category=xr.code("category", CATEGORIES),
+                higher_level_approval=xr.str_("higher_level_approval"),
+                assembly_approval=xr.str_("assembly_approval"),
+            )
+        )
+    posts = []
+    for i, p in enumerate(top.list_("posts")):
+        pr = _Reader(
+            p, f"definition.posts[{i}]", "V3", frozenset({"post", "seats", "candidates", "margin"})
+        )
+        seats = pr.int_("seats")
+        post = pr.code("post", POST_ORDER)
+        if not 1 <= seats <= 15 or (post != "committee" and seats != 1):
+            raise _err(
+                "V3",
+                pr.at("seats"),
+                f"seats {seats} out of range",
+                "应选人数超出范围",
+                "post.seats",
+            )
+        posts.append(
+            Post(
+                post=post,
+                seats=seats,
+                candidates=pr.ids("candidates"),
+                margin=pr.code("margin", ("20pct", "none")),
+            )
+        )
+    order = [p.post for p in posts]
+    if not posts or order != sorted(set(order), key=POST_ORDER.index):
+        raise _err(
+            "V3",
+            "definition.posts",
+            "posts must be committee, secretary, deputy_secretary in order, once each",
+            "职位须按委员、书记、副书记顺序且各一次",
+            "post.duplicate",
+        )
+    sec = _Reader(top.raw("secretary"), "definition.secretary", "V3", frozenset({"elected_by"}))
+    off = _Reader(
+        top.raw("officials"), "definition.officials", "V3", frozenset({"scrutineers", "tellers"})
+    )
+    rv = _Reader(
+        top.raw("remote_voting"),
+        "definition.remote_voting",
+        "V3",
+        frozenset({"approved", "counts_toward_quorum"}),
+    )
+    return Definition(
+        preset=preset,
+        title=el.text("title"),
+        branch=el.text("branch"),
+        town=el.text("town"),
+        term=el.text("term"),
+        objections_to=el.text("objections_to"),
+        date=el.date("date"),
+        parameters=params,
+        members=tuple(members),
+        exclusions=tuple(exclusions),
+        posts=tuple(posts),
+        elected_by=sec.code("elected_by", ("assembly", "committee", "direct")),
+        scrutineers=off.ids("scrutineers"),
+        tellers=off.ids("tellers"),
+        remote_approved=rv.ids("approved"),
+        counts_toward_quorum=rv.bool_("counts_toward_quorum"),
+    )
+
+
+def parse_manifest(value: object) -> Manifest:
+    """Parse ``manifest/1`` (manifest.md §1, §2): shapes and types only (V3).
+
+    Raises:
+        DocumentFormatError: with clause V3 and the field path.
+
+    Returns:
+        The manifest with its recomputed election id.
+    """
+    r = _Reader(value, "", "V3", frozenset({"format", "definition", "keys"}))
+    if r.raw("format") != "manifest/1":
+        raise _err("V3", "format", "not manifest/1", "不是 manifest/1", "format.version")
+    definition = _definition(r.raw("definition"))
+    kr = _Reader(r.raw("keys"), "keys", "V3", frozenset({"work_group", "scrutineers"}))
+    try:
+        wg = parse_pubkey_value(kr.raw("work_group"), path="keys.work_group", role="work_group")
+        scr = tuple(
+            parse_pubkey_value(k, path=f"keys.scrutineers[{i}]", role="scrutineer")
+            for i, k in enumerate(kr.list_("scrutineers"))
+        )
+    except PublicKeyError as e:
+        raise _err("V3", e.path, e.en, e.zh, e.code) from e
+    if not scr:
+        raise _err(
+            "V3", "keys.scrutineers", "at least one scrutineer key", "至少需要一个监票人公钥"
+        )
+    return Manifest(
+        definition=definition, work_group=wg, scrutineers=scr, election_id=election_id_of(value)
+    )
+
+
+# --------------------------------------------------------------------------- log entries
+
+
+def _v_post(v: Any) -> bool:
+    return v in POST_ORDER
+
+
+def _v_round(v: Any) -> bool:
+    return type(v) is int and 1 <= v <= 255
+
+
+def _v_count(v: Any) -> bool:
+    return type(v) is int and v >= 0
+
+
+def _v_str(v: Any) -> bool:
+    return isinstance(v, str)
+
+
+def _v_member(v: Any) -> bool:
+    return isinstance(v, str) and v != ""
+
+
+def _v_hex64(v: Any) -> bool:
+    return isinstance(v, str) and _HEX64.fullmatch(v) is not None
+
+
+def _v_ids(v: Any) -> bool:
+    return isinstance(v, list) and all(_v_member(x) for x in v)
+
+
+def _v_marks(v: Any) -> bool:
+    return isinstance(v, str)
+
+
+def _v_write_ins(v: Any) -> bool:
+    return isinstance(v, list) and all(
+        isinstance(w, dict)
+        and set(w) == {"name", "member", "mark"}
+        and isinstance(w["name"], str)
+        and isinstance(w["member"], str)
+        and isinstance(w["mark"], str)
+        for w in v
+    )
+
+
+def _v_approvals(v: Any) -> bool:
+    return isinstance(v, list) and all(
+        isinstance(a, dict)
+        and set(a) == {"member", "approvals"}
+        and _v_member(a["member"])
+        and _v_count(a["approvals"])
+        for a in v
+    )
+
+
+def _v_elected_map(v: Any) -> bool:
+    return isinstance(v, dict) and all(_v_post(k) and _v_ids(x) for k, x in v.items())
+
+
+def _v_date(v: Any) -> bool:
+    if not isinstance(v, str) or _DATE.fullmatch(v) is None:
+        return False
+    try:
+        dt.date.fromisoformat(v)
+    except ValueError:
+        return False
+    return True
+
+
+_Check = Callable[[Any], bool]
+_PR: Final[dict[str, _Check]] = {"post": _v_post, "round": _v_round}
+ENTRY_BODIES: Final[dict[str, dict[str, _Check]]] = {
+    "election.opened": {"election_id": _v_hex64},
+    "stock.committed": {**_PR, "count": _v_count, "commitment": _v_hex64},
+    "member.checked_in": {"member": _v_member},
+    "member.left": {"member": _v_member},
+    "round.quorum_failed": {**_PR, "present": _v_count},
+    "round.opened": {
+        **_PR,
+        "purpose": lambda v: v in ("first", "runoff", "further"),
+        "candidates": _v_ids,
+        "seats": _v_count,
+        "body": lambda v: v in ("assembly", "plenary"),
+        "expected": _v_count,
+        "present": _v_count,
+        "present_members": _v_ids,
+    },
+    "ballots.issued": {**_PR, "count": _v_count},
+    "ballots.returned": {**_PR, "count": _v_count},
+    "round.void": {**_PR, "issued": _v_count, "returned": _v_count},
+    "ballot.entered": {
+        **_PR,
+        "ballot_id": lambda v: isinstance(v, str) and _HEX32.fullmatch(v) is not None,
+        "qr": _v_str,
+        "marks": _v_marks,
+        "write_ins": _v_write_ins,
+    },
+    "ballot.withdrawn": {
+        **_PR,
+        "ballot_id": lambda v: isinstance(v, str) and _HEX32.fullmatch(v) is not None,
+    },
+    "round.counted": {
+        **_PR,
+        "valid_ballots": _v_count,
+        "invalid_ballots": _v_count,
+        "approvals": _v_approvals,
+        "base": _v_count,
+        "minimum": _v_count,
+        "elected": _v_ids,
+        "tied": _v_ids,
+        "tied_seats": _v_count,
+        "shortfall": _v_count,
+    },
+    "seats.reduced": {
+        "post": _v_post,
+        "seats": _v_count,
+        "assembly_consent": _v_count,
+        "town_agreement": _v_str,
+    },
+    "candidates.amended": {"post": _v_post, "candidates": _v_ids, "town_approval": _v_str},
+    "election.result": {
+        "elected": _v_elected_map,
+        "publicity_start": _v_date,
+        "publicity_end": _v_date,
+    },
+}
+_ENTRY: Final = frozenset({"format", "seq", "prev", "type", "at", "actor", "body"})
+
+
+def _only_allowed_values(v: object) -> bool:
+    # log.md §1: objects, arrays, strings and integers only.
+    stack = [v]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, bool) or x is None:
+            return False
+        if isinstance(x, dict):
+            stack.extend(x.values())
+        elif isinstance(x, list):
+            stack.extend(x)
+        elif not isinstance(x, str | int):
+            return False
+    return True
+
+
+def parse_log_entry(value: object, raw: bytes, line: int) -> LogEntry:
+    """Parse a ``log-entry/1`` (log.md §1, §2): exact members, known type, typed body.
+
+    Raises:
+        DocumentFormatError: with clause V6 and the path ``log.jsonl:<line>.<member>``.
+
+    Returns:
+        The entry with its leaf hash (of the stored bytes).
+    """
+    path = f"log.jsonl:{line}"
+    r = _Reader(value, path, "V6", _ENTRY)
+    if r.raw("format") != "log-entry/1":
+        raise _err("V6", r.at("format"), "not log-entry/1", "不是 log-entry/1", "format.version")
+    if not _only_allowed_values(value):
+        raise _err("V6", path, "booleans, nulls or floats in an entry", "日志条目含布尔值或空值")
+    seq = r.int_("seq")
+    prev = r.raw("prev")
+    if not _v_hex64(prev):
+        raise _err("V6", r.at("prev"), "prev is not 64 lowercase hex", "prev 不是 64 位十六进制")
+    etype = r.raw("type")
+    if etype not in ENTRY_BODIES:
+        raise _err(
+            "V6",
+            r.at("type"),
+            f"unknown entry type {etype!r}",
+            f"未知条目类型 {etype!r}",
+            "entry.type",
+        )
+    at_text = r.raw("at")
+    if not isinstance(at_text, str) or _AT.fullmatch(at_text) is None:
+        raise _err("V6", r.at("at"), "at is not RFC 3339 with offset", "时间格式无效")
+    try:
+        at = dt.datetime.fromisoformat(at_text)
+    except ValueError as e:
+        raise _err("V6", r.at("at"), "at is not a valid time", "时间无效") from e
+    actor = r.str_("actor")
+    schema = ENTRY_BODIES[etype]
+    body = _Reader(r.raw("body"), r.at("body"), "V6", frozenset(schema))
+    for key, check in schema.items():
+        if not check(body.value[key]):
+            raise _err(
+                "V6",
+                body.at(key),
+                f"{etype} body member {key!r} has a wrong value",
+                f"{etype} 的字段 {key} 取值无效",
+            )
+    return LogEntry(
+        seq=seq,
+        prev=prev,
+        type=etype,
+        at=at,
+        actor=actor,
+        body=types.MappingProxyType(body.value),
+        leaf_hash=hash_leaf(raw),
+    )
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+def _cp_err(en: str, zh: str, path: str) -> CheckpointFormatError:
+    return CheckpointFormatError(clause="V7", code="checkpoint.malformed", zh=zh, en=en, path=path)
+
+
+def parse_checkpoint(text: object, path: str) -> Checkpoint:
+    """Parse a ``checkpoint/1`` signed note (log.md §3).
+
+    Raises:
+        CheckpointFormatError: the text is not a well-formed note.
+
+    Returns:
+        The checkpoint (signatures not yet verified).
+    """
+    if not isinstance(text, str) or "\n\n" not in text:
+        raise _cp_err("not a signed note", "不是签名检查点文本", path)
+    head, _, sigs = text.partition("\n\n")
+    lines = head.split("\n")
+    if len(lines) != 4:
+        raise _cp_err("body is not four lines", "检查点正文不是四行", path)
+    origin, size_text, root_text, reason = lines
+    if _DECIMAL.fullmatch(size_text) is None:
+        raise _cp_err("tree size is not a decimal", "树大小不是十进制数", path)
+    root = b64decode_canonical(root_text, 32)
+    if root is None:
+        raise _cp_err("root is not base64 of 32 bytes", "根哈希不是 32 字节 base64", path)
+    m = _REASON.fullmatch(reason)
+    if m is None or (m.group(3) is not None and int(m.group(3)) > 255):
+        raise _cp_err(f"unknown reason {reason!r}", f"未知原因 {reason!r}", path)
+    if not sigs.endswith("\n"):
+        raise _cp_err("signature lines must end in a line feed", "签名行应以换行结束", path)
+    signatures = []
+    for line in sigs[:-1].split("\n"):
+        parts = line.split(" ")
+        if len(parts) != 3 or parts[0] != "\u2014" or _SIGNER.fullmatch(parts[1]) is None:
+            raise _cp_err(f"bad signature line {line!r}", "签名行格式无效", path)
+        blob = b64decode_canonical(parts[2], 68)
+        if blob is None:
+            raise _cp_err("signature is not base64 of 68 bytes", "签名不是 68 字节 base64", path)
+        signatures.append(CheckpointSignature(name=parts[1], key_id=blob[:4], signature=blob[4:]))
+    return Checkpoint(
+        origin=origin,
+        size=int(size_text),
+        root=root,
+        reason=reason,
+        body=(head + "\n").encode("utf-8"),
+        signatures=tuple(signatures),
+        text=text,
+    )

@@ -1,0 +1,136 @@
+"""Ballot QR text checks Q1-Q8 (spec/ballot-qr.md §2, §3.1, §5) and the stock commitment (§4.3).
+
+Independent of ``ballot_printer``: parses ``BQ1:`` + unpadded base32 and checks the Ed25519
+signature with ``cryptography``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from verifier.errors import QrError
+
+__all__ = [
+    "KIND_BYTES",
+    "QR_DOMAIN",
+    "STOCK_DOMAIN",
+    "QrBallot",
+    "check_qr",
+    "normalise_qr_text",
+    "stock_commitment",
+]
+
+QR_DOMAIN: Final = b"branch-election/ballot-qr/1"
+STOCK_DOMAIN: Final = b"branch-election/ballot-stock/1"
+PAYLOAD_SIZE: Final = 99
+KIND_BYTES: Final = {"committee": 1, "secretary": 2, "deputy_secretary": 3}
+_B32: Final = re.compile(r"[A-Z2-7]*")
+_OTHER_VERSION: Final = re.compile(r"BQ[0-9]+:")
+_VALID_B32_REMAINDERS: Final = frozenset({0, 2, 4, 5, 7})
+
+
+@dataclass(frozen=True, slots=True)
+class QrBallot:
+    """A QR payload that passed Q1-Q8 for the election, kind and round being counted."""
+
+    kind: int
+    round: int
+    ballot_id: bytes
+
+
+def _fail(clause: str, code: str, zh: str, en: str) -> QrError:
+    return QrError(clause=clause, code=code, zh=zh, en=en)
+
+
+def normalise_qr_text(text: str) -> str:
+    """Q1 normalisation: strip space, tab, CR, LF at both ends; map a-z to A-Z."""
+    stripped = text.strip(" \t\r\n")
+    return "".join(chr(ord(c) - 32) if "a" <= c <= "z" else c for c in stripped)
+
+
+def _decode(text: str) -> bytes:
+    norm = normalise_qr_text(text)
+    if not norm.startswith("BQ1:"):
+        if _OTHER_VERSION.match(norm):
+            raise _fail("Q2", "qr.unknown_version", "二维码版本未知", "unknown QR text version")
+        raise _fail("Q1", "qr.bad_encoding", "二维码内容不是选票编码", "missing BQ1: prefix")
+    body = norm[4:]
+    if _B32.fullmatch(body) is None or len(body) % 8 not in _VALID_B32_REMAINDERS:
+        raise _fail("Q1", "qr.bad_encoding", "二维码内容含非法字符或长度", "bad base32 text")
+    try:
+        raw = base64.b32decode(body + "=" * (-len(body) % 8))
+    except (binascii.Error, ValueError) as e:
+        raise _fail("Q1", "qr.bad_encoding", "base32 解码失败", "base32 does not decode") from e
+    if base64.b32encode(raw).decode("ascii").rstrip("=") != body:
+        raise _fail("Q1", "qr.bad_encoding", "base32 编码不规范", "non-canonical base32")
+    return raw
+
+
+def check_qr(
+    text: str, *, public_key: bytes, election_id: bytes, kind: int, round_number: int
+) -> QrBallot:
+    """Apply Q1-Q8 in order and stop at the first failure (spec/ballot-qr.md §5).
+
+    Args:
+        text: the scanner text.
+        public_key: the work group's raw 32-byte Ed25519 key.
+        election_id: the 32-byte election id.
+        kind: the paper kind being counted (1..3).
+        round_number: the round being counted.
+
+    Raises:
+        QrError: with the clause (``Q1``..``Q8``) and code of the first failure.
+
+    Returns:
+        The accepted ballot.
+    """
+    raw = _decode(text)  # (Q1)
+    if not raw:
+        raise _fail("Q3", "qr.truncated", "二维码内容为空", "empty payload")
+    if raw[0] != 1:  # (Q2)
+        raise _fail("Q2", "qr.unknown_version", "载荷版本未知", f"payload version {raw[0]}")
+    if len(raw) < PAYLOAD_SIZE:  # (Q3)
+        raise _fail("Q3", "qr.truncated", "载荷过短", f"payload is {len(raw)} bytes, not 99")
+    if len(raw) > PAYLOAD_SIZE:
+        raise _fail("Q3", "qr.overlong", "载荷过长", f"payload is {len(raw)} bytes, not 99")
+    k, r = raw[17], raw[18]
+    if not 1 <= k <= 3 or not 1 <= r <= 255:  # (Q4)
+        raise _fail("Q4", "qr.bad_field", "选票种类或轮次无效", f"kind {k} / round {r} invalid")
+    if raw[1:17] != election_id[:16]:  # (Q5)
+        raise _fail("Q5", "qr.wrong_election", "不是本次选举的选票", "ballot of another election")
+    if k != kind:  # (Q6)
+        raise _fail("Q6", "qr.wrong_kind", "选票种类不符", f"paper kind {k}, counting {kind}")
+    if r != round_number:  # (Q7)
+        raise _fail("Q7", "qr.wrong_round", "轮次不符", f"round {r}, counting {round_number}")
+    try:  # (Q8)
+        key = Ed25519PublicKey.from_public_bytes(public_key)
+    except ValueError as e:
+        raise _fail("Q8", "qr.bad_public_key", "工作组公钥无效", "invalid public key") from e
+    try:
+        key.verify(raw[35:], QR_DOMAIN + b"\x00" + raw[:35])
+    except InvalidSignature as e:
+        raise _fail("Q8", "qr.bad_signature", "选票签名无效", "ballot signature invalid") from e
+    return QrBallot(kind=k, round=r, ballot_id=raw[19:35])
+
+
+def stock_commitment(
+    election_id: bytes, kind: int, round_number: int, ballot_ids: Iterable[bytes]
+) -> bytes:
+    """SHA-256 stock commitment of spec/ballot-qr.md §4.3 (ids sorted here)."""
+    ids = sorted(ballot_ids)
+    h = hashlib.sha256(STOCK_DOMAIN + b"\x00")
+    h.update(election_id)
+    h.update(bytes([kind, round_number]))
+    h.update(len(ids).to_bytes(4, "big"))
+    for i in ids:
+        h.update(i)
+    return h.digest()
