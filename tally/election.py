@@ -196,6 +196,7 @@ class ElectionSession:
         self.town_key = town_key
         self.meeting = meeting
         self.tree = tree
+        self.work_group_raw = keys.parse_public_key(canonical(manifest.work_group_key)).key
 
     # -- opening ------------------------------------------------------------------------------
     @classmethod
@@ -265,6 +266,14 @@ class ElectionSession:
                         meeting, entry, stock_ids=stock_ids.get(_stock_key(entry))
                     )
             except RoundStateError as e:
+                if e.code == "log.chain":
+                    raise StoreError(
+                        "store.tampered",
+                        zh=f"选举记录第 {seq - 1} 条在程序之外被改动（第 {seq} 条记录的前一哈希与其不符），"
+                        "选举不能继续，请交镇党委处理",
+                        en=f"log entry {seq - 1} was edited outside the program (entry {seq} "
+                        "no longer chains to it); the election cannot continue",
+                    ) from e
                 raise StoreError(
                     "store.tampered",
                     zh=f"选举记录第 {seq} 条无法通过核验（{e.zh}）：记录可能在程序之外被改动，"
@@ -473,31 +482,43 @@ class ElectionSession:
             ballot_printer.render_stock_pdf(paper, stock, out_pdf, **kwargs)
         except ballot_printer.BallotPrinterError as e:
             raise SessionError(e.code, zh=e.zh, en=e.en) from e
-        list_json = ballot_printer.stock_list_json(stock)
-        ids = frozenset(b.hex() for b in stock.ballot_ids)
         try:
-            self._commit(
-                [
-                    (
-                        "stock.committed",
-                        {
-                            "post": post.value,
-                            "round": round_number,
-                            "count": count,
-                            "commitment": ballot_printer.stock_commitment(stock).hex(),
-                        },
-                    )
-                ],
-                signer=signer,
-                actor=actor,
-                stock=(post.value, round_number, list_json, ids),
-            )
+            list_json = self.commit_stock(stock, signer=signer, actor=actor)
         except BaseException:
             out_pdf.unlink(missing_ok=True)  # never leave ballots that are not in the stock
             raise
         if stock_list_out is not None:
             keys.write_new_file(stock_list_out, list_json, mode=keys.PRIVATE_FILE_MODE)
         return stock
+
+    def commit_stock(
+        self, stock: ballot_printer.BallotStock, *, signer: keys.Signer, actor: str = ""
+    ) -> bytes:
+        """Commit a made stock (its commitment in the log, the sealed list in the store).
+
+        Returns:
+            The sealed ``ballot-stock/1`` list.
+        """
+        post = next(p for p, k in PAPER_KIND.items() if k is stock.kind)
+        list_json = ballot_printer.stock_list_json(stock)
+        ids = frozenset(b.hex() for b in stock.ballot_ids)
+        self._commit(
+            [
+                (
+                    "stock.committed",
+                    {
+                        "post": post.value,
+                        "round": stock.round_number,
+                        "count": len(stock.payloads),
+                        "commitment": ballot_printer.stock_commitment(stock).hex(),
+                    },
+                )
+            ],
+            signer=signer,
+            actor=actor,
+            stock=(post.value, stock.round_number, list_json, ids),
+        )
+        return list_json
 
     def paper(self, post: PostKind, round_number: int) -> ballot_printer.BallotPaper:
         """The ballot paper of a round: the due round's candidates, or the post's first round."""
@@ -635,7 +656,7 @@ class ElectionSession:
             payload = ballot_printer.parse_qr_text(item.qr)
             ballot_printer.verify_payload(
                 payload,
-                keys.parse_public_key(canonical(self.manifest.work_group_key)).key,
+                self.work_group_raw,
                 election_id=self.manifest.election_id,
                 kind=PAPER_KIND[cur.spec.post],
                 round_number=cur.spec.number,

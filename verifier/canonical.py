@@ -4,6 +4,14 @@
 duplicate member names, fractions, exponents, NaN and Infinity, nesting deeper than 32 and documents
 larger than the caller's limit. ``parse_canonical`` additionally requires that the bytes are exactly
 ``JCS(document)`` (ADR 0005: the ``rfc8785`` package serialises, the verifier compares bytes).
+
+Fast path (ADR 0005): for a document made only of objects with ASCII member names, arrays,
+strings and integers with ``|n| < 2**53`` (no floats, booleans or nulls; log entries and ballot
+records qualify) ``JCS(doc)`` equals ``json.dumps(doc, sort_keys=True, separators=(",", ":"),
+ensure_ascii=False).encode()`` (same escapes: the two-character forms for backspace, tab,
+line feed, form feed and carriage return, lowercase ``u00xx`` escapes for other controls, quote and
+backslash, nothing else escaped; ASCII names sort the same by code unit and by code point;
+a lone surrogate fails ``encode`` and falls back). Anything outside that shape goes to ``rfc8785``.
 """
 
 from __future__ import annotations
@@ -20,11 +28,14 @@ __all__ = [
     "LINE_LIMIT",
     "MAX_DEPTH",
     "canonical_bytes",
+    "fast_canonical",
     "parse_canonical",
+    "parse_canonical_checked",
     "parse_json",
 ]
 
 MAX_DEPTH: Final = 32
+_SAFE: Final = 2**53
 DOCUMENT_LIMIT: Final = 16 * 1024 * 1024
 LINE_LIMIT: Final = 64 * 1024
 
@@ -132,12 +143,66 @@ def _too_deep(clause: str, path: str) -> JsonLimitError:
     )
 
 
+def _fast_shape(value: object, depth: int) -> bool:
+    """True if ``value`` is in the fast-path shape and nests no deeper than ``depth``.
+
+    ``depth`` counts containers as ``parse_json``'s limit does: the top container is level 1.
+    Strings and integers are tested inline (the common case) rather than by recursion.
+    """
+    t = type(value)
+    if t is str:
+        return True
+    if t is int:
+        return -_SAFE < value < _SAFE  # type: ignore[operator]
+    if depth <= 0:
+        return False
+    if t is dict:
+        items: Any = value.items()  # type: ignore[attr-defined]
+    elif t is list:
+        items = ((None, v) for v in value)  # type: ignore[attr-defined]
+    else:
+        return False
+    for k, v in items:
+        if k is not None and not k.isascii():
+            return False
+        tv = type(v)
+        if tv is str:
+            continue
+        if tv is int:
+            if not -_SAFE < v < _SAFE:
+                return False
+            continue
+        if not _fast_shape(v, depth - 1):
+            return False
+    return True
+
+
+_ENCODER: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _fast_dumps(value: object) -> bytes:
+    return _ENCODER.encode(value).encode()
+
+
+def fast_canonical(value: object) -> bytes | None:
+    """``JCS(value)`` when ``value`` is in the fast-path shape, else ``None``."""
+    if not _fast_shape(value, MAX_DEPTH):
+        return None
+    try:
+        return _fast_dumps(value)
+    except UnicodeEncodeError:  # a lone surrogate: let rfc8785 report it
+        return None
+
+
 def canonical_bytes(value: object) -> bytes:
-    """``JCS(value)`` (RFC 8785) via the ``rfc8785`` package.
+    """``JCS(value)`` (RFC 8785): the fast path when it applies, else the ``rfc8785`` package.
 
     Raises:
         DocumentFormatError: the value cannot be canonicalised (e.g. an integer beyond 2**53).
     """
+    fast = fast_canonical(value)
+    if fast is not None:
+        return fast
     try:
         return bytes(rfc8785.dumps(value))  # type: ignore[arg-type]
     except Exception as e:  # rfc8785 raises its own family; translate all of it
@@ -160,6 +225,38 @@ def parse_canonical(data: bytes, *, clause: str, path: str, limit: int = DOCUMEN
     Returns:
         The parsed value.
     """
+    return parse_canonical_checked(data, clause=clause, path=path, limit=limit)[0]
+
+
+def parse_canonical_checked(
+    data: bytes, *, clause: str, path: str, limit: int = DOCUMENT_LIMIT
+) -> tuple[Any, bool]:
+    """As ``parse_canonical``; also says whether the value is of the fast-path shape.
+
+    ``True`` guarantees objects (ASCII names), arrays, strings and integers only: no booleans,
+    nulls or floats anywhere, which callers may rely on instead of walking the value again.
+
+    Raises:
+        JsonLimitError: see ``parse_json``.
+        DocumentFormatError: see ``parse_json``.
+        CanonicalFormError: the bytes differ from ``JCS(document)``.
+    """
+    if len(data) <= limit:
+        # Fast path: the C parser without hooks. If the bytes equal the fast serialisation of
+        # what was parsed, they are canonical, hence free of duplicate members, floats, NaN,
+        # and the shape walk bounded the depth. Any other outcome takes the strict path below,
+        # which reports the precise failure.
+        try:
+            value = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            value = None
+        else:
+            if _fast_shape(value, MAX_DEPTH):
+                try:
+                    if _fast_dumps(value) == data:
+                        return value, True
+                except UnicodeEncodeError:
+                    pass
     value = parse_json(data, clause=clause, path=path, limit=limit)
     try:
         again = canonical_bytes(value)
@@ -175,4 +272,4 @@ def parse_canonical(data: bytes, *, clause: str, path: str, limit: int = DOCUMEN
             en="stored bytes are not the RFC 8785 canonical form",
             path=path,
         )
-    return value
+    return value, False

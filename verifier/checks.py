@@ -25,9 +25,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from verifier import rules
 from verifier.bundle import Bundle, open_bundle, read_file
-from verifier.canonical import LINE_LIMIT, canonical_bytes, parse_canonical
+from verifier.canonical import (
+    LINE_LIMIT,
+    canonical_bytes,
+    parse_canonical,
+    parse_canonical_checked,
+)
 from verifier.crypto import PublicKey, b64decode_canonical, verify_signature
 from verifier.errors import VerificationError
 from verifier.merkle import IncrementalRoot, MerkleProofError, verify_consistency
@@ -61,7 +68,7 @@ _KIND_NAMES: Final = {
     "secretary": "secretary",
     "deputy_secretary": "deputy",
 }
-BATCH: Final = 512
+BATCH: Final = 2048
 ProgressFn = Callable[[int], None]
 
 
@@ -140,10 +147,15 @@ def _check_qr_batch(
 ) -> list[tuple[int, str, str, str, str, str]]:
     """Worker: Q1-Q8 for each (seq, ballot id, qr, kind, round); failures only."""
     out = []
+    loaded: bytes | Ed25519PublicKey = key
+    try:
+        loaded = Ed25519PublicKey.from_public_bytes(key)  # once per batch, not per ballot
+    except ValueError:
+        pass  # check_qr reports Q8 for each ballot
     for seq, ballot_id, qr, kind, rnd in items:
         try:
             ballot = check_qr(
-                qr, public_key=key, election_id=election_id, kind=kind, round_number=rnd
+                qr, public_key=loaded, election_id=election_id, kind=kind, round_number=rnd
             )
         except VerificationError as e:
             out.append((seq, ballot_id, e.clause, e.code, e.zh, e.en))
@@ -222,8 +234,31 @@ class _IdSet:
 
     def __init__(self) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="verifier-")
-        self._db = sqlite3.connect(os.path.join(self._dir.name, "ids.db"))
-        self._db.execute("CREATE TABLE ids (id BLOB PRIMARY KEY, seq INTEGER)")
+        self._db = sqlite3.connect(os.path.join(self._dir.name, "ids.db"), isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=OFF")  # a scratch file: no durability needed
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute("PRAGMA cache_size=-16384")  # 16 MiB page cache, bounded
+        self._db.execute("CREATE TABLE ids (id BLOB PRIMARY KEY, seq INTEGER) WITHOUT ROWID")
+
+    def add_many(self, items: list[tuple[bytes, int]]) -> list[tuple[bytes, int, int]]:
+        """Insert (id, seq) pairs; returns (id, seq, earlier seq) for each id seen before."""
+        db = self._db
+        before = db.total_changes
+        db.execute("BEGIN")
+        db.executemany("INSERT OR IGNORE INTO ids VALUES (?, ?)", items)
+        db.execute("COMMIT")
+        if db.total_changes - before == len(items):
+            return []
+        out = []  # rare: find which ones were already there (or repeated within ``items``)
+        first: dict[bytes, int] = {}
+        for bid, seq in items:
+            row = db.execute("SELECT seq FROM ids WHERE id = ?", (bid,)).fetchone()
+            owner = first.setdefault(bid, seq)
+            if row is not None and int(row[0]) != seq:
+                out.append((bid, seq, int(row[0])))
+            elif owner != seq:
+                out.append((bid, seq, owner))
+        return out
 
     def add(self, ballot_id: bytes, seq: int) -> int | None:
         """Insert; returns the seq of an earlier entry with the same id, else None."""
@@ -279,6 +314,7 @@ class _Open:
     returned: int | None = None
     entries: list[tuple[int, Mapping[str, Any], bytes]] = field(default_factory=list)
     entered_total: int = 0
+    ids: dict[str, int] = field(default_factory=dict)  # ballot id -> surviving entries
 
 
 @dataclass
@@ -298,33 +334,50 @@ class _Records:
         self._head: tuple[int, bytes, int | None] | None = None
         self.count = 0
 
+    def match(self, seq: int, expected: bytes, ballot_id: str) -> None:
+        """The next record should be ``expected`` (the JCS bytes of the entry's record)."""
+        if self._head is None:
+            for n, raw, problem in self._it:
+                if not problem and raw == expected:
+                    # Identical to canonical bytes built from the log: canonical, right seq.
+                    self.count += 1
+                    return
+                head = self._parse(n, raw, problem)
+                if head is not None:
+                    self._head = head
+                    break
+        self._match(seq, expected, ballot_id)
+
+    def _parse(self, n: int, raw: bytes, problem: str) -> tuple[int, bytes, int | None] | None:
+        if problem:
+            self._f.fail(
+                "V9",
+                "record.line",
+                "ballots.jsonl 行格式错误",
+                f"ballots.jsonl line {problem}",
+                file="ballots.jsonl",
+                path=f"line {n}",
+            )
+            return None
+        seq: int | None = None
+        try:
+            doc = parse_canonical(raw, clause="V9", path=f"ballots.jsonl:{n}", limit=LINE_LIMIT)
+            if isinstance(doc, dict) and type(doc.get("seq")) is int:
+                seq = doc["seq"]
+        except VerificationError as e:
+            self._f.error("V9", e, file="ballots.jsonl")
+        return (n, raw, seq)
+
     def _next(self) -> tuple[int, bytes, int | None] | None:
         if self._head is None:
             for n, raw, problem in self._it:
-                if problem:
-                    self._f.fail(
-                        "V9",
-                        "record.line",
-                        "ballots.jsonl 行格式错误",
-                        f"ballots.jsonl line {problem}",
-                        file="ballots.jsonl",
-                        path=f"line {n}",
-                    )
-                    continue
-                seq: int | None = None
-                try:
-                    doc = parse_canonical(
-                        raw, clause="V9", path=f"ballots.jsonl:{n}", limit=LINE_LIMIT
-                    )
-                    if isinstance(doc, dict) and type(doc.get("seq")) is int:
-                        seq = doc["seq"]
-                except VerificationError as e:
-                    self._f.error("V9", e, file="ballots.jsonl")
-                self._head = (n, raw, seq)
-                break
+                head = self._parse(n, raw, problem)
+                if head is not None:
+                    self._head = head
+                    break
         return self._head
 
-    def match(self, seq: int, expected: bytes, ballot_id: str) -> None:
+    def _match(self, seq: int, expected: bytes, ballot_id: str) -> None:
         while True:
             head = self._next()
             if head is None or (head[2] is not None and head[2] > seq):
@@ -1413,6 +1466,7 @@ class _Replay:
             self.finish(0)
             return
         tree = IncrementalRoot()
+        wanted = self.v.checkpoint_sizes
         prev_hash = self.m.election_id.hex()
         prev_at: dt.datetime | None = None
         expected_seq = 0
@@ -1433,7 +1487,7 @@ class _Replay:
                         )
                         self.structure_ok = False
                     else:
-                        entry = self.parse_line(raw, n)  # (V6)
+                        entry = self.parse_line(raw, n, leaf)  # (V6)
                         if entry is not None:
                             if entry.seq != expected_seq:
                                 self.fail(
@@ -1482,7 +1536,8 @@ class _Replay:
                                 self.structure_ok = False
                             self.apply(entry)
                     tree.add(leaf)
-                    self.roots[tree.size] = tree.root() if self.wanted(tree.size) else b""
+                    if tree.size in wanted:
+                        self.roots[tree.size] = tree.root()
                     prev_hash = leaf.hex()
                     expected_seq += 1
             except VerificationError as e:
@@ -1493,10 +1548,12 @@ class _Replay:
     def wanted(self, size: int) -> bool:
         return size in self.v.checkpoint_sizes
 
-    def parse_line(self, raw: bytes, n: int) -> LogEntry | None:
+    def parse_line(self, raw: bytes, n: int, leaf: bytes) -> LogEntry | None:
         try:
-            value = parse_canonical(raw, clause="V6", path=f"log.jsonl:{n}", limit=LINE_LIMIT)
-            return parse_log_entry(value, raw, n)
+            value, shaped = parse_canonical_checked(
+                raw, clause="V6", path="log.jsonl:%d" % n, limit=LINE_LIMIT
+            )
+            return parse_log_entry(value, raw, n, leaf_hash=leaf, shape_checked=shaped)
         except VerificationError as e:
             self.f.error("V6", e, file="log.jsonl", seq=n - 1)
             self.structure_ok = False
@@ -1795,7 +1852,8 @@ class _Replay:
             self.fail("V11", "round.order", "上一轮尚未结束", "a round is still open", e)
         due = self.due()
         self.check_due(e, due, b)
-        if due is not None and self.quorum_holds(e, due.body, b["present"], []):
+        members = list(b["present_members"])
+        if due is not None and self.quorum_holds(e, due.body, b["present"], members):
             self.fail(
                 "V11",
                 "round.quorum_failed_wrongly",
@@ -1891,7 +1949,12 @@ class _Replay:
         elif t == "ballot.entered":
             self.ballot_entered(e, o)
         elif t == "ballot.withdrawn":
-            if not o.entries or o.entries[-1][1]["ballot_id"] != b["ballot_id"]:
+            bid = b["ballot_id"]
+            if bid in o.ids:
+                o.ids[bid] -= 1
+                if not o.ids[bid]:
+                    del o.ids[bid]
+            if not o.entries or o.entries[-1][1]["ballot_id"] != bid:
                 self.fail(
                     "V9",
                     "ballot.withdraw_not_last",
@@ -1977,40 +2040,42 @@ class _Replay:
                 e,
                 **where,
             )
-        if any(x[1]["ballot_id"] == bid for x in o.entries):
+        if bid in o.ids:
             self.fail(
                 "V9", "ballot.duplicate", "同一选票重复录入", "ballot id entered twice", e, **where
             )
+        o.ids[bid] = o.ids.get(bid, 0) + 1
         o.entries.append((e.seq, b, b""))
         o.entered_total += 1
 
     def close_round(self, o: _Open) -> None:
         st = self.posts[o.post]
         st.held += 1
+        dups = self.ids.add_many([(bytes.fromhex(x[1]["ballot_id"]), x[0]) for x in o.entries])
+        for raw_id, seq, earlier in dups:
+            self.fail(
+                "V9",
+                "ballot.duplicate",
+                "同一选票标识在本次选举中出现两次",
+                "ballot id appears twice in the election",
+                None,
+                file="log.jsonl",
+                seq=seq,
+                ballot_id=raw_id.hex(),
+                expected="unique",
+                found=f"also at seq {earlier}",
+            )
+        kind = KIND_BYTES[o.post]
+        qr_add, match = self.qr.add, self.records.match
         for seq, body, _ in o.entries:
             bid = body["ballot_id"]
-            earlier = self.ids.add(bytes.fromhex(bid), seq)
-            if earlier is not None:
-                self.fail(
-                    "V9",
-                    "ballot.duplicate",
-                    "同一选票标识在本次选举中出现两次",
-                    "ballot id appears twice in the election",
-                    None,
-                    file="log.jsonl",
-                    seq=seq,
-                    ballot_id=bid,
-                    expected="unique",
-                    found=f"also at seq {earlier}",
-                )
-            self.qr.add(seq, bid, body["qr"], KIND_BYTES[o.post], o.number)
-            record = {
-                "format": "ballot-record/1",
-                "seq": seq,
-                **{k: body[k] for k in ("post", "round", "ballot_id", "qr", "marks", "write_ins")},
-            }
-            self.records.match(seq, _jcs(record), bid)
-            self.v.ballots += 1
+            qr_add(seq, bid, body["qr"], kind, o.number)
+            # The record is the entry body plus format and seq (bundle.md §3), as JCS bytes.
+            record = dict(body)
+            record["format"] = "ballot-record/1"
+            record["seq"] = seq
+            match(seq, _jcs(record), bid)
+        self.v.ballots += len(o.entries)
         self.stocks.pop((o.post, o.number), None)
         self.open = None
 
@@ -2043,6 +2108,7 @@ class _Replay:
                 e,
             )
         o.entries = []
+        o.ids = {}
         self.posts[o.post].pending = (o.purpose, o.candidates, o.seats, o.body)
         self.close_round(o)
 
@@ -2073,18 +2139,25 @@ class _Replay:
         if shapes_ok:
             runoff = o.purpose == "runoff"
             ok = self.write_in_eligible(o)
-            verdicts = [
-                rules.judge_ballot(
-                    marks=x[1]["marks"],
-                    write_ins=[(w["member"], w["mark"]) for w in x[1]["write_ins"]],
-                    candidates=o.candidates,
-                    seats=o.seats,
-                    params=self.d.parameters,
-                    write_in_eligible=ok,
-                    runoff=runoff,
-                )
-                for x in o.entries
-            ]
+            # judge_ballot is a pure function of the marks and write-ins within a round, so
+            # identical ballots share one verdict (memory: at most one per distinct ballot).
+            memo: dict[tuple[str, tuple[tuple[str, str], ...]], rules.BallotVerdict] = {}
+            verdicts = []
+            for x in o.entries:
+                marks = x[1]["marks"]
+                wis = tuple((w["member"], w["mark"]) for w in x[1]["write_ins"])
+                verdict = memo.get((marks, wis))
+                if verdict is None:
+                    verdict = memo[marks, wis] = rules.judge_ballot(
+                        marks=marks,
+                        write_ins=wis,
+                        candidates=o.candidates,
+                        seats=o.seats,
+                        params=self.d.parameters,
+                        write_in_eligible=ok,
+                        runoff=runoff,
+                    )
+                verdicts.append(verdict)
             if o.body == "plenary":
                 base = o.committee_size
             elif self.d.parameters.threshold_base == "P":

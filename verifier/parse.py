@@ -78,6 +78,11 @@ class _Reader:
     """Reads one JSON object, demanding exactly the listed members (spec/README.md §Formats)."""
 
     def __init__(self, value: object, path: str, clause: str, members: frozenset[str]) -> None:
+        if type(value) is dict and value.keys() == members:
+            self.value: dict[str, Any] = value
+            self.path = path
+            self.clause = clause
+            return
         if not isinstance(value, dict):
             raise _err(clause, path, "not a JSON object", "不是 JSON 对象")
         unknown = sorted(set(value) - members)
@@ -98,7 +103,7 @@ class _Reader:
                 f"缺少字段 {missing[0]!r}",
                 "field.missing",
             )
-        self.value: dict[str, Any] = value
+        self.value = value
         self.path = path
         self.clause = clause
 
@@ -508,7 +513,7 @@ ENTRY_BODIES: Final[dict[str, dict[str, _Check]]] = {
     "stock.committed": {**_PR, "count": _v_count, "commitment": _v_hex64},
     "member.checked_in": {"member": _v_member},
     "member.left": {"member": _v_member},
-    "round.quorum_failed": {**_PR, "present": _v_count},
+    "round.quorum_failed": {**_PR, "present": _v_count, "present_members": _v_ids},
     "round.opened": {
         **_PR,
         "purpose": lambda v: v in ("first", "runoff", "further"),
@@ -577,8 +582,18 @@ def _only_allowed_values(v: object) -> bool:
     return True
 
 
-def parse_log_entry(value: object, raw: bytes, line: int) -> LogEntry:
+def parse_log_entry(
+    value: object,
+    raw: bytes,
+    line: int,
+    *,
+    leaf_hash: bytes | None = None,
+    shape_checked: bool = False,
+) -> LogEntry:
     """Parse a ``log-entry/1`` (log.md §1, §2): exact members, known type, typed body.
+
+    ``leaf_hash`` may pass the already computed ``hash_leaf(raw)``; ``shape_checked`` says the
+    value is known to hold no booleans, nulls or floats (``parse_canonical_checked``).
 
     Raises:
         DocumentFormatError: with clause V6 and the path ``log.jsonl:<line>.<member>``.
@@ -590,7 +605,7 @@ def parse_log_entry(value: object, raw: bytes, line: int) -> LogEntry:
     r = _Reader(value, path, "V6", _ENTRY)
     if r.raw("format") != "log-entry/1":
         raise _err("V6", r.at("format"), "not log-entry/1", "不是 log-entry/1", "format.version")
-    if not _only_allowed_values(value):
+    if not shape_checked and not _only_allowed_values(value):
         raise _err("V6", path, "booleans, nulls or floats in an entry", "日志条目含布尔值或空值")
     seq = r.int_("seq")
     prev = r.raw("prev")
@@ -630,7 +645,7 @@ def parse_log_entry(value: object, raw: bytes, line: int) -> LogEntry:
         at=at,
         actor=actor,
         body=types.MappingProxyType(body.value),
-        leaf_hash=hash_leaf(raw),
+        leaf_hash=hash_leaf(raw) if leaf_hash is None else leaf_hash,
     )
 
 

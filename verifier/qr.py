@@ -6,8 +6,6 @@ signature with ``cryptography``.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import re
 from collections.abc import Iterable
@@ -24,6 +22,7 @@ __all__ = [
     "QR_DOMAIN",
     "STOCK_DOMAIN",
     "QrBallot",
+    "b32decode_canonical",
     "check_qr",
     "normalise_qr_text",
     "stock_commitment",
@@ -36,6 +35,11 @@ KIND_BYTES: Final = {"committee": 1, "secretary": 2, "deputy_secretary": 3}
 _B32: Final = re.compile(r"[A-Z2-7]*")
 _OTHER_VERSION: Final = re.compile(r"BQ[0-9]+:")
 _VALID_B32_REMAINDERS: Final = frozenset({0, 2, 4, 5, 7})
+_UPPER: Final = {c: c - 32 for c in range(ord("a"), ord("z") + 1)}
+# RFC 4648 base32 letters to the digits of Python's int(..., 32): A..Z -> 0..p, 2..7 -> q..v.
+_B32_DIGITS: Final = bytes.maketrans(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789abcdefghijklmnopqrstuv"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +58,27 @@ def _fail(clause: str, code: str, zh: str, en: str) -> QrError:
 def normalise_qr_text(text: str) -> str:
     """Q1 normalisation: strip space, tab, CR, LF at both ends; map a-z to A-Z."""
     stripped = text.strip(" \t\r\n")
-    return "".join(chr(ord(c) - 32) if "a" <= c <= "z" else c for c in stripped)
+    if stripped.isascii():
+        return stripped.upper()  # on ASCII text, upper() maps exactly a-z
+    return stripped.translate(_UPPER)
+
+
+def b32decode_canonical(body: str) -> bytes | None:
+    """Unpadded RFC 4648 base32 (A-Z, 2-7) to bytes, or ``None`` unless canonical.
+
+    Canonical: a length whose remainder mod 8 is 0, 2, 4, 5 or 7, and zero padding bits; exactly
+    the texts that ``base64.b32decode`` accepts (after padding) and ``b32encode`` gives back.
+    """
+    if _B32.fullmatch(body) is None or len(body) % 8 not in _VALID_B32_REMAINDERS:
+        return None
+    if not body:
+        return b""
+    size = len(body) * 5 // 8
+    spare = len(body) * 5 - size * 8
+    n = int(body.encode("ascii").translate(_B32_DIGITS), 32)
+    if n & ((1 << spare) - 1):
+        return None
+    return (n >> spare).to_bytes(size, "big")
 
 
 def _decode(text: str) -> bytes:
@@ -66,23 +90,25 @@ def _decode(text: str) -> bytes:
     body = norm[4:]
     if _B32.fullmatch(body) is None or len(body) % 8 not in _VALID_B32_REMAINDERS:
         raise _fail("Q1", "qr.bad_encoding", "二维码内容含非法字符或长度", "bad base32 text")
-    try:
-        raw = base64.b32decode(body + "=" * (-len(body) % 8))
-    except (binascii.Error, ValueError) as e:
-        raise _fail("Q1", "qr.bad_encoding", "base32 解码失败", "base32 does not decode") from e
-    if base64.b32encode(raw).decode("ascii").rstrip("=") != body:
+    raw = b32decode_canonical(body)
+    if raw is None:
         raise _fail("Q1", "qr.bad_encoding", "base32 编码不规范", "non-canonical base32")
     return raw
 
 
 def check_qr(
-    text: str, *, public_key: bytes, election_id: bytes, kind: int, round_number: int
+    text: str,
+    *,
+    public_key: bytes | Ed25519PublicKey,
+    election_id: bytes,
+    kind: int,
+    round_number: int,
 ) -> QrBallot:
     """Apply Q1-Q8 in order and stop at the first failure (spec/ballot-qr.md §5).
 
     Args:
         text: the scanner text.
-        public_key: the work group's raw 32-byte Ed25519 key.
+        public_key: the work group's raw 32-byte Ed25519 key (or the loaded key, to reuse).
         election_id: the 32-byte election id.
         kind: the paper kind being counted (1..3).
         round_number: the round being counted.
@@ -112,7 +138,11 @@ def check_qr(
     if r != round_number:  # (Q7)
         raise _fail("Q7", "qr.wrong_round", "轮次不符", f"round {r}, counting {round_number}")
     try:  # (Q8)
-        key = Ed25519PublicKey.from_public_bytes(public_key)
+        key = (
+            public_key
+            if isinstance(public_key, Ed25519PublicKey)
+            else Ed25519PublicKey.from_public_bytes(public_key)
+        )
     except ValueError as e:
         raise _fail("Q8", "qr.bad_public_key", "工作组公钥无效", "invalid public key") from e
     try:

@@ -49,14 +49,8 @@ class Manifest:
     document: Mapping[str, Any]
     work_group_key: Mapping[str, Any]
     scrutineer_keys: tuple[Mapping[str, Any], ...]
-
-    @property
-    def canonical_bytes(self) -> bytes:
-        return canonical(self.document)
-
-    @property
-    def election_id(self) -> bytes:
-        return election_id_of(self.document)
+    canonical_bytes: bytes
+    election_id: bytes
 
 
 def election_id_of(document: Mapping[str, Any]) -> bytes:
@@ -239,4 +233,6 @@ def parse_manifest(document: Mapping[str, Any]) -> Manifest:
         document=document,
         work_group_key=wg,
         scrutineer_keys=tuple(scrutineers),
+        canonical_bytes=canonical(document),
+        election_id=election_id_of(document),
     )

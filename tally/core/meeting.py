@@ -21,6 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from pyrsistent import PSet, PVector, pset, pvector
+
 from tally.core.ballots import Ballot, Mark, WriteIn
 from tally.core.errors import RoundStateError
 from tally.core.manifest import canonical
@@ -221,7 +223,9 @@ class OpenRound:
     present_members: tuple[MemberId, ...]
     issued: int | None = None
     returned: int | None = None
-    entered: tuple[EnteredBallot, ...] = ()
+    # Persistent vector: appending shares structure, so a round of n ballots costs O(n log n),
+    # not the O(n^2) of rebuilding a tuple per entry.
+    entered: PVector[EnteredBallot] = field(default_factory=pvector)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,8 +242,9 @@ class Meeting:
     current: OpenRound | None = None
     stocks: Mapping[tuple[PostKind, int], int] = field(default_factory=dict)
     stock_ids: Mapping[tuple[PostKind, int], frozenset[str]] = field(default_factory=dict)
-    used_ballot_ids: frozenset[str] = frozenset()
+    used_ballot_ids: PSet[str] = field(default_factory=pset)
     result: Mapping[str, Any] | None = None
+    expected_ids: frozenset[MemberId] = frozenset()
 
     @property
     def expected(self) -> int:
@@ -275,6 +280,7 @@ def begin(election: Election, election_id: bytes, entry0: Entry) -> Meeting:
         size=1,
         last_leaf=entry0.leaf_hash,
         last_at=_time(entry0.at),
+        expected_ids=frozenset(expected_electors(election)),
     )
 
 
@@ -347,7 +353,7 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
         raise _bad("election.finished", "选举已结束，不能再记录", "the election is finished")
     if t == "member.checked_in":
         member = MemberId(str(b["member"]))
-        if member not in set(expected_electors(m.election)):
+        if member not in m.expected_ids:
             name = _name(m.election, member)
             raise _bad(
                 "checkin.not_elector",
@@ -433,8 +439,8 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
         gone = cur.entered[-1].ballot_id
         return replace(
             m,
-            current=replace(cur, entered=cur.entered[:-1]),
-            used_ballot_ids=m.used_ballot_ids - {gone},
+            current=replace(cur, entered=cur.entered.delete(len(cur.entered) - 1)),
+            used_ballot_ids=m.used_ballot_ids.remove(gone),
         )
     if t == "round.counted":
         cur = _require_round(m, b)
@@ -614,8 +620,8 @@ def _enter(m: Meeting, e: Entry) -> Meeting:
     entered = EnteredBallot(ballot_id=ballot_id, seq=e.seq, ballot=ballot)
     return replace(
         m,
-        current=replace(cur, entered=(*cur.entered, entered)),
-        used_ballot_ids=m.used_ballot_ids | {ballot_id},
+        current=replace(cur, entered=cur.entered.append(entered)),
+        used_ballot_ids=m.used_ballot_ids.add(ballot_id),
     )
 
 

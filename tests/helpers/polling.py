@@ -157,4 +157,19 @@ class Election:
         self.cosign()
         out = self.folder / "published"
         self.ok("publish", str(self.db), "--out", str(out))
+        self.verify(out / "bundle")
+        self.verify(out / "bundle.zip")
         return out
+
+    def verify(self, bundle: Path) -> dict[str, Any]:
+        """The town committee's check: the independent verifier passes the bundle."""
+        from verifier.cli import app as verifier_app  # noqa: PLC0415
+
+        r = CliRunner().invoke(
+            verifier_app,
+            ["verify", str(bundle), "--town-key", str(self.town_pub), "--json", "--jobs", "1"],
+            catch_exceptions=False,
+        )
+        assert r.exit_code == 0, r.output
+        report: dict[str, Any] = json.loads(r.output)
+        return report

@@ -255,7 +255,10 @@ def script() -> list[list[Any]]:
     ev += [
         ["member.left", {"member": "M08"}],
         ["member.left", {"member": "M09"}],
-        ["round.quorum_failed", {"post": "secretary", "round": 1, "present": 7}],
+        [
+            "round.quorum_failed",
+            {"post": "secretary", "round": 1, "present": 7, "present_members": []},
+        ],
         ["member.checked_in", {"member": "M09"}],
         ["stock.committed", {"post": "secretary", "round": 1, "count": 10}],
         _opened("secretary", 1, "first", ["M01", "M02"], 1, 8),

@@ -414,6 +414,26 @@ def s_withdraw_not_last(ev: list[list[Any]]) -> dict[str, Any]:
     return {}
 
 
+def s_quorum_failed_with_members(ev: list[list[Any]]) -> dict[str, Any]:
+    """An assembly round's quorum_failed must list no present_members (log.md §2)."""
+    ev[_idx(ev, "round.quorum_failed")][1]["present_members"] = ["M01"]
+    return {}
+
+
+def s_quorum_failed_wrong_present(ev: list[list[Any]]) -> dict[str, Any]:
+    """present must equal the attendance when the quorum failed, too."""
+    ev[_idx(ev, "round.quorum_failed")][1]["present"] = 6
+    return {}
+
+
+def s_quorum_failed_but_met(ev: list[list[Any]]) -> dict[str, Any]:
+    """quorum_failed recorded while 8 of 9 are present (5*8 > 4*9 holds)."""
+    i = _idx(ev, "round.quorum_failed")
+    ev.insert(i, ["member.checked_in", {"member": "M08"}])
+    ev[i + 1][1]["present"] = 8
+    return {}
+
+
 SCRIPT_CASES: list[tuple[str, Callable[[list[list[Any]]], dict[str, Any]], set[str]]] = [
     ("forged-ballot", s_forged_ballot, {"V9"}),
     ("ballot-from-other-round", s_ballot_from_other_round, {"V9"}),
@@ -433,6 +453,9 @@ SCRIPT_CASES: list[tuple[str, Callable[[list[list[Any]]], dict[str, Any]], set[s
     ("marks-wrong-shape", s_marks_wrong_shape, {"V9"}),
     ("result-not-last", s_result_not_last, {"V15", "V16"}),
     ("withdraw-not-last", s_withdraw_not_last, {"V9"}),
+    ("quorum-failed-with-members", s_quorum_failed_with_members, {"V11"}),
+    ("quorum-failed-wrong-present", s_quorum_failed_wrong_present, {"V11"}),
+    ("quorum-failed-but-met", s_quorum_failed_but_met, {"V11"}),
 ]
 
 

@@ -1,0 +1,254 @@
+"""Verifier throughput on a large producer bundle, against a bare Ed25519 baseline.
+
+    .venv/bin/python bench/bench_verify.py                 # ~1,000,000 ballot records
+    .venv/bin/python bench/bench_verify.py --records 100000
+    .venv/bin/python bench/bench_verify.py --generate-only # only build (and cache) the bundle
+
+The bundle is made by the PRODUCER code (bench/synthetic.py: the real tally session, then
+``tally.publish.publish``) and cached under ``.cache/bench/verify-<runoffs>/`` (git-ignored); it is
+regenerated when missing. 4,998 ballots a round; ``runoffs`` runoffs give (runoffs + 2) rounds.
+
+Printed, each next to a baseline measured in the same run:
+  * ``verifier verify BUNDLE --town-key PUB --json --jobs 1`` in a child process: wall time and
+    peak memory (the child's ru_maxrss), against a bare loop of as many Ed25519 verifications with
+    the fastest library available (PyNaCl) on one core;
+  * the same with ``--jobs 2``, against the bare loop split across 2 processes.
+Targets (issue): jobs 1 within 1.3x of the single-core baseline; jobs 2 faster than the
+single-core baseline; peak memory under 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))
+
+PER_ROUND = 4998
+CACHE = ROOT / ".cache" / "bench"
+
+
+def runoffs_for(records: int) -> int:
+    """Runoffs such that (runoffs + 2) rounds of 4,998 ballots come closest to ``records``."""
+    return max(1, round(records / PER_ROUND) - 2)
+
+
+def bundle_path(runoffs: int) -> Path:
+    return CACHE / f"verify-{runoffs}"
+
+
+def generate(runoffs: int) -> Path:
+    """Build the bundle with the producer code unless cached; returns the cache folder."""
+    target = bundle_path(runoffs)
+    if (target / "DONE").exists():
+        print(f"cached bundle: {target}", flush=True)
+        return target
+    import synthetic  # noqa: PLC0415 - producer code, only needed to generate
+
+    from tally.publish import publish  # noqa: PLC0415
+
+    shutil.rmtree(target, ignore_errors=True)
+    work = target / "work"
+    work.mkdir(parents=True)
+    total = (runoffs + 2) * PER_ROUND
+    t0 = time.perf_counter()
+
+    def progress(entered: int) -> None:
+        el = time.perf_counter() - t0
+        rate = entered / el if el else 0.0
+        eta = (total - entered) / rate if rate else 0.0
+        print(
+            f"  generated {entered:>9,d} / {total:,d} ballots  {el:7.0f} s"
+            f"  ({rate:,.0f}/s, ~{eta:,.0f} s left)",
+            flush=True,
+        )
+
+    print(f"generating {total:,d} ballots ({runoffs} runoffs) into {target}", flush=True)
+    session, _, _, entered = synthetic.build(work, runoffs=runoffs, progress=progress)
+    print(
+        f"  entered {entered:,d} ballots in {time.perf_counter() - t0:.0f} s; publishing",
+        flush=True,
+    )
+    t1 = time.perf_counter()
+    publish(session, target / "out", notice=False)
+    session.store.close() if hasattr(session.store, "close") else None
+    shutil.move(str(work / "town.pub"), str(target / "town.pub"))
+    shutil.rmtree(work, ignore_errors=True)
+    zipped = target / "out" / "bundle.zip"
+    if zipped.exists():
+        zipped.unlink()  # the folder is verified; the zip is the same files
+    (target / "DONE").write_text(f"{entered}\n")
+    print(f"  published in {time.perf_counter() - t1:.0f} s", flush=True)
+    return target
+
+
+# --------------------------------------------------------------------------- baseline
+
+
+def _count_ballots(bundle: Path) -> int:
+    with open(bundle / "ballots.jsonl", "rb") as f:
+        return sum(1 for _ in f)
+
+
+def _nacl_loop(n: int) -> float:
+    """Verify ``n`` distinct signed 200-byte-ish messages with PyNaCl; CPU seconds of the loop."""
+    from nacl.signing import SigningKey  # noqa: PLC0415
+
+    key = SigningKey(b"\x07" * 32)
+    vk = key.verify_key
+    msgs = []
+    for i in range(min(n, 4096)):
+        m = b"branch-election/ballot-qr/1\x00" + i.to_bytes(4, "big") * 50
+        msgs.append((m, key.sign(m).signature))
+    t0 = time.perf_counter()
+    k = len(msgs)
+    for i in range(n):
+        m, s = msgs[i % k]
+        vk.verify(m, s)
+    return time.perf_counter() - t0
+
+
+def _nacl_child(n: int, q: multiprocessing.Queue[float]) -> None:
+    q.put(_nacl_loop(n))
+
+
+def baseline(n: int, procs: int) -> float:
+    """Wall seconds for ``n`` PyNaCl verifications split across ``procs`` processes."""
+    if procs == 1:
+        ctx = multiprocessing.get_context("fork")
+        q: multiprocessing.Queue[float] = ctx.Queue()
+        p = ctx.Process(target=_nacl_child, args=(n, q))
+        p.start()
+        secs = q.get()
+        p.join()
+        return secs
+    ctx = multiprocessing.get_context("fork")
+    q2: multiprocessing.Queue[float] = ctx.Queue()
+    share = [n // procs + (1 if i < n % procs else 0) for i in range(procs)]
+    t0 = time.perf_counter()
+    ps = [ctx.Process(target=_nacl_child, args=(s, q2)) for s in share]
+    for p in ps:
+        p.start()
+    for _ in ps:
+        q2.get()
+    for p in ps:
+        p.join()
+    return time.perf_counter() - t0
+
+
+# --------------------------------------------------------------------------- verifier runs
+
+
+def run_verifier(bundle: Path, pub: Path, jobs: int) -> tuple[float, float, dict[str, object]]:
+    """Run the verifier CLI in a child; (wall seconds, peak RSS MB of the child tree, report)."""
+    exe = ROOT / ".venv" / "bin" / "verifier"
+    cmd = [str(exe), "verify", str(bundle), "--town-key", str(pub), "--json", "--jobs", str(jobs)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, check=False)
+    wall = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if peak < before:  # pragma: no cover - ru_maxrss is a running maximum
+        peak = before
+    try:
+        report = json.loads(proc.stdout)
+    except ValueError:
+        report = {
+            "ok": False,
+            "stdout": proc.stdout[:500].decode(),
+            "stderr": proc.stderr[-500:].decode(),
+        }
+    return wall, peak / 1024, report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--records",
+        type=int,
+        default=1_000_000,
+        help="about this many ballot records (default 1,000,000)",
+    )
+    parser.add_argument("--generate-only", action="store_true")
+    parser.add_argument("--jobs", type=int, nargs="*", default=[1, 2])
+    args = parser.parse_args()
+    runoffs = runoffs_for(args.records)
+    if runoffs + 1 > 255:
+        parser.error("too many records: a post has at most 255 rounds")
+    target = generate(runoffs)
+    if args.generate_only:
+        return
+    bundle, pub = target / "out" / "bundle", target / "town.pub"
+    n = _count_ballots(bundle)
+    size = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file())
+    print(
+        f"bundle: {bundle}  {n:,d} ballot records, {size / 1e6:,.0f} MB, cpus {os.cpu_count()}",
+        flush=True,
+    )
+    base1 = baseline(n, 1)
+    print(
+        f"baseline PyNaCl verify x{n:,d}, 1 process    {base1:7.1f} s  ({n / base1:8,.0f}/s)",
+        flush=True,
+    )
+    base2 = baseline(n, 2)
+    print(
+        f"baseline PyNaCl verify x{n:,d}, 2 processes  {base2:7.1f} s  ({n / base2:8,.0f}/s)",
+        flush=True,
+    )
+    rows = []
+    for jobs in args.jobs:
+        # A fresh interpreter per run, so each child's ru_maxrss is its own.
+        out = subprocess.run(
+            [sys.executable, __file__, "--_child", str(bundle), str(pub), str(jobs)],
+            capture_output=True,
+            check=True,
+            text=True,
+        )
+        wall, peak, ok = json.loads(out.stdout)
+        rows.append((jobs, wall, peak, ok))
+        print(
+            f"verifier --jobs {jobs}: {wall:7.1f} s  ({n / wall:8,.0f} ballots/s)  "
+            f"peak RSS {peak:6.0f} MB  report ok={ok}",
+            flush=True,
+        )
+    print()
+    for jobs, wall, peak, _ in rows:
+        if jobs == 1:
+            r = wall / base1
+            print(
+                f"target jobs 1 <= 1.3x single-core baseline: {r:.2f}x  "
+                f"{'MET' if r <= 1.3 else 'MISSED'}"
+            )
+        if jobs == 2:
+            print(
+                f"target jobs 2 faster than single-core baseline: {wall:.1f} s vs {base1:.1f} s"
+                f"  {'MET' if wall < base1 else 'MISSED'}"
+            )
+        print(
+            f"target peak memory < 300 MB (jobs {jobs}): {peak:.0f} MB  "
+            f"{'MET' if peak < 300 else 'MISSED'}"
+        )
+
+
+def _child() -> None:
+    # Measures one verifier run; a separate process so RUSAGE_CHILDREN covers that run only.
+    bundle, pub, jobs = Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+    wall, peak, report = run_verifier(bundle, pub, jobs)
+    print(json.dumps([wall, peak, bool(report.get("ok"))]))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--_child":
+        _child()
+    else:
+        main()

@@ -1,0 +1,241 @@
+"""The election file keeps every acknowledged entry and nothing half-written (spec/log.md §4).
+
+SIGKILL in the middle of entering ballots; a full disk in the middle of a batch; an entry edited
+outside the program; the append-only triggers.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+import ballot_printer
+import keys
+from tally import store as store_module
+from tally.core.definition import parse_definition
+from tally.core.manifest import build_manifest
+from tally.core.model import PostKind
+from tally.election import ElectionSession, EntryInput, SessionError, sign_manifest
+from tally.store import StoreError
+
+ROOT = Path(__file__).resolve().parents[2]
+PRESENT = [f"M{i:03d}" for i in range(1, 27) if i not in (15, 20, 25)]
+
+SETUP = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    import ballot_printer, keys
+    from tally.core.definition import parse_definition
+    from tally.core.manifest import build_manifest
+    from tally.core.model import PostKind
+    from tally.election import ElectionSession, EntryInput, sign_manifest
+
+    def pub(s):
+        return json.loads(keys.export_public_key(s.public_key))
+
+    folder = Path(sys.argv[1])
+    town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "town")
+    wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "wg")
+    sc = keys.InMemorySigner.generate(keys.Role.SCRUTINEER, "s1")
+    text = (Path(sys.argv[2]) / "examples" / "qingshan.toml").read_text(encoding="utf-8")
+    election = parse_definition(text)
+    manifest = build_manifest(election, work_group_key=pub(wg), scrutineer_keys=(pub(sc),))
+    s = ElectionSession.init(folder / "e.db", sign_manifest(manifest, town), wg)
+    stock = ballot_printer.make_stock(election_id=manifest.election_id,
+        kind=ballot_printer.PaperKind.COMMITTEE, round_number=1, count=23, signer=wg)
+    s.commit_stock(stock, signer=wg)
+    s.check_in([f"M{i:03d}" for i in range(1, 27) if i not in (15, 20, 25)])
+    s.issue(count=None, signer=wg)
+    s.return_ballots(23, signer=wg)
+    items = [EntryInput(qr=ballot_printer.encode_qr_text(p), marks="ooooox") for p in stock.payloads]
+    print("ready", flush=True)
+    """
+)
+
+ONE_BY_ONE = SETUP + textwrap.dedent(
+    """
+    for item in items:
+        entry = s.enter([item])[0]
+        print("ack", entry.seq, flush=True)  # acknowledged only after the commit returned
+    print("done", flush=True)
+    """
+)
+
+
+def _spawn(script: str, folder: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", script, str(folder), str(ROOT)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+
+
+@pytest.mark.parametrize("kill_after", [1, 7, 15], ids=["after-1", "after-7", "after-15"])
+def test_sigkill_mid_entry_keeps_every_acknowledged_entry_and_the_chain(
+    tmp_path: Path, kill_after: int
+) -> None:
+    proc = _spawn(ONE_BY_ONE, tmp_path)
+    assert proc.stdout is not None
+    acked: list[int] = []
+    for line in proc.stdout:
+        if line.startswith("ack"):
+            acked.append(int(line.split()[1]))
+            if len(acked) >= kill_after:
+                proc.send_signal(signal.SIGKILL)
+                break
+    proc.wait(timeout=60)
+    session = ElectionSession.open(tmp_path / "e.db")  # replays and checks the whole chain
+    stored = {seq for seq, _ in session.store.log_rows()}
+    assert set(acked) <= stored
+    cur = session.meeting.current
+    assert cur is not None
+    # Nothing half-written: every stored ballot entry is a whole, valid entry of the round.
+    assert len(cur.entered) == sum(
+        1 for _, raw in session.store.log_rows() if b'"ballot.entered"' in raw
+    )
+    assert len(cur.entered) >= len(acked)
+
+
+BATCH = SETUP + textwrap.dedent(
+    """
+    import time
+    time.sleep(float(sys.argv[3]))
+    s.enter(items)
+    print("done", flush=True)
+    """
+)
+
+
+def test_sigkill_during_a_batch_stores_all_of_it_or_none(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", BATCH, str(tmp_path), str(ROOT), "0.0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    session = ElectionSession.open(tmp_path / "e.db")
+    cur = session.meeting.current
+    assert cur is not None
+    assert len(cur.entered) in (0, 23)
+
+
+def _session(tmp_path: Path) -> tuple[ElectionSession, keys.InMemorySigner, list[str]]:
+    town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "town")
+    wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "wg")
+    sc = keys.InMemorySigner.generate(keys.Role.SCRUTINEER, "s1")
+
+    def pub(s: keys.InMemorySigner) -> dict[str, object]:
+        return json.loads(keys.export_public_key(s.public_key))  # type: ignore[no-any-return]
+
+    election = parse_definition((ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8"))
+    manifest = build_manifest(election, work_group_key=pub(wg), scrutineer_keys=(pub(sc),))
+    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    stock = ballot_printer.make_stock(
+        election_id=manifest.election_id,
+        kind=ballot_printer.PaperKind.COMMITTEE,
+        round_number=1,
+        count=23,
+        signer=wg,
+    )
+    s.commit_stock(stock, signer=wg)
+    s.check_in(PRESENT)
+    s.issue(count=None, signer=wg)
+    s.return_ballots(23, signer=wg)
+    return s, wg, [ballot_printer.encode_qr_text(p) for p in stock.payloads]
+
+
+def test_disk_full_in_the_middle_of_a_batch_stores_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s, _, texts = _session(tmp_path)
+    before = s.store.log_size()
+    real = sqlite3.Connection.executemany
+
+    class DiskFull:
+        def __init__(self, conn: sqlite3.Connection) -> None:
+            self.conn = conn
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.conn, name)
+
+        def executemany(self, sql: str, rows: object) -> object:
+            rows = list(rows)  # type: ignore[call-overload]
+            real(self.conn, sql, rows[: len(rows) // 2])  # half the rows land, then the disk fills
+            raise sqlite3.OperationalError("database or disk is full")
+
+    original = store_module.ElectionStore.add_entries
+    monkeypatch.setattr(
+        store_module.ElectionStore,
+        "add_entries",
+        staticmethod(lambda conn, entries: original(DiskFull(conn), entries)),  # type: ignore[arg-type]
+    )
+    with pytest.raises(sqlite3.OperationalError):
+        s.enter([EntryInput(qr=t, marks="ooooox") for t in texts[:10]])
+    monkeypatch.undo()
+    assert s.store.log_size() == before
+    assert s.meeting.current is not None and len(s.meeting.current.entered) == 0
+    # The session is still consistent: the same batch now goes in whole.
+    s.enter([EntryInput(qr=t, marks="ooooox") for t in texts[:10]])
+    reopened = ElectionSession.open(tmp_path / "e.db")
+    assert reopened.meeting.current is not None
+    assert len(reopened.meeting.current.entered) == 10
+
+
+def test_log_is_append_only_in_the_database(tmp_path: Path) -> None:
+    _session(tmp_path)
+    conn = sqlite3.connect(tmp_path / "e.db")
+    for sql in (
+        "UPDATE log SET raw = x'00' WHERE seq = 1",
+        "DELETE FROM log WHERE seq = 1",
+        "DELETE FROM checkpoints",
+        "UPDATE stocks SET list = x'00'",
+    ):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute(sql)
+    conn.close()
+
+
+def test_entry_edited_outside_the_program_stops_the_election_naming_the_entry(
+    tmp_path: Path,
+) -> None:
+    s, _, _ = _session(tmp_path)
+    s.store.close()
+    conn = sqlite3.connect(tmp_path / "e.db")
+    conn.execute("DROP TRIGGER log_no_update")
+    raw = conn.execute("SELECT raw FROM log WHERE seq = 6").fetchone()[0]
+    assert b'"member":"M005"' in raw
+    conn.execute("UPDATE log SET raw = ? WHERE seq = 6", (raw.replace(b"M005", b"M025"),))
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError) as e:
+        ElectionSession.open(tmp_path / "e.db")
+    assert e.value.code == "store.tampered"
+    assert "第 6 条" in e.value.zh
+
+
+def test_refused_command_changes_nothing(tmp_path: Path) -> None:
+    s, wg, texts = _session(tmp_path)
+    before = s.store.log_size()
+    with pytest.raises(SessionError):
+        s.enter([EntryInput(qr=texts[0], marks="oooooo"), EntryInput(qr=texts[0], marks="ooooox")])
+    assert s.store.log_size() == before
+    with pytest.raises(SessionError):
+        s.close(signer=wg)
+    assert s.store.log_size() == before
+    assert ElectionSession.open(tmp_path / "e.db").meeting.size == before
+    _ = PostKind
