@@ -13,8 +13,7 @@ CN_SORT := .cache/cn-sort
 
 run: setup
 	$(BIN)/tally check examples/qingshan.toml
-	@echo
-	$(BIN)/tally simulate examples/qingshan.toml --ballots examples/qingshan.ballots.toml
+	$(BIN)/tally serve --demo
 
 test: setup $(CN_SORT)
 	$(BIN)/ruff check .

@@ -137,6 +137,7 @@ def _post(kind: str) -> PostKind:
 
 def register(app: typer.Typer) -> None:
     """Add the polling-day commands to the ``tally`` app."""
+    _serve(app)
     manifest_app = typer.Typer(help="选举清单 / manifest", no_args_is_help=True)
     ballot_app = typer.Typer(help="选票 / ballots", no_args_is_help=True)
     app.add_typer(manifest_app, name="manifest")
@@ -702,6 +703,48 @@ def register(app: typer.Typer) -> None:
             )
 
         _run(lang, as_json, act)
+
+
+def _serve(app: typer.Typer) -> None:
+    @app.command("serve")
+    def serve(
+        db: Annotated[Path | None, typer.Argument(help="选举文件（省略时用 --demo）")] = None,
+        demo: Annotated[bool, typer.Option("--demo", help="使用示例选举（.run/demo）")] = False,
+        key: Annotated[Path | None, typer.Option("--key", help="工作组密钥文件")] = None,
+        host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+        port: Annotated[int, typer.Option("--port")] = 8000,
+        data: Annotated[Path, typer.Option("--data", help="服务数据文件夹")] = Path(".run/service"),
+    ) -> None:
+        """启动服务：投票站页面、远程投票、公告板 / Start the service."""
+        import uvicorn  # noqa: PLC0415
+
+        from tally.service import ServiceConfig, create_app  # noqa: PLC0415
+        from tally.service.demo import DEMO_PASSPHRASE, ensure_demo  # noqa: PLC0415
+
+        if demo:
+            here = Path(__file__).resolve().parents[1]
+            d = ensure_demo(Path(".run/demo"), here / "examples" / "qingshan.toml")
+            db, key = d.election, d.work_group_key
+            os.environ.setdefault(PASSPHRASE_ENV, DEMO_PASSPHRASE)
+            typer.echo(f"示例选举：{d.election}（示例口令：{DEMO_PASSPHRASE}，仅供试用）")
+            typer.echo(f"镇党委公钥：{d.town_pub}")
+        if db is None:
+            _fail(
+                _lang(None),
+                False,
+                "serve.no_election",
+                "请给出选举文件或 --demo",
+                "give an election file or --demo",
+            )
+        config = ServiceConfig(election_path=db, data_dir=data, work_group_key=key)
+        data.mkdir(parents=True, exist_ok=True)
+        application = create_app(config)
+        base = f"http://{host}:{port}"
+        typer.echo(f"投票站页面（选举工作组）：{base}/station/")
+        typer.echo(f"远程投票页面：{base}/vote/")
+        typer.echo(f"公告板：{base}/board/")
+        typer.echo(f"接口文档（OpenAPI）：{base}/api/docs")
+        uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
 def _presence_lines(s: ElectionSession, ids: list[Any], lg: str, verb: str) -> list[str]:

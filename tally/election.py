@@ -818,8 +818,12 @@ class ElectionSession:
 
 
 def _wording(spec: RoundSpec) -> str:
+    """The round wording printed after the paper kind; nothing for a post's first round."""
     from tally.core.explain import spec_title  # noqa: PLC0415
+    from tally.core.rounds import RoundPurpose  # noqa: PLC0415
 
+    if spec.purpose is RoundPurpose.FIRST and spec.revote_of is None:
+        return ""
     title = spec_title(spec, "zh")
     return title.split(" ", 1)[1] if " " in title else ""
 

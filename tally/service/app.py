@@ -1,0 +1,163 @@
+"""The application factory and what every route shares (a thin shell over tally.election).
+
+One service serves one election file. Every request that changes the election takes the
+election lock, reopens nothing (the session is kept) and commits through the session, so the
+service and the CLI share one mechanism and one set of checks. Routers live beside this module:
+``station`` (the work group's pages), ``remote`` (remote voting), ``bulletin`` (public board).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.responses import Response
+
+import keys
+from tally.core.errors import TallyError
+from tally.election import ElectionSession, SessionError
+from tally.store import StoreError
+
+__all__ = ["MAX_BODY_BYTES", "ServiceConfig", "ServiceState", "create_app", "state_of"]
+
+MAX_BODY_BYTES = 256 * 1024
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "geolocation=(), microphone=()",
+    "Cache-Control": "no-store",
+}
+
+
+@dataclass
+class ServiceConfig:
+    """What the service serves; ``data_dir`` holds files the routers create (e.g. remote keys)."""
+
+    election_path: Path
+    data_dir: Path
+    work_group_key: Path | None = None  # unlocked at start-up (TALLY_PASSPHRASE) for checkpoints
+    lang: str = "zh"
+    secure_cookies: bool = False  # True behind TLS; loopback demo runs plain HTTP
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ServiceState:
+    """The open election and the lock that serialises every change to it."""
+
+    def __init__(self, config: ServiceConfig) -> None:
+        self.config = config
+        self.session = ElectionSession.open(config.election_path)
+        self.lock = asyncio.Lock()
+        self.signer: keys.InMemorySigner | None = None
+        if config.work_group_key is not None:
+            self.signer = keys.load_signer(
+                config.work_group_key,
+                os.environ.get("TALLY_PASSPHRASE", ""),
+                expected_role=keys.Role.WORK_GROUP,
+            )
+
+    async def run(self, fn: Callable[[ElectionSession], Any]) -> Any:
+        """Run ``fn`` on the session under the lock (writes are serialised; SQLite FULL sync)."""
+        async with self.lock:
+            return fn(self.session)
+
+
+def state_of(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.service
+    return state
+
+
+class _Limits(BaseHTTPMiddleware):
+    """Security headers on every response; refuse bodies over the limit before reading them."""
+
+    async def dispatch(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            response: Response = JSONResponse(
+                {
+                    "ok": False,
+                    "code": "request.too_large",
+                    "message": "请求过大 / request too large",
+                },
+                status_code=413,
+            )
+        else:
+            response = await call_next(request)
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        return response
+
+
+def create_app(config: ServiceConfig) -> FastAPI:
+    """Build the app for one election file (the routers that exist are included)."""
+    app = FastAPI(
+        title="党支部换届选举 / Branch election service",
+        version="1",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.service = ServiceState(config)
+    app.add_middleware(_Limits)
+
+    @app.exception_handler(SessionError)
+    @app.exception_handler(TallyError)
+    async def tally_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, TallyError)
+        lang = request.query_params.get("lang", config.lang)
+        return JSONResponse(
+            {
+                "ok": False,
+                "code": exc.code,
+                "clause": exc.clause,
+                "message": exc.zh if lang != "en" else exc.en,
+            },
+            status_code=409,
+        )
+
+    @app.exception_handler(StoreError)
+    async def store_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StoreError)
+        lang = request.query_params.get("lang", config.lang)
+        return JSONResponse(
+            {"ok": False, "code": exc.code, "message": exc.zh if lang != "en" else exc.en},
+            status_code=503,
+        )
+
+    @app.get("/api/health")
+    async def health() -> dict[str, Any]:
+        """Liveness, and the size of the log (no ballot content)."""
+        s = app.state.service.session
+        return {"ok": True, "log_entries": s.meeting.size}
+
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    import importlib  # noqa: PLC0415
+
+    for name in ("station", "remote", "bulletin"):
+        try:
+            module = importlib.import_module(f"tally.service.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"tally.service.{name}":
+                raise
+            continue
+        module.register(app)
