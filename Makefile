@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 APT_PACKAGES := poppler-utils poppler-data fonts-wqy-microhei unicode-data
 CN_SORT := .cache/cn-sort
 
-.PHONY: run test lint typecheck unit system-deps setup clean
+.PHONY: run test demo bench system-deps setup clean
 
 run: setup
 	$(BIN)/tally check examples/qingshan.toml
@@ -21,6 +21,14 @@ test: setup $(CN_SORT)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	CN_SORT_ARCHIVE="$$(ls $(CN_SORT)/cn_sort-*.whl 2>/dev/null | head -n1)" $(BIN)/pytest -n 2
+
+demo: setup
+	rm -rf out/demo
+	$(BIN)/tally demo --out out/demo
+
+bench: setup
+	$(BIN)/python bench/bench_print.py
+	$(BIN)/python bench/bench_entries.py
 
 setup: system-deps $(STAMP)
 

@@ -138,6 +138,7 @@ def _post(kind: str) -> PostKind:
 def register(app: typer.Typer) -> None:
     """Add the polling-day commands to the ``tally`` app."""
     _serve(app)
+    _demo(app)
     manifest_app = typer.Typer(help="选举清单 / manifest", no_args_is_help=True)
     ballot_app = typer.Typer(help="选票 / ballots", no_args_is_help=True)
     app.add_typer(manifest_app, name="manifest")
@@ -745,6 +746,61 @@ def _serve(app: typer.Typer) -> None:
         typer.echo(f"公告板：{base}/board/")
         typer.echo(f"接口文档（OpenAPI）：{base}/api/docs")
         uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+def _demo(app: typer.Typer) -> None:
+    @app.command("demo")
+    def demo(
+        out: Annotated[Path, typer.Option("--out", help="输出文件夹")],
+        seed: Annotated[int, typer.Option("--seed", help="随机种子（可重现）")] = 2026,
+        branches: Annotated[int, typer.Option("--branches", min=1, max=99, help="支部数")] = 20,
+        lang: LangOpt = None,
+    ) -> None:
+        """全镇换届演示：生成、选举、发布并核验每个支部 / The whole town's election, verified."""
+        from rich.console import Console  # noqa: PLC0415
+        from rich.progress import Progress  # noqa: PLC0415
+        from rich.table import Table  # noqa: PLC0415
+
+        from tally.demo import run_town, town_report  # noqa: PLC0415
+
+        lg = _lang(lang)
+        zh = lg == "zh"
+        if out.exists() and any(out.iterdir()):
+            _fail(lg, False, "demo.exists", f"{out} 不是空文件夹", f"{out} is not empty")
+        console = Console(stderr=True)
+        with Progress(console=console) as bar:
+            task = bar.add_task("全镇换届选举" if zh else "town re-election", total=branches)
+            summaries = run_town(
+                out, seed=seed, branches=branches, progress=lambda _: bar.advance(task)
+            )
+        json_path, pdf = town_report(out, summaries)
+        table = Table(title="红旗镇换届选举汇总" if zh else "Town summary")
+        for h in (
+            ("支部", "应到E", "实到", "法定人数", "当选", "轮次", "核验")
+            if zh
+            else ("branch", "E", "present", "quorum", "elected", "rounds", "verifier")
+        ):
+            table.add_column(h)
+        for s in summaries:
+            elected = "；".join(
+                f"{zh_label(PostKind(k)) if zh else k}：{'、'.join(v)}"
+                for k, v in s.elected.items()
+            )
+            table.add_row(
+                s.name,
+                str(s.expected),
+                str(s.present),
+                str(s.quorum_minimum),
+                elected,
+                str(s.rounds),
+                ("通过" if zh else "pass")
+                if s.verified
+                else ("未通过 " if zh else "FAIL ") + ",".join(s.verifier_failures),
+            )
+        Console().print(table)
+        typer.echo(f"{'汇总报告' if zh else 'town report'}：{json_path}，{pdf}")
+        if not all(s.verified for s in summaries):
+            raise typer.Exit(1)
 
 
 def _presence_lines(s: ElectionSession, ids: list[Any], lg: str, verb: str) -> list[str]:

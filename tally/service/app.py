@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,10 @@ class ServiceState:
 
     def __init__(self, config: ServiceConfig) -> None:
         self.config = config
-        self.session = ElectionSession.open(config.election_path)
+        # SQLite connections belong to the thread that opened them: one thread owns the session,
+        # whichever thread runs the event loop (uvicorn, a test client's portal).
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="election")
+        self.session = self.thread.submit(ElectionSession.open, config.election_path).result()
         self.lock = asyncio.Lock()
         self.signer: keys.InMemorySigner | None = None
         if config.work_group_key is not None:
@@ -73,7 +77,8 @@ class ServiceState:
     async def run(self, fn: Callable[[ElectionSession], Any]) -> Any:
         """Run ``fn`` on the session under the lock (writes are serialised; SQLite FULL sync)."""
         async with self.lock:
-            return fn(self.session)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self.thread, fn, self.session)
 
 
 def state_of(request: Request) -> ServiceState:

@@ -40,9 +40,16 @@ def _key(folder: Path, role: keys.Role, label: str, name: str) -> tuple[Path, Pa
     return key_path, pub_path
 
 
-def ensure_demo(folder: Path, definition: Path) -> DemoElection:
-    """Create the demo election in ``folder`` unless it is already there."""
+def ensure_demo(
+    folder: Path, definition: Path, *, accounts_dir: Path | None = None
+) -> DemoElection:
+    """Create the demo election in ``folder`` unless it is already there, and the published demo
+    sign-in accounts (``accounts.DEMO_ACCOUNTS``) in the service data folder ``accounts_dir``
+    (default: ``service`` beside ``folder``, which is where ``tally serve`` keeps its data)."""
+    from tally.service.accounts import ensure_demo_accounts  # noqa: PLC0415
+
     folder.mkdir(parents=True, exist_ok=True)
+    ensure_demo_accounts(accounts_dir or folder.parent / "service")
     town, town_pub = _key(folder, keys.Role.TOWN_COMMITTEE, "红旗镇党委", "town")
     wg, wg_pub = _key(folder, keys.Role.WORK_GROUP, "选举工作组", "work_group")
     scrutineers = [

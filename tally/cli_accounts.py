@@ -1,0 +1,145 @@
+"""``tally accounts``: the work group's sign-in accounts for the polling-station pages.
+
+Accounts live in ``accounts.db`` in the service data folder (``tally serve --data``, default
+``.run/service``). Passwords are prompted twice, or read from ``TALLY_ACCOUNT_PASSWORD`` for
+automation, and stored only as Argon2id hashes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tally.service.accounts import AccountError, AccountStore, Role, accounts_path
+
+__all__ = ["app"]
+
+PASSWORD_ENV = "TALLY_ACCOUNT_PASSWORD"
+DEFAULT_DATA = Path(".run/service")
+
+app = typer.Typer(help="投票站页面账户 / polling-station accounts", no_args_is_help=True)
+
+TargetArg = Annotated[
+    Path,
+    typer.Argument(help="服务数据文件夹（tally serve --data）；给出选举文件时用 --data 的文件夹"),
+]
+DataOpt = Annotated[Path, typer.Option("--data", help="给出选举文件时的服务数据文件夹")]
+LangOpt = Annotated[str | None, typer.Option("--lang", help="zh（默认）或 en")]
+
+
+def _lang(option: str | None) -> str:
+    value = option or os.environ.get("TALLY_LANG", "zh")
+    return "en" if value == "en" else "zh"
+
+
+def _store(target: Path, data: Path) -> AccountStore:
+    folder = data if target.is_file() else target
+    return AccountStore(accounts_path(folder))
+
+
+def _fail(lang: str, e: AccountError) -> None:
+    typer.echo(
+        ("错误：" if lang == "zh" else "error: ") + (e.zh if lang == "zh" else e.en), err=True
+    )
+    raise typer.Exit(1)
+
+
+def _password(lang: str) -> str:
+    env = os.environ.get(PASSWORD_ENV)
+    if env is not None:
+        return env
+    value: str = typer.prompt(
+        "密码" if lang == "zh" else "password", hide_input=True, confirmation_prompt=True, err=True
+    )
+    return value
+
+
+@app.command("add")
+def add(
+    target: TargetArg,
+    name: Annotated[str, typer.Option("--name", help="账户名（登录用，记入日志）")],
+    role: Annotated[Role, typer.Option("--role", help="chair / scrutineer / teller / clerk")],
+    data: DataOpt = DEFAULT_DATA,
+    lang: LangOpt = None,
+) -> None:
+    """新建账户 / Add an account (password prompted or from TALLY_ACCOUNT_PASSWORD)."""
+    lg = _lang(lang)
+    try:
+        store = _store(target, data)
+        account = store.add(name, role, _password(lg))
+    except AccountError as e:
+        _fail(lg, e)
+        return
+    typer.echo(
+        f"已新建账户 {account.name}（{role.zh}）：{store.path}"
+        if lg == "zh"
+        else f"account {account.name} ({role.en}) added: {store.path}"
+    )
+
+
+@app.command("list")
+def list_cmd(
+    target: TargetArg,
+    data: DataOpt = DEFAULT_DATA,
+    lang: LangOpt = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """列出账户 / List the accounts."""
+    lg = _lang(lang)
+    accounts = _store(target, data).list()
+    if as_json:
+        typer.echo(json.dumps([{"name": a.name, "role": a.role.value} for a in accounts]))
+        return
+    for a in accounts:
+        typer.echo(f"{a.name}\t{a.role.zh if lg == 'zh' else a.role.en}")
+
+
+@app.command("password")
+def password(
+    target: TargetArg,
+    name: Annotated[str, typer.Option("--name")],
+    data: DataOpt = DEFAULT_DATA,
+    lang: LangOpt = None,
+) -> None:
+    """重设密码（并退出该账户的所有登录）/ Reset a password (signs the account out)."""
+    lg = _lang(lang)
+    try:
+        _store(target, data).set_password(name, _password(lg))
+    except AccountError as e:
+        _fail(lg, e)
+        return
+    typer.echo(f"已重设 {name} 的密码" if lg == "zh" else f"password of {name} reset")
+
+
+@app.command("remove")
+def remove(
+    target: TargetArg,
+    name: Annotated[str, typer.Option("--name")],
+    data: DataOpt = DEFAULT_DATA,
+    lang: LangOpt = None,
+) -> None:
+    """删除账户 / Remove an account."""
+    lg = _lang(lang)
+    try:
+        _store(target, data).remove(name)
+    except AccountError as e:
+        _fail(lg, e)
+        return
+    typer.echo(f"已删除账户 {name}" if lg == "zh" else f"account {name} removed")
+
+
+@app.command("unlock")
+def unlock(
+    target: TargetArg,
+    name: Annotated[str, typer.Option("--name")],
+    data: DataOpt = DEFAULT_DATA,
+    lang: LangOpt = None,
+) -> None:
+    """解除密码错误锁定 / Lift the wrong-password lock of an account."""
+    lg = _lang(lang)
+    _store(target, data).unlock(name)
+    typer.echo(f"已解除 {name} 的锁定" if lg == "zh" else f"{name} unlocked")

@@ -1,0 +1,446 @@
+"""A whole town's re-election, synthesised reproducibly from a seed (``tally demo``).
+
+Every branch goes through the real code: keys for every role, the manifest signed by the town
+committee, ballot stocks printed (first rounds as PDFs), check-in, paper ballots with realistic
+marks (over-votes, unreadable marks, write-ins), the committee round with its runoff, further round
+or re-vote where the plan says so, the secretary round, the result, the bundle and the notice; then
+the independent verifier checks every bundle, in a separate process as the town committee would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ballot_printer
+import keys
+from tally.core.definition import parse_definition_data
+from tally.core.manifest import build_manifest
+from tally.core.model import Election, MemberId, PostKind
+from tally.core.rounds import Blocked, Finished, RoundPurpose, RoundSpec
+from tally.core.rules import expected_electors, quorum
+from tally.election import PAPER_KIND, ElectionSession, EntryInput, sign_manifest
+from tally.publish import publish
+
+__all__ = ["BranchSummary", "Scenario", "run_town"]
+
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余"
+    "于杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯"
+    "龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+GIVEN = (
+    "建国秀英卫东海燕志强桂兰国平丽德明红梅振华玉兰建军丽娟永福晓明淑珍长青翠花春生小"
+    "芳福贵金花伟芳娜敏静磊洋勇艳杰娟涛明超霞平刚"
+)
+VILLAGES = [
+    "青山",
+    "石桥",
+    "柳河",
+    "杏花",
+    "东岗",
+    "西营",
+    "南湾",
+    "北坡",
+    "桃源",
+    "梨园",
+    "枣林",
+    "松岭",
+    "竹溪",
+    "云台",
+    "金沙",
+    "银杏",
+    "白鹭",
+    "红旗",
+    "新村",
+    "和平",
+    "幸福",
+    "团结",
+]
+EDUCATION = ("junior_high", "senior_high", "senior_high", "college", "bachelor")
+
+
+class Scenario:
+    """What a branch's committee round is planned to show."""
+
+    NORMAL = "normal"
+    TIE = "tie"
+    SHORTFALL = "shortfall"
+    VOID = "void"
+
+
+@dataclass
+class BranchSummary:
+    """One row of the closing table."""
+
+    name: str
+    expected: int
+    present: int
+    quorum_minimum: int
+    scenario: str
+    elected: dict[str, list[str]] = field(default_factory=dict)
+    rounds: int = 0
+    verified: bool = False
+    verifier_failures: list[str] = field(default_factory=list)
+    has_committee: bool = True
+    remote_ballots: int = 0
+
+
+def _name(rng: random.Random, used: set[str]) -> str:
+    while True:
+        n = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+        if n not in used:
+            used.add(n)
+            return n
+
+
+def _definition(
+    rng: random.Random, index: int, size: int, election_date: dt.date
+) -> dict[str, Any]:
+    village = VILLAGES[index % len(VILLAGES)]
+    used: set[str] = set()
+    members = []
+    for i in range(1, size + 1):
+        status = "full"
+        if i > size - max(1, size // 10):
+            status = "probationary"
+        age = rng.randint(28, 70) if i > 8 else rng.randint(30, 44)
+        members.append(
+            {
+                "id": f"{index:02d}{i:03d}",
+                "name": _name(rng, used),
+                "sex": "female" if rng.random() < 0.4 or i in (2, 4) else "male",
+                "birth_date": election_date.replace(year=election_date.year - age)
+                - dt.timedelta(days=rng.randint(1, 300)),
+                "education": "bachelor" if i <= 8 else rng.choice(EDUCATION),
+                "status": status,
+            }
+        )
+    full = [m["id"] for m in members if m["status"] == "full"]
+    has_committee = len(full) >= 7
+    posts: list[dict[str, Any]] = []
+    if has_committee:
+        seats = 5 if len(full) >= 20 else 3
+        posts.append({"post": "committee", "seats": seats, "candidates": full[: seats + 1]})
+        posts.append({"post": "secretary", "seats": 1, "candidates": [full[1], full[0]]})
+    else:
+        posts.append({"post": "secretary", "seats": 1, "candidates": [full[0], full[1]]})
+    return {
+        "format": "election-definition/1",
+        "preset": "R2020",
+        "election": {
+            "title": f"中共{village}村支部委员会换届选举"
+            if has_committee
+            else f"中共{village}村支部换届选举",
+            "branch": f"中共{village}村支部委员会" if has_committee else f"中共{village}村支部",
+            "town": "中共红旗镇委员会",
+            "term": "第十一届",
+            "date": election_date,
+            "objections_to": "红旗镇党委组织办，电话 0000-1234567",
+        },
+        "secretary": {"elected_by": "assembly"},
+        "posts": posts,
+        "officials": {"scrutineers": [full[-1]], "tellers": [full[-2]]},
+        "members": members,
+    }
+
+
+def _marks(rng: random.Random, approvals: Sequence[int], ballots: int) -> list[str]:
+    """``ballots`` mark strings giving exactly ``approvals[j]`` approvals to candidate j, each
+    within ``seats`` choices; the remaining marks are a random mix of × and blank."""
+    n = len(approvals)
+    grid = [[rng.choice("x--") for _ in range(n)] for _ in range(ballots)]
+    load = [0] * ballots
+    for j in sorted(range(n), key=lambda j: -approvals[j]):
+        order = sorted(range(ballots), key=lambda b: (load[b], rng.random()))
+        for b in order[: approvals[j]]:
+            grid[b][j] = "o"
+            load[b] += 1
+    return ["".join(row) for row in grid]
+
+
+def _plan(rng: random.Random, spec: RoundSpec, present: int, base: int, scenario: str) -> list[str]:
+    """Marks for a round that produce the planned outcome, plus an over-vote and an unreadable
+    mark on larger branches; every total fits the ballots (seats choices each)."""
+    c, seats = len(spec.candidates), spec.seats
+    if spec.purpose is RoundPurpose.RUNOFF:
+        return _marks(rng, [c - i for i in range(c)], present)
+    spoiled = 2 if present >= 15 and c > seats else 0
+    n = present - spoiled
+    pass_v = base // 2 + 1
+    winners = [min(n, pass_v + 2 + seats - i) for i in range(seats)]
+    first_committee = spec.post is PostKind.COMMITTEE and spec.number == 1
+    if scenario == Scenario.TIE and first_committee:
+        winners = [*winners[:-1], pass_v + 1, pass_v + 1]
+    elif scenario == Scenario.SHORTFALL and first_committee:
+        winners = [*winners[:-1], pass_v - 1]
+    room = max(0, seats * n - sum(winners))
+    losers = [
+        min(room // max(1, c - len(winners)), max(0, pass_v - 2 - i))
+        for i in range(c - len(winners))
+    ]
+    marks = _marks(rng, winners + losers, n)
+    if spoiled:
+        marks += ["o" * c, "?" + "-" * (c - 1)]  # an over-vote (R8) and an unreadable mark (R10)
+    return marks
+
+
+def _keys(folder: Path) -> dict[str, keys.InMemorySigner]:
+    out = {
+        "town": keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "红旗镇党委"),
+        "wg": keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "选举工作组"),
+        "s1": keys.InMemorySigner.generate(keys.Role.SCRUTINEER, "监票人甲"),
+        "s2": keys.InMemorySigner.generate(keys.Role.SCRUTINEER, "监票人乙"),
+    }
+    for name, s in out.items():
+        (folder / f"{name}.pub").write_bytes(keys.export_public_key(s.public_key))
+    return out
+
+
+def _pub(s: keys.InMemorySigner) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(keys.export_public_key(s.public_key))
+    return doc
+
+
+def run_branch(folder: Path, definition: dict[str, Any], scenario: str, seed: int) -> BranchSummary:
+    """Hold one branch's whole election in ``folder``."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data
+    folder.mkdir(parents=True, exist_ok=True)
+    signers = _keys(folder)
+    election: Election = parse_definition_data(definition)
+    manifest = build_manifest(
+        election,
+        work_group_key=_pub(signers["wg"]),
+        scrutineer_keys=(_pub(signers["s1"]), _pub(signers["s2"])),
+    )
+    signed = sign_manifest(manifest, signers["town"])
+    (folder / "manifest.json").write_bytes(signed)
+    session = ElectionSession.init(folder / "election.db", signed, signers["wg"], actor="demo")
+    expected = list(expected_electors(election))
+    absent = max(0, (len(expected) - (4 * len(expected)) // 5 - 1))
+    present_ids: list[MemberId] = expected[: len(expected) - rng.randint(0, absent)]
+    session.check_in(present_ids)
+    q = quorum(len(present_ids), len(expected), election.parameters.quorum_comparison)
+    summary = BranchSummary(
+        name=election.branch,
+        expected=len(expected),
+        present=len(present_ids),
+        quorum_minimum=q.minimum_present,
+        scenario=scenario,
+        has_committee=election.has_committee,
+    )
+    wg = signers["wg"]
+    for _ in range(20):
+        due = session.meeting.due()
+        if isinstance(due, Finished):
+            break
+        if isinstance(due, Blocked):
+            elected = list(session.meeting.rounds.elected(PostKind.COMMITTEE))
+            session.amend_candidates(due.post, elected[:2], approval="红组〔2026〕99号")
+            continue
+        present = len(present_ids)
+        if due.number == 1:
+            # First rounds are printed as PDFs, as for the meeting.
+            stock = session.print_stock(
+                post=due.post,
+                round_number=1,
+                count=present + 2,
+                out_pdf=folder / f"ballots-{due.post.value}-1.pdf",
+                stock_list_out=None,
+                signer=wg,
+            )
+        else:
+            stock = ballot_printer.make_stock(
+                election_id=manifest.election_id,
+                kind=PAPER_KIND[due.post],
+                round_number=due.number,
+                count=present + 2,
+                signer=wg,
+            )
+            session.commit_stock(stock, signer=wg)
+        stock_payloads = [ballot_printer.encode_qr_text(p) for p in stock.payloads]
+        session.issue(count=None, signer=wg)
+        void = scenario == Scenario.VOID and due.post is PostKind.COMMITTEE and due.number == 1
+        marks = _plan(rng, due, present, due.expected, scenario)
+        if void:
+            session.return_ballots(present + 1, signer=wg)
+        else:
+            session.return_ballots(present, signer=wg)
+            session.enter(
+                [EntryInput(qr=q_, marks=m) for q_, m in zip(stock_payloads, marks, strict=False)]
+            )
+            session.close(signer=wg)
+        summary.rounds += 1
+        for s in ("s1", "s2"):
+            session.cosign(signers[s])
+    from tally.calendar import load_calendar  # noqa: PLC0415
+
+    period = load_calendar(None).publicity_period(
+        election.election_date, election.parameters.publicity_working_days
+    )
+    session.record_result(signer=wg, publicity=period)
+    for s in ("s1", "s2"):
+        session.cosign(signers[s])
+    publish(session, folder / "published")
+    assert session.meeting.result is not None
+    summary.elected = {
+        k: [election.member(MemberId(i)).name for i in v]
+        for k, v in session.meeting.result["elected"].items()
+    }
+    return summary
+
+
+def verify(folder: Path) -> tuple[bool, list[str]]:
+    """Run the independent verifier on the branch's bundle in its own process."""
+    proc = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
+        [
+            sys.executable,
+            "-m",
+            "verifier",
+            "verify",
+            str(folder / "published" / "bundle.zip"),
+            "--town-key",
+            str(folder / "town.pub"),
+            "--json",
+            "--jobs",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    try:
+        report = json.loads(proc.stdout)
+    except ValueError:
+        return False, [proc.stderr.strip()[-200:]]
+    failed = [c["clause"] for c in report.get("clauses", []) if c.get("status") == "failed"]
+    return proc.returncode == 0, failed
+
+
+def town_plan(seed: int, branches: int) -> list[tuple[dict[str, Any], str]]:
+    """The town's branches: varied sizes (some without a committee) and the planned scenarios."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data
+    date = dt.date(2026, 12, 15)
+    special = [Scenario.TIE, Scenario.SHORTFALL, Scenario.VOID]
+    out = []
+    for i in range(branches):
+        size = rng.choice((6, 7, 12, 18, 25, 32, 45, 60)) if i >= 4 else (25, 30, 28, 6)[i]
+        scenario = special[i] if i < len(special) else Scenario.NORMAL
+        out.append((_definition(rng, i, size, date), scenario))
+    return out
+
+
+def run_town(
+    out: Path,
+    *,
+    seed: int,
+    branches: int,
+    progress: Callable[[str], None] | None = None,
+) -> list[BranchSummary]:
+    """Hold every branch's election under ``out`` and verify every bundle."""
+    out.mkdir(parents=True, exist_ok=True)
+    summaries = []
+    for i, (definition, scenario) in enumerate(town_plan(seed, branches)):
+        folder = out / f"branch-{i + 1:02d}"
+        s = run_branch(folder, definition, scenario, seed * 1000 + i)
+        s.verified, s.verifier_failures = verify(folder)
+        summaries.append(s)
+        if progress:
+            progress(s.name)
+    return summaries
+
+
+def town_report(out: Path, summaries: Sequence[BranchSummary]) -> tuple[Path, Path]:
+    """The town report as JSON and PDF: turnout, rounds, the town plan's shares (R28), publicity."""
+    from ballot_printer.town_report import TownReport, TownRow, render_town_report  # noqa: PLC0415
+    from tally.core.rules import town_shares  # noqa: PLC0415
+    from tally.election import ElectionSession  # noqa: PLC0415
+
+    secretaries, committee = [], []
+    rows, branches = [], []
+    for i, s in enumerate(summaries, start=1):
+        session = ElectionSession.open(out / f"branch-{i:02d}" / "election.db")
+        e = session.manifest.election
+        result = session.meeting.result or {}
+        elected = result.get("elected", {})
+        secretaries += [e.member(MemberId(m)) for m in elected.get("secretary", [])]
+        committee += [e.member(MemberId(m)) for m in elected.get("committee", [])]
+        rows.append(
+            TownRow(
+                branch=s.name,
+                expected=s.expected,
+                present=s.present,
+                rounds=s.rounds,
+                secretary="、".join(s.elected.get("secretary", [])),
+                committee="、".join(s.elected.get("committee", [])) or "（不设委员会）",
+                verified=s.verified,
+                publicity=f"公示至 {result.get('publicity_end', '')}",
+            )
+        )
+        branches.append(
+            {
+                "branch": s.name,
+                "expected": s.expected,
+                "present": s.present,
+                "turnout_percent": 100 * s.present // max(1, s.expected),
+                "rounds": s.rounds,
+                "scenario": s.scenario,
+                "elected": s.elected,
+                "verified": s.verified,
+                "verifier_failures": s.verifier_failures,
+                "remote_ballots": s.remote_ballots,
+                "publicity": {
+                    "state": "in_publicity",
+                    "start": result.get("publicity_start"),
+                    "end": result.get("publicity_end"),
+                },
+            }
+        )
+        session.store.close()
+    on = dt.date(2026, 12, 15)
+    shares = town_shares(secretaries, committee, on)
+    # Committee members include the secretaries (who are elected to the committee first).
+    share_lines = (
+        ("书记人数", f"{shares.secretaries} 名"),
+        (
+            "45岁及以下书记",
+            f"{shares.secretaries_aged_45_or_less} 名，占 "
+            f"{100 * shares.secretaries_aged_45_or_less // max(1, shares.secretaries)}%"
+            f"（目标不低于30%：{'达到' if shares.young_secretary_target_met else '未达到'}）",
+        ),
+        ("女性委员", f"{shares.women_committee_members} / {shares.committee_members} 名"),
+        ("女性书记", f"{shares.women_secretaries} / {shares.secretaries} 名"),
+    )
+    data = {
+        "format": "town-report/1",
+        "town": "中共红旗镇委员会",
+        "branches": branches,
+        "shares": {
+            "secretaries": shares.secretaries,
+            "secretaries_aged_45_or_less": shares.secretaries_aged_45_or_less,
+            "young_secretary_target_met": shares.young_secretary_target_met,
+            "committee_members": shares.committee_members,
+            "women_committee_members": shares.women_committee_members,
+            "women_secretaries": shares.women_secretaries,
+        },
+    }
+    json_path = out / "town-report.json"
+    json_path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    pdf = render_town_report(
+        TownReport(
+            town="中共红旗镇委员会",
+            title="红旗镇村党组织换届选举情况汇总",
+            rows=tuple(rows),
+            shares=share_lines,
+        ),
+        out / "town-report.pdf",
+    )
+    return json_path, pdf

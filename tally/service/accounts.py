@@ -1,0 +1,350 @@
+"""Work-group accounts, sign-in sessions and the wrong-password lock (the polling-station pages).
+
+One SQLite file (``accounts.db``) in the service data folder holds:
+
+* ``accounts``: one row per person: name, role, Argon2id password hash (PyNaCl / libsodium);
+* ``sessions``: the SHA-256 of each random session id (the cookie holds the id itself), the
+  account, a per-session CSRF token and the expiry time;
+* ``login_failures``: wrong passwords per account and per client address; after
+  ``MAX_FAILURES`` the key is locked for ``LOCK_SECONDS``.
+
+Every statement is parameterised. Nothing here knows about ballots or voters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+import nacl.exceptions
+import nacl.pwhash
+
+__all__ = [
+    "DEMO_ACCOUNTS",
+    "LOCK_SECONDS",
+    "MAX_FAILURES",
+    "Account",
+    "AccountError",
+    "AccountStore",
+    "Role",
+    "SignInLocked",
+    "UserSession",
+    "accounts_path",
+    "csrf_ok",
+    "ensure_demo_accounts",
+]
+
+ACCOUNTS_FILE = "accounts.db"
+MAX_FAILURES = 5
+LOCK_SECONDS = 60
+SESSION_SECONDS = 12 * 3600  # one polling day
+MIN_PASSWORD = 8
+
+
+class Role(StrEnum):
+    CHAIR = "chair"
+    SCRUTINEER = "scrutineer"
+    TELLER = "teller"
+    CLERK = "clerk"
+
+    @property
+    def zh(self) -> str:
+        return ROLE_ZH[self]
+
+    @property
+    def en(self) -> str:
+        return ROLE_EN[self]
+
+
+ROLE_ZH = {
+    Role.CHAIR: "主持人",
+    Role.SCRUTINEER: "监票人",
+    Role.TELLER: "计票人",
+    Role.CLERK: "工作人员",
+}
+ROLE_EN = {
+    Role.CHAIR: "chair",
+    Role.SCRUTINEER: "scrutineer",
+    Role.TELLER: "teller",
+    Role.CLERK: "clerk",
+}
+
+# Published on purpose: `make run` signs these in on the demo election only.
+DEMO_ACCOUNTS: tuple[tuple[str, Role, str], ...] = (
+    ("chair", Role.CHAIR, "demo-chair-pass"),
+    ("scrutineer", Role.SCRUTINEER, "demo-scrutineer-pass"),
+    ("teller", Role.TELLER, "demo-teller-pass"),
+    ("teller2", Role.TELLER, "demo-teller2-pass"),
+    ("clerk", Role.CLERK, "demo-clerk-pass"),
+)
+
+
+class AccountError(Exception):
+    """An account command cannot be carried out (bilingual, like TallyError)."""
+
+    def __init__(self, code: str, *, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.code, self.zh, self.en = code, zh, en
+
+
+class SignInLocked(AccountError):
+    """Too many wrong passwords: try again after ``seconds``."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(
+            "signin.locked",
+            zh=f"密码错误次数过多，请 {seconds} 秒后再试",
+            en=f"too many wrong passwords; try again in {seconds} s",
+        )
+        self.seconds = seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class UserSession:
+    account: Account
+    csrf: str
+    expires: float
+    session_hash: str
+
+
+def accounts_path(data_dir: Path) -> Path:
+    return data_dir / ACCOUNTS_FILE
+
+
+def _digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (
+    name TEXT PRIMARY KEY, role TEXT NOT NULL, pw_hash TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash TEXT PRIMARY KEY, name TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE,
+    csrf TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS login_failures (
+    key TEXT PRIMARY KEY, count INTEGER NOT NULL, locked_until REAL NOT NULL);
+"""
+
+
+class AccountStore:
+    """Accounts, sessions and failures in ``data_dir/accounts.db`` (one connection per call)."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        clock: Callable[[], float] = time.time,
+        opslimit: int = nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE,
+        memlimit: int = nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE,
+    ) -> None:
+        self.path = path
+        self.clock = clock
+        self.opslimit, self.memlimit = opslimit, memlimit
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._conn() as c:
+            c.executescript(_SCHEMA)
+        path.chmod(0o600)
+
+    @contextmanager
+    def _conn(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(str(self.path), timeout=10.0)
+        try:
+            conn.execute("PRAGMA foreign_keys=ON")
+            with conn:
+                yield conn
+        finally:
+            conn.close()
+
+    # -- accounts ------------------------------------------------------------------------------
+    def add(self, name: str, role: Role, password: str) -> Account:
+        """Create an account.
+
+        Raises:
+            AccountError: empty or too long name, short password, or the name exists.
+        """
+        name = name.strip()
+        if not name or len(name) > 40 or any(ch.isspace() for ch in name):
+            raise AccountError(
+                "account.name",
+                zh="账户名不能为空、不能含空格、最多 40 个字",
+                en="the name must be 1-40 characters without spaces",
+            )
+        if len(password) < MIN_PASSWORD:
+            raise AccountError(
+                "account.password_short",
+                zh=f"密码至少 {MIN_PASSWORD} 个字符",
+                en=f"the password needs at least {MIN_PASSWORD} characters",
+            )
+        pw_hash = nacl.pwhash.argon2id.str(
+            password.encode(), opslimit=self.opslimit, memlimit=self.memlimit
+        ).decode()
+        try:
+            with self._conn() as c:
+                c.execute(
+                    "INSERT INTO accounts (name, role, pw_hash, created) VALUES (?, ?, ?, ?)",
+                    (name, role.value, pw_hash, self.clock()),
+                )
+        except sqlite3.IntegrityError as e:
+            raise AccountError(
+                "account.exists", zh=f"账户 {name} 已存在", en=f"account {name} already exists"
+            ) from e
+        return Account(name, role)
+
+    def set_password(self, name: str, password: str) -> None:
+        if len(password) < MIN_PASSWORD:
+            raise AccountError(
+                "account.password_short",
+                zh=f"密码至少 {MIN_PASSWORD} 个字符",
+                en=f"the password needs at least {MIN_PASSWORD} characters",
+            )
+        pw_hash = nacl.pwhash.argon2id.str(
+            password.encode(), opslimit=self.opslimit, memlimit=self.memlimit
+        ).decode()
+        with self._conn() as c:
+            n = c.execute(
+                "UPDATE accounts SET pw_hash = ? WHERE name = ?", (pw_hash, name)
+            ).rowcount
+            c.execute("DELETE FROM sessions WHERE name = ?", (name,))
+        if n == 0:
+            raise AccountError("account.unknown", zh=f"没有账户 {name}", en=f"no account {name}")
+
+    def remove(self, name: str) -> None:
+        with self._conn() as c:
+            c.execute("DELETE FROM sessions WHERE name = ?", (name,))
+            n = c.execute("DELETE FROM accounts WHERE name = ?", (name,)).rowcount
+        if n == 0:
+            raise AccountError("account.unknown", zh=f"没有账户 {name}", en=f"no account {name}")
+
+    def list(self) -> list[Account]:
+        with self._conn() as c:
+            rows = c.execute("SELECT name, role FROM accounts ORDER BY role, name").fetchall()
+        return [Account(n, Role(r)) for n, r in rows]
+
+    def exists(self, name: str) -> bool:
+        with self._conn() as c:
+            return (
+                c.execute("SELECT 1 FROM accounts WHERE name = ?", (name,)).fetchone() is not None
+            )
+
+    # -- sign-in -------------------------------------------------------------------------------
+    def _locked_for(self, c: sqlite3.Connection, key: str) -> int:
+        row = c.execute("SELECT locked_until FROM login_failures WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return 0
+        left = row[0] - self.clock()
+        return int(left) + 1 if left > 0 else 0
+
+    def _fail(self, c: sqlite3.Connection, key: str) -> int:
+        """Count one failure; returns the tries left before the lock (0: now locked)."""
+        row = c.execute(
+            "SELECT count, locked_until FROM login_failures WHERE key = ?", (key,)
+        ).fetchone()
+        count = 1 if row is None or (row[1] and row[1] <= self.clock()) else row[0] + 1
+        locked_until = self.clock() + LOCK_SECONDS if count >= MAX_FAILURES else 0.0
+        c.execute(
+            "INSERT INTO login_failures (key, count, locked_until) VALUES (?, ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET count = excluded.count, "
+            "locked_until = excluded.locked_until",
+            (key, 0 if locked_until else count, locked_until),
+        )
+        return 0 if locked_until else MAX_FAILURES - count
+
+    def sign_in(self, name: str, password: str, *, client: str) -> tuple[str, UserSession]:
+        """Check a password and open a session; returns the cookie value and the session.
+
+        Raises:
+            SignInLocked: too many wrong passwords for this account or this address.
+            AccountError: wrong name or password (with the tries left).
+        """
+        keys_ = (f"account:{name.strip()}", f"ip:{client}")
+        with self._conn() as c:
+            wait = max(self._locked_for(c, k) for k in keys_)
+            if wait:
+                raise SignInLocked(wait)
+            row = c.execute(
+                "SELECT role, pw_hash FROM accounts WHERE name = ?", (name.strip(),)
+            ).fetchone()
+        ok = False
+        if row is not None:
+            try:
+                ok = nacl.pwhash.verify(row[1].encode(), password.encode())
+            except nacl.exceptions.InvalidkeyError:
+                ok = False
+        else:  # same work for an unknown name: no timing hint about which names exist
+            nacl.pwhash.argon2id.str(b"x", opslimit=self.opslimit, memlimit=self.memlimit)
+        with self._conn() as c:
+            if not ok:
+                left = min(self._fail(c, k) for k in keys_)
+                if left == 0:
+                    raise SignInLocked(LOCK_SECONDS)
+                raise AccountError(
+                    "signin.wrong",
+                    zh=f"账户名或密码错误（还可再试 {left} 次）",
+                    en=f"wrong name or password ({left} tries left)",
+                )
+            for k in keys_:
+                c.execute("DELETE FROM login_failures WHERE key = ?", (k,))
+            session_id = secrets.token_urlsafe(32)
+            csrf = secrets.token_urlsafe(32)
+            expires = self.clock() + SESSION_SECONDS
+            c.execute("DELETE FROM sessions WHERE expires < ?", (self.clock(),))
+            c.execute(
+                "INSERT INTO sessions (id_hash, name, csrf, expires) VALUES (?, ?, ?, ?)",
+                (_digest(session_id), name.strip(), csrf, expires),
+            )
+        assert row is not None
+        account = Account(name.strip(), Role(row[0]))
+        return session_id, UserSession(account, csrf, expires, _digest(session_id))
+
+    def session(self, session_id: str | None) -> UserSession | None:
+        """The live session of a cookie value, or None (unknown or expired)."""
+        if not session_id or len(session_id) > 100:
+            return None
+        with self._conn() as c:
+            row = c.execute(
+                "SELECT s.name, a.role, s.csrf, s.expires FROM sessions s "
+                "JOIN accounts a ON a.name = s.name WHERE s.id_hash = ?",
+                (_digest(session_id),),
+            ).fetchone()
+        if row is None or row[3] < self.clock():
+            return None
+        return UserSession(Account(row[0], Role(row[1])), row[2], row[3], _digest(session_id))
+
+    def sign_out(self, session_id: str | None) -> None:
+        if session_id:
+            with self._conn() as c:
+                c.execute("DELETE FROM sessions WHERE id_hash = ?", (_digest(session_id),))
+
+    def unlock(self, name: str) -> None:
+        with self._conn() as c:
+            c.execute("DELETE FROM login_failures WHERE key = ?", (f"account:{name}",))
+
+
+def csrf_ok(expected: str, given: str | None) -> bool:
+    """Constant-time comparison of a form's CSRF token with the session's."""
+    return bool(given) and hmac.compare_digest(expected.encode(), (given or "").encode())
+
+
+def ensure_demo_accounts(data_dir: Path) -> list[tuple[str, Role, str]]:
+    """Create the published demo accounts in ``data_dir`` (those missing); for ``make run``."""
+    store = AccountStore(accounts_path(data_dir))
+    made = []
+    for name, role, password in DEMO_ACCOUNTS:
+        if not store.exists(name):
+            store.add(name, role, password)
+            made.append((name, role, password))
+    return made

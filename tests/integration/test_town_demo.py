@@ -1,0 +1,30 @@
+"""`tally demo` at a reduced size: the whole town's election runs and every bundle verifies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tally.cli import app
+
+
+def test_demo_town_runs_and_every_bundle_verifies(tmp_path: Path) -> None:
+    out = tmp_path / "town"
+    r = CliRunner().invoke(app, ["demo", "--out", str(out), "--branches", "5", "--seed", "11"])
+    assert r.exit_code == 0, r.output
+    report = json.loads((out / "town-report.json").read_text(encoding="utf-8"))
+    branches = report["branches"]
+    assert len(branches) == 5
+    assert all(b["verified"] for b in branches)
+    scenarios = {b["scenario"]: b for b in branches}
+    # The plan: a tie with its runoff, a shortfall with its further round, a void round re-voted.
+    assert {"tie", "shortfall", "void"} <= set(scenarios)
+    assert all(scenarios[s]["rounds"] == 3 for s in ("tie", "shortfall", "void"))
+    assert any("committee" not in b["elected"] for b in branches)  # a branch without a committee
+    assert (out / "town-report.pdf").stat().st_size > 5_000
+    assert report["shares"]["secretaries"] == 5
+    for i in range(1, 6):
+        assert (out / f"branch-{i:02d}" / "published" / "bundle.zip").exists()
+        assert (out / f"branch-{i:02d}" / "published" / "notice.pdf").exists()
