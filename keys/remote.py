@@ -1,0 +1,1084 @@
+"""Remote ballots: the cryptographic pieces of spec/remote.md.
+
+* the election's X25519 remote-ballot key: generation, sealing and opening ballots with libsodium
+  sealed boxes (`crypto_box_seal`, spec/remote.md §6);
+* k-of-n sharing of its private key among the scrutineers with pycryptodome's Shamir scheme, each
+  share wrapped in a `remote-share/1` container sealed to that scrutineer's manifest key, and the
+  reconstruction at the count, checked against the committed public key (§7, ADR 0006);
+* one-time invitation codes: generation, keyed hash for storage, constant-time check, expiry and
+  the failed-attempt limit (§3);
+* the RFC 9474 token protocol around `keys.blind_rsa`: issuer key, the exact message a token
+  signature covers, the client's blind/finalize steps and verification (§4).
+
+Raw private key material (the X25519 key, its shares, the issuer's RSA key) stays in objects of
+this module that never print it; it leaves only where the spec publishes it (`reveal`, after the
+count, §7.6).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import itertools
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, Final, NoReturn
+
+import nacl.bindings
+import nacl.exceptions
+import nacl.public
+import rfc8785
+from Crypto.Protocol.SecretSharing import Shamir
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from keys import blind_rsa
+from keys._encoding import load_object
+from keys._errors import KeysError, WrongRoleError
+from keys._public import PublicKey
+from keys._roles import Role
+from keys._signing import InMemorySigner
+
+__all__ = [
+    "BALLOT_KEY_SIZE",
+    "CHECK_SYMBOL_DOMAIN",
+    "ELECTION_ID_SIZE",
+    "INVITATION_CODE_GROUPS",
+    "INVITATION_CODE_SYMBOLS",
+    "INVITATION_DOMAIN",
+    "INVITATION_KEY_SIZE",
+    "INVITATION_LIFETIME",
+    "INVITATION_RANDOM_BITS",
+    "MAX_BALLOT_BYTES",
+    "MAX_SCRUTINEERS",
+    "SEAL_OVERHEAD",
+    "SHARE_COMMITMENT_DOMAIN",
+    "SHARE_DOMAIN",
+    "SHARE_FORMAT",
+    "TOKEN_DOMAIN",
+    "TOKEN_SIZE",
+    "BallotKeyError",
+    "ExpiredInvitationError",
+    "Invitation",
+    "MalformedInvitationCodeError",
+    "NotEnoughSharesError",
+    "RateLimit",
+    "RateLimitedError",
+    "Reconstruction",
+    "RemoteBallotPrivateKey",
+    "RemoteCredential",
+    "RemoteError",
+    "RemoteKeySetup",
+    "SealedBallotError",
+    "SealedBallotTooLargeError",
+    "ShareContainer",
+    "ShareContainerError",
+    "ShareMismatchError",
+    "ShareNotForThisKeyError",
+    "TokenIssuer",
+    "TokenRequest",
+    "TokenSignatureError",
+    "UnwrappedShare",
+    "UsedInvitationError",
+    "WrongInvitationCodeError",
+    "begin_token_request",
+    "check_invitation",
+    "create_remote_key",
+    "finish_token_request",
+    "generate_invitation_code",
+    "generate_invitation_key",
+    "hash_invitation_code",
+    "issue_invitation",
+    "load_issuer_public_key",
+    "load_revealed_key",
+    "normalize_invitation_code",
+    "parse_share_container",
+    "reconstruct_private_key",
+    "seal_ballot",
+    "token_message",
+    "unwrap_share",
+    "verify_credential",
+]
+
+# --------------------------------------------------------------------------- constants
+
+ELECTION_ID_SIZE: Final = 32
+BALLOT_KEY_SIZE: Final = 32  # X25519 public and private key
+SEAL_OVERHEAD: Final = nacl.bindings.crypto_box_SEALBYTES  # 48: ephemeral key + Poly1305 tag
+MAX_BALLOT_BYTES: Final = 16384  # remote.md §5.4
+MAX_SCRUTINEERS: Final = 32  # bounds the share search of §7.5
+
+SHARE_FORMAT: Final = "remote-share/1"
+SHARE_DOMAIN: Final = b"branch-election/remote-share/1"
+SHARE_COMMITMENT_DOMAIN: Final = b"branch-election/remote-share-commitment/1"
+_HALF: Final = 16  # pycryptodome's Shamir shares 16-byte secrets (ADR 0006)
+_SHARE_VALUE_SIZE: Final = 2 * _HALF
+_SHARE_PLAINTEXT_SIZE: Final = 32 + _SHARE_VALUE_SIZE
+_SHARE_FIELDS: Final = frozenset(
+    {
+        "format",
+        "election_id",
+        "ballot_key",
+        "k",
+        "n",
+        "index",
+        "scrutineer",
+        "scrutineer_label",
+        "sealed",
+    }
+)
+
+TOKEN_DOMAIN: Final = b"branch-election/remote-token/1"
+TOKEN_SIZE: Final = 32
+
+INVITATION_DOMAIN: Final = b"branch-election/invitation/1"
+CHECK_SYMBOL_DOMAIN: Final = b"branch-election/invitation-check/1"
+INVITATION_KEY_SIZE: Final = 32
+_CROCKFORD: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CROCKFORD_ALIASES: Final = {"O": "0", "I": "1", "L": "1"}
+_RANDOM_SYMBOLS: Final = 23
+INVITATION_RANDOM_BITS: Final = 5 * _RANDOM_SYMBOLS  # 115
+INVITATION_CODE_SYMBOLS: Final = _RANDOM_SYMBOLS + 1  # plus the check symbol
+INVITATION_CODE_GROUPS: Final = 6  # of 4 symbols: XXXX-XXXX-XXXX-XXXX-XXXX-XXXX
+INVITATION_LIFETIME: Final = timedelta(hours=72)
+_SEPARATORS: Final = re.compile(r"[\s\-]+")
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class RemoteError(KeysError):
+    """Base of the errors of this module (spec/remote.md §11)."""
+
+    code: ClassVar[str] = "remote.error"
+
+
+class BallotKeyError(RemoteError):
+    """A remote-ballot key is malformed or does not match its committed public key (§6.1, §7.6)."""
+
+    code = "remote.invalid_key"
+
+
+class SealedBallotError(RemoteError):
+    """A sealed ballot does not open: altered, cut, or sealed to another key (§6.3)."""
+
+    code = "remote.sealed_invalid"
+
+
+class SealedBallotTooLargeError(SealedBallotError):
+    """A ballot or sealed box is larger than the limit of §5.4."""
+
+    code = "remote.sealed_too_large"
+
+
+class ShareContainerError(RemoteError):
+    """A `remote-share/1` container is malformed or its sealed share does not open (§7.3)."""
+
+    code = "remote.share_corrupt"
+
+
+class ShareNotForThisKeyError(RemoteError):
+    """The container is addressed to another scrutineer's key (§7.4)."""
+
+    code = "remote.share_wrong_key"
+
+
+class NotEnoughSharesError(RemoteError):
+    """Fewer than k distinct, consistent shares were presented (§7.5)."""
+
+    code = "remote.not_enough_shares"
+
+
+class ShareMismatchError(RemoteError):
+    """No k of the presented shares rebuild the committed key: one is wrong or tampered (§7.5)."""
+
+    code = "remote.share_mismatch"
+
+
+class MalformedInvitationCodeError(RemoteError):
+    """The text is not an invitation code: wrong length, a foreign character, a typo (§3.1)."""
+
+    code = "invitation.malformed"
+
+
+class WrongInvitationCodeError(RemoteError):
+    """The code does not match the invitation (§3.3)."""
+
+    code = "invitation.wrong"
+
+
+class UsedInvitationError(RemoteError):
+    """The invitation was already redeemed for a credential (§3.3)."""
+
+    code = "invitation.used"
+
+
+class ExpiredInvitationError(RemoteError):
+    """The invitation expired (§3.3)."""
+
+    code = "invitation.expired"
+
+
+class RateLimitedError(RemoteError):
+    """Too many failed attempts from this source in the window (§3.4)."""
+
+    code = "invitation.rate_limited"
+
+
+class TokenSignatureError(RemoteError):
+    """A token signature does not verify for this election and issuer key (§4.5)."""
+
+    code = "remote.token_invalid"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _check_election_id(election_id: bytes) -> bytes:
+    if len(election_id) != ELECTION_ID_SIZE:
+        raise ValueError(f"an election id is {ELECTION_ID_SIZE} bytes")
+    return election_id
+
+
+def _check_ballot_key(public_key: bytes) -> bytes:
+    if len(public_key) != BALLOT_KEY_SIZE:
+        raise BallotKeyError(
+            zh=f"远程选票公钥应为 {BALLOT_KEY_SIZE} 字节。",
+            en=f"a remote-ballot public key is {BALLOT_KEY_SIZE} bytes",
+        )
+    return public_key
+
+
+def _domain_hash(domain: bytes, message: bytes) -> bytes:
+    return hashlib.sha256(domain + b"\x00" + message).digest()
+
+
+def _no_pickle(obj: object) -> NoReturn:
+    raise TypeError(f"{type(obj).__name__} holds private key material and cannot be pickled")
+
+
+# --------------------------------------------------------------------------- ballot key (§6)
+
+
+class RemoteBallotPrivateKey:
+    """The election's X25519 remote-ballot private key, rebuilt at the count (§7.5).
+
+    It opens sealed ballots; `reveal` returns the raw key for publication after the count (§7.6).
+    `repr` shows only the public key; the object cannot be pickled.
+    """
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key: nacl.public.PrivateKey) -> None:
+        self._key = key
+
+    @classmethod
+    def generate(cls) -> RemoteBallotPrivateKey:
+        """A fresh key pair from the CSPRNG, the private key in clamped form (RM-6.1)."""
+        return cls(nacl.public.PrivateKey(_clamp(secrets.token_bytes(BALLOT_KEY_SIZE))))
+
+    @property
+    def public_key(self) -> bytes:
+        """The 32-byte X25519 public key."""
+        return bytes(self._key.public_key)
+
+    def open_ballot(self, sealed: bytes) -> bytes:
+        """Open a sealed ballot (§6.3).
+
+        Raises:
+            SealedBallotTooLargeError: longer than MAX_BALLOT_BYTES + SEAL_OVERHEAD.
+            SealedBallotError: too short, altered, or sealed to another key.
+
+        Returns:
+            The plaintext ballot bytes (not parsed here).
+        """
+        if len(sealed) > MAX_BALLOT_BYTES + SEAL_OVERHEAD:
+            raise SealedBallotTooLargeError(
+                zh="密封选票超过长度上限。",
+                en=f"sealed ballot of {len(sealed)} bytes exceeds "
+                f"{MAX_BALLOT_BYTES + SEAL_OVERHEAD}",
+            )
+        if len(sealed) < SEAL_OVERHEAD:
+            raise SealedBallotError(
+                zh="密封选票过短。", en=f"sealed ballot of {len(sealed)} bytes is too short"
+            )
+        try:
+            return nacl.public.SealedBox(self._key).decrypt(sealed)
+        except nacl.exceptions.CryptoError as e:
+            raise SealedBallotError(
+                zh="密封选票无法打开：已被改动，或不是用本选举的公钥密封的。",
+                en="the sealed ballot does not open: altered, or sealed to another key",
+            ) from e
+
+    def reveal(self) -> bytes:
+        """The raw 32-byte private key, for `remote.key_revealed` after the count (§7.6)."""
+        return bytes(self._key)
+
+    def __repr__(self) -> str:
+        return f"RemoteBallotPrivateKey(public_key={_b64(self.public_key)!r})"
+
+    def __reduce__(self) -> NoReturn:
+        _no_pickle(self)
+
+
+def seal_ballot(public_key: bytes, plaintext: bytes) -> bytes:
+    """Seal a ballot to the election's remote-ballot public key (§6.2).
+
+    Args:
+        public_key: the 32-byte X25519 key of `remote.opened`.
+        plaintext: the `remote-ballot/1` JCS bytes, at most MAX_BALLOT_BYTES.
+
+    Raises:
+        BallotKeyError: the key is not 32 bytes or is rejected by libsodium.
+        SealedBallotTooLargeError: the plaintext is larger than MAX_BALLOT_BYTES.
+
+    Returns:
+        The sealed box, len(plaintext) + SEAL_OVERHEAD bytes.
+    """
+    _check_ballot_key(public_key)
+    if len(plaintext) > MAX_BALLOT_BYTES:
+        raise SealedBallotTooLargeError(
+            zh="选票内容超过长度上限。",
+            en=f"ballot of {len(plaintext)} bytes exceeds {MAX_BALLOT_BYTES}",
+        )
+    try:
+        return nacl.public.SealedBox(nacl.public.PublicKey(public_key)).encrypt(plaintext)
+    except nacl.exceptions.CryptoError as e:  # a low-order point: no shared secret
+        raise BallotKeyError(
+            zh="远程选票公钥无效。", en="the remote-ballot public key is not usable"
+        ) from e
+
+
+def load_revealed_key(raw: bytes, public_key: bytes) -> RemoteBallotPrivateKey:
+    """Load a published private key and check it against the committed public key (§7.6).
+
+    Raises:
+        BallotKeyError: wrong size, or it does not give `public_key`.
+    """
+    _check_ballot_key(public_key)
+    if len(raw) != BALLOT_KEY_SIZE:
+        raise BallotKeyError(
+            zh=f"远程选票私钥应为 {BALLOT_KEY_SIZE} 字节。",
+            en=f"a remote-ballot private key is {BALLOT_KEY_SIZE} bytes",
+        )
+    if not _matches(raw, public_key):
+        raise BallotKeyError(
+            zh="公布的远程选票私钥与承诺的公钥不符，或不是规范形式。",
+            en="the published private key is not in clamped form or does not match the "
+            "committed public key",
+        )
+    return RemoteBallotPrivateKey(nacl.public.PrivateKey(raw))
+
+
+# --------------------------------------------------------------------------- key shares (§7)
+
+
+@dataclass(frozen=True, slots=True)
+class ShareContainer:
+    """A `remote-share/1` container: one scrutineer's share, sealed to their manifest key (§7.3).
+
+    Safe to store and copy: only the scrutineer's private key opens `sealed`.
+    """
+
+    election_id: bytes
+    ballot_key: bytes
+    k: int
+    n: int
+    index: int
+    scrutineer: PublicKey
+    sealed: bytes
+
+    def header(self) -> dict[str, Any]:
+        """Every member except `sealed`: bound into the sealed plaintext (§7.3)."""
+        return {
+            "format": SHARE_FORMAT,
+            "election_id": self.election_id.hex(),
+            "ballot_key": _b64(self.ballot_key),
+            "k": self.k,
+            "n": self.n,
+            "index": self.index,
+            "scrutineer": _b64(self.scrutineer.key),
+            "scrutineer_label": self.scrutineer.label,
+        }
+
+    def binding(self) -> bytes:
+        """SHA-256(SHARE_DOMAIN || 0x00 || JCS(header)): the first 32 bytes of the plaintext."""
+        return _domain_hash(SHARE_DOMAIN, rfc8785.dumps(self.header()))
+
+    def to_bytes(self) -> bytes:
+        """The container as stored and handed over: JCS bytes (§7.3)."""
+        return rfc8785.dumps({**self.header(), "sealed": _b64(self.sealed)})
+
+    def commitment(self) -> bytes:
+        """SHA-256(SHARE_COMMITMENT_DOMAIN || 0x00 || to_bytes()), logged in `remote.opened`."""
+        return _domain_hash(SHARE_COMMITMENT_DOMAIN, self.to_bytes())
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteKeySetup:
+    """What `create_remote_key` leaves behind: the public key and one container per scrutineer.
+
+    The private key itself was discarded: it exists again only when k shares are combined.
+    """
+
+    election_id: bytes
+    ballot_key: bytes
+    k: int
+    n: int
+    shares: tuple[ShareContainer, ...]
+
+    def opened_body(self, issuer: TokenIssuer) -> dict[str, Any]:
+        """The body of the `remote.opened` log entry (spec/remote.md §8.1)."""
+        return {
+            "issuer_key": _b64(issuer.public_key_der),
+            "ballot_key": _b64(self.ballot_key),
+            "k": self.k,
+            "n": self.n,
+            "shares": [
+                {
+                    "index": share.index,
+                    "scrutineer": _b64(share.scrutineer.key),
+                    "commitment": share.commitment().hex(),
+                }
+                for share in self.shares
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class UnwrappedShare:
+    """A share opened by its scrutineer, ready for reconstruction (§7.4). Never printed."""
+
+    election_id: bytes
+    ballot_key: bytes
+    k: int
+    n: int
+    index: int
+    value: bytes = field(repr=False)
+
+    def __reduce__(self) -> NoReturn:
+        _no_pickle(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Reconstruction:
+    """The rebuilt key and which shares agreed with it (§7.5)."""
+
+    private_key: RemoteBallotPrivateKey
+    used: tuple[int, ...]
+    """Indices of the k shares that rebuilt the committed key."""
+    rejected: tuple[int, ...]
+    """Indices of presented shares that do not lie on the same polynomial (wrong or tampered)."""
+
+
+def _check_threshold(k: int, n: int) -> None:
+    if not (1 <= n <= MAX_SCRUTINEERS and 1 <= k <= n and (k >= 2 or n == 1)):
+        raise ValueError(
+            f"threshold must satisfy 1 <= k <= n <= {MAX_SCRUTINEERS} and k >= 2 when n >= 2, "
+            f"got k={k}, n={n}"
+        )
+
+
+def _scrutineer_x25519(public_key: PublicKey) -> nacl.public.PublicKey:
+    if public_key.role is not Role.SCRUTINEER:
+        raise WrongRoleError(
+            zh="密钥份额只能交给监票人。",
+            en=f"key shares go to scrutineer keys only, not {public_key.role}",
+        )
+    try:
+        raw = nacl.bindings.crypto_sign_ed25519_pk_to_curve25519(public_key.key)
+    except nacl.exceptions.RuntimeError as e:
+        raise ShareContainerError(
+            zh="监票人公钥不能用于加密。", en="the scrutineer key cannot be converted to X25519"
+        ) from e
+    return nacl.public.PublicKey(raw)
+
+
+def _clamp(raw: bytes) -> bytes:
+    """RFC 7748 decodeScalar25519 bit fixing: the canonical form of an X25519 private key."""
+    fixed = bytearray(raw)
+    fixed[0] &= 248
+    fixed[31] &= 127
+    fixed[31] |= 64
+    return bytes(fixed)
+
+
+def _matches(raw: bytes, ballot_key: bytes) -> bool:
+    """A rebuilt key is right iff it is in clamped form and gives the committed public key.
+
+    X25519 ignores the five clamped bits, so without the first test a share altered only there
+    would go unnoticed (RM-7.5).
+    """
+    if raw != _clamp(raw):
+        return False
+    public = bytes(nacl.public.PrivateKey(raw).public_key)
+    return hmac.compare_digest(public, ballot_key)
+
+
+def _split(secret: bytes, k: int, n: int) -> list[bytes]:
+    """Two independent Shamir splits of the two 16-byte halves, same (k, n); share i is y1 || y2."""
+    low = Shamir.split(k, n, secret[:_HALF])
+    high = Shamir.split(k, n, secret[_HALF:])
+    values = []
+    for i, ((x1, y1), (x2, y2)) in enumerate(zip(low, high, strict=True), start=1):
+        if not x1 == x2 == i:  # pragma: no cover - pycryptodome numbers shares 1..n
+            raise AssertionError("unexpected share numbering")
+        values.append(y1 + y2)
+    return values
+
+
+def _combine(shares: Sequence[tuple[int, bytes]]) -> bytes:
+    low = Shamir.combine([(i, v[:_HALF]) for i, v in shares])
+    high = Shamir.combine([(i, v[_HALF:]) for i, v in shares])
+    return low + high
+
+
+def create_remote_key(
+    election_id: bytes, scrutineers: Sequence[PublicKey], k: int
+) -> RemoteKeySetup:
+    """Generate the remote-ballot key, split it k-of-n and seal one share to each scrutineer (§7.2).
+
+    Args:
+        election_id: the 32-byte election id (spec/manifest.md §3).
+        scrutineers: the manifest's scrutineer keys, in manifest order; share i+1 goes to the i-th.
+        k: shares needed to rebuild the key; 2 <= k <= n (k = 1 only when n = 1).
+
+    Raises:
+        ValueError: bad election id, threshold, or a scrutineer key listed twice.
+        WrongRoleError: a key that is not a scrutineer key.
+
+    Returns:
+        The public key and the containers; the private key is not kept anywhere.
+    """
+    _check_election_id(election_id)
+    n = len(scrutineers)
+    _check_threshold(k, n)
+    if len({s.key for s in scrutineers}) != n:
+        raise ValueError("a scrutineer key is listed twice")
+    recipients = [_scrutineer_x25519(s) for s in scrutineers]
+    private = RemoteBallotPrivateKey.generate()
+    ballot_key = private.public_key
+    values = _split(private.reveal(), k, n)
+    del private
+    shares = []
+    for index, (scrutineer, recipient, value) in enumerate(
+        zip(scrutineers, recipients, values, strict=True), start=1
+    ):
+        unsealed = ShareContainer(
+            election_id=election_id,
+            ballot_key=ballot_key,
+            k=k,
+            n=n,
+            index=index,
+            scrutineer=scrutineer,
+            sealed=b"",
+        )
+        sealed = nacl.public.SealedBox(recipient).encrypt(unsealed.binding() + value)
+        shares.append(
+            ShareContainer(
+                election_id=election_id,
+                ballot_key=ballot_key,
+                k=k,
+                n=n,
+                index=index,
+                scrutineer=scrutineer,
+                sealed=sealed,
+            )
+        )
+    return RemoteKeySetup(
+        election_id=election_id, ballot_key=ballot_key, k=k, n=n, shares=tuple(shares)
+    )
+
+
+def _corrupt_share(problem_zh: str, problem_en: str) -> NoReturn:
+    raise ShareContainerError(
+        zh=f"密钥份额文件无效：{problem_zh}。", en=f"invalid key share container: {problem_en}"
+    )
+
+
+def _b64_field(doc: dict[str, Any], name: str, size: int) -> bytes:
+    text = doc.get(name)
+    if not isinstance(text, str):
+        _corrupt_share(f"缺少字段 {name}", f"missing or non-string field {name}")
+    try:
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        _corrupt_share(f"字段 {name} 不是 base64", f"field {name} is not base64")
+    if _b64(raw) != text or len(raw) != size:
+        _corrupt_share(
+            f"字段 {name} 的长度或写法不对", f"field {name} is not {size} canonical bytes"
+        )
+    return raw
+
+
+def _int_field(doc: dict[str, Any], name: str) -> int:
+    value = doc.get(name)
+    if not isinstance(value, int) or isinstance(value, bool):
+        _corrupt_share(f"缺少整数字段 {name}", f"missing or non-integer field {name}")
+    return value
+
+
+def parse_share_container(data: bytes) -> ShareContainer:
+    """Parse a `remote-share/1` container from its JCS bytes (§7.3).
+
+    Raises:
+        ShareContainerError: not canonical JSON, unknown or missing members, bad sizes or values.
+    """
+    try:
+        doc = load_object(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        _corrupt_share("不是有效的 JSON 对象", f"not a JSON object ({e})")
+    if doc.get("format") != SHARE_FORMAT:
+        _corrupt_share(f"格式不是 {SHARE_FORMAT}", f"format is not {SHARE_FORMAT}")
+    if set(doc) != _SHARE_FIELDS:
+        _corrupt_share("字段不符", f"members must be exactly {sorted(_SHARE_FIELDS)}")
+    election_hex = doc["election_id"]
+    if not isinstance(election_hex, str) or re.fullmatch(r"[0-9a-f]{64}", election_hex) is None:
+        _corrupt_share("选举编号无效", "election_id is not 64 lowercase hex digits")
+    label = doc["scrutineer_label"]
+    if not isinstance(label, str):
+        _corrupt_share("缺少监票人标签", "scrutineer_label is not a string")
+    try:
+        scrutineer = PublicKey(
+            role=Role.SCRUTINEER, label=label, key=_b64_field(doc, "scrutineer", 32)
+        )
+    except KeysError as e:
+        _corrupt_share(e.zh, e.en)
+    k, n, index = _int_field(doc, "k"), _int_field(doc, "n"), _int_field(doc, "index")
+    try:
+        _check_threshold(k, n)
+    except ValueError as e:
+        _corrupt_share("门限无效", str(e))
+    if not 1 <= index <= n:
+        _corrupt_share("份额序号超出范围", f"index {index} outside 1..{n}")
+    container = ShareContainer(
+        election_id=bytes.fromhex(election_hex),
+        ballot_key=_b64_field(doc, "ballot_key", BALLOT_KEY_SIZE),
+        k=k,
+        n=n,
+        index=index,
+        scrutineer=scrutineer,
+        sealed=_b64_field(doc, "sealed", _SHARE_PLAINTEXT_SIZE + SEAL_OVERHEAD),
+    )
+    if container.to_bytes() != data:
+        _corrupt_share("不是规范 JSON（JCS）", "not the canonical JCS bytes")
+    return container
+
+
+def unwrap_share(container: ShareContainer, scrutineer: InMemorySigner) -> UnwrappedShare:
+    """Open one's own share with one's scrutineer key (§7.4).
+
+    Raises:
+        WrongRoleError: the signer is not a scrutineer key.
+        ShareNotForThisKeyError: the container names another scrutineer's key.
+        ShareContainerError: the sealed share does not open or its header binding differs.
+    """
+    if scrutineer.role is not Role.SCRUTINEER:
+        raise WrongRoleError(
+            zh="只有监票人的密钥能打开密钥份额。",
+            en=f"only a scrutineer key opens a key share, not {scrutineer.role}",
+        )
+    if not hmac.compare_digest(scrutineer.public_key.key, container.scrutineer.key):
+        raise ShareNotForThisKeyError(
+            zh="这份密钥份额不是交给此监票人的。",
+            en="this key share is addressed to another scrutineer",
+        )
+    # The only place the scrutineer's Ed25519 seed is used for decryption (ADR 0006).
+    private = scrutineer._signing_key.to_curve25519_private_key()
+    try:
+        plaintext = nacl.public.SealedBox(private).decrypt(container.sealed)
+    except nacl.exceptions.CryptoError as e:
+        raise ShareContainerError(
+            zh="密钥份额无法解密：文件已被改动。",
+            en="the sealed share does not open: the container was altered",
+        ) from e
+    if len(plaintext) != _SHARE_PLAINTEXT_SIZE or not hmac.compare_digest(
+        plaintext[:32], container.binding()
+    ):
+        _corrupt_share("文件头与加密时不一致", "the header differs from when the share was sealed")
+    return UnwrappedShare(
+        election_id=container.election_id,
+        ballot_key=container.ballot_key,
+        k=container.k,
+        n=container.n,
+        index=container.index,
+        value=plaintext[32:],
+    )
+
+
+def reconstruct_private_key(
+    shares: Sequence[UnwrappedShare], *, election_id: bytes, ballot_key: bytes, k: int
+) -> Reconstruction:
+    """Rebuild the remote-ballot private key from k or more shares (§7.5).
+
+    The committed values (from the signed `remote.opened` entry) are passed in, not taken from
+    the shares. Every k-subset is tried in index order until one rebuilds a key whose public key
+    equals `ballot_key`; each other presented share is then checked against that polynomial.
+
+    Raises:
+        NotEnoughSharesError: fewer than k distinct shares of this election, key and threshold.
+        ShareMismatchError: no k of them rebuild the committed key.
+    """
+    _check_election_id(election_id)
+    _check_ballot_key(ballot_key)
+    distinct: dict[int, UnwrappedShare] = {}
+    for share in shares:
+        if (
+            share.election_id != election_id
+            or share.ballot_key != ballot_key
+            or share.k != k
+            or not 1 <= share.index <= share.n <= MAX_SCRUTINEERS
+        ):
+            raise ShareMismatchError(
+                zh=f"第 {share.index} 份密钥份额不属于本选举的远程选票密钥。",
+                en=f"share {share.index} belongs to another election, key or threshold",
+            )
+        previous = distinct.setdefault(share.index, share)
+        if previous is not share and previous.value != share.value:
+            raise ShareMismatchError(
+                zh=f"第 {share.index} 份密钥份额出现了两个不同的值。",
+                en=f"share {share.index} was presented twice with different values",
+            )
+    if len(distinct) < k:
+        raise NotEnoughSharesError(
+            zh=f"需要至少 {k} 名监票人的密钥份额，现只有 {len(distinct)} 份。",
+            en=f"at least {k} scrutineers' shares are needed, got {len(distinct)}",
+        )
+    points = [(i, distinct[i].value) for i in sorted(distinct)]
+    for subset in itertools.combinations(points, k):
+        raw = _combine(subset)
+        if _matches(raw, ballot_key):
+            used = tuple(i for i, _ in subset)
+            base = list(subset[: k - 1])
+            rejected = tuple(
+                i
+                for i, value in points
+                if i not in used and not hmac.compare_digest(_combine([*base, (i, value)]), raw)
+            )
+            return Reconstruction(
+                private_key=RemoteBallotPrivateKey(nacl.public.PrivateKey(raw)),
+                used=used,
+                rejected=rejected,
+            )
+    raise ShareMismatchError(
+        zh="用这些密钥份额恢复出的私钥与承诺的公钥不符：至少有一份是错的或被改动过。",
+        en="the shares do not rebuild the committed key: at least one is wrong or tampered",
+    )
+
+
+# --------------------------------------------------------------------------- invitations (§3)
+
+
+def generate_invitation_key() -> bytes:
+    """A fresh 32-byte HMAC key for invitation hashes (§3.2); kept outside the database."""
+    return secrets.token_bytes(INVITATION_KEY_SIZE)
+
+
+def _check_symbol(symbols: str) -> str:
+    digest = _domain_hash(CHECK_SYMBOL_DOMAIN, symbols.encode("ascii"))
+    return _CROCKFORD[digest[0] >> 3]
+
+
+def _group(symbols: str) -> str:
+    return "-".join(symbols[i : i + 4] for i in range(0, len(symbols), 4))
+
+
+def generate_invitation_code() -> str:
+    """A fresh code: 23 random Crockford symbols (115 bits) and a check symbol, grouped (§3.1)."""
+    symbols = "".join(secrets.choice(_CROCKFORD) for _ in range(_RANDOM_SYMBOLS))
+    return _group(symbols + _check_symbol(symbols))
+
+
+def normalize_invitation_code(text: str) -> str:
+    """The canonical grouped spelling of a typed code (§3.1).
+
+    Case is ignored, spaces and hyphens anywhere are dropped, O reads as 0 and I, L as 1.
+
+    Raises:
+        MalformedInvitationCodeError: a character outside Crockford base32, the wrong number of
+            symbols, or a check symbol that does not match (a typo).
+    """
+    compact = _SEPARATORS.sub("", text).upper()
+    compact = "".join(_CROCKFORD_ALIASES.get(c, c) for c in compact)
+    if len(compact) != INVITATION_CODE_SYMBOLS or any(c not in _CROCKFORD for c in compact):
+        raise MalformedInvitationCodeError(
+            zh=f"邀请码格式不对：应为 {INVITATION_CODE_SYMBOLS} 个字母或数字。",
+            en=f"not an invitation code: it has {INVITATION_CODE_SYMBOLS} letters and digits",
+        )
+    if compact[-1] != _check_symbol(compact[:-1]):
+        raise MalformedInvitationCodeError(
+            zh="邀请码有输入错误，请核对后重新输入。",
+            en="the invitation code has a typo; check it and type it again",
+        )
+    return _group(compact)
+
+
+def hash_invitation_code(server_key: bytes, election_id: bytes, code: str) -> bytes:
+    """The stored form: HMAC-SHA-256(server_key, INVITATION_DOMAIN || 0x00 || id || code) (§3.2).
+
+    Raises:
+        MalformedInvitationCodeError: see `normalize_invitation_code`.
+        ValueError: a server key shorter than 32 bytes, or a bad election id.
+    """
+    if len(server_key) < INVITATION_KEY_SIZE:
+        raise ValueError(f"the invitation key must have at least {INVITATION_KEY_SIZE} bytes")
+    _check_election_id(election_id)
+    canonical = normalize_invitation_code(code).replace("-", "")
+    message = INVITATION_DOMAIN + b"\x00" + election_id + canonical.encode("ascii")
+    return hmac.new(server_key, message, hashlib.sha256).digest()
+
+
+def _aware(moment: datetime, name: str) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware")
+    return moment
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """What the service stores for one invitation: never the code itself (§3.2)."""
+
+    member: str
+    code_hash: bytes = field(repr=False)
+    issued_at: datetime
+    expires_at: datetime
+    redeemed_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _aware(self.issued_at, "issued_at")
+        _aware(self.expires_at, "expires_at")
+        if self.expires_at <= self.issued_at:
+            raise ValueError("an invitation must expire after it is issued")
+
+
+def issue_invitation(
+    server_key: bytes,
+    election_id: bytes,
+    member: str,
+    *,
+    now: datetime,
+    closes_at: datetime,
+    lifetime: timedelta = INVITATION_LIFETIME,
+) -> tuple[str, Invitation]:
+    """A new code for `member` and the record to store (§3.2); show the code once, then drop it.
+
+    The invitation expires after `lifetime` or when remote voting closes, whichever is first.
+
+    Raises:
+        ValueError: naive datetimes, or remote voting already closed.
+    """
+    expires_at = min(_aware(now, "now") + lifetime, _aware(closes_at, "closes_at"))
+    if expires_at <= now:
+        raise ValueError("remote voting is already closed")
+    code = generate_invitation_code()
+    record = Invitation(
+        member=member,
+        code_hash=hash_invitation_code(server_key, election_id, code),
+        issued_at=now,
+        expires_at=expires_at,
+    )
+    return code, record
+
+
+def check_invitation(
+    invitation: Invitation, code: str, *, server_key: bytes, election_id: bytes, now: datetime
+) -> None:
+    """Check a typed code against a stored invitation, in the order of §3.3.
+
+    Raises:
+        MalformedInvitationCodeError: not a code, or a typo (check symbol).
+        WrongInvitationCodeError: another code (compared in constant time).
+        UsedInvitationError: the invitation was already redeemed.
+        ExpiredInvitationError: `now` is at or after `expires_at`.
+    """
+    candidate = hash_invitation_code(server_key, election_id, code)
+    if not hmac.compare_digest(candidate, invitation.code_hash):
+        raise WrongInvitationCodeError(zh="邀请码不正确。", en="wrong invitation code")
+    if invitation.redeemed_at is not None:
+        raise UsedInvitationError(
+            zh="此邀请码已经使用过，不能再次领取投票凭证。",
+            en="this invitation code was already used for a credential",
+        )
+    if _aware(now, "now") >= invitation.expires_at:
+        raise ExpiredInvitationError(
+            zh="邀请码已过期，请联系选举工作组。",
+            en="the invitation code has expired; contact the election work group",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """At most `max_failures` failed attempts per source within `window` (§3.4)."""
+
+    max_failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+
+    def __post_init__(self) -> None:
+        if self.max_failures < 1 or self.window <= timedelta(0):
+            raise ValueError("a rate limit needs max_failures >= 1 and a positive window")
+
+    def check(self, failures: Sequence[datetime], now: datetime) -> None:
+        """Refuse a new attempt when the source already failed `max_failures` times in the window.
+
+        Raises:
+            RateLimitedError: too many recent failures; `retry_after` tells when to try again.
+        """
+        start = _aware(now, "now") - self.window
+        recent = sorted(t for t in failures if t > start)
+        if len(recent) >= self.max_failures:
+            retry_after = recent[-self.max_failures] + self.window
+            raise RateLimitedError(
+                zh=f"尝试次数过多，请于 {retry_after:%H:%M} 之后再试。",
+                en=f"too many attempts; try again after {retry_after:%H:%M}",
+            )
+
+
+# --------------------------------------------------------------------------- tokens (§4)
+
+
+def token_message(election_id: bytes, token: bytes) -> bytes:
+    """msg = TOKEN_DOMAIN || 0x00 || election_id (32) || token (32), before Prepare (§4.2)."""
+    _check_election_id(election_id)
+    if len(token) != TOKEN_SIZE:
+        raise ValueError(f"a token is {TOKEN_SIZE} bytes")
+    return TOKEN_DOMAIN + b"\x00" + election_id + token
+
+
+def load_issuer_public_key(der: bytes) -> rsa.RSAPublicKey:
+    """The issuer key from `remote.opened` (canonical DER SPKI rsaEncryption, >= 2048 bits).
+
+    Raises:
+        TokenSignatureError: not such a key.
+    """
+    try:
+        return blind_rsa.load_public_key_der(der)
+    except blind_rsa.BlindSignatureError as e:
+        raise TokenSignatureError(zh=f"签发公钥无效：{e.zh}", en=f"invalid issuer key: {e}") from e
+
+
+class TokenIssuer:
+    """The work group's RFC 9474 issuer for one election (§4.1): one key, used for nothing else.
+
+    It blind-signs what a device sends and never sees a token. The private key stays inside.
+    """
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key: rsa.RSAPrivateKey) -> None:
+        self._key = key
+
+    @classmethod
+    def generate(cls, bits: int = 2048) -> TokenIssuer:
+        """A fresh dedicated key (RSA, e = 65537, at least 2048 bits)."""
+        return cls(blind_rsa.generate_issuer_key(bits))
+
+    @property
+    def public_key(self) -> rsa.RSAPublicKey:
+        return self._key.public_key()
+
+    @property
+    def public_key_der(self) -> bytes:
+        """The `issuer_key` of `remote.opened`: DER SubjectPublicKeyInfo, rsaEncryption."""
+        return blind_rsa.public_key_to_der(self._key.public_key())
+
+    def sign_blinded(self, blinded_msg: bytes) -> bytes:
+        """BlindSign (RFC 9474 §4.3) on a device's blinded message.
+
+        The caller records `remote.credential_issued` for the member before returning the result.
+
+        Raises:
+            keys.blind_rsa.BlindSignatureError: wrong size, out of range, or a signing fault.
+        """
+        return blind_rsa.blind_sign(self._key, blinded_msg)
+
+    def __repr__(self) -> str:
+        digest = hashlib.sha256(self.public_key_der).hexdigest()[:16]
+        return f"TokenIssuer(key_sha256={digest!r})"
+
+    def __reduce__(self) -> NoReturn:
+        _no_pickle(self)
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteCredential:
+    """A finalized credential (§4.4): spent once in `remote.cast`."""
+
+    token: bytes
+    prefix: bytes
+    signature: bytes
+
+    def prepared_message(self, election_id: bytes) -> bytes:
+        """input_msg of RFC 9474: prefix || token_message(election_id, token)."""
+        return self.prefix + token_message(election_id, self.token)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRequest:
+    """The device's state between Blind and Finalize (§4.3). Only `blinded_msg` leaves it."""
+
+    election_id: bytes
+    token: bytes = field(repr=False)
+    prepared: bytes = field(repr=False)
+    blinded_msg: bytes
+    inv: int = field(repr=False)
+
+
+def begin_token_request(issuer_key: rsa.RSAPublicKey, election_id: bytes) -> TokenRequest:
+    """Device side: draw a token, Prepare (randomized) and Blind it (§4.3)."""
+    token = secrets.token_bytes(TOKEN_SIZE)
+    prepared = blind_rsa.prepare(token_message(election_id, token))
+    blinded = blind_rsa.blind(issuer_key, prepared)
+    return TokenRequest(
+        election_id=election_id,
+        token=token,
+        prepared=prepared,
+        blinded_msg=blinded.blinded_msg,
+        inv=blinded.inv,
+    )
+
+
+def finish_token_request(
+    request: TokenRequest, issuer_key: rsa.RSAPublicKey, blind_sig: bytes
+) -> RemoteCredential:
+    """Device side: Finalize (RFC 9474 §4.4), which also verifies the signature.
+
+    Raises:
+        TokenSignatureError: the issuer's answer does not give a valid signature.
+    """
+    try:
+        signature = blind_rsa.finalize(issuer_key, request.prepared, blind_sig, request.inv)
+    except blind_rsa.BlindSignatureError as e:
+        raise TokenSignatureError(
+            zh=f"签发方返回的盲签名无效：{e.zh}", en=f"the issuer's blind signature is invalid: {e}"
+        ) from e
+    return RemoteCredential(
+        token=request.token, prefix=request.prepared[: blind_rsa.PREFIX_LEN], signature=signature
+    )
+
+
+def verify_credential(
+    issuer_key: rsa.RSAPublicKey, election_id: bytes, credential: RemoteCredential
+) -> None:
+    """Check a spent credential (§4.5, V18.3): RSASSA-PSS-SHA384 (salt 48) over prefix || msg.
+
+    Raises:
+        TokenSignatureError: wrong sizes, another election, another issuer key, or altered.
+    """
+    if len(credential.token) != TOKEN_SIZE or len(credential.prefix) != blind_rsa.PREFIX_LEN:
+        raise TokenSignatureError(
+            zh="投票凭证的长度不对。", en="token or prefix has the wrong length"
+        )
+    try:
+        blind_rsa.verify(issuer_key, credential.prepared_message(election_id), credential.signature)
+    except blind_rsa.BlindSignatureError as e:
+        raise TokenSignatureError(
+            zh="投票凭证的签名无效。", en="the token signature does not verify"
+        ) from e
