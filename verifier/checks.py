@@ -13,6 +13,7 @@ V16 final checkpoint, V17 publicity, V18 remote ballots.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -147,11 +148,9 @@ def _check_qr_batch(
 ) -> list[tuple[int, str, str, str, str, str]]:
     """Worker: Q1-Q8 for each (seq, ballot id, qr, kind, round); failures only."""
     out = []
-    loaded: bytes | Ed25519PublicKey = key
-    try:
+    loaded: bytes | Ed25519PublicKey = key  # if invalid, check_qr reports Q8 for each ballot
+    with contextlib.suppress(ValueError):
         loaded = Ed25519PublicKey.from_public_bytes(key)  # once per batch, not per ballot
-    except ValueError:
-        pass  # check_qr reports Q8 for each ballot
     for seq, ballot_id, qr, kind, rnd in items:
         try:
             ballot = check_qr(
@@ -1551,7 +1550,7 @@ class _Replay:
     def parse_line(self, raw: bytes, n: int, leaf: bytes) -> LogEntry | None:
         try:
             value, shaped = parse_canonical_checked(
-                raw, clause="V6", path="log.jsonl:%d" % n, limit=LINE_LIMIT
+                raw, clause="V6", path=f"log.jsonl:{n}", limit=LINE_LIMIT
             )
             return parse_log_entry(value, raw, n, leaf_hash=leaf, shape_checked=shaped)
         except VerificationError as e:

@@ -1,0 +1,578 @@
+"""The signed audit record ``audit-record/1`` and its check (spec/audit.md A8-A12).
+
+A record holds the audit's *inputs* (the papers or readings, the seed) and its *outputs* (the
+discrepancies, the sample, the measured risk). Auditors sign ``"branch-election/audit-record/1"
+|| 0x00 || JCS(signed)`` with Ed25519. It is written beside the bundle as ``audit/<n>.json``
+through a temporary file and a hard link, so a record is never half-written and never replaced.
+A later check re-derives the outputs from the inputs and the bundle and compares them byte for
+byte, so a record cannot claim a risk its own readings do not give.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from verifier.audit.comparison import ComparisonAudit, Reading, run_comparison
+from verifier.audit.election import AuditedElection, WriteIn, load_election
+from verifier.audit.errors import AuditError, AuditRecordError
+from verifier.audit.reconcile import Paper, Reconciliation, reconcile
+from verifier.canonical import canonical_bytes, parse_canonical
+from verifier.crypto import b64decode_canonical, fingerprint
+from verifier.errors import VerificationError
+from verifier.report import Finding
+
+__all__ = [
+    "RECORD_DOMAIN",
+    "AuditCheck",
+    "AuditorKey",
+    "audit_dir_for",
+    "check_audit_records",
+    "comparison_record",
+    "load_auditor_key",
+    "new_auditor_key",
+    "reconciliation_record",
+    "sign_record",
+    "write_record",
+]
+
+RECORD_DOMAIN: Final = b"branch-election/audit-record/1"
+FORMAT: Final = "audit-record/1"
+KEY_FORMAT: Final = "audit-key/1"
+_NAME: Final = re.compile(r"([1-9][0-9]{0,5})\.json")
+_LIMIT: Final = 64 * 1024 * 1024
+
+
+def risk_text(p: float) -> str:
+    """A risk as a fixed six-decimal string (records carry no floats)."""
+    return f"{min(1.0, max(0.0, p)):.6f}"
+
+
+# ------------------------------------------------------------------------- auditor keys
+
+
+@dataclass(frozen=True, slots=True)
+class AuditorKey:
+    """An auditor's signing key (``audit-key/1``, spec/audit.md A10)."""
+
+    label: str
+    seed: bytes
+
+    @property
+    def public_key(self) -> bytes:
+        return Ed25519PrivateKey.from_private_bytes(self.seed).public_key().public_bytes_raw()
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.public_key)
+
+    def sign(self, message: bytes) -> bytes:
+        return Ed25519PrivateKey.from_private_bytes(self.seed).sign(
+            RECORD_DOMAIN + b"\x00" + message
+        )
+
+
+def _key_error(path: Path, en: str) -> AuditRecordError:
+    return AuditRecordError(
+        clause="A10", code="audit.key_invalid", zh=f"审计员密钥文件 {path} 无效", en=f"{path}: {en}"
+    )
+
+
+def new_auditor_key(label: str, out: Path) -> AuditorKey:
+    """Create an ``audit-key/1`` file (0600, never replacing a file).
+
+    Raises:
+        AuditRecordError: bad label or the file exists or cannot be written.
+    """
+    if not 1 <= len(label) <= 64 or label != label.strip():
+        raise _key_error(out, "label must be 1..64 characters without outer spaces")
+    key = AuditorKey(label=label, seed=os.urandom(32))
+    doc = {
+        "format": KEY_FORMAT,
+        "algorithm": "ed25519",
+        "label": label,
+        "seed": base64.b64encode(key.seed).decode(),
+    }
+    data = (json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as e:
+        raise _key_error(out, f"cannot create ({e})") from e
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    return key
+
+
+def load_auditor_key(path: Path) -> AuditorKey:
+    """Read an ``audit-key/1`` file.
+
+    Raises:
+        AuditRecordError: unreadable or not ``audit-key/1``.
+    """
+    try:
+        doc = json.loads(path.read_bytes()[:65536])
+    except (OSError, ValueError) as e:
+        raise _key_error(path, f"unreadable ({e})") from e
+    if (
+        not isinstance(doc, dict)
+        or set(doc) != {"format", "algorithm", "label", "seed"}
+        or doc["format"] != KEY_FORMAT
+        or doc["algorithm"] != "ed25519"
+        or not isinstance(doc["label"], str)
+    ):
+        raise _key_error(path, "not an audit-key/1 document")
+    seed = b64decode_canonical(doc["seed"], 32)
+    if seed is None:
+        raise _key_error(path, "seed is not base64 of 32 bytes")
+    return AuditorKey(label=doc["label"], seed=seed)
+
+
+# ------------------------------------------------------------------------- serialising
+
+
+def _wis(wis: Sequence[WriteIn]) -> list[dict[str, str]]:
+    return [{"name": w.name, "member": w.member, "mark": w.mark} for w in wis]
+
+
+def _wis_of(value: Any) -> tuple[WriteIn, ...]:
+    return tuple(WriteIn(w["name"], w["member"], w["mark"]) for w in value)
+
+
+def reconciliation_outputs(r: Reconciliation) -> dict[str, Any]:
+    return {
+        "papers": r.papers,
+        "records": r.records,
+        "ok": r.ok,
+        "discrepancies": [
+            {
+                "kind": d.kind,
+                "ballot_id": d.ballot_id,
+                "source": d.source,
+                "code": d.code,
+                "recorded": d.recorded,
+                "found": d.found,
+            }
+            for d in r.discrepancies
+        ],
+        "outcomes": [
+            {
+                "post": o.post,
+                "round": o.number,
+                "ballots": o.ballots,
+                "matches": o.matches,
+                "counts_match": o.counts_match,
+                "approvals": [[m, v] for m, v in o.paper.approvals],
+                "elected": list(o.paper.elected),
+                "tied": list(o.paper.tied),
+                "shortfall": o.paper.shortfall,
+            }
+            for o in r.outcomes
+        ],
+    }
+
+
+def comparison_outputs(a: ComparisonAudit) -> dict[str, Any]:
+    return {
+        "ballots": a.ballots,
+        "status": a.status,
+        "risk": risk_text(a.risk),
+        "assertions": [
+            {"name": x.name, "margin": x.margin, "risk": risk_text(p)}
+            for x, (_, p) in zip(a.assertions, a.risks, strict=True)
+        ],
+        "stages": list(a.stages),
+        "draws": list(a.draws),
+        "overstatements": [[b, e] for b, e in a.overstatements],
+        "trajectory": [risk_text(p) for p in a.trajectory],
+        "needed": list(a.needed),
+    }
+
+
+def _base(election: AuditedElection, kind: str, date: str) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "number": 0,
+        "kind": kind,
+        "election_id": election.election_id.hex(),
+        "bundle_index_sha256": election.index_sha256,
+        "date": date,
+    }
+
+
+def reconciliation_record(
+    election: AuditedElection, papers: Sequence[Paper], result: Reconciliation, *, date: str
+) -> dict[str, Any]:
+    """The signed part of a full-reconciliation record (A8)."""
+    doc = _base(election, "reconciliation", date)
+    doc["inputs"] = {
+        "rounds": [[p, n] for p, n in result.rounds],
+        "papers": [
+            {
+                "source": p.source,
+                "qr": p.qr,
+                "marks": p.marks,
+                "write_ins": _wis(p.write_ins),
+                "scan_problem": p.scan_problem,
+            }
+            for p in papers
+        ],
+    }
+    doc["outputs"] = reconciliation_outputs(result)
+    return doc
+
+
+def comparison_record(
+    election: AuditedElection,
+    readings: Mapping[str, Reading],
+    result: ComparisonAudit,
+    *,
+    date: str,
+) -> dict[str, Any]:
+    """The signed part of a ballot-comparison record (A8)."""
+    doc = _base(election, "comparison", date)
+    doc["inputs"] = {
+        "post": result.post,
+        "round": result.round,
+        "seed": result.seed,
+        "risk_limit": result.risk_limit,
+        "readings": [
+            {
+                "ballot_id": r.ballot_id,
+                "found": r.found,
+                "marks": r.marks,
+                "write_ins": _wis(r.write_ins),
+            }
+            for _, r in sorted(readings.items())
+        ],
+    }
+    doc["outputs"] = comparison_outputs(result)
+    return doc
+
+
+def _recompute(election: AuditedElection, doc: Mapping[str, Any]) -> dict[str, Any]:
+    inp = doc["inputs"]
+    if doc["kind"] == "reconciliation":
+        papers = [
+            Paper(p["source"], p["qr"], p["marks"], _wis_of(p["write_ins"]), p["scan_problem"])
+            for p in inp["papers"]
+        ]
+        rounds = [(p, n) for p, n in inp["rounds"]]
+        return reconciliation_outputs(reconcile(election, papers, rounds))
+    readings = {
+        r["ballot_id"]: Reading(r["ballot_id"], r["found"], r["marks"], _wis_of(r["write_ins"]))
+        for r in inp["readings"]
+    }
+    result = run_comparison(
+        election,
+        inp["post"],
+        inp["round"],
+        seed=inp["seed"],
+        risk_limit=inp["risk_limit"],
+        readings=readings,
+    )
+    return comparison_outputs(result)
+
+
+def sign_record(signed: Mapping[str, Any], auditors: Sequence[AuditorKey]) -> dict[str, Any]:
+    """The whole ``audit-record/1`` document, signed by every auditor (A10).
+
+    Raises:
+        AuditRecordError: no auditor key given.
+    """
+    if not auditors:
+        raise AuditRecordError(
+            clause="A10",
+            code="audit.no_auditor",
+            zh="审计记录至少需要一名审计员签名",
+            en="an audit record needs at least one auditor's signature",
+        )
+    message = canonical_bytes(signed)
+    return {
+        "format": FORMAT,
+        "signed": dict(signed),
+        "signatures": [
+            {
+                "label": k.label,
+                "key": base64.b64encode(k.public_key).decode(),
+                "signature": base64.b64encode(k.sign(message)).decode(),
+            }
+            for k in auditors
+        ],
+    }
+
+
+def audit_dir_for(bundle: Path) -> Path:
+    """``audit/`` beside the bundle: in the folder that holds the bundle folder or zip (A9)."""
+    return bundle.resolve().parent / "audit"
+
+
+def _existing(folder: Path) -> list[int]:
+    if not folder.is_dir():
+        return []
+    return sorted(int(m.group(1)) for f in folder.iterdir() if (m := _NAME.fullmatch(f.name)))
+
+
+def write_record(
+    folder: Path, signed: Mapping[str, Any], auditors: Sequence[AuditorKey]
+) -> tuple[Path, dict[str, Any]]:
+    """Number, sign and store the record as ``<folder>/<n>.json`` atomically (A9).
+
+    The bytes go to a temporary file in the same folder, are flushed, then hard-linked to the
+    final name (which fails rather than replace a record) and the temporary file is removed.
+
+    Raises:
+        AuditRecordError: the folder or file cannot be written.
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for _ in range(100):
+            number = (_existing(folder) or [0])[-1] + 1
+            doc = sign_record({**signed, "number": number}, auditors)
+            data = canonical_bytes(doc)
+            fd, tmp = tempfile.mkstemp(prefix=".audit-", suffix=".tmp", dir=folder)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                final = folder / f"{number}.json"
+                try:
+                    os.link(tmp, final)
+                except FileExistsError:
+                    continue
+                return final, doc
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+    except OSError as e:
+        raise AuditRecordError(
+            clause="A9",
+            code="audit.record_write",
+            zh=f"无法写入审计记录（{folder}）",
+            en=f"cannot write the audit record in {folder}: {e}",
+        ) from e
+    raise AuditRecordError(
+        clause="A9",
+        code="audit.record_write",
+        zh="无法为审计记录编号",
+        en="cannot number the record",
+    )
+
+
+# ------------------------------------------------------------------------- checking
+
+
+@dataclass(frozen=True, slots=True)
+class AuditCheck:
+    """The outcome of ``check_audit_records``: the records checked and every failure found."""
+
+    folder: str
+    records: int
+    findings: tuple[Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+_SIGNED: Final = frozenset(
+    {"format", "number", "kind", "election_id", "bundle_index_sha256", "date", "inputs", "outputs"}
+)
+
+
+def _check_one(
+    path: Path,
+    number: int,
+    election: AuditedElection,
+    auditors: frozenset[str] | None,
+    out: list[Finding],
+) -> None:
+    name = f"audit/{path.name}"
+
+    def fail(
+        clause: str,
+        code: str,
+        zh: str,
+        en: str,
+        *,
+        expected: str = "",
+        found: str = "",
+        path: str = "",
+    ) -> None:
+        out.append(
+            Finding(
+                clause=clause,
+                code=code,
+                zh=zh,
+                en=en,
+                file=name,
+                expected=expected,
+                found=found,
+                path=path,
+            )
+        )
+
+    try:
+        if path.stat().st_size > _LIMIT:
+            raise OSError("file too large")
+        doc = parse_canonical(path.read_bytes(), clause="A9", path=name)
+    except (OSError, VerificationError) as e:
+        fail("A9", "audit.record_unreadable", "审计记录无法读取或不是规范 JSON", f"unreadable: {e}")
+        return
+    if (
+        not isinstance(doc, dict)
+        or set(doc) != {"format", "signed", "signatures"}
+        or doc["format"] != FORMAT
+        or not isinstance(doc["signed"], dict)
+        or set(doc["signed"]) != _SIGNED
+        or doc["signed"]["format"] != FORMAT
+        or doc["signed"]["kind"] not in ("reconciliation", "comparison")
+        or not isinstance(doc["signatures"], list)
+    ):
+        fail("A9", "audit.record_format", "不是 audit-record/1 审计记录", "not an audit-record/1")
+        return
+    signed = doc["signed"]
+    if signed["number"] != number:  # (A9)
+        fail(
+            "A9",
+            "audit.record_number",
+            "记录编号与文件名不符",
+            "number differs from the file name",
+            expected=str(number),
+            found=str(signed["number"]),
+        )
+    if signed["election_id"] != election.election_id.hex():  # (A11)
+        fail(
+            "A11",
+            "audit.other_election",
+            "审计记录属于另一场选举",
+            "record of another election",
+            expected=election.election_id.hex(),
+            found=str(signed["election_id"]),
+        )
+    if signed["bundle_index_sha256"] != election.index_sha256:
+        fail(
+            "A11",
+            "audit.other_bundle",
+            "审计记录针对的结果包不同（index.json 哈希不符）",
+            "record of another bundle (index.json hash differs)",
+            expected=election.index_sha256,
+            found=str(signed["bundle_index_sha256"]),
+        )
+    message = canonical_bytes(signed)  # (A10)
+    if not doc["signatures"]:
+        fail("A10", "audit.unsigned", "审计记录没有签名", "the record has no signature")
+    for i, s in enumerate(doc["signatures"]):
+        key = b64decode_canonical(s.get("key") if isinstance(s, dict) else None, 32)
+        sig = b64decode_canonical(s.get("signature") if isinstance(s, dict) else None, 64)
+        if key is None or sig is None:
+            fail(
+                "A10",
+                "audit.signature_format",
+                "签名格式无效",
+                "malformed signature",
+                path=f"signatures[{i}]",
+            )
+            continue
+        try:
+            Ed25519PublicKey.from_public_bytes(key).verify(sig, RECORD_DOMAIN + b"\x00" + message)
+        except (InvalidSignature, ValueError):
+            fail(
+                "A10",
+                "audit.signature_invalid",
+                "审计员签名无效",
+                "an auditor's signature is invalid",
+                path=f"signatures[{i}]",
+            )
+            continue
+        if auditors is not None and fingerprint(key) not in auditors:
+            fail(
+                "A10",
+                "audit.unknown_auditor",
+                "签名的审计员不在给定名单中",
+                "signed by a key not among the auditors given",
+                path=f"signatures[{i}]",
+                found=fingerprint(key),
+            )
+    try:  # (A12)
+        again = _recompute(election, signed)
+    except (AuditError, KeyError, TypeError, ValueError) as e:
+        fail(
+            "A12",
+            "audit.inputs_invalid",
+            "审计记录的输入无法重新计算",
+            f"inputs cannot be replayed: {e}",
+        )
+        return
+    if canonical_bytes(again) != canonical_bytes(signed["outputs"]):
+        fail(
+            "A12",
+            "audit.outputs_differ",
+            "重新计算的审计结果与记录不符",
+            "the recomputed outputs differ from the record",
+        )
+
+
+def check_audit_records(
+    bundle_path: Path,
+    *,
+    audit_dir: Path | None = None,
+    auditors: Sequence[str] | None = None,
+    election: AuditedElection | None = None,
+) -> AuditCheck:
+    """Check every ``audit/<n>.json`` beside a bundle that has just passed verification (A9-A12).
+
+    Args:
+        bundle_path: the bundle folder or zip (already verified by the caller).
+        audit_dir: where the records are (default: ``audit/`` beside the bundle).
+        auditors: the 25-digit fingerprints of the auditors' keys to accept (None: any key,
+            the fingerprints are then reported for comparison by phone).
+        election: the loaded election, when the caller has it.
+
+    Returns:
+        The records checked and each failure with its clause; ``ok`` when there is none.
+        No folder means no records: ok with 0 records.
+    """
+    folder = audit_dir or audit_dir_for(bundle_path)
+    if not folder.is_dir():
+        return AuditCheck(folder=str(folder), records=0, findings=())
+    out: list[Finding] = []
+    if election is None:
+        election = load_election(bundle_path, None, verify=False)
+    numbers = _existing(folder)
+    for f in sorted(folder.iterdir()):
+        if _NAME.fullmatch(f.name) is None:
+            out.append(
+                Finding(
+                    clause="A9",
+                    code="audit.extra_file",
+                    zh="审计文件夹中有其他文件",
+                    en="unexpected file in the audit folder",
+                    file=f"audit/{f.name}",
+                )
+            )
+    if numbers != list(range(1, len(numbers) + 1)):
+        out.append(
+            Finding(
+                clause="A9",
+                code="audit.numbering",
+                zh="审计记录编号不连续",
+                en="records are not numbered 1..n",
+                found=str(numbers),
+            )
+        )
+    accepted = None if auditors is None else frozenset(auditors)
+    for n in numbers:
+        _check_one(folder / f"{n}.json", n, election, accepted, out)
+    return AuditCheck(folder=str(folder), records=len(numbers), findings=tuple(out))

@@ -1,0 +1,148 @@
+"""Decoding ballot QR codes from scans with zxing-cpp (spec/ballot-qr.md §9, spec/audit.md A2).
+
+PNG and JPEG are decoded directly; a PDF is rendered page by page with ``pdftoppm`` (200 dpi,
+grey). Each page is tried whole, then in quarters, then in halves, then at half size: a page of
+text can hide a QR code from the detector that decodes once it dominates a crop. The file type is
+taken from the first bytes, never from the name.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import zxingcpp
+from PIL import Image, UnidentifiedImageError
+
+from verifier.audit.errors import AuditScanError
+
+__all__ = ["ScannedPage", "decode_image", "read_scan"]
+
+PDF_DPI: Final = 200
+_QR: Final = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedPage:
+    """The QR texts on one page (pages count from 1); ``unreadable`` counts symbols found but not
+    decoded (a damaged QR code)."""
+
+    source: str
+    page: int
+    texts: tuple[str, ...]
+    unreadable: int = 0
+
+
+def _read(img: Image.Image) -> tuple[tuple[str, ...], int]:
+    found = zxingcpp.read_barcodes(img, formats=_QR)
+    good = tuple(str(b.text) for b in found if b.valid)
+    return good, len(found) - len(good)
+
+
+def decode_image(gray: Image.Image) -> tuple[tuple[str, ...], int]:
+    """QR texts of one page with the crop fallbacks, and the count of undecodable symbols."""
+    texts, bad = _read(gray)
+    if texts:
+        return texts, bad
+    w, h = gray.size
+    boxes = [
+        (0, 0, w // 2, h // 2),
+        (w // 2, 0, w, h // 2),
+        (0, h // 2, w // 2, h),
+        (w // 2, h // 2, w, h),
+        (0, 0, w, h // 2),
+        (0, h // 2, w, h),
+        (0, 0, w // 2, h),
+        (w // 2, 0, w, h),
+    ]
+    for box in boxes:
+        t, b = _read(gray.crop(box))
+        bad = max(bad, b)
+        if t:
+            return t, bad
+    t, b = _read(gray.resize((max(1, w // 2), max(1, h // 2))))
+    return t, max(bad, b)
+
+
+def _open_image(path: Path) -> Image.Image:
+    try:
+        with Image.open(path) as img:
+            return img.convert("L")
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
+        raise AuditScanError(
+            clause="A2",
+            code="scan.unreadable",
+            zh=f"无法读取图像 {path}（文件损坏或格式不支持）",
+            en=f"cannot decode the image {path}: {e}",
+        ) from e
+
+
+def _pdf_pages(path: Path, out: Path) -> list[Path]:
+    exe = shutil.which("pdftoppm")
+    if exe is None:
+        raise AuditScanError(
+            clause="A2",
+            code="scan.pdf_render_failed",
+            zh="找不到 pdftoppm（请安装 poppler-utils）",
+            en="pdftoppm not found (install poppler-utils)",
+        )
+    try:
+        subprocess.run(  # noqa: S603 - fixed executable, no shell
+            [exe, "-r", str(PDF_DPI), "-gray", "-png", str(path.resolve()), str(out / "p")],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
+        raise AuditScanError(
+            clause="A2",
+            code="scan.pdf_render_failed",
+            zh=f"无法渲染 PDF 文件 {path}",
+            en=f"cannot render the PDF {path}",
+        ) from e
+    return sorted(out.glob("p-*.png"), key=lambda p: int(p.stem.split("-")[-1]))
+
+
+def read_scan(path: Path) -> tuple[ScannedPage, ...]:
+    """Every page of a PNG, JPEG or PDF scan with its QR texts (a page may have none).
+
+    Raises:
+        AuditScanError: not a file, not PNG/JPEG/PDF, undecodable, or no page rendered.
+    """
+    if not path.is_file():
+        raise AuditScanError(
+            clause="A2",
+            code="scan.not_a_file",
+            zh=f"{path} 不是文件或不存在",
+            en=f"not a file: {path}",
+        )
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+        texts, bad = decode_image(_open_image(path))
+        return (ScannedPage(str(path), 1, texts, bad),)
+    if head.startswith(b"%PDF-"):
+        with tempfile.TemporaryDirectory(prefix="audit-scan-") as tmp:
+            files = _pdf_pages(path, Path(tmp))
+            if not files:
+                raise AuditScanError(
+                    clause="A2",
+                    code="scan.pdf_render_failed",
+                    zh=f"PDF 文件 {path} 中没有页面",
+                    en=f"no pages in {path}",
+                )
+            pages = []
+            for i, f in enumerate(files, start=1):
+                texts, bad = decode_image(_open_image(f))
+                pages.append(ScannedPage(str(path), i, texts, bad))
+            return tuple(pages)
+    raise AuditScanError(
+        clause="A2",
+        code="scan.unreadable",
+        zh=f"{path} 不是 PNG、JPEG 或 PDF 文件",
+        en=f"{path} is not a PNG, JPEG or PDF file",
+    )
