@@ -113,7 +113,38 @@ def verify(  # noqa: PLR0917 - typer maps each parameter to an option
         typer.echo(e.en if en else e.zh, err=True)
         raise typer.Exit(2) from e
     typer.echo(render_json(report) if as_json else render_text(report, lang), nl=False)
-    raise typer.Exit(0 if report.ok else 1)
+    audit_ok = True
+    if report.ok:
+        # Paper-audit records beside the bundle (spec/audit.md A9-A12) are checked on every run.
+        from verifier.audit.record import check_audit_records  # noqa: PLC0415
+
+        audits = check_audit_records(bundle)
+        audit_ok = audits.ok
+        if audits.records and not as_json:
+            typer.echo(
+                (
+                    f"Paper audit records: {audits.records}, "
+                    if en
+                    else f"纸质选票核对记录 {audits.records} 份："
+                )
+                + (
+                    ("all valid" if en else "全部有效")
+                    if audits.ok
+                    else ("INVALID" if en else "有无效记录")
+                )
+            )
+        for f in audits.findings:
+            typer.echo(f"{f.clause}: {f.en if en else f.zh} {f.where()}", err=True)
+    raise typer.Exit(0 if report.ok and audit_ok else 1)
+
+
+def _mount_audit() -> None:
+    from verifier.audit.cli import audit_app  # noqa: PLC0415
+
+    app.add_typer(audit_app, name="audit", help="纸质选票核对 / paper audit")
+
+
+_mount_audit()
 
 
 def main() -> None:
