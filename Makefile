@@ -5,8 +5,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # poppler: render PDFs in tests; wqy-microhei: the embedded CJK font; unicode-data: Unihan
-# stroke counts for the candidate-order cross-check.
-APT_PACKAGES := poppler-utils poppler-data fonts-wqy-microhei unicode-data
+# stroke counts for the candidate-order cross-check; chromium: browser tests (never `playwright
+# install`: Playwright drives Debian's chromium).
+APT_PACKAGES := poppler-utils poppler-data fonts-wqy-microhei unicode-data chromium
 CN_SORT := .cache/cn-sort
 
 .PHONY: run test demo bench system-deps setup clean

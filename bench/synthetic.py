@@ -63,7 +63,11 @@ def _definition(members: int) -> dict[str, object]:
 
 
 def build(
-    folder: Path, *, runoffs: int, progress: Callable[[int], None] | None = None
+    folder: Path,
+    *,
+    runoffs: int,
+    progress: Callable[[int], None] | None = None,
+    members: int | None = None,
 ) -> tuple[ElectionSession, keys.InMemorySigner, float, int]:
     """Run the election into ``folder/election.db``.
 
@@ -78,12 +82,13 @@ def build(
         doc: dict[str, object] = json.loads(keys.export_public_key(s.public_key))
         return doc
 
-    election = parse_definition_data(_definition(MEMBERS))
+    size = members or MEMBERS
+    election = parse_definition_data(_definition(size))
     manifest = build_manifest(election, work_group_key=pub(wg), scrutineer_keys=(pub(sc),))
     (folder / "town.pub").write_bytes(keys.export_public_key(town.public_key))
     session = ElectionSession.init(folder / "election.db", sign_manifest(manifest, town), wg)
     session.check_in([m.id for m in election.members])
-    third = MEMBERS // 3
+    third = size // 3
     entering, entered = 0.0, 0
 
     def run_round(marks: list[str]) -> None:
@@ -118,7 +123,7 @@ def build(
     for _ in range(runoffs - 1):
         run_round(["oo-"] * third + ["o-o"] * third + ["-oo"] * third)
     run_round(["oo-"] * (2 * third) + ["-oo"] * third)  # B and C win the last runoff
-    run_round(["ox"] * MEMBERS)  # the assembly elects A secretary
+    run_round(["ox"] * size)  # the assembly elects A secretary
     start, end = dt.date(2026, 12, 16), dt.date(2026, 12, 22)
     session.record_result(signer=wg, publicity=(start, end))
     session.cosign(sc)

@@ -1,0 +1,101 @@
+"""How the figures grow from 10^3 to 10^5 ballots (10^6: bench_verify.py), and the demo town.
+
+    .venv/bin/python bench/bench_growth.py
+
+For each size: the producer's entry rate, the time to publish, and the verifier's wall time and
+peak memory on one core, each run in a fresh process so that peak memory is its own. A linear
+cost shows as a flat rate; memory should stay flat. Also the demo town (20 branches) end to end.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PRODUCE = """
+import sys, time, json
+sys.path.insert(0, "bench")
+from pathlib import Path
+import synthetic
+from tally.publish import publish
+folder = Path(sys.argv[1])
+s, _, seconds, n = synthetic.build(folder, runoffs=int(sys.argv[2]), members=int(sys.argv[3]))
+t = time.perf_counter()
+publish(s, folder / "pub", notice=False)
+print(json.dumps({"entered": n, "enter_s": seconds, "publish_s": time.perf_counter() - t}))
+"""
+
+
+WRAP = """
+import resource, subprocess, sys
+r = subprocess.run(sys.argv[1:], capture_output=True, text=True, check=True)
+sys.stderr.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.stdout.write(r.stdout)
+"""
+
+
+def child(args: list[str]) -> tuple[float, float, str]:
+    """Run ``args`` in a fresh wrapper process: wall time, that command's own peak RSS (MB)."""
+    t = time.perf_counter()
+    r = subprocess.run(
+        [sys.executable, "-c", WRAP, *args], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return time.perf_counter() - t, int(r.stderr.strip().splitlines()[-1]) / 1024, r.stdout
+
+
+def main() -> None:
+    py = sys.executable
+    rows = []
+    # (members, runoffs): about 10^3, 10^4 and 10^5 ballots.
+    for members, runoffs in ((333, 1), (2499, 2), (4998, 18)):
+        with tempfile.TemporaryDirectory() as tmp:
+            _, prod_mb, out = child([py, "-c", PRODUCE, tmp, str(runoffs), str(members)])
+            p = json.loads(out)
+            wall, ver_mb, _ = child(
+                [
+                    py,
+                    "-m",
+                    "verifier",
+                    "verify",
+                    f"{tmp}/pub/bundle",
+                    "--town-key",
+                    f"{tmp}/town.pub",
+                    "--json",
+                    "--jobs",
+                    "1",
+                ]
+            )
+            rows.append(
+                (
+                    p["entered"],
+                    p["entered"] / p["enter_s"],
+                    p["publish_s"],
+                    wall,
+                    p["entered"] / wall,
+                    ver_mb,
+                )
+            )
+    print("ballots   entry/s  publish s  verify s (1 core)  verify/s  verifier peak MB")
+    for n, rate, pub, wall, vrate, mb in rows:
+        print(f"{n:>8,d}  {rate:>7,.0f}  {pub:>9.1f}  {wall:>17.1f}  {vrate:>8,.0f}  {mb:>16.0f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        subprocess.run(
+            [py, "-m", "tally", "demo", "--out", f"{tmp}/town", "--branches", "20"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        print(
+            f"demo town, 20 branches end to end (printing, voting, publishing, verifying): "
+            f"{time.perf_counter() - t:.1f} s"
+        )
+
+
+if __name__ == "__main__":
+    main()

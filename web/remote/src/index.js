@@ -1,0 +1,48 @@
+// Browser-side cryptography of remote voting (spec/remote.md), bundled by build.mjs into
+// tally/service/static/remote/remote-crypto.js. Needs a secure context (HTTPS, or
+// http://127.0.0.1 / http://localhost) for WebCrypto; see docs/adr/0007-remote-page-crypto.md.
+
+export {
+  bytesOrBase64,
+  concatBytes,
+  fromBase64,
+  fromHex,
+  fromUtf8,
+  toBase64,
+  toHex,
+  utf8,
+} from './encoding.js';
+export { canonicalBytes, canonicalJson } from './jcs.js';
+export {
+  BALLOT_FORMAT,
+  BALLOT_KEY_SIZE,
+  MAX_BALLOT_BYTES,
+  SEAL_OVERHEAD,
+  ready,
+  remoteBallot,
+  remoteBallotBytes,
+  sealBallot,
+} from './seal.js';
+export {
+  ELECTION_ID_SIZE,
+  MIN_MODULUS_BITS,
+  PREFIX_SIZE,
+  TOKEN_DOMAIN,
+  TOKEN_SIZE,
+  finishToken,
+  importIssuerKey,
+  requestToken,
+  tokenMessage,
+  verifyCredential,
+} from './token.js';
+
+/** Whether this page can run the protocol: a secure context with WebCrypto and WebAssembly. */
+export function supported() {
+  return (
+    globalThis.isSecureContext === true &&
+    typeof globalThis.crypto?.subtle?.importKey === 'function' &&
+    typeof globalThis.WebAssembly?.instantiate === 'function'
+  );
+}
+
+export const VERSION = 'remote-crypto/1';
