@@ -75,14 +75,21 @@ def main() -> None:
                     p["entered"],
                     p["entered"] / p["enter_s"],
                     p["publish_s"],
+                    prod_mb,
                     wall,
                     p["entered"] / wall,
                     ver_mb,
                 )
             )
-    print("ballots   entry/s  publish s  verify s (1 core)  verify/s  verifier peak MB")
-    for n, rate, pub, wall, vrate, mb in rows:
-        print(f"{n:>8,d}  {rate:>7,.0f}  {pub:>9.1f}  {wall:>17.1f}  {vrate:>8,.0f}  {mb:>16.0f}")
+    print(
+        "| ballots | entry/s | publish s | producer peak MB | verify s (1 core) | verify/s |"
+        " verifier peak MB |"
+    )
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for n, rate, pub, pmb, wall, vrate, mb in rows:
+        print(
+            f"| {n:,d} | {rate:,.0f} | {pub:.1f} | {pmb:.0f} | {wall:.1f} | {vrate:,.0f} | {mb:.0f} |"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
         subprocess.run(
