@@ -286,16 +286,17 @@ class AccountStore:
                 ok = False
         else:  # same work for an unknown name: no timing hint about which names exist
             nacl.pwhash.argon2id.str(b"x", opslimit=self.opslimit, memlimit=self.memlimit)
+        if not ok:
+            with self._conn() as c:  # committed before the refusal is raised
+                left = min([self._fail(c, k) for k in keys_])
+            if left == 0:
+                raise SignInLocked(LOCK_SECONDS)
+            raise AccountError(
+                "signin.wrong",
+                zh=f"账户名或密码错误（还可再试 {left} 次）",
+                en=f"wrong name or password ({left} tries left)",
+            )
         with self._conn() as c:
-            if not ok:
-                left = min(self._fail(c, k) for k in keys_)
-                if left == 0:
-                    raise SignInLocked(LOCK_SECONDS)
-                raise AccountError(
-                    "signin.wrong",
-                    zh=f"账户名或密码错误（还可再试 {left} 次）",
-                    en=f"wrong name or password ({left} tries left)",
-                )
             for k in keys_:
                 c.execute("DELETE FROM login_failures WHERE key = ?", (k,))
             session_id = secrets.token_urlsafe(32)

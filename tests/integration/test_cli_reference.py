@@ -12,6 +12,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_cli_reference_is_up_to_date() -> None:
     r = subprocess.run(
         [sys.executable, "scripts/gen_cli_reference.py", "--check"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert r.returncode == 0, r.stderr

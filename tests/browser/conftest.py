@@ -1,0 +1,130 @@
+"""Browser tests: the service on loopback (uvicorn in a thread) and Debian's chromium via Playwright.
+
+Never ``playwright install``: the tests use /usr/bin/chromium and skip when it is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nacl.pwhash
+import pytest
+
+import keys
+from tally.core.definition import parse_definition
+from tally.core.manifest import build_manifest
+from tally.election import ElectionSession, sign_manifest
+from tally.service import ServiceConfig, create_app
+from tally.service.accounts import AccountStore, Role, accounts_path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+FAST = {
+    "opslimit": nacl.pwhash.argon2id.OPSLIMIT_MIN,
+    "memlimit": nacl.pwhash.argon2id.MEMLIMIT_MIN,
+}
+ACCOUNTS = (
+    ("chair", Role.CHAIR),
+    ("teller", Role.TELLER),
+    ("clerk", Role.CLERK),
+    ("scrutineer", Role.SCRUTINEER),
+)
+
+
+@dataclass
+class LiveStation:
+    base: str
+    app: Any
+    folder: Path
+    data: Path
+    town_pub: Path
+    scrutineers: list[keys.InMemorySigner]
+
+    def cosign(self) -> int:
+        """The scrutineers co-sign, as they would with ``tally cosign`` on the counting laptop."""
+        state = self.app.state.service
+        return sum(state.thread.submit(state.session.cosign, s).result() for s in self.scrutineers)
+
+
+def _pub(s: keys.InMemorySigner) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(keys.export_public_key(s.public_key))
+    return doc
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def live_station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStation]:
+    pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
+    import uvicorn  # noqa: PLC0415
+
+    folder = tmp_path_factory.mktemp("station")
+    town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "红旗镇党委")
+    wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "选举工作组")
+    scrutineers = [
+        keys.InMemorySigner.generate(keys.Role.SCRUTINEER, label) for label in ("黄德明", "赵红梅")
+    ]
+    town_pub = folder / "town.pub"
+    town_pub.write_bytes(keys.export_public_key(town.public_key))
+    election = parse_definition((ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8"))
+    manifest = build_manifest(
+        election, work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(s) for s in scrutineers)
+    )
+    ElectionSession.init(folder / "e.db", sign_manifest(manifest, town), wg).store.close()
+    data = folder / "service"
+    store = AccountStore(accounts_path(data), **FAST)
+    for name, role in ACCOUNTS:
+        store.add(name, role, f"{name}-password")
+    app = create_app(
+        ServiceConfig(election_path=folder / "e.db", data_dir=data, extra={"argon2_limits": FAST})
+    )
+    app.state.service.signer = wg
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            pytest.fail("the service did not start")
+        time.sleep(0.05)
+    try:
+        yield LiveStation(f"http://127.0.0.1:{port}", app, folder, data, town_pub, scrutineers)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()

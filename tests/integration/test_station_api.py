@@ -1,0 +1,498 @@
+"""The polling-station pages over a real election file (FastAPI TestClient, one event loop).
+
+Sign-in and its rate limit, CSRF, role checks, the scanner field, two tellers at once, a page
+submitted twice, double entry and the teller's undo: each refused request says why and stores
+nothing; each accepted one is logged under the signed-in account.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nacl.pwhash
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+import ballot_printer
+import keys
+from tally.core.definition import parse_definition
+from tally.core.manifest import build_manifest
+from tally.core.meeting import parse_entry
+from tally.election import ElectionSession, sign_manifest
+from tally.service import ServiceConfig, create_app
+from tally.service.accounts import AccountStore, Role, accounts_path
+
+ROOT = Path(__file__).resolve().parents[2]
+PRESENT = [f"M{i:03d}" for i in range(1, 27) if i not in (15, 20, 25)]  # 23 of E = 25
+FAST = {
+    "opslimit": nacl.pwhash.argon2id.OPSLIMIT_MIN,
+    "memlimit": nacl.pwhash.argon2id.MEMLIMIT_MIN,
+}
+PASSWORDS = {
+    "chair": ("chair", Role.CHAIR),
+    "teller": ("teller", Role.TELLER),
+    "teller2": ("teller2", Role.TELLER),
+    "clerk": ("clerk", Role.CLERK),
+    "scrutineer": ("scrutineer", Role.SCRUTINEER),
+}
+
+
+def _pub(s: keys.InMemorySigner) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(keys.export_public_key(s.public_key))
+    return doc
+
+
+@dataclass
+class Station:
+    app: Any
+    client: TestClient
+    wg: keys.InMemorySigner
+    data: Path
+    qr: list[str] = field(default_factory=list)
+
+    def on_thread(self, fn: Callable[[ElectionSession], Any]) -> Any:
+        """Run ``fn`` on the thread that owns the election file (as the service does)."""
+        state = self.app.state.service
+        return state.thread.submit(fn, state.session).result()
+
+    def log(self) -> list[Any]:
+        return self.on_thread(lambda s: [parse_entry(raw) for _, raw in s.store.log_rows()])
+
+    def sign_in(self, name: str, password: str | None = None) -> User:
+        user = User(self, name)
+        r = user.sign_in(password if password is not None else f"{name}-password")
+        assert r.status_code == 303, r.text
+        return user
+
+    def open_round(self, stock: int = 25) -> None:
+        """Check in 23 of 25 electors, commit a committee stock, issue and return 23."""
+        wg = self.wg
+
+        def go(s: ElectionSession) -> list[str]:
+            s.check_in(PRESENT, actor="clerk")
+            made = ballot_printer.make_stock(
+                election_id=s.manifest.election_id,
+                kind=ballot_printer.PaperKind.COMMITTEE,
+                round_number=1,
+                count=stock,
+                signer=wg,
+            )
+            s.commit_stock(made, signer=wg)
+            s.issue(count=None, signer=wg)
+            s.return_ballots(len(PRESENT), signer=wg)
+            return [ballot_printer.encode_qr_text(p) for p in made.payloads]
+
+        self.qr = self.on_thread(go)
+
+
+@dataclass
+class User:
+    """One person's browser: their own session cookie on the shared test client."""
+
+    station: Station
+    name: str
+    sid: str = ""
+
+    def _headers(self) -> dict[str, str]:
+        return {"cookie": f"tally_session={self.sid}"} if self.sid else {}
+
+    def sign_in(self, password: str) -> Any:
+        c = self.station.client
+        c.cookies.clear()
+        page = c.get("/station/login")
+        pre = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert pre is not None
+        r = c.post(
+            "/station/login",
+            data={"csrf": pre.group(1), "name": self.name, "password": password},
+            follow_redirects=False,
+        )
+        if r.status_code == 303:
+            self.sid = r.cookies["tally_session"]
+        c.cookies.clear()
+        return r
+
+    def get(self, path: str) -> Any:
+        return self.station.client.get(path, headers=self._headers(), follow_redirects=False)
+
+    def csrf(self) -> str:
+        m = re.search(r'name="csrf" value="([^"]+)"', self.get("/station/").text)
+        assert m is not None
+        return m.group(1)
+
+    def post(self, path: str, data: dict[str, Any], *, csrf: str | None = None) -> Any:
+        body = {"csrf": self.csrf() if csrf is None else csrf, **data}
+        return self.station.client.post(
+            path, data=body, headers=self._headers(), follow_redirects=False
+        )
+
+    def follow(self, r: Any) -> str:
+        assert r.status_code == 303, (r.status_code, r.text[-2000:])
+        text: str = self.get(r.headers["location"]).text
+        return text
+
+
+@pytest.fixture
+def station(tmp_path: Path) -> Iterator[Station]:
+    town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "town")
+    wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "wg")
+    scrutineers = [keys.InMemorySigner.generate(keys.Role.SCRUTINEER, f"s{i}") for i in (1, 2)]
+    election = parse_definition((ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8"))
+    manifest = build_manifest(
+        election, work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(s) for s in scrutineers)
+    )
+    ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg).store.close()
+    data = tmp_path / "service"
+    accounts = AccountStore(accounts_path(data), **FAST)
+    for name, (_, role) in PASSWORDS.items():
+        accounts.add(name, role, f"{name}-password")
+    app = create_app(
+        ServiceConfig(election_path=tmp_path / "e.db", data_dir=data, extra={"argon2_limits": FAST})
+    )
+    app.state.service.signer = wg
+    with TestClient(app) as client:
+        yield Station(app, client, wg, data)
+
+
+def _ballot(qr: str, marks: str, write_ins: tuple[str, ...] = ()) -> dict[str, str]:
+    data = {"qr": qr} | {f"m{i}": m for i, m in enumerate(marks)}
+    for i, w in enumerate(write_ins):
+        data[f"w{i}"] = w
+        data[f"wm{i}"] = "o"
+    return data
+
+
+# -- sign-in ---------------------------------------------------------------------------------------
+def test_pages_need_sign_in(station: Station) -> None:
+    r = station.client.get("/station/checkin", follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"].startswith("/station/login")
+
+
+def test_sign_in_cookie_is_http_only_strict_and_random(station: Station) -> None:
+    user = User(station, "chair")
+    r = user.sign_in("chair-password")
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie or "samesite=strict" in cookie.lower()
+    assert len(user.sid) >= 40
+    assert "监票人签名确认" in user.get("/station/").text
+
+
+def test_wrong_password_is_refused_with_tries_left(station: Station) -> None:
+    r = User(station, "chair").sign_in("not-the-password")
+    assert r.status_code == 401
+    assert "账户名或密码错误（还可再试 4 次）" in r.text
+
+
+def test_five_wrong_passwords_lock_the_account_for_a_minute(station: Station) -> None:
+    user = User(station, "teller")
+    for _ in range(5):
+        user.sign_in("wrong-password")
+    r = user.sign_in("teller-password")  # even the right password waits
+    assert r.status_code == 429
+    assert "密码错误次数过多" in r.text
+    assert "秒后再试" in r.text
+
+
+def test_wrong_passwords_from_one_address_lock_that_address(station: Station) -> None:
+    for name in ("a1", "a2", "a3", "a4", "a5"):
+        User(station, name).sign_in("whatever-password")
+    r = User(station, "clerk").sign_in("clerk-password")
+    assert r.status_code == 429
+
+
+def test_a_forged_sign_in_form_is_refused(station: Station) -> None:
+    r = station.client.post(
+        "/station/login",
+        data={"csrf": "forged", "name": "chair", "password": "chair-password"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 403
+
+
+# -- CSRF and roles ----------------------------------------------------------------------------
+@pytest.mark.parametrize("token", [None, "", "forged-token"], ids=["missing", "empty", "forged"])
+def test_csrf_missing_or_forged_is_403_and_stores_nothing(
+    station: Station, token: str | None
+) -> None:
+    clerk = station.sign_in("clerk")
+    before = len(station.log())
+    data: dict[str, Any] = {"member": "M001"}
+    if token is not None:
+        data["csrf"] = token
+    r = station.client.post(
+        "/station/checkin", data=data, headers=clerk._headers(), follow_redirects=False
+    )
+    assert r.status_code == 403
+    assert "安全令牌缺失或不符" in r.text
+    assert len(station.log()) == before
+
+
+def test_a_teller_cannot_do_the_chairs_actions(station: Station) -> None:
+    teller = station.sign_in("teller")
+    for path, data in (
+        ("/station/issue", {}),
+        ("/station/return", {"count": "3"}),
+        ("/station/close", {}),
+        ("/station/print", {"count": "30"}),
+        ("/station/result", {}),
+        ("/station/publish", {}),
+        ("/station/checkin", {"member": "M001"}),
+    ):
+        r = teller.post(path, data)
+        assert r.status_code == 403, path
+        assert "您的角色是计票人" in r.text
+    assert len(station.log()) == 1
+
+
+def test_a_clerk_cannot_enter_ballots_and_a_scrutineer_changes_nothing(station: Station) -> None:
+    station.open_round()
+    clerk = station.sign_in("clerk")
+    r = clerk.post("/station/count/enter", _ballot(station.qr[0], "oooooo"))
+    assert r.status_code == 403
+    scrutineer = station.sign_in("scrutineer")
+    r = scrutineer.post("/station/close", {})
+    assert r.status_code == 403
+    assert "只能由主持人进行" in r.text
+    assert scrutineer.get("/station/files/stock/committee-1.pdf").status_code == 403
+
+
+def test_check_in_is_logged_under_the_clerks_name(station: Station) -> None:
+    clerk = station.sign_in("clerk")
+    text = clerk.follow(clerk.post("/station/checkin", {"member": "M003"}))
+    assert "王卫东（M003）已签到" in text
+    last = station.log()[-1]
+    assert (last.type, last.actor, last.body["member"]) == ("member.checked_in", "clerk", "M003")
+
+
+def test_check_in_twice_is_refused_with_a_clear_message(station: Station) -> None:
+    clerk = station.sign_in("clerk")
+    clerk.post("/station/checkin", {"member": "M003"})
+    r = clerk.post("/station/checkin", {"member": "M003"})
+    assert r.status_code == 409
+    assert "已经签到" in r.text
+    assert sum(e.type == "member.checked_in" for e in station.log()) == 1
+
+
+def test_check_in_search_shows_homonyms_with_ids(station: Station) -> None:
+    clerk = station.sign_in("clerk")
+    text = clerk.get("/station/checkin?q=M00").text
+    assert "M001" in text
+    assert "M009" in text
+    assert "已批准远程投票" in clerk.get("/station/checkin?q=M020").text
+
+
+def test_english_switch_sets_a_cookie(station: Station) -> None:
+    chair = station.sign_in("chair")
+    r = chair.get("/station/?lang=en")
+    assert "Meeting overview" in r.text
+    assert "tally_lang=en" in r.headers["set-cookie"]
+
+
+# -- counting ------------------------------------------------------------------------------------
+def test_a_whole_round_through_the_pages_is_counted_and_logged_by_name(station: Station) -> None:
+    clerk = station.sign_in("clerk")
+    chair = station.sign_in("chair")
+    teller = station.sign_in("teller")
+    for member in PRESENT:
+        assert clerk.post("/station/checkin", {"member": member}).status_code == 303
+    text = chair.follow(chair.post("/station/print", {"count": "25"}))
+    assert "已打印并登记选票 25 张" in text
+    assert chair.follow(chair.post("/station/issue", {})).count("发出选票 23 张") >= 1
+    text = chair.follow(chair.post("/station/return", {"count": "23"}))
+    assert "本轮选举有效" in text
+    qr = [
+        p.texts[0]
+        for p in ballot_printer.read_qr_pages(station.data / "stocks" / "committee-1.pdf", dpi=150)
+    ]
+    for i, code in enumerate(qr[:23]):
+        marks = "oooooo" if i == 0 else "ooooox"  # the first one is an over-vote
+        text = teller.follow(teller.post("/station/count/enter", _ballot(code, marks)))
+        flash = re.search(r'<p class="flash ok"[^>]*>([^<]*)</p>', text)
+        assert flash is not None
+        assert ("无效票" in flash.group(1)) == (i == 0), flash.group(1)
+    text = chair.follow(chair.post("/station/close", {}))
+    assert "计票结束" in text
+    counted = station.log()[-1]
+    assert counted.type == "round.counted"
+    assert counted.actor == "chair"
+    assert counted.body["invalid_ballots"] == 1
+    entered = [e for e in station.log() if e.type == "ballot.entered"]
+    assert {e.actor for e in entered} == {"teller"}
+    assert "<svg" in chair.get("/station/tally").text
+
+
+def test_two_tellers_entering_the_same_ballot_at_once_store_exactly_one(station: Station) -> None:
+    station.open_round()
+    tellers = [station.sign_in("teller"), station.sign_in("teller2")]
+    tokens = [t.csrf() for t in tellers]
+    results: list[Any] = [None, None]
+    barrier = threading.Barrier(2)
+
+    def go(i: int) -> None:
+        barrier.wait()
+        results[i] = tellers[i].post(
+            "/station/count/enter", _ballot(station.qr[0], "ooooox"), csrf=tokens[i]
+        )
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = sorted(r.status_code for r in results)
+    assert codes == [303, 409]
+    loser = next(r for r in results if r.status_code == 409)
+    assert "已经录入过" in loser.text
+    assert sum(e.type == "ballot.entered" for e in station.log()) == 1
+
+
+def test_a_ballot_form_submitted_twice_is_stored_once(station: Station) -> None:
+    station.open_round()
+    teller = station.sign_in("teller")
+    token = teller.csrf()
+    first = teller.post("/station/count/enter", _ballot(station.qr[1], "oxoxo-"), csrf=token)
+    again = teller.post("/station/count/enter", _ballot(station.qr[1], "oxoxo-"), csrf=token)
+    assert first.status_code == 303
+    assert again.status_code == 409
+    assert "已经录入过，没有重复录入" in again.text
+    assert sum(e.type == "ballot.entered" for e in station.log()) == 1
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    ["hello world", "BQ1:AAAA", "BQ1:" + "A" * 120, "<script>alert(1)</script>"],
+    ids=["text", "truncated", "not-signed", "markup"],
+)
+def test_scanner_garbage_gets_a_clear_message(station: Station, garbage: str) -> None:
+    station.open_round()
+    teller = station.sign_in("teller")
+    scan = station.client.get(
+        "/station/api/scan", params={"qr": garbage}, headers=teller._headers()
+    )
+    assert scan.status_code == 409
+    assert scan.json()["ok"] is False
+    assert scan.json()["message"]
+    r = teller.post("/station/count/enter", _ballot(garbage, "oooooo"))
+    assert r.status_code == 409
+    assert "<script>alert(1)</script>" not in r.text
+    assert not any(e.type == "ballot.entered" for e in station.log())
+
+
+def test_a_ballot_of_another_election_is_refused(station: Station) -> None:
+    station.open_round()
+    other = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "other")
+    forged = ballot_printer.make_stock(
+        election_id=b"\x01" * 32,
+        kind=ballot_printer.PaperKind.COMMITTEE,
+        round_number=1,
+        count=1,
+        signer=other,
+    )
+    teller = station.sign_in("teller")
+    r = teller.post(
+        "/station/count/enter",
+        _ballot(ballot_printer.encode_qr_text(forged.payloads[0]), "oooooo"),
+    )
+    assert r.status_code == 409
+    assert not any(e.type == "ballot.entered" for e in station.log())
+
+
+def test_scan_check_names_the_ballot_code(station: Station) -> None:
+    station.open_round()
+    teller = station.sign_in("teller")
+    r = station.client.get(
+        "/station/api/scan", params={"qr": station.qr[2]}, headers=teller._headers()
+    )
+    assert r.status_code == 200
+    assert "签名有效" in r.json()["message"]
+
+
+def test_a_teller_withdraws_only_their_own_last_entry_and_it_is_logged(station: Station) -> None:
+    station.open_round()
+    teller, teller2 = station.sign_in("teller"), station.sign_in("teller2")
+    teller.post("/station/count/enter", _ballot(station.qr[0], "ooooox"))
+    entered = station.log()[-1]
+    ballot_id = entered.body["ballot_id"]
+    r = teller2.post("/station/count/withdraw", {"ballot_id": ballot_id})
+    assert r.status_code == 409
+    assert "只能撤回您自己最后录入的选票" in r.text
+    text = teller.follow(teller.post("/station/count/withdraw", {"ballot_id": ballot_id}))
+    assert "已撤回" in text
+    last = station.log()[-1]
+    assert (last.type, last.actor) == ("ballot.withdrawn", "teller")
+    assert any(e.type == "ballot.entered" for e in station.log())  # not a deletion
+    # the same ballot can now be entered again
+    assert teller.post("/station/count/enter", _ballot(station.qr[0], "ooooox")).status_code == 303
+
+
+def test_double_entry_counts_nothing_until_two_tellers_agree(station: Station) -> None:
+    station.open_round()
+    chair = station.sign_in("chair")
+    chair.post("/station/count/mode", {"double": "1"})
+    teller, teller2 = station.sign_in("teller"), station.sign_in("teller2")
+    teller.post("/station/count/enter", _ballot(station.qr[0], "ooooox"))
+    assert not any(e.type == "ballot.entered" for e in station.log())
+    mismatch = teller2.post("/station/count/enter", _ballot(station.qr[0], "oooox-"))
+    assert mismatch.status_code == 409
+    assert "两人录入不一致" in mismatch.text
+    assert 'class="differs"' in mismatch.text
+    assert not any(e.type == "ballot.entered" for e in station.log())
+    teller.post("/station/count/enter", _ballot(station.qr[0], "ooooox"))
+    text = teller2.follow(teller2.post("/station/count/enter", _ballot(station.qr[0], "ooooox")))
+    assert "两人录入一致，已计入" in text
+    entered = [e for e in station.log() if e.type == "ballot.entered"]
+    assert [e.actor for e in entered] == ["teller+teller2"]
+
+
+def test_session_errors_are_shown_in_the_users_language(station: Station) -> None:
+    chair = station.sign_in("chair")
+    r = chair.post("/station/issue?lang=en", {})
+    assert r.status_code == 409
+    assert "no (or too small a) ballot stock" in r.text or "quorum" in r.text.lower()
+
+
+def test_live_endpoint_reports_the_count(station: Station) -> None:
+    clerk = station.sign_in("clerk")
+    clerk.post("/station/checkin", {"member": "M001"})
+    r = station.client.get("/station/api/live", headers=clerk._headers())
+    assert r.json()["present"] == 1
+    assert r.json()["expected"] == 25
+    assert station.client.get("/station/api/live").status_code == 401
+
+
+def test_security_headers_and_own_static_assets(station: Station) -> None:
+    r = station.client.get("/station/static/station.js")
+    assert r.status_code == 200
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert station.client.get("/station/static/station.css").status_code == 200
+
+
+# -- the accounts command ------------------------------------------------------------------------
+def test_accounts_cli_adds_hashed_accounts_that_can_sign_in(tmp_path: Path) -> None:
+    from tally.cli import app  # noqa: PLC0415
+
+    runner = CliRunner(env={"TALLY_ACCOUNT_PASSWORD": "a-long-password", "TALLY_LANG": "zh"})
+    r = runner.invoke(app, ["accounts", "add", str(tmp_path), "--name", "李四", "--role", "teller"])
+    assert r.exit_code == 0, r.output
+    again = runner.invoke(
+        app, ["accounts", "add", str(tmp_path), "--name", "李四", "--role", "chair"]
+    )
+    assert again.exit_code == 1
+    assert "已存在" in again.output
+    listed = runner.invoke(app, ["accounts", "list", str(tmp_path), "--json"])
+    assert json.loads(listed.output) == [{"name": "李四", "role": "teller"}]
+    raw = (tmp_path / "accounts.db").read_bytes()
+    assert b"a-long-password" not in raw
+    assert b"$argon2id$" in raw
+    store = AccountStore(tmp_path / "accounts.db")
+    _, session = store.sign_in("李四", "a-long-password", client="127.0.0.1")
+    assert session.account.role is Role.TELLER
