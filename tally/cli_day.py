@@ -124,6 +124,15 @@ def _public(path: Path, role: keys.Role) -> dict[str, Any]:
     return doc
 
 
+def _town_public(path: Path) -> keys.PublicKey:
+    pk = keys.parse_public_key(path.read_bytes())
+    if pk.role is not keys.Role.TOWN_COMMITTEE:
+        raise SessionError(
+            "key.role", zh=f"{path} 不是镇党委的公钥", en=f"{path} is not a town key"
+        )
+    return pk
+
+
 def _post(kind: str) -> PostKind:
     try:
         return KIND_NAMES[kind]
@@ -189,6 +198,9 @@ def register(app: typer.Typer) -> None:
         manifest: Annotated[Path, typer.Argument(help="签署的选举清单")],
         out: Annotated[Path, typer.Option("--out", help="新建的选举文件")],
         key: KeyOpt,
+        town_key: Annotated[
+            str, typer.Option("--town-key", help="镇党委公钥文件或其25位指纹（核对清单签署者）")
+        ],
         actor: ActorOpt = "",
         lang: LangOpt = None,
         as_json: JsonOpt = False,
@@ -196,8 +208,15 @@ def register(app: typer.Typer) -> None:
         """由签署的选举清单创建选举文件 / Create the election file from a signed manifest."""
 
         def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            root: keys.PublicKey | str = town_key
+            if Path(town_key).is_file():
+                root = _town_public(Path(town_key))
             s = ElectionSession.init(
-                out, manifest.read_bytes(), _signer(key, keys.Role.WORK_GROUP), actor=actor
+                out,
+                manifest.read_bytes(),
+                _signer(key, keys.Role.WORK_GROUP),
+                actor=actor,
+                trust_root=root,
             )
             e = s.manifest.election
             eid = s.manifest.election_id.hex()

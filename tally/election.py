@@ -111,8 +111,16 @@ def sign_manifest(manifest: Manifest, town: keys.Signer) -> bytes:
     return canonical(doc)
 
 
-def load_signed_manifest(raw: bytes) -> tuple[Manifest, keys.PublicKey]:
-    """Parse and check a signed manifest: format, town key role, signature, definition.
+def load_signed_manifest(
+    raw: bytes, *, trust_root: keys.PublicKey | str | None = None
+) -> tuple[Manifest, keys.PublicKey]:
+    """Parse and check a signed manifest: format, town key role, trust root, signature, definition.
+
+    Args:
+        raw: the ``signed-manifest/1`` bytes.
+        trust_root: the town committee's public key, or its 25-digit fingerprint, as the user
+            supplied it (spec/manifest.md §4). None only where the manifest was checked against the
+            trust root before (an election file created by ``init``).
 
     Raises:
         SessionError: any problem, with the reason.
@@ -144,6 +152,18 @@ def load_signed_manifest(raw: bytes) -> tuple[Manifest, keys.PublicKey]:
         raise SessionError(
             "manifest.town_role", zh="签署者不是镇党委密钥", en="the signer is not the town key"
         )
+    if trust_root is not None:
+        want = (
+            trust_root.replace(" ", "")
+            if isinstance(trust_root, str)
+            else keys.fingerprint(trust_root).replace(" ", "")
+        )
+        if not hmac.compare_digest(keys.fingerprint(town).replace(" ", ""), want):
+            raise SessionError(
+                "manifest.town_key",
+                zh="选举清单不是用本镇党委的公钥签署的（公钥指纹不符），不能使用",
+                en="the manifest is not signed by the town committee key given (fingerprint differs)",
+            )
     try:
         keys.verify(town, MANIFEST_DOMAIN, canonical(doc["manifest"]), sig)
     except keys.SignatureError as e:
@@ -208,13 +228,15 @@ class ElectionSession:
         *,
         now: dt.datetime | None = None,
         actor: str = "",
+        trust_root: keys.PublicKey | str | None = None,
     ) -> ElectionSession:
-        """Create the election file from a signed manifest (checks the work-group key).
+        """Create the election file from a signed manifest (checks the work-group key, and the
+        town key against ``trust_root`` when given: the CLI always gives it).
 
         Raises:
             SessionError: bad manifest or wrong key; StoreError: the file exists.
         """
-        manifest, town = load_signed_manifest(signed_manifest)
+        manifest, town = load_signed_manifest(signed_manifest, trust_root=trust_root)
         _check_work_group(manifest, signer)
         store = ElectionStore.create(
             path, signed_manifest=signed_manifest, election_id=manifest.election_id

@@ -69,7 +69,16 @@ class Election:
             str(f / "manifest.json"),
         )
         self.db = f / "election.db"
-        self.ok("init", str(f / "manifest.json"), "--out", str(self.db), "--key", str(self.wg))
+        self.ok(
+            "init",
+            str(f / "manifest.json"),
+            "--out",
+            str(self.db),
+            "--key",
+            str(self.wg),
+            "--town-key",
+            str(self.town_pub),
+        )
 
     def run(self, *args: str) -> Any:
         return self.runner.invoke(app, list(args), catch_exceptions=False)

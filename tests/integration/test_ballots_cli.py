@@ -45,13 +45,58 @@ def test_altered_manifest_cannot_start_an_election(tmp_path: Path) -> None:
     doc["manifest"]["definition"]["posts"][0]["seats"] = 4
     altered = tmp_path / "altered.json"
     altered.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    out = e.fails("init", str(altered), "--out", str(tmp_path / "x.db"), "--key", str(e.wg))
+    out = e.fails(
+        "init",
+        str(altered),
+        "--out",
+        str(tmp_path / "x.db"),
+        "--key",
+        str(e.wg),
+        "--town-key",
+        str(e.town_pub),
+    )
     assert "签名无效" in out
     assert not (tmp_path / "x.db").exists()
     unsigned = tmp_path / "unsigned.json"
     unsigned.write_text(json.dumps(doc["manifest"], ensure_ascii=False), encoding="utf-8")
-    out = e.fails("init", str(unsigned), "--out", str(tmp_path / "y.db"), "--key", str(e.wg))
+    out = e.fails(
+        "init",
+        str(unsigned),
+        "--out",
+        str(tmp_path / "y.db"),
+        "--key",
+        str(e.wg),
+        "--town-key",
+        str(e.town_pub),
+    )
     assert "经镇党委签署" in out
+
+
+def test_manifest_signed_by_another_town_key_is_refused(tmp_path: Path) -> None:
+    e = Election(tmp_path, QINGSHAN)
+    _, other_pub = make_key(tmp_path, keys.Role.TOWN_COMMITTEE, "别的镇", "other-town")
+    out = e.fails(
+        "init",
+        str(tmp_path / "manifest.json"),
+        "--out",
+        str(tmp_path / "z.db"),
+        "--key",
+        str(e.wg),
+        "--town-key",
+        str(other_pub),
+    )
+    assert "公钥指纹不符" in out
+    fp = keys.fingerprint(keys.parse_public_key(e.town_pub.read_bytes()))
+    e.ok(
+        "init",
+        str(tmp_path / "manifest.json"),
+        "--out",
+        str(tmp_path / "w.db"),
+        "--key",
+        str(e.wg),
+        "--town-key",
+        fp,
+    )
 
 
 def test_wrong_passphrase_wrong_role_and_corrupt_key_are_refused(election: Election) -> None:

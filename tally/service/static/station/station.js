@@ -2,6 +2,7 @@
 // 1. live regions: poll /station/api/live every 2 s; when the log changes, refresh [data-region]s.
 // 2. the counting form: scanner field (Enter = check the QR), keyboard marks, the verdict as typed.
 // 3. confirmations for irreversible steps, and one submit per click.
+// 4. the counting form's camera button (decoder in vendor/qr-camera.js, loaded on demand).
 (function () {
   "use strict";
   var body = document.body;
@@ -77,9 +78,7 @@
     verdict.classList.toggle("invalid", over);
   }
 
-  qr.addEventListener("keydown", function (ev) {
-    if (ev.key !== "Enter") return;
-    ev.preventDefault();
+  function checkQr() {
     var text = qr.value.trim();
     if (!text) return;
     status.textContent = "…";
@@ -92,6 +91,12 @@
         if (d.ok) { firstMark(); } else { qr.select(); }
       })
       .catch(function () { status.textContent = ""; });
+  }
+
+  qr.addEventListener("keydown", function (ev) {
+    if (ev.key !== "Enter") return;
+    ev.preventDefault();
+    checkQr();
   });
 
   var keys = { o: "o", O: "o", "1": "o", x: "x", X: "x", "2": "x", " ": "-", "-": "-", "0": "-", "3": "-", "?": "?" };
@@ -114,4 +119,87 @@
   form.addEventListener("input", update);
   update();
   if (qr.value) firstMark();
+
+  // 4. the camera button (for a teller without a scanner): the device camera reads the QR code
+  // into the same field, then checkQr() as for Enter. The decoder, vendor/qr-camera.js (built
+  // from web/station/), is loaded only when pressed. getUserMedia needs a secure context.
+  var camOpen = document.getElementById("camera-open");
+  var camNote = document.getElementById("camera-note");
+  var camBox = document.getElementById("camera-box");
+  var camVideo = document.getElementById("camera-video");
+  var scanning = null; // { stop } while the camera is on
+  var attempt = 0;     // a cancel or a newer press makes an older attempt's results moot
+  var decoder = null;
+  if (!camOpen) return;
+
+  function camSay(key, extra) {
+    camNote.textContent = key ? camOpen.dataset[key] + (extra || "") : "";
+    camNote.hidden = !key;
+  }
+  function camStop() {
+    attempt += 1;
+    if (scanning) scanning.stop();
+    scanning = null;
+    camBox.hidden = true;
+    camOpen.disabled = false;
+  }
+  function camProbe() {
+    var md = navigator.mediaDevices;
+    if (window.isSecureContext === false) { camOpen.disabled = true; camSay("insecure"); return; }
+    if (!md || !md.getUserMedia) { camOpen.disabled = true; camSay("noApi"); return; }
+    if (!md.enumerateDevices) return;
+    md.enumerateDevices().then(function (list) {
+      if (scanning) return;
+      var any = list.some(function (d) { return d.kind === "videoinput"; });
+      camOpen.disabled = !any;
+      camSay(any ? "" : "noCamera");
+    }).catch(function () {});
+  }
+  camOpen.hidden = false;
+  camProbe();
+  if (navigator.mediaDevices && navigator.mediaDevices.addEventListener) {
+    navigator.mediaDevices.addEventListener("devicechange", camProbe);
+  }
+
+  camOpen.addEventListener("click", function () {
+    camStop();
+    var mine = attempt;
+    camOpen.disabled = true;
+    camBox.hidden = false;
+    document.getElementById("camera-cancel").focus();
+    camSay("starting");
+    (decoder = decoder || import("/station/static/vendor/qr-camera.js"))
+      .then(function (m) { return m.startScan(camVideo); })
+      .then(function (s) {
+        if (mine !== attempt) { s.stop(); return; }
+        scanning = s;
+        camSay("aim");
+        return s.text.then(function (text) {
+          if (mine !== attempt) return;
+          camStop();
+          camSay("");
+          qr.value = text;
+          checkQr();
+        });
+      })
+      .catch(function (err) {
+        if (mine !== attempt) return;
+        camStop();
+        var name = err && err.name;
+        if (name === "NotAllowedError" || name === "SecurityError") camSay("denied");
+        else if (name === "NotFoundError" || name === "OverconstrainedError") camSay("noCamera");
+        else if (name === "NotReadableError" || name === "AbortError") camSay("busy");
+        else camSay("failed", String((err && err.message) || err));
+      });
+  });
+  document.getElementById("camera-cancel").addEventListener("click", function () {
+    camStop();
+    camSay("");
+    qr.focus();
+  });
+  camBox.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape") { camStop(); camSay(""); qr.focus(); }
+  });
+  form.addEventListener("submit", camStop);
+  window.addEventListener("pagehide", camStop);
 })();

@@ -1,0 +1,1186 @@
+"""Generate the result-bundle vectors of spec/bundle.md (V1-V18) into spec/vectors/bundle/.
+
+The valid bundles are written by the producer itself (`tally.election.ElectionSession` and
+`tally.publish.bundle_files`) from fixed seed keys, a fixed clock (`tally.election._now` is
+replaced while a scenario runs) and ballot stocks with fixed ids (built with `BallotStock`,
+bypassing `make_stock`'s random ids and shuffle). Ed25519 signatures are deterministic, so every
+run writes the same bytes.
+
+Each invalid bundle is one valid bundle with one mutation. A mutation that models a dishonest
+producer (a changed manifest or log) is followed by re-deriving everything that depends on it with
+the same fixed keys: the manifest re-signed by the town key, the election id, ballot QR payloads,
+stock lists, the hash chain, the checkpoints (work-group and scrutineer signatures, consistency
+proofs), ballot records, outcomes, result and index. A mutation that models tampering after
+publication changes files only. Either way only the clause under test should fail; the expected
+clause set, the verifier's finding code and what the producer's own parsers say are written to
+each case's `expected.json`.
+
+    python scripts/gen_bundle_vectors.py          # (re)write the files
+    python scripts/gen_bundle_vectors.py --check  # exit 1 if the committed files differ
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import copy
+import datetime as dt
+import hashlib
+import json
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keys
+import tally.election
+from ballot_printer import (
+    BallotStock,
+    PaperKind,
+    ballot_code,
+    encode_qr_text,
+    sign_payload,
+    stock_list_json,
+)
+from tally.calendar import load_calendar
+from tally.core.definition import parse_definition_data
+from tally.core.manifest import MANIFEST_DOMAIN, build_manifest, canonical
+from tally.election import ElectionSession, EntryInput, sign_manifest
+from tally.log.checkpoint import CheckpointBody, body_text, signature_line
+from tally.log.merkle import MerkleTree, leaf_hash
+from tally.publish import bundle_files
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT_DIR = ROOT / "spec" / "vectors" / "bundle"
+VECTOR_FORMAT = "bundle-vector/1"
+TZ = dt.timezone(dt.timedelta(hours=8))
+
+
+def _seed(name: str) -> bytes:
+    return hashlib.sha256(f"bundle vector seed: {name}".encode()).digest()
+
+
+TOWN = keys.InMemorySigner.from_seed(keys.Role.TOWN_COMMITTEE, "示例镇党委", _seed("town"))
+WORK_GROUP = keys.InMemorySigner.from_seed(
+    keys.Role.WORK_GROUP, "示例村支部选举工作组", _seed("work group")
+)
+SCRUTINEERS = (
+    keys.InMemorySigner.from_seed(keys.Role.SCRUTINEER, "监票人甲", _seed("scrutineer 1")),
+    keys.InMemorySigner.from_seed(keys.Role.SCRUTINEER, "监票人乙", _seed("scrutineer 2")),
+)
+OTHER_TOWN = keys.InMemorySigner.from_seed(
+    keys.Role.TOWN_COMMITTEE, "别的镇党委", _seed("other town")
+)
+OTHER_WORK_GROUP = keys.InMemorySigner.from_seed(
+    keys.Role.WORK_GROUP, "别的工作组", _seed("other work group")
+)
+PAPER = {
+    "committee": PaperKind.COMMITTEE,
+    "secretary": PaperKind.SECRETARY,
+    "deputy_secretary": PaperKind.DEPUTY,
+}
+
+Files = dict[str, bytes]
+
+
+def pubdoc(signer: keys.InMemorySigner) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(keys.export_public_key(signer.public_key))
+    return doc
+
+
+def jcs(value: Any) -> bytes:
+    return bytes(canonical(value))
+
+
+# ------------------------------------------------------------------------------ definitions
+
+
+def _member(i: int, name: str, **kw: Any) -> dict[str, Any]:
+    m = {
+        "id": f"M{i:02d}",
+        "name": name,
+        "sex": "female" if i % 3 == 0 else "male",
+        "birth_date": f"198{i % 10}-0{1 + i % 9}-1{i % 10}",
+        "education": "bachelor" if i % 2 else "senior_high",
+        "status": "full",
+        "registered_here": True,
+        "incumbent_secretary": False,
+    }
+    m.update(kw)
+    return m
+
+
+NAMES = ("丁一", "王二", "白三", "刘四", "许五", "孙六", "李七", "张八", "陈九", "周十")
+
+
+def _definition(
+    *,
+    members: list[dict[str, Any]],
+    date: str,
+    posts: list[dict[str, Any]],
+    elected_by: str,
+    officials: tuple[str, str],
+    exclusions: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    return {
+        "format": "election-definition/1",
+        "preset": "R2020",
+        "election": {
+            "title": "中共示例村支部委员会换届选举",
+            "branch": "中共示例村支部",
+            "town": "中共示例镇委员会",
+            "term": "第十届",
+            "date": date,
+            "objections_to": "示例镇党委组织办",
+        },
+        "parameters": {
+            "quorum_comparison": "GT",
+            "threshold_base": "E",
+            "write_in_requires_disapproval": False,
+            "write_in_unmarked": "ignored",
+            "unreadable_mark": "void_mark",
+            "publicity_working_days": 5,
+            "qualification_policy": "block",
+            "secretary_new_max_age": 45,
+            "secretary_new_min_education": "senior_high",
+            "secretary_continuing_max_age": 50,
+            "secretary_continuing_min_education": "junior_high",
+        },
+        "members": members,
+        "exclusions": exclusions or [],
+        "posts": posts,
+        "secretary": {"elected_by": elected_by},
+        "officials": {"scrutineers": [officials[0]], "tellers": [officials[1]]},
+        "remote_voting": {"approved": [], "counts_toward_quorum": False},
+    }
+
+
+def _post(post: str, seats: int, candidates: list[str], margin: str = "20pct") -> dict[str, Any]:
+    return {"post": post, "seats": seats, "candidates": candidates, "margin": margin}
+
+
+# ------------------------------------------------------------------------------ scenarios
+# A step is a tuple: ("checkin", [ids]), ("leave", [ids]), ("stock", post, round, count),
+# ("issue", [plenary members]), ("return", n), ("enter", [marks | (marks, [write-ins])]),
+# ("withdraw",), ("close",), ("result",).
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    definition: dict[str, Any]
+    steps: list[tuple[Any, ...]]
+    scrutineers: int = 1
+    start: dt.datetime = field(default=dt.datetime(2026, 9, 29, 9, 0, tzinfo=TZ))
+
+
+def small_branch() -> Scenario:
+    """10 members: 8 expected electors (M09 probationary, M10 excluded with both approvals)."""
+    members = [_member(i, NAMES[i - 1]) for i in range(1, 9)]
+    members.append(_member(9, NAMES[8], status="probationary"))
+    members.append(_member(10, NAMES[9]))
+    defn = _definition(
+        members=members,
+        date="2026-09-29",
+        posts=[
+            _post("committee", 3, ["M01", "M02", "M03", "M04"]),
+            _post("secretary", 1, ["M01", "M02"]),
+        ],
+        elected_by="assembly",
+        officials=("M07", "M08"),
+        exclusions=[
+            {
+                "member": "M10",
+                "category": "infirm",
+                "higher_level_approval": "示组〔2026〕7号",
+                "assembly_approval": "2026-09-01 支部党员大会决定",
+            }
+        ],
+    )
+    committee = [
+        "ooox",
+        "ooox",
+        "oooo",  # over-vote: invalid (R8)
+        "ooxo",
+        "ooo-",
+        ("oxox", ["陈九:o"]),  # a write-in of a probationary member: not eligible
+        "oo?o",
+        "xooo",
+    ]
+    steps: list[tuple[Any, ...]] = [
+        ("checkin", [f"M{i:02d}" for i in range(1, 9)]),
+        ("stock", "committee", 1, 10),
+        ("issue", []),
+        ("return", 8),
+        ("enter", committee[:7]),
+        ("enter", ["xxxx"]),
+        ("withdraw",),  # the teller undoes a wrong entry
+        ("enter", committee[7:]),
+        ("close",),
+        ("leave", ["M05"]),
+        ("stock", "secretary", 1, 8),
+        ("issue", []),
+        ("return", 7),
+        ("enter", ["ox", "ox", "ox", "xo", "ox", "--", "ox"]),
+        ("close",),
+        ("result",),
+    ]
+    return Scenario(
+        "small-branch",
+        "10 members, E = 8 (one probationary, one excluded); committee 3 of 4 in one round with an"
+        " over-vote, an unreadable mark, a write-in and a withdrawn entry; a member leaves; the"
+        " assembly elects the secretary; two scrutineers co-sign",
+        defn,
+        steps,
+        scrutineers=2,
+    )
+
+
+def tie_runoff() -> Scenario:
+    """9 members: a tie for the last committee seat and its runoff (R15), then the secretary."""
+    members = [_member(i, NAMES[i - 1]) for i in range(1, 10)]
+    defn = _definition(
+        members=members,
+        date="2026-12-15",
+        posts=[
+            _post("committee", 3, ["M01", "M02", "M03", "M04"]),
+            _post("secretary", 1, ["M01", "M02"]),
+        ],
+        elected_by="assembly",
+        officials=("M09", "M08"),
+    )
+    steps: list[tuple[Any, ...]] = [
+        ("checkin", [f"M{i:02d}" for i in range(1, 10)]),
+        ("stock", "committee", 1, 9),
+        ("issue", []),
+        ("return", 9),
+        ("enter", ["ooox"] * 4 + ["ooxo"] * 4 + ["xxoo"]),
+        ("close",),
+        ("stock", "committee", 2, 9),
+        ("issue", []),
+        ("return", 9),
+        ("enter", ["ox"] * 5 + ["xo"] * 3 + ["-o"]),
+        ("close",),
+        ("stock", "secretary", 1, 9),
+        ("issue", []),
+        ("return", 9),
+        ("enter", ["ox"] * 6 + ["xo"] * 3),
+        ("close",),
+        ("result",),
+    ]
+    return Scenario(
+        "tie-runoff",
+        "9 members, committee 3 of 4: M03 and M04 tie for the third seat (5 each) and the runoff"
+        " elects M03; the assembly elects the secretary",
+        defn,
+        steps,
+        start=dt.datetime(2026, 12, 15, 14, 0, tzinfo=TZ),
+    )
+
+
+def secretary_plenary() -> Scenario:
+    """7 members: the committee elects the secretary in its plenary (R21), one candidate."""
+    members = [_member(i, NAMES[i - 1]) for i in range(1, 8)]
+    defn = _definition(
+        members=members,
+        date="2026-12-15",
+        posts=[
+            _post("committee", 3, ["M01", "M02", "M03", "M04"]),
+            _post("secretary", 1, ["M01"], margin="none"),
+        ],
+        elected_by="committee",
+        officials=("M07", "M06"),
+    )
+    steps: list[tuple[Any, ...]] = [
+        ("checkin", [f"M{i:02d}" for i in range(1, 8)]),
+        ("stock", "committee", 1, 7),
+        ("issue", []),
+        ("return", 7),
+        ("enter", ["ooox", "ooxo", "ooox", "oxoo", "ooox", "ooox", "-oox"]),
+        ("close",),
+        ("stock", "secretary", 1, 3),
+        ("issue", ["M01", "M02", "M03"]),
+        ("return", 3),
+        ("enter", ["o", "o", "-"]),
+        ("close",),
+        ("result",),
+    ]
+    return Scenario(
+        "secretary-plenary",
+        "7 members, committee 3 of 4; then the plenary of the 3 new committee members elects the"
+        " secretary (one candidate, margin none)",
+        defn,
+        steps,
+        start=dt.datetime(2026, 12, 15, 9, 30, tzinfo=TZ),
+    )
+
+
+SCENARIOS: dict[str, Callable[[], Scenario]] = {
+    "small-branch": small_branch,
+    "tie-runoff": tie_runoff,
+    "secretary-plenary": secretary_plenary,
+}
+
+
+def ballot_id(scenario: str, post: str, rnd: int, i: int) -> bytes:
+    return hashlib.sha256(f"bundle-vector/{scenario}/{post}-{rnd}/{i}".encode()).digest()[:16]
+
+
+@contextlib.contextmanager
+def fixed_clock(start: dt.datetime) -> Iterator[Callable[[], dt.datetime]]:
+    """Replace ``tally.election._now`` by a clock that moves one minute per reading."""
+    ticks = iter(range(100_000))
+
+    def now() -> dt.datetime:
+        return start + dt.timedelta(minutes=next(ticks))
+
+    saved = tally.election._now
+    tally.election._now = now
+    try:
+        yield now
+    finally:
+        tally.election._now = saved
+
+
+def signed_manifest_bytes(definition: dict[str, Any], scrutineers: int) -> bytes:
+    manifest = build_manifest(
+        parse_definition_data(definition),
+        work_group_key=pubdoc(WORK_GROUP),
+        scrutineer_keys=tuple(pubdoc(s) for s in SCRUTINEERS[:scrutineers]),
+    )
+    return sign_manifest(manifest, TOWN)
+
+
+def run_scenario(sc: Scenario, workdir: Path) -> Files:
+    """Drive the producer through the scenario and return its bundle files."""
+    signed = signed_manifest_bytes(sc.definition, sc.scrutineers)
+    qrs: dict[tuple[str, int], list[str]] = {}
+    with fixed_clock(sc.start) as now:
+        s = ElectionSession.init(workdir / "election.db", signed, WORK_GROUP, now=now())
+        eid = s.manifest.election_id
+        for step in sc.steps:
+            op = step[0]
+            if op == "checkin":
+                s.check_in(step[1])
+            elif op == "leave":
+                s.leave(step[1])
+            elif op == "stock":
+                post, rnd, count = step[1], step[2], step[3]
+                ids = [ballot_id(sc.name, post, rnd, i) for i in range(count)]
+                assert len({ballot_code(i) for i in ids}) == count, "ballot codes repeat"
+                payloads = tuple(
+                    sign_payload(
+                        election_id=eid,
+                        kind=PAPER[post],
+                        round_number=rnd,
+                        ballot_id=i,
+                        signer=WORK_GROUP,
+                    )
+                    for i in ids
+                )
+                stock = BallotStock(
+                    election_id=eid, kind=PAPER[post], round_number=rnd, payloads=payloads
+                )
+                s.commit_stock(stock, signer=WORK_GROUP)
+                qrs[(post, rnd)] = [encode_qr_text(p) for p in payloads]
+            elif op == "issue":
+                s.issue(count=None, signer=WORK_GROUP, present_members=step[1])
+            elif op == "return":
+                s.return_ballots(step[1], signer=WORK_GROUP)
+            elif op == "enter":
+                cur = s.meeting.current
+                assert cur is not None
+                pool = qrs[(cur.spec.post.value, cur.spec.number)]
+                items = []
+                for item in step[1]:
+                    marks, write_ins = (item, []) if isinstance(item, str) else item
+                    items.append(EntryInput(qr=pool.pop(0), marks=marks, write_ins=write_ins))
+                s.enter(items)
+            elif op == "withdraw":
+                cur = s.meeting.current
+                assert cur is not None
+                s.withdraw(cur.entered[-1].ballot_id)
+            elif op == "close":
+                s.close(signer=WORK_GROUP)
+            elif op == "result":
+                e = s.manifest.election
+                period = load_calendar(None).publicity_period(
+                    e.election_date, e.parameters.publicity_working_days
+                )
+                s.record_result(signer=WORK_GROUP, publicity=period)
+            else:  # pragma: no cover - a typo in a scenario
+                raise ValueError(op)
+        for scrutineer in SCRUTINEERS[: sc.scrutineers]:
+            s.cosign(scrutineer)
+        files = bundle_files(s, load_calendar(None))
+        s.store.close()
+    return files
+
+
+# ------------------------------------------------------------------------------ re-deriving
+
+
+def entries_of(files: Files) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in files["log.jsonl"].splitlines()]
+
+
+def reindex(files: Files, **override: Any) -> Files:
+    """Recompute ``index.json`` over the other files (spec/bundle.md §2)."""
+    rest = {p: b for p, b in files.items() if p != "index.json"}
+    doc = {
+        "format": "bundle-index/1",
+        "election_id": json.loads(files["result.json"])["election_id"],
+        "entries": files["log.jsonl"].count(b"\n"),
+        "files": [
+            {"path": p, "sha256": hashlib.sha256(b).hexdigest(), "size": len(b)}
+            for p, b in sorted(rest.items())
+        ],
+    }
+    doc.update(override)
+    return {**rest, "index.json": jcs(doc)}
+
+
+def _reason(entry: dict[str, Any]) -> str | None:
+    t, b = entry["type"], entry["body"]
+    if t == "election.opened":
+        return "opened"
+    if t == "stock.committed":
+        return f"stock {b['post']} {b['round']}"
+    if t == "round.opened":
+        return f"round-opened {b['post']} {b['round']}"
+    if t in ("round.counted", "round.void"):
+        return f"round-closed {b['post']} {b['round']}"
+    if t == "election.result":
+        return "result"
+    return None
+
+
+def resign_manifest(files: Files, edit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """The signed manifest with ``edit`` applied to its ``manifest``, re-signed by the town key."""
+    doc: dict[str, Any] = json.loads(files["manifest.json"])
+    edit(doc["manifest"])
+    doc["signature"] = base64.b64encode(TOWN.sign(MANIFEST_DOMAIN, jcs(doc["manifest"]))).decode()
+    return doc
+
+
+def rebuild(
+    files: Files,
+    entries: list[dict[str, Any]] | None = None,
+    *,
+    signed_manifest: dict[str, Any] | None = None,
+    raw: Callable[[dict[str, Any]], bytes] = jcs,
+    prev: Callable[[int, str], str] = lambda _seq, p: p,
+    qr_signer: Callable[[dict[str, Any]], keys.InMemorySigner] = lambda _body: WORK_GROUP,
+) -> Files:
+    """Every file derived from the manifest and the log, recomputed as the producer writes them.
+
+    ``entries`` (default: the bundle's) have their ``seq``, ``prev``, election id and QR payloads
+    recomputed; ``raw`` serialises an entry, ``prev`` may replace a computed link, and
+    ``qr_signer`` picks the key that signs a ballot's QR payload.
+    """
+    sm = signed_manifest or json.loads(files["manifest.json"])
+    manifest = sm["manifest"]
+    eid = hashlib.sha256(MANIFEST_DOMAIN + b"\x00" + jcs(manifest)).digest()
+    scrutineers = [
+        next(s for s in SCRUTINEERS if pubdoc(s) == k) for k in manifest["keys"]["scrutineers"]
+    ]
+    out: Files = {"manifest.json": jcs(sm)}
+    stocks: dict[tuple[str, int], list[bytes]] = {}
+    for path, data in files.items():
+        if path.startswith("stocks/"):
+            doc = json.loads(data)
+            post = path[len("stocks/") : -len(".json")].rsplit("-", 1)[0]
+            stocks[(post, doc["round"])] = [bytes.fromhex(h) for h in doc["ballot_ids"]]
+    tree = MerkleTree()
+    lines: list[bytes] = []
+    checkpoints: list[dict[str, Any]] = []
+    last_size = 0
+    per_round: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    outcomes: list[dict[str, Any]] = []
+    for seq, original in enumerate(copy.deepcopy(entries or entries_of(files))):
+        e = dict(original)
+        b = e["body"]
+        e["seq"] = seq
+        e["prev"] = prev(seq, eid.hex() if seq == 0 else tree.leaf_hashes[-1].hex())
+        if e["type"] == "election.opened":
+            b["election_id"] = eid.hex()
+        if e["type"] == "stock.committed":
+            key = (b["post"], b["round"])
+            payloads = tuple(
+                sign_payload(
+                    election_id=eid,
+                    kind=PAPER[key[0]],
+                    round_number=key[1],
+                    ballot_id=i,
+                    signer=WORK_GROUP,
+                )
+                for i in stocks[key]
+            )
+            stock = BallotStock(
+                election_id=eid, kind=PAPER[key[0]], round_number=key[1], payloads=payloads
+            )
+            out[f"stocks/{key[0]}-{key[1]}.json"] = stock_list_json(stock)
+            b["commitment"] = json.loads(out[f"stocks/{key[0]}-{key[1]}.json"])["commitment"]
+        if e["type"] == "ballot.entered":
+            payload = sign_payload(
+                election_id=eid,
+                kind=PAPER[b["post"]],
+                round_number=b["round"],
+                ballot_id=bytes.fromhex(b["ballot_id"]),
+                signer=qr_signer(b),
+            )
+            b["qr"] = encode_qr_text(payload)
+            per_round.setdefault((b["post"], b["round"]), []).append({"seq": seq, **b})
+        if e["type"] == "ballot.withdrawn":
+            per_round[(b["post"], b["round"])].pop()
+        if e["type"] in ("round.counted", "round.void"):
+            outcomes.append({"type": e["type"], **b})
+        line = raw(e)
+        lines.append(line)
+        tree.append(leaf_hash(line))
+        reason = _reason(e)
+        if reason is None:
+            continue
+        body = body_text(CheckpointBody(eid, len(tree), tree.root(), reason))
+        signers = [WORK_GROUP]
+        if reason.startswith("round-closed") or reason == "result":
+            signers += scrutineers
+        text = body + "\n" + "".join(signature_line(s, body)[1] for s in signers)
+        proof = tree.consistency_proof(last_size, len(tree)) if 0 < last_size < len(tree) else ()
+        checkpoints.append(
+            {"text": text, "consistency": [base64.b64encode(h).decode() for h in proof]}
+        )
+        last_size = len(tree)
+    out["log.jsonl"] = b"".join(x + b"\n" for x in lines)
+    out["checkpoints.json"] = jcs({"format": "checkpoints/1", "checkpoints": checkpoints})
+    records = sorted((r for rs in per_round.values() for r in rs), key=lambda r: r["seq"])
+    out["ballots.jsonl"] = b"".join(
+        jcs({"format": "ballot-record/1", **r}) + b"\n" for r in records
+    )
+    out["outcomes.json"] = jcs({"format": "outcomes/1", "rounds": outcomes})
+    result = json.loads(files["result.json"])
+    last = json.loads(lines[-1])
+    if last["type"] == "election.result":
+        result.update({k: last["body"][k] for k in ("elected", "publicity_start", "publicity_end")})
+    result["election_id"] = eid.hex()
+    result["working_days"] = manifest["definition"]["parameters"]["publicity_working_days"]
+    result["checkpoint"] = checkpoints[-1]["text"]
+    out["result.json"] = jcs(result)
+    return reindex(out)
+
+
+# ------------------------------------------------------------------------------ mutations
+
+
+def _find(entries: list[dict[str, Any]], etype: str, n: int = 0, **match: Any) -> int:
+    hits = [
+        i
+        for i, e in enumerate(entries)
+        if e["type"] == etype and all(e["body"].get(k) == v for k, v in match.items())
+    ]
+    return hits[n]
+
+
+def _edit_json(files: Files, path: str, edit: Callable[[Any], None]) -> Files:
+    doc = json.loads(files[path])
+    edit(doc)
+    return {**files, path: jcs(doc)}
+
+
+def _log_edit(edit: Callable[[list[dict[str, Any]]], None]) -> Callable[[Files], Files]:
+    """A dishonest producer: edit the log entries, then re-derive and re-sign everything."""
+
+    def mutate(files: Files) -> Files:
+        entries = entries_of(files)
+        edit(entries)
+        return rebuild(files, entries)
+
+    return mutate
+
+
+def _manifest_edit(edit: Callable[[dict[str, Any]], None]) -> Callable[[Files], Files]:
+    """A manifest signed by the town key with ``edit`` applied; the whole bundle re-derived."""
+
+    def mutate(files: Files) -> Files:
+        return rebuild(files, signed_manifest=resign_manifest(files, edit))
+
+    return mutate
+
+
+def m_index_hash(files: Files) -> Files:
+    def edit(d: Any) -> None:
+        f = next(x for x in d["files"] if x["path"] == "log.jsonl")
+        f["sha256"] = hashlib.sha256(b"not the log").hexdigest()
+
+    return _edit_json(files, "index.json", edit)
+
+
+def m_extra_file(files: Files) -> Files:
+    return reindex({**files, "notes.txt": "计票备忘\n".encode()})
+
+
+def m_manifest_signature(files: Files) -> Files:
+    def edit(d: Any) -> None:
+        sig = bytearray(base64.b64decode(d["signature"]))
+        sig[10] ^= 0x01
+        d["signature"] = base64.b64encode(bytes(sig)).decode()
+
+    return reindex(_edit_json(files, "manifest.json", edit))
+
+
+def m_other_town(files: Files) -> Files:
+    doc = json.loads(files["manifest.json"])
+    doc["town_key"] = pubdoc(OTHER_TOWN)
+    doc["signature"] = base64.b64encode(
+        OTHER_TOWN.sign(MANIFEST_DOMAIN, jcs(doc["manifest"]))
+    ).decode()
+    return reindex({**files, "manifest.json": jcs(doc)})
+
+
+def _unknown_field(man: dict[str, Any]) -> None:
+    man["definition"]["election"]["venue"] = "村委会会议室"
+
+
+def _exclusion_unapproved(man: dict[str, Any]) -> None:
+    man["definition"]["exclusions"][0]["assembly_approval"] = ""
+
+
+def _margin_waived(man: dict[str, Any]) -> None:
+    man["definition"]["posts"][0]["margin"] = "none"
+
+
+def m_broken_chain(files: Files) -> Files:
+    target = 5
+
+    def prev(seq: int, p: str) -> str:
+        return hashlib.sha256(b"another entry").hexdigest() if seq == target else p
+
+    return rebuild(files, prev=prev)
+
+
+def m_non_canonical(files: Files) -> Files:
+    def raw(e: dict[str, Any]) -> bytes:
+        if e["seq"] == 3:
+            return json.dumps(e, ensure_ascii=False, sort_keys=True).encode()
+        return jcs(e)
+
+    return rebuild(files, raw=raw)
+
+
+def m_missing_scrutineer_line(files: Files) -> Files:
+    def edit(d: Any) -> None:
+        cp = next(c for c in d["checkpoints"] if "\nround-closed committee 1\n" in c["text"])
+        head, _, lines = cp["text"].partition("\n\n")
+        kept = [x for x in lines.splitlines(keepends=True) if "scrutineer:" not in x][:1]
+        kept += [x for x in lines.splitlines(keepends=True) if "scrutineer:" in x][1:]
+        cp["text"] = head + "\n\n" + "".join(kept)
+
+    return reindex(_edit_json(files, "checkpoints.json", edit))
+
+
+def m_checkpoint_root(files: Files) -> Files:
+    def edit(d: Any) -> None:
+        cp = next(c for c in d["checkpoints"] if "\nround-opened committee 1\n" in c["text"])
+        origin, size, _root, reason = cp["text"].split("\n")[:4]
+        wrong = base64.b64encode(hashlib.sha256(b"not the root").digest()).decode()
+        body = f"{origin}\n{size}\n{wrong}\n{reason}\n"
+        cp["text"] = body + "\n" + signature_line(WORK_GROUP, body)[1]
+
+    return reindex(_edit_json(files, "checkpoints.json", edit))
+
+
+def m_stock_commitment(files: Files) -> Files:
+    def edit(d: Any) -> None:
+        d["commitment"] = hashlib.sha256(b"another stock").hexdigest()
+
+    return reindex(_edit_json(files, "stocks/secretary-1.json", edit))
+
+
+def m_forged_ballot(files: Files) -> Files:
+    entries = entries_of(files)
+    forged = entries[_find(entries, "ballot.entered", 2, post="committee")]["body"]["ballot_id"]
+
+    def signer(body: dict[str, Any]) -> keys.InMemorySigner:
+        return OTHER_WORK_GROUP if body["ballot_id"] == forged else WORK_GROUP
+
+    return rebuild(files, qr_signer=signer)
+
+
+def _duplicate_ballot(entries: list[dict[str, Any]]) -> None:
+    first = entries[_find(entries, "ballot.entered", 0, post="secretary")]["body"]
+    second = entries[_find(entries, "ballot.entered", 1, post="secretary")]["body"]
+    second["ballot_id"] = first["ballot_id"]
+
+
+def _non_elector_checks_in(entries: list[dict[str, Any]]) -> None:
+    i = _find(entries, "election.result")
+    entries.insert(i, {**entries[i], "type": "member.checked_in", "body": {"member": "M09"}})
+
+
+def _stock_after_issue(entries: list[dict[str, Any]]) -> None:
+    i = _find(entries, "stock.committed", 0, post="secretary")
+    stock = entries.pop(i)
+    j = _find(entries, "ballots.issued", 0, post="secretary")
+    entries.insert(j + 1, {**stock, "at": entries[j]["at"]})
+
+
+def _issued_not_present(entries: list[dict[str, Any]]) -> None:
+    entries[_find(entries, "ballots.issued", 0, post="committee")]["body"]["count"] -= 1
+
+
+def _count_differs(entries: list[dict[str, Any]]) -> None:
+    body = entries[_find(entries, "round.counted", 0, post="committee")]["body"]
+    body["valid_ballots"] += 1
+    body["invalid_ballots"] -= 1
+
+
+def _reduction_without_shortfall(entries: list[dict[str, Any]]) -> None:
+    i = _find(entries, "election.result")
+    entries.insert(
+        i,
+        {
+            **entries[i],
+            "type": "seats.reduced",
+            "body": {
+                "post": "committee",
+                "seats": 2,
+                "assembly_consent": 7,
+                "town_agreement": "示组〔2026〕9号",
+            },
+        },
+    )
+
+
+def _result_differs(entries: list[dict[str, Any]]) -> None:
+    entries[-1]["body"]["elected"]["secretary"] = ["M02"]
+
+
+def _publicity_end(entries: list[dict[str, Any]]) -> None:
+    entries[-1]["body"]["publicity_end"] = "2026-10-09"  # counts National Day as working days
+
+
+def m_result_checkpoint(files: Files) -> Files:
+    cps = json.loads(files["checkpoints.json"])["checkpoints"]
+    return reindex(
+        _edit_json(files, "result.json", lambda d: d.__setitem__("checkpoint", cps[-2]["text"]))
+    )
+
+
+def m_remote_ballots(files: Files) -> Files:
+    return reindex(_edit_json(files, "result.json", lambda d: d.__setitem__("remote_ballots", 1)))
+
+
+def _secretary_before_runoff(entries: list[dict[str, Any]]) -> None:
+    start = _find(entries, "stock.committed", 0, post="secretary")
+    end = _find(entries, "round.counted", 0, post="secretary")
+    block = entries[start : end + 1]
+    del entries[start : end + 1]
+    stamps = sorted(e["at"] for e in entries + block)
+    at = _find(entries, "stock.committed", 0, post="committee", round=2)
+    entries[at:at] = block
+    for e, stamp in zip(entries, stamps, strict=True):  # keep the clock running forwards
+        e["at"] = stamp
+
+
+def _plenary_outsider(entries: list[dict[str, Any]]) -> None:
+    body = entries[_find(entries, "round.opened", 0, post="secretary")]["body"]
+    body["present_members"] = ["M01", "M02", "M05"]  # M05 was not elected to the committee
+
+
+def _returned_differs(entries: list[dict[str, Any]]) -> None:
+    entries[_find(entries, "ballots.returned", 0, post="secretary")]["body"]["count"] -= 1
+
+
+@dataclass(frozen=True)
+class Case:
+    """One invalid vector: a mutation of a valid bundle and what each implementation says.
+
+    ``code`` is a finding code the verifier reports under the clause; ``manifest`` is what
+    ``tally.election.load_signed_manifest`` raises (and the ``parse_manifest`` problem code),
+    ``log`` what the producer's replay (``parse_entry``/``apply_entry``) raises and at which seq;
+    ``None`` means the producer accepts it, and ``note`` says why that is expected.
+    """
+
+    name: str
+    base: str
+    description: str
+    mutate: Callable[[Files], Files]
+    failed: tuple[str, ...]
+    code: str
+    others_pass: bool = True
+    manifest: tuple[str, str | None] | None = None
+    log: tuple[str, int] | None = None
+    note: str = ""
+
+
+SB, TR, SP = "small-branch", "tie-runoff", "secretary-plenary"
+NOT_IN_LOG = "the log is unchanged: the producer's replay covers the manifest and the log only"
+CASES: tuple[Case, ...] = (
+    Case(
+        "V1-index-hash",
+        SB,
+        "index.json lists a wrong SHA-256 for log.jsonl (tampering after publication)",
+        m_index_hash,
+        ("V1",),
+        "bundle.hash_mismatch",
+        note=NOT_IN_LOG,
+    ),
+    Case(
+        "V1-extra-file",
+        SB,
+        "a file outside spec/bundle.md §1 (notes.txt), listed in a re-hashed index",
+        m_extra_file,
+        ("V1",),
+        "index.unknown_file",
+        note=NOT_IN_LOG,
+    ),
+    Case(
+        "V2-bad-signature",
+        SB,
+        "one bit of the town committee's manifest signature flipped",
+        m_manifest_signature,
+        ("V2",),
+        "manifest.signature",
+        others_pass=False,
+        manifest=("manifest.signature", None),
+    ),
+    Case(
+        "V2-other-town-key",
+        SB,
+        "the manifest signed by another town committee key, not the trust root in town.pub",
+        m_other_town,
+        ("V2",),
+        "manifest.town_key",
+        others_pass=False,
+        note="load_signed_manifest takes no trust root and accepts any town_committee key;"
+        " spec/manifest.md §4 requires comparing it with the trust root the user supplied",
+    ),
+    Case(
+        "V3-unknown-field",
+        SB,
+        "an unknown member election.venue in the definition; manifest re-signed, bundle re-derived",
+        _manifest_edit(_unknown_field),
+        ("V3",),
+        "field.unknown",
+        others_pass=False,
+        manifest=("definition.invalid", "field.unknown"),
+    ),
+    Case(
+        "V4-exclusion-without-approval",
+        SB,
+        "M10's exclusion lacks the assembly approval (R3); manifest re-signed, bundle re-derived",
+        _manifest_edit(_exclusion_unapproved),
+        ("V4",),
+        "exclusion.approval_missing",
+        manifest=("definition.invalid", "exclusion.approval_missing"),
+    ),
+    Case(
+        "V5-committee-margin-waived",
+        SB,
+        "the committee post's margin set to none (R18: it cannot be waived); manifest re-signed,"
+        " bundle re-derived",
+        _manifest_edit(_margin_waived),
+        ("V5",),
+        "post.margin",
+        manifest=("definition.invalid", "post.margin"),
+    ),
+    Case(
+        "V6-broken-chain",
+        SB,
+        "entry 5's prev is not the leaf hash of entry 4; checkpoints re-signed over the stored"
+        " bytes",
+        m_broken_chain,
+        ("V6",),
+        "entry.prev",
+        others_pass=False,
+        log=("log.chain", 5),
+    ),
+    Case(
+        "V6-non-canonical-entry",
+        SB,
+        "entry 3 stored as sorted JSON with spaces, not JCS; chain and checkpoints computed over"
+        " the stored bytes",
+        m_non_canonical,
+        ("V6",),
+        "json.not_canonical",
+        others_pass=False,
+        log=("log.not_canonical", 3),
+    ),
+    Case(
+        "V7-missing-scrutineer-signature",
+        SB,
+        "the first scrutineer's line removed from the round-closed committee 1 checkpoint",
+        m_missing_scrutineer_line,
+        ("V7",),
+        "checkpoint.scrutineer",
+        note=NOT_IN_LOG,
+    ),
+    Case(
+        "V7-wrong-root",
+        SB,
+        "the round-opened committee 1 checkpoint carries a wrong root, validly signed by the work"
+        " group",
+        m_checkpoint_root,
+        ("V7",),
+        "checkpoint.root",
+        note=NOT_IN_LOG,
+    ),
+    Case(
+        "V8-stock-commitment",
+        SB,
+        "stocks/secretary-1.json carries a commitment that does not recompute from its ids",
+        m_stock_commitment,
+        ("V8",),
+        "stock.commitment",
+        note=NOT_IN_LOG + " (the shell checks a stock's commitment when it commits it)",
+    ),
+    Case(
+        "V9-forged-ballot-signature",
+        SB,
+        "the third committee ballot's QR is signed by a key that is not the work group's; its"
+        " ballot id is in the stock",
+        m_forged_ballot,
+        ("V9",),
+        "qr.bad_signature",
+        note="apply_entry holds no key: the QR signature is checked when a ballot is entered"
+        " (ElectionSession.ballot_body), not when a stored log is replayed",
+    ),
+    Case(
+        "V9-duplicate-ballot",
+        SB,
+        "the second secretary ballot reuses the first one's ballot id",
+        _log_edit(_duplicate_ballot),
+        ("V9",),
+        "ballot.duplicate",
+        log=("enter.duplicate", 30),
+    ),
+    Case(
+        "V10-non-elector-checks-in",
+        SB,
+        "M09 (probationary, not in E) checks in before the result",
+        _log_edit(_non_elector_checks_in),
+        ("V10",),
+        "attendance.not_elector",
+        log=("checkin.not_elector", 37),
+    ),
+    Case(
+        "V11-round-out-of-order",
+        TR,
+        "the secretary round is held while the committee's runoff is due (RS sequence)",
+        _log_edit(_secretary_before_runoff),
+        ("V11",),
+        "round.not_due",
+        log=("round.not_due", 25),
+    ),
+    Case(
+        "V11-plenary-outsider",
+        SP,
+        "the plenary secretary round lists M05, not an elected committee member, as present (R21)",
+        _log_edit(_plenary_outsider),
+        ("V11",),
+        "round.present_members",
+        log=("plenary.not_member", 21),
+    ),
+    Case(
+        "V11-stock-after-issue",
+        SB,
+        "the secretary stock is committed after its ballots were issued",
+        _log_edit(_stock_after_issue),
+        ("V11",),
+        "stock.missing",
+        log=("issue.no_stock", 26),
+    ),
+    Case(
+        "V12-issued-not-present",
+        SB,
+        "7 committee ballots issued with 8 electors present (R12)",
+        _log_edit(_issued_not_present),
+        ("V12",),
+        "round.issued_not_present",
+        log=("issue.not_present", 11),
+    ),
+    Case(
+        "V12-returned-differs",
+        SB,
+        "6 secretary ballots recorded as returned, 7 ballots entered and counted",
+        _log_edit(_returned_differs),
+        ("V12",),
+        "round.entered_not_returned",
+        log=("enter.too_many", 35),
+    ),
+    Case(
+        "V13-count-differs",
+        SB,
+        "round.counted committee 1 reports 8 valid, 0 invalid ballots instead of 7 and 1",
+        _log_edit(_count_differs),
+        ("V13",),
+        "count.valid_ballots",
+        log=("count.mismatch", 23),
+    ),
+    Case(
+        "V14-reduction-without-shortfall",
+        SB,
+        "a seats.reduced decision recorded although the committee had no shortfall (R17)",
+        _log_edit(_reduction_without_shortfall),
+        ("V14",),
+        "reduction.not_after_shortfall",
+        log=("reduction.not_after_shortfall", 37),
+    ),
+    Case(
+        "V15-result-differs",
+        SB,
+        "election.result names M02 as secretary; the count elected M01",
+        _log_edit(_result_differs),
+        ("V15",),
+        "result.elected",
+        log=("result.mismatch", 37),
+    ),
+    Case(
+        "V16-result-checkpoint-not-last",
+        SB,
+        "result.json's checkpoint is the last-but-one checkpoint",
+        m_result_checkpoint,
+        ("V16",),
+        "result.checkpoint",
+        note=NOT_IN_LOG,
+    ),
+    Case(
+        "V17-publicity-end",
+        SB,
+        "publicity_end 2026-10-09 counts the National Day holidays as working days (should be"
+        " 2026-10-12)",
+        _log_edit(_publicity_end),
+        ("V17",),
+        "publicity.end",
+        note="S9 checks only the elected members; the shell (tally result) computes the publicity"
+        " period, and the replay does not recheck it",
+    ),
+    Case(
+        "V18-remote-ballots-claimed",
+        SB,
+        "result.json claims one remote ballot; remote voting does not exist yet",
+        m_remote_ballots,
+        ("V18",),
+        "result.remote_ballots",
+        note=NOT_IN_LOG,
+    ),
+)
+
+
+# ------------------------------------------------------------------------------ output
+
+
+def _pretty(doc: Any) -> bytes:
+    return (json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode()
+
+
+def valid_bundles() -> dict[str, Files]:
+    """The producer's bundle of every scenario, checked to re-derive byte for byte."""
+    out: dict[str, Files] = {}
+    with tempfile.TemporaryDirectory(prefix="bundle-vectors-") as tmp:
+        for name, make in SCENARIOS.items():
+            work = Path(tmp) / name
+            work.mkdir()
+            files = run_scenario(make(), work)
+            again = rebuild(files)
+            differ = sorted(p for p in files.keys() | again.keys() if files.get(p) != again.get(p))
+            if differ:  # the re-deriving code must reproduce the producer exactly
+                msg = f"{name}: re-derived files differ from the producer's: {differ}"
+                raise AssertionError(msg)
+            out[name] = files
+    return out
+
+
+def build_vectors() -> dict[str, bytes]:
+    """Relative path -> content for every file under spec/vectors/bundle/."""
+    out: dict[str, bytes] = {"town.pub": keys.export_public_key(TOWN.public_key)}
+    bundles = valid_bundles()
+    for name, files in bundles.items():
+        sc = SCENARIOS[name]()
+        result = json.loads(files["result.json"])
+        out[f"valid/{name}/expected.json"] = _pretty(
+            {
+                "format": VECTOR_FORMAT,
+                "description": sc.description,
+                "valid": True,
+                "failed": [],
+                "election_id": result["election_id"],
+                "entries": files["log.jsonl"].count(b"\n"),
+                "ballots": files["ballots.jsonl"].count(b"\n"),
+                "elected": result["elected"],
+            }
+        )
+        for rel, data in files.items():
+            out[f"valid/{name}/bundle/{rel}"] = data
+    for case in CASES:
+        files = case.mutate(copy.deepcopy(bundles[case.base]))
+        doc: dict[str, Any] = {
+            "format": VECTOR_FORMAT,
+            "description": case.description,
+            "base": case.base,
+            "valid": False,
+            "clause": case.name.split("-")[0],
+            "code": case.code,
+            "failed": list(case.failed),
+            "others_pass": case.others_pass,
+            "producer": {
+                "load_signed_manifest": {"rejects": case.manifest[0], "problem": case.manifest[1]}
+                if case.manifest
+                else "accepts",
+                "replay": "not_run"
+                if case.manifest
+                else ({"rejects": case.log[0], "seq": case.log[1]} if case.log else "accepts"),
+            },
+        }
+        if case.note:
+            doc["producer"]["note"] = case.note
+        out[f"invalid/{case.name}/expected.json"] = _pretty(doc)
+        for rel, data in files.items():
+            out[f"invalid/{case.name}/bundle/{rel}"] = data
+    return dict(sorted(out.items()))
+
+
+def _present() -> set[str]:
+    if not OUT_DIR.exists():
+        return set()
+    return {
+        str(p.relative_to(OUT_DIR))
+        for p in OUT_DIR.rglob("*")
+        if p.is_file() and p.name != "README.md"
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare, do not write")
+    args = parser.parse_args(argv)
+    wanted = build_vectors()
+    present = _present()
+    if args.check:
+        differ = sorted(
+            p
+            for p in wanted.keys() | present
+            if p not in present or (OUT_DIR / p).read_bytes() != wanted.get(p)
+        )
+        for p in differ:
+            print(f"differs: {p}", file=sys.stderr)
+        return 1 if differ else 0
+    for stale in present - wanted.keys():
+        (OUT_DIR / stale).unlink()
+    for folder in sorted((p for p in OUT_DIR.rglob("*") if p.is_dir()), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    for rel, content in wanted.items():
+        target = OUT_DIR / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    print(f"wrote {len(wanted)} files to {OUT_DIR}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
