@@ -1,0 +1,132 @@
+"""The public bulletin board (公告板): signed checkpoints, totals, inclusion proofs.
+
+Public, no sign-in: it shows only what the public notice may show (spec/bundle.md §5, SECURITY.md):
+the signed checkpoints, the number of log entries, the attendance count, each post's totals and
+result, and inclusion proofs of log entries (hashes only), never a ballot-level record or a name
+beside a ballot.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from tally.core.explain import describe_next
+from tally.core.model import zh_label
+from tally.core.rounds import RoundStatus
+from tally.election import ElectionSession
+from tally.service.app import ServiceState
+
+__all__ = ["register"]
+
+HERE = Path(__file__).resolve().parent
+
+
+def _board(session: ElectionSession, lang: str) -> dict[str, Any]:
+    e = session.manifest.election
+    m = session.meeting
+    checkpoints = session.store.checkpoints()
+    latest = checkpoints[-1] if checkpoints else None
+    posts = []
+    for outcome in m.rounds.outcomes:
+        if outcome.status is not RoundStatus.COUNTED:
+            continue
+        posts.append(
+            {
+                "post": outcome.spec.post.value,
+                "post_zh": zh_label(outcome.spec.post),
+                "round": outcome.spec.number,
+                "valid": outcome.valid_ballots,
+                "invalid": outcome.invalid_ballots,
+                "minimum": outcome.minimum_to_pass,
+                "approvals": [
+                    {"name": e.member(mid).name, "approvals": v, "elected": mid in outcome.elected}
+                    for mid, v in outcome.approvals
+                ],
+            }
+        )
+    root = ""
+    if latest is not None:
+        root = base64.b64decode(latest.body.split("\n")[2]).hex()
+    return {
+        "title": e.title,
+        "term": e.term,
+        "election_id": session.manifest.election_id.hex(),
+        "entries": m.size,
+        "expected": m.expected,
+        "present": len(m.present),
+        "rounds": posts,
+        "finished": m.result is not None,
+        "result": dict(m.result) if m.result is not None else None,
+        "next": describe_next(m.due(), e, lang) if m.result is None else "",
+        "checkpoint": {
+            "size": latest.size,
+            "reason": latest.reason,
+            "text": latest.text,
+            "root": root,
+        }
+        if latest
+        else None,
+    }
+
+
+def register(app: FastAPI) -> None:
+    """Mount the board page and its JSON API."""
+    state: ServiceState = app.state.service
+    templates = Jinja2Templates(directory=str(HERE / "templates" / "board"))
+    app.mount(
+        "/board/static", StaticFiles(directory=HERE / "static" / "board"), name="board-static"
+    )
+    router = APIRouter()
+
+    @router.get("/board/", response_class=HTMLResponse, include_in_schema=False)
+    async def board_page(request: Request, lang: str = "zh") -> HTMLResponse:
+        lg = "en" if lang == "en" else "zh"
+        data = await state.run(lambda s: _board(s, lg))
+        return templates.TemplateResponse(request, "board.html", {"b": data, "lang": lg})
+
+    @router.get("/api/board")
+    async def board_json(lang: str = "zh") -> dict[str, Any]:
+        """The board's content: checkpoint, attendance count, totals per round, result."""
+        data: dict[str, Any] = await state.run(lambda s: _board(s, "en" if lang == "en" else "zh"))
+        return data
+
+    @router.get("/api/board/checkpoints")
+    async def checkpoints() -> dict[str, Any]:
+        """Every signed checkpoint so far (spec/log.md §3), oldest first."""
+        cps = await state.run(lambda s: s.store.checkpoints())
+        return {"checkpoints": [{"size": c.size, "reason": c.reason, "text": c.text} for c in cps]}
+
+    @router.get("/api/board/proof")
+    async def proof(seq: int = Query(ge=0)) -> dict[str, Any]:
+        """The RFC 9162 inclusion proof of log entry ``seq`` in the latest checkpoint."""
+
+        def build(s: ElectionSession) -> dict[str, Any]:
+            cps = s.store.checkpoints()
+            if not cps or seq >= cps[-1].size:
+                raise HTTPException(
+                    status_code=404,
+                    detail={
+                        "code": "proof.not_covered",
+                        "message": "该记录尚未被已签署的检查点覆盖 / not yet covered",
+                    },
+                )
+            size = cps[-1].size
+            return {
+                "seq": seq,
+                "size": size,
+                "leaf_hash": s.tree.leaf_hashes[seq].hex(),
+                "proof": [base64.b64encode(h).decode() for h in s.tree.inclusion_proof(seq, size)],
+                "checkpoint": cps[-1].text,
+            }
+
+        result: dict[str, Any] = await state.run(build)
+        return result
+
+    app.include_router(router)

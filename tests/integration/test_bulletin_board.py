@@ -1,0 +1,92 @@
+"""The public bulletin board: no sign-in, totals and checkpoints only, proofs that verify."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+import ballot_printer
+import keys
+from tally.core.definition import parse_definition
+from tally.core.manifest import build_manifest
+from tally.election import ElectionSession, EntryInput, sign_manifest
+from tally.service import ServiceConfig, create_app
+from verifier.merkle import verify_inclusion
+
+ROOT = Path(__file__).resolve().parents[2]
+PRESENT = [f"M{i:03d}" for i in range(1, 27) if i not in (15, 20, 25)]
+
+
+def _pub(s: keys.InMemorySigner) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(keys.export_public_key(s.public_key))
+    return doc
+
+
+@pytest.fixture
+def board(tmp_path: Path) -> Iterator[TestClient]:
+    town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "town")
+    wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "wg")
+    sc = keys.InMemorySigner.generate(keys.Role.SCRUTINEER, "s1")
+    election = parse_definition((ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8"))
+    manifest = build_manifest(election, work_group_key=_pub(wg), scrutineer_keys=(_pub(sc),))
+    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    stock = ballot_printer.make_stock(
+        election_id=manifest.election_id,
+        kind=ballot_printer.PaperKind.COMMITTEE,
+        round_number=1,
+        count=23,
+        signer=wg,
+    )
+    s.commit_stock(stock, signer=wg)
+    s.check_in(PRESENT)
+    s.issue(count=None, signer=wg)
+    s.return_ballots(23, signer=wg)
+    s.enter(
+        [EntryInput(qr=ballot_printer.encode_qr_text(p), marks="ooooox") for p in stock.payloads]
+    )
+    s.close(signer=wg)
+    s.store.close()
+    app = create_app(ServiceConfig(election_path=tmp_path / "e.db", data_dir=tmp_path / "svc"))
+    with TestClient(app) as client:
+        yield client
+
+
+def test_board_page_is_public_and_shows_totals_not_ballots(board: TestClient) -> None:
+    r = board.get("/board/")
+    assert r.status_code == 200
+    assert "公告板" in r.text and "23" in r.text and "丁建国" in r.text
+    assert "BQ1:" not in r.text  # no ballot-level record
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    assert board.get("/board/?lang=en").status_code == 200
+
+
+def test_board_json_has_counts_and_the_signed_checkpoint(board: TestClient) -> None:
+    data = board.get("/api/board").json()
+    assert data["present"] == 23 and data["expected"] == 25
+    (round1,) = data["rounds"]
+    assert round1["valid"] == 23
+    assert data["checkpoint"]["text"].startswith("branch-election/")
+    assert "BQ1:" not in json.dumps(data) and "ballot_id" not in json.dumps(data)
+
+
+def test_inclusion_proof_verifies_with_the_independent_merkle_code(board: TestClient) -> None:
+    cps = board.get("/api/board/checkpoints").json()["checkpoints"]
+    latest = cps[-1]
+    for seq in (0, 5, latest["size"] - 1):
+        p = board.get("/api/board/proof", params={"seq": seq}).json()
+        root = base64.b64decode(p["checkpoint"].split("\n")[2])
+        verify_inclusion(
+            bytes.fromhex(p["leaf_hash"]),
+            seq,
+            p["size"],
+            [base64.b64decode(h) for h in p["proof"]],
+            root,
+        )
+    assert board.get("/api/board/proof", params={"seq": latest["size"] + 5}).status_code == 404
+    assert board.get("/api/board/proof", params={"seq": -1}).status_code == 422
