@@ -34,6 +34,7 @@ import nacl.exceptions
 import nacl.public
 import rfc8785
 from Crypto.Protocol.SecretSharing import Shamir
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from keys import blind_rsa
@@ -998,6 +999,34 @@ class TokenIssuer:
             keys.blind_rsa.BlindSignatureError: wrong size, out of range, or a signing fault.
         """
         return blind_rsa.blind_sign(self._key, blinded_msg)
+
+    def to_encrypted_pem(self, passphrase: str) -> bytes:
+        """The private key for storage at rest: PKCS#8 PEM encrypted under ``passphrase``."""
+        if len(passphrase) < 8:  # noqa: PLR2004 - the keyfile/1 minimum (spec/keyfile.md)
+            raise ValueError("the issuer key needs a passphrase of at least 8 characters")
+        return self._key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(passphrase.encode()),
+        )
+
+    @classmethod
+    def from_encrypted_pem(cls, data: bytes, passphrase: str) -> TokenIssuer:
+        """Load a key written by :meth:`to_encrypted_pem`.
+
+        Raises:
+            RemoteError: wrong passphrase, damaged file, or not an RSA key.
+        """
+        try:
+            key = serialization.load_pem_private_key(data, passphrase.encode())
+        except (ValueError, TypeError) as e:
+            raise RemoteError(
+                zh="无法打开远程投票签发密钥（口令错误或文件损坏）。",
+                en="cannot open the remote-voting issuer key (wrong passphrase or damaged file)",
+            ) from e
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise RemoteError(zh="签发密钥不是 RSA 密钥。", en="the issuer key is not an RSA key")
+        return cls(key)
 
     def __repr__(self) -> str:
         digest = hashlib.sha256(self.public_key_der).hexdigest()[:16]

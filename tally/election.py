@@ -10,13 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import json
-from collections.abc import Sequence
+import os
+import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import ballot_printer
 import keys
+from keys import blind_rsa, remote
 from tally.core.ballots import Ballot
 from tally.core.errors import RoundStateError, TallyError
 from tally.core.manifest import (
@@ -30,13 +33,16 @@ from tally.core.marks_file import resolve_write_in
 from tally.core.meeting import (
     Entry,
     Meeting,
+    _remote_counts_here,
     apply_entry,
     begin,
+    check_remote_ballot,
     count_current,
     counted_body,
     make_entry,
     opened_body,
     parse_entry,
+    remote_list_changed,
 )
 from tally.core.model import MemberId, PostKind
 from tally.core.rounds import ElectingBody, RoundSpec
@@ -60,6 +66,7 @@ PAPER_KIND = {
     PostKind.DEPUTY_SECRETARY: ballot_printer.PaperKind.DEPUTY,
 }
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+MAX_SEALED_BYTES = 16384 + 48  # RM-5.4 plaintext limit plus the sealed-box overhead (RM-6.3)
 
 
 class SessionError(TallyError):
@@ -197,6 +204,9 @@ def _reason(entry: Entry) -> str | None:
         "round.counted": f"round-closed {b.get('post')} {b.get('round')}",
         "round.void": f"round-closed {b.get('post')} {b.get('round')}",
         "election.result": "result",
+        "remote.opened": "remote-opened",
+        "remote.closed": "remote-closed",
+        "remote.key_revealed": "remote-key",
     }.get(entry.type)
 
 
@@ -356,6 +366,7 @@ class ElectionSession:
         now: dt.datetime | None = None,
         actor: str = "",
         stock: tuple[str, int, bytes, frozenset[str]] | None = None,
+        also: Callable[[sqlite3.Connection], None] | None = None,
     ) -> list[Entry]:
         try:
             entries, meeting = self._build(
@@ -363,7 +374,7 @@ class ElectionSession:
             )
         except TallyError as e:
             raise SessionError(e.code, zh=e.zh, en=e.en, clause=e.clause) from e
-        self._store(entries, signer=signer, stock=stock)
+        self._store(entries, signer=signer, stock=stock, also=also)
         self.meeting = meeting
         return entries
 
@@ -373,13 +384,14 @@ class ElectionSession:
         *,
         signer: keys.Signer | None,
         stock: tuple[str, int, bytes, frozenset[str]] | None = None,
+        also: Callable[[sqlite3.Connection], None] | None = None,
     ) -> None:
         if signer is not None:
             _check_work_group(self.manifest, signer)
         tree = self.tree
         size_before = len(tree)
         try:
-            self._store_into(tree, entries, signer=signer, stock=stock)
+            self._store_into(tree, entries, signer=signer, stock=stock, also=also)
         except BaseException:
             # The tree grows in place (a rebuild per command would cost O(n)); undo on failure.
             self.tree = MerkleTree(tree.leaf_hashes[:size_before])
@@ -392,6 +404,7 @@ class ElectionSession:
         *,
         signer: keys.Signer | None,
         stock: tuple[str, int, bytes, frozenset[str]] | None,
+        also: Callable[[sqlite3.Connection], None] | None = None,
     ) -> None:
         checkpoints: list[tuple[int, str, str]] = []
         for e in entries:
@@ -417,6 +430,8 @@ class ElectionSession:
                 )
             if stock is not None:
                 ElectionStore.add_stock(conn, post=stock[0], round_=stock[1], list_json=stock[2])
+            if also is not None:
+                also(conn)
 
     # -- commands -----------------------------------------------------------------------------
     def resolve_member(self, ref: str) -> MemberId:
@@ -605,6 +620,9 @@ class ElectionSession:
                 q = plenary_quorum(present, spec.expected)
             else:
                 present = len(self.meeting.present)
+                remote = self.meeting.remote
+                if remote is not None and self.manifest.election.remote_voting.counts_toward_quorum:
+                    present += len(remote.casts)  # (RM-9.3) how many cast, never who
                 q = quorum(
                     present, spec.expected, self.manifest.election.parameters.quorum_comparison
                 )
@@ -632,7 +650,25 @@ class ElectionSession:
                     clause=q.clause,
                 )
             specs = [("round.opened", opened_body(spec, present, members))]
-        n = present if count is None else count
+            if _remote_counts_here(self.meeting, spec) and remote_list_changed(self.meeting, spec):
+                specs.append(
+                    (
+                        "remote.not_counted",
+                        {
+                            "post": spec.post.value,
+                            "round": spec.number,
+                            "reason": "remote.list_changed",
+                        },
+                    )
+                )
+        paper = present
+        if (
+            spec.body is not ElectingBody.PLENARY
+            and self.meeting.remote is not None
+            and self.manifest.election.remote_voting.counts_toward_quorum
+        ):
+            paper = len(self.meeting.present)
+        n = paper if count is None else count
         specs.append(
             ("ballots.issued", {"post": spec.post.value, "round": spec.number, "count": n})
         )
@@ -748,9 +784,8 @@ class ElectionSession:
             outcome = count_current(self.meeting)
         except TallyError as e:
             raise SessionError(e.code, zh=e.zh, en=e.en, clause=e.clause) from e
-        return self._commit([("round.counted", counted_body(outcome))], signer=signer, actor=actor)[
-            0
-        ]
+        body = counted_body(outcome, remote=self.meeting.remote is not None)
+        return self._commit([("round.counted", body)], signer=signer, actor=actor)[0]
 
     def reduce_seats(
         self, post: PostKind, *, seats: int, consent: int, agreement: str, actor: str = ""
@@ -825,6 +860,306 @@ class ElectionSession:
             for cp in todo:
                 ElectionStore.add_signatures(conn, cp.id, [signature_line(signer, cp.body)])
         return len(todo)
+
+    # -- remote ballots (spec/remote.md) ------------------------------------------------------
+    @staticmethod
+    def _remote_dir(data_dir: Path) -> Path:
+        folder = data_dir / "remote"
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return folder
+
+    def _passphrase(self) -> str:
+        value = os.environ.get("TALLY_PASSPHRASE", "")
+        if len(value) < keys.PASSPHRASE_MIN_CHARS:
+            raise SessionError(
+                "remote.passphrase",
+                zh="须设置 TALLY_PASSPHRASE（工作组口令）以加密保存远程投票签发密钥",
+                en="set TALLY_PASSPHRASE (the work group's passphrase) to keep the issuer key",
+            )
+        return value
+
+    def _issuer(self, data_dir: Path) -> remote.TokenIssuer:
+        path = self._remote_dir(data_dir) / "issuer.pem"
+        if not path.exists():
+            raise SessionError(
+                "remote.not_open", zh="远程投票尚未开启", en="remote voting not open"
+            )
+        return remote.TokenIssuer.from_encrypted_pem(path.read_bytes(), self._passphrase())
+
+    def _closes_at(self) -> dt.datetime:
+        day = self.manifest.election.election_date
+        return dt.datetime.combine(day, dt.time(23, 59), tzinfo=_now().tzinfo)
+
+    def open_remote(self, *, signer: keys.Signer, k: int, data_dir: Path, actor: str = "") -> None:
+        """Open remote voting: the issuer key, the sealed-ballot key split k-of-n among the
+        manifest's scrutineers (RM-7), and ``remote.opened`` with its checkpoint."""
+        if not self.manifest.election.remote_voting.approved:
+            raise SessionError(
+                "remote.not_authorised",
+                zh="选举清单未批准任何党员远程投票",
+                en="the manifest approves nobody for remote voting",
+                clause="R24",
+            )
+        folder = self._remote_dir(data_dir)
+        issuer = remote.TokenIssuer.generate()
+        scrutineers = [keys.parse_public_key(canonical(d)) for d in self.manifest.scrutineer_keys]
+        try:
+            setup = remote.create_remote_key(self.manifest.election_id, scrutineers, k)
+        except ValueError as e:
+            raise SessionError("remote.threshold", zh=f"门限设置错误：{e}", en=str(e)) from e
+        pem = issuer.to_encrypted_pem(self._passphrase())
+        self._commit([("remote.opened", setup.opened_body(issuer))], signer=signer, actor=actor)
+        keys.write_new_file(folder / "issuer.pem", pem, mode=keys.PRIVATE_FILE_MODE)
+        keys.write_new_file(
+            folder / "invitation.key", remote.generate_invitation_key(), mode=keys.PRIVATE_FILE_MODE
+        )
+        for share in setup.shares:
+            keys.write_new_file(
+                folder / f"share-{share.index}.json", share.to_bytes(), mode=keys.PUBLIC_FILE_MODE
+            )
+
+    def issue_invitation(self, member_ref: str, *, data_dir: Path) -> tuple[str, str]:
+        """A one-time invitation code for an approved member; only its HMAC is stored (RM-3)."""
+        member = self.resolve_member(member_ref)
+        r = self.meeting.remote
+        if r is None or r.closed:
+            raise SessionError(
+                "remote.not_open", zh="远程投票未开启或已截止", en="remote voting is not open"
+            )
+        if member not in self.manifest.election.remote_voting.approved:
+            raise SessionError(
+                "remote.not_approved",
+                zh=f"{member} 未经镇党委批准远程投票",
+                en=f"{member} is not approved for remote voting",
+                clause="R24",
+            )
+        if member in r.credentials or member in self.meeting.present:
+            raise SessionError(
+                "remote.already",
+                zh="该党员已领取凭证或已签到",
+                en="already has a credential or is present",
+            )
+        server_key = (self._remote_dir(data_dir) / "invitation.key").read_bytes()
+        now = _now()
+        code, inv = remote.issue_invitation(
+            server_key, self.manifest.election_id, member, now=now, closes_at=self._closes_at()
+        )
+        self.store.put_invitation(
+            member=member,
+            code_hash=inv.code_hash,
+            issued_at=inv.issued_at.isoformat(),
+            expires_at=inv.expires_at.isoformat(),
+        )
+        return code, member
+
+    def redeem_invitation(self, code: str, blinded_msg: bytes, *, data_dir: Path) -> bytes:
+        """Blind-sign a device's token for the invitation's member; logs that the member received a
+        credential, never the token (RM-4.3)."""
+        try:
+            normal = remote.normalize_invitation_code(code)
+            server_key = (self._remote_dir(data_dir) / "invitation.key").read_bytes()
+            found = self.store.invitation_by_hash(
+                remote.hash_invitation_code(server_key, self.manifest.election_id, normal)
+            )
+            if found is None:
+                raise remote.WrongInvitationCodeError(
+                    zh="邀请码不正确。", en="wrong invitation code"
+                )
+            member, issued, expires, redeemed = found
+            invitation = remote.Invitation(
+                member=member,
+                code_hash=remote.hash_invitation_code(
+                    server_key, self.manifest.election_id, normal
+                ),
+                issued_at=dt.datetime.fromisoformat(issued),
+                expires_at=dt.datetime.fromisoformat(expires),
+                redeemed_at=dt.datetime.fromisoformat(redeemed) if redeemed else None,
+            )
+            now = _now()
+            remote.check_invitation(
+                invitation,
+                normal,
+                server_key=server_key,
+                election_id=self.manifest.election_id,
+                now=now,
+            )
+            blind_sig = self._issuer(data_dir).sign_blinded(blinded_msg)
+        except (keys.KeysError, blind_rsa.BlindSignatureError) as e:
+            raise SessionError(e.code, zh=e.zh, en=e.en) from e
+        self._commit(
+            [("remote.credential_issued", {"member": member})],
+            actor="remote",
+            also=lambda conn: ElectionStore.redeem_invitation(conn, member, now.isoformat()),
+        )
+        return blind_sig
+
+    def remote_info(self) -> dict[str, Any]:
+        """What the voting page needs: keys, the ballot as on paper, the roster for write-ins."""
+        from tally.core.meeting import assembly_posts  # noqa: PLC0415
+        from tally.core.model import zh_label  # noqa: PLC0415
+
+        e = self.manifest.election
+        r = self.meeting.remote
+        opened = None
+        for _, raw in self.store.log_rows():
+            if b'"remote.opened"' in raw:
+                opened = parse_entry(raw).body
+                break
+        posts = []
+        for kind in assembly_posts(e):
+            post = e.post(kind)
+            assert post is not None
+            posts.append(
+                {
+                    "post": kind.value,
+                    "post_zh": zh_label(kind),
+                    "seats": post.seats,
+                    "candidates": [{"id": c, "name": e.member(c).name} for c in post.candidates],
+                }
+            )
+        return {
+            "open": r is not None and not r.closed,
+            "closed": r is not None and r.closed,
+            "election_id": self.manifest.election_id.hex(),
+            "title": e.title,
+            "issuer_key": opened["issuer_key"] if opened else None,
+            "ballot_key": opened["ballot_key"] if opened else None,
+            "posts": posts,
+            "roster": [{"id": m.id, "name": m.name} for m in e.members],
+        }
+
+    def cast_remote(
+        self, token: bytes, prefix: bytes, signature: bytes, sealed: bytes
+    ) -> dict[str, Any]:
+        """Accept a sealed remote ballot cast with a valid, unused token (RM-4.6); the receipt."""
+        import base64  # noqa: PLC0415
+
+        r = self.meeting.remote
+        if r is None or r.closed:
+            raise SessionError(
+                "remote.closed", zh="远程投票未开启或已截止", en="remote voting is not open"
+            )
+        if len(sealed) > MAX_SEALED_BYTES:
+            raise SessionError(
+                "remote.sealed_too_large", zh="选票过大", en="sealed ballot too large"
+            )
+        opened = self.remote_info()
+        issuer = remote.load_issuer_public_key(base64.b64decode(opened["issuer_key"]))
+        try:
+            remote.verify_credential(
+                issuer,
+                self.manifest.election_id,
+                remote.RemoteCredential(token=token, prefix=prefix, signature=signature),
+            )
+        except keys.KeysError as e:
+            raise SessionError(e.code, zh=e.zh, en=e.en) from e
+
+        def b64(x: bytes) -> str:
+            return base64.b64encode(x).decode()
+
+        (entry,) = self._commit(
+            [
+                (
+                    "remote.cast",
+                    {
+                        "token": b64(token),
+                        "token_prefix": b64(prefix),
+                        "token_signature": b64(signature),
+                        "sealed": b64(sealed),
+                    },
+                )
+            ],
+            actor="remote",
+        )
+        return {"seq": entry.seq, "leaf_hash": entry.leaf_hash.hex(), "entry": entry.raw.decode()}
+
+    def close_remote(self, *, signer: keys.Signer, actor: str = "") -> None:
+        r = self.meeting.remote
+        if r is None:
+            raise SessionError(
+                "remote.not_open", zh="远程投票尚未开启", en="remote voting not open"
+            )
+        self._commit(
+            [("remote.closed", {"credentials": len(r.credentials), "casts": len(r.casts)})],
+            signer=signer,
+            actor=actor,
+        )
+
+    def reveal_remote(
+        self,
+        scrutineers: Sequence[keys.InMemorySigner],
+        *,
+        signer: keys.Signer,
+        data_dir: Path,
+        actor: str = "",
+    ) -> int:
+        """k scrutineers rebuild the ballot key (RM-7.5); the key is published and every cast is
+        decrypted or rejected, in cast order (RM-6.4). Returns the number decrypted."""
+        import base64  # noqa: PLC0415
+
+        r = self.meeting.remote
+        if r is None or not r.closed:
+            raise SessionError(
+                "remote.not_closed", zh="须先截止远程投票", en="close remote voting first"
+            )
+        opened = self.remote_info()
+        folder = self._remote_dir(data_dir)
+        containers = [
+            remote.parse_share_container(p.read_bytes())
+            for p in sorted(folder.glob("share-*.json"))
+        ]
+        unwrapped = []
+        for s in scrutineers:
+            for c in containers:
+                try:
+                    unwrapped.append(remote.unwrap_share(c, s))
+                except keys.KeysError:
+                    continue
+        k = next(
+            parse_entry(raw).body["k"]
+            for _, raw in self.store.log_rows()
+            if b'"remote.opened"' in raw
+        )
+        try:
+            rebuilt = remote.reconstruct_private_key(
+                unwrapped,
+                election_id=self.manifest.election_id,
+                ballot_key=base64.b64decode(opened["ballot_key"]),
+                k=k,
+            )
+        except keys.KeysError as e:
+            raise SessionError(e.code, zh=e.zh, en=e.en) from e
+        key = rebuilt.private_key
+        specs: list[tuple[str, dict[str, Any]]] = [
+            ("remote.key_revealed", {"private_key": base64.b64encode(key.reveal()).decode()})
+        ]
+        casts = {seq: raw for seq, raw in self.store.log_rows() if b'"remote.cast"' in raw}
+        decrypted = 0
+        for seq, token in r.casts:
+            body = parse_entry(casts[seq]).body
+            try:
+                plain = key.open_ballot(base64.b64decode(body["sealed"]))
+                doc = _strict_json(plain, "远程选票")
+                if canonical(doc) != plain:
+                    raise SessionError(
+                        "remote.ballot_invalid", zh="不是规范形式", en="not canonical"
+                    )
+                check_remote_ballot(self.meeting, doc, token)
+            except keys.KeysError:
+                specs.append(("remote.rejected", {"cast": seq, "reason": "remote.sealed_invalid"}))
+                continue
+            except (SessionError, TallyError) as e:
+                reason = (
+                    "remote.token_mismatch"
+                    if e.code == "remote.token_mismatch"
+                    else ("remote.ballot_invalid")
+                )
+                specs.append(("remote.rejected", {"cast": seq, "reason": reason}))
+                continue
+            specs.append(("remote.decrypted", {"cast": seq, "ballot": doc}))
+            decrypted += 1
+        self._commit(specs, signer=signer, actor=actor)
+        return decrypted
 
     def missing_cosignatures(self) -> list[str]:
         """Checkpoints that still lack a scrutineer's signature (reason and signer)."""

@@ -24,7 +24,7 @@ __all__ = [
     "StoredStock",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each migration takes the schema from version i to i+1; never edit one that has shipped.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -44,6 +44,11 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             for table in ("log", "checkpoints", "checkpoint_signatures", "stocks")
             for op in ("UPDATE", "DELETE")
         ),
+    ),
+    (
+        # Remote-voting invitations (spec/remote.md §3): only an HMAC of each code, never the code.
+        "CREATE TABLE invitations (member TEXT PRIMARY KEY, code_hash BLOB NOT NULL UNIQUE, "
+        "issued_at TEXT NOT NULL, expires_at TEXT NOT NULL, redeemed_at TEXT)",
     ),
 )
 
@@ -266,6 +271,45 @@ class ElectionStore:
             "INSERT INTO checkpoint_signatures (checkpoint_id, signer, line) VALUES (?, ?, ?)",
             [(checkpoint_id, signer, line) for signer, line in lines],
         )
+
+    def invitation_by_hash(self, code_hash: bytes) -> tuple[str, str, str, str | None] | None:
+        row = self._db.conn.execute(
+            "SELECT member, issued_at, expires_at, redeemed_at FROM invitations "
+            "WHERE code_hash = ?",
+            (code_hash,),
+        ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]), str(row[2]), row[3])
+
+    def put_invitation(
+        self, *, member: str, code_hash: bytes, issued_at: str, expires_at: str
+    ) -> None:
+        """Store (or replace, while unredeemed) a member's invitation."""
+        with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT redeemed_at FROM invitations WHERE member = ?", (member,)
+            ).fetchone()
+            if row is not None and row[0] is not None:
+                raise StoreError(
+                    "remote.invitation_used",
+                    zh="该党员的邀请码已经使用过",
+                    en="this member's invitation was already redeemed",
+                )
+            conn.execute(
+                "INSERT OR REPLACE INTO invitations (member, code_hash, issued_at, expires_at, "
+                "redeemed_at) VALUES (?, ?, ?, ?, NULL)",
+                (member, code_hash, issued_at, expires_at),
+            )
+
+    @staticmethod
+    def redeem_invitation(conn: sqlite3.Connection, member: str, at: str) -> None:
+        cur = conn.execute(
+            "UPDATE invitations SET redeemed_at = ? WHERE member = ? AND redeemed_at IS NULL",
+            (at, member),
+        )
+        if cur.rowcount != 1:
+            raise StoreError(
+                "remote.invitation_used", zh="邀请码已经使用过", en="invitation already used"
+            )
 
     @staticmethod
     def add_stock(conn: sqlite3.Connection, *, post: str, round_: int, list_json: bytes) -> None:

@@ -109,7 +109,21 @@ BODY_FIELDS: Mapping[str, frozenset[str]] = {
     "seats.reduced": frozenset({"post", "seats", "assembly_consent", "town_agreement"}),
     "candidates.amended": frozenset({"post", "candidates", "town_approval"}),
     "election.result": frozenset({"elected", "publicity_start", "publicity_end"}),
+    # Remote ballots (spec/remote.md RM-8.1).
+    "remote.opened": frozenset({"issuer_key", "ballot_key", "k", "n", "shares"}),
+    "remote.credential_issued": frozenset({"member"}),
+    "remote.cast": frozenset({"token", "token_prefix", "token_signature", "sealed"}),
+    "remote.closed": frozenset({"credentials", "casts"}),
+    "remote.key_revealed": frozenset({"private_key"}),
+    "remote.decrypted": frozenset({"cast", "ballot"}),
+    "remote.rejected": frozenset({"cast", "reason"}),
+    "remote.not_counted": frozenset({"post", "round", "reason"}),
 }
+# `round.counted` carries `remote_ballots` only in elections that opened remote voting.
+COUNTED_WITH_REMOTE = BODY_FIELDS["round.counted"] | {"remote_ballots"}
+REJECT_REASONS = frozenset(
+    {"remote.sealed_invalid", "remote.ballot_invalid", "remote.token_mismatch"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +208,11 @@ def parse_entry(raw: bytes) -> Entry:
         raise _bad("log.malformed", "日志记录格式错误", "log entry has the wrong shape")
     if canonical(doc) != raw:
         raise _bad("log.not_canonical", "日志记录不是规范形式", "log entry is not canonical JSON")
-    if doc["type"] not in BODY_FIELDS or set(doc["body"]) != BODY_FIELDS[doc["type"]]:
+    fields = set(doc["body"]) if isinstance(doc["body"], dict) else set()
+    allowed = BODY_FIELDS.get(doc["type"])
+    if allowed is None or (
+        fields != allowed and not (doc["type"] == "round.counted" and fields == COUNTED_WITH_REMOTE)
+    ):
         raise _bad("log.malformed", "日志记录类型或内容错误", "unknown entry type or body")
     return Entry(
         seq=doc["seq"],
@@ -221,11 +239,27 @@ class OpenRound:
     spec: RoundSpec
     present: int
     present_members: tuple[MemberId, ...]
+    paper_present: int | None = None  # when remote casts count toward the quorum (RM-9.3)
     issued: int | None = None
     returned: int | None = None
     # Persistent vector: appending shares structure, so a round of n ballots costs O(n log n),
     # not the O(n^2) of rebuilding a tuple per entry.
     entered: PVector[EnteredBallot] = field(default_factory=pvector)
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteState:
+    """Remote voting as recorded so far (spec/remote.md): never who cast what."""
+
+    ballot_key: str
+    credentials: PSet[MemberId] = field(default_factory=pset)
+    tokens: PSet[str] = field(default_factory=pset)
+    casts: PVector[tuple[int, str]] = field(default_factory=pvector)  # (seq, token)
+    closed: bool = False
+    revealed: bool = False
+    decided: PVector[Mapping[str, Any] | None] = field(default_factory=pvector)  # per cast
+    not_counted: PSet[PostKind] = field(default_factory=pset)
+    counted: PSet[PostKind] = field(default_factory=pset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +279,7 @@ class Meeting:
     used_ballot_ids: PSet[str] = field(default_factory=pset)
     result: Mapping[str, Any] | None = None
     expected_ids: frozenset[MemberId] = frozenset()
+    remote: RemoteState | None = None
 
     @property
     def expected(self) -> int:
@@ -361,6 +396,13 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
                 f"{name} is not an expected elector",
                 "R2",
             )
+        if m.remote is not None and member in m.remote.credentials:
+            raise _bad(
+                "checkin.remote_credential",
+                f"{_name(m.election, member)} 已领取远程投票凭证，不能再签到参加现场投票",
+                f"{member} received a remote-voting credential and cannot also vote on paper",
+                "R24",
+            )
         if member in m.present:
             raise _bad(
                 "checkin.twice",
@@ -391,11 +433,12 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
         if cur.issued is not None:
             raise _bad("issue.twice", "本轮已发出选票", "ballots were already issued")
         count = _int(b, "count")
-        if count != cur.present:
+        paper = cur.present if cur.paper_present is None else cur.paper_present
+        if count != paper:
             raise _bad(
                 "issue.not_present",
-                f"发出选票数 {count} 应等于实到有选举权人数 {cur.present}",
-                f"{count} issued; must equal the {cur.present} electors present",
+                f"发出选票数 {count} 应等于到会有选举权人数 {paper}",
+                f"{count} issued; must equal the {paper} electors present",
                 "R12",
             )
         stock = m.stocks.get((cur.spec.post, cur.spec.number))
@@ -445,13 +488,18 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
     if t == "round.counted":
         cur = _require_round(m, b)
         outcome = _count(m, cur)
-        if counted_body(outcome) != dict(b):
+        if counted_body(outcome, remote=m.remote is not None) != dict(b):
             raise _bad(
                 "count.mismatch",
                 "计票结果与选票不符",
                 "the recorded count differs from the ballots",
             )
-        return replace(m, rounds=apply_outcome(m.rounds, outcome), current=None)
+        new = replace(m, rounds=apply_outcome(m.rounds, outcome), current=None)
+        if m.remote is not None and outcome.remote_ballots:
+            new = replace(
+                new, remote=replace(m.remote, counted=m.remote.counted.add(cur.spec.post))
+            )
+        return new
     if t == "seats.reduced":
         _no_round_open(m)
         agreement = b["town_agreement"]
@@ -489,6 +537,8 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
         if b["elected"] != expected:
             raise _bad("result.mismatch", "结果与各轮计票不符", "result differs from the rounds")
         return replace(m, result=dict(b))
+    if t.startswith("remote."):
+        return _remote(m, e)
     if t == "election.opened":
         raise _bad("log.reopen", "选举已开始", "the election is already open")
     raise _bad("log.unknown_type", f"未知记录类型 {t}", f"unknown entry type {t}")
@@ -525,6 +575,7 @@ def _open(m: Meeting, e: Entry) -> Meeting:
             f"the round due is {due.post.value} round {due.number}",
         )
     members = b.get("present_members", [])
+    paper_present = None
     if due.body is ElectingBody.PLENARY:
         if not isinstance(members, list) or len(set(members)) != len(members):
             raise _bad(
@@ -546,6 +597,9 @@ def _open(m: Meeting, e: Entry) -> Meeting:
                 "round.members", "党员大会轮次不列到会委员", "assembly rounds list no members"
             )
         present = len(m.present)
+        if m.remote is not None and m.election.remote_voting.counts_toward_quorum:
+            paper_present = present
+            present += len(m.remote.casts)  # (RM-9.3) casts count, not who cast
         q = quorum(present, due.expected, m.election.parameters.quorum_comparison)
     if _int(b, "present") != present:
         raise _bad(
@@ -571,7 +625,10 @@ def _open(m: Meeting, e: Entry) -> Meeting:
     return replace(
         m,
         current=OpenRound(
-            spec=due, present=present, present_members=tuple(MemberId(x) for x in members)
+            spec=due,
+            present=present,
+            present_members=tuple(MemberId(x) for x in members),
+            paper_present=paper_present,
         ),
     )
 
@@ -680,7 +737,14 @@ def _count(m: Meeting, cur: OpenRound) -> RoundOutcome:
     outcome = count_round(
         m.rounds,
         cur.spec,
-        RoundInput(cur.present, cur.issued, cur.returned, tuple(x.ballot for x in cur.entered)),
+        RoundInput(
+            cur.present,
+            cur.issued,
+            cur.returned,
+            tuple(x.ballot for x in cur.entered),
+            remote=remote_ballots_for(m, cur.spec),
+            paper_present=cur.paper_present,
+        ),
     )
     assert outcome.status is RoundStatus.COUNTED
     return outcome
@@ -697,9 +761,11 @@ def count_current(m: Meeting) -> RoundOutcome:
     return _count(m, m.current)
 
 
-def counted_body(outcome: RoundOutcome) -> dict[str, Any]:
-    """The body of ``round.counted`` (spec/log.md §2)."""
-    return {
+def counted_body(outcome: RoundOutcome, *, remote: bool = False) -> dict[str, Any]:
+    """The body of ``round.counted`` (spec/log.md §2); ``remote_ballots`` when the election opened
+    remote voting."""
+    extra = {"remote_ballots": outcome.remote_ballots} if remote else {}
+    return extra | {
         "post": outcome.spec.post.value,
         "round": outcome.spec.number,
         "valid_ballots": outcome.valid_ballots,
@@ -717,3 +783,261 @@ def counted_body(outcome: RoundOutcome) -> dict[str, Any]:
 def _in_ballot_order(outcome: RoundOutcome, ids: Sequence[MemberId]) -> list[str]:
     order: dict[str, int] = {mid: i for i, (mid, _) in enumerate(outcome.approvals)}
     return sorted((str(mid) for mid in ids), key=lambda mid: order[mid])
+
+
+# -- remote ballots (spec/remote.md) -----------------------------------------------------------
+
+
+def _b64len(value: object, size: int | None = None) -> bool:
+    import base64  # noqa: PLC0415
+    import binascii  # noqa: PLC0415
+
+    if not isinstance(value, str):
+        return False
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return size is None or len(raw) == size
+
+
+def assembly_posts(election: Election) -> tuple[PostKind, ...]:
+    """The posts a remote ballot covers: those the assembly votes on (RM-5.2)."""
+    from tally.core.model import Body  # noqa: PLC0415
+
+    out = []
+    for kind in (PostKind.COMMITTEE, PostKind.SECRETARY, PostKind.DEPUTY_SECRETARY):
+        if election.post(kind) is None:
+            continue
+        if kind is not PostKind.COMMITTEE and election.secretary_body is Body.COMMITTEE:
+            continue
+        out.append(kind)
+    return tuple(out)
+
+
+def check_remote_ballot(m: Meeting, doc: object, token: str) -> Mapping[str, Any]:
+    """(RM-5.3) A decrypted ``remote-ballot/1`` object of this election and this cast's token.
+
+    Raises:
+        RoundStateError: ``remote.ballot_invalid`` or ``remote.token_mismatch``.
+    """
+
+    def invalid(why: str) -> RoundStateError:
+        return _bad(
+            "remote.ballot_invalid", f"远程选票格式不符：{why}", f"remote ballot invalid: {why}"
+        )
+
+    if not isinstance(doc, dict) or set(doc) != {"format", "election_id", "token", "posts"}:
+        raise invalid("members")
+    if doc["format"] != "remote-ballot/1" or doc["election_id"] != m.election_id.hex():
+        raise invalid("format or election")
+    if doc["token"] != token:
+        raise _bad("remote.token_mismatch", "选票中的凭证与投递凭证不符", "token mismatch")
+    posts = doc["posts"]
+    expected = assembly_posts(m.election)
+    if not isinstance(posts, list) or len(posts) != len(expected):
+        raise invalid("posts")
+    for kind, part in zip(expected, posts, strict=True):
+        post = m.election.post(kind)
+        assert post is not None
+        if not isinstance(part, dict) or set(part) != {"post", "candidates", "marks", "write_ins"}:
+            raise invalid("post members")
+        if part["post"] != kind.value or part["candidates"] != list(post.candidates):
+            raise invalid("post or candidate list")
+        marks = part["marks"]
+        if (
+            not isinstance(marks, str)
+            or len(marks) != len(post.candidates)
+            or set(marks) - set("ox-")
+        ):
+            raise invalid("marks")
+        ws = part["write_ins"]
+        if not isinstance(ws, list) or len(ws) > post.seats:
+            raise invalid("write-ins")
+        for w in ws:
+            ok = (
+                isinstance(w, dict)
+                and set(w) == {"name", "member", "mark"}
+                and isinstance(w["name"], str)
+                and 1 <= len(w["name"]) <= 32
+                and isinstance(w["member"], str)
+                and w["mark"] in ("o", "-")
+            )
+            if not ok:
+                raise invalid("write-in")
+    return doc
+
+
+def remote_list_changed(m: Meeting, spec: RoundSpec) -> bool:
+    """(RM-9.1) The post's first round does not use the manifest's candidate list."""
+    post = m.election.post(spec.post)
+    return post is None or tuple(post.candidates) != spec.candidates
+
+
+def _remote_counts_here(m: Meeting, spec: RoundSpec) -> bool:
+    from tally.core.rounds import RoundPurpose  # noqa: PLC0415
+
+    r = m.remote
+    return (
+        r is not None
+        and bool(r.casts)
+        and spec.purpose is RoundPurpose.FIRST
+        and spec.body is ElectingBody.ASSEMBLY
+        and spec.post in assembly_posts(m.election)
+        and spec.post not in r.not_counted
+        and spec.post not in r.counted
+    )
+
+
+def remote_ballots_for(m: Meeting, spec: RoundSpec) -> tuple[Ballot, ...]:
+    """(RM-9.1, RM-9.2) The remote ballots that count in ``spec``, as ballots of that round.
+
+    Raises:
+        RoundStateError: remote ballots should count here but are not all decrypted, or the list
+            changed and ``remote.not_counted`` was not recorded.
+    """
+    r = m.remote
+    if r is None or not _remote_counts_here(m, spec):
+        return ()
+    if remote_list_changed(m, spec):
+        raise _bad(
+            "remote.not_counted_missing",
+            "候选人名单已调整，须先记录远程选票在本轮不计入",
+            "the list changed: record remote.not_counted first",
+        )
+    if not r.revealed or len(r.decided) != len(r.casts):
+        raise _bad(
+            "count.remote_pending",
+            "远程选票尚未全部解密，须先由监票人合成密钥并解密",
+            "remote ballots are not all decrypted yet: the scrutineers must rebuild the key first",
+            "R24",
+        )
+    out = []
+    for doc in r.decided:
+        if doc is None:
+            continue
+        part = next(p for p in doc["posts"] if p["post"] == spec.post.value)
+        out.append(
+            Ballot(
+                marks=tuple(Mark(c) for c in part["marks"]),
+                write_ins=tuple(
+                    WriteIn(
+                        name=w["name"],
+                        member=MemberId(w["member"]) if w["member"] else None,
+                        marked=w["mark"] == "o",
+                    )
+                    for w in part["write_ins"]
+                ),
+            )
+        )
+    return tuple(out)
+
+
+def _remote(m: Meeting, e: Entry) -> Meeting:
+    b, t, r = e.body, e.type, m.remote
+    approved = set(m.election.remote_voting.approved)
+    if t == "remote.opened":
+        if r is not None:
+            raise _bad("remote.twice", "远程投票已开启", "remote voting is already open")
+        if not approved:
+            raise _bad(
+                "remote.not_authorised",
+                "选举清单未批准远程投票",
+                "no remote voting approved",
+                "R24",
+            )
+        if m.current is not None or m.rounds.outcomes:
+            raise _bad("remote.too_late", "会议轮次已开始，不能再开启远程投票", "rounds have begun")
+        k, n = b["k"], b["n"]
+        ok = (
+            _b64len(b["issuer_key"])
+            and _b64len(b["ballot_key"], 32)
+            and isinstance(k, int)
+            and isinstance(n, int)
+            and 1 <= k <= n
+            and isinstance(b["shares"], list)
+            and len(b["shares"]) == n
+        )
+        if not ok:
+            raise _bad("remote.opened_bad", "远程投票开启记录格式错误", "malformed remote.opened")
+        return replace(m, remote=RemoteState(ballot_key=str(b["ballot_key"])))
+    if r is None:
+        raise _bad("remote.not_open", "远程投票尚未开启", "remote voting is not open")
+    if t == "remote.credential_issued":
+        member = MemberId(str(b["member"]))
+        if r.closed:
+            raise _bad("remote.closed", "远程投票已截止", "remote voting is closed")
+        if member not in approved:
+            raise _bad(
+                "remote.not_approved", f"{member} 未经镇党委批准远程投票", "not approved", "R24"
+            )
+        if member in r.credentials:
+            raise _bad(
+                "remote.credential_twice", "该党员已领取投票凭证", "credential already issued"
+            )
+        if member in m.present:
+            raise _bad(
+                "remote.checked_in", "该党员已签到，应现场投票", "member is checked in", "R24"
+            )
+        return replace(m, remote=replace(r, credentials=r.credentials.add(member)))
+    if t == "remote.cast":
+        if r.closed:
+            raise _bad("remote.closed", "远程投票已截止", "remote voting is closed")
+        token = b["token"]
+        if not (
+            _b64len(token, 32)
+            and _b64len(b["token_prefix"], 32)
+            and _b64len(b["token_signature"])
+            and _b64len(b["sealed"])
+        ):
+            raise _bad("remote.cast_bad", "远程选票格式错误", "malformed remote.cast")
+        if token in r.tokens:
+            raise _bad("remote.token_used", "该投票凭证已经使用过", "this token was already used")
+        if len(r.casts) >= len(r.credentials):
+            raise _bad("remote.too_many", "远程选票多于已发凭证", "more casts than credentials")
+        return replace(
+            m,
+            remote=replace(
+                r, tokens=r.tokens.add(str(token)), casts=r.casts.append((e.seq, str(token)))
+            ),
+        )
+    if t == "remote.closed":
+        if r.closed:
+            raise _bad("remote.closed", "远程投票已截止", "remote voting is already closed")
+        if m.current is not None or m.rounds.outcomes:
+            raise _bad(
+                "remote.too_late", "须在第一轮开始前截止远程投票", "close before the first round"
+            )
+        if (b["credentials"], b["casts"]) != (len(r.credentials), len(r.casts)):
+            raise _bad("remote.closed_counts", "截止记录的数目不符", "counts differ")
+        return replace(m, remote=replace(r, closed=True))
+    if t == "remote.key_revealed":
+        if not r.closed or r.revealed or not _b64len(b["private_key"], 32):
+            raise _bad(
+                "remote.reveal_order", "须在截止后公布一次密钥", "reveal once, after closing"
+            )
+        return replace(m, remote=replace(r, revealed=True))
+    if t in ("remote.decrypted", "remote.rejected"):
+        i = len(r.decided)
+        if not r.revealed or i >= len(r.casts) or b["cast"] != r.casts[i][0]:
+            raise _bad(
+                "remote.decrypt_order", "解密记录须按投递顺序逐一对应", "decrypt casts in order"
+            )
+        if t == "remote.rejected":
+            if b["reason"] not in REJECT_REASONS:
+                raise _bad("remote.reason", "拒绝原因不符", "unknown reason")
+            return replace(m, remote=replace(r, decided=r.decided.append(None)))
+        doc = check_remote_ballot(m, b["ballot"], r.casts[i][1])
+        return replace(m, remote=replace(r, decided=r.decided.append(doc)))
+    if t == "remote.not_counted":
+        cur = _require_round(m, b)
+        if (
+            b["reason"] != "remote.list_changed"
+            or cur.spec.post in r.not_counted
+            or not (_remote_counts_here(m, cur.spec) and remote_list_changed(m, cur.spec))
+        ):
+            raise _bad(
+                "remote.not_counted_bad", "不应记录远程选票不计入", "not_counted does not apply"
+            )
+        return replace(m, remote=replace(r, not_counted=r.not_counted.add(cur.spec.post)))
+    raise _bad("log.unknown_type", f"未知记录类型 {t}", f"unknown entry type {t}")

@@ -118,6 +118,10 @@ class RoundInput:
     issued: int
     returned: int
     ballots: tuple[Ballot, ...]
+    # Remote ballots counted in this round (spec/remote.md RM-9.2), judged like paper; and the
+    # electors present on paper when remote casts count toward the quorum (RM-9.3).
+    remote: tuple[Ballot, ...] = ()
+    paper_present: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +150,7 @@ class RoundOutcome:
     shortfall: int
     clauses: tuple[str, ...]
     ballot_notes: tuple[tuple[str, int], ...] = ()
+    remote_ballots: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,7 +376,7 @@ def count_round(state: ElectionState, spec: RoundSpec, inputs: RoundInput) -> Ro
             params=state.election.parameters,
             write_in_eligible=(allowed or set()).__contains__,
         )
-        for b in inputs.ballots
+        for b in (*inputs.ballots, *inputs.remote)
     ]
     votes: Counter[MemberId] = Counter()
     for v in verdicts:
@@ -419,6 +424,7 @@ def count_round(state: ElectionState, spec: RoundSpec, inputs: RoundInput) -> Ro
         shortfall=filling.open_after,
         clauses=tuple(dict.fromkeys(clauses)),
         ballot_notes=tuple(sorted(notes.items())),
+        remote_ballots=len(inputs.remote),
     )
 
 
@@ -443,11 +449,12 @@ def _check_shape(spec: RoundSpec, inputs: RoundInput, *, quorate: bool) -> None:
                 clause="R5",
             )
         return
-    if inputs.issued != inputs.present:
+    paper = inputs.present if inputs.paper_present is None else inputs.paper_present
+    if inputs.issued != paper:
         raise RoundInputError(
             "round.issued_not_present",
-            zh=f"发出选票 {inputs.issued} 张，应等于实到有选举权人数 {inputs.present}",
-            en=f"{inputs.issued} ballots issued; must equal the {inputs.present} electors present",
+            zh=f"发出选票 {inputs.issued} 张，应等于到会有选举权人数 {paper}",
+            en=f"{inputs.issued} ballots issued; must equal the {paper} electors present",
             clause="R12",
         )
     if len(inputs.ballots) != inputs.returned and inputs.returned <= inputs.issued:
@@ -457,7 +464,7 @@ def _check_shape(spec: RoundSpec, inputs: RoundInput, *, quorate: bool) -> None:
             en=f"{len(inputs.ballots)} ballots entered but {inputs.returned} returned",
             clause="R12",
         )
-    for i, b in enumerate(inputs.ballots, start=1):
+    for i, b in enumerate((*inputs.ballots, *inputs.remote), start=1):
         if len(b.marks) != len(spec.candidates):
             raise RoundInputError(
                 "ballot.shape",

@@ -1,0 +1,135 @@
+"""Remote ballots through the tally session (spec/remote.md): credentials, casts, the key rebuilt by
+the scrutineers, and remote ballots counted in the first round of each post, like paper."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import rfc8785
+
+import ballot_printer
+import keys
+from keys import remote
+from tally.core.definition import parse_definition
+from tally.core.manifest import build_manifest
+from tally.election import ElectionSession, EntryInput, SessionError, sign_manifest
+
+ROOT = Path(__file__).resolve().parents[2]
+PASS = "correct horse battery"
+APPROVED = ["M020", "M025"]
+PAPER = [f"M{i:03d}" for i in range(1, 27) if i not in (15, 20, 25)]
+
+
+def _pub(s: keys.InMemorySigner) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(keys.export_public_key(s.public_key))
+    return doc
+
+
+def _election(tmp_path: Path, *, counts: bool) -> tuple[ElectionSession, dict[str, Any]]:
+    text = (ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8")
+    text = text.replace('approved = ["M020"]', f"approved = {json.dumps(APPROVED)}")
+    text = text.replace(
+        "counts_toward_quorum = false", f"counts_toward_quorum = {str(counts).lower()}"
+    )
+    town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "town")
+    wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "wg")
+    scs = [keys.InMemorySigner.generate(keys.Role.SCRUTINEER, f"s{i}") for i in (1, 2, 3)]
+    manifest = build_manifest(
+        parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(s) for s in scs)
+    )
+    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    (tmp_path / "town.pub").write_bytes(keys.export_public_key(town.public_key))
+    return s, {"wg": wg, "scrutineers": scs, "data": tmp_path / "svc", "folder": tmp_path}
+
+
+def _device_vote(
+    s: ElectionSession, code: str, data: Path, marks: dict[str, str]
+) -> dict[str, Any]:
+    """What the member's phone does: token, blind signature, sealed ballot, cast."""
+    info = s.remote_info()
+    issuer = remote.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
+    eid = bytes.fromhex(info["election_id"])
+    req = remote.begin_token_request(issuer, eid)
+    cred = remote.finish_token_request(
+        req, issuer, s.redeem_invitation(code, req.blinded_msg, data_dir=data)
+    )
+    ballot = {
+        "format": "remote-ballot/1",
+        "election_id": info["election_id"],
+        "token": base64.b64encode(cred.token).decode(),
+        "posts": [
+            {
+                "post": p["post"],
+                "candidates": [c["id"] for c in p["candidates"]],
+                "marks": marks[p["post"]],
+                "write_ins": [],
+            }
+            for p in info["posts"]
+        ],
+    }
+    sealed = remote.seal_ballot(base64.b64decode(info["ballot_key"]), rfc8785.dumps(ballot))
+    receipt = s.cast_remote(cred.token, cred.prefix, cred.signature, sealed)
+    return {"cred": cred, "sealed": sealed, "receipt": receipt}
+
+
+def _round(
+    s: ElectionSession, wg: keys.InMemorySigner, kind: ballot_printer.PaperKind, marks: str, n: int
+) -> dict[str, Any]:
+    spec = s.due_round()
+    stock = ballot_printer.make_stock(
+        election_id=s.manifest.election_id, kind=kind, round_number=spec.number, count=n, signer=wg
+    )
+    s.commit_stock(stock, signer=wg)
+    s.issue(count=None, signer=wg)
+    s.return_ballots(n, signer=wg)
+    s.enter([EntryInput(qr=ballot_printer.encode_qr_text(p), marks=marks) for p in stock.payloads])
+    return dict(s.close(signer=wg).body)
+
+
+@pytest.mark.parametrize("counts", [False, True], ids=["not-in-quorum", "counts-in-quorum"])
+def test_remote_ballots_are_counted_once_in_each_posts_first_round(
+    tmp_path: Path, counts: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
+    s, k = _election(tmp_path, counts=counts)
+    wg, data = k["wg"], k["data"]
+    s.open_remote(signer=wg, k=2, data_dir=data)
+    codes = {m: s.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
+    first = _device_vote(s, codes["M020"], data, {"committee": "xxxxxo", "secretary": "xo"})
+    _device_vote(s, codes["M025"], data, {"committee": "oooooo", "secretary": "ox"})  # an over-vote
+    # One credential each; a token is used once; the credentialed member cannot vote on paper.
+    with pytest.raises(SessionError, match="already"):
+        s.redeem_invitation(codes["M020"], b"\x00" * 256, data_dir=data)
+    with pytest.raises(SessionError) as e:
+        s.cast_remote(
+            first["cred"].token, first["cred"].prefix, first["cred"].signature, first["sealed"]
+        )
+    assert e.value.code == "remote.token_used"
+    with pytest.raises(SessionError) as e:
+        s.check_in(["M020"])
+    assert e.value.code == "checkin.remote_credential"
+    s.close_remote(signer=wg)
+    s.check_in(PAPER)
+    spec = s.due_round()
+    assert spec.expected == 25
+    # The count needs the key: the scrutineers rebuild it first.
+    with pytest.raises(SessionError):
+        _round(s, wg, ballot_printer.PaperKind.COMMITTEE, "ooooox", len(PAPER))
+    assert s.reveal_remote(k["scrutineers"][:2], signer=wg, data_dir=data) == 2
+    s.close(signer=wg)
+    committee = s.meeting.rounds.outcomes[-1]
+    assert committee.remote_ballots == 2
+    assert (committee.valid_ballots, committee.invalid_ballots) == (23 + 1, 1)
+    assert dict(committee.approvals)["M006"] == 1  # only the remote voter approved M006
+    opened = next(o for o in s.meeting.rounds.outcomes if o.spec.post.value == "committee")
+    assert opened.quorum.present == (23 + 2 if counts else 23)
+    body = _round(s, wg, ballot_printer.PaperKind.SECRETARY, "ox", len(PAPER))
+    assert body["remote_ballots"] == 2
+    approvals = {a["member"]: a["approvals"] for a in body["approvals"]}
+    assert approvals == {"M005": 23 + 1, "M004": 1}
+    reopened = ElectionSession.open(tmp_path / "e.db")  # the whole log replays
+    assert reopened.meeting.remote is not None and len(reopened.meeting.remote.casts) == 2
