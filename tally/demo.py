@@ -102,7 +102,7 @@ def _name(rng: random.Random, used: set[str]) -> str:
 
 
 def _definition(
-    rng: random.Random, index: int, size: int, election_date: dt.date
+    rng: random.Random, index: int, size: int, election_date: dt.date, *, remote: bool = False
 ) -> dict[str, Any]:
     village = VILLAGES[index % len(VILLAGES)]
     used: set[str] = set()
@@ -149,6 +149,8 @@ def _definition(
         "posts": posts,
         "officials": {"scrutineers": [full[-1]], "tellers": [full[-2]]},
         "members": members,
+        # Two members working away vote remotely where the town authorised it (RULES A8).
+        "remote_voting": {"approved": full[-4:-2] if remote else [], "counts_toward_quorum": False},
     }
 
 
@@ -192,6 +194,60 @@ def _plan(rng: random.Random, spec: RoundSpec, present: int, base: int, scenario
     return marks
 
 
+def _remote_votes(
+    session: ElectionSession,
+    signers: dict[str, keys.InMemorySigner],
+    folder: Path,
+    members: Sequence[MemberId],
+    rng: random.Random,
+) -> int:
+    """Absent members vote from their phones before the meeting (spec/remote.md): invitation,
+    blind-signed token, sealed ballot. Returns the number of remote ballots cast."""
+    import base64  # noqa: PLC0415
+    import os  # noqa: PLC0415
+
+    import rfc8785  # noqa: PLC0415
+
+    from keys import remote  # noqa: PLC0415
+
+    if not members:
+        return 0
+    os.environ.setdefault("TALLY_PASSPHRASE", "demo-passphrase-not-for-real-use")
+    data = folder / "service"
+    session.open_remote(signer=signers["wg"], k=2, data_dir=data)
+    info = session.remote_info()
+    issuer = remote.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
+    eid = bytes.fromhex(info["election_id"])
+    for member in members:
+        code, _ = session.issue_invitation(member, data_dir=data)
+        req = remote.begin_token_request(issuer, eid)
+        cred = remote.finish_token_request(
+            req, issuer, session.redeem_invitation(code, req.blinded_msg, data_dir=data)
+        )
+        posts = []
+        for p in info["posts"]:
+            n, seats = len(p["candidates"]), p["seats"]
+            marks = "".join("o" if j < seats else rng.choice("x-") for j in range(n))
+            posts.append(
+                {
+                    "post": p["post"],
+                    "candidates": [c["id"] for c in p["candidates"]],
+                    "marks": marks,
+                    "write_ins": [],
+                }
+            )
+        ballot = {
+            "format": "remote-ballot/1",
+            "election_id": info["election_id"],
+            "token": base64.b64encode(cred.token).decode(),
+            "posts": posts,
+        }
+        sealed = remote.seal_ballot(base64.b64decode(info["ballot_key"]), rfc8785.dumps(ballot))
+        session.cast_remote(cred.token, cred.prefix, cred.signature, sealed)
+    session.close_remote(signer=signers["wg"])
+    return len(members)
+
+
 def _keys(folder: Path) -> dict[str, keys.InMemorySigner]:
     out = {
         "town": keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "红旗镇党委"),
@@ -224,8 +280,11 @@ def run_branch(folder: Path, definition: dict[str, Any], scenario: str, seed: in
     (folder / "manifest.json").write_bytes(signed)
     session = ElectionSession.init(folder / "election.db", signed, signers["wg"], actor="demo")
     expected = list(expected_electors(election))
-    absent = max(0, (len(expected) - (4 * len(expected)) // 5 - 1))
-    present_ids: list[MemberId] = expected[: len(expected) - rng.randint(0, absent)]
+    remote_ids = list(election.remote_voting.approved)
+    summary_remote = _remote_votes(session, signers, folder, remote_ids, rng)
+    absent = max(0, (len(expected) - (4 * len(expected)) // 5 - 1) - len(remote_ids))
+    on_paper = [m for m in expected if m not in remote_ids]
+    present_ids: list[MemberId] = on_paper[: len(on_paper) - rng.randint(0, absent)]
     session.check_in(present_ids)
     q = quorum(len(present_ids), len(expected), election.parameters.quorum_comparison)
     summary = BranchSummary(
@@ -235,6 +294,7 @@ def run_branch(folder: Path, definition: dict[str, Any], scenario: str, seed: in
         quorum_minimum=q.minimum_present,
         scenario=scenario,
         has_committee=election.has_committee,
+        remote_ballots=summary_remote,
     )
     wg = signers["wg"]
     for _ in range(20):
@@ -276,6 +336,12 @@ def run_branch(folder: Path, definition: dict[str, Any], scenario: str, seed: in
             session.enter(
                 [EntryInput(qr=q_, marks=m) for q_, m in zip(stock_payloads, marks, strict=False)]
             )
+            remote_state = session.meeting.remote
+            if remote_state is not None and remote_state.casts and not remote_state.revealed:
+                # At the first count two scrutineers rebuild the remote-ballot key (RM-7.5).
+                session.reveal_remote(
+                    [signers["s1"], signers["s2"]], signer=wg, data_dir=folder / "service"
+                )
             session.close(signer=wg)
         summary.rounds += 1
         for s in ("s1", "s2"):
@@ -332,9 +398,11 @@ def town_plan(seed: int, branches: int) -> list[tuple[dict[str, Any], str]]:
     special = [Scenario.TIE, Scenario.SHORTFALL, Scenario.VOID]
     out = []
     for i in range(branches):
-        size = rng.choice((6, 7, 12, 18, 25, 32, 45, 60)) if i >= 4 else (25, 30, 28, 6)[i]
+        fixed = (25, 30, 28, 6, 40, 32)  # the planned cases, then one branch with remote voters
+        size = fixed[i] if i < len(fixed) else rng.choice((6, 7, 12, 18, 25, 32, 45, 60))
         scenario = special[i] if i < len(special) else Scenario.NORMAL
-        out.append((_definition(rng, i, size, date), scenario))
+        remote = scenario == Scenario.NORMAL and size >= 25 and i % 2 == 1
+        out.append((_definition(rng, i, size, date, remote=remote), scenario))
     return out
 
 
