@@ -1002,7 +1002,7 @@ class TokenIssuer:
 
     def to_encrypted_pem(self, passphrase: str) -> bytes:
         """The private key for storage at rest: PKCS#8 PEM encrypted under ``passphrase``."""
-        if len(passphrase) < 8:  # noqa: PLR2004 - the keyfile/1 minimum (spec/keyfile.md)
+        if len(passphrase) < 8:
             raise ValueError("the issuer key needs a passphrase of at least 8 characters")
         return self._key.private_bytes(
             serialization.Encoding.PEM,

@@ -398,6 +398,9 @@ def _mount_subcommands() -> None:
     from tally.cli_keys import app as keys_app  # noqa: PLC0415
 
     app.add_typer(keys_app, name="keys", help="密钥管理 / keys")
+    from tally.cli_remote import app as remote_app  # noqa: PLC0415
+
+    app.add_typer(remote_app, name="remote", help="远程投票 / remote voting")
     from tally.cli_day import register  # noqa: PLC0415
 
     register(app)

@@ -12,7 +12,7 @@ import hmac
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -227,6 +227,7 @@ class ElectionSession:
         self.meeting = meeting
         self.tree = tree
         self.work_group_raw = keys.parse_public_key(canonical(manifest.work_group_key)).key
+        self._opened_cache: Mapping[str, Any] | None = None
 
     # -- opening ------------------------------------------------------------------------------
     @classmethod
@@ -993,6 +994,15 @@ class ElectionSession:
         )
         return blind_sig
 
+    def _remote_opened(self) -> Mapping[str, Any] | None:
+        """The ``remote.opened`` body, read once (the log is append-only, so it never changes)."""
+        if self._opened_cache is None and self.meeting.remote is not None:
+            for _, raw in self.store.log_rows():
+                if b'"remote.opened"' in raw:
+                    self._opened_cache = parse_entry(raw).body
+                    break
+        return self._opened_cache
+
     def remote_info(self) -> dict[str, Any]:
         """What the voting page needs: keys, the ballot as on paper, the roster for write-ins."""
         from tally.core.meeting import assembly_posts  # noqa: PLC0415
@@ -1000,11 +1010,7 @@ class ElectionSession:
 
         e = self.manifest.election
         r = self.meeting.remote
-        opened = None
-        for _, raw in self.store.log_rows():
-            if b'"remote.opened"' in raw:
-                opened = parse_entry(raw).body
-                break
+        opened = self._remote_opened()
         posts = []
         for kind in assembly_posts(e):
             post = e.post(kind)
@@ -1043,7 +1049,8 @@ class ElectionSession:
             raise SessionError(
                 "remote.sealed_too_large", zh="选票过大", en="sealed ballot too large"
             )
-        opened = self.remote_info()
+        opened = self._remote_opened()
+        assert opened is not None
         issuer = remote.load_issuer_public_key(base64.b64decode(opened["issuer_key"]))
         try:
             remote.verify_credential(
@@ -1102,7 +1109,8 @@ class ElectionSession:
             raise SessionError(
                 "remote.not_closed", zh="须先截止远程投票", en="close remote voting first"
             )
-        opened = self.remote_info()
+        opened = self._remote_opened()
+        assert opened is not None
         folder = self._remote_dir(data_dir)
         containers = [
             remote.parse_share_container(p.read_bytes())

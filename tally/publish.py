@@ -118,7 +118,7 @@ def bundle_files(session: ElectionSession, calendar: WorkingDayCalendar) -> dict
                 "holidays": [d.isoformat() for d in holidays],
                 "workdays": [d.isoformat() for d in workdays],
             },
-            "remote_ballots": 0,
+            "remote_ballots": sum(1 for e in entries if e.type == "remote.decrypted"),
             "checkpoint": last.text,
         }
     )

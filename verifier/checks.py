@@ -8,11 +8,13 @@ are streamed line by line; QR signatures are checked in batches across processes
 V1 bundle, V2 town signature, V3 manifest, V4 expected electors, V5 candidate rules,
 V6 log entries, V7 checkpoints, V8 stocks, V9 ballot records, V10 attendance,
 V11 round sequence, V12 round validity, V13 count, V14 decisions, V15 result,
-V16 final checkpoint, V17 publicity, V18 remote ballots.
+V16 final checkpoint, V17 publicity, V18 remote ballots (V18.1-V18.12 of spec/remote.md §13;
+V18.10 is reported under V10 and V18.11 under V11, with the finer rule on each finding).
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import hashlib
@@ -49,6 +51,15 @@ from verifier.parse import (
     parse_signed_manifest,
 )
 from verifier.qr import KIND_BYTES, check_qr, normalise_qr_text, stock_commitment
+from verifier.remote import (
+    PostSpec,
+    ballot_ok,
+    decide_cast,
+    is_clamped,
+    key_matches,
+    load_issuer_key,
+    verify_token,
+)
 from verifier.report import CLAUSES, ClauseResult, Finding, Report, Status
 
 __all__ = ["TownKey", "verify_bundle"]
@@ -314,6 +325,8 @@ class _Open:
     entries: list[tuple[int, Mapping[str, Any], bytes]] = field(default_factory=list)
     entered_total: int = 0
     ids: dict[str, int] = field(default_factory=dict)  # ballot id -> surviving entries
+    paper: int | None = None  # ballots to issue: paper attendance (R12, RM-9.3); None: unknown
+    remote: bool = False  # the remote ballots count in this round (RM-9.1)
 
 
 @dataclass
@@ -321,6 +334,49 @@ class _Stock:
     count: int
     ids: frozenset[bytes] | None
     seq: int
+
+
+@dataclass
+class _Cast:
+    seq: int
+    token: bytes | None
+    sealed: bytes | None
+    decided: bool = False
+
+
+@dataclass
+class _RemoteState:
+    """What the replay knows of remote voting (spec/remote.md §13); small: one item per cast."""
+
+    posts: tuple[PostSpec, ...]
+    opened_seq: int | None = None
+    opened_size: int = 0
+    issuer: Any = None  # the RSA public key once V18.1 accepted it
+    ballot_key: bytes | None = None
+    credentials: dict[str, int] = field(default_factory=dict)
+    credential_entries: int = 0
+    casts: list[_Cast] = field(default_factory=list)
+    by_seq: dict[int, _Cast] = field(default_factory=dict)
+    tokens: dict[bytes, int] = field(default_factory=dict)
+    closed_seq: int | None = None
+    key_seq: int | None = None
+    key: bytes | None = None
+    next_undecided: int = 0
+    decided: int = 0
+    decrypted: int = 0
+    rejected: int = 0
+    ballots: list[Mapping[str, Any]] = field(default_factory=list)
+    round_opened: bool = False
+    counted_round: bool = False
+    status: dict[str, str] = field(default_factory=dict)  # post -> pending/counted/not_counted
+    expect_not_counted: tuple[str, int, int, bool] | None = None  # post, round, seq, required
+
+    def parts(self, post: str) -> Iterator[tuple[str, tuple[tuple[str, str], ...]]]:
+        """(marks, write-ins) of each decrypted ballot's part for ``post``."""
+        for ballot in self.ballots:
+            for part in ballot["posts"]:
+                if part["post"] == post:
+                    yield part["marks"], tuple((w["member"], w["mark"]) for w in part["write_ins"])
 
 
 class _Records:
@@ -462,6 +518,7 @@ class _Verifier:
         self.moments: list[tuple[str, int, int]] = []
         self.roots: dict[int, bytes] = {}
         self.structure_ok = True
+        self.remote: _RemoteState | None = None
 
     # ------------------------------------------------------------------ V1
 
@@ -1084,6 +1141,7 @@ class _Verifier:
                         )
         have = [(cp.reason, cp.size) for cp, _ in self.checkpoints]
         want = [(r, s) for r, s, _ in self.moments]
+        rules_of = {"remote-opened": "V18.1", "remote-closed": "V18.6", "remote-key": "V18.7"}
         for r, s, seq in self.moments:
             if (r, s) not in have:
                 f.fail(
@@ -1095,8 +1153,12 @@ class _Verifier:
                     seq=seq,
                     expected=f"{r} @ {s}",
                     found="none",
+                    rule=rules_of.get(r, ""),
                 )
+        opened = self.remote.opened_size if self.remote is not None else 0
         for r, s in have:
+            if r == "remote-casts" and opened and s >= opened:
+                continue  # RM-8.2: made during the remote window when casts arrived
             if (r, s) not in want:
                 f.fail(
                     "V7",
@@ -1207,15 +1269,17 @@ class _Verifier:
                 expected=f"result @ {self.entries}",
                 found=f"{last.reason} @ {last.size}",
             )
-        if res["remote_ballots"] != 0:  # (V18)
+        want_remote = self.remote.decrypted if self.remote is not None else 0
+        if res["remote_ballots"] != want_remote:  # (V18.12)
             f.fail(
                 "V18",
                 "result.remote_ballots",
-                "远程选票数与日志不符",
-                "remote_ballots differs from the log (no remote ballots)",
+                "远程选票数与日志中的 remote.decrypted 条目数不符",
+                "remote_ballots differs from the number of remote.decrypted entries",
                 file="result.json",
-                expected="0",
+                expected=str(want_remote),
                 found=str(res["remote_ballots"]),
+                rule="V18.12",
             )
         self.check_publicity(m, res)
 
@@ -1349,6 +1413,15 @@ class _Replay:
         self.ids = _IdSet()
         self.qr = _QrChecker(self.f, m.work_group.key, m.election_id, v.jobs)
         self.records = _Records(v.b, self.f, "ballots.jsonl" in v.b.names())
+        self.rm = _RemoteState(
+            posts=tuple(
+                PostSpec(p.post, p.candidates, p.seats)
+                for p in d.posts
+                if self.body_kind(p.post) == "assembly"
+            )
+        )
+        self.ever_checked_in: set[str] = set()
+        self.present_ok = True
         if "ballots.jsonl" not in v.b.names():
             self.f.fail(
                 "V9",
@@ -1367,6 +1440,17 @@ class _Replay:
             kw.setdefault("seq", e.seq)
             kw.setdefault("file", "log.jsonl")
         self.f.fail(clause, code, zh, en, **kw)
+
+    def rfail(
+        self, rule: str, code: str, zh: str, en: str, e: LogEntry | None = None, **kw: Any
+    ) -> None:
+        """A V18 finding with its clause of spec/remote.md §13."""
+        self.fail("V18", code, zh, en, e, rule=rule, **kw)
+
+    def remote_in_quorum(self) -> int:
+        """RM-9.3: remote casts counted into an assembly round's present."""
+        rm = self.rm
+        return len(rm.casts) if rm.opened_seq is not None and self.d.counts_toward_quorum else 0
 
     def body_kind(self, post: str) -> str:
         return "plenary" if post != "committee" and self.d.elected_by == "committee" else "assembly"
@@ -1572,7 +1656,26 @@ class _Replay:
                 "entries after election.result",
                 e,
             )
-        if t == "election.opened":
+        rm = self.rm
+        if rm.expect_not_counted is not None and t != "remote.not_counted":  # (V18.9)
+            post, rnd, seq, required = rm.expect_not_counted
+            rm.expect_not_counted = None
+            if required:
+                self.rfail(
+                    "V18.9",
+                    "remote.not_counted_missing",
+                    "候选人名单与清单不同的首轮开始后，缺少 remote.not_counted",
+                    "remote.not_counted must follow the opening of a first round whose list "
+                    "differs from the manifest's (RM-9.1)",
+                    None,
+                    file="log.jsonl",
+                    seq=seq,
+                    expected=f"remote.not_counted {post} {rnd}",
+                    found=t,
+                )
+        if t.startswith("remote."):
+            self.remote_entry(e)
+        elif t == "election.opened":
             self.moments.append(("opened", size, e.seq))
             if e.seq != 0:
                 self.fail(
@@ -1610,6 +1713,548 @@ class _Replay:
             self.moments.append(("result", size, e.seq))
             self.result(e)
 
+    # -------------------------------------------------------------- remote (V18)
+
+    def remote_entry(self, e: LogEntry) -> None:  # (V18)
+        rm, t = self.rm, e.type
+        if t == "remote.opened":
+            self.remote_opened(e)
+            return
+        if rm.opened_seq is None:
+            self.rfail(
+                "V18.1",
+                "remote.not_opened",
+                "remote.opened 之前出现了远程投票条目",
+                f"{t} without an earlier remote.opened",
+                e,
+            )
+            return
+        if t == "remote.credential_issued":
+            self.remote_credential(e)
+        elif t == "remote.cast":
+            self.remote_cast(e)
+        elif t == "remote.closed":
+            self.remote_closed(e)
+        elif t == "remote.key_revealed":
+            self.remote_key(e)
+        elif t in ("remote.decrypted", "remote.rejected"):
+            self.remote_decision(e)
+        else:
+            self.remote_not_counted(e)
+
+    def remote_opened(self, e: LogEntry) -> None:  # (V18.1)
+        rm, b, m = self.rm, e.body, self.m
+        if not self.d.remote_approved:
+            self.rfail(
+                "V18.1",
+                "remote.not_approved",
+                "清单未批准任何远程投票人员，却开启了远程投票",
+                "remote.opened although the manifest approves no remote voter",
+                e,
+            )
+        if rm.opened_seq is not None:
+            self.rfail(
+                "V18.1",
+                "remote.opened_twice",
+                "remote.opened 出现了不止一次",
+                "a second remote.opened",
+                e,
+                expected=f"only seq {rm.opened_seq}",
+            )
+            return
+        if rm.credential_entries or rm.casts or rm.round_opened:
+            self.rfail(
+                "V18.1",
+                "remote.opened_late",
+                "remote.opened 须在其他远程条目和第一轮之前",
+                "remote.opened must precede every other remote entry and every round.opened",
+                e,
+            )
+        rm.opened_seq = e.seq
+        rm.opened_size = e.seq + 1
+        rm.status = {p.post: "pending" for p in rm.posts}
+        self.moments.append(("remote-opened", e.seq + 1, e.seq))
+        der = b64decode_canonical(b["issuer_key"])
+        issuer = load_issuer_key(der) if der is not None else "not canonical base64"
+        if isinstance(issuer, str):
+            self.rfail(
+                "V18.1",
+                "remote.issuer_key",
+                "签发公钥无效",
+                f"issuer_key invalid: {issuer} (RM-4.1)",
+                e,
+                path="body.issuer_key",
+            )
+        else:
+            rm.issuer = issuer
+        rm.ballot_key = b64decode_canonical(b["ballot_key"], 32)
+        if rm.ballot_key is None:
+            self.rfail(
+                "V18.1",
+                "remote.ballot_key",
+                "远程选票公钥不是 32 字节",
+                "ballot_key is not base64 of 32 bytes",
+                e,
+                path="body.ballot_key",
+            )
+        n, k = b["n"], b["k"]
+        want_n = len(m.scrutineers)
+        if n != want_n or not (1 <= k <= n and (k >= 2 or n == 1)):
+            self.rfail(
+                "V18.1",
+                "remote.threshold",
+                "门限 k、n 不符合 RM-7.2",
+                "k and n break RM-7.2 (n = scrutineer keys, 2 <= k <= n)",
+                e,
+                expected=f"n = {want_n}, 2 <= k <= n",
+                found=f"k = {k}, n = {n}",
+            )
+        shares = b["shares"]
+        want = [base64.b64encode(x.key).decode("ascii") for x in m.scrutineers]
+        ok = isinstance(shares, list) and len(shares) == want_n
+        if ok:
+            for i, item in enumerate(shares):
+                if (
+                    not isinstance(item, dict)
+                    or set(item) != {"index", "scrutineer", "commitment"}
+                    or item["index"] != i + 1
+                    or type(item["index"]) is not int
+                    or item["scrutineer"] != want[i]
+                    or not isinstance(item["commitment"], str)
+                    or re.fullmatch(r"[0-9a-f]{64}", item["commitment"]) is None
+                ):
+                    ok = False
+        if not ok:
+            self.rfail(
+                "V18.1",
+                "remote.shares",
+                "密钥份额列表与清单中的监票人公钥不符",
+                "shares must list indices 1..n with the manifest's scrutineer keys in order",
+                e,
+                path="body.shares",
+            )
+
+    def remote_credential(self, e: LogEntry) -> None:  # (V18.2), (V18.10)
+        rm, member = self.rm, e.body["member"]
+        rm.credential_entries += 1
+        if member not in self.d.remote_approved:
+            self.rfail(
+                "V18.2",
+                "remote.credential_not_approved",
+                "凭证发给了未获批准远程投票的人",
+                "credential for a member not approved for remote voting",
+                e,
+                found=member,
+            )
+        if member in rm.credentials:
+            self.rfail(
+                "V18.2",
+                "remote.credential_twice",
+                "同一党员领取了两份凭证",
+                "a second credential for the same member (RM-4.4)",
+                e,
+                found=member,
+                expected=f"only seq {rm.credentials[member]}",
+            )
+        if rm.closed_seq is not None:
+            self.rfail(
+                "V18.2",
+                "remote.credential_after_close",
+                "远程投票关闭后仍发放凭证",
+                "credential issued after remote.closed",
+                e,
+            )
+        if member in self.ever_checked_in:
+            self.fail(
+                "V10",
+                "attendance.remote_credential",
+                "已签到的党员又领取了远程投票凭证（R24.3）",
+                "a member who checked in received a remote credential (R24.3)",
+                e,
+                found=member,
+                rule="V18.10",
+            )
+        rm.credentials.setdefault(member, e.seq)
+
+    def remote_cast(self, e: LogEntry) -> None:  # (V18.3)-(V18.6)
+        rm, b = self.rm, e.body
+        if e.actor != "remote":
+            self.rfail(
+                "V18.3",
+                "remote.cast_actor",
+                "remote.cast 的 actor 应为 remote",
+                'the actor of remote.cast must be "remote" (RM-8.2)',
+                e,
+                expected="remote",
+                found=e.actor,
+            )
+        if rm.closed_seq is not None:
+            self.rfail(
+                "V18.6",
+                "remote.cast_after_close",
+                "远程投票关闭后仍有投票",
+                "remote.cast after remote.closed",
+                e,
+                expected=f"before seq {rm.closed_seq}",
+            )
+        token = b64decode_canonical(b["token"], 32)
+        prefix = b64decode_canonical(b["token_prefix"], 32)
+        sig = b64decode_canonical(b["token_signature"])
+        if token is None or prefix is None or sig is None:
+            self.rfail(
+                "V18.3",
+                "remote.token_invalid",
+                "投票凭证格式无效",
+                "token and token_prefix must be base64 of 32 bytes, token_signature base64",
+                e,
+            )
+        elif rm.issuer is not None and not verify_token(
+            rm.issuer, self.m.election_id, token, prefix, sig
+        ):
+            self.rfail(
+                "V18.3",
+                "remote.token_invalid",
+                "投票凭证的签名无效",
+                "the token signature does not verify under issuer_key (RM-4.5)",
+                e,
+            )
+        if token is not None:
+            if token in rm.tokens:
+                self.rfail(
+                    "V18.4",
+                    "remote.token_used",
+                    "同一凭证投了两次",
+                    "the token was already used",
+                    e,
+                    expected="a fresh token",
+                    found=f"also at seq {rm.tokens[token]}",
+                )
+            else:
+                rm.tokens[token] = e.seq
+        if len(rm.casts) + 1 > rm.credential_entries:
+            self.rfail(
+                "V18.5",
+                "remote.casts_exceed_credentials",
+                "远程投票数超过已发放的凭证数",
+                "more remote casts than credentials issued so far",
+                e,
+                expected=f"<= {rm.credential_entries}",
+                found=str(len(rm.casts) + 1),
+            )
+        cast = _Cast(e.seq, token, b64decode_canonical(b["sealed"]))
+        rm.casts.append(cast)
+        rm.by_seq[e.seq] = cast
+
+    def remote_closed(self, e: LogEntry) -> None:  # (V18.6)
+        rm, b = self.rm, e.body
+        if rm.closed_seq is not None:
+            self.rfail(
+                "V18.6",
+                "remote.closed_twice",
+                "remote.closed 出现了不止一次",
+                "a second remote.closed",
+                e,
+            )
+            return
+        rm.closed_seq = e.seq
+        self.moments.append(("remote-closed", e.seq + 1, e.seq))
+        if rm.round_opened:
+            self.rfail(
+                "V18.6",
+                "remote.closed_late",
+                "远程投票须在第一轮开始前关闭",
+                "remote.closed must come before the first round.opened",
+                e,
+            )
+        for k, have in (("credentials", rm.credential_entries), ("casts", len(rm.casts))):
+            if b[k] != have:
+                self.rfail(
+                    "V18.6",
+                    f"remote.closed_{k}",
+                    f"remote.closed 的 {k} 与日志不符",
+                    f"remote.closed {k} differs from the log",
+                    e,
+                    expected=str(have),
+                    found=str(b[k]),
+                )
+
+    def remote_key(self, e: LogEntry) -> None:  # (V18.7)
+        rm = self.rm
+        if rm.key_seq is not None:
+            self.rfail(
+                "V18.7",
+                "remote.key_twice",
+                "私钥公布了不止一次",
+                "a second remote.key_revealed",
+                e,
+                expected=f"only seq {rm.key_seq}",
+            )
+            return
+        rm.key_seq = e.seq
+        self.moments.append(("remote-key", e.seq + 1, e.seq))
+        if rm.closed_seq is None:
+            self.rfail(
+                "V18.7",
+                "remote.key_early",
+                "远程投票关闭前公布了私钥",
+                "remote.key_revealed before remote.closed",
+                e,
+            )
+        raw = b64decode_canonical(e.body["private_key"], 32)
+        if raw is None or not is_clamped(raw):
+            self.rfail(
+                "V18.7",
+                "remote.key_invalid",
+                "公布的私钥不是 32 字节的规范（clamped）形式",
+                "private_key is not 32 bytes in clamped form (RM-6.1)",
+                e,
+            )
+        elif rm.ballot_key is not None:
+            if key_matches(raw, rm.ballot_key):
+                rm.key = raw
+            else:
+                self.rfail(
+                    "V18.7",
+                    "remote.key_mismatch",
+                    "公布的私钥与远程选票公钥不对应",
+                    "the X25519 public key of private_key is not ballot_key",
+                    e,
+                )
+
+    def remote_decision(self, e: LogEntry) -> None:  # (V18.8)
+        rm, b = self.rm, e.body
+        if rm.key_seq is None:
+            self.rfail(
+                "V18.7",
+                "remote.decision_before_key",
+                "私钥公布之前就有解密结果",
+                f"{e.type} before remote.key_revealed",
+                e,
+            )
+        if rm.counted_round:
+            self.rfail(
+                "V18.8",
+                "remote.decision_late",
+                "远程选票计入的轮次已计票之后才解密",
+                f"{e.type} after the count in which remote ballots count",
+                e,
+            )
+        cast = rm.by_seq.get(b["cast"])
+        if cast is None or cast.decided:
+            self.rfail(
+                "V18.8",
+                "remote.decision_cast",
+                "解密结果指向的不是未处理的远程投票",
+                "cast is not the seq of a remote.cast still undecided",
+                e,
+                found=str(b["cast"]),
+            )
+            return
+        expected_next = rm.casts[rm.next_undecided]
+        if cast is not expected_next:
+            self.rfail(
+                "V18.8",
+                "remote.decision_order",
+                "解密结果未按投票顺序",
+                "decisions must follow the order of the casts",
+                e,
+                expected=str(expected_next.seq),
+                found=str(cast.seq),
+            )
+        cast.decided = True
+        rm.decided += 1
+        while rm.next_undecided < len(rm.casts) and rm.casts[rm.next_undecided].decided:
+            rm.next_undecided += 1
+        eid = self.m.election_id.hex()
+        roster = frozenset(self.roster)
+        if e.type == "remote.decrypted":
+            rm.decrypted += 1
+            ballot = b["ballot"]
+            if ballot_ok(ballot, eid, rm.posts, roster):
+                rm.ballots.append(ballot)
+        else:
+            rm.rejected += 1
+        if rm.key is None or cast.token is None:
+            return  # the key (V18.7) or the cast (V18.3) failed already: nothing to open with
+        if cast.sealed is None:
+            want: tuple[str, Any] = ("remote.rejected", "remote.sealed_invalid")
+        else:
+            want = decide_cast(
+                rm.key,
+                cast.sealed,
+                token=cast.token,
+                election_id_hex=eid,
+                posts=rm.posts,
+                roster=roster,
+            )
+        if e.type == "remote.decrypted":
+            same = want[0] == e.type and canonical_bytes(b["ballot"]) == want[1][0]
+            found = _short(b["ballot"])
+        else:
+            reasons = {want[1]}
+            if want[1] == "remote.sealed_too_large":
+                reasons.add("remote.sealed_invalid")
+            same = want[0] == e.type and b["reason"] in reasons
+            found = f"rejected: {b['reason']}"
+        if not same:
+            self.rfail(
+                "V18.8",
+                "remote.decryption_differs",
+                "用公布的私钥打开密封选票，结果与日志不符",
+                "opening the sealed ballot with the published key gives another result",
+                e,
+                expected=(
+                    want[1][0].decode("utf-8", "replace")[:300]
+                    if want[0] == "remote.decrypted"
+                    else f"rejected: {want[1]}"
+                ),
+                found=found,
+            )
+
+    def remote_not_counted(self, e: LogEntry) -> None:  # (V18.9)
+        rm, b = self.rm, e.body
+        want = rm.expect_not_counted
+        rm.expect_not_counted = None
+        if (
+            want is None
+            or (b["post"], b["round"]) != want[:2]
+            or b["reason"] != "remote.list_changed"
+        ):
+            self.rfail(
+                "V18.9",
+                "remote.not_counted_unexpected",
+                "remote.not_counted 与 RM-9.1 不符",
+                "remote.not_counted where RM-9.1 does not call for it",
+                e,
+                expected=f"{want[0]} {want[1]} remote.list_changed" if want else "none",
+                found=f"{b['post']} {b['round']} {b['reason']}",
+            )
+
+    def remote_round_opened(self, e: LogEntry, o: _Open) -> None:  # (V18.6), (V18.9)
+        rm = self.rm
+        if rm.opened_seq is not None and rm.closed_seq is None and not rm.round_opened:
+            self.rfail(
+                "V18.6",
+                "remote.not_closed",
+                "第一轮开始时远程投票尚未关闭",
+                "the first round.opened comes before remote.closed",
+                e,
+            )
+        rm.round_opened = True
+        if rm.status.get(o.post) != "pending" or o.purpose != "first" or o.body != "assembly":
+            return
+        manifest = next(p.candidates for p in rm.posts if p.post == o.post)
+        if o.candidates == manifest:
+            o.remote = True
+        else:
+            rm.status[o.post] = "not_counted"
+            # Without casts there is nothing left out: the producer may omit the entry.
+            rm.expect_not_counted = (o.post, o.number, e.seq, bool(rm.casts))
+
+    def remote_round_counted(self, e: LogEntry, o: _Open) -> None:  # (V18.7)-(V18.9)
+        rm, b = self.rm, e.body
+        if rm.opened_seq is None:
+            if "remote_ballots" in b:
+                self.fail(
+                    "V6",
+                    "field.unknown",
+                    "没有远程投票的选举，round.counted 不应含 remote_ballots",
+                    "round.counted has remote_ballots in an election without remote voting",
+                    e,
+                    path="body.remote_ballots",
+                )
+            return
+        want = len(rm.ballots) if o.remote else 0
+        if o.remote:
+            rm.status[o.post] = "counted"
+            if not rm.counted_round:
+                rm.counted_round = True
+                if rm.casts and rm.key_seq is None:
+                    self.rfail(
+                        "V18.7",
+                        "remote.key_missing_at_count",
+                        "计入远程选票的轮次计票前未公布私钥",
+                        "no remote.key_revealed before the count that includes remote ballots",
+                        e,
+                    )
+                if rm.decided < len(rm.casts):
+                    self.rfail(
+                        "V18.8",
+                        "remote.undecided_at_count",
+                        "计票时仍有远程投票未解密",
+                        "remote casts still undecided at the count that includes them",
+                        e,
+                        expected=str(len(rm.casts)),
+                        found=str(rm.decided),
+                    )
+        if "remote_ballots" not in b:
+            self.rfail(
+                "V18.9",
+                "remote.round_member_missing",
+                "有远程投票的选举，round.counted 须含 remote_ballots",
+                "round.counted lacks remote_ballots in an election with remote voting",
+                e,
+                expected=str(want),
+                found="absent",
+            )
+        elif b["remote_ballots"] != want:
+            self.rfail(
+                "V18.9",
+                "remote.round_count",
+                "本轮计入的远程选票数不符（RM-9.1）",
+                "remote ballots counted in this round differ from RM-9.1",
+                e,
+                expected=str(want),
+                found=str(b["remote_ballots"]),
+            )
+
+    def remote_finish(self) -> None:  # (V18.6)-(V18.9)
+        rm = self.rm
+        end = {"file": "log.jsonl"}
+        if rm.expect_not_counted is not None and rm.expect_not_counted[3]:
+            post, rnd, seq, _ = rm.expect_not_counted
+            self.rfail(
+                "V18.9",
+                "remote.not_counted_missing",
+                "缺少 remote.not_counted",
+                "remote.not_counted missing (RM-9.1)",
+                None,
+                seq=seq,
+                expected=f"remote.not_counted {post} {rnd}",
+                **end,
+            )
+        if rm.opened_seq is None:
+            return
+        if rm.closed_seq is None:
+            self.rfail(
+                "V18.6",
+                "remote.never_closed",
+                "远程投票从未关闭",
+                "remote.opened without remote.closed",
+                None,
+                **end,
+            )
+        if rm.casts and rm.key_seq is None:
+            self.rfail(
+                "V18.7",
+                "remote.key_missing",
+                "有远程投票，但私钥从未公布",
+                "remote casts exist but no remote.key_revealed",
+                None,
+                **end,
+            )
+        for cast in rm.casts:
+            if not cast.decided:
+                self.rfail(
+                    "V18.8",
+                    "remote.undecided",
+                    "该远程投票没有解密或拒收记录",
+                    "no remote.decrypted or remote.rejected for this cast",
+                    None,
+                    seq=cast.seq,
+                    **end,
+                )
+
     def attendance(self, e: LogEntry) -> None:  # (V10)
         m = e.body["member"]
         if e.type == "member.checked_in":
@@ -1631,9 +2276,19 @@ class _Replay:
                     e,
                     found=m,
                 )
-            if m in self.d.remote_approved:
-                pass  # R24.3 needs remote credentials in the log (spec/remote.md, planned)
+            if m in self.rm.credentials:  # (V18.10)
+                self.fail(
+                    "V10",
+                    "attendance.remote_credential",
+                    "已领取远程投票凭证的党员不得签到（R24.3）",
+                    "a member who received a remote credential checks in (R24.3)",
+                    e,
+                    found=m,
+                    expected=f"no check-in (credential at seq {self.rm.credentials[m]})",
+                    rule="V18.10",
+                )
             self.present.add(m)
+            self.ever_checked_in.add(m)
         else:
             if m not in self.present:
                 self.fail(
@@ -1818,17 +2473,26 @@ class _Replay:
         self, e: LogEntry, body: str, present: int, present_members: list[str]
     ) -> bool:
         if body == "assembly":
-            if present != len(self.present) or present_members:
+            remote = self.remote_in_quorum()  # (V18.11) RM-9.3
+            casts = len(self.rm.casts)
+            self.present_ok = present == len(self.present) + remote and not present_members
+            if not self.present_ok:
                 self.fail(
                     "V11",
                     "round.present",
-                    "实到人数与签到记录不符",
-                    "present differs from attendance",
+                    "实到人数与签到记录不符"
+                    + (f"（远程投票 {remote} 张计入）" if remote else "")
+                    + ("（远程投票不计入）" if casts and not remote else ""),
+                    "present differs from attendance"
+                    + (f" plus {remote} remote casts (RM-9.3)" if remote else "")
+                    + (" (remote casts do not count, RM-9.3)" if casts and not remote else ""),
                     e,
-                    expected=str(len(self.present)),
+                    expected=str(len(self.present) + remote),
                     found=str(present),
+                    rule="V18.11" if casts else "",
                 )
             return rules.quorum(present, self.E, self.d.parameters.quorum_comparison)
+        self.present_ok = True  # plenary: R12 against the logged present, as before
         committee = self.posts["committee"].elected if "committee" in self.posts else []
         if (
             len(set(present_members)) != len(present_members)
@@ -1887,7 +2551,12 @@ class _Replay:
             b["present"],
             self.committee_size(),
             e.seq,
+            # R12 is judged against a present V11 accepted; otherwise V11 has reported it.
+            paper=(len(self.present) if b["body"] == "assembly" else b["present"])
+            if self.present_ok
+            else None,
         )
+        self.remote_round_opened(e, self.open)
 
     def round_entry(self, e: LogEntry) -> None:
         b, t, o = e.body, e.type, self.open
@@ -1933,14 +2602,14 @@ class _Replay:
                     expected=f"<= {stock.count}",
                     found=str(b["count"]),
                 )
-            if b["count"] != o.present:  # (V12)
+            if o.paper is not None and b["count"] != o.paper:  # (V12) paper voters (RM-9.3)
                 self.fail(
                     "V12",
                     "round.issued_not_present",
                     "发出选票数不等于实到人数",
                     "issued differs from present (R12)",
                     e,
-                    expected=str(o.present),
+                    expected=str(o.paper),
                     found=str(b["count"]),
                 )
         elif t == "ballots.returned":
@@ -2113,6 +2782,7 @@ class _Replay:
 
     def round_counted(self, e: LogEntry, o: _Open) -> None:  # (V12), (V13)
         b = e.body
+        self.remote_round_counted(e, o)
         if o.issued is not None and o.returned is not None and o.returned > o.issued:
             self.fail(
                 "V12",
@@ -2157,6 +2827,19 @@ class _Replay:
                         runoff=runoff,
                     )
                 verdicts.append(verdict)
+            if o.remote:  # (V18.9) RM-9.2: each remote ballot's post part, judged like paper
+                for part in self.rm.parts(o.post):
+                    verdicts.append(
+                        rules.judge_ballot(
+                            marks=part[0],
+                            write_ins=part[1],
+                            candidates=o.candidates,
+                            seats=o.seats,
+                            params=self.d.parameters,
+                            write_in_eligible=ok,
+                            runoff=runoff,
+                        )
+                    )
             if o.body == "plenary":
                 base = o.committee_size
             elif self.d.parameters.threshold_base == "P":
@@ -2167,7 +2850,7 @@ class _Replay:
                 verdicts=verdicts, candidates=o.candidates, seats=o.seats, base=base, runoff=runoff
             ).as_body(o.post, o.number)
             for k, w in want.items():
-                if b[k] != w:
+                if k in b and b[k] != w:
                     self.fail(
                         "V13",
                         f"count.{k}",
@@ -2328,6 +3011,7 @@ class _Replay:
                 None,
                 file="log.jsonl",
             )
+        self.remote_finish()
         self.qr.close()
         self.records.finish()
         self.ids.close()
@@ -2342,6 +3026,7 @@ class _Replay:
                 )
         self.v.moments = self.moments
         self.v.roots = self.roots
+        self.v.remote = self.rm
         self.v.structure_ok = self.structure_ok
 
 
@@ -2416,12 +3101,17 @@ def verify_bundle(
     v.check_checkpoints(m)
     if v.structure_ok:
         v.check_result(m)
+    rm = v.remote
     return Report(
         bundle=str(path),
         clauses=f.results(),
         entries=v.entries,
-        ballots=v.ballots,
-        remote_ballots=0,
+        ballots=v.ballots + (rm.decrypted if rm is not None else 0),
+        remote_ballots=rm.decrypted if rm is not None else 0,
+        remote_opened=rm is not None and rm.opened_seq is not None,
+        remote_credentials=rm.credential_entries if rm is not None else 0,
+        remote_casts=len(rm.casts) if rm is not None else 0,
+        remote_rejected=rm.rejected if rm is not None else 0,
         election_id=m.election_id.hex(),
         elected=tuple((p, tuple(ids)) for p, ids in v.elected.items()),
     )

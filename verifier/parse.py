@@ -36,6 +36,7 @@ from verifier.model import (
 __all__ = [
     "CHECKPOINT_DOMAIN",
     "ENTRY_BODIES",
+    "ENTRY_OPTIONAL",
     "MANIFEST_DOMAIN",
     "election_id_of",
     "parse_checkpoint",
@@ -53,7 +54,8 @@ _AT: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]
 _DECIMAL: Final = re.compile(r"0|[1-9][0-9]{0,18}")
 _SIGNER: Final = re.compile(r"(work_group|scrutineer):[0-9a-f]{16}")
 _REASON: Final = re.compile(
-    r"opened|result|(stock|round-opened|round-closed) "
+    r"opened|result|remote-opened|remote-closed|remote-key|remote-casts|"
+    r"(stock|round-opened|round-closed) "
     r"(committee|secretary|deputy_secretary) ([1-9][0-9]{0,2})"
 )
 
@@ -506,6 +508,14 @@ def _v_date(v: Any) -> bool:
     return True
 
 
+def _v_object(v: Any) -> bool:
+    return isinstance(v, dict)
+
+
+def _v_list(v: Any) -> bool:
+    return isinstance(v, list)
+
+
 _Check = Callable[[Any], bool]
 _PR: Final[dict[str, _Check]] = {"post": _v_post, "round": _v_round}
 ENTRY_BODIES: Final[dict[str, dict[str, _Check]]] = {
@@ -562,6 +572,31 @@ ENTRY_BODIES: Final[dict[str, dict[str, _Check]]] = {
         "publicity_start": _v_date,
         "publicity_end": _v_date,
     },
+    # spec/remote.md RM-8.1: shapes only here; contents are V18's (verifier.checks).
+    "remote.opened": {
+        "issuer_key": _v_str,
+        "ballot_key": _v_str,
+        "k": _v_count,
+        "n": _v_count,
+        "shares": _v_list,
+    },
+    "remote.credential_issued": {"member": _v_member},
+    "remote.cast": {
+        "token": _v_str,
+        "token_prefix": _v_str,
+        "token_signature": _v_str,
+        "sealed": _v_str,
+    },
+    "remote.closed": {"credentials": _v_count, "casts": _v_count},
+    "remote.key_revealed": {"private_key": _v_str},
+    "remote.decrypted": {"cast": _v_count, "ballot": _v_object},
+    "remote.rejected": {"cast": _v_count, "reason": _v_str},
+    "remote.not_counted": {**_PR, "reason": _v_str},
+}
+# Members a body may carry in addition: ``round.counted`` has ``remote_ballots`` exactly in
+# elections with a ``remote.opened`` entry (checked by the replay, V18.9).
+ENTRY_OPTIONAL: Final[dict[str, dict[str, _Check]]] = {
+    "round.counted": {"remote_ballots": _v_count},
 }
 _ENTRY: Final = frozenset({"format", "seq", "prev", "type", "at", "actor", "body"})
 
@@ -629,6 +664,10 @@ def parse_log_entry(
         raise _err("V6", r.at("at"), "at is not a valid time", "时间无效") from e
     actor = r.str_("actor")
     schema = ENTRY_BODIES[etype]
+    extra = ENTRY_OPTIONAL.get(etype)
+    raw_body = r.raw("body")
+    if extra and isinstance(raw_body, dict) and any(k in raw_body for k in extra):
+        schema = {**schema, **{k: c for k, c in extra.items() if k in raw_body}}
     body = _Reader(r.raw("body"), r.at("body"), "V6", frozenset(schema))
     for key, check in schema.items():
         if not check(body.value[key]):

@@ -70,6 +70,8 @@ class Finding:
     seq: int | None = None
     ballot_id: str = ""
     path: str = ""
+    rule: str = ""
+    """The finer clause, when there is one (e.g. ``V18.3`` of spec/remote.md §13)."""
 
     def where(self) -> str:
         parts = [self.file] if self.file else []
@@ -100,6 +102,10 @@ class Report:
     entries: int = 0
     ballots: int = 0
     remote_ballots: int = 0
+    remote_opened: bool = False
+    remote_credentials: int = 0
+    remote_casts: int = 0
+    remote_rejected: int = 0
     election_id: str = ""
     elected: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
 
@@ -142,6 +148,8 @@ def render_text(report: Report, lang: str = "zh", *, max_findings: int = 50) -> 
         out.append(line)
         for f in c.findings[:max_findings]:
             msg = f.zh if zh else f.en
+            if f.rule:
+                msg = f"〔{f.rule}〕{msg}" if zh else f"[{f.rule}] {msg}"
             out.append(f"     - {msg}")
             if f.expected or f.found:
                 out.append(
@@ -164,7 +172,16 @@ def render_text(report: Report, lang: str = "zh", *, max_findings: int = 50) -> 
     else:
         out.append(
             f"{report.entries} log entries, {report.ballots} counted ballots, "
-            f"of which {report.remote_ballots} remote ballots."
+            f"including {report.remote_ballots} remote ballots."
+        )
+    if report.remote_opened:  # V18.12 (R24.4)
+        out.append(
+            f"远程投票：发放凭证 {report.remote_credentials} 份，投出 {report.remote_casts} 张，"
+            f"拒收 {report.remote_rejected} 张，计入 {report.remote_ballots} 张。"
+            if zh
+            else f"Remote voting: {report.remote_credentials} credentials issued, "
+            f"{report.remote_casts} cast, {report.remote_rejected} rejected, "
+            f"{report.remote_ballots} counted."
         )
     for post, ids in report.elected:
         name_zh, name_en = _POSTS.get(post, (post, post))
@@ -192,6 +209,12 @@ def render_json(report: Report) -> str:
         "entries": report.entries,
         "ballots": report.ballots,
         "remote_ballots": report.remote_ballots,
+        "remote": {
+            "opened": report.remote_opened,
+            "credentials": report.remote_credentials,
+            "casts": report.remote_casts,
+            "rejected": report.remote_rejected,
+        },
         "elected": {p: list(ids) for p, ids in report.elected},
         "clauses": [
             {
@@ -209,6 +232,7 @@ def render_json(report: Report) -> str:
                         "seq": f.seq,
                         "ballot_id": f.ballot_id,
                         "path": f.path,
+                        "rule": f.rule,
                     }
                     for f in c.findings
                 ],

@@ -376,6 +376,8 @@ def build(
                 "marks": body["marks"],
                 "write_ins": body["write_ins"],
             }
+        actor = body.pop("_actor", "")  # e.g. "remote" for remote.cast (spec/remote.md RM-8.2)
+        extra_checkpoint = body.pop("_checkpoint", None)  # e.g. "remote-casts"
         which = body.pop("which", -1) if etype == "ballot.withdrawn" else -1
         if etype == "ballot.withdrawn" and "ballot_id" not in body:
             body["ballot_id"] = entered[(body["post"], body["round"])][which]["ballot_id"]
@@ -386,7 +388,7 @@ def build(
             "prev": prev,
             "type": etype,
             "at": (at0 + dt.timedelta(minutes=seq)).isoformat(),
-            "actor": "",
+            "actor": actor,
             "body": body,
         }
         raw = jcs(entry)
@@ -400,7 +402,13 @@ def build(
             outcomes.append({**body, "type": etype})
             if etype == "round.counted":
                 records += [(r["seq"], r) for r in entered.get((body["post"], body["round"]), [])]
-        reason = {"election.opened": "opened", "election.result": "result"}.get(etype)
+        reason = {
+            "election.opened": "opened",
+            "election.result": "result",
+            "remote.opened": "remote-opened",
+            "remote.closed": "remote-closed",
+            "remote.key_revealed": "remote-key",
+        }.get(etype, extra_checkpoint)
         if etype == "stock.committed":
             reason = f"stock {body['post']} {body['round']}"
         elif etype == "round.opened":

@@ -1,0 +1,143 @@
+"""``tally remote``: open remote voting, invite approved members, close it (spec/remote.md).
+
+Mounted by ``tally.cli``: ``app.add_typer(cli_remote.app, name="remote")``. Run these while the
+service is stopped (the service keeps its own open session), with the service's ``--data`` folder:
+the issuer key, the invitation key and the share containers live under ``<data>/remote``.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import qrcode
+import typer
+
+import keys
+from tally.cli_day import ActorOpt, DbArg, JsonOpt, KeyOpt, LangOpt, _run, _signer
+from tally.election import ElectionSession
+
+__all__ = ["app", "invitation_url", "terminal_qr"]
+
+app = typer.Typer(help="远程投票 / remote voting", no_args_is_help=True)
+DataOpt = Annotated[Path, typer.Option("--data", help="服务数据文件夹（与 tally serve 相同）")]
+DEFAULT_DATA = Path(".run/service")
+
+
+def invitation_url(base: str, code: str) -> str:
+    """The page address with the code in the fragment, which browsers never send (RM-10.3)."""
+    return f"{base.rstrip('/')}/vote/#code={quote(code)}"
+
+
+def terminal_qr(text: str) -> str:
+    """A QR code drawn with half-block characters (two modules per character row)."""
+    qr = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    qr.add_data(text)
+    qr.make(fit=True)
+    m = qr.get_matrix()
+    rows = []
+    for y in range(0, len(m), 2):
+        top, bottom = m[y], m[y + 1] if y + 1 < len(m) else [False] * len(m[y])
+        rows.append(
+            "".join(
+                {(False, False): "█", (True, False): "▄", (False, True): "▀", (True, True): " "}[
+                    (t, b)
+                ]
+                for t, b in zip(top, bottom, strict=True)
+            )
+        )
+    return "\n".join(rows)
+
+
+@app.command("open")
+def open_(
+    db: DbArg,
+    key: KeyOpt,
+    k: Annotated[int, typer.Option("--k", min=1, help="开启密钥所需监票人数（k-of-n）")],
+    data: DataOpt = DEFAULT_DATA,
+    actor: ActorOpt = "",
+    lang: LangOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """开启远程投票：签发密钥、选票密钥分给监票人 / Open remote voting."""
+
+    def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+        s = ElectionSession.open(db)
+        s.open_remote(signer=_signer(key, keys.Role.WORK_GROUP), k=k, data_dir=data, actor=actor)
+        n = len(s.manifest.scrutineer_keys)
+        return (
+            [f"远程投票已开启：选票私钥由 {n} 名监票人分持，开票时需 {k} 人"]
+            if lg == "zh"
+            else [f"remote voting open: ballot key shared among {n} scrutineers, {k} needed"],
+            {"k": k, "n": n, "data": str(data)},
+        )
+
+    _run(lang, as_json, act)
+
+
+@app.command("invite")
+def invite(
+    db: DbArg,
+    member: Annotated[str, typer.Argument(help="党员编号或姓名（须经镇党委批准远程投票）")],
+    base_url: Annotated[
+        str, typer.Option("--url", help="服务的 https 地址")
+    ] = "https://127.0.0.1:8000",
+    png: Annotated[Path | None, typer.Option("--png", help="二维码另存为 PNG")] = None,
+    data: DataOpt = DEFAULT_DATA,
+    lang: LangOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """发给党员一次性邀请码（只显示一次）/ Invite a member (the code is shown once)."""
+
+    def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+        s = ElectionSession.open(db)
+        code, mid = s.issue_invitation(member, data_dir=data)
+        url = invitation_url(base_url, code)
+        if png is not None:
+            buf = io.BytesIO()
+            qrcode.make(url).save(buf, format="PNG")
+            keys.write_new_file(png, buf.getvalue(), mode=keys.PRIVATE_FILE_MODE)
+        lines = (
+            [f"{mid} 的邀请码（只显示这一次，请当面或私下交给本人）：", f"  {code}", f"  {url}"]
+            if lg == "zh"
+            else [
+                f"invitation for {mid} (shown once; give it to the member privately):",
+                f"  {code}",
+                f"  {url}",
+            ]
+        )
+        if png is not None:
+            lines.append(f"二维码：{png}" if lg == "zh" else f"QR code: {png}")
+        else:
+            lines.append(terminal_qr(url))
+        return lines, {"member": mid, "code": code, "url": url}
+
+    _run(lang, as_json, act)
+
+
+@app.command("close")
+def close(
+    db: DbArg,
+    key: KeyOpt,
+    actor: ActorOpt = "",
+    lang: LangOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """截止远程投票 / Close remote voting."""
+
+    def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+        s = ElectionSession.open(db)
+        s.close_remote(signer=_signer(key, keys.Role.WORK_GROUP), actor=actor)
+        r = s.meeting.remote
+        casts = len(r.casts) if r is not None else 0
+        creds = len(r.credentials) if r is not None else 0
+        return (
+            [f"远程投票已截止：已发凭证 {creds} 个，收到远程选票 {casts} 张"]
+            if lg == "zh"
+            else [f"remote voting closed: {creds} credentials, {casts} remote ballots"],
+            {"credentials": creds, "casts": casts},
+        )
+
+    _run(lang, as_json, act)

@@ -1,0 +1,465 @@
+"""Remote voting (远程投票): the JSON endpoints and the voting page (spec/remote.md).
+
+A thin shell over the remote methods of ``tally.election.ElectionSession``: every call runs on the
+session's thread through ``ServiceState.run``. No login and no cookie on any route here; the page
+does the blinding and sealing in the browser (``static/remote/remote-crypto.js``, ADR 0007), so its
+responses carry the service's Content-Security-Policy plus ``'wasm-unsafe-eval'`` (WebAssembly
+compilation only).
+
+Routes:
+
+* ``GET /api/remote/info`` — election id, title, issuer key, ballot key, posts with candidates in
+  ballot order, the roster for write-ins, the work-group key for checking checkpoints;
+* ``POST /api/remote/redeem`` — ``{code, blinded_msg}`` → ``{blind_sig}`` (RM-3.3, RM-4.3);
+* ``POST /api/remote/cast`` — ``{token, token_prefix, token_signature, sealed}`` → the receipt
+  ``remote-receipt/1`` (RM-4.6, RM-10.1);
+* ``GET /api/remote/receipt?seq=N`` — the ``remote.cast`` entry and its RFC 9162 inclusion proof in
+  the latest signed checkpoint (RM-10.2);
+* ``GET /api/remote/noop`` — does nothing: the baseline of ``bench/bench_remote.py``;
+* ``GET /vote/`` (the invitation link: ``/vote/#code=…``, also ``?code=…``), ``GET /vote/receipt``.
+
+Limits (RM-3.5): a source (client address; an IPv6 /64) that failed 5 code checks in 15 minutes is
+refused (429, ``invitation.rate_limited``) until the oldest failure leaves the window; an attempt
+counts as a failure from the moment it starts, so parallel guesses cannot overrun the limit. A
+global throttle (``RemoteLimits.global_per_minute`` redeem attempts a minute, 429
+``remote.busy``) bounds the CPU an attacker can make the issuer spend; it lifts within a minute, so
+it is a throttle, not the lock-out RM-3.5 forbids. More than 50 failures an hour are logged as a
+warning for the work group (counts only). Addresses are kept in memory only, for the 15-minute
+window, never logged. Behind a reverse proxy the proxy must pass the client address through
+uvicorn's ``--proxy-headers`` / ``--forwarded-allow-ips``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.staticfiles import StaticFiles
+
+import keys
+from keys.remote import (
+    MAX_BALLOT_BYTES,
+    SEAL_OVERHEAD,
+    RateLimit,
+    SealedBallotError,
+    SealedBallotTooLargeError,
+    normalize_invitation_code,
+)
+from tally.core.errors import TallyError
+from tally.core.meeting import parse_entry
+from tally.election import ElectionSession
+from tally.service.app import SECURITY_HEADERS, ServiceState
+
+__all__ = ["PAGE_CSP", "STATUS", "RemoteLimits", "register"]
+
+HERE = Path(__file__).parent
+log = logging.getLogger("tally.service.remote")
+
+MAX_SEALED_BYTES = MAX_BALLOT_BYTES + SEAL_OVERHEAD
+PAGE_CSP = SECURITY_HEADERS["Content-Security-Policy"].replace(
+    "script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'"
+)
+ALERT_FAILURES_PER_HOUR = 50
+
+# Refusal code → HTTP status (anything else a session refuses stays 409).
+STATUS: dict[str, int] = {
+    "request.malformed": 422,
+    "invitation.malformed": 400,
+    "invitation.wrong": 403,
+    "invitation.used": 409,
+    "invitation.expired": 410,
+    "invitation.rate_limited": 429,
+    "remote.busy": 429,
+    "remote.token_invalid": 403,
+    "remote.token_used": 409,
+    "remote.closed": 409,
+    "remote.not_open": 409,
+    "remote.sealed_invalid": 422,
+    "remote.sealed_too_large": 413,
+    "receipt.not_found": 404,
+}
+COUNTED_FAILURES = frozenset({"invitation.malformed", "invitation.wrong"})  # RM-3.5
+
+
+# --------------------------------------------------------------------------- models
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Candidate(BaseModel):
+    id: str
+    name: str
+
+
+class InfoPost(BaseModel):
+    post: str
+    post_zh: str
+    seats: int
+    candidates: list[Candidate]
+
+
+class RemoteInfo(BaseModel):
+    """What the page needs to make a credential and a ballot (no ballot content, no holders)."""
+
+    open: bool
+    closed: bool
+    election_id: str = Field(description="64 lowercase hex")
+    title: str
+    issuer_key: str | None = Field(None, description="base64 DER SPKI (RM-4.1); null until open")
+    ballot_key: str | None = Field(None, description="base64 X25519 key (RM-6.1); null until open")
+    work_group_key: str = Field("", description="base64 Ed25519 key that signs checkpoints")
+    posts: list[InfoPost]
+    roster: list[Candidate] = Field(description="members, for write-ins")
+
+
+class RedeemRequest(_Strict):
+    code: str = Field(max_length=64, description="the invitation code as typed")
+    blinded_msg: str = Field(max_length=2048, description="base64, modulus-length bytes")
+
+
+class RedeemResponse(BaseModel):
+    blind_sig: str = Field(description="base64 RFC 9474 BlindSign result")
+
+
+class CastRequest(_Strict):
+    token: str = Field(max_length=64, description="base64 of the 32-byte token")
+    token_prefix: str = Field(max_length=64, description="base64 of the 32-byte msg_prefix")
+    token_signature: str = Field(max_length=2048, description="base64 RSASSA-PSS signature")
+    sealed: str = Field(description=f"base64 sealed box, at most {MAX_SEALED_BYTES} bytes")
+
+
+class Receipt(BaseModel):
+    """``remote-receipt/1`` (RM-10.1)."""
+
+    format: Literal["remote-receipt/1"] = "remote-receipt/1"
+    election_id: str
+    leaf_index: int
+    entry: str = Field(description="the canonical remote.cast log entry (JCS text)")
+    leaf_hash: str = Field(description="hex SHA-256(0x00 || entry)")
+
+
+class ReceiptProof(BaseModel):
+    """A ``remote.cast`` entry and its inclusion proof in the latest checkpoint (RM-10.2)."""
+
+    seq: int
+    entry: str
+    leaf_hash: str
+    covered: bool = Field(description="false until a signed checkpoint covers the entry")
+    size: int
+    proof: list[str] = Field(description="base64 hashes, RFC 9162 audit path")
+    checkpoint: str
+
+
+class Refusal(BaseModel):
+    ok: Literal[False] = False
+    code: str
+    message: str
+
+
+class Noop(BaseModel):
+    ok: bool = True
+
+
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    s: {"model": Refusal} for s in (400, 403, 404, 409, 410, 413, 422, 429)
+}
+
+
+# --------------------------------------------------------------------------- limits
+
+
+def source_of(request: Request) -> str:
+    """The rate-limit key of a client: its address, or its /64 for IPv6 (RM-3.5)."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip.ipv4_mapped or ip) if isinstance(ip, ipaddress.IPv6Address) else str(ip)
+
+
+@dataclass
+class RemoteLimits:
+    """Failed-attempt memory of the redeem endpoint (in memory, pruned to the window)."""
+
+    per_source: RateLimit = field(default_factory=RateLimit)
+    global_per_minute: int = 120
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    attempts: dict[str, list[datetime]] = field(default_factory=dict)
+    recent: deque[datetime] = field(default_factory=deque)
+    failures_hour: deque[datetime] = field(default_factory=deque)
+    alerted_at: datetime | None = None
+
+    def begin(self, source: str) -> datetime:
+        """Admit one attempt (counted as a failure until it succeeds), or raise."""
+        now = self.now()
+        start = now - self.per_source.window
+        for key in [k for k, v in self.attempts.items() if all(t <= start for t in v)]:
+            del self.attempts[key]
+        mine = self.attempts.setdefault(source, [])
+        mine[:] = [t for t in mine if t > start]
+        self.per_source.check(mine, now)  # RateLimitedError
+        while self.recent and self.recent[0] <= now - timedelta(minutes=1):
+            self.recent.popleft()
+        if len(self.recent) >= self.global_per_minute:
+            raise TallyError(
+                "remote.busy",
+                zh="当前请求过多，请一分钟后再试。",
+                en="too many requests right now; try again in a minute",
+            )
+        self.recent.append(now)
+        mine.append(now)
+        return now
+
+    def succeeded(self, source: str, stamp: datetime) -> None:
+        mine = self.attempts.get(source, [])
+        if stamp in mine:
+            mine.remove(stamp)
+
+    def not_counted(self, source: str, stamp: datetime) -> None:
+        """The attempt failed for a reason that is not a code failure (RM-3.5)."""
+        self.succeeded(source, stamp)
+
+    def failed(self) -> None:
+        now = self.now()
+        self.failures_hour.append(now)
+        while self.failures_hour and self.failures_hour[0] <= now - timedelta(hours=1):
+            self.failures_hour.popleft()
+        if len(self.failures_hour) > ALERT_FAILURES_PER_HOUR and (
+            self.alerted_at is None or now - self.alerted_at >= timedelta(hours=1)
+        ):
+            self.alerted_at = now
+            log.warning(
+                "remote voting: %d failed invitation checks in the last hour",
+                len(self.failures_hour),
+            )
+
+    def retry_after(self, source: str) -> int:
+        mine = sorted(self.attempts.get(source, []))
+        if len(mine) < self.per_source.max_failures:
+            return 60
+        until = mine[-self.per_source.max_failures] + self.per_source.window
+        return max(1, int((until - self.now()).total_seconds()) + 1)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _refuse(
+    code: str, zh: str, en: str, lang: str, headers: dict[str, str] | None = None
+) -> Response:
+    return JSONResponse(
+        {"ok": False, "code": code, "message": en if lang == "en" else zh},
+        status_code=STATUS.get(code, 409),
+        headers=headers,
+    )
+
+
+def _refusal(e: Exception, lang: str) -> Response:
+    if isinstance(e, TallyError | keys.KeysError):
+        code = str(getattr(e, "code", "remote.error"))
+        return _refuse(code, str(getattr(e, "zh", e)), str(getattr(e, "en", e)), lang)
+    raise e
+
+
+def _b64(value: str, what: str, *, size: int | None = None) -> bytes:
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raw = None
+    if raw is None or base64.b64encode(raw).decode() != value:
+        raise TallyError(
+            "request.malformed",
+            zh=f"{what} 不是规范的 base64。",
+            en=f"{what} is not canonical base64",
+        )
+    if size is not None and len(raw) != size:
+        raise TallyError(
+            "request.malformed",
+            zh=f"{what} 长度应为 {size} 字节。",
+            en=f"{what} must be {size} bytes",
+        )
+    return raw
+
+
+def _info(s: ElectionSession) -> dict[str, Any]:
+    info = dict(s.remote_info())
+    wg = s.manifest.work_group_key
+    info.setdefault("work_group_key", str(wg.get("key", "")))
+    return info
+
+
+def _cast(
+    s: ElectionSession, token: bytes, prefix: bytes, signature: bytes, sealed: bytes
+) -> dict[str, Any]:
+    result = s.cast_remote(token, prefix, signature, sealed)
+    return {
+        "election_id": s.manifest.election_id.hex(),
+        "leaf_index": int(result["seq"]),
+        "entry": str(result["entry"]),
+        "leaf_hash": str(result["leaf_hash"]),
+    }
+
+
+def _receipt_proof(s: ElectionSession, seq: int) -> dict[str, Any]:
+    raw = dict(s.store.log_rows()).get(seq) if 0 <= seq < s.meeting.size else None
+    if raw is None or parse_entry(raw).type != "remote.cast":
+        raise TallyError(
+            "receipt.not_found",
+            zh="没有这个序号的远程投票记录。",
+            en="no remote ballot has this number",
+        )
+    cps = s.store.checkpoints()
+    latest = cps[-1] if cps else None
+    covered = latest is not None and seq < latest.size
+    proof: list[str] = []
+    if covered and latest is not None:
+        proof = [base64.b64encode(h).decode() for h in s.tree.inclusion_proof(seq, latest.size)]
+    return {
+        "seq": seq,
+        "entry": raw.decode("utf-8"),
+        "leaf_hash": s.tree.leaf_hashes[seq].hex(),
+        "covered": covered,
+        "size": latest.size if latest is not None and covered else 0,
+        "proof": proof,
+        "checkpoint": latest.text if latest is not None and covered else "",
+    }
+
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(HERE / "templates" / "remote"),
+    autoescape=jinja2.select_autoescape(default=True),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _page(template: str, lang: str, **ctx: Any) -> HTMLResponse:
+    def L(zh: str, en: str) -> str:
+        return en if lang == "en" else zh
+
+    html = _env.get_template(template).render(lang=lang, L=L, **ctx)
+    response = HTMLResponse(html)
+    response.headers["Content-Security-Policy"] = PAGE_CSP
+    return response
+
+
+# --------------------------------------------------------------------------- routes
+
+
+def register(app: FastAPI) -> None:
+    """Mount the remote-voting API, the page and its static files."""
+    state: ServiceState = app.state.service
+    limits: RemoteLimits = state.config.extra.get("remote_limits") or RemoteLimits()
+    app.state.remote_limits = limits
+    data_dir = state.config.data_dir
+    app.mount("/vote/static", StaticFiles(directory=HERE / "static" / "remote"), name="vote-static")
+    router = APIRouter(tags=["remote"])
+
+    @router.get("/api/remote/info", response_model=RemoteInfo, responses=REFUSALS)
+    async def info(lang: str = "zh") -> Any:
+        """Election id, keys, posts and candidates in ballot order, roster for write-ins."""
+        try:
+            return await state.run(_info)
+        except (TallyError, keys.KeysError) as e:
+            return _refusal(e, lang)
+
+    @router.post("/api/remote/redeem", response_model=RedeemResponse, responses=REFUSALS)
+    async def redeem(body: RedeemRequest, request: Request, lang: str = "zh") -> Any:
+        """Check an invitation code and blind-sign the device's message, once (RM-3.3, RM-4.3).
+
+        Refusals: 400 ``invitation.malformed``, 403 ``invitation.wrong``, 409 ``invitation.used``,
+        410 ``invitation.expired``, 429 ``invitation.rate_limited`` / ``remote.busy``, 409 when
+        remote voting is not open or closed. Malformed and wrong codes count toward the limit.
+        """
+        source = source_of(request)
+        try:
+            stamp = limits.begin(source)
+        except (TallyError, keys.KeysError) as e:
+            response = _refusal(e, lang)
+            response.headers["Retry-After"] = str(
+                limits.retry_after(source) if getattr(e, "code", "") != "remote.busy" else 60
+            )
+            return response
+        try:
+            blinded = _b64(body.blinded_msg, "blinded_msg")
+            normalize_invitation_code(body.code)
+            sig: bytes = await state.run(
+                lambda s: s.redeem_invitation(body.code, blinded, data_dir=data_dir)
+            )
+        except (TallyError, keys.KeysError) as e:
+            if getattr(e, "code", "") in COUNTED_FAILURES:
+                limits.failed()
+            else:
+                limits.not_counted(source, stamp)
+            return _refusal(e, lang)
+        limits.succeeded(source, stamp)
+        return {"blind_sig": base64.b64encode(sig).decode()}
+
+    @router.post("/api/remote/cast", response_model=Receipt, responses=REFUSALS)
+    async def cast(body: CastRequest, lang: str = "zh") -> Any:
+        """Append one sealed ballot with an unused credential; returns the receipt (RM-4.6).
+
+        Refusals: 403 ``remote.token_invalid``, 409 ``remote.token_used`` / ``remote.closed``,
+        413 ``remote.sealed_too_large`` (over 16384 + 48 bytes), 422 malformed values or
+        ``remote.sealed_invalid`` (under 48 bytes).
+        """
+        try:
+            if len(body.sealed) > (MAX_SEALED_BYTES + 2) // 3 * 4:
+                raise SealedBallotTooLargeError(
+                    zh="密封选票过大。", en="the sealed ballot is too large"
+                )
+            token = _b64(body.token, "token", size=32)
+            prefix = _b64(body.token_prefix, "token_prefix", size=32)
+            signature = _b64(body.token_signature, "token_signature")
+            sealed = _b64(body.sealed, "sealed")
+            if len(sealed) > MAX_SEALED_BYTES:
+                raise SealedBallotTooLargeError(
+                    zh="密封选票过大。", en="the sealed ballot is too large"
+                )
+            if len(sealed) < SEAL_OVERHEAD:
+                raise SealedBallotError(zh="密封选票不完整。", en="the sealed ballot is too short")
+            return await state.run(lambda s: _cast(s, token, prefix, signature, sealed))
+        except (TallyError, keys.KeysError) as e:
+            return _refusal(e, lang)
+
+    @router.get("/api/remote/receipt", response_model=ReceiptProof, responses=REFUSALS)
+    async def receipt(seq: int = Query(ge=0), lang: str = "zh") -> Any:
+        """A ``remote.cast`` entry and its inclusion proof in the latest checkpoint (RM-10.2)."""
+        try:
+            return await state.run(lambda s: _receipt_proof(s, seq))
+        except (TallyError, keys.KeysError) as e:
+            return _refusal(e, lang)
+
+    @router.get("/api/remote/noop", response_model=Noop)
+    async def noop() -> Any:
+        """Does nothing: the baseline of ``bench/bench_remote.py`` (same app, same middleware)."""
+        return {"ok": True}
+
+    @router.get("/vote/", response_class=HTMLResponse, include_in_schema=False)
+    async def vote_page(lang: str = "zh") -> Response:
+        # The code (query or fragment) is read by vote.js, never echoed by the server.
+        return _page("vote.html", "en" if lang == "en" else "zh", page="vote")
+
+    @router.get("/vote/receipt", response_class=HTMLResponse, include_in_schema=False)
+    async def receipt_page(lang: str = "zh") -> Response:
+        return _page("receipt.html", "en" if lang == "en" else "zh", page="receipt")
+
+    app.include_router(router)

@@ -1,0 +1,566 @@
+// vote.js: the remote voting page (spec/remote.md). Page logic only; the cryptography is
+// remote-crypto.js (ADR 0007). The credential lives in sessionStorage until it is spent; the
+// invitation code never leaves the form except to /api/remote/redeem.
+import * as rc from './remote-crypto.js';
+
+const LANG = document.body.dataset.lang === 'en' ? 'en' : 'zh';
+const MSG = {
+  zh: {
+    seats: (n) => `应选 ${n} 名`,
+    chosen: (c, n) => `已选 ${c} / ${n}`,
+    over: (post, c, n) => `${post}：所选 ${c} 人，多于应选 ${n} 名。多选的选票无效，请减少到 ${n} 人以内。`,
+    overShort: (c, n) => `所选 ${c} 人多于应选 ${n} 名，请减少。`,
+    writeIn: '另选他人',
+    search: '输入姓名或编号查找',
+    remove: '删除',
+    noMatch: '没有找到此党员',
+    approve: '赞成', disapprove: '不赞成', abstain: '弃权', blank: '空',
+    badCode: '邀请码格式不对：应为 24 个字母或数字。',
+    typo: '邀请码有输入错误，请核对后重新输入。',
+    working: '正在领取凭证……',
+    sealing: '正在加密并投出……',
+    network: '网络连接失败，请稍后重试。凭证仍保留在本页面。',
+    empty: '您没有选择任何人：此选票为空白票。确定要投出吗？',
+    emptyPost: (p) => `${p}：未选择任何人。`,
+    receiptBad: '服务器返回的回执与您投出的内容不符。请截屏此页面并联系选举工作组和镇党委。',
+    spent: '此凭证已经使用过。',
+    closed: '远程投票已经结束。',
+    notOpen: '远程投票尚未开放',
+    closedTitle: '远程投票已经结束',
+    closedText: '不能再投远程选票。',
+    lost: '领取凭证后页面被关闭，凭证已丢失。请联系选举工作组。',
+    check: {
+      notFound: '没有找到这个序号的远程选票记录。',
+      hashMismatch: '回执哈希与记录不符。',
+      pending: '记录已找到，但尚未被签名的检查点覆盖。请稍后（远程投票结束后）再核对。',
+      entry: '记录内容与回执哈希一致',
+      stored: '记录与本设备保存的回执一致',
+      proof: (n) => `包含证明有效：记录在共 ${n} 条的选举记录中`,
+      proofBad: '包含证明无效',
+      sig: '检查点有选举工作组的有效签名',
+      sigBad: '检查点签名无效',
+      sigSkip: '此浏览器不能核对检查点签名（其余各项已核对）',
+      ok: '核对通过：您的选票已记入选举记录。',
+      fail: '核对失败。请带上回执联系选举工作组和镇党委。',
+      input: '请填写记录序号和回执哈希（至少前 16 位）。',
+    },
+  },
+  en: {
+    seats: (n) => `${n} seat${n === 1 ? '' : 's'}`,
+    chosen: (c, n) => `chosen ${c} / ${n}`,
+    over: (post, c, n) => `${post}: ${c} chosen but only ${n} seat${n === 1 ? '' : 's'}. An over-voted ballot is invalid; choose at most ${n}.`,
+    overShort: (c, n) => `${c} chosen, more than ${n} seats: choose fewer.`,
+    writeIn: 'Write-in',
+    search: 'Search a member by name or id',
+    remove: 'Remove',
+    noMatch: 'No such member',
+    approve: 'approve', disapprove: 'disapprove', abstain: 'abstain', blank: 'blank',
+    badCode: 'Not an invitation code: it has 24 letters and digits.',
+    typo: 'The invitation code has a typo; check it and type it again.',
+    working: 'Getting your credential…',
+    sealing: 'Sealing and casting…',
+    network: 'Network failure; try again. Your credential is still on this page.',
+    empty: 'You chose nobody: this is a blank ballot. Cast it anyway?',
+    emptyPost: (p) => `${p}: nobody chosen.`,
+    receiptBad: 'The receipt from the server does not match what you cast. Take a screenshot and contact the work group and the town committee.',
+    spent: 'This credential was already used.',
+    closed: 'Remote voting has closed.',
+    notOpen: 'Remote voting is not open',
+    closedTitle: 'Remote voting has closed',
+    closedText: 'Remote ballots can no longer be cast.',
+    lost: 'The page was closed after the credential was issued; the credential is lost. Contact the work group.',
+    check: {
+      notFound: 'No remote ballot record has this number.',
+      hashMismatch: 'The receipt hash does not match the record.',
+      pending: 'Record found, but no signed checkpoint covers it yet. Check again later (after remote voting closes).',
+      entry: 'The record matches the receipt hash',
+      stored: 'The record equals the receipt kept on this device',
+      proof: (n) => `Inclusion proof valid: the record is in the log of ${n} entries`,
+      proofBad: 'Inclusion proof invalid',
+      sig: 'The checkpoint carries a valid work-group signature',
+      sigBad: 'Checkpoint signature invalid',
+      sigSkip: 'This browser cannot check the checkpoint signature (everything else was checked)',
+      ok: 'Check passed: your ballot is in the election record.',
+      fail: 'Check failed. Bring the receipt to the work group and the town committee.',
+      input: 'Enter the record number and the receipt hash (at least 16 digits).',
+    },
+  },
+}[LANG];
+
+const $ = (id) => document.getElementById(id);
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const enc = new TextEncoder();
+const SECTIONS = ['s-loading', 's-unsupported', 's-notopen', 's-code', 's-ballot', 's-confirm', 's-receipt', 's-error'];
+
+function show(id) {
+  for (const s of SECTIONS) if ($(s)) $(s).hidden = s !== id;
+  window.scrollTo(0, 0);
+  document.body.dataset.step = id;
+}
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c);
+  return e;
+}
+
+function flash(id, text) {
+  const e = $(id);
+  e.textContent = text || '';
+  e.hidden = !text;
+}
+
+async function sha256(bytes) {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+}
+
+function concat(...parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) { out.set(p, off); off += p.length; }
+  return out;
+}
+
+async function api(path, body) {
+  const init = body === undefined ? {} : {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  };
+  const r = await fetch(`${path}${path.includes('?') ? '&' : '?'}lang=${LANG}`, {
+    ...init, credentials: 'omit', cache: 'no-store',
+  });
+  let data = null;
+  try { data = await r.json(); } catch { data = null; }
+  return { status: r.status, ok: r.ok, data };
+}
+
+// RM-3.1: normalise a typed code and check its check symbol before it reaches the service.
+export async function normalizeCode(text) {
+  let s = String(text).replace(/[\s-]+/g, '').toUpperCase();
+  s = s.replace(/O/g, '0').replace(/[IL]/g, '1');
+  if (s.length !== 24 || [...s].some((c) => !CROCKFORD.includes(c))) throw new Error(MSG.badCode);
+  const h = await sha256(concat(enc.encode('branch-election/invitation-check/1'), new Uint8Array([0]), enc.encode(s.slice(0, 23))));
+  if (CROCKFORD[h[0] >> 3] !== s[23]) throw new Error(MSG.typo);
+  return s.match(/.{4}/g).join('-');
+}
+
+// RFC 9162 §2.1.3.2 inclusion check (spec/merkle.md M8-M9), SHA-256 from WebCrypto.
+export async function verifyInclusion(leafHash, index, size, proof, root) {
+  if (!(Number.isSafeInteger(index) && Number.isSafeInteger(size)) || index < 0 || index >= size) return false;
+  if (leafHash.length !== 32 || root.length !== 32) return false;
+  let fn = index;
+  let sn = size - 1;
+  let r = leafHash;
+  const one = new Uint8Array([1]);
+  for (const p of proof) {
+    if (p.length !== 32 || sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      r = await sha256(concat(one, p, r));
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
+      }
+    } else {
+      r = await sha256(concat(one, r, p));
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && rc.toHex(r) === rc.toHex(root);
+}
+
+async function leafHashOf(entryText) {
+  return rc.toHex(await sha256(concat(new Uint8Array([0]), enc.encode(entryText))));
+}
+
+// ------------------------------------------------------------------ the voting page
+
+const state = { info: null, cred: null, choices: {} };
+
+function credKey() { return `remote-credential/${state.info.election_id}`; }
+function receiptKey() { return `remote-receipt/${state.info.election_id}`; }
+
+function codeFromUrl() {
+  const hash = new URLSearchParams(location.hash.slice(1));
+  const query = new URLSearchParams(location.search);
+  const code = hash.get('code') || query.get('code');
+  if (code) {
+    query.delete('code');
+    const q = query.toString();
+    history.replaceState(null, '', location.pathname + (q ? `?${q}` : ''));
+  }
+  return code;
+}
+
+function keepCodeOnLanguageSwitch() {
+  for (const a of document.querySelectorAll('a[data-keep-hash]')) {
+    a.addEventListener('click', () => {
+      const code = $('code') && $('code').value.trim();
+      if (code) a.href = `${a.getAttribute('href')}#code=${encodeURIComponent(code)}`;
+    });
+  }
+}
+
+async function redeem(ev) {
+  ev.preventDefault();
+  flash('code-err', '');
+  let code;
+  try {
+    code = await normalizeCode($('code').value);
+  } catch (e) {
+    flash('code-err', e.message);
+    return;
+  }
+  const button = $('redeem');
+  button.disabled = true;
+  const label = button.textContent;
+  button.textContent = MSG.working;
+  try {
+    const req = await rc.requestToken(state.info.issuer_key, state.info.election_id);
+    let r;
+    try {
+      r = await api('/api/remote/redeem', { code, blinded_msg: req.blindedMsg });
+    } catch {
+      flash('code-err', MSG.network);
+      return;
+    }
+    if (!r.ok) {
+      flash('code-err', (r.data && r.data.message) || `HTTP ${r.status}`);
+      return;
+    }
+    const cred = await rc.finishToken(req.state, r.data.blind_sig);
+    state.cred = cred;
+    sessionStorage.setItem(credKey(), JSON.stringify(cred));
+    $('code').value = '';
+    startBallot();
+  } catch (e) {
+    flash('code-err', String(e && e.message ? e.message : e));
+  } finally {
+    button.disabled = false;
+    button.textContent = label;
+  }
+}
+
+function postChoices(p) {
+  const c = state.choices[p.post];
+  return [...c.marks].filter((m) => m === 'o').length + c.writeIns.filter((w) => w).length;
+}
+
+function refreshPost(p) {
+  const box = document.querySelector(`.post[data-post="${p.post}"]`);
+  const n = postChoices(p);
+  const over = n > p.seats;
+  box.classList.toggle('over', over);
+  box.querySelector('.tallyline').textContent = MSG.chosen(n, p.seats);
+  const err = box.querySelector('.post-err');
+  err.textContent = over ? MSG.overShort(n, p.seats) : '';
+  err.hidden = !over;
+  const anyOver = state.info.posts.some((q) => postChoices(q) > q.seats);
+  $('to-confirm').disabled = anyOver;
+  if (!anyOver) flash('ballot-err', '');
+}
+
+function markButtons(p, i, name) {
+  const group = el('span', { class: 'marks', role: 'radiogroup', 'aria-label': name });
+  const options = [['o', '○', MSG.approve], ['x', '×', MSG.disapprove], ['-', MSG.blank, MSG.abstain]];
+  for (const [m, glyph, title] of options) {
+    const b = el('button', {
+      type: 'button', role: 'radio', 'data-mark': m, 'aria-label': `${name} ${title}`, title,
+      class: m === '-' ? 'blank' : '', 'aria-checked': String(state.choices[p.post].marks[i] === m),
+    }, glyph);
+    b.addEventListener('click', () => {
+      const c = state.choices[p.post];
+      c.marks = c.marks.slice(0, i) + m + c.marks.slice(i + 1);
+      for (const x of group.children) x.setAttribute('aria-checked', String(x.dataset.mark === m));
+      refreshPost(p);
+    });
+    group.append(b);
+  }
+  return group;
+}
+
+function writeInRow(p, j) {
+  const row = el('div', { class: 'wi', 'data-row': String(j) });
+  const render = () => {
+    row.replaceChildren();
+    const chosen = state.choices[p.post].writeIns[j];
+    if (chosen) {
+      const rm = el('button', { type: 'button', class: 'remove' }, MSG.remove);
+      rm.addEventListener('click', () => { state.choices[p.post].writeIns[j] = null; render(); refreshPost(p); });
+      row.append(el('div', { class: 'chosen' },
+        el('span', {}, el('span', { class: 'name', text: chosen.name }), el('span', { class: 'mark', text: '○' })), rm));
+      return;
+    }
+    const input = el('input', {
+      type: 'search', class: 'wi-search', placeholder: MSG.search, 'aria-label': `${MSG.writeIn} ${j + 1}`,
+      autocomplete: 'off', spellcheck: 'false',
+    });
+    const list = el('ul', { class: 'matches' });
+    input.addEventListener('input', () => {
+      list.replaceChildren();
+      const q = input.value.trim().toUpperCase();
+      if (!q) return;
+      const taken = new Set([...p.candidates.map((c) => c.id), ...state.choices[p.post].writeIns.filter((w) => w).map((w) => w.member)]);
+      const hits = state.info.roster.filter((m) => !taken.has(m.id) && (m.name.includes(input.value.trim()) || m.id.toUpperCase() === q || m.id.toUpperCase().startsWith(q))).slice(0, 6);
+      if (!hits.length) { list.append(el('li', { class: 'hint', text: MSG.noMatch })); return; }
+      for (const m of hits) {
+        const b = el('button', { type: 'button', 'data-member': m.id }, `${m.name}（${m.id}）`);
+        b.addEventListener('click', () => {
+          state.choices[p.post].writeIns[j] = { name: m.name, member: m.id, mark: 'o' };
+          render();
+          refreshPost(p);
+        });
+        list.append(el('li', {}, b));
+      }
+    });
+    row.append(input, list);
+  };
+  render();
+  return row;
+}
+
+function renderBallot() {
+  const root = $('posts');
+  root.replaceChildren();
+  for (const p of state.info.posts) {
+    if (!state.choices[p.post]) state.choices[p.post] = { marks: '-'.repeat(p.candidates.length), writeIns: new Array(p.seats).fill(null) };
+  }
+  for (const p of state.info.posts) {
+    const title = LANG === 'en' ? p.post.replace(/_/g, ' ') : p.post_zh;
+    const box = el('section', { class: 'post', 'data-post': p.post },
+      el('div', { class: 'post-head' }, el('h2', { text: title }), el('span', { class: 'tallyline' })));
+    const ol = el('ol', { class: 'cands' });
+    p.candidates.forEach((c, i) => {
+      ol.append(el('li', { class: 'cand', 'data-candidate': c.id },
+        el('span', {}, el('span', { class: 'no', text: String(i + 1) }), el('span', { class: 'name', text: c.name })),
+        markButtons(p, i, c.name)));
+    });
+    box.append(el('p', { class: 'hint wi-title', text: `${MSG.seats(p.seats)}` }), ol);
+    box.append(el('h3', { class: 'wi-title', text: MSG.writeIn }));
+    for (let j = 0; j < p.seats; j++) box.append(writeInRow(p, j));
+    box.append(el('p', { class: 'flash error post-err', role: 'alert', hidden: '' }));
+    root.append(box);
+    refreshPost(p);
+  }
+}
+
+function ballotPosts() {
+  return state.info.posts.map((p) => ({
+    post: p.post,
+    candidates: p.candidates.map((c) => c.id),
+    marks: state.choices[p.post].marks,
+    write_ins: state.choices[p.post].writeIns.filter((w) => w),
+  }));
+}
+
+function toConfirm() {
+  const over = state.info.posts.filter((p) => postChoices(p) > p.seats);
+  if (over.length) {
+    flash('ballot-err', over.map((p) => MSG.over(LANG === 'en' ? p.post : p.post_zh, postChoices(p), p.seats)).join(' '));
+    return;
+  }
+  const sum = $('summary');
+  sum.replaceChildren();
+  const sign = { o: '○ ' + MSG.approve, x: '× ' + MSG.disapprove, '-': MSG.abstain };
+  const empties = [];
+  for (const p of state.info.posts) {
+    const c = state.choices[p.post];
+    const ul = el('ul');
+    p.candidates.forEach((cand, i) => {
+      const m = c.marks[i];
+      ul.append(el('li', {}, el('span', { text: cand.name }), el('span', { class: `m ${m === 'o' ? 'o' : ''}`, text: sign[m] })));
+    });
+    for (const w of c.writeIns.filter((x) => x)) {
+      ul.append(el('li', {}, el('span', { text: `${w.name}（${MSG.writeIn}）` }), el('span', { class: 'm o', text: sign.o })));
+    }
+    const title = LANG === 'en' ? p.post.replace(/_/g, ' ') : p.post_zh;
+    sum.append(el('div', { class: 'sum' }, el('h2', { text: `${title} · ${MSG.chosen(postChoices(p), p.seats)}` }), ul));
+    if (postChoices(p) === 0) empties.push(MSG.emptyPost(title));
+  }
+  const allEmpty = state.info.posts.every((p) => postChoices(p) === 0);
+  flash('confirm-warn', allEmpty ? MSG.empty : empties.join(' '));
+  flash('cast-err', '');
+  show('s-confirm');
+}
+
+async function checkReceipt(receipt, sent) {
+  // RM-10.1: canonical remote.cast entry with exactly our four values, seq, leaf hash.
+  let entry;
+  try { entry = JSON.parse(receipt.entry); } catch { return false; }
+  if (rc.canonicalJson(entry) !== receipt.entry) return false;
+  if (entry.type !== 'remote.cast' || entry.seq !== receipt.leaf_index) return false;
+  if (receipt.election_id !== state.info.election_id) return false;
+  const body = entry.body || {};
+  const names = Object.keys(body).sort().join(',');
+  if (names !== 'sealed,token,token_prefix,token_signature') return false;
+  for (const k of Object.keys(sent)) if (body[k] !== sent[k]) return false;
+  return (await leafHashOf(receipt.entry)) === receipt.leaf_hash;
+}
+
+async function cast() {
+  const button = $('cast');
+  button.disabled = true;
+  $('back').disabled = true;
+  const label = button.textContent;
+  button.textContent = MSG.sealing;
+  flash('cast-err', '');
+  try {
+    const plaintext = rc.remoteBallotBytes(state.info.election_id, state.cred.token, ballotPosts());
+    const sealed = await rc.sealBallot(state.info.ballot_key, plaintext);
+    const sent = { token: state.cred.token, token_prefix: state.cred.prefix, token_signature: state.cred.signature, sealed };
+    let r;
+    try {
+      r = await api('/api/remote/cast', sent);
+    } catch {
+      flash('cast-err', MSG.network);
+      return;
+    }
+    if (!r.ok) {
+      const code = r.data && r.data.code;
+      if (code === 'remote.token_used') sessionStorage.removeItem(credKey());
+      flash('cast-err', (r.data && r.data.message) || `HTTP ${r.status}`);
+      return;
+    }
+    sessionStorage.removeItem(credKey());
+    state.cred = null;
+    const good = await checkReceipt(r.data, sent);
+    localStorage.setItem(receiptKey(), JSON.stringify(r.data));
+    $('r-seq').textContent = String(r.data.leaf_index);
+    $('r-hash').textContent = r.data.leaf_hash.slice(0, 16).match(/.{4}/g).join(' ');
+    $('r-full').textContent = JSON.stringify(r.data, null, 1);
+    $('to-check').href = `/vote/receipt?lang=${LANG}#seq=${r.data.leaf_index}&hash=${r.data.leaf_hash}`;
+    show('s-receipt');
+    if (!good) {
+      const warn = el('p', { class: 'flash error', role: 'alert', id: 'receipt-bad', text: MSG.receiptBad });
+      $('s-receipt').prepend(warn);
+    }
+  } catch (e) {
+    flash('cast-err', String(e && e.message ? e.message : e));
+  } finally {
+    button.disabled = false;
+    $('back').disabled = false;
+    button.textContent = label;
+  }
+}
+
+function startBallot() {
+  renderBallot();
+  show('s-ballot');
+}
+
+async function bootVote() {
+  keepCodeOnLanguageSwitch();
+  const code = codeFromUrl();
+  if (!rc.supported()) { show('s-unsupported'); return; }
+  try { await rc.ready(); } catch { show('s-unsupported'); return; }
+  const r = await api('/api/remote/info');
+  if (!r.ok) { $('error-text').textContent = (r.data && r.data.message) || `HTTP ${r.status}`; show('s-error'); return; }
+  state.info = r.data;
+  $('election-title').textContent = state.info.title;
+  if (state.info.closed || !state.info.open) {
+    if (state.info.closed) { $('notopen-title').textContent = MSG.closedTitle; $('notopen-text').textContent = MSG.closedText; }
+    show('s-notopen');
+    return;
+  }
+  const saved = sessionStorage.getItem(credKey());
+  if (saved) {
+    state.cred = JSON.parse(saved);
+    startBallot();
+    return;
+  }
+  if (code) $('code').value = code;
+  $('f-code').addEventListener('submit', redeem);
+  show('s-code');
+}
+
+function wireBallot() {
+  $('to-confirm').addEventListener('click', toConfirm);
+  $('back').addEventListener('click', () => show('s-ballot'));
+  $('cast').addEventListener('click', cast);
+}
+
+// ------------------------------------------------------------------ the receipt page
+
+function line(ok, text) {
+  const li = el('li', { class: ok ? 'ok' : 'bad', text: `${ok ? '✓' : '✗'} ${text}` });
+  $('steps').append(li);
+  return ok;
+}
+
+async function verifyCheckpointSignature(checkpoint, wgKeyB64) {
+  // spec/log.md §3: Ed25519 over "branch-election/checkpoint/1" || 0x00 || body (first four lines).
+  const lines = checkpoint.split('\n');
+  const body = lines.slice(0, 4).map((l) => `${l}\n`).join('');
+  const sigLine = lines.find((l) => l.startsWith('— work_group:'));
+  if (!sigLine || !wgKeyB64) return false;
+  const raw = rc.fromBase64(sigLine.split(' ')[2]);
+  const pub = rc.fromBase64(wgKeyB64);
+  const keyId = (await sha256(pub)).slice(0, 4);
+  if (rc.toHex(raw.slice(0, 4)) !== rc.toHex(keyId)) return false;
+  const key = await crypto.subtle.importKey('raw', pub, { name: 'Ed25519' }, false, ['verify']);
+  const msg = concat(enc.encode('branch-election/checkpoint/1'), new Uint8Array([0]), enc.encode(body));
+  return crypto.subtle.verify({ name: 'Ed25519' }, key, raw.slice(4), msg);
+}
+
+async function checkStoredReceipt(ev) {
+  ev.preventDefault();
+  $('steps').replaceChildren();
+  const result = $('result');
+  const seqText = $('seq').value.trim();
+  const hash = $('hash').value.replace(/\s+/g, '').toLowerCase();
+  const done = (ok, text) => { result.hidden = false; result.className = `flash ${ok ? 'ok' : 'error'}`; result.textContent = text; document.body.dataset.check = ok ? 'ok' : 'fail'; };
+  if (!/^[0-9]+$/.test(seqText) || !/^[0-9a-f]{16,64}$/.test(hash)) { done(false, MSG.check.input); return; }
+  const seq = Number(seqText);
+  const info = (await api('/api/remote/info')).data || {};
+  const r = await api(`/api/remote/receipt?seq=${seq}`);
+  if (r.status === 404) { done(false, MSG.check.notFound); return; }
+  if (!r.ok) { done(false, (r.data && r.data.message) || `HTTP ${r.status}`); return; }
+  const p = r.data;
+  let ok = line((await leafHashOf(p.entry)) === p.leaf_hash && p.leaf_hash.startsWith(hash), MSG.check.entry);
+  if (!ok) { done(false, MSG.check.hashMismatch); return; }
+  const stored = info.election_id && localStorage.getItem(`remote-receipt/${info.election_id}`);
+  if (stored) {
+    const s = JSON.parse(stored);
+    if (s.leaf_index === seq) ok = line(s.entry === p.entry, MSG.check.stored) && ok;
+  }
+  if (!p.covered) { result.hidden = false; result.className = 'flash warn'; result.textContent = MSG.check.pending; document.body.dataset.check = 'pending'; return; }
+  const lines = p.checkpoint.split('\n');
+  const root = rc.fromBase64(lines[2]);
+  const size = Number(lines[1]);
+  const proofOk = size === p.size && lines[0] === `branch-election/${info.election_id}` &&
+    await verifyInclusion(rc.fromHex(p.leaf_hash), seq, size, p.proof.map((h) => rc.fromBase64(h)), root);
+  ok = line(proofOk, proofOk ? MSG.check.proof(size) : MSG.check.proofBad) && ok;
+  let sigOk = null;
+  try { sigOk = await verifyCheckpointSignature(p.checkpoint, info.work_group_key); } catch { sigOk = null; }
+  if (sigOk === null) line(true, MSG.check.sigSkip);
+  else ok = line(sigOk, sigOk ? MSG.check.sig : MSG.check.sigBad) && ok;
+  done(ok, ok ? MSG.check.ok : MSG.check.fail);
+}
+
+async function bootReceipt() {
+  keepCodeOnLanguageSwitch();
+  const hash = new URLSearchParams(location.hash.slice(1));
+  if (hash.get('seq')) $('seq').value = hash.get('seq');
+  if (hash.get('hash')) $('hash').value = hash.get('hash');
+  if (!hash.get('seq')) {
+    const info = (await api('/api/remote/info')).data;
+    const stored = info && info.election_id && localStorage.getItem(`remote-receipt/${info.election_id}`);
+    if (stored) {
+      const s = JSON.parse(stored);
+      $('seq').value = String(s.leaf_index);
+      $('hash').value = s.leaf_hash;
+    }
+  }
+  $('f-receipt').addEventListener('submit', checkStoredReceipt);
+  document.body.dataset.ready = 'yes';
+}
+
+if (document.body.dataset.page === 'receipt') {
+  bootReceipt();
+} else {
+  wireBallot();
+  bootVote().finally(() => { document.body.dataset.ready = 'yes'; });
+}

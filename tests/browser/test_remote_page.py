@@ -1,0 +1,199 @@
+"""The remote voting page in Debian chromium on a phone viewport (360×640): the member opens the
+invitation link, gets a credential, votes, casts, keeps the receipt and checks it; an over-vote is
+stopped before submitting. Screenshots: docs/screenshots/remote-*.png.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import keys
+from tally.core.definition import parse_definition
+from tally.core.manifest import build_manifest
+from tally.election import ElectionSession, sign_manifest
+from tally.service import ServiceConfig, create_app
+from tests.browser.conftest import CHROMIUM, _free_port, _pub
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "docs" / "screenshots"
+APPROVED = ["M020", "M025"]
+PHONE = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "is_mobile": True}
+
+
+@dataclass
+class LiveRemote:
+    base: str
+    app: Any
+    codes: dict[str, str]
+    wg: keys.InMemorySigner
+    sc: keys.InMemorySigner
+    data: Path
+
+    def run(self, fn: Any) -> Any:
+        state = self.app.state.service
+        return state.thread.submit(fn, state.session).result()
+
+    def log_types(self) -> list[str]:
+        rows = self.run(lambda s: s.store.log_rows())
+        return [json.loads(raw)["type"] for _, raw in rows]
+
+
+@pytest.fixture(scope="module")
+def live_remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRemote]:
+    pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
+    import uvicorn  # noqa: PLC0415
+
+    old = os.environ.get("TALLY_PASSPHRASE")
+    os.environ["TALLY_PASSPHRASE"] = "remote page test passphrase"
+    folder = tmp_path_factory.mktemp("remote")
+    town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "红旗镇党委")
+    wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "选举工作组")
+    sc = keys.InMemorySigner.generate(keys.Role.SCRUTINEER, "黄德明")
+    text = (ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8")
+    text = text.replace('approved = ["M020"]', f"approved = {json.dumps(APPROVED)}")
+    manifest = build_manifest(
+        parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=(_pub(sc),)
+    )
+    data = folder / "service"
+    s = ElectionSession.init(folder / "e.db", sign_manifest(manifest, town), wg)
+    s.open_remote(signer=wg, k=1, data_dir=data)
+    codes = {m: s.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
+    s.store.close()
+    app = create_app(ServiceConfig(election_path=folder / "e.db", data_dir=data))
+    app.state.service.signer = wg
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            pytest.fail("the service did not start")
+        time.sleep(0.05)
+    try:
+        yield LiveRemote(f"http://127.0.0.1:{port}", app, codes, wg, sc, data)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        if old is None:
+            os.environ.pop("TALLY_PASSPHRASE", None)
+        else:
+            os.environ["TALLY_PASSPHRASE"] = old
+
+
+def _phone(browser: Any) -> tuple[Any, Any, list[str]]:
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    return context, page, errors
+
+
+def _redeem(page: Any, live: LiveRemote, member: str, shot: str | None = None) -> None:
+    page.goto(f"{live.base}/vote/#code={live.codes[member]}")
+    page.wait_for_selector("#s-code:not([hidden])", timeout=20_000)
+    assert page.input_value("#code") == live.codes[member]
+    assert "code=" not in page.url  # the code is taken out of the address bar
+    if shot:
+        page.screenshot(path=str(SHOTS / shot), full_page=True)
+    page.click("#redeem")
+    page.wait_for_selector("#s-ballot:not([hidden]), #code-err:not([hidden])", timeout=20_000)
+    assert page.is_visible("#s-ballot"), page.inner_text("#code-err")
+
+
+def test_over_vote_is_stopped_before_submitting(browser: Any, live_remote: LiveRemote) -> None:
+    context, page, errors = _phone(browser)
+    try:
+        _redeem(page, live_remote, "M025")
+        committee = page.locator('.post[data-post="committee"]')
+        n = committee.locator(".cand").count()
+        for i in range(n):
+            committee.locator(".cand").nth(i).locator('button[data-mark="o"]').click()
+        assert page.is_disabled("#to-confirm")
+        assert committee.locator(".post-err").is_visible()
+        assert "多于应选" in committee.locator(".post-err").inner_text()
+        committee.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "remote-overvote-phone.png"))
+        committee.locator(".cand").nth(0).locator('button[data-mark="x"]').click()
+        assert page.is_enabled("#to-confirm")
+        assert "remote.cast" not in live_remote.log_types()
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+def test_member_votes_from_invitation_link_and_checks_receipt(
+    browser: Any, live_remote: LiveRemote
+) -> None:
+    context, page, errors = _phone(browser)
+    try:
+        _redeem(page, live_remote, "M020", shot="remote-code-phone.png")
+        assert page.evaluate("Object.keys(sessionStorage).length") == 1
+        committee = page.locator('.post[data-post="committee"]')
+        marks = "ooox"
+        for i, m in enumerate(marks):
+            committee.locator(".cand").nth(i).locator(f'button[data-mark="{m}"]').click()
+        row = committee.locator(".wi").first
+        row.locator("input").fill("M00")
+        row.locator("button[data-member]").first.click()
+        assert row.locator(".chosen").is_visible()
+        page.screenshot(path=str(SHOTS / "remote-ballot-phone.png"), full_page=True)
+        page.click("#to-confirm")
+        page.wait_for_selector("#s-confirm:not([hidden])")
+        page.screenshot(path=str(SHOTS / "remote-confirm-phone.png"), full_page=True)
+        page.click("#cast")
+        page.wait_for_selector("#s-receipt:not([hidden])", timeout=20_000)
+        assert page.locator("#receipt-bad").count() == 0
+        seq = int(page.inner_text("#r-seq"))
+        page.screenshot(path=str(SHOTS / "remote-receipt-phone.png"), full_page=True)
+        assert page.evaluate("Object.keys(sessionStorage).length") == 0  # credential spent
+        types = live_remote.log_types()
+        assert types[seq] == "remote.cast" and types.count("remote.cast") == 1
+        # remote voting closes (a checkpoint covers the cast); the member checks the receipt
+        live_remote.run(lambda s: s.close_remote(signer=live_remote.wg))
+        page.click("#to-check")
+        page.wait_for_selector("body[data-ready]")
+        assert page.input_value("#seq") == str(seq)
+        page.click("#check")
+        page.wait_for_selector("body[data-check]", timeout=20_000)
+        page.screenshot(path=str(SHOTS / "remote-check-phone.png"), full_page=True)
+        assert page.get_attribute("body", "data-check") == "ok", page.inner_text("#steps")
+        # the count opens exactly the ballot made on the page
+        live_remote.run(
+            lambda s: s.reveal_remote(
+                [live_remote.sc], signer=live_remote.wg, data_dir=live_remote.data
+            )
+        )
+        rows = live_remote.run(lambda s: s.store.log_rows())
+        decrypted = [json.loads(r)["body"] for _, r in rows if b'"remote.decrypted"' in r]
+        (body,) = decrypted
+        post = body["ballot"]["posts"][0]
+        assert post["post"] == "committee"
+        assert post["marks"].startswith("ooox")
+        assert len(post["write_ins"]) == 1 and post["write_ins"][0]["mark"] == "o"
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+def test_page_in_english_and_not_open_states(browser: Any, live_remote: LiveRemote) -> None:
+    context, page, errors = _phone(browser)
+    try:
+        page.goto(f"{live_remote.base}/vote/?lang=en")
+        page.wait_for_selector("body[data-ready]", timeout=20_000)
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert not errors, errors
+    finally:
+        context.close()

@@ -1,0 +1,411 @@
+"""Remote voting endpoints (spec/remote.md) through FastAPI's test client; the test is the device.
+
+The device side uses ``keys.remote`` (begin/finish_token_request, seal_ballot). Every refusal is
+checked to leave the log exactly as it was.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+import keys
+from keys.remote import (
+    RemoteCredential,
+    TokenIssuer,
+    begin_token_request,
+    finish_token_request,
+    generate_invitation_code,
+    hash_invitation_code,
+    load_issuer_public_key,
+    seal_ballot,
+    verify_credential,
+)
+from tally.core.definition import parse_definition
+from tally.core.errors import TallyError
+from tally.core.manifest import build_manifest
+from tally.election import ElectionSession, sign_manifest
+from tally.service import ServiceConfig, create_app
+from tally.service.remote import PAGE_CSP, RemoteLimits
+from verifier.merkle import verify_inclusion
+
+ROOT = Path(__file__).resolve().parents[2]
+APPROVED = ["M020", "M025", "M003"]
+PASSPHRASE = "remote test passphrase 2026"
+
+
+def _pub(s: keys.InMemorySigner) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(keys.export_public_key(s.public_key))
+    return doc
+
+
+def _b64(b: bytes) -> str:
+    return base64.b64encode(b).decode()
+
+
+def _with_sources(app: Any) -> Any:
+    """ASGI wrapper: the header x-test-source sets the client address (as a proxy would)."""
+
+    async def asgi(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            for k, v in scope["headers"]:
+                if k == b"x-test-source":
+                    scope = dict(scope, client=(v.decode(), 4000))
+        await app(scope, receive, send)
+
+    return asgi
+
+
+@dataclass
+class Remote:
+    client: TestClient
+    app: Any
+    codes: dict[str, str]
+    wg: keys.InMemorySigner
+    data: Path
+    limits: RemoteLimits
+
+    def run(self, fn: Any) -> Any:
+        state = self.app.state.service
+        return state.thread.submit(fn, state.session).result()
+
+    def log(self) -> list[tuple[int, bytes]]:
+        rows: list[tuple[int, bytes]] = self.run(lambda s: s.store.log_rows())
+        return rows
+
+    def info(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.client.get("/api/remote/info").json()
+        return data
+
+    def redeem(self, code: str, source: str = "10.0.0.1") -> tuple[Any, RemoteCredential | None]:
+        info = self.info()
+        issuer = load_issuer_public_key(base64.b64decode(info["issuer_key"]))
+        req = begin_token_request(issuer, bytes.fromhex(info["election_id"]))
+        r = self.client.post(
+            "/api/remote/redeem",
+            json={"code": code, "blinded_msg": _b64(req.blinded_msg)},
+            headers={"x-test-source": source},
+        )
+        if r.status_code != 200:
+            return r, None
+        return r, finish_token_request(req, issuer, base64.b64decode(r.json()["blind_sig"]))
+
+    def cast_body(self, cred: RemoteCredential, plaintext: bytes = b"{}") -> dict[str, str]:
+        ballot_key = base64.b64decode(self.info()["ballot_key"])
+        return {
+            "token": _b64(cred.token),
+            "token_prefix": _b64(cred.prefix),
+            "token_signature": _b64(cred.signature),
+            "sealed": _b64(seal_ballot(ballot_key, plaintext)),
+        }
+
+
+@pytest.fixture
+def remote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Remote]:
+    monkeypatch.setenv("TALLY_PASSPHRASE", PASSPHRASE)
+    town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "town")
+    wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "wg")
+    sc = keys.InMemorySigner.generate(keys.Role.SCRUTINEER, "s1")
+    text = (ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8")
+    text = text.replace('approved = ["M020"]', f"approved = {json.dumps(APPROVED)}")
+    election = parse_definition(text)
+    manifest = build_manifest(election, work_group_key=_pub(wg), scrutineer_keys=(_pub(sc),))
+    data = tmp_path / "svc"
+    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    s.open_remote(signer=wg, k=1, data_dir=data)
+    codes = {m: s.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
+    s.store.close()
+    limits = RemoteLimits()
+    app = create_app(
+        ServiceConfig(
+            election_path=tmp_path / "e.db", data_dir=data, extra={"remote_limits": limits}
+        )
+    )
+    app.state.service.signer = wg
+    with TestClient(_with_sources(app)) as client:
+        yield Remote(client, app, codes, wg, data, limits)
+
+
+def test_info_gives_keys_posts_in_ballot_order_and_roster(remote: Remote) -> None:
+    info = remote.info()
+    assert info["open"] is True and info["closed"] is False
+    assert len(base64.b64decode(info["ballot_key"])) == 32
+    load_issuer_public_key(base64.b64decode(info["issuer_key"]))
+    assert info["posts"][0]["post"] == "committee" and info["posts"][0]["candidates"]
+    assert {"id": "M020", "name": info["roster"][19]["name"]} in info["roster"]
+    assert info["work_group_key"] == _pub(remote.wg)["key"]
+
+
+def test_rm_4_4_member_redeems_once_second_redeem_refused(remote: Remote) -> None:
+    r, cred = remote.redeem(remote.codes["M020"])
+    assert r.status_code == 200 and cred is not None
+    info = remote.info()
+    verify_credential(
+        load_issuer_public_key(base64.b64decode(info["issuer_key"])),
+        bytes.fromhex(info["election_id"]),
+        cred,
+    )
+    before = remote.log()
+    r2, _ = remote.redeem(remote.codes["M020"])
+    assert r2.status_code == 409 and r2.json()["code"] == "invitation.used"
+    assert remote.log() == before
+    issued = [raw for _, raw in before if b'"remote.credential_issued"' in raw]
+    assert len(issued) == 1 and b'"M020"' in issued[0]
+
+
+def test_rm_3_3_wrong_malformed_and_expired_codes_refused(remote: Remote) -> None:
+    before = remote.log()
+    r, _ = remote.redeem("ABCD-1234", source="10.1.0.1")
+    assert r.status_code == 400 and r.json()["code"] == "invitation.malformed"
+    r, _ = remote.redeem(generate_invitation_code(), source="10.1.0.2")  # guessed, well-formed
+    assert r.status_code == 403 and r.json()["code"] == "invitation.wrong"
+    # an expired invitation for M025 (re-issue replaces the record)
+    key = (remote.data / "remote" / "invitation.key").read_bytes()
+    code = generate_invitation_code()
+    past = datetime.now(UTC) - timedelta(days=3)
+    remote.run(
+        lambda s: s.store.put_invitation(
+            member="M025",
+            code_hash=hash_invitation_code(key, s.manifest.election_id, code),
+            issued_at=past.isoformat(),
+            expires_at=(past + timedelta(hours=1)).isoformat(),
+        )
+    )
+    r, _ = remote.redeem(code, source="10.1.0.3")
+    assert r.status_code == 410 and r.json()["code"] == "invitation.expired"
+    assert remote.log() == before
+
+
+def test_rm_3_5_brute_force_from_one_source_gets_429(remote: Remote) -> None:
+    before = remote.log()
+    for _ in range(5):
+        r, _ = remote.redeem(generate_invitation_code(), source="192.0.2.7")
+        assert r.status_code == 403
+    r, _ = remote.redeem(remote.codes["M003"], source="192.0.2.7")  # even the right code
+    assert r.status_code == 429 and r.json()["code"] == "invitation.rate_limited"
+    assert int(r.headers["retry-after"]) > 0
+    # an IPv6 /64 is one source
+    for i in range(5):
+        remote.redeem(generate_invitation_code(), source=f"2001:db8:1:2::{i + 1}")
+    r, _ = remote.redeem(generate_invitation_code(), source="2001:db8:1:2:ffff::9")
+    assert r.status_code == 429
+    assert remote.log() == before
+    # another source is not locked out, and the window passes
+    r, cred = remote.redeem(remote.codes["M003"], source="192.0.2.8")
+    assert r.status_code == 200 and cred is not None
+    later = datetime.now(UTC) + timedelta(minutes=16)
+    remote.limits.now = lambda: later
+    r, _ = remote.redeem(generate_invitation_code(), source="192.0.2.7")
+    assert r.status_code == 403
+
+
+def test_rm_3_5_brute_force_run_from_many_sources_finds_nothing(remote: Remote) -> None:
+    before = remote.log()
+    statuses: dict[int, int] = {}
+    for i in range(300):
+        r, cred = remote.redeem(generate_invitation_code(), source=f"198.51.100.{i % 30}")
+        assert cred is None
+        statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+    assert statuses.get(200, 0) == 0
+    assert statuses[403] <= 30 * 5  # at most 5 code checks per source in the window
+    assert statuses[429] >= 300 - 30 * 5
+    assert remote.log() == before
+
+
+def test_global_cap_throttles_redeem_attempts(remote: Remote) -> None:
+    remote.limits.global_per_minute = 3
+    codes = [
+        remote.redeem(generate_invitation_code(), source=f"203.0.113.{i}")[0] for i in range(4)
+    ]
+    assert [r.status_code for r in codes] == [403, 403, 403, 429]
+    assert codes[-1].json()["code"] == "remote.busy"
+
+
+def test_parallel_guesses_cannot_overrun_the_source_limit(remote: Remote) -> None:
+    barrier = threading.Barrier(12)
+
+    def guess(_: int) -> int:
+        barrier.wait()
+        return int(remote.redeem(generate_invitation_code(), source="192.0.2.99")[0].status_code)
+
+    with ThreadPoolExecutor(12) as pool:
+        codes = list(pool.map(guess, range(12)))
+    assert codes.count(403) <= 5 and codes.count(429) >= 7
+
+
+def test_rm_4_5_token_signed_by_another_key_refused(remote: Remote) -> None:
+    other = TokenIssuer.generate()
+    eid = bytes.fromhex(remote.info()["election_id"])
+    req = begin_token_request(other.public_key, eid)
+    cred = finish_token_request(req, other.public_key, other.sign_blinded(req.blinded_msg))
+    before = remote.log()
+    r = remote.client.post("/api/remote/cast", json=remote.cast_body(cred))
+    assert r.status_code == 403 and r.json()["code"] == "remote.token_invalid"
+    # a real credential with an altered token
+    _, good = remote.redeem(remote.codes["M020"])
+    assert good is not None
+    before = remote.log()
+    forged = RemoteCredential(bytes(32), good.prefix, good.signature)
+    r = remote.client.post("/api/remote/cast", json=remote.cast_body(forged))
+    assert r.status_code == 403
+    assert remote.log() == before
+
+
+def test_rm_4_6_token_used_twice_refused(remote: Remote) -> None:
+    _, cred = remote.redeem(remote.codes["M020"])
+    _, cred2 = remote.redeem(remote.codes["M025"])
+    assert cred is not None and cred2 is not None
+    body = remote.cast_body(cred)
+    r = remote.client.post("/api/remote/cast", json=body)
+    assert r.status_code == 200
+    before = remote.log()
+    again = remote.client.post("/api/remote/cast", json=remote.cast_body(cred))
+    assert again.status_code == 409 and again.json()["code"] == "remote.token_used"
+    assert remote.log() == before
+
+
+def test_rm_4_6_token_used_concurrently_exactly_one_stored(remote: Remote) -> None:
+    _, cred = remote.redeem(remote.codes["M020"])
+    _, _spare = remote.redeem(remote.codes["M025"])  # so the V18.5 bound is not what stops it
+    assert cred is not None
+    bodies = [remote.cast_body(cred, b'{"a":1}'), remote.cast_body(cred, b'{"a":2}')]
+    barrier = threading.Barrier(2)
+
+    def cast(body: dict[str, str]) -> int:
+        barrier.wait()
+        return int(remote.client.post("/api/remote/cast", json=body).status_code)
+
+    with ThreadPoolExecutor(2) as pool:
+        codes = sorted(pool.map(cast, bodies))
+    assert codes == [200, 409]
+    token = _b64(cred.token).encode()
+    assert sum(1 for _, raw in remote.log() if b'"remote.cast"' in raw and token in raw) == 1
+
+
+def test_rm_4_6_cast_after_close_refused(remote: Remote) -> None:
+    _, cred = remote.redeem(remote.codes["M020"])
+    assert cred is not None
+    remote.run(lambda s: s.close_remote(signer=remote.wg))
+    assert remote.info()["closed"] is True
+    before = remote.log()
+    r = remote.client.post("/api/remote/cast", json=remote.cast_body(cred))
+    assert r.status_code == 409 and r.json()["code"] == "remote.closed"
+    r2, _ = remote.redeem(remote.codes["M025"])
+    assert r2.status_code in (409, 410)
+    assert remote.log() == before
+
+
+def test_rm_6_3_malformed_and_oversize_sealed_refused(remote: Remote) -> None:
+    _, cred = remote.redeem(remote.codes["M020"])
+    assert cred is not None
+    good = remote.cast_body(cred)
+    before = remote.log()
+    cases: list[tuple[dict[str, Any], int]] = [
+        ({**good, "sealed": _b64(bytes(16384 + 48 + 1))}, 413),
+        ({**good, "sealed": _b64(bytes(100_000))}, 413),
+        ({**good, "sealed": _b64(bytes(47))}, 422),
+        ({**good, "sealed": "not base64!"}, 422),
+        ({**good, "token": _b64(bytes(31))}, 422),
+        ({**good, "extra": "x"}, 422),
+        ({k: v for k, v in good.items() if k != "sealed"}, 422),
+    ]
+    for body, status in cases:
+        r = remote.client.post("/api/remote/cast", json=body)
+        assert r.status_code == status, (r.status_code, r.text[:200])
+    huge = remote.client.post(
+        "/api/remote/cast",
+        content=json.dumps({**good, "sealed": "A" * 300_000}),
+        headers={"content-type": "application/json"},
+    )
+    assert huge.status_code == 413
+    assert remote.log() == before
+    ok = remote.client.post("/api/remote/cast", json=good)  # the credential is still unspent
+    assert ok.status_code == 200
+
+
+def test_r24_3_member_with_credential_cannot_check_in(remote: Remote) -> None:
+    _, cred = remote.redeem(remote.codes["M020"])
+    assert cred is not None
+    before = remote.log()
+    with pytest.raises(TallyError) as e:
+        remote.run(lambda s: s.check_in(["M020"]))
+    assert e.value.code == "checkin.remote_credential"
+    assert remote.log() == before
+
+
+def test_rm_10_receipt_matches_entry_and_proof_verifies_after_checkpoint(remote: Remote) -> None:
+    _, cred = remote.redeem(remote.codes["M020"])
+    assert cred is not None
+    body = remote.cast_body(cred)
+    receipt = remote.client.post("/api/remote/cast", json=body).json()
+    assert receipt["format"] == "remote-receipt/1"
+    entry = json.loads(receipt["entry"])
+    assert entry["type"] == "remote.cast" and entry["actor"] == "remote"
+    assert entry["body"] == body and entry["seq"] == receipt["leaf_index"]
+    import hashlib  # noqa: PLC0415
+
+    leaf = hashlib.sha256(b"\x00" + receipt["entry"].encode()).hexdigest()
+    assert leaf == receipt["leaf_hash"]
+    seq = receipt["leaf_index"]
+    pending = remote.client.get("/api/remote/receipt", params={"seq": seq}).json()
+    assert pending["covered"] is False and pending["entry"] == receipt["entry"]
+    remote.run(lambda s: s.close_remote(signer=remote.wg))
+    p = remote.client.get("/api/remote/receipt", params={"seq": seq}).json()
+    assert p["covered"] is True
+    root = base64.b64decode(p["checkpoint"].split("\n")[2])
+    verify_inclusion(
+        bytes.fromhex(p["leaf_hash"]),
+        seq,
+        p["size"],
+        [base64.b64decode(h) for h in p["proof"]],
+        root,
+    )
+    # only remote.cast entries are served (not member names from other entries)
+    assert remote.client.get("/api/remote/receipt", params={"seq": 0}).status_code == 404
+    assert remote.client.get("/api/remote/receipt", params={"seq": 10**6}).status_code == 404
+    assert remote.client.get("/api/remote/receipt", params={"seq": -1}).status_code == 422
+
+
+def test_remote_routes_set_no_cookies_and_page_csp_allows_wasm_only_there(remote: Remote) -> None:
+    page = remote.client.get("/vote/?code=1234")
+    assert page.status_code == 200 and "remote-crypto" not in page.text  # vote.js imports it
+    assert page.headers["content-security-policy"] == PAGE_CSP
+    assert "'wasm-unsafe-eval'" in PAGE_CSP and "'unsafe-eval'" not in PAGE_CSP.replace(
+        "'wasm-unsafe-eval'", ""
+    )
+    assert "1234" not in page.text  # the code is never echoed
+    assert remote.client.get("/vote/receipt?lang=en").status_code == 200
+    for path in ("/api/remote/info", "/api/remote/noop", "/api/health"):
+        r = remote.client.get(path)
+        assert "wasm" not in r.headers["content-security-policy"]
+        assert "set-cookie" not in r.headers
+    assert "set-cookie" not in page.headers
+    js = remote.client.get("/vote/static/vote.js")
+    assert js.status_code == 200 and "javascript" in js.headers["content-type"]
+    assert remote.client.get("/vote/static/remote-crypto.js").status_code == 200
+
+
+def test_openapi_documents_remote_endpoints_with_models(remote: Remote) -> None:
+    spec = remote.client.get("/api/openapi.json").json()
+    for path in ("info", "redeem", "cast", "receipt", "noop"):
+        assert f"/api/remote/{path}" in spec["paths"]
+    schemas = spec["components"]["schemas"]
+    for name in (
+        "RemoteInfo",
+        "RedeemRequest",
+        "CastRequest",
+        "Receipt",
+        "ReceiptProof",
+        "Refusal",
+    ):
+        assert name in schemas
