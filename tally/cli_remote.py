@@ -141,3 +141,35 @@ def close(
         )
 
     _run(lang, as_json, act)
+
+
+@app.command("reveal")
+def reveal(
+    db: DbArg,
+    key: KeyOpt,
+    scrutineer_key: Annotated[
+        list[Path], typer.Option("--scrutineer-key", help="监票人密钥文件（k 名，可多次）")
+    ],
+    data: DataOpt = DEFAULT_DATA,
+    actor: ActorOpt = "",
+    lang: LangOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """计票时由 k 名监票人合成密钥并解密远程选票 / k scrutineers rebuild the key; decrypt."""
+
+    def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+        s = ElectionSession.open(db)
+        holders = [_signer(p, keys.Role.SCRUTINEER) for p in scrutineer_key]
+        n = s.reveal_remote(
+            holders, signer=_signer(key, keys.Role.WORK_GROUP), data_dir=data, actor=actor
+        )
+        r = s.meeting.remote
+        casts = len(r.casts) if r is not None else 0
+        return (
+            [f"远程选票已解密：{n} 张有效格式，{casts - n} 张被拒收（见日志）"]
+            if lg == "zh"
+            else [f"remote ballots decrypted: {n}; rejected: {casts - n}"],
+            {"decrypted": n, "casts": casts},
+        )
+
+    _run(lang, as_json, act)
