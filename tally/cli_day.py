@@ -743,7 +743,10 @@ def _serve(app: typer.Typer) -> None:
 
         if demo:
             here = Path(__file__).resolve().parents[1]
-            d = ensure_demo(Path(".run/demo"), here / "examples" / "qingshan.toml")
+            os.environ.setdefault(PASSPHRASE_ENV, DEMO_PASSPHRASE)
+            d = ensure_demo(
+                Path(".run/demo"), here / "examples" / "qingshan.toml", accounts_dir=data
+            )
             db, key = d.election, d.work_group_key
             os.environ.setdefault(PASSPHRASE_ENV, DEMO_PASSPHRASE)
             typer.echo(f"示例选举：{d.election}（示例口令：{DEMO_PASSPHRASE}，仅供试用）")

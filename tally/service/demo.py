@@ -7,6 +7,7 @@ it is for trying the software on one machine, never for a real election.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,7 +76,13 @@ def ensure_demo(
         signed = sign_manifest(manifest, town_signer)
         (folder / "manifest.json").write_bytes(signed)
         wg_signer = keys.load_signer(wg, DEMO_PASSPHRASE, expected_role=keys.Role.WORK_GROUP)
-        ElectionSession.init(election, signed, wg_signer, actor="demo")
+        session = ElectionSession.init(election, signed, wg_signer, actor="demo")
+        # Remote voting is open in the demo, so that `tally remote invite` works straight away.
+        os.environ.setdefault("TALLY_PASSPHRASE", DEMO_PASSPHRASE)
+        session.open_remote(
+            signer=wg_signer, k=2, data_dir=accounts_dir or folder.parent / "service", actor="demo"
+        )
+        session.store.close()
     return DemoElection(
         folder=folder,
         election=election,
