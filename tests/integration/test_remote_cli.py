@@ -81,3 +81,10 @@ def test_remote_voting_through_the_cli_counts_the_members_ballot(
     outcome = e.vote("committee", 1, ["ooooox"] * 23)
     assert outcome["remote_ballots"] == 1
     assert {a["member"]: a["approvals"] for a in outcome["approvals"]}["M006"] == 1
+    secretary = e.vote("secretary", 1, ["ox"] * 23)
+    assert secretary["remote_ballots"] == 1
+    published = e.finish()  # publishes and runs the independent verifier (folder and zip)
+    result = json.loads((published / "bundle" / "result.json").read_text(encoding="utf-8"))
+    assert result["remote_ballots"] == 1
+    report = e.verify(published / "bundle")
+    assert report["remote_ballots"] == 1

@@ -133,3 +133,36 @@ def test_remote_ballots_are_counted_once_in_each_posts_first_round(
     assert approvals == {"M005": 23 + 1, "M004": 1}
     reopened = ElectionSession.open(tmp_path / "e.db")  # the whole log replays
     assert reopened.meeting.remote is not None and len(reopened.meeting.remote.casts) == 2
+
+
+def test_issuer_stores_nothing_derived_from_the_unblinded_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(RM-4.3) After a credential is issued, the election file, the service's data folder and the
+    log hold the member's name but nothing that equals or contains the token, its base64 or hash."""
+    import hashlib  # noqa: PLC0415
+
+    monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
+    s, k = _election(tmp_path, counts=False)
+    data = k["data"]
+    s.open_remote(signer=k["wg"], k=2, data_dir=data)
+    code, _ = s.issue_invitation("M020", data_dir=data)
+    info = s.remote_info()
+    issuer = remote.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
+    req = remote.begin_token_request(issuer, bytes.fromhex(info["election_id"]))
+    cred = remote.finish_token_request(
+        req, issuer, s.redeem_invitation(code, req.blinded_msg, data_dir=data)
+    )
+    s.store.close()
+    stored = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    needles = [
+        cred.token,
+        base64.b64encode(cred.token),
+        cred.token.hex().encode(),
+        hashlib.sha256(cred.token).digest(),
+        hashlib.sha256(cred.token).hexdigest().encode(),
+        cred.signature,
+        base64.b64encode(cred.signature),
+    ]
+    assert not [n for n in needles if n in stored]
+    assert b"remote.credential_issued" in stored  # the member's credential is on record
