@@ -203,12 +203,9 @@ def _remote_votes(
 ) -> int:
     """Absent members vote from their phones before the meeting (spec/remote.md): invitation,
     blind-signed token, sealed ballot. Returns the number of remote ballots cast."""
-    import base64  # noqa: PLC0415
     import os  # noqa: PLC0415
 
-    import rfc8785  # noqa: PLC0415
-
-    from keys import remote  # noqa: PLC0415
+    from tally.remote_device import vote_as_device  # noqa: PLC0415
 
     if not members:
         return 0
@@ -216,34 +213,19 @@ def _remote_votes(
     data = folder / "service"
     session.open_remote(signer=signers["wg"], k=2, data_dir=data)
     info = session.remote_info()
-    issuer = remote.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
-    eid = bytes.fromhex(info["election_id"])
     for member in members:
         code, _ = session.issue_invitation(member, data_dir=data)
-        req = remote.begin_token_request(issuer, eid)
-        cred = remote.finish_token_request(
-            req, issuer, session.redeem_invitation(code, req.blinded_msg, data_dir=data)
+        vote_as_device(
+            session,
+            code,
+            {
+                p["post"]: "".join(
+                    "o" if j < p["seats"] else rng.choice("x-") for j in range(len(p["candidates"]))
+                )
+                for p in info["posts"]
+            },
+            data_dir=data,
         )
-        posts = []
-        for p in info["posts"]:
-            n, seats = len(p["candidates"]), p["seats"]
-            marks = "".join("o" if j < seats else rng.choice("x-") for j in range(n))
-            posts.append(
-                {
-                    "post": p["post"],
-                    "candidates": [c["id"] for c in p["candidates"]],
-                    "marks": marks,
-                    "write_ins": [],
-                }
-            )
-        ballot = {
-            "format": "remote-ballot/1",
-            "election_id": info["election_id"],
-            "token": base64.b64encode(cred.token).decode(),
-            "posts": posts,
-        }
-        sealed = remote.seal_ballot(base64.b64decode(info["ballot_key"]), rfc8785.dumps(ballot))
-        session.cast_remote(cred.token, cred.prefix, cred.signature, sealed)
     session.close_remote(signer=signers["wg"])
     return len(members)
 

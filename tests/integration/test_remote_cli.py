@@ -3,18 +3,16 @@ phone played by the Python client (spec/remote.md)."""
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from pathlib import Path
 
 import pytest
-import rfc8785
 from typer.testing import CliRunner
 
-from keys import remote
 from tally.cli import app
 from tally.election import ElectionSession
+from tally.remote_device import vote_as_device
 from tests.helpers.polling import ENV, Election
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,28 +32,8 @@ def test_remote_voting_through_the_cli_counts_the_members_ballot(
     code = json.loads(r.output)["code"]
     assert re.fullmatch(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){5}", code)
     s = ElectionSession.open(e.db)  # the member's phone, through the same session the service uses
-    info = s.remote_info()
-    issuer = remote.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
-    req = remote.begin_token_request(issuer, bytes.fromhex(info["election_id"]))
-    cred = remote.finish_token_request(
-        req, issuer, s.redeem_invitation(code, req.blinded_msg, data_dir=Path(data))
-    )
-    ballot = {
-        "format": "remote-ballot/1",
-        "election_id": info["election_id"],
-        "token": base64.b64encode(cred.token).decode(),
-        "posts": [
-            {
-                "post": p["post"],
-                "candidates": [c["id"] for c in p["candidates"]],
-                "marks": "x" * (len(p["candidates"]) - 1) + "o",
-                "write_ins": [],
-            }
-            for p in info["posts"]
-        ],
-    }
-    sealed = remote.seal_ballot(base64.b64decode(info["ballot_key"]), rfc8785.dumps(ballot))
-    s.cast_remote(cred.token, cred.prefix, cred.signature, sealed)
+    marks = {p["post"]: "x" * (len(p["candidates"]) - 1) + "o" for p in s.remote_info()["posts"]}
+    vote_as_device(s, code, marks, data_dir=Path(data))
     s.store.close()
     assert run.invoke(app, ["remote", "close", db, "--key", str(e.wg)]).exit_code == 0
     assert "已领取远程投票凭证" in e.fails("checkin", db, "M020")

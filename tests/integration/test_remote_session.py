@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import rfc8785
 
 import ballot_printer
 import keys
@@ -17,6 +16,7 @@ from keys import remote
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.election import ElectionSession, EntryInput, SessionError, sign_manifest
+from tally.remote_device import vote_as_device
 
 ROOT = Path(__file__).resolve().parents[2]
 PASS = "correct horse battery"
@@ -50,30 +50,8 @@ def _device_vote(
     s: ElectionSession, code: str, data: Path, marks: dict[str, str]
 ) -> dict[str, Any]:
     """What the member's phone does: token, blind signature, sealed ballot, cast."""
-    info = s.remote_info()
-    issuer = remote.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
-    eid = bytes.fromhex(info["election_id"])
-    req = remote.begin_token_request(issuer, eid)
-    cred = remote.finish_token_request(
-        req, issuer, s.redeem_invitation(code, req.blinded_msg, data_dir=data)
-    )
-    ballot = {
-        "format": "remote-ballot/1",
-        "election_id": info["election_id"],
-        "token": base64.b64encode(cred.token).decode(),
-        "posts": [
-            {
-                "post": p["post"],
-                "candidates": [c["id"] for c in p["candidates"]],
-                "marks": marks[p["post"]],
-                "write_ins": [],
-            }
-            for p in info["posts"]
-        ],
-    }
-    sealed = remote.seal_ballot(base64.b64decode(info["ballot_key"]), rfc8785.dumps(ballot))
-    receipt = s.cast_remote(cred.token, cred.prefix, cred.signature, sealed)
-    return {"cred": cred, "sealed": sealed, "receipt": receipt}
+    v = vote_as_device(s, code, marks, data_dir=data)
+    return {"cred": v.credential, "sealed": v.sealed, "receipt": v.receipt}
 
 
 def _round(

@@ -331,8 +331,6 @@ def test_producer_remote_election_bundle_verifies(
 ) -> None:
     """A remote election driven through ``tally.election.ElectionSession`` and published with
     ``tally.publish`` verifies, with its remote ballots stated (spec/remote.md §13)."""
-    import rfc8785  # noqa: PLC0415
-
     import ballot_printer  # noqa: PLC0415
     import keys  # noqa: PLC0415
     from tally.calendar import load_calendar  # noqa: PLC0415
@@ -340,6 +338,7 @@ def test_producer_remote_election_bundle_verifies(
     from tally.core.manifest import build_manifest  # noqa: PLC0415
     from tally.election import ElectionSession, EntryInput, sign_manifest  # noqa: PLC0415
     from tally.publish import publish  # noqa: PLC0415
+    from tally.remote_device import vote_as_device  # noqa: PLC0415
     from verifier.checks import TownKey, verify_bundle  # noqa: PLC0415
     from verifier.crypto import fingerprint  # noqa: PLC0415
 
@@ -370,29 +369,7 @@ def test_producer_remote_election_bundle_verifies(
     }
     for member, marks in votes.items():
         code = s.issue_invitation(member, data_dir=data)[0]
-        info = s.remote_info()
-        issuer_key = remote.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
-        eid = bytes.fromhex(info["election_id"])
-        req = remote.begin_token_request(issuer_key, eid)
-        cred = remote.finish_token_request(
-            req, issuer_key, s.redeem_invitation(code, req.blinded_msg, data_dir=data)
-        )
-        doc = {
-            "format": "remote-ballot/1",
-            "election_id": info["election_id"],
-            "token": base64.b64encode(cred.token).decode(),
-            "posts": [
-                {
-                    "post": p["post"],
-                    "candidates": [c["id"] for c in p["candidates"]],
-                    "marks": marks[p["post"]],
-                    "write_ins": [],
-                }
-                for p in info["posts"]
-            ],
-        }
-        sealed = remote.seal_ballot(base64.b64decode(info["ballot_key"]), rfc8785.dumps(doc))
-        s.cast_remote(cred.token, cred.prefix, cred.signature, sealed)
+        vote_as_device(s, code, marks, data_dir=data)
     s.close_remote(signer=wg)
     s.check_in(paper)
 
