@@ -212,7 +212,11 @@ def test_blind_signature_from_another_issuer_is_refused_by_finalize(
 ) -> None:
     election_id = secrets.token_bytes(32)
     req = _request(page, issuer, election_id)
+    # An issuer whose modulus is larger, so that its BlindSign accepts our blinded message (a
+    # smaller one may refuse it as out of range, which would not exercise finalize).
     other = TokenIssuer.generate()
+    while other.public_key.public_numbers().n <= issuer.public_key.public_numbers().n:
+        other = TokenIssuer.generate()
     wrong = other.sign_blinded(_unb64(req["blindedMsg"]))
     err = _js(
         page,

@@ -80,6 +80,15 @@ def test_verify_rejects_signature_from_another_issuer_key(
 def test_blind_sig_from_another_key_fails_at_finalize(
     issued: Issued, other_issuer_key: rsa.RSAPrivateKey
 ) -> None:
+    """Another issuer's answer never gives a valid signature: when the blinded message (reduced
+    modulo our n) happens to exceed the other key's modulus, that issuer's BlindSign already
+    refuses it (RSASP1 range check); otherwise Finalize's verification fails. Which one depends on
+    the two random moduli, so both are accepted, and at least one always holds."""
+    other_n = other_issuer_key.public_key().public_numbers().n
+    if int.from_bytes(issued.result.blinded_msg, "big") >= other_n:
+        with pytest.raises(blind_rsa.MessageRepresentativeOutOfRangeError):
+            blind_rsa.blind_sign(other_issuer_key, issued.result.blinded_msg)
+        return
     wrong_blind_sig = blind_rsa.blind_sign(other_issuer_key, issued.result.blinded_msg)
     with pytest.raises(blind_rsa.InvalidSignatureError):
         blind_rsa.finalize(issued.public_key, issued.prepared, wrong_blind_sig, issued.result.inv)
