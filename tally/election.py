@@ -7,6 +7,8 @@ nothing), then store the entries, their checkpoints and any sealed stock list in
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import hmac
 import json
@@ -20,8 +22,8 @@ from typing import Any
 import ballot_printer
 import keys
 from keys import blind_rsa, remote
-from tally.core.ballots import Ballot
 from tally.core.errors import RoundStateError, TallyError
+from tally.core.explain import describe_next, describe_quorum, round_wording
 from tally.core.manifest import (
     MANIFEST_DOMAIN,
     SIGNED_MANIFEST_FORMAT,
@@ -33,8 +35,8 @@ from tally.core.marks_file import resolve_write_in
 from tally.core.meeting import (
     Entry,
     Meeting,
-    _remote_counts_here,
     apply_entry,
+    assembly_posts,
     begin,
     check_remote_ballot,
     count_current,
@@ -42,10 +44,11 @@ from tally.core.meeting import (
     make_entry,
     opened_body,
     parse_entry,
+    remote_counts_here,
     remote_list_changed,
 )
-from tally.core.model import MemberId, PostKind
-from tally.core.rounds import ElectingBody, RoundSpec
+from tally.core.model import MemberId, PostKind, zh_label
+from tally.core.rounds import ElectingBody, Finished, RoundPurpose, RoundSpec
 from tally.core.rules import plenary_quorum, quorum
 from tally.log.checkpoint import CheckpointBody, body_text, signature_line, signer_name
 from tally.log.merkle import MerkleTree
@@ -107,7 +110,6 @@ def sign_manifest(manifest: Manifest, town: keys.Signer) -> bytes:
             en="the manifest must be signed with the town committee key",
         )
     sig = town.sign(MANIFEST_DOMAIN, manifest.canonical_bytes)
-    import base64  # noqa: PLC0415
 
     doc = {
         "format": SIGNED_MANIFEST_FORMAT,
@@ -132,9 +134,6 @@ def load_signed_manifest(
     Raises:
         SessionError: any problem, with the reason.
     """
-    import base64  # noqa: PLC0415
-    import binascii  # noqa: PLC0415
-
     if len(raw) > MAX_MANIFEST_BYTES:
         raise SessionError("manifest.too_large", zh="选举清单文件过大", en="manifest too large")
     doc = _strict_json(raw, "选举清单")
@@ -228,6 +227,7 @@ class ElectionSession:
         self.tree = tree
         self.work_group_raw = keys.parse_public_key(canonical(manifest.work_group_key)).key
         self._opened_cache: Mapping[str, Any] | None = None
+        self._issuer_cache: remote.TokenIssuer | None = None
 
     # -- opening ------------------------------------------------------------------------------
     @classmethod
@@ -475,8 +475,6 @@ class ElectionSession:
             return self.meeting.current.spec
         due = self.meeting.due()
         if not isinstance(due, RoundSpec):
-            from tally.core.explain import describe_next  # noqa: PLC0415
-
             raise SessionError(
                 "round.none_due",
                 zh=describe_next(due, self.manifest.election, "zh"),
@@ -628,8 +626,6 @@ class ElectionSession:
                     present, spec.expected, self.manifest.election.parameters.quorum_comparison
                 )
             if not q.valid:
-                from tally.core.explain import describe_quorum  # noqa: PLC0415
-
                 self._commit(
                     [
                         (
@@ -651,7 +647,7 @@ class ElectionSession:
                     clause=q.clause,
                 )
             specs = [("round.opened", opened_body(spec, present, members))]
-            if _remote_counts_here(self.meeting, spec) and remote_list_changed(self.meeting, spec):
+            if remote_counts_here(self.meeting, spec) and remote_list_changed(self.meeting, spec):
                 specs.append(
                     (
                         "remote.not_counted",
@@ -757,14 +753,6 @@ class ElectionSession:
                 ) from e
         return self._commit(bodies, actor=actor)
 
-    def verdict(self, item: EntryInput) -> Ballot:
-        """The ballot a teller is about to enter, for a preview (nothing stored)."""
-        from tally.core.meeting import ballot_from_body  # noqa: PLC0415
-
-        cur = self.meeting.current
-        assert cur is not None
-        return ballot_from_body(self.ballot_body(item), len(cur.spec.candidates), cur.spec.seats)
-
     def withdraw(self, ballot_id: str, *, actor: str = "") -> None:
         cur = self.meeting.current
         if cur is None:
@@ -823,8 +811,6 @@ class ElectionSession:
     def record_result(
         self, *, signer: keys.Signer, publicity: tuple[dt.date, dt.date], actor: str = ""
     ) -> Entry:
-        from tally.core.rounds import Finished  # noqa: PLC0415
-
         due = self.meeting.due()
         if self.meeting.current is not None or not isinstance(due, Finished):
             raise SessionError(
@@ -880,12 +866,17 @@ class ElectionSession:
         return value
 
     def _issuer(self, data_dir: Path) -> remote.TokenIssuer:
-        path = self._remote_dir(data_dir) / "issuer.pem"
-        if not path.exists():
-            raise SessionError(
-                "remote.not_open", zh="远程投票尚未开启", en="remote voting not open"
+        """The issuer key, decrypted once per session (the PEM's KDF is deliberately slow)."""
+        if self._issuer_cache is None:
+            path = self._remote_dir(data_dir) / "issuer.pem"
+            if not path.exists():
+                raise SessionError(
+                    "remote.not_open", zh="远程投票尚未开启", en="remote voting not open"
+                )
+            self._issuer_cache = remote.TokenIssuer.from_encrypted_pem(
+                path.read_bytes(), self._passphrase()
             )
-        return remote.TokenIssuer.from_encrypted_pem(path.read_bytes(), self._passphrase())
+        return self._issuer_cache
 
     def _closes_at(self) -> dt.datetime:
         day = self.manifest.election.election_date
@@ -959,9 +950,8 @@ class ElectionSession:
         try:
             normal = remote.normalize_invitation_code(code)
             server_key = (self._remote_dir(data_dir) / "invitation.key").read_bytes()
-            found = self.store.invitation_by_hash(
-                remote.hash_invitation_code(server_key, self.manifest.election_id, normal)
-            )
+            code_hash = remote.hash_invitation_code(server_key, self.manifest.election_id, normal)
+            found = self.store.invitation_by_hash(code_hash)
             if found is None:
                 raise remote.WrongInvitationCodeError(
                     zh="邀请码不正确。", en="wrong invitation code"
@@ -969,9 +959,7 @@ class ElectionSession:
             member, issued, expires, redeemed = found
             invitation = remote.Invitation(
                 member=member,
-                code_hash=remote.hash_invitation_code(
-                    server_key, self.manifest.election_id, normal
-                ),
+                code_hash=code_hash,
                 issued_at=dt.datetime.fromisoformat(issued),
                 expires_at=dt.datetime.fromisoformat(expires),
                 redeemed_at=dt.datetime.fromisoformat(redeemed) if redeemed else None,
@@ -1005,9 +993,6 @@ class ElectionSession:
 
     def remote_info(self) -> dict[str, Any]:
         """What the voting page needs: keys, the ballot as on paper, the roster for write-ins."""
-        from tally.core.meeting import assembly_posts  # noqa: PLC0415
-        from tally.core.model import zh_label  # noqa: PLC0415
-
         e = self.manifest.election
         r = self.meeting.remote
         opened = self._remote_opened()
@@ -1038,8 +1023,6 @@ class ElectionSession:
         self, token: bytes, prefix: bytes, signature: bytes, sealed: bytes
     ) -> dict[str, Any]:
         """Accept a sealed remote ballot cast with a valid, unused token (RM-4.6); the receipt."""
-        import base64  # noqa: PLC0415
-
         r = self.meeting.remote
         if r is None or r.closed:
             raise SessionError(
@@ -1102,8 +1085,6 @@ class ElectionSession:
     ) -> int:
         """k scrutineers rebuild the ballot key (RM-7.5); the key is published and every cast is
         decrypted or rejected, in cast order (RM-6.4). Returns the number decrypted."""
-        import base64  # noqa: PLC0415
-
         r = self.meeting.remote
         if r is None or not r.closed:
             raise SessionError(
@@ -1123,11 +1104,7 @@ class ElectionSession:
                     unwrapped.append(remote.unwrap_share(c, s))
                 except keys.KeysError:
                     continue
-        k = next(
-            parse_entry(raw).body["k"]
-            for _, raw in self.store.log_rows()
-            if b'"remote.opened"' in raw
-        )
+        k = int(opened["k"])
         try:
             rebuilt = remote.reconstruct_private_key(
                 unwrapped,
@@ -1184,13 +1161,9 @@ class ElectionSession:
 
 def _wording(spec: RoundSpec) -> str:
     """The round wording printed after the paper kind; nothing for a post's first round."""
-    from tally.core.explain import spec_title  # noqa: PLC0415
-    from tally.core.rounds import RoundPurpose  # noqa: PLC0415
-
     if spec.purpose is RoundPurpose.FIRST and spec.revote_of is None:
         return ""
-    title = spec_title(spec, "zh")
-    return title.split(" ", 1)[1] if " " in title else ""
+    return round_wording(spec, "zh")
 
 
 def _check_work_group(manifest: Manifest, signer: keys.Signer) -> None:

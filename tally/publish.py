@@ -80,7 +80,8 @@ def bundle_files(session: ElectionSession, calendar: WorkingDayCalendar) -> dict
     tree = session.tree
     cps: list[dict[str, Any]] = []
     prev = 0
-    for cp in store.checkpoints():
+    checkpoints = store.checkpoints()
+    for cp in checkpoints:
         proof = tree.consistency_proof(prev, cp.size) if 0 < prev < cp.size else ()
         cps.append({"text": cp.text, "consistency": [base64.b64encode(h).decode() for h in proof]})
         prev = cp.size
@@ -105,7 +106,7 @@ def bundle_files(session: ElectionSession, calendar: WorkingDayCalendar) -> dict
     election = session.manifest.election
     end = dt.date.fromisoformat(result["publicity_end"])
     holidays, workdays = calendar.extract(dt.date(election.election_date.year, 1, 1), end)
-    last = store.checkpoints()[-1]
+    last = checkpoints[-1]
     files["result.json"] = canonical(
         {
             "format": "result/1",

@@ -20,7 +20,14 @@ from tally.core.rounds import (
 )
 from tally.core.rules import QuorumCheck, QuorumRule
 
-__all__ = ["describe_next", "describe_outcome", "describe_quorum", "outcome_json", "spec_title"]
+__all__ = [
+    "describe_next",
+    "describe_outcome",
+    "describe_quorum",
+    "outcome_json",
+    "round_wording",
+    "spec_title",
+]
 
 _PURPOSE_ZH = {
     RoundPurpose.FIRST: "",
@@ -59,17 +66,24 @@ def _names(election: Election, ids: tuple[MemberId, ...], lang: str) -> str:
     return sep.join(_name(election, m) for m in ids) or ("无" if lang == "zh" else "none")
 
 
-def spec_title(spec: RoundSpec, lang: str) -> str:
-    """A short title such as "委员选举 第2轮（再次投票）"."""
+def round_wording(spec: RoundSpec, lang: str) -> str:
+    """The round part of a title, such as "第2轮（再次投票）" / "round 2 (runoff)"."""
     if lang == "zh":
         extra = _PURPOSE_ZH[spec.purpose]
         if spec.revote_of is not None:
             extra = (extra + "，" if extra else "") + f"第{spec.revote_of}轮无效后重新投票"
-        return f"{zh_label(spec.post)}选举 第{spec.number}轮" + (f"（{extra}）" if extra else "")
+        return f"第{spec.number}轮" + (f"（{extra}）" if extra else "")
     extra = "" if spec.purpose is RoundPurpose.FIRST else spec.purpose.value
     if spec.revote_of is not None:
         extra = (extra + ", " if extra else "") + f"re-vote of round {spec.revote_of}"
-    return f"{spec.post.value} round {spec.number}" + (f" ({extra})" if extra else "")
+    return f"round {spec.number}" + (f" ({extra})" if extra else "")
+
+
+def spec_title(spec: RoundSpec, lang: str) -> str:
+    """A short title such as "委员选举 第2轮（再次投票）"."""
+    if lang == "zh":
+        return f"{zh_label(spec.post)}选举 {round_wording(spec, lang)}"
+    return f"{spec.post.value} {round_wording(spec, lang)}"
 
 
 def describe_quorum(q: QuorumCheck, lang: str) -> str:

@@ -14,8 +14,11 @@ post follows).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -26,7 +29,7 @@ from pyrsistent import PSet, PVector, pset, pvector
 from tally.core.ballots import Ballot, Mark, WriteIn
 from tally.core.errors import RoundStateError
 from tally.core.manifest import canonical
-from tally.core.model import Election, MemberId, PostKind, zh_label
+from tally.core.model import Body, Election, MemberId, PostKind, zh_label
 from tally.core.rounds import (
     Blocked,
     ElectingBody,
@@ -34,6 +37,7 @@ from tally.core.rounds import (
     Finished,
     RoundInput,
     RoundOutcome,
+    RoundPurpose,
     RoundSpec,
     RoundStatus,
     amend_candidates,
@@ -197,8 +201,6 @@ def parse_entry(raw: bytes) -> Entry:
     Raises:
         RoundStateError: malformed or non-canonical entry.
     """
-    import json  # noqa: PLC0415 - stdlib parsing of bytes; no I/O
-
     try:
         doc = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as e:
@@ -789,9 +791,6 @@ def _in_ballot_order(outcome: RoundOutcome, ids: Sequence[MemberId]) -> list[str
 
 
 def _b64len(value: object, size: int | None = None) -> bool:
-    import base64  # noqa: PLC0415
-    import binascii  # noqa: PLC0415
-
     if not isinstance(value, str):
         return False
     try:
@@ -803,8 +802,6 @@ def _b64len(value: object, size: int | None = None) -> bool:
 
 def assembly_posts(election: Election) -> tuple[PostKind, ...]:
     """The posts a remote ballot covers: those the assembly votes on (RM-5.2)."""
-    from tally.core.model import Body  # noqa: PLC0415
-
     out = []
     for kind in (PostKind.COMMITTEE, PostKind.SECRETARY, PostKind.DEPUTY_SECRETARY):
         if election.post(kind) is None:
@@ -874,9 +871,7 @@ def remote_list_changed(m: Meeting, spec: RoundSpec) -> bool:
     return post is None or tuple(post.candidates) != spec.candidates
 
 
-def _remote_counts_here(m: Meeting, spec: RoundSpec) -> bool:
-    from tally.core.rounds import RoundPurpose  # noqa: PLC0415
-
+def remote_counts_here(m: Meeting, spec: RoundSpec) -> bool:
     r = m.remote
     return (
         r is not None
@@ -897,7 +892,7 @@ def remote_ballots_for(m: Meeting, spec: RoundSpec) -> tuple[Ballot, ...]:
             changed and ``remote.not_counted`` was not recorded.
     """
     r = m.remote
-    if r is None or not _remote_counts_here(m, spec):
+    if r is None or not remote_counts_here(m, spec):
         return ()
     if remote_list_changed(m, spec):
         raise _bad(
@@ -1034,7 +1029,7 @@ def _remote(m: Meeting, e: Entry) -> Meeting:
         if (
             b["reason"] != "remote.list_changed"
             or cur.spec.post in r.not_counted
-            or not (_remote_counts_here(m, cur.spec) and remote_list_changed(m, cur.spec))
+            or not (remote_counts_here(m, cur.spec) and remote_list_changed(m, cur.spec))
         ):
             raise _bad(
                 "remote.not_counted_bad", "不应记录远程选票不计入", "not_counted does not apply"

@@ -16,7 +16,6 @@ newly elected committee, with the quorum and threshold of the electing body; the
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -611,8 +610,3 @@ def amend_candidates(
             )
     new_post = replace(post, candidates=candidates)
     return replace(state, posts=tuple(new_post if p is post else p for p in state.posts))
-
-
-def approvals_map(outcome: RoundOutcome) -> Mapping[MemberId, int]:
-    """The approvals of a round as a mapping."""
-    return dict(outcome.approvals)
