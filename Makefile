@@ -8,6 +8,8 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # stroke counts for the candidate-order cross-check; chromium: browser tests (never `playwright
 # install`: Playwright drives Debian's chromium).
 APT_PACKAGES := poppler-utils poppler-data fonts-wqy-microhei unicode-data chromium
+# wrk: the load generator of bench/bench_remote.py (only `make bench` needs it).
+BENCH_APT_PACKAGES := wrk
 CN_SORT := .cache/cn-sort
 
 .PHONY: run test demo bench system-deps setup clean
@@ -27,6 +29,7 @@ demo: setup
 	rm -rf out/demo
 	$(BIN)/tally demo --out out/demo
 
+bench: APT_PACKAGES += $(BENCH_APT_PACKAGES)
 bench: setup
 	$(BIN)/python bench/bench_print.py
 	$(BIN)/python bench/bench_entries.py

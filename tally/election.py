@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 import ballot_printer
 import keys
 from keys import blind_rsa, remote
@@ -186,6 +188,16 @@ def load_signed_manifest(
 
 
 @dataclass(frozen=True, slots=True)
+class RemoteCast:
+    """One ``POST /api/remote/cast`` as decoded bytes (RM-4.6)."""
+
+    token: bytes
+    prefix: bytes
+    signature: bytes
+    sealed: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class EntryInput:
     """One ballot as the teller entered it: scanner text, marks, write-in names."""
 
@@ -228,6 +240,7 @@ class ElectionSession:
         self.work_group_raw = keys.parse_public_key(canonical(manifest.work_group_key)).key
         self._opened_cache: Mapping[str, Any] | None = None
         self._issuer_cache: remote.TokenIssuer | None = None
+        self._issuer_public_cache: rsa.RSAPublicKey | None = None
 
     # -- opening ------------------------------------------------------------------------------
     @classmethod
@@ -1023,23 +1036,58 @@ class ElectionSession:
         self, token: bytes, prefix: bytes, signature: bytes, sealed: bytes
     ) -> dict[str, Any]:
         """Accept a sealed remote ballot cast with a valid, unused token (RM-4.6); the receipt."""
-        r = self.meeting.remote
+        (result,) = self.cast_remote_many([RemoteCast(token, prefix, signature, sealed)])
+        if isinstance(result, SessionError):
+            raise result
+        return result
+
+    def cast_remote_many(self, casts: Sequence[RemoteCast]) -> list[dict[str, Any] | SessionError]:
+        """Group commit: each cast is checked against the state the casts before it leave, the
+        accepted ones are stored in one transaction (one fsync), and each gets its receipt or the
+        reason it was refused. A store failure refuses them all and changes nothing."""
+        m = self.meeting
+        now = _now()
+        outcomes: list[Entry | SessionError] = []
+        for c in casts:
+            try:
+                body = self._checked_cast(m, c)
+                e = make_entry(m, "remote.cast", body, at=now, actor="remote")
+                m = apply_entry(m, e)
+            except SessionError as err:
+                outcomes.append(err)
+                continue
+            except TallyError as err:
+                outcomes.append(SessionError(err.code, zh=err.zh, en=err.en, clause=err.clause))
+                continue
+            outcomes.append(e)
+        accepted = [o for o in outcomes if isinstance(o, Entry)]
+        if accepted:
+            self._store(accepted, signer=None)
+        self.meeting = m
+        return [
+            o
+            if isinstance(o, SessionError)
+            else {"seq": o.seq, "leaf_hash": o.leaf_hash.hex(), "entry": o.raw.decode()}
+            for o in outcomes
+        ]
+
+    def _checked_cast(self, m: Meeting, c: RemoteCast) -> dict[str, str]:
+        """The ``remote.cast`` body once the window and the credential hold (RM-4.6); the meeting
+        state machine then refuses a used token."""
+        r = m.remote
         if r is None or r.closed:
             raise SessionError(
                 "remote.closed", zh="远程投票未开启或已截止", en="remote voting is not open"
             )
-        if len(sealed) > MAX_SEALED_BYTES:
+        if len(c.sealed) > MAX_SEALED_BYTES:
             raise SessionError(
                 "remote.sealed_too_large", zh="选票过大", en="sealed ballot too large"
             )
-        opened = self._remote_opened()
-        assert opened is not None
-        issuer = remote.load_issuer_public_key(base64.b64decode(opened["issuer_key"]))
         try:
             remote.verify_credential(
-                issuer,
+                self._issuer_public_key(),
                 self.manifest.election_id,
-                remote.RemoteCredential(token=token, prefix=prefix, signature=signature),
+                remote.RemoteCredential(token=c.token, prefix=c.prefix, signature=c.signature),
             )
         except keys.KeysError as e:
             raise SessionError(e.code, zh=e.zh, en=e.en) from e
@@ -1047,21 +1095,22 @@ class ElectionSession:
         def b64(x: bytes) -> str:
             return base64.b64encode(x).decode()
 
-        (entry,) = self._commit(
-            [
-                (
-                    "remote.cast",
-                    {
-                        "token": b64(token),
-                        "token_prefix": b64(prefix),
-                        "token_signature": b64(signature),
-                        "sealed": b64(sealed),
-                    },
-                )
-            ],
-            actor="remote",
-        )
-        return {"seq": entry.seq, "leaf_hash": entry.leaf_hash.hex(), "entry": entry.raw.decode()}
+        return {
+            "token": b64(c.token),
+            "token_prefix": b64(c.prefix),
+            "token_signature": b64(c.signature),
+            "sealed": b64(c.sealed),
+        }
+
+    def _issuer_public_key(self) -> rsa.RSAPublicKey:
+        """The issuer's public key from ``remote.opened``, parsed once."""
+        if self._issuer_public_cache is None:
+            opened = self._remote_opened()
+            assert opened is not None
+            self._issuer_public_cache = remote.load_issuer_public_key(
+                base64.b64decode(opened["issuer_key"])
+            )
+        return self._issuer_public_cache
 
     def close_remote(self, *, signer: keys.Signer, actor: str = "") -> None:
         r = self.meeting.remote

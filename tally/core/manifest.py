@@ -7,6 +7,7 @@ belong to the shell (``tally.manifest``), which holds the keys.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,8 +37,33 @@ MANIFEST_DOMAIN = b"branch-election/manifest/1"
 _POST_ORDER = (PostKind.COMMITTEE, PostKind.SECRETARY, PostKind.DEPUTY_SECRETARY)
 
 
+_SAFE = 2**53
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _plain(value: object) -> bool:
+    """True when ``json.dumps`` already gives RFC 8785 bytes: strings, integers below 2**53, lists
+    and objects with ASCII keys (where code-point order is UTF-16 order). Python escapes the same
+    characters as ECMAScript's JSON.stringify, with the same short forms and lowercase hex."""
+    t = type(value)
+    if t is str:
+        return True
+    if t is int:
+        return -_SAFE < value < _SAFE  # type: ignore[operator]
+    if t is list:
+        return all(_plain(v) for v in value)  # type: ignore[attr-defined]
+    if t is dict:
+        return all(k.isascii() and _plain(v) for k, v in value.items())  # type: ignore[attr-defined]
+    return False
+
+
 def canonical(value: Any) -> bytes:
-    """RFC 8785 bytes of a JSON value."""
+    """RFC 8785 bytes of a JSON value (``json`` for the plain shape of log bodies, else rfc8785)."""
+    if _plain(value):
+        try:
+            return _ENCODER.encode(value).encode()
+        except UnicodeEncodeError:  # a lone surrogate: rfc8785 refuses it with its own error
+            pass
     return rfc8785.dumps(value)
 
 

@@ -930,7 +930,7 @@ def remote_ballots_for(m: Meeting, spec: RoundSpec) -> tuple[Ballot, ...]:
 
 def _remote(m: Meeting, e: Entry) -> Meeting:
     b, t, r = e.body, e.type, m.remote
-    approved = set(m.election.remote_voting.approved)
+    approved = m.election.remote_voting.approved  # a tuple: only the two branches below read it
     if t == "remote.opened":
         if r is not None:
             raise _bad("remote.twice", "远程投票已开启", "remote voting is already open")

@@ -9,6 +9,8 @@ service and the CLI share one mechanism and one set of checks. Routers live besi
 from __future__ import annotations
 
 import asyncio
+import functools
+import gc
 import os
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,12 +25,14 @@ from starlette.responses import Response
 
 import keys
 from tally.core.errors import TallyError
-from tally.election import ElectionSession, SessionError
+from tally.election import ElectionSession, RemoteCast, SessionError
 from tally.store import StoreError
 
 __all__ = ["MAX_BODY_BYTES", "ServiceConfig", "ServiceState", "create_app", "state_of"]
 
 MAX_BODY_BYTES = 256 * 1024
+# A bound on one group commit, so one transaction's latency stays short under a burst.
+MAX_CASTS_PER_COMMIT = 256
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -65,7 +69,15 @@ class ServiceState:
         # whichever thread runs the event loop (uvicorn, a test client's portal).
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="election")
         self.session = self.thread.submit(ElectionSession.open, config.election_path).result()
+        # The replayed meeting is a large, long-lived object graph: move it out of the collector's
+        # sight so full collections do not pause every request (tail latency under load).
+        gc.collect()
+        gc.freeze()
         self.lock = asyncio.Lock()
+        self._pending_casts: list[
+            tuple[RemoteCast, asyncio.Future[dict[str, Any] | SessionError]]
+        ] = []
+        self._cast_drain: asyncio.Task[None] | None = None
         self.signer: keys.InMemorySigner | None = None
         if config.work_group_key is not None:
             self.signer = keys.load_signer(
@@ -73,6 +85,40 @@ class ServiceState:
                 os.environ.get("TALLY_PASSPHRASE", ""),
                 expected_role=keys.Role.WORK_GROUP,
             )
+
+    async def cast(self, cast: RemoteCast) -> dict[str, Any]:
+        """Queue one remote cast for the next group commit; its receipt, or raise its refusal.
+
+        Casts that arrive while a batch is being committed wait for the next one, so under load
+        many casts share one transaction and one fsync (the store stays at full sync)."""
+        future: asyncio.Future[dict[str, Any] | SessionError] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._pending_casts.append((cast, future))
+        if self._cast_drain is None or self._cast_drain.done():
+            self._cast_drain = asyncio.create_task(self._drain_casts())
+        result = await future
+        if isinstance(result, SessionError):
+            raise result
+        return result
+
+    async def _drain_casts(self) -> None:
+        while self._pending_casts:
+            batch = self._pending_casts[:MAX_CASTS_PER_COMMIT]
+            del self._pending_casts[:MAX_CASTS_PER_COMMIT]
+            casts = [c for c, _ in batch]
+            try:
+                results = await self.run(
+                    functools.partial(ElectionSession.cast_remote_many, casts=casts)
+                )
+            except Exception as e:  # the store refused the batch: every cast in it fails
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(e)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
 
     async def run(self, fn: Callable[[ElectionSession], Any]) -> Any:
         """Run ``fn`` on the session under the lock (writes are serialised; SQLite FULL sync)."""

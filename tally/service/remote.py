@@ -59,7 +59,7 @@ from keys.remote import (
 )
 from tally.core.errors import TallyError
 from tally.core.meeting import parse_entry
-from tally.election import ElectionSession
+from tally.election import ElectionSession, RemoteCast
 from tally.service.app import SECURITY_HEADERS, ServiceState
 
 __all__ = ["PAGE_CSP", "STATUS", "RemoteLimits", "register"]
@@ -305,12 +305,9 @@ def _info(s: ElectionSession) -> dict[str, Any]:
     return info
 
 
-def _cast(
-    s: ElectionSession, token: bytes, prefix: bytes, signature: bytes, sealed: bytes
-) -> dict[str, Any]:
-    result = s.cast_remote(token, prefix, signature, sealed)
+def _receipt(election_id: bytes, result: dict[str, Any]) -> dict[str, Any]:
     return {
-        "election_id": s.manifest.election_id.hex(),
+        "election_id": election_id.hex(),
         "leaf_index": int(result["seq"]),
         "entry": str(result["entry"]),
         "leaf_hash": str(result["leaf_hash"]),
@@ -436,7 +433,8 @@ def register(app: FastAPI) -> None:
                 )
             if len(sealed) < SEAL_OVERHEAD:
                 raise SealedBallotError(zh="密封选票不完整。", en="the sealed ballot is too short")
-            return await state.run(lambda s: _cast(s, token, prefix, signature, sealed))
+            result = await state.cast(RemoteCast(token, prefix, signature, sealed))
+            return _receipt(state.session.manifest.election_id, result)
         except (TallyError, keys.KeysError) as e:
             return _refusal(e, lang)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,13 @@ import keys
 from keys import remote
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, EntryInput, SessionError, sign_manifest
+from tally.election import (
+    ElectionSession,
+    EntryInput,
+    RemoteCast,
+    SessionError,
+    sign_manifest,
+)
 from tally.remote_device import vote_as_device
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,3 +151,78 @@ def test_issuer_stores_nothing_derived_from_the_unblinded_token(
     ]
     assert not [n for n in needles if n in stored]
     assert b"remote.credential_issued" in stored  # the member's credential is on record
+
+
+def _credential(s: ElectionSession, code: str, data: Path) -> remote.RemoteCredential:
+    info = s.remote_info()
+    issuer = remote.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
+    req = remote.begin_token_request(issuer, bytes.fromhex(info["election_id"]))
+    return remote.finish_token_request(
+        req, issuer, s.redeem_invitation(code, req.blinded_msg, data_dir=data)
+    )
+
+
+def test_group_commit_gives_each_cast_its_own_outcome_and_stores_the_accepted_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(RM-4.6) A batch is checked cast by cast against the state the casts before it leave: a
+    token repeated inside the batch and a forged signature are refused, the others stored in one
+    transaction with consecutive sequence numbers."""
+    monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
+    s, k = _election(tmp_path, counts=False)
+    data = k["data"]
+    s.open_remote(signer=k["wg"], k=2, data_dir=data)
+    a, b = (_credential(s, s.issue_invitation(m, data_dir=data)[0], data) for m in APPROVED)
+    forged = RemoteCast(a.token[::-1], a.prefix, a.signature, b"\x01" * 64)
+    commits = 0
+    transaction = s.store.transaction
+
+    def counted() -> Any:
+        nonlocal commits
+        commits += 1
+        return transaction()
+
+    monkeypatch.setattr(s.store, "transaction", counted)
+    before = len(s.tree)
+    results = s.cast_remote_many(
+        [
+            RemoteCast(a.token, a.prefix, a.signature, b"\x02" * 64),
+            RemoteCast(a.token, a.prefix, a.signature, b"\x03" * 64),
+            forged,
+            RemoteCast(b.token, b.prefix, b.signature, b"\x04" * 64),
+        ]
+    )
+    assert commits == 1
+    first, again, bad, second = results
+    assert isinstance(again, SessionError) and again.code == "remote.token_used"
+    assert isinstance(bad, SessionError) and bad.code == "remote.token_invalid"
+    assert isinstance(first, dict) and isinstance(second, dict)
+    assert second["seq"] == first["seq"] + 1
+    assert len(s.tree) == before + 2
+    reopened = ElectionSession.open(tmp_path / "e.db")
+    assert reopened.meeting.remote is not None and len(reopened.meeting.remote.casts) == 2
+
+
+def test_group_commit_store_failure_refuses_the_whole_batch_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
+    s, k = _election(tmp_path, counts=False)
+    data = k["data"]
+    s.open_remote(signer=k["wg"], k=2, data_dir=data)
+    a, b = (_credential(s, s.issue_invitation(m, data_dir=data)[0], data) for m in APPROVED)
+    casts = [
+        RemoteCast(a.token, a.prefix, a.signature, b"\x02" * 64),
+        RemoteCast(b.token, b.prefix, b.signature, b"\x04" * 64),
+    ]
+    size, meeting = len(s.tree), s.meeting
+
+    def full_disk() -> Any:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with monkeypatch.context() as m:
+        m.setattr(s.store, "transaction", full_disk)
+        with pytest.raises(sqlite3.OperationalError):
+            s.cast_remote_many(casts)
+    assert (len(s.tree), s.meeting) == (size, meeting)
+    assert all(isinstance(r, dict) for r in s.cast_remote_many(casts))  # the same casts, retried
