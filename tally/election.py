@@ -1112,6 +1112,28 @@ class ElectionSession:
             )
         return self._issuer_public_cache
 
+    def checkpoint_remote_casts(self, *, signer: keys.Signer) -> int | None:
+        """A ``remote-casts`` checkpoint over the log as it is, when remote voting is open and
+        entries were appended since the last checkpoint (RM-8.2), so receipts get their inclusion
+        proofs during the window; the tree size it covers, or None when none is due."""
+        r = self.meeting.remote
+        size = len(self.tree)
+        if r is None or r.closed or self.store.latest_checkpoint_size() >= size:
+            return None
+        _check_work_group(self.manifest, signer)
+        body = body_text(
+            CheckpointBody(self.manifest.election_id, size, self.tree.root(), "remote-casts")
+        )
+        with self.store.transaction() as conn:
+            ElectionStore.add_checkpoint(
+                conn,
+                size=size,
+                reason="remote-casts",
+                body=body,
+                lines=[signature_line(signer, body)],
+            )
+        return size
+
     def close_remote(self, *, signer: keys.Signer, actor: str = "") -> None:
         r = self.meeting.remote
         if r is None:

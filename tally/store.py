@@ -206,10 +206,26 @@ class ElectionStore:
         return self._meta("election_id")
 
     def log_rows(self) -> list[tuple[int, bytes]]:
-        return [
-            (int(seq), bytes(raw))
-            for seq, raw in self._db.conn.execute("SELECT seq, raw FROM log ORDER BY seq")
-        ]
+        return list(self.iter_log_rows())
+
+    def iter_log_rows(self) -> Iterator[tuple[int, bytes]]:
+        """The log in seq order, one row at a time off the cursor (publishing a large election must
+        not hold the whole log in memory)."""
+        cursor = self._db.conn.execute("SELECT seq, raw FROM log ORDER BY seq")
+        try:
+            for seq, raw in cursor:
+                yield int(seq), bytes(raw)
+        finally:
+            cursor.close()
+
+    def log_row(self, seq: int) -> bytes | None:
+        """One entry's stored bytes, or None (a receipt lookup must not read the whole log)."""
+        row = self._db.conn.execute("SELECT raw FROM log WHERE seq = ?", (seq,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def latest_checkpoint_size(self) -> int:
+        row = self._db.conn.execute("SELECT MAX(size) FROM checkpoints").fetchone()
+        return int(row[0] or 0)
 
     def log_size(self) -> int:
         row = self._db.conn.execute("SELECT COUNT(*) FROM log").fetchone()
@@ -235,12 +251,17 @@ class ElectionStore:
         ]
 
     def stocks(self) -> list[StoredStock]:
-        return [
-            StoredStock(post=str(p), round=int(r), list_json=bytes(lst))
-            for p, r, lst in self._db.conn.execute(
-                "SELECT post, round, list FROM stocks ORDER BY rowid"
-            )
-        ]
+        return list(self.iter_stocks())
+
+    def iter_stocks(self) -> Iterator[StoredStock]:
+        """The stock lists in the order they were committed, one at a time (each holds a round's
+        ballot ids, so together they grow with the election)."""
+        cursor = self._db.conn.execute("SELECT post, round, list FROM stocks ORDER BY rowid")
+        try:
+            for p, r, lst in cursor:
+                yield StoredStock(post=str(p), round=int(r), list_json=bytes(lst))
+        finally:
+            cursor.close()
 
     # -- writing (inside a transaction) --------------------------------------------------------
     @staticmethod

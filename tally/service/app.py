@@ -58,6 +58,8 @@ class ServiceConfig:
     lang: str = "zh"
     secure_cookies: bool = False  # True behind TLS; loopback demo runs plain HTTP
     extra: dict[str, Any] = field(default_factory=dict)
+    # RM-8.2: the longest a cast waits for a checkpoint (and so for its inclusion proof).
+    remote_checkpoint_seconds: float = 15 * 60
 
 
 class ServiceState:
@@ -78,6 +80,7 @@ class ServiceState:
             tuple[RemoteCast, asyncio.Future[dict[str, Any] | SessionError]]
         ] = []
         self._cast_drain: asyncio.Task[None] | None = None
+        self._cast_timer: asyncio.Task[None] | None = None
         self.signer: keys.InMemorySigner | None = None
         if config.work_group_key is not None:
             self.signer = keys.load_signer(
@@ -97,6 +100,8 @@ class ServiceState:
         self._pending_casts.append((cast, future))
         if self._cast_drain is None or self._cast_drain.done():
             self._cast_drain = asyncio.create_task(self._drain_casts())
+        if self.signer is not None and (self._cast_timer is None or self._cast_timer.done()):
+            self._cast_timer = asyncio.create_task(self._checkpoint_casts(self.signer))
         result = await future
         if isinstance(result, SessionError):
             raise result
@@ -119,6 +124,18 @@ class ServiceState:
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)
+
+    async def _checkpoint_casts(self, signer: keys.Signer) -> None:
+        """RM-8.2: while remote voting is open, a signed ``remote-casts`` checkpoint at most every
+        ``remote_checkpoint_seconds`` when casts arrived: receipts get proofs before the close."""
+        while True:
+            await asyncio.sleep(self.config.remote_checkpoint_seconds)
+            await self.run(
+                functools.partial(ElectionSession.checkpoint_remote_casts, signer=signer)
+            )
+            remote = self.session.meeting.remote
+            if remote is None or remote.closed:
+                return
 
     async def run(self, fn: Callable[[ElectionSession], Any]) -> Any:
         """Run ``fn`` on the session under the lock (writes are serialised; SQLite FULL sync)."""

@@ -315,7 +315,7 @@ def _receipt(election_id: bytes, result: dict[str, Any]) -> dict[str, Any]:
 
 
 def _receipt_proof(s: ElectionSession, seq: int) -> dict[str, Any]:
-    raw = dict(s.store.log_rows()).get(seq) if 0 <= seq < s.meeting.size else None
+    raw = s.store.log_row(seq) if 0 <= seq < s.meeting.size else None
     if raw is None or parse_entry(raw).type != "remote.cast":
         raise TallyError(
             "receipt.not_found",

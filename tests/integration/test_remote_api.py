@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from tally.core.definition import parse_definition
 from tally.core.errors import TallyError
 from tally.core.manifest import build_manifest
 from tally.election import ElectionSession, sign_manifest
+from tally.log.checkpoint import signer_name
 from tally.service import ServiceConfig, create_app
 from tally.service.remote import PAGE_CSP, RemoteLimits
 from verifier.merkle import verify_inclusion
@@ -409,3 +411,33 @@ def test_openapi_documents_remote_endpoints_with_models(remote: Remote) -> None:
         "Refusal",
     ):
         assert name in schemas
+
+
+def test_rm_8_2_service_checkpoints_casts_during_the_window(
+    remote: Remote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A receipt gets its inclusion proof from a ``remote-casts`` checkpoint the service makes on
+    its own while remote voting is open, without waiting for the close."""
+    monkeypatch.setattr(remote.app.state.service.config, "remote_checkpoint_seconds", 0.05)
+    _, cred = remote.redeem(remote.codes["M020"])
+    assert cred is not None
+    receipt = remote.client.post("/api/remote/cast", json=remote.cast_body(cred)).json()
+    seq = receipt["leaf_index"]
+    deadline = time.monotonic() + 10
+    while True:
+        p = remote.client.get("/api/remote/receipt", params={"seq": seq}).json()
+        if p["covered"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert p["covered"] is True
+    cps = remote.run(lambda s: s.store.checkpoints())
+    assert cps[-1].reason == "remote-casts" and cps[-1].size == p["size"]
+    assert [n for n, _ in cps[-1].signature_lines] == [signer_name(remote.wg.public_key)]
+    root = base64.b64decode(p["checkpoint"].split("\n")[2])
+    verify_inclusion(
+        bytes.fromhex(receipt["leaf_hash"]),
+        seq,
+        p["size"],
+        [base64.b64decode(h) for h in p["proof"]],
+        root,
+    )

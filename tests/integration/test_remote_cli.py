@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import keys
 from tally.cli import app
 from tally.election import ElectionSession
 from tally.remote_device import vote_as_device
@@ -34,6 +35,12 @@ def test_remote_voting_through_the_cli_counts_the_members_ballot(
     s = ElectionSession.open(e.db)  # the member's phone, through the same session the service uses
     marks = {p["post"]: "x" * (len(p["candidates"]) - 1) + "o" for p in s.remote_info()["posts"]}
     vote_as_device(s, code, marks, data_dir=Path(data))
+    # What the service does during the window (RM-8.2): the bundle then holds a remote-casts
+    # checkpoint between remote-opened and remote-closed, which the verifier must accept.
+    wg = keys.load_signer(e.wg, ENV["TALLY_PASSPHRASE"], expected_role=keys.Role.WORK_GROUP)
+    covered = s.checkpoint_remote_casts(signer=wg)
+    assert covered == len(s.tree)
+    assert s.checkpoint_remote_casts(signer=wg) is None  # nothing new since
     s.store.close()
     assert run.invoke(app, ["remote", "close", db, "--key", str(e.wg)]).exit_code == 0
     assert "已领取远程投票凭证" in e.fails("checkin", db, "M020")
