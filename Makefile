@@ -31,8 +31,7 @@ demo: setup
 
 bench: APT_PACKAGES += $(BENCH_APT_PACKAGES)
 bench: setup
-	$(BIN)/python bench/bench_print.py
-	$(BIN)/python bench/bench_entries.py
+	$(BIN)/python bench/run_all.py
 
 setup: system-deps $(STAMP)
 

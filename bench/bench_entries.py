@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import figures
 import synthetic
 
 from tally.publish import publish
@@ -44,6 +45,7 @@ def raw_sqlite(rows: list[bytes], folder: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runoffs", type=int, default=19)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -63,6 +65,19 @@ def main() -> None:
         f"{len(ballot_rows) / baseline:8,.0f} /s  (same rows and batches, no checks)"
     )
     print(f"publish bundle          {len(rows):>9,d} log entries in {published:6.1f} s")
+    figures.write(
+        args.json,
+        {
+            "entries": entered,
+            "seconds": seconds,
+            "rate": entered / seconds,
+            "baseline_rows": len(ballot_rows),
+            "baseline_seconds": baseline,
+            "baseline_rate": len(ballot_rows) / baseline,
+            "log_entries": len(rows),
+            "publish_seconds": published,
+        },
+    )
 
 
 if __name__ == "__main__":

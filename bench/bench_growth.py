@@ -9,12 +9,15 @@ cost shows as a flat rate; memory should stay flat. Also the demo town (20 branc
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import figures
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCE = """
@@ -49,6 +52,10 @@ def child(args: list[str]) -> tuple[float, float, str]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--branches", type=int, default=20, help="branches in the demo town")
+    args = parser.parse_args()
     py = sys.executable
     rows = []
     # (members, runoffs): about 10^3, 10^4 and 10^5 ballots.
@@ -93,15 +100,25 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
         subprocess.run(
-            [py, "-m", "tally", "demo", "--out", f"{tmp}/town", "--branches", "20"],
+            [py, "-m", "tally", "demo", "--out", f"{tmp}/town", "--branches", str(args.branches)],
             cwd=ROOT,
             capture_output=True,
             check=True,
         )
+        demo_s = time.perf_counter() - t
         print(
-            f"demo town, 20 branches end to end (printing, voting, publishing, verifying): "
-            f"{time.perf_counter() - t:.1f} s"
+            f"demo town, {args.branches} branches end to end (printing, voting, publishing, "
+            f"verifying): {demo_s:.1f} s"
         )
+    keys = ("ballots", "entry_rate", "publish_s", "producer_mb", "verify_s", "verify_rate")
+    figures.write(
+        args.json,
+        {
+            "rows": [dict(zip((*keys, "verifier_mb"), r, strict=True)) for r in rows],
+            "demo_branches": args.branches,
+            "demo_seconds": demo_s,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import figures
 from nacl.signing import SigningKey
 
 from ballot_printer import BallotPaper, PaperKind, make_stock, render_stock_pdf
@@ -32,7 +33,7 @@ class _Signer:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    n = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 1000
     paper = BallotPaper(
         title="中共某某村支部委员会换届选举",
         branch="中共某某村支部委员会",
@@ -91,6 +92,17 @@ def main() -> None:
         f"{size_base / n / 1024:.1f} KiB/page)"
     )
     print(f"target >= 100 ballots/s with QR:      {'met' if n / t_full >= 100 else 'NOT met'}")
+    figures.write(
+        figures.json_target(),
+        {
+            "ballots": n,
+            "sign_rate": n / t_sign,
+            "qr_rate": n / t_full,
+            "qr_seconds": t_full,
+            "qr_kib_per_page": size_full / n / 1024,
+            "baseline_rate": n / t_base,
+        },
+    )
 
 
 if __name__ == "__main__":

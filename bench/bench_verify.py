@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
+import figures  # noqa: E402 - bench/ is on sys.path from here
+
 PER_ROUND = 4998
 CACHE = ROOT / ".cache" / "bench"
 
@@ -79,14 +81,28 @@ def generate(runoffs: int) -> Path:
         f"  entered {entered:,d} ballots in {time.perf_counter() - t0:.0f} s; publishing",
         flush=True,
     )
+    enter_s = time.perf_counter() - t0
     t1 = time.perf_counter()
     publish(session, target / "out", notice=False)
+    publish_s = time.perf_counter() - t1
     session.store.close() if hasattr(session.store, "close") else None
     shutil.move(str(work / "town.pub"), str(target / "town.pub"))
     shutil.rmtree(work, ignore_errors=True)
     zipped = target / "out" / "bundle.zip"
     if zipped.exists():
         zipped.unlink()  # the folder is verified; the zip is the same files
+    # How the producer fared at this size (the 10^6 row of the growth table): kept with the cache.
+    (target / "generation.json").write_text(
+        json.dumps(
+            {
+                "ballots": entered,
+                "enter_s": enter_s,
+                "entry_rate": entered / enter_s,
+                "publish_s": publish_s,
+                "producer_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
     (target / "DONE").write_text(f"{entered}\n")
     print(f"  published in {time.perf_counter() - t1:.0f} s", flush=True)
     return target
@@ -116,6 +132,27 @@ def _nacl_loop(n: int) -> float:
         m, s = msgs[i % k]
         vk.verify(m, s)
     return time.perf_counter() - t0
+
+
+def _cryptography_rate(n: int) -> float:
+    """Verifications per second of ``cryptography``'s Ed25519 (the library the verifier must use)
+    over ``n`` signatures: the floor under the verifier's own rate, not a baseline of the issue."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: PLC0415
+        Ed25519PrivateKey,
+    )
+
+    key = Ed25519PrivateKey.from_private_bytes(b"\x07" * 32)
+    pub = key.public_key()
+    msgs = []
+    for i in range(min(n, 4096)):
+        m = b"branch-election/ballot-qr/1\x00" + i.to_bytes(4, "big") * 50
+        msgs.append((m, key.sign(m)))
+    t0 = time.perf_counter()
+    k = len(msgs)
+    for i in range(n):
+        m, sig = msgs[i % k]
+        pub.verify(sig, m)
+    return n / (time.perf_counter() - t0)
 
 
 def _nacl_child(n: int, q: multiprocessing.Queue[float]) -> None:
@@ -180,6 +217,7 @@ def main() -> None:
         help="about this many ballot records (default 1,000,000)",
     )
     parser.add_argument("--generate-only", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--jobs", type=int, nargs="*", default=[1, 2])
     args = parser.parse_args()
     runoffs = runoffs_for(args.records)
@@ -205,6 +243,13 @@ def main() -> None:
         f"baseline PyNaCl verify x{n:,d}, 2 processes  {base2:7.1f} s  ({n / base2:8,.0f}/s)",
         flush=True,
     )
+    sample = min(n, 100_000)
+    crypto_rate = _cryptography_rate(sample)
+    print(
+        f"cryptography Ed25519 verify, {sample:,d} of them, 1 process: {crypto_rate:8,.0f}/s "
+        f"({n / base1 / crypto_rate:.2f}x the PyNaCl time per signature)",
+        flush=True,
+    )
     rows = []
     for jobs in args.jobs:
         # A fresh interpreter per run, so each child's ru_maxrss is its own.
@@ -221,6 +266,21 @@ def main() -> None:
             f"peak RSS {peak:6.0f} MB  report ok={ok}",
             flush=True,
         )
+    gen = target / "generation.json"
+    figures.write(
+        args.json,
+        {
+            "records": n,
+            "bundle_mb": size / 1e6,
+            "cpus": os.cpu_count(),
+            "baseline_1": base1,
+            "baseline_2": base2,
+            "cryptography_rate": crypto_rate,
+            "cryptography_sample": sample,
+            "runs": [{"jobs": j, "wall": w, "peak_mb": p, "ok": ok} for j, w, p, ok in rows],
+            "generation": json.loads(gen.read_text()) if gen.exists() else None,
+        },
+    )
     print()
     for jobs, wall, peak, _ in rows:
         if jobs == 1:

@@ -21,3 +21,44 @@ def test_every_performance_section_names_an_existing_benchmark_command() -> None
             assert script, f"{title!r}: {cmd!r} is not a bench/ script"
             assert (ROOT / script.group(0)).exists(), cmd
         assert re.search(r"\d", section), f"section {title!r} has no figures"
+
+
+def _sample_figures() -> dict[str, object]:
+    run = {"requests": 8000, "duration_us": 4e6, "p50_us": 3e4, "p99_us": 6e4, "max_us": 7e4}
+    return {
+        "print": {"ballots": 1000, "sign_rate": 3e4, "qr_rate": 180.0, "qr_kib_per_page": 3.7,
+                  "qr_seconds": 5.5, "baseline_rate": 3000.0},
+        "entries": {"entries": 24990, "seconds": 8.0, "rate": 3123.0, "baseline_rows": 24990,
+                    "baseline_seconds": 0.1, "baseline_rate": 2e5, "log_entries": 26000,
+                    "publish_seconds": 2.0},
+        "remote": {"clients": 64, "seconds": 4.0, "pinned": True, "ratio": 0.6,
+                   "noop": {**run, "rate": 2500.0}, "cast": {**run, "rate": 1500.0}},
+        "growth": {"rows": [{"ballots": 999, "entry_rate": 2800.0, "publish_s": 0.1,
+                             "producer_mb": 54.0, "verify_s": 1.1, "verify_rate": 900.0,
+                             "verifier_mb": 57.0}], "demo_branches": 20, "demo_seconds": 23.4},
+        "verify": {"records": 999600, "bundle_mb": 823.0, "cpus": 2, "baseline_1": 62.0,
+                   "baseline_2": 28.6, "cryptography_rate": 9000.0, "cryptography_sample": 100000,
+                   "runs": [{"jobs": 1, "wall": 150.0, "peak_mb": 91.0, "ok": True},
+                            {"jobs": 2, "wall": 80.0, "peak_mb": 96.0, "ok": True}],
+                   "generation": {"ballots": 999600, "enter_s": 400.0, "entry_rate": 2500.0,
+                                  "publish_s": 77.0, "producer_mb": 250.0}},
+    }  # fmt: skip
+
+
+def test_make_bench_renders_a_document_that_names_each_command(tmp_path: Path) -> None:
+    """What `make bench` writes (bench/run_all.py) passes the same rule as the committed doc."""
+    import sys  # noqa: PLC0415
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import run_all  # noqa: PLC0415
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    text = run_all.render(_sample_figures(), {"print": 6.0, "verify": 300.0}, 540.0)
+    sections = re.split(r"^## ", text, flags=re.M)[1:]
+    assert len(sections) == 5
+    for section in sections:
+        commands = re.findall(r"```sh\n(.*?)\n```", section, flags=re.S)
+        assert commands and all(re.search(r"bench/\w+\.py", c) for c in commands)
+    assert "| 999,600 | 2,500 | 77.0 | 250 | 150.0 |" in text  # the 10^6 growth row
+    assert "2.42×" in text and "**missed**" in text  # 150 / 62, and the target verdict
