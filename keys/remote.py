@@ -56,6 +56,7 @@ __all__ = [
     "INVITATION_RANDOM_BITS",
     "MAX_BALLOT_BYTES",
     "MAX_SCRUTINEERS",
+    "PIN_DOMAIN",
     "SEAL_OVERHEAD",
     "SHARE_COMMITMENT_DOMAIN",
     "SHARE_DOMAIN",
@@ -93,6 +94,7 @@ __all__ = [
     "generate_invitation_code",
     "generate_invitation_key",
     "hash_invitation_code",
+    "invitation_pin",
     "issue_invitation",
     "load_issuer_public_key",
     "load_revealed_key",
@@ -796,6 +798,19 @@ def generate_invitation_code() -> str:
     """A fresh code: 23 random Crockford symbols (115 bits) and a check symbol, grouped (§3.1)."""
     symbols = "".join(secrets.choice(_CROCKFORD) for _ in range(_RANDOM_SYMBOLS))
     return _group(symbols + _check_symbol(symbols))
+
+
+PIN_DOMAIN: Final = b"branch-election/invitation-pin/1"
+
+
+def invitation_pin(election_id: bytes, opened_leaf_hash: bytes) -> str:
+    """The invitation's check code (RM-10.3): 16 hex digits in groups of 4 that bind the election
+    id and the leaf hash of its ``remote.opened`` entry, so the page can tell that the keys it is
+    served are the ones every member was invited with."""
+    if len(election_id) != ELECTION_ID_SIZE or len(opened_leaf_hash) != 32:
+        raise ValueError("election id and leaf hash are 32 bytes each")
+    digest = hashlib.sha256(PIN_DOMAIN + b"\x00" + election_id + opened_leaf_hash).hexdigest()
+    return "-".join(digest[i : i + 4].upper() for i in range(0, 16, 4))
 
 
 def normalize_invitation_code(text: str) -> str:

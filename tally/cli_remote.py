@@ -26,9 +26,11 @@ DataOpt = Annotated[Path, typer.Option("--data", help="服务数据文件夹（�
 DEFAULT_DATA = Path(".run/service")
 
 
-def invitation_url(base: str, code: str) -> str:
-    """The page address with the code in the fragment, which browsers never send (RM-10.3)."""
-    return f"{base.rstrip('/')}/vote/#code={quote(code)}"
+def invitation_url(base: str, code: str, pin: str | None = None) -> str:
+    """The page address with the code (and the check code) in the fragment, which browsers never
+    send to a server (RM-10.3)."""
+    extra = f"&pin={quote(pin)}" if pin else ""
+    return f"{base.rstrip('/')}/vote/#code={quote(code)}{extra}"
 
 
 def terminal_qr(text: str) -> str:
@@ -94,17 +96,24 @@ def invite(
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
         s = ElectionSession.open(db)
         code, mid = s.issue_invitation(member, data_dir=data)
-        url = invitation_url(base_url, code)
+        pin = s.invitation_pin()
+        url = invitation_url(base_url, code, pin)
         if png is not None:
             buf = io.BytesIO()
             qrcode.make(url).save(buf, format="PNG")
             keys.write_new_file(png, buf.getvalue(), mode=keys.PRIVATE_FILE_MODE)
         lines = (
-            [f"{mid} 的邀请码（只显示这一次，请当面或私下交给本人）：", f"  {code}", f"  {url}"]
+            [
+                f"{mid} 的邀请码（只显示这一次，请当面或私下交给本人）：",
+                f"  邀请码 {code}",
+                f"  校验码 {pin}（本次选举所有邀请相同；扫码时自动核对）",
+                f"  {url}",
+            ]
             if lg == "zh"
             else [
                 f"invitation for {mid} (shown once; give it to the member privately):",
-                f"  {code}",
+                f"  code       {code}",
+                f"  check code {pin} (the same on every invitation of this election; the QR has it)",
                 f"  {url}",
             ]
         )
@@ -112,7 +121,7 @@ def invite(
             lines.append(f"二维码：{png}" if lg == "zh" else f"QR code: {png}")
         else:
             lines.append(terminal_qr(url))
-        return lines, {"member": mid, "code": code, "url": url}
+        return lines, {"member": mid, "code": code, "pin": pin, "url": url}
 
     _run(lang, as_json, act)
 

@@ -241,6 +241,7 @@ class ElectionSession:
         self._opened_cache: Mapping[str, Any] | None = None
         self._issuer_cache: remote.TokenIssuer | None = None
         self._issuer_public_cache: rsa.RSAPublicKey | None = None
+        self._opened_row: tuple[int, bytes] | None = None
 
     # -- opening ------------------------------------------------------------------------------
     @classmethod
@@ -997,12 +998,49 @@ class ElectionSession:
 
     def _remote_opened(self) -> Mapping[str, Any] | None:
         """The ``remote.opened`` body, read once (the log is append-only, so it never changes)."""
-        if self._opened_cache is None and self.meeting.remote is not None:
-            for _, raw in self.store.log_rows():
-                if b'"remote.opened"' in raw:
-                    self._opened_cache = parse_entry(raw).body
-                    break
+        row = self._remote_opened_row()
+        if self._opened_cache is None and row is not None:
+            self._opened_cache = parse_entry(row[1]).body
         return self._opened_cache
+
+    def _remote_opened_row(self) -> tuple[int, bytes] | None:
+        if self._opened_row is None and self.meeting.remote is not None:
+            for seq, raw in self.store.log_rows():
+                if b'"remote.opened"' in raw:
+                    self._opened_row = (seq, raw)
+                    break
+        return self._opened_row
+
+    def invitation_pin(self) -> str:
+        """The check code printed with every invitation of this election (RM-10.3)."""
+        row = self._remote_opened_row()
+        if row is None:
+            raise SessionError(
+                "remote.not_open", zh="远程投票尚未开启", en="remote voting not open"
+            )
+        return remote.invitation_pin(self.manifest.election_id, self.tree.leaf_hashes[row[0]])
+
+    def remote_pin(self) -> dict[str, Any]:
+        """What the page needs to check the keys it is served against the invitation's check
+        code (RM-10.3): the canonical manifest, the ``remote.opened`` entry and its inclusion
+        proof in the signed ``remote-opened`` checkpoint."""
+        row = self._remote_opened_row()
+        cp = next((c for c in self.store.checkpoints() if c.reason == "remote-opened"), None)
+        if row is None or cp is None:
+            raise SessionError(
+                "remote.not_open", zh="远程投票尚未开启", en="remote voting not open"
+            )
+        seq, raw = row
+        return {
+            "manifest": self.manifest.canonical_bytes.decode(),
+            "seq": seq,
+            "entry": raw.decode(),
+            "size": cp.size,
+            "checkpoint": cp.text,
+            "proof": [
+                base64.b64encode(h).decode() for h in self.tree.inclusion_proof(seq, cp.size)
+            ],
+        }
 
     def remote_info(self) -> dict[str, Any]:
         """What the voting page needs: keys, the ballot as on paper, the roster for write-ins."""

@@ -174,6 +174,18 @@ class Noop(BaseModel):
     ok: bool = True
 
 
+class RemotePin(BaseModel):
+    """RM-10.3: check code = first 16 hex digits of SHA-256("branch-election/invitation-pin/1" ||
+    0x00 || SHA-256("branch-election/manifest/1" || 0x00 || manifest) || leaf hash of entry)."""
+
+    manifest: str = Field(description="the manifest's canonical JSON (RFC 8785) text")
+    seq: int = Field(description="the sequence number of the remote.opened entry")
+    entry: str = Field(description="the remote.opened log entry (canonical JSON text)")
+    size: int = Field(description="the tree size of the remote-opened checkpoint")
+    checkpoint: str = Field(description="the remote-opened checkpoint text, signed")
+    proof: list[str] = Field(description="RFC 9162 inclusion proof of the entry, base64 hashes")
+
+
 REFUSALS: dict[int | str, dict[str, Any]] = {
     s: {"model": Refusal} for s in (400, 403, 404, 409, 410, 413, 422, 429)
 }
@@ -443,6 +455,16 @@ def register(app: FastAPI) -> None:
         """A ``remote.cast`` entry and its inclusion proof in the latest checkpoint (RM-10.2)."""
         try:
             return await state.run(lambda s: _receipt_proof(s, seq))
+        except (TallyError, keys.KeysError) as e:
+            return _refusal(e, lang)
+
+    @router.get("/api/remote/pin", response_model=RemotePin, responses=REFUSALS)
+    async def pin(lang: str = "zh") -> Any:
+        """The keys' provenance for the invitation's check code (RM-10.3): the canonical manifest
+        (its hash is the election id), the ``remote.opened`` entry, and the entry's inclusion
+        proof in the work group's signed ``remote-opened`` checkpoint."""
+        try:
+            return await state.run(lambda s: s.remote_pin())
         except (TallyError, keys.KeysError) as e:
             return _refusal(e, lang)
 

@@ -25,7 +25,7 @@ from tests.browser.conftest import CHROMIUM, _free_port, _pub
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "screenshots"
-APPROVED = ["M020", "M025"]
+APPROVED = ["M020", "M025", "M026"]
 PHONE = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "is_mobile": True}
 
 
@@ -34,6 +34,7 @@ class LiveRemote:
     base: str
     app: Any
     codes: dict[str, str]
+    pin: str
     wg: keys.InMemorySigner
     sc: keys.InMemorySigner
     data: Path
@@ -69,6 +70,7 @@ def live_remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRemote
     s = ElectionSession.init(folder / "e.db", sign_manifest(manifest, town), wg)
     s.open_remote(signer=wg, k=1, data_dir=data)
     codes = {m: s.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
+    pin = s.invitation_pin()
     s.store.close()
     app = create_app(ServiceConfig(election_path=folder / "e.db", data_dir=data))
     app.state.service.signer = wg
@@ -82,7 +84,7 @@ def live_remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRemote
             pytest.fail("the service did not start")
         time.sleep(0.05)
     try:
-        yield LiveRemote(f"http://127.0.0.1:{port}", app, codes, wg, sc, data)
+        yield LiveRemote(f"http://127.0.0.1:{port}", app, codes, pin, wg, sc, data)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -102,15 +104,43 @@ def _phone(browser: Any) -> tuple[Any, Any, list[str]]:
 
 
 def _redeem(page: Any, live: LiveRemote, member: str, shot: str | None = None) -> None:
-    page.goto(f"{live.base}/vote/#code={live.codes[member]}")
+    page.goto(f"{live.base}/vote/#code={live.codes[member]}&pin={live.pin}")
     page.wait_for_selector("#s-code:not([hidden])", timeout=20_000)
     assert page.input_value("#code") == live.codes[member]
-    assert "code=" not in page.url  # the code is taken out of the address bar
+    assert page.input_value("#pin") == live.pin
+    assert "code=" not in page.url and "pin=" not in page.url  # out of the address bar
     if shot:
         page.screenshot(path=str(SHOTS / shot), full_page=True)
     page.click("#redeem")
     page.wait_for_selector("#s-ballot:not([hidden]), #code-err:not([hidden])", timeout=20_000)
     assert page.is_visible("#s-ballot"), page.inner_text("#code-err")
+
+
+def test_wrong_check_code_stops_the_page_before_the_code_is_used(
+    browser: Any, live_remote: LiveRemote
+) -> None:
+    """RM-10.3: keys that do not match the invitation's check code are refused before anything is
+    blinded or sent; the invitation stays unused and the right check code then works."""
+    context, page, errors = _phone(browser)
+    try:
+        wrong = ("0000" if not live_remote.pin.startswith("0000") else "1111") + live_remote.pin[4:]
+        page.goto(f"{live_remote.base}/vote/#code={live_remote.codes['M026']}&pin={wrong}")
+        page.wait_for_selector("#s-code:not([hidden])", timeout=20_000)
+        before = live_remote.log_types().count("remote.credential_issued")
+        page.click("#redeem")
+        page.wait_for_selector("#code-err:not([hidden])", timeout=20_000)
+        assert "校验码不符" in page.inner_text("#code-err")
+        page.fill("#pin", "12")
+        page.click("#redeem")
+        page.wait_for_function("document.getElementById('code-err').textContent.includes('格式')")
+        assert live_remote.log_types().count("remote.credential_issued") == before
+        page.fill("#pin", live_remote.pin.replace("-", " ").lower())  # typed loosely
+        page.click("#redeem")
+        page.wait_for_selector("#s-ballot:not([hidden])", timeout=20_000)
+        assert live_remote.log_types().count("remote.credential_issued") == before + 1
+        assert not errors, errors
+    finally:
+        context.close()
 
 
 def test_over_vote_is_stopped_before_submitting(browser: Any, live_remote: LiveRemote) -> None:

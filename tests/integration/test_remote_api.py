@@ -441,3 +441,35 @@ def test_rm_8_2_service_checkpoints_casts_during_the_window(
         [base64.b64decode(h) for h in p["proof"]],
         root,
     )
+
+
+def test_rm_10_3_pin_material_recomputes_the_invitation_check_code(remote: Remote) -> None:
+    """The page's check (RM-10.3) done in Python: the manifest hashes to the election id, the
+    entry is remote.opened with the served keys, the check code recomputes, and the entry is in
+    the signed remote-opened checkpoint."""
+    import hashlib  # noqa: PLC0415
+
+    from keys.remote import invitation_pin  # noqa: PLC0415
+
+    p = remote.client.get("/api/remote/pin").json()
+    info = remote.info()
+    eid = hashlib.sha256(b"branch-election/manifest/1\x00" + p["manifest"].encode()).digest()
+    assert eid.hex() == info["election_id"]
+    leaf = hashlib.sha256(b"\x00" + p["entry"].encode()).digest()
+    entry = json.loads(p["entry"])
+    assert entry["type"] == "remote.opened" and entry["seq"] == p["seq"]
+    assert (entry["body"]["issuer_key"], entry["body"]["ballot_key"]) == (
+        info["issuer_key"],
+        info["ballot_key"],
+    )
+    assert invitation_pin(eid, leaf) == remote.run(lambda s: s.invitation_pin())
+    lines = p["checkpoint"].split("\n")
+    assert lines[0] == f"branch-election/{eid.hex()}" and lines[3] == "remote-opened"
+    verify_inclusion(
+        leaf,
+        p["seq"],
+        p["size"],
+        [base64.b64decode(h) for h in p["proof"]],
+        base64.b64decode(lines[2]),
+    )
+    assert "/api/remote/pin" in remote.client.get("/api/openapi.json").json()["paths"]

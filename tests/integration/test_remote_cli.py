@@ -30,7 +30,10 @@ def test_remote_voting_through_the_cli_counts_the_members_ballot(
     assert r.exit_code == 0, r.output
     r = run.invoke(app, ["remote", "invite", db, "M020", "--data", data, "--json"])
     assert r.exit_code == 0, r.output
-    code = json.loads(r.output)["code"]
+    invitation = json.loads(r.output)
+    code = invitation["code"]
+    assert re.fullmatch(r"[0-9A-F]{4}(-[0-9A-F]{4}){3}", invitation["pin"])
+    assert invitation["url"].endswith(f"#code={code}&pin={invitation['pin']}")
     assert re.fullmatch(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){5}", code)
     s = ElectionSession.open(e.db)  # the member's phone, through the same session the service uses
     marks = {p["post"]: "x" * (len(p["candidates"]) - 1) + "o" for p in s.remote_info()["posts"]}

@@ -17,6 +17,9 @@ const MSG = {
     approve: '赞成', disapprove: '不赞成', abstain: '弃权', blank: '空',
     badCode: '邀请码格式不对：应为 24 个字母或数字。',
     typo: '邀请码有输入错误，请核对后重新输入。',
+    pinFormat: '校验码格式不对：应为 16 位数字或字母（A–F）。',
+    pinBad: '本页面提供的选举密钥与邀请上的校验码不符。请不要在此页面投票，并联系选举工作组和镇党委。',
+    checking: '正在核对选举密钥……',
     working: '正在领取凭证……',
     sealing: '正在加密并投出……',
     network: '网络连接失败，请稍后重试。凭证仍保留在本页面。',
@@ -57,6 +60,9 @@ const MSG = {
     approve: 'approve', disapprove: 'disapprove', abstain: 'abstain', blank: 'blank',
     badCode: 'Not an invitation code: it has 24 letters and digits.',
     typo: 'The invitation code has a typo; check it and type it again.',
+    pinFormat: 'Not a check code: it has 16 digits and letters A–F.',
+    pinBad: 'The election keys this page was given do not match the check code on your invitation. Do not vote on this page; contact the work group and the town committee.',
+    checking: 'Checking the election keys…',
     working: 'Getting your credential…',
     sealing: 'Sealing and casting…',
     network: 'Network failure; try again. Your credential is still on this page.',
@@ -187,19 +193,54 @@ function codeFromUrl() {
   const hash = new URLSearchParams(location.hash.slice(1));
   const query = new URLSearchParams(location.search);
   const code = hash.get('code') || query.get('code');
-  if (code) {
+  const pin = hash.get('pin') || query.get('pin');
+  if (code || pin) {
     query.delete('code');
+    query.delete('pin');
     const q = query.toString();
     history.replaceState(null, '', location.pathname + (q ? `?${q}` : ''));
   }
-  return code;
+  return { code, pin };
+}
+
+// RM-10.3: before anything is blinded or sealed, check that the issuer key and the ballot key
+// this page was served are those of the election's remote.opened entry, as the invitation's
+// check code pins them: SHA-256 of the manifest is the election id, the entry's leaf hash and
+// the election id give the check code, and the entry is in the signed remote-opened checkpoint.
+// A service that handed out per-member keys (to link tokens to members) or a ballot key it can
+// open alone fails here.
+export async function checkPin(text, info) {
+  const pin = String(text || '').replace(/[\s-]+/g, '').toUpperCase();
+  if (!/^[0-9A-F]{16}$/.test(pin)) throw new Error(MSG.pinFormat);
+  const r = await api('/api/remote/pin');
+  if (!r.ok) throw new Error((r.data && r.data.message) || `HTTP ${r.status}`);
+  const p = r.data;
+  const bad = () => { throw new Error(MSG.pinBad); };
+  const eid = await sha256(concat(enc.encode('branch-election/manifest/1'), new Uint8Array([0]), enc.encode(p.manifest)));
+  if (rc.toHex(eid) !== info.election_id) bad();
+  const leaf = await sha256(concat(new Uint8Array([0]), enc.encode(p.entry)));
+  const want = await sha256(concat(enc.encode('branch-election/invitation-pin/1'), new Uint8Array([0]), eid, leaf));
+  if (rc.toHex(want).slice(0, 16).toUpperCase() !== pin) bad();
+  const entry = JSON.parse(p.entry);
+  if (entry.type !== 'remote.opened' || entry.seq !== p.seq) bad();
+  if (entry.body.issuer_key !== info.issuer_key || entry.body.ballot_key !== info.ballot_key) bad();
+  const lines = p.checkpoint.split('\n');
+  if (lines[0] !== `branch-election/${info.election_id}` || lines[3] !== 'remote-opened' || Number(lines[1]) !== p.size) bad();
+  if (!(await verifyInclusion(leaf, p.seq, p.size, p.proof.map((h) => rc.fromBase64(h)), rc.fromBase64(lines[2])))) bad();
+  let sig = null;
+  try { sig = await verifyCheckpointSignature(p.checkpoint, JSON.parse(p.manifest).work_group_key.key); } catch { sig = null; }
+  if (sig === false) bad(); // null: this browser has no Ed25519 in WebCrypto; the hashes above still pin the keys
 }
 
 function keepCodeOnLanguageSwitch() {
   for (const a of document.querySelectorAll('a[data-keep-hash]')) {
     a.addEventListener('click', () => {
       const code = $('code') && $('code').value.trim();
-      if (code) a.href = `${a.getAttribute('href')}#code=${encodeURIComponent(code)}`;
+      const pin = $('pin') && $('pin').value.trim();
+      const parts = [];
+      if (code) parts.push(`code=${encodeURIComponent(code)}`);
+      if (pin) parts.push(`pin=${encodeURIComponent(pin)}`);
+      if (parts.length) a.href = `${a.getAttribute('href')}#${parts.join('&')}`;
     });
   }
 }
@@ -217,8 +258,15 @@ async function redeem(ev) {
   const button = $('redeem');
   button.disabled = true;
   const label = button.textContent;
-  button.textContent = MSG.working;
+  button.textContent = MSG.checking;
   try {
+    try {
+      await checkPin($('pin').value, state.info);
+    } catch (e) {
+      flash('code-err', String(e && e.message ? e.message : e));
+      return;
+    }
+    button.textContent = MSG.working;
     const req = await rc.requestToken(state.info.issuer_key, state.info.election_id);
     let r;
     try {
@@ -453,7 +501,7 @@ function startBallot() {
 
 async function bootVote() {
   keepCodeOnLanguageSwitch();
-  const code = codeFromUrl();
+  const { code, pin } = codeFromUrl();
   if (!rc.supported()) { show('s-unsupported'); return; }
   try { await rc.ready(); } catch { show('s-unsupported'); return; }
   const r = await api('/api/remote/info');
@@ -472,6 +520,7 @@ async function bootVote() {
     return;
   }
   if (code) $('code').value = code;
+  if (pin) $('pin').value = pin;
   $('f-code').addEventListener('submit', redeem);
   show('s-code');
 }
