@@ -301,7 +301,7 @@ class ElectionSession:
         stock_ids = _stock_ids(store)
         tree = MerkleTree()
         meeting: Meeting | None = None
-        for seq, raw in store.log_rows():
+        for seq, raw in store.iter_log_rows():
             try:
                 entry = parse_entry(raw)
                 if entry.seq != seq:
@@ -1005,7 +1005,7 @@ class ElectionSession:
 
     def _remote_opened_row(self) -> tuple[int, bytes] | None:
         if self._opened_row is None and self.meeting.remote is not None:
-            for seq, raw in self.store.log_rows():
+            for seq, raw in self.store.iter_log_rows():
                 if b'"remote.opened"' in raw:
                     self._opened_row = (seq, raw)
                     break
@@ -1227,7 +1227,7 @@ class ElectionSession:
         specs: list[tuple[str, dict[str, Any]]] = [
             ("remote.key_revealed", {"private_key": base64.b64encode(key.reveal()).decode()})
         ]
-        casts = {seq: raw for seq, raw in self.store.log_rows() if b'"remote.cast"' in raw}
+        casts = {seq: raw for seq, raw in self.store.iter_log_rows() if b'"remote.cast"' in raw}
         decrypted = 0
         for seq, token in r.casts:
             body = parse_entry(casts[seq]).body

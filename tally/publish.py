@@ -1,7 +1,9 @@
 """Publish the result bundle (spec/bundle.md) and the publicity notice.
 
 The bundle is written to a temporary folder beside the target and renamed into place, so a failed
-publish leaves nothing half-written; the zip holds the same files.
+publish leaves nothing half-written; the zip holds the same files. The files that grow with the
+election (``log.jsonl``, ``ballots.jsonl``, the stock lists) are streamed from the election file to
+disk, and the zip is filled from the files on disk, so memory stays flat as the election grows.
 """
 
 from __future__ import annotations
@@ -9,24 +11,29 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import json
 import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from tally.calendar import WorkingDayCalendar, load_calendar
 from tally.core.manifest import canonical
-from tally.core.meeting import Entry, parse_entry
+from tally.core.meeting import parse_entry
 from tally.election import ElectionSession, SessionError
+from tally.store import ElectionStore, StoredCheckpoint
 
 __all__ = ["Published", "bundle_files", "publish"]
 
 BUNDLE_FORMAT = "bundle-index/1"
+_ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed, so that the same election always gives the same zip
+_CHUNK = 1 << 20  # bytes copied into the zip at a time
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,30 +45,164 @@ class Published:
     root_hex: str
 
 
-def _jsonl(docs: Iterator[bytes]) -> bytes:
-    return b"".join(d + b"\n" for d in docs)
+@dataclass(frozen=True, slots=True)
+class _Digest:
+    """What ``index.json`` lists for a file."""
+
+    sha256: str
+    size: int
 
 
-def _counted_ballots(entries: list[Entry]) -> list[Entry]:
-    """``ballot.entered`` entries not withdrawn (a withdrawal removes its round's last entry)."""
-    per_round: dict[tuple[str, int], list[Entry]] = {}
-    for e in entries:
+@dataclass(frozen=True, slots=True)
+class _LogSummary:
+    """What the bundle needs from the log, read in one pass without holding any entry.
+
+    ``counted`` holds the seqs of the ``ballot.entered`` entries not withdrawn, ascending.
+    """
+
+    entries: int
+    counted: list[int]
+    outcomes: list[dict[str, Any]]
+    remote_ballots: int
+    result: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """Everything checked and the small files built, before anything is written to disk."""
+
+    log: _LogSummary
+    small: dict[str, bytes]
+    final_checkpoint: str
+
+
+class _HashedFile:
+    """A file being written whose SHA-256 and size are kept as it goes (``index.json`` needs them
+    and the big files are never held whole)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = path.open("wb")
+        self._hash = hashlib.sha256()
+        self._size = 0
+
+    def __enter__(self) -> _HashedFile:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._file.close()
+
+    def write(self, data: bytes) -> None:
+        self._file.write(data)
+        self._hash.update(data)
+        self._size += len(data)
+
+    @property
+    def digest(self) -> _Digest:
+        return _Digest(sha256=self._hash.hexdigest(), size=self._size)
+
+
+class _BundleFolder:
+    """The bundle's files under ``root``, with the digest of each file written so far."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.digests: dict[str, _Digest] = {}
+
+    @contextmanager
+    def open(self, rel: str) -> Iterator[_HashedFile]:
+        with _HashedFile(self.root / rel) as f:
+            yield f
+        self.digests[rel] = f.digest
+
+    def write(self, rel: str, data: bytes) -> None:
+        with self.open(rel) as f:
+            f.write(data)
+
+
+def _summarize_log(store: ElectionStore) -> _LogSummary:
+    """One pass over the log: each entry is parsed with the replay's parser (so a row edited since
+    the session opened still stops the publish), its few useful fields kept and the entry dropped.
+    A ``ballot.withdrawn`` removes its round's last entered ballot that is not withdrawn yet."""
+    per_round: dict[tuple[str, int], list[int]] = {}
+    outcomes: list[dict[str, Any]] = []
+    entries = remote_ballots = 0
+    last_type, last_body = "", None
+    for seq, raw in store.iter_log_rows():
+        e = parse_entry(raw)
+        entries += 1
+        last_type, last_body = e.type, e.body
         if e.type == "ballot.entered":
-            per_round.setdefault((e.body["post"], e.body["round"]), []).append(e)
+            # The row's seq, so that the second pass, reading the same rows, finds it.
+            per_round.setdefault((e.body["post"], e.body["round"]), []).append(seq)
         elif e.type == "ballot.withdrawn":
             per_round[(e.body["post"], e.body["round"])].pop()
-    return sorted((e for lst in per_round.values() for e in lst), key=lambda e: e.seq)
+        elif e.type in ("round.counted", "round.void"):
+            outcomes.append({"type": e.type, **e.body})
+        elif e.type == "remote.decrypted":
+            remote_ballots += 1
+    return _LogSummary(
+        entries=entries,
+        counted=sorted(chain.from_iterable(per_round.values())),
+        outcomes=outcomes,
+        remote_ballots=remote_ballots,
+        result=last_body if last_type == "election.result" else None,
+    )
 
 
-def bundle_files(session: ElectionSession, calendar: WorkingDayCalendar) -> dict[str, bytes]:
-    """Every file of the bundle by its path (spec/bundle.md §1).
+def _checkpoints_json(session: ElectionSession, checkpoints: list[StoredCheckpoint]) -> bytes:
+    tree = session.tree
+    cps: list[dict[str, Any]] = []
+    prev = 0
+    for cp in checkpoints:
+        proof = tree.consistency_proof(prev, cp.size) if 0 < prev < cp.size else ()
+        cps.append({"text": cp.text, "consistency": [base64.b64encode(h).decode() for h in proof]})
+        prev = cp.size
+    return canonical({"format": "checkpoints/1", "checkpoints": cps})
+
+
+def _result_json(
+    session: ElectionSession,
+    calendar: WorkingDayCalendar,
+    log: _LogSummary,
+    result: Mapping[str, Any],
+    checkpoint: str,
+) -> bytes:
+    election = session.manifest.election
+    end = dt.date.fromisoformat(result["publicity_end"])
+    holidays, workdays = calendar.extract(dt.date(election.election_date.year, 1, 1), end)
+    return canonical(
+        {
+            "format": "result/1",
+            "election_id": session.manifest.election_id.hex(),
+            "elected": result["elected"],
+            "publicity_start": result["publicity_start"],
+            "publicity_end": result["publicity_end"],
+            "working_days": election.parameters.publicity_working_days,
+            "calendar": {
+                "holidays": [d.isoformat() for d in holidays],
+                "workdays": [d.isoformat() for d in workdays],
+            },
+            "remote_ballots": log.remote_ballots,
+            "checkpoint": checkpoint,
+        }
+    )
+
+
+def _plan(session: ElectionSession, calendar: WorkingDayCalendar) -> _Plan:
+    """Check that there is something to publish and build the small files, writing nothing.
 
     Raises:
         SessionError: no result recorded yet, or scrutineer co-signatures missing.
+        CalendarError: the calendar does not cover the publicity period.
     """
-    store = session.store
-    entries = [parse_entry(raw) for _, raw in store.log_rows()]
-    if not entries or entries[-1].type != "election.result":
+    log = _summarize_log(session.store)
+    if log.result is None:
         raise SessionError(
             "publish.no_result",
             zh="尚未宣布选举结果（tally result），不能发布",
@@ -74,67 +215,83 @@ def bundle_files(session: ElectionSession, calendar: WorkingDayCalendar) -> dict
             zh="以下检查点尚缺监票人签名（tally cosign）：" + "；".join(missing),
             en="scrutineer signatures missing (tally cosign): " + "; ".join(missing),
         )
-    files: dict[str, bytes] = {}
-    files["manifest.json"] = store.signed_manifest
-    files["log.jsonl"] = _jsonl(e.raw for e in entries)
-    tree = session.tree
-    cps: list[dict[str, Any]] = []
-    prev = 0
-    checkpoints = store.checkpoints()
-    for cp in checkpoints:
-        proof = tree.consistency_proof(prev, cp.size) if 0 < prev < cp.size else ()
-        cps.append({"text": cp.text, "consistency": [base64.b64encode(h).decode() for h in proof]})
-        prev = cp.size
-    files["checkpoints.json"] = canonical({"format": "checkpoints/1", "checkpoints": cps})
-    for s in store.stocks():
-        files[f"stocks/{s.post}-{s.round}.json"] = s.list_json
-    files["ballots.jsonl"] = _jsonl(
-        canonical({"format": "ballot-record/1", "seq": e.seq, **e.body})
-        for e in _counted_ballots(entries)
-    )
-    files["outcomes.json"] = canonical(
-        {
-            "format": "outcomes/1",
-            "rounds": [
-                {"type": e.type, **e.body}
-                for e in entries
-                if e.type in ("round.counted", "round.void")
-            ],
-        }
-    )
-    result = entries[-1].body
-    election = session.manifest.election
-    end = dt.date.fromisoformat(result["publicity_end"])
-    holidays, workdays = calendar.extract(dt.date(election.election_date.year, 1, 1), end)
-    last = checkpoints[-1]
-    files["result.json"] = canonical(
-        {
-            "format": "result/1",
-            "election_id": session.manifest.election_id.hex(),
-            "elected": result["elected"],
-            "publicity_start": result["publicity_start"],
-            "publicity_end": result["publicity_end"],
-            "working_days": election.parameters.publicity_working_days,
-            "calendar": {
-                "holidays": [d.isoformat() for d in holidays],
-                "workdays": [d.isoformat() for d in workdays],
-            },
-            "remote_ballots": sum(1 for e in entries if e.type == "remote.decrypted"),
-            "checkpoint": last.text,
-        }
-    )
-    files["index.json"] = canonical(
+    checkpoints = session.store.checkpoints()
+    last = checkpoints[-1].text
+    small = {
+        "manifest.json": session.store.signed_manifest,
+        "checkpoints.json": _checkpoints_json(session, checkpoints),
+        "outcomes.json": canonical({"format": "outcomes/1", "rounds": log.outcomes}),
+        "result.json": _result_json(session, calendar, log, log.result, last),
+    }
+    return _Plan(log=log, small=small, final_checkpoint=last)
+
+
+def _write_log_and_ballots(store: ElectionStore, counted: list[int], folder: _BundleFolder) -> None:
+    """Second pass over the log: every entry to ``log.jsonl`` as stored, and the counted ballots
+    to ``ballots.jsonl`` (only those entries are parsed again)."""
+    wanted = iter(counted)
+    next_seq = next(wanted, None)
+    with folder.open("log.jsonl") as log, folder.open("ballots.jsonl") as ballots:
+        for seq, raw in store.iter_log_rows():
+            log.write(raw + b"\n")
+            if seq == next_seq:
+                e = parse_entry(raw)
+                ballots.write(
+                    canonical({"format": "ballot-record/1", "seq": e.seq, **e.body}) + b"\n"
+                )
+                next_seq = next(wanted, None)
+
+
+def _index_json(session: ElectionSession, entries: int, digests: Mapping[str, _Digest]) -> bytes:
+    return canonical(
         {
             "format": BUNDLE_FORMAT,
             "election_id": session.manifest.election_id.hex(),
-            "entries": len(entries),
+            "entries": entries,
             "files": [
-                {"path": p, "sha256": hashlib.sha256(b).hexdigest(), "size": len(b)}
-                for p, b in sorted(files.items())
+                {"path": p, "sha256": d.sha256, "size": d.size} for p, d in sorted(digests.items())
             ],
         }
     )
-    return files
+
+
+def _write_bundle(session: ElectionSession, plan: _Plan, root: Path) -> list[str]:
+    """Write every file of the bundle (spec/bundle.md §1) under ``root``; their paths, sorted."""
+    folder = _BundleFolder(root)
+    _write_log_and_ballots(session.store, plan.log.counted, folder)
+    for s in session.store.iter_stocks():
+        folder.write(f"stocks/{s.post}-{s.round}.json", s.list_json)
+    for rel, data in plan.small.items():
+        folder.write(rel, data)
+    folder.write("index.json", _index_json(session, plan.log.entries, dict(folder.digests)))
+    return sorted(folder.digests)
+
+
+def _write_zip(root: Path, paths: list[str], zip_path: Path) -> None:
+    """Zip the files under ``root`` in the given order, copied from disk a chunk at a time; the
+    entries carry a fixed date and their sizes up front, as ``writestr`` would, so the bytes are
+    the same as zipping the files from memory."""
+    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for rel in paths:
+            source = root / rel
+            info = zipfile.ZipInfo(rel, date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.file_size = source.stat().st_size  # decides the zip64 header, as writestr does
+            with source.open("rb") as src, z.open(info, "w") as dest:
+                shutil.copyfileobj(src, dest, _CHUNK)
+
+
+def bundle_files(session: ElectionSession, calendar: WorkingDayCalendar) -> dict[str, bytes]:
+    """Every file of the bundle by its path (spec/bundle.md §1), written to a scratch folder and
+    read back: for the vector generator and tests, whose elections are small.
+
+    Raises:
+        SessionError: no result recorded yet, or scrutineer co-signatures missing.
+    """
+    plan = _plan(session, calendar)
+    with tempfile.TemporaryDirectory(prefix="bundle-") as tmp:
+        root = Path(tmp)
+        return {rel: (root / rel).read_bytes() for rel in _write_bundle(session, plan, root)}
 
 
 def publish(
@@ -161,24 +318,17 @@ def publish(
         )
     try:
         calendar = load_calendar(calendar_file)
-        files = bundle_files(session, calendar)
+        plan = _plan(session, calendar)
     except CalendarError as e:
         raise SessionError(e.code, zh=e.zh, en=e.en) from e
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".bundle-", dir=out_dir))
     try:
-        for rel, data in files.items():
-            target = tmp / "bundle" / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        with zipfile.ZipFile(tmp / "bundle.zip", "w", compression=zipfile.ZIP_DEFLATED) as z:
-            for rel, data in sorted(files.items()):
-                info = zipfile.ZipInfo(rel, date_time=(2020, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                z.writestr(info, data)
+        paths = _write_bundle(session, plan, tmp / "bundle")
+        _write_zip(tmp / "bundle", paths, tmp / "bundle.zip")
         notice_path = None
         if notice:
-            notice_path = _render_notice(session, tmp / "notice.pdf", files)
+            notice_path = _render_notice(session, tmp / "notice.pdf", plan.small)
         for name in ("bundle", "bundle.zip", "notice.pdf"):
             if (tmp / name).exists():
                 if name != "bundle":
@@ -186,7 +336,7 @@ def publish(
                 os.replace(tmp / name, out_dir / name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    last = json.loads(files["result.json"])["checkpoint"]
+    last = plan.final_checkpoint
     root_b64 = last.split("\n")[2]
     return Published(
         folder=folder,
@@ -197,7 +347,8 @@ def publish(
     )
 
 
-def _render_notice(session: ElectionSession, path: Path, files: dict[str, bytes]) -> Path:
+def _render_notice(session: ElectionSession, path: Path, small: dict[str, bytes]) -> Path:
     from tally.notice import notice_for  # noqa: PLC0415
 
-    return notice_for(session, files, path)
+    # The notice reads result.json only; the files that grow with the election are not in memory.
+    return notice_for(session, small, path)
