@@ -247,6 +247,10 @@ class OpenRound:
     # Persistent vector: appending shares structure, so a round of n ballots costs O(n log n),
     # not the O(n^2) of rebuilding a tuple per entry.
     entered: PVector[EnteredBallot] = field(default_factory=pvector)
+    # The ids entered in this round. Per round, not per election: a ballot of another round is
+    # already refused by the stock check, and a persistent set that grew with the whole election
+    # made every garbage collection traverse it (entry slowed as the election grew).
+    used_ids: PSet[str] = field(default_factory=pset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,7 +282,6 @@ class Meeting:
     current: OpenRound | None = None
     stocks: Mapping[tuple[PostKind, int], int] = field(default_factory=dict)
     stock_ids: Mapping[tuple[PostKind, int], frozenset[str]] = field(default_factory=dict)
-    used_ballot_ids: PSet[str] = field(default_factory=pset)
     result: Mapping[str, Any] | None = None
     expected_ids: frozenset[MemberId] = frozenset()
     remote: RemoteState | None = None
@@ -286,6 +289,10 @@ class Meeting:
     @property
     def expected(self) -> int:
         return self.rounds.expected
+
+    def ballot_entered(self, ballot_id: str) -> bool:
+        """Whether the open round already holds this ballot (ballot ids are per round: R-stock)."""
+        return self.current is not None and ballot_id in self.current.used_ids
 
     def due(self) -> RoundSpec | Blocked | Finished:
         """What the rules say comes next (ignores a round in progress)."""
@@ -484,8 +491,11 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
         gone = cur.entered[-1].ballot_id
         return replace(
             m,
-            current=replace(cur, entered=cur.entered.delete(len(cur.entered) - 1)),
-            used_ballot_ids=m.used_ballot_ids.remove(gone),
+            current=replace(
+                cur,
+                entered=cur.entered.delete(len(cur.entered) - 1),
+                used_ids=cur.used_ids.remove(gone),
+            ),
         )
     if t == "round.counted":
         cur = _require_round(m, b)
@@ -673,14 +683,15 @@ def _enter(m: Meeting, e: Entry) -> Meeting:
             "这张选票不在本轮登记的选票中（可能是伪造或其他轮次的选票）",
             "this ballot is not in the stock committed for this round",
         )
-    if ballot_id in m.used_ballot_ids:
+    if ballot_id in cur.used_ids:
         raise _bad("enter.duplicate", "这张选票已经录入过", "this ballot was already entered")
     ballot = ballot_from_body(b, len(cur.spec.candidates), cur.spec.seats)
     entered = EnteredBallot(ballot_id=ballot_id, seq=e.seq, ballot=ballot)
     return replace(
         m,
-        current=replace(cur, entered=cur.entered.append(entered)),
-        used_ballot_ids=m.used_ballot_ids.add(ballot_id),
+        current=replace(
+            cur, entered=cur.entered.append(entered), used_ids=cur.used_ids.add(ballot_id)
+        ),
     )
 
 

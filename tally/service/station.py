@@ -1082,7 +1082,7 @@ def register(app: FastAPI) -> None:
             ballot = ballot_from_body(body, len(cur.spec.candidates), cur.spec.seats)
             ballot_id = body["ballot_id"]
             code = ballot_printer.ballot_code(bytes.fromhex(ballot_id))
-            if ballot_id in s.meeting.used_ballot_ids:
+            if s.meeting.ballot_entered(ballot_id):
                 raise SessionError(
                     "enter.duplicate",
                     zh=f"选票 {code} 已经录入过，没有重复录入",
@@ -1365,7 +1365,7 @@ def register(app: FastAPI) -> None:
                 raise SessionError("round.none_open", zh="当前没有进行中的轮次", en="no round open")
             body = s.ballot_body(EntryInput(qr=qr, marks="-" * len(cur.spec.candidates)))
             code = ballot_printer.ballot_code(bytes.fromhex(body["ballot_id"]))
-            if body["ballot_id"] in s.meeting.used_ballot_ids:
+            if s.meeting.ballot_entered(body["ballot_id"]):
                 raise SessionError(
                     "enter.duplicate",
                     zh=f"选票 {code} 已经录入过",
