@@ -298,7 +298,6 @@ class ElectionSession:
                 zh="选举文件中的选举标识与清单不符",
                 en="the election id does not match the manifest",
             )
-        stock_ids = _stock_ids(store)
         tree = MerkleTree()
         meeting: Meeting | None = None
         for seq, raw in store.iter_log_rows():
@@ -309,9 +308,7 @@ class ElectionSession:
                 if meeting is None:
                     meeting = begin(manifest.election, manifest.election_id, entry)
                 else:
-                    meeting = apply_entry(
-                        meeting, entry, stock_ids=stock_ids.get(_stock_key(entry))
-                    )
+                    meeting = apply_entry(meeting, entry, stock_ids=_stock_ids(store, entry))
             except RoundStateError as e:
                 if e.code == "log.chain":
                     raise StoreError(
@@ -1293,9 +1290,11 @@ def _stock_key(entry: Entry) -> tuple[PostKind, int] | None:
     return PostKind(entry.body["post"]), int(entry.body["round"])
 
 
-def _stock_ids(store: ElectionStore) -> dict[tuple[PostKind, int] | None, frozenset[str]]:
-    out: dict[tuple[PostKind, int] | None, frozenset[str]] = {}
-    for s in store.stocks():
-        doc = json.loads(s.list_json)
-        out[(PostKind(s.post), s.round)] = frozenset(doc["ballot_ids"])
-    return out
+def _stock_ids(store: ElectionStore, entry: Entry) -> frozenset[str] | None:
+    """For a ``stock.committed`` entry, the ids of the sealed list it commits to (read when the
+    replay reaches it, so only the open rounds' ids are ever held)."""
+    key = _stock_key(entry)
+    if key is None:
+        return None
+    raw = store.stock_list(key[0].value, key[1])
+    return None if raw is None else frozenset(json.loads(raw)["ballot_ids"])

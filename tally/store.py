@@ -253,6 +253,14 @@ class ElectionStore:
     def stocks(self) -> list[StoredStock]:
         return list(self.iter_stocks())
 
+    def stock_list(self, post: str, round_: int) -> bytes | None:
+        """One round's sealed stock list, or None."""
+        row = self._db.conn.execute(
+            "SELECT list FROM stocks WHERE post = ? AND round = ? ORDER BY rowid DESC LIMIT 1",
+            (post, round_),
+        ).fetchone()
+        return None if row is None else bytes(row[0])
+
     def iter_stocks(self) -> Iterator[StoredStock]:
         """The stock lists in the order they were committed, one at a time (each holds a round's
         ballot ids, so together they grow with the election)."""

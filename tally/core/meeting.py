@@ -477,7 +477,12 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
         outcome = count_round(
             m.rounds, cur.spec, RoundInput(cur.present, cur.issued, cur.returned, ())
         )
-        return replace(m, rounds=apply_outcome(m.rounds, outcome), current=None)
+        return replace(
+            m,
+            rounds=apply_outcome(m.rounds, outcome),
+            current=None,
+            stock_ids=_without_stock(m, cur),
+        )
     if t == "ballot.entered":
         return _enter(m, e)
     if t == "ballot.withdrawn":
@@ -506,7 +511,12 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
                 "计票结果与选票不符",
                 "the recorded count differs from the ballots",
             )
-        new = replace(m, rounds=apply_outcome(m.rounds, outcome), current=None)
+        new = replace(
+            m,
+            rounds=apply_outcome(m.rounds, outcome),
+            current=None,
+            stock_ids=_without_stock(m, cur),
+        )
         if m.remote is not None and outcome.remote_ballots:
             new = replace(
                 new, remote=replace(m.remote, counted=m.remote.counted.add(cur.spec.post))
@@ -658,6 +668,13 @@ def opened_body(spec: RoundSpec, present: int, members: tuple[MemberId, ...]) ->
         "present": present,
         "present_members": list(members),
     }
+
+
+def _without_stock(m: Meeting, cur: OpenRound) -> Mapping[tuple[PostKind, int], frozenset[str]]:
+    """The stock ids once ``cur`` is closed: its ballots can no longer be entered, and keeping every
+    round's ids would make the state grow with the election."""
+    key = (cur.spec.post, cur.spec.number)
+    return {k: v for k, v in m.stock_ids.items() if k != key}
 
 
 def _enter(m: Meeting, e: Entry) -> Meeting:
