@@ -7,6 +7,7 @@ uncompressed size are bounded, and a member that inflates beyond its declared si
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import zipfile
@@ -22,6 +23,8 @@ __all__ = [
     "MAX_TOTAL_SIZE",
     "Bundle",
     "BundleProblem",
+    "HashingReader",
+    "hash_member",
     "open_bundle",
 ]
 
@@ -85,6 +88,56 @@ class _Capped:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class HashingReader:
+    """A read stream that hashes (SHA-256) what is read through it, and on close the rest.
+
+    V1 needs the digest of ``log.jsonl`` and ``ballots.jsonl``, which the replay reads anyway:
+    hashing them as they stream by saves reading ~10^9 bytes twice at 10^6 ballots.
+    """
+
+    def __init__(self, inner: IO[bytes]) -> None:
+        self._inner = inner
+        self._hash = hashlib.sha256()
+        self._closed = False
+        self.hexdigest: str | None = None  # of the whole file, once closed without error
+        self.error: str | None = None  # why the rest could not be read, if so
+
+    def read(self, n: int = -1, /) -> bytes:
+        data = self._inner.read(n)
+        self._hash.update(data)
+        return data
+
+    def close(self) -> None:
+        """Read and hash what was not read yet, then close; idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            while chunk := self._inner.read(CHUNK):
+                self._hash.update(chunk)
+            self.hexdigest = self._hash.hexdigest()
+        except (VerificationError, OSError, zipfile.BadZipFile, EOFError, ValueError) as e:
+            self.error = str(e)
+        finally:
+            self._inner.close()
+
+    def __enter__(self) -> HashingReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def hash_member(bundle: Bundle, name: str) -> tuple[str | None, str | None]:
+    """(SHA-256 hex of the whole member, None), or (None, why it could not be read)."""
+    try:
+        reader = HashingReader(bundle.open(name))
+    except (VerificationError, OSError, zipfile.BadZipFile, EOFError, ValueError) as e:
+        return None, str(e)
+    reader.close()
+    return reader.hexdigest, reader.error
 
 
 class _Folder:

@@ -20,18 +20,19 @@ import datetime as dt
 import hashlib
 import os
 import re
-import sqlite3
-import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from array import array
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import Any, Final, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from verifier import rules
-from verifier.bundle import Bundle, open_bundle, read_file
+from verifier.ballot_ids import BallotIds
+from verifier.bundle import Bundle, HashingReader, hash_member, open_bundle, read_file
 from verifier.canonical import (
     LINE_LIMIT,
     canonical_bytes,
@@ -40,11 +41,13 @@ from verifier.canonical import (
 )
 from verifier.crypto import PublicKey, b64decode_canonical, verify_signature
 from verifier.errors import VerificationError
+from verifier.lines import read_lines
 from verifier.merkle import IncrementalRoot, MerkleProofError, verify_consistency
 from verifier.model import POST_ORDER, Checkpoint, Definition, LogEntry, Manifest
 from verifier.parse import (
     CHECKPOINT_DOMAIN,
     MANIFEST_DOMAIN,
+    parse_ballot_entered,
     parse_checkpoint,
     parse_log_entry,
     parse_manifest,
@@ -80,7 +83,21 @@ _KIND_NAMES: Final = {
     "secretary": "secretary",
     "deputy_secretary": "deputy",
 }
-BATCH: Final = 2048
+BATCH: Final = 1024  # ballots per worker task: small enough to even out the last ones
+_ID_HEX: Final = re.compile(r"[0-9a-f]{32}")
+_HEX_RUN: Final = re.compile(r"[0-9a-f]*")
+# Files the replay streams through: V1 hashes them then rather than in a pass of its own.
+_STREAMED: Final = frozenset({"log.jsonl", "ballots.jsonl"})
+_MARKS: Final = "ox-?"  # R7.2; ``marks.strip(_MARKS)`` is empty exactly when all are valid
+# The stage an open round must be in for each of its entries (V11).
+_ROUND_ORDER: Final = {
+    "ballots.issued": ("opened",),
+    "ballots.returned": ("issued",),
+    "round.void": ("returned",),
+    "ballot.entered": ("returned",),
+    "ballot.withdrawn": ("returned",),
+    "round.counted": ("returned",),
+}
 ProgressFn = Callable[[int], None]
 
 
@@ -132,37 +149,52 @@ def _after(*clauses: str) -> tuple[str, ...]:
     return tuple(c for c in CLAUSES if CLAUSES.index(c) > max(CLAUSES.index(x) for x in clauses))
 
 
-def _lines(stream: IO[bytes], limit: int) -> Iterator[tuple[int, bytes, str]]:
-    """Yield (line number from 1, line without LF, problem) with bounded memory."""
-    n = 0
-    while True:
-        line = stream.readline(limit + 1)
-        if not line:
-            return
-        n += 1
-        if len(line) > limit:
-            while line and not line.endswith(b"\n"):  # skip the rest of an overlong line
-                line = stream.readline(1 << 16)
-            yield n, b"", "too_long"
-            continue
-        if not line.endswith(b"\n"):
-            yield n, line, "no_newline"
-            continue
-        yield n, line[:-1], ""
-
-
 # --------------------------------------------------------------------------- QR batches
 
 
-def _check_qr_batch(
-    items: list[tuple[int, str, str, int, int]], key: bytes, election_id: bytes
-) -> list[tuple[int, str, str, str, str, str]]:
-    """Worker: Q1-Q8 for each (seq, ballot id, qr, kind, round); failures only."""
+class _QrBatch(NamedTuple):
+    """Up to BATCH ballots of one round, as a few flat values so that sending one is cheap.
+
+    Ballot ids are 32 hex characters each (V6 checked them), so ``ids`` holds them end to end;
+    ``ends[i]`` is where the i-th QR text ends in ``texts``.
+    """
+
+    kind: int
+    round: int
+    seqs: list[int]
+    ids: str
+    texts: str
+    ends: array[int]
+
+
+_QrFailure = tuple[int, str, str, str, str, str]  # seq, ballot id, clause, code, zh, en
+
+
+def _qr_batch(
+    kind: int, rnd: int, entries: Sequence[tuple[int, Mapping[str, Any], bytes]]
+) -> _QrBatch:
+    texts = [body["qr"] for _, body, _ in entries]
+    return _QrBatch(
+        kind=kind,
+        round=rnd,
+        seqs=[seq for seq, _, _ in entries],
+        ids="".join([body["ballot_id"] for _, body, _ in entries]),
+        texts="".join(texts),
+        ends=array("q", accumulate(map(len, texts))),
+    )
+
+
+def _check_qr_batch(batch: _QrBatch, key: bytes, election_id: bytes) -> list[_QrFailure]:
+    """Worker: Q1-Q8 for each ballot of the batch, and the QR's id against the record's."""
     out = []
     loaded: bytes | Ed25519PublicKey = key  # if invalid, check_qr reports Q8 for each ballot
     with contextlib.suppress(ValueError):
         loaded = Ed25519PublicKey.from_public_bytes(key)  # once per batch, not per ballot
-    for seq, ballot_id, qr, kind, rnd in items:
+    kind, rnd, texts, ids = batch.kind, batch.round, batch.texts, batch.ids
+    start = 0
+    for i, (seq, end) in enumerate(zip(batch.seqs, batch.ends, strict=True)):
+        qr, start = texts[start:end], end
+        ballot_id = ids[32 * i : 32 * i + 32]
         try:
             ballot = check_qr(
                 qr, public_key=loaded, election_id=election_id, kind=kind, round_number=rnd
@@ -192,17 +224,18 @@ class _QrChecker:
         self._key = key
         self._eid = election_id
         self._jobs = max(1, jobs)
-        self._batch: list[tuple[int, str, str, int, int]] = []
         self._pool: ProcessPoolExecutor | None = None
-        self._pending: list[Future[list[tuple[int, str, str, str, str, str]]]] = []
+        self._pending: list[Future[list[_QrFailure]]] = []
         self.checked = 0
 
-    def add(self, seq: int, ballot_id: str, qr: str, kind: int, rnd: int) -> None:
-        self._batch.append((seq, ballot_id, qr, kind, rnd))
-        if len(self._batch) >= BATCH:
-            self._flush()
+    def add_round(
+        self, kind: int, rnd: int, entries: Sequence[tuple[int, Mapping[str, Any], bytes]]
+    ) -> None:
+        """Check the QR of each (seq, ballot.entered body, record) of one round."""
+        for start in range(0, len(entries), BATCH):
+            self._submit(_qr_batch(kind, rnd, entries[start : start + BATCH]))
 
-    def _record(self, failures: list[tuple[int, str, str, str, str, str]]) -> None:
+    def _record(self, failures: list[_QrFailure]) -> None:
         for seq, bid, clause, code, zh, en in failures:
             self._f.fail(
                 "V9",
@@ -216,71 +249,25 @@ class _QrChecker:
                 found=code,
             )
 
-    def _flush(self) -> None:
-        batch, self._batch = self._batch, []
-        if not batch:
-            return
-        self.checked += len(batch)
+    def _submit(self, batch: _QrBatch) -> None:
+        self.checked += len(batch.seqs)
         if self._jobs == 1:
             self._record(_check_qr_batch(batch, self._key, self._eid))
             return
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self._jobs)
         self._pending.append(self._pool.submit(_check_qr_batch, batch, self._key, self._eid))
-        while len(self._pending) > 2 * self._jobs:
+        # Keep about half a second of work queued per worker (the main process replays a round
+        # of up to 5,000 ballots between submissions), and memory bounded.
+        while len(self._pending) > 4 * self._jobs:
             self._record(self._pending.pop(0).result())
 
     def close(self) -> None:
-        self._flush()
         for fut in self._pending:
             self._record(fut.result())
         self._pending = []
         if self._pool is not None:
             self._pool.shutdown()
-
-
-class _IdSet:
-    """Ballot ids seen in the election, on disk (SQLite) so memory stays flat."""
-
-    def __init__(self) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="verifier-")
-        self._db = sqlite3.connect(os.path.join(self._dir.name, "ids.db"), isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=OFF")  # a scratch file: no durability needed
-        self._db.execute("PRAGMA synchronous=OFF")
-        self._db.execute("PRAGMA cache_size=-16384")  # 16 MiB page cache, bounded
-        self._db.execute("CREATE TABLE ids (id BLOB PRIMARY KEY, seq INTEGER) WITHOUT ROWID")
-
-    def add_many(self, items: list[tuple[bytes, int]]) -> list[tuple[bytes, int, int]]:
-        """Insert (id, seq) pairs; returns (id, seq, earlier seq) for each id seen before."""
-        db = self._db
-        before = db.total_changes
-        db.execute("BEGIN")
-        db.executemany("INSERT OR IGNORE INTO ids VALUES (?, ?)", items)
-        db.execute("COMMIT")
-        if db.total_changes - before == len(items):
-            return []
-        out = []  # rare: find which ones were already there (or repeated within ``items``)
-        first: dict[bytes, int] = {}
-        for bid, seq in items:
-            row = db.execute("SELECT seq FROM ids WHERE id = ?", (bid,)).fetchone()
-            owner = first.setdefault(bid, seq)
-            if row is not None and int(row[0]) != seq:
-                out.append((bid, seq, int(row[0])))
-            elif owner != seq:
-                out.append((bid, seq, owner))
-        return out
-
-    def add(self, ballot_id: bytes, seq: int) -> int | None:
-        """Insert; returns the seq of an earlier entry with the same id, else None."""
-        row = self._db.execute("SELECT seq FROM ids WHERE id = ?", (ballot_id,)).fetchone()
-        if row is not None:
-            return int(row[0])
-        self._db.execute("INSERT INTO ids VALUES (?, ?)", (ballot_id, seq))
-        return None
-
-    def close(self) -> None:
-        self._db.close()
-        self._dir.cleanup()
 
 
 # --------------------------------------------------------------------------- replay state
@@ -382,10 +369,10 @@ class _RemoteState:
 class _Records:
     """Compares the log's surviving ballots with ``ballots.jsonl``, both in seq order (V9)."""
 
-    def __init__(self, bundle: Bundle, findings: _Findings, available: bool) -> None:
+    def __init__(self, stream: HashingReader | None, findings: _Findings) -> None:
         self._f = findings
-        self._stream: IO[bytes] | None = bundle.open("ballots.jsonl") if available else None
-        self._it = _lines(self._stream, LINE_LIMIT) if self._stream else iter(())
+        self._stream = stream
+        self._it = read_lines(self._stream, LINE_LIMIT) if self._stream else iter(())
         self._head: tuple[int, bytes, int | None] | None = None
         self.count = 0
 
@@ -506,6 +493,8 @@ class _Verifier:
         self.progress = progress
         self.f = _Findings()
         self.index_files: dict[str, tuple[str, int]] = {}
+        self.deferred_hashes: dict[str, str] = {}  # V1: path -> indexed SHA-256, for _STREAMED
+        self.readers: dict[str, HashingReader] = {}
         self.index_doc: dict[str, Any] = {}
         self.manifest: Manifest | None = None
         self.entries = 0
@@ -642,24 +631,44 @@ class _Verifier:
                     found=str(self.b.size(p)),
                 )
                 continue
-            h = hashlib.sha256()
-            try:
-                with self.b.open(p) as s:
-                    while chunk := s.read(1 << 20):
-                        h.update(chunk)
-            except (VerificationError, OSError, ValueError, EOFError) as e:
-                f.fail("V1", "bundle.read_error", "读取文件失败", f"cannot read file ({e})", file=p)
+            if p in _STREAMED:
+                self.deferred_hashes[p] = digest  # hashed as the replay reads it
                 continue
-            if h.hexdigest() != digest:
-                f.fail(
-                    "V1",
-                    "bundle.hash_mismatch",
-                    "文件的 SHA-256 与索引不符",
-                    "file SHA-256 differs from the index",
-                    file=p,
-                    expected=digest,
-                    found=h.hexdigest(),
-                )
+            self.check_hash(p, digest, *hash_member(self.b, p))
+
+    def check_hash(  # (V1)
+        self, path: str, digest: str, found: str | None, error: str | None
+    ) -> None:
+        if error is not None:
+            self.f.fail(
+                "V1", "bundle.read_error", "读取文件失败", f"cannot read file ({error})", file=path
+            )
+        elif found != digest:
+            self.f.fail(
+                "V1",
+                "bundle.hash_mismatch",
+                "文件的 SHA-256 与索引不符",
+                "file SHA-256 differs from the index",
+                file=path,
+                expected=digest,
+                found=str(found),
+            )
+
+    def open_streamed(self, name: str) -> HashingReader:
+        """Open ``log.jsonl`` or ``ballots.jsonl`` for the replay; V1 hashes it on the way."""
+        reader = HashingReader(self.b.open(name))
+        self.readers[name] = reader
+        return reader
+
+    def settle_hashes(self) -> None:  # (V1) the files whose hash waited for the replay
+        for path, digest in sorted(self.deferred_hashes.items()):
+            reader = self.readers.pop(path, None)
+            if reader is None:  # the replay did not run
+                self.check_hash(path, digest, *hash_member(self.b, path))
+                continue
+            reader.close()  # hashes whatever the replay left unread
+            self.check_hash(path, digest, reader.hexdigest, reader.error)
+        self.deferred_hashes = {}
 
     def _doc(self, name: str, clause: str) -> Any:
         if name not in self.b.names():
@@ -727,7 +736,7 @@ class _Verifier:
             )
             return False
         try:  # (V3)
-            self.manifest = parse_manifest(raw_manifest)
+            self.manifest = parse_manifest(raw_manifest, message)
         except VerificationError as e:
             f.error("V3", e, file="manifest.json")
             return False
@@ -1381,8 +1390,30 @@ class _Verifier:
             )
 
 
+def _stock_ids(raw_ids: object) -> list[bytes] | None:
+    """A stock's ``ballot_ids`` as 16-byte ids when every one is 32 lowercase hex, else None.
+
+    One regular expression over the joined list instead of one per id (5,000 a stock).
+    """
+    if not isinstance(raw_ids, list) or not all(type(x) is str and len(x) == 32 for x in raw_ids):
+        return None
+    joined = "".join(raw_ids)
+    if _HEX_RUN.fullmatch(joined) is None:
+        return None
+    raw = bytes.fromhex(joined)
+    return [raw[i : i + 16] for i in range(0, len(raw), 16)]
+
+
 def _jcs(value: object) -> bytes:
     return canonical_bytes(value)
+
+
+def _record_bytes(seq: int, body: Mapping[str, Any]) -> bytes:
+    """The ``ballot-record/1`` of an entry: its body plus format and seq (bundle.md §3), JCS."""
+    record = dict(body)
+    record["format"] = "ballot-record/1"
+    record["seq"] = seq
+    return _jcs(record)
 
 
 class _Replay:
@@ -1410,9 +1441,11 @@ class _Replay:
         self.roots: dict[int, bytes] = {}
         self.structure_ok = True
         self.result_seen = False
-        self.ids = _IdSet()
+        self.ids = BallotIds()
         self.qr = _QrChecker(self.f, m.work_group.key, m.election_id, v.jobs)
-        self.records = _Records(v.b, self.f, "ballots.jsonl" in v.b.names())
+        self.records = _Records(
+            v.open_streamed("ballots.jsonl") if "ballots.jsonl" in v.b.names() else None, self.f
+        )
         self.rm = _RemoteState(
             posts=tuple(
                 PostSpec(p.post, p.candidates, p.seats)
@@ -1553,71 +1586,31 @@ class _Replay:
         prev_hash = self.m.election_id.hex()
         prev_at: dt.datetime | None = None
         expected_seq = 0
-        with v.b.open("log.jsonl") as stream:
+        progress, sha256 = v.progress, hashlib.sha256
+        with v.open_streamed("log.jsonl") as stream:
             try:
-                for n, raw, problem in _lines(stream, LINE_LIMIT):
-                    if self.v.progress is not None:
-                        self.v.progress(len(raw) + 1)
-                    leaf = hashlib.sha256(b"\x00" + raw).digest()
+                for n, raw, problem in read_lines(stream, LINE_LIMIT):
+                    if progress is not None:
+                        progress(len(raw) + 1)
+                    leaf = sha256(b"\x00" + raw).digest()  # (M2)
                     if problem:
-                        self.fail(
-                            "V6",
-                            "entry.line",
-                            "日志行过长或缺少换行",
-                            f"log line {problem}",
-                            file="log.jsonl",
-                            path=f"line {n}",
-                        )
-                        self.structure_ok = False
+                        self.bad_line(n, problem)
                     else:
-                        entry = self.parse_line(raw, n, leaf)  # (V6)
+                        # (V6): the common ballot line in one step, else the general parse
+                        entry, record = parse_ballot_entered(raw, leaf) or (
+                            self.parse_line(raw, n, leaf),
+                            b"",
+                        )
                         if entry is not None:
-                            if entry.seq != expected_seq:
-                                self.fail(
-                                    "V6",
-                                    "entry.seq",
-                                    "日志序号不连续",
-                                    "seq does not run 0..N-1",
-                                    entry,
-                                    expected=str(expected_seq),
-                                    found=str(entry.seq),
-                                )
-                                self.structure_ok = False
-                            if entry.prev != prev_hash:
-                                self.fail(
-                                    "V6",
-                                    "entry.prev",
-                                    "哈希链断开",
-                                    "prev does not chain to the previous entry",
-                                    entry,
-                                    expected=prev_hash,
-                                    found=entry.prev,
-                                )
-                                self.structure_ok = False
-                            if prev_at is not None and entry.at < prev_at:
-                                self.fail(
-                                    "V6",
-                                    "entry.at",
-                                    "时间倒退",
-                                    "at decreases",
-                                    entry,
-                                    expected=f">= {prev_at.isoformat()}",
-                                    found=entry.at.isoformat(),
-                                )
-                            prev_at = entry.at
-                            if expected_seq == 0 and (
-                                entry.type != "election.opened"
-                                or entry.body["election_id"] != self.m.election_id.hex()
+                            if (
+                                entry.seq != expected_seq
+                                or entry.prev != prev_hash
+                                or (prev_at is not None and entry.at < prev_at)
+                                or expected_seq == 0
                             ):
-                                self.fail(
-                                    "V6",
-                                    "entry.first",
-                                    "第一条日志应为 election.opened 且含本选举标识",
-                                    "entry 0 must be election.opened with the election id",
-                                    entry,
-                                )
-                                self.structure_ok = False
-                            self.apply(entry)
+                                self.check_chain(entry, expected_seq, prev_hash, prev_at)
+                            prev_at = entry.at
+                            self.apply(entry, record)
                     tree.add(leaf)
                     if tree.size in wanted:
                         self.roots[tree.size] = tree.root()
@@ -1627,6 +1620,64 @@ class _Replay:
                 self.f.error("V6", e, file="log.jsonl")
                 self.structure_ok = False
         self.finish(expected_seq)
+
+    def bad_line(self, n: int, problem: str) -> None:  # (V6)
+        self.fail(
+            "V6",
+            "entry.line",
+            "日志行过长或缺少换行",
+            f"log line {problem}",
+            file="log.jsonl",
+            path=f"line {n}",
+        )
+        self.structure_ok = False
+
+    def check_chain(
+        self, entry: LogEntry, expected_seq: int, prev_hash: str, prev_at: dt.datetime | None
+    ) -> None:  # (V6) seq, prev, at, entry 0; called only when one of them may fail
+        if entry.seq != expected_seq:
+            self.fail(
+                "V6",
+                "entry.seq",
+                "日志序号不连续",
+                "seq does not run 0..N-1",
+                entry,
+                expected=str(expected_seq),
+                found=str(entry.seq),
+            )
+            self.structure_ok = False
+        if entry.prev != prev_hash:
+            self.fail(
+                "V6",
+                "entry.prev",
+                "哈希链断开",
+                "prev does not chain to the previous entry",
+                entry,
+                expected=prev_hash,
+                found=entry.prev,
+            )
+            self.structure_ok = False
+        if prev_at is not None and entry.at < prev_at:
+            self.fail(
+                "V6",
+                "entry.at",
+                "时间倒退",
+                "at decreases",
+                entry,
+                expected=f">= {prev_at.isoformat()}",
+                found=entry.at.isoformat(),
+            )
+        if expected_seq == 0 and (
+            entry.type != "election.opened" or entry.body["election_id"] != self.m.election_id.hex()
+        ):
+            self.fail(
+                "V6",
+                "entry.first",
+                "第一条日志应为 election.opened 且含本选举标识",
+                "entry 0 must be election.opened with the election id",
+                entry,
+            )
+            self.structure_ok = False
 
     def wanted(self, size: int) -> bool:
         return size in self.v.checkpoint_sizes
@@ -1644,7 +1695,8 @@ class _Replay:
 
     # -------------------------------------------------------------- entries
 
-    def apply(self, e: LogEntry) -> None:
+    def apply(self, e: LogEntry, record: bytes = b"") -> None:
+        """Replay one entry; ``record`` is its ballot-record/1 bytes when already built."""
         b = e.body
         t = e.type
         size = e.seq + 1
@@ -1673,7 +1725,9 @@ class _Replay:
                     expected=f"remote.not_counted {post} {rnd}",
                     found=t,
                 )
-        if t.startswith("remote."):
+        if t == "ballot.entered":  # nearly every entry: tested first
+            self.round_entry(e, record)
+        elif t.startswith("remote."):
             self.remote_entry(e)
         elif t == "election.opened":
             self.moments.append(("opened", size, e.seq))
@@ -2338,10 +2392,11 @@ class _Replay:
                 )
             else:
                 raw_ids = doc["ballot_ids"]
-                parsed = []
-                if isinstance(raw_ids, list):
+                parsed = _stock_ids(raw_ids)
+                if parsed is None and isinstance(raw_ids, list):  # find and report each bad id
+                    parsed = []
                     for x in raw_ids:
-                        if isinstance(x, str) and re.fullmatch(r"[0-9a-f]{32}", x):
+                        if isinstance(x, str) and _ID_HEX.fullmatch(x):
                             parsed.append(bytes.fromhex(x))
                         else:
                             self.f.fail(
@@ -2352,7 +2407,7 @@ class _Replay:
                                 found=str(x),
                                 **where,
                             )
-                if not isinstance(raw_ids, list) or len(parsed) != len(raw_ids):
+                if parsed is None or len(parsed) != len(raw_ids):
                     self.f.fail(
                         "V8", "stock.format", "ballot_ids 格式错误", "ballot_ids malformed", **where
                     )
@@ -2558,7 +2613,7 @@ class _Replay:
         )
         self.remote_round_opened(e, self.open)
 
-    def round_entry(self, e: LogEntry) -> None:
+    def round_entry(self, e: LogEntry, record: bytes = b"") -> None:
         b, t, o = e.body, e.type, self.open
         if o is None or (b["post"], b["round"]) != (o.post, o.number):
             self.fail(
@@ -2569,15 +2624,7 @@ class _Replay:
                 e,
             )
             return
-        order = {
-            "ballots.issued": ("opened",),
-            "ballots.returned": ("issued",),
-            "round.void": ("returned",),
-            "ballot.entered": ("returned",),
-            "ballot.withdrawn": ("returned",),
-            "round.counted": ("returned",),
-        }
-        if o.stage not in order[t]:
+        if o.stage not in _ROUND_ORDER[t]:
             self.fail(
                 "V11", "round.order", "轮次内条目顺序错误", f"{t} out of order (after {o.stage})", e
             )
@@ -2615,7 +2662,7 @@ class _Replay:
         elif t == "ballots.returned":
             o.stage, o.returned = "returned", b["count"]
         elif t == "ballot.entered":
-            self.ballot_entered(e, o)
+            self.ballot_entered(e, o, record)
         elif t == "ballot.withdrawn":
             bid = b["ballot_id"]
             if bid in o.ids:
@@ -2642,7 +2689,7 @@ class _Replay:
         else:
             self.round_counted(e, o)
 
-    def ballot_entered(self, e: LogEntry, o: _Open) -> None:  # (V9)
+    def ballot_entered(self, e: LogEntry, o: _Open, record: bytes = b"") -> None:  # (V9)
         b = e.body
         bid = b["ballot_id"]
         where = {"ballot_id": bid}
@@ -2656,7 +2703,7 @@ class _Replay:
                 **where,
             )
         marks = b["marks"]
-        if len(marks) != len(o.candidates) or any(c not in "ox-?" for c in marks):
+        if len(marks) != len(o.candidates) or marks.strip(_MARKS):
             self.fail(
                 "V9",
                 "ballot.shape",
@@ -2713,36 +2760,17 @@ class _Replay:
                 "V9", "ballot.duplicate", "同一选票重复录入", "ballot id entered twice", e, **where
             )
         o.ids[bid] = o.ids.get(bid, 0) + 1
-        o.entries.append((e.seq, b, b""))
+        o.entries.append((e.seq, b, record))
         o.entered_total += 1
 
     def close_round(self, o: _Open) -> None:
         st = self.posts[o.post]
         st.held += 1
-        dups = self.ids.add_many([(bytes.fromhex(x[1]["ballot_id"]), x[0]) for x in o.entries])
-        for raw_id, seq, earlier in dups:
-            self.fail(
-                "V9",
-                "ballot.duplicate",
-                "同一选票标识在本次选举中出现两次",
-                "ballot id appears twice in the election",
-                None,
-                file="log.jsonl",
-                seq=seq,
-                ballot_id=raw_id.hex(),
-                expected="unique",
-                found=f"also at seq {earlier}",
-            )
-        kind = KIND_BYTES[o.post]
-        qr_add, match = self.qr.add, self.records.match
-        for seq, body, _ in o.entries:
-            bid = body["ballot_id"]
-            qr_add(seq, bid, body["qr"], kind, o.number)
-            # The record is the entry body plus format and seq (bundle.md §3), as JCS bytes.
-            record = dict(body)
-            record["format"] = "ballot-record/1"
-            record["seq"] = seq
-            match(seq, _jcs(record), bid)
+        self.ids.add_round((bytes.fromhex(x[1]["ballot_id"]), x[0]) for x in o.entries)
+        self.qr.add_round(KIND_BYTES[o.post], o.number, o.entries)
+        match = self.records.match
+        for seq, body, record in o.entries:
+            match(seq, record or _record_bytes(seq, body), body["ballot_id"])
         self.v.ballots += len(o.entries)
         self.stocks.pop((o.post, o.number), None)
         self.open = None
@@ -2801,9 +2829,9 @@ class _Replay:
                 expected=str(o.returned),
                 found=str(len(o.entries)),
             )
+        n_cands = len(o.candidates)
         shapes_ok = all(
-            len(x[1]["marks"]) == len(o.candidates) and all(c in "ox-?" for c in x[1]["marks"])
-            for x in o.entries
+            len(x[1]["marks"]) == n_cands and not x[1]["marks"].strip(_MARKS) for x in o.entries
         )
         if shapes_ok:
             runoff = o.purpose == "runoff"
@@ -2813,8 +2841,8 @@ class _Replay:
             memo: dict[tuple[str, tuple[tuple[str, str], ...]], rules.BallotVerdict] = {}
             verdicts = []
             for x in o.entries:
-                marks = x[1]["marks"]
-                wis = tuple((w["member"], w["mark"]) for w in x[1]["write_ins"])
+                marks, written = x[1]["marks"], x[1]["write_ins"]
+                wis = tuple((w["member"], w["mark"]) for w in written) if written else ()
                 verdict = memo.get((marks, wis))
                 if verdict is None:
                     verdict = memo[marks, wis] = rules.judge_ballot(
@@ -3014,6 +3042,19 @@ class _Replay:
         self.remote_finish()
         self.qr.close()
         self.records.finish()
+        for raw_id, seq, earlier in self.ids.repeats():  # (V9)
+            self.fail(
+                "V9",
+                "ballot.duplicate",
+                "同一选票标识在本次选举中出现两次",
+                "ballot id appears twice in the election",
+                None,
+                file="log.jsonl",
+                seq=seq,
+                ballot_id=raw_id.hex(),
+                expected="unique",
+                found=f"also at seq {earlier}",
+            )
         self.ids.close()
         for name in self.v.b.names():
             if _STOCK_PATH.fullmatch(name) and name not in self.stock_files_used:
@@ -3077,6 +3118,7 @@ def verify_bundle(
         return Report(bundle=str(path), clauses=f.results())
     v.check_index()
     if not v.check_manifest() or v.manifest is None:
+        v.settle_hashes()
         failed = "V2" if f.failed("V2") else "V3"
         f.skip(_after(failed), f"{failed} 未通过", f"{failed} failed")
         return Report(bundle=str(path), clauses=f.results())
@@ -3084,6 +3126,7 @@ def verify_bundle(
     v.check_definition(m.definition)
     v.load_checkpoints()
     v.run_log(m)
+    v.settle_hashes()
     if v.index_doc and v.index_doc.get("entries") != v.entries:
         f.fail(
             "V1",

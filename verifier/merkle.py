@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 HASH_SIZE: Final = 32  # (M1)
+_sha256: Final = hashlib.sha256
 EMPTY_ROOT: Final = hashlib.sha256().digest()  # (M4) head of the tree with no leaves
 
 
@@ -194,12 +195,17 @@ def stream_roots(leaf_hashes: Iterable[bytes], checkpoints: Iterable[int] = ()) 
 
 
 class IncrementalRoot:
-    """Push leaf hashes one at a time; ``root()`` is MTH of those pushed so far (M4), O(log n)."""
+    """Push leaf hashes one at a time; ``root()`` is MTH of those pushed so far (M4), O(log n).
+
+    The stack holds one hash per set bit of ``size``, largest perfect subtree first, so the
+    heights need not be stored: adding a leaf merges one subtree per trailing one bit of the
+    old size (binary addition of 1). This is called once per log entry, hence kept lean.
+    """
 
     __slots__ = ("_stack", "size")
 
     def __init__(self) -> None:
-        self._stack: list[tuple[int, bytes]] = []
+        self._stack: list[bytes] = []
         self.size = 0
 
     def add(self, leaf: bytes) -> None:
@@ -208,16 +214,25 @@ class IncrementalRoot:
         Raises:
             MerkleProofError: ``merkle.hash_size`` if the leaf hash is not 32 bytes.
         """
-        node = (0, _need_hash(f"leaf hash #{self.size}", leaf))
-        self.size += 1
-        while self._stack and self._stack[-1][0] == node[0]:
-            height, left = self._stack.pop()
-            node = (height + 1, _children(left, node[1]))
-        self._stack.append(node)
+        if type(leaf) is not bytes or len(leaf) != HASH_SIZE:
+            _need_hash(f"leaf hash #{self.size}", leaf)
+        stack, carry = self._stack, self.size
+        self.size = carry + 1
+        node = leaf
+        while carry & 1:
+            node = _sha256(b"\x01" + stack.pop() + node).digest()  # (M3)
+            carry >>= 1
+        stack.append(node)
 
     def root(self) -> bytes:
         """The current tree head."""
-        return _fold(self._stack)
+        stack = self._stack
+        if not stack:
+            return EMPTY_ROOT
+        acc = stack[-1]
+        for left in reversed(stack[:-1]):
+            acc = _children(left, acc)
+        return acc
 
 
 def stream_root(leaf_hashes: Iterable[bytes]) -> bytes:

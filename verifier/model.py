@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from verifier.crypto import PublicKey
 
@@ -113,8 +113,13 @@ class Manifest:
     election_id: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class LogEntry:
+class LogEntry(NamedTuple):
+    """One ``log-entry/1`` (log.md §1).
+
+    Immutable like the other models; a NamedTuple rather than a frozen dataclass because one
+    is built per log line, and a NamedTuple is built about four times faster.
+    """
+
     seq: int
     prev: str
     type: str

@@ -9,8 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -32,19 +31,19 @@ QR_DOMAIN: Final = b"branch-election/ballot-qr/1"
 STOCK_DOMAIN: Final = b"branch-election/ballot-stock/1"
 PAYLOAD_SIZE: Final = 99
 KIND_BYTES: Final = {"committee": 1, "secretary": 2, "deputy_secretary": 3}
-_B32: Final = re.compile(r"[A-Z2-7]*")
+_B32_ALPHABET: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _OTHER_VERSION: Final = re.compile(r"BQ[0-9]+:")
 _VALID_B32_REMAINDERS: Final = frozenset({0, 2, 4, 5, 7})
 _UPPER: Final = {c: c - 32 for c in range(ord("a"), ord("z") + 1)}
 # RFC 4648 base32 letters to the digits of Python's int(..., 32): A..Z -> 0..p, 2..7 -> q..v.
-_B32_DIGITS: Final = bytes.maketrans(
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789abcdefghijklmnopqrstuv"
-)
+_B32_DIGITS: Final = bytes.maketrans(_B32_ALPHABET, b"0123456789abcdefghijklmnopqrstuv")
 
 
-@dataclass(frozen=True, slots=True)
-class QrBallot:
-    """A QR payload that passed Q1-Q8 for the election, kind and round being counted."""
+class QrBallot(NamedTuple):
+    """A QR payload that passed Q1-Q8 for the election, kind and round being counted.
+
+    Immutable; a NamedTuple because one is built per ballot (cheaper than a frozen dataclass).
+    """
 
     kind: int
     round: int
@@ -69,13 +68,26 @@ def b32decode_canonical(body: str) -> bytes | None:
     Canonical: a length whose remainder mod 8 is 0, 2, 4, 5 or 7, and zero padding bits; exactly
     the texts that ``base64.b32decode`` accepts (after padding) and ``b32encode`` gives back.
     """
-    if _B32.fullmatch(body) is None or len(body) % 8 not in _VALID_B32_REMAINDERS:
+    digits = _b32_digits(body)
+    return None if digits is None else _b32_value(digits, len(body))
+
+
+def _b32_digits(body: str) -> bytes | None:
+    """``body`` as ASCII bytes if it is only A-Z 2-7 and of a valid unpadded length, else None."""
+    if not body.isascii() or len(body) % 8 not in _VALID_B32_REMAINDERS:
         return None
-    if not body:
+    digits = body.encode("ascii")
+    # Deleting the alphabet leaves nothing exactly when every character is in it.
+    return None if digits.translate(None, _B32_ALPHABET) else digits
+
+
+def _b32_value(digits: bytes, length: int) -> bytes | None:
+    """Decode checked base32 digits; None if the unused low bits are not zero (not canonical)."""
+    if not length:
         return b""
-    size = len(body) * 5 // 8
-    spare = len(body) * 5 - size * 8
-    n = int(body.encode("ascii").translate(_B32_DIGITS), 32)
+    size = length * 5 // 8
+    spare = length * 5 - size * 8
+    n = int(digits.translate(_B32_DIGITS), 32)
     if n & ((1 << spare) - 1):
         return None
     return (n >> spare).to_bytes(size, "big")
@@ -87,10 +99,10 @@ def _decode(text: str) -> bytes:
         if _OTHER_VERSION.match(norm):
             raise _fail("Q2", "qr.unknown_version", "二维码版本未知", "unknown QR text version")
         raise _fail("Q1", "qr.bad_encoding", "二维码内容不是选票编码", "missing BQ1: prefix")
-    body = norm[4:]
-    if _B32.fullmatch(body) is None or len(body) % 8 not in _VALID_B32_REMAINDERS:
+    digits = _b32_digits(norm[4:])
+    if digits is None:
         raise _fail("Q1", "qr.bad_encoding", "二维码内容含非法字符或长度", "bad base32 text")
-    raw = b32decode_canonical(body)
+    raw = _b32_value(digits, len(digits))
     if raw is None:
         raise _fail("Q1", "qr.bad_encoding", "base32 编码不规范", "non-canonical base32")
     return raw
@@ -149,7 +161,7 @@ def check_qr(
         key.verify(raw[35:], QR_DOMAIN + b"\x00" + raw[:35])
     except InvalidSignature as e:
         raise _fail("Q8", "qr.bad_signature", "选票签名无效", "ballot signature invalid") from e
-    return QrBallot(kind=k, round=r, ballot_id=raw[19:35])
+    return QrBallot(k, r, raw[19:35])  # kind, round, ballot id (positional: once per ballot)
 
 
 def stock_commitment(

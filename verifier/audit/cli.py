@@ -20,7 +20,6 @@ from verifier.audit.comparison import Reading, run_comparison
 from verifier.audit.election import AuditedElection, load_election
 from verifier.audit.errors import AuditError, AuditInputError
 from verifier.audit.marks import MarksLine, parse_marks_file
-from verifier.audit.pdf import render_comparison_pdf, render_reconciliation_pdf
 from verifier.audit.reconcile import Paper, identify, reconcile
 from verifier.audit.record import (
     audit_dir_for,
@@ -196,6 +195,10 @@ def reconcile_cmd(  # noqa: PLR0917 - typer maps each parameter to an option
         folder = audit_dir or audit_dir_for(bundle)
         path, _ = write_record(folder, signed, keys)
         if report is not None:
+            # reportlab takes ~0.1 s to import: only when a report is asked for, not on every
+            # start of the verifier (``verifier verify`` mounts this app).
+            from verifier.audit.pdf import render_reconciliation_pdf  # noqa: PLC0415
+
             render_reconciliation_pdf(
                 result, report, title=election.manifest.definition.title, record=str(path)
             )
@@ -288,6 +291,8 @@ def rla(  # noqa: PLR0917 - typer maps each parameter to an option
             signed = comparison_record(election, readings, result, date=day)
             path, _ = write_record(audit_dir or audit_dir_for(bundle), signed, keys)
             if report is not None:
+                from verifier.audit.pdf import render_comparison_pdf  # noqa: PLC0415
+
                 render_comparison_pdf(
                     result, report, title=election.manifest.definition.title, record=str(path)
                 )
