@@ -406,7 +406,7 @@ class ElectionSession:
             self._store_into(tree, entries, signer=signer, stock=stock, also=also)
         except BaseException:
             # The tree grows in place (a rebuild per command would cost O(n)); undo on failure.
-            self.tree = MerkleTree(tree.leaf_hashes[:size_before])
+            tree.truncate(size_before)
             raise
 
     def _store_into(
@@ -1015,7 +1015,7 @@ class ElectionSession:
             raise SessionError(
                 "remote.not_open", zh="远程投票尚未开启", en="remote voting not open"
             )
-        return remote.invitation_pin(self.manifest.election_id, self.tree.leaf_hashes[row[0]])
+        return remote.invitation_pin(self.manifest.election_id, self.tree.leaf_hash(row[0]))
 
     def remote_pin(self) -> dict[str, Any]:
         """What the page needs to check the keys it is served against the invitation's check

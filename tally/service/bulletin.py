@@ -121,7 +121,7 @@ def register(app: FastAPI) -> None:
             return {
                 "seq": seq,
                 "size": size,
-                "leaf_hash": s.tree.leaf_hashes[seq].hex(),
+                "leaf_hash": s.tree.leaf_hash(seq).hex(),
                 "proof": [base64.b64encode(h).decode() for h in s.tree.inclusion_proof(seq, size)],
                 "checkpoint": cps[-1].text,
             }

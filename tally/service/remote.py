@@ -343,7 +343,7 @@ def _receipt_proof(s: ElectionSession, seq: int) -> dict[str, Any]:
     return {
         "seq": seq,
         "entry": raw.decode("utf-8"),
-        "leaf_hash": s.tree.leaf_hashes[seq].hex(),
+        "leaf_hash": s.tree.leaf_hash(seq).hex(),
         "covered": covered,
         "size": latest.size if latest is not None and covered else 0,
         "proof": proof,

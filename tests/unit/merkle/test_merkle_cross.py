@@ -118,6 +118,40 @@ def test_random_proofs_from_producer_verify_in_verifier(
     auditor.verify_consistency(m, n, tree.root_at(m), tree.root_at(n), tree.consistency_proof(m, n))
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.lists(hashes, max_size=200), st.data())
+def test_truncated_tree_equals_a_tree_built_from_the_kept_leaves(
+    leaf_hashes: list[bytes], data: st.DataObject
+) -> None:
+    """M4-M7: undoing appends (a failed store transaction) leaves the tree of the first k leaves,
+    and it keeps growing like one: the oracle is a tree built from scratch."""
+    k = data.draw(st.integers(0, len(leaf_hashes)), label="k")
+    more = data.draw(st.lists(hashes, max_size=40), label="more")
+    tree = producer.MerkleTree(leaf_hashes)
+    tree.truncate(k)
+    tree.extend(more)
+    kept = leaf_hashes[:k] + more
+    oracle = producer.MerkleTree(kept)
+    assert len(tree) == len(kept)
+    assert tree.leaf_hashes == tuple(kept)
+    assert tree.root() == producer.mth(kept)
+    for n in range(1, len(kept) + 1):
+        assert tree.root_at(n) == oracle.root_at(n)
+        i = data.draw(st.integers(0, n - 1), label="i")
+        assert tree.inclusion_proof(i, n) == producer.inclusion_proof(i, kept[:n])
+        assert tree.consistency_proof(i + 1, n) == oracle.consistency_proof(i + 1, n)
+
+
+def test_leaf_hash_returns_each_appended_hash_and_refuses_an_index_outside_the_tree() -> None:
+    """M5: leaf_hash(i) is the i-th appended hash in O(1); no index past the end or negative."""
+    assert [TREE.leaf_hash(i) for i in range(MAX_N)] == LEAVES
+    for bad in (MAX_N, -1):
+        with pytest.raises(producer.MerkleArgumentError):
+            TREE.leaf_hash(bad)
+    with pytest.raises(producer.MerkleArgumentError):
+        TREE.truncate(MAX_N + 1)
+
+
 @settings(max_examples=100, deadline=None)
 @given(
     st.lists(hashes, max_size=200),
