@@ -434,6 +434,16 @@ class ElectionSession:
                 en="this step makes a checkpoint: the work-group key is needed (--key)",
             )
         with self.store.transaction() as conn:
+            # The write lock is held from here: if another program (the CLI beside the service,
+            # a second window) appended since this session replayed the log, these entries were
+            # built on a stale state and must not land.
+            if entries and self.store.last_seq() != entries[0].seq - 1:
+                raise StoreError(
+                    "store.changed_elsewhere",
+                    zh="选举文件刚被另一个程序（如同时运行的命令行）修改，本次操作未保存，请重试",
+                    en="another program (the command line, say) has just written to the election "
+                    "file; nothing was saved: try again",
+                )
             ElectionStore.add_entries(conn, [(e.seq, e.type, e.raw) for e in entries])
             for size, reason, body in checkpoints:
                 assert signer is not None

@@ -227,6 +227,16 @@ class ElectionStore:
         row = self._db.conn.execute("SELECT MAX(size) FROM checkpoints").fetchone()
         return int(row[0] or 0)
 
+    def last_seq(self) -> int:
+        """The seq of the last log entry, -1 for an empty log (O(log n): the primary key)."""
+        row = self._db.conn.execute("SELECT MAX(seq) FROM log").fetchone()
+        return -1 if row[0] is None else int(row[0])
+
+    def data_version(self) -> int:
+        """A number that changes when another connection, another program, commits to the file
+        (SQLite's ``PRAGMA data_version``; this connection's own commits leave it alone)."""
+        return int(self._db.conn.execute("PRAGMA data_version").fetchone()[0])
+
     def log_size(self) -> int:
         row = self._db.conn.execute("SELECT COUNT(*) FROM log").fetchone()
         return int(row[0])

@@ -71,6 +71,7 @@ class ServiceState:
         # whichever thread runs the event loop (uvicorn, a test client's portal).
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="election")
         self.session = self.thread.submit(ElectionSession.open, config.election_path).result()
+        self._data_version = self.thread.submit(self.session.store.data_version).result()
         # The replayed meeting is a large, long-lived object graph: move it out of the collector's
         # sight so full collections do not pause every request (tail latency under load).
         gc.collect()
@@ -141,7 +142,19 @@ class ServiceState:
         """Run ``fn`` on the session under the lock (writes are serialised; SQLite FULL sync)."""
         async with self.lock:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self.thread, fn, self.session)
+            return await loop.run_in_executor(self.thread, self._fresh_then, fn)
+
+    def _fresh_then(self, fn: Callable[[ElectionSession], Any]) -> Any:
+        """On the session thread: replay the election again if another program (the CLI run
+        beside the service) wrote to the file since the last call, then run ``fn``. Without
+        this the service would answer from a stale state and refuse every write after it."""
+        version = self.session.store.data_version()
+        if version != self._data_version:
+            stale = self.session
+            self.session = ElectionSession.open(self.config.election_path)
+            self._data_version = self.session.store.data_version()
+            stale.store.close()
+        return fn(self.session)
 
 
 def state_of(request: Request) -> ServiceState:

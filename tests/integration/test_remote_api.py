@@ -473,3 +473,27 @@ def test_rm_10_3_pin_material_recomputes_the_invitation_check_code(remote: Remot
         base64.b64decode(lines[2]),
     )
     assert "/api/remote/pin" in remote.client.get("/api/openapi.json").json()["paths"]
+
+
+def test_service_replays_what_the_cli_wrote_beside_it_before_its_next_request(
+    remote: Remote, tmp_path: Path
+) -> None:
+    """The work group checks a member in from the command line while the service runs: the
+    service's next request sees the check-in, and its own writes chain after it."""
+    first, _ = remote.redeem(remote.codes["M020"])
+    assert first.status_code == 200
+    cli = ElectionSession.open(tmp_path / "e.db")
+    cli.check_in(["M001"])
+    cli.store.close()
+    second, cred = remote.redeem(remote.codes["M025"])
+    assert second.status_code == 200, second.json()
+    assert cred is not None
+    assert remote.run(lambda s: "M001" in s.meeting.present)
+    types = [json.loads(raw)["type"] for _, raw in remote.log()]
+    assert types[-3:] == [
+        "remote.credential_issued",
+        "member.checked_in",
+        "remote.credential_issued",
+    ]
+    # The file replays from scratch: one chain, no entry lost or forked.
+    assert ElectionSession.open(tmp_path / "e.db").meeting.size == len(types)

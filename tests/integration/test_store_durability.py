@@ -239,3 +239,24 @@ def test_refused_command_changes_nothing(tmp_path: Path) -> None:
     assert s.store.log_size() == before
     assert ElectionSession.open(tmp_path / "e.db").meeting.size == before
     _ = PostKind
+
+
+def test_a_session_made_stale_by_another_program_refuses_to_write_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    """Two programs on one election file (the service and the CLI beside it): the one that
+    replayed the log before the other appended must not land entries built on the old state."""
+    stale, _, texts = _session(tmp_path)
+    other = ElectionSession.open(tmp_path / "e.db")
+    other.enter([EntryInput(qr=texts[0], marks="ooooox")])
+    after_other = [bytes(raw) for _, raw in other.store.iter_log_rows()]
+    with pytest.raises(StoreError) as e:
+        stale.enter([EntryInput(qr=texts[1], marks="ooooox")])
+    assert e.value.code == "store.changed_elsewhere"
+    assert "另一个程序" in e.value.zh
+    assert [bytes(raw) for _, raw in stale.store.iter_log_rows()] == after_other
+    # The refusal left the stale session's tree as it was, and a fresh replay goes on normally.
+    assert len(stale.tree) == len(after_other) - 1
+    fresh = ElectionSession.open(tmp_path / "e.db")
+    fresh.enter([EntryInput(qr=texts[1], marks="ooooox")])
+    assert ElectionSession.open(tmp_path / "e.db").meeting.size == len(after_other) + 1
