@@ -13,6 +13,7 @@ import datetime as dt
 import hmac
 import json
 import os
+import secrets
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -72,6 +73,8 @@ PAPER_KIND = {
 }
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 MAX_SEALED_BYTES = 16384 + 48  # RM-5.4 plaintext limit plus the sealed-box overhead (RM-6.3)
+# The order a group commit logs its remote casts in (RM-10.4(a)); the OS CSPRNG, replaceable in tests.
+_shuffle: Callable[[list[int]], None] = secrets.SystemRandom().shuffle
 
 
 class SessionError(TallyError):
@@ -1092,20 +1095,25 @@ class ElectionSession:
         reason it was refused. A store failure refuses them all and changes nothing."""
         m = self.meeting
         now = _now()
-        outcomes: list[Entry | SessionError] = []
-        for c in casts:
+        # RM-10.4(a): a batch is logged in a random order, every cast with the batch's time, so
+        # the log says nothing of the order in which its casts arrived.
+        order = list(range(len(casts)))
+        _shuffle(order)
+        outcomes: list[Entry | SessionError | None] = [None] * len(casts)
+        accepted: list[Entry] = []
+        for i in order:
             try:
-                body = self._checked_cast(m, c)
+                body = self._checked_cast(m, casts[i])
                 e = make_entry(m, "remote.cast", body, at=now, actor="remote")
                 m = apply_entry(m, e)
             except SessionError as err:
-                outcomes.append(err)
+                outcomes[i] = err
                 continue
             except TallyError as err:
-                outcomes.append(SessionError(err.code, zh=err.zh, en=err.en, clause=err.clause))
+                outcomes[i] = SessionError(err.code, zh=err.zh, en=err.en, clause=err.clause)
                 continue
-            outcomes.append(e)
-        accepted = [o for o in outcomes if isinstance(o, Entry)]
+            outcomes[i] = e
+            accepted.append(e)
         if accepted:
             self._store(accepted, signer=None)
         self.meeting = m
@@ -1114,6 +1122,7 @@ class ElectionSession:
             if isinstance(o, SessionError)
             else {"seq": o.seq, "leaf_hash": o.leaf_hash.hex(), "entry": o.raw.decode()}
             for o in outcomes
+            if o is not None
         ]
 
     def _checked_cast(self, m: Meeting, c: RemoteCast) -> dict[str, str]:

@@ -14,6 +14,7 @@ import pytest
 import ballot_printer
 import keys
 from keys import remote
+from tally import election as election_module
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.election import (
@@ -165,10 +166,12 @@ def _credential(s: ElectionSession, code: str, data: Path) -> remote.RemoteCrede
 def test_group_commit_gives_each_cast_its_own_outcome_and_stores_the_accepted_together(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """(RM-4.6) A batch is checked cast by cast against the state the casts before it leave: a
-    token repeated inside the batch and a forged signature are refused, the others stored in one
-    transaction with consecutive sequence numbers."""
+    """(RM-4.6) A batch is checked cast by cast, in the order it is logged in (arrival order
+    here), against the state the casts before it leave: a token repeated inside the batch and a
+    forged signature are refused, the others stored in one transaction with consecutive sequence
+    numbers."""
     monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
+    monkeypatch.setattr(election_module, "_shuffle", lambda order: None)  # arrival order
     s, k = _election(tmp_path, counts=False)
     data = k["data"]
     s.open_remote(signer=k["wg"], k=2, data_dir=data)
@@ -201,6 +204,31 @@ def test_group_commit_gives_each_cast_its_own_outcome_and_stores_the_accepted_to
     assert len(s.tree) == before + 2
     reopened = ElectionSession.open(tmp_path / "e.db")
     assert reopened.meeting.remote is not None and len(reopened.meeting.remote.casts) == 2
+
+
+def test_rm_10_4_a_batch_is_logged_in_shuffled_order_with_one_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RM-10.4(a): the casts of one group commit go into the log in the order the shuffle gives
+    (here: reversed), all with the batch's time; each caller still gets its own receipt."""
+    monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
+    monkeypatch.setattr(election_module, "_shuffle", lambda order: order.reverse())
+    s, k = _election(tmp_path, counts=False)
+    data = k["data"]
+    s.open_remote(signer=k["wg"], k=2, data_dir=data)
+    a, b = (_credential(s, s.issue_invitation(m, data_dir=data)[0], data) for m in APPROVED)
+    casts = [
+        RemoteCast(a.token, a.prefix, a.signature, b"\x02" * 64),
+        RemoteCast(b.token, b.prefix, b.signature, b"\x04" * 64),
+    ]
+    first, second = s.cast_remote_many(casts)
+    assert isinstance(first, dict) and isinstance(second, dict)
+    assert first["seq"] == second["seq"] + 1  # the second to arrive was logged first
+    for receipt, cast in ((first, casts[0]), (second, casts[1])):
+        entry = json.loads(receipt["entry"])
+        assert base64.b64decode(entry["body"]["sealed"]) == cast.sealed
+        assert bytes.fromhex(receipt["leaf_hash"]) == s.tree.leaf_hash(receipt["seq"])
+    assert json.loads(first["entry"])["at"] == json.loads(second["entry"])["at"]
 
 
 def test_group_commit_store_failure_refuses_the_whole_batch_and_changes_nothing(
