@@ -12,7 +12,7 @@ APT_PACKAGES := poppler-utils poppler-data fonts-wqy-microhei unicode-data chrom
 BENCH_APT_PACKAGES := wrk
 CN_SORT := .cache/cn-sort
 
-.PHONY: run test demo bench system-deps setup clean
+.PHONY: run test demo bench screenshots system-deps setup clean
 
 run: setup
 	$(BIN)/tally check examples/qingshan.toml
@@ -28,6 +28,11 @@ test: setup $(CN_SORT)
 demo: setup
 	rm -rf out/demo
 	$(BIN)/tally demo --out out/demo
+
+# The guides' screenshots (docs/screenshots/) are rewritten only here; `make test` takes them into a
+# temporary folder.
+screenshots: setup
+	SCREENSHOTS=update $(BIN)/pytest -n 2 tests/browser
 
 bench: APT_PACKAGES += $(BENCH_APT_PACKAGES)
 bench: setup

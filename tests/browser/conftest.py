@@ -5,8 +5,12 @@ Never ``playwright install``: the tests use /usr/bin/chromium and skip when it i
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +30,21 @@ from tally.service.accounts import AccountStore, Role, accounts_path
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _shots_dir() -> Path:
+    """Where the browser tests put their screenshots. The guides show docs/screenshots/, which
+    only `make screenshots` (SCREENSHOTS=update) rewrites; an ordinary run still takes every
+    screenshot (the pages must render) but into a temporary folder, so `make test` leaves the
+    work tree clean instead of rewriting 40 PNG files that differ only by their clocks."""
+    if os.environ.get("SCREENSHOTS") == "update":
+        return ROOT / "docs" / "screenshots"
+    folder = Path(tempfile.mkdtemp(prefix="branch-election-screenshots-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+SHOTS = _shots_dir()
 ARGS = [
     "--headless",
     "--no-sandbox",

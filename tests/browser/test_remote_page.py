@@ -1,6 +1,7 @@
 """The remote voting page in Debian chromium on a phone viewport (360×640): the member opens the
 invitation link, gets a credential, votes, casts, keeps the receipt and checks it; an over-vote is
-stopped before submitting. Screenshots: docs/screenshots/remote-*.png.
+stopped before submitting. Screenshots: docs/screenshots/remote-*.png
+(rewritten only by `make screenshots`).
 """
 
 from __future__ import annotations
@@ -21,10 +22,9 @@ from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.election import ElectionSession, sign_manifest
 from tally.service import ServiceConfig, create_app
-from tests.browser.conftest import CHROMIUM, _free_port, _pub
+from tests.browser.conftest import CHROMIUM, SHOTS, _free_port, _pub
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
 APPROVED = ["M020", "M025", "M026"]
 PHONE = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "is_mobile": True}
 

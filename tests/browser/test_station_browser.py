@@ -2,13 +2,13 @@
 enter every ballot through the scanner field, a tie and its runoff, the secretary round, the
 scrutineers' sign-off, the result, the notice and the bundle, which the verifier then passes.
 
-Screenshots of each page at laptop (1366x768) and tablet (820x1180) size go to docs/screenshots/.
+Screenshots of each page at laptop (1366x768) and tablet (820x1180) size: docs/screenshots/ (rewritten
+only by `make screenshots`).
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +16,8 @@ from typer.testing import CliRunner
 
 import ballot_printer
 
-from .conftest import LiveStation
+from .conftest import SHOTS, LiveStation
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
 SIZES = {"laptop": (1366, 768), "tablet": (820, 1180)}
 PRESENT = [f"M{i:03d}" for i in range(1, 27) if i not in (15, 20, 25)]  # 23 of E = 25
 KEY = {"o": "o", "x": "x", "-": " ", "?": "?"}

@@ -19,10 +19,8 @@ from PIL import Image, ImageDraw, ImageFilter
 import ballot_printer
 from ballot_printer.render import qr_matrix, qr_version
 
-from .conftest import ARGS, CHROMIUM, LiveStation
+from .conftest import ARGS, CHROMIUM, SHOTS, LiveStation
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
 PRESENT = [f"M{i:03d}" for i in range(1, 27) if i not in (15, 20, 25)]  # 23 of E = 25
 W, H = 640, 480
 FPS = 5
