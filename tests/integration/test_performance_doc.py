@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +50,6 @@ def _sample_figures() -> dict[str, object]:
 
 def test_make_bench_renders_a_document_that_names_each_command(tmp_path: Path) -> None:
     """What `make bench` writes (bench/run_all.py) passes the same rule as the committed doc."""
-    import sys  # noqa: PLC0415
 
     sys.path.insert(0, str(ROOT / "bench"))
     try:
@@ -62,3 +64,28 @@ def test_make_bench_renders_a_document_that_names_each_command(tmp_path: Path) -
         assert commands and all(re.search(r"bench/\w+\.py", c) for c in commands)
     assert "| 999,600 | 2,500 | 77.0 | 250 | 150.0 |" in text  # the 10^6 growth row
     assert "2.42×" in text and "**missed**" in text  # 150 / 62, and the target verdict
+    # Producer memory per ballot between the last two rows: (250 - 54) MB / (999,600 - 999).
+    assert "grows by about 206 bytes a ballot" in text
+    assert "stays flat (57–91 MB" in text
+
+
+def test_a_kept_run_renders_again_with_its_own_date(tmp_path: Path) -> None:
+    """`run_all.py --render-from` rewrites the document from a previous run's figures without
+    measuring again, and dates it by that run."""
+    kept = tmp_path / "figures.json"
+    kept.write_text(
+        json.dumps(
+            {"figures": _sample_figures(), "seconds": {"verify": 300.0}, "total": 540.0,
+             "date": "2026-01-02"}
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    out = tmp_path / "PERFORMANCE.md"
+    subprocess.run(
+        [sys.executable, "bench/run_all.py", "--render-from", str(kept), "--out", str(out)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    text = out.read_text(encoding="utf-8")
+    assert "on 2026-01-02;" in text and "| 999,600 | 2,500 | 77.0 | 250 | 150.0 |" in text
