@@ -224,8 +224,8 @@ def create_app(config: ServiceConfig) -> FastAPI:
     @app.get("/api/health")
     async def health() -> dict[str, Any]:
         """Liveness, and the size of the log (no ballot content)."""
-        s = app.state.service.session
-        return {"ok": True, "log_entries": s.meeting.size}
+        size = await app.state.service.run(lambda s: s.meeting.size)
+        return {"ok": True, "log_entries": size}
 
     _include_routers(app)
     return app

@@ -485,6 +485,7 @@ def test_service_replays_what_the_cli_wrote_beside_it_before_its_next_request(
     cli = ElectionSession.open(tmp_path / "e.db")
     cli.check_in(["M001"])
     cli.store.close()
+    assert remote.client.get("/api/health").json()["log_entries"] == len(remote.log())
     second, cred = remote.redeem(remote.codes["M025"])
     assert second.status_code == 200, second.json()
     assert cred is not None
