@@ -779,6 +779,7 @@ def _demo(app: typer.Typer) -> None:
         lang: LangOpt = None,
     ) -> None:
         """全镇换届演示：生成、选举、发布并核验每个支部 / The whole town's election, verified."""
+        from rich.cells import cell_len  # noqa: PLC0415
         from rich.console import Console  # noqa: PLC0415
         from rich.progress import Progress  # noqa: PLC0415
         from rich.table import Table  # noqa: PLC0415
@@ -796,30 +797,44 @@ def _demo(app: typer.Typer) -> None:
                 out, seed=seed, branches=branches, progress=lambda _: bar.advance(task)
             )
         json_path, pdf = town_report(out, summaries)
-        table = Table(title="红旗镇换届选举汇总" if zh else "Town summary")
-        for h in (
-            ("支部", "应到E", "实到", "法定人数", "当选", "轮次", "核验")
+        # The verdict comes before the names, and every name is shown in full, never cut by an
+        # ellipsis or split across lines: each post's label stands on its own line, names are
+        # separated by an ideographic space (where Chinese text may wrap), and the names column
+        # gets exactly the width the other columns leave (rich would crop the table's right edge).
+        headers = (
+            ("支部", "应到E", "实到", "法定人数", "轮次", "核验", "当选")
             if zh
-            else ("branch", "E", "present", "quorum", "elected", "rounds", "verifier")
-        ):
-            table.add_column(h)
-        for s in summaries:
-            elected = "；".join(
-                f"{zh_label(PostKind(k)) if zh else k}：{'、'.join(v)}"
-                for k, v in s.elected.items()
-            )
-            table.add_row(
+            else ("branch", "E", "present", "quorum", "rounds", "verifier", "elected")
+        )
+        rows = [
+            (
                 s.name,
                 str(s.expected),
                 str(s.present),
                 str(s.quorum_minimum),
-                elected,
                 str(s.rounds),
                 ("通过" if zh else "pass")
                 if s.verified
                 else ("未通过 " if zh else "FAIL ") + ",".join(s.verifier_failures),
+                "\n".join(
+                    (f"{zh_label(PostKind(k))}：\n" if zh else f"{k}\n") + "\u3000".join(v)
+                    for k, v in s.elected.items()
+                ),
             )
-        Console().print(table)
+            for s in summaries
+        ]
+        console_out = Console()
+        widths = [
+            max([cell_len(h), *(cell_len(r[i]) for r in rows)]) for i, h in enumerate(headers)
+        ]
+        left = console_out.width - sum(w + 3 for w in widths[:-1]) - 4  # padding and rules
+        table = Table(title="红旗镇换届选举汇总" if zh else "Town summary")
+        for i, h in enumerate(headers):
+            table.add_column(h, no_wrap=i < len(headers) - 1, overflow="fold")
+        table.columns[-1].max_width = max(8, left)
+        for row in rows:
+            table.add_row(*row)
+        console_out.print(table)
         typer.echo(f"{'汇总报告' if zh else 'town report'}：{json_path}，{pdf}")
         if not all(s.verified for s in summaries):
             raise typer.Exit(1)

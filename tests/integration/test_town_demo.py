@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from tally.cli import app
@@ -30,3 +31,13 @@ def test_demo_town_runs_and_every_bundle_verifies(tmp_path: Path) -> None:
     for i in range(1, 7):
         assert (out / f"branch-{i:02d}" / "published" / "bundle.zip").exists()
         assert (out / f"branch-{i:02d}" / "published" / "notice.pdf").exists()
+    # The summary table fits an 80-column terminal with its right edge, the verdict of every branch
+    # shown, and every elected name whole on one line (never cut by an ellipsis or split).
+    table = [line for line in r.stdout.splitlines() if line.startswith(("┃", "│", "┏", "└"))]
+    assert table and all(cell_len(line) <= 80 and line[-1] in "┃│┓┘" for line in table)
+    assert "…" not in r.stdout
+    assert sum("│ 通过 │" in line for line in table) == 6
+    words = {w for line in table if line[0] == "│" for w in line.split("│")[-2].split()}
+    for b in branches:
+        for names in b["elected"].values():
+            assert set(names) <= words, names
