@@ -150,10 +150,14 @@ class ServiceState:
         this the service would answer from a stale state and refuse every write after it."""
         version = self.session.store.data_version()
         if version != self._data_version:
-            stale = self.session
-            self.session = ElectionSession.open(self.config.election_path)
-            self._data_version = self.session.store.data_version()
-            stale.store.close()
+            # Open first: if the file now fails its checks (edited outside the program), every
+            # request gets that StoreError (a clear 503) and the old session is left intact.
+            fresh = ElectionSession.open(self.config.election_path)
+            self.session.store.close()
+            self.session = fresh
+            self._data_version = fresh.store.data_version()
+            gc.collect()  # as at start-up: the stale state goes, the new one leaves the GC's sight
+            gc.freeze()
         return fn(self.session)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -498,3 +499,25 @@ def test_service_replays_what_the_cli_wrote_beside_it_before_its_next_request(
     ]
     # The file replays from scratch: one chain, no entry lost or forked.
     assert ElectionSession.open(tmp_path / "e.db").meeting.size == len(types)
+
+
+def test_service_stops_with_a_clear_error_when_the_file_is_edited_outside_the_program(
+    remote: Remote, tmp_path: Path
+) -> None:
+    """Another program rewrites a stored entry while the service runs: the replay before the next
+    request fails its checks and every request is refused with store.tampered (503); nothing more
+    is written."""
+    remote.redeem(remote.codes["M020"])
+    conn = sqlite3.connect(tmp_path / "e.db")
+    conn.execute("DROP TRIGGER log_no_update")
+    raw = conn.execute("SELECT raw FROM log WHERE seq = 1").fetchone()[0]  # chained by seq 2
+    assert b'"k":1' in raw
+    conn.execute("UPDATE log SET raw = ? WHERE seq = 1", (raw.replace(b'"k":1', b'"k":2'),))
+    conn.commit()
+    conn.close()
+    before = remote.log()
+    for path in ("/api/remote/pin", "/api/remote/info", "/api/health", "/api/remote/pin"):
+        r = remote.client.get(path)
+        assert r.status_code == 503, path
+        assert r.json()["code"] == "store.tampered"
+    assert remote.log() == before
