@@ -6,9 +6,12 @@ to CPU 1, so the load generator does not steal the service's core. Credentials a
 made beforehand in Python (keys.remote, the device side); ``bench/wrk/replay.lua`` sends each cast
 body once. The timed part is the service: RSASSA-PSS verify, the single-use check and the group
 commit of the log entries. The same run measures ``GET /api/remote/noop`` (same app, same middleware)
-for the same time as the baseline. Target (issue): casts/s >= half the no-op rate, p99 < 100 ms.
+for the same time as the baseline, alternating: ``--repeats`` pairs of (no-op, casts) runs, each cast
+run with its own unused credentials. The pair with the median casts/no-op ratio is reported (the
+no-op rate alone moved by 10 % between single runs on a shared 2-core machine). Target (issue):
+casts/s >= half the no-op rate, p99 < 100 ms.
 
-    .venv/bin/python bench/bench_remote.py [--casts 12000] [--seconds 4] [--clients 64] [--json F]
+    .venv/bin/python bench/bench_remote.py [--casts 18000] [--seconds 3] [--repeats 3] [--json F]
 """
 
 from __future__ import annotations
@@ -169,8 +172,9 @@ def _figures(name: str, f: dict[str, float]) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--casts", type=int, default=12000, help="credentials prepared")
-    ap.add_argument("--seconds", type=float, default=4.0, help="length of each wrk run")
+    ap.add_argument("--casts", type=int, default=18000, help="credentials prepared (all runs)")
+    ap.add_argument("--seconds", type=float, default=3.0, help="length of each wrk run")
+    ap.add_argument("--repeats", type=int, default=3, help="(no-op, casts) pairs; median reported")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
     ap.add_argument("--clients", type=int, default=64)
     args = ap.parse_args()
@@ -183,8 +187,13 @@ def main() -> None:
         print(
             f"prepared {len(bodies)} credentials and sealed ballots in {time.perf_counter() - t0:.1f} s"
         )
-        bodies_file = Path(tmp) / "casts.jsonl"
-        bodies_file.write_text("".join(json.dumps(b) + "\n" for b in bodies))
+        # One file of unused credentials per cast run (replay.lua sends each body once).
+        share = len(bodies) // args.repeats
+        bodies_files = []
+        for i in range(args.repeats):
+            f = Path(tmp) / f"casts-{i}.jsonl"
+            f.write_text("".join(json.dumps(b) + "\n" for b in bodies[i * share : (i + 1) * share]))
+            bodies_files.append(f)
         port = _port()
         server = subprocess.Popen(
             [
@@ -216,20 +225,27 @@ def main() -> None:
                 f"{args.clients} concurrent connections from wrk"
                 f"{' on CPU 1; uvicorn on CPU 0' if _PIN else ''}, 127.0.0.1, SQLite full sync"
             )
-            noop = _wrk(base, "GET", "/api/remote/noop", None, args.clients, args.seconds, out)
-            noop_rate = _figures("noop", noop)
-            cast = _wrk(
-                base, "POST", "/api/remote/cast", bodies_file, args.clients, args.seconds, out
-            )
-            if cast["requests"] >= len(bodies) - args.clients:
-                raise SystemExit(
-                    f"the {len(bodies)} credentials ran out before {args.seconds:.0f} s: "
-                    "raise --casts"
+            pairs = []
+            for bodies_file in bodies_files:
+                noop = _wrk(base, "GET", "/api/remote/noop", None, args.clients, args.seconds, out)
+                noop_rate = _figures("noop", noop)
+                cast = _wrk(
+                    base, "POST", "/api/remote/cast", bodies_file, args.clients, args.seconds, out
                 )
-            cast_rate = _figures("cast", cast)
+                if cast["requests"] >= share - args.clients:
+                    raise SystemExit(
+                        f"the {share} credentials of a run ran out before {args.seconds:.0f} s: "
+                        "raise --casts"
+                    )
+                cast_rate = _figures("cast", cast)
+                pairs.append((cast_rate / noop_rate, noop, noop_rate, cast, cast_rate))
+            ratio, noop, noop_rate, cast, cast_rate = sorted(pairs, key=lambda p: p[0])[
+                len(pairs) // 2
+            ]
             print(
-                f"casts/noop = {cast_rate / noop_rate:.2f} (target >= 0.5); "
-                f"cast p99 {cast['p99_us'] / 1000:.1f} ms (target < 100 ms)"
+                f"casts/noop = {ratio:.2f}, the median of "
+                f"{', '.join(f'{p[0]:.2f}' for p in pairs)} (target >= 0.5); "
+                f"cast p99 {cast['p99_us'] / 1000:.1f} ms in that pair (target < 100 ms)"
             )
             if args.json:
                 figures = {
@@ -238,7 +254,9 @@ def main() -> None:
                     "pinned": _PIN,
                     "noop": {**noop, "rate": noop_rate},
                     "cast": {**cast, "rate": cast_rate},
-                    "ratio": cast_rate / noop_rate,
+                    "ratio": ratio,
+                    "ratios": [p[0] for p in pairs],
+                    "cast_p99s_us": [p[3]["p99_us"] for p in pairs],
                 }
                 args.json.write_text(json.dumps(figures, indent=1))
         finally:

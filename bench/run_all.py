@@ -126,7 +126,14 @@ def render(
         f"uvicorn in a subprocess on 127.0.0.1 over a real election file at full sync; load from "
         f"`wrk` with {r['clients']} connections{pinned}, {r['seconds']:.0f} s each; every cast "
         "carries its own credential and sealed ballot, made beforehand. Baseline: the same "
-        "service's no-op endpoint in the same run.\n"
+        "service's no-op endpoint in the same run, alternating with the casts"
+        + (
+            f": {len(r['ratios'])} (no-op, casts) pairs, casts/no-op "
+            + ", ".join(f"{x:.2f}" for x in r["ratios"])
+            + "; the table shows the pair with the median ratio.\n"
+            if r.get("ratios")
+            else ".\n"
+        )
     )
     w("| endpoint | requests | rate | p50 | p99 | max |")
     w("| --- | ---: | ---: | ---: | ---: | ---: |")

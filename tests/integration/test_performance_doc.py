@@ -34,7 +34,7 @@ def _sample_figures() -> dict[str, object]:
         "entries": {"entries": 24990, "seconds": 8.0, "rate": 3123.0, "baseline_rows": 24990,
                     "baseline_seconds": 0.1, "baseline_rate": 2e5, "log_entries": 26000,
                     "publish_seconds": 2.0},
-        "remote": {"clients": 64, "seconds": 4.0, "pinned": True, "ratio": 0.6,
+        "remote": {"clients": 64, "seconds": 4.0, "pinned": True, "ratio": 0.6, "ratios": [0.55, 0.6, 0.62],
                    "noop": {**run, "rate": 2500.0}, "cast": {**run, "rate": 1500.0}},
         "growth": {"rows": [{"ballots": 999, "entry_rate": 2800.0, "publish_s": 0.1,
                              "producer_mb": 54.0, "verify_s": 1.1, "verify_rate": 900.0,
@@ -64,6 +64,7 @@ def test_make_bench_renders_a_document_that_names_each_command(tmp_path: Path) -
         assert commands and all(re.search(r"bench/\w+\.py", c) for c in commands)
     assert "| 999,600 | 2,500 | 77.0 | 250 | 150.0 |" in text  # the 10^6 growth row
     assert "2.42×" in text and "**missed**" in text  # 150 / 62, and the target verdict
+    assert "3 (no-op, casts) pairs, casts/no-op 0.55, 0.60, 0.62; the table shows the pair" in text
     # Producer memory per ballot between the last two rows: (250 - 54) MB / (999,600 - 999).
     assert "grows by about 206 bytes a ballot" in text
     assert "stays flat (57–91 MB" in text
