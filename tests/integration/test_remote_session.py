@@ -163,6 +163,22 @@ def _credential(s: ElectionSession, code: str, data: Path) -> remote.RemoteCrede
     )
 
 
+def _open_with_two_credentials(
+    tmp_path: Path,
+) -> tuple[ElectionSession, remote.RemoteCredential, remote.RemoteCredential]:
+    """An election with remote voting open (no quorum effect) and a credential for each of the
+    two approved members."""
+    s, k = _election(tmp_path, counts=False)
+    data = k["data"]
+    s.open_remote(signer=k["wg"], k=2, data_dir=data)
+    a, b = (_credential(s, s.issue_invitation(m, data_dir=data)[0], data) for m in APPROVED)
+    return s, a, b
+
+
+def _cast(cred: remote.RemoteCredential, fill: bytes) -> RemoteCast:
+    return RemoteCast(cred.token, cred.prefix, cred.signature, fill * 64)
+
+
 def test_group_commit_gives_each_cast_its_own_outcome_and_stores_the_accepted_together(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -172,10 +188,7 @@ def test_group_commit_gives_each_cast_its_own_outcome_and_stores_the_accepted_to
     numbers."""
     monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
     monkeypatch.setattr(election_module, "_shuffle", lambda order: None)  # arrival order
-    s, k = _election(tmp_path, counts=False)
-    data = k["data"]
-    s.open_remote(signer=k["wg"], k=2, data_dir=data)
-    a, b = (_credential(s, s.issue_invitation(m, data_dir=data)[0], data) for m in APPROVED)
+    s, a, b = _open_with_two_credentials(tmp_path)
     forged = RemoteCast(a.token[::-1], a.prefix, a.signature, b"\x01" * 64)
     commits = 0
     transaction = s.store.transaction
@@ -213,14 +226,8 @@ def test_rm_10_4_a_batch_is_logged_in_shuffled_order_with_one_time(
     (here: reversed), all with the batch's time; each caller still gets its own receipt."""
     monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
     monkeypatch.setattr(election_module, "_shuffle", lambda order: order.reverse())
-    s, k = _election(tmp_path, counts=False)
-    data = k["data"]
-    s.open_remote(signer=k["wg"], k=2, data_dir=data)
-    a, b = (_credential(s, s.issue_invitation(m, data_dir=data)[0], data) for m in APPROVED)
-    casts = [
-        RemoteCast(a.token, a.prefix, a.signature, b"\x02" * 64),
-        RemoteCast(b.token, b.prefix, b.signature, b"\x04" * 64),
-    ]
+    s, a, b = _open_with_two_credentials(tmp_path)
+    casts = [_cast(a, b"\x02"), _cast(b, b"\x04")]
     first, second = s.cast_remote_many(casts)
     assert isinstance(first, dict) and isinstance(second, dict)
     assert first["seq"] == second["seq"] + 1  # the second to arrive was logged first
@@ -235,14 +242,8 @@ def test_group_commit_store_failure_refuses_the_whole_batch_and_changes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
-    s, k = _election(tmp_path, counts=False)
-    data = k["data"]
-    s.open_remote(signer=k["wg"], k=2, data_dir=data)
-    a, b = (_credential(s, s.issue_invitation(m, data_dir=data)[0], data) for m in APPROVED)
-    casts = [
-        RemoteCast(a.token, a.prefix, a.signature, b"\x02" * 64),
-        RemoteCast(b.token, b.prefix, b.signature, b"\x04" * 64),
-    ]
+    s, a, b = _open_with_two_credentials(tmp_path)
+    casts = [_cast(a, b"\x02"), _cast(b, b"\x04")]
     size, meeting = len(s.tree), s.meeting
 
     def full_disk() -> Any:
