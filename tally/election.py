@@ -1099,7 +1099,7 @@ class ElectionSession:
         # the log says nothing of the order in which its casts arrived.
         order = list(range(len(casts)))
         _shuffle(order)
-        outcomes: list[Entry | SessionError | None] = [None] * len(casts)
+        outcomes: dict[int, Entry | SessionError] = {}  # by arrival index
         accepted: list[Entry] = []
         for i in order:
             try:
@@ -1121,8 +1121,7 @@ class ElectionSession:
             o
             if isinstance(o, SessionError)
             else {"seq": o.seq, "leaf_hash": o.leaf_hash.hex(), "entry": o.raw.decode()}
-            for o in outcomes
-            if o is not None
+            for o in (outcomes[i] for i in range(len(casts)))
         ]
 
     def _checked_cast(self, m: Meeting, c: RemoteCast) -> dict[str, str]:
