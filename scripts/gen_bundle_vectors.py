@@ -505,7 +505,7 @@ def rebuild(
         e = dict(original)
         b = e["body"]
         e["seq"] = seq
-        e["prev"] = prev(seq, eid.hex() if seq == 0 else tree.leaf_hashes[-1].hex())
+        e["prev"] = prev(seq, eid.hex() if seq == 0 else tree.leaf_hash(len(tree) - 1).hex())
         if e["type"] == "election.opened":
             b["election_id"] = eid.hex()
         if e["type"] == "stock.committed":
