@@ -256,7 +256,6 @@ def main() -> None:
                     "cast": {**cast, "rate": cast_rate},
                     "ratio": ratio,
                     "ratios": [p[0] for p in pairs],
-                    "cast_p99s_us": [p[3]["p99_us"] for p in pairs],
                 }
                 args.json.write_text(json.dumps(figures, indent=1))
         finally:

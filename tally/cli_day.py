@@ -824,10 +824,10 @@ def _demo(app: typer.Typer) -> None:
             for s in summaries
         ]
         console_out = Console()
-        widths = [
-            max([cell_len(h), *(cell_len(r[i]) for r in rows)]) for i, h in enumerate(headers)
+        fixed = [
+            max([cell_len(h), *(cell_len(r[i]) for r in rows)]) for i, h in enumerate(headers[:-1])
         ]
-        left = console_out.width - sum(w + 3 for w in widths[:-1]) - 4  # padding and rules
+        left = console_out.width - sum(w + 3 for w in fixed) - 4  # padding and rules
         table = Table(title="红旗镇换届选举汇总" if zh else "Town summary")
         for i, h in enumerate(headers):
             table.add_column(h, no_wrap=i < len(headers) - 1, overflow="fold")
