@@ -126,6 +126,15 @@ def test_json_report_lists_every_round_with_the_bundle_numbers(bundle: Path) -> 
             and (x["body"]["post"], x["body"]["round"]) == (o["post"], o["round"])
         )
         assert r["issued"] == issued
+        opened = [
+            x["body"]
+            for x in log
+            if x["type"] == "round.opened"
+            and (x["body"]["post"], x["body"]["round"]) == (o["post"], o["round"])
+        ]
+        assert len(opened) == 1
+        assert (r["present"], r["expected"]) == (opened[0]["present"], opened[0]["expected"])
+        assert [c["member"] for c in r["candidates"]] == opened[0]["candidates"]
         if o["type"] == "round.void":
             assert r["status"] == "void"
             assert (r["issued"], r["returned"]) == (o["issued"], o["returned"])
