@@ -408,21 +408,57 @@ def run_town(
     return summaries
 
 
+def _electing_rounds(
+    session: ElectionSession, elected: dict[str, list[str]]
+) -> dict[tuple[str, str], tuple[int, int]]:
+    """(post, member) -> (the round that elected them, their approvals in that round), from the
+    branch's own log: the first counted round of the post whose ``elected`` names them."""
+    from tally.core.meeting import parse_entry  # noqa: PLC0415
+
+    out: dict[tuple[str, str], tuple[int, int]] = {}
+    for _, raw in session.store.iter_log_rows():
+        entry = parse_entry(raw)
+        if entry.type != "round.counted":
+            continue
+        b = entry.body
+        votes = {a["member"]: a["approvals"] for a in b["approvals"]}
+        for m in b["elected"]:
+            out.setdefault((b["post"], m), (b["round"], votes[m]))
+    missing = [(p, m) for p, ids in elected.items() for m in ids if (p, m) not in out]
+    if missing:
+        raise ValueError(f"elected without a counted round that elected them: {missing}")
+    return out
+
+
 def town_report(out: Path, summaries: Sequence[BranchSummary]) -> tuple[Path, Path]:
     """The town report as JSON and PDF: turnout, rounds, the town plan's shares (R28), publicity."""
-    from ballot_printer.town_report import TownReport, TownRow, render_town_report  # noqa: PLC0415
-    from tally.core.rules import town_shares  # noqa: PLC0415
+    from ballot_printer.town_report import (  # noqa: PLC0415
+        TownElected,
+        TownReport,
+        TownRow,
+        render_town_report,
+    )
+    from tally.core.model import zh_label  # noqa: PLC0415
+    from tally.core.rules import TownSecretary, town_shares  # noqa: PLC0415
     from tally.election import ElectionSession  # noqa: PLC0415
 
-    secretaries, committee = [], []
+    secretaries: list[TownSecretary] = []
+    committee = []
     rows, branches = [], []
     for i, s in enumerate(summaries, start=1):
         session = ElectionSession.open(out / f"branch-{i:02d}" / "election.db")
         e = session.manifest.election
         result = session.meeting.result or {}
         elected = result.get("elected", {})
-        secretaries += [e.member(MemberId(m)) for m in elected.get("secretary", [])]
+        # (R28, RULES A12.9) each branch's own age limit, ages on its own meeting date
+        secretaries += [
+            TownSecretary(
+                e.member(MemberId(m)), e.election_date, e.parameters.secretary_new_max_age
+            )
+            for m in elected.get("secretary", [])
+        ]
         committee += [e.member(MemberId(m)) for m in elected.get("committee", [])]
+        electing = _electing_rounds(session, elected)
         rows.append(
             TownRow(
                 branch=s.name,
@@ -433,6 +469,16 @@ def town_report(out: Path, summaries: Sequence[BranchSummary]) -> tuple[Path, Pa
                 committee="、".join(s.elected.get("committee", [])) or "（不设委员会）",
                 verified=s.verified,
                 publicity=f"公示至 {result.get('publicity_end', '')}",
+                elected=tuple(
+                    TownElected(
+                        post=zh_label(PostKind(post)),
+                        name=e.member(MemberId(m)).name,
+                        round=electing[post, m][0],
+                        approvals=electing[post, m][1],
+                    )
+                    for post, ids in elected.items()
+                    for m in ids
+                ),
             )
         )
         branches.append(
@@ -444,6 +490,20 @@ def town_report(out: Path, summaries: Sequence[BranchSummary]) -> tuple[Path, Pa
                 "rounds": s.rounds,
                 "scenario": s.scenario,
                 "elected": s.elected,
+                "elected_rounds": {
+                    post: [
+                        {
+                            "member": m,
+                            "name": e.member(MemberId(m)).name,
+                            "round": electing[post, m][0],
+                            "approvals": electing[post, m][1],
+                        }
+                        for m in ids
+                    ]
+                    for post, ids in elected.items()
+                },
+                "secretary_new_max_age": e.parameters.secretary_new_max_age,
+                "meeting_date": e.election_date.isoformat(),
                 "verified": s.verified,
                 "verifier_failures": s.verifier_failures,
                 "remote_ballots": s.remote_ballots,
@@ -455,16 +515,24 @@ def town_report(out: Path, summaries: Sequence[BranchSummary]) -> tuple[Path, Pa
             }
         )
         session.store.close()
-    on = dt.date(2026, 12, 15)
-    shares = town_shares(secretaries, committee, on)
+    shares = town_shares(secretaries, committee)
+    ages = shares.max_ages
+    young_label = (
+        f"{ages[0]}岁及以下书记"
+        if len(ages) == 1
+        else "不超过本支部新任书记年龄上限"
+        + (f"（{ages[0]}至{ages[-1]}岁）" if ages else "")
+        + "的书记"
+    )
     # Committee members include the secretaries (who are elected to the committee first).
     share_lines = (
         ("书记人数", f"{shares.secretaries} 名"),
         (
-            "45岁及以下书记",
-            f"{shares.secretaries_aged_45_or_less} 名，占 "
-            f"{100 * shares.secretaries_aged_45_or_less // max(1, shares.secretaries)}%"
-            f"（目标不低于30%：{'达到' if shares.young_secretary_target_met else '未达到'}）",
+            young_label,
+            f"{shares.young_secretaries} 名，占 "
+            f"{100 * shares.young_secretaries // max(1, shares.secretaries)}%"
+            f"（按各支部选举日计算年龄；目标不低于30%："
+            f"{'达到' if shares.young_secretary_target_met else '未达到'}）",
         ),
         ("女性委员", f"{shares.women_committee_members} / {shares.committee_members} 名"),
         ("女性书记", f"{shares.women_secretaries} / {shares.secretaries} 名"),
@@ -475,7 +543,8 @@ def town_report(out: Path, summaries: Sequence[BranchSummary]) -> tuple[Path, Pa
         "branches": branches,
         "shares": {
             "secretaries": shares.secretaries,
-            "secretaries_aged_45_or_less": shares.secretaries_aged_45_or_less,
+            "young_secretaries": shares.young_secretaries,
+            "secretary_new_max_ages": list(shares.max_ages),
             "young_secretary_target_met": shares.young_secretary_target_met,
             "committee_members": shares.committee_members,
             "women_committee_members": shares.women_committee_members,

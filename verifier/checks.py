@@ -63,7 +63,15 @@ from verifier.remote import (
     load_issuer_key,
     verify_token,
 )
-from verifier.report import CLAUSES, ClauseResult, Finding, Report, Status
+from verifier.report import (
+    CLAUSES,
+    ClauseResult,
+    ElectedPerson,
+    Finding,
+    Report,
+    RoundLine,
+    Status,
+)
 
 __all__ = ["TownKey", "verify_bundle"]
 
@@ -500,6 +508,8 @@ class _Verifier:
         self.entries = 0
         self.ballots = 0
         self.elected: dict[str, list[str]] = {}
+        self.rounds: list[RoundLine] = []  # the report's round listing, in log order
+        self.elected_persons: list[ElectedPerson] = []
         self.outcomes: list[bytes] = []
         self.result_entry: LogEntry | None = None
         self.checkpoints: list[tuple[Checkpoint, list[bytes]]] = []
@@ -1455,6 +1465,7 @@ class _Replay:
         )
         self.ever_checked_in: set[str] = set()
         self.present_ok = True
+        self.voided: dict[str, int] = {}  # post -> its last round, while that round was VOID
         if "ballots.jsonl" not in v.b.names():
             self.f.fail(
                 "V9",
@@ -2571,6 +2582,21 @@ class _Replay:
         due = self.due()
         self.check_due(e, due, b)
         members = list(b["present_members"])
+        if due is not None:
+            self.v.rounds.append(
+                RoundLine(
+                    post=due.post,
+                    number=due.number,
+                    status="quorum_failed",
+                    purpose=due.purpose,
+                    body=due.body,
+                    seats=due.seats,
+                    candidates=due.candidates,
+                    expected=due.expected,
+                    present=b["present"],
+                    revote_of=self.voided.get(due.post),
+                )
+            )
         if due is not None and self.quorum_holds(e, due.body, b["present"], members):
             self.fail(
                 "V11",
@@ -2805,6 +2831,8 @@ class _Replay:
             )
         o.entries = []
         o.ids = {}
+        self.note_round(o, "void")
+        self.voided[o.post] = o.number
         self.posts[o.post].pending = (o.purpose, o.candidates, o.seats, o.body)
         self.close_round(o)
 
@@ -2833,6 +2861,7 @@ class _Replay:
         shapes_ok = all(
             len(x[1]["marks"]) == n_cands and not x[1]["marks"].strip(_MARKS) for x in o.entries
         )
+        recount: Mapping[str, Any] | None = None
         if shapes_ok:
             runoff = o.purpose == "runoff"
             ok = self.write_in_eligible(o)
@@ -2877,6 +2906,7 @@ class _Replay:
             want = rules.count_round(
                 verdicts=verdicts, candidates=o.candidates, seats=o.seats, base=base, runoff=runoff
             ).as_body(o.post, o.number)
+            recount = want
             for k, w in want.items():
                 if k in b and b[k] != w:
                     self.fail(
@@ -2890,11 +2920,68 @@ class _Replay:
                     )
         st = self.posts[o.post]
         votes = [(a["member"], a["approvals"]) for a in b["approvals"]]
+        line = self.note_round(
+            o,
+            "counted",
+            recount or b,
+            remote=b.get("remote_ballots"),
+            recounted=recount is not None,
+        )
+        shown = dict(votes) | dict(line.approvals)
         for m in rules.election_order(votes, b["elected"]):
             if m not in st.elected:
                 st.elected.append(m)
+                self.v.elected_persons.append(ElectedPerson(o.post, m, o.number, shown.get(m, 0)))
         st.pending = ("runoff", tuple(b["tied"]), b["tied_seats"], o.body) if b["tied"] else None
         self.close_round(o)
+
+    def note_round(
+        self,
+        o: _Open,
+        status: str,
+        count: Mapping[str, Any] | None = None,
+        *,
+        remote: int | None = None,
+        recounted: bool = True,
+    ) -> RoundLine:
+        """Add a closed round to the report's listing (spec/bundle.md §6, the round listing).
+
+        ``count`` is the counted round's numbers: the verifier's recount, else the logged body.
+        """
+        plenary = o.body == "plenary"
+        numbers: dict[str, Any] = {}
+        if count is not None:
+            numbers = {
+                "valid": count["valid_ballots"],
+                "invalid": count["invalid_ballots"],
+                "remote": remote,
+                "base_kind": "N" if plenary else self.d.parameters.threshold_base,
+                "base": count["base"],
+                "minimum": count["minimum"],
+                "approvals": tuple((a["member"], a["approvals"]) for a in count["approvals"]),
+                "elected": tuple(count["elected"]),
+                "tied": tuple(count["tied"]),
+                "tied_seats": count["tied_seats"],
+                "shortfall": count["shortfall"],
+                "recounted": recounted,
+            }
+        line = RoundLine(
+            post=o.post,
+            number=o.number,
+            status=status,
+            purpose=o.purpose,
+            body=o.body,
+            seats=o.seats,
+            candidates=o.candidates,
+            expected=o.committee_size if plenary else self.E,
+            present=o.present,
+            issued=o.issued,
+            returned=o.returned,
+            revote_of=self.voided.pop(o.post, None),
+            **numbers,
+        )
+        self.v.rounds.append(line)
+        return line
 
     def decision(self, e: LogEntry) -> None:  # (V14)
         b = e.body
@@ -3157,6 +3244,9 @@ def verify_bundle(
         remote_rejected=rm.rejected if rm is not None else 0,
         election_id=m.election_id.hex(),
         elected=tuple((p, tuple(ids)) for p, ids in v.elected.items()),
+        rounds=tuple(v.rounds),
+        elected_persons=tuple(v.elected_persons),
+        names=tuple((x.id, x.name) for x in m.definition.members),
     )
 
 

@@ -14,10 +14,13 @@ from typing import Final
 __all__ = [
     "CLAUSE_TITLES",
     "ClauseResult",
+    "ElectedPerson",
     "Finding",
     "Report",
+    "RoundLine",
     "Status",
     "render_json",
+    "render_rounds",
     "render_text",
 ]
 
@@ -94,6 +97,51 @@ class ClauseResult:
 
 
 @dataclass(frozen=True, slots=True)
+class RoundLine:
+    """One round of a post as the replay saw it (spec/bundle.md §6, the report's round listing).
+
+    ``status`` is ``counted``, ``void`` or ``quorum_failed``. The numbers of a counted round are the
+    verifier's own recount (``recounted``), or the log's when the ballots could not be recounted.
+    """
+
+    post: str
+    number: int
+    status: str
+    purpose: str = ""
+    body: str = ""
+    seats: int = 0
+    candidates: tuple[str, ...] = ()
+    expected: int = 0
+    present: int = 0
+    issued: int | None = None
+    returned: int | None = None
+    valid: int = 0
+    invalid: int = 0
+    remote: int | None = None
+    base_kind: str = ""
+    """``E``, ``P`` (assembly, the manifest's ``threshold_base``) or ``N`` (plenary)."""
+    base: int = 0
+    minimum: int = 0
+    approvals: tuple[tuple[str, int], ...] = ()
+    elected: tuple[str, ...] = ()
+    tied: tuple[str, ...] = ()
+    tied_seats: int = 0
+    shortfall: int = 0
+    revote_of: int | None = None
+    recounted: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ElectedPerson:
+    """A member elected to a post: the round that elected them and their approvals in it."""
+
+    post: str
+    member: str
+    round: int
+    approvals: int
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """The whole verification outcome; ``ok`` only when every clause passed."""
 
@@ -108,6 +156,10 @@ class Report:
     remote_rejected: int = 0
     election_id: str = ""
     elected: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
+    rounds: tuple[RoundLine, ...] = ()
+    elected_persons: tuple[ElectedPerson, ...] = ()
+    names: tuple[tuple[str, str], ...] = ()
+    """Member id -> roster name, for every member the round listing names."""
 
     @property
     def ok(self) -> bool:
@@ -183,11 +235,7 @@ def render_text(report: Report, lang: str = "zh", *, max_findings: int = 50) -> 
             f"{report.remote_casts} cast, {report.remote_rejected} rejected, "
             f"{report.remote_ballots} counted."
         )
-    for post, ids in report.elected:
-        name_zh, name_en = _POSTS.get(post, (post, post))
-        out.append(
-            f"当选{name_zh}：{'、'.join(ids)}" if zh else f"elected {name_en}: {', '.join(ids)}"
-        )
+    out += render_rounds(report, lang)
     if report.ok:
         out.append("结论：全部条款通过。" if zh else "Result: every clause holds.")
     else:
@@ -200,8 +248,197 @@ def render_text(report: Report, lang: str = "zh", *, max_findings: int = 50) -> 
     return "\n".join(out) + "\n"
 
 
+_PURPOSES: Final = {
+    "first": ("第一次选举", "first round"),
+    "runoff": ("再次投票", "runoff"),
+    "further": ("另行选举", "further round"),
+}
+_BODIES: Final = {
+    "assembly": ("党员大会", "members' assembly"),
+    "plenary": ("委员会全体会议", "committee plenary"),
+}
+_BASES: Final = {
+    "E": ("应到会有选举权人数", "expected electors E"),
+    "P": ("实到会有选举权人数", "electors present P"),
+    "N": ("委员会委员总数", "committee members N"),
+}
+
+
+def _who(names: dict[str, str], member: str, zh: bool) -> str:
+    """A person as a reader sees them: the roster name, the id in brackets."""
+    name = names.get(member)
+    if not name:
+        return member
+    return f"{name}（{member}）" if zh else f"{name} ({member})"
+
+
+def _round_head(r: RoundLine, zh: bool) -> str:
+    purpose_zh, purpose_en = _PURPOSES.get(r.purpose, (r.purpose, r.purpose))
+    body_zh, body_en = _BODIES.get(r.body, (r.body, r.body))
+    if zh:
+        head = f"第{r.number}轮 {purpose_zh}（{body_zh}，应选 {r.seats} 名"
+        if r.revote_of is not None:
+            head += f"，第{r.revote_of}轮无效后重新投票"
+        return head + "）"
+    head = f"round {r.number}, {purpose_en} ({body_en}, {r.seats} seat{'s' * (r.seats != 1)}"
+    if r.revote_of is not None:
+        head += f", re-vote of void round {r.revote_of}"
+    return head + ")"
+
+
+def _round_lines(r: RoundLine, names: dict[str, str], zh: bool) -> list[str]:
+    who_expected = ("应到" if zh else "expected") + (" N" if r.body == "plenary" else " E")
+    out = ["  " + _round_head(r, zh)]
+    if r.status == "quorum_failed":
+        out.append(
+            f"    法定人数不足，本轮未能进行（{who_expected} {r.expected} 人，实到 {r.present} 人）"
+            if zh
+            else f"    quorum not met, the round did not open ({who_expected} {r.expected}, "
+            f"present {r.present})"
+        )
+        return out
+    out.append(
+        f"    {who_expected} {r.expected} 人，实到 {r.present} 人；"
+        f"发出选票 {r.issued} 张，收回 {r.returned} 张"
+        if zh
+        else f"    {who_expected} {r.expected}, present {r.present}; "
+        f"ballots issued {r.issued}, returned {r.returned}"
+    )
+    if r.status == "void":
+        out.append(
+            "    收回选票多于发出选票，本轮选举无效，不计票，须重新投票（R11）"
+            if zh
+            else "    more ballots returned than issued: the round is VOID, nothing counted, "
+            "it is voted again (R11)"
+        )
+        return out
+    out[-1] += (
+        f"，有效 {r.valid} 张，无效 {r.invalid} 张"
+        if zh
+        else f", valid {r.valid}, invalid {r.invalid}"
+    )
+    if r.remote is not None:
+        out[-1] += f"（含远程选票 {r.remote} 张）" if zh else f" (remote ballots: {r.remote})"
+    if r.purpose == "runoff":
+        out.append(
+            "    再次投票不设当选票数线，得票多者当选（R15）"
+            if zh
+            else "    runoff: no threshold line; the most approvals win (R15)"
+        )
+    else:
+        base_zh, base_en = _BASES.get(r.base_kind, (r.base_kind, r.base_kind))
+        out.append(
+            f"    当选票数线：以{base_zh} {r.base} 人为基数，得票不少于 {r.minimum} 票"
+            "（超过半数，R13）"
+            if zh
+            else f"    threshold line: base {r.base} ({base_en}), at least {r.minimum} "
+            "approvals (more than half, R13)"
+        )
+    elected, tied = set(r.elected), set(r.tied)
+    for member, votes in r.approvals:
+        if zh:
+            line = f"    {_who(names, member, zh)}：{votes} 票"
+            line += "，当选" if member in elected else "，并列" if member in tied else ""
+        else:
+            line = f"    {_who(names, member, zh)}: {votes}"
+            line += ", elected" if member in elected else ", tied" if member in tied else ""
+        out.append(line)
+    if r.tied:
+        out.append(
+            f"    并列者争 {r.tied_seats} 个名额，须再次投票（R15）"
+            if zh
+            else f"    the tied compete for {r.tied_seats} seat(s) in a runoff (R15)"
+        )
+    if r.shortfall:
+        out.append(
+            f"    缺额 {r.shortfall} 名（R16）"
+            if zh
+            else f"    {r.shortfall} seat(s) unfilled (R16)"
+        )
+    if not r.recounted:
+        out.append(
+            "    （选票无法重新计算，以上为日志记录的数字）"
+            if zh
+            else "    (the ballots could not be recounted: these are the log's numbers)"
+        )
+    return out
+
+
+def render_rounds(report: Report, lang: str = "zh") -> list[str]:
+    """Every round of each post with its own numbers, then who was elected, in which round."""
+    zh = lang != "en"
+    names = dict(report.names)
+    out: list[str] = []
+    posts = [p for p, _ in report.elected] + [
+        r.post for r in report.rounds if r.post not in {p for p, _ in report.elected}
+    ]
+    for post in dict.fromkeys(posts):
+        post_zh, post_en = _POSTS.get(post, (post, post))
+        rounds = [r for r in report.rounds if r.post == post]
+        if rounds:
+            out.append(f"{post_zh}选举轮次：" if zh else f"Rounds for {post_en}:")
+            for r in rounds:
+                out += _round_lines(r, names, zh)
+        persons = [x for x in report.elected_persons if x.post == post]
+        if persons:
+            out.append(f"当选{post_zh}：" if zh else f"Elected {post_en}:")
+            out += [
+                f"  {_who(names, x.member, zh)}：第{x.round}轮当选，得 {x.approvals} 票"
+                if zh
+                else f"  {_who(names, x.member, zh)}: elected in round {x.round} "
+                f"with {x.approvals} approvals"
+                for x in persons
+            ]
+        elif any(p == post for p, _ in report.elected):
+            ids = dict(report.elected)[post]
+            out.append(
+                f"当选{post_zh}：{'、'.join(_who(names, m, zh) for m in ids) or '—'}"
+                if zh
+                else f"Elected {post_en}: {', '.join(_who(names, m, zh) for m in ids) or '-'}"
+            )
+    return out
+
+
+def _round_json(r: RoundLine, names: dict[str, str]) -> dict[str, object]:
+    doc: dict[str, object] = {
+        "post": r.post,
+        "round": r.number,
+        "status": r.status,
+        "purpose": r.purpose,
+        "body": r.body,
+        "seats": r.seats,
+        "candidates": [{"member": m, "name": names.get(m, "")} for m in r.candidates],
+        "expected": r.expected,
+        "present": r.present,
+        "revote_of": r.revote_of,
+    }
+    if r.status == "quorum_failed":
+        return doc
+    doc |= {"issued": r.issued, "returned": r.returned}
+    if r.status == "void":
+        return doc
+    doc |= {
+        "valid_ballots": r.valid,
+        "invalid_ballots": r.invalid,
+        "remote_ballots": r.remote,
+        "threshold": None
+        if r.purpose == "runoff"
+        else {"base_kind": r.base_kind, "base": r.base, "minimum": r.minimum},
+        "approvals": [
+            {"member": m, "name": names.get(m, ""), "approvals": v} for m, v in r.approvals
+        ],
+        "elected": list(r.elected),
+        "tied": list(r.tied),
+        "tied_seats": r.tied_seats,
+        "shortfall": r.shortfall,
+        "recounted": r.recounted,
+    }
+    return doc
+
+
 def render_json(report: Report) -> str:
     """The report as one JSON object."""
+    names = dict(report.names)
     doc = {
         "ok": report.ok,
         "bundle": report.bundle,
@@ -216,6 +453,20 @@ def render_json(report: Report) -> str:
             "rejected": report.remote_rejected,
         },
         "elected": {p: list(ids) for p, ids in report.elected},
+        "elected_persons": {
+            p: [
+                {
+                    "member": x.member,
+                    "name": names.get(x.member, ""),
+                    "round": x.round,
+                    "approvals": x.approvals,
+                }
+                for x in report.elected_persons
+                if x.post == p
+            ]
+            for p in dict.fromkeys(x.post for x in report.elected_persons)
+        },
+        "rounds": [_round_json(r, names) for r in report.rounds],
         "clauses": [
             {
                 "clause": c.clause,

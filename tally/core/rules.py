@@ -28,6 +28,7 @@ from tally.core.model import MarginRule as _MarginRule
 
 __all__ = [
     "QuorumCheck",
+    "TownSecretary",
     "TownShares",
     "candidate_eligible_for_election",
     "expected_electors",
@@ -223,29 +224,52 @@ def qualification_problems(
 
 
 @dataclass(frozen=True, slots=True)
+class TownSecretary:
+    """(R28) An elected secretary with their branch's meeting date and its manifest's
+    ``secretary_new_max_age``: the age limit of the town plan's young-secretary share."""
+
+    member: Member
+    meeting_date: dt.date
+    max_age: int
+
+    @property
+    def young(self) -> bool:
+        """Aged ``max_age`` or under on the branch's meeting date (whole years, as R27)."""
+        return self.member.age_on(self.meeting_date) <= self.max_age
+
+
+@dataclass(frozen=True, slots=True)
 class TownShares:
     """(R28) The town plan's shares, as exact counts (the shell formats percentages)."""
 
     secretaries: int
-    secretaries_aged_45_or_less: int
+    young_secretaries: int
+    """Secretaries aged their branch's ``secretary_new_max_age`` or under on its meeting date."""
     committee_members: int
     women_committee_members: int
     women_secretaries: int
+    max_ages: tuple[int, ...] = ()
+    """The distinct ``secretary_new_max_age`` values of the branches counted, ascending."""
 
     @property
     def young_secretary_target_met(self) -> bool:
-        """Secretaries aged <= 45 at 30% or more: ``10*young >= 3*all``."""
-        return 10 * self.secretaries_aged_45_or_less >= 3 * self.secretaries
+        """Young secretaries at 30% or more: ``10*young >= 3*all``."""
+        return 10 * self.young_secretaries >= 3 * self.secretaries
 
 
 def town_shares(
-    secretaries: Sequence[Member], committee_members: Sequence[Member], on: dt.date
+    secretaries: Sequence[TownSecretary], committee_members: Sequence[Member]
 ) -> TownShares:
-    """(R28) Shares across a town's branches (a committee member list includes secretaries)."""
+    """(R28) Shares across a town's branches (a committee member list includes secretaries).
+
+    Each secretary's age is taken on their own branch's meeting date and compared with that
+    branch's ``secretary_new_max_age`` (RULES A12.9).
+    """
     return TownShares(
         secretaries=len(secretaries),
-        secretaries_aged_45_or_less=sum(1 for m in secretaries if m.age_on(on) <= 45),
+        young_secretaries=sum(1 for s in secretaries if s.young),
         committee_members=len(committee_members),
         women_committee_members=sum(1 for m in committee_members if m.sex is Sex.FEMALE),
-        women_secretaries=sum(1 for m in secretaries if m.sex is Sex.FEMALE),
+        women_secretaries=sum(1 for s in secretaries if s.member.sex is Sex.FEMALE),
+        max_ages=tuple(sorted({s.max_age for s in secretaries})),
     )
