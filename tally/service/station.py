@@ -568,12 +568,19 @@ def _count(s: ElectionSession, lang: str, user: UserSession, st: StationState) -
     return ctx
 
 
-def _running_tally(s: ElectionSession, lang: str) -> dict[str, Any]:
-    """The chart: the open round's approvals so far, or the last counted round's outcome."""
+def _running_tally(
+    s: ElectionSession, lang: str, pick: tuple[str, str] | None = None
+) -> dict[str, Any]:
+    """The chart: the open round's approvals so far, or the last counted round's outcome, or
+    the counted round ``pick`` = (post, round number) asked for from the rounds listed below it."""
     m = s.meeting
     e = s.manifest.election
     cur = m.current
-    if cur is not None and cur.returned is not None:
+    counted = [o for o in m.rounds.outcomes if o.status is RoundStatus.COUNTED]
+    chosen = [o for o in counted if pick == (o.spec.post.value, str(o.spec.number))]
+    if chosen:
+        counted = chosen
+    elif cur is not None and cur.returned is not None:
         spec = cur.spec
         votes = dict.fromkeys(spec.candidates, 0)
         valid = invalid = 0
@@ -611,7 +618,6 @@ def _running_tally(s: ElectionSession, lang: str) -> dict[str, Any]:
             elected=(),
             tied=(),
         )
-    counted = [o for o in m.rounds.outcomes if o.status is RoundStatus.COUNTED]
     if not counted:
         return {"chart": None, "histories": []}
     o = counted[-1]
@@ -746,7 +752,7 @@ def _result_lines(s: ElectionSession, lang: str) -> list[str]:
     if r is None:
         return []
     lines = [
-        f"{_post_label(PostKind(post), lang)}：{'、'.join(_names(s, ids))}"
+        f"{_post_label(PostKind(post), lang)}{_msg(lang, '：', ': ')}{'、'.join(_names(s, ids))}"
         for post, ids in r["elected"].items()
     ]
     lines.append(
@@ -804,7 +810,12 @@ def _pages(data_dir: Path) -> dict[str, tuple[str, PageBuilder]]:
         ),
         "ballots": ("ballots.html", lambda s, lg, u, st, r: _ballots(s, lg)),
         "count": ("count.html", lambda s, lg, u, st, r: _count(s, lg, u, st)),
-        "tally": ("tally.html", lambda s, lg, u, st, r: _running_tally(s, lg)),
+        "tally": (
+            "tally.html",
+            lambda s, lg, u, st, r: _running_tally(
+                s, lg, (r.query_params.get("post", ""), r.query_params.get("round", ""))
+            ),
+        ),
         "result": ("result.html", lambda s, lg, u, st, r: _result(s, lg)),
         "downloads": ("downloads.html", lambda s, lg, u, st, r: _downloads(s, lg, data_dir)),
     }

@@ -6,6 +6,7 @@ Never ``playwright install``: the tests use /usr/bin/chromium and skip when it i
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import shutil
@@ -131,6 +132,27 @@ def live_station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStati
         time.sleep(0.05)
     try:
         yield LiveStation(f"http://127.0.0.1:{port}", app, folder, data, town_pub, scrutineers)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Run ``app`` with uvicorn on a free loopback port; yields its base URL."""
+    import uvicorn  # noqa: PLC0415
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            pytest.fail("the service did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
