@@ -90,3 +90,48 @@ def test_inclusion_proof_verifies_with_the_independent_merkle_code(board: TestCl
         )
     assert board.get("/api/board/proof", params={"seq": latest["size"] + 5}).status_code == 404
     assert board.get("/api/board/proof", params={"seq": -1}).status_code == 422
+
+
+@pytest.fixture
+def board_with_write_ins(tmp_path: Path) -> Iterator[TestClient]:
+    """Round 1 of the committee: 23 ballots, two of them write in 陈国平 (M007), no candidate."""
+    town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "town")
+    wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "wg")
+    sc = keys.InMemorySigner.generate(keys.Role.SCRUTINEER, "s1")
+    election = parse_definition((ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8"))
+    manifest = build_manifest(election, work_group_key=_pub(wg), scrutineer_keys=(_pub(sc),))
+    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    stock = ballot_printer.make_stock(
+        election_id=manifest.election_id,
+        kind=ballot_printer.PaperKind.COMMITTEE,
+        round_number=1,
+        count=23,
+        signer=wg,
+    )
+    s.commit_stock(stock, signer=wg)
+    s.check_in(PRESENT)
+    s.issue(count=None, signer=wg)
+    s.return_ballots(23, signer=wg)
+    texts = [ballot_printer.encode_qr_text(p) for p in stock.payloads]
+    s.enter(
+        [EntryInput(qr=q, marks="oooxxx", write_ins=("M007",)) for q in texts[:2]]
+        + [EntryInput(qr=q, marks="ooooox") for q in texts[2:]]
+    )
+    s.close(signer=wg)
+    s.store.close()
+    app = create_app(ServiceConfig(election_path=tmp_path / "e.db", data_dir=tmp_path / "svc"))
+    with TestClient(app) as client:
+        yield client
+
+
+def test_board_shows_write_ins_for_non_candidates_only_as_a_total_A13(
+    board_with_write_ins: TestClient,
+) -> None:
+    data = board_with_write_ins.get("/api/board").json()
+    name = "陈国平"
+    (r,) = data["rounds"]
+    assert [a["votes"] for a in r["rows"]] == [23, 23, 23, 21, 21, 0]
+    assert r["others"]["people"] == 1 and r["others"]["votes"] == 2
+    page = board_with_write_ins.get("/board/").text
+    assert "另选他人（1 人，未当选）合计 2 票" in page
+    assert name not in page and name not in json.dumps(data, ensure_ascii=False)
