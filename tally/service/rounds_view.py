@@ -123,6 +123,8 @@ def post_views(s: ElectionSession, lang: str, *, public: bool) -> list[dict[str,
                 "seats": seats.get(h.post),
                 "elected": [_elected_view(x, lines, name, lang) for x in h.elected],
                 "rounds": rounds,
+                # A13: the public may learn the per-post total of remote ballots, nothing finer
+                "remote": sum(r.remote_ballots for r in h.rounds),
             }
         )
     return views
@@ -262,7 +264,7 @@ def _round_view(
         "returned": r.returned,
         "valid": r.valid_ballots if counted else None,
         "invalid": r.invalid_ballots if counted else None,
-        "remote": r.remote_ballots,
+        "remote": None if public else r.remote_ballots,
         "seats": r.seats,
         "threshold": r.threshold,
         "base": r.base if r.threshold is not None else None,
