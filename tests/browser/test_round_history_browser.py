@@ -24,7 +24,7 @@ from tally.service import ServiceConfig, create_app
 from tally.service.accounts import AccountStore, Role, accounts_path
 from tests.helpers.round_history import build_every_round_election
 
-from .conftest import CHROMIUM, SHOTS, serve
+from .conftest import CHROMIUM, SHOTS, check_chart_labels, serve
 
 pytestmark = pytest.mark.slow
 
@@ -32,19 +32,6 @@ FAST = {
     "opslimit": nacl.pwhash.argon2id.OPSLIMIT_MIN,
     "memlimit": nacl.pwhash.argon2id.MEMLIMIT_MIN,
 }
-
-GEOMETRY = """() => {
-  const svg = document.querySelector('svg.chart');
-  const box = r => ({left: r.left, right: r.right, top: r.top, bottom: r.bottom});
-  const line = svg.querySelector('line.c-line');
-  return {
-    svg: box(svg.getBoundingClientRect()),
-    line: line ? box(line.getBoundingClientRect()) : null,
-    texts: Array.from(svg.querySelectorAll('text')).map(
-      t => ({text: t.textContent.trim(), cls: t.getAttribute('class'),
-             ...box(t.getBoundingClientRect())})),
-  };
-}"""
 
 
 @dataclass
@@ -91,19 +78,13 @@ def _shot(page: Any, name: str) -> None:
 
 
 def _check_chart(page: Any, o: RoundOutcome, names: dict[str, str]) -> None:
-    g = page.evaluate(GEOMETRY)
-    svg, line = g["svg"], g["line"]
-    for t in g["texts"]:  # every text inside the drawing, none clipped
-        assert svg["left"] <= t["left"] and t["right"] <= svg["right"] + 0.5, t
-        assert svg["top"] <= t["top"] and t["bottom"] <= svg["bottom"] + 0.5, t
+    g = check_chart_labels(page)  # inside the drawing, none crossing the threshold line
     if o.spec.apply_threshold:
-        assert line is not None
-        for t in g["texts"]:  # no label box crosses the threshold line
-            assert t["right"] <= line["left"] or t["left"] >= line["right"], (t, line)
+        assert g["line"] is not None
         label = next(t for t in g["texts"] if t["cls"] == "c-line-label")
         assert label["text"].endswith(str(o.minimum_to_pass)), label
     else:
-        assert line is None  # a runoff: no threshold, and the page says so
+        assert g["line"] is None  # a runoff: no threshold, and the page says so
         assert "再次投票不适用过半数" in page.inner_text(".chart-meta")
     shown_names = [t["text"] for t in g["texts"] if t["cls"] == "c-name"]
     shown_votes = [int(t["text"].split()[0]) for t in g["texts"] if t["cls"] == "c-votes"]
