@@ -9,6 +9,7 @@ beside a ballot.
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +19,27 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from tally.core.explain import describe_next
-from tally.core.model import zh_label
-from tally.core.rounds import RoundStatus
+from tally.core.model import MemberId
 from tally.election import ElectionSession
 from tally.service.app import ServiceState
+from tally.service.rounds_view import post_views
 
 __all__ = ["register"]
 
 HERE = Path(__file__).resolve().parent
+
+
+def _public_result(session: ElectionSession, result: Mapping[str, Any]) -> dict[str, Any]:
+    """The recorded result with names, never member ids (A13: the board is public)."""
+    e = session.manifest.election
+    return {
+        "elected": {
+            post: [e.member(MemberId(mid)).name for mid in ids]
+            for post, ids in result["elected"].items()
+        },
+        "publicity_start": result["publicity_start"],
+        "publicity_end": result["publicity_end"],
+    }
 
 
 def _board(session: ElectionSession, lang: str) -> dict[str, Any]:
@@ -33,24 +47,12 @@ def _board(session: ElectionSession, lang: str) -> dict[str, Any]:
     m = session.meeting
     checkpoints = session.store.checkpoints()
     latest = checkpoints[-1] if checkpoints else None
-    posts = []
-    for outcome in m.rounds.outcomes:
-        if outcome.status is not RoundStatus.COUNTED:
-            continue
-        posts.append(
-            {
-                "post": outcome.spec.post.value,
-                "post_zh": zh_label(outcome.spec.post),
-                "round": outcome.spec.number,
-                "valid": outcome.valid_ballots,
-                "invalid": outcome.invalid_ballots,
-                "minimum": outcome.minimum_to_pass,
-                "approvals": [
-                    {"name": e.member(mid).name, "approvals": v, "elected": mid in outcome.elected}
-                    for mid, v in outcome.approvals
-                ],
-            }
-        )
+    posts = post_views(session, lang, public=True)
+    rounds = [
+        {"post": p["post"], "post_label": p["label"], "round": r["number"], **r}
+        for p in posts
+        for r in p["rounds"]
+    ]
     root = ""
     if latest is not None:
         root = base64.b64decode(latest.body.split("\n")[2]).hex()
@@ -61,9 +63,10 @@ def _board(session: ElectionSession, lang: str) -> dict[str, Any]:
         "entries": m.size,
         "expected": m.expected,
         "present": len(m.present),
-        "rounds": posts,
+        "posts": posts,
+        "rounds": rounds,
         "finished": m.result is not None,
-        "result": dict(m.result) if m.result is not None else None,
+        "result": _public_result(session, m.result) if m.result is not None else None,
         "next": describe_next(m.due(), e, lang) if m.result is None else "",
         "checkpoint": {
             "size": latest.size,

@@ -59,6 +59,7 @@ from tally.service.accounts import (
     csrf_ok,
 )
 from tally.service.app import ServiceState, state_of
+from tally.service.rounds_view import post_views
 from tally.store import StoreError
 
 __all__ = ["ACTIONS", "register"]
@@ -567,12 +568,19 @@ def _count(s: ElectionSession, lang: str, user: UserSession, st: StationState) -
     return ctx
 
 
-def _running_tally(s: ElectionSession, lang: str) -> dict[str, Any]:
-    """The chart: the open round's approvals so far, or the last counted round's outcome."""
+def _running_tally(
+    s: ElectionSession, lang: str, pick: tuple[str, str] | None = None
+) -> dict[str, Any]:
+    """The chart: the open round's approvals so far, or the last counted round's outcome, or
+    the counted round ``pick`` = (post, round number) asked for from the rounds listed below it."""
     m = s.meeting
     e = s.manifest.election
     cur = m.current
-    if cur is not None and cur.returned is not None:
+    counted = [o for o in m.rounds.outcomes if o.status is RoundStatus.COUNTED]
+    chosen = [o for o in counted if pick == (o.spec.post.value, str(o.spec.number))]
+    if chosen:
+        counted = chosen
+    elif cur is not None and cur.returned is not None:
         spec = cur.spec
         votes = dict.fromkeys(spec.candidates, 0)
         valid = invalid = 0
@@ -595,7 +603,7 @@ def _running_tally(s: ElectionSession, lang: str) -> dict[str, Any]:
             else threshold_base(e.parameters, spec.expected, cur.present)
         )
         minimum = base // 2 + 1 if spec.apply_threshold else None
-        return _chart(
+        return {"histories": _histories(s, lang, spec.post)} | _chart(
             s,
             lang,
             title=spec_title(spec, lang),
@@ -610,11 +618,10 @@ def _running_tally(s: ElectionSession, lang: str) -> dict[str, Any]:
             elected=(),
             tied=(),
         )
-    counted = [o for o in m.rounds.outcomes if o.status is RoundStatus.COUNTED]
     if not counted:
-        return {"chart": None}
+        return {"chart": None, "histories": []}
     o = counted[-1]
-    return _chart(
+    return {"histories": _histories(s, lang, o.spec.post)} | _chart(
         s,
         lang,
         title=spec_title(o.spec, lang),
@@ -647,9 +654,15 @@ def _chart(
     elected: tuple[MemberId, ...],
     tied: tuple[MemberId, ...],
 ) -> dict[str, Any]:
-    """Inline SVG geometry (attributes only: the CSP forbids inline styles)."""
+    """Inline SVG geometry (attributes only: the CSP forbids inline styles).
+
+    No label ever crosses the threshold line: the names end left of the bars, the approvals
+    stand in their own column right of the full track (the line is never right of the track:
+    the scale covers the threshold base), and the line's own label starts right of the line.
+    """
     scale_max = max([base, *(v for _, v in approvals), 1])
     label_w, bar_w, row_h, top = 230, 640, 64, 50
+    votes_x = label_w + bar_w + 24
     rows = []
     for i, (mid, v) in enumerate(approvals):
         state = "elected" if mid in elected else "tied" if mid in tied else ""
@@ -677,6 +690,8 @@ def _chart(
             "bar_w": bar_w,
             "height": top + len(rows) * row_h + 20,
             "line_x": line_x,
+            "votes_x": votes_x,
+            "width": votes_x + 200,
             "minimum": minimum,
             "base": base,
             "live": live,
@@ -691,14 +706,7 @@ def _chart(
 def _result(s: ElectionSession, lang: str) -> dict[str, Any]:
     m = s.meeting
     e = s.manifest.election
-    outcomes = [
-        {
-            "title": spec_title(o.spec, lang),
-            "lines": describe_outcome(o, e, lang)[1:],
-            "status": o.status.value,
-        }
-        for o in reversed(m.rounds.outcomes)
-    ]
+    histories = _histories(s, lang)
     due = m.due()
     blocked = isinstance(due, Blocked)
     shortfall_posts = [
@@ -707,7 +715,7 @@ def _result(s: ElectionSession, lang: str) -> dict[str, Any]:
         if len(p.elected) < p.seats
     ]
     return {
-        "outcomes": outcomes,
+        "histories": histories,
         "signoff": _signoff(s, lang),
         "next": (
             _msg(lang, "选举结果已宣布。", "The result has been recorded.")
@@ -723,12 +731,28 @@ def _result(s: ElectionSession, lang: str) -> dict[str, Any]:
     }
 
 
+def _histories(s: ElectionSession, lang: str, post: PostKind | None = None) -> list[dict[str, Any]]:
+    """Every round of each post (or of ``post``) and who was elected in which round (A13), with
+    each counted round's counting lines for the work group."""
+    e = s.manifest.election
+    outcomes = {(o.spec.post.value, o.spec.number): o for o in s.meeting.rounds.outcomes}
+    views = [
+        v for v in post_views(s, lang, public=False) if post is None or v["post"] == post.value
+    ]
+    for v in views:
+        for r in v["rounds"]:
+            o = outcomes.get((v["post"], r["number"]))
+            held = o is not None and r["status"] == o.status.value
+            r["lines"] = describe_outcome(o, e, lang)[1:] if held and o is not None else []
+    return views
+
+
 def _result_lines(s: ElectionSession, lang: str) -> list[str]:
     r = s.meeting.result
     if r is None:
         return []
     lines = [
-        f"{_post_label(PostKind(post), lang)}：{'、'.join(_names(s, ids))}"
+        f"{_post_label(PostKind(post), lang)}{_msg(lang, '：', ': ')}{'、'.join(_names(s, ids))}"
         for post, ids in r["elected"].items()
     ]
     lines.append(
@@ -786,7 +810,12 @@ def _pages(data_dir: Path) -> dict[str, tuple[str, PageBuilder]]:
         ),
         "ballots": ("ballots.html", lambda s, lg, u, st, r: _ballots(s, lg)),
         "count": ("count.html", lambda s, lg, u, st, r: _count(s, lg, u, st)),
-        "tally": ("tally.html", lambda s, lg, u, st, r: _running_tally(s, lg)),
+        "tally": (
+            "tally.html",
+            lambda s, lg, u, st, r: _running_tally(
+                s, lg, (r.query_params.get("post", ""), r.query_params.get("round", ""))
+            ),
+        ),
         "result": ("result.html", lambda s, lg, u, st, r: _result(s, lg)),
         "downloads": ("downloads.html", lambda s, lg, u, st, r: _downloads(s, lg, data_dir)),
     }

@@ -6,6 +6,7 @@ Never ``playwright install``: the tests use /usr/bin/chromium and skip when it i
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import shutil
@@ -131,6 +132,54 @@ def live_station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStati
         time.sleep(0.05)
     try:
         yield LiveStation(f"http://127.0.0.1:{port}", app, folder, data, town_pub, scrutineers)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+CHART_GEOMETRY = """() => {
+  const svg = document.querySelector('svg.chart');
+  const box = r => ({left: r.left, right: r.right, top: r.top, bottom: r.bottom});
+  const line = svg.querySelector('line.c-line');
+  return {
+    svg: box(svg.getBoundingClientRect()),
+    line: line ? box(line.getBoundingClientRect()) : null,
+    texts: Array.from(svg.querySelectorAll('text')).map(
+      t => ({text: t.textContent.trim(), cls: t.getAttribute('class'),
+             ...box(t.getBoundingClientRect())})),
+  };
+}"""
+
+
+def check_chart_labels(page: Any) -> dict[str, Any]:
+    """The station chart as rendered: every text box inside the drawing, and none crossing the
+    threshold line (a name, an approvals count, the line's own label). Returns the geometry."""
+    g: dict[str, Any] = page.evaluate(CHART_GEOMETRY)
+    svg, line = g["svg"], g["line"]
+    for t in g["texts"]:
+        assert svg["left"] <= t["left"] and t["right"] <= svg["right"] + 0.5, t
+        assert svg["top"] <= t["top"] and t["bottom"] <= svg["bottom"] + 0.5, t
+        if line is not None:
+            assert t["right"] <= line["left"] or t["left"] >= line["right"], (t, line)
+    return g
+
+
+@contextlib.contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Run ``app`` with uvicorn on a free loopback port; yields its base URL."""
+    import uvicorn  # noqa: PLC0415
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            pytest.fail("the service did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

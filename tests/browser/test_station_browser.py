@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 import ballot_printer
 
-from .conftest import SHOTS, LiveStation
+from .conftest import SHOTS, LiveStation, check_chart_labels
 
 SIZES = {"laptop": (1366, 768), "tablet": (820, 1180)}
 PRESENT = [f"M{i:03d}" for i in range(1, 27) if i not in (15, 20, 25)]  # 23 of E = 25
@@ -157,6 +157,7 @@ def test_a_whole_polling_day_in_the_browser_ends_in_a_bundle_the_verifier_passes
     _enter_all(teller, station, texts[1:], ROUND_1[1:])
     _shot(teller, "count-complete")
     chair.goto(station.base + "/station/tally")
+    check_chart_labels(chair)  # the live count: no label crosses the threshold line
     _shot(chair, "tally-live")
     text = _close(chair, station, shot=None)
     assert "票数相等" in text
@@ -164,6 +165,7 @@ def test_a_whole_polling_day_in_the_browser_ends_in_a_bundle_the_verifier_passes
     chair.reload()
     _shot(chair, "result-tie")
     chair.goto(station.base + "/station/tally")
+    check_chart_labels(chair)
     _shot(chair, "tally-result")
 
     # the runoff between the two tied candidates

@@ -90,3 +90,97 @@ def test_inclusion_proof_verifies_with_the_independent_merkle_code(board: TestCl
         )
     assert board.get("/api/board/proof", params={"seq": latest["size"] + 5}).status_code == 404
     assert board.get("/api/board/proof", params={"seq": -1}).status_code == 422
+
+
+@pytest.fixture
+def board_with_write_ins(tmp_path: Path) -> Iterator[TestClient]:
+    """Round 1 of the committee: 23 ballots, two of them write in 陈国平 (M007), no candidate."""
+    town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "town")
+    wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "wg")
+    sc = keys.InMemorySigner.generate(keys.Role.SCRUTINEER, "s1")
+    election = parse_definition((ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8"))
+    manifest = build_manifest(election, work_group_key=_pub(wg), scrutineer_keys=(_pub(sc),))
+    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    stock = ballot_printer.make_stock(
+        election_id=manifest.election_id,
+        kind=ballot_printer.PaperKind.COMMITTEE,
+        round_number=1,
+        count=23,
+        signer=wg,
+    )
+    s.commit_stock(stock, signer=wg)
+    s.check_in(PRESENT)
+    s.issue(count=None, signer=wg)
+    s.return_ballots(23, signer=wg)
+    texts = [ballot_printer.encode_qr_text(p) for p in stock.payloads]
+    s.enter(
+        [EntryInput(qr=q, marks="oooxxx", write_ins=("M007",)) for q in texts[:2]]
+        + [EntryInput(qr=q, marks="ooooox") for q in texts[2:]]
+    )
+    s.close(signer=wg)
+    s.store.close()
+    app = create_app(ServiceConfig(election_path=tmp_path / "e.db", data_dir=tmp_path / "svc"))
+    with TestClient(app) as client:
+        yield client
+
+
+def test_board_shows_write_ins_for_non_candidates_only_as_a_total_A13(
+    board_with_write_ins: TestClient,
+) -> None:
+    data = board_with_write_ins.get("/api/board").json()
+    name = "陈国平"
+    (r,) = data["rounds"]
+    assert [a["votes"] for a in r["rows"]] == [23, 23, 23, 21, 21, 0]
+    assert r["others"]["people"] == 1 and r["others"]["votes"] == 2
+    page = board_with_write_ins.get("/board/").text
+    assert "另选他人（1 人，未当选）合计 2 票" in page
+    assert name not in page and name not in json.dumps(data, ensure_ascii=False)
+
+
+def test_board_shows_the_remote_ballots_of_a_post_only_as_its_total_A13(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tally.remote_device import vote_as_device  # noqa: PLC0415
+
+    monkeypatch.setenv("TALLY_PASSPHRASE", "correct horse battery")
+    text = (ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8")
+    text = text.replace('approved = ["M020"]', 'approved = ["M020", "M025"]')
+    town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "town")
+    wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "wg")
+    scs = [keys.InMemorySigner.generate(keys.Role.SCRUTINEER, f"s{i}") for i in (1, 2, 3)]
+    manifest = build_manifest(
+        parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(x) for x in scs)
+    )
+    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    data = tmp_path / "svc"
+    s.open_remote(signer=wg, k=2, data_dir=data)
+    for member in ("M020", "M025"):
+        code = s.issue_invitation(member, data_dir=data)[0]
+        vote_as_device(s, code, {"committee": "ooooox", "secretary": "xo"}, data_dir=data)
+    s.close_remote(signer=wg)
+    s.check_in(PRESENT)
+    stock = ballot_printer.make_stock(
+        election_id=manifest.election_id,
+        kind=ballot_printer.PaperKind.COMMITTEE,
+        round_number=1,
+        count=23,
+        signer=wg,
+    )
+    s.commit_stock(stock, signer=wg)
+    s.issue(count=None, signer=wg)
+    s.return_ballots(23, signer=wg)
+    s.enter(
+        [EntryInput(qr=ballot_printer.encode_qr_text(p), marks="ooooox") for p in stock.payloads]
+    )
+    assert s.reveal_remote(scs[:2], signer=wg, data_dir=data) == 2
+    s.close(signer=wg)
+    assert s.meeting.rounds.outcomes[-1].remote_ballots == 2
+    s.store.close()
+    app = create_app(ServiceConfig(election_path=tmp_path / "e.db", data_dir=data))
+    with TestClient(app) as client:
+        board = client.get("/api/board").json()
+        (committee,) = board["posts"]
+        assert committee["remote"] == 2
+        assert [r["remote"] for r in committee["rounds"]] == [None]  # no per-round figure
+        assert [a["votes"] for a in committee["rounds"][0]["rows"]][:5] == [25] * 5
+        assert "本职位各轮共含远程投票 2 张" in client.get("/board/").text

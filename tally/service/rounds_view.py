@@ -1,0 +1,315 @@
+"""Every round of every post, and who was elected in which round, as the pages show it (RULES A13).
+
+Built from ``tally.core.history.post_histories`` (one view for the notice, the CLI and the pages),
+plus what only the log knows: the attempts that failed their quorum (``round.quorum_failed``: no
+round was held, the round number is not used up). Used by the polling station's result and tally
+pages (names with the member id in brackets) and by the public bulletin board (``public=True``:
+names of candidates and of those elected only, no ids, no per-person attendance).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tally.core.history import ElectedIn, PostHistory, RoundLine, post_histories
+from tally.core.model import MemberId, PostKind, zh_label
+from tally.core.rounds import ElectingBody, RoundPurpose, RoundSpec, RoundStatus
+from tally.core.rules import plenary_quorum, quorum
+from tally.election import ElectionSession
+
+__all__ = ["post_views", "round_wording_line"]
+
+_PURPOSE = {
+    RoundPurpose.FIRST: ("", ""),
+    RoundPurpose.RUNOFF: ("再次投票", "runoff"),
+    RoundPurpose.FURTHER: ("另行选举", "further round"),
+}
+
+
+def _t(lang: str, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en
+
+
+def round_wording_line(number: int, purpose: RoundPurpose, revote_of: int | None, lang: str) -> str:
+    """ "第4轮（另行选举）" / "round 4 (further round)"; a re-vote names the void round."""
+    zh_extra, en_extra = _PURPOSE[purpose]
+    if lang == "zh":
+        if revote_of is not None:
+            zh_extra = (zh_extra + "，" if zh_extra else "") + f"第{revote_of}轮无效后重新投票"
+        return f"第{number}轮" + (f"（{zh_extra}）" if zh_extra else "")
+    if revote_of is not None:
+        en_extra = (en_extra + ", " if en_extra else "") + f"re-vote of void round {revote_of}"
+    return f"round {number}" + (f" ({en_extra})" if en_extra else "")
+
+
+def _quorum_failures(s: ElectionSession) -> list[tuple[PostKind, int, int]]:
+    """(post, round, present) of every attempt refused for want of a quorum, in log order.
+
+    Only the count is taken: the entry's list of members present never reaches a page."""
+    out = []
+    for _, raw in s.store.iter_log_rows():
+        if b'"round.quorum_failed"' not in raw:
+            continue
+        doc = json.loads(raw)
+        if doc.get("type") != "round.quorum_failed":
+            continue
+        body = doc["body"]
+        out.append((PostKind(body["post"]), int(body["round"]), int(body["present"])))
+    return out
+
+
+def post_views(s: ElectionSession, lang: str, *, public: bool) -> list[dict[str, Any]]:
+    """Per post (in the order the posts first voted): its seats, who was elected in which round
+    with that round's approvals, and every round with its own threshold line."""
+    e = s.manifest.election
+    m = s.meeting
+    histories = list(post_histories(m.rounds.outcomes))
+    # The ballot's candidate list of each round: on the public board, anyone else who got
+    # approvals (a write-in) is shown only in a total unless elected (A13).
+    candidates = {(o.spec.post, o.spec.number): o.spec.candidates for o in m.rounds.outcomes}
+    seats = {p.kind: p.seats for p in m.rounds.posts}
+    due = m.current.spec if m.current is not None else m.due()
+    failures = _quorum_failures(s)
+    for post, _, _ in failures:
+        if all(h.post is not post for h in histories):
+            histories.append(PostHistory(post=post, rounds=(), elected=()))
+    elected_anywhere = {mid for h in histories for mid in h.elected_ids()}
+
+    def name(mid: MemberId) -> str:
+        try:
+            text = e.member(mid).name
+        except KeyError:
+            return str(mid)
+        if public:
+            return text
+        return f"{text}（{mid}）" if lang == "zh" else f"{text} ({mid})"
+
+    views = []
+    for h in histories:
+        lines = {r.number: r for r in h.rounds}
+        rounds: list[dict[str, Any]] = []
+        for post, number, present in failures:
+            if post is not h.post:
+                continue
+            rounds.append(
+                _failed_view(
+                    s,
+                    post=h.post,
+                    number=number,
+                    present=present,
+                    held=lines.get(number),
+                    due=due,
+                    lang=lang,
+                )
+            )
+        for r in h.rounds:
+            rounds.append(
+                _round_view(
+                    r,
+                    candidates.get((h.post, r.number), ()),
+                    name,
+                    elected_anywhere,
+                    public=public,
+                    lang=lang,
+                )
+            )
+        # quorum-failed attempts go before the round held under the same number
+        rounds.sort(key=lambda v: (v["number"], v["status"] != RoundStatus.QUORUM_FAILED.value))
+        views.append(
+            {
+                "post": h.post.value,
+                "label": zh_label(h.post) if lang == "zh" else h.post.value,
+                "seats": seats.get(h.post),
+                "elected": [_elected_view(x, lines, name, lang) for x in h.elected],
+                "rounds": rounds,
+                # A13: the public may learn the per-post total of remote ballots, nothing finer
+                "remote": sum(r.remote_ballots for r in h.rounds),
+            }
+        )
+    return views
+
+
+def _failed_view(
+    s: ElectionSession,
+    *,
+    post: PostKind,
+    number: int,
+    present: int,
+    held: RoundLine | None,
+    due: object,
+    lang: str,
+) -> dict[str, Any]:
+    if held is not None:
+        body, expected, purpose, revote_of = held.body, held.expected, held.purpose, held.revote_of
+    elif isinstance(due, RoundSpec) and due.post is post and due.number == number:
+        body, expected, purpose, revote_of = due.body, due.expected, due.purpose, due.revote_of
+    else:
+        body, expected, purpose, revote_of = (
+            ElectingBody.ASSEMBLY,
+            s.meeting.expected,
+            RoundPurpose.FIRST,
+            None,
+        )
+    q = (
+        plenary_quorum(present, expected)
+        if body is ElectingBody.PLENARY
+        else quorum(present, expected, s.manifest.election.parameters.quorum_comparison)
+    )
+    return {
+        "number": number,
+        "title": round_wording_line(number, purpose, revote_of, lang)
+        + _t(lang, " · 未举行", " · not held"),
+        "purpose": purpose.value,
+        "status": RoundStatus.QUORUM_FAILED.value,
+        "status_text": _t(
+            lang,
+            f"未达到法定人数，未进行选举（到会 {present} 人，应到 {expected} 人，"
+            f"至少须到会 {q.minimum_present} 人）",
+            f"no quorum, not held ({present} of {expected} present, "
+            f"at least {q.minimum_present} needed)",
+        ),
+        "present": present,
+        "expected": expected,
+        "issued": None,
+        "returned": None,
+        "valid": None,
+        "invalid": None,
+        "remote": 0,
+        "seats": held.seats if held is not None else None,
+        "threshold": None,
+        "base": None,
+        "threshold_text": _t(
+            lang, "未进行选举，不计票，无过半数线", "not held: not counted, no threshold"
+        ),
+        "rows": [],
+        "others": None,
+    }
+
+
+def _round_view(
+    r: RoundLine,
+    ballot: tuple[MemberId, ...],
+    name: Any,
+    elected_anywhere: set[MemberId],
+    *,
+    public: bool,
+    lang: str,
+) -> dict[str, Any]:
+    counted = r.status is RoundStatus.COUNTED
+    if r.status is RoundStatus.VOID:
+        status_text = _t(
+            lang,
+            f"本轮无效：收回 {r.returned} 张，多于发出的 {r.issued} 张，须重新投票",
+            f"void: {r.returned} returned, more than the {r.issued} issued; voted again",
+        )
+        threshold_text = _t(lang, "本轮无效，不计票，无过半数线", "void: not counted, no threshold")
+    elif r.status is RoundStatus.QUORUM_FAILED:
+        status_text = _t(lang, "未达到法定人数，未进行选举", "no quorum: not held")
+        threshold_text = _t(lang, "未进行选举，无过半数线", "not held, no threshold")
+    elif r.threshold is None:
+        status_text = _t(lang, "已计票", "counted")
+        threshold_text = _t(
+            lang,
+            "再次投票：不适用过半数，无过半数线，只在票数相等的候选人中按得票多少确定当选（R15）",
+            "runoff: no threshold; the tied candidates are ranked by approvals only (R15)",
+        )
+    else:
+        status_text = _t(lang, "已计票", "counted")
+        threshold_text = _t(
+            lang,
+            f"过半数线：当选须得赞成票超过 {r.base} 的半数，即至少 {r.threshold} 票",
+            f"threshold: more than half of {r.base}, i.e. at least {r.threshold} approvals",
+        )
+    rows = []
+    others_people = others_votes = 0
+    for mid, votes in r.approvals:
+        if mid in r.elected:
+            state, mark = "elected", _t(lang, "当选", "elected")
+        elif mid in r.tied:
+            state, mark = "tied", _t(lang, "票数相等，再次投票", "tied: runoff")
+        elif r.threshold is not None and votes < r.threshold:
+            state, mark = "below", _t(lang, "未过半数", "below the threshold")
+        elif r.threshold is not None:
+            state, mark = "passed", _t(lang, "过半数，名额已满", "passed, seats filled")
+        else:
+            state, mark = "", _t(lang, "未当选", "not elected")
+        if public and mid not in ballot and mid not in elected_anywhere:
+            others_people += 1
+            others_votes += votes
+            continue
+        rows.append({"name": name(mid), "votes": votes, "state": state, "mark": mark})
+    others = (
+        {
+            "people": others_people,
+            "votes": others_votes,
+            "text": _t(
+                lang,
+                f"另选他人（{others_people} 人，未当选）合计 {others_votes} 票",
+                f"write-ins ({others_people} people, not elected): {others_votes} approvals in all",
+            ),
+        }
+        if others_people
+        else None
+    )
+    return {
+        "number": r.number,
+        "title": round_wording_line(r.number, r.purpose, r.revote_of, lang),
+        "purpose": r.purpose.value,
+        "status": r.status.value,
+        "status_text": status_text,
+        "present": r.present,
+        "expected": r.expected,
+        "issued": r.issued,
+        "returned": r.returned,
+        "valid": r.valid_ballots if counted else None,
+        "invalid": r.invalid_ballots if counted else None,
+        "remote": None if public else r.remote_ballots,
+        "seats": r.seats,
+        "threshold": r.threshold,
+        "base": r.base if r.threshold is not None else None,
+        "threshold_text": threshold_text,
+        "rows": rows,
+        "others": others,
+    }
+
+
+def _elected_view(
+    x: ElectedIn, lines: dict[int, RoundLine], name: Any, lang: str
+) -> dict[str, Any]:
+    line = lines[x.round]
+    passed = lines[x.passed_round]
+    runoff = x.passed_round != x.round
+    where = round_wording_line(line.number, line.purpose, line.revote_of, lang)
+    if runoff:
+        text = _t(
+            lang,
+            f"{where}得 {x.approvals} 票当选；此前在第{x.passed_round}轮"
+            f"得 {x.passed_approvals} 票，已超过半数（过半数线 {passed.threshold} 票）",
+            f"elected in {where} with {x.approvals} approvals; passed the threshold "
+            f"({passed.threshold}) in round {x.passed_round} with {x.passed_approvals}",
+        )
+    elif line.threshold is not None:
+        text = _t(
+            lang,
+            f"{where}得 {x.approvals} 票当选（过半数线 {line.threshold} 票）",
+            f"elected in {where} with {x.approvals} approvals (threshold {line.threshold})",
+        )
+    else:
+        text = _t(
+            lang,
+            f"{where}得 {x.approvals} 票当选（该轮不适用过半数）",
+            f"elected in {where} with {x.approvals} approvals (no threshold in that round)",
+        )
+    return {
+        "name": name(x.member),
+        "round": x.round,
+        "round_title": where,
+        "approvals": x.approvals,
+        "threshold": line.threshold,
+        "runoff": runoff,
+        "passed_round": x.passed_round,
+        "passed_approvals": x.passed_approvals,
+        "passed_threshold": passed.threshold,
+        "text": text,
+    }
