@@ -858,7 +858,18 @@ class _Verifier:
                     expected="20pct",
                     found=p.margin,
                 )
-            if not rules.margin_ok(len(p.candidates), p.seats, p.margin):
+            if len(p.candidates) < p.seats:  # (V5, A12.13) its own problem, any margin
+                f.fail(
+                    "V5",
+                    "post.too_few_candidates",
+                    "候选人少于应选人数",
+                    "fewer candidates than seats (R18/R19)",
+                    file="manifest.json",
+                    path=path,
+                    expected=f"at least {p.seats} candidates",
+                    found=f"{len(p.candidates)} candidates",
+                )
+            elif not rules.margin_ok(len(p.candidates), p.seats, p.margin):
                 f.fail(
                     "V5",
                     "post.margin",

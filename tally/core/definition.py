@@ -103,6 +103,8 @@ _MEMBER_KEYS = {
 _EXCLUSION_KEYS = {"member", "category", "higher_level_approval", "assembly_approval"}
 _POST_KEYS = {"post", "seats", "candidates", "margin"}
 _MAX_SEATS = 15
+# What an unparsable date becomes (its problem is already recorded); never checked against R27.
+_NO_DATE = dt.date(1900, 1, 1)
 _MAX_MEMBERS = 20_000
 
 
@@ -171,7 +173,7 @@ class _Collector:
                 "应为日期，例如 1970-01-31",
                 "must be a date such as 1970-01-31",
             )
-        return dt.date(1900, 1, 1)
+        return _NO_DATE
 
     def enum(
         self,
@@ -295,14 +297,15 @@ def parse_definition_data(data: Mapping[str, Any]) -> Election:
     officials = _parse_officials(c, c.table(data, "officials", "officials"), by_id, posts)
     remote = _parse_remote(c, c.table(data, "remote_voting", "remote_voting"), by_id, excluded)
 
-    if not c.problems:
+    # (R27, A12.13) Qualifications are checked in the same pass as everything else, for every
+    # secretary candidate whose birth date (and the election date) parsed.
+    if parameters.qualification_policy is QualificationPolicy.BLOCK and election_date != _NO_DATE:
         for post in posts:
             for cid in post.candidates:
-                for problem in qualification_problems(
-                    post.kind, by_id[cid], election_date, parameters
-                ):
-                    if parameters.qualification_policy is QualificationPolicy.BLOCK:
-                        c.problems.append(problem)
+                if by_id[cid].birth_date != _NO_DATE:
+                    c.problems.extend(
+                        qualification_problems(post.kind, by_id[cid], election_date, parameters)
+                    )
 
     if c.problems:
         raise DefinitionError(tuple(c.problems))
@@ -568,23 +571,27 @@ def _parse_posts(
                 "committee candidates need the 20% margin; it cannot be waived",
                 "R18",
             )
-        if candidates and not margin_satisfied(margin, len(candidates), seats):
-            need = seats + -(-seats // 5) if margin is MarginRule.TWENTY_PERCENT else seats
+        clause = "R18" if kind is PostKind.COMMITTEE else "R19"
+        if len(candidates) < seats:
+            # (A12.13) Fewer candidates than seats is its own problem, whatever the margin rule.
+            twenty = margin is MarginRule.TWENTY_PERCENT or kind is PostKind.COMMITTEE
+            need = seats + -(-seats // 5) if twenty else seats
+            c.add(
+                "post.too_few_candidates",
+                f"{path}.candidates",
+                f"候选人 {len(candidates)} 名少于应选 {seats} 名（至少需要 {need} 名）",
+                f"{len(candidates)} candidates for {seats} seats (at least {need} needed)",
+                clause,
+            )
+        elif not margin_satisfied(margin, len(candidates), seats):
+            need = seats + -(-seats // 5)
             c.add(
                 "post.margin",
                 f"{path}.candidates",
                 f"差额不足：应选 {seats} 名，候选人 {len(candidates)} 名，至少需要 {need} 名",
                 f"competitive margin not met: {seats} seats, {len(candidates)} candidates, "
                 f"at least {need} needed",
-                "R18" if kind is PostKind.COMMITTEE else "R19",
-            )
-        elif len(candidates) < seats:
-            c.add(
-                "post.too_few_candidates",
-                f"{path}.candidates",
-                f"候选人 {len(candidates)} 名少于应选 {seats} 名",
-                f"{len(candidates)} candidates for {seats} seats",
-                "R19",
+                clause,
             )
         posts.append(Post(kind=kind, seats=seats, candidates=candidates, margin=margin))
 

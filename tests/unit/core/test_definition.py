@@ -147,3 +147,49 @@ def test_secretary_qualification_blocks_by_default_and_warns_when_configured_R27
 def test_examples_parse(name: str) -> None:
     election = parse_definition((EXAMPLES / name).read_text(encoding="utf-8"))
     assert election.members
+
+
+def test_qualifications_are_reported_in_the_same_pass_as_other_problems_R27_A12_13() -> None:
+    text = (
+        BASE.replace("birth_date = 1985-01-01", "birth_date = 1970-01-01", 1)
+        .replace('id = "M003"', 'id = "M004"')
+        .replace("seats = 5", "seats = 0")
+    )
+    found = problems(text)
+    assert ("qualification.age", "candidates.M001") in found
+    assert ("members.duplicate_id", "members[3].id") in found
+    assert ("post.seats", "posts[0].seats") in found
+
+
+def test_an_unparsable_birth_date_gives_no_qualification_problem_R27() -> None:
+    text = BASE.replace("birth_date = 1985-01-01", 'birth_date = "1985"', 1)
+    found = problems(text)
+    assert ("field.type", "members[0].birth_date") in found
+    assert not [p for p in found if p[0].startswith("qualification.")]
+
+
+def test_fewer_candidates_than_seats_is_too_few_candidates_not_margin_R18_A12_13() -> None:
+    found = problems(definition_text(full=20, committee_candidates=3))
+    assert ("post.too_few_candidates", "posts[0].candidates") in found
+    assert ("post.margin", "posts[0].candidates") not in found
+
+
+def test_a_none_margin_post_without_candidates_enough_is_too_few_candidates_R19_A12_13() -> None:
+    text = definition_text(full=20, secretary_body="committee", secretary_candidates=(1,))
+    text = text.replace('seats = 1\ncandidates = ["M001"]', "seats = 1\ncandidates = []")
+    with pytest.raises(DefinitionError) as e:
+        parse_definition(text)
+    [problem] = [p for p in e.value.problems if p.path == "posts[1].candidates"]
+    assert problem.code == "post.too_few_candidates"
+    assert problem.clause == "R19"
+    assert "至少需要 1 名" in problem.zh
+    assert "20%" not in problem.en
+
+
+def test_a_committee_waived_margin_with_too_few_candidates_gives_both_problems_R18() -> None:
+    text = definition_text(full=20, committee_candidates=4).replace(
+        "seats = 5\n", 'seats = 5\nmargin = "none"\n', 1
+    )
+    found = problems(text)
+    assert ("post.margin", "posts[0].margin") in found
+    assert ("post.too_few_candidates", "posts[0].candidates") in found
