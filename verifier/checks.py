@@ -47,6 +47,7 @@ from verifier.model import POST_ORDER, Checkpoint, Definition, LogEntry, Manifes
 from verifier.parse import (
     CHECKPOINT_DOMAIN,
     MANIFEST_DOMAIN,
+    NEVER_ELECTOR_CATEGORIES,
     parse_ballot_entered,
     parse_checkpoint,
     parse_log_entry,
@@ -773,6 +774,17 @@ class _Verifier:
                         found="empty",
                         **where,
                     )
+            if x.category in NEVER_ELECTOR_CATEGORIES:  # (V4, R3.4)
+                f.fail(
+                    "V4",
+                    "exclusion.category_not_elector",
+                    "该类人员本来就不是有选举权的党员，不能列入不计入应到会人数名单",
+                    "people of this category are simply not eligible electors; they cannot be "
+                    "an exclusion (R3.4)",
+                    expected="a category of electors",
+                    found=x.category,
+                    **where,
+                )
             if x.member not in roster:
                 f.fail(
                     "V4",

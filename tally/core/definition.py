@@ -103,6 +103,14 @@ _MEMBER_KEYS = {
 _EXCLUSION_KEYS = {"member", "category", "higher_level_approval", "assembly_approval"}
 _POST_KEYS = {"post", "seats", "candidates", "margin"}
 _MAX_SEATS = 15
+# (R3.4, A12.11) Categories describing people who are never electors (R2): refused as exclusions.
+_NEVER_ELECTOR_CATEGORIES = frozenset(
+    {
+        ExclusionCategory.PARTY_PROBATION,
+        ExclusionCategory.MEMBERSHIP_STOPPED,
+        ExclusionCategory.DETAINED,
+    }
+)
 # What an unparsable date becomes (its problem is already recorded); never checked against R27.
 _NO_DATE = dt.date(1900, 1, 1)
 _MAX_MEMBERS = 20_000
@@ -438,9 +446,23 @@ def _parse_exclusions(
         c.unknown_keys(row, _EXCLUSION_KEYS, path)
         mid = _member_ref(c, row.get("member"), f"{path}.member", by_id)
         category = c.enum(row, "category", path, ExclusionCategory)
+        ok = True
+        if category in _NEVER_ELECTOR_CATEGORIES:
+            # (R3.4, A12.11) Such a person is not an eligible elector at all (R2): the roster
+            # status says so, and E never counted them; an exclusion is for electors only.
+            c.add(
+                "exclusion.category_not_elector",
+                f"{path}.category",
+                f"{zh_label(category)}的党员本来就不是有选举权的党员（R2），不计入应到会人数无从谈起："
+                "请在名册中如实填写其党籍状态，不要列入不计入名单",
+                f"a member in category {category.value} is simply not an eligible elector (R2) "
+                "and is never counted in E: record the status on the roster instead of an "
+                "exclusion",
+                "R3",
+            )
+            ok = False
         higher = row.get("higher_level_approval")
         assembly = row.get("assembly_approval")
-        ok = True
         for key, value, zh in (
             ("higher_level_approval", higher, "上级党组织同意的文件"),
             ("assembly_approval", assembly, "党员大会通过的记录"),

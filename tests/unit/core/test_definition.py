@@ -193,3 +193,28 @@ def test_a_committee_waived_margin_with_too_few_candidates_gives_both_problems_R
     found = problems(text)
     assert ("post.margin", "posts[0].margin") in found
     assert ("post.too_few_candidates", "posts[0].candidates") in found
+
+
+@pytest.mark.parametrize("category", ["party_probation", "membership_stopped", "detained"])
+def test_an_exclusion_of_a_never_elector_category_is_refused_R3_4_A12_11(category: str) -> None:
+    text = definition_text(full=20, exclusions=1).replace(
+        'category = "infirm"', f'category = "{category}"'
+    )
+    with pytest.raises(DefinitionError) as e:
+        parse_definition(text)
+    [problem] = [p for p in e.value.problems if p.code == "exclusion.category_not_elector"]
+    assert problem.path == "exclusions[0].category"
+    assert problem.clause == "R3"
+    assert "本来就不是有选举权的党员" in problem.zh
+    assert "simply not an eligible elector" in problem.en
+
+
+@pytest.mark.parametrize(
+    "category",
+    ["illness", "abroad", "infirm", "away_unmoved", "migrant_applied"],
+)
+def test_an_exclusion_of_an_elector_category_is_accepted_R3(category: str) -> None:
+    text = definition_text(full=20, exclusions=1).replace(
+        'category = "infirm"', f'category = "{category}"'
+    )
+    assert len(parse_definition(text).exclusions) == 1

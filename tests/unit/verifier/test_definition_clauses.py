@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from tests.unit.verifier import builder as B
 from verifier.report import Report
 
@@ -38,3 +40,14 @@ def test_V5_a_committee_short_of_its_margin_is_post_margin_R18(run: Runner) -> N
     found = codes(run_with(run, edit), "V5")
     assert "post.margin" in found
     assert "post.too_few_candidates" not in found
+
+
+@pytest.mark.parametrize("category", ["party_probation", "membership_stopped", "detained"])
+def test_V4_an_exclusion_of_a_never_elector_category_is_refused_R3_4(
+    run: Runner, category: str
+) -> None:
+    def edit(d: dict[str, Any]) -> None:
+        d["exclusions"][0]["category"] = category
+
+    report = run_with(run, edit)
+    assert codes(report, "V4") == ["exclusion.category_not_elector"]
