@@ -31,6 +31,7 @@ __all__ = [
     "TownShares",
     "candidate_eligible_for_election",
     "expected_electors",
+    "full_members_on_roster",
     "is_eligible_elector",
     "margin_satisfied",
     "passes_threshold",
@@ -52,6 +53,12 @@ def is_eligible_elector(member: Member) -> bool:
 def candidate_eligible_for_election(member: Member) -> bool:
     """(R30) Only a member who may vote here may be elected here."""
     return is_eligible_elector(member)
+
+
+def full_members_on_roster(members: Iterable[Member]) -> int:
+    """(R23) The count behind "7 or more full members: set up a committee": every full member
+    (正式党员) on the roster, before exclusions (R3) and wherever the formal relationship is."""
+    return sum(1 for m in members if m.status is MemberStatus.FULL)
 
 
 def expected_electors(election: Election) -> tuple[MemberId, ...]:

@@ -10,6 +10,7 @@ import pytest
 from tally.core.definition import parse_definition
 from tally.core.errors import DefinitionError
 from tally.core.model import MemberStatus, PostKind, Preset, ThresholdBase
+from tally.core.rules import full_members_on_roster
 from tests.helpers.elections import definition_text
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -218,3 +219,11 @@ def test_an_exclusion_of_an_elector_category_is_accepted_R3(category: str) -> No
         'category = "infirm"', f'category = "{category}"'
     )
     assert len(parse_definition(text).exclusions) == 1
+
+
+def test_the_committee_test_counts_full_members_on_the_roster_before_exclusions_R23() -> None:
+    text = definition_text(full=7, probationary=2, committee_seats=None, exclusions=1).replace(
+        'id = "M003"', 'id = "M003"\nregistered_here = false'
+    )
+    election = parse_definition(text)
+    assert full_members_on_roster(election.members) == 7
