@@ -103,6 +103,9 @@ _MEMBER_KEYS = {
 _EXCLUSION_KEYS = {"member", "category", "higher_level_approval", "assembly_approval"}
 _POST_KEYS = {"post", "seats", "candidates", "margin"}
 _MAX_SEATS = 15
+# (R26, A12.8) Publicity: at least 5 working days (the town plan), at most 60.
+_MIN_PUBLICITY = 5
+_MAX_PUBLICITY = 60
 # (R3.4, A12.11) Categories describing people who are never electors (R2): refused as exclusions.
 _NEVER_ELECTOR_CATEGORIES = frozenset(
     {
@@ -339,12 +342,14 @@ def _parse_parameters(c: _Collector, table: Mapping[str, Any], preset: Preset) -
     c.unknown_keys(table, set(defaults), "parameters")
     p = "parameters"
     days = c.integer(table, "publicity_working_days", p, defaults["publicity_working_days"])
-    if not 1 <= days <= 60:
+    if not _MIN_PUBLICITY <= days <= _MAX_PUBLICITY:
         c.add(
             "parameters.publicity",
             f"{p}.publicity_working_days",
-            "公示期应在 1 到 60 个工作日之间",
-            "the publicity period must be 1 to 60 working days",
+            f"公示期应为 {_MIN_PUBLICITY} 到 {_MAX_PUBLICITY} 个工作日"
+            "（镇实施方案：不少于 5 个工作日）",
+            f"the publicity period must be {_MIN_PUBLICITY} to {_MAX_PUBLICITY} working days "
+            "(the town plan: at least 5)",
             "R26",
         )
 

@@ -36,6 +36,7 @@ __all__ = [
     "margin_satisfied",
     "passes_threshold",
     "plenary_quorum",
+    "publicity_day_zero",
     "qualification_problems",
     "quorum",
     "rank_and_fill",
@@ -180,6 +181,13 @@ def rank_and_fill(
     if len(above) + len(at_cut) <= seats:  # pragma: no cover - impossible when len(ranked) > seats
         return Filling(elected=above + at_cut, tied=(), tied_seats=0, open_after=0)
     return Filling(elected=above, tied=at_cut, tied_seats=seats - len(above), open_after=0)
+
+
+def publicity_day_zero(election_date: dt.date, announced_on: dt.date) -> dt.date:
+    """(R26) The day after which publicity counts: the day the result is announced (the local
+    date of the ``election.result`` entry), never earlier than the election date (a result is
+    announced at the meeting; a clock showing an earlier day never shortens the publicity)."""
+    return max(election_date, announced_on)
 
 
 def seat_reduction_allowed(assembly_consent: int, expected: int) -> bool:

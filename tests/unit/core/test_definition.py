@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from tally.core.definition import parse_definition
 from tally.core.errors import DefinitionError
 from tally.core.model import MemberStatus, PostKind, Preset, ThresholdBase
-from tally.core.rules import full_members_on_roster
+from tally.core.rules import full_members_on_roster, publicity_day_zero
 from tests.helpers.elections import definition_text
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -227,3 +228,19 @@ def test_the_committee_test_counts_full_members_on_the_roster_before_exclusions_
     )
     election = parse_definition(text)
     assert full_members_on_roster(election.members) == 7
+
+
+@pytest.mark.parametrize(("days", "ok"), [(4, False), (5, True), (60, True), (61, False)])
+def test_publicity_is_five_to_sixty_working_days_R26(days: int, ok: bool) -> None:
+    text = definition_text(full=20, parameters=f"publicity_working_days = {days}")
+    if ok:
+        assert parse_definition(text).parameters.publicity_working_days == days
+    else:
+        assert ("parameters.publicity", "parameters.publicity_working_days") in problems(text)
+
+
+def test_publicity_counts_from_the_announcement_never_before_the_election_date_R26_1() -> None:
+    election = dt.date(2026, 9, 29)
+    assert publicity_day_zero(election, dt.date(2026, 9, 29)) == election
+    assert publicity_day_zero(election, dt.date(2026, 9, 30)) == dt.date(2026, 9, 30)
+    assert publicity_day_zero(election, dt.date(2026, 9, 1)) == election
