@@ -955,6 +955,9 @@ def _status(s: ElectionSession, lg: str) -> tuple[list[str], dict[str, Any]]:
     return lines, data
 
 
+_BATCH_KEYS = frozenset({"qr", "marks", "write_ins"})
+
+
 def _read_batch(path: Path) -> list[EntryInput]:
     if path.stat().st_size > MAX_BATCH_BYTES:
         raise SessionError("batch.too_large", zh="批量文件过大", en="batch file too large")
@@ -964,11 +967,11 @@ def _read_batch(path: Path) -> list[EntryInput]:
         for i, row in enumerate(csv.reader(io.StringIO(text)), start=1):
             if not row or (i == 1 and row[0].strip().lower() == "qr"):
                 continue
-            if len(row) < 2:
+            if not 2 <= len(row) <= 3:  # (A12.12) no column beyond the three known ones
                 raise SessionError(
                     "batch.row",
-                    zh=f"第 {i} 行应为 qr,marks[,另选人;…]",
-                    en=f"line {i}: expected qr,marks[,write-ins;...]",
+                    zh=f"第 {i} 行应为 qr,marks[,另选人;…]（最多三列）",
+                    en=f"line {i}: expected qr,marks[,write-ins;...] (at most three columns)",
                 )
             write_ins = tuple(w for w in (row[2].split(";") if len(row) > 2 else []) if w.strip())
             items.append(EntryInput(qr=row[0], marks=row[1], write_ins=write_ins))
@@ -978,6 +981,14 @@ def _read_batch(path: Path) -> list[EntryInput]:
             continue
         try:
             doc = json.loads(line)
+            unknown = sorted(set(doc) - _BATCH_KEYS) if isinstance(doc, dict) else []
+            if unknown:  # (A12.12) unknown fields are refused, never ignored
+                raise SessionError(
+                    "batch.unknown_field",
+                    zh=f"第 {i} 行有未知字段：{'、'.join(unknown)}（只允许 qr、marks、write_ins）",
+                    en=f"line {i}: unknown field(s) {', '.join(unknown)} "
+                    "(only qr, marks, write_ins)",
+                )
             items.append(
                 EntryInput(
                     qr=str(doc["qr"]),
