@@ -3100,17 +3100,19 @@ class _Replay:
                     "reduction not after a shortfall (R17)",
                     e,
                 )
-            if not len(st.elected) <= b["seats"] <= st.seats - 1:
+            # (R17) never below the elected, nor a committee below 3 seats, nor any post below 1
+            floor = max(len(st.elected), 3 if b["post"] == "committee" else 1)
+            if not floor <= b["seats"] <= st.seats - 1:
                 self.fail(
                     "V14",
                     "reduction.bad_number",
                     "减少后的名额无效",
                     "reduced seats out of range (R17)",
                     e,
-                    expected=f"{len(st.elected)}..{st.seats - 1}",
+                    expected=f"{floor}..{st.seats - 1}",
                     found=str(b["seats"]),
                 )
-            if not 2 * b["assembly_consent"] > self.E:
+            if not (2 * b["assembly_consent"] > self.E and b["assembly_consent"] <= self.E):
                 self.fail(
                     "V14",
                     "reduction.no_majority",

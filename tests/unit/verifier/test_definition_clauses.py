@@ -137,3 +137,33 @@ def test_V17_an_altered_signed_year_file_is_refused_R26_3(
     altered = _signed_2026(B.TOWN).replace(b'"2026-10-01",', b"")
     report = run({**good_files, "calendar.json": altered})
     assert codes(report, "V17") == ["publicity.calendar_signature"]
+
+
+# ----------------------------------------------------------------------- V14 seat reduction (R17)
+
+
+def _secretary_shortfall_then_reduced_to(seats: int) -> list[list[Any]]:
+    """The secretary's round 2 elects nobody (M01 4 of E = 9: 8 > 9 fails), then the assembly
+    records a reduction of the secretary post to ``seats``."""
+    ev = B.script()
+    first = next(
+        i for i, (t, b) in enumerate(ev) if t == "ballot.entered" and b["post"] == "secretary"
+    )
+    counted = next(
+        i for i, (t, b) in enumerate(ev) if t == "round.counted" and b["post"] == "secretary"
+    )
+    ballots = ["ox"] * 4 + ["xo"] * 3 + ["oo"]
+    ev[first:counted] = [next(e for e in ev[first:counted] if e[1]["marks"] == m) for m in ballots]
+    counted = first + len(ballots)
+    ev[counted] = B._counted("secretary", 2, 7, 1, [("M01", 4), ("M02", 3)], 9, 5, [], [], 0, 1)
+    reduction = {"post": "secretary", "seats": seats, "assembly_consent": 9, "town_agreement": "x"}
+    ev.insert(counted + 1, ["seats.reduced", reduction])
+    ev[-1][1]["elected"] = {"committee": ["M01", "M02", "M03"], "secretary": []}
+    return ev
+
+
+def test_V14_no_post_is_reduced_below_one_seat_R17(run: Runner) -> None:
+    report = run(B.build(_secretary_shortfall_then_reduced_to(0)))
+    [result] = [c for c in report.clauses if c.clause == "V14"]
+    assert [f.code for f in result.findings] == ["reduction.bad_number"]
+    assert result.findings[0].expected == "1..0"
