@@ -17,6 +17,7 @@ from pathlib import Path
 
 import ballot_printer
 import keys
+from tally.calendar import load_calendar
 from tally.core.definition import parse_definition_data
 from tally.core.manifest import build_manifest
 from tally.core.model import PostKind
@@ -124,7 +125,6 @@ def build(
         run_round(["oo-"] * third + ["o-o"] * third + ["-oo"] * third)
     run_round(["oo-"] * (2 * third) + ["-oo"] * third)  # B and C win the last runoff
     run_round(["ox"] * size)  # the assembly elects A secretary
-    start, end = dt.date(2026, 12, 16), dt.date(2026, 12, 22)
-    session.record_result(signer=wg, publicity=(start, end))
+    session.record_result(signer=wg, calendar=load_calendar(None))
     session.cosign(sc)
     return session, town, entering, entered

@@ -407,11 +407,7 @@ def run_scenario(sc: Scenario, workdir: Path) -> Files:
             elif op == "close":
                 s.close(signer=WORK_GROUP)
             elif op == "result":
-                e = s.manifest.election
-                period = load_calendar(None).publicity_period(
-                    e.election_date, e.parameters.publicity_working_days
-                )
-                s.record_result(signer=WORK_GROUP, publicity=period)
+                s.record_result(signer=WORK_GROUP, calendar=load_calendar(None))
             else:  # pragma: no cover - a typo in a scenario
                 raise ValueError(op)
         for scrutineer in SCRUTINEERS[: sc.scrutineers]:
@@ -653,6 +649,14 @@ def _margin_waived(man: dict[str, Any]) -> None:
     man["definition"]["posts"][0]["margin"] = "none"
 
 
+def _exclusion_never_elector(man: dict[str, Any]) -> None:
+    man["definition"]["exclusions"][0]["category"] = "detained"
+
+
+def _secretary_without_candidates(man: dict[str, Any]) -> None:
+    man["definition"]["posts"][1].update({"candidates": [], "margin": "none"})
+
+
 def m_broken_chain(files: Files) -> Files:
     target = 5
 
@@ -877,6 +881,27 @@ CASES: tuple[Case, ...] = (
         ("V4",),
         "exclusion.approval_missing",
         manifest=("definition.invalid", "exclusion.approval_missing"),
+    ),
+    Case(
+        "V4-exclusion-category-not-elector",
+        SB,
+        "M10's exclusion has category detained: such people are never electors (R3.4); manifest"
+        " re-signed, bundle re-derived",
+        _manifest_edit(_exclusion_never_elector),
+        ("V4",),
+        "exclusion.category_not_elector",
+        manifest=("definition.invalid", "exclusion.category_not_elector"),
+    ),
+    Case(
+        "V5-too-few-candidates",
+        SB,
+        "the secretary post with no candidate and margin none: fewer candidates than seats is its"
+        " own problem (R19); manifest re-signed, bundle re-derived; the secretary round logged"
+        " could never open (V11)",
+        _manifest_edit(_secretary_without_candidates),
+        ("V5", "V11"),
+        "post.too_few_candidates",
+        manifest=("definition.invalid", "post.too_few_candidates"),
     ),
     Case(
         "V5-committee-margin-waived",

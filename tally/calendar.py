@@ -7,8 +7,10 @@ not a statutory holiday. The holidays and adjusted working days of a year come f
 sources:
 
 * the `chinese_calendar` package, for the years it ships (2004-2026 in 1.11.0);
-* a holiday file supplied by the clerk, `calendar/1` (TOML), for any other year, copied from the
-  State Council notice (国务院办公厅关于××××年部分节假日安排的通知)::
+* a year file for any other year, copied from the State Council notice
+  (国务院办公厅关于××××年部分节假日安排的通知) as a `calendar/1` TOML document and **signed by the
+  town committee** (`tally calendar sign`, giving a `signed-calendar/1` JSON file, spec/rules.md
+  R26.3). Only the signed file is accepted, and only when its town key is the manifest's::
 
       format = "calendar/1"
 
@@ -20,11 +22,19 @@ sources:
 A year that neither source knows is never treated as plain Monday-Friday: every computation that
 touches it raises `CalendarYearUnknownError`. Everything here is pure date logic except
 `load_calendar`, which reads the optional file.
+
+A `signed-calendar/1` file is ``{"format", "calendar", "town_key", "signature"}``: ``calendar``
+is the `calendar/1` document as JSON (dates as "YYYY-MM-DD" strings), ``town_key`` a `pubkey/1`
+document of role `town_committee`, ``signature`` the base64 Ed25519 signature over
+``"branch-election/calendar/1" || 0x00 || JCS(calendar)``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
+import json
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
@@ -35,8 +45,13 @@ from typing import Any, Final
 
 import chinese_calendar
 
+import keys
+from tally.core.manifest import canonical
+
 __all__ = [
+    "CALENDAR_DOMAIN",
     "CALENDAR_FORMAT",
+    "SIGNED_CALENDAR_FORMAT",
     "CalendarArgumentError",
     "CalendarConflictError",
     "CalendarError",
@@ -48,9 +63,14 @@ __all__ = [
     "builtin_years",
     "load_calendar",
     "parse_calendar",
+    "parse_signed_calendar",
+    "sign_calendar",
 ]
 
 CALENDAR_FORMAT: Final = "calendar/1"
+SIGNED_CALENDAR_FORMAT: Final = "signed-calendar/1"
+CALENDAR_DOMAIN: Final = b"branch-election/calendar/1"
+_SIGNED_KEYS: Final = frozenset({"format", "calendar", "town_key", "signature"})
 _TOP_KEYS: Final = frozenset({"format", "years"})
 _YEAR_KEYS: Final = frozenset({"source", "holidays", "workdays"})
 _YEAR_RE: Final = re.compile(r"[0-9]{4}")
@@ -206,6 +226,9 @@ class WorkingDayCalendar:
     """Working days over the years it knows; any other year raises `CalendarYearUnknownError`."""
 
     years: tuple[CalendarYear, ...]
+    signed_file: bytes = field(default=b"", compare=False)
+    """The town committee's ``signed-calendar/1`` (JCS) the supplied years came from, or empty;
+    published in the bundle as ``calendar.json`` (spec/bundle.md §1, V17)."""
     _index: Mapping[int, CalendarYear] = field(
         init=False, repr=False, compare=False, hash=False, default_factory=dict
     )
@@ -336,7 +359,9 @@ def builtin_years() -> tuple[CalendarYear, ...]:
     )
 
 
-def build_calendar(supplied: Iterable[CalendarYear] = ()) -> WorkingDayCalendar:
+def build_calendar(
+    supplied: Iterable[CalendarYear] = (), *, signed_file: bytes = b""
+) -> WorkingDayCalendar:
     """chinese_calendar's years plus the supplied ones.
 
     A supplied year that the package also knows must agree with it exactly.
@@ -363,30 +388,163 @@ def build_calendar(supplied: Iterable[CalendarYear] = ()) -> WorkingDayCalendar:
                 raise CalendarConflictError(y.year, a, b)
             continue
         years[y.year] = y
-    return WorkingDayCalendar(years=tuple(years.values()))
+    return WorkingDayCalendar(years=tuple(years.values()), signed_file=signed_file)
 
 
-def load_calendar(path: Path | None) -> WorkingDayCalendar:
-    """The working-day calendar: chinese_calendar, plus the holiday file at ``path`` if given.
+def load_calendar(
+    path: Path | None, *, town_key: keys.PublicKey | None = None
+) -> WorkingDayCalendar:
+    """The working-day calendar: chinese_calendar, plus the signed year file at ``path`` if given.
+
+    Args:
+        path: a ``signed-calendar/1`` file, or None.
+        town_key: the manifest's town committee key; the file must be signed by it (R26.3).
 
     Raises:
-        InvalidCalendarError: the file cannot be read or is not a valid ``calendar/1`` file.
+        InvalidCalendarError: the file cannot be read, is not a valid ``signed-calendar/1`` file
+            (an unsigned ``calendar/1`` file included), or is not signed by ``town_key``.
         CalendarConflictError: the file contradicts chinese_calendar for a year both know.
     """
     if path is None:
         return build_calendar()
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
+        raw = path.read_bytes()
+    except OSError as e:
         raise InvalidCalendarError(
             "unreadable",
             file=str(path),
             field="",
-            zh="无法读取节假日文件（须为 UTF-8 文本）。",
+            zh="无法读取节假日文件。",
             en=f"cannot read the holiday file: {e}",
         ) from e
-    return build_calendar(parse_calendar(text, file=str(path)))
+    if town_key is None:
+        raise InvalidCalendarError(
+            "no_town_key",
+            file=str(path),
+            field="",
+            zh="没有镇党委公钥，无法核对节假日文件的签名。",
+            en="no town committee key to check the holiday file's signature against",
+        )
+    years = parse_signed_calendar(raw, town_key=town_key, file=str(path))
+    return build_calendar(years, signed_file=canonical(json.loads(raw)))
+
+
+def calendar_document(years: Iterable[CalendarYear]) -> dict[str, Any]:
+    """The ``calendar/1`` document of ``years`` as JSON values (what the town committee signs)."""
+    return {
+        "format": CALENDAR_FORMAT,
+        "years": {
+            str(y.year): {
+                "source": y.source,
+                "holidays": [d.isoformat() for d in sorted(y.holidays)],
+                "workdays": [d.isoformat() for d in sorted(y.workdays)],
+            }
+            for y in sorted(years, key=lambda y: y.year)
+        },
+    }
+
+
+def sign_calendar(years: Iterable[CalendarYear], town: keys.Signer) -> bytes:
+    """The ``signed-calendar/1`` bytes (JCS) of ``years``, signed with the town committee key.
+
+    Raises:
+        InvalidCalendarError: the signer is not a town committee key.
+    """
+    if town.role is not keys.Role.TOWN_COMMITTEE:
+        raise InvalidCalendarError(
+            "signer_role",
+            file="",
+            field="",
+            zh="节假日文件须由镇党委密钥签署。",
+            en="the holiday file must be signed with the town committee key",
+        )
+    doc = calendar_document(years)
+    signature = town.sign(CALENDAR_DOMAIN, canonical(doc))
+    return canonical(
+        {
+            "format": SIGNED_CALENDAR_FORMAT,
+            "calendar": doc,
+            "town_key": json.loads(keys.export_public_key(town.public_key)),
+            "signature": base64.b64encode(signature).decode(),
+        }
+    )
+
+
+def parse_signed_calendar(
+    raw: bytes, *, town_key: keys.PublicKey, file: str = "<calendar>"
+) -> tuple[CalendarYear, ...]:
+    """Check a ``signed-calendar/1`` file against the town committee key and parse its years.
+
+    Raises:
+        InvalidCalendarError: not JSON, unsigned (a bare ``calendar/1`` TOML file), unknown or
+            missing fields, another key than ``town_key``, a bad signature, or bad year data.
+    """
+
+    def bad(kind: str, path: str, zh: str, en: str) -> InvalidCalendarError:
+        return InvalidCalendarError(kind, file=file, field=path, zh=zh, en=en)
+
+    try:
+        doc = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
+    except (UnicodeDecodeError, ValueError) as e:
+        if raw.lstrip().startswith((b"format", b"[", b"#")):
+            raise bad(
+                "unsigned",
+                "",
+                "节假日文件未经镇党委签署：请由镇党委用 tally calendar sign 签署后再提供"
+                "（签署后的文件格式为 signed-calendar/1）。",
+                "the holiday file is not signed: have the town committee sign it with "
+                "`tally calendar sign` (a signed-calendar/1 file)",
+            ) from e
+        raise bad("bad_json", "", f"不是有效的 JSON：{e}", f"not valid JSON: {e}") from e
+    if not isinstance(doc, dict):
+        raise bad("bad_type", "", "须为 JSON 对象。", "must be a JSON object")
+    _no_unknown_keys(doc, _SIGNED_KEYS, "", bad)
+    if doc.get("format") != SIGNED_CALENDAR_FORMAT:
+        raise bad(
+            "wrong_format",
+            "format",
+            f'须为 "{SIGNED_CALENDAR_FORMAT}"，现为 {doc.get("format")!r}。',
+            f'must be "{SIGNED_CALENDAR_FORMAT}", got {doc.get("format")!r}',
+        )
+    for key in ("calendar", "town_key"):
+        if not isinstance(doc.get(key), dict):
+            raise bad("missing_field", key, "缺少此字段或类型错误。", "missing or not an object")
+    try:
+        signer = keys.parse_public_key(canonical(doc["town_key"]))
+    except keys.KeysError as e:
+        raise bad("bad_key", "town_key", f"公钥无效：{e.zh}", f"invalid key: {e.en}") from e
+    if signer.role is not keys.Role.TOWN_COMMITTEE or signer.key != town_key.key:
+        raise bad(
+            "wrong_key",
+            "town_key",
+            "节假日文件不是由本次选举清单中的镇党委密钥签署的。",
+            "the holiday file is not signed by the manifest's town committee key",
+        )
+    sig_text = doc.get("signature")
+    try:
+        if not isinstance(sig_text, str):
+            raise ValueError(sig_text)
+        signature = base64.b64decode(sig_text, validate=True)
+        keys.verify(signer, CALENDAR_DOMAIN, canonical(doc["calendar"]), signature)
+    except (ValueError, binascii.Error, keys.KeysError) as e:
+        raise bad(
+            "bad_signature",
+            "signature",
+            "镇党委对节假日文件的签名无效（文件可能被改动）。",
+            "the town committee's signature on the holiday file does not verify",
+        ) from e
+    return _parse_calendar_doc(doc["calendar"], bad, file)
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            msg = f"duplicate key {k!r}"
+            raise ValueError(msg)
+        out[k] = v
+    return out
 
 
 # --- the calendar/1 file ------------------------------------------------------------------------
@@ -408,6 +566,10 @@ def parse_calendar(text: str, *, file: str = "<calendar>") -> tuple[CalendarYear
     def bad(kind: str, path: str, zh: str, en: str) -> InvalidCalendarError:
         return InvalidCalendarError(kind, file=file, field=path, zh=zh, en=en)
 
+    return _parse_calendar_doc(doc, bad, file)
+
+
+def _parse_calendar_doc(doc: Mapping[str, Any], bad: _Bad, file: str) -> tuple[CalendarYear, ...]:
     _no_unknown_keys(doc, _TOP_KEYS, "", bad)
     fmt = doc.get("format")
     if fmt != CALENDAR_FORMAT:

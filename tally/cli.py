@@ -38,7 +38,13 @@ from tally.core.rounds import (
     reduce_seats,
     start,
 )
-from tally.core.rules import expected_electors, is_eligible_elector, qualification_problems, quorum
+from tally.core.rules import (
+    expected_electors,
+    full_members_on_roster,
+    is_eligible_elector,
+    qualification_problems,
+    quorum,
+)
 
 __all__ = ["app", "main"]
 
@@ -151,12 +157,12 @@ def _warnings(election: Election, lang: str) -> list[str]:
                         if zh
                         else f"{p.message(lang)} ({p.clause})"
                     )
-    full = sum(1 for m in election.members if is_eligible_elector(m))
+    full = full_members_on_roster(election.members)
     if not election.has_committee and full >= 7:
         out.append(
-            f"本支部有 {full} 名有选举权的正式党员，正式党员 7 人以上的支部应设立支部委员会（R23）"
+            f"名册上有 {full} 名正式党员，正式党员 7 人以上的支部应设立支部委员会（R23）"
             if zh
-            else f"{full} eligible full members: a branch with 7 or more should have a "
+            else f"{full} full members on the roster: a branch with 7 or more should have a "
             "committee (R23)"
         )
     committee = election.post(PostKind.COMMITTEE)

@@ -9,6 +9,7 @@ says why; a refused command stores nothing.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import os
@@ -20,7 +21,13 @@ import typer
 
 import ballot_printer
 import keys
-from tally.calendar import CalendarError, load_calendar
+from tally.calendar import (
+    CalendarError,
+    WorkingDayCalendar,
+    load_calendar,
+    parse_calendar,
+    sign_calendar,
+)
 from tally.core.errors import TallyError
 from tally.core.explain import describe_next, describe_quorum, spec_title
 from tally.core.manifest import build_manifest
@@ -133,6 +140,11 @@ def _town_public(path: Path) -> keys.PublicKey:
     return pk
 
 
+def _calendar(path: Path | None, session: ElectionSession) -> WorkingDayCalendar:
+    """The working-day calendar, with a year file signed by the manifest's town key (R26.3)."""
+    return load_calendar(path, town_key=session.town_key)
+
+
 def _post(kind: str) -> PostKind:
     try:
         return KIND_NAMES[kind]
@@ -150,8 +162,42 @@ def register(app: typer.Typer) -> None:
     _demo(app)
     manifest_app = typer.Typer(help="选举清单 / manifest", no_args_is_help=True)
     ballot_app = typer.Typer(help="选票 / ballots", no_args_is_help=True)
+    calendar_app = typer.Typer(help="节假日文件 / holiday year files", no_args_is_help=True)
     app.add_typer(manifest_app, name="manifest")
     app.add_typer(ballot_app, name="ballot")
+    app.add_typer(calendar_app, name="calendar")
+
+    @calendar_app.command("sign")
+    def calendar_sign(
+        year_file: Annotated[Path, typer.Argument(help="节假日文件 (calendar/1, TOML)")],
+        town_key: Annotated[Path, typer.Option("--town-key", help="镇党委密钥文件")],
+        out: Annotated[Path, typer.Option("--out", help="输出：签署的节假日文件")],
+        lang: LangOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """镇党委签署节假日文件（软件包不认识的年份） / The town committee signs a year file (R26.3)."""
+
+        def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            try:
+                text = year_file.read_text(encoding="utf-8")
+            except UnicodeDecodeError as e:
+                raise SessionError(
+                    "input.encoding",
+                    zh=f"文件不是 UTF-8 编码：{year_file}",
+                    en=f"file is not UTF-8: {year_file}",
+                ) from e
+            years = parse_calendar(text, file=str(year_file))
+            signer = _signer(town_key, keys.Role.TOWN_COMMITTEE)
+            keys.write_new_file(out, sign_calendar(years, signer), mode=keys.PUBLIC_FILE_MODE)
+            listed = "、".join(str(y.year) for y in years)
+            return (
+                [f"已签署节假日文件：{out}（{listed} 年）"]
+                if lg == "zh"
+                else [f"holiday file signed: {out} ({listed})"],
+                {"out": str(out), "years": [y.year for y in years]},
+            )
+
+        _run(lang, as_json, act)
 
     @manifest_app.command("sign")
     def manifest_sign(
@@ -647,7 +693,8 @@ def register(app: typer.Typer) -> None:
         db: DbArg,
         key: KeyOpt,
         calendar: Annotated[
-            Path | None, typer.Option("--calendar", help="补充的节假日文件")
+            Path | None,
+            typer.Option("--calendar", help="镇党委签署的节假日文件（tally calendar sign）"),
         ] = None,
         actor: ActorOpt = "",
         lang: LangOpt = None,
@@ -658,11 +705,14 @@ def register(app: typer.Typer) -> None:
         def act(lg: str) -> tuple[list[str], dict[str, Any]]:
             s = ElectionSession.open(db)
             e = s.manifest.election
-            period = load_calendar(calendar).publicity_period(
-                e.election_date, e.parameters.publicity_working_days
-            )
             entry = s.record_result(
-                signer=_signer(key, keys.Role.WORK_GROUP), publicity=period, actor=actor
+                signer=_signer(key, keys.Role.WORK_GROUP),
+                calendar=_calendar(calendar, s),
+                actor=actor,
+            )
+            period = (
+                dt.date.fromisoformat(entry.body["publicity_start"]),
+                dt.date.fromisoformat(entry.body["publicity_end"]),
             )
             lines: list[str] = []
             for post, ids in entry.body["elected"].items():
@@ -689,7 +739,8 @@ def register(app: typer.Typer) -> None:
         db: DbArg,
         out: Annotated[Path, typer.Option("--out", help="输出文件夹")],
         calendar: Annotated[
-            Path | None, typer.Option("--calendar", help="补充的节假日文件")
+            Path | None,
+            typer.Option("--calendar", help="镇党委签署的节假日文件（tally calendar sign）"),
         ] = None,
         lang: LangOpt = None,
         as_json: JsonOpt = False,
@@ -904,6 +955,9 @@ def _status(s: ElectionSession, lg: str) -> tuple[list[str], dict[str, Any]]:
     return lines, data
 
 
+_BATCH_KEYS = frozenset({"qr", "marks", "write_ins"})
+
+
 def _read_batch(path: Path) -> list[EntryInput]:
     if path.stat().st_size > MAX_BATCH_BYTES:
         raise SessionError("batch.too_large", zh="批量文件过大", en="batch file too large")
@@ -913,11 +967,11 @@ def _read_batch(path: Path) -> list[EntryInput]:
         for i, row in enumerate(csv.reader(io.StringIO(text)), start=1):
             if not row or (i == 1 and row[0].strip().lower() == "qr"):
                 continue
-            if len(row) < 2:
+            if not 2 <= len(row) <= 3:  # (A12.12) no column beyond the three known ones
                 raise SessionError(
                     "batch.row",
-                    zh=f"第 {i} 行应为 qr,marks[,另选人;…]",
-                    en=f"line {i}: expected qr,marks[,write-ins;...]",
+                    zh=f"第 {i} 行应为 qr,marks[,另选人;…]（最多三列）",
+                    en=f"line {i}: expected qr,marks[,write-ins;...] (at most three columns)",
                 )
             write_ins = tuple(w for w in (row[2].split(";") if len(row) > 2 else []) if w.strip())
             items.append(EntryInput(qr=row[0], marks=row[1], write_ins=write_ins))
@@ -927,6 +981,14 @@ def _read_batch(path: Path) -> list[EntryInput]:
             continue
         try:
             doc = json.loads(line)
+            unknown = sorted(set(doc) - _BATCH_KEYS) if isinstance(doc, dict) else []
+            if unknown:  # (A12.12) unknown fields are refused, never ignored
+                raise SessionError(
+                    "batch.unknown_field",
+                    zh=f"第 {i} 行有未知字段：{'、'.join(unknown)}（只允许 qr、marks、write_ins）",
+                    en=f"line {i}: unknown field(s) {', '.join(unknown)} "
+                    "(only qr, marks, write_ins)",
+                )
             items.append(
                 EntryInput(
                     qr=str(doc["qr"]),

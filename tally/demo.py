@@ -330,10 +330,7 @@ def run_branch(folder: Path, definition: dict[str, Any], scenario: str, seed: in
             session.cosign(signers[s])
     from tally.calendar import load_calendar  # noqa: PLC0415
 
-    period = load_calendar(None).publicity_period(
-        election.election_date, election.parameters.publicity_working_days
-    )
-    session.record_result(signer=wg, publicity=period)
+    session.record_result(signer=wg, calendar=load_calendar(None))
     for s in ("s1", "s2"):
         session.cosign(signers[s])
     publish(session, folder / "published")

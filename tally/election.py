@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 import ballot_printer
 import keys
 from keys import blind_rsa, remote
+from tally.calendar import CalendarError, WorkingDayCalendar
 from tally.core.errors import RoundStateError, TallyError
 from tally.core.explain import describe_next, describe_quorum, round_wording
 from tally.core.manifest import (
@@ -52,7 +53,7 @@ from tally.core.meeting import (
 )
 from tally.core.model import MemberId, PostKind, zh_label
 from tally.core.rounds import ElectingBody, Finished, RoundPurpose, RoundSpec
-from tally.core.rules import plenary_quorum, quorum
+from tally.core.rules import plenary_quorum, publicity_day_zero, quorum
 from tally.log.checkpoint import CheckpointBody, body_text, signature_line, signer_name
 from tally.log.merkle import MerkleTree
 from tally.store import ElectionStore, StoreError
@@ -833,8 +834,16 @@ class ElectionSession:
         )
 
     def record_result(
-        self, *, signer: keys.Signer, publicity: tuple[dt.date, dt.date], actor: str = ""
+        self, *, signer: keys.Signer, calendar: WorkingDayCalendar, actor: str = ""
     ) -> Entry:
+        """Record the announced result and its publicity period (R26).
+
+        Day 1 of the publicity is the first working day after the day of announcement: the local
+        date of this entry, never earlier than the election date.
+
+        Raises:
+            SessionError: rounds are still open, or the calendar does not know a year touched.
+        """
         due = self.meeting.due()
         if self.meeting.current is not None or not isinstance(due, Finished):
             raise SessionError(
@@ -842,12 +851,21 @@ class ElectionSession:
                 zh="还有轮次未完成，不能宣布结果",
                 en="rounds are still open; no result yet",
             )
+        now = _now()
+        election = self.manifest.election
+        day_zero = publicity_day_zero(election.election_date, now.date())
+        try:
+            publicity = calendar.publicity_period(
+                day_zero, election.parameters.publicity_working_days
+            )
+        except CalendarError as e:
+            raise SessionError(e.code, zh=e.zh, en=e.en, clause="R26") from e
         body = {
             "elected": {k.value: list(v) for k, v in due.elected},
             "publicity_start": publicity[0].isoformat(),
             "publicity_end": publicity[1].isoformat(),
         }
-        return self._commit([("election.result", body)], signer=signer, actor=actor)[0]
+        return self._commit([("election.result", body)], signer=signer, now=now, actor=actor)[0]
 
     def cosign(self, signer: keys.Signer) -> int:
         """A scrutineer adds their signature to every round-closed and result checkpoint."""

@@ -232,6 +232,8 @@ def _plan(session: ElectionSession, calendar: WorkingDayCalendar) -> _Plan:
         "outcomes.json": canonical({"format": "outcomes/1", "rounds": log.outcomes}),
         "result.json": _result_json(session, calendar, log, log.result, last),
     }
+    if calendar.signed_file:  # (R26.3) the town's signed year file, for the verifier (V17)
+        small["calendar.json"] = calendar.signed_file
     return _Plan(log=log, small=small, final_checkpoint=last)
 
 
@@ -328,7 +330,7 @@ def publish(
             en=f"{out_dir} already holds a bundle (never overwritten)",
         )
     try:
-        calendar = load_calendar(calendar_file)
+        calendar = load_calendar(calendar_file, town_key=session.town_key)
         plan = _plan(session, calendar)
     except CalendarError as e:
         raise SessionError(e.code, zh=e.zh, en=e.en) from e

@@ -39,7 +39,12 @@ from verifier.canonical import (
     parse_canonical,
     parse_canonical_checked,
 )
-from verifier.crypto import PublicKey, b64decode_canonical, verify_signature
+from verifier.crypto import (
+    PublicKey,
+    b64decode_canonical,
+    parse_pubkey_value,
+    verify_signature,
+)
 from verifier.errors import VerificationError
 from verifier.lines import read_lines
 from verifier.merkle import IncrementalRoot, MerkleProofError, verify_consistency
@@ -47,6 +52,7 @@ from verifier.model import POST_ORDER, Checkpoint, Definition, LogEntry, Manifes
 from verifier.parse import (
     CHECKPOINT_DOMAIN,
     MANIFEST_DOMAIN,
+    NEVER_ELECTOR_CATEGORIES,
     parse_ballot_entered,
     parse_checkpoint,
     parse_log_entry,
@@ -83,6 +89,9 @@ FIXED_FILES: Final = (
     "outcomes.json",
     "result.json",
 )
+OPTIONAL_FILES: Final = ("calendar.json",)  # the town's signed year file (R26.3), when supplied
+CALENDAR_DOMAIN: Final = b"branch-election/calendar/1"
+_PUBLICITY_DAYS: Final = (5, 60)  # (R26) at least 5 working days, at most 60
 _STOCK_PATH: Final = re.compile(
     r"stocks/(committee|secretary|deputy_secretary)-([1-9][0-9]{0,2})\.json"
 )
@@ -505,6 +514,7 @@ class _Verifier:
         self.readers: dict[str, HashingReader] = {}
         self.index_doc: dict[str, Any] = {}
         self.manifest: Manifest | None = None
+        self.town_key_raw: bytes = b""
         self.entries = 0
         self.ballots = 0
         self.elected: dict[str, list[str]] = {}
@@ -585,7 +595,11 @@ class _Verifier:
                 file="index.json",
             )
         for p in self.index_files:
-            if p not in FIXED_FILES and _STOCK_PATH.fullmatch(p) is None:
+            if (
+                p not in FIXED_FILES
+                and p not in OPTIONAL_FILES
+                and _STOCK_PATH.fullmatch(p) is None
+            ):
                 f.fail(
                     "V1",
                     "index.unknown_file",
@@ -745,6 +759,7 @@ class _Verifier:
                 found=e.code,
             )
             return False
+        self.town_key_raw = town_key.key
         try:  # (V3)
             self.manifest = parse_manifest(raw_manifest, message)
         except VerificationError as e:
@@ -783,6 +798,17 @@ class _Verifier:
                         found="empty",
                         **where,
                     )
+            if x.category in NEVER_ELECTOR_CATEGORIES:  # (V4, R3.4)
+                f.fail(
+                    "V4",
+                    "exclusion.category_not_elector",
+                    "该类人员本来就不是有选举权的党员，不能列入不计入应到会人数名单",
+                    "people of this category are simply not eligible electors; they cannot be "
+                    "an exclusion (R3.4)",
+                    expected="a category of electors",
+                    found=x.category,
+                    **where,
+                )
             if x.member not in roster:
                 f.fail(
                     "V4",
@@ -868,7 +894,18 @@ class _Verifier:
                     expected="20pct",
                     found=p.margin,
                 )
-            if not rules.margin_ok(len(p.candidates), p.seats, p.margin):
+            if len(p.candidates) < p.seats:  # (V5, A12.13) its own problem, any margin
+                f.fail(
+                    "V5",
+                    "post.too_few_candidates",
+                    "候选人少于应选人数",
+                    "fewer candidates than seats (R18/R19)",
+                    file="manifest.json",
+                    path=path,
+                    expected=f"at least {p.seats} candidates",
+                    found=f"{len(p.candidates)} candidates",
+                )
+            elif not rules.margin_ok(len(p.candidates), p.seats, p.margin):
                 f.fail(
                     "V5",
                     "post.margin",
@@ -1316,6 +1353,17 @@ class _Verifier:
                 found=str(res["working_days"]),
                 **where,
             )
+        lo, hi = _PUBLICITY_DAYS
+        if not lo <= d.parameters.publicity_working_days <= hi:  # (V17, R26)
+            f.fail(
+                "V17",
+                "publicity.working_days_range",
+                f"清单中的公示工作日数应为 {lo} 到 {hi}",
+                f"the manifest's publicity_working_days must be {lo} to {hi}",
+                expected=f"{lo}..{hi}",
+                found=str(d.parameters.publicity_working_days),
+                file="manifest.json",
+            )
         cal = res["calendar"]
         dates: dict[str, list[dt.date]] = {}
         if not isinstance(cal, dict) or set(cal) != {"holidays", "workdays"}:
@@ -1354,14 +1402,18 @@ class _Verifier:
         except ValueError:
             f.fail("V17", "publicity.date", "公示日期无效", "publicity dates invalid", **where)
             return
-        want_start = rules.first_working_day_after(d.date, hol, work)
+        # (V17, R26.1) Day 1 is the first working day after the day the result was announced:
+        # the local date of the election.result entry, never earlier than the election date.
+        announced = self.result_entry.at.date() if self.result_entry is not None else d.date
+        day_zero = max(d.date, announced)
+        want_start = rules.first_working_day_after(day_zero, hol, work)
         want_end = rules.nth_working_day(want_start, d.parameters.publicity_working_days, hol, work)
         if start != want_start:
             f.fail(
                 "V17",
                 "publicity.start",
-                "公示开始日不是选举日后的第一个工作日",
-                "publicity_start is not the first working day after the election",
+                "公示开始日不是宣布结果之日后的第一个工作日",
+                "publicity_start is not the first working day after the result was announced",
                 expected=want_start.isoformat(),
                 found=start.isoformat(),
                 **where,
@@ -1388,7 +1440,9 @@ class _Verifier:
                     found="none",
                     **where,
                 )
-        cross = _calendar_cross_check(d.date, max(end, want_end), hol, work)
+        last = max(end, want_end)
+        self.check_signed_years(d.date.year, last.year, hol, work)
+        cross = _calendar_cross_check(d.date, last, hol, work)
         if cross is not None:
             f.fail(
                 "V17",
@@ -1398,6 +1452,117 @@ class _Verifier:
                 found=cross,
                 **where,
             )
+
+    def check_signed_years(
+        self, first: int, last: int, hol: set[dt.date], work: set[dt.date]
+    ) -> None:  # (V17, R26.3)
+        f = self.f
+        signed: dict[int, tuple[set[dt.date], set[dt.date]]] = {}
+        if "calendar.json" in self.b.names():
+            doc = self._doc("calendar.json", "V17")
+            if doc is None:
+                return
+            try:
+                signed = _signed_calendar_years(doc, self.town_key_raw)
+            except ValueError as e:
+                f.fail(
+                    "V17",
+                    str(e),
+                    "镇党委签署的节假日文件无效、未经本清单的镇党委密钥签署或签名不符",
+                    "the signed year file is malformed, not signed by the manifest's town key, "
+                    "or its signature does not verify (R26.3)",
+                    file="calendar.json",
+                )
+                return
+        for y in range(first, last + 1):
+            if y in signed:
+                want_h, want_w = signed[y]
+                if _year_dates(hol, y) != want_h or _year_dates(work, y) != want_w:
+                    f.fail(
+                        "V17",
+                        "publicity.calendar_differs",
+                        f"结果包日历中 {y} 年的安排与镇党委签署的节假日文件不符",
+                        f"the bundle's calendar for {y} differs from the town's signed year file",
+                        file="result.json",
+                        expected=f"the signed dates of {y}",
+                    )
+            elif not _builtin_knows(y):
+                f.fail(
+                    "V17",
+                    "publicity.calendar_unsigned_year",
+                    f"{y} 年的节假日安排没有镇党委签署的节假日文件",
+                    f"no year file signed by the town committee for {y} (R26.3)",
+                    file="result.json",
+                    expected=f"calendar.json signed for {y}",
+                    found="none",
+                )
+
+
+def _signed_calendar_years(
+    doc: object, town_key: bytes
+) -> dict[int, tuple[set[dt.date], set[dt.date]]]:
+    """(V17, R26.3) The years of a ``signed-calendar/1`` signed by ``town_key``.
+
+    Raises:
+        ValueError: with the finding code, when the document is malformed or not signed by the key.
+    """
+    if not isinstance(doc, dict) or set(doc) != {"format", "calendar", "town_key", "signature"}:
+        raise ValueError("publicity.calendar_file")
+    if doc["format"] != "signed-calendar/1":
+        raise ValueError("publicity.calendar_file")
+    try:
+        key = parse_pubkey_value(doc["town_key"], path="town_key", role="town_committee")
+    except VerificationError:
+        raise ValueError("publicity.calendar_file") from None
+    if key.key != town_key:
+        raise ValueError("publicity.calendar_key")
+    sig = b64decode_canonical(doc["signature"], 64)
+    try:
+        if sig is None:
+            raise ValueError("publicity.calendar_signature")
+        verify_signature(key.key, CALENDAR_DOMAIN, canonical_bytes(doc["calendar"]), sig)
+    except VerificationError:
+        raise ValueError("publicity.calendar_signature") from None
+    body = doc["calendar"]
+    if (
+        not isinstance(body, dict)
+        or set(body) != {"format", "years"}
+        or body["format"] != "calendar/1"
+        or not isinstance(body["years"], dict)
+    ):
+        raise ValueError("publicity.calendar_file")
+    out: dict[int, tuple[set[dt.date], set[dt.date]]] = {}
+    for year, table in body["years"].items():
+        if (
+            not re.fullmatch(r"[0-9]{4}", year)
+            or not isinstance(table, dict)
+            or not {"source", "holidays"} <= set(table) <= {"source", "holidays", "workdays"}
+        ):
+            raise ValueError("publicity.calendar_file")
+        days: list[set[dt.date]] = []
+        for k in ("holidays", "workdays"):
+            items = table.get(k, [])
+            if not isinstance(items, list) or not all(
+                isinstance(x, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", x) for x in items
+            ):
+                raise ValueError("publicity.calendar_file")
+            days.append({dt.date.fromisoformat(x) for x in items})
+        out[int(year)] = (days[0], days[1])
+    return out
+
+
+def _builtin_knows(year: int) -> bool:
+    """Whether ``chinese_calendar`` (when installed) knows ``year``; True when it is absent, so
+    that only the cross-check it enables asks for a signed year (V17)."""
+    try:
+        import chinese_calendar  # noqa: PLC0415 - optional cross-check
+    except ImportError:  # pragma: no cover - installed in this project
+        return True
+    try:
+        chinese_calendar.is_workday(dt.date(year, 6, 1))
+    except (NotImplementedError, ValueError):
+        return False
+    return True
 
 
 def _stock_ids(raw_ids: object) -> list[bytes] | None:
@@ -3022,17 +3187,19 @@ class _Replay:
                     "reduction not after a shortfall (R17)",
                     e,
                 )
-            if not len(st.elected) <= b["seats"] <= st.seats - 1:
+            # (R17) never below the elected, nor a committee below 3 seats, nor any post below 1
+            floor = max(len(st.elected), 3 if b["post"] == "committee" else 1)
+            if not floor <= b["seats"] <= st.seats - 1:
                 self.fail(
                     "V14",
                     "reduction.bad_number",
                     "减少后的名额无效",
                     "reduced seats out of range (R17)",
                     e,
-                    expected=f"{len(st.elected)}..{st.seats - 1}",
+                    expected=f"{floor}..{st.seats - 1}",
                     found=str(b["seats"]),
                 )
-            if not 2 * b["assembly_consent"] > self.E:
+            if not (2 * b["assembly_consent"] > self.E and b["assembly_consent"] <= self.E):
                 self.fail(
                     "V14",
                     "reduction.no_majority",
@@ -3156,6 +3323,10 @@ class _Replay:
         self.v.roots = self.roots
         self.v.remote = self.rm
         self.v.structure_ok = self.structure_ok
+
+
+def _year_dates(days: set[dt.date], year: int) -> set[dt.date]:
+    return {x for x in days if x.year == year}
 
 
 def _calendar_cross_check(

@@ -71,6 +71,8 @@ CATEGORIES: Final = (
     "away_unmoved",
     "migrant_applied",
 )
+# (R3.4) Categories that describe people who are never electors (R2): refused by V4.
+NEVER_ELECTOR_CATEGORIES: Final = frozenset({"party_probation", "membership_stopped", "detained"})
 
 
 def _err(clause: str, path: str, en: str, zh: str, code: str = "field.type") -> DocumentFormatError:

@@ -103,6 +103,19 @@ _MEMBER_KEYS = {
 _EXCLUSION_KEYS = {"member", "category", "higher_level_approval", "assembly_approval"}
 _POST_KEYS = {"post", "seats", "candidates", "margin"}
 _MAX_SEATS = 15
+# (R26, A12.8) Publicity: at least 5 working days (the town plan), at most 60.
+_MIN_PUBLICITY = 5
+_MAX_PUBLICITY = 60
+# (R3.4, A12.11) Categories describing people who are never electors (R2): refused as exclusions.
+_NEVER_ELECTOR_CATEGORIES = frozenset(
+    {
+        ExclusionCategory.PARTY_PROBATION,
+        ExclusionCategory.MEMBERSHIP_STOPPED,
+        ExclusionCategory.DETAINED,
+    }
+)
+# What an unparsable date becomes (its problem is already recorded); never checked against R27.
+_NO_DATE = dt.date(1900, 1, 1)
 _MAX_MEMBERS = 20_000
 
 
@@ -171,7 +184,7 @@ class _Collector:
                 "应为日期，例如 1970-01-31",
                 "must be a date such as 1970-01-31",
             )
-        return dt.date(1900, 1, 1)
+        return _NO_DATE
 
     def enum(
         self,
@@ -295,14 +308,15 @@ def parse_definition_data(data: Mapping[str, Any]) -> Election:
     officials = _parse_officials(c, c.table(data, "officials", "officials"), by_id, posts)
     remote = _parse_remote(c, c.table(data, "remote_voting", "remote_voting"), by_id, excluded)
 
-    if not c.problems:
+    # (R27, A12.13) Qualifications are checked in the same pass as everything else, for every
+    # secretary candidate whose birth date (and the election date) parsed.
+    if parameters.qualification_policy is QualificationPolicy.BLOCK and election_date != _NO_DATE:
         for post in posts:
             for cid in post.candidates:
-                for problem in qualification_problems(
-                    post.kind, by_id[cid], election_date, parameters
-                ):
-                    if parameters.qualification_policy is QualificationPolicy.BLOCK:
-                        c.problems.append(problem)
+                if by_id[cid].birth_date != _NO_DATE:
+                    c.problems.extend(
+                        qualification_problems(post.kind, by_id[cid], election_date, parameters)
+                    )
 
     if c.problems:
         raise DefinitionError(tuple(c.problems))
@@ -328,12 +342,14 @@ def _parse_parameters(c: _Collector, table: Mapping[str, Any], preset: Preset) -
     c.unknown_keys(table, set(defaults), "parameters")
     p = "parameters"
     days = c.integer(table, "publicity_working_days", p, defaults["publicity_working_days"])
-    if not 1 <= days <= 60:
+    if not _MIN_PUBLICITY <= days <= _MAX_PUBLICITY:
         c.add(
             "parameters.publicity",
             f"{p}.publicity_working_days",
-            "公示期应在 1 到 60 个工作日之间",
-            "the publicity period must be 1 to 60 working days",
+            f"公示期应为 {_MIN_PUBLICITY} 到 {_MAX_PUBLICITY} 个工作日"
+            "（镇实施方案：不少于 5 个工作日）",
+            f"the publicity period must be {_MIN_PUBLICITY} to {_MAX_PUBLICITY} working days "
+            "(the town plan: at least 5)",
             "R26",
         )
 
@@ -435,9 +451,23 @@ def _parse_exclusions(
         c.unknown_keys(row, _EXCLUSION_KEYS, path)
         mid = _member_ref(c, row.get("member"), f"{path}.member", by_id)
         category = c.enum(row, "category", path, ExclusionCategory)
+        ok = True
+        if category in _NEVER_ELECTOR_CATEGORIES:
+            # (R3.4, A12.11) Such a person is not an eligible elector at all (R2): the roster
+            # status says so, and E never counted them; an exclusion is for electors only.
+            c.add(
+                "exclusion.category_not_elector",
+                f"{path}.category",
+                f"{zh_label(category)}的党员本来就不是有选举权的党员（R2），不计入应到会人数无从谈起："
+                "请在名册中如实填写其党籍状态，不要列入不计入名单",
+                f"a member in category {category.value} is simply not an eligible elector (R2) "
+                "and is never counted in E: record the status on the roster instead of an "
+                "exclusion",
+                "R3",
+            )
+            ok = False
         higher = row.get("higher_level_approval")
         assembly = row.get("assembly_approval")
-        ok = True
         for key, value, zh in (
             ("higher_level_approval", higher, "上级党组织同意的文件"),
             ("assembly_approval", assembly, "党员大会通过的记录"),
@@ -568,23 +598,27 @@ def _parse_posts(
                 "committee candidates need the 20% margin; it cannot be waived",
                 "R18",
             )
-        if candidates and not margin_satisfied(margin, len(candidates), seats):
-            need = seats + -(-seats // 5) if margin is MarginRule.TWENTY_PERCENT else seats
+        clause = "R18" if kind is PostKind.COMMITTEE else "R19"
+        if len(candidates) < seats:
+            # (A12.13) Fewer candidates than seats is its own problem, whatever the margin rule.
+            twenty = margin is MarginRule.TWENTY_PERCENT or kind is PostKind.COMMITTEE
+            need = seats + -(-seats // 5) if twenty else seats
+            c.add(
+                "post.too_few_candidates",
+                f"{path}.candidates",
+                f"候选人 {len(candidates)} 名少于应选 {seats} 名（至少需要 {need} 名）",
+                f"{len(candidates)} candidates for {seats} seats (at least {need} needed)",
+                clause,
+            )
+        elif not margin_satisfied(margin, len(candidates), seats):
+            need = seats + -(-seats // 5)
             c.add(
                 "post.margin",
                 f"{path}.candidates",
                 f"差额不足：应选 {seats} 名，候选人 {len(candidates)} 名，至少需要 {need} 名",
                 f"competitive margin not met: {seats} seats, {len(candidates)} candidates, "
                 f"at least {need} needed",
-                "R18" if kind is PostKind.COMMITTEE else "R19",
-            )
-        elif len(candidates) < seats:
-            c.add(
-                "post.too_few_candidates",
-                f"{path}.candidates",
-                f"候选人 {len(candidates)} 名少于应选 {seats} 名",
-                f"{len(candidates)} candidates for {seats} seats",
-                "R19",
+                clause,
             )
         posts.append(Post(kind=kind, seats=seats, candidates=candidates, margin=margin))
 

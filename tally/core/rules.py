@@ -32,10 +32,12 @@ __all__ = [
     "TownShares",
     "candidate_eligible_for_election",
     "expected_electors",
+    "full_members_on_roster",
     "is_eligible_elector",
     "margin_satisfied",
     "passes_threshold",
     "plenary_quorum",
+    "publicity_day_zero",
     "qualification_problems",
     "quorum",
     "rank_and_fill",
@@ -53,6 +55,12 @@ def is_eligible_elector(member: Member) -> bool:
 def candidate_eligible_for_election(member: Member) -> bool:
     """(R30) Only a member who may vote here may be elected here."""
     return is_eligible_elector(member)
+
+
+def full_members_on_roster(members: Iterable[Member]) -> int:
+    """(R23) The count behind "7 or more full members: set up a committee": every full member
+    (正式党员) on the roster, before exclusions (R3) and wherever the formal relationship is."""
+    return sum(1 for m in members if m.status is MemberStatus.FULL)
 
 
 def expected_electors(election: Election) -> tuple[MemberId, ...]:
@@ -174,6 +182,13 @@ def rank_and_fill(
     if len(above) + len(at_cut) <= seats:  # pragma: no cover - impossible when len(ranked) > seats
         return Filling(elected=above + at_cut, tied=(), tied_seats=0, open_after=0)
     return Filling(elected=above, tied=at_cut, tied_seats=seats - len(above), open_after=0)
+
+
+def publicity_day_zero(election_date: dt.date, announced_on: dt.date) -> dt.date:
+    """(R26) The day after which publicity counts: the day the result is announced (the local
+    date of the ``election.result`` entry), never earlier than the election date (a result is
+    announced at the meeting; a clock showing an earlier day never shortens the publicity)."""
+    return max(election_date, announced_on)
 
 
 def seat_reduction_allowed(assembly_consent: int, expected: int) -> bool:

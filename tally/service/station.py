@@ -1261,14 +1261,11 @@ def register(app: FastAPI) -> None:
         def fn(s: ElectionSession, form: FormData, user: UserSession) -> tuple[str, str]:
             from tally.calendar import CalendarError, load_calendar  # noqa: PLC0415
 
-            e = s.manifest.election
             try:
-                period = load_calendar(None).publicity_period(
-                    e.election_date, e.parameters.publicity_working_days
-                )
+                calendar = load_calendar(None)
             except CalendarError as err:
                 raise SessionError(err.code, zh=err.zh, en=err.en) from err
-            s.record_result(signer=_signer(state), publicity=period, actor=user.account.name)
+            s.record_result(signer=_signer(state), calendar=calendar, actor=user.account.name)
             return (
                 "选举结果已记录，请当场宣布；监票人签名确认后即可发布",
                 "result recorded: announce it; publish once the scrutineers have co-signed",

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.elections import definition_text
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
@@ -122,3 +124,22 @@ def test_simulate_refuses_a_round_for_the_wrong_post(tmp_path: Path) -> None:
     r = tally("simulate", EXAMPLES / "qingshan.toml", "--ballots", marks)
     assert r.returncode == 1
     assert "委员" in r.stderr
+
+
+def test_check_warns_on_seven_full_members_on_the_roster_without_a_committee_R23(
+    tmp_path: Path,
+) -> None:
+    # 7 full members on the roster: one registered elsewhere, one excluded; 5 expected electors.
+    text = definition_text(full=7, committee_seats=None, exclusions=1).replace(
+        'id = "M003"', 'id = "M003"\nregistered_here = false'
+    )
+    f = tmp_path / "seven.toml"
+    f.write_text(text, encoding="utf-8")
+    r = tally("check", f)
+    assert r.returncode == 0, r.stderr
+    assert "名册上有 7 名正式党员" in r.stdout + r.stderr
+    six = tmp_path / "six.toml"
+    six.write_text(definition_text(full=6, committee_seats=None), encoding="utf-8")
+    r = tally("check", six, "--lang", "en")
+    assert r.returncode == 0, r.stderr
+    assert "R23" not in r.stdout + r.stderr

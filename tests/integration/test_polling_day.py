@@ -244,3 +244,30 @@ def test_forged_other_round_and_duplicate_ballots_are_refused(qingshan: Election
     qingshan.ok("enter", db, "--batch", str(first))
     last_id = json.loads(qingshan.run("status", db, "--json").output)["round"]["entered"]
     assert last_id == 2
+
+
+def test_a_supplied_year_file_must_be_signed_by_the_town_R26_3(tmp_path: Path) -> None:
+    e = Election(tmp_path, SHIQIAO)
+    e.checkin(["S001", "S002", "S003", "S004", "S005"])
+    e.vote("secretary", 1, ["ox", "ox", "ox", "ox", "xo"])
+    year = tmp_path / "2027.toml"
+    year.write_text(
+        'format = "calendar/1"\n[years.2027]\nsource = "测试数据"\nholidays = [2027-01-01]\n',
+        encoding="utf-8",
+    )
+    before = e.json("status", str(e.db))["log_entries"]
+    out = e.fails("result", str(e.db), "--key", str(e.wg), "--calendar", str(year))
+    assert "tally calendar sign" in out
+    assert e.json("status", str(e.db))["log_entries"] == before
+    signed = tmp_path / "2027.signed.json"
+    e.ok(
+        "calendar",
+        "sign",
+        str(year),
+        "--town-key",
+        str(tmp_path / "town.key"),
+        "--out",
+        str(signed),
+    )
+    got = e.json("result", str(e.db), "--key", str(e.wg), "--calendar", str(signed))
+    assert got["ok"] and got["publicity_start"] == "2026-12-17"

@@ -3,7 +3,10 @@ exactly the folder's files, and nothing half-written when a publish fails (spec/
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import importlib.util
+import json
 import shutil
 import sys
 import zipfile
@@ -13,8 +16,12 @@ from typing import BinaryIO
 
 import pytest
 
+import keys
+from tally.calendar import CalendarYear, load_calendar, sign_calendar
 from tally.election import ElectionSession, SessionError
-from tally.publish import publish
+from tally.publish import bundle_files, publish
+from verifier.checks import TownKey, verify_bundle
+from verifier.crypto import fingerprint
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "spec" / "vectors" / "bundle" / "valid"
@@ -87,3 +94,55 @@ def test_nothing_is_written_before_there_is_a_result(
         publish(session, tmp_path / "out", notice=False)
     assert e.value.code == "publish.no_result"
     assert not (tmp_path / "out").exists()
+
+
+def _verify_files(files: dict[str, bytes], tmp_path: Path, town: keys.Signer) -> list[str]:
+    folder = tmp_path / "check"
+    for rel, data in files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
+    town_fp = fingerprint(town.public_key.key)
+    report = verify_bundle(folder, TownKey(fingerprint=town_fp), jobs=1)
+    return list(report.failed())
+
+
+def test_publicity_counts_from_the_day_the_result_is_announced_R26_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Election 2026-09-29, but the whole meeting (and the result) logged on 09-30: day 1 is the
+    first working day after 09-30, i.e. 10-08 after the National Day week; 10-10 is a make-up
+    Saturday, so 5 working days end on 10-13."""
+    gen = _generator(monkeypatch)
+    sc = gen.SCENARIOS["small-branch"]()
+    late = dataclasses.replace(sc, start=sc.start + dt.timedelta(days=1, hours=10))
+    work = tmp_path / "work"
+    work.mkdir()
+    gen.run_scenario(late, work)
+    session = ElectionSession.open(work / "election.db")
+    files = bundle_files(session, load_calendar(None, town_key=session.town_key))
+    result = json.loads(files["result.json"])
+    assert (result["publicity_start"], result["publicity_end"]) == ("2026-10-08", "2026-10-13")
+    assert _verify_files(files, tmp_path, gen.TOWN) == []
+
+
+def test_a_signed_year_file_travels_in_the_bundle_R26_3(
+    small_branch: ElectionSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gen = _generator(monkeypatch)
+    y2027 = CalendarYear(
+        2027,
+        frozenset({dt.date(2027, 1, 1)}),
+        frozenset(),
+        "测试数据：虚构的2027年节假日安排",
+    )
+    path = tmp_path / "2027.signed.json"
+    path.write_bytes(sign_calendar([y2027], gen.TOWN))
+    out = publish(small_branch, tmp_path / "out", calendar_file=path, notice=False)
+    files = _folder_files(out.folder)
+    assert files["calendar.json"] == path.read_bytes()
+    assert _verify_files(files, tmp_path, gen.TOWN) == []
+    other = tmp_path / "other.signed.json"
+    other.write_bytes(sign_calendar([y2027], gen.OTHER_TOWN))
+    with pytest.raises(SessionError) as e:
+        publish(small_branch, tmp_path / "out2", calendar_file=other, notice=False)
+    assert e.value.code == "calendar.wrong_key"

@@ -474,8 +474,10 @@ def _check_one(
     if not doc["signatures"]:
         fail("A10", "audit.unsigned", "审计记录没有签名", "the record has no signature")
     for i, s in enumerate(doc["signatures"]):
-        key = b64decode_canonical(s.get("key") if isinstance(s, dict) else None, 32)
-        sig = b64decode_canonical(s.get("signature") if isinstance(s, dict) else None, 64)
+        # no unknown member (A12.12)
+        shaped = isinstance(s, dict) and set(s) == {"label", "key", "signature"}
+        key = b64decode_canonical(s.get("key") if shaped else None, 32)
+        sig = b64decode_canonical(s.get("signature") if shaped else None, 64)
         if key is None or sig is None:
             fail(
                 "A10",

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import keys
 from tally.calendar import (
     CalendarArgumentError,
     CalendarConflictError,
@@ -19,7 +20,11 @@ from tally.calendar import (
     build_calendar,
     load_calendar,
     parse_calendar,
+    sign_calendar,
 )
+
+TOWN = keys.InMemorySigner.from_seed(keys.Role.TOWN_COMMITTEE, "红旗镇党委", b"\x01" * 32)
+OTHER_TOWN = keys.InMemorySigner.from_seed(keys.Role.TOWN_COMMITTEE, "别的镇党委", b"\x04" * 32)
 
 # A made-up 2027 for the tests (NOT the State Council's dates, which are not published yet).
 FILE_2027 = """\
@@ -43,9 +48,9 @@ def cal() -> WorkingDayCalendar:
 
 @pytest.fixture(scope="module")
 def cal_2027(tmp_path_factory: pytest.TempPathFactory) -> WorkingDayCalendar:
-    path = tmp_path_factory.mktemp("cal") / "2027.toml"
-    path.write_text(FILE_2027, encoding="utf-8")
-    return load_calendar(path)
+    path = tmp_path_factory.mktemp("cal") / "2027.signed.json"
+    path.write_bytes(sign_calendar(parse_calendar(FILE_2027), TOWN))
+    return load_calendar(path, town_key=TOWN.public_key)
 
 
 # --- the 2026 facts (notes §7; 国务院办公厅关于2026年部分节假日安排的通知) ------------------------
@@ -220,8 +225,61 @@ def test_calendar_file_that_contradicts_chinese_calendar_for_2026_is_refused() -
 
 def test_unreadable_calendar_file_is_an_invalid_calendar_error(tmp_path: Path) -> None:
     with pytest.raises(InvalidCalendarError) as e:
-        load_calendar(tmp_path / "missing.toml")
+        load_calendar(tmp_path / "missing.toml", town_key=TOWN.public_key)
     assert e.value.code == "calendar.unreadable"
+
+
+# --- the town committee's signature on a supplied year (R26.3) --------------------------------
+
+
+def test_an_unsigned_year_file_is_refused_with_the_way_to_sign_it_R26_3(tmp_path: Path) -> None:
+    path = tmp_path / "2027.toml"
+    path.write_text(FILE_2027, encoding="utf-8")
+    with pytest.raises(InvalidCalendarError) as e:
+        load_calendar(path, town_key=TOWN.public_key)
+    assert e.value.code == "calendar.unsigned"
+    assert "tally calendar sign" in e.value.zh and "tally calendar sign" in e.value.en
+
+
+def test_a_year_file_signed_by_another_town_is_refused_R26_3(tmp_path: Path) -> None:
+    path = tmp_path / "2027.signed.json"
+    path.write_bytes(sign_calendar(parse_calendar(FILE_2027), OTHER_TOWN))
+    with pytest.raises(InvalidCalendarError) as e:
+        load_calendar(path, town_key=TOWN.public_key)
+    assert e.value.code == "calendar.wrong_key"
+
+
+def test_an_altered_signed_year_file_is_refused_R26_3(tmp_path: Path) -> None:
+    signed = sign_calendar(parse_calendar(FILE_2027), TOWN)
+    path = tmp_path / "2027.signed.json"
+    path.write_bytes(signed.replace(b'"2027-02-20"', b'"2027-02-21"'))
+    with pytest.raises(InvalidCalendarError) as e:
+        load_calendar(path, town_key=TOWN.public_key)
+    assert e.value.code == "calendar.bad_signature"
+
+
+def test_a_signed_year_file_with_an_unknown_field_is_refused_A12_12(tmp_path: Path) -> None:
+    signed = sign_calendar(parse_calendar(FILE_2027), TOWN)
+    path = tmp_path / "2027.signed.json"
+    path.write_bytes(signed[:-1] + b',"note":"x"}')
+    with pytest.raises(InvalidCalendarError) as e:
+        load_calendar(path, town_key=TOWN.public_key)
+    assert e.value.code == "calendar.unknown_field" and e.value.field == "note"
+
+
+def test_a_year_file_needs_a_town_key_to_be_checked_against(tmp_path: Path) -> None:
+    path = tmp_path / "2027.signed.json"
+    path.write_bytes(sign_calendar(parse_calendar(FILE_2027), TOWN))
+    with pytest.raises(InvalidCalendarError) as e:
+        load_calendar(path)
+    assert e.value.code == "calendar.no_town_key"
+
+
+def test_a_year_file_can_only_be_signed_with_a_town_key() -> None:
+    wg = keys.InMemorySigner.from_seed(keys.Role.WORK_GROUP, "工作组", b"\x02" * 32)
+    with pytest.raises(InvalidCalendarError) as e:
+        sign_calendar(parse_calendar(FILE_2027), wg)
+    assert e.value.code == "calendar.signer_role"
 
 
 # --- property -----------------------------------------------------------------------------------

@@ -86,10 +86,9 @@ def test_example_b_tie_at_last_seat_goes_to_runoff_among_tied_only_R15() -> None
     election = make_election(full=40, committee_seats=3, committee_candidates=4)
     state = start(election)
     spec = committee_round(state)
-    # RULES.md §11 B states P = 36, but 34+30+25+25 = 114 approvals cannot fit on 36 ballots of
-    # at most 3 choices (108); P = 38 keeps the stated approvals and the same threshold (base E).
+    # spec/rules.md §12 B: P = 36; 33+28+23+23 = 107 approvals fit on 36 ballots of 3 choices.
     out = count_round(
-        state, spec, RoundInput(38, 38, 38, tuple(ballots_for([34, 30, 25, 25], 38, 3)))
+        state, spec, RoundInput(36, 36, 36, tuple(ballots_for([33, 28, 23, 23], 36, 3)))
     )
     assert out.minimum_to_pass == 21
     assert set(out.elected) == {A, B}
@@ -107,7 +106,7 @@ def test_example_b_tie_at_last_seat_goes_to_runoff_among_tied_only_R15() -> None
     third = next_round(state)
     assert isinstance(third, RoundSpec) and third.number == 3
     # The one with more votes takes the seat.
-    final = count_round(state, third, RoundInput(36, 36, 36, tuple(ballots_for([20, 16], 36, 1))))
+    final = count_round(state, third, RoundInput(36, 36, 36, tuple(ballots_for([20, 15], 36, 1))))
     assert final.elected == (C,)
     state = apply_outcome(state, final)
     assert set(state.elected(PostKind.COMMITTEE)) == {A, B, C}

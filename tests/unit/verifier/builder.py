@@ -378,6 +378,7 @@ def build(
             }
         actor = body.pop("_actor", "")  # e.g. "remote" for remote.cast (spec/remote.md RM-8.2)
         extra_checkpoint = body.pop("_checkpoint", None)  # e.g. "remote-casts"
+        at = body.pop("_at", None) or (at0 + dt.timedelta(minutes=seq)).isoformat()
         which = body.pop("which", -1) if etype == "ballot.withdrawn" else -1
         if etype == "ballot.withdrawn" and "ballot_id" not in body:
             body["ballot_id"] = entered[(body["post"], body["round"])][which]["ballot_id"]
@@ -387,7 +388,7 @@ def build(
             "seq": seq,
             "prev": prev,
             "type": etype,
-            "at": (at0 + dt.timedelta(minutes=seq)).isoformat(),
+            "at": at,
             "actor": actor,
             "body": body,
         }

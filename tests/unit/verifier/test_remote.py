@@ -393,11 +393,7 @@ def test_producer_remote_election_bundle_verifies(
     assert s.reveal_remote(scs[:2], signer=wg, data_dir=data) == 2
     paper_round(ballot_printer.PaperKind.COMMITTEE, "ooooox")
     paper_round(ballot_printer.PaperKind.SECRETARY, "ox")
-    e = s.manifest.election
-    period = load_calendar(None).publicity_period(
-        e.election_date, e.parameters.publicity_working_days
-    )
-    s.record_result(signer=wg, publicity=period)
+    s.record_result(signer=wg, calendar=load_calendar(None))
     for sc in scs:
         s.cosign(sc)
     publish(s, tmp_path / "out", notice=False)
