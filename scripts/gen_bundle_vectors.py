@@ -48,7 +48,8 @@ from ballot_printer import (
 from tally.calendar import load_calendar
 from tally.core.definition import parse_definition_data
 from tally.core.manifest import MANIFEST_DOMAIN, build_manifest, canonical
-from tally.election import ElectionSession, EntryInput, sign_manifest
+from tally.core.model import PostKind
+from tally.election import ElectionSession, EntryInput, sign_amended_list, sign_manifest
 from tally.log.checkpoint import CheckpointBody, body_text, signature_line
 from tally.log.merkle import MerkleTree, leaf_hash
 from tally.publish import bundle_files
@@ -319,10 +320,56 @@ def secretary_plenary() -> Scenario:
     )
 
 
+def amended_secretary_list() -> Scenario:
+    """9 members: secretary candidates M01, M04; M04 loses the committee runoff, the secretary
+    round is blocked (R20) until the town signs M01, M02 (RS7)."""
+    members = [_member(i, NAMES[i - 1]) for i in range(1, 10)]
+    defn = _definition(
+        members=members,
+        date="2026-12-15",
+        posts=[
+            _post("committee", 3, ["M01", "M02", "M03", "M04"]),
+            _post("secretary", 1, ["M01", "M04"]),
+        ],
+        elected_by="assembly",
+        officials=("M09", "M08"),
+    )
+    steps: list[tuple[Any, ...]] = [
+        ("checkin", [f"M{i:02d}" for i in range(1, 10)]),
+        ("stock", "committee", 1, 9),
+        ("issue", []),
+        ("return", 9),
+        ("enter", ["ooox"] * 4 + ["ooxo"] * 4 + ["xxoo"]),
+        ("close",),
+        ("stock", "committee", 2, 9),
+        ("issue", []),
+        ("return", 9),
+        ("enter", ["ox"] * 5 + ["xo"] * 3 + ["-o"]),
+        ("close",),
+        ("amend", "secretary", ["M01", "M02"], "示组〔2026〕11号"),
+        ("stock", "secretary", 1, 9),
+        ("issue", []),
+        ("return", 9),
+        ("enter", ["ox"] * 6 + ["xo"] * 3),
+        ("close",),
+        ("result",),
+    ]
+    return Scenario(
+        "amended-secretary-list",
+        "9 members, committee 3 of 4 with a runoff that M04 loses; secretary candidate M04 drops"
+        " out (R20), the town committee signs the amended list M01, M02 (RS7) and the assembly"
+        " elects M01",
+        defn,
+        steps,
+        start=dt.datetime(2026, 12, 15, 14, 0, tzinfo=TZ),
+    )
+
+
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "small-branch": small_branch,
     "tie-runoff": tie_runoff,
     "secretary-plenary": secretary_plenary,
+    "amended-secretary-list": amended_secretary_list,
 }
 
 
@@ -400,6 +447,9 @@ def run_scenario(sc: Scenario, workdir: Path) -> Files:
                     marks, write_ins = (item, []) if isinstance(item, str) else item
                     items.append(EntryInput(qr=pool.pop(0), marks=marks, write_ins=write_ins))
                 s.enter(items)
+            elif op == "amend":
+                request, _, _ = s.amend_request(PostKind(step[1]), step[2], approval=step[3])
+                s.amend_candidates(sign_amended_list(request, TOWN))
             elif op == "withdraw":
                 cur = s.meeting.current
                 assert cur is not None
@@ -755,6 +805,15 @@ def _reduction_without_shortfall(entries: list[dict[str, Any]]) -> None:
     )
 
 
+def _amended_by_other_town(entries: list[dict[str, Any]]) -> None:
+    i = _find(entries, "candidates.amended")
+    b = entries[i]["body"]
+    doc = {"format": "amended-list/1", "election_id": entries[0]["body"]["election_id"], **b}
+    del doc["town_signature"]
+    sig = OTHER_TOWN.sign(b"branch-election/amended-list/1", jcs(doc))
+    b["town_signature"] = base64.b64encode(sig).decode()
+
+
 def _result_differs(entries: list[dict[str, Any]]) -> None:
     entries[-1]["body"]["elected"]["secretary"] = ["M02"]
 
@@ -817,9 +876,18 @@ class Case:
     note: str = ""
 
 
-SB, TR, SP = "small-branch", "tie-runoff", "secretary-plenary"
+SB, TR, SP, AL = "small-branch", "tie-runoff", "secretary-plenary", "amended-secretary-list"
 NOT_IN_LOG = "the log is unchanged: the producer's replay covers the manifest and the log only"
 CASES: tuple[Case, ...] = (
+    Case(
+        "V14-amended-list-other-town",
+        AL,
+        "the amended secretary list is signed by another town committee's key, not the manifest's",
+        _log_edit(_amended_by_other_town),
+        ("V14",),
+        "amend.not_signed",
+        log=("amend.not_signed", 38),
+    ),
     Case(
         "V1-index-hash",
         SB,

@@ -26,7 +26,13 @@ from tally.core.manifest import build_manifest
 from tally.core.model import Election, MemberId, PostKind
 from tally.core.rounds import Blocked, Finished, RoundPurpose, RoundSpec
 from tally.core.rules import expected_electors, quorum
-from tally.election import PAPER_KIND, ElectionSession, EntryInput, sign_manifest
+from tally.election import (
+    PAPER_KIND,
+    ElectionSession,
+    EntryInput,
+    sign_amended_list,
+    sign_manifest,
+)
 from tally.publish import publish
 
 __all__ = ["BranchSummary", "Scenario", "run_town"]
@@ -285,7 +291,10 @@ def run_branch(folder: Path, definition: dict[str, Any], scenario: str, seed: in
             break
         if isinstance(due, Blocked):
             elected = list(session.meeting.rounds.elected(PostKind.COMMITTEE))
-            session.amend_candidates(due.post, elected[:2], approval="红组〔2026〕99号")
+            request, _, _ = session.amend_request(
+                due.post, elected[:2], approval="红组〔2026〕99号"
+            )
+            session.amend_candidates(sign_amended_list(request, signers["town"]))
             continue
         present = len(present_ids)
         if due.number == 1:

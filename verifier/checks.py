@@ -67,6 +67,9 @@ from verifier.report import CLAUSES, ClauseResult, Finding, Report, Status
 
 __all__ = ["TownKey", "verify_bundle"]
 
+AMENDED_LIST_DOMAIN: Final = b"branch-election/amended-list/1"  # spec/log.md §2.1
+AMENDABLE_BLOCKS: Final = ("candidates.amended_list_needed", "further.too_few_candidates")
+
 FIXED_FILES: Final = (
     "ballots.jsonl",
     "checkpoints.json",
@@ -497,6 +500,7 @@ class _Verifier:
         self.readers: dict[str, HashingReader] = {}
         self.index_doc: dict[str, Any] = {}
         self.manifest: Manifest | None = None
+        self.town_raw: bytes | None = None  # the town key of the signed manifest, after V2
         self.entries = 0
         self.ballots = 0
         self.elected: dict[str, list[str]] = {}
@@ -724,6 +728,7 @@ class _Verifier:
         try:
             message = canonical_bytes(raw_manifest)
             verify_signature(town_key.key, MANIFEST_DOMAIN, message, sig)
+            self.town_raw = town_key.key
         except VerificationError as e:
             f.fail(
                 "V2",
@@ -2957,39 +2962,139 @@ class _Replay:
                 )
             st.seats = b["seats"]
         else:
-            if not b["town_approval"].strip():
-                self.fail(
-                    "V14",
-                    "amend.no_town_reference",
-                    "候选人名单缺少镇党委批准文号",
-                    "amended list lacks the town reference",
-                    e,
-                )
-            cands = list(b["candidates"])
-            if len(set(cands)) != len(cands) or not cands:
+            self.amended(e, post, st)
+
+    def amended(self, e: LogEntry, post: str, st: _PostState) -> None:  # (V14) RS7
+        b = e.body
+        if not b["town_approval"].strip():
+            self.fail(
+                "V14",
+                "amend.no_town_reference",
+                "候选人名单缺少镇党委批准文号",
+                "amended list lacks the town reference",
+                e,
+            )
+        due = self.due()
+        allowed = (
+            due is not None
+            and due.post == post
+            and (
+                due.blocked in AMENDABLE_BLOCKS
+                or (not due.blocked and due.purpose == "further" and st.pending is None)
+            )
+        )
+        if not allowed:
+            self.fail(
+                "V14",
+                "amend.not_now",
+                "此时不得调整该职位的候选人名单（仅在轮次因候选人不足无法进行或另行选举时）",
+                "amended list outside the moments RS7 allows (blocked round or further round)",
+                e,
+            )
+        if b["round"] != st.held + 1:
+            self.fail(
+                "V14",
+                "amend.wrong_round",
+                "名单所签的轮次不是该职位的下一轮",
+                "the list is signed for another round of the post",
+                e,
+                expected=str(st.held + 1),
+                found=str(b["round"]),
+            )
+        signed = {
+            "format": "amended-list/1",
+            "election_id": self.m.election_id.hex(),
+            "post": post,
+            "round": b["round"],
+            "candidates": list(b["candidates"]),
+            "town_approval": b["town_approval"],
+        }
+        sig = b64decode_canonical(b["town_signature"], 64)
+        town = self.v.town_raw
+        try:
+            ok = sig is not None and town is not None
+            if sig is not None and town is not None:
+                verify_signature(town, AMENDED_LIST_DOMAIN, _jcs(signed), sig)
+        except VerificationError:
+            ok = False
+        if not ok:
+            self.fail(
+                "V14",
+                "amend.not_signed",
+                "调整后的候选人名单没有镇党委的有效签名",
+                "the amended list's town committee signature does not verify",
+                e,
+            )
+        cands = list(b["candidates"])
+        if len(set(cands)) != len(cands) or not cands:
+            self.fail(
+                "V14",
+                "amend.not_eligible",
+                "候选人名单为空或重复",
+                "amended list empty or repeated",
+                e,
+            )
+        block = self.d.parameters.qualification_policy == "block"
+        for c in cands:
+            member = self.roster.get(c)
+            if (
+                member is None
+                or c not in self.eligible
+                or c in self.excluded
+                or c in st.elected
+                or not self.can_take(post, c)
+            ):
                 self.fail(
                     "V14",
                     "amend.not_eligible",
-                    "候选人名单为空或重复",
-                    "amended list empty or repeated",
+                    "名单中有不能担任该职务的人",
+                    "amended list names a member who may not take the post (RS7, R30)",
                     e,
+                    found=c,
                 )
-            for c in cands:
-                if (
-                    c not in self.eligible
-                    or c in self.excluded
-                    or c in st.elected
-                    or not self.can_take(post, c)
-                ):
+                continue
+            if c in self.officials:
+                self.fail(
+                    "V14",
+                    "amend.official",
+                    "名单中有本轮的监票人或计票人",
+                    "amended list names an official of the round (R25)",
+                    e,
+                    found=c,
+                )
+            if post == "secretary" and block:
+                for code in rules.member_qualification_problems(self.d, member):
                     self.fail(
                         "V14",
-                        "amend.not_eligible",
-                        "名单中有不能担任该职务的人",
-                        "amended list names a member who may not take the post (RS7)",
+                        code,
+                        "名单中的书记候选人不符合任职条件",
+                        "an amended secretary candidate fails the qualifications (R27)",
                         e,
                         found=c,
                     )
-            st.candidates = tuple(cands)
+        n, open_seats = len(set(cands)), st.seats - len(st.elected)
+        if st.held == 0 and not st.elected:
+            margin = "20pct" if post == "committee" else st.margin
+            if cands and not rules.margin_ok(n, open_seats, margin):
+                self.fail(
+                    "V14",
+                    "post.margin",
+                    "调整后的名单差额不足",
+                    "the amended first-round list breaks the margin (R18, R19)",
+                    e,
+                    found=str(n),
+                )
+        elif cands and n < open_seats:
+            self.fail(
+                "V14",
+                "amend.too_few",
+                "另行选举的候选人少于空缺名额",
+                "fewer candidates than open seats (R16)",
+                e,
+                expected=f">= {open_seats}",
+                found=str(n),
+            )
+        st.candidates = tuple(cands)
 
     def result(self, e: LogEntry) -> None:  # (V15)
         self.result_seen = True

@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from pyrsistent import PSet, PVector, pset, pvector
 
@@ -41,6 +41,7 @@ from tally.core.rounds import (
     RoundSpec,
     RoundStatus,
     amend_candidates,
+    amendable_round,
     apply_outcome,
     count_round,
     next_round,
@@ -50,11 +51,15 @@ from tally.core.rounds import (
 from tally.core.rules import expected_electors, plenary_quorum, quorum
 
 __all__ = [
+    "AMENDED_LIST_DOMAIN",
+    "AMENDED_LIST_FORMAT",
     "ENTRY_FORMAT",
     "EnteredBallot",
     "Entry",
     "Meeting",
     "OpenRound",
+    "TownSignatureCheck",
+    "amended_list_document",
     "apply_entry",
     "ballot_from_body",
     "begin",
@@ -68,6 +73,8 @@ __all__ = [
 ]
 
 ENTRY_FORMAT = "log-entry/1"
+AMENDED_LIST_FORMAT = "amended-list/1"
+AMENDED_LIST_DOMAIN = b"branch-election/amended-list/1"
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -111,7 +118,9 @@ BODY_FIELDS: Mapping[str, frozenset[str]] = {
         }
     ),
     "seats.reduced": frozenset({"post", "seats", "assembly_consent", "town_agreement"}),
-    "candidates.amended": frozenset({"post", "candidates", "town_approval"}),
+    "candidates.amended": frozenset(
+        {"post", "round", "candidates", "town_approval", "town_signature"}
+    ),
     "election.result": frozenset({"elected", "publicity_start", "publicity_end"}),
     # Remote ballots (spec/remote.md RM-8.1).
     "remote.opened": frozenset({"issuer_key", "ballot_key", "k", "n", "shares"}),
@@ -128,6 +137,33 @@ COUNTED_WITH_REMOTE = BODY_FIELDS["round.counted"] | {"remote_ballots"}
 REJECT_REASONS = frozenset(
     {"remote.sealed_invalid", "remote.ballot_invalid", "remote.token_mismatch"}
 )
+
+
+class TownSignatureCheck(Protocol):
+    """Checks a signature of the manifest's town committee key (spec/keyfile.md §6).
+
+    The shell supplies it, so the core holds no key material. Raises ``ValueError`` when the
+    signature does not verify."""
+
+    def __call__(self, domain: bytes, message: bytes, signature: bytes) -> None: ...
+
+
+def amended_list_document(
+    election_id: bytes,
+    post: PostKind,
+    round_number: int,
+    candidates: Sequence[str],
+    town_approval: str,
+) -> dict[str, Any]:
+    """The ``amended-list/1`` object the town committee signs (spec/log.md §2.1)."""
+    return {
+        "format": AMENDED_LIST_FORMAT,
+        "election_id": election_id.hex(),
+        "post": post.value,
+        "round": round_number,
+        "candidates": list(candidates),
+        "town_approval": town_approval,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +321,7 @@ class Meeting:
     result: Mapping[str, Any] | None = None
     expected_ids: frozenset[MemberId] = frozenset()
     remote: RemoteState | None = None
+    town_check: TownSignatureCheck | None = field(default=None, compare=False)
 
     @property
     def expected(self) -> int:
@@ -299,8 +336,15 @@ class Meeting:
         return next_round(self.rounds)
 
 
-def begin(election: Election, election_id: bytes, entry0: Entry) -> Meeting:
-    """The state after entry 0 (``election.opened``).
+def begin(
+    election: Election,
+    election_id: bytes,
+    entry0: Entry,
+    *,
+    town_check: TownSignatureCheck | None = None,
+) -> Meeting:
+    """The state after entry 0 (``election.opened``). ``town_check`` verifies the town committee's
+    signatures on amended candidate lists; without it no amended list can be recorded.
 
     Raises:
         RoundStateError: entry 0 is not the opening of this election.
@@ -325,6 +369,7 @@ def begin(election: Election, election_id: bytes, entry0: Entry) -> Meeting:
         last_leaf=entry0.leaf_hash,
         last_at=_time(entry0.at),
         expected_ids=frozenset(expected_electors(election)),
+        town_check=town_check,
     )
 
 
@@ -536,18 +581,7 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
             ),
         )
     if t == "candidates.amended":
-        _no_round_open(m)
-        approval = b["town_approval"]
-        if not isinstance(approval, str) or not approval.strip():
-            raise _bad(
-                "amend.no_approval", "须记录镇党委批准的文件", "the town's approval is missing"
-            )
-        ids = b["candidates"]
-        if not isinstance(ids, list) or not all(isinstance(x, str) for x in ids):
-            raise _bad("amend.bad_list", "候选人名单格式错误", "bad candidate list")
-        return replace(
-            m, rounds=amend_candidates(m.rounds, _post(b), tuple(MemberId(x) for x in ids))
-        )
+        return _amend(m, b)
     if t == "election.result":
         _no_round_open(m)
         due = m.due()
@@ -564,6 +598,56 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
     if t == "election.opened":
         raise _bad("log.reopen", "选举已开始", "the election is already open")
     raise _bad("log.unknown_type", f"未知记录类型 {t}", f"unknown entry type {t}")
+
+
+def _amend(m: Meeting, b: Mapping[str, Any]) -> Meeting:
+    """(RS7) A candidate list signed by the town committee, checked like the definition's."""
+    _no_round_open(m)
+    post = _post(b)
+    approval = b["town_approval"]
+    if not isinstance(approval, str) or not approval.strip():
+        raise _bad(
+            "amend.no_approval",
+            "须记录镇党委批准调整候选人名单的文号",
+            "the town committee's approval reference is missing",
+            "RS7",
+        )
+    ids = b["candidates"]
+    if not isinstance(ids, list) or not all(isinstance(x, str) for x in ids):
+        raise _bad("amend.bad_list", "候选人名单格式错误", "bad candidate list", "RS7")
+    number = amendable_round(m.rounds, post)
+    if _int(b, "round") != number:
+        raise _bad(
+            "amend.wrong_round",
+            f"镇党委签署的名单是为{zh_label(post)}第{b['round']}轮，现在调整的是第{number}轮",
+            f"the signed list is for {post.value} round {b['round']}; the round now is {number}",
+            "RS7",
+        )
+    sig = b["town_signature"]
+    try:
+        signature = base64.b64decode(sig, validate=True) if isinstance(sig, str) else b""
+    except (binascii.Error, ValueError):
+        signature = b""
+    canonical_b64 = base64.b64encode(signature).decode() == sig
+    if len(signature) != 64 or not canonical_b64 or m.town_check is None:
+        raise _bad(
+            "amend.not_signed",
+            "调整后的候选人名单没有镇党委的有效签名",
+            "the amended list carries no valid town committee signature",
+            "RS7",
+        )
+    message = canonical(amended_list_document(m.election_id, post, number, ids, approval))
+    try:
+        m.town_check(AMENDED_LIST_DOMAIN, message, signature)
+    except ValueError as e:
+        raise _bad(
+            "amend.not_signed",
+            "调整后的候选人名单的签名不是本次选举清单中镇党委的签名，或名单在签名后被改动",
+            "the amended list's signature is not the manifest's town committee key, or the "
+            "list was changed after signing",
+            "RS7",
+        ) from e
+    return replace(m, rounds=amend_candidates(m.rounds, post, tuple(MemberId(x) for x in ids)))
 
 
 def _with_stock(m: Meeting, key: tuple[PostKind, int], count: int, ids: frozenset[str]) -> Meeting:

@@ -1218,10 +1218,7 @@ def register(app: FastAPI) -> None:
                     actor=user.account.name,
                 )
             else:
-                refs = [r for r in _text(form, "candidates", 400).replace("，", " ").split() if r]
-                s.amend_candidates(
-                    post, refs, approval=_text(form, "approval"), actor=user.account.name
-                )
+                s.amend_candidates(_text(form, "signed", 65536).encode(), actor=user.account.name)
             e = s.manifest.election
             return describe_next(s.meeting.due(), e, "zh"), describe_next(s.meeting.due(), e, "en")
 

@@ -140,16 +140,7 @@ def test_secretary_candidate_not_elected_to_committee_blocks_until_amended_list_
     assert "M005" not in first["elected"]
     out = qingshan.fails("issue", str(qingshan.db), "--key", str(qingshan.wg))
     assert "镇党委签署调整后的候选人名单" in out
-    qingshan.ok(
-        "amend-candidates",
-        str(qingshan.db),
-        "--kind",
-        "secretary",
-        "M004",
-        "M001",
-        "--approval",
-        "红组〔2026〕40号",
-    )
+    qingshan.amend("secretary", "M004", "M002")
     sec = qingshan.vote("secretary", 1, [*["ox"] * 14, *["xo"] * 9])
     assert sec["elected"] == ["M004"]
     qingshan.finish()

@@ -365,7 +365,7 @@ def s_reduction_without_shortfall(ev: list[list[Any]]) -> dict[str, Any]:
 def s_amend_not_eligible(ev: list[list[Any]]) -> dict[str, Any]:
     ev.insert(
         len(ev) - 1,
-        ["candidates.amended", {"post": "secretary", "candidates": ["M11"], "town_approval": ""}],
+        B.amended("secretary", 3, ["M11"], approval=""),
     )
     return {}
 
