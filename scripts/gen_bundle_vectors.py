@@ -303,6 +303,7 @@ def secretary_plenary() -> Scenario:
         ("return", 7),
         ("enter", ["ooox", "ooxo", "ooox", "oxoo", "ooox", "ooox", "-oox"]),
         ("close",),
+        ("officials", ["M02"], ["M06"]),  # a committee member who is not a candidate (R25.2)
         ("stock", "secretary", 1, 3),
         ("issue", ["M01", "M02", "M03"]),
         ("return", 3),
@@ -312,8 +313,9 @@ def secretary_plenary() -> Scenario:
     ]
     return Scenario(
         "secretary-plenary",
-        "7 members, committee 3 of 4; then the plenary of the 3 new committee members elects the"
-        " secretary (one candidate, margin none)",
+        "7 members, committee 3 of 4; the plenary's officials are recorded (scrutineer M02, a"
+        " committee member who is not a candidate; teller M06); then the plenary of the 3 new"
+        " committee members elects the secretary (one candidate, margin none)",
         defn,
         steps,
         start=dt.datetime(2026, 12, 15, 9, 30, tzinfo=TZ),
@@ -447,6 +449,8 @@ def run_scenario(sc: Scenario, workdir: Path) -> Files:
                     marks, write_ins = (item, []) if isinstance(item, str) else item
                     items.append(EntryInput(qr=pool.pop(0), marks=marks, write_ins=write_ins))
                 s.enter(items)
+            elif op == "officials":
+                s.change_officials(step[1], step[2])
             elif op == "amend":
                 request, _, _ = s.amend_request(PostKind(step[1]), step[2], approval=step[3])
                 s.amend_candidates(sign_amended_list(request, TOWN))
@@ -850,6 +854,10 @@ def _plenary_outsider(entries: list[dict[str, Any]]) -> None:
     body["present_members"] = ["M01", "M02", "M05"]  # M05 was not elected to the committee
 
 
+def _scrutineer_leaves(entries: list[dict[str, Any]]) -> None:
+    entries[_find(entries, "member.left")]["body"]["member"] = "M07"  # the scrutineer, not M05
+
+
 def _returned_differs(entries: list[dict[str, Any]]) -> None:
     entries[_find(entries, "ballots.returned", 0, post="secretary")]["body"]["count"] -= 1
 
@@ -879,6 +887,15 @@ class Case:
 SB, TR, SP, AL = "small-branch", "tie-runoff", "secretary-plenary", "amended-secretary-list"
 NOT_IN_LOG = "the log is unchanged: the producer's replay covers the manifest and the log only"
 CASES: tuple[Case, ...] = (
+    Case(
+        "V11-official-not-present",
+        SB,
+        "the scrutineer M07 leaves before the secretary round (instead of M05), which opens anyway",
+        _log_edit(_scrutineer_leaves),
+        ("V11",),
+        "official.not_present",
+        log=("official.not_present", 26),
+    ),
     Case(
         "V14-amended-list-other-town",
         AL,
@@ -1051,7 +1068,7 @@ CASES: tuple[Case, ...] = (
         _log_edit(_plenary_outsider),
         ("V11",),
         "round.present_members",
-        log=("plenary.not_member", 21),
+        log=("plenary.not_member", 22),
     ),
     Case(
         "V11-stock-after-issue",

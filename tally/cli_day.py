@@ -25,7 +25,7 @@ from tally.core.errors import TallyError
 from tally.core.explain import describe_next, describe_quorum, spec_title
 from tally.core.manifest import build_manifest
 from tally.core.meeting import ballot_from_body
-from tally.core.model import PostKind, zh_label
+from tally.core.model import MemberId, PostKind, zh_label
 from tally.core.rules import quorum
 from tally.election import (
     ElectionSession,
@@ -616,6 +616,34 @@ def register(app: typer.Typer) -> None:
                 _post(kind), seats=seats, consent=consent, agreement=agreement, actor=actor
             )
             return [describe_next(s.meeting.due(), s.manifest.election, lg)], {"seats": seats}
+
+        _run(lang, as_json, act)
+
+    @app.command("officials")
+    def officials(
+        db: DbArg,
+        scrutineers: Annotated[
+            list[str], typer.Option("--scrutineer", help="监票人编号或姓名（可多次）")
+        ],
+        tellers: Annotated[list[str], typer.Option("--teller", help="计票人编号或姓名（可多次）")],
+        actor: ActorOpt = "",
+        lang: LangOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """记录此后各轮的监票人和计票人（R25）/ Record the officials of the rounds from now on."""
+
+        def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            s = ElectionSession.open(db)
+            s.change_officials(scrutineers, tellers, actor=actor)
+            names = s.manifest.election
+            scr = "、".join(names.member(MemberId(s.resolve_member(x))).name for x in scrutineers)
+            tel = "、".join(names.member(MemberId(s.resolve_member(x))).name for x in tellers)
+            line = (
+                f"此后各轮的监票人：{scr}；计票人：{tel}（R25）"
+                if lg == "zh"
+                else f"officials of the rounds from now on: scrutineers {scr}; tellers {tel} (R25)"
+            )
+            return [line], {"scrutineers": scrutineers, "tellers": tellers}
 
         _run(lang, as_json, act)
 

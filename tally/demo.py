@@ -271,7 +271,11 @@ def run_branch(folder: Path, definition: dict[str, Any], scenario: str, seed: in
     remote_ids = list(election.remote_voting.approved)
     summary_remote = _remote_votes(session, signers, folder, remote_ids, rng)
     absent = max(0, (len(expected) - (4 * len(expected)) // 5 - 1) - len(remote_ids))
-    on_paper = [m for m in expected if m not in remote_ids]
+    # The assembly rounds' scrutineers are present (R25.2): they are never among the absent.
+    scrutineers = set(election.officials.scrutineers)
+    on_paper = sorted(
+        (m for m in expected if m not in remote_ids), key=lambda m: m not in scrutineers
+    )
     present_ids: list[MemberId] = on_paper[: len(on_paper) - rng.randint(0, absent)]
     session.check_in(present_ids)
     q = quorum(len(present_ids), len(expected), election.parameters.quorum_comparison)

@@ -901,6 +901,23 @@ class ElectionSession:
             actor=actor,
         )
 
+    def change_officials(
+        self, scrutineers: Sequence[str], tellers: Sequence[str], *, actor: str = ""
+    ) -> None:
+        """(R25.1) Record the scrutineers and tellers of the rounds opened from now on."""
+        self._commit(
+            [
+                (
+                    "officials.changed",
+                    {
+                        "scrutineers": [self.resolve_member(r) for r in scrutineers],
+                        "tellers": [self.resolve_member(r) for r in tellers],
+                    },
+                )
+            ],
+            actor=actor,
+        )
+
     def amend_request(
         self, post: PostKind, refs: Sequence[str], *, approval: str
     ) -> tuple[bytes, tuple[str, ...], tuple[str, ...]]:

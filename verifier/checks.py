@@ -806,6 +806,7 @@ class _Verifier:
         excluded = seen
         officials = set(d.scrutineers) | set(d.tellers)
         posts = {p.post: p for p in d.posts}
+        first_post = next((x for x in POST_ORDER if x in posts), "")
         for p in d.posts:  # (V5)
             path = f"definition.posts.{p.post}.candidates"
             seen_c: set[str] = set()
@@ -844,7 +845,7 @@ class _Verifier:
                         **where,
                     )
                 seen_c.add(c)
-                if c in officials:
+                if c in officials and p.post == first_post:  # (R25.1) they serve the first round
                     f.fail(
                         "V5",
                         "official.is_candidate",
@@ -921,6 +922,17 @@ class _Verifier:
                     "member.unknown",
                     "监票人或计票人不在名册中",
                     "official not on the roster",
+                    file="manifest.json",
+                    path="definition.officials",
+                    found=o,
+                )
+        for role in (d.scrutineers, d.tellers):
+            for o in sorted({x for x in role if role.count(x) > 1}):
+                f.fail(
+                    "V5",
+                    "official.duplicate",
+                    "同一人在监票人或计票人名单中重复",
+                    "an official is listed twice in one list (R25)",
                     file="manifest.json",
                     path="definition.officials",
                     found=o,
@@ -1435,6 +1447,7 @@ class _Replay:
         self.excluded = {x.member for x in d.exclusions}
         self.electors = self.eligible - self.excluded
         self.E = rules.expected_electors(d)
+        self.scrutineers, self.tellers = tuple(d.scrutineers), tuple(d.tellers)  # (R25.1)
         self.officials = set(d.scrutineers) | set(d.tellers)
         self.posts = {p.post: _PostState(p.seats, p.candidates, p.margin) for p in d.posts}
         self.from_committee = "committee" in self.posts and d.elected_by != "direct"
@@ -1768,6 +1781,8 @@ class _Replay:
             self.round_entry(e)
         elif t in ("seats.reduced", "candidates.amended"):
             self.decision(e)
+        elif t == "officials.changed":
+            self.officials_changed(e)
         elif t == "election.result":
             self.moments.append(("result", size, e.seq))
             self.result(e)
@@ -2586,12 +2601,92 @@ class _Replay:
                 found=str(b["present"]),
             )
 
+    def officials_changed(self, e: LogEntry) -> None:  # (V14) R25.1
+        b = e.body
+        if self.open is not None:
+            self.fail(
+                "V14",
+                "decision.during_round",
+                "轮次进行中不得记录决定",
+                "decision recorded while a round is open",
+                e,
+            )
+        scr, tel = tuple(b["scrutineers"]), tuple(b["tellers"])
+        if not scr or not tel:
+            self.fail(
+                "V14", "officials.missing", "缺少监票人或计票人", "officials missing (R25)", e
+            )
+        for x in sorted(set(scr) | set(tel)):
+            if x not in self.roster:
+                self.fail(
+                    "V14",
+                    "member.unknown",
+                    "监票人或计票人不在名册中",
+                    "official not on the roster",
+                    e,
+                    found=x,
+                )
+        for role in (scr, tel):
+            for x in sorted({y for y in role if role.count(y) > 1}):
+                self.fail(
+                    "V14",
+                    "official.duplicate",
+                    "同一人在名单中重复",
+                    "an official is listed twice (R25)",
+                    e,
+                    found=x,
+                )
+        for x in sorted(set(scr) & set(tel)):
+            self.fail(
+                "V14",
+                "official.both_roles",
+                "同一人不得兼任监票人和计票人",
+                "member holds both roles (R25)",
+                e,
+                found=x,
+            )
+        self.scrutineers, self.tellers = scr, tel
+        self.officials = set(scr) | set(tel)
+
+    def check_officials(self, e: LogEntry) -> None:  # (V11) R25.2
+        b = e.body
+        for x in sorted(self.officials & set(b["candidates"])):
+            self.fail(
+                "V11",
+                "official.is_candidate",
+                "本轮的监票人或计票人是本轮候选人",
+                "an official of the round is one of its candidates (R25)",
+                e,
+                found=x,
+            )
+        committee = self.posts["committee"].elected if "committee" in self.posts else []
+        for x in self.scrutineers:
+            if b["body"] == "plenary" and x not in committee:
+                self.fail(
+                    "V11",
+                    "official.not_committee_member",
+                    "委员会全体会议的监票人不是新一届委员",
+                    "a plenary round's scrutineer is not a committee member (R25)",
+                    e,
+                    found=x,
+                )
+            if b["body"] == "assembly" and x not in self.present:
+                self.fail(
+                    "V11",
+                    "official.not_present",
+                    "党员大会轮次的监票人未到会",
+                    "an assembly round's scrutineer is not checked in (R25)",
+                    e,
+                    found=x,
+                )
+
     def round_opened(self, e: LogEntry) -> None:  # (V11)
         b = e.body
         if self.open is not None:
             self.fail("V11", "round.order", "上一轮尚未结束", "a round is still open", e)
         due = self.due()
         self.check_due(e, due, b)
+        self.check_officials(e)
         if not self.quorum_holds(e, b["body"], b["present"], list(b["present_members"])):
             self.fail(
                 "V11",

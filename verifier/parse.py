@@ -577,6 +577,7 @@ ENTRY_BODIES: Final[dict[str, dict[str, _Check]]] = {
         "assembly_consent": _v_count,
         "town_agreement": _v_str,
     },
+    "officials.changed": {"scrutineers": _v_ids, "tellers": _v_ids},
     "candidates.amended": {
         **_PR,
         "candidates": _v_ids,

@@ -680,7 +680,11 @@ def _parse_officials(
     posts: Sequence[Post],
 ) -> Officials:
     c.unknown_keys(table, {"scrutineers", "tellers"}, "officials")
-    candidates = {cid for p in posts for cid in p.candidates}
+    # (R25.1) the definition's officials serve from the first round, which is the first post's
+    # (RS1); serving in one round does not bar standing in another (R25.2).
+    order = (PostKind.COMMITTEE, PostKind.SECRETARY, PostKind.DEPUTY_SECRETARY)
+    first = min(posts, key=lambda p: order.index(p.kind), default=None)
+    candidates = set(first.candidates) if first is not None else set()
     out: dict[str, tuple[MemberId, ...]] = {}
     for key, zh in (("scrutineers", "监票人"), ("tellers", "计票人")):
         where = f"officials.{key}"
@@ -695,12 +699,21 @@ def _parse_officials(
                     f"名册中没有编号 {mid}",
                     f"no member {mid} on the roster",
                 )
+            elif ids.index(mid) != j:
+                c.add(
+                    "official.duplicate",
+                    f"{where}[{j}]",
+                    f"{by_id[mid].name}（{mid}）在{zh}名单中重复",
+                    f"{by_id[mid].name} ({mid}) is listed twice as {key[:-1]}",
+                    "R25",
+                )
             elif mid in candidates:
                 c.add(
                     "official.is_candidate",
                     f"{where}[{j}]",
-                    f"{by_id[mid].name}（{mid}）是候选人，不能担任{zh}",
-                    f"{by_id[mid].name} ({mid}) is a candidate and cannot be a {key[:-1]}",
+                    f"{by_id[mid].name}（{mid}）是第一轮的候选人，不能担任第一轮的{zh}",
+                    f"{by_id[mid].name} ({mid}) is a candidate of the first round and cannot be "
+                    f"its {key[:-1]}",
                     "R25",
                 )
         out[key] = ids

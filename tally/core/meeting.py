@@ -29,7 +29,7 @@ from pyrsistent import PSet, PVector, pset, pvector
 from tally.core.ballots import Ballot, Mark, WriteIn
 from tally.core.errors import RoundStateError
 from tally.core.manifest import canonical
-from tally.core.model import Body, Election, MemberId, PostKind, zh_label
+from tally.core.model import Body, Election, MemberId, Officials, PostKind, zh_label
 from tally.core.rounds import (
     Blocked,
     ElectingBody,
@@ -46,6 +46,7 @@ from tally.core.rounds import (
     count_round,
     next_round,
     reduce_seats,
+    round_officials,
     start,
 )
 from tally.core.rules import expected_electors, plenary_quorum, quorum
@@ -118,6 +119,7 @@ BODY_FIELDS: Mapping[str, frozenset[str]] = {
         }
     ),
     "seats.reduced": frozenset({"post", "seats", "assembly_consent", "town_agreement"}),
+    "officials.changed": frozenset({"scrutineers", "tellers"}),
     "candidates.amended": frozenset(
         {"post", "round", "candidates", "town_approval", "town_signature"}
     ),
@@ -582,6 +584,8 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
         )
     if t == "candidates.amended":
         return _amend(m, b)
+    if t == "officials.changed":
+        return _change_officials(m, b)
     if t == "election.result":
         _no_round_open(m)
         due = m.due()
@@ -598,6 +602,81 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
     if t == "election.opened":
         raise _bad("log.reopen", "选举已开始", "the election is already open")
     raise _bad("log.unknown_type", f"未知记录类型 {t}", f"unknown entry type {t}")
+
+
+_ROLES = (("scrutineers", "监票人", "scrutineer"), ("tellers", "计票人", "teller"))
+
+
+def _change_officials(m: Meeting, b: Mapping[str, Any]) -> Meeting:
+    """(R25.1) The scrutineers and tellers of the rounds opened from now on (a logged decision)."""
+    _no_round_open(m)
+    roster = {x.id for x in m.election.members}
+    lists: dict[str, tuple[MemberId, ...]] = {}
+    for key, zh, en in _ROLES:
+        ids = b[key]
+        if not isinstance(ids, list) or not all(isinstance(x, str) for x in ids):
+            raise _bad("officials.bad_list", f"{zh}名单格式错误", f"bad list of {en}s", "R25")
+        if not ids:
+            raise _bad(
+                "officials.missing", f"至少需要一名{zh}", f"at least one {en} is needed", "R25"
+            )
+        for x in ids:
+            if x not in roster:
+                raise _bad(
+                    "member.unknown", f"名册中没有编号 {x}", f"no member {x} on the roster", "R25"
+                )
+            if ids.count(x) > 1:
+                raise _bad(
+                    "official.duplicate",
+                    f"{_name(m.election, MemberId(x))} 在{zh}名单中重复",
+                    f"{x} is listed twice as {en}",
+                    "R25",
+                )
+        lists[key] = tuple(MemberId(x) for x in ids)
+    for x in sorted(set(lists["scrutineers"]) & set(lists["tellers"])):
+        raise _bad(
+            "official.both_roles",
+            f"{_name(m.election, x)} 不能同时担任监票人和计票人",
+            f"{x} cannot be both scrutineer and teller",
+            "R25",
+        )
+    officials = Officials(scrutineers=lists["scrutineers"], tellers=lists["tellers"])
+    return replace(m, rounds=replace(m.rounds, officials=officials))
+
+
+def _check_officials(m: Meeting, due: RoundSpec) -> None:
+    """(R25.2) The officials in force may serve in the round that opens."""
+    off = round_officials(m.rounds)
+    where = f"{zh_label(due.post)}第{due.number}轮"
+    for key, zh, en in _ROLES:
+        for x in getattr(off, key):
+            if x in due.candidates:
+                raise _bad(
+                    "official.is_candidate",
+                    f"{_name(m.election, x)} 是{where}的候选人，不能担任本轮{zh}；"
+                    "请先用 tally officials 记录本轮的监票人和计票人",
+                    f"{x} is a candidate of {due.post.value} round {due.number} and cannot be its "
+                    f"{en}; record this round's officials first (tally officials)",
+                    "R25",
+                )
+    for x in off.scrutineers:
+        if due.body is ElectingBody.PLENARY and x not in m.rounds.elected(PostKind.COMMITTEE):
+            raise _bad(
+                "official.not_committee_member",
+                f"{_name(m.election, x)} 不是新一届委员，不能担任委员会全体会议的监票人；"
+                "请先用 tally officials 记录本轮的监票人（不是本职位候选人的委员）",
+                f"{x} is not a member of the new committee and cannot scrutinise its plenary; "
+                "record the plenary's scrutineers first (tally officials)",
+                "R25",
+            )
+        if due.body is ElectingBody.ASSEMBLY and x not in m.present:
+            raise _bad(
+                "official.not_present",
+                f"监票人 {_name(m.election, x)} 未签到：党员大会的监票人须是到会的有选举权党员",
+                f"scrutineer {x} is not checked in: an assembly round's scrutineers are "
+                "eligible electors present",
+                "R25",
+            )
 
 
 def _amend(m: Meeting, b: Mapping[str, Any]) -> Meeting:
@@ -728,6 +807,7 @@ def _open(m: Meeting, e: Entry) -> Meeting:
     expect = opened_body(due, present, tuple(MemberId(x) for x in members))
     if dict(b) != expect:
         raise _bad("round.mismatch", "轮次内容与规则不符", "the round differs from the one due")
+    _check_officials(m, due)
     return replace(
         m,
         current=OpenRound(

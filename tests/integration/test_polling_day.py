@@ -155,6 +155,11 @@ def test_committee_plenary_elects_secretary_with_its_own_quorum_R21(tmp_path: Pa
     e = Election(tmp_path, definition)
     e.checkin(PRESENT)
     e.vote("committee", 1, ["ooooox"] * 23)
+    # The plenary's scrutineer is a committee member who is not a secretary candidate (R25.2).
+    four = [a for m in ("M001", "M002", "M003", "M004") for a in ("--member", m)]
+    no_officials = e.fails("issue", str(e.db), "--key", str(e.wg), *four)
+    assert "不是新一届委员，不能担任委员会全体会议的监票人" in no_officials
+    e.ok("officials", str(e.db), "--scrutineer", "M001", "--teller", "M011")
     too_few = e.fails(
         "issue",
         str(e.db),
