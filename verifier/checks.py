@@ -3035,24 +3035,35 @@ class _Replay:
                     "reduction not after a shortfall (R17)",
                     e,
                 )
-            if not len(st.elected) <= b["seats"] <= st.seats - 1:
+            codes = rules.seat_reduction_problems(
+                post,
+                elected=len(st.elected),
+                seats=st.seats,
+                new=b["seats"],
+                consent=b["assembly_consent"],
+                e=self.E,
+            )
+            if "reduction.bad_number" in codes:
+                low = max(len(st.elected), rules.MIN_COMMITTEE_SEATS if post == "committee" else 1)
                 self.fail(
                     "V14",
                     "reduction.bad_number",
-                    "减少后的名额无效",
-                    "reduced seats out of range (R17)",
+                    "减少后的名额无效（委员会不少于 3 名，其他职位不少于 1 名，"
+                    "且不少于已当选人数）",
+                    "reduced seats out of range (R17: a committee keeps 3, any post 1, and the "
+                    "elected)",
                     e,
-                    expected=f"{len(st.elected)}..{st.seats - 1}",
+                    expected=f"{low}..{st.seats - 1}",
                     found=str(b["seats"]),
                 )
-            if not 2 * b["assembly_consent"] > self.E:
+            if "reduction.no_majority" in codes:
                 self.fail(
                     "V14",
                     "reduction.no_majority",
-                    "同意人数未过应到会人数半数",
-                    "consent is not a majority of E (R17)",
+                    "同意人数未过应到会人数半数，或多于应到会人数",
+                    "consent is not a majority of E, or exceeds E (R17: 2c > E, c <= E)",
                     e,
-                    expected=f"> {self.E // 2}",
+                    expected=f"> {self.E // 2} and <= {self.E}",
                     found=str(b["assembly_consent"]),
                 )
             st.seats = b["seats"]

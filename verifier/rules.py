@@ -65,6 +65,23 @@ def margin_ok(candidates: int, seats: int, margin: str) -> bool:
     return 5 * (candidates - seats) >= seats
 
 
+MIN_COMMITTEE_SEATS = 3  # R17: a committee never below 3 seats, any other post never below 1
+
+
+def seat_reduction_problems(
+    post: str, *, elected: int, seats: int, new: int, consent: int, e: int
+) -> list[str]:
+    """R17: the codes a seat reduction of ``post`` from ``seats`` to ``new`` breaks, with
+    ``elected`` members elected to it and the assembly consent ``consent`` of ``E = e``."""
+    floor = max(elected, MIN_COMMITTEE_SEATS if post == "committee" else 1)
+    out: list[str] = []
+    if not floor <= new <= seats - 1:
+        out.append("reduction.bad_number")
+    if not (2 * consent > e and consent <= e):
+        out.append("reduction.no_majority")
+    return out
+
+
 def age_on(birth: dt.date, day: dt.date) -> int:
     """R27: whole years on ``day``; a 29 February birthday is reached on 1 March."""
     years = day.year - birth.year

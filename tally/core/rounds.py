@@ -259,7 +259,7 @@ def next_round(state: ElectionState) -> RoundSpec | Blocked | Finished:
                 return Blocked(
                     post.kind,
                     "rounds.exhausted",
-                    "R16",
+                    "RS3",
                     "本职位轮次已达上限（255 轮）",
                     "this post has reached the maximum of 255 rounds",
                 )
@@ -270,7 +270,7 @@ def next_round(state: ElectionState) -> RoundSpec | Blocked | Finished:
             return Blocked(
                 post.kind,
                 "rounds.exhausted",
-                "R16",
+                "RS3",
                 "本职位轮次已达上限",
                 "this post has reached the maximum number of rounds",
             )
