@@ -48,7 +48,8 @@ from ballot_printer import (
 from tally.calendar import load_calendar
 from tally.core.definition import parse_definition_data
 from tally.core.manifest import MANIFEST_DOMAIN, build_manifest, canonical
-from tally.election import ElectionSession, EntryInput, sign_manifest
+from tally.core.model import PostKind
+from tally.election import ElectionSession, EntryInput, sign_amended_list, sign_manifest
 from tally.log.checkpoint import CheckpointBody, body_text, signature_line
 from tally.log.merkle import MerkleTree, leaf_hash
 from tally.publish import bundle_files
@@ -302,6 +303,7 @@ def secretary_plenary() -> Scenario:
         ("return", 7),
         ("enter", ["ooox", "ooxo", "ooox", "oxoo", "ooox", "ooox", "-oox"]),
         ("close",),
+        ("officials", ["M02"], ["M06"]),  # a committee member who is not a candidate (R25.2)
         ("stock", "secretary", 1, 3),
         ("issue", ["M01", "M02", "M03"]),
         ("return", 3),
@@ -311,11 +313,57 @@ def secretary_plenary() -> Scenario:
     ]
     return Scenario(
         "secretary-plenary",
-        "7 members, committee 3 of 4; then the plenary of the 3 new committee members elects the"
-        " secretary (one candidate, margin none)",
+        "7 members, committee 3 of 4; the plenary's officials are recorded (scrutineer M02, a"
+        " committee member who is not a candidate; teller M06); then the plenary of the 3 new"
+        " committee members elects the secretary (one candidate, margin none)",
         defn,
         steps,
         start=dt.datetime(2026, 12, 15, 9, 30, tzinfo=TZ),
+    )
+
+
+def amended_secretary_list() -> Scenario:
+    """9 members: secretary candidates M01, M04; M04 loses the committee runoff, the secretary
+    round is blocked (R20) until the town signs M01, M02 (RS7)."""
+    members = [_member(i, NAMES[i - 1]) for i in range(1, 10)]
+    defn = _definition(
+        members=members,
+        date="2026-12-15",
+        posts=[
+            _post("committee", 3, ["M01", "M02", "M03", "M04"]),
+            _post("secretary", 1, ["M01", "M04"]),
+        ],
+        elected_by="assembly",
+        officials=("M09", "M08"),
+    )
+    steps: list[tuple[Any, ...]] = [
+        ("checkin", [f"M{i:02d}" for i in range(1, 10)]),
+        ("stock", "committee", 1, 9),
+        ("issue", []),
+        ("return", 9),
+        ("enter", ["ooox"] * 4 + ["ooxo"] * 4 + ["xxoo"]),
+        ("close",),
+        ("stock", "committee", 2, 9),
+        ("issue", []),
+        ("return", 9),
+        ("enter", ["ox"] * 5 + ["xo"] * 3 + ["-o"]),
+        ("close",),
+        ("amend", "secretary", ["M01", "M02"], "示组〔2026〕11号"),
+        ("stock", "secretary", 1, 9),
+        ("issue", []),
+        ("return", 9),
+        ("enter", ["ox"] * 6 + ["xo"] * 3),
+        ("close",),
+        ("result",),
+    ]
+    return Scenario(
+        "amended-secretary-list",
+        "9 members, committee 3 of 4 with a runoff that M04 loses; secretary candidate M04 drops"
+        " out (R20), the town committee signs the amended list M01, M02 (RS7) and the assembly"
+        " elects M01",
+        defn,
+        steps,
+        start=dt.datetime(2026, 12, 15, 14, 0, tzinfo=TZ),
     )
 
 
@@ -323,6 +371,7 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "small-branch": small_branch,
     "tie-runoff": tie_runoff,
     "secretary-plenary": secretary_plenary,
+    "amended-secretary-list": amended_secretary_list,
 }
 
 
@@ -400,6 +449,11 @@ def run_scenario(sc: Scenario, workdir: Path) -> Files:
                     marks, write_ins = (item, []) if isinstance(item, str) else item
                     items.append(EntryInput(qr=pool.pop(0), marks=marks, write_ins=write_ins))
                 s.enter(items)
+            elif op == "officials":
+                s.change_officials(step[1], step[2])
+            elif op == "amend":
+                request, _, _ = s.amend_request(PostKind(step[1]), step[2], approval=step[3])
+                s.amend_candidates(sign_amended_list(request, TOWN))
             elif op == "withdraw":
                 cur = s.meeting.current
                 assert cur is not None
@@ -759,6 +813,15 @@ def _reduction_without_shortfall(entries: list[dict[str, Any]]) -> None:
     )
 
 
+def _amended_by_other_town(entries: list[dict[str, Any]]) -> None:
+    i = _find(entries, "candidates.amended")
+    b = entries[i]["body"]
+    doc = {"format": "amended-list/1", "election_id": entries[0]["body"]["election_id"], **b}
+    del doc["town_signature"]
+    sig = OTHER_TOWN.sign(b"branch-election/amended-list/1", jcs(doc))
+    b["town_signature"] = base64.b64encode(sig).decode()
+
+
 def _result_differs(entries: list[dict[str, Any]]) -> None:
     entries[-1]["body"]["elected"]["secretary"] = ["M02"]
 
@@ -795,6 +858,10 @@ def _plenary_outsider(entries: list[dict[str, Any]]) -> None:
     body["present_members"] = ["M01", "M02", "M05"]  # M05 was not elected to the committee
 
 
+def _scrutineer_leaves(entries: list[dict[str, Any]]) -> None:
+    entries[_find(entries, "member.left")]["body"]["member"] = "M07"  # the scrutineer, not M05
+
+
 def _returned_differs(entries: list[dict[str, Any]]) -> None:
     entries[_find(entries, "ballots.returned", 0, post="secretary")]["body"]["count"] -= 1
 
@@ -821,9 +888,27 @@ class Case:
     note: str = ""
 
 
-SB, TR, SP = "small-branch", "tie-runoff", "secretary-plenary"
+SB, TR, SP, AL = "small-branch", "tie-runoff", "secretary-plenary", "amended-secretary-list"
 NOT_IN_LOG = "the log is unchanged: the producer's replay covers the manifest and the log only"
 CASES: tuple[Case, ...] = (
+    Case(
+        "V11-official-not-present",
+        SB,
+        "the scrutineer M07 leaves before the secretary round (instead of M05), which opens anyway",
+        _log_edit(_scrutineer_leaves),
+        ("V11",),
+        "official.not_present",
+        log=("official.not_present", 26),
+    ),
+    Case(
+        "V14-amended-list-other-town",
+        AL,
+        "the amended secretary list is signed by another town committee's key, not the manifest's",
+        _log_edit(_amended_by_other_town),
+        ("V14",),
+        "amend.not_signed",
+        log=("amend.not_signed", 38),
+    ),
     Case(
         "V1-index-hash",
         SB,
@@ -1008,7 +1093,7 @@ CASES: tuple[Case, ...] = (
         _log_edit(_plenary_outsider),
         ("V11",),
         "round.present_members",
-        log=("plenary.not_member", 21),
+        log=("plenary.not_member", 22),
     ),
     Case(
         "V11-stock-after-issue",

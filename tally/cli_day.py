@@ -32,9 +32,15 @@ from tally.core.errors import TallyError
 from tally.core.explain import describe_next, describe_quorum, spec_title
 from tally.core.manifest import build_manifest
 from tally.core.meeting import ballot_from_body
-from tally.core.model import PostKind, zh_label
+from tally.core.model import MemberId, PostKind, zh_label
 from tally.core.rules import quorum
-from tally.election import ElectionSession, EntryInput, SessionError, sign_manifest
+from tally.election import (
+    ElectionSession,
+    EntryInput,
+    SessionError,
+    sign_amended_list,
+    sign_manifest,
+)
 from tally.store import StoreError
 
 __all__ = ["register"]
@@ -659,22 +665,104 @@ def register(app: typer.Typer) -> None:
 
         _run(lang, as_json, act)
 
-    @app.command("amend-candidates")
-    def amend(
+    @app.command("officials")
+    def officials(
         db: DbArg,
-        kind: Annotated[str, typer.Option("--kind")],
-        candidates: Annotated[list[str], typer.Argument(help="候选人编号或姓名，按批准顺序")],
-        approval: Annotated[str, typer.Option("--approval", help="镇党委批准的文件")],
+        scrutineers: Annotated[
+            list[str], typer.Option("--scrutineer", help="监票人编号或姓名（可多次）")
+        ],
+        tellers: Annotated[list[str], typer.Option("--teller", help="计票人编号或姓名（可多次）")],
         actor: ActorOpt = "",
         lang: LangOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
-        """记录镇党委签署的调整后候选人名单（R16、R20）/ Record an amended candidate list."""
+        """记录此后各轮的监票人和计票人（R25）/ Record the officials of the rounds from now on."""
 
         def act(lg: str) -> tuple[list[str], dict[str, Any]]:
             s = ElectionSession.open(db)
-            s.amend_candidates(_post(kind), candidates, approval=approval, actor=actor)
-            return [describe_next(s.meeting.due(), s.manifest.election, lg)], {}
+            s.change_officials(scrutineers, tellers, actor=actor)
+            names = s.manifest.election
+            scr = "、".join(names.member(MemberId(s.resolve_member(x))).name for x in scrutineers)
+            tel = "、".join(names.member(MemberId(s.resolve_member(x))).name for x in tellers)
+            line = (
+                f"此后各轮的监票人：{scr}；计票人：{tel}（R25）"
+                if lg == "zh"
+                else f"officials of the rounds from now on: scrutineers {scr}; tellers {tel} (R25)"
+            )
+            return [line], {"scrutineers": scrutineers, "tellers": tellers}
+
+        _run(lang, as_json, act)
+
+    @app.command("amend-request")
+    def amend_request(
+        db: DbArg,
+        kind: Annotated[str, typer.Option("--kind")],
+        candidates: Annotated[list[str], typer.Argument(help="候选人编号或姓名，按批准顺序")],
+        approval: Annotated[str, typer.Option("--approval", help="镇党委批准的文号")],
+        out: Annotated[Path, typer.Option("--out", help="写出待镇党委签署的名单文件")],
+        lang: LangOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """写出待镇党委签署的调整后候选人名单（RS7）/ Write an amended list for the town to sign."""
+
+        def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            s = ElectionSession.open(db)
+            raw, zh, en = s.amend_request(_post(kind), candidates, approval=approval)
+            if out.exists():
+                raise SessionError(
+                    "file.exists", zh=f"{out} 已存在，不覆盖", en=f"{out} exists; not overwritten"
+                )
+            out.write_bytes(raw)
+            warn = ["提醒：" + w for w in zh] if lg == "zh" else ["warning: " + w for w in en]
+            done = (
+                f"已写出 {out}：请交镇党委用其密钥签署（tally amend-sign），"
+                "再用 tally amend-candidates 记录签署后的名单"
+                if lg == "zh"
+                else f"wrote {out}: the town committee signs it (tally amend-sign), then record "
+                "the signed list with tally amend-candidates"
+            )
+            return [*warn, done], {"request": str(out), "warnings": list(zh if lg == "zh" else en)}
+
+        _run(lang, as_json, act)
+
+    @app.command("amend-sign")
+    def amend_sign(
+        request: Annotated[Path, typer.Argument(help="amend-request 写出的名单文件")],
+        key: Annotated[Path, typer.Option("--key", help="镇党委密钥文件")],
+        out: Annotated[Path, typer.Option("--out", help="写出签署后的名单文件")],
+        lang: LangOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """镇党委签署调整后的候选人名单（RS7）/ The town committee signs an amended list."""
+
+        def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            signed = sign_amended_list(request.read_bytes(), _signer(key, keys.Role.TOWN_COMMITTEE))
+            if out.exists():
+                raise SessionError(
+                    "file.exists", zh=f"{out} 已存在，不覆盖", en=f"{out} exists; not overwritten"
+                )
+            out.write_bytes(signed)
+            return [f"已签署：{out}" if lg == "zh" else f"signed: {out}"], {"signed": str(out)}
+
+        _run(lang, as_json, act)
+
+    @app.command("amend-candidates")
+    def amend(
+        db: DbArg,
+        signed: Annotated[Path, typer.Argument(help="镇党委签署的名单文件（tally amend-sign）")],
+        actor: ActorOpt = "",
+        lang: LangOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """记录镇党委签署的调整后候选人名单（RS7、R16、R20）/ Record a town-signed amended list."""
+
+        def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            s = ElectionSession.open(db)
+            zh, en = s.amend_candidates(signed.read_bytes(), actor=actor)
+            warn = ["提醒：" + w for w in zh] if lg == "zh" else ["warning: " + w for w in en]
+            return [*warn, describe_next(s.meeting.due(), s.manifest.election, lg)], {
+                "warnings": list(zh if lg == "zh" else en)
+            }
 
         _run(lang, as_json, act)
 

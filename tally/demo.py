@@ -26,7 +26,13 @@ from tally.core.manifest import build_manifest
 from tally.core.model import Election, MemberId, PostKind
 from tally.core.rounds import Blocked, Finished, RoundPurpose, RoundSpec
 from tally.core.rules import expected_electors, quorum
-from tally.election import PAPER_KIND, ElectionSession, EntryInput, sign_manifest
+from tally.election import (
+    PAPER_KIND,
+    ElectionSession,
+    EntryInput,
+    sign_amended_list,
+    sign_manifest,
+)
 from tally.publish import publish
 
 __all__ = ["BranchSummary", "Scenario", "run_town"]
@@ -265,7 +271,11 @@ def run_branch(folder: Path, definition: dict[str, Any], scenario: str, seed: in
     remote_ids = list(election.remote_voting.approved)
     summary_remote = _remote_votes(session, signers, folder, remote_ids, rng)
     absent = max(0, (len(expected) - (4 * len(expected)) // 5 - 1) - len(remote_ids))
-    on_paper = [m for m in expected if m not in remote_ids]
+    # The assembly rounds' scrutineers are present (R25.2): they are never among the absent.
+    scrutineers = set(election.officials.scrutineers)
+    on_paper = sorted(
+        (m for m in expected if m not in remote_ids), key=lambda m: m not in scrutineers
+    )
     present_ids: list[MemberId] = on_paper[: len(on_paper) - rng.randint(0, absent)]
     session.check_in(present_ids)
     q = quorum(len(present_ids), len(expected), election.parameters.quorum_comparison)
@@ -285,7 +295,10 @@ def run_branch(folder: Path, definition: dict[str, Any], scenario: str, seed: in
             break
         if isinstance(due, Blocked):
             elected = list(session.meeting.rounds.elected(PostKind.COMMITTEE))
-            session.amend_candidates(due.post, elected[:2], approval="红组〔2026〕99号")
+            request, _, _ = session.amend_request(
+                due.post, elected[:2], approval="红组〔2026〕99号"
+            )
+            session.amend_candidates(sign_amended_list(request, signers["town"]))
             continue
         present = len(present_ids)
         if due.number == 1:

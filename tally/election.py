@@ -37,8 +37,12 @@ from tally.core.manifest import (
 )
 from tally.core.marks_file import resolve_write_in
 from tally.core.meeting import (
+    AMENDED_LIST_DOMAIN,
+    AMENDED_LIST_FORMAT,
     Entry,
     Meeting,
+    TownSignatureCheck,
+    amended_list_document,
     apply_entry,
     assembly_posts,
     begin,
@@ -52,7 +56,15 @@ from tally.core.meeting import (
     remote_list_changed,
 )
 from tally.core.model import MemberId, PostKind, zh_label
-from tally.core.rounds import ElectingBody, Finished, RoundPurpose, RoundSpec
+from tally.core.rounds import (
+    ElectingBody,
+    Finished,
+    RoundPurpose,
+    RoundSpec,
+    amend_candidates,
+    amendable_round,
+    amended_list_warnings,
+)
 from tally.core.rules import plenary_quorum, publicity_day_zero, quorum
 from tally.log.checkpoint import CheckpointBody, body_text, signature_line, signer_name
 from tally.log.merkle import MerkleTree
@@ -60,11 +72,14 @@ from tally.store import ElectionStore, StoreError
 
 __all__ = [
     "PAPER_KIND",
+    "SIGNED_AMENDED_LIST_FORMAT",
     "ElectionSession",
     "EntryInput",
     "SessionError",
     "load_signed_manifest",
+    "sign_amended_list",
     "sign_manifest",
+    "town_check",
 ]
 
 PAPER_KIND = {
@@ -105,6 +120,70 @@ def _strict_json(raw: bytes, what: str) -> Any:
 def _no_float(text: str) -> float:
     msg = f"floats are not allowed ({text})"
     raise ValueError(msg)
+
+
+SIGNED_AMENDED_LIST_FORMAT = "signed-amended-list/1"
+MAX_AMENDED_LIST_BYTES = 1024 * 1024
+
+
+def town_check(town: keys.PublicKey) -> TownSignatureCheck:
+    """The core's check of the town committee's signatures (amended lists), with this key."""
+
+    def check(domain: bytes, message: bytes, signature: bytes) -> None:
+        try:
+            keys.verify(town, domain, message, signature)
+        except keys.KeysError as e:
+            raise ValueError(e.en) from e
+
+    return check
+
+
+def sign_amended_list(request: bytes, town: keys.Signer) -> bytes:
+    """The town committee signs an ``amended-list/1`` request: ``signed-amended-list/1`` bytes
+    (spec/log.md §2.1).
+
+    Raises:
+        SessionError: not the town key, or the request is not an ``amended-list/1`` document.
+    """
+    if town.role is not keys.Role.TOWN_COMMITTEE:
+        raise SessionError(
+            "amend.signer_role",
+            zh="调整后的候选人名单须由镇党委密钥签署",
+            en="an amended candidate list must be signed with the town committee key",
+        )
+    doc = _amended_list_request(request)
+    sig = town.sign(AMENDED_LIST_DOMAIN, canonical(doc))
+    return canonical(
+        {
+            "format": SIGNED_AMENDED_LIST_FORMAT,
+            "list": doc,
+            "signature": base64.b64encode(sig).decode(),
+        }
+    )
+
+
+def _amended_list_request(raw: bytes) -> dict[str, Any]:
+    doc = _strict_json(raw[: MAX_AMENDED_LIST_BYTES + 1], "候选人名单文件 / the list file")
+    keys_ = {"format", "election_id", "post", "round", "candidates", "town_approval"}
+    ok = (
+        isinstance(doc, dict)
+        and set(doc) == keys_
+        and doc["format"] == AMENDED_LIST_FORMAT
+        and isinstance(doc["election_id"], str)
+        and isinstance(doc["post"], str)
+        and isinstance(doc["round"], int)
+        and isinstance(doc["candidates"], list)
+        and all(isinstance(c, str) for c in doc["candidates"])
+        and isinstance(doc["town_approval"], str)
+    )
+    if not ok:
+        raise SessionError(
+            "amend.bad_file",
+            zh="不是 amended-list/1 候选人名单文件（字段缺少、多余或类型不符）",
+            en="not an amended-list/1 document (missing, unknown or mistyped members)",
+        )
+    result: dict[str, Any] = doc
+    return result
 
 
 def sign_manifest(manifest: Manifest, town: keys.Signer) -> bytes:
@@ -278,7 +357,9 @@ class ElectionSession:
             actor=actor,
             election_id=manifest.election_id,
         )
-        meeting = begin(manifest.election, manifest.election_id, entry0)
+        meeting = begin(
+            manifest.election, manifest.election_id, entry0, town_check=town_check(town)
+        )
         tree = MerkleTree()
         session = cls(store, manifest, town, meeting, tree)
         session._store([entry0], signer=signer)
@@ -310,7 +391,9 @@ class ElectionSession:
                 if entry.seq != seq:
                     raise RoundStateError("log.seq", zh="序号不符", en="sequence mismatch")
                 if meeting is None:
-                    meeting = begin(manifest.election, manifest.election_id, entry)
+                    meeting = begin(
+                        manifest.election, manifest.election_id, entry, town_check=town_check(town)
+                    )
                 else:
                     meeting = apply_entry(meeting, entry, stock_ids=_stock_ids(store, entry))
             except RoundStateError as e:
@@ -819,19 +902,110 @@ class ElectionSession:
             actor=actor,
         )
 
-    def amend_candidates(
-        self, post: PostKind, refs: Sequence[str], *, approval: str, actor: str = ""
+    def change_officials(
+        self, scrutineers: Sequence[str], tellers: Sequence[str], *, actor: str = ""
     ) -> None:
-        ids = [self.resolve_member(r) for r in refs]
+        """(R25.1) Record the scrutineers and tellers of the rounds opened from now on."""
         self._commit(
             [
                 (
-                    "candidates.amended",
-                    {"post": post.value, "candidates": ids, "town_approval": approval},
+                    "officials.changed",
+                    {
+                        "scrutineers": [self.resolve_member(r) for r in scrutineers],
+                        "tellers": [self.resolve_member(r) for r in tellers],
+                    },
                 )
             ],
             actor=actor,
         )
+
+    def amend_request(
+        self, post: PostKind, refs: Sequence[str], *, approval: str
+    ) -> tuple[bytes, tuple[str, ...], tuple[str, ...]]:
+        """(RS7) The ``amended-list/1`` request for the town committee to sign, checked now against
+        the rules (a list the rules refuse is not written).
+
+        Returns:
+            The request bytes and the warnings (R27 under ``warn``), zh and en.
+
+        Raises:
+            SessionError: not a moment RS7 allows, or the list breaks a rule.
+        """
+        ids = tuple(MemberId(self.resolve_member(r)) for r in refs)
+        if not approval.strip():
+            raise SessionError(
+                "amend.no_approval",
+                zh="须写明镇党委批准调整候选人名单的文号",
+                en="give the town committee's approval reference",
+                clause="RS7",
+            )
+        try:
+            number = amendable_round(self.meeting.rounds, post)
+            amend_candidates(self.meeting.rounds, post, ids)
+        except TallyError as e:
+            raise SessionError(e.code, zh=e.zh, en=e.en, clause=e.clause) from e
+        doc = amended_list_document(self.manifest.election_id, post, number, ids, approval)
+        warnings = amended_list_warnings(self.meeting.rounds, post, ids)
+        return (
+            canonical(doc),
+            tuple(w.message("zh") for w in warnings),
+            tuple(w.message("en") for w in warnings),
+        )
+
+    def amend_candidates(
+        self, signed: bytes, *, actor: str = ""
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(RS7) Record a ``signed-amended-list/1`` from the town committee.
+
+        Returns:
+            The warnings (R27 under ``warn``), zh and en.
+
+        Raises:
+            SessionError: malformed file, another election, no valid town signature, not a
+                moment RS7 allows, or the list breaks a rule; nothing is stored.
+        """
+        doc = _strict_json(signed[: MAX_AMENDED_LIST_BYTES + 1], "签署的名单 / the signed list")
+        if (
+            not isinstance(doc, dict)
+            or set(doc) != {"format", "list", "signature"}
+            or doc["format"] != SIGNED_AMENDED_LIST_FORMAT
+            or not isinstance(doc["signature"], str)
+        ):
+            raise SessionError(
+                "amend.bad_file",
+                zh="不是镇党委签署的 signed-amended-list/1 候选人名单文件",
+                en="not a signed-amended-list/1 document",
+            )
+        body = _amended_list_request(canonical(doc["list"]))
+        if body["election_id"] != self.manifest.election_id.hex():
+            raise SessionError(
+                "amend.other_election",
+                zh="该名单不是为本次选举签署的",
+                en="the list was signed for another election",
+            )
+        try:
+            post = PostKind(body["post"])
+        except ValueError as e:
+            raise SessionError("post.unknown", zh="职位错误", en="unknown post") from e
+        self._commit(
+            [
+                (
+                    "candidates.amended",
+                    {
+                        "post": post.value,
+                        "round": body["round"],
+                        "candidates": body["candidates"],
+                        "town_approval": body["town_approval"],
+                        "town_signature": doc["signature"],
+                    },
+                )
+            ],
+            actor=actor,
+        )
+        warnings = amended_list_warnings(
+            self.meeting.rounds, post, tuple(MemberId(c) for c in body["candidates"])
+        )
+        return tuple(w.message("zh") for w in warnings), tuple(w.message("en") for w in warnings)
 
     def record_result(
         self, *, signer: keys.Signer, calendar: WorkingDayCalendar, actor: str = ""

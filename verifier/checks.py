@@ -81,6 +81,9 @@ from verifier.report import (
 
 __all__ = ["TownKey", "verify_bundle"]
 
+AMENDED_LIST_DOMAIN: Final = b"branch-election/amended-list/1"  # spec/log.md §2.1
+AMENDABLE_BLOCKS: Final = ("candidates.amended_list_needed", "further.too_few_candidates")
+
 FIXED_FILES: Final = (
     "ballots.jsonl",
     "checkpoints.json",
@@ -514,7 +517,7 @@ class _Verifier:
         self.readers: dict[str, HashingReader] = {}
         self.index_doc: dict[str, Any] = {}
         self.manifest: Manifest | None = None
-        self.town_key_raw: bytes = b""
+        self.town_raw: bytes | None = None  # the town key of the signed manifest, after V2
         self.entries = 0
         self.ballots = 0
         self.elected: dict[str, list[str]] = {}
@@ -748,6 +751,7 @@ class _Verifier:
         try:
             message = canonical_bytes(raw_manifest)
             verify_signature(town_key.key, MANIFEST_DOMAIN, message, sig)
+            self.town_raw = town_key.key
         except VerificationError as e:
             f.fail(
                 "V2",
@@ -759,7 +763,6 @@ class _Verifier:
                 found=e.code,
             )
             return False
-        self.town_key_raw = town_key.key
         try:  # (V3)
             self.manifest = parse_manifest(raw_manifest, message)
         except VerificationError as e:
@@ -837,6 +840,7 @@ class _Verifier:
         excluded = seen
         officials = set(d.scrutineers) | set(d.tellers)
         posts = {p.post: p for p in d.posts}
+        first_post = next((x for x in POST_ORDER if x in posts), "")
         for p in d.posts:  # (V5)
             path = f"definition.posts.{p.post}.candidates"
             seen_c: set[str] = set()
@@ -875,7 +879,7 @@ class _Verifier:
                         **where,
                     )
                 seen_c.add(c)
-                if c in officials:
+                if c in officials and p.post == first_post:  # (R25.1) they serve the first round
                     f.fail(
                         "V5",
                         "official.is_candidate",
@@ -963,6 +967,17 @@ class _Verifier:
                     "member.unknown",
                     "监票人或计票人不在名册中",
                     "official not on the roster",
+                    file="manifest.json",
+                    path="definition.officials",
+                    found=o,
+                )
+        for role in (d.scrutineers, d.tellers):
+            for o in sorted({x for x in role if role.count(x) > 1}):
+                f.fail(
+                    "V5",
+                    "official.duplicate",
+                    "同一人在监票人或计票人名单中重复",
+                    "an official is listed twice in one list (R25)",
                     file="manifest.json",
                     path="definition.officials",
                     found=o,
@@ -1463,7 +1478,7 @@ class _Verifier:
             if doc is None:
                 return
             try:
-                signed = _signed_calendar_years(doc, self.town_key_raw)
+                signed = _signed_calendar_years(doc, self.town_raw or b"")
             except ValueError as e:
                 f.fail(
                     "V17",
@@ -1605,6 +1620,7 @@ class _Replay:
         self.excluded = {x.member for x in d.exclusions}
         self.electors = self.eligible - self.excluded
         self.E = rules.expected_electors(d)
+        self.scrutineers, self.tellers = tuple(d.scrutineers), tuple(d.tellers)  # (R25.1)
         self.officials = set(d.scrutineers) | set(d.tellers)
         self.posts = {p.post: _PostState(p.seats, p.candidates, p.margin) for p in d.posts}
         self.from_committee = "committee" in self.posts and d.elected_by != "direct"
@@ -1939,6 +1955,8 @@ class _Replay:
             self.round_entry(e)
         elif t in ("seats.reduced", "candidates.amended"):
             self.decision(e)
+        elif t == "officials.changed":
+            self.officials_changed(e)
         elif t == "election.result":
             self.moments.append(("result", size, e.seq))
             self.result(e)
@@ -2772,12 +2790,92 @@ class _Replay:
                 found=str(b["present"]),
             )
 
+    def officials_changed(self, e: LogEntry) -> None:  # (V14) R25.1
+        b = e.body
+        if self.open is not None:
+            self.fail(
+                "V14",
+                "decision.during_round",
+                "轮次进行中不得记录决定",
+                "decision recorded while a round is open",
+                e,
+            )
+        scr, tel = tuple(b["scrutineers"]), tuple(b["tellers"])
+        if not scr or not tel:
+            self.fail(
+                "V14", "officials.missing", "缺少监票人或计票人", "officials missing (R25)", e
+            )
+        for x in sorted(set(scr) | set(tel)):
+            if x not in self.roster:
+                self.fail(
+                    "V14",
+                    "member.unknown",
+                    "监票人或计票人不在名册中",
+                    "official not on the roster",
+                    e,
+                    found=x,
+                )
+        for role in (scr, tel):
+            for x in sorted({y for y in role if role.count(y) > 1}):
+                self.fail(
+                    "V14",
+                    "official.duplicate",
+                    "同一人在名单中重复",
+                    "an official is listed twice (R25)",
+                    e,
+                    found=x,
+                )
+        for x in sorted(set(scr) & set(tel)):
+            self.fail(
+                "V14",
+                "official.both_roles",
+                "同一人不得兼任监票人和计票人",
+                "member holds both roles (R25)",
+                e,
+                found=x,
+            )
+        self.scrutineers, self.tellers = scr, tel
+        self.officials = set(scr) | set(tel)
+
+    def check_officials(self, e: LogEntry) -> None:  # (V11) R25.2
+        b = e.body
+        for x in sorted(self.officials & set(b["candidates"])):
+            self.fail(
+                "V11",
+                "official.is_candidate",
+                "本轮的监票人或计票人是本轮候选人",
+                "an official of the round is one of its candidates (R25)",
+                e,
+                found=x,
+            )
+        committee = self.posts["committee"].elected if "committee" in self.posts else []
+        for x in self.scrutineers:
+            if b["body"] == "plenary" and x not in committee:
+                self.fail(
+                    "V11",
+                    "official.not_committee_member",
+                    "委员会全体会议的监票人不是新一届委员",
+                    "a plenary round's scrutineer is not a committee member (R25)",
+                    e,
+                    found=x,
+                )
+            if b["body"] == "assembly" and x not in self.present:
+                self.fail(
+                    "V11",
+                    "official.not_present",
+                    "党员大会轮次的监票人未到会",
+                    "an assembly round's scrutineer is not checked in (R25)",
+                    e,
+                    found=x,
+                )
+
     def round_opened(self, e: LogEntry) -> None:  # (V11)
         b = e.body
         if self.open is not None:
             self.fail("V11", "round.order", "上一轮尚未结束", "a round is still open", e)
         due = self.due()
         self.check_due(e, due, b)
+        self.check_officials(e)
         if not self.quorum_holds(e, b["body"], b["present"], list(b["present_members"])):
             self.fail(
                 "V11",
@@ -3187,63 +3285,172 @@ class _Replay:
                     "reduction not after a shortfall (R17)",
                     e,
                 )
-            # (R17) never below the elected, nor a committee below 3 seats, nor any post below 1
-            floor = max(len(st.elected), 3 if b["post"] == "committee" else 1)
-            if not floor <= b["seats"] <= st.seats - 1:
+            codes = rules.seat_reduction_problems(
+                post,
+                elected=len(st.elected),
+                seats=st.seats,
+                new=b["seats"],
+                consent=b["assembly_consent"],
+                e=self.E,
+            )
+            if "reduction.bad_number" in codes:
+                low = max(len(st.elected), rules.MIN_COMMITTEE_SEATS if post == "committee" else 1)
                 self.fail(
                     "V14",
                     "reduction.bad_number",
-                    "减少后的名额无效",
-                    "reduced seats out of range (R17)",
+                    "减少后的名额无效（委员会不少于 3 名，其他职位不少于 1 名，"
+                    "且不少于已当选人数）",
+                    "reduced seats out of range (R17: a committee keeps 3, any post 1, and the "
+                    "elected)",
                     e,
-                    expected=f"{floor}..{st.seats - 1}",
+                    expected=f"{low}..{st.seats - 1}",
                     found=str(b["seats"]),
                 )
-            if not (2 * b["assembly_consent"] > self.E and b["assembly_consent"] <= self.E):
+            if "reduction.no_majority" in codes:
                 self.fail(
                     "V14",
                     "reduction.no_majority",
-                    "同意人数未过应到会人数半数",
-                    "consent is not a majority of E (R17)",
+                    "同意人数未过应到会人数半数，或多于应到会人数",
+                    "consent is not a majority of E, or exceeds E (R17: 2c > E, c <= E)",
                     e,
-                    expected=f"> {self.E // 2}",
+                    expected=f"> {self.E // 2} and <= {self.E}",
                     found=str(b["assembly_consent"]),
                 )
             st.seats = b["seats"]
         else:
-            if not b["town_approval"].strip():
-                self.fail(
-                    "V14",
-                    "amend.no_town_reference",
-                    "候选人名单缺少镇党委批准文号",
-                    "amended list lacks the town reference",
-                    e,
-                )
-            cands = list(b["candidates"])
-            if len(set(cands)) != len(cands) or not cands:
+            self.amended(e, post, st)
+
+    def amended(self, e: LogEntry, post: str, st: _PostState) -> None:  # (V14) RS7
+        b = e.body
+        if not b["town_approval"].strip():
+            self.fail(
+                "V14",
+                "amend.no_town_reference",
+                "候选人名单缺少镇党委批准文号",
+                "amended list lacks the town reference",
+                e,
+            )
+        due = self.due()
+        allowed = (
+            due is not None
+            and due.post == post
+            and (
+                due.blocked in AMENDABLE_BLOCKS
+                or (not due.blocked and due.purpose == "further" and st.pending is None)
+            )
+        )
+        if not allowed:
+            self.fail(
+                "V14",
+                "amend.not_now",
+                "此时不得调整该职位的候选人名单（仅在轮次因候选人不足无法进行或另行选举时）",
+                "amended list outside the moments RS7 allows (blocked round or further round)",
+                e,
+            )
+        if b["round"] != st.held + 1:
+            self.fail(
+                "V14",
+                "amend.wrong_round",
+                "名单所签的轮次不是该职位的下一轮",
+                "the list is signed for another round of the post",
+                e,
+                expected=str(st.held + 1),
+                found=str(b["round"]),
+            )
+        signed = {
+            "format": "amended-list/1",
+            "election_id": self.m.election_id.hex(),
+            "post": post,
+            "round": b["round"],
+            "candidates": list(b["candidates"]),
+            "town_approval": b["town_approval"],
+        }
+        sig = b64decode_canonical(b["town_signature"], 64)
+        town = self.v.town_raw
+        try:
+            ok = sig is not None and town is not None
+            if sig is not None and town is not None:
+                verify_signature(town, AMENDED_LIST_DOMAIN, _jcs(signed), sig)
+        except VerificationError:
+            ok = False
+        if not ok:
+            self.fail(
+                "V14",
+                "amend.not_signed",
+                "调整后的候选人名单没有镇党委的有效签名",
+                "the amended list's town committee signature does not verify",
+                e,
+            )
+        cands = list(b["candidates"])
+        if len(set(cands)) != len(cands) or not cands:
+            self.fail(
+                "V14",
+                "amend.not_eligible",
+                "候选人名单为空或重复",
+                "amended list empty or repeated",
+                e,
+            )
+        block = self.d.parameters.qualification_policy == "block"
+        for c in cands:
+            member = self.roster.get(c)
+            if (
+                member is None
+                or c not in self.eligible
+                or c in self.excluded
+                or c in st.elected
+                or not self.can_take(post, c)
+            ):
                 self.fail(
                     "V14",
                     "amend.not_eligible",
-                    "候选人名单为空或重复",
-                    "amended list empty or repeated",
+                    "名单中有不能担任该职务的人",
+                    "amended list names a member who may not take the post (RS7, R30)",
                     e,
+                    found=c,
                 )
-            for c in cands:
-                if (
-                    c not in self.eligible
-                    or c in self.excluded
-                    or c in st.elected
-                    or not self.can_take(post, c)
-                ):
+                continue
+            if c in self.officials:
+                self.fail(
+                    "V14",
+                    "amend.official",
+                    "名单中有本轮的监票人或计票人",
+                    "amended list names an official of the round (R25)",
+                    e,
+                    found=c,
+                )
+            if post == "secretary" and block:
+                for code in rules.member_qualification_problems(self.d, member):
                     self.fail(
                         "V14",
-                        "amend.not_eligible",
-                        "名单中有不能担任该职务的人",
-                        "amended list names a member who may not take the post (RS7)",
+                        code,
+                        "名单中的书记候选人不符合任职条件",
+                        "an amended secretary candidate fails the qualifications (R27)",
                         e,
                         found=c,
                     )
-            st.candidates = tuple(cands)
+        n, open_seats = len(set(cands)), st.seats - len(st.elected)
+        if st.held == 0 and not st.elected:
+            margin = "20pct" if post == "committee" else st.margin
+            if cands and not rules.margin_ok(n, open_seats, margin):
+                self.fail(
+                    "V14",
+                    "post.margin",
+                    "调整后的名单差额不足",
+                    "the amended first-round list breaks the margin (R18, R19)",
+                    e,
+                    found=str(n),
+                )
+        elif cands and n < open_seats:
+            self.fail(
+                "V14",
+                "amend.too_few",
+                "另行选举的候选人少于空缺名额",
+                "fewer candidates than open seats (R16)",
+                e,
+                expected=f">= {open_seats}",
+                found=str(n),
+            )
+        st.candidates = tuple(cands)
 
     def result(self, e: LogEntry) -> None:  # (V15)
         self.result_seen = True

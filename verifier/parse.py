@@ -579,7 +579,13 @@ ENTRY_BODIES: Final[dict[str, dict[str, _Check]]] = {
         "assembly_consent": _v_count,
         "town_agreement": _v_str,
     },
-    "candidates.amended": {"post": _v_post, "candidates": _v_ids, "town_approval": _v_str},
+    "officials.changed": {"scrutineers": _v_ids, "tellers": _v_ids},
+    "candidates.amended": {
+        **_PR,
+        "candidates": _v_ids,
+        "town_approval": _v_str,
+        "town_signature": _v_str,
+    },
     "election.result": {
         "elected": _v_elected_map,
         "publicity_start": _v_date,

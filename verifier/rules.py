@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from verifier.model import EDUCATION_ORDER, Definition, Parameters
+from verifier.model import EDUCATION_ORDER, Definition, Member, Parameters
 
 __all__ = [
     "BallotVerdict",
@@ -65,6 +65,23 @@ def margin_ok(candidates: int, seats: int, margin: str) -> bool:
     return 5 * (candidates - seats) >= seats
 
 
+MIN_COMMITTEE_SEATS = 3  # R17: a committee never below 3 seats, any other post never below 1
+
+
+def seat_reduction_problems(
+    post: str, *, elected: int, seats: int, new: int, consent: int, e: int
+) -> list[str]:
+    """R17: the codes a seat reduction of ``post`` from ``seats`` to ``new`` breaks, with
+    ``elected`` members elected to it and the assembly consent ``consent`` of ``E = e``."""
+    floor = max(elected, MIN_COMMITTEE_SEATS if post == "committee" else 1)
+    out: list[str] = []
+    if not floor <= new <= seats - 1:
+        out.append("reduction.bad_number")
+    if not (2 * consent > e and consent <= e):
+        out.append("reduction.no_majority")
+    return out
+
+
 def age_on(birth: dt.date, day: dt.date) -> int:
     """R27: whole years on ``day``; a 29 February birthday is reached on 1 March."""
     years = day.year - birth.year
@@ -75,7 +92,6 @@ def age_on(birth: dt.date, day: dt.date) -> int:
 
 def qualification_problems(defn: Definition) -> list[tuple[str, str]]:
     """R27: (candidate id, code) for each secretary candidate over age or under education."""
-    p: Parameters = defn.parameters
     roster = {m.id: m for m in defn.members}
     out: list[tuple[str, str]] = []
     for post in defn.posts:
@@ -85,17 +101,22 @@ def qualification_problems(defn: Definition) -> list[tuple[str, str]]:
             m = roster.get(cid)
             if m is None:
                 continue
-            if m.incumbent_secretary:
-                max_age, min_edu = (
-                    p.secretary_continuing_max_age,
-                    p.secretary_continuing_min_education,
-                )
-            else:
-                max_age, min_edu = p.secretary_new_max_age, p.secretary_new_min_education
-            if age_on(m.birth_date, defn.date) > max_age:
-                out.append((cid, "qualification.age"))
-            if EDUCATION_ORDER.index(m.education) < EDUCATION_ORDER.index(min_edu):
-                out.append((cid, "qualification.education"))
+            out.extend((cid, code) for code in member_qualification_problems(defn, m))
+    return out
+
+
+def member_qualification_problems(defn: Definition, m: Member) -> list[str]:
+    """R27: the codes a secretary candidate ``m`` breaks (a definition's or an amended list's)."""
+    p: Parameters = defn.parameters
+    if m.incumbent_secretary:
+        max_age, min_edu = p.secretary_continuing_max_age, p.secretary_continuing_min_education
+    else:
+        max_age, min_edu = p.secretary_new_max_age, p.secretary_new_min_education
+    out: list[str] = []
+    if age_on(m.birth_date, defn.date) > max_age:
+        out.append("qualification.age")
+    if EDUCATION_ORDER.index(m.education) < EDUCATION_ORDER.index(min_edu):
+        out.append("qualification.education")
     return out
 
 

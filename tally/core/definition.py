@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -48,7 +48,13 @@ from tally.core.rules import (
     qualification_problems,
 )
 
-__all__ = ["FORMAT", "PRESET_DEFAULTS", "parse_definition", "parse_definition_data"]
+__all__ = [
+    "FORMAT",
+    "PRESET_DEFAULTS",
+    "candidate_problems",
+    "parse_definition",
+    "parse_definition_data",
+]
 
 FORMAT = "election-definition/1"
 
@@ -562,27 +568,7 @@ def _parse_posts(
             member = by_id.get(cid)
             if member is None:
                 continue
-            where = f"{path}.candidates[{j}]"
-            if not candidate_eligible_for_election(member):
-                c.add(
-                    "candidate.not_eligible",
-                    where,
-                    f"{member.name}（{cid}）为{zh_label(member.status)}"
-                    + ("" if member.registered_here else "，组织关系不在本支部")
-                    + "，没有被选举权",
-                    f"{member.name} ({cid}) is {member.status.value}"
-                    + ("" if member.registered_here else ", registered elsewhere")
-                    + " and cannot be elected",
-                    "R30",
-                )
-            elif cid in excluded:
-                c.add(
-                    "candidate.excluded",
-                    where,
-                    f"{member.name}（{cid}）已列入不计入应到会人数名单，不能作为候选人",
-                    f"{member.name} ({cid}) is excluded from E and cannot stand",
-                    "R30",
-                )
+            c.problems.extend(candidate_problems(member, excluded, f"{path}.candidates[{j}]"))
         margin = (
             c.enum(row, "margin", path, MarginRule, None)
             if "margin" in row
@@ -624,6 +610,39 @@ def _parse_posts(
 
     _check_post_structure(c, posts, body, rows)
     return tuple(posts)
+
+
+def candidate_problems(
+    member: Member, excluded: Collection[MemberId], where: str
+) -> tuple[Problem, ...]:
+    """(R30) Why ``member`` cannot stand for any post: not eligible for election, or excluded
+    from E. The same check for a definition's lists and for an amended list (RS7)."""
+    cid = member.id
+    if not candidate_eligible_for_election(member):
+        return (
+            Problem(
+                "candidate.not_eligible",
+                where,
+                f"{member.name}（{cid}）为{zh_label(member.status)}"
+                + ("" if member.registered_here else "，组织关系不在本支部")
+                + "，没有被选举权",
+                f"{member.name} ({cid}) is {member.status.value}"
+                + ("" if member.registered_here else ", registered elsewhere")
+                + " and cannot be elected",
+                "R30",
+            ),
+        )
+    if cid in excluded:
+        return (
+            Problem(
+                "candidate.excluded",
+                where,
+                f"{member.name}（{cid}）已列入不计入应到会人数名单，不能作为候选人",
+                f"{member.name} ({cid}) is excluded from E and cannot stand",
+                "R30",
+            ),
+        )
+    return ()
 
 
 def _parse_candidates(
@@ -695,7 +714,11 @@ def _parse_officials(
     posts: Sequence[Post],
 ) -> Officials:
     c.unknown_keys(table, {"scrutineers", "tellers"}, "officials")
-    candidates = {cid for p in posts for cid in p.candidates}
+    # (R25.1) the definition's officials serve from the first round, which is the first post's
+    # (RS1); serving in one round does not bar standing in another (R25.2).
+    order = (PostKind.COMMITTEE, PostKind.SECRETARY, PostKind.DEPUTY_SECRETARY)
+    first = min(posts, key=lambda p: order.index(p.kind), default=None)
+    candidates = set(first.candidates) if first is not None else set()
     out: dict[str, tuple[MemberId, ...]] = {}
     for key, zh in (("scrutineers", "监票人"), ("tellers", "计票人")):
         where = f"officials.{key}"
@@ -710,12 +733,21 @@ def _parse_officials(
                     f"名册中没有编号 {mid}",
                     f"no member {mid} on the roster",
                 )
+            elif ids.index(mid) != j:
+                c.add(
+                    "official.duplicate",
+                    f"{where}[{j}]",
+                    f"{by_id[mid].name}（{mid}）在{zh}名单中重复",
+                    f"{by_id[mid].name} ({mid}) is listed twice as {key[:-1]}",
+                    "R25",
+                )
             elif mid in candidates:
                 c.add(
                     "official.is_candidate",
                     f"{where}[{j}]",
-                    f"{by_id[mid].name}（{mid}）是候选人，不能担任{zh}",
-                    f"{by_id[mid].name} ({mid}) is a candidate and cannot be a {key[:-1]}",
+                    f"{by_id[mid].name}（{mid}）是第一轮的候选人，不能担任第一轮的{zh}",
+                    f"{by_id[mid].name} ({mid}) is a candidate of the first round and cannot be "
+                    f"its {key[:-1]}",
                     "R25",
                 )
         out[key] = ids

@@ -22,14 +22,14 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from pyrsistent import PSet, PVector, pset, pvector
 
 from tally.core.ballots import Ballot, Mark, WriteIn
 from tally.core.errors import RoundStateError
 from tally.core.manifest import canonical
-from tally.core.model import Body, Election, MemberId, PostKind, zh_label
+from tally.core.model import Body, Election, MemberId, Officials, PostKind, zh_label
 from tally.core.rounds import (
     Blocked,
     ElectingBody,
@@ -41,20 +41,26 @@ from tally.core.rounds import (
     RoundSpec,
     RoundStatus,
     amend_candidates,
+    amendable_round,
     apply_outcome,
     count_round,
     next_round,
     reduce_seats,
+    round_officials,
     start,
 )
 from tally.core.rules import expected_electors, plenary_quorum, quorum
 
 __all__ = [
+    "AMENDED_LIST_DOMAIN",
+    "AMENDED_LIST_FORMAT",
     "ENTRY_FORMAT",
     "EnteredBallot",
     "Entry",
     "Meeting",
     "OpenRound",
+    "TownSignatureCheck",
+    "amended_list_document",
     "apply_entry",
     "ballot_from_body",
     "begin",
@@ -68,6 +74,8 @@ __all__ = [
 ]
 
 ENTRY_FORMAT = "log-entry/1"
+AMENDED_LIST_FORMAT = "amended-list/1"
+AMENDED_LIST_DOMAIN = b"branch-election/amended-list/1"
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -111,7 +119,10 @@ BODY_FIELDS: Mapping[str, frozenset[str]] = {
         }
     ),
     "seats.reduced": frozenset({"post", "seats", "assembly_consent", "town_agreement"}),
-    "candidates.amended": frozenset({"post", "candidates", "town_approval"}),
+    "officials.changed": frozenset({"scrutineers", "tellers"}),
+    "candidates.amended": frozenset(
+        {"post", "round", "candidates", "town_approval", "town_signature"}
+    ),
     "election.result": frozenset({"elected", "publicity_start", "publicity_end"}),
     # Remote ballots (spec/remote.md RM-8.1).
     "remote.opened": frozenset({"issuer_key", "ballot_key", "k", "n", "shares"}),
@@ -128,6 +139,33 @@ COUNTED_WITH_REMOTE = BODY_FIELDS["round.counted"] | {"remote_ballots"}
 REJECT_REASONS = frozenset(
     {"remote.sealed_invalid", "remote.ballot_invalid", "remote.token_mismatch"}
 )
+
+
+class TownSignatureCheck(Protocol):
+    """Checks a signature of the manifest's town committee key (spec/keyfile.md §6).
+
+    The shell supplies it, so the core holds no key material. Raises ``ValueError`` when the
+    signature does not verify."""
+
+    def __call__(self, domain: bytes, message: bytes, signature: bytes) -> None: ...
+
+
+def amended_list_document(
+    election_id: bytes,
+    post: PostKind,
+    round_number: int,
+    candidates: Sequence[str],
+    town_approval: str,
+) -> dict[str, Any]:
+    """The ``amended-list/1`` object the town committee signs (spec/log.md §2.1)."""
+    return {
+        "format": AMENDED_LIST_FORMAT,
+        "election_id": election_id.hex(),
+        "post": post.value,
+        "round": round_number,
+        "candidates": list(candidates),
+        "town_approval": town_approval,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +323,7 @@ class Meeting:
     result: Mapping[str, Any] | None = None
     expected_ids: frozenset[MemberId] = frozenset()
     remote: RemoteState | None = None
+    town_check: TownSignatureCheck | None = field(default=None, compare=False)
 
     @property
     def expected(self) -> int:
@@ -299,8 +338,15 @@ class Meeting:
         return next_round(self.rounds)
 
 
-def begin(election: Election, election_id: bytes, entry0: Entry) -> Meeting:
-    """The state after entry 0 (``election.opened``).
+def begin(
+    election: Election,
+    election_id: bytes,
+    entry0: Entry,
+    *,
+    town_check: TownSignatureCheck | None = None,
+) -> Meeting:
+    """The state after entry 0 (``election.opened``). ``town_check`` verifies the town committee's
+    signatures on amended candidate lists; without it no amended list can be recorded.
 
     Raises:
         RoundStateError: entry 0 is not the opening of this election.
@@ -325,6 +371,7 @@ def begin(election: Election, election_id: bytes, entry0: Entry) -> Meeting:
         last_leaf=entry0.leaf_hash,
         last_at=_time(entry0.at),
         expected_ids=frozenset(expected_electors(election)),
+        town_check=town_check,
     )
 
 
@@ -536,18 +583,9 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
             ),
         )
     if t == "candidates.amended":
-        _no_round_open(m)
-        approval = b["town_approval"]
-        if not isinstance(approval, str) or not approval.strip():
-            raise _bad(
-                "amend.no_approval", "须记录镇党委批准的文件", "the town's approval is missing"
-            )
-        ids = b["candidates"]
-        if not isinstance(ids, list) or not all(isinstance(x, str) for x in ids):
-            raise _bad("amend.bad_list", "候选人名单格式错误", "bad candidate list")
-        return replace(
-            m, rounds=amend_candidates(m.rounds, _post(b), tuple(MemberId(x) for x in ids))
-        )
+        return _amend(m, b)
+    if t == "officials.changed":
+        return _change_officials(m, b)
     if t == "election.result":
         _no_round_open(m)
         due = m.due()
@@ -564,6 +602,131 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
     if t == "election.opened":
         raise _bad("log.reopen", "选举已开始", "the election is already open")
     raise _bad("log.unknown_type", f"未知记录类型 {t}", f"unknown entry type {t}")
+
+
+_ROLES = (("scrutineers", "监票人", "scrutineer"), ("tellers", "计票人", "teller"))
+
+
+def _change_officials(m: Meeting, b: Mapping[str, Any]) -> Meeting:
+    """(R25.1) The scrutineers and tellers of the rounds opened from now on (a logged decision)."""
+    _no_round_open(m)
+    roster = {x.id for x in m.election.members}
+    lists: dict[str, tuple[MemberId, ...]] = {}
+    for key, zh, en in _ROLES:
+        ids = b[key]
+        if not isinstance(ids, list) or not all(isinstance(x, str) for x in ids):
+            raise _bad("officials.bad_list", f"{zh}名单格式错误", f"bad list of {en}s", "R25")
+        if not ids:
+            raise _bad(
+                "officials.missing", f"至少需要一名{zh}", f"at least one {en} is needed", "R25"
+            )
+        for x in ids:
+            if x not in roster:
+                raise _bad(
+                    "member.unknown", f"名册中没有编号 {x}", f"no member {x} on the roster", "R25"
+                )
+            if ids.count(x) > 1:
+                raise _bad(
+                    "official.duplicate",
+                    f"{_name(m.election, MemberId(x))} 在{zh}名单中重复",
+                    f"{x} is listed twice as {en}",
+                    "R25",
+                )
+        lists[key] = tuple(MemberId(x) for x in ids)
+    for x in sorted(set(lists["scrutineers"]) & set(lists["tellers"])):
+        raise _bad(
+            "official.both_roles",
+            f"{_name(m.election, x)} 不能同时担任监票人和计票人",
+            f"{x} cannot be both scrutineer and teller",
+            "R25",
+        )
+    officials = Officials(scrutineers=lists["scrutineers"], tellers=lists["tellers"])
+    return replace(m, rounds=replace(m.rounds, officials=officials))
+
+
+def _check_officials(m: Meeting, due: RoundSpec) -> None:
+    """(R25.2) The officials in force may serve in the round that opens."""
+    off = round_officials(m.rounds)
+    where = f"{zh_label(due.post)}第{due.number}轮"
+    for key, zh, en in _ROLES:
+        for x in getattr(off, key):
+            if x in due.candidates:
+                raise _bad(
+                    "official.is_candidate",
+                    f"{_name(m.election, x)} 是{where}的候选人，不能担任本轮{zh}；"
+                    "请先用 tally officials 记录本轮的监票人和计票人",
+                    f"{x} is a candidate of {due.post.value} round {due.number} and cannot be its "
+                    f"{en}; record this round's officials first (tally officials)",
+                    "R25",
+                )
+    for x in off.scrutineers:
+        if due.body is ElectingBody.PLENARY and x not in m.rounds.elected(PostKind.COMMITTEE):
+            raise _bad(
+                "official.not_committee_member",
+                f"{_name(m.election, x)} 不是新一届委员，不能担任委员会全体会议的监票人；"
+                "请先用 tally officials 记录本轮的监票人（不是本职位候选人的委员）",
+                f"{x} is not a member of the new committee and cannot scrutinise its plenary; "
+                "record the plenary's scrutineers first (tally officials)",
+                "R25",
+            )
+        if due.body is ElectingBody.ASSEMBLY and x not in m.present:
+            raise _bad(
+                "official.not_present",
+                f"监票人 {_name(m.election, x)} 未签到：党员大会的监票人须是到会的有选举权党员",
+                f"scrutineer {x} is not checked in: an assembly round's scrutineers are "
+                "eligible electors present",
+                "R25",
+            )
+
+
+def _amend(m: Meeting, b: Mapping[str, Any]) -> Meeting:
+    """(RS7) A candidate list signed by the town committee, checked like the definition's."""
+    _no_round_open(m)
+    post = _post(b)
+    approval = b["town_approval"]
+    if not isinstance(approval, str) or not approval.strip():
+        raise _bad(
+            "amend.no_approval",
+            "须记录镇党委批准调整候选人名单的文号",
+            "the town committee's approval reference is missing",
+            "RS7",
+        )
+    ids = b["candidates"]
+    if not isinstance(ids, list) or not all(isinstance(x, str) for x in ids):
+        raise _bad("amend.bad_list", "候选人名单格式错误", "bad candidate list", "RS7")
+    number = amendable_round(m.rounds, post)
+    if _int(b, "round") != number:
+        raise _bad(
+            "amend.wrong_round",
+            f"镇党委签署的名单是为{zh_label(post)}第{b['round']}轮，现在调整的是第{number}轮",
+            f"the signed list is for {post.value} round {b['round']}; the round now is {number}",
+            "RS7",
+        )
+    sig = b["town_signature"]
+    try:
+        signature = base64.b64decode(sig, validate=True) if isinstance(sig, str) else b""
+    except (binascii.Error, ValueError):
+        signature = b""
+    canonical_b64 = base64.b64encode(signature).decode() == sig
+    if len(signature) != 64 or not canonical_b64 or m.town_check is None:
+        raise _bad(
+            "amend.not_signed",
+            "调整后的候选人名单没有镇党委的有效签名",
+            "the amended list carries no valid town committee signature",
+            "RS7",
+        )
+    message = canonical(amended_list_document(m.election_id, post, number, ids, approval))
+    try:
+        m.town_check(AMENDED_LIST_DOMAIN, message, signature)
+    except ValueError as e:
+        raise _bad(
+            "amend.not_signed",
+            "调整后的候选人名单的签名不是本次选举清单中镇党委的签名，或名单在签名后被改动",
+            "the amended list's signature is not the manifest's town committee key, or the "
+            "list was changed after signing",
+            "RS7",
+        ) from e
+    return replace(m, rounds=amend_candidates(m.rounds, post, tuple(MemberId(x) for x in ids)))
 
 
 def _with_stock(m: Meeting, key: tuple[PostKind, int], count: int, ids: frozenset[str]) -> Meeting:
@@ -644,6 +807,7 @@ def _open(m: Meeting, e: Entry) -> Meeting:
     expect = opened_body(due, present, tuple(MemberId(x) for x in members))
     if dict(b) != expect:
         raise _bad("round.mismatch", "轮次内容与规则不符", "the round differs from the one due")
+    _check_officials(m, due)
     return replace(
         m,
         current=OpenRound(

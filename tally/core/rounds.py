@@ -20,8 +20,18 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from tally.core.ballots import Ballot, BallotVerdict, judge_ballot
-from tally.core.errors import RoundInputError, RoundStateError
-from tally.core.model import Body, Election, MemberId, PostKind, zh_label
+from tally.core.definition import candidate_problems
+from tally.core.errors import Problem, RoundInputError, RoundStateError
+from tally.core.model import (
+    Body,
+    Election,
+    MarginRule,
+    MemberId,
+    Officials,
+    PostKind,
+    QualificationPolicy,
+    zh_label,
+)
 from tally.core.rules import (
     QuorumCheck,
     candidate_eligible_for_election,
@@ -29,6 +39,7 @@ from tally.core.rules import (
     margin_satisfied,
     passes_threshold,
     plenary_quorum,
+    qualification_problems,
     quorum,
     rank_and_fill,
     seat_reduction_allowed,
@@ -47,10 +58,13 @@ __all__ = [
     "RoundSpec",
     "RoundStatus",
     "amend_candidates",
+    "amendable_round",
+    "amended_list_warnings",
     "apply_outcome",
     "count_round",
     "next_round",
     "reduce_seats",
+    "round_officials",
     "start",
 ]
 
@@ -177,6 +191,8 @@ class ElectionState:
     expected: int
     posts: tuple[PostState, ...]
     outcomes: tuple[RoundOutcome, ...] = field(default=())
+    # (R25, A12.3) the officials of rounds opened from now on; None: the definition's.
+    officials: Officials | None = None
 
     def post(self, kind: PostKind) -> PostState:
         for p in self.posts:
@@ -243,7 +259,7 @@ def next_round(state: ElectionState) -> RoundSpec | Blocked | Finished:
                 return Blocked(
                     post.kind,
                     "rounds.exhausted",
-                    "R16",
+                    "RS3",
                     "本职位轮次已达上限（255 轮）",
                     "this post has reached the maximum of 255 rounds",
                 )
@@ -254,7 +270,7 @@ def next_round(state: ElectionState) -> RoundSpec | Blocked | Finished:
             return Blocked(
                 post.kind,
                 "rounds.exhausted",
-                "R16",
+                "RS3",
                 "本职位轮次已达上限",
                 "this post has reached the maximum number of rounds",
             )
@@ -314,7 +330,8 @@ def _write_in_rule(state: ElectionState, spec: RoundSpec) -> set[MemberId] | Non
         return None  # (R15) a runoff is among the tied candidates only
     election = state.election
     excluded = {x.member for x in election.exclusions}
-    officials = set(election.officials.scrutineers) | set(election.officials.tellers)
+    current = round_officials(state)
+    officials = set(current.scrutineers) | set(current.tellers)
     pool = _eligible_pool(state, spec.post)
     gone = _excluded_from_post(state, spec.post)
     return {
@@ -581,32 +598,206 @@ def reduce_seats(
     return replace(state, posts=tuple(new_post if p is post else p for p in state.posts))
 
 
+AMENDABLE_BLOCKS = frozenset({"candidates.amended_list_needed", "further.too_few_candidates"})
+
+
+def round_officials(state: ElectionState) -> Officials:
+    """(R25) The scrutineers and tellers of the rounds opened from now on: the definition's, until
+    a recorded change (spec/log.md ``officials.changed``)."""
+    return state.officials if state.officials is not None else state.election.officials
+
+
+def amendable_round(state: ElectionState, kind: PostKind) -> int:
+    """(RS7) The number of the round an amended list for ``kind`` would be for.
+
+    A list may be recorded only when the post's round cannot open as it stands (``next_round`` is
+    Blocked for the post for want of candidates), or for the post's further round; never to replace
+    the list of a first round that the signed manifest fixes, and never for a pending runoff or
+    re-vote.
+
+    Raises:
+        RoundStateError: ``amend.not_now``; ``post.unknown``.
+    """
+    post = state.post(kind)
+    due = next_round(state)
+    if isinstance(due, Blocked) and due.post is kind and due.code in AMENDABLE_BLOCKS:
+        return post.rounds_held + 1
+    if (
+        isinstance(due, RoundSpec)
+        and due.post is kind
+        and due.purpose is RoundPurpose.FURTHER
+        and post.pending is None
+    ):
+        return due.number
+    raise RoundStateError(
+        "amend.not_now",
+        zh=f"现在不能调整{zh_label(kind)}候选人名单：只有在该职位的轮次因候选人不足而无法进行时，"
+        "或为该职位的另行选举，才能记录镇党委签署的名单；第一轮的名单以镇党委签署的选举清单为准，"
+        "再次投票和重新投票的名单不变",
+        en=f"the {kind.value} candidate list cannot be amended now: only when the post's round "
+        "cannot open for want of candidates, or for its further round; a first round's list is "
+        "the signed manifest's, and a runoff or re-vote keeps its list",
+        clause="RS7",
+    )
+
+
+def _amended_list_problems(
+    state: ElectionState, kind: PostKind, candidates: tuple[MemberId, ...]
+) -> tuple[list[Problem], list[Problem]]:
+    """(RS7) Refusals and (R27 under ``warn``) warnings for an amended list of ``kind``."""
+    election = state.election
+    label = zh_label(kind)
+    post = state.post(kind)
+    by_id = {m.id: m for m in election.members}
+    excluded = {x.member for x in election.exclusions}
+    officials = round_officials(state)
+    pool = _eligible_pool(state, kind)
+    gone = _excluded_from_post(state, kind)
+    refusals: list[Problem] = []
+    warnings: list[Problem] = []
+    if not candidates:
+        refusals.append(
+            Problem("amend.empty", "candidates", "候选人名单为空", "the list is empty", "RS7")
+        )
+    for j, c in enumerate(candidates):
+        where = f"candidates[{j}]"
+        member = by_id.get(c)
+        if member is None:
+            refusals.append(
+                Problem(
+                    "candidate.not_on_roster",
+                    where,
+                    f"候选人 {c} 不在名册中",
+                    f"candidate {c} is not on the roster",
+                    "R30",
+                )
+            )
+            continue
+        name = f"{member.name}（{c}）"
+        if candidates.index(c) != j:
+            refusals.append(
+                Problem(
+                    "candidate.duplicate",
+                    where,
+                    f"{name} 在名单中重复",
+                    f"{member.name} ({c}) is listed twice",
+                    "RS7",
+                )
+            )
+            continue
+        problems = candidate_problems(member, excluded, where)
+        refusals.extend(problems)
+        if problems:
+            continue
+        role = (
+            ("监票人", "scrutineer")
+            if c in officials.scrutineers
+            else ("计票人", "teller")
+            if c in officials.tellers
+            else None
+        )
+        if role is not None:
+            refusals.append(
+                Problem(
+                    "amend.official",
+                    where,
+                    f"{name} 是本轮的{role[0]}，不能作为本轮候选人",
+                    f"{member.name} ({c}) is a {role[1]} of the round and cannot stand in it",
+                    "R25",
+                )
+            )
+        if c in gone:
+            why_zh = "已当选本职位" if c in post.elected else "已当选书记"
+            why_en = "is already elected to this post" if c in post.elected else "is the secretary"
+            refusals.append(
+                Problem(
+                    "amend.not_eligible",
+                    where,
+                    f"{name} {why_zh}，不能作为{label}候选人",
+                    f"{member.name} ({c}) {why_en} and cannot be a {kind.value} candidate",
+                    "RS7",
+                )
+            )
+        elif pool is not None and c not in pool:
+            refusals.append(
+                Problem(
+                    "amend.not_eligible",
+                    where,
+                    f"{name} 未当选新一届委员，不能作为{label}候选人",
+                    f"{member.name} ({c}) was not elected to the committee and cannot be a "
+                    f"{kind.value} candidate",
+                    "R20",
+                )
+            )
+        params = election.parameters
+        for q in qualification_problems(kind, member, election.election_date, params):
+            block = params.qualification_policy is QualificationPolicy.BLOCK
+            (refusals if block else warnings).append(replace(q, path=where))
+    first = not post.elected and post.rounds_held == 0
+    rule = election.post(kind)
+    assert rule is not None
+    n = len(set(candidates))
+    if first and candidates and not margin_satisfied(rule.margin, n, post.open_seats):
+        need = post.open_seats + (
+            -(-post.open_seats // 5) if rule.margin is MarginRule.TWENTY_PERCENT else 0
+        )
+        refusals.append(
+            Problem(
+                "post.margin",
+                "candidates",
+                f"差额不足：应选 {post.open_seats} 名，候选人 {n} 名，至少需要 {need} 名",
+                f"competitive margin not met: {post.open_seats} seats, {n} candidates, "
+                f"at least {need} needed",
+                "R18" if kind is PostKind.COMMITTEE else "R19",
+            )
+        )
+    elif candidates and n < post.open_seats:
+        refusals.append(
+            Problem(
+                "amend.too_few",
+                "candidates",
+                f"另行选举的候选人 {n} 名少于空缺名额 {post.open_seats} 名",
+                f"{n} candidates for {post.open_seats} open seats",
+                "R16",
+            )
+        )
+    return refusals, warnings
+
+
+def amended_list_warnings(
+    state: ElectionState, kind: PostKind, candidates: tuple[MemberId, ...]
+) -> tuple[Problem, ...]:
+    """(R27) The qualification problems of an acceptable amended list under ``warn``."""
+    return tuple(_amended_list_problems(state, kind, candidates)[1])
+
+
 def amend_candidates(
     state: ElectionState, kind: PostKind, candidates: tuple[MemberId, ...]
 ) -> ElectionState:
-    """(R16, R20) Record a candidate list signed by the town committee (an amended secretary list,
-    or the candidate set of a further round).
+    """(RS7, R16, R20) Record a candidate list signed by the town committee (an amended secretary or
+    deputy list, or the candidate set of a further round).
+
+    The list gets every check a definition's list gets (R30 eligibility and exclusions, R25 the
+    round's officials, R27 qualifications under the same policy, the margin R18/R19 where the
+    first round is concerned), plus the post's own: nobody already elected to it, the secretary
+    not for the deputy post, only newly elected committee members where the post comes from the
+    committee (R20, R21). The town's signature is checked by the caller (spec/log.md).
 
     Raises:
-        RoundStateError: a candidate cannot be elected to this post now.
+        RoundStateError: ``amend.not_now`` (not a moment RS7 allows) or the first problem's code,
+            with every problem's message.
     """
-    post = state.post(kind)
-    pool = _eligible_pool(state, kind)
-    gone = _excluded_from_post(state, kind)
-    for c in candidates:
-        member = next((m for m in state.election.members if m.id == c), None)
-        ok = (
-            member is not None
-            and candidate_eligible_for_election(member)
-            and c not in gone
-            and (pool is None or c in pool)
+    amendable_round(state, kind)
+    refusals, _ = _amended_list_problems(state, kind, candidates)
+    if refusals:
+        first = refusals[0]
+        raise RoundStateError(
+            first.code,
+            zh="调整后的候选人名单不能记录：" + "；".join(p.message("zh") for p in refusals),
+            en="the amended list cannot be recorded: "
+            + "; ".join(p.message("en") for p in refusals),
+            clause=first.clause,
         )
-        if not ok or candidates.count(c) > 1:
-            raise RoundStateError(
-                "amend.not_eligible",
-                zh=f"{c} 不能作为{zh_label(kind)}候选人",
-                en=f"{c} cannot be a {kind.value} candidate now",
-                clause="R20",
-            )
+    post = state.post(kind)
     new_post = replace(post, candidates=candidates)
     return replace(state, posts=tuple(new_post if p is post else p for p in state.posts))

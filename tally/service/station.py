@@ -1234,6 +1234,19 @@ def register(app: FastAPI) -> None:
     @router.post("/decide")
     async def decide(request: Request) -> Response:
         def fn(s: ElectionSession, form: FormData, user: UserSession) -> tuple[str, str]:
+            e = s.manifest.election
+            if _text(form, "kind") == "officials":  # (R25.1) the officials of later rounds
+
+                def refs(key: str) -> list[str]:
+                    return [r for r in _text(form, key, 400).replace("，", " ").split() if r]
+
+                s.change_officials(refs("scrutineers"), refs("tellers"), actor=user.account.name)
+                return (
+                    "已记录此后各轮的监票人和计票人（R25）。"
+                    + describe_next(s.meeting.due(), e, "zh"),
+                    "The officials of the rounds from now on are recorded (R25). "
+                    + describe_next(s.meeting.due(), e, "en"),
+                )
             try:
                 post = PostKind(_text(form, "post"))
             except ValueError:
@@ -1247,10 +1260,7 @@ def register(app: FastAPI) -> None:
                     actor=user.account.name,
                 )
             else:
-                refs = [r for r in _text(form, "candidates", 400).replace("，", " ").split() if r]
-                s.amend_candidates(
-                    post, refs, approval=_text(form, "approval"), actor=user.account.name
-                )
+                s.amend_candidates(_text(form, "signed", 65536).encode(), actor=user.account.name)
             e = s.manifest.election
             return describe_next(s.meeting.due(), e, "zh"), describe_next(s.meeting.due(), e, "en")
 

@@ -43,13 +43,15 @@ class Election:
     definition: Path
     db: Path = field(init=False)
     wg: Path = field(init=False)
+    town: Path = field(init=False)
     scrutineers: list[Path] = field(default_factory=list)
     stocks: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     runner: CliRunner = field(default_factory=lambda: CliRunner(env=ENV))
 
     def __post_init__(self) -> None:
         f = self.folder
-        town, self.town_pub = make_key(f, keys.Role.TOWN_COMMITTEE, "红旗镇党委", "town")
+        self.town, self.town_pub = make_key(f, keys.Role.TOWN_COMMITTEE, "红旗镇党委", "town")
+        town = self.town
         self.wg, wg_pub = make_key(f, keys.Role.WORK_GROUP, "工作组", "wg")
         pubs = []
         for i in (1, 2):
@@ -156,6 +158,24 @@ class Election:
         self.cosign()
         outcome: dict[str, Any] = out["outcome"]
         return outcome
+
+    def amend(self, kind: str, *candidates: str, approval: str = "红组〔2026〕40号") -> str:
+        """(RS7) The work group writes the list, the town signs it, the work group records it."""
+        n = len(list(self.folder.glob("amend-*.json")))
+        request, signed = self.folder / f"amend-{n}.json", self.folder / f"signed-{n}.sjson"
+        self.ok(
+            "amend-request",
+            str(self.db),
+            "--kind",
+            kind,
+            *candidates,
+            "--approval",
+            approval,
+            "--out",
+            str(request),
+        )
+        self.ok("amend-sign", str(request), "--key", str(self.town), "--out", str(signed))
+        return self.ok("amend-candidates", str(self.db), str(signed))
 
     def cosign(self) -> None:
         for s in self.scrutineers:

@@ -24,6 +24,7 @@ import pytest
 
 import ballot_printer
 import keys
+from tally.calendar import load_calendar
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.election import ElectionSession, EntryInput, SessionError, sign_manifest
@@ -121,9 +122,7 @@ def build_every_round_election(
         _vote(s, wg, committee, FURTHER, 2)
         _vote(s, wg, committee, RUNOFF, 1)
         _vote(s, wg, ballot_printer.PaperKind.SECRETARY, SECRETARY, 1)
-        import datetime as dt  # noqa: PLC0415
-
-        s.record_result(signer=wg, publicity=(dt.date(2026, 12, 16), dt.date(2026, 12, 22)))
+        s.record_result(signer=wg, calendar=load_calendar(None))
         for sc in scrutineers:
             s.cosign(sc)
     finally:

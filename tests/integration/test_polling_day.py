@@ -140,16 +140,7 @@ def test_secretary_candidate_not_elected_to_committee_blocks_until_amended_list_
     assert "M005" not in first["elected"]
     out = qingshan.fails("issue", str(qingshan.db), "--key", str(qingshan.wg))
     assert "镇党委签署调整后的候选人名单" in out
-    qingshan.ok(
-        "amend-candidates",
-        str(qingshan.db),
-        "--kind",
-        "secretary",
-        "M004",
-        "M001",
-        "--approval",
-        "红组〔2026〕40号",
-    )
+    qingshan.amend("secretary", "M004", "M002")
     sec = qingshan.vote("secretary", 1, [*["ox"] * 14, *["xo"] * 9])
     assert sec["elected"] == ["M004"]
     qingshan.finish()
@@ -164,6 +155,11 @@ def test_committee_plenary_elects_secretary_with_its_own_quorum_R21(tmp_path: Pa
     e = Election(tmp_path, definition)
     e.checkin(PRESENT)
     e.vote("committee", 1, ["ooooox"] * 23)
+    # The plenary's scrutineer is a committee member who is not a secretary candidate (R25.2).
+    four = [a for m in ("M001", "M002", "M003", "M004") for a in ("--member", m)]
+    no_officials = e.fails("issue", str(e.db), "--key", str(e.wg), *four)
+    assert "不是新一届委员，不能担任委员会全体会议的监票人" in no_officials
+    e.ok("officials", str(e.db), "--scrutineer", "M001", "--teller", "M011")
     too_few = e.fails(
         "issue",
         str(e.db),

@@ -496,3 +496,23 @@ def test_accounts_cli_adds_hashed_accounts_that_can_sign_in(tmp_path: Path) -> N
     store = AccountStore(tmp_path / "accounts.db")
     _, session = store.sign_in("李四", "a-long-password", client="127.0.0.1")
     assert session.account.role is Role.TELLER
+
+
+def test_the_chair_records_later_rounds_officials_and_a_malformed_list_is_refused_R25(
+    station: Station,
+) -> None:
+    chair = station.sign_in("chair")
+    r = chair.post(
+        "/station/decide", {"kind": "officials", "scrutineers": "M009 M009", "tellers": "M011"}
+    )
+    assert r.status_code == 409 and "重复" in r.text
+    assert not any(e.type == "officials.changed" for e in station.log())
+    text = chair.follow(
+        chair.post(
+            "/station/decide", {"kind": "officials", "scrutineers": "M009 M010", "tellers": "M011"}
+        )
+    )
+    assert "已记录此后各轮的监票人和计票人" in text
+    last = station.log()[-1]
+    assert (last.type, last.actor) == ("officials.changed", "chair")
+    assert last.body == {"scrutineers": ["M009", "M010"], "tellers": ["M011"]}

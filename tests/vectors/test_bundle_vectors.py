@@ -24,7 +24,7 @@ from tally.core.errors import DefinitionError, TallyError
 from tally.core.manifest import parse_manifest
 from tally.core.meeting import Meeting, apply_entry, begin, parse_entry
 from tally.core.model import PostKind
-from tally.election import SessionError, load_signed_manifest
+from tally.election import SessionError, load_signed_manifest, town_check
 from verifier.checks import TownKey, verify_bundle
 from verifier.cli import parse_town_key
 from verifier.report import Report, Status
@@ -67,7 +67,7 @@ def _replay(bundle: Path) -> Meeting:
         SessionError: the manifest is rejected.
         Refused: an entry is refused.
     """
-    manifest, _ = load_signed_manifest((bundle / "manifest.json").read_bytes())
+    manifest, town = load_signed_manifest((bundle / "manifest.json").read_bytes())
     stocks: dict[tuple[PostKind, int], frozenset[str]] = {}
     for path in (bundle / "stocks").glob("*.json"):
         post, _, rnd = path.stem.rpartition("-")
@@ -77,7 +77,9 @@ def _replay(bundle: Path) -> Meeting:
         try:
             entry = parse_entry(raw)
             if meeting is None:
-                meeting = begin(manifest.election, manifest.election_id, entry)
+                meeting = begin(
+                    manifest.election, manifest.election_id, entry, town_check=town_check(town)
+                )
             else:
                 key = (
                     (PostKind(entry.body["post"]), int(entry.body["round"]))
@@ -95,7 +97,12 @@ def _replay(bundle: Path) -> Meeting:
 
 
 def test_vector_set_covers_the_clauses() -> None:
-    assert [p.name for p in VALID] == ["secretary-plenary", "small-branch", "tie-runoff"]
+    assert [p.name for p in VALID] == [
+        "amended-secretary-list",
+        "secretary-plenary",
+        "small-branch",
+        "tie-runoff",
+    ]
     clauses = {p.name.split("-")[0] for p in INVALID}
     assert {f"V{i}" for i in range(1, 18)} <= clauses
     assert len(INVALID) >= 12

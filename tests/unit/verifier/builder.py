@@ -27,6 +27,7 @@ from tally.log.merkle import consistency_proof, mth
 
 MANIFEST_DOMAIN = b"branch-election/manifest/1"
 CHECKPOINT_DOMAIN = b"branch-election/checkpoint/1"
+AMENDED_LIST_DOMAIN = b"branch-election/amended-list/1"
 KINDS = {
     "committee": PaperKind.COMMITTEE,
     "secretary": PaperKind.SECRETARY,
@@ -138,6 +139,39 @@ def manifest(defn: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def election_id(man: dict[str, Any]) -> bytes:
     return hashlib.sha256(MANIFEST_DOMAIN + b"\x00" + jcs(man)).digest()
+
+
+def amended(
+    post: str,
+    rnd: int,
+    candidates: list[str],
+    *,
+    eid: bytes | None = None,
+    approval: str = "红组〔2026〕30号",
+    signer: InMemorySigner = TOWN,
+) -> list[Any]:
+    """A ``candidates.amended`` event with the town's signature over the ``amended-list/1``
+    document (spec/log.md §2.1)."""
+    eid = eid or election_id(manifest())
+    doc = {
+        "format": "amended-list/1",
+        "election_id": eid.hex(),
+        "post": post,
+        "round": rnd,
+        "candidates": candidates,
+        "town_approval": approval,
+    }
+    sig = signer.sign(AMENDED_LIST_DOMAIN, jcs(doc))
+    return [
+        "candidates.amended",
+        {
+            "post": post,
+            "round": rnd,
+            "candidates": candidates,
+            "town_approval": approval,
+            "town_signature": base64.b64encode(sig).decode(),
+        },
+    ]
 
 
 def _ballot(
@@ -253,7 +287,7 @@ def script() -> list[list[Any]]:
     ev += [_ballot("committee", 2, "--", [_wi("M06")])]
     ev += [_counted("committee", 2, 8, 0, [("M03", 5), ("M04", 2)], 0, 0, ["M03"], [], 0, 0)]
     ev += [
-        ["member.left", {"member": "M08"}],
+        ["member.left", {"member": "M07"}],  # not M08: an assembly round's scrutineer is present
         ["member.left", {"member": "M09"}],
         [
             "round.quorum_failed",

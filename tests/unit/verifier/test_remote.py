@@ -94,18 +94,30 @@ def test_list_changed_not_counted_passes(election: R.Election, run: Runner) -> N
 
 
 def _amended_secretary(ev: Events, *, with_not_counted: bool = True) -> Events:
-    i = _idx(ev, "stock.committed", post="secretary", round=1)
-    ev.insert(
-        i,
-        [
-            "candidates.amended",
-            {
-                "post": "secretary",
-                "candidates": ["M01", "M03"],
-                "town_approval": "红组〔2026〕30号",
-            },
-        ],
+    """M02 is not elected to the committee (paper ``oxoo`` x6: M01 8, M02 2, M03 7, M04 7, no
+    runoff), so the secretary round is blocked (R20) until the town signs M01, M03 (RS7)."""
+    for k, (t, b) in enumerate(ev):
+        if t == "ballot.entered" and (b["post"], b["round"]) == ("committee", 1):
+            ev[k][1]["marks"] = "oxoo"
+    c1 = _idx(ev, "round.counted", post="committee", round=1)
+    ev[c1][1].update(
+        {
+            "approvals": [
+                {"member": "M01", "approvals": 8},
+                {"member": "M02", "approvals": 2},
+                {"member": "M03", "approvals": 7},
+                {"member": "M04", "approvals": 7},
+            ],
+            "elected": ["M01", "M03", "M04"],
+            "tied": [],
+            "tied_seats": 0,
+        }
     )
+    ev[:] = [x for x in ev if not (x[1].get("post") == "committee" and x[1].get("round") == 2)]
+    ev[_idx(ev, "election.result")][1]["elected"]["committee"] = ["M01", "M03", "M04"]
+    i = _idx(ev, "stock.committed", post="secretary", round=1)
+    eid = B.election_id(R.remote_manifest())
+    ev.insert(i, B.amended("secretary", 1, ["M01", "M03"], eid=eid))
     j = _idx(ev, "round.opened", post="secretary", round=1)
     ev[j][1]["candidates"] = ["M01", "M03"]
     if with_not_counted:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from verifier import rules
 from verifier.model import Parameters
 
@@ -119,3 +121,33 @@ def test_age_and_publicity() -> None:
     start = rules.first_working_day_after(dt.date(2026, 9, 29), hol, work)
     assert start == dt.date(2026, 9, 30)
     assert rules.nth_working_day(start, 5, hol, work) == dt.date(2026, 10, 12)
+
+
+@pytest.mark.parametrize(
+    ("post", "elected", "seats", "new", "consent", "codes"),
+    [
+        ("committee", 4, 5, 4, 21, []),  # Example C: c = 21 of E = 40
+        ("committee", 2, 4, 2, 30, ["reduction.bad_number"]),  # a committee keeps 3 seats
+        ("committee", 3, 4, 3, 30, []),
+        ("secretary", 0, 1, 0, 30, ["reduction.bad_number"]),  # no post reduced to 0
+        ("committee", 4, 5, 5, 30, ["reduction.bad_number"]),  # not a reduction
+        ("committee", 4, 5, 4, 20, ["reduction.no_majority"]),  # 2c = E fails
+        ("committee", 4, 5, 4, 41, ["reduction.no_majority"]),  # c > E
+    ],
+    ids=[
+        "example-c",
+        "committee-below-3",
+        "committee-to-3",
+        "secretary-to-0",
+        "same-seats",
+        "half-of-E",
+        "consent-above-E",
+    ],
+)
+def test_v14_seat_reduction_rule_R17(
+    post: str, elected: int, seats: int, new: int, consent: int, codes: list[str]
+) -> None:
+    got = rules.seat_reduction_problems(
+        post, elected=elected, seats=seats, new=new, consent=consent, e=40
+    )
+    assert got == codes

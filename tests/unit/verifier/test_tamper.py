@@ -365,7 +365,7 @@ def s_reduction_without_shortfall(ev: list[list[Any]]) -> dict[str, Any]:
 def s_amend_not_eligible(ev: list[list[Any]]) -> dict[str, Any]:
     ev.insert(
         len(ev) - 1,
-        ["candidates.amended", {"post": "secretary", "candidates": ["M11"], "town_approval": ""}],
+        B.amended("secretary", 3, ["M11"], approval=""),
     )
     return {}
 
@@ -429,7 +429,7 @@ def s_quorum_failed_wrong_present(ev: list[list[Any]]) -> dict[str, Any]:
 def s_quorum_failed_but_met(ev: list[list[Any]]) -> dict[str, Any]:
     """quorum_failed recorded while 8 of 9 are present (5*8 > 4*9 holds)."""
     i = _idx(ev, "round.quorum_failed")
-    ev.insert(i, ["member.checked_in", {"member": "M08"}])
+    ev.insert(i, ["member.checked_in", {"member": "M07"}])
     ev[i + 1][1]["present"] = 8
     return {}
 
