@@ -95,7 +95,12 @@ def _replay(bundle: Path) -> Meeting:
 
 
 def test_vector_set_covers_the_clauses() -> None:
-    assert [p.name for p in VALID] == ["secretary-plenary", "small-branch", "tie-runoff"]
+    assert [p.name for p in VALID] == [
+        "direct-election",
+        "secretary-plenary",
+        "small-branch",
+        "tie-runoff",
+    ]
     clauses = {p.name.split("-")[0] for p in INVALID}
     assert {f"V{i}" for i in range(1, 18)} <= clauses
     assert len(INVALID) >= 12
