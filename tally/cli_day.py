@@ -920,9 +920,26 @@ def _status(s: ElectionSession, lg: str) -> tuple[list[str], dict[str, Any]]:
             "returned": cur.returned,
             "entered": len(cur.entered),
         }
-    elif m.result is not None:
+    for h in m.held:  # (R22.2) issued with the committee ballots, counted after them
+        lines.append(
+            f"待计票：{spec_title(h.spec, lg)}；与委员选票一并发出 "
+            f"{h.issued if h.issued is not None else '-'}，"
+            f"收回 {h.returned if h.returned is not None else '-'}"
+            if zh
+            else f"waiting for its count: {spec_title(h.spec, lg)}; issued with the committee "
+            f"ballots {h.issued}, returned {h.returned}"
+        )
+        data.setdefault("held", []).append(
+            {
+                "post": h.spec.post.value,
+                "round": h.spec.number,
+                "issued": h.issued,
+                "returned": h.returned,
+            }
+        )
+    if cur is None and m.result is not None:
         lines.append("选举已结束，结果已宣布" if zh else "the election is finished")
-    else:
+    elif cur is None:
         lines.append(describe_next(m.due(), e, lg))
     missing = s.missing_cosignatures()
     if missing:

@@ -11,8 +11,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from typer.testing import CliRunner
+
+from tally.cli import app
 from tests.helpers.elections import definition_text
-from tests.helpers.polling import Election
+from tests.helpers.polling import ENV, Election
 
 PRESENT = [f"M{i:03d}" for i in range(1, 11)]
 
@@ -55,6 +58,9 @@ def _joint_vote(e: Election, secretary_marks: list[str]) -> tuple[dict[str, Any]
     assert issued["post"] == "committee" and issued["issued"] == 10
     assert issued["joint"] == [{"post": "secretary", "round": 1, "issued": 10}]
     db, key = str(e.db), str(e.wg)
+    status = e.json("status", db)
+    assert status["held"] == [{"post": "secretary", "round": 1, "issued": 10, "returned": None}]
+    assert "待计票" in e.ok("status", db)
     assert e.json("return", db, "--count", "10", "--key", key)["valid"]
     assert e.json("return", db, "--count", "10", "--post", "secretary", "--key", key)["valid"]
     # Secretary ballots wait for the committee count.
@@ -65,7 +71,7 @@ def _joint_vote(e: Election, secretary_marks: list[str]) -> tuple[dict[str, Any]
     committee = _enter_and_close(e, "committee", 1, ["oxoo"] * 10)
     assert committee["elected"] == ["M001", "M003", "M004"]
     status = e.json("status", db)
-    assert status["round"]["post"] == "secretary"
+    assert status["round"]["post"] == "secretary" and "held" not in status
     secretary = _enter_and_close(e, "secretary", 1, secretary_marks)
     return committee, secretary
 
@@ -83,6 +89,54 @@ def test_direct_election_secretary_candidate_not_on_committee_drops_out_R22_3(
     published = e.finish()
     result = json.loads((published / "bundle" / "result.json").read_text(encoding="utf-8"))
     assert "M001" in json.dumps(result)
+
+
+def test_direct_election_close_explains_the_drop_out_R22_3(tmp_path: Path) -> None:
+    e = _direct(tmp_path)
+    e.print_stock("committee", 1, 12)
+    e.print_stock("secretary", 1, 12)
+    e.checkin(PRESENT)
+    db, key = str(e.db), str(e.wg)
+    e.ok("issue", db, "--key", key)
+    e.ok("return", db, "--count", "10", "--key", key)
+    e.ok("return", db, "--count", "10", "--post", "secretary", "--key", key)
+    _enter_and_close(e, "committee", 1, ["oxoo"] * 10)
+    batch = e.folder / "sec.jsonl"
+    batch.write_text(
+        "".join(
+            json.dumps({"qr": qr, "marks": "ox" if i < 7 else "xo"}) + "\n"
+            for i, qr in enumerate(e.stocks[("secretary", 1)][:10])
+        ),
+        encoding="utf-8",
+    )
+    e.ok("enter", db, "--batch", str(batch))
+    out = e.ok("close", db, "--key", key)
+    assert "退出本轮计票" in out and "M002" in out
+    out_en = e.ok("status", db, "--lang", "en")
+    assert "secretary" in out_en
+
+
+def test_direct_secretary_candidate_not_standing_for_committee_is_refused_R22_1(
+    tmp_path: Path,
+) -> None:
+    """`tally check` lists the problem in Chinese (English with --lang en) together with the
+    definition's other problem (a candidate named teller), in one pass."""
+    text = definition_text(
+        full=12,
+        committee_seats=3,
+        committee_candidates=4,
+        secretary_candidates=(1, 9),
+        secretary_body="direct",
+    ).replace('tellers = ["M011"]', 'tellers = ["M002"]')
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    runner = CliRunner(env=ENV)
+    zh = runner.invoke(app, ["check", str(path)])
+    assert zh.exit_code == 1
+    assert "M009" in zh.output and "直接选举" in zh.output
+    assert "M002" in zh.output  # the teller who is a candidate, reported in the same pass
+    en = runner.invoke(app, ["check", str(path), "--lang", "en"])
+    assert en.exit_code == 1 and "direct election" in en.output
 
 
 def test_direct_election_no_one_elected_secretary_further_round_among_committee_R22_4(
