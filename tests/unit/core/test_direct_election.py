@@ -15,6 +15,7 @@ from tally.core.errors import DefinitionError, RoundStateError
 from tally.core.meeting import (
     Entry,
     Meeting,
+    OpenRound,
     apply_entry,
     begin,
     count_current,
@@ -238,6 +239,10 @@ class _Log:
         self.ids = sorted(ids)
 
 
+def _open_round(m: Meeting) -> OpenRound | None:
+    return m.current
+
+
 def _opened(spec: RoundSpec, present: int) -> dict[str, object]:
     return opened_body(spec, present, ())
 
@@ -341,3 +346,68 @@ def test_held_round_returned_more_than_issued_is_void_and_revoted_later_R22_2_R1
     assert log.m.current is not None and log.m.current.spec.post is PostKind.COMMITTEE
     revote = log.m.rounds.post(PostKind.SECRETARY).pending
     assert revote is not None and (revote.number, revote.revote_of) == (2, 1)
+
+
+def test_committee_runoff_opens_on_its_own_while_secretary_round_waits_R22_2_R15() -> None:
+    """A tie at the committee's last seat: the runoff opens with a fresh present count (a late
+    arrival counts there) while the secretary round of the joint opening waits; the secretary
+    round is counted after the runoff, with the joint opening's present."""
+    log = _Log(_direct(secretary=(1, 2)))
+    for post in ("committee", "secretary"):
+        log.stock(post, 1, 20)
+        if post == "committee":
+            committee_ids = log.ids
+    for i in range(1, 19):
+        log.add("member.checked_in", {"member": member_id(i)})
+    com = log.m.due()
+    assert isinstance(com, RoundSpec)
+    log.add("round.opened", _opened(com, 18))
+    log.add("round.opened", _opened(joint_rounds(log.m.rounds)[0], 18))
+    for post in ("committee", "secretary"):
+        log.add("ballots.issued", {"post": post, "round": 1, "count": 18})
+        log.add("ballots.returned", {"post": post, "round": 1, "count": 18})
+    # M001 16; M002, M003 and M004 12 each: three tie for the last two seats
+    for bid, b in zip(committee_ids, ballots_for([16, 12, 12, 12], 18, 3), strict=False):
+        log.add(
+            "ballot.entered",
+            {
+                "post": "committee",
+                "round": 1,
+                "ballot_id": bid,
+                "qr": "x",
+                "marks": "".join(x.value for x in b.marks),
+                "write_ins": [],
+            },
+        )
+    out = count_current(log.m)
+    assert out.tied == (M[2], M[3], M[4]) and out.tied_seats == 2
+    log.add("round.counted", counted_body(out))
+    assert _open_round(log.m) is None  # the runoff is due, not the secretary round
+    assert [h.spec.post for h in log.m.held] == [PostKind.SECRETARY]
+    log.add("member.checked_in", {"member": member_id(19)})
+    runoff = log.m.due()
+    assert isinstance(runoff, RoundSpec) and runoff.purpose is RoundPurpose.RUNOFF
+    with pytest.raises(RoundStateError):  # the runoff counts attendance afresh
+        log.add("round.opened", _opened(runoff, 18))
+    log.add("round.opened", _opened(runoff, 19))
+    log.stock("committee", 2, 20)
+    log.add("ballots.issued", {"post": "committee", "round": 2, "count": 19})
+    log.add("ballots.returned", {"post": "committee", "round": 2, "count": 19})
+    for n, bid in enumerate(log.ids[:19]):
+        marks = "xoo" if n < 12 else "oxo"  # M002 7, M003 12, M004 19
+        log.add(
+            "ballot.entered",
+            {
+                "post": "committee",
+                "round": 2,
+                "ballot_id": bid,
+                "qr": "x",
+                "marks": marks,
+                "write_ins": [],
+            },
+        )
+    log.add("round.counted", counted_body(count_current(log.m)))
+    assert set(log.m.rounds.elected(PostKind.COMMITTEE)) == {M[1], M[3], M[4]}
+    cur = _open_round(log.m)
+    assert cur is not None
+    assert (cur.spec.post, cur.present, cur.returned) == (PostKind.SECRETARY, 18, 18)
