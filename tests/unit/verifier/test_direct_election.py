@@ -118,3 +118,86 @@ def test_secretary_round_opened_apart_from_committee_fails_V11_R22_2(run: Runner
     ev[at:at] = [opened, issued, returned]
     report = run(B.build(ev, man=B.manifest(_definition())))
     assert "joint.incomplete" in {f.code for c in report.clauses for f in c.findings}
+
+
+def _script_with_runoff() -> list[list[Any]]:
+    """The committee ties (M02, M03, M04 for two seats); its runoff opens on its own; the secretary
+    round of the joint opening is counted after it (nobody drops out: M01, M02 are elected)."""
+    ev: list[list[Any]] = [["election.opened", {}]]
+    ev += [["member.checked_in", {"member": f"M0{i}"}] for i in range(1, 10)]
+    ev += [
+        ["stock.committed", {"post": "committee", "round": 1, "count": 12}],
+        ["stock.committed", {"post": "secretary", "round": 1, "count": 12}],
+        B._opened("committee", 1, "first", ["M01", "M02", "M03", "M04"], 3, 9),
+        B._opened("secretary", 1, "first", ["M01", "M02"], 1, 9),
+        ["ballots.issued", {"post": "committee", "round": 1, "count": 9}],
+        ["ballots.issued", {"post": "secretary", "round": 1, "count": 9}],
+        ["ballots.returned", {"post": "committee", "round": 1, "count": 9}],
+        ["ballots.returned", {"post": "secretary", "round": 1, "count": 9}],
+    ]
+    ev += [B._ballot("committee", 1, m) for m in ["ooox"] * 3 + ["ooxo"] * 3 + ["oxoo"] * 3]
+    ev += [
+        B._counted(
+            "committee",
+            1,
+            9,
+            0,
+            [("M01", 9), ("M02", 6), ("M03", 6), ("M04", 6)],
+            9,
+            5,
+            ["M01"],
+            ["M02", "M03", "M04"],
+            2,
+            0,
+        ),
+        ["stock.committed", {"post": "committee", "round": 2, "count": 12}],
+        B._opened("committee", 2, "runoff", ["M02", "M03", "M04"], 2, 9),
+        ["ballots.issued", {"post": "committee", "round": 2, "count": 9}],
+        ["ballots.returned", {"post": "committee", "round": 2, "count": 9}],
+    ]
+    ev += [B._ballot("committee", 2, "oox") for _ in range(9)]
+    ev += [
+        B._counted(
+            "committee",
+            2,
+            9,
+            0,
+            [("M02", 9), ("M03", 9), ("M04", 0)],
+            0,
+            0,
+            ["M02", "M03"],
+            [],
+            0,
+            0,
+        )
+    ]
+    ev += [B._ballot("secretary", 1, "ox") for _ in range(6)]
+    ev += [B._ballot("secretary", 1, "xo") for _ in range(3)]
+    ev += [B._counted("secretary", 1, 9, 0, [("M01", 6), ("M02", 3)], 9, 5, ["M01"], [], 0, 0)]
+    ev += [
+        [
+            "election.result",
+            {
+                "elected": {"committee": ["M01", "M02", "M03"], "secretary": ["M01"]},
+                "publicity_start": "2026-09-30",
+                "publicity_end": "2026-10-12",
+            },
+        ]
+    ]
+    return ev
+
+
+def test_committee_runoff_before_the_held_secretary_round_verifies_R22_2(run: Runner) -> None:
+    report = run(B.build(_script_with_runoff(), man=B.manifest(_definition())))
+    assert report.ok, [(c.clause, f.code, f.en) for c in report.clauses for f in c.findings]
+
+
+def test_secretary_ballot_entered_before_the_committee_is_filled_fails_V11_R22_2(
+    run: Runner,
+) -> None:
+    """A secretary ballot entered while the committee runoff is still to come."""
+    ev = _script_with_runoff()
+    ballot = ev.pop(_idx(ev, "ballot.entered", post="secretary"))
+    ev.insert(_idx(ev, "round.counted", post="committee") + 1, ballot)
+    report = run(B.build(ev, man=B.manifest(_definition())))
+    assert "V11" in set(report.failed())
