@@ -11,6 +11,9 @@ Committee round first; a tie across the last seat opens a runoff among exactly t
 a shortfall opens a further round for the open seats (or a recorded seat reduction, never
 automatic); a VOID round (returned > issued) is voted again; then the secretary round from the
 newly elected committee, with the quorum and threshold of the electing body; then the deputy.
+In a direct election (R22) the secretary's and deputy's first rounds are voted with the
+committee's first round (``joint_rounds``), wait as their posts' pending rounds, and are counted
+in the same order, a candidate not elected to the committee dropping out at the count.
 """
 
 from __future__ import annotations
