@@ -367,11 +367,50 @@ def amended_secretary_list() -> Scenario:
     )
 
 
+def direct_election() -> Scenario:
+    """10 members: a direct election (R22): committee and secretary ballots issued together."""
+    members = [_member(i, NAMES[i - 1]) for i in range(1, 11)]
+    defn = _definition(
+        members=members,
+        date="2026-12-15",
+        posts=[
+            _post("committee", 3, ["M01", "M02", "M03", "M04"]),
+            _post("secretary", 1, ["M01", "M02"]),
+        ],
+        elected_by="direct",
+        officials=("M09", "M10"),  # the teller M10 arrives late; a teller need not be present
+    )
+    steps: list[tuple[Any, ...]] = [
+        ("checkin", [f"M{i:02d}" for i in range(1, 10)]),
+        ("stock", "committee", 1, 10),
+        ("stock", "secretary", 1, 10),
+        ("issue", []),  # the joint opening: committee and secretary round 1, one present count
+        ("return", 9),
+        ("return", 9, "secretary"),
+        ("checkin", ["M10"]),  # arrives late: no change to the joint opening's present
+        ("enter", ["oxoo"] * 8 + ["ooox"]),
+        ("close",),
+        ("enter", ["ox"] * 6 + ["xo"] * 3),
+        ("close",),
+        ("result",),
+    ]
+    return Scenario(
+        "direct-election",
+        "10 members, E = 10, elected_by direct: one opening issues the committee and secretary"
+        " ballots to the same 9 present; the committee (counted first) elects M01, M03, M04; M02,"
+        " not elected to it, drops out of the secretary count and M01 is secretary",
+        defn,
+        steps,
+        start=dt.datetime(2026, 12, 15, 10, 0, tzinfo=TZ),
+    )
+
+
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "small-branch": small_branch,
     "tie-runoff": tie_runoff,
     "secretary-plenary": secretary_plenary,
     "amended-secretary-list": amended_secretary_list,
+    "direct-election": direct_election,
 }
 
 
@@ -439,7 +478,8 @@ def run_scenario(sc: Scenario, workdir: Path) -> Files:
             elif op == "issue":
                 s.issue(count=None, signer=WORK_GROUP, present_members=step[1])
             elif op == "return":
-                s.return_ballots(step[1], signer=WORK_GROUP)
+                held = PostKind(step[2]) if len(step) > 2 else None  # a held round (R22.2)
+                s.return_ballots(step[1], signer=WORK_GROUP, post=held)
             elif op == "enter":
                 cur = s.meeting.current
                 assert cur is not None
@@ -862,6 +902,25 @@ def _scrutineer_leaves(entries: list[dict[str, Any]]) -> None:
     entries[_find(entries, "member.left")]["body"]["member"] = "M07"  # the scrutineer, not M05
 
 
+def _dropped_counted(entries: list[dict[str, Any]]) -> None:
+    body = entries[_find(entries, "round.counted", 0, post="secretary")]["body"]
+    del body["dropped"]
+    body["approvals"].append({"member": "M02", "approvals": 3})
+
+
+def _joint_opening_split(entries: list[dict[str, Any]]) -> None:
+    """The secretary's round 1 opened, issued and returned on its own after the committee count."""
+    block = [
+        entries.pop(_find(entries, t, 0, post="secretary"))
+        for t in ("round.opened", "ballots.issued", "ballots.returned")
+    ]
+    stamps = sorted(e["at"] for e in entries + block)
+    at = _find(entries, "round.counted", 0, post="committee") + 1
+    entries[at:at] = block
+    for e, stamp in zip(entries, stamps, strict=True):  # keep the clock running forwards
+        e["at"] = stamp
+
+
 def _returned_differs(entries: list[dict[str, Any]]) -> None:
     entries[_find(entries, "ballots.returned", 0, post="secretary")]["body"]["count"] -= 1
 
@@ -888,7 +947,13 @@ class Case:
     note: str = ""
 
 
-SB, TR, SP, AL = "small-branch", "tie-runoff", "secretary-plenary", "amended-secretary-list"
+SB, TR, SP, AL, DE = (
+    "small-branch",
+    "tie-runoff",
+    "secretary-plenary",
+    "amended-secretary-list",
+    "direct-election",
+)
 NOT_IN_LOG = "the log is unchanged: the producer's replay covers the manifest and the log only"
 CASES: tuple[Case, ...] = (
     Case(
@@ -1130,6 +1195,26 @@ CASES: tuple[Case, ...] = (
         ("V13",),
         "count.valid_ballots",
         log=("count.mismatch", 23),
+    ),
+    Case(
+        "V13-dropped-candidate-counted",
+        DE,
+        "round.counted secretary 1 gives M02 (not elected to the committee) 3 approvals and"
+        " lists no drop-out (R22.3)",
+        _log_edit(_dropped_counted),
+        ("V13",),
+        "count.dropped",
+        log=("count.mismatch", 38),
+    ),
+    Case(
+        "V11-joint-opening-split",
+        DE,
+        "a direct election's secretary round 1 opened on its own after the committee count, not"
+        " with the committee's round 1 (R22.2)",
+        _log_edit(_joint_opening_split),
+        ("V11",),
+        "joint.incomplete",
+        log=("joint.incomplete", 13),
     ),
     Case(
         "V14-reduction-without-shortfall",

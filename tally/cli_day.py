@@ -471,10 +471,25 @@ def register(app: typer.Typer) -> None:
                 present_members=members or (),
                 actor=actor,
             )
-            return (
-                [spec_title(spec, lg), f"发出选票 {n} 张" if lg == "zh" else f"{n} ballots issued"],
-                {"post": spec.post.value, "round": spec.number, "issued": n},
-            )
+            lines = [
+                spec_title(spec, lg),
+                f"发出选票 {n} 张" if lg == "zh" else f"{n} ballots issued",
+            ]
+            joint = s.sitting() if spec.post is PostKind.COMMITTEE and spec.number == 1 else ()
+            for j in joint:  # (R22.2) the other posts' ballots, issued together
+                lines += [
+                    spec_title(j, lg),
+                    f"同时发出选票 {n} 张（直接选举：各职位选票一并发出，先计委员选票）"
+                    if lg == "zh"
+                    else f"{n} ballots issued with them (direct election: every post's ballots "
+                    "together; the committee ballots are counted first)",
+                ]
+            data: dict[str, Any] = {"post": spec.post.value, "round": spec.number, "issued": n}
+            if joint:
+                data["joint"] = [
+                    {"post": j.post.value, "round": j.number, "issued": n} for j in joint
+                ]
+            return lines, data
 
         _run(lang, as_json, act)
 
@@ -483,6 +498,14 @@ def register(app: typer.Typer) -> None:
         db: DbArg,
         count: Annotated[int, typer.Option("--count", min=0, help="收回张数")],
         key: KeyOpt,
+        post: Annotated[
+            str | None,
+            typer.Option(
+                "--post",
+                help="直接选举联合投票中另一种选票（secretary 书记 / deputy 副书记）"
+                " / another ballot kind of a direct election's joint vote",
+            ),
+        ] = None,
         actor: ActorOpt = "",
         lang: LangOpt = None,
         as_json: JsonOpt = False,
@@ -491,9 +514,14 @@ def register(app: typer.Typer) -> None:
 
         def act(lg: str) -> tuple[list[str], dict[str, Any]]:
             s = ElectionSession.open(db)
+            kind = _post(post) if post is not None else None
             cur = s.meeting.current
+            if kind is not None and (cur is None or cur.spec.post is not kind):
+                cur = next((h for h in s.meeting.held if h.spec.post is kind), None)
             issued = cur.issued if cur else None
-            valid = s.return_ballots(count, signer=_signer(key, keys.Role.WORK_GROUP), actor=actor)
+            valid = s.return_ballots(
+                count, signer=_signer(key, keys.Role.WORK_GROUP), actor=actor, post=kind
+            )
             if valid:
                 lines = [
                     f"发出 {issued} 张，收回 {count} 张，本轮选举有效（R11）"
@@ -1031,9 +1059,26 @@ def _status(s: ElectionSession, lg: str) -> tuple[list[str], dict[str, Any]]:
             "returned": cur.returned,
             "entered": len(cur.entered),
         }
-    elif m.result is not None:
+    for h in m.held:  # (R22.2) issued with the committee ballots, counted after them
+        lines.append(
+            f"待计票：{spec_title(h.spec, lg)}；与委员选票一并发出 "
+            f"{h.issued if h.issued is not None else '-'}，"
+            f"收回 {h.returned if h.returned is not None else '-'}"
+            if zh
+            else f"waiting for its count: {spec_title(h.spec, lg)}; issued with the committee "
+            f"ballots {h.issued}, returned {h.returned}"
+        )
+        data.setdefault("held", []).append(
+            {
+                "post": h.spec.post.value,
+                "round": h.spec.number,
+                "issued": h.issued,
+                "returned": h.returned,
+            }
+        )
+    if cur is None and m.result is not None:
         lines.append("选举已结束，结果已宣布" if zh else "the election is finished")
-    else:
+    elif cur is None:
         lines.append(describe_next(m.due(), e, lg))
     missing = s.missing_cosignatures()
     if missing:

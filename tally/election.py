@@ -64,6 +64,7 @@ from tally.core.rounds import (
     amend_candidates,
     amendable_round,
     amended_list_warnings,
+    joint_rounds,
 )
 from tally.core.rules import plenary_quorum, publicity_day_zero, quorum
 from tally.log.checkpoint import CheckpointBody, body_text, signature_line, signer_name
@@ -719,6 +720,7 @@ class ElectionSession:
                 )
             spec, present = cur.spec, cur.present
             specs: list[tuple[str, dict[str, Any]]] = []
+            joint: tuple[RoundSpec, ...] = ()
         else:
             spec = self.due_round()
             members = tuple(self.resolve_member(r) for r in present_members)
@@ -755,6 +757,10 @@ class ElectionSession:
                     clause=q.clause,
                 )
             specs = [("round.opened", opened_body(spec, present, members))]
+            # (R22.2) a direct election's first committee round opens the secretary's and
+            # deputy's first rounds with it: one present count, one quorum, ballots of each kind.
+            joint = joint_rounds(self.meeting.rounds) if spec.post is PostKind.COMMITTEE else ()
+            specs += [("round.opened", opened_body(j, present, ())) for j in joint]
             if remote_counts_here(self.meeting, spec) and remote_list_changed(self.meeting, spec):
                 specs.append(
                     (
@@ -774,15 +780,37 @@ class ElectionSession:
         ):
             paper = len(self.meeting.present)
         n = paper if count is None else count
-        specs.append(
-            ("ballots.issued", {"post": spec.post.value, "round": spec.number, "count": n})
-        )
+        for r in (spec, *joint):
+            specs.append(("ballots.issued", {"post": r.post.value, "round": r.number, "count": n}))
         self._commit(specs, signer=signer, actor=actor)
         return spec, n
 
-    def return_ballots(self, count: int, *, signer: keys.Signer | None, actor: str = "") -> bool:
-        """Record the ballots returned; returns False when the round is void (R11)."""
+    def sitting(self) -> tuple[RoundSpec, ...]:
+        """(R22.2) The other rounds of a direct election's joint opening, waiting for their count
+        (their ballots were issued with the open round's)."""
+        return tuple(h.spec for h in self.meeting.held)
+
+    def return_ballots(
+        self,
+        count: int,
+        *,
+        signer: keys.Signer | None,
+        actor: str = "",
+        post: PostKind | None = None,
+    ) -> bool:
+        """Record the ballots returned; returns False when the round is void (R11).
+
+        ``post`` names a round of the joint opening (R22.2) other than the open one.
+        """
         cur = self.meeting.current
+        if post is not None and (cur is None or cur.spec.post is not post):
+            cur = next((h for h in self.meeting.held if h.spec.post is post), None)
+            if cur is None:
+                raise SessionError(
+                    "return.no_round",
+                    zh=f"{zh_label(post)}没有已发出选票、尚未清点的轮次",
+                    en=f"no {post.value} round has ballots issued and not yet returned",
+                )
         if cur is None or cur.issued is None:
             raise SessionError("return.order", zh="请先发出选票", en="issue the ballots first")
         spec = cur.spec

@@ -938,7 +938,8 @@ class _Verifier:
                 file="manifest.json",
                 path="definition.secretary.elected_by",
             )
-        if "committee" in posts and d.elected_by != "direct":  # (R20)
+        if "committee" in posts:  # (R20.1), (R22.1): whatever the body
+            rule = "R22" if d.elected_by == "direct" else "R20"
             for post in ("secretary", "deputy_secretary"):
                 for c in posts[post].candidates if post in posts else ():
                     if c not in posts["committee"].candidates:
@@ -946,7 +947,7 @@ class _Verifier:
                             "V5",
                             "secretary.not_committee_candidate",
                             "书记、副书记候选人须为委员候选人",
-                            "secretary/deputy candidate not a committee candidate (R20)",
+                            f"secretary/deputy candidate not a committee candidate ({rule})",
                             file="manifest.json",
                             path=f"posts.{post}.candidates",
                             found=c,
@@ -1623,9 +1624,18 @@ class _Replay:
         self.scrutineers, self.tellers = tuple(d.scrutineers), tuple(d.tellers)  # (R25.1)
         self.officials = set(d.scrutineers) | set(d.tellers)
         self.posts = {p.post: _PostState(p.seats, p.candidates, p.margin) for p in d.posts}
-        self.from_committee = "committee" in self.posts and d.elected_by != "direct"
+        # (R20, R21, R22) with a committee, secretary and deputy come from it, whatever the body
+        self.from_committee = "committee" in self.posts
+        self.direct = self.from_committee and d.elected_by == "direct"
+        if self.direct:  # (R22.2) their first rounds are voted with the committee's
+            for post in ("secretary", "deputy_secretary"):
+                if post in self.posts:
+                    st = self.posts[post]
+                    st.pending = ("first", st.candidates, st.seats, "assembly")
         self.present: set[str] = set()
         self.open: _Open | None = None
+        self.joining: list[_Due] = []  # (R22.2) rounds the joint opening must open next
+        self.held: list[_Open] = []  # (R22.2) rounds of the joint opening awaiting their count
         self.stocks: dict[tuple[str, int], _Stock] = {}
         self.stock_files_used: set[str] = set()
         self.moments: list[tuple[str, int, int]] = []  # reason, size, seq
@@ -1889,9 +1899,29 @@ class _Replay:
 
     def apply(self, e: LogEntry, record: bytes = b"") -> None:
         """Replay one entry; ``record`` is its ballot-record/1 bytes when already built."""
+        self.apply_one(e, record)
+        if self.held and self.open is None:  # (V11) R22.2: a held round's turn to be counted
+            due = self.due()
+            h = self.held[0]
+            if due is not None and (due.post, due.number) == (h.post, h.number):
+                self.open = self.held.pop(0)
+
+    def apply_one(self, e: LogEntry, record: bytes = b"") -> None:
         b = e.body
         t = e.type
         size = e.seq + 1
+        if self.joining and t != "round.opened":  # (V11) R22.2
+            nxt = self.joining[0]
+            self.joining = []
+            self.fail(
+                "V11",
+                "joint.incomplete",
+                "直接选举的联合投票缺少书记（副书记）轮次的开始记录",
+                "a direct election's joint opening does not open every post's first round",
+                e,
+                expected=f"round.opened {nxt.post} {nxt.number}",
+                found=t,
+            )
         if self.result_seen:
             self.fail(
                 "V15",
@@ -2868,9 +2898,53 @@ class _Replay:
                     e,
                     found=x,
                 )
+    def joint_opened(self, e: LogEntry) -> None:  # (V11) R22.2
+        b, o = e.body, self.open
+        due = self.joining.pop(0)
+        self.check_due(e, due, b)
+        assert o is not None
+        if b["present"] != o.present or b["present_members"]:
+            self.fail(
+                "V11",
+                "joint.present",
+                "联合投票各轮次的实到人数须与委员选举轮次相同",
+                "a round of the joint opening has another present count than the committee's",
+                e,
+                expected=str(o.present),
+                found=str(b["present"]),
+            )
+        h = _Open(
+            b["post"],
+            b["round"],
+            b["purpose"],
+            tuple(b["candidates"]),
+            b["seats"],
+            b["body"],
+            o.present,
+            self.committee_size(),
+            e.seq,
+            paper=o.paper,
+        )
+        self.held.append(h)
+        self.remote_round_opened(e, h)
+
+    def joint_due(self) -> list[_Due]:
+        """(R22.2) The first rounds that open with the committee's first round."""
+        if not self.direct or any(st.held or st.elected for st in self.posts.values()):
+            return []
+        out = []
+        for post in ("secretary", "deputy_secretary"):
+            st = self.posts.get(post)
+            if st is not None and st.pending is not None:
+                purpose, cands, seats, body = st.pending
+                out.append(_Due(post, 1, purpose, cands, seats, body, self.E))
+        return out
 
     def round_opened(self, e: LogEntry) -> None:  # (V11)
         b = e.body
+        if self.joining:
+            self.joint_opened(e)
+            return
         if self.open is not None:
             self.fail("V11", "round.order", "上一轮尚未结束", "a round is still open", e)
         due = self.due()
@@ -2900,10 +2974,14 @@ class _Replay:
             if self.present_ok
             else None,
         )
+        if b["post"] == "committee":
+            self.joining = self.joint_due()
         self.remote_round_opened(e, self.open)
 
     def round_entry(self, e: LogEntry, record: bytes = b"") -> None:
         b, t, o = e.body, e.type, self.open
+        if t in ("ballots.issued", "ballots.returned", "round.void"):  # (R22.2) held rounds too
+            o = next((h for h in self.held if (h.post, h.number) == (b["post"], b["round"])), o)
         if o is None or (b["post"], b["round"]) != (o.post, o.number):
             self.fail(
                 "V11",
@@ -3062,7 +3140,10 @@ class _Replay:
             match(seq, record or _record_bytes(seq, body), body["ballot_id"])
         self.v.ballots += len(o.entries)
         self.stocks.pop((o.post, o.number), None)
-        self.open = None
+        if o in self.held:  # (R22.2) a held round of the joint opening, VOID
+            self.held.remove(o)
+        else:
+            self.open = None
 
     def round_void(self, e: LogEntry, o: _Open) -> None:  # (V12)
         b = e.body
@@ -3166,10 +3247,31 @@ class _Replay:
                 base = o.present
             else:
                 base = self.E
+            st = self.posts[o.post]
+            dropped = [  # (R22.3) listed but unable to take the post at the count
+                c
+                for c in o.candidates
+                if o.post != "committee" and (not self.can_take(o.post, c) or c in st.elected)
+            ]
             want = rules.count_round(
-                verdicts=verdicts, candidates=o.candidates, seats=o.seats, base=base, runoff=runoff
+                verdicts=verdicts,
+                candidates=o.candidates,
+                seats=o.seats,
+                base=base,
+                runoff=runoff,
+                dropped=dropped,
             ).as_body(o.post, o.number)
             recount = want
+            if ("dropped" in want) != ("dropped" in b):
+                self.fail(
+                    "V13",
+                    "count.dropped",
+                    "计票结果中退出的候选人与重新计算不符",
+                    "round.counted dropped differs from the recount (R22.3)",
+                    e,
+                    expected=_short(want.get("dropped", [])),
+                    found=_short(b.get("dropped", [])),
+                )
             for k, w in want.items():
                 if k in b and b[k] != w:
                     self.fail(

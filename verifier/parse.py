@@ -615,7 +615,7 @@ ENTRY_BODIES: Final[dict[str, dict[str, _Check]]] = {
 # Members a body may carry in addition: ``round.counted`` has ``remote_ballots`` exactly in
 # elections with a ``remote.opened`` entry (checked by the replay, V18.9).
 ENTRY_OPTIONAL: Final[dict[str, dict[str, _Check]]] = {
-    "round.counted": {"remote_ballots": _v_count},
+    "round.counted": {"remote_ballots": _v_count, "dropped": _v_ids},  # dropped: R22.3, V13
 }
 _ENTRY: Final = frozenset({"format", "seq", "prev", "type", "at", "actor", "body"})
 

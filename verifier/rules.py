@@ -187,10 +187,13 @@ class RoundCount:
     tied: tuple[str, ...]
     tied_seats: int
     shortfall: int
+    dropped: tuple[str, ...] = ()
 
     def as_body(self, post: str, number: int) -> dict[str, object]:
-        """The body as ``round.counted`` records it (log.md §2)."""
-        return {
+        """The body as ``round.counted`` records it (log.md §2); ``dropped`` only when some
+        candidate dropped out at the count (R22.3)."""
+        extra: dict[str, object] = {"dropped": list(self.dropped)} if self.dropped else {}
+        return extra | {
             "post": post,
             "round": number,
             "valid_ballots": self.valid_ballots,
@@ -233,6 +236,7 @@ def count_round(
     seats: int,
     base: int,
     runoff: bool,
+    dropped: Collection[str] = (),
 ) -> RoundCount:
     """Rules.md §11 steps 4-7 for a valid round (quorum met, T <= I).
 
@@ -242,11 +246,17 @@ def count_round(
         seats: open seats S.
         base: the threshold base (E, P or N; ignored in a runoff).
         runoff: R15.2, no threshold.
+        dropped: listed candidates who cannot take the post at the count (R22.3): their
+            approvals count for nobody and they leave the approvals list.
 
     Returns:
         The recomputed round outcome.
     """
     valid = invalid = 0
+    out = set(dropped)
+    listed = set(candidates)
+    listed_order = tuple(candidates)
+    candidates = [c for c in candidates if c not in out]  # (R22.3)
     tally: dict[str, int] = dict.fromkeys(candidates, 0)
     for v in verdicts:
         if not v.valid:
@@ -254,14 +264,14 @@ def count_round(
             continue
         valid += 1
         for m in v.approvals:
-            tally[m] = tally.get(m, 0) + 1
-    listed = set(candidates)
+            if m not in out:
+                tally[m] = tally.get(m, 0) + 1
     approvals = [(c, tally[c]) for c in candidates] + sorted(
         (m, n) for m, n in tally.items() if m not in listed and n > 0
     )
     if runoff:
         b, minimum = 0, 0
-        passed = [(m, v) for m, v in approvals if m in listed]
+        passed = [(m, v) for m, v in approvals if m in listed and m not in out]
     else:
         b, minimum = base, base // 2 + 1  # (R13)
         passed = [(m, v) for m, v in approvals if 2 * v > base]
@@ -276,6 +286,7 @@ def count_round(
         tied=tied,
         tied_seats=tied_seats,
         shortfall=shortfall,
+        dropped=tuple(c for c in listed_order if c in out),
     )
 
 

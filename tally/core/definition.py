@@ -688,10 +688,10 @@ def _check_post_structure(
                 "R23",
             )
         return
-    # R20/R21: with assembly or committee as the body, the secretary comes from the new committee,
-    # so a secretary candidate who is not a committee candidate could never be elected.
-    if body is Body.DIRECT:
-        return
+    # R20/R21/R22: whatever the body, the secretary comes from the new committee (in a direct
+    # election the committee ballots are counted first), so a secretary candidate who is not a
+    # committee candidate could never be elected.
+    direct = body is Body.DIRECT
     for kind in (PostKind.SECRETARY, PostKind.DEPUTY_SECRETARY):
         post = kinds.get(kind)
         if post is None:
@@ -701,9 +701,20 @@ def _check_post_structure(
                 c.add(
                     "secretary.not_committee_candidate",
                     f"posts.{kind.value}.candidates",
-                    f"{zh_label(kind)}候选人 {cid} 不是委员候选人，不能从新一届委员会中产生",
-                    f"{kind.value} candidate {cid} is not a committee candidate",
-                    "R20",
+                    f"{zh_label(kind)}候选人 {cid} 不是委员候选人"
+                    + (
+                        "：直接选举时书记、副书记候选人须同时是委员候选人"
+                        if direct
+                        else "，不能从新一届委员会中产生"
+                    ),
+                    f"{kind.value} candidate {cid} is not a committee candidate"
+                    + (
+                        " (in a direct election secretary and deputy candidates must also "
+                        "stand for the committee)"
+                        if direct
+                        else ""
+                    ),
+                    "R22" if direct else "R20",
                 )
 
 

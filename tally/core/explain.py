@@ -180,6 +180,14 @@ def describe_outcome(outcome: RoundOutcome, election: Election, lang: str) -> li
             if zh
             else f"  {_name(election, mid)} ({mid}): {v}  {mark}"
         )
+    for mid in outcome.dropped:
+        lines.append(
+            f"  {_name(election, mid)}（{mid}）：未当选委员（或已当选书记），"
+            "退出本轮计票，所得赞成票不计给任何人（R22）"
+            if zh
+            else f"  {_name(election, mid)} ({mid}): not elected to the committee (or elected "
+            "secretary), drops out of this count; their approvals count for nobody (R22)"
+        )
     if outcome.tied:
         lines.append(
             f"{_names(election, outcome.tied, lang)} 票数相等且跨越最后名额，"

@@ -44,10 +44,12 @@ from tally.core.rounds import (
     amendable_round,
     apply_outcome,
     count_round,
+    joint_rounds,
     next_round,
     reduce_seats,
     round_officials,
     start,
+    void_held_round,
 )
 from tally.core.rules import expected_electors, plenary_quorum, quorum
 
@@ -134,8 +136,17 @@ BODY_FIELDS: Mapping[str, frozenset[str]] = {
     "remote.rejected": frozenset({"cast", "reason"}),
     "remote.not_counted": frozenset({"post", "round", "reason"}),
 }
-# `round.counted` carries `remote_ballots` only in elections that opened remote voting.
+# `round.counted` carries `remote_ballots` only in elections that opened remote voting, and
+# `dropped` only when a direct election's candidates dropped out at the count (R22.3).
 COUNTED_WITH_REMOTE = BODY_FIELDS["round.counted"] | {"remote_ballots"}
+COUNTED_SHAPES = frozenset(
+    {
+        BODY_FIELDS["round.counted"],
+        COUNTED_WITH_REMOTE,
+        BODY_FIELDS["round.counted"] | {"dropped"},
+        COUNTED_WITH_REMOTE | {"dropped"},
+    }
+)
 REJECT_REASONS = frozenset(
     {"remote.sealed_invalid", "remote.ballot_invalid", "remote.token_mismatch"}
 )
@@ -251,7 +262,7 @@ def parse_entry(raw: bytes) -> Entry:
     fields = set(doc["body"]) if isinstance(doc["body"], dict) else set()
     allowed = BODY_FIELDS.get(doc["type"])
     if allowed is None or (
-        fields != allowed and not (doc["type"] == "round.counted" and fields == COUNTED_WITH_REMOTE)
+        fields != allowed and not (doc["type"] == "round.counted" and fields in COUNTED_SHAPES)
     ):
         raise _bad("log.malformed", "日志记录类型或内容错误", "unknown entry type or body")
     return Entry(
@@ -324,6 +335,11 @@ class Meeting:
     expected_ids: frozenset[MemberId] = frozenset()
     remote: RemoteState | None = None
     town_check: TownSignatureCheck | None = field(default=None, compare=False)
+    # (R22.2, rounds.md S1a) A direct election's joint opening: the rounds still to be opened
+    # with the committee's first round (the next entries), then the rounds opened with it that
+    # wait for their count, in post order.
+    joining: tuple[RoundSpec, ...] = ()
+    held: tuple[OpenRound, ...] = ()
 
     @property
     def expected(self) -> int:
@@ -433,8 +449,42 @@ def apply_entry(m: Meeting, entry: Entry, *, stock_ids: frozenset[str] | None = 
     at = _time(entry.at)
     if at < m.last_at:
         raise _bad("log.time_backwards", "记录时间早于前一条", "entry time goes backwards")
-    new = _apply(m, entry, stock_ids)
+    if m.joining and entry.type != "round.opened":
+        nxt = m.joining[0]
+        raise _bad(
+            "joint.incomplete",
+            f"直接选举的委员、书记、副书记选票一并发出：须接着开始{zh_label(nxt.post)}"
+            f"第{nxt.number}轮",
+            f"a direct election opens every post's first round together: "
+            f"{nxt.post.value} round {nxt.number} must be opened next",
+            "R22",
+        )
+    new = _promote(_apply(m, entry, stock_ids))
     return replace(new, size=m.size + 1, last_leaf=entry.leaf_hash, last_at=at)
+
+
+def _promote(m: Meeting) -> Meeting:
+    """(R22.2) A round of the joint opening becomes the open round when its turn comes (RS1)."""
+    if m.current is None and m.held and m.due() == m.held[0].spec:
+        return replace(m, current=m.held[0], held=m.held[1:])
+    return m
+
+
+def _sitting_round(m: Meeting, body: Mapping[str, Any]) -> OpenRound:
+    """The open round, or a round of the joint opening still waiting for its count, named by
+    ``body`` (its ballots are issued and returned with the others, R22.2)."""
+    for held in m.held:
+        if _post(body) is held.spec.post and _int(body, "round") == held.spec.number:
+            return held
+    return _require_round(m, body)
+
+
+def _put(m: Meeting, old: OpenRound, new: OpenRound | None) -> Meeting:
+    """``m`` with round ``old`` (open or held) replaced by ``new`` (None: closed)."""
+    if m.current is old:
+        return replace(m, current=new)
+    held = tuple(x for x in (new if h is old else h for h in m.held) if x is not None)
+    return replace(m, held=held)
 
 
 def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
@@ -485,7 +535,7 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
     if t in ("round.opened", "round.quorum_failed"):
         return _open(m, e)
     if t == "ballots.issued":
-        cur = _require_round(m, b)
+        cur = _sitting_round(m, b)
         if cur.issued is not None:
             raise _bad("issue.twice", "本轮已发出选票", "ballots were already issued")
         count = _int(b, "count")
@@ -504,14 +554,14 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
                 "本轮选票尚未登记或数量不足，请先打印并登记选票",
                 "no (or too small a) ballot stock is committed for this round",
             )
-        return replace(m, current=replace(cur, issued=count))
+        return _put(m, cur, replace(cur, issued=count))
     if t == "ballots.returned":
-        cur = _require_round(m, b)
+        cur = _sitting_round(m, b)
         if cur.issued is None or cur.returned is not None:
             raise _bad("return.order", "须先发票，且只能收回一次", "issue first; return once")
-        return replace(m, current=replace(cur, returned=_int(b, "count")))
+        return _put(m, cur, replace(cur, returned=_int(b, "count")))
     if t == "round.void":
-        cur = _require_round(m, b)
+        cur = _sitting_round(m, b)
         if cur.issued is None or cur.returned is None or cur.returned <= cur.issued:
             raise _bad(
                 "void.not_void",
@@ -524,6 +574,12 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
         outcome = count_round(
             m.rounds, cur.spec, RoundInput(cur.present, cur.issued, cur.returned, ())
         )
+        if cur is not m.current:  # (R22.2) a held round of the joint opening
+            return replace(
+                _put(m, cur, None),
+                rounds=void_held_round(m.rounds, cur.spec, outcome),
+                stock_ids=_without_stock(m, cur),
+            )
         return replace(
             m,
             rounds=apply_outcome(m.rounds, outcome),
@@ -747,8 +803,32 @@ def _name(election: Election, member: MemberId) -> str:
         return str(member)
 
 
+def _join(m: Meeting, e: Entry) -> Meeting:
+    """(R22.2) The opening of a secretary or deputy first round within the joint opening: the
+    same present count and quorum as the committee's round, no new count."""
+    b = e.body
+    cur = m.current
+    spec = m.joining[0]
+    assert cur is not None
+    if e.type != "round.opened" or dict(b) != opened_body(spec, cur.present, ()):
+        raise _bad(
+            "joint.mismatch",
+            f"联合投票中{zh_label(spec.post)}第{spec.number}轮的内容与规则不符"
+            f"（实到人数应与委员选举相同：{cur.present}）",
+            f"{spec.post.value} round {spec.number} of the joint opening differs from the rules "
+            f"(present must be the committee round's {cur.present})",
+            "R22",
+        )
+    held = OpenRound(
+        spec=spec, present=cur.present, present_members=(), paper_present=cur.paper_present
+    )
+    return replace(m, joining=m.joining[1:], held=(*m.held, held))
+
+
 def _open(m: Meeting, e: Entry) -> Meeting:
     b = e.body
+    if m.joining:
+        return _join(m, e)
     _no_round_open(m)
     due = m.due()
     if not isinstance(due, RoundSpec):
@@ -816,6 +896,8 @@ def _open(m: Meeting, e: Entry) -> Meeting:
             present_members=tuple(MemberId(x) for x in members),
             paper_present=paper_present,
         ),
+        # (R22.2) a direct election's first committee round opens the other posts' first rounds
+        joining=joint_rounds(m.rounds) if due.post is PostKind.COMMITTEE else (),
     )
 
 
@@ -958,7 +1040,9 @@ def count_current(m: Meeting) -> RoundOutcome:
 def counted_body(outcome: RoundOutcome, *, remote: bool = False) -> dict[str, Any]:
     """The body of ``round.counted`` (spec/log.md §2); ``remote_ballots`` when the election opened
     remote voting."""
-    extra = {"remote_ballots": outcome.remote_ballots} if remote else {}
+    extra: dict[str, Any] = {"remote_ballots": outcome.remote_ballots} if remote else {}
+    if outcome.dropped:
+        extra["dropped"] = list(outcome.dropped)  # (R22.3) in ballot order
     return extra | {
         "post": outcome.spec.post.value,
         "round": outcome.spec.number,

@@ -11,6 +11,9 @@ Committee round first; a tie across the last seat opens a runoff among exactly t
 a shortfall opens a further round for the open seats (or a recorded seat reduction, never
 automatic); a VOID round (returned > issued) is voted again; then the secretary round from the
 newly elected committee, with the quorum and threshold of the electing body; then the deputy.
+In a direct election (R22) the secretary's and deputy's first rounds are voted with the
+committee's first round (``joint_rounds``), wait as their posts' pending rounds, and are counted
+in the same order, a candidate not elected to the committee dropping out at the count.
 """
 
 from __future__ import annotations
@@ -62,10 +65,12 @@ __all__ = [
     "amended_list_warnings",
     "apply_outcome",
     "count_round",
+    "joint_rounds",
     "next_round",
     "reduce_seats",
     "round_officials",
     "start",
+    "void_held_round",
 ]
 
 MAX_ROUNDS_PER_POST = 255  # the QR payload's round number is one byte (spec/ballot-qr.md)
@@ -164,6 +169,9 @@ class RoundOutcome:
     clauses: tuple[str, ...]
     ballot_notes: tuple[tuple[str, int], ...] = ()
     remote_ballots: int = 0
+    # (R22.3) Listed candidates who cannot take the post at the count (direct election: not
+    # elected to the committee; deputy: the elected secretary): their approvals count for nobody.
+    dropped: tuple[MemberId, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,18 +220,97 @@ _POST_ORDER = (PostKind.COMMITTEE, PostKind.SECRETARY, PostKind.DEPUTY_SECRETARY
 
 
 def start(election: Election) -> ElectionState:
-    """The state before the first round: E fixed for the whole election (R3)."""
+    """The state before the first round: E fixed for the whole election (R3).
+
+    In a direct election (R22) the secretary's and deputy's first rounds are voted together with
+    the committee's first round, so they are pending from the start: each is counted when its
+    post's turn comes (RS1), after the committee is filled.
+    """
+    expected = len(expected_electors(election))
+    direct = election.has_committee and election.secretary_body is Body.DIRECT
     posts = tuple(
-        PostState(kind=p.kind, seats=p.seats, candidates=p.candidates)
+        PostState(
+            kind=p.kind,
+            seats=p.seats,
+            candidates=p.candidates,
+            pending=_joint_spec(p.kind, p.candidates, p.seats, expected)
+            if direct and kind is not PostKind.COMMITTEE
+            else None,
+        )
         for kind in _POST_ORDER
         if (p := election.post(kind)) is not None
     )
-    return ElectionState(election=election, expected=len(expected_electors(election)), posts=posts)
+    return ElectionState(election=election, expected=expected, posts=posts)
+
+
+def _joint_spec(
+    kind: PostKind, candidates: tuple[MemberId, ...], seats: int, expected: int
+) -> RoundSpec:
+    """(R22.2) A secretary or deputy first round of a direct election: the manifest's whole list
+    is on the ballot; who drops out is decided at the count (R22.3)."""
+    return RoundSpec(
+        post=kind,
+        number=1,
+        purpose=RoundPurpose.FIRST,
+        candidates=candidates,
+        seats=seats,
+        body=ElectingBody.ASSEMBLY,
+        expected=expected,
+        apply_threshold=True,
+    )
+
+
+def joint_rounds(state: ElectionState) -> tuple[RoundSpec, ...]:
+    """(R22.2) The rounds that open together with the committee's first round: in a direct
+    election, the secretary's and deputy's first rounds, while no round of any post has been held.
+    Empty in every other election and once the joint opening has happened."""
+    election = state.election
+    if not (election.has_committee and election.secretary_body is Body.DIRECT):
+        return ()
+    if any(p.rounds_held or p.elected for p in state.posts):
+        return ()
+    return tuple(
+        p.pending for p in state.posts if p.kind is not PostKind.COMMITTEE and p.pending is not None
+    )
+
+
+def void_held_round(state: ElectionState, spec: RoundSpec, outcome: RoundOutcome) -> ElectionState:
+    """(R11, R22.2) A round of a joint opening that is not yet due came back VOID (more returned
+    than issued): its number is used and its re-vote becomes the post's pending round.
+
+    Raises:
+        RoundStateError: ``spec`` is not the post's pending round, or the outcome is not VOID.
+    """
+    post = state.post(spec.post)
+    if post.pending != spec or outcome.spec != spec or outcome.status is not RoundStatus.VOID:
+        raise RoundStateError(
+            "round.not_due",
+            zh="该轮次不是本次联合投票中的轮次",
+            en="this round is not a round of the joint opening",
+        )
+    revote = replace(spec, number=spec.number + 1, revote_of=spec.number)
+    new_post = replace(post, rounds_held=post.rounds_held + 1, pending=revote)
+    posts = tuple(new_post if p.kind is post.kind else p for p in state.posts)
+    return replace(state, posts=posts, outcomes=(*state.outcomes, outcome))
 
 
 def _from_committee(state: ElectionState) -> bool:
-    """(R20, R21) Secretary and deputy come from the new committee unless elected directly."""
-    return state.election.has_committee and state.election.secretary_body is not Body.DIRECT
+    """(R20, R21, R22) Secretary and deputy come from the new committee (directly elected ones
+    too: their candidates are committee candidates and the committee is counted first)."""
+    return state.election.has_committee
+
+
+def _dropped(state: ElectionState, spec: RoundSpec) -> tuple[MemberId, ...]:
+    """(R22.3) Listed candidates of a secretary or deputy round who cannot take the post now.
+
+    Only a direct election's ballot can list them (its first round is printed before the
+    committee is counted); elsewhere the round's list already leaves them out (R20.2, R16.2).
+    """
+    if spec.post is PostKind.COMMITTEE or not _from_committee(state):
+        return ()
+    pool = set(state.elected(PostKind.COMMITTEE))
+    gone = _excluded_from_post(state, spec.post)
+    return tuple(c for c in spec.candidates if c not in pool or c in gone)
 
 
 def _body(state: ElectionState, kind: PostKind) -> tuple[ElectingBody, int]:
@@ -398,8 +485,12 @@ def count_round(state: ElectionState, spec: RoundSpec, inputs: RoundInput) -> Ro
     for v in verdicts:
         votes.update(v.approvals)
     notes: Counter[str] = Counter(n for v in verdicts for n in v.notes)
+    # (R22.3) a dropped candidate's marks still count in each ballot's choices (R8) but give
+    # approvals to nobody; the candidate leaves the approvals list.
+    dropped = _dropped(state, spec)
+    standing = tuple(c for c in spec.candidates if c not in dropped)
     write_in_ids = sorted(m for m in votes if m not in spec.candidates)
-    approvals = tuple((c, votes.get(c, 0)) for c in (*spec.candidates, *write_in_ids))
+    approvals = tuple((c, votes.get(c, 0)) for c in (*standing, *write_in_ids))
 
     clauses = [q.clause, "R8", "R11"]
     if spec.apply_threshold:
@@ -413,7 +504,7 @@ def count_round(state: ElectionState, spec: RoundSpec, inputs: RoundInput) -> Ro
         passed = tuple(m for m, v in approvals if passes_threshold(v, base))
     else:
         base, minimum = 0, 0
-        passed = spec.candidates
+        passed = standing
         clauses.append("R15")
     order = tuple(m for m, _ in approvals)
     filling = rank_and_fill(dict(approvals), passed, spec.seats, order)
@@ -422,6 +513,8 @@ def count_round(state: ElectionState, spec: RoundSpec, inputs: RoundInput) -> Ro
         clauses.append("R15")
     if filling.open_after:
         clauses.append("R16")
+    if dropped:
+        clauses.append("R22")
     return RoundOutcome(
         spec=spec,
         quorum=q,
@@ -441,6 +534,7 @@ def count_round(state: ElectionState, spec: RoundSpec, inputs: RoundInput) -> Ro
         clauses=tuple(dict.fromkeys(clauses)),
         ballot_notes=tuple(sorted(notes.items())),
         remote_ballots=len(inputs.remote),
+        dropped=dropped,
     )
 
 

@@ -47,6 +47,7 @@ from tally.core.rounds import (
     RoundOutcome,
     RoundSpec,
     RoundStatus,
+    joint_rounds,
 )
 from tally.core.rules import plenary_quorum, quorum, threshold_base
 from tally.election import ElectionSession, EntryInput, SessionError
@@ -334,7 +335,13 @@ def _round_view(s: ElectionSession, lang: str) -> dict[str, Any]:
         return {"title": "", "spec": None, "open": False, "step": "done"}
     due = m.due()
     if isinstance(due, RoundSpec):
-        stock = m.stocks.get((due.post, due.number))
+        # (R22.2) a direct election's joint opening needs every post's round-1 stock first
+        unprinted = [
+            r
+            for r in (due, *(joint_rounds(m.rounds) if due.post is PostKind.COMMITTEE else ()))
+            if (r.post, r.number) not in m.stocks
+        ]
+        stock = None if unprinted else m.stocks.get((due.post, due.number))
         return {
             "title": spec_title(due, lang),
             "spec": due,
@@ -487,6 +494,35 @@ def _checkin(s: ElectionSession, lang: str, q: str) -> dict[str, Any]:
     }
 
 
+def _joint_view(s: ElectionSession, lang: str) -> list[dict[str, Any]]:
+    """(R22.2) The other rounds of a direct election's joint opening: due with the committee's
+    first round, or held (ballots issued together) until their count."""
+    m = s.meeting
+    if m.held:
+        return [
+            {
+                "post": h.spec.post.value,
+                "title": spec_title(h.spec, lang),
+                "issued": h.issued,
+                "returned": h.returned,
+                "stock": (h.spec.post, h.spec.number) in m.stocks,
+            }
+            for h in m.held
+        ]
+    if m.current is not None:
+        return []
+    return [
+        {
+            "post": r.post.value,
+            "title": spec_title(r, lang),
+            "issued": None,
+            "returned": None,
+            "stock": (r.post, r.number) in m.stocks,
+        }
+        for r in joint_rounds(m.rounds)
+    ]
+
+
 def _ballots(s: ElectionSession, lang: str) -> dict[str, Any]:
     m = s.meeting
     rv = _round_view(s, lang)
@@ -516,6 +552,7 @@ def _ballots(s: ElectionSession, lang: str) -> dict[str, Any]:
         )
     last_void = next((o for o in reversed(m.rounds.outcomes) if o.status is RoundStatus.VOID), None)
     return {
+        "joint": _joint_view(s, lang),
         "plenary": plenary,
         "quorum_text": quorum_text,
         "verdict": verdict,
@@ -1039,6 +1076,16 @@ def register(app: FastAPI) -> None:
             signer = _signer(state)
             count = _int(form, "count", "张数", "the number of ballots")
             spec = s.due_round()
+            if s.meeting.current is None and spec.post is PostKind.COMMITTEE:
+                # (R22.2) the joint opening's ballots of every post, one stock after another
+                spec = next(
+                    (
+                        r
+                        for r in (spec, *joint_rounds(s.meeting.rounds))
+                        if (r.post, r.number) not in s.meeting.stocks
+                    ),
+                    spec,
+                )
             folder = config.data_dir / "stocks"
             folder.mkdir(parents=True, exist_ok=True)
             out = folder / f"{spec.post.value}-{spec.number}.pdf"
@@ -1071,9 +1118,12 @@ def register(app: FastAPI) -> None:
                 present_members=members,
                 actor=user.account.name,
             )
+            joint = s.sitting() if spec.post is PostKind.COMMITTEE and spec.number == 1 else ()
             return (
-                f"{spec_title(spec, 'zh')}：会议有效，发出选票 {n} 张",
-                f"{spec_title(spec, 'en')}: quorum held, {n} ballots issued",
+                f"{spec_title(spec, 'zh')}：会议有效，发出选票 {n} 张"
+                + "".join(f"；{spec_title(j, 'zh')}同时发出 {n} 张" for j in joint),
+                f"{spec_title(spec, 'en')}: quorum held, {n} ballots issued"
+                + "".join(f"; {spec_title(j, 'en')}: {n} issued with them" for j in joint),
             )
 
         return await act(request, "issue", "ballots", fn)
@@ -1083,8 +1133,14 @@ def register(app: FastAPI) -> None:
         def fn(s: ElectionSession, form: FormData, user: UserSession) -> tuple[str, str]:
             count = _int(form, "count", "收回张数", "the number returned")
             cur = s.meeting.current
+            post = str(form.get("post") or "")
+            kind = next((h.spec.post for h in s.meeting.held if h.spec.post.value == post), None)
+            if kind is not None:  # (R22.2) a held round of the joint opening
+                cur = next(h for h in s.meeting.held if h.spec.post is kind)
             issued = cur.issued if cur is not None else None
-            valid = s.return_ballots(count, signer=_signer(state), actor=user.account.name)
+            valid = s.return_ballots(
+                count, signer=_signer(state), actor=user.account.name, post=kind
+            )
             if valid:
                 return (
                     f"发出 {issued} 张，收回 {count} 张，本轮选举有效，请开始录入选票（R11）",

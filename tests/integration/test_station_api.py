@@ -516,3 +516,64 @@ def test_the_chair_records_later_rounds_officials_and_a_malformed_list_is_refuse
     last = station.log()[-1]
     assert (last.type, last.actor) == ("officials.changed", "chair")
     assert last.body == {"scrutineers": ["M009", "M010"], "tellers": ["M011"]}
+
+
+# -- direct election (R22.2) ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def direct_station(tmp_path: Path) -> Iterator[Station]:
+    from tests.helpers.elections import definition_text  # noqa: PLC0415
+
+    town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "town")
+    wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "wg")
+    election = parse_definition(
+        definition_text(
+            full=12,
+            committee_seats=3,
+            committee_candidates=4,
+            secretary_candidates=(1, 2),
+            secretary_body="direct",
+        )
+    )
+    scrutineer = keys.InMemorySigner.generate(keys.Role.SCRUTINEER, "s1")
+    manifest = build_manifest(
+        election, work_group_key=_pub(wg), scrutineer_keys=(_pub(scrutineer),)
+    )
+    ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg).store.close()
+    data = tmp_path / "service"
+    accounts = AccountStore(accounts_path(data), **FAST)
+    for name, (_, role) in PASSWORDS.items():
+        accounts.add(name, role, f"{name}-password")
+    app = create_app(
+        ServiceConfig(election_path=tmp_path / "e.db", data_dir=data, extra={"argon2_limits": FAST})
+    )
+    app.state.service.signer = wg
+    with TestClient(app) as client:
+        yield Station(app, client, wg, data)
+
+
+def test_direct_election_station_prints_issues_and_returns_every_ballot_kind_R22_2(
+    direct_station: Station,
+) -> None:
+    """The committee and secretary ballots are printed, issued together (one present count) and
+    returned per kind; the secretary ballots are counted after the committee's."""
+    station = direct_station
+    clerk, chair = station.sign_in("clerk"), station.sign_in("chair")
+    for member in [f"M{i:03d}" for i in (*range(1, 10), 12)]:  # the scrutineer M012 present (R25.2)
+        assert clerk.post("/station/checkin", {"member": member}).status_code == 303
+    page = chair.get("/station/ballots").text
+    assert "直接选举" in page and "尚未打印选票" in page
+    assert "委员" in chair.follow(chair.post("/station/print", {"count": "12"}))
+    text = chair.follow(chair.post("/station/print", {"count": "12"}))
+    assert "书记" in text and "尚未打印选票" not in text
+    text = chair.follow(chair.post("/station/issue", {}))
+    assert "同时发出 10 张" in text
+    chair.follow(chair.post("/station/return", {"count": "10"}))
+    text = chair.follow(chair.post("/station/return", {"count": "10", "post": "secretary"}))
+    assert "本轮选举有效" in text
+    log = station.log()
+    opened = [e.body for e in log if e.type == "round.opened"]
+    assert [(b["post"], b["present"]) for b in opened] == [("committee", 10), ("secretary", 10)]
+    returned = [e.body["post"] for e in log if e.type == "ballots.returned"]
+    assert returned == ["committee", "secretary"]

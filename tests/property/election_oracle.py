@@ -90,8 +90,13 @@ def oracle_round(
     write_in_ok: Collection[MemberId],
     comparison: QuorumComparison | None = None,
     plenary: bool = False,
+    dropped: Collection[MemberId] = (),
 ) -> OracleRound:
-    """One round: quorum (A3, or 3P > 2N for a plenary), void (A4), threshold and filling (A5)."""
+    """One round: quorum (A3, or 3P > 2N for a plenary), void (A4), threshold and filling (A5).
+
+    ``dropped``: listed candidates who cannot take the post at the count (A12.4, a direct
+    election's secretary candidate not elected to the committee): their ○ marks still make the
+    ballot's choices, but their approvals count for nobody."""
     empty: dict[MemberId, int] = {}
     if plenary:
         quorate = expected > 0 and 3 * present > 2 * expected
@@ -105,15 +110,16 @@ def oracle_round(
         return OracleRound("void", 0, 0, empty, frozenset(), frozenset(), frozenset(), 0, 0)
 
     judged = [oracle_ballot(b, candidates, seats, params, write_in_ok) for b in ballots]
-    approvals = dict.fromkeys(candidates, 0)
+    approvals = {c: 0 for c in candidates if c not in dropped}
     for j in judged:
         for m in j.gets_vote:
-            approvals[m] = approvals.get(m, 0) + 1
+            if m not in dropped:
+                approvals[m] = approvals.get(m, 0) + 1
 
     if apply_threshold:
         passed = {m for m, v in approvals.items() if v + v > base}
     else:
-        passed = set(candidates)
+        passed = set(candidates) - set(dropped)
 
     elected: set[MemberId] = set()
     tied: set[MemberId] = set()

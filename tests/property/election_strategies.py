@@ -136,7 +136,7 @@ def elections(
         n_cand = draw(st.integers(twenty_pct_minimum(seats), len(available)))
         cands = tuple(MemberId(m) for m in draw(st.permutations(available))[:n_cand])
         posts.append(Post(PostKind.COMMITTEE, seats, cands, MarginRule.TWENTY_PERCENT))
-        pool = list(cands) if body is not Body.DIRECT else [MemberId(m) for m in available]
+        pool = list(cands)  # R20.1, R22.1 (A12.4): secretary candidates stand for the committee
     else:
         pool = [MemberId(m) for m in available]
     kinds = [PostKind.SECRETARY] + ([PostKind.DEPUTY_SECRETARY] if with_deputy else [])

@@ -45,7 +45,23 @@ RANDOM_ATTEMPTS = 4  # after this many attempts on a post, the ballots break eve
 
 
 def from_committee(election: Election) -> bool:
-    return election.has_committee and election.secretary_body is not Body.DIRECT
+    """A7, A12.4: with a committee, the secretary and deputy come from it, whatever the body."""
+    return election.has_committee
+
+
+def direct(election: Election) -> bool:
+    return election.has_committee and election.secretary_body is Body.DIRECT
+
+
+def dropped_at_count(
+    election: Election, spec: RoundSpec, elected: dict[PostKind, list[MemberId]]
+) -> frozenset[MemberId]:
+    """A12.4: listed candidates of a direct election's secretary or deputy ballot who were not
+    elected to the committee (or, deputy, were elected secretary) drop out at the count."""
+    if spec.post is PostKind.COMMITTEE or not direct(election):
+        return frozenset()
+    keep = set(standing(election, spec.post, elected))
+    return frozenset(c for c in spec.candidates if c not in keep)
 
 
 def expected_body(
@@ -114,7 +130,11 @@ def check_spec(
         assert spec.purpose is RoundPurpose.FIRST
         assert spec.number == 1
         assert spec.revote_of is None
-        assert spec.candidates == standing(election, spec.post, elected)
+        if spec.post is not PostKind.COMMITTEE and direct(election):
+            # A12.4: printed and voted with the committee ballots: the whole list
+            assert spec.candidates == post.candidates
+        else:
+            assert spec.candidates == standing(election, spec.post, elected)
         assert spec.seats == post.seats
         assert spec.apply_threshold
         if post.margin is MarginRule.TWENTY_PERCENT:  # R18/R19 on the first round only
@@ -196,9 +216,13 @@ def check_against_oracle(
         ballots=inputs.ballots,
         write_in_ok=write_in_ok(election, spec, elected),
         plenary=plenary,
+        dropped=dropped_at_count(election, spec, elected),
     )
     assert out.status.value == want.status
     if want.status == "counted":
+        if out.dropped:
+            event("direct: a secretary candidate dropped out at the count")
+        assert frozenset(out.dropped) == dropped_at_count(election, spec, elected)
         assert dict(out.approvals) == want.approvals
         assert frozenset(out.elected) == want.elected
         assert frozenset(out.tied) == want.tied
@@ -254,6 +278,14 @@ def test_whole_election_state_machine(data: st.DataObject) -> None:
         if isinstance(due, Blocked):
             # R20: only a secretary or deputy list thinned by the committee vote can block.
             event("blocked")
+            if direct(election) and due.code == "further.too_few_candidates":
+                # A12.4: every secretary (deputy) candidate dropped out at the count or was
+                # elected to the other post; the further round among the committee members
+                # needs a signed candidate set.
+                assert due.post is not PostKind.COMMITTEE
+                assert held[due.post]
+                assert not standing(election, due.post, elected)
+                return
             assert due.code == "candidates.amended_list_needed"
             assert due.post is not PostKind.COMMITTEE
             assert not held[due.post]

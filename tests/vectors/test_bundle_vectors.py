@@ -99,6 +99,7 @@ def _replay(bundle: Path) -> Meeting:
 def test_vector_set_covers_the_clauses() -> None:
     assert [p.name for p in VALID] == [
         "amended-secretary-list",
+        "direct-election",
         "secretary-plenary",
         "small-branch",
         "tie-runoff",

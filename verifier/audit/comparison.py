@@ -294,6 +294,7 @@ def run_comparison(
         seats=rnd.seats,
         base=rnd.base,
         runoff=rnd.runoff,
+        dropped=rnd.dropped,
     )
     same = (
         set(paper.elected) == set(rnd.elected)

@@ -75,6 +75,7 @@ class RoundInfo:
     shortfall: int
     valid_ballots: int
     invalid_ballots: int
+    dropped: tuple[str, ...] = ()  # (R22.3) listed, but dropped out at the count
 
     @property
     def key(self) -> tuple[str, int]:
@@ -119,7 +120,7 @@ class AuditedElection:
     ) -> rules.BallotVerdict:
         """R7-R10 for one ballot of the round (the verifier's rules module)."""
         ok: Callable[[str], bool] = rnd.write_in_eligible.__contains__
-        return rules.judge_ballot(
+        verdict = rules.judge_ballot(
             marks=marks,
             write_ins=[(w.member, w.mark) for w in write_ins],
             candidates=rnd.candidates,
@@ -128,6 +129,13 @@ class AuditedElection:
             write_in_eligible=ok,
             runoff=rnd.runoff,
         )
+        if not rnd.dropped:
+            return verdict
+        # (R22.3) a dropped candidate's mark counts in the choices but gives no approval
+        return rules.BallotVerdict(
+            valid=verdict.valid,
+            approvals=tuple(m for m in verdict.approvals if m not in rnd.dropped),
+        )
 
 
 def _write_in_eligible(
@@ -135,7 +143,7 @@ def _write_in_eligible(
 ) -> frozenset[str]:  # R9.3
     excluded = {x.member for x in d.exclusions}
     officials = set(d.scrutineers) | set(d.tellers)
-    from_committee = "committee" in elected and d.elected_by != "direct"
+    from_committee = "committee" in elected  # (R20, R21, R22.4) whatever the body
     out = set()
     for m in d.members:
         if not m.eligible or m.id in excluded or m.id in officials or m.id in cands:
@@ -246,6 +254,7 @@ def load_election(
                         shortfall=b["shortfall"],
                         valid_ballots=b["valid_ballots"],
                         invalid_ballots=b["invalid_ballots"],
+                        dropped=tuple(b.get("dropped", ())),
                     )
                 )
                 for m in rules.election_order(approvals, b["elected"]):

@@ -248,6 +248,7 @@ def reconcile(
             seats=rnd.seats,
             base=rnd.base,
             runoff=rnd.runoff,
+            dropped=rnd.dropped,
         )
         matches = (
             set(paper.elected) == set(rnd.elected)

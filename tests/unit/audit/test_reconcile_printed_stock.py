@@ -23,6 +23,7 @@ from verifier.audit.election import load_election
 from verifier.audit.marks import parse_marks_file
 from verifier.audit.reconcile import Paper, reconcile
 from verifier.audit.record import check_audit_records, new_auditor_key
+from verifier.cli import parse_town_key
 
 # builder.py's committee round 1: entries use stock ids 0..7, id 8 (withdrawn), then id 9.
 C1_MARKS = ["ooox", "ooox", "ooxo", "ooxo", "ooox", "ooxo", "oxoo", "x-oo", "oxxx", "oooo"]
@@ -155,3 +156,19 @@ def test_a8_reconcile_cli_writes_signed_record_and_report(
     assert not [f for f in audit_dir.iterdir() if f.name.startswith(".")]
     check = check_audit_records(bundle, audit_dir=audit_dir)
     assert check.ok and check.records == 1, check.findings
+
+
+def test_a5_direct_election_recount_drops_the_candidate_not_on_the_committee_R22_3() -> None:
+    """The direct-election vector bundle: the paper recount of the secretary round gives M02's
+    ○ marks to nobody (R22.3), so a clean reconciliation confirms every round."""
+    bundle = (
+        Path(__file__).resolve().parents[3] / "spec/vectors/bundle/valid/direct-election/bundle"
+    )
+    key = parse_town_key(str(bundle.parents[2] / "town.pub"))
+    election = load_election(bundle, key)
+    secretary = election.round("secretary", 1)
+    assert secretary is not None and secretary.dropped == ("M02",)
+    papers = [Paper(f"seq {b.seq}", b.qr, b.marks, b.write_ins) for b in election.records]
+    r = reconcile(election, papers)
+    assert r.ok
+    assert [(o.matches, o.counts_match) for o in r.outcomes] == [(True, True), (True, True)]
