@@ -500,15 +500,22 @@ def register(app: typer.Typer) -> None:
             assert cur is not None
             lines = []
             for e in entries:
-                b = ballot_from_body(e.body, len(cur.spec.candidates), cur.spec.seats)
+                b = ballot_from_body(e.body, len(cur.spec.candidates))
+                # (R8.1) every filled write-in row counts in 所选人数; (R9.5) more write-ins
+                # than the paper's rows make one invalid ballot.
                 approvals = sum(1 for m in b.marks if m.value == "o") + len(b.write_ins)
+                rows = len(b.write_ins) > cur.spec.seats
                 over = approvals > cur.spec.seats
+                zh_v = "另选人多于选票上的空行，无效票" if rows else "所选人数多于应选人数，无效票"
+                en_v = (
+                    "more write-ins than rows, invalid ballot"
+                    if rows
+                    else "over-vote, invalid ballot"
+                )
                 lines.append(
-                    f"已录入选票 {e.body['ballot_id'][:8]}…："
-                    + ("所选人数多于应选人数，无效票" if over else "已记录")
+                    f"已录入选票 {e.body['ballot_id'][:8]}…：" + (zh_v if over else "已记录")
                     if lg == "zh"
-                    else f"entered {e.body['ballot_id'][:8]}…: "
-                    + ("over-vote, invalid ballot" if over else "recorded")
+                    else f"entered {e.body['ballot_id'][:8]}…: " + (en_v if over else "recorded")
                 )
             lines.append(
                 f"本轮已录入 {len(cur.entered)} / {cur.returned} 张"

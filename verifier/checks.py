@@ -2714,17 +2714,7 @@ class _Replay:
                 found=marks,
                 **where,
             )
-        if len(b["write_ins"]) > o.seats:
-            self.fail(
-                "V9",
-                "ballot.write_in_rows",
-                "另选他人多于应选人数",
-                "more write-ins than seats (R7.2)",
-                e,
-                expected=f"<= {o.seats}",
-                found=str(len(b["write_ins"])),
-                **where,
-            )
+        # More write-ins than rows is an invalid ballot (R9.5), judged in V13, not a bad entry.
         for w in b["write_ins"]:
             if w["mark"] not in ("o", "-") or (w["member"] and w["member"] not in self.roster):
                 self.fail(

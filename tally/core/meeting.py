@@ -702,7 +702,7 @@ def _enter(m: Meeting, e: Entry) -> Meeting:
         )
     if ballot_id in cur.used_ids:
         raise _bad("enter.duplicate", "这张选票已经录入过", "this ballot was already entered")
-    ballot = ballot_from_body(b, len(cur.spec.candidates), cur.spec.seats)
+    ballot = ballot_from_body(b, len(cur.spec.candidates))
     entered = EnteredBallot(ballot_id=ballot_id, seq=e.seq, ballot=ballot)
     return replace(
         m,
@@ -712,8 +712,11 @@ def _enter(m: Meeting, e: Entry) -> Meeting:
     )
 
 
-def ballot_from_body(b: Mapping[str, Any], candidates: int, seats: int) -> Ballot:
+def ballot_from_body(b: Mapping[str, Any], candidates: int) -> Ballot:
     """The ballot of a ``ballot.entered`` body.
+
+    The write-ins are every filled row as read, however many: a ballot with more names than the
+    paper's write-in rows is one invalid ballot (R9.5), not malformed input.
 
     Raises:
         RoundStateError: marks of the wrong length or letters, or malformed write-ins.
@@ -731,8 +734,8 @@ def ballot_from_body(b: Mapping[str, Any], candidates: int, seats: int) -> Ballo
     except ValueError as err:
         raise _bad("enter.marks", "标记只能是 o x - ?", "marks must be o x - ?", "R7") from err
     raw_w = b["write_ins"]
-    if not isinstance(raw_w, list) or len(raw_w) > seats:
-        raise _bad("enter.write_ins", f"另选人最多 {seats} 名", f"at most {seats} write-ins", "R7")
+    if not isinstance(raw_w, list):
+        raise _bad("enter.write_ins", "另选人格式错误", "malformed write-ins", "R7")
     write_ins: list[WriteIn] = []
     for w in raw_w:
         ok = (

@@ -553,7 +553,8 @@ def _count(s: ElectionSession, lang: str, user: UserSession, st: StationState) -
             zip(cur.spec.candidates, _names(s, cur.spec.candidates), strict=True)
         )
     ]
-    ctx["write_rows"] = cur.spec.seats
+    # One row more than the paper has: a name written beyond the rows (R9.5, invalid ballot).
+    ctx["write_rows"] = cur.spec.seats + 1
     ctx["complete"] = len(cur.entered) >= cur.returned
     if cur.entered:
         last = cur.entered[-1]
@@ -1079,7 +1080,7 @@ def register(app: FastAPI) -> None:
             body = s.ballot_body(item)  # checks the QR, the round, the marks' letters
             cur = s.meeting.current
             assert cur is not None
-            ballot = ballot_from_body(body, len(cur.spec.candidates), cur.spec.seats)
+            ballot = ballot_from_body(body, len(cur.spec.candidates))
             ballot_id = body["ballot_id"]
             code = ballot_printer.ballot_code(bytes.fromhex(ballot_id))
             if s.meeting.ballot_entered(ballot_id):
@@ -1463,7 +1464,7 @@ def _entry_input(s: ElectionSession, form: FormData) -> EntryInput:
             raise SessionError("enter.marks", zh="标记只能是 ○ × 空 ?", en="bad mark")
         marks += mark
     write_ins = []
-    for i in range(cur.spec.seats):
+    for i in range(cur.spec.seats + 1):  # the last row: a name beyond the paper's rows (R9.5)
         name = _text(form, f"w{i}", 40)
         if name:
             write_ins.append(name if _text(form, f"wm{i}") == "o" else f"{name}:-")
@@ -1518,6 +1519,12 @@ def _verdict_text(s: ElectionSession, ballot: Ballot, spec: RoundSpec, lang: str
             lang,
             f"有效票，所选 {v.choices} 人（应选 {spec.seats} 人）",
             f"valid ballot, {v.choices} choice(s) of {spec.seats}",
+        )
+    if "ballot.write_in_rows" in v.notes:
+        return _msg(
+            lang,
+            f"无效票：另选人 {len(ballot.write_ins)} 名，多于选票上的 {spec.seats} 行",
+            f"invalid ballot: {len(ballot.write_ins)} write-ins for {spec.seats} row(s)",
         )
     if Mark.UNREADABLE in ballot.marks and "ballot.overvote" not in v.notes:
         return _msg(lang, "无效票（标记无法辨认）", "invalid ballot (unreadable mark)")

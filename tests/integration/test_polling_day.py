@@ -244,3 +244,25 @@ def test_forged_other_round_and_duplicate_ballots_are_refused(qingshan: Election
     qingshan.ok("enter", db, "--batch", str(first))
     last_id = json.loads(qingshan.run("status", db, "--json").output)["round"]["entered"]
     assert last_id == 2
+
+
+def test_more_write_ins_than_rows_is_entered_as_one_invalid_ballot_on_every_path_R9_5(
+    qingshan: Election,
+) -> None:
+    texts = qingshan.print_stock("committee", 1, 25)
+    qingshan.ok("issue", str(qingshan.db), "--key", str(qingshan.wg))
+    qingshan.ok("return", str(qingshan.db), "--count", "23", "--key", str(qingshan.wg))
+    db = str(qingshan.db)
+    names = [f"无名{i}" for i in range(6)]  # committee: 5 seats, so 5 write-in rows
+    args = [a for n in names for a in ("--write-in", n)]
+    out = qingshan.ok("enter", db, "--qr", texts[0], "--marks", "------", *args)
+    assert "另选人多于选票上的空行，无效票" in out
+    jsonl = qingshan.folder / "rows.jsonl"
+    jsonl.write_text(
+        json.dumps({"qr": texts[1], "marks": "------", "write_ins": names}), encoding="utf-8"
+    )
+    qingshan.ok("enter", db, "--batch", str(jsonl))
+    csv = qingshan.folder / "rows.csv"
+    csv.write_text(f"{texts[2]},------,{';'.join(names)}\n", encoding="utf-8")
+    qingshan.ok("enter", db, "--batch", str(csv))
+    assert qingshan.json("status", db)["round"]["entered"] == 3

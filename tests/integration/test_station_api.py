@@ -496,3 +496,21 @@ def test_accounts_cli_adds_hashed_accounts_that_can_sign_in(tmp_path: Path) -> N
     store = AccountStore(tmp_path / "accounts.db")
     _, session = store.sign_in("李四", "a-long-password", client="127.0.0.1")
     assert session.account.role is Role.TELLER
+
+
+def test_a_ballot_with_more_write_ins_than_rows_is_stored_as_one_invalid_ballot_R9_5(
+    station: Station,
+) -> None:
+    station.open_round()
+    teller = station.sign_in("teller")
+    seats = 5  # qingshan: committee 5 seats, so 5 write-in rows and the form's extra row
+    names = tuple(f"无名{i}" for i in range(seats + 1))
+    page = teller.get("/station/count").text
+    assert f'name="w{seats}"' in page and "空行之外另写的姓名" in page
+    text = teller.follow(
+        teller.post("/station/count/enter", _ballot(station.qr[0], "------", names))
+    )
+    flash = re.search(r'<p class="flash ok"[^>]*>([^<]*)</p>', text)
+    assert flash is not None and "无效票" in flash.group(1) and "另选人 6 名" in flash.group(1)
+    entered = [e for e in station.log() if e.type == "ballot.entered"]
+    assert len(entered) == 1 and len(entered[0].body["write_ins"]) == seats + 1

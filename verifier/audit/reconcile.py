@@ -182,7 +182,7 @@ def reconcile(
             )
             continue
         rnd: RoundInfo = infos[(ident.post, ident.round)]
-        check_marks(p.marks, len(rnd.candidates), rnd.seats, len(p.write_ins), p.source)
+        check_marks(p.marks, len(rnd.candidates), p.source)
         if ident.ballot_id in seen:
             found.append(
                 Discrepancy(

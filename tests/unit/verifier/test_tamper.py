@@ -562,3 +562,32 @@ def test_zip_member_inflating_beyond_declared_size(good_files: Files, tmp_path: 
     info.file_size = 10
     with pytest.raises((VerificationError, zipfile.BadZipFile)):
         read_file(bundle, "x.bin", 1000)
+
+
+# ----------------------------------------------------------------------- write-ins (A12.2)
+
+
+def _secretary_overvote_as_extra_names(ev: list[list[Any]]) -> dict[str, Any]:
+    """The secretary round's invalid "oo" ballot becomes two names on its one write-in row."""
+    i = _idx(ev, "ballot.entered", 0, post="secretary", marks="oo")
+    ev[i][1].update({"marks": "--", "write_ins": [B._wi("M05"), B._wi("")]})
+    return {}
+
+
+def test_more_write_ins_than_rows_is_an_invalid_ballot_not_a_bad_entry_V9_V13_R9_5(
+    run: Runner,
+) -> None:
+    ev = B.script()
+    _secretary_overvote_as_extra_names(ev)
+    report = run(B.build(ev))
+    assert report.ok, report.failed()
+
+
+def test_counting_extra_write_ins_as_valid_fails_the_recount_V13_R9_5(run: Runner) -> None:
+    ev = B.script()
+    _secretary_overvote_as_extra_names(ev)
+    ev[_idx(ev, "round.counted", 0, post="secretary")][1].update(
+        {"valid_ballots": 8, "invalid_ballots": 0}
+    )
+    report = run(B.build(ev))
+    assert {"V13"} <= set(report.failed())
