@@ -109,15 +109,27 @@ def describe_quorum(q: QuorumCheck, lang: str) -> str:
             f"按“{zh_label(q.comparison)}”：会议{'有效' if q.valid else '无效，不能进行选举'}"
             f"（{q.clause}）"
         )
-        if q.at_equality:
-            text += f"。注意：实到人数恰为五分之四，按所采用的规则“{zh_label(q.comparison)}”判定"
+        if q.at_equality:  # (R5.1) under GT and GE alike
+            text += (
+                "。注意：实到人数恰为应到的五分之四，按所采用的规则“超过五分之四”，"
+                "恰为五分之四不足法定人数"
+                if q.comparison.value == "GT"
+                else "。注意：实到人数恰为应到的五分之四，"
+                "按所采用的规则“达到或超过五分之四”，会议有效"
+            )
         return text
     text = (
         f"E={q.expected}, P={q.present}; 5P={5 * q.present} {op} 4E={4 * q.expected} "
         f"required: {'valid' if q.valid else 'NOT valid, no election'} ({q.clause})"
     )
-    if q.at_equality:
-        text += f". Warning: exactly four fifths present; decided by the {q.comparison.value} rule"
+    if q.at_equality:  # (R5.1) under GT and GE alike
+        text += (
+            ". Warning: exactly four fifths present; under the rule applied (GT, more than four "
+            "fifths) exactly four fifths is not a quorum"
+            if q.comparison.value == "GT"
+            else ". Warning: exactly four fifths present; under the rule applied (GE, at least "
+            "four fifths) the meeting is valid"
+        )
     return text
 
 

@@ -159,3 +159,9 @@ def test_more_write_ins_than_rows_is_one_invalid_ballot_R9_5() -> None:
     four = [("W", "-"), ("Y", "-"), ("", "-"), ("", "-")]
     v = rules.judge_ballot(marks="---", write_ins=four, params=R2020, **_KW)  # type: ignore[arg-type]
     assert v == rules.BallotVerdict(valid=False, approvals=())
+
+
+def test_exactly_four_fifths_fails_GT_and_holds_GE_V11_R5_1() -> None:
+    assert not rules.quorum(40, 50, "GT")
+    assert rules.quorum(40, 50, "GE")
+    assert rules.quorum(41, 50, "GT")
