@@ -13,7 +13,15 @@ from enum import StrEnum
 
 from tally.core.model import MemberId, Parameters, UnreadableMark, WriteInUnmarked
 
-__all__ = ["Ballot", "BallotVerdict", "Mark", "WriteIn", "judge_ballot"]
+__all__ = ["INVALID_REASONS", "Ballot", "BallotVerdict", "Mark", "WriteIn", "judge_ballot"]
+
+#: (R8.5) Why the tellers, with a scrutineer's confirmation, entered a returned ballot as invalid:
+#: reason code -> (Chinese, English) as shown to people.
+INVALID_REASONS: dict[str, tuple[str, str]] = {
+    "identifying_marks": ("有识别标记", "identifying marks"),
+    "unreadable": ("无法辨认", "unreadable as a whole"),
+    "not_official_stock": ("非正式选票", "not the official ballot stock"),
+}
 
 
 class Mark(StrEnum):
@@ -37,10 +45,14 @@ class WriteIn:
 
 @dataclass(frozen=True, slots=True)
 class Ballot:
-    """A returned ballot as read: one mark per listed candidate, then the write-in rows used."""
+    """A returned ballot as read: one mark per listed candidate, then the write-in rows used.
+
+    ``invalid_reason`` is set (one of ``INVALID_REASONS``, with no marks) for a ballot the tellers
+    entered as invalid by decision, confirmed by a scrutineer (R8.5)."""
 
     marks: tuple[Mark, ...]
     write_ins: tuple[WriteIn, ...] = ()
+    invalid_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +93,8 @@ def judge_ballot(
         × marks under ``write_in_requires_disapproval``, naming a write-in-eligible member who
         has no approval from this ballot yet; every other write-in gives no vote.
     """
+    if ballot.invalid_reason is not None:  # (R8.5) invalid by a confirmed decision
+        return BallotVerdict(False, 0, (), (f"ballot.invalid.{ballot.invalid_reason}",))
     notes: list[str] = []
     if Mark.UNREADABLE in ballot.marks:
         if params.unreadable_mark is UnreadableMark.VOID_BALLOT:

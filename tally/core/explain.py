@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tally.core.ballots import INVALID_REASONS
 from tally.core.model import Election, MemberId, zh_label
 from tally.core.rounds import (
     Blocked,
@@ -41,16 +42,30 @@ _NOTES = {
         "因标记无法辨认而整张作废",
         "ballots void for an unreadable mark",
     ),
-    "writein.unmarked_ignored": ("另选人下未画○，不计", "write-ins without ○ ignored"),
+    "writein.unmarked_ignored": (
+        "另选人下未画○，计入所选人数但不计票",
+        "write-ins without ○ (count in choices, no vote)",
+    ),
     "writein.without_disapproval": (
-        "另选人多于不赞成数，不计",
-        "write-ins beyond the disapprovals ignored",
+        "另选人多于不赞成数，计入所选人数但不计票",
+        "write-ins beyond the disapprovals (count in choices, no vote)",
     ),
     "writein.no_vote": (
         "另选人不符合条件，计入所选人数但不计票",
         "write-ins for nobody eligible (count in choices, no vote)",
     ),
     "ballot.overvote": ("所选人数多于应选人数，整张无效", "over-votes (whole ballot invalid)"),
+    "ballot.write_in_rows": (
+        "另选人多于选票上的空行，整张无效",
+        "more write-ins than rows (whole ballot invalid)",
+    ),
+    **{
+        f"ballot.invalid.{code}": (
+            f"经监票人确认作为无效票录入（{zh}）",
+            f"entered as invalid by decision, confirmed by a scrutineer ({en})",
+        )
+        for code, (zh, en) in INVALID_REASONS.items()
+    },
 }
 
 

@@ -470,6 +470,8 @@ def _check_shape(spec: RoundSpec, inputs: RoundInput, *, quorate: bool) -> None:
             clause="R12",
         )
     for i, b in enumerate((*inputs.ballots, *inputs.remote), start=1):
+        if b.invalid_reason is not None:
+            continue  # (R8.5) entered as invalid by decision: no marks to check
         if len(b.marks) != len(spec.candidates):
             raise RoundInputError(
                 "ballot.shape",

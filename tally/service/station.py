@@ -562,7 +562,9 @@ def _count(s: ElectionSession, lang: str, user: UserSession, st: StationState) -
         if user.account.name in actor.split("+"):
             ctx["mine"] = {
                 "ballot_id": last.ballot_id,
-                "code": ballot_printer.ballot_code(bytes.fromhex(last.ballot_id)),
+                "code": ballot_printer.ballot_code(bytes.fromhex(last.ballot_id))
+                if last.ballot_id
+                else "—",  # an invalid ballot without QR (R8.5)
             }
     ctx["pending"] = [{"code": p.code, "teller": p.teller} for p in st.pending.values()]
     return ctx

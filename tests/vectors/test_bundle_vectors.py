@@ -24,7 +24,7 @@ from tally.core.errors import DefinitionError, TallyError
 from tally.core.manifest import parse_manifest
 from tally.core.meeting import Meeting, apply_entry, begin, parse_entry
 from tally.core.model import PostKind
-from tally.election import SessionError, load_signed_manifest
+from tally.election import SessionError, check_invalid_confirmation, load_signed_manifest
 from verifier.checks import TownKey, verify_bundle
 from verifier.cli import parse_town_key
 from verifier.report import Report, Status
@@ -84,6 +84,8 @@ def _replay(bundle: Path) -> Meeting:
                     if entry.type == "stock.committed"
                     else None
                 )
+                if entry.type == "ballot.declared_invalid":
+                    check_invalid_confirmation(manifest, entry)
                 meeting = apply_entry(meeting, entry, stock_ids=stocks.get(key) if key else None)
         except TallyError as e:
             raise Refused(e.code, seq) from e
@@ -95,7 +97,12 @@ def _replay(bundle: Path) -> Meeting:
 
 
 def test_vector_set_covers_the_clauses() -> None:
-    assert [p.name for p in VALID] == ["secretary-plenary", "small-branch", "tie-runoff"]
+    assert [p.name for p in VALID] == [
+        "invalid-by-decision",
+        "secretary-plenary",
+        "small-branch",
+        "tie-runoff",
+    ]
     clauses = {p.name.split("-")[0] for p in INVALID}
     assert {f"V{i}" for i in range(1, 18)} <= clauses
     assert len(INVALID) >= 12
