@@ -348,7 +348,8 @@ def invalid_by_decision() -> Scenario:
         ("stock", "secretary", 1, 10),
         ("issue", []),
         ("return", 8),
-        ("enter", ["ox", "ox", "ox", "ox", "ox", "ox", "xo", "xo"]),
+        # Two names on the secretary ballot's one write-in row: one invalid ballot (R9.5).
+        ("enter", ["ox", "ox", "ox", "ox", "ox", "ox", "xo", ("--", ["无名甲", "无名乙"])]),
         ("close",),
         ("result",),
     ]
@@ -356,7 +357,8 @@ def invalid_by_decision() -> Scenario:
         "invalid-by-decision",
         "8 electors; two committee ballots entered as invalid by the tellers' decision, confirmed"
         " by a scrutineer (R8.5): one with identifying marks (its QR scanned), one not of the"
-        " official stock (no QR); 6 valid, 2 invalid",
+        " official stock (no QR); 6 valid, 2 invalid; a secretary ballot with more write-ins than"
+        " rows is one invalid ballot (R9.5)",
         defn,
         steps,
     )
@@ -866,6 +868,7 @@ def _plenary_outsider(entries: list[dict[str, Any]]) -> None:
 # and the second declaration.
 SEQ_DECLARED = 16
 SEQ_COUNTED = 21
+SEQ_SECRETARY_COUNTED = 34
 
 
 def _confirmed_by_outsider(files: Files) -> Files:
@@ -877,6 +880,11 @@ def _confirmed_by_outsider(files: Files) -> Files:
 
 def _unknown_invalid_reason(entries: list[dict[str, Any]]) -> None:
     entries[_find(entries, "ballot.declared_invalid")]["body"]["reason"] = "torn"
+
+
+def _extra_write_ins_counted_valid(entries: list[dict[str, Any]]) -> None:
+    i = _find(entries, "round.counted", post="secretary")
+    entries[i]["body"].update({"valid_ballots": 8, "invalid_ballots": 0})
 
 
 def _declared_counted_valid(entries: list[dict[str, Any]]) -> None:
@@ -1124,6 +1132,16 @@ CASES: tuple[Case, ...] = (
         ("V13",),
         "count.valid_ballots",
         log=("count.mismatch", SEQ_COUNTED),
+    ),
+    Case(
+        "V13-extra-write-ins-counted-valid",
+        ID,
+        "round.counted secretary 1 counts the ballot with two write-ins on its one row as valid"
+        " (8 valid, 0 invalid instead of 7 and 1; R9.5)",
+        _log_edit(_extra_write_ins_counted_valid),
+        ("V13",),
+        "count.valid_ballots",
+        log=("count.mismatch", SEQ_SECRETARY_COUNTED),
     ),
     Case(
         "V12-returned-differs",
