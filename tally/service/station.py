@@ -1156,7 +1156,8 @@ def register(app: FastAPI) -> None:
                     en="you can withdraw only your own last entry",
                 )
             s.withdraw(ballot_id, actor=user.account.name)
-            code = ballot_printer.ballot_code(bytes.fromhex(ballot_id))
+            # "": a ballot declared invalid without QR (R8.5)
+            code = ballot_printer.ballot_code(bytes.fromhex(ballot_id)) if ballot_id else "—"
             return (
                 f"已撤回选票 {code} 的录入（记入日志），请重新录入",
                 f"entry of ballot {code} withdrawn (logged); enter it again",

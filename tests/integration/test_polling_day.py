@@ -367,3 +367,14 @@ def test_invalid_ballots_by_decision_count_as_returned_and_invalid_and_are_verif
     ]
     reasons = sorted(r["reason"] for r in records if "reason" in r)
     assert reasons == ["identifying_marks", "not_official_stock"]
+
+
+def test_a_ballot_declared_invalid_without_qr_can_be_withdrawn_as_the_last_entry_R8_5(
+    qingshan: Election,
+) -> None:
+    _committee_ready(qingshan)
+    db, s1 = str(qingshan.db), str(qingshan.scrutineers[0])
+    qingshan.ok("enter", db, "--invalid", "unreadable", "--confirm-key", s1)
+    assert qingshan.json("status", db)["round"]["entered"] == 1
+    qingshan.ok("withdraw", db, "--ballot", "")
+    assert qingshan.json("status", db)["round"]["entered"] == 0

@@ -657,3 +657,12 @@ def test_counting_a_ballot_declared_invalid_as_valid_fails_V13_R8_5(run: Runner)
     )
     report = run(B.build(ev))
     assert "V13" in set(report.failed())
+
+
+def test_withdrawing_a_ballot_declared_invalid_without_qr_passes_V9_R8_5(run: Runner) -> None:
+    ev = _decided(B.script())
+    i = _idx(ev, "ballot.declared_invalid", 0, post="secretary")
+    again = copy.deepcopy(ev[i])
+    ev[i + 1 : i + 1] = [["ballot.withdrawn", {"post": "secretary", "round": 2}], again]
+    report = run(B.build(ev))
+    assert report.ok, report.failed()
