@@ -770,6 +770,13 @@ def _serve(app: typer.Typer) -> None:
         db: Annotated[Path | None, typer.Argument(help="选举文件（省略时用 --demo）")] = None,
         demo: Annotated[bool, typer.Option("--demo", help="使用示例选举（.run/demo）")] = False,
         key: Annotated[Path | None, typer.Option("--key", help="工作组密钥文件")] = None,
+        scrutineer_key: Annotated[
+            list[Path] | None,
+            typer.Option(
+                "--scrutineer-key",
+                help="监票人密钥文件（可多个；在投票站确认无效票时由监票人输入口令）",
+            ),
+        ] = None,
         host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
         port: Annotated[int, typer.Option("--port")] = 8000,
         data: Annotated[Path, typer.Option("--data", help="服务数据文件夹")] = Path(".run/service"),
@@ -798,7 +805,12 @@ def _serve(app: typer.Typer) -> None:
                 "请给出选举文件或 --demo",
                 "give an election file or --demo",
             )
-        config = ServiceConfig(election_path=db, data_dir=data, work_group_key=key)
+        config = ServiceConfig(
+            election_path=db,
+            data_dir=data,
+            work_group_key=key,
+            scrutineer_keys=tuple(scrutineer_key or ()),
+        )
         data.mkdir(parents=True, exist_ok=True)
         application = create_app(config)
         base = f"http://{host}:{port}"
