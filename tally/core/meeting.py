@@ -757,7 +757,7 @@ def _declare_invalid(m: Meeting, e: Entry) -> Meeting:
             "R12",
         )
     reason = b["reason"]
-    if reason not in INVALID_REASONS:
+    if not isinstance(reason, str) or reason not in INVALID_REASONS:
         raise _bad(
             "invalid.reason",
             f"无效票理由 {reason!r} 不在可选范围内（有识别标记、无法辨认、非正式选票）",
