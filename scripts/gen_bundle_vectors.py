@@ -48,9 +48,10 @@ from ballot_printer import (
 from tally.calendar import load_calendar
 from tally.core.definition import parse_definition_data
 from tally.core.manifest import MANIFEST_DOMAIN, build_manifest, canonical
+from tally.core.meeting import INVALID_DECISION_DOMAIN, invalid_decision_message
 from tally.core.model import PostKind
 from tally.election import ElectionSession, EntryInput, sign_amended_list, sign_manifest
-from tally.log.checkpoint import CheckpointBody, body_text, signature_line
+from tally.log.checkpoint import CheckpointBody, body_text, signature_line, signer_name
 from tally.log.merkle import MerkleTree, leaf_hash
 from tally.publish import bundle_files
 
@@ -166,7 +167,8 @@ def _post(post: str, seats: int, candidates: list[str], margin: str = "20pct") -
 # ------------------------------------------------------------------------------ scenarios
 # A step is a tuple: ("checkin", [ids]), ("leave", [ids]), ("stock", post, round, count),
 # ("issue", [plenary members]), ("return", n), ("enter", [marks | (marks, [write-ins])]),
-# ("withdraw",), ("close",), ("result",).
+# ("withdraw",), ("declare", reason, with_qr) (a ballot entered as invalid by decision, R8.5),
+# ("close",), ("result",).
 
 
 @dataclass(frozen=True)
@@ -405,12 +407,56 @@ def direct_election() -> Scenario:
     )
 
 
+def invalid_by_decision() -> Scenario:
+    """The small branch's electors; two committee ballots entered as invalid by decision (R8.5)."""
+    members = [_member(i, NAMES[i - 1]) for i in range(1, 9)]
+    defn = _definition(
+        members=members,
+        date="2026-09-29",
+        posts=[
+            _post("committee", 3, ["M01", "M02", "M03", "M04"]),
+            _post("secretary", 1, ["M01", "M02"]),
+        ],
+        elected_by="assembly",
+        officials=("M07", "M08"),
+        exclusions=[],
+    )
+    steps: list[tuple[Any, ...]] = [
+        ("checkin", [f"M{i:02d}" for i in range(1, 9)]),
+        ("stock", "committee", 1, 10),
+        ("issue", []),
+        ("return", 8),
+        ("enter", ["ooox", "ooox", "ooox"]),
+        ("declare", "identifying_marks", True),  # the paper's QR is scanned: its id is used up
+        ("enter", ["ooox", "ooox", "oxoo"]),
+        ("declare", "not_official_stock", False),  # a paper without the stock's QR
+        ("close",),
+        ("stock", "secretary", 1, 10),
+        ("issue", []),
+        ("return", 8),
+        # Two names on the secretary ballot's one write-in row: one invalid ballot (R9.5).
+        ("enter", ["ox", "ox", "ox", "ox", "ox", "ox", "xo", ("--", ["无名甲", "无名乙"])]),
+        ("close",),
+        ("result",),
+    ]
+    return Scenario(
+        "invalid-by-decision",
+        "8 electors; two committee ballots entered as invalid by the tellers' decision, confirmed"
+        " by a scrutineer (R8.5): one with identifying marks (its QR scanned), one not of the"
+        " official stock (no QR); 6 valid, 2 invalid; a secretary ballot with more write-ins than"
+        " rows is one invalid ballot (R9.5)",
+        defn,
+        steps,
+    )
+
+
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "small-branch": small_branch,
     "tie-runoff": tie_runoff,
     "secretary-plenary": secretary_plenary,
     "amended-secretary-list": amended_secretary_list,
     "direct-election": direct_election,
+    "invalid-by-decision": invalid_by_decision,
 }
 
 
@@ -498,6 +544,13 @@ def run_scenario(sc: Scenario, workdir: Path) -> Files:
                 cur = s.meeting.current
                 assert cur is not None
                 s.withdraw(cur.entered[-1].ballot_id)
+            elif op == "declare":
+                cur = s.meeting.current
+                assert cur is not None
+                pool = qrs[(cur.spec.post.value, cur.spec.number)]
+                s.declare_invalid(
+                    step[1], confirmer=SCRUTINEERS[0], qr=pool.pop(0) if step[2] else None
+                )
             elif op == "close":
                 s.close(signer=WORK_GROUP)
             elif op == "result":
@@ -565,12 +618,14 @@ def rebuild(
     raw: Callable[[dict[str, Any]], bytes] = jcs,
     prev: Callable[[int, str], str] = lambda _seq, p: p,
     qr_signer: Callable[[dict[str, Any]], keys.InMemorySigner] = lambda _body: WORK_GROUP,
+    confirmer: Callable[[dict[str, Any]], keys.InMemorySigner] | None = None,
 ) -> Files:
     """Every file derived from the manifest and the log, recomputed as the producer writes them.
 
     ``entries`` (default: the bundle's) have their ``seq``, ``prev``, election id and QR payloads
     recomputed; ``raw`` serialises an entry, ``prev`` may replace a computed link, and
-    ``qr_signer`` picks the key that signs a ballot's QR payload.
+    ``qr_signer`` picks the key that signs a ballot's QR payload, ``confirmer`` the key that
+    signs a ballot declared invalid (default: the manifest's scrutineer the entry names).
     """
     sm = signed_manifest or json.loads(files["manifest.json"])
     manifest = sm["manifest"]
@@ -624,6 +679,23 @@ def rebuild(
                 signer=qr_signer(b),
             )
             b["qr"] = encode_qr_text(payload)
+            per_round.setdefault((b["post"], b["round"]), []).append({"seq": seq, **b})
+        if e["type"] == "ballot.declared_invalid":
+            if b["ballot_id"]:
+                payload = sign_payload(
+                    election_id=eid,
+                    kind=PAPER[b["post"]],
+                    round_number=b["round"],
+                    ballot_id=bytes.fromhex(b["ballot_id"]),
+                    signer=qr_signer(b),
+                )
+                b["qr"] = encode_qr_text(payload)
+            by_name = {signer_name(x.public_key): x for x in scrutineers}
+            key = confirmer(b) if confirmer else by_name.get(b["scrutineer"], SCRUTINEERS[0])
+            b["scrutineer"] = signer_name(key.public_key)
+            b["signature"] = base64.b64encode(
+                key.sign(INVALID_DECISION_DOMAIN, invalid_decision_message(eid, seq, b))
+            ).decode()
             per_round.setdefault((b["post"], b["round"]), []).append({"seq": seq, **b})
         if e["type"] == "ballot.withdrawn":
             per_round[(b["post"], b["round"])].pop()
@@ -921,6 +993,35 @@ def _joint_opening_split(entries: list[dict[str, Any]]) -> None:
         e["at"] = stamp
 
 
+# The invalid-by-decision scenario: entry 0, 8 check-ins, stock, opened, issued, returned, 3
+# ballots, then the first ballot declared invalid; the committee's round.counted follows 3 ballots
+# and the second declaration.
+SEQ_DECLARED = 16
+SEQ_COUNTED = 21
+SEQ_SECRETARY_COUNTED = 34
+
+
+def _confirmed_by_outsider(files: Files) -> Files:
+    outsider = keys.InMemorySigner.from_seed(
+        keys.Role.SCRUTINEER, "不在清单的人", _seed("outside scrutineer")
+    )
+    return rebuild(files, confirmer=lambda _body: outsider)
+
+
+def _unknown_invalid_reason(entries: list[dict[str, Any]]) -> None:
+    entries[_find(entries, "ballot.declared_invalid")]["body"]["reason"] = "torn"
+
+
+def _extra_write_ins_counted_valid(entries: list[dict[str, Any]]) -> None:
+    i = _find(entries, "round.counted", post="secretary")
+    entries[i]["body"].update({"valid_ballots": 8, "invalid_ballots": 0})
+
+
+def _declared_counted_valid(entries: list[dict[str, Any]]) -> None:
+    i = _find(entries, "round.counted", post="committee")
+    entries[i]["body"].update({"valid_ballots": 8, "invalid_ballots": 0})
+
+
 def _returned_differs(entries: list[dict[str, Any]]) -> None:
     entries[_find(entries, "ballots.returned", 0, post="secretary")]["body"]["count"] -= 1
 
@@ -947,12 +1048,13 @@ class Case:
     note: str = ""
 
 
-SB, TR, SP, AL, DE = (
+SB, TR, SP, AL, DE, ID = (
     "small-branch",
     "tie-runoff",
     "secretary-plenary",
     "amended-secretary-list",
     "direct-election",
+    "invalid-by-decision",
 )
 NOT_IN_LOG = "the log is unchanged: the producer's replay covers the manifest and the log only"
 CASES: tuple[Case, ...] = (
@@ -1177,6 +1279,45 @@ CASES: tuple[Case, ...] = (
         ("V12",),
         "round.issued_not_present",
         log=("issue.not_present", 11),
+    ),
+    Case(
+        "V9-invalid-ballot-unconfirmed",
+        ID,
+        "a ballot declared invalid is confirmed by a scrutineer key that the manifest does not"
+        " list (R8.5)",
+        _confirmed_by_outsider,
+        ("V9",),
+        "ballot.invalid_confirmation",
+        log=("invalid.confirmation", SEQ_DECLARED),
+    ),
+    Case(
+        "V9-invalid-ballot-unknown-reason",
+        ID,
+        "a ballot declared invalid for a reason R8.5 does not list ('torn'), properly signed",
+        _log_edit(_unknown_invalid_reason),
+        ("V9",),
+        "ballot.invalid_reason",
+        log=("invalid.reason", SEQ_DECLARED),
+    ),
+    Case(
+        "V13-declared-invalid-counted-valid",
+        ID,
+        "round.counted committee 1 counts the two ballots declared invalid as valid (8 valid, 0"
+        " invalid instead of 6 and 2)",
+        _log_edit(_declared_counted_valid),
+        ("V13",),
+        "count.valid_ballots",
+        log=("count.mismatch", SEQ_COUNTED),
+    ),
+    Case(
+        "V13-extra-write-ins-counted-valid",
+        ID,
+        "round.counted secretary 1 counts the ballot with two write-ins on its one row as valid"
+        " (8 valid, 0 invalid instead of 7 and 1; R9.5)",
+        _log_edit(_extra_write_ins_counted_valid),
+        ("V13",),
+        "count.valid_ballots",
+        log=("count.mismatch", SEQ_SECRETARY_COUNTED),
     ),
     Case(
         "V12-returned-differs",

@@ -28,6 +28,7 @@ from tally.calendar import (
     parse_calendar,
     sign_calendar,
 )
+from tally.core.ballots import INVALID_REASONS
 from tally.core.errors import TallyError
 from tally.core.explain import describe_next, describe_quorum, spec_title
 from tally.core.manifest import build_manifest
@@ -555,13 +556,44 @@ def register(app: typer.Typer) -> None:
         second: Annotated[
             Path | None, typer.Option("--second", help="第二名计票人的录入文件（双人录入核对）")
         ] = None,
+        invalid: Annotated[
+            str | None,
+            typer.Option(
+                "--invalid",
+                help="无效票理由：identifying_marks unreadable not_official_stock",
+            ),
+        ] = None,
+        confirm_key: Annotated[
+            Path | None,
+            typer.Option("--confirm-key", help="确认无效票的监票人密钥文件（与 --invalid 同用）"),
+        ] = None,
         actor: ActorOpt = "",
         lang: LangOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
-        """录入选票（单张或批量，全部成功或全部不录入）/ Enter ballots (one, or a batch: all or nothing)."""
+        """录入选票（单张或批量，全部成功或全部不录入）/ Enter ballots (one, or a batch: all or nothing).
+
+        经监票人确认作为无效票录入（R8.5）：--invalid 理由 --confirm-key 监票人密钥 [--qr 二维码]；
+        理由 identifying_marks（有识别标记）、unreadable（无法辨认）、not_official_stock
+        （非正式选票，不给 --qr）。/ With --invalid REASON --confirm-key SCRUTINEER.key [--qr]:
+        one returned ballot entered as invalid by decision, signed by a scrutineer."""
 
         def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            if invalid is not None or confirm_key is not None:
+                return _enter_invalid(
+                    db,
+                    lg,
+                    invalid,
+                    confirm_key,
+                    qr,
+                    actor,
+                    other=(
+                        marks is not None
+                        or bool(write_in)
+                        or batch is not None
+                        or second is not None
+                    ),
+                )
             if batch is not None:
                 items = _read_batch(batch)
                 if second is not None:
@@ -580,15 +612,22 @@ def register(app: typer.Typer) -> None:
             assert cur is not None
             lines = []
             for e in entries:
-                b = ballot_from_body(e.body, len(cur.spec.candidates), cur.spec.seats)
+                b = ballot_from_body(e.body, len(cur.spec.candidates))
+                # (R8.1) every filled write-in row counts in 所选人数; (R9.5) more write-ins
+                # than the paper's rows make one invalid ballot.
                 approvals = sum(1 for m in b.marks if m.value == "o") + len(b.write_ins)
+                rows = len(b.write_ins) > cur.spec.seats
                 over = approvals > cur.spec.seats
+                zh_v = "另选人多于选票上的空行，无效票" if rows else "所选人数多于应选人数，无效票"
+                en_v = (
+                    "more write-ins than rows, invalid ballot"
+                    if rows
+                    else "over-vote, invalid ballot"
+                )
                 lines.append(
-                    f"已录入选票 {e.body['ballot_id'][:8]}…："
-                    + ("所选人数多于应选人数，无效票" if over else "已记录")
+                    f"已录入选票 {e.body['ballot_id'][:8]}…：" + (zh_v if over else "已记录")
                     if lg == "zh"
-                    else f"entered {e.body['ballot_id'][:8]}…: "
-                    + ("over-vote, invalid ballot" if over else "recorded")
+                    else f"entered {e.body['ballot_id'][:8]}…: " + (en_v if over else "recorded")
                 )
             lines.append(
                 f"本轮已录入 {len(cur.entered)} / {cur.returned} 张"
@@ -898,6 +937,13 @@ def _serve(app: typer.Typer) -> None:
         db: Annotated[Path | None, typer.Argument(help="选举文件（省略时用 --demo）")] = None,
         demo: Annotated[bool, typer.Option("--demo", help="使用示例选举（.run/demo）")] = False,
         key: Annotated[Path | None, typer.Option("--key", help="工作组密钥文件")] = None,
+        scrutineer_key: Annotated[
+            list[Path] | None,
+            typer.Option(
+                "--scrutineer-key",
+                help="监票人密钥文件（可多个；在投票站确认无效票时由监票人输入口令）",
+            ),
+        ] = None,
         host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
         port: Annotated[int, typer.Option("--port")] = 8000,
         data: Annotated[Path, typer.Option("--data", help="服务数据文件夹")] = Path(".run/service"),
@@ -926,7 +972,12 @@ def _serve(app: typer.Typer) -> None:
                 "请给出选举文件或 --demo",
                 "give an election file or --demo",
             )
-        config = ServiceConfig(election_path=db, data_dir=data, work_group_key=key)
+        config = ServiceConfig(
+            election_path=db,
+            data_dir=data,
+            work_group_key=key,
+            scrutineer_keys=tuple(scrutineer_key or ()),
+        )
         data.mkdir(parents=True, exist_ok=True)
         application = create_app(config)
         base = f"http://{host}:{port}"
@@ -1086,6 +1137,71 @@ def _status(s: ElectionSession, lg: str) -> tuple[list[str], dict[str, Any]]:
             ("待监票人签名：" if zh else "awaiting scrutineer signatures: ") + "；".join(missing)
         )
     return lines, data
+
+
+def _enter_invalid(
+    db: Path,
+    lg: str,
+    reason: str | None,
+    confirm_key: Path | None,
+    qr: str | None,
+    actor: str,
+    *,
+    other: bool,
+) -> tuple[list[str], dict[str, Any]]:
+    """`tally enter --invalid REASON --confirm-key KEY [--qr TEXT]` (R8.5)."""
+    if reason is None:
+        raise SessionError(
+            "enter.args",
+            zh="--confirm-key 只与 --invalid 同用",
+            en="--confirm-key goes with --invalid",
+        )
+    if other:
+        raise SessionError(
+            "enter.args",
+            zh="作为无效票录入时不给 --marks、--write-in、--batch 或 --second",
+            en="--invalid takes no --marks, --write-in, --batch or --second",
+        )
+    if reason not in INVALID_REASONS:
+        raise SessionError(
+            "invalid.reason",
+            zh=f"无效票理由 {reason!r} 不在可选范围内："
+            + "、".join(f"{c}（{zh}）" for c, (zh, _) in INVALID_REASONS.items()),
+            en=f"unknown reason {reason!r}; one of: " + ", ".join(INVALID_REASONS),
+        )
+    if confirm_key is None:
+        raise SessionError(
+            "invalid.no_confirmation",
+            zh="作为无效票录入须由监票人确认：请用 --confirm-key 给出监票人密钥文件",
+            en="an invalid ballot needs a scrutineer's confirmation: give --confirm-key",
+        )
+    s = ElectionSession.open(db)
+    if s.meeting.current is None:  # before asking for the scrutineer's passphrase
+        raise SessionError("round.none_open", zh="当前没有进行中的轮次", en="no round is open")
+    entry = s.declare_invalid(
+        reason, confirmer=_signer(confirm_key, keys.Role.SCRUTINEER), qr=qr, actor=actor
+    )
+    zh_reason, en_reason = INVALID_REASONS[reason]
+    cur = s.meeting.current
+    assert cur is not None
+    code = entry.body["ballot_id"][:8] + "…" if entry.body["ballot_id"] else ""
+    lines = [
+        f"已作为无效票录入{('选票 ' + code) if code else '一张无二维码的选票'}"
+        f"（{zh_reason}，经监票人 {entry.body['scrutineer']} 确认）"
+        if lg == "zh"
+        else f"entered {('ballot ' + code) if code else 'a ballot without QR'} as invalid "
+        f"({en_reason}, confirmed by {entry.body['scrutineer']})",
+        f"本轮已录入 {len(cur.entered)} / {cur.returned} 张"
+        if lg == "zh"
+        else f"{len(cur.entered)} of {cur.returned} returned ballots entered",
+    ]
+    return lines, {
+        "invalid": reason,
+        "ballot_id": entry.body["ballot_id"],
+        "scrutineer": entry.body["scrutineer"],
+        "total": len(cur.entered),
+        "returned": cur.returned,
+    }
 
 
 _BATCH_KEYS = frozenset({"qr", "marks", "write_ins"})

@@ -26,6 +26,7 @@ import ballot_printer
 import keys
 from keys import blind_rsa, remote
 from tally.calendar import CalendarError, WorkingDayCalendar
+from tally.core.ballots import INVALID_REASONS
 from tally.core.errors import RoundStateError, TallyError
 from tally.core.explain import describe_next, describe_quorum, round_wording
 from tally.core.manifest import (
@@ -39,6 +40,7 @@ from tally.core.marks_file import resolve_write_in
 from tally.core.meeting import (
     AMENDED_LIST_DOMAIN,
     AMENDED_LIST_FORMAT,
+    INVALID_DECISION_DOMAIN,
     Entry,
     Meeting,
     TownSignatureCheck,
@@ -49,6 +51,7 @@ from tally.core.meeting import (
     check_remote_ballot,
     count_current,
     counted_body,
+    invalid_decision_message,
     make_entry,
     opened_body,
     parse_entry,
@@ -396,6 +399,8 @@ class ElectionSession:
                         manifest.election, manifest.election_id, entry, town_check=town_check(town)
                     )
                 else:
+                    if entry.type == "ballot.declared_invalid":
+                        check_invalid_confirmation(manifest, entry)
                     meeting = apply_entry(meeting, entry, stock_ids=_stock_ids(store, entry))
             except RoundStateError as e:
                 if e.code == "log.chain":
@@ -888,6 +893,68 @@ class ElectionSession:
                     e.code, zh=f"第 {i} 张：{e.zh}", en=f"ballot {i}: {e.en}", clause=e.clause
                 ) from e
         return self._commit(bodies, actor=actor)
+
+    def declare_invalid(
+        self,
+        reason: str,
+        *,
+        confirmer: keys.Signer,
+        qr: str | None = None,
+        actor: str = "",
+    ) -> Entry:
+        """(R8.5) Enter a returned ballot as invalid by decision, confirmed by a scrutineer whose
+        key the manifest lists: the scrutineer signs the decision, bound to this entry's seq.
+        ``qr`` is the ballot's scanner text, or None for a paper without a readable QR (and always
+        for ``not_official_stock``).
+
+        Raises:
+            SessionError: unknown reason, a key that is not a scrutineer's of the manifest, no
+                open round (or its ballots not returned), a bad or already entered QR.
+        """
+        if reason not in INVALID_REASONS:
+            raise SessionError(
+                "invalid.reason",
+                zh=f"无效票理由 {reason!r} 不在可选范围内："
+                + "、".join(f"{c}（{zh}）" for c, (zh, _) in INVALID_REASONS.items()),
+                en=f"unknown reason {reason!r}; one of: " + ", ".join(INVALID_REASONS),
+                clause="R8.5",
+            )
+        raw_keys = [keys.parse_public_key(canonical(k)).key for k in self.manifest.scrutineer_keys]
+        if confirmer.role is not keys.Role.SCRUTINEER or not any(
+            hmac.compare_digest(confirmer.public_key.key, k) for k in raw_keys
+        ):
+            raise SessionError(
+                "invalid.not_scrutineer",
+                zh="确认无效票的密钥不是本次选举清单中的监票人密钥",
+                en="the confirming key is not a scrutineer key of the manifest",
+                clause="R8.5",
+            )
+        cur = self.meeting.current
+        if cur is None:
+            raise SessionError("round.none_open", zh="当前没有进行中的轮次", en="no round is open")
+        ballot_id = qr_text = ""
+        if qr is not None:
+            if reason == "not_official_stock":
+                raise SessionError(
+                    "invalid.official_qr",
+                    zh="以“非正式选票”为由录入时不扫描二维码（正式选票的二维码不能以此为由作废）",
+                    en="a ballot entered as not the official stock has no QR to give",
+                    clause="R8.5",
+                )
+            body = self.ballot_body(EntryInput(qr=qr, marks=""))
+            ballot_id, qr_text = body["ballot_id"], body["qr"]
+        decision: dict[str, Any] = {
+            "post": cur.spec.post.value,
+            "round": cur.spec.number,
+            "ballot_id": ballot_id,
+            "qr": qr_text,
+            "reason": reason,
+        }
+        message = invalid_decision_message(self.manifest.election_id, self.meeting.size, decision)
+        signature = confirmer.sign(INVALID_DECISION_DOMAIN, message)
+        decision["scrutineer"] = signer_name(confirmer.public_key)
+        decision["signature"] = base64.b64encode(signature).decode()
+        return self._commit([("ballot.declared_invalid", decision)], actor=actor)[0]
 
     def withdraw(self, ballot_id: str, *, actor: str = "") -> None:
         cur = self.meeting.current
@@ -1536,3 +1603,35 @@ def _stock_ids(store: ElectionStore, entry: Entry) -> frozenset[str] | None:
         return None
     raw = store.stock_list(key[0].value, key[1])
     return None if raw is None else frozenset(json.loads(raw)["ballot_ids"])
+
+
+def check_invalid_confirmation(manifest: Manifest, entry: Entry) -> None:
+    """(R8.5) The scrutineer's signature on a ``ballot.declared_invalid`` entry: by a scrutineer
+    key of the manifest, over this entry's decision and seq.
+
+    Raises:
+        RoundStateError: no such scrutineer, or the signature does not verify.
+    """
+    b = entry.body
+    by_name = {
+        signer_name(pk): pk
+        for pk in (keys.parse_public_key(canonical(k)) for k in manifest.scrutineer_keys)
+    }
+    pk = by_name.get(b["scrutineer"]) if isinstance(b["scrutineer"], str) else None
+    try:
+        if pk is None or not isinstance(b["signature"], str):
+            raise keys.SignatureError(zh="监票人不在清单中", en="no such scrutineer")
+        signature = base64.b64decode(b["signature"], validate=True)
+        keys.verify(
+            pk,
+            INVALID_DECISION_DOMAIN,
+            invalid_decision_message(manifest.election_id, entry.seq, b),
+            signature,
+        )
+    except (keys.SignatureError, binascii.Error, ValueError) as e:
+        raise RoundStateError(
+            "invalid.confirmation",
+            zh="无效票的监票人确认签名无效，或签名者不是本次选举的监票人",
+            en="the scrutineer's confirmation of an invalid ballot does not verify",
+            clause="R8.5",
+        ) from e

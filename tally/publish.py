@@ -58,8 +58,9 @@ class _Digest:
 class _LogSummary:
     """What the bundle needs from the log, read in one pass without holding any entry.
 
-    ``counted`` holds the seqs of the ``ballot.entered`` entries not withdrawn, ascending, packed
-    8 bytes apiece (a list of ints took 36 bytes a ballot at publishing time).
+    ``counted`` holds the seqs of the ``ballot.entered`` and ``ballot.declared_invalid`` entries
+    not withdrawn, ascending, packed 8 bytes apiece (a list of ints took 36 bytes a ballot at
+    publishing time).
     """
 
     entries: int
@@ -139,7 +140,7 @@ def _summarize_log(store: ElectionStore) -> _LogSummary:
         e = parse_entry(raw)
         entries += 1
         last_type, last_body = e.type, e.body
-        if e.type == "ballot.entered":
+        if e.type in ("ballot.entered", "ballot.declared_invalid"):  # (bundle.md §3)
             # The row's seq, so that the second pass, reading the same rows, finds it.
             per_round.setdefault((e.body["post"], e.body["round"]), array("q")).append(seq)
         elif e.type == "ballot.withdrawn":

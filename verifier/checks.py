@@ -115,10 +115,15 @@ _ROUND_ORDER: Final = {
     "ballots.returned": ("issued",),
     "round.void": ("returned",),
     "ballot.entered": ("returned",),
+    "ballot.declared_invalid": ("returned",),
     "ballot.withdrawn": ("returned",),
     "round.counted": ("returned",),
 }
 ProgressFn = Callable[[int], None]
+# (V9) R8.5: a returned ballot entered as invalid by decision, confirmed by a scrutineer.
+_INVALID_DOMAIN: Final = b"branch-election/invalid-ballot/1"
+_INVALID_REASONS: Final = frozenset({"identifying_marks", "unreadable", "not_official_stock"})
+_DECIDED_INVALID: Final = rules.BallotVerdict(valid=False, approvals=())
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +339,7 @@ class _Open:
     ids: dict[str, int] = field(default_factory=dict)  # ballot id -> surviving entries
     paper: int | None = None  # ballots to issue: paper attendance (R12, RM-9.3); None: unknown
     remote: bool = False  # the remote ballots count in this round (RM-9.1)
+    decided: int = 0  # ballot.declared_invalid entries among ``entries`` (R8.5)
 
 
 @dataclass
@@ -1976,6 +1982,7 @@ class _Replay:
             "ballots.returned",
             "round.void",
             "ballot.entered",
+            "ballot.declared_invalid",
             "ballot.withdrawn",
             "round.counted",
         ):
@@ -2898,6 +2905,7 @@ class _Replay:
                     e,
                     found=x,
                 )
+
     def joint_opened(self, e: LogEntry) -> None:  # (V11) R22.2
         b, o = e.body, self.open
         due = self.joining.pop(0)
@@ -3030,6 +3038,8 @@ class _Replay:
             o.stage, o.returned = "returned", b["count"]
         elif t == "ballot.entered":
             self.ballot_entered(e, o, record)
+        elif t == "ballot.declared_invalid":
+            self.ballot_declared_invalid(e, o)
         elif t == "ballot.withdrawn":
             bid = b["ballot_id"]
             if bid in o.ids:
@@ -3049,8 +3059,8 @@ class _Replay:
                     if o.entries[i][1]["ballot_id"] == b["ballot_id"]:
                         del o.entries[i]
                         break
-            else:
-                o.entries.pop()
+            elif "reason" in o.entries.pop()[1]:
+                o.decided -= 1
         elif t == "round.void":
             self.round_void(e, o)
         else:
@@ -3081,17 +3091,7 @@ class _Replay:
                 found=marks,
                 **where,
             )
-        if len(b["write_ins"]) > o.seats:
-            self.fail(
-                "V9",
-                "ballot.write_in_rows",
-                "另选他人多于应选人数",
-                "more write-ins than seats (R7.2)",
-                e,
-                expected=f"<= {o.seats}",
-                found=str(len(b["write_ins"])),
-                **where,
-            )
+        # More write-ins than rows is an invalid ballot (R9.5), judged in V13, not a bad entry.
         for w in b["write_ins"]:
             if w["mark"] not in ("o", "-") or (w["member"] and w["member"] not in self.roster):
                 self.fail(
@@ -3130,11 +3130,109 @@ class _Replay:
         o.entries.append((e.seq, b, record))
         o.entered_total += 1
 
+    def ballot_declared_invalid(self, e: LogEntry, o: _Open) -> None:  # (V9) R8.5
+        b = e.body
+        bid = b["ballot_id"]
+        where = {"ballot_id": bid} if bid else {}
+        if o.issued is not None and o.returned is not None and o.returned > o.issued:
+            self.fail(
+                "V12",
+                "round.void_has_ballots",
+                "收回多于发出的轮次不得录入选票",
+                "ballot entered in a void round (R11)",
+                e,
+                **where,
+            )
+        if b["reason"] not in _INVALID_REASONS:
+            self.fail(
+                "V9",
+                "ballot.invalid_reason",
+                "无效票理由不在可选范围内",
+                "reason is not one of R8.5",
+                e,
+                found=_short(b["reason"]),
+                **where,
+            )
+        if (bid == "") != (b["qr"] == "") or (bid and b["reason"] == "not_official_stock"):
+            self.fail(
+                "V9",
+                "ballot.invalid_qr",
+                "无效票的二维码与选票标识不一致，或“非正式选票”带有二维码",
+                "ballot_id and qr must both be given or both be empty, and empty for "
+                "not_official_stock (R8.5)",
+                e,
+                **where,
+            )
+        key = {k.signer_name: k for k in self.m.scrutineers}.get(b["scrutineer"])
+        signature = b64decode_canonical(b["signature"], 64)
+        message = _jcs(
+            {
+                "election_id": self.m.election_id.hex(),
+                "seq": e.seq,
+                "post": b["post"],
+                "round": b["round"],
+                "ballot_id": bid,
+                "qr": b["qr"],
+                "reason": b["reason"],
+            }
+        )
+        confirmed = key is not None and signature is not None
+        if key is not None and signature is not None:
+            try:
+                verify_signature(key.key, _INVALID_DOMAIN, message, signature)
+            except VerificationError:
+                confirmed = False
+        if not confirmed:
+            self.fail(
+                "V9",
+                "ballot.invalid_confirmation",
+                "无效票没有本次选举清单中监票人的有效确认签名",
+                "no valid confirmation by a scrutineer key of the manifest (R8.5)",
+                e,
+                found=_short(b["scrutineer"]),
+                **where,
+            )
+        if bid:
+            if normalise_qr_text(b["qr"]) != b["qr"]:
+                self.fail(
+                    "V9",
+                    "ballot.qr_not_normalised",
+                    "二维码文本未按 Q1 规范化",
+                    "qr is not the Q1-normalised text",
+                    e,
+                    **where,
+                )
+            stock = self.stocks.get((o.post, o.number))
+            if stock is None or stock.ids is None or bytes.fromhex(bid) not in stock.ids:
+                self.fail(
+                    "V9",
+                    "ballot.not_in_stock",
+                    "选票标识不在本轮登记的批次中",
+                    "ballot id not in the stock of its round",
+                    e,
+                    **where,
+                )
+            if bid in o.ids:
+                self.fail(
+                    "V9",
+                    "ballot.duplicate",
+                    "同一选票重复录入",
+                    "ballot id entered twice",
+                    e,
+                    **where,
+                )
+            o.ids[bid] = o.ids.get(bid, 0) + 1
+        o.entries.append((e.seq, b, b""))
+        o.entered_total += 1
+        o.decided += 1
+
     def close_round(self, o: _Open) -> None:
         st = self.posts[o.post]
         st.held += 1
-        self.ids.add_round((bytes.fromhex(x[1]["ballot_id"]), x[0]) for x in o.entries)
-        self.qr.add_round(KIND_BYTES[o.post], o.number, o.entries)
+        # Ballots declared invalid without a QR (R8.5) have no id and no QR to check.
+        with_qr = [x for x in o.entries if x[1]["ballot_id"]] if o.decided else o.entries
+        self.ids.add_round((bytes.fromhex(x[1]["ballot_id"]), x[0]) for x in with_qr)
+        self.qr.add_round(KIND_BYTES[o.post], o.number, with_qr)
         match = self.records.match
         for seq, body, record in o.entries:
             match(seq, record or _record_bytes(seq, body), body["ballot_id"])
@@ -3203,7 +3301,8 @@ class _Replay:
             )
         n_cands = len(o.candidates)
         shapes_ok = all(
-            len(x[1]["marks"]) == n_cands and not x[1]["marks"].strip(_MARKS) for x in o.entries
+            "reason" in x[1] or (len(x[1]["marks"]) == n_cands and not x[1]["marks"].strip(_MARKS))
+            for x in o.entries
         )
         recount: Mapping[str, Any] | None = None
         if shapes_ok:
@@ -3214,6 +3313,9 @@ class _Replay:
             memo: dict[tuple[str, tuple[tuple[str, str], ...]], rules.BallotVerdict] = {}
             verdicts = []
             for x in o.entries:
+                if "reason" in x[1]:  # (R8.5) invalid by a confirmed decision
+                    verdicts.append(_DECIDED_INVALID)
+                    continue
                 marks, written = x[1]["marks"], x[1]["write_ins"]
                 wis = tuple((w["member"], w["mark"]) for w in written) if written else ()
                 verdict = memo.get((marks, wis))

@@ -559,7 +559,16 @@ ENTRY_BODIES: Final[dict[str, dict[str, _Check]]] = {
     },
     "ballot.withdrawn": {
         **_PR,
-        "ballot_id": lambda v: isinstance(v, str) and _HEX32.fullmatch(v) is not None,
+        # "" withdraws a ballot.declared_invalid of a paper without QR (log.md §2.2)
+        "ballot_id": lambda v: isinstance(v, str) and (v == "" or _HEX32.fullmatch(v) is not None),
+    },
+    "ballot.declared_invalid": {
+        **_PR,
+        "ballot_id": lambda v: isinstance(v, str) and (v == "" or _HEX32.fullmatch(v) is not None),
+        "qr": _v_str,
+        "reason": _v_str,
+        "scrutineer": _v_str,
+        "signature": _v_str,
     },
     "round.counted": {
         **_PR,

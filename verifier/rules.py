@@ -138,7 +138,7 @@ def judge_ballot(
     write_in_eligible: Callable[[str], bool],
     runoff: bool,
 ) -> BallotVerdict:
-    """Judge one ballot: R10, then R9.1, R8, R9.2 (rules.md §11 step 4).
+    """Judge one ballot: R10, R9.5, R8, then R9.1 and R9.2 (rules.md §11 step 4).
 
     Args:
         marks: one of ``o x - ?`` per listed candidate, in ballot order.
@@ -154,20 +154,18 @@ def judge_ballot(
     """
     if "?" in marks and params.unreadable_mark == "void_ballot":  # (R10)
         return BallotVerdict(valid=False, approvals=())
-    disapprovals = marks.count("x")
-    counted: list[str] = []
-    for member, mark in write_ins:  # (R9.1)
-        marked = mark == "o" or params.write_in_unmarked == "approval"
-        if not marked:
-            continue
-        if params.write_in_requires_disapproval and len(counted) >= disapprovals:
-            continue
-        counted.append(member)
-    listed = [c for c, m in zip(candidates, marks, strict=True) if m == "o"]
-    if len(listed) + len(counted) > seats:  # (R8.2)
+    if len(write_ins) > seats:  # (R9.5) more names than write-in rows
         return BallotVerdict(valid=False, approvals=())
+    listed = [c for c, m in zip(candidates, marks, strict=True) if m == "o"]
+    if len(listed) + len(write_ins) > seats:  # (R8.1, R8.2) every filled row is a choice
+        return BallotVerdict(valid=False, approvals=())
+    disapprovals = marks.count("x")
     given = list(listed)
-    for member in counted:  # (R9.2)
+    for row, (member, mark) in enumerate(write_ins, start=1):  # (R9.1, R9.2)
+        if mark != "o" and params.write_in_unmarked != "approval":
+            continue
+        if params.write_in_requires_disapproval and row > disapprovals:
+            continue
         if runoff or not member or not write_in_eligible(member) or member in given:
             continue
         given.append(member)

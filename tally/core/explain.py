@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tally.core.ballots import INVALID_REASONS
 from tally.core.model import Election, MemberId, zh_label
 from tally.core.rounds import (
     Blocked,
@@ -41,16 +42,30 @@ _NOTES = {
         "因标记无法辨认而整张作废",
         "ballots void for an unreadable mark",
     ),
-    "writein.unmarked_ignored": ("另选人下未画○，不计", "write-ins without ○ ignored"),
+    "writein.unmarked_ignored": (
+        "另选人下未画○，计入所选人数但不计票",
+        "write-ins without ○ (count in choices, no vote)",
+    ),
     "writein.without_disapproval": (
-        "另选人多于不赞成数，不计",
-        "write-ins beyond the disapprovals ignored",
+        "另选人多于不赞成数，计入所选人数但不计票",
+        "write-ins beyond the disapprovals (count in choices, no vote)",
     ),
     "writein.no_vote": (
         "另选人不符合条件，计入所选人数但不计票",
         "write-ins for nobody eligible (count in choices, no vote)",
     ),
     "ballot.overvote": ("所选人数多于应选人数，整张无效", "over-votes (whole ballot invalid)"),
+    "ballot.write_in_rows": (
+        "另选人多于选票上的空行，整张无效",
+        "more write-ins than rows (whole ballot invalid)",
+    ),
+    **{
+        f"ballot.invalid.{code}": (
+            f"经监票人确认作为无效票录入（{zh}）",
+            f"entered as invalid by decision, confirmed by a scrutineer ({en})",
+        )
+        for code, (zh, en) in INVALID_REASONS.items()
+    },
 }
 
 
@@ -109,15 +124,27 @@ def describe_quorum(q: QuorumCheck, lang: str) -> str:
             f"按“{zh_label(q.comparison)}”：会议{'有效' if q.valid else '无效，不能进行选举'}"
             f"（{q.clause}）"
         )
-        if q.at_equality:
-            text += f"。注意：实到人数恰为五分之四，按所采用的规则“{zh_label(q.comparison)}”判定"
+        if q.at_equality:  # (R5.1) under GT and GE alike
+            text += (
+                "。注意：实到人数恰为应到的五分之四，按所采用的规则“超过五分之四”，"
+                "恰为五分之四不足法定人数"
+                if q.comparison.value == "GT"
+                else "。注意：实到人数恰为应到的五分之四，"
+                "按所采用的规则“达到或超过五分之四”，会议有效"
+            )
         return text
     text = (
         f"E={q.expected}, P={q.present}; 5P={5 * q.present} {op} 4E={4 * q.expected} "
         f"required: {'valid' if q.valid else 'NOT valid, no election'} ({q.clause})"
     )
-    if q.at_equality:
-        text += f". Warning: exactly four fifths present; decided by the {q.comparison.value} rule"
+    if q.at_equality:  # (R5.1) under GT and GE alike
+        text += (
+            ". Warning: exactly four fifths present; under the rule applied (GT, more than four "
+            "fifths) exactly four fifths is not a quorum"
+            if q.comparison.value == "GT"
+            else ". Warning: exactly four fifths present; under the rule applied (GE, at least "
+            "four fifths) the meeting is valid"
+        )
     return text
 
 

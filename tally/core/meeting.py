@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from pyrsistent import PSet, PVector, pset, pvector
 
-from tally.core.ballots import Ballot, Mark, WriteIn
+from tally.core.ballots import INVALID_REASONS, Ballot, Mark, WriteIn
 from tally.core.errors import RoundStateError
 from tally.core.manifest import canonical
 from tally.core.model import Body, Election, MemberId, Officials, PostKind, zh_label
@@ -57,6 +57,7 @@ __all__ = [
     "AMENDED_LIST_DOMAIN",
     "AMENDED_LIST_FORMAT",
     "ENTRY_FORMAT",
+    "INVALID_DECISION_DOMAIN",
     "EnteredBallot",
     "Entry",
     "Meeting",
@@ -69,6 +70,7 @@ __all__ = [
     "count_current",
     "counted_body",
     "entry_bytes",
+    "invalid_decision_message",
     "leaf_hash",
     "make_entry",
     "opened_body",
@@ -78,6 +80,8 @@ __all__ = [
 ENTRY_FORMAT = "log-entry/1"
 AMENDED_LIST_FORMAT = "amended-list/1"
 AMENDED_LIST_DOMAIN = b"branch-election/amended-list/1"
+#: (spec/log.md §2.2) The signature domain of a scrutineer's confirmation of an invalid ballot.
+INVALID_DECISION_DOMAIN = b"branch-election/invalid-ballot/1"
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -105,6 +109,10 @@ BODY_FIELDS: Mapping[str, frozenset[str]] = {
     "round.void": frozenset({"post", "round", "issued", "returned"}),
     "ballot.entered": frozenset({"post", "round", "ballot_id", "qr", "marks", "write_ins"}),
     "ballot.withdrawn": frozenset({"post", "round", "ballot_id"}),
+    # (R8.5) a returned ballot entered as invalid by decision, confirmed by a scrutineer.
+    "ballot.declared_invalid": frozenset(
+        {"post", "round", "ballot_id", "qr", "reason", "scrutineer", "signature"}
+    ),
     "round.counted": frozenset(
         {
             "post",
@@ -588,6 +596,8 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
         )
     if t == "ballot.entered":
         return _enter(m, e)
+    if t == "ballot.declared_invalid":
+        return _declare_invalid(m, e)
     if t == "ballot.withdrawn":
         cur = _require_round(m, b)
         if not cur.entered or cur.entered[-1].ballot_id != b["ballot_id"]:
@@ -602,7 +612,7 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
             current=replace(
                 cur,
                 entered=cur.entered.delete(len(cur.entered) - 1),
-                used_ids=cur.used_ids.remove(gone),
+                used_ids=cur.used_ids.discard(gone),  # "": a decision on a ballot without QR
             ),
         )
     if t == "round.counted":
@@ -948,7 +958,7 @@ def _enter(m: Meeting, e: Entry) -> Meeting:
         )
     if ballot_id in cur.used_ids:
         raise _bad("enter.duplicate", "这张选票已经录入过", "this ballot was already entered")
-    ballot = ballot_from_body(b, len(cur.spec.candidates), cur.spec.seats)
+    ballot = ballot_from_body(b, len(cur.spec.candidates))
     entered = EnteredBallot(ballot_id=ballot_id, seq=e.seq, ballot=ballot)
     return replace(
         m,
@@ -958,8 +968,85 @@ def _enter(m: Meeting, e: Entry) -> Meeting:
     )
 
 
-def ballot_from_body(b: Mapping[str, Any], candidates: int, seats: int) -> Ballot:
+def invalid_decision_message(election_id: bytes, seq: int, body: Mapping[str, Any]) -> bytes:
+    """What the scrutineer signs for a ``ballot.declared_invalid`` entry at ``seq`` (spec/log.md
+    §2.1): JCS of the election id, the entry's seq and the decision; the seq binds the signature to
+    this one entry, so it cannot be replayed to add another invalid ballot."""
+    return canonical(
+        {
+            "election_id": election_id.hex(),
+            "seq": seq,
+            "post": body["post"],
+            "round": body["round"],
+            "ballot_id": body["ballot_id"],
+            "qr": body["qr"],
+            "reason": body["reason"],
+        }
+    )
+
+
+def _declare_invalid(m: Meeting, e: Entry) -> Meeting:
+    """(R8.5) A returned ballot entered as invalid by decision. The scrutineer's signature is
+    checked by the shell (the core holds no keys); here: the reason, the round's state and the
+    ballot id (in the round's stock and not entered yet, or "" for a ballot without QR)."""
+    b = e.body
+    cur = _require_round(m, b)
+    if cur.returned is None or cur.issued is None:
+        raise _bad(
+            "enter.not_returned", "请先记录收回的选票数", "record the ballots returned first"
+        )
+    if len(cur.entered) >= cur.returned:
+        raise _bad(
+            "enter.too_many",
+            f"已录入 {len(cur.entered)} 张，等于收回的选票数，不能再录入",
+            f"{len(cur.entered)} entered already: that is every returned ballot",
+            "R12",
+        )
+    reason = b["reason"]
+    if not isinstance(reason, str) or reason not in INVALID_REASONS:
+        raise _bad(
+            "invalid.reason",
+            f"无效票理由 {reason!r} 不在可选范围内（有识别标记、无法辨认、非正式选票）",
+            f"unknown reason {reason!r} (identifying_marks, unreadable, not_official_stock)",
+            "R8.5",
+        )
+    ballot_id, qr = b["ballot_id"], b["qr"]
+    if not isinstance(ballot_id, str) or not isinstance(qr, str) or (ballot_id == "") != (qr == ""):
+        raise _bad("enter.bad_id", "选票编号格式错误", "bad ballot id", "R8.5")
+    if reason == "not_official_stock" and ballot_id:
+        raise _bad(
+            "invalid.official_qr",
+            "这张选票的二维码属于本轮正式选票，不能以“非正式选票”为由作废",
+            "this ballot's QR is of the round's official stock: it is not 'not official stock'",
+            "R8.5",
+        )
+    if not isinstance(b["scrutineer"], str) or not isinstance(b["signature"], str):
+        raise _bad(
+            "invalid.no_confirmation", "缺少监票人确认", "no scrutineer confirmation", "R8.5"
+        )
+    if ballot_id:
+        if not _HEX32.match(ballot_id):
+            raise _bad("enter.bad_id", "选票编号格式错误", "bad ballot id")
+        if ballot_id not in m.stock_ids.get((cur.spec.post, cur.spec.number), frozenset()):
+            raise _bad(
+                "enter.not_in_stock",
+                "这张选票不在本轮登记的选票中（可能是伪造或其他轮次的选票）",
+                "this ballot is not in the stock committed for this round",
+            )
+        if ballot_id in cur.used_ids:
+            raise _bad("enter.duplicate", "这张选票已经录入过", "this ballot was already entered")
+    entered = EnteredBallot(
+        ballot_id=ballot_id, seq=e.seq, ballot=Ballot(marks=(), invalid_reason=reason)
+    )
+    used = cur.used_ids.add(ballot_id) if ballot_id else cur.used_ids
+    return replace(m, current=replace(cur, entered=cur.entered.append(entered), used_ids=used))
+
+
+def ballot_from_body(b: Mapping[str, Any], candidates: int) -> Ballot:
     """The ballot of a ``ballot.entered`` body.
+
+    The write-ins are every filled row as read, however many: a ballot with more names than the
+    paper's write-in rows is one invalid ballot (R9.5), not malformed input.
 
     Raises:
         RoundStateError: marks of the wrong length or letters, or malformed write-ins.
@@ -977,8 +1064,8 @@ def ballot_from_body(b: Mapping[str, Any], candidates: int, seats: int) -> Ballo
     except ValueError as err:
         raise _bad("enter.marks", "标记只能是 o x - ?", "marks must be o x - ?", "R7") from err
     raw_w = b["write_ins"]
-    if not isinstance(raw_w, list) or len(raw_w) > seats:
-        raise _bad("enter.write_ins", f"另选人最多 {seats} 名", f"at most {seats} write-ins", "R7")
+    if not isinstance(raw_w, list):
+        raise _bad("enter.write_ins", "另选人格式错误", "malformed write-ins", "R7")
     write_ins: list[WriteIn] = []
     for w in raw_w:
         ok = (

@@ -412,7 +412,12 @@ def _first_or_further(state: ElectionState, post: PostState) -> RoundSpec | Bloc
 
 
 def _write_in_rule(state: ElectionState, spec: RoundSpec) -> set[MemberId] | None:
-    """Who may receive a write-in vote in ``spec`` (R9, R15, R25); None means nobody."""
+    """Who may receive a write-in vote in ``spec`` (R9.3, R15, R25); None means nobody.
+
+    A write-in naming anyone else gives no vote but still counts in 所选人数 (R9.2): nobody
+    eligible, a candidate listed on the ballot, an official, a member already elected to the
+    post, the elected secretary in a deputy round, a non-committee member where the post is
+    elected from the committee."""
     if spec.purpose is RoundPurpose.RUNOFF:
         return None  # (R15) a runoff is among the tied candidates only
     election = state.election
@@ -439,7 +444,8 @@ def count_round(state: ElectionState, spec: RoundSpec, inputs: RoundInput) -> Ro
     Raises:
         RoundInputError: the counts contradict each other or the paper (R12): ballots issued must
             equal the electors present, every returned ballot must be entered, and each ballot must
-            have one mark per listed candidate and no more write-ins than rows.
+            have one mark per listed candidate (more write-ins than rows make a ballot invalid,
+            not the input: R9.5).
     """
     if spec.body is ElectingBody.PLENARY:
         q = plenary_quorum(inputs.present, spec.expected)
@@ -575,18 +581,13 @@ def _check_shape(spec: RoundSpec, inputs: RoundInput, *, quorate: bool) -> None:
             clause="R12",
         )
     for i, b in enumerate((*inputs.ballots, *inputs.remote), start=1):
+        if b.invalid_reason is not None:
+            continue  # (R8.5) entered as invalid by decision: no marks to check
         if len(b.marks) != len(spec.candidates):
             raise RoundInputError(
                 "ballot.shape",
                 zh=f"第 {i} 张选票有 {len(b.marks)} 个标记，候选人有 {len(spec.candidates)} 名",
                 en=f"ballot {i} has {len(b.marks)} marks for {len(spec.candidates)} candidates",
-                clause="R7",
-            )
-        if len(b.write_ins) > spec.seats:
-            raise RoundInputError(
-                "ballot.write_in_rows",
-                zh=f"第 {i} 张选票另选人 {len(b.write_ins)} 名，选票上只有 {spec.seats} 行",
-                en=f"ballot {i} has {len(b.write_ins)} write-ins; the paper has {spec.seats} rows",
                 clause="R7",
             )
 

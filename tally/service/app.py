@@ -55,6 +55,9 @@ class ServiceConfig:
     election_path: Path
     data_dir: Path
     work_group_key: Path | None = None  # unlocked at start-up (TALLY_PASSPHRASE) for checkpoints
+    # Scrutineers' key files, never unlocked at start-up: a scrutineer types the passphrase at the
+    # station to confirm a ballot entered as invalid (R8.5); the key is opened for that signature.
+    scrutineer_keys: tuple[Path, ...] = ()
     lang: str = "zh"
     secure_cookies: bool = False  # True behind TLS; loopback demo runs plain HTTP
     extra: dict[str, Any] = field(default_factory=dict)

@@ -35,7 +35,8 @@ from starlette.datastructures import FormData
 from starlette.staticfiles import StaticFiles
 
 import ballot_printer
-from tally.core.ballots import Ballot, Mark, judge_ballot
+import keys
+from tally.core.ballots import INVALID_REASONS, Ballot, Mark, judge_ballot
 from tally.core.errors import TallyError
 from tally.core.explain import describe_next, describe_outcome, describe_quorum, spec_title
 from tally.core.meeting import ballot_from_body, parse_entry
@@ -136,6 +137,7 @@ class StationState:
     double_entry: bool = False
     pending: dict[str, Pending] = field(default_factory=dict)
     flashes: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
+    scrutineer_keys: tuple[Path, ...] = ()  # key files, opened only to confirm (R8.5)
 
 
 def _station(request: Request) -> StationState:
@@ -362,7 +364,6 @@ def _round_view(s: ElectionSession, lang: str) -> dict[str, Any]:
 
 def _signoff(s: ElectionSession, lang: str) -> list[dict[str, Any]]:
     """Every round-closed and result checkpoint with the scrutineers who signed it."""
-    import keys  # noqa: PLC0415
     from tally.core.manifest import canonical  # noqa: PLC0415
     from tally.log.checkpoint import signer_name  # noqa: PLC0415
 
@@ -591,15 +592,25 @@ def _count(s: ElectionSession, lang: str, user: UserSession, st: StationState) -
             zip(cur.spec.candidates, _names(s, cur.spec.candidates), strict=True)
         )
     ]
-    ctx["write_rows"] = cur.spec.seats
+    # One row more than the paper has: a name written beyond the rows (R9.5, invalid ballot).
+    ctx["write_rows"] = cur.spec.seats + 1
     ctx["complete"] = len(cur.entered) >= cur.returned
+    # (R8.5) entering a returned ballot as invalid by decision, confirmed by a scrutineer.
+    ctx["invalid_reasons"] = [
+        {"code": c, "zh": zh, "en": en} for c, (zh, en) in INVALID_REASONS.items()
+    ]
+    ctx["scrutineer_keys"] = [
+        {"index": i, "name": p.stem} for i, p in enumerate(st.scrutineer_keys)
+    ]
     if cur.entered:
         last = cur.entered[-1]
         actor = _entry_actor(s, last.seq)
         if user.account.name in actor.split("+"):
             ctx["mine"] = {
                 "ballot_id": last.ballot_id,
-                "code": ballot_printer.ballot_code(bytes.fromhex(last.ballot_id)),
+                "code": ballot_printer.ballot_code(bytes.fromhex(last.ballot_id))
+                if last.ballot_id
+                else "—",  # an invalid ballot without QR (R8.5)
             }
     ctx["pending"] = [{"code": p.code, "teller": p.teller} for p in st.pending.values()]
     return ctx
@@ -866,6 +877,7 @@ def register(app: FastAPI) -> None:
     app.state.station = StationState(
         accounts=AccountStore(accounts_path(config.data_dir), **limits),
         double_entry=bool(config.extra.get("double_entry", False)),
+        scrutineer_keys=config.scrutineer_keys,
     )
     app.mount(
         "/station/static",
@@ -1164,7 +1176,7 @@ def register(app: FastAPI) -> None:
             body = s.ballot_body(item)  # checks the QR, the round, the marks' letters
             cur = s.meeting.current
             assert cur is not None
-            ballot = ballot_from_body(body, len(cur.spec.candidates), cur.spec.seats)
+            ballot = ballot_from_body(body, len(cur.spec.candidates))
             ballot_id = body["ballot_id"]
             code = ballot_printer.ballot_code(bytes.fromhex(ballot_id))
             if s.meeting.ballot_entered(ballot_id):
@@ -1220,6 +1232,56 @@ def register(app: FastAPI) -> None:
             )
         return response
 
+    @router.post("/count/invalid")
+    async def declare_invalid(request: Request) -> Response:
+        st = _station(request)
+
+        def fn(s: ElectionSession, form: FormData, user: UserSession) -> tuple[str, str]:
+            reason = _text(form, "reason", 40)
+            if reason not in INVALID_REASONS:
+                raise SessionError(
+                    "invalid.reason",
+                    zh="请选择无效票的理由（有识别标记、无法辨认、非正式选票）",
+                    en="choose the reason (identifying marks, unreadable, not official stock)",
+                )
+            index = _text(form, "key", 4)
+            passphrase = form.get("passphrase")
+            if not index.isdigit() or int(index) >= len(st.scrutineer_keys):
+                raise SessionError(
+                    "invalid.no_confirmation",
+                    zh="须由监票人确认：请选择监票人密钥（服务启动时用 --scrutineer-key 给出）",
+                    en="a scrutineer must confirm: choose a scrutineer key (tally serve "
+                    "--scrutineer-key)",
+                )
+            try:
+                confirmer = keys.load_signer(
+                    st.scrutineer_keys[int(index)],
+                    passphrase if isinstance(passphrase, str) else "",
+                    expected_role=keys.Role.SCRUTINEER,
+                )
+            except (keys.KeysError, OSError) as e:
+                raise SessionError(
+                    "invalid.confirmation",
+                    zh="监票人密钥无法打开（口令不正确或不是监票人密钥），未录入",
+                    en="the scrutineer key cannot be opened (wrong passphrase or not a "
+                    "scrutineer key); nothing entered",
+                ) from e
+            qr = _text(form, "qr", MAX_QR_CHARS)
+            entry = s.declare_invalid(
+                reason, confirmer=confirmer, qr=qr or None, actor=user.account.name
+            )
+            zh_reason, en_reason = INVALID_REASONS[reason]
+            bid = entry.body["ballot_id"]
+            code = ballot_printer.ballot_code(bytes.fromhex(bid)) if bid else ""
+            return (
+                f"已作为无效票录入{('选票 ' + code) if code else '一张无二维码的选票'}"
+                f"（{zh_reason}，经监票人确认）",
+                f"entered {('ballot ' + code) if code else 'a ballot without QR'} as invalid "
+                f"({en_reason}, confirmed by a scrutineer)",
+            )
+
+        return await act(request, "enter", "count", fn)
+
     @router.post("/count/withdraw")
     async def withdraw(request: Request) -> Response:
         def fn(s: ElectionSession, form: FormData, user: UserSession) -> tuple[str, str]:
@@ -1238,7 +1300,8 @@ def register(app: FastAPI) -> None:
                     en="you can withdraw only your own last entry",
                 )
             s.withdraw(ballot_id, actor=user.account.name)
-            code = ballot_printer.ballot_code(bytes.fromhex(ballot_id))
+            # "": a ballot declared invalid without QR (R8.5)
+            code = ballot_printer.ballot_code(bytes.fromhex(ballot_id)) if ballot_id else "—"
             return (
                 f"已撤回选票 {code} 的录入（记入日志），请重新录入",
                 f"entry of ballot {code} withdrawn (logged); enter it again",
@@ -1555,7 +1618,7 @@ def _entry_input(s: ElectionSession, form: FormData) -> EntryInput:
             raise SessionError("enter.marks", zh="标记只能是 ○ × 空 ?", en="bad mark")
         marks += mark
     write_ins = []
-    for i in range(cur.spec.seats):
+    for i in range(cur.spec.seats + 1):  # the last row: a name beyond the paper's rows (R9.5)
         name = _text(form, f"w{i}", 40)
         if name:
             write_ins.append(name if _text(form, f"wm{i}") == "o" else f"{name}:-")
@@ -1610,6 +1673,12 @@ def _verdict_text(s: ElectionSession, ballot: Ballot, spec: RoundSpec, lang: str
             lang,
             f"有效票，所选 {v.choices} 人（应选 {spec.seats} 人）",
             f"valid ballot, {v.choices} choice(s) of {spec.seats}",
+        )
+    if "ballot.write_in_rows" in v.notes:
+        return _msg(
+            lang,
+            f"无效票：另选人 {len(ballot.write_ins)} 名，多于选票上的 {spec.seats} 行",
+            f"invalid ballot: {len(ballot.write_ins)} write-ins for {spec.seats} row(s)",
         )
     if Mark.UNREADABLE in ballot.marks and "ballot.overvote" not in v.notes:
         return _msg(lang, "无效票（标记无法辨认）", "invalid ballot (unreadable mark)")

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+import keys
 from tests.helpers.elections import ballots_for
-from tests.helpers.polling import Election
+from tests.helpers.polling import Election, make_key
 
 ROOT = Path(__file__).resolve().parents[2]
 QINGSHAN = ROOT / "examples" / "qingshan.toml"
@@ -267,3 +268,136 @@ def test_a_supplied_year_file_must_be_signed_by_the_town_R26_3(tmp_path: Path) -
     )
     got = e.json("result", str(e.db), "--key", str(e.wg), "--calendar", str(signed))
     assert got["ok"] and got["publicity_start"] == "2026-12-17"
+
+
+def test_more_write_ins_than_rows_is_entered_as_one_invalid_ballot_on_every_path_R9_5(
+    qingshan: Election,
+) -> None:
+    texts = qingshan.print_stock("committee", 1, 25)
+    qingshan.ok("issue", str(qingshan.db), "--key", str(qingshan.wg))
+    qingshan.ok("return", str(qingshan.db), "--count", "23", "--key", str(qingshan.wg))
+    db = str(qingshan.db)
+    names = [f"无名{i}" for i in range(6)]  # committee: 5 seats, so 5 write-in rows
+    args = [a for n in names for a in ("--write-in", n)]
+    out = qingshan.ok("enter", db, "--qr", texts[0], "--marks", "------", *args)
+    assert "另选人多于选票上的空行，无效票" in out
+    jsonl = qingshan.folder / "rows.jsonl"
+    jsonl.write_text(
+        json.dumps({"qr": texts[1], "marks": "------", "write_ins": names}), encoding="utf-8"
+    )
+    qingshan.ok("enter", db, "--batch", str(jsonl))
+    csv = qingshan.folder / "rows.csv"
+    csv.write_text(f"{texts[2]},------,{';'.join(names)}\n", encoding="utf-8")
+    qingshan.ok("enter", db, "--batch", str(csv))
+    assert qingshan.json("status", db)["round"]["entered"] == 3
+
+
+# -- invalid ballots entered by decision (RULES A12.7, spec/rules.md R8.5) -------------------------
+
+
+def _committee_ready(e: Election) -> list[str]:
+    texts = e.print_stock("committee", 1, 25)
+    e.ok("issue", str(e.db), "--key", str(e.wg))
+    e.ok("return", str(e.db), "--count", "23", "--key", str(e.wg))
+    return texts
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--invalid", "torn", "--confirm-key", "s1"], "无效票理由 'torn' 不在可选范围内"),
+        (["--invalid", "unreadable"], "须由监票人确认"),
+        (["--invalid", "unreadable", "--confirm-key", "wg"], "监票人"),
+        (["--invalid", "unreadable", "--confirm-key", "outsider"], "不是本次选举清单中的监票人"),
+        (["--invalid", "unreadable", "--marks", "------", "--confirm-key", "s1"], "--marks"),
+        (["--confirm-key", "s1"], "--confirm-key 只与 --invalid 同用"),
+    ],
+    ids=[
+        "unknown-reason",
+        "no-confirmation",
+        "work-group-key",
+        "not-in-manifest",
+        "marks",
+        "alone",
+    ],
+)
+def test_invalid_ballot_decision_refusals_say_why_and_store_nothing_R8_5(
+    qingshan: Election, args: list[str], needle: str
+) -> None:
+    _committee_ready(qingshan)
+    outsider, _ = make_key(qingshan.folder, keys.Role.SCRUTINEER, "外人", "outsider")
+    paths = {"s1": qingshan.scrutineers[0], "wg": qingshan.wg, "outsider": outsider}
+    args = [str(paths.get(a, a)) for a in args]
+    before = qingshan.json("status", str(qingshan.db))["log_entries"]
+    assert needle in qingshan.fails("enter", str(qingshan.db), *args)
+    assert qingshan.json("status", str(qingshan.db))["log_entries"] == before
+
+
+def test_invalid_ballot_decision_without_an_open_round_is_refused_R8_5(
+    qingshan: Election,
+) -> None:
+    out = qingshan.fails(
+        "enter",
+        str(qingshan.db),
+        "--invalid",
+        "unreadable",
+        "--confirm-key",
+        str(qingshan.scrutineers[0]),
+    )
+    assert "没有进行中的轮次" in out
+
+
+def test_not_official_stock_takes_no_qr_R8_5(qingshan: Election) -> None:
+    texts = _committee_ready(qingshan)
+    out = qingshan.fails(
+        "enter",
+        str(qingshan.db),
+        "--invalid",
+        "not_official_stock",
+        "--qr",
+        texts[0],
+        "--confirm-key",
+        str(qingshan.scrutineers[0]),
+    )
+    assert "非正式选票" in out
+
+
+def test_invalid_ballots_by_decision_count_as_returned_and_invalid_and_are_verified_R8_5(
+    qingshan: Election,
+) -> None:
+    texts = _committee_ready(qingshan)
+    db, s1 = str(qingshan.db), str(qingshan.scrutineers[0])
+    out = qingshan.ok(
+        "enter", db, "--invalid", "identifying_marks", "--qr", texts[0], "--confirm-key", s1
+    )
+    assert "已作为无效票录入" in out and "有识别标记" in out
+    assert "已经录入过" in qingshan.fails("enter", db, "--qr", texts[0], "--marks", "ooooox")
+    out = qingshan.ok("enter", db, "--invalid", "not_official_stock", "--confirm-key", s1)
+    assert "无二维码" in out and "非正式选票" in out
+    batch = qingshan.folder / "rest.jsonl"
+    batch.write_text(
+        "\n".join(json.dumps({"qr": t, "marks": "ooooox"}) for t in texts[1:22]), encoding="utf-8"
+    )
+    qingshan.ok("enter", db, "--batch", str(batch))
+    counted = qingshan.json("close", db, "--key", str(qingshan.wg))["outcome"]
+    assert (counted["valid_ballots"], counted["invalid_ballots"]) == (21, 2)
+    qingshan.cosign()
+    qingshan.vote("secretary", 1, [*["ox"] * 15, *["xo"] * 6, "oo"])
+    out = qingshan.finish()  # the verifier checks the confirmations (V9) and the count (V13)
+    records = [
+        json.loads(line)
+        for line in (out / "bundle" / "ballots.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    reasons = sorted(r["reason"] for r in records if "reason" in r)
+    assert reasons == ["identifying_marks", "not_official_stock"]
+
+
+def test_a_ballot_declared_invalid_without_qr_can_be_withdrawn_as_the_last_entry_R8_5(
+    qingshan: Election,
+) -> None:
+    _committee_ready(qingshan)
+    db, s1 = str(qingshan.db), str(qingshan.scrutineers[0])
+    qingshan.ok("enter", db, "--invalid", "unreadable", "--confirm-key", s1)
+    assert qingshan.json("status", db)["round"]["entered"] == 1
+    qingshan.ok("withdraw", db, "--ballot", "")
+    assert qingshan.json("status", db)["round"]["entered"] == 0

@@ -577,3 +577,115 @@ def test_direct_election_station_prints_issues_and_returns_every_ballot_kind_R22
     assert [(b["post"], b["present"]) for b in opened] == [("committee", 10), ("secretary", 10)]
     returned = [e.body["post"] for e in log if e.type == "ballots.returned"]
     assert returned == ["committee", "secretary"]
+
+
+def test_a_ballot_with_more_write_ins_than_rows_is_stored_as_one_invalid_ballot_R9_5(
+    station: Station,
+) -> None:
+    station.open_round()
+    teller = station.sign_in("teller")
+    seats = 5  # qingshan: committee 5 seats, so 5 write-in rows and the form's extra row
+    names = tuple(f"无名{i}" for i in range(seats + 1))
+    page = teller.get("/station/count").text
+    assert f'name="w{seats}"' in page and "空行之外另写的姓名" in page
+    text = teller.follow(
+        teller.post("/station/count/enter", _ballot(station.qr[0], "------", names))
+    )
+    flash = re.search(r'<p class="flash ok"[^>]*>([^<]*)</p>', text)
+    assert flash is not None and "无效票" in flash.group(1) and "另选人 6 名" in flash.group(1)
+    entered = [e for e in station.log() if e.type == "ballot.entered"]
+    assert len(entered) == 1 and len(entered[0].body["write_ins"]) == seats + 1
+
+
+# -- invalid ballots entered by decision (RULES A12.7, spec/rules.md R8.5) ------------------------
+
+
+@pytest.fixture
+def keyed_station(tmp_path: Path) -> Iterator[Station]:
+    """A station started with one scrutineer's key file (tally serve --scrutineer-key)."""
+    town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "town")
+    wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "wg")
+    sealed, pub = keys.generate_keypair(
+        keys.Role.SCRUTINEER, "监票人甲", passphrase="s1-passphrase", limits=keys.INTERACTIVE_LIMITS
+    )
+    key_file = tmp_path / "s1.key"
+    key_file.write_bytes(sealed)
+    election = parse_definition((ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8"))
+    manifest = build_manifest(
+        election,
+        work_group_key=_pub(wg),
+        scrutineer_keys=(json.loads(keys.export_public_key(pub)),),
+    )
+    ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg).store.close()
+    data = tmp_path / "service"
+    accounts = AccountStore(accounts_path(data), **FAST)
+    for name, (_, role) in PASSWORDS.items():
+        accounts.add(name, role, f"{name}-password")
+    app = create_app(
+        ServiceConfig(
+            election_path=tmp_path / "e.db",
+            data_dir=data,
+            extra={"argon2_limits": FAST},
+            scrutineer_keys=(key_file,),
+        )
+    )
+    app.state.service.signer = wg
+    with TestClient(app) as client:
+        yield Station(app, client, wg, data)
+
+
+def test_a_teller_enters_a_ballot_as_invalid_with_the_scrutineers_passphrase_R8_5(
+    keyed_station: Station,
+) -> None:
+    station = keyed_station
+    station.open_round()
+    teller = station.sign_in("teller")
+    page = teller.get("/station/count").text
+    assert "作为无效票录入（须监票人确认）" in page and "有识别标记" in page
+    form = {"reason": "identifying_marks", "qr": station.qr[0], "key": "0"}
+    text = teller.follow(
+        teller.post("/station/count/invalid", form | {"passphrase": "s1-passphrase"})
+    )
+    assert "已作为无效票录入选票" in text and "有识别标记" in text
+    text = teller.follow(
+        teller.post(
+            "/station/count/invalid",
+            {"reason": "not_official_stock", "key": "0", "passphrase": "s1-passphrase"},
+        )
+    )
+    assert "一张无二维码的选票" in text
+    decided = [e for e in station.log() if e.type == "ballot.declared_invalid"]
+    assert [e.body["reason"] for e in decided] == ["identifying_marks", "not_official_stock"]
+    assert {e.actor for e in decided} == {"teller"}
+
+
+@pytest.mark.parametrize(
+    ("data", "needle"),
+    [
+        ({"reason": "torn", "key": "0", "passphrase": "s1-passphrase"}, "请选择无效票的理由"),
+        ({"reason": "unreadable", "key": "0", "passphrase": "wrong"}, "监票人密钥无法打开"),
+        ({"reason": "unreadable", "key": "7", "passphrase": "s1-passphrase"}, "须由监票人确认"),
+    ],
+    ids=["unknown-reason", "wrong-passphrase", "no-such-key"],
+)
+def test_an_invalid_ballot_decision_without_a_valid_confirmation_stores_nothing_R8_5(
+    keyed_station: Station, data: dict[str, str], needle: str
+) -> None:
+    keyed_station.open_round()
+    before = len(keyed_station.log())
+    teller = keyed_station.sign_in("teller")
+    r = teller.post("/station/count/invalid", data)
+    text = r.text if r.status_code != 303 else teller.follow(r)
+    assert needle in text
+    assert len(keyed_station.log()) == before
+
+
+def test_a_clerk_cannot_enter_a_ballot_as_invalid_R8_5(keyed_station: Station) -> None:
+    keyed_station.open_round()
+    clerk = keyed_station.sign_in("clerk")
+    r = clerk.post(
+        "/station/count/invalid",
+        {"reason": "unreadable", "key": "0", "passphrase": "s1-passphrase"},
+    )
+    assert r.status_code == 403
+    assert not [e for e in keyed_station.log() if e.type == "ballot.declared_invalid"]

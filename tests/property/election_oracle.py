@@ -1,4 +1,4 @@
-"""A deliberately naive, independent oracle for one round (RULES.md Part A, A3-A5).
+"""A deliberately naive, independent oracle for one round (RULES.md Part A, A3-A5, A12.2).
 
 It imports no counting code from ``tally.core`` (no rules, rounds or ballots functions): only the
 model enums and the ballot data classes (``Mark``, ``Ballot``, ``WriteIn``). Every rule is written
@@ -50,26 +50,25 @@ def oracle_ballot(
     params: Parameters,
     write_in_ok: Collection[MemberId],
 ) -> OracleBallot:
-    """A4: choices = approvals + counted write-ins; more than the seats voids the whole ballot."""
+    """A4 and A12.2: choices = approvals + every filled write-in row (whatever the options); more
+    than the seats, or more write-ins than the paper's rows (= seats), voids the whole ballot. A
+    write-in gives a vote only when marked (or unmarked ones count as approval), within the number
+    of × marks when write-ins require a disapproval, naming someone who may receive one; the same
+    person gets one vote from one ballot however often written."""
     marks = list(ballot.marks)
     if Mark.UNREADABLE in marks and params.unreadable_mark == UnreadableMark.VOID_BALLOT:
         return OracleBallot(False, 0, frozenset())
     approved = [candidates[i] for i in range(len(marks)) if marks[i] == Mark.APPROVE]
-    spare_disapprovals = marks.count(Mark.DISAPPROVE)
-    counted = []
-    for w in ballot.write_ins:
+    choices = len(approved) + len(ballot.write_ins)
+    if len(ballot.write_ins) > seats or choices > seats:
+        return OracleBallot(False, choices, frozenset())
+    crosses = marks.count(Mark.DISAPPROVE)
+    votes = set(approved)
+    for number, w in enumerate(ballot.write_ins, start=1):
         if not w.marked and params.write_in_unmarked.value == "ignored":
             continue
-        if params.write_in_requires_disapproval:
-            if spare_disapprovals == 0:
-                continue
-            spare_disapprovals -= 1
-        counted.append(w)
-    choices = len(approved) + len(counted)
-    if choices > seats:
-        return OracleBallot(False, choices, frozenset())
-    votes = set(approved)
-    for w in counted:
+        if params.write_in_requires_disapproval and number > crosses:
+            continue
         if w.member is not None and w.member in write_in_ok:
             votes.add(w.member)
     return OracleBallot(True, choices, frozenset(votes))

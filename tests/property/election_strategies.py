@@ -191,7 +191,8 @@ def write_in_targets(election: Election, candidates: Sequence[MemberId]) -> list
 def write_ins(
     draw: st.DrawFn, targets: Sequence[MemberId | None], rows: int
 ) -> tuple[WriteIn, ...]:
-    people = draw(st.lists(st.sampled_from(list(targets)), max_size=rows))
+    # Sometimes one name more than the paper has rows (A12.2: one invalid ballot).
+    people = draw(st.lists(st.sampled_from(list(targets)), max_size=rows + 1))
     return tuple(
         WriteIn(name=p or "无名氏", member=p, marked=draw(st.booleans() | st.just(True)))
         for p in people
@@ -250,7 +251,7 @@ def ballot_stack(
         return tuple(out)
     n_types = draw(st.integers(1, 6))
     types = [
-        Ballot(marks=draw(ballot_marks(n_candidates, seats - len(w))), write_ins=w)
+        Ballot(marks=draw(ballot_marks(n_candidates, max(0, seats - len(w)))), write_ins=w)
         for w in (
             draw(write_ins(targets, seats)) if draw(one_in(3)) else () for _ in range(n_types)
         )

@@ -24,7 +24,12 @@ from tally.core.errors import DefinitionError, TallyError
 from tally.core.manifest import parse_manifest
 from tally.core.meeting import Meeting, apply_entry, begin, parse_entry
 from tally.core.model import PostKind
-from tally.election import SessionError, load_signed_manifest, town_check
+from tally.election import (
+    SessionError,
+    check_invalid_confirmation,
+    load_signed_manifest,
+    town_check,
+)
 from verifier.checks import TownKey, verify_bundle
 from verifier.cli import parse_town_key
 from verifier.report import Report, Status
@@ -86,6 +91,8 @@ def _replay(bundle: Path) -> Meeting:
                     if entry.type == "stock.committed"
                     else None
                 )
+                if entry.type == "ballot.declared_invalid":
+                    check_invalid_confirmation(manifest, entry)
                 meeting = apply_entry(meeting, entry, stock_ids=stocks.get(key) if key else None)
         except TallyError as e:
             raise Refused(e.code, seq) from e
@@ -100,6 +107,7 @@ def test_vector_set_covers_the_clauses() -> None:
     assert [p.name for p in VALID] == [
         "amended-secretary-list",
         "direct-election",
+        "invalid-by-decision",
         "secretary-plenary",
         "small-branch",
         "tie-runoff",

@@ -152,8 +152,13 @@ def _overstatement(
 ) -> list[int]:
     if not r.found:
         return [2] * len(a)
-    reported = frozenset(election.judge(rnd, rec.marks, rec.write_ins).approvals)
-    audited = frozenset(election.judge(rnd, r.marks, r.write_ins).approvals)
+    reported = frozenset(election.judge_record(rnd, rec).approvals)
+    # A ballot declared invalid by a confirmed decision (R8.5) stays invalid on paper too.
+    audited = (
+        reported
+        if rec.invalid_reason
+        else frozenset(election.judge(rnd, r.marks, r.write_ins).approvals)
+    )
     named = {x.a for x in a} | {x.b for x in a}
     if audited - named - reported:
         return [2] * len(a)
@@ -211,7 +216,7 @@ def _check_readings(
                 en=f"ballot {bid} is not a record of {rnd.post} round {rnd.number}",
             )
         if r.found:
-            check_marks(r.marks, len(rnd.candidates), rnd.seats, len(r.write_ins), f"ballot {bid}")
+            check_marks(r.marks, len(rnd.candidates), f"ballot {bid}")
 
 
 def run_comparison(
@@ -287,7 +292,14 @@ def run_comparison(
     needed = tuple(b for b in sorted(recs, key=lambda b: recs[b].seq) if b not in readings)
     if needed:
         return st.result("more_ballots", needed)
-    verdicts = [election.judge(rnd, r.marks, r.write_ins) for r in readings.values() if r.found]
+    verdicts = [
+        election.judge_record(rnd, recs[bid])
+        if recs[bid].invalid_reason
+        else election.judge(rnd, r.marks, r.write_ins)
+        for bid, r in readings.items()
+        if r.found
+    ]
+    verdicts += [rules.BallotVerdict(False, ())] * election.unidentified_invalid(post, number)
     paper = rules.count_round(
         verdicts=verdicts,
         candidates=rnd.candidates,

@@ -54,6 +54,8 @@ class BallotRecord:
     qr: str
     marks: str
     write_ins: tuple[WriteIn, ...]
+    # rules.md R8.5: entered as invalid by a confirmed decision (no marks; ballot_id "" without QR)
+    invalid_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +115,21 @@ class AuditedElection:
         return None
 
     def records_of(self, post: str, number: int) -> tuple[BallotRecord, ...]:
-        return tuple(b for b in self.records if (b.post, b.round) == (post, number))
+        """The round's records that name a paper (a ballot id); see ``unidentified_invalid``."""
+        return tuple(b for b in self.records if (b.post, b.round) == (post, number) and b.ballot_id)
+
+    def unidentified_invalid(self, post: str, number: int) -> int:
+        """Ballots of the round declared invalid without a QR (R8.5, e.g. not the official
+        stock): no paper can be matched to them; each counts as one invalid ballot."""
+        return sum(
+            1 for b in self.records if (b.post, b.round) == (post, number) and not b.ballot_id
+        )
+
+    def judge_record(self, rnd: RoundInfo, rec: BallotRecord) -> rules.BallotVerdict:
+        """A record's verdict: invalid when declared so by decision (R8.5), else R7-R10."""
+        if rec.invalid_reason:
+            return rules.BallotVerdict(valid=False, approvals=())
+        return self.judge(rnd, rec.marks, rec.write_ins)
 
     def judge(
         self, rnd: RoundInfo, marks: str, write_ins: tuple[WriteIn, ...]
@@ -204,6 +220,7 @@ def load_election(
     with bundle.open("ballots.jsonl") as fh:
         for line in fh:
             r = json.loads(line)
+            decided = "reason" in r  # a ballot.declared_invalid record (bundle.md §3)
             records.append(
                 BallotRecord(
                     seq=r["seq"],
@@ -211,10 +228,11 @@ def load_election(
                     round=r["round"],
                     ballot_id=r["ballot_id"],
                     qr=r["qr"],
-                    marks=r["marks"],
-                    write_ins=tuple(
-                        WriteIn(w["name"], w["member"], w["mark"]) for w in r["write_ins"]
-                    ),
+                    marks="" if decided else r["marks"],
+                    write_ins=()
+                    if decided
+                    else tuple(WriteIn(w["name"], w["member"], w["mark"]) for w in r["write_ins"]),
+                    invalid_reason=r["reason"] if decided else "",
                 )
             )
     e_count = rules.expected_electors(d)

@@ -51,11 +51,12 @@ def normalise_marks(marks: str) -> str:
     return marks.replace("○", "o").replace("×", "x")
 
 
-def check_marks(marks: str, candidates: int, seats: int, write_ins: int, where: str) -> None:
-    """R7.2: one valid letter per candidate and at most ``seats`` write-ins.
+def check_marks(marks: str, candidates: int, where: str) -> None:
+    """R7.2: one valid letter per candidate. Any number of write-ins: more than the paper's rows
+    make an invalid ballot (R9.5), recorded as read.
 
     Raises:
-        AuditInputError: ``audit.marks_shape`` naming the ballot.
+        AuditInputError: ``audit.marks_letters`` or ``audit.marks_length`` naming the ballot.
     """
     bad = sorted({c for c in marks if c not in "ox-?"})
     if bad:
@@ -71,13 +72,6 @@ def check_marks(marks: str, candidates: int, seats: int, write_ins: int, where: 
             code="audit.marks_length",
             zh=f"{where}：该轮选票有 {candidates} 名候选人，标记却有 {len(marks)} 个",
             en=f"{where}: {candidates} candidates on the ballot but {len(marks)} marks given",
-        )
-    if write_ins > seats:
-        raise AuditInputError(
-            clause="A3",
-            code="audit.write_in_rows",
-            zh=f"{where}：另选他人 {write_ins} 个，多于应选人数 {seats}",
-            en=f"{where}: {write_ins} write-ins, more than the {seats} seats",
         )
 
 

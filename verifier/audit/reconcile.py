@@ -154,10 +154,15 @@ def reconcile(
     """
     audited = tuple(rounds) or tuple(r.key for r in election.rounds)
     infos = {k: r for k in audited if (r := election.round(*k)) is not None}
-    records = {b.ballot_id: b for b in election.records if (b.post, b.round) in infos}
+    records = {
+        b.ballot_id: b for b in election.records if (b.post, b.round) in infos and b.ballot_id
+    }
     found: list[Discrepancy] = []
     seen: dict[str, str] = {}
-    counted: dict[tuple[str, int], list[rules.BallotVerdict]] = {k: [] for k in infos}
+    # Ballots declared invalid without a QR (R8.5) match no paper; each is one invalid ballot.
+    counted: dict[tuple[str, int], list[rules.BallotVerdict]] = {
+        k: [rules.BallotVerdict(False, ())] * election.unidentified_invalid(*k) for k in infos
+    }
     for p in papers:
         if not p.qr:
             found.append(
@@ -182,7 +187,7 @@ def reconcile(
             )
             continue
         rnd: RoundInfo = infos[(ident.post, ident.round)]
-        check_marks(p.marks, len(rnd.candidates), rnd.seats, len(p.write_ins), p.source)
+        check_marks(p.marks, len(rnd.candidates), p.source)
         if ident.ballot_id in seen:
             found.append(
                 Discrepancy(
@@ -196,8 +201,13 @@ def reconcile(
             )
             continue
         seen[ident.ballot_id] = p.source
-        counted[rnd.key].append(election.judge(rnd, p.marks, p.write_ins))
         rec = records.get(ident.ballot_id)
+        if rec is not None and rec.invalid_reason:
+            # Declared invalid by a confirmed decision (R8.5): the paper is that ballot, invalid;
+            # its marks are not compared (the record has none).
+            counted[rnd.key].append(election.judge_record(rnd, rec))
+            continue
+        counted[rnd.key].append(election.judge(rnd, p.marks, p.write_ins))
         if rec is None:
             found.append(
                 Discrepancy(

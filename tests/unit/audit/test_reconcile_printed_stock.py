@@ -172,3 +172,34 @@ def test_a5_direct_election_recount_drops_the_candidate_not_on_the_committee_R22
     r = reconcile(election, papers)
     assert r.ok
     assert [(o.matches, o.counts_match) for o in r.outcomes] == [(True, True), (True, True)]
+
+
+def test_a5_ballots_declared_invalid_reconcile_as_invalid_R8_5(tmp_path: Path) -> None:
+    """A ballot declared invalid with its QR matches its paper whatever marks are read from it; one
+    without QR (not official stock) matches no paper and counts as one invalid ballot."""
+    ev = B.script()
+    i = next(k for k, (t, b) in enumerate(ev) if t == "ballot.entered" and b["marks"] == "oooo")
+    ev[i] = [
+        "ballot.declared_invalid",
+        {"post": "committee", "round": 1, "reason": "identifying_marks", "with_qr": True},
+    ]
+    i = next(
+        k
+        for k, (t, b) in enumerate(ev)
+        if t == "ballot.entered" and b["post"] == "secretary" and b["marks"] == "oo"
+    )
+    ev[i] = ["ballot.declared_invalid", {"post": "secretary", "round": 2, "reason": "unreadable"}]
+    election = load_election(B.write_folder(B.build(ev), tmp_path / "bundle"), F.TOWN)
+    decided = [b for b in election.records if b.invalid_reason]
+    assert [(b.invalid_reason, bool(b.ballot_id)) for b in decided] == [
+        ("identifying_marks", True),
+        ("unreadable", False),
+    ]
+    papers = [
+        Paper(f"seq {b.seq}", b.qr, "oooo" if b.invalid_reason else b.marks, b.write_ins)
+        for b in election.records
+        if b.ballot_id
+    ]
+    r = reconcile(election, papers)
+    assert r.ok, r.discrepancies
+    assert all(o.matches and o.counts_match for o in r.outcomes)

@@ -28,6 +28,7 @@ from tally.log.merkle import consistency_proof, mth
 MANIFEST_DOMAIN = b"branch-election/manifest/1"
 CHECKPOINT_DOMAIN = b"branch-election/checkpoint/1"
 AMENDED_LIST_DOMAIN = b"branch-election/amended-list/1"
+INVALID_DOMAIN = b"branch-election/invalid-ballot/1"
 KINDS = {
     "committee": PaperKind.COMMITTEE,
     "secretary": PaperKind.SECRETARY,
@@ -39,6 +40,7 @@ WORK_GROUP = InMemorySigner.from_seed(Role.WORK_GROUP, "青山村支部选举工
 SCRUTINEER = InMemorySigner.from_seed(Role.SCRUTINEER, "监票人赵八", b"\x03" * 32)
 OTHER_TOWN = InMemorySigner.from_seed(Role.TOWN_COMMITTEE, "别的镇党委", b"\x04" * 32)
 OTHER_WG = InMemorySigner.from_seed(Role.WORK_GROUP, "别的工作组", b"\x05" * 32)
+OTHER_SCRUTINEER = InMemorySigner.from_seed(Role.SCRUTINEER, "不在清单的人", b"\x09" * 32)
 
 
 def jcs(value: Any) -> bytes:
@@ -410,6 +412,23 @@ def build(
                 "marks": body["marks"],
                 "write_ins": body["write_ins"],
             }
+        if etype == "ballot.declared_invalid" and "signature" not in body:
+            # (R8.5) signed by a scrutineer over the decision and this entry's seq (log.md §2.2)
+            key = (body["post"], body["round"])
+            bid_hex = qr = ""
+            if body.pop("with_qr", False):
+                n = used.get(key, 0)
+                used[key] = n + 1
+                bid_hex, qr = stocks[key][n].hex(), qrs[stocks[key][n]]
+            confirmer = OTHER_SCRUTINEER if body.pop("_other_signer", False) else SCRUTINEER
+            body = {"post": key[0], "round": key[1], "ballot_id": bid_hex, "qr": qr, **body}
+            message = jcs(
+                {"election_id": eid.hex(), "seq": seq, **{k: body[k] for k in sorted(body)}}
+            )
+            body["scrutineer"] = (
+                f"{confirmer.role.value}:{hashlib.sha256(confirmer.public_key.key).hexdigest()[:16]}"
+            )
+            body["signature"] = base64.b64encode(confirmer.sign(INVALID_DOMAIN, message)).decode()
         actor = body.pop("_actor", "")  # e.g. "remote" for remote.cast (spec/remote.md RM-8.2)
         extra_checkpoint = body.pop("_checkpoint", None)  # e.g. "remote-casts"
         at = body.pop("_at", None) or (at0 + dt.timedelta(minutes=seq)).isoformat()
@@ -429,7 +448,7 @@ def build(
         raw = jcs(entry)
         entries.append(raw)
         leaves.append(hashlib.sha256(b"\x00" + raw).digest())
-        if etype == "ballot.entered":
+        if etype in ("ballot.entered", "ballot.declared_invalid"):
             entered.setdefault((body["post"], body["round"]), []).append({"seq": seq, **body})
         if etype == "ballot.withdrawn":
             entered[(body["post"], body["round"])].pop(which)

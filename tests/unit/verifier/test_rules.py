@@ -107,8 +107,8 @@ def test_write_ins() -> None:
     assert v.valid and v.approvals == ("A", "B", "W")
     v = rules.judge_ballot(marks="ooo", write_ins=[("W", "o")], **kw)  # type: ignore[arg-type]
     assert not v.valid  # edge case 5
-    v = rules.judge_ballot(marks="ooo", write_ins=[("W", "-")], **kw)  # type: ignore[arg-type]
-    assert v.valid  # unmarked write-in ignored
+    v = rules.judge_ballot(marks="oo-", write_ins=[("W", "-")], **kw)  # type: ignore[arg-type]
+    assert v.valid and v.approvals == ("A", "B")  # unmarked write-in: no vote (R9.1)
     v = rules.judge_ballot(marks="o?x", write_ins=[], **kw)  # type: ignore[arg-type]
     assert v.valid and v.approvals == ("A",)
 
@@ -151,3 +151,50 @@ def test_v14_seat_reduction_rule_R17(
         post, elected=elected, seats=seats, new=new, consent=consent, e=40
     )
     assert got == codes
+
+
+_KW = {
+    "candidates": ["A", "B", "C"],
+    "seats": 3,
+    "write_in_eligible": lambda m: m in ("W", "Y"),
+    "runoff": False,
+}
+
+
+def test_unmarked_write_in_still_counts_in_choices_R8_1() -> None:
+    v = rules.judge_ballot(marks="ooo", write_ins=[("W", "-")], params=R2020, **_KW)  # type: ignore[arg-type]
+    assert not v.valid
+
+
+def test_write_ins_beyond_disapprovals_give_no_vote_but_count_in_choices_R9_1() -> None:
+    p = Parameters(
+        "GT", "E", True, "ignored", "void_mark", 5, "block", 45, "senior_high", 50, "junior_high"
+    )
+    v = rules.judge_ballot(marks="x--", write_ins=[("W", "o"), ("Y", "o")], params=p, **_KW)  # type: ignore[arg-type]
+    assert v.valid and v.approvals == ("W",)  # one x: only the first write-in gives a vote
+    v = rules.judge_ballot(marks="oox", write_ins=[("W", "o"), ("Y", "o")], params=p, **_KW)  # type: ignore[arg-type]
+    assert not v.valid  # 2 approvals + 2 write-ins > 3 seats, whatever the option
+
+
+def test_same_name_written_twice_gives_one_vote_R9_2() -> None:
+    v = rules.judge_ballot(marks="o--", write_ins=[("W", "o"), ("W", "o")], params=R2020, **_KW)  # type: ignore[arg-type]
+    assert v.valid and v.approvals == ("A", "W")
+    v = rules.judge_ballot(marks="oo-", write_ins=[("W", "o"), ("W", "o")], params=R2020, **_KW)  # type: ignore[arg-type]
+    assert not v.valid  # both rows count in choices: 4 > 3
+
+
+def test_write_in_of_ineligible_person_or_nobody_gives_no_vote_R9_3() -> None:
+    v = rules.judge_ballot(marks="---", write_ins=[("Z", "o"), ("", "o")], params=R2020, **_KW)  # type: ignore[arg-type]
+    assert v.valid and v.approvals == ()
+
+
+def test_more_write_ins_than_rows_is_one_invalid_ballot_R9_5() -> None:
+    four = [("W", "-"), ("Y", "-"), ("", "-"), ("", "-")]
+    v = rules.judge_ballot(marks="---", write_ins=four, params=R2020, **_KW)  # type: ignore[arg-type]
+    assert v == rules.BallotVerdict(valid=False, approvals=())
+
+
+def test_exactly_four_fifths_fails_GT_and_holds_GE_V11_R5_1() -> None:
+    assert not rules.quorum(40, 50, "GT")
+    assert rules.quorum(40, 50, "GE")
+    assert rules.quorum(41, 50, "GT")

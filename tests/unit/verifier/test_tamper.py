@@ -562,3 +562,107 @@ def test_zip_member_inflating_beyond_declared_size(good_files: Files, tmp_path: 
     info.file_size = 10
     with pytest.raises((VerificationError, zipfile.BadZipFile)):
         read_file(bundle, "x.bin", 1000)
+
+
+# ----------------------------------------------------------------------- write-ins (A12.2)
+
+
+def _secretary_overvote_as_extra_names(ev: list[list[Any]]) -> dict[str, Any]:
+    """The secretary round's invalid "oo" ballot becomes two names on its one write-in row."""
+    i = _idx(ev, "ballot.entered", 0, post="secretary", marks="oo")
+    ev[i][1].update({"marks": "--", "write_ins": [B._wi("M05"), B._wi("")]})
+    return {}
+
+
+def test_more_write_ins_than_rows_is_an_invalid_ballot_not_a_bad_entry_V9_V13_R9_5(
+    run: Runner,
+) -> None:
+    ev = B.script()
+    _secretary_overvote_as_extra_names(ev)
+    report = run(B.build(ev))
+    assert report.ok, report.failed()
+
+
+def test_counting_extra_write_ins_as_valid_fails_the_recount_V13_R9_5(run: Runner) -> None:
+    ev = B.script()
+    _secretary_overvote_as_extra_names(ev)
+    ev[_idx(ev, "round.counted", 0, post="secretary")][1].update(
+        {"valid_ballots": 8, "invalid_ballots": 0}
+    )
+    report = run(B.build(ev))
+    assert {"V13"} <= set(report.failed())
+
+
+# ------------------------------------------------ invalid ballots entered by decision (A12.7)
+
+
+def _decided(ev: list[list[Any]], **committee: Any) -> list[list[Any]]:
+    """The committee's over-vote "oooo" and the secretary's "oo" become ballots declared invalid by
+    decision (R8.5): the first with its QR, the second a paper without QR (not official stock)."""
+    i = _idx(ev, "ballot.entered", 0, post="committee", marks="oooo")
+    ev[i] = [
+        "ballot.declared_invalid",
+        {"post": "committee", "round": 1, "reason": "identifying_marks", "with_qr": True}
+        | committee,
+    ]
+    i = _idx(ev, "ballot.entered", 0, post="secretary", marks="oo")
+    ev[i] = [
+        "ballot.declared_invalid",
+        {"post": "secretary", "round": 2, "reason": "not_official_stock"},
+    ]
+    return ev
+
+
+def test_ballots_declared_invalid_with_a_scrutineers_confirmation_pass_V9_V13_R8_5(
+    run: Runner,
+) -> None:
+    files = B.build(_decided(B.script()))
+    report = run(files)
+    assert report.ok, report.failed()
+    records = [json.loads(x) for x in files["ballots.jsonl"].splitlines()]
+    assert sorted(r["reason"] for r in records if "reason" in r) == [
+        "identifying_marks",
+        "not_official_stock",
+    ]
+
+
+def test_confirmation_by_a_key_outside_the_manifest_fails_V9_R8_5(run: Runner) -> None:
+    report = run(B.build(_decided(B.script(), _other_signer=True)))
+    assert set(report.failed()) == {"V9"}
+
+
+def test_confirmation_signature_that_does_not_verify_fails_V9_R8_5(run: Runner) -> None:
+    files = B.build(_decided(B.script()))
+    entries = B.log_entries(files)
+    i = next(k for k, e in enumerate(entries) if e["type"] == "ballot.declared_invalid")
+    entries[i]["body"]["reason"] = "unreadable"  # changed after the scrutineer signed
+    report = run(B.set_log(files, entries, rechain=True))
+    assert "V9" in set(report.failed())
+
+
+def test_unknown_reason_fails_V9_R8_5(run: Runner) -> None:
+    report = run(B.build(_decided(B.script(), reason="torn")))
+    assert set(report.failed()) == {"V9"}
+
+
+def test_not_official_stock_with_an_official_qr_fails_V9_R8_5(run: Runner) -> None:
+    report = run(B.build(_decided(B.script(), reason="not_official_stock")))
+    assert set(report.failed()) == {"V9"}
+
+
+def test_counting_a_ballot_declared_invalid_as_valid_fails_V13_R8_5(run: Runner) -> None:
+    ev = _decided(B.script())
+    ev[_idx(ev, "round.counted", 0, post="committee", round=1)][1].update(
+        {"valid_ballots": 9, "invalid_ballots": 0}
+    )
+    report = run(B.build(ev))
+    assert "V13" in set(report.failed())
+
+
+def test_withdrawing_a_ballot_declared_invalid_without_qr_passes_V9_R8_5(run: Runner) -> None:
+    ev = _decided(B.script())
+    i = _idx(ev, "ballot.declared_invalid", 0, post="secretary")
+    again = copy.deepcopy(ev[i])
+    ev[i + 1 : i + 1] = [["ballot.withdrawn", {"post": "secretary", "round": 2}], again]
+    report = run(B.build(ev))
+    assert report.ok, report.failed()

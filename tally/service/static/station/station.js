@@ -65,10 +65,10 @@
     var approvals = form.querySelectorAll("tr[data-row] input[value=o]:checked").length;
     var unreadable = form.querySelectorAll("tr[data-row] input[value='?']:checked").length;
     var writeIns = 0;
+    // R8.1: every filled write-in row counts in 所选人数, marked or not.
     form.querySelectorAll("input[name^=w]").forEach(function (w) {
       if (!/^w\d+$/.test(w.name) || !w.value.trim()) return;
-      var box = form.querySelector("input[name=wm" + w.name.slice(1) + "]");
-      if (box && box.checked) writeIns += 1;
+      writeIns += 1;
     });
     var n = approvals + writeIns;
     var over = n > seats;
