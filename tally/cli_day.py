@@ -368,7 +368,13 @@ def register(app: typer.Typer) -> None:
         def act(lg: str) -> tuple[list[str], dict[str, Any]]:
             s = ElectionSession.open(db)
             ids = s.check_in(members, actor=actor)
-            return _presence_lines(s, ids, lg, "签到"), {
+            lines = _presence_lines(s, ids, lg, "签到")
+            if len(ids) > 1:
+                lines.insert(
+                    1,
+                    f"本次 {len(ids)} 人全部签到" if lg == "zh" else f"all {len(ids)} checked in",
+                )
+            return lines, {
                 "checked_in": ids,
                 "present": len(s.meeting.present),
             }
@@ -470,22 +476,58 @@ def register(app: typer.Typer) -> None:
             typer.Option("--write-in", help="另选人姓名或编号（名字后加 :- 表示未画○）"),
         ] = None,
         batch: Annotated[
-            Path | None, typer.Option("--batch", help="批量录入文件（JSONL 或 CSV）")
+            Path | None,
+            typer.Option("--batch", help="批量录入文件（.jsonl 或 .csv，格式见上）"),
         ] = None,
         second: Annotated[
             Path | None, typer.Option("--second", help="第二名计票人的录入文件（双人录入核对）")
+        ] = None,
+        scans: Annotated[
+            Path | None,
+            typer.Option(
+                "--scans",
+                help="同一叠选票的扫描件（PDF/PNG/JPEG），按顺序填入批量文件中 qr 为空的各行",
+            ),
         ] = None,
         actor: ActorOpt = "",
         lang: LangOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
-        """录入选票（单张或批量，全部成功或全部不录入）/ Enter ballots (one, or a batch: all or nothing)."""
+        """录入选票（单张或批量，全部成功或全部不录入）/ Enter ballots (one, or a batch: all or nothing).
+
+        \b
+        二维码文字从哪里来 / where the QR text comes from:
+        - 扫码枪（模拟键盘）：光标放在 --qr 之后扫码，扫码枪打出 BQ1:… 文字
+          a barcode scanner acting as a keyboard types the BQ1:... text after --qr
+        - tally ballot read 扫描件.pdf --election 选举.db 读出扫描件上每张选票的二维码
+          tally ballot read reads the QR of every ballot in a scan (PDF/PNG/JPEG)
+        - 投票站页面 /station/ 的录入页用扫码枪或摄像头读码
+          the station page /station/ reads it with a scanner or the camera
+        标记：每名候选人一个，按选票上的顺序：o 赞成，x 不赞成，- 弃权，? 无法辨认
+        marks: one per candidate in ballot order: o approve, x disapprove, - abstain, ? unreadable
+
+        \b
+        批量文件 / batch files (UTF-8, one ballot per line; examples/*.jsonl, examples/*.csv):
+        - JSONL: {"qr": "BQ1:…", "marks": "ooooox", "write_ins": ["周玉兰"]}
+        - CSV:   qr,marks,write_ins   （表头可省略；多名另选人用 ; 分隔；另选人后加 :- 表示未画○）
+        qr 为空的行按顺序取 --scans 扫描件中的二维码（行数须与二维码数相同）
+        rows with an empty qr take the QR codes of --scans in order (the counts must match)
+        """
 
         def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            if scans is not None and batch is None:
+                raise SessionError(
+                    "enter.scans_without_batch",
+                    zh="--scans 须与 --batch 一起使用",
+                    en="--scans needs --batch",
+                )
             if batch is not None:
-                items = _read_batch(batch)
-                if second is not None:
-                    _compare_double_entry(items, _read_batch(second))
+                first_rows = _read_batch(batch)
+                second_rows = _read_batch(second) if second is not None else None
+                texts = ballot_printer.read_qr_texts(scans) if scans is not None else None
+                items = _fill_from_scans(first_rows, texts, "--batch")
+                if second_rows is not None:
+                    _compare_double_entry(items, _fill_from_scans(second_rows, texts, "--second"))
             elif qr is not None and marks is not None:
                 items = [EntryInput(qr=qr, marks=marks, write_ins=tuple(write_in or ()))]
             else:
@@ -939,6 +981,37 @@ def _read_batch(path: Path) -> list[EntryInput]:
                 "batch.row", zh=f"第 {i} 行格式错误", en=f"line {i} is malformed"
             ) from e
     return items
+
+
+def _fill_from_scans(
+    items: list[EntryInput], texts: list[str] | None, which: str
+) -> list[EntryInput]:
+    """Rows with an empty ``qr`` take the scan's QR codes in order; every other row keeps its own.
+
+    Raises:
+        SessionError: empty rows without a scan, a scan without empty rows, or counts that differ.
+    """
+    empty = [i for i, x in enumerate(items) if not x.qr.strip()]
+    if texts is None:
+        if empty:
+            raise SessionError(
+                "batch.qr_missing",
+                zh=f"{which} 文件第 {empty[0] + 1} 张选票没有二维码文字（qr 为空时须给出 --scans）",
+                en=f"{which} file: ballot {empty[0] + 1} has no QR text (empty qr needs --scans)",
+            )
+        return items
+    if len(texts) != len(empty):
+        raise SessionError(
+            "batch.scan_count",
+            zh=f"扫描件中有 {len(texts)} 个二维码，{which} 文件中 qr 为空的有 {len(empty)} 行，"
+            "两者须相同，均未录入",
+            en=f"the scan holds {len(texts)} QR codes but the {which} file has {len(empty)} rows "
+            "with an empty qr; they must match; nothing entered",
+        )
+    out = list(items)
+    for i, text in zip(empty, texts, strict=True):
+        out[i] = EntryInput(qr=text, marks=items[i].marks, write_ins=items[i].write_ins)
+    return out
 
 
 def _compare_double_entry(first: list[EntryInput], second: list[EntryInput]) -> None:

@@ -470,6 +470,9 @@ class ElectionSession:
         for m in election.members:
             if m.id == ref:
                 return m.id
+        for m in election.members:  # ids in either case: m001 is M001
+            if m.id.casefold() == ref.casefold():
+                return m.id
         same = [m for m in election.members if m.name == ref]
         if len(same) == 1:
             return same[0].id
@@ -485,7 +488,52 @@ class ElectionSession:
         )
 
     def check_in(self, refs: Sequence[str], *, actor: str = "") -> list[MemberId]:
-        ids = [self.resolve_member(r) for r in refs]
+        """Check members in, all or none: one refused name refuses the whole command.
+
+        Raises:
+            SessionError: ``checkin.refused`` naming every refused name with its reason, the
+                names that would have been accepted, and that nobody was checked in.
+        """
+        ids: list[MemberId] = []
+        refused: list[tuple[str, TallyError]] = []
+        accepted: list[str] = []
+        meeting = self.meeting
+        for ref in refs:
+            try:
+                member = self.resolve_member(ref)
+                if member in ids:
+                    raise SessionError(
+                        "checkin.repeated",
+                        zh="在本次命令中重复",
+                        en="given twice in this command",
+                    )
+                entry = make_entry(
+                    meeting, "member.checked_in", {"member": member}, at=_now(), actor=actor
+                )
+                meeting = apply_entry(meeting, entry)
+            except TallyError as e:
+                refused.append((ref, e))
+                continue
+            ids.append(member)
+            accepted.append(f"{self.manifest.election.member(member).name}（{member}）")
+        if len(refs) == 1 and refused:
+            err = refused[0][1]
+            raise SessionError(err.code, zh=err.zh, en=err.en, clause=err.clause)
+        if refused:
+            zh = "；".join(f"{r}：{e.zh}" for r, e in refused)
+            en = "; ".join(f"{r}: {e.en}" for r, e in refused)
+            ok_zh = f"（{'、'.join(accepted)} 无误，也未签到）" if accepted else ""
+            ok_en = (
+                f" ({', '.join(accepted)} were fine and are not checked in either)"
+                if accepted
+                else ""
+            )
+            raise SessionError(
+                "checkin.refused",
+                zh=f"{len(refused)} 人不能签到，本次全部未签到{ok_zh}：{zh}",
+                en=f"{len(refused)} of {len(refs)} cannot check in, so nobody was checked in"
+                f"{ok_en}: {en}",
+            )
         self._commit([("member.checked_in", {"member": i}) for i in ids], actor=actor)
         return ids
 

@@ -1,0 +1,107 @@
+"""The clerk's path (issue 13 item 3): batch files, scans, check-in of several names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.polling import Election
+
+ROOT = Path(__file__).resolve().parents[2]
+QINGSHAN = ROOT / "examples" / "qingshan.toml"
+COMMITTEE_CSV = ROOT / "examples" / "qingshan.committee.csv"
+SECRETARY_JSONL = ROOT / "examples" / "qingshan.secretary.jsonl"
+PRESENT = [f"M{i:03d}" for i in range(1, 27) if i not in (15, 20, 25)]
+
+
+@pytest.fixture
+def qingshan(tmp_path: Path) -> Election:
+    return Election(tmp_path, QINGSHAN)
+
+
+def entries(e: Election) -> int:
+    return int(e.json("status", str(e.db))["log_entries"])
+
+
+def open_round(e: Election, kind: str, count: int) -> list[str]:
+    texts = e.print_stock(kind, 1, count)
+    e.ok("issue", str(e.db), "--key", str(e.wg))
+    e.ok("return", str(e.db), "--count", str(count), "--key", str(e.wg))
+    return texts
+
+
+def test_example_batch_files_csv_and_jsonl_enter_with_the_scan_and_elect(
+    qingshan: Election,
+) -> None:
+    qingshan.checkin(PRESENT)
+    db = str(qingshan.db)
+    open_round(qingshan, "committee", 23)
+    pdf = qingshan.folder / "committee-1.pdf"
+    out = qingshan.ok("enter", db, "--batch", str(COMMITTEE_CSV), "--scans", str(pdf))
+    assert "本轮已录入 23 / 23 张" in out
+    assert qingshan.json("close", db, "--key", str(qingshan.wg))["outcome"]["elected"] == [
+        "M001",
+        "M002",
+        "M003",
+        "M004",
+        "M005",
+    ]
+    open_round(qingshan, "secretary", 23)
+    pdf = qingshan.folder / "secretary-1.pdf"
+    qingshan.ok("enter", db, "--batch", str(SECRETARY_JSONL), "--scans", str(pdf))
+    assert qingshan.json("close", db, "--key", str(qingshan.wg))["outcome"]["elected"] == ["M005"]
+    qingshan.finish()
+
+
+def test_csv_batch_with_qr_texts_and_write_ins_is_entered(qingshan: Election) -> None:
+    qingshan.checkin(PRESENT)
+    texts = open_round(qingshan, "committee", 23)
+    batch = qingshan.folder / "box.csv"
+    rows = ["qr,marks,write_ins", f"{texts[0]},xxoooo,周玉兰", f"{texts[1]},ooooox,"]
+    batch.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = qingshan.ok("enter", str(qingshan.db), "--batch", str(batch))
+    assert "本轮已录入 2 / 23 张" in out
+
+
+def test_scan_refusals_are_specific_in_both_languages_and_store_nothing(
+    qingshan: Election,
+) -> None:
+    qingshan.checkin(PRESENT)
+    open_round(qingshan, "committee", 23)
+    db = str(qingshan.db)
+    before = entries(qingshan)
+    three = qingshan.folder / "three.csv"
+    three.write_text(",ooooox,\n,ooooox,\n,ooooox,\n", encoding="utf-8")
+    pdf = str(qingshan.folder / "committee-1.pdf")
+    out = qingshan.fails("enter", db, "--batch", str(three), "--scans", pdf)
+    assert "扫描件中有 23 个二维码" in out and "qr 为空的有 3 行" in out
+    out = qingshan.fails("enter", db, "--batch", str(three), "--scans", pdf, "--lang", "en")
+    assert "the scan holds 23 QR codes" in out
+    out = qingshan.fails("enter", db, "--batch", str(three))
+    assert "第 1 张选票没有二维码文字" in out
+    assert "ballot 1 has no QR text" in qingshan.fails(
+        "enter", db, "--batch", str(three), "--lang", "en"
+    )
+    assert "--scans 须与 --batch 一起使用" in qingshan.fails(
+        "enter", db, "--qr", "x", "--marks", "o", "--scans", pdf
+    )
+    assert entries(qingshan) == before
+
+
+def test_checkin_of_several_names_is_all_or_none_and_says_which(qingshan: Election) -> None:
+    db = str(qingshan.db)
+    qingshan.ok("checkin", db, "M001")
+    before = entries(qingshan)
+    out = qingshan.fails("checkin", db, "M002", "nobody", "M001", "王伟", "m003")
+    assert "3 人不能签到，本次全部未签到" in out
+    assert "马秀英（M002）" in out and "王卫东（M003）" in out  # fine, but not checked in either
+    assert "nobody：名册中没有 nobody" in out
+    assert "M001：丁建国（M001） 已经签到" in out
+    assert "王伟：名册中有 2 人名为 王伟" in out
+    out = qingshan.fails("checkin", db, "M002", "M002", "--lang", "en")
+    assert "nobody was checked in" in out and "given twice" in out
+    assert entries(qingshan) == before
+    out = qingshan.ok("checkin", db, "m002", "M003", "m024")
+    assert "本次 3 人全部签到" in out
+    assert "马秀英（M002）" in out and "王伟（M024）" in out
