@@ -21,7 +21,7 @@ import typer
 import ballot_printer
 import keys
 from tally.calendar import CalendarError, load_calendar
-from tally.core.errors import TallyError
+from tally.core.errors import DefinitionError, TallyError
 from tally.core.explain import describe_next, describe_quorum, spec_title
 from tally.core.manifest import build_manifest
 from tally.core.meeting import ballot_from_body
@@ -66,12 +66,39 @@ def _fail(lang: str, as_json: bool, code: str, zh: str, en: str) -> NoReturn:
     raise typer.Exit(1)
 
 
+def _fail_problems(lang: str, as_json: bool, e: DefinitionError) -> NoReturn:
+    """Every problem of a definition, one a line (as ``tally check`` lists them), then the count."""
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "ok": False,
+                    "code": e.code,
+                    "message": e.zh if lang == "zh" else e.en,
+                    "problems": [
+                        {"code": p.code, "path": p.path, "message": p.message(lang)}
+                        for p in e.problems
+                    ],
+                },
+                ensure_ascii=False,
+            )
+        )
+        raise typer.Exit(1)
+    for p in e.problems:
+        clause = f"（{p.clause}）" if p.clause and lang == "zh" else ""
+        clause = clause or (f" ({p.clause})" if p.clause else "")
+        typer.echo(p.message(lang) + clause, err=True)
+    _fail(lang, False, e.code, e.zh, e.en)
+
+
 def _run(
     lang_opt: str | None, as_json: bool, action: Callable[[str], tuple[list[str], dict[str, Any]]]
 ) -> None:
     lang = _lang(lang_opt)
     try:
         lines, data = action(lang)
+    except DefinitionError as e:
+        _fail_problems(lang, as_json, e)
     except (SessionError, StoreError, keys.KeysError, CalendarError) as e:
         _fail(lang, as_json, e.code, e.zh, e.en)
     except ballot_printer.BallotPrinterError as e:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,41 @@ def test_checkin_of_several_names_is_all_or_none_and_says_which(qingshan: Electi
     out = qingshan.ok("checkin", db, "m002", "M003", "m024")
     assert "本次 3 人全部签到" in out
     assert "马秀英（M002）" in out and "王伟（M024）" in out
+
+
+def test_manifest_sign_lists_every_problem_like_check_and_writes_nothing(tmp_path: Path) -> None:
+    e = Election(tmp_path, QINGSHAN)
+    bad = tmp_path / "bad.toml"
+    text = QINGSHAN.read_text(encoding="utf-8")
+    bad.write_text(
+        text.replace("seats = 5", "seats = 0").replace('"M009", "M010"', '"M009", "M099"'),
+        encoding="utf-8",
+    )
+    out_file = tmp_path / "m2.json"
+    args = ["--town-key", str(tmp_path / "town.key"), "--work-group-pub", str(tmp_path / "wg.pub")]
+    args += ["--scrutineer-pub", str(tmp_path / "s1.pub"), "--out", str(out_file)]
+    out = e.fails("manifest", "sign", str(bad), *args)
+    assert "posts[0].seats: 应选人数应为 1 到 15" in out
+    assert "officials.scrutineers[1]: 名册中没有编号 M099" in out
+    assert "选举定义有 2 个问题" in out
+    data = e.json("manifest", "sign", str(bad), *args)
+    assert data["ok"] is False
+    assert [p["path"] for p in data["problems"]] == ["posts[0].seats", "officials.scrutineers[1]"]
+    bad.write_text(text.replace("date = 2026-12-15", "date = 2026-13-45"), encoding="utf-8")
+    out = e.fails("manifest", "sign", str(bad), *args)
+    assert "TOML 格式错误，第 11 行第 12 列：2026-13-45 不是有效日期" in out
+    assert not out_file.exists()
+
+
+def test_lang_and_json_work_before_or_after_the_subcommand(qingshan: Election) -> None:
+    db = str(qingshan.db)
+    after = qingshan.ok("status", db, "--lang", "en")
+    assert qingshan.ok("--lang", "en", "status", db) == after
+    assert "E=25, P=0" in after
+    data = qingshan.json("status", db)
+    r = qingshan.run("--json", "status", db)
+    assert r.exit_code == 0 and json.loads(r.output) == data
+    out = qingshan.fails("--lang", "en", "checkin", db, "nobody", "M001")
+    assert "nobody was checked in" in out
+    # the subcommand's own option wins over the one before it
+    assert "应到会有选举权人数" in qingshan.ok("--lang", "en", "status", db, "--lang", "zh")
