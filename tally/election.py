@@ -507,8 +507,12 @@ class ElectionSession:
                         zh="在本次命令中重复",
                         en="given twice in this command",
                     )
-                entry = make_entry(
-                    meeting, "member.checked_in", {"member": member}, at=_now(), actor=actor
+                entry = make_entry(  # a trial only: the clock is read when it is committed
+                    meeting,
+                    "member.checked_in",
+                    {"member": member},
+                    at=meeting.last_at,
+                    actor=actor,
                 )
                 meeting = apply_entry(meeting, entry)
             except TallyError as e:
