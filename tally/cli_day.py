@@ -268,16 +268,29 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("--stock-list", help="密封的选票编号清单")
         ] = None,
         a5: Annotated[bool, typer.Option("--a5", help="A5 纸")] = False,
+        supplement: Annotated[
+            bool,
+            typer.Option(
+                "--supplement", help="补印：本轮已登记的选票不够时再印一批（发票前，单独登记）"
+            ),
+        ] = False,
         actor: ActorOpt = "",
         lang: LangOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
-        """打印并登记一轮的选票 / Print and commit a round's ballot stock."""
+        """打印并登记一轮的选票 / Print and commit a round's ballot stock.
+
+        选票不够时（发票前）用 --supplement 为同一轮补印一批，另行登记并生成检查点。
+        When a round's stock is too small, --supplement prints more for the same round (before
+        its ballots are issued), committed as its own part with its own checkpoint.
+        """
 
         def act(lg: str) -> tuple[list[str], dict[str, Any]]:
             s = ElectionSession.open(db)
             post = _post(kind)
             size = ballot_printer.PageSize.A5 if a5 else ballot_printer.PageSize.A4
+            present = len(s.meeting.present)
+            before = s.meeting.stocks.get((post, round_number), 0)
             stock = s.print_stock(
                 post=post,
                 round_number=round_number,
@@ -287,22 +300,41 @@ def register(app: typer.Typer) -> None:
                 signer=_signer(key, keys.Role.WORK_GROUP),
                 page_size=size,
                 actor=actor,
+                supplement=supplement,
             )
-            return (
+            total = before + count if supplement else count
+            lines = (
                 [
-                    f"已打印{zh_label(post)}选票 {count} 张（第 {round_number} 轮）：{out}",
+                    f"已{'补印' if supplement else '打印'}{zh_label(post)}选票 {count} 张"
+                    f"（第 {round_number} 轮{f'，共 {total} 张' if supplement else ''}）：{out}",
                     "选票编号清单须与未用选票一同密封保存，不得与签到名单放在一起",
                 ]
                 if lg == "zh"
                 else [
-                    f"printed {count} {post.value} ballots (round {round_number}): {out}",
+                    f"{'supplementary: ' if supplement else ''}printed {count} {post.value} "
+                    f"ballots (round {round_number}"
+                    f"{f', {total} in all' if supplement else ''}): {out}",
                     "seal the ballot-id list with the unused ballots",
-                ],
+                ]
+            )
+            if total < present:
+                lines.append(
+                    f"注意：本轮选票共 {total} 张，少于已签到的 {present} 人；"
+                    "发票前请用 --supplement 补印"
+                    if lg == "zh"
+                    else f"warning: {total} ballots for the round but {present} members are "
+                    "checked in; print more with --supplement before issuing"
+                )
+            return (
+                lines,
                 {
                     "pdf": str(out),
                     "count": len(stock.payloads),
                     "post": post.value,
                     "round": round_number,
+                    "supplement": supplement,
+                    "total": total,
+                    "present": present,
                 },
             )
 

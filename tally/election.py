@@ -42,6 +42,7 @@ from tally.core.meeting import (
     assembly_posts,
     begin,
     check_remote_ballot,
+    check_supplement,
     count_current,
     counted_body,
     make_entry,
@@ -214,6 +215,7 @@ def _reason(entry: Entry) -> str | None:
     return {
         "election.opened": "opened",
         "stock.committed": f"stock {b.get('post')} {b.get('round')}",
+        "stock.supplemented": f"stock-supplement {b.get('post')} {b.get('round')} {b.get('part')}",
         "round.opened": f"round-opened {b.get('post')} {b.get('round')}",
         "round.counted": f"round-closed {b.get('post')} {b.get('round')}",
         "round.void": f"round-closed {b.get('post')} {b.get('round')}",
@@ -454,7 +456,10 @@ class ElectionSession:
                     conn, size=size, reason=reason, body=body, lines=[signature_line(signer, body)]
                 )
             if stock is not None:
-                ElectionStore.add_stock(conn, post=stock[0], round_=stock[1], list_json=stock[2])
+                part = next((int(e.body.get("part", 1)) for e in entries if _stock_key(e)), 1)
+                ElectionStore.add_stock(
+                    conn, post=stock[0], round_=stock[1], list_json=stock[2], part=part
+                )
             if also is not None:
                 also(conn)
 
@@ -570,14 +575,27 @@ class ElectionSession:
         page_size: ballot_printer.PageSize = ballot_printer.PageSize.A4,
         font_path: Path | None = None,
         actor: str = "",
+        supplement: bool = False,
     ) -> ballot_printer.BallotStock:
-        """Make, print and commit a ballot stock for a round (the PDF only exists if committed)."""
+        """Make, print and commit a ballot stock for a round (the PDF only exists if committed).
+
+        With ``supplement``, a supplementary print: more ballots for a round whose stock is
+        committed and whose ballots are not yet issued, committed as the round's next part with
+        its own checkpoint (spec/ballot-qr.md §4.4).
+        """
         _check_work_group(self.manifest, signer)
-        if (post, round_number) in self.meeting.stocks:
+        if supplement:
+            try:
+                check_supplement(self.meeting, post, round_number)
+            except TallyError as e:
+                raise SessionError(e.code, zh=e.zh, en=e.en, clause=e.clause) from e
+        elif (post, round_number) in self.meeting.stocks:
             raise SessionError(
                 "stock.twice",
-                zh=f"{post.value} 第 {round_number} 轮的选票已经打印登记过",
-                en=f"a stock for {post.value} round {round_number} is already committed",
+                zh=f"{zh_label(post)}选举第 {round_number} 轮的选票已经打印登记过；"
+                "选票不够时用 --supplement 补印",
+                en=f"a stock for {post.value} round {round_number} is already committed; "
+                "print more with --supplement",
             )
         paper = self.paper(post, round_number)
         try:
@@ -595,7 +613,7 @@ class ElectionSession:
         except ballot_printer.BallotPrinterError as e:
             raise SessionError(e.code, zh=e.zh, en=e.en) from e
         try:
-            list_json = self.commit_stock(stock, signer=signer, actor=actor)
+            list_json = self.commit_stock(stock, signer=signer, actor=actor, supplement=supplement)
         except BaseException:
             out_pdf.unlink(missing_ok=True)  # never leave ballots that are not in the stock
             raise
@@ -604,9 +622,15 @@ class ElectionSession:
         return stock
 
     def commit_stock(
-        self, stock: ballot_printer.BallotStock, *, signer: keys.Signer, actor: str = ""
+        self,
+        stock: ballot_printer.BallotStock,
+        *,
+        signer: keys.Signer,
+        actor: str = "",
+        supplement: bool = False,
     ) -> bytes:
-        """Commit a made stock (its commitment in the log, the sealed list in the store).
+        """Commit a made stock (its commitment in the log, the sealed list in the store); with
+        ``supplement``, as the round's next part (``stock.supplemented``).
 
         Returns:
             The sealed ``ballot-stock/1`` list.
@@ -614,18 +638,17 @@ class ElectionSession:
         post = next(p for p, k in PAPER_KIND.items() if k is stock.kind)
         list_json = ballot_printer.stock_list_json(stock)
         ids = frozenset(b.hex() for b in stock.ballot_ids)
+        body: dict[str, Any] = {
+            "post": post.value,
+            "round": stock.round_number,
+            "count": len(stock.payloads),
+            "commitment": ballot_printer.stock_commitment(stock).hex(),
+        }
+        if supplement:
+            part = self.meeting.stock_parts.get((post, stock.round_number), 1) + 1
+            body = {**body, "part": part}
         self._commit(
-            [
-                (
-                    "stock.committed",
-                    {
-                        "post": post.value,
-                        "round": stock.round_number,
-                        "count": len(stock.payloads),
-                        "commitment": ballot_printer.stock_commitment(stock).hex(),
-                    },
-                )
-            ],
+            [("stock.supplemented" if supplement else "stock.committed", body)],
             signer=signer,
             actor=actor,
             stock=(post.value, stock.round_number, list_json, ids),
@@ -1354,10 +1377,16 @@ def _check_work_group(manifest: Manifest, signer: keys.Signer) -> None:
         )
 
 
-def _stock_key(entry: Entry) -> tuple[PostKind, int] | None:
-    if entry.type != "stock.committed":
-        return None
-    return PostKind(entry.body["post"]), int(entry.body["round"])
+def _stock_key(entry: Entry) -> tuple[PostKind, int, int] | None:
+    """Post, round and part (1 for the first print) of a stock entry."""
+    if entry.type == "stock.committed":
+        return PostKind(entry.body["post"]), int(entry.body["round"]), 1
+    if entry.type == "stock.supplemented":
+        part = entry.body.get("part")
+        if isinstance(part, bool) or not isinstance(part, int) or part < 2:
+            return None  # the replay refuses the entry itself
+        return PostKind(entry.body["post"]), int(entry.body["round"]), part
+    return None
 
 
 def _stock_ids(store: ElectionStore, entry: Entry) -> frozenset[str] | None:
@@ -1366,5 +1395,5 @@ def _stock_ids(store: ElectionStore, entry: Entry) -> frozenset[str] | None:
     key = _stock_key(entry)
     if key is None:
         return None
-    raw = store.stock_list(key[0].value, key[1])
+    raw = store.stock_list_part(key[0].value, key[1], key[2])
     return None if raw is None else frozenset(json.loads(raw)["ballot_ids"])
