@@ -99,6 +99,14 @@ def _run(
         lines, data = action(lang)
     except DefinitionError as e:
         _fail_problems(lang, as_json, e)
+    except UnicodeDecodeError:
+        _fail(
+            lang,
+            as_json,
+            "input.encoding",
+            "文件不是 UTF-8 编码（请用 UTF-8 保存，如 Excel 的“CSV UTF-8”）",
+            'the file is not UTF-8 (save it as UTF-8, e.g. Excel\'s "CSV UTF-8")',
+        )
     except (SessionError, StoreError, keys.KeysError, CalendarError) as e:
         _fail(lang, as_json, e.code, e.zh, e.en)
     except ballot_printer.BallotPrinterError as e:
@@ -1022,7 +1030,7 @@ def _read_batch(path: Path) -> list[EntryInput]:
                 )
             write_ins = tuple(w for w in (row[2].split(";") if len(row) > 2 else []) if w.strip())
             items.append(EntryInput(qr=row[0], marks=row[1], write_ins=write_ins))
-        return items
+        return _non_empty(items, path)
     for i, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -1039,6 +1047,14 @@ def _read_batch(path: Path) -> list[EntryInput]:
             raise SessionError(
                 "batch.row", zh=f"第 {i} 行格式错误", en=f"line {i} is malformed"
             ) from e
+    return _non_empty(items, path)
+
+
+def _non_empty(items: list[EntryInput], path: Path) -> list[EntryInput]:
+    if not items:
+        raise SessionError(
+            "batch.empty", zh=f"批量文件 {path.name} 中没有选票", en=f"no ballots in {path.name}"
+        )
     return items
 
 

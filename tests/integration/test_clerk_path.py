@@ -87,6 +87,13 @@ def test_scan_refusals_are_specific_in_both_languages_and_store_nothing(
     assert "--scans 须与 --batch 一起使用" in qingshan.fails(
         "enter", db, "--qr", "x", "--marks", "o", "--scans", pdf
     )
+    empty = qingshan.folder / "empty.csv"
+    empty.write_text("qr,marks,write_ins\n", encoding="utf-8")
+    assert "批量文件 empty.csv 中没有选票" in qingshan.fails("enter", db, "--batch", str(empty))
+    gbk = qingshan.folder / "gbk.csv"
+    gbk.write_bytes(",ooooox,周玉兰\n".encode("gbk"))
+    out = qingshan.fails("enter", db, "--batch", str(gbk), "--scans", pdf)
+    assert "文件不是 UTF-8 编码" in out
     assert entries(qingshan) == before
 
 
