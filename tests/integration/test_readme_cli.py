@@ -4,7 +4,8 @@ The commands are read from README.md itself, never retyped here: the shell block
 election, step by step" runs in a fresh temporary folder holding a copy of examples/ (what the
 README says it needs), with only what the README documents supplied from outside: the ``tally`` and
 ``verifier`` commands of this environment first on PATH, and the key passphrase in
-TALLY_PASSPHRASE. Any drift between the README and the command line fails the run.
+TALLY_PASSPHRASE (PYTHONPATH names this checkout, so a virtualenv shared between checkouts runs
+this one's code). Any drift between the README and the command line fails the run.
 """
 
 from __future__ import annotations
