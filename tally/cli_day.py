@@ -27,7 +27,13 @@ from tally.core.manifest import build_manifest
 from tally.core.meeting import ballot_from_body
 from tally.core.model import PostKind, zh_label
 from tally.core.rules import quorum
-from tally.election import ElectionSession, EntryInput, SessionError, sign_manifest
+from tally.election import (
+    ElectionSession,
+    EntryInput,
+    ManifestDefinitionError,
+    SessionError,
+    sign_manifest,
+)
 from tally.store import StoreError
 
 __all__ = ["register"]
@@ -66,7 +72,9 @@ def _fail(lang: str, as_json: bool, code: str, zh: str, en: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def _fail_problems(lang: str, as_json: bool, e: DefinitionError) -> NoReturn:
+def _fail_problems(
+    lang: str, as_json: bool, e: DefinitionError | ManifestDefinitionError
+) -> NoReturn:
     """Every problem of a definition, one a line (as ``tally check`` lists them), then the count."""
     if as_json:
         typer.echo(
@@ -97,7 +105,7 @@ def _run(
     lang = _lang(lang_opt)
     try:
         lines, data = action(lang)
-    except DefinitionError as e:
+    except (DefinitionError, ManifestDefinitionError) as e:
         _fail_problems(lang, as_json, e)
     except UnicodeDecodeError:
         _fail(

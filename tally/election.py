@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 import ballot_printer
 import keys
 from keys import blind_rsa, remote
-from tally.core.errors import RoundStateError, TallyError
+from tally.core.errors import DefinitionError, RoundStateError, TallyError
 from tally.core.explain import describe_next, describe_quorum, round_wording
 from tally.core.manifest import (
     MANIFEST_DOMAIN,
@@ -62,6 +62,7 @@ __all__ = [
     "PAPER_KIND",
     "ElectionSession",
     "EntryInput",
+    "ManifestDefinitionError",
     "SessionError",
     "load_signed_manifest",
     "sign_manifest",
@@ -80,6 +81,14 @@ _shuffle: Callable[[list[int]], None] = secrets.SystemRandom().shuffle
 
 class SessionError(TallyError):
     """A command cannot be carried out; nothing was stored."""
+
+
+class ManifestDefinitionError(SessionError):
+    """The signed manifest's definition has problems; ``problems`` lists every one of them."""
+
+    def __init__(self, error: DefinitionError) -> None:
+        super().__init__(error.code, zh=error.zh, en=error.en, clause=error.clause)
+        self.problems = error.problems
 
 
 def _now() -> dt.datetime:
@@ -186,6 +195,8 @@ def load_signed_manifest(
         ) from e
     try:
         manifest = parse_manifest(doc["manifest"])
+    except DefinitionError as e:
+        raise ManifestDefinitionError(e) from e  # every problem, as `tally check` lists them
     except TallyError as e:
         raise SessionError(e.code, zh=e.zh, en=e.en) from e
     return manifest, town

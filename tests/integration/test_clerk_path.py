@@ -151,3 +151,32 @@ def test_lang_and_json_work_before_or_after_the_subcommand(qingshan: Election) -
     assert "nobody was checked in" in out
     # the subcommand's own option wins over the one before it
     assert "应到会有选举权人数" in qingshan.ok("--lang", "en", "status", db, "--lang", "zh")
+
+
+def test_init_lists_every_problem_of_a_signed_manifest_and_creates_nothing(tmp_path: Path) -> None:
+    import copy  # noqa: PLC0415
+    import dataclasses  # noqa: PLC0415
+
+    import keys  # noqa: PLC0415
+    from tally.core.manifest import canonical  # noqa: PLC0415
+    from tally.election import load_signed_manifest, sign_manifest  # noqa: PLC0415
+    from tests.helpers.polling import PASSPHRASE  # noqa: PLC0415
+
+    e = Election(tmp_path, QINGSHAN)
+    manifest, _ = load_signed_manifest((tmp_path / "manifest.json").read_bytes())
+    doc = copy.deepcopy(dict(manifest.document))
+    doc["definition"]["posts"][0]["seats"] = 0
+    doc["definition"]["officials"]["scrutineers"][1] = "M099"
+    bad = dataclasses.replace(manifest, document=doc, canonical_bytes=canonical(doc))
+    town = keys.load_signer(
+        tmp_path / "town.key", PASSPHRASE, expected_role=keys.Role.TOWN_COMMITTEE
+    )
+    signed = tmp_path / "bad-manifest.json"
+    signed.write_bytes(sign_manifest(bad, town))
+    out_db = tmp_path / "bad.db"
+    args = ["init", str(signed), "--out", str(out_db), "--key", str(e.wg)]
+    out = e.fails(*args, "--town-key", str(e.town_pub))
+    assert "posts[0].seats: 应选人数应为 1 到 15" in out
+    assert "officials.scrutineers[1]: 名册中没有编号 M099" in out
+    assert "选举定义有 2 个问题" in out
+    assert not out_db.exists()
