@@ -11,12 +11,15 @@ APT_PACKAGES := poppler-utils poppler-data fonts-wqy-microhei unicode-data chrom
 # wrk: the load generator of bench/bench_remote.py (only `make bench` needs it).
 BENCH_APT_PACKAGES := wrk
 CN_SORT := .cache/cn-sort
+# `make run HOST=0.0.0.0 PORT=8080` serves elsewhere than 127.0.0.1:8000.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run test demo bench screenshots system-deps setup clean
 
 run: setup
 	$(BIN)/tally check examples/qingshan.toml
-	$(BIN)/tally serve --demo
+	$(BIN)/tally serve --demo --host $(HOST) --port $(PORT)
 
 test: setup $(CN_SORT)
 	$(BIN)/ruff check .

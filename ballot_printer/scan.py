@@ -35,7 +35,12 @@ _PNG_MAGIC: Final = b"\x89PNG\r\n\x1a\n"
 _JPEG_MAGIC: Final = b"\xff\xd8\xff"
 _PDF_MAGIC: Final = b"%PDF-"
 _PAGE_FILE: Final = re.compile(r"p-(\d+)\.png")
-_QR_ONLY: Final = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+
+
+def _qr_only() -> zxingcpp.BarcodeFormats:
+    """QR codes only, made per call: a zxingcpp object kept in a module global is still alive
+    when the interpreter exits, and nanobind then prints a wall of leak warnings."""
+    return zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +69,7 @@ def _decode_with_fallbacks(gray: Image.Image) -> tuple[str, ...]:
     A full page of text sometimes hides a QR code from the detector (more so with the fixed mask
     the printer uses for speed); the same symbol in a crop, where it dominates, decodes.
     """
-    found = zxingcpp.read_barcodes(gray, formats=_QR_ONLY)
+    found = zxingcpp.read_barcodes(gray, formats=_qr_only())
     if found:
         return tuple(str(b.text) for b in found if b.valid)
     w, h = gray.size
@@ -77,11 +82,11 @@ def _decode_with_fallbacks(gray: Image.Image) -> tuple[str, ...]:
         (0, 0, w, h // 2),
     ]
     for box in boxes:
-        found = zxingcpp.read_barcodes(gray.crop(box), formats=_QR_ONLY)
+        found = zxingcpp.read_barcodes(gray.crop(box), formats=_qr_only())
         if found:
             return tuple(str(b.text) for b in found if b.valid)
     half = gray.resize((max(1, w // 2), max(1, h // 2)))
-    return tuple(str(b.text) for b in zxingcpp.read_barcodes(half, formats=_QR_ONLY) if b.valid)
+    return tuple(str(b.text) for b in zxingcpp.read_barcodes(half, formats=_qr_only()) if b.valid)
 
 
 def _render_pdf(path: Path, out_dir: Path, dpi: int) -> list[Path]:

@@ -68,6 +68,34 @@ LangOpt = Annotated[Lang | None, typer.Option("--lang", help="界面语言 zh（
 JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON / machine-readable output")]
 
 
+@app.callback()
+def _global_options(ctx: typer.Context, lang: LangOpt = None, as_json: JsonOpt = False) -> None:
+    """``--lang`` and ``--json`` before the subcommand mean the same as after it."""
+    given: dict[str, Any] = {}
+    if lang is not None:
+        given["--lang"] = lang.value
+    if as_json:
+        given["--json"] = True
+    if given and isinstance(ctx.command, typer.core.TyperGroup):
+        ctx.default_map = _defaults_for(ctx.command, given)
+
+
+def _defaults_for(group: Any, given: dict[str, Any]) -> dict[str, Any]:
+    """A click default map giving every (sub)command that has ``--lang``/``--json`` the value."""
+    out: dict[str, Any] = {}
+    for name, cmd in group.commands.items():
+        sub = getattr(cmd, "commands", None)
+        if isinstance(sub, dict):
+            out[name] = _defaults_for(cmd, given)
+            continue
+        values = {
+            p.name: given[o] for p in cmd.params for o in getattr(p, "opts", ()) if o in given
+        }
+        if values:
+            out[name] = values
+    return out
+
+
 def _lang(option: Lang | None) -> str:
     if option is not None:
         return option.value

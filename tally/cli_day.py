@@ -29,7 +29,7 @@ from tally.calendar import (
     sign_calendar,
 )
 from tally.core.ballots import INVALID_REASONS
-from tally.core.errors import TallyError
+from tally.core.errors import DefinitionError, TallyError
 from tally.core.explain import describe_next, describe_quorum, spec_title
 from tally.core.manifest import build_manifest
 from tally.core.meeting import ballot_from_body
@@ -38,6 +38,7 @@ from tally.core.rules import quorum
 from tally.election import (
     ElectionSession,
     EntryInput,
+    ManifestDefinitionError,
     SessionError,
     sign_amended_list,
     sign_manifest,
@@ -80,12 +81,49 @@ def _fail(lang: str, as_json: bool, code: str, zh: str, en: str) -> NoReturn:
     raise typer.Exit(1)
 
 
+def _fail_problems(
+    lang: str, as_json: bool, e: DefinitionError | ManifestDefinitionError
+) -> NoReturn:
+    """Every problem of a definition, one a line (as ``tally check`` lists them), then the count."""
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "ok": False,
+                    "code": e.code,
+                    "message": e.zh if lang == "zh" else e.en,
+                    "problems": [
+                        {"code": p.code, "path": p.path, "message": p.message(lang)}
+                        for p in e.problems
+                    ],
+                },
+                ensure_ascii=False,
+            )
+        )
+        raise typer.Exit(1)
+    for p in e.problems:
+        clause = f"（{p.clause}）" if p.clause and lang == "zh" else ""
+        clause = clause or (f" ({p.clause})" if p.clause else "")
+        typer.echo(p.message(lang) + clause, err=True)
+    _fail(lang, False, e.code, e.zh, e.en)
+
+
 def _run(
     lang_opt: str | None, as_json: bool, action: Callable[[str], tuple[list[str], dict[str, Any]]]
 ) -> None:
     lang = _lang(lang_opt)
     try:
         lines, data = action(lang)
+    except (DefinitionError, ManifestDefinitionError) as e:
+        _fail_problems(lang, as_json, e)
+    except UnicodeDecodeError:
+        _fail(
+            lang,
+            as_json,
+            "input.encoding",
+            "文件不是 UTF-8 编码（请用 UTF-8 保存，如 Excel 的“CSV UTF-8”）",
+            'the file is not UTF-8 (save it as UTF-8, e.g. Excel\'s "CSV UTF-8")',
+        )
     except (SessionError, StoreError, keys.KeysError, CalendarError) as e:
         _fail(lang, as_json, e.code, e.zh, e.en)
     except ballot_printer.BallotPrinterError as e:
@@ -294,16 +332,29 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("--stock-list", help="密封的选票编号清单")
         ] = None,
         a5: Annotated[bool, typer.Option("--a5", help="A5 纸")] = False,
+        supplement: Annotated[
+            bool,
+            typer.Option(
+                "--supplement", help="补印：本轮已登记的选票不够时再印一批（发票前，单独登记）"
+            ),
+        ] = False,
         actor: ActorOpt = "",
         lang: LangOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
-        """打印并登记一轮的选票 / Print and commit a round's ballot stock."""
+        """打印并登记一轮的选票 / Print and commit a round's ballot stock.
+
+        选票不够时（发票前）用 --supplement 为同一轮补印一批，另行登记并生成检查点。
+        When a round's stock is too small, --supplement prints more for the same round (before
+        its ballots are issued), committed as its own part with its own checkpoint.
+        """
 
         def act(lg: str) -> tuple[list[str], dict[str, Any]]:
             s = ElectionSession.open(db)
             post = _post(kind)
             size = ballot_printer.PageSize.A5 if a5 else ballot_printer.PageSize.A4
+            present = len(s.meeting.present)
+            before = s.meeting.stocks.get((post, round_number), 0)
             stock = s.print_stock(
                 post=post,
                 round_number=round_number,
@@ -313,22 +364,41 @@ def register(app: typer.Typer) -> None:
                 signer=_signer(key, keys.Role.WORK_GROUP),
                 page_size=size,
                 actor=actor,
+                supplement=supplement,
             )
-            return (
+            total = before + count if supplement else count
+            lines = (
                 [
-                    f"已打印{zh_label(post)}选票 {count} 张（第 {round_number} 轮）：{out}",
+                    f"已{'补印' if supplement else '打印'}{zh_label(post)}选票 {count} 张"
+                    f"（第 {round_number} 轮{f'，共 {total} 张' if supplement else ''}）：{out}",
                     "选票编号清单须与未用选票一同密封保存，不得与签到名单放在一起",
                 ]
                 if lg == "zh"
                 else [
-                    f"printed {count} {post.value} ballots (round {round_number}): {out}",
+                    f"{'supplementary: ' if supplement else ''}printed {count} {post.value} "
+                    f"ballots (round {round_number}"
+                    f"{f', {total} in all' if supplement else ''}): {out}",
                     "seal the ballot-id list with the unused ballots",
-                ],
+                ]
+            )
+            if total < present:
+                lines.append(
+                    f"注意：本轮选票共 {total} 张，少于已签到的 {present} 人；"
+                    "发票前请用 --supplement 补印"
+                    if lg == "zh"
+                    else f"warning: {total} ballots for the round but {present} members are "
+                    "checked in; print more with --supplement before issuing"
+                )
+            return (
+                lines,
                 {
                     "pdf": str(out),
                     "count": len(stock.payloads),
                     "post": post.value,
                     "round": round_number,
+                    "supplement": supplement,
+                    "total": total,
+                    "present": present,
                 },
             )
 
@@ -421,7 +491,13 @@ def register(app: typer.Typer) -> None:
         def act(lg: str) -> tuple[list[str], dict[str, Any]]:
             s = ElectionSession.open(db)
             ids = s.check_in(members, actor=actor)
-            return _presence_lines(s, ids, lg, "签到"), {
+            lines = _presence_lines(s, ids, lg, "签到")
+            if len(ids) > 1:
+                lines.insert(
+                    1,
+                    f"本次 {len(ids)} 人全部签到" if lg == "zh" else f"all {len(ids)} checked in",
+                )
+            return lines, {
                 "checked_in": ids,
                 "present": len(s.meeting.present),
             }
@@ -551,7 +627,8 @@ def register(app: typer.Typer) -> None:
             typer.Option("--write-in", help="另选人姓名或编号（名字后加 :- 表示未画○）"),
         ] = None,
         batch: Annotated[
-            Path | None, typer.Option("--batch", help="批量录入文件（JSONL 或 CSV）")
+            Path | None,
+            typer.Option("--batch", help="批量录入文件（.jsonl 或 .csv，格式见上）"),
         ] = None,
         second: Annotated[
             Path | None, typer.Option("--second", help="第二名计票人的录入文件（双人录入核对）")
@@ -567,16 +644,43 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option("--confirm-key", help="确认无效票的监票人密钥文件（与 --invalid 同用）"),
         ] = None,
+        scans: Annotated[
+            Path | None,
+            typer.Option(
+                "--scans",
+                help="同一叠选票的扫描件（PDF/PNG/JPEG），按顺序填入批量文件中 qr 为空的各行",
+            ),
+        ] = None,
         actor: ActorOpt = "",
         lang: LangOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
         """录入选票（单张或批量，全部成功或全部不录入）/ Enter ballots (one, or a batch: all or nothing).
 
+        \b
+        二维码文字从哪里来 / where the QR text comes from:
+        - 扫码枪（模拟键盘）：光标放在 --qr 之后扫码，扫码枪打出 BQ1:… 文字
+          a barcode scanner acting as a keyboard types the BQ1:... text after --qr
+        - tally ballot read 扫描件.pdf --election 选举.db 读出扫描件上每张选票的二维码
+          tally ballot read reads the QR of every ballot in a scan (PDF/PNG/JPEG)
+        - 投票站页面 /station/ 的录入页用扫码枪或摄像头读码
+          the station page /station/ reads it with a scanner or the camera
+        标记：每名候选人一个，按选票上的顺序：o 赞成，x 不赞成，- 弃权，? 无法辨认
+        marks: one per candidate in ballot order: o approve, x disapprove, - abstain, ? unreadable
+
+        \b
+        批量文件 / batch files (UTF-8, one ballot per line; examples/*.jsonl, examples/*.csv):
+        - JSONL: {"qr": "BQ1:…", "marks": "ooooox", "write_ins": ["周玉兰"]}
+        - CSV:   qr,marks,write_ins   （表头可省略；多名另选人用 ; 分隔；另选人后加 :- 表示未画○）
+        qr 为空的行按顺序取 --scans 扫描件中的二维码（行数须与二维码数相同）
+        rows with an empty qr take the QR codes of --scans in order (the counts must match)
+
+        \b
         经监票人确认作为无效票录入（R8.5）：--invalid 理由 --confirm-key 监票人密钥 [--qr 二维码]；
         理由 identifying_marks（有识别标记）、unreadable（无法辨认）、not_official_stock
         （非正式选票，不给 --qr）。/ With --invalid REASON --confirm-key SCRUTINEER.key [--qr]:
-        one returned ballot entered as invalid by decision, signed by a scrutineer."""
+        one returned ballot entered as invalid by decision, signed by a scrutineer.
+        """
 
         def act(lg: str) -> tuple[list[str], dict[str, Any]]:
             if invalid is not None or confirm_key is not None:
@@ -592,12 +696,22 @@ def register(app: typer.Typer) -> None:
                         or bool(write_in)
                         or batch is not None
                         or second is not None
+                        or scans is not None
                     ),
                 )
+            if scans is not None and batch is None:
+                raise SessionError(
+                    "enter.scans_without_batch",
+                    zh="--scans 须与 --batch 一起使用",
+                    en="--scans needs --batch",
+                )
             if batch is not None:
-                items = _read_batch(batch)
-                if second is not None:
-                    _compare_double_entry(items, _read_batch(second))
+                first_rows = _read_batch(batch)
+                second_rows = _read_batch(second) if second is not None else None
+                texts = ballot_printer.read_qr_texts(scans) if scans is not None else None
+                items = _fill_from_scans(first_rows, texts, "--batch")
+                if second_rows is not None:
+                    _compare_double_entry(items, _fill_from_scans(second_rows, texts, "--second"))
             elif qr is not None and marks is not None:
                 items = [EntryInput(qr=qr, marks=marks, write_ins=tuple(write_in or ()))]
             else:
@@ -1224,7 +1338,7 @@ def _read_batch(path: Path) -> list[EntryInput]:
                 )
             write_ins = tuple(w for w in (row[2].split(";") if len(row) > 2 else []) if w.strip())
             items.append(EntryInput(qr=row[0], marks=row[1], write_ins=write_ins))
-        return items
+        return _non_empty(items, path)
     for i, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -1249,7 +1363,46 @@ def _read_batch(path: Path) -> list[EntryInput]:
             raise SessionError(
                 "batch.row", zh=f"第 {i} 行格式错误", en=f"line {i} is malformed"
             ) from e
+    return _non_empty(items, path)
+
+
+def _non_empty(items: list[EntryInput], path: Path) -> list[EntryInput]:
+    if not items:
+        raise SessionError(
+            "batch.empty", zh=f"批量文件 {path.name} 中没有选票", en=f"no ballots in {path.name}"
+        )
     return items
+
+
+def _fill_from_scans(
+    items: list[EntryInput], texts: list[str] | None, which: str
+) -> list[EntryInput]:
+    """Rows with an empty ``qr`` take the scan's QR codes in order; every other row keeps its own.
+
+    Raises:
+        SessionError: empty rows without a scan, a scan without empty rows, or counts that differ.
+    """
+    empty = [i for i, x in enumerate(items) if not x.qr.strip()]
+    if texts is None:
+        if empty:
+            raise SessionError(
+                "batch.qr_missing",
+                zh=f"{which} 文件第 {empty[0] + 1} 张选票没有二维码文字（qr 为空时须给出 --scans）",
+                en=f"{which} file: ballot {empty[0] + 1} has no QR text (empty qr needs --scans)",
+            )
+        return items
+    if len(texts) != len(empty):
+        raise SessionError(
+            "batch.scan_count",
+            zh=f"扫描件中有 {len(texts)} 个二维码，{which} 文件中 qr 为空的有 {len(empty)} 行，"
+            "两者须相同，均未录入",
+            en=f"the scan holds {len(texts)} QR codes but the {which} file has {len(empty)} rows "
+            "with an empty qr; they must match; nothing entered",
+        )
+    out = list(items)
+    for i, text in zip(empty, texts, strict=True):
+        out[i] = EntryInput(qr=text, marks=items[i].marks, write_ins=items[i].write_ins)
+    return out
 
 
 def _compare_double_entry(first: list[EntryInput], second: list[EntryInput]) -> None:

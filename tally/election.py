@@ -27,7 +27,7 @@ import keys
 from keys import blind_rsa, remote
 from tally.calendar import CalendarError, WorkingDayCalendar
 from tally.core.ballots import INVALID_REASONS
-from tally.core.errors import RoundStateError, TallyError
+from tally.core.errors import DefinitionError, RoundStateError, TallyError
 from tally.core.explain import describe_next, describe_quorum, round_wording
 from tally.core.manifest import (
     MANIFEST_DOMAIN,
@@ -49,6 +49,7 @@ from tally.core.meeting import (
     assembly_posts,
     begin,
     check_remote_ballot,
+    check_supplement,
     count_current,
     counted_body,
     invalid_decision_message,
@@ -79,6 +80,7 @@ __all__ = [
     "SIGNED_AMENDED_LIST_FORMAT",
     "ElectionSession",
     "EntryInput",
+    "ManifestDefinitionError",
     "SessionError",
     "load_signed_manifest",
     "sign_amended_list",
@@ -99,6 +101,14 @@ _shuffle: Callable[[list[int]], None] = secrets.SystemRandom().shuffle
 
 class SessionError(TallyError):
     """A command cannot be carried out; nothing was stored."""
+
+
+class ManifestDefinitionError(SessionError):
+    """The signed manifest's definition has problems; ``problems`` lists every one of them."""
+
+    def __init__(self, error: DefinitionError) -> None:
+        super().__init__(error.code, zh=error.zh, en=error.en, clause=error.clause)
+        self.problems = error.problems
 
 
 def _now() -> dt.datetime:
@@ -269,6 +279,8 @@ def load_signed_manifest(
         ) from e
     try:
         manifest = parse_manifest(doc["manifest"])
+    except DefinitionError as e:
+        raise ManifestDefinitionError(e) from e  # every problem, as `tally check` lists them
     except TallyError as e:
         raise SessionError(e.code, zh=e.zh, en=e.en) from e
     return manifest, town
@@ -298,6 +310,7 @@ def _reason(entry: Entry) -> str | None:
     return {
         "election.opened": "opened",
         "stock.committed": f"stock {b.get('post')} {b.get('round')}",
+        "stock.supplemented": f"stock-supplement {b.get('post')} {b.get('round')} {b.get('part')}",
         "round.opened": f"round-opened {b.get('post')} {b.get('round')}",
         "round.counted": f"round-closed {b.get('post')} {b.get('round')}",
         "round.void": f"round-closed {b.get('post')} {b.get('round')}",
@@ -544,7 +557,10 @@ class ElectionSession:
                     conn, size=size, reason=reason, body=body, lines=[signature_line(signer, body)]
                 )
             if stock is not None:
-                ElectionStore.add_stock(conn, post=stock[0], round_=stock[1], list_json=stock[2])
+                part = next((int(e.body.get("part", 1)) for e in entries if _stock_key(e)), 1)
+                ElectionStore.add_stock(
+                    conn, post=stock[0], round_=stock[1], list_json=stock[2], part=part
+                )
             if also is not None:
                 also(conn)
 
@@ -559,6 +575,9 @@ class ElectionSession:
         election = self.manifest.election
         for m in election.members:
             if m.id == ref:
+                return m.id
+        for m in election.members:  # ids in either case: m001 is M001
+            if m.id.casefold() == ref.casefold():
                 return m.id
         same = [m for m in election.members if m.name == ref]
         if len(same) == 1:
@@ -575,7 +594,56 @@ class ElectionSession:
         )
 
     def check_in(self, refs: Sequence[str], *, actor: str = "") -> list[MemberId]:
-        ids = [self.resolve_member(r) for r in refs]
+        """Check members in, all or none: one refused name refuses the whole command.
+
+        Raises:
+            SessionError: ``checkin.refused`` naming every refused name with its reason, the
+                names that would have been accepted, and that nobody was checked in.
+        """
+        ids: list[MemberId] = []
+        refused: list[tuple[str, TallyError]] = []
+        accepted: list[str] = []
+        meeting = self.meeting
+        for ref in refs:
+            try:
+                member = self.resolve_member(ref)
+                if member in ids:
+                    raise SessionError(
+                        "checkin.repeated",
+                        zh="在本次命令中重复",
+                        en="given twice in this command",
+                    )
+                entry = make_entry(  # a trial only: the clock is read when it is committed
+                    meeting,
+                    "member.checked_in",
+                    {"member": member},
+                    at=meeting.last_at,
+                    actor=actor,
+                )
+                meeting = apply_entry(meeting, entry)
+            except TallyError as e:
+                refused.append((ref, e))
+                continue
+            ids.append(member)
+            accepted.append(f"{self.manifest.election.member(member).name}（{member}）")
+        if len(refs) == 1 and refused:
+            err = refused[0][1]
+            raise SessionError(err.code, zh=err.zh, en=err.en, clause=err.clause)
+        if refused:
+            zh = "；".join(f"{r}：{e.zh}" for r, e in refused)
+            en = "; ".join(f"{r}: {e.en}" for r, e in refused)
+            ok_zh = f"（{'、'.join(accepted)} 无误，也未签到）" if accepted else ""
+            ok_en = (
+                f" ({', '.join(accepted)} were fine and are not checked in either)"
+                if accepted
+                else ""
+            )
+            raise SessionError(
+                "checkin.refused",
+                zh=f"{len(refused)} 人不能签到，本次全部未签到{ok_zh}：{zh}",
+                en=f"{len(refused)} of {len(refs)} cannot check in, so nobody was checked in"
+                f"{ok_en}: {en}",
+            )
         self._commit([("member.checked_in", {"member": i}) for i in ids], actor=actor)
         return ids
 
@@ -608,14 +676,27 @@ class ElectionSession:
         page_size: ballot_printer.PageSize = ballot_printer.PageSize.A4,
         font_path: Path | None = None,
         actor: str = "",
+        supplement: bool = False,
     ) -> ballot_printer.BallotStock:
-        """Make, print and commit a ballot stock for a round (the PDF only exists if committed)."""
+        """Make, print and commit a ballot stock for a round (the PDF only exists if committed).
+
+        With ``supplement``, a supplementary print: more ballots for a round whose stock is
+        committed and whose ballots are not yet issued, committed as the round's next part with
+        its own checkpoint (spec/ballot-qr.md §4.4).
+        """
         _check_work_group(self.manifest, signer)
-        if (post, round_number) in self.meeting.stocks:
+        if supplement:
+            try:
+                check_supplement(self.meeting, post, round_number)
+            except TallyError as e:
+                raise SessionError(e.code, zh=e.zh, en=e.en, clause=e.clause) from e
+        elif (post, round_number) in self.meeting.stocks:
             raise SessionError(
                 "stock.twice",
-                zh=f"{post.value} 第 {round_number} 轮的选票已经打印登记过",
-                en=f"a stock for {post.value} round {round_number} is already committed",
+                zh=f"{zh_label(post)}选举第 {round_number} 轮的选票已经打印登记过；"
+                "选票不够时用 --supplement 补印",
+                en=f"a stock for {post.value} round {round_number} is already committed; "
+                "print more with --supplement",
             )
         paper = self.paper(post, round_number)
         try:
@@ -633,7 +714,7 @@ class ElectionSession:
         except ballot_printer.BallotPrinterError as e:
             raise SessionError(e.code, zh=e.zh, en=e.en) from e
         try:
-            list_json = self.commit_stock(stock, signer=signer, actor=actor)
+            list_json = self.commit_stock(stock, signer=signer, actor=actor, supplement=supplement)
         except BaseException:
             out_pdf.unlink(missing_ok=True)  # never leave ballots that are not in the stock
             raise
@@ -642,9 +723,15 @@ class ElectionSession:
         return stock
 
     def commit_stock(
-        self, stock: ballot_printer.BallotStock, *, signer: keys.Signer, actor: str = ""
+        self,
+        stock: ballot_printer.BallotStock,
+        *,
+        signer: keys.Signer,
+        actor: str = "",
+        supplement: bool = False,
     ) -> bytes:
-        """Commit a made stock (its commitment in the log, the sealed list in the store).
+        """Commit a made stock (its commitment in the log, the sealed list in the store); with
+        ``supplement``, as the round's next part (``stock.supplemented``).
 
         Returns:
             The sealed ``ballot-stock/1`` list.
@@ -652,18 +739,17 @@ class ElectionSession:
         post = next(p for p, k in PAPER_KIND.items() if k is stock.kind)
         list_json = ballot_printer.stock_list_json(stock)
         ids = frozenset(b.hex() for b in stock.ballot_ids)
+        body: dict[str, Any] = {
+            "post": post.value,
+            "round": stock.round_number,
+            "count": len(stock.payloads),
+            "commitment": ballot_printer.stock_commitment(stock).hex(),
+        }
+        if supplement:
+            part = self.meeting.stock_parts.get((post, stock.round_number), 1) + 1
+            body = {**body, "part": part}
         self._commit(
-            [
-                (
-                    "stock.committed",
-                    {
-                        "post": post.value,
-                        "round": stock.round_number,
-                        "count": len(stock.payloads),
-                        "commitment": ballot_printer.stock_commitment(stock).hex(),
-                    },
-                )
-            ],
+            [("stock.supplemented" if supplement else "stock.committed", body)],
             signer=signer,
             actor=actor,
             stock=(post.value, stock.round_number, list_json, ids),
@@ -1589,10 +1675,16 @@ def _check_work_group(manifest: Manifest, signer: keys.Signer) -> None:
         )
 
 
-def _stock_key(entry: Entry) -> tuple[PostKind, int] | None:
-    if entry.type != "stock.committed":
-        return None
-    return PostKind(entry.body["post"]), int(entry.body["round"])
+def _stock_key(entry: Entry) -> tuple[PostKind, int, int] | None:
+    """Post, round and part (1 for the first print) of a stock entry."""
+    if entry.type == "stock.committed":
+        return PostKind(entry.body["post"]), int(entry.body["round"]), 1
+    if entry.type == "stock.supplemented":
+        part = entry.body.get("part")
+        if isinstance(part, bool) or not isinstance(part, int) or part < 2:
+            return None  # the replay refuses the entry itself
+        return PostKind(entry.body["post"]), int(entry.body["round"]), part
+    return None
 
 
 def _stock_ids(store: ElectionStore, entry: Entry) -> frozenset[str] | None:
@@ -1601,7 +1693,7 @@ def _stock_ids(store: ElectionStore, entry: Entry) -> frozenset[str] | None:
     key = _stock_key(entry)
     if key is None:
         return None
-    raw = store.stock_list(key[0].value, key[1])
+    raw = store.stock_list_part(key[0].value, key[1], key[2])
     return None if raw is None else frozenset(json.loads(raw)["ballot_ids"])
 
 

@@ -275,6 +275,8 @@ def _write_bundle(session: ElectionSession, plan: _Plan, root: Path) -> list[str
     _write_log_and_ballots(session.store, plan.log.counted, folder)
     for s in session.store.iter_stocks():
         folder.write(f"stocks/{s.post}-{s.round}.json", s.list_json)
+    for s, part in session.store.iter_stock_supplements():  # spec/bundle.md §1
+        folder.write(f"stocks/{s.post}-{s.round}-{part}.json", s.list_json)
     for rel, data in plan.small.items():
         folder.write(rel, data)
     folder.write("index.json", _index_json(session, plan.log.entries, dict(folder.digests)))

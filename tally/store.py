@@ -24,7 +24,7 @@ __all__ = [
     "StoredStock",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each migration takes the schema from version i to i+1; never edit one that has shipped.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -49,6 +49,16 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # Remote-voting invitations (spec/remote.md §3): only an HMAC of each code, never the code.
         "CREATE TABLE invitations (member TEXT PRIMARY KEY, code_hash BLOB NOT NULL UNIQUE, "
         "issued_at TEXT NOT NULL, expires_at TEXT NOT NULL, redeemed_at TEXT)",
+    ),
+    (
+        # Supplementary prints (spec/ballot-qr.md §4.4): a round's parts 2, 3, ..., append-only.
+        "CREATE TABLE stock_supplements (post TEXT NOT NULL, round INTEGER NOT NULL, "
+        "part INTEGER NOT NULL, list BLOB NOT NULL, PRIMARY KEY (post, round, part))",
+        *(
+            f"CREATE TRIGGER stock_supplements_no_{op.lower()} BEFORE {op} ON stock_supplements "
+            "BEGIN SELECT RAISE(ABORT, 'stock_supplements is append-only'); END"
+            for op in ("UPDATE", "DELETE")
+        ),
     ),
 )
 
@@ -271,6 +281,28 @@ class ElectionStore:
         ).fetchone()
         return None if row is None else bytes(row[0])
 
+    def stock_list_part(self, post: str, round_: int, part: int) -> bytes | None:
+        """The sealed list of one part of a round's stock (1: the first print; 2, 3, ...: the
+        supplementary prints), or None."""
+        if part == 1:
+            return self.stock_list(post, round_)
+        row = self._db.conn.execute(
+            "SELECT list FROM stock_supplements WHERE post = ? AND round = ? AND part = ?",
+            (post, round_, part),
+        ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def iter_stock_supplements(self) -> Iterator[tuple[StoredStock, int]]:
+        """The supplementary prints' lists with their part numbers, in the order committed."""
+        cursor = self._db.conn.execute(
+            "SELECT post, round, part, list FROM stock_supplements ORDER BY rowid"
+        )
+        try:
+            for p, r, n, lst in cursor:
+                yield StoredStock(post=str(p), round=int(r), list_json=bytes(lst)), int(n)
+        finally:
+            cursor.close()
+
     def iter_stocks(self) -> Iterator[StoredStock]:
         """The stock lists in the order they were committed, one at a time (each holds a round's
         ballot ids, so together they grow with the election)."""
@@ -351,7 +383,15 @@ class ElectionStore:
             )
 
     @staticmethod
-    def add_stock(conn: sqlite3.Connection, *, post: str, round_: int, list_json: bytes) -> None:
+    def add_stock(
+        conn: sqlite3.Connection, *, post: str, round_: int, list_json: bytes, part: int = 1
+    ) -> None:
+        if part != 1:  # a supplementary print
+            conn.execute(
+                "INSERT INTO stock_supplements (post, round, part, list) VALUES (?, ?, ?, ?)",
+                (post, round_, part, list_json),
+            )
+            return
         conn.execute(
             "INSERT INTO stocks (post, round, list) VALUES (?, ?, ?)", (post, round_, list_json)
         )

@@ -96,7 +96,7 @@ OPTIONAL_FILES: Final = ("calendar.json",)  # the town's signed year file (R26.3
 CALENDAR_DOMAIN: Final = b"branch-election/calendar/1"
 _PUBLICITY_DAYS: Final = (5, 60)  # (R26) at least 5 working days, at most 60
 _STOCK_PATH: Final = re.compile(
-    r"stocks/(committee|secretary|deputy_secretary)-([1-9][0-9]{0,2})\.json"
+    r"stocks/(committee|secretary|deputy_secretary)-([1-9][0-9]{0,2})(?:-([2-9]|[1-9][0-9]{1,2}))?\.json"
 )
 _KIND_NAMES: Final = {
     "committee": "committee",
@@ -1643,6 +1643,7 @@ class _Replay:
         self.joining: list[_Due] = []  # (R22.2) rounds the joint opening must open next
         self.held: list[_Open] = []  # (R22.2) rounds of the joint opening awaiting their count
         self.stocks: dict[tuple[str, int], _Stock] = {}
+        self.stock_parts: dict[tuple[str, int], int] = {}  # supplementary prints (V8)
         self.stock_files_used: set[str] = set()
         self.moments: list[tuple[str, int, int]] = []  # reason, size, seq
         self.roots: dict[int, bytes] = {}
@@ -1971,6 +1972,10 @@ class _Replay:
             self.attendance(e)
         elif t == "stock.committed":
             self.moments.append((f"stock {b['post']} {b['round']}", size, e.seq))
+            self.stock(e)
+        elif t == "stock.supplemented":
+            reason = f"stock-supplement {b['post']} {b['round']} {b['part']}"
+            self.moments.append((reason, size, e.seq))
             self.stock(e)
         elif t == "round.quorum_failed":
             self.quorum_failed(e)
@@ -2589,9 +2594,10 @@ class _Replay:
     def stock(self, e: LogEntry) -> None:  # (V8)
         b = e.body
         post, rnd = b["post"], b["round"]
-        name = f"stocks/{post}-{rnd}.json"
+        part = b.get("part", 1)  # stock.supplemented: a supplementary print, part 2, 3, ...
+        name = f"stocks/{post}-{rnd}.json" if part == 1 else f"stocks/{post}-{rnd}-{part}.json"
         key = (post, rnd)
-        if key in self.stocks:
+        if part == 1 and key in self.stocks:
             self.fail(
                 "V8",
                 "stock.duplicate",
@@ -2599,6 +2605,8 @@ class _Replay:
                 "a second stock for the same post and round",
                 e,
             )
+        if part != 1:
+            self.supplement_allowed(e, key, part)
         self.stock_files_used.add(name)
         ids: frozenset[bytes] | None = None
         doc = self.v._doc(name, "V8")
@@ -2708,7 +2716,50 @@ class _Replay:
                 "not a ballot-stock/1 document",
                 **where,
             )
-        self.stocks[key] = _Stock(b["count"], ids, e.seq)
+        if part == 1:
+            self.stocks[key] = _Stock(b["count"], ids, e.seq)
+            return
+        base = self.stocks.get(key)
+        if base is None:
+            return  # reported by supplement_allowed
+        if ids is not None and base.ids is not None and ids & base.ids:
+            self.fail(
+                "V8",
+                "stock.supplement_overlap",
+                "补印的选票标识与本轮已登记的重复",
+                "a supplementary ballot id repeats one already committed for the round",
+                e,
+            )
+        merged = None if ids is None or base.ids is None else base.ids | ids
+        self.stocks[key] = _Stock(base.count + b["count"], merged, base.seq)
+        self.stock_parts[key] = part
+
+    def supplement_allowed(self, e: LogEntry, key: tuple[str, int], part: int) -> None:  # (V8)
+        """A supplementary print follows the round's stock, before its ballots are issued, as
+        the round's next part (spec/ballot-qr.md §4.4)."""
+        o = self.open
+        if key not in self.stocks or (
+            o is not None and (o.post, o.number) == key and o.issued is not None
+        ):
+            self.fail(
+                "V8",
+                "stock.supplement_order",
+                "补印的选票批次须在本轮选票登记之后、发票之前",
+                "a supplementary stock must follow the round's stock and precede its issue",
+                e,
+            )
+            return
+        want = self.stock_parts.get(key, 1) + 1
+        if part != want:
+            self.fail(
+                "V8",
+                "stock.supplement_part",
+                "补印批次编号不连续",
+                "supplementary parts are not numbered 2, 3, ...",
+                e,
+                expected=str(want),
+                found=str(part),
+            )
 
     def check_due(self, e: LogEntry, due: _Due | None, fields: Mapping[str, Any]) -> bool:
         if due is None:
@@ -3726,8 +3777,8 @@ class _Replay:
                 self.f.fail(
                     "V8",
                     "stock.unreferenced",
-                    "批次文件没有对应的 stock.committed",
-                    "stock file without a stock.committed",
+                    "批次文件没有对应的 stock.committed 或 stock.supplemented",
+                    "stock file without a stock.committed or stock.supplemented",
                     file=name,
                 )
         self.v.moments = self.moments

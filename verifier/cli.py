@@ -25,8 +25,38 @@ app = typer.Typer(add_completion=False, help="独立核验选举结果包 / inde
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    ctx: typer.Context,
+    lang: Annotated[str | None, typer.Option("--lang", help="zh 或 en")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / JSON output")] = False,
+) -> None:
     """Independent verifier of branch election result bundles (spec/bundle.md)."""
+    given: dict[str, object] = {}
+    if lang is not None:
+        given["--lang"] = lang
+    if as_json:
+        given["--json"] = True
+    if given:  # before the subcommand means the same as after it
+        ctx.default_map = _defaults_for(ctx.command, given)
+
+
+def _defaults_for(group: object, given: dict[str, object]) -> dict[str, object]:
+    """A click default map giving every (sub)command that has ``--lang``/``--json`` the value."""
+    out: dict[str, object] = {}
+    commands = getattr(group, "commands", None)
+    for name, cmd in (commands or {}).items():
+        if isinstance(getattr(cmd, "commands", None), dict):
+            out[name] = _defaults_for(cmd, given)
+            continue
+        values = {
+            p.name: given[o]
+            for p in getattr(cmd, "params", ())
+            for o in getattr(p, "opts", ())
+            if o in given
+        }
+        if values:
+            out[name] = values
+    return out
 
 
 def parse_town_key(text: str) -> TownKey:

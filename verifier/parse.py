@@ -57,7 +57,9 @@ _SIGNER: Final = re.compile(r"(work_group|scrutineer):[0-9a-f]{16}")
 _REASON: Final = re.compile(
     r"opened|result|remote-opened|remote-closed|remote-key|remote-casts|"
     r"(stock|round-opened|round-closed) "
-    r"(committee|secretary|deputy_secretary) ([1-9][0-9]{0,2})"
+    r"(committee|secretary|deputy_secretary) ([1-9][0-9]{0,2})|"
+    r"stock-supplement (?:committee|secretary|deputy_secretary) ([1-9][0-9]{0,2}) "
+    r"([2-9]|[1-9][0-9]{1,2})"
 )
 
 STATUSES: Final = ("full", "probationary", "party_probation", "suspended", "membership_stopped")
@@ -466,6 +468,10 @@ def _v_count(v: Any) -> bool:
     return type(v) is int and v >= 0
 
 
+def _v_part(v: Any) -> bool:
+    return type(v) is int and 2 <= v <= 255
+
+
 def _v_str(v: Any) -> bool:
     return isinstance(v, str)
 
@@ -534,6 +540,7 @@ _PR: Final[dict[str, _Check]] = {"post": _v_post, "round": _v_round}
 ENTRY_BODIES: Final[dict[str, dict[str, _Check]]] = {
     "election.opened": {"election_id": _v_hex64},
     "stock.committed": {**_PR, "count": _v_count, "commitment": _v_hex64},
+    "stock.supplemented": {**_PR, "part": _v_part, "count": _v_count, "commitment": _v_hex64},
     "member.checked_in": {"member": _v_member},
     "member.left": {"member": _v_member},
     "round.quorum_failed": {**_PR, "present": _v_count, "present_members": _v_ids},
@@ -816,7 +823,7 @@ def parse_checkpoint(text: object, path: str) -> Checkpoint:
     if root is None:
         raise _cp_err("root is not base64 of 32 bytes", "根哈希不是 32 字节 base64", path)
     m = _REASON.fullmatch(reason)
-    if m is None or (m.group(3) is not None and int(m.group(3)) > 255):
+    if m is None or any(g is not None and int(g) > 255 for g in m.group(3, 4, 5)):
         raise _cp_err(f"unknown reason {reason!r}", f"未知原因 {reason!r}", path)
     if not sigs.endswith("\n"):
         raise _cp_err("signature lines must end in a line feed", "签名行应以换行结束", path)

@@ -47,6 +47,7 @@ from tally.core.rules import (
     margin_satisfied,
     qualification_problems,
 )
+from tally.core.toml_errors import toml_problem
 
 __all__ = [
     "FORMAT",
@@ -258,16 +259,7 @@ def parse_definition(text: str) -> Election:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise DefinitionError(
-            (
-                Problem(
-                    code="toml.malformed",
-                    path="",
-                    zh=f"TOML 格式错误：{e}",
-                    en=f"malformed TOML: {e}",
-                ),
-            )
-        ) from e
+        raise DefinitionError((toml_problem(text, e),)) from e
     return parse_definition_data(data)
 
 

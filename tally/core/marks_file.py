@@ -17,6 +17,7 @@ from typing import Any
 from tally.core.ballots import Ballot, Mark, WriteIn
 from tally.core.errors import DefinitionError, Problem
 from tally.core.model import Election, MemberId, PostKind
+from tally.core.toml_errors import toml_problem
 
 __all__ = [
     "FORMAT",
@@ -90,9 +91,7 @@ def parse_marks_file(text: str, election: Election) -> tuple[Step, ...]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise DefinitionError(
-            (Problem("toml.malformed", "", f"TOML 格式错误：{e}", f"malformed TOML: {e}"),)
-        ) from e
+        raise DefinitionError((toml_problem(text, e),)) from e
     if data.get("format") != FORMAT:
         bad(
             "format.version",

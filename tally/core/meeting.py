@@ -67,6 +67,7 @@ __all__ = [
     "apply_entry",
     "ballot_from_body",
     "begin",
+    "check_supplement",
     "count_current",
     "counted_body",
     "entry_bytes",
@@ -88,6 +89,7 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 BODY_FIELDS: Mapping[str, frozenset[str]] = {
     "election.opened": frozenset({"election_id"}),
     "stock.committed": frozenset({"post", "round", "count", "commitment"}),
+    "stock.supplemented": frozenset({"post", "round", "part", "count", "commitment"}),
     "member.checked_in": frozenset({"member"}),
     "member.left": frozenset({"member"}),
     "round.quorum_failed": frozenset({"post", "round", "present", "present_members"}),
@@ -339,6 +341,8 @@ class Meeting:
     current: OpenRound | None = None
     stocks: Mapping[tuple[PostKind, int], int] = field(default_factory=dict)
     stock_ids: Mapping[tuple[PostKind, int], frozenset[str]] = field(default_factory=dict)
+    # parts committed per round (1 = the first print; each supplementary print adds one)
+    stock_parts: Mapping[tuple[PostKind, int], int] = field(default_factory=dict)
     result: Mapping[str, Any] | None = None
     expected_ids: frozenset[MemberId] = frozenset()
     remote: RemoteState | None = None
@@ -540,6 +544,8 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
         if stock_ids is None or len(stock_ids) != count:
             raise _bad("stock.ids", "选票清单与数量不符", "stock list does not match the count")
         return _with_stock(m, key, count, stock_ids)
+    if t == "stock.supplemented":
+        return _supplement(m, b, stock_ids)
     if t in ("round.opened", "round.quorum_failed"):
         return _open(m, e)
     if t == "ballots.issued":
@@ -556,11 +562,19 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
                 "R12",
             )
         stock = m.stocks.get((cur.spec.post, cur.spec.number))
-        if stock is None or stock < count:
+        if stock is None:
             raise _bad(
                 "issue.no_stock",
-                "本轮选票尚未登记或数量不足，请先打印并登记选票",
-                "no (or too small a) ballot stock is committed for this round",
+                "本轮选票尚未登记，请先打印并登记选票（tally print）",
+                "no ballot stock is committed for this round (tally print)",
+            )
+        if stock < count:
+            raise _bad(
+                "issue.no_stock",
+                f"本轮登记的选票只有 {stock} 张，少于要发出的 {count} 张；"
+                "请先补印（tally print --supplement）",
+                f"the round's stock has {stock} ballots, fewer than the {count} to issue; "
+                "print more first (tally print --supplement)",
             )
         return _put(m, cur, replace(cur, issued=count))
     if t == "ballots.returned":
@@ -799,6 +813,65 @@ def _with_stock(m: Meeting, key: tuple[PostKind, int], count: int, ids: frozense
     if not all(_HEX32.match(i) for i in ids):
         raise _bad("stock.ids", "选票编号格式错误", "bad ballot id in the stock")
     return replace(m, stocks={**m.stocks, key: count}, stock_ids={**m.stock_ids, key: ids})
+
+
+def _supplement(m: Meeting, b: Mapping[str, Any], stock_ids: frozenset[str] | None) -> Meeting:
+    """A supplementary print for a round whose stock is too small (R-stock-supplement): more
+    ballots for the same round, before its ballots are issued, with ids new to the round."""
+    post, rnd = _post(b), _int(b, "round")
+    key = (post, rnd)
+    count, part = _int(b, "count"), _int(b, "part")
+    check_supplement(m, post, rnd)
+    expected = m.stock_parts.get(key, 1) + 1
+    if part != expected:
+        raise _bad(
+            "stock.supplement_part",
+            f"补印批次应为第 {expected} 批",
+            f"the supplementary print should be part {expected}",
+        )
+    if not isinstance(b["commitment"], str) or not _HEX64.match(b["commitment"]):
+        raise _bad("stock.commitment", "选票承诺值格式错误", "bad commitment")
+    if stock_ids is None or len(stock_ids) != count or count < 1:
+        raise _bad("stock.ids", "选票清单与数量不符", "stock list does not match the count")
+    if not all(_HEX32.match(i) for i in stock_ids):
+        raise _bad("stock.ids", "选票编号格式错误", "bad ballot id in the stock")
+    if stock_ids & m.stock_ids[key]:
+        raise _bad(
+            "stock.supplement_overlap",
+            "补印的选票编号与本轮已登记的选票重复",
+            "a supplementary ballot id repeats one already committed for the round",
+        )
+    return replace(
+        m,
+        stocks={**m.stocks, key: m.stocks[key] + count},
+        stock_ids={**m.stock_ids, key: m.stock_ids[key] | stock_ids},
+        stock_parts={**m.stock_parts, key: part},
+    )
+
+
+def check_supplement(m: Meeting, post: PostKind, rnd: int) -> None:
+    """Refuse a supplementary print the rules do not allow: the round has no stock yet, or its
+    ballots are already issued (or the round is over).
+
+    Raises:
+        RoundStateError: ``stock.supplement_first`` or ``stock.supplement_late``.
+    """
+    key = (post, rnd)
+    label = f"{zh_label(post)}选举第 {rnd} 轮"
+    if key not in m.stocks:
+        raise _bad(
+            "stock.supplement_first",
+            f"{label}还没有打印登记选票，请先正常打印（不加 --supplement）",
+            f"{post.value} round {rnd} has no stock yet: print it first (without --supplement)",
+        )
+    cur = m.current
+    issued = cur is not None and (cur.spec.post, cur.spec.number) == key and cur.issued is not None
+    if issued or key not in m.stock_ids:
+        raise _bad(
+            "stock.supplement_late",
+            f"{label}的选票已经发出，不能再补印",
+            f"{post.value} round {rnd}: ballots are already issued; no supplementary print",
+        )
 
 
 def _no_round_open(m: Meeting) -> None:

@@ -197,10 +197,13 @@ def create_app(config: ServiceConfig) -> FastAPI:
     app = FastAPI(
         title="党支部换届选举 / Branch election service",
         version="1",
-        docs_url="/api/docs",
+        docs_url=None,  # served from local assets by api_docs.mount_docs
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
+    from tally.service.api_docs import mount_docs  # noqa: PLC0415
+
+    mount_docs(app, "/api/openapi.json")
     app.state.service = ServiceState(config)
     app.add_middleware(_Limits)
 

@@ -457,7 +457,11 @@ def test_session_errors_are_shown_in_the_users_language(station: Station) -> Non
     chair = station.sign_in("chair")
     r = chair.post("/station/issue?lang=en", {})
     assert r.status_code == 409
-    assert "no (or too small a) ballot stock" in r.text or "quorum" in r.text.lower()
+    assert (
+        "no ballot stock is committed" in r.text
+        or "print more first" in r.text
+        or "quorum" in r.text.lower()
+    )
 
 
 def test_live_endpoint_reports_the_count(station: Station) -> None:

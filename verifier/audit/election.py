@@ -214,8 +214,10 @@ def load_election(
     for name in bundle.names():
         if name.startswith("stocks/"):
             doc = _doc(bundle, name)
-            post, _, rnd = name[len("stocks/") : -len(".json")].rpartition("-")
-            stocks[(post, int(rnd))] = frozenset(doc["ballot_ids"])
+            # stocks/<post>-<round>.json, or -<part>.json for a supplementary print (V8)
+            post, rnd, *_ = name[len("stocks/") : -len(".json")].split("-")
+            key = (post, int(rnd))
+            stocks[key] = stocks.get(key, frozenset()) | frozenset(doc["ballot_ids"])
     records = []
     with bundle.open("ballots.jsonl") as fh:
         for line in fh:

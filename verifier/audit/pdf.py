@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Final
 
 from reportlab.graphics.charts.lineplots import LinePlot
@@ -23,6 +24,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from verifier.audit.cli import ballot_code
 from verifier.audit.comparison import ComparisonAudit
 from verifier.audit.errors import AuditRecordError
 from verifier.audit.reconcile import Reconciliation
@@ -140,6 +142,34 @@ def _write(out: Path, story: list[Any], texts: list[str], font_path: Path) -> Pa
     return out
 
 
+_SCAN_SOURCE: Final = re.compile(r"^(?P<image>.+)#(?P<page>\d+)$")
+
+
+def _file_name(path: str) -> str:
+    """A file's own name, never the folder it sits in on the auditor's machine."""
+    return PurePath(path.replace("\\", "/")).name or path
+
+
+def _where(source: str) -> str:
+    """Where the auditor finds the paper, in words: a scan's file name and page, never a local
+    path, a marks-file line or a log sequence number (the ballot code identifies the paper)."""
+    m = _SCAN_SOURCE.match(source)
+    if m:
+        return f"扫描件 {_file_name(m.group('image'))} 第 {m.group('page')} 页"
+    if source.startswith("seq "):
+        return "电子选票记录"
+    if source.startswith("line "):
+        return "审计员录入的二维码文字"
+    return f"扫描件 {_file_name(source)}"
+
+
+def _code(ballot_id: str) -> str:
+    """The printed ballot code (XXXX-XXXX) the auditor finds on the paper."""
+    if len(ballot_id) != 32 or any(c not in "0123456789abcdef" for c in ballot_id):
+        return "—"
+    return ballot_code(ballot_id)
+
+
 class _Story:
     def __init__(self) -> None:
         self.items: list[Any] = []
@@ -188,7 +218,7 @@ def render_reconciliation_pdf(
     s = _Story()
     s.p("选票审计报告（全面核对）", s.h1)
     s.p(f"选举：{title}")
-    s.p(f"审计记录：{record}")
+    s.p(f"审计记录：{_file_name(record)}")
     s.p("一、检查了什么", s.h2)
     rounds = "、".join(f"{_POSTS.get(p, p)}第{n}轮" for p, n in r.rounds)
     s.p(
@@ -201,14 +231,14 @@ def render_reconciliation_pdf(
     s.table(rows, [120 * mm, 30 * mm])
     if r.discrepancies:
         s.items.append(Spacer(1, 4 * mm))
-        det = [["类别", "选票标识", "来源", "记录 / 纸质"]]
+        det = [["类别", "选票编号", "在哪里", "记录 / 纸质"]]
         for d in r.discrepancies[:200]:
             det.append(
                 [
                     _KINDS[d.kind],
-                    d.ballot_id[:16] or "—",
-                    d.source[-40:],
-                    f"{d.recorded or '—'} / {d.found or '—'}",
+                    _code(d.ballot_id),
+                    _where(d.source),
+                    f"{d.recorded or '无'} / {d.found or '无'}",
                 ]
             )
         s.table(det, [45 * mm, 38 * mm, 52 * mm, 39 * mm])
@@ -248,7 +278,7 @@ def render_comparison_pdf(
     s = _Story()
     s.p("选票审计报告（风险限制比对审计）", s.h1)
     s.p(f"选举：{title}")
-    s.p(f"审计记录：{record}")
+    s.p(f"审计记录：{_file_name(record)}")
     s.p("一、检查了什么", s.h2)
     s.p(
         f"审计{_POSTS.get(a.post, a.post)}第{a.round}轮共 {a.ballots} 张选票。"
@@ -268,7 +298,9 @@ def render_comparison_pdf(
         "找不到的选票按最坏情况（多计两票）处理。"
     )
     if a.overstatements:
-        rows = [["选票标识", "最大多计票数"]] + [[b, str(e)] for b, e in a.overstatements[:60]]
+        rows = [["选票编号", "最大多计票数"]] + [
+            [_code(b), str(e)] for b, e in a.overstatements[:60]
+        ]
         s.table(rows, [110 * mm, 40 * mm])
     s.p("三、测得的风险", s.h2)
     s.p(f"最终测得的风险：{a.risk:.4f}（风险限度 {a.risk_limit / 100:.2f}）。")

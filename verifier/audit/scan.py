@@ -23,7 +23,12 @@ from verifier.audit.errors import AuditScanError
 __all__ = ["ScannedPage", "decode_image", "read_scan"]
 
 PDF_DPI: Final = 200
-_QR: Final = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+
+
+def _qr_only() -> zxingcpp.BarcodeFormats:
+    """QR codes only, made per call: a zxingcpp object kept in a module global is still alive
+    when the interpreter exits, and nanobind then prints a wall of leak warnings."""
+    return zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +43,7 @@ class ScannedPage:
 
 
 def _read(img: Image.Image) -> tuple[tuple[str, ...], int]:
-    found = zxingcpp.read_barcodes(img, formats=_QR)
+    found = zxingcpp.read_barcodes(img, formats=_qr_only())
     good = tuple(str(b.text) for b in found if b.valid)
     return good, len(found) - len(good)
 

@@ -8,6 +8,8 @@ the auditors' marks file. Every kind of discrepancy is planted once and must be 
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ from typer.testing import CliRunner
 from ballot_printer import BallotPaper, PaperKind, render_stock_pdf
 from tests.unit.audit import fixtures as F
 from tests.unit.verifier import builder as B
-from verifier.audit.cli import audit_app
+from verifier.audit.cli import audit_app, ballot_code
 from verifier.audit.election import load_election
 from verifier.audit.marks import parse_marks_file
 from verifier.audit.reconcile import Paper, reconcile
@@ -153,6 +155,16 @@ def test_a8_reconcile_cli_writes_signed_record_and_report(
     assert r.exit_code == 1, r.output  # discrepancies found
     assert "伪造选票" in r.output
     assert (audit_dir / "1.json").exists() and pdf.read_bytes().startswith(b"%PDF")
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    # no local path, no marks-file line or log sequence number; the paper's code and page instead
+    assert str(tmp_path) not in text and str(marks.parent) not in text
+    assert "审计记录：1.json" in text
+    assert not re.search(r"\bseq \d|\bline \d|#\d", text), text
+    assert "扫描件 stock.pdf 第 3 页" in text and "电子选票记录" in text
+    stock = [p.ballot_id.hex() for p in F.small_stock().payloads]
+    assert ballot_code(stock[2]) in text  # marks_differ, by the code printed on the paper
     assert not [f for f in audit_dir.iterdir() if f.name.startswith(".")]
     check = check_audit_records(bundle, audit_dir=audit_dir)
     assert check.ok and check.records == 1, check.findings
