@@ -112,9 +112,12 @@ class NoticeRound:
 
     @property
     def title_zh(self) -> str:
-        """第2轮（另行选举） / 第3轮（第2轮无效后重新投票）."""
+        """第2轮（另行选举） / 第3轮（第2轮无效后重新投票） / 第1轮（未能举行）: a round not held
+        for want of a quorum keeps its number, which the round then held reuses."""
         extra = _PURPOSES.get(self.purpose, "")
-        if self.revote_of is not None:
+        if self.status == ROUND_QUORUM_FAILED:
+            extra = (extra + "，" if extra else "") + "未能举行"
+        elif self.revote_of is not None:
             extra = (extra + "，" if extra else "") + f"第{self.revote_of}轮无效后重新投票"
         return f"第{self.number}轮" + (f"（{extra}）" if extra else "")
 
@@ -747,7 +750,8 @@ def layout_notice(
                 h += _chart_height(r)
             head = None
             if i == 0 and not alone:
-                head = f"{post.label_zh}（应选{post.seats}名，共{len(post.rounds)}轮）"
+                held = sum(1 for x in post.rounds if x.status != ROUND_QUORUM_FAILED)
+                head = f"{post.label_zh}（应选{post.seats}名，共进行{held}轮投票）"
             gap = 5.0 if i == 0 and post is not notice.posts[0] else 0.0
             blocks.append((head, gap, r, cap_lines, gap + h + (_BODY_LEAD + 2 if head else 0)))
     section = 0

@@ -108,7 +108,7 @@ _VOID = re.compile(
 _ROUND_HEAD = re.compile(
     r"第(\d+)轮(?:（(再次投票|另行选举|第(\d+)轮无效后重新投票)）)?，应选(\d+)名："
 )
-_POST_HEAD = re.compile(POST_RE + r"（应选(\d+)名，共(\d+)轮）")
+_POST_HEAD = re.compile(POST_RE + r"（应选(\d+)名，共进行(\d+)轮投票）")
 _SINGLE_HEAD = re.compile(POST_RE + r"（应选(\d+)名）：")
 _BAR = re.compile(r"(\S+?)\s+(\d+)票(\s+当选)?")
 _LINE = re.compile(r"当选票数线\s*(\d+)\s*票")
@@ -211,7 +211,7 @@ def _read_rounds(lines: list[str], out: Read) -> Read:
             assert not re.search(r"\d", ln), ln  # a number nobody checked
     close_caption()
     for p, n in said.items():
-        assert len(out.rounds[p]) == n, (p, n)  # "共N轮" is the number of rounds listed
+        assert len(out.rounds[p]) == n, (p, n)  # "共进行N轮投票": every round is listed
     return out
 
 

@@ -128,8 +128,8 @@ def test_notice_lists_every_round_and_says_why_a_round_did_not_count_A13(
     every_round_text: str,
 ) -> None:
     text = every_round_text
-    assert "支部委员会委员（应选3名，共5轮）" in text
-    assert "第1轮，应选3名：应到50人，实到44人，未达到规定的到会人数，会议无效" in text
+    assert "支部委员会委员（应选3名，共进行4轮投票）" in text
+    assert "第1轮（未能举行），应选3名：应到50人，实到44人，未达到规定的到会人数，会议无效" in text
     assert "第2轮，应选3名：发出选票48张，收回49张，收回选票多于发出选票，本轮选举无效" in text
     assert "第3轮（第2轮无效后重新投票），应选3名：发出选票48张，收回48张" in text
     assert "第4轮（再次投票），应选1名" in text and "不适用当选票数线" in text
