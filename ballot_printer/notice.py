@@ -592,7 +592,8 @@ def _chart(
     most = max(c.approvals for c in r.candidates)
     bar_x = x + name_w
     bar_w = width - name_w - label_w
-    scale = max(r.base, most, r.threshold_minimum, 1)
+    # The axis runs to the base (or the valid ballots, in a runoff), so rounds compare at a glance.
+    scale = max(r.base, r.valid_ballots, most, r.threshold_minimum, 1)
     head = 16.0
     rows_top = top - head
     rows_bottom = rows_top - _ROW * len(r.candidates)
@@ -653,6 +654,8 @@ def _chart(
         cx = min(max(line_x, bar_x + half), x + width - half)
         items.append(Text(cx, rows_top + 6, text, 9.5, "center"))
         line = (line_x, rows_top + 3, rows_bottom)
+    else:
+        items.append(Text(bar_x, rows_top + 6, "本轮不设当选票数线", 9.5, color=_GREY))
     return items, height, line
 
 

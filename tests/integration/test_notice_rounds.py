@@ -199,6 +199,9 @@ def _read_rounds(lines: list[str], out: Read) -> Read:
             close_caption()
             assert current is not None and current[4] == 0
             current[4] = int(m.group(1))
+        elif squeezed == "本轮不设当选票数线":  # a runoff's chart: no line (R15)
+            close_caption()
+            assert current is not None and current[4] == 0
         elif (m := _BAR.fullmatch(ln)) is not None:
             close_caption()
             assert current is not None

@@ -176,3 +176,28 @@ def test_notice_refuses_counts_on_a_round_that_was_not_counted(tmp_path: Path) -
     bad = dataclasses.replace(committee, rounds=(committee.rounds[0], void, *committee.rounds[2:]))
     with pytest.raises(InvalidNoticeError):
         render_notice_pdf(dataclasses.replace(notice, posts=(bad, notice.posts[1])), tmp_path / "n")
+
+
+def test_many_rounds_flow_onto_more_pages_every_round_listed_no_label_crossing(
+    tmp_path: Path,
+) -> None:
+    names = [f"候选人{i:02d}" for i in range(12)]
+    rounds = [
+        counted(n, tuple(C(x, 25 - n + (i % 3), False) for i, x in enumerate(names)), seats=5,
+                purpose="first" if n == 1 else "further")
+        for n in range(1, 7)
+    ]  # fmt: skip
+    last = rounds[-1]
+    winner = dataclasses.replace(last.candidates[0], approvals=30, elected=True)
+    rounds[-1] = dataclasses.replace(last, candidates=(winner, *last.candidates[1:]))
+    post = NoticePost("支部委员会委员", 5, elected_in(6, winner), tuple(rounds))
+    notice = make_notice(posts=(post,))
+    assert _crossings(notice) == []
+    out = render_notice_pdf(notice, tmp_path / "n.pdf")
+    texts = ["".join(p.extract_text().split()) for p in pypdf.PdfReader(out).pages]
+    assert len(texts) > 1
+    assert all(f"第{i}页共{len(texts)}页" in t for i, t in enumerate(texts, start=1))
+    joined = "".join(texts)
+    for n in range(2, 7):
+        assert f"第{n}轮（另行选举），应选5名：发出选票48张" in joined
+    assert "候选人00（第6轮另行选举，30票）" in joined
