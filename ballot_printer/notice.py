@@ -109,6 +109,7 @@ class NoticeRound:
     threshold_minimum: int
     base: int
     base_label_zh: str
+    remote_ballots: int = 0  # remote ballots counted in this round, beside the paper counts
 
     @property
     def title_zh(self) -> str:
@@ -311,7 +312,7 @@ def _validate_round(label: str, r: NoticeRound) -> None:
     where = f"{label}第{r.number}轮"
     numbers = (
         r.number, r.seats, r.present, r.expected, r.issued, r.returned,
-        r.valid_ballots, r.invalid_ballots, r.threshold_minimum, r.base,
+        r.valid_ballots, r.invalid_ballots, r.threshold_minimum, r.base, r.remote_ballots,
     )  # fmt: skip
     if r.number < 1 or r.seats < 1 or min(numbers) < 0 or r.purpose not in _PURPOSES:
         raise _bad(f"{where}：数字或轮次类型不正确。", f"{where}: bad numbers or purpose")
@@ -671,6 +672,8 @@ def _round_caption(r: NoticeRound, prefix: str = "") -> str:
             "本轮未发选票、未进行投票（不计入选举结果）。"
         )
     ballots = f"发出选票{r.issued}张，收回{r.returned}张"
+    if r.remote_ballots:
+        ballots += f"，另计入远程投票{r.remote_ballots}张"
     if r.status == ROUND_VOID:
         return (
             head + f"{ballots}，收回选票多于发出选票，本轮选举无效，所投选票不予统计"

@@ -57,11 +57,18 @@ def _round_lines(s: ElectionSession, r: RoundLine, zh: bool) -> list[str]:
             else f"  {title}: {r.issued} issued, {r.returned} returned: more returned than "
             "issued, VOID, not counted (R11)"
         ]
+    remote = ""
+    if r.remote_ballots:
+        remote = (
+            f"另计入远程投票 {r.remote_ballots} 张，"
+            if zh
+            else f"{r.remote_ballots} remote ballots counted, "
+        )
     counts = (
-        f"发出 {r.issued} 张，收回 {r.returned} 张，有效 {r.valid_ballots} 张，"
+        f"发出 {r.issued} 张，收回 {r.returned} 张，{remote}有效 {r.valid_ballots} 张，"
         f"无效 {r.invalid_ballots} 张"
         if zh
-        else f"{r.issued} issued, {r.returned} returned, {r.valid_ballots} valid, "
+        else f"{r.issued} issued, {r.returned} returned, {remote}{r.valid_ballots} valid, "
         f"{r.invalid_ballots} invalid"
     )
     if r.threshold is None:
@@ -130,6 +137,7 @@ def _round_json(s: ElectionSession, r: RoundLine) -> dict[str, Any]:
         "returned": r.returned,
         "valid_ballots": r.valid_ballots,
         "invalid_ballots": r.invalid_ballots,
+        "remote_ballots": r.remote_ballots,
         "base": r.base,
         "threshold": r.threshold,
         "approvals": [

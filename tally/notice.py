@@ -69,6 +69,7 @@ def _round(election: Election, line: RoundLine) -> NoticeRound:
         threshold_minimum=line.threshold or 0,
         base=line.base if line.status is RoundStatus.COUNTED else 0,
         base_label_zh=_base_label(election, line),
+        remote_ballots=line.remote_ballots,
     )
 
 

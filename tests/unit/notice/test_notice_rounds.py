@@ -201,3 +201,17 @@ def test_many_rounds_flow_onto_more_pages_every_round_listed_no_label_crossing(
     for n in range(2, 7):
         assert f"第{n}轮（另行选举），应选5名：发出选票48张" in joined
     assert "候选人00（第6轮另行选举，30票）" in joined
+
+
+def test_remote_ballots_of_a_round_are_reported_beside_its_paper_counts_RM_9_2(
+    tmp_path: Path,
+) -> None:
+    notice = make_notice()
+    committee = notice.posts[0]
+    with_remote = dataclasses.replace(committee.rounds[0], remote_ballots=2)
+    post = dataclasses.replace(committee, rounds=(with_remote,))
+    out = render_notice_pdf(
+        dataclasses.replace(notice, posts=(post, notice.posts[1])), tmp_path / "n"
+    )
+    text = "".join("".join(p.extract_text().split()) for p in pypdf.PdfReader(out).pages)
+    assert "发出选票48张，收回48张，另计入远程投票2张，有效票47张，无效票1张" in text
