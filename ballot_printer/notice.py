@@ -1,8 +1,12 @@
 """The publicity notice (公示) of an election result, as an A4 PDF to post in the village.
 
 One page in the usual case: the title "关于……换届选举结果的公示", the opening paragraph with
-the elected members of each post and their approvals, a horizontal bar chart of the approvals of
-every candidate per post (elected bars in red, the threshold as a dashed line "当选票数线 N 票"),
+the elected members of each post, each with the round that elected them and that round's approvals
+(RULES A13; a runoff winner also with the round in which they passed the threshold), then every
+round of each post in the order held: its ballots, and for a counted round a horizontal bar chart of
+the approvals of every candidate (bars of those it elected in red, its own threshold as a dashed
+line "当选票数线 N 票" that no label crosses; a runoff says it has none), while a void round or one
+not held for want of a quorum says why it did not count;
 the publicity period and where objections go, the number of remote ballots when there are any,
 the final checkpoint's root hash in groups and as a QR code (so anyone can compare it with the
 town committee's verified copy of the bundle, spec/bundle.md §5), and the work group's signature
@@ -68,12 +72,18 @@ class InvalidNoticeError(RenderError):
 class NoticeCandidate:
     """One bar of a round's chart: a candidate (or write-in recipient) and the approvals.
 
-    `elected` marks the candidates this round elected.
+    `elected` marks the candidates this round elected; `tied` those tied across the last seat,
+    who go to a runoff (R15).
     """
 
     name: str
     approvals: int
     elected: bool
+    tied: bool = False
+
+
+def _bar_label(c: NoticeCandidate) -> str:
+    return f"{c.approvals}票" + (" 当选" if c.elected else " 票数相等" if c.tied else "")
 
 
 ROUND_COUNTED: Final = "counted"
@@ -324,6 +334,8 @@ def _validate_round(label: str, r: NoticeRound) -> None:
             raise _bad(f"{where}：得票数不能为负。", f"{where}: negative approvals")
         if r.threshold_minimum > 0 and not r.base_label_zh.strip():
             raise _bad(f"{where}：计票基数说明不能为空。", f"{where}: base label is empty")
+        if any(c.elected and c.tied for c in r.candidates):
+            raise _bad(f"{where}：当选者不能同时票数相等待定。", f"{where}: elected and tied")
         if sum(c.elected for c in r.candidates) > r.seats:
             raise _bad(f"{where}：当选人数超过本轮应选名额。", f"{where}: more elected than seats")
     elif r.status in (ROUND_VOID, ROUND_QUORUM_FAILED):
@@ -570,7 +582,8 @@ def _chart_columns(posts: tuple[NoticePost, ...], measure: TextMeasure) -> tuple
     widest = max((measure(c.name, _NAME_SIZE) for c in cands), default=0.0)
     name_w = min(max(widest, 3 * _NAME_SIZE), 8.5 * _NAME_SIZE) + 10
     most = max((c.approvals for c in cands), default=0)
-    label_w = measure(f"{max(most, 10)}票 当选", _COUNT_SIZE) + 8
+    widest_label = max((measure(_bar_label(c), _COUNT_SIZE) for c in cands), default=0.0)
+    label_w = max(measure(f"{max(most, 10)}票 当选", _COUNT_SIZE), widest_label) + 8
     return name_w, label_w
 
 
@@ -630,7 +643,7 @@ def _chart(
         w = bar_w * cand.approvals / scale
         if w > 0:
             items.append(Rect(bar_x, mid - _BAR_H / 2, w, _BAR_H, stroke=None, fill=fill))
-        label = f"{cand.approvals}票" + (" 当选" if cand.elected else "")
+        label = _bar_label(cand)
         lx = bar_x + w + 4
         lw = measure(label, count_size)
         if line_x is not None and lx - 1.5 - _LINE_GAP < line_x < lx + lw + 1.5 + _LINE_GAP:

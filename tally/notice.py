@@ -63,7 +63,12 @@ def _round(election: Election, line: RoundLine) -> NoticeRound:
         valid_ballots=line.valid_ballots,
         invalid_ballots=line.invalid_ballots,
         candidates=tuple(
-            NoticeCandidate(name=_name(election, mid), approvals=v, elected=mid in line.elected)
+            NoticeCandidate(
+                name=_name(election, mid),
+                approvals=v,
+                elected=mid in line.elected,
+                tied=mid in line.tied,
+            )
             for mid, v in line.approvals
         ),
         threshold_minimum=line.threshold or 0,

@@ -20,10 +20,11 @@ POST_RE = "(支部委员会委员|书记|副书记)"
 
 @dataclass
 class Expected:
-    """Per post: rounds in order as (number, status, caption numbers, bars, threshold), and the
-    elected as (name, round, approvals, passed round, passed approvals) in result.json's order."""
+    """Per post: rounds in order as (number, status, caption numbers, bars as (name, approvals,
+    当选/票数相等/""), threshold), and the elected as (name, round, approvals, passed round,
+    passed approvals) in result.json's order."""
 
-    rounds: dict[str, list[tuple[int, str, tuple[int, ...], list[tuple[str, int, bool]], int]]]
+    rounds: dict[str, list[tuple[int, str, tuple[int, ...], list[tuple[str, int, str]], int]]]
     elected: dict[str, list[tuple[str, int, int, int, int]]]
     seats: dict[str, int]
 
@@ -53,7 +54,15 @@ def _expected(bundle: Path) -> Expected:
             rounds.setdefault(post, []).append((n, "void", (issued[key], returned[key]), [], 0))
             continue
         bars = [
-            (names[a["member"]], a["approvals"], a["member"] in o["elected"])
+            (
+                names[a["member"]],
+                a["approvals"],
+                "当选"
+                if a["member"] in o["elected"]
+                else "票数相等"
+                if a["member"] in o["tied"]
+                else "",
+            )
             for a in o["approvals"]
         ]
         numbers = (issued[key], returned[key])
@@ -87,7 +96,7 @@ def _expected(bundle: Path) -> Expected:
 
 @dataclass
 class Read:
-    rounds: dict[str, list[tuple[int, str, tuple[int, ...], list[tuple[str, int, bool]], int]]] = (
+    rounds: dict[str, list[tuple[int, str, tuple[int, ...], list[tuple[str, int, str]], int]]] = (
         field(default_factory=dict)
     )
     elected: dict[str, list[tuple[str, int, int, int, int]]] = field(default_factory=dict)
@@ -108,7 +117,7 @@ _ROUND_HEAD = re.compile(
 )
 _POST_HEAD = re.compile(POST_RE + r"（应选(\d+)名，共进行(\d+)轮投票）")
 _SINGLE_HEAD = re.compile(POST_RE + r"（应选(\d+)名）：")
-_BAR = re.compile(r"(\S+?)\s+(\d+)票(\s+当选)?")
+_BAR = re.compile(r"(\S+?)\s+(\d+)票(?:\s+(当选|票数相等))?")
 _LINE = re.compile(r"当选票数线\s*(\d+)\s*票")
 _AXIS = re.compile(r"\d+(\s+\d+)+")
 _PIECE = re.compile(
@@ -203,7 +212,7 @@ def _read_rounds(lines: list[str], out: Read) -> Read:
         elif (m := _BAR.fullmatch(ln)) is not None:
             close_caption()
             assert current is not None
-            current[3].append((m.group(1), int(m.group(2)), bool(m.group(3))))
+            current[3].append((m.group(1), int(m.group(2)), m.group(3) or ""))
         elif _AXIS.fullmatch(ln):
             close_caption()
         elif caption:
