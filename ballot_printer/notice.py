@@ -1,8 +1,12 @@
 """The publicity notice (公示) of an election result, as an A4 PDF to post in the village.
 
 One page in the usual case: the title "关于……换届选举结果的公示", the opening paragraph with
-the elected members of each post and their approvals, a horizontal bar chart of the approvals of
-every candidate per post (elected bars in red, the threshold as a dashed line "当选票数线 N 票"),
+the elected members of each post, each with the round that elected them and that round's approvals
+(RULES A13; a runoff winner also with the round in which they passed the threshold), then every
+round of each post in the order held: its ballots, and for a counted round a horizontal bar chart of
+the approvals of every candidate (bars of those it elected in red, its own threshold as a dashed
+line "当选票数线 N 票" that no label crosses; a runoff says it has none), while a void round or one
+not held for want of a quorum says why it did not count;
 the publicity period and where objections go, the number of remote ballots when there are any,
 the final checkpoint's root hash in groups and as a QR code (so anyone can compare it with the
 town committee's verified copy of the bundle, spec/bundle.md §5), and the work group's signature
@@ -43,8 +47,10 @@ __all__ = [
     "InvalidNoticeError",
     "Notice",
     "NoticeCandidate",
+    "NoticeElected",
     "NoticePage",
     "NoticePost",
+    "NoticeRound",
     "format_date_zh",
     "group_hex",
     "layout_notice",
@@ -64,30 +70,100 @@ class InvalidNoticeError(RenderError):
 
 @dataclass(frozen=True, slots=True)
 class NoticeCandidate:
-    """One bar of a post's chart: a candidate (or write-in recipient) and the approvals."""
+    """One bar of a round's chart: a candidate (or write-in recipient) and the approvals.
+
+    `elected` marks the candidates this round elected; `tied` those tied across the last seat,
+    who go to a runoff (R15).
+    """
 
     name: str
     approvals: int
     elected: bool
+    tied: bool = False
+
+
+def _bar_label(c: NoticeCandidate) -> str:
+    return f"{c.approvals}票" + (" 当选" if c.elected else " 票数相等" if c.tied else "")
+
+
+ROUND_COUNTED: Final = "counted"
+ROUND_VOID: Final = "void"
+ROUND_QUORUM_FAILED: Final = "quorum_failed"
+_PURPOSES: Final = {"first": "", "runoff": "再次投票", "further": "另行选举"}
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRound:
+    """One round of a post, as held: counted, void (R11) or not held for want of a quorum (R5).
+
+    `purpose` is "first", "runoff" (再次投票 among tied candidates: no threshold, R15) or
+    "further" (另行选举 for open seats, R16); `revote_of` the void round this one repeats.
+    A counted round lists every candidate in ballot order, then write-in recipients;
+    `threshold_minimum` is the fewest approvals that could elect (0 in a runoff), derived from
+    `base`, described by `base_label_zh` (e.g. "应到会有选举权人数"). A round not counted has no
+    candidates and no threshold.
+    """
+
+    number: int
+    purpose: str
+    revote_of: int | None
+    status: str
+    seats: int
+    present: int
+    expected: int
+    issued: int
+    returned: int
+    valid_ballots: int
+    invalid_ballots: int
+    candidates: tuple[NoticeCandidate, ...]
+    threshold_minimum: int
+    base: int
+    base_label_zh: str
+    remote_ballots: int = 0  # remote ballots counted in this round, beside the paper counts
+
+    @property
+    def title_zh(self) -> str:
+        """第2轮（另行选举） / 第3轮（第2轮无效后重新投票） / 第1轮（未能举行）: a round not held
+        for want of a quorum keeps its number, which the round then held reuses."""
+        extra = _PURPOSES.get(self.purpose, "")
+        if self.status == ROUND_QUORUM_FAILED:
+            extra = (extra + "，" if extra else "") + "未能举行"
+        elif self.revote_of is not None:
+            extra = (extra + "，" if extra else "") + f"第{self.revote_of}轮无效后重新投票"
+        return f"第{self.number}轮" + (f"（{extra}）" if extra else "")
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeElected:
+    """An elected person: the round that elected them and that round's approvals.
+
+    A runoff winner also names the earlier round in which the threshold was passed
+    (`passed_round`, `passed_approvals`); for everyone else these equal `round`/`approvals`.
+    """
+
+    name: str
+    round: int
+    approvals: int
+    passed_round: int
+    passed_approvals: int
 
 
 @dataclass(frozen=True, slots=True)
 class NoticePost:
     """The result of one post (支部委员会委员, 书记, 副书记).
 
-    `elected` lists the elected names in the order they were elected; `candidates` lists every
-    candidate in ballot order, then write-in recipients. `threshold_minimum` is the fewest
-    approvals that could elect (0: no threshold, e.g. a runoff); `base` is the number it derives
-    from, described by `base_label_zh` (e.g. "应到会有选举权的党员").
+    `elected` lists the elected people in the order they were elected; `rounds` every round of
+    the post in the order held (first, runoffs, further rounds, void rounds and their re-votes,
+    rounds not held for want of a quorum).
     """
 
     label_zh: str
     seats: int
-    elected: tuple[str, ...]
-    candidates: tuple[NoticeCandidate, ...]
-    threshold_minimum: int
-    base: int
-    base_label_zh: str
+    elected: tuple[NoticeElected, ...]
+    rounds: tuple[NoticeRound, ...]
+
+    def elected_names(self) -> tuple[str, ...]:
+        return tuple(e.name for e in self.elected)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,23 +278,74 @@ def _validate(notice: Notice) -> _Checkpoint:
 
 def _validate_post(post: NoticePost) -> None:
     label = post.label_zh
-    if not label.strip() or not post.base_label_zh.strip():
-        raise _bad("职务名称和计票基数说明不能为空。", "post label or base label is empty")
-    if post.seats < 1 or post.base < 0 or post.threshold_minimum < 0:
-        raise _bad(f"{label}：应选名额、计票基数或当选票数线不正确。", f"{label}: bad numbers")
-    names = [c.name for c in post.candidates]
-    if not names or len(set(names)) != len(names) or not all(n.strip() for n in names):
-        raise _bad(f"{label}：候选人名单为空或有重名。", f"{label}: empty or repeated names")
-    if any(c.approvals < 0 for c in post.candidates):
-        raise _bad(f"{label}：得票数不能为负。", f"{label}: negative approvals")
-    flagged = {c.name for c in post.candidates if c.elected}
-    if len(set(post.elected)) != len(post.elected) or set(post.elected) != flagged:
-        raise _bad(
-            f"{label}：当选名单与候选人的当选标记不一致。",
-            f"{label}: elected {post.elected} does not match the elected flags {sorted(flagged)}",
-        )
+    if not label.strip():
+        raise _bad("职务名称不能为空。", "post label is empty")
+    if post.seats < 1 or not post.rounds:
+        raise _bad(f"{label}：应选名额或轮次不正确。", f"{label}: no seats or no rounds")
+    numbers = [r.number for r in post.rounds]
+    if numbers != sorted(numbers):
+        raise _bad(f"{label}：轮次顺序不正确。", f"{label}: rounds out of order {numbers}")
+    for r in post.rounds:
+        _validate_round(label, r)
+    names = [e.name for e in post.elected]
+    if len(set(names)) != len(names):
+        raise _bad(f"{label}：当选名单有重复。", f"{label}: a name is elected twice")
     if len(post.elected) > post.seats:
         raise _bad(f"{label}：当选人数超过应选名额。", f"{label}: more elected than seats")
+    flagged = {
+        (r.number, c.name, c.approvals) for r in post.rounds for c in r.candidates if c.elected
+    }
+    claimed = {(e.round, e.name, e.approvals) for e in post.elected}
+    if claimed != flagged:
+        raise _bad(
+            f"{label}：当选名单与各轮得票、当选标记不一致。",
+            f"{label}: elected {sorted(claimed)} differs from the rounds' flags {sorted(flagged)}",
+        )
+    bars = {(r.number, c.name): c.approvals for r in post.rounds for c in r.candidates}
+    thresholds = {r.number: r.threshold_minimum for r in post.rounds}
+    for e in post.elected:
+        passed = bars.get((e.passed_round, e.name))
+        if passed != e.passed_approvals or e.passed_round > e.round:
+            raise _bad(
+                f"{label}：{e.name}过线的轮次或票数不正确。",
+                f"{label}: {e.name}: passed round {e.passed_round} / {e.passed_approvals} wrong",
+            )
+        line = thresholds.get(e.passed_round, 0)
+        if line == 0 or e.passed_approvals < line:
+            raise _bad(
+                f"{label}：{e.name}在第{e.passed_round}轮未过当选票数线。",
+                f"{label}: {e.name} did not pass the threshold in round {e.passed_round}",
+            )
+
+
+def _validate_round(label: str, r: NoticeRound) -> None:
+    where = f"{label}第{r.number}轮"
+    numbers = (
+        r.number, r.seats, r.present, r.expected, r.issued, r.returned,
+        r.valid_ballots, r.invalid_ballots, r.threshold_minimum, r.base, r.remote_ballots,
+    )  # fmt: skip
+    if r.number < 1 or r.seats < 1 or min(numbers) < 0 or r.purpose not in _PURPOSES:
+        raise _bad(f"{where}：数字或轮次类型不正确。", f"{where}: bad numbers or purpose")
+    if r.status == ROUND_COUNTED:
+        names = [c.name for c in r.candidates]
+        if not names or len(set(names)) != len(names) or not all(n.strip() for n in names):
+            raise _bad(f"{where}：候选人名单为空或有重名。", f"{where}: empty or repeated names")
+        if any(c.approvals < 0 for c in r.candidates):
+            raise _bad(f"{where}：得票数不能为负。", f"{where}: negative approvals")
+        if r.threshold_minimum > 0 and not r.base_label_zh.strip():
+            raise _bad(f"{where}：计票基数说明不能为空。", f"{where}: base label is empty")
+        if any(c.elected and c.tied for c in r.candidates):
+            raise _bad(f"{where}：当选者不能同时票数相等待定。", f"{where}: elected and tied")
+        if sum(c.elected for c in r.candidates) > r.seats:
+            raise _bad(f"{where}：当选人数超过本轮应选名额。", f"{where}: more elected than seats")
+    elif r.status in (ROUND_VOID, ROUND_QUORUM_FAILED):
+        if r.candidates or r.threshold_minimum:
+            raise _bad(
+                f"{where}：未计票的轮次不能有得票或当选票数线。",
+                f"{where}: a round not counted has no approvals and no threshold",
+            )
+    else:
+        raise _bad(f"{where}：轮次状态不正确。", f"{where}: unknown status {r.status!r}")
 
 
 def notice_strings(notice: Notice) -> tuple[tuple[str, str], ...]:
@@ -232,8 +359,9 @@ def notice_strings(notice: Notice) -> tuple[tuple[str, str], ...]:
     ]
     for post in notice.posts:
         out.append(("职务名称", post.label_zh))
-        out.append(("计票基数说明", post.base_label_zh))
-        out.extend(("候选人姓名", c.name) for c in post.candidates)
+        for r in post.rounds:
+            out.append(("计票基数说明", r.base_label_zh))
+            out.extend(("候选人姓名", c.name) for c in r.candidates)
     return tuple(out)
 
 
@@ -260,10 +388,10 @@ _BAR_OTHER: Final[Color] = (0.74, 0.74, 0.74)
 _GRID: Final[Color] = (0.86, 0.86, 0.86)
 _WHITE: Final[Color] = (1.0, 1.0, 1.0)
 
-_ROW: Final = 17.5  # chart row pitch
+_ROW: Final = 16.0  # chart row pitch
 _BAR_H: Final = 11.0
 _NUMERALS: Final = "一二三四五六七八九十"
-_SIGNATURE_H: Final = 48.0
+_SIGNATURE_H: Final = 44.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +401,8 @@ class NoticePage:
     items: tuple[PageItem, ...]
     mono: tuple[Text, ...]
     qr: tuple[float, float, float] | None  # lower-left x, y, side
+    # Each chart's threshold line as (x, top y, bottom y): no label may cross it.
+    thresholds: tuple[tuple[float, float, float], ...] = ()
 
 
 class _Flow:
@@ -280,6 +410,7 @@ class _Flow:
 
     def __init__(self) -> None:
         self.pages: list[tuple[list[PageItem], list[Text], list[tuple[float, float, float]]]] = []
+        self.thresholds: list[list[tuple[float, float, float]]] = []
         self.y = 0.0
         self.new_page()
 
@@ -293,6 +424,7 @@ class _Flow:
 
     def new_page(self) -> None:
         self.pages.append(([], [], []))
+        self.thresholds.append([])
         self.y = _PAGE.height - _MARGIN_TOP
 
     def need(self, height: float) -> None:
@@ -436,8 +568,8 @@ def _nice_step(scale: int) -> int:
         k *= 10
 
 
-def _chart_height(post: NoticePost) -> float:
-    return 16 + _ROW * len(post.candidates) + 14
+def _chart_height(r: NoticeRound) -> float:
+    return 16 + _ROW * len(r.candidates) + 14
 
 
 _NAME_SIZE: Final = 11.0
@@ -446,34 +578,45 @@ _COUNT_SIZE: Final = 10.0
 
 def _chart_columns(posts: tuple[NoticePost, ...], measure: TextMeasure) -> tuple[float, float]:
     """The name column and count label widths shared by every chart, so the bars line up."""
-    widest = max(measure(c.name, _NAME_SIZE) for p in posts for c in p.candidates)
+    cands = [c for p in posts for r in p.rounds for c in r.candidates]
+    widest = max((measure(c.name, _NAME_SIZE) for c in cands), default=0.0)
     name_w = min(max(widest, 3 * _NAME_SIZE), 8.5 * _NAME_SIZE) + 10
-    most = max(c.approvals for p in posts for c in p.candidates)
-    label_w = measure(f"{max(most, 10)}票 当选", _COUNT_SIZE) + 8
+    most = max((c.approvals for c in cands), default=0)
+    widest_label = max((measure(_bar_label(c), _COUNT_SIZE) for c in cands), default=0.0)
+    label_w = max(measure(f"{max(most, 10)}票 当选", _COUNT_SIZE), widest_label) + 8
     return name_w, label_w
 
 
+_LINE_GAP: Final = 3.0  # the least space between a label's box and the threshold line
+
+
 def _chart(
-    post: NoticePost, measure: TextMeasure, top: float, columns: tuple[float, float]
-) -> tuple[list[PageItem], float]:
-    """A horizontal bar chart of the approvals of one post, its top edge at `top`."""
+    r: NoticeRound, measure: TextMeasure, top: float, columns: tuple[float, float]
+) -> tuple[list[PageItem], float, tuple[float, float, float] | None]:
+    """A horizontal bar chart of the approvals of one counted round, its top edge at `top`.
+
+    Returns the items, the height, and the threshold line (x, top, bottom) if the round has one.
+    A count label that would cross the threshold line is set just beyond it.
+    """
     x = _MARGIN_X + 2 * _BODY_SIZE
     width = _PAGE.width - _MARGIN_X - x
     name_size = _NAME_SIZE
     count_size = _COUNT_SIZE
     name_w, label_w = columns
-    most = max(c.approvals for c in post.candidates)
+    most = max(c.approvals for c in r.candidates)
     bar_x = x + name_w
     bar_w = width - name_w - label_w
-    scale = max(post.base, most, post.threshold_minimum, 1)
+    # The axis runs to the base (or the valid ballots, in a runoff), so rounds compare at a glance.
+    scale = max(r.base, r.valid_ballots, most, r.threshold_minimum, 1)
     head = 16.0
     rows_top = top - head
-    rows_bottom = rows_top - _ROW * len(post.candidates)
-    height = _chart_height(post)
+    rows_bottom = rows_top - _ROW * len(r.candidates)
+    height = _chart_height(r)
 
     def xv(v: float) -> float:
         return bar_x + bar_w * v / scale
 
+    line_x = xv(r.threshold_minimum) if r.threshold_minimum > 0 else None
     items: list[PageItem] = []
     step = _nice_step(scale)
     for tick in range(0, scale + 1, step):
@@ -485,7 +628,7 @@ def _chart(
         items.append(Line(xv(scale), rows_top, xv(scale), rows_bottom, width=0.5, color=_GRID))
         items.append(Text(xv(scale), rows_bottom - 10, str(scale), 8, "center", _GREY))
     labels: list[PageItem] = []
-    for i, cand in enumerate(post.candidates):
+    for i, cand in enumerate(r.candidates):
         mid = rows_top - _ROW * (i + 0.5)
         size = name_size
         while measure(cand.name, size) > name_w - 10 and size > 6:
@@ -500,9 +643,11 @@ def _chart(
         w = bar_w * cand.approvals / scale
         if w > 0:
             items.append(Rect(bar_x, mid - _BAR_H / 2, w, _BAR_H, stroke=None, fill=fill))
-        label = f"{cand.approvals}票" + (" 当选" if cand.elected else "")
+        label = _bar_label(cand)
         lx = bar_x + w + 4
         lw = measure(label, count_size)
+        if line_x is not None and lx - 1.5 - _LINE_GAP < line_x < lx + lw + 1.5 + _LINE_GAP:
+            lx = line_x + 1.5 + _LINE_GAP  # the label goes past the line, never across it
         labels.append(Rect(lx - 1.5, mid - 5.5, lw + 3, 11, stroke=None, fill=_WHITE))
         labels.append(
             Text(
@@ -514,15 +659,58 @@ def _chart(
             )
         )
     items.append(Line(bar_x, rows_top + 2, bar_x, rows_bottom, width=0.8, color=_BLACK))
-    if post.threshold_minimum > 0:
-        tx = xv(post.threshold_minimum)
-        items.extend(_dashed(tx, rows_top + 3, rows_bottom, _BLACK, 1.1))
-        text = f"当选票数线 {post.threshold_minimum} 票"
-        half = measure(text, 9.5) / 2
-        cx = min(max(tx, bar_x + half), x + width - half)
-        items.append(Text(cx, rows_top + 5, text, 9.5, "center"))
     items.extend(labels)
-    return items, height
+    line: tuple[float, float, float] | None = None
+    if line_x is not None:
+        items.extend(_dashed(line_x, rows_top + 3, rows_bottom, _BLACK, 1.1))
+        text = f"当选票数线 {r.threshold_minimum} 票"
+        half = measure(text, 9.5) / 2
+        cx = min(max(line_x, bar_x + half), x + width - half)
+        items.append(Text(cx, rows_top + 6, text, 9.5, "center"))
+        line = (line_x, rows_top + 3, rows_bottom)
+    else:
+        items.append(Text(bar_x, rows_top + 6, "本轮不设当选票数线", 9.5, color=_GREY))
+    return items, height, line
+
+
+def _round_caption(r: NoticeRound, prefix: str = "") -> str:
+    """What a round was and why it counted or not, in one sentence or two.
+
+    `prefix` (the post and its seats) stands for the round's title when the post had one round.
+    """
+    head = (prefix or f"{r.title_zh}，应选{r.seats}名") + "："
+    if r.status == ROUND_QUORUM_FAILED:
+        return (
+            head + f"应到{r.expected}人，实到{r.present}人，未达到规定的到会人数，会议无效，"
+            "本轮未发选票、未进行投票（不计入选举结果）。"
+        )
+    ballots = f"发出选票{r.issued}张，收回{r.returned}张"
+    if r.remote_ballots:
+        ballots += f"，另计入远程投票{r.remote_ballots}张"
+    if r.status == ROUND_VOID:
+        return (
+            head + f"{ballots}，收回选票多于发出选票，本轮选举无效，所投选票不予统计"
+            "（不计入选举结果），须用新选票重新投票。"
+        )
+    text = head + f"{ballots}，有效票{r.valid_ballots}张，无效票{r.invalid_ballots}张。"
+    if r.purpose == "runoff":
+        return text + "本轮为票数相等候选人的再次投票，不适用当选票数线，按得票多少确定当选人。"
+    if r.threshold_minimum > 0:
+        base = f"以{r.base_label_zh}{r.base}人为基数"
+        return text + f"{base}，得票不少于{r.threshold_minimum}票当选。"
+    return text + "本轮不设当选票数线，按得票多少确定当选人。"
+
+
+def _elected_piece(post: NoticePost, e: NoticeElected, many: bool) -> str:
+    """丁建国（20票） or, when the post had several rounds, 刘海燕（第2轮另行选举，15票）."""
+    if not many:
+        return f"{e.name}（{e.approvals}票）"
+    r = next(r for r in post.rounds if r.number == e.round)
+    where = f"第{e.round}轮" + (_PURPOSES[r.purpose] or ("重新投票" if r.revote_of else ""))
+    text = f"{e.name}（{where}，{e.approvals}票"
+    if e.passed_round != e.round:
+        text += f"；第{e.passed_round}轮得{e.passed_approvals}票，已达当选票数线"
+    return text + "）"
 
 
 def layout_notice(
@@ -555,42 +743,59 @@ def layout_notice(
         measure,
     )
     for post in notice.posts:
-        by_name = {c.name: c for c in post.candidates}
         seats = f"应选{post.seats}名"
         if len(post.elected) != post.seats:
             seats += f"，当选{len(post.elected)}名"
         pieces = [f"{post.label_zh}（{seats}）："]
+        many = len(post.rounds) > 1
         pieces += [
-            f"{n}（{by_name[n].approvals}票）" + ("、" if i < len(post.elected) - 1 else "")
-            for i, n in enumerate(post.elected)
+            _elected_piece(post, e, many) + ("、" if i < len(post.elected) - 1 else "")
+            for i, e in enumerate(post.elected)
         ] or ["无人当选"]
         _paragraph(flow, pieces, measure, indent=2.0, hanging=4.0)
 
-    # 一、得票情况: one chart per post.
-    section = 0
+    # 一、得票情况: every round of each post, a chart with its own threshold line per counted round.
     cap_size = 10.0
     columns = _chart_columns(notice.posts, measure)
-    blocks: list[tuple[NoticePost, list[str], float]] = []
+    cap_w = content_w - 2 * _BODY_SIZE
+    blocks: list[tuple[str | None, float, NoticeRound, list[str], float]] = []
     for post in notice.posts:
-        cap = f"{post.label_zh}（应选{post.seats}名）：" + (
-            f"以{post.base_label_zh}{post.base}人为基数，得票不少于{post.threshold_minimum}票当选。"
-            if post.threshold_minimum > 0
-            else "本轮不设当选票数线，按得票多少确定当选人。"
-        )
-        cap_lines = _wrap(_tokens(cap), measure, cap_size, content_w - 2 * _BODY_SIZE)
-        blocks.append((post, cap_lines, len(cap_lines) * 16 + 4 + _chart_height(post)))
+        alone = len(post.rounds) == 1
+        for i, r in enumerate(post.rounds):
+            caption = _round_caption(r, f"{post.label_zh}（应选{post.seats}名）" if alone else "")
+            cap_lines = _wrap(_tokens(caption), measure, cap_size, cap_w)
+            h = len(cap_lines) * 14 + 4.0
+            if r.status == ROUND_COUNTED:
+                h += _chart_height(r)
+            head = None
+            if i == 0 and not alone:
+                held = sum(1 for x in post.rounds if x.status != ROUND_QUORUM_FAILED)
+                head = f"{post.label_zh}（应选{post.seats}名，共进行{held}轮投票）"
+            gap = 5.0 if i == 0 and post is not notice.posts[0] else 0.0
+            blocks.append((head, gap, r, cap_lines, gap + h + (_BODY_LEAD + 2 if head else 0)))
     section = 0
-    _heading(flow, f"{_NUMERALS[section]}、得票情况", _legend(measure), keep=blocks[0][2])
+    _heading(flow, f"{_NUMERALS[section]}、得票情况", _legend(measure), keep=blocks[0][4])
     section += 1
-    for post, cap_lines, block_h in blocks:
+    for head, gap, r, cap_lines, block_h in blocks:
         flow.need(block_h)
+        if gap:
+            flow.y -= gap
+        if head is not None:
+            flow.y -= _BODY_LEAD
+            flow.items.append(Text(_MARGIN_X + _BODY_SIZE, flow.y + 6, head, _BODY_SIZE))
+            flow.y -= 2
         for line in cap_lines:
-            flow.y -= 16
+            flow.y -= 14
             flow.items.append(Text(_MARGIN_X + 2 * _BODY_SIZE, flow.y + 4, line, cap_size))
         flow.y -= 4
-        items, height = _chart(post, measure, flow.y, columns)
-        flow.items.extend(items)
-        flow.y -= height + 2
+        if r.status == ROUND_COUNTED:
+            items, height, threshold = _chart(r, measure, flow.y, columns)
+            flow.items.extend(items)
+            if threshold is not None:
+                flow.thresholds[-1].append(threshold)
+            flow.y -= height + 2
+        else:
+            flow.y -= 4
 
     # 二、公示期限及意见反映.
     _heading(flow, f"{_NUMERALS[section]}、公示期限及意见反映")
@@ -626,14 +831,14 @@ def layout_notice(
     )
     hash_lead = 18.0
     box_h = len(hash_lines) * hash_lead + 8
-    block_h = 2 + max(len(explain) * 17 + 6 + box_h + 11, 4 + _QR_SIZE + 11)
+    block_h = 2 + max(len(explain) * 16 + 6 + box_h + 11, 4 + _QR_SIZE + 11)
     # The signature block stays on the page of the hash: never a signature page alone.
     _heading(flow, f"{_NUMERALS[section]}、选举记录校验码", keep=block_h + _SIGNATURE_H)
     flow.need(block_h + _SIGNATURE_H)
     top = flow.y - 2
     y = top
     for i, line in enumerate(explain):
-        y -= 17
+        y -= 16
         flow.items.append(Text(_MARGIN_X + (21 if i == 0 else 0), y + 4.5, line, 10.5))
     y -= 6
     hash_x = _MARGIN_X + 10
@@ -654,7 +859,7 @@ def layout_notice(
 
     # Signature block, right-aligned, dated on the first day of publicity.
     flow.need(_SIGNATURE_H)
-    flow.y -= 26
+    flow.y -= 22
     issuer = _issuer(notice.branch)
     right = _PAGE.width - _MARGIN_X
     issued = format_date_zh(notice.publicity_start)
@@ -665,11 +870,13 @@ def layout_notice(
 
     pages: list[NoticePage] = []
     total = len(flow.pages)
-    for n, (items, mono, qrs) in enumerate(flow.pages, start=1):
+    for n, ((items, mono, qrs), lines) in enumerate(
+        zip(flow.pages, flow.thresholds, strict=True), start=1
+    ):
         if total > 1:
             footer = f"第{n}页　共{total}页"
             items.append(Text(_PAGE.width / 2, _MARGIN_BOTTOM / 2, footer, 9, "center", _GREY))
-        pages.append(NoticePage(tuple(items), tuple(mono), qrs[0] if qrs else None))
+        pages.append(NoticePage(tuple(items), tuple(mono), qrs[0] if qrs else None, tuple(lines)))
     return tuple(pages)
 
 

@@ -28,6 +28,7 @@ from tally.calendar import (
     parse_calendar,
     sign_calendar,
 )
+from tally.cli_rounds import rounds_json, rounds_lines
 from tally.core.ballots import INVALID_REASONS
 from tally.core.errors import DefinitionError, TallyError
 from tally.core.explain import describe_next, describe_quorum, spec_title
@@ -985,10 +986,14 @@ def register(app: typer.Typer) -> None:
             )
             lines: list[str] = []
             for post, ids in entry.body["elected"].items():
-                names = "、".join(e.member(i).name for i in ids)
+                names = ("、" if lg == "zh" else ", ").join(
+                    f"{e.member(i).name}（{i}）" if lg == "zh" else f"{e.member(i).name} ({i})"
+                    for i in ids
+                )
                 lines.append(
                     f"{zh_label(PostKind(post))}：{names}" if lg == "zh" else f"{post}: {names}"
                 )
+            lines.extend(rounds_lines(s, lg))  # every round, each elected with its round (A13)
             lines.append(
                 f"公示期：{period[0].isoformat()} 至 {period[1].isoformat()}"
                 f"（{e.parameters.publicity_working_days} 个工作日）"
@@ -997,6 +1002,7 @@ def register(app: typer.Typer) -> None:
             )
             return lines, {
                 "elected": entry.body["elected"],
+                "posts": rounds_json(s),
                 "publicity_start": period[0].isoformat(),
                 "publicity_end": period[1].isoformat(),
             }
@@ -1202,12 +1208,16 @@ def _status(s: ElectionSession, lg: str) -> tuple[list[str], dict[str, Any]]:
         "log_entries": m.size,
     }
     for p in m.rounds.posts:
-        names = "、".join(e.member(i).name for i in p.elected) or ("无" if zh else "none")
+        names = ("、" if zh else ", ").join(
+            f"{e.member(i).name}（{i}）" if zh else f"{e.member(i).name} ({i})" for i in p.elected
+        ) or ("无" if zh else "none")
         lines.append(
             f"{zh_label(p.kind)}：应选 {p.seats} 名，已当选：{names}"
             if zh
             else f"{p.kind.value}: {p.seats} seat(s); elected: {names}"
         )
+    lines.extend(rounds_lines(s, lg))  # every round so far, each elected with its round (A13)
+    data["posts"] = rounds_json(s)
     cur = m.current
     if cur is not None:
         lines.append(

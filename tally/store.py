@@ -228,6 +228,15 @@ class ElectionStore:
         finally:
             cursor.close()
 
+    def log_rows_of_types(self, types: Sequence[str]) -> list[tuple[int, bytes]]:
+        """The entries of the given types, in seq order (a few rows: round outcomes, refusals)."""
+        marks = ", ".join("?" for _ in types)
+        cursor = self._db.conn.execute(
+            f"SELECT seq, raw FROM log WHERE type IN ({marks}) ORDER BY seq",  # noqa: S608
+            tuple(types),
+        )
+        return [(int(seq), bytes(raw)) for seq, raw in cursor]
+
     def log_row(self, seq: int) -> bytes | None:
         """One entry's stored bytes, or None (a receipt lookup must not read the whole log)."""
         row = self._db.conn.execute("SELECT raw FROM log WHERE seq = ?", (seq,)).fetchone()

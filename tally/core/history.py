@@ -10,17 +10,20 @@ Pure: no I/O, no clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from tally.core.model import MemberId, PostKind
-from tally.core.rounds import ElectingBody, RoundOutcome, RoundPurpose, RoundStatus
+from tally.core.rounds import ElectingBody, RoundOutcome, RoundPurpose, RoundSpec, RoundStatus
+from tally.core.rules import QuorumCheck
 
 __all__ = [
     "ElectedIn",
     "PostHistory",
+    "QuorumFailure",
     "RoundLine",
     "post_histories",
+    "with_quorum_failures",
 ]
 
 
@@ -133,4 +136,66 @@ def post_histories(outcomes: Iterable[RoundOutcome]) -> tuple[PostHistory, ...]:
     return tuple(
         PostHistory(post=post, rounds=tuple(rs), elected=tuple(elected[post]))
         for post, rs in lines.items()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class QuorumFailure:
+    """A refused attempt to open a round (``round.quorum_failed``): no ballot was issued.
+
+    ``after`` is how many round outcomes (counted or void) the log held before it.
+    """
+
+    after: int
+    post: PostKind
+    number: int
+    quorum: QuorumCheck
+
+
+def with_quorum_failures(
+    outcomes: Sequence[RoundOutcome],
+    failures: Iterable[QuorumFailure],
+    pending: Iterable[RoundSpec] = (),
+) -> tuple[RoundOutcome, ...]:
+    """The outcomes with each quorum failure in its place, as a QUORUM_FAILED outcome (R5, R6).
+
+    A failed attempt keeps the round due (its number is reused), so its spec is the one of the
+    round later held with that post and number, or of a round still ``pending``; a failure with
+    neither is left out (no round it could describe).
+    """
+    specs = {(o.spec.post, o.spec.number): o.spec for o in outcomes}
+    for spec in pending:
+        specs.setdefault((spec.post, spec.number), spec)
+    by_place: dict[int, list[RoundOutcome]] = {}
+    for f in failures:
+        found = specs.get((f.post, f.number))
+        if found is None:
+            continue
+        by_place.setdefault(f.after, []).append(_quorum_failed(found, f.quorum))
+    out: list[RoundOutcome] = []
+    for i in range(len(outcomes) + 1):
+        out.extend(by_place.get(i, ()))
+        if i < len(outcomes):
+            out.append(outcomes[i])
+    return tuple(out)
+
+
+def _quorum_failed(spec: RoundSpec, q: QuorumCheck) -> RoundOutcome:
+    return RoundOutcome(
+        spec=spec,
+        quorum=q,
+        status=RoundStatus.QUORUM_FAILED,
+        issued=0,
+        returned=0,
+        valid_ballots=0,
+        invalid_ballots=0,
+        approvals=(),
+        base=0,
+        minimum_to_pass=0,
+        passed=(),
+        elected=(),
+        tied=(),
+        tied_seats=0,
+        shortfall=0,
+        clauses=(q.clause,),
     )

@@ -9,6 +9,7 @@ from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from tally.cli import app
+from tests.helpers.notice_text import compare_notice
 
 
 def test_demo_town_runs_and_every_bundle_verifies(tmp_path: Path) -> None:
@@ -41,3 +42,7 @@ def test_demo_town_runs_and_every_bundle_verifies(tmp_path: Path) -> None:
     for b in branches:
         for names in b["elected"].values():
             assert set(names) <= words, names
+    # Every number on every branch's notice (runoff, further round, void re-vote, remote ballots)
+    # equals its bundle (RULES A13).
+    for i in range(1, 7):
+        compare_notice(out / f"branch-{i:02d}" / "published")

@@ -3,8 +3,8 @@ them and that round's approvals (tally/core/history.py)."""
 
 from __future__ import annotations
 
-from tally.core.history import post_histories
-from tally.core.model import MemberId, PostKind
+from tally.core.history import QuorumFailure, post_histories, with_quorum_failures
+from tally.core.model import MemberId, PostKind, QuorumComparison
 from tally.core.rounds import (
     RoundInput,
     RoundPurpose,
@@ -15,6 +15,7 @@ from tally.core.rounds import (
     next_round,
     start,
 )
+from tally.core.rules import quorum
 from tests.helpers.elections import ballots_for, make_election, member_id
 
 A, B, C, D, E_, F = (MemberId(member_id(i)) for i in range(1, 7))
@@ -70,3 +71,30 @@ def test_void_round_is_listed_with_no_counts_and_its_revote_follows_A13() -> Non
     assert committee.rounds[0].approvals == () and committee.rounds[0].threshold is None
     assert {e.member: e.round for e in committee.elected} == {A: 2, B: 2, C: 2}
     assert committee.post is PostKind.COMMITTEE
+
+
+def test_quorum_failed_attempt_is_listed_before_the_round_then_held_with_no_counts_R5_A13() -> None:
+    state = start(make_election(full=40, committee_seats=3, committee_candidates=4))
+    state, _ = _round(state, [30, 28, 26, 10], 36, 3)
+    spec = next_round(state)
+    assert isinstance(spec, RoundSpec) and spec.post is PostKind.SECRETARY
+    failed = QuorumFailure(1, PostKind.SECRETARY, 1, quorum(30, 40, QuorumComparison.GT))
+    state, _ = _round(state, [30, 6], 36, 1)
+    stray = QuorumFailure(2, PostKind.SECRETARY, 9, failed.quorum)  # no such round: left out
+    outcomes = with_quorum_failures(state.outcomes, [failed, stray])
+    assert [(o.spec.post, o.status) for o in outcomes] == [
+        (PostKind.COMMITTEE, RoundStatus.COUNTED),
+        (PostKind.SECRETARY, RoundStatus.QUORUM_FAILED),
+        (PostKind.SECRETARY, RoundStatus.COUNTED),
+    ]
+    _, secretary = post_histories(outcomes)
+    first, held = secretary.rounds
+    assert (first.number, first.status, first.present, first.expected) == (
+        1,
+        RoundStatus.QUORUM_FAILED,
+        30,
+        40,
+    )
+    assert first.threshold is None and first.approvals == () and first.issued == 0
+    assert held.status is RoundStatus.COUNTED and held.threshold is not None
+    assert [e.round for e in secretary.elected] == [1]

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 from datetime import date
 
 import pytest
 
-from ballot_printer.notice import Notice, NoticeCandidate, NoticePost
+from ballot_printer.notice import (
+    Notice,
+    NoticeCandidate,
+    NoticeElected,
+    NoticePost,
+    NoticeRound,
+)
 
 ROOT = hashlib.sha256(b"final checkpoint root").digest()
 ELECTION_ID = hashlib.sha256(b"qingshan").hexdigest()
@@ -18,32 +25,72 @@ CHECKPOINT = (
 )
 
 
+def counted(
+    number: int,
+    candidates: tuple[NoticeCandidate, ...],
+    *,
+    seats: int,
+    threshold: int = 26,
+    purpose: str = "first",
+    revote_of: int | None = None,
+    ballots: int = 48,
+) -> NoticeRound:
+    """A counted round of 48 ballots out of 50 expected electors (threshold 26 of base 50)."""
+    return NoticeRound(
+        number=number,
+        purpose=purpose,
+        revote_of=revote_of,
+        status="counted",
+        seats=seats,
+        present=ballots,
+        expected=50,
+        issued=ballots,
+        returned=ballots,
+        valid_ballots=ballots - 1,
+        invalid_ballots=1,
+        candidates=candidates,
+        threshold_minimum=threshold,
+        base=50 if threshold else 0,
+        base_label_zh="应到会有选举权的党员",
+    )
+
+
+def elected_in(number: int, *cands: NoticeCandidate) -> tuple[NoticeElected, ...]:
+    """The elected of one round, in the order given, elected by that round's approvals."""
+    return tuple(NoticeElected(c.name, number, c.approvals, number, c.approvals) for c in cands)
+
+
+def with_candidates(post: NoticePost, candidates: tuple[NoticeCandidate, ...]) -> NoticePost:
+    """``post`` with its (only) round's candidates replaced."""
+    first = post.rounds[0]
+    return dataclasses.replace(post, rounds=(dataclasses.replace(first, candidates=candidates),))
+
+
 def make_notice(**overrides: object) -> Notice:
+    c = {
+        n: NoticeCandidate(n, v, e)
+        for n, v, e in (
+            ("丁建国", 45, True),
+            ("马秀英", 47, True),
+            ("王春花", 41, True),
+            ("石磊", 38, True),
+            ("叶晓东", 22, False),
+            ("龙海波", 33, True),
+            ("阿卜杜热依木·艾买提", 3, False),
+        )
+    }
     committee = NoticePost(
         label_zh="支部委员会委员",
         seats=5,
-        elected=("马秀英", "丁建国", "王春花", "石磊", "龙海波"),
-        candidates=(
-            NoticeCandidate("丁建国", 45, True),
-            NoticeCandidate("马秀英", 47, True),
-            NoticeCandidate("王春花", 41, True),
-            NoticeCandidate("石磊", 38, True),
-            NoticeCandidate("叶晓东", 22, False),
-            NoticeCandidate("龙海波", 33, True),
-            NoticeCandidate("阿卜杜热依木·艾买提", 3, False),
-        ),
-        threshold_minimum=26,
-        base=50,
-        base_label_zh="应到会有选举权的党员",
+        elected=elected_in(1, *(c[n] for n in ("马秀英", "丁建国", "王春花", "石磊", "龙海波"))),
+        rounds=(counted(1, tuple(c.values()), seats=5),),
     )
+    ma, ding = NoticeCandidate("马秀英", 44, True), NoticeCandidate("丁建国", 5, False)
     secretary = NoticePost(
         label_zh="书记",
         seats=1,
-        elected=("马秀英",),
-        candidates=(NoticeCandidate("马秀英", 44, True), NoticeCandidate("丁建国", 5, False)),
-        threshold_minimum=26,
-        base=50,
-        base_label_zh="应到会有选举权的党员",
+        elected=elected_in(1, ma),
+        rounds=(counted(1, (ma, ding), seats=1),),
     )
     fields: dict[str, object] = {
         "title": "中共青山村支部委员会换届选举",

@@ -25,7 +25,7 @@ from ballot_printer.notice import (
 )
 from ballot_printer.render import load_font, text_measure
 
-from .conftest import ROOT, make_notice
+from .conftest import ROOT, elected_in, make_notice, with_candidates
 
 
 def _flat_text(pdf: Path) -> list[str]:
@@ -69,7 +69,7 @@ def test_notice_text_has_title_names_approvals_period_objections_and_signature(
     assert "关于中共青山村支部委员会换届选举结果的公示" in text
     assert "2026年12月15日" in text
     for post in notice.posts:
-        for cand in post.candidates:
+        for cand in post.rounds[0].candidates:
             assert cand.name in text
             assert f"{cand.approvals}票" in text
     assert "马秀英（47票）、丁建国（45票）、王春花（41票）、石磊（38票）、龙海波（33票）" in text
@@ -108,8 +108,8 @@ def test_notice_with_a_name_missing_from_the_font_raises_and_leaves_no_file(
 ) -> None:
     notice = make_notice()
     committee = notice.posts[0]
-    odd = dataclasses.replace(
-        committee, candidates=(*committee.candidates, NoticeCandidate("吉𠮷", 1, False))
+    odd = with_candidates(
+        committee, (*committee.rounds[0].candidates, NoticeCandidate("吉𠮷", 1, False))
     )
     out = tmp_path / "n.pdf"
     with pytest.raises(MissingGlyphError) as e:
@@ -150,7 +150,8 @@ def test_notice_same_input_gives_the_same_bytes(tmp_path: Path) -> None:
 
 def test_notice_elected_list_must_match_the_elected_flags(tmp_path: Path) -> None:
     notice = make_notice()
-    bad = dataclasses.replace(notice.posts[1], elected=("丁建国",))
+    ding = notice.posts[1].rounds[0].candidates[1]
+    bad = dataclasses.replace(notice.posts[1], elected=elected_in(1, ding))
     with pytest.raises(InvalidNoticeError) as e:
         render_notice_pdf(dataclasses.replace(notice, posts=(notice.posts[0], bad)), tmp_path / "n")
     assert e.value.code == "render.bad_notice"
@@ -196,7 +197,7 @@ def test_notice_with_many_write_ins_flows_onto_more_pages_with_page_numbers(
     notice = make_notice()
     committee = notice.posts[0]
     extra = tuple(NoticeCandidate(f"另选人{i:02d}", 1, False) for i in range(25))
-    big = dataclasses.replace(committee, candidates=(*committee.candidates, *extra))
+    big = with_candidates(committee, (*committee.rounds[0].candidates, *extra))
     out = render_notice_pdf(
         dataclasses.replace(notice, posts=(big, notice.posts[1])), tmp_path / "n"
     )
@@ -207,7 +208,7 @@ def test_notice_with_many_write_ins_flows_onto_more_pages_with_page_numbers(
     # a heading is never left alone: 得票情况 shares its page with the first chart
     assert any("得票情况" in t and "当选票数线26票" in t for t in texts)
     assert "中共青山村支部选举工作组" in texts[-1] and "选举记录校验码" in texts[-1]
-    assert all(c.name in "".join(texts) for c in big.candidates)
+    assert all(c.name in "".join(texts) for c in big.rounds[0].candidates)
     assert _qr_texts(out, tmp_path)[-1] == [notice.root_hash_hex]
 
 
