@@ -1,22 +1,23 @@
 """Every round of every post, and who was elected in which round, as the pages show it (RULES A13).
 
-Built from ``tally.core.history.post_histories`` (one view for the notice, the CLI and the pages),
-plus what only the log knows: the attempts that failed their quorum (``round.quorum_failed``: no
-round was held, the round number is not used up). Used by the polling station's result and tally
-pages (names with the member id in brackets) and by the public bulletin board (``public=True``:
-names of candidates and of those elected only, no ids, no per-person attendance).
+Built from ``tally.history_view.session_histories`` (one view for the notice, the CLI and the
+pages), which adds what only the log knows: the attempts that failed their quorum
+(``round.quorum_failed``: no round was held, the round number is not used up). Used by the
+polling station's result and tally pages (names with the member id in brackets) and by the public
+bulletin board (``public=True``: names of candidates and of those elected only, no ids, no
+per-person attendance).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from tally.core.history import ElectedIn, PostHistory, RoundLine, post_histories
-from tally.core.model import MemberId, PostKind, zh_label
-from tally.core.rounds import ElectingBody, RoundPurpose, RoundSpec, RoundStatus
+from tally.core.history import ElectedIn, RoundLine
+from tally.core.model import MemberId, zh_label
+from tally.core.rounds import ElectingBody, RoundPurpose, RoundStatus
 from tally.core.rules import plenary_quorum, quorum
 from tally.election import ElectionSession
+from tally.history_view import session_histories
 
 __all__ = ["post_views", "round_wording_line"]
 
@@ -43,37 +44,18 @@ def round_wording_line(number: int, purpose: RoundPurpose, revote_of: int | None
     return f"round {number}" + (f" ({en_extra})" if en_extra else "")
 
 
-def _quorum_failures(s: ElectionSession) -> list[tuple[PostKind, int, int]]:
-    """(post, round, present) of every attempt refused for want of a quorum, in log order.
-
-    Only the count is taken: the entry's list of members present never reaches a page."""
-    out = []
-    for _, raw in s.store.iter_log_rows():
-        if b'"round.quorum_failed"' not in raw:
-            continue
-        doc = json.loads(raw)
-        if doc.get("type") != "round.quorum_failed":
-            continue
-        body = doc["body"]
-        out.append((PostKind(body["post"]), int(body["round"]), int(body["present"])))
-    return out
-
-
 def post_views(s: ElectionSession, lang: str, *, public: bool) -> list[dict[str, Any]]:
     """Per post (in the order the posts first voted): its seats, who was elected in which round
     with that round's approvals, and every round with its own threshold line."""
     e = s.manifest.election
     m = s.meeting
-    histories = list(post_histories(m.rounds.outcomes))
+    # The notice's and the CLI's view: the replayed rounds with the attempts refused for want of a
+    # quorum put back in their place from the log (only their counts: never who was present).
+    histories = session_histories(s)
     # The ballot's candidate list of each round: on the public board, anyone else who got
     # approvals (a write-in) is shown only in a total unless elected (A13).
     candidates = {(o.spec.post, o.spec.number): o.spec.candidates for o in m.rounds.outcomes}
     seats = {p.kind: p.seats for p in m.rounds.posts}
-    due = m.current.spec if m.current is not None else m.due()
-    failures = _quorum_failures(s)
-    for post, _, _ in failures:
-        if all(h.post is not post for h in histories):
-            histories.append(PostHistory(post=post, rounds=(), elected=()))
     elected_anywhere = {mid for h in histories for mid in h.elected_ids()}
 
     def name(mid: MemberId) -> str:
@@ -87,35 +69,20 @@ def post_views(s: ElectionSession, lang: str, *, public: bool) -> list[dict[str,
 
     views = []
     for h in histories:
-        lines = {r.number: r for r in h.rounds}
-        rounds: list[dict[str, Any]] = []
-        for post, number, present in failures:
-            if post is not h.post:
-                continue
-            rounds.append(
-                _failed_view(
-                    s,
-                    post=h.post,
-                    number=number,
-                    present=present,
-                    held=lines.get(number),
-                    due=due,
-                    lang=lang,
-                )
+        lines = {r.number: r for r in h.rounds if r.status is not RoundStatus.QUORUM_FAILED}
+        rounds = [
+            _failed_view(s, r, lang)
+            if r.status is RoundStatus.QUORUM_FAILED
+            else _round_view(
+                r,
+                candidates.get((h.post, r.number), ()),
+                name,
+                elected_anywhere,
+                public=public,
+                lang=lang,
             )
-        for r in h.rounds:
-            rounds.append(
-                _round_view(
-                    r,
-                    candidates.get((h.post, r.number), ()),
-                    name,
-                    elected_anywhere,
-                    public=public,
-                    lang=lang,
-                )
-            )
-        # quorum-failed attempts go before the round held under the same number
-        rounds.sort(key=lambda v: (v["number"], v["status"] != RoundStatus.QUORUM_FAILED.value))
+            for r in h.rounds
+        ]
         views.append(
             {
                 "post": h.post.value,
@@ -130,37 +97,19 @@ def post_views(s: ElectionSession, lang: str, *, public: bool) -> list[dict[str,
     return views
 
 
-def _failed_view(
-    s: ElectionSession,
-    *,
-    post: PostKind,
-    number: int,
-    present: int,
-    held: RoundLine | None,
-    due: object,
-    lang: str,
-) -> dict[str, Any]:
-    if held is not None:
-        body, expected, purpose, revote_of = held.body, held.expected, held.purpose, held.revote_of
-    elif isinstance(due, RoundSpec) and due.post is post and due.number == number:
-        body, expected, purpose, revote_of = due.body, due.expected, due.purpose, due.revote_of
-    else:
-        body, expected, purpose, revote_of = (
-            ElectingBody.ASSEMBLY,
-            s.meeting.expected,
-            RoundPurpose.FIRST,
-            None,
-        )
+def _failed_view(s: ElectionSession, r: RoundLine, lang: str) -> dict[str, Any]:
+    """An attempt refused for want of a quorum (R5, R6): no ballot was issued, nothing counted."""
+    present, expected = r.present, r.expected
     q = (
         plenary_quorum(present, expected)
-        if body is ElectingBody.PLENARY
+        if r.body is ElectingBody.PLENARY
         else quorum(present, expected, s.manifest.election.parameters.quorum_comparison)
     )
     return {
-        "number": number,
-        "title": round_wording_line(number, purpose, revote_of, lang)
+        "number": r.number,
+        "title": round_wording_line(r.number, r.purpose, r.revote_of, lang)
         + _t(lang, " · 未举行", " · not held"),
-        "purpose": purpose.value,
+        "purpose": r.purpose.value,
         "status": RoundStatus.QUORUM_FAILED.value,
         "status_text": _t(
             lang,
@@ -176,7 +125,7 @@ def _failed_view(
         "valid": None,
         "invalid": None,
         "remote": 0,
-        "seats": held.seats if held is not None else None,
+        "seats": r.seats,
         "threshold": None,
         "base": None,
         "threshold_text": _t(
@@ -204,9 +153,6 @@ def _round_view(
             f"void: {r.returned} returned, more than the {r.issued} issued; voted again",
         )
         threshold_text = _t(lang, "本轮无效，不计票，无过半数线", "void: not counted, no threshold")
-    elif r.status is RoundStatus.QUORUM_FAILED:
-        status_text = _t(lang, "未达到法定人数，未进行选举", "no quorum: not held")
-        threshold_text = _t(lang, "未进行选举，无过半数线", "not held, no threshold")
     elif r.threshold is None:
         status_text = _t(lang, "已计票", "counted")
         threshold_text = _t(
