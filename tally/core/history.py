@@ -14,7 +14,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from tally.core.model import MemberId, PostKind
-from tally.core.rounds import ElectingBody, RoundOutcome, RoundPurpose, RoundSpec, RoundStatus
+from tally.core.rounds import (
+    ElectingBody,
+    RoundOutcome,
+    RoundPurpose,
+    RoundSpec,
+    RoundStatus,
+    uncounted_outcome,
+)
 from tally.core.rules import QuorumCheck
 
 __all__ = [
@@ -171,31 +178,10 @@ def with_quorum_failures(
         found = specs.get((f.post, f.number))
         if found is None:
             continue
-        by_place.setdefault(f.after, []).append(_quorum_failed(found, f.quorum))
+        by_place.setdefault(f.after, []).append(uncounted_outcome(found, f.quorum))
     out: list[RoundOutcome] = []
     for i in range(len(outcomes) + 1):
         out.extend(by_place.get(i, ()))
         if i < len(outcomes):
             out.append(outcomes[i])
     return tuple(out)
-
-
-def _quorum_failed(spec: RoundSpec, q: QuorumCheck) -> RoundOutcome:
-    return RoundOutcome(
-        spec=spec,
-        quorum=q,
-        status=RoundStatus.QUORUM_FAILED,
-        issued=0,
-        returned=0,
-        valid_ballots=0,
-        invalid_ballots=0,
-        approvals=(),
-        base=0,
-        minimum_to_pass=0,
-        passed=(),
-        elected=(),
-        tied=(),
-        tied_seats=0,
-        shortfall=0,
-        clauses=(q.clause,),
-    )

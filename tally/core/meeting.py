@@ -1006,9 +1006,8 @@ def _without_stock(m: Meeting, cur: OpenRound) -> Mapping[tuple[PostKind, int], 
     return {k: v for k, v in m.stock_ids.items() if k != key}
 
 
-def _enter(m: Meeting, e: Entry) -> Meeting:
-    b = e.body
-    cur = _require_round(m, b)
+def _room_for_a_ballot(cur: OpenRound) -> None:
+    """A ballot, entered or declared invalid, needs the returned count and room within it (R12)."""
     if cur.returned is None or cur.issued is None:
         raise _bad(
             "enter.not_returned", "请先记录收回的选票数", "record the ballots returned first"
@@ -1020,6 +1019,12 @@ def _enter(m: Meeting, e: Entry) -> Meeting:
             f"{len(cur.entered)} entered already: that is every returned ballot",
             "R12",
         )
+
+
+def _enter(m: Meeting, e: Entry) -> Meeting:
+    b = e.body
+    cur = _require_round(m, b)
+    _room_for_a_ballot(cur)
     ballot_id = b["ballot_id"]
     if not isinstance(ballot_id, str) or not _HEX32.match(ballot_id):
         raise _bad("enter.bad_id", "选票编号格式错误", "bad ballot id")
@@ -1064,17 +1069,7 @@ def _declare_invalid(m: Meeting, e: Entry) -> Meeting:
     ballot id (in the round's stock and not entered yet, or "" for a ballot without QR)."""
     b = e.body
     cur = _require_round(m, b)
-    if cur.returned is None or cur.issued is None:
-        raise _bad(
-            "enter.not_returned", "请先记录收回的选票数", "record the ballots returned first"
-        )
-    if len(cur.entered) >= cur.returned:
-        raise _bad(
-            "enter.too_many",
-            f"已录入 {len(cur.entered)} 张，等于收回的选票数，不能再录入",
-            f"{len(cur.entered)} entered already: that is every returned ballot",
-            "R12",
-        )
+    _room_for_a_ballot(cur)
     reason = b["reason"]
     if not isinstance(reason, str) or reason not in INVALID_REASONS:
         raise _bad(

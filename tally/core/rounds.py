@@ -70,6 +70,7 @@ __all__ = [
     "reduce_seats",
     "round_officials",
     "start",
+    "uncounted_outcome",
     "void_held_round",
 ]
 
@@ -438,6 +439,30 @@ def _write_in_rule(state: ElectionState, spec: RoundSpec) -> set[MemberId] | Non
     }
 
 
+def uncounted_outcome(spec: RoundSpec, q: QuorumCheck) -> RoundOutcome:
+    """A round that failed its quorum (R5, R6): nothing issued, nothing counted, nobody elected.
+
+    Also the base of a VOID outcome (R11), which keeps the round's issued and returned counts."""
+    return RoundOutcome(
+        spec=spec,
+        quorum=q,
+        status=RoundStatus.QUORUM_FAILED,
+        issued=0,
+        returned=0,
+        valid_ballots=0,
+        invalid_ballots=0,
+        approvals=(),
+        base=0,
+        minimum_to_pass=0,
+        passed=(),
+        elected=(),
+        tied=(),
+        tied_seats=0,
+        shortfall=0,
+        clauses=(q.clause,),
+    )
+
+
 def count_round(state: ElectionState, spec: RoundSpec, inputs: RoundInput) -> RoundOutcome:
     """Count one round.
 
@@ -452,24 +477,7 @@ def count_round(state: ElectionState, spec: RoundSpec, inputs: RoundInput) -> Ro
     else:
         q = quorum(inputs.present, spec.expected, state.election.parameters.quorum_comparison)
     _check_shape(spec, inputs, quorate=q.valid)
-    empty = RoundOutcome(
-        spec=spec,
-        quorum=q,
-        status=RoundStatus.QUORUM_FAILED,
-        issued=inputs.issued,
-        returned=inputs.returned,
-        valid_ballots=0,
-        invalid_ballots=0,
-        approvals=(),
-        base=0,
-        minimum_to_pass=0,
-        passed=(),
-        elected=(),
-        tied=(),
-        tied_seats=0,
-        shortfall=0,
-        clauses=(q.clause,),
-    )
+    empty = replace(uncounted_outcome(spec, q), issued=inputs.issued, returned=inputs.returned)
     if not q.valid:
         return empty
     if inputs.returned > inputs.issued:
