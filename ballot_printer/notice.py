@@ -120,6 +120,8 @@ class NoticeRound:
     base: int
     base_label_zh: str
     remote_ballots: int = 0  # remote ballots counted in this round, beside the paper counts
+    # (R22.3) listed candidates out of the count: not elected to the committee (or secretary)
+    dropped: tuple[str, ...] = ()
 
     @property
     def title_zh(self) -> str:
@@ -693,6 +695,11 @@ def _round_caption(r: NoticeRound, prefix: str = "") -> str:
             "（不计入选举结果），须用新选票重新投票。"
         )
     text = head + f"{ballots}，有效票{r.valid_ballots}张，无效票{r.invalid_ballots}张。"
+    if r.dropped:
+        text += (
+            "、".join(r.dropped) + "不能当选本职（未当选委员，或已当选书记），退出本轮计票，"
+            "所得赞成票不计给任何人。"
+        )
     if r.purpose == "runoff":
         return text + "本轮为票数相等候选人的再次投票，不适用当选票数线，按得票多少确定当选人。"
     if r.threshold_minimum > 0:

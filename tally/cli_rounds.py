@@ -40,6 +40,15 @@ def _who(s: ElectionSession, mid: MemberId, zh: bool) -> str:
     return f"{member_label(s, mid)}（{mid}）" if zh else f"{member_label(s, mid)} ({mid})"
 
 
+_DROPPED_ZH = (
+    "不能当选本职（未当选委员，或已当选书记），退出本轮计票，所得赞成票不计给任何人（R22.3）"
+)
+_DROPPED_EN = (
+    "cannot take the post (not elected to the committee, or elected secretary): out of this "
+    "count, their approvals count for nobody (R22.3)"
+)
+
+
 def _round_lines(s: ElectionSession, r: RoundLine, zh: bool) -> list[str]:
     title = _title(r, zh)
     if r.status is RoundStatus.QUORUM_FAILED:
@@ -84,6 +93,12 @@ def _round_lines(s: ElectionSession, r: RoundLine, zh: bool) -> list[str]:
         mark = ("  当选" if zh else "  elected") if mid in r.elected else ""
         out.append(
             f"    {_who(s, mid, zh)}：{v} 票{mark}" if zh else f"    {_who(s, mid, zh)}: {v}{mark}"
+        )
+    for mid in r.dropped:
+        out.append(
+            f"    {_who(s, mid, zh)}：{_DROPPED_ZH}"
+            if zh
+            else f"    {_who(s, mid, zh)}: {_DROPPED_EN}"
         )
     return out
 

@@ -75,6 +75,7 @@ def _round(election: Election, line: RoundLine) -> NoticeRound:
         base=line.base if line.status is RoundStatus.COUNTED else 0,
         base_label_zh=_base_label(election, line),
         remote_ballots=line.remote_ballots,
+        dropped=tuple(_name(election, mid) for mid in line.dropped),
     )
 
 

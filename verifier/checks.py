@@ -3481,6 +3481,7 @@ class _Replay:
                 "tied": tuple(count["tied"]),
                 "tied_seats": count["tied_seats"],
                 "shortfall": count["shortfall"],
+                "dropped": tuple(count.get("dropped", ())),
                 "recounted": recounted,
             }
         line = RoundLine(

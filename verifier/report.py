@@ -127,6 +127,8 @@ class RoundLine:
     tied: tuple[str, ...] = ()
     tied_seats: int = 0
     shortfall: int = 0
+    dropped: tuple[str, ...] = ()
+    """(R22.3) listed candidates out of the count: they could no longer take the post."""
     revote_of: int | None = None
     recounted: bool = True
 
@@ -343,6 +345,13 @@ def _round_lines(r: RoundLine, names: dict[str, str], zh: bool) -> list[str]:
             line = f"    {_who(names, member, zh)}: {votes}"
             line += ", elected" if member in elected else ", tied" if member in tied else ""
         out.append(line)
+    for member in r.dropped:
+        out.append(
+            f"    {_who(names, member, zh)}：不能当选本职（未当选委员，或已当选书记），"
+            "退出本轮计票（R22.3）"
+            if zh
+            else f"    {_who(names, member, zh)}: cannot take the post, out of this count (R22.3)"
+        )
     if r.tied:
         out.append(
             f"    并列者争 {r.tied_seats} 个名额，须再次投票（R15）"
@@ -431,6 +440,7 @@ def _round_json(r: RoundLine, names: dict[str, str]) -> dict[str, object]:
         "tied": list(r.tied),
         "tied_seats": r.tied_seats,
         "shortfall": r.shortfall,
+        "dropped": list(r.dropped),
         "recounted": r.recounted,
     }
     return doc

@@ -62,6 +62,8 @@ class RoundLine:
     elected: tuple[MemberId, ...]
     tied: tuple[MemberId, ...]
     shortfall: int
+    # (R22.3) listed candidates who could no longer take the post at the count (direct election)
+    dropped: tuple[MemberId, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,7 @@ def _line(o: RoundOutcome) -> RoundLine:
         elected=o.elected if counted else (),
         tied=o.tied if counted else (),
         shortfall=o.shortfall if counted else 0,
+        dropped=o.dropped if counted else (),
     )
 
 

@@ -185,6 +185,20 @@ def _round_view(
             others_votes += votes
             continue
         rows.append({"name": name(mid), "votes": votes, "state": state, "mark": mark})
+    for mid in r.dropped:  # (R22.3) out of the count: their approvals count for nobody
+        rows.append(
+            {
+                "name": name(mid),
+                "votes": "—",
+                "state": "dropped",
+                "mark": _t(
+                    lang,
+                    "不能当选本职（未当选委员，或已当选书记），退出本轮计票",
+                    "cannot take the post (not elected to the committee, or elected secretary): "
+                    "out of this count",
+                ),
+            }
+        )
     others = (
         {
             "people": others_people,

@@ -8,6 +8,7 @@ M002, `elected_by = "direct"`. Ten members check in: `5*10 > 4*12`.
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,19 @@ def test_direct_election_secretary_candidate_not_on_committee_drops_out_R22_3(
     published = e.finish()
     result = json.loads((published / "bundle" / "result.json").read_text(encoding="utf-8"))
     assert "M001" in json.dumps(result)
+    # What is published says it (R31): the status view and the notice name the drop-out.
+    status = e.ok("status", str(e.db))
+    assert "万002（M002）：不能当选本职" in status and "退出本轮计票" in status
+    notice = subprocess.run(
+        ["pdftotext", "-layout", str(published / "notice.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "万002不能当选本职" in "".join(notice.split())
+    report = e.verify(published / "bundle")  # the verifier's report lists it too
+    (sec_round,) = [r for r in report["rounds"] if r["post"] == "secretary"]
+    assert sec_round["dropped"] == ["M002"]
 
 
 def test_direct_election_close_explains_the_drop_out_R22_3(tmp_path: Path) -> None:
