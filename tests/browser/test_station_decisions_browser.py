@@ -264,6 +264,8 @@ def test_the_chair_records_later_rounds_officials_on_the_decide_form_in_chromium
     with _station(tmp_path, _qingshan()) as live:
         chair = _sign_in(browser, live, "chair")
         chair.goto(live.base + "/station/result")
+        summary = chair.inner_text("details.decisions summary")
+        assert summary == "记录决定（减少名额、调整候选人、此后各轮的监票人和计票人）"
         chair.click("details.decisions summary")
         form = chair.inner_text(OFFICIALS_FORM)
         assert "此后各轮的监票人和计票人（R25）" in form
@@ -273,9 +275,12 @@ def test_the_chair_records_later_rounds_officials_on_the_decide_form_in_chromium
         _fill_officials(chair, "M009 M009", "M011")
         assert chair.inner_text(".flash.error") == "黄德明（M009） 在监票人名单中重复"
         assert not [e for e in live.log() if e.type == "officials.changed"]
+        # the refused list comes back in its form, open, to be corrected
+        assert chair.locator("details.decisions").get_attribute("open") is not None
+        assert chair.input_value(f"{OFFICIALS_FORM} input[name=scrutineers]") == "M009 M009"
+        assert chair.input_value(f"{OFFICIALS_FORM} input[name=tellers]") == "M011"
         _phone_and_shot(chair, live, "decide-officials-refused")
 
-        chair.goto(live.base + "/station/result")
         _fill_officials(chair, "黄德明 M010", "M011")
         assert chair.inner_text(".flash.ok").startswith("已记录此后各轮的监票人和计票人（R25）。")
         last = live.log()[-1]
