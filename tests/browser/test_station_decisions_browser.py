@@ -354,8 +354,8 @@ def test_a_direct_election_prints_issues_together_and_returns_each_kind_in_chrom
 
         with chair.expect_navigation():
             chair.click("a.lang:text-is('English')")
-        assert "Direct election: every post’s ballots are issued together" in chair.inner_text(
-            "#joint"
-        )
+        joint = chair.inner_text("#joint")
+        assert "Direct election: every post’s ballots are issued together" in joint
+        assert "secretary round 1: issued 10, returned 9" in joint  # no Chinese punctuation
         _phone_and_shot(chair, live, "direct-en")
         chair.context.close()
