@@ -201,6 +201,11 @@ def _render(request: Request, template: str, ctx: dict[str, Any], *, status: int
 
     here = str(request.url.path)
     switch = {k: v for k, v in request.query_params.items() if k != "lang"}
+    # A refused form is shown at the form's own address, which takes only POST: the language
+    # switch then leads to the page the form belongs to.
+    shown = here
+    if request.method != "GET":
+        shown = next((path for name, path, _, _ in NAV if name == ctx.get("page")), "/station/")
     full = {
         "L": L,
         "lang": lang,
@@ -209,8 +214,8 @@ def _render(request: Request, template: str, ctx: dict[str, Any], *, status: int
         "error": None,
         "page": "",
         "here": here,
-        "lang_zh": here + "?" + urlencode({**switch, "lang": "zh"}),
-        "lang_en": here + "?" + urlencode({**switch, "lang": "en"}),
+        "lang_zh": shown + "?" + urlencode({**switch, "lang": "zh"}),
+        "lang_en": shown + "?" + urlencode({**switch, "lang": "en"}),
         "role_label": (L(user.account.role.zh, user.account.role.en) if user is not None else ""),
         "can": (lambda a: user is not None and user.account.role in ACTIONS[a]),
         "csrf": user.csrf if user else "",

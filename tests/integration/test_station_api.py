@@ -7,6 +7,7 @@ nothing; each accepted one is logged under the signed-in account.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import threading
@@ -500,6 +501,19 @@ def test_accounts_cli_adds_hashed_accounts_that_can_sign_in(tmp_path: Path) -> N
     store = AccountStore(tmp_path / "accounts.db")
     _, session = store.sign_in("李四", "a-long-password", client="127.0.0.1")
     assert session.account.role is Role.TELLER
+
+
+def test_the_language_switch_of_a_refused_form_leads_to_its_page_not_to_the_post_address(
+    station: Station,
+) -> None:
+    chair = station.sign_in("chair")
+    r = chair.post(
+        "/station/decide", {"kind": "officials", "scrutineers": "M009 M009", "tellers": "M011"}
+    )
+    assert r.status_code == 409
+    link = re.search(r'<a class="lang[^"]*" href="([^"]+lang=en[^"]*)"', r.text)
+    assert link is not None and link.group(1).startswith("/station/result?")
+    assert chair.get(html.unescape(link.group(1))).status_code == 200
 
 
 def test_the_chair_records_later_rounds_officials_and_a_malformed_list_is_refused_R25(
