@@ -191,6 +191,15 @@ def _finish(request: Request, response: Response) -> Response:
     return response
 
 
+def _key_label(path: Path) -> str:
+    """The label a scrutineer's key file carries in its clear header (their name), else the file's
+    name: the confirmation form lists people, not files."""
+    try:
+        return keys.parse_key_file(path.read_bytes()).label or path.stem
+    except (OSError, keys.KeysError):
+        return path.stem
+
+
 def _render(request: Request, template: str, ctx: dict[str, Any], *, status: int = 200) -> Response:
     lang = _lang(request)
     user: UserSession | None = ctx.get("user")
@@ -605,7 +614,7 @@ def _count(s: ElectionSession, lang: str, user: UserSession, st: StationState) -
         {"code": c, "zh": zh, "en": en} for c, (zh, en) in INVALID_REASONS.items()
     ]
     ctx["scrutineer_keys"] = [
-        {"index": i, "name": p.stem} for i, p in enumerate(st.scrutineer_keys)
+        {"index": i, "name": _key_label(p)} for i, p in enumerate(st.scrutineer_keys)
     ]
     if cur.entered:
         last = cur.entered[-1]

@@ -193,7 +193,7 @@ def test_a_teller_enters_ballots_as_invalid_with_the_scrutineers_passphrase_in_c
         for text in ("有识别标记", "无法辨认", "非正式选票", "确认的监票人", "监票人口令"):
             assert text in form, text
         assert teller.locator(f"{INVALID_FORM} select[name=key] option").all_inner_texts() == [
-            "huang-deming"
+            "监票人甲"  # the name in the key file's clear header, not the file's name
         ]
         _phone_and_shot(teller, live, "count-invalid-form")
 
