@@ -84,6 +84,7 @@ __all__ = [
     "TokenIssuer",
     "TokenRequest",
     "TokenSignatureError",
+    "TokenSignatureLengthError",
     "UnwrappedShare",
     "UsedInvitationError",
     "WrongInvitationCodeError",
@@ -236,6 +237,12 @@ class TokenSignatureError(RemoteError):
     """A token signature does not verify for this election and issuer key (§4.5)."""
 
     code = "remote.token_invalid"
+
+
+class TokenSignatureLengthError(TokenSignatureError):
+    """A token signature that is not modulus_len bytes long (§4.5, RFC 8017 §8.1.2 step 1)."""
+
+    code = "remote.token_signature_length"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -1114,11 +1121,20 @@ def verify_credential(
     """Check a spent credential (§4.5, V18.3): RSASSA-PSS-SHA384 (salt 48) over prefix || msg.
 
     Raises:
+        TokenSignatureLengthError: the signature is not modulus_len bytes (even when it is the
+            right integer with a leading zero byte dropped or added).
         TokenSignatureError: wrong sizes, another election, another issuer key, or altered.
     """
     if len(credential.token) != TOKEN_SIZE or len(credential.prefix) != blind_rsa.PREFIX_LEN:
         raise TokenSignatureError(
             zh="投票凭证的长度不对。", en="token or prefix has the wrong length"
+        )
+    modulus_len = (issuer_key.key_size + 7) // 8
+    got = len(credential.signature)
+    if got != modulus_len:  # RFC 8017 §8.1.2 step 1, as V18.3
+        raise TokenSignatureLengthError(
+            zh=f"投票凭证的签名必须为 {modulus_len} 字节，实际为 {got} 字节。",
+            en=f"the token signature must be {modulus_len} bytes, got {got}",
         )
     try:
         blind_rsa.verify(issuer_key, credential.prepared_message(election_id), credential.signature)

@@ -149,3 +149,29 @@ def test_rm_4_4_issuer_refuses_malformed_blinded_messages(issuer: remote.TokenIs
         issuer.sign_blinded(b"\x01" * 255)
     with pytest.raises(blind_rsa.MessageRepresentativeOutOfRangeError):
         issuer.sign_blinded(b"\xff" * 256)
+
+
+def _credential_with_leading_zero(issuer: remote.TokenIssuer) -> remote.RemoteCredential:
+    """An honest credential whose signature happens to start with a zero byte (about 1 in 256)."""
+    for _ in range(20_000):
+        _, credential = _flow(issuer)
+        if credential.signature[0] == 0:
+            return credential
+    raise AssertionError("no signature with a leading zero byte found")
+
+
+@pytest.mark.parametrize("shape", ["shortened", "extra_zero"])
+def test_rm_4_5_signature_not_modulus_length_is_refused_even_if_the_integer_verifies(
+    issuer: remote.TokenIssuer, shape: str
+) -> None:
+    """RFC 8017 §8.1.2 step 1 (V18.3): the signature is exactly modulus_len bytes; the same
+    integer written one byte shorter or with an extra leading zero is refused, as the verifier
+    refuses it."""
+    credential = _credential_with_leading_zero(issuer)
+    remote.verify_credential(issuer.public_key, ELECTION_ID, credential)
+    sig = credential.signature[1:] if shape == "shortened" else b"\x00" + credential.signature
+    odd = dataclasses.replace(credential, signature=sig)
+    with pytest.raises(remote.TokenSignatureError) as info:
+        remote.verify_credential(issuer.public_key, ELECTION_ID, odd)
+    assert info.value.code == "remote.token_signature_length"
+    assert "256" in info.value.en and "256" in info.value.zh
