@@ -22,7 +22,7 @@ from keys._errors import (
     WrongPassphraseError,
     WrongRoleError,
 )
-from keys._files import PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, write_new_file
+from keys._files import PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, destroy_file, write_new_file
 from keys._keyfile import (
     INTERACTIVE_LIMITS,
     KEYFILE_FORMAT,
@@ -76,6 +76,7 @@ __all__ = [
     "WrongPassphraseError",
     "WrongRoleError",
     "check_domain",
+    "destroy_file",
     "export_public_key",
     "fingerprint",
     "generate_keypair",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from keys._errors import KeyFileExistsError
 
-__all__ = ["PRIVATE_FILE_MODE", "PUBLIC_FILE_MODE", "write_new_file"]
+__all__ = ["PRIVATE_FILE_MODE", "PUBLIC_FILE_MODE", "destroy_file", "write_new_file"]
 
 PRIVATE_FILE_MODE = 0o600
 PUBLIC_FILE_MODE = 0o644
@@ -70,3 +70,42 @@ def write_new_file(path: str | os.PathLike[str], data: bytes, *, mode: int) -> N
         os.fsync(dir_fd)  # make the new directory entry durable too
     finally:
         os.close(dir_fd)
+
+
+def _fsync_dir(folder: Path) -> None:
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def destroy_file(path: str | os.PathLike[str]) -> bool:
+    """Destroy a key file (spec §6.3): overwrite its bytes in place with random bytes, fsync, then
+    remove the name and fsync the directory. A missing file is not an error.
+
+    On a journaling or copy-on-write file system, or an SSD, old blocks may survive the overwrite;
+    the key file is encrypted, so what survives is still sealed under the passphrase.
+
+    Returns:
+        True if a file was destroyed, False if there was none.
+
+    Raises:
+        OSError: the file cannot be written or removed.
+    """
+    target = Path(path)
+    try:
+        fd = os.open(target, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        return False
+    try:
+        size = os.fstat(fd).st_size
+        view = memoryview(os.urandom(size))
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    target.unlink()
+    _fsync_dir(target.parent)
+    return True

@@ -470,10 +470,17 @@ def verify(
     Raises:
         InvalidKeyError: not an RSA key, or modulus below MIN_MODULUS_BITS.
         InvalidParameterError: unsupported salt length.
+        UnexpectedInputSizeError: sig is not modulus_len bytes (RFC 8017 §8.1.2 step 1).
         InvalidSignatureError: the signature does not verify.
     """
-    _public_numbers(public_key)
+    numbers = _public_numbers(public_key)
     _check_salt_len(salt_len)
+    modulus_len = _modulus_len(numbers.n)
+    if len(sig) != modulus_len:  # RFC 8017 §8.1.2 step 1; OpenSSL alone accepts shorter input
+        raise UnexpectedInputSizeError(
+            f"signature must be {modulus_len} bytes, got {len(sig)}",
+            f"签名必须为 {modulus_len} 字节，实际为 {len(sig)} 字节",
+        )
     try:
         public_key.verify(sig, prepared_msg, _pss_padding(salt_len), hashes.SHA384())
     except InvalidSignature as exc:

@@ -34,12 +34,15 @@ import nacl.exceptions
 import nacl.public
 import rfc8785
 from Crypto.Protocol.SecretSharing import Shamir
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from keys import blind_rsa
 from keys._encoding import load_object
-from keys._errors import KeysError, WrongRoleError
+from keys._errors import CorruptKeyFileError, KeysError, WrongRoleError
+from keys._issuer_keyfile import open_issuer_key, seal_issuer_key
+from keys._keyfile import MODERATE_LIMITS, KdfLimits
 from keys._public import PublicKey
 from keys._roles import Role
 from keys._signing import InMemorySigner
@@ -84,6 +87,7 @@ __all__ = [
     "TokenIssuer",
     "TokenRequest",
     "TokenSignatureError",
+    "TokenSignatureLengthError",
     "UnwrappedShare",
     "UsedInvitationError",
     "WrongInvitationCodeError",
@@ -236,6 +240,12 @@ class TokenSignatureError(RemoteError):
     """A token signature does not verify for this election and issuer key (§4.5)."""
 
     code = "remote.token_invalid"
+
+
+class TokenSignatureLengthError(TokenSignatureError):
+    """A token signature that is not modulus_len bytes long (§4.5, RFC 8017 §8.1.2 step 1)."""
+
+    code = "remote.token_signature_length"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -1015,33 +1025,47 @@ class TokenIssuer:
         """
         return blind_rsa.blind_sign(self._key, blinded_msg)
 
-    def to_encrypted_pem(self, passphrase: str) -> bytes:
-        """The private key for storage at rest: PKCS#8 PEM encrypted under ``passphrase``."""
-        if len(passphrase) < 8:
-            raise ValueError("the issuer key needs a passphrase of at least 8 characters")
-        return self._key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(passphrase.encode()),
-        )
-
-    @classmethod
-    def from_encrypted_pem(cls, data: bytes, passphrase: str) -> TokenIssuer:
-        """Load a key written by :meth:`to_encrypted_pem`.
+    def to_key_file(self, passphrase: str, *, limits: KdfLimits = MODERATE_LIMITS) -> bytes:
+        """The private key for storage at rest: an `issuer-keyfile/1` document (Argon2id and
+        XChaCha20-Poly1305, spec/keyfile.md §6) sealed under ``passphrase``.
 
         Raises:
-            RemoteError: wrong passphrase, damaged file, or not an RSA key.
+            WeakPassphraseError: the passphrase is shorter than 8 characters.
         """
+        der = self._key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        return seal_issuer_key(der, self.public_key_der, passphrase, limits=limits)
+
+    @classmethod
+    def from_key_file(cls, data: bytes, passphrase: str) -> TokenIssuer:
+        """Load a key written by :meth:`to_key_file`.
+
+        Raises:
+            WrongPassphraseError: wrong passphrase.
+            CorruptKeyFileError, TruncatedKeyFileError, UnsupportedFormatError: a damaged or
+                altered file, or not an RSA key matching the header's public key.
+        """
+        private_der, public_der = open_issuer_key(data, passphrase)
         try:
-            key = serialization.load_pem_private_key(data, passphrase.encode())
-        except (ValueError, TypeError) as e:
-            raise RemoteError(
-                zh="无法打开远程投票签发密钥（口令错误或文件损坏）。",
-                en="cannot open the remote-voting issuer key (wrong passphrase or damaged file)",
+            key = serialization.load_der_private_key(private_der, None)
+        except (ValueError, TypeError, UnsupportedAlgorithm) as e:
+            raise CorruptKeyFileError(
+                zh="签发密钥文件中的私钥无法解析。", en="the issuer key file holds no usable key"
             ) from e
         if not isinstance(key, rsa.RSAPrivateKey):
-            raise RemoteError(zh="签发密钥不是 RSA 密钥。", en="the issuer key is not an RSA key")
-        return cls(key)
+            raise CorruptKeyFileError(
+                zh="签发密钥不是 RSA 密钥。", en="the issuer key is not an RSA key"
+            )
+        issuer = cls(key)
+        if not hmac.compare_digest(issuer.public_key_der, public_der):
+            raise CorruptKeyFileError(
+                zh="解密出的签发私钥与文件中的公钥不符。",
+                en="the decrypted issuer key does not match the public key",
+            )
+        return issuer
 
     def __repr__(self) -> str:
         digest = hashlib.sha256(self.public_key_der).hexdigest()[:16]
@@ -1114,11 +1138,20 @@ def verify_credential(
     """Check a spent credential (§4.5, V18.3): RSASSA-PSS-SHA384 (salt 48) over prefix || msg.
 
     Raises:
+        TokenSignatureLengthError: the signature is not modulus_len bytes (even when it is the
+            right integer with a leading zero byte dropped or added).
         TokenSignatureError: wrong sizes, another election, another issuer key, or altered.
     """
     if len(credential.token) != TOKEN_SIZE or len(credential.prefix) != blind_rsa.PREFIX_LEN:
         raise TokenSignatureError(
             zh="投票凭证的长度不对。", en="token or prefix has the wrong length"
+        )
+    modulus_len = (issuer_key.key_size + 7) // 8
+    got = len(credential.signature)
+    if got != modulus_len:  # RFC 8017 §8.1.2 step 1, as V18.3
+        raise TokenSignatureLengthError(
+            zh=f"投票凭证的签名必须为 {modulus_len} 字节，实际为 {got} 字节。",
+            en=f"the token signature must be {modulus_len} bytes, got {got}",
         )
     try:
         blind_rsa.verify(issuer_key, credential.prepared_message(election_id), credential.signature)

@@ -130,15 +130,16 @@ def invite(
 def close(
     db: DbArg,
     key: KeyOpt,
+    data: DataOpt = DEFAULT_DATA,
     actor: ActorOpt = "",
     lang: LangOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """截止远程投票 / Close remote voting."""
+    """截止远程投票并销毁签发密钥 / Close remote voting and destroy the issuer key."""
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
         s = ElectionSession.open(db)
-        s.close_remote(signer=_signer(key, keys.Role.WORK_GROUP), actor=actor)
+        s.close_remote(signer=_signer(key, keys.Role.WORK_GROUP), data_dir=data, actor=actor)
         r = s.meeting.remote
         casts = len(r.casts) if r is not None else 0
         creds = len(r.credentials) if r is not None else 0

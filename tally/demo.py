@@ -232,7 +232,7 @@ def _remote_votes(
             },
             data_dir=data,
         )
-    session.close_remote(signer=signers["wg"])
+    session.close_remote(signer=signers["wg"], data_dir=data)
     return len(members)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import datetime as dt
 import hmac
 import json
@@ -319,6 +320,20 @@ def _reason(entry: Entry) -> str | None:
         "remote.closed": "remote-closed",
         "remote.key_revealed": "remote-key",
     }.get(entry.type)
+
+
+ISSUER_KEY_FILE = "issuer.key"
+"""The remote issuer's private key in ``<data>/remote/``: ``issuer-keyfile/1`` (RM-4.1)."""
+
+
+def _destroy_remote_files(folder: Path) -> None:
+    """Destroy every key file of an opening that never reached the log (RM-4.1)."""
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and (
+            path.name in (ISSUER_KEY_FILE, "invitation.key", "issuer.pem")
+            or (path.name.startswith("share-") and path.suffix == ".json")
+        ):
+            keys.destroy_file(path)
 
 
 class ElectionSession:
@@ -1263,17 +1278,28 @@ class ElectionSession:
         return value
 
     def _issuer(self, data_dir: Path) -> remote.TokenIssuer:
-        """The issuer key, decrypted once per session (the PEM's KDF is deliberately slow)."""
+        """The issuer key, opened once per session (the key file's Argon2id is deliberately slow)."""
         if self._issuer_cache is None:
-            path = self._remote_dir(data_dir) / "issuer.pem"
+            path = self._remote_dir(data_dir) / ISSUER_KEY_FILE
             if not path.exists():
+                r = self.meeting.remote
+                if r is not None and r.closed:
+                    raise SessionError(
+                        "remote.closed", zh="远程投票已截止", en="remote voting is closed"
+                    )
                 raise SessionError(
                     "remote.not_open", zh="远程投票尚未开启", en="remote voting not open"
                 )
-            self._issuer_cache = remote.TokenIssuer.from_encrypted_pem(
+            self._issuer_cache = remote.TokenIssuer.from_key_file(
                 path.read_bytes(), self._passphrase()
             )
         return self._issuer_cache
+
+    def _issuer_public_key_der(self) -> bytes:
+        """The ``issuer_key`` of ``remote.opened`` (DER SubjectPublicKeyInfo)."""
+        opened = self._remote_opened()
+        assert opened is not None
+        return base64.b64decode(opened["issuer_key"])
 
     def _closes_at(self) -> dt.datetime:
         day = self.manifest.election.election_date
@@ -1289,6 +1315,10 @@ class ElectionSession:
                 en="the manifest approves nobody for remote voting",
                 clause="R24",
             )
+        if self.meeting.remote is not None:  # refused before any file is touched
+            raise SessionError(
+                "remote.twice", zh="远程投票已开启", en="remote voting is already open"
+            )
         folder = self._remote_dir(data_dir)
         issuer = remote.TokenIssuer.generate()
         scrutineers = [keys.parse_public_key(canonical(d)) for d in self.manifest.scrutineer_keys]
@@ -1296,16 +1326,29 @@ class ElectionSession:
             setup = remote.create_remote_key(self.manifest.election_id, scrutineers, k)
         except ValueError as e:
             raise SessionError("remote.threshold", zh=f"门限设置错误：{e}", en=str(e)) from e
-        pem = issuer.to_encrypted_pem(self._passphrase())
-        self._commit([("remote.opened", setup.opened_body(issuer))], signer=signer, actor=actor)
-        keys.write_new_file(folder / "issuer.pem", pem, mode=keys.PRIVATE_FILE_MODE)
-        keys.write_new_file(
-            folder / "invitation.key", remote.generate_invitation_key(), mode=keys.PRIVATE_FILE_MODE
-        )
-        for share in setup.shares:
-            keys.write_new_file(
-                folder / f"share-{share.index}.json", share.to_bytes(), mode=keys.PUBLIC_FILE_MODE
-            )
+        sealed = issuer.to_key_file(self._passphrase())
+        # RM-4.1: the key files first, then `remote.opened`. Files left by an attempt that never
+        # reached the log (a crash in between) are orphans of a key nobody can use: destroyed.
+        _destroy_remote_files(folder)
+        written: list[Path] = []
+        try:
+            for name, data, mode in [
+                (ISSUER_KEY_FILE, sealed, keys.PRIVATE_FILE_MODE),
+                ("invitation.key", remote.generate_invitation_key(), keys.PRIVATE_FILE_MODE),
+                *(
+                    (f"share-{sh.index}.json", sh.to_bytes(), keys.PUBLIC_FILE_MODE)
+                    for sh in setup.shares
+                ),
+            ]:
+                keys.write_new_file(folder / name, data, mode=mode)
+                written.append(folder / name)
+            self._commit([("remote.opened", setup.opened_body(issuer))], signer=signer, actor=actor)
+        except BaseException:
+            for path in written:  # roll back: nothing of this attempt outlives it
+                with contextlib.suppress(OSError):
+                    keys.destroy_file(path)
+            raise
+        self._issuer_cache = issuer
 
     def issue_invitation(self, member_ref: str, *, data_dir: Path) -> tuple[str, str]:
         """A one-time invitation code for an approved member; only its HMAC is stored (RM-3)."""
@@ -1560,7 +1603,11 @@ class ElectionSession:
             )
         return size
 
-    def close_remote(self, *, signer: keys.Signer, actor: str = "") -> None:
+    def close_remote(
+        self, *, signer: keys.Signer, data_dir: Path | None = None, actor: str = ""
+    ) -> None:
+        """Log ``remote.closed``; then (RM-4.7) destroy the issuer key in ``data_dir``: no token
+        can be signed after the close, by anyone who later finds the file and the passphrase."""
         r = self.meeting.remote
         if r is None:
             raise SessionError(
@@ -1571,6 +1618,9 @@ class ElectionSession:
             signer=signer,
             actor=actor,
         )
+        self._issuer_cache = None
+        if data_dir is not None:
+            keys.destroy_file(self._remote_dir(data_dir) / ISSUER_KEY_FILE)
 
     def reveal_remote(
         self,

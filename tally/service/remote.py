@@ -83,6 +83,7 @@ STATUS: dict[str, int] = {
     "invitation.rate_limited": 429,
     "remote.busy": 429,
     "remote.token_invalid": 403,
+    "remote.token_signature_length": 422,
     "remote.token_used": 409,
     "remote.closed": 409,
     "remote.not_open": 409,
@@ -427,8 +428,9 @@ def register(app: FastAPI) -> None:
         """Append one sealed ballot with an unused credential; returns the receipt (RM-4.6).
 
         Refusals: 403 ``remote.token_invalid``, 409 ``remote.token_used`` / ``remote.closed``,
-        413 ``remote.sealed_too_large`` (over 16384 + 48 bytes), 422 malformed values or
-        ``remote.sealed_invalid`` (under 48 bytes).
+        413 ``remote.sealed_too_large`` (over 16384 + 48 bytes), 422 malformed values,
+        ``remote.token_signature_length`` (not modulus-length) or ``remote.sealed_invalid``
+        (under 48 bytes).
         """
         try:
             if len(body.sealed) > (MAX_SEALED_BYTES + 2) // 3 * 4:

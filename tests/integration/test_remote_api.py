@@ -264,6 +264,35 @@ def test_rm_4_5_token_signed_by_another_key_refused(remote: Remote) -> None:
     assert remote.log() == before
 
 
+def test_rm_4_5_token_signature_not_modulus_length_refused_and_nothing_stored(
+    remote: Remote,
+) -> None:
+    """RFC 8017 §8.1.2 step 1 as V18.3: a signature one byte short (its leading zero dropped) or
+    with an extra leading zero is the right integer, but the verifier refuses it; so does the
+    service, with a 4xx JSON refusal, before anything is logged."""
+    _, _spare = remote.redeem(remote.codes["M020"])  # so the V18.5 bound is not what stops it
+    issuer = remote.run(lambda s: s._issuer(remote.data))
+    eid = bytes.fromhex(remote.info()["election_id"])
+    for _ in range(20_000):
+        req = begin_token_request(issuer.public_key, eid)
+        cred = finish_token_request(req, issuer.public_key, issuer.sign_blinded(req.blinded_msg))
+        if cred.signature[0] == 0:
+            break
+    else:
+        raise AssertionError("no signature with a leading zero byte found")
+    before = remote.log()
+    for sig in (cred.signature[1:], b"\x00" + cred.signature, b"\x00\x00" + cred.signature):
+        body = remote.cast_body(RemoteCredential(cred.token, cred.prefix, sig))
+        for lang, text in (("zh", "256 字节"), ("en", "256 bytes")):
+            r = remote.client.post(f"/api/remote/cast?lang={lang}", json=body)
+            assert r.status_code == 422, (r.status_code, r.text[:200])
+            assert r.json()["code"] == "remote.token_signature_length"
+            assert text in r.text
+    assert remote.log() == before
+    ok = remote.client.post("/api/remote/cast", json=remote.cast_body(cred))
+    assert ok.status_code == 200  # the same credential at its proper length is still unspent
+
+
 def test_rm_4_6_token_used_twice_refused(remote: Remote) -> None:
     _, cred = remote.redeem(remote.codes["M020"])
     _, cred2 = remote.redeem(remote.codes["M025"])

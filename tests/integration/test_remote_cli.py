@@ -45,7 +45,10 @@ def test_remote_voting_through_the_cli_counts_the_members_ballot(
     assert covered == len(s.tree)
     assert s.checkpoint_remote_casts(signer=wg) is None  # nothing new since
     s.store.close()
-    assert run.invoke(app, ["remote", "close", db, "--key", str(e.wg)]).exit_code == 0
+    assert (Path(data) / "remote" / "issuer.key").exists()
+    close = ["remote", "close", db, "--key", str(e.wg), "--data", data]
+    assert run.invoke(app, close).exit_code == 0
+    assert not (Path(data) / "remote" / "issuer.key").exists()  # RM-4.7: destroyed at the close
     assert "已领取远程投票凭证" in e.fails("checkin", db, "M020")
     e.checkin([f"M{i:03d}" for i in range(1, 27) if i not in (15, 20, 25)])
     r = run.invoke(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
+import json
 import pickle
 
 import pytest
@@ -13,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import keys
 from keys import blind_rsa, remote
 
 from .conftest import ELECTION_ID, OTHER_ELECTION_ID
@@ -149,3 +151,52 @@ def test_rm_4_4_issuer_refuses_malformed_blinded_messages(issuer: remote.TokenIs
         issuer.sign_blinded(b"\x01" * 255)
     with pytest.raises(blind_rsa.MessageRepresentativeOutOfRangeError):
         issuer.sign_blinded(b"\xff" * 256)
+
+
+def _credential_with_leading_zero(issuer: remote.TokenIssuer) -> remote.RemoteCredential:
+    """An honest credential whose signature happens to start with a zero byte (about 1 in 256)."""
+    for _ in range(20_000):
+        _, credential = _flow(issuer)
+        if credential.signature[0] == 0:
+            return credential
+    raise AssertionError("no signature with a leading zero byte found")
+
+
+@pytest.mark.parametrize("shape", ["shortened", "extra_zero"])
+def test_rm_4_5_signature_not_modulus_length_is_refused_even_if_the_integer_verifies(
+    issuer: remote.TokenIssuer, shape: str
+) -> None:
+    """RFC 8017 §8.1.2 step 1 (V18.3): the signature is exactly modulus_len bytes; the same
+    integer written one byte shorter or with an extra leading zero is refused, as the verifier
+    refuses it."""
+    credential = _credential_with_leading_zero(issuer)
+    remote.verify_credential(issuer.public_key, ELECTION_ID, credential)
+    sig = credential.signature[1:] if shape == "shortened" else b"\x00" + credential.signature
+    odd = dataclasses.replace(credential, signature=sig)
+    with pytest.raises(remote.TokenSignatureError) as info:
+        remote.verify_credential(issuer.public_key, ELECTION_ID, odd)
+    assert info.value.code == "remote.token_signature_length"
+    assert "256" in info.value.en and "256" in info.value.zh
+
+
+def test_rm_4_1_issuer_key_file_is_argon2id_sealed_and_authenticates_its_header(
+    issuer: remote.TokenIssuer,
+) -> None:
+    """spec/keyfile.md §10: the issuer key at rest is an Argon2id/XChaCha20-Poly1305 document,
+    never PEM; every header change, a cut file and a wrong passphrase are refused."""
+    data = issuer.to_key_file("issuer passphrase", limits=keys.INTERACTIVE_LIMITS)
+    assert b"BEGIN" not in data
+    doc = json.loads(data)
+    assert (doc["format"], doc["kdf"]["name"]) == ("issuer-keyfile/1", "argon2id")
+    again = remote.TokenIssuer.from_key_file(data, "issuer passphrase")
+    assert again.public_key_der == issuer.public_key_der
+    with pytest.raises(keys.WrongPassphraseError):
+        remote.TokenIssuer.from_key_file(data, "wrong passphrase!")
+    with pytest.raises(keys.TruncatedKeyFileError):
+        remote.TokenIssuer.from_key_file(data[: len(data) // 2], "issuer passphrase")
+    nonce = doc["cipher"]["nonce"]
+    doc["cipher"]["nonce"] = ("B" if nonce[0] == "A" else "A") + nonce[1:]
+    with pytest.raises(keys.CorruptKeyFileError):
+        remote.TokenIssuer.from_key_file(json.dumps(doc).encode(), "issuer passphrase")
+    with pytest.raises(keys.WeakPassphraseError):
+        issuer.to_key_file("short")

@@ -1,0 +1,126 @@
+"""The remote issuer's private key lives only as long as it must (spec/remote.md RM-4.1, spec
+keyfile.md §6): sealed in an Argon2id key file, written before `remote.opened` is logged (or rolled
+back), destroyed at `remote close`."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import keys
+from keys import remote
+from tally.core.definition import parse_definition
+from tally.core.manifest import build_manifest
+from tally.election import ElectionSession, SessionError, sign_manifest
+
+ROOT = Path(__file__).resolve().parents[2]
+PASS = "correct horse battery"
+
+
+def _pub(s: keys.InMemorySigner) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(keys.export_public_key(s.public_key))
+    return doc
+
+
+def _session(tmp_path: Path) -> tuple[ElectionSession, keys.InMemorySigner]:
+    text = (ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8")
+    text = text.replace('approved = ["M020"]', 'approved = ["M020", "M025"]')
+    town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "town")
+    wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "wg")
+    scs = [keys.InMemorySigner.generate(keys.Role.SCRUTINEER, f"s{i}") for i in (1, 2)]
+    manifest = build_manifest(
+        parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(s) for s in scs)
+    )
+    return ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg), wg
+
+
+def _opened(s: ElectionSession) -> int:
+    return sum(1 for _, raw in s.store.log_rows() if b'"remote.opened"' in raw)
+
+
+def test_rm_4_1_issuer_key_is_an_argon2id_key_file_never_pem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
+    s, wg = _session(tmp_path)
+    data = tmp_path / "svc"
+    s.open_remote(signer=wg, k=2, data_dir=data)
+    folder = data / "remote"
+    assert not list(folder.glob("*.pem"))
+    raw = (folder / "issuer.key").read_bytes()
+    assert b"BEGIN" not in raw and b"PRIVATE KEY" not in raw
+    doc = json.loads(raw)
+    assert doc["format"] == "issuer-keyfile/1"
+    assert doc["kdf"]["name"] == "argon2id" and doc["cipher"]["name"] == "xchacha20poly1305-ietf"
+    assert os.stat(folder / "issuer.key").st_mode & 0o777 == 0o600
+    issuer = remote.TokenIssuer.from_key_file(raw, PASS)
+    assert issuer.public_key_der == s._issuer_public_key_der()
+    with pytest.raises(keys.WrongPassphraseError):
+        remote.TokenIssuer.from_key_file(raw, "another passphrase")
+
+
+def test_rm_4_7_close_destroys_the_issuer_key_overwritten_then_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
+    s, wg = _session(tmp_path)
+    data = tmp_path / "svc"
+    s.open_remote(signer=wg, k=2, data_dir=data)
+    path = data / "remote" / "issuer.key"
+    original = path.read_bytes()
+    witness = tmp_path / "witness"  # a second name for the same inode: sees the overwrite
+    os.link(path, witness)
+    s.close_remote(signer=wg, data_dir=data)
+    assert not path.exists()
+    left = witness.read_bytes()
+    assert len(left) == len(original) and left != original
+    assert b"argon2id" not in left  # random bytes, not the sealed key
+    with pytest.raises(SessionError) as e:
+        s.redeem_invitation("XXXX-XXXX-XXXX", b"\x00" * 256, data_dir=data)
+    assert e.value.code in ("remote.closed", "invitation.malformed", "remote.not_open")
+
+
+def test_rm_4_1_open_writes_keys_before_the_log_and_rolls_back_when_the_log_write_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
+    s, wg = _session(tmp_path)
+    data = tmp_path / "svc"
+    folder = data / "remote"
+    seen: list[list[str]] = []
+    real_store = s._store
+
+    def failing_store(*args: Any, **kwargs: Any) -> None:
+        seen.append(sorted(p.name for p in folder.iterdir()))  # files present at log time
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(s, "_store", failing_store)
+    with pytest.raises(OSError):
+        s.open_remote(signer=wg, k=2, data_dir=data)
+    assert seen and "issuer.key" in seen[0] and "invitation.key" in seen[0]
+    assert _opened(s) == 0 and s.meeting.remote is None
+    assert sorted(p.name for p in folder.iterdir()) == []  # rolled back, nothing orphaned
+    # A crash between the files and the log (no rollback ran) leaves orphans: a retry clears them.
+    (folder / "issuer.key").write_bytes(b"orphan from a crash")
+    (folder / "share-1.json").write_bytes(b"orphan")
+    monkeypatch.setattr(s, "_store", real_store)
+    s.open_remote(signer=wg, k=2, data_dir=data)
+    assert _opened(s) == 1
+    issuer = remote.TokenIssuer.from_key_file((folder / "issuer.key").read_bytes(), PASS)
+    assert issuer.public_key_der == s._issuer_public_key_der()
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "invitation.key",
+        "issuer.key",
+        "share-1.json",
+        "share-2.json",
+    ]
+    # Opening twice is refused and leaves the live keys alone.
+    before = (folder / "issuer.key").read_bytes()
+    with pytest.raises(SessionError) as e:
+        s.open_remote(signer=wg, k=2, data_dir=data)
+    assert e.value.code == "remote.twice"
+    assert (folder / "issuer.key").read_bytes() == before and _opened(s) == 1
