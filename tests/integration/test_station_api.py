@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -750,3 +751,31 @@ def test_the_chair_unlocks_an_account_from_the_command_line(station: Station) ->
     assert _sign_in_from(browser, "clerk", "clerk-password").status_code == 303
     unknown = runner.invoke(app, ["accounts", "unlock", str(station.data), "--name", "nobody"])
     assert unknown.exit_code == 1 and "没有账户 nobody" in unknown.output
+
+
+def test_a_slow_password_hash_does_not_stall_other_requests(
+    station: Station, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = nacl.pwhash.verify
+    hashing = threading.Event()
+
+    def slow_verify(pw_hash: bytes, password: bytes) -> bool:
+        hashing.set()
+        time.sleep(1.5)  # an Argon2 verification on a slow laptop
+        return bool(real(pw_hash, password))
+
+    monkeypatch.setattr(nacl.pwhash, "verify", slow_verify)
+    signed_in: list[int] = []
+    t = threading.Thread(
+        target=lambda: signed_in.append(
+            User(station, "chair").sign_in("chair-password").status_code
+        )
+    )
+    t.start()
+    assert hashing.wait(10)
+    started = time.monotonic()
+    r = station.client.get("/api/health")
+    waited = time.monotonic() - started
+    t.join()
+    assert r.status_code == 200 and signed_in == [303]
+    assert waited < 1.0, f"/api/health waited {waited:.2f} s behind a password hash"
