@@ -65,6 +65,7 @@ from tally.core.errors import TallyError
 from tally.core.meeting import parse_entry
 from tally.election import ElectionSession, RemoteCast
 from tally.service.app import SECURITY_HEADERS, ServiceState
+from tally.service.proxy import request_client
 
 __all__ = ["PAGE_CSP", "STATUS", "RemoteLimits", "register"]
 
@@ -201,7 +202,7 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
 
 def source_of(request: Request) -> str:
     """The rate-limit key of a client: its address, or its /64 for IPv6 (RM-3.5)."""
-    host = request.client.host if request.client else "unknown"
+    host = request_client(request)
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:

@@ -63,6 +63,7 @@ from tally.service.accounts import (
     csrf_ok,
 )
 from tally.service.app import ServiceState, state_of
+from tally.service.proxy import request_client
 from tally.service.rounds_view import post_views
 from tally.store import StoreError
 
@@ -1008,7 +1009,7 @@ def register(app: FastAPI) -> None:
                     st.accounts.sign_in,
                     name,
                     password if isinstance(password, str) else "",
-                    client=request.client.host if request.client else "unknown",
+                    client=request_client(request),
                 ),
                 limiter=st.hashers(),
             )

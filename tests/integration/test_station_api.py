@@ -779,3 +779,36 @@ def test_a_slow_password_hash_does_not_stall_other_requests(
     t.join()
     assert r.status_code == 200 and signed_in == [303]
     assert waited < 1.0, f"/api/health waited {waited:.2f} s behind a password hash"
+
+
+def test_serve_trusts_forwarded_headers_only_from_the_given_proxy(
+    station: Station, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ipaddress  # noqa: PLC0415
+
+    import uvicorn  # noqa: PLC0415
+
+    from tally.cli import app  # noqa: PLC0415
+
+    seen: dict[str, Any] = {}
+
+    def fake_run(application: Any, **kwargs: Any) -> None:
+        seen.update(kwargs, extra=application.state.service.config.extra)
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    db = station.data.parent / "e.db"
+    runner = CliRunner()
+    r = runner.invoke(app, ["serve", str(db), "--data", str(station.data)])
+    assert r.exit_code == 0, r.output
+    # uvicorn's own header handling (it trusts 127.0.0.1 by default) is off: the app decides
+    assert seen["proxy_headers"] is False
+    assert not seen["extra"].get("trusted_proxies")
+    r = runner.invoke(
+        app, ["serve", str(db), "--data", str(station.data), "--trusted-proxy", "10.0.0.1"]
+    )
+    assert r.exit_code == 0, r.output
+    assert seen["extra"]["trusted_proxies"] == (ipaddress.ip_network("10.0.0.1/32"),)
+    bad = runner.invoke(
+        app, ["serve", str(db), "--data", str(station.data), "--trusted-proxy", "x"]
+    )
+    assert bad.exit_code != 0 and "x" in bad.output
