@@ -135,11 +135,34 @@ def remove(
 @app.command("unlock")
 def unlock(
     target: TargetArg,
-    name: Annotated[str, typer.Option("--name")],
+    name: Annotated[str | None, typer.Option("--name", help="账户名")] = None,
+    address: Annotated[
+        str | None, typer.Option("--address", help="客户端地址（对多个账户输错密码而被锁定）")
+    ] = None,
     data: DataOpt = DEFAULT_DATA,
     lang: LangOpt = None,
 ) -> None:
-    """解除密码错误锁定 / Lift the wrong-password lock of an account."""
+    """解除密码错误锁定（运行中的服务立即生效）/ Lift a wrong-password lock (the running service
+    reads it at the next sign-in)."""
     lg = _lang(lang)
-    _store(target, data).unlock(name)
-    typer.echo(f"已解除 {name} 的锁定" if lg == "zh" else f"{name} unlocked")
+    if name is None and address is None:
+        _fail(
+            lg,
+            AccountError(
+                "account.unlock_what",
+                zh="请给出 --name（账户）或 --address（地址）",
+                en="give --name (an account) or --address (an address)",
+            ),
+        )
+        return
+    store = _store(target, data)
+    if name is not None:
+        try:
+            store.unlock(name)
+        except AccountError as e:
+            _fail(lg, e)
+            return
+        typer.echo(f"已解除 {name} 的锁定" if lg == "zh" else f"{name} unlocked")
+    if address is not None:
+        store.unlock_address(address)
+        typer.echo(f"已解除地址 {address} 的锁定" if lg == "zh" else f"{address} unlocked")

@@ -1067,6 +1067,14 @@ def _serve(app: typer.Typer) -> None:
         host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
         port: Annotated[int, typer.Option("--port")] = 8000,
         data: Annotated[Path, typer.Option("--data", help="服务数据文件夹")] = Path(".run/service"),
+        trusted_proxy: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--trusted-proxy",
+                help="可信反向代理的地址或网段（可多个）：只有来自它的 X-Forwarded-For / "
+                "Forwarded 才用来确定客户端地址；默认无",
+            ),
+        ] = None,
     ) -> None:
         """启动服务：投票站页面、远程投票、公告板 / Start the service."""
         import uvicorn  # noqa: PLC0415
@@ -1092,11 +1100,24 @@ def _serve(app: typer.Typer) -> None:
                 "请给出选举文件或 --demo",
                 "give an election file or --demo",
             )
+        from tally.service.proxy import parse_trusted  # noqa: PLC0415
+
+        try:
+            trusted = parse_trusted(trusted_proxy or ())
+        except ValueError:
+            _fail(
+                _lang(None),
+                False,
+                "serve.trusted_proxy",
+                f"--trusted-proxy 应为 IP 地址或网段：{' '.join(trusted_proxy or ())}",
+                f"--trusted-proxy must be an IP address or network: {' '.join(trusted_proxy or ())}",
+            )
         config = ServiceConfig(
             election_path=db,
             data_dir=data,
             work_group_key=key,
             scrutineer_keys=tuple(scrutineer_key or ()),
+            extra={"trusted_proxies": trusted} if trusted else {},
         )
         data.mkdir(parents=True, exist_ok=True)
         application = create_app(config)
@@ -1105,7 +1126,9 @@ def _serve(app: typer.Typer) -> None:
         typer.echo(f"远程投票页面：{base}/vote/")
         typer.echo(f"公告板：{base}/board/")
         typer.echo(f"接口文档（OpenAPI）：{base}/api/docs")
-        uvicorn.run(application, host=host, port=port, log_level="warning")
+        # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1; the
+        # app reads forwarded headers itself, from --trusted-proxy peers only.
+        uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 def _demo(app: typer.Typer) -> None:

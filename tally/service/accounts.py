@@ -5,8 +5,10 @@ One SQLite file (``accounts.db``) in the service data folder holds:
 * ``accounts``: one row per person: name, role, Argon2id password hash (PyNaCl / libsodium);
 * ``sessions``: the SHA-256 of each random session id (the cookie holds the id itself), the
   account, a per-session CSRF token and the expiry time;
-* ``login_failures``: wrong passwords per account and per client address; after
-  ``MAX_FAILURES`` the key is locked for ``LOCK_SECONDS``.
+* ``login_failures``: wrong passwords per (account, client address) and per client address; after
+  ``MAX_FAILURES`` the key is locked for ``LOCK_SECONDS``. There is no lock per account alone, so
+  guesses from one address cannot lock the chair out at another; ``tally accounts unlock`` lifts a
+  lock from the command line (the running server reads this table on every sign-in).
 
 Every statement is parameterised. Nothing here knows about ballots or voters.
 """
@@ -267,10 +269,11 @@ class AccountStore:
         """Check a password and open a session; returns the cookie value and the session.
 
         Raises:
-            SignInLocked: too many wrong passwords for this account or this address.
+            SignInLocked: too many wrong passwords for this account from this address, or from
+                this address for any accounts.
             AccountError: wrong name or password (with the tries left).
         """
-        keys_ = (f"account:{name.strip()}", f"ip:{client}")
+        keys_ = (_account_key(name.strip(), client), f"ip:{client}")
         with self._conn() as c:
             wait = max(self._locked_for(c, k) for k in keys_)
             if wait:
@@ -330,9 +333,36 @@ class AccountStore:
             with self._conn() as c:
                 c.execute("DELETE FROM sessions WHERE id_hash = ?", (_digest(session_id),))
 
-    def unlock(self, name: str) -> None:
+    def unlock(self, name: str) -> tuple[str, ...]:
+        """Lift the wrong-password locks of an account at every address (and of those addresses,
+        so its holder can sign in again at once); returns the addresses that had failures.
+
+        Raises:
+            AccountError: no such account.
+        """
+        if not self.exists(name):
+            raise AccountError("account.unknown", zh=f"没有账户 {name}", en=f"no account {name}")
+        prefix = _account_key(name, "")
         with self._conn() as c:
-            c.execute("DELETE FROM login_failures WHERE key = ?", (f"account:{name}",))
+            rows = c.execute(
+                "SELECT key FROM login_failures WHERE substr(key, 1, ?) = ?",
+                (len(prefix), prefix),
+            ).fetchall()
+            sources = [k[len(prefix) :] for (k,) in rows]
+            for k, source in zip([k for (k,) in rows], sources, strict=True):
+                c.execute("DELETE FROM login_failures WHERE key = ?", (k,))
+                c.execute("DELETE FROM login_failures WHERE key = ?", (f"ip:{source}",))
+        return tuple(sources)
+
+    def unlock_address(self, address: str) -> None:
+        """Lift the lock of a client address (wrong passwords for several accounts from it)."""
+        with self._conn() as c:
+            c.execute("DELETE FROM login_failures WHERE key = ?", (f"ip:{address}",))
+
+
+def _account_key(name: str, client: str) -> str:
+    """The failure key of one account at one address (names hold no whitespace: no ambiguity)."""
+    return f"account:{name}\n{client}"
 
 
 def csrf_ok(expected: str, given: str | None) -> bool:

@@ -20,13 +20,15 @@ Routes:
 
 Limits (RM-3.5): a source (client address; an IPv6 /64) that failed 5 code checks in 15 minutes is
 refused (429, ``invitation.rate_limited``) until the oldest failure leaves the window; an attempt
-counts as a failure from the moment it starts, so parallel guesses cannot overrun the limit. A
-global throttle (``RemoteLimits.global_per_minute`` redeem attempts a minute, 429
-``remote.busy``) bounds the CPU an attacker can make the issuer spend; it lifts within a minute, so
-it is a throttle, not the lock-out RM-3.5 forbids. More than 50 failures an hour are logged as a
-warning for the work group (counts only). Addresses are kept in memory only, for the 15-minute
-window, never logged. Behind a reverse proxy the proxy must pass the client address through
-uvicorn's ``--proxy-headers`` / ``--forwarded-allow-ips``.
+counts as a failure from the moment it starts (before its body is read), so parallel guesses cannot
+overrun the limit, and a request that is not a well-formed redeem request stays counted. A global
+throttle (``RemoteLimits.global_per_minute`` redeem attempts a minute, 429 ``remote.busy``) bounds
+the CPU an attacker can make the issuer spend; every attempt of any outcome takes one of its
+source's ``per_source_per_minute`` places in it, so one source cannot fill it; it lifts within a
+minute, so it is a throttle, not the lock-out RM-3.5 forbids. More than 50 failures an hour are
+logged as a warning for the work group (counts only). Addresses are kept in memory only, for the
+15-minute window, never logged. Behind a reverse proxy, ``tally serve --trusted-proxy ADDR`` takes
+the client address from the proxy's forwarded headers (never from anyone else's).
 """
 
 from __future__ import annotations
@@ -44,7 +46,9 @@ from typing import Any, Literal
 
 import jinja2
 from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.staticfiles import StaticFiles
 
@@ -61,6 +65,7 @@ from tally.core.errors import TallyError
 from tally.core.meeting import parse_entry
 from tally.election import ElectionSession, RemoteCast
 from tally.service.app import SECURITY_HEADERS, ServiceState
+from tally.service.proxy import request_client
 
 __all__ = ["PAGE_CSP", "STATUS", "RemoteLimits", "register"]
 
@@ -91,7 +96,8 @@ STATUS: dict[str, int] = {
     "remote.sealed_too_large": 413,
     "receipt.not_found": 404,
 }
-COUNTED_FAILURES = frozenset({"invitation.malformed", "invitation.wrong"})  # RM-3.5
+# RM-3.5: a malformed request (body or value) counts like a malformed or wrong code.
+COUNTED_FAILURES = frozenset({"invitation.malformed", "invitation.wrong", "request.malformed"})
 
 
 # --------------------------------------------------------------------------- models
@@ -197,7 +203,7 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
 
 def source_of(request: Request) -> str:
     """The rate-limit key of a client: its address, or its /64 for IPv6 (RM-3.5)."""
-    host = request.client.host if request.client else "unknown"
+    host = request_client(request)
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
@@ -213,9 +219,12 @@ class RemoteLimits:
 
     per_source: RateLimit = field(default_factory=RateLimit)
     global_per_minute: int = 120
+    # Any attempt (malformed, refused, successful) takes one of its source's places in the global
+    # minute: one address can fill at most this many of the ``global_per_minute`` places.
+    per_source_per_minute: int = 10
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     attempts: dict[str, list[datetime]] = field(default_factory=dict)
-    recent: deque[datetime] = field(default_factory=deque)
+    recent: deque[tuple[datetime, str]] = field(default_factory=deque)
     failures_hour: deque[datetime] = field(default_factory=deque)
     alerted_at: datetime | None = None
 
@@ -228,15 +237,21 @@ class RemoteLimits:
         mine = self.attempts.setdefault(source, [])
         mine[:] = [t for t in mine if t > start]
         self.per_source.check(mine, now)  # RateLimitedError
-        while self.recent and self.recent[0] <= now - timedelta(minutes=1):
+        while self.recent and self.recent[0][0] <= now - timedelta(minutes=1):
             self.recent.popleft()
+        if sum(1 for _, s in self.recent if s == source) >= self.per_source_per_minute:
+            raise TallyError(
+                "invitation.rate_limited",
+                zh="此地址的尝试过于频繁，请一分钟后再试。",
+                en="too many attempts from this address; try again in a minute",
+            )
         if len(self.recent) >= self.global_per_minute:
             raise TallyError(
                 "remote.busy",
                 zh="当前请求过多，请一分钟后再试。",
                 en="too many requests right now; try again in a minute",
             )
-        self.recent.append(now)
+        self.recent.append((now, source))
         mine.append(now)
         return now
 
@@ -374,6 +389,37 @@ def _page(template: str, lang: str, **ctx: Any) -> HTMLResponse:
 # --------------------------------------------------------------------------- routes
 
 
+class _CountedRoute(APIRoute):
+    """A route whose every request is admitted by ``RemoteLimits.begin`` before its body is read
+    or validated (RM-3.5): a body that is not JSON or not a redeem request is refused with 422 as
+    before, and stays counted as a failure of its source."""
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        inner = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            limits: RemoteLimits = request.app.state.remote_limits
+            source = source_of(request)
+            lang = request.query_params.get("lang", "zh")
+            try:
+                stamp = limits.begin(source)
+            except (TallyError, keys.KeysError) as e:
+                response = _refusal(e, lang)
+                response.headers["Retry-After"] = str(
+                    limits.retry_after(source) if getattr(e, "code", "") != "remote.busy" else 60
+                )
+                return response
+            request.state.redeem_attempt = (source, stamp)
+            try:
+                answer: Response = await inner(request)
+            except RequestValidationError:
+                limits.failed()
+                raise
+            return answer
+
+        return handler
+
+
 def register(app: FastAPI) -> None:
     """Mount the remote-voting API, the page and its static files."""
     state: ServiceState = app.state.service
@@ -382,6 +428,7 @@ def register(app: FastAPI) -> None:
     data_dir = state.config.data_dir
     app.mount("/vote/static", StaticFiles(directory=HERE / "static" / "remote"), name="vote-static")
     router = APIRouter(tags=["remote"])
+    counted = APIRouter(tags=["remote"], route_class=_CountedRoute)
 
     @router.get("/api/remote/info", response_model=RemoteInfo, responses=REFUSALS)
     async def info(lang: str = "zh") -> Any:
@@ -391,23 +438,16 @@ def register(app: FastAPI) -> None:
         except (TallyError, keys.KeysError) as e:
             return _refusal(e, lang)
 
-    @router.post("/api/remote/redeem", response_model=RedeemResponse, responses=REFUSALS)
+    @counted.post("/api/remote/redeem", response_model=RedeemResponse, responses=REFUSALS)
     async def redeem(body: RedeemRequest, request: Request, lang: str = "zh") -> Any:
         """Check an invitation code and blind-sign the device's message, once (RM-3.3, RM-4.3).
 
         Refusals: 400 ``invitation.malformed``, 403 ``invitation.wrong``, 409 ``invitation.used``,
         410 ``invitation.expired``, 429 ``invitation.rate_limited`` / ``remote.busy``, 409 when
-        remote voting is not open or closed. Malformed and wrong codes count toward the limit.
+        remote voting is not open or closed. Malformed requests and wrong codes count toward the
+        limit; every attempt counts toward its source's share of the global throttle.
         """
-        source = source_of(request)
-        try:
-            stamp = limits.begin(source)
-        except (TallyError, keys.KeysError) as e:
-            response = _refusal(e, lang)
-            response.headers["Retry-After"] = str(
-                limits.retry_after(source) if getattr(e, "code", "") != "remote.busy" else 60
-            )
-            return response
+        source, stamp = request.state.redeem_attempt  # admitted by _CountedRoute
         try:
             blinded = _b64(body.blinded_msg, "blinded_msg")
             normalize_invitation_code(body.code)
@@ -484,4 +524,5 @@ def register(app: FastAPI) -> None:
     async def receipt_page(lang: str = "zh") -> Response:
         return _page("receipt.html", "en" if lang == "en" else "zh", page="receipt")
 
+    app.include_router(counted)
     app.include_router(router)

@@ -20,6 +20,7 @@ Pages: ``/station/`` overview, ``checkin``, ``ballots`` (print, issue, return), 
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import anyio
 import jinja2
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -61,6 +63,7 @@ from tally.service.accounts import (
     csrf_ok,
 )
 from tally.service.app import ServiceState, state_of
+from tally.service.proxy import request_client
 from tally.service.rounds_view import post_views
 from tally.store import StoreError
 
@@ -138,6 +141,15 @@ class StationState:
     pending: dict[str, Pending] = field(default_factory=dict)
     flashes: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
     scrutineer_keys: tuple[Path, ...] = ()  # key files, opened only to confirm (R8.5)
+    # Argon2 runs in worker threads, off the event loop; at most this many at once (each takes
+    # its memlimit, 64 MiB at the interactive setting), so a sign-in flood cannot exhaust memory.
+    hash_slots: int = 2
+    hash_limiter: anyio.CapacityLimiter | None = None
+
+    def hashers(self) -> anyio.CapacityLimiter:
+        if self.hash_limiter is None:  # made on the event loop, on first use
+            self.hash_limiter = anyio.CapacityLimiter(self.hash_slots)
+        return self.hash_limiter
 
 
 def _station(request: Request) -> StationState:
@@ -1004,11 +1016,16 @@ def register(app: FastAPI) -> None:
             )
             return _refuse_page(request, None, e)
         name, password = _text(form, "name", 40), form.get("password")
+        st = _station(request)
         try:
-            sid, _session = _station(request).accounts.sign_in(
-                name,
-                password if isinstance(password, str) else "",
-                client=request.client.host if request.client else "unknown",
+            sid, _session = await anyio.to_thread.run_sync(
+                functools.partial(
+                    st.accounts.sign_in,
+                    name,
+                    password if isinstance(password, str) else "",
+                    client=request_client(request),
+                ),
+                limiter=st.hashers(),
             )
         except AccountError as e:
             return _render(

@@ -550,3 +550,75 @@ def test_service_stops_with_a_clear_error_when_the_file_is_edited_outside_the_pr
         assert r.status_code == 503, path
         assert r.json()["code"] == "store.tampered"
     assert remote.log() == before
+
+
+# -- issue 14: throttles an attacker cannot turn against voters ---------------------------------
+def test_malformed_redeem_requests_count_against_their_source(remote: Remote) -> None:
+    hostile = {"x-test-source": "192.0.2.50"}
+    bodies: list[dict[str, Any]] = [
+        {"content": b"{not json", "headers": {"content-type": "application/json", **hostile}},
+        {"json": {"code": 12, "blinded_msg": "AA=="}, "headers": hostile},
+        {"json": {"code": "x", "blinded_msg": "AA==", "extra": 1}, "headers": hostile},
+        {"json": {"code": remote.codes["M025"], "blinded_msg": "not base64!"}, "headers": hostile},
+        {"json": {}, "headers": hostile},
+    ]
+    for kwargs in bodies:
+        r = remote.client.post("/api/remote/redeem", **kwargs)
+        assert 400 <= r.status_code < 500 and r.status_code != 429, r.text
+    r, cred = remote.redeem(remote.codes["M003"], source="192.0.2.50")  # even the right code
+    assert r.status_code == 429 and r.json()["code"] == "invitation.rate_limited", r.text
+    assert cred is None
+
+
+def test_one_source_hammering_redeem_does_not_stop_another_sources_redeem(remote: Remote) -> None:
+    # Attempts the code-failure limit does not count (bad blinded_msg, used invitation) must still
+    # not let one address fill the global throttle and shut remote voting off for everyone.
+    r, _ = remote.redeem(remote.codes["M020"], source="192.0.2.60")
+    assert r.status_code == 200
+    for i in range(remote.limits.global_per_minute + 30):
+        body = (
+            {"code": remote.codes["M025"], "blinded_msg": "not base64!"}
+            if i % 2
+            else {"code": remote.codes["M020"], "blinded_msg": "AA=="}
+        )
+        remote.client.post("/api/remote/redeem", json=body, headers={"x-test-source": "192.0.2.66"})
+    r, cred = remote.redeem(remote.codes["M003"], source="198.51.100.200")
+    assert r.status_code == 200 and cred is not None, r.text
+
+
+def test_forwarded_headers_are_believed_only_from_a_trusted_proxy(remote: Remote) -> None:
+    import ipaddress  # noqa: PLC0415
+
+    remote.app.state.service.config.extra["trusted_proxies"] = (
+        ipaddress.ip_network("127.0.0.1/32"),
+    )
+
+    def redeem(code: str, peer: str, **headers: str) -> Any:
+        info = remote.info()
+        issuer = load_issuer_public_key(base64.b64decode(info["issuer_key"]))
+        req = begin_token_request(issuer, bytes.fromhex(info["election_id"]))
+        return remote.client.post(
+            "/api/remote/redeem",
+            json={"code": code, "blinded_msg": _b64(req.blinded_msg)},
+            headers={"x-test-source": peer, **headers},
+        )
+
+    # a direct client cannot escape its bucket by writing the headers itself
+    for i in range(5):
+        r = redeem(generate_invitation_code(), "192.0.2.80", **{"x-forwarded-for": f"10.8.0.{i}"})
+        assert r.status_code == 403
+    r = redeem(remote.codes["M003"], "192.0.2.80", **{"x-forwarded-for": "10.8.0.99"})
+    assert r.status_code == 429
+    r = redeem(remote.codes["M003"], "192.0.2.80", forwarded="for=10.8.0.98")
+    assert r.status_code == 429
+    # behind the trusted proxy, each forwarded client has its own bucket; the proxy's own entry
+    # (the rightmost) counts, not what the client prepended
+    for _ in range(5):
+        r = redeem(generate_invitation_code(), "127.0.0.1", **{"x-forwarded-for": "203.0.113.5"})
+        assert r.status_code == 403
+    spoof = {"x-forwarded-for": "198.51.100.7, 203.0.113.5"}
+    assert redeem(remote.codes["M003"], "127.0.0.1", **spoof).status_code == 429
+    r = redeem(remote.codes["M003"], "127.0.0.1", forwarded='for="[2001:db8:cafe::17]:4711"')
+    assert r.status_code == 200, r.text
+    r = redeem(remote.codes["M025"], "127.0.0.1", **{"x-forwarded-for": "198.51.100.7"})
+    assert r.status_code == 200, r.text

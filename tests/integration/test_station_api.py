@@ -11,6 +11,7 @@ import html
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -707,3 +708,121 @@ def test_a_clerk_cannot_enter_a_ballot_as_invalid_R8_5(keyed_station: Station) -
     )
     assert r.status_code == 403
     assert not [e for e in keyed_station.log() if e.type == "ballot.declared_invalid"]
+
+
+# -- issue 14: a sign-in lock an attacker cannot turn against the chair ---------------------------
+def _from(app: Any, address: str) -> TestClient:
+    """A browser at ``address`` (the ASGI client address, as the server sees a direct peer)."""
+
+    async def asgi(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            scope = dict(scope, client=(address, 4000))
+        await app(scope, receive, send)
+
+    return TestClient(asgi)
+
+
+def _sign_in_from(client: TestClient, name: str, password: str) -> Any:
+    client.cookies.clear()
+    page = client.get("/station/login")
+    pre = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert pre is not None
+    return client.post(
+        "/station/login",
+        data={"csrf": pre.group(1), "name": name, "password": password},
+        follow_redirects=False,
+    )
+
+
+def test_wrong_passwords_from_another_address_do_not_lock_the_chair_out(station: Station) -> None:
+    attacker, chair = _from(station.app, "192.0.2.9"), _from(station.app, "10.0.0.2")
+    for _ in range(6):
+        _sign_in_from(attacker, "chair", "guessed-password")
+    assert _sign_in_from(attacker, "chair", "chair-password").status_code == 429
+    assert _sign_in_from(chair, "chair", "chair-password").status_code == 303
+
+
+def test_the_chair_unlocks_an_account_from_the_command_line(station: Station) -> None:
+    from tally.cli import app  # noqa: PLC0415
+
+    browser = _from(station.app, "10.0.0.3")
+    for _ in range(5):
+        _sign_in_from(browser, "teller", "wrong-password")
+    assert _sign_in_from(browser, "teller", "teller-password").status_code == 429
+    runner = CliRunner()
+    r = runner.invoke(app, ["accounts", "unlock", str(station.data), "--name", "teller"])
+    assert r.exit_code == 0, r.output
+    assert "已解除 teller 的锁定" in r.output
+    assert _sign_in_from(browser, "teller", "teller-password").status_code == 303
+    # an address locked by guesses at many names is lifted by --address
+    for name in ("b1", "b2", "b3", "b4", "b5"):
+        _sign_in_from(browser, name, "whatever-password")
+    assert _sign_in_from(browser, "clerk", "clerk-password").status_code == 429
+    r = runner.invoke(
+        app, ["accounts", "unlock", str(station.data), "--address", "10.0.0.3", "--lang", "en"]
+    )
+    assert r.exit_code == 0 and "10.0.0.3 unlocked" in r.output, r.output
+    assert _sign_in_from(browser, "clerk", "clerk-password").status_code == 303
+    unknown = runner.invoke(app, ["accounts", "unlock", str(station.data), "--name", "nobody"])
+    assert unknown.exit_code == 1 and "没有账户 nobody" in unknown.output
+
+
+def test_a_slow_password_hash_does_not_stall_other_requests(
+    station: Station, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = nacl.pwhash.verify
+    hashing = threading.Event()
+
+    def slow_verify(pw_hash: bytes, password: bytes) -> bool:
+        hashing.set()
+        time.sleep(1.5)  # an Argon2 verification on a slow laptop
+        return bool(real(pw_hash, password))
+
+    monkeypatch.setattr(nacl.pwhash, "verify", slow_verify)
+    signed_in: list[int] = []
+    t = threading.Thread(
+        target=lambda: signed_in.append(
+            User(station, "chair").sign_in("chair-password").status_code
+        )
+    )
+    t.start()
+    assert hashing.wait(10)
+    started = time.monotonic()
+    r = station.client.get("/api/health")
+    waited = time.monotonic() - started
+    t.join()
+    assert r.status_code == 200 and signed_in == [303]
+    assert waited < 1.0, f"/api/health waited {waited:.2f} s behind a password hash"
+
+
+def test_serve_trusts_forwarded_headers_only_from_the_given_proxy(
+    station: Station, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ipaddress  # noqa: PLC0415
+
+    import uvicorn  # noqa: PLC0415
+
+    from tally.cli import app  # noqa: PLC0415
+
+    seen: dict[str, Any] = {}
+
+    def fake_run(application: Any, **kwargs: Any) -> None:
+        seen.update(kwargs, extra=application.state.service.config.extra)
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    db = station.data.parent / "e.db"
+    runner = CliRunner()
+    r = runner.invoke(app, ["serve", str(db), "--data", str(station.data)])
+    assert r.exit_code == 0, r.output
+    # uvicorn's own header handling (it trusts 127.0.0.1 by default) is off: the app decides
+    assert seen["proxy_headers"] is False
+    assert not seen["extra"].get("trusted_proxies")
+    r = runner.invoke(
+        app, ["serve", str(db), "--data", str(station.data), "--trusted-proxy", "10.0.0.1"]
+    )
+    assert r.exit_code == 0, r.output
+    assert seen["extra"]["trusted_proxies"] == (ipaddress.ip_network("10.0.0.1/32"),)
+    bad = runner.invoke(
+        app, ["serve", str(db), "--data", str(station.data), "--trusted-proxy", "x"]
+    )
+    assert bad.exit_code != 0 and "x" in bad.output
