@@ -8,6 +8,7 @@ says why; a refused command stores nothing.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -1073,6 +1074,7 @@ def _serve(app: typer.Typer) -> None:
 
         from tally.service import ServiceConfig, create_app  # noqa: PLC0415
         from tally.service.demo import DEMO_PASSPHRASE, ensure_demo  # noqa: PLC0415
+        from tally.service.limits import uvicorn_config  # noqa: PLC0415
 
         if demo:
             here = Path(__file__).resolve().parents[1]
@@ -1105,7 +1107,9 @@ def _serve(app: typer.Typer) -> None:
         typer.echo(f"远程投票页面：{base}/vote/")
         typer.echo(f"公告板：{base}/board/")
         typer.echo(f"接口文档（OpenAPI）：{base}/api/docs")
-        uvicorn.run(application, host=host, port=port, log_level="warning")
+        # Body, header and connection limits (SECURITY.md "Resource limits").
+        with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl-C stops quietly
+            uvicorn.Server(uvicorn_config(application, host=host, port=port)).run()
 
 
 def _demo(app: typer.Typer) -> None:

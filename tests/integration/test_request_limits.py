@@ -235,9 +235,9 @@ MALFORMED: dict[str, bytes] = {
     ),
     "invalid_utf8": b'{"code": "\xff\xfe", "blinded_msg": "\xc3("}',
     "huge_exponent": b'{"code": 1e999999, "blinded_msg": -1e999999}',
-    "huge_integer": b'{"code": ' + b"9" * 100_000 + b"}",
-    "deep_nesting": b"[" * 100_000 + b"]" * 100_000,
-    "deep_nesting_in_field": b'{"code": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+    "huge_integer": b'{"code": ' + b"9" * 50_000 + b"}",  # under the limit: reaches the parser
+    "deep_nesting": b"[" * 30_000 + b"]" * 30_000,
+    "deep_nesting_in_field": b'{"code": ' + b"[" * 30_000 + b"]" * 30_000 + b"}",
     "nan": b'{"code": NaN, "blinded_msg": Infinity}',
     "not_json": b"\x00\x01\x02",
     "truncated": b'{"code": "',
@@ -253,10 +253,12 @@ def test_malformed_json_is_a_4xx_with_json_and_security_headers(
     served: tuple[str, int], path: str, name: str
 ) -> None:
     base, _ = served
+    assert len(MALFORMED[name]) <= BODY_LIMIT  # the parser sees it, not the body limit
     r = httpx.post(
         base + path, content=MALFORMED[name], headers={"content-type": "application/json"}
     )
     _assert_refusal(r)
+    assert r.status_code != 413
 
 
 def test_slowloris_headers_are_disconnected_within_the_bound(served: tuple[str, int]) -> None:
@@ -309,3 +311,41 @@ def test_open_connections_are_capped(served: tuple[str, int]) -> None:
             s.close()
     time.sleep(0.5)
     assert httpx.get(base + "/api/remote/noop").status_code == 200
+
+
+def test_tally_serve_runs_uvicorn_with_the_stated_limits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``tally serve`` runs the guarded h11 protocol with the values SECURITY.md states."""
+    import uvicorn  # noqa: PLC0415
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    import tally.service  # noqa: PLC0415
+    from tally.cli import app as cli  # noqa: PLC0415
+
+    seen: list[uvicorn.Config] = []
+
+    class FakeServer:
+        def __init__(self, config: uvicorn.Config) -> None:
+            seen.append(config)
+
+        def run(self) -> None:
+            return None
+
+    def plain_run(*_: Any, **__: Any) -> None:
+        raise AssertionError("uvicorn.run: no header deadline, no connection cap")
+
+    monkeypatch.setattr(uvicorn, "Server", FakeServer)
+    monkeypatch.setattr(uvicorn, "run", plain_run)
+    monkeypatch.setattr(tally.service, "create_app", lambda config: object())
+    (tmp_path / "e.db").write_bytes(b"")
+    r = CliRunner().invoke(cli, ["serve", str(tmp_path / "e.db"), "--data", str(tmp_path / "svc")])
+    assert r.exit_code == 0, r.output
+    (config,) = seen
+    stated = RequestLimits()
+    assert (stated.max_body_bytes, stated.body_timeout_seconds) == (256 * 1024, 10.0)
+    assert stated.header_timeout_seconds == 10.0
+    assert config.timeout_keep_alive == 5
+    assert config.limit_concurrency == 200
+    assert config.h11_max_incomplete_event_size == 16 * 1024
+    assert isinstance(config.http, type) and config.http.__name__ == "GuardedH11Protocol"
