@@ -8,6 +8,7 @@ says why; a refused command stores nothing.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -1081,6 +1082,7 @@ def _serve(app: typer.Typer) -> None:
 
         from tally.service import ServiceConfig, create_app  # noqa: PLC0415
         from tally.service.demo import DEMO_PASSPHRASE, ensure_demo  # noqa: PLC0415
+        from tally.service.limits import uvicorn_config  # noqa: PLC0415
 
         if demo:
             here = Path(__file__).resolve().parents[1]
@@ -1126,9 +1128,10 @@ def _serve(app: typer.Typer) -> None:
         typer.echo(f"远程投票页面：{base}/vote/")
         typer.echo(f"公告板：{base}/board/")
         typer.echo(f"接口文档（OpenAPI）：{base}/api/docs")
-        # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1; the
-        # app reads forwarded headers itself, from --trusted-proxy peers only.
-        uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=False)
+        # Body, header and connection limits (SECURITY.md "Resource limits"); uvicorn's own
+        # forwarded-header handling off (the app reads them from --trusted-proxy peers only).
+        with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl-C stops quietly
+            uvicorn.Server(uvicorn_config(application, host=host, port=port)).run()
 
 
 def _demo(app: typer.Typer) -> None:

@@ -206,6 +206,9 @@ def create_app(config: ServiceConfig) -> FastAPI:
     mount_docs(app, "/api/openapi.json")
     app.state.service = ServiceState(config)
     app.add_middleware(_Limits)
+    from tally.service.limits import install as install_limits  # noqa: PLC0415
+
+    install_limits(app, config.extra.get("request_limits"))  # outermost: bodies, deadlines
 
     @app.exception_handler(SessionError)
     @app.exception_handler(TallyError)

@@ -806,10 +806,16 @@ def test_serve_trusts_forwarded_headers_only_from_the_given_proxy(
 
     seen: dict[str, Any] = {}
 
-    def fake_run(application: Any, **kwargs: Any) -> None:
-        seen.update(kwargs, extra=application.state.service.config.extra)
+    class FakeServer:
+        def __init__(self, config: uvicorn.Config) -> None:
+            seen.update(
+                proxy_headers=config.proxy_headers, extra=config.app.state.service.config.extra
+            )
 
-    monkeypatch.setattr(uvicorn, "run", fake_run)
+        def run(self) -> None:
+            return None
+
+    monkeypatch.setattr(uvicorn, "Server", FakeServer)
     db = station.data.parent / "e.db"
     runner = CliRunner()
     r = runner.invoke(app, ["serve", str(db), "--data", str(station.data)])

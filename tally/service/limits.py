@@ -1,0 +1,234 @@
+"""Requests cannot exhaust the server (issue 14 point 1): body, time and connection limits.
+
+* ``LimitRequests`` (ASGI middleware, outermost): a body is counted as it streams in, whatever
+  the transfer encoding (chunked with no length, or a Content-Length that lies), and refused
+  with 413 the moment it passes ``max_body_bytes``; nothing past the limit is read or kept. A
+  declared length over the limit is refused before the body is read. The whole body must arrive
+  within ``body_timeout_seconds`` of the first read, else 408. Both refusals carry a JSON body and
+  the security headers and close the connection.
+* ``install`` also renders validation errors (malformed JSON of any kind: lone surrogates,
+  ``NaN``, ``1e999999``) as 422 JSON without echoing the input, which could not be encoded and
+  made the default handler fail with a 500.
+* ``uvicorn_config``: what ``tally serve`` runs: h11 with a header deadline
+  (``header_timeout_seconds`` from the connection's first byte to the end of its headers; a
+  silent connection is closed after the same time), a bound on the header block
+  (``max_header_bytes``), ``keep_alive_seconds`` between requests, and at most
+  ``max_connections`` open connections or running requests (past it: 503).
+
+SECURITY.md states the values and the memory bound that follows from them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+import h11
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.responses import Response
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+__all__ = ["LimitRequests", "RequestLimits", "install", "uvicorn_config"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """The stated bounds (SECURITY.md "Resource limits"); tests set smaller ones."""
+
+    max_body_bytes: int = 256 * 1024
+    body_timeout_seconds: float = 10.0
+    header_timeout_seconds: float = 10.0
+    max_header_bytes: int = 16 * 1024
+    keep_alive_seconds: int = 5
+    max_connections: int = 200
+
+
+_REFUSALS = {
+    413: ("request.too_large", "请求过大", "request too large"),
+    408: ("request.timeout", "请求发送超时", "the request took too long to send"),
+}
+
+
+def _json_response(status: int, body: dict[str, Any], *, close: bool = False) -> Response:
+    from tally.service.app import SECURITY_HEADERS  # noqa: PLC0415  (app imports this module)
+
+    # ensure_ascii: a lone surrogate or any other text that is not valid UTF-8 still renders.
+    content = json.dumps(body, ensure_ascii=True, allow_nan=False, default=str)
+    headers = dict(SECURITY_HEADERS)
+    if close:
+        headers["Connection"] = "close"
+    return Response(content, status_code=status, media_type="application/json", headers=headers)
+
+
+def _refusal(status: int) -> Response:
+    code, zh, en = _REFUSALS[status]
+    return _json_response(
+        status, {"ok": False, "code": code, "message": f"{zh} / {en}"}, close=True
+    )
+
+
+class _Refused(Exception):
+    """Raised into the app from ``receive`` once the refusal has been sent."""
+
+
+class LimitRequests:
+    """Pure ASGI middleware: the body limit while streaming, and the body deadline."""
+
+    def __init__(self, app: ASGIApp, limits: RequestLimits | None = None) -> None:
+        self.app = app
+        self.limits = limits or RequestLimits()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limits = self.limits
+        for name, value in scope["headers"]:
+            if name == b"content-length" and (
+                not value.isdigit() or int(value) > limits.max_body_bytes
+            ):
+                await _refusal(413)(scope, receive, send)
+                return
+        received = 0
+        body_done = False
+        deadline: float | None = None
+        refused = False
+        started = False
+
+        async def refuse(status: int) -> None:
+            nonlocal refused
+            refused = True
+            if not started:
+                await _refusal(status)(scope, receive, send)
+            raise _Refused
+
+        async def guarded_receive() -> Message:
+            nonlocal received, body_done, deadline
+            if refused:
+                raise _Refused
+            if body_done:  # after the body: a wait for the disconnect, no deadline
+                return await receive()
+            if deadline is None:
+                deadline = time.monotonic() + limits.body_timeout_seconds
+            try:
+                message = await asyncio.wait_for(receive(), deadline - time.monotonic())
+            except TimeoutError:
+                await refuse(408)
+                raise  # unreachable: refuse raises
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limits.max_body_bytes:
+                    await refuse(413)
+                body_done = not message.get("more_body", False)
+            else:
+                body_done = True
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refused:  # the app's own answer to the aborted read is dropped
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, guarded_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise
+
+
+async def _validation_error(_request: Request, exc: Exception) -> Response:
+    """422 for a body that is not the model (malformed JSON included), without echoing input."""
+    assert isinstance(exc, RequestValidationError)
+    detail = [
+        {"type": str(e.get("type", "")), "loc": [str(p) for p in e.get("loc", ())]}
+        for e in exc.errors()[:20]
+    ]
+    return _json_response(
+        422,
+        {
+            "ok": False,
+            "code": "request.malformed",
+            "message": "请求格式不正确 / malformed request",
+            "detail": detail,
+        },
+    )
+
+
+def install(app: FastAPI, limits: RequestLimits | None = None) -> None:
+    """Add the middleware (outermost) and the validation-error handler to ``app``."""
+    app.add_middleware(LimitRequests, limits=limits or RequestLimits())
+    app.add_exception_handler(RequestValidationError, _validation_error)
+
+
+def _guarded_h11(header_timeout: float) -> type[H11Protocol]:
+    class GuardedH11Protocol(H11Protocol):
+        """h11 with a header deadline: uvicorn has none (its keep-alive timer runs only between
+        requests), so a client sending a header byte a second would hold its socket for ever."""
+
+        _header_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            if self.conn.their_state is h11.IDLE:
+                self._arm()  # the next request on a kept-alive connection: a new deadline
+            super().data_received(data)
+            if self.conn.their_state is not h11.IDLE:
+                self._disarm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            if self._header_timer is None:
+                self._header_timer = self.loop.call_later(header_timeout, self._expired)
+
+        def _disarm(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _expired(self) -> None:
+            self._header_timer = None
+            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+                self.transport.close()
+
+    return GuardedH11Protocol
+
+
+def uvicorn_config(
+    app: Any, *, host: str, port: int, limits: RequestLimits | None = None
+) -> uvicorn.Config:
+    """The uvicorn configuration ``tally serve`` runs, with the limits above."""
+    limits = limits or RequestLimits()
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        http=_guarded_h11(limits.header_timeout_seconds),
+        h11_max_incomplete_event_size=limits.max_header_bytes,
+        timeout_keep_alive=limits.keep_alive_seconds,
+        limit_concurrency=limits.max_connections,
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1; the app reads forwarded headers
+        # itself, from `tally serve --trusted-proxy` peers only (tally/service/proxy.py).
+        proxy_headers=False,
+    )
