@@ -3154,7 +3154,16 @@ class _Replay:
                     found=str(w),
                     **where,
                 )
-        if normalise_qr_text(b["qr"]) != b["qr"]:
+        self.paper_of_the_round(e, o, bid, where)
+        o.entries.append((e.seq, b, record))
+        o.entered_total += 1
+
+    def paper_of_the_round(
+        self, e: LogEntry, o: _Open, bid: str, where: dict[str, Any]
+    ) -> None:  # (V9)
+        """A paper with a QR, entered or declared invalid: its QR text normalised (Q1), its id in
+        the round's stock and not used before in the round."""
+        if normalise_qr_text(e.body["qr"]) != e.body["qr"]:
             self.fail(
                 "V9",
                 "ballot.qr_not_normalised",
@@ -3178,8 +3187,6 @@ class _Replay:
                 "V9", "ballot.duplicate", "同一选票重复录入", "ballot id entered twice", e, **where
             )
         o.ids[bid] = o.ids.get(bid, 0) + 1
-        o.entries.append((e.seq, b, record))
-        o.entered_total += 1
 
     def ballot_declared_invalid(self, e: LogEntry, o: _Open) -> None:  # (V9) R8.5
         b = e.body
@@ -3244,35 +3251,7 @@ class _Replay:
                 **where,
             )
         if bid:
-            if normalise_qr_text(b["qr"]) != b["qr"]:
-                self.fail(
-                    "V9",
-                    "ballot.qr_not_normalised",
-                    "二维码文本未按 Q1 规范化",
-                    "qr is not the Q1-normalised text",
-                    e,
-                    **where,
-                )
-            stock = self.stocks.get((o.post, o.number))
-            if stock is None or stock.ids is None or bytes.fromhex(bid) not in stock.ids:
-                self.fail(
-                    "V9",
-                    "ballot.not_in_stock",
-                    "选票标识不在本轮登记的批次中",
-                    "ballot id not in the stock of its round",
-                    e,
-                    **where,
-                )
-            if bid in o.ids:
-                self.fail(
-                    "V9",
-                    "ballot.duplicate",
-                    "同一选票重复录入",
-                    "ballot id entered twice",
-                    e,
-                    **where,
-                )
-            o.ids[bid] = o.ids.get(bid, 0) + 1
+            self.paper_of_the_round(e, o, bid, where)
         o.entries.append((e.seq, b, b""))
         o.entered_total += 1
         o.decided += 1
