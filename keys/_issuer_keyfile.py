@@ -18,7 +18,7 @@ import nacl.exceptions
 import nacl.secret
 import rfc8785
 
-from keys._encoding import b64encode, dump_document, take_int, take_str
+from keys._encoding import b64encode, dump_document, take_str
 from keys._errors import UnsupportedFormatError, WeakPassphraseError, WrongPassphraseError
 from keys._keyfile import (
     CHECK_SIZE,
@@ -32,7 +32,7 @@ from keys._keyfile import (
     _corrupt,
     _derive,
     _load_document,
-    _sub_object,
+    parse_kdf_and_cipher,
 )
 
 __all__ = ["ISSUER_KEYFILE_FORMAT", "open_issuer_key", "seal_issuer_key"]
@@ -45,8 +45,6 @@ MAX_KEY_BYTES: Final = 16384  # PKCS#8 DER of an RSA key up to 8192 bits fits ea
 _TOP_FIELDS: Final = frozenset(
     {"format", "algorithm", "public_key", "kdf", "passphrase_check", "cipher", "ciphertext"}
 )
-_KDF_FIELDS: Final = frozenset({"name", "salt", "opslimit", "memlimit"})
-_CIPHER_FIELDS: Final = frozenset({"name", "nonce"})
 
 
 def _aad(header: dict[str, Any]) -> bytes:
@@ -121,19 +119,7 @@ def open_issuer_key(data: bytes, passphrase: str) -> tuple[bytes, bytes]:
         _corrupt(f"字段不对（多余 {extra}，缺少 {missing}）", f"unknown {extra}, missing {missing}")
     if take_str(doc, "algorithm", _corrupt) != ISSUER_ALGORITHM:
         _corrupt("未知的算法", f"algorithm must be {ISSUER_ALGORITHM}")
-    kdf = _sub_object(doc, "kdf", _KDF_FIELDS)
-    cipher = _sub_object(doc, "cipher", _CIPHER_FIELDS)
-    if take_str(kdf, "name", _corrupt) != KDF_NAME:
-        _corrupt("不支持的口令派生算法", f"kdf.name must be {KDF_NAME}")
-    if take_str(cipher, "name", _corrupt) != CIPHER_NAME:
-        _corrupt("不支持的加密算法", f"cipher.name must be {CIPHER_NAME}")
-    try:
-        limits = KdfLimits(
-            opslimit=take_int(kdf, "opslimit", _corrupt),
-            memlimit=take_int(kdf, "memlimit", _corrupt),
-        )
-    except ValueError as e:
-        _corrupt("口令派生参数超出范围", str(e))
+    kdf, cipher, limits = parse_kdf_and_cipher(doc)
     public_der = _b64(doc, "public_key")
     salt = _b64(kdf, "salt", size=SALT_SIZE)
     check_stored = _b64(doc, "passphrase_check", size=CHECK_SIZE)

@@ -314,6 +314,31 @@ def _sub_object(doc: dict[str, Any], field: str, fields: frozenset[str]) -> dict
     return value
 
 
+def parse_kdf_and_cipher(
+    doc: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any], KdfLimits]:
+    """The ``kdf`` and ``cipher`` members of a key file (this format's and ``issuer-keyfile/1``'s):
+    exactly their fields, the supported names, and KDF limits within range.
+
+    Raises:
+        CorruptKeyFileError: any of these does not hold.
+    """
+    kdf = _sub_object(doc, "kdf", _KDF_FIELDS)
+    cipher = _sub_object(doc, "cipher", _CIPHER_FIELDS)
+    if take_str(kdf, "name", _corrupt) != KDF_NAME:
+        _corrupt("不支持的口令派生算法", f"kdf.name must be {KDF_NAME}")
+    if take_str(cipher, "name", _corrupt) != CIPHER_NAME:
+        _corrupt("不支持的加密算法", f"cipher.name must be {CIPHER_NAME}")
+    try:
+        limits = KdfLimits(
+            opslimit=take_int(kdf, "opslimit", _corrupt),
+            memlimit=take_int(kdf, "memlimit", _corrupt),
+        )
+    except ValueError as e:
+        _corrupt("口令派生参数超出范围", str(e))
+    return kdf, cipher, limits
+
+
 def parse_key_file(data: bytes) -> KeyFile:
     """Parse a `keyfile/1` document without decrypting it (spec §4.2).
 
@@ -344,19 +369,7 @@ def parse_key_file(data: bytes) -> KeyFile:
         role = Role(take_str(doc, "role", _corrupt))
     except ValueError as e:
         _corrupt("未知的算法或角色", str(e))
-    kdf = _sub_object(doc, "kdf", _KDF_FIELDS)
-    cipher = _sub_object(doc, "cipher", _CIPHER_FIELDS)
-    if take_str(kdf, "name", _corrupt) != KDF_NAME:
-        _corrupt("不支持的口令派生算法", f"kdf.name must be {KDF_NAME}")
-    if take_str(cipher, "name", _corrupt) != CIPHER_NAME:
-        _corrupt("不支持的加密算法", f"cipher.name must be {CIPHER_NAME}")
-    try:
-        limits = KdfLimits(
-            opslimit=take_int(kdf, "opslimit", _corrupt),
-            memlimit=take_int(kdf, "memlimit", _corrupt),
-        )
-    except ValueError as e:
-        _corrupt("口令派生参数超出范围", str(e))
+    kdf, cipher, limits = parse_kdf_and_cipher(doc)
 
     def b64(obj: dict[str, Any], field: str, size: int) -> bytes:
         return b64decode_strict(

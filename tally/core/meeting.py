@@ -1021,13 +1021,8 @@ def _room_for_a_ballot(cur: OpenRound) -> None:
         )
 
 
-def _enter(m: Meeting, e: Entry) -> Meeting:
-    b = e.body
-    cur = _require_round(m, b)
-    _room_for_a_ballot(cur)
-    ballot_id = b["ballot_id"]
-    if not isinstance(ballot_id, str) or not _HEX32.match(ballot_id):
-        raise _bad("enter.bad_id", "选票编号格式错误", "bad ballot id")
+def _unused_id_of_the_stock(m: Meeting, cur: OpenRound, ballot_id: str) -> None:
+    """A paper's id is in the stock committed for its round and not used before in it."""
     if ballot_id not in m.stock_ids.get((cur.spec.post, cur.spec.number), frozenset()):
         raise _bad(
             "enter.not_in_stock",
@@ -1036,6 +1031,16 @@ def _enter(m: Meeting, e: Entry) -> Meeting:
         )
     if ballot_id in cur.used_ids:
         raise _bad("enter.duplicate", "这张选票已经录入过", "this ballot was already entered")
+
+
+def _enter(m: Meeting, e: Entry) -> Meeting:
+    b = e.body
+    cur = _require_round(m, b)
+    _room_for_a_ballot(cur)
+    ballot_id = b["ballot_id"]
+    if not isinstance(ballot_id, str) or not _HEX32.match(ballot_id):
+        raise _bad("enter.bad_id", "选票编号格式错误", "bad ballot id")
+    _unused_id_of_the_stock(m, cur, ballot_id)
     ballot = ballot_from_body(b, len(cur.spec.candidates))
     entered = EnteredBallot(ballot_id=ballot_id, seq=e.seq, ballot=ballot)
     return replace(
@@ -1095,14 +1100,7 @@ def _declare_invalid(m: Meeting, e: Entry) -> Meeting:
     if ballot_id:
         if not _HEX32.match(ballot_id):
             raise _bad("enter.bad_id", "选票编号格式错误", "bad ballot id")
-        if ballot_id not in m.stock_ids.get((cur.spec.post, cur.spec.number), frozenset()):
-            raise _bad(
-                "enter.not_in_stock",
-                "这张选票不在本轮登记的选票中（可能是伪造或其他轮次的选票）",
-                "this ballot is not in the stock committed for this round",
-            )
-        if ballot_id in cur.used_ids:
-            raise _bad("enter.duplicate", "这张选票已经录入过", "this ballot was already entered")
+        _unused_id_of_the_stock(m, cur, ballot_id)
     entered = EnteredBallot(
         ballot_id=ballot_id, seq=e.seq, ballot=Ballot(marks=(), invalid_reason=reason)
     )
