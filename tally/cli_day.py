@@ -42,6 +42,7 @@ from tally.election import (
     EntryInput,
     ManifestDefinitionError,
     SessionError,
+    check_invalid_reason,
     sign_amended_list,
     sign_manifest,
 )
@@ -1312,13 +1313,7 @@ def _enter_invalid(
             zh="作为无效票录入时不给 --marks、--write-in、--batch 或 --second",
             en="--invalid takes no --marks, --write-in, --batch or --second",
         )
-    if reason not in INVALID_REASONS:
-        raise SessionError(
-            "invalid.reason",
-            zh=f"无效票理由 {reason!r} 不在可选范围内："
-            + "、".join(f"{c}（{zh}）" for c, (zh, _) in INVALID_REASONS.items()),
-            en=f"unknown reason {reason!r}; one of: " + ", ".join(INVALID_REASONS),
-        )
+    check_invalid_reason(reason)  # before asking for the scrutineer's passphrase
     if confirm_key is None:
         raise SessionError(
             "invalid.no_confirmation",

@@ -336,6 +336,22 @@ def _destroy_remote_files(folder: Path) -> None:
             keys.destroy_file(path)
 
 
+def check_invalid_reason(reason: str) -> None:
+    """A reason for entering a ballot as invalid by decision is one of R8.5's.
+
+    Raises:
+        SessionError: any other reason (the refusal lists the known ones).
+    """
+    if reason not in INVALID_REASONS:
+        raise SessionError(
+            "invalid.reason",
+            zh=f"无效票理由 {reason!r} 不在可选范围内："
+            + "、".join(f"{c}（{zh}）" for c, (zh, _) in INVALID_REASONS.items()),
+            en=f"unknown reason {reason!r}; one of: " + ", ".join(INVALID_REASONS),
+            clause="R8.5",
+        )
+
+
 class ElectionSession:
     """An open election file with its replayed state."""
 
@@ -1012,14 +1028,7 @@ class ElectionSession:
             SessionError: unknown reason, a key that is not a scrutineer's of the manifest, no
                 open round (or its ballots not returned), a bad or already entered QR.
         """
-        if reason not in INVALID_REASONS:
-            raise SessionError(
-                "invalid.reason",
-                zh=f"无效票理由 {reason!r} 不在可选范围内："
-                + "、".join(f"{c}（{zh}）" for c, (zh, _) in INVALID_REASONS.items()),
-                en=f"unknown reason {reason!r}; one of: " + ", ".join(INVALID_REASONS),
-                clause="R8.5",
-            )
+        check_invalid_reason(reason)
         raw_keys = [keys.parse_public_key(canonical(k)).key for k in self.manifest.scrutineer_keys]
         if confirmer.role is not keys.Role.SCRUTINEER or not any(
             hmac.compare_digest(confirmer.public_key.key, k) for k in raw_keys
