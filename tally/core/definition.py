@@ -9,7 +9,6 @@ takes text.
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from enum import StrEnum
@@ -47,7 +46,7 @@ from tally.core.rules import (
     margin_satisfied,
     qualification_problems,
 )
-from tally.core.toml_errors import toml_problem
+from tally.core.toml_errors import load_toml
 
 __all__ = [
     "FORMAT",
@@ -256,10 +255,7 @@ def parse_definition(text: str) -> Election:
     Returns:
         The validated election.
     """
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise DefinitionError((toml_problem(text, e),)) from e
+    data = load_toml(text)
     return parse_definition_data(data)
 
 

@@ -262,15 +262,21 @@ def parse_entry(raw: bytes) -> Entry:
     """
     try:
         doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise _bad("log.malformed", "日志记录无法解析", "log entry is not JSON") from e
     keys = {"format", "seq", "prev", "type", "at", "actor", "body"}
     if not isinstance(doc, dict) or set(doc) != keys or doc["format"] != ENTRY_FORMAT:
         raise _bad("log.malformed", "日志记录格式错误", "log entry has the wrong shape")
-    if canonical(doc) != raw:
+    try:
+        again = canonical(doc)
+    except ValueError as e:  # a float, an integer beyond 2**53, a lone surrogate: not JCS
+        raise _bad(
+            "log.not_canonical", "日志记录不是规范形式", "log entry is not canonical JSON"
+        ) from e
+    if again != raw:
         raise _bad("log.not_canonical", "日志记录不是规范形式", "log entry is not canonical JSON")
     fields = set(doc["body"]) if isinstance(doc["body"], dict) else set()
-    allowed = BODY_FIELDS.get(doc["type"])
+    allowed = BODY_FIELDS.get(doc["type"]) if isinstance(doc["type"], str) else None
     if allowed is None or (
         fields != allowed and not (doc["type"] == "round.counted" and fields in COUNTED_SHAPES)
     ):

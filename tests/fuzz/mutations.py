@@ -63,6 +63,9 @@ INTERESTING_BYTES: tuple[bytes, ...] = (
     b"9" * 40,
     b"1" * 400,
     b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+    b"[" * 5000,  # deeper than Python's recursion limit: recursive parsers must refuse it
+    b'{"a":' * 3000,
+    b"{a=" * 3000,
     b"=" * 3,
     b"BQ1:",
     b"BQ2:",
@@ -140,7 +143,19 @@ def json_values(*, floats: bool = True) -> st.SearchStrategy[Any]:
         st.integers(),
         _SMALL_INTS,
         st.text(max_size=20),
-        st.sampled_from(["", "M001", "committee", "secretary", "o", "x", "-", "\u2014", "\x00"]),
+        st.sampled_from(
+            [
+                "",
+                "M001",
+                "committee",
+                "secretary",
+                "comparison",
+                "reconciliation",
+                "o",
+                "x",
+                "\u2014",
+            ]
+        ),
         *([st.floats(allow_nan=False, allow_infinity=False)] if floats else []),
     )
     return st.recursive(

@@ -6,12 +6,26 @@ error (here a SessionError with a code), never an unexpected exception and a tra
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
 import pytest
 
+import keys
+from tally.calendar import InvalidCalendarError, load_calendar, parse_calendar
 from tally.cli_day import _read_batch
-from tally.election import SessionError
+from tally.core.definition import parse_definition
+from tally.core.errors import DefinitionError, RoundStateError
+from tally.core.marks_file import parse_marks_file
+from tally.core.meeting import parse_entry
+from tally.election import SessionError, load_signed_manifest
+from tests.fuzz import samples as S
+from verifier.canonical import parse_canonical_checked
+from verifier.errors import CheckpointFormatError, DocumentFormatError
+from verifier.parse import parse_checkpoint, parse_log_entry
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # -- tally ballots enter --batch ----------------------------------------------------------------
@@ -44,3 +58,114 @@ def test_batch_jsonl_line_nested_too_deep_is_refused_with_a_session_error(
     with pytest.raises(SessionError) as e:
         _read_batch(path)
     assert e.value.code == "batch.row"
+
+
+# -- TOML files nested deeper than Python recurses ------------------------------------------------
+DEEP_TOML = "a = " + "[" * 5000
+
+
+def test_definition_nested_too_deep_is_refused_with_a_definition_error() -> None:
+    with pytest.raises(DefinitionError) as e:
+        parse_definition(DEEP_TOML)
+    assert [p.code for p in e.value.problems] == ["toml.malformed"]
+
+
+def test_marks_file_nested_too_deep_is_refused_with_a_definition_error() -> None:
+    election = parse_definition((ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8"))
+    with pytest.raises(DefinitionError) as e:
+        parse_marks_file(DEEP_TOML, election)
+    assert [p.code for p in e.value.problems] == ["toml.malformed"]
+
+
+def test_calendar_nested_too_deep_is_refused_with_an_invalid_calendar_error() -> None:
+    with pytest.raises(InvalidCalendarError):
+        parse_calendar(DEEP_TOML)
+
+
+# -- stored log entries (tally.core.meeting.parse_entry, spec/log.md §1) ---------------------------
+def _entry(**fields: str) -> bytes:
+    doc = {
+        "actor": '""',
+        "at": '"2026-09-29T09:00:00+08:00"',
+        "body": "{}",
+        "format": '"log-entry/1"',
+        "prev": '""',
+        "seq": "0",
+        "type": '"election.opened"',
+    } | fields
+    return ("{" + ",".join(f'"{k}":{v}' for k, v in sorted(doc.items())) + "}").encode()
+
+
+def test_stored_entry_whose_type_is_not_text_is_refused_as_malformed() -> None:
+    with pytest.raises(RoundStateError) as e:
+        parse_entry(_entry(type="[]"))
+    assert e.value.code == "log.malformed"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"seq": "1e999"}, {"seq": "9007199254740993"}, {"actor": '"\\udc80"'}],
+    ids=["infinite-float", "integer-beyond-2**53", "lone-surrogate"],
+)
+def test_stored_entry_that_cannot_be_canonical_is_refused_as_not_canonical(
+    fields: dict[str, str],
+) -> None:
+    with pytest.raises(RoundStateError) as e:
+        parse_entry(_entry(**fields))
+    assert e.value.code == "log.not_canonical"
+
+
+def test_stored_entry_nested_too_deep_is_refused_as_malformed() -> None:
+    with pytest.raises(RoundStateError) as e:
+        parse_entry(b"[" * 100_000)
+    assert e.value.code == "log.malformed"
+
+
+# -- the verifier's parse layer ---------------------------------------------------------------------
+def test_verifier_log_entry_whose_type_is_not_text_is_a_V6_finding() -> None:
+    raw = _entry(prev='"' + "0" * 64 + '"', type="[]")
+    value, shaped = parse_canonical_checked(raw, clause="V6", path="log.jsonl:1")
+    with pytest.raises(DocumentFormatError) as e:
+        parse_log_entry(value, raw, 1, shape_checked=shaped)
+    assert (e.value.clause, e.value.code) == ("V6", "entry.type")
+
+
+def test_verifier_checkpoint_note_with_a_lone_surrogate_is_a_checkpoint_format_error() -> None:
+    root, sig = base64.b64encode(bytes(32)).decode(), base64.b64encode(bytes(68)).decode()
+    text = f"\udc80\n1\n{root}\nresult\n\n\u2014 work_group:0123456789abcdef {sig}\n"
+    with pytest.raises(CheckpointFormatError):
+        parse_checkpoint(text, "checkpoints[0]")
+
+
+# -- signed documents holding an integer that has no canonical (RFC 8785) form ---------------------
+BEYOND_JCS = 2**60
+
+
+def test_signed_manifest_with_an_integer_beyond_2_53_in_its_town_key_is_refused() -> None:
+    doc = json.loads(S.signed_manifest())
+    doc["town_key"]["extra"] = BEYOND_JCS
+    with pytest.raises(SessionError) as e:
+        load_signed_manifest(json.dumps(doc).encode())
+    assert e.value.code == "manifest.town_key"
+
+
+def test_signed_manifest_with_an_integer_beyond_2_53_in_its_manifest_is_refused() -> None:
+    doc = json.loads(S.signed_manifest())
+    doc["manifest"]["extra"] = BEYOND_JCS
+    with pytest.raises(SessionError) as e:
+        load_signed_manifest(json.dumps(doc).encode())
+    assert e.value.code == "manifest.format"
+
+
+def test_signed_calendar_with_an_integer_beyond_2_53_in_its_town_key_is_refused(
+    tmp_path: Path,
+) -> None:
+    folder = ROOT / "spec" / "vectors" / "calendar"
+    doc = json.loads((folder / "valid-2027.json").read_bytes())
+    doc["town_key"]["extra"] = BEYOND_JCS
+    path = tmp_path / "2027.signed.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    town = keys.parse_public_key((folder / "town.pub").read_bytes())
+    with pytest.raises(InvalidCalendarError) as e:
+        load_calendar(path, town_key=town)
+    assert e.value.code == "calendar.bad_key"

@@ -25,6 +25,7 @@ import keys
 import keys._issuer_keyfile as issuer_keyfile
 import keys._keyfile as keyfile
 from keys import remote
+from tally.calendar import CalendarError, load_calendar, parse_calendar
 from tally.cli_day import _read_batch
 from tally.core.definition import parse_definition, parse_definition_data
 from tally.core.errors import TallyError
@@ -262,3 +263,53 @@ def test_samples_are_valid() -> None:
     remote.unwrap_share(remote.parse_share_container(S.share_containers()[0]), S.SCRUTINEERS[0])
     for code in S.invitation_codes():
         remote.normalize_invitation_code(code)
+    parse_calendar(_CAL_TEXT)
+    town = keys.parse_public_key((_CAL_DIR / "town.pub").read_bytes())
+    load_calendar(_CAL_DIR / "valid-2027.json", town_key=town)
+
+
+# -- working-day calendar files (spec/rules.md R26.3) -------------------------------------------
+_CAL_DIR = S.ROOT / "spec" / "vectors" / "calendar"
+_CAL_TEXT = "\n".join(
+    [
+        'format = "calendar/1"',
+        "[years.2027]",
+        'source = "测试数据"',
+        'holidays = [2027-01-01, "2027-10-01"]',
+        "workdays = [2027-02-20]",
+        "",
+    ]
+)
+
+
+@fuzz_settings(100)
+@given(
+    text=st.one_of(
+        mutated_text([_CAL_TEXT]),
+        mutated_tree([tomllib.loads(_CAL_TEXT)], toml_values()).map(
+            lambda t: toml_text(t) if isinstance(t, dict) else ""
+        ),
+    )
+)
+def test_calendar_text_refuses_damage_with_a_calendar_error(text: str) -> None:
+    with contextlib.suppress(CalendarError):
+        parse_calendar(text)
+
+
+@fuzz_settings(60)
+@given(
+    data=st.one_of(
+        mutated_bytes([(_CAL_DIR / "valid-2027.json").read_bytes()]),
+        mutated_tree([json.loads((_CAL_DIR / "valid-2027.json").read_bytes())], json_values()).map(
+            _jcs
+        ),
+    )
+)
+def test_signed_calendar_file_refuses_damage_with_a_calendar_error(
+    tmp_path_factory: pytest.TempPathFactory, data: bytes
+) -> None:
+    path = tmp_path_factory.mktemp("cal") / "2027.signed.json"
+    path.write_bytes(data)
+    town = keys.parse_public_key((_CAL_DIR / "town.pub").read_bytes())
+    with contextlib.suppress(CalendarError):
+        load_calendar(path, town_key=town)
