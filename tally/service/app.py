@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.responses import Response
 
@@ -45,6 +47,13 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "geolocation=(), microphone=()",
     "Cache-Control": "no-store",
+}
+
+
+_HTTP_MESSAGES = {
+    400: ("请求格式不正确", "malformed request"),
+    404: ("没有这个地址", "not found"),
+    405: ("不支持这种请求方法", "method not allowed"),
 }
 
 
@@ -232,6 +241,22 @@ def create_app(config: ServiceConfig) -> FastAPI:
         return JSONResponse(
             {"ok": False, "code": exc.code, "message": exc.zh if lang != "en" else exc.en},
             status_code=503,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: Exception) -> Response:
+        """An HTTPException whose detail is bare text (a body FastAPI cannot decode, such as JSON
+        in invalid UTF-8; an unknown path) gets a ``code`` like every other refusal."""
+        assert isinstance(exc, StarletteHTTPException)
+        if not isinstance(exc.detail, str):  # already structured, with its own code
+            return await http_exception_handler(request, exc)
+        code = "request.malformed" if exc.status_code == 400 else f"http.{exc.status_code}"
+        zh, en = _HTTP_MESSAGES.get(exc.status_code, (exc.detail, exc.detail))
+        lang = request.query_params.get("lang", config.lang)
+        return JSONResponse(
+            {"ok": False, "code": code, "message": zh if lang != "en" else en},
+            status_code=exc.status_code,
+            headers=exc.headers,
         )
 
     @app.get("/api/health")

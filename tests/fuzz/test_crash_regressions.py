@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from tally.core.marks_file import parse_marks_file
 from tally.core.meeting import parse_entry
 from tally.election import SessionError, load_signed_manifest
 from tests.fuzz import samples as S
+from tests.fuzz.service import Service, running_service
 from verifier.canonical import parse_canonical_checked
 from verifier.errors import CheckpointFormatError, DocumentFormatError
 from verifier.parse import parse_checkpoint, parse_log_entry
@@ -169,3 +171,29 @@ def test_signed_calendar_with_an_integer_beyond_2_53_in_its_town_key_is_refused(
     with pytest.raises(InvalidCalendarError) as e:
         load_calendar(path, town_key=town)
     assert e.value.code == "calendar.bad_key"
+
+
+# -- HTTP -------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    with running_service(Path(tmp_path_factory.mktemp("svc"))) as svc:
+        yield svc
+
+
+@pytest.mark.parametrize("path", ["/api/remote/redeem", "/api/remote/cast"])
+@pytest.mark.parametrize("body", [b"\xff", b'{"code": "\xff"}'], ids=["bare", "in-a-string"])
+def test_json_body_in_invalid_utf8_is_refused_with_a_code_and_stores_nothing(
+    service: Service, path: str, body: bytes
+) -> None:
+    before = service.snapshot()
+    r = service.client.post(path, content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    assert r.json()["code"] == "request.malformed"
+    assert r.json()["message"] == "请求格式不正确"
+    assert service.snapshot() == before
+
+
+def test_unknown_api_path_is_refused_with_a_code_in_the_chosen_language(service: Service) -> None:
+    r = service.client.get("/api/no-such-thing?lang=en")
+    assert r.status_code == 404
+    assert (r.json()["code"], r.json()["message"]) == ("http.404", "not found")
