@@ -248,10 +248,11 @@ def create_app(config: ServiceConfig) -> FastAPI:
         """An HTTPException whose detail is bare text (a body FastAPI cannot decode, such as JSON
         in invalid UTF-8; an unknown path) gets a ``code`` like every other refusal."""
         assert isinstance(exc, StarletteHTTPException)
-        if not isinstance(exc.detail, str):  # already structured, with its own code
+        detail: object = exc.detail  # fastapi.HTTPException's detail may be any JSON value
+        if not isinstance(detail, str):  # already structured, with its own code
             return await http_exception_handler(request, exc)
         code = "request.malformed" if exc.status_code == 400 else f"http.{exc.status_code}"
-        zh, en = _HTTP_MESSAGES.get(exc.status_code, (exc.detail, exc.detail))
+        zh, en = _HTTP_MESSAGES.get(exc.status_code, (detail, detail))
         lang = request.query_params.get("lang", config.lang)
         return JSONResponse(
             {"ok": False, "code": code, "message": zh if lang != "en" else en},
