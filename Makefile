@@ -15,7 +15,7 @@ CN_SORT := .cache/cn-sort
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test demo bench screenshots system-deps setup clean
+.PHONY: run test fuzz demo bench screenshots system-deps setup clean
 
 run: setup
 	$(BIN)/tally check examples/qingshan.toml
@@ -27,6 +27,12 @@ test: setup $(CN_SORT)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	CN_SORT_ARCHIVE="$$(ls $(CN_SORT)/cn_sort-*.whl 2>/dev/null | head -n1)" $(BIN)/pytest -n 2
+
+# The fuzzers of tests/fuzz with a large random budget (`make test` runs them with a small fixed
+# seed): each runs FUZZ_SCALE (default 50) times its examples, or FUZZ_EXAMPLES each when set.
+# A crash found is kept in .hypothesis/ and replayed first next time (docs/FUZZING.md).
+fuzz: setup
+	FUZZ=deep $(BIN)/pytest -n 2 -m fuzz -p no:cacheprovider tests/fuzz
 
 demo: setup
 	rm -rf out/demo
