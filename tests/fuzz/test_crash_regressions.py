@@ -241,3 +241,14 @@ def test_remote_ballot_with_another_token_and_bad_marks_is_invalid_not_a_mismatc
 def test_remote_ballot_with_another_token_is_a_token_mismatch() -> None:
     plain = canonical(_remote_ballot(token=base64.b64encode(bytes(32)).decode()))
     assert RB.tally_verdict(plain) == RB.verifier_verdict(plain) == "remote.token_mismatch"
+
+
+@pytest.mark.parametrize("path", ["/station/api/live", "/station/api/scan?qr=x"])
+def test_station_json_endpoint_without_a_session_says_why_in_the_chosen_language(
+    service: Service, path: str
+) -> None:
+    r = service.client.get(path)  # found by test_station_page_never_fails_and_changes_nothing
+    assert r.status_code == 401
+    assert (r.json()["code"], r.json()["message"]) == ("signin.needed", "请先登录")
+    r = service.client.get(path + ("&" if "?" in path else "?") + "lang=en")
+    assert r.json()["message"] == "sign in first"
