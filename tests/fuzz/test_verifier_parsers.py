@@ -23,6 +23,7 @@ from tests.fuzz import samples as S
 from tests.fuzz.budget import fuzz_settings
 from tests.fuzz.mutations import json_values, mutated_bytes, mutated_text, mutated_tree
 from verifier.audit.marks import parse_marks_file, parse_marks_line
+from verifier.audit.reconcile import identify
 from verifier.audit.record import check_audit_records, load_auditor_key
 from verifier.canonical import canonical_bytes, parse_canonical, parse_canonical_checked
 from verifier.crypto import parse_pubkey_document
@@ -307,3 +308,18 @@ def test_samples_are_valid(recorded: tuple[Path, Any, bytes], tmp_path: Path) ->
     (tmp_path / "audit").mkdir()
     (tmp_path / "audit" / "1.json").write_bytes(record)
     assert check_audit_records(bundle, audit_dir=tmp_path / "audit", election=election).ok
+
+
+@fuzz_settings(80)
+@given(data=st.data())
+def test_audit_qr_identification_classifies_damage_never_raises(
+    recorded: tuple[Path, Any, bytes], data: st.DataObject
+) -> None:
+    """A scanned QR text in the audit (A5): valid, foreign or counterfeit, never an exception."""
+    _, election, _ = recorded
+    texts = [b.qr for b in election.records if b.qr][:8]
+    text = data.draw(st.one_of(mutated_text(texts), st.sampled_from(texts)))
+    rounds = data.draw(
+        st.lists(st.tuples(st.sampled_from(["committee", "secretary"]), st.integers(0, 3)))
+    )
+    identify(election, text, rounds)
