@@ -32,7 +32,6 @@ import anyio
 import jinja2
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 from starlette.staticfiles import StaticFiles
 
@@ -1470,27 +1469,29 @@ def register(app: FastAPI) -> None:
             post, round_number = PostKind(post_text), int(number)
         except ValueError:
             return _refuse_page(request, user, Refused(404, "没有这个文件", "no such file"))
-        tmp = Path(tempfile.mkdtemp(prefix="sheet-"))
-        out = tmp / name
 
-        def make(s: ElectionSession) -> None:
-            ballot_printer.render_tally_sheet(s.paper(post, round_number), out)
+        def make(s: ElectionSession) -> bytes:
+            # The PDF is rendered into a scratch folder that goes with the ``with``, whatever
+            # happens (a refusal, any other failure), and is read back whole: a tally sheet is a
+            # page or two. Nothing is left behind for the response to clean up, so a client that
+            # disconnects mid-download leaves no folder either (issue 14 point 5).
+            with tempfile.TemporaryDirectory(prefix="sheet-") as tmp:
+                out = Path(tmp) / "sheet.pdf"
+                ballot_printer.render_tally_sheet(s.paper(post, round_number), out)
+                return out.read_bytes()
 
         try:
-            await state.run(make)
+            pdf = await state.run(make)
         except (SessionError, ballot_printer.BallotPrinterError) as e:
             return _refuse_page(request, user, Refused(409, e.zh, e.en))
-
-        def cleanup() -> None:
-            import shutil  # noqa: PLC0415
-
-            shutil.rmtree(tmp, ignore_errors=True)
-
-        return FileResponse(
-            out,
+        return Response(
+            pdf,
             media_type="application/pdf",
-            filename=f"tally-sheet-{name}",
-            background=BackgroundTask(cleanup),
+            headers={
+                "Content-Disposition": (
+                    f'attachment; filename="tally-sheet-{post.value}-{round_number}.pdf"'
+                )
+            },
         )
 
     async def _download(request: Request, action: str | None, folder: Path, name: str) -> Response:
