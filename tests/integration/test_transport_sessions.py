@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
+import ipaddress
 import json
 import re
+import socket
+import ssl
 import tempfile
+import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,9 +57,12 @@ class Election:
     wg: keys.InMemorySigner
     town: keys.InMemorySigner
 
-    def config(self, **kw: Any) -> ServiceConfig:
+    def config(self, *, extra: dict[str, Any] | None = None, **kw: Any) -> ServiceConfig:
         return ServiceConfig(
-            election_path=self.db, data_dir=self.data, extra={"argon2_limits": FAST}, **kw
+            election_path=self.db,
+            data_dir=self.data,
+            extra={"argon2_limits": FAST, **(extra or {})},
+            **kw,
         )
 
 
@@ -193,3 +203,210 @@ def test_a_tally_sheet_download_abandoned_mid_stream_leaves_no_scratch_folder(
         client.portal.call(abandon)
         assert "http.response.body" in sent
         assert _scratch_dirs(private_tmp) == []
+
+
+# -- 1. TLS: Secure cookies and HSTS over a real handshake ------------------------------------------
+def _self_signed(folder: Path, *, key_mode: int = 0o600) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made here with ``cryptography``."""
+    from cryptography import x509  # noqa: PLC0415
+    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+    from cryptography.x509.oid import NameOID  # noqa: PLC0415
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_path.chmod(key_mode)
+    return cert_path, key_path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def _serving(servers: list[Any]) -> Iterator[None]:
+    """The servers ``tally serve`` would run, on one event loop in a thread."""
+    from tally.service.transport import serve_together  # noqa: PLC0415
+
+    thread = threading.Thread(target=asyncio.run, args=(serve_together(servers),), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not all(s.started for s in servers):
+        assert thread.is_alive(), "the service stopped at start-up"
+        assert time.monotonic() < deadline, "the service did not start"
+        time.sleep(0.05)
+    try:
+        yield
+    finally:
+        for s in servers:
+            s.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_served_over_tls_cookies_are_secure_and_every_response_carries_hsts(
+    election: Election, tmp_path: Path
+) -> None:
+    from tally.service.transport import HSTS, Binding, TlsFiles, build_servers  # noqa: PLC0415
+
+    cert, key = _self_signed(tmp_path / "tls")
+    files = TlsFiles(cert=cert, key=key)
+    app = create_app(election.config(tls=True))
+    port = _free_port()
+    trust = ssl.create_default_context(cafile=str(cert))
+    with (
+        _serving(build_servers(app, [Binding("127.0.0.1", port)], tls=files)),
+        httpx.Client(base_url=f"https://127.0.0.1:{port}", verify=trust) as client,
+    ):
+        login = client.get("/station/login")
+        assert login.status_code == 200
+        assert login.extensions["http_version"] == b"HTTP/1.1"
+        assert login.headers["strict-transport-security"] == HSTS
+        pre_cookie = login.headers["set-cookie"]
+        assert "; secure" in pre_cookie.lower(), pre_cookie
+        pre = re.search(r'name="csrf" value="([^"]+)"', login.text)
+        assert pre is not None
+        signed_in = client.post(
+            "/station/login",
+            data={"csrf": pre.group(1), "name": "chair", "password": "chair-password"},
+            follow_redirects=False,
+        )
+        assert signed_in.status_code == 303
+        session_cookie = next(
+            v for k, v in signed_in.headers.multi_items() if v.startswith("tally_session=")
+        )
+        assert "; secure" in session_cookie.lower() and "httponly" in session_cookie.lower()
+        assert signed_in.headers["strict-transport-security"] == HSTS
+        for path in ("/api/health", "/board/", "/no/such/page"):
+            assert client.get(path).headers["strict-transport-security"] == HSTS, path
+        too_large = client.post("/api/remote/redeem", content=b"x" * (300 * 1024))
+        assert too_large.status_code == 413
+        assert too_large.headers["strict-transport-security"] == HSTS
+        # plain HTTP to the TLS port gets no page
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"http://127.0.0.1:{port}/station/login", timeout=5)
+
+
+def test_served_without_tls_no_hsts_and_cookies_are_not_secure(election: Election) -> None:
+    from tally.service.transport import Binding, build_servers  # noqa: PLC0415
+
+    app = create_app(election.config())
+    port = _free_port()
+    with (
+        _serving(build_servers(app, [Binding("127.0.0.1", port)])),
+        httpx.Client(base_url=f"http://127.0.0.1:{port}") as client,
+    ):
+        login = client.get("/station/login")
+        assert login.status_code == 200
+        assert "strict-transport-security" not in login.headers
+        assert "secure" not in login.headers["set-cookie"].lower()
+
+
+# -- 2. separate bindings ------------------------------------------------------------------------
+STATION_PATHS = (
+    "/station/login",
+    "/station/",
+    "/station",
+    "/station/count",
+    "/station/static/station.css",
+    "/station/files/bundle.zip",
+    "/station/api/live",
+    "/api/docs",
+    "/api/openapi.json",
+    "/stationx",
+)
+PUBLIC_URLS = (
+    "/board/",
+    "/api/board",
+    "/api/board/checkpoints",
+    "/vote/",
+    "/vote/static/vote.js",
+    "/api/remote/info",
+    "/api/health",
+)
+
+
+def test_the_public_binding_serves_the_public_pages_and_never_a_station_page(
+    election: Election,
+) -> None:
+    from tally.service.limits import RequestLimits  # noqa: PLC0415
+    from tally.service.transport import Binding, build_servers  # noqa: PLC0415
+
+    limits = RequestLimits(max_body_bytes=32 * 1024, max_connections=16)
+    app = create_app(election.config(extra={"request_limits": limits}))
+    station_port, public_port = _free_port(), _free_port()
+    servers = build_servers(
+        app,
+        [Binding("127.0.0.1", station_port), Binding("127.0.0.1", public_port, public_only=True)],
+        limits=limits,
+    )
+    # issue 14.1's limits hold on both servers
+    assert [s.config.limit_concurrency for s in servers] == [16, 16]
+    assert [s.config.h11_max_incomplete_event_size for s in servers] == [16 * 1024] * 2
+    with (
+        _serving(servers),
+        httpx.Client(base_url=f"http://127.0.0.1:{public_port}") as public,
+        httpx.Client(base_url=f"http://127.0.0.1:{station_port}") as station,
+    ):
+        sid = _sign_in(station, "chair")
+        for path in STATION_PATHS:
+            r = public.get(path, headers={"cookie": f"tally_session={sid}"})
+            assert r.status_code == 404, (path, r.status_code, r.text[:200])
+            assert "location" not in r.headers, path
+            assert r.json()["code"] == "not_found", path
+            assert "<form" not in r.text
+        refused = public.post(
+            "/station/login", data={"csrf": "x", "name": "chair", "password": "chair-password"}
+        )
+        assert refused.status_code == 404
+        for path in PUBLIC_URLS:
+            r = public.get(path)
+            assert r.status_code != 404 and r.status_code < 500, (path, r.status_code)
+            assert "location" not in r.headers, path
+        # one election session behind both: a check-in on the station shows in the public health
+        size = public.get("/api/health").json()["log_entries"]
+        page = station.get("/station/checkin", headers={"cookie": f"tally_session={sid}"})
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None
+        r = station.post(
+            "/station/checkin",
+            data={"csrf": csrf.group(1), "member": "M001"},
+            headers={"cookie": f"tally_session={sid}"},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text[:300]
+        assert public.get("/api/health").json()["log_entries"] == size + 1
+        # the station's binding serves the station and the public pages
+        assert station.get("/station/login").status_code == 200
+        for path in PUBLIC_URLS:
+            assert station.get(path).status_code != 404, path
+        # the limits hold on the public binding too
+        big = public.post("/api/remote/redeem", content=b"x" * (64 * 1024))
+        assert big.status_code == 413
