@@ -27,6 +27,7 @@ import httpx
 import nacl.pwhash
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 import ballot_printer
 import keys
@@ -410,3 +411,139 @@ def test_the_public_binding_serves_the_public_pages_and_never_a_station_page(
         # the limits hold on the public binding too
         big = public.post("/api/remote/redeem", content=b"x" * (64 * 1024))
         assert big.status_code == 413
+
+
+# -- tally serve: the options and their one-line refusals ---------------------------------------
+@dataclass
+class FakeServers:
+    configs: list[Any]
+
+
+@pytest.fixture
+def fake_uvicorn(monkeypatch: pytest.MonkeyPatch) -> FakeServers:
+    import uvicorn  # noqa: PLC0415
+
+    seen = FakeServers([])
+
+    class FakeServer:
+        def __init__(self, config: uvicorn.Config) -> None:
+            seen.configs.append(config)
+
+        def run(self) -> None:
+            return None
+
+        async def serve(self) -> None:
+            return None
+
+    monkeypatch.setattr(uvicorn, "Server", FakeServer)
+    return seen
+
+
+def _serve(election: Election, *args: str) -> Any:
+    from tally.cli import app  # noqa: PLC0415
+
+    return CliRunner().invoke(app, ["serve", str(election.db), "--data", str(election.data), *args])
+
+
+def test_serve_with_a_certificate_runs_https_with_secure_cookies(
+    election: Election, tmp_path: Path, fake_uvicorn: FakeServers
+) -> None:
+    cert, key = _self_signed(tmp_path / "tls")
+    r = _serve(election, "--tls-cert", str(cert), "--tls-key", str(key))
+    assert r.exit_code == 0, r.output
+    (config,) = fake_uvicorn.configs
+    assert (config.ssl_certfile, config.ssl_keyfile) == (str(cert), str(key))
+    service = config.app.state.service.config
+    assert service.tls and service.secure_cookies
+    assert "https://127.0.0.1:8000/station/" in r.output
+
+
+def test_serve_with_a_public_port_runs_two_servers_with_the_same_limits(
+    election: Election, tmp_path: Path, fake_uvicorn: FakeServers
+) -> None:
+    r = _serve(election, "--public-host", "0.0.0.0", "--public-port", "8443", "--lang", "en")
+    assert r.exit_code == 0, r.output
+    station, public = fake_uvicorn.configs
+    assert (station.host, station.port, public.host, public.port) == (
+        "127.0.0.1",
+        8000,
+        "0.0.0.0",
+        8443,
+    )
+    assert station.limit_concurrency == public.limit_concurrency is not None
+    assert station.proxy_headers is public.proxy_headers is False
+    assert "station pages (work group): http://127.0.0.1:8000/station/" in r.output
+    assert "bulletin board: http://0.0.0.0:8443/board/" in r.output
+
+
+def _pem_of_another_key(folder: Path) -> Path:
+    other_cert, _ = _self_signed(folder)
+    return other_cert
+
+
+@pytest.mark.parametrize(
+    ("case", "code_text_zh", "code_text_en"),
+    [
+        ("missing_cert", "不存在", "does not exist"),
+        ("missing_key", "不存在", "does not exist"),
+        ("key_mode", "权限 0644 过宽", "mode 0644, readable by others"),
+        ("mismatch", "不匹配", "does not belong to the certificate"),
+        ("not_pem", "须为 PEM 格式", "PEM expected"),
+        ("encrypted", "有口令保护", "is encrypted"),
+        ("only_cert", "须同时给出", "give both"),
+        ("directory", "不是普通文件", "not a regular file"),
+    ],
+)
+def test_serve_refuses_an_unusable_certificate_or_key_in_one_line(
+    election: Election,
+    tmp_path: Path,
+    fake_uvicorn: FakeServers,
+    case: str,
+    code_text_zh: str,
+    code_text_en: str,
+) -> None:
+    cert, key = _self_signed(tmp_path / "tls")
+    args = ["--tls-cert", str(cert), "--tls-key", str(key)]
+    if case == "missing_cert":
+        args[1] = str(tmp_path / "nothing.pem")
+    elif case == "missing_key":
+        args[3] = str(tmp_path / "nothing.pem")
+    elif case == "key_mode":
+        key.chmod(0o644)
+    elif case == "mismatch":
+        args[1] = str(_pem_of_another_key(tmp_path / "other"))
+    elif case == "not_pem":
+        cert.write_text("not a certificate\n")
+    elif case == "encrypted":
+        from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+
+        loaded = serialization.load_pem_private_key(key.read_bytes(), None)
+        key.write_bytes(
+            loaded.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.BestAvailableEncryption(b"secret"),
+            )
+        )
+    elif case == "only_cert":
+        args = args[:2]
+    elif case == "directory":
+        args[1] = str(tmp_path)
+    for lang, text in (("zh", code_text_zh), ("en", code_text_en)):
+        r = _serve(election, *args, "--lang", lang)
+        assert r.exit_code == 1, r.output
+        lines = r.output.strip().splitlines()
+        assert len(lines) == 1, r.output
+        assert text in lines[0], lines[0]
+        assert lines[0].startswith("错误：" if lang == "zh" else "error: ")
+    assert fake_uvicorn.configs == []  # nothing listened
+
+
+def test_serve_refuses_a_public_binding_that_overlaps_the_station(
+    election: Election, fake_uvicorn: FakeServers
+) -> None:
+    for args in (["--public-port", "8000"], ["--public-host", "0.0.0.0"]):
+        r = _serve(election, *args, "--lang", "en")
+        assert r.exit_code == 1, r.output
+        assert "overlaps the station's 127.0.0.1:8000" in r.output
+    assert fake_uvicorn.configs == []
