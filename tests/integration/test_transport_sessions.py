@@ -33,6 +33,7 @@ import ballot_printer
 import keys
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
+from tally.core.meeting import parse_entry
 from tally.election import ElectionSession, sign_manifest
 from tally.service import ServiceConfig, create_app
 from tally.service.accounts import AccountStore, Role, accounts_path
@@ -57,6 +58,7 @@ class Election:
     data: Path
     wg: keys.InMemorySigner
     town: keys.InMemorySigner
+    scrutineer: keys.InMemorySigner
 
     def config(self, *, extra: dict[str, Any] | None = None, **kw: Any) -> ServiceConfig:
         return ServiceConfig(
@@ -80,7 +82,7 @@ def election(tmp_path: Path) -> Election:
     accounts = AccountStore(accounts_path(data), **FAST)
     for name, role in ACCOUNTS.items():
         accounts.add(name, role, f"{name}-password")
-    return Election(db, data, wg, town)
+    return Election(db, data, wg, town, sc)
 
 
 def _sign_in(client: httpx.Client | TestClient, name: str) -> str:
@@ -547,3 +549,125 @@ def test_serve_refuses_a_public_binding_that_overlaps_the_station(
         assert r.exit_code == 1, r.output
         assert "overlaps the station's 127.0.0.1:8000" in r.output
     assert fake_uvicorn.configs == []
+
+
+# -- 3. double-entry mode: a logged decision that survives a restart --------------------------------
+def _on_thread(app: Any, fn: Any) -> Any:
+    state = app.state.service
+    return state.thread.submit(fn, state.session).result()
+
+
+def _log(app: Any) -> list[Any]:
+    return _on_thread(app, lambda s: [parse_entry(raw) for _, raw in s.store.log_rows()])
+
+
+def _post_form(client: TestClient, sid: str, path: str, data: dict[str, str]) -> Any:
+    cookie = {"cookie": f"tally_session={sid}"}
+    page = client.get("/station/count", headers=cookie)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf is not None, page.text[:300]
+    return client.post(
+        path, data={"csrf": csrf.group(1), **data}, headers=cookie, follow_redirects=False
+    )
+
+
+def _open_committee_round(app: Any, wg: keys.InMemorySigner) -> list[str]:
+    def go(s: ElectionSession) -> list[str]:
+        s.check_in(PRESENT, actor="clerk")
+        made = ballot_printer.make_stock(
+            election_id=s.manifest.election_id,
+            kind=ballot_printer.PaperKind.COMMITTEE,
+            round_number=1,
+            count=25,
+            signer=wg,
+        )
+        s.commit_stock(made, signer=wg)
+        s.issue(count=None, signer=wg)
+        s.return_ballots(len(PRESENT), signer=wg)
+        return [ballot_printer.encode_qr_text(p) for p in made.payloads]
+
+    qrs: list[str] = _on_thread(app, go)
+    return qrs
+
+
+def _ballot(qr: str, marks: str) -> dict[str, str]:
+    return {"qr": qr} | {f"m{i}": m for i, m in enumerate(marks)}
+
+
+def test_double_entry_mode_is_logged_refused_while_a_ballot_waits_and_survives_a_restart(
+    election: Election, tmp_path: Path
+) -> None:
+    from tally.calendar import load_calendar  # noqa: PLC0415
+    from tally.publish import bundle_files  # noqa: PLC0415
+    from verifier.checks import TownKey, verify_bundle  # noqa: PLC0415
+    from verifier.crypto import fingerprint  # noqa: PLC0415
+
+    first = create_app(election.config())
+    first.state.service.signer = election.wg
+    with TestClient(first) as client:
+        qrs = _open_committee_round(first, election.wg)
+        chair, teller = _sign_in(client, "chair"), _sign_in(client, "teller")
+        assert _post_form(client, chair, "/station/count/mode", {"double": "1"}).status_code == 303
+        (switched,) = [e for e in _log(first) if e.type == "double_entry.set"]
+        assert (switched.body, switched.actor) == ({"mode": "on"}, "chair")
+        # switching it on again logs nothing and says why
+        again = _post_form(client, chair, "/station/count/mode", {"double": "1"})
+        assert again.status_code == 409 and "双人录入已经是开启状态" in again.text
+        # a first entry waits for its second teller: switching off is refused, nothing logged
+        _post_form(client, teller, "/station/count/enter", _ballot(qrs[0], "ooooox"))
+        size = len(_log(first))
+        off = _post_form(client, chair, "/station/count/mode", {"double": "0"})
+        assert off.status_code == 409 and "还有等待核对的录入" in off.text
+        assert len(_log(first)) == size
+        first.state.service.thread.submit(first.state.service.session.store.close).result()
+
+    # a restart: a new service over the same election file and data folder
+    second = create_app(election.config())
+    second.state.service.signer = election.wg
+    with TestClient(second) as client:
+        assert _on_thread(second, lambda s: s.meeting.double_entry) is True
+        chair, teller, teller2 = (_sign_in(client, n) for n in ("chair", "teller", "teller2"))
+        page = client.get("/station/count", headers={"cookie": f"tally_session={chair}"})
+        assert "关闭双人录入" in page.text  # the form offers to turn it off: it is on
+        # one teller's entry still does not count; the second teller's agreeing entry does
+        _post_form(client, teller, "/station/count/enter", _ballot(qrs[0], "ooooox"))
+        assert not any(e.type == "ballot.entered" for e in _log(second))
+        _post_form(client, teller2, "/station/count/enter", _ballot(qrs[0], "ooooox"))
+        (entered,) = [e for e in _log(second) if e.type == "ballot.entered"]
+        assert entered.actor == "teller+teller2"
+        assert _post_form(client, chair, "/station/count/mode", {"double": "0"}).status_code == 303
+        modes = [(e.body["mode"], e.actor) for e in _log(second) if e.type == "double_entry.set"]
+        assert modes == [("on", "chair"), ("off", "chair")]
+
+        def finish(s: ElectionSession) -> dict[str, bytes]:
+            from tally.election import EntryInput  # noqa: PLC0415
+
+            wg = election.wg
+            s.enter([EntryInput(qr=q, marks="ooooox") for q in qrs[1 : len(PRESENT)]])
+            s.close(signer=wg)
+            made = ballot_printer.make_stock(
+                election_id=s.manifest.election_id,
+                kind=ballot_printer.PaperKind.SECRETARY,
+                round_number=1,
+                count=25,
+                signer=wg,
+            )
+            s.commit_stock(made, signer=wg)
+            s.issue(count=None, signer=wg)
+            s.return_ballots(len(PRESENT), signer=wg)
+            texts = [ballot_printer.encode_qr_text(p) for p in made.payloads]
+            s.enter([EntryInput(qr=q, marks="ox") for q in texts[: len(PRESENT)]])
+            s.close(signer=wg)
+            s.record_result(signer=wg, calendar=load_calendar(None))
+            s.cosign(election.scrutineer)
+            return bundle_files(s, load_calendar(None, town_key=s.town_key))
+
+        files = _on_thread(second, finish)
+    assert b'"type":"double_entry.set"' in files["log.jsonl"]
+    folder = tmp_path / "bundle"
+    for rel, data in files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
+    town = TownKey(fingerprint=fingerprint(election.town.public_key.key))
+    report = verify_bundle(folder, town, jobs=1)
+    assert list(report.failed()) == []
