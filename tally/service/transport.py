@@ -252,14 +252,20 @@ def run_servers(servers: Sequence[uvicorn.Server]) -> None:
 async def serve_together(servers: Sequence[uvicorn.Server]) -> None:
     """Run the servers on this event loop; when one stops (a signal, a failure), all stop."""
 
+    failures: list[int | str | None] = []
+
     async def one(server: uvicorn.Server) -> None:
         try:
             await server.serve()
+        except SystemExit as e:  # uvicorn's start-up failure (a port in use): stop the others
+            failures.append(e.code)
         finally:
             for other in servers:
                 other.should_exit = True
 
     await asyncio.gather(*(one(s) for s in servers))
+    if failures:
+        raise SystemExit(failures[0])
 
 
 def describe(bindings: Sequence[Binding], tls: bool) -> list[tuple[str, str]]:

@@ -415,6 +415,33 @@ def test_the_public_binding_serves_the_public_pages_and_never_a_station_page(
         assert big.status_code == 413
 
 
+def test_a_binding_that_cannot_listen_stops_the_other_and_exits_non_zero(
+    election: Election, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from tally.service.transport import Binding, build_servers, serve_together  # noqa: PLC0415
+
+    app = create_app(election.config())
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        servers = build_servers(
+            app,
+            [
+                Binding("127.0.0.1", _free_port()),
+                Binding("127.0.0.1", busy.getsockname()[1], public_only=True),
+            ],
+        )
+        started = time.monotonic()
+        with pytest.raises(SystemExit) as stopped:
+            asyncio.run(serve_together(servers))
+        assert stopped.value.code not in (0, None)
+        assert time.monotonic() - started < 10
+        assert all(s.should_exit for s in servers)
+    err = capfd.readouterr().err
+    assert "address already in use" in err
+    assert "Traceback" not in err  # one line saying why, not the other server's cancellation
+
+
 # -- tally serve: the options and their one-line refusals ---------------------------------------
 @dataclass
 class FakeServers:
