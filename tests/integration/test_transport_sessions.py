@@ -385,6 +385,9 @@ def test_the_public_binding_serves_the_public_pages_and_never_a_station_page(
             assert "location" not in r.headers, path
             assert r.json()["code"] == "not_found", path
             assert "<form" not in r.text
+        for path in ("/board/%2e%2e/station/login", "/vote/..%2fstation/count"):
+            r = public.get(path, headers={"cookie": f"tally_session={sid}"})
+            assert r.status_code == 404 and "<form" not in r.text, (path, r.text[:200])
         refused = public.post(
             "/station/login", data={"csrf": "x", "name": "chair", "password": "chair-password"}
         )
