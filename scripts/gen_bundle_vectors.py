@@ -431,12 +431,14 @@ def invalid_by_decision() -> Scenario:
         ("enter", ["ooox", "ooox", "oxoo"]),
         ("declare", "not_official_stock", False),  # a paper without the stock's QR
         ("close",),
+        ("double", True),  # the station turns double entry on (spec/log.md §2.3)
         ("stock", "secretary", 1, 10),
         ("issue", []),
         ("return", 8),
         # Two names on the secretary ballot's one write-in row: one invalid ballot (R9.5).
         ("enter", ["ox", "ox", "ox", "ox", "ox", "ox", "xo", ("--", ["无名甲", "无名乙"])]),
         ("close",),
+        ("double", False),
         ("result",),
     ]
     return Scenario(
@@ -444,7 +446,8 @@ def invalid_by_decision() -> Scenario:
         "8 electors; two committee ballots entered as invalid by the tellers' decision, confirmed"
         " by a scrutineer (R8.5): one with identifying marks (its QR scanned), one not of the"
         " official stock (no QR); 6 valid, 2 invalid; a secretary ballot with more write-ins than"
-        " rows is one invalid ballot (R9.5)",
+        " rows is one invalid ballot (R9.5), entered with double entry on (double_entry.set on"
+        " after the committee count, off after the secretary count)",
         defn,
         steps,
     )
@@ -537,6 +540,8 @@ def run_scenario(sc: Scenario, workdir: Path) -> Files:
                 s.enter(items)
             elif op == "officials":
                 s.change_officials(step[1], step[2])
+            elif op == "double":
+                s.set_double_entry(step[1], actor="chair")
             elif op == "amend":
                 request, _, _ = s.amend_request(PostKind(step[1]), step[2], approval=step[3])
                 s.amend_candidates(sign_amended_list(request, TOWN))
@@ -998,7 +1003,13 @@ def _joint_opening_split(entries: list[dict[str, Any]]) -> None:
 # and the second declaration.
 SEQ_DECLARED = 16
 SEQ_COUNTED = 21
-SEQ_SECRETARY_COUNTED = 34
+SEQ_DOUBLE_ON = 22
+SEQ_SECRETARY_COUNTED = 35
+
+
+def _double_entry_unchanged(entries: list[dict[str, Any]]) -> None:
+    i = _find(entries, "double_entry.set")
+    entries.insert(i + 1, {**entries[i], "body": {"mode": "on"}})
 
 
 def _confirmed_by_outsider(files: Files) -> Files:
@@ -1365,6 +1376,15 @@ CASES: tuple[Case, ...] = (
         ("V14",),
         "reduction.not_after_shortfall",
         log=("reduction.not_after_shortfall", 37),
+    ),
+    Case(
+        "V14-double-entry-unchanged",
+        ID,
+        "a second double_entry.set turns double entry on while it is already on (spec/log.md §2.3)",
+        _log_edit(_double_entry_unchanged),
+        ("V14",),
+        "double_entry.unchanged",
+        log=("double_entry.unchanged", SEQ_DOUBLE_ON + 1),
     ),
     Case(
         "V15-result-differs",

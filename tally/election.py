@@ -1124,6 +1124,11 @@ class ElectionSession:
             actor=actor,
         )
 
+    def set_double_entry(self, on: bool, *, actor: str = "") -> None:
+        """Log the station's entry mode (spec/log.md §2.3): with double entry on, a ballot counts
+        only once two tellers have entered it alike. Refused when it is already so."""
+        self._commit([("double_entry.set", {"mode": "on" if on else "off"})], actor=actor)
+
     def amend_request(
         self, post: PostKind, refs: Sequence[str], *, approval: str
     ) -> tuple[bytes, tuple[str, ...], tuple[str, ...]]:

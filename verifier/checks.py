@@ -1664,6 +1664,7 @@ class _Replay:
         self.ever_checked_in: set[str] = set()
         self.present_ok = True
         self.voided: dict[str, int] = {}  # post -> its last round, while that round was VOID
+        self.double_entry = "off"  # the station's entry mode (log.md §2.3, V14)
         if "ballots.jsonl" not in v.b.names():
             self.f.fail(
                 "V9",
@@ -1999,6 +2000,8 @@ class _Replay:
             self.decision(e)
         elif t == "officials.changed":
             self.officials_changed(e)
+        elif t == "double_entry.set":
+            self.double_entry_set(e)
         elif t == "election.result":
             self.moments.append(("result", size, e.seq))
             self.result(e)
@@ -2877,6 +2880,18 @@ class _Replay:
                 e,
                 found=str(b["present"]),
             )
+
+    def double_entry_set(self, e: LogEntry) -> None:  # (V14) log.md §2.3
+        mode = e.body["mode"]
+        if mode == self.double_entry:
+            self.fail(
+                "V14",
+                "double_entry.unchanged",
+                f"双人录入已经是 {mode}，记录没有改变录入方式",
+                f"double_entry.set to {mode}, the mode already in force",
+                e,
+            )
+        self.double_entry = mode
 
     def officials_changed(self, e: LogEntry) -> None:  # (V14) R25.1
         b = e.body

@@ -596,6 +596,7 @@ ENTRY_BODIES: Final[dict[str, dict[str, _Check]]] = {
         "town_agreement": _v_str,
     },
     "officials.changed": {"scrutineers": _v_ids, "tellers": _v_ids},
+    "double_entry.set": {"mode": lambda v: v in ("on", "off")},  # log.md §2.3
     "candidates.amended": {
         **_PR,
         "candidates": _v_ids,

@@ -132,6 +132,8 @@ BODY_FIELDS: Mapping[str, frozenset[str]] = {
     ),
     "seats.reduced": frozenset({"post", "seats", "assembly_consent", "town_agreement"}),
     "officials.changed": frozenset({"scrutineers", "tellers"}),
+    # The station's entry mode (spec/log.md §2.3): "on" while two tellers must agree on a ballot.
+    "double_entry.set": frozenset({"mode"}),
     "candidates.amended": frozenset(
         {"post", "round", "candidates", "town_approval", "town_signature"}
     ),
@@ -352,6 +354,8 @@ class Meeting:
     # wait for their count, in post order.
     joining: tuple[RoundSpec, ...] = ()
     held: tuple[OpenRound, ...] = ()
+    # (log.md §2.3) the station's entry mode, as last logged by `double_entry.set`
+    double_entry: bool = False
 
     @property
     def expected(self) -> int:
@@ -666,6 +670,17 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
         return _amend(m, b)
     if t == "officials.changed":
         return _change_officials(m, b)
+    if t == "double_entry.set":
+        mode = b["mode"]
+        if mode not in ("on", "off"):
+            raise _bad("double_entry.bad_mode", "录入方式应为 on 或 off", "mode must be on or off")
+        if (mode == "on") == m.double_entry:
+            raise _bad(
+                "double_entry.unchanged",
+                "双人录入已经是" + ("开启" if m.double_entry else "关闭") + "状态",
+                f"double entry is already {mode}",
+            )
+        return replace(m, double_entry=mode == "on")
     if t == "election.result":
         _no_round_open(m)
         due = m.due()

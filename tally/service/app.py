@@ -60,9 +60,16 @@ class ServiceConfig:
     scrutineer_keys: tuple[Path, ...] = ()
     lang: str = "zh"
     secure_cookies: bool = False  # True behind TLS; loopback demo runs plain HTTP
+    # Served over HTTPS by `tally serve --tls-cert/--tls-key`: Secure cookies, and HSTS on every
+    # response (tally.service.transport).
+    tls: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
     # RM-8.2: the longest a cast waits for a checkpoint (and so for its inclusion proof).
     remote_checkpoint_seconds: float = 15 * 60
+
+    def __post_init__(self) -> None:
+        if self.tls:
+            self.secure_cookies = True
 
 
 class ServiceState:
@@ -208,7 +215,11 @@ def create_app(config: ServiceConfig) -> FastAPI:
     app.add_middleware(_Limits)
     from tally.service.limits import install as install_limits  # noqa: PLC0415
 
-    install_limits(app, config.extra.get("request_limits"))  # outermost: bodies, deadlines
+    install_limits(app, config.extra.get("request_limits"))  # bodies, deadlines
+    from tally.service.transport import TransportGate  # noqa: PLC0415
+
+    # outermost: the public binding's paths (before any body is read) and HSTS under TLS
+    app.add_middleware(TransportGate, tls=config.tls)
 
     @app.exception_handler(SessionError)
     @app.exception_handler(TallyError)

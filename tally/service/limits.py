@@ -215,9 +215,10 @@ def _guarded_h11(header_timeout: float) -> type[H11Protocol]:
 
 
 def uvicorn_config(
-    app: Any, *, host: str, port: int, limits: RequestLimits | None = None
+    app: Any, *, host: str, port: int, limits: RequestLimits | None = None, tls: Any = None
 ) -> uvicorn.Config:
-    """The uvicorn configuration ``tally serve`` runs, with the limits above."""
+    """The uvicorn configuration ``tally serve`` runs, with the limits above; over TLS when
+    ``tls`` (a ``tally.service.transport.TlsFiles``, checked by ``load_tls``) is given."""
     limits = limits or RequestLimits()
     return uvicorn.Config(
         app,
@@ -231,4 +232,6 @@ def uvicorn_config(
         # uvicorn would believe X-Forwarded-For from 127.0.0.1; the app reads forwarded headers
         # itself, from `tally serve --trusted-proxy` peers only (tally/service/proxy.py).
         proxy_headers=False,
+        ssl_certfile=None if tls is None else str(tls.cert),
+        ssl_keyfile=None if tls is None else str(tls.key),
     )
