@@ -43,8 +43,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import keys
 from tally.core.definition import parse_definition
@@ -52,6 +51,7 @@ from tally.core.manifest import build_manifest
 from tally.election import ElectionSession, sign_manifest
 from tally.service.limits import RequestLimits
 
+ROOT = Path(__file__).resolve().parents[1]
 READ_BUFFER = 64 * 1024  # uvicorn's h11 reads at most this much from a socket at a time
 # A parsed JSON body of the limit's size, as Python objects (measured: ~10x its bytes; one at a
 # time, the parse runs on the event loop).
@@ -211,7 +211,9 @@ async def _client(
         tally[f"{kind} {status or 'closed'}"] += 1
 
 
-async def _noop_client(host: str, port: int, deadline: float, tally: collections.Counter[str]) -> None:
+async def _noop_client(
+    host: str, port: int, deadline: float, tally: collections.Counter[str]
+) -> None:
     head = f"GET /api/remote/noop HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
     while time.monotonic() < deadline:
         try:
@@ -221,9 +223,7 @@ async def _noop_client(host: str, port: int, deadline: float, tally: collections
         tally[f"noop {status or 'closed'}"] += 1
 
 
-def _phase(
-    name: str, pid: int, seconds: float, make: Any
-) -> dict[str, Any]:
+def _phase(name: str, pid: int, seconds: float, make: Any) -> dict[str, Any]:
     """Run ``make(deadline, tally)`` (a coroutine) for ``seconds``; the server's memory meanwhile."""
     tally: collections.Counter[str] = collections.Counter()
     _reset_peak(pid)
@@ -314,8 +314,19 @@ def main() -> None:
             port = probe.getsockname()[1]
         log = (Path(tmp) / "server.log").open("wb")
         server = subprocess.Popen(
-            [sys.executable, "-m", "tally", "serve", str(db), "--data", str(svc),
-             "--host", host, "--port", str(port)],  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "tally",
+                "serve",
+                str(db),
+                "--data",
+                str(svc),
+                "--host",
+                host,
+                "--port",
+                str(port),
+            ],
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             stdout=subprocess.DEVNULL,
@@ -355,9 +366,7 @@ def main() -> None:
             lines = (Path(tmp) / "server.log").read_text(errors="replace").splitlines()
             capped = sum("Exceeded concurrency limit" in line for line in lines)
             tracebacks = sum(line.startswith("Traceback") for line in lines)
-            print(
-                f"server log: {capped} connections over the cap (503), {tracebacks} tracebacks"
-            )
+            print(f"server log: {capped} connections over the cap (503), {tracebacks} tracebacks")
             print(
                 f"idle {idle_mib:.1f} MiB; peak under {args.clients} small-request clients "
                 f"{base['peak_mib']:.1f} MiB; peak under the oversized flood "

@@ -243,9 +243,8 @@ def render(
 def render_flood(fl: dict[str, Any], cmd: str) -> list[str]:
     """The section of ``bench_oversized_flood.py``: the server's memory, idle and flooded."""
     base, flood = fl["baseline"], fl["flood"]
-    over = {k: v for k, v in flood["outcomes"].items()}
     statuses: dict[str, int] = {}
-    for outcome, count in over.items():
+    for outcome, count in flood["outcomes"].items():
         status = outcome.split()[-1]
         statuses[status] = statuses.get(status, 0) + count
     out = ["## Memory under a flood of oversized requests\n", f"```sh\n{cmd}\n```\n"]
@@ -273,7 +272,7 @@ def render_flood(fl: dict[str, Any], cmd: str) -> list[str]:
         )
     growth = flood["peak_mib"] - fl["idle_mib"]
     out.append(
-        f"\nAnswers under the flood: "
+        "\nAnswers under the flood: "
         + ", ".join(f"{k} ×{v:,d}" for k, v in sorted(statuses.items()))
         + f" (503: past the connection cap; `closed`: the server closed a body it had refused "
         f"while the client was still sending); server tracebacks: {fl['tracebacks']}. Peak "

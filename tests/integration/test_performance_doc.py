@@ -81,7 +81,9 @@ def test_make_bench_renders_a_document_that_names_each_command(tmp_path: Path) -
     assert "stays flat (57–91 MB" in text
     # The oversized flood: the server's peak beside its idle memory and the stated bound.
     assert "## Memory under a flood of oversized requests" in text
-    assert "| **256 clients, oversized and malformed requests** | 37 s | 25,374 | 155.4 MiB |" in text
+    assert (
+        "| **256 clients, oversized and malformed requests** | 37 s | 25,374 | 155.4 MiB |" in text
+    )
     assert "69.6 MiB over idle" in text and "205.4 MiB: met" in text
     assert "413 ×1,915" in text and "408 ×597" in text
 
