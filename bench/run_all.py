@@ -274,8 +274,11 @@ def render_flood(fl: dict[str, Any], cmd: str) -> list[str]:
     out.append(
         "\nAnswers under the flood: "
         + ", ".join(f"{k} ×{v:,d}" for k, v in sorted(statuses.items()))
-        + f" (503: past the connection cap; `closed`: the server closed a body it had refused "
-        f"while the client was still sending); server tracebacks: {fl['tracebacks']}. Peak "
+        + " (503: past the connection cap; 403 and 429: the sign-in form without its CSRF "
+        "cookie and a redeem from a source past its failures, refused before the body is read; "
+        "`closed`: the server closed a body it had refused while the client was still sending; "
+        f"the flood's time includes the requests in flight at its end); server tracebacks: "
+        f"{fl['tracebacks']}. Peak "
         f"{flood['peak_mib']:.1f} MiB, {growth:.1f} MiB over idle; stated bound (SECURITY.md, "
         f"idle + connections × (2 × body limit + 64 KiB read buffer + 16 KiB headers) + one "
         f"parsed body) {fl['bound_mib']:.1f} MiB: {_met(flood['peak_mib'] <= fl['bound_mib'])}. "

@@ -108,3 +108,24 @@ def test_a_kept_run_renders_again_with_its_own_date(tmp_path: Path) -> None:
     )
     text = out.read_text(encoding="utf-8")
     assert "on 2026-01-02;" in text and "| 999,600 | 2,500 | 77.0 | 250 | 150.0 |" in text
+
+
+def test_security_md_states_the_memory_bound_the_limits_give() -> None:
+    """SECURITY.md's memory bound is the one bench_oversized_flood.py checks, derived from the
+    limits `tally serve` runs with (connections x (2 x body + read buffer + headers) + one
+    parsed body), rounded up to a whole MiB."""
+    import math  # noqa: PLC0415
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import bench_oversized_flood  # noqa: PLC0415
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    from tally.service.limits import RequestLimits  # noqa: PLC0415
+
+    text = (ROOT / "SECURITY.md").read_text(encoding="utf-8")
+    stated = re.search(r"within its idle size \+ (\d+) MiB", text)
+    assert stated, "SECURITY.md states no memory bound"
+    assert int(stated.group(1)) == math.ceil(
+        bench_oversized_flood.stated_bound_mib(RequestLimits(), 0)
+    )
