@@ -42,7 +42,7 @@ from keys import blind_rsa
 from keys._encoding import load_object
 from keys._errors import CorruptKeyFileError, KeysError, WrongRoleError
 from keys._issuer_keyfile import open_issuer_key, seal_issuer_key
-from keys._keyfile import MODERATE_LIMITS, KdfLimits
+from keys._keyfile import MODERATE_LIMITS, KdfLimits, UnsafeFixedRandomness
 from keys._public import PublicKey
 from keys._roles import Role
 from keys._signing import InMemorySigner
@@ -1025,9 +1025,16 @@ class TokenIssuer:
         """
         return blind_rsa.blind_sign(self._key, blinded_msg)
 
-    def to_key_file(self, passphrase: str, *, limits: KdfLimits = MODERATE_LIMITS) -> bytes:
+    def to_key_file(
+        self,
+        passphrase: str,
+        *,
+        limits: KdfLimits = MODERATE_LIMITS,
+        unsafe_randomness: UnsafeFixedRandomness | None = None,
+    ) -> bytes:
         """The private key for storage at rest: an `issuer-keyfile/1` document (Argon2id and
-        XChaCha20-Poly1305, spec/keyfile.md §6) sealed under ``passphrase``.
+        XChaCha20-Poly1305, spec/keyfile.md §10) sealed under ``passphrase``;
+        ``unsafe_randomness`` (a fixed salt and nonce) is for test vectors only.
 
         Raises:
             WeakPassphraseError: the passphrase is shorter than 8 characters.
@@ -1037,7 +1044,13 @@ class TokenIssuer:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        return seal_issuer_key(der, self.public_key_der, passphrase, limits=limits)
+        return seal_issuer_key(
+            der,
+            self.public_key_der,
+            passphrase,
+            limits=limits,
+            unsafe_randomness=unsafe_randomness,
+        )
 
     @classmethod
     def from_key_file(cls, data: bytes, passphrase: str) -> TokenIssuer:

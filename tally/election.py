@@ -324,13 +324,15 @@ def _reason(entry: Entry) -> str | None:
 
 ISSUER_KEY_FILE = "issuer.key"
 """The remote issuer's private key in ``<data>/remote/``: ``issuer-keyfile/1`` (RM-4.1)."""
+INVITATION_KEY_FILE = "invitation.key"
+"""The invitations' HMAC key ``K_inv`` in ``<data>/remote/`` (RM-3.2), destroyed at the close."""
 
 
 def _destroy_remote_files(folder: Path) -> None:
     """Destroy every key file of an opening that never reached the log (RM-4.1)."""
     for path in sorted(folder.iterdir()):
         if path.is_file() and (
-            path.name in (ISSUER_KEY_FILE, "invitation.key", "issuer.pem")
+            path.name in (ISSUER_KEY_FILE, INVITATION_KEY_FILE, "issuer.pem")
             or (path.name.startswith("share-") and path.suffix == ".json")
         ):
             keys.destroy_file(path)
@@ -1348,7 +1350,7 @@ class ElectionSession:
         try:
             for name, data, mode in [
                 (ISSUER_KEY_FILE, sealed, keys.PRIVATE_FILE_MODE),
-                ("invitation.key", remote.generate_invitation_key(), keys.PRIVATE_FILE_MODE),
+                (INVITATION_KEY_FILE, remote.generate_invitation_key(), keys.PRIVATE_FILE_MODE),
                 *(
                     (f"share-{sh.index}.json", sh.to_bytes(), keys.PUBLIC_FILE_MODE)
                     for sh in setup.shares
@@ -1385,7 +1387,7 @@ class ElectionSession:
                 zh="该党员已领取凭证或已签到",
                 en="already has a credential or is present",
             )
-        server_key = (self._remote_dir(data_dir) / "invitation.key").read_bytes()
+        server_key = (self._remote_dir(data_dir) / INVITATION_KEY_FILE).read_bytes()
         now = _now()
         code, inv = remote.issue_invitation(
             server_key, self.manifest.election_id, member, now=now, closes_at=self._closes_at()
@@ -1401,9 +1403,16 @@ class ElectionSession:
     def redeem_invitation(self, code: str, blinded_msg: bytes, *, data_dir: Path) -> bytes:
         """Blind-sign a device's token for the invitation's member; logs that the member received a
         credential, never the token (RM-4.3)."""
+        r = self.meeting.remote
+        if r is None:
+            raise SessionError(
+                "remote.not_open", zh="远程投票尚未开启", en="remote voting not open"
+            )
+        if r.closed:  # RM-4.7: the keys are gone; refused before anything is read
+            raise SessionError("remote.closed", zh="远程投票已截止", en="remote voting is closed")
         try:
             normal = remote.normalize_invitation_code(code)
-            server_key = (self._remote_dir(data_dir) / "invitation.key").read_bytes()
+            server_key = (self._remote_dir(data_dir) / INVITATION_KEY_FILE).read_bytes()
             code_hash = remote.hash_invitation_code(server_key, self.manifest.election_id, normal)
             found = self.store.invitation_by_hash(code_hash)
             if found is None:
@@ -1620,21 +1629,35 @@ class ElectionSession:
     def close_remote(
         self, *, signer: keys.Signer, data_dir: Path | None = None, actor: str = ""
     ) -> None:
-        """Log ``remote.closed``; then (RM-4.7) destroy the issuer key in ``data_dir``: no token
-        can be signed after the close, by anyone who later finds the file and the passphrase."""
+        """Log ``remote.closed``; then (RM-4.7) destroy the issuer key and the invitations' key in
+        ``data_dir``: no token can be signed and no invitation code confirmed after the close, by
+        anyone who later finds the files (and the passphrase).
+
+        Raises:
+            SessionError: ``remote.not_open``; ``remote.closed`` when it was closed already (the
+                key files left by a close that crashed before destroying them are destroyed
+                first, so running the close again finishes it).
+        """
         r = self.meeting.remote
         if r is None:
             raise SessionError(
                 "remote.not_open", zh="远程投票尚未开启", en="remote voting not open"
             )
-        self._commit(
-            [("remote.closed", {"credentials": len(r.credentials), "casts": len(r.casts)})],
-            signer=signer,
-            actor=actor,
-        )
+        already = r.closed
+        if not already:
+            self._commit(
+                [("remote.closed", {"credentials": len(r.credentials), "casts": len(r.casts)})],
+                signer=signer,
+                actor=actor,
+            )
         self._issuer_cache = None
         if data_dir is not None:
             keys.destroy_file(self._remote_dir(data_dir) / ISSUER_KEY_FILE)
+            keys.destroy_file(self._remote_dir(data_dir) / INVITATION_KEY_FILE)
+        if already:  # a close run again (e.g. after a crash before the keys went): keys destroyed
+            raise SessionError(
+                "remote.closed", zh="远程投票已截止", en="remote voting is already closed"
+            )
 
     def reveal_remote(
         self,
