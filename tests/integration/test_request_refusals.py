@@ -23,6 +23,7 @@ from tally.election import ElectionSession, sign_manifest
 from tally.service import ServiceConfig, create_app
 from tally.service.app import SECURITY_HEADERS
 from tally.service.limits import LimitRequests, RequestLimits
+from tally.service.transport import TransportGate
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 1024 * 1024  # above the old hard-coded 256 KiB, so a second check would show
@@ -71,7 +72,8 @@ def test_the_configured_body_limit_is_the_only_one(client: TestClient) -> None:
     body = b'{"filler": "' + b"a" * (600 * 1024) + b'"}'
     r = client.post("/api/remote/cast", content=body, headers={"content-type": "application/json"})
     _refusal(r, 422, "request.malformed")
-    assert [m.cls for m in client.app.user_middleware] == [LimitRequests]  # type: ignore[attr-defined]
+    # The transport gate (public binding, HSTS) answers by path only and never reads a body.
+    assert [m.cls for m in client.app.user_middleware] == [TransportGate, LimitRequests]  # type: ignore[attr-defined]
 
 
 def test_every_response_carries_the_security_headers(client: TestClient) -> None:
