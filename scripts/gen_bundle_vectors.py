@@ -1,4 +1,4 @@
-"""Generate the result-bundle vectors of spec/bundle.md (V1-V18) into spec/vectors/bundle/.
+"""Generate the result-bundle vectors of spec/bundle.md (V1-V19) into spec/vectors/bundle/.
 
 The valid bundles are written by the producer itself (`tally.election.ElectionSession` and
 `tally.publish.bundle_files`) from fixed seed keys, a fixed clock (`tally.election._now` is

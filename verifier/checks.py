@@ -1,4 +1,4 @@
-"""Verification clauses V1-V18 of spec/bundle.md §6.
+"""Verification clauses V1-V19 of spec/bundle.md §6.
 
 ``verify_bundle`` runs every clause it can and never stops at the first failure: each clause
 function below is marked ``# (Vn)`` and records findings (expected, found, where). A clause whose
@@ -3825,7 +3825,7 @@ def _calendar_cross_check(
 def verify_bundle(
     path: Path, town: TownKey, *, jobs: int | None = None, progress: ProgressFn | None = None
 ) -> Report:
-    """Verify a bundle against the town committee's key: every clause V1-V18.
+    """Verify a bundle against the town committee's key: every clause V1-V19.
 
     Args:
         path: the bundle folder or ``.zip``.

@@ -1,4 +1,4 @@
-"""The verification report: one result per clause V1-V18 (spec/bundle.md §6).
+"""The verification report: one result per clause V1-V19 (spec/bundle.md §6).
 
 Frozen values; rendering in Simplified Chinese (default) or English, and JSON. Presentation only:
 no checking happens here.

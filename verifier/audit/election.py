@@ -1,7 +1,7 @@
 """What the audit needs from a verified bundle: rounds, ballot records, stocks (spec/audit.md A1).
 
 ``load_election`` runs the verifier's own ``verify_bundle`` first and refuses a bundle that fails;
-the files are then read without re-checking (they just passed V1-V18).
+the files are then read without re-checking (they just passed V1-V19).
 """
 
 from __future__ import annotations
