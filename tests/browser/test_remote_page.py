@@ -39,6 +39,7 @@ class LiveRemote:
     wg: keys.InMemorySigner
     sc: keys.InMemorySigner
     data: Path
+    town_fp: str
 
     def run(self, fn: Any) -> Any:
         state = self.app.state.service
@@ -85,7 +86,16 @@ def live_remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRemote
             pytest.fail("the service did not start")
         time.sleep(0.05)
     try:
-        yield LiveRemote(f"http://127.0.0.1:{port}", app, codes, pin, wg, sc, data)
+        yield LiveRemote(
+            f"http://127.0.0.1:{port}",
+            app,
+            codes,
+            pin,
+            wg,
+            sc,
+            data,
+            keys.fingerprint(town.public_key),
+        )
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -208,7 +218,11 @@ def test_member_votes_from_invitation_link_and_checks_receipt(
     context, page, errors = _phone(browser)
     try:
         _redeem(page, live_remote, "M020", shot="remote-code-phone.png")
-        assert page.evaluate("Object.keys(sessionStorage).length") == 1
+        stored = page.evaluate("Object.keys(sessionStorage).sort()")
+        assert [k.split("/")[0] for k in stored] == ["remote-credential", "remote-town-fingerprint"]
+        # The page checked the town's signature on the public summary and shows its key's
+        # fingerprint, to compare with the one the town committee announces (RM-10.3).
+        assert page.inner_text("#town-fp .fp") == live_remote.town_fp
         committee = page.locator('.post[data-post="committee"]')
         marks = "ooox"
         for i, m in enumerate(marks):

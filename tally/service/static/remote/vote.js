@@ -189,6 +189,7 @@ async function leafHashOf(entryText) {
 const state = { info: null, cred: null, choices: {} };
 
 function credKey() { return `remote-credential/${state.info.election_id}`; }
+function fpKey() { return `remote-town-fingerprint/${state.info.election_id}`; }
 function receiptKey() { return `remote-receipt/${state.info.election_id}`; }
 
 function codeFromUrl() {
@@ -247,6 +248,14 @@ export async function checkPin(text, info) {
   if (lines[0] !== `branch-election/${info.election_id}` || lines[3] !== 'remote-opened' || Number(lines[1]) !== p.size) bad();
   if (!(await verifyInclusion(leaf, p.seq, p.size, p.proof.map((h) => rc.fromBase64(h)), rc.fromBase64(lines[2])))) bad();
   if (!(await verifyCheckpointSignature(p.checkpoint, wg.key))) bad();
+  return { townFingerprint: await fingerprint(town.key) };
+}
+
+// spec/keyfile.md §5.3: the 25-digit fingerprint people read aloud to compare keys.
+export async function fingerprint(keyB64) {
+  const h = await sha256(concat(enc.encode('branch-election/key-fingerprint/1'), new Uint8Array([0]), enc.encode('ed25519'), new Uint8Array([0]), rc.fromBase64(keyB64)));
+  const n = BigInt(`0x${rc.toHex(h.slice(0, 10))}`);
+  return n.toString().padStart(25, '0').match(/.{5}/g).join(' ');
 }
 
 function keepCodeOnLanguageSwitch() {
@@ -278,7 +287,8 @@ async function redeem(ev) {
   button.textContent = MSG.checking;
   try {
     try {
-      await checkPin($('pin').value, state.info);
+      const pinned = await checkPin($('pin').value, state.info);
+      sessionStorage.setItem(fpKey(), pinned.townFingerprint);
     } catch (e) {
       flash('code-err', String(e && e.message ? e.message : e));
       return;
@@ -494,6 +504,7 @@ async function cast() {
       return;
     }
     sessionStorage.removeItem(credKey());
+    sessionStorage.removeItem(fpKey());
     state.cred = null;
     const good = await checkReceipt(r.data, sent);
     localStorage.setItem(receiptKey(), JSON.stringify(r.data));
@@ -516,6 +527,8 @@ async function cast() {
 }
 
 function startBallot() {
+  const fp = sessionStorage.getItem(fpKey());
+  if (fp) { $('town-fp').querySelector('.fp').textContent = fp; $('town-fp').hidden = false; }
   renderBallot();
   show('s-ballot');
 }
