@@ -21,6 +21,7 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+import ballot_printer
 import keys
 from keys.remote import (
     begin_token_request,
@@ -31,7 +32,7 @@ from keys.remote import (
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.core.model import Election, zh_label
-from tally.election import ElectionSession, sign_manifest
+from tally.election import ElectionSession, EntryInput, sign_manifest
 from tally.service import ServiceConfig, create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,8 +117,38 @@ def public(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Public]:
         bodies.append(("POST /api/remote/cast", r.text))
         state = app.state.service
         state.thread.submit(lambda s: s.checkpoint_remote_casts(signer=wg), state.session).result()
+        # Then the count: remote voting closes, the key is rebuilt, and the committee's first
+        # round is counted with a paper write-in for a member who is not a candidate.
+        state.thread.submit(lambda s: _count(s, wg, sc, data), state.session).result()
         yield Public(client, app, election, bodies)
     mp.undo()
+
+
+def _count(
+    s: ElectionSession, wg: keys.InMemorySigner, sc: keys.InMemorySigner, data: Path
+) -> None:
+    s.close_remote(signer=wg)
+    s.reveal_remote([sc], signer=wg, data_dir=data)
+    paper = [f"M{i:03d}" for i in range(1, 27) if i not in (1, 7, 15, 20, 21, 25)]
+    s.check_in(paper)
+    spec = s.due_round()
+    n = len(paper) + 3
+    stock = ballot_printer.make_stock(
+        election_id=s.manifest.election_id,
+        kind=ballot_printer.PaperKind.COMMITTEE,
+        round_number=spec.number,
+        count=n,
+        signer=wg,
+    )
+    s.commit_stock(stock, signer=wg)
+    s.issue(count=None, signer=wg)
+    s.return_ballots(n, signer=wg)
+    qr = [ballot_printer.encode_qr_text(p) for p in stock.payloads]
+    s.enter(
+        [EntryInput(qr=qr[0], marks="oooox-", write_ins=("杨丽",))]
+        + [EntryInput(qr=q, marks="ooooox") for q in qr[1:]]
+    )
+    s.close(signer=wg)
 
 
 def _json_value(code: str) -> tuple[str, str]:
