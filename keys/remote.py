@@ -810,16 +810,17 @@ def generate_invitation_code() -> str:
     return _group(symbols + _check_symbol(symbols))
 
 
-PIN_DOMAIN: Final = b"branch-election/invitation-pin/1"
+PIN_DOMAIN: Final = b"branch-election/invitation-pin/2"
 
 
-def invitation_pin(election_id: bytes, opened_leaf_hash: bytes) -> str:
-    """The invitation's check code (RM-10.3): 16 hex digits in groups of 4 that bind the election
-    id and the leaf hash of its ``remote.opened`` entry, so the page can tell that the keys it is
-    served are the ones every member was invited with."""
-    if len(election_id) != ELECTION_ID_SIZE or len(opened_leaf_hash) != 32:
-        raise ValueError("election id and leaf hash are 32 bytes each")
-    digest = hashlib.sha256(PIN_DOMAIN + b"\x00" + election_id + opened_leaf_hash).hexdigest()
+def invitation_pin(summary_hash: bytes, opened_leaf_hash: bytes) -> str:
+    """The invitation's check code (RM-10.3): 16 hex digits in groups of 4 that bind the hash of
+    the town-signed public summary (which holds the election id, the town key and the work-group
+    key; spec/manifest.md §6) and the leaf hash of the ``remote.opened`` entry, so the page can
+    tell that what it is served is what every member was invited with."""
+    if len(summary_hash) != 32 or len(opened_leaf_hash) != 32:
+        raise ValueError("summary hash and leaf hash are 32 bytes each")
+    digest = hashlib.sha256(PIN_DOMAIN + b"\x00" + summary_hash + opened_leaf_hash).hexdigest()
     return "-".join(digest[i : i + 4].upper() for i in range(0, 16, 4))
 
 

@@ -1,4 +1,4 @@
-"""Generate the result-bundle vectors of spec/bundle.md (V1-V18) into spec/vectors/bundle/.
+"""Generate the result-bundle vectors of spec/bundle.md (V1-V19) into spec/vectors/bundle/.
 
 The valid bundles are written by the producer itself (`tally.election.ElectionSession` and
 `tally.publish.bundle_files`) from fixed seed keys, a fixed clock (`tally.election._now` is
@@ -47,7 +47,13 @@ from ballot_printer import (
 )
 from tally.calendar import load_calendar
 from tally.core.definition import parse_definition_data
-from tally.core.manifest import MANIFEST_DOMAIN, build_manifest, canonical
+from tally.core.manifest import (
+    MANIFEST_DOMAIN,
+    PUBLIC_SUMMARY_DOMAIN,
+    build_manifest,
+    canonical,
+    public_summary,
+)
 from tally.core.meeting import INVALID_DECISION_DOMAIN, invalid_decision_message
 from tally.core.model import PostKind
 from tally.election import ElectionSession, EntryInput, sign_amended_list, sign_manifest
@@ -612,7 +618,14 @@ def resign_manifest(files: Files, edit: Callable[[dict[str, Any]], None]) -> dic
     doc: dict[str, Any] = json.loads(files["manifest.json"])
     edit(doc["manifest"])
     doc["signature"] = base64.b64encode(TOWN.sign(MANIFEST_DOMAIN, jcs(doc["manifest"]))).decode()
+    doc["summary_signature"] = _summary_signature(TOWN, doc)
     return doc
+
+
+def _summary_signature(town: keys.InMemorySigner, doc: dict[str, Any]) -> str:
+    """The town's signature on the public summary of a signed manifest (spec/manifest.md §6)."""
+    summary = public_summary(doc["manifest"], doc["town_key"])
+    return base64.b64encode(town.sign(PUBLIC_SUMMARY_DOMAIN, jcs(summary))).decode()
 
 
 def rebuild(
@@ -805,6 +818,20 @@ def m_other_town(files: Files) -> Files:
     doc["signature"] = base64.b64encode(
         OTHER_TOWN.sign(MANIFEST_DOMAIN, jcs(doc["manifest"]))
     ).decode()
+    doc["summary_signature"] = _summary_signature(OTHER_TOWN, doc)
+    return reindex({**files, "manifest.json": jcs(doc)})
+
+
+def m_summary_other_content(files: Files) -> Files:
+    """The town signed a public summary that is not the manifest's: a candidate's name and the
+    committee's candidate order differ from the manifest (what a phone would have been shown)."""
+    doc = json.loads(files["manifest.json"])
+    summary = public_summary(doc["manifest"], doc["town_key"])
+    cands = summary["posts"][0]["candidates"]
+    cands[0], cands[1] = cands[1], cands[0]
+    cands[0]["name"] = "王某某"
+    sig = TOWN.sign(PUBLIC_SUMMARY_DOMAIN, jcs(summary))
+    doc["summary_signature"] = base64.b64encode(sig).decode()
     return reindex({**files, "manifest.json": jcs(doc)})
 
 
@@ -1125,6 +1152,16 @@ CASES: tuple[Case, ...] = (
         others_pass=False,
         note="load_signed_manifest takes no trust root and accepts any town_committee key;"
         " spec/manifest.md §4 requires comparing it with the trust root the user supplied",
+    ),
+    Case(
+        "V19-summary-other-content",
+        SB,
+        "the town's summary_signature is over a public summary other than the manifest's"
+        " derivation (committee candidates swapped, one renamed): what the phone would show",
+        m_summary_other_content,
+        ("V19",),
+        "manifest.summary_signature",
+        manifest=("manifest.summary_signature", None),
     ),
     Case(
         "V3-unknown-field",

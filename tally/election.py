@@ -32,10 +32,13 @@ from tally.core.errors import DefinitionError, RoundStateError, TallyError
 from tally.core.explain import describe_next, describe_quorum, round_wording
 from tally.core.manifest import (
     MANIFEST_DOMAIN,
+    PUBLIC_SUMMARY_DOMAIN,
     SIGNED_MANIFEST_FORMAT,
     Manifest,
     canonical,
     parse_manifest,
+    public_summary,
+    public_summary_hash,
 )
 from tally.core.marks_file import resolve_write_in
 from tally.core.meeting import (
@@ -86,6 +89,7 @@ __all__ = [
     "load_signed_manifest",
     "sign_amended_list",
     "sign_manifest",
+    "signed_public_summary",
     "town_check",
 ]
 
@@ -210,12 +214,15 @@ def sign_manifest(manifest: Manifest, town: keys.Signer) -> bytes:
             en="the manifest must be signed with the town committee key",
         )
     sig = town.sign(MANIFEST_DOMAIN, manifest.canonical_bytes)
-
+    town_doc = json.loads(keys.export_public_key(town.public_key))
+    summary = public_summary(manifest.document, town_doc)
+    summary_sig = town.sign(PUBLIC_SUMMARY_DOMAIN, canonical(summary))
     doc = {
         "format": SIGNED_MANIFEST_FORMAT,
         "manifest": dict(manifest.document),
-        "town_key": json.loads(keys.export_public_key(town.public_key)),
+        "town_key": town_doc,
         "signature": base64.b64encode(sig).decode(),
+        "summary_signature": base64.b64encode(summary_sig).decode(),
     }
     return canonical(doc)
 
@@ -240,7 +247,7 @@ def load_signed_manifest(
     if (
         not isinstance(doc, dict)
         or doc.get("format") != SIGNED_MANIFEST_FORMAT
-        or set(doc) != {"format", "manifest", "town_key", "signature"}
+        or set(doc) != {"format", "manifest", "town_key", "signature", "summary_signature"}
     ):
         raise SessionError(
             "manifest.format",
@@ -250,6 +257,7 @@ def load_signed_manifest(
     try:
         town = keys.parse_public_key(canonical(doc["town_key"]))
         sig = base64.b64decode(doc["signature"], validate=True)
+        summary_sig = base64.b64decode(doc["summary_signature"], validate=True)
     except (keys.KeysError, binascii.Error, TypeError) as e:
         raise SessionError(
             "manifest.town_key", zh=f"镇党委公钥或签名格式错误：{e}", en=f"bad town key: {e}"
@@ -284,7 +292,23 @@ def load_signed_manifest(
         raise ManifestDefinitionError(e) from e  # every problem, as `tally check` lists them
     except TallyError as e:
         raise SessionError(e.code, zh=e.zh, en=e.en) from e
+    try:
+        summary = public_summary(manifest.document, doc["town_key"])
+        keys.verify(town, PUBLIC_SUMMARY_DOMAIN, canonical(summary), summary_sig)
+    except keys.SignatureError as e:
+        raise SessionError(
+            "manifest.summary_signature",
+            zh="选举公开摘要的镇党委签名无效：摘要未签署或与清单不符，不能使用",
+            en="the town committee's signature on the public summary does not verify",
+        ) from e
     return manifest, town
+
+
+def signed_public_summary(signed_manifest: bytes) -> tuple[dict[str, Any], str]:
+    """The ``public-summary/1`` of an already checked signed manifest and the town's signature on
+    it (base64): what the voting page is shown instead of the manifest (spec/manifest.md §6)."""
+    doc = json.loads(signed_manifest)
+    return public_summary(doc["manifest"], doc["town_key"]), str(doc["summary_signature"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -1467,12 +1491,14 @@ class ElectionSession:
             raise SessionError(
                 "remote.not_open", zh="远程投票尚未开启", en="remote voting not open"
             )
-        return remote.invitation_pin(self.manifest.election_id, self.tree.leaf_hash(row[0]))
+        summary, _ = signed_public_summary(self.store.signed_manifest)
+        return remote.invitation_pin(public_summary_hash(summary), self.tree.leaf_hash(row[0]))
 
     def remote_pin(self) -> dict[str, Any]:
         """What the page needs to check the keys it is served against the invitation's check
-        code (RM-10.3): the canonical manifest, the ``remote.opened`` entry and its inclusion
-        proof in the signed ``remote-opened`` checkpoint."""
+        code (RM-10.3): the town-signed public summary (never the manifest: it holds the roster),
+        the ``remote.opened`` entry and its inclusion proof in the signed ``remote-opened``
+        checkpoint."""
         row = self._remote_opened_row()
         cp = next((c for c in self.store.checkpoints() if c.reason == "remote-opened"), None)
         if row is None or cp is None:
@@ -1480,8 +1506,10 @@ class ElectionSession:
                 "remote.not_open", zh="远程投票尚未开启", en="remote voting not open"
             )
         seq, raw = row
+        summary, summary_sig = signed_public_summary(self.store.signed_manifest)
         return {
-            "manifest": self.manifest.canonical_bytes.decode(),
+            "summary": canonical(summary).decode(),
+            "summary_signature": summary_sig,
             "seq": seq,
             "entry": raw.decode(),
             "size": cp.size,
@@ -1492,7 +1520,8 @@ class ElectionSession:
         }
 
     def remote_info(self) -> dict[str, Any]:
-        """What the voting page needs: keys, the ballot as on paper, the roster for write-ins."""
+        """What the voting page needs: keys and the ballot as on paper (write-ins are typed, as on
+        paper: no roster, nothing personal is public)."""
         e = self.manifest.election
         r = self.meeting.remote
         opened = self._remote_opened()
@@ -1516,7 +1545,6 @@ class ElectionSession:
             "issuer_key": opened["issuer_key"] if opened else None,
             "ballot_key": opened["ballot_key"] if opened else None,
             "posts": posts,
-            "roster": [{"id": m.id, "name": m.name} for m in e.members],
         }
 
     def cast_remote(

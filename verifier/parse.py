@@ -191,7 +191,7 @@ def election_id_of(manifest_value: object, jcs: bytes | None = None) -> bytes:
     return hashlib.sha256(MANIFEST_DOMAIN + b"\x00" + message).digest()
 
 
-def parse_signed_manifest(value: object) -> tuple[Any, PublicKey, bytes]:
+def parse_signed_manifest(value: object) -> tuple[Any, PublicKey, bytes, bytes]:
     """Split a ``signed-manifest/1`` (manifest.md §4); checks the format and the town key role.
 
     Raises:
@@ -199,9 +199,11 @@ def parse_signed_manifest(value: object) -> tuple[Any, PublicKey, bytes]:
         PublicKeyError: the town key is not a valid ``pubkey/1`` of role ``town_committee``.
 
     Returns:
-        (the raw manifest value, the town key, the 64-byte signature).
+        (the raw manifest value, the town key, the 64-byte signature, the 64-byte signature on
+        the public summary, manifest.md §6).
     """
-    r = _Reader(value, "", "V2", frozenset({"format", "manifest", "town_key", "signature"}))
+    members = frozenset({"format", "manifest", "town_key", "signature", "summary_signature"})
+    r = _Reader(value, "", "V2", members)
     if r.raw("format") != "signed-manifest/1":
         raise _err(
             "V2", "format", "not signed-manifest/1", "不是 signed-manifest/1", "format.version"
@@ -210,7 +212,15 @@ def parse_signed_manifest(value: object) -> tuple[Any, PublicKey, bytes]:
     sig = b64decode_canonical(r.raw("signature"), 64)
     if sig is None:
         raise _err("V2", "signature", "signature not canonical base64 of 64 bytes", "签名格式无效")
-    return r.raw("manifest"), town, sig
+    summary_sig = b64decode_canonical(r.raw("summary_signature"), 64)
+    if summary_sig is None:
+        raise _err(
+            "V2",
+            "summary_signature",
+            "summary_signature not canonical base64 of 64 bytes",
+            "公开摘要签名格式无效",
+        )
+    return r.raw("manifest"), town, sig, summary_sig
 
 
 _PARAMS: Final = frozenset(

@@ -29,6 +29,7 @@ from pyrsistent import PSet, PVector, pset, pvector
 from tally.core.ballots import INVALID_REASONS, Ballot, Mark, WriteIn
 from tally.core.errors import RoundStateError
 from tally.core.manifest import canonical
+from tally.core.marks_file import resolve_write_in
 from tally.core.model import Body, Election, MemberId, Officials, PostKind, zh_label
 from tally.core.rounds import (
     Blocked,
@@ -1362,7 +1363,7 @@ def remote_ballots_for(m: Meeting, spec: RoundSpec) -> tuple[Ballot, ...]:
                 write_ins=tuple(
                     WriteIn(
                         name=w["name"],
-                        member=MemberId(w["member"]) if w["member"] else None,
+                        member=remote_write_in_member(w, m.election),
                         marked=w["mark"] == "o",
                     )
                     for w in part["write_ins"]
@@ -1370,6 +1371,17 @@ def remote_ballots_for(m: Meeting, spec: RoundSpec) -> tuple[Ballot, ...]:
             )
         )
     return tuple(out)
+
+
+def remote_write_in_member(write_in: Mapping[str, Any], election: Election) -> MemberId | None:
+    """(RM-9.2) The member a remote write-in names: its ``member`` when the page gave one, else
+    the typed ``name`` read by the rule of paper entry (``resolve_write_in``: a member id, or the
+    one roster member of that name); a name shared by several members, or nobody's, names nobody
+    (the write-in still counts in choices, R9.2)."""
+    if write_in["member"]:
+        return MemberId(write_in["member"])
+    member, _ambiguous = resolve_write_in(write_in["name"], election)
+    return member
 
 
 def _remote(m: Meeting, e: Entry) -> Meeting:

@@ -23,6 +23,7 @@ from chinese_calendar import constants
 
 from ballot_printer import BallotStock, PaperKind, encode_qr_text, sign_payload, stock_list_json
 from keys import InMemorySigner, Role
+from tally.core.manifest import PUBLIC_SUMMARY_DOMAIN, public_summary
 from tally.log.merkle import consistency_proof, mth
 
 MANIFEST_DOMAIN = b"branch-election/manifest/1"
@@ -360,6 +361,10 @@ def build(
         "town_key": pubdoc(town),
         "signature": base64.b64encode(town.sign(MANIFEST_DOMAIN, jcs(man))).decode(),
     }
+    summary = public_summary(man, signed["town_key"])
+    signed["summary_signature"] = base64.b64encode(
+        town.sign(PUBLIC_SUMMARY_DOMAIN, jcs(summary))
+    ).decode()
     files: dict[str, bytes] = {"manifest.json": jcs(signed)}
     stocks: dict[tuple[str, int], list[bytes]] = {}
     qrs: dict[bytes, str] = {}
