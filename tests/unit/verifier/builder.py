@@ -440,6 +440,8 @@ def build(
             "format": "log-entry/1",
             "seq": seq,
             "prev": prev,
+            # (log.md §1) a salt per entry; derived, so that the built bundles are reproducible
+            "salt": hashlib.sha256(b"builder salt/" + eid + seq.to_bytes(8, "big")).hexdigest(),
             "type": etype,
             "at": at,
             "actor": actor,
