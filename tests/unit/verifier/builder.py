@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -349,8 +350,12 @@ def build(
     town: InMemorySigner = TOWN,
     wg: InMemorySigner = WORK_GROUP,
     result_extra: dict[str, Any] | None = None,
+    raw_edit: Callable[[int, bytes], bytes] | None = None,
 ) -> dict[str, bytes]:
-    """Write the files of a bundle (without ``index.json``) for the scripted election."""
+    """Write the files of a bundle (without ``index.json``) for the scripted election.
+
+    ``raw_edit(seq, raw)`` may replace an entry's stored bytes (a dishonest producer): the chain
+    and the checkpoints are then computed over the replaced bytes."""
     events = copy.deepcopy(events if events is not None else script())
     man = man or manifest()
     eid = election_id(man)
@@ -448,6 +453,8 @@ def build(
             "body": body,
         }
         raw = jcs(entry)
+        if raw_edit is not None:
+            raw = raw_edit(seq, raw)
         entries.append(raw)
         leaves.append(hashlib.sha256(b"\x00" + raw).digest())
         if etype in ("ballot.entered", "ballot.declared_invalid"):
