@@ -1,10 +1,10 @@
 """Generate the result-bundle vectors of spec/bundle.md (V1-V19) into spec/vectors/bundle/.
 
 The valid bundles are written by the producer itself (`tally.election.ElectionSession` and
-`tally.publish.bundle_files`) from fixed seed keys, a fixed clock (`tally.election._now` is
-replaced while a scenario runs) and ballot stocks with fixed ids (built with `BallotStock`,
-bypassing `make_stock`'s random ids and shuffle). Ed25519 signatures are deterministic, so every
-run writes the same bytes.
+`tally.publish.bundle_files`) from fixed seed keys, a fixed clock and fixed entry salts
+(`tally.election._now` and `tally.election._salt` are replaced while a scenario runs) and ballot
+stocks with fixed ids (built with `BallotStock`, bypassing `make_stock`'s random ids and shuffle).
+Ed25519 signatures are deterministic, so every run writes the same bytes.
 
 Each invalid bundle is one valid bundle with one mutation. A mutation that models a dishonest
 producer (a changed manifest or log) is followed by re-deriving everything that depends on it with
@@ -489,6 +489,24 @@ def fixed_clock(start: dt.datetime) -> Iterator[Callable[[], dt.datetime]]:
         tally.election._now = saved
 
 
+@contextlib.contextmanager
+def fixed_salts(scenario: str) -> Iterator[None]:
+    """Replace ``tally.election._salt`` (the entries' secret salts, spec/log.md §1) by salts
+    derived from the scenario's name and a counter: the vectors are reproducible; the producer
+    itself always draws them from ``secrets``."""
+    counter = iter(range(1_000_000))
+
+    def salt() -> bytes:
+        return hashlib.sha256(f"bundle-vector/{scenario}/salt/{next(counter)}".encode()).digest()
+
+    saved = tally.election._salt
+    tally.election._salt = salt
+    try:
+        yield
+    finally:
+        tally.election._salt = saved
+
+
 def signed_manifest_bytes(definition: dict[str, Any], scrutineers: int) -> bytes:
     manifest = build_manifest(
         parse_definition_data(definition),
@@ -502,7 +520,7 @@ def run_scenario(sc: Scenario, workdir: Path) -> Files:
     """Drive the producer through the scenario and return its bundle files."""
     signed = signed_manifest_bytes(sc.definition, sc.scrutineers)
     qrs: dict[tuple[str, int], list[str]] = {}
-    with fixed_clock(sc.start) as now:
+    with fixed_clock(sc.start) as now, fixed_salts(sc.name):
         s = ElectionSession.init(workdir / "election.db", signed, WORK_GROUP, now=now())
         eid = s.manifest.election_id
         for step in sc.steps:
@@ -873,6 +891,34 @@ def m_non_canonical(files: Files) -> Files:
     return rebuild(files, raw=raw)
 
 
+def _salt_edit(seq: int, edit: Callable[[dict[str, Any]], None]) -> Callable[[Files], Files]:
+    """Entry ``seq``'s salt (spec/log.md §1) edited by a dishonest producer: chain and
+    checkpoints re-derived over the stored bytes, so that only V6's salt check fails."""
+
+    def mutate(files: Files) -> Files:
+        def raw(e: dict[str, Any]) -> bytes:
+            if e["seq"] == seq:
+                e = dict(e)
+                edit(e)
+            return jcs(e)
+
+        return rebuild(files, raw=raw)
+
+    return mutate
+
+
+def _no_salt(e: dict[str, Any]) -> None:
+    del e["salt"]
+
+
+def _short_salt(e: dict[str, Any]) -> None:
+    e["salt"] = e["salt"][:62]  # 31 bytes
+
+
+def _uppercase_salt(e: dict[str, Any]) -> None:
+    e["salt"] = e["salt"].upper()  # the same 32 bytes, spelled in a second form
+
+
 def m_missing_scrutineer_line(files: Files) -> Files:
     def edit(d: Any) -> None:
         cp = next(c for c in d["checkpoints"] if "\nround-closed committee 1\n" in c["text"])
@@ -1234,6 +1280,39 @@ CASES: tuple[Case, ...] = (
         "json.not_canonical",
         others_pass=False,
         log=("log.not_canonical", 3),
+    ),
+    Case(
+        "V6-salt-missing",
+        SB,
+        "entry 1 (a check-in) carries no salt (spec/log.md §1: every entry has one); chain and"
+        " checkpoints computed over the stored bytes",
+        _salt_edit(1, _no_salt),
+        ("V6",),
+        "entry.salt_missing",
+        others_pass=False,
+        log=("log.salt", 1),
+    ),
+    Case(
+        "V6-salt-short",
+        SB,
+        "entry 1's salt is 31 bytes (62 hex digits), not 32; chain and checkpoints computed over"
+        " the stored bytes",
+        _salt_edit(1, _short_salt),
+        ("V6",),
+        "entry.salt",
+        others_pass=False,
+        log=("log.salt", 1),
+    ),
+    Case(
+        "V6-salt-uppercase",
+        SB,
+        "entry 1's salt written in uppercase hex (the same bytes in a second spelling, not the"
+        " one canonical form); chain and checkpoints computed over the stored bytes",
+        _salt_edit(1, _uppercase_salt),
+        ("V6",),
+        "entry.salt",
+        others_pass=False,
+        log=("log.salt", 1),
     ),
     Case(
         "V7-missing-scrutineer-signature",

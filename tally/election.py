@@ -45,6 +45,7 @@ from tally.core.meeting import (
     AMENDED_LIST_DOMAIN,
     AMENDED_LIST_FORMAT,
     INVALID_DECISION_DOMAIN,
+    SALT_BYTES,
     Entry,
     Meeting,
     TownSignatureCheck,
@@ -102,6 +103,17 @@ MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 MAX_SEALED_BYTES = 16384 + 48  # RM-5.4 plaintext limit plus the sealed-box overhead (RM-6.3)
 # The order a group commit logs its remote casts in (RM-10.4(a)); the OS CSPRNG, replaceable in tests.
 _shuffle: Callable[[list[int]], None] = secrets.SystemRandom().shuffle
+
+
+def _fresh_salt() -> bytes:
+    return secrets.token_bytes(SALT_BYTES)
+
+
+# Each log entry's secret salt (spec/log.md §1): the OS CSPRNG; only the vector generator replaces
+# it (by a deterministic source, so that the committed vectors are reproducible).
+_salt: Callable[[], bytes] = _fresh_salt
+# The salt of a trial entry that is only applied, never stored (a check-in's pre-check).
+_TRIAL_SALT = bytes(SALT_BYTES)
 
 
 class SessionError(TallyError):
@@ -429,6 +441,7 @@ class ElectionSession:
             {"election_id": manifest.election_id.hex()},
             at=now or _now(),
             actor=actor,
+            salt=_salt(),
             election_id=manifest.election_id,
         )
         meeting = begin(
@@ -518,7 +531,7 @@ class ElectionSession:
         m = self.meeting
         entries: list[Entry] = []
         for i, (type_, body) in enumerate(specs, start=1):
-            e = make_entry(m, type_, body, at=now or _now(), actor=actor)
+            e = make_entry(m, type_, body, at=now or _now(), actor=actor, salt=_salt())
             try:
                 m = apply_entry(m, e, stock_ids=stock_ids)
             except TallyError as err:
@@ -676,6 +689,7 @@ class ElectionSession:
                     {"member": member},
                     at=meeting.last_at,
                     actor=actor,
+                    salt=_TRIAL_SALT,
                 )
                 meeting = apply_entry(meeting, entry)
             except TallyError as e:
@@ -1571,7 +1585,7 @@ class ElectionSession:
         for i in order:
             try:
                 body = self._checked_cast(m, casts[i])
-                e = make_entry(m, "remote.cast", body, at=now, actor="remote")
+                e = make_entry(m, "remote.cast", body, at=now, actor="remote", salt=_salt())
                 m = apply_entry(m, e)
             except SessionError as err:
                 outcomes[i] = err

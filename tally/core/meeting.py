@@ -59,6 +59,7 @@ __all__ = [
     "AMENDED_LIST_FORMAT",
     "ENTRY_FORMAT",
     "INVALID_DECISION_DOMAIN",
+    "SALT_BYTES",
     "EnteredBallot",
     "Entry",
     "Meeting",
@@ -86,6 +87,8 @@ AMENDED_LIST_DOMAIN = b"branch-election/amended-list/1"
 INVALID_DECISION_DOMAIN = b"branch-election/invalid-ballot/1"
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+#: (spec/log.md §1) The length of an entry's salt in bytes; it is written as 64 lowercase hex.
+SALT_BYTES = 32
 
 BODY_FIELDS: Mapping[str, frozenset[str]] = {
     "election.opened": frozenset({"election_id"}),
@@ -194,7 +197,12 @@ def amended_list_document(
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One log entry (spec/log.md §1); ``raw`` is its canonical bytes."""
+    """One log entry (spec/log.md §1); ``raw`` is its canonical bytes.
+
+    ``salt`` is the entry's secret 32-byte salt in lowercase hex: it makes the leaf hash of an
+    entry with guessable content (a check-in: type, member id, a time to the second) impossible to
+    recompute for anyone who has the hash but not the entry (docs/adr/0016-salted-log-leaves.md).
+    """
 
     seq: int
     prev: str
@@ -203,6 +211,7 @@ class Entry:
     actor: str
     body: Mapping[str, Any]
     raw: bytes
+    salt: str
 
     @property
     def leaf_hash(self) -> bytes:
@@ -215,7 +224,14 @@ def leaf_hash(raw: bytes) -> bytes:
 
 
 def entry_bytes(
-    seq: int, prev: str, *, type_: str, at: str, actor: str, body: Mapping[str, Any]
+    seq: int,
+    prev: str,
+    *,
+    type_: str,
+    at: str,
+    actor: str,
+    body: Mapping[str, Any],
+    salt: str,
 ) -> bytes:
     """The canonical bytes of an entry."""
     return canonical(
@@ -223,6 +239,7 @@ def entry_bytes(
             "format": ENTRY_FORMAT,
             "seq": seq,
             "prev": prev,
+            "salt": salt,
             "type": type_,
             "at": at,
             "actor": actor,
@@ -238,9 +255,17 @@ def make_entry(
     *,
     at: dt.datetime,
     actor: str,
+    salt: bytes,
     election_id: bytes | None = None,
 ) -> Entry:
-    """Build the next entry after ``meeting`` (or entry 0 when ``meeting`` is None)."""
+    """Build the next entry after ``meeting`` (or entry 0 when ``meeting`` is None).
+
+    ``salt`` is the entry's fresh secret salt (``SALT_BYTES`` bytes): the core reads no random
+    source, so the shell draws it (``secrets``) and passes it in (spec/log.md §1).
+    """
+    if len(salt) != SALT_BYTES:
+        msg = f"an entry's salt is {SALT_BYTES} bytes"
+        raise ValueError(msg)
     if meeting is None:
         if election_id is None:
             msg = "entry 0 needs the election id"
@@ -249,8 +274,18 @@ def make_entry(
     else:
         seq, prev = meeting.size, meeting.last_leaf.hex()
     stamp = at.isoformat(timespec="seconds")
-    raw = entry_bytes(seq, prev, type_=type_, at=stamp, actor=actor, body=body)
-    return Entry(seq=seq, prev=prev, type=type_, at=stamp, actor=actor, body=dict(body), raw=raw)
+    hexsalt = salt.hex()
+    raw = entry_bytes(seq, prev, type_=type_, at=stamp, actor=actor, body=body, salt=hexsalt)
+    return Entry(
+        seq=seq,
+        prev=prev,
+        type=type_,
+        at=stamp,
+        actor=actor,
+        body=dict(body),
+        raw=raw,
+        salt=hexsalt,
+    )
 
 
 def _bad(code: str, zh: str, en: str, clause: str = "") -> RoundStateError:
@@ -267,8 +302,16 @@ def parse_entry(raw: bytes) -> Entry:
         doc = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as e:
         raise _bad("log.malformed", "日志记录无法解析", "log entry is not JSON") from e
-    keys = {"format", "seq", "prev", "type", "at", "actor", "body"}
-    if not isinstance(doc, dict) or set(doc) != keys or doc["format"] != ENTRY_FORMAT:
+    keys = {"format", "seq", "prev", "salt", "type", "at", "actor", "body"}
+    if not isinstance(doc, dict) or doc.get("format") != ENTRY_FORMAT:
+        raise _bad("log.malformed", "日志记录格式错误", "log entry has the wrong shape")
+    if not isinstance(doc.get("salt"), str) or _HEX64.fullmatch(doc["salt"]) is None:
+        raise _bad(
+            "log.salt",
+            "日志记录缺少有效的盐值（64 位小写十六进制）",
+            "log entry has no valid salt (64 lowercase hex)",
+        )
+    if set(doc) != keys:
         raise _bad("log.malformed", "日志记录格式错误", "log entry has the wrong shape")
     if canonical(doc) != raw:
         raise _bad("log.not_canonical", "日志记录不是规范形式", "log entry is not canonical JSON")
@@ -286,6 +329,7 @@ def parse_entry(raw: bytes) -> Entry:
         actor=doc["actor"],
         body=doc["body"],
         raw=raw,
+        salt=doc["salt"],
     )
 
 

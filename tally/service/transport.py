@@ -9,7 +9,7 @@
   of ``tally.service.limits`` and the same TLS files. With a public binding there are two
   servers over one app (one election session, one lock) on one event loop; the public one tags
   each request's scope with ``"tally.binding": "public"`` and the app (``TransportGate``)
-  answers 404 to every path outside ``PUBLIC_PATHS`` on it (docs/adr/XXXX-separate-station-and-
+  answers 404 to every path outside ``PUBLIC_PATHS`` on it (docs/adr/0013-separate-station-and-
   public-bindings.md).
 * ``TransportGate`` (outermost ASGI middleware of the app) also adds ``Strict-Transport-Security``
   to every response when the service is served over TLS.

@@ -7,6 +7,7 @@ stopped before submitting. Screenshots: docs/screenshots/remote-*.png
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import threading
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rfc8785
 
 import keys
 from tally.core.definition import parse_definition
@@ -26,7 +28,7 @@ from tally.service import ServiceConfig, create_app
 from tests.browser.conftest import CHROMIUM, SHOTS, _free_port, _pub
 
 ROOT = Path(__file__).resolve().parents[2]
-APPROVED = ["M020", "M025", "M026"]
+APPROVED = ["M020", "M025", "M026", "M024"]
 PHONE = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "is_mobile": True}
 
 
@@ -207,6 +209,57 @@ def test_over_vote_is_stopped_before_submitting(browser: Any, live_remote: LiveR
         committee.locator(".cand").nth(0).locator('button[data-mark="x"]').click()
         assert page.is_enabled("#to-confirm")
         assert "remote.cast" not in live_remote.log_types()
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+def _receipt_without_salt(election_id: str) -> Any:
+    """A route handler standing in for a service that does not follow spec/log.md §1: it answers
+    the cast (without passing it on, so nothing is stored) with a receipt whose ``remote.cast``
+    entry is canonical, carries exactly the four values sent and recomputes its leaf hash, but
+    has no ``salt``."""
+
+    def handle(route: Any) -> None:
+        sent = json.loads(route.request.post_data)
+        entry = {
+            "format": "log-entry/1",
+            "seq": 9,
+            "prev": "ab" * 32,
+            "type": "remote.cast",
+            "at": "2026-12-15T09:30:00+08:00",
+            "actor": "remote",
+            "body": {k: sent[k] for k in ("token", "token_prefix", "token_signature", "sealed")},
+        }
+        text = rfc8785.dumps(entry)
+        receipt = {
+            "format": "remote-receipt/1",
+            "election_id": election_id,
+            "leaf_index": 9,
+            "entry": text.decode(),
+            "leaf_hash": hashlib.sha256(b"\x00" + text).hexdigest(),
+        }
+        route.fulfill(status=200, json=receipt)
+
+    return handle
+
+
+def test_page_refuses_a_receipt_whose_entry_has_no_salt_RM_10_1(
+    browser: Any, live_remote: LiveRemote
+) -> None:
+    """The page checks the receipt's entry has exactly the members of spec/log.md §1, salt
+    included (64 lowercase hex), not only the four values it sent. Runs before the test below,
+    which closes remote voting; nothing is cast."""
+    context, page, errors = _phone(browser)
+    try:
+        eid = live_remote.run(lambda s: s.manifest.election_id.hex())
+        page.route("**/api/remote/cast?*", _receipt_without_salt(eid))
+        _redeem(page, live_remote, "M024")
+        page.click("#to-confirm")
+        page.wait_for_selector("#s-confirm:not([hidden])")
+        page.click("#cast")
+        page.wait_for_selector("#s-receipt:not([hidden])", timeout=20_000)
+        assert page.locator("#receipt-bad").count() == 1
         assert not errors, errors
     finally:
         context.close()

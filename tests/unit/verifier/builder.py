@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -350,8 +351,12 @@ def build(
     town: InMemorySigner = TOWN,
     wg: InMemorySigner = WORK_GROUP,
     result_extra: dict[str, Any] | None = None,
+    raw_edit: Callable[[int, bytes], bytes] | None = None,
 ) -> dict[str, bytes]:
-    """Write the files of a bundle (without ``index.json``) for the scripted election."""
+    """Write the files of a bundle (without ``index.json``) for the scripted election.
+
+    ``raw_edit(seq, raw)`` may replace an entry's stored bytes (a dishonest producer): the chain
+    and the checkpoints are then computed over the replaced bytes."""
     events = copy.deepcopy(events if events is not None else script())
     man = man or manifest()
     eid = election_id(man)
@@ -445,12 +450,16 @@ def build(
             "format": "log-entry/1",
             "seq": seq,
             "prev": prev,
+            # (log.md §1) a salt per entry; derived, so that the built bundles are reproducible
+            "salt": hashlib.sha256(b"builder salt/" + eid + seq.to_bytes(8, "big")).hexdigest(),
             "type": etype,
             "at": at,
             "actor": actor,
             "body": body,
         }
         raw = jcs(entry)
+        if raw_edit is not None:
+            raw = raw_edit(seq, raw)
         entries.append(raw)
         leaves.append(hashlib.sha256(b"\x00" + raw).digest())
         if etype in ("ballot.entered", "ballot.declared_invalid"):

@@ -465,11 +465,18 @@ function toConfirm() {
   show('s-confirm');
 }
 
+// spec/log.md §1: the members of every log entry; `salt` is the service's secret per-entry salt
+// (32 bytes as 64 lowercase hex, §1.1), which the receipt must carry for its leaf hash to recompute.
+const ENTRY_MEMBERS = 'actor,at,body,format,prev,salt,seq,type';
+
 async function checkReceipt(receipt, sent) {
   // RM-10.1: canonical remote.cast entry with exactly our four values, seq, leaf hash.
   let entry;
   try { entry = JSON.parse(receipt.entry); } catch { return false; }
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return false;
   if (rc.canonicalJson(entry) !== receipt.entry) return false;
+  if (Object.keys(entry).sort().join(',') !== ENTRY_MEMBERS || entry.format !== 'log-entry/1') return false;
+  if (typeof entry.salt !== 'string' || !/^[0-9a-f]{64}$/.test(entry.salt)) return false;
   if (entry.type !== 'remote.cast' || entry.seq !== receipt.leaf_index) return false;
   if (receipt.election_id !== state.info.election_id) return false;
   const body = entry.body || {};
