@@ -5,8 +5,9 @@
     .venv/bin/python bench/bench_verify.py --generate-only # only build (and cache) the bundle
 
 The bundle is made by the PRODUCER code (bench/synthetic.py: the real tally session, then
-``tally.publish.publish``) and cached under ``.cache/bench/verify-<runoffs>/`` (git-ignored); it is
-regenerated when missing. 4,998 ballots a round; ``runoffs`` runoffs give (runoffs + 2) rounds.
+``tally.publish.publish``) and cached under ``.cache/bench/verify-<runoffs>-<format>/``
+(git-ignored); it is regenerated when missing, and when the log format changes (``FORMAT`` names
+it). 4,998 ballots a round; ``runoffs`` runoffs give (runoffs + 2) rounds.
 
 Printed, each next to a baseline measured in the same run:
   * ``verifier verify BUNDLE --town-key PUB --json --jobs 1`` in a child process: wall time and
@@ -45,8 +46,13 @@ def runoffs_for(records: int) -> int:
     return max(1, round(records / PER_ROUND) - 2)
 
 
+# Bumped when the bundle's format changes, so that a bundle cached before is not verified against
+# the new rules (it would fail): "salted" = log entries with their salt (spec/log.md §1.1).
+FORMAT = "salted"
+
+
 def bundle_path(runoffs: int) -> Path:
-    return CACHE / f"verify-{runoffs}"
+    return CACHE / f"verify-{runoffs}-{FORMAT}"
 
 
 def generate(runoffs: int) -> Path:

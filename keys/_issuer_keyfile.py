@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import logging
 import secrets
 import unicodedata
 from typing import Any, Final
@@ -29,6 +30,7 @@ from keys._keyfile import (
     PASSPHRASE_MIN_CHARS,
     SALT_SIZE,
     KdfLimits,
+    UnsafeFixedRandomness,
     _corrupt,
     _derive,
     _load_document,
@@ -41,6 +43,8 @@ ISSUER_KEYFILE_FORMAT: Final = "issuer-keyfile/1"
 ISSUER_ALGORITHM: Final = "rsabssa-sha384-pss-randomized"
 AAD_DOMAIN: Final = b"branch-election/issuer-keyfile/1"
 MAX_KEY_BYTES: Final = 16384  # PKCS#8 DER of an RSA key up to 8192 bits fits easily
+
+_log = logging.getLogger("keys")
 
 _TOP_FIELDS: Final = frozenset(
     {"format", "algorithm", "public_key", "kdf", "passphrase_check", "cipher", "ciphertext"}
@@ -65,9 +69,21 @@ def _b64(obj: dict[str, Any], field: str, *, size: int | None = None) -> bytes:
 
 
 def seal_issuer_key(
-    private_der: bytes, public_der: bytes, passphrase: str, *, limits: KdfLimits = MODERATE_LIMITS
+    private_der: bytes,
+    public_der: bytes,
+    passphrase: str,
+    *,
+    limits: KdfLimits = MODERATE_LIMITS,
+    unsafe_randomness: UnsafeFixedRandomness | None = None,
 ) -> bytes:
-    """Seal PKCS#8 DER under ``passphrase`` (spec/keyfile.md §6).
+    """Seal PKCS#8 DER under ``passphrase`` (spec/keyfile.md §10).
+
+    Args:
+        private_der: the RSA private key, unencrypted PKCS#8 DER.
+        public_der: its DER SubjectPublicKeyInfo (the header's ``public_key``).
+        passphrase: at least 8 characters; NFC-normalised, UTF-8 encoded.
+        limits: Argon2id cost; ``INTERACTIVE_LIMITS`` only for tests and vectors.
+        unsafe_randomness: a fixed salt and nonce (its seed is unused), for test vectors only.
 
     Raises:
         WeakPassphraseError: the passphrase is shorter than 8 characters.
@@ -77,7 +93,11 @@ def seal_issuer_key(
             zh=f"口令太短：至少需要 {PASSPHRASE_MIN_CHARS} 个字符。",
             en=f"the passphrase is too short: at least {PASSPHRASE_MIN_CHARS} characters",
         )
-    salt, nonce = secrets.token_bytes(SALT_SIZE), secrets.token_bytes(NONCE_SIZE)
+    if unsafe_randomness is None:
+        salt, nonce = secrets.token_bytes(SALT_SIZE), secrets.token_bytes(NONCE_SIZE)
+    else:
+        _log.warning("issuer key sealed with fixed randomness: test vectors only, never a real key")
+        salt, nonce = unsafe_randomness.salt, unsafe_randomness.nonce
     key, check = _derive(passphrase, salt, limits)
     header: dict[str, Any] = {
         "format": ISSUER_KEYFILE_FORMAT,

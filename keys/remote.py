@@ -42,7 +42,7 @@ from keys import blind_rsa
 from keys._encoding import load_object
 from keys._errors import CorruptKeyFileError, KeysError, WrongRoleError
 from keys._issuer_keyfile import open_issuer_key, seal_issuer_key
-from keys._keyfile import MODERATE_LIMITS, KdfLimits
+from keys._keyfile import MODERATE_LIMITS, KdfLimits, UnsafeFixedRandomness
 from keys._public import PublicKey
 from keys._roles import Role
 from keys._signing import InMemorySigner
@@ -810,16 +810,17 @@ def generate_invitation_code() -> str:
     return _group(symbols + _check_symbol(symbols))
 
 
-PIN_DOMAIN: Final = b"branch-election/invitation-pin/1"
+PIN_DOMAIN: Final = b"branch-election/invitation-pin/2"
 
 
-def invitation_pin(election_id: bytes, opened_leaf_hash: bytes) -> str:
-    """The invitation's check code (RM-10.3): 16 hex digits in groups of 4 that bind the election
-    id and the leaf hash of its ``remote.opened`` entry, so the page can tell that the keys it is
-    served are the ones every member was invited with."""
-    if len(election_id) != ELECTION_ID_SIZE or len(opened_leaf_hash) != 32:
-        raise ValueError("election id and leaf hash are 32 bytes each")
-    digest = hashlib.sha256(PIN_DOMAIN + b"\x00" + election_id + opened_leaf_hash).hexdigest()
+def invitation_pin(summary_hash: bytes, opened_leaf_hash: bytes) -> str:
+    """The invitation's check code (RM-10.3): 16 hex digits in groups of 4 that bind the hash of
+    the town-signed public summary (which holds the election id, the town key and the work-group
+    key; spec/manifest.md §6) and the leaf hash of the ``remote.opened`` entry, so the page can
+    tell that what it is served is what every member was invited with."""
+    if len(summary_hash) != 32 or len(opened_leaf_hash) != 32:
+        raise ValueError("summary hash and leaf hash are 32 bytes each")
+    digest = hashlib.sha256(PIN_DOMAIN + b"\x00" + summary_hash + opened_leaf_hash).hexdigest()
     return "-".join(digest[i : i + 4].upper() for i in range(0, 16, 4))
 
 
@@ -1025,9 +1026,16 @@ class TokenIssuer:
         """
         return blind_rsa.blind_sign(self._key, blinded_msg)
 
-    def to_key_file(self, passphrase: str, *, limits: KdfLimits = MODERATE_LIMITS) -> bytes:
+    def to_key_file(
+        self,
+        passphrase: str,
+        *,
+        limits: KdfLimits = MODERATE_LIMITS,
+        unsafe_randomness: UnsafeFixedRandomness | None = None,
+    ) -> bytes:
         """The private key for storage at rest: an `issuer-keyfile/1` document (Argon2id and
-        XChaCha20-Poly1305, spec/keyfile.md §6) sealed under ``passphrase``.
+        XChaCha20-Poly1305, spec/keyfile.md §10) sealed under ``passphrase``;
+        ``unsafe_randomness`` (a fixed salt and nonce) is for test vectors only.
 
         Raises:
             WeakPassphraseError: the passphrase is shorter than 8 characters.
@@ -1037,7 +1045,13 @@ class TokenIssuer:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        return seal_issuer_key(der, self.public_key_der, passphrase, limits=limits)
+        return seal_issuer_key(
+            der,
+            self.public_key_der,
+            passphrase,
+            limits=limits,
+            unsafe_randomness=unsafe_randomness,
+        )
 
     @classmethod
     def from_key_file(cls, data: bytes, passphrase: str) -> TokenIssuer:

@@ -1,10 +1,10 @@
-"""Generate the result-bundle vectors of spec/bundle.md (V1-V18) into spec/vectors/bundle/.
+"""Generate the result-bundle vectors of spec/bundle.md (V1-V19) into spec/vectors/bundle/.
 
 The valid bundles are written by the producer itself (`tally.election.ElectionSession` and
-`tally.publish.bundle_files`) from fixed seed keys, a fixed clock (`tally.election._now` is
-replaced while a scenario runs) and ballot stocks with fixed ids (built with `BallotStock`,
-bypassing `make_stock`'s random ids and shuffle). Ed25519 signatures are deterministic, so every
-run writes the same bytes.
+`tally.publish.bundle_files`) from fixed seed keys, a fixed clock and fixed entry salts
+(`tally.election._now` and `tally.election._salt` are replaced while a scenario runs) and ballot
+stocks with fixed ids (built with `BallotStock`, bypassing `make_stock`'s random ids and shuffle).
+Ed25519 signatures are deterministic, so every run writes the same bytes.
 
 Each invalid bundle is one valid bundle with one mutation. A mutation that models a dishonest
 producer (a changed manifest or log) is followed by re-deriving everything that depends on it with
@@ -47,7 +47,13 @@ from ballot_printer import (
 )
 from tally.calendar import load_calendar
 from tally.core.definition import parse_definition_data
-from tally.core.manifest import MANIFEST_DOMAIN, build_manifest, canonical
+from tally.core.manifest import (
+    MANIFEST_DOMAIN,
+    PUBLIC_SUMMARY_DOMAIN,
+    build_manifest,
+    canonical,
+    public_summary,
+)
 from tally.core.meeting import INVALID_DECISION_DOMAIN, invalid_decision_message
 from tally.core.model import PostKind
 from tally.election import ElectionSession, EntryInput, sign_amended_list, sign_manifest
@@ -431,12 +437,14 @@ def invalid_by_decision() -> Scenario:
         ("enter", ["ooox", "ooox", "oxoo"]),
         ("declare", "not_official_stock", False),  # a paper without the stock's QR
         ("close",),
+        ("double", True),  # the station turns double entry on (spec/log.md §2.3)
         ("stock", "secretary", 1, 10),
         ("issue", []),
         ("return", 8),
         # Two names on the secretary ballot's one write-in row: one invalid ballot (R9.5).
         ("enter", ["ox", "ox", "ox", "ox", "ox", "ox", "xo", ("--", ["无名甲", "无名乙"])]),
         ("close",),
+        ("double", False),
         ("result",),
     ]
     return Scenario(
@@ -444,7 +452,8 @@ def invalid_by_decision() -> Scenario:
         "8 electors; two committee ballots entered as invalid by the tellers' decision, confirmed"
         " by a scrutineer (R8.5): one with identifying marks (its QR scanned), one not of the"
         " official stock (no QR); 6 valid, 2 invalid; a secretary ballot with more write-ins than"
-        " rows is one invalid ballot (R9.5)",
+        " rows is one invalid ballot (R9.5), entered with double entry on (double_entry.set on"
+        " after the committee count, off after the secretary count)",
         defn,
         steps,
     )
@@ -480,6 +489,24 @@ def fixed_clock(start: dt.datetime) -> Iterator[Callable[[], dt.datetime]]:
         tally.election._now = saved
 
 
+@contextlib.contextmanager
+def fixed_salts(scenario: str) -> Iterator[None]:
+    """Replace ``tally.election._salt`` (the entries' secret salts, spec/log.md §1) by salts
+    derived from the scenario's name and a counter: the vectors are reproducible; the producer
+    itself always draws them from ``secrets``."""
+    counter = iter(range(1_000_000))
+
+    def salt() -> bytes:
+        return hashlib.sha256(f"bundle-vector/{scenario}/salt/{next(counter)}".encode()).digest()
+
+    saved = tally.election._salt
+    tally.election._salt = salt
+    try:
+        yield
+    finally:
+        tally.election._salt = saved
+
+
 def signed_manifest_bytes(definition: dict[str, Any], scrutineers: int) -> bytes:
     manifest = build_manifest(
         parse_definition_data(definition),
@@ -493,7 +520,7 @@ def run_scenario(sc: Scenario, workdir: Path) -> Files:
     """Drive the producer through the scenario and return its bundle files."""
     signed = signed_manifest_bytes(sc.definition, sc.scrutineers)
     qrs: dict[tuple[str, int], list[str]] = {}
-    with fixed_clock(sc.start) as now:
+    with fixed_clock(sc.start) as now, fixed_salts(sc.name):
         s = ElectionSession.init(workdir / "election.db", signed, WORK_GROUP, now=now())
         eid = s.manifest.election_id
         for step in sc.steps:
@@ -537,6 +564,8 @@ def run_scenario(sc: Scenario, workdir: Path) -> Files:
                 s.enter(items)
             elif op == "officials":
                 s.change_officials(step[1], step[2])
+            elif op == "double":
+                s.set_double_entry(step[1], actor="chair")
             elif op == "amend":
                 request, _, _ = s.amend_request(PostKind(step[1]), step[2], approval=step[3])
                 s.amend_candidates(sign_amended_list(request, TOWN))
@@ -607,7 +636,14 @@ def resign_manifest(files: Files, edit: Callable[[dict[str, Any]], None]) -> dic
     doc: dict[str, Any] = json.loads(files["manifest.json"])
     edit(doc["manifest"])
     doc["signature"] = base64.b64encode(TOWN.sign(MANIFEST_DOMAIN, jcs(doc["manifest"]))).decode()
+    doc["summary_signature"] = _summary_signature(TOWN, doc)
     return doc
+
+
+def _summary_signature(town: keys.InMemorySigner, doc: dict[str, Any]) -> str:
+    """The town's signature on the public summary of a signed manifest (spec/manifest.md §6)."""
+    summary = public_summary(doc["manifest"], doc["town_key"])
+    return base64.b64encode(town.sign(PUBLIC_SUMMARY_DOMAIN, jcs(summary))).decode()
 
 
 def rebuild(
@@ -800,6 +836,20 @@ def m_other_town(files: Files) -> Files:
     doc["signature"] = base64.b64encode(
         OTHER_TOWN.sign(MANIFEST_DOMAIN, jcs(doc["manifest"]))
     ).decode()
+    doc["summary_signature"] = _summary_signature(OTHER_TOWN, doc)
+    return reindex({**files, "manifest.json": jcs(doc)})
+
+
+def m_summary_other_content(files: Files) -> Files:
+    """The town signed a public summary that is not the manifest's: a candidate's name and the
+    committee's candidate order differ from the manifest (what a phone would have been shown)."""
+    doc = json.loads(files["manifest.json"])
+    summary = public_summary(doc["manifest"], doc["town_key"])
+    cands = summary["posts"][0]["candidates"]
+    cands[0], cands[1] = cands[1], cands[0]
+    cands[0]["name"] = "王某某"
+    sig = TOWN.sign(PUBLIC_SUMMARY_DOMAIN, jcs(summary))
+    doc["summary_signature"] = base64.b64encode(sig).decode()
     return reindex({**files, "manifest.json": jcs(doc)})
 
 
@@ -839,6 +889,34 @@ def m_non_canonical(files: Files) -> Files:
         return jcs(e)
 
     return rebuild(files, raw=raw)
+
+
+def _salt_edit(seq: int, edit: Callable[[dict[str, Any]], None]) -> Callable[[Files], Files]:
+    """Entry ``seq``'s salt (spec/log.md §1) edited by a dishonest producer: chain and
+    checkpoints re-derived over the stored bytes, so that only V6's salt check fails."""
+
+    def mutate(files: Files) -> Files:
+        def raw(e: dict[str, Any]) -> bytes:
+            if e["seq"] == seq:
+                e = dict(e)
+                edit(e)
+            return jcs(e)
+
+        return rebuild(files, raw=raw)
+
+    return mutate
+
+
+def _no_salt(e: dict[str, Any]) -> None:
+    del e["salt"]
+
+
+def _short_salt(e: dict[str, Any]) -> None:
+    e["salt"] = e["salt"][:62]  # 31 bytes
+
+
+def _uppercase_salt(e: dict[str, Any]) -> None:
+    e["salt"] = e["salt"].upper()  # the same 32 bytes, spelled in a second form
 
 
 def m_missing_scrutineer_line(files: Files) -> Files:
@@ -998,7 +1076,13 @@ def _joint_opening_split(entries: list[dict[str, Any]]) -> None:
 # and the second declaration.
 SEQ_DECLARED = 16
 SEQ_COUNTED = 21
-SEQ_SECRETARY_COUNTED = 34
+SEQ_DOUBLE_ON = 22
+SEQ_SECRETARY_COUNTED = 35
+
+
+def _double_entry_unchanged(entries: list[dict[str, Any]]) -> None:
+    i = _find(entries, "double_entry.set")
+    entries.insert(i + 1, {**entries[i], "body": {"mode": "on"}})
 
 
 def _confirmed_by_outsider(files: Files) -> Files:
@@ -1116,6 +1200,16 @@ CASES: tuple[Case, ...] = (
         " spec/manifest.md §4 requires comparing it with the trust root the user supplied",
     ),
     Case(
+        "V19-summary-other-content",
+        SB,
+        "the town's summary_signature is over a public summary other than the manifest's"
+        " derivation (committee candidates swapped, one renamed): what the phone would show",
+        m_summary_other_content,
+        ("V19",),
+        "manifest.summary_signature",
+        manifest=("manifest.summary_signature", None),
+    ),
+    Case(
         "V3-unknown-field",
         SB,
         "an unknown member election.venue in the definition; manifest re-signed, bundle re-derived",
@@ -1186,6 +1280,39 @@ CASES: tuple[Case, ...] = (
         "json.not_canonical",
         others_pass=False,
         log=("log.not_canonical", 3),
+    ),
+    Case(
+        "V6-salt-missing",
+        SB,
+        "entry 1 (a check-in) carries no salt (spec/log.md §1: every entry has one); chain and"
+        " checkpoints computed over the stored bytes",
+        _salt_edit(1, _no_salt),
+        ("V6",),
+        "entry.salt_missing",
+        others_pass=False,
+        log=("log.salt", 1),
+    ),
+    Case(
+        "V6-salt-short",
+        SB,
+        "entry 1's salt is 31 bytes (62 hex digits), not 32; chain and checkpoints computed over"
+        " the stored bytes",
+        _salt_edit(1, _short_salt),
+        ("V6",),
+        "entry.salt",
+        others_pass=False,
+        log=("log.salt", 1),
+    ),
+    Case(
+        "V6-salt-uppercase",
+        SB,
+        "entry 1's salt written in uppercase hex (the same bytes in a second spelling, not the"
+        " one canonical form); chain and checkpoints computed over the stored bytes",
+        _salt_edit(1, _uppercase_salt),
+        ("V6",),
+        "entry.salt",
+        others_pass=False,
+        log=("log.salt", 1),
     ),
     Case(
         "V7-missing-scrutineer-signature",
@@ -1365,6 +1492,15 @@ CASES: tuple[Case, ...] = (
         ("V14",),
         "reduction.not_after_shortfall",
         log=("reduction.not_after_shortfall", 37),
+    ),
+    Case(
+        "V14-double-entry-unchanged",
+        ID,
+        "a second double_entry.set turns double entry on while it is already on (spec/log.md §2.3)",
+        _log_edit(_double_entry_unchanged),
+        ("V14",),
+        "double_entry.unchanged",
+        log=("double_entry.unchanged", SEQ_DOUBLE_ON + 1),
     ),
     Case(
         "V15-result-differs",

@@ -1078,14 +1078,78 @@ def _serve(app: typer.Typer) -> None:
                 "Forwarded 才用来确定客户端地址；默认无",
             ),
         ] = None,
+        tls_cert: Annotated[
+            Path | None,
+            typer.Option(
+                "--tls-cert",
+                help="TLS 证书（PEM）：给出后以 HTTPS 提供服务，Cookie 带 Secure，并发送 HSTS；"
+                "须与 --tls-key 同时给出",
+            ),
+        ] = None,
+        tls_key: Annotated[
+            Path | None,
+            typer.Option("--tls-key", help="TLS 私钥（PEM，不加密，文件权限须为 0600 或更窄）"),
+        ] = None,
+        public_host: Annotated[
+            str | None,
+            typer.Option(
+                "--public-host",
+                help="公开页面（公告板、远程投票）单独监听的地址；给出 --public-host 或 "
+                "--public-port 时，投票站页面不在该地址提供（默认同 --host）",
+            ),
+        ] = None,
+        public_port: Annotated[
+            int | None,
+            typer.Option("--public-port", help="公开页面单独监听的端口（默认同 --port）"),
+        ] = None,
+        lang: LangOpt = None,
     ) -> None:
         """启动服务：投票站页面、远程投票、公告板 / Start the service."""
-        import uvicorn  # noqa: PLC0415
-
         from tally.service import ServiceConfig, create_app  # noqa: PLC0415
         from tally.service.demo import DEMO_PASSPHRASE, ensure_demo  # noqa: PLC0415
-        from tally.service.limits import uvicorn_config  # noqa: PLC0415
+        from tally.service.transport import (  # noqa: PLC0415
+            Binding,
+            TlsFiles,
+            TransportError,
+            build_servers,
+            describe,
+            load_tls,
+            run_servers,
+        )
 
+        lg = _lang(lang)
+        tls = None
+        if (tls_cert is None) != (tls_key is None):
+            _fail(
+                lg,
+                False,
+                "serve.tls_pair",
+                "--tls-cert 和 --tls-key 须同时给出",
+                "give both --tls-cert and --tls-key",
+            )
+        if tls_cert is not None and tls_key is not None:
+            tls = TlsFiles(cert=tls_cert, key=tls_key)
+            try:
+                load_tls(tls)  # every problem now, in one line, before anything listens
+            except TransportError as e:
+                _fail(lg, False, e.code, e.zh, e.en)
+        bindings = [Binding(host, port)]
+        if public_host is not None or public_port is not None:
+            public = Binding(public_host or host, public_port or port, public_only=True)
+            wildcard = {"0.0.0.0", "::", ""}  # noqa: S104  (a comparison, not a bind)
+            if public.port == port and (
+                public.host == host or public.host in wildcard or host in wildcard
+            ):
+                _fail(
+                    lg,
+                    False,
+                    "serve.same_binding",
+                    f"公开页面的地址 {public.host}:{public.port} 与投票站页面的 {host}:{port} "
+                    "重叠：请给出不同的地址或端口",
+                    f"the public binding {public.host}:{public.port} overlaps the station's "
+                    f"{host}:{port}: give another address or port",
+                )
+            bindings.append(public)
         if demo:
             here = Path(__file__).resolve().parents[1]
             os.environ.setdefault(PASSPHRASE_ENV, DEMO_PASSPHRASE)
@@ -1098,7 +1162,7 @@ def _serve(app: typer.Typer) -> None:
             typer.echo(f"镇党委公钥：{d.town_pub}")
         if db is None:
             _fail(
-                _lang(None),
+                lg,
                 False,
                 "serve.no_election",
                 "请给出选举文件或 --demo",
@@ -1110,7 +1174,7 @@ def _serve(app: typer.Typer) -> None:
             trusted = parse_trusted(trusted_proxy or ())
         except ValueError:
             _fail(
-                _lang(None),
+                lg,
                 False,
                 "serve.trusted_proxy",
                 f"--trusted-proxy 应为 IP 地址或网段：{' '.join(trusted_proxy or ())}",
@@ -1122,18 +1186,18 @@ def _serve(app: typer.Typer) -> None:
             work_group_key=key,
             scrutineer_keys=tuple(scrutineer_key or ()),
             extra={"trusted_proxies": trusted} if trusted else {},
+            tls=tls is not None,
         )
         data.mkdir(parents=True, exist_ok=True)
         application = create_app(config)
-        base = f"http://{host}:{port}"
-        typer.echo(f"投票站页面（选举工作组）：{base}/station/")
-        typer.echo(f"远程投票页面：{base}/vote/")
-        typer.echo(f"公告板：{base}/board/")
-        typer.echo(f"接口文档（OpenAPI）：{base}/api/docs")
-        # Body, header and connection limits (SECURITY.md "Resource limits"); uvicorn's own
-        # forwarded-header handling off (the app reads them from --trusted-proxy peers only).
+        for zh, en in describe(bindings, tls is not None):
+            typer.echo(zh if lg == "zh" else en)
+        # Body, header and connection limits (SECURITY.md "Resource limits") on every binding;
+        # uvicorn's own forwarded-header handling off (the app reads them from --trusted-proxy
+        # peers only).
+        servers = build_servers(application, bindings, tls=tls)
         with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl-C stops quietly
-            uvicorn.Server(uvicorn_config(application, host=host, port=port)).run()
+            run_servers(servers)
 
 
 def _demo(app: typer.Typer) -> None:

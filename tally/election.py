@@ -32,16 +32,20 @@ from tally.core.errors import DefinitionError, RoundStateError, TallyError
 from tally.core.explain import describe_next, describe_quorum, round_wording
 from tally.core.manifest import (
     MANIFEST_DOMAIN,
+    PUBLIC_SUMMARY_DOMAIN,
     SIGNED_MANIFEST_FORMAT,
     Manifest,
     canonical,
     parse_manifest,
+    public_summary,
+    public_summary_hash,
 )
 from tally.core.marks_file import resolve_write_in
 from tally.core.meeting import (
     AMENDED_LIST_DOMAIN,
     AMENDED_LIST_FORMAT,
     INVALID_DECISION_DOMAIN,
+    SALT_BYTES,
     Entry,
     Meeting,
     TownSignatureCheck,
@@ -86,6 +90,7 @@ __all__ = [
     "load_signed_manifest",
     "sign_amended_list",
     "sign_manifest",
+    "signed_public_summary",
     "town_check",
 ]
 
@@ -98,6 +103,17 @@ MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 MAX_SEALED_BYTES = 16384 + 48  # RM-5.4 plaintext limit plus the sealed-box overhead (RM-6.3)
 # The order a group commit logs its remote casts in (RM-10.4(a)); the OS CSPRNG, replaceable in tests.
 _shuffle: Callable[[list[int]], None] = secrets.SystemRandom().shuffle
+
+
+def _fresh_salt() -> bytes:
+    return secrets.token_bytes(SALT_BYTES)
+
+
+# Each log entry's secret salt (spec/log.md §1): the OS CSPRNG; only the vector generator replaces
+# it (by a deterministic source, so that the committed vectors are reproducible).
+_salt: Callable[[], bytes] = _fresh_salt
+# The salt of a trial entry that is only applied, never stored (a check-in's pre-check).
+_TRIAL_SALT = bytes(SALT_BYTES)
 
 
 class SessionError(TallyError):
@@ -210,12 +226,15 @@ def sign_manifest(manifest: Manifest, town: keys.Signer) -> bytes:
             en="the manifest must be signed with the town committee key",
         )
     sig = town.sign(MANIFEST_DOMAIN, manifest.canonical_bytes)
-
+    town_doc = json.loads(keys.export_public_key(town.public_key))
+    summary = public_summary(manifest.document, town_doc)
+    summary_sig = town.sign(PUBLIC_SUMMARY_DOMAIN, canonical(summary))
     doc = {
         "format": SIGNED_MANIFEST_FORMAT,
         "manifest": dict(manifest.document),
-        "town_key": json.loads(keys.export_public_key(town.public_key)),
+        "town_key": town_doc,
         "signature": base64.b64encode(sig).decode(),
+        "summary_signature": base64.b64encode(summary_sig).decode(),
     }
     return canonical(doc)
 
@@ -240,7 +259,7 @@ def load_signed_manifest(
     if (
         not isinstance(doc, dict)
         or doc.get("format") != SIGNED_MANIFEST_FORMAT
-        or set(doc) != {"format", "manifest", "town_key", "signature"}
+        or set(doc) != {"format", "manifest", "town_key", "signature", "summary_signature"}
     ):
         raise SessionError(
             "manifest.format",
@@ -250,6 +269,7 @@ def load_signed_manifest(
     try:
         town = keys.parse_public_key(canonical(doc["town_key"]))
         sig = base64.b64decode(doc["signature"], validate=True)
+        summary_sig = base64.b64decode(doc["summary_signature"], validate=True)
     except (keys.KeysError, ValueError, TypeError) as e:  # rfc8785: an integer beyond 2**53
         raise SessionError(
             "manifest.town_key", zh=f"镇党委公钥或签名格式错误：{e}", en=f"bad town key: {e}"
@@ -292,7 +312,23 @@ def load_signed_manifest(
         raise ManifestDefinitionError(e) from e  # every problem, as `tally check` lists them
     except TallyError as e:
         raise SessionError(e.code, zh=e.zh, en=e.en) from e
+    try:
+        summary = public_summary(manifest.document, doc["town_key"])
+        keys.verify(town, PUBLIC_SUMMARY_DOMAIN, canonical(summary), summary_sig)
+    except keys.SignatureError as e:
+        raise SessionError(
+            "manifest.summary_signature",
+            zh="选举公开摘要的镇党委签名无效：摘要未签署或与清单不符，不能使用",
+            en="the town committee's signature on the public summary does not verify",
+        ) from e
     return manifest, town
+
+
+def signed_public_summary(signed_manifest: bytes) -> tuple[dict[str, Any], str]:
+    """The ``public-summary/1`` of an already checked signed manifest and the town's signature on
+    it (base64): what the voting page is shown instead of the manifest (spec/manifest.md §6)."""
+    doc = json.loads(signed_manifest)
+    return public_summary(doc["manifest"], doc["town_key"]), str(doc["summary_signature"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,13 +368,15 @@ def _reason(entry: Entry) -> str | None:
 
 ISSUER_KEY_FILE = "issuer.key"
 """The remote issuer's private key in ``<data>/remote/``: ``issuer-keyfile/1`` (RM-4.1)."""
+INVITATION_KEY_FILE = "invitation.key"
+"""The invitations' HMAC key ``K_inv`` in ``<data>/remote/`` (RM-3.2), destroyed at the close."""
 
 
 def _destroy_remote_files(folder: Path) -> None:
     """Destroy every key file of an opening that never reached the log (RM-4.1)."""
     for path in sorted(folder.iterdir()):
         if path.is_file() and (
-            path.name in (ISSUER_KEY_FILE, "invitation.key", "issuer.pem")
+            path.name in (ISSUER_KEY_FILE, INVITATION_KEY_FILE, "issuer.pem")
             or (path.name.startswith("share-") and path.suffix == ".json")
         ):
             keys.destroy_file(path)
@@ -411,6 +449,7 @@ class ElectionSession:
             {"election_id": manifest.election_id.hex()},
             at=now or _now(),
             actor=actor,
+            salt=_salt(),
             election_id=manifest.election_id,
         )
         meeting = begin(
@@ -500,7 +539,7 @@ class ElectionSession:
         m = self.meeting
         entries: list[Entry] = []
         for i, (type_, body) in enumerate(specs, start=1):
-            e = make_entry(m, type_, body, at=now or _now(), actor=actor)
+            e = make_entry(m, type_, body, at=now or _now(), actor=actor, salt=_salt())
             try:
                 m = apply_entry(m, e, stock_ids=stock_ids)
             except TallyError as err:
@@ -658,6 +697,7 @@ class ElectionSession:
                     {"member": member},
                     at=meeting.last_at,
                     actor=actor,
+                    salt=_TRIAL_SALT,
                 )
                 meeting = apply_entry(meeting, entry)
             except TallyError as e:
@@ -1132,6 +1172,11 @@ class ElectionSession:
             actor=actor,
         )
 
+    def set_double_entry(self, on: bool, *, actor: str = "") -> None:
+        """Log the station's entry mode (spec/log.md §2.3): with double entry on, a ballot counts
+        only once two tellers have entered it alike. Refused when it is already so."""
+        self._commit([("double_entry.set", {"mode": "on" if on else "off"})], actor=actor)
+
     def amend_request(
         self, post: PostKind, refs: Sequence[str], *, approval: str
     ) -> tuple[bytes, tuple[str, ...], tuple[str, ...]]:
@@ -1351,7 +1396,7 @@ class ElectionSession:
         try:
             for name, data, mode in [
                 (ISSUER_KEY_FILE, sealed, keys.PRIVATE_FILE_MODE),
-                ("invitation.key", remote.generate_invitation_key(), keys.PRIVATE_FILE_MODE),
+                (INVITATION_KEY_FILE, remote.generate_invitation_key(), keys.PRIVATE_FILE_MODE),
                 *(
                     (f"share-{sh.index}.json", sh.to_bytes(), keys.PUBLIC_FILE_MODE)
                     for sh in setup.shares
@@ -1388,7 +1433,7 @@ class ElectionSession:
                 zh="该党员已领取凭证或已签到",
                 en="already has a credential or is present",
             )
-        server_key = (self._remote_dir(data_dir) / "invitation.key").read_bytes()
+        server_key = (self._remote_dir(data_dir) / INVITATION_KEY_FILE).read_bytes()
         now = _now()
         code, inv = remote.issue_invitation(
             server_key, self.manifest.election_id, member, now=now, closes_at=self._closes_at()
@@ -1404,9 +1449,16 @@ class ElectionSession:
     def redeem_invitation(self, code: str, blinded_msg: bytes, *, data_dir: Path) -> bytes:
         """Blind-sign a device's token for the invitation's member; logs that the member received a
         credential, never the token (RM-4.3)."""
+        r = self.meeting.remote
+        if r is None:
+            raise SessionError(
+                "remote.not_open", zh="远程投票尚未开启", en="remote voting not open"
+            )
+        if r.closed:  # RM-4.7: the keys are gone; refused before anything is read
+            raise SessionError("remote.closed", zh="远程投票已截止", en="remote voting is closed")
         try:
             normal = remote.normalize_invitation_code(code)
-            server_key = (self._remote_dir(data_dir) / "invitation.key").read_bytes()
+            server_key = (self._remote_dir(data_dir) / INVITATION_KEY_FILE).read_bytes()
             code_hash = remote.hash_invitation_code(server_key, self.manifest.election_id, normal)
             found = self.store.invitation_by_hash(code_hash)
             if found is None:
@@ -1461,12 +1513,14 @@ class ElectionSession:
             raise SessionError(
                 "remote.not_open", zh="远程投票尚未开启", en="remote voting not open"
             )
-        return remote.invitation_pin(self.manifest.election_id, self.tree.leaf_hash(row[0]))
+        summary, _ = signed_public_summary(self.store.signed_manifest)
+        return remote.invitation_pin(public_summary_hash(summary), self.tree.leaf_hash(row[0]))
 
     def remote_pin(self) -> dict[str, Any]:
         """What the page needs to check the keys it is served against the invitation's check
-        code (RM-10.3): the canonical manifest, the ``remote.opened`` entry and its inclusion
-        proof in the signed ``remote-opened`` checkpoint."""
+        code (RM-10.3): the town-signed public summary (never the manifest: it holds the roster),
+        the ``remote.opened`` entry and its inclusion proof in the signed ``remote-opened``
+        checkpoint."""
         row = self._remote_opened_row()
         cp = next((c for c in self.store.checkpoints() if c.reason == "remote-opened"), None)
         if row is None or cp is None:
@@ -1474,8 +1528,10 @@ class ElectionSession:
                 "remote.not_open", zh="远程投票尚未开启", en="remote voting not open"
             )
         seq, raw = row
+        summary, summary_sig = signed_public_summary(self.store.signed_manifest)
         return {
-            "manifest": self.manifest.canonical_bytes.decode(),
+            "summary": canonical(summary).decode(),
+            "summary_signature": summary_sig,
             "seq": seq,
             "entry": raw.decode(),
             "size": cp.size,
@@ -1486,7 +1542,8 @@ class ElectionSession:
         }
 
     def remote_info(self) -> dict[str, Any]:
-        """What the voting page needs: keys, the ballot as on paper, the roster for write-ins."""
+        """What the voting page needs: keys and the ballot as on paper (write-ins are typed, as on
+        paper: no roster, nothing personal is public)."""
         e = self.manifest.election
         r = self.meeting.remote
         opened = self._remote_opened()
@@ -1510,7 +1567,6 @@ class ElectionSession:
             "issuer_key": opened["issuer_key"] if opened else None,
             "ballot_key": opened["ballot_key"] if opened else None,
             "posts": posts,
-            "roster": [{"id": m.id, "name": m.name} for m in e.members],
         }
 
     def cast_remote(
@@ -1537,7 +1593,7 @@ class ElectionSession:
         for i in order:
             try:
                 body = self._checked_cast(m, casts[i])
-                e = make_entry(m, "remote.cast", body, at=now, actor="remote")
+                e = make_entry(m, "remote.cast", body, at=now, actor="remote", salt=_salt())
                 m = apply_entry(m, e)
             except SessionError as err:
                 outcomes[i] = err
@@ -1623,21 +1679,35 @@ class ElectionSession:
     def close_remote(
         self, *, signer: keys.Signer, data_dir: Path | None = None, actor: str = ""
     ) -> None:
-        """Log ``remote.closed``; then (RM-4.7) destroy the issuer key in ``data_dir``: no token
-        can be signed after the close, by anyone who later finds the file and the passphrase."""
+        """Log ``remote.closed``; then (RM-4.7) destroy the issuer key and the invitations' key in
+        ``data_dir``: no token can be signed and no invitation code confirmed after the close, by
+        anyone who later finds the files (and the passphrase).
+
+        Raises:
+            SessionError: ``remote.not_open``; ``remote.closed`` when it was closed already (the
+                key files left by a close that crashed before destroying them are destroyed
+                first, so running the close again finishes it).
+        """
         r = self.meeting.remote
         if r is None:
             raise SessionError(
                 "remote.not_open", zh="远程投票尚未开启", en="remote voting not open"
             )
-        self._commit(
-            [("remote.closed", {"credentials": len(r.credentials), "casts": len(r.casts)})],
-            signer=signer,
-            actor=actor,
-        )
+        already = r.closed
+        if not already:
+            self._commit(
+                [("remote.closed", {"credentials": len(r.credentials), "casts": len(r.casts)})],
+                signer=signer,
+                actor=actor,
+            )
         self._issuer_cache = None
         if data_dir is not None:
             keys.destroy_file(self._remote_dir(data_dir) / ISSUER_KEY_FILE)
+            keys.destroy_file(self._remote_dir(data_dir) / INVITATION_KEY_FILE)
+        if already:  # a close run again (e.g. after a crash before the keys went): keys destroyed
+            raise SessionError(
+                "remote.closed", zh="远程投票已截止", en="remote voting is already closed"
+            )
 
     def reveal_remote(
         self,

@@ -1,4 +1,4 @@
-"""Verification clauses V1-V18 of spec/bundle.md §6.
+"""Verification clauses V1-V19 of spec/bundle.md §6.
 
 ``verify_bundle`` runs every clause it can and never stops at the first failure: each clause
 function below is marked ``# (Vn)`` and records findings (expected, found, where). A clause whose
@@ -9,7 +9,8 @@ V1 bundle, V2 town signature, V3 manifest, V4 expected electors, V5 candidate ru
 V6 log entries, V7 checkpoints, V8 stocks, V9 ballot records, V10 attendance,
 V11 round sequence, V12 round validity, V13 count, V14 decisions, V15 result,
 V16 final checkpoint, V17 publicity, V18 remote ballots (V18.1-V18.12 of spec/remote.md §13;
-V18.10 is reported under V10 and V18.11 under V11, with the finer rule on each finding).
+V18.10 is reported under V10 and V18.11 under V11, with the finer rule on each finding),
+V19 public summary (the town's signature on the derivation of spec/manifest.md §6).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ from verifier.remote import (
     key_matches,
     load_issuer_key,
     verify_token,
+    write_in_member,
 )
 from verifier.report import (
     CLAUSES,
@@ -78,6 +80,7 @@ from verifier.report import (
     RoundLine,
     Status,
 )
+from verifier.summary import PUBLIC_SUMMARY_DOMAIN, public_summary
 
 __all__ = ["TownKey", "verify_bundle"]
 
@@ -384,12 +387,24 @@ class _RemoteState:
     status: dict[str, str] = field(default_factory=dict)  # post -> pending/counted/not_counted
     expect_not_counted: tuple[str, int, int, bool] | None = None  # post, round, seq, required
 
-    def parts(self, post: str) -> Iterator[tuple[str, tuple[tuple[str, str], ...]]]:
-        """(marks, write-ins) of each decrypted ballot's part for ``post``."""
+    def parts(
+        self, post: str, roster: Mapping[str, Any]
+    ) -> Iterator[tuple[str, tuple[tuple[str, str], ...]]]:
+        """(marks, write-ins) of each decrypted ballot's part for ``post``; a typed write-in is
+        read by the rule of paper entry (RM-9.2, ``write_in_member``)."""
+        names: dict[str, tuple[str, ...]] = {}
+        for mid, member in roster.items():
+            names[member.name] = (*names.get(member.name, ()), mid)
+        ids = frozenset(roster)
         for ballot in self.ballots:
             for part in ballot["posts"]:
                 if part["post"] == post:
-                    yield part["marks"], tuple((w["member"], w["mark"]) for w in part["write_ins"])
+                    yield (
+                        part["marks"],
+                        tuple(
+                            (write_in_member(w, names, ids), w["mark"]) for w in part["write_ins"]
+                        ),
+                    )
 
 
 class _Records:
@@ -725,7 +740,7 @@ class _Verifier:
         if doc is None:
             return False
         try:  # (V2)
-            raw_manifest, town_key, sig = parse_signed_manifest(doc)
+            raw_manifest, town_key, sig, summary_sig = parse_signed_manifest(doc)
         except VerificationError as e:
             f.error("V2", e, file="manifest.json")
             return False
@@ -775,6 +790,22 @@ class _Verifier:
             f.error("V3", e, file="manifest.json")
             return False
         eid = self.manifest.election_id.hex()
+        try:  # (V19) the town signed exactly the public summary derived from this manifest
+            summary = public_summary(raw_manifest, doc["town_key"], eid)
+            verify_signature(
+                town_key.key, PUBLIC_SUMMARY_DOMAIN, canonical_bytes(summary), summary_sig
+            )
+        except VerificationError as e:
+            f.fail(
+                "V19",
+                "manifest.summary_signature",
+                "镇党委对公开摘要的签名无效：摘要不是由本清单推导出的，或未经签署",
+                "the town committee's signature on the public summary derived from this "
+                "manifest does not verify",
+                file="manifest.json",
+                path="summary_signature",
+                found=e.code,
+            )
         if self.index_doc and self.index_doc.get("election_id") != eid:  # (V1) index vs manifest
             f.fail(
                 "V1",
@@ -1664,6 +1695,7 @@ class _Replay:
         self.ever_checked_in: set[str] = set()
         self.present_ok = True
         self.voided: dict[str, int] = {}  # post -> its last round, while that round was VOID
+        self.double_entry = "off"  # the station's entry mode (log.md §2.3, V14)
         if "ballots.jsonl" not in v.b.names():
             self.f.fail(
                 "V9",
@@ -1999,6 +2031,8 @@ class _Replay:
             self.decision(e)
         elif t == "officials.changed":
             self.officials_changed(e)
+        elif t == "double_entry.set":
+            self.double_entry_set(e)
         elif t == "election.result":
             self.moments.append(("result", size, e.seq))
             self.result(e)
@@ -2878,6 +2912,18 @@ class _Replay:
                 found=str(b["present"]),
             )
 
+    def double_entry_set(self, e: LogEntry) -> None:  # (V14) log.md §2.3
+        mode = e.body["mode"]
+        if mode == self.double_entry:
+            self.fail(
+                "V14",
+                "double_entry.unchanged",
+                f"双人录入已经是 {mode}，记录没有改变录入方式",
+                f"double_entry.set to {mode}, the mode already in force",
+                e,
+            )
+        self.double_entry = mode
+
     def officials_changed(self, e: LogEntry) -> None:  # (V14) R25.1
         b = e.body
         if self.open is not None:
@@ -3361,7 +3407,7 @@ class _Replay:
                     )
                 verdicts.append(verdict)
             if o.remote:  # (V18.9) RM-9.2: each remote ballot's post part, judged like paper
-                for part in self.rm.parts(o.post):
+                for part in self.rm.parts(o.post, self.roster):
                     verdicts.append(
                         rules.judge_ballot(
                             marks=part[0],
@@ -3794,7 +3840,7 @@ def _calendar_cross_check(
 def verify_bundle(
     path: Path, town: TownKey, *, jobs: int | None = None, progress: ProgressFn | None = None
 ) -> Report:
-    """Verify a bundle against the town committee's key: every clause V1-V18.
+    """Verify a bundle against the town committee's key: every clause V1-V19.
 
     Args:
         path: the bundle folder or ``.zip``.

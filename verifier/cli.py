@@ -107,7 +107,7 @@ def verify(  # noqa: PLR0917 - typer maps each parameter to an option
     ] = 0,
     progress: Annotated[bool, typer.Option("--progress", help="显示进度条 / progress bar")] = False,
 ) -> None:
-    """核验结果包的全部条款 V1-V18 / verify every clause V1-V18 of a result bundle."""
+    """核验结果包的全部条款 V1-V19 / verify every clause V1-V19 of a result bundle."""
     en = lang == "en"
     try:
         town = parse_town_key(town_key)

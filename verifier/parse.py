@@ -191,7 +191,7 @@ def election_id_of(manifest_value: object, jcs: bytes | None = None) -> bytes:
     return hashlib.sha256(MANIFEST_DOMAIN + b"\x00" + message).digest()
 
 
-def parse_signed_manifest(value: object) -> tuple[Any, PublicKey, bytes]:
+def parse_signed_manifest(value: object) -> tuple[Any, PublicKey, bytes, bytes]:
     """Split a ``signed-manifest/1`` (manifest.md §4); checks the format and the town key role.
 
     Raises:
@@ -199,9 +199,11 @@ def parse_signed_manifest(value: object) -> tuple[Any, PublicKey, bytes]:
         PublicKeyError: the town key is not a valid ``pubkey/1`` of role ``town_committee``.
 
     Returns:
-        (the raw manifest value, the town key, the 64-byte signature).
+        (the raw manifest value, the town key, the 64-byte signature, the 64-byte signature on
+        the public summary, manifest.md §6).
     """
-    r = _Reader(value, "", "V2", frozenset({"format", "manifest", "town_key", "signature"}))
+    members = frozenset({"format", "manifest", "town_key", "signature", "summary_signature"})
+    r = _Reader(value, "", "V2", members)
     if r.raw("format") != "signed-manifest/1":
         raise _err(
             "V2", "format", "not signed-manifest/1", "不是 signed-manifest/1", "format.version"
@@ -210,7 +212,15 @@ def parse_signed_manifest(value: object) -> tuple[Any, PublicKey, bytes]:
     sig = b64decode_canonical(r.raw("signature"), 64)
     if sig is None:
         raise _err("V2", "signature", "signature not canonical base64 of 64 bytes", "签名格式无效")
-    return r.raw("manifest"), town, sig
+    summary_sig = b64decode_canonical(r.raw("summary_signature"), 64)
+    if summary_sig is None:
+        raise _err(
+            "V2",
+            "summary_signature",
+            "summary_signature not canonical base64 of 64 bytes",
+            "公开摘要签名格式无效",
+        )
+    return r.raw("manifest"), town, sig, summary_sig
 
 
 _PARAMS: Final = frozenset(
@@ -596,6 +606,7 @@ ENTRY_BODIES: Final[dict[str, dict[str, _Check]]] = {
         "town_agreement": _v_str,
     },
     "officials.changed": {"scrutineers": _v_ids, "tellers": _v_ids},
+    "double_entry.set": {"mode": lambda v: v in ("on", "off")},  # log.md §2.3
     "candidates.amended": {
         **_PR,
         "candidates": _v_ids,
@@ -633,7 +644,7 @@ ENTRY_BODIES: Final[dict[str, dict[str, _Check]]] = {
 ENTRY_OPTIONAL: Final[dict[str, dict[str, _Check]]] = {
     "round.counted": {"remote_ballots": _v_count, "dropped": _v_ids},  # dropped: R22.3, V13
 }
-_ENTRY: Final = frozenset({"format", "seq", "prev", "type", "at", "actor", "body"})
+_ENTRY: Final = frozenset({"format", "seq", "prev", "salt", "type", "at", "actor", "body"})
 
 
 def _only_allowed_values(v: object) -> bool:
@@ -672,6 +683,23 @@ def parse_log_entry(
         The entry with its leaf hash (of the stored bytes).
     """
     path = f"log.jsonl:{line}"
+    if type(value) is dict:  # log.md §1: every entry commits a secret 32-byte salt
+        if "salt" not in value:
+            raise _err(
+                "V6",
+                f"{path}.salt",
+                "entry has no salt (every entry carries one, log.md §1)",
+                "日志条目缺少盐值（每条记录都应有，log.md §1）",
+                "entry.salt_missing",
+            )
+        if not _v_hex64(value["salt"]):
+            raise _err(
+                "V6",
+                f"{path}.salt",
+                "salt is not 32 bytes written as 64 lowercase hex (log.md §1)",
+                "盐值不是 32 字节的 64 位小写十六进制（log.md §1）",
+                "entry.salt",
+            )
     r = _Reader(value, path, "V6", _ENTRY)
     if r.raw("format") != "log-entry/1":
         raise _err("V6", r.at("format"), "not log-entry/1", "不是 log-entry/1", "format.version")
@@ -729,8 +757,8 @@ def parse_log_entry(
 _PLAIN: Final = r"[ !#-\[\]-~]*+"  # possessive: nothing to backtrack into, and faster
 # The canonical bytes (JCS: members sorted, no whitespace, nothing to escape) of a
 # ``ballot.entered`` entry without write-ins, field by field as parse_log_entry requires them
-# (log.md §1, §2): seq below 2**53, 64-hex prev, an RFC 3339 ``at``, a 32-hex ballot id, post
-# and round 1..255. Nearly every line of a large log has this form.
+# (log.md §1, §2): seq below 2**53, 64-hex prev and salt, an RFC 3339 ``at``, a 32-hex ballot
+# id, post and round 1..255. Nearly every line of a large log has this form.
 _BALLOT_LINE: Final = re.compile(
     r'\{"actor":"(' + _PLAIN + r')",'
     r'"at":"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?'
@@ -743,6 +771,7 @@ _BALLOT_LINE: Final = re.compile(
     r'"write_ins":\[\]\},'
     r'"format":"log-entry/1",'
     r'"prev":"([0-9a-f]{64}+)",'
+    r'"salt":"[0-9a-f]{64}+",'
     r'"seq":(0|[1-9][0-9]{0,14}),'
     r'"type":"ballot\.entered"\}'
 )

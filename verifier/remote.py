@@ -35,6 +35,7 @@ __all__ = [
     "load_issuer_key",
     "modulus_len",
     "verify_token",
+    "write_in_member",
 ]
 
 TOKEN_DOMAIN: Final = b"branch-election/remote-token/1"
@@ -124,6 +125,24 @@ def _valid_name(name: object) -> bool:
         and unicodedata.normalize("NFC", name) == name
         and not any(unicodedata.category(c).startswith("C") for c in name)
     )
+
+
+def write_in_member(write_in: Any, names: dict[str, tuple[str, ...]], ids: frozenset[str]) -> str:
+    """RM-9.2: the member a remote write-in names, or "" for nobody. Its ``member`` when given;
+    else the ``name`` with surrounding white space removed, NFC: a roster id names that member, a
+    name borne by exactly one roster member names that member; anything else names nobody.
+
+    Args:
+        names: roster name -> the ids of the members of that name.
+        ids: the roster's ids.
+    """
+    if write_in["member"]:
+        return str(write_in["member"])
+    text = unicodedata.normalize("NFC", str(write_in["name"]).strip())
+    if text in ids:
+        return text
+    same = names.get(text, ())
+    return same[0] if len(same) == 1 else ""
 
 
 def ballot_ok(

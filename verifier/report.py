@@ -1,4 +1,4 @@
-"""The verification report: one result per clause V1-V18 (spec/bundle.md §6).
+"""The verification report: one result per clause V1-V19 (spec/bundle.md §6).
 
 Frozen values; rendering in Simplified Chinese (default) or English, and JSON. Presentation only:
 no checking happens here.
@@ -50,6 +50,7 @@ CLAUSE_TITLES: Final[dict[str, tuple[str, str]]] = {
     "V16": ("最终检查点", "Final checkpoint"),
     "V17": ("公示期", "Publicity"),
     "V18": ("远程选票", "Remote ballots"),
+    "V19": ("公开摘要", "Public summary"),
 }
 CLAUSES: Final = tuple(CLAUSE_TITLES)
 _STATUS_TEXT: Final = {

@@ -22,18 +22,24 @@ from tally.core.model import Election, PostKind
 __all__ = [
     "MANIFEST_DOMAIN",
     "MANIFEST_FORMAT",
+    "PUBLIC_SUMMARY_DOMAIN",
+    "PUBLIC_SUMMARY_FORMAT",
     "SIGNED_MANIFEST_FORMAT",
     "Manifest",
     "build_manifest",
     "canonical",
     "election_id_of",
     "parse_manifest",
+    "public_summary",
+    "public_summary_hash",
     "resolved_definition",
 ]
 
 MANIFEST_FORMAT = "manifest/1"
 SIGNED_MANIFEST_FORMAT = "signed-manifest/1"
 MANIFEST_DOMAIN = b"branch-election/manifest/1"
+PUBLIC_SUMMARY_FORMAT = "public-summary/1"
+PUBLIC_SUMMARY_DOMAIN = b"branch-election/public-summary/1"
 _POST_ORDER = (PostKind.COMMITTEE, PostKind.SECRETARY, PostKind.DEPUTY_SECRETARY)
 
 
@@ -82,6 +88,45 @@ class Manifest:
 def election_id_of(document: Mapping[str, Any]) -> bytes:
     """``SHA-256("branch-election/manifest/1" || 0x00 || JCS(manifest))`` (spec/manifest.md §3)."""
     return hashlib.sha256(MANIFEST_DOMAIN + b"\x00" + canonical(document)).digest()
+
+
+def public_summary(document: Mapping[str, Any], town_key: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``public-summary/1`` of a manifest (spec/manifest.md §6): what a voter's phone may be
+    shown and the town committee signs beside the manifest; nothing personal (no roster, no birth
+    date, education, status or exclusion, only the candidates' ids and names).
+
+    Args:
+        document: the ``manifest/1`` document (already parsed, so every member below exists).
+        town_key: the ``pubkey/1`` document of the town committee key that signs the manifest.
+    """
+    d = document["definition"]
+    e = d["election"]
+    names = {m["id"]: m["name"] for m in d["members"]}
+    return {
+        "format": PUBLIC_SUMMARY_FORMAT,
+        "election_id": election_id_of(document).hex(),
+        "title": e["title"],
+        "branch": e["branch"],
+        "town": e["town"],
+        "term": e["term"],
+        "date": e["date"],
+        "posts": [
+            {
+                "post": p["post"],
+                "seats": p["seats"],
+                "candidates": [{"id": c, "name": names[c]} for c in p["candidates"]],
+            }
+            for p in d["posts"]
+        ],
+        "work_group_key": dict(document["keys"]["work_group"]),
+        "town_key": dict(town_key),
+    }
+
+
+def public_summary_hash(summary: Mapping[str, Any]) -> bytes:
+    """``SHA-256("branch-election/public-summary/1" || 0x00 || JCS(summary))`` (spec/manifest.md
+    §6), the value the invitation's check code binds (spec/remote.md RM-10.3)."""
+    return hashlib.sha256(PUBLIC_SUMMARY_DOMAIN + b"\x00" + canonical(summary)).digest()
 
 
 def resolved_definition(election: Election) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from pyrsistent import PSet, PVector, pset, pvector
 from tally.core.ballots import INVALID_REASONS, Ballot, Mark, WriteIn
 from tally.core.errors import RoundStateError
 from tally.core.manifest import canonical
+from tally.core.marks_file import resolve_write_in
 from tally.core.model import Body, Election, MemberId, Officials, PostKind, zh_label
 from tally.core.rounds import (
     Blocked,
@@ -59,6 +60,7 @@ __all__ = [
     "AMENDED_LIST_FORMAT",
     "ENTRY_FORMAT",
     "INVALID_DECISION_DOMAIN",
+    "SALT_BYTES",
     "EnteredBallot",
     "Entry",
     "Meeting",
@@ -86,6 +88,8 @@ AMENDED_LIST_DOMAIN = b"branch-election/amended-list/1"
 INVALID_DECISION_DOMAIN = b"branch-election/invalid-ballot/1"
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+#: (spec/log.md §1) The length of an entry's salt in bytes; it is written as 64 lowercase hex.
+SALT_BYTES = 32
 
 BODY_FIELDS: Mapping[str, frozenset[str]] = {
     "election.opened": frozenset({"election_id"}),
@@ -133,6 +137,8 @@ BODY_FIELDS: Mapping[str, frozenset[str]] = {
     ),
     "seats.reduced": frozenset({"post", "seats", "assembly_consent", "town_agreement"}),
     "officials.changed": frozenset({"scrutineers", "tellers"}),
+    # The station's entry mode (spec/log.md §2.3): "on" while two tellers must agree on a ballot.
+    "double_entry.set": frozenset({"mode"}),
     "candidates.amended": frozenset(
         {"post", "round", "candidates", "town_approval", "town_signature"}
     ),
@@ -192,7 +198,12 @@ def amended_list_document(
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One log entry (spec/log.md §1); ``raw`` is its canonical bytes."""
+    """One log entry (spec/log.md §1); ``raw`` is its canonical bytes.
+
+    ``salt`` is the entry's secret 32-byte salt in lowercase hex: it makes the leaf hash of an
+    entry with guessable content (a check-in: type, member id, a time to the second) impossible to
+    recompute for anyone who has the hash but not the entry (docs/adr/0016-salted-log-leaves.md).
+    """
 
     seq: int
     prev: str
@@ -201,6 +212,7 @@ class Entry:
     actor: str
     body: Mapping[str, Any]
     raw: bytes
+    salt: str
 
     @property
     def leaf_hash(self) -> bytes:
@@ -213,7 +225,14 @@ def leaf_hash(raw: bytes) -> bytes:
 
 
 def entry_bytes(
-    seq: int, prev: str, *, type_: str, at: str, actor: str, body: Mapping[str, Any]
+    seq: int,
+    prev: str,
+    *,
+    type_: str,
+    at: str,
+    actor: str,
+    body: Mapping[str, Any],
+    salt: str,
 ) -> bytes:
     """The canonical bytes of an entry."""
     return canonical(
@@ -221,6 +240,7 @@ def entry_bytes(
             "format": ENTRY_FORMAT,
             "seq": seq,
             "prev": prev,
+            "salt": salt,
             "type": type_,
             "at": at,
             "actor": actor,
@@ -236,9 +256,17 @@ def make_entry(
     *,
     at: dt.datetime,
     actor: str,
+    salt: bytes,
     election_id: bytes | None = None,
 ) -> Entry:
-    """Build the next entry after ``meeting`` (or entry 0 when ``meeting`` is None)."""
+    """Build the next entry after ``meeting`` (or entry 0 when ``meeting`` is None).
+
+    ``salt`` is the entry's fresh secret salt (``SALT_BYTES`` bytes): the core reads no random
+    source, so the shell draws it (``secrets``) and passes it in (spec/log.md §1).
+    """
+    if len(salt) != SALT_BYTES:
+        msg = f"an entry's salt is {SALT_BYTES} bytes"
+        raise ValueError(msg)
     if meeting is None:
         if election_id is None:
             msg = "entry 0 needs the election id"
@@ -247,8 +275,18 @@ def make_entry(
     else:
         seq, prev = meeting.size, meeting.last_leaf.hex()
     stamp = at.isoformat(timespec="seconds")
-    raw = entry_bytes(seq, prev, type_=type_, at=stamp, actor=actor, body=body)
-    return Entry(seq=seq, prev=prev, type=type_, at=stamp, actor=actor, body=dict(body), raw=raw)
+    hexsalt = salt.hex()
+    raw = entry_bytes(seq, prev, type_=type_, at=stamp, actor=actor, body=body, salt=hexsalt)
+    return Entry(
+        seq=seq,
+        prev=prev,
+        type=type_,
+        at=stamp,
+        actor=actor,
+        body=dict(body),
+        raw=raw,
+        salt=hexsalt,
+    )
 
 
 def _bad(code: str, zh: str, en: str, clause: str = "") -> RoundStateError:
@@ -265,8 +303,16 @@ def parse_entry(raw: bytes) -> Entry:
         doc = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise _bad("log.malformed", "日志记录无法解析", "log entry is not JSON") from e
-    keys = {"format", "seq", "prev", "type", "at", "actor", "body"}
-    if not isinstance(doc, dict) or set(doc) != keys or doc["format"] != ENTRY_FORMAT:
+    keys = {"format", "seq", "prev", "salt", "type", "at", "actor", "body"}
+    if not isinstance(doc, dict) or doc.get("format") != ENTRY_FORMAT:
+        raise _bad("log.malformed", "日志记录格式错误", "log entry has the wrong shape")
+    if not isinstance(doc.get("salt"), str) or _HEX64.fullmatch(doc["salt"]) is None:
+        raise _bad(
+            "log.salt",
+            "日志记录缺少有效的盐值（64 位小写十六进制）",
+            "log entry has no valid salt (64 lowercase hex)",
+        )
+    if set(doc) != keys:
         raise _bad("log.malformed", "日志记录格式错误", "log entry has the wrong shape")
     try:
         again = canonical(doc)
@@ -290,6 +336,7 @@ def parse_entry(raw: bytes) -> Entry:
         actor=doc["actor"],
         body=doc["body"],
         raw=raw,
+        salt=doc["salt"],
     )
 
 
@@ -359,6 +406,8 @@ class Meeting:
     # wait for their count, in post order.
     joining: tuple[RoundSpec, ...] = ()
     held: tuple[OpenRound, ...] = ()
+    # (log.md §2.3) the station's entry mode, as last logged by `double_entry.set`
+    double_entry: bool = False
 
     @property
     def expected(self) -> int:
@@ -673,6 +722,17 @@ def _apply(m: Meeting, e: Entry, stock_ids: frozenset[str] | None) -> Meeting:
         return _amend(m, b)
     if t == "officials.changed":
         return _change_officials(m, b)
+    if t == "double_entry.set":
+        mode = b["mode"]
+        if mode not in ("on", "off"):
+            raise _bad("double_entry.bad_mode", "录入方式应为 on 或 off", "mode must be on or off")
+        if (mode == "on") == m.double_entry:
+            raise _bad(
+                "double_entry.unchanged",
+                "双人录入已经是" + ("开启" if m.double_entry else "关闭") + "状态",
+                f"double entry is already {mode}",
+            )
+        return replace(m, double_entry=mode == "on")
     if t == "election.result":
         _no_round_open(m)
         due = m.due()
@@ -1379,7 +1439,7 @@ def remote_ballots_for(m: Meeting, spec: RoundSpec) -> tuple[Ballot, ...]:
                 write_ins=tuple(
                     WriteIn(
                         name=w["name"],
-                        member=MemberId(w["member"]) if w["member"] else None,
+                        member=remote_write_in_member(w, m.election),
                         marked=w["mark"] == "o",
                     )
                     for w in part["write_ins"]
@@ -1387,6 +1447,17 @@ def remote_ballots_for(m: Meeting, spec: RoundSpec) -> tuple[Ballot, ...]:
             )
         )
     return tuple(out)
+
+
+def remote_write_in_member(write_in: Mapping[str, Any], election: Election) -> MemberId | None:
+    """(RM-9.2) The member a remote write-in names: its ``member`` when the page gave one, else
+    the typed ``name`` read by the rule of paper entry (``resolve_write_in``: a member id, or the
+    one roster member of that name); a name shared by several members, or nobody's, names nobody
+    (the write-in still counts in choices, R9.2)."""
+    if write_in["member"]:
+        return MemberId(write_in["member"])
+    member, _ambiguous = resolve_write_in(write_in["name"], election)
+    return member
 
 
 def _remote(m: Meeting, e: Entry) -> Meeting:

@@ -5,10 +5,14 @@ One SQLite file (``accounts.db``) in the service data folder holds:
 * ``accounts``: one row per person: name, role, Argon2id password hash (PyNaCl / libsodium);
 * ``sessions``: the SHA-256 of each random session id (the cookie holds the id itself), the
   account, a per-session CSRF token and the expiry time;
-* ``login_failures``: wrong passwords per (account, client address) and per client address; after
-  ``MAX_FAILURES`` the key is locked for ``LOCK_SECONDS``. There is no lock per account alone, so
-  guesses from one address cannot lock the chair out at another; ``tally accounts unlock`` lifts a
-  lock from the command line (the running server reads this table on every sign-in).
+* ``login_failures``: wrong passwords per (account, client address) and per client address, with
+  an exponential back-off (``lock_seconds``): the ``FREE_FAILURES``-th wrong password locks the
+  key for ``FIRST_LOCK_SECONDS``, each further one (tried once the lock has passed) for twice as
+  long as the one before, up to ``MAX_LOCK_SECONDS``; the count
+  is kept until a sign-in succeeds, the lock is lifted, or ``FORGET_SECONDS`` pass without a
+  failure. There is no lock per account alone, so guesses from one address cannot lock the chair
+  out at another; ``tally accounts unlock`` lifts a lock from the command line (the running server
+  reads this table on every sign-in, and a restart keeps it).
 
 Every statement is parameterised. Nothing here knows about ballots or voters.
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 import sqlite3
 import time
@@ -31,8 +36,9 @@ import nacl.pwhash
 
 __all__ = [
     "DEMO_ACCOUNTS",
-    "LOCK_SECONDS",
-    "MAX_FAILURES",
+    "FIRST_LOCK_SECONDS",
+    "FREE_FAILURES",
+    "MAX_LOCK_SECONDS",
     "Account",
     "AccountError",
     "AccountStore",
@@ -42,11 +48,14 @@ __all__ = [
     "accounts_path",
     "csrf_ok",
     "ensure_demo_accounts",
+    "lock_seconds",
 ]
 
 ACCOUNTS_FILE = "accounts.db"
-MAX_FAILURES = 5
-LOCK_SECONDS = 60
+FREE_FAILURES = 5  # the wrong password that brings the first lock (4 typing mistakes are free)
+FIRST_LOCK_SECONDS = 30
+MAX_LOCK_SECONDS = 15 * 60
+FORGET_SECONDS = 24 * 3600  # failures older than this (one polling day) are forgotten
 SESSION_SECONDS = 12 * 3600  # one polling day
 MIN_PASSWORD = 8
 
@@ -123,6 +132,14 @@ class UserSession:
     session_hash: str
 
 
+def lock_seconds(failures: int) -> int:
+    """The lock after the ``failures``-th wrong password of one key: none before the
+    ``FREE_FAILURES``-th, then 30 s, 60 s, 120 s, ... doubling up to 15 minutes."""
+    if failures < FREE_FAILURES:
+        return 0
+    return min(MAX_LOCK_SECONDS, FIRST_LOCK_SECONDS << min(failures - FREE_FAILURES, 16))
+
+
 def accounts_path(data_dir: Path) -> Path:
     return data_dir / ACCOUNTS_FILE
 
@@ -138,7 +155,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     id_hash TEXT PRIMARY KEY, name TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE,
     csrf TEXT NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS login_failures (
-    key TEXT PRIMARY KEY, count INTEGER NOT NULL, locked_until REAL NOT NULL);
+    key TEXT PRIMARY KEY, count INTEGER NOT NULL, locked_until REAL NOT NULL,
+    last_failed REAL NOT NULL DEFAULT 0);
 """
 
 
@@ -159,6 +177,11 @@ class AccountStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._conn() as c:
             c.executescript(_SCHEMA)
+            columns = {row[1] for row in c.execute("PRAGMA table_info(login_failures)")}
+            if "last_failed" not in columns:  # accounts.db of the flat 60 s lock
+                c.execute(
+                    "ALTER TABLE login_failures ADD COLUMN last_failed REAL NOT NULL DEFAULT 0"
+                )
         path.chmod(0o600)
 
     @contextmanager
@@ -248,22 +271,24 @@ class AccountStore:
         if row is None:
             return 0
         left = row[0] - self.clock()
-        return int(left) + 1 if left > 0 else 0
+        return math.ceil(left) if left > 0 else 0
 
-    def _fail(self, c: sqlite3.Connection, key: str) -> int:
-        """Count one failure; returns the tries left before the lock (0: now locked)."""
+    def _fail(self, c: sqlite3.Connection, key: str) -> tuple[int, int]:
+        """Count one failure of ``key``; returns (tries left before a lock, seconds locked)."""
+        now = self.clock()
         row = c.execute(
-            "SELECT count, locked_until FROM login_failures WHERE key = ?", (key,)
+            "SELECT count, last_failed FROM login_failures WHERE key = ?", (key,)
         ).fetchone()
-        count = 1 if row is None or (row[1] and row[1] <= self.clock()) else row[0] + 1
-        locked_until = self.clock() + LOCK_SECONDS if count >= MAX_FAILURES else 0.0
+        forgotten = row is None or now - row[1] > FORGET_SECONDS
+        count = 1 if forgotten else row[0] + 1
+        lock = lock_seconds(count)
         c.execute(
-            "INSERT INTO login_failures (key, count, locked_until) VALUES (?, ?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET count = excluded.count, "
-            "locked_until = excluded.locked_until",
-            (key, 0 if locked_until else count, locked_until),
+            "INSERT INTO login_failures (key, count, locked_until, last_failed) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET count = excluded.count, "
+            "locked_until = excluded.locked_until, last_failed = excluded.last_failed",
+            (key, count, now + lock if lock else 0.0, now),
         )
-        return 0 if locked_until else MAX_FAILURES - count
+        return max(0, FREE_FAILURES - count), lock
 
     def sign_in(self, name: str, password: str, *, client: str) -> tuple[str, UserSession]:
         """Check a password and open a session; returns the cookie value and the session.
@@ -291,9 +316,11 @@ class AccountStore:
             nacl.pwhash.argon2id.str(b"x", opslimit=self.opslimit, memlimit=self.memlimit)
         if not ok:
             with self._conn() as c:  # committed before the refusal is raised
-                left = min([self._fail(c, k) for k in keys_])
-            if left == 0:
-                raise SignInLocked(LOCK_SECONDS)
+                counted = [self._fail(c, k) for k in keys_]
+            left = min(t for t, _ in counted)
+            lock = max(seconds for _, seconds in counted)
+            if lock:
+                raise SignInLocked(lock)
             raise AccountError(
                 "signin.wrong",
                 zh=f"账户名或密码错误（还可再试 {left} 次）",

@@ -12,7 +12,7 @@ import asyncio
 import functools
 import gc
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,32 +22,19 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.responses import Response
 
 import keys
 from tally.core.errors import TallyError
 from tally.election import ElectionSession, RemoteCast, SessionError
+from tally.service.limits import SECURITY_HEADERS
+from tally.service.limits import install as install_limits
 from tally.store import StoreError
 
-__all__ = ["MAX_BODY_BYTES", "ServiceConfig", "ServiceState", "create_app", "state_of"]
+__all__ = ["SECURITY_HEADERS", "ServiceConfig", "ServiceState", "create_app", "state_of"]
 
-MAX_BODY_BYTES = 256 * 1024
 # A bound on one group commit, so one transaction's latency stays short under a burst.
 MAX_CASTS_PER_COMMIT = 256
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Permissions-Policy": "geolocation=(), microphone=()",
-    "Cache-Control": "no-store",
-}
 
 
 _HTTP_MESSAGES = {
@@ -69,9 +56,16 @@ class ServiceConfig:
     scrutineer_keys: tuple[Path, ...] = ()
     lang: str = "zh"
     secure_cookies: bool = False  # True behind TLS; loopback demo runs plain HTTP
+    # Served over HTTPS by `tally serve --tls-cert/--tls-key`: Secure cookies, and HSTS on every
+    # response (tally.service.transport).
+    tls: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
     # RM-8.2: the longest a cast waits for a checkpoint (and so for its inclusion proof).
     remote_checkpoint_seconds: float = 15 * 60
+
+    def __post_init__(self) -> None:
+        if self.tls:
+            self.secure_cookies = True
 
 
 class ServiceState:
@@ -178,29 +172,6 @@ def state_of(request: Request) -> ServiceState:
     return state
 
 
-class _Limits(BaseHTTPMiddleware):
-    """Security headers on every response; refuse bodies over the limit before reading them."""
-
-    async def dispatch(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            response: Response = JSONResponse(
-                {
-                    "ok": False,
-                    "code": "request.too_large",
-                    "message": "请求过大 / request too large",
-                },
-                status_code=413,
-            )
-        else:
-            response = await call_next(request)
-        for k, v in SECURITY_HEADERS.items():
-            response.headers.setdefault(k, v)
-        return response
-
-
 def create_app(config: ServiceConfig) -> FastAPI:
     """Build the app for one election file (the routers that exist are included)."""
     app = FastAPI(
@@ -214,10 +185,13 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     mount_docs(app, "/api/openapi.json")
     app.state.service = ServiceState(config)
-    app.add_middleware(_Limits)
-    from tally.service.limits import install as install_limits  # noqa: PLC0415
+    # Outermost but one: body limit and deadline, security headers on every response, 413/408/422
+    # refusals in the request's language (tally/service/limits.py, the one place for these).
+    install_limits(app, config.extra.get("request_limits"), default_lang=config.lang)
+    from tally.service.transport import TransportGate  # noqa: PLC0415
 
-    install_limits(app, config.extra.get("request_limits"))  # outermost: bodies, deadlines
+    # outermost: the public binding's paths (before any body is read) and HSTS under TLS
+    app.add_middleware(TransportGate, tls=config.tls)
 
     @app.exception_handler(SessionError)
     @app.exception_handler(TallyError)

@@ -2,8 +2,9 @@
 
 Public, no sign-in: it shows only what the public notice may show (spec/bundle.md §5, SECURITY.md):
 the signed checkpoints, the number of log entries, the attendance count, each post's totals and
-result, and inclusion proofs of log entries (hashes only), never a ballot-level record or a name
-beside a ballot.
+result, and the inclusion proofs that remote voters' receipts need (of ``remote.cast`` entries only,
+hashes only), never a ballot-level record, a name beside a ballot or anything about another entry
+(spec/log.md §1.1, docs/adr/0016-salted-log-leaves.md).
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from tally.core.explain import describe_next
+from tally.core.meeting import parse_entry
 from tally.core.model import MemberId
 from tally.election import ElectionSession
 from tally.service.app import ServiceState
@@ -79,6 +81,10 @@ def _board(session: ElectionSession, lang: str) -> dict[str, Any]:
     }
 
 
+def _not_found(code: str, message: str) -> JSONResponse:
+    return JSONResponse({"ok": False, "code": code, "message": message}, status_code=404)
+
+
 def register(app: FastAPI) -> None:
     """Mount the board page and its JSON API."""
     state: ServiceState = app.state.service
@@ -106,19 +112,28 @@ def register(app: FastAPI) -> None:
         cps = await state.run(lambda s: s.store.checkpoints())
         return {"checkpoints": [{"size": c.size, "reason": c.reason, "text": c.text} for c in cps]}
 
-    @router.get("/api/board/proof")
-    async def proof(seq: int = Query(ge=0)) -> dict[str, Any]:
-        """The RFC 9162 inclusion proof of log entry ``seq`` in the latest checkpoint."""
+    @router.get(
+        "/api/board/proof",
+        responses={404: {"description": "not a remote ballot's entry, or not yet covered"}},
+    )
+    async def proof(seq: int = Query(ge=0)) -> Any:
+        """The RFC 9162 inclusion proof of the ``remote.cast`` entry ``seq`` in the latest
+        checkpoint (what a remote voter's receipt needs, spec/remote.md RM-10.2); any other entry
+        is ``proof.not_public`` (spec/log.md §1.1)."""
 
-        def build(s: ElectionSession) -> dict[str, Any]:
+        def build(s: ElectionSession) -> dict[str, Any] | JSONResponse:
+            raw = s.store.log_row(seq) if seq < s.meeting.size else None
+            # The same answer for an entry of another type and for a seq not in the log.
+            if raw is None or parse_entry(raw).type != "remote.cast":
+                return _not_found(
+                    "proof.not_public",
+                    "公告板只提供远程投票记录的包含证明 / "
+                    "the board serves inclusion proofs of remote ballots' entries only",
+                )
             cps = s.store.checkpoints()
             if not cps or seq >= cps[-1].size:
-                raise HTTPException(
-                    status_code=404,
-                    detail={
-                        "code": "proof.not_covered",
-                        "message": "该记录尚未被已签署的检查点覆盖 / not yet covered",
-                    },
+                return _not_found(
+                    "proof.not_covered", "该记录尚未被已签署的检查点覆盖 / not yet covered"
                 )
             size = cps[-1].size
             return {
@@ -129,7 +144,7 @@ def register(app: FastAPI) -> None:
                 "checkpoint": cps[-1].text,
             }
 
-        result: dict[str, Any] = await state.run(build)
+        result: dict[str, Any] | JSONResponse = await state.run(build)
         return result
 
     app.include_router(router)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +35,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.responses import Response
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["LimitRequests", "RequestLimits", "install", "uvicorn_config"]
+__all__ = ["SECURITY_HEADERS", "LimitRequests", "RequestLimits", "install", "uvicorn_config"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -55,15 +56,45 @@ class RequestLimits:
     max_connections: int = 200
 
 
-_REFUSALS = {
-    413: ("request.too_large", "请求过大", "request too large"),
-    408: ("request.timeout", "请求发送超时", "the request took too long to send"),
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "geolocation=(), microphone=()",
+    "Cache-Control": "no-store",
 }
+_HEADERS = tuple((k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items())
+
+
+def _lang(query_string: bytes, default: str) -> str:
+    """The request's language as the other refusals read it: ``?lang=en``, else the default."""
+    values = urllib.parse.parse_qs(query_string.decode("latin-1")).get("lang")
+    lang = values[-1] if values else default
+    return "en" if lang == "en" else "zh"
+
+
+def _refusal_text(status: int, limits: RequestLimits) -> tuple[str, str, str]:
+    if status == 413:
+        kib = limits.max_body_bytes // 1024
+        return (
+            "request.too_large",
+            f"请求过大：请求内容不能超过 {kib} KiB。",
+            f"request too large: the body may not exceed {kib} KiB",
+        )
+    seconds = f"{limits.body_timeout_seconds:g}"
+    return (
+        "request.timeout",
+        f"请求发送超时：请求内容须在 {seconds} 秒内发完。",
+        f"the request took too long to send: the body must arrive within {seconds} s",
+    )
 
 
 def _json_response(status: int, body: dict[str, Any], *, close: bool = False) -> Response:
-    from tally.service.app import SECURITY_HEADERS  # noqa: PLC0415  (app imports this module)
-
     # ensure_ascii: a lone surrogate or any other text that is not valid UTF-8 still renders.
     content = json.dumps(body, ensure_ascii=True, allow_nan=False, default=str)
     headers = dict(SECURITY_HEADERS)
@@ -72,11 +103,10 @@ def _json_response(status: int, body: dict[str, Any], *, close: bool = False) ->
     return Response(content, status_code=status, media_type="application/json", headers=headers)
 
 
-def _refusal(status: int) -> Response:
-    code, zh, en = _REFUSALS[status]
-    return _json_response(
-        status, {"ok": False, "code": code, "message": f"{zh} / {en}"}, close=True
-    )
+def _refusal(status: int, limits: RequestLimits, lang: str) -> Response:
+    code, zh, en = _refusal_text(status, limits)
+    message = en if lang == "en" else zh
+    return _json_response(status, {"ok": False, "code": code, "message": message}, close=True)
 
 
 class _Refused(Exception):
@@ -84,22 +114,27 @@ class _Refused(Exception):
 
 
 class LimitRequests:
-    """Pure ASGI middleware: the body limit while streaming, and the body deadline."""
+    """Pure ASGI middleware: the body limit while streaming, the body deadline, and the security
+    headers on every response the app sends (the one place both are applied)."""
 
-    def __init__(self, app: ASGIApp, limits: RequestLimits | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, limits: RequestLimits | None = None, default_lang: str = "zh"
+    ) -> None:
         self.app = app
         self.limits = limits or RequestLimits()
+        self.default_lang = default_lang
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         limits = self.limits
+        lang = _lang(scope.get("query_string", b""), self.default_lang)
         for name, value in scope["headers"]:
             if name == b"content-length" and (
                 not value.isdigit() or int(value) > limits.max_body_bytes
             ):
-                await _refusal(413)(scope, receive, send)
+                await _refusal(413, limits, lang)(scope, receive, send)
                 return
         received = 0
         body_done = False
@@ -111,7 +146,7 @@ class LimitRequests:
             nonlocal refused
             refused = True
             if not started:
-                await _refusal(status)(scope, receive, send)
+                await _refusal(status, limits, lang)(scope, receive, send)
             raise _Refused
 
         async def guarded_receive() -> Message:
@@ -142,6 +177,10 @@ class LimitRequests:
                 return
             if message["type"] == "http.response.start":
                 started = True
+                present = {name.lower() for name, _ in message.get("headers", ())}
+                extra = [(k, v) for k, v in _HEADERS if k not in present]
+                if extra:
+                    message = {**message, "headers": [*message.get("headers", ()), *extra]}
             await send(message)
 
         try:
@@ -151,28 +190,32 @@ class LimitRequests:
                 raise
 
 
-async def _validation_error(_request: Request, exc: Exception) -> Response:
-    """422 for a body that is not the model (malformed JSON included), without echoing input."""
-    assert isinstance(exc, RequestValidationError)
-    detail = [
-        {"type": str(e.get("type", "")), "loc": [str(p) for p in e.get("loc", ())]}
-        for e in exc.errors()[:20]
-    ]
-    return _json_response(
-        422,
-        {
-            "ok": False,
-            "code": "request.malformed",
-            "message": "请求格式不正确 / malformed request",
-            "detail": detail,
-        },
-    )
+def install(app: FastAPI, limits: RequestLimits | None = None, default_lang: str = "zh") -> None:
+    """Add the middleware (outermost) and the validation-error handler to ``app``; refusals are
+    in the request's language (``?lang=en``), else ``default_lang``."""
 
+    async def validation_error(request: Request, exc: Exception) -> Response:
+        """422 for a body that is not the model (malformed JSON included), without echoing it."""
+        assert isinstance(exc, RequestValidationError)
+        detail = [
+            {"type": str(e.get("type", "")), "loc": [str(p) for p in e.get("loc", ())]}
+            for e in exc.errors()[:20]
+        ]
+        lang = _lang(request.scope.get("query_string", b""), default_lang)
+        zh = "请求格式不正确：请求内容不是本接口要求的格式。"
+        en = "malformed request: the body is not what this endpoint takes"
+        return _json_response(
+            422,
+            {
+                "ok": False,
+                "code": "request.malformed",
+                "message": en if lang == "en" else zh,
+                "detail": detail,
+            },
+        )
 
-def install(app: FastAPI, limits: RequestLimits | None = None) -> None:
-    """Add the middleware (outermost) and the validation-error handler to ``app``."""
-    app.add_middleware(LimitRequests, limits=limits or RequestLimits())
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_middleware(LimitRequests, limits=limits or RequestLimits(), default_lang=default_lang)
+    app.add_exception_handler(RequestValidationError, validation_error)
 
 
 def _guarded_h11(header_timeout: float) -> type[H11Protocol]:
@@ -215,9 +258,10 @@ def _guarded_h11(header_timeout: float) -> type[H11Protocol]:
 
 
 def uvicorn_config(
-    app: Any, *, host: str, port: int, limits: RequestLimits | None = None
+    app: Any, *, host: str, port: int, limits: RequestLimits | None = None, tls: Any = None
 ) -> uvicorn.Config:
-    """The uvicorn configuration ``tally serve`` runs, with the limits above."""
+    """The uvicorn configuration ``tally serve`` runs, with the limits above; over TLS when
+    ``tls`` (a ``tally.service.transport.TlsFiles``, checked by ``load_tls``) is given."""
     limits = limits or RequestLimits()
     return uvicorn.Config(
         app,
@@ -231,4 +275,6 @@ def uvicorn_config(
         # uvicorn would believe X-Forwarded-For from 127.0.0.1; the app reads forwarded headers
         # itself, from `tally serve --trusted-proxy` peers only (tally/service/proxy.py).
         proxy_headers=False,
+        ssl_certfile=None if tls is None else str(tls.cert),
+        ssl_keyfile=None if tls is None else str(tls.key),
     )

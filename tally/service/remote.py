@@ -9,7 +9,8 @@ compilation only).
 Routes:
 
 * ``GET /api/remote/info`` — election id, title, issuer key, ballot key, posts with candidates in
-  ballot order, the roster for write-ins, the work-group key for checking checkpoints;
+  ballot order, the work-group key for checking checkpoints; nothing personal (no roster: a
+  write-in is typed, as on paper);
 * ``POST /api/remote/redeem`` — ``{code, blinded_msg}`` → ``{blind_sig}`` (RM-3.3, RM-4.3);
 * ``POST /api/remote/cast`` — ``{token, token_prefix, token_signature, sealed}`` → the receipt
   ``remote-receipt/1`` (RM-4.6, RM-10.1);
@@ -130,7 +131,6 @@ class RemoteInfo(BaseModel):
     ballot_key: str | None = Field(None, description="base64 X25519 key (RM-6.1); null until open")
     work_group_key: str = Field("", description="base64 Ed25519 key that signs checkpoints")
     posts: list[InfoPost]
-    roster: list[Candidate] = Field(description="members, for write-ins")
 
 
 class RedeemRequest(_Strict):
@@ -182,10 +182,16 @@ class Noop(BaseModel):
 
 
 class RemotePin(BaseModel):
-    """RM-10.3: check code = first 16 hex digits of SHA-256("branch-election/invitation-pin/1" ||
-    0x00 || SHA-256("branch-election/manifest/1" || 0x00 || manifest) || leaf hash of entry)."""
+    """RM-10.3: check code = first 16 hex digits of SHA-256("branch-election/invitation-pin/2" ||
+    0x00 || SHA-256("branch-election/public-summary/1" || 0x00 || summary) || leaf hash of entry).
+    The summary, not the manifest: the manifest holds the roster (birth dates, education, ...)."""
 
-    manifest: str = Field(description="the manifest's canonical JSON (RFC 8785) text")
+    summary: str = Field(
+        description="the public-summary/1 canonical JSON (RFC 8785) text (spec/manifest.md §6)"
+    )
+    summary_signature: str = Field(
+        description="base64 Ed25519 signature of the summary by the summary's town key"
+    )
     seq: int = Field(description="the sequence number of the remote.opened entry")
     entry: str = Field(description="the remote.opened log entry (canonical JSON text)")
     size: int = Field(description="the tree size of the remote-opened checkpoint")
@@ -432,7 +438,7 @@ def register(app: FastAPI) -> None:
 
     @router.get("/api/remote/info", response_model=RemoteInfo, responses=REFUSALS)
     async def info(lang: str = "zh") -> Any:
-        """Election id, keys, posts and candidates in ballot order, roster for write-ins."""
+        """Election id, keys, posts and candidates in ballot order (no roster: nothing personal)."""
         try:
             return await state.run(_info)
         except (TallyError, keys.KeysError) as e:
@@ -502,9 +508,10 @@ def register(app: FastAPI) -> None:
 
     @router.get("/api/remote/pin", response_model=RemotePin, responses=REFUSALS)
     async def pin(lang: str = "zh") -> Any:
-        """The keys' provenance for the invitation's check code (RM-10.3): the canonical manifest
-        (its hash is the election id), the ``remote.opened`` entry, and the entry's inclusion
-        proof in the work group's signed ``remote-opened`` checkpoint."""
+        """The keys' provenance for the invitation's check code (RM-10.3): the town-signed public
+        summary (election id, title, posts and candidates, the town and work-group keys; nothing
+        personal), the ``remote.opened`` entry, and the entry's inclusion proof in the work
+        group's signed ``remote-opened`` checkpoint."""
         try:
             return await state.run(lambda s: s.remote_pin())
         except (TallyError, keys.KeysError) as e:

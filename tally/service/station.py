@@ -32,7 +32,6 @@ import anyio
 import jinja2
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 from starlette.staticfiles import StaticFiles
 
@@ -137,7 +136,9 @@ class Pending:
 @dataclass
 class StationState:
     accounts: AccountStore
-    double_entry: bool = False
+    # First entries waiting for a second teller (double entry is on: the session's
+    # `meeting.double_entry`, a logged decision). Not counted, so not logged: lost at a restart,
+    # when the first teller enters the ballot again.
     pending: dict[str, Pending] = field(default_factory=dict)
     flashes: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
     scrutineer_keys: tuple[Path, ...] = ()  # key files, opened only to confirm (R8.5)
@@ -612,7 +613,7 @@ def _count(s: ElectionSession, lang: str, user: UserSession, st: StationState) -
         "ready": False,
         "mine": None,
         "pending": [],
-        "double_entry": st.double_entry,
+        "double_entry": s.meeting.double_entry,
         "write_rows": 0,
     }
     if cur is None or cur.returned is None:
@@ -908,7 +909,6 @@ def register(app: FastAPI) -> None:
     limits = config.extra.get("argon2_limits", {})
     app.state.station = StationState(
         accounts=AccountStore(accounts_path(config.data_dir), **limits),
-        double_entry=bool(config.extra.get("double_entry", False)),
         scrutineer_keys=config.scrutineer_keys,
     )
     app.mount(
@@ -1227,7 +1227,7 @@ def register(app: FastAPI) -> None:
                 _verdict_text(s, ballot, cur.spec, "en"),
             )
             me = user.account.name
-            if st.double_entry:
+            if s.meeting.double_entry:
                 first = st.pending.get(ballot_id)
                 if first is None or first.teller == me:
                     st.pending[ballot_id] = Pending(me, item, code)
@@ -1358,7 +1358,7 @@ def register(app: FastAPI) -> None:
                     zh="还有等待核对的录入，请先完成核对",
                     en="some entries still wait for a second teller",
                 )
-            st.double_entry = on
+            s.set_double_entry(on, actor=user.account.name)  # logged: survives a restart
             return (
                 "双人录入已开启：每张选票须两名计票人录入一致才计入" if on else "双人录入已关闭",
                 "double entry on: two tellers must agree before a ballot counts"
@@ -1476,27 +1476,29 @@ def register(app: FastAPI) -> None:
             post, round_number = PostKind(post_text), int(number)
         except ValueError:
             return _refuse_page(request, user, Refused(404, "没有这个文件", "no such file"))
-        tmp = Path(tempfile.mkdtemp(prefix="sheet-"))
-        out = tmp / name
 
-        def make(s: ElectionSession) -> None:
-            ballot_printer.render_tally_sheet(s.paper(post, round_number), out)
+        def make(s: ElectionSession) -> bytes:
+            # The PDF is rendered into a scratch folder that goes with the ``with``, whatever
+            # happens (a refusal, any other failure), and is read back whole: a tally sheet is a
+            # page or two. Nothing is left behind for the response to clean up, so a client that
+            # disconnects mid-download leaves no folder either (issue 14 point 5).
+            with tempfile.TemporaryDirectory(prefix="sheet-") as tmp:
+                out = Path(tmp) / "sheet.pdf"
+                ballot_printer.render_tally_sheet(s.paper(post, round_number), out)
+                return out.read_bytes()
 
         try:
-            await state.run(make)
+            pdf = await state.run(make)
         except (SessionError, ballot_printer.BallotPrinterError) as e:
             return _refuse_page(request, user, Refused(409, e.zh, e.en))
-
-        def cleanup() -> None:
-            import shutil  # noqa: PLC0415
-
-            shutil.rmtree(tmp, ignore_errors=True)
-
-        return FileResponse(
-            out,
+        return Response(
+            pdf,
             media_type="application/pdf",
-            filename=f"tally-sheet-{name}",
-            background=BackgroundTask(cleanup),
+            headers={
+                "Content-Disposition": (
+                    f'attachment; filename="tally-sheet-{post.value}-{round_number}.pdf"'
+                )
+            },
         )
 
     async def _download(request: Request, action: str | None, folder: Path, name: str) -> Response:
@@ -1530,7 +1532,7 @@ def register(app: FastAPI) -> None:
             cur = m.current
             return {
                 "ok": True,
-                "version": f"{_version(s)}.{len(st.pending)}.{int(st.double_entry)}",
+                "version": f"{_version(s)}.{len(st.pending)}.{int(s.meeting.double_entry)}",
                 "present": q["present"],
                 "expected": q["expected"],
                 "minimum": q["minimum"],

@@ -438,3 +438,30 @@ def test_issuer_view_is_independent_of_the_token(page: Any, issuer: TokenIssuer)
     assert first["blindedMsg"] != second["blindedMsg"]
     assert first["state"]["prepared"] != second["state"]["prepared"]
     assert first["state"]["inv"] != second["state"]["inv"]
+
+
+# ----------------------------------------------------------------------------- (e) signatures
+
+
+def test_js_checks_a_town_signature_made_in_python_on_the_public_summary(page: Any) -> None:
+    """rc.verifyEd25519 (libsodium) accepts the town's signature on a public summary made by the
+    producer (keys, OpenSSL) over domain || 0x00 || JCS, and refuses one flipped bit, another
+    domain, another key, another message and malformed values (spec/manifest.md §6)."""
+    import keys  # noqa: PLC0415
+
+    town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "红旗镇党委")
+    other = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "other")
+    text = '{"format":"public-summary/1","title":"中共青山村支部委员会换届选举"}'
+    domain = "branch-election/public-summary/1"
+    sig = town.sign(domain.encode(), text.encode())
+    check = "return await rc.verifyEd25519(args[0], args[1], args[2], args[3]);"
+    pub = _b64(town.public_key.key)
+    assert _js(page, check, pub, domain, text, _b64(sig)) is True
+    flipped = bytearray(sig)
+    flipped[7] ^= 1
+    assert _js(page, check, pub, domain, text, _b64(bytes(flipped))) is False
+    assert _js(page, check, pub, "branch-election/manifest/1", text, _b64(sig)) is False
+    assert _js(page, check, _b64(other.public_key.key), domain, text, _b64(sig)) is False
+    assert _js(page, check, pub, domain, text.replace("青山", "青石"), _b64(sig)) is False
+    assert _js(page, check, pub, domain, text, _b64(sig[:63])) is False
+    assert _js(page, check, "not base64!", domain, text, _b64(sig)) is False

@@ -6,6 +6,8 @@ stopped before submitting. Screenshots: docs/screenshots/remote-*.png
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import threading
@@ -16,16 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rfc8785
 
 import keys
 from tally.core.definition import parse_definition
-from tally.core.manifest import build_manifest
+from tally.core.manifest import build_manifest, canonical
 from tally.election import ElectionSession, sign_manifest
 from tally.service import ServiceConfig, create_app
 from tests.browser.conftest import CHROMIUM, SHOTS, _free_port, _pub
 
 ROOT = Path(__file__).resolve().parents[2]
-APPROVED = ["M020", "M025", "M026"]
+APPROVED = ["M020", "M025", "M026", "M024"]
 PHONE = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "is_mobile": True}
 
 
@@ -38,6 +41,7 @@ class LiveRemote:
     wg: keys.InMemorySigner
     sc: keys.InMemorySigner
     data: Path
+    town_fp: str
 
     def run(self, fn: Any) -> Any:
         state = self.app.state.service
@@ -84,7 +88,16 @@ def live_remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRemote
             pytest.fail("the service did not start")
         time.sleep(0.05)
     try:
-        yield LiveRemote(f"http://127.0.0.1:{port}", app, codes, pin, wg, sc, data)
+        yield LiveRemote(
+            f"http://127.0.0.1:{port}",
+            app,
+            codes,
+            pin,
+            wg,
+            sc,
+            data,
+            keys.fingerprint(town.public_key),
+        )
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -143,6 +156,43 @@ def test_wrong_check_code_stops_the_page_before_the_code_is_used(
         context.close()
 
 
+@pytest.mark.parametrize("tamper", ["signature", "candidate"])
+def test_page_refuses_a_public_summary_the_town_did_not_sign(
+    browser: Any, live_remote: LiveRemote, tamper: str
+) -> None:
+    """RM-10.3: the page checks the town's signature on the public summary it is served (a flipped
+    signature bit: the check code alone would pass) and that the check code binds the summary (a
+    renamed candidate): either stops the page before anything is blinded or sent."""
+    context, page, errors = _phone(browser)
+
+    def forged(route: Any) -> None:
+        pin = route.fetch().json()
+        if tamper == "signature":
+            sig = bytearray(base64.b64decode(pin["summary_signature"]))
+            sig[5] ^= 1
+            pin["summary_signature"] = base64.b64encode(bytes(sig)).decode()
+        else:
+            summary = json.loads(pin["summary"])
+            summary["posts"][0]["candidates"][0]["name"] = "王某某"
+            pin["summary"] = canonical(summary).decode()
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(pin))
+
+    try:
+        page.route("**/api/remote/pin*", forged)
+        page.goto(
+            f"{live_remote.base}/vote/#code={live_remote.codes['M026']}&pin={live_remote.pin}"
+        )
+        page.wait_for_selector("#s-code:not([hidden])", timeout=20_000)
+        before = live_remote.log_types().count("remote.credential_issued")
+        page.click("#redeem")
+        page.wait_for_selector("#code-err:not([hidden])", timeout=20_000)
+        assert "校验码不符" in page.inner_text("#code-err")
+        assert live_remote.log_types().count("remote.credential_issued") == before
+        assert not errors, errors
+    finally:
+        context.close()
+
+
 def test_over_vote_is_stopped_before_submitting(browser: Any, live_remote: LiveRemote) -> None:
     context, page, errors = _phone(browser)
     try:
@@ -164,21 +214,77 @@ def test_over_vote_is_stopped_before_submitting(browser: Any, live_remote: LiveR
         context.close()
 
 
+def _receipt_without_salt(election_id: str) -> Any:
+    """A route handler standing in for a service that does not follow spec/log.md §1: it answers
+    the cast (without passing it on, so nothing is stored) with a receipt whose ``remote.cast``
+    entry is canonical, carries exactly the four values sent and recomputes its leaf hash, but
+    has no ``salt``."""
+
+    def handle(route: Any) -> None:
+        sent = json.loads(route.request.post_data)
+        entry = {
+            "format": "log-entry/1",
+            "seq": 9,
+            "prev": "ab" * 32,
+            "type": "remote.cast",
+            "at": "2026-12-15T09:30:00+08:00",
+            "actor": "remote",
+            "body": {k: sent[k] for k in ("token", "token_prefix", "token_signature", "sealed")},
+        }
+        text = rfc8785.dumps(entry)
+        receipt = {
+            "format": "remote-receipt/1",
+            "election_id": election_id,
+            "leaf_index": 9,
+            "entry": text.decode(),
+            "leaf_hash": hashlib.sha256(b"\x00" + text).hexdigest(),
+        }
+        route.fulfill(status=200, json=receipt)
+
+    return handle
+
+
+def test_page_refuses_a_receipt_whose_entry_has_no_salt_RM_10_1(
+    browser: Any, live_remote: LiveRemote
+) -> None:
+    """The page checks the receipt's entry has exactly the members of spec/log.md §1, salt
+    included (64 lowercase hex), not only the four values it sent. Runs before the test below,
+    which closes remote voting; nothing is cast."""
+    context, page, errors = _phone(browser)
+    try:
+        eid = live_remote.run(lambda s: s.manifest.election_id.hex())
+        page.route("**/api/remote/cast?*", _receipt_without_salt(eid))
+        _redeem(page, live_remote, "M024")
+        page.click("#to-confirm")
+        page.wait_for_selector("#s-confirm:not([hidden])")
+        page.click("#cast")
+        page.wait_for_selector("#s-receipt:not([hidden])", timeout=20_000)
+        assert page.locator("#receipt-bad").count() == 1
+        assert not errors, errors
+    finally:
+        context.close()
+
+
 def test_member_votes_from_invitation_link_and_checks_receipt(
     browser: Any, live_remote: LiveRemote
 ) -> None:
     context, page, errors = _phone(browser)
     try:
         _redeem(page, live_remote, "M020", shot="remote-code-phone.png")
-        assert page.evaluate("Object.keys(sessionStorage).length") == 1
+        stored = page.evaluate("Object.keys(sessionStorage).sort()")
+        assert [k.split("/")[0] for k in stored] == ["remote-credential", "remote-town-fingerprint"]
+        # The page checked the town's signature on the public summary and shows its key's
+        # fingerprint, to compare with the one the town committee announces (RM-10.3).
+        assert page.inner_text("#town-fp .fp") == live_remote.town_fp
         committee = page.locator('.post[data-post="committee"]')
         marks = "ooox"
         for i, m in enumerate(marks):
             committee.locator(".cand").nth(i).locator(f'button[data-mark="{m}"]').click()
+        # A write-in is typed, as on paper: the page has no roster (issue 14.3).
         row = committee.locator(".wi").first
-        row.locator("input").fill("M00")
-        row.locator("button[data-member]").first.click()
-        assert row.locator(".chosen").is_visible()
+        row.locator("input.wi-name").fill("  杨丽 ")
+        row.locator("button.wi-add").click()
+        assert row.locator(".chosen .name").inner_text() == "杨丽"
         page.screenshot(path=str(SHOTS / "remote-ballot-phone.png"), full_page=True)
         page.click("#to-confirm")
         page.wait_for_selector("#s-confirm:not([hidden])")
@@ -212,7 +318,7 @@ def test_member_votes_from_invitation_link_and_checks_receipt(
         post = body["ballot"]["posts"][0]
         assert post["post"] == "committee"
         assert post["marks"].startswith("ooox")
-        assert len(post["write_ins"]) == 1 and post["write_ins"][0]["mark"] == "o"
+        assert post["write_ins"] == [{"name": "杨丽", "member": "", "mark": "o"}]
         assert not errors, errors
     finally:
         context.close()

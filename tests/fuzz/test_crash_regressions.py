@@ -95,6 +95,7 @@ def _entry(**fields: str) -> bytes:
         "body": "{}",
         "format": '"log-entry/1"',
         "prev": '""',
+        "salt": '"' + "5a" * 32 + '"',
         "seq": "0",
         "type": '"election.opened"',
     } | fields

@@ -73,7 +73,7 @@ def _member(name: str) -> st.SearchStrategy[bytes]:
 def test_manifest_json_refuses_damage_with_a_verification_error(data: bytes) -> None:
     with contextlib.suppress(VerificationError):
         doc = parse_canonical(data, clause="V2", path="manifest.json")
-        raw_manifest, _town, _sig = parse_signed_manifest(doc)
+        raw_manifest, *_ = parse_signed_manifest(doc)
         parse_manifest(raw_manifest, canonical_bytes(raw_manifest))
 
 
@@ -292,7 +292,7 @@ def test_samples_are_valid(recorded: tuple[Path, Any, bytes], tmp_path: Path) ->
     """The fuzzers start from inputs that parse: otherwise they test only the first check."""
     files = S.bundle_files()
     doc = parse_canonical(files["manifest.json"], clause="V2", path="manifest.json")
-    raw_manifest, _, _ = parse_signed_manifest(doc)
+    raw_manifest, *_ = parse_signed_manifest(doc)
     parse_manifest(raw_manifest, canonical_bytes(raw_manifest))
     for n, raw, _ in read_lines(io.BytesIO(files["log.jsonl"]), LINE_LIMIT):
         value, _ = parse_canonical_checked(raw, clause="V6", path="l", limit=LINE_LIMIT)

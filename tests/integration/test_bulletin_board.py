@@ -1,8 +1,7 @@
-"""The public bulletin board: no sign-in, totals and checkpoints only, proofs that verify."""
+"""The public bulletin board: no sign-in, totals and checkpoints only, proofs of remote casts only."""
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,6 @@ from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.election import ElectionSession, EntryInput, sign_manifest
 from tally.service import ServiceConfig, create_app
-from verifier.merkle import verify_inclusion
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESENT = [f"M{i:03d}" for i in range(1, 27) if i not in (15, 20, 25)]
@@ -75,20 +73,14 @@ def test_board_json_has_counts_and_the_signed_checkpoint(board: TestClient) -> N
     assert "BQ1:" not in json.dumps(data) and "ballot_id" not in json.dumps(data)
 
 
-def test_inclusion_proof_verifies_with_the_independent_merkle_code(board: TestClient) -> None:
-    cps = board.get("/api/board/checkpoints").json()["checkpoints"]
-    latest = cps[-1]
-    for seq in (0, 5, latest["size"] - 1):
-        p = board.get("/api/board/proof", params={"seq": seq}).json()
-        root = base64.b64decode(p["checkpoint"].split("\n")[2])
-        verify_inclusion(
-            bytes.fromhex(p["leaf_hash"]),
-            seq,
-            p["size"],
-            [base64.b64decode(h) for h in p["proof"]],
-            root,
-        )
-    assert board.get("/api/board/proof", params={"seq": latest["size"] + 5}).status_code == 404
+def test_board_serves_no_proof_of_an_entry_that_is_not_a_remote_cast(board: TestClient) -> None:
+    """Proofs are for receipts (spec/log.md §1.1); proofs of remote casts that verify:
+    tests/integration/test_salted_log.py."""
+    latest = board.get("/api/board/checkpoints").json()["checkpoints"][-1]
+    for seq in (0, 5, latest["size"] - 1, latest["size"] + 5):
+        r = board.get("/api/board/proof", params={"seq": seq})
+        assert r.status_code == 404
+        assert r.json()["code"] == "proof.not_public"
     assert board.get("/api/board/proof", params={"seq": -1}).status_code == 422
 
 

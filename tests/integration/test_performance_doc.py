@@ -36,6 +36,17 @@ def _sample_figures() -> dict[str, object]:
                     "publish_seconds": 2.0},
         "remote": {"clients": 64, "seconds": 4.0, "pinned": True, "ratio": 0.6, "ratios": [0.55, 0.6, 0.62],
                    "noop": {**run, "rate": 2500.0}, "cast": {**run, "rate": 1500.0}},
+        "flood": {"clients": 256, "max_connections": 200, "max_body_kib": 256,
+                  "body_timeout_seconds": 10.0, "idle_mib": 85.8, "bound_mib": 205.4,
+                  "after_mib": 152.4, "alive": True, "over_cap": 20760, "tracebacks": 0,
+                  "baseline": {"seconds": 10.1, "peak_mib": 86.2, "mean_mib": 86.1,
+                               "requests": 8826, "half_peaks_mib": [86.2, 86.2],
+                               "outcomes": {"noop 200": 8569, "noop 503": 257}},
+                  "flood": {"seconds": 37.1, "peak_mib": 155.4, "mean_mib": 147.2,
+                            "requests": 25374, "half_peaks_mib": [155.4, 154.0],
+                            "outcomes": {"chunked 413": 619, "huge_length 413": 1296,
+                                         "malformed 422": 1151, "slow_body 408": 597,
+                                         "slow_body 503": 5238}}},
         "growth": {"rows": [{"ballots": 999, "entry_rate": 2800.0, "publish_s": 0.1,
                              "producer_mb": 54.0, "verify_s": 1.1, "verify_rate": 900.0,
                              "verifier_mb": 57.0}], "demo_branches": 20, "demo_seconds": 23.4},
@@ -58,7 +69,7 @@ def test_make_bench_renders_a_document_that_names_each_command(tmp_path: Path) -
         sys.path.remove(str(ROOT / "bench"))
     text = run_all.render(_sample_figures(), {"print": 6.0, "verify": 300.0}, 540.0)
     sections = re.split(r"^## ", text, flags=re.M)[1:]
-    assert len(sections) == 5
+    assert len(sections) == 6
     for section in sections:
         commands = re.findall(r"```sh\n(.*?)\n```", section, flags=re.S)
         assert commands and all(re.search(r"bench/\w+\.py", c) for c in commands)
@@ -68,6 +79,13 @@ def test_make_bench_renders_a_document_that_names_each_command(tmp_path: Path) -
     # Producer memory per ballot between the last two rows: (250 - 54) MB / (999,600 - 999).
     assert "grows by about 206 bytes a ballot" in text
     assert "stays flat (57–91 MB" in text
+    # The oversized flood: the server's peak beside its idle memory and the stated bound.
+    assert "## Memory under a flood of oversized requests" in text
+    assert (
+        "| **256 clients, oversized and malformed requests** | 37 s | 25,374 | 155.4 MiB |" in text
+    )
+    assert "69.6 MiB over idle" in text and "205.4 MiB: met" in text
+    assert "413 ×1,915" in text and "408 ×597" in text
 
 
 def test_a_kept_run_renders_again_with_its_own_date(tmp_path: Path) -> None:
@@ -90,3 +108,24 @@ def test_a_kept_run_renders_again_with_its_own_date(tmp_path: Path) -> None:
     )
     text = out.read_text(encoding="utf-8")
     assert "on 2026-01-02;" in text and "| 999,600 | 2,500 | 77.0 | 250 | 150.0 |" in text
+
+
+def test_security_md_states_the_memory_bound_the_limits_give() -> None:
+    """SECURITY.md's memory bound is the one bench_oversized_flood.py checks, derived from the
+    limits `tally serve` runs with (connections x (2 x body + read buffer + headers) + one
+    parsed body), rounded up to a whole MiB."""
+    import math  # noqa: PLC0415
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import bench_oversized_flood  # noqa: PLC0415
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    from tally.service.limits import RequestLimits  # noqa: PLC0415
+
+    text = (ROOT / "SECURITY.md").read_text(encoding="utf-8")
+    stated = re.search(r"within its idle size \+ (\d+) MiB", text)
+    assert stated, "SECURITY.md states no memory bound"
+    assert int(stated.group(1)) == math.ceil(
+        bench_oversized_flood.stated_bound_mib(RequestLimits(), 0)
+    )

@@ -35,7 +35,7 @@ from keys.remote import (
 )
 from tally.core.definition import parse_definition
 from tally.core.errors import TallyError
-from tally.core.manifest import build_manifest
+from tally.core.manifest import build_manifest, canonical
 from tally.election import ElectionSession, sign_manifest
 from tally.log.checkpoint import signer_name
 from tally.service import ServiceConfig, create_app
@@ -139,13 +139,13 @@ def remote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Remote]:
         yield Remote(client, app, codes, wg, data, limits)
 
 
-def test_info_gives_keys_posts_in_ballot_order_and_roster(remote: Remote) -> None:
+def test_info_gives_keys_posts_in_ballot_order_and_no_roster(remote: Remote) -> None:
     info = remote.info()
     assert info["open"] is True and info["closed"] is False
     assert len(base64.b64decode(info["ballot_key"])) == 32
     load_issuer_public_key(base64.b64decode(info["issuer_key"]))
     assert info["posts"][0]["post"] == "committee" and info["posts"][0]["candidates"]
-    assert {"id": "M020", "name": info["roster"][19]["name"]} in info["roster"]
+    assert "roster" not in info  # write-ins are typed, as on paper (issue 14.3)
     assert info["work_group_key"] == _pub(remote.wg)["key"]
 
 
@@ -474,17 +474,33 @@ def test_rm_8_2_service_checkpoints_casts_during_the_window(
 
 
 def test_rm_10_3_pin_material_recomputes_the_invitation_check_code(remote: Remote) -> None:
-    """The page's check (RM-10.3) done in Python: the manifest hashes to the election id, the
-    entry is remote.opened with the served keys, the check code recomputes, and the entry is in
-    the signed remote-opened checkpoint."""
+    """The page's check (RM-10.3) done in Python: the public summary is canonical, names this
+    election and is signed by its own town key, the check code recomputes from its hash and the
+    entry's leaf hash, the entry is remote.opened with the served keys, and the entry is in the
+    remote-opened checkpoint signed by the summary's work-group key."""
     import hashlib  # noqa: PLC0415
 
     from keys.remote import invitation_pin  # noqa: PLC0415
 
     p = remote.client.get("/api/remote/pin").json()
     info = remote.info()
-    eid = hashlib.sha256(b"branch-election/manifest/1\x00" + p["manifest"].encode()).digest()
-    assert eid.hex() == info["election_id"]
+    assert "manifest" not in p  # the manifest holds the roster: never public
+    summary = json.loads(p["summary"])
+    assert canonical(summary).decode() == p["summary"]
+    assert summary["format"] == "public-summary/1"
+    assert summary["election_id"] == info["election_id"]
+    assert summary["work_group_key"]["key"] == info["work_group_key"]
+    town = keys.parse_public_key(canonical(summary["town_key"]))
+    assert town.role is keys.Role.TOWN_COMMITTEE
+    keys.verify(
+        town,
+        b"branch-election/public-summary/1",
+        p["summary"].encode(),
+        base64.b64decode(p["summary_signature"]),
+    )
+    summary_hash = hashlib.sha256(
+        b"branch-election/public-summary/1\x00" + p["summary"].encode()
+    ).digest()
     leaf = hashlib.sha256(b"\x00" + p["entry"].encode()).digest()
     entry = json.loads(p["entry"])
     assert entry["type"] == "remote.opened" and entry["seq"] == p["seq"]
@@ -492,9 +508,12 @@ def test_rm_10_3_pin_material_recomputes_the_invitation_check_code(remote: Remot
         info["issuer_key"],
         info["ballot_key"],
     )
-    assert invitation_pin(eid, leaf) == remote.run(lambda s: s.invitation_pin())
+    pin = invitation_pin(summary_hash, leaf)
+    assert pin == remote.run(lambda s: s.invitation_pin())
+    want = hashlib.sha256(b"branch-election/invitation-pin/2\x00" + summary_hash + leaf).hexdigest()
+    assert pin.replace("-", "") == want[:16].upper()
     lines = p["checkpoint"].split("\n")
-    assert lines[0] == f"branch-election/{eid.hex()}" and lines[3] == "remote-opened"
+    assert lines[0] == f"branch-election/{info['election_id']}" and lines[3] == "remote-opened"
     verify_inclusion(
         leaf,
         p["seq"],
@@ -503,6 +522,17 @@ def test_rm_10_3_pin_material_recomputes_the_invitation_check_code(remote: Remot
         base64.b64decode(lines[2]),
     )
     assert "/api/remote/pin" in remote.client.get("/api/openapi.json").json()["paths"]
+
+
+def test_rm_10_3_summary_posts_are_the_ballot_the_page_is_served(remote: Remote) -> None:
+    """The town-signed summary lists every assembly-voted post of /api/remote/info with the same
+    seats and candidates (ids and names) in the same order: the page can check its ballot."""
+    summary = json.loads(remote.client.get("/api/remote/pin").json()["summary"])
+    by_post = {p["post"]: p for p in summary["posts"]}
+    for post in remote.info()["posts"]:
+        signed = by_post[post["post"]]
+        assert signed["seats"] == post["seats"]
+        assert signed["candidates"] == post["candidates"]
 
 
 def test_service_replays_what_the_cli_wrote_beside_it_before_its_next_request(

@@ -124,3 +124,58 @@ def test_rm_4_1_open_writes_keys_before_the_log_and_rolls_back_when_the_log_writ
         s.open_remote(signer=wg, k=2, data_dir=data)
     assert e.value.code == "remote.twice"
     assert (folder / "issuer.key").read_bytes() == before and _opened(s) == 1
+
+
+def test_rm_4_7_close_destroys_the_invitation_key_overwritten_then_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """K_inv (RM-3.2) confirms invitation codes; after the close nothing may redeem one, so it
+    goes with the issuer key, and a code issued before the close is refused as closed."""
+    monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
+    s, wg = _session(tmp_path)
+    data = tmp_path / "svc"
+    s.open_remote(signer=wg, k=2, data_dir=data)
+    code, _ = s.issue_invitation("M020", data_dir=data)
+    path = data / "remote" / "invitation.key"
+    original = path.read_bytes()
+    witness = tmp_path / "witness"  # a second name for the same inode: sees the overwrite
+    os.link(path, witness)
+    s.close_remote(signer=wg, data_dir=data)
+    assert not path.exists()
+    left = witness.read_bytes()
+    assert len(left) == len(original) and left != original
+    assert sorted(p.name for p in (data / "remote").iterdir()) == ["share-1.json", "share-2.json"]
+    with pytest.raises(SessionError) as e:
+        s.redeem_invitation(code, b"\x00" * 256, data_dir=data)
+    assert e.value.code == "remote.closed"
+    with pytest.raises(SessionError) as e:
+        s.issue_invitation("M025", data_dir=data)
+    assert e.value.code == "remote.not_open"
+
+
+def test_rm_4_7_close_run_again_after_a_crash_destroys_the_keys_left_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash after `remote.closed` is logged but before the keys are destroyed: running the
+    close again destroys them (and says voting is already closed)."""
+    monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
+    s, wg = _session(tmp_path)
+    data = tmp_path / "svc"
+    s.open_remote(signer=wg, k=2, data_dir=data)
+    real_destroy = keys.destroy_file
+
+    def crash(_path: Any) -> bool:
+        raise KeyboardInterrupt  # the process dies between the log and the destruction
+
+    monkeypatch.setattr(keys, "destroy_file", crash)
+    with pytest.raises(KeyboardInterrupt):
+        s.close_remote(signer=wg, data_dir=data)
+    monkeypatch.setattr(keys, "destroy_file", real_destroy)
+    again = ElectionSession.open(tmp_path / "e.db")
+    assert again.meeting.remote is not None and again.meeting.remote.closed
+    assert (data / "remote" / "issuer.key").exists()
+    with pytest.raises(SessionError) as e:
+        again.close_remote(signer=wg, data_dir=data)
+    assert e.value.code == "remote.closed"
+    assert not (data / "remote" / "issuer.key").exists()
+    assert not (data / "remote" / "invitation.key").exists()

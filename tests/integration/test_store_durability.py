@@ -7,12 +7,14 @@ outside the program; the append-only triggers.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -226,6 +228,36 @@ def test_entry_edited_outside_the_program_stops_the_election_naming_the_entry(
         ElectionSession.open(tmp_path / "e.db")
     assert e.value.code == "store.tampered"
     assert "第 6 条" in e.value.zh
+
+
+@pytest.mark.parametrize(
+    ("edit", "what"),
+    [
+        (lambda raw: re.sub(rb'"salt":"[0-9a-f]{64}",', b"", raw), "no salt"),
+        (lambda raw: re.sub(rb'("salt":"[0-9a-f]{62})[0-9a-f]{2}"', rb'\1"', raw), "31 bytes"),
+        (lambda raw: re.sub(rb'"salt":"[0-9a-f]{64}"', lambda m: m[0].upper(), raw), "upper"),
+    ],
+    ids=["missing", "short", "uppercase"],
+)
+def test_an_entry_stored_without_a_valid_salt_stops_the_election(
+    tmp_path: Path, edit: Callable[[bytes], bytes], what: str
+) -> None:
+    """spec/log.md §1.1: every stored entry carries its 32-byte salt as 64 lowercase hex."""
+    s, _, _ = _session(tmp_path)
+    last = s.store.log_size() - 1
+    s.store.close()
+    conn = sqlite3.connect(tmp_path / "e.db")
+    conn.execute("DROP TRIGGER log_no_update")
+    raw = conn.execute("SELECT raw FROM log WHERE seq = ?", (last,)).fetchone()[0]
+    edited = edit(raw)
+    assert edited != raw, what
+    conn.execute("UPDATE log SET raw = ? WHERE seq = ?", (edited, last))
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError) as e:
+        ElectionSession.open(tmp_path / "e.db")
+    assert e.value.code == "store.tampered"
+    assert f"第 {last} 条" in e.value.zh and "salt" in e.value.en
 
 
 def test_refused_command_changes_nothing(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The committed bundle vectors of spec/vectors/bundle/ (spec/bundle.md V1-V18), loaded by both sides.
+"""The committed bundle vectors of spec/vectors/bundle/ (spec/bundle.md V1-V19), loaded by both sides.
 
 The verifier (`verifier.checks.verify_bundle`) must pass every valid bundle and fail every invalid
 one with exactly the clause set of its `expected.json`; the producer's own readers

@@ -1,7 +1,7 @@
 """What the audit needs from a verified bundle: rounds, ballot records, stocks (spec/audit.md A1).
 
 ``load_election`` runs the verifier's own ``verify_bundle`` first and refuses a bundle that fails;
-the files are then read without re-checking (they just passed V1-V18).
+the files are then read without re-checking (they just passed V1-V19).
 """
 
 from __future__ import annotations
@@ -207,7 +207,7 @@ def load_election(
             clause="A1", code="audit.bundle_unreadable", zh="结果包无法读取", en="bundle unreadable"
         )
     index_sha = hashlib.sha256(read_file(bundle, "index.json", _LIMIT)).hexdigest()
-    raw_manifest, _, _ = parse_signed_manifest(_doc(bundle, "manifest.json"))
+    raw_manifest, _, _, _ = parse_signed_manifest(_doc(bundle, "manifest.json"))
     manifest = parse_manifest(raw_manifest)
     d = manifest.definition
     stocks: dict[tuple[str, int], frozenset[str]] = {}

@@ -207,6 +207,7 @@ def test_write_in_for_non_committee_member_gives_no_vote_in_direct_secretary_rou
 
 T0 = dt.datetime(2026, 12, 15, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 EID = hashlib.sha256(b"direct").digest()
+SALT = bytes(32)  # the state machine ignores the salt; the shells draw it from secrets
 # 18 present, the scrutineer M020 among them (R25.2: an assembly round's scrutineers are present)
 PRESENT = (*range(1, 18), 20)
 
@@ -214,14 +215,22 @@ PRESENT = (*range(1, 18), 20)
 class _Log:
     def __init__(self, election: Election) -> None:
         e0 = make_entry(
-            None, "election.opened", {"election_id": EID.hex()}, at=T0, actor="t", election_id=EID
+            None,
+            "election.opened",
+            {"election_id": EID.hex()},
+            at=T0,
+            actor="t",
+            salt=SALT,
+            election_id=EID,
         )
         self.m = begin(election, EID, e0)
         self.n = 0
 
     def entry(self, type_: str, body: dict[str, object]) -> Entry:
         self.n += 1
-        return make_entry(self.m, type_, body, at=T0 + dt.timedelta(minutes=self.n), actor="t")
+        return make_entry(
+            self.m, type_, body, at=T0 + dt.timedelta(minutes=self.n), actor="t", salt=SALT
+        )
 
     def add(
         self, type_: str, body: dict[str, object], ids: frozenset[str] | None = None

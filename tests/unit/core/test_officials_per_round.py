@@ -30,19 +30,26 @@ from tests.helpers.elections import definition_text
 
 AT = dt.datetime(2026, 12, 15, 9, 0, tzinfo=dt.UTC)
 EID = hashlib.sha256(b"officials per round").digest()
+SALT = bytes(32)  # the state machine ignores the salt; the shells draw it from secrets
 SCRUTINEER, TELLER = "M012", "M011"  # definition_text: the last two of 12 full members
 
 
 def _meeting(**kw: Any) -> Meeting:
     election = parse_definition(definition_text(full=12, committee_seats=3, **kw))
     entry0 = make_entry(
-        None, "election.opened", {"election_id": EID.hex()}, at=AT, actor="", election_id=EID
+        None,
+        "election.opened",
+        {"election_id": EID.hex()},
+        at=AT,
+        actor="",
+        salt=SALT,
+        election_id=EID,
     )
     return begin(election, EID, entry0)
 
 
 def _do(m: Meeting, type_: str, body: dict[str, Any], **kw: Any) -> Meeting:
-    return apply_entry(m, make_entry(m, type_, body, at=AT, actor=""), **kw)
+    return apply_entry(m, make_entry(m, type_, body, at=AT, actor="", salt=SALT), **kw)
 
 
 def _checkin(m: Meeting, *ids: str) -> Meeting:

@@ -16,6 +16,7 @@ from tally.core.model import PostKind
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "qingshan.toml"
 EID = hashlib.sha256(b"supplement test").digest()
+SALT = bytes(32)  # the state machine ignores the salt; the shells draw it from secrets
 AT = dt.datetime(2026, 12, 15, 9, 0, tzinfo=dt.UTC)
 KEY = (PostKind.COMMITTEE, 1)
 
@@ -27,13 +28,19 @@ def ids(start: int, n: int) -> frozenset[str]:
 def add(
     m: Meeting, type_: str, body: dict[str, Any], stock: frozenset[str] | None = None
 ) -> Meeting:
-    return apply_entry(m, make_entry(m, type_, body, at=AT, actor=""), stock_ids=stock)
+    return apply_entry(m, make_entry(m, type_, body, at=AT, actor="", salt=SALT), stock_ids=stock)
 
 
 def committed(count: int = 20) -> Meeting:
     election = parse_definition(EXAMPLE.read_text(encoding="utf-8"))
     e0 = make_entry(
-        None, "election.opened", {"election_id": EID.hex()}, at=AT, actor="", election_id=EID
+        None,
+        "election.opened",
+        {"election_id": EID.hex()},
+        at=AT,
+        actor="",
+        salt=SALT,
+        election_id=EID,
     )
     m = begin(election, EID, e0)
     body = {"post": "committee", "round": 1, "count": count, "commitment": "a" * 64}
@@ -55,7 +62,13 @@ def test_supplement_adds_its_ballots_to_the_round_stock_part_by_part() -> None:
 def test_supplement_needs_the_round_stock_first() -> None:
     election = parse_definition(EXAMPLE.read_text(encoding="utf-8"))
     e0 = make_entry(
-        None, "election.opened", {"election_id": EID.hex()}, at=AT, actor="", election_id=EID
+        None,
+        "election.opened",
+        {"election_id": EID.hex()},
+        at=AT,
+        actor="",
+        salt=SALT,
+        election_id=EID,
     )
     with pytest.raises(RoundStateError) as info:
         supplement(begin(election, EID, e0), 2, 100, 3)

@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from chinese_calendar import constants
 
 from ballot_printer import BallotStock, PaperKind, encode_qr_text, sign_payload, stock_list_json
 from keys import InMemorySigner, Role
+from tally.core.manifest import PUBLIC_SUMMARY_DOMAIN, public_summary
 from tally.log.merkle import consistency_proof, mth
 
 MANIFEST_DOMAIN = b"branch-election/manifest/1"
@@ -349,8 +351,12 @@ def build(
     town: InMemorySigner = TOWN,
     wg: InMemorySigner = WORK_GROUP,
     result_extra: dict[str, Any] | None = None,
+    raw_edit: Callable[[int, bytes], bytes] | None = None,
 ) -> dict[str, bytes]:
-    """Write the files of a bundle (without ``index.json``) for the scripted election."""
+    """Write the files of a bundle (without ``index.json``) for the scripted election.
+
+    ``raw_edit(seq, raw)`` may replace an entry's stored bytes (a dishonest producer): the chain
+    and the checkpoints are then computed over the replaced bytes."""
     events = copy.deepcopy(events if events is not None else script())
     man = man or manifest()
     eid = election_id(man)
@@ -360,6 +366,10 @@ def build(
         "town_key": pubdoc(town),
         "signature": base64.b64encode(town.sign(MANIFEST_DOMAIN, jcs(man))).decode(),
     }
+    summary = public_summary(man, signed["town_key"])
+    signed["summary_signature"] = base64.b64encode(
+        town.sign(PUBLIC_SUMMARY_DOMAIN, jcs(summary))
+    ).decode()
     files: dict[str, bytes] = {"manifest.json": jcs(signed)}
     stocks: dict[tuple[str, int], list[bytes]] = {}
     qrs: dict[bytes, str] = {}
@@ -440,12 +450,16 @@ def build(
             "format": "log-entry/1",
             "seq": seq,
             "prev": prev,
+            # (log.md §1) a salt per entry; derived, so that the built bundles are reproducible
+            "salt": hashlib.sha256(b"builder salt/" + eid + seq.to_bytes(8, "big")).hexdigest(),
             "type": etype,
             "at": at,
             "actor": actor,
             "body": body,
         }
         raw = jcs(entry)
+        if raw_edit is not None:
+            raw = raw_edit(seq, raw)
         entries.append(raw)
         leaves.append(hashlib.sha256(b"\x00" + raw).digest())
         if etype in ("ballot.entered", "ballot.declared_invalid"):

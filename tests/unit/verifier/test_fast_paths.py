@@ -92,6 +92,9 @@ def _a_ballot_line(files: dict[str, bytes]) -> bytes:
         (rb'"ballot_id":"', b'"ballot_id":"A'),
         (rb'"write_ins":\[\]', b'"write_ins":[1]'),
         (rb'"log-entry/1"', b'"log-entry/2"'),
+        (rb'"salt":"', b'"salt":"A'),
+        (rb'"salt":"[0-9a-f]{2}', b'"salt":"'),  # 31 bytes
+        (rb'"salt":"[0-9a-f]{64}",', b""),  # no salt
         (rb',"post"', b' ,"post"'),
     ],
 )

@@ -23,6 +23,7 @@ export {
   remoteBallotBytes,
   sealBallot,
 } from './seal.js';
+export { verifyEd25519 } from './sign.js';
 export {
   ELECTION_ID_SIZE,
   MIN_MODULUS_BITS,

@@ -6266,6 +6266,27 @@ function checkPost(p2) {
   };
 }
 
+// src/sign.js
+async function verifyEd25519(publicKey, domain, message, signature) {
+  await libsodium_wrappers_default.ready;
+  let key;
+  let sig;
+  try {
+    key = bytesOrBase64(publicKey, "public key");
+    sig = bytesOrBase64(signature, "signature");
+  } catch {
+    return false;
+  }
+  if (key.length !== 32 || sig.length !== 64) return false;
+  const body = typeof message === "string" ? utf8(message) : message;
+  const signed = concatBytes(utf8(domain), new Uint8Array([0]), body);
+  try {
+    return libsodium_wrappers_default.crypto_sign_verify_detached(sig, signed, key);
+  } catch {
+    return false;
+  }
+}
+
 // src/index.js
 function supported() {
   return globalThis.isSecureContext === true && typeof globalThis.crypto?.subtle?.importKey === "function" && typeof globalThis.WebAssembly?.instantiate === "function";
@@ -6301,5 +6322,6 @@ export {
   toHex,
   tokenMessage,
   utf8,
-  verifyCredential
+  verifyCredential,
+  verifyEd25519
 };

@@ -11,9 +11,10 @@ const MSG = {
     over: (post, c, n) => `${post}：所选 ${c} 人，多于应选 ${n} 名。多选的选票无效，请减少到 ${n} 人以内。`,
     overShort: (c, n) => `所选 ${c} 人多于应选 ${n} 名，请减少。`,
     writeIn: '另选他人',
-    search: '输入姓名或编号查找',
+    writeInName: '填写另选人姓名',
+    add: '填入',
+    badName: '姓名应为 1 至 32 个字，不含控制字符。',
     remove: '删除',
-    noMatch: '没有找到此党员',
     approve: '赞成', disapprove: '不赞成', abstain: '弃权', blank: '空',
     badCode: '邀请码格式不对：应为 24 个字母或数字。',
     typo: '邀请码有输入错误，请核对后重新输入。',
@@ -54,9 +55,10 @@ const MSG = {
     over: (post, c, n) => `${post}: ${c} chosen but only ${n} seat${n === 1 ? '' : 's'}. An over-voted ballot is invalid; choose at most ${n}.`,
     overShort: (c, n) => `${c} chosen, more than ${n} seats: choose fewer.`,
     writeIn: 'Write-in',
-    search: 'Search a member by name or id',
+    writeInName: 'Write the name of the member you choose',
+    add: 'Add',
+    badName: 'A name has 1 to 32 characters and no control characters.',
     remove: 'Remove',
-    noMatch: 'No such member',
     approve: 'approve', disapprove: 'disapprove', abstain: 'abstain', blank: 'blank',
     badCode: 'Not an invitation code: it has 24 letters and digits.',
     typo: 'The invitation code has a typo; check it and type it again.',
@@ -187,6 +189,7 @@ async function leafHashOf(entryText) {
 const state = { info: null, cred: null, choices: {} };
 
 function credKey() { return `remote-credential/${state.info.election_id}`; }
+function fpKey() { return `remote-town-fingerprint/${state.info.election_id}`; }
 function receiptKey() { return `remote-receipt/${state.info.election_id}`; }
 
 function codeFromUrl() {
@@ -203,12 +206,16 @@ function codeFromUrl() {
   return { code, pin };
 }
 
-// RM-10.3: before anything is blinded or sealed, check that the issuer key and the ballot key
-// this page was served are those of the election's remote.opened entry, as the invitation's
-// check code pins them: SHA-256 of the manifest is the election id, the entry's leaf hash and
-// the election id give the check code, and the entry is in the signed remote-opened checkpoint.
-// A service that handed out per-member keys (to link tokens to members) or a ballot key it can
-// open alone fails here.
+const PUBLIC_SUMMARY_DOMAIN = 'branch-election/public-summary/1';
+
+// RM-10.3: before anything is blinded or sealed, check what this page was served against the
+// invitation's check code: the town-signed public summary (spec/manifest.md §6: election id,
+// title, posts and candidates, the town and work-group keys; nothing personal) carries a valid
+// signature of its own town key, its hash and the leaf hash of the remote.opened entry give the
+// check code, the entry carries the issuer key and ballot key the page was served, the ballot the
+// page shows is the summary's, and the entry is in the remote-opened checkpoint signed by the
+// summary's work-group key. A service that handed out per-member keys (to link tokens to
+// members), a ballot key it can open alone, or a ballot the town did not approve fails here.
 export async function checkPin(text, info) {
   const pin = String(text || '').replace(/[\s-]+/g, '').toUpperCase();
   if (!/^[0-9A-F]{16}$/.test(pin)) throw new Error(MSG.pinFormat);
@@ -216,20 +223,39 @@ export async function checkPin(text, info) {
   if (!r.ok) throw new Error((r.data && r.data.message) || `HTTP ${r.status}`);
   const p = r.data;
   const bad = () => { throw new Error(MSG.pinBad); };
-  const eid = await sha256(concat(enc.encode('branch-election/manifest/1'), new Uint8Array([0]), enc.encode(p.manifest)));
-  if (rc.toHex(eid) !== info.election_id) bad();
+  let summary;
+  try { summary = JSON.parse(p.summary); } catch { bad(); }
+  if (rc.canonicalJson(summary) !== p.summary || summary.format !== 'public-summary/1') bad();
+  if (summary.election_id !== info.election_id || summary.title !== info.title) bad();
+  const town = summary.town_key || {};
+  const wg = summary.work_group_key || {};
+  if (town.role !== 'town_committee' || wg.role !== 'work_group') bad();
+  if (wg.key !== info.work_group_key) bad();
+  if (!(await rc.verifyEd25519(town.key, PUBLIC_SUMMARY_DOMAIN, p.summary, p.summary_signature))) bad();
+  const summaryHash = await sha256(concat(enc.encode(PUBLIC_SUMMARY_DOMAIN), new Uint8Array([0]), enc.encode(p.summary)));
   const leaf = await sha256(concat(new Uint8Array([0]), enc.encode(p.entry)));
-  const want = await sha256(concat(enc.encode('branch-election/invitation-pin/1'), new Uint8Array([0]), eid, leaf));
+  const want = await sha256(concat(enc.encode('branch-election/invitation-pin/2'), new Uint8Array([0]), summaryHash, leaf));
   if (rc.toHex(want).slice(0, 16).toUpperCase() !== pin) bad();
+  for (const post of info.posts) {
+    const signed = (summary.posts || []).find((q) => q.post === post.post);
+    if (!signed || signed.seats !== post.seats) bad();
+    if (rc.canonicalJson(signed.candidates) !== rc.canonicalJson(post.candidates.map((c) => ({ id: c.id, name: c.name })))) bad();
+  }
   const entry = JSON.parse(p.entry);
   if (entry.type !== 'remote.opened' || entry.seq !== p.seq) bad();
   if (entry.body.issuer_key !== info.issuer_key || entry.body.ballot_key !== info.ballot_key) bad();
   const lines = p.checkpoint.split('\n');
   if (lines[0] !== `branch-election/${info.election_id}` || lines[3] !== 'remote-opened' || Number(lines[1]) !== p.size) bad();
   if (!(await verifyInclusion(leaf, p.seq, p.size, p.proof.map((h) => rc.fromBase64(h)), rc.fromBase64(lines[2])))) bad();
-  let sig = null;
-  try { sig = await verifyCheckpointSignature(p.checkpoint, JSON.parse(p.manifest).work_group_key.key); } catch { sig = null; }
-  if (sig === false) bad(); // null: this browser has no Ed25519 in WebCrypto; the hashes above still pin the keys
+  if (!(await verifyCheckpointSignature(p.checkpoint, wg.key))) bad();
+  return { townFingerprint: await fingerprint(town.key) };
+}
+
+// spec/keyfile.md §5.3: the 25-digit fingerprint people read aloud to compare keys.
+export async function fingerprint(keyB64) {
+  const h = await sha256(concat(enc.encode('branch-election/key-fingerprint/1'), new Uint8Array([0]), enc.encode('ed25519'), new Uint8Array([0]), rc.fromBase64(keyB64)));
+  const n = BigInt(`0x${rc.toHex(h.slice(0, 10))}`);
+  return n.toString().padStart(25, '0').match(/.{5}/g).join(' ');
 }
 
 function keepCodeOnLanguageSwitch() {
@@ -261,7 +287,8 @@ async function redeem(ev) {
   button.textContent = MSG.checking;
   try {
     try {
-      await checkPin($('pin').value, state.info);
+      const pinned = await checkPin($('pin').value, state.info);
+      sessionStorage.setItem(fpKey(), pinned.townFingerprint);
     } catch (e) {
       flash('code-err', String(e && e.message ? e.message : e));
       return;
@@ -330,11 +357,21 @@ function markButtons(p, i, name) {
   return group;
 }
 
+// A write-in is typed, as on paper (the page has no roster: nothing personal is public); the
+// count reads the name by the rule of paper entry (RM-9.2): a member id, or the one member of
+// that name; a name shared by several members, or nobody's, gives no vote.
+export function writeInName(text) {
+  const name = String(text).trim().normalize('NFC');
+  if (!name || [...name].length > 32 || /\p{C}/u.test(name)) return null;
+  return name;
+}
+
 function writeInRow(p, j) {
   const row = el('div', { class: 'wi', 'data-row': String(j) });
   const render = () => {
     row.replaceChildren();
     const chosen = state.choices[p.post].writeIns[j];
+    row.classList.toggle('typing', !chosen);
     if (chosen) {
       const rm = el('button', { type: 'button', class: 'remove' }, MSG.remove);
       rm.addEventListener('click', () => { state.choices[p.post].writeIns[j] = null; render(); refreshPost(p); });
@@ -343,28 +380,22 @@ function writeInRow(p, j) {
       return;
     }
     const input = el('input', {
-      type: 'search', class: 'wi-search', placeholder: MSG.search, 'aria-label': `${MSG.writeIn} ${j + 1}`,
-      autocomplete: 'off', spellcheck: 'false',
+      type: 'text', class: 'wi-name', placeholder: MSG.writeInName, 'aria-label': `${MSG.writeIn} ${j + 1}`,
+      autocomplete: 'off', spellcheck: 'false', maxlength: '32',
     });
-    const list = el('ul', { class: 'matches' });
-    input.addEventListener('input', () => {
-      list.replaceChildren();
-      const q = input.value.trim().toUpperCase();
-      if (!q) return;
-      const taken = new Set([...p.candidates.map((c) => c.id), ...state.choices[p.post].writeIns.filter((w) => w).map((w) => w.member)]);
-      const hits = state.info.roster.filter((m) => !taken.has(m.id) && (m.name.includes(input.value.trim()) || m.id.toUpperCase() === q || m.id.toUpperCase().startsWith(q))).slice(0, 6);
-      if (!hits.length) { list.append(el('li', { class: 'hint', text: MSG.noMatch })); return; }
-      for (const m of hits) {
-        const b = el('button', { type: 'button', 'data-member': m.id }, `${m.name}（${m.id}）`);
-        b.addEventListener('click', () => {
-          state.choices[p.post].writeIns[j] = { name: m.name, member: m.id, mark: 'o' };
-          render();
-          refreshPost(p);
-        });
-        list.append(el('li', {}, b));
-      }
-    });
-    row.append(input, list);
+    const add = el('button', { type: 'button', class: 'wi-add' }, MSG.add);
+    const err = el('p', { class: 'hint wi-err', hidden: '' });
+    const commit = () => {
+      if (!input.value.trim()) return;
+      const name = writeInName(input.value);
+      if (!name) { err.textContent = MSG.badName; err.hidden = false; return; }
+      state.choices[p.post].writeIns[j] = { name, member: '', mark: 'o' };
+      render();
+      refreshPost(p);
+    };
+    add.addEventListener('click', commit);
+    input.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') { ev.preventDefault(); commit(); } });
+    row.append(input, add, err);
   };
   render();
   return row;
@@ -434,11 +465,18 @@ function toConfirm() {
   show('s-confirm');
 }
 
+// spec/log.md §1: the members of every log entry; `salt` is the service's secret per-entry salt
+// (32 bytes as 64 lowercase hex, §1.1), which the receipt must carry for its leaf hash to recompute.
+const ENTRY_MEMBERS = 'actor,at,body,format,prev,salt,seq,type';
+
 async function checkReceipt(receipt, sent) {
   // RM-10.1: canonical remote.cast entry with exactly our four values, seq, leaf hash.
   let entry;
   try { entry = JSON.parse(receipt.entry); } catch { return false; }
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return false;
   if (rc.canonicalJson(entry) !== receipt.entry) return false;
+  if (Object.keys(entry).sort().join(',') !== ENTRY_MEMBERS || entry.format !== 'log-entry/1') return false;
+  if (typeof entry.salt !== 'string' || !/^[0-9a-f]{64}$/.test(entry.salt)) return false;
   if (entry.type !== 'remote.cast' || entry.seq !== receipt.leaf_index) return false;
   if (receipt.election_id !== state.info.election_id) return false;
   const body = entry.body || {};
@@ -473,6 +511,7 @@ async function cast() {
       return;
     }
     sessionStorage.removeItem(credKey());
+    sessionStorage.removeItem(fpKey());
     state.cred = null;
     const good = await checkReceipt(r.data, sent);
     localStorage.setItem(receiptKey(), JSON.stringify(r.data));
@@ -495,6 +534,8 @@ async function cast() {
 }
 
 function startBallot() {
+  const fp = sessionStorage.getItem(fpKey());
+  if (fp) { $('town-fp').querySelector('.fp').textContent = fp; $('town-fp').hidden = false; }
   renderBallot();
   show('s-ballot');
 }
@@ -540,18 +581,18 @@ function line(ok, text) {
 }
 
 async function verifyCheckpointSignature(checkpoint, wgKeyB64) {
-  // spec/log.md §3: Ed25519 over "branch-election/checkpoint/1" || 0x00 || body (first four lines).
+  // spec/log.md §3: Ed25519 over "branch-election/checkpoint/1" || 0x00 || body (first four
+  // lines), checked with libsodium (remote-crypto.js), so in every browser.
   const lines = checkpoint.split('\n');
   const body = lines.slice(0, 4).map((l) => `${l}\n`).join('');
   const sigLine = lines.find((l) => l.startsWith('— work_group:'));
   if (!sigLine || !wgKeyB64) return false;
-  const raw = rc.fromBase64(sigLine.split(' ')[2]);
-  const pub = rc.fromBase64(wgKeyB64);
+  let raw;
+  let pub;
+  try { raw = rc.fromBase64(sigLine.split(' ')[2]); pub = rc.fromBase64(wgKeyB64); } catch { return false; }
   const keyId = (await sha256(pub)).slice(0, 4);
-  if (rc.toHex(raw.slice(0, 4)) !== rc.toHex(keyId)) return false;
-  const key = await crypto.subtle.importKey('raw', pub, { name: 'Ed25519' }, false, ['verify']);
-  const msg = concat(enc.encode('branch-election/checkpoint/1'), new Uint8Array([0]), enc.encode(body));
-  return crypto.subtle.verify({ name: 'Ed25519' }, key, raw.slice(4), msg);
+  if (raw.length !== 68 || rc.toHex(raw.slice(0, 4)) !== rc.toHex(keyId)) return false;
+  return rc.verifyEd25519(pub, 'branch-election/checkpoint/1', body, raw.slice(4));
 }
 
 async function checkStoredReceipt(ev) {

@@ -1,0 +1,287 @@
+"""Transport for ``tally serve`` (issue 14 point 5): TLS and separate station/public bindings.
+
+* ``load_tls`` checks a certificate and its key before anything listens: each file exists and
+  can be read, the key file is not readable by anyone but its owner (``0600`` or narrower, else
+  refused), the key is not encrypted (there is nobody to type a passphrase for it) and belongs
+  to the certificate. Each failure is a ``TransportError`` with its own code and a one-line
+  message in both languages.
+* ``build_servers`` makes the uvicorn server(s) ``tally serve`` runs, every one with the limits
+  of ``tally.service.limits`` and the same TLS files. With a public binding there are two
+  servers over one app (one election session, one lock) on one event loop; the public one tags
+  each request's scope with ``"tally.binding": "public"`` and the app (``TransportGate``)
+  answers 404 to every path outside ``PUBLIC_PATHS`` on it (docs/adr/0013-separate-station-and-
+  public-bindings.md).
+* ``TransportGate`` (outermost ASGI middleware of the app) also adds ``Strict-Transport-Security``
+  to every response when the service is served over TLS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import ssl
+import stat
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+__all__ = [
+    "BINDING_KEY",
+    "HSTS",
+    "PUBLIC_PATHS",
+    "Binding",
+    "TlsFiles",
+    "TransportError",
+    "TransportGate",
+    "build_servers",
+    "is_public_path",
+    "load_tls",
+    "run_servers",
+]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# One year; no includeSubDomains: the service is reached by an IP address or a local name.
+HSTS = "max-age=31536000"
+BINDING_KEY = "tally.binding"
+# What the phones' network may reach: the bulletin board, the vote page, the remote-voting API,
+# their static files and the health check. Everything else (the station's pages and API, the
+# API documentation) only on the station binding.
+PUBLIC_PATHS = ("/board", "/api/board", "/vote", "/api/remote", "/api/health")
+
+
+class TransportError(Exception):
+    """A certificate, key or binding ``tally serve`` cannot use (one line, zh and en)."""
+
+    def __init__(self, code: str, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.code, self.zh, self.en = code, zh, en
+
+
+@dataclass(frozen=True, slots=True)
+class TlsFiles:
+    cert: Path
+    key: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    host: str
+    port: int
+    public_only: bool = False
+
+
+def is_public_path(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in PUBLIC_PATHS)
+
+
+def _readable(path: Path, what_zh: str, what_en: str) -> os.stat_result:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise TransportError(
+            "serve.tls_missing", f"{what_zh} {path} 不存在", f"the {what_en} {path} does not exist"
+        ) from None
+    except OSError as e:
+        raise TransportError(
+            "serve.tls_unreadable",
+            f"无法读取{what_zh} {path}：{e.strerror}",
+            f"cannot read the {what_en} {path}: {e.strerror}",
+        ) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise TransportError(
+            "serve.tls_unreadable",
+            f"{what_zh} {path} 不是普通文件",
+            f"the {what_en} {path} is not a regular file",
+        )
+    try:
+        with path.open("rb") as fh:
+            fh.read(1)
+    except OSError as e:
+        raise TransportError(
+            "serve.tls_unreadable",
+            f"无法读取{what_zh} {path}：{e.strerror}",
+            f"cannot read the {what_en} {path}: {e.strerror}",
+        ) from None
+    return st
+
+
+class _Encrypted(Exception):
+    pass
+
+
+def _no_passphrase() -> str:
+    raise _Encrypted
+
+
+def load_tls(files: TlsFiles) -> ssl.SSLContext:
+    """The server context for ``files``, after the checks above.
+
+    Raises:
+        TransportError: ``serve.tls_missing``, ``serve.tls_unreadable``, ``serve.tls_key_mode``,
+            ``serve.tls_key_encrypted``, ``serve.tls_mismatch`` or ``serve.tls_invalid``.
+    """
+    _readable(files.cert, "证书文件", "certificate file")
+    key_stat = _readable(files.key, "私钥文件", "key file")
+    mode = stat.S_IMODE(key_stat.st_mode)
+    if mode & 0o077:
+        raise TransportError(
+            "serve.tls_key_mode",
+            f"TLS 私钥文件 {files.key} 的权限 {mode:04o} 过宽（其他人可读），"
+            f"请先执行 chmod 600 {files.key}",
+            f"the TLS key file {files.key} has mode {mode:04o}, readable by others; "
+            f"run chmod 600 {files.key} first",
+        )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(files.cert, files.key, password=_no_passphrase)
+    except _Encrypted:
+        raise TransportError(
+            "serve.tls_key_encrypted",
+            f"TLS 私钥文件 {files.key} 有口令保护：请给出不加密的私钥（权限 0600）",
+            f"the TLS key file {files.key} is encrypted: give an unencrypted key (mode 0600)",
+        ) from None
+    except ssl.SSLError as e:
+        if e.reason == "KEY_VALUES_MISMATCH":
+            raise TransportError(
+                "serve.tls_mismatch",
+                f"TLS 私钥 {files.key} 与证书 {files.cert} 不匹配",
+                f"the TLS key {files.key} does not belong to the certificate {files.cert}",
+            ) from None
+        raise TransportError(
+            "serve.tls_invalid",
+            f"无法使用证书 {files.cert} 和私钥 {files.key}（须为 PEM 格式）：{e.reason}",
+            f"cannot use the certificate {files.cert} and key {files.key} (PEM expected): "
+            f"{e.reason}",
+        ) from None
+    return context
+
+
+def _not_found(scope: Scope) -> Any:
+    from tally.service.limits import _json_response  # noqa: PLC0415  (limits imports app)
+
+    lang = "en" if b"lang=en" in scope.get("query_string", b"") else "zh"
+    message = "此地址不提供该页面" if lang == "zh" else "not served at this address"
+    return _json_response(404, {"ok": False, "code": "not_found", "message": message})
+
+
+class TransportGate:
+    """Outermost middleware: the public binding serves public paths only; HSTS under TLS."""
+
+    def __init__(self, app: ASGIApp, *, tls: bool) -> None:
+        self.app = app
+        self.tls = tls
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        inner_send = send
+        if self.tls:
+
+            async def hsts_send(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    headers = list(message.get("headers", []))
+                    headers.append((b"strict-transport-security", HSTS.encode()))
+                    message = {**message, "headers": headers}
+                await send(message)
+
+            inner_send = hsts_send
+        if scope.get(BINDING_KEY) == "public" and not is_public_path(scope["path"]):
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            await _not_found(scope)(scope, receive, inner_send)
+            return
+        await self.app(scope, receive, inner_send)
+
+
+class _PublicBinding:
+    """The public server's app: the same app, each request tagged with its binding."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            scope = {**scope, BINDING_KEY: "public"}
+        await self.app(scope, receive, send)
+
+
+def build_servers(
+    app: Any,
+    bindings: Sequence[Binding],
+    *,
+    tls: TlsFiles | None = None,
+    limits: Any = None,
+) -> list[uvicorn.Server]:
+    """One uvicorn server per binding, each with the request limits (issue 14 point 1)."""
+    from tally.service.limits import uvicorn_config  # noqa: PLC0415
+
+    servers = []
+    for b in bindings:
+        config = uvicorn_config(
+            _PublicBinding(app) if b.public_only else app,
+            host=b.host,
+            port=b.port,
+            limits=limits,
+            tls=tls,
+        )
+        if b.public_only:
+            config.lifespan = "off"  # the app's lifespan runs once, with the station's server
+        servers.append(uvicorn.Server(config))
+    return servers
+
+
+def run_servers(servers: Sequence[uvicorn.Server]) -> None:
+    """Serve until stopped; one server alone is run as uvicorn runs it."""
+    if len(servers) == 1:
+        servers[0].run()
+        return
+    asyncio.run(serve_together(servers))
+
+
+async def serve_together(servers: Sequence[uvicorn.Server]) -> None:
+    """Run the servers on this event loop; when one stops (a signal, a failure), all stop."""
+
+    failures: list[int | str | None] = []
+
+    async def one(server: uvicorn.Server) -> None:
+        try:
+            await server.serve()
+        except SystemExit as e:  # uvicorn's start-up failure (a port in use): stop the others
+            failures.append(e.code)
+        finally:
+            for other in servers:
+                other.should_exit = True
+
+    await asyncio.gather(*(one(s) for s in servers))
+    if failures:
+        raise SystemExit(failures[0])
+
+
+def describe(bindings: Sequence[Binding], tls: bool) -> list[tuple[str, str]]:
+    """(zh, en) lines naming where each part is served, for ``tally serve``'s start-up text."""
+    scheme = "https" if tls else "http"
+    station = next(b for b in bindings if not b.public_only)
+    public = next((b for b in bindings if b.public_only), station)
+    s = f"{scheme}://{_host(station.host)}:{station.port}"
+    p = f"{scheme}://{_host(public.host)}:{public.port}"
+    return [
+        (f"投票站页面（选举工作组）：{s}/station/", f"station pages (work group): {s}/station/"),
+        (f"远程投票页面：{p}/vote/", f"remote voting page: {p}/vote/"),
+        (f"公告板：{p}/board/", f"bulletin board: {p}/board/"),
+        (f"接口文档（OpenAPI）：{s}/api/docs", f"API documentation (OpenAPI): {s}/api/docs"),
+    ]
+
+
+def _host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

@@ -1,0 +1,106 @@
+"""Remote write-ins are typed, as on paper (issue 14.3: the page has no roster): the count reads a
+typed name by the rule of paper entry (spec/remote.md RM-9.2, spec/rules.md R9), and the verifier's
+recount (V13, V18.9) reads it the same way."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import ballot_printer
+import keys
+from tally.calendar import load_calendar
+from tally.core.definition import parse_definition
+from tally.core.manifest import build_manifest
+from tally.election import ElectionSession, EntryInput, sign_manifest
+from tally.publish import publish
+from tally.remote_device import vote_as_device
+from verifier.checks import TownKey, verify_bundle
+from verifier.crypto import fingerprint
+from verifier.report import render_text
+
+ROOT = Path(__file__).resolve().parents[2]
+APPROVED = ["M020", "M025"]
+PAPER = [f"M{i:03d}" for i in range(1, 27) if i not in (15, 20, 25)]
+
+
+def _pub(s: keys.InMemorySigner) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(keys.export_public_key(s.public_key))
+    return doc
+
+
+def test_typed_remote_write_ins_count_by_the_paper_rule_and_the_bundle_verifies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TALLY_PASSPHRASE", "typed write-ins passphrase")
+    text = (ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8")
+    text = text.replace('approved = ["M020"]', f"approved = {json.dumps(APPROVED)}")
+    town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "town")
+    wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "wg")
+    scs = [keys.InMemorySigner.generate(keys.Role.SCRUTINEER, f"s{i}") for i in (1, 2)]
+    manifest = build_manifest(
+        parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(s) for s in scs)
+    )
+    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    assert s.manifest.election.member("M008").name == "杨丽"  # not a candidate, not an official
+    data = tmp_path / "svc"
+    s.open_remote(signer=wg, k=2, data_dir=data)
+    # What the page sends now: the name as typed, member "" (the page has no roster).
+    typed = {
+        "M020": [{"name": "杨丽", "member": "", "mark": "o"}],
+        "M025": [
+            {"name": "M008", "member": "", "mark": "o"},  # a member id reads as that member
+            {"name": "查无此人", "member": "", "mark": "o"},  # nobody: counts in choices only
+        ],
+    }
+    marks = {"M020": "oooo--", "M025": "ooo---"}
+    for member in APPROVED:
+        code = s.issue_invitation(member, data_dir=data)[0]
+        vote_as_device(
+            s,
+            code,
+            {"committee": marks[member], "secretary": "o-"},
+            data_dir=data,
+            write_ins={"committee": typed[member]},
+        )
+    s.close_remote(signer=wg)
+    s.check_in(PAPER)
+    assert s.reveal_remote(scs, signer=wg, data_dir=data) == 2
+
+    def paper_round(kind: ballot_printer.PaperKind, paper_marks: str) -> dict[str, Any]:
+        spec = s.due_round()
+        stock = ballot_printer.make_stock(
+            election_id=s.manifest.election_id,
+            kind=kind,
+            round_number=spec.number,
+            count=len(PAPER),
+            signer=wg,
+        )
+        s.commit_stock(stock, signer=wg)
+        s.issue(count=None, signer=wg)
+        s.return_ballots(len(PAPER), signer=wg)
+        s.enter(
+            [
+                EntryInput(qr=ballot_printer.encode_qr_text(p), marks=paper_marks)
+                for p in stock.payloads
+            ]
+        )
+        return dict(s.close(signer=wg).body)
+
+    committee = paper_round(ballot_printer.PaperKind.COMMITTEE, "ooooox")
+    approvals = {a["member"]: a["approvals"] for a in committee["approvals"]}
+    assert committee["remote_ballots"] == 2
+    assert committee["valid_ballots"] == len(PAPER) + 2
+    assert approvals["M008"] == 2  # 杨丽 typed by name, and by id; 查无此人 names nobody
+    paper_round(ballot_printer.PaperKind.SECRETARY, "ox")
+    s.record_result(signer=wg, calendar=load_calendar(None))
+    for sc in scs:
+        s.cosign(sc)
+    publish(s, tmp_path / "out", notice=False)
+    report = verify_bundle(
+        tmp_path / "out" / "bundle", TownKey(fingerprint=fingerprint(town.public_key.key)), jobs=1
+    )
+    assert report.ok, render_text(report, "en")
