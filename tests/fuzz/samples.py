@@ -163,3 +163,23 @@ def bundle_files() -> dict[str, bytes]:
     from tests.unit.verifier import builder  # noqa: PLC0415
 
     return builder.build()
+
+
+def audit_recording(tmp: Path) -> tuple[Path, Any, bytes]:
+    """A small bundle in ``tmp``, its loaded election and one signed reconciliation record."""
+    from tests.unit.audit import fixtures as F  # noqa: PLC0415
+    from verifier.audit.election import load_election  # noqa: PLC0415
+    from verifier.audit.reconcile import Paper, reconcile  # noqa: PLC0415
+    from verifier.audit.record import (  # noqa: PLC0415
+        new_auditor_key,
+        reconciliation_record,
+        write_record,
+    )
+
+    bundle = F.small_bundle(tmp)
+    election = load_election(bundle, F.TOWN)
+    papers = [Paper(f"seq {b.seq}", b.qr, b.marks, b.write_ins) for b in election.records]
+    key = new_auditor_key("审计员甲", tmp / "a.key")
+    signed = reconciliation_record(election, papers, reconcile(election, papers), date="2026-10-08")
+    path, _ = write_record(tmp / "audit", signed, [key])
+    return bundle, election, path.read_bytes()

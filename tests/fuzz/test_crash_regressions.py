@@ -11,10 +11,13 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
 import keys
+import keys._issuer_keyfile as issuer_keyfile
+from keys import remote
 from tally.calendar import InvalidCalendarError, load_calendar, parse_calendar
 from tally.cli_day import _read_batch
 from tally.core.definition import parse_definition
@@ -26,7 +29,9 @@ from tally.election import SessionError, load_signed_manifest
 from tests.fuzz import samples as S
 from tests.fuzz import test_remote_ballot_differential as RB
 from tests.fuzz.service import Service, running_service
-from verifier.canonical import parse_canonical_checked
+from verifier.audit.errors import AuditRecordError
+from verifier.audit.record import check_audit_records, load_auditor_key
+from verifier.canonical import canonical_bytes, parse_canonical_checked
 from verifier.errors import CheckpointFormatError, DocumentFormatError
 from verifier.parse import parse_checkpoint, parse_log_entry
 
@@ -253,3 +258,65 @@ def test_station_json_endpoint_without_a_session_says_why_in_the_chosen_language
     assert (r.json()["code"], r.json()["message"]) == ("signin.needed", "请先登录")
     r = service.client.get(path + ("&" if "?" in path else "?") + "lang=en")
     assert r.json()["message"] == "sign in first"
+
+
+# -- found by make fuzz (the random run): key documents, the issuer key file, the audit's files -----
+DEEP_JSON = b"[" * 100_000
+
+
+def test_key_file_nested_too_deep_is_refused_as_corrupt() -> None:
+    with pytest.raises(keys.CorruptKeyFileError):
+        keys.parse_key_file(DEEP_JSON)
+
+
+def test_public_key_file_nested_too_deep_is_refused_as_invalid() -> None:
+    with pytest.raises(keys.InvalidPublicKeyError):
+        keys.parse_public_key(DEEP_JSON)
+
+
+def test_share_container_nested_too_deep_is_refused_as_a_share_container_error() -> None:
+    with pytest.raises(remote.ShareContainerError):
+        remote.parse_share_container(DEEP_JSON)
+
+
+def test_issuer_key_file_whose_ciphertext_is_shorter_than_its_tag_is_refused_as_corrupt() -> None:
+    doc = json.loads(S.issuer_key_files()[0])
+    doc["ciphertext"] = base64.b64encode(b"\x01" * 6).decode()
+    with (
+        mock.patch.object(issuer_keyfile, "_derive", S.fast_derive),
+        pytest.raises(keys.CorruptKeyFileError),
+    ):
+        issuer_keyfile.open_issuer_key(json.dumps(doc).encode(), S.PASSPHRASE)
+
+
+def test_auditor_key_nested_too_deep_is_an_audit_record_error(tmp_path: Path) -> None:
+    path = tmp_path / "a.key"
+    path.write_bytes(DEEP_JSON)
+    with pytest.raises(AuditRecordError):
+        load_auditor_key(path)
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any, bytes]:
+    return S.audit_recording(tmp_path_factory.mktemp("audit"))
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda d: d["signed"]["inputs"]["papers"][1].__setitem__("qr", [None]),
+        lambda d: d["signed"]["inputs"]["papers"][0]["write_ins"].append(
+            {"name": ["x"], "member": "", "mark": "o"}
+        ),
+    ],
+    ids=["qr-a-list", "write-in-name-a-list"],
+)
+def test_audit_record_whose_inputs_have_the_wrong_type_is_an_A12_finding(
+    recorded: tuple[Path, Any, bytes], tmp_path: Path, edit: Any
+) -> None:
+    bundle, election, record = recorded
+    doc = json.loads(record)
+    edit(doc)
+    (tmp_path / "1.json").write_bytes(canonical_bytes(doc))
+    report = check_audit_records(bundle, audit_dir=tmp_path, election=election)
+    assert "audit.inputs_invalid" in {f.code for f in report.findings}

@@ -251,23 +251,7 @@ def test_auditor_key_file_refuses_damage_with_an_audit_record_error(
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any, bytes]:
     """A small bundle, its loaded election and one signed reconciliation record."""
-    from tests.unit.audit import fixtures as F  # noqa: PLC0415
-    from verifier.audit.election import load_election  # noqa: PLC0415
-    from verifier.audit.reconcile import Paper, reconcile  # noqa: PLC0415
-    from verifier.audit.record import (  # noqa: PLC0415
-        new_auditor_key,
-        reconciliation_record,
-        write_record,
-    )
-
-    tmp = tmp_path_factory.mktemp("audit")
-    bundle = F.small_bundle(tmp)
-    election = load_election(bundle, F.TOWN)
-    papers = [Paper(f"seq {b.seq}", b.qr, b.marks, b.write_ins) for b in election.records]
-    key = new_auditor_key("审计员甲", tmp / "a.key")
-    signed = reconciliation_record(election, papers, reconcile(election, papers), date="2026-10-08")
-    path, _ = write_record(tmp / "audit", signed, [key])
-    return bundle, election, path.read_bytes()
+    return S.audit_recording(tmp_path_factory.mktemp("audit"))
 
 
 @fuzz_settings(60)
