@@ -22,14 +22,15 @@ from tally.calendar import InvalidCalendarError, load_calendar, parse_calendar
 from tally.cli_day import _read_batch
 from tally.core.definition import parse_definition
 from tally.core.errors import DefinitionError, RoundStateError
-from tally.core.manifest import canonical
+from tally.core.manifest import canonical, parse_manifest
 from tally.core.marks_file import parse_marks_file
 from tally.core.meeting import parse_entry
 from tally.election import SessionError, load_signed_manifest
 from tests.fuzz import samples as S
 from tests.fuzz import test_remote_ballot_differential as RB
 from tests.fuzz.service import Service, running_service
-from verifier.audit.errors import AuditRecordError
+from verifier.audit.errors import AuditInputError, AuditRecordError
+from verifier.audit.marks import parse_marks_file as parse_marks_file_audit
 from verifier.audit.record import check_audit_records, load_auditor_key
 from verifier.canonical import canonical_bytes, parse_canonical_checked
 from verifier.errors import CheckpointFormatError, DocumentFormatError
@@ -320,3 +321,18 @@ def test_audit_record_whose_inputs_have_the_wrong_type_is_an_A12_finding(
     (tmp_path / "1.json").write_bytes(canonical_bytes(doc))
     report = check_audit_records(bundle, audit_dir=tmp_path, election=election)
     assert "audit.inputs_invalid" in {f.code for f in report.findings}
+
+
+def test_manifest_with_an_integer_beyond_2_53_is_a_definition_error() -> None:
+    doc = dict(S.manifest_document())
+    doc["definition"] = {**doc["definition"], "preset": BEYOND_JCS}
+    with pytest.raises(DefinitionError) as e:
+        parse_manifest(doc)
+    assert [p.code for p in e.value.problems] == ["manifest.format"]
+
+
+def test_audit_marks_file_nested_too_deep_is_an_audit_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "marks.jsonl"
+    path.write_bytes(DEEP_JSON)
+    with pytest.raises(AuditInputError):
+        parse_marks_file_audit(path)
