@@ -256,6 +256,12 @@ class ElectionStore:
         (SQLite's ``PRAGMA data_version``; this connection's own commits leave it alone)."""
         return int(self._db.conn.execute("PRAGMA data_version").fetchone()[0])
 
+    def writes(self) -> int:
+        """A number that grows with every row this connection inserts, updates or deletes
+        (SQLite's ``total_changes``): read in memory, no query. The service compares it before
+        and after a request to know whether to take a new bulletin-board snapshot."""
+        return int(self._db.conn.total_changes)
+
     def log_size(self) -> int:
         row = self._db.conn.execute("SELECT COUNT(*) FROM log").fetchone()
         return int(row[0])
