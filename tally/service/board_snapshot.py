@@ -15,6 +15,7 @@ and kept with the snapshot, so a flood of readers costs one rendering per commit
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
@@ -124,3 +125,51 @@ def take(session: ElectionSession) -> BoardSnapshot:
         proofs=TreePrefix(session.tree, covered),
         _view=_SessionView(session.manifest, session.meeting, _StoreView(checkpoints, rows)),
     )
+
+
+class BoardGate:
+    """Pure ASGI middleware: at most ``limit`` board requests being worked on at once.
+
+    Reading the snapshot needs no lock, but every request still costs the one event loop some
+    CPU (parsing, middleware, rendering the response), and a station request shares that loop:
+    each of its steps waits behind the steps of every request in flight. A flood of board readers
+    would thus still slow the station by sheer numbers. The gate parks the excess board requests
+    before any work is done for them, on a FIFO semaphore (a parked request costs nothing), and
+    frees the slot as the last part of the response is handed over, before the socket drains, so
+    a reader that does not read cannot hold it. Station and remote-voting requests never pass
+    through it.
+    """
+
+    def __init__(self, app: Any, limit: int = 2) -> None:
+        self.app = app
+        self.limit = limit
+        self._slots: asyncio.Semaphore | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not is_board_path(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.limit)
+        slots = self._slots
+        held = True
+        await slots.acquire()
+
+        async def send_then_free(message: Any) -> None:
+            nonlocal held
+            if held and message["type"] == "http.response.body" and not message.get("more_body"):
+                held = False
+                slots.release()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_then_free)
+        finally:
+            if held:
+                held = False
+                slots.release()
+
+
+def is_board_path(path: str) -> bool:
+    """The public board's pages, assets and API (bulletin.py)."""
+    return path.startswith(("/board/", "/api/board")) or path == "/board"

@@ -22,6 +22,7 @@ from tally.core.explain import describe_next
 from tally.core.model import MemberId
 from tally.election import ElectionSession
 from tally.service.app import ServiceState
+from tally.service.board_snapshot import BoardGate
 from tally.service.rounds_view import post_views
 
 __all__ = ["register"]
@@ -87,6 +88,7 @@ def register(app: FastAPI) -> None:
     renders from a snapshot is kept with it (``memo``), so it is rendered once per commit.
     """
     state: ServiceState = app.state.service
+    app.add_middleware(BoardGate)
     templates = Jinja2Templates(directory=str(HERE / "templates" / "board"))
     app.mount(
         "/board/static", StaticFiles(directory=HERE / "static" / "board"), name="board-static"
