@@ -228,12 +228,13 @@ class ElectionStore:
         finally:
             cursor.close()
 
-    def log_rows_of_types(self, types: Sequence[str]) -> list[tuple[int, bytes]]:
-        """The entries of the given types, in seq order (a few rows: round outcomes, refusals)."""
+    def log_rows_of_types(self, types: Sequence[str], *, since: int = 0) -> list[tuple[int, bytes]]:
+        """The entries of the given types, in seq order (a few rows: round outcomes, refusals);
+        ``since``: only those from that seq on (a range of the primary key, not a whole scan)."""
         marks = ", ".join("?" for _ in types)
         cursor = self._db.conn.execute(
-            f"SELECT seq, raw FROM log WHERE type IN ({marks}) ORDER BY seq",  # noqa: S608
-            tuple(types),
+            f"SELECT seq, raw FROM log WHERE type IN ({marks}) AND seq >= ? ORDER BY seq",  # noqa: S608
+            (*types, since),
         )
         return [(int(seq), bytes(raw)) for seq, raw in cursor]
 

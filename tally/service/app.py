@@ -203,7 +203,7 @@ class ServiceState:
         self._board_checked = time.monotonic()
         old = self._board_key
         if not old or old[0] is not s or old[1] is not s.meeting or old[2] != writes:
-            self.board = board_snapshot.take(s)
+            self.board = board_snapshot.take(s, self.board if old else None)
             self._board_key = (s, s.meeting, writes)
         return self.board
 

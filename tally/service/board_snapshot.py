@@ -97,6 +97,7 @@ class BoardSnapshot:
     checkpoints: tuple[StoredCheckpoint, ...]
     proofs: TreePrefix  # the tree up to the latest checkpoint
     _view: _SessionView
+    _source: object = field(default=None, repr=False)  # the session it was taken from
     _memo: dict[object, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -114,16 +115,27 @@ class BoardSnapshot:
         return value
 
 
-def take(session: ElectionSession) -> BoardSnapshot:
-    """Capture the board's inputs (on the session thread, under the election lock)."""
-    checkpoints = tuple(session.store.checkpoints())
-    rows = tuple(session.store.log_rows_of_types(ROUND_TYPES))
+def take(session: ElectionSession, previous: BoardSnapshot | None = None) -> BoardSnapshot:
+    """Capture the board's inputs (on the session thread, under the election lock).
+
+    ``previous``, the last snapshot: when it was taken from the same session, only the log
+    entries appended since are searched for round outcomes (the log is append-only), so the
+    cost of a snapshot does not grow with the log."""
+    store = session.store
+    checkpoints = tuple(store.checkpoints())
+    if previous is not None and previous._source is session:
+        rows = previous._view.store._round_rows + tuple(
+            store.log_rows_of_types(ROUND_TYPES, since=previous.size)
+        )
+    else:
+        rows = tuple(store.log_rows_of_types(ROUND_TYPES))
     covered = checkpoints[-1].size if checkpoints else 0
     return BoardSnapshot(
         size=session.meeting.size,
         checkpoints=checkpoints,
         proofs=TreePrefix(session.tree, covered),
         _view=_SessionView(session.manifest, session.meeting, _StoreView(checkpoints, rows)),
+        _source=session,
     )
 
 

@@ -137,6 +137,7 @@ def test_the_board_shows_every_commit_checkpoint_and_cosignature(served: Served)
     assert "scrutineer:" in cps[-1]["text"]
     assert "scrutineer:" in served.client.get("/api/board").json()["checkpoint"]["text"]
     assert "scrutineer:" in served.client.get("/api/board/proof?seq=0").json()["checkpoint"]
+    _both_ways(served.state)
 
 
 def test_a_write_by_another_program_reaches_the_board_without_a_station_request(
@@ -191,9 +192,13 @@ def _both_ways(state: ServiceState) -> None:
 
     def check(s: ElectionSession) -> None:
         snap = take(s)
-        assert snap.size == s.meeting.size == len(s.tree)
+        published = state.board  # taken step by step, each from the one before
+        assert snap.size == published.size == s.meeting.size == len(s.tree)
         for lang in ("zh", "en"):
-            assert bulletin._board(snap.session, lang) == bulletin._board(s, lang)
+            direct = bulletin._board(s, lang)
+            assert bulletin._board(snap.session, lang) == direct
+            assert bulletin._board(published.session, lang) == direct
+        assert published.checkpoints == snap.checkpoints
         assert list(snap.checkpoints) == s.store.checkpoints()
         size = s.store.checkpoints()[-1].size
         fresh = MerkleTree(s.tree.leaf_hashes[:size])
