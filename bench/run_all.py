@@ -32,6 +32,7 @@ BENCHMARKS: tuple[tuple[str, list[str]], ...] = (
     ("print", ["bench/bench_print.py", "1000"]),
     ("entries", ["bench/bench_entries.py", "--runoffs", "4"]),
     ("remote", ["bench/bench_remote.py"]),
+    ("board", ["bench/bench_board_flood.py"]),
     ("growth", ["bench/bench_growth.py"]),
     ("verify", ["bench/bench_verify.py"]),
 )
@@ -151,6 +152,9 @@ def render(
         "checked against the state the casts before it leave.\n"
     )
 
+    if "board" in f:  # figures kept from before the benchmark existed have none
+        _render_board(w, f["board"], _cmd(cmds["board"]))
+
     w("## Verifier at 1,000,000 ballot records\n")
     w(f"```sh\n{_cmd(cmds['verify'])}\n```\n")
     w(
@@ -234,6 +238,44 @@ def render(
         f"ballots, publishing, verifying every bundle): **{g['demo_seconds']:.1f} s**.\n"
     )
     return "\n".join(out)
+
+
+def _render_board(w: Any, b: dict[str, Any], cmd: str) -> None:
+    w("## Station check-in under a public board flood\n")
+    w(f"```sh\n{cmd}\n```\n")
+    pinned = " (wrk on CPU 1, uvicorn on CPU 0)" if b["pinned"] else ""
+    w(
+        "uvicorn in a subprocess as `tally serve` configures it, on 127.0.0.1 over a real election "
+        "file at full sync. A clerk signed in at the station checks members in one at a time "
+        f"through `POST /station/checkin`, one every {b['interval'] * 1000:.0f} ms, each request "
+        "timed. Phase A: no other load (the baseline). Phase B, right after in the same run: the "
+        f"same while `wrk` keeps {b['clients']} connections busy on `/api/board` and `/board/` "
+        f"for {b['seconds']:.0f} s{pinned}. The board reads a snapshot taken after each commit "
+        "and at most two board requests are worked on at once (docs/adr, board snapshot).\n"
+    )
+    w("| phase | check-ins | p50 | p99 | max |")
+    w("| --- | ---: | ---: | ---: | ---: |")
+    for name, x in (("A: no flood (baseline)", b["quiet"]), (f"B: board flood, {b['clients']} "
+                    "connections", b["flood"])):  # fmt: skip
+        w(
+            f"| {name} | {int(x['n']):,d} | {x['p50_ms']:.1f} ms | {x['p99_ms']:.1f} ms | "
+            f"{x['max_ms']:.1f} ms |"
+        )
+    r = b["board"]
+    w(
+        f"\nBoard reads during phase B: {int(r['requests']):,d} in "
+        f"{r['duration_us'] / 1e6:.0f} s, {r['rate']:,.0f} /s, p50 {r['p50_us'] / 1000:.1f} ms, "
+        f"p99 {r['p99_us'] / 1000:.1f} ms, {int(r['errors'])} errors. Check-in p99 under the "
+        f"flood / without: {b['flood']['p99_ms'] / b['quiet']['p99_ms']:.2f}×."
+    )
+    snap = b.get("snapshot")
+    if snap:
+        w(
+            f" Taking the snapshot after a check-in costs {snap['take_ms']:.3f} ms beside the "
+            f"{snap['commit_ms']:.2f} ms of the check-in's commit (in process, mean of "
+            f"{snap['n']})."
+        )
+    w("")
 
 
 def main() -> None:
