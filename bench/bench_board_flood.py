@@ -3,15 +3,15 @@
 The service runs as ``tally serve`` runs it (uvicorn with the request limits of
 tally/service/limits.py) in a subprocess on 127.0.0.1 over a real election file at full sync,
 pinned to CPU 0 when the machine has two cores or more. A clerk signs in through the station's
-sign-in page and checks members in one at a time through ``POST /station/checkin`` (the form the
+sign-in page and checks late arrivals in one at a time through ``POST /station/checkin`` (the form the
 check-in page posts), one every ``--interval`` seconds, timing each request. Phase A: ``--checkins``
 check-ins with nothing else running (the baseline). Phase B: as many again while ``wrk`` (pinned to
 CPU 1) keeps ``--clients`` connections busy on ``/api/board`` and ``/board/`` for ``--seconds``.
 Both phases run in the same process against the same server, one after the other. Issue 14.6:
 the board reads a snapshot, so the flood costs the station CPU time, never a wait on the lock.
 
-    .venv/bin/python bench/bench_board_flood.py [--checkins 600] [--interval 0.1] [--seconds 60]
-        [--clients 64] [--code DIR] [--json F]
+    .venv/bin/python bench/bench_board_flood.py [--checkins 400] [--interval 0.15] [--seconds 60]
+        [--clients 64] [--rounds 4] [--code DIR] [--json F]
 
 ``--code DIR`` runs the server from another checkout (e.g. the code before the snapshot, from
 ``git archive``) with the same client, to measure a before figure.
@@ -37,11 +37,12 @@ import nacl.pwhash
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import ballot_printer
 import keys
 from bench.synthetic import _definition
 from tally.core.definition import parse_definition_data
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, sign_manifest
+from tally.election import ElectionSession, EntryInput, sign_manifest
 from tally.service.accounts import AccountStore, Role, accounts_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,8 +73,12 @@ def _pub(s: keys.InMemorySigner) -> dict[str, Any]:
     return doc
 
 
-def prepare(folder: Path, members: int) -> tuple[Path, Path]:
-    """An election of ``members`` members, nobody checked in yet, and a clerk's account."""
+def prepare(folder: Path, present: int, late: int, rounds: int) -> tuple[Path, Path, list[str]]:
+    """An election whose meeting is under way, and a clerk's account: ``present`` members checked
+    in and ``rounds`` committee rounds held (bench/synthetic.py's: A elected in the first, B, C
+    and D tied for the last two seats in each, another runoff due), so the board shows what it
+    shows late in a meeting; ``late`` members still to arrive, whose ids are returned."""
+    members = present + late
     town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "town")
     wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "wg")
     sc = keys.InMemorySigner.generate(keys.Role.SCRUTINEER, "s1")
@@ -83,9 +88,37 @@ def prepare(folder: Path, members: int) -> tuple[Path, Path]:
         scrutineer_keys=(_pub(sc),),
     )
     db, svc = folder / "e.db", folder / "svc"
-    ElectionSession.init(db, sign_manifest(manifest, town), wg).store.close()
+    s = ElectionSession.init(db, sign_manifest(manifest, town), wg)
+    ids = [f"B{i:05d}" for i in range(1, members + 1)]
+    here, late_ids = ids[: present - 2] + ids[-2:], ids[present - 2 : -2]  # the officials are here
+    s.check_in(here)
+    third = present // 3
+    for number in range(1, rounds + 1):
+        marks = (
+            ["ooo-"] * third + ["oo-o"] * third + ["o-oo"] * third
+            if number == 1
+            else ["oo-"] * third + ["o-o"] * third + ["-oo"] * third
+        )
+        stock = ballot_printer.make_stock(
+            election_id=manifest.election_id,
+            kind=ballot_printer.PaperKind.COMMITTEE,
+            round_number=s.due_round().number,
+            count=len(marks),
+            signer=wg,
+        )
+        s.commit_stock(stock, signer=wg)
+        s.issue(count=None, signer=wg)
+        s.return_ballots(len(marks), signer=wg)
+        items = [
+            EntryInput(qr=ballot_printer.encode_qr_text(p), marks=m)
+            for p, m in zip(stock.payloads, marks, strict=True)
+        ]
+        for i in range(0, len(items), 1000):
+            s.enter(items[i : i + 1000])
+        s.close(signer=wg)
+    s.store.close()
     AccountStore(accounts_path(svc), **FAST).add("clerk", Role.CLERK, PASSWORD)
-    return db, svc
+    return db, svc, late_ids
 
 
 def _port() -> int:
@@ -194,8 +227,9 @@ def phases(args: argparse.Namespace, base: str, ids: list[str], out: Path) -> di
         csrf = sign_in(client)
         for p in BOARD_PATHS:  # warm up
             client.get(p).raise_for_status()
+        here = client.get("/api/board").json()["present"]
         print(
-            f"{len(ids) + 10} members; one check-in every {args.interval * 1000:.0f} ms; board "
+            f"{len(ids)} late arrivals; one check-in every {args.interval * 1000:.0f} ms; board "
             f"flood: wrk, {args.clients} connections, {args.seconds:.0f} s, "
             f"{' and '.join(BOARD_PATHS)}{' (wrk on CPU 1, uvicorn on CPU 0)' if _PIN else ''}; "
             f"server code {args.code.resolve()}"
@@ -230,7 +264,7 @@ def phases(args: argparse.Namespace, base: str, ids: list[str], out: Path) -> di
             f"errors {int(board['errors'])}"
         )
         present = client.get("/api/board").json()["present"]
-        if present != quiet["n"] + flood["n"]:
+        if present != here + quiet["n"] + flood["n"]:
             raise SystemExit(f"the board shows {present} present, not every check-in")
     print(f"check-in p99 under the flood / without: {flood['p99_ms'] / quiet['p99_ms']:.2f}x")
     return {"quiet": quiet, "flood": flood, "board": board}
@@ -238,19 +272,28 @@ def phases(args: argparse.Namespace, base: str, ids: list[str], out: Path) -> di
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--checkins", type=int, default=600, help="check-ins per phase (at most)")
-    ap.add_argument("--interval", type=float, default=0.1, help="seconds between check-ins")
+    ap.add_argument("--checkins", type=int, default=400, help="check-ins per phase (at most)")
+    ap.add_argument("--interval", type=float, default=0.15, help="seconds between check-ins")
     ap.add_argument("--seconds", type=float, default=60.0, help="length of the board flood")
     ap.add_argument("--clients", type=int, default=64, help="connections of the flood")
+    ap.add_argument("--rounds", type=int, default=4, help="committee rounds held beforehand")
     ap.add_argument("--code", type=Path, default=ROOT, help="checkout the server runs from")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (make bench installs the Debian package)")
     with tempfile.TemporaryDirectory(prefix="bench-board-") as tmp:
-        members = 2 * args.checkins + 110
-        db, svc = prepare(Path(tmp), members)
-        ids = [f"B{i:05d}" for i in range(1, members - 9)]
+        late = 2 * args.checkins + 100
+        # More than 4/5 of the members present (the quorum, R5), in thirds, in one ballot stock.
+        present = (5 * late + 2) // 3 * 3
+        if present > 4998:
+            raise SystemExit("--checkins too large: one ballot stock holds 4,998 ballots")
+        t0 = time.perf_counter()
+        db, svc, ids = prepare(Path(tmp), present, late, args.rounds)
+        print(
+            f"prepared: {present + late} members, {present} checked in, {args.rounds} committee "
+            f"rounds held ({time.perf_counter() - t0:.0f} s)"
+        )
         port = _port()
         server = subprocess.Popen(
             [
@@ -275,6 +318,7 @@ def main() -> None:
         "clients": args.clients,
         "seconds": args.seconds,
         "pinned": _PIN,
+        "rounds": args.rounds,
     }
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1))
