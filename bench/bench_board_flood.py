@@ -301,6 +301,7 @@ def main() -> None:
                 *(sys.executable, "-c", SERVER, str(db), str(svc), str(port)),
             ],
             env={**os.environ, "PYTHONPATH": str(args.code.resolve())},
+            cwd=args.code.resolve(),  # `python -c` puts the working folder first on sys.path
         )
         base = f"http://127.0.0.1:{port}"
         try:

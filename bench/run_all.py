@@ -246,9 +246,10 @@ def _render_board(w: Any, b: dict[str, Any], cmd: str) -> None:
     pinned = " (wrk on CPU 1, uvicorn on CPU 0)" if b["pinned"] else ""
     w(
         "uvicorn in a subprocess as `tally serve` configures it, on 127.0.0.1 over a real election "
-        "file at full sync. A clerk signed in at the station checks members in one at a time "
-        f"through `POST /station/checkin`, one every {b['interval'] * 1000:.0f} ms, each request "
-        "timed. Phase A: no other load (the baseline). Phase B, right after in the same run: the "
+        f"file at full sync, late in a meeting ({b.get('rounds', 0)} committee rounds held). A "
+        "clerk signed in at the station checks late arrivals in one at a time through "
+        f"`POST /station/checkin`, one every {b['interval'] * 1000:.0f} ms, each request timed. "
+        "Phase A: no other load (the baseline). Phase B, right after in the same run: the "
         f"same while `wrk` keeps {b['clients']} connections busy on `/api/board` and `/board/` "
         f"for {b['seconds']:.0f} s{pinned}. The board reads a snapshot taken after each commit "
         "and at most two board requests are worked on at once (docs/adr, board snapshot).\n"

@@ -267,6 +267,15 @@ class ElectionStore:
         row = self._db.conn.execute("SELECT COUNT(*) FROM log").fetchone()
         return int(row[0])
 
+    def checkpoints_version(self) -> tuple[int, int]:
+        """Changes whenever a checkpoint or a signature line is added (their largest row ids: two
+        primary-key look-ups), so a reader can keep its copy of :meth:`checkpoints` until then."""
+        row = self._db.conn.execute(
+            "SELECT (SELECT MAX(id) FROM checkpoints), "
+            "(SELECT MAX(rowid) FROM checkpoint_signatures)"
+        ).fetchone()
+        return int(row[0] or 0), int(row[1] or 0)
+
     def checkpoints(self) -> list[StoredCheckpoint]:
         sigs: dict[int, list[tuple[str, str]]] = {}
         for cid, signer, line in self._db.conn.execute(

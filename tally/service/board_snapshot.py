@@ -98,6 +98,7 @@ class BoardSnapshot:
     proofs: TreePrefix  # the tree up to the latest checkpoint
     _view: _SessionView
     _source: object = field(default=None, repr=False)  # the session it was taken from
+    _checkpoints_version: tuple[int, int] = (0, 0)
     _memo: dict[object, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -119,16 +120,20 @@ def take(session: ElectionSession, previous: BoardSnapshot | None = None) -> Boa
     """Capture the board's inputs (on the session thread, under the election lock).
 
     ``previous``, the last snapshot: when it was taken from the same session, only the log
-    entries appended since are searched for round outcomes (the log is append-only), so the
-    cost of a snapshot does not grow with the log."""
+    entries appended since are searched for round outcomes (the log is append-only), and the
+    checkpoints are read again only if one or a signature was added, so the cost of a snapshot
+    does not grow with the log."""
     store = session.store
-    checkpoints = tuple(store.checkpoints())
+    version = store.checkpoints_version()
     if previous is not None and previous._source is session:
         rows = previous._view.store._round_rows + tuple(
             store.log_rows_of_types(ROUND_TYPES, since=previous.size)
         )
+        same = previous._checkpoints_version == version
+        checkpoints = previous.checkpoints if same else tuple(store.checkpoints())
     else:
         rows = tuple(store.log_rows_of_types(ROUND_TYPES))
+        checkpoints = tuple(store.checkpoints())
     covered = checkpoints[-1].size if checkpoints else 0
     return BoardSnapshot(
         size=session.meeting.size,
@@ -136,6 +141,7 @@ def take(session: ElectionSession, previous: BoardSnapshot | None = None) -> Boa
         proofs=TreePrefix(session.tree, covered),
         _view=_SessionView(session.manifest, session.meeting, _StoreView(checkpoints, rows)),
         _source=session,
+        _checkpoints_version=version,
     )
 
 
