@@ -263,7 +263,7 @@ def _render_board(w: Any, b: dict[str, Any], cmd: str) -> None:
             f"{x['max_ms']:.1f} ms |"
         )
     r = b["board"]
-    w(
+    text = (
         f"\nBoard reads during phase B: {int(r['requests']):,d} in "
         f"{r['duration_us'] / 1e6:.0f} s, {r['rate']:,.0f} /s, p50 {r['p50_us'] / 1000:.1f} ms, "
         f"p99 {r['p99_us'] / 1000:.1f} ms, {int(r['errors'])} errors. Check-in p99 under the "
@@ -271,12 +271,12 @@ def _render_board(w: Any, b: dict[str, Any], cmd: str) -> None:
     )
     snap = b.get("snapshot")
     if snap:
-        w(
+        text += (
             f" Taking the snapshot after a check-in costs {snap['take_ms']:.3f} ms beside the "
             f"{snap['commit_ms']:.2f} ms of the check-in's commit (in process, mean of "
             f"{snap['n']})."
         )
-    w("")
+    w(text + "\n")
 
 
 def main() -> None:
