@@ -24,7 +24,7 @@ import ballot_printer
 import keys
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, EntryInput, sign_manifest
+from tally.election import ElectionSession, EntryInput, SessionError, sign_manifest
 from tally.log import MerkleTree
 from tally.service import ServiceConfig, bulletin, create_app
 from tally.service.app import ServiceState
@@ -137,6 +137,26 @@ def test_the_board_shows_every_commit_checkpoint_and_cosignature(served: Served)
     assert "scrutineer:" in cps[-1]["text"]
     assert "scrutineer:" in served.client.get("/api/board").json()["checkpoint"]["text"]
     assert "scrutineer:" in served.client.get("/api/board/proof?seq=0").json()["checkpoint"]
+    _both_ways(served.state)
+
+
+def test_a_quorum_failure_logged_while_serving_reaches_the_board(served: Served) -> None:
+    """The refused issue logs ``round.quorum_failed`` (an entry the board reads from the log, not
+    from the meeting): the next snapshot, taken from the one before, finds it."""
+    wg = served.wg
+    served.run(lambda s: s.check_in(PRESENT[:20]))  # 20 of 25: 5P = 4E, no quorum (R5)
+    stock = ballot_printer.make_stock(
+        election_id=served.run(lambda s: s.manifest.election_id),
+        kind=ballot_printer.PaperKind.COMMITTEE,
+        round_number=1,
+        count=20,
+        signer=wg,
+    )
+    served.run(lambda s: s.commit_stock(stock, signer=wg))
+    with pytest.raises(SessionError, match="NOT valid"):
+        served.run(lambda s: s.issue(count=None, signer=wg))
+    (failed,) = served.client.get("/api/board").json()["rounds"]
+    assert failed["status"] == "quorum_failed" and failed["present"] == 20
     _both_ways(served.state)
 
 
