@@ -33,6 +33,7 @@ BENCHMARKS: tuple[tuple[str, list[str]], ...] = (
     ("entries", ["bench/bench_entries.py", "--runoffs", "4"]),
     ("remote", ["bench/bench_remote.py"]),
     ("flood", ["bench/bench_oversized_flood.py"]),
+    ("board", ["bench/bench_board_flood.py"]),
     ("growth", ["bench/bench_growth.py"]),
     ("verify", ["bench/bench_verify.py"]),
 )
@@ -154,6 +155,9 @@ def render(
 
     if "flood" in f:  # runs kept before the flood benchmark existed have no such figures
         out.extend(render_flood(f["flood"], _cmd(cmds["flood"])))
+
+    if "board" in f:  # figures kept from before the benchmark existed have none
+        _render_board(w, f["board"], _cmd(cmds["board"]))
 
     w("## Verifier at 1,000,000 ballot records\n")
     w(f"```sh\n{_cmd(cmds['verify'])}\n```\n")
@@ -287,6 +291,45 @@ def render_flood(fl: dict[str, Any], cmd: str) -> list[str]:
         f"held {fl['after_mib']:.1f} MiB (the allocator keeps freed memory for reuse).\n"
     )
     return out
+
+
+def _render_board(w: Any, b: dict[str, Any], cmd: str) -> None:
+    w("## Station check-in under a public board flood\n")
+    w(f"```sh\n{cmd}\n```\n")
+    pinned = " (wrk on CPU 1, uvicorn on CPU 0)" if b["pinned"] else ""
+    w(
+        "uvicorn in a subprocess as `tally serve` configures it, on 127.0.0.1 over a real election "
+        f"file at full sync, late in a meeting ({b.get('rounds', 0)} committee rounds held). A "
+        "clerk signed in at the station checks late arrivals in one at a time through "
+        f"`POST /station/checkin`, one every {b['interval'] * 1000:.0f} ms, each request timed. "
+        "Phase A: no other load (the baseline). Phase B, right after in the same run: the "
+        f"same while `wrk` keeps {b['clients']} connections busy on `/api/board` and `/board/` "
+        f"for {b['seconds']:.0f} s{pinned}. The board reads a snapshot taken after each commit "
+        "and at most two board requests are worked on at once (docs/adr, board snapshot).\n"
+    )
+    w("| phase | check-ins | p50 | p99 | max |")
+    w("| --- | ---: | ---: | ---: | ---: |")
+    for name, x in (("A: no flood (baseline)", b["quiet"]), (f"B: board flood, {b['clients']} "
+                    "connections", b["flood"])):  # fmt: skip
+        w(
+            f"| {name} | {int(x['n']):,d} | {x['p50_ms']:.1f} ms | {x['p99_ms']:.1f} ms | "
+            f"{x['max_ms']:.1f} ms |"
+        )
+    r = b["board"]
+    text = (
+        f"\nBoard reads during phase B: {int(r['requests']):,d} in "
+        f"{r['duration_us'] / 1e6:.0f} s, {r['rate']:,.0f} /s, p50 {r['p50_us'] / 1000:.1f} ms, "
+        f"p99 {r['p99_us'] / 1000:.1f} ms, {int(r['errors'])} errors. Check-in p99 under the "
+        f"flood / without: {b['flood']['p99_ms'] / b['quiet']['p99_ms']:.2f}×."
+    )
+    snap = b.get("snapshot")
+    if snap:
+        text += (
+            f" Taking the snapshot after a check-in costs {snap['take_ms']:.3f} ms beside the "
+            f"{snap['commit_ms']:.2f} ms of the check-in's commit (in process, mean of "
+            f"{snap['n']})."
+        )
+    w(text + "\n")
 
 
 def main() -> None:

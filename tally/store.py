@@ -228,12 +228,13 @@ class ElectionStore:
         finally:
             cursor.close()
 
-    def log_rows_of_types(self, types: Sequence[str]) -> list[tuple[int, bytes]]:
-        """The entries of the given types, in seq order (a few rows: round outcomes, refusals)."""
+    def log_rows_of_types(self, types: Sequence[str], *, since: int = 0) -> list[tuple[int, bytes]]:
+        """The entries of the given types, in seq order (a few rows: round outcomes, refusals);
+        ``since``: only those from that seq on (a range of the primary key, not a whole scan)."""
         marks = ", ".join("?" for _ in types)
         cursor = self._db.conn.execute(
-            f"SELECT seq, raw FROM log WHERE type IN ({marks}) ORDER BY seq",  # noqa: S608
-            tuple(types),
+            f"SELECT seq, raw FROM log WHERE type IN ({marks}) AND seq >= ? ORDER BY seq",  # noqa: S608
+            (*types, since),
         )
         return [(int(seq), bytes(raw)) for seq, raw in cursor]
 
@@ -256,9 +257,24 @@ class ElectionStore:
         (SQLite's ``PRAGMA data_version``; this connection's own commits leave it alone)."""
         return int(self._db.conn.execute("PRAGMA data_version").fetchone()[0])
 
+    def writes(self) -> int:
+        """A number that grows with every row this connection inserts, updates or deletes
+        (SQLite's ``total_changes``): read in memory, no query. The service compares it before
+        and after a request to know whether to take a new bulletin-board snapshot."""
+        return int(self._db.conn.total_changes)
+
     def log_size(self) -> int:
         row = self._db.conn.execute("SELECT COUNT(*) FROM log").fetchone()
         return int(row[0])
+
+    def checkpoints_version(self) -> tuple[int, int]:
+        """Changes whenever a checkpoint or a signature line is added (their largest row ids: two
+        primary-key look-ups), so a reader can keep its copy of :meth:`checkpoints` until then."""
+        row = self._db.conn.execute(
+            "SELECT (SELECT MAX(id) FROM checkpoints), "
+            "(SELECT MAX(rowid) FROM checkpoint_signatures)"
+        ).fetchone()
+        return int(row[0] or 0), int(row[1] or 0)
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         sigs: dict[int, list[tuple[str, str]]] = {}
