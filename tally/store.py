@@ -22,6 +22,7 @@ __all__ = [
     "StoreError",
     "StoredCheckpoint",
     "StoredStock",
+    "write_refusal",
 ]
 
 SCHEMA_VERSION = 3
@@ -76,7 +77,7 @@ class StoreError(Exception):
 _SQLITE_IOERR, _SQLITE_FULL = 10, 13
 
 
-def _write_refusal(e: sqlite3.OperationalError) -> StoreError | None:
+def write_refusal(e: sqlite3.OperationalError) -> StoreError | None:
     """The refusal for a write the disk did not take (primary result codes FULL and IOERR)."""
     code = getattr(e, "sqlite_errorcode", None)
     if code is None:
@@ -237,7 +238,7 @@ class ElectionStore:
                     conn.execute("ROLLBACK")
                 raise
         except sqlite3.OperationalError as e:
-            refusal = _write_refusal(e)
+            refusal = write_refusal(e)
             if refusal is None:
                 raise
             raise refusal from e

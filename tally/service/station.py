@@ -1044,7 +1044,8 @@ def register(app: FastAPI) -> None:
                 ),
                 limiter=st.hashers(),
             )
-        except AccountError as e:
+        except (AccountError, StoreError) as e:
+            status = 503 if isinstance(e, StoreError) else 429 if e.code == "signin.locked" else 401
             return _render(
                 request,
                 "login.html",
@@ -1055,7 +1056,7 @@ def register(app: FastAPI) -> None:
                     "error": _msg(lang, e.zh, e.en),
                     "name": name,
                 },
-                status=429 if e.code == "signin.locked" else 401,
+                status=status,
             )
         response = RedirectResponse(nxt, status_code=303)
         response.set_cookie(

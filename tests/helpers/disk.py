@@ -16,6 +16,13 @@ from tally.store import ElectionStore
 SQLITE_FULL = 13
 
 
+def _full() -> sqlite3.OperationalError:
+    e = sqlite3.OperationalError("database or disk is full")
+    e.sqlite_errorcode = SQLITE_FULL  # as SQLite's own error carries it
+    e.sqlite_errorname = "SQLITE_FULL"
+    return e
+
+
 class _FullAtCommit:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -25,10 +32,7 @@ class _FullAtCommit:
 
     def execute(self, sql: str, *args: Any) -> Any:
         if sql == "COMMIT":
-            e = sqlite3.OperationalError("database or disk is full")
-            e.sqlite_errorcode = SQLITE_FULL  # as SQLite's own error carries it
-            e.sqlite_errorname = "SQLITE_FULL"
-            raise e
+            raise _full()
         return self.conn.execute(sql, *args)
 
 
@@ -42,3 +46,28 @@ def disk_full(store: ElectionStore) -> Iterator[None]:
         yield
     finally:
         db.conn = real
+
+
+class _FullOnExit:
+    """A connection used as ``with conn:`` whose commit at the block's end fails as on a full
+    disk (the transaction is rolled back, as SQLite leaves it)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+    def __enter__(self) -> _FullOnExit:
+        return self
+
+    def __exit__(self, kind: Any, value: Any, tb: Any) -> Any:
+        if kind is None:
+            self.conn.rollback()
+            raise _full()
+        return self.conn.__exit__(kind, value, tb)
+
+
+def full_on_commit(conn: sqlite3.Connection) -> Any:
+    """``conn`` as a full disk leaves it: every ``with conn:`` block fails at its commit."""
+    return _FullOnExit(conn)

@@ -11,6 +11,7 @@ import errno
 import html
 import json
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,7 +32,7 @@ from tally.core.meeting import parse_entry
 from tally.election import ElectionSession, sign_manifest
 from tally.service import ServiceConfig, create_app
 from tally.service.accounts import AccountStore, Role, accounts_path
-from tests.helpers.disk import disk_full
+from tests.helpers.disk import disk_full, full_on_commit
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESENT = [f"M{i:03d}" for i in range(1, 27) if i not in (15, 20, 25)]  # 23 of E = 25
@@ -867,3 +868,16 @@ def test_a_stock_print_on_a_full_disk_is_a_503_and_commits_no_stock(
     assert station.log() == before
     monkeypatch.undo()
     assert "已打印并登记选票 25 张" in chair.follow(chair.post("/station/print", {"count": "25"}))
+
+
+def test_a_sign_in_on_a_full_disk_is_a_503_and_signs_no_one_in(
+    station: Station, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: full_on_commit(real(*a, **k)))
+    r = User(station, "teller").sign_in("teller-password")
+    assert r.status_code == 503
+    assert "磁盘已满" in r.text
+    assert "tally_session" not in r.cookies
+    monkeypatch.undo()
+    station.sign_in("teller")  # space freed: the same sign-in goes through
