@@ -15,7 +15,7 @@ CN_SORT := .cache/cn-sort
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test demo bench screenshots system-deps setup clean
+.PHONY: run test demo bench soak screenshots system-deps setup clean
 
 run: setup
 	$(BIN)/tally check examples/qingshan.toml
@@ -40,6 +40,14 @@ screenshots: setup
 bench: APT_PACKAGES += $(BENCH_APT_PACKAGES)
 bench: setup
 	$(BIN)/python bench/run_all.py
+
+# A polling day at 300 members through the HTTP API with SIGKILLs, a full disk and dropped clients
+# (bench/soak.py); not in `make test`. Mounts a tmpfs, so it runs as root (sudo when not root).
+# `make soak SOAK_MINUTES=2` for a short run; the figures go to docs/PERFORMANCE.md.
+SOAK_MINUTES ?= 20
+soak: setup
+	$$( [ "$$(id -u)" = 0 ] || echo sudo ) $(BIN)/python bench/soak.py --minutes $(SOAK_MINUTES) \
+	  --doc docs/PERFORMANCE.md $(if $(SOAK_SEED),--seed $(SOAK_SEED))
 
 setup: system-deps $(STAMP)
 

@@ -39,6 +39,21 @@ BENCHMARKS: tuple[tuple[str, list[str]], ...] = (
 )
 
 
+# The soak's section is written by `bench/soak.py --doc` (20 minutes, not part of `make bench`);
+# rewriting the document keeps it.
+SOAK_HEADING = "## Polling-day soak"
+
+
+def _with_soak(text: str, path: Path) -> str:
+    """``text`` followed by the soak's section of the document at ``path``, if it has one."""
+    try:
+        old = path.read_text(encoding="utf-8")
+    except OSError:
+        return text
+    i = old.find("\n" + SOAK_HEADING)
+    return text.rstrip("\n") + "\n" + old[i:] if i >= 0 else text
+
+
 def _cpu() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -345,9 +360,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.render_from:
         kept = json.loads(args.render_from.read_text(encoding="utf-8"))
-        args.out.write_text(
-            render(kept["figures"], kept["seconds"], kept["total"], kept["date"]), encoding="utf-8"
-        )
+        text = render(kept["figures"], kept["seconds"], kept["total"], kept["date"])
+        args.out.write_text(_with_soak(text, args.out), encoding="utf-8")
         print(f"rendered {args.out} from {args.render_from} (measured {kept['date']})")
         return
     figures: dict[str, Any] = {}
@@ -368,7 +382,8 @@ def main() -> None:
         json.dumps({"figures": figures, "seconds": seconds, "total": total, "date": today}),
         encoding="utf-8",
     )
-    args.out.write_text(render(figures, seconds, total, today), encoding="utf-8")
+    text = render(figures, seconds, total, today)
+    args.out.write_text(_with_soak(text, args.out), encoding="utf-8")
     print(f"\nall benchmarks in {total / 60:.1f} min; wrote {args.out}")
 
 

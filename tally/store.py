@@ -22,6 +22,7 @@ __all__ = [
     "StoreError",
     "StoredCheckpoint",
     "StoredStock",
+    "write_refusal",
 ]
 
 SCHEMA_VERSION = 3
@@ -71,6 +72,29 @@ class StoreError(Exception):
         self.code = code
         self.zh = zh
         self.en = en
+
+
+_SQLITE_IOERR, _SQLITE_FULL = 10, 13
+
+
+def write_refusal(e: sqlite3.OperationalError) -> StoreError | None:
+    """The refusal for a write the disk did not take (primary result codes FULL and IOERR)."""
+    code = getattr(e, "sqlite_errorcode", None)
+    if code is None:
+        return None
+    if code & 0xFF == _SQLITE_FULL:
+        return StoreError(
+            "store.disk_full",
+            zh="磁盘已满，本次操作没有写入：请腾出磁盘空间后重试",
+            en="the disk is full; nothing was written: free some disk space and try again",
+        )
+    if code & 0xFF == _SQLITE_IOERR:
+        return StoreError(
+            "store.write_failed",
+            zh="写入选举文件失败，本次操作没有写入：请检查磁盘后重试",
+            en="writing the election file failed; nothing was written: check the disk and retry",
+        )
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,15 +213,35 @@ class ElectionStore:
     # -- transactions --------------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error: all or nothing."""
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error: all or nothing.
+
+        A full disk or a failed write (SQLite's FULL and IOERR, met at an insert or at the
+        COMMIT) is a ``StoreError`` (``store.disk_full``, ``store.write_failed``) after the
+        rollback, so every shell refuses it cleanly and the next write starts afresh.
+
+        Raises:
+            StoreError: the disk is full or the write failed; nothing was written.
+        """
         conn = self._db.conn
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:  # SQLite may have rolled back already (FULL, IOERR)
+                    conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as e:
+            refusal = write_refusal(e)
+            if refusal is None:
+                raise
+            raise refusal from e
 
     # -- reading -------------------------------------------------------------------------------
     def _meta(self, key: str) -> bytes:
