@@ -33,6 +33,8 @@ HEAD_DOMAIN: Final = b"branch-election/audit-head/1"
 GENESIS: Final = "0" * 64
 _RECORD: Final = re.compile(r"([1-9][0-9]{0,5})\.json")
 _EID: Final = re.compile(r"[0-9a-f]{64}")
+TownOpt = Annotated[Path, typer.Option("--town-key", help="镇党委密钥文件")]
+EidOpt = Annotated[str, typer.Option("--election-id", help="选举标识（64位十六进制）")]
 
 
 def _election_id(text: str) -> str:
@@ -132,13 +134,11 @@ def register(app: typer.Typer) -> None:
     """Add ``tally audit appoint`` and ``tally audit head``."""
     audit_app = typer.Typer(help="纸质选票审计（镇党委签署）/ paper audit", no_args_is_help=True)
     app.add_typer(audit_app, name="audit")
-    town_opt = Annotated[Path, typer.Option("--town-key", help="镇党委密钥文件")]
-    eid_opt = Annotated[str, typer.Option("--election-id", help="选举标识（64位十六进制）")]
 
     @audit_app.command("appoint")
     def appoint(
-        town_key: town_opt,
-        election_id: eid_opt,
+        town_key: TownOpt,
+        election_id: EidOpt,
         auditor: Annotated[
             list[str], typer.Option("--auditor", help="审计员 姓名:公钥（可多次）/ NAME:KEY")
         ],
@@ -167,8 +167,8 @@ def register(app: typer.Typer) -> None:
     @audit_app.command("head")
     def head(
         audit_dir: Annotated[Path, typer.Argument(help="审计记录文件夹 audit/")],
-        town_key: town_opt,
-        election_id: eid_opt,
+        town_key: TownOpt,
+        election_id: EidOpt,
         out: Annotated[Path, typer.Option("--out", help="输出：签署的审计链头 audit-head/1")],
         lang: LangOpt = None,
         as_json: JsonOpt = False,

@@ -377,10 +377,16 @@ def verify_audit(
     said in a warning line). Lists the appointed auditors' names and fingerprints.
     """
     en = lang == "en"
-    election = load_election(bundle, None, verify=False)
+    folder = audit_dir_for(bundle)
+    # nothing to read without records or a head: the election is loaded only when needed
+    election = load_election(bundle, None, verify=False) if head_text or folder.is_dir() else None
     lines: list[str] = []
     try:
-        head = parse_head(head_text, town_key=election.town_key, path="") if head_text else None
+        head = (
+            parse_head(head_text, town_key=election.town_key, path="")
+            if head_text and election is not None
+            else None
+        )
     except VerificationError as e:
         finding = Finding(clause=e.clause, code=e.code, zh=e.zh, en=e.en, file=head_text)
         result = check_audit_records(bundle, election=election)

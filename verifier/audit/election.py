@@ -224,7 +224,7 @@ def load_election(
             stocks[key] = stocks.get(key, frozenset()) | frozenset(doc["ballot_ids"])
     records = []
     with bundle.open("ballots.jsonl") as fh:
-        for line in fh:
+        for line in iter(fh.readline, b""):  # a zip member is read through a capped stream
             r = json.loads(line)
             decided = "reason" in r  # a ballot.declared_invalid record (bundle.md §3)
             records.append(
@@ -246,7 +246,7 @@ def load_election(
     opened: dict[tuple[str, int], Mapping[str, Any]] = {}
     rounds = []
     with bundle.open("log.jsonl") as fh:
-        for line in fh:
+        for line in iter(fh.readline, b""):  # a zip member is read through a capped stream
             e = json.loads(line)
             t, b = e["type"], e["body"]
             if t == "round.opened":
