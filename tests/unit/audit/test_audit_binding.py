@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tally.cli_audit import appointment_document, head_document
+from tally.election import SessionError
 from tests.unit.audit import fixtures as F
 from tests.unit.verifier import builder as B
 from verifier.audit.binding import GENESIS, BindingError, parse_head, record_hash
@@ -303,3 +304,42 @@ def test_verify_prints_the_appointed_auditors_names_and_fingerprints(
         {"name": "审计员乙", "fingerprint": BOB.fingerprint},
     ]
     assert doc["audit"]["completeness_checked"] is False
+
+
+# ------------------------------------------------------------------ the producer's side
+
+
+def test_producer_refuses_to_appoint_or_countersign_with_a_key_not_the_towns(
+    tmp_path: Path,
+) -> None:
+    eid = "ab" * 32
+    with pytest.raises(SessionError) as e:
+        appointment_document(eid, [_auditor(ALICE)], B.WORK_GROUP)
+    assert e.value.code == "key.role"
+    with pytest.raises(SessionError) as e:
+        head_document(eid, tmp_path, B.WORK_GROUP)
+    assert e.value.code == "key.role"
+
+
+@pytest.mark.parametrize(
+    "auditors",
+    [
+        [],
+        ["审计员甲"],  # no key
+        ["审计员甲:" + base64.b64encode(b"\x01" * 31).decode()],  # 31 bytes
+        [" 审计员甲:" + base64.b64encode(b"\x01" * 32).decode()],  # outer space
+        [_auditor(ALICE), _auditor(AuditorKey("审计员丙", ALICE.seed))],  # one key twice
+    ],
+    ids=["none", "no-key", "short-key", "outer-space", "key-twice"],
+)
+def test_producer_refuses_a_bad_auditor_list(auditors: list[str]) -> None:
+    with pytest.raises(SessionError) as e:
+        appointment_document("ab" * 32, auditors, B.TOWN)
+    assert e.value.code == "audit.auditor"
+
+
+def test_producer_head_refuses_records_not_numbered_from_one(tmp_path: Path) -> None:
+    (tmp_path / "2.json").write_bytes(b"{}")
+    with pytest.raises(SessionError) as e:
+        head_document("ab" * 32, tmp_path, B.TOWN)
+    assert e.value.code == "audit.numbering"
