@@ -159,12 +159,13 @@ def verify(  # noqa: PLR0917 - typer maps each parameter to an option
     if as_json:
         doc = json.loads(render_json(report))
         doc["audit"] = audit_doc
+        doc["ok"] = report.ok and audit_ok  # the exit status's meaning (audit.md §2)
         typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
         typer.echo(render_text(report, lang), nl=False)
         for line in audit_lines:
             typer.echo(line)
-    for f in (audit_doc or {}).get("findings", []):
+    for f in [] if as_json else (audit_doc or {}).get("findings", []):  # JSON carries them
         where = " ".join(x for x in (f["file"], f["path"]) if x)
         typer.echo(
             f"{f['clause']}: {f['en'] if lang == 'en' else f['zh']} {where}".rstrip(), err=True

@@ -196,6 +196,7 @@ def test_a15_a_head_not_signed_by_the_town_is_refused(
     assert (e.value.clause, e.value.code) == ("A15", "audit.head_invalid")
     code, out = _verify(bundle, "--audit-head", str(fake), "--json")
     assert code == 1, out
+    assert json.loads(out)["ok"] is False
     found = json.loads(out)["audit"]
     assert [(f["clause"], f["code"]) for f in found["findings"]] == [("A15", "audit.head_invalid")]
 
