@@ -438,6 +438,9 @@ def _mount_subcommands() -> None:
     from tally.cli_day import register  # noqa: PLC0415
 
     register(app)
+    from tally.cli_audit import register as register_audit  # noqa: PLC0415
+
+    register_audit(app)
     from tally.cli_accounts import app as accounts_app  # noqa: PLC0415
 
     app.add_typer(accounts_app, name="accounts", help="投票站页面账户 / station accounts")

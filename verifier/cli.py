@@ -5,6 +5,7 @@ Exit status: 0 every clause holds; 1 a clause failed; 2 the bundle (or the key) 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -106,6 +107,13 @@ def verify(  # noqa: PLR0917 - typer maps each parameter to an option
         ),
     ] = 0,
     progress: Annotated[bool, typer.Option("--progress", help="显示进度条 / progress bar")] = False,
+    audit_head: Annotated[
+        str,
+        typer.Option(
+            "--audit-head",
+            help="镇党委签署的审计链头文件或64位十六进制 / town-signed audit head file or hex",
+        ),
+    ] = "",
 ) -> None:
     """核验结果包的全部条款 V1-V19 / verify every clause V1-V19 of a result bundle."""
     en = lang == "en"
@@ -142,29 +150,26 @@ def verify(  # noqa: PLR0917 - typer maps each parameter to an option
             typer.echo(f'{{"ok": false, "code": "{e.code}", "clause": "{e.clause}"}}')
         typer.echo(e.en if en else e.zh, err=True)
         raise typer.Exit(2) from e
-    typer.echo(render_json(report) if as_json else render_text(report, lang), nl=False)
-    audit_ok = True
+    audit_ok, audit_lines, audit_doc = True, list[str](), None
     if report.ok:
-        # Paper-audit records beside the bundle (spec/audit.md A9-A12) are checked on every run.
-        from verifier.audit.record import check_audit_records  # noqa: PLC0415
+        # Paper-audit records beside the bundle (spec/audit.md §2, A9-A16) on every run.
+        from verifier.audit.cli import verify_audit  # noqa: PLC0415
 
-        audits = check_audit_records(bundle)
-        audit_ok = audits.ok
-        if audits.records and not as_json:
-            typer.echo(
-                (
-                    f"Paper audit records: {audits.records}, "
-                    if en
-                    else f"纸质选票核对记录 {audits.records} 份："
-                )
-                + (
-                    ("all valid" if en else "全部有效")
-                    if audits.ok
-                    else ("INVALID" if en else "有无效记录")
-                )
-            )
-        for f in audits.findings:
-            typer.echo(f"{f.clause}: {f.en if en else f.zh} {f.where()}", err=True)
+        audit_lines, audit_doc, audit_ok = verify_audit(bundle, audit_head, lang=lang)
+    if as_json:
+        doc = json.loads(render_json(report))
+        doc["audit"] = audit_doc
+        doc["ok"] = report.ok and audit_ok  # the exit status's meaning (audit.md §2)
+        typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(render_text(report, lang), nl=False)
+        for line in audit_lines:
+            typer.echo(line)
+    for f in [] if as_json else (audit_doc or {}).get("findings", []):  # JSON carries them
+        where = " ".join(x for x in (f["file"], f["path"]) if x)
+        typer.echo(
+            f"{f['clause']}: {f['en'] if lang == 'en' else f['zh']} {where}".rstrip(), err=True
+        )
     raise typer.Exit(0 if report.ok and audit_ok else 1)
 
 
