@@ -941,6 +941,15 @@ def m_checkpoint_root(files: Files) -> Files:
     return reindex(_edit_json(files, "checkpoints.json", edit))
 
 
+def m_checkpoint_repeated(files: Files) -> Files:
+    def edit(d: Any) -> None:
+        cps = d["checkpoints"]
+        i = next(k for k, c in enumerate(cps) if "\nround-closed committee 1\n" in c["text"])
+        cps.insert(i + 1, {"text": cps[i]["text"], "consistency": []})
+
+    return reindex(_edit_json(files, "checkpoints.json", edit))
+
+
 def m_stock_commitment(files: Files) -> Files:
     def edit(d: Any) -> None:
         d["commitment"] = hashlib.sha256(b"another stock").hexdigest()
@@ -1331,6 +1340,16 @@ CASES: tuple[Case, ...] = (
         m_checkpoint_root,
         ("V7",),
         "checkpoint.root",
+        note=NOT_IN_LOG,
+    ),
+    Case(
+        "V7-repeated-checkpoint",
+        SB,
+        "the round-closed committee 1 checkpoint listed twice (same text, empty consistency proof"
+        " between equal sizes)",
+        m_checkpoint_repeated,
+        ("V7",),
+        "checkpoint.repeated",
         note=NOT_IN_LOG,
     ),
     Case(

@@ -1265,9 +1265,38 @@ class _Verifier:
                     rule=rules_of.get(r, ""),
                 )
         opened = self.remote.opened_size if self.remote is not None else 0
-        for r, s in have:
-            if r == "remote-casts" and opened and s >= opened:
-                continue  # RM-8.2: made during the remote window when casts arrived
+        closed = self.remote.closed_seq if self.remote is not None else None
+        once: set[tuple[str, int]] = set()
+        for i, (r, s) in enumerate(have):
+            if (r, s) in once:  # (V7) each moment has one checkpoint
+                f.fail(
+                    "V7",
+                    "checkpoint.repeated",
+                    "同一检查点出现了不止一次",
+                    "the same checkpoint appears more than once",
+                    file="checkpoints.json",
+                    path=f"checkpoints[{i}]",
+                    found=f"{r} @ {s}",
+                )
+                continue
+            once.add((r, s))
+            if r == "remote-casts" and opened:
+                # (V7, RM-8.2) made inside the remote window: after remote.opened's checkpoint and
+                # before remote.closed (a size covering remote.closed or later is outside it).
+                if opened < s and (closed is None or s <= closed):
+                    continue
+                f.fail(
+                    "V7",
+                    "checkpoint.remote_casts_window",
+                    "remote-casts 检查点不在远程投票期间",
+                    "a remote-casts checkpoint outside the remote window (RM-8.2)",
+                    file="checkpoints.json",
+                    path=f"checkpoints[{i}]",
+                    expected=f"{opened} < size <= {closed if closed is not None else 'N'}",
+                    found=f"{r} @ {s}",
+                    rule="RM-8.2",
+                )
+                continue
             if (r, s) not in want:
                 f.fail(
                     "V7",

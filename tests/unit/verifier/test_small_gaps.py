@@ -1,0 +1,126 @@
+"""Issue 15, point 4: the small gaps. Each case fails exactly the named clause with its code.
+
+A repeated checkpoint (V7 ``checkpoint.repeated``), a ``remote-casts`` checkpoint outside the remote
+window (V7, RM-8.2), zip directory entries and extra folders (V1, spec/bundle.md §1).
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.unit.verifier import builder as B
+from tests.unit.verifier import builder_remote as R
+from tests.unit.verifier.conftest import TOWN_FP
+from verifier.checks import TownKey, verify_bundle
+from verifier.report import Report
+
+Files = dict[str, bytes]
+Runner = Callable[..., Report]
+
+
+def _codes(report: Report) -> set[tuple[str, str]]:
+    return {(f.clause, f.code) for c in report.clauses for f in c.findings}
+
+
+def _findings(report: Report, clause: str) -> list[Any]:
+    return [f for c in report.clauses if c.clause == clause for f in c.findings]
+
+
+def _repeat_checkpoint(files: Files, i: int) -> Files:
+    doc = json.loads(files["checkpoints.json"])
+    cps = doc["checkpoints"]
+    cps.insert(i + 1, {"text": cps[i]["text"], "consistency": []})
+    return {**files, "checkpoints.json": B.jcs(doc)}
+
+
+@pytest.mark.parametrize("which", [0, 1, -1], ids=["first", "second", "result"])
+def test_the_same_checkpoint_twice_fails_V7_repeated(
+    good_files: Files, run: Runner, which: int
+) -> None:
+    n = len(json.loads(good_files["checkpoints.json"])["checkpoints"])
+    report = run(_repeat_checkpoint(good_files, which % n))
+    assert report.failed() == ("V7",), _codes(report)
+    assert _codes(report) == {("V7", "checkpoint.repeated")}
+
+
+@pytest.fixture(scope="module")
+def election() -> R.Election:
+    return R.Election()
+
+
+def _with_remote_casts_after(election: R.Election, etype: str) -> Files:
+    ev = election.script()
+    i = next(k for k, (t, _) in enumerate(ev) if t == etype)
+    ev[i] = [ev[i][0], {**ev[i][1], "_checkpoint": "remote-casts"}]
+    return election.build(ev)
+
+
+def test_remote_casts_checkpoint_inside_the_window_passes(
+    election: R.Election, run: Runner
+) -> None:
+    report = run(election.build())
+    assert report.ok, _codes(report)
+
+
+@pytest.mark.parametrize("after", ["member.checked_in", "ballots.returned"])
+def test_remote_casts_checkpoint_after_the_window_fails_V7_RM_8_2(
+    election: R.Election, run: Runner, after: str
+) -> None:
+    report = run(_with_remote_casts_after(election, after))
+    assert report.failed() == ("V7",), _codes(report)
+    assert _codes(report) == {("V7", "checkpoint.remote_casts_window")}
+    assert {f.rule for f in _findings(report, "V7")} == {"RM-8.2"}
+
+
+def test_remote_casts_checkpoint_at_remote_opened_size_fails_V7_RM_8_2(
+    election: R.Election, run: Runner
+) -> None:
+    files = election.build()
+    doc = json.loads(files["checkpoints.json"])
+    cps = doc["checkpoints"]
+    i = next(k for k, c in enumerate(cps) if "\nremote-opened\n" in c["text"])
+    lines = cps[i]["text"].split("\n")
+    body = "\n".join([*lines[:3], "remote-casts"]) + "\n"
+    cps.insert(i + 1, {"text": B.sign_checkpoint(body, [B.WORK_GROUP]), "consistency": []})
+    report = run({**files, "checkpoints.json": B.jcs(doc)})
+    assert _codes(report) == {("V7", "checkpoint.remote_casts_window")}
+
+
+def _zip_with_directories(files: Files, path: Path, dirs: list[str]) -> Path:
+    B.write_zip(files, path)
+    with zipfile.ZipFile(path, "a") as z:
+        for d in dirs:
+            z.writestr(zipfile.ZipInfo(d), b"")
+    return path
+
+
+@pytest.mark.parametrize("dirs", [["stocks/"], ["extra/"], ["stocks/", "a/b/"]])
+def test_zip_directory_entries_fail_V1(good_files: Files, tmp_path: Path, dirs: list[str]) -> None:
+    path = _zip_with_directories(good_files, tmp_path / "d.zip", dirs)
+    report = verify_bundle(path, TownKey(fingerprint=TOWN_FP), jobs=1)
+    assert report.failed() == ("V1",)
+    assert {(f.code, f.file) for f in _findings(report, "V1")} == {
+        ("bundle.directory_entry", d) for d in dirs
+    }
+
+
+@pytest.mark.parametrize("extra", ["empty", "nested/deeper", "stocks/old"])
+def test_extra_empty_folders_fail_V1(good_files: Files, tmp_path: Path, extra: str) -> None:
+    folder = B.write_folder(good_files, tmp_path / "b")
+    (folder / extra).mkdir(parents=True)
+    report = verify_bundle(folder, TownKey(fingerprint=TOWN_FP), jobs=1)
+    assert report.failed() == ("V1",)
+    want = {("bundle.extra_folder", extra + "/")}
+    if extra == "nested/deeper":
+        want.add(("bundle.extra_folder", "nested/"))
+    assert {(f.code, f.file) for f in _findings(report, "V1")} == want
+
+
+def test_folder_holding_only_indexed_files_passes(good_files: Files, run: Runner) -> None:
+    assert run(good_files).ok
