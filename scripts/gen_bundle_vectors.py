@@ -857,6 +857,12 @@ def _unknown_field(man: dict[str, Any]) -> None:
     man["definition"]["election"]["venue"] = "村委会会议室"
 
 
+def _look_alike_id(man: dict[str, Any]) -> None:
+    first = man["definition"]["members"][0]
+    twin = {**first, "id": "\u041c" + first["id"][1:], "status": "probationary"}
+    man["definition"]["members"].append(twin)  # Cyrillic М: looks like the first member's id
+
+
 def _exclusion_unapproved(man: dict[str, Any]) -> None:
     man["definition"]["exclusions"][0]["assembly_approval"] = ""
 
@@ -1227,6 +1233,18 @@ CASES: tuple[Case, ...] = (
         "field.unknown",
         others_pass=False,
         manifest=("definition.invalid", "field.unknown"),
+    ),
+    Case(
+        "V3-member-id-look-alike",
+        SB,
+        "a probationary member appended whose id is the first member's with a Cyrillic М (U+041C):"
+        " ids are ASCII of one pattern (spec/definition.md D-5.3); manifest re-signed, bundle"
+        " re-derived",
+        _manifest_edit(_look_alike_id),
+        ("V3",),
+        "members.id_format",
+        others_pass=False,
+        manifest=("definition.invalid", "members.id_format"),
     ),
     Case(
         "V4-exclusion-without-approval",

@@ -124,3 +124,22 @@ def test_extra_empty_folders_fail_V1(good_files: Files, tmp_path: Path, extra: s
 
 def test_folder_holding_only_indexed_files_passes(good_files: Files, run: Runner) -> None:
     assert run(good_files).ok
+
+
+@pytest.mark.parametrize(
+    "bad_id", ["\u041c01", "M\u200b01", "Ｍ01", "M 01", "-M01", "M" * 33], ids=repr
+)
+def test_a_member_id_that_is_not_ascii_of_the_pattern_fails_V3(
+    run: Runner, bad_id: str
+) -> None:
+    d = B.definition()
+    d["members"][11]["id"] = bad_id  # M12, registered elsewhere: no entry names it
+    report = run(B.build(man=B.manifest(d)))
+    assert "V3" in report.failed()
+    assert ("V3", "members.id_format") in _codes(report)
+
+
+def test_ascii_member_ids_of_the_pattern_pass(run: Runner) -> None:
+    d = B.definition()
+    d["members"][11]["id"] = "a.b_c-9"
+    assert run(B.build(man=B.manifest(d))).ok
