@@ -50,6 +50,7 @@ from verifier.errors import VerificationError
 from verifier.lines import read_lines
 from verifier.merkle import IncrementalRoot, MerkleProofError, verify_consistency
 from verifier.model import POST_ORDER, Checkpoint, Definition, LogEntry, Manifest
+from verifier.names import look_alike_names
 from verifier.parse import (
     CHECKPOINT_DOMAIN,
     MANIFEST_DOMAIN,
@@ -144,6 +145,7 @@ class _Findings:
     def __init__(self) -> None:
         self.items: dict[str, list[Finding]] = {c: [] for c in CLAUSES}
         self.skipped: dict[str, tuple[str, str]] = {}
+        self.warnings: list[Finding] = []  # reported, never a failure (D-5.3 names)
 
     def fail(self, clause: str, code: str, zh: str, en: str, **where: Any) -> None:
         self.items[clause].append(Finding(clause=clause, code=code, zh=zh, en=en, **where))
@@ -823,6 +825,23 @@ class _Verifier:
     def check_definition(self, d: Definition) -> None:
         f = self.f
         roster = {m.id: m for m in d.members}
+        # (V3, D-5.3) names that mix scripts or look like another member's: warnings only.
+        for code, mid, other in look_alike_names((m.id, m.name) for m in d.members):
+            name = roster[mid].name
+            f.warnings.append(
+                Finding(
+                    clause="V3",
+                    code=code,
+                    zh=f"{mid} 的姓名“{name}”混用了多种文字"
+                    if not other
+                    else f"{mid} 的姓名“{name}”与 {other} 的“{roster[other].name}”看起来相同",
+                    en=f"{mid}'s name {name!r} mixes scripts"
+                    if not other
+                    else f"{mid}'s name {name!r} looks like {other}'s {roster[other].name!r}",
+                    file="manifest.json",
+                    rule="D-5.3",
+                )
+            )
         eligible = {m.id for m in d.members if m.eligible}
         seen: set[str] = set()
         for i, x in enumerate(d.exclusions):  # (V4)
@@ -3935,6 +3954,7 @@ def verify_bundle(
         rounds=tuple(v.rounds),
         elected_persons=tuple(v.elected_persons),
         names=tuple((x.id, x.name) for x in m.definition.members),
+        warnings=tuple(f.warnings),
     )
 
 

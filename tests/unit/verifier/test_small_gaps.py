@@ -18,7 +18,7 @@ from tests.unit.verifier import builder as B
 from tests.unit.verifier import builder_remote as R
 from tests.unit.verifier.conftest import TOWN_FP
 from verifier.checks import TownKey, verify_bundle
-from verifier.report import Report
+from verifier.report import Report, render_json, render_text
 
 Files = dict[str, bytes]
 Runner = Callable[..., Report]
@@ -143,3 +143,33 @@ def test_ascii_member_ids_of_the_pattern_pass(run: Runner) -> None:
     d = B.definition()
     d["members"][11]["id"] = "a.b_c-9"
     assert run(B.build(man=B.manifest(d))).ok
+
+
+def _names(run: Runner, **names: str) -> Report:
+    d = B.definition()
+    for m in d["members"]:
+        m["name"] = names.get(m["id"], m["name"])
+    return run(B.build(man=B.manifest(d)))
+
+
+def test_a_name_mixing_scripts_is_a_V3_warning_not_a_failure(run: Runner) -> None:
+    report = _names(run, M04="党员0\u0437")  # Cyrillic з beside Han
+    assert report.ok
+    assert [(w.clause, w.code, w.rule) for w in report.warnings] == [
+        ("V3", "member.name_mixed_script", "D-5.3")
+    ]
+    assert "M04" in report.warnings[0].en
+    assert "提示（V3，D-5.3）" in render_text(report)
+    assert json.loads(render_json(report))["warnings"][0]["code"] == "member.name_mixed_script"
+
+
+def test_a_name_with_another_members_skeleton_is_a_V3_warning(run: Runner) -> None:
+    report = _names(run, M05="党\u200b员01")  # invisible space: 党员01's skeleton
+    assert report.ok
+    assert [(w.code, w.en) for w in report.warnings] == [
+        ("member.name_confusable", "M05's name '党\\u200b员01' looks like M01's '党员01'")
+    ]
+
+
+def test_distinct_plain_names_give_no_warning(good_files: Files, run: Runner) -> None:
+    assert run(good_files).warnings == ()
