@@ -956,6 +956,13 @@ def m_checkpoint_repeated(files: Files) -> Files:
     return reindex(_edit_json(files, "checkpoints.json", edit))
 
 
+def m_calendar_outside_window(files: Files) -> Files:
+    def edit(d: Any) -> None:
+        d["calendar"]["holidays"].remove(f"{d['publicity_start'][:4]}-01-01")
+
+    return reindex(_edit_json(files, "result.json", edit))
+
+
 def m_stock_commitment(files: Files) -> Files:
     def edit(d: Any) -> None:
         d["commitment"] = hashlib.sha256(b"another stock").hexdigest()
@@ -1567,6 +1574,16 @@ CASES: tuple[Case, ...] = (
         "publicity.end",
         note="S9 checks only the elected members; the shell (tally result) computes the publicity"
         " period, and the replay does not recheck it",
+    ),
+    Case(
+        "V17-calendar-outside-window",
+        SB,
+        "result.json's calendar drops New Year's Day, a holiday outside the publicity window; index"
+        " re-hashed (the verifier checks every day of every year the calendar lists, A12.8)",
+        m_calendar_outside_window,
+        ("V17",),
+        "publicity.calendar_differs",
+        note=NOT_IN_LOG,
     ),
     Case(
         "V18-remote-ballots-claimed",

@@ -33,8 +33,14 @@ MAX_TOTAL_SIZE: Final = 4 * 1024**3  # spec/bundle.md §7
 MAX_ENTRIES: Final = 4096  # 3 posts x 255 rounds of stocks + 7 files, with room
 CHUNK: Final = 1 << 20
 _LAYOUT_TEXT: Final = {
-    DIRECTORY_ENTRY: ("zip 中含目录条目", "directory entry in the zip (the bundle holds files only)"),
-    EXTRA_FOLDER: ("结果包中有多余的文件夹", "extra folder in the bundle (it holds no indexed file)"),
+    DIRECTORY_ENTRY: (
+        "zip 中含目录条目",
+        "directory entry in the zip (the bundle holds files only)",
+    ),
+    EXTRA_FOLDER: (
+        "结果包中有多余的文件夹",
+        "extra folder in the bundle (it holds no indexed file)",
+    ),
 }
 
 

@@ -31,7 +31,7 @@ from typing import Any, Final, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from verifier import rules
+from verifier import rules, statutory
 from verifier.ballot_ids import BallotIds
 from verifier.bundle import Bundle, HashingReader, hash_member, open_bundle, read_file
 from verifier.canonical import (
@@ -1496,19 +1496,59 @@ class _Verifier:
                 )
                 return
             dates[k] = parsed
-        hol, work = set(dates["holidays"]), set(dates["workdays"])
         try:
             start = dt.date.fromisoformat(str(res["publicity_start"]))
             end = dt.date.fromisoformat(str(res["publicity_end"]))
         except ValueError:
             f.fail("V17", "publicity.date", "公示日期无效", "publicity dates invalid", **where)
             return
+        signed = self.signed_calendar_years()
+        if signed is None:
+            return  # the town's year file is bad (reported): no calendar to count with
+        # (V17, A12.8) The verifier's own calendar: chinese_calendar's years, else the town's
+        # signed year file's; never result.json's copy. A signed year the library knows must agree.
+        for y in sorted(signed):
+            known = statutory.builtin_year(y)
+            diff = statutory.first_difference(known, signed[y]) if known is not None else None
+            if diff is not None:
+                f.fail(
+                    "V17",
+                    "publicity.calendar_conflict",
+                    f"镇党委签署的节假日文件中 {y} 年的安排与 chinese_calendar 不一致",
+                    f"the town's signed year file differs from chinese_calendar for {y} (R26.3)",
+                    file="calendar.json",
+                    found=diff,
+                )
+        first = d.date.year
+        own: dict[int, statutory.Year] = {}
+        for y in range(first, max(first, start.year, end.year) + 2):
+            year = statutory.own_year(y, signed)
+            if year is not None:
+                own[y] = year
+        hol = {x for h, _ in own.values() for x in h}
+        work = {x for _, w in own.values() for x in w}
         # (V17, R26.1) Day 1 is the first working day after the day the result was announced:
         # the local date of the election.result entry, never earlier than the election date.
         announced = self.result_entry.at.date() if self.result_entry is not None else d.date
         day_zero = max(d.date, announced)
         want_start = rules.first_working_day_after(day_zero, hol, work)
         want_end = rules.nth_working_day(want_start, d.parameters.publicity_working_days, hol, work)
+        # (V17, A12.8) Every year from the election to the end of the publicity: known to the
+        # verifier (else the count above is not trusted) and copied exactly, every day of it.
+        years = range(first, want_end.year + 1)
+        unknown = [y for y in years if y not in own]
+        for y in unknown:
+            f.fail(
+                "V17",
+                "publicity.calendar_unsigned_year",
+                f"{y} 年的节假日安排没有镇党委签署的节假日文件",
+                f"no year file signed by the town committee for {y} (R26.3)",
+                file="result.json",
+                expected=f"calendar.json signed for {y}",
+                found="none",
+            )
+        if unknown:
+            return
         if start != want_start:
             f.fail(
                 "V17",
@@ -1529,74 +1569,52 @@ class _Verifier:
                 found=end.isoformat(),
                 **where,
             )
-        years = {dd.year for dd in dates["holidays"]}
-        for y in range(d.date.year, max(end, want_end).year + 1):
-            if y not in years:
+        theirs_h, theirs_w = set(dates["holidays"]), set(dates["workdays"])
+        for y in years:
+            theirs = (frozenset(_year_dates(theirs_h, y)), frozenset(_year_dates(theirs_w, y)))
+            diff = statutory.first_difference(own[y], theirs)
+            if diff is not None:
                 f.fail(
                     "V17",
-                    "publicity.calendar_year",
-                    f"日历未覆盖 {y} 年",
-                    f"calendar does not cover {y}",
-                    expected=f"holidays of {y}",
-                    found="none",
+                    "publicity.calendar_differs" if theirs[0] else "publicity.calendar_year",
+                    f"结果包日历中 {y} 年的安排与法定节假日不符",
+                    f"the bundle's calendar for {y} differs from the statutory calendar",
+                    expected=f"the statutory dates of {y}",
+                    found=diff,
                     **where,
                 )
-        last = max(end, want_end)
-        self.check_signed_years(d.date.year, last.year, hol, work)
-        cross = _calendar_cross_check(d.date, last, hol, work)
-        if cross is not None:
+        outside = sorted(x for x in theirs_h | theirs_w if x.year not in years)
+        if outside:
             f.fail(
                 "V17",
                 "publicity.calendar_differs",
-                "结果包中的日历与 chinese_calendar 不一致",
-                "the bundle's calendar disagrees with chinese_calendar",
-                found=cross,
+                "结果包日历含有选举至公示结束以外年份的日期",
+                "the bundle's calendar lists a date outside the years from the election to the "
+                "end of the publicity",
+                found=outside[0].isoformat(),
                 **where,
             )
 
-    def check_signed_years(
-        self, first: int, last: int, hol: set[dt.date], work: set[dt.date]
-    ) -> None:  # (V17, R26.3)
-        f = self.f
-        signed: dict[int, tuple[set[dt.date], set[dt.date]]] = {}
-        if "calendar.json" in self.b.names():
-            doc = self._doc("calendar.json", "V17")
-            if doc is None:
-                return
-            try:
-                signed = _signed_calendar_years(doc, self.town_raw or b"")
-            except ValueError as e:
-                f.fail(
-                    "V17",
-                    str(e),
-                    "镇党委签署的节假日文件无效、未经本清单的镇党委密钥签署或签名不符",
-                    "the signed year file is malformed, not signed by the manifest's town key, "
-                    "or its signature does not verify (R26.3)",
-                    file="calendar.json",
-                )
-                return
-        for y in range(first, last + 1):
-            if y in signed:
-                want_h, want_w = signed[y]
-                if _year_dates(hol, y) != want_h or _year_dates(work, y) != want_w:
-                    f.fail(
-                        "V17",
-                        "publicity.calendar_differs",
-                        f"结果包日历中 {y} 年的安排与镇党委签署的节假日文件不符",
-                        f"the bundle's calendar for {y} differs from the town's signed year file",
-                        file="result.json",
-                        expected=f"the signed dates of {y}",
-                    )
-            elif not _builtin_knows(y):
-                f.fail(
-                    "V17",
-                    "publicity.calendar_unsigned_year",
-                    f"{y} 年的节假日安排没有镇党委签署的节假日文件",
-                    f"no year file signed by the town committee for {y} (R26.3)",
-                    file="result.json",
-                    expected=f"calendar.json signed for {y}",
-                    found="none",
-                )
+    def signed_calendar_years(self) -> dict[int, statutory.Year] | None:  # (V17, R26.3)
+        """The years of the town's signed year file (none without one); None when it is bad."""
+        if "calendar.json" not in self.b.names():
+            return {}
+        doc = self._doc("calendar.json", "V17")
+        if doc is None:
+            return None
+        try:
+            years = _signed_calendar_years(doc, self.town_raw or b"")
+        except ValueError as e:
+            self.f.fail(
+                "V17",
+                str(e),
+                "镇党委签署的节假日文件无效、未经本清单的镇党委密钥签署或签名不符",
+                "the signed year file is malformed, not signed by the manifest's town key, "
+                "or its signature does not verify (R26.3)",
+                file="calendar.json",
+            )
+            return None
+        return {y: (frozenset(h), frozenset(w)) for y, (h, w) in years.items()}
 
 
 def _signed_calendar_years(
@@ -1650,20 +1668,6 @@ def _signed_calendar_years(
             days.append({dt.date.fromisoformat(x) for x in items})
         out[int(year)] = (days[0], days[1])
     return out
-
-
-def _builtin_knows(year: int) -> bool:
-    """Whether ``chinese_calendar`` (when installed) knows ``year``; True when it is absent, so
-    that only the cross-check it enables asks for a signed year (V17)."""
-    try:
-        import chinese_calendar  # noqa: PLC0415 - optional cross-check
-    except ImportError:  # pragma: no cover - installed in this project
-        return True
-    try:
-        chinese_calendar.is_workday(dt.date(year, 6, 1))
-    except (NotImplementedError, ValueError):
-        return False
-    return True
 
 
 def _stock_ids(raw_ids: object) -> list[bytes] | None:
@@ -3863,26 +3867,6 @@ class _Replay:
 
 def _year_dates(days: set[dt.date], year: int) -> set[dt.date]:
     return {x for x in days if x.year == year}
-
-
-def _calendar_cross_check(
-    first: dt.date, last: dt.date, holidays: set[dt.date], workdays: set[dt.date]
-) -> str | None:
-    """Compare working days with ``chinese_calendar`` when it is installed and knows the years."""
-    try:
-        import chinese_calendar  # noqa: PLC0415 - optional cross-check
-    except ImportError:  # pragma: no cover - installed in this project
-        return None
-    day = first
-    while day <= last:
-        try:
-            theirs = bool(chinese_calendar.is_workday(day))
-        except (NotImplementedError, ValueError):
-            return None
-        if theirs != rules.is_working_day(day, holidays, workdays):
-            return day.isoformat()
-        day += dt.timedelta(days=1)
-    return None
 
 
 def verify_bundle(

@@ -1,11 +1,11 @@
 """(V1) The bundle holds exactly its indexed files: no zip directory entries, no extra folders.
 
-A small check over the list of entry names, kept apart from the bounded zip and folder readers of
-``verifier.bundle``: a zip lists its entries (a directory entry ends in ``/``), a folder is listed by
-a walk that names each sub-folder with a trailing ``/``. spec/bundle.md §1 and V1: a zip holds no
-directory entries, and a folder holds no folder but the parents of its files (an empty folder, or
-one whose files are all refused elsewhere, is an extra folder). Repeated names are refused by the
-zip reader itself (``bundle.duplicate_name``).
+A small check over the list of entry names, kept apart from the bounded zip and folder readers
+of ``verifier.bundle``: a zip lists its entries (a directory entry ends in ``/``), a folder is
+listed by a walk that names each sub-folder with a trailing ``/``. spec/bundle.md §1 and V1: a
+zip holds no directory entries, and a folder holds no folder but the parents of its files (an
+empty folder is an extra folder). Repeated names are refused by the zip reader itself
+(``bundle.duplicate_name``).
 """
 
 from __future__ import annotations

@@ -42,9 +42,7 @@ def test_the_example_roster_has_no_name_warning(tmp_path: Path) -> None:
 def test_a_name_mixing_scripts_is_a_warning(tmp_path: Path) -> None:
     text = QINGSHAN.replace('name = "王卫东"', 'name = "王卫\u0434"', 1)  # Cyrillic д
     got = [w for w in _warnings(_write(tmp_path, text)) if "D-5.3" in w]
-    assert got == [
-        "M003's name '王卫д' mixes scripts: check it (member.name_mixed_script, D-5.3)"
-    ]
+    assert got == ["M003's name '王卫д' mixes scripts: check it (member.name_mixed_script, D-5.3)"]
 
 
 def test_a_name_confusable_with_another_members_is_a_warning(tmp_path: Path) -> None:

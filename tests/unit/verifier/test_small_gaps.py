@@ -6,6 +6,7 @@ window (V7, RM-8.2), zip directory entries and extra folders (V1, spec/bundle.md
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import zipfile
 from collections.abc import Callable
@@ -129,9 +130,7 @@ def test_folder_holding_only_indexed_files_passes(good_files: Files, run: Runner
 @pytest.mark.parametrize(
     "bad_id", ["\u041c01", "M\u200b01", "Ｍ01", "M 01", "-M01", "M" * 33], ids=repr
 )
-def test_a_member_id_that_is_not_ascii_of_the_pattern_fails_V3(
-    run: Runner, bad_id: str
-) -> None:
+def test_a_member_id_that_is_not_ascii_of_the_pattern_fails_V3(run: Runner, bad_id: str) -> None:
     d = B.definition()
     d["members"][11]["id"] = bad_id  # M12, registered elsewhere: no entry names it
     report = run(B.build(man=B.manifest(d)))
@@ -173,3 +172,60 @@ def test_a_name_with_another_members_skeleton_is_a_V3_warning(run: Runner) -> No
 
 def test_distinct_plain_names_give_no_warning(good_files: Files, run: Runner) -> None:
     assert run(good_files).warnings == ()
+
+
+# ---------------------------------------------------------------- V17: the verifier's own calendar
+
+
+def _calendar(files: Files, edit: Callable[[dict[str, list[str]]], None]) -> Files:
+    doc = json.loads(files["result.json"])
+    edit(doc["calendar"])
+    return {**files, "result.json": B.jcs(doc)}
+
+
+def _v17(report: Report) -> list[str]:
+    return [f.code for f in _findings(report, "V17")]
+
+
+@pytest.mark.parametrize(
+    ("edit", "found"),
+    [
+        (lambda c: c["holidays"].remove("2026-01-01"), "holidays: 2026-01-01"),
+        (lambda c: c["workdays"].remove("2026-02-14"), "workdays: 2026-02-14"),
+        (lambda c: c.__setitem__("holidays", sorted([*c["holidays"], "2026-03-03"])), None),
+    ],
+    ids=["new-year-dropped", "make-up-saturday-dropped", "invented-holiday"],
+)
+def test_the_results_calendar_is_checked_outside_the_publicity_window_V17_A12_8(
+    good_files: Files, run: Runner, edit: Callable[[dict[str, list[str]]], None], found: str | None
+) -> None:
+    report = run(_calendar(good_files, edit))
+    assert report.failed() == ("V17",)
+    assert _v17(report) == ["publicity.calendar_differs"]
+    if found is not None:
+        assert _findings(report, "V17")[0].found == found
+
+
+def test_a_date_of_a_year_outside_the_election_and_publicity_fails_V17(
+    good_files: Files, run: Runner
+) -> None:
+    report = run(
+        _calendar(good_files, lambda c: c.__setitem__("holidays", ["2025-10-01", *c["holidays"]]))
+    )
+    assert _v17(report) == ["publicity.calendar_differs"]
+    assert _findings(report, "V17")[0].found == "2025-10-01"
+
+
+def test_a_signed_year_file_that_contradicts_the_library_fails_V17_R26_3(
+    good_files: Files, run: Runner
+) -> None:
+    from tally.calendar import CalendarYear, sign_calendar  # noqa: PLC0415
+
+    cal = B.calendar_2026()
+    holidays = frozenset(dt.date.fromisoformat(x) for x in cal["holidays"] if x != "2026-01-01")
+    workdays = frozenset(dt.date.fromisoformat(x) for x in cal["workdays"])
+    signed = sign_calendar([CalendarYear(2026, holidays, workdays, "test")], B.TOWN)
+    files = _calendar(good_files, lambda c: c["holidays"].remove("2026-01-01"))
+    report = run({**files, "calendar.json": signed})
+    assert report.failed() == ("V17",)
+    assert _v17(report) == ["publicity.calendar_conflict", "publicity.calendar_differs"]
