@@ -27,9 +27,11 @@ import contextlib
 import copy
 import datetime as dt
 import hashlib
+import io
 import json
 import sys
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1600,6 +1602,34 @@ CASES: tuple[Case, ...] = (
 # ------------------------------------------------------------------------------ output
 
 
+# Zip-only cases (spec/bundle.md V1): what a folder in git cannot hold. Each is the small branch's
+# valid bundle as a stored (uncompressed, so the bytes do not depend on zlib) zip with a fixed date,
+# plus the directory entries named.
+ZIP_CASES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        "V1-zip-directory-entry",
+        "the small branch's bundle zipped with a directory entry stocks/ before its stock files",
+        ("stocks/",),
+    ),
+    (
+        "V1-zip-extra-folder",
+        "the small branch's bundle zipped with an empty folder notes/ (a directory entry only)",
+        ("notes/",),
+    ),
+)
+
+
+def _zip_bytes(files: Files, dirs: tuple[str, ...]) -> bytes:
+    names = sorted([*files, *dirs])
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        for name in names:
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            info.external_attr = (0o40755 << 16) | 0x10 if name.endswith("/") else 0o100644 << 16
+            z.writestr(info, b"" if name.endswith("/") else files[name])
+    return buf.getvalue()
+
+
 def _pretty(doc: Any) -> bytes:
     return (json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode()
 
@@ -1667,6 +1697,20 @@ def build_vectors() -> dict[str, bytes]:
         out[f"invalid/{case.name}/expected.json"] = _pretty(doc)
         for rel, data in files.items():
             out[f"invalid/{case.name}/bundle/{rel}"] = data
+    for name, description, dirs in ZIP_CASES:
+        out[f"zip/{name}/bundle.zip"] = _zip_bytes(bundles[SB], dirs)
+        out[f"zip/{name}/expected.json"] = _pretty(
+            {
+                "format": VECTOR_FORMAT,
+                "description": description,
+                "base": SB,
+                "valid": False,
+                "clause": "V1",
+                "code": "bundle.directory_entry",
+                "failed": ["V1"],
+                "paths": list(dirs),
+            }
+        )
     return dict(sorted(out.items()))
 
 
