@@ -60,6 +60,10 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             for op in ("UPDATE", "DELETE")
         ),
     ),
+    (
+        # (spec/log.md §3, V7) Each moment has one checkpoint: the same reason and size never twice.
+        "CREATE UNIQUE INDEX checkpoints_once ON checkpoints (size, reason)",
+    ),
 )
 
 
