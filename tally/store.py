@@ -24,7 +24,7 @@ __all__ = [
     "StoredStock",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Each migration takes the schema from version i to i+1; never edit one that has shipped.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
