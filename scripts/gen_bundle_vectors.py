@@ -965,6 +965,18 @@ def m_calendar_outside_window(files: Files) -> Files:
     return reindex(_edit_json(files, "result.json", edit))
 
 
+def m_remote_casts_without_window(files: Files) -> Files:
+    def edit(d: Any) -> None:
+        cps = d["checkpoints"]
+        i = next(k for k, c in enumerate(cps) if "\nround-opened committee 1\n" in c["text"])
+        origin, size, root, _reason = cps[i]["text"].split("\n")[:4]
+        body = f"{origin}\n{size}\n{root}\nremote-casts\n"
+        text = body + "\n" + signature_line(WORK_GROUP, body)[1]
+        cps.insert(i + 1, {"text": text, "consistency": []})
+
+    return reindex(_edit_json(files, "checkpoints.json", edit))
+
+
 def m_stock_commitment(files: Files) -> Files:
     def edit(d: Any) -> None:
         d["commitment"] = hashlib.sha256(b"another stock").hexdigest()
@@ -1377,6 +1389,16 @@ CASES: tuple[Case, ...] = (
         m_checkpoint_repeated,
         ("V7",),
         "checkpoint.repeated",
+        note=NOT_IN_LOG,
+    ),
+    Case(
+        "V7-remote-casts-outside-window",
+        SB,
+        "a remote-casts checkpoint (RM-8.2) over the round-opened committee 1 size, validly signed"
+        " by the work group, in an election without remote voting: outside any remote window",
+        m_remote_casts_without_window,
+        ("V7",),
+        "checkpoint.remote_casts_window",
         note=NOT_IN_LOG,
     ),
     Case(

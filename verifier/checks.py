@@ -1299,10 +1299,11 @@ class _Verifier:
                 )
                 continue
             once.add((r, s))
-            if r == "remote-casts" and opened:
+            if r == "remote-casts":
                 # (V7, RM-8.2) made inside the remote window: after remote.opened's checkpoint and
-                # before remote.closed (a size covering remote.closed or later is outside it).
-                if opened < s and (closed is None or s <= closed):
+                # before remote.closed (a size covering remote.closed or later is outside it);
+                # without remote.opened there is no window at all.
+                if opened and opened < s and (closed is None or s <= closed):
                     continue
                 f.fail(
                     "V7",
@@ -1311,7 +1312,9 @@ class _Verifier:
                     "a remote-casts checkpoint outside the remote window (RM-8.2)",
                     file="checkpoints.json",
                     path=f"checkpoints[{i}]",
-                    expected=f"{opened} < size <= {closed if closed is not None else 'N'}",
+                    expected=f"{opened} < size <= {closed if closed is not None else 'N'}"
+                    if opened
+                    else "no remote window: no remote-casts checkpoint",
                     found=f"{r} @ {s}",
                     rule="RM-8.2",
                 )
