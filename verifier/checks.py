@@ -1522,20 +1522,27 @@ class _Verifier:
                     file="calendar.json",
                     found=diff,
                 )
+        # (V17, R26.1) Day 1 is the first working day after the day the result was announced:
+        # the local date of the election.result entry, never earlier than the election date.
+        announced = self.result_entry.at.date() if self.result_entry is not None else d.date
+        day_zero = max(d.date, announced)
         first = d.date.year
         own: dict[int, statutory.Year] = {}
-        for y in range(first, max(first, start.year, end.year) + 2):
+        for y in range(first, min(max(first, day_zero.year, start.year, end.year) + 2, 9999)):
             year = statutory.own_year(y, signed)
             if year is not None:
                 own[y] = year
         hol = {x for h, _ in own.values() for x in h}
         work = {x for _, w in own.values() for x in w}
-        # (V17, R26.1) Day 1 is the first working day after the day the result was announced:
-        # the local date of the election.result entry, never earlier than the election date.
-        announced = self.result_entry.at.date() if self.result_entry is not None else d.date
-        day_zero = max(d.date, announced)
-        want_start = rules.first_working_day_after(day_zero, hol, work)
-        want_end = rules.nth_working_day(want_start, d.parameters.publicity_working_days, hol, work)
+        n = d.parameters.publicity_working_days
+        if not _PUBLICITY_DAYS[0] <= n <= _PUBLICITY_DAYS[1]:
+            return  # reported above (publicity.working_days_range); nothing sound to count
+        try:
+            want_start = rules.first_working_day_after(day_zero, hol, work)
+            want_end = rules.nth_working_day(want_start, n, hol, work)
+        except OverflowError:  # an announcement dated at the end of year 9999
+            f.fail("V17", "publicity.date", "公示日期无效", "publicity dates invalid", **where)
+            return
         # (V17, A12.8) Every year from the election to the end of the publicity: known to the
         # verifier (else the count above is not trusted) and copied exactly, every day of it.
         years = range(first, want_end.year + 1)

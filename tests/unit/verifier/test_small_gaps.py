@@ -229,3 +229,13 @@ def test_a_signed_year_file_that_contradicts_the_library_fails_V17_R26_3(
     report = run({**files, "calendar.json": signed})
     assert report.failed() == ("V17",)
     assert _v17(report) == ["publicity.calendar_conflict", "publicity.calendar_differs"]
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T23:00:00+08:00", "2400-06-01T10:00:00+08:00"])
+def test_an_announcement_far_in_the_future_fails_V17_without_a_crash(run: Runner, at: str) -> None:
+    ev = B.script()
+    assert ev[-1][0] == "election.result"
+    ev[-1][1]["_at"] = at
+    report = run(B.build(ev))
+    assert "V17" in report.failed()
+    assert set(_v17(report)) <= {"publicity.date", "publicity.calendar_unsigned_year"}
