@@ -25,7 +25,7 @@ __all__ = [
     "write_refusal",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Each migration takes the schema from version i to i+1; never edit one that has shipped.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -60,6 +60,10 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             "BEGIN SELECT RAISE(ABORT, 'stock_supplements is append-only'); END"
             for op in ("UPDATE", "DELETE")
         ),
+    ),
+    (
+        # (spec/log.md §3, V7) Each moment has one checkpoint: the same reason and size never twice.
+        "CREATE UNIQUE INDEX checkpoints_once ON checkpoints (size, reason)",
     ),
 )
 

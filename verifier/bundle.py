@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Final, Protocol
 
 from verifier.errors import BundleOpenError, VerificationError
+from verifier.layout import DIRECTORY_ENTRY, EXTRA_FOLDER, entry_names, layout_findings
 
 __all__ = [
     "MAX_ENTRIES",
@@ -31,6 +32,16 @@ __all__ = [
 MAX_TOTAL_SIZE: Final = 4 * 1024**3  # spec/bundle.md §7
 MAX_ENTRIES: Final = 4096  # 3 posts x 255 rounds of stocks + 7 files, with room
 CHUNK: Final = 1 << 20
+_LAYOUT_TEXT: Final = {
+    DIRECTORY_ENTRY: (
+        "zip 中含目录条目",
+        "directory entry in the zip (the bundle holds files only)",
+    ),
+    EXTRA_FOLDER: (
+        "结果包中有多余的文件夹",
+        "extra folder in the bundle (it holds no indexed file)",
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +333,10 @@ def open_bundle(path: Path) -> tuple[Bundle, list[BundleProblem]]:
             en="neither a folder nor a zip file",
             path=str(path),
         )
+    if not any(p.fatal for p in problems):  # (V1) exactly the indexed files: verifier/layout.py
+        for code, name in layout_findings(entry_names(path), is_zip=not path.is_dir()):
+            zh, en = _LAYOUT_TEXT[code]
+            problems.append(BundleProblem(code, zh, en, name, False))
     if "index.json" not in bundle.names() and not any(p.fatal for p in problems):
         raise BundleOpenError(
             clause="V1",

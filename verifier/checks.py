@@ -31,7 +31,7 @@ from typing import Any, Final, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from verifier import rules
+from verifier import rules, statutory
 from verifier.ballot_ids import BallotIds
 from verifier.bundle import Bundle, HashingReader, hash_member, open_bundle, read_file
 from verifier.canonical import (
@@ -50,6 +50,7 @@ from verifier.errors import VerificationError
 from verifier.lines import read_lines
 from verifier.merkle import IncrementalRoot, MerkleProofError, verify_consistency
 from verifier.model import POST_ORDER, Checkpoint, Definition, LogEntry, Manifest
+from verifier.names import look_alike_names
 from verifier.parse import (
     CHECKPOINT_DOMAIN,
     MANIFEST_DOMAIN,
@@ -144,6 +145,7 @@ class _Findings:
     def __init__(self) -> None:
         self.items: dict[str, list[Finding]] = {c: [] for c in CLAUSES}
         self.skipped: dict[str, tuple[str, str]] = {}
+        self.warnings: list[Finding] = []  # reported, never a failure (D-5.3 names)
 
     def fail(self, clause: str, code: str, zh: str, en: str, **where: Any) -> None:
         self.items[clause].append(Finding(clause=clause, code=code, zh=zh, en=en, **where))
@@ -823,6 +825,23 @@ class _Verifier:
     def check_definition(self, d: Definition) -> None:
         f = self.f
         roster = {m.id: m for m in d.members}
+        # (V3, D-5.3) names that mix scripts or look like another member's: warnings only.
+        for code, mid, other in look_alike_names((m.id, m.name) for m in d.members):
+            name = roster[mid].name
+            f.warnings.append(
+                Finding(
+                    clause="V3",
+                    code=code,
+                    zh=f"{mid} 的姓名“{name}”混用了多种文字"
+                    if not other
+                    else f"{mid} 的姓名“{name}”与 {other} 的“{roster[other].name}”看起来相同",
+                    en=f"{mid}'s name {name!r} mixes scripts"
+                    if not other
+                    else f"{mid}'s name {name!r} looks like {other}'s {roster[other].name!r}",
+                    file="manifest.json",
+                    rule="D-5.3",
+                )
+            )
         eligible = {m.id for m in d.members if m.eligible}
         seen: set[str] = set()
         for i, x in enumerate(d.exclusions):  # (V4)
@@ -1265,9 +1284,41 @@ class _Verifier:
                     rule=rules_of.get(r, ""),
                 )
         opened = self.remote.opened_size if self.remote is not None else 0
-        for r, s in have:
-            if r == "remote-casts" and opened and s >= opened:
-                continue  # RM-8.2: made during the remote window when casts arrived
+        closed = self.remote.closed_seq if self.remote is not None else None
+        once: set[tuple[str, int]] = set()
+        for i, (r, s) in enumerate(have):
+            if (r, s) in once:  # (V7) each moment has one checkpoint
+                f.fail(
+                    "V7",
+                    "checkpoint.repeated",
+                    "同一检查点出现了不止一次",
+                    "the same checkpoint appears more than once",
+                    file="checkpoints.json",
+                    path=f"checkpoints[{i}]",
+                    found=f"{r} @ {s}",
+                )
+                continue
+            once.add((r, s))
+            if r == "remote-casts":
+                # (V7, RM-8.2) made inside the remote window: after remote.opened's checkpoint and
+                # before remote.closed (a size covering remote.closed or later is outside it);
+                # without remote.opened there is no window at all.
+                if opened and opened < s and (closed is None or s <= closed):
+                    continue
+                f.fail(
+                    "V7",
+                    "checkpoint.remote_casts_window",
+                    "remote-casts 检查点不在远程投票期间",
+                    "a remote-casts checkpoint outside the remote window (RM-8.2)",
+                    file="checkpoints.json",
+                    path=f"checkpoints[{i}]",
+                    expected=f"{opened} < size <= {closed if closed is not None else 'N'}"
+                    if opened
+                    else "no remote window: no remote-casts checkpoint",
+                    found=f"{r} @ {s}",
+                    rule="RM-8.2",
+                )
+                continue
             if (r, s) not in want:
                 f.fail(
                     "V7",
@@ -1448,19 +1499,66 @@ class _Verifier:
                 )
                 return
             dates[k] = parsed
-        hol, work = set(dates["holidays"]), set(dates["workdays"])
         try:
             start = dt.date.fromisoformat(str(res["publicity_start"]))
             end = dt.date.fromisoformat(str(res["publicity_end"]))
         except ValueError:
             f.fail("V17", "publicity.date", "公示日期无效", "publicity dates invalid", **where)
             return
+        signed = self.signed_calendar_years()
+        if signed is None:
+            return  # the town's year file is bad (reported): no calendar to count with
+        # (V17, A12.8) The verifier's own calendar: chinese_calendar's years, else the town's
+        # signed year file's; never result.json's copy. A signed year the library knows must agree.
+        for y in sorted(signed):
+            known = statutory.builtin_year(y)
+            diff = statutory.first_difference(known, signed[y]) if known is not None else None
+            if diff is not None:
+                f.fail(
+                    "V17",
+                    "publicity.calendar_conflict",
+                    f"镇党委签署的节假日文件中 {y} 年的安排与 chinese_calendar 不一致",
+                    f"the town's signed year file differs from chinese_calendar for {y} (R26.3)",
+                    file="calendar.json",
+                    found=diff,
+                )
         # (V17, R26.1) Day 1 is the first working day after the day the result was announced:
         # the local date of the election.result entry, never earlier than the election date.
         announced = self.result_entry.at.date() if self.result_entry is not None else d.date
         day_zero = max(d.date, announced)
-        want_start = rules.first_working_day_after(day_zero, hol, work)
-        want_end = rules.nth_working_day(want_start, d.parameters.publicity_working_days, hol, work)
+        first = d.date.year
+        own: dict[int, statutory.Year] = {}
+        for y in range(first, min(max(first, day_zero.year, start.year, end.year) + 2, 9999)):
+            year = statutory.own_year(y, signed)
+            if year is not None:
+                own[y] = year
+        hol = {x for h, _ in own.values() for x in h}
+        work = {x for _, w in own.values() for x in w}
+        n = d.parameters.publicity_working_days
+        if not _PUBLICITY_DAYS[0] <= n <= _PUBLICITY_DAYS[1]:
+            return  # reported above (publicity.working_days_range); nothing sound to count
+        try:
+            want_start = rules.first_working_day_after(day_zero, hol, work)
+            want_end = rules.nth_working_day(want_start, n, hol, work)
+        except OverflowError:  # an announcement dated at the end of year 9999
+            f.fail("V17", "publicity.date", "公示日期无效", "publicity dates invalid", **where)
+            return
+        # (V17, A12.8) Every year from the election to the end of the publicity: known to the
+        # verifier (else the count above is not trusted) and copied exactly, every day of it.
+        years = range(first, want_end.year + 1)
+        unknown = [y for y in years if y not in own]
+        for y in unknown:
+            f.fail(
+                "V17",
+                "publicity.calendar_unsigned_year",
+                f"{y} 年的节假日安排没有镇党委签署的节假日文件",
+                f"no year file signed by the town committee for {y} (R26.3)",
+                file="result.json",
+                expected=f"calendar.json signed for {y}",
+                found="none",
+            )
+        if unknown:
+            return
         if start != want_start:
             f.fail(
                 "V17",
@@ -1481,74 +1579,52 @@ class _Verifier:
                 found=end.isoformat(),
                 **where,
             )
-        years = {dd.year for dd in dates["holidays"]}
-        for y in range(d.date.year, max(end, want_end).year + 1):
-            if y not in years:
+        theirs_h, theirs_w = set(dates["holidays"]), set(dates["workdays"])
+        for y in years:
+            theirs = (frozenset(_year_dates(theirs_h, y)), frozenset(_year_dates(theirs_w, y)))
+            diff = statutory.first_difference(own[y], theirs)
+            if diff is not None:
                 f.fail(
                     "V17",
-                    "publicity.calendar_year",
-                    f"日历未覆盖 {y} 年",
-                    f"calendar does not cover {y}",
-                    expected=f"holidays of {y}",
-                    found="none",
+                    "publicity.calendar_differs" if theirs[0] else "publicity.calendar_year",
+                    f"结果包日历中 {y} 年的安排与法定节假日不符",
+                    f"the bundle's calendar for {y} differs from the statutory calendar",
+                    expected=f"the statutory dates of {y}",
+                    found=diff,
                     **where,
                 )
-        last = max(end, want_end)
-        self.check_signed_years(d.date.year, last.year, hol, work)
-        cross = _calendar_cross_check(d.date, last, hol, work)
-        if cross is not None:
+        outside = sorted(x for x in theirs_h | theirs_w if x.year not in years)
+        if outside:
             f.fail(
                 "V17",
                 "publicity.calendar_differs",
-                "结果包中的日历与 chinese_calendar 不一致",
-                "the bundle's calendar disagrees with chinese_calendar",
-                found=cross,
+                "结果包日历含有选举至公示结束以外年份的日期",
+                "the bundle's calendar lists a date outside the years from the election to the "
+                "end of the publicity",
+                found=outside[0].isoformat(),
                 **where,
             )
 
-    def check_signed_years(
-        self, first: int, last: int, hol: set[dt.date], work: set[dt.date]
-    ) -> None:  # (V17, R26.3)
-        f = self.f
-        signed: dict[int, tuple[set[dt.date], set[dt.date]]] = {}
-        if "calendar.json" in self.b.names():
-            doc = self._doc("calendar.json", "V17")
-            if doc is None:
-                return
-            try:
-                signed = _signed_calendar_years(doc, self.town_raw or b"")
-            except ValueError as e:
-                f.fail(
-                    "V17",
-                    str(e),
-                    "镇党委签署的节假日文件无效、未经本清单的镇党委密钥签署或签名不符",
-                    "the signed year file is malformed, not signed by the manifest's town key, "
-                    "or its signature does not verify (R26.3)",
-                    file="calendar.json",
-                )
-                return
-        for y in range(first, last + 1):
-            if y in signed:
-                want_h, want_w = signed[y]
-                if _year_dates(hol, y) != want_h or _year_dates(work, y) != want_w:
-                    f.fail(
-                        "V17",
-                        "publicity.calendar_differs",
-                        f"结果包日历中 {y} 年的安排与镇党委签署的节假日文件不符",
-                        f"the bundle's calendar for {y} differs from the town's signed year file",
-                        file="result.json",
-                        expected=f"the signed dates of {y}",
-                    )
-            elif not _builtin_knows(y):
-                f.fail(
-                    "V17",
-                    "publicity.calendar_unsigned_year",
-                    f"{y} 年的节假日安排没有镇党委签署的节假日文件",
-                    f"no year file signed by the town committee for {y} (R26.3)",
-                    file="result.json",
-                    expected=f"calendar.json signed for {y}",
-                    found="none",
-                )
+    def signed_calendar_years(self) -> dict[int, statutory.Year] | None:  # (V17, R26.3)
+        """The years of the town's signed year file (none without one); None when it is bad."""
+        if "calendar.json" not in self.b.names():
+            return {}
+        doc = self._doc("calendar.json", "V17")
+        if doc is None:
+            return None
+        try:
+            years = _signed_calendar_years(doc, self.town_raw or b"")
+        except ValueError as e:
+            self.f.fail(
+                "V17",
+                str(e),
+                "镇党委签署的节假日文件无效、未经本清单的镇党委密钥签署或签名不符",
+                "the signed year file is malformed, not signed by the manifest's town key, "
+                "or its signature does not verify (R26.3)",
+                file="calendar.json",
+            )
+            return None
+        return {y: (frozenset(h), frozenset(w)) for y, (h, w) in years.items()}
 
 
 def _signed_calendar_years(
@@ -1602,20 +1678,6 @@ def _signed_calendar_years(
             days.append({dt.date.fromisoformat(x) for x in items})
         out[int(year)] = (days[0], days[1])
     return out
-
-
-def _builtin_knows(year: int) -> bool:
-    """Whether ``chinese_calendar`` (when installed) knows ``year``; True when it is absent, so
-    that only the cross-check it enables asks for a signed year (V17)."""
-    try:
-        import chinese_calendar  # noqa: PLC0415 - optional cross-check
-    except ImportError:  # pragma: no cover - installed in this project
-        return True
-    try:
-        chinese_calendar.is_workday(dt.date(year, 6, 1))
-    except (NotImplementedError, ValueError):
-        return False
-    return True
 
 
 def _stock_ids(raw_ids: object) -> list[bytes] | None:
@@ -3817,26 +3879,6 @@ def _year_dates(days: set[dt.date], year: int) -> set[dt.date]:
     return {x for x in days if x.year == year}
 
 
-def _calendar_cross_check(
-    first: dt.date, last: dt.date, holidays: set[dt.date], workdays: set[dt.date]
-) -> str | None:
-    """Compare working days with ``chinese_calendar`` when it is installed and knows the years."""
-    try:
-        import chinese_calendar  # noqa: PLC0415 - optional cross-check
-    except ImportError:  # pragma: no cover - installed in this project
-        return None
-    day = first
-    while day <= last:
-        try:
-            theirs = bool(chinese_calendar.is_workday(day))
-        except (NotImplementedError, ValueError):
-            return None
-        if theirs != rules.is_working_day(day, holidays, workdays):
-            return day.isoformat()
-        day += dt.timedelta(days=1)
-    return None
-
-
 def verify_bundle(
     path: Path, town: TownKey, *, jobs: int | None = None, progress: ProgressFn | None = None
 ) -> Report:
@@ -3906,6 +3948,7 @@ def verify_bundle(
         rounds=tuple(v.rounds),
         elected_persons=tuple(v.elected_persons),
         names=tuple((x.id, x.name) for x in m.definition.members),
+        warnings=tuple(f.warnings),
     )
 
 

@@ -212,6 +212,19 @@ def test_log_is_append_only_in_the_database(tmp_path: Path) -> None:
     conn.close()
 
 
+def test_the_same_checkpoint_cannot_be_stored_twice_V7(tmp_path: Path) -> None:
+    _session(tmp_path)
+    conn = sqlite3.connect(tmp_path / "e.db")
+    size, reason, body = conn.execute(
+        "SELECT size, reason, body FROM checkpoints ORDER BY id LIMIT 1"
+    ).fetchone()
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        conn.execute(
+            "INSERT INTO checkpoints (size, reason, body) VALUES (?, ?, ?)", (size, reason, body)
+        )
+    conn.close()
+
+
 def test_entry_edited_outside_the_program_stops_the_election_naming_the_entry(
     tmp_path: Path,
 ) -> None:
