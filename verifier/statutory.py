@@ -5,7 +5,7 @@ copy for readers, checked here against the verifier's own calendar for every day
 lists. The verifier's calendar is the ``chinese_calendar`` package (a required dependency, the same
 source the producer ships) for the years it knows, and the town committee's signed year file
 (``calendar.json``, R26.3) for the years it does not; a year that neither knows fails V17.
-See docs/adr/XXXX-publicity-calendar-source.md.
+See docs/adr/0020-publicity-calendar-source.md.
 """
 
 from __future__ import annotations
