@@ -29,9 +29,7 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-from verifier import rules
+from verifier import ed25519, rules
 from verifier.ballot_ids import BallotIds
 from verifier.bundle import Bundle, HashingReader, hash_member, open_bundle, read_file
 from verifier.canonical import (
@@ -215,9 +213,9 @@ def _qr_batch(
 def _check_qr_batch(batch: _QrBatch, key: bytes, election_id: bytes) -> list[_QrFailure]:
     """Worker: Q1-Q8 for each ballot of the batch, and the QR's id against the record's."""
     out = []
-    loaded: bytes | Ed25519PublicKey = key  # if invalid, check_qr reports Q8 for each ballot
-    with contextlib.suppress(ValueError):
-        loaded = Ed25519PublicKey.from_public_bytes(key)  # once per batch, not per ballot
+    loaded: bytes | ed25519.Ed25519Key = key  # if invalid, check_qr reports Q8 for each ballot
+    with contextlib.suppress(ed25519.InvalidEd25519Error):
+        loaded = ed25519.load_key(key)  # once per batch, not per ballot
     kind, rnd, texts, ids = batch.kind, batch.round, batch.texts, batch.ids
     start = 0
     for i, (seq, end) in enumerate(zip(batch.seqs, batch.ends, strict=True)):

@@ -1,7 +1,7 @@
 """Ballot QR text checks Q1-Q8 (spec/ballot-qr.md §2, §3.1, §5) and the stock commitment (§4.3).
 
 Independent of ``ballot_printer``: parses ``BQ1:`` + unpadded base32 and checks the Ed25519
-signature with ``cryptography``.
+signature strictly with libsodium (``verifier.ed25519``).
 """
 
 from __future__ import annotations
@@ -11,9 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Final, NamedTuple
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
+from verifier import ed25519
 from verifier.errors import QrError
 
 __all__ = [
@@ -111,7 +109,7 @@ def _decode(text: str) -> bytes:
 def check_qr(
     text: str,
     *,
-    public_key: bytes | Ed25519PublicKey,
+    public_key: bytes | ed25519.Ed25519Key,
     election_id: bytes,
     kind: int,
     round_number: int,
@@ -152,14 +150,14 @@ def check_qr(
     try:  # (Q8)
         key = (
             public_key
-            if isinstance(public_key, Ed25519PublicKey)
-            else Ed25519PublicKey.from_public_bytes(public_key)
+            if isinstance(public_key, ed25519.Ed25519Key)
+            else ed25519.load_key(public_key)
         )
-    except ValueError as e:
+    except ed25519.InvalidEd25519Error as e:
         raise _fail("Q8", "qr.bad_public_key", "工作组公钥无效", "invalid public key") from e
     try:
-        key.verify(raw[35:], QR_DOMAIN + b"\x00" + raw[:35])
-    except InvalidSignature as e:
+        ed25519.verify(key, raw[35:], QR_DOMAIN + b"\x00" + raw[:35])
+    except ed25519.InvalidEd25519Error as e:
         raise _fail("Q8", "qr.bad_signature", "选票签名无效", "ballot signature invalid") from e
     return QrBallot(k, r, raw[19:35])  # kind, round, ballot id (positional: once per ballot)
 
