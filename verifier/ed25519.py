@@ -57,11 +57,7 @@ def load_key(raw: bytes) -> Ed25519Key:
     Returns:
         The checked key, for ``verify``.
     """
-    if (
-        not isinstance(raw, bytes)
-        or len(raw) != KEY_SIZE
-        or not nacl.bindings.crypto_core_ed25519_is_valid_point(raw)
-    ):
+    if len(raw) != KEY_SIZE or not nacl.bindings.crypto_core_ed25519_is_valid_point(raw):
         raise InvalidEd25519Error("not a canonical Ed25519 point of the prime-order subgroup")
     return Ed25519Key(raw)
 
