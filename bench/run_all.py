@@ -183,6 +183,15 @@ def render(
         )
     peak = max(run["peak_mb"] for run in v["runs"])
     w(f"- peak memory under 100 MB: {peak:.0f} MB, {_met(peak < 100)}.")
+    if "baseline_1_cpu" in v:  # CPU seconds: the work done, whatever else the machine runs
+        c1 = v["baseline_1_cpu"]
+        parts = [
+            f"`--jobs {r['jobs']}` {r['cpu']:.1f} s ({r['cpu'] / c1:.2f}×; on {r['jobs']} idle "
+            f"core(s) at least {r['cpu'] / r['jobs'] / c1:.2f}× the baseline's time)"
+            for r in v["runs"]
+            if "cpu" in r
+        ]
+        w(f"- CPU seconds: baseline {c1:.1f} s; " + "; ".join(parts) + ".")
     w(
         "\nThe verifier checks Ed25519 with libsodium (PyNaCl), the baseline's own library, strictly "
         "(ADR verifier Ed25519 strictness); the producer signs with OpenSSL.\n"
