@@ -82,7 +82,6 @@ def render(
     b1, b2 = v["baseline_1"], v["baseline_2"]
     n = v["records"]
     gen = v["generation"]
-    crypto_floor = n / v["cryptography_rate"]
     out: list[str] = []
     w = out.append
     w("# Performance\n")
@@ -184,11 +183,6 @@ def render(
     w("| --- | ---: | ---: | ---: |")
     w(f"| baseline: PyNaCl Ed25519 verify ×{n:,d}, 1 process | {b1:.1f} s | {n / b1:,.0f}/s | — |")
     w(f"| baseline: same, {v['cpus']} processes | {b2:.1f} s | {n / b2:,.0f}/s | — |")
-    w(
-        f"| floor: `cryptography` Ed25519 verify (the verifier's library), measured on "
-        f"{v['cryptography_sample']:,d} | {crypto_floor:.1f} s (scaled) | "
-        f"{v['cryptography_rate']:,.0f}/s | — |"
-    )
     for run in v["runs"]:
         w(
             f"| `verifier verify … --jobs {run['jobs']}` | {run['wall']:.1f} s | "
@@ -197,23 +191,29 @@ def render(
     w("")
     if j1 is not None:
         w(
-            f"- `--jobs 1` within 1.3× the single-core baseline: {j1['wall'] / b1:.2f}×, "
-            f"{_met(j1['wall'] <= 1.3 * b1)}."
+            f"- `--jobs 1` within 1.25× the single-core baseline: {j1['wall'] / b1:.2f}×, "
+            f"{_met(j1['wall'] <= 1.25 * b1)}."
         )
     if j2 is not None:
         w(
-            f"- `--jobs {j2['jobs']}` faster than the single-core baseline: {j2['wall']:.1f} s vs "
-            f"{b1:.1f} s, {_met(j2['wall'] < b1)}."
+            f"- `--jobs {j2['jobs']}` within 0.7× the single-core baseline: "
+            f"{j2['wall'] / b1:.2f}× ({j2['wall']:.1f} s vs {b1:.1f} s), "
+            f"{_met(j2['wall'] <= 0.7 * b1)}."
         )
     peak = max(run["peak_mb"] for run in v["runs"])
-    w(f"- peak memory under 300 MB: {peak:.0f} MB, {_met(peak < 300)}.")
+    w(f"- peak memory under 100 MB: {peak:.0f} MB, {_met(peak < 100)}.")
+    if "baseline_1_cpu" in v:  # CPU seconds: the work done, whatever else the machine runs
+        c1 = v["baseline_1_cpu"]
+        parts = [
+            f"`--jobs {r['jobs']}` {r['cpu']:.1f} s ({r['cpu'] / c1:.2f}×; on {r['jobs']} idle "
+            f"core(s) at least {r['cpu'] / r['jobs'] / c1:.2f}× the baseline's time)"
+            for r in v["runs"]
+            if "cpu" in r
+        ]
+        w(f"- CPU seconds: baseline {c1:.1f} s; " + "; ".join(parts) + ".")
     w(
-        f"\nThe verifier must verify Ed25519 with `cryptography` (issue #5), whose verify is "
-        f"{(n / b1) / v['cryptography_rate']:.2f}× slower per signature than PyNaCl's on this CPU: "
-        f"{crypto_floor:.0f} s for the signatures alone on one core, already "
-        f"{crypto_floor / b1:.2f}× the single-core baseline before any parsing, hashing or "
-        "recounting. The 1.3× target is therefore out of reach with that library on this machine; "
-        "see the closing note of issue #5.\n"
+        "\nThe verifier checks Ed25519 with libsodium (PyNaCl), the baseline's own library, strictly "
+        "(ADR verifier Ed25519 strictness); the producer signs with OpenSSL.\n"
     )
 
     w("## Growth from 10^3 to 10^6 ballots, and the demo town\n")

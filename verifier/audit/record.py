@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+import nacl.signing
 
+from verifier import ed25519
 from verifier.audit.binding import (
     APPOINTMENT_FILE,
     GENESIS,
@@ -81,16 +81,14 @@ class AuditorKey:
 
     @property
     def public_key(self) -> bytes:
-        return Ed25519PrivateKey.from_private_bytes(self.seed).public_key().public_bytes_raw()
+        return bytes(nacl.signing.SigningKey(self.seed).verify_key)
 
     @property
     def fingerprint(self) -> str:
         return fingerprint(self.public_key)
 
     def sign(self, message: bytes) -> bytes:
-        return Ed25519PrivateKey.from_private_bytes(self.seed).sign(
-            RECORD_DOMAIN + b"\x00" + message
-        )
+        return nacl.signing.SigningKey(self.seed).sign(RECORD_DOMAIN + b"\x00" + message).signature
 
 
 def _key_error(path: Path, en: str) -> AuditRecordError:
@@ -553,8 +551,8 @@ def _check_one(
             )
             continue
         try:
-            Ed25519PublicKey.from_public_bytes(key).verify(sig, RECORD_DOMAIN + b"\x00" + message)
-        except (InvalidSignature, ValueError):
+            ed25519.verify(ed25519.load_key(key), sig, RECORD_DOMAIN + b"\x00" + message)
+        except ed25519.InvalidEd25519Error:
             fail(
                 "A10",
                 "audit.signature_invalid",
