@@ -33,7 +33,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from verifier import rules
 from verifier.ballot_ids import BallotIds
-from verifier.bundle import Bundle, HashingReader, hash_member, open_bundle, read_file
+from verifier.bundle import (
+    Bundle,
+    HashingReader,
+    hash_member,
+    open_bundle,
+    open_hashing,
+    read_file,
+)
 from verifier.canonical import (
     LINE_LIMIT,
     canonical_bytes,
@@ -704,7 +711,7 @@ class _Verifier:
 
     def open_streamed(self, name: str) -> HashingReader:
         """Open ``log.jsonl`` or ``ballots.jsonl`` for the replay; V1 hashes it on the way."""
-        reader = HashingReader(self.b.open(name))
+        reader = open_hashing(self.b, name)
         self.readers[name] = reader
         return reader
 
