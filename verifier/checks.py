@@ -113,6 +113,7 @@ _KIND_NAMES: Final = {
     "secretary": "secretary",
     "deputy_secretary": "deputy",
 }
+FINDINGS_SHOWN: Final = 20  # per clause in full; then one per new code, the rest counted
 BATCH: Final = 1024  # ballots per worker task: small enough to even out the last ones
 _ID_HEX: Final = re.compile(r"[0-9a-f]{32}")
 _HEX_RUN: Final = re.compile(r"[0-9a-f]*")
@@ -148,12 +149,23 @@ class TownKey:
 
 
 class _Findings:
+    """Findings per clause, bounded (spec/bundle.md §8): the first ``FINDINGS_SHOWN`` of a clause in
+    full, then only the first of each further code; the rest are counted, so memory stays flat
+    however many lines are bad."""
+
     def __init__(self) -> None:
         self.items: dict[str, list[Finding]] = {c: [] for c in CLAUSES}
+        self.omitted: dict[str, int] = dict.fromkeys(CLAUSES, 0)
+        self._codes: dict[str, set[str]] = {c: set() for c in CLAUSES}
         self.skipped: dict[str, tuple[str, str]] = {}
 
     def fail(self, clause: str, code: str, zh: str, en: str, **where: Any) -> None:
-        self.items[clause].append(Finding(clause=clause, code=code, zh=zh, en=en, **where))
+        kept = self.items[clause]
+        if len(kept) >= FINDINGS_SHOWN and code in self._codes[clause]:
+            self.omitted[clause] += 1
+            return
+        self._codes[clause].add(code)
+        kept.append(Finding(clause=clause, code=code, zh=zh, en=en, **where))
 
     def error(self, clause: str, e: VerificationError, **where: Any) -> None:
         where.setdefault("path", e.path)
@@ -161,6 +173,11 @@ class _Findings:
 
     def failed(self, clause: str) -> bool:
         return bool(self.items[clause])
+
+    def clear(self, clause: str) -> None:
+        self.items[clause] = []
+        self.omitted[clause] = 0
+        self._codes[clause] = set()
 
     def skip(self, clauses: tuple[str, ...] | list[str], zh: str, en: str) -> None:
         for c in clauses:
@@ -171,7 +188,9 @@ class _Findings:
         out = []
         for c in CLAUSES:
             if self.items[c]:
-                out.append(ClauseResult(c, Status.FAILED, tuple(self.items[c])))
+                out.append(
+                    ClauseResult(c, Status.FAILED, tuple(self.items[c]), omitted=self.omitted[c])
+                )
             elif c in self.skipped:
                 zh, en = self.skipped[c]
                 out.append(ClauseResult(c, Status.NOT_CHECKED, (), zh, en))
@@ -1841,8 +1860,8 @@ class _Replay:
                     if progress is not None:
                         progress(len(raw) + 1)
                     leaf = sha256(b"\x00" + raw).digest()  # (M2)
-                    if problem:
-                        self.bad_line(n, problem)
+                    if problem or not raw:  # an empty line is refused before any JSON parse
+                        self.bad_line(n, problem or "empty")
                     else:
                         # (V6): the common ballot line in one step, else the general parse
                         entry, record = parse_ballot_entered(raw, leaf) or (
@@ -1873,7 +1892,7 @@ class _Replay:
         self.fail(
             "V6",
             "entry.line",
-            "日志行过长或缺少换行",
+            "日志行过长、为空或缺少换行",
             f"log line {problem}",
             file="log.jsonl",
             path=f"line {n}",
@@ -3892,7 +3911,7 @@ def verify_bundle(
         )
     if not v.structure_ok:
         for c in _after("V7"):
-            f.items[c] = []
+            f.clear(c)
         f.skip(_after("V7"), "日志条目未通过 V6", "log entries failed V6")
     v.check_checkpoints(m)
     if v.structure_ok:
