@@ -120,6 +120,11 @@ class _Capped:
             raise self._fail(e) from e
         return self._count(data)
 
+    def __iter__(self) -> Iterator[bytes]:
+        """Lines, as a file object gives them (``for line in member``)."""
+        while line := self.readline():
+            yield line
+
     def close(self) -> None:
         self._inner.close()
 

@@ -31,6 +31,7 @@ from verifier.audit.reconcile import Paper, Reconciliation, reconcile
 from verifier.canonical import canonical_bytes, parse_canonical
 from verifier.crypto import b64decode_canonical, fingerprint
 from verifier.errors import VerificationError
+from verifier.reader import KEY_FILE_LIMIT, read_regular
 from verifier.report import Finding
 
 __all__ = [
@@ -121,8 +122,8 @@ def load_auditor_key(path: Path) -> AuditorKey:
         AuditRecordError: unreadable or not ``audit-key/1``.
     """
     try:
-        doc = json.loads(path.read_bytes()[:65536])
-    except (OSError, ValueError) as e:
+        doc = json.loads(read_regular(path, KEY_FILE_LIMIT, clause="A9"))
+    except (VerificationError, ValueError) as e:
         raise _key_error(path, f"unreadable ({e})") from e
     if (
         not isinstance(doc, dict)
@@ -424,10 +425,10 @@ def _check_one(
         )
 
     try:
-        if path.stat().st_size > _LIMIT:
-            raise OSError("file too large")
-        doc = parse_canonical(path.read_bytes(), clause="A9", path=name)
-    except (OSError, VerificationError) as e:
+        doc = parse_canonical(
+            read_regular(path, _LIMIT, clause="A9", label=name), clause="A9", path=name
+        )
+    except VerificationError as e:
         fail("A9", "audit.record_unreadable", "审计记录无法读取或不是规范 JSON", f"unreadable: {e}")
         return
     if (
