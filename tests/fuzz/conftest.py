@@ -16,7 +16,7 @@ _COMMON = {
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
     "database": None,
 }
-settings.register_profile("fuzz-quick", max_examples=60, derandomize=True, **_COMMON)
+settings.register_profile("fuzz-quick", max_examples=150, derandomize=True, **_COMMON)
 settings.register_profile("fuzz-deep", max_examples=5000, **_COMMON)
 
 PROFILE = "fuzz-deep" if os.environ.get("FUZZ") == "deep" else "fuzz-quick"
