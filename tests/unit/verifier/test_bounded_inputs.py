@@ -326,3 +326,25 @@ def test_folder_member_that_is_a_fifo_is_refused(tmp_path: Path) -> None:
     (folder / "result.json").unlink()
     _fifo(folder / "result.json")
     assert "bundle.special_file" in _v1_codes(verify_bundle(folder, TOWN, jobs=1))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifo_marks_file_of_the_audit_is_refused_without_hanging(tmp_path: Path) -> None:
+    marks = _fifo(tmp_path / "marks.jsonl")
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from verifier.audit.marks import parse_marks_file\n"
+        "from verifier.errors import VerificationError\n"
+        "try:\n    parse_marks_file(Path(sys.argv[1]))\n"
+        "except VerificationError as e:\n    print(e.code, e.en)\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code, str(marks)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    assert r.returncode == 0 and "audit.marks_unreadable" in r.stdout, (r.stdout, r.stderr)
