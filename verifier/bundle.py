@@ -3,6 +3,8 @@
 A zip is never extracted: members are read as bounded streams. Names must be relative, without
 ``..`` or empty components, not links and not repeated; the entry count and the total declared
 uncompressed size are bounded, and a member that inflates beyond its declared size is an error.
+Files are opened through ``verifier.reader`` (regular files only); every error ``zipfile`` or
+``zlib`` raises while reading is a V1 finding, never a traceback (spec/bundle.md §8).
 """
 
 from __future__ import annotations
