@@ -219,7 +219,7 @@ def render_text(report: Report, lang: str = "zh", *, max_findings: int = 50) -> 
         more = max(len(c.findings) - max_findings, 0) + c.omitted
         if more:
             out.append(
-                f"     ……另有 {more} 处同类问题未逐条列出"
+                f"     ……另有 {more} 处问题未逐条列出"
                 if zh
                 else f"     ... and {more} more findings not listed"
             )
