@@ -15,7 +15,7 @@ CN_SORT := .cache/cn-sort
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test demo bench soak screenshots system-deps setup clean
+.PHONY: run test demo bench soak fuzz screenshots system-deps setup clean
 
 run: setup
 	$(BIN)/tally check examples/qingshan.toml
@@ -31,6 +31,11 @@ test: setup $(CN_SORT)
 demo: setup
 	rm -rf out/demo
 	$(BIN)/tally demo --out out/demo
+
+# The fuzzers at length: `make test` runs tests/fuzz with a small fixed-seed budget, this with
+# thousands of random examples per fuzzer (tests/fuzz/conftest.py).
+fuzz: setup
+	FUZZ=deep $(BIN)/pytest -n 2 -m fuzz tests/fuzz
 
 # The guides' screenshots (docs/screenshots/) are rewritten only here; `make test` takes them into a
 # temporary folder.

@@ -31,7 +31,14 @@ from typing import Any, Final, NamedTuple
 
 from verifier import ed25519, rules, statutory
 from verifier.ballot_ids import BallotIds
-from verifier.bundle import Bundle, HashingReader, hash_member, open_bundle, read_file
+from verifier.bundle import (
+    Bundle,
+    HashingReader,
+    hash_member,
+    open_bundle,
+    open_hashing,
+    read_file,
+)
 from verifier.canonical import (
     LINE_LIMIT,
     canonical_bytes,
@@ -112,6 +119,10 @@ _KIND_NAMES: Final = {
     "secretary": "secretary",
     "deputy_secretary": "deputy",
 }
+FINDINGS_SHOWN: Final = 20  # per clause in full; then one per new code, the rest counted
+# (bundle.md §8) A log or ballots.jsonl with more unparsable lines is not read further line by line:
+# its clause has failed, and the rest is only hashed (V1), so hostile input costs bounded time.
+MAX_BAD_LINES: Final = 1000
 BATCH: Final = 1024  # ballots per worker task: small enough to even out the last ones
 _ID_HEX: Final = re.compile(r"[0-9a-f]{32}")
 _HEX_RUN: Final = re.compile(r"[0-9a-f]*")
@@ -147,13 +158,24 @@ class TownKey:
 
 
 class _Findings:
+    """Findings per clause, bounded (spec/bundle.md §8): the first ``FINDINGS_SHOWN`` of a clause in
+    full, then only the first of each further code; the rest are counted, so memory stays flat
+    however many lines are bad."""
+
     def __init__(self) -> None:
         self.items: dict[str, list[Finding]] = {c: [] for c in CLAUSES}
+        self.omitted: dict[str, int] = dict.fromkeys(CLAUSES, 0)
+        self._codes: dict[str, set[str]] = {c: set() for c in CLAUSES}
         self.skipped: dict[str, tuple[str, str]] = {}
         self.warnings: list[Finding] = []  # reported, never a failure (D-5.3 names)
 
     def fail(self, clause: str, code: str, zh: str, en: str, **where: Any) -> None:
-        self.items[clause].append(Finding(clause=clause, code=code, zh=zh, en=en, **where))
+        kept = self.items[clause]
+        if len(kept) >= FINDINGS_SHOWN and code in self._codes[clause]:
+            self.omitted[clause] += 1
+            return
+        self._codes[clause].add(code)
+        kept.append(Finding(clause=clause, code=code, zh=zh, en=en, **where))
 
     def error(self, clause: str, e: VerificationError, **where: Any) -> None:
         where.setdefault("path", e.path)
@@ -161,6 +183,11 @@ class _Findings:
 
     def failed(self, clause: str) -> bool:
         return bool(self.items[clause])
+
+    def clear(self, clause: str) -> None:
+        self.items[clause] = []
+        self.omitted[clause] = 0
+        self._codes[clause] = set()
 
     def skip(self, clauses: tuple[str, ...] | list[str], zh: str, en: str) -> None:
         for c in clauses:
@@ -171,7 +198,9 @@ class _Findings:
         out = []
         for c in CLAUSES:
             if self.items[c]:
-                out.append(ClauseResult(c, Status.FAILED, tuple(self.items[c])))
+                out.append(
+                    ClauseResult(c, Status.FAILED, tuple(self.items[c]), omitted=self.omitted[c])
+                )
             elif c in self.skipped:
                 zh, en = self.skipped[c]
                 out.append(ClauseResult(c, Status.NOT_CHECKED, (), zh, en))
@@ -433,6 +462,7 @@ class _Records:
         self._it = read_lines(self._stream, LINE_LIMIT) if self._stream else iter(())
         self._head: tuple[int, bytes, int | None] | None = None
         self.count = 0
+        self._bad = 0
 
     def match(self, seq: int, expected: bytes, ballot_id: str) -> None:
         """The next record should be ``expected`` (the JCS bytes of the entry's record)."""
@@ -449,6 +479,7 @@ class _Records:
         self._match(seq, expected, ballot_id)
 
     def _parse(self, n: int, raw: bytes, problem: str) -> tuple[int, bytes, int | None] | None:
+        seq: int | None = None
         if problem:
             self._f.fail(
                 "V9",
@@ -458,15 +489,28 @@ class _Records:
                 file="ballots.jsonl",
                 path=f"line {n}",
             )
-            return None
-        seq: int | None = None
-        try:
-            doc = parse_canonical(raw, clause="V9", path=f"ballots.jsonl:{n}", limit=LINE_LIMIT)
-            if isinstance(doc, dict) and type(doc.get("seq")) is int:
-                seq = doc["seq"]
-        except VerificationError as e:
-            self._f.error("V9", e, file="ballots.jsonl")
-        return (n, raw, seq)
+        else:
+            try:
+                doc = parse_canonical(raw, clause="V9", path=f"ballots.jsonl:{n}", limit=LINE_LIMIT)
+                if isinstance(doc, dict) and type(doc.get("seq")) is int:
+                    seq = doc["seq"]
+            except VerificationError as e:
+                self._f.error("V9", e, file="ballots.jsonl")
+        if seq is None:
+            self._bad += 1
+            if self._bad > MAX_BAD_LINES:  # (bundle.md §8) stop reading line by line
+                self._it = iter(())
+                self._f.fail(
+                    "V9",
+                    "record.too_many_bad_lines",
+                    f"ballots.jsonl 中超过 {MAX_BAD_LINES} 行无法解析，其余部分不再读取",
+                    f"more than {MAX_BAD_LINES} lines of ballots.jsonl cannot be parsed: "
+                    "the rest is not read",
+                    file="ballots.jsonl",
+                    path=f"line {n}",
+                )
+                return (n, raw, None)  # ends the callers' loops over the old iterator
+        return None if problem else (n, raw, seq)
 
     def _next(self) -> tuple[int, bytes, int | None] | None:
         if self._head is None:
@@ -569,6 +613,7 @@ class _Verifier:
         self.roots: dict[int, bytes] = {}
         self.structure_ok = True
         self.remote: _RemoteState | None = None
+        self.replay_stopped = False  # too many bad log lines: entries and roots are incomplete
 
     # ------------------------------------------------------------------ V1
 
@@ -721,7 +766,7 @@ class _Verifier:
 
     def open_streamed(self, name: str) -> HashingReader:
         """Open ``log.jsonl`` or ``ballots.jsonl`` for the replay; V1 hashes it on the way."""
-        reader = HashingReader(self.b.open(name))
+        reader = open_hashing(self.b, name)
         self.readers[name] = reader
         return reader
 
@@ -1721,6 +1766,10 @@ def _record_bytes(seq: int, body: Mapping[str, Any]) -> bytes:
     return _jcs(record)
 
 
+class _ReplayStopped(Exception):
+    """More than MAX_BAD_LINES log lines do not parse: the replay stops (bundle.md §8)."""
+
+
 class _Replay:
     """One streaming pass over ``log.jsonl``: V6 (entries), leaf hashes for V7, V8-V15."""
 
@@ -1728,6 +1777,7 @@ class _Replay:
         self.v = v
         self.f = v.f
         self.m = m
+        self.bad_lines = 0  # V6 lines that do not parse; over MAX_BAD_LINES the replay stops
         d = m.definition
         self.d = d
         self.roster = {x.id: x for x in d.members}
@@ -1911,8 +1961,8 @@ class _Replay:
                     if progress is not None:
                         progress(len(raw) + 1)
                     leaf = sha256(b"\x00" + raw).digest()  # (M2)
-                    if problem:
-                        self.bad_line(n, problem)
+                    if problem or not raw:  # an empty line is refused before any JSON parse
+                        self.bad_line(n, problem or "empty")
                     else:
                         # (V6): the common ballot line in one step, else the general parse
                         entry, record = parse_ballot_entered(raw, leaf) or (
@@ -1937,18 +1987,34 @@ class _Replay:
             except VerificationError as e:
                 self.f.error("V6", e, file="log.jsonl")
                 self.structure_ok = False
+            except _ReplayStopped:  # (bundle.md §8)
+                self.f.fail(
+                    "V6",
+                    "entry.too_many_bad_lines",
+                    f"日志中超过 {MAX_BAD_LINES} 行无法解析，其余部分不再重放",
+                    f"more than {MAX_BAD_LINES} log lines cannot be parsed: "
+                    "the rest is not replayed",
+                    file="log.jsonl",
+                )
+                v.replay_stopped = True
         self.finish(expected_seq)
 
     def bad_line(self, n: int, problem: str) -> None:  # (V6)
         self.fail(
             "V6",
             "entry.line",
-            "日志行过长或缺少换行",
+            "日志行过长、为空或缺少换行",
             f"log line {problem}",
             file="log.jsonl",
             path=f"line {n}",
         )
         self.structure_ok = False
+        self.count_bad_line()
+
+    def count_bad_line(self) -> None:  # (bundle.md §8)
+        self.bad_lines += 1
+        if self.bad_lines > MAX_BAD_LINES:
+            raise _ReplayStopped
 
     def check_chain(
         self, entry: LogEntry, expected_seq: int, prev_hash: str, prev_at: dt.datetime | None
@@ -2009,6 +2075,7 @@ class _Replay:
         except VerificationError as e:
             self.f.error("V6", e, file="log.jsonl", seq=n - 1)
             self.structure_ok = False
+            self.count_bad_line()
             return None
 
     # -------------------------------------------------------------- entries
@@ -3930,7 +3997,7 @@ def verify_bundle(
     v.load_checkpoints()
     v.run_log(m)
     v.settle_hashes()
-    if v.index_doc and v.index_doc.get("entries") != v.entries:
+    if v.index_doc and not v.replay_stopped and v.index_doc.get("entries") != v.entries:
         f.fail(
             "V1",
             "index.entries",
@@ -3942,9 +4009,12 @@ def verify_bundle(
         )
     if not v.structure_ok:
         for c in _after("V7"):
-            f.items[c] = []
+            f.clear(c)
         f.skip(_after("V7"), "日志条目未通过 V6", "log entries failed V6")
-    v.check_checkpoints(m)
+    if v.replay_stopped:
+        f.skip(("V7",), "日志未完整重放", "the log was not replayed to its end")
+    else:
+        v.check_checkpoints(m)
     if v.structure_ok:
         v.check_result(m)
     rm = v.remote

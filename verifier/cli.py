@@ -19,6 +19,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from verifier.checks import TownKey, verify_bundle
 from verifier.crypto import parse_fingerprint, parse_pubkey_document
 from verifier.errors import BundleOpenError, VerificationError
+from verifier.reader import KEY_FILE_LIMIT, InputFileError, read_regular
 from verifier.report import render_json, render_text
 
 __all__ = ["app", "main", "parse_town_key"]
@@ -69,17 +70,14 @@ def parse_town_key(text: str) -> TownKey:
     """
     if re.fullmatch(r"[0-9 ]+", text.strip()) and len(text.replace(" ", "").strip()) == 25:
         return TownKey(fingerprint=parse_fingerprint(text))
-    path = Path(text)
     try:
-        if path.stat().st_size > 65536:
-            raise OSError("file too large")
-        data = path.read_bytes()
-    except OSError as e:
+        data = read_regular(text, KEY_FILE_LIMIT, clause="V2")
+    except InputFileError as e:
         raise VerificationError(
             clause="V2",
             code="town_key.unreadable",
-            zh=f"无法读取镇党委公钥：{text}",
-            en=f"cannot read the town key: {text} ({e})",
+            zh=f"无法读取镇党委公钥：{e.zh}",
+            en=f"cannot read the town key: {e.en}",
         ) from e
     key = parse_pubkey_document(data, path=text)
     if key.role != "town_committee":

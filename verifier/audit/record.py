@@ -41,6 +41,7 @@ from verifier.audit.reconcile import Paper, Reconciliation, reconcile
 from verifier.canonical import canonical_bytes, parse_canonical
 from verifier.crypto import b64decode_canonical, fingerprint
 from verifier.errors import VerificationError
+from verifier.reader import KEY_FILE_LIMIT, read_regular
 from verifier.report import Finding
 
 __all__ = [
@@ -129,8 +130,8 @@ def load_auditor_key(path: Path) -> AuditorKey:
         AuditRecordError: unreadable or not ``audit-key/1``.
     """
     try:
-        doc = json.loads(path.read_bytes()[:65536])
-    except (OSError, ValueError) as e:
+        doc = json.loads(read_regular(path, KEY_FILE_LIMIT, clause="A9"))
+    except (VerificationError, ValueError) as e:
         raise _key_error(path, f"unreadable ({e})") from e
     if (
         not isinstance(doc, dict)
@@ -467,11 +468,9 @@ def _check_one(
         )
 
     try:
-        if not path.is_file() or path.stat().st_size > _LIMIT:
-            raise OSError("not a regular file or too large")
-        data = path.read_bytes()
+        data = read_regular(path, _LIMIT, clause="A9", label=name)
         doc = parse_canonical(data, clause="A9", path=name)
-    except (OSError, VerificationError) as e:
+    except VerificationError as e:
         fail("A9", "audit.record_unreadable", "审计记录无法读取或不是规范 JSON", f"unreadable: {e}")
         return None, ""
     this = record_hash(data)
