@@ -15,7 +15,7 @@ CN_SORT := .cache/cn-sort
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test fuzz demo bench screenshots system-deps setup clean
+.PHONY: run test demo bench soak fuzz screenshots system-deps setup clean
 
 run: setup
 	$(BIN)/tally check examples/qingshan.toml
@@ -30,7 +30,8 @@ test: setup $(CN_SORT)
 
 # The fuzzers of tests/fuzz with a large random budget (`make test` runs them with a small fixed
 # seed): each runs FUZZ_SCALE (default 50) times its examples, or FUZZ_EXAMPLES each when set.
-# A crash found is kept in .hypothesis/ and replayed first next time (docs/FUZZING.md).
+# A crash found is kept in .hypothesis/ and replayed first next time (docs/FUZZING.md). The whole-
+# bundle fuzzers (test_fuzz_bundle.py) take their deep budget from tests/fuzz/conftest.py.
 fuzz: setup
 	FUZZ=deep $(BIN)/pytest -n 2 -m fuzz -p no:cacheprovider tests/fuzz
 
@@ -46,6 +47,14 @@ screenshots: setup
 bench: APT_PACKAGES += $(BENCH_APT_PACKAGES)
 bench: setup
 	$(BIN)/python bench/run_all.py
+
+# A polling day at 300 members through the HTTP API with SIGKILLs, a full disk and dropped clients
+# (bench/soak.py); not in `make test`. Mounts a tmpfs, so it runs as root (sudo when not root).
+# `make soak SOAK_MINUTES=2` for a short run; the figures go to docs/PERFORMANCE.md.
+SOAK_MINUTES ?= 20
+soak: setup
+	$$( [ "$$(id -u)" = 0 ] || echo sudo ) $(BIN)/python bench/soak.py --minutes $(SOAK_MINUTES) \
+	  --doc docs/PERFORMANCE.md $(if $(SOAK_SEED),--seed $(SOAK_SEED))
 
 setup: system-deps $(STAMP)
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Final, Protocol, runtime_checkable
 
-import nacl.exceptions
-import nacl.signing
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ballot_printer.errors import (
     BadEncodingError,
@@ -232,11 +232,11 @@ def encode_qr_text(payload: QrPayload) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def _verify_key(public_key_bytes: bytes) -> nacl.signing.VerifyKey:
+def _verify_key(public_key_bytes: bytes) -> Ed25519PublicKey:
     """The work group's key, parsed once per key: every ballot of a count is checked against it.
-    libsodium's verify (PyNaCl) is the faster of the two well-kept libraries here (tech notes:
-    ~1.85x); the independent verifier rechecks every recorded ballot with OpenSSL's."""
-    return nacl.signing.VerifyKey(public_key_bytes)
+    The producer checks with OpenSSL's Ed25519 (``cryptography``), as it signs; the independent
+    verifier rechecks every recorded ballot with libsodium's (DESIGN.md §2.5)."""
+    return Ed25519PublicKey.from_public_bytes(public_key_bytes)
 
 
 def _bad_encoding(zh: str, en: str) -> BadEncodingError:
@@ -374,9 +374,9 @@ def verify_payload(
         )
     try:
         _verify_key(public_key_bytes).verify(
-            QR_DOMAIN + b"\x00" + payload.signed_bytes, payload.signature
+            payload.signature, QR_DOMAIN + b"\x00" + payload.signed_bytes
         )  # (Q8)
-    except (nacl.exceptions.BadSignatureError, ValueError) as e:
+    except (InvalidSignature, ValueError) as e:
         raise BadSignatureError(
             zh="选票签名无效：可能是伪造、复印改动或其他选举的选票，请交监票人处理。",
             en="ballot signature does not verify",

@@ -33,9 +33,25 @@ BENCHMARKS: tuple[tuple[str, list[str]], ...] = (
     ("entries", ["bench/bench_entries.py", "--runoffs", "4"]),
     ("remote", ["bench/bench_remote.py"]),
     ("flood", ["bench/bench_oversized_flood.py"]),
+    ("board", ["bench/bench_board_flood.py"]),
     ("growth", ["bench/bench_growth.py"]),
     ("verify", ["bench/bench_verify.py"]),
 )
+
+
+# The soak's section is written by `bench/soak.py --doc` (20 minutes, not part of `make bench`);
+# rewriting the document keeps it.
+SOAK_HEADING = "## Polling-day soak"
+
+
+def _with_soak(text: str, path: Path) -> str:
+    """``text`` followed by the soak's section of the document at ``path``, if it has one."""
+    try:
+        old = path.read_text(encoding="utf-8")
+    except OSError:
+        return text
+    i = old.find("\n" + SOAK_HEADING)
+    return text.rstrip("\n") + "\n" + old[i:] if i >= 0 else text
 
 
 def _cpu() -> str:
@@ -66,7 +82,6 @@ def render(
     b1, b2 = v["baseline_1"], v["baseline_2"]
     n = v["records"]
     gen = v["generation"]
-    crypto_floor = n / v["cryptography_rate"]
     out: list[str] = []
     w = out.append
     w("# Performance\n")
@@ -155,6 +170,9 @@ def render(
     if "flood" in f:  # runs kept before the flood benchmark existed have no such figures
         out.extend(render_flood(f["flood"], _cmd(cmds["flood"])))
 
+    if "board" in f:  # figures kept from before the benchmark existed have none
+        _render_board(w, f["board"], _cmd(cmds["board"]))
+
     w("## Verifier at 1,000,000 ballot records\n")
     w(f"```sh\n{_cmd(cmds['verify'])}\n```\n")
     w(
@@ -165,11 +183,6 @@ def render(
     w("| --- | ---: | ---: | ---: |")
     w(f"| baseline: PyNaCl Ed25519 verify ×{n:,d}, 1 process | {b1:.1f} s | {n / b1:,.0f}/s | — |")
     w(f"| baseline: same, {v['cpus']} processes | {b2:.1f} s | {n / b2:,.0f}/s | — |")
-    w(
-        f"| floor: `cryptography` Ed25519 verify (the verifier's library), measured on "
-        f"{v['cryptography_sample']:,d} | {crypto_floor:.1f} s (scaled) | "
-        f"{v['cryptography_rate']:,.0f}/s | — |"
-    )
     for run in v["runs"]:
         w(
             f"| `verifier verify … --jobs {run['jobs']}` | {run['wall']:.1f} s | "
@@ -178,23 +191,29 @@ def render(
     w("")
     if j1 is not None:
         w(
-            f"- `--jobs 1` within 1.3× the single-core baseline: {j1['wall'] / b1:.2f}×, "
-            f"{_met(j1['wall'] <= 1.3 * b1)}."
+            f"- `--jobs 1` within 1.25× the single-core baseline: {j1['wall'] / b1:.2f}×, "
+            f"{_met(j1['wall'] <= 1.25 * b1)}."
         )
     if j2 is not None:
         w(
-            f"- `--jobs {j2['jobs']}` faster than the single-core baseline: {j2['wall']:.1f} s vs "
-            f"{b1:.1f} s, {_met(j2['wall'] < b1)}."
+            f"- `--jobs {j2['jobs']}` within 0.7× the single-core baseline: "
+            f"{j2['wall'] / b1:.2f}× ({j2['wall']:.1f} s vs {b1:.1f} s), "
+            f"{_met(j2['wall'] <= 0.7 * b1)}."
         )
     peak = max(run["peak_mb"] for run in v["runs"])
-    w(f"- peak memory under 300 MB: {peak:.0f} MB, {_met(peak < 300)}.")
+    w(f"- peak memory under 100 MB: {peak:.0f} MB, {_met(peak < 100)}.")
+    if "baseline_1_cpu" in v:  # CPU seconds: the work done, whatever else the machine runs
+        c1 = v["baseline_1_cpu"]
+        parts = [
+            f"`--jobs {r['jobs']}` {r['cpu']:.1f} s ({r['cpu'] / c1:.2f}×; on {r['jobs']} idle "
+            f"core(s) at least {r['cpu'] / r['jobs'] / c1:.2f}× the baseline's time)"
+            for r in v["runs"]
+            if "cpu" in r
+        ]
+        w(f"- CPU seconds: baseline {c1:.1f} s; " + "; ".join(parts) + ".")
     w(
-        f"\nThe verifier must verify Ed25519 with `cryptography` (issue #5), whose verify is "
-        f"{(n / b1) / v['cryptography_rate']:.2f}× slower per signature than PyNaCl's on this CPU: "
-        f"{crypto_floor:.0f} s for the signatures alone on one core, already "
-        f"{crypto_floor / b1:.2f}× the single-core baseline before any parsing, hashing or "
-        "recounting. The 1.3× target is therefore out of reach with that library on this machine; "
-        "see the closing note of issue #5.\n"
+        "\nThe verifier checks Ed25519 with libsodium (PyNaCl), the baseline's own library, strictly "
+        "(ADR verifier Ed25519 strictness); the producer signs with OpenSSL.\n"
     )
 
     w("## Growth from 10^3 to 10^6 ballots, and the demo town\n")
@@ -289,6 +308,45 @@ def render_flood(fl: dict[str, Any], cmd: str) -> list[str]:
     return out
 
 
+def _render_board(w: Any, b: dict[str, Any], cmd: str) -> None:
+    w("## Station check-in under a public board flood\n")
+    w(f"```sh\n{cmd}\n```\n")
+    pinned = " (wrk on CPU 1, uvicorn on CPU 0)" if b["pinned"] else ""
+    w(
+        "uvicorn in a subprocess as `tally serve` configures it, on 127.0.0.1 over a real election "
+        f"file at full sync, late in a meeting ({b.get('rounds', 0)} committee rounds held). A "
+        "clerk signed in at the station checks late arrivals in one at a time through "
+        f"`POST /station/checkin`, one every {b['interval'] * 1000:.0f} ms, each request timed. "
+        "Phase A: no other load (the baseline). Phase B, right after in the same run: the "
+        f"same while `wrk` keeps {b['clients']} connections busy on `/api/board` and `/board/` "
+        f"for {b['seconds']:.0f} s{pinned}. The board reads a snapshot taken after each commit "
+        "and at most two board requests are worked on at once (docs/adr, board snapshot).\n"
+    )
+    w("| phase | check-ins | p50 | p99 | max |")
+    w("| --- | ---: | ---: | ---: | ---: |")
+    for name, x in (("A: no flood (baseline)", b["quiet"]), (f"B: board flood, {b['clients']} "
+                    "connections", b["flood"])):  # fmt: skip
+        w(
+            f"| {name} | {int(x['n']):,d} | {x['p50_ms']:.1f} ms | {x['p99_ms']:.1f} ms | "
+            f"{x['max_ms']:.1f} ms |"
+        )
+    r = b["board"]
+    text = (
+        f"\nBoard reads during phase B: {int(r['requests']):,d} in "
+        f"{r['duration_us'] / 1e6:.0f} s, {r['rate']:,.0f} /s, p50 {r['p50_us'] / 1000:.1f} ms, "
+        f"p99 {r['p99_us'] / 1000:.1f} ms, {int(r['errors'])} errors. Check-in p99 under the "
+        f"flood / without: {b['flood']['p99_ms'] / b['quiet']['p99_ms']:.2f}×."
+    )
+    snap = b.get("snapshot")
+    if snap:
+        text += (
+            f" Taking the snapshot after a check-in costs {snap['take_ms']:.3f} ms beside the "
+            f"{snap['commit_ms']:.2f} ms of the check-in's commit (in process, mean of "
+            f"{snap['n']})."
+        )
+    w(text + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "PERFORMANCE.md")
@@ -302,9 +360,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.render_from:
         kept = json.loads(args.render_from.read_text(encoding="utf-8"))
-        args.out.write_text(
-            render(kept["figures"], kept["seconds"], kept["total"], kept["date"]), encoding="utf-8"
-        )
+        text = render(kept["figures"], kept["seconds"], kept["total"], kept["date"])
+        args.out.write_text(_with_soak(text, args.out), encoding="utf-8")
         print(f"rendered {args.out} from {args.render_from} (measured {kept['date']})")
         return
     figures: dict[str, Any] = {}
@@ -325,7 +382,8 @@ def main() -> None:
         json.dumps({"figures": figures, "seconds": seconds, "total": total, "date": today}),
         encoding="utf-8",
     )
-    args.out.write_text(render(figures, seconds, total, today), encoding="utf-8")
+    text = render(figures, seconds, total, today)
+    args.out.write_text(_with_soak(text, args.out), encoding="utf-8")
     print(f"\nall benchmarks in {total / 60:.1f} min; wrote {args.out}")
 
 

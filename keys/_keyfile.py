@@ -22,7 +22,6 @@ import nacl.exceptions
 import nacl.hash
 import nacl.pwhash
 import nacl.secret
-import nacl.signing
 import rfc8785
 
 from keys._encoding import (
@@ -45,7 +44,7 @@ from keys._errors import (
 )
 from keys._public import PUBKEY_FORMAT, PUBLIC_KEY_SIZE, PublicKey
 from keys._roles import ROLE_NAMES_ZH, Algorithm, Role, check_label
-from keys._signing import SEED_SIZE, InMemorySigner
+from keys._signing import SEED_SIZE, InMemorySigner, public_key_from_seed
 
 __all__ = [
     "INTERACTIVE_LIMITS",
@@ -242,9 +241,7 @@ def generate_keypair(
     else:
         _log.warning("key file sealed with fixed randomness: test vectors only, never a real key")
         seed, salt, nonce = unsafe_randomness.seed, unsafe_randomness.salt, unsafe_randomness.nonce
-    public_key = PublicKey(
-        role=role, label=label, key=bytes(nacl.signing.SigningKey(seed).verify_key)
-    )
+    public_key = PublicKey(role=role, label=label, key=public_key_from_seed(seed))
     key, check = _derive(passphrase, salt, limits)
     unsealed = KeyFile(
         public_key=public_key,

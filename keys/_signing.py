@@ -4,6 +4,9 @@
 Every signature in the project is Ed25519 over `domain || 0x00 || message`. The domain is a
 printable-ASCII context string without 0x00, so the first 0x00 always ends it and a signature made
 for one purpose can never be replayed as another.
+
+Ed25519 here is OpenSSL's, through `cryptography`; the verifier checks with libsodium, so the two
+sides share no implementation (DESIGN.md §2.5).
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ import re
 import secrets
 from typing import Final, NoReturn, Protocol, runtime_checkable
 
-import nacl.exceptions
-import nacl.signing
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from keys._errors import InvalidDomainError, SignatureError
 from keys._public import PUBLIC_KEY_SIZE, PublicKey, fingerprint
@@ -25,6 +28,8 @@ __all__ = [
     "InMemorySigner",
     "Signer",
     "check_domain",
+    "public_key_from_seed",
+    "public_key_of",
     "signed_bytes",
     "verify",
 ]
@@ -49,6 +54,16 @@ def check_domain(domain: bytes) -> bytes:
             "without spaces",
         )
     return domain
+
+
+def public_key_of(signing_key: Ed25519PrivateKey) -> bytes:
+    """The raw 32-byte public key of a private key (RFC 8032 §5.1.5)."""
+    return signing_key.public_key().public_bytes_raw()
+
+
+def public_key_from_seed(seed: bytes) -> bytes:
+    """The raw 32-byte public key of a 32-byte seed (RFC 8032 §5.1.5)."""
+    return public_key_of(Ed25519PrivateKey.from_private_bytes(seed))
 
 
 def signed_bytes(domain: bytes, message: bytes) -> bytes:
@@ -86,12 +101,12 @@ class InMemorySigner:
 
     __slots__ = ("_public_key", "_signing_key")
 
-    def __init__(self, *, role: Role, label: str, signing_key: nacl.signing.SigningKey) -> None:
+    def __init__(self, *, role: Role, label: str, signing_key: Ed25519PrivateKey) -> None:
         if ROLE_ALGORITHM[role] is not Algorithm.ED25519:  # pragma: no cover - future roles
             raise ValueError(f"role {role} does not sign with Ed25519")
         self._signing_key = signing_key
         self._public_key = PublicKey(
-            role=role, label=check_label(label), key=bytes(signing_key.verify_key)
+            role=role, label=check_label(label), key=public_key_of(signing_key)
         )
 
     @classmethod
@@ -104,7 +119,7 @@ class InMemorySigner:
         """A key from a fixed 32-byte seed, for deterministic test vectors."""
         if len(seed) != SEED_SIZE:
             raise ValueError(f"an Ed25519 seed is {SEED_SIZE} bytes, got {len(seed)}")
-        return cls(role=role, label=label, signing_key=nacl.signing.SigningKey(seed))
+        return cls(role=role, label=label, signing_key=Ed25519PrivateKey.from_private_bytes(seed))
 
     @property
     def public_key(self) -> PublicKey:
@@ -124,7 +139,7 @@ class InMemorySigner:
         Raises:
             InvalidDomainError: the domain breaks spec §6.1.
         """
-        return self._signing_key.sign(signed_bytes(domain, message)).signature
+        return self._signing_key.sign(signed_bytes(domain, message))
 
     def __repr__(self) -> str:
         return (
@@ -157,8 +172,8 @@ def verify(public_key: PublicKey | bytes, domain: bytes, message: bytes, signatu
     if len(raw) != PUBLIC_KEY_SIZE or len(signature) != SIGNATURE_SIZE:
         _bad_signature(domain)
     try:
-        nacl.signing.VerifyKey(raw).verify(data, signature)
-    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError) as e:
+        Ed25519PublicKey.from_public_bytes(raw).verify(signature, data)
+    except (InvalidSignature, ValueError) as e:
         _bad_signature(domain, e)
 
 

@@ -705,7 +705,13 @@ def unwrap_share(container: ShareContainer, scrutineer: InMemorySigner) -> Unwra
             en="this key share is addressed to another scrutineer",
         )
     # The only place the scrutineer's Ed25519 seed is used for decryption (ADR 0006).
-    private = scrutineer._signing_key.to_curve25519_private_key()
+    # libsodium's secret key is seed || public key; its X25519 form is the clamped first half of
+    # SHA-512(seed), as PyNaCl's SigningKey.to_curve25519_private_key gives.
+    private = nacl.public.PrivateKey(
+        nacl.bindings.crypto_sign_ed25519_sk_to_curve25519(
+            scrutineer._signing_key.private_bytes_raw() + scrutineer.public_key.key
+        )
+    )
     try:
         plaintext = nacl.public.SealedBox(private).decrypt(container.sealed)
     except nacl.exceptions.CryptoError as e:

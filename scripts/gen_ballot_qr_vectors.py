@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nacl.signing import SigningKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 OUT_DIR = Path(__file__).resolve().parents[1] / "spec" / "vectors" / "ballot-qr"
 DOMAIN = b"branch-election/ballot-qr/1"
@@ -26,8 +26,12 @@ STOCK_DOMAIN = b"branch-election/ballot-stock/1"
 VECTOR_FORMAT = "ballot-qr-vector/1"
 B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
-SEED_KEY = SigningKey(hashlib.sha256(b"ballot-qr vector seed key 1").digest())
-OTHER_KEY = SigningKey(hashlib.sha256(b"ballot-qr vector seed key 2").digest())
+SEED_KEY = Ed25519PrivateKey.from_private_bytes(
+    hashlib.sha256(b"ballot-qr vector seed key 1").digest()
+)
+OTHER_KEY = Ed25519PrivateKey.from_private_bytes(
+    hashlib.sha256(b"ballot-qr vector seed key 2").digest()
+)
 ELECTION_ID = hashlib.sha256("示例选举：中共示例村支部委员会换届选举 2026".encode()).digest()
 OTHER_ELECTION_ID = hashlib.sha256("另一次选举：中共邻村支部委员会换届选举 2026".encode()).digest()
 
@@ -42,8 +46,8 @@ def body(
     return bytes([version]) + election_id[:16] + bytes([kind, rnd]) + bid
 
 
-def signed(b: bytes, key: SigningKey = SEED_KEY) -> bytes:
-    return b + key.sign(DOMAIN + b"\x00" + b).signature
+def signed(b: bytes, key: Ed25519PrivateKey = SEED_KEY) -> bytes:
+    return b + key.sign(DOMAIN + b"\x00" + b)
 
 
 def text(payload: bytes) -> str:
@@ -64,7 +68,7 @@ def vector(
         "format": VECTOR_FORMAT,
         "description": description,
         "qr_text": qr_text,
-        "public_key": SEED_KEY.verify_key.encode().hex(),
+        "public_key": SEED_KEY.public_key().public_bytes_raw().hex(),
         "expected": {"election_id": ELECTION_ID.hex(), "kind": kind, "round": rnd},
         "result": result,
     }

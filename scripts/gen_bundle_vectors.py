@@ -27,9 +27,11 @@ import contextlib
 import copy
 import datetime as dt
 import hashlib
+import io
 import json
 import sys
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -857,6 +859,12 @@ def _unknown_field(man: dict[str, Any]) -> None:
     man["definition"]["election"]["venue"] = "村委会会议室"
 
 
+def _look_alike_id(man: dict[str, Any]) -> None:
+    first = man["definition"]["members"][0]
+    twin = {**first, "id": "\u041c" + first["id"][1:], "status": "probationary"}
+    man["definition"]["members"].append(twin)  # Cyrillic М: looks like the first member's id
+
+
 def _exclusion_unapproved(man: dict[str, Any]) -> None:
     man["definition"]["exclusions"][0]["assembly_approval"] = ""
 
@@ -937,6 +945,34 @@ def m_checkpoint_root(files: Files) -> Files:
         wrong = base64.b64encode(hashlib.sha256(b"not the root").digest()).decode()
         body = f"{origin}\n{size}\n{wrong}\n{reason}\n"
         cp["text"] = body + "\n" + signature_line(WORK_GROUP, body)[1]
+
+    return reindex(_edit_json(files, "checkpoints.json", edit))
+
+
+def m_checkpoint_repeated(files: Files) -> Files:
+    def edit(d: Any) -> None:
+        cps = d["checkpoints"]
+        i = next(k for k, c in enumerate(cps) if "\nround-closed committee 1\n" in c["text"])
+        cps.insert(i + 1, {"text": cps[i]["text"], "consistency": []})
+
+    return reindex(_edit_json(files, "checkpoints.json", edit))
+
+
+def m_calendar_outside_window(files: Files) -> Files:
+    def edit(d: Any) -> None:
+        d["calendar"]["holidays"].remove(f"{d['publicity_start'][:4]}-01-01")
+
+    return reindex(_edit_json(files, "result.json", edit))
+
+
+def m_remote_casts_without_window(files: Files) -> Files:
+    def edit(d: Any) -> None:
+        cps = d["checkpoints"]
+        i = next(k for k, c in enumerate(cps) if "\nround-opened committee 1\n" in c["text"])
+        origin, size, root, _reason = cps[i]["text"].split("\n")[:4]
+        body = f"{origin}\n{size}\n{root}\nremote-casts\n"
+        text = body + "\n" + signature_line(WORK_GROUP, body)[1]
+        cps.insert(i + 1, {"text": text, "consistency": []})
 
     return reindex(_edit_json(files, "checkpoints.json", edit))
 
@@ -1220,6 +1256,18 @@ CASES: tuple[Case, ...] = (
         manifest=("definition.invalid", "field.unknown"),
     ),
     Case(
+        "V3-member-id-look-alike",
+        SB,
+        "a probationary member appended whose id is the first member's with a Cyrillic М (U+041C):"
+        " ids are ASCII of one pattern (spec/definition.md D-5.3); manifest re-signed, bundle"
+        " re-derived",
+        _manifest_edit(_look_alike_id),
+        ("V3",),
+        "members.id_format",
+        others_pass=False,
+        manifest=("definition.invalid", "members.id_format"),
+    ),
+    Case(
         "V4-exclusion-without-approval",
         SB,
         "M10's exclusion lacks the assembly approval (R3); manifest re-signed, bundle re-derived",
@@ -1331,6 +1379,26 @@ CASES: tuple[Case, ...] = (
         m_checkpoint_root,
         ("V7",),
         "checkpoint.root",
+        note=NOT_IN_LOG,
+    ),
+    Case(
+        "V7-repeated-checkpoint",
+        SB,
+        "the round-closed committee 1 checkpoint listed twice (same text, empty consistency proof"
+        " between equal sizes)",
+        m_checkpoint_repeated,
+        ("V7",),
+        "checkpoint.repeated",
+        note=NOT_IN_LOG,
+    ),
+    Case(
+        "V7-remote-casts-outside-window",
+        SB,
+        "a remote-casts checkpoint (RM-8.2) over the round-opened committee 1 size, validly signed"
+        " by the work group, in an election without remote voting: outside any remote window",
+        m_remote_casts_without_window,
+        ("V7",),
+        "checkpoint.remote_casts_window",
         note=NOT_IN_LOG,
     ),
     Case(
@@ -1532,6 +1600,16 @@ CASES: tuple[Case, ...] = (
         " period, and the replay does not recheck it",
     ),
     Case(
+        "V17-calendar-outside-window",
+        SB,
+        "result.json's calendar drops New Year's Day, a holiday outside the publicity window; index"
+        " re-hashed (the verifier checks every day of every year the calendar lists, A12.8)",
+        m_calendar_outside_window,
+        ("V17",),
+        "publicity.calendar_differs",
+        note=NOT_IN_LOG,
+    ),
+    Case(
         "V18-remote-ballots-claimed",
         SB,
         "result.json claims one remote ballot; remote voting does not exist yet",
@@ -1544,6 +1622,34 @@ CASES: tuple[Case, ...] = (
 
 
 # ------------------------------------------------------------------------------ output
+
+
+# Zip-only cases (spec/bundle.md V1): what a folder in git cannot hold. Each is the small branch's
+# valid bundle as a stored (uncompressed, so the bytes do not depend on zlib) zip with a fixed date,
+# plus the directory entries named.
+ZIP_CASES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        "V1-zip-directory-entry",
+        "the small branch's bundle zipped with a directory entry stocks/ before its stock files",
+        ("stocks/",),
+    ),
+    (
+        "V1-zip-extra-folder",
+        "the small branch's bundle zipped with an empty folder notes/ (a directory entry only)",
+        ("notes/",),
+    ),
+)
+
+
+def _zip_bytes(files: Files, dirs: tuple[str, ...]) -> bytes:
+    names = sorted([*files, *dirs])
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        for name in names:
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            info.external_attr = (0o40755 << 16) | 0x10 if name.endswith("/") else 0o100644 << 16
+            z.writestr(info, b"" if name.endswith("/") else files[name])
+    return buf.getvalue()
 
 
 def _pretty(doc: Any) -> bytes:
@@ -1613,6 +1719,20 @@ def build_vectors() -> dict[str, bytes]:
         out[f"invalid/{case.name}/expected.json"] = _pretty(doc)
         for rel, data in files.items():
             out[f"invalid/{case.name}/bundle/{rel}"] = data
+    for name, description, dirs in ZIP_CASES:
+        out[f"zip/{name}/bundle.zip"] = _zip_bytes(bundles[SB], dirs)
+        out[f"zip/{name}/expected.json"] = _pretty(
+            {
+                "format": VECTOR_FORMAT,
+                "description": description,
+                "base": SB,
+                "valid": False,
+                "clause": "V1",
+                "code": "bundle.directory_entry",
+                "failed": ["V1"],
+                "paths": list(dirs),
+            }
+        )
     return dict(sorted(out.items()))
 
 

@@ -25,7 +25,7 @@ from tally.core.marks_file import (
     RoundStep,
     parse_marks_file,
 )
-from tally.core.model import Election, PostKind, QualificationPolicy, zh_label
+from tally.core.model import Election, MemberId, PostKind, QualificationPolicy, zh_label
 from tally.core.rounds import (
     Blocked,
     Finished,
@@ -196,6 +196,31 @@ def _warnings(election: Election, lang: str) -> list[str]:
     committee = election.post(PostKind.COMMITTEE)
     if committee is not None:
         out.extend(_stroke_order_warnings(election, committee.candidates, lang))
+    out.extend(_name_warnings(election, lang))
+    return out
+
+
+def _name_warnings(election: Election, lang: str) -> list[str]:
+    """(D-5.3) Names that mix scripts or look like another member's (TR39), as warnings."""
+    from tally.roster_names import name_warnings  # noqa: PLC0415 - ICU loads only for check
+
+    out: list[str] = []
+    for w in name_warnings((str(m.id), m.name) for m in election.members):
+        if w.code == "member.name_mixed_script":
+            out.append(
+                f"{w.member} 的姓名“{w.name}”混用了多种文字，请核对（{w.code}，D-5.3）"
+                if lang == "zh"
+                else f"{w.member}'s name {w.name!r} mixes scripts: check it ({w.code}, D-5.3)"
+            )
+        else:
+            other = election.member(MemberId(w.other)).name
+            out.append(
+                f"{w.member} 的姓名“{w.name}”与 {w.other} 的“{other}”看起来相同，请核对"
+                f"（{w.code}，D-5.3）"
+                if lang == "zh"
+                else f"{w.member}'s name {w.name!r} looks like {w.other}'s {other!r}: check it "
+                f"({w.code}, D-5.3)"
+            )
     return out
 
 
@@ -438,6 +463,9 @@ def _mount_subcommands() -> None:
     from tally.cli_day import register  # noqa: PLC0415
 
     register(app)
+    from tally.cli_audit import register as register_audit  # noqa: PLC0415
+
+    register_audit(app)
     from tally.cli_accounts import app as accounts_app  # noqa: PLC0415
 
     app.add_typer(accounts_app, name="accounts", help="投票站页面账户 / station accounts")

@@ -22,9 +22,10 @@ __all__ = [
     "StoreError",
     "StoredCheckpoint",
     "StoredStock",
+    "write_refusal",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Each migration takes the schema from version i to i+1; never edit one that has shipped.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -60,6 +61,10 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             for op in ("UPDATE", "DELETE")
         ),
     ),
+    (
+        # (spec/log.md §3, V7) Each moment has one checkpoint: the same reason and size never twice.
+        "CREATE UNIQUE INDEX checkpoints_once ON checkpoints (size, reason)",
+    ),
 )
 
 
@@ -71,6 +76,29 @@ class StoreError(Exception):
         self.code = code
         self.zh = zh
         self.en = en
+
+
+_SQLITE_IOERR, _SQLITE_FULL = 10, 13
+
+
+def write_refusal(e: sqlite3.OperationalError) -> StoreError | None:
+    """The refusal for a write the disk did not take (primary result codes FULL and IOERR)."""
+    code = getattr(e, "sqlite_errorcode", None)
+    if code is None:
+        return None
+    if code & 0xFF == _SQLITE_FULL:
+        return StoreError(
+            "store.disk_full",
+            zh="磁盘已满，本次操作没有写入：请腾出磁盘空间后重试",
+            en="the disk is full; nothing was written: free some disk space and try again",
+        )
+    if code & 0xFF == _SQLITE_IOERR:
+        return StoreError(
+            "store.write_failed",
+            zh="写入选举文件失败，本次操作没有写入：请检查磁盘后重试",
+            en="writing the election file failed; nothing was written: check the disk and retry",
+        )
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,15 +217,35 @@ class ElectionStore:
     # -- transactions --------------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error: all or nothing."""
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error: all or nothing.
+
+        A full disk or a failed write (SQLite's FULL and IOERR, met at an insert or at the
+        COMMIT) is a ``StoreError`` (``store.disk_full``, ``store.write_failed``) after the
+        rollback, so every shell refuses it cleanly and the next write starts afresh.
+
+        Raises:
+            StoreError: the disk is full or the write failed; nothing was written.
+        """
         conn = self._db.conn
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:  # SQLite may have rolled back already (FULL, IOERR)
+                    conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as e:
+            refusal = write_refusal(e)
+            if refusal is None:
+                raise
+            raise refusal from e
 
     # -- reading -------------------------------------------------------------------------------
     def _meta(self, key: str) -> bytes:
@@ -228,12 +276,13 @@ class ElectionStore:
         finally:
             cursor.close()
 
-    def log_rows_of_types(self, types: Sequence[str]) -> list[tuple[int, bytes]]:
-        """The entries of the given types, in seq order (a few rows: round outcomes, refusals)."""
+    def log_rows_of_types(self, types: Sequence[str], *, since: int = 0) -> list[tuple[int, bytes]]:
+        """The entries of the given types, in seq order (a few rows: round outcomes, refusals);
+        ``since``: only those from that seq on (a range of the primary key, not a whole scan)."""
         marks = ", ".join("?" for _ in types)
         cursor = self._db.conn.execute(
-            f"SELECT seq, raw FROM log WHERE type IN ({marks}) ORDER BY seq",  # noqa: S608
-            tuple(types),
+            f"SELECT seq, raw FROM log WHERE type IN ({marks}) AND seq >= ? ORDER BY seq",  # noqa: S608
+            (*types, since),
         )
         return [(int(seq), bytes(raw)) for seq, raw in cursor]
 
@@ -256,9 +305,24 @@ class ElectionStore:
         (SQLite's ``PRAGMA data_version``; this connection's own commits leave it alone)."""
         return int(self._db.conn.execute("PRAGMA data_version").fetchone()[0])
 
+    def writes(self) -> int:
+        """A number that grows with every row this connection inserts, updates or deletes
+        (SQLite's ``total_changes``): read in memory, no query. The service compares it before
+        and after a request to know whether to take a new bulletin-board snapshot."""
+        return int(self._db.conn.total_changes)
+
     def log_size(self) -> int:
         row = self._db.conn.execute("SELECT COUNT(*) FROM log").fetchone()
         return int(row[0])
+
+    def checkpoints_version(self) -> tuple[int, int]:
+        """Changes whenever a checkpoint or a signature line is added (their largest row ids: two
+        primary-key look-ups), so a reader can keep its copy of :meth:`checkpoints` until then."""
+        row = self._db.conn.execute(
+            "SELECT (SELECT MAX(id) FROM checkpoints), "
+            "(SELECT MAX(rowid) FROM checkpoint_signatures)"
+        ).fetchone()
+        return int(row[0] or 0), int(row[1] or 0)
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         sigs: dict[int, list[tuple[str, str]]] = {}

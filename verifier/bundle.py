@@ -3,6 +3,8 @@
 A zip is never extracted: members are read as bounded streams. Names must be relative, without
 ``..`` or empty components, not links and not repeated; the entry count and the total declared
 uncompressed size are bounded, and a member that inflates beyond its declared size is an error.
+Files are opened through ``verifier.reader`` (regular files only); every error ``zipfile`` or
+``zlib`` raises while reading is a V1 finding, never a traceback (spec/bundle.md §8).
 """
 
 from __future__ import annotations
@@ -10,27 +12,61 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Final, Protocol
 
 from verifier.errors import BundleOpenError, VerificationError
+from verifier.layout import DIRECTORY_ENTRY, EXTRA_FOLDER, entry_names, layout_findings
+from verifier.reader import InputFileError, open_regular
 
 __all__ = [
     "MAX_ENTRIES",
+    "MAX_RATIO",
     "MAX_TOTAL_SIZE",
+    "ZIP_ERRORS",
     "Bundle",
     "BundleProblem",
     "HashingReader",
     "hash_member",
     "open_bundle",
+    "open_hashing",
 ]
 
 MAX_TOTAL_SIZE: Final = 4 * 1024**3  # spec/bundle.md §7
 MAX_ENTRIES: Final = 4096  # 3 posts x 255 rounds of stocks + 7 files, with room
 CHUNK: Final = 1 << 20
+_LAYOUT_TEXT: Final = {
+    DIRECTORY_ENTRY: (
+        "zip 中含目录条目",
+        "directory entry in the zip (the bundle holds files only)",
+    ),
+    EXTRA_FOLDER: (
+        "结果包中有多余的文件夹",
+        "extra folder in the bundle (it holds no indexed file)",
+    ),
+}
+# A zip member over RATIO_FLOOR bytes may inflate at most MAX_RATIO times its compressed size
+# (spec/bundle.md §8): bundle JSON compresses about 3:1, a zip bomb 1000:1.
+MAX_RATIO: Final = 100
+RATIO_FLOOR: Final = 1 << 20
+# What Python's zipfile and zlib raise on a hostile archive: all are V1 findings, never a traceback.
+ZIP_ERRORS: Final = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    struct.error,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+    OverflowError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +110,33 @@ class _Capped:
             )
         return data
 
+    def _fail(self, e: BaseException) -> VerificationError:
+        return VerificationError(
+            clause="V1",
+            code="bundle.member_corrupt",
+            zh=f"文件内容损坏，无法读取（{type(e).__name__}）",
+            en=f"member cannot be read: corrupt data ({e})",
+            path=self._name,
+        )
+
     def read(self, n: int = -1) -> bytes:
-        return self._count(self._inner.read(n))
+        try:
+            data = self._inner.read(n)
+        except ZIP_ERRORS as e:
+            raise self._fail(e) from e
+        return self._count(data)
 
     def readline(self, limit: int = -1) -> bytes:
-        return self._count(self._inner.readline(limit))
+        try:
+            data = self._inner.readline(limit)
+        except ZIP_ERRORS as e:
+            raise self._fail(e) from e
+        return self._count(data)
+
+    def __iter__(self) -> Iterator[bytes]:
+        """Lines, as a file object gives them (``for line in member``)."""
+        while line := self.readline():
+            yield line
 
     def close(self) -> None:
         self._inner.close()
@@ -105,7 +163,14 @@ class HashingReader:
         self.error: str | None = None  # why the rest could not be read, if so
 
     def read(self, n: int = -1, /) -> bytes:
-        data = self._inner.read(n)
+        """The next bytes; after a read error, nothing more (the error is kept for V1)."""
+        if self.error is not None:
+            return b""
+        try:
+            data = self._inner.read(n)
+        except (VerificationError, *ZIP_ERRORS) as e:
+            self.error = str(e)
+            return b""
         self._hash.update(data)
         return data
 
@@ -114,11 +179,14 @@ class HashingReader:
         if self._closed:
             return
         self._closed = True
+        if self.error is not None:
+            self._inner.close()
+            return
         try:
             while chunk := self._inner.read(CHUNK):
                 self._hash.update(chunk)
             self.hexdigest = self._hash.hexdigest()
-        except (VerificationError, OSError, zipfile.BadZipFile, EOFError, ValueError) as e:
+        except (VerificationError, *ZIP_ERRORS) as e:
             self.error = str(e)
         finally:
             self._inner.close()
@@ -130,11 +198,30 @@ class HashingReader:
         self.close()
 
 
+class _Empty:
+    def read(self, n: int = -1, /) -> bytes:  # noqa: ARG002 - the stream protocol
+        return b""
+
+    def close(self) -> None:
+        pass
+
+
+def open_hashing(bundle: Bundle, name: str) -> HashingReader:
+    """A ``HashingReader`` over a member; if the member cannot be opened, an empty one whose
+    ``error`` says why (the caller's V1 check reports it)."""
+    try:
+        return HashingReader(bundle.open(name))
+    except (VerificationError, *ZIP_ERRORS) as e:
+        reader = HashingReader(_Empty())  # type: ignore[arg-type]
+        reader.error = str(e)
+        return reader
+
+
 def hash_member(bundle: Bundle, name: str) -> tuple[str | None, str | None]:
     """(SHA-256 hex of the whole member, None), or (None, why it could not be read)."""
     try:
         reader = HashingReader(bundle.open(name))
-    except (VerificationError, OSError, zipfile.BadZipFile, EOFError, ValueError) as e:
+    except (VerificationError, *ZIP_ERRORS) as e:
         return None, str(e)
     reader.close()
     return reader.hexdigest, reader.error
@@ -154,8 +241,8 @@ class _Folder:
     def open(self, name: str) -> IO[bytes]:
         if name not in self._files:
             raise KeyError(name)
-        fd = os.open(self._root / name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        return os.fdopen(fd, "rb")
+        fh = open_regular(self._root / name, follow_symlinks=False, label=name)
+        return _Capped(fh, self._files[name], name)  # type: ignore[return-value]
 
 
 class _Zip:
@@ -171,7 +258,17 @@ class _Zip:
 
     def open(self, name: str) -> IO[bytes]:
         info = self._members[name]
-        return _Capped(self._zf.open(info), info.file_size, name)  # type: ignore[return-value]
+        try:
+            inner = self._zf.open(info)
+        except ZIP_ERRORS as e:
+            raise VerificationError(
+                clause="V1",
+                code="bundle.member_corrupt",
+                zh=f"zip 成员无法打开（{type(e).__name__}）",
+                en=f"zip member cannot be opened ({e})",
+                path=name,
+            ) from e
+        return _Capped(inner, info.file_size, name)  # type: ignore[return-value]
 
 
 def _bad_name(name: str) -> str | None:
@@ -185,11 +282,12 @@ def _bad_name(name: str) -> str | None:
     return None
 
 
-def _open_zip(path: Path) -> tuple[Bundle, list[BundleProblem]]:
+def _open_zip(path: Path, fh: IO[bytes]) -> tuple[Bundle, list[BundleProblem]]:
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(fh)
         infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+    except ZIP_ERRORS as e:
+        fh.close()
         raise BundleOpenError(
             clause="V1",
             code="bundle.unreadable",
@@ -234,6 +332,10 @@ def _open_zip(path: Path) -> tuple[Bundle, list[BundleProblem]]:
                 )
             )
             continue
+        unsafe = _unsafe_member(info)
+        if unsafe is not None:
+            problems.append(BundleProblem(*unsafe, name, True))
+            continue
         total += info.file_size
         members[name] = info
     if total > MAX_TOTAL_SIZE:
@@ -247,6 +349,25 @@ def _open_zip(path: Path) -> tuple[Bundle, list[BundleProblem]]:
             )
         )
     return _Zip(zf, members), problems
+
+
+def _unsafe_member(info: zipfile.ZipInfo) -> tuple[str, str, str] | None:
+    """(code, zh, en) when a member cannot be read safely: encrypted, unknown method, a bomb."""
+    if info.flag_bits & 0x1:
+        return "bundle.zip_encrypted", "zip 成员已加密", "encrypted zip member"
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return (
+            "bundle.zip_method",
+            f"zip 成员的压缩方法不受支持（{info.compress_type}）",
+            f"unsupported zip compression method {info.compress_type}",
+        )
+    if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * info.compress_size:
+        return (
+            "bundle.zip_ratio",
+            f"zip 成员压缩比超过 {MAX_RATIO}:1（疑似压缩炸弹）",
+            f"zip member inflates more than {MAX_RATIO}:1 (zip bomb)",
+        )
+    return None
 
 
 def _open_folder(root: Path) -> tuple[Bundle, list[BundleProblem]]:
@@ -312,16 +433,35 @@ def open_bundle(path: Path) -> tuple[Bundle, list[BundleProblem]]:
         )
     if path.is_dir():
         bundle, problems = _open_folder(path)
-    elif path.is_file() and zipfile.is_zipfile(path):
-        bundle, problems = _open_zip(path)
     else:
-        raise BundleOpenError(
-            clause="V1",
-            code="bundle.not_a_bundle",
-            zh="既不是文件夹也不是 zip 文件",
-            en="neither a folder nor a zip file",
-            path=str(path),
-        )
+        try:
+            fh = open_regular(path)
+        except InputFileError as e:
+            raise BundleOpenError(clause="V1", code=e.code, zh=e.zh, en=e.en, path=str(path)) from e
+        if not zipfile.is_zipfile(fh):
+            fh.close()
+            raise BundleOpenError(
+                clause="V1",
+                code="bundle.not_a_bundle",
+                zh="既不是文件夹也不是 zip 文件",
+                en="neither a folder nor a zip file",
+                path=str(path),
+            )
+        bundle, problems = _open_zip(path, fh)
+    if not any(p.fatal for p in problems):  # (V1) exactly the indexed files: verifier/layout.py
+        try:
+            names = entry_names(path)
+        except ZIP_ERRORS as e:  # changed since it was opened: as any other unreadable zip
+            raise BundleOpenError(
+                clause="V1",
+                code="bundle.read_error",
+                zh=f"无法读取 zip 文件：{type(e).__name__}",
+                en=f"the zip cannot be read: {type(e).__name__}",
+                path=str(path),
+            ) from e
+        for code, name in layout_findings(names, is_zip=not path.is_dir()):
+            zh, en = _LAYOUT_TEXT[code]
+            problems.append(BundleProblem(code, zh, en, name, False))
     if "index.json" not in bundle.names() and not any(p.fatal for p in problems):
         raise BundleOpenError(
             clause="V1",
@@ -350,7 +490,7 @@ def read_file(bundle: Bundle, name: str, limit: int) -> bytes:
     try:
         with bundle.open(name) as f:
             data = f.read(limit + 1)
-    except (OSError, zipfile.BadZipFile, EOFError, ValueError) as e:
+    except ZIP_ERRORS as e:
         raise VerificationError(
             clause="V1",
             code="bundle.read_error",

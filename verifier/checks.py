@@ -29,11 +29,16 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-from verifier import rules
+from verifier import ed25519, rules, statutory
 from verifier.ballot_ids import BallotIds
-from verifier.bundle import Bundle, HashingReader, hash_member, open_bundle, read_file
+from verifier.bundle import (
+    Bundle,
+    HashingReader,
+    hash_member,
+    open_bundle,
+    open_hashing,
+    read_file,
+)
 from verifier.canonical import (
     LINE_LIMIT,
     canonical_bytes,
@@ -50,6 +55,7 @@ from verifier.errors import VerificationError
 from verifier.lines import read_lines
 from verifier.merkle import IncrementalRoot, MerkleProofError, verify_consistency
 from verifier.model import POST_ORDER, Checkpoint, Definition, LogEntry, Manifest
+from verifier.names import look_alike_names
 from verifier.parse import (
     CHECKPOINT_DOMAIN,
     MANIFEST_DOMAIN,
@@ -60,7 +66,14 @@ from verifier.parse import (
     parse_manifest,
     parse_signed_manifest,
 )
-from verifier.qr import KIND_BYTES, check_qr, normalise_qr_text, stock_commitment
+from verifier.qr import (
+    KIND_BYTES,
+    check_qr,
+    check_qr_common,
+    normalise_qr_text,
+    qr_prefix,
+    stock_commitment,
+)
 from verifier.remote import (
     PostSpec,
     ballot_ok,
@@ -106,6 +119,10 @@ _KIND_NAMES: Final = {
     "secretary": "secretary",
     "deputy_secretary": "deputy",
 }
+FINDINGS_SHOWN: Final = 20  # per clause in full; then one per new code, the rest counted
+# (bundle.md §8) A log or ballots.jsonl with more unparsable lines is not read further line by line:
+# its clause has failed, and the rest is only hashed (V1), so hostile input costs bounded time.
+MAX_BAD_LINES: Final = 1000
 BATCH: Final = 1024  # ballots per worker task: small enough to even out the last ones
 _ID_HEX: Final = re.compile(r"[0-9a-f]{32}")
 _HEX_RUN: Final = re.compile(r"[0-9a-f]*")
@@ -141,12 +158,24 @@ class TownKey:
 
 
 class _Findings:
+    """Findings per clause, bounded (spec/bundle.md §8): the first ``FINDINGS_SHOWN`` of a clause in
+    full, then only the first of each further code; the rest are counted, so memory stays flat
+    however many lines are bad."""
+
     def __init__(self) -> None:
         self.items: dict[str, list[Finding]] = {c: [] for c in CLAUSES}
+        self.omitted: dict[str, int] = dict.fromkeys(CLAUSES, 0)
+        self._codes: dict[str, set[str]] = {c: set() for c in CLAUSES}
         self.skipped: dict[str, tuple[str, str]] = {}
+        self.warnings: list[Finding] = []  # reported, never a failure (D-5.3 names)
 
     def fail(self, clause: str, code: str, zh: str, en: str, **where: Any) -> None:
-        self.items[clause].append(Finding(clause=clause, code=code, zh=zh, en=en, **where))
+        kept = self.items[clause]
+        if len(kept) >= FINDINGS_SHOWN and code in self._codes[clause]:
+            self.omitted[clause] += 1
+            return
+        self._codes[clause].add(code)
+        kept.append(Finding(clause=clause, code=code, zh=zh, en=en, **where))
 
     def error(self, clause: str, e: VerificationError, **where: Any) -> None:
         where.setdefault("path", e.path)
@@ -154,6 +183,11 @@ class _Findings:
 
     def failed(self, clause: str) -> bool:
         return bool(self.items[clause])
+
+    def clear(self, clause: str) -> None:
+        self.items[clause] = []
+        self.omitted[clause] = 0
+        self._codes[clause] = set()
 
     def skip(self, clauses: tuple[str, ...] | list[str], zh: str, en: str) -> None:
         for c in clauses:
@@ -164,7 +198,9 @@ class _Findings:
         out = []
         for c in CLAUSES:
             if self.items[c]:
-                out.append(ClauseResult(c, Status.FAILED, tuple(self.items[c])))
+                out.append(
+                    ClauseResult(c, Status.FAILED, tuple(self.items[c]), omitted=self.omitted[c])
+                )
             elif c in self.skipped:
                 zh, en = self.skipped[c]
                 out.append(ClauseResult(c, Status.NOT_CHECKED, (), zh, en))
@@ -215,14 +251,24 @@ def _qr_batch(
 def _check_qr_batch(batch: _QrBatch, key: bytes, election_id: bytes) -> list[_QrFailure]:
     """Worker: Q1-Q8 for each ballot of the batch, and the QR's id against the record's."""
     out = []
-    loaded: bytes | Ed25519PublicKey = key  # if invalid, check_qr reports Q8 for each ballot
-    with contextlib.suppress(ValueError):
-        loaded = Ed25519PublicKey.from_public_bytes(key)  # once per batch, not per ballot
+    loaded: bytes | ed25519.Ed25519Key = key  # if invalid, check_qr reports Q8 for each ballot
+    with contextlib.suppress(ed25519.InvalidEd25519Error):
+        loaded = ed25519.load_key(key)  # once per batch, not per ballot
     kind, rnd, texts, ids = batch.kind, batch.round, batch.texts, batch.ids
+    # The common valid ballot in a few C calls; anything else takes check_qr (Q1-Q8 in order).
+    fast = (
+        loaded
+        if isinstance(loaded, ed25519.Ed25519Key) and 0 < kind < 4 and 0 < rnd < 256
+        else None
+    )
+    prefix = qr_prefix(election_id, kind, rnd) if fast is not None else b""
     start = 0
     for i, (seq, end) in enumerate(zip(batch.seqs, batch.ends, strict=True)):
         qr, start = texts[start:end], end
         ballot_id = ids[32 * i : 32 * i + 32]
+        found = check_qr_common(qr, prefix, fast) if fast is not None else None
+        if found is not None and found.hex() == ballot_id:
+            continue  # else check_qr gives the failure, or passes and the id mismatch is reported
         try:
             ballot = check_qr(
                 qr, public_key=loaded, election_id=election_id, kind=kind, round_number=rnd
@@ -416,6 +462,7 @@ class _Records:
         self._it = read_lines(self._stream, LINE_LIMIT) if self._stream else iter(())
         self._head: tuple[int, bytes, int | None] | None = None
         self.count = 0
+        self._bad = 0
 
     def match(self, seq: int, expected: bytes, ballot_id: str) -> None:
         """The next record should be ``expected`` (the JCS bytes of the entry's record)."""
@@ -432,6 +479,7 @@ class _Records:
         self._match(seq, expected, ballot_id)
 
     def _parse(self, n: int, raw: bytes, problem: str) -> tuple[int, bytes, int | None] | None:
+        seq: int | None = None
         if problem:
             self._f.fail(
                 "V9",
@@ -441,15 +489,28 @@ class _Records:
                 file="ballots.jsonl",
                 path=f"line {n}",
             )
-            return None
-        seq: int | None = None
-        try:
-            doc = parse_canonical(raw, clause="V9", path=f"ballots.jsonl:{n}", limit=LINE_LIMIT)
-            if isinstance(doc, dict) and type(doc.get("seq")) is int:
-                seq = doc["seq"]
-        except VerificationError as e:
-            self._f.error("V9", e, file="ballots.jsonl")
-        return (n, raw, seq)
+        else:
+            try:
+                doc = parse_canonical(raw, clause="V9", path=f"ballots.jsonl:{n}", limit=LINE_LIMIT)
+                if isinstance(doc, dict) and type(doc.get("seq")) is int:
+                    seq = doc["seq"]
+            except VerificationError as e:
+                self._f.error("V9", e, file="ballots.jsonl")
+        if seq is None:
+            self._bad += 1
+            if self._bad > MAX_BAD_LINES:  # (bundle.md §8) stop reading line by line
+                self._it = iter(())
+                self._f.fail(
+                    "V9",
+                    "record.too_many_bad_lines",
+                    f"ballots.jsonl 中超过 {MAX_BAD_LINES} 行无法解析，其余部分不再读取",
+                    f"more than {MAX_BAD_LINES} lines of ballots.jsonl cannot be parsed: "
+                    "the rest is not read",
+                    file="ballots.jsonl",
+                    path=f"line {n}",
+                )
+                return (n, raw, None)  # ends the callers' loops over the old iterator
+        return None if problem else (n, raw, seq)
 
     def _next(self) -> tuple[int, bytes, int | None] | None:
         if self._head is None:
@@ -552,6 +613,7 @@ class _Verifier:
         self.roots: dict[int, bytes] = {}
         self.structure_ok = True
         self.remote: _RemoteState | None = None
+        self.replay_stopped = False  # too many bad log lines: entries and roots are incomplete
 
     # ------------------------------------------------------------------ V1
 
@@ -704,7 +766,7 @@ class _Verifier:
 
     def open_streamed(self, name: str) -> HashingReader:
         """Open ``log.jsonl`` or ``ballots.jsonl`` for the replay; V1 hashes it on the way."""
-        reader = HashingReader(self.b.open(name))
+        reader = open_hashing(self.b, name)
         self.readers[name] = reader
         return reader
 
@@ -823,6 +885,23 @@ class _Verifier:
     def check_definition(self, d: Definition) -> None:
         f = self.f
         roster = {m.id: m for m in d.members}
+        # (V3, D-5.3) names that mix scripts or look like another member's: warnings only.
+        for code, mid, other in look_alike_names((m.id, m.name) for m in d.members):
+            name = roster[mid].name
+            f.warnings.append(
+                Finding(
+                    clause="V3",
+                    code=code,
+                    zh=f"{mid} 的姓名“{name}”混用了多种文字"
+                    if not other
+                    else f"{mid} 的姓名“{name}”与 {other} 的“{roster[other].name}”看起来相同",
+                    en=f"{mid}'s name {name!r} mixes scripts"
+                    if not other
+                    else f"{mid}'s name {name!r} looks like {other}'s {roster[other].name!r}",
+                    file="manifest.json",
+                    rule="D-5.3",
+                )
+            )
         eligible = {m.id for m in d.members if m.eligible}
         seen: set[str] = set()
         for i, x in enumerate(d.exclusions):  # (V4)
@@ -1265,9 +1344,41 @@ class _Verifier:
                     rule=rules_of.get(r, ""),
                 )
         opened = self.remote.opened_size if self.remote is not None else 0
-        for r, s in have:
-            if r == "remote-casts" and opened and s >= opened:
-                continue  # RM-8.2: made during the remote window when casts arrived
+        closed = self.remote.closed_seq if self.remote is not None else None
+        once: set[tuple[str, int]] = set()
+        for i, (r, s) in enumerate(have):
+            if (r, s) in once:  # (V7) each moment has one checkpoint
+                f.fail(
+                    "V7",
+                    "checkpoint.repeated",
+                    "同一检查点出现了不止一次",
+                    "the same checkpoint appears more than once",
+                    file="checkpoints.json",
+                    path=f"checkpoints[{i}]",
+                    found=f"{r} @ {s}",
+                )
+                continue
+            once.add((r, s))
+            if r == "remote-casts":
+                # (V7, RM-8.2) made inside the remote window: after remote.opened's checkpoint and
+                # before remote.closed (a size covering remote.closed or later is outside it);
+                # without remote.opened there is no window at all.
+                if opened and opened < s and (closed is None or s <= closed):
+                    continue
+                f.fail(
+                    "V7",
+                    "checkpoint.remote_casts_window",
+                    "remote-casts 检查点不在远程投票期间",
+                    "a remote-casts checkpoint outside the remote window (RM-8.2)",
+                    file="checkpoints.json",
+                    path=f"checkpoints[{i}]",
+                    expected=f"{opened} < size <= {closed if closed is not None else 'N'}"
+                    if opened
+                    else "no remote window: no remote-casts checkpoint",
+                    found=f"{r} @ {s}",
+                    rule="RM-8.2",
+                )
+                continue
             if (r, s) not in want:
                 f.fail(
                     "V7",
@@ -1448,19 +1559,66 @@ class _Verifier:
                 )
                 return
             dates[k] = parsed
-        hol, work = set(dates["holidays"]), set(dates["workdays"])
         try:
             start = dt.date.fromisoformat(str(res["publicity_start"]))
             end = dt.date.fromisoformat(str(res["publicity_end"]))
         except ValueError:
             f.fail("V17", "publicity.date", "公示日期无效", "publicity dates invalid", **where)
             return
+        signed = self.signed_calendar_years()
+        if signed is None:
+            return  # the town's year file is bad (reported): no calendar to count with
+        # (V17, A12.8) The verifier's own calendar: chinese_calendar's years, else the town's
+        # signed year file's; never result.json's copy. A signed year the library knows must agree.
+        for y in sorted(signed):
+            known = statutory.builtin_year(y)
+            diff = statutory.first_difference(known, signed[y]) if known is not None else None
+            if diff is not None:
+                f.fail(
+                    "V17",
+                    "publicity.calendar_conflict",
+                    f"镇党委签署的节假日文件中 {y} 年的安排与 chinese_calendar 不一致",
+                    f"the town's signed year file differs from chinese_calendar for {y} (R26.3)",
+                    file="calendar.json",
+                    found=diff,
+                )
         # (V17, R26.1) Day 1 is the first working day after the day the result was announced:
         # the local date of the election.result entry, never earlier than the election date.
         announced = self.result_entry.at.date() if self.result_entry is not None else d.date
         day_zero = max(d.date, announced)
-        want_start = rules.first_working_day_after(day_zero, hol, work)
-        want_end = rules.nth_working_day(want_start, d.parameters.publicity_working_days, hol, work)
+        first = d.date.year
+        own: dict[int, statutory.Year] = {}
+        for y in range(first, min(max(first, day_zero.year, start.year, end.year) + 2, 9999)):
+            year = statutory.own_year(y, signed)
+            if year is not None:
+                own[y] = year
+        hol = {x for h, _ in own.values() for x in h}
+        work = {x for _, w in own.values() for x in w}
+        n = d.parameters.publicity_working_days
+        if not _PUBLICITY_DAYS[0] <= n <= _PUBLICITY_DAYS[1]:
+            return  # reported above (publicity.working_days_range); nothing sound to count
+        try:
+            want_start = rules.first_working_day_after(day_zero, hol, work)
+            want_end = rules.nth_working_day(want_start, n, hol, work)
+        except OverflowError:  # an announcement dated at the end of year 9999
+            f.fail("V17", "publicity.date", "公示日期无效", "publicity dates invalid", **where)
+            return
+        # (V17, A12.8) Every year from the election to the end of the publicity: known to the
+        # verifier (else the count above is not trusted) and copied exactly, every day of it.
+        years = range(first, want_end.year + 1)
+        unknown = [y for y in years if y not in own]
+        for y in unknown:
+            f.fail(
+                "V17",
+                "publicity.calendar_unsigned_year",
+                f"{y} 年的节假日安排没有镇党委签署的节假日文件",
+                f"no year file signed by the town committee for {y} (R26.3)",
+                file="result.json",
+                expected=f"calendar.json signed for {y}",
+                found="none",
+            )
+        if unknown:
+            return
         if start != want_start:
             f.fail(
                 "V17",
@@ -1481,74 +1639,52 @@ class _Verifier:
                 found=end.isoformat(),
                 **where,
             )
-        years = {dd.year for dd in dates["holidays"]}
-        for y in range(d.date.year, max(end, want_end).year + 1):
-            if y not in years:
+        theirs_h, theirs_w = set(dates["holidays"]), set(dates["workdays"])
+        for y in years:
+            theirs = (frozenset(_year_dates(theirs_h, y)), frozenset(_year_dates(theirs_w, y)))
+            diff = statutory.first_difference(own[y], theirs)
+            if diff is not None:
                 f.fail(
                     "V17",
-                    "publicity.calendar_year",
-                    f"日历未覆盖 {y} 年",
-                    f"calendar does not cover {y}",
-                    expected=f"holidays of {y}",
-                    found="none",
+                    "publicity.calendar_differs" if theirs[0] else "publicity.calendar_year",
+                    f"结果包日历中 {y} 年的安排与法定节假日不符",
+                    f"the bundle's calendar for {y} differs from the statutory calendar",
+                    expected=f"the statutory dates of {y}",
+                    found=diff,
                     **where,
                 )
-        last = max(end, want_end)
-        self.check_signed_years(d.date.year, last.year, hol, work)
-        cross = _calendar_cross_check(d.date, last, hol, work)
-        if cross is not None:
+        outside = sorted(x for x in theirs_h | theirs_w if x.year not in years)
+        if outside:
             f.fail(
                 "V17",
                 "publicity.calendar_differs",
-                "结果包中的日历与 chinese_calendar 不一致",
-                "the bundle's calendar disagrees with chinese_calendar",
-                found=cross,
+                "结果包日历含有选举至公示结束以外年份的日期",
+                "the bundle's calendar lists a date outside the years from the election to the "
+                "end of the publicity",
+                found=outside[0].isoformat(),
                 **where,
             )
 
-    def check_signed_years(
-        self, first: int, last: int, hol: set[dt.date], work: set[dt.date]
-    ) -> None:  # (V17, R26.3)
-        f = self.f
-        signed: dict[int, tuple[set[dt.date], set[dt.date]]] = {}
-        if "calendar.json" in self.b.names():
-            doc = self._doc("calendar.json", "V17")
-            if doc is None:
-                return
-            try:
-                signed = _signed_calendar_years(doc, self.town_raw or b"")
-            except ValueError as e:
-                f.fail(
-                    "V17",
-                    str(e),
-                    "镇党委签署的节假日文件无效、未经本清单的镇党委密钥签署或签名不符",
-                    "the signed year file is malformed, not signed by the manifest's town key, "
-                    "or its signature does not verify (R26.3)",
-                    file="calendar.json",
-                )
-                return
-        for y in range(first, last + 1):
-            if y in signed:
-                want_h, want_w = signed[y]
-                if _year_dates(hol, y) != want_h or _year_dates(work, y) != want_w:
-                    f.fail(
-                        "V17",
-                        "publicity.calendar_differs",
-                        f"结果包日历中 {y} 年的安排与镇党委签署的节假日文件不符",
-                        f"the bundle's calendar for {y} differs from the town's signed year file",
-                        file="result.json",
-                        expected=f"the signed dates of {y}",
-                    )
-            elif not _builtin_knows(y):
-                f.fail(
-                    "V17",
-                    "publicity.calendar_unsigned_year",
-                    f"{y} 年的节假日安排没有镇党委签署的节假日文件",
-                    f"no year file signed by the town committee for {y} (R26.3)",
-                    file="result.json",
-                    expected=f"calendar.json signed for {y}",
-                    found="none",
-                )
+    def signed_calendar_years(self) -> dict[int, statutory.Year] | None:  # (V17, R26.3)
+        """The years of the town's signed year file (none without one); None when it is bad."""
+        if "calendar.json" not in self.b.names():
+            return {}
+        doc = self._doc("calendar.json", "V17")
+        if doc is None:
+            return None
+        try:
+            years = _signed_calendar_years(doc, self.town_raw or b"")
+        except ValueError as e:
+            self.f.fail(
+                "V17",
+                str(e),
+                "镇党委签署的节假日文件无效、未经本清单的镇党委密钥签署或签名不符",
+                "the signed year file is malformed, not signed by the manifest's town key, "
+                "or its signature does not verify (R26.3)",
+                file="calendar.json",
+            )
+            return None
+        return {y: (frozenset(h), frozenset(w)) for y, (h, w) in years.items()}
 
 
 def _signed_calendar_years(
@@ -1604,20 +1740,6 @@ def _signed_calendar_years(
     return out
 
 
-def _builtin_knows(year: int) -> bool:
-    """Whether ``chinese_calendar`` (when installed) knows ``year``; True when it is absent, so
-    that only the cross-check it enables asks for a signed year (V17)."""
-    try:
-        import chinese_calendar  # noqa: PLC0415 - optional cross-check
-    except ImportError:  # pragma: no cover - installed in this project
-        return True
-    try:
-        chinese_calendar.is_workday(dt.date(year, 6, 1))
-    except (NotImplementedError, ValueError):
-        return False
-    return True
-
-
 def _stock_ids(raw_ids: object) -> list[bytes] | None:
     """A stock's ``ballot_ids`` as 16-byte ids when every one is 32 lowercase hex, else None.
 
@@ -1644,6 +1766,10 @@ def _record_bytes(seq: int, body: Mapping[str, Any]) -> bytes:
     return _jcs(record)
 
 
+class _ReplayStopped(Exception):
+    """More than MAX_BAD_LINES log lines do not parse: the replay stops (bundle.md §8)."""
+
+
 class _Replay:
     """One streaming pass over ``log.jsonl``: V6 (entries), leaf hashes for V7, V8-V15."""
 
@@ -1651,6 +1777,7 @@ class _Replay:
         self.v = v
         self.f = v.f
         self.m = m
+        self.bad_lines = 0  # V6 lines that do not parse; over MAX_BAD_LINES the replay stops
         d = m.definition
         self.d = d
         self.roster = {x.id: x for x in d.members}
@@ -1834,8 +1961,8 @@ class _Replay:
                     if progress is not None:
                         progress(len(raw) + 1)
                     leaf = sha256(b"\x00" + raw).digest()  # (M2)
-                    if problem:
-                        self.bad_line(n, problem)
+                    if problem or not raw:  # an empty line is refused before any JSON parse
+                        self.bad_line(n, problem or "empty")
                     else:
                         # (V6): the common ballot line in one step, else the general parse
                         entry, record = parse_ballot_entered(raw, leaf) or (
@@ -1860,18 +1987,34 @@ class _Replay:
             except VerificationError as e:
                 self.f.error("V6", e, file="log.jsonl")
                 self.structure_ok = False
+            except _ReplayStopped:  # (bundle.md §8)
+                self.f.fail(
+                    "V6",
+                    "entry.too_many_bad_lines",
+                    f"日志中超过 {MAX_BAD_LINES} 行无法解析，其余部分不再重放",
+                    f"more than {MAX_BAD_LINES} log lines cannot be parsed: "
+                    "the rest is not replayed",
+                    file="log.jsonl",
+                )
+                v.replay_stopped = True
         self.finish(expected_seq)
 
     def bad_line(self, n: int, problem: str) -> None:  # (V6)
         self.fail(
             "V6",
             "entry.line",
-            "日志行过长或缺少换行",
+            "日志行过长、为空或缺少换行",
             f"log line {problem}",
             file="log.jsonl",
             path=f"line {n}",
         )
         self.structure_ok = False
+        self.count_bad_line()
+
+    def count_bad_line(self) -> None:  # (bundle.md §8)
+        self.bad_lines += 1
+        if self.bad_lines > MAX_BAD_LINES:
+            raise _ReplayStopped
 
     def check_chain(
         self, entry: LogEntry, expected_seq: int, prev_hash: str, prev_at: dt.datetime | None
@@ -1932,6 +2075,7 @@ class _Replay:
         except VerificationError as e:
             self.f.error("V6", e, file="log.jsonl", seq=n - 1)
             self.structure_ok = False
+            self.count_bad_line()
             return None
 
     # -------------------------------------------------------------- entries
@@ -3817,26 +3961,6 @@ def _year_dates(days: set[dt.date], year: int) -> set[dt.date]:
     return {x for x in days if x.year == year}
 
 
-def _calendar_cross_check(
-    first: dt.date, last: dt.date, holidays: set[dt.date], workdays: set[dt.date]
-) -> str | None:
-    """Compare working days with ``chinese_calendar`` when it is installed and knows the years."""
-    try:
-        import chinese_calendar  # noqa: PLC0415 - optional cross-check
-    except ImportError:  # pragma: no cover - installed in this project
-        return None
-    day = first
-    while day <= last:
-        try:
-            theirs = bool(chinese_calendar.is_workday(day))
-        except (NotImplementedError, ValueError):
-            return None
-        if theirs != rules.is_working_day(day, holidays, workdays):
-            return day.isoformat()
-        day += dt.timedelta(days=1)
-    return None
-
-
 def verify_bundle(
     path: Path, town: TownKey, *, jobs: int | None = None, progress: ProgressFn | None = None
 ) -> Report:
@@ -3873,7 +3997,7 @@ def verify_bundle(
     v.load_checkpoints()
     v.run_log(m)
     v.settle_hashes()
-    if v.index_doc and v.index_doc.get("entries") != v.entries:
+    if v.index_doc and not v.replay_stopped and v.index_doc.get("entries") != v.entries:
         f.fail(
             "V1",
             "index.entries",
@@ -3885,9 +4009,12 @@ def verify_bundle(
         )
     if not v.structure_ok:
         for c in _after("V7"):
-            f.items[c] = []
+            f.clear(c)
         f.skip(_after("V7"), "日志条目未通过 V6", "log entries failed V6")
-    v.check_checkpoints(m)
+    if v.replay_stopped:
+        f.skip(("V7",), "日志未完整重放", "the log was not replayed to its end")
+    else:
+        v.check_checkpoints(m)
     if v.structure_ok:
         v.check_result(m)
     rm = v.remote
@@ -3906,6 +4033,7 @@ def verify_bundle(
         rounds=tuple(v.rounds),
         elected_persons=tuple(v.elected_persons),
         names=tuple((x.id, x.name) for x in m.definition.members),
+        warnings=tuple(f.warnings),
     )
 
 

@@ -1,8 +1,8 @@
 """Public keys, fingerprints and signature checks (spec/keyfile.md §2.4, §5, §6).
 
 Re-implemented from the spec: ``pubkey/1`` parsing, the 25-digit fingerprint and Ed25519
-verification of ``domain || 0x00 || message`` with ``cryptography`` (the producer signs with
-PyNaCl).
+verification of ``domain || 0x00 || message`` with libsodium, strictly (``verifier.ed25519``; the
+producer signs with OpenSSL through ``cryptography``).
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Final
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
+from verifier import ed25519
 from verifier.canonical import parse_json
 from verifier.errors import PublicKeyError, SignatureInvalidError
 
@@ -151,9 +149,13 @@ def parse_pubkey_value(doc: Any, *, path: str = "", role: str | None = None) -> 
     if raw is None:
         raise _bad("key is not canonical base64 of 32 bytes", "公钥不是 32 字节的规范 base64", path)
     try:
-        Ed25519PublicKey.from_public_bytes(raw)
-    except ValueError as e:
-        raise _bad("key is not an Ed25519 public key", "不是 Ed25519 公钥", path) from e
+        ed25519.load_key(raw)
+    except ed25519.InvalidEd25519Error as e:
+        raise _bad(
+            "key is not a canonical Ed25519 point of the prime-order subgroup",
+            "不是有效的 Ed25519 公钥（须为素数阶子群中的规范编码点）",
+            path,
+        ) from e
     if role is not None and doc["role"] != role:
         raise PublicKeyError(
             clause="K-3.1",
@@ -182,16 +184,15 @@ def parse_pubkey_document(data: bytes, *, path: str = "") -> PublicKey:
 
 
 def verify_signature(key: bytes, domain: bytes, message: bytes, signature: bytes) -> None:
-    """Verify Ed25519 over ``domain || 0x00 || message`` (K-6.2, K-6.3).
+    """Verify Ed25519 strictly over ``domain || 0x00 || message`` (K-6.2, K-6.3).
 
     Raises:
-        SignatureInvalidError: any failure, including wrong lengths or an invalid key.
+        SignatureInvalidError: any failure, including wrong lengths, a key outside the
+            prime-order subgroup, a non-canonical R or S, or a small-order R.
     """
     try:
-        if len(signature) != 64:
-            raise InvalidSignature
-        Ed25519PublicKey.from_public_bytes(key).verify(signature, domain + b"\x00" + message)
-    except (InvalidSignature, ValueError) as e:
+        ed25519.verify(ed25519.load_key(key), signature, domain + b"\x00" + message)
+    except ed25519.InvalidEd25519Error as e:
         raise SignatureInvalidError(
             clause="K-6.3",
             code="signature.invalid",

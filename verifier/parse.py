@@ -77,6 +77,9 @@ CATEGORIES: Final = (
 NEVER_ELECTOR_CATEGORIES: Final = frozenset({"party_probation", "membership_stopped", "detained"})
 
 
+_MEMBER_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}", re.ASCII)
+
+
 def _err(clause: str, path: str, en: str, zh: str, code: str = "field.type") -> DocumentFormatError:
     return DocumentFormatError(clause=clause, code=code, zh=zh, en=en, path=path)
 
@@ -328,6 +331,14 @@ def _definition(value: object) -> Definition:
     for i, m in enumerate(mlist):
         mr = _Reader(m, f"definition.members[{i}]", "V3", _MEMBER)
         mid = mr.text("id")
+        if _MEMBER_ID.fullmatch(mid) is None:  # (V3, spec/definition.md D-5.3)
+            raise _err(
+                "V3",
+                mr.at("id"),
+                f"member id {mid!r} is not 1-32 ASCII letters, digits, '.', '_' or '-'",
+                f"党员编号 {mid!r} 不是 1 到 32 个 ASCII 字母、数字或 . _ -",
+                "members.id_format",
+            )
         if mid in seen:
             raise _err(
                 "V3",

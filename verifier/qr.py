@@ -1,7 +1,7 @@
 """Ballot QR text checks Q1-Q8 (spec/ballot-qr.md §2, §3.1, §5) and the stock commitment (§4.3).
 
 Independent of ``ballot_printer``: parses ``BQ1:`` + unpadded base32 and checks the Ed25519
-signature with ``cryptography``.
+signature strictly with libsodium (``verifier.ed25519``).
 """
 
 from __future__ import annotations
@@ -11,9 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Final, NamedTuple
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
+from verifier import ed25519
 from verifier.errors import QrError
 
 __all__ = [
@@ -23,7 +21,9 @@ __all__ = [
     "QrBallot",
     "b32decode_canonical",
     "check_qr",
+    "check_qr_common",
     "normalise_qr_text",
+    "qr_prefix",
     "stock_commitment",
 ]
 
@@ -111,7 +111,7 @@ def _decode(text: str) -> bytes:
 def check_qr(
     text: str,
     *,
-    public_key: bytes | Ed25519PublicKey,
+    public_key: bytes | ed25519.Ed25519Key,
     election_id: bytes,
     kind: int,
     round_number: int,
@@ -152,16 +152,53 @@ def check_qr(
     try:  # (Q8)
         key = (
             public_key
-            if isinstance(public_key, Ed25519PublicKey)
-            else Ed25519PublicKey.from_public_bytes(public_key)
+            if isinstance(public_key, ed25519.Ed25519Key)
+            else ed25519.load_key(public_key)
         )
-    except ValueError as e:
+    except ed25519.InvalidEd25519Error as e:
         raise _fail("Q8", "qr.bad_public_key", "工作组公钥无效", "invalid public key") from e
     try:
-        key.verify(raw[35:], QR_DOMAIN + b"\x00" + raw[:35])
-    except InvalidSignature as e:
+        ed25519.verify(key, raw[35:], QR_DOMAIN + b"\x00" + raw[:35])
+    except ed25519.InvalidEd25519Error as e:
         raise _fail("Q8", "qr.bad_signature", "选票签名无效", "ballot signature invalid") from e
     return QrBallot(k, r, raw[19:35])  # kind, round, ballot id (positional: once per ballot)
+
+
+# The text of a 99-byte payload: "BQ1:" and 159 base32 digits (795 bits, 3 of them padding).
+_TEXT_SIZE: Final = 4 + (PAYLOAD_SIZE * 8 + 4) // 5
+_SPARE_BITS: Final = (_TEXT_SIZE - 4) * 5 - PAYLOAD_SIZE * 8
+
+
+def qr_prefix(election_id: bytes, kind: int, round_number: int) -> bytes:
+    """The first 19 payload bytes every ballot of one round carries (Q2, Q4-Q7)."""
+    return bytes([1]) + election_id[:16] + bytes([kind, round_number])
+
+
+def check_qr_common(text: str, prefix: bytes, public_key: ed25519.Ed25519Key) -> bytes | None:
+    """The 16-byte ballot id if ``text`` passes Q1-Q8 in its common form, else ``None``.
+
+    Performance (once per ballot): the common form is an already normalised ``BQ1:`` text of
+    exactly one payload whose first 19 bytes are ``prefix`` (``qr_prefix``); it is decoded and
+    checked in a few C calls. ``None`` means "not shown valid here": the caller then runs
+    ``check_qr``, which applies every clause in order and names the first failure, so no clause
+    is skipped and no error is lost (tests/unit/verifier/test_qr_fast_path.py).
+    """
+    if len(text) != _TEXT_SIZE or not text.startswith("BQ1:") or not text.isascii():
+        return None
+    digits = text[4:].encode("ascii")
+    if digits.translate(None, _B32_ALPHABET):  # (Q1) only A-Z 2-7
+        return None
+    n = int(digits.translate(_B32_DIGITS), 32)
+    if n & ((1 << _SPARE_BITS) - 1):  # (Q1) canonical: zero padding bits
+        return None
+    raw = (n >> _SPARE_BITS).to_bytes(PAYLOAD_SIZE, "big")
+    if raw[:19] != prefix:  # (Q2), (Q4)-(Q7)
+        return None
+    try:  # (Q8)
+        ed25519.verify(public_key, raw[35:], QR_DOMAIN + b"\x00" + raw[:35])
+    except ed25519.InvalidEd25519Error:
+        return None
+    return raw[19:35]
 
 
 def stock_commitment(

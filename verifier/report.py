@@ -95,6 +95,7 @@ class ClauseResult:
     findings: tuple[Finding, ...] = ()
     reason_zh: str = ""
     reason_en: str = ""
+    omitted: int = 0  # further findings of this clause, counted but not kept (bundle.md §8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +164,8 @@ class Report:
     elected_persons: tuple[ElectedPerson, ...] = ()
     names: tuple[tuple[str, str], ...] = ()
     """Member id -> roster name, for every member the round listing names."""
+    warnings: tuple[Finding, ...] = ()
+    """What a reader should check but that fails no clause (look-alike names, D-5.3)."""
 
     @property
     def ok(self) -> bool:
@@ -215,9 +218,19 @@ def render_text(report: Report, lang: str = "zh", *, max_findings: int = 50) -> 
             where = f.where()
             if where:
                 out.append(f"       位置：{where}" if zh else f"       where: {where}")
-        if len(c.findings) > max_findings:
-            more = len(c.findings) - max_findings
-            out.append(f"     ……另有 {more} 处" if zh else f"     ... and {more} more")
+        more = max(len(c.findings) - max_findings, 0) + c.omitted
+        if more:
+            out.append(
+                f"     ……另有 {more} 处问题未逐条列出"
+                if zh
+                else f"     ... and {more} more findings not listed"
+            )
+    for w in report.warnings[:max_findings]:  # D-5.3: shown, never a failure
+        out.append(
+            f"提示（{w.clause}，{w.rule}）：{w.zh}"
+            if zh
+            else f"Warning ({w.clause}, {w.rule}): {w.en}"
+        )
     out.append("")
     if zh:
         out.append(
@@ -478,6 +491,10 @@ def render_json(report: Report) -> str:
             for p in dict.fromkeys(x.post for x in report.elected_persons)
         },
         "rounds": [_round_json(r, names) for r in report.rounds],
+        "warnings": [
+            {"clause": w.clause, "code": w.code, "zh": w.zh, "en": w.en, "rule": w.rule}
+            for w in report.warnings
+        ],
         "clauses": [
             {
                 "clause": c.clause,
@@ -498,6 +515,7 @@ def render_json(report: Report) -> str:
                     }
                     for f in c.findings
                 ],
+                "omitted": c.omitted,
             }
             for c in report.clauses
         ],

@@ -9,6 +9,7 @@ takes text.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from enum import StrEnum
@@ -373,6 +374,10 @@ def _parse_parameters(c: _Collector, table: Mapping[str, Any], preset: Preset) -
     )
 
 
+MEMBER_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}", re.ASCII)
+"""(D-5.3) A member id: ASCII only, so that no two ids look alike (Cyrillic М001 beside M001)."""
+
+
 def _parse_members(c: _Collector, rows: Sequence[Mapping[str, Any]]) -> tuple[Member, ...]:
     if not rows:
         c.add("members.empty", "members", "名册为空", "the roster is empty")
@@ -390,6 +395,15 @@ def _parse_members(c: _Collector, rows: Sequence[Mapping[str, Any]]) -> tuple[Me
         path = f"members[{i}]"
         c.unknown_keys(row, _MEMBER_KEYS, path)
         mid = c.text(row, "id", path)
+        if mid and MEMBER_ID_PATTERN.fullmatch(mid) is None:  # (D-5.3) no look-alike ids
+            c.add(
+                "members.id_format",
+                f"{path}.id",
+                f"党员编号 {mid!r} 只能由 ASCII 字母、数字和 . _ - 组成（1 到 32 个字符，"
+                "以字母或数字开头）",
+                f"member id {mid!r} must be 1 to 32 ASCII letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit",
+            )
         if mid in seen:
             c.add(
                 "members.duplicate_id",

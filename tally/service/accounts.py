@@ -34,6 +34,8 @@ from pathlib import Path
 import nacl.exceptions
 import nacl.pwhash
 
+from tally.store import write_refusal
+
 __all__ = [
     "DEMO_ACCOUNTS",
     "FIRST_LOCK_SECONDS",
@@ -186,11 +188,18 @@ class AccountStore:
 
     @contextmanager
     def _conn(self) -> Iterator[sqlite3.Connection]:
+        """One transaction; a full disk or a failed write is a ``StoreError`` (503), nothing
+        written (a sign-in then signs no one in)."""
         conn = sqlite3.connect(str(self.path), timeout=10.0)
         try:
             conn.execute("PRAGMA foreign_keys=ON")
             with conn:
                 yield conn
+        except sqlite3.OperationalError as e:
+            refusal = write_refusal(e)
+            if refusal is None:
+                raise
+            raise refusal from e
         finally:
             conn.close()
 

@@ -12,6 +12,7 @@ import asyncio
 import functools
 import gc
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from starlette.responses import Response
 import keys
 from tally.core.errors import TallyError
 from tally.election import ElectionSession, RemoteCast, SessionError
+from tally.service import board_snapshot
+from tally.service.board_snapshot import BoardSnapshot
 from tally.service.limits import SECURITY_HEADERS
 from tally.service.limits import install as install_limits
 from tally.store import StoreError
@@ -35,6 +38,9 @@ __all__ = ["SECURITY_HEADERS", "ServiceConfig", "ServiceState", "create_app", "s
 
 # A bound on one group commit, so one transaction's latency stays short under a burst.
 MAX_CASTS_PER_COMMIT = 256
+# A board read schedules a look at the file (for writes by another program, the CLI beside the
+# service) when no request has looked for this long; the read itself never waits for it.
+BOARD_RECHECK_SECONDS = 1.0
 
 
 _HTTP_MESSAGES = {
@@ -78,6 +84,12 @@ class ServiceState:
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="election")
         self.session = self.thread.submit(ElectionSession.open, config.election_path).result()
         self._data_version = self.thread.submit(self.session.store.data_version).result()
+        # What the public board serves (board_snapshot.py): replaced after every request that
+        # wrote, by one assignment; board routes read it and never take the lock.
+        self._board_key: tuple[object, ...] = ()
+        self._board_checked = 0.0
+        self._board_recheck: asyncio.Task[None] | None = None
+        self.board: BoardSnapshot = self.thread.submit(self._publish_board).result()
         # The replayed meeting is a large, long-lived object graph: move it out of the collector's
         # sight so full collections do not pause every request (tail latency under load).
         gc.collect()
@@ -144,6 +156,22 @@ class ServiceState:
             if remote is None or remote.closed:
                 return
 
+    def board_snapshot(self) -> BoardSnapshot:
+        """The latest board snapshot, at once. When no request has looked at the file for
+        ``BOARD_RECHECK_SECONDS``, a look is scheduled (it waits for the lock, the reader does not),
+        so a write by another program reaches the board without a station request."""
+        if time.monotonic() - self._board_checked > BOARD_RECHECK_SECONDS and (
+            self._board_recheck is None or self._board_recheck.done()
+        ):
+            self._board_recheck = asyncio.create_task(self._recheck_board())
+        return self.board
+
+    async def _recheck_board(self) -> None:
+        try:
+            await self.run(_look)
+        except Exception:  # a damaged file (StoreError): the next station request reports it
+            self._board_checked = time.monotonic()
+
     async def run(self, fn: Callable[[ElectionSession], Any]) -> Any:
         """Run ``fn`` on the session under the lock (writes are serialised; SQLite FULL sync)."""
         async with self.lock:
@@ -164,7 +192,27 @@ class ServiceState:
             self._data_version = fresh.store.data_version()
             gc.collect()  # as at start-up: the stale state goes, the new one leaves the GC's sight
             gc.freeze()
-        return fn(self.session)
+        try:
+            return fn(self.session)
+        finally:
+            self._publish_board()
+
+    def _publish_board(self) -> BoardSnapshot:
+        """On the session thread, under the lock: a new board snapshot when the election changed
+        (a new meeting, another session, or any row written: checkpoints and cosignatures
+        change no meeting), published by one reference assignment."""
+        s = self.session
+        writes = s.store.writes()
+        self._board_checked = time.monotonic()
+        old = self._board_key
+        if not old or old[0] is not s or old[1] is not s.meeting or old[2] != writes:
+            self.board = board_snapshot.take(s, self.board if old else None)
+            self._board_key = (s, s.meeting, writes)
+        return self.board
+
+
+def _look(session: ElectionSession) -> None:
+    """Nothing: ``run`` itself reopens the file if another program wrote to it."""
 
 
 def state_of(request: Request) -> ServiceState:

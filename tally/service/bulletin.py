@@ -15,15 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from tally.core.explain import describe_next
-from tally.core.meeting import parse_entry
 from tally.core.model import MemberId
 from tally.election import ElectionSession
 from tally.service.app import ServiceState
+from tally.service.board_snapshot import BoardGate
 from tally.service.rounds_view import post_views
 
 __all__ = ["register"]
@@ -86,8 +86,14 @@ def _not_found(code: str, message: str) -> JSONResponse:
 
 
 def register(app: FastAPI) -> None:
-    """Mount the board page and its JSON API."""
+    """Mount the board page and its JSON API.
+
+    Every route reads the latest snapshot (board_snapshot.py), never ``state.run``: a flood of
+    board readers never waits on, or makes anyone wait on, the election's lock. What a route
+    renders from a snapshot is kept with it (``memo``), so it is rendered once per commit.
+    """
     state: ServiceState = app.state.service
+    app.add_middleware(BoardGate)
     templates = Jinja2Templates(directory=str(HERE / "templates" / "board"))
     app.mount(
         "/board/static", StaticFiles(directory=HERE / "static" / "board"), name="board-static"
@@ -95,22 +101,40 @@ def register(app: FastAPI) -> None:
     router = APIRouter()
 
     @router.get("/board/", response_class=HTMLResponse, include_in_schema=False)
-    async def board_page(request: Request, lang: str = "zh") -> HTMLResponse:
+    async def board_page(request: Request, lang: str = "zh") -> Response:
         lg = "en" if lang == "en" else "zh"
-        data = await state.run(lambda s: _board(s, lg))
-        return templates.TemplateResponse(request, "board.html", {"b": data, "lang": lg})
+        snap = state.board_snapshot()
 
-    @router.get("/api/board")
-    async def board_json(lang: str = "zh") -> dict[str, Any]:
+        def render() -> bytes:
+            data = snap.memo(("board", lg), lambda: _board(snap.session, lg))
+            page = templates.TemplateResponse(request, "board.html", {"b": data, "lang": lg})
+            return bytes(page.body)
+
+        return HTMLResponse(snap.memo(("page", lg), render))
+
+    @router.get("/api/board", response_model=dict[str, Any])
+    async def board_json(lang: str = "zh") -> Response:
         """The board's content: checkpoint, attendance count, totals per round, result."""
-        data: dict[str, Any] = await state.run(lambda s: _board(s, "en" if lang == "en" else "zh"))
-        return data
+        lg = "en" if lang == "en" else "zh"
+        snap = state.board_snapshot()
 
-    @router.get("/api/board/checkpoints")
-    async def checkpoints() -> dict[str, Any]:
+        def render() -> bytes:
+            data = snap.memo(("board", lg), lambda: _board(snap.session, lg))
+            return bytes(JSONResponse(data).body)
+
+        return Response(snap.memo(("json", lg), render), media_type="application/json")
+
+    @router.get("/api/board/checkpoints", response_model=dict[str, Any])
+    async def checkpoints() -> Response:
         """Every signed checkpoint so far (spec/log.md §3), oldest first."""
-        cps = await state.run(lambda s: s.store.checkpoints())
-        return {"checkpoints": [{"size": c.size, "reason": c.reason, "text": c.text} for c in cps]}
+        snap = state.board_snapshot()
+
+        def render() -> bytes:
+            cps = [{"size": c.size, "reason": c.reason, "text": c.text} for c in snap.checkpoints]
+            body = {"checkpoints": cps}
+            return bytes(JSONResponse(body).body)
+
+        return Response(snap.memo("checkpoints", render), media_type="application/json")
 
     @router.get(
         "/api/board/proof",
@@ -119,32 +143,32 @@ def register(app: FastAPI) -> None:
     async def proof(seq: int = Query(ge=0)) -> Any:
         """The RFC 9162 inclusion proof of the ``remote.cast`` entry ``seq`` in the latest
         checkpoint (what a remote voter's receipt needs, spec/remote.md RM-10.2); any other entry
-        is ``proof.not_public`` (spec/log.md §1.1)."""
-
-        def build(s: ElectionSession) -> dict[str, Any] | JSONResponse:
-            raw = s.store.log_row(seq) if seq < s.meeting.size else None
-            # The same answer for an entry of another type and for a seq not in the log.
-            if raw is None or parse_entry(raw).type != "remote.cast":
-                return _not_found(
-                    "proof.not_public",
-                    "公告板只提供远程投票记录的包含证明 / "
-                    "the board serves inclusion proofs of remote ballots' entries only",
-                )
-            cps = s.store.checkpoints()
-            if not cps or seq >= cps[-1].size:
-                return _not_found(
-                    "proof.not_covered", "该记录尚未被已签署的检查点覆盖 / not yet covered"
-                )
-            size = cps[-1].size
-            return {
-                "seq": seq,
-                "size": size,
-                "leaf_hash": s.tree.leaf_hash(seq).hex(),
-                "proof": [base64.b64encode(h).decode() for h in s.tree.inclusion_proof(seq, size)],
-                "checkpoint": cps[-1].text,
-            }
-
-        result: dict[str, Any] | JSONResponse = await state.run(build)
-        return result
+        is ``proof.not_public`` (spec/log.md §1.1). Read from the snapshot, never under the lock."""
+        snap = state.board_snapshot()
+        remote = snap.session.meeting.remote
+        casts: frozenset[int] = snap.memo(
+            "cast_seqs",
+            lambda: frozenset(s for s, _ in remote.casts) if remote is not None else frozenset(),
+        )
+        # The same answer for an entry of another type and for a seq not in the log.
+        if seq not in casts:
+            return _not_found(
+                "proof.not_public",
+                "公告板只提供远程投票记录的包含证明 / "
+                "the board serves inclusion proofs of remote ballots' entries only",
+            )
+        cps = snap.checkpoints
+        if not cps or seq >= cps[-1].size:
+            return _not_found(
+                "proof.not_covered", "该记录尚未被已签署的检查点覆盖 / not yet covered"
+            )
+        size = cps[-1].size
+        return {
+            "seq": seq,
+            "size": size,
+            "leaf_hash": snap.proofs.leaf_hash(seq).hex(),
+            "proof": [base64.b64encode(h).decode() for h in snap.proofs.inclusion_proof(seq)],
+            "checkpoint": cps[-1].text,
+        }
 
     app.include_router(router)

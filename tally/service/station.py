@@ -20,6 +20,7 @@ Pages: ``/station/`` overview, ``checkin``, ``ballots`` (print, issue, return), 
 
 from __future__ import annotations
 
+import errno
 import functools
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -73,6 +74,8 @@ COOKIE = "tally_session"
 PRE_COOKIE = "tally_pre"  # double-submit token of the sign-in form (no session yet)
 LANG_COOKIE = "tally_lang"
 MAX_QR_CHARS = 400
+# A write the disk did not take: a clean 503 refusal, never a 500.
+_DISK_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG})
 
 ACTIONS: Mapping[str, frozenset[Role]] = {
     "checkin": frozenset({Role.CLERK, Role.CHAIR}),
@@ -983,6 +986,20 @@ def register(app: FastAPI) -> None:
             return await show(request, page, status=409, error=_msg(lang, e.zh, e.en))
         except StoreError as e:
             return await show(request, page, status=503, error=_msg(lang, e.zh, e.en))
+        except OSError as e:  # a file of the data folder (stock PDF, bundle) the disk did not take
+            if e.errno not in _DISK_ERRORS:
+                raise
+            return await show(
+                request,
+                page,
+                status=503,
+                error=_msg(
+                    lang,
+                    "磁盘已满或无法写入，本次操作没有完成：请腾出磁盘空间后重试",
+                    "the disk is full or cannot be written; nothing was done: free some disk "
+                    "space and try again",
+                ),
+            )
         _flash(request, user, "ok", zh, en)
         return RedirectResponse(back or f"/station/{'' if page == 'overview' else page}", 303)
 
@@ -1033,7 +1050,8 @@ def register(app: FastAPI) -> None:
                 ),
                 limiter=st.hashers(),
             )
-        except AccountError as e:
+        except (AccountError, StoreError) as e:
+            status = 503 if isinstance(e, StoreError) else 429 if e.code == "signin.locked" else 401
             return _render(
                 request,
                 "login.html",
@@ -1044,7 +1062,7 @@ def register(app: FastAPI) -> None:
                     "error": _msg(lang, e.zh, e.en),
                     "name": name,
                 },
-                status=429 if e.code == "signin.locked" else 401,
+                status=status,
             )
         response = RedirectResponse(nxt, status_code=303)
         response.set_cookie(

@@ -1,0 +1,1 @@
+"""Fuzzers (marker ``fuzz``): a small fixed-seed budget in ``make test``; ``FUZZ=deep`` for more."""

@@ -182,4 +182,14 @@ def audit_recording(tmp: Path) -> tuple[Path, Any, bytes]:
     key = new_auditor_key("审计员甲", tmp / "a.key")
     signed = reconciliation_record(election, papers, reconcile(election, papers), date="2026-10-08")
     path, _ = write_record(tmp / "audit", signed, [key])
+    F.appoint(tmp / "audit", election.election_id, key)  # the town's appointment (spec A14)
     return bundle, election, path.read_bytes()
+
+
+def write_audit_folder(folder: Path, recording: Path, record: bytes) -> Path:
+    """``folder`` with the town's appointment of ``recording``'s bundle and ``record`` as 1.json."""
+    folder.mkdir(parents=True, exist_ok=True)
+    appointment = recording / "audit" / "appointment.json"
+    (folder / "appointment.json").write_bytes(appointment.read_bytes())
+    (folder / "1.json").write_bytes(record)
+    return folder

@@ -318,8 +318,8 @@ def test_audit_record_whose_inputs_have_the_wrong_type_is_an_A12_finding(
     bundle, election, record = recorded
     doc = json.loads(record)
     edit(doc)
-    (tmp_path / "1.json").write_bytes(canonical_bytes(doc))
-    report = check_audit_records(bundle, audit_dir=tmp_path, election=election)
+    folder = S.write_audit_folder(tmp_path / "audit", bundle.parent, canonical_bytes(doc))
+    report = check_audit_records(bundle, audit_dir=folder, election=election)
     assert "audit.inputs_invalid" in {f.code for f in report.findings}
 
 

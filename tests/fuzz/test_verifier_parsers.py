@@ -266,8 +266,7 @@ def test_audit_record_damage_gives_findings_never_an_exception(
             mutated_tree([json.loads(record)], json_values()).map(_canonical),
         )
     )
-    folder = tmp_path_factory.mktemp("records")
-    (folder / "1.json").write_bytes(raw)
+    folder = S.write_audit_folder(tmp_path_factory.mktemp("records"), bundle.parent, raw)
     report = check_audit_records(bundle, audit_dir=folder, election=election)
     assert report.ok or report.findings
 
@@ -289,9 +288,8 @@ def test_samples_are_valid(recorded: tuple[Path, Any, bytes], tmp_path: Path) ->
     (tmp_path / "a.key").write_text(json.dumps(AUDITOR_KEY))
     load_auditor_key(tmp_path / "a.key")
     bundle, election, record = recorded
-    (tmp_path / "audit").mkdir()
-    (tmp_path / "audit" / "1.json").write_bytes(record)
-    assert check_audit_records(bundle, audit_dir=tmp_path / "audit", election=election).ok
+    folder = S.write_audit_folder(tmp_path / "audit", bundle.parent, record)
+    assert check_audit_records(bundle, audit_dir=folder, election=election).ok
 
 
 @fuzz_settings(80)

@@ -47,6 +47,14 @@ def _sample_figures() -> dict[str, object]:
                             "outcomes": {"chunked 413": 619, "huge_length 413": 1296,
                                          "malformed 422": 1151, "slow_body 408": 597,
                                          "slow_body 503": 5238}}},
+
+        "board": {"checkins": 400, "interval": 0.15, "clients": 64, "seconds": 60.0, "pinned": True,
+                  "rounds": 4,
+                  "quiet": {"n": 600, "p50_ms": 9.0, "p99_ms": 20.0, "max_ms": 30.0},
+                  "flood": {"n": 570, "p50_ms": 15.0, "p99_ms": 50.0, "max_ms": 80.0},
+                  "board": {"requests": 60000, "duration_us": 6e7, "rate": 1000.0, "p50_us": 6e4,
+                            "p99_us": 2e5, "max_us": 3e5, "errors": 0},
+                  "snapshot": {"n": 100, "take_ms": 0.03, "commit_ms": 4.0}},
         "growth": {"rows": [{"ballots": 999, "entry_rate": 2800.0, "publish_s": 0.1,
                              "producer_mb": 54.0, "verify_s": 1.1, "verify_rate": 900.0,
                              "verifier_mb": 57.0}], "demo_branches": 20, "demo_seconds": 23.4},
@@ -69,7 +77,7 @@ def test_make_bench_renders_a_document_that_names_each_command(tmp_path: Path) -
         sys.path.remove(str(ROOT / "bench"))
     text = run_all.render(_sample_figures(), {"print": 6.0, "verify": 300.0}, 540.0)
     sections = re.split(r"^## ", text, flags=re.M)[1:]
-    assert len(sections) == 6
+    assert len(sections) == 7
     for section in sections:
         commands = re.findall(r"```sh\n(.*?)\n```", section, flags=re.S)
         assert commands and all(re.search(r"bench/\w+\.py", c) for c in commands)
@@ -86,6 +94,9 @@ def test_make_bench_renders_a_document_that_names_each_command(tmp_path: Path) -
     )
     assert "69.6 MiB over idle" in text and "205.4 MiB: met" in text
     assert "413 ×1,915" in text and "408 ×597" in text
+
+    assert "| B: board flood, 64 connections | 570 | 15.0 ms | 50.0 ms | 80.0 ms |" in text
+    assert "Check-in p99 under the flood / without: 2.50×." in text
 
 
 def test_a_kept_run_renders_again_with_its_own_date(tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ from tally.election import ElectionSession, sign_manifest
 from tally.log.checkpoint import signer_name
 from tally.service import ServiceConfig, create_app
 from tally.service.remote import PAGE_CSP, RemoteLimits
+from tests.helpers.disk import disk_full
 from verifier.merkle import verify_inclusion
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -652,3 +653,22 @@ def test_forwarded_headers_are_believed_only_from_a_trusted_proxy(remote: Remote
     assert r.status_code == 200, r.text
     r = redeem(remote.codes["M025"], "127.0.0.1", **{"x-forwarded-for": "198.51.100.7"})
     assert r.status_code == 200, r.text
+
+
+def test_a_cast_on_a_full_disk_is_a_503_with_its_code_and_the_credential_stays_usable(
+    remote: Remote,
+) -> None:
+    """The soak's full disk (bench/soak.py), met at the COMMIT."""
+    _, cred = remote.redeem(remote.codes["M020"])
+    assert cred is not None
+    body = remote.cast_body(cred)
+
+    before = remote.log()
+    with disk_full(remote.app.state.service.session.store):
+        r = remote.client.post("/api/remote/cast", json=body)
+    assert r.status_code == 503
+    assert r.json()["code"] == "store.disk_full"
+    assert remote.log() == before
+    r = remote.client.post("/api/remote/cast", json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["leaf_index"] == len(before)

@@ -22,6 +22,7 @@ from tally.core.manifest import build_manifest
 from tally.election import ElectionSession, sign_manifest
 from tally.service import ServiceConfig, create_app
 from tally.service.app import SECURITY_HEADERS
+from tally.service.board_snapshot import BoardGate
 from tally.service.limits import LimitRequests, RequestLimits
 from tally.service.transport import TransportGate
 
@@ -72,8 +73,9 @@ def test_the_configured_body_limit_is_the_only_one(client: TestClient) -> None:
     body = b'{"filler": "' + b"a" * (600 * 1024) + b'"}'
     r = client.post("/api/remote/cast", content=body, headers={"content-type": "application/json"})
     _refusal(r, 422, "request.malformed")
-    # The transport gate (public binding, HSTS) answers by path only and never reads a body.
-    assert [m.cls for m in client.app.user_middleware] == [TransportGate, LimitRequests]  # type: ignore[attr-defined]
+    # The board gate (board paths queue for a slot) and the transport gate (public binding, HSTS)
+    # act on the path only and never read a body.
+    assert [m.cls for m in client.app.user_middleware] == [BoardGate, TransportGate, LimitRequests]  # type: ignore[attr-defined]
 
 
 def test_every_response_carries_the_security_headers(client: TestClient) -> None:

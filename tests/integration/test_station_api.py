@@ -7,9 +7,11 @@ nothing; each accepted one is logged under the signed-in account.
 
 from __future__ import annotations
 
+import errno
 import html
 import json
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +32,7 @@ from tally.core.meeting import parse_entry
 from tally.election import ElectionSession, sign_manifest
 from tally.service import ServiceConfig, create_app
 from tally.service.accounts import AccountStore, Role, accounts_path
+from tests.helpers.disk import disk_full, full_on_commit
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESENT = [f"M{i:03d}" for i in range(1, 27) if i not in (15, 20, 25)]  # 23 of E = 25
@@ -832,3 +835,49 @@ def test_serve_trusts_forwarded_headers_only_from_the_given_proxy(
         app, ["serve", str(db), "--data", str(station.data), "--trusted-proxy", "x"]
     )
     assert bad.exit_code != 0 and "x" in bad.output
+
+
+# -- a full disk (the soak, bench/soak.py) ----------------------------------------------------------
+def test_a_check_in_on_a_full_disk_is_a_503_saying_so_and_stores_nothing(station: Station) -> None:
+    clerk = station.sign_in("clerk")
+    before = station.log()
+    store = station.app.state.service.session.store
+    with disk_full(store):
+        r = clerk.post("/station/checkin", {"member": "M003"})
+    assert r.status_code == 503
+    assert "磁盘已满" in r.text
+    assert station.log() == before
+    assert "已签到" in clerk.follow(clerk.post("/station/checkin", {"member": "M003"}))
+
+
+def test_a_stock_print_on_a_full_disk_is_a_503_and_commits_no_stock(
+    station: Station, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clerk, chair = station.sign_in("clerk"), station.sign_in("chair")
+    for member in PRESENT:
+        assert clerk.post("/station/checkin", {"member": member}).status_code == 303
+    before = station.log()
+
+    def no_space(*_: Any, **__: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ballot_printer, "render_stock_pdf", no_space)
+    r = chair.post("/station/print", {"count": "25"})
+    assert r.status_code == 503
+    assert "磁盘已满或无法写入" in r.text
+    assert station.log() == before
+    monkeypatch.undo()
+    assert "已打印并登记选票 25 张" in chair.follow(chair.post("/station/print", {"count": "25"}))
+
+
+def test_a_sign_in_on_a_full_disk_is_a_503_and_signs_no_one_in(
+    station: Station, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: full_on_commit(real(*a, **k)))
+    r = User(station, "teller").sign_in("teller-password")
+    assert r.status_code == 503
+    assert "磁盘已满" in r.text
+    assert "tally_session" not in r.cookies
+    monkeypatch.undo()
+    station.sign_in("teller")  # space freed: the same sign-in goes through

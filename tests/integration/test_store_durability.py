@@ -212,6 +212,19 @@ def test_log_is_append_only_in_the_database(tmp_path: Path) -> None:
     conn.close()
 
 
+def test_the_same_checkpoint_cannot_be_stored_twice_V7(tmp_path: Path) -> None:
+    _session(tmp_path)
+    conn = sqlite3.connect(tmp_path / "e.db")
+    size, reason, body = conn.execute(
+        "SELECT size, reason, body FROM checkpoints ORDER BY id LIMIT 1"
+    ).fetchone()
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        conn.execute(
+            "INSERT INTO checkpoints (size, reason, body) VALUES (?, ?, ?)", (size, reason, body)
+        )
+    conn.close()
+
+
 def test_entry_edited_outside_the_program_stops_the_election_naming_the_entry(
     tmp_path: Path,
 ) -> None:
@@ -292,3 +305,29 @@ def test_a_session_made_stale_by_another_program_refuses_to_write_and_changes_no
     fresh = ElectionSession.open(tmp_path / "e.db")
     fresh.enter([EntryInput(qr=texts[1], marks="ooooox")])
     assert ElectionSession.open(tmp_path / "e.db").meeting.size == len(after_other) + 1
+
+
+def _disk_full(s: ElectionSession, full: bool = True) -> None:
+    """A real SQLITE_FULL, as a full disk gives it: the file may not grow by one page."""
+    conn = s.store._db.conn
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages if full else 1 << 30}")
+
+
+def test_a_full_disk_is_a_clean_store_error_that_stores_nothing_and_the_next_write_goes_in(
+    tmp_path: Path,
+) -> None:
+    s, _, texts = _session(tmp_path)
+    before = [bytes(raw) for _, raw in s.store.iter_log_rows()]
+    _disk_full(s)
+    with pytest.raises(StoreError) as e:
+        s.enter([EntryInput(qr=t, marks="ooooox") for t in texts[:10]])
+    assert e.value.code == "store.disk_full"
+    assert "磁盘已满" in e.value.zh and "nothing was written" in e.value.en
+    assert [bytes(raw) for _, raw in s.store.iter_log_rows()] == before
+    assert s.meeting.current is not None and len(s.meeting.current.entered) == 0
+    _disk_full(s, full=False)  # space freed: the same session writes again, whole
+    s.enter([EntryInput(qr=t, marks="ooooox") for t in texts[:10]])
+    reopened = ElectionSession.open(tmp_path / "e.db")
+    assert reopened.meeting.current is not None
+    assert len(reopened.meeting.current.entered) == 10

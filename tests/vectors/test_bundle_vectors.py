@@ -39,6 +39,7 @@ VECTORS = ROOT / "spec" / "vectors" / "bundle"
 GENERATOR = ROOT / "scripts" / "gen_bundle_vectors.py"
 VALID = sorted(p for p in (VECTORS / "valid").iterdir() if p.is_dir())
 INVALID = sorted(p for p in (VECTORS / "invalid").iterdir() if p.is_dir())
+ZIPS = sorted(p for p in (VECTORS / "zip").iterdir() if p.is_dir())
 
 
 def _expected(case: Path) -> dict[str, Any]:
@@ -164,6 +165,17 @@ def test_verifier_passes_valid_bundle_as_zip(tmp_path: Path, town: TownKey) -> N
         for f in sorted(p for p in bundle.rglob("*") if p.is_file()):
             z.writestr(str(f.relative_to(bundle)), f.read_bytes())
     assert _verify(path, town).ok
+
+
+@pytest.mark.parametrize("case", ZIPS, ids=[p.name for p in ZIPS])
+def test_verifier_fails_zip_with_directory_entries_V1(case: Path, town: TownKey) -> None:
+    doc = _expected(case)
+    report = _verify(case / "bundle.zip", town)
+    assert set(report.failed()) == set(doc["failed"]) == {"V1"}
+    found = [(f.code, f.file) for c in report.clauses if c.clause == "V1" for f in c.findings]
+    assert found == [(doc["code"], p) for p in doc["paths"]]
+    others = {c.status for c in report.clauses if c.clause != "V1"}
+    assert others == {Status.PASSED}
 
 
 @pytest.mark.parametrize("case", INVALID, ids=[p.name for p in INVALID])

@@ -9,6 +9,7 @@ verification; 3 (``rla``) more ballots must be fetched first (nothing written).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 from pathlib import Path
@@ -16,12 +17,14 @@ from typing import Annotated, Any, Final
 
 import typer
 
+from verifier.audit.binding import parse_head
 from verifier.audit.comparison import Reading, run_comparison
 from verifier.audit.election import AuditedElection, load_election
 from verifier.audit.errors import AuditError, AuditInputError
 from verifier.audit.marks import MarksLine, parse_marks_file
 from verifier.audit.reconcile import Paper, identify, reconcile
 from verifier.audit.record import (
+    AuditCheck,
     audit_dir_for,
     check_audit_records,
     comparison_record,
@@ -32,8 +35,9 @@ from verifier.audit.record import (
 )
 from verifier.audit.scan import ScannedPage, read_scan
 from verifier.errors import VerificationError
+from verifier.report import Finding
 
-__all__ = ["audit_app", "ballot_code", "register"]
+__all__ = ["audit_app", "ballot_code", "register", "verify_audit"]
 
 audit_app = typer.Typer(add_completion=False, help="纸质选票审计 / paper-ballot audit")
 
@@ -167,6 +171,10 @@ def keygen(
     except AuditError as e:
         raise _fail(e, lang) from e
     typer.echo(("指纹：" if lang != "en" else "fingerprint: ") + key.fingerprint)
+    # what the town committee names in the appointment (tally audit appoint --auditor NAME:KEY)
+    typer.echo(
+        ("公钥：" if lang != "en" else "public key: ") + base64.b64encode(key.public_key).decode()
+    )
 
 
 @audit_app.command(name="reconcile")
@@ -329,23 +337,27 @@ def rla(  # noqa: PLR0917 - typer maps each parameter to an option
 
 
 @audit_app.command()
-def check(
+def check(  # noqa: PLR0917 - typer maps each parameter to an option
     bundle: Annotated[Path, typer.Argument(help="结果包 / bundle")],
     town_key: TownOpt,
     audit_dir: DirOpt = None,
     auditor: Annotated[
         list[str], typer.Option("--auditor", help="接受的审计员指纹 / accepted fingerprint")
     ] = [],  # noqa: B006 - typer needs a literal default
+    head: Annotated[
+        str, typer.Option("--head", help="镇党委签署的审计链头文件或64位十六进制 / audit head")
+    ] = "",
     lang: LangOpt = "zh",
 ) -> None:
-    """核验结果包旁的审计记录 / check the audit records beside a bundle (A9-A12)."""
+    """核验结果包旁的审计记录 / check the audit records beside a bundle (A9-A12, A14-A16)."""
     en = lang == "en"
     try:
         election = _load(bundle, town_key)
         fps = [a.replace(" ", "") for a in auditor]
         fps = [" ".join(f[i : i + 5] for i in range(0, 25, 5)) for f in fps]
+        given = parse_head(head, town_key=election.town_key, path="") if head else None
         result = check_audit_records(
-            bundle, audit_dir=audit_dir, auditors=fps or None, election=election
+            bundle, audit_dir=audit_dir, auditors=fps or None, election=election, head=given
         )
     except VerificationError as e:
         raise _fail(e, lang) from e
@@ -353,3 +365,79 @@ def check(
     for f in result.findings:
         typer.echo(f"- [{f.clause} {f.code}] {f.en if en else f.zh} {f.file} {f.path}".rstrip())
     raise typer.Exit(0 if result.ok else 1)
+
+
+def verify_audit(
+    bundle: Path, head_text: str, *, lang: str
+) -> tuple[list[str], dict[str, Any], bool]:
+    """The paper-audit part of ``verifier verify`` (spec/audit.md §2): text lines, JSON, ok.
+
+    Checks A9-A16 on ``audit/`` beside the bundle; ``head_text`` is the town-countersigned
+    ``audit-head/1`` file or the published 64-hex head ("" leaves the completeness unchecked,
+    said in a warning line). Lists the appointed auditors' names and fingerprints.
+    """
+    en = lang == "en"
+    folder = audit_dir_for(bundle)
+    # nothing to read without records or a head: the election is loaded only when needed
+    election = load_election(bundle, None, verify=False) if head_text or folder.is_dir() else None
+    lines: list[str] = []
+    try:
+        head = (
+            parse_head(head_text, town_key=election.town_key, path="")
+            if head_text and election is not None
+            else None
+        )
+    except VerificationError as e:
+        finding = Finding(clause=e.clause, code=e.code, zh=e.zh, en=e.en, file=head_text)
+        result = check_audit_records(bundle, election=election)
+        findings = (*result.findings, finding)
+        result = AuditCheck(
+            folder=result.folder,
+            records=result.records,
+            findings=findings,
+            auditors=result.auditors,
+            head=result.head,
+            head_checked=False,
+        )
+    else:
+        result = check_audit_records(bundle, election=election, head=head)
+    state = (
+        ("all valid" if en else "全部有效") if result.ok else ("INVALID" if en else "有无效记录")
+    )
+    lines.append(
+        (
+            f"Paper audit records: {result.records}, "
+            if en
+            else f"纸质选票核对记录 {result.records} 份："
+        )
+        + state
+    )
+    for name, fp in result.auditors:
+        lines.append(f"  {'auditor' if en else '审计员'} {name}  {fp}")
+    if not result.head_checked:
+        lines.append(
+            "WARNING: no audit head given (--audit-head): the audit's completeness is unchecked"
+            if en
+            else "警告：未给出审计链头（--audit-head），无法确认审计记录是否完整"
+        )
+    doc = {
+        "ok": result.ok,
+        "records": result.records,
+        "auditors": [{"name": n, "fingerprint": fp} for n, fp in result.auditors],
+        "head": result.head,
+        "completeness_checked": result.head_checked,
+        "findings": [
+            {
+                "clause": f.clause,
+                "code": f.code,
+                "zh": f.zh,
+                "en": f.en,
+                "file": f.file,
+                "expected": f.expected,
+                "found": f.found,
+                "path": f.path,
+            }
+            for f in result.findings
+        ],
+    }
+    return lines, doc, result.ok

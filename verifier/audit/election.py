@@ -19,7 +19,7 @@ from verifier.bundle import open_bundle, read_file
 from verifier.canonical import parse_canonical
 from verifier.checks import TownKey, verify_bundle
 from verifier.model import Definition, Manifest, Parameters
-from verifier.parse import parse_manifest, parse_signed_manifest
+from verifier.parse import parse_checkpoint, parse_manifest, parse_signed_manifest
 
 __all__ = [
     "POST_OF_KIND",
@@ -99,6 +99,8 @@ class AuditedElection:
     rounds: tuple[RoundInfo, ...]
     records: tuple[BallotRecord, ...]
     stocks: Mapping[tuple[str, int], frozenset[str]]
+    root: str = ""  # hex root of the final checkpoint (audit.md A11, A15)
+    town_key: bytes = b""  # the manifest's town committee key (audit.md A14)
 
     @property
     def params(self) -> Parameters:
@@ -207,7 +209,9 @@ def load_election(
             clause="A1", code="audit.bundle_unreadable", zh="结果包无法读取", en="bundle unreadable"
         )
     index_sha = hashlib.sha256(read_file(bundle, "index.json", _LIMIT)).hexdigest()
-    raw_manifest, _, _, _ = parse_signed_manifest(_doc(bundle, "manifest.json"))
+    raw_manifest, town_key, _, _ = parse_signed_manifest(_doc(bundle, "manifest.json"))
+    checkpoints = _doc(bundle, "checkpoints.json")["checkpoints"]
+    root = parse_checkpoint(checkpoints[-1]["text"], "checkpoints.json").root.hex()
     manifest = parse_manifest(raw_manifest)
     d = manifest.definition
     stocks: dict[tuple[str, int], frozenset[str]] = {}
@@ -220,7 +224,7 @@ def load_election(
             stocks[key] = stocks.get(key, frozenset()) | frozenset(doc["ballot_ids"])
     records = []
     with bundle.open("ballots.jsonl") as fh:
-        for line in fh:
+        for line in iter(fh.readline, b""):  # a zip member is read through a capped stream
             r = json.loads(line)
             decided = "reason" in r  # a ballot.declared_invalid record (bundle.md §3)
             records.append(
@@ -242,7 +246,7 @@ def load_election(
     opened: dict[tuple[str, int], Mapping[str, Any]] = {}
     rounds = []
     with bundle.open("log.jsonl") as fh:
-        for line in fh:
+        for line in iter(fh.readline, b""):  # a zip member is read through a capped stream
             e = json.loads(line)
             t, b = e["type"], e["body"]
             if t == "round.opened":
@@ -288,4 +292,6 @@ def load_election(
         rounds=tuple(rounds),
         records=tuple(records),
         stocks=stocks,
+        root=root,
+        town_key=town_key.key,
     )

@@ -18,12 +18,15 @@ from typing import Any, Final
 
 from verifier.audit.election import WriteIn
 from verifier.audit.errors import AuditInputError
+from verifier.errors import VerificationError
+from verifier.reader import read_regular
 
 __all__ = ["MarksLine", "check_marks", "normalise_marks", "parse_marks_file", "parse_marks_line"]
 
 _KEYS: Final = frozenset({"image", "page", "qr", "ballot_id", "marks", "write_ins", "found"})
 _HEX32: Final = re.compile(r"[0-9a-f]{32}")
 _MAX_LINES: Final = 100_000
+_MAX_BYTES: Final = 256 * 1024 * 1024  # 100,000 lines of up to ~2.6 KiB
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +155,8 @@ def parse_marks_file(path: Path) -> tuple[MarksLine, ...]:
         AuditInputError: the file cannot be read, or a line is not valid JSON or not a reading.
     """
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
+        text = read_regular(path, _MAX_BYTES, clause="A3").decode("utf-8")
+    except (VerificationError, UnicodeDecodeError) as e:
         raise AuditInputError(
             clause="A3",
             code="audit.marks_unreadable",

@@ -1,7 +1,7 @@
-"""The signed audit record ``audit-record/1`` and its check (spec/audit.md A8-A12).
+"""The signed audit record ``audit-record/2`` and its check (spec/audit.md A8-A12, A14-A16).
 
 A record holds the audit's *inputs* (the papers or readings, the seed) and its *outputs* (the
-discrepancies, the sample, the measured risk). Auditors sign ``"branch-election/audit-record/1"
+discrepancies, the sample, the measured risk). Auditors sign ``"branch-election/audit-record/2"
 || 0x00 || JCS(signed)`` with Ed25519. It is written beside the bundle as ``audit/<n>.json``
 through a temporary file and a hard link, so a record is never half-written and never replaced.
 A later check re-derives the outputs from the inputs and the bundle and compares them byte for
@@ -21,9 +21,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+import nacl.signing
 
+from verifier import ed25519
+from verifier.audit.binding import (
+    APPOINTMENT_FILE,
+    GENESIS,
+    Appointment,
+    AuditHead,
+    BindingError,
+    parse_appointment,
+    record_hash,
+    unsettled,
+)
 from verifier.audit.comparison import ComparisonAudit, Reading, run_comparison
 from verifier.audit.election import AuditedElection, WriteIn, load_election
 from verifier.audit.errors import AuditError, AuditRecordError
@@ -31,6 +41,7 @@ from verifier.audit.reconcile import Paper, Reconciliation, reconcile
 from verifier.canonical import canonical_bytes, parse_canonical
 from verifier.crypto import b64decode_canonical, fingerprint
 from verifier.errors import VerificationError
+from verifier.reader import KEY_FILE_LIMIT, read_regular
 from verifier.report import Finding
 
 __all__ = [
@@ -47,8 +58,8 @@ __all__ = [
     "write_record",
 ]
 
-RECORD_DOMAIN: Final = b"branch-election/audit-record/1"
-FORMAT: Final = "audit-record/1"
+RECORD_DOMAIN: Final = b"branch-election/audit-record/2"
+FORMAT: Final = "audit-record/2"
 KEY_FORMAT: Final = "audit-key/1"
 _NAME: Final = re.compile(r"([1-9][0-9]{0,5})\.json")
 _LIMIT: Final = 64 * 1024 * 1024
@@ -71,16 +82,14 @@ class AuditorKey:
 
     @property
     def public_key(self) -> bytes:
-        return Ed25519PrivateKey.from_private_bytes(self.seed).public_key().public_bytes_raw()
+        return bytes(nacl.signing.SigningKey(self.seed).verify_key)
 
     @property
     def fingerprint(self) -> str:
         return fingerprint(self.public_key)
 
     def sign(self, message: bytes) -> bytes:
-        return Ed25519PrivateKey.from_private_bytes(self.seed).sign(
-            RECORD_DOMAIN + b"\x00" + message
-        )
+        return nacl.signing.SigningKey(self.seed).sign(RECORD_DOMAIN + b"\x00" + message).signature
 
 
 def _key_error(path: Path, en: str) -> AuditRecordError:
@@ -121,8 +130,8 @@ def load_auditor_key(path: Path) -> AuditorKey:
         AuditRecordError: unreadable or not ``audit-key/1``.
     """
     try:
-        doc = json.loads(path.read_bytes()[:65536])
-    except (OSError, ValueError, RecursionError) as e:  # RecursionError: `[[[[…` nested deep
+        doc = json.loads(read_regular(path, KEY_FILE_LIMIT, clause="A9"))
+    except (VerificationError, ValueError, RecursionError) as e:  # Recursion: `[[[[…`
         raise _key_error(path, f"unreadable ({e})") from e
     if (
         not isinstance(doc, dict)
@@ -213,6 +222,8 @@ def _base(election: AuditedElection, kind: str, date: str) -> dict[str, Any]:
         "kind": kind,
         "election_id": election.election_id.hex(),
         "bundle_index_sha256": election.index_sha256,
+        "bundle_root": election.root,
+        "previous": GENESIS,
         "date": date,
     }
 
@@ -364,7 +375,10 @@ def write_record(
         folder.mkdir(parents=True, exist_ok=True)
         for _ in range(100):
             number = (_existing(folder) or [0])[-1] + 1
-            doc = sign_record({**signed, "number": number}, auditors)
+            previous = (  # the chain (A15)
+                record_hash((folder / f"{number - 1}.json").read_bytes()) if number > 1 else GENESIS
+            )
+            doc = sign_record({**signed, "number": number, "previous": previous}, auditors)
             data = canonical_bytes(doc)
             fd, tmp = tempfile.mkstemp(prefix=".audit-", suffix=".tmp", dir=folder)
             try:
@@ -401,11 +415,19 @@ def write_record(
 
 @dataclass(frozen=True, slots=True)
 class AuditCheck:
-    """The outcome of ``check_audit_records``: the records checked and every failure found."""
+    """The outcome of ``check_audit_records``: the records checked and every failure found.
+
+    ``auditors`` are the appointed auditors' (name, fingerprint) pairs (A14); ``head`` is the hash
+    of the newest record (GENESIS for none); ``head_checked`` says whether a town-countersigned or
+    published head was given and compared (A15): without it the completeness is unchecked.
+    """
 
     folder: str
     records: int
     findings: tuple[Finding, ...]
+    auditors: tuple[tuple[str, str], ...] = ()
+    head: str = GENESIS
+    head_checked: bool = False
 
     @property
     def ok(self) -> bool:
@@ -413,17 +435,48 @@ class AuditCheck:
 
 
 _SIGNED: Final = frozenset(
-    {"format", "number", "kind", "election_id", "bundle_index_sha256", "date", "inputs", "outputs"}
+    {
+        "format",
+        "number",
+        "kind",
+        "election_id",
+        "bundle_index_sha256",
+        "bundle_root",
+        "previous",
+        "date",
+        "inputs",
+        "outputs",
+    }
 )
+
+
+def _finding(
+    clause: str,
+    code: str,
+    zh: str,
+    en: str,
+    *,
+    file: str = "",
+    expected: str = "",
+    found: str = "",
+    path: str = "",
+) -> Finding:
+    return Finding(
+        clause=clause, code=code, zh=zh, en=en, file=file, expected=expected, found=found, path=path
+    )
 
 
 def _check_one(
     path: Path,
     number: int,
+    *,
     election: AuditedElection,
     auditors: frozenset[str] | None,
+    appointment: Appointment | None,
+    previous: str,
     out: list[Finding],
-) -> None:
+) -> tuple[dict[str, Any] | None, str]:
+    """Check one record file; return its signed part (None when unreadable) and its hash."""
     name = f"audit/{path.name}"
 
     def fail(
@@ -437,25 +490,16 @@ def _check_one(
         path: str = "",
     ) -> None:
         out.append(
-            Finding(
-                clause=clause,
-                code=code,
-                zh=zh,
-                en=en,
-                file=name,
-                expected=expected,
-                found=found,
-                path=path,
-            )
+            _finding(clause, code, zh, en, file=name, expected=expected, found=found, path=path)
         )
 
     try:
-        if path.stat().st_size > _LIMIT:
-            raise OSError("file too large")
-        doc = parse_canonical(path.read_bytes(), clause="A9", path=name)
-    except (OSError, VerificationError) as e:
+        data = read_regular(path, _LIMIT, clause="A9", label=name)
+        doc = parse_canonical(data, clause="A9", path=name)
+    except VerificationError as e:
         fail("A9", "audit.record_unreadable", "审计记录无法读取或不是规范 JSON", f"unreadable: {e}")
-        return
+        return None, ""
+    this = record_hash(data)
     if (
         not isinstance(doc, dict)
         or set(doc) != {"format", "signed", "signatures"}
@@ -466,8 +510,8 @@ def _check_one(
         or doc["signed"]["kind"] not in ("reconciliation", "comparison")
         or not isinstance(doc["signatures"], list)
     ):
-        fail("A9", "audit.record_format", "不是 audit-record/1 审计记录", "not an audit-record/1")
-        return
+        fail("A9", "audit.record_format", "不是 audit-record/2 审计记录", "not an audit-record/2")
+        return None, this
     signed = doc["signed"]
     if signed["number"] != number:  # (A9)
         fail(
@@ -477,6 +521,15 @@ def _check_one(
             "number differs from the file name",
             expected=str(number),
             found=str(signed["number"]),
+        )
+    if signed["previous"] != previous:  # (A15) the chain
+        fail(
+            "A15",
+            "audit.chain_broken",
+            "审计记录未指向前一份记录（记录被删除、替换或重新排序）",
+            "the record does not name the previous record's hash (deleted, replaced or reordered)",
+            expected=previous,
+            found=str(signed["previous"]),
         )
     if signed["election_id"] != election.election_id.hex():  # (A11)
         fail(
@@ -496,6 +549,15 @@ def _check_one(
             expected=election.index_sha256,
             found=str(signed["bundle_index_sha256"]),
         )
+    if signed["bundle_root"] != election.root:
+        fail(
+            "A11",
+            "audit.other_root",
+            "审计记录针对的日志根哈希不同（最后检查点不符）",
+            "record of another log (the final checkpoint's root differs)",
+            expected=election.root,
+            found=str(signed["bundle_root"]),
+        )
     message = canonical_bytes(signed)  # (A10)
     if not doc["signatures"]:
         fail("A10", "audit.unsigned", "审计记录没有签名", "the record has no signature")
@@ -514,8 +576,8 @@ def _check_one(
             )
             continue
         try:
-            Ed25519PublicKey.from_public_bytes(key).verify(sig, RECORD_DOMAIN + b"\x00" + message)
-        except (InvalidSignature, ValueError):
+            ed25519.verify(ed25519.load_key(key), sig, RECORD_DOMAIN + b"\x00" + message)
+        except ed25519.InvalidEd25519Error:
             fail(
                 "A10",
                 "audit.signature_invalid",
@@ -524,6 +586,15 @@ def _check_one(
                 path=f"signatures[{i}]",
             )
             continue
+        if appointment is not None and appointment.name_of(key) is None:  # (A14)
+            fail(
+                "A14",
+                "audit.unappointed_auditor",
+                "签名的密钥不是镇党委任命的审计员",
+                "signed by a key the town committee did not appoint",
+                path=f"signatures[{i}]",
+                found=fingerprint(key),
+            )
         if auditors is not None and fingerprint(key) not in auditors:
             fail(
                 "A10",
@@ -542,13 +613,86 @@ def _check_one(
             "审计记录的输入无法重新计算",
             f"inputs cannot be replayed: {e}",
         )
-        return
+        return None, this
     if canonical_bytes(again) != canonical_bytes(signed["outputs"]):
         fail(
             "A12",
             "audit.outputs_differ",
             "重新计算的审计结果与记录不符",
             "the recomputed outputs differ from the record",
+        )
+        return None, this
+    return signed, this
+
+
+def _appointment(folder: Path, election: AuditedElection, out: list[Finding]) -> Appointment | None:
+    """Read ``audit/appointment.json`` (A14); a finding and None when missing or invalid."""
+    name = f"audit/{APPOINTMENT_FILE}"
+    file = folder / APPOINTMENT_FILE
+    try:
+        if not file.is_file() or file.stat().st_size > _LIMIT:
+            raise OSError("missing, not a regular file or too large")
+        data = file.read_bytes()
+    except OSError:
+        out.append(
+            _finding(
+                "A14",
+                "audit.no_appointment",
+                "没有镇党委签署的审计员任命书（audit/appointment.json）",
+                "no town-signed auditor appointment (audit/appointment.json)",
+                file=name,
+            )
+        )
+        return None
+    try:
+        appointment = parse_appointment(data, town_key=election.town_key, path=name)
+    except BindingError as e:
+        out.append(_finding(e.clause, e.code, e.zh, e.en, file=name))
+        return None
+    if appointment.election_id != election.election_id.hex():
+        out.append(
+            _finding(
+                "A14",
+                "audit.appointment_other_election",
+                "审计员任命书属于另一场选举",
+                "the appointment is for another election",
+                file=name,
+                expected=election.election_id.hex(),
+                found=appointment.election_id,
+            )
+        )
+        return None
+    return appointment
+
+
+def _check_head(
+    head: AuditHead, newest: str, records: int, election: AuditedElection, out: list[Finding]
+) -> None:
+    """Compare the given head with the chain's newest record (A15)."""
+    eid = election.election_id.hex()
+    if head.election_id is not None and head.election_id != eid:
+        out.append(
+            _finding(
+                "A15",
+                "audit.head_other_election",
+                "审计链头属于另一场选举",
+                "the audit head is for another election",
+                expected=eid,
+                found=head.election_id,
+            )
+        )
+    if head.head != newest or (head.records is not None and head.records != records):
+        out.append(
+            _finding(
+                "A15",
+                "audit.head_mismatch",
+                "审计记录与镇党委确认的链头不符：有记录被删除、替换或增加",
+                "the audit records do not end at the given head: a record was deleted, "
+                "replaced or added",
+                file="audit/",
+                expected=head.head + ("" if head.records is None else f" ({head.records} records)"),
+                found=f"{newest} ({records} records)",
+            )
         )
 
 
@@ -558,49 +702,93 @@ def check_audit_records(
     audit_dir: Path | None = None,
     auditors: Sequence[str] | None = None,
     election: AuditedElection | None = None,
+    head: AuditHead | None = None,
 ) -> AuditCheck:
-    """Check every ``audit/<n>.json`` beside a bundle that has just passed verification (A9-A12).
+    """Check every ``audit/<n>.json`` beside a bundle that has just passed verification.
+
+    Clauses A9-A12 for each record, A14 (appointed auditors), A15 (the chain and, when ``head``
+    is given, its head), A16 (discrepancies settled).
 
     Args:
         bundle_path: the bundle folder or zip (already verified by the caller).
         audit_dir: where the records are (default: ``audit/`` beside the bundle).
-        auditors: the 25-digit fingerprints of the auditors' keys to accept (None: any key,
-            the fingerprints are then reported for comparison by phone).
+        auditors: the 25-digit fingerprints of the auditors' keys to accept, in addition to
+            the appointment (None: every appointed key).
         election: the loaded election, when the caller has it.
+        head: the town-countersigned or published head; None leaves the completeness unchecked.
 
     Returns:
         The records checked and each failure with its clause; ``ok`` when there is none.
-        No folder means no records: ok with 0 records.
+        No folder means no records: ok with 0 records unless a head names records.
     """
     folder = audit_dir or audit_dir_for(bundle_path)
-    if not folder.is_dir():
-        return AuditCheck(folder=str(folder), records=0, findings=())
     out: list[Finding] = []
+    if not folder.is_dir():
+        if head is not None:
+            if election is None:
+                election = load_election(bundle_path, None, verify=False)
+            _check_head(head, GENESIS, 0, election, out)
+        return AuditCheck(
+            folder=str(folder), records=0, findings=tuple(out), head_checked=head is not None
+        )
     if election is None:
         election = load_election(bundle_path, None, verify=False)
     numbers = _existing(folder)
     for f in sorted(folder.iterdir()):
-        if _NAME.fullmatch(f.name) is None:
+        if _NAME.fullmatch(f.name) is None and f.name != APPOINTMENT_FILE:
             out.append(
-                Finding(
-                    clause="A9",
-                    code="audit.extra_file",
-                    zh="审计文件夹中有其他文件",
-                    en="unexpected file in the audit folder",
+                _finding(
+                    "A9",
+                    "audit.extra_file",
+                    "审计文件夹中有其他文件",
+                    "unexpected file in the audit folder",
                     file=f"audit/{f.name}",
                 )
             )
     if numbers != list(range(1, len(numbers) + 1)):
         out.append(
-            Finding(
-                clause="A9",
-                code="audit.numbering",
-                zh="审计记录编号不连续",
-                en="records are not numbered 1..n",
+            _finding(
+                "A9",
+                "audit.numbering",
+                "审计记录编号不连续",
+                "records are not numbered 1..n",
                 found=str(numbers),
             )
         )
+    appointment = _appointment(folder, election, out) if numbers else None
     accepted = None if auditors is None else frozenset(auditors)
+    previous = GENESIS
+    chain: list[dict[str, Any]] = []
     for n in numbers:
-        _check_one(folder / f"{n}.json", n, election, accepted, out)
-    return AuditCheck(folder=str(folder), records=len(numbers), findings=tuple(out))
+        signed, previous = _check_one(
+            folder / f"{n}.json",
+            n,
+            election=election,
+            auditors=accepted,
+            appointment=appointment,
+            previous=previous,
+            out=out,
+        )
+        if signed is not None:
+            chain.append(signed)
+    for number, rounds in unsettled(chain):  # (A16)
+        out.append(
+            _finding(
+                "A16",
+                "audit.discrepancy_unsettled",
+                "审计记录发现了不符之处，且没有后来的全面清点予以解决",
+                "the record found discrepancies and no later full count settles them",
+                file=f"audit/{number}.json",
+                found=", ".join(f"{p} {r}" for p, r in rounds),
+            )
+        )
+    if head is not None:
+        _check_head(head, previous, len(numbers), election, out)
+    return AuditCheck(
+        folder=str(folder),
+        records=len(numbers),
+        findings=tuple(out),
+        auditors=appointment.listed() if appointment is not None else (),
+        head=previous,
+        head_checked=head is not None,
+    )

@@ -124,3 +124,16 @@ def forged_qr(
         signer=signer,
     )
     return encode_qr_text(p)
+
+
+def appoint(folder: Path, election_id: bytes, *auditors: Any) -> Path:
+    """The town's ``audit/appointment.json`` naming ``auditors`` (``AuditorKey``s), spec A14."""
+    import base64  # noqa: PLC0415
+
+    from tally.cli_audit import appointment_document  # noqa: PLC0415
+
+    names = [f"{k.label}:{base64.b64encode(k.public_key).decode()}" for k in auditors]
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / "appointment.json"
+    out.write_bytes(appointment_document(election_id.hex(), names, B.TOWN))
+    return out

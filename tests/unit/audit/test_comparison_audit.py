@@ -143,9 +143,10 @@ def test_a9_record_written_atomically_and_checked(
     signed = comparison_record(e, readings, a, date="2026-10-08")
     p1, doc = write_record(folder, signed, keys)
     p2, _ = write_record(folder, signed, keys)
+    F.appoint(folder, e.election_id, *keys)
     assert (p1.name, p2.name) == ("1.json", "2.json")
     assert len(doc["signatures"]) == 2
-    assert sorted(f.name for f in folder.iterdir()) == ["1.json", "2.json"]
+    assert sorted(f.name for f in folder.iterdir()) == ["1.json", "2.json", "appointment.json"]
     ok = check_audit_records(bundle, audit_dir=folder, auditors=[k.fingerprint for k in keys])
     assert ok.ok and ok.records == 2, ok.findings
     # A12: a record claiming a lower risk than its readings give is caught.

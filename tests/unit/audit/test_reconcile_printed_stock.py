@@ -24,7 +24,7 @@ from verifier.audit.cli import audit_app, ballot_code
 from verifier.audit.election import load_election
 from verifier.audit.marks import parse_marks_file
 from verifier.audit.reconcile import Paper, reconcile
-from verifier.audit.record import check_audit_records, new_auditor_key
+from verifier.audit.record import check_audit_records, load_auditor_key, new_auditor_key
 from verifier.cli import parse_town_key
 
 # builder.py's committee round 1: entries use stock ids 0..7, id 8 (withdrawn), then id 9.
@@ -166,8 +166,11 @@ def test_a8_reconcile_cli_writes_signed_record_and_report(
     stock = [p.ballot_id.hex() for p in F.small_stock().payloads]
     assert ballot_code(stock[2]) in text  # marks_differ, by the code printed on the paper
     assert not [f for f in audit_dir.iterdir() if f.name.startswith(".")]
+    F.appoint(audit_dir, B.election_id(B.manifest()), load_auditor_key(key))
     check = check_audit_records(bundle, audit_dir=audit_dir)
-    assert check.ok and check.records == 1, check.findings
+    # a valid, signed record by the appointed auditor; its discrepancies stand unsettled (A16)
+    assert check.records == 1
+    assert [(f.clause, f.code) for f in check.findings] == [("A16", "audit.discrepancy_unsettled")]
 
 
 def test_a5_direct_election_recount_drops_the_candidate_not_on_the_committee_R22_3() -> None:

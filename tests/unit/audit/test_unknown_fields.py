@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     key = new_auditor_key("审计员甲", tmp / "a.key")
     signed = reconciliation_record(election, papers, reconcile(election, papers), date="2026-10-08")
     path, _ = write_record(tmp / "audit", signed, [key])
+    F.appoint(tmp / "audit", election.election_id, key)
     assert check_audit_records(bundle, audit_dir=tmp / "audit").ok
     return bundle, path
 
@@ -72,6 +74,7 @@ def test_an_audit_record_with_an_unknown_member_is_refused_A12_12(
     folder = tmp_path / "audit"
     folder.mkdir()
     (folder / "1.json").write_bytes(canonical_bytes(doc))
+    shutil.copy(path.parent / "appointment.json", folder / "appointment.json")
     report = check_audit_records(bundle, audit_dir=folder)
     assert code in {f.code for f in report.findings}
 

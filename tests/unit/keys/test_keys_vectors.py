@@ -62,7 +62,7 @@ def test_vector_case_has_the_expected_outcome(case: dict[str, Any]) -> None:
 
 
 def test_vector_signature_verifies_with_cryptography() -> None:
-    """Cross-implementation check (K-6.3): PyNaCl signed, `cryptography` verifies."""
+    """Cross-implementation check (K-6.3): signed by libsodium when generated, `keys` (OpenSSL) verifies."""
     vector = INDEX["signature"]
     public = keys.parse_public_key((VECTORS / INDEX["public_key"]["file"]).read_bytes())
     signed = bytes.fromhex(vector["signed_bytes_hex"])
