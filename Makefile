@@ -28,14 +28,16 @@ test: setup $(CN_SORT)
 	$(BIN)/lint-imports
 	CN_SORT_ARCHIVE="$$(ls $(CN_SORT)/cn_sort-*.whl 2>/dev/null | head -n1)" $(BIN)/pytest -n 2
 
+# The fuzzers of tests/fuzz with a large random budget (`make test` runs them with a small fixed
+# seed): each runs FUZZ_SCALE (default 50) times its examples, or FUZZ_EXAMPLES each when set.
+# A crash found is kept in .hypothesis/ and replayed first next time (docs/FUZZING.md). The whole-
+# bundle fuzzers (test_fuzz_bundle.py) take their deep budget from tests/fuzz/conftest.py.
+fuzz: setup
+	FUZZ=deep $(BIN)/pytest -n 2 -m fuzz -p no:cacheprovider tests/fuzz
+
 demo: setup
 	rm -rf out/demo
 	$(BIN)/tally demo --out out/demo
-
-# The fuzzers at length: `make test` runs tests/fuzz with a small fixed-seed budget, this with
-# thousands of random examples per fuzzer (tests/fuzz/conftest.py).
-fuzz: setup
-	FUZZ=deep $(BIN)/pytest -n 2 -m fuzz tests/fuzz
 
 # The guides' screenshots (docs/screenshots/) are rewritten only here; `make test` takes them into a
 # temporary folder.

@@ -55,14 +55,18 @@ def load_object(text: str) -> dict[str, Any]:
 
     Raises:
         json.JSONDecodeError: the text is not JSON.
-        ValueError: duplicate field, float/NaN/Infinity, or not an object.
+        ValueError: duplicate field, float/NaN/Infinity, nested deeper than Python recurses, or
+            not an object.
     """
-    value = json.loads(
-        text,
-        object_pairs_hook=_no_duplicates,
-        parse_float=_no_float,
-        parse_constant=_no_float,
-    )
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_float=_no_float,
+            parse_constant=_no_float,
+        )
+    except RecursionError as e:  # `[[[[…` thousands deep: no key document looks like that
+        raise ValueError("the document is nested too deep") from e
     if not isinstance(value, dict):
         raise ValueError("the document is not a JSON object")
     return value

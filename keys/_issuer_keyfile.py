@@ -15,6 +15,7 @@ import secrets
 import unicodedata
 from typing import Any, Final
 
+import nacl.bindings
 import nacl.exceptions
 import nacl.secret
 import rfc8785
@@ -145,6 +146,9 @@ def open_issuer_key(data: bytes, passphrase: str) -> tuple[bytes, bytes]:
     check_stored = _b64(doc, "passphrase_check", size=CHECK_SIZE)
     nonce = _b64(cipher, "nonce", size=NONCE_SIZE)
     ciphertext = _b64(doc, "ciphertext")
+    if len(ciphertext) <= nacl.bindings.crypto_aead_xchacha20poly1305_ietf_ABYTES:
+        # shorter than its tag: libsodium's binding would fail with a ValueError, not CryptoError
+        _corrupt("密文过短", "the ciphertext is shorter than its authentication tag")
     header = {k: v for k, v in doc.items() if k != "ciphertext"}
     key, check = _derive(passphrase, salt, limits)
     if not hmac.compare_digest(check, check_stored):

@@ -514,6 +514,8 @@ def parse_signed_calendar(
         signer = keys.parse_public_key(canonical(doc["town_key"]))
     except keys.KeysError as e:
         raise bad("bad_key", "town_key", f"公钥无效：{e.zh}", f"invalid key: {e.en}") from e
+    except ValueError as e:  # rfc8785 refuses it: an integer beyond 2**53
+        raise bad("bad_key", "town_key", f"公钥无效：{e}", f"invalid key: {e}") from e
     if signer.role is not keys.Role.TOWN_COMMITTEE or signer.key != town_key.key:
         raise bad(
             "wrong_key",
@@ -558,7 +560,7 @@ def parse_calendar(text: str, *, file: str = "<calendar>") -> tuple[CalendarYear
     """
     try:
         doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
+    except (tomllib.TOMLDecodeError, RecursionError) as e:  # nested deeper than Python recurses
         raise InvalidCalendarError(
             "bad_toml", file=file, field="", zh=f"不是有效的 TOML：{e}", en=f"not valid TOML: {e}"
         ) from e

@@ -12,6 +12,7 @@ import contextlib
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 import os
 from collections.abc import Callable
@@ -1419,10 +1420,26 @@ _BATCH_KEYS = frozenset({"qr", "marks", "write_ins"})
 def _read_batch(path: Path) -> list[EntryInput]:
     if path.stat().st_size > MAX_BATCH_BYTES:
         raise SessionError("batch.too_large", zh="批量文件过大", en="batch file too large")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise SessionError(
+            "batch.encoding",
+            zh=f"批量文件不是 UTF-8 文本（第 {e.start + 1} 字节）",
+            en=f"the batch file is not UTF-8 text (byte {e.start + 1})",
+        ) from e
     items: list[EntryInput] = []
     if path.suffix.lower() == ".csv":
-        for i, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        rows = csv.reader(io.StringIO(text))
+        for i in itertools.count(1):
+            try:
+                row = next(rows, None)
+            except csv.Error as e:  # a field over the csv module's limit (128 KiB)
+                raise SessionError(
+                    "batch.row", zh=f"第 {i} 行格式错误", en=f"line {i} is malformed"
+                ) from e
+            if row is None:
+                break
             if not row or (i == 1 and row[0].strip().lower() == "qr"):
                 continue
             if not 2 <= len(row) <= 3:  # (A12.12) no column beyond the three known ones
@@ -1454,7 +1471,7 @@ def _read_batch(path: Path) -> list[EntryInput]:
                     write_ins=tuple(str(w) for w in doc.get("write_ins", [])),
                 )
             )
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError, RecursionError) as e:
             raise SessionError(
                 "batch.row", zh=f"第 {i} 行格式错误", en=f"line {i} is malformed"
             ) from e

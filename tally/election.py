@@ -270,7 +270,7 @@ def load_signed_manifest(
         town = keys.parse_public_key(canonical(doc["town_key"]))
         sig = base64.b64decode(doc["signature"], validate=True)
         summary_sig = base64.b64decode(doc["summary_signature"], validate=True)
-    except (keys.KeysError, binascii.Error, TypeError) as e:
+    except (keys.KeysError, ValueError, TypeError) as e:  # rfc8785: an integer beyond 2**53
         raise SessionError(
             "manifest.town_key", zh=f"镇党委公钥或签名格式错误：{e}", en=f"bad town key: {e}"
         ) from e
@@ -291,7 +291,15 @@ def load_signed_manifest(
                 en="the manifest is not signed by the town committee key given (fingerprint differs)",
             )
     try:
-        keys.verify(town, MANIFEST_DOMAIN, canonical(doc["manifest"]), sig)
+        message = canonical(doc["manifest"])
+    except ValueError as e:  # rfc8785 refuses it (an integer beyond 2**53): nothing was signed
+        raise SessionError(
+            "manifest.format",
+            zh=f"选举清单含有无法规范化的值：{e}",
+            en=f"the manifest holds a value that has no canonical JSON form: {e}",
+        ) from e
+    try:
+        keys.verify(town, MANIFEST_DOMAIN, message, sig)
     except keys.SignatureError as e:
         raise SessionError(
             "manifest.signature",

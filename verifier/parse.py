@@ -721,7 +721,7 @@ def parse_log_entry(
     if not _v_hex64(prev):
         raise _err("V6", r.at("prev"), "prev is not 64 lowercase hex", "prev 不是 64 位十六进制")
     etype = r.raw("type")
-    if etype not in ENTRY_BODIES:
+    if not isinstance(etype, str) or etype not in ENTRY_BODIES:
         raise _err(
             "V6",
             r.at("type"),
@@ -852,6 +852,10 @@ def parse_checkpoint(text: object, path: str) -> Checkpoint:
     """
     if not isinstance(text, str) or "\n\n" not in text:
         raise _cp_err("not a signed note", "不是签名检查点文本", path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:  # a lone surrogate: no bytes to verify a signature over
+        raise _cp_err("not UTF-8 text", "不是 UTF-8 文本", path) from e
     head, _, sigs = text.partition("\n\n")
     lines = head.split("\n")
     if len(lines) != 4:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from enum import StrEnum
@@ -48,7 +47,7 @@ from tally.core.rules import (
     margin_satisfied,
     qualification_problems,
 )
-from tally.core.toml_errors import toml_problem
+from tally.core.toml_errors import load_toml
 
 __all__ = [
     "FORMAT",
@@ -257,10 +256,7 @@ def parse_definition(text: str) -> Election:
     Returns:
         The validated election.
     """
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise DefinitionError((toml_problem(text, e),)) from e
+    data = load_toml(text)
     return parse_definition_data(data)
 
 

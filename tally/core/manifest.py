@@ -260,6 +260,20 @@ def parse_manifest(document: Mapping[str, Any]) -> Manifest:
             )
         )
         raise DefinitionError(tuple(problems))
+    try:
+        canonical(document)
+    except ValueError as e:  # rfc8785: an integer beyond 2**53, a float, a lone surrogate
+        raise DefinitionError(
+            (
+                Problem(
+                    "manifest.format",
+                    "",
+                    "选举清单含有无法规范化的值（如超出 2^53 的整数）",
+                    "the manifest holds a value with no canonical JSON form (e.g. an integer "
+                    "beyond 2**53)",
+                ),
+            )
+        ) from e
     keys = document["keys"]
     if not isinstance(keys, Mapping) or set(keys) != {"work_group", "scrutineers"}:
         raise DefinitionError(

@@ -8,7 +8,6 @@ list). A ballot is written as one letter per listed candidate in ballot order (`
 
 from __future__ import annotations
 
-import tomllib
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from typing import Any
 from tally.core.ballots import Ballot, Mark, WriteIn
 from tally.core.errors import DefinitionError, Problem
 from tally.core.model import Election, MemberId, PostKind
-from tally.core.toml_errors import toml_problem
+from tally.core.toml_errors import load_toml
 
 __all__ = [
     "FORMAT",
@@ -88,10 +87,7 @@ def parse_marks_file(text: str, election: Election) -> tuple[Step, ...]:
     def bad(code: str, path: str, zh: str, en: str) -> None:
         problems.append(Problem(code=code, path=path, zh=zh, en=en))
 
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise DefinitionError((toml_problem(text, e),)) from e
+    data = load_toml(text)
     if data.get("format") != FORMAT:
         bad(
             "format.version",

@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -300,7 +301,7 @@ def parse_entry(raw: bytes) -> Entry:
     """
     try:
         doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise _bad("log.malformed", "日志记录无法解析", "log entry is not JSON") from e
     keys = {"format", "seq", "prev", "salt", "type", "at", "actor", "body"}
     if not isinstance(doc, dict) or doc.get("format") != ENTRY_FORMAT:
@@ -313,10 +314,16 @@ def parse_entry(raw: bytes) -> Entry:
         )
     if set(doc) != keys:
         raise _bad("log.malformed", "日志记录格式错误", "log entry has the wrong shape")
-    if canonical(doc) != raw:
+    try:
+        again = canonical(doc)
+    except ValueError as e:  # a float, an integer beyond 2**53, a lone surrogate: not JCS
+        raise _bad(
+            "log.not_canonical", "日志记录不是规范形式", "log entry is not canonical JSON"
+        ) from e
+    if again != raw:
         raise _bad("log.not_canonical", "日志记录不是规范形式", "log entry is not canonical JSON")
     fields = set(doc["body"]) if isinstance(doc["body"], dict) else set()
-    allowed = BODY_FIELDS.get(doc["type"])
+    allowed = BODY_FIELDS.get(doc["type"]) if isinstance(doc["type"], str) else None
     if allowed is None or (
         fields != allowed and not (doc["type"] == "round.counted" and fields in COUNTED_SHAPES)
     ):
@@ -1317,10 +1324,11 @@ def check_remote_ballot(m: Meeting, doc: object, token: str) -> Mapping[str, Any
         raise invalid("members")
     if doc["format"] != "remote-ballot/1" or doc["election_id"] != m.election_id.hex():
         raise invalid("format or election")
-    if doc["token"] != token:
-        raise _bad("remote.token_mismatch", "选票中的凭证与投递凭证不符", "token mismatch")
+    if not _is_token(doc["token"]):  # (RM-5.1) base64 of 32 bytes, else a malformed ballot
+        raise invalid("token")
     posts = doc["posts"]
     expected = assembly_posts(m.election)
+    roster = {member.id for member in m.election.members}
     if not isinstance(posts, list) or len(posts) != len(expected):
         raise invalid("posts")
     for kind, part in zip(expected, posts, strict=True):
@@ -1344,14 +1352,38 @@ def check_remote_ballot(m: Meeting, doc: object, token: str) -> Mapping[str, Any
             ok = (
                 isinstance(w, dict)
                 and set(w) == {"name", "member", "mark"}
-                and isinstance(w["name"], str)
-                and 1 <= len(w["name"]) <= 32
+                and _is_write_in_name(w["name"])
                 and isinstance(w["member"], str)
+                and (w["member"] == "" or w["member"] in roster)
                 and w["mark"] in ("o", "-")
             )
             if not ok:
                 raise invalid("write-in")
+    # Last: only a well-formed ballot can name another credential (RM-6.4), as the verifier judges.
+    if doc["token"] != token:
+        raise _bad("remote.token_mismatch", "选票中的凭证与投递凭证不符", "token mismatch")
     return doc
+
+
+def _is_write_in_name(value: object) -> bool:
+    """(RM-5.2) 1-32 characters, NFC, none of Unicode category C (control, format, unassigned)."""
+    return (
+        isinstance(value, str)
+        and 1 <= len(value) <= 32
+        and unicodedata.normalize("NFC", value) == value
+        and not any(unicodedata.category(c).startswith("C") for c in value)
+    )
+
+
+def _is_token(value: object) -> bool:
+    """Canonical base64 of 32 bytes (the credential's ``T``)."""
+    if not isinstance(value, str) or not value.isascii():
+        return False
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except binascii.Error:
+        return False
+    return len(raw) == 32 and base64.b64encode(raw).decode() == value
 
 
 def remote_list_changed(m: Meeting, spec: RoundSpec) -> bool:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
+from typing import Any
 
-from tally.core.errors import Problem
+from tally.core.errors import DefinitionError, Problem
 
-__all__ = ["toml_problem"]
+__all__ = ["load_toml", "toml_problem"]
 
 _WHERE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$|\s*\(at end of document\)\s*$")
 _DATE = re.compile(r"(?<![\d-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d-])")
@@ -92,3 +93,26 @@ def toml_problem(text: str, error: tomllib.TOMLDecodeError) -> Problem:
         zh=f"TOML 格式错误，{at_zh}：{zh_what}{shown_zh}",
         en=f"malformed TOML at {at_en}: {what}{shown_en}",
     )
+
+
+def load_toml(text: str) -> dict[str, Any]:
+    """``tomllib.loads``, every failure a ``DefinitionError`` with one ``toml.malformed`` problem.
+
+    ``tomllib`` recurses once per nested array or inline table: text nested deeper than Python's
+    recursion limit (``a = [[[[…``) raises ``RecursionError``, refused here like any bad TOML.
+    """
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise DefinitionError((toml_problem(text, e),)) from e
+    except RecursionError as e:
+        raise DefinitionError(
+            (
+                Problem(
+                    code="toml.malformed",
+                    path="",
+                    zh="TOML 格式错误：列表或行内表嵌套过深",
+                    en="malformed TOML: arrays or inline tables nested too deep",
+                ),
+            )
+        ) from e

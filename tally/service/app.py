@@ -20,7 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 import keys
 from tally.core.errors import TallyError
@@ -38,6 +41,13 @@ MAX_CASTS_PER_COMMIT = 256
 # A board read schedules a look at the file (for writes by another program, the CLI beside the
 # service) when no request has looked for this long; the read itself never waits for it.
 BOARD_RECHECK_SECONDS = 1.0
+
+
+_HTTP_MESSAGES = {
+    400: ("请求格式不正确", "malformed request"),
+    404: ("没有这个地址", "not found"),
+    405: ("不支持这种请求方法", "method not allowed"),
+}
 
 
 @dataclass
@@ -253,6 +263,23 @@ def create_app(config: ServiceConfig) -> FastAPI:
         return JSONResponse(
             {"ok": False, "code": exc.code, "message": exc.zh if lang != "en" else exc.en},
             status_code=503,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: Exception) -> Response:
+        """An HTTPException whose detail is bare text (a body FastAPI cannot decode, such as JSON
+        in invalid UTF-8; an unknown path) gets a ``code`` like every other refusal."""
+        assert isinstance(exc, StarletteHTTPException)
+        detail: object = exc.detail  # fastapi.HTTPException's detail may be any JSON value
+        if not isinstance(detail, str):  # already structured, with its own code
+            return await http_exception_handler(request, exc)
+        code = "request.malformed" if exc.status_code == 400 else f"http.{exc.status_code}"
+        zh, en = _HTTP_MESSAGES.get(exc.status_code, (detail, detail))
+        lang = request.query_params.get("lang", config.lang)
+        return JSONResponse(
+            {"ok": False, "code": code, "message": zh if lang != "en" else en},
+            status_code=exc.status_code,
+            headers=exc.headers,
         )
 
     @app.get("/api/health")

@@ -189,6 +189,12 @@ def _msg(lang: str, zh: str, en: str) -> str:
     return zh if lang == "zh" else en
 
 
+def _signin_needed(request: Request) -> JSONResponse:
+    """401 for the station's JSON endpoints without a session: a code and a message, as always."""
+    message = _msg(_lang(request), "请先登录", "sign in first")
+    return JSONResponse({"ok": False, "code": "signin.needed", "message": message}, status_code=401)
+
+
 def _flash(request: Request, user: UserSession, kind: str, zh: str, en: str) -> None:
     _station(request).flashes.setdefault(user.session_hash, []).append((kind, zh, en))
 
@@ -1535,7 +1541,7 @@ def register(app: FastAPI) -> None:
     async def live(request: Request) -> Response:
         user = _user(request)
         if user is None:
-            return JSONResponse({"ok": False, "code": "signin.needed"}, status_code=401)
+            return _signin_needed(request)
         st = _station(request)
 
         def read(s: ElectionSession) -> dict[str, Any]:
@@ -1560,7 +1566,7 @@ def register(app: FastAPI) -> None:
         """Check a scanned QR text before the teller marks the grid (stores nothing)."""
         user = _user(request)
         if user is None:
-            return JSONResponse({"ok": False, "code": "signin.needed"}, status_code=401)
+            return _signin_needed(request)
         lang = _lang(request)
         qr = request.query_params.get("qr", "")[:MAX_QR_CHARS]
         st = _station(request)

@@ -173,5 +173,7 @@ def parse_marks_file(path: Path) -> tuple[MarksLine, ...]:
             value = json.loads(line)
         except json.JSONDecodeError as e:
             raise _bad(n, "不是有效的 JSON", f"not valid JSON ({e.msg})") from e
+        except RecursionError as e:  # `[[[[…` nested deeper than Python recurses
+            raise _bad(n, "JSON 嵌套过深", "JSON nested too deep") from e
         out.append(parse_marks_line(n, value))
     return tuple(out)

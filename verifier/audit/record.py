@@ -131,7 +131,7 @@ def load_auditor_key(path: Path) -> AuditorKey:
     """
     try:
         doc = json.loads(read_regular(path, KEY_FILE_LIMIT, clause="A9"))
-    except (VerificationError, ValueError) as e:
+    except (VerificationError, ValueError, RecursionError) as e:  # Recursion: `[[[[…`
         raise _key_error(path, f"unreadable ({e})") from e
     if (
         not isinstance(doc, dict)
@@ -155,7 +155,14 @@ def _wis(wis: Sequence[WriteIn]) -> list[dict[str, str]]:
 
 
 def _wis_of(value: Any) -> tuple[WriteIn, ...]:
-    return tuple(WriteIn(w["name"], w["member"], w["mark"]) for w in value)
+    return tuple(
+        WriteIn(
+            _typed(w["name"], str, "name"),
+            _typed(w["member"], str, "member"),
+            _typed(w["mark"], str, "mark"),
+        )
+        for w in value
+    )
 
 
 def reconciliation_outputs(r: Reconciliation) -> dict[str, Any]:
@@ -271,25 +278,44 @@ def comparison_record(
     return doc
 
 
+def _typed(value: Any, kind: type[Any], what: str) -> Any:
+    """``value`` when it is a ``kind`` (never a bool for an int), else TypeError: a record's
+    inputs are replayed only when each has the type the record format gives it (A12)."""
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise TypeError(f"{what} is not {kind.__name__}")
+    return value
+
+
 def _recompute(election: AuditedElection, doc: Mapping[str, Any]) -> dict[str, Any]:
     inp = doc["inputs"]
     if doc["kind"] == "reconciliation":
         papers = [
-            Paper(p["source"], p["qr"], p["marks"], _wis_of(p["write_ins"]), p["scan_problem"])
+            Paper(
+                _typed(p["source"], str, "source"),
+                _typed(p["qr"], str, "qr"),
+                _typed(p["marks"], str, "marks"),
+                _wis_of(p["write_ins"]),
+                _typed(p["scan_problem"], str, "scan_problem"),
+            )
             for p in inp["papers"]
         ]
-        rounds = [(p, n) for p, n in inp["rounds"]]
+        rounds = [(_typed(p, str, "post"), _typed(n, int, "round")) for p, n in inp["rounds"]]
         return reconciliation_outputs(reconcile(election, papers, rounds))
     readings = {
-        r["ballot_id"]: Reading(r["ballot_id"], r["found"], r["marks"], _wis_of(r["write_ins"]))
+        r["ballot_id"]: Reading(
+            _typed(r["ballot_id"], str, "ballot_id"),
+            _typed(r["found"], bool, "found"),
+            _typed(r["marks"], str, "marks"),
+            _wis_of(r["write_ins"]),
+        )
         for r in inp["readings"]
     }
     result = run_comparison(
         election,
-        inp["post"],
-        inp["round"],
-        seed=inp["seed"],
-        risk_limit=inp["risk_limit"],
+        _typed(inp["post"], str, "post"),
+        _typed(inp["round"], int, "round"),
+        seed=_typed(inp["seed"], str, "seed"),
+        risk_limit=_typed(inp["risk_limit"], int, "risk_limit"),
         readings=readings,
     )
     return comparison_outputs(result)
