@@ -28,6 +28,8 @@ from typing import Any
 
 import uvicorn
 
+from tally.core.errors import TallyError
+
 __all__ = [
     "BINDING_KEY",
     "HSTS",
@@ -57,12 +59,11 @@ BINDING_KEY = "tally.binding"
 PUBLIC_PATHS = ("/board", "/api/board", "/vote", "/api/remote", "/api/health")
 
 
-class TransportError(Exception):
+class TransportError(TallyError):
     """A certificate, key or binding ``tally serve`` cannot use (one line, zh and en)."""
 
     def __init__(self, code: str, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.code, self.zh, self.en = code, zh, en
+        super().__init__(code, zh=zh, en=en)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,13 @@ def is_public_path(path: str) -> bool:
 
 
 def _readable(path: Path, what_zh: str, what_en: str) -> os.stat_result:
+    def unreadable(e: OSError) -> TransportError:
+        return TransportError(
+            "serve.tls_unreadable",
+            f"无法读取{what_zh} {path}：{e.strerror}",
+            f"cannot read the {what_en} {path}: {e.strerror}",
+        )
+
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -90,11 +98,7 @@ def _readable(path: Path, what_zh: str, what_en: str) -> os.stat_result:
             "serve.tls_missing", f"{what_zh} {path} 不存在", f"the {what_en} {path} does not exist"
         ) from None
     except OSError as e:
-        raise TransportError(
-            "serve.tls_unreadable",
-            f"无法读取{what_zh} {path}：{e.strerror}",
-            f"cannot read the {what_en} {path}: {e.strerror}",
-        ) from None
+        raise unreadable(e) from None
     if not stat.S_ISREG(st.st_mode):
         raise TransportError(
             "serve.tls_unreadable",
@@ -105,11 +109,7 @@ def _readable(path: Path, what_zh: str, what_en: str) -> os.stat_result:
         with path.open("rb") as fh:
             fh.read(1)
     except OSError as e:
-        raise TransportError(
-            "serve.tls_unreadable",
-            f"无法读取{what_zh} {path}：{e.strerror}",
-            f"cannot read the {what_en} {path}: {e.strerror}",
-        ) from None
+        raise unreadable(e) from None
     return st
 
 
