@@ -187,28 +187,15 @@ def _present() -> set[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling vector_files.py
+    from vector_files import sync  # noqa: PLC0415
+
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare, do not write")
     args = parser.parse_args(argv)
     wanted = build_vectors()
     present = _present()
-    if args.check:
-        differ = sorted(
-            p
-            for p in wanted.keys() | present
-            if p not in present or (OUT_DIR / p).read_bytes() != wanted.get(p)
-        )
-        for p in differ:
-            print(f"differs: {p}", file=sys.stderr)
-        return 1 if differ else 0
-    for stale in present - wanted.keys():
-        (OUT_DIR / stale).unlink()
-    for rel, content in wanted.items():
-        target = OUT_DIR / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
-    print(f"wrote {len(wanted)} files to {OUT_DIR}")
-    return 0
+    return sync(OUT_DIR, wanted, present, check=args.check)
 
 
 if __name__ == "__main__":
