@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO, Final, Protocol
 
 from verifier.errors import BundleOpenError, VerificationError
-from verifier.layout import DIRECTORY_ENTRY, EXTRA_FOLDER, entry_names, layout_findings
+from verifier.layout import DIRECTORY_ENTRY, EXTRA_FOLDER, folder_entry_names, layout_findings
 from verifier.reader import InputFileError, open_regular
 
 __all__ = [
@@ -253,6 +253,10 @@ class _Zip:
     def names(self) -> list[str]:
         return sorted(self._members)
 
+    def entries(self) -> list[str]:
+        """Every entry of the central directory in order, folder entries included."""
+        return [i.filename for i in self._zf.infolist()]
+
     def size(self, name: str) -> int:
         return self._members[name].file_size
 
@@ -449,14 +453,16 @@ def open_bundle(path: Path) -> tuple[Bundle, list[BundleProblem]]:
             )
         bundle, problems = _open_zip(path, fh)
     if not any(p.fatal for p in problems):  # (V1) exactly the indexed files: verifier/layout.py
+        # A zip's entries as its central directory lists them, from the archive already open
+        # (no second read of the file); a folder's from one more listing.
         try:
-            names = entry_names(path)
-        except ZIP_ERRORS as e:  # changed since it was opened: as any other unreadable zip
+            names = bundle.entries() if isinstance(bundle, _Zip) else folder_entry_names(path)
+        except OSError as e:  # the folder changed while it was read
             raise BundleOpenError(
                 clause="V1",
                 code="bundle.read_error",
-                zh=f"无法读取 zip 文件：{type(e).__name__}",
-                en=f"the zip cannot be read: {type(e).__name__}",
+                zh=f"无法读取结果包文件夹：{e.strerror}",
+                en=f"the bundle folder cannot be read: {e.strerror}",
                 path=str(path),
             ) from e
         for code, name in layout_findings(names, is_zip=not path.is_dir()):

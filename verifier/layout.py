@@ -11,12 +11,11 @@ empty folder is an extra folder). Repeated names are refused by the zip reader i
 from __future__ import annotations
 
 import os
-import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 
-__all__ = ["entry_names", "layout_findings"]
+__all__ = ["folder_entry_names", "layout_findings"]
 
 DIRECTORY_ENTRY: Final = "bundle.directory_entry"
 EXTRA_FOLDER: Final = "bundle.extra_folder"
@@ -45,12 +44,9 @@ def layout_findings(names: Iterable[str], *, is_zip: bool) -> list[tuple[str, st
     return [(EXTRA_FOLDER, d) for d in sorted(dirs) if d not in parents]
 
 
-def entry_names(path: Path) -> list[str]:
-    """Every entry of a zip (its central directory, in order) or of a folder (links are not
-    followed; a folder ends in ``/``); at most ``_MAX_NAMES``, the readers refuse more."""
-    if not path.is_dir():
-        with zipfile.ZipFile(path) as zf:
-            return [i.filename for i in zf.infolist()[:_MAX_NAMES]]
+def folder_entry_names(path: Path) -> list[str]:
+    """Every entry of a folder bundle (links are not followed; a folder ends in ``/``); at most
+    ``_MAX_NAMES``, the reader refuses more. A zip's names come from its open archive."""
     out: list[str] = []
     stack = [(path, "")]
     while stack and len(out) < _MAX_NAMES:
