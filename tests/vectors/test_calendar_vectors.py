@@ -13,7 +13,7 @@ import pytest
 
 import keys
 from tally.calendar import InvalidCalendarError, parse_signed_calendar
-from verifier.checks import _signed_calendar_years
+from verifier.checks import signed_calendar_years
 from verifier.crypto import parse_pubkey_document
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +42,7 @@ def test_the_valid_signed_year_file_reads_the_same_on_both_sides_R26_3() -> None
     town = keys.parse_public_key((VECTORS / "town.pub").read_bytes())
     [year] = parse_signed_calendar(raw, town_key=town)
     verifier_key = parse_pubkey_document((VECTORS / "town.pub").read_bytes()).key
-    holidays, workdays = _signed_calendar_years(json.loads(raw), verifier_key)[2027]
+    holidays, workdays = signed_calendar_years(json.loads(raw), verifier_key)[2027]
     assert year.holidays == holidays and year.workdays == workdays
     assert workdays == {dt.date(2027, 2, 20), dt.date(2027, 10, 9)}
     assert len(holidays) == 17
@@ -59,4 +59,4 @@ def test_each_invalid_signed_year_file_is_refused_on_both_sides_R26_3(
     assert e.value.code == tally_code
     verifier_key = parse_pubkey_document((VECTORS / "town.pub").read_bytes()).key
     with pytest.raises(ValueError, match=verifier_code):
-        _signed_calendar_years(json.loads(raw), verifier_key)
+        signed_calendar_years(json.loads(raw), verifier_key)
