@@ -22,6 +22,7 @@ from typing import Any, Final
 from verifier.canonical import canonical_bytes, parse_canonical
 from verifier.crypto import b64decode_canonical, fingerprint, verify_signature
 from verifier.errors import VerificationError
+from verifier.reader import InputFileError, read_regular
 
 __all__ = [
     "APPOINTMENT_DOMAIN",
@@ -180,18 +181,13 @@ def parse_head(text: str, *, town_key: bytes, path: str) -> AuditHead:
         return AuditHead(head=text, records=None, election_id=None)
     file = Path(text)
     try:
-        if not file.is_file():
-            raise OSError("not a regular file")
-        with file.open("rb") as fh:
-            data = fh.read(_LIMIT + 1)
-        if len(data) > _LIMIT:
-            raise OSError("file too large")
-    except OSError as e:
+        data = read_regular(file, _LIMIT, clause="A15")
+    except InputFileError as e:
         raise _bad(
             "A15",
             "audit.head_invalid",
-            f"审计链头既不是64位十六进制，也不是可读的文件：{text}",
-            f"the audit head is neither 64 hex digits nor a readable file: {text} ({e})",
+            f"审计链头既不是64位十六进制，也不是可读的文件：{text}（{e.zh}）",
+            f"the audit head is neither 64 hex digits nor a readable file: {text} ({e.en})",
             path or text,
         ) from e
     signed = _signed_doc(

@@ -201,7 +201,7 @@ def reconcile_cmd(  # noqa: PLR0917 - typer maps each parameter to an option
         result = reconcile(election, papers)
         signed = reconciliation_record(election, papers, result, date=day)
         folder = audit_dir or audit_dir_for(bundle)
-        path, _ = write_record(folder, signed, keys)
+        path, written = write_record(folder, signed, keys)
         if report is not None:
             # reportlab takes ~0.1 s to import: only when a report is asked for, not on every
             # start of the verifier (``verifier verify`` mounts this app).
@@ -213,7 +213,7 @@ def reconcile_cmd(  # noqa: PLR0917 - typer maps each parameter to an option
     except VerificationError as e:
         raise _fail(e, lang) from e
     if as_json:
-        doc = json.loads(path.read_bytes())["signed"]["outputs"]
+        doc = written["signed"]["outputs"]  # the record as written, not read back
         typer.echo(json.dumps({"record": str(path), **doc}, ensure_ascii=False, indent=2))
     else:
         typer.echo(

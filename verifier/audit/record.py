@@ -41,7 +41,7 @@ from verifier.audit.reconcile import Paper, Reconciliation, reconcile
 from verifier.canonical import canonical_bytes, parse_canonical
 from verifier.crypto import b64decode_canonical, fingerprint
 from verifier.errors import VerificationError
-from verifier.reader import KEY_FILE_LIMIT, read_regular
+from verifier.reader import KEY_FILE_LIMIT, InputFileError, read_regular
 from verifier.report import Finding
 
 __all__ = [
@@ -376,7 +376,9 @@ def write_record(
         for _ in range(100):
             number = (_existing(folder) or [0])[-1] + 1
             previous = (  # the chain (A15)
-                record_hash((folder / f"{number - 1}.json").read_bytes()) if number > 1 else GENESIS
+                record_hash(read_regular(folder / f"{number - 1}.json", _LIMIT, clause="A9"))
+                if number > 1
+                else GENESIS
             )
             doc = sign_record({**signed, "number": number, "previous": previous}, auditors)
             data = canonical_bytes(doc)
@@ -630,10 +632,8 @@ def _appointment(folder: Path, election: AuditedElection, out: list[Finding]) ->
     name = f"audit/{APPOINTMENT_FILE}"
     file = folder / APPOINTMENT_FILE
     try:
-        if not file.is_file() or file.stat().st_size > _LIMIT:
-            raise OSError("missing, not a regular file or too large")
-        data = file.read_bytes()
-    except OSError:
+        data = read_regular(file, _LIMIT, clause="A14", label=name)
+    except InputFileError:
         out.append(
             _finding(
                 "A14",

@@ -3,26 +3,33 @@
 PNG and JPEG are decoded directly; a PDF is rendered page by page with ``pdftoppm`` (200 dpi,
 grey). Each page is tried whole, then in quarters, then in halves, then at half size: a page of
 text can hide a QR code from the detector that decodes once it dominates a crop. The file type is
-taken from the first bytes, never from the name.
+taken from the first bytes, never from the name. The file is opened once, through the bounded
+reader (a regular file, at most ``SCAN_LIMIT`` bytes), and that open file is what Pillow decodes or
+``pdftoppm`` reads on its standard input: a FIFO or a device given as a scan is refused before any
+decoder sees it.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
 import zxingcpp
 from PIL import Image, UnidentifiedImageError
 
 from verifier.audit.errors import AuditScanError
+from verifier.reader import InputFileError, open_regular
 
 __all__ = ["ScannedPage", "decode_image", "read_scan"]
 
 PDF_DPI: Final = 200
+# (A2) one scan file: a 200-page PDF scanned at 300 dpi in grey is about 150 MB (spec/audit.md).
+SCAN_LIMIT: Final = 256 * 1024 * 1024
 
 
 def _qr_only() -> zxingcpp.BarcodeFormats:
@@ -73,7 +80,7 @@ def decode_image(gray: Image.Image) -> tuple[tuple[str, ...], int]:
     return t, max(bad, b)
 
 
-def _open_image(path: Path) -> Image.Image:
+def _open_image(path: Path | BinaryIO, shown: str) -> Image.Image:
     try:
         with Image.open(path) as img:
             return img.convert("L")
@@ -81,12 +88,12 @@ def _open_image(path: Path) -> Image.Image:
         raise AuditScanError(
             clause="A2",
             code="scan.unreadable",
-            zh=f"无法读取图像 {path}（文件损坏或格式不支持）",
-            en=f"cannot decode the image {path}: {e}",
+            zh=f"无法读取图像 {shown}（文件损坏或格式不支持）",
+            en=f"cannot decode the image {shown}: {e}",
         ) from e
 
 
-def _pdf_pages(path: Path, out: Path) -> list[Path]:
+def _pdf_pages(fh: BinaryIO, path: Path, out: Path) -> list[Path]:
     exe = shutil.which("pdftoppm")
     if exe is None:
         raise AuditScanError(
@@ -97,7 +104,8 @@ def _pdf_pages(path: Path, out: Path) -> list[Path]:
         )
     try:
         subprocess.run(  # noqa: S603 - fixed executable, no shell
-            [exe, "-r", str(PDF_DPI), "-gray", "-png", str(path.resolve()), str(out / "p")],
+            [exe, "-r", str(PDF_DPI), "-gray", "-png", "-", str(out / "p")],
+            stdin=fh,
             check=True,
             capture_output=True,
             timeout=600,
@@ -112,39 +120,56 @@ def _pdf_pages(path: Path, out: Path) -> list[Path]:
     return sorted(out.glob("p-*.png"), key=lambda p: int(p.stem.split("-")[-1]))
 
 
+def _open_scan(path: Path) -> BinaryIO:
+    """``path`` opened through the bounded reader: a regular file of at most ``SCAN_LIMIT``."""
+    try:
+        fh = open_regular(path, clause="A2")
+    except InputFileError as e:
+        raise AuditScanError(
+            clause="A2",
+            code="scan.not_a_file",
+            zh=f"{path} 不是普通文件或无法读取（{e.zh}）",
+            en=f"not a readable regular file: {path} ({e.en})",
+        ) from e
+    if os.fstat(fh.fileno()).st_size > SCAN_LIMIT:
+        fh.close()
+        raise AuditScanError(
+            clause="A2",
+            code="scan.too_large",
+            zh=f"扫描文件超过 {SCAN_LIMIT // (1024 * 1024)} MB 的上限：{path}",
+            en=f"the scan {path} is larger than its limit of {SCAN_LIMIT // (1024 * 1024)} MB",
+        )
+    return fh
+
+
 def read_scan(path: Path) -> tuple[ScannedPage, ...]:
     """Every page of a PNG, JPEG or PDF scan with its QR texts (a page may have none).
 
     Raises:
         AuditScanError: not a file, not PNG/JPEG/PDF, undecodable, or no page rendered.
     """
-    if not path.is_file():
-        raise AuditScanError(
-            clause="A2",
-            code="scan.not_a_file",
-            zh=f"{path} 不是文件或不存在",
-            en=f"not a file: {path}",
-        )
-    with path.open("rb") as fh:
-        head = fh.read(8)
-    if head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
-        texts, bad = decode_image(_open_image(path))
-        return (ScannedPage(str(path), 1, texts, bad),)
-    if head.startswith(b"%PDF-"):
-        with tempfile.TemporaryDirectory(prefix="audit-scan-") as tmp:
-            files = _pdf_pages(path, Path(tmp))
-            if not files:
-                raise AuditScanError(
-                    clause="A2",
-                    code="scan.pdf_render_failed",
-                    zh=f"PDF 文件 {path} 中没有页面",
-                    en=f"no pages in {path}",
-                )
-            pages = []
-            for i, f in enumerate(files, start=1):
-                texts, bad = decode_image(_open_image(f))
-                pages.append(ScannedPage(str(path), i, texts, bad))
-            return tuple(pages)
+    with _open_scan(path) as fh:
+        # pread leaves the file offset at 0: ``pdftoppm`` reads the descriptor itself, and a
+        # buffered read then seek(0) would move only Python's buffer, not the descriptor.
+        head = os.pread(fh.fileno(), 8, 0)
+        if head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+            texts, bad = decode_image(_open_image(fh, str(path)))
+            return (ScannedPage(str(path), 1, texts, bad),)
+        if head.startswith(b"%PDF-"):
+            with tempfile.TemporaryDirectory(prefix="audit-scan-") as tmp:
+                files = _pdf_pages(fh, path, Path(tmp))
+                if not files:
+                    raise AuditScanError(
+                        clause="A2",
+                        code="scan.pdf_render_failed",
+                        zh=f"PDF 文件 {path} 中没有页面",
+                        en=f"no pages in {path}",
+                    )
+                pages = []
+                for i, f in enumerate(files, start=1):
+                    texts, bad = decode_image(_open_image(f, str(path)))
+                    pages.append(ScannedPage(str(path), i, texts, bad))
+                return tuple(pages)
     raise AuditScanError(
         clause="A2",
         code="scan.unreadable",
