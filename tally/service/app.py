@@ -89,6 +89,9 @@ class ServiceState:
         self._board_key: tuple[object, ...] = ()
         self._board_checked = 0.0
         self._board_recheck: asyncio.Task[None] | None = None
+        # The refusal of the last reopen, while the file fails its checks (edited outside the
+        # program): public reads answer with it rather than from the last good snapshot.
+        self.store_error: StoreError | None = None
         self.board: BoardSnapshot = self.thread.submit(self._publish_board).result()
         # The replayed meeting is a large, long-lived object graph: move it out of the collector's
         # sight so full collections do not pause every request (tail latency under load).
@@ -164,6 +167,8 @@ class ServiceState:
             self._board_recheck is None or self._board_recheck.done()
         ):
             self._board_recheck = asyncio.create_task(self._recheck_board())
+        if self.store_error is not None:
+            raise self.store_error
         return self.board
 
     async def _recheck_board(self) -> None:
@@ -186,7 +191,12 @@ class ServiceState:
         if version != self._data_version:
             # Open first: if the file now fails its checks (edited outside the program), every
             # request gets that StoreError (a clear 503) and the old session is left intact.
-            fresh = ElectionSession.open(self.config.election_path)
+            try:
+                fresh = ElectionSession.open(self.config.election_path)
+            except StoreError as e:
+                self.store_error = e
+                raise
+            self.store_error = None
             self.session.store.close()
             self.session = fresh
             self._data_version = fresh.store.data_version()
@@ -284,9 +294,9 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     @app.get("/api/health")
     async def health() -> dict[str, Any]:
-        """Liveness, and the size of the log (no ballot content)."""
-        size = await app.state.service.run(lambda s: s.meeting.size)
-        return {"ok": True, "log_entries": size}
+        """Liveness, and the size of the log (no ballot content), from the board snapshot: a
+        health probe never queues on the election lock."""
+        return {"ok": True, "log_entries": app.state.service.board_snapshot().size}
 
     _include_routers(app)
     return app

@@ -8,7 +8,12 @@ behind them. Instead, after every request that wrote to the election file, the s
 it by one reference assignment; board routes read ``ServiceState.board`` and never touch the lock,
 the session thread or the database (docs/adr/0017-board-snapshot.md).
 
-Taking a snapshot is cheap (two small queries: the checkpoints and the few round-outcome entries);
+The other public reads (``/api/health``, and the remote voting page's ``/api/remote/info``,
+``/api/remote/pin`` and ``/api/remote/receipt``) answer from the same snapshot: it also holds the
+``remote.opened`` and ``remote.cast`` entries (a few hundred rows, gathered incrementally), the
+page's election info and, once remote voting has opened, the pin document (which never changes).
+
+Taking a snapshot is cheap (small queries: the checkpoints and the few round-outcome entries);
 the board itself is rendered on the first read of each language, from the snapshot's frozen inputs,
 and kept with the snapshot, so a flood of readers costs one rendering per commit, not one per read.
 """
@@ -16,10 +21,12 @@ and kept with the snapshot, so a flood of readers costs one rendering per commit
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
+import keys
+from tally.core.errors import TallyError
 from tally.core.manifest import Manifest
 from tally.core.meeting import Meeting
 from tally.election import ElectionSession
@@ -31,6 +38,8 @@ __all__ = ["ROUND_TYPES", "BoardSnapshot", "TreePrefix", "take"]
 # The entries ``tally.history_view.session_histories`` reads from the store (round outcomes and
 # quorum refusals: a few rows per round), captured with each snapshot.
 ROUND_TYPES = ("round.counted", "round.void", "round.quorum_failed")
+# The entries the remote page's receipt and pin routes serve (one per remote voter, plus one).
+REMOTE_TYPES = ("remote.opened", "remote.cast")
 
 T = TypeVar("T")
 
@@ -100,6 +109,11 @@ class BoardSnapshot:
     _source: object = field(default=None, repr=False)  # the session it was taken from
     _checkpoints_version: tuple[int, int] = (0, 0)
     _memo: dict[object, Any] = field(default_factory=dict, repr=False)
+    # seq -> stored bytes of each remote.opened / remote.cast entry
+    remote_rows: Mapping[int, bytes] = field(default_factory=dict, repr=False)
+    # What the session's remote_info() and remote_pin() returned, or the error they raised.
+    remote_info: Mapping[str, Any] | Exception | None = None
+    remote_pin: Mapping[str, Any] | Exception | None = None
 
     @property
     def session(self) -> ElectionSession:
@@ -125,16 +139,23 @@ def take(session: ElectionSession, previous: BoardSnapshot | None = None) -> Boa
     does not grow with the log."""
     store = session.store
     version = store.checkpoints_version()
-    if previous is not None and previous._source is session:
+    same_session = previous is not None and previous._source is session
+    if previous is not None and same_session:
         rows = previous._view.store._round_rows + tuple(
             store.log_rows_of_types(ROUND_TYPES, since=previous.size)
+        )
+        new_remote = store.log_rows_of_types(REMOTE_TYPES, since=previous.size)
+        remote_rows = (
+            {**previous.remote_rows, **dict(new_remote)} if new_remote else previous.remote_rows
         )
         same = previous._checkpoints_version == version
         checkpoints = previous.checkpoints if same else tuple(store.checkpoints())
     else:
         rows = tuple(store.log_rows_of_types(ROUND_TYPES))
+        remote_rows = dict(store.log_rows_of_types(REMOTE_TYPES))
         checkpoints = tuple(store.checkpoints())
     covered = checkpoints[-1].size if checkpoints else 0
+    kept_pin = previous.remote_pin if previous is not None and same_session else None
     return BoardSnapshot(
         size=session.meeting.size,
         checkpoints=checkpoints,
@@ -142,7 +163,19 @@ def take(session: ElectionSession, previous: BoardSnapshot | None = None) -> Boa
         _view=_SessionView(session.manifest, session.meeting, _StoreView(checkpoints, rows)),
         _source=session,
         _checkpoints_version=version,
+        remote_rows=remote_rows,
+        remote_info=_outcome(session.remote_info),
+        # Once given, the pin never changes (the entry and its checkpoint are in the log for good).
+        remote_pin=kept_pin if isinstance(kept_pin, Mapping) else _outcome(session.remote_pin),
     )
+
+
+def _outcome(fn: Callable[[], Mapping[str, Any]]) -> Mapping[str, Any] | Exception:
+    """``fn()``, or the refusal it raised (served to the reader as that refusal)."""
+    try:
+        return fn()
+    except (TallyError, keys.KeysError) as e:
+        return e
 
 
 class BoardGate:

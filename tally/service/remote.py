@@ -39,7 +39,7 @@ import binascii
 import ipaddress
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -63,9 +63,11 @@ from keys.remote import (
     normalize_invitation_code,
 )
 from tally.core.errors import TallyError
+from tally.core.manifest import Manifest
 from tally.core.meeting import parse_entry
-from tally.election import ElectionSession, RemoteCast
+from tally.election import RemoteCast
 from tally.service.app import SECURITY_HEADERS, ServiceState
+from tally.service.board_snapshot import BoardSnapshot
 from tally.service.proxy import request_client
 
 __all__ = ["PAGE_CSP", "STATUS", "RemoteLimits", "register"]
@@ -332,10 +334,18 @@ def _b64(value: str, what: str, *, size: int | None = None) -> bytes:
     return raw
 
 
-def _info(s: ElectionSession) -> dict[str, Any]:
-    info = dict(s.remote_info())
-    wg = s.manifest.work_group_key
-    info.setdefault("work_group_key", str(wg.get("key", "")))
+def _taken(value: Mapping[str, Any] | Exception | None) -> Mapping[str, Any]:
+    """A value the board snapshot captured from the session, or the refusal it captured."""
+    if isinstance(value, Exception):
+        raise value
+    if value is None:  # every snapshot captures both; None would be a bug, not a refusal
+        raise RuntimeError("the board snapshot holds no remote value")
+    return value
+
+
+def _info(captured: Mapping[str, Any] | Exception | None, manifest: Manifest) -> dict[str, Any]:
+    info = dict(_taken(captured))
+    info.setdefault("work_group_key", str(manifest.work_group_key.get("key", "")))
     return info
 
 
@@ -348,24 +358,24 @@ def _receipt(election_id: bytes, result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _receipt_proof(s: ElectionSession, seq: int) -> dict[str, Any]:
-    raw = s.store.log_row(seq) if 0 <= seq < s.meeting.size else None
+def _receipt_proof(snap: BoardSnapshot, seq: int) -> dict[str, Any]:
+    raw = snap.remote_rows.get(seq)
     if raw is None or parse_entry(raw).type != "remote.cast":
         raise TallyError(
             "receipt.not_found",
             zh="没有这个序号的远程投票记录。",
             en="no remote ballot has this number",
         )
-    cps = s.store.checkpoints()
+    cps = snap.checkpoints
     latest = cps[-1] if cps else None
     covered = latest is not None and seq < latest.size
     proof: list[str] = []
-    if covered and latest is not None:
-        proof = [base64.b64encode(h).decode() for h in s.tree.inclusion_proof(seq, latest.size)]
+    if covered and latest is not None:  # the snapshot's tree prefix is the latest checkpoint's
+        proof = [base64.b64encode(h).decode() for h in snap.proofs.inclusion_proof(seq)]
     return {
         "seq": seq,
         "entry": raw.decode("utf-8"),
-        "leaf_hash": s.tree.leaf_hash(seq).hex(),
+        "leaf_hash": snap.proofs.tree.leaf_hash(seq).hex(),
         "covered": covered,
         "size": latest.size if latest is not None and covered else 0,
         "proof": proof,
@@ -438,9 +448,11 @@ def register(app: FastAPI) -> None:
 
     @router.get("/api/remote/info", response_model=RemoteInfo, responses=REFUSALS)
     async def info(lang: str = "zh") -> Any:
-        """Election id, keys, posts and candidates in ballot order (no roster: nothing personal)."""
+        """Election id, keys, posts and candidates in ballot order (no roster: nothing personal).
+        Read from the board snapshot, never under the election lock (board_snapshot.py)."""
+        snap = state.board_snapshot()
         try:
-            return await state.run(_info)
+            return _info(snap.remote_info, snap.session.manifest)
         except (TallyError, keys.KeysError) as e:
             return _refusal(e, lang)
 
@@ -500,9 +512,10 @@ def register(app: FastAPI) -> None:
 
     @router.get("/api/remote/receipt", response_model=ReceiptProof, responses=REFUSALS)
     async def receipt(seq: int = Query(ge=0), lang: str = "zh") -> Any:
-        """A ``remote.cast`` entry and its inclusion proof in the latest checkpoint (RM-10.2)."""
+        """A ``remote.cast`` entry and its inclusion proof in the latest checkpoint (RM-10.2),
+        from the board snapshot, never under the election lock."""
         try:
-            return await state.run(lambda s: _receipt_proof(s, seq))
+            return _receipt_proof(state.board_snapshot(), seq)
         except (TallyError, keys.KeysError) as e:
             return _refusal(e, lang)
 
@@ -511,9 +524,10 @@ def register(app: FastAPI) -> None:
         """The keys' provenance for the invitation's check code (RM-10.3): the town-signed public
         summary (election id, title, posts and candidates, the town and work-group keys; nothing
         personal), the ``remote.opened`` entry, and the entry's inclusion proof in the work
-        group's signed ``remote-opened`` checkpoint."""
+        group's signed ``remote-opened`` checkpoint. From the board snapshot, never under the
+        election lock."""
         try:
-            return await state.run(lambda s: s.remote_pin())
+            return _taken(state.board_snapshot().remote_pin)
         except (TallyError, keys.KeysError) as e:
             return _refusal(e, lang)
 

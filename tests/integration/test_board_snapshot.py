@@ -109,6 +109,46 @@ def test_a_board_read_completes_while_a_writer_holds_the_election_lock(
     assert served.present() == 1  # the writer returned: its snapshot is published
 
 
+# The other public routes (no sign-in): each answers from the snapshot too.
+PUBLIC_ROUTES = {
+    "/api/health": (200, None),
+    "/api/remote/info": (200, None),
+    "/api/remote/pin": (409, "remote.not_open"),
+    "/api/remote/receipt?seq=0": (404, "receipt.not_found"),
+}
+
+
+@pytest.mark.parametrize("route", PUBLIC_ROUTES)
+def test_public_health_and_remote_reads_complete_while_a_writer_holds_the_election_lock(
+    served: Served, route: str
+) -> None:
+    """A health probe or a voter's phone asking for the page's data, the pin or a receipt does not
+    queue behind a slow station command: it answers from the last snapshot."""
+    committed, release = threading.Event(), threading.Event()
+
+    def slow_writer(s: ElectionSession) -> None:
+        s.check_in(["M003"])
+        committed.set()
+        release.wait(30)
+
+    writer = served.client.portal.start_task_soon(served.state.run, slow_writer)  # type: ignore[union-attr]
+    readers = ThreadPoolExecutor(max_workers=1)
+    try:
+        assert committed.wait(10)
+        assert served.state.lock.locked()
+        r = readers.submit(served.client.get, route).result(timeout=5)
+        status, code = PUBLIC_ROUTES[route]
+        assert r.status_code == status, r.text
+        if code is not None:
+            assert r.json()["code"] == code
+        if route == "/api/health":
+            assert r.json()["log_entries"] == served.state.board.size
+    finally:
+        release.set()
+        writer.result(timeout=10)
+        readers.shutdown(wait=True)
+
+
 def test_the_board_shows_every_commit_checkpoint_and_cosignature(served: Served) -> None:
     """A cosignature changes no meeting and appends no entry: the snapshot is still retaken."""
     wg = served.wg

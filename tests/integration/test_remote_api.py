@@ -70,6 +70,19 @@ def _with_sources(app: Any) -> Any:
     return asgi
 
 
+def _eventually(read: Any, want: Any = None, seconds: float = 5.0) -> Any:
+    """``read()`` polled until it returns ``want`` (or, with no ``want``, until it changes)."""
+    first = read()
+    deadline = time.monotonic() + seconds
+    value = first
+    while time.monotonic() < deadline:
+        value = read()
+        if (want is not None and value == want) or (want is None and value != first):
+            return value
+        time.sleep(0.05)
+    return value
+
+
 @dataclass
 class Remote:
     client: TestClient
@@ -80,11 +93,14 @@ class Remote:
     limits: RemoteLimits
 
     def run(self, fn: Any) -> Any:
-        state = self.app.state.service
-        return state.thread.submit(fn, state.session).result()
+        """``fn`` on the session through ``ServiceState.run``, as a station request runs it (its
+        commit publishes the snapshot the public routes read)."""
+        return self.client.portal.call(self.app.state.service.run, fn)  # type: ignore[union-attr]
 
     def log(self) -> list[tuple[int, bytes]]:
-        rows: list[tuple[int, bytes]] = self.run(lambda s: s.store.log_rows())
+        """The stored rows, read on the session's thread but outside the service (no reopen)."""
+        state = self.app.state.service
+        rows: list[tuple[int, bytes]] = state.thread.submit(state.session.store.log_rows).result()
         return rows
 
     def info(self) -> dict[str, Any]:
@@ -546,7 +562,11 @@ def test_service_replays_what_the_cli_wrote_beside_it_before_its_next_request(
     cli = ElectionSession.open(tmp_path / "e.db")
     cli.check_in(["M001"])
     cli.store.close()
-    assert remote.client.get("/api/health").json()["log_entries"] == len(remote.log())
+    # Public reads answer from the snapshot; a look at the file within about a second (without
+    # any station request) brings the CLI's write to them.
+    assert _eventually(lambda: remote.client.get("/api/health").json()["log_entries"]) == len(
+        remote.log()
+    )
     second, cred = remote.redeem(remote.codes["M025"])
     assert second.status_code == 200, second.json()
     assert cred is not None
@@ -576,7 +596,10 @@ def test_service_stops_with_a_clear_error_when_the_file_is_edited_outside_the_pr
     conn.commit()
     conn.close()
     before = remote.log()
-    for path in ("/api/remote/pin", "/api/remote/info", "/api/health", "/api/remote/pin"):
+    # The public routes answer from the last snapshot until the service next looks at the file
+    # (any station request, or about a second after the last look): from then on, all refuse.
+    assert _eventually(lambda: remote.client.get("/api/health").status_code, 503) == 503
+    for path in ("/api/remote/pin", "/api/remote/info", "/api/health", "/api/board"):
         r = remote.client.get(path)
         assert r.status_code == 503, path
         assert r.json()["code"] == "store.tampered"
