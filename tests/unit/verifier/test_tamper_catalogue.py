@@ -32,7 +32,7 @@ under ``tests/``; ``here`` is this module.
 | stolen work-group key: re-signed fork (6) | here ``test_fork_signed_with_the_work_group_key_alone_fails_V7_on_the_scrutineers_lines``, ``test_fork_signed_with_every_key_but_the_towns_fails_the_audit_bound_to_the_old_root_A11`` |
 | stolen work-group key: forged stock (6) | here ``test_forged_stock_file_re_sealed_fails_V8``, ``test_forged_stock_re_signed_with_the_log_fails_V7``, ``test_ballot_printed_with_the_stolen_key_outside_the_stock_fails_V9``, ``test_ballot_qr_signature_with_s_plus_l_fails_V9``; another key's ballot: ``test_tamper.py`` SCRIPT_CASES ``forged-ballot`` |
 | stolen issuer key: casts with minted tokens (6) | here ``test_cast_with_a_minted_token_beyond_the_credentials_fails_V18_5``, ``test_minted_cast_under_a_second_credential_fails_V18_2``, ``test_minted_cast_within_the_logged_credentials_is_bounded_not_detected_RM_10_4``; ``unit/verifier/test_remote.py::test_v18_2_credential_for_unapproved_member``, ``::test_v18_10_credentialed_member_checks_in`` |
-| format versions bumped or unknown (6) | here FORMAT_FILE_CASES, FORMAT_SIGNED_CASES |
+| format versions bumped or unknown (6) | here FORMAT_FILE_CASES, FORMAT_SIGNED_CASES, AUDIT_FORMAT_CASES |
 | byte-order marks and CRLF (6) | here ENCODING_CASES |
 
 What a stolen work-group key can and cannot do, as spec/bundle.md V7 and spec/remote.md §10 put
@@ -66,6 +66,7 @@ from typer.testing import CliRunner
 
 from ballot_printer import encode_qr_text, sign_payload
 from keys import remote as remote_keys
+from tally.cli_audit import head_document
 from tests.unit.audit import fixtures as F
 from tests.unit.verifier import builder as B
 from tests.unit.verifier import builder_remote as R
@@ -798,6 +799,53 @@ def test_a_signed_documents_format_bumped_or_unknown(
     """Signed as it stands (by the town, or chained and checkpointed by the work group)."""
     value = _bumped(fmt) if kind == "bumped" else "ballot-box/1"
     expect(run(B.build(**kwargs(value))), clauses, found)
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The scripted bundle with the town's appointment, one clean record and the town's head."""
+    folder = tmp_path_factory.mktemp("audited")
+    bundle = _audited(folder, B.build())
+    eid = load_election(bundle, F.TOWN).election_id.hex()
+    (folder / "head.json").write_bytes(head_document(eid, folder / "audit", B.TOWN)[0])
+    return folder
+
+
+def _verify_json(folder: Path) -> tuple[int, Codes]:
+    head = ["--audit-head", str(folder / "head.json")]
+    r = CliRunner().invoke(
+        verifier_app,
+        ["verify", str(folder / "bundle"), "--town-key", TOWN_FP, "--jobs", "1", "--json", *head],
+    )
+    audit = json.loads(r.stdout)["audit"] or {}
+    return r.exit_code, {(f["clause"], f["code"]) for f in audit.get("findings", [])}
+
+
+AUDIT_FORMAT_CASES: list[tuple[str, str, Codes]] = [
+    (
+        "audit/1.json",
+        "audit-record/2",  # the file changed, so the chain no longer ends at the head
+        {("A9", "audit.record_format"), ("A15", "audit.head_mismatch")},
+    ),
+    ("audit/appointment.json", "audit-appointment/1", {("A14", "audit.appointment_invalid")}),
+    ("head.json", "audit-head/1", {("A15", "audit.head_invalid")}),
+]
+
+
+@pytest.mark.parametrize("kind", ["bumped", "unknown"])
+@pytest.mark.parametrize(
+    ("name", "fmt", "found"), AUDIT_FORMAT_CASES, ids=[c[0] for c in AUDIT_FORMAT_CASES]
+)
+def test_an_audit_documents_format_bumped_or_unknown(
+    audited: Path, tmp_path: Path, name: str, fmt: str, found: Codes, kind: str
+) -> None:
+    folder = Path(shutil.copytree(audited, tmp_path / "a"))
+    assert _verify_json(folder) == (0, set())
+    doc = json.loads((folder / name).read_bytes())
+    assert doc["format"] == fmt
+    doc["format"] = _bumped(fmt) if kind == "bumped" else "ballot-box/1"
+    (folder / name).write_bytes(B.jcs(doc))
+    assert _verify_json(folder) == (1, found)
 
 
 # ======================================================================= byte-order marks, CRLF
