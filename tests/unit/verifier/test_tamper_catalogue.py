@@ -32,7 +32,7 @@ under ``tests/``; ``here`` is this module.
 | stolen work-group key: re-signed fork (6) | here ``test_fork_signed_with_the_work_group_key_alone_fails_V7_on_the_scrutineers_lines``, ``test_fork_signed_with_every_key_but_the_towns_fails_the_audit_bound_to_the_old_root_A11`` |
 | stolen work-group key: forged stock (6) | here ``test_forged_stock_file_re_sealed_fails_V8``, ``test_forged_stock_re_signed_with_the_log_fails_V7``, ``test_ballot_printed_with_the_stolen_key_outside_the_stock_fails_V9``, ``test_ballot_qr_signature_with_s_plus_l_fails_V9``; another key's ballot: ``test_tamper.py`` SCRIPT_CASES ``forged-ballot`` |
 | stolen issuer key: casts with minted tokens (6) | here ``test_cast_with_a_minted_token_beyond_the_credentials_fails_V18_5``, ``test_minted_cast_under_a_second_credential_fails_V18_2``, ``test_minted_cast_within_the_logged_credentials_is_bounded_not_detected_RM_10_4``; ``unit/verifier/test_remote.py::test_v18_2_credential_for_unapproved_member``, ``::test_v18_10_credentialed_member_checks_in`` |
-| format versions bumped or unknown (6) | here FORMAT_FILE_CASES, FORMAT_SIGNED_CASES, AUDIT_FORMAT_CASES |
+| format versions bumped or unknown (6) | here FORMAT_FILE_CASES, FORMAT_SIGNED_CASES, AUDIT_FORMAT_CASES, ``test_a_ballot_qrs_version_bumped_or_unknown_fails_V9``, ``test_a_remote_ballot_of_another_format_counted_as_decrypted_fails_V18_8`` |
 | byte-order marks and CRLF (6) | here ENCODING_CASES |
 
 What a stolen work-group key can and cannot do, as spec/bundle.md V7 and spec/remote.md §10 put
@@ -335,12 +335,23 @@ def _line_s_plus_l(line: str) -> str:
     return f"{dash} {name} {base64.b64encode(raw[:4] + sig).decode()}"
 
 
-def _proof(edit: Callable[[list[str]], list[str]]) -> Mutation:
-    """Edit the consistency proof of the first checkpoint that has one."""
+def _garbage_signature(line: str) -> str:
+    """The right name and key id, then 64 bytes that are no signature."""
+    dash, name, blob = line.split(" ")
+    raw = base64.b64decode(blob)[:4] + hashlib.sha512(b"garbage").digest()
+    return f"{dash} {name} {base64.b64encode(raw).decode()}"
+
+
+def _proof(edit: Callable[[list[str]], list[str]], *, first: bool = False) -> Mutation:
+    """Edit the consistency proof of the first checkpoint that has one (or of the very first)."""
 
     def mutate(f: Files) -> Files:
         doc = _json(f, "checkpoints.json")
-        cp = next(c for c in doc["checkpoints"] if c["consistency"])
+        cp = (
+            doc["checkpoints"][0]
+            if first
+            else next(c for c in doc["checkpoints"] if c["consistency"])
+        )
         cp["consistency"] = edit(cp["consistency"])
         return _put(f, "checkpoints.json", doc)
 
@@ -402,6 +413,18 @@ CHECKPOINT_LINE_CASES: list[tuple[str, Mutation, set[str], Codes]] = [
             ("V7", "checkpoint.missing"),
             ("V7", "checkpoint.consistency"),
         },
+    ),
+    (
+        "work-group-signature-garbage",
+        _lines(lambda s: [_garbage_signature(s[0]), *s[1:]]),
+        {"V7"},
+        {("V7", "checkpoint.signature"), ("V7", "checkpoint.work_group")},
+    ),
+    (
+        "first-checkpoint-given-a-proof",
+        _proof(lambda p: [base64.b64encode(bytes(32)).decode()], first=True),
+        {"V7"},
+        {("V7", "checkpoint.proof")},
     ),
     ("proof-hash-dropped", _proof(lambda p: p[:-1]), {"V7"}, {("V7", "checkpoint.consistency")}),
     ("proof-hash-added", _proof(lambda p: [*p, p[0]]), {"V7"}, {("V7", "checkpoint.consistency")}),
@@ -522,9 +545,12 @@ def test_forged_stock_re_signed_with_the_log_fails_V7(good_files: Files, run: Ru
     expect(run(work_group_only(forged, good_files)), {"V7"}, STOLEN)
 
 
-def _entered(ev: Events, bid: bytes, *, malleate: bool = False) -> Events:
+def _entered(
+    ev: Events, bid: bytes, *, malleate: bool = False, text: Callable[[str], str] = str
+) -> Events:
     """The first committee runoff ballot replaced by the paper with id ``bid`` printed with the
-    real work-group key (its signature written as S + L when ``malleate``)."""
+    real work-group key (its signature written as S + L when ``malleate``; its QR text edited by
+    ``text``)."""
     p = sign_payload(
         election_id=B.election_id(B.manifest()),
         kind=B.KINDS["committee"],
@@ -536,7 +562,7 @@ def _entered(ev: Events, bid: bytes, *, malleate: bool = False) -> Events:
         sig = base64.b64decode(s_plus_l(base64.b64encode(p.signature).decode()))
         p = dataclasses.replace(p, signature=sig)
     i = _idx(ev, "ballot.entered", 0, post="committee", round=2)
-    ev[i][1] = {**ev[i][1], "ballot_id": bid.hex(), "qr": encode_qr_text(p)}
+    ev[i][1] = {**ev[i][1], "ballot_id": bid.hex(), "qr": text(encode_qr_text(p))}
     return ev
 
 
@@ -545,11 +571,15 @@ def test_ballot_printed_with_the_stolen_key_outside_the_stock_fails_V9(run: Runn
     expect(run(B.build(ev)), {"V9"}, {("V9", "ballot.not_in_stock")})
 
 
+def _unused_runoff_id() -> bytes:
+    """The last id of the committee runoff's stock, which no entry of the script uses."""
+    eid = B.election_id(B.manifest())
+    return hashlib.sha256(f"{eid.hex()}-{('committee', 2)}-9".encode()).digest()[:16]
+
+
 def test_ballot_qr_signature_with_s_plus_l_fails_V9(run: Runner) -> None:
     """A genuine paper of the stock (its last id, never entered) with a malleated signature."""
-    eid = B.election_id(B.manifest())
-    bid = hashlib.sha256(f"{eid.hex()}-{('committee', 2)}-9".encode()).digest()[:16]
-    ev = _entered(B.script(), bid, malleate=True)
+    ev = _entered(B.script(), _unused_runoff_id(), malleate=True)
     expect(run(B.build(ev)), {"V9"}, {("V9", "qr.bad_signature")})
 
 
@@ -742,7 +772,7 @@ def test_the_signed_calendar_of_the_format_cases_passes_as_it_is(
     assert run({**good_files, "calendar.json": signed_calendar()}).ok
 
 
-def _man_format(*path: str) -> Callable[[str], dict[str, Any]]:
+def _man_format(*path: str | int) -> Callable[[str], dict[str, Any]]:
     def kwargs(value: str) -> dict[str, Any]:
         man = B.manifest()
         target: Any = man
@@ -777,6 +807,13 @@ FORMAT_SIGNED_CASES: list[tuple[str, str, Callable[[str], dict[str, Any]], set[s
         {"V3"},
         {("V3", "keys.unsupported_format")},
     ),
+    (
+        "scrutineer-key",
+        "pubkey/1",
+        _man_format("keys", "scrutineers", 0),
+        {"V3"},
+        {("V3", "keys.unsupported_format")},
+    ),
     ("log-entry", "log-entry/1", _entry_format, {"V6"}, {("V6", "format.version")}),
 ]
 
@@ -799,6 +836,52 @@ def test_a_signed_documents_format_bumped_or_unknown(
     """Signed as it stands (by the town, or chained and checkpointed by the work group)."""
     value = _bumped(fmt) if kind == "bumped" else "ballot-box/1"
     expect(run(B.build(**kwargs(value))), clauses, found)
+
+
+def _qr_version_2(text: str) -> str:
+    """The same paper with its payload's version byte 2 (still under the ``BQ1:`` prefix)."""
+    body = text.removeprefix("BQ1:")
+    raw = bytearray(base64.b32decode(body + "=" * (-len(body) % 8)))
+    raw[0] = 2
+    return "BQ1:" + base64.b32encode(bytes(raw)).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        (lambda t: t.replace("BQ1:", "BQ2:"), "qr.unknown_version"),
+        (lambda t: t.replace("BQ1:", "BQX:"), "qr.bad_encoding"),  # no version at all (Q1)
+        (_qr_version_2, "qr.unknown_version"),
+    ],
+    ids=["text-prefix-bumped", "text-prefix-unknown", "payload-version-byte-bumped"],
+)
+def test_a_ballot_qrs_version_bumped_or_unknown_fails_V9(
+    run: Runner, text: Callable[[str], str], code: str
+) -> None:
+    """The work group's key signs whatever version it is handed; Q2 refuses any but 1."""
+    ev = _entered(B.script(), _unused_runoff_id(), text=text)
+    expect(run(B.build(ev)), {"V9"}, {("V9", code)})
+
+
+@pytest.mark.parametrize("value", ["remote-ballot/2", "ballot-box/1"])
+def test_a_remote_ballot_of_another_format_counted_as_decrypted_fails_V18_8(
+    remote_election: R.Election, run: Runner, value: str
+) -> None:
+    """R1 sealed as another format and logged as decrypted: RM-5.3 rejects it, so the verifier
+    recounts the rounds without it (V18.9, V13)."""
+    el = remote_election
+    ev = el.script()
+    ballot = {**el.ballots[0], "format": value}
+    ev[_idx(ev, "remote.cast", 0)][1]["sealed"] = R.b64(
+        remote_keys.seal_ballot(el.setup.ballot_key, B.jcs(ballot))
+    )
+    ev[_idx(ev, "remote.decrypted", 0)][1]["ballot"] = ballot
+    report = run(el.build(ev))
+    count = {"approvals", "elected", "shortfall", "tied", "tied_seats", "valid_ballots"}
+    found = {("V13", f"count.{c}") for c in count}
+    found |= {("V18", "remote.decryption_differs"), ("V18", "remote.round_count")}
+    expect(report, {"V13", "V18"}, found)
+    assert {f.rule for c in report.clauses for f in c.findings} == {"", "V18.8", "V18.9"}
 
 
 @pytest.fixture(scope="module")
