@@ -23,7 +23,7 @@ under ``tests/``; ``here`` is this module.
 | extra file, extra folder (4) | ``test_tamper.py`` FILE_CASES ``extra-file``; ``test_small_gaps.py::test_extra_empty_folders_fail_V1`` |
 | zip directory entry, duplicate zip names (4) | ``test_small_gaps.py::test_zip_directory_entries_fail_V1``; ``test_tamper.py::test_duplicate_zip_names``, ``test_bounded_inputs.py::test_duplicate_names_are_a_v1_finding`` |
 | ids ASCII of the pattern (4) | ``test_small_gaps.py::test_a_member_id_that_is_not_ascii_of_the_pattern_fails_V3`` |
-| Unicode look-alike ids: Cyrillic М01 beside M01 (4, 6) | here ``test_a_look_alike_member_id_fails_exactly_V3``, ``test_a_check_in_by_a_look_alike_id_fails_exactly_V10``; vector ``V3-member-id-look-alike`` |
+| Unicode look-alike ids: Cyrillic М01 beside M01 (4, 6) | here ``test_a_look_alike_member_id_fails_exactly_V3``, ``test_a_check_in_by_a_look_alike_id_fails_exactly_V10``, ``test_a_write_in_naming_a_look_alike_id_fails_exactly_V9``; vector ``V3-member-id-look-alike`` |
 | Unicode look-alike names: a warning, never a failure (4, 6) | ``test_small_gaps.py::test_a_name_mixing_scripts_is_a_V3_warning_not_a_failure``, ``::test_a_name_with_another_members_skeleton_is_a_V3_warning`` |
 | truncating the end with the last checkpoint (6) | here LOG_END_CASES ``truncate-end-and-last-checkpoint``, ``...-result-repointed``; the log alone: ``test_tamper.py`` FILE_CASES ``truncate-log`` |
 | editing only the last entry (6) | here LOG_END_CASES ``edit-last-entry-*`` |
@@ -1036,6 +1036,14 @@ def test_a_check_in_by_a_look_alike_id_fails_exactly_V10(run: Runner) -> None:
     ev = B.script()
     ev.insert(len(ev) - 1, ["member.checked_in", {"member": "\u041c01"}])
     expect(run(B.build(ev)), {"V10"}, {("V10", "attendance.not_elector")})
+
+
+def test_a_write_in_naming_a_look_alike_id_fails_exactly_V9(run: Runner) -> None:
+    """A write-in's ``member`` is "" or a roster id: Cyrillic М06 is neither."""
+    ev = B.script()
+    i = _idx(ev, "ballot.entered", 0, post="committee", round=2, marks="--")
+    ev[i][1]["write_ins"] = [{"name": "党员06", "member": "\u041c06", "mark": "o"}]
+    expect(run(B.build(ev)), {"V9"}, {("V9", "ballot.write_in")})
 
 
 # ======================================================================= point 2: /dev/zero
