@@ -9,6 +9,7 @@ under ``tests/``; ``here`` is this module.
 | Ed25519 edge cases, S >= L, small-order and mixed-order keys (1) | ``unit/verifier/test_ed25519_strict.py`` (all twelve speccheck cases) |
 | findings capped per clause (2) | ``unit/verifier/test_bounded_inputs.py::test_two_million_empty_log_lines_end_fast_with_bounded_findings_and_memory``, ``::test_findings_of_one_clause_are_capped_with_a_count``, ``::test_unparsable_ballot_records_stop_being_read`` |
 | FIFO as town key, member, audit record (2) | ``test_bounded_inputs.py::test_fifo_town_key_is_refused_without_hanging``, ``::test_folder_member_that_is_a_fifo_is_refused``, ``::test_fifo_audit_record_is_a_finding_without_hanging`` |
+| a file over its format's limit (2) | ``test_bounded_inputs.py::test_reader_stops_at_the_limit``, ``::test_oversized_town_key_file_is_exit_2`` |
 | ``/dev/zero`` as town key or bundle (2) | ``test_bounded_inputs.py::test_dev_zero_is_refused_as_town_key_bundle_and_file`` |
 | ``/dev/zero`` as a member (2) | here ``test_dev_zero_as_a_member_is_V1`` |
 | zip: encrypted member, unknown method, corrupt stream, CRC mismatch, truncated central directory, bomb (2) | ``test_bounded_inputs.py::test_encrypted_member_is_a_v1_finding``, ``::test_unknown_compression_method_is_a_v1_finding``, ``::test_corrupt_deflate_stream_is_a_v1_finding``, ``::test_crc_mismatch_while_streaming_is_a_v1_finding``, ``::test_truncated_central_directory_is_exit_2_with_one_line``, ``::test_zip_bomb_is_refused_before_inflating``; ``unit/verifier/test_tamper.py::test_zip_bomb_declared_size``, ``::test_unsafe_zip_not_read`` |
@@ -16,15 +17,16 @@ under ``tests/``; ``here`` is this module.
 | audit forge: record by a key not appointed, appointment by another key (3, 6) | ``unit/audit/test_audit_binding.py::test_a14_record_signed_by_an_unappointed_key_fails``, ``::test_a14_appointment_signed_by_another_town_key_fails``, ``::test_a14_records_without_a_town_signed_appointment_fail``; vectors ``spec/vectors/audit/forged-record``, ``forged-appointment`` |
 | audit delete: newest record, whole folder, with the head (3, 6) | ``test_audit_binding.py::test_a15_deleting_the_newest_record_is_detected_with_the_town_head``, ``::test_a15_a_published_hex_head_detects_a_deleted_record``, ``::test_a15_deleting_the_whole_audit_folder_is_detected_with_the_town_head`` (``verify --audit-head``, exit 1); vectors ``deleted-newest``, ``deleted-folder`` |
 | audit discrepancy: unsettled fails, settled by a later full count passes (3, 6) | ``test_audit_binding.py::test_a16_a_record_that_found_discrepancies_exits_1``, ``::test_a16_a_discrepancy_settled_by_a_later_full_count_exits_0``, ``::test_a16_a_clean_record_before_the_discrepancy_does_not_settle_it`` |
+| audit chain reordered, a record of another log (3) | ``test_audit_binding.py::test_a15_a_reordered_chain_is_detected``, ``::test_a11_a_record_naming_another_bundle_root_fails``; vectors ``reordered``, ``other-root`` |
 | auditors' names and fingerprints printed (3) | ``test_audit_binding.py::test_verify_prints_the_appointed_auditors_names_and_fingerprints`` |
 | checkpoint repeated (4, 6) | ``unit/verifier/test_small_gaps.py::test_the_same_checkpoint_twice_fails_V7_repeated`` |
 | ``remote-casts`` checkpoint outside the window (4) | ``test_small_gaps.py::test_remote_casts_checkpoint_after_the_window_fails_V7_RM_8_2``, ``::test_remote_casts_checkpoint_at_remote_opened_size_fails_V7_RM_8_2`` |
 | publicity calendar over every day it affects (4) | ``test_small_gaps.py::test_the_results_calendar_is_checked_outside_the_publicity_window_V17_A12_8``, ``::test_a_signed_year_file_that_contradicts_the_library_fails_V17_R26_3`` |
 | extra file, extra folder (4) | ``test_tamper.py`` FILE_CASES ``extra-file``; ``test_small_gaps.py::test_extra_empty_folders_fail_V1`` |
 | zip directory entry, duplicate zip names (4) | ``test_small_gaps.py::test_zip_directory_entries_fail_V1``; ``test_tamper.py::test_duplicate_zip_names``, ``test_bounded_inputs.py::test_duplicate_names_are_a_v1_finding`` |
-| ids ASCII of the pattern (4) | ``test_small_gaps.py::test_a_member_id_that_is_not_ascii_of_the_pattern_fails_V3`` |
+| ids ASCII of the pattern (4) | ``test_small_gaps.py::test_a_member_id_that_is_not_ascii_of_the_pattern_fails_V3``; ``tally check``: ``unit/core/test_member_ids.py::test_a_member_id_outside_the_ascii_pattern_is_refused``, ``integration/test_roster_names.py::test_a_cyrillic_look_alike_id_is_refused`` |
 | Unicode look-alike ids: Cyrillic М01 beside M01 (4, 6) | here ``test_a_look_alike_member_id_fails_exactly_V3``, ``test_a_check_in_by_a_look_alike_id_fails_exactly_V10``, ``test_a_write_in_naming_a_look_alike_id_fails_exactly_V9``; vector ``V3-member-id-look-alike`` |
-| Unicode look-alike names: a warning, never a failure (4, 6) | ``test_small_gaps.py::test_a_name_mixing_scripts_is_a_V3_warning_not_a_failure``, ``::test_a_name_with_another_members_skeleton_is_a_V3_warning`` |
+| Unicode look-alike names: a warning, never a failure (4, 6) | ``test_small_gaps.py::test_a_name_mixing_scripts_is_a_V3_warning_not_a_failure``, ``::test_a_name_with_another_members_skeleton_is_a_V3_warning``; ``tally check``: ``integration/test_roster_names.py::test_a_name_mixing_scripts_is_a_warning``, ``::test_a_name_confusable_with_another_members_is_a_warning`` |
 | truncating the end with the last checkpoint (6) | here LOG_END_CASES ``truncate-end-and-last-checkpoint``, ``...-result-repointed``; the log alone: ``test_tamper.py`` FILE_CASES ``truncate-log`` |
 | editing only the last entry (6) | here LOG_END_CASES ``edit-last-entry-*`` |
 | manifest: pretty-printed, non-canonical base64 of key or signature, S + L (6) | here MANIFEST_CASES, ``test_work_group_key_in_non_canonical_base64_fails_V3``; vector ``V2-bad-signature`` |
@@ -37,7 +39,8 @@ under ``tests/``; ``here`` is this module.
 
 What a stolen work-group key can and cannot do, as spec/bundle.md V7 and spec/remote.md §10 put
 it: the thief re-signs every checkpoint but cannot add the scrutineers' lines, which every
-``round-closed`` and the ``result`` checkpoint carry, so any fork of a counted round fails V7.
+``round-closed`` and the ``result`` checkpoint carry, so any fork fails V7 (the ``result``
+checkpoint covers every entry).
 A fork signed with the scrutineers' keys as well is self-consistent: the bundle alone cannot show
 it (the verifier takes no published root); what binds the old history is a checkpoint held
 outside the bundle, here the root every paper-audit record names (A11). A larger stock printed
