@@ -374,7 +374,8 @@ def parse_calendar_years(value: object) -> dict[int, tuple[set[dt.date], set[dt.
 
     Raises:
         DocumentFormatError: ``publicity.calendar_file``, not a ``calendar/1`` of ``YYYY`` years
-            each with ``source``, ``holidays`` and optional ``workdays`` lists of dates.
+            each with ``source``, ``holidays`` and optional ``workdays`` lists of dates (each a
+            day of the calendar).
     """
     if (
         not isinstance(value, dict)
@@ -398,6 +399,9 @@ def parse_calendar_years(value: object) -> dict[int, tuple[set[dt.date], set[dt.
                 isinstance(x, str) and _DAY.fullmatch(x) for x in items
             ):
                 raise _calendar_file()
-            days.append({dt.date.fromisoformat(x) for x in items})
+            try:
+                days.append({dt.date.fromisoformat(x) for x in items})
+            except ValueError:  # of the shape but no day: 2026-02-30, or digits of another script
+                raise _calendar_file() from None
         out[int(year)] = (days[0], days[1])
     return out
