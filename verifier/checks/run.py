@@ -65,7 +65,8 @@ def verify_bundle(
     if any(p.fatal for p in problems):
         f.skip(CLAUSES[1:], "结果包不安全，未读取", "unsafe bundle, not read")
         return Report(bundle=str(path), clauses=f.results())
-    # (V1) index.json, the layout, and each file's size and SHA-256 (the log's wait for V6).
+    # (V1) index.json, the layout, each file's size and SHA-256 (the two streamed by the replay
+    # are hashed as it reads them).
     check_index(cx)
     # (V2) Town signature, then (V3) Manifest; without both, nothing else can be checked.
     signed = check_town_signature(cx)
@@ -77,6 +78,7 @@ def verify_bundle(
         return Report(bundle=str(path), clauses=f.results())
     # (V19) Public summary; (V1) the index names the manifest's election.
     check_public_summary(cx, signed, m)
+    del signed  # the manifest as JSON and as JCS bytes: megabytes the replay does not need
     check_index_election(cx, m.election_id.hex())
     # (V4) Expected electors, (V5) Candidate rules (and the roster's names, V3).
     check_definition(cx, m.definition)
