@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -140,6 +142,21 @@ def test_V17_an_altered_signed_year_file_is_refused_R26_3(
     altered = _signed_2026(B.TOWN).replace(b'"2026-10-01",', b"")
     report = run({**good_files, "calendar.json": altered})
     assert codes(report, "V17") == ["publicity.calendar_signature"]
+
+
+@pytest.mark.parametrize("day", ["2026-02-30", "2026-13-01", "２０２６-10-01"])
+def test_V17_a_signed_year_file_with_a_date_that_is_no_day_is_malformed_R26_3(
+    good_files: dict[str, bytes], run: Runner, monkeypatch: pytest.MonkeyPatch, day: str
+) -> None:
+    """Signed by the town or not, a holiday of the date's shape that names no day is a
+    malformed year file (publicity.calendar_file), not a finding coded with Python's message."""
+    _pretend_2026_unknown(monkeypatch)
+    doc = json.loads(_signed_2026(B.TOWN))
+    doc["calendar"]["years"]["2026"]["holidays"][0] = day
+    signature = B.TOWN.sign(b"branch-election/calendar/1", B.jcs(doc["calendar"]))
+    doc["signature"] = base64.b64encode(signature).decode()
+    report = run({**good_files, "calendar.json": B.jcs(doc)})
+    assert codes(report, "V17") == ["publicity.calendar_file"]
 
 
 # ----------------------------------------------------------------------- V14 seat reduction (R17)
