@@ -375,7 +375,9 @@ def parse_point(data: bytes, *, field: str, allow_identity: bool = False) -> Poi
             f"{field} 应为 {POINT_SIZE} 字节，实为 {len(data)} 字节。",
             f"{field} must be {POINT_SIZE} bytes, got {len(data)}",
         )
-    if not pysodium.crypto_core_ristretto255_is_valid_point(data):
+    # Bit 255 is checked here: libsodium 1.0.18 (Debian 12's) ignores it and accepts a second
+    # encoding of every element; RFC 9496 §4.3.1 refuses it (spec EG-2.2).
+    if data[31] & 0x80 or not pysodium.crypto_core_ristretto255_is_valid_point(data):
         _fail(
             InvalidPointError,
             f"{field} 不是 ristretto255 群元素的规范编码。",
