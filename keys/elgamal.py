@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import logging
@@ -284,8 +285,9 @@ def _reduce_wide(data64: bytes) -> Scalar:
 _G: Final = _base(_scalar(1))
 
 
+@functools.lru_cache(maxsize=MAX_RANGE + 2)
 def _multiples_of_g(count: int) -> tuple[Point, ...]:
-    """(0·G, 1·G, ..., (count-1)·G), by additions from the identity."""
+    """(0·G, 1·G, ..., (count-1)·G), by additions from the identity (public, cached)."""
     out = [_IDENTITY_POINT]
     for _ in range(count - 1):
         out.append(_add(out[-1], _G))

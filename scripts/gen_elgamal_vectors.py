@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pysodium
+
 from keys import elgamal as eg
 
 OUT_DIR = Path(__file__).resolve().parent.parent / "spec" / "vectors" / "elgamal"
@@ -66,6 +68,15 @@ def _refused(error: type[eg.ElGamalError], clause: str) -> dict[str, Any]:
     return {"code": error.code, "clause": clause}
 
 
+def _not_a_point() -> bytes:
+    """The first s = 2, 4, 6, … (canonical and non-negative) that is not a ristretto255 encoding:
+    the decoding formula's square root or sign checks fail (RFC 9496 §4.3.1)."""
+    s = 2
+    while pysodium.crypto_core_ristretto255_is_valid_point(s.to_bytes(32, "little")):
+        s += 2
+    return s.to_bytes(32, "little")
+
+
 def _point_cases() -> dict[str, bytes]:
     g = eg._multiples_of_g(3)
     cases: dict[str, tuple[str, bytes, bool, dict[str, Any]]] = {
@@ -98,6 +109,12 @@ def _point_cases() -> dict[str, bytes]:
         "invalid/EG-2.2-point-high-bit": (
             "G with bit 255 set",
             g[1][:31] + bytes([g[1][31] | 0x80]),
+            True,
+            _refused(eg.InvalidPointError, "EG-2.2"),
+        ),
+        "invalid/EG-2.2-point-not-in-group": (
+            "a canonical, non-negative field element that decodes to no group element",
+            _not_a_point(),
             True,
             _refused(eg.InvalidPointError, "EG-2.2"),
         ),
