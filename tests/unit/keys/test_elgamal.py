@@ -480,3 +480,30 @@ def test_a_partial_decryption_document_round_trips_and_is_strict(threshold: Any)
         eg.parse_partial_decryption(
             p.to_json() | {"proof": base64.b64encode(b"\x00" * 63).decode()}, n=3
         )
+
+
+@pytest.mark.parametrize(
+    ("election", "token", "post"),
+    [
+        (ELECTION[:31], TOKEN, "secretary"),
+        (ELECTION, TOKEN + b"\x00", "secretary"),
+        (ELECTION, TOKEN, ""),
+        (ELECTION, TOKEN, "书记"),
+    ],
+)
+def test_a_proof_context_needs_32_byte_ids_and_an_ascii_post(
+    threshold: Any, election: bytes, token: bytes, post: str
+) -> None:
+    with pytest.raises(eg.InvalidParametersError):
+        eg.ProofContext(
+            election_id=election, public_key=threshold[0].public_key, token=token, post=post
+        )
+
+
+def test_fixed_seed_scalars_warn_and_repeat(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="keys.elgamal"):
+        a = eg.UnsafeDeterministicScalars(b"seed")
+    assert "test vectors only" in caplog.text
+    b = eg.UnsafeDeterministicScalars(b"seed")
+    assert [a.scalar() for _ in range(3)] == [b.scalar() for _ in range(3)]
+    assert eg.SystemScalars().scalar() != eg.SystemScalars().scalar()

@@ -195,3 +195,23 @@ def test_any_flipped_bit_in_any_field_makes_the_ballot_fail(
     except eg.ElGamalError:
         return
     raise AssertionError(f"bit {bit} of {name}[{index}] flipped and the ballot still verifies")
+
+
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(n=st.integers(1, 6), data=st.data())
+def test_any_k_shares_interpolate_to_the_key_behind_the_published_h(
+    n: int, data: st.DataObject
+) -> None:
+    """Oracle: Lagrange interpolation at 0 over the integers modulo ℓ (Python ints)."""
+    k = 1 if n == 1 else data.draw(st.integers(2, n))
+    key, shares = eg.generate_threshold_key(k=k, n=n)
+    subset = data.draw(st.sampled_from(list(itertools.combinations(shares, k))))
+    x = 0
+    for s in subset:
+        lam = 1
+        for t in subset:
+            if t.index != s.index:
+                lam = lam * t.index * pow(t.index - s.index, -1, eg.ORDER) % eg.ORDER
+        x = (x + lam * int.from_bytes(s.secret_bytes(), "little")) % eg.ORDER
+    assert eg._base(eg._scalar(x)) == key.public_key
+    assert len(key.commitments) == k
