@@ -715,7 +715,12 @@ def parse_encrypted_post(doc: Mapping[str, Any], *, choices: int, seats: int) ->
         NonCanonicalScalarError, WrongShapeError.
     """
     _check_seats(seats, choices)
-    if set(doc) != {"post", "choices", "choice_proofs", "sum_proof"}:
+    if not isinstance(doc, Mapping) or set(doc) != {
+        "post",
+        "choices",
+        "choice_proofs",
+        "sum_proof",
+    }:
         _fail(
             EncodingError,
             "职位密文的字段不对。",
@@ -868,7 +873,7 @@ def parse_threshold_key(doc: Mapping[str, Any]) -> ThresholdKey:
     Raises:
         EncodingError, InvalidParametersError, InvalidPointError, IdentityPointError.
     """
-    if set(doc) != {"k", "n", "commitments"}:
+    if not isinstance(doc, Mapping) or set(doc) != {"k", "n", "commitments"}:
         _fail(EncodingError, "选举公钥的字段不对。", "the key has exactly k, n and commitments")
     k, n, commitments = doc["k"], doc["n"], doc["commitments"]
     if (
@@ -996,7 +1001,7 @@ def parse_partial_decryption(doc: Mapping[str, Any], *, n: int) -> PartialDecryp
         EncodingError, ProofLengthError, InvalidPointError, NonCanonicalScalarError,
         InvalidParametersError.
     """
-    if set(doc) != {"index", "share", "proof"}:
+    if not isinstance(doc, Mapping) or set(doc) != {"index", "share", "proof"}:
         _fail(EncodingError, "部分解密的字段不对。", "a partial decryption has index, share, proof")
     index = doc["index"]
     if not isinstance(index, int):

@@ -215,3 +215,42 @@ def test_any_k_shares_interpolate_to_the_key_behind_the_published_h(
         x = (x + lam * int.from_bytes(s.secret_bytes(), "little")) % eg.ORDER
     assert eg._base(eg._scalar(x)) == key.public_key
     assert len(key.commitments) == k
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _mutations() -> st.SearchStrategy[Any]:
+    """Arbitrary JSON, and the valid post with one member replaced by arbitrary JSON."""
+    replaced = st.builds(lambda k, v: _DOC | {k: v}, st.sampled_from(sorted(_DOC)), _JSON)
+    return _JSON | replaced
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(doc=_mutations())
+def test_any_json_given_as_a_post_is_parsed_or_refused_with_an_elgamal_error(doc: Any) -> None:
+    try:
+        post = eg.parse_encrypted_post(doc, choices=2, seats=1)
+        eg.verify_post(_CTX, post, choices=2, seats=1)
+    except eg.ElGamalError:
+        return
+    assert doc == _DOC
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(doc=_JSON)
+def test_any_json_given_as_a_key_or_partial_decryption_is_refused_with_an_elgamal_error(
+    doc: Any,
+) -> None:
+    for parse in (eg.parse_threshold_key, lambda d: eg.parse_partial_decryption(d, n=3)):
+        try:
+            parse(doc)
+        except eg.ElGamalError:
+            continue
+        raise AssertionError(f"{doc!r} was accepted")
