@@ -706,7 +706,7 @@ def encrypt_post(
     )
 
 
-def parse_encrypted_post(doc: Mapping[str, Any], *, choices: int, seats: int) -> EncryptedPost:
+def parse_encrypted_post(doc: object, *, choices: int, seats: int) -> EncryptedPost:
     """Parse the JSON form of one post (§6.3), for a post with `choices` choices and `seats` seats
     (both from the manifest, never from the ballot).
 
@@ -867,7 +867,7 @@ def _check_index(index: int, n: int) -> None:
         )
 
 
-def parse_threshold_key(doc: Mapping[str, Any]) -> ThresholdKey:
+def parse_threshold_key(doc: object) -> ThresholdKey:
     """The published key (§7.4): {k, n, commitments}; no commitment may be the identity.
 
     Raises:
@@ -994,7 +994,7 @@ class PartialDecryption:
         }
 
 
-def parse_partial_decryption(doc: Mapping[str, Any], *, n: int) -> PartialDecryption:
+def parse_partial_decryption(doc: object, *, n: int) -> PartialDecryption:
     """{index, share, proof} (§8.2); `share` may be the identity (a sum over no ballot).
 
     Raises:
