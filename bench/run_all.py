@@ -36,6 +36,7 @@ BENCHMARKS: tuple[tuple[str, list[str]], ...] = (
     ("board", ["bench/bench_board_flood.py"]),
     ("growth", ["bench/bench_growth.py"]),
     ("verify", ["bench/bench_verify.py"]),
+    ("elgamal", ["bench/bench_elgamal.py"]),
 )
 
 
@@ -173,6 +174,9 @@ def render(
     if "board" in f:  # figures kept from before the benchmark existed have none
         _render_board(w, f["board"], _cmd(cmds["board"]))
 
+    if "elgamal" in f:  # figures kept from before the benchmark existed have none
+        out.extend(render_elgamal(f["elgamal"], _cmd(cmds["elgamal"])))
+
     w("## Verifier at 1,000,000 ballot records\n")
     w(f"```sh\n{_cmd(cmds['verify'])}\n```\n")
     w(
@@ -257,6 +261,38 @@ def render(
         f"ballots, publishing, verifying every bundle): **{g['demo_seconds']:.1f} s**.\n"
     )
     return "\n".join(out)
+
+
+def render_elgamal(el: dict[str, Any], cmd: str) -> list[str]:
+    """The section of ``bench_elgamal.py``: remote ballot v2 proofs against bare libsodium."""
+    ratio = el["verify_ms"] / el["base_verify_ms"]
+    return [
+        "## Remote ballot v2 proofs (encrypted choices)\n",
+        f"```sh\n{cmd}\n```\n",
+        f"`keys/elgamal.py` (spec/remote-v2-crypto.md, not yet used by the service): one ballot is a "
+        f"9-candidate committee post (7 seats) and a 2-candidate secretary post (1 seat), each "
+        f"choice a ristretto255 ciphertext with its 0/1 proof, each post with its sum proof; "
+        f"{el['ballots']:,d} ballots, one process. Baseline: the libsodium calls (pysodium) that "
+        f"one ballot makes, counted once ({el['make_ops']} to make it, {el['verify_ops']} to "
+        "parse and verify it), called as many times each on fixed valid inputs with nothing else "
+        f"in the loop, alternating with the measured runs: {el['rounds']} rounds, verify ratios "
+        + ", ".join(f"{r:.2f}" for r in el["verify_ratios"])
+        + "; the table shows the round with the median ratio.\n",
+        "| per ballot | time | bare loop of its libsodium calls | ratio |",
+        "| --- | ---: | ---: | ---: |",
+        f"| encrypt and prove | {el['make_ms']:.2f} ms | {el['base_make_ms']:.2f} ms | "
+        f"{el['make_ms'] / el['base_make_ms']:.2f}x |",
+        f"| parse and verify | **{el['verify_ms']:.2f} ms** | {el['base_verify_ms']:.2f} ms | "
+        f"{ratio:.2f}x |",
+        f"\nTarget (issue 16, for the integration): verification within 1.3x of the bare loop — "
+        f"{ratio:.2f}x, {_met(ratio <= 1.3)}. Of the {el['verify_ops']} calls, "
+        + ", ".join(
+            f"{n} `{name.removeprefix('crypto_')}`"
+            for name, n in sorted(el["verify_ops_by_function"].items(), key=lambda kv: -kv[1])
+        )
+        + ". The encrypting side is measured for the producer's own prover (vectors, tests); "
+        "the page's prover in the browser is measured with the page.\n",
+    ]
 
 
 def render_flood(fl: dict[str, Any], cmd: str) -> list[str]:
