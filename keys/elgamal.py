@@ -1,7 +1,7 @@
 """Exponential ElGamal over ristretto255 for remote ballots (spec/remote-v2-crypto.md, draft).
 
 The producer's side of the encrypted-tally design (DESIGN.md §2 point 2, ADR
-XXXX-remote-ballot-group):
+0024-remote-ballot-group):
 
 * the group: ristretto255 (RFC 9496) through libsodium (`pysodium`, a ctypes binding of the
   system library); every group and scalar operation is a libsodium call, with the identity
@@ -483,7 +483,7 @@ def add_ciphertexts(ciphertexts: Iterable[Ciphertext]) -> Ciphertext:
 
 def _encrypt(public_key: Point, m: int, r: Scalar) -> Ciphertext:
     # Not constant-time in m at the Python level (m·G is the identity for m = 0); the producer
-    # never encrypts a member's choice, the page does (ADR XXXX-remote-ballot-group).
+    # never encrypts a member's choice, the page does (ADR 0024-remote-ballot-group).
     return Ciphertext(alpha=_base(r), beta=_add(_base(_scalar(m)), _mul(r, public_key)))
 
 
