@@ -17,6 +17,7 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from verifier.checks import TownKey, verify_bundle
+from verifier.checks.held import read_held
 from verifier.crypto import parse_fingerprint, parse_pubkey_document
 from verifier.errors import BundleOpenError, VerificationError
 from verifier.reader import KEY_FILE_LIMIT, InputFileError, read_regular
@@ -113,6 +114,14 @@ def verify(  # noqa: PLR0917 - typer maps each parameter to an option
             help="镇党委签署的审计链头文件或64位十六进制 / town-signed audit head file or hex",
         ),
     ] = "",
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--checkpoint",
+            help="选举期间保存的检查点（公告板列表、回执或检查点文本），可重复 / "
+            "a checkpoint kept during the election (board list, receipt or note); repeatable",
+        ),
+    ] = None,
 ) -> None:
     """核验结果包的全部条款 V1-V19 / verify every clause V1-V19 of a result bundle."""
     en = lang == "en"
@@ -122,6 +131,11 @@ def verify(  # noqa: PLR0917 - typer maps each parameter to an option
     gc.set_threshold(50_000, 20, 100)
     try:
         town = parse_town_key(town_key)
+    except VerificationError as e:
+        typer.echo(e.en if en else e.zh, err=True)
+        raise typer.Exit(2) from e
+    try:
+        held = tuple(h for path in checkpoint or () for h in read_held(path))
     except VerificationError as e:
         typer.echo(e.en if en else e.zh, err=True)
         raise typer.Exit(2) from e
@@ -145,9 +159,10 @@ def verify(  # noqa: PLR0917 - typer maps each parameter to an option
                     town,
                     jobs=jobs or os.cpu_count(),
                     progress=lambda n: bar.advance(task, n),
+                    held=held,
                 )
         else:
-            report = verify_bundle(bundle, town, jobs=jobs or os.cpu_count())
+            report = verify_bundle(bundle, town, jobs=jobs or os.cpu_count(), held=held)
     except BundleOpenError as e:
         if as_json:
             typer.echo(f'{{"ok": false, "code": "{e.code}", "clause": "{e.clause}"}}')

@@ -166,6 +166,8 @@ class Report:
     """Member id -> roster name, for every member the round listing names."""
     warnings: tuple[Finding, ...] = ()
     """What a reader should check but that fails no clause (look-alike names, D-5.3)."""
+    held_checkpoints: int = 0
+    """Checkpoints held outside the bundle (``verify --checkpoint``) that were checked (V7)."""
 
     @property
     def ok(self) -> bool:
@@ -250,6 +252,12 @@ def render_text(report: Report, lang: str = "zh", *, max_findings: int = 50) -> 
             else f"Remote voting: {report.remote_credentials} credentials issued, "
             f"{report.remote_casts} cast, {report.remote_rejected} rejected, "
             f"{report.remote_ballots} counted."
+        )
+    if report.held_checkpoints:  # V7: checkpoints kept outside the bundle
+        out.append(
+            f"外部检查点（--checkpoint）：核对 {report.held_checkpoints} 个。"
+            if zh
+            else f"Held checkpoints (--checkpoint): {report.held_checkpoints} checked."
         )
     out += render_rounds(report, lang)
     if report.ok:
@@ -476,6 +484,7 @@ def render_json(report: Report) -> str:
             "casts": report.remote_casts,
             "rejected": report.remote_rejected,
         },
+        "held_checkpoints": report.held_checkpoints,
         "elected": {p: list(ids) for p, ids in report.elected},
         "elected_persons": {
             p: [

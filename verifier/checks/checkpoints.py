@@ -18,7 +18,7 @@ from verifier.model import Checkpoint, Manifest
 from verifier.parse import CHECKPOINT_DOMAIN
 from verifier.parse.documents import CheckpointItem, parse_checkpoints
 
-__all__ = ["check_checkpoints", "load_checkpoints"]
+__all__ = ["check_checkpoints", "check_signature_lines", "load_checkpoints"]
 
 
 def load_checkpoints(cx: Context) -> None:
@@ -49,7 +49,7 @@ def check_checkpoints(cx: Context, m: Manifest) -> None:
             "path": f"checkpoints[{i}] ({item.checkpoint.reason})",
         }
         _check_tree(cx, m, item, prev, where)
-        _check_signatures(cx, m, item.checkpoint, where)
+        check_signature_lines(cx, m, item.checkpoint, where)
         prev = item.checkpoint
     _check_moments(cx)
 
@@ -125,7 +125,7 @@ def _check_tree(
             )
 
 
-def _check_signatures(cx: Context, m: Manifest, cp: Checkpoint, where: dict[str, Any]) -> None:
+def check_signature_lines(cx: Context, m: Manifest, cp: Checkpoint, where: dict[str, Any]) -> None:
     """(V7) Signature lines: only the manifest's keys, each valid; the work group's first, the
     scrutineers' after it in the manifest's order, none twice; every scrutineer's on
     ``round-closed`` and ``result`` checkpoints."""

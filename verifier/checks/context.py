@@ -14,7 +14,7 @@ from verifier.canonical import parse_canonical
 from verifier.checks.common import DOCUMENT_LIMIT, ProgressFn, TownKey
 from verifier.checks.findings import Findings
 from verifier.errors import VerificationError
-from verifier.model import LogEntry, Manifest
+from verifier.model import Checkpoint, LogEntry, Manifest
 from verifier.parse.documents import BundleIndex, CheckpointItem
 from verifier.report import ElectedPerson, RoundLine
 
@@ -46,6 +46,8 @@ class Context:
         # (V7) checkpoints.json, parsed
         self.checkpoints: list[CheckpointItem] = []
         self.checkpoint_sizes: set[int] = set()
+        # (V7) checkpoints held outside the bundle (``verify --checkpoint``): (where from, parsed)
+        self.held: list[tuple[str, Checkpoint]] = []
         # (V6-V15, V18) what the replay of the log found
         self.entries = 0
         self.ballots = 0

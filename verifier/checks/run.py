@@ -19,6 +19,7 @@ from verifier.checks.common import ProgressFn, TownKey
 from verifier.checks.context import Context
 from verifier.checks.definition import check_definition
 from verifier.checks.findings import after
+from verifier.checks.held import HeldCheckpoint, check_held, load_held
 from verifier.checks.index import (
     check_index,
     check_index_election,
@@ -40,7 +41,12 @@ __all__ = ["verify_bundle"]
 
 
 def verify_bundle(
-    path: Path, town: TownKey, *, jobs: int | None = None, progress: ProgressFn | None = None
+    path: Path,
+    town: TownKey,
+    *,
+    jobs: int | None = None,
+    progress: ProgressFn | None = None,
+    held: tuple[HeldCheckpoint, ...] = (),
 ) -> Report:
     """Verify a bundle against the town committee's key: every clause V1-V19.
 
@@ -49,6 +55,7 @@ def verify_bundle(
         town: the trust root.
         jobs: processes for QR signature checks (default: CPU count).
         progress: called with the number of log bytes consumed, for a progress bar.
+        held: checkpoints kept outside the bundle (the board's, a receipt's), checked under V7.
 
     Raises:
         BundleOpenError: the bundle cannot be read at all (missing, not a folder or zip, no index).
@@ -84,6 +91,7 @@ def verify_bundle(
     check_definition(cx, m.definition)
     # (V7) Checkpoints are parsed first: the replay records the log's root at each of their sizes.
     load_checkpoints(cx)
+    load_held(cx, held)  # and those held outside the bundle, at their sizes too
     # (V6, V8-V15, V18) Log entries, stocks, ballot records, attendance, rounds, count,
     # decisions, the result entry and the remote ballots: one streaming replay of the log.
     _Replay(cx, m).run()
@@ -99,6 +107,7 @@ def verify_bundle(
         f.skip(("V7",), "日志未完整重放", "the log was not replayed to its end")
     else:
         check_checkpoints(cx, m)
+        check_held(cx, m)  # (V7) the bundle's log is the history signed and published then
     if cx.structure_ok:
         # (V15) Result: outcomes.json and result.json agree with the log.
         check_outcomes(cx)
@@ -127,4 +136,5 @@ def verify_bundle(
         elected_persons=tuple(cx.elected_persons),
         names=tuple((x.id, x.name) for x in m.definition.members),
         warnings=tuple(f.warnings),
+        held_checkpoints=len(cx.held),
     )

@@ -42,8 +42,9 @@ it: the thief re-signs every checkpoint but cannot add the scrutineers' lines, w
 ``round-closed`` and the ``result`` checkpoint carry, so any fork fails V7 (the ``result``
 checkpoint covers every entry).
 A fork signed with the scrutineers' keys as well is self-consistent: the bundle alone cannot show
-it (the verifier takes no published root); what binds the old history is a checkpoint held
-outside the bundle, here the root every paper-audit record names (A11). A larger stock printed
+it; what binds the old history is a checkpoint held outside the bundle: the root every
+paper-audit record names (A11, here), or a checkpoint saved from the board or a receipt and given
+with ``verify --checkpoint`` (V7 ``checkpoint.held_fork``, ``unit/verifier/test_held_checkpoints.py``). A larger stock printed
 with the stolen key is a stock like any other (count >= issued): its extra papers cannot be
 counted without more ballots returned than issued, a VOID round (R11, V12). Tokens
 minted with the issuer key are bounded by the logged credentials (V18.5, V18.2, V18.10); a cast
