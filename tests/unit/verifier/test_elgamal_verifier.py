@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -501,3 +503,29 @@ def test_a_verified_post_carries_its_ciphertexts() -> None:
     assert isinstance(post, VerifiedPost)
     assert post.post == "committee"
     assert len(post.choices) == 9
+
+
+def test_the_remote_v2_verifier_runs_with_the_producer_unimportable() -> None:
+    """STYLE §7.2 rule 1: ``verifier.remote_v2`` imports neither keys (the producer) nor tally."""
+    code = """
+import json, sys
+sys.modules["tally"] = sys.modules["keys"] = sys.modules["ballot_printer"] = None
+from verifier import remote_v2 as v
+case = json.load(open("spec/vectors/elgamal/valid/decryption-shares-2-3.json"))
+import base64
+r = v.decrypt_total(
+    v.parse_threshold_key(case["key"]),
+    election_id=bytes.fromhex(case["election_id"]),
+    label=base64.b64decode(case["label"]),
+    total=v.parse_ciphertext(base64.b64decode(case["total"]), in_ballot=False),
+    partials=case["partials"],
+    bound=case["bound"],
+)
+bad = [m for m in sys.modules if m.split(".")[0] in ("tally", "keys") and sys.modules[m]]
+print(r.total, bad)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "2 []"
