@@ -33,6 +33,7 @@ import figures  # noqa: E402 - bench/ is on sys.path from here
 import pysodium  # noqa: E402
 
 from keys import elgamal as eg  # noqa: E402
+from verifier import remote_v2 as vr  # noqa: E402
 
 POSTS = (("committee", 9, 7), ("secretary", 2, 1))
 ELECTION = b"\x5e" * 32
@@ -124,6 +125,54 @@ def baseline_loop(counts: collections.Counter[str], repeat: int) -> float:
     return time.perf_counter() - start
 
 
+def verifier_verify_ballot(
+    key: vr.ThresholdKey, token: bytes, ballot: list[dict[str, Any]]
+) -> None:
+    """Parse and verify one ballot with the verifier's own implementation (verifier.remote_v2)."""
+    for doc, (post, choices, seats) in zip(ballot, POSTS, strict=True):
+        statement = vr.make_statement(
+            election_id=ELECTION,
+            public_key=key.public_key,
+            token=token,
+            post=post,
+            choices=choices,
+            seats=seats,
+        )
+        vr.verify_post_json(statement, doc)
+
+
+def bench_verifier(
+    key_json: dict[str, Any], tokens: list[bytes], ballots: list[list[dict[str, Any]]], rounds: int
+) -> dict[str, Any]:
+    """The verifier's per-ballot verification against a bare loop of the libsodium calls it makes
+    (counted the same way as the producer's), alternating ``rounds`` times; the median round."""
+    key = vr.parse_threshold_key(key_json)
+    ops = count_calls(lambda: verifier_verify_ballot(key, tokens[0], ballots[0]))
+    n = len(ballots)
+    results = []
+    for r in range(rounds):
+        base = baseline_loop(ops, n)
+        t0 = time.perf_counter()
+        for tok, b in zip(tokens, ballots, strict=True):
+            verifier_verify_ballot(key, tok, b)
+        elapsed = time.perf_counter() - t0
+        results.append({"verifier_ms": 1000 * elapsed / n, "base_verifier_ms": 1000 * base / n})
+        x = results[-1]
+        print(
+            f"round {r + 1}: verifier {x['verifier_ms']:.2f} ms "
+            f"(bare {x['base_verifier_ms']:.2f}) per ballot",
+            flush=True,
+        )
+    ratios = [x["verifier_ms"] / x["base_verifier_ms"] for x in results]
+    median = results[ratios.index(statistics.median_low(ratios))]
+    return {
+        "verifier_ops": sum(ops.values()),
+        "verifier_ops_by_function": dict(sorted(ops.items())),
+        "verifier_ratios": ratios,
+        **median,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--ballots", type=int, default=200)
@@ -190,6 +239,14 @@ def main() -> None:
         f"verify: {median['verify_ms']:.2f} ms/ballot; bare loop of its calls "
         f"{median['base_verify_ms']:.2f} ms ({median['verify_ms'] / median['base_verify_ms']:.2f}x)"
         f"; ratios of the rounds {', '.join(f'{r:.2f}' for r in ratios)}"
+    )
+    ver = bench_verifier(key.to_json(), tokens, ballots, args.rounds)
+    out.update(ver)
+    print(
+        f"verifier (verifier.remote_v2): {ver['verifier_ms']:.2f} ms/ballot, "
+        f"{ver['verifier_ops']} libsodium calls; bare loop of its calls "
+        f"{ver['base_verifier_ms']:.2f} ms ({ver['verifier_ms'] / ver['base_verifier_ms']:.2f}x)"
+        f"; ratios of the rounds {', '.join(f'{r:.2f}' for r in ver['verifier_ratios'])}"
     )
     figures.write(args.json, out)
 
