@@ -44,8 +44,10 @@ class LiveRemote:
     town_fp: str
 
     def run(self, fn: Any) -> Any:
+        """``fn`` on the session's thread as a station request runs it (without the lock): its
+        commit publishes the snapshot that the public routes (receipt, pin, info) read."""
         state = self.app.state.service
-        return state.thread.submit(fn, state.session).result()
+        return state.thread.submit(state._fresh_then, fn).result()
 
     def log_types(self) -> list[str]:
         rows = self.run(lambda s: s.store.log_rows())
