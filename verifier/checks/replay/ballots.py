@@ -60,7 +60,6 @@ def ballot_entered(r: Replay, e: LogEntry, record: bytes = b"") -> None:
         return
     b = e.body
     bid = b["ballot_id"]
-    where = {"ballot_id": bid}
     if o.issued is not None and o.returned is not None and o.returned > o.issued:  # (V12) R11
         r.fail(
             "V12",
@@ -68,10 +67,11 @@ def ballot_entered(r: Replay, e: LogEntry, record: bytes = b"") -> None:
             "收回多于发出的轮次不得录入选票",
             "ballot entered in a void round (R11)",
             e,
-            **where,
+            ballot_id=bid,
         )
     marks = b["marks"]
     if len(marks) != len(o.candidates) or marks.strip(MARKS):  # (R7.2) one mark per candidate
+        o.misshapen += 1
         r.fail(
             "V9",
             "ballot.shape",
@@ -80,7 +80,7 @@ def ballot_entered(r: Replay, e: LogEntry, record: bytes = b"") -> None:
             e,
             expected=f"{len(o.candidates)} marks",
             found=marks,
-            **where,
+            ballot_id=bid,
         )
     # More write-ins than rows is an invalid ballot (R9.5), judged in V13, not a bad entry.
     for w in b["write_ins"]:
@@ -92,14 +92,14 @@ def ballot_entered(r: Replay, e: LogEntry, record: bytes = b"") -> None:
                 "write-in mark or member invalid",
                 e,
                 found=str(w),
-                **where,
+                ballot_id=bid,
             )
-    paper_of_the_round(r, e, o, bid, where)
+    paper_of_the_round(r, e, o, bid)
     o.entries.append((e.seq, b, record))
     o.entered_total += 1
 
 
-def paper_of_the_round(r: Replay, e: LogEntry, o: Open, bid: str, where: dict[str, Any]) -> None:
+def paper_of_the_round(r: Replay, e: LogEntry, o: Open, bid: str) -> None:
     """(V9) A paper with a QR, entered or declared invalid: its QR text normalised (Q1), its id in
     the round's stock and not used before in the round."""
     if normalise_qr_text(e.body["qr"]) != e.body["qr"]:
@@ -109,20 +109,27 @@ def paper_of_the_round(r: Replay, e: LogEntry, o: Open, bid: str, where: dict[st
             "二维码文本未按 Q1 规范化",
             "qr is not the Q1-normalised text",
             e,
-            **where,
+            ballot_id=bid,
         )
     stock = r.stocks.get((o.post, o.number))
-    if stock is None or stock.ids is None or bytes.fromhex(bid) not in stock.ids:
+    if stock is None or stock.ids is None or bid not in stock.ids:
         r.fail(
             "V9",
             "ballot.not_in_stock",
             "选票标识不在本轮登记的批次中",
             "ballot id not in the stock of its round",
             e,
-            **where,
+            ballot_id=bid,
         )
     if bid in o.ids:
-        r.fail("V9", "ballot.duplicate", "同一选票重复录入", "ballot id entered twice", e, **where)
+        r.fail(
+            "V9",
+            "ballot.duplicate",
+            "同一选票重复录入",
+            "ballot id entered twice",
+            e,
+            ballot_id=bid,
+        )
     o.ids[bid] = o.ids.get(bid, 0) + 1
 
 
@@ -195,7 +202,7 @@ def ballot_declared_invalid(r: Replay, e: LogEntry) -> None:
             **where,
         )
     if bid:
-        paper_of_the_round(r, e, o, bid, where)
+        paper_of_the_round(r, e, o, bid)
     o.entries.append((e.seq, b, b""))
     o.entered_total += 1
     o.decided += 1

@@ -55,7 +55,8 @@ def round_counted(r: Replay, e: LogEntry) -> None:
             found=str(len(o.entries)),
         )
     n_cands = len(o.candidates)
-    shapes_ok = all(
+    # Without a misshapen ballot entered none survives; else the survivors are looked at again.
+    shapes_ok = not o.misshapen or all(
         "reason" in x[1] or (len(x[1]["marks"]) == n_cands and not x[1]["marks"].strip(MARKS))
         for x in o.entries
     )

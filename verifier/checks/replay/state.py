@@ -66,14 +66,19 @@ class Open:
     paper: int | None = None  # ballots to issue: paper attendance (R12, RM-9.3); None: unknown
     remote: bool = False  # the remote ballots count in this round (RM-9.1)
     decided: int = 0  # ballot.declared_invalid entries among ``entries`` (R8.5)
+    misshapen: int = 0  # ballot.entered reported for their marks (V9 ballot.shape), ever
 
 
 @dataclass
 class Stock:
-    """A round's committed stock (V8): its count and ids, all parts together."""
+    """A round's committed stock (V8): its count and ids, all parts together.
+
+    The ids are kept as the stock file spells them, 32 lowercase hex (V8 checked them), so that
+    a ballot's id is looked up as the log spells it, without decoding it.
+    """
 
     count: int
-    ids: frozenset[bytes] | None
+    ids: frozenset[str] | None
     seq: int
 
 

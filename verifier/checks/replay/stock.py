@@ -66,7 +66,7 @@ def stock(r: Replay, e: LogEntry) -> None:
     if part != 1:
         supplement_allowed(r, e, key, part)
     r.stock_files_used.add(name)
-    ids: frozenset[bytes] | None = None
+    ids: frozenset[str] | None = None
     doc = r.v._doc(name, "V8")
     where = {"file": name, "seq": e.seq}
     if isinstance(doc, dict):
@@ -156,7 +156,7 @@ def stock(r: Replay, e: LogEntry) -> None:
                         found=b["commitment"],
                         **where,
                     )
-                ids = frozenset(parsed)
+                ids = frozenset(raw_ids)  # each 32 lowercase hex, as ``parsed`` shows
     elif doc is not None:
         r.f.fail(
             "V8",
