@@ -10,7 +10,6 @@ its finer rule; V18.12 (``result.json``) is checked after the replay from ``Remo
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -19,6 +18,7 @@ from verifier.checks._unsplit import _short
 from verifier.checks.replay.state import Cast, Open, RemoteState
 from verifier.crypto import b64decode_canonical
 from verifier.model import LogEntry
+from verifier.parse_entries import parse_remote_cast, parse_shares
 from verifier.remote import (
     ballot_ok,
     decide_cast,
@@ -32,8 +32,6 @@ if TYPE_CHECKING:
     from verifier.checks.replay.core import Replay
 
 __all__ = ["HANDLERS", "RemoteChecks"]
-
-_COMMITMENT: Final = re.compile(r"[0-9a-f]{64}")
 
 
 class RemoteChecks:
@@ -136,21 +134,13 @@ class RemoteChecks:
                 expected=f"n = {want_n}, 2 <= k <= n",
                 found=f"k = {k}, n = {n}",
             )
-        shares = b["shares"]
+        shares = parse_shares(b["shares"])
         want = [base64.b64encode(x.key).decode("ascii") for x in m.scrutineers]
-        ok = isinstance(shares, list) and len(shares) == want_n
-        if ok:
-            for i, item in enumerate(shares):
-                if (
-                    not isinstance(item, dict)
-                    or set(item) != {"index", "scrutineer", "commitment"}
-                    or item["index"] != i + 1
-                    or type(item["index"]) is not int
-                    or item["scrutineer"] != want[i]
-                    or not isinstance(item["commitment"], str)
-                    or _COMMITMENT.fullmatch(item["commitment"]) is None
-                ):
-                    ok = False
+        ok = (
+            shares is not None
+            and len(shares) == want_n
+            and all(x.index == i + 1 and x.scrutineer == want[i] for i, x in enumerate(shares))
+        )
         if not ok:
             self.fail(
                 "V18.1",
@@ -229,9 +219,8 @@ class RemoteChecks:
                 e,
                 expected=f"before seq {s.closed_seq}",
             )
-        token = b64decode_canonical(b["token"], 32)
-        prefix = b64decode_canonical(b["token_prefix"], 32)
-        sig = b64decode_canonical(b["token_signature"])
+        parsed = parse_remote_cast(b)
+        token, prefix, sig = parsed.token, parsed.token_prefix, parsed.token_signature
         if token is None or prefix is None or sig is None:
             self.fail(
                 "V18.3",
@@ -273,7 +262,7 @@ class RemoteChecks:
                 expected=f"<= {s.credential_entries}",
                 found=str(len(s.casts) + 1),
             )
-        cast = Cast(e.seq, token, b64decode_canonical(b["sealed"]))
+        cast = Cast(e.seq, token, parsed.sealed)
         s.casts.append(cast)
         s.by_seq[e.seq] = cast
 
