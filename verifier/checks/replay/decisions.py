@@ -106,16 +106,13 @@ def seats_reduced(r: Replay, e: LogEntry) -> None:
 
 
 def candidates_amended(r: Replay, e: LogEntry) -> None:
-    """(V14) RS7: ``candidates.amended`` only when the round due is the post's and blocked for
-    want of candidates or a further round, for its next round, signed by the manifest's town key
-    (spec/log.md §2.1), listing members who may take the post and no official, with the margin
-    of a first round or enough candidates for a further round."""
+    """(V14) RS7: a ``candidates.amended`` recorded when the rules allow it, signed by the
+    manifest's town key, naming members who may take the post, enough of them; the post's
+    candidates from then on."""
     st = _post_of_decision(r, e)
     if st is None:
         return
-    b = e.body
-    post = b["post"]
-    if not b["town_approval"].strip():
+    if not e.body["town_approval"].strip():
         r.fail(
             "V14",
             "amend.no_town_reference",
@@ -123,10 +120,22 @@ def candidates_amended(r: Replay, e: LogEntry) -> None:
             "amended list lacks the town reference",
             e,
         )
+    amend_now(r, e, st)
+    amend_signed(r, e)
+    cands = list(e.body["candidates"])
+    amend_names(r, e, st, cands)
+    amend_enough(r, e, st, cands)
+    st.candidates = tuple(cands)
+
+
+def amend_now(r: Replay, e: LogEntry, st: PostState) -> None:
+    """(V14) RS7: only when the round due is the post's and is blocked for want of candidates or
+    is its further round (``amend.not_now``), for the post's next round (``amend.wrong_round``)."""
+    b = e.body
     due = r.due()
     allowed = (
         due is not None
-        and due.post == post
+        and due.post == b["post"]
         and (
             due.blocked in AMENDABLE_BLOCKS
             or (not due.blocked and due.purpose == "further" and st.pending is None)
@@ -150,10 +159,16 @@ def candidates_amended(r: Replay, e: LogEntry) -> None:
             expected=str(st.held + 1),
             found=str(b["round"]),
         )
+
+
+def amend_signed(r: Replay, e: LogEntry) -> None:
+    """(V14) spec/log.md §2.1: the town key of the manifest signed the ``amended-list/1`` object
+    rebuilt from the entry and the election id (``amend.not_signed``)."""
+    b = e.body
     signed = {
         "format": "amended-list/1",
         "election_id": r.m.election_id.hex(),
-        "post": post,
+        "post": b["post"],
         "round": b["round"],
         "candidates": list(b["candidates"]),
         "town_approval": b["town_approval"],
@@ -174,7 +189,13 @@ def candidates_amended(r: Replay, e: LogEntry) -> None:
             "the amended list's town committee signature does not verify",
             e,
         )
-    cands = list(b["candidates"])
+
+
+def amend_names(r: Replay, e: LogEntry, st: PostState, cands: list[str]) -> None:
+    """(V14) RS7: a non-empty list without repeats, of members who may take the post (roster,
+    R30, not elected, R20/R21: ``amend.not_eligible``), no official (``amend.official``, R25),
+    secretary candidates meeting R27 when ``qualification_policy`` is ``block``."""
+    post = e.body["post"]
     if len(set(cands)) != len(cands) or not cands:
         r.fail(
             "V14",
@@ -221,6 +242,12 @@ def candidates_amended(r: Replay, e: LogEntry) -> None:
                     e,
                     found=c,
                 )
+
+
+def amend_enough(r: Replay, e: LogEntry, st: PostState, cands: list[str]) -> None:
+    """(V14) RS7: the margin for a first round (``post.margin``, R18, R19), no fewer candidates
+    than open seats for a further round (``amend.too_few``, R16)."""
+    post = e.body["post"]
     n, open_seats = len(set(cands)), st.seats - len(st.elected)
     if st.held == 0 and not st.elected:
         margin = "20pct" if post == "committee" else st.margin
@@ -243,7 +270,6 @@ def candidates_amended(r: Replay, e: LogEntry) -> None:
             expected=f">= {open_seats}",
             found=str(n),
         )
-    st.candidates = tuple(cands)
 
 
 def officials_changed(r: Replay, e: LogEntry) -> None:

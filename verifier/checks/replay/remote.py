@@ -402,8 +402,15 @@ class RemoteChecks:
                 s.ballots.append(ballot)
         else:
             s.rejected += 1
+        self.as_opened(e, cast)
+
+    def as_opened(self, e: LogEntry, cast: Cast) -> None:
+        """(V18.8) RM-5.3, RM-6.4: opening the cast's sealed ballot with the published key gives
+        exactly the logged decision: the same reason, or a ballot equal as JCS bytes."""
+        s, b = self.s, e.body
         if s.key is None or cast.token is None:
             return  # the key (V18.7) or the cast (V18.3) failed already: nothing to open with
+        eid = self.r.m.election_id.hex()
         if cast.sealed is None:
             want: tuple[str, Any] = ("remote.rejected", "remote.sealed_invalid")
         else:
@@ -413,7 +420,7 @@ class RemoteChecks:
                 token=cast.token,
                 election_id_hex=eid,
                 posts=s.posts,
-                roster=roster,
+                roster=frozenset(self.r.roster),
             )
         if e.type == "remote.decrypted":
             same = want[0] == e.type and canonical_bytes(b["ballot"]) == want[1][0]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Final
 from verifier.checks._unsplit import _STOCK_PATH
 from verifier.checks.replay.state import Stock
 from verifier.model import LogEntry
-from verifier.parse_entries import StockListError, parse_stock_list
+from verifier.parse_entries import StockList, StockListError, parse_stock_list
 from verifier.qr import KIND_BYTES, stock_commitment
 
 if TYPE_CHECKING:
@@ -42,15 +42,14 @@ def stock_supplemented(r: Replay, e: LogEntry) -> None:
 
 
 def stock(r: Replay, e: LogEntry) -> None:
-    """(V8) The stock file of a ``stock.committed`` or ``stock.supplemented`` entry: a
-    ``ballot-stock/1`` for this election, post and round, with ``count`` ids, sorted, unique,
-    and a commitment that recomputes and equals the entry's."""
+    """(V8) A ``stock.committed`` or ``stock.supplemented`` entry: once per round (a supplement
+    as the round's next part), with its stock file; the round's stock is then its parts."""
     b = e.body
     post, rnd = b["post"], b["round"]
     part = b.get("part", 1)  # stock.supplemented: a supplementary print, part 2, 3, ...
     name = f"stocks/{post}-{rnd}.json" if part == 1 else f"stocks/{post}-{rnd}-{part}.json"
     key = (post, rnd)
-    if part == 1 and key in r.stocks:
+    if part == 1 and key in r.stocks:  # one stock.committed per round
         r.fail(
             "V8",
             "stock.duplicate",
@@ -58,103 +57,18 @@ def stock(r: Replay, e: LogEntry) -> None:
             "a second stock for the same post and round",
             e,
         )
-    if part != 1:
+    if part != 1:  # (ballot-qr.md §4.4) after the round's stock, before its issue, in order
         supplement_allowed(r, e, key, part)
     r.stock_files_used.add(name)
-    ids: frozenset[str] | None = None
-    doc = r.v._doc(name, "V8")
-    where = {"file": name, "seq": e.seq}
-    sl = None
-    if doc is not None:
-        try:
-            sl = parse_stock_list(doc)
-        except StockListError as err:
-            for x in err.bad_ids:
-                r.f.fail(
-                    "V8",
-                    "stock.bad_id",
-                    "选票标识格式错误",
-                    "malformed ballot id",
-                    found=x,
-                    **where,
-                )
-            if err.problem == "format":
-                r.f.fail(
-                    "V8",
-                    "stock.format",
-                    "不是 ballot-stock/1",
-                    "not a ballot-stock/1 document",
-                    **where,
-                )
-            else:
-                r.f.fail(
-                    "V8", "stock.format", "ballot_ids 格式错误", "ballot_ids malformed", **where
-                )
-    if sl is not None:
-        if sl.ballot_ids != tuple(sorted(set(sl.ballot_ids))):
-            r.f.fail(
-                "V8",
-                "stock.order",
-                "选票标识未排序或重复",
-                "ballot ids not sorted and unique",
-                **where,
-            )
-        checks = [
-            ("election_id", sl.election_id, r.m.election_id.hex()),
-            ("kind", sl.kind, _KIND_NAMES[post]),
-            ("round", sl.round, rnd),
-            ("count", sl.count, b["count"]),
-        ]
-        for k, have, want in checks:
-            if have != want:
-                r.f.fail(
-                    "V8",
-                    f"stock.{k}",
-                    f"批次的 {k} 不符",
-                    f"stock {k} differs",
-                    expected=str(want),
-                    found=str(have),
-                    **where,
-                )
-        if sl.count != len(sl.ids):
-            r.f.fail(
-                "V8",
-                "stock.count",
-                "批次张数与标识数不符",
-                "count differs from the number of ids",
-                expected=str(len(sl.ids)),
-                found=str(sl.count),
-                **where,
-            )
-        c = stock_commitment(r.m.election_id, KIND_BYTES[post], rnd, list(sl.ids)).hex()
-        if sl.commitment != c:
-            r.f.fail(
-                "V8",
-                "stock.commitment",
-                "批次文件中的承诺值与重新计算不符",
-                "stock file commitment does not recompute",
-                expected=c,
-                found=str(sl.commitment),
-                **where,
-            )
-        if b["commitment"] != c:
-            r.f.fail(
-                "V8",
-                "stock.commitment",
-                "日志中的承诺值与批次不符",
-                "the log entry's commitment differs from the stock",
-                expected=c,
-                found=b["commitment"],
-                **where,
-            )
-        ids = frozenset(sl.ballot_ids)
+    sl = stock_list(r, e, name)
+    ids = stock_list_matches(r, e, sl, name) if sl is not None else None
     if part == 1:
         r.stocks[key] = Stock(b["count"], ids, e.seq)
         return
     base = r.stocks.get(key)
     if base is None:
         return  # reported by supplement_allowed
-    if ids is not None and base.ids is not None and ids & base.ids:
+    if ids is not None and base.ids is not None and ids & base.ids:  # ids new to the round
         r.fail(
             "V8",
             "stock.supplement_overlap",
@@ -165,6 +79,107 @@ def stock(r: Replay, e: LogEntry) -> None:
     merged = None if ids is None or base.ids is None else base.ids | ids
     r.stocks[key] = Stock(base.count + b["count"], merged, base.seq)
     r.stock_parts[key] = part
+
+
+def stock_list(r: Replay, e: LogEntry, name: str) -> StockList | None:
+    """(V8) The entry's stock file exists and is a ``ballot-stock/1`` list of well-formed ids
+    (spec/ballot-qr.md §4.2); None, reported, when it is not."""
+    doc = r.v._doc(name, "V8")  # a missing or unreadable file is reported there
+    if doc is None:
+        return None
+    where = {"file": name, "seq": e.seq}
+    try:
+        return parse_stock_list(doc)
+    except StockListError as err:
+        for x in err.bad_ids:
+            r.f.fail(
+                "V8",
+                "stock.bad_id",
+                "选票标识格式错误",
+                "malformed ballot id",
+                found=x,
+                **where,
+            )
+        if err.problem == "format":
+            r.f.fail(
+                "V8",
+                "stock.format",
+                "不是 ballot-stock/1",
+                "not a ballot-stock/1 document",
+                **where,
+            )
+        else:
+            r.f.fail("V8", "stock.format", "ballot_ids 格式错误", "ballot_ids malformed", **where)
+        return None
+
+
+def stock_list_matches(r: Replay, e: LogEntry, sl: StockList, name: str) -> frozenset[str]:
+    """(V8) The list is for this election, post and round, with ``count`` ids, sorted, unique,
+    and a commitment that recomputes (spec/ballot-qr.md §4.3) and equals the entry's.
+
+    Returns:
+        The list's ids, as the stock of the entry's part.
+    """
+    b = e.body
+    post, rnd = b["post"], b["round"]
+    where = {"file": name, "seq": e.seq}
+    if sl.ballot_ids != tuple(sorted(set(sl.ballot_ids))):
+        r.f.fail(
+            "V8",
+            "stock.order",
+            "选票标识未排序或重复",
+            "ballot ids not sorted and unique",
+            **where,
+        )
+    checks = [
+        ("election_id", sl.election_id, r.m.election_id.hex()),
+        ("kind", sl.kind, _KIND_NAMES[post]),
+        ("round", sl.round, rnd),
+        ("count", sl.count, b["count"]),
+    ]
+    for k, have, want in checks:
+        if have != want:
+            r.f.fail(
+                "V8",
+                f"stock.{k}",
+                f"批次的 {k} 不符",
+                f"stock {k} differs",
+                expected=str(want),
+                found=str(have),
+                **where,
+            )
+    if sl.count != len(sl.ids):
+        r.f.fail(
+            "V8",
+            "stock.count",
+            "批次张数与标识数不符",
+            "count differs from the number of ids",
+            expected=str(len(sl.ids)),
+            found=str(sl.count),
+            **where,
+        )
+    c = stock_commitment(r.m.election_id, KIND_BYTES[post], rnd, list(sl.ids)).hex()
+    if sl.commitment != c:
+        r.f.fail(
+            "V8",
+            "stock.commitment",
+            "批次文件中的承诺值与重新计算不符",
+            "stock file commitment does not recompute",
+            expected=c,
+            found=str(sl.commitment),
+            **where,
+        )
+    if b["commitment"] != c:
+        r.f.fail(
+            "V8",
+            "stock.commitment",
+            "日志中的承诺值与批次不符",
+            "the log entry's commitment differs from the stock",
+            expected=c,
+            found=b["commitment"],
+            **where,
+        )
+    return frozenset(sl.ballot_ids)
 
 
 def supplement_allowed(r: Replay, e: LogEntry, key: tuple[str, int], part: int) -> None:
