@@ -389,10 +389,10 @@ class Replay:
 
     # -------------------------------------------------------------- end
 
-    def finish(self, count: int) -> None:
-        """The end of the log: what must have happened by then, and the state V7 and V15-V18
-        read."""
-        self.v.entries = count
+    def finish(self, entries: int) -> None:
+        """The end of the log (``entries`` lines): what must have happened by then, and the
+        state V7 and V15-V18 read."""
+        self.v.entries = entries
         if self.open is not None:  # (V11)
             self.fail(
                 "V11",
