@@ -19,7 +19,7 @@ from verifier.parse.documents import BundleIndex, CheckpointItem
 from verifier.report import ElectedPerson, RoundLine
 
 if TYPE_CHECKING:
-    from verifier.checks._unsplit import _RemoteState
+    from verifier.checks.replay.state import RemoteState
 
 __all__ = ["Context"]
 
@@ -59,7 +59,7 @@ class Context:
         self.moments: list[tuple[str, int, int]] = []
         self.roots: dict[int, bytes] = {}
         self.structure_ok = True
-        self.remote: _RemoteState | None = None
+        self.remote: RemoteState | None = None
         self.replay_stopped = False  # too many bad log lines: entries and roots are incomplete
 
     def open_streamed(self, name: str) -> HashingReader:

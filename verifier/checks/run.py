@@ -13,7 +13,6 @@ import os
 from pathlib import Path
 
 from verifier.bundle import open_bundle
-from verifier.checks._unsplit import _Replay
 from verifier.checks.checkpoints import check_checkpoints, load_checkpoints
 from verifier.checks.common import ProgressFn, TownKey
 from verifier.checks.context import Context
@@ -28,6 +27,7 @@ from verifier.checks.index import (
 )
 from verifier.checks.manifest import check_manifest, check_public_summary, check_town_signature
 from verifier.checks.publicity import check_publicity
+from verifier.checks.replay import Replay
 from verifier.checks.result import (
     check_final_checkpoint,
     check_outcomes,
@@ -94,7 +94,7 @@ def verify_bundle(
     load_held(cx, held)  # and those held outside the bundle, at their sizes too
     # (V6, V8-V15, V18) Log entries, stocks, ballot records, attendance, rounds, count,
     # decisions, the result entry and the remote ballots: one streaming replay of the log.
-    _Replay(cx, m).run()
+    Replay(cx, m).run()
     # (V1) The streamed files' hashes, and the index's entry count.
     settle_hashes(cx)
     check_index_entries(cx)

@@ -1,0 +1,139 @@
+"""What the replay of ``log.jsonl`` knows at a given entry (spec/bundle.md V8-V15, V18).
+
+Plain mutable records, changed only by the replay's handlers: the state of each post (RS1-RS8 of
+spec/rounds.md), the round due and the round open, each round's committed stock, and what the log
+has said of remote voting. Their size grows with the election as the manifest and the stock lists
+describe it, never with the number of log lines (spec/bundle.md §8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from verifier.remote import PostSpec, write_in_member
+
+__all__ = ["Cast", "Due", "Open", "PostState", "RemoteState", "Stock"]
+
+
+@dataclass
+class PostState:
+    """One post of the manifest as the log has changed it: seats (R17), candidates (RS7), those
+    elected in order (RS8), rounds held, and the round it owes (a runoff, a re-vote, R22.2)."""
+
+    seats: int
+    candidates: tuple[str, ...]
+    margin: str
+    elected: list[str] = field(default_factory=list)
+    held: int = 0
+    pending: tuple[str, tuple[str, ...], int, str] | None = None  # purpose, candidates, seats, body
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """The round the rules call for next (RS1-RS7), or why none can open (``blocked``)."""
+
+    post: str
+    number: int
+    purpose: str
+    candidates: tuple[str, ...]
+    seats: int
+    body: str
+    expected: int
+    blocked: str = ""
+
+
+@dataclass
+class Open:
+    """A round between its ``round.opened`` and its ``round.counted`` or ``round.void``."""
+
+    post: str
+    number: int
+    purpose: str
+    candidates: tuple[str, ...]
+    seats: int
+    body: str
+    present: int
+    committee_size: int
+    seq: int
+    stage: str = "opened"
+    issued: int | None = None
+    returned: int | None = None
+    entries: list[tuple[int, Mapping[str, Any], bytes]] = field(default_factory=list)
+    entered_total: int = 0
+    ids: dict[str, int] = field(default_factory=dict)  # ballot id -> surviving entries
+    paper: int | None = None  # ballots to issue: paper attendance (R12, RM-9.3); None: unknown
+    remote: bool = False  # the remote ballots count in this round (RM-9.1)
+    decided: int = 0  # ballot.declared_invalid entries among ``entries`` (R8.5)
+    misshapen: int = 0  # ballot.entered reported for their marks (V9 ballot.shape), ever
+
+
+@dataclass
+class Stock:
+    """A round's committed stock (V8): its count and ids, all parts together.
+
+    The ids are kept as the stock file spells them, 32 lowercase hex (V8 checked them), so that
+    a ballot's id is looked up as the log spells it, without decoding it.
+    """
+
+    count: int
+    ids: frozenset[str] | None
+    seq: int
+
+
+@dataclass
+class Cast:
+    """One ``remote.cast`` (V18.3-V18.8)."""
+
+    seq: int
+    token: bytes | None
+    sealed: bytes | None
+    decided: bool = False
+
+
+@dataclass
+class RemoteState:
+    """What the replay knows of remote voting (spec/remote.md §13); small: one item per cast."""
+
+    posts: tuple[PostSpec, ...]
+    opened_seq: int | None = None
+    opened_size: int = 0
+    issuer: Any = None  # the RSA public key once V18.1 accepted it
+    ballot_key: bytes | None = None
+    credentials: dict[str, int] = field(default_factory=dict)
+    credential_entries: int = 0
+    casts: list[Cast] = field(default_factory=list)
+    by_seq: dict[int, Cast] = field(default_factory=dict)
+    tokens: dict[bytes, int] = field(default_factory=dict)
+    closed_seq: int | None = None
+    key_seq: int | None = None
+    key: bytes | None = None
+    next_undecided: int = 0
+    decided: int = 0
+    decrypted: int = 0
+    rejected: int = 0
+    ballots: list[Mapping[str, Any]] = field(default_factory=list)
+    round_opened: bool = False
+    counted_round: bool = False
+    status: dict[str, str] = field(default_factory=dict)  # post -> pending/counted/not_counted
+    expect_not_counted: tuple[str, int, int, bool] | None = None  # post, round, seq, required
+
+    def parts(
+        self, post: str, roster: Mapping[str, Any]
+    ) -> Iterator[tuple[str, tuple[tuple[str, str], ...]]]:
+        """(marks, write-ins) of each decrypted ballot's part for ``post``; a typed write-in is
+        read by the rule of paper entry (RM-9.2, ``write_in_member``)."""
+        names: dict[str, tuple[str, ...]] = {}
+        for mid, member in roster.items():
+            names[member.name] = (*names.get(member.name, ()), mid)
+        ids = frozenset(roster)
+        for ballot in self.ballots:
+            for part in ballot["posts"]:
+                if part["post"] == post:
+                    yield (
+                        part["marks"],
+                        tuple(
+                            (write_in_member(w, names, ids), w["mark"]) for w in part["write_ins"]
+                        ),
+                    )
