@@ -266,7 +266,9 @@ def test_a_ballot_encrypted_in_the_page_verifies_with_keys_elgamal_and_decrypts_
         )
         with pytest.raises(eg.ChoiceProofError):
             eg.verify_post(other, post, choices=9, seats=7)
-    assert _decrypt_choices(key, election, posts, choices=9) == [sum(c) for c in zip(*votes)]
+    assert _decrypt_choices(key, election, posts, choices=9) == [
+        sum(c) for c in zip(*votes, strict=True)
+    ]
 
 
 def test_a_secretary_ballot_encrypted_in_the_page_verifies_with_keys_elgamal(
