@@ -108,17 +108,20 @@ function pick(table, index) {
 
 // ----------------------------------------------------------------------------- group (libsodium)
 
-const add = (p, q) => sodium.crypto_core_ristretto255_add(p, q);
-const sub = (p, q) => sodium.crypto_core_ristretto255_sub(p, q);
-const sAdd = (a, b) => sodium.crypto_core_ristretto255_scalar_add(a, b);
-const sSub = (a, b) => sodium.crypto_core_ristretto255_scalar_sub(a, b);
-const sMul = (a, b) => sodium.crypto_core_ristretto255_scalar_mul(a, b);
+// Every libsodium call goes through `lib`, so that elgamalBench.count can count them.
+let lib = sodium;
+
+const add = (p, q) => lib.crypto_core_ristretto255_add(p, q);
+const sub = (p, q) => lib.crypto_core_ristretto255_sub(p, q);
+const sAdd = (a, b) => lib.crypto_core_ristretto255_scalar_add(a, b);
+const sSub = (a, b) => lib.crypto_core_ristretto255_scalar_sub(a, b);
+const sMul = (a, b) => lib.crypto_core_ristretto255_scalar_mul(a, b);
 
 /** s·P on a validated point (EG-2.4): O when P = O, and libsodium's refusal means O (s = 0). */
 function mul(s, p) {
   if (isZeroBytes(p)) return IDENTITY.slice();
   try {
-    return sodium.crypto_scalarmult_ristretto255(s, p);
+    return lib.crypto_scalarmult_ristretto255(s, p);
   } catch {
     return IDENTITY.slice();
   }
@@ -127,7 +130,7 @@ function mul(s, p) {
 /** s·G, O for s = 0 (EG-2.4). */
 function base(s) {
   try {
-    return sodium.crypto_scalarmult_ristretto255_base(s);
+    return lib.crypto_scalarmult_ristretto255_base(s);
   } catch {
     return IDENTITY.slice();
   }
@@ -144,7 +147,7 @@ function mulEven(c, p) {
 /** EG-2.5: 64 CSPRNG bytes reduced modulo ℓ, redrawn if 0. */
 function randomScalar() {
   for (;;) {
-    const s = sodium.crypto_core_ristretto255_scalar_reduce(sodium.randombytes_buf(64));
+    const s = lib.crypto_core_ristretto255_scalar_reduce(lib.randombytes_buf(64));
     if (!isZeroBytes(s)) return s;
   }
 }
@@ -168,7 +171,7 @@ function frame(item) {
 /** EG-4.1, EG-4.2: SHA-512 of frame(domain) ‖ frame(item)…, reduced modulo ℓ. */
 function challenge(domain, items) {
   const transcript = concatBytes(frame(ascii(domain)), ...items.map(frame));
-  return sodium.crypto_core_ristretto255_scalar_reduce(sodium.crypto_hash_sha512(transcript));
+  return lib.crypto_core_ristretto255_scalar_reduce(lib.crypto_hash_sha512(transcript));
 }
 
 // ----------------------------------------------------------------------------- parsing (EG-2)
@@ -190,7 +193,7 @@ export function parsePoint(data, field = 'point', allowIdentity = false) {
   if (p.length !== POINT_SIZE) {
     fail('elgamal.encoding', `${field} 应为 32 字节，实为 ${p.length} 字节。`, `${field} must be 32 bytes, got ${p.length}`);
   }
-  if (p[31] & 0x80 || !sodium.crypto_core_ristretto255_is_valid_point(p)) {
+  if (p[31] & 0x80 || !lib.crypto_core_ristretto255_is_valid_point(p)) {
     fail(
       'elgamal.invalid_point',
       `${field} 不是 ristretto255 群元素的规范编码。`,
@@ -627,7 +630,7 @@ export async function combinePartials(keyDoc, { electionId, label, total, partia
         den = sMul(den, sSub(smallScalar(q.index), smallScalar(p.index)));
       }
     }
-    const lambda = sMul(num, sodium.crypto_core_ristretto255_scalar_invert(den));
+    const lambda = sMul(num, lib.crypto_core_ristretto255_scalar_invert(den));
     mask = add(mask, mul(lambda, p.share));
   }
   const m = sub(sum.beta, mask);
@@ -643,3 +646,64 @@ export async function combinePartials(keyDoc, { electionId, label, total, partia
     `the combined plaintext is not a total in 0..${bound}`,
   );
 }
+
+// ----------------------------------------------------------------------------- benchmark support
+
+/**
+ * For bench/bench_page_elgamal.py only (no effect on results): `count(fn)` runs fn with every
+ * libsodium call of this module counted by name; `bare(counts, repeat)` makes exactly those calls,
+ * `repeat` times each count, on fixed valid inputs with nothing else in the loop, and returns the
+ * milliseconds (the same page, the same WebAssembly instance: the baseline of the page's prover).
+ */
+export const elgamalBench = Object.freeze({
+  async count(fn) {
+    await sodium.ready;
+    const counts = {};
+    lib = new Proxy(sodium, {
+      get(target, name) {
+        const f = target[name];
+        if (typeof f !== 'function') return f;
+        return (...args) => {
+          counts[name] = (counts[name] ?? 0) + 1;
+          return f(...args);
+        };
+      },
+    });
+    try {
+      await fn();
+    } finally {
+      lib = sodium;
+    }
+    return counts;
+  },
+  async bare(counts, repeat) {
+    await sodium.ready;
+    const s = randomScalar();
+    const t = randomScalar();
+    const p = base(s);
+    const q = base(t);
+    const wide = sodium.randombytes_buf(64);
+    const data = sodium.randombytes_buf(512); // about a proof transcript
+    const args = {
+      crypto_core_ristretto255_add: [p, q],
+      crypto_core_ristretto255_sub: [p, q],
+      crypto_core_ristretto255_is_valid_point: [p],
+      crypto_core_ristretto255_scalar_add: [s, t],
+      crypto_core_ristretto255_scalar_sub: [s, t],
+      crypto_core_ristretto255_scalar_mul: [s, t],
+      crypto_core_ristretto255_scalar_invert: [s],
+      crypto_core_ristretto255_scalar_reduce: [wide],
+      crypto_scalarmult_ristretto255: [s, p],
+      crypto_scalarmult_ristretto255_base: [s],
+      crypto_hash_sha512: [data],
+      randombytes_buf: [64],
+    };
+    const plan = Object.entries(counts).map(([name, n]) => {
+      if (!(name in args)) throw new Error(`no baseline input for ${name}`);
+      return [sodium[name], args[name], n * repeat];
+    });
+    const start = performance.now();
+    for (const [f, a, n] of plan) for (let i = 0; i < n; i++) f(...a);
+    return performance.now() - start;
+  },
+});

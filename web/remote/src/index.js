@@ -23,6 +23,7 @@ export {
   SCALAR_SIZE,
   SUM_DOMAIN,
   combinePartials,
+  elgamalBench,
   elgamalReady,
   encryptPost,
   parseCiphertext,

@@ -3601,22 +3601,23 @@ function pick(table, index) {
   for (let j2 = 0; j2 < table.length; j2++) out = select(eqBit(j2, index), table[j2], out);
   return out;
 }
-var add = (p2, q2) => libsodium_wrappers_default.crypto_core_ristretto255_add(p2, q2);
-var sub = (p2, q2) => libsodium_wrappers_default.crypto_core_ristretto255_sub(p2, q2);
-var sAdd = (a2, b2) => libsodium_wrappers_default.crypto_core_ristretto255_scalar_add(a2, b2);
-var sSub = (a2, b2) => libsodium_wrappers_default.crypto_core_ristretto255_scalar_sub(a2, b2);
-var sMul = (a2, b2) => libsodium_wrappers_default.crypto_core_ristretto255_scalar_mul(a2, b2);
+var lib = libsodium_wrappers_default;
+var add = (p2, q2) => lib.crypto_core_ristretto255_add(p2, q2);
+var sub = (p2, q2) => lib.crypto_core_ristretto255_sub(p2, q2);
+var sAdd = (a2, b2) => lib.crypto_core_ristretto255_scalar_add(a2, b2);
+var sSub = (a2, b2) => lib.crypto_core_ristretto255_scalar_sub(a2, b2);
+var sMul = (a2, b2) => lib.crypto_core_ristretto255_scalar_mul(a2, b2);
 function mul(s2, p2) {
   if (isZeroBytes(p2)) return IDENTITY.slice();
   try {
-    return libsodium_wrappers_default.crypto_scalarmult_ristretto255(s2, p2);
+    return lib.crypto_scalarmult_ristretto255(s2, p2);
   } catch {
     return IDENTITY.slice();
   }
 }
 function base(s2) {
   try {
-    return libsodium_wrappers_default.crypto_scalarmult_ristretto255_base(s2);
+    return lib.crypto_scalarmult_ristretto255_base(s2);
   } catch {
     return IDENTITY.slice();
   }
@@ -3626,7 +3627,7 @@ function mulEven(c2, p2) {
 }
 function randomScalar() {
   for (; ; ) {
-    const s2 = libsodium_wrappers_default.crypto_core_ristretto255_scalar_reduce(libsodium_wrappers_default.randombytes_buf(64));
+    const s2 = lib.crypto_core_ristretto255_scalar_reduce(lib.randombytes_buf(64));
     if (!isZeroBytes(s2)) return s2;
   }
 }
@@ -3645,7 +3646,7 @@ function frame(item) {
 }
 function challenge(domain, items) {
   const transcript = concatBytes(frame(ascii(domain)), ...items.map(frame));
-  return libsodium_wrappers_default.crypto_core_ristretto255_scalar_reduce(libsodium_wrappers_default.crypto_hash_sha512(transcript));
+  return lib.crypto_core_ristretto255_scalar_reduce(lib.crypto_hash_sha512(transcript));
 }
 function lessThanOrder(b2) {
   for (let i2 = SCALAR_SIZE - 1; i2 >= 0; i2--) {
@@ -3658,7 +3659,7 @@ function parsePoint(data, field = "point", allowIdentity = false) {
   if (p2.length !== POINT_SIZE) {
     fail("elgamal.encoding", `${field} 应为 32 字节，实为 ${p2.length} 字节。`, `${field} must be 32 bytes, got ${p2.length}`);
   }
-  if (p2[31] & 128 || !libsodium_wrappers_default.crypto_core_ristretto255_is_valid_point(p2)) {
+  if (p2[31] & 128 || !lib.crypto_core_ristretto255_is_valid_point(p2)) {
     fail(
       "elgamal.invalid_point",
       `${field} 不是 ristretto255 群元素的规范编码。`,
@@ -4015,7 +4016,7 @@ async function combinePartials(keyDoc, { electionId, label, total, partials, bou
         den = sMul(den, sSub(smallScalar(q2.index), smallScalar(p2.index)));
       }
     }
-    const lambda = sMul(num, libsodium_wrappers_default.crypto_core_ristretto255_scalar_invert(den));
+    const lambda = sMul(num, lib.crypto_core_ristretto255_scalar_invert(den));
     mask = add(mask, mul(lambda, p2.share));
   }
   const m2 = sub(sum.beta, mask);
@@ -4031,6 +4032,58 @@ async function combinePartials(keyDoc, { electionId, label, total, partials, bou
     `the combined plaintext is not a total in 0..${bound}`
   );
 }
+var elgamalBench = Object.freeze({
+  async count(fn) {
+    await libsodium_wrappers_default.ready;
+    const counts = {};
+    lib = new Proxy(libsodium_wrappers_default, {
+      get(target, name) {
+        const f2 = target[name];
+        if (typeof f2 !== "function") return f2;
+        return (...args) => {
+          counts[name] = (counts[name] ?? 0) + 1;
+          return f2(...args);
+        };
+      }
+    });
+    try {
+      await fn();
+    } finally {
+      lib = libsodium_wrappers_default;
+    }
+    return counts;
+  },
+  async bare(counts, repeat) {
+    await libsodium_wrappers_default.ready;
+    const s2 = randomScalar();
+    const t2 = randomScalar();
+    const p2 = base(s2);
+    const q2 = base(t2);
+    const wide = libsodium_wrappers_default.randombytes_buf(64);
+    const data = libsodium_wrappers_default.randombytes_buf(512);
+    const args = {
+      crypto_core_ristretto255_add: [p2, q2],
+      crypto_core_ristretto255_sub: [p2, q2],
+      crypto_core_ristretto255_is_valid_point: [p2],
+      crypto_core_ristretto255_scalar_add: [s2, t2],
+      crypto_core_ristretto255_scalar_sub: [s2, t2],
+      crypto_core_ristretto255_scalar_mul: [s2, t2],
+      crypto_core_ristretto255_scalar_invert: [s2],
+      crypto_core_ristretto255_scalar_reduce: [wide],
+      crypto_scalarmult_ristretto255: [s2, p2],
+      crypto_scalarmult_ristretto255_base: [s2],
+      crypto_hash_sha512: [data],
+      randombytes_buf: [64]
+    };
+    const plan = Object.entries(counts).map(([name, n2]) => {
+      if (!(name in args)) throw new Error(`no baseline input for ${name}`);
+      return [libsodium_wrappers_default[name], args[name], n2 * repeat];
+    });
+    const start = performance.now();
+    for (const [f2, a2, n2] of plan) for (let i2 = 0; i2 < n2; i2++) f2(...a2);
+    return performance.now() - start;
+  }
+});
 
 // src/jcs.js
 function canonicalJson(value) {
@@ -6820,6 +6873,7 @@ export {
   canonicalJson,
   combinePartials,
   concatBytes,
+  elgamalBench,
   elgamalReady,
   encryptPost,
   finishToken,
