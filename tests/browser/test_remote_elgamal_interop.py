@@ -341,3 +341,27 @@ def test_the_page_refuses_to_encrypt_an_over_vote_or_a_choice_other_than_0_or_1(
         "choice_proofs",
         "sum_proof",
     }
+
+
+TRACE = """
+async ([ctx, approvals, seats]) => window.rc.elgamalBench.trace(
+  () => window.rc.encryptPost(ctx, approvals, { seats, check: false }),
+)
+"""
+
+
+def test_the_page_prover_makes_the_same_libsodium_calls_whatever_the_choices(
+    page: Any, key: tuple[eg.ThresholdKey, tuple[eg.KeyShare, ...]]
+) -> None:
+    """The real alternative of each disjunctive proof is not picked by a branch (ADR
+    XXXX-page-elgamal): the sequence of libsodium calls is the same for any approvals."""
+    public, _ = key
+    ctx = _js_context(
+        secrets.token_bytes(32), public.public_key, secrets.token_bytes(32), "committee"
+    )
+    traces = [
+        page.evaluate(TRACE, [ctx, approvals, 7])
+        for approvals in ([0] * 9, [1] * 7 + [0, 0], [0, 1, 0, 0, 1, 0, 0, 0, 1], [0] * 8 + [1])
+    ]
+    assert len(traces[0]) > 500
+    assert all(t == traces[0] for t in traces[1:])

@@ -649,32 +649,43 @@ export async function combinePartials(keyDoc, { electionId, label, total, partia
 
 // ----------------------------------------------------------------------------- benchmark support
 
+/** Run fn with every libsodium call of this module recorded by name, in order. */
+async function traced(fn) {
+  await sodium.ready;
+  const names = [];
+  lib = new Proxy(sodium, {
+    get(target, name) {
+      const f = target[name];
+      if (typeof f !== 'function') return f;
+      return (...args) => {
+        names.push(name);
+        return f(...args);
+      };
+    },
+  });
+  try {
+    await fn();
+  } finally {
+    lib = sodium;
+  }
+  return names;
+}
+
 /**
- * For bench/bench_page_elgamal.py only (no effect on results): `count(fn)` runs fn with every
- * libsodium call of this module counted by name; `bare(counts, repeat)` makes exactly those calls,
- * `repeat` times each count, on fixed valid inputs with nothing else in the loop, and returns the
- * milliseconds (the same page, the same WebAssembly instance: the baseline of the page's prover).
+ * For bench/bench_page_elgamal.py and the tests only (no effect on results): `count(fn)` counts
+ * fn's libsodium calls by name, `trace(fn)` lists them in order, `bare(counts, repeat)` makes
+ * exactly those calls, `repeat` times each count, on fixed valid inputs with nothing else in the
+ * loop, and returns the milliseconds (the same page, the same WebAssembly instance: the baseline of
+ * the page's prover).
  */
 export const elgamalBench = Object.freeze({
   async count(fn) {
-    await sodium.ready;
     const counts = {};
-    lib = new Proxy(sodium, {
-      get(target, name) {
-        const f = target[name];
-        if (typeof f !== 'function') return f;
-        return (...args) => {
-          counts[name] = (counts[name] ?? 0) + 1;
-          return f(...args);
-        };
-      },
-    });
-    try {
-      await fn();
-    } finally {
-      lib = sodium;
-    }
+    for (const name of await traced(fn)) counts[name] = (counts[name] ?? 0) + 1;
     return counts;
+  },
+  trace(fn) {
+    return traced(fn);
   },
   async bare(counts, repeat) {
     await sodium.ready;

@@ -4032,26 +4032,34 @@ async function combinePartials(keyDoc, { electionId, label, total, partials, bou
     `the combined plaintext is not a total in 0..${bound}`
   );
 }
+async function traced(fn) {
+  await libsodium_wrappers_default.ready;
+  const names = [];
+  lib = new Proxy(libsodium_wrappers_default, {
+    get(target, name) {
+      const f2 = target[name];
+      if (typeof f2 !== "function") return f2;
+      return (...args) => {
+        names.push(name);
+        return f2(...args);
+      };
+    }
+  });
+  try {
+    await fn();
+  } finally {
+    lib = libsodium_wrappers_default;
+  }
+  return names;
+}
 var elgamalBench = Object.freeze({
   async count(fn) {
-    await libsodium_wrappers_default.ready;
     const counts = {};
-    lib = new Proxy(libsodium_wrappers_default, {
-      get(target, name) {
-        const f2 = target[name];
-        if (typeof f2 !== "function") return f2;
-        return (...args) => {
-          counts[name] = (counts[name] ?? 0) + 1;
-          return f2(...args);
-        };
-      }
-    });
-    try {
-      await fn();
-    } finally {
-      lib = libsodium_wrappers_default;
-    }
+    for (const name of await traced(fn)) counts[name] = (counts[name] ?? 0) + 1;
     return counts;
+  },
+  trace(fn) {
+    return traced(fn);
   },
   async bare(counts, repeat) {
     await libsodium_wrappers_default.ready;
