@@ -365,3 +365,32 @@ def test_the_page_prover_makes_the_same_libsodium_calls_whatever_the_choices(
     ]
     assert len(traces[0]) > 500
     assert all(t == traces[0] for t in traces[1:])
+
+
+def test_the_page_refuses_malformed_post_documents_with_the_spec_codes(
+    page: Any, key: tuple[eg.ThresholdKey, tuple[eg.KeyShare, ...]]
+) -> None:
+    public, _ = key
+    election, token = secrets.token_bytes(32), secrets.token_bytes(32)
+    context = eg.ProofContext(
+        election_id=election, public_key=public.public_key, token=token, post="secretary"
+    )
+    doc = eg.encrypt_post(context, [1, 0], seats=1).to_json()
+    ctx = _js_context(election, public.public_key, token, "secretary")
+
+    def code(d: Any, c: dict[str, Any] = ctx) -> Any:
+        return page.evaluate(VERIFY, [c, d, 2, 1])["code"]
+
+    assert code({**doc, "extra": 1}) == "elgamal.encoding"
+    assert code({k: v for k, v in doc.items() if k != "sum_proof"}) == "elgamal.encoding"
+    assert code({**doc, "choices": doc["choices"][0]}) == "elgamal.encoding"
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    first = doc["choices"][0]  # 64 bytes: "...x==", x carrying 2 bits and 4 zero bits
+    stray = first[:-3] + alphabet[alphabet.index(first[-3]) | 1] + "=="
+    assert base64.b64decode(stray) == base64.b64decode(first)
+    assert code({**doc, "choices": [stray, doc["choices"][1]]}) == "elgamal.encoding"
+    assert code({**doc, "choice_proofs": doc["choice_proofs"][:1]}) == "elgamal.wrong_shape"
+    assert code({**doc, "sum_proof": _b64(b"\x00" * 64 * 3)}) == "elgamal.proof_length"
+    assert code(doc, {**ctx, "electionId": election.hex().upper()}) == "elgamal.parameters"
+    assert code(doc, {**ctx, "token": _b64(token[:31])}) == "elgamal.parameters"
+    assert code(doc, {**ctx, "publicKey": _b64(bytes(32))}) == "elgamal.identity"

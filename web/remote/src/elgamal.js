@@ -267,7 +267,9 @@ function isPlainObject(v) {
 }
 
 function hasExactly(doc, names) {
-  return isPlainObject(doc) && Object.keys(doc).sort().join() === [...names].sort().join();
+  if (!isPlainObject(doc)) return false;
+  const keys = Object.keys(doc);
+  return keys.length === names.length && names.every((n) => Object.prototype.hasOwnProperty.call(doc, n));
 }
 
 function checkSeats(seats, choices) {
@@ -280,6 +282,20 @@ function checkSeats(seats, choices) {
   }
 }
 
+/** The election id: 64 lowercase hex digits (or 32 bytes), else `elgamal.parameters`. */
+function parseElectionId(electionId) {
+  let eid = null;
+  try {
+    eid = typeof electionId === 'string' ? fromHex(electionId) : asBytes(electionId, 'election id').slice();
+  } catch {
+    // refused below
+  }
+  if (!eid || eid.length !== ELECTION_ID_BYTES) {
+    fail('elgamal.parameters', '选举标识应为 32 字节。', 'the election id is 32 bytes (64 lowercase hex digits)');
+  }
+  return eid;
+}
+
 /**
  * What every ballot proof is bound to (EG-4.3): `{electionId, publicKey, token, post}` with the
  * election id as 64 lowercase hex (or 32 bytes), the election key H and the credential's token T as
@@ -287,20 +303,15 @@ function checkSeats(seats, choices) {
  */
 function parseContext(context) {
   const { electionId, publicKey, token, post } = context ?? {};
-  let eid;
-  try {
-    eid = typeof electionId === 'string' ? fromHex(electionId) : asBytes(electionId, 'election id').slice();
-  } catch {
-    eid = null;
-  }
+  const eid = parseElectionId(electionId);
   let t;
   try {
     t = bytesField(token, 'token');
   } catch {
     t = null;
   }
-  if (!eid || eid.length !== ELECTION_ID_BYTES || !t || t.length !== TOKEN_BYTES) {
-    fail('elgamal.parameters', '选举标识与投票凭证都应为 32 字节。', 'the election id and the token are 32 bytes each');
+  if (!t || t.length !== TOKEN_BYTES) {
+    fail('elgamal.parameters', '投票凭证应为 32 字节。', 'the token is 32 bytes');
   }
   if (typeof post !== 'string' || !/^[\x00-\x7f]+$/.test(post)) {
     fail('elgamal.parameters', '职位代码无效。', 'the post code must be non-empty ASCII');
@@ -599,7 +610,7 @@ function checkPartial(key, total, p, electionId, label) {
 export async function combinePartials(keyDoc, { electionId, label, total, partials, bound }) {
   await sodium.ready;
   const key = parseKey(keyDoc);
-  const eid = typeof electionId === 'string' ? fromHex(electionId) : asBytes(electionId, 'election id');
+  const eid = parseElectionId(electionId);
   const lab = bytesField(label, 'label');
   const sum = parseCiphertext(bytesField(total, 'total'), 'total', true);
   if (!Array.isArray(partials)) fail('elgamal.encoding', '部分解密应为列表。', 'partials must be a list');

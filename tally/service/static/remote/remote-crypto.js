@@ -3724,7 +3724,9 @@ function isPlainObject(v2) {
   return v2 !== null && typeof v2 === "object" && !Array.isArray(v2);
 }
 function hasExactly(doc, names) {
-  return isPlainObject(doc) && Object.keys(doc).sort().join() === [...names].sort().join();
+  if (!isPlainObject(doc)) return false;
+  const keys = Object.keys(doc);
+  return keys.length === names.length && names.every((n2) => Object.prototype.hasOwnProperty.call(doc, n2));
 }
 function checkSeats(seats, choices) {
   if (!Number.isInteger(seats) || seats < 1 || seats > MAX_SEATS || !Number.isInteger(choices) || choices < 1) {
@@ -3735,22 +3737,28 @@ function checkSeats(seats, choices) {
     );
   }
 }
-function parseContext(context) {
-  const { electionId, publicKey, token, post } = context ?? {};
-  let eid;
+function parseElectionId(electionId) {
+  let eid = null;
   try {
     eid = typeof electionId === "string" ? fromHex(electionId) : asBytes(electionId, "election id").slice();
   } catch {
-    eid = null;
   }
+  if (!eid || eid.length !== ELECTION_ID_BYTES) {
+    fail("elgamal.parameters", "选举标识应为 32 字节。", "the election id is 32 bytes (64 lowercase hex digits)");
+  }
+  return eid;
+}
+function parseContext(context) {
+  const { electionId, publicKey, token, post } = context ?? {};
+  const eid = parseElectionId(electionId);
   let t2;
   try {
     t2 = bytesField(token, "token");
   } catch {
     t2 = null;
   }
-  if (!eid || eid.length !== ELECTION_ID_BYTES || !t2 || t2.length !== TOKEN_BYTES) {
-    fail("elgamal.parameters", "选举标识与投票凭证都应为 32 字节。", "the election id and the token are 32 bytes each");
+  if (!t2 || t2.length !== TOKEN_BYTES) {
+    fail("elgamal.parameters", "投票凭证应为 32 字节。", "the token is 32 bytes");
   }
   if (typeof post !== "string" || !/^[\x00-\x7f]+$/.test(post)) {
     fail("elgamal.parameters", "职位代码无效。", "the post code must be non-empty ASCII");
@@ -3985,7 +3993,7 @@ function checkPartial(key, total, p2, electionId, label) {
 async function combinePartials(keyDoc, { electionId, label, total, partials, bound }) {
   await libsodium_wrappers_default.ready;
   const key = parseKey(keyDoc);
-  const eid = typeof electionId === "string" ? fromHex(electionId) : asBytes(electionId, "election id");
+  const eid = parseElectionId(electionId);
   const lab = bytesField(label, "label");
   const sum = parseCiphertext(bytesField(total, "total"), "total", true);
   if (!Array.isArray(partials)) fail("elgamal.encoding", "部分解密应为列表。", "partials must be a list");
