@@ -339,7 +339,7 @@ def render_page_elgamal(pe: dict[str, Any], cmd: str) -> list[str]:
         + (
             f"Throttling at 4x made encrypt and prove {x4['make_ms'] / runs[1]['make_ms']:.1f}x "
             "slower than at 1x in this run (DevTools suspends the page's thread for part of each "
-            "interval; on a machine already busy the effective factor is below 4). "
+            "interval, so the effective slowdown also depends on the machine's load). "
             if 1 in runs
             else ""
         )
