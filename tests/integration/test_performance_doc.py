@@ -140,3 +140,39 @@ def test_security_md_states_the_memory_bound_the_limits_give() -> None:
     assert int(stated.group(1)) == math.ceil(
         bench_oversized_flood.stated_bound_mib(RequestLimits(), 0)
     )
+
+
+def test_the_page_encryption_section_renders_its_runs_and_the_one_second_verdict() -> None:
+    """bench_page_elgamal.py's section (bench/run_all.py): each throttling rate's three runs next
+    to their bare loops, and the issue's target judged on encrypt-and-prove at 4x."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import run_all  # noqa: PLC0415
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+
+    def run(rate: int, make: float) -> dict[str, object]:
+        return {
+            "rate": rate,
+            "make_ms": make,
+            "base_make_ms": make / 2,
+            "checked_ms": 2 * make,
+            "base_checked_ms": make,
+            "verify_ms": 40.0,
+            "base_verify_ms": 50.0,
+            "make_ratios": [2.0],
+            "ops": {"make": {"a": 600, "b": 80}, "checked": {"a": 1006}, "verify": {"a": 328}},
+        }
+
+    figures = {"ballots": 5, "rounds": 3, "chromium": "156.0", "bundle_bytes": 695016,
+               "posts": [["committee", 9, 7], ["secretary", 2, 1]],
+               "runs": [run(4, 1200.0), run(1, 400.0)]}  # fmt: skip
+    text = "\n".join(run_all.render_page_elgamal(figures, "bench/bench_page_elgamal.py"))
+    assert "```sh\nbench/bench_page_elgamal.py\n```" in text
+    assert "| encrypt and prove | 4x | **1200 ms** | 600 ms | 2.00x |" in text
+    assert "| verify (as the service will) | 1x | 40 ms | 50 ms | 0.80x |" in text
+    assert "680 to encrypt and prove, 1006 with the page's own check" in text
+    assert "under 1 s with 4x throttling — 1200 ms, **missed**" in text
+    assert "3.0x slower than at 1x" in text
+    figures["runs"] = [run(4, 106.0)]
+    assert "106 ms, met" in "\n".join(run_all.render_page_elgamal(figures, "x"))

@@ -19,7 +19,8 @@ const banner = [
   '//   cd web/remote && npm ci && npm run build',
   `// Bundled: @cloudflare/blindrsa-ts ${version('@cloudflare/blindrsa-ts')} (Apache-2.0),` +
     ` sjcl ${version('sjcl')} (BSD-2-Clause OR GPL-2.0-only),`,
-  `//   libsodium-wrappers ${version('libsodium-wrappers')} and libsodium ${version('libsodium')} (ISC);` +
+  `//   libsodium-wrappers-sumo ${version('libsodium-wrappers-sumo')} and libsodium-sumo` +
+    ` ${version('libsodium-sumo')} (ISC);` +
     ` built with esbuild ${version('esbuild')}.`,
 ].join('\n');
 

@@ -12,6 +12,27 @@ export {
   toHex,
   utf8,
 } from './encoding.js';
+export {
+  CHOICE_DOMAIN,
+  CIPHERTEXT_SIZE,
+  DECRYPTION_DOMAIN,
+  ElGamalError,
+  MAX_SCRUTINEERS,
+  MAX_SEATS,
+  POINT_SIZE,
+  SCALAR_SIZE,
+  SUM_DOMAIN,
+  combinePartials,
+  elgamalBench,
+  elgamalReady,
+  encryptPost,
+  parseCiphertext,
+  parsePoint,
+  parseScalar,
+  parseThresholdKey,
+  verifyPost,
+  verifyShare,
+} from './elgamal.js';
 export { canonicalBytes, canonicalJson } from './jcs.js';
 export {
   BALLOT_FORMAT,

@@ -1,7 +1,7 @@
 // Sealing a remote ballot (spec/remote.md §5, §6): libsodium crypto_box_seal to the election's
 // X25519 ballot key, over the RFC 8785 bytes of the remote-ballot/1 object.
 
-import sodium from 'libsodium-wrappers';
+import sodium from 'libsodium-wrappers-sumo';
 import { bytesOrBase64, fromBase64, fromHex, toBase64 } from './encoding.js';
 import { canonicalBytes } from './jcs.js';
 import { ELECTION_ID_SIZE, TOKEN_SIZE } from './token.js';

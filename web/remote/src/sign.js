@@ -3,7 +3,7 @@
 // group's on checkpoints (spec/log.md §3), in every browser, whether or not its WebCrypto has
 // Ed25519.
 
-import sodium from 'libsodium-wrappers';
+import sodium from 'libsodium-wrappers-sumo';
 import { bytesOrBase64, concatBytes, utf8 } from './encoding.js';
 
 /**
