@@ -354,7 +354,7 @@ def test_the_page_prover_makes_the_same_libsodium_calls_whatever_the_choices(
     page: Any, key: tuple[eg.ThresholdKey, tuple[eg.KeyShare, ...]]
 ) -> None:
     """The real alternative of each disjunctive proof is not picked by a branch (ADR
-    XXXX-page-elgamal): the sequence of libsodium calls is the same for any approvals."""
+    0025-page-elgamal): the sequence of libsodium calls is the same for any approvals."""
     public, _ = key
     ctx = _js_context(
         secrets.token_bytes(32), public.public_key, secrets.token_bytes(32), "committee"
