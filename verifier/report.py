@@ -166,6 +166,8 @@ class Report:
     """Member id -> roster name, for every member the round listing names."""
     warnings: tuple[Finding, ...] = ()
     """What a reader should check but that fails no clause (look-alike names, D-5.3)."""
+    check_code: str = ""
+    """The remote invitations' check code recomputed from the town-signed summary (RM-10.3)."""
     held_checkpoints: int = 0
     """Checkpoints held outside the bundle (``verify --checkpoint``) that were checked (V7)."""
 
@@ -252,6 +254,13 @@ def render_text(report: Report, lang: str = "zh", *, max_findings: int = 50) -> 
             else f"Remote voting: {report.remote_credentials} credentials issued, "
             f"{report.remote_casts} cast, {report.remote_rejected} rejected, "
             f"{report.remote_ballots} counted."
+        )
+    if report.check_code:  # RM-10.3: what every genuine invitation printed
+        out.append(
+            f"远程投票邀请函校验码：{report.check_code}（请镇党委公布，供远程投票党员与邀请函核对）"
+            if zh
+            else f"Remote invitations' check code: {report.check_code} (for the town committee to "
+            "announce; members compare it with their invitations)"
         )
     if report.held_checkpoints:  # V7: checkpoints kept outside the bundle
         out.append(
@@ -483,6 +492,7 @@ def render_json(report: Report) -> str:
             "credentials": report.remote_credentials,
             "casts": report.remote_casts,
             "rejected": report.remote_rejected,
+            "check_code": report.check_code,
         },
         "held_checkpoints": report.held_checkpoints,
         "elected": {p: list(ids) for p, ids in report.elected},

@@ -8,11 +8,23 @@ derivation, so a summary signed for any other content fails.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Final
 
-__all__ = ["PUBLIC_SUMMARY_DOMAIN", "public_summary"]
+__all__ = ["PUBLIC_SUMMARY_DOMAIN", "check_code", "public_summary"]
 
 PUBLIC_SUMMARY_DOMAIN: Final = b"branch-election/public-summary/1"
+PIN_DOMAIN: Final = b"branch-election/invitation-pin/2"  # spec/remote.md RM-10.3
+
+
+def check_code(summary_hash: bytes, opened_leaf_hash: bytes) -> str:
+    """The invitations' check code (spec/remote.md RM-10.3): the first 16 hex digits, upper case
+    in groups of four, of SHA-256(PIN_DOMAIN || 0x00 || summary hash || leaf hash of
+    ``remote.opened``). Computed here from the town-signed summary the verifier re-derived, it is
+    the code every genuine invitation printed; the town committee announces it, so a member whose
+    invitation shows another was invited against a summary or key the town never signed."""
+    digest = hashlib.sha256(PIN_DOMAIN + b"\x00" + summary_hash + opened_leaf_hash).hexdigest()
+    return "-".join(digest[i : i + 4].upper() for i in range(0, 16, 4))
 
 
 def public_summary(manifest: Any, town_key: Any, election_id_hex: str) -> dict[str, Any]:

@@ -104,3 +104,7 @@ def test_typed_remote_write_ins_count_by_the_paper_rule_and_the_bundle_verifies(
         tmp_path / "out" / "bundle", TownKey(fingerprint=fingerprint(town.public_key.key)), jobs=1
     )
     assert report.ok, render_text(report, "en")
+    # RM-10.3: the verifier recomputes the check code every genuine invitation printed, from the
+    # summary the town signed (its own derivation) and the logged remote.opened entry.
+    assert report.check_code == s.invitation_pin()
+    assert s.invitation_pin() in render_text(report)

@@ -43,6 +43,7 @@ class Context:
         # (V2, V3)
         self.manifest: Manifest | None = None
         self.town_raw: bytes | None = None  # the town key of the signed manifest, after V2
+        self.summary_hash = b""  # (V19) the public summary's hash, once its signature verified
         # (V7) checkpoints.json, parsed
         self.checkpoints: list[CheckpointItem] = []
         self.checkpoint_sizes: set[int] = set()

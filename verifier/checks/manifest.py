@@ -5,6 +5,7 @@ spec/bundle.md §6 V2, V3, V19; spec/manifest.md §3, §4, §6.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,12 +117,12 @@ def check_public_summary(cx: Context, signed: SignedManifest, m: Manifest) -> No
     """(V19) The town signed exactly the public summary derived from this manifest."""
     try:
         summary = public_summary(signed.manifest_value, signed.town_key_value, m.election_id.hex())
+        message = canonical_bytes(summary)
         verify_signature(
-            signed.town_key.key,
-            PUBLIC_SUMMARY_DOMAIN,
-            canonical_bytes(summary),
-            signed.summary_signature,
+            signed.town_key.key, PUBLIC_SUMMARY_DOMAIN, message, signed.summary_signature
         )
+        # spec/manifest.md §6: the hash the invitations' check code binds (RM-10.3)
+        cx.summary_hash = hashlib.sha256(PUBLIC_SUMMARY_DOMAIN + b"\x00" + message).digest()
     except VerificationError as e:
         cx.f.fail(
             "V19",

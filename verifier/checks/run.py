@@ -36,6 +36,7 @@ from verifier.checks.result import (
     load_result,
 )
 from verifier.report import CLAUSES, Report
+from verifier.summary import check_code
 
 __all__ = ["verify_bundle"]
 
@@ -137,4 +138,9 @@ def verify_bundle(
         names=tuple((x.id, x.name) for x in m.definition.members),
         warnings=tuple(f.warnings),
         held_checkpoints=len(cx.held),
+        check_code=(
+            check_code(cx.summary_hash, rm.opened_leaf)
+            if rm is not None and rm.opened_leaf and cx.summary_hash
+            else ""
+        ),
     )

@@ -73,7 +73,49 @@ def test_valid_remote_bundle_passes(election: R.Election, run: Runner) -> None:
     assert "3 credentials issued, 3 cast, 1 rejected" in render_text(report, "en")
     doc = json.loads(render_json(report))
     assert doc["remote_ballots"] == 2
-    assert doc["remote"] == {"opened": True, "credentials": 3, "casts": 3, "rejected": 1}
+    assert doc["remote"] == {
+        "opened": True,
+        "credentials": 3,
+        "casts": 3,
+        "rejected": 1,
+        "check_code": report.check_code,
+    }
+
+
+def test_the_report_gives_the_invitations_check_code_RM_10_3(
+    election: R.Election, run: Runner
+) -> None:
+    """The code every genuine invitation printed: the producer's own functions (the summary the
+    service shows the page, ``keys.remote.invitation_pin``) give the same code from the bundle's
+    manifest and remote.opened entry (the service itself: tests/integration/test_remote_write_ins.py)."""
+    import hashlib  # noqa: PLC0415
+
+    from tally.core.manifest import public_summary_hash  # noqa: PLC0415
+    from tally.election import signed_public_summary  # noqa: PLC0415
+
+    files = election.build()
+    report = run(files)
+    summary, _ = signed_public_summary(files["manifest.json"])
+    opened = next(x for x in files["log.jsonl"].splitlines() if b'"remote.opened"' in x)
+    leaf = hashlib.sha256(b"\x00" + opened).digest()
+    assert report.check_code == remote.invitation_pin(public_summary_hash(summary), leaf)
+    assert f"远程投票邀请函校验码：{report.check_code}" in render_text(report, "zh")
+    assert f"check code: {report.check_code}" in render_text(report, "en")
+
+
+def test_no_check_code_when_the_summary_signature_fails_V19(
+    election: R.Election, run: Runner
+) -> None:
+    """A check code from a summary the town did not sign would vouch for nothing: none is shown."""
+    files = election.build()
+    man = json.loads(files["manifest.json"])
+    sig = bytearray(base64.b64decode(man["summary_signature"]))
+    sig[0] ^= 1
+    man["summary_signature"] = base64.b64encode(bytes(sig)).decode()
+    report = run({**files, "manifest.json": B.jcs(man)})
+    assert report.failed() == ("V19",)
+    assert report.check_code == ""
+    assert "校验码" not in render_text(report, "zh")
 
 
 def test_non_remote_report_states_zero(good_files: dict[str, bytes], run: Runner) -> None:
@@ -83,6 +125,7 @@ def test_non_remote_report_states_zero(good_files: dict[str, bytes], run: Runner
     assert "其中远程选票 0 张" in render_text(report, "zh")
     assert "including 0 remote ballots" in render_text(report, "en")
     assert "Remote voting:" not in render_text(report, "en")
+    assert report.check_code == ""  # no remote.opened: no invitations, no check code
 
 
 def test_list_changed_not_counted_passes(election: R.Election, run: Runner) -> None:
