@@ -5,8 +5,8 @@ remote ballots that differ only in their committee marks, X and Y. A secret coin
 X. The attacker gets everything the service and the town committee hold after the count: every
 table of the SQLite election file, the published bundle (``tally.publish.bundle_files``), the
 board's JSON (``/api/board`` in zh and en, ``/api/board/checkpoints``), every record of the
-service's ``tally`` loggers, and every file of the service's data folder; never the receipts. It
-knows X and Y (the challenge) and says who cast X. It wins when it is right.
+service's ``tally`` loggers (captured at DEBUG), and every file of the service's data folder;
+never the receipts. It knows X and Y (the challenge) and says who cast X. It wins when it is right.
 
 Each game is a fresh election through the real service (HTTP redeem and cast, the cast batching
 of ``ServiceState``), then the close, the count (k = 1 scrutineer rebuilds the key; paper rounds;
@@ -15,33 +15,40 @@ would, on a simulated clock (``tally.election._now``): the invitations are sent 
 eve of the meeting; each member opens theirs at a moment uniform in the next two hours, redeems it
 at once, fills in the ballot for 1 to 15 minutes and casts. Who goes first, and whether the two
 sittings overlap (redeem A, redeem B, cast B, cast A, ...), is random. Seeded: the same games
-every run.
+every run. Not exercised: write-ins, casts sharing one batch, ``remote-casts`` checkpoints (the
+service's 15-minute timer never fires in a game), members who cast hours after redeeming.
 
 Channels the attacker tries (``guess``), each a link between two things it holds:
 
-1. *Per-ballot plaintext -> cast* (content): (a) ``remote.decrypted {cast, ballot}`` entries in
-   the log (the election file and the bundle's ``log.jsonl``); (b) the key published in
-   ``remote.key_revealed`` opening each ``remote.cast``'s ``sealed`` itself (PyNaCl); (c) any entry,
-   table row, log record or file that holds a committee marks string next to a cast's token.
+1. *Per-ballot plaintext -> cast* (content): (a) any log entry (the election file's ``log``
+   table, the bundle's ``log.jsonl``) that names one cast (``{"cast": seq}``) beside one of the
+   two marks strings: v1's ``remote.decrypted {cast, ballot}``; (b) a key published in the log
+   (``remote.key_revealed``) that opens each ``remote.cast``'s ``sealed`` (PyNaCl, as anyone can);
+   (c) any table row, bundle file, board JSON, log record or data file holding one marks string
+   next to a cast's token.
 2. *Cast -> member* (timeline): ``remote.credential_issued {member}`` (seq, ``at``) and the
    invitations table's ``redeemed_at`` (to the microsecond) against each ``remote.cast`` (seq,
-   ``at``): the assignment where every cast follows its member's credential with the smallest sum
-   of squared delays (a sitting is short); ties by order (seq distance).
+   ``at``): among the assignments where every cast follows its member's credential, the one with
+   the smallest sum of squared delays (a sitting is short), ties broken by seq distance
+   (credential issue order against cast order). Casts of one batch share their ``at`` and are in
+   random order (RM-10.4 a): the tie-break is then a guess.
 3. *Direct co-occurrence*: a member id next to a cast's token (base64 or hex) in one table row,
-   one log record or one data file (batch membership, device traces).
-4. Anything else gives nothing, and the attacker flips a (seeded) coin.
+   bundle file, board JSON, log record or data file.
+4. Nothing links: the attacker flips a (seeded) coin.
 
-Today (remote ballots v1) channel 1 (a) and (b) link every ballot to its cast, and channel 2 links
-the cast to its member whenever the two sittings do not overlap badly: the attacker wins nearly
-every game (``test_v1_links_remote_voter_to_ballot_by_plaintext_and_timing``, which documents it
+Today (remote ballots v1) channels 1 (a) and (b) give the content of every cast, and channel 2
+carries it to the member: the attacker wins nearly every game, and with the plaintext withheld it
+is at chance (``test_v1_links_remote_voter_to_ballot_by_plaintext_and_timing``, which documents it
 and must be deleted when v2 lands). Channel 3 finds nothing today.
 
-Remote ballots v2 must close channel 1 entirely (no per-ballot plaintext anywhere: only post
-totals are decrypted, RM v2) so that channel 2, which v2 also blurs (casts logged in shuffled
-batches, times no finer than the window), links a cast to nothing but a ciphertext; channel 3
-must stay empty. ``test_attacker_cannot_link_two_remote_voters_better_than_chance`` is the property
-and is ``xfail(strict=True)`` until then: it turns red the day the property holds, to remove the
-marker (and to port the game's driver to the v2 ballot, which it will need).
+Remote ballots v2 must close channel 1 entirely: no per-ballot plaintext anywhere, no key that
+opens one ballot ever published, nothing decrypted for fewer ballots than a post's whole remote
+total (not per batch, not per time window). Channel 2 may remain partly open (v2 blurs it: casts
+logged in shuffled batches, times no finer than the window, credentials without their time
+order), since it then links a member to a ciphertext only; channel 3 must stay empty.
+``test_attacker_cannot_link_two_remote_voters_better_than_chance`` is the property and is
+``xfail(strict=True)`` until then: it turns red the day the property holds, to remove the marker
+(and to port the game's driver to the v2 ballot, which it will need).
 """
 
 from __future__ import annotations
@@ -154,12 +161,14 @@ def _content_by_cast(entries: Mapping[int, dict[str, Any]], ev: Evidence) -> dic
     """Channel 1: the committee marks of each cast (by the cast's seq), wherever readable."""
     found: dict[int, str] = {}
     casts = {s: e for s, e in entries.items() if e["type"] == "remote.cast"}
-    # (a) per-ballot plaintext entries that name their cast
+    # (a) an entry naming one cast beside one of the marks strings (v1: remote.decrypted)
     for e in entries.values():
         body = e["body"]
-        marks = _committee_marks(body.get("ballot")) if isinstance(body, dict) else None
-        if marks is not None and isinstance(body.get("cast"), int):
-            found[body["cast"]] = marks
+        if isinstance(body, dict) and isinstance(body.get("cast"), int):
+            text = json.dumps(body, ensure_ascii=False)
+            hits = [b for b in ev.ballots if f'"{b}"' in text]
+            if len(hits) == 1:
+                found[body["cast"]] = hits[0]
     # (b) a published private key that opens the sealed ballots
     for e in entries.values():
         key = e["body"].get("private_key") if e["type"] == "remote.key_revealed" else None
@@ -186,12 +195,14 @@ def _content_by_cast(entries: Mapping[int, dict[str, Any]], ev: Evidence) -> dic
 
 
 def _blobs(ev: Evidence) -> Iterator[str]:
-    """Every table row, bundle file, log record and data file as text (the log: as entries)."""
+    """Every table row, log record, board JSON, bundle file and data file as text (the log is
+    read as entries)."""
     for name, rows in ev.tables.items():
         if name != "log":
             for row in rows:
                 yield repr(row)
     yield from ev.service_log
+    yield from (json.dumps(doc, ensure_ascii=False) for doc in ev.board)
     for name, data in ev.bundle.items():
         if not name.endswith("log.jsonl"):  # the log is read as entries
             yield data.decode("utf-8", "replace")
@@ -540,7 +551,9 @@ def test_v1_links_remote_voter_to_ballot_by_plaintext_and_timing(games: list[Gam
     channels = {g.channel for _, g in results}
     overlapping = sum(g.events[1][1] == "redeem" for g in games)
     assert channels == {"plaintext+timeline"}, channels  # nothing else links, nothing is chance
-    assert 0 < overlapping < GAMES  # the sittings interleave in some games, not in all
+    # the game is not degenerate: both go first, both cast X, sittings overlap now and then
+    assert {g.events[0][0] for g in games} == {g.truth for g in games} == set(MEMBERS)
+    assert 0 < overlapping < GAMES
     assert wins >= math.ceil(0.9 * GAMES), (wins, GAMES)
     # Without the per-ballot plaintext the same attacker, with everything else, is at chance:
     # the plaintext is the link, timing only carries it from the cast to the member.
