@@ -436,12 +436,11 @@ def _play(t: _Template, folder: Path, clock: _Clock, rng: random.Random) -> Game
                     },
                 )
                 assert r.status_code == 200, r.text
-            state = app.state.service
-            state.thread.submit(lambda s: _count(s, t, clock, data), state.session).result()
-            state.thread.submit(state._publish_board).result()
-            bundle = state.thread.submit(
-                lambda s: bundle_files(s, load_calendar(None)), state.session
-            ).result()
+            # as a station request runs (its commit publishes the snapshot the board reads)
+            run, portal = app.state.service.run, client.portal
+            assert portal is not None  # inside the client's `with`
+            portal.call(run, lambda s: _count(s, t, clock, data))
+            bundle = portal.call(run, lambda s: bundle_files(s, load_calendar(None)))
             board = tuple(
                 client.get(path, params=params).json()
                 for path, params in (
