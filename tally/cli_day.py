@@ -32,6 +32,7 @@ from tally.calendar import (
 )
 from tally.cli_rounds import rounds_json, rounds_lines
 from tally.core.ballots import INVALID_REASONS
+from tally.core.double_entry import require_same_batches
 from tally.core.errors import DefinitionError, TallyError
 from tally.core.explain import describe_next, describe_quorum, spec_title
 from tally.core.manifest import build_manifest
@@ -687,6 +688,7 @@ def register(app: typer.Typer) -> None:
         """
 
         def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+            seconds: list[EntryInput] | None = None
             if invalid is not None or confirm_key is not None:
                 return _enter_invalid(
                     db,
@@ -715,7 +717,7 @@ def register(app: typer.Typer) -> None:
                 texts = ballot_printer.read_qr_texts(scans) if scans is not None else None
                 items = _fill_from_scans(first_rows, texts, "--batch")
                 if second_rows is not None:
-                    _compare_double_entry(items, _fill_from_scans(second_rows, texts, "--second"))
+                    seconds = _fill_from_scans(second_rows, texts, "--second")
             elif qr is not None and marks is not None:
                 items = [EntryInput(qr=qr, marks=marks, write_ins=tuple(write_in or ()))]
             else:
@@ -725,6 +727,12 @@ def register(app: typer.Typer) -> None:
                     en="give --qr and --marks, or --batch",
                 )
             s = ElectionSession.open(db)
+            if seconds is not None:  # (spec/log.md §2.3) one rule: tally.core.double_entry
+                require_same_batches(
+                    [x.entered() for x in items],
+                    [x.entered() for x in seconds],
+                    params=s.manifest.election.parameters,
+                )
             entries = s.enter(items, actor=actor)
             cur = s.meeting.current
             assert cur is not None
@@ -1516,21 +1524,3 @@ def _fill_from_scans(
     for i, text in zip(empty, texts, strict=True):
         out[i] = EntryInput(qr=text, marks=items[i].marks, write_ins=items[i].write_ins)
     return out
-
-
-def _compare_double_entry(first: list[EntryInput], second: list[EntryInput]) -> None:
-    """Two tellers' entries of the same ballots must agree before anything counts."""
-    a = {ballot_printer.parse_qr_text(x.qr).ballot_id.hex(): x for x in first}
-    b = {ballot_printer.parse_qr_text(x.qr).ballot_id.hex(): x for x in second}
-    problems = [f"{i[:8]}…" for i in sorted(set(a) ^ set(b))]
-    problems += [
-        f"{i[:8]}…: {a[i].marks} ≠ {b[i].marks}"
-        for i in sorted(set(a) & set(b))
-        if (a[i].marks, a[i].write_ins) != (b[i].marks, b[i].write_ins)
-    ]
-    if problems:
-        raise SessionError(
-            "double_entry.mismatch",
-            zh="两名计票人的录入不一致，均未录入：" + "；".join(problems),
-            en="the two tellers' entries differ; nothing entered: " + "; ".join(problems),
-        )

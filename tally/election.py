@@ -28,6 +28,7 @@ import keys
 from keys import blind_rsa, remote
 from tally.calendar import CalendarError, WorkingDayCalendar
 from tally.core.ballots import INVALID_REASONS
+from tally.core.double_entry import EnteredBallot, read_entry, read_marks, split_write_in
 from tally.core.errors import DefinitionError, RoundStateError, TallyError
 from tally.core.explain import describe_next, describe_quorum, round_wording
 from tally.core.manifest import (
@@ -348,6 +349,15 @@ class EntryInput:
     qr: str
     marks: str
     write_ins: tuple[str, ...] = ()
+
+    def entered(self) -> EnteredBallot:
+        """This entry as the double-entry rule compares it (``tally.core.double_entry``).
+
+        Raises:
+            ballot_printer.BallotPrinterError: the QR text is not a ballot QR.
+        """
+        ballot_id = ballot_printer.parse_qr_text(self.qr).ballot_id.hex()
+        return read_entry(ballot_id=ballot_id, marks=self.marks, write_ins=self.write_ins)
 
 
 def _reason(entry: Entry) -> str | None:
@@ -1024,10 +1034,10 @@ class ElectionSession:
             )
         except ballot_printer.BallotPrinterError as e:
             raise SessionError(e.code, zh=e.zh, en=e.en) from e
-        marks = item.marks.replace(" ", "").replace("○", "o").replace("×", "x")
+        marks = read_marks(item.marks)
         write_ins = []
         for w in item.write_ins:
-            name, _, mark = w.partition(":")
+            name, marked = split_write_in(w)
             member, problem = resolve_write_in(name, self.manifest.election)
             if problem is not None:
                 raise SessionError(
@@ -1035,9 +1045,7 @@ class ElectionSession:
                     zh=f"名册中有多人名为 {name}，请写党员编号",
                     en=f"several members are named {name}; give the member id",
                 )
-            write_ins.append(
-                {"name": name.strip(), "member": member or "", "mark": "-" if mark == "-" else "o"}
-            )
+            write_ins.append({"name": name, "member": member or "", "mark": "o" if marked else "-"})
         return {
             "post": cur.spec.post.value,
             "round": cur.spec.number,

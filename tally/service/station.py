@@ -39,6 +39,7 @@ from starlette.staticfiles import StaticFiles
 import ballot_printer
 import keys
 from tally.core.ballots import INVALID_REASONS, Ballot, Mark, judge_ballot
+from tally.core.double_entry import DoubleEntryMismatchError, compare_entries
 from tally.core.errors import TallyError
 from tally.core.explain import describe_next, describe_outcome, describe_quorum, spec_title
 from tally.core.meeting import ballot_from_body, parse_entry
@@ -1254,7 +1255,11 @@ def register(app: FastAPI) -> None:
                         f"ballot {code}: first entry saved ({verdict[1]}); a second teller "
                         "enters it again before it counts",
                     )
-                if _same(first.item, item):
+                # (spec/log.md §2.3) one rule for "entered alike": tally.core.double_entry
+                difference = compare_entries(
+                    first.item.entered(), item.entered(), params=s.manifest.election.parameters
+                )
+                if difference is None:
                     s.enter([item], actor=f"{first.teller}+{me}")
                     del st.pending[ballot_id]
                     return (
@@ -1263,12 +1268,7 @@ def register(app: FastAPI) -> None:
                     )
                 del st.pending[ballot_id]
                 mismatch.update(_mismatch(s, cur.spec, first, item, me))
-                raise SessionError(
-                    "double_entry.mismatch",
-                    zh=f"选票 {code} 两人录入不一致，均未计入：请两人核对纸质选票后重新录入",
-                    en=f"ballot {code}: the two entries differ, nothing counted; check the "
-                    "paper ballot together and enter it again",
-                )
+                raise DoubleEntryMismatchError((difference,), label=lambda _id: code)
             s.enter([item], actor=me)
             return (f"已录入选票 {code}：{verdict[0]}", f"ballot {code} entered: {verdict[1]}")
 
@@ -1688,10 +1688,6 @@ def _entry_input(s: ElectionSession, form: FormData) -> EntryInput:
             en=f"the scanned text is not a ballot QR ({e.en}); scan again",
         ) from e
     return EntryInput(qr=qr, marks=marks, write_ins=tuple(write_ins))
-
-
-def _same(a: EntryInput, b: EntryInput) -> bool:
-    return (a.marks, sorted(a.write_ins)) == (b.marks, sorted(b.write_ins))
 
 
 def _mismatch(

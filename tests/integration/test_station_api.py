@@ -146,10 +146,14 @@ class User:
 
 @pytest.fixture
 def station(tmp_path: Path) -> Iterator[Station]:
+    yield from _station(tmp_path, (ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8"))
+
+
+def _station(tmp_path: Path, definition: str) -> Iterator[Station]:
     town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "town")
     wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "wg")
     scrutineers = [keys.InMemorySigner.generate(keys.Role.SCRUTINEER, f"s{i}") for i in (1, 2)]
-    election = parse_definition((ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8"))
+    election = parse_definition(definition)
     manifest = build_manifest(
         election, work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(s) for s in scrutineers)
     )
@@ -167,10 +171,12 @@ def station(tmp_path: Path) -> Iterator[Station]:
 
 
 def _ballot(qr: str, marks: str, write_ins: tuple[str, ...] = ()) -> dict[str, str]:
+    """The count page's form; a write-in ``name:-`` is a row without a ○ under it."""
     data = {"qr": qr} | {f"m{i}": m for i, m in enumerate(marks)}
     for i, w in enumerate(write_ins):
-        data[f"w{i}"] = w
-        data[f"wm{i}"] = "o"
+        name, _, mark = w.partition(":")
+        data[f"w{i}"] = name
+        data[f"wm{i}"] = "" if mark == "-" else "o"
     return data
 
 
@@ -456,6 +462,66 @@ def test_double_entry_counts_nothing_until_two_tellers_agree(station: Station) -
     assert "两人录入一致，已计入" in text
     entered = [e for e in station.log() if e.type == "ballot.entered"]
     assert [e.actor for e in entered] == ["teller+teller2"]
+
+
+def _double_entry(station: Station) -> tuple[User, User]:
+    station.open_round()
+    station.sign_in("chair").post("/station/count/mode", {"double": "1"})
+    return station.sign_in("teller"), station.sign_in("teller2")
+
+
+def _counted(station: Station) -> list[list[dict[str, str]]]:
+    return [e.body["write_ins"] for e in station.log() if e.type == "ballot.entered"]
+
+
+@pytest.mark.parametrize(
+    "second",
+    [("林春生",), ("林春生", "罗小芳:-", "周玉兰"), ("林春生", "罗小芳"), ("林春生", "罗小")],
+    ids=["missing", "extra", "mark-changed", "name-changed"],
+)
+def test_double_entry_counts_nothing_when_the_write_ins_differ_log_2_3(
+    station: Station, second: tuple[str, ...]
+) -> None:
+    teller, teller2 = _double_entry(station)
+    teller.post("/station/count/enter", _ballot(station.qr[0], "oo----", ("林春生", "罗小芳:-")))
+    r = teller2.post("/station/count/enter", _ballot(station.qr[0], "oo----", second))
+    assert r.status_code == 409
+    assert "两人录入不一致" in r.text
+    assert _counted(station) == []
+
+
+def test_double_entry_reads_write_ins_as_the_count_does_log_2_3_R9(station: Station) -> None:
+    teller, teller2 = _double_entry(station)
+    first = ("林春生", "罗小芳:-")
+    teller.post("/station/count/enter", _ballot(station.qr[0], "ooo---", first))
+    # Rows in another order, 林 typed as the CJK compatibility ideograph U+F9F4 (NFC: 林).
+    second = ("罗小芳:-", "\uf9f4春生")
+    text = teller2.follow(
+        teller2.post("/station/count/enter", _ballot(station.qr[0], "ooo---", second))
+    )
+    assert "两人录入一致，已计入" in text
+    assert len(_counted(station)) == 1
+
+
+@pytest.fixture
+def numbered_station(tmp_path: Path) -> Iterator[Station]:
+    """The station of an election whose write-ins need a disapproval (R9.1 numbers the rows)."""
+    text = (ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8")
+    extra = "[parameters]\nwrite_in_requires_disapproval = true\n"
+    yield from _station(tmp_path, text.replace("[parameters]\n", extra))
+
+
+def test_double_entry_refuses_reordered_write_ins_when_rows_are_numbered_R9_1(
+    numbered_station: Station,
+) -> None:
+    station = numbered_station
+    teller, teller2 = _double_entry(station)
+    # One x: only write-in 1 may give a vote (R9.1), so the order decides who gets it.
+    teller.post("/station/count/enter", _ballot(station.qr[0], "ooox--", ("林春生", "罗小芳")))
+    r = teller2.post("/station/count/enter", _ballot(station.qr[0], "ooox--", ("罗小芳", "林春生")))
+    assert r.status_code == 409
+    assert "两人录入不一致" in r.text
+    assert _counted(station) == []
 
 
 def test_session_errors_are_shown_in_the_users_language(station: Station) -> None:
