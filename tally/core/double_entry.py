@@ -19,7 +19,7 @@ when they agree on
    part of the ballot and is compared too.
 
 The core never logs and never puts a ballot's marks or names into a message: a difference names
-only the ballot and which fields differ (``Field``). See docs/adr/XXXX-double-entry-rule.md.
+only the ballot and which fields differ (``Field``). See docs/adr/0026-double-entry-rule.md.
 """
 
 from __future__ import annotations
