@@ -720,6 +720,8 @@ def register(app: typer.Typer) -> None:
                     seconds = _fill_from_scans(second_rows, texts, "--second")
             elif qr is not None and marks is not None:
                 items = [EntryInput(qr=qr, marks=marks, write_ins=tuple(write_in or ()))]
+                if second is not None:  # the second teller's entry of this one ballot
+                    seconds = _fill_from_scans(_read_batch(second), None, "--second")
             else:
                 raise SessionError(
                     "enter.args",
@@ -727,6 +729,14 @@ def register(app: typer.Typer) -> None:
                     en="give --qr and --marks, or --batch",
                 )
             s = ElectionSession.open(db)
+            if seconds is None and s.meeting.double_entry:
+                # (spec/log.md §2.3) the logged mode binds every shell, not only the station
+                raise SessionError(
+                    "double_entry.second_needed",
+                    zh="已开启双人录入：请用 --second 给出第二名计票人对同一批选票的录入",
+                    en="double entry is on: give the second teller's entry of the same ballots "
+                    "with --second",
+                )
             if seconds is not None:  # (spec/log.md §2.3) one rule: tally.core.double_entry
                 require_same_batches(
                     [x.entered() for x in items],

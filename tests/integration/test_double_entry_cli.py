@@ -103,3 +103,42 @@ def test_second_entry_with_write_in_rows_reordered_enters_nothing_when_rows_are_
     assert _entered(e) == 0
     e.ok("enter", db, "--batch", first, "--second", first)
     assert _entered(e) == 1
+
+
+def test_a_single_ballot_with_second_is_compared_not_ignored_log_2_3(
+    plain: tuple[Election, list[str]],
+) -> None:
+    """``--qr … --marks … --second FILE``: the file holds the second teller's entry of that one
+    ballot (it used to be read and ignored)."""
+    e, qr = plain
+    db = str(e.db)
+    before = _entered(e)
+    differs = _batch(e, "one-b.jsonl", [(qr[5], "oo-x--", [])])
+    out = e.fails("enter", db, "--qr", qr[5], "--marks", "oo----", "--second", differs)
+    assert "两名计票人的录入不一致" in out
+    assert _entered(e) == before
+    agrees = _batch(e, "one-c.jsonl", [(qr[5], "oo----", [])])
+    e.ok("enter", db, "--qr", qr[5], "--marks", "oo----", "--second", agrees)
+    assert _entered(e) == before + 1
+
+
+def test_when_the_logged_mode_is_on_the_cli_refuses_a_single_entry_log_2_3(
+    tmp_path: Path,
+) -> None:
+    """The station's logged ``double_entry.set`` binds ``tally enter`` too: without ``--second``
+    nothing is stored; with an agreeing second entry the ballot is entered."""
+    from tally.election import ElectionSession  # noqa: PLC0415
+
+    e, qr = _election(tmp_path, numbered=False)
+    db = str(e.db)
+    s = ElectionSession.open(e.db)
+    s.set_double_entry(True, actor="组长")
+    s.store.close()
+    out = e.fails("enter", db, "--qr", qr[0], "--marks", "ooo---")
+    assert "已开启双人录入" in out
+    out = e.fails("enter", db, "--batch", _batch(e, "a.jsonl", [(qr[0], "ooo---", [])]))
+    assert "已开启双人录入" in out
+    assert _entered(e) == 0
+    second = _batch(e, "b.jsonl", [(qr[0], "ooo---", [])])
+    e.ok("enter", db, "--qr", qr[0], "--marks", "ooo---", "--second", second)
+    assert _entered(e) == 1
