@@ -52,7 +52,7 @@ from verifier.crypto import (
     verify_signature,
 )
 from verifier.errors import VerificationError
-from verifier.lines import read_lines
+from verifier.lines import LineReader, read_lines
 from verifier.merkle import IncrementalRoot, MerkleProofError, verify_consistency
 from verifier.model import POST_ORDER, Checkpoint, Definition, LogEntry, Manifest
 from verifier.names import look_alike_names
@@ -459,10 +459,25 @@ class _Records:
     def __init__(self, stream: HashingReader | None, findings: _Findings) -> None:
         self._f = findings
         self._stream = stream
-        self._it = read_lines(self._stream, LINE_LIMIT) if self._stream else iter(())
+        self._it: Iterator[tuple[int, bytes, str]] = (
+            LineReader(self._stream, LINE_LIMIT) if self._stream else iter(())
+        )
         self._head: tuple[int, bytes, int | None] | None = None
         self.count = 0
         self._bad = 0
+
+    def match_round(self, entries: Sequence[tuple[int, Mapping[str, Any], bytes]]) -> None:
+        """``match`` for each (seq, body, record) of a round, in order; the common case (the
+        records are the next lines, byte for byte) a chunk at a time (``LineReader.take``)."""
+        it = self._it
+        for start in range(0, len(entries), BATCH):
+            chunk = entries[start : start + BATCH]
+            expected = [record or _record_bytes(seq, body) for seq, body, record in chunk]
+            if self._head is None and isinstance(it, LineReader) and it.take(expected):
+                self.count += len(chunk)
+                continue
+            for (seq, body, _), want in zip(chunk, expected, strict=True):
+                self.match(seq, want, body["ballot_id"])
 
     def match(self, seq: int, expected: bytes, ballot_id: str) -> None:
         """The next record should be ``expected`` (the JCS bytes of the entry's record)."""
@@ -3453,9 +3468,7 @@ class _Replay:
         with_qr = [x for x in o.entries if x[1]["ballot_id"]] if o.decided else o.entries
         self.ids.add_round((bytes.fromhex(x[1]["ballot_id"]), x[0]) for x in with_qr)
         self.qr.add_round(KIND_BYTES[o.post], o.number, with_qr)
-        match = self.records.match
-        for seq, body, record in o.entries:
-            match(seq, record or _record_bytes(seq, body), body["ballot_id"])
+        self.records.match_round(o.entries)
         self.v.ballots += len(o.entries)
         self.stocks.pop((o.post, o.number), None)
         if o in self.held:  # (R22.2) a held round of the joint opening, VOID
