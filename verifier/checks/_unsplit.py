@@ -2097,6 +2097,21 @@ class _Replay:
 
     def apply(self, e: LogEntry, record: bytes = b"") -> None:
         """Replay one entry; ``record`` is its ballot-record/1 bytes when already built."""
+        o = self.open
+        if (  # Performance: a ballot.entered (``record`` is only given for one) of the open
+            # round with nothing pending goes straight to its checks, which is where
+            # apply_one and round_entry would send it after finding all of this to hold.
+            record
+            and o is not None
+            and o.stage == "returned"
+            and o.number == e.body["round"]
+            and o.post == e.body["post"]
+            and not self.joining
+            and not self.result_seen
+            and self.rm.expect_not_counted is None
+        ):
+            self.ballot_entered(e, o, record)
+            return
         self.apply_one(e, record)
         if self.held and self.open is None:  # (V11) R22.2: a held round's turn to be counted
             due = self.due()
