@@ -210,6 +210,5 @@ def stock_commitment(
     h.update(election_id)
     h.update(bytes([kind, round_number]))
     h.update(len(ids).to_bytes(4, "big"))
-    for i in ids:
-        h.update(i)
+    h.update(b"".join(ids))
     return h.digest()
