@@ -22,7 +22,7 @@ import hashlib
 import os
 import re
 from array import array
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -69,10 +69,10 @@ from verifier.parse import (
 from verifier.qr import (
     KIND_BYTES,
     check_qr,
-    check_qr_common,
     normalise_qr_text,
     qr_prefix,
     stock_commitment,
+    unproven_common,
 )
 from verifier.remote import (
     PostSpec,
@@ -260,14 +260,20 @@ def _check_qr_batch(batch: _QrBatch, key: bytes, election_id: bytes) -> list[_Qr
         if isinstance(loaded, ed25519.Ed25519Key) and 0 < kind < 4 and 0 < rnd < 256
         else None
     )
-    prefix = qr_prefix(election_id, kind, rnd) if fast is not None else b""
-    start = 0
-    for i, (seq, end) in enumerate(zip(batch.seqs, batch.ends, strict=True)):
-        qr, start = texts[start:end], end
-        ballot_id = ids[32 * i : 32 * i + 32]
-        found = check_qr_common(qr, prefix, fast) if fast is not None else None
-        if found is not None and found.hex() == ballot_id:
-            continue  # else check_qr gives the failure, or passes and the id mismatch is reported
+    ends, seqs = batch.ends, batch.seqs
+    if fast is None:
+        slow: Iterable[int] = range(len(seqs))
+    else:
+        slow = unproven_common(
+            texts, ends, bytes.fromhex(ids), qr_prefix(election_id, kind, rnd), fast
+        )
+    # check_qr gives the failure, or passes and the id mismatch is reported
+    for i in slow:
+        seq, qr, ballot_id = (
+            seqs[i],
+            texts[ends[i - 1] if i else 0 : ends[i]],
+            ids[32 * i : 32 * i + 32],
+        )
         try:
             ballot = check_qr(
                 qr, public_key=loaded, election_id=election_id, kind=kind, round_number=rnd
