@@ -272,7 +272,10 @@ def main() -> None:
     runoffs = runoffs_for(args.records)
     if runoffs + 1 > 255:
         parser.error("too many records: a post has at most 255 rounds")
+    cached = (bundle_path(runoffs) / "DONE").exists()
+    t0 = time.perf_counter()
     target = generate(runoffs)
+    generate_s = time.perf_counter() - t0
     if args.generate_only:
         return
     bundle, pub = target / "out" / "bundle", target / "town.pub"
@@ -325,6 +328,8 @@ def main() -> None:
                 {"jobs": j, "wall": w, "cpu": c, "peak_mb": p, "ok": ok} for j, w, c, p, ok in rows
             ],
             "generation": json.loads(gen.read_text()) if gen.exists() else None,
+            "bundle_cached": cached,  # False: this run made the bundle (cold cache)
+            "generate_s": generate_s,  # seconds to make it, or to find it and hash the inputs
         },
     )
     print()

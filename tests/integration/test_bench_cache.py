@@ -84,3 +84,18 @@ def test_prune_removes_only_other_keys_of_the_same_size(bench: ModuleType) -> No
         d.mkdir(parents=True)
     bench._prune(18, keep=keep)
     assert sorted(p.name for p in cache.iterdir()) == sorted([keep.name, other.name, legacy.name])
+
+
+@pytest.mark.parametrize(("cached", "says"), [(True, "found in the cache"), (False, "cold")])
+def test_the_document_says_whether_the_bundle_was_made_or_found(cached: bool, says: str) -> None:
+    from tests.integration.test_performance_doc import _sample_figures  # noqa: PLC0415
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import run_all  # noqa: PLC0415
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    figures = _sample_figures()
+    figures["verify"] = {**figures["verify"], "bundle_cached": cached, "generate_s": 412.0}  # type: ignore[dict-item]
+    text = run_all.render(figures, {"verify": 300.0}, 540.0)
+    assert says in text.split("## Verifier at 1,000,000 ballot records")[1].split("##")[0]
