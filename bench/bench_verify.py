@@ -5,9 +5,10 @@
     .venv/bin/python bench/bench_verify.py --generate-only # only build (and cache) the bundle
 
 The bundle is made by the PRODUCER code (bench/synthetic.py: the real tally session, then
-``tally.publish.publish``) and cached under ``.cache/bench/verify-<runoffs>-<format>/``
-(git-ignored); it is regenerated when missing, and when the log format changes (``FORMAT`` names
-it). 4,998 ballots a round; ``runoffs`` runoffs give (runoffs + 2) rounds.
+``tally.publish.publish``) and cached under ``.cache/bench/verify-<runoffs>-<key>/``
+(git-ignored), ``<key>`` being a hash of everything the bundle depends on (``cache_inputs``: the
+producer's files, the generator, the parameters, the interpreter and the installed libraries), so
+it is made again exactly when one of them changes. 4,998 ballots a round; ``runoffs`` runoffs give (runoffs + 2) rounds.
 
 Printed, each next to a baseline measured in the same run:
   * ``verifier verify BUNDLE --town-key PUB --json --jobs 1`` in a child process: wall time and
@@ -46,18 +47,58 @@ def runoffs_for(records: int) -> int:
     return max(1, round(records / PER_ROUND) - 2)
 
 
-# Bumped when the bundle's format changes, so that a bundle cached before is not verified against
-# the new rules (it would fail): "salted" = log entries with their salt (spec/log.md §1.1).
-FORMAT = "salted"
+# The bundle is a function of the producer's code and of the parameters: the cache folder is named
+# by a hash of both (``cache_key``), so a cache made by other code is never used and one made by
+# this code always is, with nothing to bump by hand.
+PRODUCER_PACKAGES = ("tally", "keys", "ballot_printer")  # every file of each, data included
+
+
+def cache_inputs(runoffs: int) -> dict[str, str]:
+    """What the cached bundle depends on, by name: each producer file's SHA-256, the generator
+    (``bench/synthetic.py`` and the source of ``generate``), the parameters, the interpreter and
+    the installed distributions (``cryptography``, ``rfc8785``, ``sqlite-utils``, ...)."""
+    import hashlib  # noqa: PLC0415
+    import importlib.metadata  # noqa: PLC0415
+    import inspect  # noqa: PLC0415
+
+    files = [ROOT / "bench" / "synthetic.py"]
+    for package in PRODUCER_PACKAGES:
+        files += [
+            p
+            for p in (ROOT / package).rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+        ]
+    inputs = {
+        str(p.relative_to(ROOT)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(files)
+    }
+    inputs["generate()"] = hashlib.sha256(inspect.getsource(generate).encode()).hexdigest()
+    inputs["parameters"] = (
+        f"runoffs={runoffs} per_round={PER_ROUND} "
+        f"BENCH_MEMBERS={os.environ.get('BENCH_MEMBERS', '')}"
+    )
+    inputs["python"] = sys.version
+    inputs["distributions"] = " ".join(
+        sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
+    )
+    return inputs
+
+
+def cache_key(inputs: dict[str, str]) -> str:
+    """16 hex digits of the SHA-256 of ``inputs`` (sorted, one ``name value`` a line)."""
+    import hashlib  # noqa: PLC0415
+
+    text = "".join(f"{k} {v}\n" for k, v in sorted(inputs.items()))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def bundle_path(runoffs: int) -> Path:
-    return CACHE / f"verify-{runoffs}-{FORMAT}"
+    return CACHE / f"verify-{runoffs}-{cache_key(cache_inputs(runoffs))}"
 
 
 def generate(runoffs: int) -> Path:
     """Build the bundle with the producer code unless cached; returns the cache folder."""
-    target = bundle_path(runoffs)
+    inputs = cache_inputs(runoffs)
+    target = CACHE / f"verify-{runoffs}-{cache_key(inputs)}"
     if (target / "DONE").exists():
         print(f"cached bundle: {target}", flush=True)
         return target
@@ -111,9 +152,21 @@ def generate(runoffs: int) -> Path:
             }
         )
     )
+    (target / "inputs.json").write_text(json.dumps(inputs, indent=1, sort_keys=True))
     (target / "DONE").write_text(f"{entered}\n")
+    _prune(runoffs, keep=target)
     print(f"  published in {time.perf_counter() - t1:.0f} s", flush=True)
     return target
+
+
+def _prune(runoffs: int, keep: Path) -> None:
+    """Remove bundles of ``runoffs`` cached under another key (made by other producer code: they
+    would never be used again, and each takes about 1 GB at 10^6). Folders named the old way
+    (``verify-198-salted``) are left alone for checkouts that still look for them."""
+    for old in CACHE.glob(f"verify-{runoffs}-*"):
+        key = old.name.rsplit("-", 1)[1]
+        if old != keep and len(key) == 16 and all(c in "0123456789abcdef" for c in key):
+            shutil.rmtree(old, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- baseline
@@ -219,7 +272,10 @@ def main() -> None:
     runoffs = runoffs_for(args.records)
     if runoffs + 1 > 255:
         parser.error("too many records: a post has at most 255 rounds")
+    cached = (bundle_path(runoffs) / "DONE").exists()
+    t0 = time.perf_counter()
     target = generate(runoffs)
+    generate_s = time.perf_counter() - t0
     if args.generate_only:
         return
     bundle, pub = target / "out" / "bundle", target / "town.pub"
@@ -272,6 +328,8 @@ def main() -> None:
                 {"jobs": j, "wall": w, "cpu": c, "peak_mb": p, "ok": ok} for j, w, c, p, ok in rows
             ],
             "generation": json.loads(gen.read_text()) if gen.exists() else None,
+            "bundle_cached": cached,  # False: this run made the bundle (cold cache)
+            "generate_s": generate_s,  # seconds to make it, or to find it and hash the inputs
         },
     )
     print()

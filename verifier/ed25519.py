@@ -71,7 +71,9 @@ def verify(key: Ed25519Key, signature: bytes, data: bytes) -> None:
     """
     if len(signature) != SIGNATURE_SIZE:
         raise InvalidEd25519Error("a signature is 64 bytes")
-    if int.from_bytes(signature[:32], "little") & _Y_MASK >= _P:
+    # y >= p needs the low 255 bits of R all ones but for the first byte, so the top byte
+    # (bits 248-254 all set) singles out the rare candidate before any big-integer arithmetic.
+    if signature[31] | 0x80 == 0xFF and int.from_bytes(signature[:32], "little") & _Y_MASK >= _P:
         raise InvalidEd25519Error("non-canonical R")
     try:
         nacl.bindings.crypto_sign_open(signature + data, key.raw)

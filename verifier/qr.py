@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Final, NamedTuple
 
 from verifier import ed25519
@@ -25,6 +25,7 @@ __all__ = [
     "normalise_qr_text",
     "qr_prefix",
     "stock_commitment",
+    "unproven_common",
 ]
 
 QR_DOMAIN: Final = b"branch-election/ballot-qr/1"
@@ -167,6 +168,7 @@ def check_qr(
 # The text of a 99-byte payload: "BQ1:" and 159 base32 digits (795 bits, 3 of them padding).
 _TEXT_SIZE: Final = 4 + (PAYLOAD_SIZE * 8 + 4) // 5
 _SPARE_BITS: Final = (_TEXT_SIZE - 4) * 5 - PAYLOAD_SIZE * 8
+_SPARE_MASK: Final = (1 << _SPARE_BITS) - 1
 
 
 def qr_prefix(election_id: bytes, kind: int, round_number: int) -> bytes:
@@ -201,6 +203,53 @@ def check_qr_common(text: str, prefix: bytes, public_key: ed25519.Ed25519Key) ->
     return raw[19:35]
 
 
+def unproven_common(
+    texts: str,
+    ends: Sequence[int],
+    ballot_ids: bytes,
+    prefix: bytes,
+    public_key: ed25519.Ed25519Key,
+) -> list[int]:
+    """Indices of a batch's QR texts that ``check_qr_common`` does not show valid with the
+    expected ballot id, the others having passed Q1-Q8 and matched it.
+
+    Text ``i`` is ``texts[ends[i - 1]:ends[i]]`` (from 0 for the first) and its expected id
+    ``ballot_ids[16 * i : 16 * i + 16]``. Performance (once per ballot): ``check_qr_common``'s
+    steps in one loop over the batch, the text encoded once; the caller runs ``check_qr`` on
+    each index returned, which names the first clause that fails (or finds the id differs).
+    """
+    if not texts.isascii():  # a non-ASCII text is never in the common form: one at a time
+        out, start = [], 0
+        for i, end in enumerate(ends):
+            found = check_qr_common(texts[start:end], prefix, public_key)
+            if found is None or found != ballot_ids[16 * i : 16 * i + 16]:
+                out.append(i)
+            start = end
+        return out
+    data, head, verify = texts.encode("ascii"), QR_DOMAIN + b"\x00", ed25519.verify
+    out, start = [], 0
+    for i, end in enumerate(ends):
+        text, start = data[start:end], end
+        digits = text[4:]
+        if len(text) != _TEXT_SIZE or text[:4] != b"BQ1:" or digits.translate(None, _B32_ALPHABET):
+            out.append(i)  # (Q1)
+            continue
+        n = int(digits.translate(_B32_DIGITS), 32)
+        if n & _SPARE_MASK:  # (Q1) canonical: zero padding bits
+            out.append(i)
+            continue
+        raw = (n >> _SPARE_BITS).to_bytes(PAYLOAD_SIZE, "big")
+        # (Q2), (Q4)-(Q7) and the record's id, in one comparison
+        if raw[:35] != prefix + ballot_ids[16 * i : 16 * i + 16]:
+            out.append(i)
+            continue
+        try:  # (Q8)
+            verify(public_key, raw[35:], head + raw[:35])
+        except ed25519.InvalidEd25519Error:
+            out.append(i)
+    return out
+
+
 def stock_commitment(
     election_id: bytes, kind: int, round_number: int, ballot_ids: Iterable[bytes]
 ) -> bytes:
@@ -210,6 +259,5 @@ def stock_commitment(
     h.update(election_id)
     h.update(bytes([kind, round_number]))
     h.update(len(ids).to_bytes(4, "big"))
-    for i in ids:
-        h.update(i)
+    h.update(b"".join(ids))
     return h.digest()

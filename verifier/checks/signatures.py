@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import accumulate
 from typing import Any, Final, NamedTuple
@@ -16,7 +16,7 @@ from typing import Any, Final, NamedTuple
 from verifier import ed25519
 from verifier.checks.findings import Findings
 from verifier.errors import VerificationError
-from verifier.qr import check_qr, check_qr_common, qr_prefix
+from verifier.qr import check_qr, qr_prefix, unproven_common
 
 __all__ = ["BATCH", "QrBatch", "QrChecker", "QrFailure", "check_qr_batch", "qr_batch"]
 
@@ -68,14 +68,20 @@ def check_qr_batch(batch: QrBatch, key: bytes, election_id: bytes) -> list[QrFai
         if isinstance(loaded, ed25519.Ed25519Key) and 0 < kind < 4 and 0 < rnd < 256
         else None
     )
-    prefix = qr_prefix(election_id, kind, rnd) if fast is not None else b""
-    start = 0
-    for i, (seq, end) in enumerate(zip(batch.seqs, batch.ends, strict=True)):
-        qr, start = texts[start:end], end
-        ballot_id = ids[32 * i : 32 * i + 32]
-        found = check_qr_common(qr, prefix, fast) if fast is not None else None
-        if found is not None and found.hex() == ballot_id:
-            continue  # else check_qr gives the failure, or passes and the id mismatch is reported
+    ends, seqs = batch.ends, batch.seqs
+    if fast is None:
+        slow: Iterable[int] = range(len(seqs))
+    else:
+        slow = unproven_common(
+            texts, ends, bytes.fromhex(ids), qr_prefix(election_id, kind, rnd), fast
+        )
+    # check_qr gives the failure, or passes and the id mismatch is reported
+    for i in slow:
+        seq, qr, ballot_id = (
+            seqs[i],
+            texts[ends[i - 1] if i else 0 : ends[i]],
+            ids[32 * i : 32 * i + 32],
+        )
         try:
             ballot = check_qr(
                 qr, public_key=loaded, election_id=election_id, kind=kind, round_number=rnd

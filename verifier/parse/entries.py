@@ -32,7 +32,6 @@ __all__ = [
 
 _HEX64: Final = re.compile(r"[0-9a-f]{64}")
 _ID_HEX: Final = re.compile(r"[0-9a-f]{32}")
-_HEX_RUN: Final = re.compile(r"[0-9a-f]*")
 _SHARE_MEMBERS: Final = frozenset({"index", "scrutineer", "commitment"})
 STOCK_LIST_MEMBERS: Final = frozenset(
     {"ballot_ids", "commitment", "count", "election_id", "format", "kind", "round"}
@@ -163,12 +162,17 @@ def parse_stock_list(doc: object) -> StockList:
 def stock_ids(raw_ids: object) -> list[bytes] | None:
     """A stock's ``ballot_ids`` as 16-byte ids when every one is 32 lowercase hex, else None.
 
-    One regular expression over the joined list instead of one per id (5,000 a stock).
+    A few C calls over the whole list (5,000 ids a stock), none per id in Python.
     """
-    if not isinstance(raw_ids, list) or not all(type(x) is str and len(x) == 32 for x in raw_ids):
+    if not isinstance(raw_ids, list):
         return None
-    joined = "".join(raw_ids)
-    if _HEX_RUN.fullmatch(joined) is None:
+    try:
+        joined = "".join(raw_ids)
+    except TypeError:  # an id that is not a string
+        return None
+    if set(map(len, raw_ids)) - {32} or not joined.isascii():
+        return None
+    if joined.encode("ascii").translate(None, b"0123456789abcdef"):  # lowercase hex only
         return None
     raw = bytes.fromhex(joined)
     return [raw[i : i + 16] for i in range(0, len(raw), 16)]

@@ -190,3 +190,14 @@ def test_pubkey_document_with_an_invalid_point_is_refused(key: bytes) -> None:
     with pytest.raises(PublicKeyError) as info:
         parse_pubkey_value(_pubkey_doc(key))
     assert info.value.code == "pubkey.invalid"
+
+
+@pytest.mark.parametrize("sign", [0, 1], ids=["x-even", "x-odd"])
+@pytest.mark.parametrize("y", range(2**255 - 19, 2**255))
+def test_every_non_canonical_r_is_refused_by_the_encoding_check(y: int, sign: int) -> None:
+    """All 19 encodings of y >= p, with either sign bit, are refused as non-canonical R before
+    libsodium is asked (the check singles them out by their top byte first)."""
+    key, sig, msg = _signature(torsion=False)
+    bad_r = (y | sign << 255).to_bytes(32, "little")
+    with pytest.raises(ed25519.InvalidEd25519Error, match="non-canonical R"):
+        ed25519.verify(ed25519.load_key(key), bad_r + sig[32:], msg)

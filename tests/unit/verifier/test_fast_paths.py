@@ -3,6 +3,8 @@
 * ``parse_ballot_entered`` accepts only lines the general parse accepts, with the same entry, and
   builds the same ``ballot-record/1`` bytes as ``rfc8785`` does;
 * ``read_lines`` (block reads) yields what one ``readline`` per line yields;
+* ``LineReader.take`` consumes a run of lines exactly when they are the expected bytes, and the
+  lines after it are numbered and split as ``read_lines`` would;
 * ``BallotIds`` finds every repeated id across rounds, against the first entry;
 * ``HashingReader`` hashes the whole file however much of it was read.
 """
@@ -26,7 +28,7 @@ from verifier.ballot_ids import BallotIds
 from verifier.bundle import HashingReader
 from verifier.canonical import LINE_LIMIT, parse_canonical_checked
 from verifier.errors import VerificationError
-from verifier.lines import read_lines
+from verifier.lines import LineReader, read_lines
 from verifier.model import LogEntry
 from verifier.parse import parse_ballot_entered, parse_log_entry
 
@@ -159,6 +161,44 @@ def _readline_reference(stream: IO[bytes], limit: int) -> Iterator[tuple[int, by
 def test_read_lines_equals_readline(data: bytes, limit: int, block: int) -> None:
     want = list(_readline_reference(io.BytesIO(data), limit))
     assert list(read_lines(io.BytesIO(data), limit, block)) == want
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.sampled_from([b"a", b"bc", b"\n", b"defgh", b"a\n"]), max_size=30).map(b"".join),
+    st.integers(min_value=1, max_value=9),
+    st.integers(min_value=1, max_value=12),
+    st.lists(st.tuples(st.integers(0, 4), st.booleans()), max_size=5),
+)
+def test_line_reader_take_then_iterate_equals_read_lines(
+    data: bytes, limit: int, block: int, takes: list[tuple[int, bool]]
+) -> None:
+    """Whatever is taken (right or wrong guesses) and then iterated, the lines come out as
+    ``read_lines`` gives them: taken ones exactly, the rest with their numbers and problems."""
+    want = list(read_lines(io.BytesIO(data), limit, block))
+    reader = LineReader(io.BytesIO(data), limit, block)
+    got: list[tuple[int, bytes, str]] = []
+    for count, right in takes:
+        nxt = want[len(got) : len(got) + count]
+        guess = [line for _, line, _ in nxt] + [b""] * (count - len(nxt))  # past the end
+        if not right and guess:
+            guess[-1] += b"x"
+        fits = len(nxt) == count and all(not p for _, _, p in nxt)
+        taken = reader.take(guess)
+        # A guess is taken exactly when it is right, whole and every line without a problem
+        # (and not empty); a line at the limit is never taken (read_lines reports it too long).
+        assert taken == (right and fits and count > 0)
+        if taken:
+            got += nxt
+    got += list(reader)
+    assert got == want
+    assert not reader.take([b"a"])  # once iterated, never again
+
+
+def test_line_reader_take_refuses_a_line_as_long_as_the_limit() -> None:
+    reader = LineReader(io.BytesIO(b"abcd\nef\n"), 4)
+    assert not reader.take([b"abcd", b"ef"])
+    assert list(reader) == [(1, b"", "too_long"), (2, b"ef", "")]
 
 
 # ----------------------------------------------------------------------------- BallotIds

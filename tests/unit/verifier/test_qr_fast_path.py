@@ -1,5 +1,7 @@
 """``check_qr_common`` (the per-ballot fast path, performance work) never accepts what ``check_qr``
-(Q1-Q8 in order, spec/ballot-qr.md §5) refuses, and gives the same ballot id when it accepts.
+(Q1-Q8 in order, spec/ballot-qr.md §5) refuses, and gives the same ballot id when it accepts;
+``unproven_common`` (the same over a batch, against the records' ids) declines exactly the texts
+``check_qr_common`` does not show valid with the expected id.
 
 The fast path may decline (``None``) anything; the verifier then runs ``check_qr``. So the rule
 tested is one-way: accepted by the fast path => accepted by ``check_qr`` with the same id. It
@@ -18,7 +20,7 @@ from hypothesis import strategies as st
 
 from verifier import ed25519
 from verifier.errors import QrError
-from verifier.qr import check_qr, check_qr_common, qr_prefix
+from verifier.qr import check_qr, check_qr_common, qr_prefix, unproven_common
 
 ROOT = Path(__file__).resolve().parents[3]
 QR = ROOT / "spec" / "vectors" / "ballot-qr"
@@ -96,3 +98,48 @@ def test_fast_path_refuses_a_ballot_counted_as_another_kind_or_round(kind: int, 
     v = {**BASE, "expected": {**BASE["expected"], "kind": kind, "round": rnd}}
     assert _fast(v, BASE["qr_text"]) is None
     assert _general(v, BASE["qr_text"]) is None
+
+
+def _mutate(text: str, pos: int, ch: str, how: str) -> str:
+    pos %= len(text) or 1
+    if how == "replace":
+        return text[:pos] + ch + text[pos + 1 :]
+    if how == "insert":
+        return text[:pos] + ch + text[pos:]
+    return text[:pos] + text[pos + 1 :] if how == "delete" else text
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([v for v in VECTORS if v["qr_text"].startswith("BQ1:")]),
+            st.integers(min_value=0, max_value=200),
+            st.sampled_from("ABZ27az01 =\u0410"),
+            st.sampled_from(["replace", "insert", "delete", "keep", "keep"]),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_batch_declines_exactly_what_check_qr_common_does_not_show_valid(
+    batch: list[tuple[dict[str, Any], int, str, str, bool]],
+) -> None:
+    """One batch is one round of one election (one prefix and key): that of the first vector."""
+    v0 = batch[0][0]
+    exp = v0["expected"]
+    key = ed25519.load_key(bytes.fromhex(v0["public_key"]))
+    prefix = qr_prefix(bytes.fromhex(exp["election_id"]), exp["kind"], exp["round"])
+    texts, ids, want = [], [], []
+    for i, (v, pos, ch, how, right_id) in enumerate(batch):
+        text = _mutate(v["qr_text"], pos, ch, how)
+        bid = bytes.fromhex(v["result"]["ballot_id"])
+        if not right_id:
+            bid = bytes([bid[0] ^ 1]) + bid[1:]
+        texts.append(text)
+        ids.append(bid)
+        if check_qr_common(text, prefix, key) != bid:
+            want.append(i)
+    ends = [sum(map(len, texts[: i + 1])) for i in range(len(texts))]
+    assert unproven_common("".join(texts), ends, b"".join(ids), prefix, key) == want

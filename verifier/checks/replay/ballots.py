@@ -8,7 +8,7 @@ ids unique in the election, and one ``ballot-record/1`` each, in seq order, in `
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from verifier.bundle import HashingReader
@@ -16,9 +16,10 @@ from verifier.canonical import LINE_LIMIT, canonical_bytes, parse_canonical
 from verifier.checks.common import MAX_BAD_LINES, short
 from verifier.checks.findings import Findings
 from verifier.checks.replay.state import Open
+from verifier.checks.signatures import BATCH
 from verifier.crypto import b64decode_canonical, verify_signature
 from verifier.errors import VerificationError
-from verifier.lines import read_lines
+from verifier.lines import LineReader
 from verifier.model import LogEntry
 from verifier.qr import KIND_BYTES, normalise_qr_text
 
@@ -247,9 +248,7 @@ def close_round(r: Replay, o: Open) -> None:
     with_qr = [x for x in o.entries if x[1]["ballot_id"]] if o.decided else o.entries
     r.ids.add_round((bytes.fromhex(x[1]["ballot_id"]), x[0]) for x in with_qr)
     r.qr.add_round(KIND_BYTES[o.post], o.number, with_qr)
-    match = r.records.match
-    for seq, body, record in o.entries:
-        match(seq, record or record_bytes(seq, body), body["ballot_id"])
+    r.records.match_round(o.entries)
     r.v.ballots += len(o.entries)
 
 
@@ -283,10 +282,25 @@ class Records:
     def __init__(self, stream: HashingReader | None, findings: Findings) -> None:
         self._f = findings
         self._stream = stream
-        self._it = read_lines(self._stream, LINE_LIMIT) if self._stream else iter(())
+        self._it: Iterator[tuple[int, bytes, str]] = (
+            LineReader(self._stream, LINE_LIMIT) if self._stream else iter(())
+        )
         self._head: tuple[int, bytes, int | None] | None = None
         self.count = 0
         self._bad = 0
+
+    def match_round(self, entries: Sequence[tuple[int, Mapping[str, Any], bytes]]) -> None:
+        """(V9) ``match`` for each (seq, body, record) of a round, in order; the common case (the
+        records are the next lines, byte for byte) a chunk at a time (``LineReader.take``)."""
+        it = self._it
+        for start in range(0, len(entries), BATCH):
+            chunk = entries[start : start + BATCH]
+            expected = [record or record_bytes(seq, body) for seq, body, record in chunk]
+            if self._head is None and isinstance(it, LineReader) and it.take(expected):
+                self.count += len(chunk)
+                continue
+            for (seq, body, _), want in zip(chunk, expected, strict=True):
+                self.match(seq, want, body["ballot_id"])
 
     def match(self, seq: int, expected: bytes, ballot_id: str) -> None:
         """(V9) The next record should be ``expected`` (the JCS bytes of the entry's record)."""
