@@ -1,6 +1,6 @@
 """The replay reads like the spec (issue 15.5): a table from entry type to handler, every handler
 starting with the clause it implements, the remote-ballot checks a unit of their own, and no
-module of the package over 800 lines."""
+module of ``verifier/`` over 800 lines."""
 
 from __future__ import annotations
 
@@ -42,6 +42,12 @@ def test_the_remote_unit_has_one_method_per_remote_entry_type_each_with_its_V18_
         assert (inspect.getdoc(HANDLERS[t]) or "").startswith("(V18."), t
 
 
-@pytest.mark.parametrize("module", sorted(p.name for p in PACKAGE.glob("*.py")))
-def test_no_module_of_the_replay_is_over_800_lines(module: str) -> None:
-    assert len((PACKAGE / module).read_text(encoding="utf-8").splitlines()) <= 800
+VERIFIER = PACKAGE.parents[1]
+
+
+@pytest.mark.parametrize(
+    "module", sorted(str(p.relative_to(VERIFIER)) for p in VERIFIER.rglob("*.py"))
+)
+def test_no_module_of_the_verifier_is_over_800_lines(module: str) -> None:
+    """Issue 15's house rule for the whole of ``verifier/`` (the replay included)."""
+    assert len((VERIFIER / module).read_text(encoding="utf-8").splitlines()) <= 800
