@@ -109,11 +109,15 @@ class BoardSnapshot:
     _source: object = field(default=None, repr=False)  # the session it was taken from
     _checkpoints_version: tuple[int, int] = (0, 0)
     _memo: dict[object, Any] = field(default_factory=dict, repr=False)
-    # seq -> stored bytes of each remote.opened / remote.cast entry
+    # seq -> stored bytes of each remote.opened / remote.cast entry. One dict shared by the
+    # snapshots of a session and only ever added to (after a commit): copying it per commit
+    # would cost O(casts) on every group commit of casts. Every row in it is committed, so a
+    # snapshot may see rows newer than itself; the receipt route judges coverage by checkpoint.
     remote_rows: Mapping[int, bytes] = field(default_factory=dict, repr=False)
     # What the session's remote_info() and remote_pin() returned, or the error they raised.
     remote_info: Mapping[str, Any] | Exception | None = None
     remote_pin: Mapping[str, Any] | Exception | None = None
+    _remote_key: tuple[object, ...] = ()  # what remote_info depends on, to take it again only then
 
     @property
     def session(self) -> ElectionSession:
@@ -144,10 +148,8 @@ def take(session: ElectionSession, previous: BoardSnapshot | None = None) -> Boa
         rows = previous._view.store._round_rows + tuple(
             store.log_rows_of_types(ROUND_TYPES, since=previous.size)
         )
-        new_remote = store.log_rows_of_types(REMOTE_TYPES, since=previous.size)
-        remote_rows = (
-            {**previous.remote_rows, **dict(new_remote)} if new_remote else previous.remote_rows
-        )
+        remote_rows = cast(dict[int, bytes], previous.remote_rows)
+        remote_rows.update(store.log_rows_of_types(REMOTE_TYPES, since=previous.size))
         same = previous._checkpoints_version == version
         checkpoints = previous.checkpoints if same else tuple(store.checkpoints())
     else:
@@ -156,6 +158,13 @@ def take(session: ElectionSession, previous: BoardSnapshot | None = None) -> Boa
         checkpoints = tuple(store.checkpoints())
     covered = checkpoints[-1].size if checkpoints else 0
     kept_pin = previous.remote_pin if previous is not None and same_session else None
+    r = session.meeting.remote
+    remote_key = (session, r is not None, r.closed if r is not None else None)
+    info = (
+        previous.remote_info
+        if previous is not None and previous._remote_key == remote_key
+        else _outcome(session.remote_info)
+    )
     return BoardSnapshot(
         size=session.meeting.size,
         checkpoints=checkpoints,
@@ -164,7 +173,8 @@ def take(session: ElectionSession, previous: BoardSnapshot | None = None) -> Boa
         _source=session,
         _checkpoints_version=version,
         remote_rows=remote_rows,
-        remote_info=_outcome(session.remote_info),
+        remote_info=info,
+        _remote_key=remote_key,
         # Once given, the pin never changes (the entry and its checkpoint are in the log for good).
         remote_pin=kept_pin if isinstance(kept_pin, Mapping) else _outcome(session.remote_pin),
     )
