@@ -143,17 +143,21 @@ def _too_deep(clause: str, path: str) -> JsonLimitError:
     )
 
 
-def _fast_shape(value: object, depth: int) -> bool:
+def _fast_shape(value: object, depth: int, literals: bool = False) -> bool:
     """True if ``value`` is in the fast-path shape and nests no deeper than ``depth``.
 
     ``depth`` counts containers as ``parse_json``'s limit does: the top container is level 1.
-    Strings and integers are tested inline (the common case) rather than by recursion.
+    Strings and integers are tested inline (the common case) rather than by recursion. With
+    ``literals``, ``true``, ``false`` and ``null`` are in the shape too (``json`` writes them as
+    JCS does); without, the shape promises strings and integers only (``parse_canonical_checked``).
     """
     t = type(value)
     if t is str:
         return True
     if t is int:
         return -_SAFE < value < _SAFE  # type: ignore[operator]
+    if literals and (value is True or value is False or value is None):
+        return True
     if depth <= 0:
         return False
     if t is dict:
@@ -172,7 +176,7 @@ def _fast_shape(value: object, depth: int) -> bool:
             if not -_SAFE < v < _SAFE:
                 return False
             continue
-        if not _fast_shape(v, depth - 1):
+        if not _fast_shape(v, depth - 1, literals):
             return False
     return True
 
@@ -185,8 +189,9 @@ def _fast_dumps(value: object) -> bytes:
 
 
 def fast_canonical(value: object) -> bytes | None:
-    """``JCS(value)`` when ``value`` is in the fast-path shape, else ``None``."""
-    if not _fast_shape(value, MAX_DEPTH):
+    """``JCS(value)`` when ``value`` is in the fast-path shape (literals included: a manifest
+    has ``true`` and ``false``), else ``None``."""
+    if not _fast_shape(value, MAX_DEPTH, literals=True):
         return None
     try:
         return _fast_dumps(value)

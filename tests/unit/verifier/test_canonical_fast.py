@@ -29,7 +29,7 @@ _ints = st.one_of(
 )
 _keys = st.text(st.characters(min_codepoint=0, max_codepoint=127), max_size=6)
 _docs = st.recursive(
-    st.one_of(_strings, _ints),
+    st.one_of(_strings, _ints, st.booleans(), st.none()),
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_keys, inner, max_size=5)),
     max_leaves=20,
 )
@@ -61,8 +61,6 @@ def test_fast_path_equals_rfc8785(doc: Any) -> None:
 @pytest.mark.parametrize(
     "doc",
     [
-        {"a": True},
-        {"a": None},
         [1.5],
         {"a": SAFE},
         {"a": -SAFE},
@@ -81,6 +79,20 @@ def test_outside_the_shape_falls_back(doc: Any) -> None:
             canonical_bytes(doc)
     else:
         assert canonical_bytes(doc) == want
+
+
+def test_literals_take_the_fast_path_and_equal_rfc8785() -> None:
+    doc = {"b": [True, False, None], "a": {"z": None, "eligible": True}}
+    assert fast_canonical(doc) == bytes(rfc8785.dumps(doc))
+
+
+def test_parse_canonical_checked_promises_strings_and_integers_only() -> None:
+    """Its fast flag stays False for a document with literals (callers skip type checks on it)."""
+    from verifier.canonical import parse_canonical_checked  # noqa: PLC0415
+
+    value, fast = parse_canonical_checked(b'{"a":true}', clause="V6", path="x")
+    assert value == {"a": True} and fast is False
+    assert parse_canonical_checked(b'{"a":1}', clause="V6", path="x")[1] is True
 
 
 def test_depth_limit_still_enforced_on_fast_path() -> None:
