@@ -63,18 +63,6 @@ def normalise_qr_text(text: str) -> str:
     return stripped.translate(_UPPER)
 
 
-_Q1_SPACE: Final = " \t\r\n"
-
-
-def is_normal_qr_text(text: str) -> bool:
-    """``normalise_qr_text(text) == text`` (Q1), without building the normal form in the common
-    case (performance: once per ballot): ASCII with no lower-case letter (``isupper`` also wants
-    one cased letter, which every BQ1 text has) and no space, tab, CR or LF at either end."""
-    if text.isascii() and text.isupper() and text[0] not in _Q1_SPACE and text[-1] not in _Q1_SPACE:
-        return True
-    return normalise_qr_text(text) == text
-
-
 def b32decode_canonical(body: str) -> bytes | None:
     """Unpadded RFC 4648 base32 (A-Z, 2-7) to bytes, or ``None`` unless canonical.
 

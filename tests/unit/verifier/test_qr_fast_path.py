@@ -143,17 +143,3 @@ def test_batch_declines_exactly_what_check_qr_common_does_not_show_valid(
             want.append(i)
     ends = [sum(map(len, texts[: i + 1])) for i in range(len(texts))]
     assert unproven_common("".join(texts), ends, b"".join(ids), prefix, key) == want
-
-
-_q1_chars = st.sampled_from("BQ1:AZ27az \t\r\n\u00e9\u0130\u017f\u212a")
-
-
-@settings(max_examples=1000, deadline=None)
-@given(st.one_of(st.text(_q1_chars, max_size=8), st.text(max_size=8)))
-def test_is_normal_qr_text_is_exactly_normalise_leaving_the_text_unchanged_Q1(text: str) -> None:
-    """The per-ballot shortcut answers what the definition answers (Q1), for any text: spaces,
-    tabs, CR and LF at either end, lower-case letters, non-ASCII letters whose upper case is
-    ASCII (U+017F, U+212A), none cased at all, empty."""
-    from verifier.qr import is_normal_qr_text, normalise_qr_text  # noqa: PLC0415
-
-    assert is_normal_qr_text(text) is (normalise_qr_text(text) == text)

@@ -21,7 +21,7 @@ from verifier.crypto import b64decode_canonical, verify_signature
 from verifier.errors import VerificationError
 from verifier.lines import LineReader
 from verifier.model import LogEntry
-from verifier.qr import KIND_BYTES, is_normal_qr_text
+from verifier.qr import KIND_BYTES, normalise_qr_text
 
 if TYPE_CHECKING:
     from verifier.checks.replay.core import Replay
@@ -104,7 +104,7 @@ def ballot_entered(r: Replay, e: LogEntry, record: bytes = b"") -> None:
 def paper_of_the_round(r: Replay, e: LogEntry, o: Open, bid: str) -> None:
     """(V9) A paper with a QR, entered or declared invalid: its QR text normalised (Q1), its id in
     the round's stock and not used before in the round."""
-    if not is_normal_qr_text(e.body["qr"]):
+    if normalise_qr_text(e.body["qr"]) != e.body["qr"]:
         r.fail(
             "V9",
             "ballot.qr_not_normalised",
