@@ -10,7 +10,6 @@ vectors check the implementation rather than repeat it.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import json
@@ -206,18 +205,9 @@ def build_vectors() -> dict[str, bytes]:
 
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling vector_files.py
-    from vector_files import sync  # noqa: PLC0415
+    from vector_files import run  # noqa: PLC0415
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="compare, do not write")
-    args = parser.parse_args(argv)
-    wanted = build_vectors()
-    present = (
-        {str(p.relative_to(OUT_DIR)) for p in OUT_DIR.rglob("*.json")}
-        if OUT_DIR.exists()
-        else set()
-    )
-    return sync(OUT_DIR, wanted, present, check=args.check)
+    return run(OUT_DIR, build_vectors, argv, description=__doc__, pattern="*.json")
 
 
 if __name__ == "__main__":

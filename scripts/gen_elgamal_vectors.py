@@ -10,7 +10,6 @@ bytes. Invalid cases are valid ones changed in one respect, or made by a cheatin
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import logging
@@ -551,20 +550,11 @@ def build_vectors() -> dict[str, bytes]:
     return files
 
 
-def _present() -> set[str]:
-    if not OUT_DIR.exists():
-        return set()
-    return {str(p.relative_to(OUT_DIR)) for p in OUT_DIR.rglob("*") if p.is_file()}
-
-
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling vector_files.py
-    from vector_files import sync  # noqa: PLC0415
+    from vector_files import run  # noqa: PLC0415
 
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="compare, do not write")
-    args = parser.parse_args(argv)
-    return sync(OUT_DIR, build_vectors(), _present(), check=args.check, prune_empty_folders=True)
+    return run(OUT_DIR, build_vectors, argv, description=__doc__ or "", prune_empty_folders=True)
 
 
 if __name__ == "__main__":

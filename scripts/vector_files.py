@@ -5,9 +5,45 @@ Shared by the ``scripts/gen_*_vectors.py`` generators, which import it as a sibl
 
 from __future__ import annotations
 
+import argparse
 import sys
-from collections.abc import Mapping, Set
+from collections.abc import Callable, Collection, Mapping, Set
 from pathlib import Path
+
+
+def present_files(out_dir: Path, pattern: str = "*", exclude: Collection[str] = ()) -> set[str]:
+    """The files under ``out_dir`` matching ``pattern`` (paths relative to it), but for the names
+    in ``exclude`` (a hand-written README the generator does not own)."""
+    if not out_dir.exists():
+        return set()
+    return {
+        str(p.relative_to(out_dir))
+        for p in out_dir.rglob(pattern)
+        if p.is_file() and p.name not in exclude
+    }
+
+
+def run(
+    out_dir: Path,
+    build: Callable[[], Mapping[str, bytes]],
+    argv: list[str] | None,
+    *,
+    description: str,
+    pattern: str = "*",
+    exclude: Collection[str] = (),
+    prune_empty_folders: bool = False,
+) -> int:
+    """A generator's command line: ``--check`` compares, otherwise the files are written."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare, do not write")
+    args = parser.parse_args(argv)
+    return sync(
+        out_dir,
+        build(),
+        present_files(out_dir, pattern, exclude),
+        check=args.check,
+        prune_empty_folders=prune_empty_folders,
+    )
 
 
 def sync(
