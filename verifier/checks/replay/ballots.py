@@ -62,15 +62,7 @@ def ballot_entered(r: Replay, e: LogEntry, record: bytes = b"") -> None:
         return
     b = e.body
     bid = b["ballot_id"]
-    if o.issued is not None and o.returned is not None and o.returned > o.issued:  # (V12) R11
-        r.fail(
-            "V12",
-            "round.void_has_ballots",
-            "收回多于发出的轮次不得录入选票",
-            "ballot entered in a void round (R11)",
-            e,
-            ballot_id=bid,
-        )
+    void_has_ballots(r, e, o, {"ballot_id": bid})
     marks = b["marks"]
     if len(marks) != len(o.candidates) or marks.strip(MARKS):  # (R7.2) one mark per candidate
         o.misshapen += 1
@@ -99,6 +91,19 @@ def ballot_entered(r: Replay, e: LogEntry, record: bytes = b"") -> None:
     paper_of_the_round(r, e, o, bid)
     o.entries.append((e.seq, b, record))
     o.entered_total += 1
+
+
+def void_has_ballots(r: Replay, e: LogEntry, o: Open, where: dict[str, str]) -> None:
+    """(V12) R11: a round with more ballots returned than issued is VOID; none is entered."""
+    if o.issued is not None and o.returned is not None and o.returned > o.issued:
+        r.fail(
+            "V12",
+            "round.void_has_ballots",
+            "收回多于发出的轮次不得录入选票",
+            "ballot entered in a void round (R11)",
+            e,
+            **where,
+        )
 
 
 def paper_of_the_round(r: Replay, e: LogEntry, o: Open, bid: str) -> None:
@@ -145,15 +150,7 @@ def ballot_declared_invalid(r: Replay, e: LogEntry) -> None:
     b = e.body
     bid = b["ballot_id"]
     where = {"ballot_id": bid} if bid else {}
-    if o.issued is not None and o.returned is not None and o.returned > o.issued:  # (V12) R11
-        r.fail(
-            "V12",
-            "round.void_has_ballots",
-            "收回多于发出的轮次不得录入选票",
-            "ballot entered in a void round (R11)",
-            e,
-            **where,
-        )
+    void_has_ballots(r, e, o, where)
     if b["reason"] not in _INVALID_REASONS:
         r.fail(
             "V9",

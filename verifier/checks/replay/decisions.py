@@ -26,9 +26,8 @@ AMENDED_LIST_DOMAIN: Final = b"branch-election/amended-list/1"  # spec/log.md §
 AMENDABLE_BLOCKS: Final = ("candidates.amended_list_needed", "further.too_few_candidates")
 
 
-def _post_of_decision(r: Replay, e: LogEntry) -> PostState | None:
-    """(V14) A decision on a post: recorded while no round is open, for a post of the election."""
-    st = r.posts.get(e.body["post"])
+def no_round_open(r: Replay, e: LogEntry) -> None:
+    """(V14) A decision is recorded while no round is open."""
     if r.open is not None:
         r.fail(
             "V14",
@@ -37,6 +36,12 @@ def _post_of_decision(r: Replay, e: LogEntry) -> PostState | None:
             "decision recorded while a round is open",
             e,
         )
+
+
+def _post_of_decision(r: Replay, e: LogEntry) -> PostState | None:
+    """(V14) A decision on a post: recorded while no round is open, for a post of the election."""
+    st = r.posts.get(e.body["post"])
+    no_round_open(r, e)
     if st is None:
         r.fail(
             "V14",
@@ -276,14 +281,7 @@ def officials_changed(r: Replay, e: LogEntry) -> None:
     """(V14) R25.1: ``officials.changed`` only while no round is open, each list non-empty, on
     the roster, nobody twice in a list or in both; the officials of the rounds opened next."""
     b = e.body
-    if r.open is not None:
-        r.fail(
-            "V14",
-            "decision.during_round",
-            "轮次进行中不得记录决定",
-            "decision recorded while a round is open",
-            e,
-        )
+    no_round_open(r, e)
     scr, tel = tuple(b["scrutineers"]), tuple(b["tellers"])
     if not scr or not tel:
         r.fail("V14", "officials.missing", "缺少监票人或计票人", "officials missing (R25)", e)
