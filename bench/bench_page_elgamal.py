@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import argparse
 import base64
-import http.server
 import secrets
 import statistics
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -39,18 +37,17 @@ import figures  # noqa: E402 - bench/ is on sys.path from here
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from keys import elgamal as eg  # noqa: E402
-from tally.service.app import SECURITY_HEADERS  # noqa: E402
+from tests.helpers.bundle_server import BUNDLE, serve_bundle  # noqa: E402
 
-BUNDLE = ROOT / "tally" / "service" / "static" / "remote" / "remote-crypto.js"
 CHROMIUM = Path("/usr/bin/chromium")
 POSTS = (("committee", 9, 7), ("secretary", 2, 1))
 RATES = (4, 1)
 
-PAGE = b"""<!doctype html>
+PAGE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>bench</title>
 <script type="module" src="/boot.js"></script></head><body></body></html>
 """
-BOOT = b"""import * as rc from './remote-crypto.js';
+BOOT = """import * as rc from './remote-crypto.js';
 window.rc = rc;
 await rc.elgamalReady();
 document.body.dataset.ready = 'yes';
@@ -94,33 +91,6 @@ async ([ballot, docs, what]) => window.rc.elgamalBench.count(async () => {
 })
 """
 BARE = "async ([counts, repeat]) => window.rc.elgamalBench.bare(counts, repeat)"
-
-
-def _csp() -> str:
-    csp = SECURITY_HEADERS["Content-Security-Policy"]
-    if "'wasm-unsafe-eval'" not in csp:
-        csp = csp.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
-    return csp
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    files: dict[str, bytes] = {}  # noqa: RUF012  (set once before serving)
-
-    def do_GET(self) -> None:
-        body = self.files.get(self.path)
-        if body is None:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        ctype = "text/html" if self.path == "/" else "text/javascript"
-        self.send_header("Content-Type", f"{ctype}; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Content-Security-Policy", _csp())
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 def _ballots(public_key: bytes, n: int, rng: secrets.SystemRandom) -> list[list[dict[str, Any]]]:
@@ -197,38 +167,28 @@ def main() -> None:
     if not CHROMIUM.exists():
         sys.exit("Debian chromium is needed (/usr/bin/chromium)")
     key, _ = eg.generate_threshold_key(k=2, n=3)
-    files = {"/": PAGE, "/boot.js": BOOT, "/remote-crypto.js": BUNDLE.read_bytes()}
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), type("Handler", (_Handler,), {"files": files})
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=str(CHROMIUM),
-                headless=True,
-                args=["--headless", "--no-sandbox", "--disable-gpu"],
-            )
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
-            page.wait_for_selector("body[data-ready]", state="attached", timeout=30_000)
-            cdp = page.context.new_cdp_session(page)
-            # Warm up (WebAssembly and JS tiers) unthrottled, outside the measured rounds.
-            warm = _ballots(key.public_key, 3, secrets.SystemRandom())
-            page.evaluate(ENCRYPT, [warm, True])
-            results = [_measure(page, cdp, rate, args, key.public_key) for rate in RATES]
-            version = browser.version
-            browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_bundle(PAGE, BOOT) as address, sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--headless", "--no-sandbox", "--disable-gpu"],
+        )
+        page = browser.new_page()
+        page.goto(address)
+        page.wait_for_selector("body[data-ready]", state="attached", timeout=30_000)
+        cdp = page.context.new_cdp_session(page)
+        # Warm up (WebAssembly and JS tiers) unthrottled, outside the measured rounds.
+        warm = _ballots(key.public_key, 3, secrets.SystemRandom())
+        page.evaluate(ENCRYPT, [warm, True])
+        results = [_measure(page, cdp, rate, args, key.public_key) for rate in RATES]
+        version = browser.version
+        browser.close()
     out = {
         "ballots": args.ballots,
         "rounds": args.rounds,
         "posts": [list(p) for p in POSTS],
         "chromium": version,
-        "bundle_bytes": len(files["/remote-crypto.js"]),
+        "bundle_bytes": BUNDLE.stat().st_size,
         "runs": results,
     }
     print(f"\nchromium {version}; {args.ballots} ballots a round, {args.rounds} rounds")

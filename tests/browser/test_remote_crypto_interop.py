@@ -14,12 +14,9 @@ Content-Security-Policy, and driven through Playwright:
 from __future__ import annotations
 
 import base64
-import http.server
 import json
 import secrets
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,10 +36,7 @@ from keys.remote import (
     token_message,
     verify_credential,
 )
-from tally.service.app import SECURITY_HEADERS
-
-ROOT = Path(__file__).resolve().parents[2]
-BUNDLE = ROOT / "tally" / "service" / "static" / "remote" / "remote-crypto.js"
+from tests.helpers.bundle_server import serve_bundle
 
 # The test page: imports the bundle as the remote page will, and exposes it to page.evaluate.
 PAGE = """<!doctype html>
@@ -56,69 +50,22 @@ document.body.dataset.ready = rc.supported() ? 'yes' : 'unsupported';
 """
 
 
-def _csp() -> str:
-    """The service's CSP, plus 'wasm-unsafe-eval' (libsodium.js is WebAssembly; ADR 0007)."""
-    csp = SECURITY_HEADERS["Content-Security-Policy"]
-    if "'wasm-unsafe-eval'" not in csp:
-        csp = csp.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
-    return csp
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    files: dict[str, tuple[bytes, str]] = {}  # noqa: RUF012  (set once before serving)
-
-    def do_GET(self) -> None:
-        found = self.files.get(self.path)
-        if found is None:
-            self.send_error(404)
-            return
-        body, ctype = found
-        self.send_response(200)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Content-Security-Policy", _csp())
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def page(browser: Any) -> Iterator[Any]:
     """One chromium page on http://127.0.0.1 with the bundle loaded as ``window.rc``."""
-    assert BUNDLE.is_file(), "build it: cd web/remote && npm ci && npm run build"
-    js = "text/javascript; charset=utf-8"
-    handler = type(
-        "Handler",
-        (_Handler,),
-        {
-            "files": {
-                "/": (PAGE.encode(), "text/html; charset=utf-8"),
-                "/boot.js": (BOOT.encode(), js),
-                "/remote-crypto.js": (BUNDLE.read_bytes(), js),
-            }
-        },
-    )
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    context = browser.new_context()
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    try:
-        pg.goto(f"http://127.0.0.1:{server.server_address[1]}/")
-        pg.wait_for_selector("body[data-ready]", state="attached", timeout=15_000)
-        assert pg.evaluate("document.body.dataset.ready") == "yes", errors
-        assert pg.evaluate("window.isSecureContext") is True
-        yield pg
-    finally:
-        context.close()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_bundle(PAGE, BOOT) as address:
+        context = browser.new_context()
+        pg = context.new_page()
+        errors: list[str] = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            pg.goto(address)
+            pg.wait_for_selector("body[data-ready]", state="attached", timeout=15_000)
+            assert pg.evaluate("document.body.dataset.ready") == "yes", errors
+            assert pg.evaluate("window.isSecureContext") is True
+            yield pg
+        finally:
+            context.close()
 
 
 def _b64(data: bytes) -> str:
