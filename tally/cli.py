@@ -453,25 +453,18 @@ def quorum_cmd(
         raise typer.Exit(1)
 
 
-def _mount_subcommands() -> None:
-    from tally.cli_keys import app as keys_app  # noqa: PLC0415
+# The sub-apps are imported here, after ``app`` exists, because they add commands to it.
+from tally.cli_accounts import app as accounts_app  # noqa: E402
+from tally.cli_audit import register as register_audit  # noqa: E402
+from tally.cli_day import register  # noqa: E402
+from tally.cli_keys import app as keys_app  # noqa: E402
+from tally.cli_remote import app as remote_app  # noqa: E402
 
-    app.add_typer(keys_app, name="keys", help="密钥管理 / keys")
-    from tally.cli_remote import app as remote_app  # noqa: PLC0415
-
-    app.add_typer(remote_app, name="remote", help="远程投票 / remote voting")
-    from tally.cli_day import register  # noqa: PLC0415
-
-    register(app)
-    from tally.cli_audit import register as register_audit  # noqa: PLC0415
-
-    register_audit(app)
-    from tally.cli_accounts import app as accounts_app  # noqa: PLC0415
-
-    app.add_typer(accounts_app, name="accounts", help="投票站页面账户 / station accounts")
-
-
-_mount_subcommands()
+app.add_typer(keys_app, name="keys", help="密钥管理 / keys")
+app.add_typer(remote_app, name="remote", help="远程投票 / remote voting")
+register(app)
+register_audit(app)
+app.add_typer(accounts_app, name="accounts", help="投票站页面账户 / station accounts")
 
 
 def main() -> None:

@@ -32,9 +32,10 @@ from tally.calendar import (
 )
 from tally.cli_rounds import rounds_json, rounds_lines
 from tally.core.ballots import INVALID_REASONS
+from tally.core.definition import parse_definition
 from tally.core.double_entry import require_same_batches
 from tally.core.errors import DefinitionError, TallyError
-from tally.core.explain import describe_next, describe_quorum, spec_title
+from tally.core.explain import describe_next, describe_outcome, describe_quorum, spec_title
 from tally.core.manifest import build_manifest
 from tally.core.meeting import ballot_from_body
 from tally.core.model import MemberId, PostKind, zh_label
@@ -48,6 +49,7 @@ from tally.election import (
     sign_amended_list,
     sign_manifest,
 )
+from tally.publish import publish
 from tally.store import StoreError
 
 __all__ = ["register"]
@@ -264,8 +266,6 @@ def register(app: typer.Typer) -> None:
         """镇党委签署选举清单 / The town committee signs the manifest."""
 
         def act(lg: str) -> tuple[list[str], dict[str, Any]]:
-            from tally.core.definition import parse_definition  # noqa: PLC0415
-
             election = parse_definition(election_file.read_text(encoding="utf-8"))
             manifest = build_manifest(
                 election,
@@ -809,8 +809,6 @@ def register(app: typer.Typer) -> None:
         """计票并记录本轮结果 / Count the round and record its outcome."""
 
         def act(lg: str) -> tuple[list[str], dict[str, Any]]:
-            from tally.core.explain import describe_outcome  # noqa: PLC0415
-
             s = ElectionSession.open(db)
             outcome_spec = s.meeting.current
             e = s.close(signer=_signer(key, keys.Role.WORK_GROUP), actor=actor)
@@ -1044,8 +1042,6 @@ def register(app: typer.Typer) -> None:
         """发布结果包和公示 / Publish the result bundle and the publicity notice."""
 
         def act(lg: str) -> tuple[list[str], dict[str, Any]]:
-            from tally.publish import publish  # noqa: PLC0415
-
             s = ElectionSession.open(db)
             p = publish(s, out, calendar_file=calendar)
             root = p.root_hex
@@ -1123,6 +1119,7 @@ def _serve(app: typer.Typer) -> None:
         lang: LangOpt = None,
     ) -> None:
         """启动服务：投票站页面、远程投票、公告板 / Start the service."""
+        # FastAPI, uvicorn and the service load only for `serve`: every other command starts faster
         from tally.service import ServiceConfig, create_app  # noqa: PLC0415
         from tally.service.demo import DEMO_PASSPHRASE, ensure_demo  # noqa: PLC0415
         from tally.service.transport import (  # noqa: PLC0415
@@ -1186,7 +1183,7 @@ def _serve(app: typer.Typer) -> None:
                 "请给出选举文件或 --demo",
                 "give an election file or --demo",
             )
-        from tally.service.proxy import parse_trusted  # noqa: PLC0415
+        from tally.service.proxy import parse_trusted  # noqa: PLC0415 - service modules: see above
 
         try:
             trusted = parse_trusted(trusted_proxy or ())
@@ -1227,6 +1224,7 @@ def _demo(app: typer.Typer) -> None:
         lang: LangOpt = None,
     ) -> None:
         """全镇换届演示：生成、选举、发布并核验每个支部 / The whole town's election, verified."""
+        # rich and the demo generator load only for `demo`
         from rich.cells import cell_len  # noqa: PLC0415
         from rich.console import Console  # noqa: PLC0415
         from rich.progress import Progress  # noqa: PLC0415

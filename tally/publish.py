@@ -24,7 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from tally.calendar import WorkingDayCalendar, load_calendar
+from tally.calendar import CalendarError, WorkingDayCalendar, load_calendar
 from tally.core.manifest import canonical
 from tally.core.meeting import parse_entry
 from tally.election import ElectionSession, SessionError
@@ -322,8 +322,6 @@ def publish(
     Raises:
         SessionError: nothing to publish yet, the target exists, or a calendar problem.
     """
-    from tally.calendar import CalendarError  # noqa: PLC0415
-
     folder = out_dir / "bundle"
     zip_path = out_dir / "bundle.zip"
     if folder.exists() or zip_path.exists():
@@ -364,6 +362,7 @@ def publish(
 
 
 def _render_notice(session: ElectionSession, path: Path, small: dict[str, bytes]) -> Path:
+    # reportlab and the fonts load only when a notice is rendered, not for every publish import
     from tally.notice import notice_for  # noqa: PLC0415
 
     # The notice reads result.json only; the files that grow with the election are not in memory.

@@ -29,9 +29,11 @@ import keys
 from tally.core.errors import TallyError
 from tally.election import ElectionSession, RemoteCast, SessionError
 from tally.service import board_snapshot
+from tally.service.api_docs import mount_docs
 from tally.service.board_snapshot import BoardSnapshot
 from tally.service.limits import SECURITY_HEADERS
 from tally.service.limits import install as install_limits
+from tally.service.transport import TransportGate
 from tally.store import StoreError
 
 __all__ = ["SECURITY_HEADERS", "ServiceConfig", "ServiceState", "create_app", "state_of"]
@@ -239,15 +241,11 @@ def create_app(config: ServiceConfig) -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
-    from tally.service.api_docs import mount_docs  # noqa: PLC0415
-
     mount_docs(app, "/api/openapi.json")
     app.state.service = ServiceState(config)
     # Outermost but one: body limit and deadline, security headers on every response, 413/408/422
     # refusals in the request's language (tally/service/limits.py, the one place for these).
     install_limits(app, config.extra.get("request_limits"), default_lang=config.lang)
-    from tally.service.transport import TransportGate  # noqa: PLC0415
-
     # outermost: the public binding's paths (before any body is read) and HSTS under TLS
     app.add_middleware(TransportGate, tls=config.tls)
 
@@ -303,13 +301,10 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
 
 def _include_routers(app: FastAPI) -> None:
-    import importlib  # noqa: PLC0415
+    # The routers import ServiceState from this module, so they are imported when an app is built
+    # rather than when this module loads (a cycle otherwise). Each must be there: a missing router
+    # is an installation error, not a smaller service.
+    from tally.service import bulletin, remote, station  # noqa: PLC0415
 
-    for name in ("station", "remote", "bulletin"):
-        try:
-            module = importlib.import_module(f"tally.service.{name}")
-        except ModuleNotFoundError as e:
-            if e.name != f"tally.service.{name}":
-                raise
-            continue
+    for module in (station, remote, bulletin):
         module.register(app)

@@ -15,6 +15,7 @@ import keys
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.election import ElectionSession, sign_manifest
+from tally.service.accounts import ensure_demo_accounts
 
 __all__ = ["DEMO_PASSPHRASE", "DemoElection", "ensure_demo"]
 
@@ -47,8 +48,6 @@ def ensure_demo(
     """Create the demo election in ``folder`` unless it is already there, and the published demo
     sign-in accounts (``accounts.DEMO_ACCOUNTS``) in the service data folder ``accounts_dir``
     (default: ``service`` beside ``folder``, which is where ``tally serve`` keeps its data)."""
-    from tally.service.accounts import ensure_demo_accounts  # noqa: PLC0415
-
     folder.mkdir(parents=True, exist_ok=True)
     ensure_demo_accounts(accounts_dir or folder.parent / "service")
     town, town_pub = _key(folder, keys.Role.TOWN_COMMITTEE, "红旗镇党委", "town")

@@ -29,6 +29,7 @@ from typing import Any
 import uvicorn
 
 from tally.core.errors import TallyError
+from tally.service.limits import uvicorn_config
 
 __all__ = [
     "BINDING_KEY",
@@ -224,8 +225,6 @@ def build_servers(
     limits: Any = None,
 ) -> list[uvicorn.Server]:
     """One uvicorn server per binding, each with the request limits (issue 14 point 1)."""
-    from tally.service.limits import uvicorn_config  # noqa: PLC0415
-
     servers = []
     for b in bindings:
         config = uvicorn_config(
