@@ -15,13 +15,13 @@ CN_SORT := .cache/cn-sort
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test demo bench soak fuzz screenshots system-deps setup clean
+.PHONY: run test demo bench soak fuzz screenshots system-deps setup clean check-bundles
 
 run: setup
 	$(BIN)/tally check examples/qingshan.toml
 	$(BIN)/tally serve --demo --host $(HOST) --port $(PORT)
 
-test: setup $(CN_SORT)
+test: setup $(CN_SORT) check-bundles
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -73,6 +73,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	rm -f $(VENV)/.installed-*; touch $@
+
+# The committed front-end bundles (tally/service/static/remote/remote-crypto.js and
+# static/station/vendor/qr-camera.js) must be exactly what their sources and lock files build
+# (issue 17 point 8): each web/ folder is installed from its lock file and its build compared.
+# Node.js and npm come from Debian when the machine has none.
+WEB_BUNDLES := web/remote web/station
+check-bundles:
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends nodejs npm; }
+	@for d in $(WEB_BUNDLES); do \
+	  npm ci --prefix $$d --no-audit --no-fund --loglevel=error >/dev/null && npm --prefix $$d run --silent check || exit 1; \
+	done
 
 # The source of the vendored stroke table (MIT), so the regeneration test can run; never imported.
 $(CN_SORT):
