@@ -13,7 +13,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -108,32 +107,79 @@ def test_sigkill_mid_entry_keeps_every_acknowledged_entry_and_the_chain(
     assert len(cur.entered) >= len(acked)
 
 
+# The batch's connection is wrapped so that the child stops, and says so, at an exact point: after
+# the batch's log rows are inserted in the open transaction ("inserted"), or right after its COMMIT
+# returned ("committed"). The parent kills it there, so each run hits the window it names instead
+# of a moment chosen by a sleep.
 BATCH = SETUP + textwrap.dedent(
     """
     import time
-    time.sleep(float(sys.argv[3]))
+    pause_at = sys.argv[3]
+
+    class Pausing:
+        def __init__(self, conn):
+            self._conn = conn
+
+        def __getattr__(self, name):
+            return getattr(self._conn, name)
+
+        def _pause(self, what):
+            print(what, flush=True)
+            time.sleep(600)
+
+        def executemany(self, sql, rows):
+            rows = list(rows)
+            cursor = self._conn.executemany(sql, rows)
+            if sql.startswith("INSERT INTO log") and pause_at == "inserted":
+                self._pause(f"inserted {len(rows)} {int(self._conn.in_transaction)}")
+            return cursor
+
+        def execute(self, sql, *args):
+            cursor = self._conn.execute(sql, *args)
+            if sql == "COMMIT" and pause_at == "committed":
+                self._pause("committed")
+            return cursor
+
+    s.store._db.conn = Pausing(s.store._db.conn)
     s.enter(items)
     print("done", flush=True)
     """
 )
 
 
-def test_sigkill_during_a_batch_stores_all_of_it_or_none(tmp_path: Path) -> None:
+def _kill_batch_at(tmp_path: Path, pause_at: str) -> str:
     proc = subprocess.Popen(
-        [sys.executable, "-c", BATCH, str(tmp_path), str(ROOT), "0.0"],
+        [sys.executable, "-c", BATCH, str(tmp_path), str(ROOT), pause_at],
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"
-    time.sleep(0.05)
+    reached = proc.stdout.readline().strip()
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
+    return reached
+
+
+def test_sigkill_after_a_batch_is_inserted_but_before_its_commit_stores_none_of_it(
+    tmp_path: Path,
+) -> None:
+    # All 23 rows were in the database connection, inside the open transaction, when it died.
+    assert _kill_batch_at(tmp_path, "inserted") == "inserted 23 1"
     session = ElectionSession.open(tmp_path / "e.db")
     cur = session.meeting.current
     assert cur is not None
-    assert len(cur.entered) in (0, 23)
+    assert len(cur.entered) == 0
+    assert not any(b'"ballot.entered"' in raw for _, raw in session.store.log_rows())
+
+
+def test_sigkill_right_after_a_batch_commits_keeps_all_of_it(tmp_path: Path) -> None:
+    assert _kill_batch_at(tmp_path, "committed") == "committed"
+    session = ElectionSession.open(tmp_path / "e.db")  # replays and checks the whole chain
+    cur = session.meeting.current
+    assert cur is not None
+    assert len(cur.entered) == 23
 
 
 def _session(tmp_path: Path) -> tuple[ElectionSession, keys.InMemorySigner, list[str]]:
