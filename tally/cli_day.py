@@ -1230,7 +1230,7 @@ def _demo(app: typer.Typer) -> None:
         from rich.progress import Progress  # noqa: PLC0415
         from rich.table import Table  # noqa: PLC0415
 
-        from tally.demo import run_town, town_report  # noqa: PLC0415
+        from tally.demo import run_town, town_report  # noqa: PLC0415 - only for `demo`
 
         lg = _lang(lang)
         zh = lg == "zh"

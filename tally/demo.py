@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import random
 import subprocess
 import sys
@@ -21,11 +22,14 @@ from typing import Any
 
 import ballot_printer
 import keys
+from ballot_printer.town_report import TownElected, TownReport, TownRow, render_town_report
+from tally.calendar import load_calendar
 from tally.core.definition import parse_definition_data
 from tally.core.manifest import build_manifest
-from tally.core.model import Election, MemberId, PostKind
+from tally.core.meeting import parse_entry
+from tally.core.model import Election, MemberId, PostKind, zh_label
 from tally.core.rounds import Blocked, Finished, RoundPurpose, RoundSpec
-from tally.core.rules import expected_electors, quorum
+from tally.core.rules import TownSecretary, expected_electors, quorum, town_shares
 from tally.election import (
     PAPER_KIND,
     ElectionSession,
@@ -34,6 +38,7 @@ from tally.election import (
     sign_manifest,
 )
 from tally.publish import publish
+from tally.remote_device import vote_as_device
 
 __all__ = ["BranchSummary", "Scenario", "run_town"]
 
@@ -209,10 +214,6 @@ def _remote_votes(
 ) -> int:
     """Absent members vote from their phones before the meeting (spec/remote.md): invitation,
     blind-signed token, sealed ballot. Returns the number of remote ballots cast."""
-    import os  # noqa: PLC0415
-
-    from tally.remote_device import vote_as_device  # noqa: PLC0415
-
     if not members:
         return 0
     os.environ.setdefault("TALLY_PASSPHRASE", "demo-passphrase-not-for-real-use")
@@ -341,8 +342,6 @@ def run_branch(folder: Path, definition: dict[str, Any], scenario: str, seed: in
         summary.rounds += 1
         for s in ("s1", "s2"):
             session.cosign(signers[s])
-    from tally.calendar import load_calendar  # noqa: PLC0415
-
     session.record_result(signer=wg, calendar=load_calendar(None))
     for s in ("s1", "s2"):
         session.cosign(signers[s])
@@ -423,8 +422,6 @@ def _electing_rounds(
 ) -> dict[tuple[str, str], tuple[int, int]]:
     """(post, member) -> (the round that elected them, their approvals in that round), from the
     branch's own log: the first counted round of the post whose ``elected`` names them."""
-    from tally.core.meeting import parse_entry  # noqa: PLC0415
-
     out: dict[tuple[str, str], tuple[int, int]] = {}
     for _, raw in session.store.iter_log_rows():
         entry = parse_entry(raw)
@@ -442,16 +439,6 @@ def _electing_rounds(
 
 def town_report(out: Path, summaries: Sequence[BranchSummary]) -> tuple[Path, Path]:
     """The town report as JSON and PDF: turnout, rounds, the town plan's shares (R28), publicity."""
-    from ballot_printer.town_report import (  # noqa: PLC0415
-        TownElected,
-        TownReport,
-        TownRow,
-        render_town_report,
-    )
-    from tally.core.model import zh_label  # noqa: PLC0415
-    from tally.core.rules import TownSecretary, town_shares  # noqa: PLC0415
-    from tally.election import ElectionSession  # noqa: PLC0415
-
     secretaries: list[TownSecretary] = []
     committee = []
     rows, branches = [], []
