@@ -1528,7 +1528,20 @@ def _open_v2(m: Meeting, b: Mapping[str, Any]) -> RemoteState:
         raise _bad("remote.opened_bad", "远程投票开启记录格式错误", "malformed remote.opened")
     k, n = check_election_key(b["election_key"])
     shares = b["shares"]
-    if not isinstance(shares, list) or len(shares) != n:
+    if (
+        not isinstance(shares, list)
+        or len(shares) != n
+        or not all(
+            isinstance(x, dict)
+            and set(x) == {"index", "scrutineer", "commitment"}
+            and x["index"] == i
+            and not isinstance(x["index"], bool)
+            and _b64len(x["scrutineer"], 32)
+            and isinstance(x["commitment"], str)
+            and _HEX64.fullmatch(x["commitment"]) is not None
+            for i, x in enumerate(shares, start=1)
+        )
+    ):
         raise _bad(
             "remote.opened_bad", "远程投票开启记录格式错误：份额", "one share per scrutineer"
         )
