@@ -161,4 +161,4 @@ async def sign_in(
         functools.partial(accounts.sign_in, name, password, client=client),
         limiter=limiter,
     )
-    return str(sid)
+    return sid
