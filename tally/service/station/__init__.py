@@ -15,7 +15,7 @@ Pages: ``/station/`` overview, ``checkin``, ``ballots`` (print, issue, return), 
 (scanner + marks), ``tally`` (live chart), ``result`` (outcomes, sign-off, decisions),
 ``downloads``; ``/station/api/live`` is polled every 2 s by ``static/station/station.js``.
 
-The package (docs/adr/XXXX-station-package.md): ``auth`` (roles, CSRF, sign-in and the session
+The package (docs/adr/0028-station-package.md): ``auth`` (roles, CSRF, sign-in and the session
 cookie), ``views`` (each page's data from the session: pure, tested without HTTP), ``commands``
 (one function per command, run on the election thread), ``web`` (the station's state, rendering,
 form readers) and ``routes`` (the handlers on one ``APIRouter``, the official as a dependency).

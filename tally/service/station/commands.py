@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 
 import ballot_printer
 import keys
+from tally.calendar import CalendarError, load_calendar
 from tally.core.ballots import INVALID_REASONS
 from tally.core.double_entry import DoubleEntryMismatchError, compare_entries
 from tally.core.explain import describe_next, spec_title
@@ -23,6 +24,7 @@ from tally.core.meeting import ballot_from_body
 from tally.core.model import PostKind
 from tally.core.rounds import joint_rounds
 from tally.election import ElectionSession, EntryInput, SessionError
+from tally.publish import publish as do_publish
 from tally.service.accounts import UserSession
 from tally.service.app import ServiceState
 from tally.service.station import views
@@ -360,8 +362,6 @@ def decide(s: ElectionSession, c: Command) -> tuple[str, str]:
 
 
 def record_result(s: ElectionSession, c: Command) -> tuple[str, str]:
-    from tally.calendar import CalendarError, load_calendar  # noqa: PLC0415
-
     try:
         calendar = load_calendar(None)
     except CalendarError as err:
@@ -374,8 +374,6 @@ def record_result(s: ElectionSession, c: Command) -> tuple[str, str]:
 
 
 def publish(s: ElectionSession, c: Command) -> tuple[str, str]:
-    from tally.publish import publish as do_publish  # noqa: PLC0415
-
     p = do_publish(s, c.service.config.data_dir / "published")
     return (
         f"已发布：结果包和公示（最终根哈希 {p.root_hex[:16]}…），在“下载”页取用",

@@ -1,4 +1,4 @@
-"""The shape of the station package (issue 17 point 3, docs/adr/XXXX-station-package.md): no
+"""The shape of the station package (issue 17 point 3, docs/adr/0028-station-package.md): no
 function over 80 lines, no module over 800, no file-wide ``noqa``, every route a module-level
 handler. Each rule is also run on a made-up source that breaks it, so the check itself can fail.
 """
