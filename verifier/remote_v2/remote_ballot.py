@@ -190,18 +190,18 @@ def parse_ballot_posts(
     doc: object,
     *,
     election_id: bytes,
-    token: bytes,
     shapes: Sequence[PostShape],
-) -> tuple[Mapping[str, object], ...]:
-    """(RV-3.1, RV-3.5) The ballot's members, encodings, election id and token, and its post list.
+) -> tuple[tuple[Mapping[str, object], ...], bytes]:
+    """(RV-3.1, RV-3.5) The ballot's members, encodings, election id and post list.
 
     Raises:
         RemoteBallotError: a wrong format, member, election id or post list
-            (``remote.ballot_invalid``), another token (``remote.token_mismatch``), more than
-            262,144 bytes of JCS (``remote.ballot_too_large``).
+            (``remote.ballot_invalid``), more than 262,144 bytes of JCS
+            (``remote.ballot_too_large``).
 
     Returns:
-        The post objects, in ballot order, one per shape.
+        The post objects, in ballot order, one per shape, and the ballot's token (32 bytes; the
+        caller compares it with the cast's, ``remote.token_mismatch``).
     """
     if not isinstance(doc, dict) or set(doc) != _BALLOT_MEMBERS:
         found = sorted(doc) if isinstance(doc, dict) else type(doc).__name__
@@ -248,20 +248,13 @@ def parse_ballot_posts(
                 f"posts[{i}]",
                 clause="RV-3.2",
             )
-    if ballot_token != token:
-        raise RemoteBallotError(
-            "remote.token_mismatch",
-            "选票中的凭证与投票所用凭证不同",
-            "the ballot's token is not the cast's token",
-            path="token",
-        )
     if len(canonical_bytes(doc)) > MAX_BALLOT_BYTES:
         raise RemoteBallotError(
             "remote.ballot_too_large",
             f"选票超过 {MAX_BALLOT_BYTES} 字节",
             f"the ballot's JCS is over {MAX_BALLOT_BYTES} bytes",
         )
-    return tuple(posts)
+    return tuple(posts), ballot_token
 
 
 def check_ballot(
@@ -290,10 +283,17 @@ def check_ballot(
     """
     parsed: list[tuple[Ciphertext, ...] | None] = [None] * len(shapes)
     try:
-        parts = parse_ballot_posts(doc, election_id=election_id, token=token, shapes=shapes)
+        parts, ballot_token = parse_ballot_posts(doc, election_id=election_id, shapes=shapes)
     except VerificationError as e:
         return tuple(parsed), e
     failure: VerificationError | None = None
+    if ballot_token != token:
+        failure = RemoteBallotError(
+            "remote.token_mismatch",
+            "选票中的凭证与投票所用凭证不同",
+            "the ballot's token is not the cast's token",
+            path="token",
+        )
     for i, (part, shape) in enumerate(zip(parts, shapes, strict=True)):
         body = {k: v for k, v in part.items() if not (shape.disapprovals and k == "disapprovals")}
         try:

@@ -304,9 +304,7 @@ class Election:
         The entries start at ``first_seq`` (the builder's times are AT0 + seq minutes)."""
         casts = sorted(casts if casts is not None else self.casts, key=lambda c: c.receipt)
         ev: list[list[Any]] = [["remote.opened", self.opened_body()]]
-        ev += [
-            ["remote.credential_issued", {"member": m, "_actor": "remote"}] for m in APPROVED
-        ]
+        ev += [["remote.credential_issued", {"member": m, "_actor": "remote"}] for m in APPROVED]
         close_seq = first_seq + len(ev) + len(casts)
         at = (AT0 + dt.timedelta(minutes=close_seq)).isoformat()
         ev += [["remote.cast", {**c.body(), "_at": at}] for c in casts]

@@ -495,6 +495,7 @@ class RemoteChecks:
             self.v2.totals(e)
 
     def v1_has_v2(self, e: LogEntry, rule: str) -> None:
+        """(V18.22) (V18.23) No entry of version 2's decryption in a version-1 log."""
         self.fail(
             rule,
             "remote.v2_entry",
