@@ -220,7 +220,7 @@ class RemoteV2:
         key: ThresholdKey = self.s.election_key
         args = (batch, self.r.m.election_id, key.public_key, self.shapes)
         jobs = max(1, self.r.v.jobs)
-        if jobs == 1:
+        if jobs == 1 or (self.pool is None and len(batch) < BATCH):  # a few: no pool to start
             self.record(check_ballot_batch(*args))
             return
         if self.pool is None:
