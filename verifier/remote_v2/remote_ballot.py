@@ -56,10 +56,12 @@ __all__ = [
     "DISAPPROVALS_DOMAIN",
     "MAX_BALLOT_BYTES",
     "RECEIPT_DOMAIN",
+    "Disapprovals",
     "PostShape",
     "RemoteBallotError",
     "check_ballot",
     "parse_ballot_posts",
+    "parse_disapprovals",
     "receipt",
     "verify_disapprovals",
 ]
@@ -118,23 +120,26 @@ def _statement(
     )
 
 
-def verify_disapprovals(
-    statement: PostStatement, listed: int, choices: Sequence[Ciphertext], doc: object
-) -> None:
-    """(RV-3.4) The post's ``disapprovals``: D in 0..L, A + D <= L, W <= D, each by EG-5.3.
+@dataclass(frozen=True, slots=True)
+class Disapprovals:
+    """(RV-3.4) A post's parsed ``disapprovals``: the ciphertext of D and the three proofs."""
 
-    Args:
-        statement: the post's statement (its prefix binds the proofs).
-        listed: L, the number of listed candidates (the first L choices).
-        choices: the post's parsed choice ciphertexts.
-        doc: the ``disapprovals`` member.
+    count: Ciphertext
+    proofs: tuple[tuple[str, DisjunctiveProof], ...]  # ("count" | "room" | "write-in", proof)
+
+
+def parse_disapprovals(doc: object, listed: int) -> Disapprovals:
+    """(RV-3.4, EG-6.3) ``{count, count_proof, room_proof, write_in_proof}``: ``count`` a ballot
+    ciphertext, each proof 64·(L+1) bytes of canonical scalars.
 
     Raises:
         ElGamalEncodingError: not exactly the four members, bad base64, a ciphertext not 64 bytes.
         InvalidPointError, IdentityPointError: ``count`` is no ballot ciphertext (EG-3.1).
         ProofLengthError: a proof not 64·(L+1) bytes.
         NonCanonicalScalarError: a proof scalar >= ℓ.
-        ChoiceProofError: one of the three proofs does not verify (EG-5.3).
+
+    Returns:
+        The parsed disapprovals (their proofs not yet verified).
     """
     if not isinstance(doc, dict) or set(doc) != _DISAPPROVAL_MEMBERS:
         raise ElGamalEncodingError(
@@ -155,15 +160,36 @@ def verify_disapprovals(
             )
         raws[name] = raw
     count = parse_ciphertext(raws["count"], in_ballot=True, what="disapprovals.count")
-    proofs: dict[str, DisjunctiveProof] = {
-        name: parse_proof(
-            raws[f"{name.replace('-', '_')}_proof"],
-            alternatives=listed + 1,
-            clause="RV-3.4",
-            path=f"disapprovals.{name.replace('-', '_')}_proof",
+    proofs = tuple(
+        (
+            name,
+            parse_proof(
+                raws[f"{name.replace('-', '_')}_proof"],
+                alternatives=listed + 1,
+                clause="RV-3.4",
+                path=f"disapprovals.{name.replace('-', '_')}_proof",
+            ),
         )
         for name in ("count", "room", "write-in")
-    }
+    )
+    return Disapprovals(count=count, proofs=proofs)
+
+
+def verify_disapprovals(
+    statement: PostStatement, listed: int, choices: Sequence[Ciphertext], found: Disapprovals
+) -> None:
+    """(RV-3.4) D in 0..L, A + D <= L, W <= D: the three proofs by EG-5.3, in that order.
+
+    Args:
+        statement: the post's statement (its prefix binds the proofs).
+        listed: L, the number of listed candidates (the first L choices).
+        choices: the post's choice ciphertexts.
+        found: the post's parsed disapprovals.
+
+    Raises:
+        ChoiceProofError: one of the three proofs does not verify (EG-5.3).
+    """
+    count = found.count
     approved = sum_ciphertexts(choices[:listed])  # A
     written = sum_ciphertexts(choices[listed:])  # W (the sum over none is (O, O))
     subjects = {
@@ -173,7 +199,7 @@ def verify_disapprovals(
             alpha=sub(count.alpha, written.alpha), beta=sub(count.beta, written.beta)
         ),
     }
-    for name, proof in proofs.items():
+    for name, proof in found.proofs:
         prefix = (*statement.prefix(), u32(listed), name.encode("ascii"))
         if not disjunction_holds(
             DISAPPROVALS_DOMAIN, prefix, statement.public_key, subjects[name], proof
@@ -195,14 +221,19 @@ def parse_ballot_posts(
     """(RV-3.1, RV-3.5) The ballot's members, encodings, election id and post list.
 
     Raises:
-        RemoteBallotError: a wrong format, member, election id or post list
-            (``remote.ballot_invalid``), more than 262,144 bytes of JCS
-            (``remote.ballot_too_large``).
+        RemoteBallotError: more than 262,144 bytes of JCS (``remote.ballot_too_large``, checked
+            first); a wrong format, member, election id or post list (``remote.ballot_invalid``).
 
     Returns:
         The post objects, in ballot order, one per shape, and the ballot's token (32 bytes; the
         caller compares it with the cast's, ``remote.token_mismatch``).
     """
+    if len(canonical_bytes(doc)) > MAX_BALLOT_BYTES:  # first, before any other check
+        raise RemoteBallotError(
+            "remote.ballot_too_large",
+            f"选票超过 {MAX_BALLOT_BYTES} 字节",
+            f"the ballot's JCS is over {MAX_BALLOT_BYTES} bytes",
+        )
     if not isinstance(doc, dict) or set(doc) != _BALLOT_MEMBERS:
         found = sorted(doc) if isinstance(doc, dict) else type(doc).__name__
         raise _invalid(
@@ -241,19 +272,6 @@ def parse_ballot_posts(
                 f"post {i} must be {shape.post} (ballot order)",
                 f"posts[{i}].post",
             )
-        if shape.disapprovals and "disapprovals" not in part:
-            raise _invalid(
-                "清单要求另选他人须有不赞成票，选票却缺少 disapprovals",
-                "write_in_requires_disapproval is set but the post has no disapprovals (RV-3.2)",
-                f"posts[{i}]",
-                clause="RV-3.2",
-            )
-    if len(canonical_bytes(doc)) > MAX_BALLOT_BYTES:
-        raise RemoteBallotError(
-            "remote.ballot_too_large",
-            f"选票超过 {MAX_BALLOT_BYTES} 字节",
-            f"the ballot's JCS is over {MAX_BALLOT_BYTES} bytes",
-        )
     return tuple(posts), ballot_token
 
 
@@ -298,13 +316,25 @@ def check_ballot(
         body = {k: v for k, v in part.items() if not (shape.disapprovals and k == "disapprovals")}
         try:
             statement = _statement(election_id, public_key, token, shape)
+            if shape.disapprovals and "disapprovals" not in part:  # (EG-6.3) a missing member
+                raise ElGamalEncodingError(
+                    clause="EG-6.3",
+                    zh="清单要求另选他人须有不赞成票，该职位却缺少 disapprovals",
+                    en="write_in_requires_disapproval is set: the post lacks disapprovals",
+                )
             post = parse_post(body, statement)
             parsed[i] = post.choices
             if failure is not None:
                 continue  # only the ciphertexts are still wanted
+            # (EG-6.3) the encodings of disapprovals after the post's, its proofs after the sum's
+            marks = (
+                parse_disapprovals(part["disapprovals"], shape.listed)
+                if shape.disapprovals
+                else None
+            )
             verified: VerifiedPost = verify_post(statement, post)
-            if shape.disapprovals:
-                verify_disapprovals(statement, shape.listed, verified.choices, part["disapprovals"])
+            if marks is not None:
+                verify_disapprovals(statement, shape.listed, verified.choices, marks)
         except ElGamalVerificationError as e:
             if failure is None:
                 failure = _at(e, f"posts[{i}]")

@@ -97,9 +97,9 @@ def test_an_unknown_disapprovals_member_without_the_rule_is_an_encoding_error() 
     assert _code(doc, x=False)[:2] == ("EG-6.3", "elgamal.encoding")
 
 
-def test_the_disapprovals_member_is_required_under_the_rule_RV_3_2() -> None:
+def test_the_disapprovals_member_is_required_under_the_rule_EG_6_3() -> None:
     doc = _ballot(["M01"], ["M01"])
-    assert _code(doc, x=True)[:2] == ("RV-3.2", "remote.ballot_invalid")
+    assert _code(doc, x=True)[:2] == ("EG-6.3", "elgamal.encoding")
 
 
 def test_valid_disapprovals_pass_RV_3_4() -> None:

@@ -169,7 +169,7 @@ def test_a_missing_disapprovals_member_fails_V18_21(election_x: V.Election, run:
     del doc["posts"][1]["disapprovals"]
     casts[0] = V.Cast(el.creds[0], doc)
     report = run(el.build(el.script(casts=casts)))
-    _check(report, {"V18"}, {"V18.21"}, {"remote.ballot_invalid"})
+    _check(report, {"V18"}, {"V18.21"}, {"elgamal.encoding"})
 
 
 def test_a_replayed_ballot_under_another_cast_fails_V18_21(
