@@ -31,8 +31,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from keys import InMemorySigner, Role
+from keys import InMemorySigner, Role, remote
 from keys import elgamal as eg
+from keys import remote_ballot as rb
 from tests.unit.verifier import builder as B
 from tests.unit.verifier import builder_remote as R
 
@@ -199,9 +200,14 @@ def encrypt_post(
 
 
 def ballot(
-    eid: bytes, token: bytes, plans: Sequence[PostPlan], *, disapprovals: bool
+    eid: bytes,
+    token: bytes,
+    plans: Sequence[PostPlan],
+    *,
+    disapprovals: bool,
+    key: eg.ThresholdKey | None = None,
 ) -> dict[str, Any]:
-    key, _ = threshold_key()
+    key = key or threshold_key()[0]
     return {
         "format": "remote-ballot/2",
         "election_id": eid.hex(),
@@ -224,8 +230,13 @@ def encrypted_totals(ballots: Sequence[dict[str, Any]]) -> dict[str, list[eg.Cip
     return out
 
 
-def partial_body(eid: bytes, index: int, totals: dict[str, list[eg.Ciphertext]]) -> dict[str, Any]:
-    key, shares = threshold_key()
+def partial_body(
+    eid: bytes,
+    index: int,
+    totals: dict[str, list[eg.Ciphertext]],
+    keys: tuple[eg.ThresholdKey, Sequence[eg.KeyShare]] | None = None,
+) -> dict[str, Any]:
+    key, shares = keys or threshold_key()
     share = shares[index - 1]
     posts = []
     for post, cts in totals.items():
@@ -248,11 +259,26 @@ def partial_body(eid: bytes, index: int, totals: dict[str, list[eg.Ciphertext]])
 class Election:
     """The script of the v2 remote election plus what tests need to tamper with it."""
 
-    def __init__(self, *, disapprovals: bool = False) -> None:
+    def __init__(self, *, disapprovals: bool = False, producer: bool = False) -> None:
+        """``producer``: the key, its sealed shares and the ballots made by the producer's own
+        functions (``keys.remote.create_remote_key_v2``, ``unwrap_share_v2``,
+        ``keys.remote_ballot.encrypt_ballot``) instead of this module's, for interoperability."""
         self.disapprovals = disapprovals
+        self.producer = producer
         self.man = manifest(disapprovals=disapprovals)
         self.eid = B.election_id(self.man)
-        self.key, self.shares = threshold_key()
+        self.setup: Any = None
+        if producer:
+            self.setup = remote.create_remote_key_v2(
+                self.eid, [s.public_key for s in SCRUTINEERS], 2
+            )
+            self.key = self.setup.key
+            self.shares: Sequence[eg.KeyShare] = tuple(
+                remote.unwrap_share_v2(remote.parse_share_container_v2(c), s, self.key)
+                for c, s in zip(self.setup.containers, SCRUTINEERS, strict=True)
+            )
+        else:
+            self.key, self.shares = threshold_key()
         self.creds = [R.credential(self.eid) for _ in range(3)]
         plans = [
             [
@@ -273,9 +299,32 @@ class Election:
         ]
 
     def ballot(self, token: bytes, plans: Sequence[PostPlan]) -> dict[str, Any]:
-        return ballot(self.eid, token, plans, disapprovals=self.disapprovals)
+        if self.producer:
+            ctx = rb.BallotContext(
+                election_id=self.eid,
+                key=self.key,
+                posts=tuple(
+                    rb.PostShape(
+                        post=p.post,
+                        listed=len(LISTED[p.post]),
+                        choices=len(LISTED[p.post]) + len(WRITE_INS[p.post]),
+                        seats=SEATS[p.post],
+                        disapprovals=self.disapprovals,
+                    )
+                    for p in plans
+                ),
+            )
+            choices = [rb.PostChoice(tuple(p.values), p.disapproved) for p in plans]
+            return rb.encrypt_ballot(ctx, token, choices)
+        return ballot(self.eid, token, plans, disapprovals=self.disapprovals, key=self.key)
+
+    def write_in_lists(self) -> list[dict[str, Any]]:
+        return [{"post": p, "members": list(WRITE_INS[p])} for p in ("committee", "secretary")]
 
     def opened_body(self) -> dict[str, Any]:
+        if self.producer:
+            body: dict[str, Any] = self.setup.opened_body(R.issuer(), self.write_in_lists())
+            return body
         return {
             "issuer_key": b64(R.issuer().public_key_der),
             "election_key": self.key.to_json(),
@@ -287,9 +336,7 @@ class Election:
                 }
                 for i, s in enumerate(SCRUTINEERS)
             ],
-            "write_in_lists": [
-                {"post": p, "members": list(WRITE_INS[p])} for p in ("committee", "secretary")
-            ],
+            "write_in_lists": self.write_in_lists(),
         }
 
     def remote_part(
@@ -310,7 +357,10 @@ class Election:
         ev += [["remote.cast", {**c.body(), "_at": at}] for c in casts]
         ev += [["remote.closed", {"credentials": 3, "casts": len(casts), "_at": at}]]
         sums = encrypted_totals([c.ballot for c in casts])
-        ev += [["remote.partial_decryption", partial_body(self.eid, i, sums)] for i in partials]
+        ev += [
+            ["remote.partial_decryption", partial_body(self.eid, i, sums, (self.key, self.shares))]
+            for i in partials
+        ]
         if totals is None:
             totals = {
                 "committee": [3, 2, 1, 1, 1, 0, 0, 0, 0],
