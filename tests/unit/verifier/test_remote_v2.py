@@ -407,3 +407,42 @@ def test_an_election_key_for_another_number_of_scrutineers_fails_V18_1(
     ev[_idx(ev, "remote.opened")][1]["election_key"]["n"] = 2
     report = run(election.build(ev))
     _check(report, {"V18"}, {"V18.1"}, {"remote.threshold"})
+
+
+def test_a_partial_decryption_of_an_index_beyond_n_fails_V18_22(
+    election: V.Election, run: Runner
+) -> None:
+    ev = election.script()
+    ev[_idx(ev, "remote.partial_decryption")][1]["index"] = 4
+    report = run(election.build(ev))
+    # index 3 is then missing: one valid partial decryption (index 1) is fewer than k (V18.23)
+    _check(report, {"V18"}, {"V18.22", "V18.23"}, {"elgamal.parameters"})
+
+
+def test_a_partial_decryption_without_a_share_per_choice_fails_V18_22(
+    election: V.Election, run: Runner
+) -> None:
+    ev = election.script()
+    part = ev[_idx(ev, "remote.partial_decryption")][1]["posts"][1]
+    part["shares"].pop()
+    part["proofs"].pop()
+    report = run(election.build(ev))
+    _check(report, {"V18"}, {"V18.22"}, {"remote.partial_shape"})
+
+
+def test_totals_of_the_wrong_shape_fail_V18_23(election: V.Election, run: Runner) -> None:
+    """One total missing for the secretary: the totals cannot be read, so the round's remote
+    approvals are not known either (V13)."""
+    totals = {"committee": [3, 2, 1, 1, 1, 0, 0, 0, 0], "secretary": [1, 1, 0, 0, 1, 0, 0, 0]}
+    report = run(election.build(election.script(totals=totals)))
+    _check(report, {"V13", "V18"}, {"V18.23"}, {"remote.totals_shape"})
+
+
+def test_a_second_totals_entry_fails_V18_23(election: V.Election, run: Runner) -> None:
+    ev = election.script()
+    i = _idx(ev, "remote.totals")
+    again = copy.deepcopy(ev[i])
+    ev.insert(i + 1, again)
+    report = run(election.build(ev))
+    # the producer's checkpoint after the second one is for no moment of the log (V7)
+    _check(report, {"V7", "V18"}, {"V18.23"}, {"remote.totals_twice"})
