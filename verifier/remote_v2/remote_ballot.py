@@ -228,7 +228,11 @@ def parse_ballot_posts(
         The post objects, in ballot order, one per shape, and the ballot's token (32 bytes; the
         caller compares it with the cast's, ``remote.token_mismatch``).
     """
-    if len(canonical_bytes(doc)) > MAX_BALLOT_BYTES:  # first, before any other check
+    try:
+        size = len(canonical_bytes(doc))
+    except VerificationError as e:  # e.g. an integer beyond 2**53: no JCS form, no receipt
+        raise _invalid("选票没有 JCS 规范形式", f"the ballot has no JCS form: {e.en}") from e
+    if size > MAX_BALLOT_BYTES:  # first, before any other check
         raise RemoteBallotError(
             "remote.ballot_too_large",
             f"选票超过 {MAX_BALLOT_BYTES} 字节",

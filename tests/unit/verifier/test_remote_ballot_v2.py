@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.unit.verifier import builder_remote_v2 as V
 from verifier.remote_v2.remote_ballot import PostShape, check_ballot, receipt
@@ -151,3 +153,40 @@ def test_the_receipt_is_the_hash_of_the_ballots_JCS_RV_3_6() -> None:
     ).hexdigest()
     assert receipt(doc) == want
     assert receipt(doc) == V.receipt(doc)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_VALID = _ballot(["M01", "M05"], ["M03"], x=True)
+
+
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _leaves(v, (*path, k))] or [path]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _leaves(v, (*path, i))] or [path]
+    return [path]
+
+
+_PATHS = _leaves(_VALID)
+
+
+@settings(max_examples=60, deadline=None)
+@given(where=st.sampled_from(_PATHS), value=_JSON)
+def test_any_value_anywhere_in_a_ballot_is_a_finding_never_a_crash(where: Any, value: Any) -> None:
+    """Hostile input: one member of a valid ballot replaced by any JSON value. The check returns
+    a failure with a code (or passes when the value happens to be the same), never raises."""
+    doc = copy.deepcopy(_VALID)
+    target: Any = doc
+    for step in where[:-1]:
+        target = target[step]
+    same = target[where[-1]] == value
+    target[where[-1]] = value
+    _, failure = _check(doc, x=True)
+    if not same:
+        assert failure is not None and failure.code.startswith(("remote.", "elgamal."))
