@@ -235,6 +235,8 @@ def count_round(
     base: int,
     runoff: bool,
     dropped: Collection[str] = (),
+    added_ballots: int = 0,
+    added: Sequence[tuple[str, int]] = (),
 ) -> RoundCount:
     """Rules.md §11 steps 4-7 for a valid round (quorum met, T <= I).
 
@@ -246,6 +248,9 @@ def count_round(
         runoff: R15.2, no threshold.
         dropped: listed candidates who cannot take the post at the count (R22.3): their
             approvals count for nobody and they leave the approvals list.
+        added_ballots: valid ballots counted as totals, not one by one (remote ballots v2,
+            spec/remote-v2.md RV-7.1).
+        added: (member, approvals) those ballots give, write-in eligibility already applied.
 
     Returns:
         The recomputed round outcome.
@@ -264,6 +269,10 @@ def count_round(
         for m in v.approvals:
             if m not in out:
                 tally[m] = tally.get(m, 0) + 1
+    valid += added_ballots  # (RV-7.1) a remote ballot is never invalid
+    for m, n in added:
+        if m not in out:
+            tally[m] = tally.get(m, 0) + n
     approvals = [(c, tally[c]) for c in candidates] + sorted(
         (m, n) for m, n in tally.items() if m not in listed and n > 0
     )

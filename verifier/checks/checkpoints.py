@@ -200,7 +200,12 @@ def _check_moments(cx: Context) -> None:
     f = cx.f
     have = [(item.checkpoint.reason, item.checkpoint.size) for item in cx.checkpoints]
     want = [(r, s) for r, s, _ in cx.moments]
-    rules_of = {"remote-opened": "V18.1", "remote-closed": "V18.6", "remote-key": "V18.7"}
+    rules_of = {
+        "remote-opened": "V18.1",
+        "remote-closed": "V18.6",
+        "remote-key": "V18.7",
+        "remote-totals": "V18.23",
+    }
     for r, s, seq in cx.moments:
         if (r, s) not in have:
             f.fail(

@@ -21,6 +21,7 @@ __all__ = [
     "CHECKPOINT_DOMAIN",
     "ENTRY_BODIES",
     "ENTRY_OPTIONAL",
+    "ENTRY_VARIANTS",
     "parse_ballot_entered",
     "parse_checkpoint",
     "parse_log_entry",
@@ -33,7 +34,7 @@ _AT: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]
 _DECIMAL: Final = re.compile(r"0|[1-9][0-9]{0,18}")
 _SIGNER: Final = re.compile(r"(work_group|scrutineer):[0-9a-f]{16}")
 _REASON: Final = re.compile(
-    r"opened|result|remote-opened|remote-closed|remote-key|remote-casts|"
+    r"opened|result|remote-opened|remote-closed|remote-key|remote-casts|remote-totals|"
     r"(stock|round-opened|round-closed) "
     r"(committee|secretary|deputy_secretary) ([1-9][0-9]{0,2})|"
     r"stock-supplement (?:committee|secretary|deputy_secretary) ([1-9][0-9]{0,2}) "
@@ -213,6 +214,26 @@ ENTRY_BODIES: Final[dict[str, dict[str, _Check]]] = {
     "remote.decrypted": {"cast": _v_count, "ballot": _v_object},
     "remote.rejected": {"cast": _v_count, "reason": _v_str},
     "remote.not_counted": {**_PR, "reason": _v_str},
+    # spec/remote-v2.md §5: entries of version 2 only.
+    "remote.partial_decryption": {"index": _v_count, "posts": _v_list},
+    "remote.totals": {"posts": _v_list},
+}
+# Entry types whose body has another set of members in remote ballots version 2
+# (spec/remote-v2.md §5): the variant whose members are exactly the body's is checked, else the
+# body is checked against ``ENTRY_BODIES`` (and its members reported as wrong there).
+ENTRY_VARIANTS: Final[dict[str, dict[str, _Check]]] = {
+    "remote.opened": {
+        "issuer_key": _v_str,
+        "election_key": _v_object,
+        "shares": _v_list,
+        "write_in_lists": _v_list,
+    },
+    "remote.cast": {
+        "token": _v_str,
+        "token_prefix": _v_str,
+        "token_signature": _v_str,
+        "ballot": _v_object,
+    },
 }
 # Members a body may carry in addition: ``round.counted`` has ``remote_ballots`` exactly in
 # elections with a ``remote.opened`` entry (checked by the replay, V18.9).
@@ -304,6 +325,9 @@ def parse_log_entry(
     schema = ENTRY_BODIES[etype]
     extra = ENTRY_OPTIONAL.get(etype)
     raw_body = r.raw("body")
+    variant = ENTRY_VARIANTS.get(etype)
+    if variant is not None and isinstance(raw_body, dict) and set(raw_body) == set(variant):
+        schema = variant  # (spec/remote-v2.md §5) the version-2 body of this type
     if extra and isinstance(raw_body, dict) and any(k in raw_body for k in extra):
         schema = {**schema, **{k: c for k, c in extra.items() if k in raw_body}}
     body = Reader(r.raw("body"), r.at("body"), "V6", frozenset(schema))

@@ -8,7 +8,9 @@ Simplified Chinese and English.
 * ``group``: points, scalars, ciphertexts, the Fiat-Shamir challenge (§2-§4);
 * ``ballot``: a post's encrypted ballot, its 0/1 and sum proofs, the encrypted totals (§3.3,
   §5, §6);
-* ``threshold``: the shared key, partial decryptions, Lagrange combination, the total (§7-§9).
+* ``threshold``: the shared key, partial decryptions, Lagrange combination, the total (§7-§9);
+* ``remote_ballot``: the ballot ``remote-ballot/2`` of spec/remote-v2.md (RV-3.1-RV-3.6: its
+  shape, token, posts, the disapproval proofs of RV-3.4, its receipt), used by V18.21.
 """
 
 from verifier.remote_v2.ballot import (

@@ -54,8 +54,10 @@ __all__ = [
     "PostStatement",
     "PostTotals",
     "VerifiedPost",
+    "disjunction_holds",
     "make_statement",
     "parse_post",
+    "parse_proof",
     "tally_post",
     "verify_post",
     "verify_post_json",
@@ -171,7 +173,7 @@ def _b64(value: object, path: str) -> bytes:
     return raw
 
 
-def _parse_proof(raw: bytes, *, alternatives: int, clause: str, path: str) -> DisjunctiveProof:
+def parse_proof(raw: bytes, *, alternatives: int, clause: str, path: str) -> DisjunctiveProof:
     """(EG-5.2) ``c_0‖…‖c_K‖s_0‖…‖s_K`` with K + 1 = ``alternatives``."""
     size = 2 * SCALAR_SIZE * alternatives
     if len(raw) != size:
@@ -243,7 +245,7 @@ def parse_post(doc: object, statement: PostStatement) -> EncryptedPost:
         for i, c in enumerate(choices)
     )
     parsed_proofs = tuple(
-        _parse_proof(
+        parse_proof(
             _b64(p, f"choice_proofs[{i}]"),
             alternatives=2,
             clause="EG-5.2",
@@ -251,7 +253,7 @@ def parse_post(doc: object, statement: PostStatement) -> EncryptedPost:
         )
         for i, p in enumerate(proofs)
     )
-    parsed_sum = _parse_proof(
+    parsed_sum = parse_proof(
         _b64(sum_proof, "sum_proof"),
         alternatives=statement.seats + 1,
         clause="EG-6.3",
@@ -260,7 +262,7 @@ def parse_post(doc: object, statement: PostStatement) -> EncryptedPost:
     return EncryptedPost(post=post, choices=cts, choice_proofs=parsed_proofs, sum_proof=parsed_sum)
 
 
-def _disjunction_holds(
+def disjunction_holds(
     domain: bytes,
     prefix: Sequence[bytes],
     key: bytes,
@@ -300,7 +302,7 @@ def verify_post(statement: PostStatement, parsed: EncryptedPost) -> VerifiedPost
     prefix = statement.prefix()
     key = statement.public_key
     for i, (ct, proof) in enumerate(zip(parsed.choices, parsed.choice_proofs, strict=True)):
-        if not _disjunction_holds(CHOICE_DOMAIN, (*prefix, u32(i)), key, ct, proof):
+        if not disjunction_holds(CHOICE_DOMAIN, (*prefix, u32(i)), key, ct, proof):
             raise ChoiceProofError(
                 clause="EG-5.3",
                 zh=f"第 {i + 1} 个选项的 0/1 证明不成立",
@@ -309,7 +311,7 @@ def verify_post(statement: PostStatement, parsed: EncryptedPost) -> VerifiedPost
             )
     total = sum_ciphertexts(parsed.choices)
     sum_prefix = (*prefix, u32(statement.seats), u32(statement.choices))
-    if not _disjunction_holds(SUM_DOMAIN, sum_prefix, key, total, parsed.sum_proof):
+    if not disjunction_holds(SUM_DOMAIN, sum_prefix, key, total, parsed.sum_proof):
         raise SumProofError(
             clause="EG-6.2",
             zh=f"总和证明不成立（赞成数不能证明在 0 至 {statement.seats} 之间）",

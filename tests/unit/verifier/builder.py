@@ -352,11 +352,14 @@ def build(
     wg: InMemorySigner = WORK_GROUP,
     result_extra: dict[str, Any] | None = None,
     raw_edit: Callable[[int, bytes], bytes] | None = None,
+    scrutineers: list[InMemorySigner] | None = None,
 ) -> dict[str, bytes]:
     """Write the files of a bundle (without ``index.json``) for the scripted election.
 
     ``raw_edit(seq, raw)`` may replace an entry's stored bytes (a dishonest producer): the chain
-    and the checkpoints are then computed over the replaced bytes."""
+    and the checkpoints are then computed over the replaced bytes. ``scrutineers`` sign the
+    round-closed and result checkpoints (default: ``SCRUTINEER``, the manifest's one key)."""
+    scrutineers = scrutineers if scrutineers is not None else [SCRUTINEER]
     events = copy.deepcopy(events if events is not None else script())
     man = man or manifest()
     eid = election_id(man)
@@ -488,7 +491,7 @@ def build(
             root = mth(leaves[:size])
             text_body = f"branch-election/{eid.hex()}\n{size}\n{base64.b64encode(root).decode()}\n{reason}\n"
             signers = [wg] + (
-                [SCRUTINEER] if reason == "result" or reason.startswith("round-closed") else []
+                scrutineers if reason == "result" or reason.startswith("round-closed") else []
             )
             proof = (
                 []

@@ -1,6 +1,7 @@
 """The count of a round (spec/bundle.md V12, V13; spec/rules.md R7-R16, R21, R22.3).
 
-Every ballot of the round, paper and remote (RM-9.2), is judged again from the manifest's
+Every ballot of the round, paper and remote (RM-9.2; in version 2 the remote totals, RV-7.1), is
+judged again from the manifest's
 parameters, the round is counted again, and the ``round.counted`` body must equal the recount;
 what the round decided (elected, tied) then moves the replay on.
 """
@@ -109,7 +110,10 @@ def recount(r: Replay, e: LogEntry, o: Open) -> Mapping[str, Any]:
                 runoff=runoff,
             )
         verdicts.append(verdict)
-    if o.remote:  # (V18.9) RM-9.2: each remote ballot's post part, judged like paper
+    added: tuple[int, tuple[tuple[str, int], ...]] = (0, ())
+    if o.remote and r.rm.version == 2:  # (V18.9) RV-7.1: the post's remote totals
+        added = r.remote.v2.count_of(o.post, ok)
+    elif o.remote:  # (V18.9) RM-9.2: each remote ballot's post part, judged like paper
         for part in r.rm.parts(o.post, r.roster):
             verdicts.append(
                 rules.judge_ballot(
@@ -141,6 +145,8 @@ def recount(r: Replay, e: LogEntry, o: Open) -> Mapping[str, Any]:
         base=base,
         runoff=runoff,
         dropped=dropped,
+        added_ballots=added[0],
+        added=added[1],
     ).as_body(o.post, o.number)
     if ("dropped" in want) != ("dropped" in b):
         r.fail(

@@ -1,5 +1,9 @@
 """Remote ballots in the log (spec/remote.md §13: V18.1-V18.11; spec/bundle.md V18).
 
+Version 2 (spec/remote-v2.md §8), told by ``election_key`` in ``remote.opened``, shares the
+clauses V18.2-V18.6 and V18.9-V18.11 with version 1 here; what only version 2 has (its key and
+write-in lists, V18.20-V18.23) is ``remote_v2.RemoteV2``, called from these handlers.
+
 ``RemoteChecks`` owns what the replay knows of remote voting (``RemoteState``) and has one method
 per remote entry type, each starting with its clause, plus the points where remote voting
 meets the rounds: a round's opening (V18.6, V18.9), its quorum (V18.11), its count (V18.7-V18.9)
@@ -15,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from verifier.canonical import canonical_bytes
 from verifier.checks.common import short
+from verifier.checks.replay.remote_v2 import RemoteV2
 from verifier.checks.replay.state import Cast, Open, RemoteState
 from verifier.crypto import b64decode_canonical
 from verifier.model import LogEntry
@@ -40,6 +45,7 @@ class RemoteChecks:
     def __init__(self, r: Replay) -> None:
         self.r = r
         self.s: RemoteState = r.rm
+        self.v2 = RemoteV2(self)
 
     def fail(
         self, rule: str, code: str, zh: str, en: str, e: LogEntry | None = None, **kw: Any
@@ -113,28 +119,11 @@ class RemoteChecks:
             )
         else:
             s.issuer = issuer
-        s.ballot_key = b64decode_canonical(b["ballot_key"], 32)
-        if s.ballot_key is None:
-            self.fail(
-                "V18.1",
-                "remote.ballot_key",
-                "远程选票公钥不是 32 字节",
-                "ballot_key is not base64 of 32 bytes",
-                e,
-                path="body.ballot_key",
-            )
-        n, k = b["n"], b["k"]
         want_n = len(m.scrutineers)
-        if n != want_n or not (1 <= k <= n and (k >= 2 or n == 1)):
-            self.fail(
-                "V18.1",
-                "remote.threshold",
-                "门限 k、n 不符合 RM-7.2",
-                "k and n break RM-7.2 (n = scrutineer keys, 2 <= k <= n)",
-                e,
-                expected=f"n = {want_n}, 2 <= k <= n",
-                found=f"k = {k}, n = {n}",
-            )
+        if "election_key" in b:  # (spec/remote-v2.md §8) version 2
+            self.v2.opened(e)
+        else:
+            self.v1_key(e)
         shares = parse_shares(b["shares"])
         want = [base64.b64encode(x.key).decode("ascii") for x in m.scrutineers]
         ok = (
@@ -150,6 +139,32 @@ class RemoteChecks:
                 "shares must list indices 1..n with the manifest's scrutineer keys in order",
                 e,
                 path="body.shares",
+            )
+
+    def v1_key(self, e: LogEntry) -> None:
+        """(V18.1) Version 1: ``ballot_key`` is 32 bytes, k of n as RM-7.2."""
+        s, b = self.s, e.body
+        s.ballot_key = b64decode_canonical(b["ballot_key"], 32)
+        if s.ballot_key is None:
+            self.fail(
+                "V18.1",
+                "remote.ballot_key",
+                "远程选票公钥不是 32 字节",
+                "ballot_key is not base64 of 32 bytes",
+                e,
+                path="body.ballot_key",
+            )
+        n, k = b["n"], b["k"]
+        want_n = len(self.r.m.scrutineers)
+        if n != want_n or not (1 <= k <= n and (k >= 2 or n == 1)):
+            self.fail(
+                "V18.1",
+                "remote.threshold",
+                "门限 k、n 不符合 RM-7.2",
+                "k and n break RM-7.2 (n = scrutineer keys, 2 <= k <= n)",
+                e,
+                expected=f"n = {want_n}, 2 <= k <= n",
+                found=f"k = {k}, n = {n}",
             )
 
     def credential_issued(self, e: LogEntry) -> None:
@@ -266,6 +281,16 @@ class RemoteChecks:
         cast = Cast(e.seq, token, parsed.sealed)
         s.casts.append(cast)
         s.by_seq[e.seq] = cast
+        if s.version == 2:
+            self.v2.cast(e, cast)
+        elif "sealed" not in b:
+            self.fail(
+                "V18.21",
+                "remote.cast_version",
+                "第一版远程投票的 remote.cast 应含 sealed",
+                "a remote.cast of version 1 carries sealed (spec/remote.md RM-8.1)",
+                e,
+            )
 
     def closed(self, e: LogEntry) -> None:
         """(V18.6) ``remote.closed``: once, before the first round, with the log's counts of
@@ -301,11 +326,16 @@ class RemoteChecks:
                     expected=str(have),
                     found=str(b[k]),
                 )
+        if s.version == 2:
+            self.v2.closed(e)  # (V18.20)
 
     def key_revealed(self, e: LogEntry) -> None:
         """(V18.7) ``remote.key_revealed``: once, after ``remote.closed``, a clamped key
         (RM-6.1) whose X25519 public key is ``ballot_key``."""
         s = self.s
+        if s.version == 2:
+            self.v2.no_v1(e)
+            return
         if s.key_seq is not None:
             self.fail(
                 "V18.7",
@@ -352,6 +382,9 @@ class RemoteChecks:
         after the key (V18.7) and before the count that includes them, and exactly what opening
         the sealed ballot with the published key gives (RM-5.3, RM-6.4)."""
         s, b = self.s, e.body
+        if s.version == 2:
+            self.v2.no_v1(e)
+            return
         if s.key_seq is None:
             self.fail(
                 "V18.7",
@@ -447,6 +480,30 @@ class RemoteChecks:
                 found=found,
             )
 
+    def partial_decryption(self, e: LogEntry) -> None:
+        """(V18.22) ``remote.partial_decryption``, in a version-2 log only."""
+        if self.s.version == 1:
+            self.v1_has_v2(e, "V18.22")
+        else:
+            self.v2.partial(e)
+
+    def totals(self, e: LogEntry) -> None:
+        """(V18.23) ``remote.totals``, in a version-2 log only."""
+        if self.s.version == 1:
+            self.v1_has_v2(e, "V18.23")
+        else:
+            self.v2.totals(e)
+
+    def v1_has_v2(self, e: LogEntry, rule: str) -> None:
+        """(V18.22) (V18.23) No entry of version 2's decryption in a version-1 log."""
+        self.fail(
+            rule,
+            "remote.v2_entry",
+            f"第一版远程投票的日志中不应有 {e.type}",
+            f"{e.type} in a version-1 log (remote.opened has ballot_key)",
+            e,
+        )
+
     def not_counted(self, e: LogEntry) -> None:
         """(V18.9) ``remote.not_counted`` exactly when RM-9.1 calls for it: right after the
         opening of a first round whose list differs from the manifest's."""
@@ -529,9 +586,12 @@ class RemoteChecks:
                     path="body.remote_ballots",
                 )
             return
-        want = len(s.ballots) if o.remote else 0
+        want = (len(s.ballots) if s.version == 1 else len(s.casts)) if o.remote else 0
         if o.remote:
             s.status[o.post] = "counted"
+            if not s.counted_round and s.version == 2:
+                s.counted_round = True
+                self.v2.round_counted(e)  # (V18.23)
             if not s.counted_round:
                 s.counted_round = True
                 if s.casts and s.key_seq is None:
@@ -603,6 +663,9 @@ class RemoteChecks:
                 None,
                 **end,
             )
+        if s.version == 2:
+            self.v2.finish()
+            return
         if s.casts and s.key_seq is None:
             self.fail(
                 "V18.7",
@@ -657,4 +720,6 @@ HANDLERS: Final[dict[str, Callable[[Replay, LogEntry], None]]] = {
     "remote.decrypted": _once_opened(RemoteChecks.decision),
     "remote.rejected": _once_opened(RemoteChecks.decision),
     "remote.not_counted": _once_opened(RemoteChecks.not_counted),
+    "remote.partial_decryption": _once_opened(RemoteChecks.partial_decryption),
+    "remote.totals": _once_opened(RemoteChecks.totals),
 }

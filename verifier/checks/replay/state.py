@@ -84,12 +84,14 @@ class Stock:
 
 @dataclass
 class Cast:
-    """One ``remote.cast`` (V18.3-V18.8)."""
+    """One ``remote.cast`` (V18.3-V18.8; version 2: V18.20, V18.21)."""
 
     seq: int
     token: bytes | None
     sealed: bytes | None
     decided: bool = False
+    receipt: str = ""  # version 2: RV-3.6 ("" when the ballot has no JCS form)
+    at: Any = None  # version 2: the entry's time (V18.20)
 
 
 @dataclass
@@ -119,6 +121,21 @@ class RemoteState:
     counted_round: bool = False
     status: dict[str, str] = field(default_factory=dict)  # post -> pending/counted/not_counted
     expect_not_counted: tuple[str, int, int, bool] | None = None  # post, round, seq, required
+    # Version 2 (spec/remote-v2.md): an ``election_key`` in remote.opened.
+    version: int = 1
+    election_key: Any = None  # verifier.remote_v2.ThresholdKey once V18.1 accepted it
+    write_in_lists: dict[str, tuple[str, ...]] = field(default_factory=dict)  # RV-2.1
+    sums: dict[str, list[Any]] = field(default_factory=dict)  # post -> encrypted totals (EG-3.3)
+    sums_known: bool = True  # every cast's ciphertexts parsed, so the sums are the totals'
+    partial_indices: set[int] = field(default_factory=set)  # remote.partial_decryption seen
+    partials: dict[int, dict[str, tuple[bytes, ...]]] = field(default_factory=dict)  # verified
+    totals_seq: int | None = None
+    totals: dict[str, tuple[int, ...]] = field(default_factory=dict)  # post -> per choice
+
+    @property
+    def remote_ballots(self) -> int:
+        """(V18.12) The remote ballots of the election: decrypted (version 1) or cast (2)."""
+        return self.decrypted if self.version == 1 else len(self.casts)
 
     def parts(
         self, post: str, roster: Mapping[str, Any]
