@@ -26,6 +26,7 @@ from verifier.errors import CanonicalFormError, DocumentFormatError, JsonLimitEr
 __all__ = [
     "DOCUMENT_LIMIT",
     "LINE_LIMIT",
+    "LOG_LINE_LIMIT",
     "MAX_DEPTH",
     "canonical_bytes",
     "fast_canonical",
@@ -37,7 +38,10 @@ __all__ = [
 MAX_DEPTH: Final = 32
 _SAFE: Final = 2**53
 DOCUMENT_LIMIT: Final = 16 * 1024 * 1024
-LINE_LIMIT: Final = 64 * 1024
+LINE_LIMIT: Final = 64 * 1024  # a line of ballots.jsonl (spec/bundle.md §8)
+# A line of log.jsonl: a `remote.cast` of version 2 carries a ballot of up to 262,144 JCS bytes
+# (spec/remote-v2.md RV-3.5) with its token fields; every other entry is far smaller.
+LOG_LINE_LIMIT: Final = 320 * 1024
 
 
 class _Reject(Exception):

@@ -348,3 +348,19 @@ def test_fifo_marks_file_of_the_audit_is_refused_without_hanging(tmp_path: Path)
         check=False,
     )
     assert r.returncode == 0 and "audit.marks_unreadable" in r.stdout, (r.stdout, r.stderr)
+
+
+def test_a_log_line_may_hold_a_whole_v2_remote_cast_but_not_more_than_320_kib(
+    tmp_path: Path,
+) -> None:
+    # spec/bundle.md §8: a log.jsonl line is read up to 320 KiB (a remote.cast of version 2 holds a
+    # ballot of up to 256 KiB); the first line below is refused by its JSON, the second by its length.
+    for size, refused_by_length in ((300 * 1024, False), (320 * 1024 + 1, True)):
+        files = B.build()
+        files["log.jsonl"] = b"x" * size + b"\n" + files["log.jsonl"]
+        report = verify_bundle(B.write_folder(files, tmp_path / f"b{size}"), TOWN, jobs=1)
+        v6 = next(c for c in report.clauses if c.clause == "V6")
+        first = v6.findings[0]
+        assert (first.code, "too_long" in first.en) == (
+            ("entry.line", True) if refused_by_length else ("json.malformed", False)
+        ), first

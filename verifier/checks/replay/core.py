@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from verifier import rules
 from verifier.ballot_ids import BallotIds
-from verifier.canonical import LINE_LIMIT, parse_canonical_checked
+from verifier.canonical import LOG_LINE_LIMIT, parse_canonical_checked
 from verifier.checks.common import MAX_BAD_LINES
 from verifier.checks.context import Context
 from verifier.checks.replay import (
@@ -246,7 +246,7 @@ class Replay:
         progress, sha256, apply = v.progress, hashlib.sha256, self.apply
         with v.open_streamed("log.jsonl") as stream:
             try:
-                for n, raw, problem in read_lines(stream, LINE_LIMIT):
+                for n, raw, problem in read_lines(stream, LOG_LINE_LIMIT):
                     if progress is not None:
                         progress(len(raw) + 1)
                     leaf = sha256(b"\x00" + raw).digest()  # (M2)
@@ -359,7 +359,7 @@ class Replay:
         """(V6) A canonical ``log-entry/1`` with a known type and exactly its body members."""
         try:
             value, shaped = parse_canonical_checked(
-                raw, clause="V6", path=f"log.jsonl:{n}", limit=LINE_LIMIT
+                raw, clause="V6", path=f"log.jsonl:{n}", limit=LOG_LINE_LIMIT
             )
             return parse_log_entry(value, raw, n, leaf_hash=leaf, shape_checked=shaped)
         except VerificationError as e:
