@@ -248,7 +248,7 @@ class StubV2:
                 body["ballot"],
                 token=base64.b64decode(body["token"]),
             )
-        except Exception as e:  # the stub reports any refusal with its code
+        except keys.KeysError as e:  # a refusal of RV-3.5, with its code
             code = str(getattr(e, "code", "remote.ballot_invalid"))
             self.refusals.append(code)
             return 422, {"code": code, "zh": "选票无效。", "en": "the ballot is not valid"}

@@ -12,8 +12,10 @@ import {
   makeDisapprovals,
   makePost,
   parseContext,
+  parseDisapprovals,
   parseKey,
   parsePost,
+  verifyDisapprovals,
   verifyParsedPost,
 } from './elgamal.js';
 import { canonicalBytes } from './jcs.js';
@@ -148,36 +150,61 @@ export async function remoteReceiptV2(ballot) {
 }
 
 /**
- * Check a remote-ballot/2 (RV-3.5) as the service does: shape and encodings
- * (`remote.ballot_invalid`), its token equal to `token` (`remote.token_mismatch`), each post by
- * EG-6.4, the disapprovals by RV-3.4, the size (`remote.ballot_too_large`). Returns its receipt.
+ * Check a remote-ballot/2 (RV-3.5) as the service does, in its order, stopping at the first
+ * failure: the size (`remote.ballot_too_large`); the shape — members, format, election id, token
+ * encoding, one post object per post named in ballot order (`remote.ballot_invalid`); the token
+ * equal to the cast's `token` (`remote.token_mismatch`); then post by post its members (with
+ * `disapprovals` exactly under RV-3.4, else `elgamal.encoding`), its encodings and the
+ * disapprovals' (EG-6.3), each choice proof, the sum proof, the disapproval proofs. Returns the
+ * receipt (RV-3.6).
  */
 export async function verifyBallotV2(ctx, ballot, { token } = {}) {
   await sodium.ready;
   const c = parseBallotContext(ctx);
-  if (canonicalBytes(ballot).length > MAX_BALLOT_BYTES_V2) {
-    fail('remote.ballot_too_large', '选票过大。', 'the ballot is too large');
+  const cast = fromBase64(tokenBase64(token));
+  let size = Infinity;
+  try {
+    size = canonicalBytes(ballot).length;
+  } catch {
+    invalid('选票不是有效的 JSON 对象。', 'the ballot is not a JSON object');
+  }
+  if (size > MAX_BALLOT_BYTES_V2) {
+    fail('remote.ballot_too_large', '选票过大。', `the ballot is too large (${size} bytes, at most ${MAX_BALLOT_BYTES_V2})`);
   }
   if (!hasExactly(ballot, ['format', 'election_id', 'token', 'posts']) || ballot.format !== BALLOT_FORMAT_V2) {
     invalid('不是第 2 版远程选票。', 'not a remote-ballot/2 document');
   }
   if (ballot.election_id !== c.electionId) invalid('选票属于另一场选举。', 'the ballot is for another election');
-  if (!Array.isArray(ballot.posts) || ballot.posts.length !== c.posts.length) {
-    invalid('选票的职位列表不对。', 'the ballot has the wrong list of posts');
+  let own = null;
+  try {
+    own = typeof ballot.token === 'string' ? fromBase64(ballot.token) : null;
+  } catch {
+    own = null;
   }
-  if (typeof ballot.token !== 'string' || ballot.token !== tokenBase64(token)) {
+  if (!own || own.length !== 32) invalid('选票中的凭证不是 32 字节的规范 base64。', "the ballot's token is not canonical base64 of 32 bytes");
+  const posts = ballot.posts;
+  const named = Array.isArray(posts) && posts.length === c.posts.length &&
+    posts.every((p, i) => p !== null && typeof p === 'object' && !Array.isArray(p) && p.post === c.posts[i].post);
+  if (!named) invalid('选票的职位列表不对。', 'the ballot must have one object per post, in ballot order');
+  let same = own.length === cast.length ? 0 : 1;
+  for (let i = 0; i < own.length; i++) same |= own[i] ^ cast[i];
+  if (same !== 0) {
     fail('remote.token_mismatch', '选票中的凭证与投票所用的凭证不同。', 'the ballot carries another token than the cast');
   }
   c.posts.forEach((shape, i) => {
-    const doc = ballot.posts[i];
-    const pctx = parseContext({ electionId: c.electionId, publicKey: c.key.publicKey, token: ballot.token, post: shape.post });
-    const { disapprovals, ...post } = doc && typeof doc === 'object' ? doc : {};
+    const { disapprovals, ...post } = posts[i];
     if ((disapprovals !== undefined) !== shape.disapprovals) {
-      invalid('选票的不赞成数证明不符合规定。', 'disapprovals present exactly under write_in_requires_disapproval');
+      fail(
+        'elgamal.encoding',
+        shape.disapprovals ? '选票缺少不赞成数证明。' : '选票不应有不赞成数证明。',
+        shape.disapprovals ? 'disapprovals is missing (RV-3.4)' : 'disapprovals is not expected here (RV-3.4)',
+      );
     }
+    const pctx = parseContext({ electionId: c.electionId, publicKey: c.key.publicKey, token: ballot.token, post: shape.post });
     const parsed = parsePost(post, shape.choices, shape.seats);
+    const extra = shape.disapprovals ? parseDisapprovals(disapprovals, shape.listed) : null;
     verifyParsedPost(pctx, parsed, shape.choices, shape.seats);
-    if (shape.disapprovals) checkDisapprovals(pctx, disapprovals, parsed.choices, shape.listed);
+    if (extra) verifyDisapprovals(pctx, extra, parsed.choices, shape.listed);
   });
   return remoteReceiptV2(ballot);
 }

@@ -600,31 +600,34 @@ export function makeDisapprovals(ctx, listed, cts, rs, approvals, d, { unchecked
   return doc;
 }
 
-/**
- * Check RV-3.4's proofs of a post whose choices (`cts`, parsed and verified) have `listed` listed
- * candidates: members and encodings (`elgamal.encoding`, `elgamal.proof_length`, …), then each proof
- * in the order count, room, write-in (`elgamal.disapproval_proof`).
- */
-export function checkDisapprovals(ctx, doc, cts, listed) {
+/** RV-3.4's members and encodings (EG-6.3): `elgamal.encoding`, `elgamal.proof_length`, … */
+export function parseDisapprovals(doc, listed) {
   if (!hasExactly(doc, ['count', 'count_proof', 'room_proof', 'write_in_proof'])) {
     fail('elgamal.encoding', '不赞成数证明的字段不对。', 'disapprovals has exactly count, count_proof, room_proof and write_in_proof');
   }
-  const count = parseCiphertext(unb64(doc.count, 'disapprovals.count'), 'disapprovals.count');
-  const proofs = DISAPPROVAL_PROOFS.map(([member]) =>
-    parseRangeProof(unb64(doc[member], `disapprovals.${member}`), listed + 1, `disapprovals.${member}`),
-  );
-  const targets = disapprovalTargets(count, cts, listed);
+  return {
+    count: parseCiphertext(unb64(doc.count, 'disapprovals.count'), 'disapprovals.count'),
+    proofs: DISAPPROVAL_PROOFS.map(([member]) =>
+      parseRangeProof(unb64(doc[member], `disapprovals.${member}`), listed + 1, `disapprovals.${member}`),
+    ),
+  };
+}
+
+/** RV-3.4's three proofs, in the order count, room, write-in, on the post's verified choices `cts`. */
+export function verifyDisapprovals(ctx, parsed, cts, listed) {
+  const targets = disapprovalTargets(parsed.count, cts, listed);
   const range = multiplesOfG(listed + 1);
-  DISAPPROVAL_PROOFS.forEach(([member, name], k) => {
-    if (!rangeProofHolds(DISAPPROVALS_DOMAIN, disapprovalStatement(ctx, listed, name), ctx.publicKey, targets[k], proofs[k], range)) {
+  DISAPPROVAL_PROOFS.forEach(([, name], k) => {
+    if (!rangeProofHolds(DISAPPROVALS_DOMAIN, disapprovalStatement(ctx, listed, name), ctx.publicKey, targets[k], parsed.proofs[k], range)) {
       // RV-3.5: checked by EG-5.3, so refused with its code (the message names the proof).
-      fail(
-        'elgamal.choice_proof',
-        `不赞成数的证明（${name}）无效。`,
-        `the disapprovals proof (${name}) does not verify`,
-      );
+      fail('elgamal.choice_proof', `不赞成数的证明（${name}）无效。`, `the disapprovals proof (${name}) does not verify`);
     }
   });
+}
+
+/** Both of the above: a post's disapprovals (RV-3.4) against its choices `cts`. */
+export function checkDisapprovals(ctx, doc, cts, listed) {
+  verifyDisapprovals(ctx, parseDisapprovals(doc, listed), cts, listed);
 }
 
 export { hasExactly, parseContext, parseKey, parsePost, verifyParsedPost };

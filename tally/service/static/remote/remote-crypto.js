@@ -3981,25 +3981,28 @@ function makeDisapprovals(ctx, listed, cts, rs, approvals, d2, { unchecked = fal
   });
   return doc;
 }
-function checkDisapprovals(ctx, doc, cts, listed) {
+function parseDisapprovals(doc, listed) {
   if (!hasExactly(doc, ["count", "count_proof", "room_proof", "write_in_proof"])) {
     fail("elgamal.encoding", "不赞成数证明的字段不对。", "disapprovals has exactly count, count_proof, room_proof and write_in_proof");
   }
-  const count = parseCiphertext(unb64(doc.count, "disapprovals.count"), "disapprovals.count");
-  const proofs = DISAPPROVAL_PROOFS.map(
-    ([member]) => parseRangeProof(unb64(doc[member], `disapprovals.${member}`), listed + 1, `disapprovals.${member}`)
-  );
-  const targets = disapprovalTargets(count, cts, listed);
+  return {
+    count: parseCiphertext(unb64(doc.count, "disapprovals.count"), "disapprovals.count"),
+    proofs: DISAPPROVAL_PROOFS.map(
+      ([member]) => parseRangeProof(unb64(doc[member], `disapprovals.${member}`), listed + 1, `disapprovals.${member}`)
+    )
+  };
+}
+function verifyDisapprovals(ctx, parsed, cts, listed) {
+  const targets = disapprovalTargets(parsed.count, cts, listed);
   const range = multiplesOfG(listed + 1);
-  DISAPPROVAL_PROOFS.forEach(([member, name], k2) => {
-    if (!rangeProofHolds(DISAPPROVALS_DOMAIN, disapprovalStatement(ctx, listed, name), ctx.publicKey, targets[k2], proofs[k2], range)) {
-      fail(
-        "elgamal.choice_proof",
-        `不赞成数的证明（${name}）无效。`,
-        `the disapprovals proof (${name}) does not verify`
-      );
+  DISAPPROVAL_PROOFS.forEach(([, name], k2) => {
+    if (!rangeProofHolds(DISAPPROVALS_DOMAIN, disapprovalStatement(ctx, listed, name), ctx.publicKey, targets[k2], parsed.proofs[k2], range)) {
+      fail("elgamal.choice_proof", `不赞成数的证明（${name}）无效。`, `the disapprovals proof (${name}) does not verify`);
     }
   });
+}
+function checkDisapprovals(ctx, doc, cts, listed) {
+  verifyDisapprovals(ctx, parseDisapprovals(doc, listed), cts, listed);
 }
 function checkIndex(index, n2) {
   if (!Number.isInteger(index) || index < 1 || index > n2) {
@@ -4337,29 +4340,49 @@ async function remoteReceiptV2(ballot) {
 async function verifyBallotV2(ctx, ballot, { token } = {}) {
   await libsodium_wrappers_default.ready;
   const c2 = parseBallotContext(ctx);
-  if (canonicalBytes(ballot).length > MAX_BALLOT_BYTES_V2) {
-    fail2("remote.ballot_too_large", "选票过大。", "the ballot is too large");
+  const cast = fromBase64(tokenBase64(token));
+  let size = Infinity;
+  try {
+    size = canonicalBytes(ballot).length;
+  } catch {
+    invalid("选票不是有效的 JSON 对象。", "the ballot is not a JSON object");
+  }
+  if (size > MAX_BALLOT_BYTES_V2) {
+    fail2("remote.ballot_too_large", "选票过大。", `the ballot is too large (${size} bytes, at most ${MAX_BALLOT_BYTES_V2})`);
   }
   if (!hasExactly(ballot, ["format", "election_id", "token", "posts"]) || ballot.format !== BALLOT_FORMAT_V2) {
     invalid("不是第 2 版远程选票。", "not a remote-ballot/2 document");
   }
   if (ballot.election_id !== c2.electionId) invalid("选票属于另一场选举。", "the ballot is for another election");
-  if (!Array.isArray(ballot.posts) || ballot.posts.length !== c2.posts.length) {
-    invalid("选票的职位列表不对。", "the ballot has the wrong list of posts");
+  let own = null;
+  try {
+    own = typeof ballot.token === "string" ? fromBase64(ballot.token) : null;
+  } catch {
+    own = null;
   }
-  if (typeof ballot.token !== "string" || ballot.token !== tokenBase64(token)) {
+  if (!own || own.length !== 32) invalid("选票中的凭证不是 32 字节的规范 base64。", "the ballot's token is not canonical base64 of 32 bytes");
+  const posts = ballot.posts;
+  const named = Array.isArray(posts) && posts.length === c2.posts.length && posts.every((p2, i2) => p2 !== null && typeof p2 === "object" && !Array.isArray(p2) && p2.post === c2.posts[i2].post);
+  if (!named) invalid("选票的职位列表不对。", "the ballot must have one object per post, in ballot order");
+  let same = own.length === cast.length ? 0 : 1;
+  for (let i2 = 0; i2 < own.length; i2++) same |= own[i2] ^ cast[i2];
+  if (same !== 0) {
     fail2("remote.token_mismatch", "选票中的凭证与投票所用的凭证不同。", "the ballot carries another token than the cast");
   }
   c2.posts.forEach((shape, i2) => {
-    const doc = ballot.posts[i2];
-    const pctx = parseContext({ electionId: c2.electionId, publicKey: c2.key.publicKey, token: ballot.token, post: shape.post });
-    const { disapprovals, ...post } = doc && typeof doc === "object" ? doc : {};
+    const { disapprovals, ...post } = posts[i2];
     if (disapprovals !== void 0 !== shape.disapprovals) {
-      invalid("选票的不赞成数证明不符合规定。", "disapprovals present exactly under write_in_requires_disapproval");
+      fail2(
+        "elgamal.encoding",
+        shape.disapprovals ? "选票缺少不赞成数证明。" : "选票不应有不赞成数证明。",
+        shape.disapprovals ? "disapprovals is missing (RV-3.4)" : "disapprovals is not expected here (RV-3.4)"
+      );
     }
+    const pctx = parseContext({ electionId: c2.electionId, publicKey: c2.key.publicKey, token: ballot.token, post: shape.post });
     const parsed = parsePost(post, shape.choices, shape.seats);
+    const extra = shape.disapprovals ? parseDisapprovals(disapprovals, shape.listed) : null;
     verifyParsedPost(pctx, parsed, shape.choices, shape.seats);
-    if (shape.disapprovals) checkDisapprovals(pctx, disapprovals, parsed.choices, shape.listed);
+    if (extra) verifyDisapprovals(pctx, extra, parsed.choices, shape.listed);
   });
   return remoteReceiptV2(ballot);
 }
