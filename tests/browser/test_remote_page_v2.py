@@ -25,6 +25,15 @@ from tests.helpers.remote_v2_stub import StubV2, serve_stub
 
 PHONE = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "is_mobile": True}
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# Record each distinct text of the encryption progress (#enc-text) as the page shows it.
+PROGRESS_WATCH = """() => {
+  window.progressSeen = [];
+  const t = document.getElementById('enc-text');
+  new MutationObserver(() => {
+    const seen = window.progressSeen;
+    if (seen[seen.length - 1] !== t.textContent) seen.push(t.textContent);
+  }).observe(t, { childList: true, characterData: true, subtree: true });
+}"""
 
 
 def _code(seed: str) -> str:
@@ -192,6 +201,8 @@ def test_a_member_casts_a_v2_ballot_python_accepts_and_checks_the_receipt(
 ) -> None:
     stub, base = closable
     page, errors = phone
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
     _redeem(page, stub, base, "cast")
     _mark(page, "committee", "oox-o")
     _pick(page, "committee", "M008", "杨丽")
@@ -202,10 +213,18 @@ def test_a_member_casts_a_v2_ballot_python_accepts_and_checks_the_receipt(
     summary = page.inner_text("#summary")
     assert "杨丽（另选）" in summary and "黄德明（另选）" in summary
     assert not page.is_visible("#privacy-warn")  # four members vote remotely
+    page.evaluate(PROGRESS_WATCH)
     page.click("#cast")
     page.wait_for_selector("#s-receipt:not([hidden]), #cast-err:not([hidden])", timeout=30_000)
     assert page.is_visible("#s-receipt"), page.inner_text("#cast-err")
     assert page.locator("#receipt-bad").count() == 0
+    # The progress of encryption was shown, post by post, then the sending.
+    assert page.evaluate("window.progressSeen") == [
+        "正在加密并生成证明（0/2）……",
+        "正在加密并生成证明（1/2）……",
+        "正在加密并生成证明（2/2）……",
+        "正在投出……",
+    ]
     page.screenshot(path=str(SHOTS / "remote-v2-receipt-phone.png"), full_page=True)
     ((receipt, body),) = stub.casts.items()
     assert page.inner_text("#r-hash").replace(" ", "") == receipt[:16]
@@ -242,6 +261,10 @@ def test_a_member_casts_a_v2_ballot_python_accepts_and_checks_the_receipt(
     page.wait_for_selector("body[data-check]", timeout=20_000)
     assert page.get_attribute("body", "data-check") == "ok", page.inner_text("#steps")
     page.screenshot(path=str(SHOTS / "remote-v2-check-phone.png"), full_page=True)
+    # Offline once loaded: every request went to the page's own origin, the page and its API.
+    assert requests and all(
+        u.startswith(f"{base}/vote/") or u.startswith(f"{base}/api/remote/") for u in requests
+    ), requests
     assert not errors, errors
 
 

@@ -1,6 +1,8 @@
-// vote.js: the remote voting page (spec/remote.md). Page logic only; the cryptography is
-// remote-crypto.js (ADR 0007). The credential lives in sessionStorage until it is spent; the
-// invitation code never leaves the form except to /api/remote/redeem.
+// vote.js: the remote voting page (spec/remote.md; version 2, spec/remote-v2.md §6, when
+// /api/remote/info says version 2). Page logic only; the cryptography is remote-crypto.js (ADR
+// 0007; v2: encryptBallotV2, ADR "page remote ballot v2"). The credential (and in version 2 the
+// write-in lists) live in sessionStorage until it is spent; the invitation code never leaves the
+// form except to /api/remote/redeem.
 import * as rc from './remote-crypto.js';
 
 const LANG = document.body.dataset.lang === 'en' ? 'en' : 'zh';
