@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from keys import elgamal as eg
 from tests.browser.conftest import SHOTS
 from tests.helpers.remote_ballot_v2 import check_ballot_v2, decrypt_count
 from tests.helpers.remote_v2_stub import StubV2, serve_stub
@@ -109,6 +110,79 @@ def _pick(page: Any, post: str, member: str, name: str) -> None:
     hits = _search(page, post, name)
     hits.and_(page.locator(f'[data-member="{member}"]')).click()
     assert _post(page, post).locator(f'.wi-chosen [data-member="{member}"]').count() == 1
+
+
+# ----------------------------------------------------------------------------- hostile service
+
+
+def _tamper(page: Any, pattern: str, change: Any) -> None:
+    """Answer requests matching ``pattern`` with the stub's answer passed through ``change``."""
+
+    def handle(route: Any) -> None:
+        response = route.fetch()
+        doc = response.json()
+        change(doc)
+        route.fulfill(status=response.status, json=doc)
+
+    page.route(pattern, handle)
+
+
+def test_write_in_lists_other_than_the_logged_ones_stop_the_page_RV_2_1(
+    plain: tuple[StubV2, str], phone: tuple[Any, list[str]]
+) -> None:
+    """A redemption whose write-in list is reordered (a write-in of one member would count for
+    another) is refused against the remote.opened entry the check code pinned."""
+    stub, base = plain
+    page, errors = phone
+
+    def swap(doc: dict[str, Any]) -> None:
+        members = doc["write_in_lists"][0]["members"]
+        members[0], members[1] = members[1], members[0]
+
+    _tamper(page, "**/api/remote/redeem*", swap)
+    page.goto(f"{base}/vote/#code={_code('swap')}&pin={stub.pin()}")
+    page.wait_for_selector("#s-code:not([hidden])", timeout=20_000)
+    page.click("#redeem")
+    page.wait_for_selector("#code-err:not([hidden])", timeout=30_000)
+    assert "另选名单与选举记录不符" in page.inner_text("#code-err")
+    assert not page.is_visible("#s-ballot")
+    assert not errors, errors
+
+
+def test_an_election_key_other_than_the_logged_one_stops_the_page_before_redeeming(
+    plain: tuple[StubV2, str], phone: tuple[Any, list[str]]
+) -> None:
+    """RM-10.3 for version 2: the key the page would encrypt under must be the logged one."""
+    stub, base = plain
+    page, errors = phone
+    other = eg.generate_threshold_key(k=1, n=1)[0].to_json()
+    _tamper(page, "**/api/remote/info*", lambda doc: doc.update(election_key=other))
+    redeemed: list[str] = []
+    page.on("request", lambda r: redeemed.append(r.url) if "/redeem" in r.url else None)
+    page.goto(f"{base}/vote/#code={_code('key')}&pin={stub.pin()}")
+    page.wait_for_selector("#s-code:not([hidden])", timeout=20_000)
+    page.click("#redeem")
+    page.wait_for_selector("#code-err:not([hidden])", timeout=30_000)
+    assert "校验码不符" in page.inner_text("#code-err")
+    assert redeemed == []
+    assert not errors, errors
+
+
+def test_a_receipt_other_than_the_one_the_device_computed_is_flagged_RV_3_6(
+    closable: tuple[StubV2, str], phone: tuple[Any, list[str]]
+) -> None:
+    stub, base = closable
+    page, errors = phone
+    _tamper(page, "**/api/remote/cast*", lambda doc: doc.update(receipt="ab" * 32))
+    _redeem(page, stub, base, "receipt")
+    page.click("#to-confirm")
+    page.wait_for_selector("#s-confirm:not([hidden])")
+    page.click("#cast")
+    page.wait_for_selector("#s-receipt:not([hidden])", timeout=30_000)
+    assert page.locator("#receipt-bad").count() == 1
+    ((receipt, _),) = stub.casts.items()
+    assert page.inner_text("#r-hash").replace(" ", "") == receipt[:16]  # its own, not the server's
+    assert not errors, errors
 
 
 # ----------------------------------------------------------------------------- limits first
