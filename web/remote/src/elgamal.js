@@ -5,7 +5,8 @@
 // only arithmetic done here is on bytes (comparison with ℓ, constant-time selection, framing).
 // Randomness: libsodium's randombytes_buf (crypto.getRandomValues in a browser).
 //
-// Not yet used by the page's flow (issue 16, integration). Python twin: keys/elgamal.py.
+// The ballot document remote-ballot/2 (spec/remote-v2.md §3) is ballot2.js. Python twin:
+// keys/elgamal.py (and keys/remote_ballot.py for the disapproval proofs of RV-3.4).
 
 import sodium from 'libsodium-wrappers-sumo';
 import { asBytes, concatBytes, fromBase64, fromHex, toBase64 } from './encoding.js';
@@ -18,6 +19,7 @@ export const MAX_SCRUTINEERS = 32; // EG-7.1
 export const CHOICE_DOMAIN = 'branch-election/elgamal-choice/1';
 export const SUM_DOMAIN = 'branch-election/elgamal-sum/1';
 export const DECRYPTION_DOMAIN = 'branch-election/elgamal-decryption/1';
+export const DISAPPROVALS_DOMAIN = 'branch-election/elgamal-disapprovals/1'; // RV-3.4
 
 const ELECTION_ID_BYTES = 32;
 const TOKEN_BYTES = 32;
@@ -461,6 +463,12 @@ export async function verifyPost(context, doc, { choices, seats } = {}) {
  */
 export async function encryptPost(context, approvals, { seats, check = true } = {}) {
   await sodium.ready;
+  const made = makePost(parseContext(context), approvals, seats, { check });
+  return made.doc;
+}
+
+/** Refuse (`elgamal.parameters`) anything but 0/1 choices at most `seats` in number; the count. */
+function checkApprovals(approvals, seats) {
   const n = Array.isArray(approvals) ? approvals.length : 0;
   checkSeats(seats, n);
   let total = 0;
@@ -477,17 +485,37 @@ export async function encryptPost(context, approvals, { seats, check = true } = 
       `${total} approvals for ${seats} seats: an over-vote cannot be encrypted`,
     );
   }
-  const ctx = parseContext(context);
+  return total;
+}
+
+/**
+ * One post (internal; ballot2.js builds remote-ballot/2 on it): the JSON form, and the parsed
+ * ciphertexts with their randomness, which the disapproval proofs of RV-3.4 need. With
+ * `unchecked` (elgamalTesting only) the plaintexts are not checked and m·G is computed for any m:
+ * the proofs of a plaintext outside its range are then simply false (the cheating prover).
+ */
+export function makePost(ctx, approvals, seats, { check = true, unchecked = false } = {}) {
+  const n = Array.isArray(approvals) ? approvals.length : 0;
+  let total = 0;
+  if (unchecked) {
+    checkSeats(seats, n);
+    for (const a of approvals) total += a;
+  } else {
+    total = checkApprovals(approvals, seats);
+  }
   const h = ctx.publicKey;
   const zeroOne = multiplesOfG(2);
   const cts = [];
+  const rs = [];
   const proofs = [];
   let rSum = ZERO;
   approvals.forEach((m, i) => {
     const r = randomScalar();
-    const ct = { alpha: base(r), beta: add(pick(zeroOne, m), mul(r, h)) }; // m·G without a branch
+    const mG = unchecked ? multiplesOfG(m + 1)[m] : pick(zeroOne, m); // m·G without a branch
+    const ct = { alpha: base(r), beta: add(mG, mul(r, h)) };
     proofs.push(proveRange(CHOICE_DOMAIN, [...ctx.statement, u32(i)], h, ct, m, r, zeroOne));
     cts.push(ct);
+    rs.push(r);
     rSum = sAdd(rSum, r);
   });
   const sum = addCiphertexts(cts);
@@ -499,9 +527,110 @@ export async function encryptPost(context, approvals, { seats, check = true } = 
     choice_proofs: proofs.map(toBase64),
     sum_proof: toBase64(sumProof),
   };
-  if (check) verifyParsedPost(ctx, parsePost(doc, n, seats), n, seats);
+  if (check && !unchecked) verifyParsedPost(ctx, parsePost(doc, n, seats), n, seats);
+  return { doc, cts, rs };
+}
+
+// ----------------------------------------------------------------------------- disapprovals (RV-3.4)
+
+const DISAPPROVAL_PROOFS = [
+  ['count_proof', 'count'],
+  ['room_proof', 'room'],
+  ['write_in_proof', 'write-in'],
+];
+
+function subCiphertexts(a, b) {
+  return { alpha: sub(a.alpha, b.alpha), beta: sub(a.beta, b.beta) };
+}
+
+/**
+ * The three ciphertexts the proofs of RV-3.4 are on: `count`, A + count, count − W (A the sum of
+ * the listed choices, W of the write-in choices), in DISAPPROVAL_PROOFS order.
+ */
+function disapprovalTargets(count, cts, listed) {
+  const a = addCiphertexts(cts.slice(0, listed));
+  const w = addCiphertexts(cts.slice(listed));
+  return [count, addCiphertexts([a, count]), subCiphertexts(count, w)];
+}
+
+function disapprovalStatement(ctx, listed, name) {
+  return [...ctx.statement, u32(listed), ascii(name)];
+}
+
+/**
+ * RV-3.4: `{count, count_proof, room_proof, write_in_proof}` for a post whose listed candidates are
+ * the first `listed` of `cts` (randomness `rs`, plaintexts `approvals`), with `d` × marks among
+ * them. Refused (`elgamal.parameters`) unless 0 ≤ d, approvals among the listed + d ≤ listed and
+ * write-ins ≤ d, except with `unchecked` (elgamalTesting: the false proofs of a cheating prover).
+ */
+export function makeDisapprovals(ctx, listed, cts, rs, approvals, d, { unchecked = false } = {}) {
+  let a = 0;
+  let w = 0;
+  approvals.forEach((m, i) => {
+    if (i < listed) a += m;
+    else w += m;
+  });
+  if (!unchecked && (!Number.isInteger(d) || d < 0 || a + d > listed || w > d)) {
+    fail(
+      'elgamal.parameters',
+      `不赞成数 ${d} 不符合规定：赞成与不赞成合计不超过 ${listed} 名候选人，另选人数不超过不赞成数。`,
+      `${d} disapprovals: approvals plus disapprovals are at most the ${listed} listed candidates, write-ins at most the disapprovals`,
+    );
+  }
+  const h = ctx.publicKey;
+  const multiples = multiplesOfG(Math.max(listed, d) + 1);
+  const r = randomScalar();
+  const count = { alpha: base(r), beta: add(unchecked ? multiples[d] : pick(multiples.slice(0, listed + 1), d), mul(r, h)) };
+  let rA = ZERO;
+  let rW = ZERO;
+  rs.forEach((ri, i) => {
+    if (i < listed) rA = sAdd(rA, ri);
+    else rW = sAdd(rW, ri);
+  });
+  const targets = disapprovalTargets(count, cts, listed);
+  const plaintexts = [d, a + d, d - w];
+  const randomness = [r, sAdd(rA, r), sSub(r, rW)];
+  const range = multiplesOfG(listed + 1);
+  const doc = { count: toBase64(concatBytes(count.alpha, count.beta)) };
+  DISAPPROVAL_PROOFS.forEach(([member, name], k) => {
+    doc[member] = toBase64(
+      proveRange(DISAPPROVALS_DOMAIN, disapprovalStatement(ctx, listed, name), h, targets[k], plaintexts[k], randomness[k], range),
+    );
+  });
   return doc;
 }
+
+/** RV-3.4's members and encodings (EG-6.3): `elgamal.encoding`, `elgamal.proof_length`, … */
+export function parseDisapprovals(doc, listed) {
+  if (!hasExactly(doc, ['count', 'count_proof', 'room_proof', 'write_in_proof'])) {
+    fail('elgamal.encoding', '不赞成数证明的字段不对。', 'disapprovals has exactly count, count_proof, room_proof and write_in_proof');
+  }
+  return {
+    count: parseCiphertext(unb64(doc.count, 'disapprovals.count'), 'disapprovals.count'),
+    proofs: DISAPPROVAL_PROOFS.map(([member]) =>
+      parseRangeProof(unb64(doc[member], `disapprovals.${member}`), listed + 1, `disapprovals.${member}`),
+    ),
+  };
+}
+
+/** RV-3.4's three proofs, in the order count, room, write-in, on the post's verified choices `cts`. */
+export function verifyDisapprovals(ctx, parsed, cts, listed) {
+  const targets = disapprovalTargets(parsed.count, cts, listed);
+  const range = multiplesOfG(listed + 1);
+  DISAPPROVAL_PROOFS.forEach(([, name], k) => {
+    if (!rangeProofHolds(DISAPPROVALS_DOMAIN, disapprovalStatement(ctx, listed, name), ctx.publicKey, targets[k], parsed.proofs[k], range)) {
+      // RV-3.5: checked by EG-5.3, so refused with its code (the message names the proof).
+      fail('elgamal.choice_proof', `不赞成数的证明（${name}）无效。`, `the disapprovals proof (${name}) does not verify`);
+    }
+  });
+}
+
+/** Both of the above: a post's disapprovals (RV-3.4) against its choices `cts`. */
+export function checkDisapprovals(ctx, doc, cts, listed) {
+  verifyDisapprovals(ctx, parseDisapprovals(doc, listed), cts, listed);
+}
+
+export { hasExactly, parseContext, parseKey, parsePost, verifyParsedPost };
 
 // ----------------------------------------------------------------------------- key, shares, totals (EG-7..EG-9)
 

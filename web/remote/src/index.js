@@ -13,9 +13,20 @@ export {
   utf8,
 } from './encoding.js';
 export {
+  BALLOT_FORMAT_V2,
+  MAX_BALLOT_BYTES_V2,
+  MAX_CHOICES,
+  RECEIPT_DOMAIN_V2,
+  elgamalTesting,
+  encryptBallotV2,
+  remoteReceiptV2,
+  verifyBallotV2,
+} from './ballot2.js';
+export {
   CHOICE_DOMAIN,
   CIPHERTEXT_SIZE,
   DECRYPTION_DOMAIN,
+  DISAPPROVALS_DOMAIN,
   ElGamalError,
   MAX_SCRUTINEERS,
   MAX_SEATS,

@@ -3538,6 +3538,7 @@ var MAX_SCRUTINEERS = 32;
 var CHOICE_DOMAIN = "branch-election/elgamal-choice/1";
 var SUM_DOMAIN = "branch-election/elgamal-sum/1";
 var DECRYPTION_DOMAIN = "branch-election/elgamal-decryption/1";
+var DISAPPROVALS_DOMAIN = "branch-election/elgamal-disapprovals/1";
 var ELECTION_ID_BYTES = 32;
 var TOKEN_BYTES = 32;
 var ORDER_LE = fromHex("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010");
@@ -3870,6 +3871,10 @@ async function verifyPost(context, doc, { choices, seats } = {}) {
 }
 async function encryptPost(context, approvals, { seats, check = true } = {}) {
   await libsodium_wrappers_default.ready;
+  const made = makePost(parseContext(context), approvals, seats, { check });
+  return made.doc;
+}
+function checkApprovals(approvals, seats) {
   const n2 = Array.isArray(approvals) ? approvals.length : 0;
   checkSeats(seats, n2);
   let total = 0;
@@ -3886,17 +3891,30 @@ async function encryptPost(context, approvals, { seats, check = true } = {}) {
       `${total} approvals for ${seats} seats: an over-vote cannot be encrypted`
     );
   }
-  const ctx = parseContext(context);
+  return total;
+}
+function makePost(ctx, approvals, seats, { check = true, unchecked = false } = {}) {
+  const n2 = Array.isArray(approvals) ? approvals.length : 0;
+  let total = 0;
+  if (unchecked) {
+    checkSeats(seats, n2);
+    for (const a2 of approvals) total += a2;
+  } else {
+    total = checkApprovals(approvals, seats);
+  }
   const h2 = ctx.publicKey;
   const zeroOne = multiplesOfG(2);
   const cts = [];
+  const rs = [];
   const proofs = [];
   let rSum = ZERO;
   approvals.forEach((m2, i2) => {
     const r2 = randomScalar();
-    const ct2 = { alpha: base(r2), beta: add(pick(zeroOne, m2), mul(r2, h2)) };
+    const mG = unchecked ? multiplesOfG(m2 + 1)[m2] : pick(zeroOne, m2);
+    const ct2 = { alpha: base(r2), beta: add(mG, mul(r2, h2)) };
     proofs.push(proveRange(CHOICE_DOMAIN, [...ctx.statement, u32(i2)], h2, ct2, m2, r2, zeroOne));
     cts.push(ct2);
+    rs.push(r2);
     rSum = sAdd(rSum, r2);
   });
   const sum = addCiphertexts(cts);
@@ -3908,8 +3926,83 @@ async function encryptPost(context, approvals, { seats, check = true } = {}) {
     choice_proofs: proofs.map(toBase64),
     sum_proof: toBase64(sumProof)
   };
-  if (check) verifyParsedPost(ctx, parsePost(doc, n2, seats), n2, seats);
+  if (check && !unchecked) verifyParsedPost(ctx, parsePost(doc, n2, seats), n2, seats);
+  return { doc, cts, rs };
+}
+var DISAPPROVAL_PROOFS = [
+  ["count_proof", "count"],
+  ["room_proof", "room"],
+  ["write_in_proof", "write-in"]
+];
+function subCiphertexts(a2, b2) {
+  return { alpha: sub(a2.alpha, b2.alpha), beta: sub(a2.beta, b2.beta) };
+}
+function disapprovalTargets(count, cts, listed) {
+  const a2 = addCiphertexts(cts.slice(0, listed));
+  const w2 = addCiphertexts(cts.slice(listed));
+  return [count, addCiphertexts([a2, count]), subCiphertexts(count, w2)];
+}
+function disapprovalStatement(ctx, listed, name) {
+  return [...ctx.statement, u32(listed), ascii(name)];
+}
+function makeDisapprovals(ctx, listed, cts, rs, approvals, d2, { unchecked = false } = {}) {
+  let a2 = 0;
+  let w2 = 0;
+  approvals.forEach((m2, i2) => {
+    if (i2 < listed) a2 += m2;
+    else w2 += m2;
+  });
+  if (!unchecked && (!Number.isInteger(d2) || d2 < 0 || a2 + d2 > listed || w2 > d2)) {
+    fail(
+      "elgamal.parameters",
+      `不赞成数 ${d2} 不符合规定：赞成与不赞成合计不超过 ${listed} 名候选人，另选人数不超过不赞成数。`,
+      `${d2} disapprovals: approvals plus disapprovals are at most the ${listed} listed candidates, write-ins at most the disapprovals`
+    );
+  }
+  const h2 = ctx.publicKey;
+  const multiples = multiplesOfG(Math.max(listed, d2) + 1);
+  const r2 = randomScalar();
+  const count = { alpha: base(r2), beta: add(unchecked ? multiples[d2] : pick(multiples.slice(0, listed + 1), d2), mul(r2, h2)) };
+  let rA = ZERO;
+  let rW = ZERO;
+  rs.forEach((ri, i2) => {
+    if (i2 < listed) rA = sAdd(rA, ri);
+    else rW = sAdd(rW, ri);
+  });
+  const targets = disapprovalTargets(count, cts, listed);
+  const plaintexts = [d2, a2 + d2, d2 - w2];
+  const randomness = [r2, sAdd(rA, r2), sSub(r2, rW)];
+  const range = multiplesOfG(listed + 1);
+  const doc = { count: toBase64(concatBytes(count.alpha, count.beta)) };
+  DISAPPROVAL_PROOFS.forEach(([member, name], k2) => {
+    doc[member] = toBase64(
+      proveRange(DISAPPROVALS_DOMAIN, disapprovalStatement(ctx, listed, name), h2, targets[k2], plaintexts[k2], randomness[k2], range)
+    );
+  });
   return doc;
+}
+function parseDisapprovals(doc, listed) {
+  if (!hasExactly(doc, ["count", "count_proof", "room_proof", "write_in_proof"])) {
+    fail("elgamal.encoding", "不赞成数证明的字段不对。", "disapprovals has exactly count, count_proof, room_proof and write_in_proof");
+  }
+  return {
+    count: parseCiphertext(unb64(doc.count, "disapprovals.count"), "disapprovals.count"),
+    proofs: DISAPPROVAL_PROOFS.map(
+      ([member]) => parseRangeProof(unb64(doc[member], `disapprovals.${member}`), listed + 1, `disapprovals.${member}`)
+    )
+  };
+}
+function verifyDisapprovals(ctx, parsed, cts, listed) {
+  const targets = disapprovalTargets(parsed.count, cts, listed);
+  const range = multiplesOfG(listed + 1);
+  DISAPPROVAL_PROOFS.forEach(([, name], k2) => {
+    if (!rangeProofHolds(DISAPPROVALS_DOMAIN, disapprovalStatement(ctx, listed, name), ctx.publicKey, targets[k2], parsed.proofs[k2], range)) {
+      fail("elgamal.choice_proof", `不赞成数的证明（${name}）无效。`, `the disapprovals proof (${name}) does not verify`);
+    }
+  });
+}
+function checkDisapprovals(ctx, doc, cts, listed) {
+  verifyDisapprovals(ctx, parseDisapprovals(doc, listed), cts, listed);
 }
 function checkIndex(index, n2) {
   if (!Number.isInteger(index) || index < 1 || index > n2) {
@@ -4155,6 +4248,149 @@ function quote(s2) {
   utf8(s2);
   return JSON.stringify(s2);
 }
+
+// src/ballot2.js
+var BALLOT_FORMAT_V2 = "remote-ballot/2";
+var RECEIPT_DOMAIN_V2 = "branch-election/remote-receipt/2";
+var MAX_BALLOT_BYTES_V2 = 262144;
+var MAX_CHOICES = 256;
+var POST_ORDER = ["committee", "secretary", "deputy_secretary"];
+function fail2(code, zh, en) {
+  throw new ElGamalError(code, zh, en);
+}
+function invalid(zh, en) {
+  fail2("remote.ballot_invalid", zh, en);
+}
+function parseBallotContext(ctx) {
+  if (!ctx || typeof ctx !== "object") invalid("选票上下文无效。", "not a ballot context");
+  const key = parseKey(ctx.key);
+  if (typeof ctx.electionId !== "string" || !/^[0-9a-f]{64}$/.test(ctx.electionId)) {
+    invalid("选举标识应为 64 位小写十六进制。", "the election id is 64 lowercase hex digits");
+  }
+  const posts = Array.isArray(ctx.posts) ? ctx.posts : [];
+  let last = -1;
+  for (const p2 of posts) {
+    const order = POST_ORDER.indexOf(p2 && p2.post);
+    const ok = order > last && Number.isInteger(p2.listed) && Number.isInteger(p2.choices) && Number.isInteger(p2.seats) && p2.listed >= 0 && p2.choices >= 1 && p2.choices <= MAX_CHOICES && p2.listed <= p2.choices && p2.seats >= 1 && p2.seats <= 64 && typeof p2.disapprovals === "boolean";
+    if (!ok) invalid("选票上下文中的职位无效。", "a post of the ballot context is not valid");
+    last = order;
+  }
+  if (!posts.length) invalid("选票上没有职位。", "the ballot context has no post");
+  return { electionId: ctx.electionId, key, posts };
+}
+function tokenBase64(token) {
+  let t2;
+  try {
+    t2 = typeof token === "string" ? fromBase64(token) : asBytes(token, "token").slice();
+  } catch {
+    t2 = null;
+  }
+  if (!t2 || t2.length !== 32) invalid("投票凭证应为 32 字节。", "the token is 32 bytes");
+  return toBase64(t2);
+}
+var nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+async function build(ctx, token, choices, { onProgress, check = true, unchecked = false } = {}) {
+  await libsodium_wrappers_default.ready;
+  const c2 = parseBallotContext(ctx);
+  const t2 = tokenBase64(token);
+  if (!Array.isArray(choices) || choices.length !== c2.posts.length) {
+    invalid("每个职位应有一份选择。", "one choice per post of the ballot");
+  }
+  const posts = [];
+  for (let i2 = 0; i2 < c2.posts.length; i2++) {
+    const shape = c2.posts[i2];
+    const choice = choices[i2] || {};
+    const approvals = choice.approvals;
+    if (!Array.isArray(approvals) || approvals.length !== shape.choices) {
+      invalid(
+        `${shape.post} 应有 ${shape.choices} 个选项。`,
+        `${shape.post} has ${shape.choices} choices, got ${Array.isArray(approvals) ? approvals.length : "none"}`
+      );
+    }
+    const pctx = parseContext({ electionId: c2.electionId, publicKey: c2.key.publicKey, token: t2, post: shape.post });
+    const made = makePost(pctx, approvals, shape.seats, { check, unchecked });
+    const doc = made.doc;
+    if (shape.disapprovals) {
+      const d2 = choice.disapprovals ?? 0;
+      doc.disapprovals = makeDisapprovals(pctx, shape.listed, made.cts, made.rs, approvals, d2, { unchecked });
+      if (check && !unchecked) checkDisapprovals(pctx, doc.disapprovals, made.cts, shape.listed);
+    }
+    posts.push(doc);
+    if (onProgress) onProgress(i2 + 1, c2.posts.length);
+    await nextTask();
+  }
+  const ballot = { format: BALLOT_FORMAT_V2, election_id: c2.electionId, token: t2, posts };
+  const size = canonicalBytes(ballot).length;
+  if (size > MAX_BALLOT_BYTES_V2) {
+    fail2(
+      "remote.ballot_too_large",
+      `选票过大（${size} 字节，上限 ${MAX_BALLOT_BYTES_V2}）。`,
+      `the ballot is too large (${size} bytes, at most ${MAX_BALLOT_BYTES_V2})`
+    );
+  }
+  return { ballot, receipt: await remoteReceiptV2(ballot) };
+}
+function encryptBallotV2(ctx, token, choices, options = {}) {
+  return build(ctx, token, choices, { ...options, unchecked: false });
+}
+async function remoteReceiptV2(ballot) {
+  await libsodium_wrappers_default.ready;
+  return toHex(libsodium_wrappers_default.crypto_hash_sha256(concatBytes(utf8(RECEIPT_DOMAIN_V2), Uint8Array.of(0), canonicalBytes(ballot))));
+}
+async function verifyBallotV2(ctx, ballot, { token } = {}) {
+  await libsodium_wrappers_default.ready;
+  const c2 = parseBallotContext(ctx);
+  const cast = fromBase64(tokenBase64(token));
+  let size = Infinity;
+  try {
+    size = canonicalBytes(ballot).length;
+  } catch {
+    invalid("选票不是有效的 JSON 对象。", "the ballot is not a JSON object");
+  }
+  if (size > MAX_BALLOT_BYTES_V2) {
+    fail2("remote.ballot_too_large", "选票过大。", `the ballot is too large (${size} bytes, at most ${MAX_BALLOT_BYTES_V2})`);
+  }
+  if (!hasExactly(ballot, ["format", "election_id", "token", "posts"]) || ballot.format !== BALLOT_FORMAT_V2) {
+    invalid("不是第 2 版远程选票。", "not a remote-ballot/2 document");
+  }
+  if (ballot.election_id !== c2.electionId) invalid("选票属于另一场选举。", "the ballot is for another election");
+  let own = null;
+  try {
+    own = typeof ballot.token === "string" ? fromBase64(ballot.token) : null;
+  } catch {
+    own = null;
+  }
+  if (!own || own.length !== 32) invalid("选票中的凭证不是 32 字节的规范 base64。", "the ballot's token is not canonical base64 of 32 bytes");
+  const posts = ballot.posts;
+  const named = Array.isArray(posts) && posts.length === c2.posts.length && posts.every((p2, i2) => p2 !== null && typeof p2 === "object" && !Array.isArray(p2) && p2.post === c2.posts[i2].post);
+  if (!named) invalid("选票的职位列表不对。", "the ballot must have one object per post, in ballot order");
+  let same = own.length === cast.length ? 0 : 1;
+  for (let i2 = 0; i2 < own.length; i2++) same |= own[i2] ^ cast[i2];
+  if (same !== 0) {
+    fail2("remote.token_mismatch", "选票中的凭证与投票所用的凭证不同。", "the ballot carries another token than the cast");
+  }
+  c2.posts.forEach((shape, i2) => {
+    const { disapprovals, ...post } = posts[i2];
+    if (disapprovals !== void 0 !== shape.disapprovals) {
+      fail2(
+        "elgamal.encoding",
+        shape.disapprovals ? "选票缺少不赞成数证明。" : "选票不应有不赞成数证明。",
+        shape.disapprovals ? "disapprovals is missing (RV-3.4)" : "disapprovals is not expected here (RV-3.4)"
+      );
+    }
+    const pctx = parseContext({ electionId: c2.electionId, publicKey: c2.key.publicKey, token: ballot.token, post: shape.post });
+    const parsed = parsePost(post, shape.choices, shape.seats);
+    const extra = shape.disapprovals ? parseDisapprovals(disapprovals, shape.listed) : null;
+    verifyParsedPost(pctx, parsed, shape.choices, shape.seats);
+    if (extra) verifyDisapprovals(pctx, extra, parsed.choices, shape.listed);
+  });
+  return remoteReceiptV2(ballot);
+}
+var elgamalTesting = Object.freeze({
+  encryptBallotUnchecked(ctx, token, choices) {
+    return build(ctx, token, choices, { unchecked: true });
+  }
+});
 
 // node_modules/@cloudflare/blindrsa-ts/lib/src/sjcl/index.js
 var sjcl = {
@@ -6866,18 +7102,23 @@ function supported() {
 var VERSION = "remote-crypto/1";
 export {
   BALLOT_FORMAT,
+  BALLOT_FORMAT_V2,
   BALLOT_KEY_SIZE,
   CHOICE_DOMAIN,
   CIPHERTEXT_SIZE,
   DECRYPTION_DOMAIN,
+  DISAPPROVALS_DOMAIN,
   ELECTION_ID_SIZE,
   ElGamalError,
   MAX_BALLOT_BYTES,
+  MAX_BALLOT_BYTES_V2,
+  MAX_CHOICES,
   MAX_SCRUTINEERS,
   MAX_SEATS,
   MIN_MODULUS_BITS,
   POINT_SIZE,
   PREFIX_SIZE,
+  RECEIPT_DOMAIN_V2,
   SCALAR_SIZE,
   SEAL_OVERHEAD,
   SUM_DOMAIN,
@@ -6891,6 +7132,8 @@ export {
   concatBytes,
   elgamalBench,
   elgamalReady,
+  elgamalTesting,
+  encryptBallotV2,
   encryptPost,
   finishToken,
   fromBase64,
@@ -6904,6 +7147,7 @@ export {
   ready,
   remoteBallot,
   remoteBallotBytes,
+  remoteReceiptV2,
   requestToken,
   sealBallot,
   supported,
@@ -6911,6 +7155,7 @@ export {
   toHex,
   tokenMessage,
   utf8,
+  verifyBallotV2,
   verifyCredential,
   verifyEd25519,
   verifyPost,

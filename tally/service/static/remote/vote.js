@@ -1,6 +1,8 @@
-// vote.js: the remote voting page (spec/remote.md). Page logic only; the cryptography is
-// remote-crypto.js (ADR 0007). The credential lives in sessionStorage until it is spent; the
-// invitation code never leaves the form except to /api/remote/redeem.
+// vote.js: the remote voting page (spec/remote.md; version 2, spec/remote-v2.md §6, when
+// /api/remote/info says version 2). Page logic only; the cryptography is remote-crypto.js (ADR
+// 0007; v2: encryptBallotV2, ADR "page remote ballot v2"). The credential (and in version 2 the
+// write-in lists) live in sessionStorage until it is spent; the invitation code never leaves the
+// form except to /api/remote/redeem.
 import * as rc from './remote-crypto.js';
 
 const LANG = document.body.dataset.lang === 'en' ? 'en' : 'zh';
@@ -33,6 +35,35 @@ const MSG = {
     closedTitle: '远程投票已经结束',
     closedText: '不能再投远程选票。',
     lost: '领取凭证后页面被关闭，凭证已丢失。请联系选举工作组。',
+    v2: {
+      seatsRule: (n) => `应选 ${n} 名。本次选举规定：每另选一人，须对一名候选人划 ×（不赞成）。`,
+      writeIn: '另选他人',
+      search: '输入姓名查找',
+      searchLabel: (post) => `${post}：查找另选人`,
+      noMatch: '没有找到。只能另选名单中的党员（本职位的候选人不在其中）。',
+      more: (n) => `另有 ${n} 人，请输入更多字查找。`,
+      pick: '选择',
+      room: (n) => `还可另选 ${n} 人。`,
+      roomRule: (n, x, w) => `还可另选 ${n} 人（已划 × ${x} 个，已另选 ${w} 人）。`,
+      fullWhy: (n) => `已选满应选的 ${n} 名：要另选他人，请先取消一位“赞成”或删除一位另选人。`,
+      ruleWhy: '要另选他人，请先对一名候选人划 ×：本次选举规定另选人数不得多于不赞成数。',
+      ruleErr: (w, x) => `另选了 ${w} 人，但只划了 ${x} 个 ×：另选人数不得多于不赞成数。请再划 × 或删除另选人。`,
+      writtenIn: '另选',
+      privacy: (n) => `注意：本次只有 ${n} 名党员获准远程投票。远程选票的合计会公布，人数这么少，合计可能显示出您的选择。`,
+      privacyPost: (p) => `注意：${p}只选 1 名，且获准远程投票的党员不超过 2 名，公布的远程合计可能显示出您的选择。`,
+      encrypting: (d, n) => `正在加密并生成证明（${d}/${n}）……`,
+      sending: '正在投出……',
+      listsBad: '服务器提供的另选名单与选举记录不符。请不要投票，并联系选举工作组和镇党委。',
+      keyBad: '服务器提供的选举公钥无效。请不要投票，并联系选举工作组和镇党委。',
+      receiptBad: '服务器返回的回执与本机算出的不符。请截屏此页面并联系选举工作组和镇党委。',
+      lost: '页面重新打开后找不到另选名单。请联系选举工作组。',
+      check: {
+        input: '请填写完整的回执（64 位），或在投票的设备上打开此页面。',
+        pendingLine: '回执在待记入的远程选票中',
+        pending: '您的选票已被收下，尚未记入选举记录：远程投票结束时所有远程选票按回执顺序一起记入。请在结束后再核对。',
+        ballot: '记录中的选票与回执一致',
+      },
+    },
     check: {
       notFound: '没有找到这个序号的远程选票记录。',
       hashMismatch: '回执哈希与记录不符。',
@@ -77,6 +108,35 @@ const MSG = {
     closedTitle: 'Remote voting has closed',
     closedText: 'Remote ballots can no longer be cast.',
     lost: 'The page was closed after the credential was issued; the credential is lost. Contact the work group.',
+    v2: {
+      seatsRule: (n) => `${n} seat${n === 1 ? '' : 's'}. In this election each write-in needs one candidate marked × (disapprove).`,
+      writeIn: 'Write-in',
+      search: 'Type a name to search',
+      searchLabel: (post) => `${post}: find a member to write in`,
+      noMatch: 'No match. Only members on the write-in list can be written in (this post\'s candidates are not on it).',
+      more: (n) => `${n} more: type more of the name.`,
+      pick: 'Choose',
+      room: (n) => `You can write in ${n} more.`,
+      roomRule: (n, x, w) => `You can write in ${n} more (${x} marked ×, ${w} written in).`,
+      fullWhy: (n) => `All ${n} seats are chosen: to write someone in, first remove an approval or a write-in.`,
+      ruleWhy: 'To write someone in, first mark a candidate ×: in this election write-ins may not exceed disapprovals.',
+      ruleErr: (w, x) => `${w} written in but only ${x} marked ×: write-ins may not exceed disapprovals. Mark another × or remove a write-in.`,
+      writtenIn: 'write-in',
+      privacy: (n) => `Note: only ${n} member${n === 1 ? ' was' : 's were'} approved to vote remotely. The remote totals are published; with so few voters they may reveal your choice.`,
+      privacyPost: (p) => `Note: ${p} has 1 seat and at most 2 members may vote remotely; the published remote totals may reveal your choice.`,
+      encrypting: (d, n) => `Encrypting and proving (${d}/${n})…`,
+      sending: 'Casting…',
+      listsBad: 'The write-in lists from the server do not match the election record. Do not vote; contact the work group and the town committee.',
+      keyBad: 'The election key from the server is not valid. Do not vote; contact the work group and the town committee.',
+      receiptBad: 'The receipt from the server differs from the one this device computed. Take a screenshot and contact the work group and the town committee.',
+      lost: 'The write-in lists are missing after the page was reopened. Contact the work group.',
+      check: {
+        input: 'Enter the whole receipt (64 digits), or open this page on the device you voted with.',
+        pendingLine: 'The receipt is among the pending remote ballots',
+        pending: 'Your ballot was accepted and is not in the election record yet: all remote ballots are entered together, in receipt order, when remote voting closes. Check again after that.',
+        ballot: 'The ballot in the record matches the receipt',
+      },
+    },
     check: {
       notFound: 'No remote ballot record has this number.',
       hashMismatch: 'The receipt hash does not match the record.',
@@ -134,6 +194,12 @@ function concat(...parts) {
   return out;
 }
 
+/** A refusal's text: v1 `{code, message}` (message in the page's language), v2 `{code, zh, en}`. */
+function refusalText(r) {
+  const d = r.data || {};
+  return d.message || d[LANG] || d.zh || `HTTP ${r.status}`;
+}
+
 async function api(path, body) {
   const init = body === undefined ? {} : {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
@@ -186,9 +252,10 @@ async function leafHashOf(entryText) {
 
 // ------------------------------------------------------------------ the voting page
 
-const state = { info: null, cred: null, choices: {} };
+const state = { info: null, cred: null, choices: {}, writeIns: null };
 
 function credKey() { return `remote-credential/${state.info.election_id}`; }
+function writeInKey() { return `remote-write-ins/${state.info.election_id}`; }
 function fpKey() { return `remote-town-fingerprint/${state.info.election_id}`; }
 function receiptKey() { return `remote-receipt/${state.info.election_id}`; }
 
@@ -239,16 +306,23 @@ export async function checkPin(text, info) {
   for (const post of info.posts) {
     const signed = (summary.posts || []).find((q) => q.post === post.post);
     if (!signed || signed.seats !== post.seats) bad();
-    if (rc.canonicalJson(signed.candidates) !== rc.canonicalJson(post.candidates.map((c) => ({ id: c.id, name: c.name })))) bad();
+    if (rc.canonicalJson(signed.candidates) !== rc.canonicalJson(listedOf(post).map((c) => ({ id: c.id, name: c.name })))) bad();
   }
   const entry = JSON.parse(p.entry);
   if (entry.type !== 'remote.opened' || entry.seq !== p.seq) bad();
-  if (entry.body.issuer_key !== info.issuer_key || entry.body.ballot_key !== info.ballot_key) bad();
+  if (entry.body.issuer_key !== info.issuer_key) bad();
+  if (info.version === 2) {
+    // RV-5 table: version 2 logs the election key (EG-7.4) and the write-in lists (RV-2.1).
+    if (!entry.body.election_key || rc.canonicalJson(entry.body.election_key) !== rc.canonicalJson(info.election_key)) bad();
+    if (!Array.isArray(entry.body.write_in_lists)) bad();
+  } else if (entry.body.ballot_key !== info.ballot_key) {
+    bad();
+  }
   const lines = p.checkpoint.split('\n');
   if (lines[0] !== `branch-election/${info.election_id}` || lines[3] !== 'remote-opened' || Number(lines[1]) !== p.size) bad();
   if (!(await verifyInclusion(leaf, p.seq, p.size, p.proof.map((h) => rc.fromBase64(h)), rc.fromBase64(lines[2])))) bad();
   if (!(await verifyCheckpointSignature(p.checkpoint, wg.key))) bad();
-  return { townFingerprint: await fingerprint(town.key) };
+  return { townFingerprint: await fingerprint(town.key), writeInLists: entry.body.write_in_lists };
 }
 
 // spec/keyfile.md §5.3: the 25-digit fingerprint people read aloud to compare keys.
@@ -286,8 +360,9 @@ async function redeem(ev) {
   const label = button.textContent;
   button.textContent = MSG.checking;
   try {
+    let pinned;
     try {
-      const pinned = await checkPin($('pin').value, state.info);
+      pinned = await checkPin($('pin').value, state.info);
       sessionStorage.setItem(fpKey(), pinned.townFingerprint);
     } catch (e) {
       flash('code-err', String(e && e.message ? e.message : e));
@@ -309,6 +384,16 @@ async function redeem(ev) {
     const cred = await rc.finishToken(req.state, r.data.blind_sig);
     state.cred = cred;
     sessionStorage.setItem(credKey(), JSON.stringify(cred));
+    if (state.info.version === 2) {
+      // RV-6.1: the write-in lists come with the credential only; they must be the logged ones.
+      const lists = writeInListsOf(r.data, pinned.writeInLists);
+      if (!lists) {
+        flash('code-err', MSG.v2.listsBad);
+        return;
+      }
+      state.writeIns = lists;
+      sessionStorage.setItem(writeInKey(), JSON.stringify(lists));
+    }
     $('code').value = '';
     startBallot();
   } catch (e) {
@@ -325,6 +410,7 @@ function postChoices(p) {
 }
 
 function refreshPost(p) {
+  if (isV2()) { refreshPostV2(p); return; }
   const box = document.querySelector(`.post[data-post="${p.post}"]`);
   const n = postChoices(p);
   const over = n > p.seats;
@@ -507,7 +593,7 @@ async function cast() {
     if (!r.ok) {
       const code = r.data && r.data.code;
       if (code === 'remote.token_used') sessionStorage.removeItem(credKey());
-      flash('cast-err', (r.data && r.data.message) || `HTTP ${r.status}`);
+      flash('cast-err', refusalText(r));
       return;
     }
     sessionStorage.removeItem(credKey());
@@ -536,7 +622,8 @@ async function cast() {
 function startBallot() {
   const fp = sessionStorage.getItem(fpKey());
   if (fp) { $('town-fp').querySelector('.fp').textContent = fp; $('town-fp').hidden = false; }
-  renderBallot();
+  if (isV2()) renderBallotV2();
+  else renderBallot();
   show('s-ballot');
 }
 
@@ -548,6 +635,16 @@ async function bootVote() {
   const r = await api('/api/remote/info');
   if (!r.ok) { $('error-text').textContent = (r.data && r.data.message) || `HTTP ${r.status}`; show('s-error'); return; }
   state.info = r.data;
+  if (isV2()) {
+    document.body.dataset.version = '2';
+    try {
+      await rc.parseThresholdKey(state.info.election_key);
+    } catch {
+      $('error-text').textContent = MSG.v2.keyBad;
+      show('s-error');
+      return;
+    }
+  }
   $('election-title').textContent = state.info.title;
   if (state.info.closed || !state.info.open) {
     if (state.info.closed) { $('notopen-title').textContent = MSG.closedTitle; $('notopen-text').textContent = MSG.closedText; }
@@ -557,6 +654,10 @@ async function bootVote() {
   const saved = sessionStorage.getItem(credKey());
   if (saved) {
     state.cred = JSON.parse(saved);
+    if (isV2()) {
+      state.writeIns = JSON.parse(sessionStorage.getItem(writeInKey()) || 'null');
+      if (!state.writeIns) { $('error-text').textContent = MSG.v2.lost; show('s-error'); return; }
+    }
     startBallot();
     return;
   }
@@ -567,9 +668,299 @@ async function bootVote() {
 }
 
 function wireBallot() {
-  $('to-confirm').addEventListener('click', toConfirm);
+  $('to-confirm').addEventListener('click', () => (isV2() ? toConfirmV2() : toConfirm()));
   $('back').addEventListener('click', () => show('s-ballot'));
-  $('cast').addEventListener('click', cast);
+  $('cast').addEventListener('click', () => (isV2() ? castV2() : cast()));
+}
+
+// ------------------------------------------------------------------ remote ballots v2 (spec/remote-v2.md)
+// The ballot is encrypted and proven on this device (RV-3, remote-crypto.js encryptBallotV2): one
+// ciphertext per choice, the listed candidates then the post's write-in list (RV-2.1). Only ○
+// marks and chosen write-ins are encrypted (RV-3.3); × marks count only under
+// write_in_requires_disapproval, where the ballot proves write-ins ≤ × marks (RV-3.4).
+
+const POST_ZH = { committee: '委员', secretary: '书记', deputy_secretary: '副书记' };
+const MAX_RESULTS = 8;
+
+function isV2() { return Boolean(state.info && state.info.version === 2); }
+function listedOf(p) { return p.listed || p.candidates || []; }
+function ruleOf(p) { return Boolean(p.write_in_requires_disapproval ?? state.info.write_in_requires_disapproval); }
+function postTitle(p) { return LANG === 'en' ? p.post.replace(/_/g, ' ') : (p.post_zh || POST_ZH[p.post] || p.post); }
+function writeInListOf(p) {
+  const l = (state.writeIns || []).find((w) => w.post === p.post);
+  return l ? l.members : [];
+}
+
+/**
+ * The redemption's write-in lists (RV-6.1: per post `{member, name}` in list order), kept only when
+ * their member ids are exactly the lists of the pinned remote.opened entry (RV-2.1), post by post,
+ * one list per post of the ballot; otherwise null.
+ */
+function writeInListsOf(redeemed, logged) {
+  const lists = redeemed && redeemed.write_in_lists;
+  if (!Array.isArray(lists) || !Array.isArray(logged)) return null;
+  const posts = state.info.posts.map((p) => p.post);
+  if (lists.length !== posts.length || logged.length !== posts.length) return null;
+  const out = [];
+  for (let i = 0; i < posts.length; i++) {
+    const got = lists[i];
+    const want = logged[i];
+    if (!got || !want || got.post !== posts[i] || want.post !== posts[i]) return null;
+    if (!Array.isArray(got.members) || !Array.isArray(want.members) || got.members.length !== want.members.length) return null;
+    const members = [];
+    for (let j = 0; j < got.members.length; j++) {
+      const m = got.members[j] || {};
+      const id = typeof want.members[j] === 'string' ? want.members[j] : (want.members[j] || {}).member;
+      if (typeof m.member !== 'string' || m.member !== id || typeof m.name !== 'string') return null;
+      members.push({ member: m.member, name: m.name });
+    }
+    out.push({ post: posts[i], members });
+  }
+  return out;
+}
+
+function countsV2(p) {
+  const c = state.choices[p.post];
+  const approved = [...c.marks].filter((m) => m === 'o').length;
+  const crossed = [...c.marks].filter((m) => m === 'x').length;
+  const written = c.picked.length;
+  const total = approved + written;
+  const rule = ruleOf(p);
+  const room = Math.max(0, rule ? Math.min(p.seats - total, crossed - written) : p.seats - total);
+  return { approved, crossed, written, total, rule, room, over: total > p.seats, ruleBroken: rule && written > crossed };
+}
+
+function postErrorV2(p) {
+  const k = countsV2(p);
+  if (k.over) return MSG.overShort(k.total, p.seats);
+  if (k.ruleBroken) return MSG.v2.ruleErr(k.written, k.crossed);
+  return '';
+}
+
+function refreshPostV2(p) {
+  const box = document.querySelector(`.post[data-post="${p.post}"]`);
+  const k = countsV2(p);
+  const problem = postErrorV2(p);
+  box.classList.toggle('over', Boolean(problem));
+  box.querySelector('.tallyline').textContent = MSG.chosen(k.total, p.seats);
+  const err = box.querySelector('.post-err');
+  err.textContent = problem;
+  err.hidden = !problem;
+  box.querySelector('.wi-room').textContent = k.rule ? MSG.v2.roomRule(k.room, k.crossed, k.written) : MSG.v2.room(k.room);
+  const why = box.querySelector('.wi-why');
+  let reason = '';
+  if (k.room === 0 && !problem) reason = k.total >= p.seats ? MSG.v2.fullWhy(p.seats) : MSG.v2.ruleWhy;
+  why.textContent = reason;
+  why.hidden = !reason;
+  for (const b of box.querySelectorAll('.wi-pick')) b.disabled = k.room === 0;
+  renderPicked(p, box);
+  const anyBad = state.info.posts.some((q) => postErrorV2(q));
+  $('to-confirm').disabled = anyBad;
+  if (!anyBad) flash('ballot-err', '');
+}
+
+function renderPicked(p, box) {
+  const list = box.querySelector('.wi-chosen');
+  list.replaceChildren();
+  const byId = new Map(writeInListOf(p).map((m) => [m.member, m]));
+  for (const id of state.choices[p.post].picked) {
+    const m = byId.get(id);
+    const rm = el('button', { type: 'button', class: 'remove', 'aria-label': `${MSG.remove} ${m.name}` }, MSG.remove);
+    rm.addEventListener('click', () => {
+      const c = state.choices[p.post];
+      c.picked = c.picked.filter((x) => x !== id);
+      renderResults(p, box);
+      refreshPostV2(p);
+    });
+    list.append(el('li', { class: 'wi-item', 'data-member': id },
+      el('span', {}, el('span', { class: 'name', text: m.name }), el('span', { class: 'id', text: m.member }),
+        el('span', { class: 'mark', text: '○' })), rm));
+  }
+}
+
+/** The write-in list's members matching the search box (name or member id), not yet chosen. */
+function renderResults(p, box) {
+  const out = box.querySelector('.wi-results');
+  const note = box.querySelector('.wi-note');
+  out.replaceChildren();
+  const q = box.querySelector('.wi-q').value.trim().normalize('NFC').toLowerCase();
+  note.hidden = true;
+  if (!q) return;
+  const picked = new Set(state.choices[p.post].picked);
+  const hits = writeInListOf(p).filter((m) => !picked.has(m.member) &&
+    (m.name.normalize('NFC').toLowerCase().includes(q) || m.member.toLowerCase().startsWith(q)));
+  if (!hits.length) { note.textContent = MSG.v2.noMatch; note.hidden = false; return; }
+  const room = countsV2(p).room;
+  for (const m of hits.slice(0, MAX_RESULTS)) {
+    const b = el('button', { type: 'button', class: 'wi-pick', 'data-member': m.member, 'aria-label': `${MSG.v2.pick} ${m.name} ${m.member}` },
+      el('span', { class: 'name', text: m.name }), el('span', { class: 'id', text: m.member }));
+    b.disabled = room === 0;
+    b.addEventListener('click', () => {
+      if (countsV2(p).room === 0) return; // the button is disabled; the reason is shown
+      state.choices[p.post].picked.push(m.member);
+      box.querySelector('.wi-q').value = '';
+      renderResults(p, box);
+      refreshPostV2(p);
+    });
+    out.append(el('li', {}, b));
+  }
+  if (hits.length > MAX_RESULTS) { note.textContent = MSG.v2.more(hits.length - MAX_RESULTS); note.hidden = false; }
+}
+
+function renderBallotV2() {
+  const root = $('posts');
+  root.replaceChildren();
+  for (const p of state.info.posts) {
+    if (!state.choices[p.post]) state.choices[p.post] = { marks: '-'.repeat(listedOf(p).length), picked: [] };
+  }
+  for (const p of state.info.posts) {
+    const title = postTitle(p);
+    const box = el('section', { class: 'post', 'data-post': p.post },
+      el('div', { class: 'post-head' }, el('h2', { text: title }), el('span', { class: 'tallyline' })));
+    const ol = el('ol', { class: 'cands' });
+    listedOf(p).forEach((c, i) => {
+      ol.append(el('li', { class: 'cand', 'data-candidate': c.id },
+        el('span', {}, el('span', { class: 'no', text: String(i + 1) }), el('span', { class: 'name', text: c.name })),
+        markButtons(p, i, c.name)));
+    });
+    box.append(el('p', { class: 'hint wi-title', text: ruleOf(p) ? MSG.v2.seatsRule(p.seats) : MSG.seats(p.seats) }), ol);
+    const search = el('input', {
+      type: 'search', class: 'wi-q', placeholder: MSG.v2.search, 'aria-label': MSG.v2.searchLabel(title),
+      autocomplete: 'off', spellcheck: 'false', maxlength: '32',
+    });
+    search.addEventListener('input', () => renderResults(p, box));
+    box.append(
+      el('h3', { class: 'wi-title', text: MSG.v2.writeIn }),
+      el('ul', { class: 'wi-chosen' }),
+      el('div', { class: 'wi-search' }, search,
+        el('p', { class: 'hint wi-room' }),
+        el('p', { class: 'flash warn wi-why', role: 'status', hidden: '' }),
+        el('ul', { class: 'wi-results' }),
+        el('p', { class: 'hint wi-note', hidden: '' })),
+      el('p', { class: 'flash error post-err', role: 'alert', hidden: '' }),
+    );
+    root.append(box);
+    refreshPostV2(p);
+  }
+}
+
+/** RV-6.3: the warning before casting when the published remote totals may reveal the choice. */
+function privacyWarning() {
+  const n = state.info.approved_count;
+  if (!Number.isInteger(n)) return '';
+  if (n < 3) return MSG.v2.privacy(n);
+  const single = state.info.posts.find((p) => p.seats === 1 && n <= 2);
+  return single ? MSG.v2.privacyPost(postTitle(single)) : '';
+}
+
+function toConfirmV2() {
+  const bad = state.info.posts.filter((p) => postErrorV2(p));
+  if (bad.length) {
+    flash('ballot-err', bad.map((p) => `${postTitle(p)}：${postErrorV2(p)}`).join(' '));
+    return;
+  }
+  const sum = $('summary');
+  sum.replaceChildren();
+  const sign = { o: '○ ' + MSG.approve, x: '× ' + MSG.disapprove, '-': MSG.abstain };
+  const empties = [];
+  for (const p of state.info.posts) {
+    const c = state.choices[p.post];
+    const ul = el('ul');
+    listedOf(p).forEach((cand, i) => {
+      const m = c.marks[i];
+      ul.append(el('li', {}, el('span', { text: cand.name }), el('span', { class: `m ${m === 'o' ? 'o' : ''}`, text: sign[m] })));
+    });
+    const byId = new Map(writeInListOf(p).map((m) => [m.member, m]));
+    for (const id of c.picked) {
+      ul.append(el('li', { class: 'wi-sum' }, el('span', { text: `${byId.get(id).name}（${MSG.v2.writtenIn}）` }), el('span', { class: 'm o', text: sign.o })));
+    }
+    const k = countsV2(p);
+    sum.append(el('div', { class: 'sum', 'data-post': p.post }, el('h2', { text: `${postTitle(p)} · ${MSG.chosen(k.total, p.seats)}` }), ul));
+    if (k.total === 0) empties.push(MSG.emptyPost(postTitle(p)));
+  }
+  const allEmpty = state.info.posts.every((p) => countsV2(p).total === 0);
+  flash('confirm-warn', allEmpty ? MSG.empty : empties.join(' '));
+  flash('privacy-warn', privacyWarning());
+  flash('cast-err', '');
+  $('cast-progress').hidden = true;
+  show('s-confirm');
+}
+
+/** The ballot context of encryptBallotV2 and the voter's choices, post by post (RV-3.2). */
+function ballotV2() {
+  const posts = state.info.posts.map((p) => {
+    const listed = listedOf(p).length;
+    return { post: p.post, listed, choices: listed + writeInListOf(p).length, seats: p.seats, disapprovals: ruleOf(p) };
+  });
+  const choices = state.info.posts.map((p) => {
+    const c = state.choices[p.post];
+    const picked = new Set(c.picked);
+    return {
+      approvals: [...[...c.marks].map((m) => (m === 'o' ? 1 : 0)), ...writeInListOf(p).map((m) => (picked.has(m.member) ? 1 : 0))],
+      disapprovals: countsV2(p).crossed,
+    };
+  });
+  return { ctx: { electionId: state.info.election_id, key: state.info.election_key, posts }, choices };
+}
+
+function progress(done, total, text) {
+  $('cast-progress').hidden = false;
+  $('enc-progress').max = total;
+  $('enc-progress').value = done;
+  $('enc-text').textContent = text;
+}
+
+async function castV2() {
+  const button = $('cast');
+  button.disabled = true;
+  $('back').disabled = true;
+  const label = button.textContent;
+  button.textContent = MSG.sealing;
+  flash('cast-err', '');
+  try {
+    const { ctx, choices } = ballotV2();
+    const n = ctx.posts.length;
+    progress(0, n + 1, MSG.v2.encrypting(0, n));
+    await new Promise((resolve) => setTimeout(resolve, 0)); // draw the progress before the work
+    const made = await rc.encryptBallotV2(ctx, state.cred.token, choices, {
+      onProgress: (d) => progress(d, n + 1, MSG.v2.encrypting(d, n)),
+    });
+    progress(n, n + 1, MSG.v2.sending);
+    const sent = { token: state.cred.token, token_prefix: state.cred.prefix, token_signature: state.cred.signature, ballot: made.ballot };
+    let r;
+    try {
+      r = await api('/api/remote/cast', sent);
+    } catch {
+      flash('cast-err', MSG.network);
+      return;
+    }
+    if (!r.ok) {
+      if (r.data && r.data.code === 'remote.token_used') sessionStorage.removeItem(credKey());
+      flash('cast-err', refusalText(r));
+      return;
+    }
+    progress(n + 1, n + 1, MSG.v2.sending);
+    for (const k of [credKey(), fpKey(), writeInKey()]) sessionStorage.removeItem(k);
+    state.cred = null;
+    const d = r.data || {};
+    const good = d.format === 'remote-receipt/2' && d.election_id === state.info.election_id && d.receipt === made.receipt;
+    // RV-6.2: the device keeps the receipt it computed itself (RV-3.6), not the server's word.
+    const kept = { format: 'remote-receipt/2', election_id: state.info.election_id, receipt: made.receipt };
+    localStorage.setItem(receiptKey(), JSON.stringify(kept));
+    $('r-hash').textContent = made.receipt.slice(0, 16).match(/.{4}/g).join(' ');
+    $('r-full').textContent = made.receipt;
+    $('to-check').href = `/vote/receipt?lang=${LANG}#receipt=${made.receipt}`;
+    show('s-receipt');
+    if (!good) {
+      $('s-receipt').prepend(el('p', { class: 'flash error', role: 'alert', id: 'receipt-bad', text: MSG.v2.receiptBad }));
+    }
+  } catch (e) {
+    flash('cast-err', e && e.code && e[LANG] ? e[LANG] : String(e && e.message ? e.message : e));
+  } finally {
+    button.disabled = false;
+    $('back').disabled = false;
+    button.textContent = label;
+  }
 }
 
 // ------------------------------------------------------------------ the receipt page
@@ -595,6 +986,51 @@ async function verifyCheckpointSignature(checkpoint, wgKeyB64) {
   return rc.verifyEd25519(pub, 'branch-election/checkpoint/1', body, raw.slice(4));
 }
 
+// RV-4.4: before the close the service lists the receipt as pending; after it, the remote.cast
+// entry (appended at the close), its inclusion proof and the checkpoint. The entry's ballot must
+// hash to the receipt (RV-3.6) and the entry to its leaf; the proof and the checkpoint's work-group
+// signature as RM-10.2.
+async function checkReceiptV2(info, done) {
+  let hex = $('hash').value.replace(/\s+/g, '').toLowerCase();
+  const stored = JSON.parse(localStorage.getItem(`remote-receipt/${info.election_id}`) || 'null');
+  if (/^[0-9a-f]{16,63}$/.test(hex) && stored && stored.receipt.startsWith(hex)) hex = stored.receipt;
+  if (!/^[0-9a-f]{64}$/.test(hex)) { done(false, MSG.v2.check.input); return; }
+  const r = await api(`/api/remote/receipt?receipt=${hex}`);
+  if (r.status === 404) { done(false, MSG.check.notFound); return; }
+  if (!r.ok) { done(false, refusalText(r)); return; }
+  const p = r.data || {};
+  if (p.status === 'pending') {
+    line(true, MSG.v2.check.pendingLine);
+    const result = $('result');
+    result.hidden = false;
+    result.className = 'flash warn';
+    result.textContent = MSG.v2.check.pending;
+    document.body.dataset.check = 'pending';
+    return;
+  }
+  let entry = null;
+  try { entry = JSON.parse(p.entry); } catch { entry = null; }
+  const shaped = p.status === 'logged' && entry && typeof entry === 'object' && !Array.isArray(entry) &&
+    rc.canonicalJson(entry) === p.entry && Object.keys(entry).sort().join(',') === ENTRY_MEMBERS &&
+    entry.format === 'log-entry/1' && entry.type === 'remote.cast' && entry.seq === p.leaf_index &&
+    entry.body && typeof entry.body.ballot === 'object';
+  let ok = line(Boolean(shaped) && (await rc.remoteReceiptV2(entry.body.ballot)) === hex, MSG.v2.check.ballot);
+  if (!ok) { done(false, MSG.check.hashMismatch); return; }
+  const lines = String(p.checkpoint || '').split('\n');
+  const size = Number(lines[1]);
+  let proofOk = false;
+  try {
+    proofOk = lines[0] === `branch-election/${info.election_id}` && Number.isSafeInteger(size) &&
+      await verifyInclusion(rc.fromHex(await leafHashOf(p.entry)), p.leaf_index, size, p.proof.map((h) => rc.fromBase64(h)), rc.fromBase64(lines[2]));
+  } catch { proofOk = false; }
+  ok = line(proofOk, proofOk ? MSG.check.proof(size) : MSG.check.proofBad) && ok;
+  let sigOk = null;
+  try { sigOk = await verifyCheckpointSignature(p.checkpoint, info.work_group_key); } catch { sigOk = null; }
+  if (sigOk === null) line(true, MSG.check.sigSkip);
+  else ok = line(sigOk, sigOk ? MSG.check.sig : MSG.check.sigBad) && ok;
+  done(ok, ok ? MSG.check.ok : MSG.check.fail);
+}
+
 async function checkStoredReceipt(ev) {
   ev.preventDefault();
   $('steps').replaceChildren();
@@ -602,6 +1038,7 @@ async function checkStoredReceipt(ev) {
   const seqText = $('seq').value.trim();
   const hash = $('hash').value.replace(/\s+/g, '').toLowerCase();
   const done = (ok, text) => { result.hidden = false; result.className = `flash ${ok ? 'ok' : 'error'}`; result.textContent = text; document.body.dataset.check = ok ? 'ok' : 'fail'; };
+  if (state.info && state.info.version === 2) { await checkReceiptV2(state.info, done); return; }
   if (!/^[0-9]+$/.test(seqText) || !/^[0-9a-f]{16,64}$/.test(hash)) { done(false, MSG.check.input); return; }
   const seq = Number(seqText);
   const info = (await api('/api/remote/info')).data || {};
@@ -633,6 +1070,16 @@ async function checkStoredReceipt(ev) {
 async function bootReceipt() {
   keepCodeOnLanguageSwitch();
   const hash = new URLSearchParams(location.hash.slice(1));
+  const about = await api('/api/remote/info');
+  state.info = about.ok ? about.data : null;
+  if (state.info && state.info.version === 2) {
+    document.body.dataset.version = '2';
+    const stored = JSON.parse(localStorage.getItem(`remote-receipt/${state.info.election_id}`) || 'null');
+    $('hash').value = hash.get('receipt') || (stored ? stored.receipt : '');
+    $('f-receipt').addEventListener('submit', checkStoredReceipt);
+    document.body.dataset.ready = 'yes';
+    return;
+  }
   if (hash.get('seq')) $('seq').value = hash.get('seq');
   if (hash.get('hash')) $('hash').value = hash.get('hash');
   if (!hash.get('seq')) {
