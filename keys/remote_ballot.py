@@ -1,0 +1,375 @@
+"""Remote ballots version 2: the `remote-ballot/2` document (spec/remote-v2.md §3).
+
+* `encrypt_ballot`: one post object per assembly-voted post (EG-6.3), each choice encrypted and
+  proven 0/1, the sum proven at most the seats, and under `write_in_requires_disapproval` the
+  disapprovals of RV-3.4 (the page does this in the browser; this is the producer's twin, used by
+  the tests, the vectors and the demo);
+* `check_ballot`: RV-3.5, in a fixed order, stopping at the first failure (the service at the
+  cast, the same checks the verifier makes at V18.21);
+* `ballot_receipt`: RV-3.6;
+* `encrypted_totals`: the per-choice sums of EG-3.3 over checked ballots (what k scrutineers
+  decrypt, RV-5.3).
+
+Nothing here decrypts a ballot. The order of RV-3.5 as implemented (spec/remote-v2.md RV-3.5):
+
+1. the size: the ballot's JCS bytes at most MAX_BALLOT_JCS_BYTES (`remote.ballot_too_large`),
+   before anything else is looked at;
+2. the shape: exactly `{format, election_id, token, posts}`, `format`, `election_id` (64
+   lowercase hex, this election's), `token` (canonical base64 of 32 bytes), `posts` a list of
+   objects whose `post` members are the context's posts in ballot order (`remote.ballot_invalid`);
+3. the token equals the cast's (`remote.token_mismatch`, constant-time compare);
+4. each post in ballot order: EG-6.4 (members, shape, encodings, choice proofs, sum proof), then
+   its disapprovals (RV-3.4: encodings at the encodings step, then the count, room and write-in
+   proofs); the elgamal errors propagate with their own codes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, NoReturn
+
+import rfc8785
+
+from keys import elgamal
+from keys.remote import RemoteError
+
+__all__ = [
+    "BALLOT_FORMAT",
+    "MAX_BALLOT_JCS_BYTES",
+    "MAX_CHOICES",
+    "POST_ORDER",
+    "RECEIPT_DOMAIN",
+    "BallotContext",
+    "BallotTooLargeError",
+    "CheckedBallot",
+    "PostChoice",
+    "PostShape",
+    "RemoteBallotError",
+    "TokenMismatchError",
+    "ballot_receipt",
+    "check_ballot",
+    "encrypt_ballot",
+    "encrypted_totals",
+]
+
+BALLOT_FORMAT: Final = "remote-ballot/2"
+RECEIPT_DOMAIN: Final = b"branch-election/remote-receipt/2"
+MAX_BALLOT_JCS_BYTES: Final = 262_144  # RV-3.5
+MAX_CHOICES: Final = 256  # RV-2.2
+POST_ORDER: Final = ("committee", "secretary", "deputy_secretary")  # RV-3.1
+_MEMBERS: Final = frozenset({"format", "election_id", "token", "posts"})
+_HEX64: Final = re.compile(r"[0-9a-f]{64}")
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class RemoteBallotError(RemoteError):
+    """A `remote-ballot/2` document of the wrong shape or encoding (RV-3.1, RV-3.5)."""
+
+    code = "remote.ballot_invalid"
+
+
+class TokenMismatchError(RemoteBallotError):
+    """The ballot's `token` is not the token of the cast that carries it (RV-3.5)."""
+
+    code = "remote.token_mismatch"
+
+
+class BallotTooLargeError(RemoteBallotError):
+    """The ballot's JCS bytes exceed MAX_BALLOT_JCS_BYTES (RV-3.5)."""
+
+    code = "remote.ballot_too_large"
+
+
+def _invalid(zh: str, en: str) -> NoReturn:
+    raise RemoteBallotError(zh=f"远程选票格式不对：{zh}。", en=f"invalid remote ballot: {en}")
+
+
+# --------------------------------------------------------------------------- the context
+
+
+def _parameters(zh: str, en: str) -> NoReturn:
+    raise elgamal.InvalidParametersError(zh=zh, en=en)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True, slots=True)
+class PostShape:
+    """One assembly-voted post as the ballot sees it (from the manifest and RV-2.1).
+
+    Raises:
+        keys.elgamal.InvalidParametersError: an unknown post code, choices outside 1..256,
+            listed outside 0..choices, seats outside 1..64.
+    """
+
+    post: str  # post code ("committee", "secretary", "deputy_secretary")
+    listed: int  # listed candidates (they are the first `listed` choices)
+    choices: int  # listed + write-in list length; 1..256
+    seats: int  # 1..64, from the manifest
+    disapprovals: bool  # manifest write_in_requires_disapproval (RV-3.4)
+
+    def __post_init__(self) -> None:
+        if self.post not in POST_ORDER:
+            _parameters(f"未知的职位代码 {self.post!r}。", f"unknown post code {self.post!r}")
+        if not (
+            _is_int(self.listed)
+            and _is_int(self.choices)
+            and _is_int(self.seats)
+            and 1 <= self.choices <= MAX_CHOICES
+            and 0 <= self.listed <= self.choices
+            and 1 <= self.seats <= elgamal.MAX_RANGE
+        ):
+            _parameters(
+                f"职位 {self.post} 的选项数须在 1 到 {MAX_CHOICES} 之间，"
+                f"应选人数须在 1 到 {elgamal.MAX_RANGE} 之间。",
+                f"post {self.post}: choices 1..{MAX_CHOICES}, listed 0..choices, "
+                f"seats 1..{elgamal.MAX_RANGE}",
+            )
+
+    @property
+    def listed_for_proofs(self) -> int | None:
+        """`listed` where the post carries disapprovals (RV-3.4), else None."""
+        return self.listed if self.disapprovals else None
+
+
+@dataclass(frozen=True, slots=True)
+class BallotContext:
+    """What a ballot is checked against: the election, its key and its posts in ballot order.
+
+    Raises:
+        keys.elgamal.InvalidParametersError: an election id that is not 32 bytes, no post, or
+            posts out of the order committee, secretary, deputy_secretary (or repeated).
+    """
+
+    election_id: bytes  # 32 bytes
+    key: elgamal.ThresholdKey  # from remote.opened's election_key
+    posts: tuple[PostShape, ...]  # assembly-voted posts, ballot order
+
+    def __post_init__(self) -> None:
+        if len(self.election_id) != elgamal.ELECTION_ID_SIZE:
+            _parameters("选举标识应为 32 字节。", "the election id is 32 bytes")
+        order = [POST_ORDER.index(p.post) for p in self.posts]
+        if not order or order != sorted(set(order)):
+            _parameters(
+                "职位须按委员、书记、副书记的顺序各出现一次。",
+                "the posts are committee, secretary, deputy_secretary, each at most once, "
+                "in that order",
+            )
+
+    def proof_context(self, token: bytes, post: str) -> elgamal.ProofContext:
+        return elgamal.ProofContext(
+            election_id=self.election_id, public_key=self.key.public_key, token=token, post=post
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PostChoice:
+    """A voter's marks on one post, in plain (the page's input to encryption)."""
+
+    approvals: tuple[int, ...]  # 0/1 per choice, len == shape.choices
+    disapprovals: int = 0  # × marks among the listed (used only when shape.disapprovals)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedBallot:
+    """A ballot that passed RV-3.5, with its receipt (RV-3.6)."""
+
+    receipt: str  # RV-3.6, 64 lowercase hex
+    posts: tuple[elgamal.EncryptedPost, ...]  # parsed, proofs verified, ballot order
+    doc: Mapping[str, Any]  # the JSON object as received
+
+
+# --------------------------------------------------------------------------- encryption
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def encrypt_ballot(
+    ctx: BallotContext,
+    token: bytes,
+    choices: Sequence[PostChoice],
+    *,
+    scalars: elgamal.ScalarSource | None = None,
+) -> dict[str, Any]:
+    """The `remote-ballot/2` document for `choices` (one per post of `ctx`, ballot order).
+
+    Raises:
+        keys.elgamal.InvalidParametersError: another number of posts or choices, a value other
+            than 0/1, an over-vote, a token that is not 32 bytes, or (RV-3.4) approvals plus
+            × marks above the listed candidates or write-ins above the × marks.
+    """
+    if len(choices) != len(ctx.posts):
+        _parameters(
+            f"选票应有 {len(ctx.posts)} 个职位。",
+            f"the ballot has {len(ctx.posts)} posts, {len(choices)} given",
+        )
+    rng = scalars if scalars is not None else elgamal.SystemScalars()
+    posts = []
+    for shape, choice in zip(ctx.posts, choices, strict=True):
+        if len(choice.approvals) != shape.choices:
+            _parameters(
+                f"职位 {shape.post} 应有 {shape.choices} 个选项。",
+                f"post {shape.post} has {shape.choices} choices, {len(choice.approvals)} given",
+            )
+        post = elgamal.encrypt_post(
+            ctx.proof_context(token, shape.post),
+            choice.approvals,
+            seats=shape.seats,
+            listed=shape.listed_for_proofs,
+            disapprovals=choice.disapprovals if shape.disapprovals else None,
+            rng=rng,
+        )
+        posts.append(post.to_json())
+    return {
+        "format": BALLOT_FORMAT,
+        "election_id": ctx.election_id.hex(),
+        "token": _b64(token),
+        "posts": posts,
+    }
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def _jcs(doc: object) -> bytes:
+    try:
+        return rfc8785.dumps(doc)  # type: ignore[arg-type]  # any object: refused below if not JSON
+    except (ValueError, TypeError, RecursionError):  # rfc8785.CanonicalizationError is a ValueError
+        _invalid("不是可规范化的 JSON", "not canonicalizable JSON (RFC 8785)")
+
+
+def _receipt_of_jcs(jcs: bytes) -> str:
+    return hashlib.sha256(RECEIPT_DOMAIN + b"\x00" + jcs).hexdigest()
+
+
+def ballot_receipt(doc: Mapping[str, Any]) -> str:
+    """RV-3.6: SHA-256("branch-election/remote-receipt/2" ‖ 0x00 ‖ JCS(ballot)), 64 lowercase hex.
+
+    Raises:
+        RemoteBallotError: the document has no JCS form (a float out of range, a non-string key).
+    """
+    return _receipt_of_jcs(_jcs(doc))
+
+
+def _token_bytes(value: object) -> bytes:
+    if not isinstance(value, str):
+        _invalid("token 不是文本", "token is not a string")
+    try:
+        raw = base64.b64decode(value.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        _invalid("token 不是有效的 base64", "token is not valid base64")
+    if _b64(raw) != value or len(raw) != elgamal.TOKEN_SIZE:
+        _invalid("token 应为 32 字节的规范 base64", "token is not the canonical base64 of 32 bytes")
+    return raw
+
+
+def _check_shape(ctx: BallotContext, doc: object) -> tuple[Mapping[str, Any], bytes, list[Any]]:
+    if not isinstance(doc, Mapping):
+        _invalid("不是 JSON 对象", "not a JSON object")
+    if set(doc) != _MEMBERS:
+        _invalid(
+            "字段应恰为 format、election_id、token、posts",
+            "the members are exactly format, election_id, token, posts",
+        )
+    if doc["format"] != BALLOT_FORMAT:
+        _invalid(f"格式不是 {BALLOT_FORMAT}", f"format is not {BALLOT_FORMAT}")
+    election = doc["election_id"]
+    if not isinstance(election, str) or _HEX64.fullmatch(election) is None:
+        _invalid("election_id 应为 64 位小写十六进制", "election_id is not 64 lowercase hex")
+    if not hmac.compare_digest(bytes.fromhex(election), ctx.election_id):
+        _invalid("选票属于另一场选举", "the ballot is for another election")
+    token = _token_bytes(doc["token"])
+    posts = doc["posts"]
+    expected = [shape.post for shape in ctx.posts]
+    if (
+        not isinstance(posts, list)
+        or len(posts) != len(expected)
+        or any(
+            not isinstance(p, Mapping) or p.get("post") != e
+            for p, e in zip(posts, expected, strict=True)
+        )
+    ):
+        _invalid(
+            f"职位应依次为 {'、'.join(expected)}",
+            f"posts must be one object per post, in the order {', '.join(expected)}",
+        )
+    return doc, token, posts
+
+
+def check_ballot(ctx: BallotContext, doc: object, *, token: bytes) -> CheckedBallot:
+    """RV-3.5: check a `remote-ballot/2` document cast with credential `token`; nothing is kept.
+
+    Returns the checked ballot with its receipt (RV-3.6). Raises on the first failure:
+        BallotTooLargeError: JCS bytes above MAX_BALLOT_JCS_BYTES (before any other check).
+        RemoteBallotError: wrong members, format, election id, token encoding or post list.
+        TokenMismatchError: the ballot's token is not `token`.
+        keys.elgamal.ElGamalError (its subclasses, each with its own code): a post fails EG-6.4
+            or its disapprovals fail RV-3.4.
+    """
+    jcs = _jcs(doc)
+    if len(jcs) > MAX_BALLOT_JCS_BYTES:
+        raise BallotTooLargeError(
+            zh=f"远程选票超过 {MAX_BALLOT_JCS_BYTES} 字节的上限。",
+            en=f"the remote ballot's JCS form has {len(jcs)} bytes, above {MAX_BALLOT_JCS_BYTES}",
+        )
+    ballot, ballot_token, posts = _check_shape(ctx, doc)
+    if not hmac.compare_digest(ballot_token, token):
+        raise TokenMismatchError(
+            zh="选票中的投票凭证与提交时使用的凭证不一致。",
+            en="the ballot's token is not the token it is cast with",
+        )
+    checked = []
+    for shape, post_doc in zip(ctx.posts, posts, strict=True):
+        listed = shape.listed_for_proofs
+        post = elgamal.parse_encrypted_post(
+            post_doc, choices=shape.choices, seats=shape.seats, listed=listed
+        )
+        checked.append(
+            elgamal.verify_post(
+                ctx.proof_context(token, shape.post),
+                post,
+                choices=shape.choices,
+                seats=shape.seats,
+                listed=listed,
+            )
+        )
+    return CheckedBallot(receipt=_receipt_of_jcs(jcs), posts=tuple(checked), doc=ballot)
+
+
+# --------------------------------------------------------------------------- totals
+
+
+def encrypted_totals(
+    ctx: BallotContext, ballots: Iterable[CheckedBallot]
+) -> tuple[tuple[elgamal.Ciphertext, ...], ...]:
+    """Per post (ballot order), per choice: the sum of that choice's ciphertexts over `ballots`
+    (EG-3.3; ZERO_CIPHERTEXT, the pair (O, O), without any ballot).
+
+    Raises:
+        keys.elgamal.WrongShapeError: a ballot whose posts do not have the context's shape.
+    """
+    items = list(ballots)
+    for ballot in items:
+        if [p.post for p in ballot.posts] != [s.post for s in ctx.posts] or any(
+            len(p.choices) != s.choices for p, s in zip(ballot.posts, ctx.posts, strict=True)
+        ):
+            raise elgamal.WrongShapeError(
+                zh="选票的职位或选项数与本选举不符。",
+                en="a ballot's posts or choices do not match the election's",
+            )
+    return tuple(
+        elgamal.tally_posts([b.posts[i] for b in items], choices=shape.choices)
+        for i, shape in enumerate(ctx.posts)
+    )
