@@ -2030,9 +2030,13 @@ class ElectionSession:
         for i, shape in enumerate(ctx.posts):
             posts = []
             for b in ballots:
-                doc = {k: v for k, v in b["posts"][i].items() if k != "disapprovals"}
                 posts.append(
-                    elgamal.parse_encrypted_post(doc, choices=shape.choices, seats=shape.seats)
+                    elgamal.parse_encrypted_post(
+                        b["posts"][i],
+                        choices=shape.choices,
+                        seats=shape.seats,
+                        listed=shape.listed_for_proofs,
+                    )
                 )
             out.append(elgamal.tally_posts(posts, choices=shape.choices))
         return tuple(out)
