@@ -31,7 +31,17 @@ from tally.core.ballots import INVALID_REASONS, Ballot, Mark, WriteIn
 from tally.core.errors import RoundStateError
 from tally.core.manifest import canonical
 from tally.core.marks_file import resolve_write_in
-from tally.core.model import Body, Election, MemberId, Officials, PostKind, zh_label
+from tally.core.model import Election, MemberId, Officials, PostKind, zh_label
+from tally.core.remote import (
+    RemoteTotals,
+    assembly_posts,
+    check_cast_ballot,
+    check_election_key,
+    check_partial_decryption,
+    check_totals,
+    too_many_choices,
+    write_in_lists_body,
+)
 from tally.core.rounds import (
     Blocked,
     ElectingBody,
@@ -68,6 +78,7 @@ __all__ = [
     "TownSignatureCheck",
     "amended_list_document",
     "apply_entry",
+    "assembly_posts",
     "ballot_from_body",
     "begin",
     "check_supplement",
@@ -152,7 +163,20 @@ BODY_FIELDS: Mapping[str, frozenset[str]] = {
     "remote.decrypted": frozenset({"cast", "ballot"}),
     "remote.rejected": frozenset({"cast", "reason"}),
     "remote.not_counted": frozenset({"post", "round", "reason"}),
+    # Version 2 (spec/remote-v2.md §5): entries of version 2 only.
+    "remote.partial_decryption": frozenset({"index", "posts"}),
+    "remote.totals": frozenset({"posts"}),
 }
+#: (spec/remote-v2.md §5) The version-2 bodies of entries that version 1 also has; which one an
+#: election uses is decided by its ``remote.opened`` (``ballot_key``: 1, ``election_key``: 2).
+REMOTE_V2_FIELDS: Mapping[str, frozenset[str]] = {
+    "remote.opened": frozenset({"issuer_key", "election_key", "shares", "write_in_lists"}),
+    "remote.cast": frozenset({"token", "token_prefix", "token_signature", "ballot"}),
+}
+#: Entries of version 1 only (spec/remote.md RM-8.1): refused in a version-2 election (V18.21).
+REMOTE_V1_ONLY = frozenset({"remote.key_revealed", "remote.decrypted", "remote.rejected"})
+#: Entries of version 2 only: refused in a version-1 election.
+REMOTE_V2_ONLY = frozenset({"remote.partial_decryption", "remote.totals"})
 # `round.counted` carries `remote_ballots` only in elections that opened remote voting, and
 # `dropped` only when a direct election's candidates dropped out at the count (R22.3).
 COUNTED_WITH_REMOTE = BODY_FIELDS["round.counted"] | {"remote_ballots"}
@@ -325,7 +349,9 @@ def parse_entry(raw: bytes) -> Entry:
     fields = set(doc["body"]) if isinstance(doc["body"], dict) else set()
     allowed = BODY_FIELDS.get(doc["type"]) if isinstance(doc["type"], str) else None
     if allowed is None or (
-        fields != allowed and not (doc["type"] == "round.counted" and fields in COUNTED_SHAPES)
+        fields != allowed
+        and not (doc["type"] == "round.counted" and fields in COUNTED_SHAPES)
+        and fields != REMOTE_V2_FIELDS.get(doc["type"], allowed)
     ):
         raise _bad("log.malformed", "日志记录类型或内容错误", "unknown entry type or body")
     return Entry(
@@ -368,9 +394,14 @@ class OpenRound:
 
 @dataclass(frozen=True, slots=True)
 class RemoteState:
-    """Remote voting as recorded so far (spec/remote.md): never who cast what."""
+    """Remote voting as recorded so far (spec/remote.md, spec/remote-v2.md): never who cast what.
 
-    ballot_key: str
+    ``version`` is 1 (``remote.opened`` with ``ballot_key``: a sealed box per ballot, decrypted
+    at the count) or 2 (``election_key``: encrypted choices, casts batched at the close, threshold
+    totals). ``ballot_key`` and ``revealed``/``decided`` are version 1's; ``k``, ``n``,
+    ``receipts``, ``partials`` and ``totals`` are version 2's."""
+
+    ballot_key: str = ""
     credentials: PSet[MemberId] = field(default_factory=pset)
     tokens: PSet[str] = field(default_factory=pset)
     casts: PVector[tuple[int, str]] = field(default_factory=pvector)  # (seq, token)
@@ -379,6 +410,18 @@ class RemoteState:
     decided: PVector[Mapping[str, Any] | None] = field(default_factory=pvector)  # per cast
     not_counted: PSet[PostKind] = field(default_factory=pset)
     counted: PSet[PostKind] = field(default_factory=pset)
+    version: int = 1
+    k: int = 0  # (v2) partial decryptions needed (EG-7.4)
+    n: int = 0  # (v2) scrutineers holding a share
+    receipts: PVector[str] = field(default_factory=pvector)  # (v2) per cast, ascending (RV-4.3)
+    cast_at: str = ""  # (v2) the `at` of the casts: that of remote.closed (RV-4.3)
+    partials: PSet[int] = field(default_factory=pset)  # (v2) indices of the partial decryptions
+    # (v2) each assembly-voted post's totals once ``remote.totals`` is logged, in ballot order
+    totals: tuple[tuple[PostKind, RemoteTotals], ...] | None = None
+
+    def totals_of(self, post: PostKind) -> RemoteTotals | None:
+        """(v2) The post's remote totals, once ``remote.totals`` is logged."""
+        return next((t for kind, t in self.totals or () if kind is post), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1296,18 +1339,6 @@ def _b64len(value: object, size: int | None = None) -> bool:
     return size is None or len(raw) == size
 
 
-def assembly_posts(election: Election) -> tuple[PostKind, ...]:
-    """The posts a remote ballot covers: those the assembly votes on (RM-5.2)."""
-    out = []
-    for kind in (PostKind.COMMITTEE, PostKind.SECRETARY, PostKind.DEPUTY_SECRETARY):
-        if election.post(kind) is None:
-            continue
-        if kind is not PostKind.COMMITTEE and election.secretary_body is Body.COMMITTEE:
-            continue
-        out.append(kind)
-    return tuple(out)
-
-
 def check_remote_ballot(m: Meeting, doc: object, token: str) -> Mapping[str, Any]:
     """(RM-5.3) A decrypted ``remote-ballot/1`` object of this election and this cast's token.
 
@@ -1460,6 +1491,73 @@ def remote_write_in_member(write_in: Mapping[str, Any], election: Election) -> M
     return member
 
 
+def _open_v2(m: Meeting, b: Mapping[str, Any]) -> RemoteState:
+    """(spec/remote-v2.md §5) A version-2 ``remote.opened``: the election key's shape (EG-7.4),
+    one share per scrutineer, and the write-in lists computed from the manifest (RV-2.1)."""
+    if set(b) != REMOTE_V2_FIELDS["remote.opened"] or not _b64len(b["issuer_key"]):
+        raise _bad("remote.opened_bad", "远程投票开启记录格式错误", "malformed remote.opened")
+    k, n = check_election_key(b["election_key"])
+    shares = b["shares"]
+    if not isinstance(shares, list) or len(shares) != n:
+        raise _bad(
+            "remote.opened_bad", "远程投票开启记录格式错误：份额", "one share per scrutineer"
+        )
+    big = too_many_choices(m.election)
+    if big is not None:
+        raise _bad(
+            "remote.too_many_choices",
+            f"{zh_label(big)}的候选人与可另选人合计超过 256 个选项",
+            f"{big.value} has more than 256 choices (listed candidates and write-in list)",
+            "RV-2.2",
+        )
+    if b["write_in_lists"] != write_in_lists_body(m.election):
+        raise _bad(
+            "remote.write_in_lists",
+            "另选人名单与选举清单计算结果不符",
+            "write_in_lists differ from the lists computed from the manifest",
+            "RV-2.1",
+        )
+    return RemoteState(version=2, k=k, n=n)
+
+
+def _same_version(r: RemoteState, t: str, b: Mapping[str, Any]) -> None:
+    """Entries of the other version are refused (spec/remote-v2.md §8: V18.21)."""
+    other = (
+        t in REMOTE_V1_ONLY or (t == "remote.cast" and set(b) != REMOTE_V2_FIELDS[t])
+        if r.version == 2
+        else t in REMOTE_V2_ONLY or (t == "remote.cast" and set(b) != BODY_FIELDS[t])
+    )
+    if other:
+        raise _bad(
+            "remote.wrong_version",
+            f"该记录不属于第 {r.version} 版远程投票",
+            f"{t} does not belong to remote voting version {r.version}",
+        )
+
+
+def _not_batched(why: str) -> RoundStateError:
+    return _bad(
+        "remote.casts_not_batched",
+        "远程选票须在截止时按回执升序、以截止时间一并记录",
+        f"casts are appended at the close in ascending receipt order: {why}",
+        "RV-4.3",
+    )
+
+
+def _batched_cast(r: RemoteState, e: Entry, receipt: str) -> RemoteState:
+    """(RV-4.3, V18.20) A version-2 cast follows the previous cast directly, with a greater
+    receipt and the same time (that of ``remote.closed``, checked at the close)."""
+    if r.casts:
+        seq, _token = r.casts[-1]
+        if seq != e.seq - 1:
+            raise _not_batched("another entry between two casts")
+        if receipt <= r.receipts[-1]:
+            raise _not_batched("receipts not strictly ascending")
+        if e.at != r.cast_at:
+            raise _not_batched("casts with different times")
+    return replace(r, receipts=r.receipts.append(receipt), cast_at=e.at)
+
+
 def _remote(m: Meeting, e: Entry) -> Meeting:
     b, t, r = e.body, e.type, m.remote
     approved = m.election.remote_voting.approved  # a tuple: only the two branches below read it
@@ -1475,6 +1573,8 @@ def _remote(m: Meeting, e: Entry) -> Meeting:
             )
         if m.current is not None or m.rounds.outcomes:
             raise _bad("remote.too_late", "会议轮次已开始，不能再开启远程投票", "rounds have begun")
+        if "election_key" in b:
+            return replace(m, remote=_open_v2(m, b))
         k, n = b["k"], b["n"]
         ok = (
             _b64len(b["issuer_key"])
@@ -1490,6 +1590,7 @@ def _remote(m: Meeting, e: Entry) -> Meeting:
         return replace(m, remote=RemoteState(ballot_key=str(b["ballot_key"])))
     if r is None:
         raise _bad("remote.not_open", "远程投票尚未开启", "remote voting is not open")
+    _same_version(r, t, b)
     if t == "remote.credential_issued":
         member = MemberId(str(b["member"]))
         if r.closed:
@@ -1515,13 +1616,18 @@ def _remote(m: Meeting, e: Entry) -> Meeting:
             _b64len(token, 32)
             and _b64len(b["token_prefix"], 32)
             and _b64len(b["token_signature"])
-            and _b64len(b["sealed"])
+            and (r.version == 2 or _b64len(b["sealed"]))
         ):
             raise _bad("remote.cast_bad", "远程选票格式错误", "malformed remote.cast")
+        receipt = ""
+        if r.version == 2:
+            receipt = check_cast_ballot(m.election_id, m.election, b["ballot"], str(token))
         if token in r.tokens:
             raise _bad("remote.token_used", "该投票凭证已经使用过", "this token was already used")
         if len(r.casts) >= len(r.credentials):
             raise _bad("remote.too_many", "远程选票多于已发凭证", "more casts than credentials")
+        if r.version == 2:
+            r = _batched_cast(r, e, receipt)
         return replace(
             m,
             remote=replace(
@@ -1537,7 +1643,39 @@ def _remote(m: Meeting, e: Entry) -> Meeting:
             )
         if (b["credentials"], b["casts"]) != (len(r.credentials), len(r.casts)):
             raise _bad("remote.closed_counts", "截止记录的数目不符", "counts differ")
+        if r.version == 2 and r.casts and (r.casts[-1][0] != e.seq - 1 or r.cast_at != e.at):
+            raise _not_batched("the casts must come right before remote.closed, at its time")
         return replace(m, remote=replace(r, closed=True))
+    if t == "remote.partial_decryption":
+        if not r.closed:
+            raise _bad(
+                "remote.partial_early",
+                "远程投票截止后才能部分解密",
+                "partial decryption only after remote.closed",
+                "RV-5.3",
+            )
+        index = check_partial_decryption(m.election, b, r.n)
+        if index in r.partials:
+            raise _bad(
+                "remote.partial_twice",
+                f"第 {index} 号监票人已提交部分解密",
+                f"scrutineer {index} already decrypted",
+                "RV-5.3",
+            )
+        return replace(m, remote=replace(r, partials=r.partials.add(index)))
+    if t == "remote.totals":
+        if r.totals is not None:
+            raise _bad(
+                "remote.totals_twice", "远程计票总数已记录", "remote.totals is already logged"
+            )
+        if len(r.partials) < r.k:
+            raise _bad(
+                "remote.totals_early",
+                f"须有 {r.k} 名监票人部分解密后才能合成总数（现有 {len(r.partials)} 名）",
+                f"{r.k} partial decryptions are needed before the totals, {len(r.partials)} logged",
+                "RV-5.3",
+            )
+        return replace(m, remote=replace(r, totals=check_totals(m.election, b, len(r.casts))))
     if t == "remote.key_revealed":
         if not r.closed or r.revealed or not _b64len(b["private_key"], 32):
             raise _bad(
