@@ -145,9 +145,7 @@ def test_a_ballot_for_another_election_is_refused(v2: V2) -> None:
     cred, lists = v2.credential("M020")
     info = v2.s.remote_info()
     ctx = ballot_context(info, lists)
-    other = remote_ballot.BallotContext(
-        election_id=bytes(32), key=ctx.key, posts=ctx.posts
-    )
+    other = remote_ballot.BallotContext(election_id=bytes(32), key=ctx.key, posts=ctx.posts)
     choices = choices_for(info, lists, {"committee": ["M001"], "secretary": ["M005"]})
     ballot = remote_ballot.encrypt_ballot(other, cred.token, choices)
     _expect(v2, "remote.ballot_invalid", cred, ballot)
@@ -317,9 +315,10 @@ def test_close_logs_the_pending_casts_in_receipt_order_with_one_time(v2: V2) -> 
     assert v2.s.store.pending_casts() == []
     reasons = [c.reason for c in v2.s.store.checkpoints()]
     assert "remote-casts" not in reasons and reasons[-1] == "remote-closed"
-    assert not (v2.path.parent / (v2.path.name + "-wal")).exists() or (
-        v2.path.parent / (v2.path.name + "-wal")
-    ).stat().st_size == 0
+    assert (
+        not (v2.path.parent / (v2.path.name + "-wal")).exists()
+        or (v2.path.parent / (v2.path.name + "-wal")).stat().st_size == 0
+    )
     again = ElectionSession.open(v2.path)  # the whole log replays
     assert again.meeting.remote is not None and len(again.meeting.remote.casts) == 2
     again.store.close()
@@ -334,9 +333,11 @@ def test_the_kth_decryption_logs_the_totals_with_their_checkpoint(v2: V2) -> Non
     assert committee["post"] == "committee" and committee["ballots"] == 2
     assert committee["totals"][:6] == [2, 1, 0, 0, 0, 0]
     assert sum(committee["totals"][6:]) == 0
-    assert secretary == {"post": "secretary", "ballots": 2, "totals": [1, 1, 0] + [0] * (
-        len(secretary["totals"]) - 3
-    )}
+    assert secretary == {
+        "post": "secretary",
+        "ballots": 2,
+        "totals": [1, 1, 0] + [0] * (len(secretary["totals"]) - 3),
+    }
     assert [c.reason for c in v2.s.store.checkpoints()][-1] == "remote-totals"
     with pytest.raises(SessionError) as e:
         v2.s.decrypt_remote(v2.scrutineers[1], signer=v2.wg, data_dir=v2.data)
