@@ -1657,10 +1657,10 @@ class ElectionSession:
             # Version 2 (RV-6.1, RV-6.3): the key, each post's listed candidates, seats and the
             # rule on write-ins; the number of approved members. The write-in lists (names of
             # members) are given only at redemption (RV-2.3).
-            shapes = {kind.value: shape for kind, *shape in post_shapes(e)}
+            disapprovals = {kind.value: d for kind, _l, _c, _s, d in post_shapes(e)}
             for p in posts:
                 p["listed"] = p["candidates"]
-                p["write_in_requires_disapproval"] = bool(shapes[p["post"]][3])
+                p["write_in_requires_disapproval"] = disapprovals[str(p["post"])]
             info["version"] = 2
             info["election_key"] = opened["election_key"]
             info["approved_count"] = len(e.remote_voting.approved)
