@@ -66,7 +66,7 @@ from tally.core.meeting import (
     remote_list_changed,
 )
 from tally.core.model import MemberId, PostKind, zh_label
-from tally.core.remote import post_shapes, write_in_lists
+from tally.core.remote import post_shapes, write_in_lists_body
 from tally.core.rounds import (
     ElectingBody,
     Finished,
@@ -1437,7 +1437,7 @@ class ElectionSession:
         try:
             if version == 2:
                 setup2 = remote.create_remote_key_v2(self.manifest.election_id, scrutineers, k)
-                body = self._opened_body_v2(issuer, setup2, scrutineers)
+                body = setup2.opened_body(issuer, write_in_lists_body(self.manifest.election))
                 files = [(f"share-{i}.json", c) for i, c in enumerate(setup2.containers, start=1)]
             else:
                 setup = remote.create_remote_key(self.manifest.election_id, scrutineers, k)
@@ -1465,32 +1465,6 @@ class ElectionSession:
                     keys.destroy_file(path)
             raise
         self._issuer_cache = issuer
-
-    def _opened_body_v2(
-        self,
-        issuer: remote.TokenIssuer,
-        setup: remote.RemoteKeySetupV2,
-        scrutineers: Sequence[keys.PublicKey],
-    ) -> dict[str, Any]:
-        """The version-2 body of ``remote.opened`` (spec/remote-v2.md §5)."""
-
-        def b64(x: bytes) -> str:
-            return base64.b64encode(x).decode()
-
-        return {
-            "issuer_key": b64(issuer.public_key_der),
-            "election_key": setup.key.to_json(),
-            "shares": [
-                {"index": i, "scrutineer": b64(sc.key), "commitment": commitment}
-                for i, (sc, commitment) in enumerate(
-                    zip(scrutineers, setup.commitments, strict=True), start=1
-                )
-            ],
-            "write_in_lists": [
-                {"post": kind.value, "members": [str(m) for m in members]}
-                for kind, members in write_in_lists(self.manifest.election)
-            ],
-        }
 
     def remote_version(self) -> int:
         """2 when ``remote.opened`` carries ``election_key`` (spec/remote-v2.md), else 1."""
