@@ -115,7 +115,9 @@ def _json_response(status: int, body: dict[str, Any], *, close: bool = False) ->
 def _refusal(status: int, limits: RequestLimits, lang: str, path: str = "") -> Response:
     code, zh, en = _refusal_text(status, limits, path)
     message = en if lang == "en" else zh
-    return _json_response(status, {"ok": False, "code": code, "message": message}, close=True)
+    return _json_response(
+        status, {"ok": False, "code": code, "message": message, "zh": zh, "en": en}, close=True
+    )
 
 
 class _Refused(Exception):
@@ -219,6 +221,8 @@ def install(app: FastAPI, limits: RequestLimits | None = None, default_lang: str
                 "ok": False,
                 "code": "request.malformed",
                 "message": en if lang == "en" else zh,
+                "zh": zh,
+                "en": en,
                 "detail": detail,
             },
         )

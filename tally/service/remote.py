@@ -620,7 +620,10 @@ def register(app: FastAPI) -> None:
             return _refusal(e, lang)
 
     @router.get(
-        "/api/remote/receipt", response_model=ReceiptProof | ReceiptStatus, responses=REFUSALS
+        "/api/remote/receipt",
+        response_model=ReceiptProof | ReceiptStatus,
+        response_model_exclude_none=True,
+        responses=REFUSALS,
     )
     async def receipt(
         seq: int | None = Query(None, ge=0),
