@@ -1283,6 +1283,7 @@ def _count(m: Meeting, cur: OpenRound) -> RoundOutcome:
             tuple(x.ballot for x in cur.entered),
             remote=remote_ballots_for(m, cur.spec),
             paper_present=cur.paper_present,
+            remote_totals=remote_totals_for(m, cur.spec),
         ),
     )
     assert outcome.status is RoundStatus.COUNTED
@@ -1444,7 +1445,7 @@ def remote_ballots_for(m: Meeting, spec: RoundSpec) -> tuple[Ballot, ...]:
             changed and ``remote.not_counted`` was not recorded.
     """
     r = m.remote
-    if r is None or not remote_counts_here(m, spec):
+    if r is None or r.version != 1 or not remote_counts_here(m, spec):
         return ()
     if remote_list_changed(m, spec):
         raise _bad(
@@ -1480,6 +1481,35 @@ def remote_ballots_for(m: Meeting, spec: RoundSpec) -> tuple[Ballot, ...]:
     return tuple(out)
 
 
+def remote_totals_for(m: Meeting, spec: RoundSpec) -> RemoteTotals | None:
+    """(RV-7.1, RM-9.1) Version 2: the post's remote totals where remote ballots count in
+    ``spec``, else None.
+
+    Raises:
+        RoundStateError: remote ballots should count here but ``remote.totals`` is not logged yet
+            (``count.remote_pending``), or the list changed and ``remote.not_counted`` was not
+            recorded.
+    """
+    r = m.remote
+    if r is None or r.version != 2 or not remote_counts_here(m, spec):
+        return None
+    if remote_list_changed(m, spec):
+        raise _bad(
+            "remote.not_counted_missing",
+            "候选人名单已调整，须先记录远程选票在本轮不计入",
+            "the list changed: record remote.not_counted first",
+        )
+    totals = r.totals_of(spec.post)
+    if totals is None:
+        raise _bad(
+            "count.remote_pending",
+            "远程选票总数尚未解密，须先由监票人部分解密并合成总数",
+            "the remote totals are not decrypted yet: the scrutineers must decrypt them first",
+            "RV-5.3",
+        )
+    return totals
+
+
 def remote_write_in_member(write_in: Mapping[str, Any], election: Election) -> MemberId | None:
     """(RM-9.2) The member a remote write-in names: its ``member`` when the page gave one, else
     the typed ``name`` read by the rule of paper entry (``resolve_write_in``: a member id, or the
@@ -1498,7 +1528,20 @@ def _open_v2(m: Meeting, b: Mapping[str, Any]) -> RemoteState:
         raise _bad("remote.opened_bad", "远程投票开启记录格式错误", "malformed remote.opened")
     k, n = check_election_key(b["election_key"])
     shares = b["shares"]
-    if not isinstance(shares, list) or len(shares) != n:
+    if (
+        not isinstance(shares, list)
+        or len(shares) != n
+        or not all(
+            isinstance(x, dict)
+            and set(x) == {"index", "scrutineer", "commitment"}
+            and x["index"] == i
+            and not isinstance(x["index"], bool)
+            and _b64len(x["scrutineer"], 32)
+            and isinstance(x["commitment"], str)
+            and _HEX64.fullmatch(x["commitment"]) is not None
+            for i, x in enumerate(shares, start=1)
+        )
+    ):
         raise _bad(
             "remote.opened_bad", "远程投票开启记录格式错误：份额", "one share per scrutineer"
         )

@@ -35,6 +35,7 @@ from tally.core.model import (
     QualificationPolicy,
     zh_label,
 )
+from tally.core.remote import RemoteTotals
 from tally.core.rules import (
     QuorumCheck,
     candidate_eligible_for_election,
@@ -141,6 +142,9 @@ class RoundInput:
     # electors present on paper when remote casts count toward the quorum (RM-9.3).
     remote: tuple[Ballot, ...] = ()
     paper_present: int | None = None
+    # (spec/remote-v2.md RV-7.1) Version 2: the post's remote totals, counted like that many
+    # valid paper ballots (no ballot is decrypted, so there are no ballots to judge).
+    remote_totals: RemoteTotals | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -499,6 +503,9 @@ def count_round(state: ElectionState, spec: RoundSpec, inputs: RoundInput) -> Ro
     for v in verdicts:
         votes.update(v.approvals)
     notes: Counter[str] = Counter(n for v in verdicts for n in v.notes)
+    totals = inputs.remote_totals
+    if totals is not None:
+        _add_remote_totals(totals, spec, allowed or set(), votes, notes)
     # (R22.3) a dropped candidate's marks still count in each ballot's choices (R8) but give
     # approvals to nobody; the candidate leaves the approvals list.
     dropped = _dropped(state, spec)
@@ -535,7 +542,7 @@ def count_round(state: ElectionState, spec: RoundSpec, inputs: RoundInput) -> Ro
         status=RoundStatus.COUNTED,
         issued=inputs.issued,
         returned=inputs.returned,
-        valid_ballots=sum(1 for v in verdicts if v.valid),
+        valid_ballots=sum(1 for v in verdicts if v.valid) + (totals.ballots if totals else 0),
         invalid_ballots=sum(1 for v in verdicts if not v.valid),
         approvals=approvals,
         base=base,
@@ -547,9 +554,30 @@ def count_round(state: ElectionState, spec: RoundSpec, inputs: RoundInput) -> Ro
         shortfall=filling.open_after,
         clauses=tuple(dict.fromkeys(clauses)),
         ballot_notes=tuple(sorted(notes.items())),
-        remote_ballots=len(inputs.remote),
+        remote_ballots=len(inputs.remote) + (totals.ballots if totals else 0),
         dropped=dropped,
     )
+
+
+def _add_remote_totals(
+    totals: RemoteTotals,
+    spec: RoundSpec,
+    allowed: set[MemberId],
+    votes: Counter[MemberId],
+    notes: Counter[str],
+) -> None:
+    """(RV-7.1, RV-2.4) A listed candidate's total adds to its approvals; a written-in person's
+    total gives that many approvals if the person is write-in-eligible in the round (R9.3), else
+    no vote: noted ``writein.no_vote`` once per approval, as R9.2 notes each paper write-in. A
+    remote ballot is never invalid (its proofs exclude an over-vote) and names each person once,
+    so R8, R9.1 (under RV-3.4) and R9.5 never apply to it."""
+    for member, n in totals.approvals:
+        if n == 0:
+            continue
+        if member in spec.candidates or member in allowed:
+            votes[member] += n
+        else:
+            notes["writein.no_vote"] += n
 
 
 def _check_shape(spec: RoundSpec, inputs: RoundInput, *, quorate: bool) -> None:

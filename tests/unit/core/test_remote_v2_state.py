@@ -174,10 +174,23 @@ def test_opened_v2_refuses_a_malformed_election_key_EG_7_4(key: dict[str, Any]) 
     assert _refused(do, meeting(e), "remote.opened", body).code == "remote.opened_bad"
 
 
-def test_opened_v2_refuses_a_share_list_not_of_n() -> None:
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda s: s[:2],  # not one per scrutineer
+        lambda s: [s[1], s[0], s[2]],  # not in index order
+        lambda s: [s[0] | {"index": True}, *s[1:]],
+        lambda s: [s[0] | {"commitment": "AB" * 32}, *s[1:]],  # not lowercase hex
+        lambda s: [s[0] | {"scrutineer": b64(bytes(31))}, *s[1:]],
+        lambda s: [{k: v for k, v in s[0].items() if k != "commitment"}, *s[1:]],
+    ],
+)
+def test_opened_v2_refuses_shares_not_one_per_scrutineer_in_index_order_RM_8_1(
+    change: Any,
+) -> None:
     e = election()
     body = opened_v2(e, k=2, n=3)
-    body["shares"] = body["shares"][:2]
+    body["shares"] = change(body["shares"])
     assert _refused(do, meeting(e), "remote.opened", body).code == "remote.opened_bad"
 
 
