@@ -185,8 +185,8 @@ def test_no_per_ballot_plaintext_is_stored_or_published(done: Done) -> None:
             r = client.get(path)
             assert r.status_code == 200, (path, r.status_code)
             places[path] = r.content
-    vectors = _vectors(done)
-    assert len(vectors) == 6 and len({tuple(v) for v in vectors}) == 6
+    vectors = [list(v) for v in sorted({tuple(v) for v in _vectors(done)})]
+    assert len(vectors) == 5  # two ballots approve the same secretary candidate
     for vector in vectors:
         for form in _readable_forms(vector):
             for where, content in places.items():
