@@ -281,6 +281,9 @@ def uvicorn_config(
         host=host,
         port=port,
         log_level="warning",
+        # No access log, at any level: a line per request would time every remote cast
+        # (spec/remote.md RM-10.4(b), spec/remote-v2.md RV-1.2).
+        access_log=False,
         http=_guarded_h11(limits.header_timeout_seconds),
         h11_max_incomplete_event_size=limits.max_header_bytes,
         timeout_keep_alive=limits.keep_alive_seconds,

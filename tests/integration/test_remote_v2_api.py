@@ -313,3 +313,13 @@ def test_v2_election_through_the_api(api: Api) -> None:
     secretary = _round(api, ballot_printer.PaperKind.SECRETARY, "ox")
     approvals = {a["member"]: a["approvals"] for a in secretary["approvals"]}
     assert approvals["M005"] == paper + 2 and approvals["M004"] == 1
+
+
+def test_the_server_keeps_no_access_log(api: Api) -> None:
+    """RV-1.2, RM-10.4(b): nothing the service runs logs a line per request (which would time
+    every cast)."""
+    from tally.service.limits import uvicorn_config  # noqa: PLC0415
+
+    config = uvicorn_config(api.app, host="127.0.0.1", port=0)
+    assert config.access_log is False
+    assert config.log_level == "warning"

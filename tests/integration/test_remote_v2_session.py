@@ -342,3 +342,20 @@ def test_the_kth_decryption_logs_the_totals_with_their_checkpoint(v2: V2) -> Non
     with pytest.raises(SessionError) as e:
         v2.s.decrypt_remote(v2.scrutineers[1], signer=v2.wg, data_dir=v2.data)
     assert e.value.code == "remote.totals_done"
+
+
+def test_version_1_commands_refuse_a_version_2_election(v2: V2) -> None:
+    _cast_two_and_close(v2)
+    before = v2.stored()
+    with pytest.raises(SessionError) as e:
+        v2.s.reveal_remote(v2.scrutineers[:2], signer=v2.wg, data_dir=v2.data)
+    assert e.value.code == "remote.not_v1"
+    assert v2.stored() == before
+
+
+def test_no_remote_casts_checkpoint_while_version_2_voting_is_open(v2: V2) -> None:
+    cred, lists = v2.credential("M020")
+    v2.cast(cred, v2.ballot(cred, lists, {"committee": ["M001"], "secretary": ["M005"]}))
+    before = v2.stored()
+    assert v2.s.checkpoint_remote_casts(signer=v2.wg) is None  # RV-4.3
+    assert v2.stored() == before
