@@ -200,3 +200,29 @@ def test_v2_election_verifies(done: Done) -> None:
     report = done.e.verify(done.published / "bundle")
     assert report["remote_ballots"] == 3
     done.e.verify(done.published / "bundle.zip")
+
+
+def test_the_demo_branch_with_remote_voters_runs_with_version_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tally demo`'s branch with remote voters, with REMOTE_VERSION = 2: its members vote with
+    encrypted ballots, two scrutineers decrypt the totals, the rounds count them. (The bundle's
+    verification needs the verifier's V18 v2: checked by the demo test once the default flips.)"""
+    from tally import demo  # noqa: PLC0415
+
+    monkeypatch.setattr(demo, "REMOTE_VERSION", 2)
+    monkeypatch.setenv("TALLY_PASSPHRASE", ENV["TALLY_PASSPHRASE"])
+    definition, scenario = demo.town_plan(11, 6)[5]
+    assert definition["remote_voting"]["approved"]
+    summary = demo.run_branch(tmp_path / "branch", definition, scenario, seed=11)
+    assert summary.remote_ballots == len(definition["remote_voting"]["approved"])
+    s = ElectionSession.open(tmp_path / "branch" / "election.db")
+    try:
+        types = [json.loads(raw)["type"] for _, raw in s.store.log_rows()]
+        r = s.meeting.remote
+        assert r is not None and r.version == 2 and r.totals is not None
+        assert "remote.totals" in types and "remote.key_revealed" not in types
+        counted = [o for o in s.meeting.rounds.outcomes if o.remote_ballots]
+        assert counted and all(o.remote_ballots == summary.remote_ballots for o in counted)
+    finally:
+        s.store.close()
