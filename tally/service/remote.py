@@ -16,6 +16,15 @@ Routes:
   ``remote-receipt/1`` (RM-4.6, RM-10.1);
 * ``GET /api/remote/receipt?seq=N`` — the ``remote.cast`` entry and its RFC 9162 inclusion proof in
   the latest signed checkpoint (RM-10.2);
+* version 2 (spec/remote-v2.md, an election whose ``remote.opened`` has ``election_key``):
+  ``info`` adds ``version``, ``election_key``, each post's ``listed`` candidates and
+  ``write_in_requires_disapproval``, and ``approved_count`` (RV-6.3); ``redeem`` adds
+  ``write_in_lists`` with names (RV-2.3, RV-6.1) and ``election_key``; ``cast`` takes ``ballot``
+  (``remote-ballot/2``) instead of ``sealed``, keeps it among the pending casts (no log entry, no
+  time) and answers ``remote-receipt/2`` (RV-4.1); ``GET /api/remote/receipt?receipt=HEX`` answers
+  ``{status: "pending"}`` before the close and the logged entry with its proof after (RV-4.4);
+  the board's ``GET /api/board/remote`` lists the receipts (RV-4.2). Refusals carry ``code``,
+  ``zh`` and ``en``;
 * ``GET /api/remote/noop`` — does nothing: the baseline of ``bench/bench_remote.py``;
 * ``GET /vote/`` (the invitation link: ``/vote/#code=…``, also ``?code=…``), ``GET /vote/receipt``.
 

@@ -359,3 +359,67 @@ def test_no_remote_casts_checkpoint_while_version_2_voting_is_open(v2: V2) -> No
     before = v2.stored()
     assert v2.s.checkpoint_remote_casts(signer=v2.wg) is None  # RV-4.3
     assert v2.stored() == before
+
+
+def test_write_ins_under_write_in_requires_disapproval_are_cast_and_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RV-3.4: with the manifest's write_in_requires_disapproval the ballot carries its × count
+    and proofs; a write-in within the × marks is accepted and its total decrypted."""
+    monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
+    text = (ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8")
+    text = text.replace('approved = ["M020"]', f"approved = {json.dumps(APPROVED)}")
+    text = text.replace("[parameters]\n", "[parameters]\nwrite_in_requires_disapproval = true\n")
+    town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "town")
+    wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "wg")
+    scs = [keys.InMemorySigner.generate(keys.Role.SCRUTINEER, f"s{i}") for i in (1, 2)]
+    manifest = build_manifest(
+        parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(x) for x in scs)
+    )
+    assert manifest.election.parameters.write_in_requires_disapproval
+    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    data = tmp_path / "svc"
+    s.open_remote(signer=wg, k=2, data_dir=data, version=2)
+    v = V2(s, wg, scs, data, {"M020": s.issue_invitation("M020", data_dir=data)[0]}, tmp_path)
+    info = s.remote_info()
+    assert [p["write_in_requires_disapproval"] for p in info["posts"]] == [True, True]
+    cred, lists = v.credential("M020")
+    ctx = ballot_context(info, lists)
+    choices = choices_for(
+        info,
+        lists,
+        {"committee": ["M001", "M018"], "secretary": ["M005"]},
+        {"committee": 1, "secretary": 1},
+    )
+    ballot = remote_ballot.encrypt_ballot(ctx, cred.token, choices)
+    assert all("disapprovals" in p for p in ballot["posts"])
+    # Without its disapprovals the post is refused (RV-3.2), and nothing is stored.
+    stripped = json.loads(json.dumps(ballot))
+    del stripped["posts"][0]["disapprovals"]
+    _expect(v, "elgamal.encoding", cred, stripped)
+    v.cast(cred, ballot)
+    s.close_remote(signer=wg, data_dir=data)
+    s.decrypt_remote(scs[0], signer=None, data_dir=data)
+    out = s.decrypt_remote(scs[1], signer=wg, data_dir=data)
+    committee = out["totals"][0]
+    members = ["M001", "M002", "M003", "M004", "M005", "M006"] + [
+        m["member"] for m in lists[0]["members"]
+    ]
+    assert {members[i]: n for i, n in enumerate(committee["totals"]) if n} == {
+        "M001": 1,
+        "M018": 1,
+    }
+    s.store.close()
+
+
+def test_more_casts_than_credentials_is_refused(v2: V2) -> None:
+    """Every credential is one cast at most: a pending cast beyond the credentials issued (which
+    would leave the close unable to log its batch) is refused."""
+    cred, lists = v2.credential("M020")
+    ballot = v2.ballot(cred, lists, {"committee": ["M001"], "secretary": ["M005"]})
+    with v2.s.store.transaction() as conn:  # a row left by a cast whose credential never logged
+        conn.execute(
+            "INSERT INTO pending_casts VALUES (?, ?, ?, ?, ?)",
+            ("0" * 64, _b64(bytes(32)), _b64(bytes(32)), "AA==", b"{}"),
+        )
+    _expect(v2, "remote.too_many", cred, ballot)
