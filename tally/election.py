@@ -1954,6 +1954,18 @@ class ElectionSession:
         if data_dir is not None:
             keys.destroy_file(self._remote_dir(data_dir) / ISSUER_KEY_FILE)
             keys.destroy_file(self._remote_dir(data_dir) / INVITATION_KEY_FILE)
+        if self.remote_version() == 2:  # RV-4.3, after the commit (and again on a re-run)
+            try:
+                self.store.compact()
+            except sqlite3.OperationalError as e:
+                raise SessionError(
+                    "store.compact_failed",
+                    zh="远程投票已截止并记录，但整理选举文件失败（可能另一程序正在使用）："
+                    "请关闭其他程序后再运行一次 tally remote close",
+                    en="remote voting is closed and logged, but compacting the election file "
+                    "failed (another program may have it open): run tally remote close again "
+                    "once it is closed",
+                ) from e
         if already:  # a close run again (e.g. after a crash before the keys went): keys destroyed
             raise SessionError(
                 "remote.closed", zh="远程投票已截止", en="remote voting is already closed"
@@ -1962,7 +1974,7 @@ class ElectionSession:
     def _close_v2(self, *, signer: keys.Signer, actor: str) -> None:
         """(RV-4.3) One transaction: one ``remote.cast`` per pending cast in ascending receipt
         order, all with the close's time, then ``remote.closed`` and its checkpoint; the pending
-        rows deleted. Then the file is compacted, so no page keeps the order of arrival."""
+        rows deleted. The caller then compacts the file, so no page keeps the order of arrival."""
         r = self.meeting.remote
         assert r is not None
         now = _now()
@@ -1983,7 +1995,6 @@ class ElectionSession:
         self._commit(
             specs, signer=signer, actor=actor, now=now, also=ElectionStore.clear_pending_casts
         )
-        self.store.compact()
 
     # -- decryption of the totals (spec/remote-v2.md RV-5.3) ----------------------------------
     def _logged_casts_v2(self) -> list[Mapping[str, Any]]:
