@@ -226,3 +226,26 @@ def test_the_demo_branch_with_remote_voters_runs_with_version_2(
         assert counted and all(o.remote_ballots == summary.remote_ballots for o in counted)
     finally:
         s.store.close()
+
+
+def test_cli_decrypt_refuses_before_the_close_and_with_another_role(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TALLY_PASSPHRASE", ENV["TALLY_PASSPHRASE"])
+    e = Election(tmp_path, ROOT / "examples" / "qingshan.toml")
+    db, data = str(e.db), str(tmp_path / "svc")
+    e.ok("remote", "open", db, "--key", str(e.wg), "--k", "2", "--data", data, "--version", "2")
+
+    def log() -> list[tuple[int, bytes]]:
+        s = ElectionSession.open(e.db)
+        try:
+            return s.store.log_rows()
+        finally:
+            s.store.close()
+
+    before = log()
+    out = e.fails("remote", "decrypt", db, "--key", str(e.scrutineers[0]), "--data", data)
+    assert "须先截止远程投票" in out
+    out = e.fails("remote", "decrypt", db, "--key", str(e.wg), "--data", data)
+    assert "监票人" in out  # a work-group key file is not a scrutineer's
+    assert log() == before
