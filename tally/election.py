@@ -562,11 +562,13 @@ class ElectionSession:
         now: dt.datetime | None = None,
         actor: str = "",
         stock_ids: frozenset[str] | None = None,
+        actors: Sequence[str] | None = None,
     ) -> tuple[list[Entry], Meeting]:
         m = self.meeting
         entries: list[Entry] = []
         for i, (type_, body) in enumerate(specs, start=1):
-            e = make_entry(m, type_, body, at=now or _now(), actor=actor, salt=_salt())
+            who = actors[i - 1] if actors is not None else actor
+            e = make_entry(m, type_, body, at=now or _now(), actor=who, salt=_salt())
             try:
                 m = apply_entry(m, e, stock_ids=stock_ids)
             except TallyError as err:
@@ -590,10 +592,11 @@ class ElectionSession:
         actor: str = "",
         stock: tuple[str, int, bytes, frozenset[str]] | None = None,
         also: Callable[[sqlite3.Connection], None] | None = None,
+        actors: Sequence[str] | None = None,
     ) -> list[Entry]:
         try:
             entries, meeting = self._build(
-                specs, now=now, actor=actor, stock_ids=stock[3] if stock else None
+                specs, now=now, actor=actor, stock_ids=stock[3] if stock else None, actors=actors
             )
         except TallyError as e:
             raise SessionError(e.code, zh=e.zh, en=e.en, clause=e.clause) from e
@@ -1993,7 +1996,13 @@ class ElectionSession:
         ]
         specs.append(("remote.closed", {"credentials": len(r.credentials), "casts": len(rows)}))
         self._commit(
-            specs, signer=signer, actor=actor, now=now, also=ElectionStore.clear_pending_casts
+            specs,
+            signer=signer,
+            actor=actor,
+            now=now,
+            also=ElectionStore.clear_pending_casts,
+            # RM-8.2: a cast's actor is "remote" (the member's device), the close's the closer.
+            actors=["remote"] * len(rows) + [actor],
         )
 
     # -- decryption of the totals (spec/remote-v2.md RV-5.3) ----------------------------------

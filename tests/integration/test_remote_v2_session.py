@@ -310,6 +310,7 @@ def test_close_logs_the_pending_casts_in_receipt_order_with_one_time(v2: V2) -> 
         r["receipt"] for r in receipts
     )
     assert {c["at"] for c in casts} == {closed["at"]}
+    assert {c["actor"] for c in casts} == {"remote"}  # RM-8.2
     assert rows.index(closed) == rows.index(casts[-1]) + 1  # the batch is right before the close
     assert closed["body"] == {"credentials": 2, "casts": 2}
     assert v2.s.store.pending_casts() == []
