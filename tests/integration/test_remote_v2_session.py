@@ -427,3 +427,21 @@ def test_more_casts_than_credentials_is_refused(v2: V2) -> None:
             ("0" * 64, _b64(bytes(32)), _b64(bytes(32)), "AA==", b"{}"),
         )
     _expect(v2, "remote.too_many", cred, ballot)
+
+
+def test_pending_casts_survive_a_restart_and_are_logged_by_the_close(v2: V2) -> None:
+    """The pending casts are in the election file, not in memory: a service restarted during the
+    window still refuses the token again and logs the cast at the close."""
+    cred, lists = v2.credential("M020")
+    ballot = v2.ballot(cred, lists, {"committee": ["M001"], "secretary": ["M005"]})
+    receipt = v2.cast(cred, ballot)["receipt"]
+    v2.s.store.close()
+    v2.s = ElectionSession.open(v2.path)
+    assert v2.s.remote_receipt_status(receipt) == {"status": "pending"}
+    _expect(v2, "remote.token_used", cred, ballot)
+    v2.s.close_remote(signer=v2.wg, data_dir=v2.data)
+    casts = v2.s.store.log_rows_of_types(["remote.cast"])
+    assert [
+        remote_ballot.ballot_receipt(json.loads(raw)["body"]["ballot"]) for _, raw in casts
+    ] == [receipt]
+    assert v2.s.remote_receipt_status(receipt) is None  # no longer pending: logged
