@@ -59,6 +59,15 @@ def open_(
     key: KeyOpt,
     k: Annotated[int, typer.Option("--k", min=1, help="开启密钥所需监票人数（k-of-n）")],
     data: DataOpt = DEFAULT_DATA,
+    version: Annotated[
+        int,
+        typer.Option(
+            "--version",
+            min=1,
+            max=2,
+            help="远程选票版本：1 密封选票；2 加密选项、只解密合计（spec/remote-v2.md）",
+        ),
+    ] = 1,
     actor: ActorOpt = "",
     lang: LangOpt = None,
     as_json: JsonOpt = False,
@@ -67,13 +76,24 @@ def open_(
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
         s = ElectionSession.open(db)
-        s.open_remote(signer=_signer(key, keys.Role.WORK_GROUP), k=k, data_dir=data, actor=actor)
+        s.open_remote(
+            signer=_signer(key, keys.Role.WORK_GROUP),
+            k=k,
+            data_dir=data,
+            actor=actor,
+            version=version,
+        )
         n = len(s.manifest.scrutineer_keys)
+        what_zh = "选举公钥的私钥份额" if version == 2 else "选票私钥"
+        what_en = "election key" if version == 2 else "ballot key"
         return (
-            [f"远程投票已开启：选票私钥由 {n} 名监票人分持，开票时需 {k} 人"]
+            [f"远程投票已开启（第 {version} 版）：{what_zh}由 {n} 名监票人分持，解密时需 {k} 人"]
             if lg == "zh"
-            else [f"remote voting open: ballot key shared among {n} scrutineers, {k} needed"],
-            {"k": k, "n": n, "data": str(data)},
+            else [
+                f"remote voting open (version {version}): {what_en} shared among {n} "
+                f"scrutineers, {k} needed"
+            ],
+            {"k": k, "n": n, "data": str(data), "version": version},
         )
 
     _run(lang, as_json, act)
@@ -181,5 +201,46 @@ def reveal(
             else [f"remote ballots decrypted: {n}; rejected: {casts - n}"],
             {"decrypted": n, "casts": casts},
         )
+
+    _run(lang, as_json, act)
+
+
+@app.command("decrypt")
+def decrypt(
+    db: DbArg,
+    key: Annotated[Path, typer.Option("--key", help="监票人密钥文件（口令同其他密钥命令）")],
+    work_group_key: Annotated[
+        Path | None,
+        typer.Option("--work-group-key", help="工作组密钥文件：第 k 名监票人解密时合计须签检查点"),
+    ] = None,
+    data: DataOpt = DEFAULT_DATA,
+    actor: ActorOpt = "",
+    lang: LangOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """监票人部分解密远程选票合计（第 2 版）；第 k 人时得出合计 / A scrutineer decrypts the remote
+    totals (version 2); the k-th combines them (spec/remote-v2.md RV-5.3)."""
+
+    def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+        s = ElectionSession.open(db)
+        scrutineer = _signer(key, keys.Role.SCRUTINEER)
+        wg = _signer(work_group_key, keys.Role.WORK_GROUP) if work_group_key else None
+        out = s.decrypt_remote(scrutineer, signer=wg, data_dir=data, actor=actor)
+        i, have, k = out["index"], out["partials"], out["k"]
+        if out["totals"] is None:
+            lines = (
+                [f"监票人 {i} 的部分解密已记录（{have}/{k}）"]
+                if lg == "zh"
+                else [f"partial decryption of scrutineer {i} logged ({have}/{k})"]
+            )
+        else:
+            lines = (
+                [f"监票人 {i} 的部分解密已记录；远程选票合计已解密并记录："]
+                if lg == "zh"
+                else [f"partial decryption of scrutineer {i} logged; remote totals logged:"]
+            )
+            for p in out["totals"]:
+                lines.append(f"  {p['post']}: {p['ballots']} / {p['totals']}")
+        return lines, out
 
     _run(lang, as_json, act)

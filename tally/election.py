@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 import ballot_printer
 import keys
-from keys import blind_rsa, remote
+from keys import blind_rsa, elgamal, remote, remote_ballot
 from tally.calendar import CalendarError, WorkingDayCalendar
 from tally.core.ballots import INVALID_REASONS
 from tally.core.double_entry import EnteredBallot, read_entry, read_marks, split_write_in
@@ -66,6 +66,7 @@ from tally.core.meeting import (
     remote_list_changed,
 )
 from tally.core.model import MemberId, PostKind, zh_label
+from tally.core.remote import post_shapes, write_in_lists_body
 from tally.core.rounds import (
     ElectingBody,
     Finished,
@@ -343,6 +344,20 @@ class RemoteCast:
 
 
 @dataclass(frozen=True, slots=True)
+class RemoteCastV2:
+    """One ``POST /api/remote/cast`` of version 2 (RV-4.1): the credential as decoded bytes and
+    the ``remote-ballot/2`` object as received."""
+
+    token: bytes
+    prefix: bytes
+    signature: bytes
+    ballot: Any
+
+
+MAX_CHOICES = 256  # RV-2.2
+
+
+@dataclass(frozen=True, slots=True)
 class EntryInput:
     """One ballot as the teller entered it: scanner text, marks, write-in names."""
 
@@ -373,6 +388,7 @@ def _reason(entry: Entry) -> str | None:
         "remote.opened": "remote-opened",
         "remote.closed": "remote-closed",
         "remote.key_revealed": "remote-key",
+        "remote.totals": "remote-totals",
     }.get(entry.type)
 
 
@@ -429,6 +445,7 @@ class ElectionSession:
         self._issuer_cache: remote.TokenIssuer | None = None
         self._issuer_public_cache: rsa.RSAPublicKey | None = None
         self._opened_row: tuple[int, bytes] | None = None
+        self._ballot_context: remote_ballot.BallotContext | None = None
 
     # -- opening ------------------------------------------------------------------------------
     @classmethod
@@ -545,11 +562,13 @@ class ElectionSession:
         now: dt.datetime | None = None,
         actor: str = "",
         stock_ids: frozenset[str] | None = None,
+        actors: Sequence[str] | None = None,
     ) -> tuple[list[Entry], Meeting]:
         m = self.meeting
         entries: list[Entry] = []
         for i, (type_, body) in enumerate(specs, start=1):
-            e = make_entry(m, type_, body, at=now or _now(), actor=actor, salt=_salt())
+            who = actors[i - 1] if actors is not None else actor
+            e = make_entry(m, type_, body, at=now or _now(), actor=who, salt=_salt())
             try:
                 m = apply_entry(m, e, stock_ids=stock_ids)
             except TallyError as err:
@@ -573,10 +592,11 @@ class ElectionSession:
         actor: str = "",
         stock: tuple[str, int, bytes, frozenset[str]] | None = None,
         also: Callable[[sqlite3.Connection], None] | None = None,
+        actors: Sequence[str] | None = None,
     ) -> list[Entry]:
         try:
             entries, meeting = self._build(
-                specs, now=now, actor=actor, stock_ids=stock[3] if stock else None
+                specs, now=now, actor=actor, stock_ids=stock[3] if stock else None, actors=actors
             )
         except TallyError as e:
             raise SessionError(e.code, zh=e.zh, en=e.en, clause=e.clause) from e
@@ -1375,9 +1395,22 @@ class ElectionSession:
         day = self.manifest.election.election_date
         return dt.datetime.combine(day, dt.time(23, 59), tzinfo=_now().tzinfo)
 
-    def open_remote(self, *, signer: keys.Signer, k: int, data_dir: Path, actor: str = "") -> None:
-        """Open remote voting: the issuer key, the sealed-ballot key split k-of-n among the
-        manifest's scrutineers (RM-7), and ``remote.opened`` with its checkpoint."""
+    def open_remote(
+        self,
+        *,
+        signer: keys.Signer,
+        k: int,
+        data_dir: Path,
+        actor: str = "",
+        version: int = 1,
+    ) -> None:
+        """Open remote voting: the issuer key, the ballot key split k-of-n among the manifest's
+        scrutineers (RM-7; version 2: the ElGamal election key, RV-5.2, and the write-in lists,
+        RV-2.1), and ``remote.opened`` with its checkpoint."""
+        if version not in (1, 2):
+            raise SessionError(
+                "remote.version", zh="远程投票版本只能是 1 或 2", en="the version is 1 or 2"
+            )
         if not self.manifest.election.remote_voting.approved:
             raise SessionError(
                 "remote.not_authorised",
@@ -1389,12 +1422,31 @@ class ElectionSession:
             raise SessionError(
                 "remote.twice", zh="远程投票已开启", en="remote voting is already open"
             )
+        scrutineers = [keys.parse_public_key(canonical(d)) for d in self.manifest.scrutineer_keys]
+        if version == 2:
+            for kind, listed, choices, _seats, _dis in post_shapes(self.manifest.election):
+                if choices > MAX_CHOICES:
+                    raise SessionError(
+                        "remote.too_many_choices",
+                        zh=f"{zh_label(kind)}有 {choices} 个选项（候选人 {listed} 名加另选名单），"
+                        f"超过 {MAX_CHOICES} 个，不能远程投票",
+                        en=f"the {kind.value} post has {choices} choices ({listed} listed plus "
+                        f"the write-in list), more than {MAX_CHOICES}",
+                        clause="RV-2.2",
+                    )
         folder = self._remote_dir(data_dir)
         issuer = remote.TokenIssuer.generate()
-        scrutineers = [keys.parse_public_key(canonical(d)) for d in self.manifest.scrutineer_keys]
+        files: list[tuple[str, bytes]]
         try:
-            setup = remote.create_remote_key(self.manifest.election_id, scrutineers, k)
-        except ValueError as e:
+            if version == 2:
+                setup2 = remote.create_remote_key_v2(self.manifest.election_id, scrutineers, k)
+                body = setup2.opened_body(issuer, write_in_lists_body(self.manifest.election))
+                files = [(f"share-{i}.json", c) for i, c in enumerate(setup2.containers, start=1)]
+            else:
+                setup = remote.create_remote_key(self.manifest.election_id, scrutineers, k)
+                body = setup.opened_body(issuer)
+                files = [(f"share-{sh.index}.json", sh.to_bytes()) for sh in setup.shares]
+        except (ValueError, elgamal.ElGamalError) as e:
             raise SessionError("remote.threshold", zh=f"门限设置错误：{e}", en=str(e)) from e
         sealed = issuer.to_key_file(self._passphrase())
         # RM-4.1: the key files first, then `remote.opened`. Files left by an attempt that never
@@ -1405,20 +1457,22 @@ class ElectionSession:
             for name, data, mode in [
                 (ISSUER_KEY_FILE, sealed, keys.PRIVATE_FILE_MODE),
                 (INVITATION_KEY_FILE, remote.generate_invitation_key(), keys.PRIVATE_FILE_MODE),
-                *(
-                    (f"share-{sh.index}.json", sh.to_bytes(), keys.PUBLIC_FILE_MODE)
-                    for sh in setup.shares
-                ),
+                *((n, d, keys.PUBLIC_FILE_MODE) for n, d in files),
             ]:
                 keys.write_new_file(folder / name, data, mode=mode)
                 written.append(folder / name)
-            self._commit([("remote.opened", setup.opened_body(issuer))], signer=signer, actor=actor)
+            self._commit([("remote.opened", body)], signer=signer, actor=actor)
         except BaseException:
             for path in written:  # roll back: nothing of this attempt outlives it
                 with contextlib.suppress(OSError):
                     keys.destroy_file(path)
             raise
         self._issuer_cache = issuer
+
+    def remote_version(self) -> int:
+        """2 when ``remote.opened`` carries ``election_key`` (spec/remote-v2.md), else 1."""
+        opened = self._remote_opened()
+        return 2 if opened is not None and "election_key" in opened else 1
 
     def issue_invitation(self, member_ref: str, *, data_dir: Path) -> tuple[str, str]:
         """A one-time invitation code for an approved member; only its HMAC is stored (RM-3)."""
@@ -1567,15 +1621,56 @@ class ElectionSession:
                     "candidates": [{"id": c, "name": e.member(c).name} for c in post.candidates],
                 }
             )
-        return {
+        info: dict[str, Any] = {
             "open": r is not None and not r.closed,
             "closed": r is not None and r.closed,
             "election_id": self.manifest.election_id.hex(),
             "title": e.title,
             "issuer_key": opened["issuer_key"] if opened else None,
-            "ballot_key": opened["ballot_key"] if opened else None,
+            "ballot_key": opened.get("ballot_key") if opened else None,
             "posts": posts,
         }
+        if opened is not None and "election_key" in opened:
+            # Version 2 (RV-6.1, RV-6.3): the key, each post's listed candidates, seats and the
+            # rule on write-ins; the number of approved members. The write-in lists (names of
+            # members) are given only at redemption (RV-2.3).
+            disapprovals = {kind.value: d for kind, _l, _c, _s, d in post_shapes(e)}
+            for p in posts:
+                p["listed"] = p["candidates"]
+                p["write_in_requires_disapproval"] = disapprovals[str(p["post"])]
+            info["version"] = 2
+            info["election_key"] = opened["election_key"]
+            info["approved_count"] = len(e.remote_voting.approved)
+        return info
+
+    def redemption_extras(self) -> dict[str, Any]:
+        """What the redemption response adds in version 2 (RV-6.1): the write-in lists with
+        names and the election key; nothing in version 1."""
+        opened = self._remote_opened()
+        if opened is None or "election_key" not in opened:
+            return {}
+        return {
+            "write_in_lists": self.remote_write_in_lists(),
+            "election_key": opened["election_key"],
+        }
+
+    def remote_write_in_lists(self) -> list[dict[str, Any]]:
+        """(RV-2.1, RV-6.1) Each post's write-in list as logged in ``remote.opened``, with the
+        members' names: for the holder of a valid invitation only (RV-2.3)."""
+        opened = self._remote_opened()
+        if opened is None or "write_in_lists" not in opened:
+            return []
+        e = self.manifest.election
+        return [
+            {
+                "post": str(w["post"]),
+                "members": [
+                    {"member": str(mid), "name": e.member(MemberId(str(mid))).name}
+                    for mid in w["members"]
+                ],
+            }
+            for w in opened["write_in_lists"]
+        ]
 
     def cast_remote(
         self, token: bytes, prefix: bytes, signature: bytes, sealed: bytes
@@ -1586,10 +1681,33 @@ class ElectionSession:
             raise result
         return result
 
-    def cast_remote_many(self, casts: Sequence[RemoteCast]) -> list[dict[str, Any] | SessionError]:
+    def cast_remote_v2(
+        self, token: bytes, prefix: bytes, signature: bytes, ballot: Any
+    ) -> dict[str, Any]:
+        """Accept a ``remote-ballot/2`` cast with a valid, unused token into the pending casts
+        (RV-4.1); the receipt ``remote-receipt/2``. Nothing is appended to the log."""
+        (result,) = self.cast_remote_many([RemoteCastV2(token, prefix, signature, ballot)])
+        if isinstance(result, SessionError):
+            raise result
+        return result
+
+    def cast_remote_many(
+        self, casts: Sequence[RemoteCast | RemoteCastV2]
+    ) -> list[dict[str, Any] | SessionError]:
         """Group commit: each cast is checked against the state the casts before it leave, the
         accepted ones are stored in one transaction (one fsync), and each gets its receipt or the
         reason it was refused. A store failure refuses them all and changes nothing."""
+        if self.remote_version() == 2:
+            return self._cast_pending(casts)
+        if any(isinstance(c, RemoteCastV2) for c in casts):
+            return [
+                SessionError(
+                    "remote.ballot_invalid",
+                    zh="本次选举使用第 1 版远程选票",
+                    en="this election takes remote ballots of version 1",
+                )
+                for _ in casts
+            ]
         m = self.meeting
         now = _now()
         # RM-10.4(a): a batch is logged in a random order, every cast with the batch's time, so
@@ -1600,7 +1718,9 @@ class ElectionSession:
         accepted: list[Entry] = []
         for i in order:
             try:
-                body = self._checked_cast(m, casts[i])
+                c = casts[i]
+                assert isinstance(c, RemoteCast)
+                body = self._checked_cast(m, c)
                 e = make_entry(m, "remote.cast", body, at=now, actor="remote", salt=_salt())
                 m = apply_entry(m, e)
             except SessionError as err:
@@ -1652,6 +1772,127 @@ class ElectionSession:
             "sealed": b64(c.sealed),
         }
 
+    def _cast_pending(
+        self, casts: Sequence[RemoteCast | RemoteCastV2]
+    ) -> list[dict[str, Any] | SessionError]:
+        """(RV-4.1) Version 2: each cast checked in order (window, credential, single use over
+        the pending and the logged casts, RV-3.5), the accepted ones inserted into the pending
+        casts in one transaction; no log entry, no time, no sequence."""
+        out: list[dict[str, Any] | SessionError] = []
+        rows: list[tuple[str, str, str, str, bytes]] = []
+        tokens: set[str] = set()
+        pending = self.store.pending_cast_count()
+        for c in casts:
+            try:
+                if not isinstance(c, RemoteCastV2):
+                    raise SessionError(
+                        "remote.ballot_invalid",
+                        zh="本次选举使用第 2 版远程选票（加密选项）",
+                        en="this election takes remote ballots of version 2",
+                    )
+                row = self._checked_cast_v2(c, tokens, pending + len(rows))
+            except SessionError as err:
+                out.append(err)
+                continue
+            tokens.add(row[1])
+            rows.append(row)
+            out.append(
+                {
+                    "format": "remote-receipt/2",
+                    "election_id": self.manifest.election_id.hex(),
+                    "receipt": row[0],
+                }
+            )
+        if rows:
+            with self.store.transaction() as conn:
+                ElectionStore.add_pending_casts(conn, rows)
+        return out
+
+    def _checked_cast_v2(
+        self, c: RemoteCastV2, batch_tokens: set[str], pending: int
+    ) -> tuple[str, str, str, str, bytes]:
+        """The pending row of one cast once RV-4.1's checks hold, in its order.
+
+        Raises:
+            SessionError: ``remote.closed`` / ``remote.not_open``; the credential's refusal
+                (RM-4.5); ``remote.token_used``; ``remote.too_many``; RV-3.5's refusal
+                (``remote.ballot_invalid``, ``remote.token_mismatch``, ``remote.ballot_too_large``,
+                ``elgamal.*``).
+        """
+        r = self.meeting.remote
+        if r is None:
+            raise SessionError(
+                "remote.not_open", zh="远程投票尚未开启", en="remote voting not open"
+            )
+        if r.closed:
+            raise SessionError("remote.closed", zh="远程投票已截止", en="remote voting is closed")
+        try:
+            remote.verify_credential(
+                self._issuer_public_key(),
+                self.manifest.election_id,
+                remote.RemoteCredential(token=c.token, prefix=c.prefix, signature=c.signature),
+            )
+        except keys.KeysError as e:
+            raise SessionError(e.code, zh=e.zh, en=e.en) from e
+
+        def b64(x: bytes) -> str:
+            return base64.b64encode(x).decode()
+
+        token = b64(c.token)
+        if token in batch_tokens or token in r.tokens or self.store.pending_token_used(token):
+            raise SessionError(
+                "remote.token_used", zh="该投票凭证已经使用过", en="this token was already used"
+            )
+        if pending >= len(r.credentials):  # every credential is one cast at most (RM-4.3)
+            raise SessionError(
+                "remote.too_many", zh="远程选票多于已发凭证", en="more casts than credentials"
+            )
+        try:
+            checked = remote_ballot.check_ballot(self.ballot_context(), c.ballot, token=c.token)
+        except keys.KeysError as e:
+            raise SessionError(e.code, zh=e.zh, en=e.en) from e
+        return (
+            checked.receipt,
+            token,
+            b64(c.prefix),
+            b64(c.signature),
+            canonical(checked.doc),
+        )
+
+    def ballot_context(self) -> remote_ballot.BallotContext:
+        """What a ``remote-ballot/2`` is checked against (RV-3.2): the election, the key of
+        ``remote.opened``, and each assembly-voted post's choices and seats from the manifest."""
+        if self._ballot_context is None:
+            opened = self._remote_opened()
+            if opened is None or "election_key" not in opened:
+                raise SessionError(
+                    "remote.not_open",
+                    zh="远程投票（第 2 版）尚未开启",
+                    en="remote voting (version 2) is not open",
+                )
+            self._ballot_context = remote_ballot.BallotContext(
+                election_id=self.manifest.election_id,
+                key=elgamal.parse_threshold_key(opened["election_key"]),
+                posts=tuple(
+                    remote_ballot.PostShape(
+                        post=kind.value,
+                        listed=listed,
+                        choices=choices,
+                        seats=seats,
+                        disapprovals=disapprovals,
+                    )
+                    for kind, listed, choices, seats, disapprovals in post_shapes(
+                        self.manifest.election
+                    )
+                ),
+            )
+        return self._ballot_context
+
+    def remote_receipt_status(self, receipt: str) -> dict[str, Any] | None:
+        """``{status: "pending"}`` while the receipt's cast waits for the close (RV-4.4), None
+        when no pending cast has it (the caller looks in the log)."""
+        return {"status": "pending"} if self.store.pending_receipt(receipt) else None
+
     def _issuer_public_key(self) -> rsa.RSAPublicKey:
         """The issuer's public key from ``remote.opened``, parsed once."""
         if self._issuer_public_cache is None:
@@ -1669,6 +1910,8 @@ class ElectionSession:
         r = self.meeting.remote
         size = len(self.tree)
         if r is None or r.closed or self.store.latest_checkpoint_size() >= size:
+            return None
+        if self.remote_version() == 2:  # RV-4.3: no cast is logged before the close
             return None
         _check_work_group(self.manifest, signer)
         body = body_text(
@@ -1702,7 +1945,9 @@ class ElectionSession:
                 "remote.not_open", zh="远程投票尚未开启", en="remote voting not open"
             )
         already = r.closed
-        if not already:
+        if not already and self.remote_version() == 2:
+            self._close_v2(signer=signer, actor=actor)
+        elif not already:
             self._commit(
                 [("remote.closed", {"credentials": len(r.credentials), "casts": len(r.casts)})],
                 signer=signer,
@@ -1712,10 +1957,237 @@ class ElectionSession:
         if data_dir is not None:
             keys.destroy_file(self._remote_dir(data_dir) / ISSUER_KEY_FILE)
             keys.destroy_file(self._remote_dir(data_dir) / INVITATION_KEY_FILE)
+        if self.remote_version() == 2:  # RV-4.3, after the commit (and again on a re-run)
+            try:
+                self.store.compact()
+            except sqlite3.OperationalError as e:
+                raise SessionError(
+                    "store.compact_failed",
+                    zh="远程投票已截止并记录，但整理选举文件失败（可能另一程序正在使用）："
+                    "请关闭其他程序后再运行一次 tally remote close",
+                    en="remote voting is closed and logged, but compacting the election file "
+                    "failed (another program may have it open): run tally remote close again "
+                    "once it is closed",
+                ) from e
         if already:  # a close run again (e.g. after a crash before the keys went): keys destroyed
             raise SessionError(
                 "remote.closed", zh="远程投票已截止", en="remote voting is already closed"
             )
+
+    def _close_v2(self, *, signer: keys.Signer, actor: str) -> None:
+        """(RV-4.3) One transaction: one ``remote.cast`` per pending cast in ascending receipt
+        order, all with the close's time, then ``remote.closed`` and its checkpoint; the pending
+        rows deleted. The caller then compacts the file, so no page keeps the order of arrival."""
+        r = self.meeting.remote
+        assert r is not None
+        now = _now()
+        rows = self.store.pending_casts()
+        specs: list[tuple[str, dict[str, Any]]] = [
+            (
+                "remote.cast",
+                {
+                    "token": token,
+                    "token_prefix": prefix,
+                    "token_signature": signature,
+                    "ballot": _strict_json(ballot, "远程选票"),
+                },
+            )
+            for _receipt, token, prefix, signature, ballot in rows
+        ]
+        specs.append(("remote.closed", {"credentials": len(r.credentials), "casts": len(rows)}))
+        self._commit(
+            specs,
+            signer=signer,
+            actor=actor,
+            now=now,
+            also=ElectionStore.clear_pending_casts,
+            # RM-8.2: a cast's actor is "remote" (the member's device), the close's the closer.
+            actors=["remote"] * len(rows) + [actor],
+        )
+
+    # -- decryption of the totals (spec/remote-v2.md RV-5.3) ----------------------------------
+    def _logged_casts_v2(self) -> list[Mapping[str, Any]]:
+        return [
+            parse_entry(raw).body["ballot"]
+            for _, raw in self.store.log_rows_of_types(["remote.cast"])
+        ]
+
+    def _logged_bodies(self, type_: str) -> list[Mapping[str, Any]]:
+        return [parse_entry(raw).body for _, raw in self.store.log_rows_of_types([type_])]
+
+    def encrypted_totals(self) -> tuple[tuple[elgamal.Ciphertext, ...], ...]:
+        """Per assembly-voted post (ballot order), per choice: the sum of that choice's
+        ciphertexts over every logged ``remote.cast`` (EG-3.3; (O, O) without a cast)."""
+        ctx = self.ballot_context()
+        ballots = self._logged_casts_v2()
+        out = []
+        for i, shape in enumerate(ctx.posts):
+            posts = []
+            for b in ballots:
+                posts.append(
+                    elgamal.parse_encrypted_post(
+                        b["posts"][i],
+                        choices=shape.choices,
+                        seats=shape.seats,
+                        listed=shape.listed_for_proofs,
+                    )
+                )
+            out.append(elgamal.tally_posts(posts, choices=shape.choices))
+        return tuple(out)
+
+    def decrypt_remote(
+        self,
+        scrutineer: keys.InMemorySigner,
+        *,
+        signer: keys.Signer | None,
+        data_dir: Path,
+        actor: str = "",
+    ) -> dict[str, Any]:
+        """(RV-5.3) One scrutineer's partial decryption of every encrypted total, logged as
+        ``remote.partial_decryption``; with the k-th, the totals combined (EG-9) and logged as
+        ``remote.totals`` with its ``remote-totals`` checkpoint (the work group's ``signer`` is
+        then needed). Returns ``{index, partials, k, totals}`` (``totals`` None until combined).
+
+        Raises:
+            SessionError: ``remote.not_closed``; ``remote.not_v2``; ``key.role`` (not a
+                scrutineer key); ``remote.not_scrutineer`` (no share of this election is theirs);
+                ``remote.partial_twice``; ``remote.totals_done``; ``remote.no_casts``;
+                ``elgamal.share_mismatch`` and the share container's refusals; ``key.needed``.
+        """
+        r = self.meeting.remote
+        if r is None or not r.closed:
+            raise SessionError(
+                "remote.not_closed", zh="须先截止远程投票", en="close remote voting first"
+            )
+        opened = self._remote_opened()
+        assert opened is not None
+        if "election_key" not in opened:
+            raise SessionError(
+                "remote.not_v2",
+                zh="本次选举的远程选票为第 1 版，请用 tally remote reveal",
+                en="this election's remote ballots are version 1: use tally remote reveal",
+            )
+        if scrutineer.role is not keys.Role.SCRUTINEER:
+            raise SessionError(
+                "key.role",
+                zh="只有监票人的密钥能做部分解密",
+                en=f"only a scrutineer key decrypts, not {scrutineer.role.value}",
+            )
+        mine = base64.b64encode(scrutineer.public_key.key).decode()
+        entry = next((sh for sh in opened["shares"] if sh["scrutineer"] == mine), None)
+        if entry is None:
+            raise SessionError(
+                "remote.not_scrutineer",
+                zh="此密钥不是本次选举监票人的密钥",
+                en="this key is not one of the election's scrutineers",
+            )
+        index = int(entry["index"])
+        if self._logged_bodies("remote.totals"):
+            raise SessionError(
+                "remote.totals_done",
+                zh="远程选票的合计已经解密并记录",
+                en="the remote totals are already decrypted and logged",
+            )
+        partials = self._logged_bodies("remote.partial_decryption")
+        if any(int(p["index"]) == index for p in partials):
+            raise SessionError(
+                "remote.partial_twice",
+                zh=f"监票人 {index} 已经做过部分解密",
+                en=f"scrutineer {index} has already decrypted",
+                clause="RV-5.3",
+            )
+        ctx = self.ballot_context()
+        casts = len(r.casts)
+        if casts == 0:
+            raise SessionError(
+                "remote.no_casts",
+                zh="没有远程选票，无需解密",
+                en="no remote ballot was cast: nothing to decrypt",
+            )
+        container_bytes = (self._remote_dir(data_dir) / f"share-{index}.json").read_bytes()
+        eid = self.manifest.election_id
+        try:
+            if not hmac.compare_digest(
+                remote.share_commitment_v2(container_bytes), str(entry["commitment"])
+            ):
+                raise SessionError(
+                    "remote.share_corrupt",
+                    zh="密钥份额文件与开启记录中的承诺不符",
+                    en="the share container does not match its commitment in remote.opened",
+                )
+            container = remote.parse_share_container_v2(container_bytes)
+            share = remote.unwrap_share_v2(container, scrutineer, ctx.key)
+            totals = self.encrypted_totals()
+            body_posts = []
+            for shape, post_totals in zip(ctx.posts, totals, strict=True):
+                parts = [
+                    elgamal.partial_decrypt(
+                        share,
+                        ctx.key,
+                        total,
+                        election_id=eid,
+                        label=elgamal.tally_label(shape.post, c),
+                    ).to_json()
+                    for c, total in enumerate(post_totals)
+                ]
+                body_posts.append(
+                    {
+                        "post": shape.post,
+                        "shares": [p["share"] for p in parts],
+                        "proofs": [p["proof"] for p in parts],
+                    }
+                )
+        except keys.KeysError as e:
+            raise SessionError(e.code, zh=e.zh, en=e.en) from e
+        body = {"index": index, "posts": body_posts}
+        specs: list[tuple[str, dict[str, Any]]] = [("remote.partial_decryption", body)]
+        all_partials = [*partials, body]
+        combined = None
+        if len(all_partials) >= ctx.key.k:
+            combined = self._combine(ctx, totals, all_partials, casts)
+            specs.append(("remote.totals", {"posts": combined}))
+        self._commit(specs, signer=signer if combined is not None else None, actor=actor)
+        return {"index": index, "partials": len(all_partials), "k": ctx.key.k, "totals": combined}
+
+    def _combine(
+        self,
+        ctx: remote_ballot.BallotContext,
+        totals: Sequence[Sequence[elgamal.Ciphertext]],
+        partials: Sequence[Mapping[str, Any]],
+        casts: int,
+    ) -> list[dict[str, Any]]:
+        """EG-9 over the k lowest-index partial decryptions: each choice's total."""
+        chosen = sorted(partials, key=lambda p: int(p["index"]))[: ctx.key.k]
+        out = []
+        try:
+            for i, (shape, post_totals) in enumerate(zip(ctx.posts, totals, strict=True)):
+                values = []
+                for c, total in enumerate(post_totals):
+                    parts = [
+                        elgamal.parse_partial_decryption(
+                            {
+                                "index": int(p["index"]),
+                                "share": p["posts"][i]["shares"][c],
+                                "proof": p["posts"][i]["proofs"][c],
+                            },
+                            n=ctx.key.n,
+                        )
+                        for p in chosen
+                    ]
+                    values.append(
+                        elgamal.combine_partials(
+                            ctx.key,
+                            total,
+                            parts,
+                            election_id=self.manifest.election_id,
+                            label=elgamal.tally_label(shape.post, c),
+                            bound=casts,
+                        )
+                    )
+                out.append({"post": shape.post, "ballots": casts, "totals": values})
+        except keys.KeysError as e:
+            raise SessionError(e.code, zh=e.zh, en=e.en) from e
+        return out
 
     def reveal_remote(
         self,
@@ -1734,6 +2206,13 @@ class ElectionSession:
             )
         opened = self._remote_opened()
         assert opened is not None
+        if "election_key" in opened:
+            raise SessionError(
+                "remote.not_v1",
+                zh="本次选举的远程选票为第 2 版：不重建密钥，由监票人用 tally remote decrypt 解密合计",
+                en="this election's remote ballots are version 2: no key is rebuilt; each "
+                "scrutineer decrypts the totals with tally remote decrypt",
+            )
         folder = self._remote_dir(data_dir)
         containers = [
             remote.parse_share_container(p.read_bytes())

@@ -15,10 +15,10 @@ from typing import Any
 
 import rfc8785
 
-from keys import remote
+from keys import elgamal, remote, remote_ballot
 from tally.election import ElectionSession
 
-__all__ = ["DeviceVote", "vote_as_device"]
+__all__ = ["DeviceVote", "DeviceVoteV2", "vote_as_device", "vote_as_device_v2"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +59,86 @@ def vote_as_device(
     sealed = remote.seal_ballot(base64.b64decode(info["ballot_key"]), rfc8785.dumps(ballot))
     receipt = session.cast_remote(credential.token, credential.prefix, credential.signature, sealed)
     return DeviceVote(credential=credential, sealed=sealed, receipt=receipt)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceVoteV2:
+    credential: remote.RemoteCredential
+    ballot: Mapping[str, Any]
+    receipt: Mapping[str, Any]
+    write_in_lists: Sequence[Mapping[str, Any]]
+
+
+def ballot_context(
+    info: Mapping[str, Any], write_in_lists: Sequence[Mapping[str, Any]]
+) -> remote_ballot.BallotContext:
+    """The context a device builds from ``/api/remote/info`` and the redemption's write-in
+    lists (RV-3.2): what the page does."""
+    lists = {w["post"]: w["members"] for w in write_in_lists}
+    return remote_ballot.BallotContext(
+        election_id=bytes.fromhex(info["election_id"]),
+        key=elgamal.parse_threshold_key(info["election_key"]),
+        posts=tuple(
+            remote_ballot.PostShape(
+                post=p["post"],
+                listed=len(p["listed"]),
+                choices=len(p["listed"]) + len(lists[p["post"]]),
+                seats=p["seats"],
+                disapprovals=bool(p["write_in_requires_disapproval"]),
+            )
+            for p in info["posts"]
+        ),
+    )
+
+
+def choices_for(
+    info: Mapping[str, Any],
+    write_in_lists: Sequence[Mapping[str, Any]],
+    approvals: Mapping[str, Sequence[str]],
+    disapprovals: Mapping[str, int] | None = None,
+) -> list[remote_ballot.PostChoice]:
+    """Per post, the 0/1 vector approving the member ids in ``approvals[post]`` (listed
+    candidates or members of the post's write-in list)."""
+    lists = {w["post"]: [m["member"] for m in w["members"]] for w in write_in_lists}
+    out = []
+    for p in info["posts"]:
+        order = [c["id"] for c in p["listed"]] + lists[p["post"]]
+        chosen = set(approvals.get(p["post"], ()))
+        unknown = chosen - set(order)
+        if unknown:
+            raise ValueError(f"not a choice of {p['post']}: {sorted(unknown)}")
+        out.append(
+            remote_ballot.PostChoice(
+                approvals=tuple(1 if m in chosen else 0 for m in order),
+                disapprovals=(disapprovals or {}).get(p["post"], 0),
+            )
+        )
+    return out
+
+
+def vote_as_device_v2(
+    session: ElectionSession,
+    code: str,
+    approvals: Mapping[str, Sequence[str]],
+    *,
+    data_dir: Path,
+    disapprovals: Mapping[str, int] | None = None,
+) -> DeviceVoteV2:
+    """Vote with invitation ``code`` in a version-2 election (spec/remote-v2.md): credential,
+    then ``remote-ballot/2`` encrypted and proved by ``keys.remote_ballot.encrypt_ballot``, cast
+    into the pending casts. ``approvals`` maps each post code to the member ids approved (listed
+    or from the write-in list); ``disapprovals`` to the number of × marks (RV-3.4)."""
+    info = session.remote_info()
+    issuer = remote.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
+    request = remote.begin_token_request(issuer, bytes.fromhex(info["election_id"]))
+    blind_sig = session.redeem_invitation(code, request.blinded_msg, data_dir=data_dir)
+    lists = session.redemption_extras()["write_in_lists"]
+    credential = remote.finish_token_request(request, issuer, blind_sig)
+    ctx = ballot_context(info, lists)
+    ballot = remote_ballot.encrypt_ballot(
+        ctx, credential.token, choices_for(info, lists, approvals, disapprovals)
+    )
+    receipt = session.cast_remote_v2(
+        credential.token, credential.prefix, credential.signature, ballot
+    )
+    return DeviceVoteV2(credential=credential, ballot=ballot, receipt=receipt, write_in_lists=lists)

@@ -25,7 +25,7 @@ __all__ = [
     "write_refusal",
 ]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Each migration takes the schema from version i to i+1; never edit one that has shipped.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -64,6 +64,14 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         # (spec/log.md §3, V7) Each moment has one checkpoint: the same reason and size never twice.
         "CREATE UNIQUE INDEX checkpoints_once ON checkpoints (size, reason)",
+    ),
+    (
+        # (spec/remote-v2.md RV-4.1) Remote casts accepted and not yet logged (version 2): keyed by
+        # receipt, WITHOUT ROWID, no time and no sequence, so nothing in the file orders them; the
+        # close logs them in receipt order and deletes the rows (RV-4.3).
+        "CREATE TABLE pending_casts (receipt TEXT PRIMARY KEY, token TEXT NOT NULL UNIQUE, "
+        "token_prefix TEXT NOT NULL, token_signature TEXT NOT NULL, ballot BLOB NOT NULL) "
+        "WITHOUT ROWID",
     ),
 )
 
@@ -135,6 +143,9 @@ class ElectionStore:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows (the pending remote casts at the close, RV-4.3) are overwritten, not left
+        # in free pages.
+        conn.execute("PRAGMA secure_delete=ON")
         return sqlite_utils.Database(conn)
 
     @classmethod
@@ -454,6 +465,63 @@ class ElectionStore:
             raise StoreError(
                 "remote.invitation_used", zh="邀请码已经使用过", en="invitation already used"
             )
+
+    # -- pending remote casts (spec/remote-v2.md RV-4.1, RV-4.3) ---------------------------------
+    def pending_cast_count(self) -> int:
+        row = self._db.conn.execute("SELECT COUNT(*) FROM pending_casts").fetchone()
+        return int(row[0])
+
+    def pending_token_used(self, token: str) -> bool:
+        row = self._db.conn.execute(
+            "SELECT 1 FROM pending_casts WHERE token = ?", (token,)
+        ).fetchone()
+        return row is not None
+
+    def pending_receipt(self, receipt: str) -> bool:
+        row = self._db.conn.execute(
+            "SELECT 1 FROM pending_casts WHERE receipt = ?", (receipt,)
+        ).fetchone()
+        return row is not None
+
+    def pending_receipts(self) -> tuple[str, ...]:
+        """The pending receipts in ascending order (what the board lists while open, RV-4.2)."""
+        return tuple(
+            str(r[0])
+            for r in self._db.conn.execute("SELECT receipt FROM pending_casts ORDER BY receipt")
+        )
+
+    def pending_casts(self) -> list[tuple[str, str, str, str, bytes]]:
+        """(receipt, token, token_prefix, token_signature, ballot JCS), ascending receipt order."""
+        return [
+            (str(a), str(b), str(c), str(d), bytes(e))
+            for a, b, c, d, e in self._db.conn.execute(
+                "SELECT receipt, token, token_prefix, token_signature, ballot FROM pending_casts "
+                "ORDER BY receipt"
+            )
+        ]
+
+    @staticmethod
+    def add_pending_casts(
+        conn: sqlite3.Connection, rows: Sequence[tuple[str, str, str, str, bytes]]
+    ) -> None:
+        conn.executemany(
+            "INSERT INTO pending_casts (receipt, token, token_prefix, token_signature, ballot) "
+            "VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    @staticmethod
+    def clear_pending_casts(conn: sqlite3.Connection) -> None:
+        conn.execute("DELETE FROM pending_casts")
+
+    def compact(self) -> None:
+        """(RV-4.3) Rewrite the file so that no page keeps the order in which rows arrived: the
+        WAL folded in and truncated, every page rebuilt by VACUUM (whose own WAL frames are
+        folded in and truncated again). Outside any transaction."""
+        conn = self._db.conn
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @staticmethod
     def add_stock(

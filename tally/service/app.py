@@ -27,7 +27,7 @@ from starlette.responses import Response
 
 import keys
 from tally.core.errors import TallyError
-from tally.election import ElectionSession, RemoteCast, SessionError
+from tally.election import ElectionSession, RemoteCast, RemoteCastV2, SessionError
 from tally.service import board_snapshot
 from tally.service.api_docs import mount_docs
 from tally.service.board_snapshot import BoardSnapshot
@@ -101,7 +101,7 @@ class ServiceState:
         gc.freeze()
         self.lock = asyncio.Lock()
         self._pending_casts: list[
-            tuple[RemoteCast, asyncio.Future[dict[str, Any] | SessionError]]
+            tuple[RemoteCast | RemoteCastV2, asyncio.Future[dict[str, Any] | SessionError]]
         ] = []
         self._cast_drain: asyncio.Task[None] | None = None
         self._cast_timer: asyncio.Task[None] | None = None
@@ -113,7 +113,7 @@ class ServiceState:
                 expected_role=keys.Role.WORK_GROUP,
             )
 
-    async def cast(self, cast: RemoteCast) -> dict[str, Any]:
+    async def cast(self, cast: RemoteCast | RemoteCastV2) -> dict[str, Any]:
         """Queue one remote cast for the next group commit; its receipt, or raise its refusal.
 
         Casts that arrive while a batch is being committed wait for the next one, so under load

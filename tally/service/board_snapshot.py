@@ -28,7 +28,8 @@ from typing import Any, TypeVar, cast
 import keys
 from tally.core.errors import TallyError
 from tally.core.manifest import Manifest
-from tally.core.meeting import Meeting
+from tally.core.meeting import Meeting, parse_entry
+from tally.core.remote import receipt_of
 from tally.election import ElectionSession
 from tally.log import MerkleTree
 from tally.store import StoredCheckpoint
@@ -118,6 +119,11 @@ class BoardSnapshot:
     remote_info: Mapping[str, Any] | Exception | None = None
     remote_pin: Mapping[str, Any] | Exception | None = None
     _remote_key: tuple[object, ...] = ()  # what remote_info depends on, to take it again only then
+    # Version 2 (spec/remote-v2.md RV-4.2, RV-4.4): the pending receipts in ascending order while
+    # the window is open, and, once logged, each cast's receipt -> its leaf index.
+    remote_pending: tuple[str, ...] = ()
+    remote_pending_set: frozenset[str] = frozenset()
+    remote_receipts: Mapping[str, int] = field(default_factory=dict, repr=False)
 
     @property
     def session(self) -> ElectionSession:
@@ -165,6 +171,19 @@ def take(session: ElectionSession, previous: BoardSnapshot | None = None) -> Boa
         if previous is not None and previous._remote_key == remote_key
         else _outcome(session.remote_info)
     )
+    pending: tuple[str, ...] = ()
+    receipts: Mapping[str, int] = {}
+    if r is not None and session.remote_version() == 2:
+        if not r.closed:
+            pending = store.pending_receipts()
+        elif previous is not None and same_session and previous.remote_receipts:
+            receipts = previous.remote_receipts
+        else:
+            receipts = {
+                receipt_of(parse_entry(raw).body["ballot"]): seq
+                for seq, raw in remote_rows.items()
+                if parse_entry(raw).type == "remote.cast"
+            }
     return BoardSnapshot(
         size=session.meeting.size,
         checkpoints=checkpoints,
@@ -177,6 +196,9 @@ def take(session: ElectionSession, previous: BoardSnapshot | None = None) -> Boa
         _remote_key=remote_key,
         # Once given, the pin never changes (the entry and its checkpoint are in the log for good).
         remote_pin=kept_pin if isinstance(kept_pin, Mapping) else _outcome(session.remote_pin),
+        remote_pending=pending,
+        remote_pending_set=frozenset(pending),
+        remote_receipts=receipts,
     )
 
 

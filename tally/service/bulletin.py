@@ -136,6 +136,33 @@ def register(app: FastAPI) -> None:
 
         return Response(snap.memo("checkpoints", render), media_type="application/json")
 
+    @router.get("/api/board/remote", response_model=dict[str, Any])
+    async def remote_receipts() -> Response:
+        """Remote ballots version 2 (spec/remote-v2.md RV-4.2): while the window is open, the
+        pending receipts in ascending order and their number; after the close, the receipts of
+        the logged casts, each with its leaf index. Receipts only: no time, no order of arrival.
+        Read from the snapshot, never under the lock."""
+        snap = state.board_snapshot()
+
+        def render() -> bytes:
+            remote = snap.session.meeting.remote
+            if snap.remote_receipts:
+                logged = sorted(snap.remote_receipts.items())
+                body: dict[str, Any] = {
+                    "status": "logged",
+                    "count": len(logged),
+                    "receipts": [{"receipt": r, "leaf_index": i} for r, i in logged],
+                }
+            else:
+                body = {
+                    "status": "closed" if remote is not None and remote.closed else "pending",
+                    "count": len(snap.remote_pending),
+                    "receipts": list(snap.remote_pending),
+                }
+            return bytes(JSONResponse(body).body)
+
+        return Response(snap.memo("remote_receipts", render), media_type="application/json")
+
     @router.get(
         "/api/board/proof",
         responses={404: {"description": "not a remote ballot's entry, or not yet covered"}},

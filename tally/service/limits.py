@@ -49,6 +49,15 @@ class RequestLimits:
     """The stated bounds (SECURITY.md "Resource limits"); tests set smaller ones."""
 
     max_body_bytes: int = 256 * 1024
+    # Routes that take a larger body: a version-2 remote cast carries a ballot of up to 262,144
+    # JCS bytes (spec/remote-v2.md RV-3.5) plus the credential and the JSON around it.
+    route_body_bytes: tuple[tuple[str, int], ...] = (("/api/remote/cast", 300 * 1024),)
+
+    def body_limit(self, path: str) -> int:
+        """The body limit of a request path: ``max_body_bytes``, raised for the routes above."""
+        raised = next((n for p, n in self.route_body_bytes if p == path), 0)
+        return max(raised, self.max_body_bytes)
+
     body_timeout_seconds: float = 10.0
     header_timeout_seconds: float = 10.0
     max_header_bytes: int = 16 * 1024
@@ -78,9 +87,9 @@ def _lang(query_string: bytes, default: str) -> str:
     return "en" if lang == "en" else "zh"
 
 
-def _refusal_text(status: int, limits: RequestLimits) -> tuple[str, str, str]:
+def _refusal_text(status: int, limits: RequestLimits, path: str = "") -> tuple[str, str, str]:
     if status == 413:
-        kib = limits.max_body_bytes // 1024
+        kib = limits.body_limit(path) // 1024
         return (
             "request.too_large",
             f"请求过大：请求内容不能超过 {kib} KiB。",
@@ -103,10 +112,12 @@ def _json_response(status: int, body: dict[str, Any], *, close: bool = False) ->
     return Response(content, status_code=status, media_type="application/json", headers=headers)
 
 
-def _refusal(status: int, limits: RequestLimits, lang: str) -> Response:
-    code, zh, en = _refusal_text(status, limits)
+def _refusal(status: int, limits: RequestLimits, lang: str, path: str = "") -> Response:
+    code, zh, en = _refusal_text(status, limits, path)
     message = en if lang == "en" else zh
-    return _json_response(status, {"ok": False, "code": code, "message": message}, close=True)
+    return _json_response(
+        status, {"ok": False, "code": code, "message": message, "zh": zh, "en": en}, close=True
+    )
 
 
 class _Refused(Exception):
@@ -129,12 +140,12 @@ class LimitRequests:
             await self.app(scope, receive, send)
             return
         limits = self.limits
+        path = str(scope.get("path", ""))
+        max_body = limits.body_limit(path)
         lang = _lang(scope.get("query_string", b""), self.default_lang)
         for name, value in scope["headers"]:
-            if name == b"content-length" and (
-                not value.isdigit() or int(value) > limits.max_body_bytes
-            ):
-                await _refusal(413, limits, lang)(scope, receive, send)
+            if name == b"content-length" and (not value.isdigit() or int(value) > max_body):
+                await _refusal(413, limits, lang, path)(scope, receive, send)
                 return
         received = 0
         body_done = False
@@ -146,7 +157,7 @@ class LimitRequests:
             nonlocal refused
             refused = True
             if not started:
-                await _refusal(status, limits, lang)(scope, receive, send)
+                await _refusal(status, limits, lang, path)(scope, receive, send)
             raise _Refused
 
         async def guarded_receive() -> Message:
@@ -164,7 +175,7 @@ class LimitRequests:
                 raise  # unreachable: refuse raises
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > limits.max_body_bytes:
+                if received > max_body:
                     await refuse(413)
                 body_done = not message.get("more_body", False)
             else:
@@ -210,6 +221,8 @@ def install(app: FastAPI, limits: RequestLimits | None = None, default_lang: str
                 "ok": False,
                 "code": "request.malformed",
                 "message": en if lang == "en" else zh,
+                "zh": zh,
+                "en": en,
                 "detail": detail,
             },
         )
@@ -268,6 +281,9 @@ def uvicorn_config(
         host=host,
         port=port,
         log_level="warning",
+        # No access log, at any level: a line per request would time every remote cast
+        # (spec/remote.md RM-10.4(b), spec/remote-v2.md RV-1.2).
+        access_log=False,
         http=_guarded_h11(limits.header_timeout_seconds),
         h11_max_incomplete_event_size=limits.max_header_bytes,
         timeout_keep_alive=limits.keep_alive_seconds,

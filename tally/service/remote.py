@@ -16,6 +16,15 @@ Routes:
   ``remote-receipt/1`` (RM-4.6, RM-10.1);
 * ``GET /api/remote/receipt?seq=N`` — the ``remote.cast`` entry and its RFC 9162 inclusion proof in
   the latest signed checkpoint (RM-10.2);
+* version 2 (spec/remote-v2.md, an election whose ``remote.opened`` has ``election_key``):
+  ``info`` adds ``version``, ``election_key``, each post's ``listed`` candidates and
+  ``write_in_requires_disapproval``, and ``approved_count`` (RV-6.3); ``redeem`` adds
+  ``write_in_lists`` with names (RV-2.3, RV-6.1) and ``election_key``; ``cast`` takes ``ballot``
+  (``remote-ballot/2``) instead of ``sealed``, keeps it among the pending casts (no log entry, no
+  time) and answers ``remote-receipt/2`` (RV-4.1); ``GET /api/remote/receipt?receipt=HEX`` answers
+  ``{status: "pending"}`` before the close and the logged entry with its proof after (RV-4.4);
+  the board's ``GET /api/board/remote`` lists the receipts (RV-4.2). Refusals carry ``code``,
+  ``zh`` and ``en``;
 * ``GET /api/remote/noop`` — does nothing: the baseline of ``bench/bench_remote.py``;
 * ``GET /vote/`` (the invitation link: ``/vote/#code=…``, also ``?code=…``), ``GET /vote/receipt``.
 
@@ -65,7 +74,7 @@ from keys.remote import (
 from tally.core.errors import TallyError
 from tally.core.manifest import Manifest
 from tally.core.meeting import parse_entry
-from tally.election import RemoteCast
+from tally.election import RemoteCast, RemoteCastV2
 from tally.service.app import SECURITY_HEADERS, ServiceState
 from tally.service.board_snapshot import BoardSnapshot
 from tally.service.proxy import request_client
@@ -98,7 +107,21 @@ STATUS: dict[str, int] = {
     "remote.sealed_invalid": 422,
     "remote.sealed_too_large": 413,
     "receipt.not_found": 404,
+    # Version 2 (spec/remote-v2.md RV-4.1): a ballot that fails RV-3.5 is 422 (any elgamal.* too).
+    "remote.ballot_invalid": 422,
+    "remote.token_mismatch": 422,
+    "remote.ballot_too_large": 413,
+    "remote.too_many": 409,
 }
+
+
+def status_of(code: str) -> int:
+    """The HTTP status of a refusal code (anything a session refuses otherwise stays 409)."""
+    if code.startswith("elgamal."):
+        return 422
+    return STATUS.get(code, 409)
+
+
 # RM-3.5: a malformed request (body or value) counts like a malformed or wrong code.
 COUNTED_FAILURES = frozenset({"invitation.malformed", "invitation.wrong", "request.malformed"})
 
@@ -120,6 +143,28 @@ class InfoPost(BaseModel):
     post_zh: str
     seats: int
     candidates: list[Candidate]
+    listed: list[Candidate] | None = Field(
+        None, description="version 2: the listed candidates, the post's first choices (RV-3.2)"
+    )
+    write_in_requires_disapproval: bool | None = Field(
+        None, description="version 2: write-ins need × marks (RV-3.4)"
+    )
+
+
+class ElectionKey(BaseModel):
+    k: int
+    n: int
+    commitments: list[str] = Field(description="base64 points C_0..C_{k-1} (EG-7.4)")
+
+
+class WriteInMember(BaseModel):
+    member: str
+    name: str
+
+
+class WriteInList(BaseModel):
+    post: str
+    members: list[WriteInMember]
 
 
 class RemoteInfo(BaseModel):
@@ -133,6 +178,11 @@ class RemoteInfo(BaseModel):
     ballot_key: str | None = Field(None, description="base64 X25519 key (RM-6.1); null until open")
     work_group_key: str = Field("", description="base64 Ed25519 key that signs checkpoints")
     posts: list[InfoPost]
+    version: int = Field(1, description="2 for remote ballots version 2 (spec/remote-v2.md)")
+    election_key: ElectionKey | None = Field(None, description="version 2: EG-7.4")
+    approved_count: int | None = Field(
+        None, description="version 2: members approved for remote voting (RV-6.3)"
+    )
 
 
 class RedeemRequest(_Strict):
@@ -142,13 +192,41 @@ class RedeemRequest(_Strict):
 
 class RedeemResponse(BaseModel):
     blind_sig: str = Field(description="base64 RFC 9474 BlindSign result")
+    write_in_lists: list[WriteInList] | None = Field(
+        None, description="version 2: per post, the write-in list with names (RV-2.3, RV-6.1)"
+    )
+    election_key: ElectionKey | None = Field(None, description="version 2: EG-7.4")
 
 
 class CastRequest(_Strict):
     token: str = Field(max_length=64, description="base64 of the 32-byte token")
     token_prefix: str = Field(max_length=64, description="base64 of the 32-byte msg_prefix")
     token_signature: str = Field(max_length=2048, description="base64 RSASSA-PSS signature")
-    sealed: str = Field(description=f"base64 sealed box, at most {MAX_SEALED_BYTES} bytes")
+    sealed: str | None = Field(
+        None, description=f"version 1: base64 sealed box, at most {MAX_SEALED_BYTES} bytes"
+    )
+    ballot: dict[str, Any] | None = Field(
+        None, description="version 2: the remote-ballot/2 object (RV-3.1)"
+    )
+
+
+class ReceiptV2(BaseModel):
+    """``remote-receipt/2`` (RV-4.1)."""
+
+    format: Literal["remote-receipt/2"] = "remote-receipt/2"
+    election_id: str
+    receipt: str = Field(description="64 lowercase hex (RV-3.6)")
+
+
+class ReceiptStatus(BaseModel):
+    """Version 2 (RV-4.4): ``pending`` before the close; ``logged`` with the entry and its
+    inclusion proof in the latest checkpoint after it."""
+
+    status: Literal["pending", "logged"]
+    leaf_index: int | None = None
+    entry: str | None = None
+    checkpoint: str | None = None
+    proof: list[str] | None = None
 
 
 class Receipt(BaseModel):
@@ -177,6 +255,8 @@ class Refusal(BaseModel):
     ok: Literal[False] = False
     code: str
     message: str
+    zh: str | None = None
+    en: str | None = None
 
 
 class Noop(BaseModel):
@@ -301,8 +381,8 @@ def _refuse(
     code: str, zh: str, en: str, lang: str, headers: dict[str, str] | None = None
 ) -> Response:
     return JSONResponse(
-        {"ok": False, "code": code, "message": en if lang == "en" else zh},
-        status_code=STATUS.get(code, 409),
+        {"ok": False, "code": code, "message": en if lang == "en" else zh, "zh": zh, "en": en},
+        status_code=status_of(code),
         headers=headers,
     )
 
@@ -380,6 +460,29 @@ def _receipt_proof(snap: BoardSnapshot, seq: int) -> dict[str, Any]:
         "size": latest.size if latest is not None and covered else 0,
         "proof": proof,
         "checkpoint": latest.text if latest is not None and covered else "",
+    }
+
+
+def _receipt_status(snap: BoardSnapshot, receipt: str) -> dict[str, Any]:
+    """(RV-4.4) A version-2 receipt: pending while its cast waits for the close, then its
+    ``remote.cast`` entry with the inclusion proof in the latest checkpoint."""
+    if receipt in snap.remote_pending_set:
+        return {"status": "pending"}
+    seq = snap.remote_receipts.get(receipt)
+    cps = snap.checkpoints
+    if seq is None or not cps or seq >= cps[-1].size:
+        raise TallyError(
+            "receipt.not_found",
+            zh="没有这个回执的远程选票。",
+            en="no remote ballot has this receipt",
+        )
+    raw = snap.remote_rows[seq]
+    return {
+        "status": "logged",
+        "leaf_index": seq,
+        "entry": raw.decode("utf-8"),
+        "checkpoint": cps[-1].text,
+        "proof": [base64.b64encode(h).decode() for h in snap.proofs.inclusion_proof(seq)],
     }
 
 
@@ -469,8 +572,11 @@ def register(app: FastAPI) -> None:
         try:
             blinded = _b64(body.blinded_msg, "blinded_msg")
             normalize_invitation_code(body.code)
-            sig: bytes = await state.run(
-                lambda s: s.redeem_invitation(body.code, blinded, data_dir=data_dir)
+            sig, extra = await state.run(
+                lambda s: (
+                    s.redeem_invitation(body.code, blinded, data_dir=data_dir),
+                    s.redemption_extras(),
+                )
             )
         except (TallyError, keys.KeysError) as e:
             if getattr(e, "code", "") in COUNTED_FAILURES:
@@ -479,26 +585,38 @@ def register(app: FastAPI) -> None:
                 limits.not_counted(source, stamp)
             return _refusal(e, lang)
         limits.succeeded(source, stamp)
-        return {"blind_sig": base64.b64encode(sig).decode()}
+        return {"blind_sig": base64.b64encode(sig).decode(), **extra}
 
-    @router.post("/api/remote/cast", response_model=Receipt, responses=REFUSALS)
+    @router.post("/api/remote/cast", response_model=Receipt | ReceiptV2, responses=REFUSALS)
     async def cast(body: CastRequest, lang: str = "zh") -> Any:
-        """Append one sealed ballot with an unused credential; returns the receipt (RM-4.6).
+        """Version 1: append one sealed ballot with an unused credential; returns the receipt
+        (RM-4.6). Version 2 (``ballot`` instead of ``sealed``): keep one ``remote-ballot/2``
+        among the pending casts, unlogged until the close; returns ``remote-receipt/2`` (RV-4.1).
 
-        Refusals: 403 ``remote.token_invalid``, 409 ``remote.token_used`` / ``remote.closed``,
-        413 ``remote.sealed_too_large`` (over 16384 + 48 bytes), 422 malformed values,
-        ``remote.token_signature_length`` (not modulus-length) or ``remote.sealed_invalid``
-        (under 48 bytes).
+        Refusals: 403 ``remote.token_invalid``, 409 ``remote.token_used`` / ``remote.closed`` /
+        ``remote.not_open``, 413 ``remote.sealed_too_large`` (over 16384 + 48 bytes) or
+        ``remote.ballot_too_large`` (RV-3.5), 422 malformed values,
+        ``remote.token_signature_length`` (not modulus-length), ``remote.sealed_invalid`` (under
+        48 bytes), ``remote.ballot_invalid``, ``remote.token_mismatch`` or ``elgamal.*`` (a
+        ballot that fails RV-3.5).
         """
         try:
-            if len(body.sealed) > (MAX_SEALED_BYTES + 2) // 3 * 4:
-                raise SealedBallotTooLargeError(
-                    zh="密封选票过大。", en="the sealed ballot is too large"
-                )
             token = _b64(body.token, "token", size=32)
             prefix = _b64(body.token_prefix, "token_prefix", size=32)
             signature = _b64(body.token_signature, "token_signature")
-            sealed = _b64(body.sealed, "sealed")
+            if (body.ballot is None) == (body.sealed is None):
+                raise TallyError(
+                    "request.malformed",
+                    zh="须给出 ballot（第 2 版）或 sealed（第 1 版）之一。",
+                    en="give exactly one of ballot (version 2) and sealed (version 1)",
+                )
+            if body.ballot is not None:
+                return await state.cast(RemoteCastV2(token, prefix, signature, body.ballot))
+            if len(body.sealed or "") > (MAX_SEALED_BYTES + 2) // 3 * 4:
+                raise SealedBallotTooLargeError(
+                    zh="密封选票过大。", en="the sealed ballot is too large"
+                )
+            sealed = _b64(body.sealed or "", "sealed")
             if len(sealed) > MAX_SEALED_BYTES:
                 raise SealedBallotTooLargeError(
                     zh="密封选票过大。", en="the sealed ballot is too large"
@@ -510,12 +628,32 @@ def register(app: FastAPI) -> None:
         except (TallyError, keys.KeysError) as e:
             return _refusal(e, lang)
 
-    @router.get("/api/remote/receipt", response_model=ReceiptProof, responses=REFUSALS)
-    async def receipt(seq: int = Query(ge=0), lang: str = "zh") -> Any:
-        """A ``remote.cast`` entry and its inclusion proof in the latest checkpoint (RM-10.2),
-        from the board snapshot, never under the election lock."""
+    @router.get(
+        "/api/remote/receipt",
+        response_model=ReceiptProof | ReceiptStatus,
+        response_model_exclude_none=True,
+        responses=REFUSALS,
+    )
+    async def receipt(
+        seq: int | None = Query(None, ge=0),
+        receipt: str | None = Query(None, pattern="^[0-9a-f]{64}$"),
+        lang: str = "zh",
+    ) -> Any:
+        """Version 1 (``seq``): a ``remote.cast`` entry and its inclusion proof in the latest
+        checkpoint (RM-10.2). Version 2 (``receipt``, 64 hex): ``{status: "pending"}`` before the
+        close, ``{status: "logged", leaf_index, entry, checkpoint, proof}`` after it (RV-4.4).
+        From the board snapshot, never under the election lock."""
         try:
-            return _receipt_proof(state.board_snapshot(), seq)
+            snap = state.board_snapshot()
+            if receipt is not None:
+                return _receipt_status(snap, receipt)
+            if seq is None:
+                raise TallyError(
+                    "request.malformed",
+                    zh="须给出 seq 或 receipt。",
+                    en="give seq or receipt",
+                )
+            return _receipt_proof(snap, seq)
         except (TallyError, keys.KeysError) as e:
             return _refusal(e, lang)
 

@@ -67,7 +67,9 @@ class Service:
             tables = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")]
             for t in sorted(tables):
                 h.update(t.encode())
-                for row in c.execute(f'SELECT * FROM "{t}" ORDER BY rowid'):
+                without_rowid = t == "pending_casts"  # WITHOUT ROWID: ordered by its key
+                order = "receipt" if without_rowid else "rowid"
+                for row in c.execute(f'SELECT * FROM "{t}" ORDER BY {order}'):
                     h.update(repr(row).encode())
         with contextlib_closing(
             sqlite3.connect(f"file:{accounts_path(self.data)}?mode=ro", uri=True)

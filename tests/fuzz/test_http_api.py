@@ -36,6 +36,7 @@ OPERATIONS = (
     ("GET", "/api/board"),
     ("GET", "/api/board/checkpoints"),
     ("GET", "/api/board/proof"),
+    ("GET", "/api/board/remote"),
 )
 
 
