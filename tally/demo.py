@@ -206,8 +206,8 @@ def _plan(rng: random.Random, spec: RoundSpec, present: int, base: int, scenario
 
 
 # The remote ballots' version the demo uses (spec/remote-v2.md). Version 2 needs the verifier's
-# V18 v2 (the demo verifies every bundle it publishes): switch to 2 once it has landed.
-REMOTE_VERSION = 1
+# V18 v2, which the demo checks: every bundle it publishes is verified.
+REMOTE_VERSION = 2
 
 
 def _remote_votes_v2(

@@ -195,7 +195,6 @@ def test_no_per_ballot_plaintext_is_stored_or_published(done: Done) -> None:
                 assert form not in content, (where, form[:80])
 
 
-@pytest.mark.xfail(strict=True, reason="verifier v2 lands from wt/rver")
 def test_v2_election_verifies(done: Done) -> None:
     report = done.e.verify(done.published / "bundle")
     assert report["remote_ballots"] == 3
