@@ -168,6 +168,7 @@ class Game:
     truth: str  # the member who cast ``ballots[0]``
     events: tuple[tuple[str, str], ...]  # (member, "redeem" | "cast") in the order they happened
     owners: Mapping[str, str]  # each cast's token (base64) -> its member: the referee's, hidden
+    scrutineer: keys.InMemorySigner  # the referee's too: only to plant leaks in a test
 
 
 # --------------------------------------------------------------------------- the attacker
@@ -362,7 +363,10 @@ def _opened_by_scalars(entries: Mapping[int, dict[str, Any]], ev: Evidence) -> d
     cts = {s: v for s, c in _casts(entries).items() if (v := _committee_cts(c)) is not None}
     if key is None or not cts:
         return {}
-    alphas = {ct.alpha: (s, i) for s, v in cts.items() for i, ct in enumerate(v)}
+    alphas: dict[bytes, list[tuple[int, int]]] = {}
+    for s, v in cts.items():
+        for i, ct in enumerate(v):
+            alphas.setdefault(ct.alpha, []).append((s, i))
     texts = [json.dumps(e) for e in entries.values()]
     texts += list(_blobs(ev))
     known: dict[int, list[int | None]] = {s: [None] * len(v) for s, v in cts.items()}
@@ -378,8 +382,7 @@ def _opened_by_scalars(entries: Mapping[int, dict[str, Any]], ev: Evidence) -> d
                         ct.beta, pysodium.crypto_scalarmult_ristretto255(x, ct.alpha)
                     )
                     known[s][i] = 1 if m == G else 0 if m == elgamal.IDENTITY else None
-        elif point in alphas:  # x = r: beta - r·H = m·G
-            s, i = alphas[point]
+        for s, i in alphas.get(point, ()):  # x = r: beta - r·H = m·G
             m = pysodium.crypto_core_ristretto255_sub(
                 cts[s][i].beta, pysodium.crypto_scalarmult_ristretto255(x, key.public_key)
             )
@@ -838,7 +841,7 @@ def _play(t: _Template, folder: Path, clock: _Clock, rng: random.Random) -> Game
         service_log=tuple(records.lines),
         data_files=_files(data, ""),
     )
-    return Game(evidence, x_by, tuple(events), owners)
+    return Game(evidence, x_by, tuple(events), owners, t.sc)
 
 
 def _tables(path: Path) -> dict[str, tuple[tuple[Any, ...], ...]]:
@@ -1060,3 +1063,129 @@ def test_v2_no_challenge_ballot_is_readable_anywhere(games_v2: list[Game]) -> No
         for marks in BALLOTS:
             for form in [f'"{marks}"', *_vector_forms(marks)]:
                 assert not any(form in t for t in texts), form
+
+
+class _Recorded:
+    """A scalar source that keeps what it gives (a device that logs its nonces)."""
+
+    def __init__(self, source: elgamal.ScalarSource) -> None:
+        self.source, self.drawn = source, list[bytes]()
+
+    def scalar(self) -> elgamal.Scalar:
+        x = self.source.scalar()
+        self.drawn.append(x)
+        return x
+
+
+def _with_ballots(ev: Evidence, ballots: Mapping[int, Any], bodies: Mapping[str, Any]) -> Evidence:
+    """The evidence with the casts' ballots (by seq) and the bodies of entries (by type)
+    replaced, in the election file's log and the bundle's."""
+
+    def edit(doc: dict[str, Any]) -> bytes:
+        if doc["seq"] in ballots:
+            doc["body"]["ballot"] = ballots[doc["seq"]]
+        if doc["type"] in bodies:
+            doc["body"] = bodies[doc["type"]]
+        return json.dumps(doc).encode()
+
+    tables = dict(ev.tables)
+    tables["log"] = tuple((*row[:2], edit(json.loads(bytes(row[2])))) for row in ev.tables["log"])
+    bundle = dict(ev.bundle)
+    bundle["log.jsonl"] = b"".join(
+        edit(json.loads(line)) + b"\n" for line in ev.bundle["log.jsonl"].splitlines()
+    )
+    return dataclasses.replace(ev, tables=tables, bundle=bundle)
+
+
+def test_v2_content_channels_read_a_planted_leak(games_v2: list[Game]) -> None:
+    """The content channels are not blind: in a v2 game's evidence with a leak planted, each
+    finds which cast holds X. (d) a partial decryption of one cast's ciphertexts instead of the
+    totals; (e) the two ballots encrypted with one seed (every nonce reused); (f) a device's
+    nonces in a service log record. (g) cannot be planted: every valid ballot has one shape."""
+    g = games_v2[0]
+    entries = _log_entries(g.evidence)
+    casts = _casts(entries)
+    truth = {
+        s: BALLOTS[0] if g.owners[c["body"]["token"]] == g.truth else BALLOTS[1]
+        for s, c in casts.items()
+    }
+    opened = next(e["body"] for e in entries.values() if e["type"] == "remote.opened")
+    key = elgamal.parse_threshold_key(opened["election_key"])
+    eid = bytes.fromhex(next(iter(casts.values()))["body"]["ballot"]["election_id"])
+    # (d) scrutineer 1 (k = 1) decrypts the committee choices of the first cast alone
+    first = next(iter(casts))
+    share = keys.remote.unwrap_share_v2(
+        keys.remote.parse_share_container_v2(g.evidence.data_files["remote/share-1.json"]),
+        g.scrutineer,
+        key,
+    )
+    partial = next(e["body"] for e in entries.values() if e["type"] == "remote.partial_decryption")
+    parts = [
+        elgamal.partial_decrypt(
+            share, key, ct, election_id=eid, label=elgamal.tally_label("committee", i)
+        ).to_json()
+        for i, ct in enumerate(_committee_cts(casts[first]) or ())
+    ]
+    leaked = {
+        **partial,
+        "posts": [
+            {
+                "post": "committee",
+                "shares": [p["share"] for p in parts],
+                "proofs": [p["proof"] for p in parts],
+            }
+            if post["post"] == "committee"
+            else post
+            for post in partial["posts"]
+        ],
+    }
+    ev = _with_ballots(g.evidence, {}, {"remote.partial_decryption": leaked})
+    assert _opened_by_partials(_log_entries(ev), ev) == {first: truth[first]}
+    # (e) and (f): the casts re-encrypted (with their own tokens) from one seed, nonces kept
+    definition = json.loads(g.evidence.bundle["manifest.json"])["manifest"]["definition"]
+    lists = [
+        {"post": w["post"], "members": [{"member": m, "name": ""} for m in w["members"]]}
+        for w in opened["write_in_lists"]
+    ]
+    info = {
+        "election_id": eid.hex(),
+        "election_key": opened["election_key"],
+        "posts": [
+            {
+                "post": p["post"],
+                "seats": p["seats"],
+                "write_in_requires_disapproval": False,
+                "listed": [{"id": c} for c in p["candidates"]],
+            }
+            for p in definition["posts"]
+            if p["post"] in ("committee", "secretary")
+        ],
+    }
+
+    def encrypted(seed: Callable[[int], bytes]) -> tuple[dict[int, Any], list[bytes]]:
+        ballots, drawn = {}, []
+        for seq, c in casts.items():
+            source = _Recorded(elgamal.UnsafeDeterministicScalars(seed(seq)))
+            approvals = {
+                "committee": _approvals(info, truth[seq], "committee"),
+                "secretary": _approvals(info, SECRETARY_MARKS, "secretary"),
+            }
+            ballots[seq] = remote_ballot.encrypt_ballot(
+                ballot_context(info, lists),
+                base64.b64decode(c["body"]["token"]),
+                choices_for(info, lists, approvals),
+                scalars=source,
+            )
+            drawn += source.drawn
+        return ballots, drawn
+
+    ballots, _ = encrypted(lambda _seq: b"one seed")
+    ev = _with_ballots(g.evidence, ballots, {})
+    assert _reused_randomness(_log_entries(ev), ev) == truth
+    ballots, drawn = encrypted(lambda seq: b"seed %d" % seq)
+    ev = _with_ballots(g.evidence, ballots, {})
+    assert _reused_randomness(_log_entries(ev), ev) == {}
+    assert _opened_by_scalars(_log_entries(ev), ev) == {}  # before the nonces are logged
+    logged = " ".join(base64.b64encode(x).decode() for x in drawn)
+    ev = dataclasses.replace(ev, service_log=(*ev.service_log, f"device nonces {logged}"))
+    assert _opened_by_scalars(_log_entries(ev), ev) == truth
