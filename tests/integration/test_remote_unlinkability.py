@@ -57,18 +57,22 @@ that cast (*owner*).
    (e) *file order*: the casts in the order their tokens first (and last) appear in the raw bytes
    of the election file and of its WAL, against the redemption order (what insertion order a page
    or a frame would keep); (f) *service log order*: the casts in the order the service's log
-   records first name their token or receipt.
+   records first name their token or receipt (the service writes no record in these games).
 3. Nothing links: the attacker flips a (seeded) coin.
 
 Version 1: channels 1 (a) and (b) give the content of every cast, and channel 2 (b) carries it to
-the member: the attacker wins nearly every game; with the plaintext withheld it is at chance
+the member: the attacker wins 40 of 40 games; with the plaintext withheld it is at chance
 (``test_v1_links_remote_voter_to_ballot_by_plaintext_and_timing``, which documents it and goes
-with v1). The owner channels alone link a member to her ciphertext in nearly every game too.
+with v1). The owner channels alone link each member to her sealed ballot in 40 of 40 games too
+(timeline, log order, and the order of the tokens in the WAL).
 
 Version 2 (spec/remote-v2.md RV-1.1, RV-1.2): channel 1 finds nothing (no plaintext, no key, no
-decryption of fewer ballots than a post's total, no shape), so the attacker is at chance; the
-owner channels find nothing either (every cast has the close's ``at``, the log and the compacted
-file keep the receipt order, a random order), so even the ciphertext is not linked to its member.
+decryption of fewer ballots than a post's total, no shape), so the attacker is at chance (12 of
+40: the coin); the owner channels find nothing either (every cast has the close's ``at``, the log
+and the compacted file keep the receipt order, a random order: right in 24 of 40, no token in any
+WAL, no member beside a token in any page), so even the ciphertext is not linked to its member.
+``test_v2_content_channels_read_a_planted_leak`` shows that channels 1 (d) to (f) do read a leak
+when there is one.
 What stays visible (RV-1.3), and the attacker holds it: who was approved, who received a
 credential and when, the number of casts, each cast's encrypted ballot and receipt, each post's
 remote totals (here X + Y, the same whoever cast X: with two voters the totals alone give nothing
@@ -76,8 +80,11 @@ away, but a post where every remote voter chose alike reveals it, RULES A13, RV-
 
 "Better than chance" is decided over ``GAMES`` seeded games: the attacker's wins must stay within
 the one-sided 99% binomial bound of p = 1/2 (``_upper``: at most 27 of 40); each owner channel
-alone must stay within the two-sided bounds at 0.05% a side (10 to 30 of the games it answers,
-Bonferroni for about twenty channels). A real link is far beyond: version 1 wins 40 of 40.
+alone must stay within the two-sided bounds at 0.05% a side (10 to 30 of the 40 games it
+answers): 17 channels, so an attacker at chance fails it with probability under 2% (Bonferroni).
+The games are seeded, so either bound gives the same verdict every run (no flake); a real link is
+far beyond them: version 1 wins 40 of 40. The games take about 25 s a version on an idle core
+(60 s on the loaded two-core machine) and the attacker about 0.15 s a game.
 """
 
 from __future__ import annotations
@@ -423,7 +430,9 @@ def _challenge_shapes(context: str) -> tuple[str, str]:
 def _by_shape(entries: Mapping[int, dict[str, Any]], ev: Evidence) -> dict[int, str]:
     """1 (g): the sizes of a cast's members against the attacker's own encryptions of X and Y."""
     key = _election_key(entries)
-    opened = next((e["body"] for e in entries.values() if e["type"] == "remote.opened"), {})
+    opened: dict[str, Any] = next(
+        (e["body"] for e in entries.values() if e["type"] == "remote.opened"), {}
+    )
     casts = {s: c for s, c in _casts(entries).items() if isinstance(c["body"].get("ballot"), dict)}
     if key is None or not casts or ev.ballots != BALLOTS:
         return {}
@@ -562,6 +571,10 @@ def _first_offset(data: bytes, forms: Sequence[str], last: bool = False) -> int 
     return (max if last else min)(hits) if hits else None
 
 
+def _offset_of_token(data: bytes, last: bool, _seq: int, cast: Mapping[str, Any]) -> int | None:
+    return _first_offset(data, _token_forms(cast), last)
+
+
 def _owner_channels(
     entries: Mapping[int, dict[str, Any]], ev: Evidence
 ) -> list[tuple[str, dict[int, str]]]:
@@ -574,10 +587,10 @@ def _owner_channels(
     ]
     for name, data in sorted(ev.raw.items()):
         for last in (False, True):
-            order = _by_order(
-                entries, ev, lambda _s, c, d=data, f=last: _first_offset(d, _token_forms(c), f)
+            offset = functools.partial(_offset_of_token, data, last)
+            out.append(
+                (f"file-{'last' if last else 'first'}:{name}", _by_order(entries, ev, offset))
             )
-            out.append((f"file-{'last' if last else 'first'}:{name}", order))
     log = "\n".join(ev.service_log)
 
     def in_log(_s: int, c: Mapping[str, Any]) -> int | None:
