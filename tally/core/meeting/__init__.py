@@ -11,7 +11,7 @@ ballots returned (more than issued: VOID, a re-vote follows) -> ballots entered 
 teller may withdraw their last entry) -> counted (outcome recorded; runoff, further round or next
 post follows).
 
-The package reads like spec/log.md §2 (docs/adr/XXXX-typed-entries.md): ``entries`` (an entry's
+The package reads like spec/log.md §2 (docs/adr/0030-typed-entries.md): ``entries`` (an entry's
 bytes and parse), ``bodies`` (one frozen dataclass per entry type, ``Entry.value``), ``state``
 (``Meeting`` and ``begin``), ``apply`` (``apply_entry`` and its table of appliers), and the
 appliers by group: ``attendance`` (election, stock, attendance), ``sitting`` (rounds, ballots,

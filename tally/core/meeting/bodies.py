@@ -6,7 +6,7 @@ The parse refuses a malformed field with the code the log gives for that field (
 depends on the state. A field the rules check by comparing the whole body with the body they
 compute (``round.opened``, ``round.counted``, ``election.result``) or with a structure that needs
 the election (a remote ballot, a partial decryption, the totals) stays the JSON value it is, typed
-``object``; its check is the applier's (docs/adr/XXXX-typed-entries.md).
+``object``; its check is the applier's (docs/adr/0030-typed-entries.md).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The typed entry bodies and the table of appliers (tally/core/meeting, issue 17 point 2,
-docs/adr/XXXX-typed-entries.md): every entry type the spec lists has a dataclass and an applier,
+docs/adr/0030-typed-entries.md): every entry type the spec lists has a dataclass and an applier,
 the parse gives each type its own dataclass, and a malformed field is refused once, at the parse,
 with the field's code."""
 
