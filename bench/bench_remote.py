@@ -23,6 +23,7 @@ import argparse
 import base64
 import datetime as dt
 import json
+import multiprocessing
 import os
 import shutil
 import socket
@@ -41,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import keys
 from bench.synthetic import _definition
 from keys.remote import (
+    TokenRequest,
     begin_token_request,
     finish_token_request,
     load_issuer_public_key,
@@ -59,6 +61,46 @@ _PIN = shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
 def _pub(s: keys.InMemorySigner) -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(keys.export_public_key(s.public_key))
     return doc
+
+
+# The devices' side in the forked process: the issuer's key, the election id, the ballot key and
+# the posts of ``remote_info`` (set before the fork; an RSA key object is not pickled).
+_DEVICE: tuple[Any, bytes, bytes, list[dict[str, Any]]] | None = None
+
+
+def _begin(_: int) -> TokenRequest:
+    assert _DEVICE is not None
+    issuer, eid, _, _ = _DEVICE
+    return begin_token_request(issuer, eid)
+
+
+def _finish(req: TokenRequest, blind_sig: bytes) -> dict[str, str]:
+    """A device's cast body: its credential from the issuer's answer, and its sealed ballot."""
+    assert _DEVICE is not None
+    issuer, eid, ballot_key, posts = _DEVICE
+    cred = finish_token_request(req, issuer, blind_sig)
+    token = base64.b64encode(cred.token).decode()
+    ballot = {
+        "format": "remote-ballot/1",
+        "election_id": eid.hex(),
+        "token": token,
+        "posts": [
+            {
+                "post": p["post"],
+                "candidates": [c["id"] for c in p["candidates"]],
+                "marks": "o" + "-" * (len(p["candidates"]) - 1),
+                "write_ins": [],
+            }
+            for p in posts
+        ],
+    }
+    sealed = seal_ballot(ballot_key, rfc8785.dumps(ballot))
+    return {
+        "token": token,
+        "token_prefix": base64.b64encode(cred.prefix).decode(),
+        "token_signature": base64.b64encode(cred.signature).decode(),
+        "sealed": base64.b64encode(sealed).decode(),
+    }
 
 
 def prepare(folder: Path, casts: int) -> tuple[Path, Path, list[dict[str, str]]]:
@@ -82,37 +124,18 @@ def prepare(folder: Path, casts: int) -> tuple[Path, Path, list[dict[str, str]]]
     eid = bytes.fromhex(info["election_id"])
     issuer = load_issuer_public_key(base64.b64decode(info["issuer_key"]))
     ballot_key = base64.b64decode(info["ballot_key"])
-    bodies = []
-    for i in range(1, casts + 1):
-        code, _ = s.issue_invitation(f"B{i:05d}", data_dir=svc)
-        req = begin_token_request(issuer, eid)
-        cred = finish_token_request(
-            req, issuer, s.redeem_invitation(code, req.blinded_msg, data_dir=svc)
-        )
-        token = base64.b64encode(cred.token).decode()
-        ballot = {
-            "format": "remote-ballot/1",
-            "election_id": eid.hex(),
-            "token": token,
-            "posts": [
-                {
-                    "post": p["post"],
-                    "candidates": [c["id"] for c in p["candidates"]],
-                    "marks": "o" + "-" * (len(p["candidates"]) - 1),
-                    "write_ins": [],
-                }
-                for p in info["posts"]
-            ],
-        }
-        sealed = seal_ballot(ballot_key, rfc8785.dumps(ballot))
-        bodies.append(
-            {
-                "token": token,
-                "token_prefix": base64.b64encode(cred.prefix).decode(),
-                "token_signature": base64.b64encode(cred.signature).decode(),
-                "sealed": base64.b64encode(sealed).decode(),
-            }
-        )
+    global _DEVICE  # noqa: PLW0603 - read by the forked device process
+    _DEVICE = (issuer, eid, ballot_key, info["posts"])
+    # The devices' side (blind, finalize, seal) in a second process while this one, the service's
+    # side, issues and redeems the invitations in order; the same bodies in the same order.
+    with multiprocessing.get_context("fork").Pool(1) as device:
+        finished = []
+        for i, req in enumerate(device.imap(_begin, range(casts), chunksize=64), start=1):
+            code, _ = s.issue_invitation(f"B{i:05d}", data_dir=svc)
+            blind_sig = s.redeem_invitation(code, req.blinded_msg, data_dir=svc)
+            finished.append(device.apply_async(_finish, (req, blind_sig)))
+        bodies = [f.get() for f in finished]
+    _DEVICE = None
     s.store.close()
     return db, svc, bodies
 

@@ -38,7 +38,7 @@ from tally.election import (
     sign_manifest,
 )
 from tally.publish import publish
-from tally.remote_device import vote_as_device
+from tally.remote_device import vote_as_device, vote_as_device_v2
 
 __all__ = ["BranchSummary", "Scenario", "run_town"]
 
@@ -219,8 +219,6 @@ def _remote_votes_v2(
 ) -> int:
     """Version 2: encrypted choices cast into the pending casts, logged at the close; then two
     scrutineers decrypt the totals (RV-5.3), before the meeting counts its first round."""
-    from tally.remote_device import vote_as_device_v2  # noqa: PLC0415
-
     session.open_remote(signer=signers["wg"], k=2, data_dir=data, version=2)
     info = session.remote_info()
     for member in members:
