@@ -372,20 +372,24 @@ def simulate(
                 fail(
                     lg,
                     as_json,
-                    "simulate.no_round_due",
-                    f"steps[{i}]：此时没有待进行的轮次：{describe_next(due, election, 'zh')}",
-                    f"steps[{i}]: no round is due: {describe_next(due, election, 'en')}",
+                    CliError(
+                        "simulate.no_round_due",
+                        zh=f"steps[{i}]：此时没有待进行的轮次：{describe_next(due, election, 'zh')}",
+                        en=f"steps[{i}]: no round is due: {describe_next(due, election, 'en')}",
+                    ),
                     indent=2,
                 )
             if due.post is not step.post:
                 fail(
                     lg,
                     as_json,
-                    "simulate.wrong_post",
-                    f"steps[{i}]：当前应进行{zh_label(due.post)}选举，文件写的是"
-                    f"{zh_label(step.post)}",
-                    f"steps[{i}]: the {due.post.value} round is due, the file has "
-                    f"{step.post.value}",
+                    CliError(
+                        "simulate.wrong_post",
+                        zh=f"steps[{i}]：当前应进行{zh_label(due.post)}选举，文件写的是"
+                        f"{zh_label(step.post)}",
+                        en=f"steps[{i}]: the {due.post.value} round is due, the file has "
+                        f"{step.post.value}",
+                    ),
                     indent=2,
                 )
             outcome = count_round(
@@ -400,7 +404,12 @@ def simulate(
             )
             state = apply_outcome(state, outcome)
         except TallyError as e:
-            fail(lg, as_json, e.code, f"steps[{i}]：{e.zh}", f"steps[{i}]: {e.en}", indent=2)
+            fail(
+                lg,
+                as_json,
+                CliError(e.code, zh=f"steps[{i}]：{e.zh}", en=f"steps[{i}]: {e.en}"),
+                indent=2,
+            )
         rounds_json.append(outcome_json(outcome))
         lines.extend(describe_outcome(outcome, election, lg))
         lines.append("")

@@ -29,7 +29,7 @@ from tally.calendar import (
     parse_calendar,
     sign_calendar,
 )
-from tally.cli_errors import fail, run
+from tally.cli_errors import CliError, fail, run
 from tally.cli_rounds import rounds_json, rounds_lines
 from tally.core.ballots import INVALID_REASONS
 from tally.core.definition import parse_definition
@@ -1067,9 +1067,11 @@ def _serve(app: typer.Typer) -> None:
             fail(
                 lg,
                 False,
-                "serve.tls_pair",
-                "--tls-cert 和 --tls-key 须同时给出",
-                "give both --tls-cert and --tls-key",
+                CliError(
+                    "serve.tls_pair",
+                    zh="--tls-cert 和 --tls-key 须同时给出",
+                    en="give both --tls-cert and --tls-key",
+                ),
             )
         if tls_cert is not None and tls_key is not None:
             tls = TlsFiles(cert=tls_cert, key=tls_key)
@@ -1087,11 +1089,13 @@ def _serve(app: typer.Typer) -> None:
                 fail(
                     lg,
                     False,
-                    "serve.same_binding",
-                    f"公开页面的地址 {public.host}:{public.port} 与投票站页面的 {host}:{port} "
-                    "重叠：请给出不同的地址或端口",
-                    f"the public binding {public.host}:{public.port} overlaps the station's "
-                    f"{host}:{port}: give another address or port",
+                    CliError(
+                        "serve.same_binding",
+                        zh=f"公开页面的地址 {public.host}:{public.port} 与投票站页面的 {host}:{port} "
+                        "重叠：请给出不同的地址或端口",
+                        en=f"the public binding {public.host}:{public.port} overlaps the station's "
+                        f"{host}:{port}: give another address or port",
+                    ),
                 )
             bindings.append(public)
         if demo:
@@ -1108,9 +1112,11 @@ def _serve(app: typer.Typer) -> None:
             fail(
                 lg,
                 False,
-                "serve.no_election",
-                "请给出选举文件或 --demo",
-                "give an election file or --demo",
+                CliError(
+                    "serve.no_election",
+                    zh="请给出选举文件或 --demo",
+                    en="give an election file or --demo",
+                ),
             )
         from tally.service.proxy import parse_trusted  # noqa: PLC0415 - service modules: see above
 
@@ -1120,9 +1126,11 @@ def _serve(app: typer.Typer) -> None:
             fail(
                 lg,
                 False,
-                "serve.trusted_proxy",
-                f"--trusted-proxy 应为 IP 地址或网段：{' '.join(trusted_proxy or ())}",
-                f"--trusted-proxy must be an IP address or network: {' '.join(trusted_proxy or ())}",
+                CliError(
+                    "serve.trusted_proxy",
+                    zh=f"--trusted-proxy 应为 IP 地址或网段：{' '.join(trusted_proxy or ())}",
+                    en=f"--trusted-proxy must be an IP address or network: {' '.join(trusted_proxy or ())}",
+                ),
             )
         config = ServiceConfig(
             election_path=db,
@@ -1164,7 +1172,11 @@ def _demo(app: typer.Typer) -> None:
         lg = _lang(lang)
         zh = lg == "zh"
         if out.exists() and any(out.iterdir()):
-            fail(lg, False, "demo.exists", f"{out} 不是空文件夹", f"{out} is not empty")
+            fail(
+                lg,
+                False,
+                CliError("demo.exists", zh=f"{out} 不是空文件夹", en=f"{out} is not empty"),
+            )
         console = Console(stderr=True)
         with Progress(console=console) as bar:
             task = bar.add_task("全镇换届选举" if zh else "town re-election", total=branches)

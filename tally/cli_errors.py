@@ -1,15 +1,15 @@
 """How every ``tally`` command refuses: one line on stderr (or one JSON body), exit code 1.
 
-``fail`` prints a refusal (a :class:`~bilingual.BilingualError`, or its code and two texts) in the
-command's language; ``run`` runs a command's action and turns every expected failure into one.
-The commands keep their own success output; this is the only place that prints a failure.
+``fail`` prints a refusal (a :class:`~bilingual.BilingualError`) in the command's language;
+``run`` runs a command's action and turns every expected failure into one. The commands keep
+their own success output; this is the only place that prints a failure.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import NoReturn, TypeVar, overload
+from typing import NoReturn, TypeVar
 
 import typer
 
@@ -28,7 +28,6 @@ class CliError(BilingualError):
     code = "cli.error"
 
 
-@overload
 def fail(
     lang: str,
     as_json: bool,
@@ -37,46 +36,22 @@ def fail(
     indent: int | None = None,
     details: Sequence[str] = (),
     problems: list[dict[str, str]] | None = None,
-) -> NoReturn: ...
-@overload
-def fail(
-    lang: str,
-    as_json: bool,
-    error: str,
-    zh: str,
-    en: str,
-    *,
-    indent: int | None = None,
-    details: Sequence[str] = (),
-    problems: list[dict[str, str]] | None = None,
-) -> NoReturn: ...
-def fail(
-    lang: str,
-    as_json: bool,
-    error: BilingualError | str,
-    zh: str = "",
-    en: str = "",
-    *,
-    indent: int | None = None,
-    details: Sequence[str] = (),
-    problems: list[dict[str, str]] | None = None,
 ) -> NoReturn:
-    """Refuse: ``error`` (or the code ``error`` with ``zh`` and ``en``), then exit 1.
+    """Refuse with ``error`` (a :class:`CliError` for what only the shell finds), then exit 1.
 
     With ``as_json`` the refusal body (:meth:`BilingualError.to_json`, plus ``problems`` when given)
     goes to stdout, indented by ``indent``; otherwise ``details`` (one line each) and then
     "错误：…" / "error: …" go to stderr.
     """
-    e = error if isinstance(error, BilingualError) else CliError(error, zh=zh, en=en)
     if as_json:
-        body = e.to_json(lang)
+        body = error.to_json(lang)
         if problems is not None:
             body["problems"] = problems
         typer.echo(json.dumps(body, ensure_ascii=False, indent=indent))
     else:
         for line in details:
             typer.echo(line, err=True)
-        typer.echo(("error: " if lang == "en" else "错误：") + e.message(lang), err=True)
+        typer.echo(("error: " if lang == "en" else "错误：") + error.message(lang), err=True)
     raise typer.Exit(1)
 
 
