@@ -15,6 +15,22 @@ out of credentials (wrk then still reports its whole duration, and the rate woul
 credentials', not the service's: such a run is refused).
 
     .venv/bin/python bench/bench_remote.py [--casts 19990] [--seconds 1] [--repeats 3] [--json F]
+    .venv/bin/python bench/bench_remote.py --version 2 [--voters 80] [--json F]
+
+``--version 2`` (spec/remote-v2.md): remote voting opened in version 2 (with ``open_remote``'s
+version switch while version 1 exists, by default once it is gone), ``--voters`` approved members
+each holding a credential and a real ``remote-ballot/2`` made beforehand by the v2 device's code
+(bench/remote_v2_election.py: a 9-candidate committee and a 2-candidate secretary, each post with
+every other expected elector as its write-in list, RV-2.1). The service checks every ballot's
+proofs before it accepts the cast (RV-3.5, RV-4.1), so a cast costs hundreds of milliseconds, not
+a fraction of one, and a remote voter is a choice of every post (at most 256, RV-2.2): the few
+dozen casts there can be are sent once each by a Python client over ``--clients`` connections in
+a closed loop (each connection sends its next cast when its last is answered), timed from the
+first request to the last answer; wrk, whose runs have a fixed length, would either run out of
+credentials or stop before the first group commit answers. The no-op route is measured by wrk for
+``--seconds`` before and after the casts. Also printed: one ballot's ``check_ballot`` in this
+process and a bare loop of its libsodium calls, which bound the rate (one core: the service
+checks on its election thread) and, at 64 connections, the latency (Little's law).
 """
 
 from __future__ import annotations
