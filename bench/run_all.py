@@ -6,7 +6,8 @@ Each benchmark runs as its own process with ``--json FILE`` (its console output 
 progress included); the document is written only when all of them succeeded, so a failed run
 leaves the previous figures in place. The 1,000,000-record bundle of ``bench_verify.py`` is made
 by the producer once and cached under ``.cache/bench/`` (see that script); the figures of that
-generation are kept with the cache and give the 10^6 row of the growth table.
+generation are kept with the cache and give the 10^6 row of the growth table. The bundle of remote
+ballots of version 2 that ``bench_verify_remote.py`` verifies is cached there the same way.
 """
 
 from __future__ import annotations
