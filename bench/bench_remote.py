@@ -15,6 +15,22 @@ out of credentials (wrk then still reports its whole duration, and the rate woul
 credentials', not the service's: such a run is refused).
 
     .venv/bin/python bench/bench_remote.py [--casts 19990] [--seconds 1] [--repeats 3] [--json F]
+    .venv/bin/python bench/bench_remote.py --version 2 [--voters 80] [--json F]
+
+``--version 2`` (spec/remote-v2.md): remote voting opened in version 2 (with ``open_remote``'s
+version switch while version 1 exists, by default once it is gone), ``--voters`` approved members
+each holding a credential and a real ``remote-ballot/2`` made beforehand by the v2 device's code
+(bench/remote_v2_election.py: a 9-candidate committee and a 2-candidate secretary, each post with
+every other expected elector as its write-in list, RV-2.1). The service checks every ballot's
+proofs before it accepts the cast (RV-3.5, RV-4.1), so a cast costs hundreds of milliseconds, not
+a fraction of one, and a remote voter is a choice of every post (at most 256, RV-2.2): the few
+dozen casts there can be are sent once each by a Python client over ``--clients`` connections in
+a closed loop (each connection sends its next cast when its last is answered), timed from the
+first request to the last answer; wrk, whose runs have a fixed length, would either run out of
+credentials or stop before the first group commit answers. The no-op route is measured by wrk for
+``--seconds`` before and after the casts. Also printed: one ballot's ``check_ballot`` in this
+process and a bare loop of its libsodium calls, which bound the rate (one core: the service
+checks on its election thread) and, at 64 connections, the latency (Little's law).
 """
 
 from __future__ import annotations
@@ -104,7 +120,8 @@ def _finish(req: TokenRequest, blind_sig: bytes) -> dict[str, str]:
 
 
 def prepare(folder: Path, casts: int) -> tuple[Path, Path, list[dict[str, str]]]:
-    """An election with ``casts`` approved members, each holding a credential and a sealed ballot."""
+    """An election with ``casts`` approved members, each holding a credential and a sealed ballot
+    (version 1)."""
     data = _definition(casts + 10)
     data["remote_voting"] = {
         "approved": [f"B{i:05d}" for i in range(1, casts + 1)],
@@ -196,6 +213,177 @@ def _figures(name: str, f: dict[str, float]) -> float:
     return rate
 
 
+def _start_server(db: Path, svc: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """uvicorn over the election file (on CPU 0 when pinned); waits until it answers."""
+    port = _port()
+    server = subprocess.Popen(
+        [
+            *(["taskset", "-c", "0"] if _PIN else []),
+            sys.executable,
+            "-c",
+            SERVER,
+            str(db),
+            str(svc),
+            str(port),
+        ],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                return server, base
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            server.terminate()
+            raise SystemExit("the service did not start")
+        time.sleep(0.1)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    """The q-quantile of ``values`` (nearest rank), as wrk reports its percentiles."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(q * len(ordered) + 0.999999) - 1))]
+
+
+async def _cast_all(base: str, bodies: list[bytes], clients: int) -> dict[str, float]:
+    """Each body POSTed once to /api/remote/cast over ``clients`` connections, each connection
+    sending its next body when the answer to its last one came (a closed loop, as wrk's): the
+    time from the first request to the last answer, and each request's latency."""
+    import asyncio  # noqa: PLC0415
+
+    queue = list(reversed(bodies))
+    latencies: list[float] = []
+    failed = broken = 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=600) as client:
+
+        async def worker() -> None:
+            nonlocal failed, broken
+            while queue:
+                body = queue.pop()
+                t0 = time.perf_counter()
+                try:
+                    r = await client.post(
+                        "/api/remote/cast",
+                        content=body,
+                        headers={"Content-Type": "application/json"},
+                    )
+                except httpx.HTTPError:
+                    broken += 1
+                    continue
+                latencies.append(time.perf_counter() - t0)
+                failed += r.status_code != 200
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        seconds = time.perf_counter() - start
+    us = [x * 1e6 for x in latencies]
+    return {
+        "requests": len(latencies),
+        "duration_us": seconds * 1e6,
+        "non2xx": failed,
+        "connect": broken,  # any transport failure (wrk splits them by kind)
+        "read": 0,
+        "write": 0,
+        "timeout": 0,
+        "p50_us": _percentile(us, 0.50),
+        "p90_us": _percentile(us, 0.90),
+        "p99_us": _percentile(us, 0.99),
+        "max_us": max(us),
+    }
+
+
+def main_v2(args: argparse.Namespace) -> None:
+    """Version 2 (spec/remote-v2.md): real ``remote-ballot/2`` casts, each proof checked before
+    the cast is accepted (RV-3.5, RV-4.1), beside the no-op route of the same service."""
+    import asyncio  # noqa: PLC0415
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import remote_v2_election as rv  # noqa: PLC0415
+    from bench_elgamal import baseline_loop, count_calls  # noqa: PLC0415
+
+    from keys import remote_ballot  # noqa: PLC0415
+
+    os.environ.setdefault("TALLY_PASSPHRASE", rv.PASSPHRASE)
+    with tempfile.TemporaryDirectory(prefix="bench-remote-v2-") as tmp:
+        t0 = time.perf_counter()
+        e = rv.open_election(Path(tmp), args.voters)
+        votes = rv.votes(e, args.voters)
+        shapes = rv.choices_per_post(e)
+        print(
+            f"prepared {len(votes)} credentials and remote-ballot/2 ballots ("
+            + " + ".join(f"{p} {listed} listed / {c} choices" for p, listed, c in shapes)
+            + f") in {time.perf_counter() - t0:.1f} s",
+            flush=True,
+        )
+        # What one acceptance costs at least: the service's own check of one ballot, in this
+        # process, and a bare loop of the libsodium calls it makes.
+        ctx = e.session.ballot_context()
+        v0 = votes[0]
+        ops = count_calls(
+            lambda: remote_ballot.check_ballot(ctx, v0.ballot, token=v0.credential.token)
+        )
+        c0 = time.perf_counter()
+        for v in votes[:4]:
+            remote_ballot.check_ballot(ctx, v.ballot, token=v.credential.token)
+        check_ms = 1000 * (time.perf_counter() - c0) / len(votes[:4])
+        base_ms = 1000 * baseline_loop(ops, 4) / 4
+        print(
+            f"in process: check_ballot {check_ms:.0f} ms a ballot; its {sum(ops.values()):,d} "
+            f"libsodium calls in a bare loop {base_ms:.0f} ms",
+            flush=True,
+        )
+        e.session.store.close()
+        bodies = [json.dumps(v.cast_body()).encode() for v in votes]
+        server, base = _start_server(Path(tmp) / "e.db", e.data_dir)
+        out = Path(tmp) / "wrk.json"
+        try:
+            _wrk(base, "GET", "/api/remote/noop", None, args.clients, 1, out)  # warm up
+            print(
+                f"{args.clients} concurrent connections"
+                f"{' on CPU 1; uvicorn on CPU 0' if _PIN else ''}, 127.0.0.1, SQLite full sync"
+            )
+            noop = _wrk(base, "GET", "/api/remote/noop", None, args.clients, args.seconds, out)
+            noop_rate = _figures("noop", noop)
+            if _PIN:  # the client on the load generator's core
+                os.sched_setaffinity(0, {1})
+            cast = asyncio.run(_cast_all(base, bodies, args.clients))
+            cast_rate = _figures("cast", cast)
+            after = _wrk(base, "GET", "/api/remote/noop", None, args.clients, args.seconds, out)
+            after_rate = _figures("noop", after)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    ratio = cast_rate / noop_rate
+    print(
+        f"casts/noop = {ratio:.4f} (target >= 0.5); cast p99 {cast['p99_us'] / 1000:.0f} ms "
+        f"(target < 100 ms). Bound: one core checks {1000 / check_ms:.1f} ballots a second "
+        f"(its bare libsodium loop {1000 / base_ms:.1f}); at {args.clients} connections in a "
+        f"closed loop a cast waits about {args.clients} x {check_ms:.0f} ms = "
+        f"{args.clients * check_ms / 1000:.1f} s"
+    )
+    figures = {
+        "version": 2,
+        "voters": args.voters,
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "pinned": _PIN,
+        "posts": shapes,
+        "noop": {**noop, "rate": noop_rate},
+        "noop_after": {**after, "rate": after_rate},
+        "cast": {**cast, "rate": cast_rate},
+        "ratio": ratio,
+        "check_ms": check_ms,
+        "check_ops": sum(ops.values()),
+        "base_ms": base_ms,
+    }
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument(
@@ -205,9 +393,25 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="(no-op, casts) pairs; median reported")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
     ap.add_argument("--clients", type=int, default=64)
+    ap.add_argument(
+        "--version",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="remote ballots of version 1 (sealed) or 2 (encrypted choices with proofs)",
+    )
+    ap.add_argument(
+        "--voters",
+        type=int,
+        default=80,
+        help="version 2: remote voters, one cast each (every one is a choice of every post)",
+    )
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (make bench installs the Debian package)")
+    if args.version == 2:
+        main_v2(args)
+        return
     os.environ["TALLY_PASSPHRASE"] = PASSPHRASE
     with tempfile.TemporaryDirectory(prefix="bench-remote-") as tmp:
         t0 = time.perf_counter()
