@@ -1,0 +1,109 @@
+"""What every polling-day command shares: the common options, the one way to run, the keys."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+import keys
+from tally.calendar import WorkingDayCalendar, load_calendar
+from tally.cli_errors import run
+from tally.core.model import PostKind
+from tally.election import ElectionSession, SessionError
+
+__all__ = [
+    "KIND_NAMES",
+    "MAX_BATCH_BYTES",
+    "PASSPHRASE_ENV",
+    "ActorOpt",
+    "DbArg",
+    "JsonOpt",
+    "KeyOpt",
+    "LangOpt",
+]
+
+MAX_BATCH_BYTES = 32 * 1024 * 1024
+PASSPHRASE_ENV = "TALLY_PASSPHRASE"
+
+LangOpt = Annotated[str | None, typer.Option("--lang", help="zh（默认）或 en")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON")]
+DbArg = Annotated[Path, typer.Argument(help="选举文件（tally init 创建）")]
+KeyOpt = Annotated[Path, typer.Option("--key", help="工作组密钥文件")]
+ActorOpt = Annotated[str, typer.Option("--actor", help="操作人（记入日志）")]
+KIND_NAMES = {
+    "committee": PostKind.COMMITTEE,
+    "secretary": PostKind.SECRETARY,
+    "deputy": PostKind.DEPUTY_SECRETARY,
+    "deputy_secretary": PostKind.DEPUTY_SECRETARY,
+}
+
+
+def _lang(option: str | None) -> str:
+    value = option or os.environ.get("TALLY_LANG", "zh")
+    return "en" if value == "en" else "zh"
+
+
+def _run(
+    lang_opt: str | None, as_json: bool, action: Callable[[str], tuple[list[str], dict[str, Any]]]
+) -> None:
+    """Run one command: its result as lines or JSON; every expected failure as one refusal."""
+    lang = _lang(lang_opt)
+    lines, data = run(lang, as_json, lambda: action(lang))
+    if as_json:
+        typer.echo(json.dumps({"ok": True, **data}, ensure_ascii=False, indent=2))
+    else:
+        typer.echo("\n".join(lines))
+
+
+def _passphrase(path: Path) -> str:
+    env = os.environ.get(PASSPHRASE_ENV)
+    if env is not None:
+        return env
+    value: str = typer.prompt(f"{path} 的口令 / passphrase", hide_input=True, err=True)
+    return value
+
+
+def _signer(path: Path, role: keys.Role) -> keys.InMemorySigner:
+    return keys.load_signer(path, _passphrase(path), expected_role=role)
+
+
+def _public(path: Path, role: keys.Role) -> dict[str, Any]:
+    pk = keys.parse_public_key(path.read_bytes())
+    if pk.role is not role:
+        raise SessionError(
+            "key.role",
+            zh=f"{path} 不是{keys.ROLE_NAMES_ZH[role]}的公钥",
+            en=f"{path} is not a {role.value} public key",
+        )
+    doc: dict[str, Any] = json.loads(keys.export_public_key(pk))
+    return doc
+
+
+def _town_public(path: Path) -> keys.PublicKey:
+    pk = keys.parse_public_key(path.read_bytes())
+    if pk.role is not keys.Role.TOWN_COMMITTEE:
+        raise SessionError(
+            "key.role", zh=f"{path} 不是镇党委的公钥", en=f"{path} is not a town key"
+        )
+    return pk
+
+
+def _calendar(path: Path | None, session: ElectionSession) -> WorkingDayCalendar:
+    """The working-day calendar, with a year file signed by the manifest's town key (R26.3)."""
+    return load_calendar(path, town_key=session.town_key)
+
+
+def _post(kind: str) -> PostKind:
+    try:
+        return KIND_NAMES[kind]
+    except KeyError:
+        raise SessionError(
+            "post.unknown",
+            zh=f"未知选票种类 {kind}（committee / secretary / deputy）",
+            en=f"unknown ballot kind {kind} (committee / secretary / deputy)",
+        ) from None

@@ -1,0 +1,283 @@
+"""`tally serve` and `tally demo`: the service and the whole town's demonstration."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tally.cli_day.common import PASSPHRASE_ENV, LangOpt, _lang
+from tally.cli_errors import CliError, fail
+from tally.core.model import PostKind, zh_label
+
+if TYPE_CHECKING:  # the service loads only when `serve` runs
+    from tally.service.proxy import TrustedProxies
+    from tally.service.transport import Binding, TlsFiles
+
+__all__ = ["demo", "serve"]
+
+
+def serve(
+    db: Annotated[Path | None, typer.Argument(help="选举文件（省略时用 --demo）")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="使用示例选举（.run/demo）")] = False,
+    key: Annotated[Path | None, typer.Option("--key", help="工作组密钥文件")] = None,
+    scrutineer_key: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--scrutineer-key",
+            help="监票人密钥文件（可多个；在投票站确认无效票时由监票人输入口令）",
+        ),
+    ] = None,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    data: Annotated[Path, typer.Option("--data", help="服务数据文件夹")] = Path(".run/service"),
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-proxy",
+            help="可信反向代理的地址或网段（可多个）：只有来自它的 X-Forwarded-For / "
+            "Forwarded 才用来确定客户端地址；默认无",
+        ),
+    ] = None,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option(
+            "--tls-cert",
+            help="TLS 证书（PEM）：给出后以 HTTPS 提供服务，Cookie 带 Secure，并发送 HSTS；"
+            "须与 --tls-key 同时给出",
+        ),
+    ] = None,
+    tls_key: Annotated[
+        Path | None,
+        typer.Option("--tls-key", help="TLS 私钥（PEM，不加密，文件权限须为 0600 或更窄）"),
+    ] = None,
+    public_host: Annotated[
+        str | None,
+        typer.Option(
+            "--public-host",
+            help="公开页面（公告板、远程投票）单独监听的地址；给出 --public-host 或 "
+            "--public-port 时，投票站页面不在该地址提供（默认同 --host）",
+        ),
+    ] = None,
+    public_port: Annotated[
+        int | None,
+        typer.Option("--public-port", help="公开页面单独监听的端口（默认同 --port）"),
+    ] = None,
+    lang: LangOpt = None,
+) -> None:
+    """启动服务：投票站页面、远程投票、公告板 / Start the service."""
+    lg = _lang(lang)
+    tls = _tls_files(lg, tls_cert, tls_key)
+    bindings = _bindings(lg, host, port, public_host, public_port)
+    if demo:
+        db, key = _demo_election(data)
+    if db is None:
+        fail(
+            lg,
+            False,
+            CliError(
+                "serve.no_election",
+                zh="请给出选举文件或 --demo",
+                en="give an election file or --demo",
+            ),
+        )
+    trusted = _trusted_proxies(lg, trusted_proxy)
+    _run_service(lg, db, data, key, scrutineer_key, trusted, tls, bindings)
+
+
+# FastAPI, uvicorn and the service load only for `serve` (in the helpers below, each importing
+# what it needs when it runs): every other command starts faster.
+
+
+def _tls_files(lg: str, tls_cert: Path | None, tls_key: Path | None) -> TlsFiles | None:
+    """`--tls-cert` and `--tls-key`, both or neither, loaded now: every problem before listening."""
+    from tally.service.transport import TlsFiles, TransportError, load_tls  # noqa: PLC0415 - serve
+
+    if (tls_cert is None) != (tls_key is None):
+        fail(
+            lg,
+            False,
+            CliError(
+                "serve.tls_pair",
+                zh="--tls-cert 和 --tls-key 须同时给出",
+                en="give both --tls-cert and --tls-key",
+            ),
+        )
+    if tls_cert is None or tls_key is None:
+        return None
+    tls = TlsFiles(cert=tls_cert, key=tls_key)
+    try:
+        load_tls(tls)  # every problem now, in one line, before anything listens
+    except TransportError as e:
+        fail(lg, False, e)
+    return tls
+
+
+def _bindings(
+    lg: str, host: str, port: int, public_host: str | None, public_port: int | None
+) -> list[Binding]:
+    """The station's binding, and the public pages' own one when --public-host/--public-port."""
+    from tally.service.transport import Binding  # noqa: PLC0415 - only for `serve`
+
+    bindings = [Binding(host, port)]
+    if public_host is not None or public_port is not None:
+        public = Binding(public_host or host, public_port or port, public_only=True)
+        wildcard = {"0.0.0.0", "::", ""}  # noqa: S104  (a comparison, not a bind)
+        if public.port == port and (
+            public.host == host or public.host in wildcard or host in wildcard
+        ):
+            fail(
+                lg,
+                False,
+                CliError(
+                    "serve.same_binding",
+                    zh=f"公开页面的地址 {public.host}:{public.port} 与投票站页面的 {host}:{port} "
+                    "重叠：请给出不同的地址或端口",
+                    en=f"the public binding {public.host}:{public.port} overlaps the station's "
+                    f"{host}:{port}: give another address or port",
+                ),
+            )
+        bindings.append(public)
+    return bindings
+
+
+def _demo_election(data: Path) -> tuple[Path, Path]:
+    """`serve --demo`: the example election (made once under .run/demo) and its work-group key."""
+    from tally.service.demo import DEMO_PASSPHRASE, ensure_demo  # noqa: PLC0415 - only for `serve`
+
+    here = Path(__file__).resolve().parents[2]
+    os.environ.setdefault(PASSPHRASE_ENV, DEMO_PASSPHRASE)
+    d = ensure_demo(Path(".run/demo"), here / "examples" / "qingshan.toml", accounts_dir=data)
+    os.environ.setdefault(PASSPHRASE_ENV, DEMO_PASSPHRASE)
+    typer.echo(f"示例选举：{d.election}（示例口令：{DEMO_PASSPHRASE}，仅供试用）")
+    typer.echo(f"镇党委公钥：{d.town_pub}")
+    return d.election, d.work_group_key
+
+
+def _trusted_proxies(lg: str, trusted_proxy: list[str] | None) -> TrustedProxies:
+    """`--trusted-proxy`: the only peers whose forwarded headers name the client."""
+    from tally.service.proxy import parse_trusted  # noqa: PLC0415 - only for `serve`
+
+    try:
+        return parse_trusted(trusted_proxy or ())
+    except ValueError:
+        fail(
+            lg,
+            False,
+            CliError(
+                "serve.trusted_proxy",
+                zh=f"--trusted-proxy 应为 IP 地址或网段：{' '.join(trusted_proxy or ())}",
+                en=f"--trusted-proxy must be an IP address or network: {' '.join(trusted_proxy or ())}",
+            ),
+        )
+
+
+def _run_service(
+    lg: str,
+    db: Path,
+    data: Path,
+    key: Path | None,
+    scrutineer_key: list[Path] | None,
+    trusted: TrustedProxies,
+    tls: TlsFiles | None,
+    bindings: list[Binding],
+) -> None:
+    """Build the app, say where it listens, and serve until Ctrl-C."""
+    # the service and uvicorn: only for `serve`
+    from tally.service import ServiceConfig, create_app  # noqa: PLC0415
+    from tally.service.transport import build_servers, describe, run_servers  # noqa: PLC0415
+
+    config = ServiceConfig(
+        election_path=db,
+        data_dir=data,
+        work_group_key=key,
+        scrutineer_keys=tuple(scrutineer_key or ()),
+        extra={"trusted_proxies": trusted} if trusted else {},
+        tls=tls is not None,
+    )
+    data.mkdir(parents=True, exist_ok=True)
+    application = create_app(config)
+    for zh, en in describe(bindings, tls is not None):
+        typer.echo(zh if lg == "zh" else en)
+    # Body, header and connection limits (SECURITY.md "Resource limits") on every binding;
+    # uvicorn's own forwarded-header handling off (the app reads them from --trusted-proxy
+    # peers only).
+    servers = build_servers(application, bindings, tls=tls)
+    with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl-C stops quietly
+        run_servers(servers)
+
+
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="输出文件夹")],
+    seed: Annotated[int, typer.Option("--seed", help="随机种子（可重现）")] = 2026,
+    branches: Annotated[int, typer.Option("--branches", min=1, max=99, help="支部数")] = 20,
+    lang: LangOpt = None,
+) -> None:
+    """全镇换届演示：生成、选举、发布并核验每个支部 / The whole town's election, verified."""
+    # rich and the demo generator load only for `demo`
+    from rich.cells import cell_len  # noqa: PLC0415
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import Progress  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    from tally.demo import run_town, town_report  # noqa: PLC0415 - only for `demo`
+
+    lg = _lang(lang)
+    zh = lg == "zh"
+    if out.exists() and any(out.iterdir()):
+        fail(
+            lg,
+            False,
+            CliError("demo.exists", zh=f"{out} 不是空文件夹", en=f"{out} is not empty"),
+        )
+    console = Console(stderr=True)
+    with Progress(console=console) as bar:
+        task = bar.add_task("全镇换届选举" if zh else "town re-election", total=branches)
+        summaries = run_town(
+            out, seed=seed, branches=branches, progress=lambda _: bar.advance(task)
+        )
+    json_path, pdf = town_report(out, summaries)
+    # The verdict comes before the names, and every name is shown in full, never cut by an
+    # ellipsis or split across lines: each post's label stands on its own line, names are
+    # separated by an ideographic space (where Chinese text may wrap), and the names column
+    # gets exactly the width the other columns leave (rich would crop the table's right edge).
+    headers = (
+        ("支部", "应到E", "实到", "法定人数", "轮次", "核验", "当选")
+        if zh
+        else ("branch", "E", "present", "quorum", "rounds", "verifier", "elected")
+    )
+    rows = [
+        (
+            s.name,
+            str(s.expected),
+            str(s.present),
+            str(s.quorum_minimum),
+            str(s.rounds),
+            ("通过" if zh else "pass")
+            if s.verified
+            else ("未通过 " if zh else "FAIL ") + ",".join(s.verifier_failures),
+            "\n".join(
+                (f"{zh_label(PostKind(k))}：\n" if zh else f"{k}\n") + "\u3000".join(v)
+                for k, v in s.elected.items()
+            ),
+        )
+        for s in summaries
+    ]
+    console_out = Console()
+    fixed = [
+        max([cell_len(h), *(cell_len(r[i]) for r in rows)]) for i, h in enumerate(headers[:-1])
+    ]
+    left = console_out.width - sum(w + 3 for w in fixed) - 4  # padding and rules
+    table = Table(title="红旗镇换届选举汇总" if zh else "Town summary")
+    for i, h in enumerate(headers):
+        table.add_column(h, no_wrap=i < len(headers) - 1, overflow="fold")
+    table.columns[-1].max_width = max(8, left)
+    for row in rows:
+        table.add_row(*row)
+    console_out.print(table)
+    typer.echo(f"{'汇总报告' if zh else 'town report'}：{json_path}，{pdf}")
+    if not all(s.verified for s in summaries):
+        raise typer.Exit(1)
