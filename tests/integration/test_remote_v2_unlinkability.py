@@ -98,7 +98,7 @@ def _template(folder: Path, clock: _Clock) -> _Template:
     clock.t = INVITED_AT - dt.timedelta(hours=1)
     folder.mkdir()
     s = ElectionSession.init(folder / "e.db", sign_manifest(manifest, town), wg)
-    s.open_remote(signer=wg, k=1, data_dir=folder / "svc", version=2)
+    s.open_remote(signer=wg, k=1, data_dir=folder / "svc")
     clock.t = INVITED_AT
     codes = {m: s.issue_invitation(m, data_dir=folder / "svc")[0] for m in MEMBERS}
     s.store.close()
