@@ -2,10 +2,11 @@
 
 The service runs in a uvicorn subprocess on 127.0.0.1 over a real election file (SQLite at the
 store's full sync), pinned to CPU 0; the load comes from ``wrk`` (one thread, 64 connections) pinned
-to CPU 1, so the load generator does not steal the service's core. Credentials and sealed ballots are
-made beforehand in Python (keys.remote, the device side); ``bench/wrk/replay.lua`` sends each cast
-body once. The timed part is the service: RSASSA-PSS verify, the single-use check and the group
-commit of the log entries. The same run measures ``GET /api/remote/noop`` (same app, same middleware)
+to CPU 1, so the load generator does not steal the service's core. Credentials and encrypted
+``remote-ballot/2`` ballots are made beforehand in Python (keys.remote and keys.remote_ballot, the
+device side); ``bench/wrk/replay.lua`` sends each cast body once. The timed part is the service:
+RSASSA-PSS verify, the single-use check, the ballot's proofs (RV-3.5) and the group commit into the
+pending casts. The same run measures ``GET /api/remote/noop`` (same app, same middleware)
 for the same time as the baseline, alternating: ``--repeats`` pairs of (no-op, casts) runs, each cast
 run with its own unused credentials. The pair with the median casts/no-op ratio is reported (the
 no-op rate alone moved by 10 % between single runs on a shared 2-core machine). Target (issue):
@@ -34,21 +35,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import rfc8785
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import keys
 from bench.synthetic import _definition
-from keys.remote import (
-    begin_token_request,
-    finish_token_request,
-    load_issuer_public_key,
-    seal_ballot,
-)
+from keys import remote_ballot
+from keys.remote import begin_token_request, finish_token_request, load_issuer_public_key
 from tally.core.definition import parse_definition_data
 from tally.core.manifest import build_manifest
 from tally.election import ElectionSession, sign_manifest
+from tally.remote_device import ballot_context, choices_for
 
 PASSPHRASE = "bench remote passphrase 2026"
 LUA = Path(__file__).resolve().parent / "wrk" / "replay.lua"
@@ -61,8 +58,9 @@ def _pub(s: keys.InMemorySigner) -> dict[str, Any]:
     return doc
 
 
-def prepare(folder: Path, casts: int) -> tuple[Path, Path, list[dict[str, str]]]:
-    """An election with ``casts`` approved members, each holding a credential and a sealed ballot."""
+def prepare(folder: Path, casts: int) -> tuple[Path, Path, list[dict[str, Any]]]:
+    """An election with ``casts`` approved members, each holding a credential and an encrypted
+    ``remote-ballot/2`` (spec/remote-v2.md §3)."""
     data = _definition(casts + 10)
     data["remote_voting"] = {
         "approved": [f"B{i:05d}" for i in range(1, casts + 1)],
@@ -81,7 +79,6 @@ def prepare(folder: Path, casts: int) -> tuple[Path, Path, list[dict[str, str]]]
     info = s.remote_info()
     eid = bytes.fromhex(info["election_id"])
     issuer = load_issuer_public_key(base64.b64decode(info["issuer_key"]))
-    ballot_key = base64.b64decode(info["ballot_key"])
     bodies = []
     for i in range(1, casts + 1):
         code, _ = s.issue_invitation(f"B{i:05d}", data_dir=svc)
@@ -89,28 +86,17 @@ def prepare(folder: Path, casts: int) -> tuple[Path, Path, list[dict[str, str]]]
         cred = finish_token_request(
             req, issuer, s.redeem_invitation(code, req.blinded_msg, data_dir=svc)
         )
-        token = base64.b64encode(cred.token).decode()
-        ballot = {
-            "format": "remote-ballot/1",
-            "election_id": eid.hex(),
-            "token": token,
-            "posts": [
-                {
-                    "post": p["post"],
-                    "candidates": [c["id"] for c in p["candidates"]],
-                    "marks": "o" + "-" * (len(p["candidates"]) - 1),
-                    "write_ins": [],
-                }
-                for p in info["posts"]
-            ],
-        }
-        sealed = seal_ballot(ballot_key, rfc8785.dumps(ballot))
+        lists = s.redemption_extras()["write_in_lists"]
+        approvals = {p["post"]: [p["listed"][0]["id"]] for p in info["posts"]}
+        ballot = remote_ballot.encrypt_ballot(
+            ballot_context(info, lists), cred.token, choices_for(info, lists, approvals)
+        )
         bodies.append(
             {
-                "token": token,
+                "token": base64.b64encode(cred.token).decode(),
                 "token_prefix": base64.b64encode(cred.prefix).decode(),
                 "token_signature": base64.b64encode(cred.signature).decode(),
-                "sealed": base64.b64encode(sealed).decode(),
+                "ballot": ballot,
             }
         )
     s.store.close()
@@ -190,7 +176,7 @@ def main() -> None:
         t0 = time.perf_counter()
         db, svc, bodies = prepare(Path(tmp), args.casts)
         print(
-            f"prepared {len(bodies)} credentials and sealed ballots in {time.perf_counter() - t0:.1f} s"
+            f"prepared {len(bodies)} credentials and encrypted ballots in {time.perf_counter() - t0:.1f} s"
         )
         # One file of unused credentials per cast run (replay.lua sends each body once).
         share = len(bodies) // args.repeats
