@@ -541,6 +541,7 @@ def _without_plaintext(ev: Evidence) -> Evidence:
     return dataclasses.replace(ev, tables=tables, bundle=bundle)
 
 
+@pytest.mark.skip(reason="v1 removed")
 def test_v1_links_remote_voter_to_ballot_by_plaintext_and_timing(games: list[Game]) -> None:
     """Today's design loses the property: per-ballot plaintext (``remote.decrypted``, and the
     published key opening each ``sealed``) ties each ballot to its ``remote.cast``, whose time
@@ -567,6 +568,10 @@ def test_v1_links_remote_voter_to_ballot_by_plaintext_and_timing(games: list[Gam
         assert decrypted == casts and len(casts) == 2
 
 
+@pytest.mark.skip(
+    reason="v1 removed: the games fixture plays v1 elections; the property is tested with v2 in "
+    "test_remote_v2_unlinkability.py"
+)
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
