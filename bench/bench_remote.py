@@ -24,6 +24,7 @@ import argparse
 import base64
 import datetime as dt
 import json
+import multiprocessing
 import os
 import shutil
 import socket
@@ -41,7 +42,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import keys
 from bench.synthetic import _definition
 from keys import remote_ballot
-from keys.remote import begin_token_request, finish_token_request, load_issuer_public_key
+from keys.remote import (
+    TokenRequest,
+    begin_token_request,
+    finish_token_request,
+    load_issuer_public_key,
+)
 from tally.core.definition import parse_definition_data
 from tally.core.manifest import build_manifest
 from tally.election import ElectionSession, sign_manifest
@@ -56,6 +62,35 @@ _PIN = shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
 def _pub(s: keys.InMemorySigner) -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(keys.export_public_key(s.public_key))
     return doc
+
+
+# The devices' side in the forked process: the issuer's key, the election id, ``remote_info`` and
+# the redemption's write-in lists (set before the fork; an RSA key object is not pickled).
+_DEVICE: tuple[Any, bytes, dict[str, Any], list[dict[str, Any]]] | None = None
+
+
+def _begin(_: int) -> TokenRequest:
+    assert _DEVICE is not None
+    issuer, eid, _, _ = _DEVICE
+    return begin_token_request(issuer, eid)
+
+
+def _finish(req: TokenRequest, blind_sig: bytes) -> dict[str, Any]:
+    """A device's cast body: its credential from the issuer's answer, and its encrypted ballot
+    approving each post's first listed candidate."""
+    assert _DEVICE is not None
+    issuer, _, info, lists = _DEVICE
+    cred = finish_token_request(req, issuer, blind_sig)
+    approvals = {p["post"]: [p["listed"][0]["id"]] for p in info["posts"]}
+    ballot = remote_ballot.encrypt_ballot(
+        ballot_context(info, lists), cred.token, choices_for(info, lists, approvals)
+    )
+    return {
+        "token": base64.b64encode(cred.token).decode(),
+        "token_prefix": base64.b64encode(cred.prefix).decode(),
+        "token_signature": base64.b64encode(cred.signature).decode(),
+        "ballot": ballot,
+    }
 
 
 def prepare(folder: Path, casts: int) -> tuple[Path, Path, list[dict[str, Any]]]:
@@ -79,26 +114,18 @@ def prepare(folder: Path, casts: int) -> tuple[Path, Path, list[dict[str, Any]]]
     info = s.remote_info()
     eid = bytes.fromhex(info["election_id"])
     issuer = load_issuer_public_key(base64.b64decode(info["issuer_key"]))
-    bodies = []
-    for i in range(1, casts + 1):
-        code, _ = s.issue_invitation(f"B{i:05d}", data_dir=svc)
-        req = begin_token_request(issuer, eid)
-        cred = finish_token_request(
-            req, issuer, s.redeem_invitation(code, req.blinded_msg, data_dir=svc)
-        )
-        lists = s.redemption_extras()["write_in_lists"]
-        approvals = {p["post"]: [p["listed"][0]["id"]] for p in info["posts"]}
-        ballot = remote_ballot.encrypt_ballot(
-            ballot_context(info, lists), cred.token, choices_for(info, lists, approvals)
-        )
-        bodies.append(
-            {
-                "token": base64.b64encode(cred.token).decode(),
-                "token_prefix": base64.b64encode(cred.prefix).decode(),
-                "token_signature": base64.b64encode(cred.signature).decode(),
-                "ballot": ballot,
-            }
-        )
+    global _DEVICE  # noqa: PLW0603 - read by the forked device process
+    _DEVICE = (issuer, eid, info, s.remote_write_in_lists())
+    # The devices' side (blind, finalize, encrypt and prove) in a second process while this one, the service's
+    # side, issues and redeems the invitations in order; the same bodies in the same order.
+    with multiprocessing.get_context("fork").Pool(1) as device:
+        finished = []
+        for i, req in enumerate(device.imap(_begin, range(casts), chunksize=64), start=1):
+            code, _ = s.issue_invitation(f"B{i:05d}", data_dir=svc)
+            blind_sig = s.redeem_invitation(code, req.blinded_msg, data_dir=svc)
+            finished.append(device.apply_async(_finish, (req, blind_sig)))
+        bodies = [f.get() for f in finished]
+    _DEVICE = None
     s.store.close()
     return db, svc, bodies
 

@@ -25,7 +25,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = ".venv/bin/python"
-KEPT = ROOT / ".cache" / "bench" / "figures.json"  # the last run's figures, for --render-from
+# The last run's figures, for --render-from; in ``BENCH_CACHE`` when set (bench/bench_verify.py).
+KEPT = Path(os.environ.get("BENCH_CACHE") or ROOT / ".cache" / "bench") / "figures.json"
 
 # (name, command after the interpreter). The commands are what the document prints.
 BENCHMARKS: tuple[tuple[str, list[str]], ...] = (
@@ -453,7 +454,7 @@ def main() -> None:
         type=Path,
         metavar="FIGURES",
         help="only render the document again from the figures a previous run kept (its "
-        f"{KEPT.relative_to(ROOT)}), after a change of wording",
+        f"{KEPT}), after a change of wording",
     )
     args = parser.parse_args()
     if args.render_from:

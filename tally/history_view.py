@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from tally.core.history import PostHistory, QuorumFailure, post_histories, with_quorum_failures
 from tally.core.meeting import parse_entry
-from tally.core.model import MemberId, PostKind
+from tally.core.meeting.bodies import RoundQuorumFailed
+from tally.core.model import MemberId
 from tally.core.rounds import ElectingBody, RoundSpec
 from tally.core.rules import plenary_quorum, quorum
 from tally.election import ElectionSession
@@ -30,15 +31,15 @@ def session_histories(session: ElectionSession) -> tuple[PostHistory, ...]:
     held = 0
     rows = session.store.log_rows_of_types(("round.counted", "round.void", "round.quorum_failed"))
     for _, raw in rows:
-        e = parse_entry(raw)
-        if e.type != "round.quorum_failed":
+        v = parse_entry(raw).value
+        if not isinstance(v, RoundQuorumFailed):
             held += 1
             continue
-        key = (PostKind(e.body["post"]), int(e.body["round"]))
+        key = (v.post, v.round)
         held_spec = specs.get(key)
         if held_spec is None:
             continue
-        present = int(e.body["present"])
+        present = v.present
         q = (
             plenary_quorum(present, held_spec.expected)
             if held_spec.body is ElectingBody.PLENARY

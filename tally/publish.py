@@ -27,6 +27,8 @@ from typing import Any
 from tally.calendar import CalendarError, WorkingDayCalendar, load_calendar
 from tally.core.manifest import canonical
 from tally.core.meeting import parse_entry
+from tally.core.meeting.bodies import BallotDeclaredInvalid, BallotEntered, BallotWithdrawn
+from tally.core.model import PostKind
 from tally.election import ElectionSession, SessionError
 from tally.store import ElectionStore, StoredCheckpoint
 
@@ -132,7 +134,7 @@ def _summarize_log(store: ElectionStore) -> _LogSummary:
     """One pass over the log: each entry is parsed with the replay's parser (so a row edited since
     the session opened still stops the publish), its few useful fields kept and the entry dropped.
     A ``ballot.withdrawn`` removes its round's last entered ballot that is not withdrawn yet."""
-    per_round: dict[tuple[str, int], array[int]] = {}
+    per_round: dict[tuple[PostKind, int], array[int]] = {}
     outcomes: list[dict[str, Any]] = []
     entries = remote_ballots = 0
     last_type, last_body = "", None
@@ -140,11 +142,12 @@ def _summarize_log(store: ElectionStore) -> _LogSummary:
         e = parse_entry(raw)
         entries += 1
         last_type, last_body = e.type, e.body
-        if e.type in ("ballot.entered", "ballot.declared_invalid"):  # (bundle.md §3)
+        v = e.value
+        if isinstance(v, BallotEntered | BallotDeclaredInvalid):  # (bundle.md §3)
             # The row's seq, so that the second pass, reading the same rows, finds it.
-            per_round.setdefault((e.body["post"], e.body["round"]), array("q")).append(seq)
-        elif e.type == "ballot.withdrawn":
-            per_round[(e.body["post"], e.body["round"])].pop()
+            per_round.setdefault((v.post, v.round), array("q")).append(seq)
+        elif isinstance(v, BallotWithdrawn):
+            per_round[(v.post, v.round)].pop()
         elif e.type in ("round.counted", "round.void"):
             outcomes.append({"type": e.type, **e.body})
         elif e.type == "remote.cast":

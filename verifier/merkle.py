@@ -224,6 +224,26 @@ class IncrementalRoot:
             carry >>= 1
         stack.append(node)
 
+    def extend(self, leaves: Sequence[bytes]) -> None:
+        """``add`` each of ``leaves`` in order, in one call (the replay adds them in batches).
+
+        Raises:
+            MerkleProofError: ``merkle.hash_size`` at the first leaf hash that is not 32 bytes
+                (those before it are added).
+        """
+        stack, size, sha256 = self._stack, self.size, _sha256
+        for leaf in leaves:
+            if type(leaf) is not bytes or len(leaf) != HASH_SIZE:
+                self.size = size
+                _need_hash(f"leaf hash #{size}", leaf)
+            carry, node = size, leaf
+            size += 1
+            while carry & 1:
+                node = sha256(b"\x01" + stack.pop() + node).digest()  # (M3)
+                carry >>= 1
+            stack.append(node)
+        self.size = size
+
     def root(self) -> bytes:
         """The current tree head."""
         stack = self._stack

@@ -407,6 +407,13 @@ def s_result_not_last(ev: list[list[Any]]) -> dict[str, Any]:
     return {}
 
 
+def s_ballot_after_result(ev: list[list[Any]]) -> dict[str, Any]:
+    """A ballot.entered (of the form the replay reads in one step) after the result: V15 sees it
+    even though such a line goes straight to its handler while nothing else is due."""
+    ev.append(["ballot.entered", dict(ev[_idx(ev, "ballot.entered", 0, post="committee")][1])])
+    return {}
+
+
 def s_withdraw_not_last(ev: list[list[Any]]) -> dict[str, Any]:
     i = _idx(ev, "ballot.withdrawn")
     ev.insert(i - 2, ev.pop(i - 1))  # "oxxx" entered before x-oo, then withdrawn out of order
@@ -452,6 +459,7 @@ SCRIPT_CASES: list[tuple[str, Callable[[list[list[Any]]], dict[str, Any]], set[s
     ("approvals-misreported", s_wrong_count_valid, {"V13"}),
     ("marks-wrong-shape", s_marks_wrong_shape, {"V9"}),
     ("result-not-last", s_result_not_last, {"V15", "V16"}),
+    ("ballot-after-result", s_ballot_after_result, {"V11", "V15", "V16"}),
     ("withdraw-not-last", s_withdraw_not_last, {"V9"}),
     ("quorum-failed-with-members", s_quorum_failed_with_members, {"V11"}),
     ("quorum-failed-wrong-present", s_quorum_failed_wrong_present, {"V11"}),
@@ -469,6 +477,18 @@ def test_dishonest_producer(
     kwargs = mutate(ev)
     report = run(B.build(ev, **kwargs))
     assert set(report.failed()) == expected, name
+
+
+def test_a_ballot_line_after_the_result_is_reported_at_its_seq(run: Runner) -> None:
+    """The replay sends a common ballot line straight to its handler only while nothing else is
+    due; after the result, V15 must still see it (``result.not_last`` at that entry)."""
+    ev = B.script()
+    s_ballot_after_result(ev)
+    report = run(B.build(ev))
+    v15 = next(c for c in report.clauses if c.clause == "V15")
+    assert [(f.code, f.seq) for f in v15.findings if f.code == "result.not_last"] == [
+        ("result.not_last", len(ev) - 1)
+    ]
 
 
 # ----------------------------------------------------------------------- bundle-level cases

@@ -57,12 +57,17 @@ def record_bytes(seq: int, body: Mapping[str, Any]) -> bytes:
 def ballot_entered(r: Replay, e: LogEntry, record: bytes = b"") -> None:
     """(V9) One returned ballot as read: marks and write-ins of the round's shape, its paper of
     the round's stock (``record`` is its ballot-record/1 bytes when already built)."""
-    o = r.round_of(e)
-    if o is None:
-        return
     b = e.body
+    o = r.open
+    # The common case (the open round, its ballots returned) without a call; else ``round_of``
+    # finds the round and reports the entry out of order (V11).
+    if o is None or o.stage != "returned" or o.number != b["round"] or o.post != b["post"]:
+        o = r.round_of(e)
+        if o is None:
+            return
     bid = b["ballot_id"]
-    void_has_ballots(r, e, o, {"ballot_id": bid})
+    if o.issued is not None and o.returned is not None and o.returned > o.issued:
+        void_has_ballots(r, e, o, {"ballot_id": bid})
     marks = b["marks"]
     if len(marks) != len(o.candidates) or marks.strip(MARKS):  # (R7.2) one mark per candidate
         o.misshapen += 1
@@ -88,7 +93,16 @@ def ballot_entered(r: Replay, e: LogEntry, record: bytes = b"") -> None:
                 found=str(w),
                 ballot_id=bid,
             )
-    paper_of_the_round(r, e, o, bid)
+    qr = b["qr"]
+    # Q1 normal form: ``normalise_qr_text`` inline for the fast path's text (printable ASCII,
+    # see ``parse_ballot_entered``), on which it is exactly strip then upper.
+    if qr != (qr.strip(" \t\r\n").upper() if record else normalise_qr_text(qr)):
+        qr_not_normalised(r, e, bid)
+    # (V9) its id in the round's stock, and not entered before in the round
+    stock = r.stocks.get((o.post, o.number))
+    if stock is None or stock.ids is None or bid not in stock.ids or bid in o.ids:
+        in_stock_once(r, e, o, bid)
+    o.ids[bid] = o.ids.get(bid, 0) + 1
     o.entries.append((e.seq, b, record))
     o.entered_total += 1
 
@@ -110,14 +124,25 @@ def paper_of_the_round(r: Replay, e: LogEntry, o: Open, bid: str) -> None:
     """(V9) A paper with a QR, entered or declared invalid: its QR text normalised (Q1), its id in
     the round's stock and not used before in the round."""
     if normalise_qr_text(e.body["qr"]) != e.body["qr"]:
-        r.fail(
-            "V9",
-            "ballot.qr_not_normalised",
-            "二维码文本未按 Q1 规范化",
-            "qr is not the Q1-normalised text",
-            e,
-            ballot_id=bid,
-        )
+        qr_not_normalised(r, e, bid)
+    in_stock_once(r, e, o, bid)
+    o.ids[bid] = o.ids.get(bid, 0) + 1
+
+
+def qr_not_normalised(r: Replay, e: LogEntry, bid: str) -> None:
+    """(V9) Q1: the entry's QR text is not its normalised form."""
+    r.fail(
+        "V9",
+        "ballot.qr_not_normalised",
+        "二维码文本未按 Q1 规范化",
+        "qr is not the Q1-normalised text",
+        e,
+        ballot_id=bid,
+    )
+
+
+def in_stock_once(r: Replay, e: LogEntry, o: Open, bid: str) -> None:
+    """(V9) The paper's id is in the round's stock and not entered before in the round."""
     stock = r.stocks.get((o.post, o.number))
     if stock is None or stock.ids is None or bid not in stock.ids:
         r.fail(
@@ -137,7 +162,6 @@ def paper_of_the_round(r: Replay, e: LogEntry, o: Open, bid: str) -> None:
             e,
             ballot_id=bid,
         )
-    o.ids[bid] = o.ids.get(bid, 0) + 1
 
 
 def ballot_declared_invalid(r: Replay, e: LogEntry) -> None:
