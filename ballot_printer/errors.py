@@ -7,7 +7,7 @@ also `str(e)`). Shells map classes to exit codes; this package never prints or l
 
 from __future__ import annotations
 
-from typing import ClassVar
+from bilingual import BilingualError
 
 __all__ = [
     "BadEncodingError",
@@ -42,19 +42,11 @@ __all__ = [
 ]
 
 
-class BallotPrinterError(Exception):
-    """Base class of every error raised by `ballot_printer`."""
+class BallotPrinterError(BilingualError):
+    """Base class of every error raised by `ballot_printer`: each class names its ``code`` (and
+    ``clause`` where one applies, "" where none); raise it as ``Cls(zh=..., en=...)``."""
 
-    code: ClassVar[str] = "ballot_printer.error"
-    clause: ClassVar[str | None] = None
-
-    def __init__(self, *, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.zh = zh
-        self.en = en
-
-    def __str__(self) -> str:
-        return self.en
+    code = "ballot_printer.error"
 
 
 # --- QR text and payload parsing (spec Q1-Q4) ---------------------------------------------------

@@ -54,8 +54,8 @@ def runoffs_for(records: int) -> int:
 
 # The bundle is a function of the producer's code and of the parameters: the cache folder is named
 # by a hash of both (``cache_key``), so a cache made by other code is never used and one made by
-# this code always is, with nothing to bump by hand.
-PRODUCER_PACKAGES = ("tally", "keys", "ballot_printer")  # every file of each, data included
+# this code always is, with nothing to bump by hand. Every file of each package, data included.
+PRODUCER_PACKAGES = ("bilingual", "tally", "keys", "ballot_printer")
 
 
 def cache_inputs(runoffs: int) -> dict[str, str]:

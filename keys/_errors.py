@@ -7,7 +7,7 @@ prints or logs.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from bilingual import BilingualError
 
 __all__ = [
     "CorruptKeyFileError",
@@ -25,18 +25,13 @@ __all__ = [
 ]
 
 
-class KeysError(Exception):
-    """Base class of every error raised by `keys` (not to be confused with the builtin KeyError)."""
+class KeysError(BilingualError):
+    """Base class of every error raised by `keys` (not to be confused with the builtin KeyError).
 
-    code: ClassVar[str] = "keys.error"
+    Each class names its ``code``; raise it as ``Cls(zh=..., en=...)``.
+    """
 
-    def __init__(self, *, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.zh = zh
-        self.en = en
-
-    def __str__(self) -> str:
-        return self.en
+    code = "keys.error"
 
 
 class WrongPassphraseError(KeysError):

@@ -23,12 +23,13 @@ import hmac
 import math
 import secrets
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 import gmpy2  # ships no stubs: used only through the typed _powmod_sec wrapper
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from bilingual import BilingualError
 
 __all__ = [
     "MIN_MODULUS_BITS",
@@ -71,73 +72,64 @@ _ALLOWED_SALT_LENS = frozenset({SALT_LEN_PSS, SALT_LEN_PSSZERO})
 # --------------------------------------------------------------------------- errors
 
 
-class BlindSignatureError(Exception):
+class BlindSignatureError(BilingualError):
     """Base of every error raised by this module (RFC 9474 §6.1 error names in ``code``)."""
 
-    default_code: ClassVar[str] = "blind_rsa.error"
-
-    def __init__(self, en: str, zh: str, *, code: str | None = None) -> None:
-        super().__init__(en)
-        self.code: str = code if code is not None else self.default_code
-        self.zh: str = zh
-        self.en: str = en
-
-    def __str__(self) -> str:
-        return self.en
+    code = "blind_rsa.error"
 
 
 class EncodingError(BlindSignatureError):
     """EMSA-PSS-ENCODE failed: "encoding error" (RFC 8017 §9.1.1 step 3)."""
 
-    default_code = "blind_rsa.encoding_error"
+    code = "blind_rsa.encoding_error"
 
 
 class InvalidInputError(BlindSignatureError):
     """RFC 9474 §4.2 "invalid input": m not coprime with n, or a bad injected r / inv."""
 
-    default_code = "blind_rsa.invalid_input"
+    code = "blind_rsa.invalid_input"
 
 
 class BlindingError(BlindSignatureError):
     """RFC 9474 §4.2 "blinding error": the blinding factor has no inverse modulo n."""
 
-    default_code = "blind_rsa.blinding_error"
+    code = "blind_rsa.blinding_error"
 
 
 class MessageRepresentativeOutOfRangeError(BlindSignatureError):
     """RSASP1 "message representative out of range" (RFC 8017 §5.2.1 step 1)."""
 
-    default_code = "blind_rsa.message_representative_out_of_range"
+    code = "blind_rsa.message_representative_out_of_range"
 
 
 class UnexpectedInputSizeError(BlindSignatureError):
     """RFC 9474 §4.4 "unexpected input size": a value is not modulus_len bytes long."""
 
-    default_code = "blind_rsa.unexpected_input_size"
+    code = "blind_rsa.unexpected_input_size"
 
 
 class SigningFailureError(BlindSignatureError):
     """RFC 9474 §4.3 "signing failure": s^e mod n != m (a fault in the private operation)."""
 
-    default_code = "blind_rsa.signing_failure"
+    code = "blind_rsa.signing_failure"
 
 
 class InvalidSignatureError(BlindSignatureError):
     """RFC 9474 §4.4/§4.5 "invalid signature": RSASSA-PSS-VERIFY rejected the signature."""
 
-    default_code = "blind_rsa.invalid_signature"
+    code = "blind_rsa.invalid_signature"
 
 
 class InvalidParameterError(BlindSignatureError):
     """A parameter outside the RFC 9474 §5 variants (salt length, prefix length, salt size)."""
 
-    default_code = "blind_rsa.invalid_parameter"
+    code = "blind_rsa.invalid_parameter"
 
 
 class InvalidKeyError(BlindSignatureError):
     """A key that is not a plain rsaEncryption RSA key of at least MIN_MODULUS_BITS bits."""
 
-    default_code = "blind_rsa.invalid_key"
+    code = "blind_rsa.invalid_key"
 
 
 # --------------------------------------------------------------------------- values
@@ -174,7 +166,7 @@ def _modulus_len(n: int) -> int:
 
 def _public_numbers(public_key: rsa.RSAPublicKey) -> rsa.RSAPublicNumbers:
     if not isinstance(public_key, rsa.RSAPublicKey):
-        raise InvalidKeyError("not an RSA public key", "不是 RSA 公钥")
+        raise InvalidKeyError(zh="不是 RSA 公钥", en="not an RSA public key")
     numbers = public_key.public_numbers()
     _check_modulus_size(numbers.n)
     return numbers
@@ -183,18 +175,18 @@ def _public_numbers(public_key: rsa.RSAPublicKey) -> rsa.RSAPublicNumbers:
 def _check_modulus_size(n: int) -> None:
     if n.bit_length() < MIN_MODULUS_BITS:
         raise InvalidKeyError(
-            f"RSA modulus has {n.bit_length()} bits; at least {MIN_MODULUS_BITS} are required",
-            f"RSA 模数只有 {n.bit_length()} 位，至少需要 {MIN_MODULUS_BITS} 位",
+            zh=f"RSA 模数只有 {n.bit_length()} 位，至少需要 {MIN_MODULUS_BITS} 位",
+            en=f"RSA modulus has {n.bit_length()} bits; at least {MIN_MODULUS_BITS} are required",
         )
 
 
 def _check_salt_len(salt_len: int) -> None:
     if salt_len not in _ALLOWED_SALT_LENS:
         raise InvalidParameterError(
-            f"salt length must be {SALT_LEN_PSS} (PSS) or {SALT_LEN_PSSZERO} (PSSZERO), "
-            f"got {salt_len}",
-            f"盐长度必须为 {SALT_LEN_PSS}（PSS）或 {SALT_LEN_PSSZERO}（PSSZERO），"
+            zh=f"盐长度必须为 {SALT_LEN_PSS}（PSS）或 {SALT_LEN_PSSZERO}（PSSZERO），"
             f"实际为 {salt_len}",
+            en=f"salt length must be {SALT_LEN_PSS} (PSS) or {SALT_LEN_PSSZERO} (PSSZERO), "
+            f"got {salt_len}",
         )
 
 
@@ -241,7 +233,7 @@ def emsa_pss_encode(msg: bytes, em_bits: int, *, salt: bytes) -> bytes:
     s_len = len(salt)
     m_hash = hashlib.sha384(msg).digest()  # step 2 (SHA-384 has no practical input limit)
     if em_len < HASH_LEN + s_len + 2:  # step 3
-        raise EncodingError("encoding error: modulus too short", "编码错误：模数过短")
+        raise EncodingError(zh="编码错误：模数过短", en="encoding error: modulus too short")
     m_prime = b"\x00" * 8 + m_hash + salt  # step 5
     h = hashlib.sha384(m_prime).digest()  # step 6
     ps = b"\x00" * (em_len - s_len - HASH_LEN - 2)  # step 7
@@ -277,15 +269,16 @@ def prepare(msg: bytes, *, randomized: bool = True, prefix: bytes | None = None)
     if not randomized:
         if prefix is not None:
             raise InvalidParameterError(
-                "the deterministic variant takes no message prefix", "确定性变体不使用消息前缀"
+                zh="确定性变体不使用消息前缀",
+                en="the deterministic variant takes no message prefix",
             )
         return msg
     if prefix is None:
         prefix = secrets.token_bytes(PREFIX_LEN)
     elif len(prefix) != PREFIX_LEN:
         raise InvalidParameterError(
-            f"message prefix must be {PREFIX_LEN} bytes, got {len(prefix)}",
-            f"消息前缀必须为 {PREFIX_LEN} 字节，实际为 {len(prefix)} 字节",
+            zh=f"消息前缀必须为 {PREFIX_LEN} 字节，实际为 {len(prefix)} 字节",
+            en=f"message prefix must be {PREFIX_LEN} bytes, got {len(prefix)}",
         )
     return prefix + msg
 
@@ -325,15 +318,15 @@ def blind(
         salt = secrets.token_bytes(salt_len)
     elif len(salt) != salt_len:
         raise InvalidParameterError(
-            f"salt must be {salt_len} bytes, got {len(salt)}",
-            f"盐必须为 {salt_len} 字节，实际为 {len(salt)} 字节",
+            zh=f"盐必须为 {salt_len} 字节，实际为 {len(salt)} 字节",
+            en=f"salt must be {salt_len} bytes, got {len(salt)}",
         )
     # Steps 1-3: RSASSA-PSS encodes with emBits = modBits - 1 (RFC 8017 §8.1.1).
     encoded_msg = emsa_pss_encode(prepared_msg, n.bit_length() - 1, salt=salt)
     m = int.from_bytes(encoded_msg, "big")
     if math.gcd(m, n) != 1:  # steps 4-5
         raise InvalidInputError(
-            "invalid input: message not coprime with n", "输入无效：消息与模数不互素"
+            zh="输入无效：消息与模数不互素", en="invalid input: message not coprime with n"
         )
     if r is None:  # step 6: uniform in [1, n), redrawn until invertible
         r = secrets.randbelow(n - 1) + 1
@@ -341,13 +334,14 @@ def blind(
             r = secrets.randbelow(n - 1) + 1
     elif not 1 <= r < n:
         raise InvalidInputError(
-            "invalid input: blinding factor outside [1, n)", "输入无效：盲化因子超出 [1, n) 范围"
+            zh="输入无效：盲化因子超出 [1, n) 范围",
+            en="invalid input: blinding factor outside [1, n)",
         )
     try:
         inv = pow(r, -1, n)  # step 7
     except ValueError as exc:  # step 8
         raise BlindingError(
-            "blinding error: r is not invertible mod n", "盲化错误：r 模 n 不可逆"
+            zh="盲化错误：r 模 n 不可逆", en="blinding error: r is not invertible mod n"
         ) from exc
     x = pow(r, e, n)  # step 9: RSAVP1(pk, r), a public-key operation
     z = (m * x) % n  # step 10
@@ -380,27 +374,27 @@ def blind_sign(private_key: rsa.RSAPrivateKey, blinded_msg: bytes) -> bytes:
         blind_sig, modulus_len bytes.
     """
     if not isinstance(private_key, rsa.RSAPrivateKey):
-        raise InvalidKeyError("not an RSA private key", "不是 RSA 私钥")
+        raise InvalidKeyError(zh="不是 RSA 私钥", en="not an RSA private key")
     private_numbers = private_key.private_numbers()
     n, e = private_numbers.public_numbers.n, private_numbers.public_numbers.e
     _check_modulus_size(n)
     modulus_len = _modulus_len(n)
     if len(blinded_msg) != modulus_len:
         raise UnexpectedInputSizeError(
-            f"blinded message must be {modulus_len} bytes, got {len(blinded_msg)}",
-            f"盲化消息必须为 {modulus_len} 字节，实际为 {len(blinded_msg)} 字节",
+            zh=f"盲化消息必须为 {modulus_len} 字节，实际为 {len(blinded_msg)} 字节",
+            en=f"blinded message must be {modulus_len} bytes, got {len(blinded_msg)}",
         )
     m = int.from_bytes(blinded_msg, "big")  # step 1
     if m >= n:  # RSASP1 step 1
         raise MessageRepresentativeOutOfRangeError(
-            "message representative out of range", "消息代表值超出范围"
+            zh="消息代表值超出范围", en="message representative out of range"
         )
     s = _rsasp1_crt(private_numbers, m)  # step 2
     m_prime = pow(s, e, n)  # step 3: RSAVP1, public exponent
     # Step 4: a faulty CRT half would leak a factor of n through s; never release it.
     if not hmac.compare_digest(_int_to_bytes(m_prime, modulus_len), blinded_msg):
         raise SigningFailureError(
-            "signing failure: s^e mod n != m", "签名失败：s^e mod n 与 m 不一致"
+            zh="签名失败：s^e mod n 与 m 不一致", en="signing failure: s^e mod n != m"
         )
     return _int_to_bytes(s, modulus_len)  # step 5
 
@@ -438,12 +432,12 @@ def finalize(
     modulus_len = _modulus_len(n)
     if len(blind_sig) != modulus_len:  # step 1
         raise UnexpectedInputSizeError(
-            f"blind signature must be {modulus_len} bytes, got {len(blind_sig)}",
-            f"盲签名必须为 {modulus_len} 字节，实际为 {len(blind_sig)} 字节",
+            zh=f"盲签名必须为 {modulus_len} 字节，实际为 {len(blind_sig)} 字节",
+            en=f"blind signature must be {modulus_len} bytes, got {len(blind_sig)}",
         )
     if not 1 <= inv < n:
         raise InvalidInputError(
-            "invalid input: inv outside [1, n)", "输入无效：inv 超出 [1, n) 范围"
+            zh="输入无效：inv 超出 [1, n) 范围", en="invalid input: inv outside [1, n)"
         )
     z = int.from_bytes(blind_sig, "big")  # step 2
     s = (z * inv) % n  # step 3
@@ -478,13 +472,13 @@ def verify(
     modulus_len = _modulus_len(numbers.n)
     if len(sig) != modulus_len:  # RFC 8017 §8.1.2 step 1; OpenSSL alone accepts shorter input
         raise UnexpectedInputSizeError(
-            f"signature must be {modulus_len} bytes, got {len(sig)}",
-            f"签名必须为 {modulus_len} 字节，实际为 {len(sig)} 字节",
+            zh=f"签名必须为 {modulus_len} 字节，实际为 {len(sig)} 字节",
+            en=f"signature must be {modulus_len} bytes, got {len(sig)}",
         )
     try:
         public_key.verify(sig, prepared_msg, _pss_padding(salt_len), hashes.SHA384())
     except InvalidSignature as exc:
-        raise InvalidSignatureError("invalid signature", "签名无效") from exc
+        raise InvalidSignatureError(zh="签名无效", en="invalid signature") from exc
 
 
 # --------------------------------------------------------------------------- keys
@@ -504,8 +498,8 @@ def generate_issuer_key(bits: int = 2048) -> rsa.RSAPrivateKey:
     """
     if bits < MIN_MODULUS_BITS:
         raise InvalidKeyError(
-            f"issuer key must have at least {MIN_MODULUS_BITS} bits, got {bits}",
-            f"签发密钥至少需要 {MIN_MODULUS_BITS} 位，实际为 {bits} 位",
+            zh=f"签发密钥至少需要 {MIN_MODULUS_BITS} 位，实际为 {bits} 位",
+            en=f"issuer key must have at least {MIN_MODULUS_BITS} bits, got {bits}",
         )
     return rsa.generate_private_key(public_exponent=PUBLIC_EXPONENT, key_size=bits)
 
@@ -534,12 +528,12 @@ def load_public_key_der(data: bytes) -> rsa.RSAPublicKey:
     try:
         key = serialization.load_der_public_key(data)
     except (ValueError, UnsupportedAlgorithm) as exc:
-        raise InvalidKeyError("unparsable public key", "无法解析公钥") from exc
+        raise InvalidKeyError(zh="无法解析公钥", en="unparsable public key") from exc
     if not isinstance(key, rsa.RSAPublicKey):
-        raise InvalidKeyError("not an RSA public key", "不是 RSA 公钥")
+        raise InvalidKeyError(zh="不是 RSA 公钥", en="not an RSA public key")
     if public_key_to_der(key) != data:
         raise InvalidKeyError(
-            "public key is not canonical DER rsaEncryption SubjectPublicKeyInfo",
-            "公钥不是规范的 DER rsaEncryption SubjectPublicKeyInfo",
+            zh="公钥不是规范的 DER rsaEncryption SubjectPublicKeyInfo",
+            en="public key is not canonical DER rsaEncryption SubjectPublicKeyInfo",
         )
     return key

@@ -30,7 +30,7 @@ import logging
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final, NewType, NoReturn, Protocol
+from typing import Any, Final, NewType, NoReturn, Protocol
 
 import pysodium
 
@@ -124,7 +124,7 @@ TEST_SCALARS_DOMAIN: Final = b"branch-election/elgamal-test-scalars/1"
 class ElGamalError(KeysError):
     """Base of the errors of this module (spec/remote-v2-crypto.md §10)."""
 
-    code: ClassVar[str] = "elgamal.error"
+    code = "elgamal.error"
 
 
 class EncodingError(ElGamalError):

@@ -23,7 +23,7 @@ import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Final, NoReturn
+from typing import Any, Final, NoReturn
 
 import nacl.bindings
 import nacl.exceptions
@@ -122,7 +122,7 @@ _SEPARATORS: Final = re.compile(r"[\s\-]+")
 class RemoteError(KeysError):
     """Base of the errors of this module (spec/remote.md §11)."""
 
-    code: ClassVar[str] = "remote.error"
+    code = "remote.error"
 
 
 class ShareContainerError(RemoteError):

@@ -46,6 +46,7 @@ from typing import Any, Final
 import chinese_calendar
 
 import keys
+from bilingual import BilingualError
 from tally.core.manifest import canonical
 
 __all__ = [
@@ -84,22 +85,10 @@ _Bad = Callable[[str, str, str, str], "InvalidCalendarError"]
 # --- errors -------------------------------------------------------------------------------------
 
 
-class CalendarError(Exception):
+class CalendarError(BilingualError):
     """Base of the calendar errors: a stable ``code`` and a message in both languages."""
 
-    code: str
-    zh: str
-    en: str
-
-    def __init__(self, code: str, *, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.code = code
-        self.zh = zh
-        self.en = en
-
-    def message(self, lang: str) -> str:
-        """The message in ``lang`` ("zh" or "en")."""
-        return self.zh if lang == "zh" else self.en
+    code = "calendar.error"
 
 
 class CalendarYearUnknownError(CalendarError):

@@ -16,6 +16,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from tally.cli_errors import CliError, clause_note, fail
 from tally.core.definition import parse_definition
 from tally.core.errors import DefinitionError, Problem, TallyError
 from tally.core.explain import describe_next, describe_outcome, describe_quorum, outcome_json
@@ -103,19 +104,6 @@ def _lang(option: Lang | None) -> str:
     return "en" if env == "en" else "zh"
 
 
-def _fail(lang: str, as_json: bool, code: str, zh: str, en: str, *, extra: Any = None) -> NoReturn:
-    if as_json:
-        body: dict[str, Any] = {"ok": False, "code": code, "message": zh if lang == "zh" else en}
-        if extra is not None:
-            body["problems"] = extra
-        typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
-    else:
-        typer.echo(
-            ("错误：" if lang == "zh" else "error: ") + (zh if lang == "zh" else en), err=True
-        )
-    raise typer.Exit(1)
-
-
 def _problems_json(problems: tuple[Problem, ...], lang: str) -> list[dict[str, str]]:
     return [
         {
@@ -129,37 +117,36 @@ def _problems_json(problems: tuple[Problem, ...], lang: str) -> list[dict[str, s
 
 
 def _fail_definition(e: DefinitionError, lang: str, as_json: bool, what: Path) -> NoReturn:
-    if as_json:
-        _fail(lang, True, e.code, e.zh, e.en, extra=_problems_json(e.problems, lang))
-    for p in e.problems:
-        clause = (
-            f"（{p.clause}）"
-            if p.clause and lang == "zh"
-            else (f" ({p.clause})" if p.clause else "")
-        )
-        typer.echo(f"{what}: {p.message(lang)}{clause}", err=True)
-    _fail(lang, False, e.code, e.zh, e.en)
+    fail(
+        lang,
+        as_json,
+        e,
+        indent=2,
+        details=[f"{what}: {p.message(lang)}{clause_note(p.clause, lang)}" for p in e.problems],
+        problems=_problems_json(e.problems, lang),
+    )
 
 
 def _read_text(path: Path, lang: str, as_json: bool) -> str:
     try:
-        if path.stat().st_size > MAX_INPUT_BYTES:
-            _fail(lang, as_json, "input.too_large", f"文件过大：{path}", f"file too large: {path}")
-        return path.read_text(encoding="utf-8")
+        if path.stat().st_size <= MAX_INPUT_BYTES:
+            return path.read_text(encoding="utf-8")
+        refusal = CliError("input.too_large", zh=f"文件过大：{path}", en=f"file too large: {path}")
     except FileNotFoundError:
-        _fail(lang, as_json, "input.missing", f"找不到文件：{path}", f"file not found: {path}")
+        refusal = CliError("input.missing", zh=f"找不到文件：{path}", en=f"file not found: {path}")
     except IsADirectoryError:
-        _fail(lang, as_json, "input.directory", f"这是一个文件夹：{path}", f"is a folder: {path}")
+        refusal = CliError(
+            "input.directory", zh=f"这是一个文件夹：{path}", en=f"is a folder: {path}"
+        )
     except UnicodeDecodeError:
-        _fail(
-            lang,
-            as_json,
-            "input.encoding",
-            f"文件不是 UTF-8 编码：{path}",
-            f"file is not UTF-8: {path}",
+        refusal = CliError(
+            "input.encoding", zh=f"文件不是 UTF-8 编码：{path}", en=f"file is not UTF-8: {path}"
         )
     except PermissionError:
-        _fail(lang, as_json, "input.permission", f"无权读取：{path}", f"permission denied: {path}")
+        refusal = CliError(
+            "input.permission", zh=f"无权读取：{path}", en=f"permission denied: {path}"
+        )
+    return fail(lang, as_json, refusal, indent=2)  # (fail never returns)
 
 
 def _load_election(path: Path, lang: str, as_json: bool) -> Election:
@@ -382,22 +369,28 @@ def simulate(
             assert isinstance(step, RoundStep)
             due = next_round(state)
             if not isinstance(due, RoundSpec):
-                _fail(
+                fail(
                     lg,
                     as_json,
-                    "simulate.no_round_due",
-                    f"steps[{i}]：此时没有待进行的轮次：{describe_next(due, election, 'zh')}",
-                    f"steps[{i}]: no round is due: {describe_next(due, election, 'en')}",
+                    CliError(
+                        "simulate.no_round_due",
+                        zh=f"steps[{i}]：此时没有待进行的轮次：{describe_next(due, election, 'zh')}",
+                        en=f"steps[{i}]: no round is due: {describe_next(due, election, 'en')}",
+                    ),
+                    indent=2,
                 )
             if due.post is not step.post:
-                _fail(
+                fail(
                     lg,
                     as_json,
-                    "simulate.wrong_post",
-                    f"steps[{i}]：当前应进行{zh_label(due.post)}选举，文件写的是"
-                    f"{zh_label(step.post)}",
-                    f"steps[{i}]: the {due.post.value} round is due, the file has "
-                    f"{step.post.value}",
+                    CliError(
+                        "simulate.wrong_post",
+                        zh=f"steps[{i}]：当前应进行{zh_label(due.post)}选举，文件写的是"
+                        f"{zh_label(step.post)}",
+                        en=f"steps[{i}]: the {due.post.value} round is due, the file has "
+                        f"{step.post.value}",
+                    ),
+                    indent=2,
                 )
             outcome = count_round(
                 state,
@@ -411,7 +404,12 @@ def simulate(
             )
             state = apply_outcome(state, outcome)
         except TallyError as e:
-            _fail(lg, as_json, e.code, f"steps[{i}]：{e.zh}", f"steps[{i}]: {e.en}")
+            fail(
+                lg,
+                as_json,
+                CliError(e.code, zh=f"steps[{i}]：{e.zh}", en=f"steps[{i}]: {e.en}"),
+                indent=2,
+            )
         rounds_json.append(outcome_json(outcome))
         lines.extend(describe_outcome(outcome, election, lg))
         lines.append("")

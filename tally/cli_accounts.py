@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from tally.cli_errors import fail
 from tally.service.accounts import AccountError, AccountStore, Role, accounts_path
 
 __all__ = ["app"]
@@ -41,13 +42,6 @@ def _store(target: Path, data: Path) -> AccountStore:
     return AccountStore(accounts_path(folder))
 
 
-def _fail(lang: str, e: AccountError) -> None:
-    typer.echo(
-        ("错误：" if lang == "zh" else "error: ") + (e.zh if lang == "zh" else e.en), err=True
-    )
-    raise typer.Exit(1)
-
-
 def _password(lang: str) -> str:
     env = os.environ.get(PASSWORD_ENV)
     if env is not None:
@@ -72,8 +66,7 @@ def add(
         store = _store(target, data)
         account = store.add(name, role, _password(lg))
     except AccountError as e:
-        _fail(lg, e)
-        return
+        fail(lg, False, e)
     typer.echo(
         f"已新建账户 {account.name}（{role.zh}）：{store.path}"
         if lg == "zh"
@@ -110,8 +103,7 @@ def password(
     try:
         _store(target, data).set_password(name, _password(lg))
     except AccountError as e:
-        _fail(lg, e)
-        return
+        fail(lg, False, e)
     typer.echo(f"已重设 {name} 的密码" if lg == "zh" else f"password of {name} reset")
 
 
@@ -127,8 +119,7 @@ def remove(
     try:
         _store(target, data).remove(name)
     except AccountError as e:
-        _fail(lg, e)
-        return
+        fail(lg, False, e)
     typer.echo(f"已删除账户 {name}" if lg == "zh" else f"account {name} removed")
 
 
@@ -146,22 +137,21 @@ def unlock(
     reads it at the next sign-in)."""
     lg = _lang(lang)
     if name is None and address is None:
-        _fail(
+        fail(
             lg,
+            False,
             AccountError(
                 "account.unlock_what",
                 zh="请给出 --name（账户）或 --address（地址）",
                 en="give --name (an account) or --address (an address)",
             ),
         )
-        return
     store = _store(target, data)
     if name is not None:
         try:
             store.unlock(name)
         except AccountError as e:
-            _fail(lg, e)
-            return
+            fail(lg, False, e)
         typer.echo(f"已解除 {name} 的锁定" if lg == "zh" else f"{name} unlocked")
     if address is not None:
         store.unlock_address(address)

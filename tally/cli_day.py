@@ -17,24 +17,23 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
 import ballot_printer
 import keys
 from tally.calendar import (
-    CalendarError,
     WorkingDayCalendar,
     load_calendar,
     parse_calendar,
     sign_calendar,
 )
+from tally.cli_errors import CliError, fail, run
 from tally.cli_rounds import rounds_json, rounds_lines
 from tally.core.ballots import INVALID_REASONS
 from tally.core.definition import parse_definition
 from tally.core.double_entry import require_same_batches
-from tally.core.errors import DefinitionError, TallyError
 from tally.core.explain import describe_next, describe_outcome, describe_quorum, spec_title
 from tally.core.manifest import build_manifest
 from tally.core.meeting import ballot_from_body
@@ -43,14 +42,12 @@ from tally.core.rules import quorum
 from tally.election import (
     ElectionSession,
     EntryInput,
-    ManifestDefinitionError,
     SessionError,
     check_invalid_reason,
     sign_amended_list,
     sign_manifest,
 )
 from tally.publish import publish
-from tally.store import StoreError
 
 __all__ = ["register"]
 
@@ -79,80 +76,12 @@ def _lang(option: str | None) -> str:
     return "en" if value == "en" else "zh"
 
 
-def _fail(lang: str, as_json: bool, code: str, zh: str, en: str) -> NoReturn:
-    message = zh if lang == "zh" else en
-    if as_json:
-        typer.echo(json.dumps({"ok": False, "code": code, "message": message}, ensure_ascii=False))
-    else:
-        typer.echo(("错误：" if lang == "zh" else "error: ") + message, err=True)
-    raise typer.Exit(1)
-
-
-def _fail_problems(
-    lang: str, as_json: bool, e: DefinitionError | ManifestDefinitionError
-) -> NoReturn:
-    """Every problem of a definition, one a line (as ``tally check`` lists them), then the count."""
-    if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "ok": False,
-                    "code": e.code,
-                    "message": e.zh if lang == "zh" else e.en,
-                    "problems": [
-                        {"code": p.code, "path": p.path, "message": p.message(lang)}
-                        for p in e.problems
-                    ],
-                },
-                ensure_ascii=False,
-            )
-        )
-        raise typer.Exit(1)
-    for p in e.problems:
-        clause = f"（{p.clause}）" if p.clause and lang == "zh" else ""
-        clause = clause or (f" ({p.clause})" if p.clause else "")
-        typer.echo(p.message(lang) + clause, err=True)
-    _fail(lang, False, e.code, e.zh, e.en)
-
-
 def _run(
     lang_opt: str | None, as_json: bool, action: Callable[[str], tuple[list[str], dict[str, Any]]]
 ) -> None:
+    """Run one command: its result as lines or JSON; every expected failure as one refusal."""
     lang = _lang(lang_opt)
-    try:
-        lines, data = action(lang)
-    except (DefinitionError, ManifestDefinitionError) as e:
-        _fail_problems(lang, as_json, e)
-    except UnicodeDecodeError:
-        _fail(
-            lang,
-            as_json,
-            "input.encoding",
-            "文件不是 UTF-8 编码（请用 UTF-8 保存，如 Excel 的“CSV UTF-8”）",
-            'the file is not UTF-8 (save it as UTF-8, e.g. Excel\'s "CSV UTF-8")',
-        )
-    except (SessionError, StoreError, keys.KeysError, CalendarError) as e:
-        _fail(lang, as_json, e.code, e.zh, e.en)
-    except ballot_printer.BallotPrinterError as e:
-        _fail(lang, as_json, e.code, e.zh, e.en)
-    except TallyError as e:
-        _fail(lang, as_json, e.code, e.zh, e.en)
-    except FileNotFoundError as e:
-        _fail(
-            lang,
-            as_json,
-            "file.missing",
-            f"找不到文件：{e.filename}",
-            f"file not found: {e.filename}",
-        )
-    except OSError as e:
-        _fail(
-            lang,
-            as_json,
-            "file.io",
-            f"无法读写 {e.filename}：{e.strerror}",
-            f"{e.filename}: {e.strerror}",
-        )
+    lines, data = run(lang, as_json, lambda: action(lang))
     if as_json:
         typer.echo(json.dumps({"ok": True, **data}, ensure_ascii=False, indent=2))
     else:
@@ -1135,19 +1064,21 @@ def _serve(app: typer.Typer) -> None:
         lg = _lang(lang)
         tls = None
         if (tls_cert is None) != (tls_key is None):
-            _fail(
+            fail(
                 lg,
                 False,
-                "serve.tls_pair",
-                "--tls-cert 和 --tls-key 须同时给出",
-                "give both --tls-cert and --tls-key",
+                CliError(
+                    "serve.tls_pair",
+                    zh="--tls-cert 和 --tls-key 须同时给出",
+                    en="give both --tls-cert and --tls-key",
+                ),
             )
         if tls_cert is not None and tls_key is not None:
             tls = TlsFiles(cert=tls_cert, key=tls_key)
             try:
                 load_tls(tls)  # every problem now, in one line, before anything listens
             except TransportError as e:
-                _fail(lg, False, e.code, e.zh, e.en)
+                fail(lg, False, e)
         bindings = [Binding(host, port)]
         if public_host is not None or public_port is not None:
             public = Binding(public_host or host, public_port or port, public_only=True)
@@ -1155,14 +1086,16 @@ def _serve(app: typer.Typer) -> None:
             if public.port == port and (
                 public.host == host or public.host in wildcard or host in wildcard
             ):
-                _fail(
+                fail(
                     lg,
                     False,
-                    "serve.same_binding",
-                    f"公开页面的地址 {public.host}:{public.port} 与投票站页面的 {host}:{port} "
-                    "重叠：请给出不同的地址或端口",
-                    f"the public binding {public.host}:{public.port} overlaps the station's "
-                    f"{host}:{port}: give another address or port",
+                    CliError(
+                        "serve.same_binding",
+                        zh=f"公开页面的地址 {public.host}:{public.port} 与投票站页面的 {host}:{port} "
+                        "重叠：请给出不同的地址或端口",
+                        en=f"the public binding {public.host}:{public.port} overlaps the station's "
+                        f"{host}:{port}: give another address or port",
+                    ),
                 )
             bindings.append(public)
         if demo:
@@ -1176,24 +1109,28 @@ def _serve(app: typer.Typer) -> None:
             typer.echo(f"示例选举：{d.election}（示例口令：{DEMO_PASSPHRASE}，仅供试用）")
             typer.echo(f"镇党委公钥：{d.town_pub}")
         if db is None:
-            _fail(
+            fail(
                 lg,
                 False,
-                "serve.no_election",
-                "请给出选举文件或 --demo",
-                "give an election file or --demo",
+                CliError(
+                    "serve.no_election",
+                    zh="请给出选举文件或 --demo",
+                    en="give an election file or --demo",
+                ),
             )
         from tally.service.proxy import parse_trusted  # noqa: PLC0415 - service modules: see above
 
         try:
             trusted = parse_trusted(trusted_proxy or ())
         except ValueError:
-            _fail(
+            fail(
                 lg,
                 False,
-                "serve.trusted_proxy",
-                f"--trusted-proxy 应为 IP 地址或网段：{' '.join(trusted_proxy or ())}",
-                f"--trusted-proxy must be an IP address or network: {' '.join(trusted_proxy or ())}",
+                CliError(
+                    "serve.trusted_proxy",
+                    zh=f"--trusted-proxy 应为 IP 地址或网段：{' '.join(trusted_proxy or ())}",
+                    en=f"--trusted-proxy must be an IP address or network: {' '.join(trusted_proxy or ())}",
+                ),
             )
         config = ServiceConfig(
             election_path=db,
@@ -1235,7 +1172,11 @@ def _demo(app: typer.Typer) -> None:
         lg = _lang(lang)
         zh = lg == "zh"
         if out.exists() and any(out.iterdir()):
-            _fail(lg, False, "demo.exists", f"{out} 不是空文件夹", f"{out} is not empty")
+            fail(
+                lg,
+                False,
+                CliError("demo.exists", zh=f"{out} 不是空文件夹", en=f"{out} is not empty"),
+            )
         console = Console(stderr=True)
         with Progress(console=console) as bar:
             task = bar.add_task("全镇换届选举" if zh else "town re-election", total=branches)

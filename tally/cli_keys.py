@@ -14,11 +14,12 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
 import keys
+from tally.cli_errors import CliError, run
 
 __all__ = ["app"]
 
@@ -52,7 +53,6 @@ _TEXT: dict[str, dict[Lang, str]] = {
     "prompt_new": {Lang.ZH: "请设置密钥文件口令", Lang.EN: "New key file passphrase"},
     "prompt_again": {Lang.ZH: "请再次输入口令", Lang.EN: "Repeat the passphrase"},
     "prompt_open": {Lang.ZH: "请输入密钥文件口令", Lang.EN: "Key file passphrase"},
-    "error": {Lang.ZH: "错误", Lang.EN: "error"},
     "role": {Lang.ZH: "角色", Lang.EN: "role"},
     "label": {Lang.ZH: "标签", Lang.EN: "label"},
     "fingerprint": {Lang.ZH: "指纹", Lang.EN: "fingerprint"},
@@ -62,14 +62,6 @@ _TEXT: dict[str, dict[Lang, str]] = {
     "key_written": {Lang.ZH: "已写入密钥文件", Lang.EN: "key file written"},
     "pub_written": {Lang.ZH: "已写入公钥文件", Lang.EN: "public key file written"},
 }
-
-
-class CliError(Exception):
-    """A shell-level failure (bad arguments, unreadable file), reported like a `keys` error."""
-
-    def __init__(self, code: str, *, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.code, self.zh, self.en = code, zh, en
 
 
 def _lang(option: Lang | None) -> Lang:
@@ -91,29 +83,22 @@ def _t(key: str, lang: Lang) -> str:
     return _TEXT[key][lang]
 
 
-def _fail(lang: Lang, as_json: bool, code: str, zh: str, en: str) -> NoReturn:
-    message = zh if lang is Lang.ZH else en
-    if as_json:
-        typer.echo(json.dumps({"ok": False, "code": code, "message": message}, ensure_ascii=False))
-    else:
-        typer.echo(f"{_t('error', lang)}{'：' if lang is Lang.ZH else ': '}{message}", err=True)
-    raise typer.Exit(code=1)
+def _file_error(e: OSError) -> CliError:
+    """The key commands' refusal for a file they could not read or write."""
+    name = e.filename
+    if isinstance(e, FileNotFoundError):
+        return CliError(
+            "cli.file_not_found", zh=f"找不到文件：{name}", en=f"file not found: {name}"
+        )
+    return CliError(
+        "cli.io_error", zh=f"无法读写文件 {name}：{e.strerror}", en=f"{name}: {e.strerror}"
+    )
 
 
 def _run(lang_option: Lang | None, as_json: bool, action: Callable[[Lang], dict[str, Any]]) -> None:
     """Run one command: its result as lines or JSON; every expected failure as one line, exit 1."""
-    lang = Lang.ZH
-    try:
-        lang = _lang(lang_option)
-        result = action(lang)
-    except (keys.KeysError, CliError) as e:
-        _fail(lang, as_json, e.code, e.zh, e.en)
-    except FileNotFoundError as e:
-        name = e.filename
-        _fail(lang, as_json, "cli.file_not_found", f"找不到文件：{name}", f"file not found: {name}")
-    except OSError as e:
-        name, reason = e.filename, e.strerror
-        _fail(lang, as_json, "cli.io_error", f"无法读写文件 {name}：{reason}", f"{name}: {reason}")
+    lang = run(Lang.ZH, as_json, lambda: _lang(lang_option), on_file_error=_file_error)
+    result = run(lang, as_json, lambda: action(lang), on_file_error=_file_error)
     if as_json:
         typer.echo(json.dumps({"ok": True, **result}, ensure_ascii=False, sort_keys=True))
         return

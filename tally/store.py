@@ -16,6 +16,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from bilingual import BilingualError
+
 __all__ = [
     "SCHEMA_VERSION",
     "ElectionStore",
@@ -76,14 +78,10 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 
 
-class StoreError(Exception):
+class StoreError(BilingualError):
     """The election file cannot be used; ``code``, ``zh`` and ``en`` say why."""
 
-    def __init__(self, code: str, *, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.code = code
-        self.zh = zh
-        self.en = en
+    code = "store.error"
 
 
 _SQLITE_IOERR, _SQLITE_FULL = 10, 13

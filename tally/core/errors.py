@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bilingual import BilingualError
+
 __all__ = [
     "DefinitionError",
     "Problem",
@@ -33,24 +35,10 @@ class Problem:
         return f"{self.path}: {text}" if self.path else text
 
 
-class TallyError(Exception):
-    """Base of every error raised by ``tally.core``."""
+class TallyError(BilingualError):
+    """Base of every error raised by ``tally.core``; raised as ``TallyError(code, zh=, en=)``."""
 
-    code: str
-    zh: str
-    en: str
-    clause: str
-
-    def __init__(self, code: str, *, zh: str, en: str, clause: str = "") -> None:
-        super().__init__(en)
-        self.code = code
-        self.zh = zh
-        self.en = en
-        self.clause = clause
-
-    def message(self, lang: str) -> str:
-        """The message in ``lang`` ("zh" or "en")."""
-        return self.zh if lang == "zh" else self.en
+    code = "tally.error"
 
 
 class DefinitionError(TallyError):

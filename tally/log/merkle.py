@@ -21,6 +21,8 @@ import hmac
 from collections.abc import Iterable, Sequence
 from typing import Final
 
+from bilingual import BilingualError
+
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
@@ -48,18 +50,10 @@ EMPTY_ROOT: Final = hashlib.sha256(b"").digest()  # (M4) MTH({})
 # --------------------------------------------------------------------------- errors
 
 
-class MerkleError(Exception):
+class MerkleError(BilingualError):
     """Base of every Merkle error; carries a stable ``code``, a spec ``clause`` and zh/en text."""
 
-    def __init__(self, *, code: str, clause: str, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.code = code
-        self.clause = clause
-        self.zh = zh
-        self.en = en
-
-    def __str__(self) -> str:
-        return self.en
+    code = "merkle.error"
 
 
 class MerkleArgumentError(MerkleError):

@@ -34,6 +34,7 @@ from pathlib import Path
 import nacl.exceptions
 import nacl.pwhash
 
+from bilingual import BilingualError
 from tally.store import write_refusal
 
 __all__ = [
@@ -100,12 +101,10 @@ DEMO_ACCOUNTS: tuple[tuple[str, Role, str], ...] = (
 )
 
 
-class AccountError(Exception):
+class AccountError(BilingualError):
     """An account command cannot be carried out (bilingual, like TallyError)."""
 
-    def __init__(self, code: str, *, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.code, self.zh, self.en = code, zh, en
+    code = "account.error"
 
 
 class SignInLocked(AccountError):

@@ -236,25 +236,14 @@ def create_app(config: ServiceConfig) -> FastAPI:
     @app.exception_handler(TallyError)
     async def tally_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, TallyError)
-        lang = request.query_params.get("lang", config.lang)
-        return JSONResponse(
-            {
-                "ok": False,
-                "code": exc.code,
-                "clause": exc.clause,
-                "message": exc.zh if lang != "en" else exc.en,
-            },
-            status_code=409,
-        )
+        body = exc.to_json(request.query_params.get("lang", config.lang))
+        return JSONResponse({**body, "clause": exc.clause}, status_code=409)
 
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StoreError)
-        lang = request.query_params.get("lang", config.lang)
-        return JSONResponse(
-            {"ok": False, "code": exc.code, "message": exc.zh if lang != "en" else exc.en},
-            status_code=503,
-        )
+        body = exc.to_json(request.query_params.get("lang", config.lang))
+        return JSONResponse(body, status_code=503)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: Exception) -> Response:

@@ -63,9 +63,6 @@ PUBLIC_PATHS = ("/board", "/api/board", "/vote", "/api/remote", "/api/health")
 class TransportError(TallyError):
     """A certificate, key or binding ``tally serve`` cannot use (one line, zh and en)."""
 
-    def __init__(self, code: str, zh: str, en: str) -> None:
-        super().__init__(code, zh=zh, en=en)
-
 
 @dataclass(frozen=True, slots=True)
 class TlsFiles:
@@ -88,23 +85,25 @@ def _readable(path: Path, what_zh: str, what_en: str) -> os.stat_result:
     def unreadable(e: OSError) -> TransportError:
         return TransportError(
             "serve.tls_unreadable",
-            f"无法读取{what_zh} {path}：{e.strerror}",
-            f"cannot read the {what_en} {path}: {e.strerror}",
+            zh=f"无法读取{what_zh} {path}：{e.strerror}",
+            en=f"cannot read the {what_en} {path}: {e.strerror}",
         )
 
     try:
         st = path.stat()
     except FileNotFoundError:
         raise TransportError(
-            "serve.tls_missing", f"{what_zh} {path} 不存在", f"the {what_en} {path} does not exist"
+            "serve.tls_missing",
+            zh=f"{what_zh} {path} 不存在",
+            en=f"the {what_en} {path} does not exist",
         ) from None
     except OSError as e:
         raise unreadable(e) from None
     if not stat.S_ISREG(st.st_mode):
         raise TransportError(
             "serve.tls_unreadable",
-            f"{what_zh} {path} 不是普通文件",
-            f"the {what_en} {path} is not a regular file",
+            zh=f"{what_zh} {path} 不是普通文件",
+            en=f"the {what_en} {path} is not a regular file",
         )
     try:
         with path.open("rb") as fh:
@@ -135,9 +134,9 @@ def load_tls(files: TlsFiles) -> ssl.SSLContext:
     if mode & 0o077:
         raise TransportError(
             "serve.tls_key_mode",
-            f"TLS 私钥文件 {files.key} 的权限 {mode:04o} 过宽（其他人可读），"
+            zh=f"TLS 私钥文件 {files.key} 的权限 {mode:04o} 过宽（其他人可读），"
             f"请先执行 chmod 600 {files.key}",
-            f"the TLS key file {files.key} has mode {mode:04o}, readable by others; "
+            en=f"the TLS key file {files.key} has mode {mode:04o}, readable by others; "
             f"run chmod 600 {files.key} first",
         )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -147,20 +146,20 @@ def load_tls(files: TlsFiles) -> ssl.SSLContext:
     except _Encrypted:
         raise TransportError(
             "serve.tls_key_encrypted",
-            f"TLS 私钥文件 {files.key} 有口令保护：请给出不加密的私钥（权限 0600）",
-            f"the TLS key file {files.key} is encrypted: give an unencrypted key (mode 0600)",
+            zh=f"TLS 私钥文件 {files.key} 有口令保护：请给出不加密的私钥（权限 0600）",
+            en=f"the TLS key file {files.key} is encrypted: give an unencrypted key (mode 0600)",
         ) from None
     except ssl.SSLError as e:
         if e.reason == "KEY_VALUES_MISMATCH":
             raise TransportError(
                 "serve.tls_mismatch",
-                f"TLS 私钥 {files.key} 与证书 {files.cert} 不匹配",
-                f"the TLS key {files.key} does not belong to the certificate {files.cert}",
+                zh=f"TLS 私钥 {files.key} 与证书 {files.cert} 不匹配",
+                en=f"the TLS key {files.key} does not belong to the certificate {files.cert}",
             ) from None
         raise TransportError(
             "serve.tls_invalid",
-            f"无法使用证书 {files.cert} 和私钥 {files.key}（须为 PEM 格式）：{e.reason}",
-            f"cannot use the certificate {files.cert} and key {files.key} (PEM expected): "
+            zh=f"无法使用证书 {files.cert} 和私钥 {files.key}（须为 PEM 格式）：{e.reason}",
+            en=f"cannot use the certificate {files.cert} and key {files.key} (PEM expected): "
             f"{e.reason}",
         ) from None
     return context

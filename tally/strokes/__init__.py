@@ -27,6 +27,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from bilingual import BilingualError
+
 __all__ = [
     "IGNORED_CHARACTERS",
     "CharKey",
@@ -57,22 +59,10 @@ _Bad = Callable[[str, str], "InvalidStrokeDataError"]
 """A local error factory: (zh, en) -> InvalidStrokeDataError for the current line."""
 
 
-class StrokeOrderError(Exception):
+class StrokeOrderError(BilingualError):
     """Base of the stroke-order errors: a stable ``code`` and a message in both languages."""
 
-    code: str
-    zh: str
-    en: str
-
-    def __init__(self, code: str, *, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.code = code
-        self.zh = zh
-        self.en = en
-
-    def message(self, lang: str) -> str:
-        """The message in ``lang`` ("zh" or "en")."""
-        return self.zh if lang == "zh" else self.en
+    code = "strokes.error"
 
 
 class UnknownCharacterError(StrokeOrderError):

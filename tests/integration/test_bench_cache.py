@@ -99,3 +99,28 @@ def test_the_document_says_whether_the_bundle_was_made_or_found(cached: bool, sa
     figures["verify"] = {**figures["verify"], "bundle_cached": cached, "generate_s": 412.0}  # type: ignore[dict-item]
     text = run_all.render(figures, {"verify": 300.0}, 540.0)
     assert says in text.split("## Verifier at 1,000,000 ballot records")[1].split("##")[0]
+
+
+def test_the_remote_v2_bundle_key_follows_the_producer_its_generator_and_the_voters(
+    bench: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bench_verify_remote.py caches its bundle as bench_verify.py does, with its own generator
+    (bench/remote_v2_election.py) and the number of remote voters among the inputs."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import bench_verify_remote  # noqa: PLC0415
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    monkeypatch.setattr(bench_verify_remote, "ROOT", bench.ROOT)
+    gen = bench.ROOT / "bench" / "remote_v2_election.py"
+    gen.write_text("VOTERS = 48\n")
+    key = bench_verify_remote._key
+    before = key(bench_verify_remote.cache_inputs(48))
+    assert key(bench_verify_remote.cache_inputs(48)) == before
+    assert key(bench_verify_remote.cache_inputs(24)) != before
+    gen.write_text("VOTERS = 48  # edited\n")
+    assert key(bench_verify_remote.cache_inputs(48)) != before
+    gen.write_text("VOTERS = 48\n")
+    model = bench.ROOT / "tally" / "core" / "model.py"
+    model.write_text(model.read_text() + "# edited\n")
+    assert key(bench_verify_remote.cache_inputs(48)) != before

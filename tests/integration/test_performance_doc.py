@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,15 +28,12 @@ def test_every_performance_section_names_an_existing_benchmark_command() -> None
 
 
 def _sample_figures() -> dict[str, object]:
-    run = {"requests": 8000, "duration_us": 4e6, "p50_us": 3e4, "p99_us": 6e4, "max_us": 7e4}
     return {
         "print": {"ballots": 1000, "sign_rate": 3e4, "qr_rate": 180.0, "qr_kib_per_page": 3.7,
                   "qr_seconds": 5.5, "baseline_rate": 3000.0},
         "entries": {"entries": 24990, "seconds": 8.0, "rate": 3123.0, "baseline_rows": 24990,
                     "baseline_seconds": 0.1, "baseline_rate": 2e5, "log_entries": 26000,
                     "publish_seconds": 2.0},
-        "remote": {"clients": 64, "seconds": 4.0, "pinned": True, "ratio": 0.6, "ratios": [0.55, 0.6, 0.62],
-                   "noop": {**run, "rate": 2500.0}, "cast": {**run, "rate": 1500.0}},
         "flood": {"clients": 256, "max_connections": 200, "max_body_kib": 256,
                   "body_timeout_seconds": 10.0, "idle_mib": 85.8, "bound_mib": 205.4,
                   "after_mib": 152.4, "alive": True, "over_cap": 20760, "tracebacks": 0,
@@ -77,13 +75,12 @@ def test_make_bench_renders_a_document_that_names_each_command(tmp_path: Path) -
         sys.path.remove(str(ROOT / "bench"))
     text = run_all.render(_sample_figures(), {"print": 6.0, "verify": 300.0}, 540.0)
     sections = re.split(r"^## ", text, flags=re.M)[1:]
-    assert len(sections) == 7
+    assert len(sections) == 6  # version 1's "Remote casts" section went with version 1
     for section in sections:
         commands = re.findall(r"```sh\n(.*?)\n```", section, flags=re.S)
         assert commands and all(re.search(r"bench/\w+\.py", c) for c in commands)
     assert "| 999,600 | 2,500 | 77.0 | 250 | 150.0 |" in text  # the 10^6 growth row
     assert "2.42×" in text and "**missed**" in text  # 150 / 62, and the target verdict
-    assert "3 (no-op, casts) pairs, casts/no-op 0.55, 0.60, 0.62; the table shows the pair" in text
     # Producer memory per ballot between the last two rows: (250 - 54) MB / (999,600 - 999).
     assert "grows by about 206 bytes a ballot" in text
     assert "stays flat (57–91 MB" in text
@@ -176,3 +173,57 @@ def test_the_page_encryption_section_renders_its_runs_and_the_one_second_verdict
     assert "3.0x slower than at 1x" in text
     figures["runs"] = [run(4, 106.0)]
     assert "106 ms, met" in "\n".join(run_all.render_page_elgamal(figures, "x"))
+
+
+def _run_all() -> object:
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import run_all  # noqa: PLC0415
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    return run_all
+
+
+def test_the_remote_v2_cast_section_judges_both_targets_and_states_the_bound() -> None:
+    """bench_remote.py --version 2's section: the casts beside the no-op runs before and after,
+    both targets of issue 16 judged, and the bound the proof check sets (Little's law)."""
+    run_all: Any = _run_all()
+    noop = {"requests": 7000, "duration_us": 1e6, "p50_us": 8e3, "p99_us": 16e3, "max_us": 2e4}
+    cast = {"requests": 80, "duration_us": 8e6, "p50_us": 5e6, "p99_us": 6.4e6, "max_us": 6.5e6}
+    figures = {"version": 2, "voters": 80, "clients": 64, "seconds": 1.0, "pinned": True,
+               "posts": [["committee", 9, 82], ["secretary", 2, 82]],
+               "noop": {**noop, "rate": 7000.0}, "noop_after": {**noop, "rate": 6900.0},
+               "cast": {**cast, "rate": 10.0}, "ratio": 10 / 7000, "check_ms": 100.0,
+               "check_ops": 3030, "base_ms": 90.0}  # fmt: skip
+    text = "\n".join(run_all.render_remote_v2(figures, "bench/bench_remote.py --version 2"))
+    assert "```sh\nbench/bench_remote.py --version 2\n```" in text
+    assert "| `POST /api/remote/cast`, version 2 | 80 | 10.0 /s | 5,000.0 ms | 6,400.0 ms |" in text
+    assert "casts ≥ half the no-op rate — 0.0014, **missed**" in text
+    assert "p99 < 100 ms — 6,400 ms, **missed**" in text
+    assert "at most 10.0 casts a second" in text and "64 × 100 ms = 6.4 s" in text
+    assert "needs 640 casts a second" in text
+    figures["ratio"], figures["cast"] = 0.6, {**cast, "p99_us": 5e4, "rate": 4200.0}
+    text = "\n".join(run_all.render_remote_v2(figures, "x"))
+    assert "0.6000, met" in text and "50 ms, met" in text
+
+
+def test_the_remote_v2_verifier_section_judges_jobs_1_against_the_bare_loop() -> None:
+    """bench_verify_remote.py's section: each verifier run beside the bare loop of the same
+    libsodium calls, the 1.3x target judged on --jobs 1, and why there are not 10,000 ballots."""
+    run_all: Any = _run_all()
+    figures = {"voters": 48, "posts": [["committee", 9, 50], ["secretary", 2, 50]],
+               "ops": 96000, "ops_by_function": {"a": 96000}, "baseline": 4.0,
+               "baseline_cpu": 4.0, "baseline_after": 4.2, "baseline_after_cpu": 4.1,
+               "runs": [{"jobs": 1, "wall": 6.0, "cpu": 5.6, "ok": True},
+                        {"jobs": 2, "wall": 3.5, "cpu": 6.0, "ok": True}],
+               "bundle_cached": True, "generate_s": 0.4, "generation": {},
+               "startup_wall": 0.9, "startup_cpu": 0.8}  # fmt: skip
+    text = "\n".join(run_all.render_verify_remote(figures, "bench/bench_verify_remote.py"))
+    assert "```sh\nbench/bench_verify_remote.py\n```" in text
+    assert "counted once (96,000, 2,000 a ballot)" in text
+    assert "| `verifier verify … --jobs 1` | 6.00 s | 125 ms | 5.60 s | 1.50× | 1.40× |" in text
+    assert "`--jobs 1` 1.50×, **missed** (by CPU seconds 1.40×)" in text
+    assert "at most 256" in text
+    assert "without it `--jobs 1` is 1.20× the bare loop by CPU seconds" in text  # (5.6-0.8)/4
+    figures["runs"] = [{"jobs": 1, "wall": 5.0, "cpu": 5.0, "ok": True}]
+    assert "1.25×, met" in "\n".join(run_all.render_verify_remote(figures, "x"))

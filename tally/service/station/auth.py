@@ -18,6 +18,7 @@ import anyio
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from bilingual import BilingualError
 from tally.service.accounts import AccountStore, Role, UserSession, csrf_ok
 
 __all__ = [
@@ -71,12 +72,14 @@ ACTION_NAMES = {
 }
 
 
-class Refused(Exception):
+class Refused(BilingualError):
     """A request the station refuses before touching the election (403 or 400 + message)."""
 
+    code = "station.refused"
+
     def __init__(self, status: int, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.status, self.zh, self.en = status, zh, en
+        super().__init__(zh=zh, en=en)
+        self.status = status
 
 
 def check_token(expected: str, form: FormData) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-PACKAGES = ("tally", "keys", "ballot_printer")
+PACKAGES = ("bilingual", "tally", "keys", "ballot_printer")
 REASON_ON_LINE = re.compile(r"#\s*noqa:\s*PLC0415\s*[-—:(]\s*\S")
 
 

@@ -316,7 +316,7 @@ def test_every_public_error_name_ends_in_error_and_has_distinct_code() -> None:
     ]
     assert len(classes) == 10
     assert all(c.__name__.endswith("Error") for c in classes)
-    codes = [c.default_code for c in classes]
+    codes = [c.code for c in classes]
     assert len(set(codes)) == len(codes)
 
 

@@ -86,17 +86,19 @@ def test_zip_bundle_and_no_index(tmp_path: Path) -> None:
 
 
 def test_verifier_imports_no_producer_package(tmp_path: Path) -> None:
-    """STYLE §7.2 rule 1: verifier runs with tally, keys and ballot_printer made unimportable."""
+    """STYLE §7.2 rule 1: verifier runs with tally, keys, ballot_printer and their error base
+    (bilingual) made unimportable."""
     folder = _bundle(tmp_path)
     code = f"""
 import sys
 sys.modules["tally"] = sys.modules["keys"] = sys.modules["ballot_printer"] = None
+sys.modules["bilingual"] = None
 from pathlib import Path
 from verifier.checks import TownKey, verify_bundle
 import verifier.cli
 r = verify_bundle(Path({str(folder)!r}), TownKey(fingerprint={TOWN_FP!r}), jobs=2)
 assert r.ok, r.failed()
-bad = [m for m in sys.modules if m.split(".")[0] in ("tally", "keys", "ballot_printer") and sys.modules[m] is not None]
+bad = [m for m in sys.modules if m.split(".")[0] in ("tally", "keys", "ballot_printer", "bilingual") and sys.modules[m] is not None]
 assert not bad, bad
 print("ok")
 """
