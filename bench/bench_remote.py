@@ -1,24 +1,11 @@
 """Remote casting throughput and latency at 64 concurrent connections, beside the no-op baseline.
 
+    .venv/bin/python bench/bench_remote.py [--voters 80] [--clients 64] [--json F]
+
+(``--version 2`` is accepted and is the only version: remote ballots version 1 are withdrawn.)
 The service runs in a uvicorn subprocess on 127.0.0.1 over a real election file (SQLite at the
-store's full sync), pinned to CPU 0; the load comes from ``wrk`` (one thread, 64 connections) pinned
-to CPU 1, so the load generator does not steal the service's core. Credentials and sealed ballots are
-made beforehand in Python (keys.remote, the device side); ``bench/wrk/replay.lua`` sends each cast
-body once. The timed part is the service: RSASSA-PSS verify, the single-use check and the group
-commit of the log entries. The same run measures ``GET /api/remote/noop`` (same app, same middleware)
-for the same time as the baseline, alternating: ``--repeats`` pairs of (no-op, casts) runs, each cast
-run with its own unused credentials. The pair with the median casts/no-op ratio is reported (the
-no-op rate alone moved by 10 % between single runs on a shared 2-core machine). Target (issue):
-casts/s >= half the no-op rate, p99 < 100 ms. Runs are 1 s long: on an idle machine the service
-casts over 3,000 a second, and a roster holds at most 20,000 members, so longer runs would run
-out of credentials (wrk then still reports its whole duration, and the rate would be the
-credentials', not the service's: such a run is refused).
-
-    .venv/bin/python bench/bench_remote.py [--casts 19990] [--seconds 1] [--repeats 3] [--json F]
-    .venv/bin/python bench/bench_remote.py --version 2 [--voters 80] [--json F]
-
-``--version 2`` (spec/remote-v2.md): remote voting opened in version 2 (with ``open_remote``'s
-version switch while version 1 exists, by default once it is gone), ``--voters`` approved members
+store's full sync), pinned to CPU 0 when the machine has two cores. Remote voting opened
+(spec/remote-v2.md), ``--voters`` approved members
 each holding a credential and a real ``remote-ballot/2`` made beforehand by the v2 device's code
 (bench/remote_v2_election.py: a 9-candidate committee and a 2-candidate secretary, each post with
 every other expected elector as its write-in list, RV-2.1). The service checks every ballot's
@@ -36,10 +23,7 @@ checks on its election thread) and, at 64 connections, the latency (Little's law
 from __future__ import annotations
 
 import argparse
-import base64
-import datetime as dt
 import json
-import multiprocessing
 import os
 import shutil
 import socket
@@ -51,22 +35,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import rfc8785
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import keys
-from bench.synthetic import _definition
-from keys.remote import (
-    TokenRequest,
-    begin_token_request,
-    finish_token_request,
-    load_issuer_public_key,
-    seal_ballot,
-)
-from tally.core.definition import parse_definition_data
-from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, sign_manifest
 
 PASSPHRASE = "bench remote passphrase 2026"
 LUA = Path(__file__).resolve().parent / "wrk" / "replay.lua"
@@ -77,84 +49,6 @@ _PIN = shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
 def _pub(s: keys.InMemorySigner) -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(keys.export_public_key(s.public_key))
     return doc
-
-
-# The devices' side in the forked process: the issuer's key, the election id, the ballot key and
-# the posts of ``remote_info`` (set before the fork; an RSA key object is not pickled).
-_DEVICE: tuple[Any, bytes, bytes, list[dict[str, Any]]] | None = None
-
-
-def _begin(_: int) -> TokenRequest:
-    assert _DEVICE is not None
-    issuer, eid, _, _ = _DEVICE
-    return begin_token_request(issuer, eid)
-
-
-def _finish(req: TokenRequest, blind_sig: bytes) -> dict[str, str]:
-    """A device's cast body: its credential from the issuer's answer, and its sealed ballot."""
-    assert _DEVICE is not None
-    issuer, eid, ballot_key, posts = _DEVICE
-    cred = finish_token_request(req, issuer, blind_sig)
-    token = base64.b64encode(cred.token).decode()
-    ballot = {
-        "format": "remote-ballot/1",
-        "election_id": eid.hex(),
-        "token": token,
-        "posts": [
-            {
-                "post": p["post"],
-                "candidates": [c["id"] for c in p["candidates"]],
-                "marks": "o" + "-" * (len(p["candidates"]) - 1),
-                "write_ins": [],
-            }
-            for p in posts
-        ],
-    }
-    sealed = seal_ballot(ballot_key, rfc8785.dumps(ballot))
-    return {
-        "token": token,
-        "token_prefix": base64.b64encode(cred.prefix).decode(),
-        "token_signature": base64.b64encode(cred.signature).decode(),
-        "sealed": base64.b64encode(sealed).decode(),
-    }
-
-
-def prepare(folder: Path, casts: int) -> tuple[Path, Path, list[dict[str, str]]]:
-    """An election with ``casts`` approved members, each holding a credential and a sealed ballot
-    (version 1)."""
-    data = _definition(casts + 10)
-    data["remote_voting"] = {
-        "approved": [f"B{i:05d}" for i in range(1, casts + 1)],
-        "counts_toward_quorum": False,
-    }
-    data["election"]["date"] = dt.date.today() + dt.timedelta(days=2)  # type: ignore[index]
-    town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "town")
-    wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "wg")
-    sc = keys.InMemorySigner.generate(keys.Role.SCRUTINEER, "s1")
-    manifest = build_manifest(
-        parse_definition_data(data), work_group_key=_pub(wg), scrutineer_keys=(_pub(sc),)
-    )
-    db, svc = folder / "e.db", folder / "svc"
-    s = ElectionSession.init(db, sign_manifest(manifest, town), wg)
-    s.open_remote(signer=wg, k=1, data_dir=svc)
-    info = s.remote_info()
-    eid = bytes.fromhex(info["election_id"])
-    issuer = load_issuer_public_key(base64.b64decode(info["issuer_key"]))
-    ballot_key = base64.b64decode(info["ballot_key"])
-    global _DEVICE  # noqa: PLW0603 - read by the forked device process
-    _DEVICE = (issuer, eid, ballot_key, info["posts"])
-    # The devices' side (blind, finalize, seal) in a second process while this one, the service's
-    # side, issues and redeems the invitations in order; the same bodies in the same order.
-    with multiprocessing.get_context("fork").Pool(1) as device:
-        finished = []
-        for i, req in enumerate(device.imap(_begin, range(casts), chunksize=64), start=1):
-            code, _ = s.issue_invitation(f"B{i:05d}", data_dir=svc)
-            blind_sig = s.redeem_invitation(code, req.blinded_msg, data_dir=svc)
-            finished.append(device.apply_async(_finish, (req, blind_sig)))
-        bodies = [f.get() for f in finished]
-    _DEVICE = None
-    s.store.close()
-    return db, svc, bodies
 
 
 SERVER = """
@@ -386,115 +280,26 @@ def main_v2(args: argparse.Namespace) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument(
-        "--casts", type=int, default=19990, help="credentials prepared (all runs; roster <= 20,000)"
-    )
-    ap.add_argument("--seconds", type=float, default=1.0, help="length of each wrk run")
-    ap.add_argument("--repeats", type=int, default=3, help="(no-op, casts) pairs; median reported")
+    ap.add_argument("--seconds", type=float, default=1.0, help="length of each no-op wrk run")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
     ap.add_argument("--clients", type=int, default=64)
     ap.add_argument(
         "--version",
         type=int,
-        choices=(1, 2),
-        default=1,
-        help="remote ballots of version 1 (sealed) or 2 (encrypted choices with proofs)",
+        choices=(2,),
+        default=2,
+        help="remote ballots of version 2 (encrypted choices with proofs), the only version",
     )
     ap.add_argument(
         "--voters",
         type=int,
         default=80,
-        help="version 2: remote voters, one cast each (every one is a choice of every post)",
+        help="remote voters, one cast each (every one is a choice of every post)",
     )
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (make bench installs the Debian package)")
-    if args.version == 2:
-        main_v2(args)
-        return
-    os.environ["TALLY_PASSPHRASE"] = PASSPHRASE
-    with tempfile.TemporaryDirectory(prefix="bench-remote-") as tmp:
-        t0 = time.perf_counter()
-        db, svc, bodies = prepare(Path(tmp), args.casts)
-        print(
-            f"prepared {len(bodies)} credentials and sealed ballots in {time.perf_counter() - t0:.1f} s"
-        )
-        # One file of unused credentials per cast run (replay.lua sends each body once).
-        share = len(bodies) // args.repeats
-        bodies_files = []
-        for i in range(args.repeats):
-            f = Path(tmp) / f"casts-{i}.jsonl"
-            f.write_text("".join(json.dumps(b) + "\n" for b in bodies[i * share : (i + 1) * share]))
-            bodies_files.append(f)
-        port = _port()
-        server = subprocess.Popen(
-            [
-                *(["taskset", "-c", "0"] if _PIN else []),
-                sys.executable,
-                "-c",
-                SERVER,
-                str(db),
-                str(svc),
-                str(port),
-            ],
-            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
-        )
-        base = f"http://127.0.0.1:{port}"
-        out = Path(tmp) / "wrk.json"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit("the service did not start")
-                time.sleep(0.1)
-            _wrk(base, "GET", "/api/remote/noop", None, args.clients, 1, out)  # warm up
-            print(
-                f"{args.clients} concurrent connections from wrk"
-                f"{' on CPU 1; uvicorn on CPU 0' if _PIN else ''}, 127.0.0.1, SQLite full sync"
-            )
-            pairs = []
-            for bodies_file in bodies_files:
-                noop = _wrk(base, "GET", "/api/remote/noop", None, args.clients, args.seconds, out)
-                noop_rate = _figures("noop", noop)
-                cast = _wrk(
-                    base, "POST", "/api/remote/cast", bodies_file, args.clients, args.seconds, out
-                )
-                if cast["requests"] >= share - args.clients:
-                    # replay.lua stopped when they ran out, but wrk still reports its whole -d
-                    # duration: the rate would be the credentials', not the service's.
-                    raise SystemExit(
-                        f"the {share} credentials of a run ran out before {args.seconds:.0f} s: "
-                        "raise --casts (the roster holds at most 20,000) or lower --seconds"
-                    )
-                cast_rate = _figures("cast", cast)
-                pairs.append((cast_rate / noop_rate, noop, noop_rate, cast, cast_rate))
-            ratio, noop, noop_rate, cast, cast_rate = sorted(pairs, key=lambda p: p[0])[
-                len(pairs) // 2
-            ]
-            print(
-                f"casts/noop = {ratio:.2f}, the median of "
-                f"{', '.join(f'{p[0]:.2f}' for p in pairs)} (target >= 0.5); "
-                f"cast p99 {cast['p99_us'] / 1000:.1f} ms in that pair (target < 100 ms)"
-            )
-            if args.json:
-                figures = {
-                    "clients": args.clients,
-                    "seconds": args.seconds,
-                    "pinned": _PIN,
-                    "noop": {**noop, "rate": noop_rate},
-                    "cast": {**cast, "rate": cast_rate},
-                    "ratio": ratio,
-                    "ratios": [p[0] for p in pairs],
-                }
-                args.json.write_text(json.dumps(figures, indent=1))
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    main_v2(args)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,6 @@ KEPT = Path(os.environ.get("BENCH_CACHE") or ROOT / ".cache" / "bench") / "figur
 BENCHMARKS: tuple[tuple[str, list[str]], ...] = (
     ("print", ["bench/bench_print.py", "1000"]),
     ("entries", ["bench/bench_entries.py", "--runoffs", "4"]),
-    ("remote", ["bench/bench_remote.py"]),
     ("remote_v2", ["bench/bench_remote.py", "--version", "2"]),
     ("flood", ["bench/bench_oversized_flood.py"]),
     ("board", ["bench/bench_board_flood.py"]),
@@ -81,7 +80,7 @@ def _cmd(args: list[str]) -> str:
 def render(
     f: dict[str, Any], seconds: dict[str, float], total: float, measured: str | None = None
 ) -> str:
-    p, e, r, g, v = (f[k] for k in ("print", "entries", "remote", "growth", "verify"))
+    p, e, g, v = (f[k] for k in ("print", "entries", "growth", "verify"))
     cmds = dict(BENCHMARKS)
     jobs = {run["jobs"]: run for run in v["runs"]}
     j1, j2 = jobs.get(1), jobs.get(max(jobs))
@@ -141,38 +140,8 @@ def render(
         "table below.\n"
     )
 
-    w("## Remote casts\n")
-    w(f"```sh\n{_cmd(cmds['remote'])}\n```\n")
-    pinned = " (wrk on CPU 1, uvicorn on CPU 0)" if r["pinned"] else ""
-    w(
-        f"uvicorn in a subprocess on 127.0.0.1 over a real election file at full sync; load from "
-        f"`wrk` with {r['clients']} connections{pinned}, {r['seconds']:.0f} s each; every cast "
-        "carries its own credential and sealed ballot, made beforehand. Baseline: the same "
-        "service's no-op endpoint in the same run, alternating with the casts"
-        + (
-            f": {len(r['ratios'])} (no-op, casts) pairs, casts/no-op "
-            + ", ".join(f"{x:.2f}" for x in r["ratios"])
-            + "; the table shows the pair with the median ratio.\n"
-            if r.get("ratios")
-            else ".\n"
-        )
-    )
-    w("| endpoint | requests | rate | p50 | p99 | max |")
-    w("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for name, x in (("`GET /api/remote/noop` (baseline)", r["noop"]), ("`POST /api/remote/cast`",
-                    r["cast"])):  # fmt: skip
-        w(
-            f"| {name} | {int(x['requests']):,d} | {x['rate']:,.0f} /s | {x['p50_us'] / 1000:.1f} ms"
-            f" | {x['p99_us'] / 1000:.1f} ms | {x['max_us'] / 1000:.1f} ms |"
-        )
-    cast_p99 = r["cast"]["p99_us"] / 1000
-    w(
-        f"\nTargets: casts ≥ half the no-op rate — {r['ratio']:.2f}, {_met(r['ratio'] >= 0.5)}; "
-        f"p99 < 100 ms — {cast_p99:.1f} ms, {_met(cast_p99 < 100)}. Casts are group-committed: "
-        "those that arrive while one transaction commits share the next one (one fsync), each "
-        "checked against the state the casts before it leave.\n"
-    )
-
+    # Remote ballots version 1 (sealed, ~3,000 casts/s) are withdrawn: the remote casts are
+    # version 2's section below.
     if "remote_v2" in f:  # figures kept from before the benchmark existed have none
         out.extend(render_remote_v2(f["remote_v2"], _cmd(cmds["remote_v2"])))
 
@@ -295,7 +264,8 @@ def render_remote_v2(r: dict[str, Any], cmd: str) -> list[str]:
     out = [
         "## Remote casts, version 2 (encrypted choices, proofs checked at the cast)\n",
         f"```sh\n{cmd}\n```\n",
-        f"The same service and election file as above, remote voting of version 2: "
+        f"uvicorn in a subprocess on 127.0.0.1 over a real election file at full sync, remote "
+        f"voting of version 2 (version 1 is withdrawn): "
         f"{r['voters']} approved members, each casting one `remote-ballot/2` made beforehand by "
         f"the v2 device's code ({_shape(r['posts'])}: every expected elector is a choice of "
         "every post, RV-2.1), each ballot's proofs checked before it is accepted (RV-3.5, "

@@ -6,10 +6,11 @@ full-disk fault needs a disk that can fill). For ``--minutes`` (``SOAK_MINUTES``
 driver runs concurrently, each actor on its own HTTP connection:
 
 * the clerk checks members in (``POST /station/checkin``), paced over the first fifth of the time;
-* remote members redeem their invitations and cast sealed ballots (``/api/remote/redeem``, ``/cast``:
-  the RFC 9474 device side of ``keys.remote``), then keep fetching their receipts' proofs;
-* the chair runs the rounds: ``tally remote close`` and ``reveal`` beside the service (CLI, as the
-  work group does), print (``POST /station/print``), the stock PDF downloaded and its QR codes decoded
+* remote members redeem their invitations and cast encrypted ballots (``/api/remote/redeem``,
+  ``/cast``: the RFC 9474 device side of ``keys.remote``, ``remote-ballot/2`` from
+  ``keys.remote_ballot``), then keep fetching their receipts' status and proofs;
+* the chair runs the rounds: ``tally remote close`` and two scrutineers' ``tally remote decrypt``
+  beside the service (CLI, as the work group does), print (``POST /station/print``), the stock PDF downloaded and its QR codes decoded
   as the scanner reads them, issue, return, close, the scrutineers' ``tally cosign`` (CLI), result;
 * two tellers enter every ballot in double-entry mode (``POST /station/count/enter``), paced so the
   rounds end before the time is up; a few first entries are mistyped on purpose (the mismatch path);
@@ -62,23 +63,19 @@ from typing import Any
 
 import httpx
 import nacl.pwhash
-import rfc8785
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import ballot_printer
 import keys
 from bench.synthetic import _definition
-from keys.remote import (
-    begin_token_request,
-    finish_token_request,
-    load_issuer_public_key,
-    seal_ballot,
-)
+from keys import remote_ballot
+from keys.remote import begin_token_request, finish_token_request, load_issuer_public_key
 from tally.core.definition import parse_definition_data
 from tally.core.manifest import build_manifest
 from tally.core.rounds import RoundSpec
 from tally.election import ElectionSession, sign_manifest
+from tally.remote_device import ballot_context, choices_for
 from tally.service.accounts import AccountStore, Role, accounts_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -453,6 +450,17 @@ def _marks(rng: random.Random, n: int, seats: int) -> str:
     return "".join("o" if i in picks else rng.choice("x-") for i in range(n))
 
 
+def _approvals(rng: random.Random, listed: list[str], seats: int) -> list[str]:
+    """Mostly the first ``seats`` candidates (so each post fills in its first round), some spread,
+    a few fewer than the seats (a remote ballot is never an over-vote: RV-3.3)."""
+    roll = rng.random()
+    if roll < 0.02:
+        return listed[: max(0, seats - 1)]
+    if roll < 0.8:
+        return listed[:seats]
+    return rng.sample(listed, min(seats, len(listed)))
+
+
 def remote_member(
     ctx: Ctx, member: str, code: str, acks: Acks, rng: random.Random, source: str
 ) -> None:
@@ -476,6 +484,7 @@ def remote_member(
             continue
         if r.status_code == 200:
             blind = base64.b64decode(r.json()["blind_sig"])
+            lists = r.json()["write_in_lists"]
             with acks.lock:
                 acks.credentials.add(member)
         elif r.status_code == 409 and "used" in r.text:
@@ -487,27 +496,18 @@ def remote_member(
         else:
             time.sleep(1)
     cred = finish_token_request(request, issuer, blind)
-    token = base64.b64encode(cred.token).decode()
-    ballot: dict[str, Any] = {
-        "format": "remote-ballot/1",
-        "election_id": eid.hex(),
-        "token": token,
-        "posts": [
-            {
-                "post": p["post"],
-                "candidates": [c["id"] for c in p["candidates"]],
-                "marks": _marks(rng, len(p["candidates"]), p.get("seats", 1)),
-                "write_ins": [],
-            }
-            for p in info["posts"]
-        ],
+    approvals = {
+        p["post"]: _approvals(rng, [c["id"] for c in p["listed"]], p.get("seats", 1))
+        for p in info["posts"]
     }
-    sealed = seal_ballot(base64.b64decode(info["ballot_key"]), rfc8785.dumps(ballot))
+    ballot = remote_ballot.encrypt_ballot(
+        ballot_context(info, lists), cred.token, choices_for(info, lists, approvals)
+    )
     body = {
-        "token": token,
+        "token": base64.b64encode(cred.token).decode(),
         "token_prefix": base64.b64encode(cred.prefix).decode(),
         "token_signature": base64.b64encode(cred.signature).decode(),
-        "sealed": base64.b64encode(sealed).decode(),
+        "ballot": ballot,
     }
     while True:
         r = actor.request("remote-cast", "POST", "/api/remote/cast", json=body)
@@ -536,12 +536,12 @@ def remote_voters(ctx: Ctx, setup: Setup, acks: Acks, rng: random.Random) -> Non
         source = f"127.0.1.{i % 250 + 1}"
         remote_member(ctx, member, code, acks, random.Random(rng.random()), source)
     log(f"remote casts done: {len(acks.receipts)} receipts")
-    # Afterwards the members check their receipts now and then (RM-10.2).
+    # Afterwards the members check their receipts now and then (RV-4.4).
     actor = Actor(ctx, "receipts")
     while True:
         for receipt in list(acks.receipts):
             actor.request(
-                "remote-receipt", "GET", f"/api/remote/receipt?seq={receipt['leaf_index']}"
+                "remote-receipt", "GET", f"/api/remote/receipt?receipt={receipt['receipt']}"
             )
             time.sleep(2)
         time.sleep(2)
@@ -713,18 +713,14 @@ def chair(ctx: Ctx, setup: Setup, acks: Acks, seed: int, pace: float) -> None:
     s = peek(setup)
     remote = s.meeting.remote
     s.store.close()
-    if remote is not None and remote.casts and not remote.revealed:
-        cli(
-            ctx,
-            "remote",
-            "reveal",
-            db,
-            "--key",
-            str(setup.wg_key),
-            "--data",
-            data,
-            *[a for k in setup.scrutineer_keys for a in ("--scrutineer-key", str(k))],
-        )
+    if remote is not None and remote.casts and remote.totals is None:
+        # RV-5.3: two scrutineers decrypt the totals (k = 2); the second one's checkpoint is
+        # signed with the work group's key. A decrypt already logged is not run again.
+        first, second = setup.scrutineer_keys[:2]
+        if not remote.partials:
+            cli(ctx, "remote", "decrypt", db, "--key", str(first), "--data", data)
+        cli(ctx, "remote", "decrypt", db, "--key", str(second), "--work-group-key",
+            str(setup.wg_key), "--data", data)  # fmt: skip
     rounds_end = ctx.at(pace)
     n_round = 0
     while True:
@@ -868,7 +864,7 @@ def dropper(
                     "token": "A" * 44,
                     "token_prefix": "A" * 44,
                     "token_signature": "A" * 344,
-                    "sealed": "A" * 600,
+                    "ballot": {"format": "A" * 600},
                 }
             ).encode()
             ctype = "application/json"
@@ -976,10 +972,12 @@ def finish(ctx: Ctx, setup: Setup, acks: Acks, out: Path) -> dict[str, Any]:
     lost += [f"check-in {m}" for m in sorted(acks.checkins - checked_in)]
     lost += [f"ballot {b}" for b in sorted(acks.ballots - set(entered))]
     lost += [f"credential {m}" for m in sorted(acks.credentials - credentials)]
-    for rc in acks.receipts:
-        i = rc["leaf_index"]
-        if i >= len(lines) or json.loads(lines[i]) != json.loads(rc["entry"]):
-            lost.append(f"remote cast at {i}")
+    logged = {
+        remote_ballot.ballot_receipt(e["body"]["ballot"])
+        for e in entries
+        if e["type"] == "remote.cast"
+    }
+    lost += [f"remote cast {rc['receipt']}" for rc in acks.receipts if rc["receipt"] not in logged]
     single = [b for b, actor_ in entered.items() if "+" not in actor_]
     verify = subprocess.run(
         [

@@ -1,18 +1,15 @@
-"""Remote ballots: the cryptographic pieces of spec/remote.md.
+"""Remote ballots: the cryptographic pieces of spec/remote.md and spec/remote-v2.md.
 
-* the election's X25519 remote-ballot key: generation, sealing and opening ballots with libsodium
-  sealed boxes (`crypto_box_seal`, spec/remote.md §6);
-* k-of-n sharing of its private key among the scrutineers with pycryptodome's Shamir scheme, each
-  share wrapped in a `remote-share/1` container sealed to that scrutineer's manifest key, and the
-  reconstruction at the count, checked against the committed public key (§7, ADR 0006);
+* the election's ElGamal key generated k-of-n (keys.elgamal, EG-7), each scrutineer's share
+  wrapped in a `remote-share/2` container sealed to that scrutineer's manifest key (RV-5.2); no
+  key that opens a ballot ever exists whole (RV-1.1);
 * one-time invitation codes: generation, keyed hash for storage, constant-time check, expiry and
   the failed-attempt limit (§3);
 * the RFC 9474 token protocol around `keys.blind_rsa`: issuer key, the exact message a token
   signature covers, the client's blind/finalize steps and verification (§4).
 
-Raw private key material (the X25519 key, its shares, the issuer's RSA key) stays in objects of
-this module that never print it; it leaves only where the spec publishes it (`reveal`, after the
-count, §7.6).
+Raw private key material (the key shares, the issuer's RSA key) stays in objects of this module
+that never print it.
 """
 
 from __future__ import annotations
@@ -21,7 +18,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import itertools
 import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -33,7 +29,6 @@ import nacl.bindings
 import nacl.exceptions
 import nacl.public
 import rfc8785
-from Crypto.Protocol.SecretSharing import Shamir
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -48,7 +43,6 @@ from keys._roles import Role
 from keys._signing import InMemorySigner
 
 __all__ = [
-    "BALLOT_KEY_SIZE",
     "CHECK_SYMBOL_DOMAIN",
     "ELECTION_ID_SIZE",
     "INVITATION_CODE_GROUPS",
@@ -57,48 +51,33 @@ __all__ = [
     "INVITATION_KEY_SIZE",
     "INVITATION_LIFETIME",
     "INVITATION_RANDOM_BITS",
-    "MAX_BALLOT_BYTES",
     "MAX_SCRUTINEERS",
     "PIN_DOMAIN",
     "SEAL_OVERHEAD",
-    "SHARE_COMMITMENT_DOMAIN",
     "SHARE_COMMITMENT_DOMAIN_V2",
-    "SHARE_DOMAIN",
     "SHARE_DOMAIN_V2",
-    "SHARE_FORMAT",
     "SHARE_FORMAT_V2",
     "TOKEN_DOMAIN",
     "TOKEN_SIZE",
-    "BallotKeyError",
     "ExpiredInvitationError",
     "Invitation",
     "MalformedInvitationCodeError",
-    "NotEnoughSharesError",
     "RateLimit",
     "RateLimitedError",
-    "Reconstruction",
-    "RemoteBallotPrivateKey",
     "RemoteCredential",
     "RemoteError",
-    "RemoteKeySetup",
     "RemoteKeySetupV2",
-    "SealedBallotError",
-    "SealedBallotTooLargeError",
-    "ShareContainer",
     "ShareContainerError",
     "ShareContainerV2",
-    "ShareMismatchError",
     "ShareNotForThisKeyError",
     "TokenIssuer",
     "TokenRequest",
     "TokenSignatureError",
     "TokenSignatureLengthError",
-    "UnwrappedShare",
     "UsedInvitationError",
     "WrongInvitationCodeError",
     "begin_token_request",
     "check_invitation",
-    "create_remote_key",
     "create_remote_key_v2",
     "finish_token_request",
     "generate_invitation_code",
@@ -107,15 +86,10 @@ __all__ = [
     "invitation_pin",
     "issue_invitation",
     "load_issuer_public_key",
-    "load_revealed_key",
     "normalize_invitation_code",
-    "parse_share_container",
     "parse_share_container_v2",
-    "reconstruct_private_key",
-    "seal_ballot",
     "share_commitment_v2",
     "token_message",
-    "unwrap_share",
     "unwrap_share_v2",
     "verify_credential",
 ]
@@ -123,30 +97,8 @@ __all__ = [
 # --------------------------------------------------------------------------- constants
 
 ELECTION_ID_SIZE: Final = 32
-BALLOT_KEY_SIZE: Final = 32  # X25519 public and private key
 SEAL_OVERHEAD: Final = nacl.bindings.crypto_box_SEALBYTES  # 48: ephemeral key + Poly1305 tag
-MAX_BALLOT_BYTES: Final = 16384  # remote.md §5.4
-MAX_SCRUTINEERS: Final = 32  # bounds the share search of §7.5
-
-SHARE_FORMAT: Final = "remote-share/1"
-SHARE_DOMAIN: Final = b"branch-election/remote-share/1"
-SHARE_COMMITMENT_DOMAIN: Final = b"branch-election/remote-share-commitment/1"
-_HALF: Final = 16  # pycryptodome's Shamir shares 16-byte secrets (ADR 0006)
-_SHARE_VALUE_SIZE: Final = 2 * _HALF
-_SHARE_PLAINTEXT_SIZE: Final = 32 + _SHARE_VALUE_SIZE
-_SHARE_FIELDS: Final = frozenset(
-    {
-        "format",
-        "election_id",
-        "ballot_key",
-        "k",
-        "n",
-        "index",
-        "scrutineer",
-        "scrutineer_label",
-        "sealed",
-    }
-)
+MAX_SCRUTINEERS: Final = 32  # the manifest's scrutineers (RV-5.2)
 
 TOKEN_DOMAIN: Final = b"branch-election/remote-token/1"
 TOKEN_SIZE: Final = 32
@@ -173,46 +125,16 @@ class RemoteError(KeysError):
     code = "remote.error"
 
 
-class BallotKeyError(RemoteError):
-    """A remote-ballot key is malformed or does not match its committed public key (§6.1, §7.6)."""
-
-    code = "remote.invalid_key"
-
-
-class SealedBallotError(RemoteError):
-    """A sealed ballot does not open: altered, cut, or sealed to another key (§6.3)."""
-
-    code = "remote.sealed_invalid"
-
-
-class SealedBallotTooLargeError(SealedBallotError):
-    """A ballot or sealed box is larger than the limit of §5.4."""
-
-    code = "remote.sealed_too_large"
-
-
 class ShareContainerError(RemoteError):
-    """A `remote-share/1` container is malformed or its sealed share does not open (§7.3)."""
+    """A `remote-share/2` container is malformed or its sealed share does not open (RV-5.2)."""
 
     code = "remote.share_corrupt"
 
 
 class ShareNotForThisKeyError(RemoteError):
-    """The container is addressed to another scrutineer's key (§7.4)."""
+    """The container is addressed to another scrutineer's key (RV-5.2)."""
 
     code = "remote.share_wrong_key"
-
-
-class NotEnoughSharesError(RemoteError):
-    """Fewer than k distinct, consistent shares were presented (§7.5)."""
-
-    code = "remote.not_enough_shares"
-
-
-class ShareMismatchError(RemoteError):
-    """No k of the presented shares rebuild the committed key: one is wrong or tampered (§7.5)."""
-
-    code = "remote.share_mismatch"
 
 
 class MalformedInvitationCodeError(RemoteError):
@@ -270,235 +192,12 @@ def _check_election_id(election_id: bytes) -> bytes:
     return election_id
 
 
-def _check_ballot_key(public_key: bytes) -> bytes:
-    if len(public_key) != BALLOT_KEY_SIZE:
-        raise BallotKeyError(
-            zh=f"远程选票公钥应为 {BALLOT_KEY_SIZE} 字节。",
-            en=f"a remote-ballot public key is {BALLOT_KEY_SIZE} bytes",
-        )
-    return public_key
-
-
 def _domain_hash(domain: bytes, message: bytes) -> bytes:
     return hashlib.sha256(domain + b"\x00" + message).digest()
 
 
 def _no_pickle(obj: object) -> NoReturn:
     raise TypeError(f"{type(obj).__name__} holds private key material and cannot be pickled")
-
-
-# --------------------------------------------------------------------------- ballot key (§6)
-
-
-class RemoteBallotPrivateKey:
-    """The election's X25519 remote-ballot private key, rebuilt at the count (§7.5).
-
-    It opens sealed ballots; `reveal` returns the raw key for publication after the count (§7.6).
-    `repr` shows only the public key; the object cannot be pickled.
-    """
-
-    __slots__ = ("_key",)
-
-    def __init__(self, key: nacl.public.PrivateKey) -> None:
-        self._key = key
-
-    @classmethod
-    def generate(cls) -> RemoteBallotPrivateKey:
-        """A fresh key pair from the CSPRNG, the private key in clamped form (RM-6.1)."""
-        return cls(nacl.public.PrivateKey(_clamp(secrets.token_bytes(BALLOT_KEY_SIZE))))
-
-    @property
-    def public_key(self) -> bytes:
-        """The 32-byte X25519 public key."""
-        return bytes(self._key.public_key)
-
-    def open_ballot(self, sealed: bytes) -> bytes:
-        """Open a sealed ballot (§6.3).
-
-        Raises:
-            SealedBallotTooLargeError: longer than MAX_BALLOT_BYTES + SEAL_OVERHEAD.
-            SealedBallotError: too short, altered, or sealed to another key.
-
-        Returns:
-            The plaintext ballot bytes (not parsed here).
-        """
-        if len(sealed) > MAX_BALLOT_BYTES + SEAL_OVERHEAD:
-            raise SealedBallotTooLargeError(
-                zh="密封选票超过长度上限。",
-                en=f"sealed ballot of {len(sealed)} bytes exceeds "
-                f"{MAX_BALLOT_BYTES + SEAL_OVERHEAD}",
-            )
-        if len(sealed) < SEAL_OVERHEAD:
-            raise SealedBallotError(
-                zh="密封选票过短。", en=f"sealed ballot of {len(sealed)} bytes is too short"
-            )
-        try:
-            return nacl.public.SealedBox(self._key).decrypt(sealed)
-        except nacl.exceptions.CryptoError as e:
-            raise SealedBallotError(
-                zh="密封选票无法打开：已被改动，或不是用本选举的公钥密封的。",
-                en="the sealed ballot does not open: altered, or sealed to another key",
-            ) from e
-
-    def reveal(self) -> bytes:
-        """The raw 32-byte private key, for `remote.key_revealed` after the count (§7.6)."""
-        return bytes(self._key)
-
-    def __repr__(self) -> str:
-        return f"RemoteBallotPrivateKey(public_key={_b64(self.public_key)!r})"
-
-    def __reduce__(self) -> NoReturn:
-        _no_pickle(self)
-
-
-def seal_ballot(public_key: bytes, plaintext: bytes) -> bytes:
-    """Seal a ballot to the election's remote-ballot public key (§6.2).
-
-    Args:
-        public_key: the 32-byte X25519 key of `remote.opened`.
-        plaintext: the `remote-ballot/1` JCS bytes, at most MAX_BALLOT_BYTES.
-
-    Raises:
-        BallotKeyError: the key is not 32 bytes or is rejected by libsodium.
-        SealedBallotTooLargeError: the plaintext is larger than MAX_BALLOT_BYTES.
-
-    Returns:
-        The sealed box, len(plaintext) + SEAL_OVERHEAD bytes.
-    """
-    _check_ballot_key(public_key)
-    if len(plaintext) > MAX_BALLOT_BYTES:
-        raise SealedBallotTooLargeError(
-            zh="选票内容超过长度上限。",
-            en=f"ballot of {len(plaintext)} bytes exceeds {MAX_BALLOT_BYTES}",
-        )
-    try:
-        return nacl.public.SealedBox(nacl.public.PublicKey(public_key)).encrypt(plaintext)
-    except nacl.exceptions.CryptoError as e:  # a low-order point: no shared secret
-        raise BallotKeyError(
-            zh="远程选票公钥无效。", en="the remote-ballot public key is not usable"
-        ) from e
-
-
-def load_revealed_key(raw: bytes, public_key: bytes) -> RemoteBallotPrivateKey:
-    """Load a published private key and check it against the committed public key (§7.6).
-
-    Raises:
-        BallotKeyError: wrong size, or it does not give `public_key`.
-    """
-    _check_ballot_key(public_key)
-    if len(raw) != BALLOT_KEY_SIZE:
-        raise BallotKeyError(
-            zh=f"远程选票私钥应为 {BALLOT_KEY_SIZE} 字节。",
-            en=f"a remote-ballot private key is {BALLOT_KEY_SIZE} bytes",
-        )
-    if not _matches(raw, public_key):
-        raise BallotKeyError(
-            zh="公布的远程选票私钥与承诺的公钥不符，或不是规范形式。",
-            en="the published private key is not in clamped form or does not match the "
-            "committed public key",
-        )
-    return RemoteBallotPrivateKey(nacl.public.PrivateKey(raw))
-
-
-# --------------------------------------------------------------------------- key shares (§7)
-
-
-@dataclass(frozen=True, slots=True)
-class ShareContainer:
-    """A `remote-share/1` container: one scrutineer's share, sealed to their manifest key (§7.3).
-
-    Safe to store and copy: only the scrutineer's private key opens `sealed`.
-    """
-
-    election_id: bytes
-    ballot_key: bytes
-    k: int
-    n: int
-    index: int
-    scrutineer: PublicKey
-    sealed: bytes
-
-    def header(self) -> dict[str, Any]:
-        """Every member except `sealed`: bound into the sealed plaintext (§7.3)."""
-        return {
-            "format": SHARE_FORMAT,
-            "election_id": self.election_id.hex(),
-            "ballot_key": _b64(self.ballot_key),
-            "k": self.k,
-            "n": self.n,
-            "index": self.index,
-            "scrutineer": _b64(self.scrutineer.key),
-            "scrutineer_label": self.scrutineer.label,
-        }
-
-    def binding(self) -> bytes:
-        """SHA-256(SHARE_DOMAIN || 0x00 || JCS(header)): the first 32 bytes of the plaintext."""
-        return _domain_hash(SHARE_DOMAIN, rfc8785.dumps(self.header()))
-
-    def to_bytes(self) -> bytes:
-        """The container as stored and handed over: JCS bytes (§7.3)."""
-        return rfc8785.dumps({**self.header(), "sealed": _b64(self.sealed)})
-
-    def commitment(self) -> bytes:
-        """SHA-256(SHARE_COMMITMENT_DOMAIN || 0x00 || to_bytes()), logged in `remote.opened`."""
-        return _domain_hash(SHARE_COMMITMENT_DOMAIN, self.to_bytes())
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteKeySetup:
-    """What `create_remote_key` leaves behind: the public key and one container per scrutineer.
-
-    The private key itself was discarded: it exists again only when k shares are combined.
-    """
-
-    election_id: bytes
-    ballot_key: bytes
-    k: int
-    n: int
-    shares: tuple[ShareContainer, ...]
-
-    def opened_body(self, issuer: TokenIssuer) -> dict[str, Any]:
-        """The body of the `remote.opened` log entry (spec/remote.md §8.1)."""
-        return {
-            "issuer_key": _b64(issuer.public_key_der),
-            "ballot_key": _b64(self.ballot_key),
-            "k": self.k,
-            "n": self.n,
-            "shares": [
-                {
-                    "index": share.index,
-                    "scrutineer": _b64(share.scrutineer.key),
-                    "commitment": share.commitment().hex(),
-                }
-                for share in self.shares
-            ],
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class UnwrappedShare:
-    """A share opened by its scrutineer, ready for reconstruction (§7.4). Never printed."""
-
-    election_id: bytes
-    ballot_key: bytes
-    k: int
-    n: int
-    index: int
-    value: bytes = field(repr=False)
-
-    def __reduce__(self) -> NoReturn:
-        _no_pickle(self)
-
-
-@dataclass(frozen=True, slots=True)
-class Reconstruction:
-    """The rebuilt key and which shares agreed with it (§7.5)."""
-
-    private_key: RemoteBallotPrivateKey
-    used: tuple[int, ...]
-    """Indices of the k shares that rebuilt the committed key."""
-    rejected: tuple[int, ...]
-    """Indices of presented shares that do not lie on the same polynomial (wrong or tampered)."""
 
 
 def _check_threshold(k: int, n: int) -> None:
@@ -522,102 +221,6 @@ def _scrutineer_x25519(public_key: PublicKey) -> nacl.public.PublicKey:
             zh="监票人公钥不能用于加密。", en="the scrutineer key cannot be converted to X25519"
         ) from e
     return nacl.public.PublicKey(raw)
-
-
-def _clamp(raw: bytes) -> bytes:
-    """RFC 7748 decodeScalar25519 bit fixing: the canonical form of an X25519 private key."""
-    fixed = bytearray(raw)
-    fixed[0] &= 248
-    fixed[31] &= 127
-    fixed[31] |= 64
-    return bytes(fixed)
-
-
-def _matches(raw: bytes, ballot_key: bytes) -> bool:
-    """A rebuilt key is right iff it is in clamped form and gives the committed public key.
-
-    X25519 ignores the five clamped bits, so without the first test a share altered only there
-    would go unnoticed (RM-7.5).
-    """
-    if raw != _clamp(raw):
-        return False
-    public = bytes(nacl.public.PrivateKey(raw).public_key)
-    return hmac.compare_digest(public, ballot_key)
-
-
-def _split(secret: bytes, k: int, n: int) -> list[bytes]:
-    """Two independent Shamir splits of the two 16-byte halves, same (k, n); share i is y1 || y2."""
-    low = Shamir.split(k, n, secret[:_HALF])
-    high = Shamir.split(k, n, secret[_HALF:])
-    values = []
-    for i, ((x1, y1), (x2, y2)) in enumerate(zip(low, high, strict=True), start=1):
-        if not x1 == x2 == i:  # pragma: no cover - pycryptodome numbers shares 1..n
-            raise AssertionError("unexpected share numbering")
-        values.append(y1 + y2)
-    return values
-
-
-def _combine(shares: Sequence[tuple[int, bytes]]) -> bytes:
-    low = Shamir.combine([(i, v[:_HALF]) for i, v in shares])
-    high = Shamir.combine([(i, v[_HALF:]) for i, v in shares])
-    return low + high
-
-
-def create_remote_key(
-    election_id: bytes, scrutineers: Sequence[PublicKey], k: int
-) -> RemoteKeySetup:
-    """Generate the remote-ballot key, split it k-of-n and seal one share to each scrutineer (§7.2).
-
-    Args:
-        election_id: the 32-byte election id (spec/manifest.md §3).
-        scrutineers: the manifest's scrutineer keys, in manifest order; share i+1 goes to the i-th.
-        k: shares needed to rebuild the key; 2 <= k <= n (k = 1 only when n = 1).
-
-    Raises:
-        ValueError: bad election id, threshold, or a scrutineer key listed twice.
-        WrongRoleError: a key that is not a scrutineer key.
-
-    Returns:
-        The public key and the containers; the private key is not kept anywhere.
-    """
-    _check_election_id(election_id)
-    n = len(scrutineers)
-    _check_threshold(k, n)
-    if len({s.key for s in scrutineers}) != n:
-        raise ValueError("a scrutineer key is listed twice")
-    recipients = [_scrutineer_x25519(s) for s in scrutineers]
-    private = RemoteBallotPrivateKey.generate()
-    ballot_key = private.public_key
-    values = _split(private.reveal(), k, n)
-    del private
-    shares = []
-    for index, (scrutineer, recipient, value) in enumerate(
-        zip(scrutineers, recipients, values, strict=True), start=1
-    ):
-        unsealed = ShareContainer(
-            election_id=election_id,
-            ballot_key=ballot_key,
-            k=k,
-            n=n,
-            index=index,
-            scrutineer=scrutineer,
-            sealed=b"",
-        )
-        sealed = nacl.public.SealedBox(recipient).encrypt(unsealed.binding() + value)
-        shares.append(
-            ShareContainer(
-                election_id=election_id,
-                ballot_key=ballot_key,
-                k=k,
-                n=n,
-                index=index,
-                scrutineer=scrutineer,
-                sealed=sealed,
-            )
-        )
-    return RemoteKeySetup(
-        election_id=election_id, ballot_key=ballot_key, k=k, n=n, shares=tuple(shares)
-    )
 
 
 def _corrupt_share(problem_zh: str, problem_en: str) -> NoReturn:
@@ -648,55 +251,8 @@ def _int_field(doc: dict[str, Any], name: str) -> int:
     return value
 
 
-def parse_share_container(data: bytes) -> ShareContainer:
-    """Parse a `remote-share/1` container from its JCS bytes (§7.3).
-
-    Raises:
-        ShareContainerError: not canonical JSON, unknown or missing members, bad sizes or values.
-    """
-    try:
-        doc = load_object(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        _corrupt_share("不是有效的 JSON 对象", f"not a JSON object ({e})")
-    if doc.get("format") != SHARE_FORMAT:
-        _corrupt_share(f"格式不是 {SHARE_FORMAT}", f"format is not {SHARE_FORMAT}")
-    if set(doc) != _SHARE_FIELDS:
-        _corrupt_share("字段不符", f"members must be exactly {sorted(_SHARE_FIELDS)}")
-    election_hex = doc["election_id"]
-    if not isinstance(election_hex, str) or re.fullmatch(r"[0-9a-f]{64}", election_hex) is None:
-        _corrupt_share("选举编号无效", "election_id is not 64 lowercase hex digits")
-    label = doc["scrutineer_label"]
-    if not isinstance(label, str):
-        _corrupt_share("缺少监票人标签", "scrutineer_label is not a string")
-    try:
-        scrutineer = PublicKey(
-            role=Role.SCRUTINEER, label=label, key=_b64_field(doc, "scrutineer", 32)
-        )
-    except KeysError as e:
-        _corrupt_share(e.zh, e.en)
-    k, n, index = _int_field(doc, "k"), _int_field(doc, "n"), _int_field(doc, "index")
-    try:
-        _check_threshold(k, n)
-    except ValueError as e:
-        _corrupt_share("门限无效", str(e))
-    if not 1 <= index <= n:
-        _corrupt_share("份额序号超出范围", f"index {index} outside 1..{n}")
-    container = ShareContainer(
-        election_id=bytes.fromhex(election_hex),
-        ballot_key=_b64_field(doc, "ballot_key", BALLOT_KEY_SIZE),
-        k=k,
-        n=n,
-        index=index,
-        scrutineer=scrutineer,
-        sealed=_b64_field(doc, "sealed", _SHARE_PLAINTEXT_SIZE + SEAL_OVERHEAD),
-    )
-    if container.to_bytes() != data:
-        _corrupt_share("不是规范 JSON（JCS）", "not the canonical JCS bytes")
-    return container
-
-
 def _open_sealed_share(addressee: PublicKey, sealed: bytes, scrutineer: InMemorySigner) -> bytes:
-    """RM-7.4's first steps, for `remote-share/1` and `/2`: the signer is a scrutineer key, the
+    """RV-5.2's first steps of opening a `remote-share/2`: the signer is a scrutineer key, the
     one the container names, and its X25519 form opens `sealed`.
 
     Raises:
@@ -727,89 +283,6 @@ def _open_sealed_share(addressee: PublicKey, sealed: bytes, scrutineer: InMemory
             zh="密钥份额无法解密：文件已被改动。",
             en="the sealed share does not open: the container was altered",
         ) from e
-
-
-def unwrap_share(container: ShareContainer, scrutineer: InMemorySigner) -> UnwrappedShare:
-    """Open one's own share with one's scrutineer key (§7.4).
-
-    Raises:
-        WrongRoleError: the signer is not a scrutineer key.
-        ShareNotForThisKeyError: the container names another scrutineer's key.
-        ShareContainerError: the sealed share does not open or its header binding differs.
-    """
-    plaintext = _open_sealed_share(container.scrutineer, container.sealed, scrutineer)
-    if len(plaintext) != _SHARE_PLAINTEXT_SIZE or not hmac.compare_digest(
-        plaintext[:32], container.binding()
-    ):
-        _corrupt_share("文件头与加密时不一致", "the header differs from when the share was sealed")
-    return UnwrappedShare(
-        election_id=container.election_id,
-        ballot_key=container.ballot_key,
-        k=container.k,
-        n=container.n,
-        index=container.index,
-        value=plaintext[32:],
-    )
-
-
-def reconstruct_private_key(
-    shares: Sequence[UnwrappedShare], *, election_id: bytes, ballot_key: bytes, k: int
-) -> Reconstruction:
-    """Rebuild the remote-ballot private key from k or more shares (§7.5).
-
-    The committed values (from the signed `remote.opened` entry) are passed in, not taken from
-    the shares. Every k-subset is tried in index order until one rebuilds a key whose public key
-    equals `ballot_key`; each other presented share is then checked against that polynomial.
-
-    Raises:
-        NotEnoughSharesError: fewer than k distinct shares of this election, key and threshold.
-        ShareMismatchError: no k of them rebuild the committed key.
-    """
-    _check_election_id(election_id)
-    _check_ballot_key(ballot_key)
-    distinct: dict[int, UnwrappedShare] = {}
-    for share in shares:
-        if (
-            share.election_id != election_id
-            or share.ballot_key != ballot_key
-            or share.k != k
-            or not 1 <= share.index <= share.n <= MAX_SCRUTINEERS
-        ):
-            raise ShareMismatchError(
-                zh=f"第 {share.index} 份密钥份额不属于本选举的远程选票密钥。",
-                en=f"share {share.index} belongs to another election, key or threshold",
-            )
-        previous = distinct.setdefault(share.index, share)
-        if previous is not share and previous.value != share.value:
-            raise ShareMismatchError(
-                zh=f"第 {share.index} 份密钥份额出现了两个不同的值。",
-                en=f"share {share.index} was presented twice with different values",
-            )
-    if len(distinct) < k:
-        raise NotEnoughSharesError(
-            zh=f"需要至少 {k} 名监票人的密钥份额，现只有 {len(distinct)} 份。",
-            en=f"at least {k} scrutineers' shares are needed, got {len(distinct)}",
-        )
-    points = [(i, distinct[i].value) for i in sorted(distinct)]
-    for subset in itertools.combinations(points, k):
-        raw = _combine(subset)
-        if _matches(raw, ballot_key):
-            used = tuple(i for i, _ in subset)
-            base = list(subset[: k - 1])
-            rejected = tuple(
-                i
-                for i, value in points
-                if i not in used and not hmac.compare_digest(_combine([*base, (i, value)]), raw)
-            )
-            return Reconstruction(
-                private_key=RemoteBallotPrivateKey(nacl.public.PrivateKey(raw)),
-                used=used,
-                rejected=rejected,
-            )
-    raise ShareMismatchError(
-        zh="用这些密钥份额恢复出的私钥与承诺的公钥不符：至少有一份是错的或被改动过。",
-        en="the shares do not rebuild the committed key: at least one is wrong or tampered",
-    )
 
 
 # --------------------------------------------------------------------------- shares, v2 (RV-5.2)

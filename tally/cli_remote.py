@@ -59,20 +59,11 @@ def open_(
     key: KeyOpt,
     k: Annotated[int, typer.Option("--k", min=1, help="开启密钥所需监票人数（k-of-n）")],
     data: DataOpt = DEFAULT_DATA,
-    version: Annotated[
-        int,
-        typer.Option(
-            "--version",
-            min=1,
-            max=2,
-            help="远程选票版本：1 密封选票；2 加密选项、只解密合计（spec/remote-v2.md）",
-        ),
-    ] = 1,
     actor: ActorOpt = "",
     lang: LangOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """开启远程投票：签发密钥、选票密钥分给监票人 / Open remote voting."""
+    """开启远程投票：签发密钥、选举公钥的私钥份额分给监票人 / Open remote voting."""
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
         s = ElectionSession.open(db)
@@ -81,19 +72,16 @@ def open_(
             k=k,
             data_dir=data,
             actor=actor,
-            version=version,
         )
         n = len(s.manifest.scrutineer_keys)
-        what_zh = "选举公钥的私钥份额" if version == 2 else "选票私钥"
-        what_en = "election key" if version == 2 else "ballot key"
         return (
-            [f"远程投票已开启（第 {version} 版）：{what_zh}由 {n} 名监票人分持，解密时需 {k} 人"]
+            [f"远程投票已开启：选举公钥的私钥份额由 {n} 名监票人分持，解密合计时需 {k} 人"]
             if lg == "zh"
             else [
-                f"remote voting open (version {version}): {what_en} shared among {n} "
-                f"scrutineers, {k} needed"
+                f"remote voting open: the election key is shared among {n} scrutineers, "
+                f"{k} needed to decrypt the totals"
             ],
-            {"k": k, "n": n, "data": str(data), "version": version},
+            {"k": k, "n": n, "data": str(data)},
         )
 
     _run(lang, as_json, act)
@@ -173,38 +161,6 @@ def close(
     _run(lang, as_json, act)
 
 
-@app.command("reveal")
-def reveal(
-    db: DbArg,
-    key: KeyOpt,
-    scrutineer_key: Annotated[
-        list[Path], typer.Option("--scrutineer-key", help="监票人密钥文件（k 名，可多次）")
-    ],
-    data: DataOpt = DEFAULT_DATA,
-    actor: ActorOpt = "",
-    lang: LangOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """计票时由 k 名监票人合成密钥并解密远程选票 / k scrutineers rebuild the key; decrypt."""
-
-    def act(lg: str) -> tuple[list[str], dict[str, Any]]:
-        s = ElectionSession.open(db)
-        holders = [_signer(p, keys.Role.SCRUTINEER) for p in scrutineer_key]
-        n = s.reveal_remote(
-            holders, signer=_signer(key, keys.Role.WORK_GROUP), data_dir=data, actor=actor
-        )
-        r = s.meeting.remote
-        casts = len(r.casts) if r is not None else 0
-        return (
-            [f"远程选票已解密：{n} 张有效格式，{casts - n} 张被拒收（见日志）"]
-            if lg == "zh"
-            else [f"remote ballots decrypted: {n}; rejected: {casts - n}"],
-            {"decrypted": n, "casts": casts},
-        )
-
-    _run(lang, as_json, act)
-
-
 @app.command("decrypt")
 def decrypt(
     db: DbArg,
@@ -218,8 +174,8 @@ def decrypt(
     lang: LangOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """监票人部分解密远程选票合计（第 2 版）；第 k 人时得出合计 / A scrutineer decrypts the remote
-    totals (version 2); the k-th combines them (spec/remote-v2.md RV-5.3)."""
+    """监票人部分解密远程选票合计；第 k 人时得出合计 / A scrutineer decrypts the remote
+    totals; the k-th combines them (spec/remote-v2.md RV-5.3)."""
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
         s = ElectionSession.open(db)

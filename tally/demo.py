@@ -38,7 +38,7 @@ from tally.election import (
     sign_manifest,
 )
 from tally.publish import publish
-from tally.remote_device import vote_as_device, vote_as_device_v2
+from tally.remote_device import vote_as_device_v2
 
 __all__ = ["BranchSummary", "Scenario", "run_town"]
 
@@ -205,21 +205,22 @@ def _plan(rng: random.Random, spec: RoundSpec, present: int, base: int, scenario
     return marks
 
 
-# The remote ballots' version the demo uses (spec/remote-v2.md). Version 2 needs the verifier's
-# V18 v2, which the demo checks: every bundle it publishes is verified.
-REMOTE_VERSION = 2
-
-
-def _remote_votes_v2(
+def _remote_votes(
     session: ElectionSession,
     signers: dict[str, keys.InMemorySigner],
-    data: Path,
+    folder: Path,
     members: Sequence[MemberId],
     rng: random.Random,
 ) -> int:
-    """Version 2: encrypted choices cast into the pending casts, logged at the close; then two
-    scrutineers decrypt the totals (RV-5.3), before the meeting counts its first round."""
-    session.open_remote(signer=signers["wg"], k=2, data_dir=data, version=2)
+    """Absent members vote from their phones before the meeting (spec/remote.md, spec/remote-v2.md):
+    invitation, blind-signed token, encrypted choices cast into the pending casts and logged at the
+    close; then two scrutineers decrypt the totals (RV-5.3), before the meeting counts its first
+    round. Returns the number of remote ballots cast."""
+    if not members:
+        return 0
+    os.environ.setdefault("TALLY_PASSPHRASE", "demo-passphrase-not-for-real-use")
+    data = folder / "service"
+    session.open_remote(signer=signers["wg"], k=2, data_dir=data)
     info = session.remote_info()
     for member in members:
         code, _ = session.issue_invitation(member, data_dir=data)
@@ -235,40 +236,6 @@ def _remote_votes_v2(
     session.close_remote(signer=signers["wg"], data_dir=data)
     session.decrypt_remote(signers["s1"], signer=None, data_dir=data)
     session.decrypt_remote(signers["s2"], signer=signers["wg"], data_dir=data)
-    return len(members)
-
-
-def _remote_votes(
-    session: ElectionSession,
-    signers: dict[str, keys.InMemorySigner],
-    folder: Path,
-    members: Sequence[MemberId],
-    rng: random.Random,
-) -> int:
-    """Absent members vote from their phones before the meeting (spec/remote.md): invitation,
-    blind-signed token, sealed ballot. Returns the number of remote ballots cast."""
-    if not members:
-        return 0
-    os.environ.setdefault("TALLY_PASSPHRASE", "demo-passphrase-not-for-real-use")
-    data = folder / "service"
-    if REMOTE_VERSION == 2:
-        return _remote_votes_v2(session, signers, data, members, rng)
-    session.open_remote(signer=signers["wg"], k=2, data_dir=data)
-    info = session.remote_info()
-    for member in members:
-        code, _ = session.issue_invitation(member, data_dir=data)
-        vote_as_device(
-            session,
-            code,
-            {
-                p["post"]: "".join(
-                    "o" if j < p["seats"] else rng.choice("x-") for j in range(len(p["candidates"]))
-                )
-                for p in info["posts"]
-            },
-            data_dir=data,
-        )
-    session.close_remote(signer=signers["wg"], data_dir=data)
     return len(members)
 
 
@@ -367,17 +334,6 @@ def run_branch(folder: Path, definition: dict[str, Any], scenario: str, seed: in
             session.enter(
                 [EntryInput(qr=q_, marks=m) for q_, m in zip(stock_payloads, marks, strict=False)]
             )
-            remote_state = session.meeting.remote
-            if (
-                remote_state is not None
-                and remote_state.version == 1
-                and remote_state.casts
-                and not remote_state.revealed
-            ):
-                # At the first count two scrutineers rebuild the remote-ballot key (RM-7.5).
-                session.reveal_remote(
-                    [signers["s1"], signers["s2"]], signer=wg, data_dir=folder / "service"
-                )
             session.close(signer=wg)
         summary.rounds += 1
         for s in ("s1", "s2"):

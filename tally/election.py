@@ -54,7 +54,6 @@ from tally.core.meeting import (
     apply_entry,
     assembly_posts,
     begin,
-    check_remote_ballot,
     check_supplement,
     count_current,
     counted_body,
@@ -102,9 +101,6 @@ PAPER_KIND = {
     PostKind.DEPUTY_SECRETARY: ballot_printer.PaperKind.DEPUTY,
 }
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
-MAX_SEALED_BYTES = 16384 + 48  # RM-5.4 plaintext limit plus the sealed-box overhead (RM-6.3)
-# The order a group commit logs its remote casts in (RM-10.4(a)); the OS CSPRNG, replaceable in tests.
-_shuffle: Callable[[list[int]], None] = secrets.SystemRandom().shuffle
 
 
 def _fresh_salt() -> bytes:
@@ -334,16 +330,6 @@ def signed_public_summary(signed_manifest: bytes) -> tuple[dict[str, Any], str]:
 
 
 @dataclass(frozen=True, slots=True)
-class RemoteCast:
-    """One ``POST /api/remote/cast`` as decoded bytes (RM-4.6)."""
-
-    token: bytes
-    prefix: bytes
-    signature: bytes
-    sealed: bytes
-
-
-@dataclass(frozen=True, slots=True)
 class RemoteCastV2:
     """One ``POST /api/remote/cast`` of version 2 (RV-4.1): the credential as decoded bytes and
     the ``remote-ballot/2`` object as received."""
@@ -387,7 +373,6 @@ def _reason(entry: Entry) -> str | None:
         "election.result": "result",
         "remote.opened": "remote-opened",
         "remote.closed": "remote-closed",
-        "remote.key_revealed": "remote-key",
         "remote.totals": "remote-totals",
     }.get(entry.type)
 
@@ -1402,15 +1387,10 @@ class ElectionSession:
         k: int,
         data_dir: Path,
         actor: str = "",
-        version: int = 1,
     ) -> None:
-        """Open remote voting: the issuer key, the ballot key split k-of-n among the manifest's
-        scrutineers (RM-7; version 2: the ElGamal election key, RV-5.2, and the write-in lists,
-        RV-2.1), and ``remote.opened`` with its checkpoint."""
-        if version not in (1, 2):
-            raise SessionError(
-                "remote.version", zh="远程投票版本只能是 1 或 2", en="the version is 1 or 2"
-            )
+        """Open remote voting: the issuer key, the ElGamal election key shared k-of-n among the
+        manifest's scrutineers (spec/remote-v2.md RV-5.2), the write-in lists (RV-2.1), and
+        ``remote.opened`` with its checkpoint."""
         if not self.manifest.election.remote_voting.approved:
             raise SessionError(
                 "remote.not_authorised",
@@ -1423,29 +1403,23 @@ class ElectionSession:
                 "remote.twice", zh="远程投票已开启", en="remote voting is already open"
             )
         scrutineers = [keys.parse_public_key(canonical(d)) for d in self.manifest.scrutineer_keys]
-        if version == 2:
-            for kind, listed, choices, _seats, _dis in post_shapes(self.manifest.election):
-                if choices > MAX_CHOICES:
-                    raise SessionError(
-                        "remote.too_many_choices",
-                        zh=f"{zh_label(kind)}有 {choices} 个选项（候选人 {listed} 名加另选名单），"
-                        f"超过 {MAX_CHOICES} 个，不能远程投票",
-                        en=f"the {kind.value} post has {choices} choices ({listed} listed plus "
-                        f"the write-in list), more than {MAX_CHOICES}",
-                        clause="RV-2.2",
-                    )
+        for kind, listed, choices, _seats, _dis in post_shapes(self.manifest.election):
+            if choices > MAX_CHOICES:
+                raise SessionError(
+                    "remote.too_many_choices",
+                    zh=f"{zh_label(kind)}有 {choices} 个选项（候选人 {listed} 名加另选名单），"
+                    f"超过 {MAX_CHOICES} 个，不能远程投票",
+                    en=f"the {kind.value} post has {choices} choices ({listed} listed plus "
+                    f"the write-in list), more than {MAX_CHOICES}",
+                    clause="RV-2.2",
+                )
         folder = self._remote_dir(data_dir)
         issuer = remote.TokenIssuer.generate()
         files: list[tuple[str, bytes]]
         try:
-            if version == 2:
-                setup2 = remote.create_remote_key_v2(self.manifest.election_id, scrutineers, k)
-                body = setup2.opened_body(issuer, write_in_lists_body(self.manifest.election))
-                files = [(f"share-{i}.json", c) for i, c in enumerate(setup2.containers, start=1)]
-            else:
-                setup = remote.create_remote_key(self.manifest.election_id, scrutineers, k)
-                body = setup.opened_body(issuer)
-                files = [(f"share-{sh.index}.json", sh.to_bytes()) for sh in setup.shares]
+            setup = remote.create_remote_key_v2(self.manifest.election_id, scrutineers, k)
+            body = setup.opened_body(issuer, write_in_lists_body(self.manifest.election))
+            files = [(f"share-{i}.json", c) for i, c in enumerate(setup.containers, start=1)]
         except (ValueError, elgamal.ElGamalError) as e:
             raise SessionError("remote.threshold", zh=f"门限设置错误：{e}", en=str(e)) from e
         sealed = issuer.to_key_file(self._passphrase())
@@ -1468,11 +1442,6 @@ class ElectionSession:
                     keys.destroy_file(path)
             raise
         self._issuer_cache = issuer
-
-    def remote_version(self) -> int:
-        """2 when ``remote.opened`` carries ``election_key`` (spec/remote-v2.md), else 1."""
-        opened = self._remote_opened()
-        return 2 if opened is not None and "election_key" in opened else 1
 
     def issue_invitation(self, member_ref: str, *, data_dir: Path) -> tuple[str, str]:
         """A one-time invitation code for an approved member; only its HMAC is stored (RM-3)."""
@@ -1627,10 +1596,9 @@ class ElectionSession:
             "election_id": self.manifest.election_id.hex(),
             "title": e.title,
             "issuer_key": opened["issuer_key"] if opened else None,
-            "ballot_key": opened.get("ballot_key") if opened else None,
             "posts": posts,
         }
-        if opened is not None and "election_key" in opened:
+        if opened is not None:
             # Version 2 (RV-6.1, RV-6.3): the key, each post's listed candidates, seats and the
             # rule on write-ins; the number of approved members. The write-in lists (names of
             # members) are given only at redemption (RV-2.3).
@@ -1645,9 +1613,9 @@ class ElectionSession:
 
     def redemption_extras(self) -> dict[str, Any]:
         """What the redemption response adds in version 2 (RV-6.1): the write-in lists with
-        names and the election key; nothing in version 1."""
+        names and the election key."""
         opened = self._remote_opened()
-        if opened is None or "election_key" not in opened:
+        if opened is None:
             return {}
         return {
             "write_in_lists": self.remote_write_in_lists(),
@@ -1672,15 +1640,6 @@ class ElectionSession:
             for w in opened["write_in_lists"]
         ]
 
-    def cast_remote(
-        self, token: bytes, prefix: bytes, signature: bytes, sealed: bytes
-    ) -> dict[str, Any]:
-        """Accept a sealed remote ballot cast with a valid, unused token (RM-4.6); the receipt."""
-        (result,) = self.cast_remote_many([RemoteCast(token, prefix, signature, sealed)])
-        if isinstance(result, SessionError):
-            raise result
-        return result
-
     def cast_remote_v2(
         self, token: bytes, prefix: bytes, signature: bytes, ballot: Any
     ) -> dict[str, Any]:
@@ -1692,104 +1651,18 @@ class ElectionSession:
         return result
 
     def cast_remote_many(
-        self, casts: Sequence[RemoteCast | RemoteCastV2]
+        self, casts: Sequence[RemoteCastV2]
     ) -> list[dict[str, Any] | SessionError]:
-        """Group commit: each cast is checked against the state the casts before it leave, the
-        accepted ones are stored in one transaction (one fsync), and each gets its receipt or the
-        reason it was refused. A store failure refuses them all and changes nothing."""
-        if self.remote_version() == 2:
-            return self._cast_pending(casts)
-        if any(isinstance(c, RemoteCastV2) for c in casts):
-            return [
-                SessionError(
-                    "remote.ballot_invalid",
-                    zh="本次选举使用第 1 版远程选票",
-                    en="this election takes remote ballots of version 1",
-                )
-                for _ in casts
-            ]
-        m = self.meeting
-        now = _now()
-        # RM-10.4(a): a batch is logged in a random order, every cast with the batch's time, so
-        # the log says nothing of the order in which its casts arrived.
-        order = list(range(len(casts)))
-        _shuffle(order)
-        outcomes: dict[int, Entry | SessionError] = {}  # by arrival index
-        accepted: list[Entry] = []
-        for i in order:
-            try:
-                c = casts[i]
-                assert isinstance(c, RemoteCast)
-                body = self._checked_cast(m, c)
-                e = make_entry(m, "remote.cast", body, at=now, actor="remote", salt=_salt())
-                m = apply_entry(m, e)
-            except SessionError as err:
-                outcomes[i] = err
-                continue
-            except TallyError as err:
-                outcomes[i] = SessionError(err.code, zh=err.zh, en=err.en, clause=err.clause)
-                continue
-            outcomes[i] = e
-            accepted.append(e)
-        if accepted:
-            self._store(accepted, signer=None)
-        self.meeting = m
-        return [
-            o
-            if isinstance(o, SessionError)
-            else {"seq": o.seq, "leaf_hash": o.leaf_hash.hex(), "entry": o.raw.decode()}
-            for o in (outcomes[i] for i in range(len(casts)))
-        ]
-
-    def _checked_cast(self, m: Meeting, c: RemoteCast) -> dict[str, str]:
-        """The ``remote.cast`` body once the window and the credential hold (RM-4.6); the meeting
-        state machine then refuses a used token."""
-        r = m.remote
-        if r is None or r.closed:
-            raise SessionError(
-                "remote.closed", zh="远程投票未开启或已截止", en="remote voting is not open"
-            )
-        if len(c.sealed) > MAX_SEALED_BYTES:
-            raise SessionError(
-                "remote.sealed_too_large", zh="选票过大", en="sealed ballot too large"
-            )
-        try:
-            remote.verify_credential(
-                self._issuer_public_key(),
-                self.manifest.election_id,
-                remote.RemoteCredential(token=c.token, prefix=c.prefix, signature=c.signature),
-            )
-        except keys.KeysError as e:
-            raise SessionError(e.code, zh=e.zh, en=e.en) from e
-
-        def b64(x: bytes) -> str:
-            return base64.b64encode(x).decode()
-
-        return {
-            "token": b64(c.token),
-            "token_prefix": b64(c.prefix),
-            "token_signature": b64(c.signature),
-            "sealed": b64(c.sealed),
-        }
-
-    def _cast_pending(
-        self, casts: Sequence[RemoteCast | RemoteCastV2]
-    ) -> list[dict[str, Any] | SessionError]:
-        """(RV-4.1) Version 2: each cast checked in order (window, credential, single use over
+        """(RV-4.1) Group commit: each cast checked in order (window, credential, single use over
         the pending and the logged casts, RV-3.5), the accepted ones inserted into the pending
-        casts in one transaction; no log entry, no time, no sequence."""
+        casts in one transaction (one fsync); no log entry, no time, no sequence. Each cast gets
+        its receipt or the reason it was refused; a store failure refuses them all."""
         out: list[dict[str, Any] | SessionError] = []
         rows: list[tuple[str, str, str, str, bytes]] = []
         tokens: set[str] = set()
         pending = self.store.pending_cast_count()
         for c in casts:
             try:
-                if not isinstance(c, RemoteCastV2):
-                    raise SessionError(
-                        "remote.ballot_invalid",
-                        zh="本次选举使用第 2 版远程选票（加密选项）",
-                        en="this election takes remote ballots of version 2",
-                    )
                 row = self._checked_cast_v2(c, tokens, pending + len(rows))
             except SessionError as err:
                 out.append(err)
@@ -1903,30 +1776,6 @@ class ElectionSession:
             )
         return self._issuer_public_cache
 
-    def checkpoint_remote_casts(self, *, signer: keys.Signer) -> int | None:
-        """A ``remote-casts`` checkpoint over the log as it is, when remote voting is open and
-        entries were appended since the last checkpoint (RM-8.2), so receipts get their inclusion
-        proofs during the window; the tree size it covers, or None when none is due."""
-        r = self.meeting.remote
-        size = len(self.tree)
-        if r is None or r.closed or self.store.latest_checkpoint_size() >= size:
-            return None
-        if self.remote_version() == 2:  # RV-4.3: no cast is logged before the close
-            return None
-        _check_work_group(self.manifest, signer)
-        body = body_text(
-            CheckpointBody(self.manifest.election_id, size, self.tree.root(), "remote-casts")
-        )
-        with self.store.transaction() as conn:
-            ElectionStore.add_checkpoint(
-                conn,
-                size=size,
-                reason="remote-casts",
-                body=body,
-                lines=[signature_line(signer, body)],
-            )
-        return size
-
     def close_remote(
         self, *, signer: keys.Signer, data_dir: Path | None = None, actor: str = ""
     ) -> None:
@@ -1945,30 +1794,23 @@ class ElectionSession:
                 "remote.not_open", zh="远程投票尚未开启", en="remote voting not open"
             )
         already = r.closed
-        if not already and self.remote_version() == 2:
+        if not already:
             self._close_v2(signer=signer, actor=actor)
-        elif not already:
-            self._commit(
-                [("remote.closed", {"credentials": len(r.credentials), "casts": len(r.casts)})],
-                signer=signer,
-                actor=actor,
-            )
         self._issuer_cache = None
         if data_dir is not None:
             keys.destroy_file(self._remote_dir(data_dir) / ISSUER_KEY_FILE)
             keys.destroy_file(self._remote_dir(data_dir) / INVITATION_KEY_FILE)
-        if self.remote_version() == 2:  # RV-4.3, after the commit (and again on a re-run)
-            try:
-                self.store.compact()
-            except sqlite3.OperationalError as e:
-                raise SessionError(
-                    "store.compact_failed",
-                    zh="远程投票已截止并记录，但整理选举文件失败（可能另一程序正在使用）："
-                    "请关闭其他程序后再运行一次 tally remote close",
-                    en="remote voting is closed and logged, but compacting the election file "
-                    "failed (another program may have it open): run tally remote close again "
-                    "once it is closed",
-                ) from e
+        try:  # RV-4.3, after the commit (and again on a re-run)
+            self.store.compact()
+        except sqlite3.OperationalError as e:
+            raise SessionError(
+                "store.compact_failed",
+                zh="远程投票已截止并记录，但整理选举文件失败（可能另一程序正在使用）："
+                "请关闭其他程序后再运行一次 tally remote close",
+                en="remote voting is closed and logged, but compacting the election file "
+                "failed (another program may have it open): run tally remote close again "
+                "once it is closed",
+            ) from e
         if already:  # a close run again (e.g. after a crash before the keys went): keys destroyed
             raise SessionError(
                 "remote.closed", zh="远程投票已截止", en="remote voting is already closed"
@@ -2049,7 +1891,7 @@ class ElectionSession:
         then needed). Returns ``{index, partials, k, totals}`` (``totals`` None until combined).
 
         Raises:
-            SessionError: ``remote.not_closed``; ``remote.not_v2``; ``key.role`` (not a
+            SessionError: ``remote.not_closed``; ``key.role`` (not a
                 scrutineer key); ``remote.not_scrutineer`` (no share of this election is theirs);
                 ``remote.partial_twice``; ``remote.totals_done``; ``remote.no_casts``;
                 ``elgamal.share_mismatch`` and the share container's refusals; ``key.needed``.
@@ -2061,12 +1903,6 @@ class ElectionSession:
             )
         opened = self._remote_opened()
         assert opened is not None
-        if "election_key" not in opened:
-            raise SessionError(
-                "remote.not_v2",
-                zh="本次选举的远程选票为第 1 版，请用 tally remote reveal",
-                en="this election's remote ballots are version 1: use tally remote reveal",
-            )
         if scrutineer.role is not keys.Role.SCRUTINEER:
             raise SessionError(
                 "key.role",
@@ -2188,84 +2024,6 @@ class ElectionSession:
         except keys.KeysError as e:
             raise SessionError(e.code, zh=e.zh, en=e.en) from e
         return out
-
-    def reveal_remote(
-        self,
-        scrutineers: Sequence[keys.InMemorySigner],
-        *,
-        signer: keys.Signer,
-        data_dir: Path,
-        actor: str = "",
-    ) -> int:
-        """k scrutineers rebuild the ballot key (RM-7.5); the key is published and every cast is
-        decrypted or rejected, in cast order (RM-6.4). Returns the number decrypted."""
-        r = self.meeting.remote
-        if r is None or not r.closed:
-            raise SessionError(
-                "remote.not_closed", zh="须先截止远程投票", en="close remote voting first"
-            )
-        opened = self._remote_opened()
-        assert opened is not None
-        if "election_key" in opened:
-            raise SessionError(
-                "remote.not_v1",
-                zh="本次选举的远程选票为第 2 版：不重建密钥，由监票人用 tally remote decrypt 解密合计",
-                en="this election's remote ballots are version 2: no key is rebuilt; each "
-                "scrutineer decrypts the totals with tally remote decrypt",
-            )
-        folder = self._remote_dir(data_dir)
-        containers = [
-            remote.parse_share_container(p.read_bytes())
-            for p in sorted(folder.glob("share-*.json"))
-        ]
-        unwrapped = []
-        for s in scrutineers:
-            for c in containers:
-                try:
-                    unwrapped.append(remote.unwrap_share(c, s))
-                except keys.KeysError:
-                    continue
-        k = int(opened["k"])
-        try:
-            rebuilt = remote.reconstruct_private_key(
-                unwrapped,
-                election_id=self.manifest.election_id,
-                ballot_key=base64.b64decode(opened["ballot_key"]),
-                k=k,
-            )
-        except keys.KeysError as e:
-            raise SessionError(e.code, zh=e.zh, en=e.en) from e
-        key = rebuilt.private_key
-        specs: list[tuple[str, dict[str, Any]]] = [
-            ("remote.key_revealed", {"private_key": base64.b64encode(key.reveal()).decode()})
-        ]
-        casts = {seq: raw for seq, raw in self.store.iter_log_rows() if b'"remote.cast"' in raw}
-        decrypted = 0
-        for seq, token in r.casts:
-            body = parse_entry(casts[seq]).body
-            try:
-                plain = key.open_ballot(base64.b64decode(body["sealed"]))
-                doc = _strict_json(plain, "远程选票")
-                if canonical(doc) != plain:
-                    raise SessionError(
-                        "remote.ballot_invalid", zh="不是规范形式", en="not canonical"
-                    )
-                check_remote_ballot(self.meeting, doc, token)
-            except keys.KeysError:
-                specs.append(("remote.rejected", {"cast": seq, "reason": "remote.sealed_invalid"}))
-                continue
-            except (SessionError, TallyError) as e:
-                reason = (
-                    "remote.token_mismatch"
-                    if e.code == "remote.token_mismatch"
-                    else ("remote.ballot_invalid")
-                )
-                specs.append(("remote.rejected", {"cast": seq, "reason": reason}))
-                continue
-            specs.append(("remote.decrypted", {"cast": seq, "ballot": doc}))
-            decrypted += 1
-        self._commit(specs, signer=signer, actor=actor)
-        return decrypted
 
     def missing_cosignatures(self) -> list[str]:
         """Checkpoints that still lack a scrutineer's signature (reason and signer)."""

@@ -150,8 +150,8 @@ def _summarize_log(store: ElectionStore) -> _LogSummary:
             per_round[(v.post, v.round)].pop()
         elif e.type in ("round.counted", "round.void"):
             outcomes.append({"type": e.type, **e.body})
-        elif e.type == "remote.decrypted" or (e.type == "remote.cast" and "ballot" in e.body):
-            remote_ballots += 1  # version 1: each decrypted; version 2: each cast (RV-7.1)
+        elif e.type == "remote.cast":
+            remote_ballots += 1  # each cast counts by the totals (RV-7.1)
     # Rounds follow one another in the log, so their seqs concatenated in the order the rounds
     # first appear are already ascending; sort only if that ever stops being so.
     counted = array("q")

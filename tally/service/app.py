@@ -27,7 +27,7 @@ from starlette.responses import Response
 
 import keys
 from tally.core.errors import TallyError
-from tally.election import ElectionSession, RemoteCast, RemoteCastV2, SessionError
+from tally.election import ElectionSession, RemoteCastV2, SessionError
 from tally.service import board_snapshot
 from tally.service.api_docs import mount_docs
 from tally.service.board_snapshot import BoardSnapshot
@@ -68,8 +68,6 @@ class ServiceConfig:
     # response (tally.service.transport).
     tls: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
-    # RM-8.2: the longest a cast waits for a checkpoint (and so for its inclusion proof).
-    remote_checkpoint_seconds: float = 15 * 60
 
     def __post_init__(self) -> None:
         if self.tls:
@@ -101,10 +99,9 @@ class ServiceState:
         gc.freeze()
         self.lock = asyncio.Lock()
         self._pending_casts: list[
-            tuple[RemoteCast | RemoteCastV2, asyncio.Future[dict[str, Any] | SessionError]]
+            tuple[RemoteCastV2, asyncio.Future[dict[str, Any] | SessionError]]
         ] = []
         self._cast_drain: asyncio.Task[None] | None = None
-        self._cast_timer: asyncio.Task[None] | None = None
         self.signer: keys.InMemorySigner | None = None
         if config.work_group_key is not None:
             self.signer = keys.load_signer(
@@ -113,7 +110,7 @@ class ServiceState:
                 expected_role=keys.Role.WORK_GROUP,
             )
 
-    async def cast(self, cast: RemoteCast | RemoteCastV2) -> dict[str, Any]:
+    async def cast(self, cast: RemoteCastV2) -> dict[str, Any]:
         """Queue one remote cast for the next group commit; its receipt, or raise its refusal.
 
         Casts that arrive while a batch is being committed wait for the next one, so under load
@@ -124,8 +121,6 @@ class ServiceState:
         self._pending_casts.append((cast, future))
         if self._cast_drain is None or self._cast_drain.done():
             self._cast_drain = asyncio.create_task(self._drain_casts())
-        if self.signer is not None and (self._cast_timer is None or self._cast_timer.done()):
-            self._cast_timer = asyncio.create_task(self._checkpoint_casts(self.signer))
         result = await future
         if isinstance(result, SessionError):
             raise result
@@ -148,18 +143,6 @@ class ServiceState:
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)
-
-    async def _checkpoint_casts(self, signer: keys.Signer) -> None:
-        """RM-8.2: while remote voting is open, a signed ``remote-casts`` checkpoint at most every
-        ``remote_checkpoint_seconds`` when casts arrived: receipts get proofs before the close."""
-        while True:
-            await asyncio.sleep(self.config.remote_checkpoint_seconds)
-            await self.run(
-                functools.partial(ElectionSession.checkpoint_remote_casts, signer=signer)
-            )
-            remote = self.session.meeting.remote
-            if remote is None or remote.closed:
-                return
 
     def board_snapshot(self) -> BoardSnapshot:
         """The latest board snapshot, at once. When no request has looked at the file for

@@ -173,7 +173,7 @@ def take(session: ElectionSession, previous: BoardSnapshot | None = None) -> Boa
     )
     pending: tuple[str, ...] = ()
     receipts: Mapping[str, int] = {}
-    if r is not None and session.remote_version() == 2:
+    if r is not None:
         if not r.closed:
             pending = store.pending_receipts()
         elif previous is not None and same_session and previous.remote_receipts:

@@ -2,29 +2,25 @@
 
 A thin shell over the remote methods of ``tally.election.ElectionSession``: every call runs on the
 session's thread through ``ServiceState.run``. No login and no cookie on any route here; the page
-does the blinding and sealing in the browser (``static/remote/remote-crypto.js``, ADR 0007), so its
-responses carry the service's Content-Security-Policy plus ``'wasm-unsafe-eval'`` (WebAssembly
+does the blinding, the encryption and the proofs in the browser (``static/remote/``, ADR 0007), so
+its responses carry the service's Content-Security-Policy plus ``'wasm-unsafe-eval'`` (WebAssembly
 compilation only).
 
 Routes:
 
-* ``GET /api/remote/info`` — election id, title, issuer key, ballot key, posts with candidates in
-  ballot order, the work-group key for checking checkpoints; nothing personal (no roster: a
-  write-in is typed, as on paper);
-* ``POST /api/remote/redeem`` — ``{code, blinded_msg}`` → ``{blind_sig}`` (RM-3.3, RM-4.3);
-* ``POST /api/remote/cast`` — ``{token, token_prefix, token_signature, sealed}`` → the receipt
-  ``remote-receipt/1`` (RM-4.6, RM-10.1);
-* ``GET /api/remote/receipt?seq=N`` — the ``remote.cast`` entry and its RFC 9162 inclusion proof in
-  the latest signed checkpoint (RM-10.2);
-* version 2 (spec/remote-v2.md, an election whose ``remote.opened`` has ``election_key``):
-  ``info`` adds ``version``, ``election_key``, each post's ``listed`` candidates and
-  ``write_in_requires_disapproval``, and ``approved_count`` (RV-6.3); ``redeem`` adds
-  ``write_in_lists`` with names (RV-2.3, RV-6.1) and ``election_key``; ``cast`` takes ``ballot``
-  (``remote-ballot/2``) instead of ``sealed``, keeps it among the pending casts (no log entry, no
-  time) and answers ``remote-receipt/2`` (RV-4.1); ``GET /api/remote/receipt?receipt=HEX`` answers
-  ``{status: "pending"}`` before the close and the logged entry with its proof after (RV-4.4);
-  the board's ``GET /api/board/remote`` lists the receipts (RV-4.2). Refusals carry ``code``,
-  ``zh`` and ``en``;
+* ``GET /api/remote/info`` — election id, title, issuer key, election key (EG-7.4), posts with
+  their ``listed`` candidates in ballot order, seats and ``write_in_requires_disapproval``,
+  ``approved_count`` (RV-6.3), the work-group key for checking checkpoints; nothing personal (the
+  write-in lists' names are given at redemption only);
+* ``POST /api/remote/redeem`` — ``{code, blinded_msg}`` → ``{blind_sig, write_in_lists,
+  election_key}`` (RM-3.3, RM-4.3, RV-2.3, RV-6.1);
+* ``POST /api/remote/cast`` — ``{token, token_prefix, token_signature, ballot}`` with the
+  ``remote-ballot/2`` object: kept among the pending casts (no log entry, no time), answered
+  ``remote-receipt/2`` (spec/remote-v2.md RV-4.1);
+* ``GET /api/remote/receipt?receipt=HEX`` — ``{status: "pending"}`` before the close, the logged
+  ``remote.cast`` entry with its RFC 9162 inclusion proof in the latest signed checkpoint after it
+  (RV-4.4); the board's ``GET /api/board/remote`` lists the receipts (RV-4.2). Refusals carry
+  ``code``, ``zh`` and ``en``;
 * ``GET /api/remote/noop`` — does nothing: the baseline of ``bench/bench_remote.py``;
 * ``GET /vote/`` (the invitation link: ``/vote/#code=…``, also ``?code=…``), ``GET /vote/receipt``.
 
@@ -63,18 +59,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.staticfiles import StaticFiles
 
 import keys
-from keys.remote import (
-    MAX_BALLOT_BYTES,
-    SEAL_OVERHEAD,
-    RateLimit,
-    SealedBallotError,
-    SealedBallotTooLargeError,
-    normalize_invitation_code,
-)
+from keys.remote import RateLimit, normalize_invitation_code
 from tally.core.errors import TallyError
 from tally.core.manifest import Manifest
-from tally.core.meeting import parse_entry
-from tally.election import RemoteCast, RemoteCastV2
+from tally.election import RemoteCastV2
 from tally.service.app import SECURITY_HEADERS, ServiceState
 from tally.service.board_snapshot import BoardSnapshot
 from tally.service.proxy import request_client
@@ -84,7 +72,6 @@ __all__ = ["PAGE_CSP", "STATUS", "RemoteLimits", "register"]
 HERE = Path(__file__).parent
 log = logging.getLogger("tally.service.remote")
 
-MAX_SEALED_BYTES = MAX_BALLOT_BYTES + SEAL_OVERHEAD
 PAGE_CSP = SECURITY_HEADERS["Content-Security-Policy"].replace(
     "script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'"
 )
@@ -104,10 +91,8 @@ STATUS: dict[str, int] = {
     "remote.token_used": 409,
     "remote.closed": 409,
     "remote.not_open": 409,
-    "remote.sealed_invalid": 422,
-    "remote.sealed_too_large": 413,
     "receipt.not_found": 404,
-    # Version 2 (spec/remote-v2.md RV-4.1): a ballot that fails RV-3.5 is 422 (any elgamal.* too).
+    # spec/remote-v2.md RV-4.1: a ballot that fails RV-3.5 is 422 (any elgamal.* too).
     "remote.ballot_invalid": 422,
     "remote.token_mismatch": 422,
     "remote.ballot_too_large": 413,
@@ -175,13 +160,12 @@ class RemoteInfo(BaseModel):
     election_id: str = Field(description="64 lowercase hex")
     title: str
     issuer_key: str | None = Field(None, description="base64 DER SPKI (RM-4.1); null until open")
-    ballot_key: str | None = Field(None, description="base64 X25519 key (RM-6.1); null until open")
     work_group_key: str = Field("", description="base64 Ed25519 key that signs checkpoints")
     posts: list[InfoPost]
-    version: int = Field(1, description="2 for remote ballots version 2 (spec/remote-v2.md)")
-    election_key: ElectionKey | None = Field(None, description="version 2: EG-7.4")
+    version: int = Field(2, description="the remote ballots' version (spec/remote-v2.md)")
+    election_key: ElectionKey | None = Field(None, description="EG-7.4; null until open")
     approved_count: int | None = Field(
-        None, description="version 2: members approved for remote voting (RV-6.3)"
+        None, description="members approved for remote voting (RV-6.3); null until open"
     )
 
 
@@ -193,21 +177,16 @@ class RedeemRequest(_Strict):
 class RedeemResponse(BaseModel):
     blind_sig: str = Field(description="base64 RFC 9474 BlindSign result")
     write_in_lists: list[WriteInList] | None = Field(
-        None, description="version 2: per post, the write-in list with names (RV-2.3, RV-6.1)"
+        None, description="per post, the write-in list with names (RV-2.3, RV-6.1)"
     )
-    election_key: ElectionKey | None = Field(None, description="version 2: EG-7.4")
+    election_key: ElectionKey | None = Field(None, description="EG-7.4")
 
 
 class CastRequest(_Strict):
     token: str = Field(max_length=64, description="base64 of the 32-byte token")
     token_prefix: str = Field(max_length=64, description="base64 of the 32-byte msg_prefix")
     token_signature: str = Field(max_length=2048, description="base64 RSASSA-PSS signature")
-    sealed: str | None = Field(
-        None, description=f"version 1: base64 sealed box, at most {MAX_SEALED_BYTES} bytes"
-    )
-    ballot: dict[str, Any] | None = Field(
-        None, description="version 2: the remote-ballot/2 object (RV-3.1)"
-    )
+    ballot: dict[str, Any] = Field(description="the remote-ballot/2 object (RV-3.1)")
 
 
 class ReceiptV2(BaseModel):
@@ -219,7 +198,7 @@ class ReceiptV2(BaseModel):
 
 
 class ReceiptStatus(BaseModel):
-    """Version 2 (RV-4.4): ``pending`` before the close; ``logged`` with the entry and its
+    """(RV-4.4) ``pending`` before the close; ``logged`` with the entry and its
     inclusion proof in the latest checkpoint after it."""
 
     status: Literal["pending", "logged"]
@@ -227,28 +206,6 @@ class ReceiptStatus(BaseModel):
     entry: str | None = None
     checkpoint: str | None = None
     proof: list[str] | None = None
-
-
-class Receipt(BaseModel):
-    """``remote-receipt/1`` (RM-10.1)."""
-
-    format: Literal["remote-receipt/1"] = "remote-receipt/1"
-    election_id: str
-    leaf_index: int
-    entry: str = Field(description="the canonical remote.cast log entry (JCS text)")
-    leaf_hash: str = Field(description="hex SHA-256(0x00 || entry)")
-
-
-class ReceiptProof(BaseModel):
-    """A ``remote.cast`` entry and its inclusion proof in the latest checkpoint (RM-10.2)."""
-
-    seq: int
-    entry: str
-    leaf_hash: str
-    covered: bool = Field(description="false until a signed checkpoint covers the entry")
-    size: int
-    proof: list[str] = Field(description="base64 hashes, RFC 9162 audit path")
-    checkpoint: str
 
 
 class Refusal(BaseModel):
@@ -429,42 +386,8 @@ def _info(captured: Mapping[str, Any] | Exception | None, manifest: Manifest) ->
     return info
 
 
-def _receipt(election_id: bytes, result: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "election_id": election_id.hex(),
-        "leaf_index": int(result["seq"]),
-        "entry": str(result["entry"]),
-        "leaf_hash": str(result["leaf_hash"]),
-    }
-
-
-def _receipt_proof(snap: BoardSnapshot, seq: int) -> dict[str, Any]:
-    raw = snap.remote_rows.get(seq)
-    if raw is None or parse_entry(raw).type != "remote.cast":
-        raise TallyError(
-            "receipt.not_found",
-            zh="没有这个序号的远程投票记录。",
-            en="no remote ballot has this number",
-        )
-    cps = snap.checkpoints
-    latest = cps[-1] if cps else None
-    covered = latest is not None and seq < latest.size
-    proof: list[str] = []
-    if covered and latest is not None:  # the snapshot's tree prefix is the latest checkpoint's
-        proof = [base64.b64encode(h).decode() for h in snap.proofs.inclusion_proof(seq)]
-    return {
-        "seq": seq,
-        "entry": raw.decode("utf-8"),
-        "leaf_hash": snap.proofs.tree.leaf_hash(seq).hex(),
-        "covered": covered,
-        "size": latest.size if latest is not None and covered else 0,
-        "proof": proof,
-        "checkpoint": latest.text if latest is not None and covered else "",
-    }
-
-
 def _receipt_status(snap: BoardSnapshot, receipt: str) -> dict[str, Any]:
-    """(RV-4.4) A version-2 receipt: pending while its cast waits for the close, then its
+    """(RV-4.4) A receipt: pending while its cast waits for the close, then its
     ``remote.cast`` entry with the inclusion proof in the latest checkpoint."""
     if receipt in snap.remote_pending_set:
         return {"status": "pending"}
@@ -587,73 +510,40 @@ def register(app: FastAPI) -> None:
         limits.succeeded(source, stamp)
         return {"blind_sig": base64.b64encode(sig).decode(), **extra}
 
-    @router.post("/api/remote/cast", response_model=Receipt | ReceiptV2, responses=REFUSALS)
+    @router.post("/api/remote/cast", response_model=ReceiptV2, responses=REFUSALS)
     async def cast(body: CastRequest, lang: str = "zh") -> Any:
-        """Version 1: append one sealed ballot with an unused credential; returns the receipt
-        (RM-4.6). Version 2 (``ballot`` instead of ``sealed``): keep one ``remote-ballot/2``
-        among the pending casts, unlogged until the close; returns ``remote-receipt/2`` (RV-4.1).
+        """Keep one ``remote-ballot/2`` with an unused credential among the pending casts,
+        unlogged until the close; returns ``remote-receipt/2`` (RV-4.1).
 
         Refusals: 403 ``remote.token_invalid``, 409 ``remote.token_used`` / ``remote.closed`` /
-        ``remote.not_open``, 413 ``remote.sealed_too_large`` (over 16384 + 48 bytes) or
-        ``remote.ballot_too_large`` (RV-3.5), 422 malformed values,
-        ``remote.token_signature_length`` (not modulus-length), ``remote.sealed_invalid`` (under
-        48 bytes), ``remote.ballot_invalid``, ``remote.token_mismatch`` or ``elgamal.*`` (a
-        ballot that fails RV-3.5).
+        ``remote.not_open`` / ``remote.too_many``, 413 ``remote.ballot_too_large`` (RV-3.5),
+        422 malformed values, ``remote.token_signature_length`` (not modulus-length),
+        ``remote.ballot_invalid``, ``remote.token_mismatch`` or ``elgamal.*`` (a ballot that
+        fails RV-3.5).
         """
         try:
             token = _b64(body.token, "token", size=32)
             prefix = _b64(body.token_prefix, "token_prefix", size=32)
             signature = _b64(body.token_signature, "token_signature")
-            if (body.ballot is None) == (body.sealed is None):
-                raise TallyError(
-                    "request.malformed",
-                    zh="须给出 ballot（第 2 版）或 sealed（第 1 版）之一。",
-                    en="give exactly one of ballot (version 2) and sealed (version 1)",
-                )
-            if body.ballot is not None:
-                return await state.cast(RemoteCastV2(token, prefix, signature, body.ballot))
-            if len(body.sealed or "") > (MAX_SEALED_BYTES + 2) // 3 * 4:
-                raise SealedBallotTooLargeError(
-                    zh="密封选票过大。", en="the sealed ballot is too large"
-                )
-            sealed = _b64(body.sealed or "", "sealed")
-            if len(sealed) > MAX_SEALED_BYTES:
-                raise SealedBallotTooLargeError(
-                    zh="密封选票过大。", en="the sealed ballot is too large"
-                )
-            if len(sealed) < SEAL_OVERHEAD:
-                raise SealedBallotError(zh="密封选票不完整。", en="the sealed ballot is too short")
-            result = await state.cast(RemoteCast(token, prefix, signature, sealed))
-            return _receipt(state.session.manifest.election_id, result)
+            return await state.cast(RemoteCastV2(token, prefix, signature, body.ballot))
         except (TallyError, keys.KeysError) as e:
             return _refusal(e, lang)
 
     @router.get(
         "/api/remote/receipt",
-        response_model=ReceiptProof | ReceiptStatus,
+        response_model=ReceiptStatus,
         response_model_exclude_none=True,
         responses=REFUSALS,
     )
     async def receipt(
-        seq: int | None = Query(None, ge=0),
-        receipt: str | None = Query(None, pattern="^[0-9a-f]{64}$"),
+        receipt: str = Query(pattern="^[0-9a-f]{64}$"),
         lang: str = "zh",
     ) -> Any:
-        """Version 1 (``seq``): a ``remote.cast`` entry and its inclusion proof in the latest
-        checkpoint (RM-10.2). Version 2 (``receipt``, 64 hex): ``{status: "pending"}`` before the
-        close, ``{status: "logged", leaf_index, entry, checkpoint, proof}`` after it (RV-4.4).
-        From the board snapshot, never under the election lock."""
+        """(RV-4.4) ``{status: "pending"}`` before the close, ``{status: "logged", leaf_index,
+        entry, checkpoint, proof}`` after it. From the board snapshot, never under the election
+        lock."""
         try:
-            snap = state.board_snapshot()
-            if receipt is not None:
-                return _receipt_status(snap, receipt)
-            if seq is None:
-                raise TallyError(
-                    "request.malformed",
-                    zh="须给出 seq 或 receipt。",
-                    en="give seq or receipt",
-                )
-            return _receipt_proof(snap, seq)
+            return _receipt_status(state.board_snapshot(), receipt)
         except (TallyError, keys.KeysError) as e:
             return _refusal(e, lang)
 

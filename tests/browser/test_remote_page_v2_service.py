@@ -74,7 +74,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     )
     data = folder / "service"
     s = ElectionSession.init(folder / "e.db", sign_manifest(manifest, town), wg)
-    s.open_remote(signer=wg, k=1, data_dir=data, version=2)
+    s.open_remote(signer=wg, k=1, data_dir=data)
     codes = {m: s.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
     pin = s.invitation_pin()
     s.store.close()

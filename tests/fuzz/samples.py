@@ -17,7 +17,7 @@ import keys
 import keys._issuer_keyfile as issuer_keyfile
 import keys._keyfile as keyfile
 from keys import blind_rsa
-from keys.remote import create_remote_key, generate_invitation_code
+from keys.remote import RemoteKeySetupV2, create_remote_key_v2, generate_invitation_code
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.core.model import Election
@@ -145,11 +145,15 @@ def issuer_key_files() -> tuple[bytes, ...]:
 
 
 @functools.cache
-def share_containers() -> tuple[bytes, ...]:
-    setup = create_remote_key(
+def share_setup() -> RemoteKeySetupV2:
+    return create_remote_key_v2(
         hashlib.sha256(b"fuzz election").digest(), [s.public_key for s in SCRUTINEERS], 2
     )
-    return tuple(c.to_bytes() for c in setup.shares)
+
+
+def share_containers() -> tuple[bytes, ...]:
+    """``remote-share/2`` containers (spec/remote-v2.md RV-5.2)."""
+    return share_setup().containers
 
 
 @functools.cache

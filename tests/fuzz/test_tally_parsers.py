@@ -226,7 +226,9 @@ def test_issuer_key_file_refuses_damage_with_a_keys_error(data: bytes) -> None:
 )
 def test_share_container_refuses_damage_with_a_remote_error(data: bytes) -> None:
     with contextlib.suppress(keys.KeysError):
-        remote.unwrap_share(remote.parse_share_container(data), S.SCRUTINEERS[0])
+        remote.unwrap_share_v2(
+            remote.parse_share_container_v2(data), S.SCRUTINEERS[0], S.share_setup().key
+        )
 
 
 @fuzz_settings(100)
@@ -260,7 +262,11 @@ def test_samples_are_valid() -> None:
     keys.parse_public_key(S.key_files()[1])
     with mock.patch.object(issuer_keyfile, "_derive", S.fast_derive):
         issuer_keyfile.open_issuer_key(S.issuer_key_files()[0], S.PASSPHRASE)
-    remote.unwrap_share(remote.parse_share_container(S.share_containers()[0]), S.SCRUTINEERS[0])
+    remote.unwrap_share_v2(
+        remote.parse_share_container_v2(S.share_containers()[0]),
+        S.SCRUTINEERS[0],
+        S.share_setup().key,
+    )
     for code in S.invitation_codes():
         remote.normalize_invitation_code(code)
     parse_calendar(_CAL_TEXT)

@@ -114,7 +114,7 @@ PUBLIC_ROUTES = {
     "/api/health": (200, None),
     "/api/remote/info": (200, None),
     "/api/remote/pin": (409, "remote.not_open"),
-    "/api/remote/receipt?seq=0": (404, "receipt.not_found"),
+    "/api/remote/receipt?receipt=" + "0" * 64: (404, "receipt.not_found"),
 }
 
 

@@ -28,15 +28,12 @@ def test_every_performance_section_names_an_existing_benchmark_command() -> None
 
 
 def _sample_figures() -> dict[str, object]:
-    run = {"requests": 8000, "duration_us": 4e6, "p50_us": 3e4, "p99_us": 6e4, "max_us": 7e4}
     return {
         "print": {"ballots": 1000, "sign_rate": 3e4, "qr_rate": 180.0, "qr_kib_per_page": 3.7,
                   "qr_seconds": 5.5, "baseline_rate": 3000.0},
         "entries": {"entries": 24990, "seconds": 8.0, "rate": 3123.0, "baseline_rows": 24990,
                     "baseline_seconds": 0.1, "baseline_rate": 2e5, "log_entries": 26000,
                     "publish_seconds": 2.0},
-        "remote": {"clients": 64, "seconds": 4.0, "pinned": True, "ratio": 0.6, "ratios": [0.55, 0.6, 0.62],
-                   "noop": {**run, "rate": 2500.0}, "cast": {**run, "rate": 1500.0}},
         "flood": {"clients": 256, "max_connections": 200, "max_body_kib": 256,
                   "body_timeout_seconds": 10.0, "idle_mib": 85.8, "bound_mib": 205.4,
                   "after_mib": 152.4, "alive": True, "over_cap": 20760, "tracebacks": 0,
@@ -78,13 +75,12 @@ def test_make_bench_renders_a_document_that_names_each_command(tmp_path: Path) -
         sys.path.remove(str(ROOT / "bench"))
     text = run_all.render(_sample_figures(), {"print": 6.0, "verify": 300.0}, 540.0)
     sections = re.split(r"^## ", text, flags=re.M)[1:]
-    assert len(sections) == 7
+    assert len(sections) == 6  # version 1's "Remote casts" section went with version 1
     for section in sections:
         commands = re.findall(r"```sh\n(.*?)\n```", section, flags=re.S)
         assert commands and all(re.search(r"bench/\w+\.py", c) for c in commands)
     assert "| 999,600 | 2,500 | 77.0 | 250 | 150.0 |" in text  # the 10^6 growth row
     assert "2.42×" in text and "**missed**" in text  # 150 / 62, and the target verdict
-    assert "3 (no-op, casts) pairs, casts/no-op 0.55, 0.60, 0.62; the table shows the pair" in text
     # Producer memory per ballot between the last two rows: (250 - 54) MB / (999,600 - 999).
     assert "grows by about 206 bytes a ballot" in text
     assert "stays flat (57–91 MB" in text

@@ -23,16 +23,13 @@ from fastapi.testclient import TestClient
 
 import ballot_printer
 import keys
-from keys.remote import (
-    begin_token_request,
-    finish_token_request,
-    load_issuer_public_key,
-    seal_ballot,
-)
+from keys import remote_ballot
+from keys.remote import begin_token_request, finish_token_request, load_issuer_public_key
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.core.model import Election, zh_label
 from tally.election import ElectionSession, EntryInput, sign_manifest
+from tally.remote_device import ballot_context, choices_for
 from tally.service import ServiceConfig, create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +65,10 @@ class Public:
     client: TestClient
     app: Any
     election: Election
-    bodies: list[tuple[str, str]]  # (what was asked, response text) of the journey's POSTs
+    # (what was asked, response text, what it may show) of the journey's POSTs: the redemption
+    # answers the invitation's holder with the write-in lists' names and ids (RV-2.3)
+    bodies: list[tuple[str, str, frozenset[str]]]
+    query_values: dict[str, tuple[str, ...]]
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def public(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Public]:
     s.store.close()
     app = create_app(ServiceConfig(election_path=tmp / "e.db", data_dir=data))
     app.state.service.signer = wg
-    bodies: list[tuple[str, str]] = []
+    bodies: list[tuple[str, str, frozenset[str]]] = []
     with TestClient(app) as client:
         # A member redeems and casts, so receipts, proofs and casts exist to be shown.
         info = client.get("/api/remote/info").json()
@@ -101,26 +101,33 @@ def public(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Public]:
             "/api/remote/redeem", json={"code": code, "blinded_msg": _b64(req.blinded_msg)}
         )
         assert r.status_code == 200, r.text
-        bodies.append(("POST /api/remote/redeem", r.text))
+        lists = r.json()["write_in_lists"]
+        listed = frozenset(
+            v for w in lists for m in w["members"] for v in (m["name"], f'"{m["member"]}"')
+        )
+        bodies.append(("POST /api/remote/redeem", r.text, listed))
         cred = finish_token_request(req, issuer, base64.b64decode(r.json()["blind_sig"]))
-        sealed = seal_ballot(base64.b64decode(info["ballot_key"]), b"{}")
+        ballot = remote_ballot.encrypt_ballot(
+            ballot_context(info, lists), cred.token, choices_for(info, lists, {})
+        )
         r = client.post(
             "/api/remote/cast",
             json={
                 "token": _b64(cred.token),
                 "token_prefix": _b64(cred.prefix),
                 "token_signature": _b64(cred.signature),
-                "sealed": _b64(sealed),
+                "ballot": ballot,
             },
         )
         assert r.status_code == 200, r.text
-        bodies.append(("POST /api/remote/cast", r.text))
+        bodies.append(("POST /api/remote/cast", r.text, frozenset()))
         state = app.state.service
-        state.thread.submit(lambda s: s.checkpoint_remote_casts(signer=wg), state.session).result()
-        # Then the count: remote voting closes, the key is rebuilt, and the committee's first
-        # round is counted with a paper write-in for a member who is not a candidate.
+        # Then the count: remote voting closes, the scrutineer decrypts the totals, and the
+        # committee's first round is counted with a paper write-in for a member who is not a
+        # candidate.
         state.thread.submit(lambda s: _count(s, wg, sc, data), state.session).result()
-        yield Public(client, app, election, bodies)
+        values = {**QUERY_VALUES, "receipt": (r.json()["receipt"], "0" * 64)}
+        yield Public(client, app, election, bodies, values)
     mp.undo()
 
 
@@ -128,7 +135,7 @@ def _count(
     s: ElectionSession, wg: keys.InMemorySigner, sc: keys.InMemorySigner, data: Path
 ) -> None:
     s.close_remote(signer=wg)
-    s.reveal_remote([sc], signer=wg, data_dir=data)
+    s.decrypt_remote(sc, signer=wg, data_dir=data)
     paper = [f"M{i:03d}" for i in range(1, 27) if i not in (1, 7, 15, 20, 21, 25)]
     s.check_in(paper)
     spec = s.due_round()
@@ -184,7 +191,9 @@ def _api_routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, APIR
             yield from _api_routes(route.original_router.routes, inner)
 
 
-def _public_gets(client: TestClient, app: Any) -> Iterator[tuple[str, str, Any]]:
+def _public_gets(
+    client: TestClient, app: Any, values: dict[str, tuple[str, ...]]
+) -> Iterator[tuple[str, str, Any]]:
     """(route path, URL asked, response) for every GET route that answers without a sign-in."""
     for full, route in _api_routes(app.routes):
         if "GET" not in route.methods:
@@ -193,7 +202,7 @@ def _public_gets(client: TestClient, app: Any) -> Iterator[tuple[str, str, Any]]
         required = [q.name for q in route.dependant.query_params if q.field_info.is_required()]
         combos: list[dict[str, str]] = [{}]
         for name in required:
-            combos = [dict(c, **{name: v}) for c in combos for v in QUERY_VALUES.get(name, ("1",))]
+            combos = [dict(c, **{name: v}) for c in combos for v in values.get(name, ("1",))]
         for lang in ("zh", "en"):
             for params in combos:
                 r = client.get(path, params={**params, "lang": lang}, follow_redirects=False)
@@ -208,11 +217,11 @@ def test_public_routes_show_nothing_personal_in_zh_and_en(public: Public) -> Non
     assert len(personal) > 60  # the example has 30 members, most not candidates
     seen: set[str] = set()
     leaks: list[str] = []
-    for route, url, r in _public_gets(public.client, public.app):
+    for route, url, r in _public_gets(public.client, public.app, public.query_values):
         seen.add(route)
         leaks += [f"{url}: {v}" for v in sorted(personal) if v in r.text]
-    for what, text in public.bodies:
-        leaks += [f"{what}: {v}" for v in sorted(personal) if v in text]
+    for what, text, allowed in public.bodies:
+        leaks += [f"{what}: {v}" for v in sorted(personal - allowed) if v in text]
     assert seen >= MUST_BE_PUBLIC, MUST_BE_PUBLIC - seen
     assert not leaks, "\n".join(leaks[:400])
 

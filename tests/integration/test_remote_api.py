@@ -1,7 +1,9 @@
-"""Remote voting endpoints (spec/remote.md) through FastAPI's test client; the test is the device.
+"""Remote voting endpoints (spec/remote.md, spec/remote-v2.md) through FastAPI's test client; the
+test is the device.
 
-The device side uses ``keys.remote`` (begin/finish_token_request, seal_ballot). Every refusal is
-checked to leave the log exactly as it was.
+The device side uses ``keys.remote`` (begin/finish_token_request) and a ``remote-ballot/2`` made
+for the session's context (tests.helpers.remote_session). Every refusal is checked to leave the
+log and the pending casts exactly as they were.
 """
 
 from __future__ import annotations
@@ -30,17 +32,16 @@ from keys.remote import (
     generate_invitation_code,
     hash_invitation_code,
     load_issuer_public_key,
-    seal_ballot,
     verify_credential,
 )
 from tally.core.definition import parse_definition
 from tally.core.errors import TallyError
 from tally.core.manifest import build_manifest, canonical
 from tally.election import ElectionSession, sign_manifest
-from tally.log.checkpoint import signer_name
 from tally.service import ServiceConfig, create_app
 from tally.service.remote import PAGE_CSP, RemoteLimits
 from tests.helpers.disk import disk_full
+from tests.helpers.remote_session import ballot_for
 from verifier.merkle import verify_inclusion
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,10 +99,17 @@ class Remote:
         return self.client.portal.call(self.app.state.service.run, fn)  # type: ignore[union-attr]
 
     def log(self) -> list[tuple[int, bytes]]:
-        """The stored rows, read on the session's thread but outside the service (no reopen)."""
+        """The stored rows, read on the session's thread but outside the service (no reopen),
+        then the pending casts (RV-4.1), each as a row numbered -1."""
         state = self.app.state.service
-        rows: list[tuple[int, bytes]] = state.thread.submit(state.session.store.log_rows).result()
-        return rows
+        store = state.session.store
+        rows: list[tuple[int, bytes]] = state.thread.submit(store.log_rows).result()
+        pending = state.thread.submit(store.pending_casts).result()
+        return rows + [(-1, repr(row).encode()) for row in pending]
+
+    def pending(self) -> list[Any]:
+        state = self.app.state.service
+        return list(state.thread.submit(state.session.store.pending_casts).result())
 
     def info(self) -> dict[str, Any]:
         data: dict[str, Any] = self.client.get("/api/remote/info").json()
@@ -120,13 +128,14 @@ class Remote:
             return r, None
         return r, finish_token_request(req, issuer, base64.b64decode(r.json()["blind_sig"]))
 
-    def cast_body(self, cred: RemoteCredential, plaintext: bytes = b"{}") -> dict[str, str]:
-        ballot_key = base64.b64decode(self.info()["ballot_key"])
+    def cast_body(self, cred: RemoteCredential, approve_first: bool = False) -> dict[str, Any]:
+        state = self.app.state.service
+        ballot = state.thread.submit(ballot_for, state.session, cred.token, approve_first).result()
         return {
             "token": _b64(cred.token),
             "token_prefix": _b64(cred.prefix),
             "token_signature": _b64(cred.signature),
-            "sealed": _b64(seal_ballot(ballot_key, plaintext)),
+            "ballot": ballot,
         }
 
 
@@ -159,10 +168,11 @@ def remote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Remote]:
 def test_info_gives_keys_posts_in_ballot_order_and_no_roster(remote: Remote) -> None:
     info = remote.info()
     assert info["open"] is True and info["closed"] is False
-    assert len(base64.b64decode(info["ballot_key"])) == 32
+    assert "ballot_key" not in info  # no key that opens a ballot (RV-1.1)
+    assert set(info["election_key"]) == {"k", "n", "commitments"}
     load_issuer_public_key(base64.b64decode(info["issuer_key"]))
-    assert info["posts"][0]["post"] == "committee" and info["posts"][0]["candidates"]
-    assert "roster" not in info  # write-ins are typed, as on paper (issue 14.3)
+    assert info["posts"][0]["post"] == "committee" and info["posts"][0]["listed"]
+    assert "roster" not in info and "write_in_lists" not in info  # names at redemption (RV-2.3)
     assert info["work_group_key"] == _pub(remote.wg)["key"]
 
 
@@ -327,18 +337,17 @@ def test_rm_4_6_token_used_concurrently_exactly_one_stored(remote: Remote) -> No
     _, cred = remote.redeem(remote.codes["M020"])
     _, _spare = remote.redeem(remote.codes["M025"])  # so the V18.5 bound is not what stops it
     assert cred is not None
-    bodies = [remote.cast_body(cred, b'{"a":1}'), remote.cast_body(cred, b'{"a":2}')]
+    bodies = [remote.cast_body(cred), remote.cast_body(cred, approve_first=True)]
     barrier = threading.Barrier(2)
 
-    def cast(body: dict[str, str]) -> int:
+    def cast(body: dict[str, Any]) -> int:
         barrier.wait()
         return int(remote.client.post("/api/remote/cast", json=body).status_code)
 
     with ThreadPoolExecutor(2) as pool:
         codes = sorted(pool.map(cast, bodies))
     assert codes == [200, 409]
-    token = _b64(cred.token).encode()
-    assert sum(1 for _, raw in remote.log() if b'"remote.cast"' in raw and token in raw) == 1
+    assert [row[1] for row in remote.pending()] == [_b64(cred.token)]
 
 
 def test_rm_4_6_cast_after_close_refused(remote: Remote) -> None:
@@ -354,26 +363,26 @@ def test_rm_4_6_cast_after_close_refused(remote: Remote) -> None:
     assert remote.log() == before
 
 
-def test_rm_6_3_malformed_and_oversize_sealed_refused(remote: Remote) -> None:
+def test_rv_4_1_malformed_and_oversize_casts_refused(remote: Remote) -> None:
     _, cred = remote.redeem(remote.codes["M020"])
     assert cred is not None
     good = remote.cast_body(cred)
     before = remote.log()
     cases: list[tuple[dict[str, Any], int]] = [
-        ({**good, "sealed": _b64(bytes(16384 + 48 + 1))}, 413),
-        ({**good, "sealed": _b64(bytes(100_000))}, 413),
-        ({**good, "sealed": _b64(bytes(47))}, 422),
-        ({**good, "sealed": "not base64!"}, 422),
+        ({**good, "ballot": {**good["ballot"], "format": "remote-ballot/1"}}, 422),
+        ({**good, "ballot": "not an object"}, 422),
+        ({**good, "sealed": _b64(bytes(100))}, 422),  # version 1's sealed box: withdrawn
+        ({k: v for k, v in good.items() if k != "ballot"} | {"sealed": _b64(bytes(100))}, 422),
         ({**good, "token": _b64(bytes(31))}, 422),
         ({**good, "extra": "x"}, 422),
-        ({k: v for k, v in good.items() if k != "sealed"}, 422),
+        ({k: v for k, v in good.items() if k != "ballot"}, 422),
     ]
     for body, status in cases:
         r = remote.client.post("/api/remote/cast", json=body)
         assert r.status_code == status, (r.status_code, r.text[:200])
     huge = remote.client.post(
         "/api/remote/cast",
-        content=json.dumps({**good, "sealed": "A" * 300_000}),
+        content=json.dumps({**good, "ballot": {"format": "A" * 400_000}}),
         headers={"content-type": "application/json"},
     )
     assert huge.status_code == 413
@@ -392,37 +401,44 @@ def test_r24_3_member_with_credential_cannot_check_in(remote: Remote) -> None:
     assert remote.log() == before
 
 
-def test_rm_10_receipt_matches_entry_and_proof_verifies_after_checkpoint(remote: Remote) -> None:
+def test_rv_4_4_receipt_is_pending_then_logged_with_a_proof_that_verifies(remote: Remote) -> None:
     _, cred = remote.redeem(remote.codes["M020"])
     assert cred is not None
     body = remote.cast_body(cred)
     receipt = remote.client.post("/api/remote/cast", json=body).json()
-    assert receipt["format"] == "remote-receipt/1"
-    entry = json.loads(receipt["entry"])
-    assert entry["type"] == "remote.cast" and entry["actor"] == "remote"
-    assert entry["body"] == body and entry["seq"] == receipt["leaf_index"]
+    assert receipt["format"] == "remote-receipt/2" and set(receipt) == {
+        "format",
+        "election_id",
+        "receipt",
+    }  # no sequence number and no entry before the close (RV-4.3)
     import hashlib  # noqa: PLC0415
 
-    leaf = hashlib.sha256(b"\x00" + receipt["entry"].encode()).hexdigest()
-    assert leaf == receipt["leaf_hash"]
-    seq = receipt["leaf_index"]
-    pending = remote.client.get("/api/remote/receipt", params={"seq": seq}).json()
-    assert pending["covered"] is False and pending["entry"] == receipt["entry"]
+    import rfc8785  # noqa: PLC0415
+
+    want = hashlib.sha256(
+        b"branch-election/remote-receipt/2\x00" + rfc8785.dumps(body["ballot"])
+    ).hexdigest()
+    assert receipt["receipt"] == want  # RV-3.6
+    q = {"receipt": receipt["receipt"]}
+    assert remote.client.get("/api/remote/receipt", params=q).json() == {"status": "pending"}
     remote.run(lambda s: s.close_remote(signer=remote.wg))
-    p = remote.client.get("/api/remote/receipt", params={"seq": seq}).json()
-    assert p["covered"] is True
-    root = base64.b64decode(p["checkpoint"].split("\n")[2])
+    p = remote.client.get("/api/remote/receipt", params=q).json()
+    assert p["status"] == "logged"
+    entry = json.loads(p["entry"])
+    assert entry["type"] == "remote.cast" and entry["actor"] == "remote"
+    assert entry["body"]["ballot"] == body["ballot"] and entry["seq"] == p["leaf_index"]
+    lines = p["checkpoint"].split("\n")
     verify_inclusion(
-        bytes.fromhex(p["leaf_hash"]),
-        seq,
-        p["size"],
+        hashlib.sha256(b"\x00" + p["entry"].encode()).digest(),
+        p["leaf_index"],
+        int(lines[1]),
         [base64.b64decode(h) for h in p["proof"]],
-        root,
+        base64.b64decode(lines[2]),
     )
-    # only remote.cast entries are served (not member names from other entries)
-    assert remote.client.get("/api/remote/receipt", params={"seq": 0}).status_code == 404
-    assert remote.client.get("/api/remote/receipt", params={"seq": 10**6}).status_code == 404
-    assert remote.client.get("/api/remote/receipt", params={"seq": -1}).status_code == 422
+    # a receipt nobody holds is 404; version 1's ?seq= lookup is gone; a bad receipt is 422
+    assert remote.client.get("/api/remote/receipt", params={"receipt": "0" * 64}).status_code == 404
+    assert remote.client.get("/api/remote/receipt", params={"seq": 0}).status_code == 422
+    assert remote.client.get("/api/remote/receipt", params={"receipt": "AB"}).status_code == 422
 
 
 def test_remote_routes_set_no_cookies_and_page_csp_allows_wasm_only_there(remote: Remote) -> None:
@@ -453,41 +469,11 @@ def test_openapi_documents_remote_endpoints_with_models(remote: Remote) -> None:
         "RemoteInfo",
         "RedeemRequest",
         "CastRequest",
-        "Receipt",
-        "ReceiptProof",
+        "ReceiptV2",
+        "ReceiptStatus",
         "Refusal",
     ):
         assert name in schemas
-
-
-def test_rm_8_2_service_checkpoints_casts_during_the_window(
-    remote: Remote, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A receipt gets its inclusion proof from a ``remote-casts`` checkpoint the service makes on
-    its own while remote voting is open, without waiting for the close."""
-    monkeypatch.setattr(remote.app.state.service.config, "remote_checkpoint_seconds", 0.05)
-    _, cred = remote.redeem(remote.codes["M020"])
-    assert cred is not None
-    receipt = remote.client.post("/api/remote/cast", json=remote.cast_body(cred)).json()
-    seq = receipt["leaf_index"]
-    deadline = time.monotonic() + 10
-    while True:
-        p = remote.client.get("/api/remote/receipt", params={"seq": seq}).json()
-        if p["covered"] or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert p["covered"] is True
-    cps = remote.run(lambda s: s.store.checkpoints())
-    assert cps[-1].reason == "remote-casts" and cps[-1].size == p["size"]
-    assert [n for n, _ in cps[-1].signature_lines] == [signer_name(remote.wg.public_key)]
-    root = base64.b64decode(p["checkpoint"].split("\n")[2])
-    verify_inclusion(
-        bytes.fromhex(receipt["leaf_hash"]),
-        seq,
-        p["size"],
-        [base64.b64decode(h) for h in p["proof"]],
-        root,
-    )
 
 
 def test_rm_10_3_pin_material_recomputes_the_invitation_check_code(remote: Remote) -> None:
@@ -521,9 +507,9 @@ def test_rm_10_3_pin_material_recomputes_the_invitation_check_code(remote: Remot
     leaf = hashlib.sha256(b"\x00" + p["entry"].encode()).digest()
     entry = json.loads(p["entry"])
     assert entry["type"] == "remote.opened" and entry["seq"] == p["seq"]
-    assert (entry["body"]["issuer_key"], entry["body"]["ballot_key"]) == (
+    assert (entry["body"]["issuer_key"], entry["body"]["election_key"]) == (
         info["issuer_key"],
-        info["ballot_key"],
+        info["election_key"],
     )
     pin = invitation_pin(summary_hash, leaf)
     assert pin == remote.run(lambda s: s.invitation_pin())
@@ -549,7 +535,7 @@ def test_rm_10_3_summary_posts_are_the_ballot_the_page_is_served(remote: Remote)
     for post in remote.info()["posts"]:
         signed = by_post[post["post"]]
         assert signed["seats"] == post["seats"]
-        assert signed["candidates"] == post["candidates"]
+        assert signed["candidates"] == post["candidates"] == post["listed"]
 
 
 def test_service_replays_what_the_cli_wrote_beside_it_before_its_next_request(
@@ -694,4 +680,5 @@ def test_a_cast_on_a_full_disk_is_a_503_with_its_code_and_the_credential_stays_u
     assert remote.log() == before
     r = remote.client.post("/api/remote/cast", json=body)
     assert r.status_code == 200, r.text
-    assert r.json()["leaf_index"] == len(before)
+    assert r.json()["format"] == "remote-receipt/2"
+    assert [row[1] for row in remote.pending()] == [_b64(cred.token)]

@@ -1,5 +1,6 @@
-"""Remote ballots through the tally session (spec/remote.md): credentials, casts, the key rebuilt by
-the scrutineers, and remote ballots counted in the first round of each post, like paper."""
+"""Remote ballots through the tally session (spec/remote.md, spec/remote-v2.md): credentials, casts
+into the pending casts, the totals decrypted by the scrutineers, and the remote totals counted in
+the first round of each post."""
 
 from __future__ import annotations
 
@@ -14,17 +15,17 @@ import pytest
 import ballot_printer
 import keys
 from keys import remote
-from tally import election as election_module
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.election import (
     ElectionSession,
     EntryInput,
-    RemoteCast,
+    RemoteCastV2,
     SessionError,
     sign_manifest,
 )
-from tally.remote_device import vote_as_device
+from tally.remote_device import vote_as_device_v2
+from tests.helpers.remote_session import ballot_for
 
 ROOT = Path(__file__).resolve().parents[2]
 PASS = "correct horse battery"
@@ -54,12 +55,8 @@ def _election(tmp_path: Path, *, counts: bool) -> tuple[ElectionSession, dict[st
     return s, {"wg": wg, "scrutineers": scs, "data": tmp_path / "svc", "folder": tmp_path}
 
 
-def _device_vote(
-    s: ElectionSession, code: str, data: Path, marks: dict[str, str]
-) -> dict[str, Any]:
-    """What the member's phone does: token, blind signature, sealed ballot, cast."""
-    v = vote_as_device(s, code, marks, data_dir=data)
-    return {"cred": v.credential, "sealed": v.sealed, "receipt": v.receipt}
+def _listed(s: ElectionSession, post: str) -> list[str]:
+    return [c["id"] for p in s.remote_info()["posts"] if p["post"] == post for c in p["listed"]]
 
 
 def _round(
@@ -85,15 +82,19 @@ def test_remote_ballots_are_counted_once_in_each_posts_first_round(
     wg, data = k["wg"], k["data"]
     s.open_remote(signer=wg, k=2, data_dir=data)
     codes = {m: s.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
-    first = _device_vote(s, codes["M020"], data, {"committee": "xxxxxo", "secretary": "xo"})
-    _device_vote(s, codes["M025"], data, {"committee": "oooooo", "secretary": "ox"})  # an over-vote
+    committee, secretary = _listed(s, "committee"), _listed(s, "secretary")
+    first = vote_as_device_v2(
+        s, codes["M020"], {"committee": [committee[5]], "secretary": [secretary[1]]}, data_dir=data
+    )
+    vote_as_device_v2(
+        s, codes["M025"], {"committee": committee[:2], "secretary": []}, data_dir=data
+    )
     # One credential each; a token is used once; the credentialed member cannot vote on paper.
     with pytest.raises(SessionError, match="already"):
         s.redeem_invitation(codes["M020"], b"\x00" * 256, data_dir=data)
+    cred = first.credential
     with pytest.raises(SessionError) as e:
-        s.cast_remote(
-            first["cred"].token, first["cred"].prefix, first["cred"].signature, first["sealed"]
-        )
+        s.cast_remote_v2(cred.token, cred.prefix, cred.signature, first.ballot)
     assert e.value.code == "remote.token_used"
     with pytest.raises(SessionError) as e:
         s.check_in(["M020"])
@@ -102,21 +103,22 @@ def test_remote_ballots_are_counted_once_in_each_posts_first_round(
     s.check_in(PAPER)
     spec = s.due_round()
     assert spec.expected == 25
-    # The count needs the key: the scrutineers rebuild it first.
+    # The count needs the totals: the scrutineers decrypt them first.
     with pytest.raises(SessionError):
         _round(s, wg, ballot_printer.PaperKind.COMMITTEE, "ooooox", len(PAPER))
-    assert s.reveal_remote(k["scrutineers"][:2], signer=wg, data_dir=data) == 2
+    s.decrypt_remote(k["scrutineers"][0], signer=None, data_dir=data)
+    s.decrypt_remote(k["scrutineers"][1], signer=wg, data_dir=data)
     s.close(signer=wg)
-    committee = s.meeting.rounds.outcomes[-1]
-    assert committee.remote_ballots == 2
-    assert (committee.valid_ballots, committee.invalid_ballots) == (23 + 1, 1)
-    assert dict(committee.approvals)["M006"] == 1  # only the remote voter approved M006
+    outcome = s.meeting.rounds.outcomes[-1]
+    assert outcome.remote_ballots == 2
+    assert (outcome.valid_ballots, outcome.invalid_ballots) == (23 + 2, 0)
+    assert dict(outcome.approvals)[committee[5]] == 1  # only the remote voter approved it
     opened = next(o for o in s.meeting.rounds.outcomes if o.spec.post.value == "committee")
     assert opened.quorum.present == (23 + 2 if counts else 23)
     body = _round(s, wg, ballot_printer.PaperKind.SECRETARY, "ox", len(PAPER))
     assert body["remote_ballots"] == 2
     approvals = {a["member"]: a["approvals"] for a in body["approvals"]}
-    assert approvals == {"M005": 23 + 1, "M004": 1}
+    assert approvals == {secretary[0]: 23, secretary[1]: 1}
     reopened = ElectionSession.open(tmp_path / "e.db")  # the whole log replays
     assert reopened.meeting.remote is not None and len(reopened.meeting.remote.casts) == 2
 
@@ -175,21 +177,20 @@ def _open_with_two_credentials(
     return s, a, b
 
 
-def _cast(cred: remote.RemoteCredential, fill: bytes) -> RemoteCast:
-    return RemoteCast(cred.token, cred.prefix, cred.signature, fill * 64)
+def _cast(s: ElectionSession, cred: remote.RemoteCredential) -> RemoteCastV2:
+    return RemoteCastV2(cred.token, cred.prefix, cred.signature, ballot_for(s, cred.token))
 
 
 def test_group_commit_gives_each_cast_its_own_outcome_and_stores_the_accepted_together(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """(RM-4.6) A batch is checked cast by cast, in the order it is logged in (arrival order
-    here), against the state the casts before it leave: a token repeated inside the batch and a
-    forged signature are refused, the others stored in one transaction with consecutive sequence
-    numbers."""
+    """(RV-4.1) A batch is checked cast by cast against the state the casts before it leave: a
+    token repeated inside the batch and a forged signature are refused, the others stored among
+    the pending casts in one transaction; nothing is logged before the close."""
     monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
-    monkeypatch.setattr(election_module, "_shuffle", lambda order: None)  # arrival order
     s, a, b = _open_with_two_credentials(tmp_path)
-    forged = RemoteCast(a.token[::-1], a.prefix, a.signature, b"\x01" * 64)
+    good_a = _cast(s, a)
+    forged = RemoteCastV2(a.token[::-1], a.prefix, a.signature, good_a.ballot)
     commits = 0
     transaction = s.store.transaction
 
@@ -200,42 +201,18 @@ def test_group_commit_gives_each_cast_its_own_outcome_and_stores_the_accepted_to
 
     monkeypatch.setattr(s.store, "transaction", counted)
     before = len(s.tree)
-    results = s.cast_remote_many(
-        [
-            RemoteCast(a.token, a.prefix, a.signature, b"\x02" * 64),
-            RemoteCast(a.token, a.prefix, a.signature, b"\x03" * 64),
-            forged,
-            RemoteCast(b.token, b.prefix, b.signature, b"\x04" * 64),
-        ]
-    )
+    results = s.cast_remote_many([good_a, _cast(s, a), forged, _cast(s, b)])
     assert commits == 1
     first, again, bad, second = results
     assert isinstance(again, SessionError) and again.code == "remote.token_used"
     assert isinstance(bad, SessionError) and bad.code == "remote.token_invalid"
     assert isinstance(first, dict) and isinstance(second, dict)
-    assert second["seq"] == first["seq"] + 1
-    assert len(s.tree) == before + 2
+    assert first["format"] == second["format"] == "remote-receipt/2"
+    assert first["receipt"] != second["receipt"]
+    assert len(s.tree) == before  # RV-4.3: no cast is logged before the close
+    assert s.store.pending_cast_count() == 2
     reopened = ElectionSession.open(tmp_path / "e.db")
-    assert reopened.meeting.remote is not None and len(reopened.meeting.remote.casts) == 2
-
-
-def test_rm_10_4_a_batch_is_logged_in_shuffled_order_with_one_time(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """RM-10.4(a): the casts of one group commit go into the log in the order the shuffle gives
-    (here: reversed), all with the batch's time; each caller still gets its own receipt."""
-    monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
-    monkeypatch.setattr(election_module, "_shuffle", lambda order: order.reverse())
-    s, a, b = _open_with_two_credentials(tmp_path)
-    casts = [_cast(a, b"\x02"), _cast(b, b"\x04")]
-    first, second = s.cast_remote_many(casts)
-    assert isinstance(first, dict) and isinstance(second, dict)
-    assert first["seq"] == second["seq"] + 1  # the second to arrive was logged first
-    for receipt, cast in ((first, casts[0]), (second, casts[1])):
-        entry = json.loads(receipt["entry"])
-        assert base64.b64decode(entry["body"]["sealed"]) == cast.sealed
-        assert bytes.fromhex(receipt["leaf_hash"]) == s.tree.leaf_hash(receipt["seq"])
-    assert json.loads(first["entry"])["at"] == json.loads(second["entry"])["at"]
+    assert reopened.store.pending_cast_count() == 2
 
 
 def test_group_commit_store_failure_refuses_the_whole_batch_and_changes_nothing(
@@ -243,7 +220,7 @@ def test_group_commit_store_failure_refuses_the_whole_batch_and_changes_nothing(
 ) -> None:
     monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
     s, a, b = _open_with_two_credentials(tmp_path)
-    casts = [_cast(a, b"\x02"), _cast(b, b"\x04")]
+    casts = [_cast(s, a), _cast(s, b)]
     size, meeting = len(s.tree), s.meeting
 
     def full_disk() -> Any:
@@ -253,5 +230,5 @@ def test_group_commit_store_failure_refuses_the_whole_batch_and_changes_nothing(
         m.setattr(s.store, "transaction", full_disk)
         with pytest.raises(sqlite3.OperationalError):
             s.cast_remote_many(casts)
-    assert (len(s.tree), s.meeting) == (size, meeting)
+    assert (len(s.tree), s.meeting, s.store.pending_cast_count()) == (size, meeting, 0)
     assert all(isinstance(r, dict) for r in s.cast_remote_many(casts))  # the same casts, retried

@@ -1,5 +1,5 @@
 """A whole election with remote ballots version 2 through the CLI (spec/remote-v2.md): `tally
-remote open --version 2`, three members vote from their phones (the Python device), `tally remote
+remote open`, three members vote from their phones (the Python device), `tally remote
 close`, two scrutineers run `tally remote decrypt`, the meeting's paper rounds count the remote
 totals (RV-7.1), the result is published; then nobody's ballot can be read anywhere."""
 
@@ -54,8 +54,7 @@ def done(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Done]:
         )
         e = Election(tmp, definition)
         db, data = str(e.db), tmp / "svc"
-        e.ok("remote", "open", db, "--key", str(e.wg), "--k", "2", "--data", str(data),
-             "--version", "2")  # fmt: skip
+        e.ok("remote", "open", db, "--key", str(e.wg), "--k", "2", "--data", str(data))
         codes = {
             m: e.json("remote", "invite", db, m, "--data", str(data))["code"] for m in APPROVED
         }
@@ -201,15 +200,13 @@ def test_v2_election_verifies(done: Done) -> None:
     done.e.verify(done.published / "bundle.zip")
 
 
-def test_the_demo_branch_with_remote_voters_runs_with_version_2(
+def test_the_demo_branch_with_remote_voters_votes_with_encrypted_ballots(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`tally demo`'s branch with remote voters, with REMOTE_VERSION = 2: its members vote with
-    encrypted ballots, two scrutineers decrypt the totals, the rounds count them. (The bundle's
-    verification needs the verifier's V18 v2: checked by the demo test once the default flips.)"""
+    """`tally demo`'s branch with remote voters: its members vote with encrypted ballots, two
+    scrutineers decrypt the totals, the rounds count them; no ballot is decrypted."""
     from tally import demo  # noqa: PLC0415
 
-    monkeypatch.setattr(demo, "REMOTE_VERSION", 2)
     monkeypatch.setenv("TALLY_PASSPHRASE", ENV["TALLY_PASSPHRASE"])
     definition, scenario = demo.town_plan(11, 6)[5]
     assert definition["remote_voting"]["approved"]
@@ -219,7 +216,7 @@ def test_the_demo_branch_with_remote_voters_runs_with_version_2(
     try:
         types = [json.loads(raw)["type"] for _, raw in s.store.log_rows()]
         r = s.meeting.remote
-        assert r is not None and r.version == 2 and r.totals is not None
+        assert r is not None and r.totals is not None
         assert "remote.totals" in types and "remote.key_revealed" not in types
         counted = [o for o in s.meeting.rounds.outcomes if o.remote_ballots]
         assert counted and all(o.remote_ballots == summary.remote_ballots for o in counted)
@@ -233,7 +230,7 @@ def test_cli_decrypt_refuses_before_the_close_and_with_another_role(
     monkeypatch.setenv("TALLY_PASSPHRASE", ENV["TALLY_PASSPHRASE"])
     e = Election(tmp_path, ROOT / "examples" / "qingshan.toml")
     db, data = str(e.db), str(tmp_path / "svc")
-    e.ok("remote", "open", db, "--key", str(e.wg), "--k", "2", "--data", data, "--version", "2")
+    e.ok("remote", "open", db, "--key", str(e.wg), "--k", "2", "--data", data)
 
     def log() -> list[tuple[int, bytes]]:
         s = ElectionSession.open(e.db)

@@ -86,7 +86,7 @@ def v2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[V2]:
     )
     s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
     data = tmp_path / "svc"
-    s.open_remote(signer=wg, k=2, data_dir=data, version=2)
+    s.open_remote(signer=wg, k=2, data_dir=data)
     codes = {m: s.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
     yield V2(s, wg, scs, data, codes, tmp_path / "e.db")
     s.store.close()
@@ -292,7 +292,7 @@ def test_too_many_choices_refuses_the_opening_and_writes_nothing(
     )
     before = s.store.log_rows()
     with pytest.raises(SessionError) as e:
-        s.open_remote(signer=wg, k=1, data_dir=tmp_path / "svc", version=2)
+        s.open_remote(signer=wg, k=1, data_dir=tmp_path / "svc")
     assert e.value.code == "remote.too_many_choices"
     assert s.store.log_rows() == before
     assert not (tmp_path / "svc").exists() or not any((tmp_path / "svc").rglob("*.*"))
@@ -348,21 +348,13 @@ def test_the_kth_decryption_logs_the_totals_with_their_checkpoint(v2: V2) -> Non
     assert e.value.code == "remote.totals_done"
 
 
-def test_version_1_commands_refuse_a_version_2_election(v2: V2) -> None:
-    _cast_two_and_close(v2)
-    before = v2.stored()
-    with pytest.raises(SessionError) as e:
-        v2.s.reveal_remote(v2.scrutineers[:2], signer=v2.wg, data_dir=v2.data)
-    assert e.value.code == "remote.not_v1"
-    assert v2.stored() == before
-
-
-def test_no_remote_casts_checkpoint_while_version_2_voting_is_open(v2: V2) -> None:
+def test_a_cast_while_voting_is_open_adds_no_log_entry_and_no_checkpoint(v2: V2) -> None:
     cred, lists = v2.credential("M020")
+    st = v2.s.store
+    before = (st.log_rows(), [c.text for c in st.checkpoints()])
     v2.cast(cred, v2.ballot(cred, lists, {"committee": ["M001"], "secretary": ["M005"]}))
-    before = v2.stored()
-    assert v2.s.checkpoint_remote_casts(signer=v2.wg) is None  # RV-4.3
-    assert v2.stored() == before
+    assert (st.log_rows(), [c.text for c in st.checkpoints()]) == before  # RV-4.3
+    assert st.pending_cast_count() == 1
 
 
 def test_write_ins_under_write_in_requires_disapproval_are_cast_and_counted(
@@ -383,7 +375,7 @@ def test_write_ins_under_write_in_requires_disapproval_are_cast_and_counted(
     assert manifest.election.parameters.write_in_requires_disapproval
     s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
     data = tmp_path / "svc"
-    s.open_remote(signer=wg, k=2, data_dir=data, version=2)
+    s.open_remote(signer=wg, k=2, data_dir=data)
     v = V2(s, wg, scs, data, {"M020": s.issue_invitation("M020", data_dir=data)[0]}, tmp_path)
     info = s.remote_info()
     assert [p["write_in_requires_disapproval"] for p in info["posts"]] == [True, True]

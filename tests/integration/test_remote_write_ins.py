@@ -1,6 +1,6 @@
-"""Remote write-ins are typed, as on paper (issue 14.3: the page has no roster): the count reads a
-typed name by the rule of paper entry (spec/remote.md RM-9.2, spec/rules.md R9), and the verifier's
-recount (V13, V18.9) reads it the same way."""
+"""Remote write-ins are choices over the post's write-in list (spec/remote-v2.md RV-2.1), added up
+encrypted and decrypted only as totals: a write-in approved on two remote ballots counts twice in
+the round (RV-7.1), and the verifier's recount agrees."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.election import ElectionSession, EntryInput, sign_manifest
 from tally.publish import publish
-from tally.remote_device import vote_as_device
+from tally.remote_device import vote_as_device_v2
 from verifier.checks import TownKey, verify_bundle
 from verifier.crypto import fingerprint
 from verifier.report import render_text
@@ -32,7 +32,7 @@ def _pub(s: keys.InMemorySigner) -> dict[str, Any]:
     return doc
 
 
-def test_typed_remote_write_ins_count_by_the_paper_rule_and_the_bundle_verifies(
+def test_remote_write_ins_from_the_list_count_as_totals_and_the_bundle_verifies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TALLY_PASSPHRASE", "typed write-ins passphrase")
@@ -48,27 +48,19 @@ def test_typed_remote_write_ins_count_by_the_paper_rule_and_the_bundle_verifies(
     assert s.manifest.election.member("M008").name == "杨丽"  # not a candidate, not an official
     data = tmp_path / "svc"
     s.open_remote(signer=wg, k=2, data_dir=data)
-    # What the page sends now: the name as typed, member "" (the page has no roster).
-    typed = {
-        "M020": [{"name": "杨丽", "member": "", "mark": "o"}],
-        "M025": [
-            {"name": "M008", "member": "", "mark": "o"},  # a member id reads as that member
-            {"name": "查无此人", "member": "", "mark": "o"},  # nobody: counts in choices only
-        ],
+    chosen = {
+        "M020": {"committee": ["M001", "M002", "M008"], "secretary": ["M005"]},
+        "M025": {"committee": ["M001", "M008"], "secretary": ["M005"]},
     }
-    marks = {"M020": "oooo--", "M025": "ooo---"}
     for member in APPROVED:
         code = s.issue_invitation(member, data_dir=data)[0]
-        vote_as_device(
-            s,
-            code,
-            {"committee": marks[member], "secretary": "o-"},
-            data_dir=data,
-            write_ins={"committee": typed[member]},
-        )
+        vote = vote_as_device_v2(s, code, chosen[member], data_dir=data)
+        committee_list = next(w for w in vote.write_in_lists if w["post"] == "committee")
+        assert {"member": "M008", "name": "杨丽"} in committee_list["members"]
     s.close_remote(signer=wg)
     s.check_in(PAPER)
-    assert s.reveal_remote(scs, signer=wg, data_dir=data) == 2
+    s.decrypt_remote(scs[0], signer=None, data_dir=data)
+    s.decrypt_remote(scs[1], signer=wg, data_dir=data)
 
     def paper_round(kind: ballot_printer.PaperKind, paper_marks: str) -> dict[str, Any]:
         spec = s.due_round()
@@ -94,7 +86,7 @@ def test_typed_remote_write_ins_count_by_the_paper_rule_and_the_bundle_verifies(
     approvals = {a["member"]: a["approvals"] for a in committee["approvals"]}
     assert committee["remote_ballots"] == 2
     assert committee["valid_ballots"] == len(PAPER) + 2
-    assert approvals["M008"] == 2  # 杨丽 typed by name, and by id; 查无此人 names nobody
+    assert approvals["M008"] == 2  # 杨丽, from the write-in list on both remote ballots
     paper_round(ballot_printer.PaperKind.SECRETARY, "ox")
     s.record_result(signer=wg, calendar=load_calendar(None))
     for sc in scs:

@@ -231,7 +231,7 @@ MALFORMED: dict[str, bytes] = {
     "lone_surrogate_key": b'{"code": "a", "blinded_msg": "b", "\\ud800": "\\ud800"}',
     "lone_surrogate_everywhere": (
         b'{"code": "\\ud800", "blinded_msg": "\\ud800", "token": "\\ud800", '
-        b'"token_prefix": "\\ud800", "token_signature": "\\ud800", "sealed": "\\ud800"}'
+        b'"token_prefix": "\\ud800", "token_signature": "\\ud800", "ballot": "\\ud800"}'
     ),
     "invalid_utf8": b'{"code": "\xff\xfe", "blinded_msg": "\xc3("}',
     "huge_exponent": b'{"code": 1e999999, "blinded_msg": -1e999999}',

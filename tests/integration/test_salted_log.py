@@ -59,7 +59,7 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
     tmp = tmp_path_factory.mktemp("salted")
     mp = pytest.MonkeyPatch()
     mp.setenv("TALLY_PASSPHRASE", "correct horse battery")
-    from tally.remote_device import vote_as_device  # noqa: PLC0415
+    from tally.remote_device import vote_as_device_v2  # noqa: PLC0415
 
     text = EXAMPLE.read_text(encoding="utf-8")
     text = text.replace('approved = ["M020"]', 'approved = ["M020", "M025"]')
@@ -76,7 +76,8 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
     s.open_remote(signer=wg, k=2, data_dir=data)
     for member in REMOTE:
         code = s.issue_invitation(member, data_dir=data)[0]
-        vote_as_device(s, code, {"committee": "ooooox", "secretary": "xo"}, data_dir=data)
+        first_five = ["M001", "M002", "M003", "M004", "M005"]
+        vote_as_device_v2(s, code, {"committee": first_five, "secretary": ["M004"]}, data_dir=data)
     s.close_remote(signer=wg)
     s.check_in(PRESENT)
     stock = ballot_printer.make_stock(

@@ -6,16 +6,15 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
 import keys
+from keys import elgamal, remote_ballot
 from tally.cli_day import _read_batch
 from tally.core.definition import parse_definition
-from tally.core.errors import TallyError
 from tally.core.manifest import build_manifest, canonical
-from tally.core.meeting import Meeting, check_remote_ballot
 from tally.election import SessionError, load_signed_manifest, sign_manifest
 from tests.helpers.elections import definition_text
 
@@ -95,7 +94,24 @@ def test_a_batch_csv_row_with_an_extra_column_is_refused_A12_12(tmp_path: Path) 
 
 
 def test_a_remote_ballot_with_an_unknown_member_is_refused_A12_12() -> None:
-    doc = {"format": "remote-ballot/1", "election_id": "0" * 64, "token": "t", "posts": [], "x": 1}
-    with pytest.raises(TallyError) as e:
-        check_remote_ballot(cast(Meeting, None), doc, "t")  # refused on its shape alone
-    assert e.value.code == "remote.ballot_invalid"
+    key, _shares = elgamal.generate_threshold_key(k=1, n=1, rng=elgamal.SystemScalars())
+    ctx = remote_ballot.BallotContext(
+        election_id=bytes(32),
+        key=key,
+        posts=(
+            remote_ballot.PostShape(
+                post="secretary", listed=2, choices=2, seats=1, disapprovals=False
+            ),
+        ),
+    )
+    token = bytes(range(32))
+    doc = remote_ballot.encrypt_ballot(ctx, token, [remote_ballot.PostChoice(approvals=(1, 0))])
+    remote_ballot.check_ballot(ctx, doc, token=token)  # the ballot as made passes
+    cases = [
+        ({**doc, "x": 1}, "remote.ballot_invalid"),
+        ({**doc, "posts": [{**doc["posts"][0], "x": 1}]}, "elgamal.encoding"),  # EG-8's shape
+    ]
+    for bad, code in cases:
+        with pytest.raises(keys.KeysError) as e:
+            remote_ballot.check_ballot(ctx, bad, token=token)
+        assert e.value.code == code

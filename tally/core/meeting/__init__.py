@@ -27,7 +27,6 @@ from .decisions import AMENDED_LIST_DOMAIN, AMENDED_LIST_FORMAT, amended_list_do
 from .entries import (
     BODY_FIELDS,
     ENTRY_FORMAT,
-    REMOTE_V2_FIELDS,
     SALT_BYTES,
     Entry,
     entry_bytes,
@@ -37,12 +36,9 @@ from .entries import (
     parse_entry,
 )
 from .remote import (
-    check_remote_ballot,
-    remote_ballots_for,
     remote_counts_here,
     remote_list_changed,
     remote_totals_for,
-    remote_write_in_member,
 )
 from .sitting import (
     INVALID_DECISION_DOMAIN,
@@ -61,7 +57,6 @@ __all__ = [
     "ENTRY_FORMAT",
     "HANDLERS",
     "INVALID_DECISION_DOMAIN",
-    "REMOTE_V2_FIELDS",
     "SALT_BYTES",
     "EnteredBallot",
     "Entry",
@@ -75,7 +70,6 @@ __all__ = [
     "assembly_posts",
     "ballot_from_body",
     "begin",
-    "check_remote_ballot",
     "check_supplement",
     "count_current",
     "counted_body",
@@ -86,9 +80,7 @@ __all__ = [
     "opened_body",
     "parse_body",
     "parse_entry",
-    "remote_ballots_for",
     "remote_counts_here",
     "remote_list_changed",
     "remote_totals_for",
-    "remote_write_in_member",
 ]

@@ -24,17 +24,12 @@ from .bodies import (
     MemberCheckedIn,
     MemberLeft,
     OfficialsChanged,
-    RemoteCastV1,
     RemoteCastV2,
     RemoteClosed,
     RemoteCredentialIssued,
-    RemoteDecrypted,
-    RemoteKeyRevealed,
     RemoteNotCounted,
-    RemoteOpenedV1,
     RemoteOpenedV2,
     RemotePartialDecryption,
-    RemoteRejected,
     RemoteTotalsBody,
     RoundCounted,
     RoundOpened,
@@ -70,19 +65,6 @@ def _route(body: type[V], handle: Callable[[Meeting, V, Step], Meeting]) -> Rout
     return Route((body,), typed)
 
 
-def _route2(
-    first: type[V], second: type[W], handle: Callable[[Meeting, V | W, Step], Meeting]
-) -> Route:
-    """An entry type with a version-1 and a version-2 body (spec/remote-v2.md §5)."""
-
-    def typed(m: Meeting, value: EntryBody, step: Step) -> Meeting:
-        if not isinstance(value, first | second):
-            raise TypeError(f"{step.entry.type}: {type(value).__name__} is not its body")
-        return handle(m, value, step)
-
-    return Route((first, second), typed)
-
-
 #: The applier of each entry type (spec/log.md §2, spec/remote.md RM-8.1, spec/remote-v2.md §5).
 HANDLERS: Mapping[str, Route] = {
     "election.opened": _route(ElectionOpened, attendance.election_opened),
@@ -104,13 +86,10 @@ HANDLERS: Mapping[str, Route] = {
     "double_entry.set": _route(DoubleEntrySet, decisions.double_entry_set),
     "candidates.amended": _route(CandidatesAmended, decisions.candidates_amended),
     "election.result": _route(ElectionResult, decisions.election_result),
-    "remote.opened": _route2(RemoteOpenedV1, RemoteOpenedV2, remote.remote_opened),
+    "remote.opened": _route(RemoteOpenedV2, remote.remote_opened),
     "remote.credential_issued": _route(RemoteCredentialIssued, remote.credential_issued),
-    "remote.cast": _route2(RemoteCastV1, RemoteCastV2, remote.remote_cast),
+    "remote.cast": _route(RemoteCastV2, remote.remote_cast),
     "remote.closed": _route(RemoteClosed, remote.remote_closed),
-    "remote.key_revealed": _route(RemoteKeyRevealed, remote.key_revealed),
-    "remote.decrypted": _route(RemoteDecrypted, remote.remote_decrypted),
-    "remote.rejected": _route(RemoteRejected, remote.remote_rejected),
     "remote.not_counted": _route(RemoteNotCounted, remote.not_counted),
     "remote.partial_decryption": _route(RemotePartialDecryption, remote.partial_decryption),
     "remote.totals": _route(RemoteTotalsBody, remote.remote_totals),

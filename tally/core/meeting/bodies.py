@@ -22,14 +22,10 @@ from tally.core.remote import check_election_key
 
 from .common import HEX32, HEX64, b64_bytes, b64len, bad, int_of, post_of
 
-REJECT_REASONS = frozenset(
-    {"remote.sealed_invalid", "remote.ballot_invalid", "remote.token_mismatch"}
-)
-
 
 @dataclass(frozen=True, slots=True)
 class EntryBody:
-    """The typed body of an entry; one subclass per entry type (and remote version)."""
+    """The typed body of an entry; one subclass per entry type."""
 
 
 # -- election, stock, attendance ----------------------------------------------------------------
@@ -213,15 +209,6 @@ class ElectionResult(EntryBody):
 
 
 @dataclass(frozen=True, slots=True)
-class RemoteOpenedV1(EntryBody):
-    issuer_key: str
-    ballot_key: str
-    k: int
-    n: int
-    shares: tuple[object, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class RemoteOpenedV2(EntryBody):
     """The write-in lists are compared with those the manifest gives (RV-2.1)."""
 
@@ -238,14 +225,6 @@ class RemoteCredentialIssued(EntryBody):
 
 
 @dataclass(frozen=True, slots=True)
-class RemoteCastV1(EntryBody):
-    token: str
-    token_prefix: str
-    token_signature: str
-    sealed: str
-
-
-@dataclass(frozen=True, slots=True)
 class RemoteCastV2(EntryBody):
     """The ballot's structure is checked against the election (RV-3.1)."""
 
@@ -259,23 +238,6 @@ class RemoteCastV2(EntryBody):
 class RemoteClosed(EntryBody):
     credentials: int
     casts: int
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteKeyRevealed(EntryBody):
-    private_key: bytes  # b"" when not base64
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteDecrypted(EntryBody):
-    cast: int
-    ballot: object  # a remote-ballot/1 object, checked against the election (RM-5.3)
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteRejected(EntryBody):
-    cast: int
-    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -526,25 +488,7 @@ def _opened_bad(en: str = "malformed remote.opened", zh: str = "") -> Exception:
     return bad("remote.opened_bad", "远程投票开启记录格式错误" + zh, en)
 
 
-def _remote_opened(b: Body) -> RemoteOpenedV1 | RemoteOpenedV2:
-    if "election_key" in b:
-        return _remote_opened_v2(b)
-    k, n, shares = b["k"], b["n"], b["shares"]
-    ok = (
-        b64len(b["issuer_key"])
-        and b64len(b["ballot_key"], 32)
-        and isinstance(k, int)
-        and isinstance(n, int)
-        and 1 <= k <= n
-        and isinstance(shares, list)
-        and len(shares) == n
-    )
-    if not ok:
-        raise _opened_bad()
-    return RemoteOpenedV1(b["issuer_key"], b["ballot_key"], k, n, tuple(shares))
-
-
-def _remote_opened_v2(b: Body) -> RemoteOpenedV2:
+def _remote_opened(b: Body) -> RemoteOpenedV2:
     """(spec/remote-v2.md §5) The election key's shape (EG-7.4) and one share per scrutineer."""
     if not b64len(b["issuer_key"]):
         raise _opened_bad()
@@ -572,19 +516,12 @@ def _member(b: Body) -> MemberId:
     return MemberId(str(b["member"]))
 
 
-def _remote_cast(b: Body) -> RemoteCastV1 | RemoteCastV2:
-    v2 = "ballot" in b
+def _remote_cast(b: Body) -> RemoteCastV2:
     if not (
-        b64len(b["token"], 32)
-        and b64len(b["token_prefix"], 32)
-        and b64len(b["token_signature"])
-        and (v2 or b64len(b["sealed"]))
+        b64len(b["token"], 32) and b64len(b["token_prefix"], 32) and b64len(b["token_signature"])
     ):
         raise bad("remote.cast_bad", "远程选票格式错误", "malformed remote.cast")
-    token, prefix, signature = b["token"], b["token_prefix"], b["token_signature"]
-    if v2:
-        return RemoteCastV2(token, prefix, signature, b["ballot"])
-    return RemoteCastV1(token, prefix, signature, b["sealed"])
+    return RemoteCastV2(b["token"], b["token_prefix"], b["token_signature"], b["ballot"])
 
 
 def _remote_closed(b: Body) -> RemoteClosed:
@@ -592,20 +529,6 @@ def _remote_closed(b: Body) -> RemoteClosed:
     if not isinstance(credentials, int) or not isinstance(casts, int):
         raise bad("remote.closed_counts", "截止记录的数目不符", "counts differ")
     return RemoteClosed(credentials, casts)
-
-
-def _cast_seq(b: Body) -> int:
-    cast = b["cast"]
-    if isinstance(cast, bool) or not isinstance(cast, int):  # never the seq of a cast
-        raise bad("remote.decrypt_order", "解密记录须按投递顺序逐一对应", "decrypt casts in order")
-    return cast
-
-
-def _remote_rejected(b: Body) -> RemoteRejected:
-    cast = _cast_seq(b)
-    if not isinstance(b["reason"], str) or b["reason"] not in REJECT_REASONS:
-        raise bad("remote.reason", "拒绝原因不符", "unknown reason")
-    return RemoteRejected(cast, b["reason"])
 
 
 def _remote_not_counted(b: Body) -> RemoteNotCounted:
@@ -644,9 +567,6 @@ PARSERS: Mapping[str, Callable[[Body], EntryBody]] = {
     "remote.credential_issued": lambda b: RemoteCredentialIssued(_member(b)),
     "remote.cast": _remote_cast,
     "remote.closed": _remote_closed,
-    "remote.key_revealed": lambda b: RemoteKeyRevealed(b64_bytes(b["private_key"]) or b""),
-    "remote.decrypted": lambda b: RemoteDecrypted(_cast_seq(b), b["ballot"]),
-    "remote.rejected": _remote_rejected,
     "remote.not_counted": _remote_not_counted,
     "remote.partial_decryption": lambda b: RemotePartialDecryption(dict(b)),
     "remote.totals": lambda b: RemoteTotalsBody(dict(b)),

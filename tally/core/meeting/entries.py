@@ -77,24 +77,14 @@ BODY_FIELDS: Mapping[str, frozenset[str]] = {
         {"post", "round", "candidates", "town_approval", "town_signature"}
     ),
     "election.result": frozenset({"elected", "publicity_start", "publicity_end"}),
-    # Remote ballots (spec/remote.md RM-8.1).
-    "remote.opened": frozenset({"issuer_key", "ballot_key", "k", "n", "shares"}),
+    # Remote ballots (spec/remote.md RM-8.1, spec/remote-v2.md §5).
+    "remote.opened": frozenset({"issuer_key", "election_key", "shares", "write_in_lists"}),
     "remote.credential_issued": frozenset({"member"}),
-    "remote.cast": frozenset({"token", "token_prefix", "token_signature", "sealed"}),
+    "remote.cast": frozenset({"token", "token_prefix", "token_signature", "ballot"}),
     "remote.closed": frozenset({"credentials", "casts"}),
-    "remote.key_revealed": frozenset({"private_key"}),
-    "remote.decrypted": frozenset({"cast", "ballot"}),
-    "remote.rejected": frozenset({"cast", "reason"}),
     "remote.not_counted": frozenset({"post", "round", "reason"}),
-    # Version 2 (spec/remote-v2.md §5): entries of version 2 only.
     "remote.partial_decryption": frozenset({"index", "posts"}),
     "remote.totals": frozenset({"posts"}),
-}
-#: (spec/remote-v2.md §5) The version-2 bodies of entries that version 1 also has; which one an
-#: election uses is decided by its ``remote.opened`` (``ballot_key``: 1, ``election_key``: 2).
-REMOTE_V2_FIELDS: Mapping[str, frozenset[str]] = {
-    "remote.opened": frozenset({"issuer_key", "election_key", "shares", "write_in_lists"}),
-    "remote.cast": frozenset({"token", "token_prefix", "token_signature", "ballot"}),
 }
 # `round.counted` carries `remote_ballots` only in elections that opened remote voting, and
 # `dropped` only when a direct election's candidates dropped out at the count (R22.3).
@@ -196,11 +186,7 @@ def parse_body(type_: object, body: object) -> EntryBody:
     if (
         allowed is None
         or not isinstance(body, dict)
-        or (
-            fields != allowed
-            and not (type_ == "round.counted" and fields in COUNTED_SHAPES)
-            and fields != REMOTE_V2_FIELDS.get(str(type_), allowed)
-        )
+        or (fields != allowed and not (type_ == "round.counted" and fields in COUNTED_SHAPES))
     ):
         raise _malformed()
     return PARSERS[str(type_)](body)

@@ -1,17 +1,12 @@
-"""Appliers of the remote-voting entries (spec/remote.md RM-8.1 for version 1, spec/remote-v2.md
-§5 for version 2), and what the count takes from them (RM-9.1, RM-9.2, RV-7.1)."""
+"""Appliers of the remote-voting entries (spec/remote.md RM-8.1, spec/remote-v2.md §5), and what
+the count takes from them (RM-9.1, RV-7.1)."""
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
 
-from tally.core.ballots import Ballot, Mark, WriteIn
 from tally.core.errors import RoundStateError
-from tally.core.marks_file import resolve_write_in
-from tally.core.model import Election, MemberId, zh_label
+from tally.core.model import zh_label
 from tally.core.remote import (
     RemoteTotals,
     assembly_posts,
@@ -24,39 +19,22 @@ from tally.core.remote import (
 from tally.core.rounds import ElectingBody, RoundPurpose, RoundSpec
 
 from .bodies import (
-    EntryBody,
-    RemoteCastV1,
     RemoteCastV2,
     RemoteClosed,
     RemoteCredentialIssued,
-    RemoteDecrypted,
-    RemoteKeyRevealed,
     RemoteNotCounted,
-    RemoteOpenedV1,
     RemoteOpenedV2,
     RemotePartialDecryption,
-    RemoteRejected,
     RemoteTotalsBody,
 )
-from .common import bad, is_token
+from .common import bad
 from .entries import Entry
 from .state import Meeting, RemoteState, Step, require_round
-
-#: The typed bodies of version 1 only (spec/remote.md RM-8.1): refused in a version-2 election
-#: (V18.21), and of version 2 only: refused in a version-1 election.
-_V1_ONLY: tuple[type[EntryBody], ...] = (
-    RemoteCastV1,
-    RemoteKeyRevealed,
-    RemoteDecrypted,
-    RemoteRejected,
-)
-_V2_ONLY: tuple[type[EntryBody], ...] = (RemoteCastV2, RemotePartialDecryption, RemoteTotalsBody)
-
 
 # -- opening ------------------------------------------------------------------------------------
 
 
-def remote_opened(m: Meeting, v: RemoteOpenedV1 | RemoteOpenedV2, step: Step) -> Meeting:  # noqa: ARG001
+def remote_opened(m: Meeting, v: RemoteOpenedV2, step: Step) -> Meeting:  # noqa: ARG001
     if m.remote is not None:
         raise bad("remote.twice", "远程投票已开启", "remote voting is already open")
     if not m.election.remote_voting.approved:
@@ -65,14 +43,12 @@ def remote_opened(m: Meeting, v: RemoteOpenedV1 | RemoteOpenedV2, step: Step) ->
         )
     if m.current is not None or m.rounds.outcomes:
         raise bad("remote.too_late", "会议轮次已开始，不能再开启远程投票", "rounds have begun")
-    if isinstance(v, RemoteOpenedV2):
-        return replace(m, remote=_open_v2(m, v))
-    return replace(m, remote=RemoteState(ballot_key=v.ballot_key))
+    return replace(m, remote=_open(m, v))
 
 
-def _open_v2(m: Meeting, v: RemoteOpenedV2) -> RemoteState:
-    """(spec/remote-v2.md §5) A version-2 ``remote.opened``: the key and shares are parsed; here,
-    the choices per post (RV-2.2) and the write-in lists computed from the manifest (RV-2.1)."""
+def _open(m: Meeting, v: RemoteOpenedV2) -> RemoteState:
+    """(spec/remote-v2.md §5) ``remote.opened``: the key and shares are parsed; here, the choices
+    per post (RV-2.2) and the write-in lists computed from the manifest (RV-2.1)."""
     big = too_many_choices(m.election)
     if big is not None:
         raise bad(
@@ -88,20 +64,14 @@ def _open_v2(m: Meeting, v: RemoteOpenedV2) -> RemoteState:
             "write_in_lists differ from the lists computed from the manifest",
             "RV-2.1",
         )
-    return RemoteState(version=2, k=v.k, n=v.n)
+    return RemoteState(k=v.k, n=v.n)
 
 
-def _remote_state(m: Meeting, e: Entry, v: EntryBody) -> RemoteState:
-    """Remote voting is open, and ``v`` belongs to its version (spec/remote-v2.md §8: V18.21)."""
+def _remote_state(m: Meeting) -> RemoteState:
+    """Remote voting is open."""
     r = m.remote
     if r is None:
         raise bad("remote.not_open", "远程投票尚未开启", "remote voting is not open")
-    if isinstance(v, _V1_ONLY if r.version == 2 else _V2_ONLY):
-        raise bad(
-            "remote.wrong_version",
-            f"该记录不属于第 {r.version} 版远程投票",
-            f"{e.type} does not belong to remote voting version {r.version}",
-        )
     return r
 
 
@@ -112,8 +82,8 @@ def _closed() -> RoundStateError:
     return bad("remote.closed", "远程投票已截止", "remote voting is closed")
 
 
-def credential_issued(m: Meeting, v: RemoteCredentialIssued, step: Step) -> Meeting:
-    r = _remote_state(m, step.entry, v)
+def credential_issued(m: Meeting, v: RemoteCredentialIssued, step: Step) -> Meeting:  # noqa: ARG001
+    r = _remote_state(m)
     member = v.member
     if r.closed:
         raise _closed()
@@ -136,7 +106,7 @@ def _not_batched(why: str) -> RoundStateError:
 
 
 def _batched_cast(r: RemoteState, e: Entry, receipt: str) -> RemoteState:
-    """(RV-4.3, V18.20) A version-2 cast follows the previous cast directly, with a greater
+    """(RV-4.3, V18.20) A cast follows the previous cast directly, with a greater
     receipt and the same time (that of ``remote.closed``, checked at the close)."""
     if r.casts:
         seq, _token = r.casts[-1]
@@ -149,20 +119,17 @@ def _batched_cast(r: RemoteState, e: Entry, receipt: str) -> RemoteState:
     return replace(r, receipts=r.receipts.append(receipt), cast_at=e.at)
 
 
-def remote_cast(m: Meeting, v: RemoteCastV1 | RemoteCastV2, step: Step) -> Meeting:
+def remote_cast(m: Meeting, v: RemoteCastV2, step: Step) -> Meeting:
     e = step.entry
-    r = _remote_state(m, e, v)
+    r = _remote_state(m)
     if r.closed:
         raise _closed()
-    receipt = ""
-    if isinstance(v, RemoteCastV2):
-        receipt = check_cast_ballot(m.election_id, m.election, v.ballot, v.token)
+    receipt = check_cast_ballot(m.election_id, m.election, v.ballot, v.token)
     if v.token in r.tokens:
         raise bad("remote.token_used", "该投票凭证已经使用过", "this token was already used")
     if len(r.casts) >= len(r.credentials):
         raise bad("remote.too_many", "远程选票多于已发凭证", "more casts than credentials")
-    if isinstance(v, RemoteCastV2):
-        r = _batched_cast(r, e, receipt)
+    r = _batched_cast(r, e, receipt)
     return replace(
         m, remote=replace(r, tokens=r.tokens.add(v.token), casts=r.casts.append((e.seq, v.token)))
     )
@@ -170,23 +137,23 @@ def remote_cast(m: Meeting, v: RemoteCastV1 | RemoteCastV2, step: Step) -> Meeti
 
 def remote_closed(m: Meeting, v: RemoteClosed, step: Step) -> Meeting:
     e = step.entry
-    r = _remote_state(m, e, v)
+    r = _remote_state(m)
     if r.closed:
         raise bad("remote.closed", "远程投票已截止", "remote voting is already closed")
     if m.current is not None or m.rounds.outcomes:
         raise bad("remote.too_late", "须在第一轮开始前截止远程投票", "close before the first round")
     if (v.credentials, v.casts) != (len(r.credentials), len(r.casts)):
         raise bad("remote.closed_counts", "截止记录的数目不符", "counts differ")
-    if r.version == 2 and r.casts and (r.casts[-1][0] != e.seq - 1 or r.cast_at != e.at):
+    if r.casts and (r.casts[-1][0] != e.seq - 1 or r.cast_at != e.at):
         raise _not_batched("the casts must come right before remote.closed, at its time")
     return replace(m, remote=replace(r, closed=True))
 
 
-# -- version 2: partial decryptions and totals --------------------------------------------------
+# -- partial decryptions and totals --------------------------------------------------
 
 
-def partial_decryption(m: Meeting, v: RemotePartialDecryption, step: Step) -> Meeting:
-    r = _remote_state(m, step.entry, v)
+def partial_decryption(m: Meeting, v: RemotePartialDecryption, step: Step) -> Meeting:  # noqa: ARG001
+    r = _remote_state(m)
     if not r.closed:
         raise bad(
             "remote.partial_early",
@@ -205,8 +172,8 @@ def partial_decryption(m: Meeting, v: RemotePartialDecryption, step: Step) -> Me
     return replace(m, remote=replace(r, partials=r.partials.add(index)))
 
 
-def remote_totals(m: Meeting, v: RemoteTotalsBody, step: Step) -> Meeting:
-    r = _remote_state(m, step.entry, v)
+def remote_totals(m: Meeting, v: RemoteTotalsBody, step: Step) -> Meeting:  # noqa: ARG001
+    r = _remote_state(m)
     if r.totals is not None:
         raise bad("remote.totals_twice", "远程计票总数已记录", "remote.totals is already logged")
     if len(r.partials) < r.k:
@@ -219,112 +186,14 @@ def remote_totals(m: Meeting, v: RemoteTotalsBody, step: Step) -> Meeting:
     return replace(m, remote=replace(r, totals=check_totals(m.election, v.fields, len(r.casts))))
 
 
-# -- version 1: the key and each cast's decryption ----------------------------------------------
-
-
-def key_revealed(m: Meeting, v: RemoteKeyRevealed, step: Step) -> Meeting:
-    r = _remote_state(m, step.entry, v)
-    if not r.closed or r.revealed or len(v.private_key) != 32:
-        raise bad("remote.reveal_order", "须在截止后公布一次密钥", "reveal once, after closing")
-    return replace(m, remote=replace(r, revealed=True))
-
-
-def _next_cast(r: RemoteState, cast: int) -> int:
-    """The index of the cast the next decryption is of; it must name that cast's seq."""
-    i = len(r.decided)
-    if not r.revealed or i >= len(r.casts) or cast != r.casts[i][0]:
-        raise bad("remote.decrypt_order", "解密记录须按投递顺序逐一对应", "decrypt casts in order")
-    return i
-
-
-def remote_rejected(m: Meeting, v: RemoteRejected, step: Step) -> Meeting:
-    r = _remote_state(m, step.entry, v)
-    _next_cast(r, v.cast)
-    return replace(m, remote=replace(r, decided=r.decided.append(None)))
-
-
-def remote_decrypted(m: Meeting, v: RemoteDecrypted, step: Step) -> Meeting:
-    r = _remote_state(m, step.entry, v)
-    i = _next_cast(r, v.cast)
-    doc = check_remote_ballot(m, v.ballot, r.casts[i][1])
-    return replace(m, remote=replace(r, decided=r.decided.append(doc)))
-
-
-def not_counted(m: Meeting, v: RemoteNotCounted, step: Step) -> Meeting:
-    r = _remote_state(m, step.entry, v)
+def not_counted(m: Meeting, v: RemoteNotCounted, step: Step) -> Meeting:  # noqa: ARG001
+    r = _remote_state(m)
     cur = require_round(m, v.post, v.round)
     if cur.spec.post in r.not_counted or not (
         remote_counts_here(m, cur.spec) and remote_list_changed(m, cur.spec)
     ):
         raise bad("remote.not_counted_bad", "不应记录远程选票不计入", "not_counted does not apply")
     return replace(m, remote=replace(r, not_counted=r.not_counted.add(cur.spec.post)))
-
-
-def check_remote_ballot(m: Meeting, doc: object, token: str) -> Mapping[str, Any]:
-    """(RM-5.3) A decrypted ``remote-ballot/1`` object of this election and this cast's token.
-
-    Raises:
-        RoundStateError: ``remote.ballot_invalid`` or ``remote.token_mismatch``.
-    """
-
-    def invalid(why: str) -> RoundStateError:
-        return bad(
-            "remote.ballot_invalid", f"远程选票格式不符：{why}", f"remote ballot invalid: {why}"
-        )
-
-    if not isinstance(doc, dict) or set(doc) != {"format", "election_id", "token", "posts"}:
-        raise invalid("members")
-    if doc["format"] != "remote-ballot/1" or doc["election_id"] != m.election_id.hex():
-        raise invalid("format or election")
-    if not is_token(doc["token"]):  # (RM-5.1) base64 of 32 bytes, else a malformed ballot
-        raise invalid("token")
-    posts = doc["posts"]
-    expected = assembly_posts(m.election)
-    roster = {member.id for member in m.election.members}
-    if not isinstance(posts, list) or len(posts) != len(expected):
-        raise invalid("posts")
-    for kind, part in zip(expected, posts, strict=True):
-        post = m.election.post(kind)
-        assert post is not None
-        if not isinstance(part, dict) or set(part) != {"post", "candidates", "marks", "write_ins"}:
-            raise invalid("post members")
-        if part["post"] != kind.value or part["candidates"] != list(post.candidates):
-            raise invalid("post or candidate list")
-        marks = part["marks"]
-        if (
-            not isinstance(marks, str)
-            or len(marks) != len(post.candidates)
-            or set(marks) - set("ox-")
-        ):
-            raise invalid("marks")
-        ws = part["write_ins"]
-        if not isinstance(ws, list) or len(ws) > post.seats:
-            raise invalid("write-ins")
-        for w in ws:
-            ok = (
-                isinstance(w, dict)
-                and set(w) == {"name", "member", "mark"}
-                and _is_write_in_name(w["name"])
-                and isinstance(w["member"], str)
-                and (w["member"] == "" or w["member"] in roster)
-                and w["mark"] in ("o", "-")
-            )
-            if not ok:
-                raise invalid("write-in")
-    # Last: only a well-formed ballot can name another credential (RM-6.4), as the verifier judges.
-    if doc["token"] != token:
-        raise bad("remote.token_mismatch", "选票中的凭证与投递凭证不符", "token mismatch")
-    return doc
-
-
-def _is_write_in_name(value: object) -> bool:
-    """(RM-5.2) 1-32 characters, NFC, none of Unicode category C (control, format, unassigned)."""
-    return (
-        isinstance(value, str)
-        and 1 <= len(value) <= 32
-        and unicodedata.normalize("NFC", value) == value
-        and not any(unicodedata.category(c).startswith("C") for c in value)
-    )
 
 
 # -- what the count takes -----------------------------------------------------------------------
@@ -357,48 +226,8 @@ def _list_changed_first() -> RoundStateError:
     )
 
 
-def remote_ballots_for(m: Meeting, spec: RoundSpec) -> tuple[Ballot, ...]:
-    """(RM-9.1, RM-9.2) The remote ballots that count in ``spec``, as ballots of that round.
-
-    Raises:
-        RoundStateError: remote ballots should count here but are not all decrypted, or the list
-            changed and ``remote.not_counted`` was not recorded.
-    """
-    r = m.remote
-    if r is None or r.version != 1 or not remote_counts_here(m, spec):
-        return ()
-    if remote_list_changed(m, spec):
-        raise _list_changed_first()
-    if not r.revealed or len(r.decided) != len(r.casts):
-        raise bad(
-            "count.remote_pending",
-            "远程选票尚未全部解密，须先由监票人合成密钥并解密",
-            "remote ballots are not all decrypted yet: the scrutineers must rebuild the key first",
-            "R24",
-        )
-    out = []
-    for doc in r.decided:
-        if doc is None:
-            continue
-        part = next(p for p in doc["posts"] if p["post"] == spec.post.value)
-        out.append(
-            Ballot(
-                marks=tuple(Mark(c) for c in part["marks"]),
-                write_ins=tuple(
-                    WriteIn(
-                        name=w["name"],
-                        member=remote_write_in_member(w, m.election),
-                        marked=w["mark"] == "o",
-                    )
-                    for w in part["write_ins"]
-                ),
-            )
-        )
-    return tuple(out)
-
-
 def remote_totals_for(m: Meeting, spec: RoundSpec) -> RemoteTotals | None:
-    """(RV-7.1, RM-9.1) Version 2: the post's remote totals where remote ballots count in
+    """(RV-7.1, RM-9.1) The post's remote totals where remote ballots count in
     ``spec``, else None.
 
     Raises:
@@ -407,7 +236,7 @@ def remote_totals_for(m: Meeting, spec: RoundSpec) -> RemoteTotals | None:
             recorded.
     """
     r = m.remote
-    if r is None or r.version != 2 or not remote_counts_here(m, spec):
+    if r is None or not remote_counts_here(m, spec):
         return None
     if remote_list_changed(m, spec):
         raise _list_changed_first()
@@ -420,14 +249,3 @@ def remote_totals_for(m: Meeting, spec: RoundSpec) -> RemoteTotals | None:
             "RV-5.3",
         )
     return totals
-
-
-def remote_write_in_member(write_in: Mapping[str, Any], election: Election) -> MemberId | None:
-    """(RM-9.2) The member a remote write-in names: its ``member`` when the page gave one, else
-    the typed ``name`` read by the rule of paper entry (``resolve_write_in``: a member id, or the
-    one roster member of that name); a name shared by several members, or nobody's, names nobody
-    (the write-in still counts in choices, R9.2)."""
-    if write_in["member"]:
-        return MemberId(write_in["member"])
-    member, _ambiguous = resolve_write_in(write_in["name"], election)
-    return member

@@ -40,7 +40,7 @@ from .bodies import (
 from .common import bad
 from .decisions import check_officials
 from .entries import Entry
-from .remote import remote_ballots_for, remote_totals_for
+from .remote import remote_totals_for
 from .state import (
     EnteredBallot,
     Meeting,
@@ -381,7 +381,6 @@ def _count(m: Meeting, cur: OpenRound) -> RoundOutcome:
             cur.issued,
             cur.returned,
             tuple(x.ballot for x in cur.entered),
-            remote=remote_ballots_for(m, cur.spec),
             paper_present=cur.paper_present,
             remote_totals=remote_totals_for(m, cur.spec),
         ),

@@ -67,32 +67,24 @@ class OpenRound:
 @dataclass(frozen=True, slots=True)
 class RemoteState:
     """Remote voting as recorded so far (spec/remote.md, spec/remote-v2.md): never who cast what.
+    Encrypted choices, casts batched at the close, totals decrypted by k scrutineers."""
 
-    ``version`` is 1 (``remote.opened`` with ``ballot_key``: a sealed box per ballot, decrypted
-    at the count) or 2 (``election_key``: encrypted choices, casts batched at the close, threshold
-    totals). ``ballot_key`` and ``revealed``/``decided`` are version 1's; ``k``, ``n``,
-    ``receipts``, ``partials`` and ``totals`` are version 2's."""
-
-    ballot_key: str = ""
     credentials: PSet[MemberId] = field(default_factory=pset)
     tokens: PSet[str] = field(default_factory=pset)
     casts: PVector[tuple[int, str]] = field(default_factory=pvector)  # (seq, token)
     closed: bool = False
-    revealed: bool = False
-    decided: PVector[Mapping[str, Any] | None] = field(default_factory=pvector)  # per cast
     not_counted: PSet[PostKind] = field(default_factory=pset)
     counted: PSet[PostKind] = field(default_factory=pset)
-    version: int = 1
-    k: int = 0  # (v2) partial decryptions needed (EG-7.4)
-    n: int = 0  # (v2) scrutineers holding a share
-    receipts: PVector[str] = field(default_factory=pvector)  # (v2) per cast, ascending (RV-4.3)
-    cast_at: str = ""  # (v2) the `at` of the casts: that of remote.closed (RV-4.3)
-    partials: PSet[int] = field(default_factory=pset)  # (v2) indices of the partial decryptions
-    # (v2) each assembly-voted post's totals once ``remote.totals`` is logged, in ballot order
+    k: int = 0  # partial decryptions needed (EG-7.4)
+    n: int = 0  # scrutineers holding a share
+    receipts: PVector[str] = field(default_factory=pvector)  # per cast, ascending (RV-4.3)
+    cast_at: str = ""  # the `at` of the casts: that of remote.closed (RV-4.3)
+    partials: PSet[int] = field(default_factory=pset)  # indices of the partial decryptions
+    # each assembly-voted post's totals once ``remote.totals`` is logged, in ballot order
     totals: tuple[tuple[PostKind, RemoteTotals], ...] | None = None
 
     def totals_of(self, post: PostKind) -> RemoteTotals | None:
-        """(v2) The post's remote totals, once ``remote.totals`` is logged."""
+        """The post's remote totals, once ``remote.totals`` is logged."""
         return next((t for kind, t in self.totals or () if kind is post), None)
 
 

@@ -1,7 +1,7 @@
 """Remote ballots version 2 on the meeting state machine (spec/remote-v2.md §2, §4, §5).
 
-The core decides the version from ``remote.opened`` (``ballot_key``: 1, ``election_key``: 2) and
-checks the structure of every version-2 entry: the write-in lists against the manifest (RV-2.1),
+Version 1 is withdrawn: its entry types are unknown entry types and its bodies malformed. The core
+checks the structure of every remote entry: the write-in lists against the manifest (RV-2.1),
 the batch of casts at the close (RV-4.3, V18.20), partial decryptions once per index after the
 close (RV-5.3), the totals once after k of them. Hostile cases first."""
 
@@ -204,16 +204,19 @@ def test_opened_v2_accepts_256_choices_RV_2_2() -> None:
     e = election(full=256)  # committee: 4 listed + 252 others; 256 choices
     assert max(c for _k, _l, c, _s, _d in post_shapes(e)) == 256
     r = do(meeting(e), "remote.opened", opened_v2(e)).remote
-    assert r is not None and r.version == 2
+    assert r is not None and (r.k, r.n) == (2, 3)
 
 
-def test_opened_v2_sets_version_2_and_the_threshold() -> None:
+def test_opened_sets_the_threshold() -> None:
     _e, m = _opened(k=2, n=3)
     assert m.remote is not None
-    assert (m.remote.version, m.remote.k, m.remote.n) == (2, 2, 3)
+    assert (m.remote.k, m.remote.n) == (2, 3)
 
 
-def test_opened_v1_stays_version_1() -> None:
+# -- version 1 is withdrawn ----------------------------------------------------------------------
+
+
+def test_a_version_1_remote_opened_is_refused_as_malformed() -> None:
     e = election()
     body = {
         "issuer_key": b64(b"issuer"),
@@ -222,11 +225,7 @@ def test_opened_v1_stays_version_1() -> None:
         "n": 3,
         "shares": [{}, {}, {}],
     }
-    r = do(meeting(e), "remote.opened", body).remote
-    assert r is not None and r.version == 1
-
-
-# -- entries of the other version ----------------------------------------------------------------
+    assert _refused(do, meeting(e), "remote.opened", body).code == "log.malformed"
 
 
 @pytest.mark.parametrize(
@@ -237,43 +236,18 @@ def test_opened_v1_stays_version_1() -> None:
         ("remote.rejected", {"cast": 3, "reason": "remote.ballot_invalid"}),
     ],
 )
-def test_version_1_entries_are_refused_in_a_version_2_election_V18_21(
-    type_: str, body: dict[str, Any]
-) -> None:
+def test_version_1_entry_types_are_unknown_entry_types(type_: str, body: dict[str, Any]) -> None:
     m = opened_and_closed(election())
-    assert _refused(do, m, type_, body, CLOSE_AT).code == "remote.wrong_version"
+    assert _refused(do, m, type_, body, CLOSE_AT).code == "log.unknown_type"
+    assert _refused(parse_entry, _raw(type_, body)).code == "log.malformed"  # as any unknown type
+    assert _refused(do, m, "remote.no_such_type", body, CLOSE_AT).code == "log.unknown_type"
 
 
-def test_a_sealed_cast_is_refused_in_a_version_2_election() -> None:
+def test_a_sealed_cast_is_refused_as_malformed() -> None:
     e, m = _opened()
     m = do(m, "remote.credential_issued", {"member": "M004"})
     body = {k: v for k, v in cast_body(e, token(1)).items() if k != "ballot"}
-    err = _refused(do, m, "remote.cast", body | {"sealed": b64(b"box")})
-    assert err.code == "remote.wrong_version"
-
-
-def _v1_closed() -> Meeting:
-    e = election()
-    body = {
-        "issuer_key": b64(b"issuer"),
-        "ballot_key": b64(bytes(32)),
-        "k": 2,
-        "n": 3,
-        "shares": [{}, {}, {}],
-    }
-    return do(meeting(e), "remote.opened", body)
-
-
-def test_version_2_entries_are_refused_in_a_version_1_election() -> None:
-    e = election()
-    m = do(_v1_closed(), "remote.credential_issued", {"member": "M004"})
-    err = _refused(do, m, "remote.cast", cast_body(e, token(1)))
-    assert err.code == "remote.wrong_version"
-    m = do(m, "remote.closed", {"credentials": 1, "casts": 0})
-    assert _refused(do, m, "remote.partial_decryption", partial(e, 1)).code == (
-        "remote.wrong_version"
-    )
-    assert _refused(do, m, "remote.totals", totals_body(e, 0)).code == "remote.wrong_version"
+    assert _refused(do, m, "remote.cast", body | {"sealed": b64(b"box")}).code == "log.malformed"
 
 
 # -- remote.cast (version 2): structure and token ------------------------------------------------

@@ -185,16 +185,15 @@ def test_a_malformed_container_is_refused_when_parsed(
         assert e.value.code == "remote.share_corrupt", data[:60]
 
 
-def test_version_1_and_2_containers_are_not_mistaken_for_each_other(
-    setup_v2: remote.RemoteKeySetupV2, setup_3_of_5: remote.RemoteKeySetup
-) -> None:
-    with pytest.raises(remote.ShareContainerError):
-        remote.parse_share_container_v2(setup_3_of_5.shares[0].to_bytes())
-    with pytest.raises(remote.ShareContainerError):
-        remote.parse_share_container(setup_v2.containers[0])
+def test_a_withdrawn_remote_share_1_container_is_refused(setup_v2: remote.RemoteKeySetupV2) -> None:
+    doc = _doc(setup_v2.containers[0])
+    doc["format"] = "remote-share/1"
+    with pytest.raises(remote.ShareContainerError) as e:
+        remote.parse_share_container_v2(_jcs(doc))
+    assert e.value.code == "remote.share_corrupt"
 
 
-def test_the_setup_is_checked_like_version_1(
+def test_the_threshold_the_election_id_and_the_recipients_are_checked(
     scrutineers: tuple[keys.InMemorySigner, ...],
 ) -> None:
     keys_ = [s.public_key for s in scrutineers]
