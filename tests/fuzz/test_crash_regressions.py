@@ -22,12 +22,11 @@ from tally.calendar import InvalidCalendarError, load_calendar, parse_calendar
 from tally.cli_day import _read_batch
 from tally.core.definition import parse_definition
 from tally.core.errors import DefinitionError, RoundStateError
-from tally.core.manifest import canonical, parse_manifest
+from tally.core.manifest import parse_manifest
 from tally.core.marks_file import parse_marks_file
 from tally.core.meeting import parse_entry
 from tally.election import SessionError, load_signed_manifest
 from tests.fuzz import samples as S
-from tests.fuzz import test_remote_ballot_differential as RB
 from tests.fuzz.service import Service, running_service
 from verifier.audit.errors import AuditInputError, AuditRecordError
 from verifier.audit.marks import parse_marks_file as parse_marks_file_audit
@@ -207,47 +206,6 @@ def test_unknown_api_path_is_refused_with_a_code_in_the_chosen_language(service:
     r = service.client.get("/api/no-such-thing?lang=en")
     assert r.status_code == 404
     assert (r.json()["code"], r.json()["message"]) == ("http.404", "not found")
-
-
-# -- decrypted remote ballots: the tally must judge them as the verifier does (RM-5.1-RM-6.4) -------
-def _remote_ballot(**edit: Any) -> dict[str, Any]:
-    doc = RB._sample()
-    for path, value in edit.items():
-        target: Any = doc
-        *parents, last = path.split("__")
-        for p in parents:
-            target = target[int(p)] if p.isdigit() else target[p]
-        target[int(last) if last.isdigit() else last] = value
-    return doc
-
-
-@pytest.mark.parametrize(
-    "name", ["\u0007名", "e\u0301", "名\u200b"], ids=["control", "not-NFC", "format-char"]
-)
-def test_remote_ballot_write_in_name_not_nfc_or_of_category_c_is_invalid(name: str) -> None:
-    plain = canonical(_remote_ballot(posts__0__write_ins__0__name=name))
-    assert RB.tally_verdict(plain) == RB.verifier_verdict(plain) == "remote.ballot_invalid"
-
-
-def test_remote_ballot_write_in_member_not_on_the_roster_is_invalid() -> None:
-    plain = canonical(_remote_ballot(posts__0__write_ins__0__member="M999"))
-    assert RB.tally_verdict(plain) == RB.verifier_verdict(plain) == "remote.ballot_invalid"
-
-
-def test_remote_ballot_whose_token_is_not_base64_of_32_bytes_is_invalid_not_a_mismatch() -> None:
-    plain = canonical(_remote_ballot(token="remote-ballot/1"))
-    assert RB.tally_verdict(plain) == RB.verifier_verdict(plain) == "remote.ballot_invalid"
-
-
-def test_remote_ballot_with_another_token_and_bad_marks_is_invalid_not_a_mismatch() -> None:
-    other = base64.b64encode(bytes(32)).decode()
-    plain = canonical(_remote_ballot(token=other, posts__0__marks="?"))
-    assert RB.tally_verdict(plain) == RB.verifier_verdict(plain) == "remote.ballot_invalid"
-
-
-def test_remote_ballot_with_another_token_is_a_token_mismatch() -> None:
-    plain = canonical(_remote_ballot(token=base64.b64encode(bytes(32)).decode()))
-    assert RB.tally_verdict(plain) == RB.verifier_verdict(plain) == "remote.token_mismatch"
 
 
 @pytest.mark.parametrize("path", ["/station/api/live", "/station/api/scan?qr=x"])
