@@ -9,6 +9,7 @@ docs/screenshots/remote-*.png (rewritten only by `make screenshots`). The ballot
 from __future__ import annotations
 
 import base64
+import hashlib
 import inspect
 import json
 import os
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rfc8785
 
 import keys
 from tally.core.definition import parse_definition
@@ -248,6 +250,45 @@ def test_member_votes_from_invitation_link_and_checks_receipt(
         assert cast["ballot"]["format"] == "remote-ballot/2"
         assert [p["post"] for p in cast["ballot"]["posts"]] == ["committee", "secretary"]
         assert not {"remote.key_revealed", "remote.decrypted"} & {e["type"] for e in entries}
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+def test_page_refuses_a_logged_entry_without_salt_RM_10_1(
+    browser: Any, live_remote: LiveRemote
+) -> None:
+    """After the close (the test above): the receipt's entry must have exactly the members of
+    spec/log.md §1, salt included, not only a ballot that hashes to the receipt. A service that
+    drops the salt (the entry then hashes to another leaf) is caught at the entry's shape."""
+    rows = live_remote.run(lambda s: s.store.log_rows())
+    (ballot,) = [json.loads(raw)["body"]["ballot"] for _, raw in rows if b'"remote.cast"' in raw]
+    receipt = hashlib.sha256(
+        b"branch-election/remote-receipt/2\x00" + rfc8785.dumps(ballot)
+    ).hexdigest()
+
+    def without_salt(route: Any) -> None:
+        got = route.fetch().json()
+        entry = json.loads(got["entry"])
+        del entry["salt"]
+        got["entry"] = rfc8785.dumps(entry).decode()
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(got))
+
+    context, page, errors = _phone(browser)
+    try:
+        page.goto(f"{live_remote.base}/vote/receipt#receipt={receipt}")
+        page.wait_for_selector("body[data-ready]", timeout=20_000)
+        page.click("#check")
+        page.wait_for_selector("body[data-check]", timeout=20_000)
+        assert page.get_attribute("body", "data-check") == "ok", page.inner_text("#steps")
+        page.route("**/api/remote/receipt?*", without_salt)
+        page.reload()
+        page.wait_for_selector("body[data-ready]", timeout=20_000)
+        page.click("#check")
+        page.wait_for_selector("body[data-check]", timeout=20_000)
+        assert page.get_attribute("body", "data-check") == "fail"
+        assert page.locator("#steps li").count() == 1
+        assert page.locator("#steps li.bad").count() == 1
         assert not errors, errors
     finally:
         context.close()
