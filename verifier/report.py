@@ -157,7 +157,6 @@ class Report:
     remote_opened: bool = False
     remote_credentials: int = 0
     remote_casts: int = 0
-    remote_rejected: int = 0
     election_id: str = ""
     elected: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
     rounds: tuple[RoundLine, ...] = ()
@@ -249,11 +248,10 @@ def render_text(report: Report, lang: str = "zh", *, max_findings: int = 50) -> 
     if report.remote_opened:  # V18.12 (R24.4)
         out.append(
             f"远程投票：发放凭证 {report.remote_credentials} 份，投出 {report.remote_casts} 张，"
-            f"拒收 {report.remote_rejected} 张，计入 {report.remote_ballots} 张。"
+            f"计入 {report.remote_ballots} 张。"
             if zh
             else f"Remote voting: {report.remote_credentials} credentials issued, "
-            f"{report.remote_casts} cast, {report.remote_rejected} rejected, "
-            f"{report.remote_ballots} counted."
+            f"{report.remote_casts} cast, {report.remote_ballots} counted."
         )
     if report.check_code:  # RM-10.3: what every genuine invitation printed
         out.append(
@@ -491,7 +489,6 @@ def render_json(report: Report) -> str:
             "opened": report.remote_opened,
             "credentials": report.remote_credentials,
             "casts": report.remote_casts,
-            "rejected": report.remote_rejected,
             "check_code": report.check_code,
         },
         "held_checkpoints": report.held_checkpoints,

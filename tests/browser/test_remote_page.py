@@ -1,13 +1,16 @@
-"""The remote voting page in Debian chromium on a phone viewport (360×640): the member opens the
-invitation link, gets a credential, votes, casts, keeps the receipt and checks it; an over-vote is
-stopped before submitting. Screenshots: docs/screenshots/remote-*.png
-(rewritten only by `make screenshots`).
+"""The remote voting page in Debian chromium on a phone viewport (360×640), against the real
+service with remote ballots version 2: the check code and the town-signed summary are checked
+before the invitation is used (RM-10.3); the member opens the invitation link, gets a credential,
+votes, casts, keeps the receipt and checks it after the close; the page in English. Screenshots:
+docs/screenshots/remote-*.png (rewritten only by `make screenshots`). The ballot's own rules
+(seats, write-ins, RV-3.4) and a tampered key, list or receipt: test_remote_page_v2.py.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import inspect
 import json
 import os
 import threading
@@ -26,6 +29,7 @@ from tally.core.manifest import build_manifest, canonical
 from tally.election import ElectionSession, sign_manifest
 from tally.service import ServiceConfig, create_app
 from tests.browser.conftest import CHROMIUM, SHOTS, _free_port, _pub
+from tests.browser.test_remote_page_v2 import _mark, _pick
 
 ROOT = Path(__file__).resolve().parents[2]
 APPROVED = ["M020", "M025", "M026", "M024"]
@@ -74,7 +78,9 @@ def live_remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRemote
     )
     data = folder / "service"
     s = ElectionSession.init(folder / "e.db", sign_manifest(manifest, town), wg)
-    s.open_remote(signer=wg, k=1, data_dir=data)
+    # Version 2 is the only version (issue 16); ``version`` while the session still takes it.
+    v2 = {"version": 2} if "version" in inspect.signature(s.open_remote).parameters else {}
+    s.open_remote(signer=wg, k=1, data_dir=data, **v2)
     codes = {m: s.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
     pin = s.invitation_pin()
     s.store.close()
@@ -195,143 +201,108 @@ def test_page_refuses_a_public_summary_the_town_did_not_sign(
         context.close()
 
 
-def test_over_vote_is_stopped_before_submitting(browser: Any, live_remote: LiveRemote) -> None:
-    context, page, errors = _phone(browser)
-    try:
-        _redeem(page, live_remote, "M025")
-        committee = page.locator('.post[data-post="committee"]')
-        n = committee.locator(".cand").count()
-        for i in range(n):
-            committee.locator(".cand").nth(i).locator('button[data-mark="o"]').click()
-        assert page.is_disabled("#to-confirm")
-        assert committee.locator(".post-err").is_visible()
-        assert "多于应选" in committee.locator(".post-err").inner_text()
-        committee.scroll_into_view_if_needed()
-        page.screenshot(path=str(SHOTS / "remote-overvote-phone.png"))
-        committee.locator(".cand").nth(0).locator('button[data-mark="x"]').click()
-        assert page.is_enabled("#to-confirm")
-        assert "remote.cast" not in live_remote.log_types()
-        assert not errors, errors
-    finally:
-        context.close()
-
-
-def _receipt_without_salt(election_id: str) -> Any:
-    """A route handler standing in for a service that does not follow spec/log.md §1: it answers
-    the cast (without passing it on, so nothing is stored) with a receipt whose ``remote.cast``
-    entry is canonical, carries exactly the four values sent and recomputes its leaf hash, but
-    has no ``salt``."""
-
-    def handle(route: Any) -> None:
-        sent = json.loads(route.request.post_data)
-        entry = {
-            "format": "log-entry/1",
-            "seq": 9,
-            "prev": "ab" * 32,
-            "type": "remote.cast",
-            "at": "2026-12-15T09:30:00+08:00",
-            "actor": "remote",
-            "body": {k: sent[k] for k in ("token", "token_prefix", "token_signature", "sealed")},
-        }
-        text = rfc8785.dumps(entry)
-        receipt = {
-            "format": "remote-receipt/1",
-            "election_id": election_id,
-            "leaf_index": 9,
-            "entry": text.decode(),
-            "leaf_hash": hashlib.sha256(b"\x00" + text).hexdigest(),
-        }
-        route.fulfill(status=200, json=receipt)
-
-    return handle
-
-
-def test_page_refuses_a_receipt_whose_entry_has_no_salt_RM_10_1(
-    browser: Any, live_remote: LiveRemote
-) -> None:
-    """The page checks the receipt's entry has exactly the members of spec/log.md §1, salt
-    included (64 lowercase hex), not only the four values it sent. Runs before the test below,
-    which closes remote voting; nothing is cast."""
-    context, page, errors = _phone(browser)
-    try:
-        eid = live_remote.run(lambda s: s.manifest.election_id.hex())
-        page.route("**/api/remote/cast?*", _receipt_without_salt(eid))
-        _redeem(page, live_remote, "M024")
-        page.click("#to-confirm")
-        page.wait_for_selector("#s-confirm:not([hidden])")
-        page.click("#cast")
-        page.wait_for_selector("#s-receipt:not([hidden])", timeout=20_000)
-        assert page.locator("#receipt-bad").count() == 1
-        assert not errors, errors
-    finally:
-        context.close()
-
-
 def test_member_votes_from_invitation_link_and_checks_receipt(
     browser: Any, live_remote: LiveRemote
 ) -> None:
+    """The ballot is encrypted on the phone (RV-3); the service keeps the cast pending (RV-4.1)
+    and logs it at the close, where the receipt then checks (RV-4.4). Nothing decrypts it: the
+    log holds the remote-ballot/2 the page made, and no key to open it."""
     context, page, errors = _phone(browser)
     try:
         _redeem(page, live_remote, "M020", shot="remote-code-phone.png")
+        assert page.get_attribute("body", "data-version") == "2"
         stored = page.evaluate("Object.keys(sessionStorage).sort()")
-        assert [k.split("/")[0] for k in stored] == ["remote-credential", "remote-town-fingerprint"]
+        assert [k.split("/")[0] for k in stored] == [
+            "remote-credential",
+            "remote-town-fingerprint",
+            "remote-write-ins",
+        ]
         # The page checked the town's signature on the public summary and shows its key's
         # fingerprint, to compare with the one the town committee announces (RM-10.3).
         assert page.inner_text("#town-fp .fp") == live_remote.town_fp
-        committee = page.locator('.post[data-post="committee"]')
-        marks = "ooox"
-        for i, m in enumerate(marks):
-            committee.locator(".cand").nth(i).locator(f'button[data-mark="{m}"]').click()
-        # A write-in is typed, as on paper: the page has no roster (issue 14.3).
-        row = committee.locator(".wi").first
-        row.locator("input.wi-name").fill("  杨丽 ")
-        row.locator("button.wi-add").click()
-        assert row.locator(".chosen .name").inner_text() == "杨丽"
+        _mark(page, "committee", "ooox")
+        # A write-in is picked from the post's logged write-in list (RV-2.1, RV-6.1).
+        _pick(page, "committee", "M008", "杨丽")
+        _mark(page, "secretary", "-o")
         page.screenshot(path=str(SHOTS / "remote-ballot-phone.png"), full_page=True)
         page.click("#to-confirm")
         page.wait_for_selector("#s-confirm:not([hidden])")
         page.screenshot(path=str(SHOTS / "remote-confirm-phone.png"), full_page=True)
         page.click("#cast")
-        page.wait_for_selector("#s-receipt:not([hidden])", timeout=20_000)
+        page.wait_for_selector("#s-receipt:not([hidden]), #cast-err:not([hidden])", timeout=30_000)
+        assert page.is_visible("#s-receipt"), page.inner_text("#cast-err")
         assert page.locator("#receipt-bad").count() == 0
-        seq = int(page.inner_text("#r-seq"))
+        receipt = page.text_content("#r-full")
         page.screenshot(path=str(SHOTS / "remote-receipt-phone.png"), full_page=True)
         assert page.evaluate("Object.keys(sessionStorage).length") == 0  # credential spent
-        types = live_remote.log_types()
-        assert types[seq] == "remote.cast" and types.count("remote.cast") == 1
-        # remote voting closes (a checkpoint covers the cast); the member checks the receipt
+        assert "remote.cast" not in live_remote.log_types()  # RV-4.1: pending until the close
         live_remote.run(lambda s: s.close_remote(signer=live_remote.wg))
         page.click("#to-check")
         page.wait_for_selector("body[data-ready]")
-        assert page.input_value("#seq") == str(seq)
+        assert page.input_value("#hash") == receipt
         page.click("#check")
         page.wait_for_selector("body[data-check]", timeout=20_000)
         page.screenshot(path=str(SHOTS / "remote-check-phone.png"), full_page=True)
         assert page.get_attribute("body", "data-check") == "ok", page.inner_text("#steps")
-        # the count opens exactly the ballot made on the page
-        live_remote.run(
-            lambda s: s.reveal_remote(
-                [live_remote.sc], signer=live_remote.wg, data_dir=live_remote.data
-            )
-        )
         rows = live_remote.run(lambda s: s.store.log_rows())
-        decrypted = [json.loads(r)["body"] for _, r in rows if b'"remote.decrypted"' in r]
-        (body,) = decrypted
-        post = body["ballot"]["posts"][0]
-        assert post["post"] == "committee"
-        assert post["marks"].startswith("ooox")
-        assert post["write_ins"] == [{"name": "杨丽", "member": "", "mark": "o"}]
+        entries = [json.loads(raw) for _, raw in rows]
+        (cast,) = [e["body"] for e in entries if e["type"] == "remote.cast"]
+        assert cast["ballot"]["format"] == "remote-ballot/2"
+        assert [p["post"] for p in cast["ballot"]["posts"]] == ["committee", "secretary"]
+        assert not {"remote.key_revealed", "remote.decrypted"} & {e["type"] for e in entries}
         assert not errors, errors
     finally:
         context.close()
 
 
-def test_page_in_english_and_not_open_states(browser: Any, live_remote: LiveRemote) -> None:
+def test_page_refuses_a_logged_entry_without_salt_RM_10_1(
+    browser: Any, live_remote: LiveRemote
+) -> None:
+    """After the close (the test above): the receipt's entry must have exactly the members of
+    spec/log.md §1, salt included, not only a ballot that hashes to the receipt. A service that
+    drops the salt (the entry then hashes to another leaf) is caught at the entry's shape."""
+    rows = live_remote.run(lambda s: s.store.log_rows())
+    (ballot,) = [json.loads(raw)["body"]["ballot"] for _, raw in rows if b'"remote.cast"' in raw]
+    receipt = hashlib.sha256(
+        b"branch-election/remote-receipt/2\x00" + rfc8785.dumps(ballot)
+    ).hexdigest()
+
+    def without_salt(route: Any) -> None:
+        got = route.fetch().json()
+        entry = json.loads(got["entry"])
+        del entry["salt"]
+        got["entry"] = rfc8785.dumps(entry).decode()
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(got))
+
+    context, page, errors = _phone(browser)
+    try:
+        page.goto(f"{live_remote.base}/vote/receipt#receipt={receipt}")
+        page.wait_for_selector("body[data-ready]", timeout=20_000)
+        page.click("#check")
+        page.wait_for_selector("body[data-check]", timeout=20_000)
+        assert page.get_attribute("body", "data-check") == "ok", page.inner_text("#steps")
+        page.route("**/api/remote/receipt?*", without_salt)
+        page.reload()
+        page.wait_for_selector("body[data-ready]", timeout=20_000)
+        page.click("#check")
+        page.wait_for_selector("body[data-check]", timeout=20_000)
+        assert page.get_attribute("body", "data-check") == "fail"
+        assert page.locator("#steps li").count() == 1
+        assert page.locator("#steps li.bad").count() == 1
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+def test_page_in_english_after_the_close(browser: Any, live_remote: LiveRemote) -> None:
+    """Runs after the test above closed remote voting: the page says so, in English."""
     context, page, errors = _phone(browser)
     try:
         page.goto(f"{live_remote.base}/vote/?lang=en")
         page.wait_for_selector("body[data-ready]", timeout=20_000)
         assert page.locator("html").get_attribute("lang") == "en"
+        assert page.is_visible("#s-notopen")
+        assert page.inner_text("#notopen-title") == "Remote voting has closed"
         assert not errors, errors
     finally:
         context.close()

@@ -208,6 +208,17 @@ def test_unknown_api_path_is_refused_with_a_code_in_the_chosen_language(service:
     assert (r.json()["code"], r.json()["message"]) == ("http.404", "not found")
 
 
+@pytest.mark.parametrize("path", ["/station/api/live", "/station/api/scan?qr=x"])
+def test_station_json_endpoint_without_a_session_says_why_in_the_chosen_language(
+    service: Service, path: str
+) -> None:
+    r = service.client.get(path)  # found by test_station_page_never_fails_and_changes_nothing
+    assert r.status_code == 401
+    assert (r.json()["code"], r.json()["message"]) == ("signin.needed", "请先登录")
+    r = service.client.get(path + ("&" if "?" in path else "?") + "lang=en")
+    assert r.json()["message"] == "sign in first"
+
+
 # -- found by make fuzz (the random run): key documents, the issuer key file, the audit's files -----
 DEEP_JSON = b"[" * 100_000
 

@@ -203,7 +203,6 @@ def _check_moments(cx: Context) -> None:
     rules_of = {
         "remote-opened": "V18.1",
         "remote-closed": "V18.6",
-        "remote-key": "V18.7",
         "remote-totals": "V18.23",
     }
     for r, s, seq in cx.moments:

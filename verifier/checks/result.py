@@ -117,16 +117,15 @@ def check_final_checkpoint(cx: Context, res: ResultDocument) -> None:
 
 
 def check_remote_ballots(cx: Context, res: ResultDocument) -> None:
-    """(V18.12) ``remote_ballots`` is the number of ``remote.decrypted`` entries (version 1),
-    of ``remote.cast`` entries (version 2, spec/remote-v2.md §8)."""
+    """(V18.12) ``remote_ballots`` is the number of ``remote.cast`` entries (spec/remote-v2.md
+    §8)."""
     want = cx.remote.remote_ballots if cx.remote is not None else 0
     if res.remote_ballots != want:
         cx.f.fail(
             "V18",
             "result.remote_ballots",
-            "远程选票数与日志不符（第一版为 remote.decrypted 条目数，第二版为 remote.cast 条目数）",
-            "remote_ballots differs from the log (remote.decrypted entries in version 1, "
-            "remote.cast entries in version 2)",
+            "远程选票数与日志中的 remote.cast 条目数不符",
+            "remote_ballots differs from the number of remote.cast entries in the log",
             file="result.json",
             expected=str(want),
             found=str(res.remote_ballots),

@@ -130,7 +130,6 @@ def verify_bundle(
         remote_opened=rm is not None and rm.opened_seq is not None,
         remote_credentials=rm.credential_entries if rm is not None else 0,
         remote_casts=len(rm.casts) if rm is not None else 0,
-        remote_rejected=rm.rejected if rm is not None else 0,
         election_id=m.election_id.hex(),
         elected=tuple((p, tuple(ids)) for p, ids in cx.elected.items()),
         rounds=tuple(cx.rounds),

@@ -81,7 +81,6 @@ class RemoteCast:
     token: bytes | None  # 32 bytes
     token_prefix: bytes | None  # 32 bytes
     token_signature: bytes | None  # the modulus length, checked with the issuer key (V18.3)
-    sealed: bytes | None  # version 1 only (version 2 carries ``ballot``, spec/remote-v2.md §5)
 
 
 def parse_remote_cast(body: Mapping[str, Any]) -> RemoteCast:
@@ -90,7 +89,6 @@ def parse_remote_cast(body: Mapping[str, Any]) -> RemoteCast:
         token=b64decode_canonical(body["token"], 32),
         token_prefix=b64decode_canonical(body["token_prefix"], 32),
         token_signature=b64decode_canonical(body["token_signature"]),
-        sealed=b64decode_canonical(body["sealed"]) if "sealed" in body else None,
     )
 
 

@@ -194,45 +194,36 @@ ENTRY_BODIES: Final[dict[str, dict[str, _Check]]] = {
         "publicity_start": _v_date,
         "publicity_end": _v_date,
     },
-    # spec/remote.md RM-8.1: shapes only here; contents are V18's (verifier.checks).
-    "remote.opened": {
-        "issuer_key": _v_str,
-        "ballot_key": _v_str,
-        "k": _v_count,
-        "n": _v_count,
-        "shares": _v_list,
-    },
-    "remote.credential_issued": {"member": _v_member},
-    "remote.cast": {
-        "token": _v_str,
-        "token_prefix": _v_str,
-        "token_signature": _v_str,
-        "sealed": _v_str,
-    },
-    "remote.closed": {"credentials": _v_count, "casts": _v_count},
-    "remote.key_revealed": {"private_key": _v_str},
-    "remote.decrypted": {"cast": _v_count, "ballot": _v_object},
-    "remote.rejected": {"cast": _v_count, "reason": _v_str},
-    "remote.not_counted": {**_PR, "reason": _v_str},
-    # spec/remote-v2.md §5: entries of version 2 only.
-    "remote.partial_decryption": {"index": _v_count, "posts": _v_list},
-    "remote.totals": {"posts": _v_list},
-}
-# Entry types whose body has another set of members in remote ballots version 2
-# (spec/remote-v2.md §5): the variant whose members are exactly the body's is checked, else the
-# body is checked against ``ENTRY_BODIES`` (and its members reported as wrong there).
-ENTRY_VARIANTS: Final[dict[str, dict[str, _Check]]] = {
+    # spec/remote.md RM-8.1, spec/remote-v2.md §5: shapes only here; contents are V18's
+    # (verifier.checks). Version 1's key reveal and per-ballot decryption entries are unknown.
     "remote.opened": {
         "issuer_key": _v_str,
         "election_key": _v_object,
         "shares": _v_list,
         "write_in_lists": _v_list,
     },
+    "remote.credential_issued": {"member": _v_member},
     "remote.cast": {
         "token": _v_str,
         "token_prefix": _v_str,
         "token_signature": _v_str,
         "ballot": _v_object,
+    },
+    "remote.closed": {"credentials": _v_count, "casts": _v_count},
+    "remote.not_counted": {**_PR, "reason": _v_str},
+    "remote.partial_decryption": {"index": _v_count, "posts": _v_list},
+    "remote.totals": {"posts": _v_list},
+}
+# Entry types with another body that is parsed only to be refused by the replay: the
+# ``remote.opened`` of remote ballots version 1 (a ``ballot_key``, spec/remote.md RM-8.1) is
+# read so that V18.1 names the version it does not support (``remote.unsupported_version``).
+ENTRY_VARIANTS: Final[dict[str, dict[str, _Check]]] = {
+    "remote.opened": {
+        "issuer_key": _v_str,
+        "ballot_key": _v_str,
+        "k": _v_count,
+        "n": _v_count,
+        "shares": _v_list,
     },
 }
 # Members a body may carry in addition: ``round.counted`` has ``remote_ballots`` exactly in
@@ -327,7 +318,7 @@ def parse_log_entry(
     raw_body = r.raw("body")
     variant = ENTRY_VARIANTS.get(etype)
     if variant is not None and isinstance(raw_body, dict) and set(raw_body) == set(variant):
-        schema = variant  # (spec/remote-v2.md §5) the version-2 body of this type
+        schema = variant  # the version-1 body, refused by V18.1
     if extra and isinstance(raw_body, dict) and any(k in raw_body for k in extra):
         schema = {**schema, **{k: c for k, c in extra.items() if k in raw_body}}
     body = Reader(r.raw("body"), r.at("body"), "V6", frozenset(schema))

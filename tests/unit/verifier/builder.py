@@ -478,7 +478,6 @@ def build(
             "election.result": "result",
             "remote.opened": "remote-opened",
             "remote.closed": "remote-closed",
-            "remote.key_revealed": "remote-key",
         }.get(etype, extra_checkpoint)
         if etype == "stock.committed":
             reason = f"stock {body['post']} {body['round']}"

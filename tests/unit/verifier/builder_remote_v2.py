@@ -59,9 +59,12 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def manifest(*, disapprovals: bool = False) -> dict[str, Any]:
+def manifest(*, disapprovals: bool = False, counts_toward_quorum: bool = True) -> dict[str, Any]:
     d = B.definition()
-    d["remote_voting"] = {"approved": list(APPROVED), "counts_toward_quorum": True}
+    d["remote_voting"] = {
+        "approved": list(APPROVED),
+        "counts_toward_quorum": counts_toward_quorum,
+    }
     d["parameters"]["write_in_requires_disapproval"] = disapprovals
     man = B.manifest(d)
     man["keys"]["scrutineers"] = [B.pubdoc(s) for s in SCRUTINEERS]
@@ -259,13 +262,19 @@ def partial_body(
 class Election:
     """The script of the v2 remote election plus what tests need to tamper with it."""
 
-    def __init__(self, *, disapprovals: bool = False, producer: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        disapprovals: bool = False,
+        producer: bool = False,
+        counts_toward_quorum: bool = True,
+    ) -> None:
         """``producer``: the key, its sealed shares and the ballots made by the producer's own
         functions (``keys.remote.create_remote_key_v2``, ``unwrap_share_v2``,
         ``keys.remote_ballot.encrypt_ballot``) instead of this module's, for interoperability."""
         self.disapprovals = disapprovals
         self.producer = producer
-        self.man = manifest(disapprovals=disapprovals)
+        self.man = manifest(disapprovals=disapprovals, counts_toward_quorum=counts_toward_quorum)
         self.eid = B.election_id(self.man)
         self.setup: Any = None
         if producer:

@@ -78,11 +78,6 @@ def test_key_shares_parse_only_with_integer_indices_and_hex_commitments_V18_1() 
 
 def test_a_cast_decodes_its_base64_members_or_gives_none_for_each_bad_one_V18_3() -> None:
     b32 = base64.b64encode(bytes(32)).decode()
-    body = {"token": b32, "token_prefix": b32[:-2], "token_signature": "!", "sealed": b32}
+    body = {"token": b32, "token_prefix": b32[:-2], "token_signature": "!", "ballot": {}}
     cast = parse_remote_cast(body)
-    assert (cast.token, cast.token_prefix, cast.token_signature, cast.sealed) == (
-        bytes(32),
-        None,
-        None,
-        bytes(32),
-    )
+    assert (cast.token, cast.token_prefix, cast.token_signature) == (bytes(32), None, None)

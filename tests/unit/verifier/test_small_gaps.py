@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.unit.verifier import builder as B
-from tests.unit.verifier import builder_remote as R
+from tests.unit.verifier import builder_remote_v2 as V
 from tests.unit.verifier.conftest import TOWN_FP
 from verifier.checks import TownKey, verify_bundle
 from verifier.report import Report, render_json, render_text
@@ -51,11 +51,12 @@ def test_the_same_checkpoint_twice_fails_V7_repeated(
 
 
 @pytest.fixture(scope="module")
-def election() -> R.Election:
-    return R.Election()
+def election() -> V.Election:
+    return V.Election()
 
 
-def _with_remote_casts_after(election: R.Election, etype: str) -> Files:
+def _with_remote_casts_after(election: V.Election, etype: str) -> Files:
+    """A ``remote-casts`` checkpoint (RM-8.2; version 2 makes none, RV-4.3) after ``etype``."""
     ev = election.script()
     i = next(k for k, (t, _) in enumerate(ev) if t == etype)
     ev[i] = [ev[i][0], {**ev[i][1], "_checkpoint": "remote-casts"}]
@@ -63,15 +64,15 @@ def _with_remote_casts_after(election: R.Election, etype: str) -> Files:
 
 
 def test_remote_casts_checkpoint_inside_the_window_passes(
-    election: R.Election, run: Runner
+    election: V.Election, run: Runner
 ) -> None:
-    report = run(election.build())
+    report = run(_with_remote_casts_after(election, "remote.credential_issued"))
     assert report.ok, _codes(report)
 
 
 @pytest.mark.parametrize("after", ["member.checked_in", "ballots.returned"])
 def test_remote_casts_checkpoint_after_the_window_fails_V7_RM_8_2(
-    election: R.Election, run: Runner, after: str
+    election: V.Election, run: Runner, after: str
 ) -> None:
     report = run(_with_remote_casts_after(election, after))
     assert report.failed() == ("V7",), _codes(report)
@@ -80,7 +81,7 @@ def test_remote_casts_checkpoint_after_the_window_fails_V7_RM_8_2(
 
 
 def test_remote_casts_checkpoint_at_remote_opened_size_fails_V7_RM_8_2(
-    election: R.Election, run: Runner
+    election: V.Election, run: Runner
 ) -> None:
     files = election.build()
     doc = json.loads(files["checkpoints.json"])

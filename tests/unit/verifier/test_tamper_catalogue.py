@@ -34,8 +34,9 @@ under ``tests/``; ``here`` is this module.
 | stolen work-group key: re-signed fork (6) | here ``test_fork_signed_with_the_work_group_key_alone_fails_V7_on_the_scrutineers_lines``, ``test_fork_signed_with_every_key_but_the_towns_fails_the_audit_bound_to_the_old_root_A11`` |
 | stolen work-group key: forged stock (6) | here ``test_forged_stock_file_re_sealed_fails_V8``, ``test_forged_stock_re_signed_with_the_log_fails_V7``, ``test_ballot_printed_with_the_stolen_key_outside_the_stock_fails_V9``, ``test_ballot_qr_signature_with_s_plus_l_fails_V9``; another key's ballot: ``test_tamper.py`` SCRIPT_CASES ``forged-ballot`` |
 | stolen issuer key: casts with minted tokens (6) | here ``test_cast_with_a_minted_token_beyond_the_credentials_fails_V18_5``, ``test_minted_cast_under_a_second_credential_fails_V18_2``, ``test_minted_cast_within_the_logged_credentials_is_bounded_not_detected_RM_10_4``; ``unit/verifier/test_remote.py::test_v18_2_credential_for_unapproved_member``, ``::test_v18_10_credentialed_member_checks_in`` |
-| remote ballots v2 (issue 16): a 2 in a choice, an over-vote, a write-in beyond the × marks, a wrong partial decryption, totals that do not match, a cast dropped or added after the close, a replayed ballot, casts out of receipt order or with another ``at``, version-1 entries, too few partial decryptions | ``unit/verifier/test_remote_v2.py`` (each with its exact clauses and V18.x rules); one ballot's checks ``unit/verifier/test_remote_ballot_v2.py``; vectors ``unit/verifier/test_remote_v2_vectors.py`` |
-| format versions bumped or unknown (6) | here FORMAT_FILE_CASES, FORMAT_SIGNED_CASES, AUDIT_FORMAT_CASES, ``test_a_ballot_qrs_version_bumped_or_unknown_fails_V9``, ``test_a_remote_ballot_of_another_format_counted_as_decrypted_fails_V18_8`` |
+| remote ballots v2 (issue 16): a 2 in a choice, an over-vote, a write-in beyond the × marks, a wrong partial decryption, totals that do not match, a cast dropped or added after the close, a replayed ballot, casts out of receipt order or with another ``at``, a version-1 cast, too few partial decryptions | ``unit/verifier/test_remote_v2.py`` (each with its exact clauses and V18.x rules); one ballot's checks ``unit/verifier/test_remote_ballot_v2.py``; vectors ``unit/verifier/test_remote_v2_vectors.py`` |
+| remote ballots version 1 (issue 16: none is decrypted anywhere): its ``remote.opened``, its key reveal and decryption entries | ``unit/verifier/test_remote.py::test_v18_1_a_version_1_remote_opened_is_not_supported``, ``::test_version_1_entries_are_unknown_types_V6``; ``unit/verifier/test_remote_v2.py::test_a_version_1_cast_fails_V6`` |
+| format versions bumped or unknown (6) | here FORMAT_FILE_CASES, FORMAT_SIGNED_CASES, AUDIT_FORMAT_CASES, ``test_a_ballot_qrs_version_bumped_or_unknown_fails_V9``, ``test_a_remote_ballot_of_another_format_fails_V18_21`` |
 | byte-order marks and CRLF (6) | here ENCODING_CASES |
 
 What a stolen work-group key can and cannot do, as spec/bundle.md V7 and spec/remote.md §10 put
@@ -70,11 +71,11 @@ import pytest
 from typer.testing import CliRunner
 
 from ballot_printer import encode_qr_text, sign_payload
-from keys import remote as remote_keys
 from tally.cli_audit import head_document
 from tests.unit.audit import fixtures as F
 from tests.unit.verifier import builder as B
 from tests.unit.verifier import builder_remote as R
+from tests.unit.verifier import builder_remote_v2 as V
 from tests.unit.verifier.conftest import TOWN_FP
 from verifier.audit.election import load_election
 from verifier.audit.reconcile import Paper, reconcile
@@ -589,40 +590,34 @@ def test_ballot_qr_signature_with_s_plus_l_fails_V9(run: Runner) -> None:
 
 
 @pytest.fixture(scope="module")
-def remote_election() -> R.Election:
-    return R.Election()
+def remote_election() -> V.Election:
+    return V.Election()
 
 
-def minted_cast(el: R.Election, credential_of: str | None) -> Files:
-    """The third cast (rejected: it reused R1's token) replaced by a valid ballot, ``xxxx`` and
-    ``xx``, under a token minted with the issuer key. ``credential_of`` is the member of the
-    ``remote.credential_issued`` that stood for M07's; None removes it."""
-    ev = el.script()
+def minted_cast(el: V.Election, credential_of: str | None) -> Files:
+    """The third cast (M07's: M01 and a write-in of M05, the secretary's write-in M05) replaced
+    by a ballot of the same choices under a token minted with the issuer key, so the totals are
+    unchanged. ``credential_of`` is the member of the ``remote.credential_issued`` that stood for
+    M07's; None removes it."""
+    minted = R.credential(el.eid)
+    plans = [
+        V.PostPlan("committee", V.choices("committee", ["M01", "M05"]), 1),
+        V.PostPlan("secretary", V.choices("secretary", ["M05"]), 1),
+    ]
+    casts = list(el.casts)
+    casts[2] = V.Cast(minted, el.ballot(minted.token, plans))
+    ev = el.script(casts=casts)
     c = _idx(ev, "remote.credential_issued", member="M07")
     if credential_of is None:
         del ev[c]
         ev[_idx(ev, "remote.closed")][1]["credentials"] = 2
     else:
         ev[c][1]["member"] = credential_of
-    minted = R.credential(el.eid)
-    ballot = R.ballot(el.eid, minted.token, "xxxx", "xx")
-    ev[_idx(ev, "remote.cast", 2)][1] = R.cast_body(
-        minted, remote_keys.seal_ballot(el.setup.ballot_key, B.jcs(ballot))
-    )
-    ev[_idx(ev, "remote.rejected")] = ["remote.decrypted", {"cast": 0, "ballot": ballot}]
-    casts = [i for i, (t, _) in enumerate(ev) if t == "remote.cast"]
-    decided = [i for i, (t, _) in enumerate(ev) if t == "remote.decrypted"]
-    for d, cast in zip(decided, casts, strict=True):
-        ev[d][1]["cast"] = cast
-    for post in ("committee", "secretary"):  # one more valid ballot approving nobody
-        body = ev[_idx(ev, "round.counted", post=post, round=1)][1]
-        body["valid_ballots"] += 1
-        body["remote_ballots"] += 1
-    return el.build(ev, remote_ballots=3)
+    return el.build(ev)
 
 
 def test_cast_with_a_minted_token_beyond_the_credentials_fails_V18_5(
-    remote_election: R.Election, run: Runner
+    remote_election: V.Election, run: Runner
 ) -> None:
     report = run(minted_cast(remote_election, None))
     expect(report, {"V18"}, {("V18", "remote.casts_exceed_credentials")})
@@ -630,7 +625,7 @@ def test_cast_with_a_minted_token_beyond_the_credentials_fails_V18_5(
 
 
 def test_minted_cast_under_a_second_credential_fails_V18_2(
-    remote_election: R.Election, run: Runner
+    remote_election: V.Election, run: Runner
 ) -> None:
     report = run(minted_cast(remote_election, "M05"))
     expect(report, {"V18"}, {("V18", "remote.credential_twice")})
@@ -638,7 +633,7 @@ def test_minted_cast_under_a_second_credential_fails_V18_2(
 
 
 def test_minted_cast_within_the_logged_credentials_is_bounded_not_detected_RM_10_4(
-    remote_election: R.Election, run: Runner
+    remote_election: V.Election, run: Runner
 ) -> None:
     """The limit spec/remote.md RM-10.4 (d) states: under the credential of an approved member
     who redeemed one, a minted cast looks like that member's own; V18.5 bounds it."""
@@ -868,25 +863,19 @@ def test_a_ballot_qrs_version_bumped_or_unknown_fails_V9(
     expect(run(B.build(ev)), {"V9"}, {("V9", code)})
 
 
-@pytest.mark.parametrize("value", ["remote-ballot/2", "ballot-box/1"])
-def test_a_remote_ballot_of_another_format_counted_as_decrypted_fails_V18_8(
-    remote_election: R.Election, run: Runner, value: str
+@pytest.mark.parametrize("value", ["remote-ballot/1", "remote-ballot/3", "ballot-box/1"])
+def test_a_remote_ballot_of_another_format_fails_V18_21(
+    remote_election: V.Election, run: Runner, value: str
 ) -> None:
-    """R1 sealed as another format and logged as decrypted: RM-5.3 rejects it, so the verifier
-    recounts the rounds without it (V18.9, V13)."""
+    """R1's ballot under another format, its proofs intact: RV-3.5 refuses it
+    (``remote.ballot_invalid``), and the totals it fed are not checked against it (V18.22,
+    V18.23 need every ballot's ciphertexts)."""
     el = remote_election
-    ev = el.script()
-    ballot = {**el.ballots[0], "format": value}
-    ev[_idx(ev, "remote.cast", 0)][1]["sealed"] = R.b64(
-        remote_keys.seal_ballot(el.setup.ballot_key, B.jcs(ballot))
-    )
-    ev[_idx(ev, "remote.decrypted", 0)][1]["ballot"] = ballot
-    report = run(el.build(ev))
-    count = {"approvals", "elected", "shortfall", "tied", "tied_seats", "valid_ballots"}
-    found = {("V13", f"count.{c}") for c in count}
-    found |= {("V18", "remote.decryption_differs"), ("V18", "remote.round_count")}
-    expect(report, {"V13", "V18"}, found)
-    assert {f.rule for c in report.clauses for f in c.findings} == {"", "V18.8", "V18.9"}
+    casts = list(el.casts)
+    casts[0] = V.Cast(el.creds[0], {**casts[0].ballot, "format": value})
+    report = run(el.build(el.script(casts=casts)))
+    expect(report, {"V18"}, {("V18", "remote.ballot_invalid")})
+    assert {f.rule for c in report.clauses for f in c.findings} == {"V18.21"}
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,8 @@
 """The count of a round (spec/bundle.md V12, V13; spec/rules.md R7-R16, R21, R22.3).
 
-Every ballot of the round, paper and remote (RM-9.2; in version 2 the remote totals, RV-7.1), is
-judged again from the manifest's
-parameters, the round is counted again, and the ``round.counted`` body must equal the recount;
-what the round decided (elected, tied) then moves the replay on.
+Every paper ballot of the round is judged again from the manifest's parameters, the round is
+counted again with the post's remote totals where they count (RV-7.1), and the ``round.counted``
+body must equal the recount; what the round decided (elected, tied) then moves the replay on.
 """
 
 from __future__ import annotations
@@ -36,7 +35,7 @@ def round_counted(r: Replay, e: LogEntry) -> None:
     o = r.round_of(e)
     if o is None:
         return
-    r.remote.round_counted(e, o)  # (V18.7)-(V18.9)
+    r.remote.round_counted(e, o)  # (V18.9), (V18.23)
     if o.issued is not None and o.returned is not None and o.returned > o.issued:
         r.fail(
             "V12",
@@ -113,19 +112,6 @@ def recount(r: Replay, e: LogEntry, o: Open) -> Mapping[str, Any]:
     added: tuple[int, tuple[tuple[str, int], ...]] = (0, ())
     if o.remote and r.rm.version == 2:  # (V18.9) RV-7.1: the post's remote totals
         added = r.remote.v2.count_of(o.post, ok)
-    elif o.remote:  # (V18.9) RM-9.2: each remote ballot's post part, judged like paper
-        for part in r.rm.parts(o.post, r.roster):
-            verdicts.append(
-                rules.judge_ballot(
-                    marks=part[0],
-                    write_ins=part[1],
-                    candidates=o.candidates,
-                    seats=o.seats,
-                    params=r.d.parameters,
-                    write_in_eligible=ok,
-                    runoff=runoff,
-                )
-            )
     if o.body == "plenary":  # (R13, R21) the threshold's base
         base = o.committee_size
     elif r.d.parameters.threshold_base == "P":

@@ -1,13 +1,16 @@
-"""Remote ballots in the log (spec/remote.md §13: V18.1-V18.11; spec/bundle.md V18).
+"""Remote ballots in the log (spec/remote.md §13, spec/remote-v2.md §8; spec/bundle.md V18).
 
-Version 2 (spec/remote-v2.md §8), told by ``election_key`` in ``remote.opened``, shares the
-clauses V18.2-V18.6 and V18.9-V18.11 with version 1 here; what only version 2 has (its key and
-write-in lists, V18.20-V18.23) is ``remote_v2.RemoteV2``, called from these handlers.
+Remote ballots are version 2's (an ``election_key`` in ``remote.opened``): no remote ballot is
+ever decrypted (RV-1.1). The clauses of spec/remote.md §13 that remain (V18.1-V18.6,
+V18.9-V18.11) are here; what is version 2's own (its key and write-in lists, V18.20-V18.23) is
+``remote_v2.RemoteV2``, called from these handlers. A ``remote.opened`` of version 1 (a
+``ballot_key``) fails V18.1 (``remote.unsupported_version``); version 1's key reveal and
+per-ballot decryption entries are unknown types (V6).
 
 ``RemoteChecks`` owns what the replay knows of remote voting (``RemoteState``) and has one method
 per remote entry type, each starting with its clause, plus the points where remote voting
-meets the rounds: a round's opening (V18.6, V18.9), its quorum (V18.11), its count (V18.7-V18.9)
-and the end of the log. V18.10 is reported under V10 and V18.11 under V11, each finding with
+meets the rounds: a round's opening (V18.6, V18.9), its quorum (V18.11), its count (V18.9,
+V18.23) and the end of the log. V18.10 is reported under V10 and V18.11 under V11, each finding with
 its finer rule; V18.12 (``result.json``) is checked after the replay from ``RemoteState``.
 """
 
@@ -17,21 +20,12 @@ import base64
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from verifier.canonical import canonical_bytes
-from verifier.checks.common import short
 from verifier.checks.replay.remote_v2 import RemoteV2
 from verifier.checks.replay.state import Cast, Open, RemoteState
 from verifier.crypto import b64decode_canonical
 from verifier.model import LogEntry
 from verifier.parse.entries import parse_remote_cast, parse_shares
-from verifier.remote import (
-    ballot_ok,
-    decide_cast,
-    is_clamped,
-    key_matches,
-    load_issuer_key,
-    verify_token,
-)
+from verifier.remote import load_issuer_key, verify_token
 
 if TYPE_CHECKING:
     from verifier.checks.replay.core import Replay
@@ -72,8 +66,8 @@ class RemoteChecks:
 
     def opened(self, e: LogEntry) -> None:
         """(V18.1) ``remote.opened``: approved remote voters, once, before every other remote
-        entry and every round; the issuer key (RM-4.1), the ballot key, k of n (RM-7.2) and the
-        shares of the manifest's scrutineers."""
+        entry and every round; the issuer key (RM-4.1), version 2's election key and write-in
+        lists (spec/remote-v2.md §8) and the shares of the manifest's scrutineers."""
         s, b, m = self.s, e.body, self.r.m
         if not self.r.d.remote_approved:
             self.fail(
@@ -123,7 +117,15 @@ class RemoteChecks:
         if "election_key" in b:  # (spec/remote-v2.md §8) version 2
             self.v2.opened(e)
         else:
-            self.v1_key(e)
+            self.fail(
+                "V18.1",
+                "remote.unsupported_version",
+                "不支持第一版远程投票（remote.opened 含 ballot_key 而无 election_key）",
+                "remote ballots version 1 (remote.opened with ballot_key, no election_key) are "
+                "not supported: no remote ballot may be decrypted (spec/remote-v2.md RV-1.1)",
+                e,
+                path="body",
+            )
         shares = parse_shares(b["shares"])
         want = [base64.b64encode(x.key).decode("ascii") for x in m.scrutineers]
         ok = (
@@ -139,32 +141,6 @@ class RemoteChecks:
                 "shares must list indices 1..n with the manifest's scrutineer keys in order",
                 e,
                 path="body.shares",
-            )
-
-    def v1_key(self, e: LogEntry) -> None:
-        """(V18.1) Version 1: ``ballot_key`` is 32 bytes, k of n as RM-7.2."""
-        s, b = self.s, e.body
-        s.ballot_key = b64decode_canonical(b["ballot_key"], 32)
-        if s.ballot_key is None:
-            self.fail(
-                "V18.1",
-                "remote.ballot_key",
-                "远程选票公钥不是 32 字节",
-                "ballot_key is not base64 of 32 bytes",
-                e,
-                path="body.ballot_key",
-            )
-        n, k = b["n"], b["k"]
-        want_n = len(self.r.m.scrutineers)
-        if n != want_n or not (1 <= k <= n and (k >= 2 or n == 1)):
-            self.fail(
-                "V18.1",
-                "remote.threshold",
-                "门限 k、n 不符合 RM-7.2",
-                "k and n break RM-7.2 (n = scrutineer keys, 2 <= k <= n)",
-                e,
-                expected=f"n = {want_n}, 2 <= k <= n",
-                found=f"k = {k}, n = {n}",
             )
 
     def credential_issued(self, e: LogEntry) -> None:
@@ -278,19 +254,10 @@ class RemoteChecks:
                 expected=f"<= {s.credential_entries}",
                 found=str(len(s.casts) + 1),
             )
-        cast = Cast(e.seq, token, parsed.sealed)
+        cast = Cast(e.seq, token)
         s.casts.append(cast)
-        s.by_seq[e.seq] = cast
         if s.version == 2:
             self.v2.cast(e, cast)
-        elif "sealed" not in b:
-            self.fail(
-                "V18.21",
-                "remote.cast_version",
-                "第一版远程投票的 remote.cast 应含 sealed",
-                "a remote.cast of version 1 carries sealed (spec/remote.md RM-8.1)",
-                e,
-            )
 
     def closed(self, e: LogEntry) -> None:
         """(V18.6) ``remote.closed``: once, before the first round, with the log's counts of
@@ -329,180 +296,15 @@ class RemoteChecks:
         if s.version == 2:
             self.v2.closed(e)  # (V18.20)
 
-    def key_revealed(self, e: LogEntry) -> None:
-        """(V18.7) ``remote.key_revealed``: once, after ``remote.closed``, a clamped key
-        (RM-6.1) whose X25519 public key is ``ballot_key``."""
-        s = self.s
-        if s.version == 2:
-            self.v2.no_v1(e)
-            return
-        if s.key_seq is not None:
-            self.fail(
-                "V18.7",
-                "remote.key_twice",
-                "私钥公布了不止一次",
-                "a second remote.key_revealed",
-                e,
-                expected=f"only seq {s.key_seq}",
-            )
-            return
-        s.key_seq = e.seq
-        self.r.moment("remote-key", e)  # (V7)
-        if s.closed_seq is None:
-            self.fail(
-                "V18.7",
-                "remote.key_early",
-                "远程投票关闭前公布了私钥",
-                "remote.key_revealed before remote.closed",
-                e,
-            )
-        raw = b64decode_canonical(e.body["private_key"], 32)
-        if raw is None or not is_clamped(raw):
-            self.fail(
-                "V18.7",
-                "remote.key_invalid",
-                "公布的私钥不是 32 字节的规范（clamped）形式",
-                "private_key is not 32 bytes in clamped form (RM-6.1)",
-                e,
-            )
-        elif s.ballot_key is not None:
-            if key_matches(raw, s.ballot_key):
-                s.key = raw
-            else:
-                self.fail(
-                    "V18.7",
-                    "remote.key_mismatch",
-                    "公布的私钥与远程选票公钥不对应",
-                    "the X25519 public key of private_key is not ballot_key",
-                    e,
-                )
-
-    def decision(self, e: LogEntry) -> None:
-        """(V18.8) ``remote.decrypted`` or ``remote.rejected``: one per cast, in cast order,
-        after the key (V18.7) and before the count that includes them, and exactly what opening
-        the sealed ballot with the published key gives (RM-5.3, RM-6.4)."""
-        s, b = self.s, e.body
-        if s.version == 2:
-            self.v2.no_v1(e)
-            return
-        if s.key_seq is None:
-            self.fail(
-                "V18.7",
-                "remote.decision_before_key",
-                "私钥公布之前就有解密结果",
-                f"{e.type} before remote.key_revealed",
-                e,
-            )
-        if s.counted_round:
-            self.fail(
-                "V18.8",
-                "remote.decision_late",
-                "远程选票计入的轮次已计票之后才解密",
-                f"{e.type} after the count in which remote ballots count",
-                e,
-            )
-        cast = s.by_seq.get(b["cast"])
-        if cast is None or cast.decided:
-            self.fail(
-                "V18.8",
-                "remote.decision_cast",
-                "解密结果指向的不是未处理的远程投票",
-                "cast is not the seq of a remote.cast still undecided",
-                e,
-                found=str(b["cast"]),
-            )
-            return
-        expected_next = s.casts[s.next_undecided]
-        if cast is not expected_next:
-            self.fail(
-                "V18.8",
-                "remote.decision_order",
-                "解密结果未按投票顺序",
-                "decisions must follow the order of the casts",
-                e,
-                expected=str(expected_next.seq),
-                found=str(cast.seq),
-            )
-        cast.decided = True
-        s.decided += 1
-        while s.next_undecided < len(s.casts) and s.casts[s.next_undecided].decided:
-            s.next_undecided += 1
-        eid = self.r.m.election_id.hex()
-        roster = frozenset(self.r.roster)
-        if e.type == "remote.decrypted":
-            s.decrypted += 1
-            ballot = b["ballot"]
-            if ballot_ok(ballot, eid, s.posts, roster):
-                s.ballots.append(ballot)
-        else:
-            s.rejected += 1
-        self.as_opened(e, cast)
-
-    def as_opened(self, e: LogEntry, cast: Cast) -> None:
-        """(V18.8) RM-5.3, RM-6.4: opening the cast's sealed ballot with the published key gives
-        exactly the logged decision: the same reason, or a ballot equal as JCS bytes."""
-        s, b = self.s, e.body
-        if s.key is None or cast.token is None:
-            return  # the key (V18.7) or the cast (V18.3) failed already: nothing to open with
-        eid = self.r.m.election_id.hex()
-        if cast.sealed is None:
-            want: tuple[str, Any] = ("remote.rejected", "remote.sealed_invalid")
-        else:
-            want = decide_cast(
-                s.key,
-                cast.sealed,
-                token=cast.token,
-                election_id_hex=eid,
-                posts=s.posts,
-                roster=frozenset(self.r.roster),
-            )
-        if e.type == "remote.decrypted":
-            same = want[0] == e.type and canonical_bytes(b["ballot"]) == want[1][0]
-            found = short(b["ballot"])
-        else:
-            reasons = {want[1]}
-            if want[1] == "remote.sealed_too_large":
-                reasons.add("remote.sealed_invalid")
-            same = want[0] == e.type and b["reason"] in reasons
-            found = f"rejected: {b['reason']}"
-        if not same:
-            self.fail(
-                "V18.8",
-                "remote.decryption_differs",
-                "用公布的私钥打开密封选票，结果与日志不符",
-                "opening the sealed ballot with the published key gives another result",
-                e,
-                expected=(
-                    want[1][0].decode("utf-8", "replace")[:300]
-                    if want[0] == "remote.decrypted"
-                    else f"rejected: {want[1]}"
-                ),
-                found=found,
-            )
-
     def partial_decryption(self, e: LogEntry) -> None:
-        """(V18.22) ``remote.partial_decryption``, in a version-2 log only."""
-        if self.s.version == 1:
-            self.v1_has_v2(e, "V18.22")
-        else:
+        """(V18.22) ``remote.partial_decryption`` (not checked under a version V18.1 refused)."""
+        if self.s.version == 2:
             self.v2.partial(e)
 
     def totals(self, e: LogEntry) -> None:
-        """(V18.23) ``remote.totals``, in a version-2 log only."""
-        if self.s.version == 1:
-            self.v1_has_v2(e, "V18.23")
-        else:
+        """(V18.23) ``remote.totals`` (not checked under a version V18.1 refused)."""
+        if self.s.version == 2:
             self.v2.totals(e)
-
-    def v1_has_v2(self, e: LogEntry, rule: str) -> None:
-        """(V18.22) (V18.23) No entry of version 2's decryption in a version-1 log."""
-        self.fail(
-            rule,
-            "remote.v2_entry",
-            f"第一版远程投票的日志中不应有 {e.type}",
-            f"{e.type} in a version-1 log (remote.opened has ballot_key)",
-            e,
-        )
 
     def not_counted(self, e: LogEntry) -> None:
         """(V18.9) ``remote.not_counted`` exactly when RM-9.1 calls for it: right after the
@@ -571,9 +373,9 @@ class RemoteChecks:
             s.expect_not_counted = (o.post, o.number, e.seq, bool(s.casts))
 
     def round_counted(self, e: LogEntry, o: Open) -> None:
-        """(V18.7) The key is out and (V18.8) every cast decided before the count that includes
-        the remote ballots; (V18.9) ``remote_ballots`` is their number there, 0 elsewhere, and
-        absent without remote voting (V6)."""
+        """(V18.23) The totals are logged before the count that includes the remote ballots;
+        (V18.9) ``remote_ballots`` is their number there, 0 elsewhere, and absent without remote
+        voting (V6)."""
         s, b = self.s, e.body
         if s.opened_seq is None:
             if "remote_ballots" in b:
@@ -586,32 +388,13 @@ class RemoteChecks:
                     path="body.remote_ballots",
                 )
             return
-        want = (len(s.ballots) if s.version == 1 else len(s.casts)) if o.remote else 0
+        want = len(s.casts) if o.remote else 0
         if o.remote:
             s.status[o.post] = "counted"
-            if not s.counted_round and s.version == 2:
-                s.counted_round = True
-                self.v2.round_counted(e)  # (V18.23)
             if not s.counted_round:
                 s.counted_round = True
-                if s.casts and s.key_seq is None:
-                    self.fail(
-                        "V18.7",
-                        "remote.key_missing_at_count",
-                        "计入远程选票的轮次计票前未公布私钥",
-                        "no remote.key_revealed before the count that includes remote ballots",
-                        e,
-                    )
-                if s.decided < len(s.casts):
-                    self.fail(
-                        "V18.8",
-                        "remote.undecided_at_count",
-                        "计票时仍有远程投票未解密",
-                        "remote casts still undecided at the count that includes them",
-                        e,
-                        expected=str(len(s.casts)),
-                        found=str(s.decided),
-                    )
+                if s.version == 2:
+                    self.v2.round_counted(e)  # (V18.23)
         if "remote_ballots" not in b:
             self.fail(
                 "V18.9",
@@ -636,8 +419,8 @@ class RemoteChecks:
     # -------------------------------------------------------------- end
 
     def finish(self) -> None:
-        """(V18.6)-(V18.9) At the end of the log: the ``remote.not_counted`` still owed, the
-        window closed, the key revealed when there are casts, and every cast decided."""
+        """(V18.6), (V18.9), (V18.23) At the end of the log: the ``remote.not_counted`` still
+        owed, the window closed, the totals logged when there are casts."""
         s = self.s
         end = {"file": "log.jsonl"}
         if s.expect_not_counted is not None and s.expect_not_counted[3]:
@@ -665,27 +448,6 @@ class RemoteChecks:
             )
         if s.version == 2:
             self.v2.finish()
-            return
-        if s.casts and s.key_seq is None:
-            self.fail(
-                "V18.7",
-                "remote.key_missing",
-                "有远程投票，但私钥从未公布",
-                "remote casts exist but no remote.key_revealed",
-                None,
-                **end,
-            )
-        for cast in s.casts:
-            if not cast.decided:
-                self.fail(
-                    "V18.8",
-                    "remote.undecided",
-                    "该远程投票没有解密或拒收记录",
-                    "no remote.decrypted or remote.rejected for this cast",
-                    None,
-                    seq=cast.seq,
-                    **end,
-                )
 
 
 def _once_opened(
@@ -710,15 +472,13 @@ def _opened(r: Replay, e: LogEntry) -> None:
 
 _opened.__doc__ = RemoteChecks.opened.__doc__
 
-# (V18) The remote entry types of spec/remote.md RM-8.1 and their handlers.
+# (V18) The remote entry types of spec/remote.md RM-8.1 and spec/remote-v2.md §5 and their
+# handlers.
 HANDLERS: Final[dict[str, Callable[[Replay, LogEntry], None]]] = {
     "remote.opened": _opened,
     "remote.credential_issued": _once_opened(RemoteChecks.credential_issued),
     "remote.cast": _once_opened(RemoteChecks.cast),
     "remote.closed": _once_opened(RemoteChecks.closed),
-    "remote.key_revealed": _once_opened(RemoteChecks.key_revealed),
-    "remote.decrypted": _once_opened(RemoteChecks.decision),
-    "remote.rejected": _once_opened(RemoteChecks.decision),
     "remote.not_counted": _once_opened(RemoteChecks.not_counted),
     "remote.partial_decryption": _once_opened(RemoteChecks.partial_decryption),
     "remote.totals": _once_opened(RemoteChecks.totals),

@@ -3,7 +3,7 @@
 ``RemoteV2`` is the part of ``RemoteChecks`` that only a version-2 log has (an ``election_key``
 in ``remote.opened``): the election key and the write-in lists (V18.1), the batch of casts at
 the close (V18.20), each cast's ballot (V18.21), the partial decryptions (V18.22) and the totals
-(V18.23). The clauses shared with version 1 (V18.2-V18.6, V18.9-V18.11) stay in ``remote``.
+(V18.23). The clauses of spec/remote.md §13 (V18.2-V18.6, V18.9-V18.11) stay in ``remote``.
 
 Performance: the ballots' proofs (RV-3.5) are checked in batches of ``BATCH`` casts on a process
 pool of ``jobs`` workers (one process: in line), as the QR signatures are (``signatures``);
@@ -178,16 +178,6 @@ class RemoteV2:
         """(V18.20) note the cast's receipt and time; (V18.21) its ballot passes RV-3.5 with
         its own token (checked in batches, ``flush``)."""
         s, b = self.s, e.body
-        if "ballot" not in b:
-            self.fail(
-                "V18.21",
-                "remote.cast_version",
-                "第二版远程投票的 remote.cast 应含 ballot，不含 sealed",
-                "a remote.cast of version 2 carries ballot, not sealed",
-                e,
-            )
-            s.sums_known = False
-            return
         cast.at = e.at
         try:
             cast.receipt = receipt(b["ballot"])
@@ -552,13 +542,3 @@ class RemoteV2:
             if t and (i < len(cands) or ok(m))
         ]
         return len(s.casts), tuple(out)
-
-    def no_v1(self, e: LogEntry) -> None:
-        """(V18.21) No entry of version 1's key reveal and decryption in a version-2 log."""
-        self.fail(
-            "V18.21",
-            "remote.v1_entry",
-            f"第二版远程投票的日志中不应有 {e.type}",
-            f"{e.type} in a version-2 log (no remote ballot is ever decrypted, RV-1.1)",
-            e,
-        )

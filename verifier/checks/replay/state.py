@@ -8,11 +8,11 @@ describe it, never with the number of log lines (spec/bundle.md §8).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from verifier.remote import PostSpec, write_in_member
+from verifier.remote import PostSpec
 
 __all__ = ["Cast", "Due", "Open", "PostState", "RemoteState", "Stock"]
 
@@ -84,14 +84,12 @@ class Stock:
 
 @dataclass
 class Cast:
-    """One ``remote.cast`` (V18.3-V18.8; version 2: V18.20, V18.21)."""
+    """One ``remote.cast`` (V18.3-V18.6, V18.20, V18.21)."""
 
     seq: int
     token: bytes | None
-    sealed: bytes | None
-    decided: bool = False
-    receipt: str = ""  # version 2: RV-3.6 ("" when the ballot has no JCS form)
-    at: Any = None  # version 2: the entry's time (V18.20)
+    receipt: str = ""  # RV-3.6 ("" when the ballot has no JCS form)
+    at: Any = None  # the entry's time (V18.20)
 
 
 @dataclass
@@ -103,26 +101,18 @@ class RemoteState:
     opened_size: int = 0
     opened_leaf: bytes = b""  # the leaf hash of remote.opened: the invitations' check code binds it
     issuer: Any = None  # the RSA public key once V18.1 accepted it
-    ballot_key: bytes | None = None
     credentials: dict[str, int] = field(default_factory=dict)
     credential_entries: int = 0
     casts: list[Cast] = field(default_factory=list)
-    by_seq: dict[int, Cast] = field(default_factory=dict)
     tokens: dict[bytes, int] = field(default_factory=dict)
     closed_seq: int | None = None
-    key_seq: int | None = None
-    key: bytes | None = None
-    next_undecided: int = 0
-    decided: int = 0
-    decrypted: int = 0
-    rejected: int = 0
-    ballots: list[Mapping[str, Any]] = field(default_factory=list)
     round_opened: bool = False
     counted_round: bool = False
     status: dict[str, str] = field(default_factory=dict)  # post -> pending/counted/not_counted
     expect_not_counted: tuple[str, int, int, bool] | None = None  # post, round, seq, required
-    # Version 2 (spec/remote-v2.md): an ``election_key`` in remote.opened.
-    version: int = 1
+    # spec/remote-v2.md: remote.opened has an ``election_key`` (version 2); version 1 (a
+    # ``ballot_key``) is no longer supported, V18.1.
+    version: int = 0
     election_key: Any = None  # verifier.remote_v2.ThresholdKey once V18.1 accepted it
     write_in_lists: dict[str, tuple[str, ...]] = field(default_factory=dict)  # RV-2.1
     sums: dict[str, list[Any]] = field(default_factory=dict)  # post -> encrypted totals (EG-3.3)
@@ -134,24 +124,5 @@ class RemoteState:
 
     @property
     def remote_ballots(self) -> int:
-        """(V18.12) The remote ballots of the election: decrypted (version 1) or cast (2)."""
-        return self.decrypted if self.version == 1 else len(self.casts)
-
-    def parts(
-        self, post: str, roster: Mapping[str, Any]
-    ) -> Iterator[tuple[str, tuple[tuple[str, str], ...]]]:
-        """(marks, write-ins) of each decrypted ballot's part for ``post``; a typed write-in is
-        read by the rule of paper entry (RM-9.2, ``write_in_member``)."""
-        names: dict[str, tuple[str, ...]] = {}
-        for mid, member in roster.items():
-            names[member.name] = (*names.get(member.name, ()), mid)
-        ids = frozenset(roster)
-        for ballot in self.ballots:
-            for part in ballot["posts"]:
-                if part["post"] == post:
-                    yield (
-                        part["marks"],
-                        tuple(
-                            (write_in_member(w, names, ids), w["mark"]) for w in part["write_ins"]
-                        ),
-                    )
+        """(V18.12) The remote ballots of the election: the casts (spec/remote-v2.md §8)."""
+        return len(self.casts)

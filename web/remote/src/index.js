@@ -45,16 +45,6 @@ export {
   verifyShare,
 } from './elgamal.js';
 export { canonicalBytes, canonicalJson } from './jcs.js';
-export {
-  BALLOT_FORMAT,
-  BALLOT_KEY_SIZE,
-  MAX_BALLOT_BYTES,
-  SEAL_OVERHEAD,
-  ready,
-  remoteBallot,
-  remoteBallotBytes,
-  sealBallot,
-} from './seal.js';
 export { verifyEd25519 } from './sign.js';
 export {
   ELECTION_ID_SIZE,

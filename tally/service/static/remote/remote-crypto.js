@@ -4392,6 +4392,27 @@ var elgamalTesting = Object.freeze({
   }
 });
 
+// src/sign.js
+async function verifyEd25519(publicKey, domain, message, signature) {
+  await libsodium_wrappers_default.ready;
+  let key;
+  let sig;
+  try {
+    key = bytesOrBase64(publicKey, "public key");
+    sig = bytesOrBase64(signature, "signature");
+  } catch {
+    return false;
+  }
+  if (key.length !== 32 || sig.length !== 64) return false;
+  const body = typeof message === "string" ? utf8(message) : message;
+  const signed = concatBytes(utf8(domain), new Uint8Array([0]), body);
+  try {
+    return libsodium_wrappers_default.crypto_sign_verify_detached(sig, signed, key);
+  } catch {
+    return false;
+  }
+}
+
 // node_modules/@cloudflare/blindrsa-ts/lib/src/sjcl/index.js
 var sjcl = {
   /**
@@ -7003,114 +7024,19 @@ async function verifyCredential(issuerPublicKeyDer, electionIdHex, credential) {
   return suite().verify(key, fromBase64(credential.signature), msg);
 }
 
-// src/seal.js
-var BALLOT_KEY_SIZE = 32;
-var SEAL_OVERHEAD = 48;
-var MAX_BALLOT_BYTES = 16384;
-var BALLOT_FORMAT = "remote-ballot/1";
-function ready() {
-  return libsodium_wrappers_default.ready;
-}
-async function sealBallot(ballotPublicKeyB64, plaintextBytes) {
-  await libsodium_wrappers_default.ready;
-  const key = bytesOrBase64(ballotPublicKeyB64, "ballot key");
-  if (key.length !== BALLOT_KEY_SIZE) throw new RangeError("a ballot key is 32 bytes");
-  const plaintext = bytesOrBase64(plaintextBytes, "plaintext");
-  if (plaintext.length > MAX_BALLOT_BYTES) {
-    throw new RangeError(`ballot of ${plaintext.length} bytes exceeds ${MAX_BALLOT_BYTES}`);
-  }
-  return toBase64(libsodium_wrappers_default.crypto_box_seal(plaintext, key));
-}
-function remoteBallot(electionIdHex, tokenB64, posts) {
-  if (fromHex(electionIdHex).length !== ELECTION_ID_SIZE) {
-    throw new RangeError("an election id is 64 lowercase hex digits");
-  }
-  if (fromBase64(tokenB64).length !== TOKEN_SIZE) throw new RangeError("a token is 32 bytes");
-  if (!Array.isArray(posts)) throw new TypeError("posts must be a list");
-  return {
-    format: BALLOT_FORMAT,
-    election_id: electionIdHex,
-    token: tokenB64,
-    posts: posts.map(checkPost)
-  };
-}
-function remoteBallotBytes(electionIdHex, tokenB64, posts) {
-  const bytes = canonicalBytes(remoteBallot(electionIdHex, tokenB64, posts));
-  if (bytes.length > MAX_BALLOT_BYTES) {
-    throw new RangeError(`ballot of ${bytes.length} bytes exceeds ${MAX_BALLOT_BYTES}`);
-  }
-  return bytes;
-}
-function checkPost(p2) {
-  const { post, candidates, marks, write_ins: writeIns } = p2 ?? {};
-  if (Object.keys(p2 ?? {}).sort().join() !== "candidates,marks,post,write_ins") {
-    throw new TypeError("a post ballot has exactly post, candidates, marks, write_ins");
-  }
-  if (typeof post !== "string" || !post) throw new TypeError("post must be a post code");
-  if (!Array.isArray(candidates) || !candidates.every((c2) => typeof c2 === "string")) {
-    throw new TypeError("candidates must be a list of ids");
-  }
-  if (typeof marks !== "string" || !/^[ox-]*$/.test(marks) || marks.length !== candidates.length) {
-    throw new TypeError("marks must have one of o, x, - per candidate");
-  }
-  if (!Array.isArray(writeIns)) throw new TypeError("write_ins must be a list");
-  return {
-    post,
-    candidates: [...candidates],
-    marks,
-    write_ins: writeIns.map((w2) => {
-      if (Object.keys(w2 ?? {}).sort().join() !== "mark,member,name") {
-        throw new TypeError("a write-in has exactly name, member, mark");
-      }
-      if (typeof w2.name !== "string" || w2.name.normalize("NFC") !== w2.name || !w2.name) {
-        throw new TypeError("a write-in name is a non-empty NFC string");
-      }
-      if ([...w2.name].length > 32) throw new TypeError("a write-in name has at most 32 characters");
-      if (/\p{C}/u.test(w2.name)) throw new TypeError("a write-in name has no control or format characters");
-      if (typeof w2.member !== "string") throw new TypeError("write-in member must be a string");
-      if (w2.mark !== "o" && w2.mark !== "-") throw new TypeError("a write-in mark is o or -");
-      return { name: w2.name, member: w2.member, mark: w2.mark };
-    })
-  };
-}
-
-// src/sign.js
-async function verifyEd25519(publicKey, domain, message, signature) {
-  await libsodium_wrappers_default.ready;
-  let key;
-  let sig;
-  try {
-    key = bytesOrBase64(publicKey, "public key");
-    sig = bytesOrBase64(signature, "signature");
-  } catch {
-    return false;
-  }
-  if (key.length !== 32 || sig.length !== 64) return false;
-  const body = typeof message === "string" ? utf8(message) : message;
-  const signed = concatBytes(utf8(domain), new Uint8Array([0]), body);
-  try {
-    return libsodium_wrappers_default.crypto_sign_verify_detached(sig, signed, key);
-  } catch {
-    return false;
-  }
-}
-
 // src/index.js
 function supported() {
   return globalThis.isSecureContext === true && typeof globalThis.crypto?.subtle?.importKey === "function" && typeof globalThis.WebAssembly?.instantiate === "function";
 }
 var VERSION = "remote-crypto/1";
 export {
-  BALLOT_FORMAT,
   BALLOT_FORMAT_V2,
-  BALLOT_KEY_SIZE,
   CHOICE_DOMAIN,
   CIPHERTEXT_SIZE,
   DECRYPTION_DOMAIN,
   DISAPPROVALS_DOMAIN,
   ELECTION_ID_SIZE,
   ElGamalError,
-  MAX_BALLOT_BYTES,
   MAX_BALLOT_BYTES_V2,
   MAX_CHOICES,
   MAX_SCRUTINEERS,
@@ -7120,7 +7046,6 @@ export {
   PREFIX_SIZE,
   RECEIPT_DOMAIN_V2,
   SCALAR_SIZE,
-  SEAL_OVERHEAD,
   SUM_DOMAIN,
   TOKEN_DOMAIN,
   TOKEN_SIZE,
@@ -7144,12 +7069,8 @@ export {
   parsePoint,
   parseScalar,
   parseThresholdKey,
-  ready,
-  remoteBallot,
-  remoteBallotBytes,
   remoteReceiptV2,
   requestToken,
-  sealBallot,
   supported,
   toBase64,
   toHex,

@@ -1,8 +1,9 @@
-// vote.js: the remote voting page (spec/remote.md; version 2, spec/remote-v2.md §6, when
-// /api/remote/info says version 2). Page logic only; the cryptography is remote-crypto.js (ADR
-// 0007; v2: encryptBallotV2, ADR "page remote ballot v2"). The credential (and in version 2 the
-// write-in lists) live in sessionStorage until it is spent; the invitation code never leaves the
-// form except to /api/remote/redeem.
+// vote.js: the remote voting page (spec/remote.md; remote ballots version 2, spec/remote-v2.md §6).
+// Page logic only; the cryptography is remote-crypto.js (ADR 0007; encryptBallotV2, ADR "page
+// remote ballot v2"). The credential and the write-in lists live in sessionStorage until it is
+// spent; the invitation code never leaves the form except to /api/remote/redeem. An election
+// whose /api/remote/info is not version 2 is not voted on here: version 1's sealed ballots, each
+// decrypted at the count, are gone (issue 16, RV-1.1).
 import * as rc from './remote-crypto.js';
 
 const LANG = document.body.dataset.lang === 'en' ? 'en' : 'zh';
@@ -10,12 +11,7 @@ const MSG = {
   zh: {
     seats: (n) => `应选 ${n} 名`,
     chosen: (c, n) => `已选 ${c} / ${n}`,
-    over: (post, c, n) => `${post}：所选 ${c} 人，多于应选 ${n} 名。多选的选票无效，请减少到 ${n} 人以内。`,
     overShort: (c, n) => `所选 ${c} 人多于应选 ${n} 名，请减少。`,
-    writeIn: '另选他人',
-    writeInName: '填写另选人姓名',
-    add: '填入',
-    badName: '姓名应为 1 至 32 个字，不含控制字符。',
     remove: '删除',
     approve: '赞成', disapprove: '不赞成', abstain: '弃权', blank: '空',
     badCode: '邀请码格式不对：应为 24 个字母或数字。',
@@ -28,13 +24,11 @@ const MSG = {
     network: '网络连接失败，请稍后重试。凭证仍保留在本页面。',
     empty: '您没有选择任何人：此选票为空白票。确定要投出吗？',
     emptyPost: (p) => `${p}：未选择任何人。`,
-    receiptBad: '服务器返回的回执与您投出的内容不符。请截屏此页面并联系选举工作组和镇党委。',
     spent: '此凭证已经使用过。',
     closed: '远程投票已经结束。',
     notOpen: '远程投票尚未开放',
     closedTitle: '远程投票已经结束',
     closedText: '不能再投远程选票。',
-    lost: '领取凭证后页面被关闭，凭证已丢失。请联系选举工作组。',
     v2: {
       seatsRule: (n) => `应选 ${n} 名。本次选举规定：每另选一人，须对一名候选人划 ×（不赞成）。`,
       writeIn: '另选他人',
@@ -57,6 +51,7 @@ const MSG = {
       keyBad: '服务器提供的选举公钥无效。请不要投票，并联系选举工作组和镇党委。',
       receiptBad: '服务器返回的回执与本机算出的不符。请截屏此页面并联系选举工作组和镇党委。',
       lost: '页面重新打开后找不到另选名单。请联系选举工作组。',
+      unsupported: '本次选举的远程投票不是第二版，此页面不能用于投票或核对。请联系选举工作组。',
       check: {
         input: '请填写完整的回执（64 位），或在投票的设备上打开此页面。',
         pendingLine: '回执在待记入的远程选票中',
@@ -67,9 +62,6 @@ const MSG = {
     check: {
       notFound: '没有找到这个序号的远程选票记录。',
       hashMismatch: '回执哈希与记录不符。',
-      pending: '记录已找到，但尚未被签名的检查点覆盖。请稍后（远程投票结束后）再核对。',
-      entry: '记录内容与回执哈希一致',
-      stored: '记录与本设备保存的回执一致',
       proof: (n) => `包含证明有效：记录在共 ${n} 条的选举记录中`,
       proofBad: '包含证明无效',
       sig: '检查点有选举工作组的有效签名',
@@ -77,18 +69,12 @@ const MSG = {
       sigSkip: '此浏览器不能核对检查点签名（其余各项已核对）',
       ok: '核对通过：您的选票已记入选举记录。',
       fail: '核对失败。请带上回执联系选举工作组和镇党委。',
-      input: '请填写记录序号和回执哈希（至少前 16 位）。',
     },
   },
   en: {
     seats: (n) => `${n} seat${n === 1 ? '' : 's'}`,
     chosen: (c, n) => `chosen ${c} / ${n}`,
-    over: (post, c, n) => `${post}: ${c} chosen but only ${n} seat${n === 1 ? '' : 's'}. An over-voted ballot is invalid; choose at most ${n}.`,
     overShort: (c, n) => `${c} chosen, more than ${n} seats: choose fewer.`,
-    writeIn: 'Write-in',
-    writeInName: 'Write the name of the member you choose',
-    add: 'Add',
-    badName: 'A name has 1 to 32 characters and no control characters.',
     remove: 'Remove',
     approve: 'approve', disapprove: 'disapprove', abstain: 'abstain', blank: 'blank',
     badCode: 'Not an invitation code: it has 24 letters and digits.',
@@ -101,13 +87,11 @@ const MSG = {
     network: 'Network failure; try again. Your credential is still on this page.',
     empty: 'You chose nobody: this is a blank ballot. Cast it anyway?',
     emptyPost: (p) => `${p}: nobody chosen.`,
-    receiptBad: 'The receipt from the server does not match what you cast. Take a screenshot and contact the work group and the town committee.',
     spent: 'This credential was already used.',
     closed: 'Remote voting has closed.',
     notOpen: 'Remote voting is not open',
     closedTitle: 'Remote voting has closed',
     closedText: 'Remote ballots can no longer be cast.',
-    lost: 'The page was closed after the credential was issued; the credential is lost. Contact the work group.',
     v2: {
       seatsRule: (n) => `${n} seat${n === 1 ? '' : 's'}. In this election each write-in needs one candidate marked × (disapprove).`,
       writeIn: 'Write-in',
@@ -130,6 +114,7 @@ const MSG = {
       keyBad: 'The election key from the server is not valid. Do not vote; contact the work group and the town committee.',
       receiptBad: 'The receipt from the server differs from the one this device computed. Take a screenshot and contact the work group and the town committee.',
       lost: 'The write-in lists are missing after the page was reopened. Contact the work group.',
+      unsupported: 'Remote voting in this election is not version 2: this page cannot vote or check receipts for it. Contact the work group.',
       check: {
         input: 'Enter the whole receipt (64 digits), or open this page on the device you voted with.',
         pendingLine: 'The receipt is among the pending remote ballots',
@@ -140,9 +125,6 @@ const MSG = {
     check: {
       notFound: 'No remote ballot record has this number.',
       hashMismatch: 'The receipt hash does not match the record.',
-      pending: 'Record found, but no signed checkpoint covers it yet. Check again later (after remote voting closes).',
-      entry: 'The record matches the receipt hash',
-      stored: 'The record equals the receipt kept on this device',
       proof: (n) => `Inclusion proof valid: the record is in the log of ${n} entries`,
       proofBad: 'Inclusion proof invalid',
       sig: 'The checkpoint carries a valid work-group signature',
@@ -150,7 +132,6 @@ const MSG = {
       sigSkip: 'This browser cannot check the checkpoint signature (everything else was checked)',
       ok: 'Check passed: your ballot is in the election record.',
       fail: 'Check failed. Bring the receipt to the work group and the town committee.',
-      input: 'Enter the record number and the receipt hash (at least 16 digits).',
     },
   },
 }[LANG];
@@ -194,7 +175,7 @@ function concat(...parts) {
   return out;
 }
 
-/** A refusal's text: v1 `{code, message}` (message in the page's language), v2 `{code, zh, en}`. */
+/** A refusal's text: `{code, zh, en}`, or `{code, message}` (message in the page's language). */
 function refusalText(r) {
   const d = r.data || {};
   return d.message || d[LANG] || d.zh || `HTTP ${r.status}`;
@@ -279,10 +260,10 @@ const PUBLIC_SUMMARY_DOMAIN = 'branch-election/public-summary/1';
 // invitation's check code: the town-signed public summary (spec/manifest.md §6: election id,
 // title, posts and candidates, the town and work-group keys; nothing personal) carries a valid
 // signature of its own town key, its hash and the leaf hash of the remote.opened entry give the
-// check code, the entry carries the issuer key and ballot key the page was served, the ballot the
-// page shows is the summary's, and the entry is in the remote-opened checkpoint signed by the
+// check code, the entry carries the issuer key and election key the page was served, the ballot
+// the page shows is the summary's, and the entry is in the remote-opened checkpoint signed by the
 // summary's work-group key. A service that handed out per-member keys (to link tokens to
-// members), a ballot key it can open alone, or a ballot the town did not approve fails here.
+// members), an election key it can open alone, or a ballot the town did not approve fails here.
 export async function checkPin(text, info) {
   const pin = String(text || '').replace(/[\s-]+/g, '').toUpperCase();
   if (!/^[0-9A-F]{16}$/.test(pin)) throw new Error(MSG.pinFormat);
@@ -311,13 +292,9 @@ export async function checkPin(text, info) {
   const entry = JSON.parse(p.entry);
   if (entry.type !== 'remote.opened' || entry.seq !== p.seq) bad();
   if (entry.body.issuer_key !== info.issuer_key) bad();
-  if (info.version === 2) {
-    // RV-5 table: version 2 logs the election key (EG-7.4) and the write-in lists (RV-2.1).
-    if (!entry.body.election_key || rc.canonicalJson(entry.body.election_key) !== rc.canonicalJson(info.election_key)) bad();
-    if (!Array.isArray(entry.body.write_in_lists)) bad();
-  } else if (entry.body.ballot_key !== info.ballot_key) {
-    bad();
-  }
+  // RV-5 table: remote.opened logs the election key (EG-7.4) and the write-in lists (RV-2.1).
+  if (!entry.body.election_key || rc.canonicalJson(entry.body.election_key) !== rc.canonicalJson(info.election_key)) bad();
+  if (!Array.isArray(entry.body.write_in_lists)) bad();
   const lines = p.checkpoint.split('\n');
   if (lines[0] !== `branch-election/${info.election_id}` || lines[3] !== 'remote-opened' || Number(lines[1]) !== p.size) bad();
   if (!(await verifyInclusion(leaf, p.seq, p.size, p.proof.map((h) => rc.fromBase64(h)), rc.fromBase64(lines[2])))) bad();
@@ -384,16 +361,14 @@ async function redeem(ev) {
     const cred = await rc.finishToken(req.state, r.data.blind_sig);
     state.cred = cred;
     sessionStorage.setItem(credKey(), JSON.stringify(cred));
-    if (state.info.version === 2) {
-      // RV-6.1: the write-in lists come with the credential only; they must be the logged ones.
-      const lists = writeInListsOf(r.data, pinned.writeInLists);
-      if (!lists) {
-        flash('code-err', MSG.v2.listsBad);
-        return;
-      }
-      state.writeIns = lists;
-      sessionStorage.setItem(writeInKey(), JSON.stringify(lists));
+    // RV-6.1: the write-in lists come with the credential only; they must be the logged ones.
+    const lists = writeInListsOf(r.data, pinned.writeInLists);
+    if (!lists) {
+      flash('code-err', MSG.v2.listsBad);
+      return;
     }
+    state.writeIns = lists;
+    sessionStorage.setItem(writeInKey(), JSON.stringify(lists));
     $('code').value = '';
     startBallot();
   } catch (e) {
@@ -402,26 +377,6 @@ async function redeem(ev) {
     button.disabled = false;
     button.textContent = label;
   }
-}
-
-function postChoices(p) {
-  const c = state.choices[p.post];
-  return [...c.marks].filter((m) => m === 'o').length + c.writeIns.filter((w) => w).length;
-}
-
-function refreshPost(p) {
-  if (isV2()) { refreshPostV2(p); return; }
-  const box = document.querySelector(`.post[data-post="${p.post}"]`);
-  const n = postChoices(p);
-  const over = n > p.seats;
-  box.classList.toggle('over', over);
-  box.querySelector('.tallyline').textContent = MSG.chosen(n, p.seats);
-  const err = box.querySelector('.post-err');
-  err.textContent = over ? MSG.overShort(n, p.seats) : '';
-  err.hidden = !over;
-  const anyOver = state.info.posts.some((q) => postChoices(q) > q.seats);
-  $('to-confirm').disabled = anyOver;
-  if (!anyOver) flash('ballot-err', '');
 }
 
 function markButtons(p, i, name) {
@@ -436,194 +391,21 @@ function markButtons(p, i, name) {
       const c = state.choices[p.post];
       c.marks = c.marks.slice(0, i) + m + c.marks.slice(i + 1);
       for (const x of group.children) x.setAttribute('aria-checked', String(x.dataset.mark === m));
-      refreshPost(p);
+      refreshPostV2(p);
     });
     group.append(b);
   }
   return group;
 }
 
-// A write-in is typed, as on paper (the page has no roster: nothing personal is public); the
-// count reads the name by the rule of paper entry (RM-9.2): a member id, or the one member of
-// that name; a name shared by several members, or nobody's, gives no vote.
-export function writeInName(text) {
-  const name = String(text).trim().normalize('NFC');
-  if (!name || [...name].length > 32 || /\p{C}/u.test(name)) return null;
-  return name;
-}
-
-function writeInRow(p, j) {
-  const row = el('div', { class: 'wi', 'data-row': String(j) });
-  const render = () => {
-    row.replaceChildren();
-    const chosen = state.choices[p.post].writeIns[j];
-    row.classList.toggle('typing', !chosen);
-    if (chosen) {
-      const rm = el('button', { type: 'button', class: 'remove' }, MSG.remove);
-      rm.addEventListener('click', () => { state.choices[p.post].writeIns[j] = null; render(); refreshPost(p); });
-      row.append(el('div', { class: 'chosen' },
-        el('span', {}, el('span', { class: 'name', text: chosen.name }), el('span', { class: 'mark', text: '○' })), rm));
-      return;
-    }
-    const input = el('input', {
-      type: 'text', class: 'wi-name', placeholder: MSG.writeInName, 'aria-label': `${MSG.writeIn} ${j + 1}`,
-      autocomplete: 'off', spellcheck: 'false', maxlength: '32',
-    });
-    const add = el('button', { type: 'button', class: 'wi-add' }, MSG.add);
-    const err = el('p', { class: 'hint wi-err', hidden: '' });
-    const commit = () => {
-      if (!input.value.trim()) return;
-      const name = writeInName(input.value);
-      if (!name) { err.textContent = MSG.badName; err.hidden = false; return; }
-      state.choices[p.post].writeIns[j] = { name, member: '', mark: 'o' };
-      render();
-      refreshPost(p);
-    };
-    add.addEventListener('click', commit);
-    input.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') { ev.preventDefault(); commit(); } });
-    row.append(input, add, err);
-  };
-  render();
-  return row;
-}
-
-function renderBallot() {
-  const root = $('posts');
-  root.replaceChildren();
-  for (const p of state.info.posts) {
-    if (!state.choices[p.post]) state.choices[p.post] = { marks: '-'.repeat(p.candidates.length), writeIns: new Array(p.seats).fill(null) };
-  }
-  for (const p of state.info.posts) {
-    const title = LANG === 'en' ? p.post.replace(/_/g, ' ') : p.post_zh;
-    const box = el('section', { class: 'post', 'data-post': p.post },
-      el('div', { class: 'post-head' }, el('h2', { text: title }), el('span', { class: 'tallyline' })));
-    const ol = el('ol', { class: 'cands' });
-    p.candidates.forEach((c, i) => {
-      ol.append(el('li', { class: 'cand', 'data-candidate': c.id },
-        el('span', {}, el('span', { class: 'no', text: String(i + 1) }), el('span', { class: 'name', text: c.name })),
-        markButtons(p, i, c.name)));
-    });
-    box.append(el('p', { class: 'hint wi-title', text: `${MSG.seats(p.seats)}` }), ol);
-    box.append(el('h3', { class: 'wi-title', text: MSG.writeIn }));
-    for (let j = 0; j < p.seats; j++) box.append(writeInRow(p, j));
-    box.append(el('p', { class: 'flash error post-err', role: 'alert', hidden: '' }));
-    root.append(box);
-    refreshPost(p);
-  }
-}
-
-function ballotPosts() {
-  return state.info.posts.map((p) => ({
-    post: p.post,
-    candidates: p.candidates.map((c) => c.id),
-    marks: state.choices[p.post].marks,
-    write_ins: state.choices[p.post].writeIns.filter((w) => w),
-  }));
-}
-
-function toConfirm() {
-  const over = state.info.posts.filter((p) => postChoices(p) > p.seats);
-  if (over.length) {
-    flash('ballot-err', over.map((p) => MSG.over(LANG === 'en' ? p.post : p.post_zh, postChoices(p), p.seats)).join(' '));
-    return;
-  }
-  const sum = $('summary');
-  sum.replaceChildren();
-  const sign = { o: '○ ' + MSG.approve, x: '× ' + MSG.disapprove, '-': MSG.abstain };
-  const empties = [];
-  for (const p of state.info.posts) {
-    const c = state.choices[p.post];
-    const ul = el('ul');
-    p.candidates.forEach((cand, i) => {
-      const m = c.marks[i];
-      ul.append(el('li', {}, el('span', { text: cand.name }), el('span', { class: `m ${m === 'o' ? 'o' : ''}`, text: sign[m] })));
-    });
-    for (const w of c.writeIns.filter((x) => x)) {
-      ul.append(el('li', {}, el('span', { text: `${w.name}（${MSG.writeIn}）` }), el('span', { class: 'm o', text: sign.o })));
-    }
-    const title = LANG === 'en' ? p.post.replace(/_/g, ' ') : p.post_zh;
-    sum.append(el('div', { class: 'sum' }, el('h2', { text: `${title} · ${MSG.chosen(postChoices(p), p.seats)}` }), ul));
-    if (postChoices(p) === 0) empties.push(MSG.emptyPost(title));
-  }
-  const allEmpty = state.info.posts.every((p) => postChoices(p) === 0);
-  flash('confirm-warn', allEmpty ? MSG.empty : empties.join(' '));
-  flash('cast-err', '');
-  show('s-confirm');
-}
-
 // spec/log.md §1: the members of every log entry; `salt` is the service's secret per-entry salt
 // (32 bytes as 64 lowercase hex, §1.1), which the receipt must carry for its leaf hash to recompute.
 const ENTRY_MEMBERS = 'actor,at,body,format,prev,salt,seq,type';
 
-async function checkReceipt(receipt, sent) {
-  // RM-10.1: canonical remote.cast entry with exactly our four values, seq, leaf hash.
-  let entry;
-  try { entry = JSON.parse(receipt.entry); } catch { return false; }
-  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return false;
-  if (rc.canonicalJson(entry) !== receipt.entry) return false;
-  if (Object.keys(entry).sort().join(',') !== ENTRY_MEMBERS || entry.format !== 'log-entry/1') return false;
-  if (typeof entry.salt !== 'string' || !/^[0-9a-f]{64}$/.test(entry.salt)) return false;
-  if (entry.type !== 'remote.cast' || entry.seq !== receipt.leaf_index) return false;
-  if (receipt.election_id !== state.info.election_id) return false;
-  const body = entry.body || {};
-  const names = Object.keys(body).sort().join(',');
-  if (names !== 'sealed,token,token_prefix,token_signature') return false;
-  for (const k of Object.keys(sent)) if (body[k] !== sent[k]) return false;
-  return (await leafHashOf(receipt.entry)) === receipt.leaf_hash;
-}
-
-async function cast() {
-  const button = $('cast');
-  button.disabled = true;
-  $('back').disabled = true;
-  const label = button.textContent;
-  button.textContent = MSG.sealing;
-  flash('cast-err', '');
-  try {
-    const plaintext = rc.remoteBallotBytes(state.info.election_id, state.cred.token, ballotPosts());
-    const sealed = await rc.sealBallot(state.info.ballot_key, plaintext);
-    const sent = { token: state.cred.token, token_prefix: state.cred.prefix, token_signature: state.cred.signature, sealed };
-    let r;
-    try {
-      r = await api('/api/remote/cast', sent);
-    } catch {
-      flash('cast-err', MSG.network);
-      return;
-    }
-    if (!r.ok) {
-      const code = r.data && r.data.code;
-      if (code === 'remote.token_used') sessionStorage.removeItem(credKey());
-      flash('cast-err', refusalText(r));
-      return;
-    }
-    sessionStorage.removeItem(credKey());
-    sessionStorage.removeItem(fpKey());
-    state.cred = null;
-    const good = await checkReceipt(r.data, sent);
-    localStorage.setItem(receiptKey(), JSON.stringify(r.data));
-    $('r-seq').textContent = String(r.data.leaf_index);
-    $('r-hash').textContent = r.data.leaf_hash.slice(0, 16).match(/.{4}/g).join(' ');
-    $('r-full').textContent = JSON.stringify(r.data, null, 1);
-    $('to-check').href = `/vote/receipt?lang=${LANG}#seq=${r.data.leaf_index}&hash=${r.data.leaf_hash}`;
-    show('s-receipt');
-    if (!good) {
-      const warn = el('p', { class: 'flash error', role: 'alert', id: 'receipt-bad', text: MSG.receiptBad });
-      $('s-receipt').prepend(warn);
-    }
-  } catch (e) {
-    flash('cast-err', String(e && e.message ? e.message : e));
-  } finally {
-    button.disabled = false;
-    $('back').disabled = false;
-    button.textContent = label;
-  }
-}
-
 function startBallot() {
   const fp = sessionStorage.getItem(fpKey());
   if (fp) { $('town-fp').querySelector('.fp').textContent = fp; $('town-fp').hidden = false; }
-  if (isV2()) renderBallotV2();
-  else renderBallot();
+  renderBallotV2();
   show('s-ballot');
 }
 
@@ -631,19 +413,23 @@ async function bootVote() {
   keepCodeOnLanguageSwitch();
   const { code, pin } = codeFromUrl();
   if (!rc.supported()) { show('s-unsupported'); return; }
-  try { await rc.ready(); } catch { show('s-unsupported'); return; }
+  try { await rc.elgamalReady(); } catch { show('s-unsupported'); return; }
   const r = await api('/api/remote/info');
   if (!r.ok) { $('error-text').textContent = (r.data && r.data.message) || `HTTP ${r.status}`; show('s-error'); return; }
   state.info = r.data;
-  if (isV2()) {
-    document.body.dataset.version = '2';
-    try {
-      await rc.parseThresholdKey(state.info.election_key);
-    } catch {
-      $('error-text').textContent = MSG.v2.keyBad;
-      show('s-error');
-      return;
-    }
+  if (state.info.version !== 2) {
+    // Remote ballots version 1 (a sealed box per ballot) are no longer cast from this page.
+    $('error-text').textContent = MSG.v2.unsupported;
+    show('s-error');
+    return;
+  }
+  document.body.dataset.version = '2';
+  try {
+    await rc.parseThresholdKey(state.info.election_key);
+  } catch {
+    $('error-text').textContent = MSG.v2.keyBad;
+    show('s-error');
+    return;
   }
   $('election-title').textContent = state.info.title;
   if (state.info.closed || !state.info.open) {
@@ -654,10 +440,8 @@ async function bootVote() {
   const saved = sessionStorage.getItem(credKey());
   if (saved) {
     state.cred = JSON.parse(saved);
-    if (isV2()) {
-      state.writeIns = JSON.parse(sessionStorage.getItem(writeInKey()) || 'null');
-      if (!state.writeIns) { $('error-text').textContent = MSG.v2.lost; show('s-error'); return; }
-    }
+    state.writeIns = JSON.parse(sessionStorage.getItem(writeInKey()) || 'null');
+    if (!state.writeIns) { $('error-text').textContent = MSG.v2.lost; show('s-error'); return; }
     startBallot();
     return;
   }
@@ -668,9 +452,9 @@ async function bootVote() {
 }
 
 function wireBallot() {
-  $('to-confirm').addEventListener('click', () => (isV2() ? toConfirmV2() : toConfirm()));
+  $('to-confirm').addEventListener('click', toConfirmV2);
   $('back').addEventListener('click', () => show('s-ballot'));
-  $('cast').addEventListener('click', () => (isV2() ? castV2() : cast()));
+  $('cast').addEventListener('click', castV2);
 }
 
 // ------------------------------------------------------------------ remote ballots v2 (spec/remote-v2.md)
@@ -682,7 +466,6 @@ function wireBallot() {
 const POST_ZH = { committee: '委员', secretary: '书记', deputy_secretary: '副书记' };
 const MAX_RESULTS = 8;
 
-function isV2() { return Boolean(state.info && state.info.version === 2); }
 function listedOf(p) { return p.listed || p.candidates || []; }
 function ruleOf(p) { return Boolean(p.write_in_requires_disapproval ?? state.info.write_in_requires_disapproval); }
 function postTitle(p) { return LANG === 'en' ? p.post.replace(/_/g, ' ') : (p.post_zh || POST_ZH[p.post] || p.post); }
@@ -1035,36 +818,9 @@ async function checkStoredReceipt(ev) {
   ev.preventDefault();
   $('steps').replaceChildren();
   const result = $('result');
-  const seqText = $('seq').value.trim();
-  const hash = $('hash').value.replace(/\s+/g, '').toLowerCase();
   const done = (ok, text) => { result.hidden = false; result.className = `flash ${ok ? 'ok' : 'error'}`; result.textContent = text; document.body.dataset.check = ok ? 'ok' : 'fail'; };
-  if (state.info && state.info.version === 2) { await checkReceiptV2(state.info, done); return; }
-  if (!/^[0-9]+$/.test(seqText) || !/^[0-9a-f]{16,64}$/.test(hash)) { done(false, MSG.check.input); return; }
-  const seq = Number(seqText);
-  const info = (await api('/api/remote/info')).data || {};
-  const r = await api(`/api/remote/receipt?seq=${seq}`);
-  if (r.status === 404) { done(false, MSG.check.notFound); return; }
-  if (!r.ok) { done(false, (r.data && r.data.message) || `HTTP ${r.status}`); return; }
-  const p = r.data;
-  let ok = line((await leafHashOf(p.entry)) === p.leaf_hash && p.leaf_hash.startsWith(hash), MSG.check.entry);
-  if (!ok) { done(false, MSG.check.hashMismatch); return; }
-  const stored = info.election_id && localStorage.getItem(`remote-receipt/${info.election_id}`);
-  if (stored) {
-    const s = JSON.parse(stored);
-    if (s.leaf_index === seq) ok = line(s.entry === p.entry, MSG.check.stored) && ok;
-  }
-  if (!p.covered) { result.hidden = false; result.className = 'flash warn'; result.textContent = MSG.check.pending; document.body.dataset.check = 'pending'; return; }
-  const lines = p.checkpoint.split('\n');
-  const root = rc.fromBase64(lines[2]);
-  const size = Number(lines[1]);
-  const proofOk = size === p.size && lines[0] === `branch-election/${info.election_id}` &&
-    await verifyInclusion(rc.fromHex(p.leaf_hash), seq, size, p.proof.map((h) => rc.fromBase64(h)), root);
-  ok = line(proofOk, proofOk ? MSG.check.proof(size) : MSG.check.proofBad) && ok;
-  let sigOk = null;
-  try { sigOk = await verifyCheckpointSignature(p.checkpoint, info.work_group_key); } catch { sigOk = null; }
-  if (sigOk === null) line(true, MSG.check.sigSkip);
-  else ok = line(sigOk, sigOk ? MSG.check.sig : MSG.check.sigBad) && ok;
-  done(ok, ok ? MSG.check.ok : MSG.check.fail);
+  if (!state.info || state.info.version !== 2) { done(false, MSG.v2.unsupported); return; }
+  await checkReceiptV2(state.info, done);
 }
 
 async function bootReceipt() {
@@ -1076,20 +832,6 @@ async function bootReceipt() {
     document.body.dataset.version = '2';
     const stored = JSON.parse(localStorage.getItem(`remote-receipt/${state.info.election_id}`) || 'null');
     $('hash').value = hash.get('receipt') || (stored ? stored.receipt : '');
-    $('f-receipt').addEventListener('submit', checkStoredReceipt);
-    document.body.dataset.ready = 'yes';
-    return;
-  }
-  if (hash.get('seq')) $('seq').value = hash.get('seq');
-  if (hash.get('hash')) $('hash').value = hash.get('hash');
-  if (!hash.get('seq')) {
-    const info = (await api('/api/remote/info')).data;
-    const stored = info && info.election_id && localStorage.getItem(`remote-receipt/${info.election_id}`);
-    if (stored) {
-      const s = JSON.parse(stored);
-      $('seq').value = String(s.leaf_index);
-      $('hash').value = s.leaf_hash;
-    }
   }
   $('f-receipt').addEventListener('submit', checkStoredReceipt);
   document.body.dataset.ready = 'yes';
