@@ -1,5 +1,5 @@
 """The linking game (issue 16 point 6; DESIGN §2 point 2, RULES A13, spec/remote.md RM-1.3.2,
-spec/remote-v2.md RV-1.1 to RV-1.3), played against remote ballots version 1 and version 2.
+spec/remote-v2.md RV-1.1 to RV-1.3), played against remote ballots (version 2, the only one).
 
 A game: an election with exactly two approved remote members A and B (M009, M010), who cast two
 remote ballots that differ only in their committee marks, X and Y. A secret coin decides who cast
@@ -12,67 +12,58 @@ loggers (captured at DEBUG), and every file of the service's data folder; never 
 members' devices or the scrutineers' private keys. It knows X and Y (the challenge) and says who
 cast X. It wins when it is right.
 
-Each game is a fresh election through the real service, by one driver (``_play``) whose only
-parameter is the version: HTTP redeem and cast, then the meeting (the close; version 1: k = 1
-scrutineer rebuilds the key and every ballot is decrypted; version 2: the casts kept pending are
-logged as one batch at the close, which compacts the file, and the scrutineer decrypts the totals
-only), the paper rounds, the result, the scrutineer's co-signatures and the bundle. The members
-behave as real phones would, on a simulated clock (``tally.election._now``): the invitations are
-sent at 18:00 on the eve of the meeting; each member opens theirs at a moment uniform in the next
-two hours, redeems it at once, fills in the ballot for 1 to 15 minutes and casts (version 1: a
-sealed ``remote-ballot/1``; version 2: the ``remote-ballot/2`` the device encrypts and proves,
-``tally.remote_device``). Who goes first, and whether the two sittings overlap (redeem A, redeem
-B, cast B, cast A, ...), is random. Seeded: the same games every run, the same schedules and coins
-for both versions. Not exercised: write-ins, casts sharing one service batch, version 1's
-``remote-casts`` checkpoints (the service's 15-minute timer never fires in a game), members who
-cast hours after redeeming, an attacker watching the service or the board *during* the window
-(RV-1.3: the board shows the number of casts while open).
+Each game is a fresh election through the real service, by one driver (``_play``): HTTP redeem
+and cast, then the meeting (the close: the casts kept pending are logged as one batch, which
+compacts the file; k = 1 scrutineer decrypts the totals only), the paper rounds, the result, the
+scrutineer's co-signatures and the bundle. The members behave as real phones would, on a
+simulated clock (``tally.election._now``): the invitations are sent at 18:00 on the eve of the
+meeting; each member opens theirs at a moment uniform in the next two hours, redeems it at once,
+fills in the ballot for 1 to 15 minutes and casts the ``remote-ballot/2`` the device encrypts and
+proves (``tally.remote_device``). Who goes first, and whether the two sittings overlap (redeem A,
+redeem B, cast B, cast A, ...), is random. Seeded: the same games every run. Not exercised:
+write-ins, casts sharing one service batch, members who cast hours after redeeming, an attacker
+watching the service or the board *during* the window (RV-1.3: the board shows the number of
+casts while open).
 
 Channels the attacker tries (``guess``): it must learn which cast holds X (*content*) and who made
 that cast (*owner*).
 
 1. *Content: per-ballot plaintext -> cast*: (a) any log entry (the election file's ``log`` table,
    the bundle's ``log.jsonl``) that names one cast (``{"cast": seq}``) beside one of the two marks
-   strings: v1's ``remote.decrypted {cast, ballot}``; (b) a key published in the log
-   (``remote.key_revealed``) that opens each ``remote.cast``'s ``sealed`` (PyNaCl, as anyone
-   can); (c) any table row, bundle file, board JSON, log record or data file holding one marks
-   string next to a cast's token. Version 2 (ElGamal ciphertexts, spec/remote-v2-crypto.md):
-   (d) a ``remote.partial_decryption`` that opens one cast's ciphertext instead of the post's
-   total (its proofs verify against that ciphertext and the k shares combine to 0 or 1);
-   (e) two casts encrypting a choice with the same randomness (equal ``alpha``: the difference of
-   the ``beta`` is ±G or O); (f) a key that opens a ciphertext: every 32-byte piece of every
-   base64 or hex string the attacker holds (log, bundle, board, rows, records, data files), as a
-   scalar x, checked against the election key and its commitments (x would open every ballot)
-   and every cast's ``alpha`` (x = r opens that choice); (g) the shape: the attacker encrypts X
-   and Y itself with the published key and compares the sizes of every member with each cast's.
+   strings (a decrypted ballot); (b) any table row, bundle file, board JSON, log record or data
+   file holding one marks string next to a cast's token. The ElGamal ciphertexts
+   (spec/remote-v2-crypto.md): (c) a ``remote.partial_decryption`` that opens one cast's
+   ciphertext instead of the post's total (its proofs verify against that ciphertext and the k
+   shares combine to 0 or 1); (d) two casts encrypting a choice with the same randomness (equal
+   ``alpha``: the difference of the ``beta`` is ±G or O); (e) a key that opens a ciphertext:
+   every 32-byte piece of every base64 or hex string the attacker holds (log, bundle, board, rows,
+   records, data files), as a scalar x, checked against the election key and its commitments (x
+   would open every ballot) and every cast's ``alpha`` (x = r opens that choice); (f) the shape:
+   the attacker encrypts X and Y itself with the published key and compares the sizes of every
+   member with each cast's.
 2. *Owner: cast -> member*, in this order: (a) *direct*: a member id next to a cast's token
    (base64 or hex) in one table row, bundle file, board JSON, log record or data file;
    (b) *timeline*: ``remote.credential_issued {member}`` (seq, ``at``) and the invitations
    table's ``redeemed_at`` (to the microsecond) against each ``remote.cast`` (seq, ``at``): among
    the assignments where every cast follows its member's credential, the one with the smallest
    sum of squared delays (a sitting is short), ties broken by seq distance (credential issue order
-   against cast order); (c) *log order*: the casts in log order against the credentials in
-   redemption order (version 2: the receipt order); (d) *page*: a member id and a cast's token in
-   one 4 KiB window of the raw election file or its WAL (the pending casts' old pages, say);
-   (e) *file order*: the casts in the order their tokens first (and last) appear in the raw bytes
-   of the election file and of its WAL, against the redemption order (what insertion order a page
-   or a frame would keep); (f) *service log order*: the casts in the order the service's log
-   records first name their token or receipt (the service writes no record in these games).
+   against cast order); (c) *log order*: the casts in log order (the receipt order) against the
+   credentials in redemption order; (d) *page*: a member id and a cast's token in one 4 KiB window
+   of the raw election file or its WAL (the pending casts' old pages, say); (e) *file order*: the
+   casts in the order their tokens first (and last) appear in the raw bytes of the election file
+   and of its WAL, against the redemption order (what insertion order a page or a frame would
+   keep); (f) *service log order*: the casts in the order the service's log records first name
+   their token or receipt (the service writes no record in these games).
 3. Nothing links: the attacker flips a (seeded) coin.
 
-Version 1: channels 1 (a) and (b) give the content of every cast, and channel 2 (b) carries it to
-the member: the attacker wins 40 of 40 games; with the plaintext withheld it is at chance
-(``test_v1_links_remote_voter_to_ballot_by_plaintext_and_timing``, which documents it and goes
-with v1). The owner channels alone link each member to her sealed ballot in 40 of 40 games too
-(timeline, log order, and the order of the tokens in the WAL).
-
-Version 2 (spec/remote-v2.md RV-1.1, RV-1.2): channel 1 finds nothing (no plaintext, no key, no
-decryption of fewer ballots than a post's total, no shape), so the attacker is at chance (12 of
-40: the coin); the owner channels find nothing either (every cast has the close's ``at``, the log
-and the compacted file keep the receipt order, a random order: right in 24 of 40, no token in any
-WAL, no member beside a token in any page), so even the ciphertext is not linked to its member.
-``test_v2_content_channels_read_a_planted_leak`` shows that channels 1 (d) to (f) do read a leak
-when there is one.
+Channel 1 finds nothing (RV-1.1, RV-1.2: no plaintext, no key, no decryption of fewer ballots than
+a post's total, no shape), so the attacker is at chance (12 of 40: the coin); the owner channels
+find nothing either (every cast has the close's ``at``, the log and the compacted file keep the
+receipt order, a random order: right in 24 of 40, no token in any WAL, no member beside a token in
+any page), so even the ciphertext is not linked to its member.
+``test_content_channels_read_a_planted_leak`` shows that channels 1 (c) to (e) do read a leak when
+there is one. (History: remote ballots version 1, removed, decrypted each ballot and logged each
+cast on arrival; this attacker won 40 of 40 games against it, by its plaintext and its timeline.)
 What stays visible (RV-1.3), and the attacker holds it: who was approved, who received a
 credential and when, the number of casts, each cast's encrypted ballot and receipt, each post's
 remote totals (here X + Y, the same whoever cast X: with two voters the totals alone give nothing
@@ -83,8 +74,8 @@ the one-sided 99% binomial bound of p = 1/2 (``_upper``: at most 27 of 40); each
 alone must stay within the two-sided bounds at 0.05% a side (10 to 30 of the 40 games it
 answers): 17 channels, so an attacker at chance fails it with probability under 2% (Bonferroni).
 The games are seeded, so either bound gives the same verdict every run (no flake); a real link is
-far beyond them: version 1 wins 40 of 40. The games take about 25 s a version on an idle core
-(60 s on the loaded two-core machine) and the attacker about 0.15 s a game.
+far beyond them. The games take about 25 s on an idle core (60 s on the loaded two-core
+machine) and the attacker about 0.15 s a game.
 """
 
 from __future__ import annotations
@@ -107,11 +98,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nacl.exceptions
-import nacl.public
 import pysodium
 import pytest
-import rfc8785
 from fastapi.testclient import TestClient
 
 import ballot_printer
@@ -127,7 +115,6 @@ from tally.remote_device import ballot_context, choices_for
 from tally.service import ServiceConfig, create_app
 from tests.helpers.elections import definition_text
 
-VERSIONS = (1, 2)
 GAMES = 40
 SEED = 20261216
 PASSPHRASE = "linking game passphrase 2026"
@@ -199,16 +186,6 @@ def _casts(entries: Mapping[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
     return {s: e for s, e in sorted(entries.items()) if e["type"] == "remote.cast"}
 
 
-def _committee_marks(ballot: Any) -> str | None:
-    if not isinstance(ballot, dict):
-        return None
-    for part in ballot.get("posts", ()):
-        if isinstance(part, dict) and part.get("post") == "committee":
-            marks = part.get("marks")
-            return marks if isinstance(marks, str) else None
-    return None
-
-
 def _matching(values: Sequence[int | None], ballots: Sequence[str]) -> str | None:
     """The one challenge ballot whose committee approvals (listed candidates first, no write-in)
     agree with what is known of a cast's choices (None: unknown), if exactly one does."""
@@ -224,12 +201,9 @@ def _matching(values: Sequence[int | None], ballots: Sequence[str]) -> str | Non
     return fits[0] if len(fits) == 1 else None
 
 
-def _committee_cts(cast: Mapping[str, Any]) -> list[elgamal.Ciphertext] | None:
-    """A version-2 cast's committee ciphertexts (None for a version-1 cast)."""
-    ballot = cast["body"].get("ballot")
-    if not isinstance(ballot, dict):
-        return None
-    post = next(p for p in ballot["posts"] if p["post"] == "committee")
+def _committee_cts(cast: Mapping[str, Any]) -> list[elgamal.Ciphertext]:
+    """A cast's committee ciphertexts."""
+    post = next(p for p in cast["body"]["ballot"]["posts"] if p["post"] == "committee")
     return [elgamal.parse_ciphertext(base64.b64decode(c), field="choice") for c in post["choices"]]
 
 
@@ -237,7 +211,7 @@ def _content_by_cast(entries: Mapping[int, dict[str, Any]], ev: Evidence) -> dic
     """Channel 1: the committee marks of each cast (by the cast's seq), wherever readable."""
     found: dict[int, str] = {}
     casts = _casts(entries)
-    # (a) an entry naming one cast beside one of the marks strings (v1: remote.decrypted)
+    # (a) an entry naming one cast beside one of the marks strings (a decrypted ballot)
     for e in entries.values():
         body = e["body"]
         if isinstance(body, dict) and isinstance(body.get("cast"), int):
@@ -245,21 +219,7 @@ def _content_by_cast(entries: Mapping[int, dict[str, Any]], ev: Evidence) -> dic
             hits = [b for b in ev.ballots if f'"{b}"' in text]
             if len(hits) == 1:
                 found[body["cast"]] = hits[0]
-    # (b) a published private key that opens the sealed ballots
-    for e in entries.values():
-        key = e["body"].get("private_key") if e["type"] == "remote.key_revealed" else None
-        if key is None:
-            continue
-        box = nacl.public.SealedBox(nacl.public.PrivateKey(base64.b64decode(key)))
-        for seq, c in casts.items():
-            try:
-                plain = box.decrypt(base64.b64decode(c["body"]["sealed"]))
-            except (nacl.exceptions.CryptoError, KeyError, ValueError):
-                continue
-            marks = _committee_marks(json.loads(plain))
-            if marks is not None:
-                found.setdefault(seq, marks)
-    # (c) a marks string next to a cast's token anywhere else
+    # (b) a marks string next to a cast's token anywhere else
     for seq, c in casts.items():
         token = str(c["body"].get("token", ""))
         for blob in _blobs(ev):
@@ -267,7 +227,7 @@ def _content_by_cast(entries: Mapping[int, dict[str, Any]], ev: Evidence) -> dic
                 hits = [b for b in ev.ballots if f'"{b}"' in blob]
                 if len(hits) == 1:
                     found.setdefault(seq, hits[0])
-    # (d)-(g) the version-2 ciphertexts
+    # (c)-(f) the ciphertexts
     for channel in (_opened_by_partials, _reused_randomness, _opened_by_scalars, _by_shape):
         for seq, marks in channel(entries, ev).items():
             found.setdefault(seq, marks)
@@ -282,7 +242,7 @@ def _election_key(entries: Mapping[int, dict[str, Any]]) -> elgamal.ThresholdKey
 
 
 def _opened_by_partials(entries: Mapping[int, dict[str, Any]], ev: Evidence) -> dict[int, str]:
-    """1 (d): the logged partial decryptions tried on each cast's own ciphertexts."""
+    """1 (c): the logged partial decryptions tried on each cast's own ciphertexts."""
     key = _election_key(entries)
     partials = [e["body"] for e in entries.values() if e["type"] == "remote.partial_decryption"]
     if key is None or len(partials) < key.k:
@@ -290,8 +250,6 @@ def _opened_by_partials(entries: Mapping[int, dict[str, Any]], ev: Evidence) -> 
     found: dict[int, str] = {}
     for seq, c in _casts(entries).items():
         cts = _committee_cts(c)
-        if cts is None:
-            continue
         eid = bytes.fromhex(c["body"]["ballot"]["election_id"])
         values: list[int | None] = []
         for i, ct in enumerate(cts):
@@ -331,8 +289,8 @@ G = pysodium.crypto_scalarmult_ristretto255_base((1).to_bytes(32, "little"))
 
 
 def _reused_randomness(entries: Mapping[int, dict[str, Any]], ev: Evidence) -> dict[int, str]:
-    """1 (e): a choice encrypted with the same r in two casts gives away which one holds 1."""
-    cts = {s: v for s, c in _casts(entries).items() if (v := _committee_cts(c)) is not None}
+    """1 (d): a choice encrypted with the same r in two casts gives away which one holds 1."""
+    cts = {s: _committee_cts(c) for s, c in _casts(entries).items()}
     known: dict[int, list[int | None]] = {s: [None] * len(v) for s, v in cts.items()}
     for (s1, a), (s2, b) in itertools.combinations(cts.items(), 2):
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
@@ -364,10 +322,10 @@ def _pieces(text: str) -> Iterator[bytes]:
 
 
 def _opened_by_scalars(entries: Mapping[int, dict[str, Any]], ev: Evidence) -> dict[int, str]:
-    """1 (f): any 32 bytes the attacker holds, as a scalar, that is the election key (or one of
+    """1 (e): any 32 bytes the attacker holds, as a scalar, that is the election key (or one of
     its commitments' logarithms) or one ciphertext's randomness, opens what it keys."""
     key = _election_key(entries)
-    cts = {s: v for s, c in _casts(entries).items() if (v := _committee_cts(c)) is not None}
+    cts = {s: _committee_cts(c) for s, c in _casts(entries).items()}
     if key is None or not cts:
         return {}
     alphas: dict[bytes, list[tuple[int, int]]] = {}
@@ -428,12 +386,12 @@ def _challenge_shapes(context: str) -> tuple[str, str]:
 
 
 def _by_shape(entries: Mapping[int, dict[str, Any]], ev: Evidence) -> dict[int, str]:
-    """1 (g): the sizes of a cast's members against the attacker's own encryptions of X and Y."""
+    """1 (f): the sizes of a cast's members against the attacker's own encryptions of X and Y."""
     key = _election_key(entries)
     opened: dict[str, Any] = next(
         (e["body"] for e in entries.values() if e["type"] == "remote.opened"), {}
     )
-    casts = {s: c for s, c in _casts(entries).items() if isinstance(c["body"].get("ballot"), dict)}
+    casts = _casts(entries)
     if key is None or not casts or ev.ballots != BALLOTS:
         return {}
     definition = json.loads(ev.bundle["manifest.json"])["manifest"]["definition"]
@@ -594,9 +552,7 @@ def _owner_channels(
     log = "\n".join(ev.service_log)
 
     def in_log(_s: int, c: Mapping[str, Any]) -> int | None:
-        forms = list(_token_forms(c)[:2])
-        if isinstance(c["body"].get("ballot"), dict):
-            forms.append(remote_ballot.ballot_receipt(c["body"]["ballot"]))
+        forms = [*_token_forms(c)[:2], remote_ballot.ballot_receipt(c["body"]["ballot"])]
         return _first_offset(log.encode("latin-1", "replace"), forms)
 
     out.append(("service-log-order", _by_order(entries, ev, in_log)))
@@ -655,14 +611,13 @@ def _b64(b: bytes) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Template:
-    version: int
     folder: Path
     codes: Mapping[str, str]
     wg: keys.InMemorySigner
     sc: keys.InMemorySigner
 
 
-def _template(folder: Path, clock: _Clock, version: int) -> _Template:
+def _template(folder: Path, clock: _Clock) -> _Template:
     """The election up to the invitations (the costly keys), copied for each game."""
     town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "town")
     wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "wg")
@@ -680,11 +635,11 @@ def _template(folder: Path, clock: _Clock, version: int) -> _Template:
     clock.t = INVITED_AT - dt.timedelta(hours=1)
     folder.mkdir()
     s = ElectionSession.init(folder / "e.db", sign_manifest(manifest, town), wg)
-    s.open_remote(signer=wg, k=1, data_dir=folder / "svc")  # version 2: v1 removed
+    s.open_remote(signer=wg, k=1, data_dir=folder / "svc")
     clock.t = INVITED_AT
     codes = {m: s.issue_invitation(m, data_dir=folder / "svc")[0] for m in MEMBERS}
     s.store.close()
-    return _Template(version, folder, codes, wg, sc)
+    return _Template(folder, codes, wg, sc)
 
 
 def _schedule(rng: random.Random) -> list[tuple[dt.datetime, str, str]]:
@@ -698,15 +653,11 @@ def _schedule(rng: random.Random) -> list[tuple[dt.datetime, str, str]]:
 
 
 def _count(s: ElectionSession, t: _Template, clock: _Clock, data: Path) -> None:
-    """The meeting: close (version 2: the batch of pending casts, the file compacted); version 1:
-    the key rebuilt and every ballot decrypted, version 2: the totals decrypted; both posts
-    counted (paper + remote), the result, the co-signatures."""
+    """The meeting: close (the batch of pending casts, the file compacted), the totals
+    decrypted, both posts counted (paper + remote), the result, the co-signatures."""
     clock.t = COUNT_AT
     s.close_remote(signer=t.wg, data_dir=data)
-    if t.version == 2:
-        s.decrypt_remote(t.sc, signer=t.wg, data_dir=data)
-    else:
-        s.reveal_remote([t.sc], signer=t.wg, data_dir=data)
+    s.decrypt_remote(t.sc, signer=t.wg, data_dir=data)
     s.check_in(list(PAPER))
     for kind, marks in (
         (ballot_printer.PaperKind.COMMITTEE, PAPER_COMMITTEE),
@@ -736,46 +687,28 @@ def _approvals(info: Mapping[str, Any], marks: str, post: str) -> list[str]:
 
 
 def _cast_body(
-    version: int,
     info: Mapping[str, Any],
     cred: Any,
     committee: str,
     write_in_lists: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any]:
-    """What the member's device POSTs to ``/api/remote/cast``: version 1 a sealed
-    ``remote-ballot/1``, version 2 the ``remote-ballot/2`` encrypted and proved (RV-4.1)."""
-    body = {
+    """What the member's device POSTs to ``/api/remote/cast``: the ``remote-ballot/2`` encrypted
+    and proved (RV-4.1)."""
+    approvals = {
+        "committee": _approvals(info, committee, "committee"),
+        "secretary": _approvals(info, SECRETARY_MARKS, "secretary"),
+    }
+    ballot = remote_ballot.encrypt_ballot(
+        ballot_context(info, write_in_lists),
+        cred.token,
+        choices_for(info, write_in_lists, approvals),
+    )
+    return {
         "token": _b64(cred.token),
         "token_prefix": _b64(cred.prefix),
         "token_signature": _b64(cred.signature),
+        "ballot": ballot,
     }
-    if version == 2:
-        approvals = {
-            "committee": _approvals(info, committee, "committee"),
-            "secretary": _approvals(info, SECRETARY_MARKS, "secretary"),
-        }
-        ballot = remote_ballot.encrypt_ballot(
-            ballot_context(info, write_in_lists),
-            cred.token,
-            choices_for(info, write_in_lists, approvals),
-        )
-        return {**body, "ballot": ballot}
-    plain = {
-        "format": "remote-ballot/1",
-        "election_id": info["election_id"],
-        "token": _b64(cred.token),
-        "posts": [
-            {
-                "post": p["post"],
-                "candidates": [c["id"] for c in p["candidates"]],
-                "marks": committee if p["post"] == "committee" else SECRETARY_MARKS,
-                "write_ins": [],
-            }
-            for p in info["posts"]
-        ],
-    }
-    sealed = keys.remote.seal_ballot(base64.b64decode(info["ballot_key"]), rfc8785.dumps(plain))
-    return {**body, "sealed": _b64(sealed)}
 
 
 def _files(folder: Path, prefix: str, skip: Path | None = None) -> dict[str, bytes]:
@@ -787,7 +720,7 @@ def _files(folder: Path, prefix: str, skip: Path | None = None) -> dict[str, byt
 
 
 def _play(t: _Template, folder: Path, clock: _Clock, rng: random.Random) -> Game:
-    """One game of ``t.version`` through the real service (the module docstring)."""
+    """One game through the real service (the module docstring)."""
     shutil.copytree(t.folder, folder)
     data = folder / "svc"
     x_by = rng.choice(MEMBERS)
@@ -822,7 +755,7 @@ def _play(t: _Template, folder: Path, clock: _Clock, rng: random.Random) -> Game
                     )
                     lists[member] = r.json().get("write_in_lists", [])
                     continue
-                body = _cast_body(t.version, info, creds[member], marks[member], lists[member])
+                body = _cast_body(info, creds[member], marks[member], lists[member])
                 r = client.post("/api/remote/cast", json=body)
                 assert r.status_code == 200, r.text
                 owners[body["token"]] = member
@@ -866,8 +799,8 @@ def _tables(path: Path) -> dict[str, tuple[tuple[Any, ...], ...]]:
         conn.close()
 
 
-def _games(factory: pytest.TempPathFactory, version: int) -> list[Game]:
-    """``GAMES`` games of ``version``, seeded (the same schedules and coins for both versions)."""
+def _games(factory: pytest.TempPathFactory) -> list[Game]:
+    """``GAMES`` games, seeded (the same schedules and coins every run)."""
     mp = pytest.MonkeyPatch()
     mp.setenv("TALLY_PASSPHRASE", PASSPHRASE)
     clock = _Clock()
@@ -883,8 +816,8 @@ def _games(factory: pytest.TempPathFactory, version: int) -> list[Game]:
 
     mp.setattr(keys.remote.TokenIssuer, "from_key_file", from_key_file)
     try:
-        root = factory.mktemp(f"linking-v{version}")
-        template = _template(root / "template", clock, version)
+        root = factory.mktemp("linking")
+        template = _template(root / "template", clock)
         rng = random.Random(SEED)
         return [_play(template, root / f"game-{i}", clock, rng) for i in range(GAMES)]
     finally:
@@ -892,13 +825,8 @@ def _games(factory: pytest.TempPathFactory, version: int) -> list[Game]:
 
 
 @pytest.fixture(scope="module")
-def games_v1(tmp_path_factory: pytest.TempPathFactory) -> list[Game]:
-    return _games(tmp_path_factory, 1)
-
-
-@pytest.fixture(scope="module")
-def games_v2(tmp_path_factory: pytest.TempPathFactory) -> list[Game]:
-    return _games(tmp_path_factory, 2)
+def games(tmp_path_factory: pytest.TempPathFactory) -> list[Game]:
+    return _games(tmp_path_factory)
 
 
 def _upper(n: int, alpha: float = GAME_ALPHA) -> int:
@@ -939,92 +867,23 @@ def _owner_scores(games: list[Game]) -> dict[str, tuple[int, int]]:
     return scores
 
 
-def _games_of(request: pytest.FixtureRequest, version: int) -> list[Game]:
-    games: list[Game] = request.getfixturevalue(f"games_v{version}")
-    return games
-
-
-V1_LEAKS = pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 16: remote ballots v1 decrypt each ballot (remote.decrypted, and the published "
-    "key opens every sealed ballot), and the cast's time follows its member's credential",
-)
-V1_REMOVED = pytest.mark.skip(reason="v1 removed")
-BOTH = [pytest.param(1, marks=[V1_REMOVED, V1_LEAKS], id="v1"), pytest.param(2, id="v2")]
-
-
-PLAINTEXT_TYPES = (b'"remote.decrypted"', b'"remote.key_revealed"')
-
-
-def _without_plaintext(ev: Evidence) -> Evidence:
-    """The evidence without v1's per-ballot plaintext: no ``remote.decrypted`` entry and no
-    ``remote.key_revealed`` key, in the election file or the bundle (what v2 never writes)."""
-
-    def keep(raw: bytes) -> bool:
-        return not any(t in raw for t in PLAINTEXT_TYPES)
-
-    tables = dict(ev.tables)
-    tables["log"] = tuple(row for row in ev.tables["log"] if keep(bytes(row[2])))
-    bundle = dict(ev.bundle)
-    for name, data in ev.bundle.items():
-        if name.endswith("log.jsonl"):
-            bundle[name] = b"".join(line for line in data.splitlines(keepends=True) if keep(line))
-    return dataclasses.replace(ev, tables=tables, bundle=bundle)
-
-
-@V1_REMOVED
-def test_v1_links_remote_voter_to_ballot_by_plaintext_and_timing(games_v1: list[Game]) -> None:
-    """Version 1 loses the property: per-ballot plaintext (``remote.decrypted``, and the
-    published key opening each ``sealed``) ties each ballot to its ``remote.cast``, whose time
-    follows its member's ``remote.credential_issued``. Delete this test with version 1."""
-    games = games_v1
-    results = _play_attacker(games)
-    wins = sum(won for won, _ in results)
-    channels = {g.channel for _, g in results}
-    overlapping = sum(g.events[1][1] == "redeem" for g in games)
-    assert channels == {"plaintext+timeline"}, channels  # nothing else links, nothing is chance
-    # the game is not degenerate: both go first, both cast X, sittings overlap now and then
-    assert {g.events[0][0] for g in games} == {g.truth for g in games} == set(MEMBERS)
-    assert 0 < overlapping < GAMES
-    assert wins >= math.ceil(0.9 * GAMES), (wins, GAMES)
-    # Without the per-ballot plaintext the same attacker, with everything else, is at chance:
-    # the plaintext is the link, timing only carries it from the cast to the member.
-    blinded = _play_attacker(games, _without_plaintext)
-    assert {g.channel for _, g in blinded} == {"chance"}
-    assert sum(won for won, _ in blinded) <= _upper(GAMES)
-    # The plaintext alone settles the content of every cast: both channels of 1 read it.
-    for g in games:
-        entries = _log_entries(g.evidence)
-        decrypted = {e["body"]["cast"] for e in entries.values() if e["type"] == "remote.decrypted"}
-        casts = {s for s, e in entries.items() if e["type"] == "remote.cast"}
-        assert decrypted == casts and len(casts) == 2
-
-
-@pytest.mark.parametrize("version", BOTH)
-def test_attacker_cannot_link_two_remote_voters_better_than_chance(
-    request: pytest.FixtureRequest, version: int
-) -> None:
+def test_attacker_cannot_link_two_remote_voters_better_than_chance(games: list[Game]) -> None:
     """The property (DESIGN §2.2, RM-1.3.2, RV-1.1): with the bundle, the board, the election
     file (tables and raw bytes), the service's logs and data folder, the attacker tells who cast
     which of two ballots no better than a coin: over ``GAMES`` seeded games its wins stay within
-    the one-sided 99% binomial bound of p = 1/2 (27 of 40). Version 1 fails it (40 of 40)."""
-    results = _play_attacker(_games_of(request, version))
+    the one-sided 99% binomial bound of p = 1/2 (27 of 40)."""
+    results = _play_attacker(games)
     wins = sum(won for won, _ in results)
     channels = sorted({g.channel for _, g in results})
     assert wins <= _upper(GAMES), (wins, GAMES, channels)
     assert channels == ["chance"], channels  # no channel of content found anything
 
 
-@pytest.mark.parametrize("version", BOTH)
-def test_no_channel_links_a_remote_member_to_their_ciphertext(
-    request: pytest.FixtureRequest, version: int
-) -> None:
+def test_no_channel_links_a_remote_member_to_their_ciphertext(games: list[Game]) -> None:
     """Stronger than the game (RV-1.2: a credential's time links to no cast): each owner channel
     alone, scored against the referee's record of who made which cast, is right about as often
-    as a coin, within the two-sided binomial bounds at 0.05% a side of the games it answers.
-    Version 1 fails it (its casts are logged when they arrive, with their time)."""
-    scores = _owner_scores(_games_of(request, version))
+    as a coin, within the two-sided binomial bounds at 0.05% a side of the games it answers."""
+    scores = _owner_scores(games)
     assert scores["timeline"][0] == GAMES  # the attacker always has an answer to score
     beyond = {
         name: (right, answered)
@@ -1037,18 +896,17 @@ def test_no_channel_links_a_remote_member_to_their_ciphertext(
     assert not beyond, beyond
 
 
-def test_v2_game_is_played_as_designed(games_v2: list[Game]) -> None:
+def test_game_is_played_as_designed(games: list[Game]) -> None:
     """Not degenerate: both go first, both cast X, sittings overlap now and then; every game's
-    log has its two casts in one batch at the close, no key and no decrypted ballot; the
-    pending-casts table is empty and the file was compacted (no WAL frame from before the close
-    is left: the live WAL holds only what came after)."""
-    assert {g.events[0][0] for g in games_v2} == {g.truth for g in games_v2} == set(MEMBERS)
-    assert 0 < sum(g.events[1][1] == "redeem" for g in games_v2) < GAMES
-    for g in games_v2:
+    log has its two casts in one batch at the close and the decrypted totals; the pending-casts
+    table is empty and the file was compacted (no WAL frame from before the close is left: the
+    live WAL holds only what came after)."""
+    assert {g.events[0][0] for g in games} == {g.truth for g in games} == set(MEMBERS)
+    assert 0 < sum(g.events[1][1] == "redeem" for g in games) < GAMES
+    for g in games:
         entries = _log_entries(g.evidence)
         types = [e["type"] for _, e in sorted(entries.items())]
         assert types.count("remote.cast") == 2 and "remote.totals" in types
-        assert "remote.key_revealed" not in types and "remote.decrypted" not in types
         casts = [e for e in entries.values() if e["type"] == "remote.cast"]
         closed = next(e for e in entries.values() if e["type"] == "remote.closed")
         assert {c["at"] for c in casts} == {closed["at"]}
@@ -1066,11 +924,11 @@ def _vector_forms(marks: str) -> list[str]:
     ]
 
 
-def test_v2_no_challenge_ballot_is_readable_anywhere(games_v2: list[Game]) -> None:
+def test_no_challenge_ballot_is_readable_anywhere(games: list[Game]) -> None:
     """Channel 1 closed (RV-1.1): no content channel reads any cast, and neither challenge
     ballot, as marks or as approvals, is in any log entry, row, record, board document, bundle,
     data file or raw page."""
-    for g in games_v2:
+    for g in games:
         entries = _log_entries(g.evidence)
         assert _content_by_cast(entries, g.evidence) == {}
         texts = [json.dumps(e, ensure_ascii=False) for e in entries.values()]
@@ -1112,12 +970,12 @@ def _with_ballots(ev: Evidence, ballots: Mapping[int, Any], bodies: Mapping[str,
     return dataclasses.replace(ev, tables=tables, bundle=bundle)
 
 
-def test_v2_content_channels_read_a_planted_leak(games_v2: list[Game]) -> None:
-    """The content channels are not blind: in a v2 game's evidence with a leak planted, each
-    finds which cast holds X. (d) a partial decryption of one cast's ciphertexts instead of the
-    totals; (e) the two ballots encrypted with one seed (every nonce reused); (f) a device's
-    nonces in a service log record. (g) cannot be planted: every valid ballot has one shape."""
-    g = games_v2[0]
+def test_content_channels_read_a_planted_leak(games: list[Game]) -> None:
+    """The content channels are not blind: in a game's evidence with a leak planted, each finds
+    which cast holds X. (c) a partial decryption of one cast's ciphertexts instead of the
+    totals; (d) the two ballots encrypted with one seed (every nonce reused); (e) a device's
+    nonces in a service log record. (f) cannot be planted: every valid ballot has one shape."""
+    g = games[0]
     entries = _log_entries(g.evidence)
     casts = _casts(entries)
     truth = {
@@ -1127,7 +985,7 @@ def test_v2_content_channels_read_a_planted_leak(games_v2: list[Game]) -> None:
     opened = next(e["body"] for e in entries.values() if e["type"] == "remote.opened")
     key = elgamal.parse_threshold_key(opened["election_key"])
     eid = bytes.fromhex(next(iter(casts.values()))["body"]["ballot"]["election_id"])
-    # (d) scrutineer 1 (k = 1) decrypts the committee choices of the first cast alone
+    # (c) scrutineer 1 (k = 1) decrypts the committee choices of the first cast alone
     first = next(iter(casts))
     share = keys.remote.unwrap_share_v2(
         keys.remote.parse_share_container_v2(g.evidence.data_files["remote/share-1.json"]),
@@ -1139,7 +997,7 @@ def test_v2_content_channels_read_a_planted_leak(games_v2: list[Game]) -> None:
         elgamal.partial_decrypt(
             share, key, ct, election_id=eid, label=elgamal.tally_label("committee", i)
         ).to_json()
-        for i, ct in enumerate(_committee_cts(casts[first]) or ())
+        for i, ct in enumerate(_committee_cts(casts[first]))
     ]
     leaked = {
         **partial,
@@ -1156,7 +1014,7 @@ def test_v2_content_channels_read_a_planted_leak(games_v2: list[Game]) -> None:
     }
     ev = _with_ballots(g.evidence, {}, {"remote.partial_decryption": leaked})
     assert _opened_by_partials(_log_entries(ev), ev) == {first: truth[first]}
-    # (e) and (f): the casts re-encrypted (with their own tokens) from one seed, nonces kept
+    # (d) and (e): the casts re-encrypted (with their own tokens) from one seed, nonces kept
     definition = json.loads(g.evidence.bundle["manifest.json"])["manifest"]["definition"]
     lists = [
         {"post": w["post"], "members": [{"member": m, "name": ""} for m in w["members"]]}

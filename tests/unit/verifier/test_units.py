@@ -172,6 +172,19 @@ def test_checkpoint_parse_and_signature() -> None:
         )
 
 
+def test_checkpoint_with_the_withdrawn_remote_key_reason_is_malformed() -> None:
+    """``remote-key`` (remote ballots version 1's key reveal) is no reason of spec/log.md §3 any
+    more: a well-signed checkpoint with it does not parse; the same with ``remote-closed`` does."""
+
+    def signed(reason: str) -> str:
+        body = f"branch-election/{'ab' * 32}\n7\n{'A' * 43}=\n{reason}\n"
+        return B.sign_checkpoint(body, [B.WORK_GROUP])
+
+    with pytest.raises(CheckpointFormatError, match="remote-key"):
+        parse_checkpoint(signed("remote-key"), "x")
+    assert parse_checkpoint(signed("remote-closed"), "x").reason == "remote-closed"
+
+
 @pytest.mark.parametrize(
     "text",
     [

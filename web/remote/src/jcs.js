@@ -1,6 +1,6 @@
 // RFC 8785 (JCS) canonical JSON for the shapes the remote protocol uses: objects, arrays, strings,
-// safe integers, booleans and null. Floats are refused rather than serialised (none occur in
-// remote-ballot/1, and refusing keeps this serialiser small and exactly equal to Python's rfc8785).
+// safe integers, booleans and null. Floats are refused rather than serialised (none occur in the
+// remote protocol, and refusing keeps this serialiser small and exactly equal to Python's rfc8785).
 
 import { utf8 } from './encoding.js';
 
