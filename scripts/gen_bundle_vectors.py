@@ -964,7 +964,7 @@ def m_calendar_outside_window(files: Files) -> Files:
     return reindex(_edit_json(files, "result.json", edit))
 
 
-def m_remote_casts_without_window(files: Files) -> Files:
+def m_remote_casts_reason(files: Files) -> Files:
     def edit(d: Any) -> None:
         cps = d["checkpoints"]
         i = next(k for k, c in enumerate(cps) if "\nround-opened committee 1\n" in c["text"])
@@ -1391,13 +1391,14 @@ CASES: tuple[Case, ...] = (
         note=NOT_IN_LOG,
     ),
     Case(
-        "V7-remote-casts-outside-window",
+        "V7-remote-casts-reason",
         SB,
-        "a remote-casts checkpoint (RM-8.2) over the round-opened committee 1 size, validly signed"
-        " by the work group, in an election without remote voting: outside any remote window",
-        m_remote_casts_without_window,
+        "a checkpoint with the reason remote-casts (remote ballots version 1; version 2 makes no"
+        " checkpoint inside the remote window, RV-4.3) over the round-opened committee 1 size,"
+        " validly signed by the work group",
+        m_remote_casts_reason,
         ("V7",),
-        "checkpoint.remote_casts_window",
+        "checkpoint.malformed",
         note=NOT_IN_LOG,
     ),
     Case(

@@ -2,8 +2,7 @@
 
 spec/bundle.md §6 V7: each checkpoint parses, names this election, has the log's root at its size,
 extends the one before (M11), carries the work group's and, where due, every scrutineer's valid
-signature; a checkpoint exists for each moment of the log, once, and ``remote-casts`` ones only
-inside the remote window (RM-8.2).
+signature; a checkpoint exists for each moment of the log, once.
 """
 
 from __future__ import annotations
@@ -195,8 +194,8 @@ def check_signature_lines(cx: Context, m: Manifest, cp: Checkpoint, where: dict[
 
 
 def _check_moments(cx: Context) -> None:
-    """(V7) A checkpoint for each moment of spec/log.md §3, each once; ``remote-casts`` ones only
-    inside the remote window (RM-8.2); none for a moment the log does not have."""
+    """(V7) A checkpoint for each moment of spec/log.md §3, each once; none for a moment the log
+    does not have."""
     f = cx.f
     have = [(item.checkpoint.reason, item.checkpoint.size) for item in cx.checkpoints]
     want = [(r, s) for r, s, _ in cx.moments]
@@ -218,8 +217,6 @@ def _check_moments(cx: Context) -> None:
                 found="none",
                 rule=rules_of.get(r, ""),
             )
-    opened = cx.remote.opened_size if cx.remote is not None else 0
-    closed = cx.remote.closed_seq if cx.remote is not None else None
     once: set[tuple[str, int]] = set()
     for i, (r, s) in enumerate(have):
         if (r, s) in once:  # (V7) each moment has one checkpoint
@@ -234,26 +231,6 @@ def _check_moments(cx: Context) -> None:
             )
             continue
         once.add((r, s))
-        if r == "remote-casts":
-            # (V7, RM-8.2) made inside the remote window: after remote.opened's checkpoint and
-            # before remote.closed (a size covering remote.closed or later is outside it);
-            # without remote.opened there is no window at all.
-            if opened and opened < s and (closed is None or s <= closed):
-                continue
-            f.fail(
-                "V7",
-                "checkpoint.remote_casts_window",
-                "remote-casts 检查点不在远程投票期间",
-                "a remote-casts checkpoint outside the remote window (RM-8.2)",
-                file="checkpoints.json",
-                path=f"checkpoints[{i}]",
-                expected=f"{opened} < size <= {closed if closed is not None else 'N'}"
-                if opened
-                else "no remote window: no remote-casts checkpoint",
-                found=f"{r} @ {s}",
-                rule="RM-8.2",
-            )
-            continue
         if (r, s) not in want:
             f.fail(
                 "V7",

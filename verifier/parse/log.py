@@ -34,7 +34,7 @@ _AT: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]
 _DECIMAL: Final = re.compile(r"0|[1-9][0-9]{0,18}")
 _SIGNER: Final = re.compile(r"(work_group|scrutineer):[0-9a-f]{16}")
 _REASON: Final = re.compile(
-    r"opened|result|remote-opened|remote-closed|remote-casts|remote-totals|"
+    r"opened|result|remote-opened|remote-closed|remote-totals|"
     r"(stock|round-opened|round-closed) "
     r"(committee|secretary|deputy_secretary) ([1-9][0-9]{0,2})|"
     r"stock-supplement (?:committee|secretary|deputy_secretary) ([1-9][0-9]{0,2}) "

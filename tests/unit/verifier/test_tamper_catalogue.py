@@ -20,7 +20,7 @@ under ``tests/``; ``here`` is this module.
 | audit chain reordered, a record of another log (3) | ``test_audit_binding.py::test_a15_a_reordered_chain_is_detected``, ``::test_a11_a_record_naming_another_bundle_root_fails``; vectors ``reordered``, ``other-root`` |
 | auditors' names and fingerprints printed (3) | ``test_audit_binding.py::test_verify_prints_the_appointed_auditors_names_and_fingerprints`` |
 | checkpoint repeated (4, 6) | ``unit/verifier/test_small_gaps.py::test_the_same_checkpoint_twice_fails_V7_repeated`` |
-| ``remote-casts`` checkpoint outside the window (4) | ``test_small_gaps.py::test_remote_casts_checkpoint_after_the_window_fails_V7_RM_8_2``, ``::test_remote_casts_checkpoint_at_remote_opened_size_fails_V7_RM_8_2`` |
+| ``remote-casts`` checkpoint, a reason withdrawn with version 1 (4) | ``test_small_gaps.py::test_a_remote_casts_checkpoint_anywhere_is_malformed_V7`` |
 | publicity calendar over every day it affects (4) | ``test_small_gaps.py::test_the_results_calendar_is_checked_outside_the_publicity_window_V17_A12_8``, ``::test_a_signed_year_file_that_contradicts_the_library_fails_V17_R26_3`` |
 | extra file, extra folder (4) | ``test_tamper.py`` FILE_CASES ``extra-file``; ``test_small_gaps.py::test_extra_empty_folders_fail_V1`` |
 | zip directory entry, duplicate zip names (4) | ``test_small_gaps.py::test_zip_directory_entries_fail_V1``; ``test_tamper.py::test_duplicate_zip_names``, ``test_bounded_inputs.py::test_duplicate_names_are_a_v1_finding`` |

@@ -96,7 +96,6 @@ class RemoteChecks:
                 e,
             )
         s.opened_seq = e.seq
-        s.opened_size = e.seq + 1
         s.opened_leaf = e.leaf_hash
         s.status = {p.post: "pending" for p in s.posts}
         self.r.moment("remote-opened", e)  # (V7)

@@ -98,7 +98,6 @@ class RemoteState:
 
     posts: tuple[PostSpec, ...]
     opened_seq: int | None = None
-    opened_size: int = 0
     opened_leaf: bytes = b""  # the leaf hash of remote.opened: the invitations' check code binds it
     issuer: Any = None  # the RSA public key once V18.1 accepted it
     credentials: dict[str, int] = field(default_factory=dict)
