@@ -7,9 +7,9 @@ receipt independently (hashlib and rfc8785); ``decrypt_count`` threshold-decrypt
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import rfc8785
@@ -20,22 +20,9 @@ from keys import remote_ballot
 RECEIPT_DOMAIN = b"branch-election/remote-receipt/2"
 
 
-@dataclass(frozen=True)
-class Shape:
-    post: str
-    listed: int
-    choices: int
-    seats: int
-    disapprovals: bool
-
-    def js(self) -> dict[str, Any]:
-        return {
-            "post": self.post,
-            "listed": self.listed,
-            "choices": self.choices,
-            "seats": self.seats,
-            "disapprovals": self.disapprovals,
-        }
+# The page's tests describe posts with the producer's own value (post, listed, choices, seats,
+# disapprovals), not a copy of it.
+Shape = remote_ballot.PostShape
 
 
 def receipt_of(ballot: Mapping[str, Any]) -> str:
@@ -47,25 +34,12 @@ def js_context(election_id: bytes, key: eg.ThresholdKey, shapes: Sequence[Shape]
     return {
         "electionId": election_id.hex(),
         "key": key.to_json(),
-        "posts": [s.js() for s in shapes],
+        "posts": [dataclasses.asdict(s) for s in shapes],
     }
 
 
 def context(election_id: bytes, key: eg.ThresholdKey, shapes: Sequence[Shape]) -> Any:
-    return remote_ballot.BallotContext(
-        election_id=election_id,
-        key=key,
-        posts=tuple(
-            remote_ballot.PostShape(
-                post=s.post,
-                listed=s.listed,
-                choices=s.choices,
-                seats=s.seats,
-                disapprovals=s.disapprovals,
-            )
-            for s in shapes
-        ),
-    )
+    return remote_ballot.BallotContext(election_id=election_id, key=key, posts=tuple(shapes))
 
 
 def check_ballot_v2(
