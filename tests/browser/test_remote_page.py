@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import inspect
 import json
 import os
 import threading
@@ -78,9 +77,7 @@ def live_remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRemote
     )
     data = folder / "service"
     s = ElectionSession.init(folder / "e.db", sign_manifest(manifest, town), wg)
-    # Version 2 is the only version (issue 16); ``version`` while the session still takes it.
-    v2 = {"version": 2} if "version" in inspect.signature(s.open_remote).parameters else {}
-    s.open_remote(signer=wg, k=1, data_dir=data, **v2)
+    s.open_remote(signer=wg, k=1, data_dir=data)
     codes = {m: s.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
     pin = s.invitation_pin()
     s.store.close()
