@@ -48,7 +48,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import keys
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, sign_manifest
+from tally.election import ElectionSession
+from tally.manifest_io import sign_manifest
 from tally.service.limits import RequestLimits
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,7 +113,7 @@ def _prepare(folder: Path) -> tuple[Path, Path]:
     )
     db, svc = folder / "e.db", folder / "svc"
     s = ElectionSession.init(db, sign_manifest(manifest, town), wg)
-    s.open_remote(signer=wg, k=1, data_dir=svc)
+    s.remote.open(signer=wg, k=1, data_dir=svc)
     s.store.close()
     return db, svc
 

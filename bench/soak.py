@@ -74,7 +74,8 @@ from keys.remote import begin_token_request, finish_token_request, load_issuer_p
 from tally.core.definition import parse_definition_data
 from tally.core.manifest import build_manifest
 from tally.core.rounds import RoundSpec
-from tally.election import ElectionSession, sign_manifest
+from tally.election import ElectionSession
+from tally.manifest_io import sign_manifest
 from tally.remote_device import ballot_context, choices_for
 from tally.service.accounts import AccountStore, Role, accounts_path
 
@@ -151,8 +152,8 @@ def prepare(disk: Path, keys_dir: Path, members: int) -> Setup:
     )
     db, data = disk / "election.db", disk / "service"
     s = ElectionSession.init(db, sign_manifest(manifest, town), wg)
-    s.open_remote(signer=wg, k=2, data_dir=data)
-    codes = {m: s.issue_invitation(m, data_dir=data)[0] for m in approved}
+    s.remote.open(signer=wg, k=2, data_dir=data)
+    codes = {m: s.remote.issue_invitation(m, data_dir=data)[0] for m in approved}
     s.store.close()
     store = AccountStore(accounts_path(data), opslimit=FAST["opslimit"], memlimit=FAST["memlimit"])
     for name, role in ACCOUNTS.items():

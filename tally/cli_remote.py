@@ -67,7 +67,7 @@ def open_(
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
         s = ElectionSession.open(db)
-        s.open_remote(
+        s.remote.open(
             signer=_signer(key, keys.Role.WORK_GROUP),
             k=k,
             data_dir=data,
@@ -103,8 +103,8 @@ def invite(
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
         s = ElectionSession.open(db)
-        code, mid = s.issue_invitation(member, data_dir=data)
-        pin = s.invitation_pin()
+        code, mid = s.remote.issue_invitation(member, data_dir=data)
+        pin = s.remote.invitation_pin()
         url = invitation_url(base_url, code, pin)
         if png is not None:
             buf = io.BytesIO()
@@ -147,7 +147,7 @@ def close(
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
         s = ElectionSession.open(db)
-        s.close_remote(signer=_signer(key, keys.Role.WORK_GROUP), data_dir=data, actor=actor)
+        s.remote.close(signer=_signer(key, keys.Role.WORK_GROUP), data_dir=data, actor=actor)
         r = s.meeting.remote
         casts = len(r.casts) if r is not None else 0
         creds = len(r.credentials) if r is not None else 0
@@ -181,7 +181,7 @@ def decrypt(
         s = ElectionSession.open(db)
         scrutineer = _signer(key, keys.Role.SCRUTINEER)
         wg = _signer(work_group_key, keys.Role.WORK_GROUP) if work_group_key else None
-        out = s.decrypt_remote(scrutineer, signer=wg, data_dir=data, actor=actor)
+        out = s.remote.decrypt(scrutineer, signer=wg, data_dir=data, actor=actor)
         i, have, k = out["index"], out["partials"], out["k"]
         if out["totals"] is None:
             lines = (

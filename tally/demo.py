@@ -30,13 +30,8 @@ from tally.core.meeting import parse_entry
 from tally.core.model import Election, MemberId, PostKind, zh_label
 from tally.core.rounds import Blocked, Finished, RoundPurpose, RoundSpec
 from tally.core.rules import TownSecretary, expected_electors, quorum, town_shares
-from tally.election import (
-    PAPER_KIND,
-    ElectionSession,
-    EntryInput,
-    sign_amended_list,
-    sign_manifest,
-)
+from tally.election import PAPER_KIND, ElectionSession, EntryInput
+from tally.manifest_io import sign_amended_list, sign_manifest
 from tally.publish import publish
 from tally.remote_device import vote_as_device_v2
 
@@ -220,10 +215,10 @@ def _remote_votes(
         return 0
     os.environ.setdefault("TALLY_PASSPHRASE", "demo-passphrase-not-for-real-use")
     data = folder / "service"
-    session.open_remote(signer=signers["wg"], k=2, data_dir=data)
-    info = session.remote_info()
+    session.remote.open(signer=signers["wg"], k=2, data_dir=data)
+    info = session.remote.info()
     for member in members:
-        code, _ = session.issue_invitation(member, data_dir=data)
+        code, _ = session.remote.issue_invitation(member, data_dir=data)
         vote_as_device_v2(
             session,
             code,
@@ -233,9 +228,9 @@ def _remote_votes(
             },
             data_dir=data,
         )
-    session.close_remote(signer=signers["wg"], data_dir=data)
-    session.decrypt_remote(signers["s1"], signer=None, data_dir=data)
-    session.decrypt_remote(signers["s2"], signer=signers["wg"], data_dir=data)
+    session.remote.close(signer=signers["wg"], data_dir=data)
+    session.remote.decrypt(signers["s1"], signer=None, data_dir=data)
+    session.remote.decrypt(signers["s2"], signer=signers["wg"], data_dir=data)
     return len(members)
 
 

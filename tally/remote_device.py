@@ -86,17 +86,15 @@ def vote_as_device_v2(
     then ``remote-ballot/2`` encrypted and proved by ``keys.remote_ballot.encrypt_ballot``, cast
     into the pending casts. ``approvals`` maps each post code to the member ids approved (listed
     or from the write-in list); ``disapprovals`` to the number of × marks (RV-3.4)."""
-    info = session.remote_info()
+    info = session.remote.info()
     issuer = remote.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
     request = remote.begin_token_request(issuer, bytes.fromhex(info["election_id"]))
-    blind_sig = session.redeem_invitation(code, request.blinded_msg, data_dir=data_dir)
-    lists = session.redemption_extras()["write_in_lists"]
+    blind_sig = session.remote.redeem_invitation(code, request.blinded_msg, data_dir=data_dir)
+    lists = session.remote.redemption_extras()["write_in_lists"]
     credential = remote.finish_token_request(request, issuer, blind_sig)
     ctx = ballot_context(info, lists)
     ballot = remote_ballot.encrypt_ballot(
         ctx, credential.token, choices_for(info, lists, approvals, disapprovals)
     )
-    receipt = session.cast_remote_v2(
-        credential.token, credential.prefix, credential.signature, ballot
-    )
+    receipt = session.remote.cast(credential.token, credential.prefix, credential.signature, ballot)
     return DeviceVoteV2(credential=credential, ballot=ballot, receipt=receipt, write_in_lists=lists)

@@ -27,13 +27,15 @@ from starlette.responses import Response
 
 import keys
 from tally.core.errors import TallyError
-from tally.election import ElectionSession, RemoteCastV2, SessionError
+from tally.election import ElectionSession
+from tally.remote_voting import RemoteCastV2
 from tally.service import board_snapshot
 from tally.service.api_docs import mount_docs
 from tally.service.board_snapshot import BoardSnapshot
 from tally.service.limits import SECURITY_HEADERS
 from tally.service.limits import install as install_limits
 from tally.service.transport import TransportGate
+from tally.session_errors import SessionError
 from tally.store import StoreError
 
 __all__ = ["SECURITY_HEADERS", "ServiceConfig", "ServiceState", "create_app", "state_of"]
@@ -132,9 +134,7 @@ class ServiceState:
             del self._pending_casts[:MAX_CASTS_PER_COMMIT]
             casts = [c for c, _ in batch]
             try:
-                results = await self.run(
-                    functools.partial(ElectionSession.cast_remote_many, casts=casts)
-                )
+                results = await self.run(functools.partial(_cast_many, casts=casts))
             except Exception as e:  # the store refused the batch: every cast in it fails
                 for _, future in batch:
                     if not future.done():
@@ -204,6 +204,12 @@ class ServiceState:
             self.board = board_snapshot.take(s, self.board if old else None)
             self._board_key = (s, s.meeting, writes)
         return self.board
+
+
+def _cast_many(
+    session: ElectionSession, casts: list[RemoteCastV2]
+) -> list[dict[str, Any] | SessionError]:
+    return session.remote.cast_many(casts)
 
 
 def _look(session: ElectionSession) -> None:

@@ -14,7 +14,8 @@ from pathlib import Path
 import keys
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, sign_manifest
+from tally.election import ElectionSession
+from tally.manifest_io import sign_manifest
 from tally.service.accounts import ensure_demo_accounts
 
 __all__ = ["DEMO_PASSPHRASE", "DemoElection", "ensure_demo"]
@@ -78,7 +79,7 @@ def ensure_demo(
         session = ElectionSession.init(election, signed, wg_signer, actor="demo")
         # Remote voting is open in the demo, so that `tally remote invite` works straight away.
         os.environ.setdefault("TALLY_PASSPHRASE", DEMO_PASSPHRASE)
-        session.open_remote(
+        session.remote.open(
             signer=wg_signer, k=2, data_dir=accounts_dir or folder.parent / "service", actor="demo"
         )
         session.store.close()

@@ -25,7 +25,8 @@ import rfc8785
 import keys
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest, canonical
-from tally.election import ElectionSession, sign_manifest
+from tally.election import ElectionSession
+from tally.manifest_io import sign_manifest
 from tally.service import ServiceConfig, create_app
 from tests.browser.conftest import CHROMIUM, SHOTS, _free_port, _pub
 from tests.browser.test_remote_page_v2 import _mark, _pick
@@ -77,9 +78,9 @@ def live_remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRemote
     )
     data = folder / "service"
     s = ElectionSession.init(folder / "e.db", sign_manifest(manifest, town), wg)
-    s.open_remote(signer=wg, k=1, data_dir=data)
-    codes = {m: s.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
-    pin = s.invitation_pin()
+    s.remote.open(signer=wg, k=1, data_dir=data)
+    codes = {m: s.remote.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
+    pin = s.remote.invitation_pin()
     s.store.close()
     app = create_app(ServiceConfig(election_path=folder / "e.db", data_dir=data))
     app.state.service.signer = wg
@@ -233,7 +234,7 @@ def test_member_votes_from_invitation_link_and_checks_receipt(
         page.screenshot(path=str(SHOTS / "remote-receipt-phone.png"), full_page=True)
         assert page.evaluate("Object.keys(sessionStorage).length") == 0  # credential spent
         assert "remote.cast" not in live_remote.log_types()  # RV-4.1: pending until the close
-        live_remote.run(lambda s: s.close_remote(signer=live_remote.wg))
+        live_remote.run(lambda s: s.remote.close(signer=live_remote.wg))
         page.click("#to-check")
         page.wait_for_selector("body[data-ready]")
         assert page.input_value("#hash") == receipt

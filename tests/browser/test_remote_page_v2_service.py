@@ -23,7 +23,9 @@ import pytest
 import keys
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, sign_manifest
+from tally.election import ElectionSession
+from tally.manifest_io import sign_manifest
+from tally.remote_voting import RemoteVoting
 from tally.service import ServiceConfig, create_app
 from tests.browser.conftest import CHROMIUM, _free_port, _pub
 from tests.browser.test_remote_page_v2 import PHONE, _mark, _pick
@@ -32,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 APPROVED = ["M020", "M025", "M026", "M024"]
 
 pytestmark = pytest.mark.skipif(
-    "version" not in inspect.signature(ElectionSession.open_remote).parameters,
+    "version" not in inspect.signature(RemoteVoting.open).parameters,
     reason="this service cannot open remote ballots version 2 yet",
 )
 
@@ -74,9 +76,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     )
     data = folder / "service"
     s = ElectionSession.init(folder / "e.db", sign_manifest(manifest, town), wg)
-    s.open_remote(signer=wg, k=1, data_dir=data)
-    codes = {m: s.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
-    pin = s.invitation_pin()
+    s.remote.open(signer=wg, k=1, data_dir=data)
+    codes = {m: s.remote.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
+    pin = s.remote.invitation_pin()
     s.store.close()
     app = create_app(ServiceConfig(election_path=folder / "e.db", data_dir=data))
     app.state.service.signer = wg
@@ -131,7 +133,7 @@ def test_a_member_votes_v2_on_the_real_service_and_checks_the_receipt_after_the_
         page.click("#check")
         page.wait_for_selector("body[data-check]", timeout=20_000)
         assert page.get_attribute("body", "data-check") == "pending", page.inner_text("#steps")
-        live.run(lambda s: s.close_remote(signer=live.wg))
+        live.run(lambda s: s.remote.close(signer=live.wg))
         assert live.log_types().count("remote.cast") == 1
         page.reload()
         page.wait_for_selector("body[data-ready]")

@@ -21,7 +21,7 @@ from keys.remote import RemoteKeySetupV2, create_remote_key_v2, generate_invitat
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.core.model import Election
-from tally.election import sign_manifest
+from tally.manifest_io import sign_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "fuzzing passphrase 2026"

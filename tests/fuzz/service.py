@@ -24,7 +24,8 @@ import ballot_printer
 from keys.remote import RateLimit
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, sign_manifest
+from tally.election import ElectionSession
+from tally.manifest_io import sign_manifest
 from tally.service import ServiceConfig, create_app
 from tally.service.accounts import AccountStore, Role, accounts_path
 from tally.service.remote import RemoteLimits
@@ -126,8 +127,8 @@ def _running_service(tmp: Path) -> Iterator[Service]:
     )
     db, data = tmp / "e.db", tmp / "svc"
     s = ElectionSession.init(db, sign_manifest(manifest, S.TOWN), S.WORK_GROUP)
-    s.open_remote(signer=S.WORK_GROUP, k=2, data_dir=data)
-    codes = {m: s.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
+    s.remote.open(signer=S.WORK_GROUP, k=2, data_dir=data)
+    codes = {m: s.remote.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
     s.check_in(list(PRESENT), actor="clerk")
     stock = ballot_printer.make_stock(
         election_id=s.manifest.election_id,

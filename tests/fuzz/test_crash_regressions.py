@@ -25,7 +25,8 @@ from tally.core.errors import DefinitionError, RoundStateError
 from tally.core.manifest import parse_manifest
 from tally.core.marks_file import parse_marks_file
 from tally.core.meeting import parse_entry
-from tally.election import SessionError, load_signed_manifest
+from tally.manifest_io import load_signed_manifest
+from tally.session_errors import SessionError
 from tests.fuzz import samples as S
 from tests.fuzz.service import Service, running_service
 from verifier.audit.errors import AuditInputError, AuditRecordError

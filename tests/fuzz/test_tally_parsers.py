@@ -32,7 +32,8 @@ from tally.core.errors import TallyError
 from tally.core.manifest import parse_manifest
 from tally.core.marks_file import parse_marks_file
 from tally.core.meeting import parse_entry
-from tally.election import SessionError, load_signed_manifest
+from tally.manifest_io import load_signed_manifest
+from tally.session_errors import SessionError
 from tests.fuzz import samples as S
 from tests.fuzz.budget import fuzz_settings
 from tests.fuzz.mutations import (

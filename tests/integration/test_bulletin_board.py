@@ -14,7 +14,8 @@ import ballot_printer
 import keys
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, EntryInput, sign_manifest
+from tally.election import ElectionSession, EntryInput
+from tally.manifest_io import sign_manifest
 from tally.service import ServiceConfig, create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,14 +146,14 @@ def test_board_shows_the_remote_ballots_of_a_post_only_as_its_total_A13(
     )
     s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
     data = tmp_path / "svc"
-    s.open_remote(signer=wg, k=2, data_dir=data)
+    s.remote.open(signer=wg, k=2, data_dir=data)
     for member in ("M020", "M025"):
-        code = s.issue_invitation(member, data_dir=data)[0]
+        code = s.remote.issue_invitation(member, data_dir=data)[0]
         first_five = ["M001", "M002", "M003", "M004", "M005"]
         vote_as_device_v2(s, code, {"committee": first_five, "secretary": ["M004"]}, data_dir=data)
-    s.close_remote(signer=wg)
-    s.decrypt_remote(scs[0], signer=None, data_dir=data)
-    s.decrypt_remote(scs[1], signer=wg, data_dir=data)
+    s.remote.close(signer=wg)
+    s.remote.decrypt(scs[0], signer=None, data_dir=data)
+    s.remote.decrypt(scs[1], signer=wg, data_dir=data)
     s.check_in(PRESENT)
     stock = ballot_printer.make_stock(
         election_id=manifest.election_id,

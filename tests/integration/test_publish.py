@@ -18,8 +18,9 @@ import pytest
 
 import keys
 from tally.calendar import CalendarYear, load_calendar, sign_calendar
-from tally.election import ElectionSession, SessionError
+from tally.election import ElectionSession
 from tally.publish import bundle_files, publish
+from tally.session_errors import SessionError
 from verifier.checks import TownKey, verify_bundle
 from verifier.crypto import fingerprint
 

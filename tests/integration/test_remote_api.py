@@ -37,7 +37,8 @@ from keys.remote import (
 from tally.core.definition import parse_definition
 from tally.core.errors import TallyError
 from tally.core.manifest import build_manifest, canonical
-from tally.election import ElectionSession, sign_manifest
+from tally.election import ElectionSession
+from tally.manifest_io import sign_manifest
 from tally.service import ServiceConfig, create_app
 from tally.service.remote import PAGE_CSP, RemoteLimits
 from tests.helpers.disk import disk_full
@@ -151,8 +152,8 @@ def remote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Remote]:
     manifest = build_manifest(election, work_group_key=_pub(wg), scrutineer_keys=(_pub(sc),))
     data = tmp_path / "svc"
     s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
-    s.open_remote(signer=wg, k=1, data_dir=data)
-    codes = {m: s.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
+    s.remote.open(signer=wg, k=1, data_dir=data)
+    codes = {m: s.remote.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
     s.store.close()
     limits = RemoteLimits()
     app = create_app(
@@ -298,7 +299,7 @@ def test_rm_4_5_token_signature_not_modulus_length_refused_and_nothing_stored(
     with an extra leading zero is the right integer, but the verifier refuses it; so does the
     service, with a 4xx JSON refusal, before anything is logged."""
     _, _spare = remote.redeem(remote.codes["M020"])  # so the V18.5 bound is not what stops it
-    issuer = remote.run(lambda s: s._issuer(remote.data))
+    issuer = remote.run(lambda s: s.remote._issuer(remote.data))
     eid = bytes.fromhex(remote.info()["election_id"])
     for _ in range(20_000):
         req = begin_token_request(issuer.public_key, eid)
@@ -353,7 +354,7 @@ def test_rm_4_6_token_used_concurrently_exactly_one_stored(remote: Remote) -> No
 def test_rm_4_6_cast_after_close_refused(remote: Remote) -> None:
     _, cred = remote.redeem(remote.codes["M020"])
     assert cred is not None
-    remote.run(lambda s: s.close_remote(signer=remote.wg))
+    remote.run(lambda s: s.remote.close(signer=remote.wg))
     assert remote.info()["closed"] is True
     before = remote.log()
     r = remote.client.post("/api/remote/cast", json=remote.cast_body(cred))
@@ -421,7 +422,7 @@ def test_rv_4_4_receipt_is_pending_then_logged_with_a_proof_that_verifies(remote
     assert receipt["receipt"] == want  # RV-3.6
     q = {"receipt": receipt["receipt"]}
     assert remote.client.get("/api/remote/receipt", params=q).json() == {"status": "pending"}
-    remote.run(lambda s: s.close_remote(signer=remote.wg))
+    remote.run(lambda s: s.remote.close(signer=remote.wg))
     p = remote.client.get("/api/remote/receipt", params=q).json()
     assert p["status"] == "logged"
     entry = json.loads(p["entry"])
@@ -512,7 +513,7 @@ def test_rm_10_3_pin_material_recomputes_the_invitation_check_code(remote: Remot
         info["election_key"],
     )
     pin = invitation_pin(summary_hash, leaf)
-    assert pin == remote.run(lambda s: s.invitation_pin())
+    assert pin == remote.run(lambda s: s.remote.invitation_pin())
     want = hashlib.sha256(b"branch-election/invitation-pin/2\x00" + summary_hash + leaf).hexdigest()
     assert pin.replace("-", "") == want[:16].upper()
     lines = p["checkpoint"].split("\n")

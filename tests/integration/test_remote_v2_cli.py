@@ -59,7 +59,7 @@ def done(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Done]:
             m: e.json("remote", "invite", db, m, "--data", str(data))["code"] for m in APPROVED
         }
         s = ElectionSession.open(e.db)  # the members' phones, through the service's session
-        lists = s.redemption_extras()["write_in_lists"]
+        lists = s.remote.redemption_extras()["write_in_lists"]
         committee_list = next(w for w in lists if w["post"] == "committee")["members"]
         write_in = next(m["member"] for m in committee_list if m["member"] not in OFFICIALS)
         votes = [

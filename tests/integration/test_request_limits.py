@@ -22,7 +22,8 @@ import pytest
 import keys
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, sign_manifest
+from tally.election import ElectionSession
+from tally.manifest_io import sign_manifest
 from tally.service import ServiceConfig, create_app
 from tally.service.app import SECURITY_HEADERS
 from tally.service.limits import RequestLimits, uvicorn_config
@@ -57,7 +58,7 @@ def _served(tmp_path: Path, limits: RequestLimits) -> Iterator[tuple[str, int]]:
     )
     data = tmp_path / "svc"
     s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
-    s.open_remote(signer=wg, k=1, data_dir=data)
+    s.remote.open(signer=wg, k=1, data_dir=data)
     s.store.close()
     app = create_app(
         ServiceConfig(

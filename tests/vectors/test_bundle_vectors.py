@@ -2,7 +2,7 @@
 
 The verifier (`verifier.checks.verify_bundle`) must pass every valid bundle and fail every invalid
 one with exactly the clause set of its `expected.json`; the producer's own readers
-(`tally.election.load_signed_manifest`, and `tally.core.meeting.parse_entry`/`apply_entry` as
+(`tally.manifest_io.load_signed_manifest`, and `tally.core.meeting.parse_entry`/`apply_entry` as
 `tally.election.ElectionSession.open` replays a stored log) must accept the valid manifests and
 logs and reject the invalid ones the way `expected.json` says. The vectors must equal a fresh
 regeneration by scripts/gen_bundle_vectors.py (STYLE.md §7.3 rules 20-23).
@@ -24,12 +24,9 @@ from tally.core.errors import DefinitionError, TallyError
 from tally.core.manifest import parse_manifest
 from tally.core.meeting import Meeting, apply_entry, begin, parse_entry
 from tally.core.model import PostKind
-from tally.election import (
-    SessionError,
-    check_invalid_confirmation,
-    load_signed_manifest,
-    town_check,
-)
+from tally.election import check_invalid_confirmation
+from tally.manifest_io import load_signed_manifest, town_check
+from tally.session_errors import SessionError
 from verifier.checks import TownKey, verify_bundle
 from verifier.cli import parse_town_key
 from verifier.report import Report, Status

@@ -34,7 +34,7 @@ BASE_METHODS = ("__init__", "__str__", "message", "to_json")
 OWN_CONSTRUCTORS = {
     "tally.core.errors.DefinitionError",
     "tally.core.double_entry.DoubleEntryMismatchError",
-    "tally.election.ManifestDefinitionError",
+    "tally.session_errors.ManifestDefinitionError",
     "tally.calendar.CalendarYearUnknownError",
     "tally.calendar.InvalidCalendarError",
     "tally.calendar.CalendarConflictError",

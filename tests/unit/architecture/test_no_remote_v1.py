@@ -58,5 +58,5 @@ def test_a_sealed_box_is_opened_only_for_a_key_share() -> None:
 
 def test_the_checks_would_see_a_version_1_name() -> None:
     """The test cannot pass by reading nothing: a known file holds a known name."""
-    assert "remote.totals" in (ROOT / "tally" / "election.py").read_text(encoding="utf-8")
+    assert "remote.totals" in (ROOT / "tally" / "remote_voting.py").read_text(encoding="utf-8")
     assert SEAL_OPEN.search("nacl.public.SealedBox(private).decrypt(sealed)")

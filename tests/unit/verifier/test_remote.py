@@ -87,7 +87,7 @@ def test_the_report_gives_the_invitations_check_code_RM_10_3(
     import hashlib  # noqa: PLC0415
 
     from tally.core.manifest import public_summary_hash  # noqa: PLC0415
-    from tally.election import signed_public_summary  # noqa: PLC0415
+    from tally.manifest_io import signed_public_summary  # noqa: PLC0415
 
     files = election.build()
     report = run(files)
