@@ -27,7 +27,7 @@ from typing import Any
 
 import keys
 from bench.synthetic import _definition
-from keys import remote, remote_ballot
+from keys import remote_ballot, remote_tokens
 from tally.core.definition import parse_definition_data
 from tally.core.manifest import build_manifest
 from tally.election import ElectionSession
@@ -92,7 +92,7 @@ def open_election(folder: Path, voters: int) -> Election:
 
 @dataclass(frozen=True, slots=True)
 class Vote:
-    credential: remote.RemoteCredential
+    credential: remote_tokens.RemoteCredential
     ballot: dict[str, Any]
 
     def cast_body(self) -> dict[str, Any]:
@@ -134,16 +134,16 @@ def votes(e: Election, voters: int, *, seed: int = 16, procs: int = 2) -> list[V
     is cast."""
     s, rng = e.session, random.Random(seed)
     info = s.remote.info()
-    issuer = remote.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
+    issuer = remote_tokens.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
     eid = bytes.fromhex(info["election_id"])
     creds, jobs = [], []
     lists: list[dict[str, Any]] = []
     for i in range(1, voters + 1):
         code, _ = s.remote.issue_invitation(f"B{i:05d}", data_dir=e.data_dir)
-        req = remote.begin_token_request(issuer, eid)
+        req = remote_tokens.begin_token_request(issuer, eid)
         blind = s.remote.redeem_invitation(code, req.blinded_msg, data_dir=e.data_dir)
         lists = s.remote.redemption_extras()["write_in_lists"]
-        cred = remote.finish_token_request(req, issuer, blind)
+        cred = remote_tokens.finish_token_request(req, issuer, blind)
         creds.append(cred)
         jobs.append((info, lists, cred.token, _approvals(rng, info, lists)))
     with multiprocessing.get_context("fork").Pool(procs) as pool:

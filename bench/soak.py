@@ -7,7 +7,7 @@ driver runs concurrently, each actor on its own HTTP connection:
 
 * the clerk checks members in (``POST /station/checkin``), paced over the first fifth of the time;
 * remote members redeem their invitations and cast encrypted ballots (``/api/remote/redeem``,
-  ``/cast``: the RFC 9474 device side of ``keys.remote``, ``remote-ballot/2`` from
+  ``/cast``: the RFC 9474 device side of ``keys.remote_tokens``, ``remote-ballot/2`` from
   ``keys.remote_ballot``), then keep fetching their receipts' status and proofs;
 * the chair runs the rounds: ``tally remote close`` and two scrutineers' ``tally remote decrypt``
   beside the service (CLI, as the work group does), print (``POST /station/print``), the stock PDF downloaded and its QR codes decoded
@@ -70,7 +70,7 @@ import ballot_printer
 import keys
 from bench.synthetic import _definition
 from keys import remote_ballot
-from keys.remote import begin_token_request, finish_token_request, load_issuer_public_key
+from keys.remote_tokens import begin_token_request, finish_token_request, load_issuer_public_key
 from tally.core.definition import parse_definition_data
 from tally.core.manifest import build_manifest
 from tally.core.rounds import RoundSpec

@@ -19,8 +19,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import keys
-from keys import blind_rsa, elgamal, remote, remote_ballot
-from tally import remote_tally
+from keys import blind_rsa, elgamal, remote_ballot, remote_key, remote_tokens
+from tally import remote_invitations, remote_tally
 from tally.core.manifest import Manifest, canonical, public_summary_hash
 from tally.core.meeting import Entry, Meeting, assembly_posts, parse_entry
 from tally.core.model import MemberId, zh_label
@@ -78,7 +78,7 @@ class RemoteVoting:
     def __init__(self, log: ElectionLog) -> None:
         self._log = log
         self._opened_cache: Mapping[str, Any] | None = None
-        self._issuer_cache: remote.TokenIssuer | None = None
+        self._issuer_cache: remote_tokens.TokenIssuer | None = None
         self._issuer_public_cache: rsa.RSAPublicKey | None = None
         self._opened_row: tuple[int, bytes] | None = None
         self._ballot_context: remote_ballot.BallotContext | None = None
@@ -126,7 +126,7 @@ class RemoteVoting:
             )
         return value
 
-    def _issuer(self, data_dir: Path) -> remote.TokenIssuer:
+    def _issuer(self, data_dir: Path) -> remote_tokens.TokenIssuer:
         """The issuer key, opened once per session (the key file's Argon2id is deliberately
         slow)."""
         if self._issuer_cache is None:
@@ -140,7 +140,7 @@ class RemoteVoting:
                 raise SessionError(
                     "remote.not_open", zh="远程投票尚未开启", en="remote voting not open"
                 )
-            self._issuer_cache = remote.TokenIssuer.from_key_file(
+            self._issuer_cache = remote_tokens.TokenIssuer.from_key_file(
                 path.read_bytes(), self._passphrase()
             )
         return self._issuer_cache
@@ -189,10 +189,10 @@ class RemoteVoting:
                     clause="RV-2.2",
                 )
         folder = self._remote_dir(data_dir)
-        issuer = remote.TokenIssuer.generate()
+        issuer = remote_tokens.TokenIssuer.generate()
         files: list[tuple[str, bytes]]
         try:
-            setup = remote.create_remote_key_v2(self.manifest.election_id, scrutineers, k)
+            setup = remote_key.create_remote_key_v2(self.manifest.election_id, scrutineers, k)
             body = setup.opened_body(issuer, write_in_lists_body(self.manifest.election))
             files = [(f"share-{i}.json", c) for i, c in enumerate(setup.containers, start=1)]
         except (ValueError, elgamal.ElGamalError) as e:
@@ -205,7 +205,11 @@ class RemoteVoting:
         try:
             for name, data, mode in [
                 (ISSUER_KEY_FILE, sealed, keys.PRIVATE_FILE_MODE),
-                (INVITATION_KEY_FILE, remote.generate_invitation_key(), keys.PRIVATE_FILE_MODE),
+                (
+                    INVITATION_KEY_FILE,
+                    remote_invitations.generate_invitation_key(),
+                    keys.PRIVATE_FILE_MODE,
+                ),
                 *((n, d, keys.PUBLIC_FILE_MODE) for n, d in files),
             ]:
                 keys.write_new_file(folder / name, data, mode=mode)
@@ -241,7 +245,7 @@ class RemoteVoting:
             )
         server_key = (self._remote_dir(data_dir) / INVITATION_KEY_FILE).read_bytes()
         now = _now()
-        code, inv = remote.issue_invitation(
+        code, inv = remote_invitations.issue_invitation(
             server_key, self.manifest.election_id, member, now=now, closes_at=self._closes_at()
         )
         self.store.put_invitation(
@@ -263,16 +267,18 @@ class RemoteVoting:
         if r.closed:  # RM-4.7: the keys are gone; refused before anything is read
             raise SessionError("remote.closed", zh="远程投票已截止", en="remote voting is closed")
         try:
-            normal = remote.normalize_invitation_code(code)
+            normal = remote_invitations.normalize_invitation_code(code)
             server_key = (self._remote_dir(data_dir) / INVITATION_KEY_FILE).read_bytes()
-            code_hash = remote.hash_invitation_code(server_key, self.manifest.election_id, normal)
+            code_hash = remote_invitations.hash_invitation_code(
+                server_key, self.manifest.election_id, normal
+            )
             found = self.store.invitation_by_hash(code_hash)
             if found is None:
-                raise remote.WrongInvitationCodeError(
+                raise remote_invitations.WrongInvitationCodeError(
                     zh="邀请码不正确。", en="wrong invitation code"
                 )
             member, issued, expires, redeemed = found
-            invitation = remote.Invitation(
+            invitation = remote_invitations.Invitation(
                 member=member,
                 code_hash=code_hash,
                 issued_at=dt.datetime.fromisoformat(issued),
@@ -280,7 +286,7 @@ class RemoteVoting:
                 redeemed_at=dt.datetime.fromisoformat(redeemed) if redeemed else None,
             )
             now = _now()
-            remote.check_invitation(
+            remote_invitations.check_invitation(
                 invitation,
                 normal,
                 server_key=server_key,
@@ -288,7 +294,11 @@ class RemoteVoting:
                 now=now,
             )
             blind_sig = self._issuer(data_dir).sign_blinded(blinded_msg)
-        except (keys.KeysError, blind_rsa.BlindSignatureError) as e:
+        except (
+            keys.KeysError,
+            blind_rsa.BlindSignatureError,
+            remote_invitations.InvitationError,
+        ) as e:
             raise SessionError(e.code, zh=e.zh, en=e.en) from e
         self._commit(
             [("remote.credential_issued", {"member": member})],
@@ -320,7 +330,9 @@ class RemoteVoting:
                 "remote.not_open", zh="远程投票尚未开启", en="remote voting not open"
             )
         summary, _ = signed_public_summary(self.store.signed_manifest)
-        return remote.invitation_pin(public_summary_hash(summary), self.tree.leaf_hash(row[0]))
+        return remote_invitations.invitation_pin(
+            public_summary_hash(summary), self.tree.leaf_hash(row[0])
+        )
 
     def pin(self) -> dict[str, Any]:
         """What the page needs to check the keys it is served against the invitation's check
@@ -471,10 +483,12 @@ class RemoteVoting:
         if r.closed:
             raise SessionError("remote.closed", zh="远程投票已截止", en="remote voting is closed")
         try:
-            remote.verify_credential(
+            remote_tokens.verify_credential(
                 self._issuer_public_key(),
                 self.manifest.election_id,
-                remote.RemoteCredential(token=c.token, prefix=c.prefix, signature=c.signature),
+                remote_tokens.RemoteCredential(
+                    token=c.token, prefix=c.prefix, signature=c.signature
+                ),
             )
         except keys.KeysError as e:
             raise SessionError(e.code, zh=e.zh, en=e.en) from e
@@ -542,7 +556,7 @@ class RemoteVoting:
         if self._issuer_public_cache is None:
             opened = self._remote_opened()
             assert opened is not None
-            self._issuer_public_cache = remote.load_issuer_public_key(
+            self._issuer_public_cache = remote_tokens.load_issuer_public_key(
                 base64.b64decode(opened["issuer_key"])
             )
         return self._issuer_public_cache
@@ -737,15 +751,15 @@ class RemoteVoting:
         container_bytes = (self._remote_dir(data_dir) / f"share-{index}.json").read_bytes()
         try:
             if not hmac.compare_digest(
-                remote.share_commitment_v2(container_bytes), str(entry["commitment"])
+                remote_key.share_commitment_v2(container_bytes), str(entry["commitment"])
             ):
                 raise SessionError(
                     "remote.share_corrupt",
                     zh="密钥份额文件与开启记录中的承诺不符",
                     en="the share container does not match its commitment in remote.opened",
                 )
-            container = remote.parse_share_container_v2(container_bytes)
-            share = remote.unwrap_share_v2(container, scrutineer, ctx.key)
+            container = remote_key.parse_share_container_v2(container_bytes)
+            share = remote_key.unwrap_share_v2(container, scrutineer, ctx.key)
             totals = self.encrypted_totals()
             body_posts = remote_tally.partial_decryption_posts(share, ctx, totals)
         except keys.KeysError as e:

@@ -59,9 +59,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.staticfiles import StaticFiles
 
 import keys
-from keys.remote import RateLimit, normalize_invitation_code
 from tally.core.errors import TallyError
 from tally.core.manifest import Manifest
+from tally.remote_invitations import RateLimit, normalize_invitation_code
 from tally.remote_voting import RemoteCastV2
 from tally.service.app import SECURITY_HEADERS, ServiceState
 from tally.service.board_snapshot import BoardSnapshot

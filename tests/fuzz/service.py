@@ -21,11 +21,11 @@ import nacl.pwhash
 from fastapi.testclient import TestClient
 
 import ballot_printer
-from keys.remote import RateLimit
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.election import ElectionSession
 from tally.manifest_io import sign_manifest
+from tally.remote_invitations import RateLimit
 from tally.service import ServiceConfig, create_app
 from tally.service.accounts import AccountStore, Role, accounts_path
 from tally.service.remote import RemoteLimits

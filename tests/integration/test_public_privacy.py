@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 import ballot_printer
 import keys
 from keys import remote_ballot
-from keys.remote import begin_token_request, finish_token_request, load_issuer_public_key
+from keys.remote_tokens import begin_token_request, finish_token_request, load_issuer_public_key
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.core.model import Election, zh_label

@@ -1,7 +1,7 @@
 """Remote voting endpoints (spec/remote.md, spec/remote-v2.md) through FastAPI's test client; the
 test is the device.
 
-The device side uses ``keys.remote`` (begin/finish_token_request) and a ``remote-ballot/2`` made
+The device side uses ``keys.remote_tokens`` (begin/finish_token_request) and a ``remote-ballot/2`` made
 for the session's context (tests.helpers.remote_session). Every refusal is checked to leave the
 log and the pending casts exactly as they were.
 """
@@ -24,13 +24,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 import keys
-from keys.remote import (
+from keys.remote_tokens import (
     RemoteCredential,
     TokenIssuer,
     begin_token_request,
     finish_token_request,
-    generate_invitation_code,
-    hash_invitation_code,
     load_issuer_public_key,
     verify_credential,
 )
@@ -39,6 +37,7 @@ from tally.core.errors import TallyError
 from tally.core.manifest import build_manifest, canonical
 from tally.election import ElectionSession
 from tally.manifest_io import sign_manifest
+from tally.remote_invitations import generate_invitation_code, hash_invitation_code
 from tally.service import ServiceConfig, create_app
 from tally.service.remote import PAGE_CSP, RemoteLimits
 from tests.helpers.disk import disk_full
@@ -484,7 +483,7 @@ def test_rm_10_3_pin_material_recomputes_the_invitation_check_code(remote: Remot
     remote-opened checkpoint signed by the summary's work-group key."""
     import hashlib  # noqa: PLC0415
 
-    from keys.remote import invitation_pin  # noqa: PLC0415
+    from tally.remote_invitations import invitation_pin  # noqa: PLC0415
 
     p = remote.client.get("/api/remote/pin").json()
     info = remote.info()

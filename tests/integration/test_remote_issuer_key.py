@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import keys
-from keys import remote
+from keys import remote_tokens
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.election import ElectionSession
@@ -59,10 +59,10 @@ def test_rm_4_1_issuer_key_is_an_argon2id_key_file_never_pem(
     assert doc["format"] == "issuer-keyfile/1"
     assert doc["kdf"]["name"] == "argon2id" and doc["cipher"]["name"] == "xchacha20poly1305-ietf"
     assert os.stat(folder / "issuer.key").st_mode & 0o777 == 0o600
-    issuer = remote.TokenIssuer.from_key_file(raw, PASS)
+    issuer = remote_tokens.TokenIssuer.from_key_file(raw, PASS)
     assert issuer.public_key_der == s.remote._issuer_public_key_der()
     with pytest.raises(keys.WrongPassphraseError):
-        remote.TokenIssuer.from_key_file(raw, "another passphrase")
+        remote_tokens.TokenIssuer.from_key_file(raw, "another passphrase")
 
 
 def test_rm_4_7_close_destroys_the_issuer_key_overwritten_then_removed(
@@ -112,7 +112,7 @@ def test_rm_4_1_open_writes_keys_before_the_log_and_rolls_back_when_the_log_writ
     monkeypatch.setattr(s.log, "_store", real_store)
     s.remote.open(signer=wg, k=2, data_dir=data)
     assert _opened(s) == 1
-    issuer = remote.TokenIssuer.from_key_file((folder / "issuer.key").read_bytes(), PASS)
+    issuer = remote_tokens.TokenIssuer.from_key_file((folder / "issuer.key").read_bytes(), PASS)
     assert issuer.public_key_der == s.remote._issuer_public_key_der()
     assert sorted(p.name for p in folder.iterdir()) == [
         "invitation.key",

@@ -14,7 +14,7 @@ import pytest
 
 import ballot_printer
 import keys
-from keys import remote
+from keys import remote_tokens
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.election import ElectionSession, EntryInput
@@ -133,9 +133,9 @@ def test_issuer_stores_nothing_derived_from_the_unblinded_token(
     s.remote.open(signer=k["wg"], k=2, data_dir=data)
     code, _ = s.remote.issue_invitation("M020", data_dir=data)
     info = s.remote.info()
-    issuer = remote.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
-    req = remote.begin_token_request(issuer, bytes.fromhex(info["election_id"]))
-    cred = remote.finish_token_request(
+    issuer = remote_tokens.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
+    req = remote_tokens.begin_token_request(issuer, bytes.fromhex(info["election_id"]))
+    cred = remote_tokens.finish_token_request(
         req, issuer, s.remote.redeem_invitation(code, req.blinded_msg, data_dir=data)
     )
     s.store.close()
@@ -153,18 +153,18 @@ def test_issuer_stores_nothing_derived_from_the_unblinded_token(
     assert b"remote.credential_issued" in stored  # the member's credential is on record
 
 
-def _credential(s: ElectionSession, code: str, data: Path) -> remote.RemoteCredential:
+def _credential(s: ElectionSession, code: str, data: Path) -> remote_tokens.RemoteCredential:
     info = s.remote.info()
-    issuer = remote.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
-    req = remote.begin_token_request(issuer, bytes.fromhex(info["election_id"]))
-    return remote.finish_token_request(
+    issuer = remote_tokens.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
+    req = remote_tokens.begin_token_request(issuer, bytes.fromhex(info["election_id"]))
+    return remote_tokens.finish_token_request(
         req, issuer, s.remote.redeem_invitation(code, req.blinded_msg, data_dir=data)
     )
 
 
 def _open_with_two_credentials(
     tmp_path: Path,
-) -> tuple[ElectionSession, remote.RemoteCredential, remote.RemoteCredential]:
+) -> tuple[ElectionSession, remote_tokens.RemoteCredential, remote_tokens.RemoteCredential]:
     """An election with remote voting open (no quorum effect) and a credential for each of the
     two approved members."""
     s, k = _election(tmp_path, counts=False)
@@ -174,7 +174,7 @@ def _open_with_two_credentials(
     return s, a, b
 
 
-def _cast(s: ElectionSession, cred: remote.RemoteCredential) -> RemoteCastV2:
+def _cast(s: ElectionSession, cred: remote_tokens.RemoteCredential) -> RemoteCastV2:
     return RemoteCastV2(cred.token, cred.prefix, cred.signature, ballot_for(s, cred.token))
 
 

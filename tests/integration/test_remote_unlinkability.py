@@ -104,8 +104,10 @@ from fastapi.testclient import TestClient
 
 import ballot_printer
 import keys
+import keys.remote_key
+import keys.remote_tokens
 from keys import elgamal, remote_ballot
-from keys.remote import begin_token_request, finish_token_request, load_issuer_public_key
+from keys.remote_tokens import begin_token_request, finish_token_request, load_issuer_public_key
 from tally.calendar import load_calendar
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
@@ -807,15 +809,15 @@ def _games(factory: pytest.TempPathFactory) -> list[Game]:
     clock = _Clock()
     mp.setattr("tally.election_log._now", clock)
     # Every game copies one template, so one issuer key file: unlocked once (Argon2id), not per game.
-    unlock = keys.remote.TokenIssuer.from_key_file
-    unlocked: dict[tuple[bytes, str], keys.remote.TokenIssuer] = {}
+    unlock = keys.remote_tokens.TokenIssuer.from_key_file
+    unlocked: dict[tuple[bytes, str], keys.remote_tokens.TokenIssuer] = {}
 
-    def from_key_file(data: bytes, passphrase: str) -> keys.remote.TokenIssuer:
+    def from_key_file(data: bytes, passphrase: str) -> keys.remote_tokens.TokenIssuer:
         if (data, passphrase) not in unlocked:
             unlocked[data, passphrase] = unlock(data, passphrase)
         return unlocked[data, passphrase]
 
-    mp.setattr(keys.remote.TokenIssuer, "from_key_file", from_key_file)
+    mp.setattr(keys.remote_tokens.TokenIssuer, "from_key_file", from_key_file)
     try:
         root = factory.mktemp("linking")
         template = _template(root / "template", clock)
@@ -988,8 +990,8 @@ def test_content_channels_read_a_planted_leak(games: list[Game]) -> None:
     eid = bytes.fromhex(next(iter(casts.values()))["body"]["ballot"]["election_id"])
     # (c) scrutineer 1 (k = 1) decrypts the committee choices of the first cast alone
     first = next(iter(casts))
-    share = keys.remote.unwrap_share_v2(
-        keys.remote.parse_share_container_v2(g.evidence.data_files["remote/share-1.json"]),
+    share = keys.remote_key.unwrap_share_v2(
+        keys.remote_key.parse_share_container_v2(g.evidence.data_files["remote/share-1.json"]),
         g.scrutineer,
         key,
     )

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 import ballot_printer
 import keys
 from keys import remote_ballot
-from keys.remote import (
+from keys.remote_tokens import (
     RemoteCredential,
     begin_token_request,
     finish_token_request,

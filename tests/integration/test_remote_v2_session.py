@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import keys
-from keys import remote, remote_ballot
+from keys import remote_ballot, remote_tokens
 from tally import remote_voting as remote_voting_module
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
@@ -47,19 +47,21 @@ class V2:
     codes: dict[str, str]
     path: Path
 
-    def credential(self, member: str) -> tuple[remote.RemoteCredential, list[dict[str, Any]]]:
+    def credential(
+        self, member: str
+    ) -> tuple[remote_tokens.RemoteCredential, list[dict[str, Any]]]:
         info = self.s.remote.info()
-        issuer = remote.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
-        req = remote.begin_token_request(issuer, bytes.fromhex(info["election_id"]))
+        issuer = remote_tokens.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
+        req = remote_tokens.begin_token_request(issuer, bytes.fromhex(info["election_id"]))
         sig = self.s.remote.redeem_invitation(
             self.codes[member], req.blinded_msg, data_dir=self.data
         )
         lists = self.s.remote.redemption_extras()["write_in_lists"]
-        return remote.finish_token_request(req, issuer, sig), lists
+        return remote_tokens.finish_token_request(req, issuer, sig), lists
 
     def ballot(
         self,
-        cred: remote.RemoteCredential,
+        cred: remote_tokens.RemoteCredential,
         lists: list[dict[str, Any]],
         approvals: dict[str, list[str]],
     ) -> dict[str, Any]:
@@ -68,7 +70,7 @@ class V2:
             ballot_context(info, lists), cred.token, choices_for(info, lists, approvals)
         )
 
-    def cast(self, cred: remote.RemoteCredential, ballot: Any) -> dict[str, Any]:
+    def cast(self, cred: remote_tokens.RemoteCredential, ballot: Any) -> dict[str, Any]:
         return self.s.remote.cast(cred.token, cred.prefix, cred.signature, ballot)
 
     def stored(self) -> tuple[object, ...]:
@@ -96,7 +98,7 @@ def v2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[V2]:
     s.store.close()
 
 
-def _expect(v2: V2, code: str, cred: remote.RemoteCredential, ballot: Any) -> None:
+def _expect(v2: V2, code: str, cred: remote_tokens.RemoteCredential, ballot: Any) -> None:
     before = v2.stored()
     with pytest.raises(SessionError) as e:
         v2.cast(cred, ballot)
@@ -196,7 +198,7 @@ def test_a_replayed_cast_is_refused_and_stores_nothing_more(v2: V2) -> None:
 def test_a_forged_credential_is_refused(v2: V2) -> None:
     cred, lists = v2.credential("M020")
     ballot = v2.ballot(cred, lists, {"committee": ["M001"], "secretary": ["M005"]})
-    forged = remote.RemoteCredential(
+    forged = remote_tokens.RemoteCredential(
         token=cred.token, prefix=cred.prefix, signature=bytes(len(cred.signature))
     )
     _expect(v2, "remote.token_invalid", forged, ballot)

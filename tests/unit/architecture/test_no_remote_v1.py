@@ -2,7 +2,7 @@
 anywhere in the code). The production code (tally/, keys/, ballot_printer/) names none of version
 1's mechanics: sealing a ballot to a ballot key, opening a sealed ballot, rebuilding or publishing
 that key, or its per-ballot decryption entries. Sealed boxes stay only where they wrap a
-scrutineer's key share (keys/remote.py, spec/remote-v2.md RV-5.2)."""
+scrutineer's key share (keys/remote_key.py, spec/remote-v2.md RV-5.2)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ FORBIDDEN = (
 )
 # crypto_box_seal_open, or PyNaCl's SealedBox(...).decrypt, on anything but a key share.
 SEAL_OPEN = re.compile(r"crypto_box_seal_open|SealedBox\([^)]*\)\.decrypt")
-SHARE_OPENER = ROOT / "keys" / "remote.py"
+SHARE_OPENER = ROOT / "keys" / "remote_key.py"
 
 
 def _sources() -> list[Path]:
