@@ -51,6 +51,7 @@ from tally.core.manifest import build_manifest
 from tally.election import ElectionSession
 from tally.manifest_io import sign_manifest
 from tally.service.limits import RequestLimits
+from tally.session_config import SessionConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 READ_BUFFER = 64 * 1024  # uvicorn's h11 reads at most this much from a socket at a time
@@ -112,7 +113,9 @@ def _prepare(folder: Path) -> tuple[Path, Path]:
         parse_definition(text), work_group_key=pub(wg), scrutineer_keys=(pub(sc),)
     )
     db, svc = folder / "e.db", folder / "svc"
-    s = ElectionSession.init(db, sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(db, passphrase=PASSPHRASE), sign_manifest(manifest, town), wg
+    )
     s.remote.open(signer=wg, k=1, data_dir=svc)
     s.store.close()
     return db, svc

@@ -19,6 +19,7 @@ import datetime as dt
 import inspect
 import json
 import multiprocessing
+import os
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from tally.election import ElectionSession
 from tally.manifest_io import sign_manifest
 from tally.remote_device import ballot_context, choices_for
 from tally.remote_voting import RemoteVoting
+from tally.session_config import SessionConfig
 
 PASSPHRASE = "bench remote v2 passphrase 2026"
 COMMITTEE = 9  # listed candidates, 7 seats
@@ -79,7 +81,11 @@ def open_election(folder: Path, voters: int) -> Election:
         scrutineer_keys=(_pub(sc),),
     )
     svc = folder / "svc"
-    s = ElectionSession.init(folder / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(folder / "e.db", passphrase=os.environ.get("TALLY_PASSPHRASE", "")),
+        sign_manifest(manifest, town),
+        wg,
+    )
     # Version 2 by a switch while version 1 exists; the default once it is gone.
     if "version" in inspect.signature(RemoteVoting.open).parameters:
         s.remote.open(signer=wg, k=1, data_dir=svc, version=2)

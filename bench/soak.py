@@ -78,6 +78,7 @@ from tally.election import ElectionSession
 from tally.manifest_io import sign_manifest
 from tally.remote_device import ballot_context, choices_for
 from tally.service.accounts import AccountStore, Role, accounts_path
+from tally.session_config import SessionConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSPHRASE = "soak passphrase 2026"
@@ -151,7 +152,9 @@ def prepare(disk: Path, keys_dir: Path, members: int) -> Setup:
         scrutineer_keys=tuple(pub(s) for _, s in sc),
     )
     db, data = disk / "election.db", disk / "service"
-    s = ElectionSession.init(db, sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(db, passphrase=PASSPHRASE), sign_manifest(manifest, town), wg
+    )
     s.remote.open(signer=wg, k=2, data_dir=data)
     codes = {m: s.remote.issue_invitation(m, data_dir=data)[0] for m in approved}
     s.store.close()
@@ -410,7 +413,7 @@ def peek(setup: Setup) -> ElectionSession:
     """What the chair sees on the screen: the election as stored (a read-only replay)."""
     for _ in range(100):
         try:
-            return ElectionSession.open(setup.db)
+            return ElectionSession.open(SessionConfig(setup.db, passphrase=PASSPHRASE))
         except Exception:  # a write in progress, a full disk: look again
             time.sleep(0.5)
     raise SystemExit("the election file cannot be read")

@@ -8,6 +8,7 @@ the issuer key, the invitation key and the share containers live under ``<data>/
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -17,7 +18,9 @@ import typer
 
 import keys
 from tally.cli_day import ActorOpt, DbArg, JsonOpt, KeyOpt, LangOpt, _run, _signer
+from tally.cli_day.common import PASSPHRASE_ENV
 from tally.election import ElectionSession
+from tally.session_config import SessionConfig
 
 __all__ = ["app", "invitation_url", "terminal_qr"]
 
@@ -66,7 +69,7 @@ def open_(
     """开启远程投票：签发密钥、选举公钥的私钥份额分给监票人 / Open remote voting."""
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
-        s = ElectionSession.open(db)
+        s = ElectionSession.open(SessionConfig(db, passphrase=os.environ.get(PASSPHRASE_ENV, "")))
         s.remote.open(
             signer=_signer(key, keys.Role.WORK_GROUP),
             k=k,

@@ -34,6 +34,7 @@ from tally.election import PAPER_KIND, ElectionSession, EntryInput
 from tally.manifest_io import sign_amended_list, sign_manifest
 from tally.publish import publish
 from tally.remote_device import vote_as_device_v2
+from tally.session_config import SessionConfig
 
 __all__ = ["BranchSummary", "Scenario", "run_town"]
 
@@ -213,7 +214,6 @@ def _remote_votes(
     round. Returns the number of remote ballots cast."""
     if not members:
         return 0
-    os.environ.setdefault("TALLY_PASSPHRASE", "demo-passphrase-not-for-real-use")
     data = folder / "service"
     session.remote.open(signer=signers["wg"], k=2, data_dir=data)
     info = session.remote.info()
@@ -264,7 +264,10 @@ def run_branch(folder: Path, definition: dict[str, Any], scenario: str, seed: in
     )
     signed = sign_manifest(manifest, signers["town"])
     (folder / "manifest.json").write_bytes(signed)
-    session = ElectionSession.init(folder / "election.db", signed, signers["wg"], actor="demo")
+    # The demo's published passphrase (as TALLY_PASSPHRASE, when it is not set) for remote voting.
+    passphrase = os.environ.setdefault("TALLY_PASSPHRASE", "demo-passphrase-not-for-real-use")
+    config = SessionConfig(folder / "election.db", passphrase=passphrase)
+    session = ElectionSession.init(config, signed, signers["wg"], actor="demo")
     expected = list(expected_electors(election))
     remote_ids = list(election.remote_voting.approved)
     summary_remote = _remote_votes(session, signers, folder, remote_ids, rng)

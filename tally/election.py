@@ -58,6 +58,7 @@ from tally.election_log import now as _now
 from tally.log.checkpoint import signer_name
 from tally.log.merkle import MerkleTree
 from tally.remote_voting import RemoteVoting
+from tally.session_config import SessionConfig
 from tally.session_errors import SessionError
 from tally.store import ElectionStore
 
@@ -110,14 +111,14 @@ class ElectionSession:
     """An open election file with its replayed state: the meeting's commands, and remote voting
     (``remote``), both appending through one ``ElectionLog``."""
 
-    def __init__(self, log: ElectionLog) -> None:
+    def __init__(self, log: ElectionLog, config: SessionConfig) -> None:
         self.log = log
-        self.remote = RemoteVoting(log)
+        self.remote = RemoteVoting(log, config)
 
     @classmethod
     def init(
         cls,
-        path: Path,
+        where: Path | SessionConfig,
         signed_manifest: bytes,
         signer: keys.Signer,
         *,
@@ -125,25 +126,28 @@ class ElectionSession:
         actor: str = "",
         trust_root: keys.PublicKey | str | None = None,
     ) -> ElectionSession:
-        """Create the election file from a signed manifest (``ElectionLog.create``).
+        """Create the election file from a signed manifest (``ElectionLog.create``); ``where`` is
+        the file, or the file with the passphrase (a bare path: no passphrase).
 
         Raises:
             SessionError: bad manifest or wrong key; StoreError: the file exists.
         """
-        return cls(
-            ElectionLog.create(
-                path, signed_manifest, signer, now=now, actor=actor, trust_root=trust_root
-            )
+        config = where if isinstance(where, SessionConfig) else SessionConfig(where)
+        log = ElectionLog.create(
+            config.path, signed_manifest, signer, now=now, actor=actor, trust_root=trust_root
         )
+        return cls(log, config)
 
     @classmethod
-    def open(cls, path: Path) -> ElectionSession:
-        """Open an election file and replay its log (``ElectionLog.open``).
+    def open(cls, where: Path | SessionConfig) -> ElectionSession:
+        """Open an election file and replay its log (``ElectionLog.open``); ``where`` is the file,
+        or the file with the passphrase (a bare path: no passphrase).
 
         Raises:
             StoreError: the file is missing or damaged, or the log fails its integrity checks.
         """
-        return cls(ElectionLog.open(path))
+        config = where if isinstance(where, SessionConfig) else SessionConfig(where)
+        return cls(ElectionLog.open(config.path), config)
 
     @property
     def store(self) -> ElectionStore:

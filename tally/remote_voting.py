@@ -9,7 +9,6 @@ import base64
 import contextlib
 import datetime as dt
 import hmac
-import os
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from tally.election_log import ElectionLog
 from tally.election_log import now as _now
 from tally.log.merkle import MerkleTree
 from tally.manifest_io import signed_public_summary, strict_json
+from tally.session_config import SessionConfig
 from tally.session_errors import SessionError
 from tally.store import ElectionStore
 
@@ -75,8 +75,9 @@ class RemoteVoting:
     """Remote voting of one open election: its commands append through the log it is bound to,
     and it keeps what is costly to read (the issuer key, ``remote.opened``) for the session."""
 
-    def __init__(self, log: ElectionLog) -> None:
+    def __init__(self, log: ElectionLog, config: SessionConfig) -> None:
         self._log = log
+        self._config = config
         self._opened_cache: Mapping[str, Any] | None = None
         self._issuer_cache: remote_tokens.TokenIssuer | None = None
         self._issuer_public_cache: rsa.RSAPublicKey | None = None
@@ -117,7 +118,7 @@ class RemoteVoting:
         return folder
 
     def _passphrase(self) -> str:
-        value = os.environ.get("TALLY_PASSPHRASE", "")
+        value = self._config.passphrase
         if len(value) < keys.PASSPHRASE_MIN_CHARS:
             raise SessionError(
                 "remote.passphrase",

@@ -35,6 +35,7 @@ from tally.service.board_snapshot import BoardSnapshot
 from tally.service.limits import SECURITY_HEADERS
 from tally.service.limits import install as install_limits
 from tally.service.transport import TransportGate
+from tally.session_config import SessionConfig
 from tally.session_errors import SessionError
 from tally.store import StoreError
 
@@ -84,7 +85,11 @@ class ServiceState:
         # SQLite connections belong to the thread that opened them: one thread owns the session,
         # whichever thread runs the event loop (uvicorn, a test client's portal).
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="election")
-        self.session = self.thread.submit(ElectionSession.open, config.election_path).result()
+        # The work group's passphrase unlocks the remote issuer key (redemptions), as the key below.
+        self.session_config = SessionConfig(
+            config.election_path, passphrase=os.environ.get("TALLY_PASSPHRASE", "")
+        )
+        self.session = self.thread.submit(ElectionSession.open, self.session_config).result()
         self._data_version = self.thread.submit(self.session.store.data_version).result()
         # What the public board serves (board_snapshot.py): replaced after every request that
         # wrote, by one assignment; board routes read it and never take the lock.
@@ -177,7 +182,7 @@ class ServiceState:
             # Open first: if the file now fails its checks (edited outside the program), every
             # request gets that StoreError (a clear 503) and the old session is left intact.
             try:
-                fresh = ElectionSession.open(self.config.election_path)
+                fresh = ElectionSession.open(self.session_config)
             except StoreError as e:
                 self.store_error = e
                 raise

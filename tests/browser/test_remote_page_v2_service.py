@@ -27,6 +27,7 @@ from tally.election import ElectionSession
 from tally.manifest_io import sign_manifest
 from tally.remote_voting import RemoteVoting
 from tally.service import ServiceConfig, create_app
+from tally.session_config import SessionConfig
 from tests.browser.conftest import CHROMIUM, _free_port, _pub
 from tests.browser.test_remote_page_v2 import PHONE, _mark, _pick
 
@@ -75,7 +76,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=(_pub(sc),)
     )
     data = folder / "service"
-    s = ElectionSession.init(folder / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(folder / "e.db", passphrase="remote page v2 test passphrase"),
+        sign_manifest(manifest, town),
+        wg,
+    )
     s.remote.open(signer=wg, k=1, data_dir=data)
     codes = {m: s.remote.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
     pin = s.remote.invitation_pin()

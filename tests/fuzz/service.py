@@ -29,6 +29,7 @@ from tally.remote_invitations import RateLimit
 from tally.service import ServiceConfig, create_app
 from tally.service.accounts import AccountStore, Role, accounts_path
 from tally.service.remote import RemoteLimits
+from tally.session_config import SessionConfig
 from tests.fuzz import samples as S
 
 APPROVED = ("M020", "M025")
@@ -126,7 +127,9 @@ def _running_service(tmp: Path) -> Iterator[Service]:
         scrutineer_keys=tuple(S.pubdoc(s) for s in S.SCRUTINEERS),
     )
     db, data = tmp / "e.db", tmp / "svc"
-    s = ElectionSession.init(db, sign_manifest(manifest, S.TOWN), S.WORK_GROUP)
+    s = ElectionSession.init(
+        SessionConfig(db, passphrase=S.PASSPHRASE), sign_manifest(manifest, S.TOWN), S.WORK_GROUP
+    )
     s.remote.open(signer=S.WORK_GROUP, k=2, data_dir=data)
     codes = {m: s.remote.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
     s.check_in(list(PRESENT), actor="clerk")

@@ -17,6 +17,7 @@ from tally.core.manifest import build_manifest
 from tally.election import ElectionSession, EntryInput
 from tally.manifest_io import sign_manifest
 from tally.service import ServiceConfig, create_app
+from tally.session_config import SessionConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESENT = [f"M{i:03d}" for i in range(1, 27) if i not in (15, 20, 25)]
@@ -34,7 +35,11 @@ def board(tmp_path: Path) -> Iterator[TestClient]:
     sc = keys.InMemorySigner.generate(keys.Role.SCRUTINEER, "s1")
     election = parse_definition((ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8"))
     manifest = build_manifest(election, work_group_key=_pub(wg), scrutineer_keys=(_pub(sc),))
-    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(tmp_path / "e.db", passphrase="correct horse battery"),
+        sign_manifest(manifest, town),
+        wg,
+    )
     stock = ballot_printer.make_stock(
         election_id=manifest.election_id,
         kind=ballot_printer.PaperKind.COMMITTEE,
@@ -93,7 +98,11 @@ def board_with_write_ins(tmp_path: Path) -> Iterator[TestClient]:
     sc = keys.InMemorySigner.generate(keys.Role.SCRUTINEER, "s1")
     election = parse_definition((ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8"))
     manifest = build_manifest(election, work_group_key=_pub(wg), scrutineer_keys=(_pub(sc),))
-    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(tmp_path / "e.db", passphrase="correct horse battery"),
+        sign_manifest(manifest, town),
+        wg,
+    )
     stock = ballot_printer.make_stock(
         election_id=manifest.election_id,
         kind=ballot_printer.PaperKind.COMMITTEE,
@@ -144,7 +153,11 @@ def test_board_shows_the_remote_ballots_of_a_post_only_as_its_total_A13(
     manifest = build_manifest(
         parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(x) for x in scs)
     )
-    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(tmp_path / "e.db", passphrase="correct horse battery"),
+        sign_manifest(manifest, town),
+        wg,
+    )
     data = tmp_path / "svc"
     s.remote.open(signer=wg, k=2, data_dir=data)
     for member in ("M020", "M025"):

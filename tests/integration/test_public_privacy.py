@@ -32,6 +32,7 @@ from tally.election import ElectionSession, EntryInput
 from tally.manifest_io import sign_manifest
 from tally.remote_device import ballot_context, choices_for
 from tally.service import ServiceConfig, create_app
+from tally.session_config import SessionConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 APPROVED = ["M020", "M025"]
@@ -85,7 +86,9 @@ def public(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Public]:
     election = parse_definition(text)
     manifest = build_manifest(election, work_group_key=_pub(wg), scrutineer_keys=(_pub(sc),))
     data = tmp / "svc"
-    s = ElectionSession.init(tmp / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(tmp / "e.db", passphrase=PASSPHRASE), sign_manifest(manifest, town), wg
+    )
     s.check_in(["M001", "M007", "M021"])
     s.remote.open(signer=wg, k=1, data_dir=data)
     code = s.remote.issue_invitation("M020", data_dir=data)[0]

@@ -40,6 +40,7 @@ from tally.manifest_io import sign_manifest
 from tally.remote_invitations import generate_invitation_code, hash_invitation_code
 from tally.service import ServiceConfig, create_app
 from tally.service.remote import PAGE_CSP, RemoteLimits
+from tally.session_config import SessionConfig
 from tests.helpers.disk import disk_full
 from tests.helpers.remote_session import ballot_for
 from verifier.merkle import verify_inclusion
@@ -150,7 +151,9 @@ def remote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Remote]:
     election = parse_definition(text)
     manifest = build_manifest(election, work_group_key=_pub(wg), scrutineer_keys=(_pub(sc),))
     data = tmp_path / "svc"
-    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(tmp_path / "e.db", passphrase=PASSPHRASE), sign_manifest(manifest, town), wg
+    )
     s.remote.open(signer=wg, k=1, data_dir=data)
     codes = {m: s.remote.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
     s.store.close()
@@ -545,7 +548,7 @@ def test_service_replays_what_the_cli_wrote_beside_it_before_its_next_request(
     service's next request sees the check-in, and its own writes chain after it."""
     first, _ = remote.redeem(remote.codes["M020"])
     assert first.status_code == 200
-    cli = ElectionSession.open(tmp_path / "e.db")
+    cli = ElectionSession.open(SessionConfig(tmp_path / "e.db", passphrase=PASSPHRASE))
     cli.check_in(["M001"])
     cli.store.close()
     # Public reads answer from the snapshot; a look at the file within about a second (without
@@ -564,7 +567,9 @@ def test_service_replays_what_the_cli_wrote_beside_it_before_its_next_request(
         "remote.credential_issued",
     ]
     # The file replays from scratch: one chain, no entry lost or forked.
-    assert ElectionSession.open(tmp_path / "e.db").meeting.size == len(types)
+    assert ElectionSession.open(
+        SessionConfig(tmp_path / "e.db", passphrase=PASSPHRASE)
+    ).meeting.size == len(types)
 
 
 def test_service_stops_with_a_clear_error_when_the_file_is_edited_outside_the_program(

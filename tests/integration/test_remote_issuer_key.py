@@ -17,6 +17,7 @@ from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.election import ElectionSession
 from tally.manifest_io import sign_manifest
+from tally.session_config import SessionConfig
 from tally.session_errors import SessionError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +38,9 @@ def _session(tmp_path: Path) -> tuple[ElectionSession, keys.InMemorySigner]:
     manifest = build_manifest(
         parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(s) for s in scs)
     )
-    return ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg), wg
+    return ElectionSession.init(
+        SessionConfig(tmp_path / "e.db", passphrase=PASS), sign_manifest(manifest, town), wg
+    ), wg
 
 
 def _opened(s: ElectionSession) -> int:
@@ -173,7 +176,7 @@ def test_rm_4_7_close_run_again_after_a_crash_destroys_the_keys_left_behind(
     with pytest.raises(KeyboardInterrupt):
         s.remote.close(signer=wg, data_dir=data)
     monkeypatch.setattr(keys, "destroy_file", real_destroy)
-    again = ElectionSession.open(tmp_path / "e.db")
+    again = ElectionSession.open(SessionConfig(tmp_path / "e.db", passphrase=PASS))
     assert again.meeting.remote is not None and again.meeting.remote.closed
     assert (data / "remote" / "issuer.key").exists()
     with pytest.raises(SessionError) as e:

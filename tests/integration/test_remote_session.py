@@ -21,6 +21,7 @@ from tally.election import ElectionSession, EntryInput
 from tally.manifest_io import sign_manifest
 from tally.remote_device import vote_as_device_v2
 from tally.remote_voting import RemoteCastV2
+from tally.session_config import SessionConfig
 from tally.session_errors import SessionError
 from tests.helpers.remote_session import ballot_for
 
@@ -47,7 +48,9 @@ def _election(tmp_path: Path, *, counts: bool) -> tuple[ElectionSession, dict[st
     manifest = build_manifest(
         parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(s) for s in scs)
     )
-    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(tmp_path / "e.db", passphrase=PASS), sign_manifest(manifest, town), wg
+    )
     (tmp_path / "town.pub").write_bytes(keys.export_public_key(town.public_key))
     return s, {"wg": wg, "scrutineers": scs, "data": tmp_path / "svc", "folder": tmp_path}
 
@@ -116,7 +119,9 @@ def test_remote_ballots_are_counted_once_in_each_posts_first_round(
     assert body["remote_ballots"] == 2
     approvals = {a["member"]: a["approvals"] for a in body["approvals"]}
     assert approvals == {secretary[0]: 23, secretary[1]: 1}
-    reopened = ElectionSession.open(tmp_path / "e.db")  # the whole log replays
+    reopened = ElectionSession.open(
+        SessionConfig(tmp_path / "e.db", passphrase=PASS)
+    )  # the whole log replays
     assert reopened.meeting.remote is not None and len(reopened.meeting.remote.casts) == 2
 
 
@@ -208,7 +213,7 @@ def test_group_commit_gives_each_cast_its_own_outcome_and_stores_the_accepted_to
     assert first["receipt"] != second["receipt"]
     assert len(s.tree) == before  # RV-4.3: no cast is logged before the close
     assert s.store.pending_cast_count() == 2
-    reopened = ElectionSession.open(tmp_path / "e.db")
+    reopened = ElectionSession.open(SessionConfig(tmp_path / "e.db", passphrase=PASS))
     assert reopened.store.pending_cast_count() == 2
 
 

@@ -116,6 +116,7 @@ from tally.manifest_io import sign_manifest
 from tally.publish import bundle_files
 from tally.remote_device import ballot_context, choices_for
 from tally.service import ServiceConfig, create_app
+from tally.session_config import SessionConfig
 from tests.helpers.elections import definition_text
 
 GAMES = 40
@@ -637,7 +638,9 @@ def _template(folder: Path, clock: _Clock) -> _Template:
     )
     clock.t = INVITED_AT - dt.timedelta(hours=1)
     folder.mkdir()
-    s = ElectionSession.init(folder / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(folder / "e.db", passphrase=PASSPHRASE), sign_manifest(manifest, town), wg
+    )
     s.remote.open(signer=wg, k=1, data_dir=folder / "svc")
     clock.t = INVITED_AT
     codes = {m: s.remote.issue_invitation(m, data_dir=folder / "svc")[0] for m in MEMBERS}

@@ -32,6 +32,7 @@ from tally.election import ElectionSession, EntryInput
 from tally.manifest_io import sign_manifest
 from tally.remote_device import ballot_context, choices_for
 from tally.service import ServiceConfig, create_app
+from tally.session_config import SessionConfig
 from verifier.merkle import verify_inclusion
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,7 +121,9 @@ def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
         parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(x) for x in scs)
     )
     data = tmp_path / "svc"
-    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(tmp_path / "e.db", passphrase=PASSPHRASE), sign_manifest(manifest, town), wg
+    )
     s.remote.open(signer=wg, k=2, data_dir=data)
     codes = {m: s.remote.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
     s.store.close()

@@ -22,6 +22,7 @@ from tally.core.model import PostKind
 from tally.election import ElectionSession
 from tally.manifest_io import sign_manifest
 from tally.remote_device import ballot_context, choices_for
+from tally.session_config import SessionConfig
 from tally.session_errors import SessionError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,7 +91,9 @@ def v2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[V2]:
     manifest = build_manifest(
         parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(x) for x in scs)
     )
-    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(tmp_path / "e.db", passphrase=PASS), sign_manifest(manifest, town), wg
+    )
     data = tmp_path / "svc"
     s.remote.open(signer=wg, k=2, data_dir=data)
     codes = {m: s.remote.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
@@ -289,7 +292,9 @@ def test_too_many_choices_refuses_the_opening_and_writes_nothing(
     manifest = build_manifest(
         parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=(_pub(sc),)
     )
-    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(tmp_path / "e.db", passphrase=PASS), sign_manifest(manifest, town), wg
+    )
     # A roster that would give the committee 257 choices (RV-2.2), without writing 250 members.
     monkeypatch.setattr(
         remote_voting_module,
@@ -329,7 +334,7 @@ def test_close_logs_the_pending_casts_in_receipt_order_with_one_time(v2: V2) -> 
     # VACUUM rebuilt every page: no free page keeps a deleted pending row (RV-4.3).
     conn = v2.s.store._db.conn
     assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
-    again = ElectionSession.open(v2.path)  # the whole log replays
+    again = ElectionSession.open(SessionConfig(v2.path, passphrase=PASS))  # the whole log replays
     assert again.meeting.remote is not None and len(again.meeting.remote.casts) == 2
     again.store.close()
 
@@ -379,7 +384,9 @@ def test_write_ins_under_write_in_requires_disapproval_are_cast_and_counted(
         parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(x) for x in scs)
     )
     assert manifest.election.parameters.write_in_requires_disapproval
-    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(tmp_path / "e.db", passphrase=PASS), sign_manifest(manifest, town), wg
+    )
     data = tmp_path / "svc"
     s.remote.open(signer=wg, k=2, data_dir=data)
     v = V2(
@@ -436,7 +443,7 @@ def test_pending_casts_survive_a_restart_and_are_logged_by_the_close(v2: V2) -> 
     ballot = v2.ballot(cred, lists, {"committee": ["M001"], "secretary": ["M005"]})
     receipt = v2.cast(cred, ballot)["receipt"]
     v2.s.store.close()
-    v2.s = ElectionSession.open(v2.path)
+    v2.s = ElectionSession.open(SessionConfig(v2.path, passphrase=PASS))
     assert v2.s.remote.receipt_status(receipt) == {"status": "pending"}
     _expect(v2, "remote.token_used", cred, ballot)
     v2.s.remote.close(signer=v2.wg, data_dir=v2.data)

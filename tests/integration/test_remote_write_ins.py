@@ -19,6 +19,7 @@ from tally.election import ElectionSession, EntryInput
 from tally.manifest_io import sign_manifest
 from tally.publish import publish
 from tally.remote_device import vote_as_device_v2
+from tally.session_config import SessionConfig
 from verifier.checks import TownKey, verify_bundle
 from verifier.crypto import fingerprint
 from verifier.report import render_text
@@ -45,7 +46,11 @@ def test_remote_write_ins_from_the_list_count_as_totals_and_the_bundle_verifies(
     manifest = build_manifest(
         parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(s) for s in scs)
     )
-    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(tmp_path / "e.db", passphrase="typed write-ins passphrase"),
+        sign_manifest(manifest, town),
+        wg,
+    )
     assert s.manifest.election.member("M008").name == "杨丽"  # not a candidate, not an official
     data = tmp_path / "svc"
     s.remote.open(signer=wg, k=2, data_dir=data)

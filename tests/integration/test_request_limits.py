@@ -27,6 +27,7 @@ from tally.manifest_io import sign_manifest
 from tally.service import ServiceConfig, create_app
 from tally.service.app import SECURITY_HEADERS
 from tally.service.limits import RequestLimits, uvicorn_config
+from tally.session_config import SessionConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 BODY_LIMIT = 64 * 1024
@@ -57,7 +58,11 @@ def _served(tmp_path: Path, limits: RequestLimits) -> Iterator[tuple[str, int]]:
         parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=(_pub(sc),)
     )
     data = tmp_path / "svc"
-    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(tmp_path / "e.db", passphrase="correct horse battery staple"),
+        sign_manifest(manifest, town),
+        wg,
+    )
     s.remote.open(signer=wg, k=1, data_dir=data)
     s.store.close()
     app = create_app(

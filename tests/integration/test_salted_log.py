@@ -31,6 +31,7 @@ from tally.core.manifest import build_manifest
 from tally.election import ElectionSession
 from tally.manifest_io import sign_manifest
 from tally.service import ServiceConfig, create_app
+from tally.session_config import SessionConfig
 from verifier.merkle import verify_inclusion
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,7 +73,11 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
         election, work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(x) for x in scs)
     )
     start = tally.election_log._now()
-    s = ElectionSession.init(tmp / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(tmp / "e.db", passphrase="correct horse battery"),
+        sign_manifest(manifest, town),
+        wg,
+    )
     data = tmp / "svc"
     s.remote.open(signer=wg, k=2, data_dir=data)
     for member in REMOTE:
@@ -228,7 +233,9 @@ def test_two_identical_events_have_different_leaf_hashes(
     )
     logs = []
     for name in ("a.db", "b.db"):
-        s = ElectionSession.init(tmp_path / name, signed, wg)
+        s = ElectionSession.init(
+            SessionConfig(tmp_path / name, passphrase="correct horse battery"), signed, wg
+        )
         s.check_in(["M001"])
         logs.append([raw for _, raw in s.store.log_rows()])
         s.store.close()
