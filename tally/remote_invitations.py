@@ -92,23 +92,13 @@ class RateLimitedError(InvitationError):
     code = "invitation.rate_limited"
 
 
-def _check_election_id(election_id: bytes) -> bytes:
-    if len(election_id) != ELECTION_ID_SIZE:
-        raise ValueError(f"an election id is {ELECTION_ID_SIZE} bytes")
-    return election_id
-
-
-def _domain_hash(domain: bytes, message: bytes) -> bytes:
-    return hashlib.sha256(domain + b"\x00" + message).digest()
-
-
 def generate_invitation_key() -> bytes:
     """A fresh 32-byte HMAC key for invitation hashes (§3.2); kept outside the database."""
     return secrets.token_bytes(INVITATION_KEY_SIZE)
 
 
 def _check_symbol(symbols: str) -> str:
-    digest = _domain_hash(CHECK_SYMBOL_DOMAIN, symbols.encode("ascii"))
+    digest = hashlib.sha256(CHECK_SYMBOL_DOMAIN + b"\x00" + symbols.encode("ascii")).digest()
     return _CROCKFORD[digest[0] >> 3]
 
 
@@ -169,7 +159,8 @@ def hash_invitation_code(server_key: bytes, election_id: bytes, code: str) -> by
     """
     if len(server_key) < INVITATION_KEY_SIZE:
         raise ValueError(f"the invitation key must have at least {INVITATION_KEY_SIZE} bytes")
-    _check_election_id(election_id)
+    if len(election_id) != ELECTION_ID_SIZE:
+        raise ValueError(f"an election id is {ELECTION_ID_SIZE} bytes")
     canonical = normalize_invitation_code(code).replace("-", "")
     message = INVITATION_DOMAIN + b"\x00" + election_id + canonical.encode("ascii")
     return hmac.new(server_key, message, hashlib.sha256).digest()
