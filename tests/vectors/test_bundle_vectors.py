@@ -24,7 +24,7 @@ from tally.core.errors import DefinitionError, TallyError
 from tally.core.manifest import parse_manifest
 from tally.core.meeting import Meeting, apply_entry, begin, parse_entry
 from tally.core.model import PostKind
-from tally.election import check_invalid_confirmation
+from tally.election_log import check_invalid_confirmation
 from tally.manifest_io import load_signed_manifest, town_check
 from tally.session_errors import SessionError
 from verifier.checks import TownKey, verify_bundle
