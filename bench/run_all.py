@@ -84,7 +84,7 @@ def render(
     cmds = dict(BENCHMARKS)
     jobs = {run["jobs"]: run for run in v["runs"]}
     j1, j2 = jobs.get(1), jobs.get(max(jobs))
-    b1, b2 = v["baseline_1"], v["baseline_2"]
+    b1 = v["baseline_1"]
     n = v["records"]
     gen = v["generation"]
     out: list[str] = []
@@ -176,7 +176,6 @@ def render(
     w("| run | wall | rate | peak RSS |")
     w("| --- | ---: | ---: | ---: |")
     w(f"| baseline: PyNaCl Ed25519 verify ×{n:,d}, 1 process | {b1:.1f} s | {n / b1:,.0f}/s | — |")
-    w(f"| baseline: same, {v['cpus']} processes | {b2:.1f} s | {n / b2:,.0f}/s | — |")
     for run in v["runs"]:
         w(
             f"| `verifier verify … --jobs {run['jobs']}` | {run['wall']:.1f} s | "
