@@ -1,0 +1,39 @@
+"""Errors of the casework core (spec/procedure.md §14): one class, a code, zh and en, a clause.
+
+Every refusal of a casework operation is a :class:`CaseworkError`; the shells (CLI, pages) choose
+the language and the exit code or HTTP status from its ``code``. A refused operation changes no
+state: the core returns new values and never mutates the old ones.
+"""
+
+from __future__ import annotations
+
+from tally.core.errors import Problem, TallyError
+
+__all__ = ["CaseworkDefinitionError", "CaseworkError", "refuse"]
+
+
+class CaseworkError(TallyError):
+    """A casework operation was refused; ``code``, ``clause``, ``zh`` and ``en`` say why."""
+
+    code = "casework.error"
+
+
+class CaseworkDefinitionError(CaseworkError):
+    """The ``casework/1`` definition has one or more problems; all of them are listed."""
+
+    problems: tuple[Problem, ...]
+
+    def __init__(self, problems: tuple[Problem, ...]) -> None:
+        n = len(problems)
+        super().__init__(
+            "casework.definition",
+            zh=f"事项登记簿定义有 {n} 个问题",
+            en=f"the casework definition has {n} problem(s)",
+            clause="RP-8.1",
+        )
+        self.problems = problems
+
+
+def refuse(code: str, clause: str, zh: str, en: str) -> CaseworkError:
+    """A :class:`CaseworkError` with its clause (the caller raises it)."""
+    return CaseworkError(code, zh=zh, en=en, clause=clause)
