@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import struct
@@ -52,7 +53,8 @@ def counter_random() -> Callable[[int], bytes]:
     counter: Iterator[int] = itertools.count(1)
 
     def draw(n: int) -> bytes:
-        return next(counter).to_bytes(8, "big").rjust(n, b"\x5a")[:n]
+        seed = next(counter).to_bytes(8, "big")
+        return hashlib.shake_256(seed).digest(n)
 
     return draw
 
