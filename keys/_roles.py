@@ -31,7 +31,7 @@ class Role(enum.StrEnum):
     SCRUTINEER = "scrutineer"
     """监票人: co-signs results; one key per scrutineer, told apart by its label."""
     CASEWORK = "casework"
-    """查核组: the town's casework service; signs casework log checkpoints (spec/procedure.md)."""
+    """查核组: the town casework service; signs casework checkpoints (spec/procedure.md RP-1.2)."""
 
 
 ROLE_ALGORITHM: Final[dict[Role, Algorithm]] = {
