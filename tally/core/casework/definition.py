@@ -18,7 +18,7 @@ from tally.core.definition import MEMBER_ID_PATTERN
 from tally.core.errors import Problem
 from tally.core.manifest import canonical
 
-from .errors import CaseworkDefinitionError
+from .errors import definition_error
 
 __all__ = [
     "CASEWORK_DOMAIN",
@@ -216,7 +216,7 @@ def parse_casework(document: object) -> Casework:
         c.add("keys.casework", "应为公钥文档", "must be a pubkey/1 document")
         key = {}
     if c.problems:
-        raise CaseworkDefinitionError(tuple(c.problems))
+        raise definition_error(tuple(c.problems))
     return Casework(
         town=town,
         branches=branches,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from tally.core.errors import Problem, TallyError
 
-__all__ = ["CaseworkDefinitionError", "CaseworkError", "refuse"]
+__all__ = ["CaseworkDefinitionError", "CaseworkError", "definition_error", "refuse"]
 
 
 class CaseworkError(TallyError):
@@ -19,19 +19,24 @@ class CaseworkError(TallyError):
 
 
 class CaseworkDefinitionError(CaseworkError):
-    """The ``casework/1`` definition has one or more problems; all of them are listed."""
+    """The ``casework/1`` definition has one or more problems; ``problems`` lists all of them.
 
-    problems: tuple[Problem, ...]
+    Made by :func:`definition_error`, which sets the counts in the message.
+    """
 
-    def __init__(self, problems: tuple[Problem, ...]) -> None:
-        n = len(problems)
-        super().__init__(
-            "casework.definition",
-            zh=f"事项登记簿定义有 {n} 个问题",
-            en=f"the casework definition has {n} problem(s)",
-            clause="RP-8.1",
-        )
-        self.problems = problems
+    code = "casework.definition"
+    clause = "RP-8.1"
+    problems: tuple[Problem, ...] = ()
+
+
+def definition_error(problems: tuple[Problem, ...]) -> CaseworkDefinitionError:
+    """The refusal of a definition with these problems (the caller raises it)."""
+    n = len(problems)
+    error = CaseworkDefinitionError(
+        zh=f"事项登记簿定义有 {n} 个问题", en=f"the casework definition has {n} problem(s)"
+    )
+    error.problems = problems
+    return error
 
 
 def refuse(code: str, clause: str, zh: str, en: str) -> CaseworkError:
