@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from types import MappingProxyType
@@ -28,7 +28,7 @@ from tally.core.definition import MEMBER_ID_PATTERN
 from .deadlines import WorkingDays, due_date, local_date
 from .definition import Casework
 from .errors import CaseworkError, refuse
-from .photos import Photo, photo_body
+from .photos import Photo, check_photos, photo_body
 from .references import CaseKind, format_reference, parse_reference, unknown_case
 
 __all__ = [
@@ -241,17 +241,21 @@ def _clean(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
-def _content(text: str, limit: int, *, empty: str, too_long: str, clause: str) -> str:
+_EMPTY: Final = {
+    CaseKind.OBJECTION: ("异议内容不能为空", "an objection needs content"),
+    CaseKind.REPORT: ("报告内容不能为空", "a report needs content"),
+}
+
+
+def _content(text: str, limit: int, kind: CaseKind) -> str:
+    """``what`` trimmed and NFC, 1..limit characters (RP-8.2, RP-9.3)."""
+    clause = "RP-8.2" if kind is CaseKind.OBJECTION else "RP-9.3"
     t = _clean(text)
     if not t:
-        zh = "报告内容不能为空" if empty.startswith("report") else "异议内容不能为空"
-        en = (
-            "a report needs content" if empty.startswith("report") else "an objection needs content"
-        )
-        raise refuse(empty, clause, zh, en)
+        raise refuse(f"{kind.value}.empty", clause, *_EMPTY[kind])
     if len(t) > limit:
         raise refuse(
-            too_long,
+            f"{kind.value}.too_long",
             clause,
             f"内容过长（{len(t)} 个字符，至多 {limit} 个）",
             f"the text is too long ({len(t)} characters, at most {limit})",
@@ -323,9 +327,7 @@ def lodge_objection(
     """
     day = _time_order(ledger, at)
     limit = ledger.casework.text_max_chars
-    text = _content(
-        what, limit, empty="objection.empty", too_long="objection.too_long", clause="RP-8.2"
-    )
+    text = _content(what, limit, CaseKind.OBJECTION)
     _branch(ledger, branch)
     if publicity_end is None:
         raise refuse(
@@ -404,10 +406,10 @@ def submit_report(
     where: str = "",
     when: str = "",
     branch: str = "",
-    photos: tuple[Photo, ...] = (),
+    photos: Sequence[bytes] = (),
     relates_to: str = "",
 ) -> Step:
-    """``report.received`` (RP-9.3-RP-9.6). ``photos`` are already checked (``check_photos``).
+    """``report.received`` (RP-9.3-RP-9.6), its photos checked by ``check_photos`` (RP-9.4).
 
     A report about another branch than the reporter's is accepted with the note
     ``report.other_branch`` and ``own_branch`` ``"no"`` (RP-9.5).
@@ -415,7 +417,7 @@ def submit_report(
     Raises:
         CaseworkError: ``reporter.unknown``, ``report.empty``, ``report.too_long``,
             ``report.where_too_long``, ``report.when_format``, ``report.when_future``,
-            ``report.too_many_photos``, ``casework.branch_unknown``, ``case.unknown``,
+            the photo codes of ``check_photos``, ``casework.branch_unknown``, ``case.unknown``,
             ``casework.time_order``, ``casework.numbering``.
     """
     day = _time_order(ledger, at)
@@ -423,9 +425,7 @@ def submit_report(
     if who is None or not who.active:
         raise refuse("reporter.unknown", "RP-9.2", "直报员身份无效", "not a registered reporter")
     cw = ledger.casework
-    text = _content(
-        what, cw.text_max_chars, empty="report.empty", too_long="report.too_long", clause="RP-9.3"
-    )
+    text = _content(what, cw.text_max_chars, CaseKind.REPORT)
     place = _clean(where)
     if len(place) > _WHERE_MAX:
         raise refuse(
@@ -434,8 +434,7 @@ def submit_report(
             f"地点至多 {_WHERE_MAX} 个字符",
             f"the place is at most {_WHERE_MAX} characters",
         )
-    if len(photos) > cw.photos.max_count:
-        raise refuse("report.too_many_photos", "RP-9.4", "照片数量超过上限", "too many photos")
+    checked = check_photos(photos, cw.photos)
     target = branch or who.branch
     _branch(ledger, target)
     notes: tuple[Note, ...] = ()
@@ -459,13 +458,13 @@ def submit_report(
             "what": text,
             "where": place,
             "when": _when(when.strip(), day),
-            "photos": [photo_body(p) for p in photos],
+            "photos": [photo_body(p) for p in checked],
             "relates_to": _relates_to(ledger, relates_to),
             "due_assign": due_date(day, d.report_assign_days, calendar).isoformat(),
             "due_conclude": due_date(day, d.report_conclude_days, calendar).isoformat(),
         },
         notes,
-        photos,
+        checked,
     )
 
 
@@ -736,7 +735,8 @@ def apply(ledger: Ledger, type_: str, body: Mapping[str, Any], at: datetime) -> 
     """The ledger after one entry (its body as :data:`BODY_FIELDS` says).
 
     Raises:
-        CaseworkError: ``casework.malformed`` for an unknown type or a body of other members.
+        CaseworkError: ``casework.malformed`` for an unknown type, a body of other members, or a
+            ``casework.opened`` that is not entry 0 of this casework (or an entry 0 that is not).
     """
     if BODY_FIELDS.get(type_) != frozenset(body):
         raise refuse(
@@ -744,6 +744,15 @@ def apply(ledger: Ledger, type_: str, body: Mapping[str, Any], at: datetime) -> 
             "RP-11.3",
             "事项记录类型或内容错误",
             "unknown casework entry type or body",
+        )
+    if (type_ == "casework.opened") != (ledger.size == 0) or (
+        type_ == "casework.opened" and body["casework_id"] != ledger.casework.id.hex()
+    ):
+        raise refuse(
+            "casework.malformed",
+            "RP-11.3",
+            "事项记录须以本登记簿的 casework.opened 开始，且只有一条",
+            "the casework log starts with its own casework.opened, and has only that one",
         )
     cases = dict(ledger.cases)
     reporters = dict(ledger.reporters)

@@ -265,3 +265,16 @@ def test_the_public_summary_lists_every_finding_with_zeros() -> None:
     summary = public_summary(_ledger())
     assert summary.received == 0
     assert [n for _, n in summary.by_finding] == [0, 0, 0, 0, 0]
+
+
+def test_the_log_opens_with_its_own_casework_opened_and_only_once() -> None:
+    fresh = open_ledger(casework())
+    when = at("2026-09-28 09:00")
+    assert _code(apply, fresh, "reporter.withdrawn", {"reporter": "R1", "reason": "x"}, when) == (
+        "casework.malformed"
+    )
+    assert _code(apply, fresh, "casework.opened", {"casework_id": "0" * 64}, when) == (
+        "casework.malformed"
+    )
+    opened = opening_step(fresh.casework).body
+    assert _code(apply, _ledger(), "casework.opened", opened, when) == "casework.malformed"

@@ -3,6 +3,7 @@ refused with its code, or recorded as a note, and nothing of the ledger changed 
 
 from __future__ import annotations
 
+import hashlib
 import io
 from datetime import date
 from typing import Any
@@ -225,11 +226,15 @@ def test_a_real_jpeg_and_png_are_read() -> None:
 
 
 def test_the_log_names_a_photo_by_hash_size_and_type_only(ledger: Ledger) -> None:
-    photos = check_photos([png(4, 3)], casework().photos)
-    step = _report(ledger, photos=photos)
-    assert step.body["photos"] == [
-        {"sha256": photos[0].sha256, "bytes": len(png(4, 3)), "type": "png"}
-    ]
+    step = _report(ledger, photos=[png(4, 3)])
+    sha = hashlib.sha256(png(4, 3)).hexdigest()
+    assert step.body["photos"] == [{"sha256": sha, "bytes": len(png(4, 3)), "type": "png"}]
+    assert step.photos[0].data == png(4, 3)
+
+
+def test_a_report_with_one_oversized_photo_is_refused_whole(ledger: Ledger) -> None:
+    big = png(10, 10, pad=6 * 1024 * 1024)
+    _refused("report.photo_too_large", _report, ledger, photos=[png(4, 3), big])
 
 
 # --------------------------------------------------------------------------- states

@@ -29,7 +29,6 @@ from tally.core.casework import (
     Finding,
     assign,
     check,
-    check_photos,
     conclude,
     lodge_objection,
     register_reporter,
@@ -126,7 +125,12 @@ def test_a_refused_operation_changes_no_stored_data(store: CaseworkStore) -> Non
             random=counter_random(),
         )
     with pytest.raises(CaseworkError):
-        check_photos([png(10, 10, pad=6 * 1024 * 1024)], store.casework.photos)
+        store.perform(
+            _report_step(store, photos=(png(10, 10), png(10, 10, pad=6 * 1024 * 1024))),
+            at=at("2026-09-30 10:00"),
+            actor="reporter:R1",
+            random=counter_random(),
+        )
     assert _snapshot(store.path) == before
     assert store.ledger is ledger
 
@@ -141,7 +145,7 @@ def test_a_write_that_fails_midway_stores_nothing(store: CaseworkStore) -> None:
     conn.close()
     before = _snapshot(store.path)
     ledger = store.ledger
-    step = _report_step(store, photos=check_photos([png(3, 3)], store.casework.photos))
+    step = _report_step(store, photos=(png(3, 3),))
     with pytest.raises(sqlite3.IntegrityError):
         store.perform(
             step,
@@ -204,9 +208,8 @@ def test_an_in_person_objection_gets_no_check_code(store: CaseworkStore) -> None
 
 def test_photos_are_stored_by_hash_as_received(store: CaseworkStore) -> None:
     data = png(40, 30, pad=100)
-    photos = check_photos([data, data], store.casework.photos)
     store.perform(
-        _report_step(store, photos=photos),
+        _report_step(store, photos=(data, data)),
         at=at("2026-09-30 10:00"),
         actor="reporter:R1",
         random=counter_random(),
