@@ -182,6 +182,7 @@ class Case:
     branch: str
     about: str
     channel: str  # Channel for an objection, "reporter" for a report
+    timing: str  # "during" or "after" for an objection (RP-8.6), "" for a report
     received: date
     state: CaseState
     assignee: str
@@ -774,6 +775,7 @@ def apply(ledger: Ledger, type_: str, body: Mapping[str, Any], at: datetime) -> 
             branch=body["branch"],
             about=body.get("about", ""),
             channel=body.get("channel", "reporter"),
+            timing=body.get("timing", ""),
             received=day,
             state=CaseState.RECEIVED,
             assignee="",

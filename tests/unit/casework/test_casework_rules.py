@@ -141,7 +141,9 @@ def test_an_objection_for_an_unknown_branch_is_refused(ledger: Ledger) -> None:
 
 def test_timing_is_during_until_publicity_end_and_after_from_the_next_day(ledger: Ledger) -> None:
     assert _object(ledger, at=at("2026-10-13 23:59")).body["timing"] == "during"
-    assert _object(ledger, at=at("2026-10-14 00:00")).body["timing"] == "after"
+    late = _object(ledger, at=at("2026-10-14 00:00"))
+    assert late.body["timing"] == "after"
+    assert _do(ledger, late, "2026-10-14 00:00").cases[late.body["reference"]].timing == "after"
 
 
 # --------------------------------------------------------------------------- reports
