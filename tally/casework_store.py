@@ -309,6 +309,10 @@ class CaseworkStore:
     def casework(self) -> Casework:
         return self._ledger.casework
 
+    def head(self) -> tuple[int, bytes]:
+        """(size, RFC 9162 root) of the log now."""
+        return self._tree.size, self._tree.root()
+
     def log_rows(self) -> list[bytes]:
         return [bytes(r[0]) for r in self._conn.execute("SELECT raw FROM log ORDER BY seq")]
 

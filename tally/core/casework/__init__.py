@@ -59,6 +59,7 @@ from .references import (
     normalise_code,
     parse_reference,
 )
+from .source import CaseSource, appointment_objections, objections_of
 
 __all__ = [
     "ACCESS_CODE_BYTES",
@@ -73,6 +74,7 @@ __all__ = [
     "Branch",
     "Case",
     "CaseKind",
+    "CaseSource",
     "CaseState",
     "Casework",
     "CaseworkDefinitionError",
@@ -93,6 +95,7 @@ __all__ = [
     "access_code",
     "allowed_effects",
     "apply",
+    "appointment_objections",
     "assign",
     "casework_document",
     "casework_id",
@@ -106,6 +109,7 @@ __all__ = [
     "local_date",
     "lodge_objection",
     "normalise_code",
+    "objections_of",
     "open_ledger",
     "opening_step",
     "parse_casework",

@@ -24,9 +24,11 @@ from tally.casework_store import (
     sign_casework,
 )
 from tally.core.casework import (
+    CaseSource,
     CaseworkError,
     Channel,
     Finding,
+    appointment_objections,
     assign,
     check,
     conclude,
@@ -401,3 +403,18 @@ def test_the_public_export_holds_no_identity_or_text(
     assert doc["reports"]["concluded"] == 1
     assert {"finding": "substantiated", "count": 1} in doc["reports"]["by_finding"]
     s.close()
+
+
+def test_the_store_is_the_appointments_case_source(store: CaseworkStore) -> None:
+    """RP-10.2: the town's appointment reads the open objections through ``CaseSource``."""
+    source: CaseSource = store
+    assert appointment_objections(source.ledger, "B01") == []
+    store.lodge(
+        _objection_step(store), at=at("2026-09-30 10:00"), actor="public", random=counter_random()
+    )
+    with pytest.raises(CaseworkError) as e:
+        appointment_objections(source.ledger, "B01")
+    assert e.value.code == "appointment.objection_open"
+    size, root = store.head()
+    assert size == 3
+    assert len(root) == 32
