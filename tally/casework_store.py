@@ -359,7 +359,8 @@ class CaseworkStore:
         Raises:
             CaseworkError: ``case.replayed`` when ``submission`` was taken before (nothing
                 stored), or the core's refusal when the entry does not fit the ledger.
-            StoreError: the disk is full or the write failed; nothing was written.
+            StoreError: ``store.stale`` (another process wrote first), or the disk is full or
+                the write failed; nothing was written.
         """
         token_hash = hashlib.sha256(submission.encode()).digest() if submission else b""
         if token_hash:
@@ -377,6 +378,7 @@ class CaseworkStore:
         entry, after = record(self._ledger, step, at=at, actor=actor, salt=random(32))
         salt = random(_CODE_SALT_BYTES) if code else b""
         with _transaction(self._conn) as conn:
+            self._same_log(conn)
             conn.execute(
                 "INSERT INTO log (seq, type, raw) VALUES (?, ?, ?)",
                 (entry.seq, entry.type, entry.raw),
@@ -399,6 +401,21 @@ class CaseworkStore:
         self._ledger = after
         self._tree.append(entry.leaf_hash)
         return entry
+
+    def _same_log(self, conn: sqlite3.Connection) -> None:
+        """Inside the write lock: the file's log is the one this handle checked against.
+
+        Raises:
+            StoreError: ``store.stale`` when another process appended since this file was opened.
+        """
+        (n,) = conn.execute("SELECT COUNT(*) FROM log").fetchone()
+        if n != self._ledger.size:
+            raise StoreError(
+                "store.stale",
+                zh="事项登记簿已被另一处更改，本次没有写入：请重新打开后再试",
+                en="the casework file was changed elsewhere; nothing was written: "
+                "open it again and retry",
+            )
 
     def lodge(
         self, step: Step, *, at: datetime, actor: str, random: Randomness, submission: str = ""
@@ -460,6 +477,7 @@ class CaseworkStore:
         )
         name, line = signature_line(signer, body, domain=CHECKPOINT_DOMAIN)
         with _transaction(self._conn) as conn:
+            self._same_log(conn)
             cur = conn.execute(
                 "INSERT INTO checkpoints (size, reason, body) VALUES (?, ?, ?)",
                 (size, reason, body),

@@ -418,3 +418,23 @@ def test_the_store_is_the_appointments_case_source(store: CaseworkStore) -> None
     size, root = store.head()
     assert size == 3
     assert len(root) == 32
+
+
+def test_a_handle_that_another_process_overtook_writes_nothing(store: CaseworkStore) -> None:
+    other = CaseworkStore.open(store.path)
+    other.lodge(
+        _objection_step(other), at=at("2026-09-30 10:00"), actor="public", random=counter_random()
+    )
+    before = _snapshot(store.path)
+    with pytest.raises(StoreError) as e:
+        store.lodge(
+            _objection_step(store),
+            at=at("2026-09-30 10:01"),
+            actor="public",
+            random=counter_random(),
+        )
+    assert e.value.code == "store.stale"
+    assert _snapshot(store.path) == before
+    with pytest.raises(StoreError):
+        store.checkpoint("day 2026-09-30", SERVICE)
+    assert CaseworkStore.open(store.path).ledger == other.ledger
