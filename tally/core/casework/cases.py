@@ -266,7 +266,8 @@ def _content(text: str, limit: int, kind: CaseKind) -> str:
 
 def _time_order(ledger: Ledger, at: datetime) -> date:
     day = local_date(at)
-    if ledger.last_at is not None and at < ledger.last_at:
+    # Entries carry their time to the second (RP-11.3), so the order is compared to the second.
+    if ledger.last_at is not None and at.replace(microsecond=0) < ledger.last_at:
         raise refuse(
             "casework.time_order",
             "RP-11.3",
@@ -799,7 +800,7 @@ def apply(ledger: Ledger, type_: str, body: Mapping[str, Any], at: datetime) -> 
     return Ledger(
         casework=ledger.casework,
         size=ledger.size + 1,
-        last_at=at,
+        last_at=at.replace(microsecond=0),
         last_leaf=ledger.last_leaf,
         cases=MappingProxyType(cases),
         reporters=MappingProxyType(reporters),

@@ -278,3 +278,22 @@ def test_the_log_opens_with_its_own_casework_opened_and_only_once() -> None:
     )
     opened = opening_step(fresh.casework).body
     assert _code(apply, _ledger(), "casework.opened", opened, when) == "casework.malformed"
+
+
+def test_times_count_to_the_second_as_the_log_writes_them() -> None:
+    """A ledger built in memory equals the one read back from its entries (RP-11.3)."""
+    led = open_ledger(casework())
+    fine = at("2026-09-28 09:00:00.750000")
+    e0, led = record(led, opening_step(led.casework), at=fine, actor="town", salt=SALT)
+    assert e0.at == "2026-09-28T09:00:00+08:00"
+    step = register_reporter(
+        led,
+        at=at("2026-09-28 09:00:00.100000"),
+        reporter="R1",
+        branch="B01",
+        group="G1",
+        name="李四",
+        phone="",
+    )
+    e1, led = record(led, step, at=at("2026-09-28 09:00:00.100000"), actor="head", salt=SALT)
+    assert replay(led.casework, [e0.raw, e1.raw]) == led
