@@ -229,6 +229,9 @@ class CaseworkStore:
         entry, _ledger = record(
             open_ledger(casework), opening_step(casework), at=at, actor="town", salt=random(32)
         )
+        # (RP-11.4) The "opened" checkpoint lands with entry 0: a one-leaf tree's root is its leaf.
+        body = note_body(f"branch-casework/{casework.id.hex()}", 1, entry.leaf_hash, "opened")
+        signer, line = signature_line(casework_signer, body, domain=CHECKPOINT_DOMAIN)
         try:
             conn = cls._connect(path)
             with _transaction(conn):
@@ -245,6 +248,15 @@ class CaseworkStore:
                     "INSERT INTO log (seq, type, raw) VALUES (?, ?, ?)",
                     (entry.seq, entry.type, entry.raw),
                 )
+                cur = conn.execute(
+                    "INSERT INTO checkpoints (size, reason, body) VALUES (?, ?, ?)",
+                    (1, "opened", body),
+                )
+                conn.execute(
+                    "INSERT INTO checkpoint_signatures (checkpoint_id, signer, line) "
+                    "VALUES (?, ?, ?)",
+                    (cur.lastrowid, signer, line),
+                )
             conn.close()
         except sqlite3.Error as e:
             path.unlink(missing_ok=True)
@@ -253,9 +265,7 @@ class CaseworkStore:
                 zh=f"无法创建事项登记簿文件：{e}",
                 en=f"cannot create the casework file: {e}",
             ) from e
-        store = cls.open(path)
-        store.checkpoint("opened", casework_signer)
-        return store
+        return cls.open(path)
 
     @classmethod
     def open(cls, path: Path) -> CaseworkStore:

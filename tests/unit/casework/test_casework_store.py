@@ -274,6 +274,20 @@ def test_history_tables_refuse_update_and_delete(store: CaseworkStore) -> None:
     conn.close()
 
 
+def test_a_new_file_has_its_opened_checkpoint_over_entry_0(tmp_path: Path) -> None:
+    s = _new(tmp_path / "town.casework")
+    [(size, text)] = s.checkpoint_texts()
+    body, line = text.split("\n\n")
+    assert size == 1
+    assert body.split("\n")[1:] == ["1", base64.b64encode(s.head()[1]).decode(), "opened"]
+    keys.verify(
+        SERVICE.public_key,
+        CHECKPOINT_DOMAIN,
+        (body + "\n").encode(),
+        base64.b64decode(line.split(" ")[2])[4:],
+    )
+
+
 def test_checkpoints_are_signed_by_the_casework_key_over_the_tree(store: CaseworkStore) -> None:
     text = store.checkpoint("day 2026-09-28", SERVICE)
     body, line = text.split("\n\n")
