@@ -452,3 +452,22 @@ def test_a_handle_that_another_process_overtook_writes_nothing(store: CaseworkSt
     with pytest.raises(StoreError):
         store.checkpoint("day 2026-09-30", SERVICE)
     assert CaseworkStore.open(store.path).ledger == other.ledger
+
+
+def test_a_report_about_another_branch_is_stored_and_marked_in_the_log(
+    store: CaseworkStore,
+) -> None:
+    """RP-9.5: allowed, recorded with own_branch "no", and handled like any other case."""
+    step = submit_report(
+        store.ledger,
+        at=at("2026-09-30 10:00"),
+        calendar=CALENDAR,
+        reporter="R1",
+        what="邻村拉票",
+        branch="B02",
+    )
+    assert [n.code for n in step.notes] == ["report.other_branch"]
+    store.perform(step, at=at("2026-09-30 10:00"), actor="reporter:R1", random=counter_random())
+    body = json.loads(store.log_rows()[-1])["body"]
+    assert (body["branch"], body["own_branch"], body["reporter"]) == ("B02", "no", "R1")
+    assert CaseworkStore.open(store.path).ledger.cases[body["reference"]].branch == "B02"
