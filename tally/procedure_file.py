@@ -1,7 +1,8 @@
 """Sign and load the procedure definition: ``signed-procedure/1`` (spec/procedure.md RP-2.3).
 
 The shell half of RP-2.3: the town committee's signature (made and checked with ``keys``), the
-trust root, and the check that every public key of the definition is a valid Ed25519 key. The
+trust root, and the check that every public key of the definition is a valid ``pubkey/1``
+(spec/keyfile.md §5.2, as ``keys`` reads it: role, algorithm, label, 32-byte key). The
 format and every rule of RP-2.4 are the core's (:mod:`tally.core.procedure.definition`).
 """
 
@@ -115,7 +116,8 @@ def load_signed_procedure(raw: bytes, *, trust_root: keys.PublicKey | str) -> Si
 
 
 def check_key_material(procedure: Procedure) -> None:
-    """(RP-2.4, spec/keyfile.md §5.2) Every key of the definition is a valid Ed25519 public key.
+    """(RP-2.4, spec/keyfile.md §5.2) Every key of the definition is a ``pubkey/1`` that ``keys``
+    reads (its label rules included).
 
     Raises:
         ProcedureDefinitionError: ``procedure.keys``, one problem per invalid key.

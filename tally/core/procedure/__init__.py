@@ -21,6 +21,7 @@ from tally.core.procedure.definition import (
 )
 from tally.core.procedure.errors import ProcedureDefinitionError, ProcedureFileError
 from tally.core.procedure.model import (
+    LABELS_ZH,
     Evaluation,
     FailComparison,
     Procedure,
@@ -41,6 +42,7 @@ from tally.core.procedure.model import (
 __all__ = [
     "DEFAULT_SCALE",
     "FORMAT",
+    "LABELS_ZH",
     "PROCEDURE_DOMAIN",
     "SIGNED_FORMAT",
     "Evaluation",

@@ -53,6 +53,7 @@ from tally.core.model import (
 )
 from tally.core.procedure.errors import ProcedureDefinitionError, ProcedureFileError
 from tally.core.procedure.model import (
+    LABELS_ZH,
     Evaluation,
     FailComparison,
     Procedure,
@@ -601,6 +602,31 @@ def _parse(c: _Collector, data: Mapping[str, Any]) -> Procedure | None:
     )
 
 
+def _choice(
+    c: _Collector, table: Mapping[str, Any], key: str, path: str, kind: type[E]
+) -> E | None:
+    """A procedure enum (:data:`LABELS_ZH` names its values in Chinese)."""
+    where = f"{path}.{key}"
+    value = table.get(key)
+    if value is None:
+        c.add("field.missing", where, "缺少此项", "missing")
+        return None
+    if isinstance(value, str):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    allowed = ", ".join(f"{m.value}（{LABELS_ZH[m]}）" for m in kind)
+    allowed_en = ", ".join(m.value for m in kind)
+    c.add(
+        "field.choice",
+        where,
+        f"不认识的取值 {value!r}，可选：{allowed}",
+        f"unknown value {value!r}; allowed: {allowed_en}",
+    )
+    return None
+
+
 def _table(
     c: _Collector, data: Mapping[str, Any], key: str, path: str = ""
 ) -> Mapping[str, Any] | None:
@@ -826,8 +852,8 @@ def _recommendation(c: _Collector, table: Mapping[str, Any] | None) -> Recommend
     if table is None:
         return None
     c.unknown_keys(table, {"layout", "quorum", "public_representatives", "ranking"}, p)
-    layout = c.enum(table, "layout", p, RecommendationLayout)
-    quorum = c.enum(table, "quorum", p, RecommendationQuorum)
+    layout = _choice(c, table, "layout", p, RecommendationLayout)
+    quorum = _choice(c, table, "quorum", p, RecommendationQuorum)
     reps = c.integer(table, "public_representatives", p, None)
     ok = _in_range(
         c, reps, 1, _MAX_REPRESENTATIVES, where=f"{p}.public_representatives", clause="RP-2.2"
@@ -837,7 +863,7 @@ def _recommendation(c: _Collector, table: Mapping[str, Any] | None) -> Recommend
         return None
     rp = f"{p}.ranking"
     c.unknown_keys(ranking_table, {"mode", "member_weight", "public_weight"}, rp)
-    mode = c.enum(ranking_table, "mode", rp, RankingMode)
+    mode = _choice(c, ranking_table, "mode", rp, RankingMode)
     wm = c.integer(ranking_table, "member_weight", rp, None)
     wp = c.integer(ranking_table, "public_weight", rp, None)
     ok &= _in_range(c, wm, 0, _MAX_WEIGHT, where=f"{rp}.member_weight", clause="RP-2.2")
@@ -921,7 +947,7 @@ def _evaluation(c: _Collector, table: Mapping[str, Any] | None) -> Evaluation | 
             f"<= {_MAX_DENOMINATOR}",
         )
         ok = False
-    comparison = c.enum(table, "fail_comparison", p, FailComparison)
+    comparison = _choice(c, table, "fail_comparison", p, FailComparison)
     reps = c.integer(table, "public_representatives", p, None)
     ok &= _in_range(
         c, reps, 1, _MAX_REPRESENTATIVES, where=f"{p}.public_representatives", clause="RP-2.2"

@@ -38,6 +38,7 @@ from tally.core.model import (
 from tally.core.rules import is_eligible_elector
 
 __all__ = [
+    "LABELS_ZH",
     "Evaluation",
     "FailComparison",
     "Procedure",
@@ -90,6 +91,19 @@ class FailComparison(StrEnum):
     """超过: ``den*f > num*V``."""
     GE = "GE"
     """达到或超过: ``den*f >= num*V``."""
+
+
+LABELS_ZH: dict[StrEnum, str] = {
+    RecommendationLayout.LISTED: "印出全部可被推荐的党员",
+    RecommendationLayout.WRITTEN: "只留空格填写姓名",
+    RecommendationQuorum.HALF: "超过半数",
+    RecommendationQuorum.FOUR_FIFTHS: "超过五分之四",
+    RankingMode.SHARES: "按两组推荐比例加权",
+    RankingMode.SUM: "推荐票数相加",
+    FailComparison.GT: "超过",
+    FailComparison.GE: "达到或超过",
+}
+"""The Chinese label of each procedure enum value (the English code is its ``value``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,8 +192,8 @@ class Qualifications:
 class PublicKeyDocument:
     """A ``pubkey/1`` document as written in the definition (spec/keyfile.md §5.2).
 
-    The core checks its shape only; that ``key`` is a valid Ed25519 point is the shell's check
-    (``tally.procedure_file``), which holds the crypto.
+    The core checks its shape only; that ``keys`` reads it (label rules included) is the shell's
+    check (``tally.procedure_file``), which holds the crypto.
     """
 
     algorithm: str
