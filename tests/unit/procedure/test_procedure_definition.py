@@ -149,6 +149,11 @@ def test_nominable_members_are_eligible_electors_not_excluded() -> None:
     assert len(p.nominable) == 25
     assert set(p.expected_electors) == p.nominable
     assert p.position(p.ballot_order[3]) == 3
+    assert p.member(MemberId("M001")).name == "丁建国"
+    with pytest.raises(KeyError):
+        p.member(MemberId("X999"))
+    assert p.post(PostKind.DEPUTY_SECRETARY) is None
+    assert p.post(PostKind.SECRETARY) is p.posts[1]
 
 
 @pytest.mark.parametrize(
@@ -489,6 +494,35 @@ CASES: list[tuple[str, Callable[[Doc], object], str, str]] = [
         "member.unknown",
         "officials.tellers[0]",
     ),
+    ("election-missing", _set("election", _DELETE), "field.missing", "election"),
+    ("election-title-missing", _set("election.title", _DELETE), "field.missing", "election.title"),
+    ("posts-empty", _set("posts", []), "posts.empty", "posts"),
+    ("ballot-order-missing", _set("ballot_order", _DELETE), "field.missing", "ballot_order"),
+    ("exclusions-missing", _set("exclusions", _DELETE), "field.missing", "exclusions"),
+    ("recommendation-missing", _set("recommendation", _DELETE), "field.missing", "recommendation"),
+    ("recommendation-not-an-object", _set("recommendation", 5), "field.type", "recommendation"),
+    (
+        "ranking-missing",
+        _set("recommendation.ranking", _DELETE),
+        "field.missing",
+        "recommendation.ranking",
+    ),
+    ("scale-missing", _set("evaluation.scale", _DELETE), "field.missing", "evaluation.scale"),
+    ("qualifications-missing", _set("qualifications", _DELETE), "field.missing", "qualifications"),
+    (
+        "qualification-policy-unknown",
+        _set("qualifications.qualification_policy", "maybe"),
+        "field.choice",
+        "qualifications.qualification_policy",
+    ),
+    ("keys-missing", _set("keys", _DELETE), "field.missing", "keys"),
+    (
+        "scrutineer-keys-not-a-list",
+        _set("keys.scrutineers", {}),
+        "procedure.keys",
+        "keys.scrutineers",
+    ),
+    ("secretary-missing", _set("secretary", _DELETE), "field.missing", "secretary"),
     (
         "no-scrutineer",
         lambda d: (
@@ -579,6 +613,29 @@ def test_build_reports_input_problems_with_the_same_codes() -> None:
         )
     assert ("post.seats", "posts[0].seats") in _codes(e)
     assert ("field.missing", "recommendation.public_representatives") in _codes(e)
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "path"),
+    [
+        (lambda d: d.__setitem__("posts", [5]), "field.type", "posts"),
+        (
+            lambda d: d.__setitem__("secretary", {"elected_by": 5}),
+            "field.choice",
+            "secretary.elected_by",
+        ),
+        (lambda d: d["posts"][0].__setitem__("post", "bogus"), "field.choice", "posts[0].post"),
+    ],
+    ids=["post-not-a-table", "body-not-text", "post-kind-unknown"],
+)
+def test_defaults_leave_a_wrong_value_for_the_parser_to_name(
+    change: Callable[[Doc], object], code: str, path: str
+) -> None:
+    data = example_input()
+    change(data)
+    with pytest.raises(ProcedureDefinitionError) as e:
+        build(data)
+    assert (code, path) in _codes(e)
 
 
 def test_secretary_body_is_kept() -> None:

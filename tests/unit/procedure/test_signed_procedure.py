@@ -20,7 +20,12 @@ from tally.core.procedure import (
     render_procedure,
     signed_procedure_bytes,
 )
-from tally.procedure_file import check_key_material, load_signed_procedure, sign_procedure
+from tally.procedure_file import (
+    MAX_PROCEDURE_BYTES,
+    check_key_material,
+    load_signed_procedure,
+    sign_procedure,
+)
 from tests.helpers.procedure import (
     OTHER_TOWN,
     TOWN,
@@ -113,6 +118,20 @@ def test_a_key_with_a_control_character_in_its_label_is_refused_by_the_key_check
     ]
 
 
+def test_a_town_key_that_keys_refuses_is_procedure_town_role() -> None:
+    doc = json.loads(sign_procedure(build(), TOWN))
+    doc["town_key"]["label"] = "红旗镇党委\u200b"
+    with pytest.raises(ProcedureFileError) as e:
+        load_signed_procedure(canonical(doc), trust_root=TOWN.public_key)
+    assert _code(e) == "procedure.town_role"
+
+
+def test_a_file_over_the_size_limit_is_refused_unread() -> None:
+    with pytest.raises(ProcedureFileError) as e:
+        load_signed_procedure(b" " * (MAX_PROCEDURE_BYTES + 1), trust_root=TOWN.public_key)
+    assert _code(e) == "procedure.format"
+
+
 def test_check_key_material_accepts_the_example() -> None:
     check_key_material(build())
 
@@ -155,16 +174,20 @@ def _envelope(**change: Any) -> bytes:
         ({"procedure": []}, "procedure.format"),
         ({"town_key": pubkey(WORK_GROUP)}, "procedure.town_role"),
         ({"town_key": "key"}, "procedure.town_role"),
+        ({"procedure": {"n": 2**60}}, "procedure.format"),
         ({"signature": "not base64!"}, "procedure.signature"),
+        ({"signature": 5}, "procedure.signature"),
         ({"signature": base64.b64encode(bytes(63)).decode()}, "procedure.signature"),
     ],
     ids=[
         "unknown-member",
         "missing-member",
         "procedure-not-an-object",
+        "integer-beyond-2-53",
         "work-group-key-as-town-key",
         "town-key-not-a-document",
         "signature-not-base64",
+        "signature-not-text",
         "signature-63-bytes",
     ],
 )
