@@ -111,24 +111,55 @@ def _summary(procedure: Procedure, procedure_id: bytes, lang: str) -> list[str]:
         if zh
         else f"publicity: {p.publicity_working_days} working days",
     ]
-    full = full_members_on_roster(p.members)
-    if p.post(PostKind.COMMITTEE) is None and full >= 7:
-        lines.append(
+    return lines + _warnings(p, lang)
+
+
+def _warnings(procedure: Procedure, lang: str) -> list[str]:
+    """What the clerk should look at again; none of it refuses the definition."""
+    out = _stroke_order_warnings(procedure, lang)
+    full = full_members_on_roster(procedure.members)
+    if procedure.post(PostKind.COMMITTEE) is None and full >= 7:
+        out.append(
             f"注意：名册上有 {full} 名正式党员，正式党员 7 人以上的支部应设立支部委员会（R23）"
-            if zh
+            if lang == "zh"
             else f"warning: {full} full members on the roster: a branch with 7 or more should "
             "have a committee (R23)"
         )
-    return lines
+    return out
 
 
-def _summary_json(procedure: Procedure, procedure_id: bytes) -> dict[str, Any]:
+def _stroke_order_warnings(procedure: Procedure, lang: str) -> list[str]:
+    """(R29, RP-2.1) ``ballot_order`` is in surname stroke order as the town approved it: a line
+    when it differs from the suggestion, for the clerk to confirm (never a refusal)."""
+    from tally import strokes  # noqa: PLC0415 - the stroke table loads only when it is needed
+
+    names = [procedure.member(m).name for m in procedure.ballot_order]
+    try:
+        suggested = list(strokes.suggest_order(names))
+    except strokes.StrokeOrderError as e:
+        return [f"注意：{e.zh}" if lang == "zh" else f"warning: {e.en}"]
+    if suggested == names:
+        return []
+    if lang == "zh":
+        return [
+            "注意：推荐票排列顺序与姓氏笔画顺序建议不一致（R29）：建议 "
+            + "、".join(suggested)
+            + "。请核对镇党委审定的顺序。"
+        ]
+    return [
+        "warning: the ballot order differs from the stroke-count suggestion (R29): suggested "
+        + ", ".join(suggested)
+    ]
+
+
+def _summary_json(procedure: Procedure, procedure_id: bytes, lang: str) -> dict[str, Any]:
     p = procedure
     return {
         "procedure_id": procedure_id.hex(),
         "branch_code": p.election.branch_code,
         "nominable": len(p.ballot_order),
         "expected_electors": len(p.expected_electors),
+        "warnings": _warnings(p, lang),
         "posts": [
             {
                 "post": post.kind.value,
@@ -191,7 +222,7 @@ def new(
                 else [f"procedure definition written (not signed yet): {out}"]
             )
         keys.write_new_file(out, raw, mode=keys.PUBLIC_FILE_MODE)
-        return head + _summary(procedure, pid, lg), {**data, **_summary_json(procedure, pid)}
+        return head + _summary(procedure, pid, lg), {**data, **_summary_json(procedure, pid, lg)}
 
     _run(lang, as_json, act)
 
@@ -256,6 +287,6 @@ def check(
                 zh=f"不是换届程序定义（{FORMAT} 或 {SIGNED_FORMAT}），格式为 {fmt!r}",
                 en=f"not a procedure definition ({FORMAT} or {SIGNED_FORMAT}); format is {fmt!r}",
             )
-        return head + _summary(procedure, pid, lg), {**data, **_summary_json(procedure, pid)}
+        return head + _summary(procedure, pid, lg), {**data, **_summary_json(procedure, pid, lg)}
 
     _run(lang, as_json, act)

@@ -77,6 +77,7 @@ def test_new_signed_by_the_town_then_check_against_key_and_fingerprint(
     checked = json.loads(c.stdout)
     assert checked["procedure_id"] == made["procedure_id"]
     assert checked["town_fingerprint"] == made["town_fingerprint"]
+    assert checked["warnings"] == []
     en = run("--lang", "en", "procedure", "check", out, "--town-key", made["town_fingerprint"])
     assert en.exit_code == 0, en.output
     assert "the town committee's signature verifies" in en.stdout
@@ -112,6 +113,29 @@ def test_a_broken_input_gives_one_line_per_problem_and_exit_1(k: Keys, tmp_path:
         "procedure.parameter",
     }
     assert body["message"] == "the procedure definition has 3 problem(s)"
+
+
+def test_a_ballot_order_out_of_stroke_order_is_a_warning_not_a_refusal(
+    k: Keys, tmp_path: Path
+) -> None:
+    """R29: the order is the town's; the software suggests and the clerk confirms."""
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        '"M001", "M022", "M023"', '"M023", "M022", "M001"'
+    )
+    source = tmp_path / "swapped.toml"
+    source.write_text(text, encoding="utf-8")
+    r = run(*k.new_args(source, tmp_path / "p.json"))
+    assert r.exit_code == 0, r.output
+    assert (
+        "注意：推荐票排列顺序与姓氏笔画顺序建议不一致（R29）：建议 丁建国、于福贵、万金花"
+        in r.stdout
+    )
+    ok = run(*k.new_args(EXAMPLE, tmp_path / "q.json"))
+    assert "姓氏笔画" not in ok.stdout
+    j = run("procedure", "check", tmp_path / "p.json", "--json", "--lang", "en")
+    assert j.exit_code == 0
+    [warning] = json.loads(j.stdout)["warnings"]
+    assert warning.startswith("warning: the ballot order differs from the stroke-count")
 
 
 def test_a_toml_syntax_error_names_its_line(k: Keys, tmp_path: Path) -> None:
