@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tally.core.model import Body, Education, PostKind, QualificationPolicy
-from tally.core.procedure._common import FORMAT, _ceil_fifth, _enum_or, default_margin
+from tally.core.procedure._common import _ceil_fifth, _enum_or, default_margin
 from tally.core.procedure.model import (
     FailComparison,
     RankingMode,
@@ -39,7 +39,6 @@ def fill_defaults(data: Mapping[str, Any]) -> dict[str, Any]:
     ``recommendation.public_representatives`` have no default.
     """
     doc: dict[str, Any] = dict(data)
-    doc.setdefault("format", FORMAT)
     doc.setdefault("exclusions", [])
     doc.setdefault("publicity_working_days", 5)
     secretary = doc.setdefault("secretary", {"elected_by": Body.ASSEMBLY.value})

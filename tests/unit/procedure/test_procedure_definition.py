@@ -642,3 +642,11 @@ def test_secretary_body_is_kept() -> None:
     data = example_input()
     data["secretary"] = {"elected_by": "direct"}
     assert build(data).secretary_body is Body.DIRECT
+
+
+def test_the_input_states_its_format_as_every_document_does() -> None:
+    data = example_input()
+    del data["format"]
+    with pytest.raises(ProcedureDefinitionError) as e:
+        build(data)
+    assert ("format.version", "format") in _codes(e)
