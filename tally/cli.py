@@ -479,6 +479,7 @@ from tally.cli_accounts import app as accounts_app  # noqa: E402
 from tally.cli_audit import register as register_audit  # noqa: E402
 from tally.cli_day import register  # noqa: E402
 from tally.cli_keys import app as keys_app  # noqa: E402
+from tally.cli_procedure import app as procedure_app  # noqa: E402
 from tally.cli_remote import app as remote_app  # noqa: E402
 
 app.add_typer(keys_app, name="keys", help="密钥管理 / keys")
@@ -486,6 +487,7 @@ app.add_typer(remote_app, name="remote", help="远程投票 / remote voting")
 register(app)
 register_audit(app)
 app.add_typer(accounts_app, name="accounts", help="投票站页面账户 / station accounts")
+app.add_typer(procedure_app, name="procedure", help="换届程序（推荐、测评、任命） / the procedure")
 
 
 def main() -> None:
