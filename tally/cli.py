@@ -477,12 +477,14 @@ def quorum_cmd(
 # The sub-apps are imported here, after ``app`` exists, because they add commands to it.
 from tally.cli_accounts import app as accounts_app  # noqa: E402
 from tally.cli_audit import register as register_audit  # noqa: E402
+from tally.cli_casework import app as casework_app  # noqa: E402
 from tally.cli_day import register  # noqa: E402
 from tally.cli_keys import app as keys_app  # noqa: E402
 from tally.cli_procedure import app as procedure_app  # noqa: E402
 from tally.cli_remote import app as remote_app  # noqa: E402
 
 app.add_typer(keys_app, name="keys", help="密钥管理 / keys")
+app.add_typer(casework_app, name="casework", help="异议与民情直报 / casework")
 app.add_typer(remote_app, name="remote", help="远程投票 / remote voting")
 register(app)
 register_audit(app)
