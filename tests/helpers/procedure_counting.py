@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import Any
 
 from tally.core.model import MemberId, PostKind, QualificationPolicy
 from tally.core.procedure import (
@@ -45,7 +46,8 @@ def procedure(
     posts: list[ProcedurePost] = []
     for post in p.posts:
         change = committee if post.kind is PostKind.COMMITTEE else secretary
-        posts.append(dataclasses.replace(post, **dict(change or {})))
+        fields: dict[str, Any] = dict(change or {})
+        posts.append(dataclasses.replace(post, **fields))
     ranking = dataclasses.replace(
         p.recommendation.ranking, mode=mode, member_weight=weights[0], public_weight=weights[1]
     )
