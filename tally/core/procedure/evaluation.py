@@ -7,7 +7,8 @@ never a division).
 
 Public names: :class:`Outcome`, :class:`EvaluationBallot`, :class:`LetterCount`,
 :class:`EvaluationResult`, :class:`EvaluationCount`, :func:`does_not_proceed`,
-:func:`check_evaluated`, :func:`check_evaluation_ballot`, :func:`count_evaluation`.
+:func:`check_evaluated`, :func:`check_evaluation_ballot`, :func:`count_evaluation`,
+:func:`rule_text` (the rule written out for one person, RP-5.6).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ __all__ = [
     "check_evaluation_ballot",
     "count_evaluation",
     "does_not_proceed",
+    "rule_text",
 ]
 
 MARK_BLANK = "-"
@@ -231,3 +233,43 @@ def count_evaluation(
         added_rows=sum(b.added_rows for b in ballots),
         results=tuple(results),
     )
+
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def _zh_number(n: int) -> str:
+    """1..100 in Chinese numerals as a fraction is read (三, 十一, 二十, 一百)."""
+    if n == 100:
+        return "一百"
+    tens, ones = divmod(n, 10)
+    if tens == 0:
+        return _DIGITS[ones]
+    return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[ones] if ones else "")
+
+
+def rule_text(
+    evaluation: Evaluation, result: EvaluationResult, valid_ballots: int
+) -> tuple[str, str]:
+    """(RP-5.6) The rule written out for one person, (zh, en), e.g.
+    ``不满意 11 票，超过有效测评票 30 票的三分之一``."""
+    labels = {s.letter: s for s in evaluation.scale}
+    zh_label = "、".join(labels[c].zh for c in evaluation.fail_letters)
+    en_label = ", ".join(labels[c].en for c in evaluation.fail_letters)
+    num, den = evaluation.fail_numerator, evaluation.fail_denominator
+    fails = result.outcome is Outcome.DOES_NOT_PROCEED
+    if evaluation.fail_comparison is FailComparison.GE:
+        zh_cmp = "达到或超过" if fails else "未达到"
+        en_cmp = "at least" if fails else "less than"
+    else:
+        zh_cmp = "超过" if fails else "未超过"
+        en_cmp = "more than" if fails else "not more than"
+    zh = (
+        f"{zh_label} {result.fail_count} 票，{zh_cmp}有效测评票 {valid_ballots} 票的"
+        f"{_zh_number(den)}分之{_zh_number(num)}"
+    )
+    en = (
+        f"{en_label} {result.fail_count} of {valid_ballots} valid evaluation ballots: "
+        f"{en_cmp} {num}/{den}"
+    )
+    return zh, en

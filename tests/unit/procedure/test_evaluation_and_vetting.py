@@ -23,6 +23,7 @@ from tally.core.procedure.evaluation import (
     EvaluationCount,
     Outcome,
     count_evaluation,
+    rule_text,
 )
 from tally.core.procedure.ranking import Omission, OmissionReason, propose
 from tally.core.procedure.recommendation import RecommendationGroup
@@ -299,3 +300,20 @@ def test_rp_6_3_a_supplement_includes_every_name_tied_at_its_cut() -> None:
         (H, "supplement", 3),
     ]
     assert second.to_json()["version"] == 2
+
+
+def test_rp_5_6_the_rule_is_written_out_as_the_spec_shows() -> None:
+    p = procedure()
+    fails = count_evaluation(p, 1, [A], _ballots("d" * 11 + "s" * 19))
+    zh, en = rule_text(p.evaluation, fails.results[0], fails.valid_ballots)
+    assert zh == "不满意 11 票，超过有效测评票 30 票的三分之一"
+    assert en == "dissatisfied 11 of 30 valid evaluation ballots: more than 1/3"
+    passes = count_evaluation(p, 1, [A], _ballots("d" * 10 + "s" * 20))
+    assert rule_text(p.evaluation, passes.results[0], 30)[0] == (
+        "不满意 10 票，未超过有效测评票 30 票的三分之一"
+    )
+    ge = _with_rule(p, FailComparison.GE, fail_numerator=11, fail_denominator=100)
+    body = count_evaluation(ge, 1, [A], _ballots("d" * 11 + "s" * 89))
+    assert rule_text(ge.evaluation, body.results[0], 100)[0].endswith(
+        "达到或超过有效测评票 100 票的一百分之十一"
+    )
