@@ -9,6 +9,7 @@ Public names: :class:`Basis`, :class:`OmissionReason`, :data:`TEN_DISQUALIFICATI
 :class:`Omission`, :class:`GroupTotals`, :func:`group_totals`, :func:`score`,
 :class:`RankedMember`, :func:`rank_post`, :func:`rule_list`, :class:`ProposedName`,
 :class:`ProposedPost`, :class:`Proposal`, :func:`propose`, :func:`check_omissions`,
+:func:`check_higher_level`,
 :func:`r27_problems`.
 """
 
@@ -47,6 +48,7 @@ __all__ = [
     "ProposedName",
     "ProposedPost",
     "RankedMember",
+    "check_higher_level",
     "check_omissions",
     "group_totals",
     "propose",
@@ -342,9 +344,11 @@ def r27_problems(
     return qualification_problems(post, procedure.member(member), on, params)
 
 
-def _check_higher_level(
+def check_higher_level(
     procedure: Procedure, higher_level: Mapping[PostKind, Sequence[MemberId]]
 ) -> None:
+    """(RP-3.9) Refuse (``preliminary.higher_level``) names for a post the procedure lacks, a
+    member who is not nominable or named twice, or more names than the post's ``L``."""
     for post, names in higher_level.items():
         spec = procedure.post(post)
         bad = (
@@ -397,7 +401,7 @@ def propose(
     """
     check_omissions(procedure, omissions)
     hl = dict(higher_level or {})
-    _check_higher_level(procedure, hl)
+    check_higher_level(procedure, hl)
     ranking = procedure.recommendation.ranking
     by_member = {o.member: o for o in omissions}
     position = {m: i for i, m in enumerate(procedure.ballot_order)}

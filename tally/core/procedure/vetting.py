@@ -32,6 +32,7 @@ from tally.core.procedure.ranking import (
     ProposedName,
     ProposedPost,
     RankedMember,
+    check_higher_level,
     check_omissions,
     group_totals,
     r27_problems,
@@ -340,13 +341,16 @@ def supplement(
     record: VettingRecord,
     counts: Sequence[RecommendationCount],
     omissions: Sequence[Omission] = (),
+    higher_level: Mapping[PostKind, Sequence[MemberId]] | None = None,
 ) -> Proposal:
     """(RP-6.3) The next version of the proposal: for each post that fails its margin for want of
     names, the next ``need`` names of its ranking not on an earlier version (and not omitted),
     every tie at the cut included, basis ``supplement``; a secretary or deputy name so added joins
-    the committee's list as ``secretary_list`` (and counts towards the committee's need). A post
-    whose ranking is exhausted gains nothing here (the town's higher-level recommendation or a new
-    definition supplies it). ``omitted`` lists the omissions that hold, as in version 1.
+    the committee's list as ``secretary_list`` (and counts towards the committee's need). The
+    names of a higher-level recommendation recorded for this version (``higher_level``, RP-3.9)
+    not reached otherwise follow with basis ``higher_level``; without one, a post whose ranking is
+    exhausted gains nothing here (a new definition supplies it). ``omitted`` lists the omissions
+    that hold, as in version 1.
     """
     if version < 2 or any(p.version >= version for p in proposals):
         raise ProcedureCountError(
@@ -356,6 +360,8 @@ def supplement(
             clause="RP-6.3",
         )
     check_omissions(procedure, omissions)
+    hl = dict(higher_level or {})
+    check_higher_level(procedure, hl)
     position = {m: i for i, m in enumerate(procedure.ballot_order)}
     by_member = {o.member: o for o in omissions}
     added: dict[PostKind, dict[MemberId, tuple[RankedMember, Basis]]] = {}
@@ -403,6 +409,19 @@ def supplement(
             reached, short = rule_list(pool, need)
             for r, _ in reached:
                 mine[r.member] = (r, Basis.SUPPLEMENT)
+        for member in hl.get(kind, ()):
+            if member in earlier and member not in mine:
+                raise ProcedureCountError(
+                    "preliminary.higher_level",
+                    zh=f"上级推荐人选 {member} 已在初步人选中",
+                    en=f"the higher-level name {member} is already on the preliminary list",
+                    clause="RP-3.9",
+                )
+            if member not in mine and member not in omitted:
+                mine[member] = (
+                    by_rank.get(member) or RankedMember(member, 0, 0, 0),
+                    Basis.HIGHER_LEVEL,
+                )
         added[kind] = mine
         shorts[kind] = short
     posts: list[ProposedPost] = []

@@ -317,3 +317,40 @@ def test_rp_5_6_the_rule_is_written_out_as_the_spec_shows() -> None:
     assert rule_text(ge.evaluation, body.results[0], 100)[0].endswith(
         "达到或超过有效测评票 100 票的一百分之十一"
     )
+
+
+def test_rp_6_3_a_higher_level_name_fills_a_post_whose_ranking_is_exhausted() -> None:
+    p = procedure()
+    counts = worked_counts(secretary={A: (2, 2), B: (1, 1)})
+    first = propose(p, election_date=DAY, counts=counts)
+    outcomes = dict.fromkeys([A, B, C, D, E, F, G], Outcome.PROCEEDS)
+    outcomes[C] = outcomes[D] = outcomes[E] = Outcome.DOES_NOT_PROCEED
+    record = vet(p, [first], outcomes)
+    assert supplement_need(p, record, COMMITTEE) == 2
+    outsider = ORDER[10]
+    second = supplement(
+        p,
+        version=2,
+        election_date=DAY,
+        proposals=[first],
+        record=record,
+        counts=counts,
+        higher_level={COMMITTEE: [outsider]},
+    )
+    committee = second.post(COMMITTEE)
+    assert committee is not None
+    assert [(n.member, n.basis.value) for n in committee.names] == [
+        (H, "supplement"),
+        (outsider, "higher_level"),
+    ]
+    with pytest.raises(ProcedureCountError) as e:
+        supplement(
+            p,
+            version=2,
+            election_date=DAY,
+            proposals=[first],
+            record=record,
+            counts=counts,
+            higher_level={COMMITTEE: [A]},
+        )
+    assert e.value.code == "preliminary.higher_level"
