@@ -50,7 +50,11 @@ __all__ = [
 
 EVALUATION_INSTRUCTION: Final = "在相应栏内画“○”，每人只能选一项；不画的视为弃权。"
 SECRECY_NOTE: Final = "注：二维码仅用于核验票的真伪，不含任何填票人信息，请勿折损。"
-POST_ZH: Final = {PaperKind.COMMITTEE: "委员", PaperKind.SECRETARY: "书记", PaperKind.DEPUTY: "副书记"}
+POST_ZH: Final = {
+    PaperKind.COMMITTEE: "委员",
+    PaperKind.SECRETARY: "书记",
+    PaperKind.DEPUTY: "副书记",
+}
 
 GREY: Final[Color] = (0.35, 0.35, 0.35)
 HATCH: Final[Color] = (0.45, 0.45, 0.45)
@@ -76,13 +80,23 @@ _GAP: Final = 4 * MM
 
 
 def _check_line(value: str, what_zh: str, what_en: str) -> None:
-    if not isinstance(value, str) or not value.strip():
+    if not value.strip():
         raise InvalidBallotPaperError(zh=f"{what_zh}不能为空。", en=f"{what_en} is empty")
     if not value.isprintable() or value != value.strip():
         raise InvalidBallotPaperError(
             zh=f"{what_zh}“{value}”含有换行、控制字符或首尾空格。",
             en=f"{what_en} {value!r} has line breaks, control characters or outer spaces",
         )
+
+
+def _check_notes(notes: tuple[str, ...], names: tuple[str, ...]) -> None:
+    if notes and len(notes) != len(names):
+        raise InvalidBallotPaperError(
+            zh="姓名附注须与姓名一一对应。", en="the notes must be one per name"
+        )
+    for note in notes:
+        if note:
+            _check_line(note, "姓名附注", "name note")
 
 
 def recommendation_instructions(max_per_ballot: int) -> tuple[str, ...]:
@@ -99,7 +113,9 @@ class RecommendationPaper:
     """One post's recommendation ballot for one session round (RP-3.3).
 
     `names` are the nominable members in `ballot_order` under layout `listed`, and empty under
-    `written`; `max_per_ballot` is `K`, also the number of blank rows.
+    `written`; `max_per_ballot` is `K`, also the number of blank rows. `notes` is empty or one
+    short line per name printed small under it ("" for none): the caller tells apart two members
+    of the same name by it (RP-3.3), the name itself is printed exactly as given.
     """
 
     branch: str
@@ -109,6 +125,7 @@ class RecommendationPaper:
     round_number: int
     max_per_ballot: int
     names: tuple[str, ...]
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _check_line(self.branch, "支部名称", "branch")
@@ -127,6 +144,7 @@ class RecommendationPaper:
             )
         for name in self.names:
             _check_line(name, "姓名", "name")
+        _check_notes(self.notes, self.names)
 
     @property
     def title(self) -> str:
@@ -148,6 +166,7 @@ class EvaluationPaper:
     round_number: int
     names: tuple[str, ...]
     scale: tuple[str, ...]
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _check_line(self.branch, "支部名称", "branch")
@@ -157,9 +176,12 @@ class EvaluationPaper:
         if not self.names:
             raise InvalidBallotPaperError(zh="测评名单不能为空。", en="nobody to evaluate")
         if not 2 <= len(self.scale) <= 5:
-            raise InvalidBallotPaperError(zh="测评等次应为 2 至 5 项。", en="the scale has 2..5 items")
+            raise InvalidBallotPaperError(
+                zh="测评等次应为 2 至 5 项。", en="the scale has 2..5 items"
+            )
         for text in (*self.names, *self.scale):
             _check_line(text, "姓名或测评等次", "name or scale item")
+        _check_notes(self.notes, self.names)
 
     @property
     def title(self) -> str:
@@ -178,7 +200,12 @@ def procedure_paper_strings(
     """Every variable string printed from the model, as (field name in Chinese, text)."""
     fixed = (("标题", paper.title), ("届次", paper.term))
     scale = paper.scale if isinstance(paper, EvaluationPaper) else ()
-    return fixed + tuple(("姓名", n) for n in paper.names) + tuple(("测评等次", s) for s in scale)
+    return (
+        fixed
+        + tuple(("姓名", n) for n in paper.names)
+        + tuple(("姓名附注", n) for n in paper.notes if n)
+        + tuple(("测评等次", s) for s in scale)
+    )
 
 
 # --- shared pieces -------------------------------------------------------------------------------
@@ -210,14 +237,12 @@ def _hatched_band(x: float, y: float, w: float, h: float) -> list[PageItem]:
 
 
 def _band_label(
-    x: float, y: float, w: float, h: float, label: str, measure: TextMeasure
+    x: float, y: float, w: float, h: float, *, label: str, measure: TextMeasure
 ) -> list[PageItem]:
     size = _fit(label, measure, w - 10 * MM, _BAND_TEXT, 12) or 12.0
     text_w = measure(label, size)
     pad = size * 0.6
-    plate = Rect(
-        x + (w - text_w) / 2 - pad, y + h * 0.15, text_w + 2 * pad, h * 0.7, fill=WHITE
-    )
+    plate = Rect(x + (w - text_w) / 2 - pad, y + h * 0.15, text_w + 2 * pad, h * 0.7, fill=WHITE)
     return [plate, Text(x + w / 2, y + (h - size * 0.72) / 2, label, size, "center")]
 
 
@@ -242,7 +267,7 @@ def _header(
     items.append(Text(width / 2, y, subtitle, sub_size, "center", GREY))
     y -= 3 * MM + _BAND_H
     items.extend(_hatched_band(_MARGIN, y, content_w, _BAND_H))
-    items.extend(_band_label(_MARGIN, y, content_w, _BAND_H, band_label, measure))
+    items.extend(_band_label(_MARGIN, y, content_w, _BAND_H, label=band_label, measure=measure))
     return items, y
 
 
@@ -271,13 +296,17 @@ def _instruction_box(
     numbered = len(sentences) > 1
     for i, sentence in enumerate(sentences):
         text = f"{NUMERALS[i]}、{sentence}" if numbered else sentence
-        lines.extend((ln, _INSTR_TEXT, BLACK) for ln in wrap_text(text, measure, _INSTR_TEXT, width))
+        lines.extend(
+            (ln, _INSTR_TEXT, BLACK) for ln in wrap_text(text, measure, _INSTR_TEXT, width)
+        )
     note = _INSTR_TEXT * 0.85
     lines.extend((ln, note, GREY) for ln in wrap_text(SECRECY_NOTE, measure, note, width))
     return lines, sum(s * 1.45 for _, s, _ in lines) + 4 * MM
 
 
-def _draw_box(x: float, top: float, w: float, h: float, lines: Sequence[tuple[str, float, Color]]) -> list[PageItem]:
+def _draw_box(
+    x: float, top: float, w: float, h: float, lines: Sequence[tuple[str, float, Color]]
+) -> list[PageItem]:
     items: list[PageItem] = [Rect(x, top - h, w, h, stroke=GREY, line_width=0.6)]
     y = top - 2 * MM
     for text, size, color in lines:
@@ -287,9 +316,18 @@ def _draw_box(x: float, top: float, w: float, h: float, lines: Sequence[tuple[st
 
 
 def _name_items(
-    name: str, measure: TextMeasure, cx: float, cy: float, w: float, h: float
+    name: str, measure: TextMeasure, *, cx: float, cy: float, w: float, h: float, note: str = ""
 ) -> list[PageItem]:
-    """A name centred in a cell, on one line, or two when one would be too small."""
+    """A name centred in a cell, on one line, or two when one would be too small; a note, if
+    any, small and grey in the lower third of the cell, the name above it."""
+    if note:
+        size = _fit(note, measure, w - 2 * MM, 8, 5)
+        if not size:
+            raise LayoutOverflowError(
+                zh=f"姓名附注“{note}”过长。", en=f"the name note {note!r} does not fit"
+            )
+        below = [Text(cx + w / 2, cy + h * 0.1, note, size, "center", GREY)]
+        return _name_items(name, measure, cx=cx, cy=cy + h * 0.3, w=w, h=h * 0.7) + below
     avail = w - 2.5 * MM
     single = _fit(name, measure, avail, min(_NAME[0], h / 1.35), _NAME[1])
     if single >= 0.8 * _NAME[0] or len(name) < 2:
@@ -322,6 +360,7 @@ def _grid(
     x0: float,
     top: float,
     cells: Sequence[str | None],
+    notes: Sequence[str],
     cols: int,
     cell_w: float,
     name_h: float,
@@ -339,15 +378,26 @@ def _grid(
         for label, ly, lh in ((labels[0], name_y, name_h), (labels[1], mark_y, mark_h)):
             items.append(Rect(x0, ly, _LABEL_W, lh, fill=LABEL_FILL))
             items.append(
-                Text(x0 + _LABEL_W / 2, ly + (lh - label_size * 0.72) / 2, label, label_size, "center")
+                Text(
+                    x0 + _LABEL_W / 2,
+                    ly + (lh - label_size * 0.72) / 2,
+                    label,
+                    label_size,
+                    "center",
+                )
             )
         for c, name in enumerate(row):
             cx = x0 + _LABEL_W + c * cell_w
             items.append(Rect(cx, name_y, cell_w, name_h))
             items.append(Rect(cx, mark_y, cell_w, mark_h))
             if name is not None:
-                items.extend(_name_items(name, measure, cx, name_y, cell_w, name_h))
-        items.append(Rect(x0, mark_y, _LABEL_W + len(row) * cell_w, name_h + mark_h, line_width=1.4))
+                note = notes[r * cols + c] if notes else ""
+                items.extend(
+                    _name_items(name, measure, cx=cx, cy=name_y, w=cell_w, h=name_h, note=note)
+                )
+        items.append(
+            Rect(x0, mark_y, _LABEL_W + len(row) * cell_w, name_h + mark_h, line_width=1.4)
+        )
         y = mark_y
     return items
 
@@ -366,7 +416,9 @@ def layout_recommendation(
     subtitle = f"{paper.group.label_zh}　　届次：{paper.term}　　第{paper.round_number}轮"
     items, y = _header(paper.title, subtitle, paper.band_label, measure, page)
     y -= _COUNT_TEXT + 4 * MM
-    items.append(Text(page.width / 2, y, f"最多推荐{paper.max_per_ballot}名", _COUNT_TEXT, "center"))
+    items.append(
+        Text(page.width / 2, y, f"最多推荐{paper.max_per_ballot}名", _COUNT_TEXT, "center")
+    )
     grid_top = y - 4 * MM
 
     slot, qr_w, qr_top = _qr_slot(page, qr_modules)
@@ -402,6 +454,7 @@ def layout_recommendation(
                 x0=grid_x,
                 top=top,
                 cells=paper.names,
+                notes=paper.notes,
                 cols=cols,
                 cell_w=cell_w,
                 name_h=name_h,
@@ -416,6 +469,7 @@ def layout_recommendation(
             x0=grid_x,
             top=top,
             cells=[None] * n_blank,
+            notes=(),
             cols=cols,
             cell_w=cell_w,
             name_h=name_h,
@@ -448,9 +502,7 @@ def layout_evaluation(
     subtitle = f"届次：{paper.term}　　第{paper.round_number}轮"
     items, y = _header(paper.title, subtitle, paper.band_label, measure, page)
     y -= _COUNT_TEXT + 4 * MM
-    items.append(
-        Text(page.width / 2, y, f"测评对象{len(paper.names)}名", _COUNT_TEXT, "center")
-    )
+    items.append(Text(page.width / 2, y, f"测评对象{len(paper.names)}名", _COUNT_TEXT, "center"))
     table_top = y - 4 * MM
 
     slot, qr_w, qr_top = _qr_slot(page, qr_modules)
@@ -480,7 +532,9 @@ def layout_evaluation(
                 zh=f"测评等次“{heading}”过长，表头放不下。",
                 en=f"the scale item {heading!r} does not fit its heading",
             )
-        items.append(Text(x + w / 2, table_top - header_h / 2 - size * 0.36, heading, size, "center"))
+        items.append(
+            Text(x + w / 2, table_top - header_h / 2 - size * 0.36, heading, size, "center")
+        )
         x += w
     y = table_top - header_h
     for i, name in enumerate(paper.names, start=1):
@@ -490,7 +544,10 @@ def layout_evaluation(
             items.append(Rect(x, y, w, row_h))
             x += w
         items.append(Text(x0 + number_w / 2, y + row_h / 2 - 4, str(i), 11, "center"))
-        items.extend(_name_items(name, measure, x0 + number_w, y, name_w, row_h))
+        note = paper.notes[i - 1] if paper.notes else ""
+        items.extend(
+            _name_items(name, measure, cx=x0 + number_w, cy=y, w=name_w, h=row_h, note=note)
+        )
     items.append(Rect(x0, y, content_w, table_top - y, line_width=1.4))
     items.extend(_draw_box(_MARGIN, _MARGIN + box_h, box_w, box_h, lines))
     return BallotPageSpec(

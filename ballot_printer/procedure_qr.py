@@ -70,7 +70,9 @@ MAX_TEXT_LENGTH: Final = 256
 _BASE32_TEXT: Final = re.compile(r"[A-Z2-7]*")
 _OTHER_VERSION: Final = re.compile(r"BP([0-9]+):")
 _ELECTION_TEXT: Final = re.compile(r"BQ[0-9]+:")
-_TO_INT: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789abcdefghijklmnopqrstuv")
+_TO_INT: Final = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789abcdefghijklmnopqrstuv"
+)
 _VALID_TAIL: Final = frozenset({0, 2, 4, 5, 7})
 
 
@@ -191,7 +193,11 @@ _POST_CODES: Final = {
     PaperKind.SECRETARY: "secretary",
     PaperKind.DEPUTY: "deputy_secretary",
 }
-_POST_ZH: Final = {PaperKind.COMMITTEE: "委员", PaperKind.SECRETARY: "书记", PaperKind.DEPUTY: "副书记"}
+_POST_ZH: Final = {
+    PaperKind.COMMITTEE: "委员",
+    PaperKind.SECRETARY: "书记",
+    PaperKind.DEPUTY: "副书记",
+}
 
 
 def post_code(post: PaperKind | None) -> str:
@@ -358,7 +364,8 @@ def encode_procedure_qr_text(payload: ProcedureQrPayload) -> str:
 
 def _bad_encoding(zh: str, en: str) -> ProcedureBadEncodingError:
     return ProcedureBadEncodingError(
-        zh=f"二维码内容不是推荐/测评票格式：{zh}。", en=f"the QR text is not a procedure ballot: {en}"
+        zh=f"二维码内容不是推荐/测评票格式：{zh}。",
+        en=f"the QR text is not a procedure ballot: {en}",
     )
 
 
@@ -473,8 +480,7 @@ def verify_procedure_payload(
     ):
         raise WrongProcedureError(  # (PQ5)
             zh="这张票不属于本支部本次换届。",
-            en="the ballot belongs to another procedure "
-            f"(prefix {payload.procedure_prefix.hex()})",
+            en=f"the ballot belongs to another procedure (prefix {payload.procedure_prefix.hex()})",
         )
     if payload.form is not form or payload.post is not post:  # (PQ6)
         raise WrongFormError(
@@ -485,7 +491,8 @@ def verify_procedure_payload(
         )
     if payload.round_number != round_number:  # (PQ7)
         raise WrongProcedureRoundError(
-            zh=f"票的轮次不符：这是第 {payload.round_number} 轮的票，当前录入第 {round_number} 轮。",
+            zh=f"票的轮次不符：这是第 {payload.round_number} 轮的票，"
+            f"当前录入第 {round_number} 轮。",
             en=f"the ballot is for round {payload.round_number}, the count is of round "
             f"{round_number}",
         )
