@@ -1,31 +1,37 @@
-"""``tally procedure``: the procedure before and after the vote (spec/procedure.md), piece 1.
+"""``tally procedure``: the procedure before and after the vote (spec/procedure.md), pieces 1-2.
 
 ``tally procedure new`` writes the procedure definition (``procedure/1``) from the work group's
 input file with every default written out (RP-2.2), and with ``--town-key`` signs it for the town
 committee (``signed-procedure/1``, RP-2.3); ``tally procedure check`` checks a written definition,
-signed or not, and prints what it fixes. A thin shell: read the files, call the core
+signed or not, and prints what it fixes; ``tally procedure print`` prints a stock of recommendation
+or evaluation ballots with signed ``BP1:`` QR payloads and writes its sealed list (RP-3.3-RP-3.6,
+RP-5.3). A thin shell: read the files, call the core
 (:mod:`tally.core.procedure`) or :mod:`tally.procedure_file`, print in Chinese (``--lang en`` for
 English) or JSON; every problem of a definition is one line (RP-2.4).
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+import ballot_printer
 import keys
+from ballot_printer.procedure_qr import ProcedureForm
 from tally.cli_day import JsonOpt, LangOpt, _run, _signer
-from tally.cli_day.common import _public, _town_public
+from tally.cli_day.common import _post, _public, _town_public
 from tally.cli_errors import CliError
-from tally.core.model import PostKind, zh_label
+from tally.core.model import Member, MemberId, PostKind, zh_label
 from tally.core.procedure import (
     FORMAT,
     SIGNED_FORMAT,
     Procedure,
     ProcedureFileError,
+    RecommendationLayout,
     build_procedure,
     decode_json,
     parse_procedure,
@@ -41,7 +47,7 @@ from tally.procedure_file import (
     sign_procedure,
 )
 
-__all__ = ["app", "check", "new"]
+__all__ = ["app", "check", "new", "print_cmd"]
 
 app = typer.Typer(
     help="换届程序：推荐、测评、考察、审批任命 / the procedure before and after the vote",
@@ -288,5 +294,242 @@ def check(
                 en=f"not a procedure definition ({FORMAT} or {SIGNED_FORMAT}); format is {fmt!r}",
             )
         return head + _summary(procedure, pid, lg), {**data, **_summary_json(procedure, pid, lg)}
+
+    _run(lang, as_json, act)
+
+
+_FORMS = {
+    "member": ProcedureForm.MEMBER,
+    "public": ProcedureForm.PUBLIC,
+    "evaluation": ProcedureForm.EVALUATION,
+}
+_PAPER_KINDS = {
+    PostKind.COMMITTEE: ballot_printer.PaperKind.COMMITTEE,
+    PostKind.SECRETARY: ballot_printer.PaperKind.SECRETARY,
+    PostKind.DEPUTY_SECRETARY: ballot_printer.PaperKind.DEPUTY,
+}
+
+
+def _form(value: str) -> ProcedureForm:
+    try:
+        return _FORMS[value]
+    except KeyError:
+        raise CliError(
+            "print.form",
+            zh=f"未知的票种 {value}（member 党员推荐 / public 群众推荐 / evaluation 群众测评）",
+            en=f"unknown ballot form {value} (member / public / evaluation)",
+        ) from None
+
+
+def _recommendation_post(procedure: Procedure, value: str | None) -> PostKind:
+    if value is None:
+        raise CliError(
+            "print.post_missing",
+            zh="推荐票须用 --post 给出职位（committee / secretary / deputy）",
+            en="a recommendation ballot needs --post (committee / secretary / deputy)",
+        )
+    post = _post(value)
+    if procedure.post(post) is None:
+        raise CliError(
+            "print.post_not_in_procedure",
+            zh=f"换届程序定义中没有{zh_label(post)}职位",
+            en=f"the procedure has no {post.value} post",
+        )
+    return post
+
+
+def _notes(procedure: Procedure, ids: tuple[MemberId, ...]) -> tuple[str, ...]:
+    """(RP-3.3, RP-5.3) Under each name printed more than once on the paper, the first of year of
+    birth, month, day of birth or member id that tells the namesakes apart, so a voter can; the
+    name itself is printed exactly as on the roster."""
+    members = [procedure.member(m) for m in ids]
+    names = [m.name for m in members]
+    if len(set(names)) == len(names):
+        return ()
+
+    def labels(m: Member) -> tuple[str, ...]:
+        d = m.birth_date
+        return (f"{d.year}年生", f"{d.year}年{d.month}月生", f"{d.year}年{d.month}月{d.day}日生")
+
+    out: list[str] = []
+    for member in members:
+        same = [o for o in members if o.name == member.name]
+        if len(same) == 1:
+            out.append("")
+            continue
+        out.append(
+            next(
+                (
+                    mine
+                    for k, mine in enumerate(labels(member))
+                    if sum(labels(o)[k] == mine for o in same) == 1
+                ),
+                f"编号 {member.id}",
+            )
+        )
+    return tuple(out)
+
+
+def _evaluated(procedure: Procedure, persons: list[str]) -> tuple[MemberId, ...]:
+    """(RP-5.1, RP-5.3) The persons to evaluate, in ``ballot_order``, each once and nominable."""
+    if not persons:
+        raise CliError(
+            "print.persons_missing",
+            zh="测评票须用 --person 逐一给出测评对象的党员编号",
+            en="an evaluation ballot needs --person for each person evaluated",
+        )
+    seen: set[str] = set()
+    for p in persons:
+        if p in seen:
+            raise CliError(
+                "print.person_twice",
+                zh=f"测评对象 {p} 重复",
+                en=f"the person {p} is given twice",
+            )
+        seen.add(p)
+        if MemberId(p) not in procedure.nominable:
+            raise CliError(
+                "print.person_not_nominable",
+                zh=f"{p} 不是可被推荐的党员，不能列为测评对象",
+                en=f"{p} is not a nominable member and cannot be evaluated",
+            )
+    return tuple(m for m in procedure.ballot_order if m in seen)
+
+
+@app.command("print")
+def print_cmd(
+    procedure_file: Annotated[Path, typer.Argument(help="镇党委签署的换届程序定义（JSON）")],
+    town_key: Annotated[str, typer.Option("--town-key", help="镇党委公钥文件或其25位指纹")],
+    form: Annotated[
+        str,
+        typer.Option("--form", help="member 党员推荐 / public 群众推荐 / evaluation 群众测评"),
+    ],
+    count: Annotated[int, typer.Option("--count", help="张数 1-5000（到会人数）")],
+    out: Annotated[Path, typer.Option("--out", help="输出 PDF")],
+    key: Annotated[Path, typer.Option("--key", help="工作组密钥文件")],
+    post: Annotated[
+        str | None,
+        typer.Option("--post", help="推荐票的职位：committee / secretary / deputy"),
+    ] = None,
+    person: Annotated[
+        list[str] | None,
+        typer.Option("--person", help="测评票：测评对象的党员编号（可多次，按推荐票顺序印出）"),
+    ] = None,
+    round_number: Annotated[int, typer.Option("--round", help="轮次 1-255")] = 1,
+    stock_list: Annotated[
+        Path | None,
+        typer.Option("--stock-list", help="密封的票号清单（默认：PDF 同名 .stock.json）"),
+    ] = None,
+    lang: LangOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """打印推荐票或测评票并写出密封的票号清单 / Print recommendation or evaluation ballots.
+
+    每张票的二维码由工作组密钥签名（BP1:，RP-3.5）；票号清单（procedure-stock/1，RP-3.6）
+    与未用的票一起密封。The QR of each ballot is signed with the work group key; the sealed
+    list is written beside the PDF.
+    """
+
+    def act(lg: str) -> tuple[list[str], dict[str, Any]]:
+        chosen = _form(form)
+        listed = stock_list or out.with_suffix(".stock.json")
+        if listed.exists():
+            raise CliError(
+                "print.exists",
+                zh=f"票号清单已存在，不覆盖：{listed}",
+                en=f"the stock list exists and is not replaced: {listed}",
+            )
+        root: keys.PublicKey | str = town_key
+        if Path(town_key).is_file():
+            root = _town_public(Path(town_key))
+        signed = load_signed_procedure(_read(procedure_file, MAX_PROCEDURE_BYTES), trust_root=root)
+        procedure, pid = signed.procedure, signed.procedure_id
+        signer = _signer(key, keys.Role.WORK_GROUP)
+        wg = keys.parse_public_key(json.dumps(procedure.keys.work_group.to_json()).encode())
+        if not hmac.compare_digest(signer.public_key.key, wg.key):
+            raise CliError(
+                "print.work_group_key",
+                zh="工作组密钥与换届程序定义中的工作组公钥不符，用它签名的票将无法核验",
+                en="the work group key is not the procedure's: its ballots would not verify",
+            )
+        e = procedure.election
+        paper: ballot_printer.RecommendationPaper | ballot_printer.EvaluationPaper
+        if chosen is ProcedureForm.EVALUATION:
+            if post is not None:
+                raise CliError(
+                    "print.post_for_evaluation",
+                    zh="测评票不分职位，不能给出 --post",
+                    en="an evaluation ballot has no post: leave out --post",
+                )
+            ids = _evaluated(procedure, person or [])
+            kind = None
+            paper = ballot_printer.EvaluationPaper(
+                branch=e.branch,
+                term=e.term,
+                round_number=round_number,
+                names=tuple(procedure.member(m).name for m in ids),
+                notes=_notes(procedure, ids),
+                scale=tuple(s.zh for s in procedure.evaluation.scale),
+            )
+        else:
+            if person:
+                raise CliError(
+                    "print.person_for_recommendation",
+                    zh="推荐票印出全部可被推荐的党员，不能给出 --person",
+                    en="a recommendation ballot prints every nominable member: leave out --person",
+                )
+            post_kind = _recommendation_post(procedure, post)
+            spec_post = procedure.post(post_kind)
+            assert spec_post is not None  # checked by _recommendation_post
+            kind = _PAPER_KINDS[post_kind]
+            listed_layout = procedure.recommendation.layout is RecommendationLayout.LISTED
+            paper = ballot_printer.RecommendationPaper(
+                branch=e.branch,
+                term=e.term,
+                group=chosen,
+                post=kind,
+                round_number=round_number,
+                max_per_ballot=spec_post.max_per_ballot,
+                names=tuple(procedure.member(m).name for m in procedure.ballot_order)
+                if listed_layout
+                else (),
+                notes=_notes(procedure, procedure.ballot_order) if listed_layout else (),
+            )
+        stock = ballot_printer.make_procedure_stock(
+            procedure_id=pid,
+            form=chosen,
+            post=kind,
+            round_number=round_number,
+            count=count,
+            signer=signer,
+        )
+        ballot_printer.render_procedure_stock_pdf(paper, stock, out)
+        sealed = ballot_printer.procedure_stock_list_json(stock)
+        keys.write_new_file(listed, sealed, mode=keys.PUBLIC_FILE_MODE)
+        commitment = json.loads(sealed)["commitment"]
+        what = paper.title if lg == "zh" else f"{chosen.code} {ballot_printer.post_code(kind)}"
+        lines = (
+            [
+                f"已打印{what}（第 {round_number} 轮）{count} 张：{out}",
+                f"密封的票号清单：{listed}",
+                f"票号承诺值：{commitment}",
+            ]
+            if lg == "zh"
+            else [
+                f"{count} {what} ballot(s), round {round_number}, printed: {out}",
+                f"sealed stock list: {listed}",
+                f"stock commitment: {commitment}",
+            ]
+        )
+        return lines, {
+            "pdf": str(out),
+            "stock_list": str(listed),
+            "procedure_id": pid.hex(),
+            "form": chosen.code,
+            "post": ballot_printer.post_code(kind),
+            "round": round_number,
+            "count": count,
+            "commitment": commitment,
+        }
 
     _run(lang, as_json, act)
