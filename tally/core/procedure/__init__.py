@@ -2,6 +2,10 @@
 
 Piece 1 (RP-2): the definition. :mod:`.model` holds the frozen values, :mod:`.definition` the
 parsers, :mod:`.errors` the errors; the names below are the public contract.
+
+Piece 3 (RP-3.7 to RP-6.3): the counting core, imported from its modules: :mod:`.recommendation`
+(a round's count), :mod:`.ranking` (scores, the cut, the proposal), :mod:`.evaluation` (the
+evaluation's count and rule), :mod:`.vetting` (the vetting record, formal lists, supplement).
 """
 
 from tally.core.procedure.definition import (
@@ -19,7 +23,12 @@ from tally.core.procedure.definition import (
     render_procedure,
     signed_procedure_bytes,
 )
-from tally.core.procedure.errors import ProcedureDefinitionError, ProcedureFileError
+from tally.core.procedure.errors import (
+    ApprovalBlockedError,
+    ProcedureCountError,
+    ProcedureDefinitionError,
+    ProcedureFileError,
+)
 from tally.core.procedure.model import (
     LABELS_ZH,
     Evaluation,
@@ -45,9 +54,11 @@ __all__ = [
     "LABELS_ZH",
     "PROCEDURE_DOMAIN",
     "SIGNED_FORMAT",
+    "ApprovalBlockedError",
     "Evaluation",
     "FailComparison",
     "Procedure",
+    "ProcedureCountError",
     "ProcedureDefinitionError",
     "ProcedureFileError",
     "ProcedureInfo",

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from tally.core.errors import DefinitionError, Problem, TallyError
 
-__all__ = ["ProcedureDefinitionError", "ProcedureFileError"]
+__all__ = [
+    "ApprovalBlockedError",
+    "ProcedureCountError",
+    "ProcedureDefinitionError",
+    "ProcedureFileError",
+]
 
 
 class ProcedureDefinitionError(DefinitionError):
@@ -34,3 +39,26 @@ class ProcedureDefinitionError(DefinitionError):
 class ProcedureFileError(TallyError):
     """(RP-2.3) A procedure file that is not JSON of its format, or a ``signed-procedure/1``
     signed by another key or whose signature does not verify; nothing of its content may be used."""
+
+
+class ProcedureCountError(TallyError):
+    """(RP-3.7 to RP-6.3) A record given to the counting core that its rules refuse: an entry that
+    does not fit the round (``recommendation.marks``, ``evaluation.marks_length``, ...), an
+    omission or finding without its reason or reference, a round with no valid ballot. Raised as
+    ``ProcedureCountError(code, zh=, en=, clause=)``; nothing is counted."""
+
+
+class ApprovalBlockedError(TallyError):
+    """(RP-6.2) The formal lists break a rule (``approval.blocked``); ``problems`` lists each."""
+
+    problems: tuple[Problem, ...]
+
+    def __init__(self, problems: tuple[Problem, ...]) -> None:
+        n = len(problems)
+        super().__init__(
+            "approval.blocked",
+            zh=f"正式候选人名单不符合规定，不能报批（{n} 个问题）",
+            en=f"the formal lists break a rule: approval blocked ({n} problem(s))",
+            clause="RP-6.2",
+        )
+        self.problems = problems

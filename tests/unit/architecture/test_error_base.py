@@ -34,6 +34,7 @@ BASE_METHODS = ("__init__", "__str__", "message", "to_json")
 OWN_CONSTRUCTORS = {
     "tally.core.errors.DefinitionError",
     "tally.core.procedure.errors.ProcedureDefinitionError",
+    "tally.core.procedure.errors.ApprovalBlockedError",
     "tally.core.double_entry.DoubleEntryMismatchError",
     "tally.election.ManifestDefinitionError",
     "tally.calendar.CalendarYearUnknownError",
