@@ -6,6 +6,8 @@
   the tests, the vectors and the demo);
 * `check_ballot`: RV-3.5, in a fixed order, stopping at the first failure (the service at the
   cast, the same checks the verifier makes at V18.21);
+* `precheck_ballot`: RV-3.5 without the group (RV-4.1, RV-3.7): what the service checks before it
+  answers a cast; the checker then runs `check_ballot`;
 * `ballot_receipt`: RV-3.6;
 * `encrypted_totals`: the per-choice sums of EG-3.3 over checked ballots (what k scrutineers
   decrypt, RV-5.3).
@@ -56,6 +58,7 @@ __all__ = [
     "check_ballot",
     "encrypt_ballot",
     "encrypted_totals",
+    "precheck_ballot",
 ]
 
 BALLOT_FORMAT: Final = "remote-ballot/2"
@@ -65,6 +68,7 @@ MAX_CHOICES: Final = 256  # RV-2.2
 POST_ORDER: Final = ("committee", "secretary", "deputy_secretary")  # RV-3.1
 _MEMBERS: Final = frozenset({"format", "election_id", "token", "posts"})
 _HEX64: Final = re.compile(r"[0-9a-f]{64}")
+_CIPHERTEXT_SIZE: Final = 2 * elgamal.POINT_SIZE  # EG-3.1
 
 
 # --------------------------------------------------------------------------- errors
@@ -346,6 +350,107 @@ def check_ballot(ctx: BallotContext, doc: object, *, token: bytes) -> CheckedBal
             )
         )
     return CheckedBallot(receipt=_receipt_of_jcs(jcs), posts=tuple(checked), doc=ballot)
+
+
+def _unb64(value: object, *, field: str) -> bytes:
+    """Canonical padded base64 (spec/README.md), else elgamal.EncodingError (as EG-6.4 says)."""
+    if not isinstance(value, str):
+        raise elgamal.EncodingError(zh=f"{field} 应为 base64 文本。", en=f"{field} must be base64")
+    try:
+        raw = base64.b64decode(value.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise elgamal.EncodingError(
+            zh=f"{field} 不是有效的 base64。", en=f"{field} is not valid base64"
+        ) from None
+    if _b64(raw) != value:
+        raise elgamal.EncodingError(
+            zh=f"{field} 的 base64 不是规范形式。", en=f"{field} is not canonical base64"
+        )
+    return raw
+
+
+def _ciphertext_bytes(value: object, *, field: str) -> None:
+    if len(_unb64(value, field=field)) != _CIPHERTEXT_SIZE:
+        raise elgamal.EncodingError(
+            zh=f"{field} 应为 {_CIPHERTEXT_SIZE} 字节。",
+            en=f"{field} must be {_CIPHERTEXT_SIZE} bytes",
+        )
+
+
+def _precheck_post(shape: PostShape, doc: object) -> None:
+    """EG-6.4's members, counts and encodings of one post, and its proofs' lengths and scalars
+    (cheap: no group element is decoded and no proof is checked)."""
+    listed = shape.listed_for_proofs
+    members = {"post", "choices", "choice_proofs", "sum_proof"}
+    if listed is not None:
+        members.add("disapprovals")
+    if not isinstance(doc, Mapping) or set(doc) != members:
+        raise elgamal.EncodingError(
+            zh="职位密文的字段不对。",
+            en=f"a post ballot has exactly the members {', '.join(sorted(members))}",
+        )
+    cts, cps = doc["choices"], doc["choice_proofs"]
+    if not isinstance(cts, list) or not isinstance(cps, list):
+        raise elgamal.EncodingError(
+            zh="职位密文的字段类型不对。", en="a post ballot's fields have wrong types"
+        )
+    if len(cts) != shape.choices or len(cps) != shape.choices:
+        raise elgamal.WrongShapeError(
+            zh=f"该职位应有 {shape.choices} 个选项密文及其证明。",
+            en=f"the post has {shape.choices} choices: {len(cts)} ciphertexts and "
+            f"{len(cps)} proofs given",
+        )
+    for i, v in enumerate(cts):
+        _ciphertext_bytes(v, field=f"choices[{i}]")
+    for i, v in enumerate(cps):
+        field = f"choice_proofs[{i}]"
+        elgamal.parse_range_proof(_unb64(v, field=field), values=2, field=field)
+    sum_proof = _unb64(doc["sum_proof"], field="sum_proof")
+    elgamal.parse_range_proof(sum_proof, values=shape.seats + 1, field="sum_proof")
+    if listed is None:
+        return
+    dis = doc["disapprovals"]
+    if not isinstance(dis, Mapping) or set(dis) != {
+        "count",
+        "count_proof",
+        "room_proof",
+        "write_in_proof",
+    }:
+        raise elgamal.EncodingError(
+            zh="反对票数的字段不对。",
+            en="disapprovals has exactly count, count_proof, room_proof and write_in_proof",
+        )
+    _ciphertext_bytes(dis["count"], field="disapprovals.count")
+    for name in ("count_proof", "room_proof", "write_in_proof"):
+        field = f"disapprovals.{name}"
+        elgamal.parse_range_proof(_unb64(dis[name], field=field), values=listed + 1, field=field)
+
+
+def precheck_ballot(ctx: BallotContext, doc: object, *, token: bytes) -> str:
+    """RV-3.5 without the group (RV-4.1, RV-3.7): the size, the shape, the token, and each post's
+    members, counts, encodings, ciphertext lengths and proof lengths and scalars; no group
+    element is decoded and no proof checked. Returns the receipt (RV-3.6).
+
+    Raises:
+        BallotTooLargeError, RemoteBallotError, TokenMismatchError: as check_ballot.
+        keys.elgamal.EncodingError, WrongShapeError, ProofLengthError, NonCanonicalScalarError:
+            a post's members, counts or encodings.
+    """
+    jcs = _jcs(doc)
+    if len(jcs) > MAX_BALLOT_JCS_BYTES:
+        raise BallotTooLargeError(
+            zh=f"远程选票超过 {MAX_BALLOT_JCS_BYTES} 字节的上限。",
+            en=f"the remote ballot's JCS form has {len(jcs)} bytes, above {MAX_BALLOT_JCS_BYTES}",
+        )
+    _ballot, ballot_token, posts = _check_shape(ctx, doc)
+    if not hmac.compare_digest(ballot_token, token):
+        raise TokenMismatchError(
+            zh="选票中的投票凭证与提交时使用的凭证不一致。",
+            en="the ballot's token is not the token it is cast with",
+        )
+    for shape, post_doc in zip(ctx.posts, posts, strict=True):
+        _precheck_post(shape, post_doc)
+    return _receipt_of_jcs(jcs)
 
 
 # --------------------------------------------------------------------------- totals
