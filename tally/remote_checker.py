@@ -69,16 +69,16 @@ class Verdict:
         return self.code is None
 
 
-def check_cast(
-    ctx: remote_ballot.BallotContext, receipt: str, token: str, ballot: bytes
-) -> Verdict:
-    """RV-3.5 in full on a received cast (``token`` base64 as stored, ``ballot`` its JCS bytes).
+def check_cast(ctx: remote_ballot.BallotContext, receipt: str, token: str, ballot: Any) -> Verdict:
+    """RV-3.5 in full on a received cast (``token`` base64 as stored; ``ballot`` its JCS bytes as
+    stored, or the object as received).
 
     Returns the verdict; a ballot whose receipt is not ``receipt`` (a row edited outside the
     program) is refused with ``remote.ballot_invalid``.
     """
+    doc = json.loads(ballot) if isinstance(ballot, bytes) else ballot
     try:
-        checked = remote_ballot.check_ballot(ctx, json.loads(ballot), token=base64.b64decode(token))
+        checked = remote_ballot.check_ballot(ctx, doc, token=base64.b64decode(token))
     except keys.KeysError as e:
         return Verdict(receipt, e.code, e.zh, e.en)
     if checked.receipt != receipt:
@@ -102,28 +102,32 @@ class Checker:
     def __init__(self, ctx: remote_ballot.BallotContext) -> None:
         self.ctx = ctx
         self._pool: ProcessPoolExecutor | None = None
+        self._generation = 0
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            method = (
-                "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-            )
+            methods = multiprocessing.get_all_start_methods()
+            method = "forkserver" if "forkserver" in methods else "spawn"
             self._pool = ProcessPoolExecutor(
                 max_workers=1,
                 mp_context=multiprocessing.get_context(method),
                 initializer=_lower_priority,
             )
+            self._generation += 1
         return self._pool
 
-    def submit(self, receipt: str, token: str, ballot: bytes) -> Future[Verdict]:
-        """Queue one received cast; its future gives the verdict, or raises when the checker
-        failed (``BrokenProcessPool``: the cast stays received, see ``broken``)."""
-        return self._executor().submit(check_cast, self.ctx, receipt, token, ballot)
+    def submit(self, receipt: str, token: str, ballot: Any) -> tuple[int, Future[Verdict]]:
+        """Queue one received cast. Returns the pool's generation and a future of the verdict,
+        which raises when the checker failed (``BrokenProcessPool``: the cast stays received;
+        call ``broken`` with the generation)."""
+        pool = self._executor()
+        return self._generation, pool.submit(check_cast, self.ctx, receipt, token, ballot)
 
-    def broken(self) -> None:
-        """The pool broke (its process died): the next submit starts a new one."""
-        pool, self._pool = self._pool, None
-        if pool is not None:
+    def broken(self, generation: int) -> None:
+        """The pool of ``generation`` broke (its process died): the next submit starts a new
+        one. A later generation is left alone."""
+        if generation == self._generation and self._pool is not None:
+            pool, self._pool = self._pool, None
             pool.shutdown(wait=False, cancel_futures=True)
 
     def shutdown(self) -> None:
