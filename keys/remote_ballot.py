@@ -426,17 +426,21 @@ def _precheck_post(shape: PostShape, doc: object) -> None:
         elgamal.parse_range_proof(_unb64(dis[name], field=field), values=listed + 1, field=field)
 
 
-def precheck_ballot(ctx: BallotContext, doc: object, *, token: bytes) -> str:
+def precheck_ballot(
+    ctx: BallotContext, doc: object, *, token: bytes, jcs: bytes | None = None
+) -> str:
     """RV-3.5 without the group (RV-4.1, RV-3.7): the size, the shape, the token, and each post's
     members, counts, encodings, ciphertext lengths and proof lengths and scalars; no group
-    element is decoded and no proof checked. Returns the receipt (RV-3.6).
+    element is decoded and no proof checked. Returns the receipt (RV-3.6) of `jcs`, the ballot's
+    RFC 8785 bytes when the caller has them already (else computed here).
 
     Raises:
         BallotTooLargeError, RemoteBallotError, TokenMismatchError: as check_ballot.
         keys.elgamal.EncodingError, WrongShapeError, ProofLengthError, NonCanonicalScalarError:
             a post's members, counts or encodings.
     """
-    jcs = _jcs(doc)
+    if jcs is None:
+        jcs = _jcs(doc)
     if len(jcs) > MAX_BALLOT_JCS_BYTES:
         raise BallotTooLargeError(
             zh=f"远程选票超过 {MAX_BALLOT_JCS_BYTES} 字节的上限。",

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Final
 import keys
 from keys import remote_ballot
 from tally.core.errors import TallyError
+from tally.core.manifest import canonical
 from tally.store import ElectionStore
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ __all__ = [
     "check_not_refused_before",
     "check_received",
     "check_token_not_refused",
+    "jcs_or_none",
     "receipt_status",
     "received_receipt",
 ]
@@ -95,6 +97,10 @@ def _lower_priority() -> None:  # the pool's initializer, in the checker process
     os.nice(CHECKER_NICE)
 
 
+def _ready() -> bool:  # Checker.start's first job: the process is up
+    return True
+
+
 class Checker:
     """A pool of one checker process (forkserver: the service holds threads and an SQLite
     connection, which ``fork`` would copy), niced by ``CHECKER_NICE``; started on first use."""
@@ -115,6 +121,11 @@ class Checker:
             )
             self._generation += 1
         return self._pool
+
+    def start(self) -> None:
+        """Start the checker process and wait until it answers (it imports the group library):
+        called off the event loop, so the first cast does not wait for a process to start."""
+        self._executor().submit(_ready).result()
 
     def submit(self, receipt: str, token: str, ballot: Any) -> tuple[int, Future[Verdict]]:
         """Queue one received cast. Returns the pool's generation and a future of the verdict,
@@ -197,6 +208,16 @@ def check_not_refused_before(store: ElectionStore, receipt: str) -> None:
     if found is not None:
         code, zh, en = found
         raise TallyError(code, zh=zh, en=en, clause="RV-4.1")
+
+
+def jcs_or_none(doc: Any) -> bytes | None:
+    """The RFC 8785 bytes of a received ballot (``tally.core.manifest.canonical``: the standard
+    encoder where it gives JCS), or None when it has none (``precheck_ballot`` then refuses it with
+    ``remote.ballot_invalid``)."""
+    try:
+        return canonical(doc)
+    except (ValueError, TypeError, RecursionError):
+        return None
 
 
 def received_receipt(election_id: bytes, receipt: str) -> dict[str, Any]:

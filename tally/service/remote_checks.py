@@ -29,6 +29,11 @@ __all__ = ["CastChecks", "install"]
 log = logging.getLogger("tally.service.remote_checks")
 
 
+def _remote_open(s: ElectionSession) -> bool:
+    r = s.meeting.remote
+    return r is not None and not r.closed
+
+
 def _received_rows(s: ElectionSession) -> list[tuple[str, str, str, str, bytes]]:
     r = s.meeting.remote
     if r is None or r.closed:
@@ -42,6 +47,7 @@ class CastChecks:
     def __init__(self, state: ServiceState) -> None:
         self.state = state
         self.checker: Checker | None = None  # made on first use: the ballot context needs the key
+        self._starting: asyncio.Future[Checker] | None = None
         self._verdicts: list[Verdict] = []
         self._applying: asyncio.Task[None] | None = None
         self._outstanding = 0
@@ -54,11 +60,24 @@ class CastChecks:
         return self._outstanding
 
     async def _ensure(self) -> Checker:
-        if self.checker is None:
-            ctx = await self.state.run(ElectionSession.ballot_context)
-            if self.checker is None:
-                self.checker = Checker(ctx)
-        return self.checker
+        if self.checker is not None:
+            return self.checker
+        if self._starting is None or (self._starting.done() and self._starting.exception()):
+            self._starting = asyncio.ensure_future(self._make())
+        return await asyncio.shield(self._starting)
+
+    async def _make(self) -> Checker:
+        ctx = await self.state.run(ElectionSession.ballot_context)
+        checker = Checker(ctx)
+        # The process starts in a worker thread, never on the event loop.
+        await asyncio.get_running_loop().run_in_executor(None, checker.start)
+        self.checker = checker
+        return checker
+
+    async def start(self) -> None:
+        """Start the checker at the service's start when remote voting is open."""
+        if await self.state.run(_remote_open):
+            await self._ensure()
 
     async def requeue(self) -> int:
         """(RV-4.5) Queue every cast still ``received`` in the file (at start). Returns how many."""
@@ -131,6 +150,7 @@ def install(app: FastAPI, state: ServiceState) -> CastChecks:
     async def lifespan(a: Any) -> AsyncIterator[Any]:
         async with inner(a) as value:
             try:
+                await checks.start()
                 await checks.requeue()
             except Exception:  # no remote voting open, a damaged file: nothing to queue
                 log.debug("remote checker: nothing requeued", exc_info=True)

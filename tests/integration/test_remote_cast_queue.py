@@ -99,9 +99,17 @@ def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Service
     svc.stop()
 
 
+def _replace_checker(api: Api, checker: Any) -> None:
+    """The service's checker (started with the service) stopped and replaced by ``checker``."""
+    checks = api.app.state.remote_checks
+    if checks.checker is not None:
+        checks.checker.shutdown()
+    checks.checker = checker
+
+
 def _hold(api: Api) -> HeldChecker:
     held = HeldChecker()
-    api.app.state.remote_checks.checker = held
+    _replace_checker(api, held)
     return held
 
 
@@ -235,8 +243,7 @@ def test_a_checker_crash_leaves_the_cast_received_and_the_close_checks_it(
     service: Service,
 ) -> None:
     api = service.start()
-    checks = api.app.state.remote_checks
-    checks.checker = Checker(DiesWhenUnpickled())  # type: ignore[arg-type]
+    _replace_checker(api, Checker(DiesWhenUnpickled()))  # type: ignore[arg-type]
     cred, redeemed = api.redeem("M020")
     receipt = _cast(api, cred, api.ballot(cred, redeemed, VOTE))
     api.settle()  # the pool broke: no verdict

@@ -101,9 +101,7 @@ def _expect(v2: V2, code: str, cred: remote.RemoteCredential, ballot: Any) -> No
     assert v2.stored() == before
 
 
-def _refused_by_the_checker(
-    v2: V2, code: str, cred: remote.RemoteCredential, ballot: Any
-) -> None:
+def _refused_by_the_checker(v2: V2, code: str, cred: remote.RemoteCredential, ballot: Any) -> None:
     """RV-4.1, RV-4.5: a ballot whose group elements or proofs fail is received (stored,
     ``received``), then refused by the check with ``code``: its row gone, its refusal kept, the
     token free again."""
