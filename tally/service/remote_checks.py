@@ -102,9 +102,12 @@ class CastChecks:
         future.add_done_callback(done)
 
     def _done(self, checker: Checker, generation: int, f: Future[Verdict]) -> None:
+        if f.cancelled():  # the service is stopping: the cast stays received for the next start
+            self._settled(1)
+            return
         try:
             verdict = f.result()
-        except Exception:  # BrokenProcessPool, a cancelled future at shutdown: stays received
+        except Exception:  # BrokenProcessPool: the cast stays received
             log.warning("remote checker failed; the cast stays received until the close checks it")
             checker.broken(generation)
             self._settled(1)
