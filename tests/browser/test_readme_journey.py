@@ -90,8 +90,8 @@ def test_member_votes_with_an_invitation_made_on_the_command_line(
         assert not errors, errors
     finally:
         context.close()
-    # RV-4.1: the service keeps the cast pending under its receipt (nothing logged until the
-    # close); the election file still replays.
+    # RV-4.1, RV-4.5: the service keeps the cast under its receipt, checked (the page shows the
+    # receipt once it is accepted; nothing logged until the close); the election file replays.
     got = httpx.get(f"{base}/api/remote/receipt", params={"receipt": receipt}, timeout=5)
-    assert got.json()["status"] == "pending", got.text
+    assert got.json()["status"] == "accepted", got.text
     assert httpx.get(f"{base}/api/health", timeout=5).json()["log_entries"] > 0
