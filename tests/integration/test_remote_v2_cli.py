@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from tally.election import ElectionSession
 from tally.remote_device import DeviceVoteV2, vote_as_device_v2
 from tally.service import ServiceConfig, create_app
-from tests.helpers.polling import ENV, Election
+from tests.helpers.cli_election import ENV, Election, remote_definition
 
 ROOT = Path(__file__).resolve().parents[2]
 APPROVED = ["M018", "M020", "M025"]
@@ -47,13 +47,7 @@ def done(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Done]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TALLY_PASSPHRASE", ENV["TALLY_PASSPHRASE"])
         tmp = tmp_path_factory.mktemp("v2cli")
-        text = (ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8")
-        definition = tmp / "definition.toml"
-        definition.write_text(
-            text.replace('approved = ["M020"]', f"approved = {json.dumps(APPROVED)}"),
-            encoding="utf-8",
-        )
-        e = Election(tmp, definition)
+        e = Election(tmp, remote_definition(tmp, APPROVED))
         db, data = str(e.db), tmp / "svc"
         e.ok("remote", "open", db, "--key", str(e.wg), "--k", "2", "--data", str(data))
         codes = {
@@ -85,8 +79,7 @@ def done(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Done]:
         secretary = e.vote("secretary", 1, ["ox"] * len(PAPER))
         e.ok("result", db, "--key", str(e.wg))
         e.cosign()
-        out = tmp / "published"
-        e.ok("publish", db, "--out", str(out))
+        out = e.publish()
         yield Done(e, out, data, votes, committee, secretary, write_in)
 
 
