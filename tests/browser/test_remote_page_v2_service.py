@@ -9,26 +9,17 @@ stand-in of the same API).
 from __future__ import annotations
 
 import inspect
-import json
-import os
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-import keys
-from tally.core.definition import parse_definition
-from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, sign_manifest
-from tally.service import ServiceConfig, create_app
-from tests.browser.conftest import CHROMIUM, _free_port, _pub
+from tally.election import ElectionSession
+from tests.browser.conftest import CHROMIUM
 from tests.browser.test_remote_page_v2 import PHONE, _mark, _pick
+from tests.helpers import http_session
+from tests.helpers.http_session import LiveRemote
 
-ROOT = Path(__file__).resolve().parents[2]
 APPROVED = ["M020", "M025", "M026", "M024"]
 
 pytestmark = pytest.mark.skipif(
@@ -37,71 +28,18 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@dataclass
-class Live:
-    base: str
-    app: Any
-    codes: dict[str, str]
-    pin: str
-    wg: keys.InMemorySigner
-
-    def run(self, fn: Any) -> Any:
-        state = self.app.state.service
-        return state.thread.submit(state._fresh_then, fn).result()
-
-    def log_types(self) -> list[str]:
-        rows = self.run(lambda s: s.store.log_rows())
-        return [json.loads(raw)["type"] for _, raw in rows]
-
-
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRemote]:
     pytest.importorskip("playwright.sync_api")
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
-    import uvicorn  # noqa: PLC0415
-
-    old = os.environ.get("TALLY_PASSPHRASE")
-    os.environ["TALLY_PASSPHRASE"] = "remote page v2 test passphrase"
     folder = tmp_path_factory.mktemp("remote-v2")
-    town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "红旗镇党委")
-    wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "选举工作组")
-    sc = keys.InMemorySigner.generate(keys.Role.SCRUTINEER, "黄德明")
-    text = (ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8")
-    text = text.replace('approved = ["M020"]', f"approved = {json.dumps(APPROVED)}")
-    manifest = build_manifest(
-        parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=(_pub(sc),)
-    )
-    data = folder / "service"
-    s = ElectionSession.init(folder / "e.db", sign_manifest(manifest, town), wg)
-    s.open_remote(signer=wg, k=1, data_dir=data)
-    codes = {m: s.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
-    pin = s.invitation_pin()
-    s.store.close()
-    app = create_app(ServiceConfig(election_path=folder / "e.db", data_dir=data))
-    app.state.service.signer = wg
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the service did not start")
-        time.sleep(0.05)
-    try:
-        yield Live(f"http://127.0.0.1:{port}", app, codes, pin, wg)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        if old is None:
-            os.environ.pop("TALLY_PASSPHRASE", None)
-        else:
-            os.environ["TALLY_PASSPHRASE"] = old
+    with http_session.live_remote(folder, APPROVED, "remote page v2 test passphrase") as served:
+        yield served
 
 
 def test_a_member_votes_v2_on_the_real_service_and_checks_the_receipt_after_the_close(
-    browser: Any, live: Live
+    browser: Any, live: LiveRemote
 ) -> None:
     context = browser.new_context(**PHONE)
     page = context.new_page()
