@@ -1,4 +1,4 @@
-"""Shared test set-up, one module per kind (ADR XXXX-test-helpers):
+"""Shared test set-up, one module per kind (ADR 0039-test-helpers):
 
 - ``cli_election``: an election made and driven through the `tally` CLI (keys, manifest, init,
   check-ins, rounds, publish); ``polling`` is its former name, kept for branches in flight.
