@@ -5,18 +5,35 @@ RULES §10: candidates in the approved order (never re-sorted), the number to el
 the over-vote rule, write-in cells (one per seat), and a visibly different paper per kind.
 
 Nothing here touches a font file or a PDF: text widths come from a `TextMeasure` the renderer
-passes in, so the layout is testable with a fake measure.
+passes in, so the layout is testable with a fake measure. The page primitives it builds with live in
+`ballot_printer.page` and are re-exported here.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
 from typing import Final, Literal
 
 from ballot_printer.errors import InvalidBallotPaperError, LayoutOverflowError
+from ballot_printer.page import (
+    BLACK,
+    MM,
+    NO_LINE_END,
+    NO_LINE_START,
+    NUMERALS,
+    WHITE,
+    Circle,
+    Color,
+    Line,
+    PageItem,
+    PageSize,
+    PageSpec,
+    Rect,
+    Text,
+    TextMeasure,
+)
 from ballot_printer.payload import PaperKind
 
 __all__ = [
@@ -40,17 +57,6 @@ __all__ = [
     "paper_strings",
 ]
 
-MM: Final = 72.0 / 25.4
-Color = tuple[float, float, float]
-TextMeasure = Callable[[str, float], float]
-Align = Literal["left", "center", "right"]
-
-BLACK: Final[Color] = (0.0, 0.0, 0.0)
-WHITE: Final[Color] = (1.0, 1.0, 1.0)
-GREY: Final[Color] = (0.35, 0.35, 0.35)
-LABEL_FILL: Final[Color] = (0.92, 0.92, 0.92)
-NA_FILL: Final[Color] = (0.86, 0.86, 0.86)
-
 # The marking rules, word for word as in the branch's 选举办法 templates (RULES §3.1, §3.2).
 INSTRUCTIONS: Final = (
     "赞成的在姓名下方空格内画“○”，不赞成的画“×”，弃权的不画任何符号。",
@@ -58,89 +64,12 @@ INSTRUCTIONS: Final = (
     "所选人数多于应选人数的为无效票。",
 )
 SECRECY_NOTE: Final = "注：二维码仅用于核验选票真伪，不含任何投票人信息，请勿折损。"
-_NUMERALS: Final = "一二三四五六七八九十"
-# Lines may not start with these (Chinese line-breaking rule, 避头点).
-_NO_LINE_START: Final = frozenset("，。、；：？！”’）》」』·…")
-_NO_LINE_END: Final = frozenset("“‘（《「『")
 
+GREY: Final[Color] = (0.35, 0.35, 0.35)
+LABEL_FILL: Final[Color] = (0.92, 0.92, 0.92)
+NA_FILL: Final[Color] = (0.86, 0.86, 0.86)
 
-class PageSize(Enum):
-    """Paper sizes in points (portrait)."""
-
-    A4 = (210 * MM, 297 * MM)
-    A5 = (148 * MM, 210 * MM)
-
-    @property
-    def width(self) -> float:
-        """Page width in points."""
-        return float(self.value[0])
-
-    @property
-    def height(self) -> float:
-        """Page height in points."""
-        return float(self.value[1])
-
-
-# --- page spec primitives -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Text:
-    """One line of text; `y` is the baseline."""
-
-    x: float
-    y: float
-    text: str
-    size: float
-    align: Align = "left"
-    color: Color = BLACK
-
-
-@dataclass(frozen=True, slots=True)
-class Rect:
-    """A rectangle; `(x, y)` is the lower-left corner."""
-
-    x: float
-    y: float
-    w: float
-    h: float
-    stroke: Color | None = BLACK
-    fill: Color | None = None
-    line_width: float = 0.8
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    """A straight line."""
-
-    x1: float
-    y1: float
-    x2: float
-    y2: float
-    width: float = 0.8
-    color: Color = BLACK
-
-
-@dataclass(frozen=True, slots=True)
-class Circle:
-    """A filled circle (used for the deputy band pattern)."""
-
-    x: float
-    y: float
-    r: float
-    fill: Color
-
-
-PageItem = Text | Rect | Line | Circle
-
-
-@dataclass(frozen=True, slots=True)
-class PageSpec:
-    """A page: size and the items to draw, in drawing order."""
-
-    width: float
-    height: float
-    items: tuple[PageItem, ...]
+# --- ballot page spec ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,8 +278,8 @@ def wrap_text(text: str, measure: TextMeasure, size: float, width: float) -> lis
         if current and measure(current + ch, size) > width:
             carry = 0
             while carry < len(current) - 1 and (
-                (current[len(current) - carry :] + ch)[0] in _NO_LINE_START
-                or current[-1 - carry] in _NO_LINE_END
+                (current[len(current) - carry :] + ch)[0] in NO_LINE_START
+                or current[-1 - carry] in NO_LINE_END
             ):
                 carry += 1
             lines.append(current[: len(current) - carry])
@@ -661,7 +590,7 @@ def _instruction_lines(
 ) -> _Lines:
     lines: _Lines = [("填写说明", size * 1.15, BLACK)]
     for i, sentence in enumerate(INSTRUCTIONS):
-        wrapped = wrap_text(f"{_NUMERALS[i]}、{sentence}", measure, size, width)
+        wrapped = wrap_text(f"{NUMERALS[i]}、{sentence}", measure, size, width)
         lines.extend((line, size, BLACK) for line in wrapped)
     if with_note:
         lines.extend(

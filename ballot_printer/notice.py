@@ -14,24 +14,50 @@ block. Ballot-level data never appears on the notice.
 
 The page is laid out first (pure: `layout_notice`, text widths from the font), every character
 is checked against the font, and only then is the file written, atomically, through the helpers
-of `ballot_printer.render`.
+of `ballot_printer.render`. The content (`Notice` and its parts) and its validation live in
+`ballot_printer.notice_model` and are re-exported here.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
 import qrcode
 from reportlab.pdfbase.ttfonts import TTFont
 
-from ballot_printer.errors import LayoutOverflowError, RenderError
-from ballot_printer.layout import MM, Color, Line, PageItem, PageSize, Rect, Text, TextMeasure
+from ballot_printer.errors import LayoutOverflowError
+from ballot_printer.notice_model import (
+    PURPOSES_ZH,
+    ROUND_COUNTED,
+    ROUND_QUORUM_FAILED,
+    ROUND_VOID,
+    InvalidNoticeError,
+    Notice,
+    NoticeCandidate,
+    NoticeElected,
+    NoticePost,
+    NoticeRound,
+    format_date_zh,
+    group_hex,
+    notice_strings,
+    validate_notice,
+)
+from ballot_printer.page import (
+    MM,
+    NO_LINE_END,
+    NO_LINE_START,
+    NUMERALS,
+    Color,
+    Line,
+    PageItem,
+    PageSize,
+    Rect,
+    Text,
+    TextMeasure,
+)
 from ballot_printer.render import (
     DEFAULT_FONT_PATH,
     check_glyphs,
@@ -59,312 +85,17 @@ __all__ = [
 ]
 
 
-class InvalidNoticeError(RenderError):
-    """The notice's content is incomplete or contradicts itself (elected list, hash, dates)."""
-
-    code = "render.bad_notice"
-
-
-# --- model --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class NoticeCandidate:
-    """One bar of a round's chart: a candidate (or write-in recipient) and the approvals.
-
-    `elected` marks the candidates this round elected; `tied` those tied across the last seat,
-    who go to a runoff (R15).
-    """
-
-    name: str
-    approvals: int
-    elected: bool
-    tied: bool = False
+# --- presentation helpers -----------------------------------------------------------------------
 
 
 def _bar_label(c: NoticeCandidate) -> str:
     return f"{c.approvals}票" + (" 当选" if c.elected else " 票数相等" if c.tied else "")
 
 
-ROUND_COUNTED: Final = "counted"
-ROUND_VOID: Final = "void"
-ROUND_QUORUM_FAILED: Final = "quorum_failed"
-_PURPOSES: Final = {"first": "", "runoff": "再次投票", "further": "另行选举"}
-
-
-@dataclass(frozen=True, slots=True)
-class NoticeRound:
-    """One round of a post, as held: counted, void (R11) or not held for want of a quorum (R5).
-
-    `purpose` is "first", "runoff" (再次投票 among tied candidates: no threshold, R15) or
-    "further" (另行选举 for open seats, R16); `revote_of` the void round this one repeats.
-    A counted round lists every candidate in ballot order, then write-in recipients;
-    `threshold_minimum` is the fewest approvals that could elect (0 in a runoff), derived from
-    `base`, described by `base_label_zh` (e.g. "应到会有选举权人数"). A round not counted has no
-    candidates and no threshold.
-    """
-
-    number: int
-    purpose: str
-    revote_of: int | None
-    status: str
-    seats: int
-    present: int
-    expected: int
-    issued: int
-    returned: int
-    valid_ballots: int
-    invalid_ballots: int
-    candidates: tuple[NoticeCandidate, ...]
-    threshold_minimum: int
-    base: int
-    base_label_zh: str
-    remote_ballots: int = 0  # remote ballots counted in this round, beside the paper counts
-    # (R22.3) listed candidates out of the count: not elected to the committee (or secretary)
-    dropped: tuple[str, ...] = ()
-
-    @property
-    def title_zh(self) -> str:
-        """第2轮（另行选举） / 第3轮（第2轮无效后重新投票） / 第1轮（未能举行）: a round not held
-        for want of a quorum keeps its number, which the round then held reuses."""
-        extra = _PURPOSES.get(self.purpose, "")
-        if self.status == ROUND_QUORUM_FAILED:
-            extra = (extra + "，" if extra else "") + "未能举行"
-        elif self.revote_of is not None:
-            extra = (extra + "，" if extra else "") + f"第{self.revote_of}轮无效后重新投票"
-        return f"第{self.number}轮" + (f"（{extra}）" if extra else "")
-
-
-@dataclass(frozen=True, slots=True)
-class NoticeElected:
-    """An elected person: the round that elected them and that round's approvals.
-
-    A runoff winner also names the earlier round in which the threshold was passed
-    (`passed_round`, `passed_approvals`); for everyone else these equal `round`/`approvals`.
-    """
-
-    name: str
-    round: int
-    approvals: int
-    passed_round: int
-    passed_approvals: int
-
-
-@dataclass(frozen=True, slots=True)
-class NoticePost:
-    """The result of one post (支部委员会委员, 书记, 副书记).
-
-    `elected` lists the elected people in the order they were elected; `rounds` every round of
-    the post in the order held (first, runoffs, further rounds, void rounds and their re-votes,
-    rounds not held for want of a quorum).
-    """
-
-    label_zh: str
-    seats: int
-    elected: tuple[NoticeElected, ...]
-    rounds: tuple[NoticeRound, ...]
-
-    def elected_names(self) -> tuple[str, ...]:
-        return tuple(e.name for e in self.elected)
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """What the publicity notice shows.
-
-    `title` is the election's title (e.g. 中共青山村支部委员会换届选举); `branch` the branch
-    (中共青山村支部委员会), whose work group signs; `town` the town committee that keeps the
-    verified copy; `root_hash_hex` the final checkpoint's root (64 lowercase hex), which must be
-    the root of `checkpoint_text`. The notice is dated `publicity_start`.
-    """
-
-    title: str
-    branch: str
-    town: str
-    term: str
-    election_date: date
-    posts: tuple[NoticePost, ...]
-    publicity_start: date
-    publicity_end: date
-    working_days: int
-    objections_to: str
-    root_hash_hex: str
-    checkpoint_text: str
-    remote_ballots: int
-
-
-# --- formatting helpers -------------------------------------------------------------------------
-
-
-def format_date_zh(day: date) -> str:
-    """2026年9月24日 (no leading zeros), as in official notices."""
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def group_hex(hex_text: str, group: int = 4) -> tuple[str, ...]:
-    """Split hex text into groups of `group` characters, for reading aloud and comparing."""
-    return tuple(hex_text[i : i + group] for i in range(0, len(hex_text), group))
-
-
 def _issuer(branch: str) -> str:
     """中共青山村支部委员会 -> 中共青山村支部选举工作组."""
     stem = branch.removesuffix("委员会") or branch
     return f"{stem}选举工作组"
-
-
-_HEX64: Final = re.compile(r"[0-9a-f]{64}")
-_ORIGIN: Final = re.compile(r"branch-election/([0-9a-f]{64})")
-
-
-@dataclass(frozen=True, slots=True)
-class _Checkpoint:
-    election_id: str
-    size: int
-
-
-def _parse_checkpoint(text: str, root_hash_hex: str) -> _Checkpoint:
-    lines = text.split("\n")
-    origin = _ORIGIN.fullmatch(lines[0]) if lines else None
-    if origin is None or len(lines) < 4 or not lines[1].isdigit():
-        raise InvalidNoticeError(
-            zh="检查点文本格式不正确（应为 checkpoint/1）。",
-            en="checkpoint_text is not a checkpoint/1 note (origin, size, root, reason)",
-        )
-    try:
-        root = base64.b64decode(lines[2], validate=True)
-    except binascii.Error:
-        root = b""
-    if len(root) != 32:
-        raise InvalidNoticeError(
-            zh="检查点中的根哈希不是 32 字节的 base64 值。",
-            en="the checkpoint's root line is not base64 of 32 bytes",
-        )
-    if root.hex() != root_hash_hex:
-        raise InvalidNoticeError(
-            zh="公示的根哈希与检查点中的根哈希不一致。",
-            en=f"root_hash_hex {root_hash_hex} is not the checkpoint's root {root.hex()}",
-        )
-    return _Checkpoint(election_id=origin.group(1), size=int(lines[1]))
-
-
-def _bad(zh: str, en: str) -> InvalidNoticeError:
-    return InvalidNoticeError(zh=zh, en=en)
-
-
-def _validate(notice: Notice) -> _Checkpoint:
-    for label, value in (
-        ("标题", notice.title),
-        ("党组织名称", notice.branch),
-        ("镇党委名称", notice.town),
-        ("届次", notice.term),
-        ("意见反映途径", notice.objections_to),
-    ):
-        if not value.strip() or "\n" in value:
-            raise _bad(f"{label}不能为空，也不能换行。", f"{label}: empty or multi-line")
-    if not _HEX64.fullmatch(notice.root_hash_hex):
-        raise _bad(
-            "根哈希须为 64 位小写十六进制。", "root_hash_hex must be 64 lowercase hex digits"
-        )
-    if notice.working_days < 1 or notice.publicity_start > notice.publicity_end:
-        raise _bad("公示期不正确。", "publicity period: start after end, or working_days < 1")
-    if notice.publicity_start <= notice.election_date:
-        raise _bad("公示期须在选举日之后开始。", "publicity must start after the election date")
-    if notice.remote_ballots < 0:
-        raise _bad("远程投票数不能为负。", "remote_ballots is negative")
-    if not notice.posts:
-        raise _bad("至少须有一个职务的选举结果。", "no posts")
-    for post in notice.posts:
-        _validate_post(post)
-    return _parse_checkpoint(notice.checkpoint_text, notice.root_hash_hex)
-
-
-def _validate_post(post: NoticePost) -> None:
-    label = post.label_zh
-    if not label.strip():
-        raise _bad("职务名称不能为空。", "post label is empty")
-    if post.seats < 1 or not post.rounds:
-        raise _bad(f"{label}：应选名额或轮次不正确。", f"{label}: no seats or no rounds")
-    numbers = [r.number for r in post.rounds]
-    if numbers != sorted(numbers):
-        raise _bad(f"{label}：轮次顺序不正确。", f"{label}: rounds out of order {numbers}")
-    for r in post.rounds:
-        _validate_round(label, r)
-    names = [e.name for e in post.elected]
-    if len(set(names)) != len(names):
-        raise _bad(f"{label}：当选名单有重复。", f"{label}: a name is elected twice")
-    if len(post.elected) > post.seats:
-        raise _bad(f"{label}：当选人数超过应选名额。", f"{label}: more elected than seats")
-    flagged = {
-        (r.number, c.name, c.approvals) for r in post.rounds for c in r.candidates if c.elected
-    }
-    claimed = {(e.round, e.name, e.approvals) for e in post.elected}
-    if claimed != flagged:
-        raise _bad(
-            f"{label}：当选名单与各轮得票、当选标记不一致。",
-            f"{label}: elected {sorted(claimed)} differs from the rounds' flags {sorted(flagged)}",
-        )
-    bars = {(r.number, c.name): c.approvals for r in post.rounds for c in r.candidates}
-    thresholds = {r.number: r.threshold_minimum for r in post.rounds}
-    for e in post.elected:
-        passed = bars.get((e.passed_round, e.name))
-        if passed != e.passed_approvals or e.passed_round > e.round:
-            raise _bad(
-                f"{label}：{e.name}过线的轮次或票数不正确。",
-                f"{label}: {e.name}: passed round {e.passed_round} / {e.passed_approvals} wrong",
-            )
-        line = thresholds.get(e.passed_round, 0)
-        if line == 0 or e.passed_approvals < line:
-            raise _bad(
-                f"{label}：{e.name}在第{e.passed_round}轮未过当选票数线。",
-                f"{label}: {e.name} did not pass the threshold in round {e.passed_round}",
-            )
-
-
-def _validate_round(label: str, r: NoticeRound) -> None:
-    where = f"{label}第{r.number}轮"
-    numbers = (
-        r.number, r.seats, r.present, r.expected, r.issued, r.returned,
-        r.valid_ballots, r.invalid_ballots, r.threshold_minimum, r.base, r.remote_ballots,
-    )  # fmt: skip
-    if r.number < 1 or r.seats < 1 or min(numbers) < 0 or r.purpose not in _PURPOSES:
-        raise _bad(f"{where}：数字或轮次类型不正确。", f"{where}: bad numbers or purpose")
-    if r.status == ROUND_COUNTED:
-        names = [c.name for c in r.candidates]
-        if not names or len(set(names)) != len(names) or not all(n.strip() for n in names):
-            raise _bad(f"{where}：候选人名单为空或有重名。", f"{where}: empty or repeated names")
-        if any(c.approvals < 0 for c in r.candidates):
-            raise _bad(f"{where}：得票数不能为负。", f"{where}: negative approvals")
-        if r.threshold_minimum > 0 and not r.base_label_zh.strip():
-            raise _bad(f"{where}：计票基数说明不能为空。", f"{where}: base label is empty")
-        if any(c.elected and c.tied for c in r.candidates):
-            raise _bad(f"{where}：当选者不能同时票数相等待定。", f"{where}: elected and tied")
-        if sum(c.elected for c in r.candidates) > r.seats:
-            raise _bad(f"{where}：当选人数超过本轮应选名额。", f"{where}: more elected than seats")
-    elif r.status in (ROUND_VOID, ROUND_QUORUM_FAILED):
-        if r.candidates or r.threshold_minimum:
-            raise _bad(
-                f"{where}：未计票的轮次不能有得票或当选票数线。",
-                f"{where}: a round not counted has no approvals and no threshold",
-            )
-    else:
-        raise _bad(f"{where}：轮次状态不正确。", f"{where}: unknown status {r.status!r}")
-
-
-def notice_strings(notice: Notice) -> tuple[tuple[str, str], ...]:
-    """Every text field of the notice as (field name in Chinese, text), for the glyph check."""
-    out: list[tuple[str, str]] = [
-        ("标题", notice.title),
-        ("党组织名称", notice.branch),
-        ("镇党委名称", notice.town),
-        ("届次", notice.term),
-        ("意见反映途径", notice.objections_to),
-    ]
-    for post in notice.posts:
-        out.append(("职务名称", post.label_zh))
-        for r in post.rounds:
-            out.append(("计票基数说明", r.base_label_zh))
-            out.extend(("候选人姓名", c.name) for c in r.candidates)
-    return tuple(out)
 
 
 # --- layout -------------------------------------------------------------------------------------
@@ -392,7 +123,6 @@ _WHITE: Final[Color] = (1.0, 1.0, 1.0)
 
 _ROW: Final = 16.0  # chart row pitch
 _BAR_H: Final = 11.0
-_NUMERALS: Final = "一二三四五六七八九十"
 _SIGNATURE_H: Final = 44.0
 
 
@@ -439,8 +169,6 @@ class _Flow:
             self.new_page()
 
 
-_NO_LINE_START: Final = frozenset("，。、；：？！”’）》」』·…")
-_NO_LINE_END: Final = frozenset("“‘（《「『")
 _TOKEN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-./:@_]*|.", re.DOTALL)
 
 
@@ -453,11 +181,11 @@ def _tokens(text: str) -> list[str]:
     out: list[str] = []
     glue_next = False
     for piece in _TOKEN.findall(text):
-        if out and (glue_next or piece[0] in _NO_LINE_START):
+        if out and (glue_next or piece[0] in NO_LINE_START):
             out[-1] += piece
         else:
             out.append(piece)
-        glue_next = piece[-1] in _NO_LINE_END
+        glue_next = piece[-1] in NO_LINE_END
     return out
 
 
@@ -713,7 +441,7 @@ def _elected_piece(post: NoticePost, e: NoticeElected, many: bool) -> str:
     if not many:
         return f"{e.name}（{e.approvals}票）"
     r = next(r for r in post.rounds if r.number == e.round)
-    where = f"第{e.round}轮" + (_PURPOSES[r.purpose] or ("重新投票" if r.revote_of else ""))
+    where = f"第{e.round}轮" + (PURPOSES_ZH[r.purpose] or ("重新投票" if r.revote_of else ""))
     text = f"{e.name}（{where}，{e.approvals}票"
     if e.passed_round != e.round:
         text += f"；第{e.passed_round}轮得{e.passed_approvals}票，已达当选票数线"
@@ -729,7 +457,7 @@ def layout_notice(
         InvalidNoticeError: the notice contradicts itself.
         LayoutOverflowError: one block (a chart, the hash block) is taller than a page.
     """
-    checkpoint = _validate(notice)
+    checkpoint = validate_notice(notice)
     flow = _Flow()
     content_w = _PAGE.width - 2 * _MARGIN_X
 
@@ -781,7 +509,7 @@ def layout_notice(
             gap = 5.0 if i == 0 and post is not notice.posts[0] else 0.0
             blocks.append((head, gap, r, cap_lines, gap + h + (_BODY_LEAD + 2 if head else 0)))
     section = 0
-    _heading(flow, f"{_NUMERALS[section]}、得票情况", _legend(measure), keep=blocks[0][4])
+    _heading(flow, f"{NUMERALS[section]}、得票情况", _legend(measure), keep=blocks[0][4])
     section += 1
     for head, gap, r, cap_lines, block_h in blocks:
         flow.need(block_h)
@@ -805,7 +533,7 @@ def layout_notice(
             flow.y -= 4
 
     # 二、公示期限及意见反映.
-    _heading(flow, f"{_NUMERALS[section]}、公示期限及意见反映")
+    _heading(flow, f"{NUMERALS[section]}、公示期限及意见反映")
     section += 1
     period = (
         f"公示期：{format_date_zh(notice.publicity_start)}至"
@@ -840,7 +568,7 @@ def layout_notice(
     box_h = len(hash_lines) * hash_lead + 8
     block_h = 2 + max(len(explain) * 16 + 6 + box_h + 11, 4 + _QR_SIZE + 11)
     # The signature block stays on the page of the hash: never a signature page alone.
-    _heading(flow, f"{_NUMERALS[section]}、选举记录校验码", keep=block_h + _SIGNATURE_H)
+    _heading(flow, f"{NUMERALS[section]}、选举记录校验码", keep=block_h + _SIGNATURE_H)
     flow.need(block_h + _SIGNATURE_H)
     top = flow.y - 2
     y = top
@@ -919,7 +647,7 @@ def render_notice_pdf(
     """
     font = load_font(Path(font_path))
     mono = _mono_font(Path(font_path), font)
-    _validate(notice)
+    validate_notice(notice)
     check_glyphs(font, notice_strings(notice))
     pages = layout_notice(notice, measure=text_measure(font), mono_measure=text_measure(mono))
     for page in pages:

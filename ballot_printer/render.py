@@ -32,19 +32,12 @@ from ballot_printer.errors import (
 from ballot_printer.layout import (
     BallotPageSpec,
     BallotPaper,
-    Circle,
-    Line,
-    PageItem,
-    PageSize,
-    PageSpec,
     QrSlot,
-    Rect,
-    Text,
-    TextMeasure,
     layout_ballot,
     layout_tally_sheet,
     paper_strings,
 )
+from ballot_printer.page import Circle, Line, PageItem, PageSize, PageSpec, Rect, Text, TextMeasure
 from ballot_printer.payload import QrPayload, encode_qr_text
 from ballot_printer.stock import BallotStock
 

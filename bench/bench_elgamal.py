@@ -1,7 +1,7 @@
 """Remote ballot v2 proofs (keys/elgamal.py): creation and verification per ballot, against a bare
 loop of the same libsodium group operations.
 
-    .venv/bin/python bench/bench_elgamal.py                 # 200 ballots, 3 rounds
+    .venv/bin/python bench/bench_elgamal.py                 # 100 ballots, 3 rounds
     .venv/bin/python bench/bench_elgamal.py --ballots 50 --rounds 1
 
 A ballot is a 9-candidate committee post with 7 seats plus a 2-candidate secretary post with 1 seat
@@ -175,7 +175,7 @@ def bench_verifier(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--ballots", type=int, default=200)
+    parser.add_argument("--ballots", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", type=Path, help="write the figures here (bench/run_all.py)")
     args = parser.parse_args()

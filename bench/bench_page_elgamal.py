@@ -2,7 +2,7 @@
 headless chromium with CPU throttling, against a bare loop of the same libsodium calls in the same
 page.
 
-    .venv/bin/python bench/bench_page_elgamal.py                  # 5 ballots a round, 3 rounds
+    .venv/bin/python bench/bench_page_elgamal.py                  # 3 ballots a round, 3 rounds
     .venv/bin/python bench/bench_page_elgamal.py --ballots 2 --rounds 1
 
 A ballot is a 9-candidate committee post with 7 seats plus a 2-candidate secretary post with 1 seat
@@ -254,7 +254,7 @@ def _measure(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--ballots", type=int, default=5, help="ballots per round")
+    parser.add_argument("--ballots", type=int, default=3, help="ballots per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", type=Path, help="write the figures here (bench/run_all.py)")
     args = parser.parse_args()

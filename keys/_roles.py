@@ -30,18 +30,22 @@ class Role(enum.StrEnum):
     """选举工作组: signs ballot QR payloads and log checkpoints."""
     SCRUTINEER = "scrutineer"
     """监票人: co-signs results; one key per scrutineer, told apart by its label."""
+    CASEWORK = "casework"
+    """查核组: the town casework service; signs casework checkpoints (spec/procedure.md RP-1.2)."""
 
 
 ROLE_ALGORITHM: Final[dict[Role, Algorithm]] = {
     Role.TOWN_COMMITTEE: Algorithm.ED25519,
     Role.WORK_GROUP: Algorithm.ED25519,
     Role.SCRUTINEER: Algorithm.ED25519,
+    Role.CASEWORK: Algorithm.ED25519,
 }
 
 ROLE_NAMES_ZH: Final[dict[Role, str]] = {
     Role.TOWN_COMMITTEE: "镇党委",
     Role.WORK_GROUP: "选举工作组",
     Role.SCRUTINEER: "监票人",
+    Role.CASEWORK: "查核组",
 }
 
 LABEL_MAX_CHARS: Final = 64

@@ -6,6 +6,8 @@
   the tests, the vectors and the demo);
 * `check_ballot`: RV-3.5, in a fixed order, stopping at the first failure (the service at the
   cast, the same checks the verifier makes at V18.21);
+* `precheck_ballot`: RV-3.5 without the group (RV-4.1, RV-3.7): what the service checks before it
+  answers a cast; the checker then runs `check_ballot`;
 * `ballot_receipt`: RV-3.6;
 * `encrypted_totals`: the per-choice sums of EG-3.3 over checked ballots (what k scrutineers
   decrypt, RV-5.3).
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import re
@@ -56,6 +59,7 @@ __all__ = [
     "check_ballot",
     "encrypt_ballot",
     "encrypted_totals",
+    "precheck_ballot",
 ]
 
 BALLOT_FORMAT: Final = "remote-ballot/2"
@@ -65,6 +69,7 @@ MAX_CHOICES: Final = 256  # RV-2.2
 POST_ORDER: Final = ("committee", "secretary", "deputy_secretary")  # RV-3.1
 _MEMBERS: Final = frozenset({"format", "election_id", "token", "posts"})
 _HEX64: Final = re.compile(r"[0-9a-f]{64}")
+_CIPHERTEXT_SIZE: Final = 2 * elgamal.POINT_SIZE  # EG-3.1
 
 
 # --------------------------------------------------------------------------- errors
@@ -346,6 +351,140 @@ def check_ballot(ctx: BallotContext, doc: object, *, token: bytes) -> CheckedBal
             )
         )
     return CheckedBallot(receipt=_receipt_of_jcs(jcs), posts=tuple(checked), doc=ballot)
+
+
+def _unb64(value: object, *, field: str) -> bytes:
+    """Canonical padded base64 (spec/README.md), else elgamal.EncodingError (as EG-6.4 says)."""
+    if not isinstance(value, str):
+        raise elgamal.EncodingError(zh=f"{field} 应为 base64 文本。", en=f"{field} must be base64")
+    try:
+        raw = base64.b64decode(value.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise elgamal.EncodingError(
+            zh=f"{field} 不是有效的 base64。", en=f"{field} is not valid base64"
+        ) from None
+    if _b64(raw) != value:
+        raise elgamal.EncodingError(
+            zh=f"{field} 的 base64 不是规范形式。", en=f"{field} is not canonical base64"
+        )
+    return raw
+
+
+_B64_LAST = {1: "AQgw", 2: "AEIMQUYcgkosw048"}  # the last symbol when 1 or 2 bytes remain
+
+
+@functools.cache
+def _canonical_b64(size: int) -> re.Pattern[str]:
+    """The canonical padded base64 of exactly `size` bytes: full groups, then for 1 or 2 bytes
+    left a last symbol whose unused bits are zero and its padding."""
+    full, left = divmod(size, 3)
+    tail = {0: "", 1: f"[A-Za-z0-9+/][{_B64_LAST[1]}]==", 2: f"[A-Za-z0-9+/]{{2}}[{_B64_LAST[2]}]="}
+    return re.compile(f"[A-Za-z0-9+/]{{{4 * full}}}{tail[left]}")
+
+
+def _is_b64_of(value: object, size: int) -> bool:
+    """The fast path of the cheap checks: `value` is canonical base64 of `size` bytes (the slow
+    path, decoding, then says what is wrong)."""
+    return isinstance(value, str) and _canonical_b64(size).fullmatch(value) is not None
+
+
+def _ciphertext_bytes(value: object, *, field: str) -> None:
+    if _is_b64_of(value, _CIPHERTEXT_SIZE):
+        return
+    if len(_unb64(value, field=field)) != _CIPHERTEXT_SIZE:
+        raise elgamal.EncodingError(
+            zh=f"{field} 应为 {_CIPHERTEXT_SIZE} 字节。",
+            en=f"{field} must be {_CIPHERTEXT_SIZE} bytes",
+        )
+
+
+def _proof_bytes(value: object, *, values: int, field: str) -> None:
+    """A proof over `values` alternatives: canonical base64 of its length (the scalars'
+    canonical form is the checker's, with the proofs)."""
+    size = 2 * elgamal.SCALAR_SIZE * values
+    if _is_b64_of(value, size):
+        return
+    if len(_unb64(value, field=field)) != size:
+        raise elgamal.ProofLengthError(
+            zh=f"{field} 应为 {size} 字节。", en=f"{field} must be {size} bytes"
+        )
+
+
+def _precheck_post(shape: PostShape, doc: object) -> None:
+    """EG-6.4's members, counts and encodings of one post, and its proofs' lengths (cheap: no
+    group element or scalar is decoded and no proof is checked)."""
+    listed = shape.listed_for_proofs
+    members = {"post", "choices", "choice_proofs", "sum_proof"}
+    if listed is not None:
+        members.add("disapprovals")
+    if not isinstance(doc, Mapping) or set(doc) != members:
+        raise elgamal.EncodingError(
+            zh="职位密文的字段不对。",
+            en=f"a post ballot has exactly the members {', '.join(sorted(members))}",
+        )
+    cts, cps = doc["choices"], doc["choice_proofs"]
+    if not isinstance(cts, list) or not isinstance(cps, list):
+        raise elgamal.EncodingError(
+            zh="职位密文的字段类型不对。", en="a post ballot's fields have wrong types"
+        )
+    if len(cts) != shape.choices or len(cps) != shape.choices:
+        raise elgamal.WrongShapeError(
+            zh=f"该职位应有 {shape.choices} 个选项密文及其证明。",
+            en=f"the post has {shape.choices} choices: {len(cts)} ciphertexts and "
+            f"{len(cps)} proofs given",
+        )
+    for i, v in enumerate(cts):
+        _ciphertext_bytes(v, field=f"choices[{i}]")
+    for i, v in enumerate(cps):
+        _proof_bytes(v, values=2, field=f"choice_proofs[{i}]")
+    _proof_bytes(doc["sum_proof"], values=shape.seats + 1, field="sum_proof")
+    if listed is None:
+        return
+    dis = doc["disapprovals"]
+    if not isinstance(dis, Mapping) or set(dis) != {
+        "count",
+        "count_proof",
+        "room_proof",
+        "write_in_proof",
+    }:
+        raise elgamal.EncodingError(
+            zh="反对票数的字段不对。",
+            en="disapprovals has exactly count, count_proof, room_proof and write_in_proof",
+        )
+    _ciphertext_bytes(dis["count"], field="disapprovals.count")
+    for name in ("count_proof", "room_proof", "write_in_proof"):
+        _proof_bytes(dis[name], values=listed + 1, field=f"disapprovals.{name}")
+
+
+def precheck_ballot(
+    ctx: BallotContext, doc: object, *, token: bytes, jcs: bytes | None = None
+) -> str:
+    """RV-3.5 without the group (RV-4.1, RV-3.7): the size, the shape, the token, and each post's
+    members, counts, encodings, ciphertext lengths and proof lengths; no group element or
+    scalar is decoded and no proof checked. Returns the receipt (RV-3.6) of `jcs`, the ballot's
+    RFC 8785 bytes when the caller has them already (else computed here).
+
+    Raises:
+        BallotTooLargeError, RemoteBallotError, TokenMismatchError: as check_ballot.
+        keys.elgamal.EncodingError, WrongShapeError, ProofLengthError: a post's members,
+            counts, encodings or lengths.
+    """
+    if jcs is None:
+        jcs = _jcs(doc)
+    if len(jcs) > MAX_BALLOT_JCS_BYTES:
+        raise BallotTooLargeError(
+            zh=f"远程选票超过 {MAX_BALLOT_JCS_BYTES} 字节的上限。",
+            en=f"the remote ballot's JCS form has {len(jcs)} bytes, above {MAX_BALLOT_JCS_BYTES}",
+        )
+    _ballot, ballot_token, posts = _check_shape(ctx, doc)
+    if not hmac.compare_digest(ballot_token, token):
+        raise TokenMismatchError(
+            zh="选票中的投票凭证与提交时使用的凭证不一致。",
+            en="the ballot's token is not the token it is cast with",
+        )
+    for shape, post_doc in zip(ctx.posts, posts, strict=True):
+        _precheck_post(shape, post_doc)
+    return _receipt_of_jcs(jcs)
 
 
 # --------------------------------------------------------------------------- totals

@@ -252,15 +252,19 @@ def small_branch() -> Scenario:
     )
 
 
-def tie_runoff() -> Scenario:
-    """9 members: a tie for the last committee seat and its runoff (R15), then the secretary."""
+def _committee_tie_and_runoff(
+    secretary_candidates: list[str],
+) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
+    """9 members, committee 3 of 4: M03 and M04 tie for the third seat (5 each) and the runoff
+    elects M03. The definition (the assembly elects the secretary from ``secretary_candidates``)
+    and the steps up to the runoff's close."""
     members = [_member(i, NAMES[i - 1]) for i in range(1, 10)]
     defn = _definition(
         members=members,
         date="2026-12-15",
         posts=[
             _post("committee", 3, ["M01", "M02", "M03", "M04"]),
-            _post("secretary", 1, ["M01", "M02"]),
+            _post("secretary", 1, secretary_candidates),
         ],
         elected_by="assembly",
         officials=("M09", "M08"),
@@ -277,19 +281,30 @@ def tie_runoff() -> Scenario:
         ("return", 9),
         ("enter", ["ox"] * 5 + ["xo"] * 3 + ["-o"]),
         ("close",),
-        ("stock", "secretary", 1, 9),
-        ("issue", []),
-        ("return", 9),
-        ("enter", ["ox"] * 6 + ["xo"] * 3),
-        ("close",),
-        ("result",),
     ]
+    return defn, steps
+
+
+# The assembly of 9 elects the secretary, the first candidate 6 to 3, and the result is recorded.
+_SECRETARY_ROUND_OF_NINE: list[tuple[Any, ...]] = [
+    ("stock", "secretary", 1, 9),
+    ("issue", []),
+    ("return", 9),
+    ("enter", ["ox"] * 6 + ["xo"] * 3),
+    ("close",),
+    ("result",),
+]
+
+
+def tie_runoff() -> Scenario:
+    """9 members: a tie for the last committee seat and its runoff (R15), then the secretary."""
+    defn, steps = _committee_tie_and_runoff(["M01", "M02"])
     return Scenario(
         "tie-runoff",
         "9 members, committee 3 of 4: M03 and M04 tie for the third seat (5 each) and the runoff"
         " elects M03; the assembly elects the secretary",
         defn,
-        steps,
+        steps + _SECRETARY_ROUND_OF_NINE,
         start=dt.datetime(2026, 12, 15, 14, 0, tzinfo=TZ),
     )
 
@@ -336,44 +351,15 @@ def secretary_plenary() -> Scenario:
 def amended_secretary_list() -> Scenario:
     """9 members: secretary candidates M01, M04; M04 loses the committee runoff, the secretary
     round is blocked (R20) until the town signs M01, M02 (RS7)."""
-    members = [_member(i, NAMES[i - 1]) for i in range(1, 10)]
-    defn = _definition(
-        members=members,
-        date="2026-12-15",
-        posts=[
-            _post("committee", 3, ["M01", "M02", "M03", "M04"]),
-            _post("secretary", 1, ["M01", "M04"]),
-        ],
-        elected_by="assembly",
-        officials=("M09", "M08"),
-    )
-    steps: list[tuple[Any, ...]] = [
-        ("checkin", [f"M{i:02d}" for i in range(1, 10)]),
-        ("stock", "committee", 1, 9),
-        ("issue", []),
-        ("return", 9),
-        ("enter", ["ooox"] * 4 + ["ooxo"] * 4 + ["xxoo"]),
-        ("close",),
-        ("stock", "committee", 2, 9),
-        ("issue", []),
-        ("return", 9),
-        ("enter", ["ox"] * 5 + ["xo"] * 3 + ["-o"]),
-        ("close",),
-        ("amend", "secretary", ["M01", "M02"], "示组〔2026〕11号"),
-        ("stock", "secretary", 1, 9),
-        ("issue", []),
-        ("return", 9),
-        ("enter", ["ox"] * 6 + ["xo"] * 3),
-        ("close",),
-        ("result",),
-    ]
+    defn, steps = _committee_tie_and_runoff(["M01", "M04"])
+    amend: tuple[Any, ...] = ("amend", "secretary", ["M01", "M02"], "示组〔2026〕11号")
     return Scenario(
         "amended-secretary-list",
         "9 members, committee 3 of 4 with a runoff that M04 loses; secretary candidate M04 drops"
         " out (R20), the town committee signs the amended list M01, M02 (RS7) and the assembly"
         " elects M01",
         defn,
-        steps,
+        [*steps, amend, *_SECRETARY_ROUND_OF_NINE],
         start=dt.datetime(2026, 12, 15, 14, 0, tzinfo=TZ),
     )
 

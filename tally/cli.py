@@ -29,6 +29,7 @@ from tally.core.marks_file import (
 from tally.core.model import Election, MemberId, PostKind, QualificationPolicy, zh_label
 from tally.core.rounds import (
     Blocked,
+    ElectionState,
     Finished,
     RoundInput,
     RoundSpec,
@@ -246,40 +247,46 @@ def check(
     """核对选举定义文件，列出全部问题 / Validate an election definition."""
     lg = _lang(lang)
     election = _load_election(election_file, lg, as_json)
+    warnings = _warnings(election, lg)
+    if as_json:
+        typer.echo(json.dumps(_check_json(election, warnings), ensure_ascii=False, indent=2))
+        return
+    typer.echo("\n".join(_check_lines(election, warnings, lg)))
+
+
+def _check_json(election: Election, warnings: list[str]) -> dict[str, Any]:
+    """The summary `check --json` prints for a valid definition."""
+    expected = len(expected_electors(election))
+    q = quorum(0, expected, election.parameters.quorum_comparison)
+    return {
+        "ok": True,
+        "branch": election.branch,
+        "preset": election.parameters.preset.value,
+        "members": len(election.members),
+        "eligible_electors": sum(1 for m in election.members if is_eligible_elector(m)),
+        "exclusions": len(election.exclusions),
+        "expected_electors": expected,
+        "quorum_minimum_present": q.minimum_present,
+        "posts": [
+            {
+                "post": p.kind.value,
+                "seats": p.seats,
+                "candidates": list(p.candidates),
+                "margin": p.margin.value,
+            }
+            for p in election.posts
+        ],
+        "secretary_elected_by": election.secretary_body.value,
+        "remote_voting_approved": list(election.remote_voting.approved),
+        "warnings": warnings,
+    }
+
+
+def _check_lines(election: Election, warnings: list[str], lg: str) -> list[str]:
+    """The summary `check` prints for a valid definition, one line a fact, in the language."""
     expected = len(expected_electors(election))
     eligible = sum(1 for m in election.members if is_eligible_elector(m))
     q = quorum(0, expected, election.parameters.quorum_comparison)
-    warnings = _warnings(election, lg)
-    if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "ok": True,
-                    "branch": election.branch,
-                    "preset": election.parameters.preset.value,
-                    "members": len(election.members),
-                    "eligible_electors": eligible,
-                    "exclusions": len(election.exclusions),
-                    "expected_electors": expected,
-                    "quorum_minimum_present": q.minimum_present,
-                    "posts": [
-                        {
-                            "post": p.kind.value,
-                            "seats": p.seats,
-                            "candidates": list(p.candidates),
-                            "margin": p.margin.value,
-                        }
-                        for p in election.posts
-                    ],
-                    "secretary_elected_by": election.secretary_body.value,
-                    "remote_voting_approved": list(election.remote_voting.approved),
-                    "warnings": warnings,
-                },
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
-        return
     zh = lg == "zh"
     out = [
         f"{election.title}（{election.term}）" if zh else f"{election.title} ({election.term})",
@@ -321,7 +328,7 @@ def check(
     for w in warnings:
         out.append(("提醒：" if zh else "warning: ") + w)
     out.append("核对通过。" if zh else "The definition is valid.")
-    typer.echo("\n".join(out))
+    return out
 
 
 @app.command("simulate")
@@ -344,54 +351,11 @@ def simulate(
     rounds_json: list[dict[str, Any]] = []
     for i, step in enumerate(steps):
         try:
-            if isinstance(step, ReduceSeatsStep):
-                state = reduce_seats(
-                    state,
-                    step.post,
-                    new_seats=step.seats,
-                    assembly_consent=step.assembly_consent,
-                    town_agreement=step.town_agreement,
-                )
-                lines.append(
-                    f"记录决定：{zh_label(step.post)}名额减为 {step.seats} 名（R17）"
-                    if lg == "zh"
-                    else f"Recorded: {step.post.value} seats reduced to {step.seats} (R17)"
-                )
+            if not isinstance(step, RoundStep):
+                state, line = _record_decision(state, step, lg)
+                lines.append(line)
                 continue
-            if isinstance(step, AmendCandidatesStep):
-                state = amend_candidates(state, step.post, step.candidates)
-                lines.append(
-                    f"记录镇党委签署的{zh_label(step.post)}候选人名单（R20）"
-                    if lg == "zh"
-                    else f"Recorded the town's amended {step.post.value} list (R20)"
-                )
-                continue
-            assert isinstance(step, RoundStep)
-            due = next_round(state)
-            if not isinstance(due, RoundSpec):
-                fail(
-                    lg,
-                    as_json,
-                    CliError(
-                        "simulate.no_round_due",
-                        zh=f"steps[{i}]：此时没有待进行的轮次：{describe_next(due, election, 'zh')}",
-                        en=f"steps[{i}]: no round is due: {describe_next(due, election, 'en')}",
-                    ),
-                    indent=2,
-                )
-            if due.post is not step.post:
-                fail(
-                    lg,
-                    as_json,
-                    CliError(
-                        "simulate.wrong_post",
-                        zh=f"steps[{i}]：当前应进行{zh_label(due.post)}选举，文件写的是"
-                        f"{zh_label(step.post)}",
-                        en=f"steps[{i}]: the {due.post.value} round is due, the file has "
-                        f"{step.post.value}",
-                    ),
-                    indent=2,
-                )
+            due = _due_round(state, step, i, election, lg, as_json)
             outcome = count_round(
                 state,
                 due,
@@ -436,6 +400,65 @@ def simulate(
     typer.echo("\n".join(lines))
 
 
+def _record_decision(
+    state: ElectionState, step: ReduceSeatsStep | AmendCandidatesStep, lg: str
+) -> tuple[ElectionState, str]:
+    """Apply a recorded decision of the marks file (R17 fewer seats, R20 an amended list).
+
+    Returns the new state and the line that says what was recorded.
+    """
+    if isinstance(step, ReduceSeatsStep):
+        state = reduce_seats(
+            state,
+            step.post,
+            new_seats=step.seats,
+            assembly_consent=step.assembly_consent,
+            town_agreement=step.town_agreement,
+        )
+        return state, (
+            f"记录决定：{zh_label(step.post)}名额减为 {step.seats} 名（R17）"
+            if lg == "zh"
+            else f"Recorded: {step.post.value} seats reduced to {step.seats} (R17)"
+        )
+    state = amend_candidates(state, step.post, step.candidates)
+    return state, (
+        f"记录镇党委签署的{zh_label(step.post)}候选人名单（R20）"
+        if lg == "zh"
+        else f"Recorded the town's amended {step.post.value} list (R20)"
+    )
+
+
+def _due_round(
+    state: ElectionState, step: RoundStep, i: int, election: Election, lg: str, as_json: bool
+) -> RoundSpec:
+    """The round due now, which must be of the post step `i` of the marks file names."""
+    due = next_round(state)
+    if not isinstance(due, RoundSpec):
+        fail(
+            lg,
+            as_json,
+            CliError(
+                "simulate.no_round_due",
+                zh=f"steps[{i}]：此时没有待进行的轮次：{describe_next(due, election, 'zh')}",
+                en=f"steps[{i}]: no round is due: {describe_next(due, election, 'en')}",
+            ),
+            indent=2,
+        )
+    if due.post is not step.post:
+        fail(
+            lg,
+            as_json,
+            CliError(
+                "simulate.wrong_post",
+                zh=f"steps[{i}]：当前应进行{zh_label(due.post)}选举，文件写的是"
+                f"{zh_label(step.post)}",
+                en=f"steps[{i}]: the {due.post.value} round is due, the file has {step.post.value}",
+            ),
+            indent=2,
+        )
+    return due
+
+
 @app.command("quorum")
 def quorum_cmd(
     election_file: Annotated[Path, typer.Argument(help="选举定义文件 (TOML)")],
@@ -454,15 +477,19 @@ def quorum_cmd(
 # The sub-apps are imported here, after ``app`` exists, because they add commands to it.
 from tally.cli_accounts import app as accounts_app  # noqa: E402
 from tally.cli_audit import register as register_audit  # noqa: E402
+from tally.cli_casework import app as casework_app  # noqa: E402
 from tally.cli_day import register  # noqa: E402
 from tally.cli_keys import app as keys_app  # noqa: E402
+from tally.cli_procedure import app as procedure_app  # noqa: E402
 from tally.cli_remote import app as remote_app  # noqa: E402
 
 app.add_typer(keys_app, name="keys", help="密钥管理 / keys")
+app.add_typer(casework_app, name="casework", help="异议与民情直报 / casework")
 app.add_typer(remote_app, name="remote", help="远程投票 / remote voting")
 register(app)
 register_audit(app)
 app.add_typer(accounts_app, name="accounts", help="投票站页面账户 / station accounts")
+app.add_typer(procedure_app, name="procedure", help="换届程序（推荐、测评、任命） / the procedure")
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ import qrcode
 import typer
 
 import keys
+from tally import remote_checker
 from tally.cli_day import ActorOpt, DbArg, JsonOpt, KeyOpt, LangOpt, _run, _signer
 from tally.cli_day.common import PASSPHRASE_ENV
 from tally.election import ElectionSession
@@ -137,6 +138,31 @@ def invite(
     _run(lang, as_json, act)
 
 
+# About 0.1 s a ballot: a bar once the check takes more than a couple of seconds.
+PROGRESS_FROM_CASTS = 20
+
+
+def _check_received(s: ElectionSession, lg: str, *, quiet: bool) -> None:
+    """(RV-4.3) The casts still received, checked here before the close logs anything, with a
+    progress bar on stderr when there are many (the close then finds none left to check)."""
+    r = s.meeting.remote
+    if r is None or r.closed:
+        return  # the close refuses with its own code
+    total = len(s.store.received_receipts())
+    if quiet or total < PROGRESS_FROM_CASTS:
+        remote_checker.check_received(s.remote)
+        return
+    from rich.console import Console  # noqa: PLC0415 - only for a long check
+    from rich.progress import Progress  # noqa: PLC0415 - only for a long check
+
+    with Progress(console=Console(stderr=True)) as bar:
+        task = bar.add_task(
+            "核验未核验的远程选票" if lg == "zh" else "checking the received remote ballots",
+            total=total,
+        )
+        remote_checker.check_received(s.remote, lambda done, _n: bar.update(task, completed=done))
+
+
 @app.command("close")
 def close(
     db: DbArg,
@@ -150,7 +176,9 @@ def close(
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
         s = ElectionSession.open(db)
-        s.remote.close(signer=_signer(key, keys.Role.WORK_GROUP), data_dir=data, actor=actor)
+        signer = _signer(key, keys.Role.WORK_GROUP)
+        _check_received(s, lg, quiet=as_json)
+        s.remote.close(signer=signer, data_dir=data, actor=actor)
         r = s.meeting.remote
         casts = len(r.casts) if r is not None else 0
         creds = len(r.credentials) if r is not None else 0

@@ -15,7 +15,7 @@ import os
 import random
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,11 +25,17 @@ import keys
 from ballot_printer.town_report import TownElected, TownReport, TownRow, render_town_report
 from tally.calendar import load_calendar
 from tally.core.definition import parse_definition_data
-from tally.core.manifest import build_manifest
+from tally.core.manifest import Manifest, build_manifest
 from tally.core.meeting import parse_entry
 from tally.core.model import Election, MemberId, PostKind, zh_label
 from tally.core.rounds import Blocked, Finished, RoundPurpose, RoundSpec
-from tally.core.rules import TownSecretary, expected_electors, quorum, town_shares
+from tally.core.rules import (
+    TownSecretary,
+    TownShares,
+    expected_electors,
+    quorum,
+    town_shares,
+)
 from tally.election import PAPER_KIND, ElectionSession, EntryInput
 from tally.manifest_io import sign_amended_list, sign_manifest
 from tally.publish import publish
@@ -251,6 +257,36 @@ def _pub(s: keys.InMemorySigner) -> dict[str, Any]:
     return doc
 
 
+def _stock(
+    session: ElectionSession,
+    manifest: Manifest,
+    due: RoundSpec,
+    *,
+    count: int,
+    folder: Path,
+    wg: keys.InMemorySigner,
+) -> ballot_printer.BallotStock:
+    """The round's ballot stock, committed: first rounds printed as PDFs, as for the meeting."""
+    if due.number == 1:
+        return session.print_stock(
+            post=due.post,
+            round_number=1,
+            count=count,
+            out_pdf=folder / f"ballots-{due.post.value}-1.pdf",
+            stock_list_out=None,
+            signer=wg,
+        )
+    stock = ballot_printer.make_stock(
+        election_id=manifest.election_id,
+        kind=PAPER_KIND[due.post],
+        round_number=due.number,
+        count=count,
+        signer=wg,
+    )
+    session.commit_stock(stock, signer=wg)
+    return stock
+
+
 def run_branch(folder: Path, definition: dict[str, Any], scenario: str, seed: int) -> BranchSummary:
     """Hold one branch's whole election in ``folder``."""
     rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data
@@ -302,25 +338,7 @@ def run_branch(folder: Path, definition: dict[str, Any], scenario: str, seed: in
             session.amend_candidates(sign_amended_list(request, signers["town"]))
             continue
         present = len(present_ids)
-        if due.number == 1:
-            # First rounds are printed as PDFs, as for the meeting.
-            stock = session.print_stock(
-                post=due.post,
-                round_number=1,
-                count=present + 2,
-                out_pdf=folder / f"ballots-{due.post.value}-1.pdf",
-                stock_list_out=None,
-                signer=wg,
-            )
-        else:
-            stock = ballot_printer.make_stock(
-                election_id=manifest.election_id,
-                kind=PAPER_KIND[due.post],
-                round_number=due.number,
-                count=present + 2,
-                signer=wg,
-            )
-            session.commit_stock(stock, signer=wg)
+        stock = _stock(session, manifest, due, count=present + 2, folder=folder, wg=wg)
         stock_payloads = [ballot_printer.encode_qr_text(p) for p in stock.payloads]
         session.issue(count=None, signer=wg)
         void = scenario == Scenario.VOID and due.post is PostKind.COMMITTEE and due.number == 1
@@ -450,84 +468,10 @@ def town_report(out: Path, summaries: Sequence[BranchSummary]) -> tuple[Path, Pa
         ]
         committee += [e.member(MemberId(m)) for m in elected.get("committee", [])]
         electing = _electing_rounds(session, elected)
-        rows.append(
-            TownRow(
-                branch=s.name,
-                expected=s.expected,
-                present=s.present,
-                rounds=s.rounds,
-                secretary="、".join(s.elected.get("secretary", [])),
-                committee="、".join(s.elected.get("committee", [])) or "（不设委员会）",
-                verified=s.verified,
-                publicity=f"公示至 {result.get('publicity_end', '')}",
-                elected=tuple(
-                    TownElected(
-                        post=zh_label(PostKind(post)),
-                        name=e.member(MemberId(m)).name,
-                        round=electing[post, m][0],
-                        approvals=electing[post, m][1],
-                    )
-                    for post, ids in elected.items()
-                    for m in ids
-                ),
-            )
-        )
-        branches.append(
-            {
-                "branch": s.name,
-                "expected": s.expected,
-                "present": s.present,
-                "turnout_percent": 100 * s.present // max(1, s.expected),
-                "rounds": s.rounds,
-                "scenario": s.scenario,
-                "elected": s.elected,
-                "elected_rounds": {
-                    post: [
-                        {
-                            "member": m,
-                            "name": e.member(MemberId(m)).name,
-                            "round": electing[post, m][0],
-                            "approvals": electing[post, m][1],
-                        }
-                        for m in ids
-                    ]
-                    for post, ids in elected.items()
-                },
-                "secretary_new_max_age": e.parameters.secretary_new_max_age,
-                "meeting_date": e.election_date.isoformat(),
-                "verified": s.verified,
-                "verifier_failures": s.verifier_failures,
-                "remote_ballots": s.remote_ballots,
-                "publicity": {
-                    "state": "in_publicity",
-                    "start": result.get("publicity_start"),
-                    "end": result.get("publicity_end"),
-                },
-            }
-        )
+        rows.append(_town_row(s, e, result, elected, electing))
+        branches.append(_branch_json(s, e, result, elected, electing))
         session.store.close()
     shares = town_shares(secretaries, committee)
-    ages = shares.max_ages
-    young_label = (
-        f"{ages[0]}岁及以下书记"
-        if len(ages) == 1
-        else "不超过本支部新任书记年龄上限"
-        + (f"（{ages[0]}至{ages[-1]}岁）" if ages else "")
-        + "的书记"
-    )
-    # Committee members include the secretaries (who are elected to the committee first).
-    share_lines = (
-        ("书记人数", f"{shares.secretaries} 名"),
-        (
-            young_label,
-            f"{shares.young_secretaries} 名，占 "
-            f"{100 * shares.young_secretaries // max(1, shares.secretaries)}%"
-            f"（按各支部选举日计算年龄；目标不低于30%："
-            f"{'达到' if shares.young_secretary_target_met else '未达到'}）",
-        ),
-        ("女性委员", f"{shares.women_committee_members} / {shares.committee_members} 名"),
-        ("女性书记", f"{shares.women_secretaries} / {shares.secretaries} 名"),
-    )
     data = {
         "format": "town-report/1",
         "town": "中共红旗镇委员会",
@@ -549,8 +493,104 @@ def town_report(out: Path, summaries: Sequence[BranchSummary]) -> tuple[Path, Pa
             town="中共红旗镇委员会",
             title="红旗镇村党组织换届选举情况汇总",
             rows=tuple(rows),
-            shares=share_lines,
+            shares=_share_lines(shares),
         ),
         out / "town-report.pdf",
     )
     return json_path, pdf
+
+
+def _town_row(
+    s: BranchSummary,
+    e: Election,
+    result: Mapping[str, Any],
+    elected: dict[str, list[str]],
+    electing: dict[tuple[str, str], tuple[int, int]],
+) -> TownRow:
+    """One branch's row of the town report's PDF."""
+    return TownRow(
+        branch=s.name,
+        expected=s.expected,
+        present=s.present,
+        rounds=s.rounds,
+        secretary="、".join(s.elected.get("secretary", [])),
+        committee="、".join(s.elected.get("committee", [])) or "（不设委员会）",
+        verified=s.verified,
+        publicity=f"公示至 {result.get('publicity_end', '')}",
+        elected=tuple(
+            TownElected(
+                post=zh_label(PostKind(post)),
+                name=e.member(MemberId(m)).name,
+                round=electing[post, m][0],
+                approvals=electing[post, m][1],
+            )
+            for post, ids in elected.items()
+            for m in ids
+        ),
+    )
+
+
+def _branch_json(
+    s: BranchSummary,
+    e: Election,
+    result: Mapping[str, Any],
+    elected: dict[str, list[str]],
+    electing: dict[tuple[str, str], tuple[int, int]],
+) -> dict[str, Any]:
+    """One branch's entry in the town report's JSON."""
+    return {
+        "branch": s.name,
+        "expected": s.expected,
+        "present": s.present,
+        "turnout_percent": 100 * s.present // max(1, s.expected),
+        "rounds": s.rounds,
+        "scenario": s.scenario,
+        "elected": s.elected,
+        "elected_rounds": {
+            post: [
+                {
+                    "member": m,
+                    "name": e.member(MemberId(m)).name,
+                    "round": electing[post, m][0],
+                    "approvals": electing[post, m][1],
+                }
+                for m in ids
+            ]
+            for post, ids in elected.items()
+        },
+        "secretary_new_max_age": e.parameters.secretary_new_max_age,
+        "meeting_date": e.election_date.isoformat(),
+        "verified": s.verified,
+        "verifier_failures": s.verifier_failures,
+        "remote_ballots": s.remote_ballots,
+        "publicity": {
+            "state": "in_publicity",
+            "start": result.get("publicity_start"),
+            "end": result.get("publicity_end"),
+        },
+    }
+
+
+def _share_lines(shares: TownShares) -> tuple[tuple[str, str], ...]:
+    """The town plan's shares (R28) as (label, value) lines of the PDF."""
+    ages = shares.max_ages
+    young_label = (
+        f"{ages[0]}岁及以下书记"
+        if len(ages) == 1
+        else "不超过本支部新任书记年龄上限"
+        + (f"（{ages[0]}至{ages[-1]}岁）" if ages else "")
+        + "的书记"
+    )
+    # Committee members include the secretaries (who are elected to the committee first).
+    return (
+        ("书记人数", f"{shares.secretaries} 名"),
+        (
+            young_label,
+            f"{shares.young_secretaries} 名，占 "
+            f"{100 * shares.young_secretaries // max(1, shares.secretaries)}%"
+            f"（按各支部选举日计算年龄；目标不低于30%："
+            f"{'达到' if shares.young_secretary_target_met else '未达到'}）",
+        ),
+        ("女性委员", f"{shares.women_committee_members} / {shares.committee_members} 名"),
+        ("女性书记", f"{shares.women_secretaries} / {shares.secretaries} 名"),
+    )

@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 import keys
 from keys import blind_rsa, elgamal, remote_ballot, remote_key, remote_tokens
-from tally import remote_invitations, remote_tally
+from tally import remote_checker, remote_invitations, remote_tally
+from tally.core.errors import TallyError
 from tally.core.manifest import Manifest, canonical, public_summary_hash
 from tally.core.meeting import Entry, Meeting, assembly_posts, parse_entry
 from tally.core.model import MemberId, zh_label
@@ -453,13 +454,7 @@ class RemoteVoting:
                 continue
             tokens.add(row[1])
             rows.append(row)
-            out.append(
-                {
-                    "format": "remote-receipt/2",
-                    "election_id": self.manifest.election_id.hex(),
-                    "receipt": row[0],
-                }
-            )
+            out.append(remote_checker.received_receipt(self.manifest.election_id, row[0]))
         if rows:
             with self.store.transaction() as conn:
                 ElectionStore.add_pending_casts(conn, rows)
@@ -506,17 +501,17 @@ class RemoteVoting:
             raise SessionError(
                 "remote.too_many", zh="远程选票多于已发凭证", en="more casts than credentials"
             )
-        try:
-            checked = remote_ballot.check_ballot(self.ballot_context(), c.ballot, token=c.token)
-        except keys.KeysError as e:
-            raise SessionError(e.code, zh=e.zh, en=e.en) from e
-        return (
-            checked.receipt,
-            token,
-            b64(c.prefix),
-            b64(c.signature),
-            canonical(checked.doc),
-        )
+        try:  # RV-4.1: the cheap checks; the checker runs RV-3.5 in full (RV-4.5)
+            remote_checker.check_token_not_refused(self.store, token)
+            jcs = remote_checker.jcs_or_none(c.ballot)  # the fast encoder where it is JCS
+            receipt = remote_ballot.precheck_ballot(
+                self.ballot_context(), c.ballot, token=c.token, jcs=jcs
+            )
+            jcs = jcs if jcs is not None else canonical(c.ballot)
+            remote_checker.check_not_refused_before(self.store, receipt)
+        except (keys.KeysError, TallyError) as e:
+            raise SessionError(e.code, zh=e.zh, en=e.en, clause=e.clause) from e
+        return (receipt, token, b64(c.prefix), b64(c.signature), jcs)
 
     def ballot_context(self) -> remote_ballot.BallotContext:
         """What a ``remote-ballot/2`` is checked against (RV-3.2): the election, the key of
@@ -548,9 +543,9 @@ class RemoteVoting:
         return self._ballot_context
 
     def receipt_status(self, receipt: str) -> dict[str, Any] | None:
-        """``{status: "pending"}`` while the receipt's cast waits for the close (RV-4.4), None
-        when no pending cast has it (the caller looks in the log)."""
-        return {"status": "pending"} if self.store.pending_receipt(receipt) else None
+        """(RV-4.4) ``received``, ``accepted`` or ``refused`` with its code and messages while the
+        receipt's cast is not logged; None otherwise (the caller looks in the log)."""
+        return remote_checker.receipt_status(self.store, receipt)
 
     def _issuer_public_key(self) -> rsa.RSAPublicKey:
         """The issuer's public key from ``remote.opened``, parsed once."""
@@ -601,13 +596,15 @@ class RemoteVoting:
             )
 
     def _close_v2(self, *, signer: keys.Signer, actor: str) -> None:
-        """(RV-4.3) One transaction: one ``remote.cast`` per pending cast in ascending receipt
+        """(RV-4.3) The casts still received checked first; then one transaction: one
+        ``remote.cast`` per accepted cast in ascending receipt
         order, all with the close's time, then ``remote.closed`` and its checkpoint; the pending
         rows deleted. The caller then compacts the file, so no page keeps the order of arrival."""
         r = self.meeting.remote
         assert r is not None
+        remote_checker.check_received(self)  # nothing unchecked is ever logged
         now = _now()
-        rows = self.store.pending_casts()
+        rows = self.store.accepted_casts()
         specs: list[tuple[str, dict[str, Any]]] = [
             (
                 "remote.cast",

@@ -27,7 +27,7 @@ __all__ = [
     "write_refusal",
 ]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Each migration takes the schema from version i to i+1; never edit one that has shipped.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -75,7 +75,25 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "token_prefix TEXT NOT NULL, token_signature TEXT NOT NULL, ballot BLOB NOT NULL) "
         "WITHOUT ROWID",
     ),
+    (
+        # (spec/remote-v2.md RV-4.1, RV-4.5) A cast is `received` when answered and `accepted` once
+        # the checker's RV-3.5 holds (rows of schema 5 were checked before they were stored); a
+        # refused cast's row goes and its refusal stays under its receipt. Neither keeps a time or
+        # an order (RV-4.7): no time column, WITHOUT ROWID, keyed by receipt.
+        "ALTER TABLE pending_casts ADD COLUMN state TEXT NOT NULL DEFAULT 'accepted' "
+        "CHECK (state IN ('received', 'accepted'))",
+        "CREATE TABLE remote_refusals (receipt TEXT PRIMARY KEY, token TEXT NOT NULL, "
+        "code TEXT NOT NULL, zh TEXT NOT NULL, en TEXT NOT NULL) WITHOUT ROWID",
+        "CREATE INDEX remote_refusals_token ON remote_refusals (token)",
+    ),
 )
+
+
+_CAST_COLUMNS = "SELECT receipt, token, token_prefix, token_signature, ballot FROM pending_casts "
+_CAST_QUERIES: dict[str, str] = {
+    where: _CAST_COLUMNS + where + "ORDER BY receipt"
+    for where in ("", "WHERE state = 'accepted' ", "WHERE state = 'received' ")
+}
 
 
 class StoreError(BilingualError):
@@ -482,31 +500,101 @@ class ElectionStore:
         return row is not None
 
     def pending_receipts(self) -> tuple[str, ...]:
-        """The pending receipts in ascending order (what the board lists while open, RV-4.2)."""
+        """The accepted pending receipts in ascending order (what the board lists while open,
+        RV-4.2)."""
         return tuple(
             str(r[0])
-            for r in self._db.conn.execute("SELECT receipt FROM pending_casts ORDER BY receipt")
+            for r in self._db.conn.execute(
+                "SELECT receipt FROM pending_casts WHERE state = 'accepted' ORDER BY receipt"
+            )
+        )
+
+    def received_receipts(self) -> tuple[str, ...]:
+        """The receipts of the casts not yet checked (RV-4.1), ascending."""
+        return tuple(
+            str(r[0])
+            for r in self._db.conn.execute(
+                "SELECT receipt FROM pending_casts WHERE state = 'received' ORDER BY receipt"
+            )
         )
 
     def pending_casts(self) -> list[tuple[str, str, str, str, bytes]]:
-        """(receipt, token, token_prefix, token_signature, ballot JCS), ascending receipt order."""
+        """Every pending cast, received or accepted: (receipt, token, token_prefix,
+        token_signature, ballot JCS), ascending receipt order."""
+        return self._casts("")
+
+    def accepted_casts(self) -> list[tuple[str, str, str, str, bytes]]:
+        """The accepted pending casts (what the close logs, RV-4.3), ascending receipt order."""
+        return self._casts("WHERE state = 'accepted' ")
+
+    def received_casts(self) -> list[tuple[str, str, str, str, bytes]]:
+        """The casts still to be checked (RV-4.5), ascending receipt order."""
+        return self._casts("WHERE state = 'received' ")
+
+    def _casts(self, where: str) -> list[tuple[str, str, str, str, bytes]]:
         return [
             (str(a), str(b), str(c), str(d), bytes(e))
-            for a, b, c, d, e in self._db.conn.execute(
-                "SELECT receipt, token, token_prefix, token_signature, ballot FROM pending_casts "
-                "ORDER BY receipt"
-            )
+            for a, b, c, d, e in self._db.conn.execute(_CAST_QUERIES[where])
         ]
 
     @staticmethod
     def add_pending_casts(
         conn: sqlite3.Connection, rows: Sequence[tuple[str, str, str, str, bytes]]
     ) -> None:
+        """Store received casts (RV-4.1): state ``received``."""
         conn.executemany(
-            "INSERT INTO pending_casts (receipt, token, token_prefix, token_signature, ballot) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO pending_casts "
+            "(receipt, token, token_prefix, token_signature, ballot, state) "
+            "VALUES (?, ?, ?, ?, ?, 'received')",
             rows,
         )
+
+    @staticmethod
+    def accept_cast(conn: sqlite3.Connection, receipt: str) -> None:
+        """(RV-4.5) A received cast whose RV-3.5 holds; nothing for a row no longer received."""
+        conn.execute(
+            "UPDATE pending_casts SET state = 'accepted' WHERE receipt = ? AND state = 'received'",
+            (receipt,),
+        )
+
+    @staticmethod
+    def refuse_cast(conn: sqlite3.Connection, receipt: str, code: str, zh: str, en: str) -> None:
+        """(RV-4.5) A received cast whose RV-3.5 fails: its row deleted (its token free again), its
+        refusal kept under its receipt; nothing for a row no longer received."""
+        row = conn.execute(
+            "SELECT token FROM pending_casts WHERE receipt = ? AND state = 'received'", (receipt,)
+        ).fetchone()
+        if row is None:
+            return
+        conn.execute("DELETE FROM pending_casts WHERE receipt = ?", (receipt,))
+        conn.execute(
+            "INSERT OR REPLACE INTO remote_refusals (receipt, token, code, zh, en) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (receipt, row[0], code, zh, en),
+        )
+
+    def refusal(self, receipt: str) -> tuple[str, str, str] | None:
+        """(code, zh, en) of the receipt's refusal (RV-4.4), or None."""
+        row = self._db.conn.execute(
+            "SELECT code, zh, en FROM remote_refusals WHERE receipt = ?", (receipt,)
+        ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]), str(row[2]))
+
+    def refusals(self) -> dict[str, tuple[str, str, str]]:
+        """Every refusal: receipt -> (code, zh, en) (RV-4.4)."""
+        return {
+            str(r): (str(c), str(z), str(e))
+            for r, c, z, e in self._db.conn.execute(
+                "SELECT receipt, code, zh, en FROM remote_refusals"
+            )
+        }
+
+    def token_refusals(self, token: str) -> int:
+        """How many casts with ``token`` were refused (RV-4.6)."""
+        row = self._db.conn.execute(
+            "SELECT COUNT(*) FROM remote_refusals WHERE token = ?", (token,)
+        ).fetchone()
+        return int(row[0])
 
     @staticmethod
     def clear_pending_casts(conn: sqlite3.Connection) -> None:

@@ -124,6 +124,10 @@ class BoardSnapshot:
     remote_pending: tuple[str, ...] = ()
     remote_pending_set: frozenset[str] = frozenset()
     remote_receipts: Mapping[str, int] = field(default_factory=dict, repr=False)
+    # RV-4.4, RV-4.5: the receipts still to be checked (not on the board), and the refusals
+    # (receipt -> code, zh, en), kept after the close too.
+    remote_received: frozenset[str] = frozenset()
+    remote_refused: Mapping[str, tuple[str, str, str]] = field(default_factory=dict, repr=False)
 
     @property
     def session(self) -> ElectionSession:
@@ -172,10 +176,14 @@ def take(session: ElectionSession, previous: BoardSnapshot | None = None) -> Boa
         else _outcome(session.remote.info)
     )
     pending: tuple[str, ...] = ()
+    received: tuple[str, ...] = ()
+    refused: Mapping[str, tuple[str, str, str]] = {}
     receipts: Mapping[str, int] = {}
     if r is not None:
+        refused = store.refusals()
         if not r.closed:
             pending = store.pending_receipts()
+            received = store.received_receipts()
         elif previous is not None and same_session and previous.remote_receipts:
             receipts = previous.remote_receipts
         else:
@@ -199,6 +207,8 @@ def take(session: ElectionSession, previous: BoardSnapshot | None = None) -> Boa
         remote_pending=pending,
         remote_pending_set=frozenset(pending),
         remote_receipts=receipts,
+        remote_received=frozenset(received),
+        remote_refused=refused,
     )
 
 

@@ -15,12 +15,13 @@ Routes:
 * ``POST /api/remote/redeem`` — ``{code, blinded_msg}`` → ``{blind_sig, write_in_lists,
   election_key}`` (RM-3.3, RM-4.3, RV-2.3, RV-6.1);
 * ``POST /api/remote/cast`` — ``{token, token_prefix, token_signature, ballot}`` with the
-  ``remote-ballot/2`` object: kept among the pending casts (no log entry, no time), answered
-  ``remote-receipt/2`` (spec/remote-v2.md RV-4.1);
-* ``GET /api/remote/receipt?receipt=HEX`` — ``{status: "pending"}`` before the close, the logged
-  ``remote.cast`` entry with its RFC 9162 inclusion proof in the latest signed checkpoint after it
-  (RV-4.4); the board's ``GET /api/board/remote`` lists the receipts (RV-4.2). Refusals carry
-  ``code``, ``zh`` and ``en``;
+  ``remote-ballot/2`` object: the cheap checks, then kept among the pending casts as ``received``
+  (no log entry, no time), answered ``remote-receipt/2`` with ``status: "received"``, and handed
+  to the checker process (spec/remote-v2.md RV-4.1, RV-4.5; remote_checks.py);
+* ``GET /api/remote/receipt?receipt=HEX`` — ``received``, ``accepted`` or ``refused`` (``code``,
+  ``message``) before the close, the logged ``remote.cast`` entry with its RFC 9162 inclusion
+  proof in the latest signed checkpoint after it (RV-4.4); the board's ``GET /api/board/remote``
+  lists the accepted receipts (RV-4.2). Refusals carry ``code``, ``zh`` and ``en``;
 * ``GET /api/remote/noop`` — does nothing: the baseline of ``bench/bench_remote.py``;
 * ``GET /vote/`` (the invitation link: ``/vote/#code=…``, also ``?code=…``), ``GET /vote/receipt``.
 
@@ -48,10 +49,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import jinja2
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
@@ -63,11 +64,13 @@ from tally.core.errors import TallyError
 from tally.core.manifest import Manifest
 from tally.remote_invitations import RateLimit, normalize_invitation_code
 from tally.remote_voting import RemoteCastV2
-from tally.service.app import SECURITY_HEADERS, ServiceState
+from tally.service import remote_checks
+from tally.service.app import SECURITY_HEADERS, ServiceState, state_of
 from tally.service.board_snapshot import BoardSnapshot
 from tally.service.proxy import request_client
+from tally.service.remote_checks import CastChecks
 
-__all__ = ["PAGE_CSP", "STATUS", "RemoteLimits", "register"]
+__all__ = ["PAGE_CSP", "STATUS", "RemoteLimits", "counted", "register", "router"]
 
 HERE = Path(__file__).parent
 log = logging.getLogger("tally.service.remote")
@@ -89,6 +92,7 @@ STATUS: dict[str, int] = {
     "remote.token_invalid": 403,
     "remote.token_signature_length": 422,
     "remote.token_used": 409,
+    "remote.token_exhausted": 409,
     "remote.closed": 409,
     "remote.not_open": 409,
     "receipt.not_found": 404,
@@ -190,18 +194,22 @@ class CastRequest(_Strict):
 
 
 class ReceiptV2(BaseModel):
-    """``remote-receipt/2`` (RV-4.1)."""
+    """``remote-receipt/2`` (RV-4.1): the cast is received; its proofs are checked next."""
 
     format: Literal["remote-receipt/2"] = "remote-receipt/2"
     election_id: str
     receipt: str = Field(description="64 lowercase hex (RV-3.6)")
+    status: Literal["received"] = "received"
 
 
 class ReceiptStatus(BaseModel):
-    """(RV-4.4) ``pending`` before the close; ``logged`` with the entry and its
-    inclusion proof in the latest checkpoint after it."""
+    """(RV-4.4) ``received``, then ``accepted`` or ``refused`` (with ``code`` and ``message``)
+    before the close; ``logged`` with the entry and its inclusion proof in the latest checkpoint
+    after it."""
 
-    status: Literal["pending", "logged"]
+    status: Literal["received", "accepted", "refused", "logged"]
+    code: str | None = None
+    message: str | None = None
     leaf_index: int | None = None
     entry: str | None = None
     checkpoint: str | None = None
@@ -386,11 +394,17 @@ def _info(captured: Mapping[str, Any] | Exception | None, manifest: Manifest) ->
     return info
 
 
-def _receipt_status(snap: BoardSnapshot, receipt: str) -> dict[str, Any]:
-    """(RV-4.4) A receipt: pending while its cast waits for the close, then its
-    ``remote.cast`` entry with the inclusion proof in the latest checkpoint."""
+def _receipt_status(snap: BoardSnapshot, receipt: str, lang: str = "zh") -> dict[str, Any]:
+    """(RV-4.4) A receipt: received, accepted or refused while its cast waits for the close,
+    then its ``remote.cast`` entry with the inclusion proof in the latest checkpoint."""
+    refused = snap.remote_refused.get(receipt)
+    if refused is not None:
+        code, zh, en = refused
+        return {"status": "refused", "code": code, "message": en if lang == "en" else zh}
+    if receipt in snap.remote_received:
+        return {"status": "received"}
     if receipt in snap.remote_pending_set:
-        return {"status": "pending"}
+        return {"status": "accepted"}
     seq = snap.remote_receipts.get(receipt)
     cps = snap.checkpoints
     if seq is None or not cps or seq >= cps[-1].size:
@@ -462,116 +476,148 @@ class _CountedRoute(APIRoute):
         return handler
 
 
-def register(app: FastAPI) -> None:
-    """Mount the remote-voting API, the page and its static files."""
-    state: ServiceState = app.state.service
-    limits: RemoteLimits = state.config.extra.get("remote_limits") or RemoteLimits()
-    app.state.remote_limits = limits
-    data_dir = state.config.data_dir
-    app.mount("/vote/static", StaticFiles(directory=HERE / "static" / "remote"), name="vote-static")
-    router = APIRouter(tags=["remote"])
-    counted = APIRouter(tags=["remote"], route_class=_CountedRoute)
+router = APIRouter(tags=["remote"])
+counted = APIRouter(tags=["remote"], route_class=_CountedRoute)
+Service = Annotated[ServiceState, Depends(state_of)]
 
-    @router.get("/api/remote/info", response_model=RemoteInfo, responses=REFUSALS)
-    async def info(lang: str = "zh") -> Any:
-        """Election id, keys, posts and candidates in ballot order (no roster: nothing personal).
-        Read from the board snapshot, never under the election lock (board_snapshot.py)."""
-        snap = state.board_snapshot()
-        try:
-            return _info(snap.remote_info, snap.session.manifest)
-        except (TallyError, keys.KeysError) as e:
-            return _refusal(e, lang)
 
-    @counted.post("/api/remote/redeem", response_model=RedeemResponse, responses=REFUSALS)
-    async def redeem(body: RedeemRequest, request: Request, lang: str = "zh") -> Any:
-        """Check an invitation code and blind-sign the device's message, once (RM-3.3, RM-4.3).
+def limits_of(request: Request) -> RemoteLimits:
+    limits: RemoteLimits = request.app.state.remote_limits
+    return limits
 
-        Refusals: 400 ``invitation.malformed``, 403 ``invitation.wrong``, 409 ``invitation.used``,
-        410 ``invitation.expired``, 429 ``invitation.rate_limited`` / ``remote.busy``, 409 when
-        remote voting is not open or closed. Malformed requests and wrong codes count toward the
-        limit; every attempt counts toward its source's share of the global throttle.
-        """
-        source, stamp = request.state.redeem_attempt  # admitted by _CountedRoute
-        try:
-            blinded = _b64(body.blinded_msg, "blinded_msg")
-            normalize_invitation_code(body.code)
-            sig, extra = await state.run(
-                lambda s: (
-                    s.remote.redeem_invitation(body.code, blinded, data_dir=data_dir),
-                    s.remote.redemption_extras(),
-                )
+
+def checks_of(request: Request) -> CastChecks:
+    checks: CastChecks = request.app.state.remote_checks
+    return checks
+
+
+Limits = Annotated[RemoteLimits, Depends(limits_of)]
+Checks = Annotated[CastChecks, Depends(checks_of)]
+
+
+@router.get("/api/remote/info", response_model=RemoteInfo, responses=REFUSALS)
+async def info(service: Service, lang: str = "zh") -> Any:
+    """Election id, keys, posts and candidates in ballot order (no roster: nothing personal).
+    Read from the board snapshot, never under the election lock (board_snapshot.py)."""
+    snap = service.board_snapshot()
+    try:
+        return _info(snap.remote_info, snap.session.manifest)
+    except (TallyError, keys.KeysError) as e:
+        return _refusal(e, lang)
+
+
+@counted.post("/api/remote/redeem", response_model=RedeemResponse, responses=REFUSALS)
+async def redeem(
+    body: RedeemRequest, request: Request, service: Service, limits: Limits, lang: str = "zh"
+) -> Any:
+    """Check an invitation code and blind-sign the device's message, once (RM-3.3, RM-4.3).
+
+    Refusals: 400 ``invitation.malformed``, 403 ``invitation.wrong``, 409 ``invitation.used``,
+    410 ``invitation.expired``, 429 ``invitation.rate_limited`` / ``remote.busy``, 409 when
+    remote voting is not open or closed. Malformed requests and wrong codes count toward the
+    limit; every attempt counts toward its source's share of the global throttle.
+    """
+    source, stamp = request.state.redeem_attempt  # admitted by _CountedRoute
+    data_dir = service.config.data_dir
+    try:
+        blinded = _b64(body.blinded_msg, "blinded_msg")
+        normalize_invitation_code(body.code)
+        sig, extra = await service.run(
+            lambda s: (
+                s.remote.redeem_invitation(body.code, blinded, data_dir=data_dir),
+                s.remote.redemption_extras(),
             )
-        except (TallyError, keys.KeysError) as e:
-            if getattr(e, "code", "") in COUNTED_FAILURES:
-                limits.failed()
-            else:
-                limits.not_counted(source, stamp)
-            return _refusal(e, lang)
-        limits.succeeded(source, stamp)
-        return {"blind_sig": base64.b64encode(sig).decode(), **extra}
+        )
+    except (TallyError, keys.KeysError) as e:
+        if getattr(e, "code", "") in COUNTED_FAILURES:
+            limits.failed()
+        else:
+            limits.not_counted(source, stamp)
+        return _refusal(e, lang)
+    limits.succeeded(source, stamp)
+    return {"blind_sig": base64.b64encode(sig).decode(), **extra}
 
-    @router.post("/api/remote/cast", response_model=ReceiptV2, responses=REFUSALS)
-    async def cast(body: CastRequest, lang: str = "zh") -> Any:
-        """Keep one ``remote-ballot/2`` with an unused credential among the pending casts,
-        unlogged until the close; returns ``remote-receipt/2`` (RV-4.1).
 
-        Refusals: 403 ``remote.token_invalid``, 409 ``remote.token_used`` / ``remote.closed`` /
-        ``remote.not_open`` / ``remote.too_many``, 413 ``remote.ballot_too_large`` (RV-3.5),
-        422 malformed values, ``remote.token_signature_length`` (not modulus-length),
-        ``remote.ballot_invalid``, ``remote.token_mismatch`` or ``elgamal.*`` (a ballot that
-        fails RV-3.5).
-        """
-        try:
-            token = _b64(body.token, "token", size=32)
-            prefix = _b64(body.token_prefix, "token_prefix", size=32)
-            signature = _b64(body.token_signature, "token_signature")
-            return await state.cast(RemoteCastV2(token, prefix, signature, body.ballot))
-        except (TallyError, keys.KeysError) as e:
-            return _refusal(e, lang)
+@router.post("/api/remote/cast", response_model=ReceiptV2, responses=REFUSALS)
+async def cast(body: CastRequest, service: Service, checks: Checks, lang: str = "zh") -> Any:
+    """Receive one ``remote-ballot/2`` with an unused credential: the cheap checks of RV-4.1,
+    then kept among the pending casts as ``received`` (unlogged until the close) and handed to
+    the checker (RV-4.5); returns ``remote-receipt/2`` with ``status: "received"``.
 
-    @router.get(
-        "/api/remote/receipt",
-        response_model=ReceiptStatus,
-        response_model_exclude_none=True,
-        responses=REFUSALS,
-    )
-    async def receipt(
-        receipt: str = Query(pattern="^[0-9a-f]{64}$"),
-        lang: str = "zh",
-    ) -> Any:
-        """(RV-4.4) ``{status: "pending"}`` before the close, ``{status: "logged", leaf_index,
-        entry, checkpoint, proof}`` after it. From the board snapshot, never under the election
-        lock."""
-        try:
-            return _receipt_status(state.board_snapshot(), receipt)
-        except (TallyError, keys.KeysError) as e:
-            return _refusal(e, lang)
+    Refusals: 403 ``remote.token_invalid``, 409 ``remote.token_used`` / ``remote.token_exhausted``
+    / ``remote.closed`` / ``remote.not_open`` / ``remote.too_many``, 413
+    ``remote.ballot_too_large`` (RV-3.5), 422 malformed values, ``remote.token_signature_length``
+    (not modulus-length), ``remote.ballot_invalid``, ``remote.token_mismatch`` or ``elgamal.*``
+    (the shape or an encoding, RV-3.7; a ballot refused before is refused again). Group elements
+    and proofs are checked after the answer: see the receipt's status.
+    """
+    try:
+        token = _b64(body.token, "token", size=32)
+        prefix = _b64(body.token_prefix, "token_prefix", size=32)
+        signature = _b64(body.token_signature, "token_signature")
+        receipt = await service.cast(RemoteCastV2(token, prefix, signature, body.ballot))
+    except (TallyError, keys.KeysError) as e:
+        return _refusal(e, lang)
+    await checks.submit(receipt["receipt"], body.token, body.ballot)
+    return receipt
 
-    @router.get("/api/remote/pin", response_model=RemotePin, responses=REFUSALS)
-    async def pin(lang: str = "zh") -> Any:
-        """The keys' provenance for the invitation's check code (RM-10.3): the town-signed public
-        summary (election id, title, posts and candidates, the town and work-group keys; nothing
-        personal), the ``remote.opened`` entry, and the entry's inclusion proof in the work
-        group's signed ``remote-opened`` checkpoint. From the board snapshot, never under the
-        election lock."""
-        try:
-            return _taken(state.board_snapshot().remote_pin)
-        except (TallyError, keys.KeysError) as e:
-            return _refusal(e, lang)
 
-    @router.get("/api/remote/noop", response_model=Noop)
-    async def noop() -> Any:
-        """Does nothing: the baseline of ``bench/bench_remote.py`` (same app, same middleware)."""
-        return {"ok": True}
+@router.get(
+    "/api/remote/receipt",
+    response_model=ReceiptStatus,
+    response_model_exclude_none=True,
+    responses=REFUSALS,
+)
+async def receipt(
+    service: Service,
+    receipt: str = Query(pattern="^[0-9a-f]{64}$"),
+    lang: str = "zh",
+) -> Any:
+    """(RV-4.4) ``{status: "received"}`` until checked, ``{status: "accepted"}``, or
+    ``{status: "refused", code, message}``; after the close ``{status: "logged", leaf_index,
+    entry, checkpoint, proof}``. From the board snapshot, never under the election lock."""
+    try:
+        return _receipt_status(service.board_snapshot(), receipt, lang)
+    except (TallyError, keys.KeysError) as e:
+        return _refusal(e, lang)
 
-    @router.get("/vote/", response_class=HTMLResponse, include_in_schema=False)
-    async def vote_page(lang: str = "zh") -> Response:
-        # The code (query or fragment) is read by vote.js, never echoed by the server.
-        return _page("vote.html", "en" if lang == "en" else "zh", page="vote")
 
-    @router.get("/vote/receipt", response_class=HTMLResponse, include_in_schema=False)
-    async def receipt_page(lang: str = "zh") -> Response:
-        return _page("receipt.html", "en" if lang == "en" else "zh", page="receipt")
+@router.get("/api/remote/pin", response_model=RemotePin, responses=REFUSALS)
+async def pin(service: Service, lang: str = "zh") -> Any:
+    """The keys' provenance for the invitation's check code (RM-10.3): the town-signed public
+    summary (election id, title, posts and candidates, the town and work-group keys; nothing
+    personal), the ``remote.opened`` entry, and the entry's inclusion proof in the work group's
+    signed ``remote-opened`` checkpoint. From the board snapshot, never under the election
+    lock."""
+    try:
+        return _taken(service.board_snapshot().remote_pin)
+    except (TallyError, keys.KeysError) as e:
+        return _refusal(e, lang)
 
+
+@router.get("/api/remote/noop", response_model=Noop)
+async def noop() -> Any:
+    """Does nothing: the baseline of ``bench/bench_remote.py`` (same app, same middleware)."""
+    return {"ok": True}
+
+
+@router.get("/vote/", response_class=HTMLResponse, include_in_schema=False)
+async def vote_page(lang: str = "zh") -> Response:
+    # The code (query or fragment) is read by vote.js, never echoed by the server.
+    return _page("vote.html", "en" if lang == "en" else "zh", page="vote")
+
+
+@router.get("/vote/receipt", response_class=HTMLResponse, include_in_schema=False)
+async def receipt_page(lang: str = "zh") -> Response:
+    return _page("receipt.html", "en" if lang == "en" else "zh", page="receipt")
+
+
+def register(app: FastAPI) -> None:
+    """Mount the remote-voting API, the page and its static files; keep the limits and the
+    checker (RV-4.5) on ``app.state``."""
+    state: ServiceState = app.state.service
+    app.state.remote_limits = state.config.extra.get("remote_limits") or RemoteLimits()
+    remote_checks.install(app, state)
+    app.mount("/vote/static", StaticFiles(directory=HERE / "static" / "remote"), name="vote-static")
     app.include_router(counted)
     app.include_router(router)

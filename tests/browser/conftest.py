@@ -1,4 +1,5 @@
-"""Browser tests: the service on loopback (uvicorn in a thread) and Debian's chromium via Playwright.
+"""Browser tests: the service on loopback (uvicorn in a thread, tests/helpers/http_session.py)
+and Debian's chromium via Playwright.
 
 Never ``playwright install``: the tests use /usr/bin/chromium and skip when it is missing.
 """
@@ -6,14 +7,9 @@ Never ``playwright install``: the tests use /usr/bin/chromium and skip when it i
 from __future__ import annotations
 
 import atexit
-import contextlib
-import json
 import os
 import shutil
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +25,7 @@ from tally.election import ElectionSession
 from tally.manifest_io import sign_manifest
 from tally.service import ServiceConfig, create_app
 from tally.service.accounts import AccountStore, Role, accounts_path
+from tests.helpers.http_session import public_key_doc, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -82,25 +79,11 @@ class LiveStation:
         return sum(state.thread.submit(state.session.cosign, s).result() for s in self.scrutineers)
 
 
-def _pub(s: keys.InMemorySigner) -> dict[str, Any]:
-    doc: dict[str, Any] = json.loads(keys.export_public_key(s.public_key))
-    return doc
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def live_station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStation]:
     pytest.importorskip("playwright.sync_api")
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
-    import uvicorn  # noqa: PLC0415
-
     folder = tmp_path_factory.mktemp("station")
     town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "红旗镇党委")
     wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "选举工作组")
@@ -111,7 +94,9 @@ def live_station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStati
     town_pub.write_bytes(keys.export_public_key(town.public_key))
     election = parse_definition((ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8"))
     manifest = build_manifest(
-        election, work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(s) for s in scrutineers)
+        election,
+        work_group_key=public_key_doc(wg),
+        scrutineer_keys=tuple(public_key_doc(s) for s in scrutineers),
     )
     ElectionSession.init(folder / "e.db", sign_manifest(manifest, town), wg).store.close()
     data = folder / "service"
@@ -122,20 +107,8 @@ def live_station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStati
         ServiceConfig(election_path=folder / "e.db", data_dir=data, extra={"argon2_limits": FAST})
     )
     app.state.service.signer = wg
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the service did not start")
-        time.sleep(0.05)
-    try:
-        yield LiveStation(f"http://127.0.0.1:{port}", app, folder, data, town_pub, scrutineers)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve(app) as base:
+        yield LiveStation(base, app, folder, data, town_pub, scrutineers)
 
 
 CHART_GEOMETRY = """() => {
@@ -163,27 +136,6 @@ def check_chart_labels(page: Any) -> dict[str, Any]:
         if line is not None:
             assert t["right"] <= line["left"] or t["left"] >= line["right"], (t, line)
     return g
-
-
-@contextlib.contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Run ``app`` with uvicorn on a free loopback port; yields its base URL."""
-    import uvicorn  # noqa: PLC0415
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the service did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,8 @@ import httpx
 import pytest
 
 from tally.service.demo import DEMO_PASSPHRASE
-from tests.browser.conftest import CHROMIUM, _free_port
+from tests.browser.conftest import CHROMIUM
+from tests.helpers.http_session import free_port
 
 PHONE = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "is_mobile": True}
 
@@ -27,7 +28,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path, dict[str, str]]]:
     """`tally serve --demo` in a fresh folder, as `make run` starts it (own process, own port)."""
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "TALLY_PASSPHRASE": DEMO_PASSPHRASE}
     server = subprocess.Popen(
         [sys.executable, "-m", "tally", "serve", "--demo", "--port", str(port)],
@@ -90,8 +91,8 @@ def test_member_votes_with_an_invitation_made_on_the_command_line(
         assert not errors, errors
     finally:
         context.close()
-    # RV-4.1: the service keeps the cast pending under its receipt (nothing logged until the
-    # close); the election file still replays.
+    # RV-4.1, RV-4.5: the service keeps the cast under its receipt, checked (the page shows the
+    # receipt once it is accepted; nothing logged until the close); the election file replays.
     got = httpx.get(f"{base}/api/remote/receipt", params={"receipt": receipt}, timeout=5)
-    assert got.json()["status"] == "pending", got.text
+    assert got.json()["status"] == "accepted", got.text
     assert httpx.get(f"{base}/api/health", timeout=5).json()["log_entries"] > 0

@@ -11,111 +11,33 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import threading
-import time
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import rfc8785
 
-import keys
-from tally.core.definition import parse_definition
-from tally.core.manifest import build_manifest, canonical
-from tally.election import ElectionSession
-from tally.manifest_io import sign_manifest
-from tally.service import ServiceConfig, create_app
-from tally.session_config import SessionConfig
-from tests.browser.conftest import CHROMIUM, SHOTS, _free_port, _pub
+from tally.core.manifest import canonical
+from tests.browser.conftest import CHROMIUM, SHOTS
 from tests.browser.test_remote_page_v2 import _mark, _pick
+from tests.helpers import http_session
+from tests.helpers.http_session import LiveRemote
 
-ROOT = Path(__file__).resolve().parents[2]
 APPROVED = ["M020", "M025", "M026", "M024"]
 PHONE = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "is_mobile": True}
 
 
-@dataclass
-class LiveRemote:
-    base: str
-    app: Any
-    codes: dict[str, str]
-    pin: str
-    wg: keys.InMemorySigner
-    sc: keys.InMemorySigner
-    data: Path
-    town_fp: str
-
-    def run(self, fn: Any) -> Any:
-        """``fn`` on the session's thread as a station request runs it (without the lock): its
-        commit publishes the snapshot that the public routes (receipt, pin, info) read."""
-        state = self.app.state.service
-        return state.thread.submit(state._fresh_then, fn).result()
-
-    def log_types(self) -> list[str]:
-        rows = self.run(lambda s: s.store.log_rows())
-        return [json.loads(raw)["type"] for _, raw in rows]
-
-
-@pytest.fixture(scope="module")
-def live_remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRemote]:
+@pytest.fixture
+def live_remote(tmp_path: Path) -> Iterator[LiveRemote]:
+    """A service of the test's own, remote voting open, no invitation used: each test starts from
+    there whatever ran before it or on another worker."""
     pytest.importorskip("playwright.sync_api")
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
-    import uvicorn  # noqa: PLC0415
-
-    old = os.environ.get("TALLY_PASSPHRASE")
-    os.environ["TALLY_PASSPHRASE"] = "remote page test passphrase"
-    folder = tmp_path_factory.mktemp("remote")
-    town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "红旗镇党委")
-    wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "选举工作组")
-    sc = keys.InMemorySigner.generate(keys.Role.SCRUTINEER, "黄德明")
-    text = (ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8")
-    text = text.replace('approved = ["M020"]', f"approved = {json.dumps(APPROVED)}")
-    manifest = build_manifest(
-        parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=(_pub(sc),)
-    )
-    data = folder / "service"
-    s = ElectionSession.init(
-        SessionConfig(folder / "e.db", passphrase="remote page test passphrase"),
-        sign_manifest(manifest, town),
-        wg,
-    )
-    s.remote.open(signer=wg, k=1, data_dir=data)
-    codes = {m: s.remote.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
-    pin = s.remote.invitation_pin()
-    s.store.close()
-    app = create_app(ServiceConfig(election_path=folder / "e.db", data_dir=data))
-    app.state.service.signer = wg
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the service did not start")
-        time.sleep(0.05)
-    try:
-        yield LiveRemote(
-            f"http://127.0.0.1:{port}",
-            app,
-            codes,
-            pin,
-            wg,
-            sc,
-            data,
-            keys.fingerprint(town.public_key),
-        )
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        if old is None:
-            os.environ.pop("TALLY_PASSPHRASE", None)
-        else:
-            os.environ["TALLY_PASSPHRASE"] = old
+    with http_session.live_remote(tmp_path, APPROVED, "remote page test passphrase") as live:
+        yield live
 
 
 def _phone(browser: Any) -> tuple[Any, Any, list[str]]:
@@ -252,7 +174,14 @@ def test_member_votes_from_invitation_link_and_checks_receipt(
         (cast,) = [e["body"] for e in entries if e["type"] == "remote.cast"]
         assert cast["ballot"]["format"] == "remote-ballot/2"
         assert [p["post"] for p in cast["ballot"]["posts"]] == ["committee", "secretary"]
-        assert not {"remote.key_revealed", "remote.decrypted"} & {e["type"] for e in entries}
+        # Nothing opened a ballot: the remote entries are the opening, this member's credential,
+        # the cast and the close, and no partial decryption or totals (nor any other kind).
+        assert Counter(e["type"] for e in entries if e["type"].startswith("remote.")) == {
+            "remote.opened": 1,
+            "remote.credential_issued": 1,
+            "remote.cast": 1,
+            "remote.closed": 1,
+        }
         assert not errors, errors
     finally:
         context.close()
@@ -261,9 +190,11 @@ def test_member_votes_from_invitation_link_and_checks_receipt(
 def test_page_refuses_a_logged_entry_without_salt_RM_10_1(
     browser: Any, live_remote: LiveRemote
 ) -> None:
-    """After the close (the test above): the receipt's entry must have exactly the members of
-    spec/log.md §1, salt included, not only a ballot that hashes to the receipt. A service that
-    drops the salt (the entry then hashes to another leaf) is caught at the entry's shape."""
+    """After the close (a member voted, remote voting closed): the receipt's entry must have
+    exactly the members of spec/log.md §1, salt included, not only a ballot that hashes to the
+    receipt. A service that drops the salt (the entry then hashes to another leaf) is caught at
+    the entry's shape."""
+    live_remote.vote_and_close("M020", {"committee": ["M001", "M002"], "secretary": ["M005"]})
     rows = live_remote.run(lambda s: s.store.log_rows())
     (ballot,) = [json.loads(raw)["body"]["ballot"] for _, raw in rows if b'"remote.cast"' in raw]
     receipt = hashlib.sha256(
@@ -298,7 +229,8 @@ def test_page_refuses_a_logged_entry_without_salt_RM_10_1(
 
 
 def test_page_in_english_after_the_close(browser: Any, live_remote: LiveRemote) -> None:
-    """Runs after the test above closed remote voting: the page says so, in English."""
+    """After remote voting closed, the page says so, in English."""
+    live_remote.run(lambda s: s.remote.close(signer=live_remote.wg))
     context, page, errors = _phone(browser)
     try:
         page.goto(f"{live_remote.base}/vote/?lang=en")

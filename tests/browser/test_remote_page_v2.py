@@ -6,7 +6,8 @@ The member redeems the invitation, marks the listed candidates, writes in from t
 list (search by name), is held to the seats and, under write_in_requires_disapproval, to as many
 write-ins as × marks (the page says why), sees RV-6.3's warning when few members vote remotely,
 casts a ballot encrypted and proven on the device that Python's check accepts and whose choices
-decrypt to what was marked, sees the receipt's first 16 hex digits, and checks it: pending while
+decrypt to what was marked, sees the receipt's first 16 hex digits once the service's check
+accepted it (a refusal is said and casting again offered, RV-6.4), and checks it: accepted while
 remote voting is open, logged with a valid inclusion proof after the close.
 """
 
@@ -297,6 +298,7 @@ def test_a_member_casts_a_v2_ballot_python_accepts_and_checks_the_receipt(
         "正在加密并生成证明（1/2）……",
         "正在加密并生成证明（2/2）……",
         "正在投出……",
+        "选票已送达，正在核验……",  # RV-6.4: the receipt is shown once the check accepts it
     ]
     page.screenshot(path=str(SHOTS / "remote-v2-receipt-phone.png"), full_page=True)
     ((receipt, body),) = stub.casts.items()
@@ -319,7 +321,7 @@ def test_a_member_casts_a_v2_ballot_python_accepts_and_checks_the_receipt(
     ]
     assert got == [want_committee, want_secretary]
     assert page.evaluate("Object.keys(sessionStorage).length") == 0  # credential spent
-    # Before the close the receipt is pending (RV-4.1); after it, logged and proven (RV-4.4).
+    # Before the close the receipt is accepted, not logged (RV-4.4); after it, logged and proven.
     page.click("#to-check")
     page.wait_for_selector("body[data-ready]")
     assert page.input_value("#hash") == receipt
@@ -338,6 +340,33 @@ def test_a_member_casts_a_v2_ballot_python_accepts_and_checks_the_receipt(
     assert requests and all(
         u.startswith(f"{base}/vote/") or u.startswith(f"{base}/api/remote/") for u in requests
     ), requests
+    assert not errors, errors
+
+
+def test_a_ballot_refused_by_the_check_is_said_and_cast_anew_RV_6_4(
+    phone: tuple[Any, list[str]],
+) -> None:
+    stub = StubV2()
+    stub.refuse_next = 1  # the checker refuses the first cast after the answer (RV-4.5)
+    page, errors = phone
+    with serve_stub(stub) as base:
+        _redeem(page, stub, base, "refused")
+        _mark(page, "committee", "o")
+        page.click("#to-confirm")
+        page.wait_for_selector("#s-confirm:not([hidden])")
+        page.click("#cast")
+        page.wait_for_selector("#cast-err:not([hidden]), #s-receipt:not([hidden])", timeout=30_000)
+        said = page.inner_text("#cast-err")
+        assert "未通过服务器核验" in said and "总和证明不成立" in said, said
+        assert page.inner_text("#cast") == "再投一次"
+        assert page.evaluate("Object.keys(sessionStorage).length") > 0  # the credential is kept
+        (refused,) = stub.refused
+        page.click("#cast")
+        page.wait_for_selector("#s-receipt:not([hidden])", timeout=30_000)
+        ((receipt, _body),) = stub.casts.items()
+        assert receipt != refused  # encrypted anew: fresh randomness, another receipt
+        assert page.inner_text("#r-hash").replace(" ", "") == receipt[:16]
+        assert page.evaluate("Object.keys(sessionStorage).length") == 0  # now spent
     assert not errors, errors
 
 

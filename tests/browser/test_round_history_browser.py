@@ -22,9 +22,10 @@ from tally.core.rounds import RoundOutcome, RoundStatus
 from tally.election import ElectionSession
 from tally.service import ServiceConfig, create_app
 from tally.service.accounts import AccountStore, Role, accounts_path
+from tests.helpers.http_session import serve
 from tests.helpers.round_history import build_every_round_election
 
-from .conftest import CHROMIUM, SHOTS, check_chart_labels, serve
+from .conftest import CHROMIUM, SHOTS, check_chart_labels
 
 pytestmark = pytest.mark.slow
 

@@ -28,8 +28,9 @@ from tally.manifest_io import sign_manifest
 from tally.service import ServiceConfig, create_app
 from tally.service.accounts import AccountStore, Role, accounts_path
 from tests.helpers.elections import definition_text
+from tests.helpers.http_session import serve
 
-from .conftest import CHROMIUM, serve
+from .conftest import CHROMIUM
 
 pytestmark = pytest.mark.slow
 

@@ -69,7 +69,8 @@ class Service:
             tables = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")]
             for t in sorted(tables):
                 h.update(t.encode())
-                without_rowid = t == "pending_casts"  # WITHOUT ROWID: ordered by its key
+                # WITHOUT ROWID: ordered by their key
+                without_rowid = t in ("pending_casts", "remote_refusals")
                 order = "receipt" if without_rowid else "rowid"
                 for row in c.execute(f'SELECT * FROM "{t}" ORDER BY {order}'):
                     h.update(repr(row).encode())

@@ -7,7 +7,9 @@ real keys: a town-signed public summary (examples/qingshan.toml), an RFC 9474 is
 blind-signs, a threshold ElGamal key, a ``remote.opened`` v2 entry with the write-in lists in a
 Merkle tree under a work-group-signed checkpoint (so the page's check code passes), and a cast
 route that checks each ballot with Python (tests/helpers/remote_ballot_v2.py) before keeping it
-pending. ``close()`` appends the pending casts in ascending receipt order, as RV-4.3 says, under a
+pending: answered ``received`` (RV-4.1), its status ``accepted`` at once, or ``refused`` with
+``elgamal.sum_proof`` for the next ``refuse_next`` casts (as the checker would refuse a bad proof,
+RV-4.5). ``close()`` appends the pending casts in ascending receipt order, as RV-4.3 says, under a
 signed ``remote-closed`` checkpoint; ``/api/remote/receipt`` then answers ``logged``.
 """
 
@@ -131,6 +133,8 @@ class StubV2:
         self.closed_checkpoint = ""
         self.closed_size = 0
         self.cast_seq: dict[str, int] = {}
+        self.refuse_next = 0  # the next casts refused by the "checker" (RV-4.5)
+        self.refused: dict[str, str] = {}  # receipt -> refusal code
 
     # ------------------------------------------------------------------ the log
 
@@ -252,14 +256,26 @@ class StubV2:
             code = str(getattr(e, "code", "remote.ballot_invalid"))
             self.refusals.append(code)
             return 422, {"code": code, "zh": "选票无效。", "en": "the ballot is not valid"}
-        self.casts[receipt] = body
-        return 200, {
+        answer = {
             "format": "remote-receipt/2",
             "election_id": self.election_id.hex(),
             "receipt": receipt,
+            "status": "received",
         }
+        if self.refuse_next > 0:  # RV-4.5: the checker's refusal, after the answer
+            self.refuse_next -= 1
+            self.refused[receipt] = "elgamal.sum_proof"
+            return 200, answer
+        self.casts[receipt] = body
+        return 200, answer
 
     def receipt(self, hex_receipt: str) -> tuple[int, dict[str, Any]]:
+        if hex_receipt in self.refused:
+            return 200, {
+                "status": "refused",
+                "code": self.refused[hex_receipt],
+                "message": "总和证明不成立。",
+            }
         if hex_receipt not in self.casts:
             return 404, {
                 "code": "receipt.not_found",
@@ -267,7 +283,7 @@ class StubV2:
                 "en": "no such receipt",
             }
         if not self.closed:
-            return 200, {"status": "pending"}
+            return 200, {"status": "accepted"}
         seq = self.cast_seq[hex_receipt]
         return 200, {
             "status": "logged",

@@ -9,12 +9,8 @@ from pathlib import Path
 
 import keys
 from tally.election import ElectionSession
+from tests.helpers.cli_election import Election, checked_in, make_key
 from tests.helpers.elections import ballots_for
-from tests.helpers.polling import Election, make_key
-
-ROOT = Path(__file__).resolve().parents[2]
-QINGSHAN = ROOT / "examples" / "qingshan.toml"
-PRESENT = [f"M{i:03d}" for i in range(1, 27) if i not in (15, 20, 25)]
 
 
 def _log_size(e: Election) -> int:
@@ -24,8 +20,7 @@ def _log_size(e: Election) -> int:
 def test_amended_list_needs_the_manifest_town_key_signature_and_a_blocked_round_RS7(
     tmp_path: Path,
 ) -> None:
-    e = Election(tmp_path, QINGSHAN)
-    e.checkin(PRESENT)
+    e = checked_in(tmp_path)
     # Before the committee round: the manifest fixes the first-round lists.
     early = e.fails(
         "amend-request",

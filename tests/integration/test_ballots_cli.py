@@ -12,10 +12,7 @@ from typer.testing import CliRunner
 
 import keys
 from tally.cli import app
-from tests.helpers.polling import ENV, Election, make_key
-
-ROOT = Path(__file__).resolve().parents[2]
-QINGSHAN = ROOT / "examples" / "qingshan.toml"
+from tests.helpers.cli_election import ENV, QINGSHAN, Election, make_key
 
 
 @pytest.fixture

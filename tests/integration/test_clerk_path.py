@@ -7,13 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.polling import Election
+from tests.helpers.cli_election import PRESENT, QINGSHAN, Election
 
 ROOT = Path(__file__).resolve().parents[2]
-QINGSHAN = ROOT / "examples" / "qingshan.toml"
 COMMITTEE_CSV = ROOT / "examples" / "qingshan.committee.csv"
 SECRETARY_JSONL = ROOT / "examples" / "qingshan.secretary.jsonl"
-PRESENT = [f"M{i:03d}" for i in range(1, 27) if i not in (15, 20, 25)]
 
 
 @pytest.fixture
@@ -160,7 +158,7 @@ def test_init_lists_every_problem_of_a_signed_manifest_and_creates_nothing(tmp_p
     import keys  # noqa: PLC0415
     from tally.core.manifest import canonical  # noqa: PLC0415
     from tally.manifest_io import load_signed_manifest, sign_manifest  # noqa: PLC0415
-    from tests.helpers.polling import PASSPHRASE  # noqa: PLC0415
+    from tests.helpers.cli_election import PASSPHRASE  # noqa: PLC0415
 
     e = Election(tmp_path, QINGSHAN)
     manifest, _ = load_signed_manifest((tmp_path / "manifest.json").read_bytes())

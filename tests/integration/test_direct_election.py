@@ -15,8 +15,8 @@ from typing import Any
 from typer.testing import CliRunner
 
 from tally.cli import app
+from tests.helpers.cli_election import ENV, Election
 from tests.helpers.elections import definition_text
-from tests.helpers.polling import ENV, Election
 
 # 10 present, the scrutineer M012 among them (R25.2)
 PRESENT = [f"M{i:03d}" for i in (*range(1, 10), 12)]

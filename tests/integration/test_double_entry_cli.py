@@ -12,11 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.polling import Election
-
-ROOT = Path(__file__).resolve().parents[2]
-QINGSHAN = ROOT / "examples" / "qingshan.toml"
-PRESENT = [f"M{i:03d}" for i in range(1, 27) if i not in (15, 20, 25)]
+from tests.helpers.cli_election import PRESENT, QINGSHAN, Election
 
 
 def _election(folder: Path, *, numbered: bool) -> tuple[Election, list[str]]:

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.helpers.cli_election import Election, checked_in, marks_for
 from tests.helpers.notice_text import compare_notice
-from tests.helpers.polling import Election
-from tests.integration.test_polling_day import PRESENT, QINGSHAN, marks_for
 
 SECRETARY = [*["ox"] * 14, *["xo"] * 9]
 
@@ -17,9 +16,7 @@ SECRETARY = [*["ox"] * 14, *["xo"] * 9]
 
 
 def _election(tmp_path: Path) -> Election:
-    e = Election(tmp_path, QINGSHAN)
-    e.checkin(PRESENT)
-    return e
+    return checked_in(tmp_path)
 
 
 def test_further_round_winners_show_the_further_rounds_approvals_on_the_notice_A13(

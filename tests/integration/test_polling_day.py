@@ -14,25 +14,15 @@ from pathlib import Path
 import pytest
 
 import keys
-from tests.helpers.elections import ballots_for
-from tests.helpers.polling import Election, make_key
+from tests.helpers.cli_election import PRESENT, QINGSHAN, Election, checked_in, make_key, marks_for
 
 ROOT = Path(__file__).resolve().parents[2]
-QINGSHAN = ROOT / "examples" / "qingshan.toml"
 SHIQIAO = ROOT / "examples" / "shiqiao.toml"
-# 23 of the 25 expected electors (M015 is excluded, M020 votes remotely, M025 absent).
-PRESENT = [f"M{i:03d}" for i in range(1, 27) if i not in (15, 20, 25)]
-
-
-def marks_for(approvals: list[int], ballots: int, seats: int) -> list[str]:
-    return ["".join(m.value for m in b.marks) for b in ballots_for(approvals, ballots, seats)]
 
 
 @pytest.fixture
 def qingshan(tmp_path: Path) -> Election:
-    e = Election(tmp_path, QINGSHAN)
-    e.checkin(PRESENT)
-    return e
+    return checked_in(tmp_path)
 
 
 def test_normal_election_committee_then_secretary_then_publish(qingshan: Election) -> None:

@@ -5,47 +5,28 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib.util
 import json
 import shutil
-import sys
 import zipfile
 from pathlib import Path
-from types import ModuleType
 from typing import BinaryIO
 
 import pytest
 
-import keys
 from tally.calendar import CalendarYear, load_calendar, sign_calendar
 from tally.election import ElectionSession
 from tally.publish import bundle_files, publish
 from tally.session_errors import SessionError
-from verifier.checks import TownKey, verify_bundle
-from verifier.crypto import fingerprint
+from tests.helpers import bundles
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "spec" / "vectors" / "bundle" / "valid"
-GENERATOR = ROOT / "scripts" / "gen_bundle_vectors.py"
-
-
-def _generator(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_bundle_vectors", GENERATOR)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
 def small_branch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ElectionSession:
     """The small-branch vector election (a withdrawn entry, two scrutineers), result recorded."""
-    gen = _generator(monkeypatch)
-    work = tmp_path / "work"
-    work.mkdir()
-    gen.run_scenario(gen.SCENARIOS["small-branch"](), work)
-    return ElectionSession.open(work / "election.db")
+    return bundles.scenario_session(monkeypatch, tmp_path)
 
 
 def _folder_files(folder: Path) -> dict[str, bytes]:
@@ -87,7 +68,7 @@ def test_a_publish_that_fails_while_writing_leaves_nothing(
 def test_nothing_is_written_before_there_is_a_result(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    gen = _generator(monkeypatch)
+    gen = bundles.generator(monkeypatch)
     sc = gen.SCENARIOS["small-branch"]()
     signed = gen.signed_manifest_bytes(sc.definition, sc.scrutineers)
     session = ElectionSession.init(tmp_path / "election.db", signed, gen.WORK_GROUP)
@@ -97,23 +78,13 @@ def test_nothing_is_written_before_there_is_a_result(
     assert not (tmp_path / "out").exists()
 
 
-def _verify_files(files: dict[str, bytes], tmp_path: Path, town: keys.Signer) -> list[str]:
-    folder = tmp_path / "check"
-    for rel, data in files.items():
-        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-        (folder / rel).write_bytes(data)
-    town_fp = fingerprint(town.public_key.key)
-    report = verify_bundle(folder, TownKey(fingerprint=town_fp), jobs=1)
-    return list(report.failed())
-
-
 def test_publicity_counts_from_the_day_the_result_is_announced_R26_1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Election 2026-09-29, but the whole meeting (and the result) logged on 09-30: day 1 is the
     first working day after 09-30, i.e. 10-08 after the National Day week; 10-10 is a make-up
     Saturday, so 5 working days end on 10-13."""
-    gen = _generator(monkeypatch)
+    gen = bundles.generator(monkeypatch)
     sc = gen.SCENARIOS["small-branch"]()
     late = dataclasses.replace(sc, start=sc.start + dt.timedelta(days=1, hours=10))
     work = tmp_path / "work"
@@ -123,13 +94,13 @@ def test_publicity_counts_from_the_day_the_result_is_announced_R26_1(
     files = bundle_files(session, load_calendar(None, town_key=session.town_key))
     result = json.loads(files["result.json"])
     assert (result["publicity_start"], result["publicity_end"]) == ("2026-10-08", "2026-10-13")
-    assert _verify_files(files, tmp_path, gen.TOWN) == []
+    assert bundles.verify_files(files, tmp_path / "check", gen.TOWN) == []
 
 
 def test_a_signed_year_file_travels_in_the_bundle_R26_3(
     small_branch: ElectionSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    gen = _generator(monkeypatch)
+    gen = bundles.generator(monkeypatch)
     y2027 = CalendarYear(
         2027,
         frozenset({dt.date(2027, 1, 1)}),
@@ -141,7 +112,7 @@ def test_a_signed_year_file_travels_in_the_bundle_R26_3(
     out = publish(small_branch, tmp_path / "out", calendar_file=path, notice=False)
     files = _folder_files(out.folder)
     assert files["calendar.json"] == path.read_bytes()
-    assert _verify_files(files, tmp_path, gen.TOWN) == []
+    assert bundles.verify_files(files, tmp_path / "check", gen.TOWN) == []
     other = tmp_path / "other.signed.json"
     other.write_bytes(sign_calendar([y2027], gen.OTHER_TOWN))
     with pytest.raises(SessionError) as e:

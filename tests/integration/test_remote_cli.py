@@ -14,7 +14,7 @@ from tally.cli import app
 from tally.election import ElectionSession
 from tally.remote_device import vote_as_device_v2
 from tally.session_config import SessionConfig
-from tests.helpers.polling import ENV, Election
+from tests.helpers.cli_election import ENV, Election
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from tally.election import ElectionSession
 from tally.remote_device import DeviceVoteV2, vote_as_device_v2
 from tally.service import ServiceConfig, create_app
 from tally.session_config import SessionConfig
-from tests.helpers.polling import ENV, Election
+from tests.helpers.cli_election import ENV, Election, remote_definition
 
 ROOT = Path(__file__).resolve().parents[2]
 APPROVED = ["M018", "M020", "M025"]
@@ -47,13 +48,7 @@ def done(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Done]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TALLY_PASSPHRASE", ENV["TALLY_PASSPHRASE"])
         tmp = tmp_path_factory.mktemp("v2cli")
-        text = (ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8")
-        definition = tmp / "definition.toml"
-        definition.write_text(
-            text.replace('approved = ["M020"]', f"approved = {json.dumps(APPROVED)}"),
-            encoding="utf-8",
-        )
-        e = Election(tmp, definition)
+        e = Election(tmp, remote_definition(tmp, APPROVED))
         db, data = str(e.db), tmp / "svc"
         e.ok("remote", "open", db, "--key", str(e.wg), "--k", "2", "--data", str(data))
         codes = {
@@ -87,8 +82,7 @@ def done(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Done]:
         secretary = e.vote("secretary", 1, ["ox"] * len(PAPER))
         e.ok("result", db, "--key", str(e.wg))
         e.cosign()
-        out = tmp / "published"
-        e.ok("publish", db, "--out", str(out))
+        out = e.publish()
         yield Done(e, out, data, votes, committee, secretary, write_in)
 
 
@@ -116,7 +110,15 @@ def test_v2_log_holds_partials_totals_and_their_checkpoint(done: Done) -> None:
     rows = [json.loads(line) for line in _log_lines(done)]
     types = [r["type"] for r in rows]
     assert types.count("remote.partial_decryption") == 2 and types.count("remote.totals") == 1
-    assert "remote.key_revealed" not in types and "remote.decrypted" not in types
+    # Nothing else of remote voting is logged: no entry opens a single ballot.
+    assert Counter(t for t in types if t.startswith("remote.")) == {
+        "remote.opened": 1,
+        "remote.credential_issued": len(APPROVED),
+        "remote.cast": len(APPROVED),
+        "remote.closed": 1,
+        "remote.partial_decryption": 2,
+        "remote.totals": 1,
+    }
     totals = next(r for r in rows if r["type"] == "remote.totals")["body"]["posts"]
     assert [p["post"] for p in totals] == ["committee", "secretary"]
     assert totals[1]["totals"][:2] == [2, 1] and totals[1]["ballots"] == 3
@@ -222,7 +224,17 @@ def test_the_demo_branch_with_remote_voters_votes_with_encrypted_ballots(
         types = [json.loads(raw)["type"] for _, raw in s.store.log_rows()]
         r = s.meeting.remote
         assert r is not None and r.totals is not None
-        assert "remote.totals" in types and "remote.key_revealed" not in types
+        voters = len(definition["remote_voting"]["approved"])
+        # Two scrutineers decrypt the totals and nothing else of remote voting is logged: no
+        # entry opens a single ballot.
+        assert Counter(t for t in types if t.startswith("remote.")) == {
+            "remote.opened": 1,
+            "remote.credential_issued": voters,
+            "remote.cast": voters,
+            "remote.closed": 1,
+            "remote.partial_decryption": 2,
+            "remote.totals": 1,
+        }
         counted = [o for o in s.meeting.rounds.outcomes if o.remote_ballots]
         assert counted and all(o.remote_ballots == summary.remote_ballots for o in counted)
     finally:

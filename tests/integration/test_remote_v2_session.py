@@ -15,6 +15,7 @@ import pytest
 
 import keys
 from keys import remote_ballot, remote_tokens
+from tally import remote_checker
 from tally import remote_voting as remote_voting_module
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
@@ -109,6 +110,24 @@ def _expect(v2: V2, code: str, cred: remote_tokens.RemoteCredential, ballot: Any
     assert v2.stored() == before
 
 
+def _refused_by_the_checker(
+    v2: V2, code: str, cred: remote_tokens.RemoteCredential, ballot: Any
+) -> None:
+    """RV-4.1, RV-4.5: a ballot whose group elements or proofs fail is received (stored,
+    ``received``), then refused by the check with ``code``: its row gone, its refusal kept, the
+    token free again."""
+    before = v2.stored()
+    receipt = v2.cast(cred, ballot)
+    assert receipt["status"] == "received"
+    assert v2.s.remote.receipt_status(receipt["receipt"]) == {"status": "received"}
+    assert remote_checker.check_received(v2.s.remote) == 1
+    status = v2.s.remote.receipt_status(receipt["receipt"])
+    assert status is not None and status["status"] == "refused", status
+    assert status["code"] == code, status
+    assert status["zh"] and status["en"]
+    assert v2.stored() == before
+
+
 # -- hostile casts ---------------------------------------------------------------------------
 
 
@@ -127,7 +146,7 @@ def test_a_point_not_on_the_group_is_refused(v2: V2) -> None:
     ct = bytearray(base64.b64decode(ballot["posts"][0]["choices"][0]))
     ct[:32] = b"\xff" * 31 + b"\x7f"  # a field element >= p: no ristretto255 encoding (EG-2.2)
     ballot["posts"][0]["choices"][0] = _b64(bytes(ct))
-    _expect(v2, "elgamal.invalid_point", cred, ballot)
+    _refused_by_the_checker(v2, "elgamal.invalid_point", cred, ballot)
 
 
 def test_non_canonical_base64_is_refused(v2: V2) -> None:
@@ -159,7 +178,9 @@ def test_a_ballot_for_another_election_is_refused(v2: V2) -> None:
     ballot = remote_ballot.encrypt_ballot(other, cred.token, choices)
     _expect(v2, "remote.ballot_invalid", cred, ballot)
     # The same proofs under this election's id: they are bound to the other one (EG-4.3).
-    _expect(v2, "elgamal.choice_proof", cred, {**ballot, "election_id": info["election_id"]})
+    _refused_by_the_checker(
+        v2, "elgamal.choice_proof", cred, {**ballot, "election_id": info["election_id"]}
+    )
 
 
 def test_a_ballot_with_another_post_order_is_refused(v2: V2) -> None:
@@ -180,7 +201,9 @@ def test_a_ballot_made_for_another_token_is_refused(v2: V2) -> None:
     # Cast with B's credential: the ballot names A's token (RV-3.5).
     _expect(v2, "remote.token_mismatch", cred_b, ballot_a)
     # A's proofs relabelled with B's token: the proofs are bound to A's token (EG-4.3).
-    _expect(v2, "elgamal.choice_proof", cred_b, {**ballot_a, "token": _b64(cred_b.token)})
+    _refused_by_the_checker(
+        v2, "elgamal.choice_proof", cred_b, {**ballot_a, "token": _b64(cred_b.token)}
+    )
 
 
 def test_a_replayed_cast_is_refused_and_stores_nothing_more(v2: V2) -> None:
@@ -430,7 +453,7 @@ def test_more_casts_than_credentials_is_refused(v2: V2) -> None:
     ballot = v2.ballot(cred, lists, {"committee": ["M001"], "secretary": ["M005"]})
     with v2.s.store.transaction() as conn:  # a row left by a cast whose credential never logged
         conn.execute(
-            "INSERT INTO pending_casts VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO pending_casts VALUES (?, ?, ?, ?, ?, 'accepted')",
             ("0" * 64, _b64(bytes(32)), _b64(bytes(32)), "AA==", b"{}"),
         )
     _expect(v2, "remote.too_many", cred, ballot)
@@ -444,11 +467,11 @@ def test_pending_casts_survive_a_restart_and_are_logged_by_the_close(v2: V2) -> 
     receipt = v2.cast(cred, ballot)["receipt"]
     v2.s.store.close()
     v2.s = ElectionSession.open(SessionConfig(v2.path, passphrase=PASS))
-    assert v2.s.remote.receipt_status(receipt) == {"status": "pending"}
+    assert v2.s.remote.receipt_status(receipt) == {"status": "received"}
     _expect(v2, "remote.token_used", cred, ballot)
     v2.s.remote.close(signer=v2.wg, data_dir=v2.data)
     casts = v2.s.store.log_rows_of_types(["remote.cast"])
     assert [
         remote_ballot.ballot_receipt(json.loads(raw)["body"]["ballot"]) for _, raw in casts
     ] == [receipt]
-    assert v2.s.remote.receipt_status(receipt) is None  # no longer pending: logged
+    assert v2.s.remote.receipt_status(receipt) is None  # checked at the close, then logged

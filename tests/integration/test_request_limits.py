@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,24 +18,13 @@ from typing import Any
 import httpx
 import pytest
 
-import keys
-from tally.core.definition import parse_definition
-from tally.core.manifest import build_manifest
-from tally.election import ElectionSession
-from tally.manifest_io import sign_manifest
 from tally.service import ServiceConfig, create_app
 from tally.service.app import SECURITY_HEADERS
 from tally.service.limits import RequestLimits, uvicorn_config
-from tally.session_config import SessionConfig
+from tests.helpers.http_session import free_port, remote_election, running
 
-ROOT = Path(__file__).resolve().parents[2]
 BODY_LIMIT = 64 * 1024
 JSON_ENDPOINTS = ("/api/remote/redeem", "/api/remote/cast")
-
-
-def _pub(s: keys.InMemorySigner) -> dict[str, Any]:
-    doc: dict[str, Any] = json.loads(keys.export_public_key(s.public_key))
-    return doc
 
 
 def _rss_kib(field: str) -> int:
@@ -50,41 +38,14 @@ def _rss_kib(field: str) -> int:
 def _served(tmp_path: Path, limits: RequestLimits) -> Iterator[tuple[str, int]]:
     import uvicorn  # noqa: PLC0415
 
-    town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "town")
-    wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "wg")
-    sc = keys.InMemorySigner.generate(keys.Role.SCRUTINEER, "s1")
-    text = (ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8")
-    manifest = build_manifest(
-        parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=(_pub(sc),)
-    )
-    data = tmp_path / "svc"
-    s = ElectionSession.init(
-        SessionConfig(tmp_path / "e.db", passphrase="correct horse battery staple"),
-        sign_manifest(manifest, town),
-        wg,
-    )
-    s.remote.open(signer=wg, k=1, data_dir=data)
-    s.store.close()
+    e = remote_election(tmp_path)
+    e.session.store.close()
     app = create_app(
-        ServiceConfig(
-            election_path=tmp_path / "e.db", data_dir=data, extra={"request_limits": limits}
-        )
+        ServiceConfig(election_path=e.path, data_dir=e.data, extra={"request_limits": limits})
     )
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn_config(app, host="127.0.0.1", port=port, limits=limits))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    try:
+    port = free_port()
+    with running(uvicorn.Server(uvicorn_config(app, host="127.0.0.1", port=port, limits=limits))):
         yield f"http://127.0.0.1:{port}", port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")

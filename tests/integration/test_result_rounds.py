@@ -9,22 +9,18 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.helpers.polling import Election
-from tests.integration.test_polling_day import PRESENT, QINGSHAN, marks_for
+from tests.helpers.cli_election import PRESENT, Election, checked_in, marks_for
 
 SECRETARY = [*["ox"] * 14, *["xo"] * 9]
 
 
 def _election(tmp_path: Path, present: list[str] = PRESENT) -> Election:
-    e = Election(tmp_path, QINGSHAN)
-    e.checkin(present)
-    return e
+    return checked_in(tmp_path, present)
 
 
 def _publish(e: Election) -> tuple[Path, list[dict[str, Any]]]:
     e.cosign()
-    out = e.folder / "published"
-    e.ok("publish", str(e.db), "--out", str(out))
+    out = e.publish()
     outcomes = json.loads((out / "bundle" / "outcomes.json").read_text())["rounds"]
     return out / "bundle", outcomes
 

@@ -9,13 +9,10 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from tally.store import ElectionStore
-from tests.helpers.polling import Election, qr_texts
+from tests.helpers.cli_election import PRESENT, QINGSHAN, Election, qr_texts
 from tests.unit.verifier import builder as B
 from verifier.cli import app as verifier_app
 
-ROOT = Path(__file__).resolve().parents[2]
-QINGSHAN = ROOT / "examples" / "qingshan.toml"
-PRESENT = [f"M{i:03d}" for i in range(1, 27) if i not in (15, 20, 25)]
 COMMITTEE = [
     *["ooooox"] * 8,
     *["oxoooo"] * 4,

@@ -38,6 +38,7 @@ from tally.election import ElectionSession
 from tally.manifest_io import sign_manifest
 from tally.service import ServiceConfig, create_app
 from tally.service.accounts import AccountStore, Role, accounts_path
+from tests.helpers.http_session import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = {
@@ -248,13 +249,6 @@ def _self_signed(folder: Path, *, key_mode: int = 0o600) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def _serving(servers: list[Any]) -> Iterator[None]:
     """The servers ``tally serve`` would run, on one event loop in a thread."""
@@ -283,7 +277,7 @@ def test_served_over_tls_cookies_are_secure_and_every_response_carries_hsts(
     cert, key = _self_signed(tmp_path / "tls")
     files = TlsFiles(cert=cert, key=key)
     app = create_app(election.config(tls=True))
-    port = _free_port()
+    port = free_port()
     trust = ssl.create_default_context(cafile=str(cert))
     with (
         _serving(build_servers(app, [Binding("127.0.0.1", port)], tls=files)),
@@ -322,7 +316,7 @@ def test_served_without_tls_no_hsts_and_cookies_are_not_secure(election: Electio
     from tally.service.transport import Binding, build_servers  # noqa: PLC0415
 
     app = create_app(election.config())
-    port = _free_port()
+    port = free_port()
     with (
         _serving(build_servers(app, [Binding("127.0.0.1", port)])),
         httpx.Client(base_url=f"http://127.0.0.1:{port}") as client,
@@ -365,7 +359,7 @@ def test_the_public_binding_serves_the_public_pages_and_never_a_station_page(
 
     limits = RequestLimits(max_body_bytes=32 * 1024, max_connections=16)
     app = create_app(election.config(extra={"request_limits": limits}))
-    station_port, public_port = _free_port(), _free_port()
+    station_port, public_port = free_port(), free_port()
     servers = build_servers(
         app,
         [Binding("127.0.0.1", station_port), Binding("127.0.0.1", public_port, public_only=True)],
@@ -431,7 +425,7 @@ def test_a_binding_that_cannot_listen_stops_the_other_and_exits_non_zero(
         servers = build_servers(
             app,
             [
-                Binding("127.0.0.1", _free_port()),
+                Binding("127.0.0.1", free_port()),
                 Binding("127.0.0.1", busy.getsockname()[1], public_only=True),
             ],
         )

@@ -15,13 +15,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from tests.helpers.cli_election import PRESENT, QINGSHAN, Election
 from tests.helpers.elections import ballots_for
-from tests.helpers.polling import Election
 from verifier.cli import app as verifier_app
-
-ROOT = Path(__file__).resolve().parents[2]
-QINGSHAN = ROOT / "examples" / "qingshan.toml"
-PRESENT = [f"M{i:03d}" for i in range(1, 27) if i not in (15, 20, 25)]
 
 
 def _marks(approvals: list[int], ballots: int, seats: int) -> list[str]:

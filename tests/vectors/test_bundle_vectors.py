@@ -2,7 +2,7 @@
 
 The verifier (`verifier.checks.verify_bundle`) must pass every valid bundle and fail every invalid
 one with exactly the clause set of its `expected.json`; the producer's own readers
-(`tally.manifest_io.load_signed_manifest`, and `tally.core.meeting.parse_entry`/`apply_entry` as
+(`tally.election.load_signed_manifest`, and `tally.core.meeting.parse_entry`/`apply_entry` as
 `tally.election.ElectionSession.open` replays a stored log) must accept the valid manifests and
 logs and reject the invalid ones the way `expected.json` says. The vectors must equal a fresh
 regeneration by scripts/gen_bundle_vectors.py (STYLE.md §7.3 rules 20-23).
@@ -10,12 +10,9 @@ regeneration by scripts/gen_bundle_vectors.py (STYLE.md §7.3 rules 20-23).
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import zipfile
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -27,13 +24,13 @@ from tally.core.model import PostKind
 from tally.election_log import check_invalid_confirmation
 from tally.manifest_io import load_signed_manifest, town_check
 from tally.session_errors import SessionError
+from tests.helpers import bundles
 from verifier.checks import TownKey, verify_bundle
 from verifier.cli import parse_town_key
 from verifier.report import Report, Status
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "spec" / "vectors" / "bundle"
-GENERATOR = ROOT / "scripts" / "gen_bundle_vectors.py"
 VALID = sorted(p for p in (VECTORS / "valid").iterdir() if p.is_dir())
 INVALID = sorted(p for p in (VECTORS / "invalid").iterdir() if p.is_dir())
 ZIPS = sorted(p for p in (VECTORS / "zip").iterdir() if p.is_dir())
@@ -120,17 +117,8 @@ def test_vector_set_covers_the_clauses() -> None:
         assert (VECTORS / "valid" / doc["base"]).is_dir()
 
 
-def _generator(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_bundle_vectors", GENERATOR)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_regeneration_equals_committed_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
-    wanted: dict[str, bytes] = _generator(monkeypatch).build_vectors()
+    wanted: dict[str, bytes] = bundles.generator(monkeypatch).build_vectors()
     present = {
         str(p.relative_to(VECTORS))
         for p in VECTORS.rglob("*")

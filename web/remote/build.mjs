@@ -3,15 +3,14 @@
 //   WebAssembly is inlined by libsodium.js itself).
 // Usage: npm ci && npm run build      (writes the file)
 //        npm run check                (rebuilds in memory, fails if the committed file differs)
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+// The build itself is web/bundle.mjs, shared with web/station.
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { buildBundle, lockedVersions } from '../bundle.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const outfile = resolve(here, '../../tally/service/static/remote/remote-crypto.js');
-const lock = JSON.parse(readFileSync(resolve(here, 'package-lock.json'), 'utf8'));
-const version = (name) => lock.packages[`node_modules/${name}`].version;
+const version = lockedVersions(here);
 
 const banner = [
   '// remote-crypto.js: browser-side cryptography of remote voting (spec/remote.md).',
@@ -24,36 +23,10 @@ const banner = [
     ` built with esbuild ${version('esbuild')}.`,
 ].join('\n');
 
-const result = await esbuild.build({
-  entryPoints: [resolve(here, 'src/index.js')],
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: ['es2020'],
+await buildBundle({
+  esbuild,
+  here,
+  outfile: 'tally/service/static/remote/remote-crypto.js',
+  banner,
   minify: false,
-  legalComments: 'eof',
-  charset: 'utf8',
-  banner: { js: banner },
-  write: false,
-  logLevel: 'warning',
-  absWorkingDir: here,
 });
-const text = result.outputFiles[0].text;
-
-if (process.argv.includes('--check')) {
-  let current = '';
-  try {
-    current = readFileSync(outfile, 'utf8');
-  } catch {
-    // missing counts as stale
-  }
-  if (current !== text) {
-    console.error(`${outfile} is stale: run "npm run build" in web/remote and commit it`);
-    process.exit(1);
-  }
-  console.log(`${outfile} is up to date`);
-} else {
-  mkdirSync(dirname(outfile), { recursive: true });
-  writeFileSync(outfile, text);
-  console.log(`wrote ${outfile} (${text.length} bytes)`);
-}

@@ -33,6 +33,8 @@ BASE_METHODS = ("__init__", "__str__", "message", "to_json")
 # Classes whose constructor takes other arguments and builds the texts (not a copy of the base's).
 OWN_CONSTRUCTORS = {
     "tally.core.errors.DefinitionError",
+    "tally.core.procedure.errors.ProcedureDefinitionError",
+    "tally.core.procedure.errors.ApprovalBlockedError",
     "tally.core.double_entry.DoubleEntryMismatchError",
     "tally.session_errors.ManifestDefinitionError",
     "tally.calendar.CalendarYearUnknownError",

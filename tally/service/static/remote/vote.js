@@ -47,6 +47,10 @@ const MSG = {
       privacyPost: (p) => `注意：${p}只选 1 名，且获准远程投票的党员不超过 2 名，公布的远程合计可能显示出您的选择。`,
       encrypting: (d, n) => `正在加密并生成证明（${d}/${n}）……`,
       sending: '正在投出……',
+      checking: '选票已送达，正在核验……',
+      refused: (why) => `您的选票未通过服务器核验：${why} 凭证仍然有效，可以再投一次（选票将重新加密）。`,
+      castAgain: '再投一次',
+      slow: '选票已送达，核验尚未完成。请稍后在回执页核对。',
       listsBad: '服务器提供的另选名单与选举记录不符。请不要投票，并联系选举工作组和镇党委。',
       keyBad: '服务器提供的选举公钥无效。请不要投票，并联系选举工作组和镇党委。',
       receiptBad: '服务器返回的回执与本机算出的不符。请截屏此页面并联系选举工作组和镇党委。',
@@ -56,6 +60,10 @@ const MSG = {
         input: '请填写完整的回执（64 位），或在投票的设备上打开此页面。',
         pendingLine: '回执在待记入的远程选票中',
         pending: '您的选票已被收下，尚未记入选举记录：远程投票结束时所有远程选票按回执顺序一起记入。请在结束后再核对。',
+        receivedLine: '回执对应的选票已送达，正在核验',
+        received: '您的选票已送达，服务器正在核验其证明。请稍后再核对。',
+        refusedLine: '回执对应的选票未通过核验',
+        refused: (why) => `此选票未通过核验，没有计入：${why} 如凭证仍在投票的设备上，可以再投一次。`,
         ballot: '记录中的选票与回执一致',
       },
     },
@@ -110,6 +118,10 @@ const MSG = {
       privacyPost: (p) => `Note: ${p} has 1 seat and at most 2 members may vote remotely; the published remote totals may reveal your choice.`,
       encrypting: (d, n) => `Encrypting and proving (${d}/${n})…`,
       sending: 'Casting…',
+      checking: 'Ballot delivered; checking…',
+      refused: (why) => `The service refused your ballot: ${why} Your credential is still valid: you can cast again (the ballot is encrypted anew).`,
+      castAgain: 'Cast again',
+      slow: 'Ballot delivered; the check is not finished yet. Check your receipt on the receipt page later.',
       listsBad: 'The write-in lists from the server do not match the election record. Do not vote; contact the work group and the town committee.',
       keyBad: 'The election key from the server is not valid. Do not vote; contact the work group and the town committee.',
       receiptBad: 'The receipt from the server differs from the one this device computed. Take a screenshot and contact the work group and the town committee.',
@@ -119,6 +131,10 @@ const MSG = {
         input: 'Enter the whole receipt (64 digits), or open this page on the device you voted with.',
         pendingLine: 'The receipt is among the pending remote ballots',
         pending: 'Your ballot was accepted and is not in the election record yet: all remote ballots are entered together, in receipt order, when remote voting closes. Check again after that.',
+        receivedLine: 'The ballot of this receipt was delivered and is being checked',
+        received: 'Your ballot was delivered; the service is checking its proofs. Check again in a moment.',
+        refusedLine: 'The ballot of this receipt failed the check',
+        refused: (why) => `This ballot failed the check and does not count: ${why} If the credential is still on the device you voted with, you can cast again.`,
         ballot: 'The ballot in the record matches the receipt',
       },
     },
@@ -722,18 +738,30 @@ async function castV2() {
       flash('cast-err', refusalText(r));
       return;
     }
-    progress(n + 1, n + 1, MSG.v2.sending);
-    for (const k of [credKey(), fpKey(), writeInKey()]) sessionStorage.removeItem(k);
-    state.cred = null;
+    progress(n + 1, n + 1, MSG.v2.checking);
     const d = r.data || {};
     const good = d.format === 'remote-receipt/2' && d.election_id === state.info.election_id && d.receipt === made.receipt;
     // RV-6.2: the device keeps the receipt it computed itself (RV-3.6), not the server's word.
     const kept = { format: 'remote-receipt/2', election_id: state.info.election_id, receipt: made.receipt };
     localStorage.setItem(receiptKey(), JSON.stringify(kept));
+    // RV-6.4: the proofs are checked after the answer; the credential is kept until they hold.
+    const verdict = good ? await awaitVerdict(made.receipt) : { status: 'unchecked' };
+    if (verdict.status === 'refused') {
+      localStorage.removeItem(receiptKey());
+      $('cast-progress').hidden = true;
+      flash('cast-err', MSG.v2.refused(verdict.message || verdict.code || ''));
+      button.dataset.again = '1';
+      return;
+    }
+    for (const k of [credKey(), fpKey(), writeInKey()]) sessionStorage.removeItem(k);
+    state.cred = null;
     $('r-hash').textContent = made.receipt.slice(0, 16).match(/.{4}/g).join(' ');
     $('r-full').textContent = made.receipt;
     $('to-check').href = `/vote/receipt?lang=${LANG}#receipt=${made.receipt}`;
     show('s-receipt');
+    if (verdict.status === 'slow') {
+      $('s-receipt').prepend(el('p', { class: 'flash warn', role: 'status', id: 'receipt-slow', text: MSG.v2.slow }));
+    }
     if (!good) {
       $('s-receipt').prepend(el('p', { class: 'flash error', role: 'alert', id: 'receipt-bad', text: MSG.v2.receiptBad }));
     }
@@ -742,8 +770,30 @@ async function castV2() {
   } finally {
     button.disabled = false;
     $('back').disabled = false;
-    button.textContent = label;
+    button.textContent = button.dataset.again ? MSG.v2.castAgain : label;
   }
+}
+
+// RV-6.4: the receipt's status until it is accepted or refused, asked with a growing pause
+// (0.5 s doubling to 4 s); after about two minutes the page stops asking (status 'slow') and
+// the receipt page tells the rest.
+async function awaitVerdict(receipt) {
+  let pause = 500;
+  const until = Date.now() + 120000;
+  while (Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause = Math.min(pause * 2, 4000);
+    let r;
+    try {
+      r = await api(`/api/remote/receipt?receipt=${receipt}`);
+    } catch {
+      continue; // the network: ask again after the next pause
+    }
+    const status = r.ok && r.data ? r.data.status : null;
+    if (status === 'accepted' || status === 'logged') return { status: 'accepted' };
+    if (status === 'refused') return r.data;
+  }
+  return { status: 'slow' };
 }
 
 // ------------------------------------------------------------------ the receipt page
@@ -782,13 +832,18 @@ async function checkReceiptV2(info, done) {
   if (r.status === 404) { done(false, MSG.check.notFound); return; }
   if (!r.ok) { done(false, refusalText(r)); return; }
   const p = r.data || {};
-  if (p.status === 'pending') {
-    line(true, MSG.v2.check.pendingLine);
+  const waiting = {
+    accepted: [true, MSG.v2.check.pendingLine, MSG.v2.check.pending, 'flash warn'],
+    received: [true, MSG.v2.check.receivedLine, MSG.v2.check.received, 'flash warn'],
+    refused: [false, MSG.v2.check.refusedLine, MSG.v2.check.refused(p.message || p.code || ''), 'flash error'],
+  }[p.status];
+  if (waiting) {
+    line(waiting[0], waiting[1]);
     const result = $('result');
     result.hidden = false;
-    result.className = 'flash warn';
-    result.textContent = MSG.v2.check.pending;
-    document.body.dataset.check = 'pending';
+    result.className = waiting[3];
+    result.textContent = waiting[2];
+    document.body.dataset.check = p.status === 'accepted' ? 'pending' : p.status;
     return;
   }
   let entry = null;

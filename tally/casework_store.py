@@ -1,0 +1,577 @@
+"""The town casework file (spec/procedure.md RP-1.1, RP-8, RP-9, RP-11.3, RP-11.4, RP-12.3).
+
+One SQLite file per town: the town-signed ``signed-casework/1`` definition, the casework log
+(``casework-entry/1``, a salted hash chain and an RFC 9162 Merkle tree, ``tally.log``), its
+checkpoints signed by the casework key, the photos by SHA-256, salted hashes of the objections'
+check codes and the reporters' access codes, and the hashes of the submission tokens already
+taken (a replayed submission is refused and nothing is stored again).
+
+Every operation is checked by the pure core (``tally.core.casework``) against the ledger first and
+then written in one transaction (WAL, ``synchronous=FULL``): the entry, its photos and its codes
+land together or not at all, and the in-memory ledger and tree move only after the commit. SQL is
+always parameterised; triggers refuse UPDATE and DELETE on every table that holds history.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+import keys
+from tally.core.casework import (
+    CASEWORK_DOMAIN,
+    SIGNED_CASEWORK_FORMAT,
+    Casework,
+    CaseworkEntry,
+    CaseworkError,
+    Ledger,
+    Step,
+    access_code,
+    check_code,
+    normalise_code,
+    open_ledger,
+    opening_step,
+    parse_casework,
+    public_summary,
+    record,
+    replay,
+)
+from tally.core.manifest import canonical
+from tally.log import MerkleTree
+from tally.log.checkpoint import note_body, signature_line
+from tally.store import StoreError, write_refusal
+
+__all__ = [
+    "CHECKPOINT_DOMAIN",
+    "BundleFile",
+    "CaseworkStore",
+    "Randomness",
+    "parse_signed_casework",
+    "sign_casework",
+]
+
+CHECKPOINT_DOMAIN: Final = b"branch-election/casework-checkpoint/1"
+BUNDLE_INDEX_FORMAT: Final = "casework-bundle-index/1"
+_CODE_SALT_BYTES: Final = 16
+_PHOTO_SUFFIX: Final = {"jpeg": "jpg", "png": "png"}
+
+_SCHEMA: Final[tuple[str, ...]] = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
+    "CREATE TABLE log (seq INTEGER PRIMARY KEY, type TEXT NOT NULL, raw BLOB NOT NULL)",
+    "CREATE TABLE checkpoints (id INTEGER PRIMARY KEY, size INTEGER NOT NULL, "
+    "reason TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (size, reason))",
+    "CREATE TABLE checkpoint_signatures (checkpoint_id INTEGER NOT NULL "
+    "REFERENCES checkpoints(id), signer TEXT NOT NULL, line TEXT NOT NULL, "
+    "PRIMARY KEY (checkpoint_id, signer))",
+    # (RP-9.4) photos as received, named by their SHA-256.
+    "CREATE TABLE photos (sha256 TEXT PRIMARY KEY, type TEXT NOT NULL, data BLOB NOT NULL)",
+    # (RP-8.3, RP-9.2) salted hashes of check codes and access codes; a code may be replaced.
+    "CREATE TABLE codes (subject TEXT PRIMARY KEY, salt BLOB NOT NULL, hash BLOB NOT NULL)",
+    # The SHA-256 of each submission token taken, with the reference it gave.
+    "CREATE TABLE submissions (token_hash BLOB PRIMARY KEY, reference TEXT NOT NULL)",
+    *(
+        f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+        for table in ("log", "checkpoints", "checkpoint_signatures", "photos", "submissions")
+        for op in ("UPDATE", "DELETE")
+    ),
+)
+SCHEMA_VERSION: Final = 1
+
+#: The shell's random source: ``n`` bytes fresh from the OS CSPRNG (``secrets.token_bytes``).
+Randomness = Callable[[int], bytes]
+
+
+def sign_casework(document: dict[str, Any], town: keys.Signer) -> tuple[bytes, Casework]:
+    """Check a ``casework/1`` document and sign it: the ``signed-casework/1`` JCS bytes.
+
+    Raises:
+        CaseworkDefinitionError: the document has problems (all listed).
+        CaseworkError: ``casework.wrong_key`` when the signer is not the town committee's.
+    """
+    if town.public_key.role is not keys.Role.TOWN_COMMITTEE:
+        raise _wrong_key("town_committee")
+    casework = parse_casework(document)
+    signature = town.sign(CASEWORK_DOMAIN, casework.raw)
+    signed = canonical(
+        {
+            "format": SIGNED_CASEWORK_FORMAT,
+            "casework": json.loads(casework.raw),
+            "town_key": json.loads(keys.export_public_key(town.public_key)),
+            "signature": base64.b64encode(signature).decode(),
+        }
+    )
+    return signed, casework
+
+
+def _wrong_key(role: str) -> CaseworkError:
+    return CaseworkError(
+        "casework.wrong_key",
+        zh=f"密钥角色不符，应为 {role}",
+        en=f"the key has the wrong role: {role} is needed",
+        clause="RP-1.2",
+    )
+
+
+def _not_signed(en: str) -> CaseworkError:
+    return CaseworkError(
+        "casework.not_signed", zh="事项登记簿定义没有有效的镇党委签名", en=en, clause="RP-8.1"
+    )
+
+
+def parse_signed_casework(
+    raw: bytes, *, town_key: keys.PublicKey | None = None
+) -> tuple[Casework, keys.PublicKey, keys.PublicKey]:
+    """Parse ``signed-casework/1`` bytes and check the town's signature.
+
+    Returns:
+        The casework, the town key it names and the casework service's key.
+
+    Raises:
+        CaseworkError: ``casework.not_signed`` (shape, key, role or signature), or
+            ``casework.wrong_key`` when ``town_key`` is given and differs.
+        CaseworkDefinitionError: the definition has problems.
+    """
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise _not_signed("the signed casework definition is not JSON") from e
+    if not isinstance(doc, dict) or set(doc) != {"format", "casework", "town_key", "signature"}:
+        raise _not_signed("the signed casework definition has the wrong members")
+    if doc["format"] != SIGNED_CASEWORK_FORMAT:
+        raise _not_signed(f'the format must be "{SIGNED_CASEWORK_FORMAT}"')
+    casework = parse_casework(doc["casework"])
+    try:
+        town = keys.parse_public_key(canonical(doc["town_key"]))
+        service = keys.parse_public_key(canonical(dict(casework.casework_key)))
+        signature = base64.b64decode(str(doc["signature"]), validate=True)
+        keys.verify(town, CASEWORK_DOMAIN, casework.raw, signature)
+    except (keys.KeysError, binascii.Error, ValueError, TypeError) as e:
+        raise _not_signed("the town's signature on the casework definition is not valid") from e
+    if town.role is not keys.Role.TOWN_COMMITTEE:
+        raise _wrong_key("town_committee")
+    if service.role is not keys.Role.CASEWORK:
+        raise _wrong_key("casework")
+    if town_key is not None and town_key.key != town.key:
+        raise _wrong_key("town_committee (the trust root given)")
+    return casework, town, service
+
+
+@dataclass(frozen=True, slots=True)
+class BundleFile:
+    """One file of the casework bundle."""
+
+    path: str
+    data: bytes
+
+
+def _code_hash(salt: bytes, code: str) -> bytes:
+    return hashlib.sha256(salt + normalise_code(code).encode()).digest()
+
+
+class CaseworkStore:
+    """The town casework file. Use :meth:`create` or :meth:`open`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, signed: bytes) -> None:
+        self._conn = conn
+        self.path = path
+        self.signed_casework = signed
+        casework, self.town_key, self.casework_key = parse_signed_casework(signed)
+        raws = [row[0] for row in conn.execute("SELECT raw FROM log ORDER BY seq")]
+        self._ledger = replay(casework, raws)
+        self._tree = MerkleTree(hashlib.sha256(b"\x00" + r).digest() for r in raws)
+
+    # -- opening -------------------------------------------------------------------------------
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=10.0)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    @classmethod
+    def create(
+        cls,
+        path: Path,
+        *,
+        signed_casework: bytes,
+        casework_signer: keys.Signer,
+        at: datetime,
+        random: Randomness,
+    ) -> CaseworkStore:
+        """A new casework file with entry 0 and the ``opened`` checkpoint; never overwrites.
+
+        Raises:
+            StoreError: the file exists or cannot be written.
+            CaseworkError: the definition is not validly signed, or ``casework_signer`` is not
+                the definition's casework key.
+        """
+        casework, _, service = parse_signed_casework(signed_casework)
+        if casework_signer.public_key.key != service.key:
+            raise _wrong_key("casework (the definition's)")
+        if path.exists():
+            raise StoreError(
+                "store.exists",
+                zh=f"事项登记簿文件已存在：{path}（不会覆盖）",
+                en=f"the casework file already exists: {path} (never overwritten)",
+            )
+        entry, _ledger = record(
+            open_ledger(casework), opening_step(casework), at=at, actor="town", salt=random(32)
+        )
+        # (RP-11.4) The "opened" checkpoint lands with entry 0: a one-leaf tree's root is its leaf.
+        body = note_body(f"branch-casework/{casework.id.hex()}", 1, entry.leaf_hash, "opened")
+        signer, line = signature_line(casework_signer, body, domain=CHECKPOINT_DOMAIN)
+        try:
+            conn = cls._connect(path)
+            with _transaction(conn):
+                for sql in _SCHEMA:
+                    conn.execute(sql)
+                conn.executemany(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)",
+                    [
+                        ("schema_version", str(SCHEMA_VERSION).encode()),
+                        ("signed_casework", signed_casework),
+                    ],
+                )
+                conn.execute(
+                    "INSERT INTO log (seq, type, raw) VALUES (?, ?, ?)",
+                    (entry.seq, entry.type, entry.raw),
+                )
+                cur = conn.execute(
+                    "INSERT INTO checkpoints (size, reason, body) VALUES (?, ?, ?)",
+                    (1, "opened", body),
+                )
+                conn.execute(
+                    "INSERT INTO checkpoint_signatures (checkpoint_id, signer, line) "
+                    "VALUES (?, ?, ?)",
+                    (cur.lastrowid, signer, line),
+                )
+            conn.close()
+        except sqlite3.Error as e:
+            path.unlink(missing_ok=True)
+            raise StoreError(
+                "store.create_failed",
+                zh=f"无法创建事项登记簿文件：{e}",
+                en=f"cannot create the casework file: {e}",
+            ) from e
+        return cls.open(path)
+
+    @classmethod
+    def open(cls, path: Path) -> CaseworkStore:
+        """Open a casework file, replaying and checking its log.
+
+        Raises:
+            StoreError: missing, not a casework file, damaged, or of a newer version.
+        """
+        if not path.is_file():
+            raise StoreError(
+                "store.missing",
+                zh=f"找不到事项登记簿文件：{path}",
+                en=f"no casework file at {path}",
+            )
+        try:
+            conn = cls._connect(path)
+            rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            version = int(bytes(rows["schema_version"]).decode())
+            signed = bytes(rows["signed_casework"])
+        except (sqlite3.Error, KeyError, ValueError) as e:
+            raise StoreError(
+                "store.corrupt",
+                zh=f"{path} 不是有效的事项登记簿文件或已损坏",
+                en=f"{path} is not a casework file or is damaged",
+            ) from e
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                "store.newer",
+                zh="事项登记簿文件由更新版本的软件创建，请升级软件",
+                en="the casework file was made by a newer version of the software",
+            )
+        try:
+            return cls(conn, path, signed)
+        except CaseworkError as e:
+            raise StoreError(
+                "store.corrupt",
+                zh=f"{path} 的事项记录已损坏：{e.zh}",
+                en=f"the casework log of {path} is damaged: {e.en}",
+            ) from e
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- reading -------------------------------------------------------------------------------
+    @property
+    def ledger(self) -> Ledger:
+        """The casework as its log says now."""
+        return self._ledger
+
+    @property
+    def casework(self) -> Casework:
+        return self._ledger.casework
+
+    def head(self) -> tuple[int, bytes]:
+        """(size, RFC 9162 root) of the log now."""
+        return self._tree.size, self._tree.root()
+
+    def log_rows(self) -> list[bytes]:
+        return [bytes(r[0]) for r in self._conn.execute("SELECT raw FROM log ORDER BY seq")]
+
+    def photo(self, sha256: str) -> bytes | None:
+        row = self._conn.execute("SELECT data FROM photos WHERE sha256 = ?", (sha256,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def checkpoint_texts(self) -> list[tuple[int, str]]:
+        """(size, full text) of every checkpoint, in order of creation."""
+        out: list[tuple[int, str]] = []
+        for cid, size, body in self._conn.execute(
+            "SELECT id, size, body FROM checkpoints ORDER BY id"
+        ).fetchall():
+            lines = self._conn.execute(
+                "SELECT line FROM checkpoint_signatures WHERE checkpoint_id = ? ORDER BY signer",
+                (cid,),
+            ).fetchall()
+            out.append((size, body + "\n" + "".join(line for (line,) in lines)))
+        return out
+
+    def verify_code(self, subject: str, code: str) -> bool:
+        """Whether ``code`` is the current check code (``check:<reference>``) or access code
+        (``access:<reporter>``) of ``subject``; compared in constant time."""
+        row = self._conn.execute(
+            "SELECT salt, hash FROM codes WHERE subject = ?", (subject,)
+        ).fetchone()
+        return row is not None and hmac.compare_digest(_code_hash(bytes(row[0]), code), row[1])
+
+    # -- writing -------------------------------------------------------------------------------
+    def perform(
+        self,
+        step: Step,
+        *,
+        at: datetime,
+        actor: str,
+        random: Randomness,
+        submission: str = "",
+        code_subject: str = "",
+        code: str = "",
+    ) -> CaseworkEntry:
+        """Append a checked step's entry, its photos, its code hash and its submission token, in
+        one transaction.
+
+        Raises:
+            CaseworkError: ``case.replayed`` when ``submission`` was taken before (nothing
+                stored), or the core's refusal when the entry does not fit the ledger.
+            StoreError: ``store.stale`` (another process wrote first), or the disk is full or
+                the write failed; nothing was written.
+        """
+        token_hash = hashlib.sha256(submission.encode()).digest() if submission else b""
+        if token_hash:
+            row = self._conn.execute(
+                "SELECT reference FROM submissions WHERE token_hash = ?", (token_hash,)
+            ).fetchone()
+            if row is not None:
+                raise CaseworkError(
+                    "case.replayed",
+                    zh=f"这份材料已经提交过，编号为 {row[0]}，没有重复登记",
+                    en=f"this submission was already received as {row[0]}; "
+                    "nothing was stored again",
+                    clause="RP-8.2",
+                )
+        entry, after = record(self._ledger, step, at=at, actor=actor, salt=random(32))
+        salt = random(_CODE_SALT_BYTES) if code else b""
+        with _transaction(self._conn) as conn:
+            self._same_log(conn)
+            conn.execute(
+                "INSERT INTO log (seq, type, raw) VALUES (?, ?, ?)",
+                (entry.seq, entry.type, entry.raw),
+            )
+            for p in step.photos:
+                conn.execute(
+                    "INSERT OR IGNORE INTO photos (sha256, type, data) VALUES (?, ?, ?)",
+                    (p.sha256, p.type, p.data),
+                )
+            if code:
+                conn.execute(
+                    "INSERT OR REPLACE INTO codes (subject, salt, hash) VALUES (?, ?, ?)",
+                    (code_subject, salt, _code_hash(salt, code)),
+                )
+            if token_hash:
+                conn.execute(
+                    "INSERT INTO submissions (token_hash, reference) VALUES (?, ?)",
+                    (token_hash, str(step.body.get("reference", ""))),
+                )
+        self._ledger = after
+        self._tree.append(entry.leaf_hash)
+        return entry
+
+    def _same_log(self, conn: sqlite3.Connection) -> None:
+        """Inside the write lock: the file's log is the one this handle checked against.
+
+        Raises:
+            StoreError: ``store.stale`` when another process appended since this file was opened.
+        """
+        (n,) = conn.execute("SELECT COUNT(*) FROM log").fetchone()
+        if n != self._ledger.size:
+            raise StoreError(
+                "store.stale",
+                zh="事项登记簿已被另一处更改，本次没有写入：请重新打开后再试",
+                en="the casework file was changed elsewhere; nothing was written: "
+                "open it again and retry",
+            )
+
+    def lodge(
+        self, step: Step, *, at: datetime, actor: str, random: Randomness, submission: str = ""
+    ) -> tuple[CaseworkEntry, str]:
+        """Record an ``objection.received`` step; a ``form`` objection gets a check code.
+
+        Returns:
+            The entry and the check code ("" for ``in_person``), shown once and stored only as a
+            salted hash (RP-8.3).
+
+        Raises:
+            CaseworkError: as :meth:`perform`.
+            StoreError: as :meth:`perform`.
+        """
+        code = check_code(random(5)) if step.body.get("channel") == "form" else ""
+        entry = self.perform(
+            step,
+            at=at,
+            actor=actor,
+            random=random,
+            submission=submission,
+            code_subject=f"check:{step.body['reference']}",
+            code=code,
+        )
+        return entry, code
+
+    def register(
+        self, step: Step, *, at: datetime, actor: str, random: Randomness
+    ) -> tuple[CaseworkEntry, str]:
+        """Record a ``reporter.registered`` step and draw the reporter's access code (RP-9.2).
+
+        Raises:
+            CaseworkError: as :meth:`perform`.
+            StoreError: as :meth:`perform`.
+        """
+        code = access_code(random(8))
+        entry = self.perform(
+            step,
+            at=at,
+            actor=actor,
+            random=random,
+            code_subject=f"access:{step.body['reporter']}",
+            code=code,
+        )
+        return entry, code
+
+    def checkpoint(self, reason: str, signer: keys.Signer) -> str:
+        """Sign the log's current head with the casework key (RP-11.4) and store it.
+
+        Raises:
+            CaseworkError: ``casework.wrong_key`` when ``signer`` is not the casework key.
+            StoreError: as :meth:`perform`.
+        """
+        if signer.public_key.key != self.casework_key.key:
+            raise _wrong_key("casework (the definition's)")
+        size = self._tree.size
+        body = note_body(
+            f"branch-casework/{self.casework.id.hex()}", size, self._tree.root(), reason
+        )
+        name, line = signature_line(signer, body, domain=CHECKPOINT_DOMAIN)
+        with _transaction(self._conn) as conn:
+            self._same_log(conn)
+            cur = conn.execute(
+                "INSERT INTO checkpoints (size, reason, body) VALUES (?, ?, ?)",
+                (size, reason, body),
+            )
+            conn.execute(
+                "INSERT INTO checkpoint_signatures (checkpoint_id, signer, line) VALUES (?, ?, ?)",
+                (cur.lastrowid, name, line),
+            )
+        return body + "\n" + line
+
+    # -- export --------------------------------------------------------------------------------
+    def bundle_files(self) -> list[BundleFile]:
+        """The ``casework-bundle/1`` (RP-12.3), for the verification group and the town committee
+        only: the signed definition, the log, the checkpoints and every photo the log names."""
+        rows = self.log_rows()
+        files = [
+            BundleFile("casework.json", self.signed_casework),
+            BundleFile("log.jsonl", b"".join(r + b"\n" for r in rows)),
+            BundleFile("checkpoints.json", self._checkpoints_json()),
+        ]
+        for case_photo in self._logged_photos(rows):
+            sha, kind = case_photo
+            data = self.photo(sha)
+            if data is not None:
+                files.append(BundleFile(f"photos/{sha}.{_PHOTO_SUFFIX[kind]}", data))
+        index = {
+            "format": BUNDLE_INDEX_FORMAT,
+            "casework_id": self.casework.id.hex(),
+            "entries": len(rows),
+            "files": [
+                {"path": f.path, "sha256": hashlib.sha256(f.data).hexdigest(), "size": len(f.data)}
+                for f in files
+            ],
+        }
+        return [BundleFile("index.json", canonical(index)), *files]
+
+    @staticmethod
+    def _logged_photos(rows: Sequence[bytes]) -> Iterator[tuple[str, str]]:
+        seen: set[str] = set()
+        for raw in rows:
+            doc = json.loads(raw)
+            if doc["type"] == "report.received":
+                for p in doc["body"]["photos"]:
+                    if p["sha256"] not in seen:
+                        seen.add(p["sha256"])
+                        yield p["sha256"], p["type"]
+
+    def _checkpoints_json(self) -> bytes:
+        cps: list[dict[str, Any]] = []
+        prev = 0
+        for size, text in self.checkpoint_texts():
+            proof = self._tree.consistency_proof(prev, size) if 0 < prev < size else ()
+            cps.append({"text": text, "consistency": [base64.b64encode(h).decode() for h in proof]})
+            prev = size
+        return canonical({"format": "checkpoints/1", "checkpoints": cps})
+
+    def public_document(self) -> bytes:
+        """The town's ``casework-public/1`` (RP-12.4): report totals only, JCS bytes."""
+        return canonical(public_summary(self._ledger).document())
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error: all or nothing.
+
+    Raises:
+        StoreError: the disk is full or the write failed; nothing was written.
+    """
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    except sqlite3.OperationalError as e:
+        refusal = write_refusal(e)
+        if refusal is None:
+            raise
+        raise refusal from e

@@ -1,0 +1,258 @@
+"""``tally casework``: the town's casework file (spec/procedure.md §8, §9, §12.3, §12.4).
+
+``new`` signs the town's ``casework/1`` definition with the town key and creates the file;
+``register`` registers a community reporter and prints the access code once; ``export`` writes
+the ``casework-bundle/1`` for the verification group and the town committee, or with ``--public``
+only the town's ``casework-public/1`` totals. Objections and reports come in through the casework
+pages. Passphrases come from ``TALLY_PASSPHRASE`` or a hidden prompt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+import keys
+from tally.casework_store import CaseworkStore, sign_casework
+from tally.cli_errors import CliError, clause_note, fail, run
+from tally.core.casework import (
+    TOWN_TIME,
+    CaseworkDefinitionError,
+    casework_document,
+    register_reporter,
+)
+
+__all__ = ["app"]
+
+PASSPHRASE_ENV = "TALLY_PASSPHRASE"
+
+app = typer.Typer(
+    help="异议与民情直报事项登记簿 / casework: objections and reports", no_args_is_help=True
+)
+
+FileArg = Annotated[Path, typer.Argument(help="事项登记簿文件（tally casework new 创建）")]
+LangOpt = Annotated[str | None, typer.Option("--lang", help="zh（默认）或 en")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON")]
+
+
+def _lang(option: str | None) -> str:
+    value = option or os.environ.get("TALLY_LANG", "zh")
+    return "en" if value == "en" else "zh"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(TOWN_TIME)
+
+
+def _signer(path: Path, role: keys.Role) -> keys.InMemorySigner:
+    passphrase = os.environ.get(PASSPHRASE_ENV)
+    if passphrase is None:
+        passphrase = typer.prompt(f"{path} 的口令 / passphrase", hide_input=True, err=True)
+    return keys.load_signer(path, passphrase, expected_role=role)
+
+
+def _run(
+    lang_opt: str | None, as_json: bool, action: Callable[[str], tuple[list[str], dict[str, Any]]]
+) -> None:
+    lang = _lang(lang_opt)
+    lines, data = run(lang, as_json, lambda: action(lang))
+    if as_json:
+        typer.echo(json.dumps({"ok": True, **data}, ensure_ascii=False, indent=2))
+    else:
+        typer.echo("\n".join(lines))
+
+
+def _definition(path: Path) -> dict[str, Any]:
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise CliError(
+            "casework.toml", zh=f"{path} 不是有效的 TOML：{e}", en=f"{path} is not valid TOML: {e}"
+        ) from e
+    return doc
+
+
+@app.command("new")
+def new_cmd(
+    definition: Annotated[
+        Path,
+        typer.Argument(
+            help="本镇事项登记簿定义（TOML：town、branches、可选 deadlines、photos、text_max_chars）"
+        ),
+    ],
+    town_key: Annotated[Path, typer.Option("--town-key", help="镇党委密钥文件（签署定义）")],
+    casework_key: Annotated[
+        Path, typer.Option("--casework-key", help="查核组密钥文件（角色 casework，签署检查点）")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="新建的事项登记簿文件（不会覆盖）")],
+    lang: LangOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """新建本镇事项登记簿 / Sign the town's casework definition and create its file."""
+
+    def action(lg: str) -> tuple[list[str], dict[str, Any]]:
+        doc = _definition(definition)
+        unknown = sorted(set(doc) - {"town", "branches", "deadlines", "photos", "text_max_chars"})
+        if unknown:
+            raise CliError(
+                "casework.unknown_member",
+                zh=f"定义中有未知字段：{'、'.join(unknown)}",
+                en=f"unknown member(s) in the definition: {', '.join(unknown)}",
+            )
+        town = _signer(town_key, keys.Role.TOWN_COMMITTEE)
+        service = _signer(casework_key, keys.Role.CASEWORK)
+        full = casework_document(
+            town=doc.get("town", ""),
+            branches=doc.get("branches", []),
+            casework_key=json.loads(keys.export_public_key(service.public_key)),
+            deadlines=doc.get("deadlines"),
+            photos=doc.get("photos"),
+            text_max_chars=doc.get("text_max_chars"),
+        )
+        signed, casework = sign_casework(full, town)
+        store = CaseworkStore.create(
+            out,
+            signed_casework=signed,
+            casework_signer=service,
+            at=_now(),
+            random=secrets.token_bytes,
+        )
+        store.close()
+        cid = casework.id.hex()
+        line = (
+            f"已新建事项登记簿 {out}（{casework.town}，{len(casework.branches)} 个支部），编号 {cid}"
+            if lg == "zh"
+            else f"casework file {out} created ({casework.town}, {len(casework.branches)} branches), id {cid}"
+        )
+        return [line], {"file": str(out), "casework_id": cid}
+
+    _run_definition(lang, as_json, action)
+
+
+def _run_definition(
+    lang_opt: str | None, as_json: bool, action: Callable[[str], tuple[list[str], dict[str, Any]]]
+) -> None:
+    """As ``_run``, with a definition's problems listed one a line before the refusal."""
+    lang = _lang(lang_opt)
+
+    def guarded() -> tuple[list[str], dict[str, Any]]:
+        try:
+            return action(lang)
+        except CaseworkDefinitionError as e:
+            fail(
+                lang,
+                as_json,
+                e,
+                details=[p.message(lang) + clause_note(p.clause, lang) for p in e.problems],
+                problems=[
+                    {"code": p.code, "path": p.path, "message": p.message(lang)} for p in e.problems
+                ],
+            )
+
+    lines, data = run(lang, as_json, guarded)
+    if as_json:
+        typer.echo(json.dumps({"ok": True, **data}, ensure_ascii=False, indent=2))
+    else:
+        typer.echo("\n".join(lines))
+
+
+@app.command("register")
+def register_cmd(
+    file: FileArg,
+    reporter: Annotated[str, typer.Option("--reporter", help="直报员编号（全镇唯一）")],
+    branch: Annotated[str, typer.Option("--branch", help="所在支部代码")],
+    group: Annotated[str, typer.Option("--group", help="所在村（居）民小组代码")],
+    name: Annotated[str, typer.Option("--name", help="直报员姓名")],
+    phone: Annotated[str, typer.Option("--phone", help="手机号码（11 位，可不填）")] = "",
+    actor: Annotated[str, typer.Option("--actor", help="登记人账户（记入日志）")] = "case_head",
+    lang: LangOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """登记民情直报员并生成访问码 / Register a community reporter; prints the access code once."""
+
+    def action(lg: str) -> tuple[list[str], dict[str, Any]]:
+        store = CaseworkStore.open(file)
+        try:
+            at = _now()
+            step = register_reporter(
+                store.ledger,
+                at=at,
+                reporter=reporter,
+                branch=branch,
+                group=group,
+                name=name,
+                phone=phone,
+            )
+            _, code = store.register(step, at=at, actor=actor, random=secrets.token_bytes)
+        finally:
+            store.close()
+        lines = (
+            [
+                f"已登记直报员 {reporter}（{branch} / {group}）",
+                f"访问码：{code}（只显示这一次，请写在直报员卡上）",
+            ]
+            if lg == "zh"
+            else [
+                f"reporter {reporter} registered ({branch} / {group})",
+                f"access code: {code} (shown only this once: write it on the reporter's card)",
+            ]
+        )
+        return lines, {"reporter": reporter, "access_code": code}
+
+    _run(lang, as_json, action)
+
+
+@app.command("export")
+def export_cmd(
+    file: FileArg,
+    out: Annotated[Path, typer.Option("--out", help="输出文件夹（须不存在或为空）")],
+    public: Annotated[
+        bool, typer.Option("--public", help="只写公开的全镇民情直报统计（casework-public/1）")
+    ] = False,
+    lang: LangOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """导出事项登记簿 / Export the casework bundle (verification group, town committee only) or, with --public, the town's public totals."""
+
+    def action(lg: str) -> tuple[list[str], dict[str, Any]]:
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise CliError(
+                "export.exists",
+                zh=f"输出文件夹已存在且不为空：{out}（不会覆盖）",
+                en=f"the output folder exists and is not empty: {out} (never overwritten)",
+            )
+        store = CaseworkStore.open(file)
+        try:
+            files = (
+                [("casework-public.json", store.public_document())]
+                if public
+                else [(f.path, f.data) for f in store.bundle_files()]
+            )
+        finally:
+            store.close()
+        for rel, data in files:
+            target = out / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        what_zh = "公开统计" if public else "事项登记簿（仅供查核组和镇党委）"
+        what_en = (
+            "public totals"
+            if public
+            else "casework bundle (verification group and town committee only)"
+        )
+        line = (
+            f"已导出{what_zh}：{out}（{len(files)} 个文件）"
+            if lg == "zh"
+            else f"{what_en} exported to {out} ({len(files)} files)"
+        )
+        return [line], {"out": str(out), "files": [rel for rel, _ in files]}
+
+    _run(lang, as_json, action)

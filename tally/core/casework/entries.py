@@ -1,0 +1,155 @@
+"""Casework log entries ``casework-entry/1`` (spec/procedure.md RP-11.3).
+
+The members and rules are those of spec/log.md §1 (``format``, ``seq``, ``prev``, ``salt``,
+``type``, ``at``, ``actor``, ``body``; JCS bytes; a fresh 32-byte salt per entry, drawn by the
+shell) with ``format`` ``"casework-entry/1"`` and ``prev`` of entry 0 the casework id. The leaf
+hash is RFC 9162's SHA-256(0x00 || bytes); the store keeps the Merkle tree and the checkpoints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Final
+
+from tally.core.manifest import canonical
+
+from .cases import Ledger, Step, apply, open_ledger
+from .definition import Casework
+from .errors import refuse
+
+__all__ = [
+    "ENTRY_FORMAT",
+    "SALT_BYTES",
+    "CaseworkEntry",
+    "leaf_hash",
+    "opening_step",
+    "parse_entry",
+    "record",
+    "replay",
+]
+
+ENTRY_FORMAT: Final = "casework-entry/1"
+SALT_BYTES: Final = 32
+_HEX64: Final = re.compile(r"[0-9a-f]{64}")
+_MEMBERS: Final = frozenset({"format", "seq", "prev", "salt", "type", "at", "actor", "body"})
+
+
+@dataclass(frozen=True, slots=True)
+class CaseworkEntry:
+    """One entry and its canonical bytes."""
+
+    seq: int
+    prev: str
+    type: str
+    at: str
+    actor: str
+    body: Mapping[str, Any]
+    salt: str
+    raw: bytes
+
+    @property
+    def leaf_hash(self) -> bytes:
+        return leaf_hash(self.raw)
+
+
+def leaf_hash(raw: bytes) -> bytes:
+    """RFC 9162 leaf hash of an entry's bytes (spec/merkle.md M2)."""
+    return hashlib.sha256(b"\x00" + raw).digest()
+
+
+def opening_step(casework: Casework) -> Step:
+    """Entry 0, ``casework.opened``."""
+    return Step("casework.opened", {"casework_id": casework.id.hex()})
+
+
+def record(
+    ledger: Ledger, step: Step, *, at: datetime, actor: str, salt: bytes
+) -> tuple[CaseworkEntry, Ledger]:
+    """The entry for a checked step and the ledger after it.
+
+    Raises:
+        ValueError: the salt is not 32 bytes, or ``at`` has no time zone.
+        CaseworkError: ``casework.malformed`` (a body of other members than its type's).
+    """
+    if len(salt) != SALT_BYTES:
+        msg = f"an entry's salt is {SALT_BYTES} bytes"
+        raise ValueError(msg)
+    prev = ledger.casework.id.hex() if ledger.size == 0 else ledger.last_leaf.hex()
+    stamp = at.isoformat(timespec="seconds")
+    doc: dict[str, Any] = {
+        "format": ENTRY_FORMAT,
+        "seq": ledger.size,
+        "prev": prev,
+        "salt": salt.hex(),
+        "type": step.type,
+        "at": stamp,
+        "actor": actor,
+        "body": dict(step.body),
+    }
+    raw = canonical(doc)
+    after = apply(ledger, step.type, step.body, at)
+    entry = CaseworkEntry(
+        seq=ledger.size,
+        prev=prev,
+        type=step.type,
+        at=stamp,
+        actor=actor,
+        body=dict(step.body),
+        salt=salt.hex(),
+        raw=raw,
+    )
+    return entry, replace(after, last_leaf=entry.leaf_hash)
+
+
+def _malformed(en: str) -> Exception:
+    return refuse("casework.malformed", "RP-11.3", "事项记录格式错误", en)
+
+
+def parse_entry(raw: bytes) -> CaseworkEntry:
+    """Parse stored entry bytes (they must be canonical).
+
+    Raises:
+        CaseworkError: ``casework.malformed``.
+    """
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        raise _malformed("a casework entry is not JSON") from e
+    if not isinstance(doc, dict) or set(doc) != _MEMBERS or doc["format"] != ENTRY_FORMAT:
+        raise _malformed("a casework entry has the wrong members")
+    if not isinstance(doc["salt"], str) or _HEX64.fullmatch(doc["salt"]) is None:
+        raise _malformed("a casework entry has no valid salt")
+    if not isinstance(doc["body"], dict) or canonical(doc) != raw:
+        raise _malformed("a casework entry is not canonical JSON")
+    return CaseworkEntry(
+        seq=doc["seq"],
+        prev=doc["prev"],
+        type=doc["type"],
+        at=doc["at"],
+        actor=doc["actor"],
+        body=doc["body"],
+        salt=doc["salt"],
+        raw=raw,
+    )
+
+
+def replay(casework: Casework, raws: Iterable[bytes]) -> Ledger:
+    """The ledger after the stored entries, checking their order and chain.
+
+    Raises:
+        CaseworkError: ``casework.malformed`` (bad entry, wrong ``seq``, broken ``prev`` chain).
+    """
+    ledger = open_ledger(casework)
+    for raw in raws:
+        e = parse_entry(raw)
+        prev = casework.id.hex() if ledger.size == 0 else ledger.last_leaf.hex()
+        if e.seq != ledger.size or e.prev != prev:
+            raise _malformed(f"casework entry {ledger.size} is out of its chain")
+        at = datetime.fromisoformat(e.at)
+        ledger = replace(apply(ledger, e.type, e.body, at), last_leaf=e.leaf_hash)
+    return ledger
