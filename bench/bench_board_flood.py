@@ -42,7 +42,8 @@ import keys
 from bench.synthetic import _definition
 from tally.core.definition import parse_definition_data
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, EntryInput, sign_manifest
+from tally.election import ElectionSession, EntryInput
+from tally.manifest_io import sign_manifest
 from tally.service.accounts import AccountStore, Role, accounts_path
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -48,8 +48,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import keys
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, sign_manifest
+from tally.election import ElectionSession
+from tally.manifest_io import sign_manifest
 from tally.service.limits import RequestLimits
+from tally.session_config import SessionConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 READ_BUFFER = 64 * 1024  # uvicorn's h11 reads at most this much from a socket at a time
@@ -111,8 +113,10 @@ def _prepare(folder: Path) -> tuple[Path, Path]:
         parse_definition(text), work_group_key=pub(wg), scrutineer_keys=(pub(sc),)
     )
     db, svc = folder / "e.db", folder / "svc"
-    s = ElectionSession.init(db, sign_manifest(manifest, town), wg)
-    s.open_remote(signer=wg, k=1, data_dir=svc)
+    s = ElectionSession.init(
+        SessionConfig(db, passphrase=PASSPHRASE), sign_manifest(manifest, town), wg
+    )
+    s.remote.open(signer=wg, k=1, data_dir=svc)
     s.store.close()
     return db, svc
 

@@ -238,7 +238,7 @@ def main_v2(args: argparse.Namespace) -> None:
         )
         # What one acceptance costs the checker at least: one ballot's check in this process,
         # and a bare loop of the libsodium calls it makes.
-        ctx = e.session.ballot_context()
+        ctx = e.session.remote.ballot_context()
         v0 = votes[0]
         ops = count_calls(
             lambda: remote_ballot.check_ballot(ctx, v0.ballot, token=v0.credential.token)

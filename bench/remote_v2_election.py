@@ -19,6 +19,7 @@ import datetime as dt
 import inspect
 import json
 import multiprocessing
+import os
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,11 +28,14 @@ from typing import Any
 
 import keys
 from bench.synthetic import _definition
-from keys import remote, remote_ballot
+from keys import remote_ballot, remote_tokens
 from tally.core.definition import parse_definition_data
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, sign_manifest
+from tally.election import ElectionSession
+from tally.manifest_io import sign_manifest
 from tally.remote_device import ballot_context, choices_for
+from tally.remote_voting import RemoteVoting
+from tally.session_config import SessionConfig
 
 PASSPHRASE = "bench remote v2 passphrase 2026"
 COMMITTEE = 9  # listed candidates, 7 seats
@@ -77,20 +81,24 @@ def open_election(folder: Path, voters: int) -> Election:
         scrutineer_keys=(_pub(sc),),
     )
     svc = folder / "svc"
-    s = ElectionSession.init(folder / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(folder / "e.db", passphrase=os.environ.get("TALLY_PASSPHRASE", "")),
+        sign_manifest(manifest, town),
+        wg,
+    )
     # Version 2 by a switch while version 1 exists; the default once it is gone.
-    if "version" in inspect.signature(ElectionSession.open_remote).parameters:
-        s.open_remote(signer=wg, k=1, data_dir=svc, version=2)
+    if "version" in inspect.signature(RemoteVoting.open).parameters:
+        s.remote.open(signer=wg, k=1, data_dir=svc, version=2)
     else:
-        s.open_remote(signer=wg, k=1, data_dir=svc)
-    if s.remote_info().get("version") != 2:
+        s.remote.open(signer=wg, k=1, data_dir=svc)
+    if s.remote.info().get("version") != 2:
         raise SystemExit("remote voting did not open in version 2")
     return Election(s, svc, wg, sc, town)
 
 
 @dataclass(frozen=True, slots=True)
 class Vote:
-    credential: remote.RemoteCredential
+    credential: remote_tokens.RemoteCredential
     ballot: dict[str, Any]
 
     def cast_body(self) -> dict[str, Any]:
@@ -131,17 +139,17 @@ def votes(e: Election, voters: int, *, seed: int = 16, procs: int = 2) -> list[V
     steps) and ballot, encrypted and proved by the device's code in ``procs`` processes; nothing
     is cast."""
     s, rng = e.session, random.Random(seed)
-    info = s.remote_info()
-    issuer = remote.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
+    info = s.remote.info()
+    issuer = remote_tokens.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
     eid = bytes.fromhex(info["election_id"])
     creds, jobs = [], []
     lists: list[dict[str, Any]] = []
     for i in range(1, voters + 1):
-        code, _ = s.issue_invitation(f"B{i:05d}", data_dir=e.data_dir)
-        req = remote.begin_token_request(issuer, eid)
-        blind = s.redeem_invitation(code, req.blinded_msg, data_dir=e.data_dir)
-        lists = s.redemption_extras()["write_in_lists"]
-        cred = remote.finish_token_request(req, issuer, blind)
+        code, _ = s.remote.issue_invitation(f"B{i:05d}", data_dir=e.data_dir)
+        req = remote_tokens.begin_token_request(issuer, eid)
+        blind = s.remote.redeem_invitation(code, req.blinded_msg, data_dir=e.data_dir)
+        lists = s.remote.redemption_extras()["write_in_lists"]
+        cred = remote_tokens.finish_token_request(req, issuer, blind)
         creds.append(cred)
         jobs.append((info, lists, cred.token, _approvals(rng, info, lists)))
     with multiprocessing.get_context("fork").Pool(procs) as pool:
@@ -151,10 +159,10 @@ def votes(e: Election, voters: int, *, seed: int = 16, procs: int = 2) -> list[V
 
 def choices_per_post(e: Election) -> list[tuple[str, int, int]]:
     """(post, listed, choices) of each post of the ballot."""
-    lists = {w["post"]: len(w["members"]) for w in e.session.remote_write_in_lists()}
+    lists = {w["post"]: len(w["members"]) for w in e.session.remote.write_in_lists()}
     return [
         (p["post"], len(p["listed"]), len(p["listed"]) + lists[p["post"]])
-        for p in e.session.remote_info()["posts"]
+        for p in e.session.remote.info()["posts"]
     ]
 
 
@@ -171,9 +179,9 @@ def run_to_result(e: Election, cast: Sequence[Vote]) -> None:
     s, wg = e.session, e.wg
     for v in cast:
         c = v.credential
-        s.cast_remote_v2(c.token, c.prefix, c.signature, v.ballot)
-    s.close_remote(signer=wg, data_dir=e.data_dir)
-    s.decrypt_remote(e.scrutineer, signer=wg, data_dir=e.data_dir)
+        s.remote.cast(c.token, c.prefix, c.signature, v.ballot)
+    s.remote.close(signer=wg, data_dir=e.data_dir)
+    s.remote.decrypt(e.scrutineer, signer=wg, data_dir=e.data_dir)
     members = s.manifest.election.members
     present = [m.id for m in members if m.id not in s.manifest.election.remote_voting.approved]
     s.check_in(present)

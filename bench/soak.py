@@ -7,7 +7,7 @@ driver runs concurrently, each actor on its own HTTP connection:
 
 * the clerk checks members in (``POST /station/checkin``), paced over the first fifth of the time;
 * remote members redeem their invitations and cast encrypted ballots (``/api/remote/redeem``,
-  ``/cast``: the RFC 9474 device side of ``keys.remote``, ``remote-ballot/2`` from
+  ``/cast``: the RFC 9474 device side of ``keys.remote_tokens``, ``remote-ballot/2`` from
   ``keys.remote_ballot``), then keep fetching their receipts' status and proofs;
 * the chair runs the rounds: ``tally remote close`` and two scrutineers' ``tally remote decrypt``
   beside the service (CLI, as the work group does), print (``POST /station/print``), the stock PDF downloaded and its QR codes decoded
@@ -70,13 +70,15 @@ import ballot_printer
 import keys
 from bench.synthetic import _definition
 from keys import remote_ballot
-from keys.remote import begin_token_request, finish_token_request, load_issuer_public_key
+from keys.remote_tokens import begin_token_request, finish_token_request, load_issuer_public_key
 from tally.core.definition import parse_definition_data
 from tally.core.manifest import build_manifest
 from tally.core.rounds import RoundSpec
-from tally.election import ElectionSession, sign_manifest
+from tally.election import ElectionSession
+from tally.manifest_io import sign_manifest
 from tally.remote_device import ballot_context, choices_for
 from tally.service.accounts import AccountStore, Role, accounts_path
+from tally.session_config import SessionConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSPHRASE = "soak passphrase 2026"
@@ -150,9 +152,11 @@ def prepare(disk: Path, keys_dir: Path, members: int) -> Setup:
         scrutineer_keys=tuple(pub(s) for _, s in sc),
     )
     db, data = disk / "election.db", disk / "service"
-    s = ElectionSession.init(db, sign_manifest(manifest, town), wg)
-    s.open_remote(signer=wg, k=2, data_dir=data)
-    codes = {m: s.issue_invitation(m, data_dir=data)[0] for m in approved}
+    s = ElectionSession.init(
+        SessionConfig(db, passphrase=PASSPHRASE), sign_manifest(manifest, town), wg
+    )
+    s.remote.open(signer=wg, k=2, data_dir=data)
+    codes = {m: s.remote.issue_invitation(m, data_dir=data)[0] for m in approved}
     s.store.close()
     store = AccountStore(accounts_path(data), opslimit=FAST["opslimit"], memlimit=FAST["memlimit"])
     for name, role in ACCOUNTS.items():
@@ -409,7 +413,7 @@ def peek(setup: Setup) -> ElectionSession:
     """What the chair sees on the screen: the election as stored (a read-only replay)."""
     for _ in range(100):
         try:
-            return ElectionSession.open(setup.db)
+            return ElectionSession.open(SessionConfig(setup.db, passphrase=PASSPHRASE))
         except Exception:  # a write in progress, a full disk: look again
             time.sleep(0.5)
     raise SystemExit("the election file cannot be read")

@@ -23,12 +23,13 @@ from types import SimpleNamespace
 
 import ballot_printer
 import keys
-import tally.election
+import tally.election_log
 from tally.calendar import load_calendar
 from tally.core.definition import parse_definition_data
 from tally.core.manifest import build_manifest
 from tally.core.model import PostKind
-from tally.election import ElectionSession, EntryInput, sign_manifest
+from tally.election import ElectionSession, EntryInput
+from tally.manifest_io import sign_manifest
 
 MEMBERS = int(__import__("os").environ.get("BENCH_MEMBERS", "4998"))
 BATCH = 1000
@@ -105,14 +106,14 @@ def _seeded_session(seed: bytes) -> Iterator[None]:
     start = dt.datetime(2026, 12, 15, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     readings = iter(range(1 << 62))
     salts = _rng(seed, "salts")
-    salt_size = len(tally.election._fresh_salt())
-    saved = tally.election._now, tally.election._salt
-    tally.election._now = lambda: start + dt.timedelta(milliseconds=next(readings))
-    tally.election._salt = lambda: salts.randbytes(salt_size)
+    salt_size = len(tally.election_log._fresh_salt())
+    saved = tally.election_log._now, tally.election_log._salt
+    tally.election_log._now = lambda: start + dt.timedelta(milliseconds=next(readings))
+    tally.election_log._salt = lambda: salts.randbytes(salt_size)
     try:
         yield
     finally:
-        tally.election._now, tally.election._salt = saved
+        tally.election_log._now, tally.election_log._salt = saved
 
 
 def _stock_job(job: tuple[bytes, int, int, int, bytes | None]) -> tuple[object, list[str]]:

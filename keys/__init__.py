@@ -5,9 +5,10 @@ their fingerprints, the `Signer` protocol and the project-wide signing conventio
 `Ed25519(domain || 0x00 || message)`.
 
 Private key bytes never leave this package: callers hold a `Signer` and get signatures.
-(`keys.blind_rsa`, the RFC 9474 token issuer, `keys.remote`, `keys.elgamal` and
-`keys.remote_ballot`, the remote-ballot cryptography of spec/remote.md, spec/remote-v2-crypto.md
-and spec/remote-v2.md, are separate modules and are not re-exported here.)
+(`keys.blind_rsa`, the RFC 9474 token issuer, `keys.remote_tokens`, `keys.remote_key`,
+`keys.elgamal` and `keys.remote_ballot`, the remote-ballot cryptography of spec/remote.md,
+spec/remote-v2-crypto.md and spec/remote-v2.md, are separate modules and are not re-exported
+here.)
 """
 
 from keys._errors import (

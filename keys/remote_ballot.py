@@ -40,7 +40,7 @@ from typing import Any, Final, NoReturn
 import rfc8785
 
 from keys import elgamal
-from keys.remote import RemoteError
+from keys._remote_common import RemoteError
 
 __all__ = [
     "BALLOT_FORMAT",

@@ -2,8 +2,9 @@
 
 The valid bundles are written by the producer itself (`tally.election.ElectionSession` and
 `tally.publish.bundle_files`) from fixed seed keys, a fixed clock and fixed entry salts
-(`tally.election._now` and `tally.election._salt` are replaced while a scenario runs) and ballot
-stocks with fixed ids (built with `BallotStock`, bypassing `make_stock`'s random ids and shuffle).
+(`tally.election_log._now` and `tally.election_log._salt` are replaced while a scenario runs) and
+ballot stocks with fixed ids (built with `BallotStock`, bypassing `make_stock`'s random ids and
+shuffle).
 Ed25519 signatures are deterministic, so every run writes the same bytes.
 
 Each invalid bundle is one valid bundle with one mutation. A mutation that models a dishonest
@@ -37,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import keys
-import tally.election
+import tally.election_log
 from ballot_printer import (
     BallotStock,
     PaperKind,
@@ -57,9 +58,10 @@ from tally.core.manifest import (
 )
 from tally.core.meeting import INVALID_DECISION_DOMAIN, invalid_decision_message
 from tally.core.model import PostKind
-from tally.election import ElectionSession, EntryInput, sign_amended_list, sign_manifest
+from tally.election import ElectionSession, EntryInput
 from tally.log.checkpoint import CheckpointBody, body_text, signature_line, signer_name
 from tally.log.merkle import MerkleTree, leaf_hash
+from tally.manifest_io import sign_amended_list, sign_manifest
 from tally.publish import bundle_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -462,23 +464,23 @@ def ballot_id(scenario: str, post: str, rnd: int, i: int) -> bytes:
 
 @contextlib.contextmanager
 def fixed_clock(start: dt.datetime) -> Iterator[Callable[[], dt.datetime]]:
-    """Replace ``tally.election._now`` by a clock that moves one minute per reading."""
+    """Replace ``tally.election_log._now`` by a clock that moves one minute per reading."""
     ticks = iter(range(100_000))
 
     def now() -> dt.datetime:
         return start + dt.timedelta(minutes=next(ticks))
 
-    saved = tally.election._now
-    tally.election._now = now
+    saved = tally.election_log._now
+    tally.election_log._now = now
     try:
         yield now
     finally:
-        tally.election._now = saved
+        tally.election_log._now = saved
 
 
 @contextlib.contextmanager
 def fixed_salts(scenario: str) -> Iterator[None]:
-    """Replace ``tally.election._salt`` (the entries' secret salts, spec/log.md §1) by salts
+    """Replace ``tally.election_log._salt`` (the entries' secret salts, spec/log.md §1) by salts
     derived from the scenario's name and a counter: the vectors are reproducible; the producer
     itself always draws them from ``secrets``."""
     counter = iter(range(1_000_000))
@@ -486,12 +488,12 @@ def fixed_salts(scenario: str) -> Iterator[None]:
     def salt() -> bytes:
         return hashlib.sha256(f"bundle-vector/{scenario}/salt/{next(counter)}".encode()).digest()
 
-    saved = tally.election._salt
-    tally.election._salt = salt
+    saved = tally.election_log._salt
+    tally.election_log._salt = salt
     try:
         yield
     finally:
-        tally.election._salt = saved
+        tally.election_log._salt = saved
 
 
 def signed_manifest_bytes(definition: dict[str, Any], scrutineers: int) -> bytes:
@@ -1136,7 +1138,7 @@ class Case:
     """One invalid vector: a mutation of a valid bundle and what each implementation says.
 
     ``code`` is a finding code the verifier reports under the clause; ``manifest`` is what
-    ``tally.election.load_signed_manifest`` raises (and the ``parse_manifest`` problem code),
+    ``tally.manifest_io.load_signed_manifest`` raises (and the ``parse_manifest`` problem code),
     ``log`` what the producer's replay (``parse_entry``/``apply_entry``) raises and at which seq;
     ``None`` means the producer accepts it, and ``note`` says why that is expected.
     """

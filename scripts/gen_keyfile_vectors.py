@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 import keys
 from keys import blind_rsa
 from keys._issuer_keyfile import seal_issuer_key  # the mismatched-key case needs the bare sealer
-from keys.remote import TokenIssuer
+from keys.remote_tokens import TokenIssuer
 
 OUT_DIR = Path(__file__).resolve().parent.parent / "spec" / "vectors" / "keyfile"
 ISSUER_OUT_DIR = OUT_DIR.parent / "issuer-keyfile"

@@ -24,7 +24,7 @@ import typer
 import keys
 from tally.cli_day import JsonOpt, LangOpt, _run, _signer
 from tally.core.manifest import canonical
-from tally.election import SessionError
+from tally.session_errors import SessionError
 
 __all__ = ["appointment_document", "head_document", "register"]
 

@@ -15,7 +15,7 @@ import typer
 
 from bilingual import BilingualError
 from tally.core.errors import DefinitionError
-from tally.election import ManifestDefinitionError
+from tally.session_errors import ManifestDefinitionError
 
 __all__ = ["CliError", "clause_note", "fail", "file_error", "run"]
 

@@ -8,6 +8,7 @@ the issuer key, the invitation key and the share containers live under ``<data>/
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -18,7 +19,9 @@ import typer
 import keys
 from tally import remote_checker
 from tally.cli_day import ActorOpt, DbArg, JsonOpt, KeyOpt, LangOpt, _run, _signer
+from tally.cli_day.common import PASSPHRASE_ENV
 from tally.election import ElectionSession
+from tally.session_config import SessionConfig
 
 __all__ = ["app", "invitation_url", "terminal_qr"]
 
@@ -67,8 +70,8 @@ def open_(
     """开启远程投票：签发密钥、选举公钥的私钥份额分给监票人 / Open remote voting."""
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
-        s = ElectionSession.open(db)
-        s.open_remote(
+        s = ElectionSession.open(SessionConfig(db, passphrase=os.environ.get(PASSPHRASE_ENV, "")))
+        s.remote.open(
             signer=_signer(key, keys.Role.WORK_GROUP),
             k=k,
             data_dir=data,
@@ -104,8 +107,8 @@ def invite(
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
         s = ElectionSession.open(db)
-        code, mid = s.issue_invitation(member, data_dir=data)
-        pin = s.invitation_pin()
+        code, mid = s.remote.issue_invitation(member, data_dir=data)
+        pin = s.remote.invitation_pin()
         url = invitation_url(base_url, code, pin)
         if png is not None:
             buf = io.BytesIO()
@@ -147,17 +150,17 @@ def _check_received(s: ElectionSession, lg: str, *, quiet: bool) -> None:
         return  # the close refuses with its own code
     total = len(s.store.received_receipts())
     if quiet or total < PROGRESS_FROM_CASTS:
-        remote_checker.check_received(s)
+        remote_checker.check_received(s.remote)
         return
     from rich.console import Console  # noqa: PLC0415 - only for a long check
-    from rich.progress import Progress  # noqa: PLC0415
+    from rich.progress import Progress  # noqa: PLC0415 - only for a long check
 
     with Progress(console=Console(stderr=True)) as bar:
         task = bar.add_task(
             "核验未核验的远程选票" if lg == "zh" else "checking the received remote ballots",
             total=total,
         )
-        remote_checker.check_received(s, lambda done, _n: bar.update(task, completed=done))
+        remote_checker.check_received(s.remote, lambda done, _n: bar.update(task, completed=done))
 
 
 @app.command("close")
@@ -175,7 +178,7 @@ def close(
         s = ElectionSession.open(db)
         signer = _signer(key, keys.Role.WORK_GROUP)
         _check_received(s, lg, quiet=as_json)
-        s.close_remote(signer=signer, data_dir=data, actor=actor)
+        s.remote.close(signer=signer, data_dir=data, actor=actor)
         r = s.meeting.remote
         casts = len(r.casts) if r is not None else 0
         creds = len(r.credentials) if r is not None else 0
@@ -209,7 +212,7 @@ def decrypt(
         s = ElectionSession.open(db)
         scrutineer = _signer(key, keys.Role.SCRUTINEER)
         wg = _signer(work_group_key, keys.Role.WORK_GROUP) if work_group_key else None
-        out = s.decrypt_remote(scrutineer, signer=wg, data_dir=data, actor=actor)
+        out = s.remote.decrypt(scrutineer, signer=wg, data_dir=data, actor=actor)
         i, have, k = out["index"], out["partials"], out["k"]
         if out["totals"] is None:
             lines = (

@@ -36,15 +36,11 @@ from tally.core.rules import (
     quorum,
     town_shares,
 )
-from tally.election import (
-    PAPER_KIND,
-    ElectionSession,
-    EntryInput,
-    sign_amended_list,
-    sign_manifest,
-)
+from tally.election import PAPER_KIND, ElectionSession, EntryInput
+from tally.manifest_io import sign_amended_list, sign_manifest
 from tally.publish import publish
 from tally.remote_device import vote_as_device_v2
+from tally.session_config import SessionConfig
 
 __all__ = ["BranchSummary", "Scenario", "run_town"]
 
@@ -224,12 +220,11 @@ def _remote_votes(
     round. Returns the number of remote ballots cast."""
     if not members:
         return 0
-    os.environ.setdefault("TALLY_PASSPHRASE", "demo-passphrase-not-for-real-use")
     data = folder / "service"
-    session.open_remote(signer=signers["wg"], k=2, data_dir=data)
-    info = session.remote_info()
+    session.remote.open(signer=signers["wg"], k=2, data_dir=data)
+    info = session.remote.info()
     for member in members:
-        code, _ = session.issue_invitation(member, data_dir=data)
+        code, _ = session.remote.issue_invitation(member, data_dir=data)
         vote_as_device_v2(
             session,
             code,
@@ -239,9 +234,9 @@ def _remote_votes(
             },
             data_dir=data,
         )
-    session.close_remote(signer=signers["wg"], data_dir=data)
-    session.decrypt_remote(signers["s1"], signer=None, data_dir=data)
-    session.decrypt_remote(signers["s2"], signer=signers["wg"], data_dir=data)
+    session.remote.close(signer=signers["wg"], data_dir=data)
+    session.remote.decrypt(signers["s1"], signer=None, data_dir=data)
+    session.remote.decrypt(signers["s2"], signer=signers["wg"], data_dir=data)
     return len(members)
 
 
@@ -305,7 +300,10 @@ def run_branch(folder: Path, definition: dict[str, Any], scenario: str, seed: in
     )
     signed = sign_manifest(manifest, signers["town"])
     (folder / "manifest.json").write_bytes(signed)
-    session = ElectionSession.init(folder / "election.db", signed, signers["wg"], actor="demo")
+    # The demo's published passphrase (as TALLY_PASSPHRASE, when it is not set) for remote voting.
+    passphrase = os.environ.setdefault("TALLY_PASSPHRASE", "demo-passphrase-not-for-real-use")
+    config = SessionConfig(folder / "election.db", passphrase=passphrase)
+    session = ElectionSession.init(config, signed, signers["wg"], actor="demo")
     expected = list(expected_electors(election))
     remote_ids = list(election.remote_voting.approved)
     summary_remote = _remote_votes(session, signers, folder, remote_ids, rng)

@@ -29,7 +29,8 @@ from tally.core.manifest import canonical
 from tally.core.meeting import parse_entry
 from tally.core.meeting.bodies import BallotDeclaredInvalid, BallotEntered, BallotWithdrawn
 from tally.core.model import PostKind
-from tally.election import ElectionSession, SessionError
+from tally.election import ElectionSession
+from tally.session_errors import SessionError
 from tally.store import ElectionStore, StoredCheckpoint
 
 __all__ = ["Published", "bundle_files", "publish"]

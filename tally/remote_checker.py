@@ -32,7 +32,7 @@ from tally.core.manifest import canonical
 from tally.store import ElectionStore
 
 if TYPE_CHECKING:
-    from tally.election import ElectionSession
+    from tally.remote_voting import RemoteVoting
 
 __all__ = [
     "CHECKER_NICE",
@@ -147,7 +147,7 @@ class Checker:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def apply_verdicts(session: ElectionSession, verdicts: Sequence[Verdict]) -> None:
+def apply_verdicts(session: RemoteVoting, verdicts: Sequence[Verdict]) -> None:
     """(RV-4.5) In one transaction: each accepted cast's state set, each refused cast's row
     deleted and its refusal kept; a verdict for a row no longer ``received`` (closed, or
     already judged) changes nothing."""
@@ -160,7 +160,7 @@ def apply_verdicts(session: ElectionSession, verdicts: Sequence[Verdict]) -> Non
 
 
 def check_received(
-    session: ElectionSession, progress: Callable[[int, int], None] | None = None
+    session: RemoteVoting, progress: Callable[[int, int], None] | None = None
 ) -> int:
     """(RV-4.3) Check every cast still ``received`` in this process and apply the verdicts
     (``VERDICTS_PER_COMMIT`` a transaction); ``progress(done, total)`` after each. Returns how

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from keys import elgamal, remote, remote_ballot
+from keys import elgamal, remote_ballot, remote_tokens
 from tally.election import ElectionSession
 
 __all__ = ["DeviceVoteV2", "vote_as_device_v2"]
@@ -21,7 +21,7 @@ __all__ = ["DeviceVoteV2", "vote_as_device_v2"]
 
 @dataclass(frozen=True, slots=True)
 class DeviceVoteV2:
-    credential: remote.RemoteCredential
+    credential: remote_tokens.RemoteCredential
     ballot: Mapping[str, Any]
     receipt: Mapping[str, Any]
     write_in_lists: Sequence[Mapping[str, Any]]
@@ -86,17 +86,15 @@ def vote_as_device_v2(
     then ``remote-ballot/2`` encrypted and proved by ``keys.remote_ballot.encrypt_ballot``, cast
     into the pending casts. ``approvals`` maps each post code to the member ids approved (listed
     or from the write-in list); ``disapprovals`` to the number of × marks (RV-3.4)."""
-    info = session.remote_info()
-    issuer = remote.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
-    request = remote.begin_token_request(issuer, bytes.fromhex(info["election_id"]))
-    blind_sig = session.redeem_invitation(code, request.blinded_msg, data_dir=data_dir)
-    lists = session.redemption_extras()["write_in_lists"]
-    credential = remote.finish_token_request(request, issuer, blind_sig)
+    info = session.remote.info()
+    issuer = remote_tokens.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
+    request = remote_tokens.begin_token_request(issuer, bytes.fromhex(info["election_id"]))
+    blind_sig = session.remote.redeem_invitation(code, request.blinded_msg, data_dir=data_dir)
+    lists = session.remote.redemption_extras()["write_in_lists"]
+    credential = remote_tokens.finish_token_request(request, issuer, blind_sig)
     ctx = ballot_context(info, lists)
     ballot = remote_ballot.encrypt_ballot(
         ctx, credential.token, choices_for(info, lists, approvals, disapprovals)
     )
-    receipt = session.cast_remote_v2(
-        credential.token, credential.prefix, credential.signature, ballot
-    )
+    receipt = session.remote.cast(credential.token, credential.prefix, credential.signature, ballot)
     return DeviceVoteV2(credential=credential, ballot=ballot, receipt=receipt, write_in_lists=lists)

@@ -14,7 +14,8 @@ import keys
 from tally.calendar import WorkingDayCalendar, load_calendar
 from tally.cli_errors import run
 from tally.core.model import PostKind
-from tally.election import ElectionSession, SessionError
+from tally.election import ElectionSession
+from tally.session_errors import SessionError
 
 __all__ = [
     "KIND_NAMES",

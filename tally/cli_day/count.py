@@ -13,7 +13,9 @@ from tally.cli_rounds import rounds_json, rounds_lines
 from tally.core.explain import describe_next, describe_outcome, describe_quorum, spec_title
 from tally.core.model import zh_label
 from tally.core.rules import quorum
-from tally.election import ElectionSession, SessionError, sign_amended_list
+from tally.election import ElectionSession
+from tally.manifest_io import sign_amended_list
+from tally.session_errors import SessionError
 
 __all__ = [
     "amend_candidates",

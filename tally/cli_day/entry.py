@@ -17,7 +17,8 @@ from tally.cli_day.common import MAX_BATCH_BYTES, ActorOpt, DbArg, JsonOpt, Lang
 from tally.core.ballots import INVALID_REASONS
 from tally.core.double_entry import require_same_batches
 from tally.core.meeting import Entry, OpenRound, ballot_from_body
-from tally.election import ElectionSession, EntryInput, SessionError, check_invalid_reason
+from tally.election import ElectionSession, EntryInput, check_invalid_reason
+from tally.session_errors import SessionError
 
 __all__ = ["enter", "withdraw"]
 

@@ -21,7 +21,9 @@ from tally.cli_day.common import (
 )
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, SessionError, sign_manifest
+from tally.election import ElectionSession
+from tally.manifest_io import sign_manifest
+from tally.session_errors import SessionError
 
 __all__ = ["calendar_sign", "init", "manifest_sign"]
 

@@ -27,13 +27,16 @@ from starlette.responses import Response
 
 import keys
 from tally.core.errors import TallyError
-from tally.election import ElectionSession, RemoteCastV2, SessionError
+from tally.election import ElectionSession
+from tally.remote_voting import RemoteCastV2
 from tally.service import board_snapshot
 from tally.service.api_docs import mount_docs
 from tally.service.board_snapshot import BoardSnapshot
 from tally.service.limits import SECURITY_HEADERS
 from tally.service.limits import install as install_limits
 from tally.service.transport import TransportGate
+from tally.session_config import SessionConfig
+from tally.session_errors import SessionError
 from tally.store import StoreError
 
 __all__ = ["SECURITY_HEADERS", "ServiceConfig", "ServiceState", "create_app", "state_of"]
@@ -82,7 +85,11 @@ class ServiceState:
         # SQLite connections belong to the thread that opened them: one thread owns the session,
         # whichever thread runs the event loop (uvicorn, a test client's portal).
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="election")
-        self.session = self.thread.submit(ElectionSession.open, config.election_path).result()
+        # The work group's passphrase unlocks the remote issuer key (redemptions), as the key below.
+        self.session_config = SessionConfig(
+            config.election_path, passphrase=os.environ.get("TALLY_PASSPHRASE", "")
+        )
+        self.session = self.thread.submit(ElectionSession.open, self.session_config).result()
         self._data_version = self.thread.submit(self.session.store.data_version).result()
         # What the public board serves (board_snapshot.py): replaced after every request that
         # wrote, by one assignment; board routes read it and never take the lock.
@@ -132,9 +139,7 @@ class ServiceState:
             del self._pending_casts[:MAX_CASTS_PER_COMMIT]
             casts = [c for c, _ in batch]
             try:
-                results = await self.run(
-                    functools.partial(ElectionSession.cast_remote_many, casts=casts)
-                )
+                results = await self.run(functools.partial(_cast_many, casts=casts))
             except Exception as e:  # the store refused the batch: every cast in it fails
                 for _, future in batch:
                     if not future.done():
@@ -177,7 +182,7 @@ class ServiceState:
             # Open first: if the file now fails its checks (edited outside the program), every
             # request gets that StoreError (a clear 503) and the old session is left intact.
             try:
-                fresh = ElectionSession.open(self.config.election_path)
+                fresh = ElectionSession.open(self.session_config)
             except StoreError as e:
                 self.store_error = e
                 raise
@@ -204,6 +209,12 @@ class ServiceState:
             self.board = board_snapshot.take(s, self.board if old else None)
             self._board_key = (s, s.meeting, writes)
         return self.board
+
+
+def _cast_many(
+    session: ElectionSession, casts: list[RemoteCastV2]
+) -> list[dict[str, Any] | SessionError]:
+    return session.remote.cast_many(casts)
 
 
 def _look(session: ElectionSession) -> None:

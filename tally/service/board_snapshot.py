@@ -173,7 +173,7 @@ def take(session: ElectionSession, previous: BoardSnapshot | None = None) -> Boa
     info = (
         previous.remote_info
         if previous is not None and previous._remote_key == remote_key
-        else _outcome(session.remote_info)
+        else _outcome(session.remote.info)
     )
     pending: tuple[str, ...] = ()
     received: tuple[str, ...] = ()
@@ -203,7 +203,7 @@ def take(session: ElectionSession, previous: BoardSnapshot | None = None) -> Boa
         remote_info=info,
         _remote_key=remote_key,
         # Once given, the pin never changes (the entry and its checkpoint are in the log for good).
-        remote_pin=kept_pin if isinstance(kept_pin, Mapping) else _outcome(session.remote_pin),
+        remote_pin=kept_pin if isinstance(kept_pin, Mapping) else _outcome(session.remote.pin),
         remote_pending=pending,
         remote_pending_set=frozenset(pending),
         remote_receipts=receipts,

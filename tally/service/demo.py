@@ -14,8 +14,10 @@ from pathlib import Path
 import keys
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, sign_manifest
+from tally.election import ElectionSession
+from tally.manifest_io import sign_manifest
 from tally.service.accounts import ensure_demo_accounts
+from tally.session_config import SessionConfig
 
 __all__ = ["DEMO_PASSPHRASE", "DemoElection", "ensure_demo"]
 
@@ -75,10 +77,11 @@ def ensure_demo(
         signed = sign_manifest(manifest, town_signer)
         (folder / "manifest.json").write_bytes(signed)
         wg_signer = keys.load_signer(wg, DEMO_PASSPHRASE, expected_role=keys.Role.WORK_GROUP)
-        session = ElectionSession.init(election, signed, wg_signer, actor="demo")
         # Remote voting is open in the demo, so that `tally remote invite` works straight away.
         os.environ.setdefault("TALLY_PASSPHRASE", DEMO_PASSPHRASE)
-        session.open_remote(
+        config = SessionConfig(election, passphrase=DEMO_PASSPHRASE)
+        session = ElectionSession.init(config, signed, wg_signer, actor="demo")
+        session.remote.open(
             signer=wg_signer, k=2, data_dir=accounts_dir or folder.parent / "service", actor="demo"
         )
         session.store.close()

@@ -1,10 +1,10 @@
 """Remote voting (远程投票): the JSON endpoints and the voting page (spec/remote.md).
 
-A thin shell over the remote methods of ``tally.election.ElectionSession``: every call runs on the
-session's thread through ``ServiceState.run``. No login and no cookie on any route here; the page
-does the blinding, the encryption and the proofs in the browser (``static/remote/``, ADR 0007), so
-its responses carry the service's Content-Security-Policy plus ``'wasm-unsafe-eval'`` (WebAssembly
-compilation only).
+A thin shell over ``tally.remote_voting.RemoteVoting`` (``ElectionSession.remote``): every call
+runs on the session's thread through ``ServiceState.run``. No login and no cookie on any route
+here; the page does the blinding, the encryption and the proofs in the browser
+(``static/remote/``, ADR 0007), so its responses carry the service's Content-Security-Policy plus
+``'wasm-unsafe-eval'`` (WebAssembly compilation only).
 
 Routes:
 
@@ -60,10 +60,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.staticfiles import StaticFiles
 
 import keys
-from keys.remote import RateLimit, normalize_invitation_code
 from tally.core.errors import TallyError
 from tally.core.manifest import Manifest
-from tally.election import RemoteCastV2
+from tally.remote_invitations import RateLimit, normalize_invitation_code
+from tally.remote_voting import RemoteCastV2
 from tally.service import remote_checks
 from tally.service.app import SECURITY_HEADERS, ServiceState, state_of
 from tally.service.board_snapshot import BoardSnapshot
@@ -524,8 +524,8 @@ async def redeem(
         normalize_invitation_code(body.code)
         sig, extra = await service.run(
             lambda s: (
-                s.redeem_invitation(body.code, blinded, data_dir=data_dir),
-                s.redemption_extras(),
+                s.remote.redeem_invitation(body.code, blinded, data_dir=data_dir),
+                s.remote.redemption_extras(),
             )
         )
     except (TallyError, keys.KeysError) as e:

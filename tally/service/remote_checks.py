@@ -20,6 +20,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from keys.remote_ballot import BallotContext
 from tally.election import ElectionSession
 from tally.remote_checker import Checker, Verdict, apply_verdicts
 from tally.service.app import ServiceState
@@ -32,6 +33,14 @@ log = logging.getLogger("tally.service.remote_checks")
 def _remote_open(s: ElectionSession) -> bool:
     r = s.meeting.remote
     return r is not None and not r.closed
+
+
+def _ballot_context(s: ElectionSession) -> BallotContext:
+    return s.remote.ballot_context()
+
+
+def _apply_verdicts(s: ElectionSession, verdicts: list[Verdict]) -> None:
+    apply_verdicts(s.remote, verdicts)
 
 
 def _received_rows(s: ElectionSession) -> list[tuple[str, str, str, str, bytes]]:
@@ -67,7 +76,7 @@ class CastChecks:
         return await asyncio.shield(self._starting)
 
     async def _make(self) -> Checker:
-        ctx = await self.state.run(ElectionSession.ballot_context)
+        ctx = await self.state.run(_ballot_context)
         checker = Checker(ctx)
         # The process starts in a worker thread, never on the event loop.
         await asyncio.get_running_loop().run_in_executor(None, checker.start)
@@ -120,7 +129,7 @@ class CastChecks:
         while self._verdicts:
             batch, self._verdicts = self._verdicts, []
             try:
-                await self.state.run(functools.partial(apply_verdicts, verdicts=batch))
+                await self.state.run(functools.partial(_apply_verdicts, verdicts=batch))
             except Exception:  # the store refused: the rows stay received (the close checks them)
                 log.exception("remote checker: applying %d verdicts failed", len(batch))
             self._settled(len(batch))

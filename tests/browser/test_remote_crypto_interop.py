@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from keys import blind_rsa
-from keys.remote import (
+from keys.remote_tokens import (
     RemoteCredential,
     TokenIssuer,
     TokenSignatureError,

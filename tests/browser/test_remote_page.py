@@ -161,7 +161,7 @@ def test_member_votes_from_invitation_link_and_checks_receipt(
         page.screenshot(path=str(SHOTS / "remote-receipt-phone.png"), full_page=True)
         assert page.evaluate("Object.keys(sessionStorage).length") == 0  # credential spent
         assert "remote.cast" not in live_remote.log_types()  # RV-4.1: pending until the close
-        live_remote.run(lambda s: s.close_remote(signer=live_remote.wg))
+        live_remote.run(lambda s: s.remote.close(signer=live_remote.wg))
         page.click("#to-check")
         page.wait_for_selector("body[data-ready]")
         assert page.input_value("#hash") == receipt
@@ -230,7 +230,7 @@ def test_page_refuses_a_logged_entry_without_salt_RM_10_1(
 
 def test_page_in_english_after_the_close(browser: Any, live_remote: LiveRemote) -> None:
     """After remote voting closed, the page says so, in English."""
-    live_remote.run(lambda s: s.close_remote(signer=live_remote.wg))
+    live_remote.run(lambda s: s.remote.close(signer=live_remote.wg))
     context, page, errors = _phone(browser)
     try:
         page.goto(f"{live_remote.base}/vote/?lang=en")

@@ -17,11 +17,12 @@ import keys
 import keys._issuer_keyfile as issuer_keyfile
 import keys._keyfile as keyfile
 from keys import blind_rsa
-from keys.remote import RemoteKeySetupV2, create_remote_key_v2, generate_invitation_code
+from keys.remote_key import RemoteKeySetupV2, create_remote_key_v2
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.core.model import Election
-from tally.election import sign_manifest
+from tally.manifest_io import sign_manifest
+from tally.remote_invitations import generate_invitation_code
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "fuzzing passphrase 2026"

@@ -21,13 +21,15 @@ import nacl.pwhash
 from fastapi.testclient import TestClient
 
 import ballot_printer
-from keys.remote import RateLimit
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, sign_manifest
+from tally.election import ElectionSession
+from tally.manifest_io import sign_manifest
+from tally.remote_invitations import RateLimit
 from tally.service import ServiceConfig, create_app
 from tally.service.accounts import AccountStore, Role, accounts_path
 from tally.service.remote import RemoteLimits
+from tally.session_config import SessionConfig
 from tests.fuzz import samples as S
 
 APPROVED = ("M020", "M025")
@@ -126,9 +128,11 @@ def _running_service(tmp: Path) -> Iterator[Service]:
         scrutineer_keys=tuple(S.pubdoc(s) for s in S.SCRUTINEERS),
     )
     db, data = tmp / "e.db", tmp / "svc"
-    s = ElectionSession.init(db, sign_manifest(manifest, S.TOWN), S.WORK_GROUP)
-    s.open_remote(signer=S.WORK_GROUP, k=2, data_dir=data)
-    codes = {m: s.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
+    s = ElectionSession.init(
+        SessionConfig(db, passphrase=S.PASSPHRASE), sign_manifest(manifest, S.TOWN), S.WORK_GROUP
+    )
+    s.remote.open(signer=S.WORK_GROUP, k=2, data_dir=data)
+    codes = {m: s.remote.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
     s.check_in(list(PRESENT), actor="clerk")
     stock = ballot_printer.make_stock(
         election_id=s.manifest.election_id,

@@ -17,7 +17,7 @@ import pytest
 
 import keys
 import keys._issuer_keyfile as issuer_keyfile
-from keys import remote
+from keys import remote_key
 from tally.calendar import InvalidCalendarError, load_calendar, parse_calendar
 from tally.cli_day import _read_batch
 from tally.core.definition import parse_definition
@@ -25,7 +25,8 @@ from tally.core.errors import DefinitionError, RoundStateError
 from tally.core.manifest import parse_manifest
 from tally.core.marks_file import parse_marks_file
 from tally.core.meeting import parse_entry
-from tally.election import SessionError, load_signed_manifest
+from tally.manifest_io import load_signed_manifest
+from tally.session_errors import SessionError
 from tests.fuzz import samples as S
 from tests.fuzz.service import Service, running_service
 from verifier.audit.errors import AuditInputError, AuditRecordError
@@ -234,8 +235,8 @@ def test_public_key_file_nested_too_deep_is_refused_as_invalid() -> None:
 
 
 def test_share_container_nested_too_deep_is_refused_as_a_share_container_error() -> None:
-    with pytest.raises(remote.ShareContainerError):
-        remote.parse_share_container_v2(DEEP_JSON)
+    with pytest.raises(remote_key.ShareContainerError):
+        remote_key.parse_share_container_v2(DEEP_JSON)
 
 
 def test_issuer_key_file_whose_ciphertext_is_shorter_than_its_tag_is_refused_as_corrupt() -> None:

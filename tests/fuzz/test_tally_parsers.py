@@ -24,7 +24,8 @@ import ballot_printer
 import keys
 import keys._issuer_keyfile as issuer_keyfile
 import keys._keyfile as keyfile
-from keys import remote
+from keys import remote_key, remote_tokens
+from tally import remote_invitations
 from tally.calendar import CalendarError, load_calendar, parse_calendar
 from tally.cli_day import _read_batch
 from tally.core.definition import parse_definition, parse_definition_data
@@ -32,7 +33,8 @@ from tally.core.errors import TallyError
 from tally.core.manifest import parse_manifest
 from tally.core.marks_file import parse_marks_file
 from tally.core.meeting import parse_entry
-from tally.election import SessionError, load_signed_manifest
+from tally.manifest_io import load_signed_manifest
+from tally.session_errors import SessionError
 from tests.fuzz import samples as S
 from tests.fuzz.budget import fuzz_settings
 from tests.fuzz.mutations import (
@@ -226,23 +228,23 @@ def test_issuer_key_file_refuses_damage_with_a_keys_error(data: bytes) -> None:
 )
 def test_share_container_refuses_damage_with_a_remote_error(data: bytes) -> None:
     with contextlib.suppress(keys.KeysError):
-        remote.unwrap_share_v2(
-            remote.parse_share_container_v2(data), S.SCRUTINEERS[0], S.share_setup().key
+        remote_key.unwrap_share_v2(
+            remote_key.parse_share_container_v2(data), S.SCRUTINEERS[0], S.share_setup().key
         )
 
 
 @fuzz_settings(100)
 @given(text=mutated_text(S.invitation_codes()))
 def test_invitation_code_refuses_damage_with_a_malformed_code_error(text: str) -> None:
-    with contextlib.suppress(remote.MalformedInvitationCodeError):
-        remote.normalize_invitation_code(text)
+    with contextlib.suppress(remote_invitations.MalformedInvitationCodeError):
+        remote_invitations.normalize_invitation_code(text)
 
 
 @fuzz_settings(60)
 @given(data=st.binary(max_size=600))
 def test_issuer_public_key_refuses_random_der_with_a_token_signature_error(data: bytes) -> None:
-    with contextlib.suppress(remote.TokenSignatureError):
-        remote.load_issuer_public_key(data)
+    with contextlib.suppress(remote_tokens.TokenSignatureError):
+        remote_tokens.load_issuer_public_key(data)
 
 
 def test_samples_are_valid() -> None:
@@ -262,13 +264,13 @@ def test_samples_are_valid() -> None:
     keys.parse_public_key(S.key_files()[1])
     with mock.patch.object(issuer_keyfile, "_derive", S.fast_derive):
         issuer_keyfile.open_issuer_key(S.issuer_key_files()[0], S.PASSPHRASE)
-    remote.unwrap_share_v2(
-        remote.parse_share_container_v2(S.share_containers()[0]),
+    remote_key.unwrap_share_v2(
+        remote_key.parse_share_container_v2(S.share_containers()[0]),
         S.SCRUTINEERS[0],
         S.share_setup().key,
     )
     for code in S.invitation_codes():
-        remote.normalize_invitation_code(code)
+        remote_invitations.normalize_invitation_code(code)
     parse_calendar(_CAL_TEXT)
     town = keys.parse_public_key((_CAL_DIR / "town.pub").read_bytes())
     load_calendar(_CAL_DIR / "valid-2027.json", town_key=town)

@@ -29,8 +29,10 @@ from typing import Any
 import keys
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, sign_manifest
+from tally.election import ElectionSession
+from tally.manifest_io import sign_manifest
 from tally.service import ServiceConfig, create_app
+from tally.session_config import SessionConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 QINGSHAN = ROOT / "examples" / "qingshan.toml"
@@ -121,8 +123,9 @@ def remote_election(folder: Path, approved: Sequence[str] | None = None) -> Remo
         scrutineer_keys=(public_key_doc(sc),),
     )
     path, data = folder / "e.db", folder / "service"
-    s = ElectionSession.init(path, sign_manifest(manifest, town), wg)
-    s.open_remote(signer=wg, k=1, data_dir=data)
+    config = SessionConfig(path, passphrase=os.environ.get("TALLY_PASSPHRASE", ""))
+    s = ElectionSession.init(config, sign_manifest(manifest, town), wg)
+    s.remote.open(signer=wg, k=1, data_dir=data)
     return RemoteElection(path, data, s, town, wg, sc)
 
 
@@ -156,7 +159,7 @@ class LiveRemote:
 
         code = self.codes[member]
         self.run(lambda s: vote_as_device_v2(s, code, dict(approvals), data_dir=self.data))
-        self.run(lambda s: s.close_remote(signer=self.wg))
+        self.run(lambda s: s.remote.close(signer=self.wg))
 
 
 @contextmanager
@@ -166,8 +169,8 @@ def live_remote(folder: Path, approved: Sequence[str], secret: str) -> Iterator[
     with passphrase(secret):
         e = remote_election(folder, approved)
         s = e.session
-        codes = {m: s.issue_invitation(m, data_dir=e.data)[0] for m in approved}
-        pin = s.invitation_pin()
+        codes = {m: s.remote.issue_invitation(m, data_dir=e.data)[0] for m in approved}
+        pin = s.remote.invitation_pin()
         s.store.close()
         app = create_app(ServiceConfig(election_path=e.path, data_dir=e.data))
         app.state.service.signer = e.wg

@@ -12,7 +12,7 @@ from tally.election import ElectionSession
 def ballot_for(s: ElectionSession, token: bytes, approve_first: bool = False) -> dict[str, Any]:
     """A valid ballot for ``token`` against the session's context (RV-3.2): no choice approved,
     or with ``approve_first`` the first listed candidate of every post."""
-    ctx = s.ballot_context()
+    ctx = s.remote.ballot_context()
     return remote_ballot.encrypt_ballot(
         ctx,
         token,

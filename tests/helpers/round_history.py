@@ -27,7 +27,9 @@ import keys
 from tally.calendar import load_calendar
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, EntryInput, SessionError, sign_manifest
+from tally.election import ElectionSession, EntryInput
+from tally.manifest_io import sign_manifest
+from tally.session_errors import SessionError
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESENT = [f"M{i:03d}" for i in range(1, 27) if i not in (15, 20, 25)]  # 23 of E = 25

@@ -24,11 +24,13 @@ import ballot_printer
 import keys
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, EntryInput, SessionError, sign_manifest
+from tally.election import ElectionSession, EntryInput
 from tally.log import MerkleTree
+from tally.manifest_io import sign_manifest
 from tally.service import ServiceConfig, bulletin, create_app
 from tally.service.app import ServiceState
 from tally.service.board_snapshot import take
+from tally.session_errors import SessionError
 from tests.helpers.round_history import build_every_round_election
 
 ROOT = Path(__file__).resolve().parents[2]

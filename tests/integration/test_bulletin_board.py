@@ -14,8 +14,10 @@ import ballot_printer
 import keys
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, EntryInput, sign_manifest
+from tally.election import ElectionSession, EntryInput
+from tally.manifest_io import sign_manifest
 from tally.service import ServiceConfig, create_app
+from tally.session_config import SessionConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESENT = [f"M{i:03d}" for i in range(1, 27) if i not in (15, 20, 25)]
@@ -33,7 +35,11 @@ def board(tmp_path: Path) -> Iterator[TestClient]:
     sc = keys.InMemorySigner.generate(keys.Role.SCRUTINEER, "s1")
     election = parse_definition((ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8"))
     manifest = build_manifest(election, work_group_key=_pub(wg), scrutineer_keys=(_pub(sc),))
-    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(tmp_path / "e.db", passphrase="correct horse battery"),
+        sign_manifest(manifest, town),
+        wg,
+    )
     stock = ballot_printer.make_stock(
         election_id=manifest.election_id,
         kind=ballot_printer.PaperKind.COMMITTEE,
@@ -92,7 +98,11 @@ def board_with_write_ins(tmp_path: Path) -> Iterator[TestClient]:
     sc = keys.InMemorySigner.generate(keys.Role.SCRUTINEER, "s1")
     election = parse_definition((ROOT / "examples" / "qingshan.toml").read_text(encoding="utf-8"))
     manifest = build_manifest(election, work_group_key=_pub(wg), scrutineer_keys=(_pub(sc),))
-    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(tmp_path / "e.db", passphrase="correct horse battery"),
+        sign_manifest(manifest, town),
+        wg,
+    )
     stock = ballot_printer.make_stock(
         election_id=manifest.election_id,
         kind=ballot_printer.PaperKind.COMMITTEE,
@@ -143,16 +153,20 @@ def test_board_shows_the_remote_ballots_of_a_post_only_as_its_total_A13(
     manifest = build_manifest(
         parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(x) for x in scs)
     )
-    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(tmp_path / "e.db", passphrase="correct horse battery"),
+        sign_manifest(manifest, town),
+        wg,
+    )
     data = tmp_path / "svc"
-    s.open_remote(signer=wg, k=2, data_dir=data)
+    s.remote.open(signer=wg, k=2, data_dir=data)
     for member in ("M020", "M025"):
-        code = s.issue_invitation(member, data_dir=data)[0]
+        code = s.remote.issue_invitation(member, data_dir=data)[0]
         first_five = ["M001", "M002", "M003", "M004", "M005"]
         vote_as_device_v2(s, code, {"committee": first_five, "secretary": ["M004"]}, data_dir=data)
-    s.close_remote(signer=wg)
-    s.decrypt_remote(scs[0], signer=None, data_dir=data)
-    s.decrypt_remote(scs[1], signer=wg, data_dir=data)
+    s.remote.close(signer=wg)
+    s.remote.decrypt(scs[0], signer=None, data_dir=data)
+    s.remote.decrypt(scs[1], signer=wg, data_dir=data)
     s.check_in(PRESENT)
     stock = ballot_printer.make_stock(
         election_id=manifest.election_id,

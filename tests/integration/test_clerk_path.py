@@ -157,7 +157,7 @@ def test_init_lists_every_problem_of_a_signed_manifest_and_creates_nothing(tmp_p
 
     import keys  # noqa: PLC0415
     from tally.core.manifest import canonical  # noqa: PLC0415
-    from tally.election import load_signed_manifest, sign_manifest  # noqa: PLC0415
+    from tally.manifest_io import load_signed_manifest, sign_manifest  # noqa: PLC0415
     from tests.helpers.cli_election import PASSPHRASE  # noqa: PLC0415
 
     e = Election(tmp_path, QINGSHAN)

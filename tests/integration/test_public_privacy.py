@@ -24,13 +24,15 @@ from fastapi.testclient import TestClient
 import ballot_printer
 import keys
 from keys import remote_ballot
-from keys.remote import begin_token_request, finish_token_request, load_issuer_public_key
+from keys.remote_tokens import begin_token_request, finish_token_request, load_issuer_public_key
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.core.model import Election, zh_label
-from tally.election import ElectionSession, EntryInput, sign_manifest
+from tally.election import ElectionSession, EntryInput
+from tally.manifest_io import sign_manifest
 from tally.remote_device import ballot_context, choices_for
 from tally.service import ServiceConfig, create_app
+from tally.session_config import SessionConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 APPROVED = ["M020", "M025"]
@@ -84,10 +86,12 @@ def public(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Public]:
     election = parse_definition(text)
     manifest = build_manifest(election, work_group_key=_pub(wg), scrutineer_keys=(_pub(sc),))
     data = tmp / "svc"
-    s = ElectionSession.init(tmp / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(tmp / "e.db", passphrase=PASSPHRASE), sign_manifest(manifest, town), wg
+    )
     s.check_in(["M001", "M007", "M021"])
-    s.open_remote(signer=wg, k=1, data_dir=data)
-    code = s.issue_invitation("M020", data_dir=data)[0]
+    s.remote.open(signer=wg, k=1, data_dir=data)
+    code = s.remote.issue_invitation("M020", data_dir=data)[0]
     s.store.close()
     app = create_app(ServiceConfig(election_path=tmp / "e.db", data_dir=data))
     app.state.service.signer = wg
@@ -134,8 +138,8 @@ def public(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Public]:
 def _count(
     s: ElectionSession, wg: keys.InMemorySigner, sc: keys.InMemorySigner, data: Path
 ) -> None:
-    s.close_remote(signer=wg)
-    s.decrypt_remote(sc, signer=wg, data_dir=data)
+    s.remote.close(signer=wg)
+    s.remote.decrypt(sc, signer=wg, data_dir=data)
     paper = [f"M{i:03d}" for i in range(1, 27) if i not in (1, 7, 15, 20, 21, 25)]
     s.check_in(paper)
     spec = s.due_round()

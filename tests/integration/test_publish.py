@@ -14,8 +14,9 @@ from typing import BinaryIO
 import pytest
 
 from tally.calendar import CalendarYear, load_calendar, sign_calendar
-from tally.election import ElectionSession, SessionError
+from tally.election import ElectionSession
 from tally.publish import bundle_files, publish
+from tally.session_errors import SessionError
 from tests.helpers import bundles
 
 ROOT = Path(__file__).resolve().parents[2]

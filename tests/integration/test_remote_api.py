@@ -1,7 +1,7 @@
 """Remote voting endpoints (spec/remote.md, spec/remote-v2.md) through FastAPI's test client; the
 test is the device.
 
-The device side uses ``keys.remote`` (begin/finish_token_request) and a ``remote-ballot/2`` made
+The device side uses ``keys.remote_tokens`` (begin/finish_token_request) and a ``remote-ballot/2`` made
 for the session's context (tests.helpers.remote_session). Every refusal is checked to leave the
 log and the pending casts exactly as they were.
 """
@@ -24,22 +24,23 @@ import pytest
 from fastapi.testclient import TestClient
 
 import keys
-from keys.remote import (
+from keys.remote_tokens import (
     RemoteCredential,
     TokenIssuer,
     begin_token_request,
     finish_token_request,
-    generate_invitation_code,
-    hash_invitation_code,
     load_issuer_public_key,
     verify_credential,
 )
 from tally.core.definition import parse_definition
 from tally.core.errors import TallyError
 from tally.core.manifest import build_manifest, canonical
-from tally.election import ElectionSession, sign_manifest
+from tally.election import ElectionSession
+from tally.manifest_io import sign_manifest
+from tally.remote_invitations import generate_invitation_code, hash_invitation_code
 from tally.service import ServiceConfig, create_app
 from tally.service.remote import PAGE_CSP, RemoteLimits
+from tally.session_config import SessionConfig
 from tests.helpers.disk import disk_full
 from tests.helpers.remote_session import ballot_for
 from verifier.merkle import verify_inclusion
@@ -150,9 +151,11 @@ def remote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Remote]:
     election = parse_definition(text)
     manifest = build_manifest(election, work_group_key=_pub(wg), scrutineer_keys=(_pub(sc),))
     data = tmp_path / "svc"
-    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
-    s.open_remote(signer=wg, k=1, data_dir=data)
-    codes = {m: s.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
+    s = ElectionSession.init(
+        SessionConfig(tmp_path / "e.db", passphrase=PASSPHRASE), sign_manifest(manifest, town), wg
+    )
+    s.remote.open(signer=wg, k=1, data_dir=data)
+    codes = {m: s.remote.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
     s.store.close()
     limits = RemoteLimits()
     app = create_app(
@@ -298,7 +301,7 @@ def test_rm_4_5_token_signature_not_modulus_length_refused_and_nothing_stored(
     with an extra leading zero is the right integer, but the verifier refuses it; so does the
     service, with a 4xx JSON refusal, before anything is logged."""
     _, _spare = remote.redeem(remote.codes["M020"])  # so the V18.5 bound is not what stops it
-    issuer = remote.run(lambda s: s._issuer(remote.data))
+    issuer = remote.run(lambda s: s.remote._issuer(remote.data))
     eid = bytes.fromhex(remote.info()["election_id"])
     for _ in range(20_000):
         req = begin_token_request(issuer.public_key, eid)
@@ -353,7 +356,7 @@ def test_rm_4_6_token_used_concurrently_exactly_one_stored(remote: Remote) -> No
 def test_rm_4_6_cast_after_close_refused(remote: Remote) -> None:
     _, cred = remote.redeem(remote.codes["M020"])
     assert cred is not None
-    remote.run(lambda s: s.close_remote(signer=remote.wg))
+    remote.run(lambda s: s.remote.close(signer=remote.wg))
     assert remote.info()["closed"] is True
     before = remote.log()
     r = remote.client.post("/api/remote/cast", json=remote.cast_body(cred))
@@ -426,7 +429,7 @@ def test_rv_4_4_receipt_is_received_accepted_then_logged_with_a_proof_that_verif
     q = {"receipt": receipt["receipt"]}
     remote.client.portal.call(remote.app.state.remote_checks.idle)  # type: ignore[union-attr]
     assert remote.client.get("/api/remote/receipt", params=q).json() == {"status": "accepted"}
-    remote.run(lambda s: s.close_remote(signer=remote.wg))
+    remote.run(lambda s: s.remote.close(signer=remote.wg))
     p = remote.client.get("/api/remote/receipt", params=q).json()
     assert p["status"] == "logged"
     entry = json.loads(p["entry"])
@@ -488,7 +491,7 @@ def test_rm_10_3_pin_material_recomputes_the_invitation_check_code(remote: Remot
     remote-opened checkpoint signed by the summary's work-group key."""
     import hashlib  # noqa: PLC0415
 
-    from keys.remote import invitation_pin  # noqa: PLC0415
+    from tally.remote_invitations import invitation_pin  # noqa: PLC0415
 
     p = remote.client.get("/api/remote/pin").json()
     info = remote.info()
@@ -517,7 +520,7 @@ def test_rm_10_3_pin_material_recomputes_the_invitation_check_code(remote: Remot
         info["election_key"],
     )
     pin = invitation_pin(summary_hash, leaf)
-    assert pin == remote.run(lambda s: s.invitation_pin())
+    assert pin == remote.run(lambda s: s.remote.invitation_pin())
     want = hashlib.sha256(b"branch-election/invitation-pin/2\x00" + summary_hash + leaf).hexdigest()
     assert pin.replace("-", "") == want[:16].upper()
     lines = p["checkpoint"].split("\n")
@@ -550,7 +553,7 @@ def test_service_replays_what_the_cli_wrote_beside_it_before_its_next_request(
     service's next request sees the check-in, and its own writes chain after it."""
     first, _ = remote.redeem(remote.codes["M020"])
     assert first.status_code == 200
-    cli = ElectionSession.open(tmp_path / "e.db")
+    cli = ElectionSession.open(SessionConfig(tmp_path / "e.db", passphrase=PASSPHRASE))
     cli.check_in(["M001"])
     cli.store.close()
     # Public reads answer from the snapshot; a look at the file within about a second (without
@@ -569,7 +572,9 @@ def test_service_replays_what_the_cli_wrote_beside_it_before_its_next_request(
         "remote.credential_issued",
     ]
     # The file replays from scratch: one chain, no entry lost or forked.
-    assert ElectionSession.open(tmp_path / "e.db").meeting.size == len(types)
+    assert ElectionSession.open(
+        SessionConfig(tmp_path / "e.db", passphrase=PASSPHRASE)
+    ).meeting.size == len(types)
 
 
 def test_service_stops_with_a_clear_error_when_the_file_is_edited_outside_the_program(

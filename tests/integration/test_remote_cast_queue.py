@@ -17,12 +17,14 @@ from fastapi.testclient import TestClient
 
 import keys
 from keys import remote_ballot
-from keys.remote import RemoteCredential
+from keys.remote_tokens import RemoteCredential
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, sign_manifest
+from tally.election import ElectionSession
+from tally.manifest_io import sign_manifest
 from tally.remote_checker import MAX_REFUSALS_PER_TOKEN, Checker, Verdict
 from tally.service import ServiceConfig, create_app
+from tally.session_config import SessionConfig
 from tests.integration.test_remote_v2_api import APPROVED, PASSPHRASE, ROOT, Api, _pub
 
 VOTE = {"committee": ["M001"], "secretary": ["M005"]}
@@ -71,9 +73,10 @@ class Service:
         )
         self.path = tmp_path / "e.db"
         self.data = tmp_path / "svc"
-        s = ElectionSession.init(self.path, sign_manifest(manifest, town), self.wg)
-        s.open_remote(signer=self.wg, k=2, data_dir=self.data)
-        self.codes = {m: s.issue_invitation(m, data_dir=self.data)[0] for m in APPROVED}
+        config = SessionConfig(self.path, passphrase=PASSPHRASE)
+        s = ElectionSession.init(config, sign_manifest(manifest, town), self.wg)
+        s.remote.open(signer=self.wg, k=2, data_dir=self.data)
+        self.codes = {m: s.remote.issue_invitation(m, data_dir=self.data)[0] for m in APPROVED}
         self.scrutineers = scs
         s.store.close()
         self.client: TestClient | None = None
@@ -227,7 +230,7 @@ def test_the_close_checks_received_casts_and_logs_no_refused_one(service: Servic
     cred_b, redeemed_b = api.redeem("M025")
     good = _cast(api, cred_a, api.ballot(cred_a, redeemed_a, VOTE))
     bad = _cast(api, cred_b, _bad_proof(api.ballot(cred_b, redeemed_b, VOTE)))
-    api.run(lambda s: s.close_remote(signer=api.wg, data_dir=api.data))
+    api.run(lambda s: s.remote.close(signer=api.wg, data_dir=api.data))
     assert _logged_receipts(api) == [good]
     closed = [
         json.loads(raw)["body"]
@@ -248,6 +251,6 @@ def test_a_checker_crash_leaves_the_cast_received_and_the_close_checks_it(
     receipt = _cast(api, cred, api.ballot(cred, redeemed, VOTE))
     api.settle()  # the pool broke: no verdict
     assert api.status(receipt) == {"status": "received"}
-    api.run(lambda s: s.close_remote(signer=api.wg, data_dir=api.data))
+    api.run(lambda s: s.remote.close(signer=api.wg, data_dir=api.data))
     assert _logged_receipts(api) == [receipt]
     assert api.status(receipt)["status"] == "logged"

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from tally.cli import app
 from tally.election import ElectionSession
 from tally.remote_device import vote_as_device_v2
+from tally.session_config import SessionConfig
 from tests.helpers.cli_election import ENV, Election
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,8 +35,10 @@ def test_remote_voting_through_the_cli_counts_the_members_ballot(
     assert re.fullmatch(r"[0-9A-F]{4}(-[0-9A-F]{4}){3}", invitation["pin"])
     assert invitation["url"].endswith(f"#code={code}&pin={invitation['pin']}")
     assert re.fullmatch(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){5}", code)
-    s = ElectionSession.open(e.db)  # the member's phone, through the same session the service uses
-    last = {p["post"]: [p["listed"][-1]["id"]] for p in s.remote_info()["posts"]}
+    s = ElectionSession.open(
+        SessionConfig(e.db, passphrase=ENV["TALLY_PASSPHRASE"])
+    )  # the member's phone, through the same session the service uses
+    last = {p["post"]: [p["listed"][-1]["id"]] for p in s.remote.info()["posts"]}
     vote_as_device_v2(s, code, last, data_dir=Path(data))
     assert [c.reason for c in s.store.checkpoints()] == ["opened", "remote-opened"]  # RV-4.3
     s.store.close()

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from keys import remote, remote_ballot
+from keys import remote_ballot, remote_tokens
 from tally import cli_remote
 from tally.election import ElectionSession
 from tally.remote_device import ballot_context, choices_for, vote_as_device_v2
+from tally.session_config import SessionConfig
 from tests.helpers.polling import ENV, Election
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,19 +24,19 @@ VOTE = {"committee": ["M001"], "secretary": ["M005"]}
 
 def _bad_cast(s: ElectionSession, code: str, data: Path) -> str:
     """A member's device whose committee sum proof is off by one bit: received (RV-4.1)."""
-    info = s.remote_info()
-    issuer = remote.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
-    request = remote.begin_token_request(issuer, bytes.fromhex(info["election_id"]))
-    blind_sig = s.redeem_invitation(code, request.blinded_msg, data_dir=data)
-    lists = s.redemption_extras()["write_in_lists"]
-    cred = remote.finish_token_request(request, issuer, blind_sig)
+    info = s.remote.info()
+    issuer = remote_tokens.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
+    request = remote_tokens.begin_token_request(issuer, bytes.fromhex(info["election_id"]))
+    blind_sig = s.remote.redeem_invitation(code, request.blinded_msg, data_dir=data)
+    lists = s.remote.redemption_extras()["write_in_lists"]
+    cred = remote_tokens.finish_token_request(request, issuer, blind_sig)
     ballot = remote_ballot.encrypt_ballot(
         ballot_context(info, lists), cred.token, choices_for(info, lists, VOTE)
     )
     proof = bytearray(base64.b64decode(ballot["posts"][0]["sum_proof"]))
     proof[0] ^= 1
     ballot["posts"][0]["sum_proof"] = base64.b64encode(bytes(proof)).decode()
-    receipt: str = s.cast_remote_v2(cred.token, cred.prefix, cred.signature, ballot)["receipt"]
+    receipt: str = s.remote.cast(cred.token, cred.prefix, cred.signature, ballot)["receipt"]
     return receipt
 
 
@@ -53,7 +54,7 @@ def test_close_checks_received_casts_with_a_bar_and_logs_only_the_accepted(
     db, data = str(e.db), tmp_path / "svc"
     e.ok("remote", "open", db, "--key", str(e.wg), "--k", "2", "--data", str(data))
     codes = {m: e.json("remote", "invite", db, m, "--data", str(data))["code"] for m in APPROVED}
-    s = ElectionSession.open(e.db)
+    s = ElectionSession.open(SessionConfig(e.db, passphrase=ENV["TALLY_PASSPHRASE"]))
     good = [
         vote_as_device_v2(s, codes[m], VOTE, data_dir=data).receipt["receipt"]
         for m in ("M018", "M020")
@@ -68,7 +69,7 @@ def test_close_checks_received_casts_with_a_bar_and_logs_only_the_accepted(
         for _, raw in s.store.log_rows_of_types(["remote.cast"])
     ]
     assert logged == sorted(good)
-    refused = s.remote_receipt_status(bad)
+    refused = s.remote.receipt_status(bad)
     assert refused is not None and refused["status"] == "refused"
     assert refused["code"] == "elgamal.sum_proof"
     assert s.store.pending_casts() == []

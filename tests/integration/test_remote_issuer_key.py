@@ -12,10 +12,13 @@ from typing import Any
 import pytest
 
 import keys
-from keys import remote
+from keys import remote_tokens
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, SessionError, sign_manifest
+from tally.election import ElectionSession
+from tally.manifest_io import sign_manifest
+from tally.session_config import SessionConfig
+from tally.session_errors import SessionError
 
 ROOT = Path(__file__).resolve().parents[2]
 PASS = "correct horse battery"
@@ -35,7 +38,9 @@ def _session(tmp_path: Path) -> tuple[ElectionSession, keys.InMemorySigner]:
     manifest = build_manifest(
         parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(s) for s in scs)
     )
-    return ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg), wg
+    return ElectionSession.init(
+        SessionConfig(tmp_path / "e.db", passphrase=PASS), sign_manifest(manifest, town), wg
+    ), wg
 
 
 def _opened(s: ElectionSession) -> int:
@@ -48,7 +53,7 @@ def test_rm_4_1_issuer_key_is_an_argon2id_key_file_never_pem(
     monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
     s, wg = _session(tmp_path)
     data = tmp_path / "svc"
-    s.open_remote(signer=wg, k=2, data_dir=data)
+    s.remote.open(signer=wg, k=2, data_dir=data)
     folder = data / "remote"
     assert not list(folder.glob("*.pem"))
     raw = (folder / "issuer.key").read_bytes()
@@ -57,10 +62,10 @@ def test_rm_4_1_issuer_key_is_an_argon2id_key_file_never_pem(
     assert doc["format"] == "issuer-keyfile/1"
     assert doc["kdf"]["name"] == "argon2id" and doc["cipher"]["name"] == "xchacha20poly1305-ietf"
     assert os.stat(folder / "issuer.key").st_mode & 0o777 == 0o600
-    issuer = remote.TokenIssuer.from_key_file(raw, PASS)
-    assert issuer.public_key_der == s._issuer_public_key_der()
+    issuer = remote_tokens.TokenIssuer.from_key_file(raw, PASS)
+    assert issuer.public_key_der == s.remote._issuer_public_key_der()
     with pytest.raises(keys.WrongPassphraseError):
-        remote.TokenIssuer.from_key_file(raw, "another passphrase")
+        remote_tokens.TokenIssuer.from_key_file(raw, "another passphrase")
 
 
 def test_rm_4_7_close_destroys_the_issuer_key_overwritten_then_removed(
@@ -69,18 +74,18 @@ def test_rm_4_7_close_destroys_the_issuer_key_overwritten_then_removed(
     monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
     s, wg = _session(tmp_path)
     data = tmp_path / "svc"
-    s.open_remote(signer=wg, k=2, data_dir=data)
+    s.remote.open(signer=wg, k=2, data_dir=data)
     path = data / "remote" / "issuer.key"
     original = path.read_bytes()
     witness = tmp_path / "witness"  # a second name for the same inode: sees the overwrite
     os.link(path, witness)
-    s.close_remote(signer=wg, data_dir=data)
+    s.remote.close(signer=wg, data_dir=data)
     assert not path.exists()
     left = witness.read_bytes()
     assert len(left) == len(original) and left != original
     assert b"argon2id" not in left  # random bytes, not the sealed key
     with pytest.raises(SessionError) as e:
-        s.redeem_invitation("XXXX-XXXX-XXXX", b"\x00" * 256, data_dir=data)
+        s.remote.redeem_invitation("XXXX-XXXX-XXXX", b"\x00" * 256, data_dir=data)
     assert e.value.code in ("remote.closed", "invitation.malformed", "remote.not_open")
 
 
@@ -92,26 +97,26 @@ def test_rm_4_1_open_writes_keys_before_the_log_and_rolls_back_when_the_log_writ
     data = tmp_path / "svc"
     folder = data / "remote"
     seen: list[list[str]] = []
-    real_store = s._store
+    real_store = s.log._store
 
     def failing_store(*args: Any, **kwargs: Any) -> None:
         seen.append(sorted(p.name for p in folder.iterdir()))  # files present at log time
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(s, "_store", failing_store)
+    monkeypatch.setattr(s.log, "_store", failing_store)
     with pytest.raises(OSError):
-        s.open_remote(signer=wg, k=2, data_dir=data)
+        s.remote.open(signer=wg, k=2, data_dir=data)
     assert seen and "issuer.key" in seen[0] and "invitation.key" in seen[0]
     assert _opened(s) == 0 and s.meeting.remote is None
     assert sorted(p.name for p in folder.iterdir()) == []  # rolled back, nothing orphaned
     # A crash between the files and the log (no rollback ran) leaves orphans: a retry clears them.
     (folder / "issuer.key").write_bytes(b"orphan from a crash")
     (folder / "share-1.json").write_bytes(b"orphan")
-    monkeypatch.setattr(s, "_store", real_store)
-    s.open_remote(signer=wg, k=2, data_dir=data)
+    monkeypatch.setattr(s.log, "_store", real_store)
+    s.remote.open(signer=wg, k=2, data_dir=data)
     assert _opened(s) == 1
-    issuer = remote.TokenIssuer.from_key_file((folder / "issuer.key").read_bytes(), PASS)
-    assert issuer.public_key_der == s._issuer_public_key_der()
+    issuer = remote_tokens.TokenIssuer.from_key_file((folder / "issuer.key").read_bytes(), PASS)
+    assert issuer.public_key_der == s.remote._issuer_public_key_der()
     assert sorted(p.name for p in folder.iterdir()) == [
         "invitation.key",
         "issuer.key",
@@ -121,7 +126,7 @@ def test_rm_4_1_open_writes_keys_before_the_log_and_rolls_back_when_the_log_writ
     # Opening twice is refused and leaves the live keys alone.
     before = (folder / "issuer.key").read_bytes()
     with pytest.raises(SessionError) as e:
-        s.open_remote(signer=wg, k=2, data_dir=data)
+        s.remote.open(signer=wg, k=2, data_dir=data)
     assert e.value.code == "remote.twice"
     assert (folder / "issuer.key").read_bytes() == before and _opened(s) == 1
 
@@ -134,22 +139,22 @@ def test_rm_4_7_close_destroys_the_invitation_key_overwritten_then_removed(
     monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
     s, wg = _session(tmp_path)
     data = tmp_path / "svc"
-    s.open_remote(signer=wg, k=2, data_dir=data)
-    code, _ = s.issue_invitation("M020", data_dir=data)
+    s.remote.open(signer=wg, k=2, data_dir=data)
+    code, _ = s.remote.issue_invitation("M020", data_dir=data)
     path = data / "remote" / "invitation.key"
     original = path.read_bytes()
     witness = tmp_path / "witness"  # a second name for the same inode: sees the overwrite
     os.link(path, witness)
-    s.close_remote(signer=wg, data_dir=data)
+    s.remote.close(signer=wg, data_dir=data)
     assert not path.exists()
     left = witness.read_bytes()
     assert len(left) == len(original) and left != original
     assert sorted(p.name for p in (data / "remote").iterdir()) == ["share-1.json", "share-2.json"]
     with pytest.raises(SessionError) as e:
-        s.redeem_invitation(code, b"\x00" * 256, data_dir=data)
+        s.remote.redeem_invitation(code, b"\x00" * 256, data_dir=data)
     assert e.value.code == "remote.closed"
     with pytest.raises(SessionError) as e:
-        s.issue_invitation("M025", data_dir=data)
+        s.remote.issue_invitation("M025", data_dir=data)
     assert e.value.code == "remote.not_open"
 
 
@@ -161,7 +166,7 @@ def test_rm_4_7_close_run_again_after_a_crash_destroys_the_keys_left_behind(
     monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
     s, wg = _session(tmp_path)
     data = tmp_path / "svc"
-    s.open_remote(signer=wg, k=2, data_dir=data)
+    s.remote.open(signer=wg, k=2, data_dir=data)
     real_destroy = keys.destroy_file
 
     def crash(_path: Any) -> bool:
@@ -169,13 +174,13 @@ def test_rm_4_7_close_run_again_after_a_crash_destroys_the_keys_left_behind(
 
     monkeypatch.setattr(keys, "destroy_file", crash)
     with pytest.raises(KeyboardInterrupt):
-        s.close_remote(signer=wg, data_dir=data)
+        s.remote.close(signer=wg, data_dir=data)
     monkeypatch.setattr(keys, "destroy_file", real_destroy)
-    again = ElectionSession.open(tmp_path / "e.db")
+    again = ElectionSession.open(SessionConfig(tmp_path / "e.db", passphrase=PASS))
     assert again.meeting.remote is not None and again.meeting.remote.closed
     assert (data / "remote" / "issuer.key").exists()
     with pytest.raises(SessionError) as e:
-        again.close_remote(signer=wg, data_dir=data)
+        again.remote.close(signer=wg, data_dir=data)
     assert e.value.code == "remote.closed"
     assert not (data / "remote" / "issuer.key").exists()
     assert not (data / "remote" / "invitation.key").exists()

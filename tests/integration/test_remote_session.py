@@ -14,17 +14,15 @@ import pytest
 
 import ballot_printer
 import keys
-from keys import remote
+from keys import remote_tokens
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
-from tally.election import (
-    ElectionSession,
-    EntryInput,
-    RemoteCastV2,
-    SessionError,
-    sign_manifest,
-)
+from tally.election import ElectionSession, EntryInput
+from tally.manifest_io import sign_manifest
 from tally.remote_device import vote_as_device_v2
+from tally.remote_voting import RemoteCastV2
+from tally.session_config import SessionConfig
+from tally.session_errors import SessionError
 from tests.helpers.remote_session import ballot_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,13 +48,15 @@ def _election(tmp_path: Path, *, counts: bool) -> tuple[ElectionSession, dict[st
     manifest = build_manifest(
         parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(s) for s in scs)
     )
-    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(tmp_path / "e.db", passphrase=PASS), sign_manifest(manifest, town), wg
+    )
     (tmp_path / "town.pub").write_bytes(keys.export_public_key(town.public_key))
     return s, {"wg": wg, "scrutineers": scs, "data": tmp_path / "svc", "folder": tmp_path}
 
 
 def _listed(s: ElectionSession, post: str) -> list[str]:
-    return [c["id"] for p in s.remote_info()["posts"] if p["post"] == post for c in p["listed"]]
+    return [c["id"] for p in s.remote.info()["posts"] if p["post"] == post for c in p["listed"]]
 
 
 def _round(
@@ -80,8 +80,8 @@ def test_remote_ballots_are_counted_once_in_each_posts_first_round(
     monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
     s, k = _election(tmp_path, counts=counts)
     wg, data = k["wg"], k["data"]
-    s.open_remote(signer=wg, k=2, data_dir=data)
-    codes = {m: s.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
+    s.remote.open(signer=wg, k=2, data_dir=data)
+    codes = {m: s.remote.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
     committee, secretary = _listed(s, "committee"), _listed(s, "secretary")
     first = vote_as_device_v2(
         s, codes["M020"], {"committee": [committee[5]], "secretary": [secretary[1]]}, data_dir=data
@@ -91,23 +91,23 @@ def test_remote_ballots_are_counted_once_in_each_posts_first_round(
     )
     # One credential each; a token is used once; the credentialed member cannot vote on paper.
     with pytest.raises(SessionError, match="already"):
-        s.redeem_invitation(codes["M020"], b"\x00" * 256, data_dir=data)
+        s.remote.redeem_invitation(codes["M020"], b"\x00" * 256, data_dir=data)
     cred = first.credential
     with pytest.raises(SessionError) as e:
-        s.cast_remote_v2(cred.token, cred.prefix, cred.signature, first.ballot)
+        s.remote.cast(cred.token, cred.prefix, cred.signature, first.ballot)
     assert e.value.code == "remote.token_used"
     with pytest.raises(SessionError) as e:
         s.check_in(["M020"])
     assert e.value.code == "checkin.remote_credential"
-    s.close_remote(signer=wg)
+    s.remote.close(signer=wg)
     s.check_in(PAPER)
     spec = s.due_round()
     assert spec.expected == 25
     # The count needs the totals: the scrutineers decrypt them first.
     with pytest.raises(SessionError):
         _round(s, wg, ballot_printer.PaperKind.COMMITTEE, "ooooox", len(PAPER))
-    s.decrypt_remote(k["scrutineers"][0], signer=None, data_dir=data)
-    s.decrypt_remote(k["scrutineers"][1], signer=wg, data_dir=data)
+    s.remote.decrypt(k["scrutineers"][0], signer=None, data_dir=data)
+    s.remote.decrypt(k["scrutineers"][1], signer=wg, data_dir=data)
     s.close(signer=wg)
     outcome = s.meeting.rounds.outcomes[-1]
     assert outcome.remote_ballots == 2
@@ -119,7 +119,9 @@ def test_remote_ballots_are_counted_once_in_each_posts_first_round(
     assert body["remote_ballots"] == 2
     approvals = {a["member"]: a["approvals"] for a in body["approvals"]}
     assert approvals == {secretary[0]: 23, secretary[1]: 1}
-    reopened = ElectionSession.open(tmp_path / "e.db")  # the whole log replays
+    reopened = ElectionSession.open(
+        SessionConfig(tmp_path / "e.db", passphrase=PASS)
+    )  # the whole log replays
     assert reopened.meeting.remote is not None and len(reopened.meeting.remote.casts) == 2
 
 
@@ -133,13 +135,13 @@ def test_issuer_stores_nothing_derived_from_the_unblinded_token(
     monkeypatch.setenv("TALLY_PASSPHRASE", PASS)
     s, k = _election(tmp_path, counts=False)
     data = k["data"]
-    s.open_remote(signer=k["wg"], k=2, data_dir=data)
-    code, _ = s.issue_invitation("M020", data_dir=data)
-    info = s.remote_info()
-    issuer = remote.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
-    req = remote.begin_token_request(issuer, bytes.fromhex(info["election_id"]))
-    cred = remote.finish_token_request(
-        req, issuer, s.redeem_invitation(code, req.blinded_msg, data_dir=data)
+    s.remote.open(signer=k["wg"], k=2, data_dir=data)
+    code, _ = s.remote.issue_invitation("M020", data_dir=data)
+    info = s.remote.info()
+    issuer = remote_tokens.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
+    req = remote_tokens.begin_token_request(issuer, bytes.fromhex(info["election_id"]))
+    cred = remote_tokens.finish_token_request(
+        req, issuer, s.remote.redeem_invitation(code, req.blinded_msg, data_dir=data)
     )
     s.store.close()
     stored = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
@@ -156,28 +158,28 @@ def test_issuer_stores_nothing_derived_from_the_unblinded_token(
     assert b"remote.credential_issued" in stored  # the member's credential is on record
 
 
-def _credential(s: ElectionSession, code: str, data: Path) -> remote.RemoteCredential:
-    info = s.remote_info()
-    issuer = remote.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
-    req = remote.begin_token_request(issuer, bytes.fromhex(info["election_id"]))
-    return remote.finish_token_request(
-        req, issuer, s.redeem_invitation(code, req.blinded_msg, data_dir=data)
+def _credential(s: ElectionSession, code: str, data: Path) -> remote_tokens.RemoteCredential:
+    info = s.remote.info()
+    issuer = remote_tokens.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
+    req = remote_tokens.begin_token_request(issuer, bytes.fromhex(info["election_id"]))
+    return remote_tokens.finish_token_request(
+        req, issuer, s.remote.redeem_invitation(code, req.blinded_msg, data_dir=data)
     )
 
 
 def _open_with_two_credentials(
     tmp_path: Path,
-) -> tuple[ElectionSession, remote.RemoteCredential, remote.RemoteCredential]:
+) -> tuple[ElectionSession, remote_tokens.RemoteCredential, remote_tokens.RemoteCredential]:
     """An election with remote voting open (no quorum effect) and a credential for each of the
     two approved members."""
     s, k = _election(tmp_path, counts=False)
     data = k["data"]
-    s.open_remote(signer=k["wg"], k=2, data_dir=data)
-    a, b = (_credential(s, s.issue_invitation(m, data_dir=data)[0], data) for m in APPROVED)
+    s.remote.open(signer=k["wg"], k=2, data_dir=data)
+    a, b = (_credential(s, s.remote.issue_invitation(m, data_dir=data)[0], data) for m in APPROVED)
     return s, a, b
 
 
-def _cast(s: ElectionSession, cred: remote.RemoteCredential) -> RemoteCastV2:
+def _cast(s: ElectionSession, cred: remote_tokens.RemoteCredential) -> RemoteCastV2:
     return RemoteCastV2(cred.token, cred.prefix, cred.signature, ballot_for(s, cred.token))
 
 
@@ -201,7 +203,7 @@ def test_group_commit_gives_each_cast_its_own_outcome_and_stores_the_accepted_to
 
     monkeypatch.setattr(s.store, "transaction", counted)
     before = len(s.tree)
-    results = s.cast_remote_many([good_a, _cast(s, a), forged, _cast(s, b)])
+    results = s.remote.cast_many([good_a, _cast(s, a), forged, _cast(s, b)])
     assert commits == 1
     first, again, bad, second = results
     assert isinstance(again, SessionError) and again.code == "remote.token_used"
@@ -211,7 +213,7 @@ def test_group_commit_gives_each_cast_its_own_outcome_and_stores_the_accepted_to
     assert first["receipt"] != second["receipt"]
     assert len(s.tree) == before  # RV-4.3: no cast is logged before the close
     assert s.store.pending_cast_count() == 2
-    reopened = ElectionSession.open(tmp_path / "e.db")
+    reopened = ElectionSession.open(SessionConfig(tmp_path / "e.db", passphrase=PASS))
     assert reopened.store.pending_cast_count() == 2
 
 
@@ -229,6 +231,6 @@ def test_group_commit_store_failure_refuses_the_whole_batch_and_changes_nothing(
     with monkeypatch.context() as m:
         m.setattr(s.store, "transaction", full_disk)
         with pytest.raises(sqlite3.OperationalError):
-            s.cast_remote_many(casts)
+            s.remote.cast_many(casts)
     assert (len(s.tree), s.meeting, s.store.pending_cast_count()) == (size, meeting, 0)
-    assert all(isinstance(r, dict) for r in s.cast_remote_many(casts))  # the same casts, retried
+    assert all(isinstance(r, dict) for r in s.remote.cast_many(casts))  # the same casts, retried

@@ -16,7 +16,7 @@ Each game is a fresh election through the real service, by one driver (``_play``
 and cast, then the meeting (the close: the casts kept pending are logged as one batch, which
 compacts the file; k = 1 scrutineer decrypts the totals only), the paper rounds, the result, the
 scrutineer's co-signatures and the bundle. The members behave as real phones would, on a
-simulated clock (``tally.election._now``): the invitations are sent at 18:00 on the eve of the
+simulated clock (``tally.election_log._now``): the invitations are sent at 18:00 on the eve of the
 meeting; each member opens theirs at a moment uniform in the next two hours, redeems it at once,
 fills in the ballot for 1 to 15 minutes and casts the ``remote-ballot/2`` the device encrypts and
 proves (``tally.remote_device``). Who goes first, and whether the two sittings overlap (redeem A,
@@ -104,15 +104,19 @@ from fastapi.testclient import TestClient
 
 import ballot_printer
 import keys
+import keys.remote_key
+import keys.remote_tokens
 from keys import elgamal, remote_ballot
-from keys.remote import begin_token_request, finish_token_request, load_issuer_public_key
+from keys.remote_tokens import begin_token_request, finish_token_request, load_issuer_public_key
 from tally.calendar import load_calendar
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, EntryInput, sign_manifest
+from tally.election import ElectionSession, EntryInput
+from tally.manifest_io import sign_manifest
 from tally.publish import bundle_files
 from tally.remote_device import ballot_context, choices_for
 from tally.service import ServiceConfig, create_app
+from tally.session_config import SessionConfig
 from tests.helpers.elections import definition_text
 
 GAMES = 40
@@ -578,7 +582,7 @@ def guess(ev: Evidence, coin: random.Random) -> Guess:
 
 
 class _Clock:
-    """The simulated ``tally.election._now``: set per event, a millisecond per call after."""
+    """The simulated ``tally.election_log._now``: set per event, a millisecond per call after."""
 
     def __init__(self) -> None:
         self.t = INVITED_AT
@@ -634,10 +638,12 @@ def _template(folder: Path, clock: _Clock) -> _Template:
     )
     clock.t = INVITED_AT - dt.timedelta(hours=1)
     folder.mkdir()
-    s = ElectionSession.init(folder / "e.db", sign_manifest(manifest, town), wg)
-    s.open_remote(signer=wg, k=1, data_dir=folder / "svc")
+    s = ElectionSession.init(
+        SessionConfig(folder / "e.db", passphrase=PASSPHRASE), sign_manifest(manifest, town), wg
+    )
+    s.remote.open(signer=wg, k=1, data_dir=folder / "svc")
     clock.t = INVITED_AT
-    codes = {m: s.issue_invitation(m, data_dir=folder / "svc")[0] for m in MEMBERS}
+    codes = {m: s.remote.issue_invitation(m, data_dir=folder / "svc")[0] for m in MEMBERS}
     s.store.close()
     return _Template(folder, codes, wg, sc)
 
@@ -656,8 +662,8 @@ def _count(s: ElectionSession, t: _Template, clock: _Clock, data: Path) -> None:
     """The meeting: close (the batch of pending casts, the file compacted), the totals
     decrypted, both posts counted (paper + remote), the result, the co-signatures."""
     clock.t = COUNT_AT
-    s.close_remote(signer=t.wg, data_dir=data)
-    s.decrypt_remote(t.sc, signer=t.wg, data_dir=data)
+    s.remote.close(signer=t.wg, data_dir=data)
+    s.remote.decrypt(t.sc, signer=t.wg, data_dir=data)
     s.check_in(list(PAPER))
     for kind, marks in (
         (ballot_printer.PaperKind.COMMITTEE, PAPER_COMMITTEE),
@@ -804,17 +810,17 @@ def _games(factory: pytest.TempPathFactory) -> list[Game]:
     mp = pytest.MonkeyPatch()
     mp.setenv("TALLY_PASSPHRASE", PASSPHRASE)
     clock = _Clock()
-    mp.setattr("tally.election._now", clock)
+    mp.setattr("tally.election_log._now", clock)
     # Every game copies one template, so one issuer key file: unlocked once (Argon2id), not per game.
-    unlock = keys.remote.TokenIssuer.from_key_file
-    unlocked: dict[tuple[bytes, str], keys.remote.TokenIssuer] = {}
+    unlock = keys.remote_tokens.TokenIssuer.from_key_file
+    unlocked: dict[tuple[bytes, str], keys.remote_tokens.TokenIssuer] = {}
 
-    def from_key_file(data: bytes, passphrase: str) -> keys.remote.TokenIssuer:
+    def from_key_file(data: bytes, passphrase: str) -> keys.remote_tokens.TokenIssuer:
         if (data, passphrase) not in unlocked:
             unlocked[data, passphrase] = unlock(data, passphrase)
         return unlocked[data, passphrase]
 
-    mp.setattr(keys.remote.TokenIssuer, "from_key_file", from_key_file)
+    mp.setattr(keys.remote_tokens.TokenIssuer, "from_key_file", from_key_file)
     try:
         root = factory.mktemp("linking")
         template = _template(root / "template", clock)
@@ -987,8 +993,8 @@ def test_content_channels_read_a_planted_leak(games: list[Game]) -> None:
     eid = bytes.fromhex(next(iter(casts.values()))["body"]["ballot"]["election_id"])
     # (c) scrutineer 1 (k = 1) decrypts the committee choices of the first cast alone
     first = next(iter(casts))
-    share = keys.remote.unwrap_share_v2(
-        keys.remote.parse_share_container_v2(g.evidence.data_files["remote/share-1.json"]),
+    share = keys.remote_key.unwrap_share_v2(
+        keys.remote_key.parse_share_container_v2(g.evidence.data_files["remote/share-1.json"]),
         g.scrutineer,
         key,
     )

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 import ballot_printer
 import keys
 from keys import remote_ballot
-from keys.remote import (
+from keys.remote_tokens import (
     RemoteCredential,
     begin_token_request,
     finish_token_request,
@@ -28,9 +28,11 @@ from keys.remote import (
 )
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest, canonical
-from tally.election import ElectionSession, EntryInput, sign_manifest
+from tally.election import ElectionSession, EntryInput
+from tally.manifest_io import sign_manifest
 from tally.remote_device import ballot_context, choices_for
 from tally.service import ServiceConfig, create_app
+from tally.session_config import SessionConfig
 from verifier.merkle import verify_inclusion
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,9 +131,11 @@ def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
         parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(x) for x in scs)
     )
     data = tmp_path / "svc"
-    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
-    s.open_remote(signer=wg, k=2, data_dir=data)
-    codes = {m: s.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
+    s = ElectionSession.init(
+        SessionConfig(tmp_path / "e.db", passphrase=PASSPHRASE), sign_manifest(manifest, town), wg
+    )
+    s.remote.open(signer=wg, k=2, data_dir=data)
+    codes = {m: s.remote.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
     s.store.close()
     app = create_app(ServiceConfig(election_path=tmp_path / "e.db", data_dir=data))
     app.state.service.signer = wg
@@ -215,7 +219,7 @@ def test_a_replayed_cast_is_409_and_a_cast_after_the_close_409(api: Api) -> None
     _refused(api, api.cast(cred, ballot), 409, "remote.token_used", before)
     cred2, redeemed2 = api.redeem("M025")
     ballot2 = api.ballot(cred2, redeemed2, {"committee": ["M002"], "secretary": ["M004"]})
-    api.run(lambda s: s.close_remote(signer=api.wg, data_dir=api.data))
+    api.run(lambda s: s.remote.close(signer=api.wg, data_dir=api.data))
     before = api.stored()
     _refused(api, api.cast(cred2, ballot2), 409, "remote.closed", before)
 
@@ -297,7 +301,7 @@ def test_v2_election_through_the_api(api: Api) -> None:
     assert board == {"status": "pending", "count": 3, "receipts": sorted(receipts.values())}
     log_rows = api.run(lambda s: s.store.log_rows())
     assert not any(b'"remote.cast"' in raw for _, raw in log_rows)  # RV-4.1: nothing logged
-    api.run(lambda s: s.close_remote(signer=api.wg, data_dir=api.data))
+    api.run(lambda s: s.remote.close(signer=api.wg, data_dir=api.data))
     for member, receipt in receipts.items():
         r = api.client.get("/api/remote/receipt", params={"receipt": receipt})
         proof = r.json()
@@ -321,8 +325,8 @@ def test_v2_election_through_the_api(api: Api) -> None:
         x["leaf_index"] for x in logged["receipts"]
     )
     api.run(lambda s: s.check_in(PAPER))
-    api.run(lambda s: s.decrypt_remote(api.scrutineers[1], signer=None, data_dir=api.data))
-    out = api.run(lambda s: s.decrypt_remote(api.scrutineers[0], signer=api.wg, data_dir=api.data))
+    api.run(lambda s: s.remote.decrypt(api.scrutineers[1], signer=None, data_dir=api.data))
+    out = api.run(lambda s: s.remote.decrypt(api.scrutineers[0], signer=api.wg, data_dir=api.data))
     assert out["totals"][0]["totals"][:6] == [2, 1, 1, 0, 0, 0]
     committee = _round(api, ballot_printer.PaperKind.COMMITTEE, "ooooox")
     paper = len(PAPER)

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from tally.election import ElectionSession
 from tally.remote_device import DeviceVoteV2, vote_as_device_v2
 from tally.service import ServiceConfig, create_app
+from tally.session_config import SessionConfig
 from tests.helpers.cli_election import ENV, Election, remote_definition
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,8 +54,10 @@ def done(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Done]:
         codes = {
             m: e.json("remote", "invite", db, m, "--data", str(data))["code"] for m in APPROVED
         }
-        s = ElectionSession.open(e.db)  # the members' phones, through the service's session
-        lists = s.redemption_extras()["write_in_lists"]
+        s = ElectionSession.open(
+            SessionConfig(e.db, passphrase=ENV["TALLY_PASSPHRASE"])
+        )  # the members' phones, through the service's session
+        lists = s.remote.redemption_extras()["write_in_lists"]
         committee_list = next(w for w in lists if w["post"] == "committee")["members"]
         write_in = next(m["member"] for m in committee_list if m["member"] not in OFFICIALS)
         votes = [
@@ -130,7 +133,7 @@ def _log_lines(done: Done) -> list[str]:
 
 
 def _checkpoints(done: Done) -> list[dict[str, Any]]:
-    s = ElectionSession.open(done.e.db)
+    s = ElectionSession.open(SessionConfig(done.e.db, passphrase=ENV["TALLY_PASSPHRASE"]))
     try:
         return [{"reason": c.reason} for c in s.store.checkpoints()]
     finally:
@@ -214,7 +217,9 @@ def test_the_demo_branch_with_remote_voters_votes_with_encrypted_ballots(
     assert definition["remote_voting"]["approved"]
     summary = demo.run_branch(tmp_path / "branch", definition, scenario, seed=11)
     assert summary.remote_ballots == len(definition["remote_voting"]["approved"])
-    s = ElectionSession.open(tmp_path / "branch" / "election.db")
+    s = ElectionSession.open(
+        SessionConfig(tmp_path / "branch" / "election.db", passphrase=ENV["TALLY_PASSPHRASE"])
+    )
     try:
         types = [json.loads(raw)["type"] for _, raw in s.store.log_rows()]
         r = s.meeting.remote
@@ -245,7 +250,7 @@ def test_cli_decrypt_refuses_before_the_close_and_with_another_role(
     e.ok("remote", "open", db, "--key", str(e.wg), "--k", "2", "--data", data)
 
     def log() -> list[tuple[int, bytes]]:
-        s = ElectionSession.open(e.db)
+        s = ElectionSession.open(SessionConfig(e.db, passphrase=ENV["TALLY_PASSPHRASE"]))
         try:
             return s.store.log_rows()
         finally:

@@ -14,14 +14,17 @@ from typing import Any
 import pytest
 
 import keys
-from keys import remote, remote_ballot
-from tally import election as election_module
+from keys import remote_ballot, remote_tokens
 from tally import remote_checker
+from tally import remote_voting as remote_voting_module
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.core.model import PostKind
-from tally.election import ElectionSession, SessionError, sign_manifest
+from tally.election import ElectionSession
+from tally.manifest_io import sign_manifest
 from tally.remote_device import ballot_context, choices_for
+from tally.session_config import SessionConfig
+from tally.session_errors import SessionError
 
 ROOT = Path(__file__).resolve().parents[2]
 PASS = "correct horse battery"
@@ -46,27 +49,31 @@ class V2:
     codes: dict[str, str]
     path: Path
 
-    def credential(self, member: str) -> tuple[remote.RemoteCredential, list[dict[str, Any]]]:
-        info = self.s.remote_info()
-        issuer = remote.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
-        req = remote.begin_token_request(issuer, bytes.fromhex(info["election_id"]))
-        sig = self.s.redeem_invitation(self.codes[member], req.blinded_msg, data_dir=self.data)
-        lists = self.s.redemption_extras()["write_in_lists"]
-        return remote.finish_token_request(req, issuer, sig), lists
+    def credential(
+        self, member: str
+    ) -> tuple[remote_tokens.RemoteCredential, list[dict[str, Any]]]:
+        info = self.s.remote.info()
+        issuer = remote_tokens.load_issuer_public_key(base64.b64decode(info["issuer_key"]))
+        req = remote_tokens.begin_token_request(issuer, bytes.fromhex(info["election_id"]))
+        sig = self.s.remote.redeem_invitation(
+            self.codes[member], req.blinded_msg, data_dir=self.data
+        )
+        lists = self.s.remote.redemption_extras()["write_in_lists"]
+        return remote_tokens.finish_token_request(req, issuer, sig), lists
 
     def ballot(
         self,
-        cred: remote.RemoteCredential,
+        cred: remote_tokens.RemoteCredential,
         lists: list[dict[str, Any]],
         approvals: dict[str, list[str]],
     ) -> dict[str, Any]:
-        info = self.s.remote_info()
+        info = self.s.remote.info()
         return remote_ballot.encrypt_ballot(
             ballot_context(info, lists), cred.token, choices_for(info, lists, approvals)
         )
 
-    def cast(self, cred: remote.RemoteCredential, ballot: Any) -> dict[str, Any]:
-        return self.s.cast_remote_v2(cred.token, cred.prefix, cred.signature, ballot)
+    def cast(self, cred: remote_tokens.RemoteCredential, ballot: Any) -> dict[str, Any]:
+        return self.s.remote.cast(cred.token, cred.prefix, cred.signature, ballot)
 
     def stored(self) -> tuple[object, ...]:
         """Everything a refused command must leave as it was: log, checkpoints, pending casts."""
@@ -85,15 +92,17 @@ def v2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[V2]:
     manifest = build_manifest(
         parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(x) for x in scs)
     )
-    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(tmp_path / "e.db", passphrase=PASS), sign_manifest(manifest, town), wg
+    )
     data = tmp_path / "svc"
-    s.open_remote(signer=wg, k=2, data_dir=data)
-    codes = {m: s.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
+    s.remote.open(signer=wg, k=2, data_dir=data)
+    codes = {m: s.remote.issue_invitation(m, data_dir=data)[0] for m in APPROVED}
     yield V2(s, wg, scs, data, codes, tmp_path / "e.db")
     s.store.close()
 
 
-def _expect(v2: V2, code: str, cred: remote.RemoteCredential, ballot: Any) -> None:
+def _expect(v2: V2, code: str, cred: remote_tokens.RemoteCredential, ballot: Any) -> None:
     before = v2.stored()
     with pytest.raises(SessionError) as e:
         v2.cast(cred, ballot)
@@ -101,16 +110,18 @@ def _expect(v2: V2, code: str, cred: remote.RemoteCredential, ballot: Any) -> No
     assert v2.stored() == before
 
 
-def _refused_by_the_checker(v2: V2, code: str, cred: remote.RemoteCredential, ballot: Any) -> None:
+def _refused_by_the_checker(
+    v2: V2, code: str, cred: remote_tokens.RemoteCredential, ballot: Any
+) -> None:
     """RV-4.1, RV-4.5: a ballot whose group elements or proofs fail is received (stored,
     ``received``), then refused by the check with ``code``: its row gone, its refusal kept, the
     token free again."""
     before = v2.stored()
     receipt = v2.cast(cred, ballot)
     assert receipt["status"] == "received"
-    assert v2.s.remote_receipt_status(receipt["receipt"]) == {"status": "received"}
-    assert remote_checker.check_received(v2.s) == 1
-    status = v2.s.remote_receipt_status(receipt["receipt"])
+    assert v2.s.remote.receipt_status(receipt["receipt"]) == {"status": "received"}
+    assert remote_checker.check_received(v2.s.remote) == 1
+    status = v2.s.remote.receipt_status(receipt["receipt"])
     assert status is not None and status["status"] == "refused", status
     assert status["code"] == code, status
     assert status["zh"] and status["en"]
@@ -160,7 +171,7 @@ def test_a_proof_of_the_wrong_length_is_refused(v2: V2) -> None:
 
 def test_a_ballot_for_another_election_is_refused(v2: V2) -> None:
     cred, lists = v2.credential("M020")
-    info = v2.s.remote_info()
+    info = v2.s.remote.info()
     ctx = ballot_context(info, lists)
     other = remote_ballot.BallotContext(election_id=bytes(32), key=ctx.key, posts=ctx.posts)
     choices = choices_for(info, lists, {"committee": ["M001"], "secretary": ["M005"]})
@@ -213,7 +224,7 @@ def test_a_replayed_cast_is_refused_and_stores_nothing_more(v2: V2) -> None:
 def test_a_forged_credential_is_refused(v2: V2) -> None:
     cred, lists = v2.credential("M020")
     ballot = v2.ballot(cred, lists, {"committee": ["M001"], "secretary": ["M005"]})
-    forged = remote.RemoteCredential(
+    forged = remote_tokens.RemoteCredential(
         token=cred.token, prefix=cred.prefix, signature=bytes(len(cred.signature))
     )
     _expect(v2, "remote.token_invalid", forged, ballot)
@@ -222,14 +233,14 @@ def test_a_forged_credential_is_refused(v2: V2) -> None:
 def test_a_cast_after_the_close_is_refused(v2: V2) -> None:
     cred, lists = v2.credential("M020")
     ballot = v2.ballot(cred, lists, {"committee": ["M001"], "secretary": ["M005"]})
-    v2.s.close_remote(signer=v2.wg, data_dir=v2.data)
+    v2.s.remote.close(signer=v2.wg, data_dir=v2.data)
     _expect(v2, "remote.closed", cred, ballot)
 
 
 def test_decrypt_before_the_close_is_refused(v2: V2) -> None:
     before = v2.stored()
     with pytest.raises(SessionError) as e:
-        v2.s.decrypt_remote(v2.scrutineers[0], signer=v2.wg, data_dir=v2.data)
+        v2.s.remote.decrypt(v2.scrutineers[0], signer=v2.wg, data_dir=v2.data)
     assert e.value.code == "remote.not_closed"
     assert v2.stored() == before
 
@@ -242,17 +253,17 @@ def _cast_two_and_close(v2: V2) -> list[dict[str, Any]]:
     ):
         cred, lists = v2.credential(member)
         out.append(v2.cast(cred, v2.ballot(cred, lists, approvals)))
-    v2.s.close_remote(signer=v2.wg, data_dir=v2.data)
+    v2.s.remote.close(signer=v2.wg, data_dir=v2.data)
     return out
 
 
 def test_decrypt_twice_by_one_scrutineer_is_refused(v2: V2) -> None:
     _cast_two_and_close(v2)
-    first = v2.s.decrypt_remote(v2.scrutineers[0], signer=None, data_dir=v2.data)
+    first = v2.s.remote.decrypt(v2.scrutineers[0], signer=None, data_dir=v2.data)
     assert (first["index"], first["partials"], first["totals"]) == (1, 1, None)
     before = v2.stored()
     with pytest.raises(SessionError) as e:
-        v2.s.decrypt_remote(v2.scrutineers[0], signer=v2.wg, data_dir=v2.data)
+        v2.s.remote.decrypt(v2.scrutineers[0], signer=v2.wg, data_dir=v2.data)
     assert e.value.code == "remote.partial_twice"
     assert v2.stored() == before
 
@@ -262,10 +273,10 @@ def test_decrypt_with_a_key_that_is_not_the_elections_scrutineer_is_refused(v2: 
     before = v2.stored()
     stranger = keys.InMemorySigner.generate(keys.Role.SCRUTINEER, "not ours")
     with pytest.raises(SessionError) as e:
-        v2.s.decrypt_remote(stranger, signer=v2.wg, data_dir=v2.data)
+        v2.s.remote.decrypt(stranger, signer=v2.wg, data_dir=v2.data)
     assert e.value.code == "remote.not_scrutineer"
     with pytest.raises(SessionError) as e:
-        v2.s.decrypt_remote(v2.wg, signer=v2.wg, data_dir=v2.data)
+        v2.s.remote.decrypt(v2.wg, signer=v2.wg, data_dir=v2.data)
     assert e.value.code == "key.role"
     assert v2.stored() == before
 
@@ -278,17 +289,17 @@ def test_a_share_container_swapped_on_disk_is_refused(v2: V2) -> None:
     (folder / "share-2.json").write_bytes(one)
     before = v2.stored()
     with pytest.raises(SessionError) as e:
-        v2.s.decrypt_remote(v2.scrutineers[0], signer=v2.wg, data_dir=v2.data)
+        v2.s.remote.decrypt(v2.scrutineers[0], signer=v2.wg, data_dir=v2.data)
     assert e.value.code == "remote.share_corrupt"
     assert v2.stored() == before
 
 
 def test_the_kth_decryption_needs_the_work_group_key_for_its_checkpoint(v2: V2) -> None:
     _cast_two_and_close(v2)
-    v2.s.decrypt_remote(v2.scrutineers[0], signer=None, data_dir=v2.data)
+    v2.s.remote.decrypt(v2.scrutineers[0], signer=None, data_dir=v2.data)
     before = v2.stored()
     with pytest.raises(SessionError) as e:
-        v2.s.decrypt_remote(v2.scrutineers[1], signer=None, data_dir=v2.data)
+        v2.s.remote.decrypt(v2.scrutineers[1], signer=None, data_dir=v2.data)
     assert e.value.code == "key.needed"
     assert v2.stored() == before
 
@@ -304,16 +315,18 @@ def test_too_many_choices_refuses_the_opening_and_writes_nothing(
     manifest = build_manifest(
         parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=(_pub(sc),)
     )
-    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(tmp_path / "e.db", passphrase=PASS), sign_manifest(manifest, town), wg
+    )
     # A roster that would give the committee 257 choices (RV-2.2), without writing 250 members.
     monkeypatch.setattr(
-        election_module,
+        remote_voting_module,
         "post_shapes",
         lambda election: ((PostKind.COMMITTEE, 6, 257, 5, False),),
     )
     before = s.store.log_rows()
     with pytest.raises(SessionError) as e:
-        s.open_remote(signer=wg, k=1, data_dir=tmp_path / "svc")
+        s.remote.open(signer=wg, k=1, data_dir=tmp_path / "svc")
     assert e.value.code == "remote.too_many_choices"
     assert s.store.log_rows() == before
     assert not (tmp_path / "svc").exists() or not any((tmp_path / "svc").rglob("*.*"))
@@ -344,15 +357,15 @@ def test_close_logs_the_pending_casts_in_receipt_order_with_one_time(v2: V2) -> 
     # VACUUM rebuilt every page: no free page keeps a deleted pending row (RV-4.3).
     conn = v2.s.store._db.conn
     assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
-    again = ElectionSession.open(v2.path)  # the whole log replays
+    again = ElectionSession.open(SessionConfig(v2.path, passphrase=PASS))  # the whole log replays
     assert again.meeting.remote is not None and len(again.meeting.remote.casts) == 2
     again.store.close()
 
 
 def test_the_kth_decryption_logs_the_totals_with_their_checkpoint(v2: V2) -> None:
     _cast_two_and_close(v2)
-    v2.s.decrypt_remote(v2.scrutineers[2], signer=None, data_dir=v2.data)
-    out = v2.s.decrypt_remote(v2.scrutineers[0], signer=v2.wg, data_dir=v2.data)
+    v2.s.remote.decrypt(v2.scrutineers[2], signer=None, data_dir=v2.data)
+    out = v2.s.remote.decrypt(v2.scrutineers[0], signer=v2.wg, data_dir=v2.data)
     assert out["partials"] == 2 and out["totals"] is not None
     committee, secretary = out["totals"]
     assert committee["post"] == "committee" and committee["ballots"] == 2
@@ -365,7 +378,7 @@ def test_the_kth_decryption_logs_the_totals_with_their_checkpoint(v2: V2) -> Non
     }
     assert [c.reason for c in v2.s.store.checkpoints()][-1] == "remote-totals"
     with pytest.raises(SessionError) as e:
-        v2.s.decrypt_remote(v2.scrutineers[1], signer=v2.wg, data_dir=v2.data)
+        v2.s.remote.decrypt(v2.scrutineers[1], signer=v2.wg, data_dir=v2.data)
     assert e.value.code == "remote.totals_done"
 
 
@@ -394,11 +407,15 @@ def test_write_ins_under_write_in_requires_disapproval_are_cast_and_counted(
         parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(x) for x in scs)
     )
     assert manifest.election.parameters.write_in_requires_disapproval
-    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(tmp_path / "e.db", passphrase=PASS), sign_manifest(manifest, town), wg
+    )
     data = tmp_path / "svc"
-    s.open_remote(signer=wg, k=2, data_dir=data)
-    v = V2(s, wg, scs, data, {"M020": s.issue_invitation("M020", data_dir=data)[0]}, tmp_path)
-    info = s.remote_info()
+    s.remote.open(signer=wg, k=2, data_dir=data)
+    v = V2(
+        s, wg, scs, data, {"M020": s.remote.issue_invitation("M020", data_dir=data)[0]}, tmp_path
+    )
+    info = s.remote.info()
     assert [p["write_in_requires_disapproval"] for p in info["posts"]] == [True, True]
     cred, lists = v.credential("M020")
     ctx = ballot_context(info, lists)
@@ -415,9 +432,9 @@ def test_write_ins_under_write_in_requires_disapproval_are_cast_and_counted(
     del stripped["posts"][0]["disapprovals"]
     _expect(v, "elgamal.encoding", cred, stripped)
     v.cast(cred, ballot)
-    s.close_remote(signer=wg, data_dir=data)
-    s.decrypt_remote(scs[0], signer=None, data_dir=data)
-    out = s.decrypt_remote(scs[1], signer=wg, data_dir=data)
+    s.remote.close(signer=wg, data_dir=data)
+    s.remote.decrypt(scs[0], signer=None, data_dir=data)
+    out = s.remote.decrypt(scs[1], signer=wg, data_dir=data)
     committee = out["totals"][0]
     members = ["M001", "M002", "M003", "M004", "M005", "M006"] + [
         m["member"] for m in lists[0]["members"]
@@ -449,12 +466,12 @@ def test_pending_casts_survive_a_restart_and_are_logged_by_the_close(v2: V2) -> 
     ballot = v2.ballot(cred, lists, {"committee": ["M001"], "secretary": ["M005"]})
     receipt = v2.cast(cred, ballot)["receipt"]
     v2.s.store.close()
-    v2.s = ElectionSession.open(v2.path)
-    assert v2.s.remote_receipt_status(receipt) == {"status": "received"}
+    v2.s = ElectionSession.open(SessionConfig(v2.path, passphrase=PASS))
+    assert v2.s.remote.receipt_status(receipt) == {"status": "received"}
     _expect(v2, "remote.token_used", cred, ballot)
-    v2.s.close_remote(signer=v2.wg, data_dir=v2.data)
+    v2.s.remote.close(signer=v2.wg, data_dir=v2.data)
     casts = v2.s.store.log_rows_of_types(["remote.cast"])
     assert [
         remote_ballot.ballot_receipt(json.loads(raw)["body"]["ballot"]) for _, raw in casts
     ] == [receipt]
-    assert v2.s.remote_receipt_status(receipt) is None  # checked at the close, then logged
+    assert v2.s.remote.receipt_status(receipt) is None  # checked at the close, then logged

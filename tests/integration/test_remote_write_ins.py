@@ -15,9 +15,11 @@ import keys
 from tally.calendar import load_calendar
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, EntryInput, sign_manifest
+from tally.election import ElectionSession, EntryInput
+from tally.manifest_io import sign_manifest
 from tally.publish import publish
 from tally.remote_device import vote_as_device_v2
+from tally.session_config import SessionConfig
 from verifier.checks import TownKey, verify_bundle
 from verifier.crypto import fingerprint
 from verifier.report import render_text
@@ -44,23 +46,27 @@ def test_remote_write_ins_from_the_list_count_as_totals_and_the_bundle_verifies(
     manifest = build_manifest(
         parse_definition(text), work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(s) for s in scs)
     )
-    s = ElectionSession.init(tmp_path / "e.db", sign_manifest(manifest, town), wg)
+    s = ElectionSession.init(
+        SessionConfig(tmp_path / "e.db", passphrase="typed write-ins passphrase"),
+        sign_manifest(manifest, town),
+        wg,
+    )
     assert s.manifest.election.member("M008").name == "杨丽"  # not a candidate, not an official
     data = tmp_path / "svc"
-    s.open_remote(signer=wg, k=2, data_dir=data)
+    s.remote.open(signer=wg, k=2, data_dir=data)
     chosen = {
         "M020": {"committee": ["M001", "M002", "M008"], "secretary": ["M005"]},
         "M025": {"committee": ["M001", "M008"], "secretary": ["M005"]},
     }
     for member in APPROVED:
-        code = s.issue_invitation(member, data_dir=data)[0]
+        code = s.remote.issue_invitation(member, data_dir=data)[0]
         vote = vote_as_device_v2(s, code, chosen[member], data_dir=data)
         committee_list = next(w for w in vote.write_in_lists if w["post"] == "committee")
         assert {"member": "M008", "name": "杨丽"} in committee_list["members"]
-    s.close_remote(signer=wg)
+    s.remote.close(signer=wg)
     s.check_in(PAPER)
-    s.decrypt_remote(scs[0], signer=None, data_dir=data)
-    s.decrypt_remote(scs[1], signer=wg, data_dir=data)
+    s.remote.decrypt(scs[0], signer=None, data_dir=data)
+    s.remote.decrypt(scs[1], signer=wg, data_dir=data)
 
     def paper_round(kind: ballot_printer.PaperKind, paper_marks: str) -> dict[str, Any]:
         spec = s.due_round()
@@ -98,5 +104,5 @@ def test_remote_write_ins_from_the_list_count_as_totals_and_the_bundle_verifies(
     assert report.ok, render_text(report, "en")
     # RM-10.3: the verifier recomputes the check code every genuine invitation printed, from the
     # summary the town signed (its own derivation) and the logged remote.opened entry.
-    assert report.check_code == s.invitation_pin()
-    assert s.invitation_pin() in render_text(report)
+    assert report.check_code == s.remote.invitation_pin()
+    assert s.remote.invitation_pin() in render_text(report)

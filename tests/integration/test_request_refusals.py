@@ -19,7 +19,8 @@ from fastapi.testclient import TestClient
 import keys
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, sign_manifest
+from tally.election import ElectionSession
+from tally.manifest_io import sign_manifest
 from tally.service import ServiceConfig, create_app
 from tally.service.app import SECURITY_HEADERS
 from tally.service.board_snapshot import BoardGate

@@ -25,11 +25,13 @@ from fastapi.testclient import TestClient
 
 import ballot_printer
 import keys
-import tally.election
+import tally.election_log
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
-from tally.election import ElectionSession, sign_manifest
+from tally.election import ElectionSession
+from tally.manifest_io import sign_manifest
 from tally.service import ServiceConfig, create_app
+from tally.session_config import SessionConfig
 from verifier.merkle import verify_inclusion
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,15 +72,19 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
     manifest = build_manifest(
         election, work_group_key=_pub(wg), scrutineer_keys=tuple(_pub(x) for x in scs)
     )
-    start = tally.election._now()
-    s = ElectionSession.init(tmp / "e.db", sign_manifest(manifest, town), wg)
+    start = tally.election_log._now()
+    s = ElectionSession.init(
+        SessionConfig(tmp / "e.db", passphrase="correct horse battery"),
+        sign_manifest(manifest, town),
+        wg,
+    )
     data = tmp / "svc"
-    s.open_remote(signer=wg, k=2, data_dir=data)
+    s.remote.open(signer=wg, k=2, data_dir=data)
     for member in REMOTE:
-        code = s.issue_invitation(member, data_dir=data)[0]
+        code = s.remote.issue_invitation(member, data_dir=data)[0]
         first_five = ["M001", "M002", "M003", "M004", "M005"]
         vote_as_device_v2(s, code, {"committee": first_five, "secretary": ["M004"]}, data_dir=data)
-    s.close_remote(signer=wg)
+    s.remote.close(signer=wg)
     s.check_in(PRESENT)
     stock = ballot_printer.make_stock(
         election_id=manifest.election_id,
@@ -88,7 +94,7 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
         signer=wg,
     )
     s.commit_stock(stock, signer=wg)
-    end = tally.election._now()
+    end = tally.election_log._now()
     stored = dict(s.store.log_rows())
     s.store.close()
     first = start.replace(microsecond=0) - dt.timedelta(seconds=1)
@@ -217,7 +223,7 @@ def test_two_identical_events_have_different_leaf_hashes(
 ) -> None:
     """Same manifest, same clock, same check-in in two election files: only the salts differ."""
     fixed = dt.datetime(2026, 12, 15, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
-    monkeypatch.setattr(tally.election, "_now", lambda: fixed)
+    monkeypatch.setattr(tally.election_log, "_now", lambda: fixed)
     town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "town")
     wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "wg")
     sc = keys.InMemorySigner.generate(keys.Role.SCRUTINEER, "s1")
@@ -227,7 +233,9 @@ def test_two_identical_events_have_different_leaf_hashes(
     )
     logs = []
     for name in ("a.db", "b.db"):
-        s = ElectionSession.init(tmp_path / name, signed, wg)
+        s = ElectionSession.init(
+            SessionConfig(tmp_path / name, passphrase="correct horse battery"), signed, wg
+        )
         s.check_in(["M001"])
         logs.append([raw for _, raw in s.store.log_rows()])
         s.store.close()

@@ -24,7 +24,9 @@ from tally import store as store_module
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.core.model import PostKind
-from tally.election import ElectionSession, EntryInput, SessionError, sign_manifest
+from tally.election import ElectionSession, EntryInput
+from tally.manifest_io import sign_manifest
+from tally.session_errors import SessionError
 from tally.store import StoreError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +40,8 @@ SETUP = textwrap.dedent(
     from tally.core.definition import parse_definition
     from tally.core.manifest import build_manifest
     from tally.core.model import PostKind
-    from tally.election import ElectionSession, EntryInput, sign_manifest
+    from tally.election import ElectionSession, EntryInput
+    from tally.manifest_io import sign_manifest
 
     def pub(s):
         return json.loads(keys.export_public_key(s.public_key))

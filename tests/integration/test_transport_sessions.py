@@ -34,7 +34,8 @@ import keys
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.core.meeting import parse_entry
-from tally.election import ElectionSession, sign_manifest
+from tally.election import ElectionSession
+from tally.manifest_io import sign_manifest
 from tally.service import ServiceConfig, create_app
 from tally.service.accounts import AccountStore, Role, accounts_path
 from tests.helpers.http_session import free_port

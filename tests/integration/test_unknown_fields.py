@@ -15,7 +15,8 @@ from keys import elgamal, remote_ballot
 from tally.cli_day import _read_batch
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest, canonical
-from tally.election import SessionError, load_signed_manifest, sign_manifest
+from tally.manifest_io import load_signed_manifest, sign_manifest
+from tally.session_errors import SessionError
 from tests.helpers.elections import definition_text
 
 TOWN = keys.InMemorySigner.from_seed(keys.Role.TOWN_COMMITTEE, "红旗镇党委", b"\x01" * 32)

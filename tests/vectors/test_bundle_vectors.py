@@ -21,12 +21,9 @@ from tally.core.errors import DefinitionError, TallyError
 from tally.core.manifest import parse_manifest
 from tally.core.meeting import Meeting, apply_entry, begin, parse_entry
 from tally.core.model import PostKind
-from tally.election import (
-    SessionError,
-    check_invalid_confirmation,
-    load_signed_manifest,
-    town_check,
-)
+from tally.election_log import check_invalid_confirmation
+from tally.manifest_io import load_signed_manifest, town_check
+from tally.session_errors import SessionError
 from tests.helpers import bundles
 from verifier.checks import TownKey, verify_bundle
 from verifier.cli import parse_town_key

@@ -23,12 +23,13 @@ from tally.core.explain import describe_next, spec_title
 from tally.core.meeting import ballot_from_body
 from tally.core.model import PostKind
 from tally.core.rounds import joint_rounds
-from tally.election import ElectionSession, EntryInput, SessionError
+from tally.election import ElectionSession, EntryInput
 from tally.publish import publish as do_publish
 from tally.service.accounts import UserSession
 from tally.service.app import ServiceState
 from tally.service.station import views
 from tally.service.station.web import MAX_QR_CHARS, StationState, form_int, form_text
+from tally.session_errors import SessionError
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 import ballot_printer
 from tally.core.errors import TallyError
 from tally.core.model import PostKind
-from tally.election import ElectionSession, EntryInput, SessionError
+from tally.election import ElectionSession, EntryInput
 from tally.service.accounts import AccountError, UserSession
 from tally.service.app import ServiceState, state_of
 from tally.service.proxy import request_client
@@ -41,6 +41,7 @@ from tally.service.station.web import (
     signin_needed,
     station_of,
 )
+from tally.session_errors import SessionError
 from tally.store import StoreError
 
 __all__ = ["SignInNeeded", "router", "sign_in_needed"]

@@ -15,11 +15,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.datastructures import FormData
 
 import keys
-from tally.election import SessionError
 from tally.service.accounts import AccountStore, UserSession
 from tally.service.app import state_of
 from tally.service.station.auth import ACTIONS, Refused
 from tally.service.station.views import Pending, msg
+from tally.session_errors import SessionError
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "station"
 LANG_COOKIE = "tally_lang"

@@ -36,7 +36,7 @@ OWN_CONSTRUCTORS = {
     "tally.core.procedure.errors.ProcedureDefinitionError",
     "tally.core.procedure.errors.ApprovalBlockedError",
     "tally.core.double_entry.DoubleEntryMismatchError",
-    "tally.election.ManifestDefinitionError",
+    "tally.session_errors.ManifestDefinitionError",
     "tally.calendar.CalendarYearUnknownError",
     "tally.calendar.InvalidCalendarError",
     "tally.calendar.CalendarConflictError",

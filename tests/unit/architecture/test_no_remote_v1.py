@@ -2,7 +2,7 @@
 anywhere in the code). The production code (tally/, keys/, ballot_printer/) names none of version
 1's mechanics: sealing a ballot to a ballot key, opening a sealed ballot, rebuilding or publishing
 that key, or its per-ballot decryption entries. Sealed boxes stay only where they wrap a
-scrutineer's key share (keys/remote.py, spec/remote-v2.md RV-5.2)."""
+scrutineer's key share (keys/remote_key.py, spec/remote-v2.md RV-5.2)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ FORBIDDEN = (
 )
 # crypto_box_seal_open, or PyNaCl's SealedBox(...).decrypt, on anything but a key share.
 SEAL_OPEN = re.compile(r"crypto_box_seal_open|SealedBox\([^)]*\)\.decrypt")
-SHARE_OPENER = ROOT / "keys" / "remote.py"
+SHARE_OPENER = ROOT / "keys" / "remote_key.py"
 
 
 def _sources() -> list[Path]:
@@ -58,5 +58,5 @@ def test_a_sealed_box_is_opened_only_for_a_key_share() -> None:
 
 def test_the_checks_would_see_a_version_1_name() -> None:
     """The test cannot pass by reading nothing: a known file holds a known name."""
-    assert "remote.totals" in (ROOT / "tally" / "election.py").read_text(encoding="utf-8")
+    assert "remote.totals" in (ROOT / "tally" / "remote_voting.py").read_text(encoding="utf-8")
     assert SEAL_OPEN.search("nacl.public.SealedBox(private).decrypt(sealed)")

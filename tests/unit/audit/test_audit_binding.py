@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tally.cli_audit import appointment_document, head_document
-from tally.election import SessionError
+from tally.session_errors import SessionError
 from tests.unit.audit import fixtures as F
 from tests.unit.verifier import builder as B
 from verifier.audit.binding import GENESIS, BindingError, parse_head, record_hash

@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import keys
-from keys.remote import TokenIssuer
+from keys.remote_tokens import TokenIssuer
 
 ROOT = Path(__file__).resolve().parents[3]
 VECTORS = ROOT / "spec" / "vectors" / "issuer-keyfile"

@@ -1,6 +1,6 @@
 """The committed remote-ballot v2 vectors (spec/vectors/remote-v2/, spec/remote-v2.md §10).
 
-Every case gives exactly its expected outcome with keys.remote_ballot and keys.remote; each valid
+Every case gives exactly its expected outcome with keys.remote_ballot and keys.remote_key; each valid
 ballot decrypts (with its public test shares) to the approvals it says it encrypts; and the
 generator writes the committed bytes again (`--check`).
 """
@@ -18,8 +18,8 @@ import pytest
 
 import keys
 from keys import elgamal as eg
-from keys import remote
 from keys import remote_ballot as rb
+from keys import remote_key
 
 ROOT = Path(__file__).resolve().parents[3]
 VECTORS = ROOT / "spec" / "vectors" / "remote-v2"
@@ -65,12 +65,12 @@ def _run(case: dict[str, Any]) -> dict[str, Any]:
     kind = case["kind"]
     if kind == "share-container":
         data = case["container"].encode("utf-8")
-        assert remote.share_commitment_v2(data) == case["commitment"]
+        assert remote_key.share_commitment_v2(data) == case["commitment"]
         signer = keys.InMemorySigner.from_seed(
             keys.Role.SCRUTINEER, case["scrutineer_label"], bytes.fromhex(case["scrutineer_seed"])
         )
-        share = remote.unwrap_share_v2(
-            remote.parse_share_container_v2(data), signer, eg.parse_threshold_key(case["key"])
+        share = remote_key.unwrap_share_v2(
+            remote_key.parse_share_container_v2(data), signer, eg.parse_threshold_key(case["key"])
         )
         return {
             "ok": True,

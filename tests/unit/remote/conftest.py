@@ -5,20 +5,20 @@ from __future__ import annotations
 import pytest
 
 import keys
-from keys import remote
+from keys import remote_tokens
 
 ELECTION_ID = bytes.fromhex("5a" * 32)
 OTHER_ELECTION_ID = bytes.fromhex("a5" * 32)
 
 
 @pytest.fixture(scope="session")
-def issuer() -> remote.TokenIssuer:
-    return remote.TokenIssuer.generate()
+def issuer() -> remote_tokens.TokenIssuer:
+    return remote_tokens.TokenIssuer.generate()
 
 
 @pytest.fixture(scope="session")
-def other_issuer() -> remote.TokenIssuer:
-    return remote.TokenIssuer.generate()
+def other_issuer() -> remote_tokens.TokenIssuer:
+    return remote_tokens.TokenIssuer.generate()
 
 
 @pytest.fixture(scope="session")

@@ -20,14 +20,14 @@ import rfc8785
 
 import keys
 from keys import elgamal as eg
-from keys import remote
+from keys import remote_key, remote_tokens
 
 from .conftest import ELECTION_ID, OTHER_ELECTION_ID
 
 
 @pytest.fixture(scope="module")
-def setup_v2(scrutineers: tuple[keys.InMemorySigner, ...]) -> remote.RemoteKeySetupV2:
-    return remote.create_remote_key_v2(ELECTION_ID, [s.public_key for s in scrutineers], 3)
+def setup_v2(scrutineers: tuple[keys.InMemorySigner, ...]) -> remote_key.RemoteKeySetupV2:
+    return remote_key.create_remote_key_v2(ELECTION_ID, [s.public_key for s in scrutineers], 3)
 
 
 def _doc(container: bytes) -> dict[str, Any]:
@@ -40,23 +40,23 @@ def _jcs(doc: dict[str, Any]) -> bytes:
 
 
 def _unwrap(
-    setup: remote.RemoteKeySetupV2, data: bytes, signer: keys.InMemorySigner
+    setup: remote_key.RemoteKeySetupV2, data: bytes, signer: keys.InMemorySigner
 ) -> eg.KeyShare:
-    return remote.unwrap_share_v2(remote.parse_share_container_v2(data), signer, setup.key)
+    return remote_key.unwrap_share_v2(remote_key.parse_share_container_v2(data), signer, setup.key)
 
 
 # --------------------------------------------------------------------------- hostile
 
 
 def test_a_container_opened_with_another_scrutineer_s_key_is_refused(
-    setup_v2: remote.RemoteKeySetupV2, scrutineers: tuple[keys.InMemorySigner, ...]
+    setup_v2: remote_key.RemoteKeySetupV2, scrutineers: tuple[keys.InMemorySigner, ...]
 ) -> None:
-    with pytest.raises(remote.ShareNotForThisKeyError) as e:
+    with pytest.raises(remote_key.ShareNotForThisKeyError) as e:
         _unwrap(setup_v2, setup_v2.containers[0], scrutineers[1])
     assert e.value.code == "remote.share_wrong_key"
 
 
-def test_only_a_scrutineer_key_opens_a_container(setup_v2: remote.RemoteKeySetupV2) -> None:
+def test_only_a_scrutineer_key_opens_a_container(setup_v2: remote_key.RemoteKeySetupV2) -> None:
     clerk = keys.InMemorySigner.from_seed(keys.Role.WORK_GROUP, "工作组", b"\x09" * 32)
     with pytest.raises(keys.WrongRoleError):
         _unwrap(setup_v2, setup_v2.containers[0], clerk)
@@ -67,51 +67,51 @@ def test_only_a_scrutineer_key_opens_a_container(setup_v2: remote.RemoteKeySetup
     [("scrutineer_label", "别人"), ("index", 2), ("election_id", OTHER_ELECTION_ID.hex())],
 )
 def test_a_tampered_header_no_longer_matches_the_sealed_binding(
-    setup_v2: remote.RemoteKeySetupV2,
+    setup_v2: remote_key.RemoteKeySetupV2,
     scrutineers: tuple[keys.InMemorySigner, ...],
     member: str,
     value: object,
 ) -> None:
     tampered = _jcs({**_doc(setup_v2.containers[0]), member: value})
-    with pytest.raises(remote.ShareContainerError) as e:
+    with pytest.raises(remote_key.ShareContainerError) as e:
         _unwrap(setup_v2, tampered, scrutineers[0])
     assert e.value.code == "remote.share_corrupt"
 
 
 def test_a_header_naming_another_election_key_is_refused_by_the_binding_first(
-    setup_v2: remote.RemoteKeySetupV2, scrutineers: tuple[keys.InMemorySigner, ...]
+    setup_v2: remote_key.RemoteKeySetupV2, scrutineers: tuple[keys.InMemorySigner, ...]
 ) -> None:
     doc = _doc(setup_v2.containers[0])
     doc["commitments"] = doc["commitments"][::-1]
-    with pytest.raises(remote.ShareContainerError):
+    with pytest.raises(remote_key.ShareContainerError):
         _unwrap(setup_v2, _jcs(doc), scrutineers[0])
 
 
 @pytest.mark.parametrize("offset", [0, 40, 111])
 def test_tampered_sealed_bytes_do_not_open(
-    setup_v2: remote.RemoteKeySetupV2, scrutineers: tuple[keys.InMemorySigner, ...], offset: int
+    setup_v2: remote_key.RemoteKeySetupV2, scrutineers: tuple[keys.InMemorySigner, ...], offset: int
 ) -> None:
     doc = _doc(setup_v2.containers[0])
     sealed = bytearray(base64.b64decode(doc["sealed"]))
     sealed[offset] ^= 0x01
     doc["sealed"] = base64.b64encode(bytes(sealed)).decode()
-    with pytest.raises(remote.ShareContainerError) as e:
+    with pytest.raises(remote_key.ShareContainerError) as e:
         _unwrap(setup_v2, _jcs(doc), scrutineers[0])
     assert e.value.code == "remote.share_corrupt"
 
 
 def _dealer_who_lies(
     scrutineers: tuple[keys.InMemorySigner, ...], liar: int
-) -> remote.RemoteKeySetupV2:
+) -> remote_key.RemoteKeySetupV2:
     """A setup whose sealing hands scrutineer `liar` (1-based) another scalar than f(liar)."""
     count = itertools.count(1)
 
     def seal(plaintext: bytes, recipient: bytes) -> bytes:
         if next(count) == liar:
             plaintext = plaintext[:32] + (1).to_bytes(32, "little")
-        return remote._seal(plaintext, recipient)
+        return remote_key._seal(plaintext, recipient)
 
-    return remote._create_remote_key_v2(
+    return remote_key._create_remote_key_v2(
         ELECTION_ID,
         [s.public_key for s in scrutineers],
         3,
@@ -138,9 +138,9 @@ def test_a_non_canonical_sealed_scalar_is_a_share_mismatch(
     def seal(plaintext: bytes, recipient: bytes) -> bytes:
         if next(count) == 1:
             plaintext = plaintext[:32] + b"\xff" * 32
-        return remote._seal(plaintext, recipient)
+        return remote_key._seal(plaintext, recipient)
 
-    setup = remote._create_remote_key_v2(
+    setup = remote_key._create_remote_key_v2(
         ELECTION_ID, [s.public_key for s in scrutineers], 3, rng=eg.SystemScalars(), seal=seal
     )
     with pytest.raises(eg.ShareMismatchError):
@@ -148,15 +148,17 @@ def test_a_non_canonical_sealed_scalar_is_a_share_mismatch(
 
 
 def test_a_container_of_another_election_is_refused_against_this_election_s_key(
-    setup_v2: remote.RemoteKeySetupV2, scrutineers: tuple[keys.InMemorySigner, ...]
+    setup_v2: remote_key.RemoteKeySetupV2, scrutineers: tuple[keys.InMemorySigner, ...]
 ) -> None:
-    other = remote.create_remote_key_v2(OTHER_ELECTION_ID, [s.public_key for s in scrutineers], 3)
+    other = remote_key.create_remote_key_v2(
+        OTHER_ELECTION_ID, [s.public_key for s in scrutineers], 3
+    )
     with pytest.raises(eg.ShareMismatchError) as e:
         _unwrap(setup_v2, other.containers[0], scrutineers[0])
     assert e.value.code == "elgamal.share_mismatch"
 
 
-def _container_cases(setup: remote.RemoteKeySetupV2) -> list[bytes]:
+def _container_cases(setup: remote_key.RemoteKeySetupV2) -> list[bytes]:
     doc = _doc(setup.containers[0])
     identity = base64.b64encode(eg.IDENTITY).decode()
     return [
@@ -177,19 +179,21 @@ def _container_cases(setup: remote.RemoteKeySetupV2) -> list[bytes]:
 
 
 def test_a_malformed_container_is_refused_when_parsed(
-    setup_v2: remote.RemoteKeySetupV2,
+    setup_v2: remote_key.RemoteKeySetupV2,
 ) -> None:
     for data in _container_cases(setup_v2):
-        with pytest.raises(remote.ShareContainerError) as e:
-            remote.parse_share_container_v2(data)
+        with pytest.raises(remote_key.ShareContainerError) as e:
+            remote_key.parse_share_container_v2(data)
         assert e.value.code == "remote.share_corrupt", data[:60]
 
 
-def test_a_withdrawn_remote_share_1_container_is_refused(setup_v2: remote.RemoteKeySetupV2) -> None:
+def test_a_withdrawn_remote_share_1_container_is_refused(
+    setup_v2: remote_key.RemoteKeySetupV2,
+) -> None:
     doc = _doc(setup_v2.containers[0])
     doc["format"] = "remote-share/1"
-    with pytest.raises(remote.ShareContainerError) as e:
-        remote.parse_share_container_v2(_jcs(doc))
+    with pytest.raises(remote_key.ShareContainerError) as e:
+        remote_key.parse_share_container_v2(_jcs(doc))
     assert e.value.code == "remote.share_corrupt"
 
 
@@ -199,37 +203,39 @@ def test_the_threshold_the_election_id_and_the_recipients_are_checked(
     keys_ = [s.public_key for s in scrutineers]
     for bad_k in (0, 1, 6):
         with pytest.raises(ValueError, match="threshold"):
-            remote.create_remote_key_v2(ELECTION_ID, keys_, bad_k)
+            remote_key.create_remote_key_v2(ELECTION_ID, keys_, bad_k)
     with pytest.raises(ValueError, match="twice"):
-        remote.create_remote_key_v2(ELECTION_ID, [keys_[0], keys_[0]], 2)
+        remote_key.create_remote_key_v2(ELECTION_ID, [keys_[0], keys_[0]], 2)
     with pytest.raises(ValueError):
-        remote.create_remote_key_v2(ELECTION_ID[:31], keys_, 3)
+        remote_key.create_remote_key_v2(ELECTION_ID[:31], keys_, 3)
     clerk = keys.InMemorySigner.from_seed(keys.Role.WORK_GROUP, "工作组", b"\x09" * 32)
     with pytest.raises(keys.WrongRoleError):
-        remote.create_remote_key_v2(ELECTION_ID, [keys_[0], clerk.public_key], 2)
+        remote_key.create_remote_key_v2(ELECTION_ID, [keys_[0], clerk.public_key], 2)
 
 
 # --------------------------------------------------------------------------- round trip
 
 
 def test_each_container_is_canonical_and_its_commitment_is_the_domain_hash(
-    setup_v2: remote.RemoteKeySetupV2, scrutineers: tuple[keys.InMemorySigner, ...]
+    setup_v2: remote_key.RemoteKeySetupV2, scrutineers: tuple[keys.InMemorySigner, ...]
 ) -> None:
     assert len(setup_v2.containers) == 5
     for i, data in enumerate(setup_v2.containers):
-        container = remote.parse_share_container_v2(data)
+        container = remote_key.parse_share_container_v2(data)
         assert container.to_bytes() == data
         assert container.index == i + 1
         assert container.scrutineer == scrutineers[i].public_key
         assert len(container.sealed) == 112
         expected = hashlib.sha256(b"branch-election/remote-share-commitment/2\x00" + data)
-        assert remote.share_commitment_v2(data) == setup_v2.commitments[i] == expected.hexdigest()
+        assert (
+            remote_key.share_commitment_v2(data) == setup_v2.commitments[i] == expected.hexdigest()
+        )
         assert _doc(data)["commitments"] == setup_v2.key.to_json()["commitments"]
 
 
 def test_the_opened_body_carries_the_election_key_shares_and_write_in_lists(
-    setup_v2: remote.RemoteKeySetupV2,
-    issuer: remote.TokenIssuer,
+    setup_v2: remote_key.RemoteKeySetupV2,
+    issuer: remote_tokens.TokenIssuer,
     scrutineers: tuple[keys.InMemorySigner, ...],
 ) -> None:
     lists = [{"post": "committee", "members": ["m03", "m07"]}]
@@ -247,7 +253,9 @@ def test_the_opened_body_carries_the_election_key_shares_and_write_in_lists(
     ]
 
 
-def test_no_share_or_private_key_is_kept_by_the_setup(setup_v2: remote.RemoteKeySetupV2) -> None:
+def test_no_share_or_private_key_is_kept_by_the_setup(
+    setup_v2: remote_key.RemoteKeySetupV2,
+) -> None:
     for value in (setup_v2, setup_v2.key):
         for name in getattr(type(value), "__slots__", ()):
             assert not isinstance(getattr(value, name), eg.KeyShare)
@@ -256,7 +264,7 @@ def test_no_share_or_private_key_is_kept_by_the_setup(setup_v2: remote.RemoteKey
 
 
 def test_any_k_unwrapped_shares_decrypt_a_total_and_fewer_do_not(
-    setup_v2: remote.RemoteKeySetupV2, scrutineers: tuple[keys.InMemorySigner, ...]
+    setup_v2: remote_key.RemoteKeySetupV2, scrutineers: tuple[keys.InMemorySigner, ...]
 ) -> None:
     shares = [
         _unwrap(setup_v2, data, signer)

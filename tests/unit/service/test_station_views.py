@@ -20,7 +20,8 @@ import keys
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.core.model import MemberId
-from tally.election import ElectionSession, EntryInput, sign_manifest
+from tally.election import ElectionSession, EntryInput
+from tally.manifest_io import sign_manifest
 from tally.service.station import views
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -1,6 +1,6 @@
 """Remote credentials and round entries shared by the verifier's V18 tests (spec/remote.md §4).
 
-The RFC 9474 tokens come from the producer's ``keys.remote`` (issuer key, blinded requests) —
+The RFC 9474 tokens come from the producer's ``keys.remote_tokens`` (issuer key, blinded requests) —
 test code only; the verifier re-checks them with ``cryptography`` (V18.3). The remote ballots
 themselves are version 2's: ``builder_remote_v2``.
 """
@@ -11,7 +11,7 @@ import base64
 import functools
 from typing import Any
 
-from keys import remote
+from keys import remote_tokens
 from tests.unit.verifier import builder as B
 
 
@@ -20,19 +20,23 @@ def b64(data: bytes) -> str:
 
 
 @functools.cache
-def issuer() -> remote.TokenIssuer:
-    return remote.TokenIssuer.generate()
+def issuer() -> remote_tokens.TokenIssuer:
+    return remote_tokens.TokenIssuer.generate()
 
 
 @functools.cache
-def other_issuer() -> remote.TokenIssuer:
-    return remote.TokenIssuer.generate()
+def other_issuer() -> remote_tokens.TokenIssuer:
+    return remote_tokens.TokenIssuer.generate()
 
 
-def credential(eid: bytes, who: remote.TokenIssuer | None = None) -> remote.RemoteCredential:
+def credential(
+    eid: bytes, who: remote_tokens.TokenIssuer | None = None
+) -> remote_tokens.RemoteCredential:
     iss = who or issuer()
-    req = remote.begin_token_request(iss.public_key, eid)
-    return remote.finish_token_request(req, iss.public_key, iss.sign_blinded(req.blinded_msg))
+    req = remote_tokens.begin_token_request(iss.public_key, eid)
+    return remote_tokens.finish_token_request(
+        req, iss.public_key, iss.sign_blinded(req.blinded_msg)
+    )
 
 
 def _opened(post: str, rnd: int, purpose: str, cands: list[str], seats: int) -> list[Any]:

@@ -1,7 +1,7 @@
 """Remote-ballot v2 bundles for the verifier's V18 tests (spec/remote-v2.md, remote-v2-crypto.md).
 
 The cryptography comes from the producer's ``keys.elgamal`` (the 2-of-3 key, the ciphertexts and
-their proofs, the partial decryptions) and ``keys.remote`` (RFC 9474 tokens) — test code only;
+their proofs, the partial decryptions) and ``keys.remote_tokens`` (RFC 9474 tokens) — test code only;
 the verifier re-checks all of it with its own ``verifier.remote_v2``. The ballot document and the
 disapproval proofs of RV-3.4 are assembled here from the spec (with the producer's CDS prover),
 so that a test can make any of them wrong. Round outcomes are hand-computed from spec/rules.md.
@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from keys import InMemorySigner, Role, remote
+from keys import InMemorySigner, Role, remote_key
 from keys import elgamal as eg
 from keys import remote_ballot as rb
 from tests.unit.verifier import builder as B
@@ -270,7 +270,7 @@ class Election:
         counts_toward_quorum: bool = True,
     ) -> None:
         """``producer``: the key, its sealed shares and the ballots made by the producer's own
-        functions (``keys.remote.create_remote_key_v2``, ``unwrap_share_v2``,
+        functions (``keys.remote_key.create_remote_key_v2``, ``unwrap_share_v2``,
         ``keys.remote_ballot.encrypt_ballot``) instead of this module's, for interoperability."""
         self.disapprovals = disapprovals
         self.producer = producer
@@ -278,12 +278,12 @@ class Election:
         self.eid = B.election_id(self.man)
         self.setup: Any = None
         if producer:
-            self.setup = remote.create_remote_key_v2(
+            self.setup = remote_key.create_remote_key_v2(
                 self.eid, [s.public_key for s in SCRUTINEERS], 2
             )
             self.key = self.setup.key
             self.shares: Sequence[eg.KeyShare] = tuple(
-                remote.unwrap_share_v2(remote.parse_share_container_v2(c), s, self.key)
+                remote_key.unwrap_share_v2(remote_key.parse_share_container_v2(c), s, self.key)
                 for c, s in zip(self.setup.containers, SCRUTINEERS, strict=True)
             )
         else:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from keys import remote
+from tally import remote_invitations
 from tests.unit.verifier import builder as B
 from tests.unit.verifier import builder_remote as R
 from tests.unit.verifier import builder_remote_v2 as V
@@ -82,19 +82,21 @@ def test_the_report_gives_the_invitations_check_code_RM_10_3(
     election: V.Election, run: Runner
 ) -> None:
     """The code every genuine invitation printed: the producer's own functions (the summary the
-    service shows the page, ``keys.remote.invitation_pin``) give the same code from the bundle's
+    service shows the page, ``tally.remote_invitations.invitation_pin``) give the same code from the bundle's
     manifest and remote.opened entry (the service itself: tests/integration/test_remote_write_ins.py)."""
     import hashlib  # noqa: PLC0415
 
     from tally.core.manifest import public_summary_hash  # noqa: PLC0415
-    from tally.election import signed_public_summary  # noqa: PLC0415
+    from tally.manifest_io import signed_public_summary  # noqa: PLC0415
 
     files = election.build()
     report = run(files)
     summary, _ = signed_public_summary(files["manifest.json"])
     opened = next(x for x in files["log.jsonl"].splitlines() if b'"remote.opened"' in x)
     leaf = hashlib.sha256(b"\x00" + opened).digest()
-    assert report.check_code == remote.invitation_pin(public_summary_hash(summary), leaf)
+    assert report.check_code == remote_invitations.invitation_pin(
+        public_summary_hash(summary), leaf
+    )
     assert f"远程投票邀请函校验码：{report.check_code}" in render_text(report, "zh")
     assert f"check code: {report.check_code}" in render_text(report, "en")
 

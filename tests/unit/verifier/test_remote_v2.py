@@ -105,7 +105,7 @@ def test_valid_v2_bundle_with_disapproval_proofs_passes_RV_3_4(
 def test_a_v2_bundle_made_with_the_producers_functions_passes(
     run: Runner, disapprovals: bool
 ) -> None:
-    """Interoperability: the key split and sealed by ``keys.remote.create_remote_key_v2``, the
+    """Interoperability: the key split and sealed by ``keys.remote_key.create_remote_key_v2``, the
     shares opened by ``unwrap_share_v2``, the ballots of ``keys.remote_ballot.encrypt_ballot``
     (with RV-3.4's proofs when the manifest asks for them) all pass the verifier."""
     el = V.Election(disapprovals=disapprovals, producer=True)
