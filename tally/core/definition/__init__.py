@@ -1,0 +1,30 @@
+"""Parse an election definition (TOML text) into :class:`tally.core.model.Election`.
+
+Implements spec/definition.md and the registration-time rules of spec/rules.md (R1-R3, R18, R19,
+R23-R25, R27, R30). Every problem in the file is collected and reported at once, each with its field
+path, so a clerk can mend the file in one pass. Reading the file is the shell's job: this package
+takes text.
+
+The package: `_document` (the whole file: format, preset, parameters, election; the entry points),
+`_roster` (members, exclusions, officials, remote voting), `_posts` (posts and candidate lists),
+`_collector` (reading a field and recording its problem). Import from `tally.core.definition`.
+"""
+
+from __future__ import annotations
+
+from tally.core.definition._document import (
+    FORMAT,
+    PRESET_DEFAULTS,
+    parse_definition,
+    parse_definition_data,
+)
+from tally.core.definition._posts import candidate_problems
+from tally.core.definition._roster import MEMBER_ID_PATTERN as MEMBER_ID_PATTERN
+
+__all__ = [
+    "FORMAT",
+    "PRESET_DEFAULTS",
+    "candidate_problems",
+    "parse_definition",
+    "parse_definition_data",
+]
