@@ -26,7 +26,7 @@ from keys.elgamal._errors import (
     SumProofError,
     WrongShapeError,
     _fail,
-    _require_int_in,
+    _require_in,
 )
 from keys.elgamal._group import (
     _SYSTEM,
@@ -127,10 +127,7 @@ def _check_seats(seats: int, choices: int) -> None:
 
 
 def _check_listed(listed: int, choices: int) -> None:
-    zh = f"列名候选人数须在 0 到 {choices} 之间。"
-    _require_int_in(
-        listed, 0, choices, zh=zh, en=f"the listed candidates are 0..{choices}, got {listed}"
-    )
+    _require_in(listed, 0, choices, zh="列名候选人数", en="the listed candidates are")
 
 
 def _disapproval_targets(

@@ -101,7 +101,12 @@ def _fail(cls: type[ElGamalError], zh: str, en: str) -> NoReturn:
     raise cls(zh=zh, en=en)
 
 
-def _require_int_in(value: int, low: int, high: int, *, zh: str, en: str) -> None:
-    """InvalidParametersError unless `value` is an integer (a bool is not) in low..high."""
+def _require_in(value: int, low: int, high: int, *, zh: str, en: str) -> None:
+    """InvalidParametersError unless `value` is an integer (a bool is not one) in low..high: the
+    count of listed candidates, a scrutineer's index (§6, §7). `zh` and `en` name the value."""
     if isinstance(value, bool) or not low <= value <= high:
-        _fail(InvalidParametersError, zh, en)
+        _fail(
+            InvalidParametersError,
+            f"{zh}须在 {low} 到 {high} 之间。",
+            f"{en} {low}..{high}, got {value}",
+        )

@@ -23,7 +23,7 @@ from keys.elgamal._errors import (
     ShareMismatchError,
     TotalOutOfRangeError,
     _fail,
-    _require_int_in,
+    _require_in,
 )
 from keys.elgamal._group import (
     _G,
@@ -77,6 +77,10 @@ class ThresholdKey:
         return {"k": self.k, "n": self.n, "commitments": [_b64(c) for c in self.commitments]}
 
 
+def _check_index(index: int, n: int) -> None:
+    _require_in(index, 1, n, zh="监票人序号", en="a scrutineer index is")
+
+
 def _check_k_n(k: int, n: int) -> None:
     if not (1 <= n <= MAX_SCRUTINEERS and 1 <= k <= n and (k >= 2 or n == 1)):
         _fail(
@@ -84,11 +88,6 @@ def _check_k_n(k: int, n: int) -> None:
             f"门限须满足 2 ≤ k ≤ n ≤ {MAX_SCRUTINEERS}（只有一名监票人时 k = 1）。",
             f"the threshold must satisfy 2 <= k <= n <= {MAX_SCRUTINEERS} (k = 1 only if n = 1)",
         )
-
-
-def _check_index(index: int, n: int) -> None:
-    zh = f"监票人序号须在 1 到 {n} 之间。"
-    _require_int_in(index, 1, n, zh=zh, en=f"a scrutineer index is 1..{n}, got {index}")
 
 
 def parse_threshold_key(doc: object) -> ThresholdKey:
