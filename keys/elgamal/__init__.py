@@ -26,6 +26,11 @@ The package, by what each part is: `_group` (constants, libsodium's group, rando
 
 from __future__ import annotations
 
+# The names in __all__ are the API. The `X as X` imports are re-exported outside it: module
+# constants the other key modules use (MAX_RANGE, ELECTION_ID_SIZE, TOKEN_SIZE, ...), and the
+# group's primitives and the cheating prover (_prove_range, _encrypt_post_unchecked, ...) that
+# the tests, the vector generators and the benchmarks reach through this package as they did
+# through the module.
 from keys.elgamal._ballot import (
     Disapprovals,
     EncryptedPost,
@@ -35,12 +40,7 @@ from keys.elgamal._ballot import (
     tally_posts,
     verify_post,
 )
-
-# Not public API: the group's primitives and the cheating prover, which the tests, the vector
-# generators and the benchmarks reach through this package as they did through the one module.
-from keys.elgamal._ballot import (
-    _encrypt_post_unchecked as _encrypt_post_unchecked,
-)
+from keys.elgamal._ballot import _encrypt_post_unchecked as _encrypt_post_unchecked
 from keys.elgamal._ciphertext import (
     ZERO_CIPHERTEXT,
     Ciphertext,
@@ -50,15 +50,9 @@ from keys.elgamal._ciphertext import (
     parse_range_proof,
     sub_ciphertexts,
 )
-from keys.elgamal._ciphertext import (
-    _encrypt as _encrypt,
-)
-from keys.elgamal._ciphertext import (
-    _prove_range as _prove_range,
-)
-from keys.elgamal._ciphertext import (
-    _verify_range as _verify_range,
-)
+from keys.elgamal._ciphertext import _encrypt as _encrypt
+from keys.elgamal._ciphertext import _prove_range as _prove_range
+from keys.elgamal._ciphertext import _verify_range as _verify_range
 from keys.elgamal._errors import (
     ChoiceProofError,
     DecryptionProofError,
@@ -76,9 +70,7 @@ from keys.elgamal._errors import (
     TotalOutOfRangeError,
     WrongShapeError,
 )
-from keys.elgamal._group import (
-    _IDENTITY_POINT as _IDENTITY_POINT,
-)
+from keys.elgamal._group import _IDENTITY_POINT as _IDENTITY_POINT
 from keys.elgamal._group import (
     CHOICE_DOMAIN,
     DECRYPTION_DOMAIN,
@@ -95,40 +87,20 @@ from keys.elgamal._group import (
     SystemScalars,
     UnsafeDeterministicScalars,
 )
-
-# Constants the other key modules use without their being in `__all__`.
 from keys.elgamal._group import CIPHERTEXT_SIZE as CIPHERTEXT_SIZE
 from keys.elgamal._group import ELECTION_ID_SIZE as ELECTION_ID_SIZE
 from keys.elgamal._group import MAX_RANGE as MAX_RANGE
 from keys.elgamal._group import TEST_SCALARS_DOMAIN as TEST_SCALARS_DOMAIN
 from keys.elgamal._group import TOKEN_SIZE as TOKEN_SIZE
-from keys.elgamal._group import (
-    _add as _add,
-)
-from keys.elgamal._group import (
-    _base as _base,
-)
-from keys.elgamal._group import (
-    _mul as _mul,
-)
-from keys.elgamal._group import (
-    _multiples_of_g as _multiples_of_g,
-)
-from keys.elgamal._group import (
-    _s_add as _s_add,
-)
-from keys.elgamal._group import (
-    _s_sub as _s_sub,
-)
-from keys.elgamal._group import (
-    _scalar as _scalar,
-)
-from keys.elgamal._group import (
-    _sub as _sub,
-)
-from keys.elgamal._group import (
-    _u32 as _u32,
-)
+from keys.elgamal._group import _add as _add
+from keys.elgamal._group import _base as _base
+from keys.elgamal._group import _mul as _mul
+from keys.elgamal._group import _multiples_of_g as _multiples_of_g
+from keys.elgamal._group import _s_add as _s_add
+from keys.elgamal._group import _s_sub as _s_sub
+from keys.elgamal._group import _scalar as _scalar
+from keys.elgamal._group import _sub as _sub
+from keys.elgamal._group import _u32 as _u32
 from keys.elgamal._threshold import (
     KeyShare,
     PartialDecryption,
@@ -143,12 +115,8 @@ from keys.elgamal._threshold import (
     verify_partial,
     verify_share,
 )
-from keys.elgamal._threshold import (
-    _lagrange_at_zero as _lagrange_at_zero,
-)
-from keys.elgamal._wire import (
-    _unb64 as _unb64,
-)
+from keys.elgamal._threshold import _lagrange_at_zero as _lagrange_at_zero
+from keys.elgamal._wire import _unb64 as _unb64
 from keys.elgamal._wire import (
     parse_point,
     parse_scalar,

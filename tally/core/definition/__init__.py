@@ -12,14 +12,24 @@ The package: `_document` (the whole file: format, preset, parameters, election; 
 
 from __future__ import annotations
 
+# The names in __all__ are the API. The `X as X` imports are re-exported outside it: the
+# member-id pattern, and the helpers the procedure parser shares so that its roster, exclusion and
+# officials rules keep this spec's codes (tally.core.procedure._common, RP-2.4).
+from tally.core.definition._collector import _Collector as _Collector
 from tally.core.definition._document import (
     FORMAT,
     PRESET_DEFAULTS,
     parse_definition,
     parse_definition_data,
 )
-from tally.core.definition._posts import candidate_problems
+from tally.core.definition._posts import _default_margin as _default_margin
+from tally.core.definition._posts import (
+    candidate_problems,
+)
 from tally.core.definition._roster import MEMBER_ID_PATTERN as MEMBER_ID_PATTERN
+from tally.core.definition._roster import _parse_exclusions as _parse_exclusions
+from tally.core.definition._roster import _parse_members as _parse_members
+from tally.core.definition._roster import _parse_officials as _parse_officials
 
 __all__ = [
     "FORMAT",

@@ -22,9 +22,18 @@ seat reduction), `_count` (counting one round), `_amend` (amended candidate list
 
 from __future__ import annotations
 
+# The names in __all__ are the API; the `X as X` imports are the module's constants, re-exported
+# outside it as the single module had them.
 from tally.core.rounds._amend import AMENDABLE_BLOCKS as AMENDABLE_BLOCKS
-from tally.core.rounds._amend import amend_candidates, amendable_round, amended_list_warnings
-from tally.core.rounds._count import count_round, uncounted_outcome
+from tally.core.rounds._amend import (
+    amend_candidates,
+    amendable_round,
+    amended_list_warnings,
+)
+from tally.core.rounds._count import (
+    count_round,
+    uncounted_outcome,
+)
 from tally.core.rounds._schedule import (
     apply_outcome,
     joint_rounds,
