@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # poppler: render PDFs in tests; wqy-microhei: the embedded CJK font; unicode-data: Unihan
 # stroke counts for the candidate-order cross-check; chromium: browser tests (never `playwright
-# install`: Playwright drives Debian's chromium); libsodium23: ristretto255 for keys/elgamal.py (pysodium).
+# install`: Playwright drives Debian's chromium); libsodium23: ristretto255 for keys/elgamal/ (pysodium).
 APT_PACKAGES := poppler-utils poppler-data fonts-wqy-microhei unicode-data chromium libsodium23
 # wrk: the load generator of bench/bench_remote.py (only `make bench` needs it).
 BENCH_APT_PACKAGES := wrk

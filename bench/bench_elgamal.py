@@ -1,4 +1,4 @@
-"""Remote ballot v2 proofs (keys/elgamal.py): creation and verification per ballot, against a bare
+"""Remote ballot v2 proofs (keys/elgamal/): creation and verification per ballot, against a bare
 loop of the same libsodium group operations.
 
     .venv/bin/python bench/bench_elgamal.py                 # 100 ballots, 3 rounds

@@ -373,7 +373,7 @@ def render_elgamal(el: dict[str, Any], cmd: str) -> list[str]:
     return [
         "## Remote ballot v2 proofs (encrypted choices)\n",
         f"```sh\n{cmd}\n```\n",
-        f"`keys/elgamal.py` (spec/remote-v2-crypto.md, not yet used by the service): one ballot is a "
+        f"`keys/elgamal/` (spec/remote-v2-crypto.md, not yet used by the service): one ballot is a "
         f"9-candidate committee post (7 seats) and a 2-candidate secretary post (1 seat), each "
         f"choice a ristretto255 ciphertext with its 0/1 proof, each post with its sum proof; "
         f"{el['ballots']:,d} ballots, one process. Baseline: the libsodium calls (pysodium) that "

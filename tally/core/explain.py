@@ -163,35 +163,55 @@ def describe_outcome(outcome: RoundOutcome, election: Election, lang: str) -> li
             "issued, the round is VOID and is voted again with new ballots (R11)"
         )
         return lines
-    lines.append(
+    lines += _ballot_lines(outcome, zh=zh)
+    lines.append(_threshold_line(outcome, election, zh=zh))
+    lines += _candidate_lines(outcome, election, zh=zh)
+    lines += _what_follows_lines(outcome, election, lang)
+    return lines
+
+
+def _ballot_lines(outcome: RoundOutcome, *, zh: bool) -> list[str]:
+    """(R8, R11) The round is valid: issued, returned, valid and invalid ballots, then each note
+    on what the ballots' marks gave no vote to."""
+    lines = [
         f"发出选票 {outcome.issued} 张，收回 {outcome.returned} 张，选举有效；"
         f"有效票 {outcome.valid_ballots} 张，无效票 {outcome.invalid_ballots} 张（R8、R11）"
         if zh
         else f"{outcome.issued} issued, {outcome.returned} returned: valid round; "
         f"{outcome.valid_ballots} valid, {outcome.invalid_ballots} invalid ballots (R8, R11)"
-    )
+    ]
     for code, n in outcome.ballot_notes:
         zh_text, en_text = _NOTES.get(code, (code, code))
         lines.append(f"  {zh_text}：{n}" if zh else f"  {en_text}: {n}")
-    if outcome.spec.apply_threshold:
-        base_name = (
-            "委员会委员总数 N"
-            if outcome.spec.body is ElectingBody.PLENARY
-            else zh_label(election.parameters.threshold_base)
-        )
-        lines.append(
-            f"当选须得赞成票超过半数：2×得票 > {outcome.base}（{base_name}），"
-            f"即至少 {outcome.minimum_to_pass} 票"
-            if zh
-            else f"Threshold: 2 x approvals > {outcome.base}, i.e. at least "
-            f"{outcome.minimum_to_pass} approvals"
-        )
-    else:
-        lines.append(
+    return lines
+
+
+def _threshold_line(outcome: RoundOutcome, election: Election, *, zh: bool) -> str:
+    """(R13, R21) More than half of the base, and of which base; (R15) none in a runoff."""
+    if not outcome.spec.apply_threshold:
+        return (
             "再次投票只在票数相等的候选人中排序，不再适用过半数（R15）"
             if zh
             else "A runoff only ranks the tied candidates; no threshold applies (R15)"
         )
+    base_name = (
+        "委员会委员总数 N"
+        if outcome.spec.body is ElectingBody.PLENARY
+        else zh_label(election.parameters.threshold_base)
+    )
+    return (
+        f"当选须得赞成票超过半数：2×得票 > {outcome.base}（{base_name}），"
+        f"即至少 {outcome.minimum_to_pass} 票"
+        if zh
+        else f"Threshold: 2 x approvals > {outcome.base}, i.e. at least "
+        f"{outcome.minimum_to_pass} approvals"
+    )
+
+
+def _candidate_lines(outcome: RoundOutcome, election: Election, *, zh: bool) -> list[str]:
+    """(R14, R15) Each candidate's approvals and what they made of the candidate; (R22) the
+    candidates who dropped out of the count."""
+    lines: list[str] = []
     for mid, v in outcome.approvals:
         mark = ""
         if mid in outcome.elected:
@@ -207,14 +227,21 @@ def describe_outcome(outcome: RoundOutcome, election: Election, lang: str) -> li
             if zh
             else f"  {_name(election, mid)} ({mid}): {v}  {mark}"
         )
-    for mid in outcome.dropped:
-        lines.append(
-            f"  {_name(election, mid)}（{mid}）：未当选委员（或已当选书记），"
-            "退出本轮计票，所得赞成票不计给任何人（R22）"
-            if zh
-            else f"  {_name(election, mid)} ({mid}): not elected to the committee (or elected "
-            "secretary), drops out of this count; their approvals count for nobody (R22)"
-        )
+    lines.extend(
+        f"  {_name(election, mid)}（{mid}）：未当选委员（或已当选书记），"
+        "退出本轮计票，所得赞成票不计给任何人（R22）"
+        if zh
+        else f"  {_name(election, mid)} ({mid}): not elected to the committee (or elected "
+        "secretary), drops out of this count; their approvals count for nobody (R22)"
+        for mid in outcome.dropped
+    )
+    return lines
+
+
+def _what_follows_lines(outcome: RoundOutcome, election: Election, lang: str) -> list[str]:
+    """(R15) A tie across the last seat calls a runoff; (R16, R17) a shortfall a further round."""
+    zh = lang == "zh"
+    lines: list[str] = []
     if outcome.tied:
         lines.append(
             f"{_names(election, outcome.tied, lang)} 票数相等且跨越最后名额，"

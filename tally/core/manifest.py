@@ -239,27 +239,23 @@ def _key_problem(doc: object, role: str, path: str) -> Problem | None:
     )
 
 
-def parse_manifest(document: Mapping[str, Any]) -> Manifest:
-    """Parse a ``manifest/1`` value (already decoded JSON).
-
-    Raises:
-        DefinitionError: any problem with the format, the keys or the definition.
-    """
-    problems: list[Problem] = []
+def _check_envelope(document: Mapping[str, Any]) -> None:
+    """``manifest/1`` with exactly format, definition and keys, and a canonical JSON form."""
     if document.get("format") != MANIFEST_FORMAT or set(document) != {
         "format",
         "definition",
         "keys",
     }:
-        problems.append(
-            Problem(
-                "manifest.format",
-                "",
-                "不是 manifest/1 选举清单",
-                "not a manifest/1 document",
+        raise DefinitionError(
+            (
+                Problem(
+                    "manifest.format",
+                    "",
+                    "不是 manifest/1 选举清单",
+                    "not a manifest/1 document",
+                ),
             )
         )
-        raise DefinitionError(tuple(problems))
     try:
         canonical(document)
     except ValueError as e:  # rfc8785: an integer beyond 2**53, a float, a lone surrogate
@@ -274,15 +270,14 @@ def parse_manifest(document: Mapping[str, Any]) -> Manifest:
                 ),
             )
         ) from e
-    keys = document["keys"]
-    if not isinstance(keys, Mapping) or set(keys) != {"work_group", "scrutineers"}:
-        raise DefinitionError(
-            (Problem("manifest.keys", "keys", "公钥部分格式错误", "malformed keys"),)
-        )
-    wg = keys["work_group"]
-    scrutineers = keys["scrutineers"]
-    if (p := _key_problem(wg, "work_group", "keys.work_group")) is not None:
+
+
+def _keys_problems(keys: Mapping[str, Any]) -> list[Problem]:
+    """The work group's key and at least one scrutineer's, each a pubkey/1 of its role."""
+    problems: list[Problem] = []
+    if (p := _key_problem(keys["work_group"], "work_group", "keys.work_group")) is not None:
         problems.append(p)
+    scrutineers = keys["scrutineers"]
     if not isinstance(scrutineers, list) or not scrutineers:
         problems.append(
             Problem(
@@ -296,6 +291,22 @@ def parse_manifest(document: Mapping[str, Any]) -> Manifest:
     for i, k in enumerate(scrutineers):
         if (p := _key_problem(k, "scrutineer", f"keys.scrutineers[{i}]")) is not None:
             problems.append(p)
+    return problems
+
+
+def parse_manifest(document: Mapping[str, Any]) -> Manifest:
+    """Parse a ``manifest/1`` value (already decoded JSON).
+
+    Raises:
+        DefinitionError: any problem with the format, the keys or the definition.
+    """
+    _check_envelope(document)
+    keys = document["keys"]
+    if not isinstance(keys, Mapping) or set(keys) != {"work_group", "scrutineers"}:
+        raise DefinitionError(
+            (Problem("manifest.keys", "keys", "公钥部分格式错误", "malformed keys"),)
+        )
+    problems = _keys_problems(keys)
     definition = document["definition"]
     if not isinstance(definition, Mapping):
         problems.append(Problem("manifest.definition", "definition", "缺少选举定义", "missing"))
@@ -313,6 +324,8 @@ def parse_manifest(document: Mapping[str, Any]) -> Manifest:
                 ),
             )
         )
+    wg = keys["work_group"]
+    scrutineers = keys["scrutineers"]
     return Manifest(
         election=election,
         document=document,

@@ -146,72 +146,8 @@ def _round_view(
     lang: str,
 ) -> dict[str, Any]:
     counted = r.status is RoundStatus.COUNTED
-    if r.status is RoundStatus.VOID:
-        status_text = _t(
-            lang,
-            f"本轮无效：收回 {r.returned} 张，多于发出的 {r.issued} 张，须重新投票",
-            f"void: {r.returned} returned, more than the {r.issued} issued; voted again",
-        )
-        threshold_text = _t(lang, "本轮无效，不计票，无过半数线", "void: not counted, no threshold")
-    elif r.threshold is None:
-        status_text = _t(lang, "已计票", "counted")
-        threshold_text = _t(
-            lang,
-            "再次投票：不适用过半数，无过半数线，只在票数相等的候选人中按得票多少确定当选（R15）",
-            "runoff: no threshold; the tied candidates are ranked by approvals only (R15)",
-        )
-    else:
-        status_text = _t(lang, "已计票", "counted")
-        threshold_text = _t(
-            lang,
-            f"过半数线：当选须得赞成票超过 {r.base} 的半数，即至少 {r.threshold} 票",
-            f"threshold: more than half of {r.base}, i.e. at least {r.threshold} approvals",
-        )
-    rows = []
-    others_people = others_votes = 0
-    for mid, votes in r.approvals:
-        if mid in r.elected:
-            state, mark = "elected", _t(lang, "当选", "elected")
-        elif mid in r.tied:
-            state, mark = "tied", _t(lang, "票数相等，再次投票", "tied: runoff")
-        elif r.threshold is not None and votes < r.threshold:
-            state, mark = "below", _t(lang, "未过半数", "below the threshold")
-        elif r.threshold is not None:
-            state, mark = "passed", _t(lang, "过半数，名额已满", "passed, seats filled")
-        else:
-            state, mark = "", _t(lang, "未当选", "not elected")
-        if public and mid not in ballot and mid not in elected_anywhere:
-            others_people += 1
-            others_votes += votes
-            continue
-        rows.append({"name": name(mid), "votes": votes, "state": state, "mark": mark})
-    for mid in r.dropped:  # (R22.3) out of the count: their approvals count for nobody
-        rows.append(
-            {
-                "name": name(mid),
-                "votes": "—",
-                "state": "dropped",
-                "mark": _t(
-                    lang,
-                    "不能当选本职（未当选委员，或已当选书记），退出本轮计票",
-                    "cannot take the post (not elected to the committee, or elected secretary): "
-                    "out of this count",
-                ),
-            }
-        )
-    others = (
-        {
-            "people": others_people,
-            "votes": others_votes,
-            "text": _t(
-                lang,
-                f"另选他人（{others_people} 人，未当选）合计 {others_votes} 票",
-                f"write-ins ({others_people} people, not elected): {others_votes} approvals in all",
-            ),
-        }
-        if others_people
-        else None
-    )
+    status_text, threshold_text = _status_texts(r, lang)
+    rows, others = _candidate_rows(r, ballot, name, elected_anywhere, public=public, lang=lang)
     return {
         "number": r.number,
         "title": round_wording_line(r.number, r.purpose, r.revote_of, lang),
@@ -232,6 +168,99 @@ def _round_view(
         "rows": rows,
         "others": others,
     }
+
+
+def _status_texts(r: RoundLine, lang: str) -> tuple[str, str]:
+    """The round's status and its threshold line: (R11) void, not counted; (R15) a runoff has no
+    threshold; (R13, R21) more than half of the base."""
+    if r.status is RoundStatus.VOID:
+        return (
+            _t(
+                lang,
+                f"本轮无效：收回 {r.returned} 张，多于发出的 {r.issued} 张，须重新投票",
+                f"void: {r.returned} returned, more than the {r.issued} issued; voted again",
+            ),
+            _t(lang, "本轮无效，不计票，无过半数线", "void: not counted, no threshold"),
+        )
+    if r.threshold is None:
+        return (
+            _t(lang, "已计票", "counted"),
+            _t(
+                lang,
+                "再次投票：不适用过半数，无过半数线，只在票数相等的候选人中按得票多少确定当选（R15）",
+                "runoff: no threshold; the tied candidates are ranked by approvals only (R15)",
+            ),
+        )
+    return (
+        _t(lang, "已计票", "counted"),
+        _t(
+            lang,
+            f"过半数线：当选须得赞成票超过 {r.base} 的半数，即至少 {r.threshold} 票",
+            f"threshold: more than half of {r.base}, i.e. at least {r.threshold} approvals",
+        ),
+    )
+
+
+def _candidate_rows(
+    r: RoundLine,
+    ballot: tuple[MemberId, ...],
+    name: Any,
+    elected_anywhere: set[MemberId],
+    *,
+    public: bool,
+    lang: str,
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """A row per candidate with approvals and what they made of the candidate (R14, R15), then
+    the dropped (R22.3); on the public board (A13) a write-in who is on no ballot and elected
+    nowhere is only added to the total of the others."""
+    rows = []
+    others_people = others_votes = 0
+    for mid, votes in r.approvals:
+        if public and mid not in ballot and mid not in elected_anywhere:
+            others_people += 1
+            others_votes += votes
+            continue
+        state, mark = _approval_mark(r, mid, votes, lang)
+        rows.append({"name": name(mid), "votes": votes, "state": state, "mark": mark})
+    for mid in r.dropped:  # (R22.3) out of the count: their approvals count for nobody
+        rows.append(
+            {
+                "name": name(mid),
+                "votes": "—",
+                "state": "dropped",
+                "mark": _t(
+                    lang,
+                    "不能当选本职（未当选委员，或已当选书记），退出本轮计票",
+                    "cannot take the post (not elected to the committee, or elected secretary): "
+                    "out of this count",
+                ),
+            }
+        )
+    if not others_people:
+        return rows, None
+    return rows, {
+        "people": others_people,
+        "votes": others_votes,
+        "text": _t(
+            lang,
+            f"另选他人（{others_people} 人，未当选）合计 {others_votes} 票",
+            f"write-ins ({others_people} people, not elected): {others_votes} approvals in all",
+        ),
+    }
+
+
+def _approval_mark(r: RoundLine, mid: MemberId, votes: int, lang: str) -> tuple[str, str]:
+    """What the round made of a candidate: elected, tied (R15), below the threshold, passed but
+    the seats were filled (R14), or (a runoff) not elected."""
+    if mid in r.elected:
+        return "elected", _t(lang, "当选", "elected")
+    if mid in r.tied:
+        return "tied", _t(lang, "票数相等，再次投票", "tied: runoff")
+    if r.threshold is not None and votes < r.threshold:
+        return "below", _t(lang, "未过半数", "below the threshold")
+    if r.threshold is not None:
+        return "passed", _t(lang, "过半数，名额已满", "passed, seats filled")
+    return "", _t(lang, "未当选", "not elected")
 
 
 def _elected_view(
