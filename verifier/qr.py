@@ -38,6 +38,9 @@ _VALID_B32_REMAINDERS: Final = frozenset({0, 2, 4, 5, 7})
 _UPPER: Final = {c: c - 32 for c in range(ord("a"), ord("z") + 1)}
 # RFC 4648 base32 letters to the digits of Python's int(..., 32): A..Z -> 0..p, 2..7 -> q..v.
 _B32_DIGITS: Final = bytes.maketrans(_B32_ALPHABET, b"0123456789abcdefghijklmnopqrstuv")
+# The same, and every other byte to "!", which ``int(..., 32)`` refuses: one translation both
+# checks the alphabet (Q1) and gives the digits.
+_B32_STRICT: Final = bytes(_B32_DIGITS[b] if b in _B32_ALPHABET else ord("!") for b in range(256))
 
 
 class QrBallot(NamedTuple):
@@ -230,11 +233,14 @@ def unproven_common(
     out, start = [], 0
     for i, end in enumerate(ends):
         text, start = data[start:end], end
-        digits = text[4:]
-        if len(text) != _TEXT_SIZE or text[:4] != b"BQ1:" or digits.translate(None, _B32_ALPHABET):
+        if len(text) != _TEXT_SIZE or not text.startswith(b"BQ1:"):
             out.append(i)  # (Q1)
             continue
-        n = int(digits.translate(_B32_DIGITS), 32)
+        try:  # (Q1) only A-Z 2-7: any other byte becomes "!", which int() refuses
+            n = int(text[4:].translate(_B32_STRICT), 32)
+        except ValueError:
+            out.append(i)
+            continue
         if n & _SPARE_MASK:  # (Q1) canonical: zero padding bits
             out.append(i)
             continue

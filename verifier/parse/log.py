@@ -18,6 +18,7 @@ from verifier.model import POST_ORDER, Checkpoint, CheckpointSignature, LogEntry
 from verifier.parse._reader import DATE, Reader, err
 
 __all__ = [
+    "BALLOT_LINE",
     "CHECKPOINT_DOMAIN",
     "ENTRY_BODIES",
     "ENTRY_OPTIONAL",
@@ -349,7 +350,7 @@ _PLAIN: Final = r"[ !#-\[\]-~]*+"  # possessive: nothing to backtrack into, and 
 # ``ballot.entered`` entry without write-ins, field by field as parse_log_entry requires them
 # (log.md §1, §2): seq below 2**53, 64-hex prev and salt, an RFC 3339 ``at``, a 32-hex ballot
 # id, post and round 1..255. Nearly every line of a large log has this form.
-_BALLOT_LINE: Final = re.compile(
+BALLOT_LINE: Final = re.compile(
     r'\{"actor":"(' + _PLAIN + r')",'
     r'"at":"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?'
     r'(?:Z|[+-][0-9]{2}:[0-9]{2}))",'
@@ -385,7 +386,7 @@ def parse_ballot_entered(raw: bytes, leaf_hash: bytes) -> tuple[LogEntry, bytes]
     """
     if not raw.isascii():
         return None
-    m = _BALLOT_LINE.fullmatch(raw.decode("ascii"))
+    m = BALLOT_LINE.fullmatch(raw.decode("ascii"))
     if m is None:
         return None
     actor, at_text, ballot_id, middle, marks, post, qr, rnd, prev, seq_text = m.groups()

@@ -115,7 +115,7 @@ def _mutate(text: str, pos: int, ch: str, how: str) -> str:
         st.tuples(
             st.sampled_from([v for v in VECTORS if v["qr_text"].startswith("BQ1:")]),
             st.integers(min_value=0, max_value=200),
-            st.sampled_from("ABZ27az01 =\u0410"),
+            st.sampled_from("ABZ27az01 =_+-9\u0410"),  # _ + - and space: int() syntax
             st.sampled_from(["replace", "insert", "delete", "keep", "keep"]),
             st.booleans(),
         ),

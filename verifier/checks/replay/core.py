@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from bisect import bisect_right
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -29,13 +30,15 @@ from verifier.checks.replay import (
     stock,
 )
 from verifier.checks.replay.ballots import Records, ballot_entered
+from verifier.checks.replay.plain import take_run
 from verifier.checks.replay.state import Due, Open, PostState, RemoteState, Stock
 from verifier.checks.signatures import QrChecker
 from verifier.errors import VerificationError
-from verifier.lines import read_lines
+from verifier.lines import read_blocks
 from verifier.merkle import IncrementalRoot
 from verifier.model import POST_ORDER, LogEntry, Manifest
 from verifier.parse import parse_ballot_entered, parse_log_entry
+from verifier.parse.log import BALLOT_LINE
 from verifier.remote import PostSpec
 
 __all__ = ["HANDLERS", "ROUND_ORDER", "Replay", "ReplayStopped"]
@@ -50,6 +53,10 @@ ROUND_ORDER: Final = {
     "ballot.withdrawn": ("returned",),
     "round.counted": ("returned",),
 }
+
+
+_FLUSH_AT: Final = 4096  # (V7) leaf hashes buffered before they go to the tree
+_WINDOW: Final = 4096  # lines matched against BALLOT_LINE at a time
 
 
 class ReplayStopped(Exception):
@@ -114,6 +121,16 @@ class Replay:
         # and no held round to open: a ballot.entered goes straight to its handler (``apply``
         # keeps this up to date after every entry it replays).
         self.plain = False
+        # (V6, V7) The pass over the log: the tree of the leaf hashes, which go to it in batches
+        # (``IncrementalRoot.extend``), flushed at each checkpoint size so that its root is taken
+        # at exactly that size; the next seq (the lines read so far), the previous leaf and time.
+        self._tree = IncrementalRoot()
+        self._leaves: list[bytes] = []
+        self._wanted = v.checkpoint_sizes
+        self._cuts: list[int] = sorted(self._wanted)
+        self._seq = 0
+        self._prev_hash = m.election_id.hex()
+        self._prev_at: dt.datetime | None = None
         if "ballots.jsonl" not in v.b.names():
             self.f.fail(
                 "V9",
@@ -242,51 +259,15 @@ class Replay:
             self.structure_ok = False
             self.finish(0)
             return
-        tree = IncrementalRoot()
-        # (V7) Leaf hashes go to the tree in batches (``IncrementalRoot.extend``), flushed at
-        # each checkpoint size so that its root is taken at exactly that size.
-        leaves: list[bytes] = []
-        flush_at = 4096
-        wanted = self.v.checkpoint_sizes
-        prev_hash = self.m.election_id.hex()
-        prev_at: dt.datetime | None = None
-        expected_seq = 0
-        progress, sha256, apply = v.progress, hashlib.sha256, self.apply
+        self._wanted = v.checkpoint_sizes
+        self._cuts = sorted(v.checkpoint_sizes)
         with v.open_streamed("log.jsonl") as stream:
             try:
-                for n, raw, problem in read_lines(stream, LOG_LINE_LIMIT):
-                    if progress is not None:
-                        progress(len(raw) + 1)
-                    leaf = sha256(b"\x00" + raw).digest()  # (M2)
-                    if problem or not raw:  # an empty line is refused before any JSON parse
-                        self.bad_line(n, problem or "empty")
+                for first, lines, problem in read_blocks(stream, LOG_LINE_LIMIT):
+                    if problem:
+                        self.line(first, lines[0], problem)
                     else:
-                        # (V6): the common ballot line in one step, else the general parse
-                        entry, record = parse_ballot_entered(raw, leaf) or (
-                            self.parse_line(raw, n, leaf),
-                            b"",
-                        )
-                        if entry is not None:
-                            if (
-                                entry.seq != expected_seq
-                                or entry.prev != prev_hash
-                                or (prev_at is not None and entry.at < prev_at)
-                                or expected_seq == 0
-                            ):
-                                self.check_chain(entry, expected_seq, prev_hash, prev_at)
-                            prev_at = entry.at
-                            if record and self.plain:  # a ballot.entered with nothing else due
-                                ballot_entered(self, entry, record)
-                            else:
-                                apply(entry, record)
-                    leaves.append(leaf)  # (V7) the leaves of the checkpoints' trees
-                    expected_seq += 1
-                    if expected_seq in wanted or len(leaves) >= flush_at:
-                        tree.extend(leaves)
-                        leaves.clear()
-                        if expected_seq in wanted:
-                            self.roots[expected_seq] = tree.root()
-                    prev_hash = leaf.hex()
+                        self.block(first, lines)
             except VerificationError as e:
                 self.f.error("V6", e, file="log.jsonl")
                 self.structure_ok = False
@@ -300,7 +281,110 @@ class Replay:
                     file="log.jsonl",
                 )
                 v.replay_stopped = True
-        self.finish(expected_seq)
+        self.finish(self._seq)
+
+    def block(self, first: int, lines: list[bytes]) -> None:
+        """Lines ``first``... of the log, none too long, ``_WINDOW`` at a time: each run of plain
+        ballot lines at once (``plain.take_run``) while nothing else is due, every other line by
+        ``line``. (Windows keep the matches' list small however short the lines are.)"""
+        for start in range(0, len(lines), _WINDOW):
+            window = lines[start : start + _WINDOW]
+            try:
+                matches = list(map(BALLOT_LINE.fullmatch, map(bytes.decode, window)))
+            except UnicodeDecodeError:  # not UTF-8: line by line, where V6 reports it
+                matches = [None] * len(window)
+            self.window(first + start, window, matches)
+
+    def window(self, first: int, lines: list[bytes], matches: list[Any]) -> None:
+        """Lines ``first``... with their ``BALLOT_LINE`` matches (None: not a plain ballot line):
+        each run of matched lines at once if it can be, else line by line."""
+        i, end = 0, len(lines)
+        while i < end:
+            if matches[i] is None:  # not a plain ballot line
+                self.line(first + i, lines[i], "")
+                i += 1
+                continue
+            try:
+                j = matches.index(None, i)
+            except ValueError:
+                j = end
+            if not self.run_of_ballots(lines[i:j], matches[i:j]):
+                for k in range(i, j):
+                    self.line(first + k, lines[k], "")
+            i = j
+
+    def run_of_ballots(self, lines: list[bytes], matches: list[Any]) -> bool:
+        """Consecutive plain ballot lines replayed at once, if ``plain.take_run`` finds every
+        check holds; False, nothing replayed, for the caller to replay them line by line."""
+        o = self.open
+        if not self.plain or o is None or self._seq == 0:
+            return False
+        taken = take_run(
+            self, o, lines, matches, seq=self._seq, prev_hash=self._prev_hash, prev_at=self._prev_at
+        )
+        if taken is None:
+            return False
+        leaves, self._prev_at = taken
+        if self.v.progress is not None:
+            self.v.progress(sum(map(len, lines)) + len(lines))
+        self.add_leaves(leaves)
+        self._prev_hash = leaves[-1].hex()
+        return True
+
+    def add_leaves(self, leaves: list[bytes]) -> None:
+        """(V7) The leaf hashes of the next lines, with the tree's root at each checkpoint size
+        among them."""
+        start, end = self._seq, self._seq + len(leaves)
+        cuts, pos = self._cuts, 0
+        at = bisect_right(cuts, start)
+        while at < len(cuts) and cuts[at] <= end:
+            self._leaves.extend(leaves[pos : cuts[at] - start])
+            pos = cuts[at] - start
+            self._tree.extend(self._leaves)
+            self._leaves.clear()
+            self.roots[cuts[at]] = self._tree.root()
+            at += 1
+        self._leaves.extend(leaves[pos:] if pos else leaves)
+        if len(self._leaves) >= _FLUSH_AT:
+            self._tree.extend(self._leaves)
+            self._leaves.clear()
+        self._seq = end
+
+    def line(self, n: int, raw: bytes, problem: str) -> None:
+        """(V6) One line: hashed as a leaf (V7), parsed, chained and replayed."""
+        if self.v.progress is not None:
+            self.v.progress(len(raw) + 1)
+        leaf = hashlib.sha256(b"\x00" + raw).digest()  # (M2)
+        if problem or not raw:  # an empty line is refused before any JSON parse
+            self.bad_line(n, problem or "empty")
+        else:
+            # (V6): the common ballot line in one step, else the general parse
+            entry, record = parse_ballot_entered(raw, leaf) or (
+                self.parse_line(raw, n, leaf),
+                b"",
+            )
+            if entry is not None:
+                seq, prev_at = self._seq, self._prev_at
+                if (
+                    entry.seq != seq
+                    or entry.prev != self._prev_hash
+                    or (prev_at is not None and entry.at < prev_at)
+                    or seq == 0
+                ):
+                    self.check_chain(entry, seq, self._prev_hash, prev_at)
+                self._prev_at = entry.at
+                if record and self.plain:  # a ballot.entered with nothing else due
+                    ballot_entered(self, entry, record)
+                else:
+                    self.apply(entry, record)
+        self._leaves.append(leaf)  # (V7) the leaves of the checkpoints' trees
+        self._seq += 1
+        if self._seq in self._wanted or len(self._leaves) >= _FLUSH_AT:
+            self._tree.extend(self._leaves)
+            self._leaves.clear()
+            if self._seq in self._wanted:
+                self.roots[self._seq] = self._tree.root()
+        self._prev_hash = leaf.hex()
 
     def bad_line(self, n: int, problem: str) -> None:
         """(V6) A line too long, empty or without its newline."""
