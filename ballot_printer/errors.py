@@ -25,6 +25,7 @@ __all__ = [
     "OutputError",
     "OverlongPayloadError",
     "PdfRasterError",
+    "ProcedureBallotError",
     "QrFormatError",
     "QrVerificationError",
     "RenderError",
@@ -62,6 +63,14 @@ class BadEncodingError(QrFormatError):
     """Not `BQ1:` + canonical unpadded RFC 4648 base32 (spec Q1)."""
 
     code = "qr.bad_encoding"
+    clause = "Q1"
+
+
+class ProcedureBallotError(QrFormatError):
+    """A procedure ballot's `BP<n>:` text (a recommendation or evaluation ballot, spec/procedure.md
+    RP-3.5) given to the election reader (spec Q1)."""
+
+    code = "qr.procedure_ballot"
     clause = "Q1"
 
 

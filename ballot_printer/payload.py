@@ -23,6 +23,7 @@ from ballot_printer.errors import (
     InvalidFieldError,
     InvalidPublicKeyError,
     OverlongPayloadError,
+    ProcedureBallotError,
     SignerError,
     TruncatedPayloadError,
     UnknownVersionError,
@@ -64,6 +65,8 @@ PUBLIC_KEY_SIZE: Final = 32
 
 _BASE32_TEXT = re.compile(r"[A-Z2-7]*")
 _OTHER_VERSION_PREFIX = re.compile(r"BQ([0-9]+):")
+# A procedure ballot's text (spec/procedure.md RP-3.5), of any version: named, not called garbage.
+_PROCEDURE_PREFIX = re.compile(r"BP[0-9]+:")
 # Crockford base32 leaves out I, L, O and U so a teller cannot misread the code.
 _CROCKFORD: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -249,6 +252,13 @@ def _decode_text(text: str) -> bytes:
     # (Q1): trim only what a keyboard-wedge scanner adds; with Caps Lock on it types lowercase.
     body = text.strip(" \t\r\n").upper()
     if not body.startswith(QR_TEXT_PREFIX):
+        if _PROCEDURE_PREFIX.match(body):
+            # (Q1): a recommendation or evaluation ballot scanned at the election: say what it is.
+            raise ProcedureBallotError(
+                zh="这是推荐票或测评票（换届推荐、测评用票），不是选举票，不能录入选举。",
+                en="this is a procedure ballot (a recommendation or evaluation ballot), not an "
+                "election ballot; it cannot be entered in the election",
+            )
         other = _OTHER_VERSION_PREFIX.match(body)
         if other:
             # (Q2): a future text version is reported as such, not as garbage.
@@ -280,6 +290,7 @@ def parse_qr_text(text: str) -> QrPayload:
 
     Raises:
         BadEncodingError: (Q1) wrong prefix or not canonical unpadded base32.
+        ProcedureBallotError: (Q1) a procedure ballot's `BP<n>:` text.
         UnknownVersionError: (Q2) text prefix `BQn:` with n != 1, or version byte != 1.
         TruncatedPayloadError: (Q3) fewer than 99 bytes.
         OverlongPayloadError: (Q3) more than 99 bytes.

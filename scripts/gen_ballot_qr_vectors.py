@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 OUT_DIR = Path(__file__).resolve().parents[1] / "spec" / "vectors" / "ballot-qr"
 DOMAIN = b"branch-election/ballot-qr/1"
 STOCK_DOMAIN = b"branch-election/ballot-stock/1"
+PROCEDURE_DOMAIN = b"branch-election/procedure-ballot/1"
 VECTOR_FORMAT = "ballot-qr-vector/1"
 B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
@@ -33,6 +34,7 @@ OTHER_KEY = Ed25519PrivateKey.from_private_bytes(
 )
 ELECTION_ID = hashlib.sha256("示例选举：中共示例村支部委员会换届选举 2026".encode()).digest()
 OTHER_ELECTION_ID = hashlib.sha256("另一次选举：中共邻村支部委员会换届选举 2026".encode()).digest()
+PROCEDURE_ID = hashlib.sha256("示例换届程序：中共示例村支部委员会 2026".encode()).digest()
 
 
 def ballot_id(label: str) -> bytes:
@@ -49,8 +51,15 @@ def signed(b: bytes, key: Ed25519PrivateKey = SEED_KEY) -> bytes:
     return b + key.sign(DOMAIN + b"\x00" + b)
 
 
-def text(payload: bytes) -> str:
-    return "BQ1:" + base64.b32encode(payload).decode("ascii").rstrip("=")
+def text(payload: bytes, prefix: str = "BQ1:") -> str:
+    return prefix + base64.b32encode(payload).decode("ascii").rstrip("=")
+
+
+def procedure_ballot(bid: bytes) -> bytes:
+    """A member recommendation ballot for the committee, round 1 (spec/procedure.md RP-3.5: 100
+    bytes, its own domain), signed by the same work group key."""
+    b = bytes([1]) + PROCEDURE_ID[:16] + bytes([1, 1, 1]) + bid
+    return b + SEED_KEY.sign(PROCEDURE_DOMAIN + b"\x00" + b)
 
 
 def crockford_code(bid: bytes) -> str:
@@ -132,6 +141,12 @@ def build_vectors() -> dict[str, bytes]:
             "161 base32 characters: no byte string encodes to that length",
             good_text + "AA",
             "qr.bad_encoding",
+        ),
+        "Q1-procedure-ballot": (
+            "a procedure ballot's BP1: text (a member recommendation ballot, spec/procedure.md "
+            "RP-3.5) scanned at the election",
+            text(procedure_ballot(base), "BP1:"),
+            "qr.procedure_ballot",
         ),
         "Q2-unknown-version": (
             "version byte 2",

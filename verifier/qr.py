@@ -34,6 +34,8 @@ PAYLOAD_SIZE: Final = 99
 KIND_BYTES: Final = {"committee": 1, "secretary": 2, "deputy_secretary": 3}
 _B32_ALPHABET: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _OTHER_VERSION: Final = re.compile(r"BQ[0-9]+:")
+# A procedure ballot's text (spec/procedure.md RP-3.5), of any version: named, not called garbage.
+_PROCEDURE_TEXT: Final = re.compile(r"BP[0-9]+:")
 _VALID_B32_REMAINDERS: Final = frozenset({0, 2, 4, 5, 7})
 _UPPER: Final = {c: c - 32 for c in range(ord("a"), ord("z") + 1)}
 # RFC 4648 base32 letters to the digits of Python's int(..., 32): A..Z -> 0..p, 2..7 -> q..v.
@@ -100,6 +102,14 @@ def _b32_value(digits: bytes, length: int) -> bytes | None:
 def _decode(text: str) -> bytes:
     norm = normalise_qr_text(text)
     if not norm.startswith("BQ1:"):
+        if _PROCEDURE_TEXT.match(norm):
+            raise _fail(
+                "Q1",
+                "qr.procedure_ballot",
+                "这是推荐票或测评票（换届推荐、测评用票），不是选举票，不能录入选举。",
+                "this is a procedure ballot (a recommendation or evaluation ballot), not an "
+                "election ballot; it cannot be entered in the election",
+            )
         if _OTHER_VERSION.match(norm):
             raise _fail("Q2", "qr.unknown_version", "二维码版本未知", "unknown QR text version")
         raise _fail("Q1", "qr.bad_encoding", "二维码内容不是选票编码", "missing BQ1: prefix")

@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 
 import ballot_printer
 import keys
+from ballot_printer.procedure_qr import sign_procedure_payload
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.core.meeting import parse_entry
@@ -396,6 +397,37 @@ def test_scanner_garbage_gets_a_clear_message(station: Station, garbage: str) ->
     r = teller.post("/station/count/enter", _ballot(garbage, "oooooo"))
     assert r.status_code == 409
     assert "<script>alert(1)</script>" not in r.text
+    assert not any(e.type == "ballot.entered" for e in station.log())
+
+
+def test_a_procedure_ballot_scanned_at_the_election_is_named_in_zh_and_en(
+    station: Station,
+) -> None:
+    """(spec/ballot-qr.md Q1) a recommendation ballot is named, and not met with "scan again"."""
+    station.open_round()
+    teller = station.sign_in("teller")
+    payload = sign_procedure_payload(
+        procedure_id=b"\x05" * 32,
+        form=ballot_printer.ProcedureForm.MEMBER,
+        post=ballot_printer.PaperKind.COMMITTEE,
+        round_number=1,
+        ballot_id=b"\x06" * 16,
+        signer=station.wg,
+    )
+    text = ballot_printer.encode_procedure_qr_text(payload)
+    for lang, named, generic in (
+        ("zh", "这是推荐票或测评票", "请对准选票右上角的二维码重新扫描"),
+        ("en", "this is a procedure ballot", "Scan the ballot's QR code again"),
+    ):
+        scan = station.client.get(
+            "/station/api/scan", params={"qr": text, "lang": lang}, headers=teller._headers()
+        )
+        assert scan.status_code == 409
+        assert scan.json()["code"] == "qr.procedure_ballot"
+        assert named in scan.json()["message"] and generic not in scan.json()["message"]
+        r = teller.post(f"/station/count/enter?lang={lang}", _ballot(text, "oooooo"))
+        assert r.status_code == 409
+        assert named in html.unescape(r.text)
     assert not any(e.type == "ballot.entered" for e in station.log())
 
 

@@ -165,6 +165,11 @@ def entry_input(s: ElectionSession, form: FormData) -> EntryInput:
             write_ins.append(name if form_text(form, f"wm{i}") == "o" else f"{name}:-")
     try:
         ballot_printer.parse_qr_text(qr)
+    except ballot_printer.ProcedureBallotError as e:
+        # (spec/ballot-qr.md Q1) a recommendation or evaluation ballot: named, never "scan again"
+        raise SessionError(
+            e.code, zh=views.PROCEDURE_BALLOT[0], en=views.PROCEDURE_BALLOT[1]
+        ) from e
     except ballot_printer.BallotPrinterError as e:
         raise SessionError(
             "enter.bad_qr",

@@ -496,6 +496,8 @@ def _scan_check(s: ElectionSession, qr: str, station: StationState, lang: str) -
 
 
 def _scan_message(lang: str, e: SessionError) -> str:
+    if e.code == "qr.procedure_ballot":  # named, not "scan again" (spec/ballot-qr.md Q1)
+        return views.msg(lang, *views.PROCEDURE_BALLOT)
     if e.code.startswith(("qr.", "payload.")) or "QR" in e.en or "base32" in e.en:
         return views.msg(
             lang,

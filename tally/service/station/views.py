@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import ballot_printer
 import keys
@@ -48,6 +48,17 @@ class Pending:
     teller: str
     item: EntryInput
     code: str
+
+
+# (spec/ballot-qr.md Q1, `qr.procedure_ballot`) what a teller is told on scanning a procedure
+# ballot: what the paper is and what to do with it; scanning it again would not help.
+PROCEDURE_BALLOT: Final = (
+    "这是推荐票或测评票（换届推荐、测评用票），不是选举票，不能录入选举。"
+    "请把这张票交给监票人另行处理，不要重复扫描",
+    "this is a procedure ballot (a recommendation or evaluation ballot), not an election "
+    "ballot; it cannot be entered in the election. Hand it to the scrutineers; do not scan it "
+    "again",
+)
 
 
 def msg(lang: str, zh: str, en: str) -> str:

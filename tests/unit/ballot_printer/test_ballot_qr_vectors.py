@@ -14,7 +14,9 @@ from ballot_printer import (
     BallotPrinterError,
     BallotStock,
     PaperKind,
+    ProcedureForm,
     QrPayload,
+    parse_procedure_qr_text,
     parse_qr_text,
     stock_commitment,
     verify_payload,
@@ -68,6 +70,14 @@ def test_invalid_vector_raises_its_code_and_clause(path: Path) -> None:
         _check(doc)
     assert info.value.code == doc["result"]["error"]
     assert info.value.clause == doc["result"]["clause"] == path.name.split("-")[0]
+
+
+def test_the_procedure_ballot_vector_is_a_real_procedure_ballot() -> None:
+    """`qr.procedure_ballot` is tested with a well-formed `BP1:` text, not with garbage."""
+    doc = _load(VECTORS / "invalid" / "Q1-procedure-ballot.json")
+    assert doc["result"]["error"] == "qr.procedure_ballot"
+    payload = parse_procedure_qr_text(doc["qr_text"])  # PQ1-PQ4 pass
+    assert payload.form is ProcedureForm.MEMBER and payload.post is PaperKind.COMMITTEE
 
 
 def test_stock_commitment_vector() -> None:
