@@ -1,5 +1,12 @@
 """The town's casework: objections and community reporters' reports (spec/procedure.md §8, §9,
-§11.3). Pure: the shell passes the time, the working-day calendar and the random bytes."""
+§11.3). Pure: the shell passes the time, the working-day calendar and the random bytes.
+
+The parts: `cases` (states, findings and effects, cases, reporters, the ledger), the operations
+`receiving` (objections and reports in), `reporters` (registering, withdrawing) and `handling`
+(assign, check, extend, conclude) on the checks they share (`_checks`), `folding` (an entry into
+the ledger), `entries` (the log), `public` and `source` (views for the notice and the procedure),
+on `definition`, `deadlines`, `references`, `photos` and `errors`. Import from
+`tally.core.casework`."""
 
 from .cases import (
     BODY_FIELDS,
@@ -13,16 +20,7 @@ from .cases import (
     Reporter,
     Step,
     allowed_effects,
-    apply,
-    assign,
-    check,
-    conclude,
-    extend,
-    lodge_objection,
     open_ledger,
-    register_reporter,
-    submit_report,
-    withdraw_reporter,
 )
 from .deadlines import TOWN_TIME, WorkingDays, due_date, local_date
 from .definition import (
@@ -47,8 +45,11 @@ from .entries import (
     replay,
 )
 from .errors import CaseworkDefinitionError, CaseworkError
+from .folding import apply
+from .handling import assign, check, conclude, extend
 from .photos import Photo, check_photos
 from .public import PublicSummary, public_summary
+from .receiving import lodge_objection, submit_report
 from .references import (
     ACCESS_CODE_BYTES,
     CHECK_CODE_BYTES,
@@ -59,6 +60,7 @@ from .references import (
     normalise_code,
     parse_reference,
 )
+from .reporters import register_reporter, withdraw_reporter
 from .source import CaseSource, appointment_objections, objections_of
 
 __all__ = [

@@ -18,9 +18,10 @@ from typing import Any, Final
 
 from tally.core.manifest import canonical
 
-from .cases import Ledger, Step, apply, open_ledger
+from .cases import Ledger, Step, open_ledger
 from .definition import Casework
 from .errors import refuse
+from .folding import apply
 
 __all__ = [
     "ENTRY_FORMAT",
