@@ -32,6 +32,7 @@ from tally.core.procedure import (
     Procedure,
     ProcedureFileError,
     RecommendationLayout,
+    SignedProcedure,
     build_procedure,
     decode_json,
     parse_procedure,
@@ -432,69 +433,17 @@ def print_cmd(
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
         chosen = _form(form)
-        listed = stock_list or out.with_suffix(".stock.json")
-        if listed.exists():
-            raise CliError(
-                "print.exists",
-                zh=f"票号清单已存在，不覆盖：{listed}",
-                en=f"the stock list exists and is not replaced: {listed}",
-            )
-        root: keys.PublicKey | str = town_key
-        if Path(town_key).is_file():
-            root = _town_public(Path(town_key))
-        signed = load_signed_procedure(_read(procedure_file, MAX_PROCEDURE_BYTES), trust_root=root)
+        listed = _new_stock_list(stock_list or out.with_suffix(".stock.json"))
+        signed = _load_procedure(procedure_file, town_key)
         procedure, pid = signed.procedure, signed.procedure_id
-        signer = _signer(key, keys.Role.WORK_GROUP)
-        wg = keys.parse_public_key(json.dumps(procedure.keys.work_group.to_json()).encode())
-        if not hmac.compare_digest(signer.public_key.key, wg.key):
-            raise CliError(
-                "print.work_group_key",
-                zh="工作组密钥与换届程序定义中的工作组公钥不符，用它签名的票将无法核验",
-                en="the work group key is not the procedure's: its ballots would not verify",
-            )
-        e = procedure.election
-        paper: ballot_printer.RecommendationPaper | ballot_printer.EvaluationPaper
+        signer = _work_group_signer(procedure, key)
         if chosen is ProcedureForm.EVALUATION:
-            if post is not None:
-                raise CliError(
-                    "print.post_for_evaluation",
-                    zh="测评票不分职位，不能给出 --post",
-                    en="an evaluation ballot has no post: leave out --post",
-                )
-            ids = _evaluated(procedure, person or [])
             kind = None
-            paper = ballot_printer.EvaluationPaper(
-                branch=e.branch,
-                term=e.term,
-                round_number=round_number,
-                names=tuple(procedure.member(m).name for m in ids),
-                notes=_notes(procedure, ids),
-                scale=tuple(s.zh for s in procedure.evaluation.scale),
+            paper: ballot_printer.RecommendationPaper | ballot_printer.EvaluationPaper = (
+                _evaluation_paper(procedure, post, person or [], round_number)
             )
         else:
-            if person:
-                raise CliError(
-                    "print.person_for_recommendation",
-                    zh="推荐票印出全部可被推荐的党员，不能给出 --person",
-                    en="a recommendation ballot prints every nominable member: leave out --person",
-                )
-            post_kind = _recommendation_post(procedure, post)
-            spec_post = procedure.post(post_kind)
-            assert spec_post is not None  # checked by _recommendation_post
-            kind = _PAPER_KINDS[post_kind]
-            listed_layout = procedure.recommendation.layout is RecommendationLayout.LISTED
-            paper = ballot_printer.RecommendationPaper(
-                branch=e.branch,
-                term=e.term,
-                group=chosen,
-                post=kind,
-                round_number=round_number,
-                max_per_ballot=spec_post.max_per_ballot,
-                names=tuple(procedure.member(m).name for m in procedure.ballot_order)
-                if listed_layout
-                else (),
-                notes=_notes(procedure, procedure.ballot_order) if listed_layout else (),
-            )
+            kind, paper = _recommendation_paper(procedure, chosen, post, person, round_number)
         stock = ballot_printer.make_procedure_stock(
             procedure_id=pid,
             form=chosen,
@@ -504,24 +453,9 @@ def print_cmd(
             signer=signer,
         )
         ballot_printer.render_procedure_stock_pdf(paper, stock, out)
-        sealed = ballot_printer.procedure_stock_list_json(stock)
-        keys.write_new_file(listed, sealed, mode=keys.PUBLIC_FILE_MODE)
-        commitment = json.loads(sealed)["commitment"]
+        commitment = _write_stock_list(listed, stock)
         what = paper.title if lg == "zh" else f"{chosen.code} {ballot_printer.post_code(kind)}"
-        lines = (
-            [
-                f"已打印{what}（第 {round_number} 轮）{count} 张：{out}",
-                f"密封的票号清单：{listed}",
-                f"票号承诺值：{commitment}",
-            ]
-            if lg == "zh"
-            else [
-                f"{count} {what} ballot(s), round {round_number}, printed: {out}",
-                f"sealed stock list: {listed}",
-                f"stock commitment: {commitment}",
-            ]
-        )
-        return lines, {
+        return _printed_lines(lg, what, round_number, count, out, listed, commitment), {
             "pdf": str(out),
             "stock_list": str(listed),
             "procedure_id": pid.hex(),
@@ -533,3 +467,119 @@ def print_cmd(
         }
 
     _run(lang, as_json, act)
+
+
+def _new_stock_list(listed: Path) -> Path:
+    """(RP-3.6) The sealed list is written once: refuse (``print.exists``) one already there."""
+    if listed.exists():
+        raise CliError(
+            "print.exists",
+            zh=f"票号清单已存在，不覆盖：{listed}",
+            en=f"the stock list exists and is not replaced: {listed}",
+        )
+    return listed
+
+
+def _load_procedure(procedure_file: Path, town_key: str) -> SignedProcedure:
+    """(RP-2.3) The definition, checked against the town committee's key (a public key file, or
+    its fingerprint)."""
+    root: keys.PublicKey | str = town_key
+    if Path(town_key).is_file():
+        root = _town_public(Path(town_key))
+    return load_signed_procedure(_read(procedure_file, MAX_PROCEDURE_BYTES), trust_root=root)
+
+
+def _work_group_signer(procedure: Procedure, key: Path) -> keys.InMemorySigner:
+    """(RP-3.5) The work group's signer; refuse (``print.work_group_key``) a key that is not the
+    one the definition names, whose ballots would not verify."""
+    signer = _signer(key, keys.Role.WORK_GROUP)
+    wg = keys.parse_public_key(json.dumps(procedure.keys.work_group.to_json()).encode())
+    if not hmac.compare_digest(signer.public_key.key, wg.key):
+        raise CliError(
+            "print.work_group_key",
+            zh="工作组密钥与换届程序定义中的工作组公钥不符，用它签名的票将无法核验",
+            en="the work group key is not the procedure's: its ballots would not verify",
+        )
+    return signer
+
+
+def _evaluation_paper(
+    procedure: Procedure, post: str | None, persons: list[str], round_number: int
+) -> ballot_printer.EvaluationPaper:
+    """(RP-5.3) The evaluation paper: no post; the persons evaluated in ``ballot_order``."""
+    if post is not None:
+        raise CliError(
+            "print.post_for_evaluation",
+            zh="测评票不分职位，不能给出 --post",
+            en="an evaluation ballot has no post: leave out --post",
+        )
+    ids = _evaluated(procedure, persons)
+    e = procedure.election
+    return ballot_printer.EvaluationPaper(
+        branch=e.branch,
+        term=e.term,
+        round_number=round_number,
+        names=tuple(procedure.member(m).name for m in ids),
+        notes=_notes(procedure, ids),
+        scale=tuple(s.zh for s in procedure.evaluation.scale),
+    )
+
+
+def _recommendation_paper(
+    procedure: Procedure,
+    form: ProcedureForm,
+    post: str | None,
+    persons: list[str] | None,
+    round_number: int,
+) -> tuple[ballot_printer.PaperKind, ballot_printer.RecommendationPaper]:
+    """(RP-3.3) The recommendation paper of one post: every nominable member in ``ballot_order``
+    under the ``listed`` layout, none under ``blank``; no ``--person``."""
+    if persons:
+        raise CliError(
+            "print.person_for_recommendation",
+            zh="推荐票印出全部可被推荐的党员，不能给出 --person",
+            en="a recommendation ballot prints every nominable member: leave out --person",
+        )
+    post_kind = _recommendation_post(procedure, post)
+    spec_post = procedure.post(post_kind)
+    assert spec_post is not None  # checked by _recommendation_post
+    kind = _PAPER_KINDS[post_kind]
+    listed_layout = procedure.recommendation.layout is RecommendationLayout.LISTED
+    e = procedure.election
+    return kind, ballot_printer.RecommendationPaper(
+        branch=e.branch,
+        term=e.term,
+        group=form,
+        post=kind,
+        round_number=round_number,
+        max_per_ballot=spec_post.max_per_ballot,
+        names=tuple(procedure.member(m).name for m in procedure.ballot_order)
+        if listed_layout
+        else (),
+        notes=_notes(procedure, procedure.ballot_order) if listed_layout else (),
+    )
+
+
+def _write_stock_list(listed: Path, stock: ballot_printer.ProcedureStock) -> str:
+    """(RP-3.6) Write the sealed list (``procedure-stock/1``); its commitment."""
+    sealed = ballot_printer.procedure_stock_list_json(stock)
+    keys.write_new_file(listed, sealed, mode=keys.PUBLIC_FILE_MODE)
+    commitment: str = json.loads(sealed)["commitment"]
+    return commitment
+
+
+def _printed_lines(
+    lg: str, what: str, round_number: int, count: int, out: Path, listed: Path, commitment: str
+) -> list[str]:
+    """What ``tally procedure print`` says: the paper printed, the sealed list, its commitment."""
+    if lg == "zh":
+        return [
+            f"已打印{what}（第 {round_number} 轮）{count} 张：{out}",
+            f"密封的票号清单：{listed}",
+            f"票号承诺值：{commitment}",
+        ]
+    return [
+        f"{count} {what} ballot(s), round {round_number}, printed: {out}",
+        f"sealed stock list: {listed}",
+        f"stock commitment: {commitment}",
+    ]

@@ -379,6 +379,51 @@ def _group_missing(post: PostKind, group: RecommendationGroup) -> None:
     )
 
 
+def _counted_totals(
+    procedure: Procedure, counts: Sequence[RecommendationCount], post: PostKind
+) -> tuple[GroupTotals | None, GroupTotals | None]:
+    """(RP-4.1) The members' and the public totals of ``post``; refuse
+    (``preliminary.group_missing``) a group with no counted round, unless ``shares`` gives it
+    weight 0."""
+    ranking = procedure.recommendation.ranking
+    totals: dict[RecommendationGroup, GroupTotals | None] = {}
+    for group in RecommendationGroup:
+        totals[group] = group_totals(counts, group, post)
+        weight = (
+            ranking.member_weight if group is RecommendationGroup.MEMBER else ranking.public_weight
+        )
+        exempt = ranking.mode is RankingMode.SHARES and weight == 0
+        if totals[group] is None and not exempt:
+            _group_missing(post, group)
+    return totals[RecommendationGroup.MEMBER], totals[RecommendationGroup.PUBLIC]
+
+
+def _apply_r27(
+    procedure: Procedure,
+    post: PostKind,
+    candidates: set[MemberId],
+    election_date: dt.date,
+    omitted: dict[MemberId, Omission],
+) -> list[Problem]:
+    """(RP-4, R27) For the secretary post, each of ``candidates`` (in ``ballot_order``) that fails
+    R27 on ``election_date``: under ``block`` a ``qualification`` omission is added to ``omitted``
+    (a recorded omission stays); under ``warn`` its problems are returned as the post's
+    ``warnings``. Other posts: nothing."""
+    warnings: list[Problem] = []
+    if post is not PostKind.SECRETARY:
+        return warnings
+    position = {m: i for i, m in enumerate(procedure.ballot_order)}
+    for member in sorted(candidates, key=position.__getitem__):
+        problems = r27_problems(procedure, post, member, election_date)
+        if not problems:
+            continue
+        if procedure.qualifications.qualification_policy is QualificationPolicy.BLOCK:
+            omitted.setdefault(member, Omission(member, OmissionReason.QUALIFICATION, "", ""))
+        else:
+            warnings.extend(problems)
+    return warnings
+
+
 def propose(
     procedure: Procedure,
     *,
@@ -402,42 +447,18 @@ def propose(
     check_omissions(procedure, omissions)
     hl = dict(higher_level or {})
     check_higher_level(procedure, hl)
-    ranking = procedure.recommendation.ranking
     by_member = {o.member: o for o in omissions}
     position = {m: i for i, m in enumerate(procedure.ballot_order)}
     done: dict[PostKind, ProposedPost] = {}
     order = sorted(procedure.posts, key=lambda p: p.kind is PostKind.COMMITTEE)
     for spec in order:
         kind = spec.kind
-        totals: dict[RecommendationGroup, GroupTotals | None] = {}
-        for group in RecommendationGroup:
-            totals[group] = group_totals(counts, group, kind)
-            weight = (
-                ranking.member_weight
-                if group is RecommendationGroup.MEMBER
-                else ranking.public_weight
-            )
-            exempt = ranking.mode is RankingMode.SHARES and weight == 0
-            if totals[group] is None and not exempt:
-                _group_missing(kind, group)
-        ranked = rank_post(
-            procedure, totals[RecommendationGroup.MEMBER], totals[RecommendationGroup.PUBLIC]
-        )
+        member_totals, public_totals = _counted_totals(procedure, counts, kind)
+        ranked = rank_post(procedure, member_totals, public_totals)
         by_rank = {r.member: r for r in ranked}
         candidates = {r.member for r in ranked} | set(hl.get(kind, ()))
         omitted = dict(by_member)
-        warnings: list[Problem] = []
-        if kind is PostKind.SECRETARY:
-            for member in sorted(candidates, key=position.__getitem__):
-                problems = r27_problems(procedure, kind, member, election_date)
-                if not problems:
-                    continue
-                if procedure.qualifications.qualification_policy is QualificationPolicy.BLOCK:
-                    omitted.setdefault(
-                        member, Omission(member, OmissionReason.QUALIFICATION, "", "")
-                    )
-                else:
-                    warnings.extend(problems)
+        warnings = _apply_r27(procedure, kind, candidates, election_date, omitted)
         pool = [r for r in ranked if r.member not in omitted]
         reached, short = rule_list(pool, spec.preliminary_size)
         names: dict[MemberId, tuple[RankedMember, Basis]] = {r.member: (r, b) for r, b in reached}

@@ -352,6 +352,61 @@ def supplement(
     exhausted gains nothing here (a new definition supplies it). ``omitted`` lists the omissions
     that hold, as in version 1.
     """
+    _check_supplement_version(version, proposals)
+    check_omissions(procedure, omissions)
+    hl = dict(higher_level or {})
+    check_higher_level(procedure, hl)
+    by_member = {o.member: o for o in omissions}
+    added: dict[PostKind, _Supplemented] = {}
+    for spec in sorted(procedure.posts, key=lambda p: p.kind is PostKind.COMMITTEE):
+        kind = spec.kind
+        ranked = rank_post(
+            procedure,
+            group_totals(counts, RecommendationGroup.MEMBER, kind),
+            group_totals(counts, RecommendationGroup.PUBLIC, kind),
+        )
+        earlier = {n.member for n in preliminary_names(proposals, kind)}
+        omitted = _omissions_that_hold(procedure, kind, ranked, by_member, election_date)
+        names = (
+            _secretary_list(added, ranked, earlier, omitted) if kind is PostKind.COMMITTEE else {}
+        )
+        need = max(0, supplement_need(procedure, record, kind) - len(names))
+        short = _next_by_ranking(ranked, need, earlier, omitted, names)
+        _higher_level(hl.get(kind, ()), ranked, earlier, omitted, names)
+        added[kind] = _Supplemented(names, short, omitted)
+    position = {m: i for i, m in enumerate(procedure.ballot_order)}
+    posts = tuple(added[spec.kind].proposed(spec.kind, position) for spec in procedure.posts)
+    return Proposal(version=version, election_date=election_date, posts=posts)
+
+
+@dataclass(frozen=True)
+class _Supplemented:
+    """One post's part of a supplement while it is computed: the names added with their ranking
+    and basis, whether the ranking fell short, and the omissions that hold."""
+
+    names: dict[MemberId, tuple[RankedMember, Basis]]
+    short: bool
+    omitted: dict[MemberId, Omission]
+
+    def proposed(self, post: PostKind, position: Mapping[MemberId, int]) -> ProposedPost:
+        """The post's ``ProposedPost``: names by score then ``ballot_order``, omissions in
+        ``ballot_order``."""
+        items = sorted(self.names.values(), key=lambda rb: (-rb[0].score, position[rb[0].member]))
+        return ProposedPost(
+            post=post,
+            names=tuple(
+                ProposedName(
+                    r.member, b, r.member_recommendations, r.public_recommendations, r.score
+                )
+                for r, b in items
+            ),
+            omitted=tuple(sorted(self.omitted.values(), key=lambda o: position[o.member])),
+            short=self.short,
+        )
+
+
+def _check_supplement_version(version: int, proposals: Sequence[Proposal]) -> None:
+    """(RP-6.3) A supplement is version 2 or later and follows every earlier version."""
     if version < 2 or any(p.version >= version for p in proposals):
         raise ProcedureCountError(
             "preliminary.version",
@@ -359,88 +414,90 @@ def supplement(
             en="a supplement's version follows every earlier version",
             clause="RP-6.3",
         )
-    check_omissions(procedure, omissions)
-    hl = dict(higher_level or {})
-    check_higher_level(procedure, hl)
-    position = {m: i for i, m in enumerate(procedure.ballot_order)}
-    by_member = {o.member: o for o in omissions}
-    added: dict[PostKind, dict[MemberId, tuple[RankedMember, Basis]]] = {}
-    shorts: dict[PostKind, bool] = {}
-    omitted_of: dict[PostKind, dict[MemberId, Omission]] = {}
-    order = sorted(procedure.posts, key=lambda p: p.kind is PostKind.COMMITTEE)
-    for spec in order:
-        kind = spec.kind
-        ranked = rank_post(
-            procedure,
-            group_totals(counts, RecommendationGroup.MEMBER, kind),
-            group_totals(counts, RecommendationGroup.PUBLIC, kind),
-        )
-        by_rank = {r.member: r for r in ranked}
-        earlier = {n.member for n in preliminary_names(proposals, kind)}
-        omitted = dict(by_member)
-        if (
-            kind is PostKind.SECRETARY
-            and procedure.qualifications.qualification_policy is QualificationPolicy.BLOCK
-        ):
-            for r in ranked:
-                if r27_problems(procedure, kind, r.member, election_date):
-                    omitted.setdefault(
-                        r.member, Omission(r.member, OmissionReason.QUALIFICATION, "", "")
-                    )
-        omitted_of[kind] = omitted
-        mine: dict[MemberId, tuple[RankedMember, Basis]] = {}
-        need = supplement_need(procedure, record, kind)
-        if kind is PostKind.COMMITTEE:
-            for other in _SECRETARIES:
-                for r, _ in added.get(other, {}).values():
-                    if r.member not in earlier and r.member not in omitted:
-                        mine[r.member] = (
-                            by_rank.get(r.member) or RankedMember(r.member, 0, 0, 0),
-                            Basis.SECRETARY_LIST,
-                        )
-            need = max(0, need - len(mine))
-        pool = [
-            r
-            for r in ranked
-            if r.member not in earlier and r.member not in omitted and r.member not in mine
-        ]
-        short = False
-        if need > 0:
-            reached, short = rule_list(pool, need)
-            for r, _ in reached:
-                mine[r.member] = (r, Basis.SUPPLEMENT)
-        for member in hl.get(kind, ()):
-            if member in earlier and member not in mine:
-                raise ProcedureCountError(
-                    "preliminary.higher_level",
-                    zh=f"上级推荐人选 {member} 已在初步人选中",
-                    en=f"the higher-level name {member} is already on the preliminary list",
-                    clause="RP-3.9",
+
+
+def _omissions_that_hold(
+    procedure: Procedure,
+    post: PostKind,
+    ranked: Sequence[RankedMember],
+    recorded: Mapping[MemberId, Omission],
+    election_date: dt.date,
+) -> dict[MemberId, Omission]:
+    """(RP-6.3, as RP-4) The recorded omissions and, for the secretary post under ``block``, a
+    ``qualification`` omission for each ranked member failing R27 on ``election_date``."""
+    omitted = dict(recorded)
+    if (
+        post is PostKind.SECRETARY
+        and procedure.qualifications.qualification_policy is QualificationPolicy.BLOCK
+    ):
+        for r in ranked:
+            if r27_problems(procedure, post, r.member, election_date):
+                omitted.setdefault(
+                    r.member, Omission(r.member, OmissionReason.QUALIFICATION, "", "")
                 )
-            if member not in mine and member not in omitted:
-                mine[member] = (
-                    by_rank.get(member) or RankedMember(member, 0, 0, 0),
-                    Basis.HIGHER_LEVEL,
-                )
-        added[kind] = mine
-        shorts[kind] = short
-    posts: list[ProposedPost] = []
-    for spec in procedure.posts:
-        mine = added[spec.kind]
-        items = sorted(mine.values(), key=lambda rb: (-rb[0].score, position[rb[0].member]))
-        posts.append(
-            ProposedPost(
-                post=spec.kind,
-                names=tuple(
-                    ProposedName(
-                        r.member, b, r.member_recommendations, r.public_recommendations, r.score
-                    )
-                    for r, b in items
-                ),
-                omitted=tuple(
-                    sorted(omitted_of[spec.kind].values(), key=lambda o: position[o.member])
-                ),
-                short=shorts[spec.kind],
+    return omitted
+
+
+def _ranked_or_zero(ranked: Sequence[RankedMember], member: MemberId) -> RankedMember:
+    return next((r for r in ranked if r.member == member), None) or RankedMember(member, 0, 0, 0)
+
+
+def _secretary_list(
+    added: Mapping[PostKind, _Supplemented],
+    ranked: Sequence[RankedMember],
+    earlier: set[MemberId],
+    omitted: Mapping[MemberId, Omission],
+) -> dict[MemberId, tuple[RankedMember, Basis]]:
+    """(RP-6.3) The committee's ``secretary_list`` names: each secretary or deputy name this
+    supplement adds, unless on an earlier version or omitted, with its committee ranking."""
+    names: dict[MemberId, tuple[RankedMember, Basis]] = {}
+    for other in _SECRETARIES:
+        for r, _ in added[other].names.values() if other in added else ():
+            if r.member not in earlier and r.member not in omitted:
+                names[r.member] = (_ranked_or_zero(ranked, r.member), Basis.SECRETARY_LIST)
+    return names
+
+
+def _next_by_ranking(
+    ranked: Sequence[RankedMember],
+    need: int,
+    earlier: set[MemberId],
+    omitted: Mapping[MemberId, Omission],
+    names: dict[MemberId, tuple[RankedMember, Basis]],
+) -> bool:
+    """(RP-6.3) Add to ``names`` the next ``need`` names of the ranking not on an earlier version,
+    not omitted and not yet added, every tie at the cut included, basis ``supplement``. Returns
+    whether the ranking fell short."""
+    if need <= 0:
+        return False
+    pool = [
+        r
+        for r in ranked
+        if r.member not in earlier and r.member not in omitted and r.member not in names
+    ]
+    reached, short = rule_list(pool, need)
+    for r, _ in reached:
+        names[r.member] = (r, Basis.SUPPLEMENT)
+    return short
+
+
+def _higher_level(
+    members: Sequence[MemberId],
+    ranked: Sequence[RankedMember],
+    earlier: set[MemberId],
+    omitted: Mapping[MemberId, Omission],
+    names: dict[MemberId, tuple[RankedMember, Basis]],
+) -> None:
+    """(RP-3.9, RP-6.3) Add to ``names`` the higher-level names recorded for this version not
+    reached otherwise and not omitted, basis ``higher_level``; refuse
+    (``preliminary.higher_level``) one already on an earlier version."""
+    for member in members:
+        if member in earlier and member not in names:
+            raise ProcedureCountError(
+                "preliminary.higher_level",
+                zh=f"上级推荐人选 {member} 已在初步人选中",
+                en=f"the higher-level name {member} is already on the preliminary list",
+                clause="RP-3.9",
             )
-        )
-    return Proposal(version=version, election_date=election_date, posts=tuple(posts))
+        if member not in names and member not in omitted:
+            names[member] = (_ranked_or_zero(ranked, member), Basis.HIGHER_LEVEL)
