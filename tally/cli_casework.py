@@ -22,7 +22,7 @@ import typer
 
 import keys
 from tally.casework_store import CaseworkStore, sign_casework
-from tally.cli_errors import CliError, clause_note, fail, run
+from tally.cli_errors import CliError, clause_note, fail, run_command
 from tally.core.casework import (
     TOWN_TIME,
     CaseworkDefinitionError,
@@ -43,11 +43,6 @@ LangOpt = Annotated[str | None, typer.Option("--lang", help="zh（默认）或 e
 JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON")]
 
 
-def _lang(option: str | None) -> str:
-    value = option or os.environ.get("TALLY_LANG", "zh")
-    return "en" if value == "en" else "zh"
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(TOWN_TIME)
 
@@ -57,17 +52,6 @@ def _signer(path: Path, role: keys.Role) -> keys.InMemorySigner:
     if passphrase is None:
         passphrase = typer.prompt(f"{path} 的口令 / passphrase", hide_input=True, err=True)
     return keys.load_signer(path, passphrase, expected_role=role)
-
-
-def _run(
-    lang_opt: str | None, as_json: bool, action: Callable[[str], tuple[list[str], dict[str, Any]]]
-) -> None:
-    lang = _lang(lang_opt)
-    lines, data = run(lang, as_json, lambda: action(lang))
-    if as_json:
-        typer.echo(json.dumps({"ok": True, **data}, ensure_ascii=False, indent=2))
-    else:
-        typer.echo("\n".join(lines))
 
 
 def _definition(path: Path) -> dict[str, Any]:
@@ -140,10 +124,9 @@ def new_cmd(
 def _run_definition(
     lang_opt: str | None, as_json: bool, action: Callable[[str], tuple[list[str], dict[str, Any]]]
 ) -> None:
-    """As ``_run``, with a definition's problems listed one a line before the refusal."""
-    lang = _lang(lang_opt)
+    """As ``run_command``, with a definition's problems listed one a line before the refusal."""
 
-    def guarded() -> tuple[list[str], dict[str, Any]]:
+    def guarded(lang: str) -> tuple[list[str], dict[str, Any]]:
         try:
             return action(lang)
         except CaseworkDefinitionError as e:
@@ -157,11 +140,7 @@ def _run_definition(
                 ],
             )
 
-    lines, data = run(lang, as_json, guarded)
-    if as_json:
-        typer.echo(json.dumps({"ok": True, **data}, ensure_ascii=False, indent=2))
-    else:
-        typer.echo("\n".join(lines))
+    run_command(lang_opt, as_json, guarded)
 
 
 @app.command("register")
@@ -207,7 +186,7 @@ def register_cmd(
         )
         return lines, {"reporter": reporter, "access_code": code}
 
-    _run(lang, as_json, action)
+    run_command(lang, as_json, action)
 
 
 @app.command("export")
@@ -255,4 +234,4 @@ def export_cmd(
         )
         return [line], {"out": str(out), "files": [rel for rel, _ in files]}
 
-    _run(lang, as_json, action)
+    run_command(lang, as_json, action)
