@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import tomllib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,10 +21,9 @@ import typer
 
 import keys
 from tally.casework_store import CaseworkStore, sign_casework
-from tally.cli_errors import CliError, clause_note, fail, run_command
+from tally.cli_errors import CliError, run_command
 from tally.core.casework import (
     TOWN_TIME,
-    CaseworkDefinitionError,
     casework_document,
     register_reporter,
 )
@@ -118,29 +116,7 @@ def new_cmd(
         )
         return [line], {"file": str(out), "casework_id": cid}
 
-    _run_definition(lang, as_json, action)
-
-
-def _run_definition(
-    lang_opt: str | None, as_json: bool, action: Callable[[str], tuple[list[str], dict[str, Any]]]
-) -> None:
-    """As ``run_command``, with a definition's problems listed one a line before the refusal."""
-
-    def guarded(lang: str) -> tuple[list[str], dict[str, Any]]:
-        try:
-            return action(lang)
-        except CaseworkDefinitionError as e:
-            fail(
-                lang,
-                as_json,
-                e,
-                details=[p.message(lang) + clause_note(p.clause, lang) for p in e.problems],
-                problems=[
-                    {"code": p.code, "path": p.path, "message": p.message(lang)} for p in e.problems
-                ],
-            )
-
-    run_command(lang_opt, as_json, guarded)
+    run_command(lang, as_json, action)
 
 
 @app.command("register")

@@ -17,6 +17,7 @@ from typing import Any, NoReturn, TypeVar
 import typer
 
 from bilingual import BilingualError
+from tally.core.casework import CaseworkDefinitionError
 from tally.core.errors import DefinitionError
 from tally.session_errors import ManifestDefinitionError
 
@@ -103,7 +104,7 @@ def run(
     as ``on_file_error`` says. Anything else is a bug and keeps its traceback."""
     try:
         return action()
-    except (DefinitionError, ManifestDefinitionError) as e:
+    except (DefinitionError, ManifestDefinitionError, CaseworkDefinitionError) as e:
         fail(
             lang,
             as_json,
