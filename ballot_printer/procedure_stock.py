@@ -7,14 +7,13 @@ form, post and round; the sealed list is `procedure-stock/1`.
 from __future__ import annotations
 
 import hashlib
-import secrets
 from dataclasses import dataclass
 from typing import Final
 
 import rfc8785
 
 from ballot_printer.errors import StockSizeError
-from ballot_printer.payload import PaperKind, Signer, ballot_code
+from ballot_printer.payload import PaperKind, Signer
 from ballot_printer.procedure_qr import (
     PROCEDURE_ID_SIZE,
     ProcedureBadFieldError,
@@ -23,6 +22,7 @@ from ballot_printer.procedure_qr import (
     post_code,
     sign_procedure_payload,
 )
+from ballot_printer.stock import draw_ballot_ids
 
 __all__ = [
     "PROCEDURE_STOCK_DOMAIN",
@@ -85,16 +85,7 @@ def make_procedure_stock(
             zh="程序标识应为 32 字节的 SHA-256 摘要。",
             en=f"the procedure id must be 32 bytes, got {len(procedure_id)}",
         )
-    ids: list[bytes] = []
-    codes: set[str] = set()
-    while len(ids) < count:
-        candidate = secrets.token_bytes(16)
-        code = ballot_code(candidate)
-        if code in codes:  # also catches a repeated id
-            continue
-        codes.add(code)
-        ids.append(candidate)
-    secrets.SystemRandom().shuffle(ids)
+    ids = draw_ballot_ids(count)
     payloads = tuple(
         sign_procedure_payload(
             procedure_id=procedure_id,

@@ -28,6 +28,7 @@ __all__ = [
     "STOCK_COMMITMENT_DOMAIN",
     "STOCK_LIST_FORMAT",
     "BallotStock",
+    "draw_ballot_ids",
     "make_stock",
     "stock_commitment",
     "stock_list_json",
@@ -61,6 +62,25 @@ class BallotStock:
     def ballot_ids(self) -> tuple[bytes, ...]:
         """Ballot ids in print order."""
         return tuple(p.ballot_id for p in self.payloads)
+
+
+def draw_ballot_ids(count: int) -> list[bytes]:
+    """`count` fresh random ballot ids in print (shuffled) order, for any stock.
+
+    Ids are unique, and so are their printed ballot codes: an id whose code repeats one already
+    drawn is redrawn, so a teller's code always names one ballot of the stock.
+    """
+    ids: list[bytes] = []
+    codes: set[str] = set()
+    while len(ids) < count:
+        candidate = secrets.token_bytes(BALLOT_ID_SIZE)
+        code = ballot_code(candidate)
+        if code in codes:  # also catches a repeated id
+            continue
+        codes.add(code)
+        ids.append(candidate)
+    secrets.SystemRandom().shuffle(ids)
+    return ids
 
 
 def make_stock(
@@ -97,16 +117,7 @@ def make_stock(
             zh="选举标识应为 32 字节的 SHA-256 摘要。",
             en=f"election id must be a 32-byte SHA-256 digest, got {len(election_id)} bytes",
         )
-    ids: list[bytes] = []
-    codes: set[str] = set()
-    while len(ids) < count:
-        candidate = secrets.token_bytes(BALLOT_ID_SIZE)
-        code = ballot_code(candidate)
-        if code in codes:  # also catches a repeated id
-            continue
-        codes.add(code)
-        ids.append(candidate)
-    secrets.SystemRandom().shuffle(ids)
+    ids = draw_ballot_ids(count)
     payloads = tuple(
         sign_payload(
             election_id=election_id,

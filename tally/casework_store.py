@@ -21,7 +21,6 @@ import hmac
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -49,7 +48,7 @@ from tally.core.casework import (
 from tally.core.manifest import canonical
 from tally.log import MerkleTree
 from tally.log.checkpoint import note_body, signature_line
-from tally.store import StoreError, write_refusal
+from tally.store import StoreError, transaction
 
 __all__ = [
     "CHECKPOINT_DOMAIN",
@@ -234,7 +233,7 @@ class CaseworkStore:
         signer, line = signature_line(casework_signer, body, domain=CHECKPOINT_DOMAIN)
         try:
             conn = cls._connect(path)
-            with _transaction(conn):
+            with transaction(conn):
                 for sql in _SCHEMA:
                     conn.execute(sql)
                 conn.executemany(
@@ -387,7 +386,7 @@ class CaseworkStore:
                 )
         entry, after = record(self._ledger, step, at=at, actor=actor, salt=random(32))
         salt = random(_CODE_SALT_BYTES) if code else b""
-        with _transaction(self._conn) as conn:
+        with transaction(self._conn) as conn:
             self._same_log(conn)
             conn.execute(
                 "INSERT INTO log (seq, type, raw) VALUES (?, ?, ?)",
@@ -486,7 +485,7 @@ class CaseworkStore:
             f"branch-casework/{self.casework.id.hex()}", size, self._tree.root(), reason
         )
         name, line = signature_line(signer, body, domain=CHECKPOINT_DOMAIN)
-        with _transaction(self._conn) as conn:
+        with transaction(self._conn) as conn:
             self._same_log(conn)
             cur = conn.execute(
                 "INSERT INTO checkpoints (size, reason, body) VALUES (?, ?, ?)",
@@ -547,31 +546,3 @@ class CaseworkStore:
     def public_document(self) -> bytes:
         """The town's ``casework-public/1`` (RP-12.4): report totals only, JCS bytes."""
         return canonical(public_summary(self._ledger).document())
-
-
-@contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error: all or nothing.
-
-    Raises:
-        StoreError: the disk is full or the write failed; nothing was written.
-    """
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        try:
-            conn.execute("COMMIT")
-        except sqlite3.Error:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-    except sqlite3.OperationalError as e:
-        refusal = write_refusal(e)
-        if refusal is None:
-            raise
-        raise refusal from e

@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import tomllib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,10 +21,9 @@ import typer
 
 import keys
 from tally.casework_store import CaseworkStore, sign_casework
-from tally.cli_errors import CliError, clause_note, fail, run
+from tally.cli_errors import CliError, run_command
 from tally.core.casework import (
     TOWN_TIME,
-    CaseworkDefinitionError,
     casework_document,
     register_reporter,
 )
@@ -43,11 +41,6 @@ LangOpt = Annotated[str | None, typer.Option("--lang", help="zh（默认）或 e
 JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON")]
 
 
-def _lang(option: str | None) -> str:
-    value = option or os.environ.get("TALLY_LANG", "zh")
-    return "en" if value == "en" else "zh"
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(TOWN_TIME)
 
@@ -57,17 +50,6 @@ def _signer(path: Path, role: keys.Role) -> keys.InMemorySigner:
     if passphrase is None:
         passphrase = typer.prompt(f"{path} 的口令 / passphrase", hide_input=True, err=True)
     return keys.load_signer(path, passphrase, expected_role=role)
-
-
-def _run(
-    lang_opt: str | None, as_json: bool, action: Callable[[str], tuple[list[str], dict[str, Any]]]
-) -> None:
-    lang = _lang(lang_opt)
-    lines, data = run(lang, as_json, lambda: action(lang))
-    if as_json:
-        typer.echo(json.dumps({"ok": True, **data}, ensure_ascii=False, indent=2))
-    else:
-        typer.echo("\n".join(lines))
 
 
 def _definition(path: Path) -> dict[str, Any]:
@@ -134,34 +116,7 @@ def new_cmd(
         )
         return [line], {"file": str(out), "casework_id": cid}
 
-    _run_definition(lang, as_json, action)
-
-
-def _run_definition(
-    lang_opt: str | None, as_json: bool, action: Callable[[str], tuple[list[str], dict[str, Any]]]
-) -> None:
-    """As ``_run``, with a definition's problems listed one a line before the refusal."""
-    lang = _lang(lang_opt)
-
-    def guarded() -> tuple[list[str], dict[str, Any]]:
-        try:
-            return action(lang)
-        except CaseworkDefinitionError as e:
-            fail(
-                lang,
-                as_json,
-                e,
-                details=[p.message(lang) + clause_note(p.clause, lang) for p in e.problems],
-                problems=[
-                    {"code": p.code, "path": p.path, "message": p.message(lang)} for p in e.problems
-                ],
-            )
-
-    lines, data = run(lang, as_json, guarded)
-    if as_json:
-        typer.echo(json.dumps({"ok": True, **data}, ensure_ascii=False, indent=2))
-    else:
-        typer.echo("\n".join(lines))
+    run_command(lang, as_json, action)
 
 
 @app.command("register")
@@ -207,7 +162,7 @@ def register_cmd(
         )
         return lines, {"reporter": reporter, "access_code": code}
 
-    _run(lang, as_json, action)
+    run_command(lang, as_json, action)
 
 
 @app.command("export")
@@ -255,4 +210,4 @@ def export_cmd(
         )
         return [line], {"out": str(out), "files": [rel for rel, _ in files]}
 
-    _run(lang, as_json, action)
+    run_command(lang, as_json, action)

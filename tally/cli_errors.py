@@ -2,22 +2,34 @@
 
 ``fail`` prints a refusal (a :class:`~bilingual.BilingualError`) in the command's language;
 ``run`` runs a command's action and turns every expected failure into one. The commands keep
-their own success output; this is the only place that prints a failure.
+their own success output; this is the only place that prints a failure. ``run_command`` is the
+one way the polling-day, procedure and casework commands run: the language from ``--lang`` or
+``TALLY_LANG`` (``command_lang``), the result as lines or JSON, every refusal through ``run``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 
 from bilingual import BilingualError
+from tally.core.casework import CaseworkDefinitionError
 from tally.core.errors import DefinitionError
 from tally.session_errors import ManifestDefinitionError
 
-__all__ = ["CliError", "clause_note", "fail", "file_error", "run"]
+__all__ = [
+    "CliError",
+    "clause_note",
+    "command_lang",
+    "fail",
+    "file_error",
+    "run",
+    "run_command",
+]
 
 R = TypeVar("R")
 
@@ -92,7 +104,7 @@ def run(
     as ``on_file_error`` says. Anything else is a bug and keeps its traceback."""
     try:
         return action()
-    except (DefinitionError, ManifestDefinitionError) as e:
+    except (DefinitionError, ManifestDefinitionError, CaseworkDefinitionError) as e:
         fail(
             lang,
             as_json,
@@ -108,3 +120,21 @@ def run(
         fail(lang, as_json, e)
     except OSError as e:
         fail(lang, as_json, on_file_error(e))
+
+
+def command_lang(option: str | None) -> str:
+    """The command's language: ``--lang``, else ``TALLY_LANG``; "en" or else "zh"."""
+    value = option or os.environ.get("TALLY_LANG", "zh")
+    return "en" if value == "en" else "zh"
+
+
+def run_command(
+    lang_opt: str | None, as_json: bool, action: Callable[[str], tuple[list[str], dict[str, Any]]]
+) -> None:
+    """Run one command: its result as lines or JSON; every expected failure as one refusal."""
+    lang = command_lang(lang_opt)
+    lines, data = run(lang, as_json, lambda: action(lang))
+    if as_json:
+        typer.echo(json.dumps({"ok": True, **data}, ensure_ascii=False, indent=2))
+    else:
+        typer.echo("\n".join(lines))

@@ -24,6 +24,7 @@ __all__ = [
     "StoreError",
     "StoredCheckpoint",
     "StoredStock",
+    "transaction",
     "write_refusal",
 ]
 
@@ -123,6 +124,39 @@ def write_refusal(e: sqlite3.OperationalError) -> StoreError | None:
             en="writing the election file failed; nothing was written: check the disk and retry",
         )
     return None
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT on ``conn``, or ROLLBACK on any error: all or nothing.
+
+    The one transaction of every SQLite file the tally writes (the election file, the casework
+    file). A full disk or a failed write (SQLite's FULL and IOERR, met at an insert or at the
+    COMMIT) is a ``StoreError`` (``store.disk_full``, ``store.write_failed``) after the rollback,
+    so every shell refuses it cleanly and the next write starts afresh.
+
+    Raises:
+        StoreError: the disk is full or the write failed; nothing was written.
+    """
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:  # SQLite may have rolled back already (FULL, IOERR)
+                conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    except sqlite3.OperationalError as e:
+        refusal = write_refusal(e)
+        if refusal is None:
+            raise
+        raise refusal from e
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,35 +278,13 @@ class ElectionStore:
     # -- transactions --------------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error: all or nothing.
-
-        A full disk or a failed write (SQLite's FULL and IOERR, met at an insert or at the
-        COMMIT) is a ``StoreError`` (``store.disk_full``, ``store.write_failed``) after the
-        rollback, so every shell refuses it cleanly and the next write starts afresh.
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error: all or nothing (``transaction``).
 
         Raises:
             StoreError: the disk is full or the write failed; nothing was written.
         """
-        conn = self._db.conn
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                if conn.in_transaction:  # SQLite may have rolled back already (FULL, IOERR)
-                    conn.execute("ROLLBACK")
-                raise
-            try:
-                conn.execute("COMMIT")
-            except sqlite3.Error:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        except sqlite3.OperationalError as e:
-            refusal = write_refusal(e)
-            if refusal is None:
-                raise
-            raise refusal from e
+        with transaction(self._db.conn) as conn:
+            yield conn
 
     # -- reading -------------------------------------------------------------------------------
     def _meta(self, key: str) -> bytes:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +11,7 @@ import typer
 
 import keys
 from tally.calendar import WorkingDayCalendar, load_calendar
-from tally.cli_errors import run
+from tally.cli_errors import command_lang, run_command
 from tally.core.model import PostKind
 from tally.election import ElectionSession
 from tally.session_errors import SessionError
@@ -44,21 +43,11 @@ KIND_NAMES = {
 }
 
 
-def _lang(option: str | None) -> str:
-    value = option or os.environ.get("TALLY_LANG", "zh")
-    return "en" if value == "en" else "zh"
-
-
-def _run(
-    lang_opt: str | None, as_json: bool, action: Callable[[str], tuple[list[str], dict[str, Any]]]
-) -> None:
-    """Run one command: its result as lines or JSON; every expected failure as one refusal."""
-    lang = _lang(lang_opt)
-    lines, data = run(lang, as_json, lambda: action(lang))
-    if as_json:
-        typer.echo(json.dumps({"ok": True, **data}, ensure_ascii=False, indent=2))
-    else:
-        typer.echo("\n".join(lines))
+# The command's language, and the one way to run a command (its result as lines or JSON, every
+# expected failure as one refusal): cli_errors' own, shared with the procedure and casework
+# commands.
+_lang = command_lang
+_run = run_command
 
 
 def _passphrase(path: Path) -> str:
