@@ -70,13 +70,10 @@ def open_(
     """开启远程投票：签发密钥、选举公钥的私钥份额分给监票人 / Open remote voting."""
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
-        s = ElectionSession.open(SessionConfig(db, passphrase=os.environ.get(PASSPHRASE_ENV, "")))
-        s.remote.open(
-            signer=_signer(key, keys.Role.WORK_GROUP),
-            k=k,
-            data_dir=data,
-            actor=actor,
+        s = ElectionSession.open(
+            SessionConfig(db, passphrase=os.environ.get(PASSPHRASE_ENV, ""), data_dir=data)
         )
+        s.remote.open(signer=_signer(key, keys.Role.WORK_GROUP), k=k, actor=actor)
         n = len(s.manifest.scrutineer_keys)
         return (
             [f"远程投票已开启：选举公钥的私钥份额由 {n} 名监票人分持，解密合计时需 {k} 人"]
@@ -106,8 +103,8 @@ def invite(
     """发给党员一次性邀请码（只显示一次）/ Invite a member (the code is shown once)."""
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
-        s = ElectionSession.open(db)
-        code, mid = s.remote.issue_invitation(member, data_dir=data)
+        s = ElectionSession.open(SessionConfig(db, data_dir=data))
+        code, mid = s.remote.issue_invitation(member)
         pin = s.remote.invitation_pin()
         url = invitation_url(base_url, code, pin)
         if png is not None:
@@ -175,10 +172,10 @@ def close(
     """截止远程投票并销毁签发密钥 / Close remote voting and destroy the issuer key."""
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
-        s = ElectionSession.open(db)
+        s = ElectionSession.open(SessionConfig(db, data_dir=data))
         signer = _signer(key, keys.Role.WORK_GROUP)
         _check_received(s, lg, quiet=as_json)
-        s.remote.close(signer=signer, data_dir=data, actor=actor)
+        s.remote.close(signer=signer, actor=actor)
         r = s.meeting.remote
         casts = len(r.casts) if r is not None else 0
         creds = len(r.credentials) if r is not None else 0
@@ -209,10 +206,10 @@ def decrypt(
     totals; the k-th combines them (spec/remote-v2.md RV-5.3)."""
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
-        s = ElectionSession.open(db)
+        s = ElectionSession.open(SessionConfig(db, data_dir=data))
         scrutineer = _signer(key, keys.Role.SCRUTINEER)
         wg = _signer(work_group_key, keys.Role.WORK_GROUP) if work_group_key else None
-        out = s.remote.decrypt(scrutineer, signer=wg, data_dir=data, actor=actor)
+        out = s.remote.decrypt(scrutineer, signer=wg, actor=actor)
         i, have, k = out["index"], out["partials"], out["k"]
         if out["totals"] is None:
             lines = (

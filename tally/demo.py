@@ -210,7 +210,6 @@ def _plan(rng: random.Random, spec: RoundSpec, present: int, base: int, scenario
 def _remote_votes(
     session: ElectionSession,
     signers: dict[str, keys.InMemorySigner],
-    folder: Path,
     members: Sequence[MemberId],
     rng: random.Random,
 ) -> int:
@@ -220,11 +219,10 @@ def _remote_votes(
     round. Returns the number of remote ballots cast."""
     if not members:
         return 0
-    data = folder / "service"
-    session.remote.open(signer=signers["wg"], k=2, data_dir=data)
+    session.remote.open(signer=signers["wg"], k=2)
     info = session.remote.info()
     for member in members:
-        code, _ = session.remote.issue_invitation(member, data_dir=data)
+        code, _ = session.remote.issue_invitation(member)
         vote_as_device_v2(
             session,
             code,
@@ -232,11 +230,10 @@ def _remote_votes(
                 p["post"]: [c["id"] for c in p["listed"][: p["seats"]] if rng.random() < 0.9]
                 for p in info["posts"]
             },
-            data_dir=data,
         )
-    session.remote.close(signer=signers["wg"], data_dir=data)
-    session.remote.decrypt(signers["s1"], signer=None, data_dir=data)
-    session.remote.decrypt(signers["s2"], signer=signers["wg"], data_dir=data)
+    session.remote.close(signer=signers["wg"])
+    session.remote.decrypt(signers["s1"], signer=None)
+    session.remote.decrypt(signers["s2"], signer=signers["wg"])
     return len(members)
 
 
@@ -302,11 +299,13 @@ def run_branch(folder: Path, definition: dict[str, Any], scenario: str, seed: in
     (folder / "manifest.json").write_bytes(signed)
     # The demo's published passphrase (as TALLY_PASSPHRASE, when it is not set) for remote voting.
     passphrase = os.environ.setdefault("TALLY_PASSPHRASE", "demo-passphrase-not-for-real-use")
-    config = SessionConfig(folder / "election.db", passphrase=passphrase)
+    config = SessionConfig(
+        folder / "election.db", passphrase=passphrase, data_dir=folder / "service"
+    )
     session = ElectionSession.init(config, signed, signers["wg"], actor="demo")
     expected = list(expected_electors(election))
     remote_ids = list(election.remote_voting.approved)
-    summary_remote = _remote_votes(session, signers, folder, remote_ids, rng)
+    summary_remote = _remote_votes(session, signers, remote_ids, rng)
     absent = max(0, (len(expected) - (4 * len(expected)) // 5 - 1) - len(remote_ids))
     # The assembly rounds' scrutineers are present (R25.2): they are never among the absent.
     scrutineers = set(election.officials.scrutineers)

@@ -79,7 +79,7 @@ def vote_as_device_v2(
     code: str,
     approvals: Mapping[str, Sequence[str]],
     *,
-    data_dir: Path,
+    data_dir: Path | None = None,
     disapprovals: Mapping[str, int] | None = None,
 ) -> DeviceVoteV2:
     """Vote with invitation ``code`` (spec/remote-v2.md): credential,

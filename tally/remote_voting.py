@@ -112,8 +112,20 @@ class RemoteVoting:
     def _commit(self, specs: Sequence[tuple[str, dict[str, Any]]], **how: Any) -> list[Entry]:
         return self._log.commit(specs, **how)
 
-    @staticmethod
-    def _remote_dir(data_dir: Path) -> Path:
+    def _remote_dir(self, data_dir: Path | None) -> Path:
+        """``<data>/remote/``: ``data_dir`` when a caller still passes one, else the session's
+        ``SessionConfig.data_dir``.
+
+        Raises:
+            SessionError: ``remote.data_dir`` when neither names the data folder.
+        """
+        data_dir = data_dir if data_dir is not None else self._config.data_dir
+        if data_dir is None:
+            raise SessionError(
+                "remote.data_dir",
+                zh="未指定数据文件夹（远程投票的签发密钥、邀请密钥和密钥份额所在处）",
+                en="no data folder (where the remote issuer, invitation and share files live)",
+            )
         folder = data_dir / "remote"
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         return folder
@@ -128,7 +140,7 @@ class RemoteVoting:
             )
         return value
 
-    def _issuer(self, data_dir: Path) -> remote_tokens.TokenIssuer:
+    def _issuer(self, data_dir: Path | None) -> remote_tokens.TokenIssuer:
         """The issuer key, opened once per session (the key file's Argon2id is deliberately
         slow)."""
         if self._issuer_cache is None:
@@ -162,7 +174,7 @@ class RemoteVoting:
         *,
         signer: keys.Signer,
         k: int,
-        data_dir: Path,
+        data_dir: Path | None = None,
         actor: str = "",
     ) -> None:
         """Open remote voting: the issuer key, the ElGamal election key shared k-of-n among the
@@ -224,7 +236,7 @@ class RemoteVoting:
             raise
         self._issuer_cache = issuer
 
-    def issue_invitation(self, member_ref: str, *, data_dir: Path) -> tuple[str, str]:
+    def issue_invitation(self, member_ref: str, *, data_dir: Path | None = None) -> tuple[str, str]:
         """A one-time invitation code for an approved member; only its HMAC is stored (RM-3)."""
         member = self.resolve_member(member_ref)
         r = self.meeting.remote
@@ -258,7 +270,9 @@ class RemoteVoting:
         )
         return code, member
 
-    def redeem_invitation(self, code: str, blinded_msg: bytes, *, data_dir: Path) -> bytes:
+    def redeem_invitation(
+        self, code: str, blinded_msg: bytes, *, data_dir: Path | None = None
+    ) -> bytes:
         """Blind-sign a device's token for the invitation's member; logs that the member received a
         credential, never the token (RM-4.3)."""
         r = self.meeting.remote
@@ -559,7 +573,8 @@ class RemoteVoting:
 
     def close(self, *, signer: keys.Signer, data_dir: Path | None = None, actor: str = "") -> None:
         """Log ``remote.closed``; then (RM-4.7) destroy the issuer key and the invitations' key in
-        ``data_dir``: no token can be signed and no invitation code confirmed after the close, by
+        the data folder (``data_dir``, else ``SessionConfig.data_dir``; neither: nothing is
+        destroyed): no token can be signed and no invitation code confirmed after the close, by
         anyone who later finds the files (and the passphrase).
 
         Raises:
@@ -576,7 +591,7 @@ class RemoteVoting:
         if not already:
             self._close_v2(signer=signer, actor=actor)
         self._issuer_cache = None
-        if data_dir is not None:
+        if data_dir is not None or self._config.data_dir is not None:
             keys.destroy_file(self._remote_dir(data_dir) / ISSUER_KEY_FILE)
             keys.destroy_file(self._remote_dir(data_dir) / INVITATION_KEY_FILE)
         try:  # RV-4.3, after the commit (and again on a re-run)
@@ -648,7 +663,7 @@ class RemoteVoting:
         scrutineer: keys.InMemorySigner,
         *,
         signer: keys.Signer | None,
-        data_dir: Path,
+        data_dir: Path | None = None,
         actor: str = "",
     ) -> dict[str, Any]:
         """(RV-5.3) One scrutineer's partial decryption of every encrypted total, logged as
@@ -736,7 +751,7 @@ class RemoteVoting:
         scrutineer: keys.InMemorySigner,
         entry: Mapping[str, Any],
         ctx: remote_ballot.BallotContext,
-        data_dir: Path,
+        data_dir: Path | None,
     ) -> tuple[tuple[tuple[elgamal.Ciphertext, ...], ...], list[dict[str, Any]]]:
         """The encrypted totals and the posts of ``remote.partial_decryption``: the scrutineer's
         share, checked against its commitment and unwrapped, applied to each choice's encrypted

@@ -85,9 +85,12 @@ class ServiceState:
         # SQLite connections belong to the thread that opened them: one thread owns the session,
         # whichever thread runs the event loop (uvicorn, a test client's portal).
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="election")
-        # The work group's passphrase unlocks the remote issuer key (redemptions), as the key below.
+        # The work group's passphrase unlocks the remote issuer key (redemptions), as the key below;
+        # the data folder holds it.
         self.session_config = SessionConfig(
-            config.election_path, passphrase=os.environ.get("TALLY_PASSPHRASE", "")
+            config.election_path,
+            passphrase=os.environ.get("TALLY_PASSPHRASE", ""),
+            data_dir=config.data_dir,
         )
         self.session = self.thread.submit(ElectionSession.open, self.session_config).result()
         self._data_version = self.thread.submit(self.session.store.data_version).result()

@@ -79,11 +79,13 @@ def ensure_demo(
         wg_signer = keys.load_signer(wg, DEMO_PASSPHRASE, expected_role=keys.Role.WORK_GROUP)
         # Remote voting is open in the demo, so that `tally remote invite` works straight away.
         os.environ.setdefault("TALLY_PASSPHRASE", DEMO_PASSPHRASE)
-        config = SessionConfig(election, passphrase=DEMO_PASSPHRASE)
-        session = ElectionSession.init(config, signed, wg_signer, actor="demo")
-        session.remote.open(
-            signer=wg_signer, k=2, data_dir=accounts_dir or folder.parent / "service", actor="demo"
+        config = SessionConfig(
+            election,
+            passphrase=DEMO_PASSPHRASE,
+            data_dir=accounts_dir or folder.parent / "service",
         )
+        session = ElectionSession.init(config, signed, wg_signer, actor="demo")
+        session.remote.open(signer=wg_signer, k=2, actor="demo")
         session.store.close()
     return DemoElection(
         folder=folder,

@@ -518,13 +518,12 @@ async def redeem(
     limit; every attempt counts toward its source's share of the global throttle.
     """
     source, stamp = request.state.redeem_attempt  # admitted by _CountedRoute
-    data_dir = service.config.data_dir
     try:
         blinded = _b64(body.blinded_msg, "blinded_msg")
         normalize_invitation_code(body.code)
         sig, extra = await service.run(
             lambda s: (
-                s.remote.redeem_invitation(body.code, blinded, data_dir=data_dir),
+                s.remote.redeem_invitation(body.code, blinded),
                 s.remote.redemption_extras(),
             )
         )

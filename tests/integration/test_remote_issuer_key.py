@@ -184,3 +184,27 @@ def test_rm_4_7_close_run_again_after_a_crash_destroys_the_keys_left_behind(
     assert e.value.code == "remote.closed"
     assert not (data / "remote" / "issuer.key").exists()
     assert not (data / "remote" / "invitation.key").exists()
+
+
+def test_remote_open_without_a_data_folder_is_refused_before_anything_is_logged(
+    tmp_path: Path,
+) -> None:
+    s, wg = _session(tmp_path)  # SessionConfig without data_dir, and no per-call data_dir
+    with pytest.raises(SessionError) as e:
+        s.remote.open(signer=wg, k=2)
+    assert e.value.code == "remote.data_dir"
+    assert e.value.zh and e.value.en
+    assert _opened(s) == 0
+
+
+def test_remote_commands_take_the_data_folder_from_the_session_config(tmp_path: Path) -> None:
+    s, wg = _session(tmp_path)
+    data = tmp_path / "svc"
+    s.remote.open(signer=wg, k=2, data_dir=data)
+    s.store.close()
+    again = ElectionSession.open(SessionConfig(tmp_path / "e.db", passphrase=PASS, data_dir=data))
+    code, _ = again.remote.issue_invitation("M020")  # reads data/remote/invitation.key
+    assert code
+    again.remote.close(signer=wg)
+    assert not (data / "remote" / "issuer.key").exists()
+    assert not (data / "remote" / "invitation.key").exists()
