@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import inspect
 import json
 import multiprocessing
 import os
@@ -34,7 +33,6 @@ from tally.core.manifest import build_manifest
 from tally.election import ElectionSession
 from tally.manifest_io import sign_manifest
 from tally.remote_device import ballot_context, choices_for
-from tally.remote_voting import RemoteVoting
 from tally.session_config import SessionConfig
 
 PASSPHRASE = "bench remote v2 passphrase 2026"
@@ -86,11 +84,7 @@ def open_election(folder: Path, voters: int) -> Election:
         sign_manifest(manifest, town),
         wg,
     )
-    # Version 2 by a switch while version 1 exists; the default once it is gone.
-    if "version" in inspect.signature(RemoteVoting.open).parameters:
-        s.remote.open(signer=wg, k=1, data_dir=svc, version=2)
-    else:
-        s.remote.open(signer=wg, k=1, data_dir=svc)
+    s.remote.open(signer=wg, k=1, data_dir=svc)
     if s.remote.info().get("version") != 2:
         raise SystemExit("remote voting did not open in version 2")
     return Election(s, svc, wg, sc, town)
