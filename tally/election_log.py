@@ -34,6 +34,7 @@ from tally.core.meeting import (
     make_entry,
     parse_entry,
 )
+from tally.core.meeting.bodies import StockCommitted, StockSupplemented
 from tally.core.model import MemberId, PostKind
 from tally.log.checkpoint import CheckpointBody, body_text, signature_line, signer_name
 from tally.log.merkle import MerkleTree
@@ -326,7 +327,7 @@ class ElectionLog:
                     conn, size=size, reason=reason, body=body, lines=[signature_line(signer, body)]
                 )
             if stock is not None:
-                part = next((int(e.body.get("part", 1)) for e in entries if _stock_key(e)), 1)
+                part = next((k[2] for e in entries if (k := _stock_key(e))), 1)
                 ElectionStore.add_stock(
                     conn, post=stock[0], round_=stock[1], list_json=stock[2], part=part
                 )
@@ -411,13 +412,11 @@ def check_work_group(manifest: Manifest, signer: keys.Signer) -> None:
 
 def _stock_key(entry: Entry) -> tuple[PostKind, int, int] | None:
     """Post, round and part (1 for the first print) of a stock entry."""
-    if entry.type == "stock.committed":
-        return PostKind(entry.body["post"]), int(entry.body["round"]), 1
-    if entry.type == "stock.supplemented":
-        part = entry.body.get("part")
-        if isinstance(part, bool) or not isinstance(part, int) or part < 2:
-            return None  # the replay refuses the entry itself
-        return PostKind(entry.body["post"]), int(entry.body["round"]), part
+    v = entry.parsed  # a malformed body is not a stock key: the replay refuses the entry itself
+    if isinstance(v, StockCommitted):
+        return v.post, v.round, 1
+    if isinstance(v, StockSupplemented):
+        return (v.post, v.round, v.part) if v.part >= 2 else None
     return None
 
 

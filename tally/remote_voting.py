@@ -23,6 +23,7 @@ from tally import remote_checker, remote_invitations, remote_tally
 from tally.core.errors import TallyError
 from tally.core.manifest import Manifest, canonical, public_summary_hash
 from tally.core.meeting import Entry, Meeting, assembly_posts, parse_entry
+from tally.core.meeting.bodies import RemoteCastV2 as CastBody
 from tally.core.model import MemberId, zh_label
 from tally.core.remote import post_shapes, write_in_lists_body
 from tally.election_log import ElectionLog
@@ -60,6 +61,15 @@ ISSUER_KEY_FILE = "issuer.key"
 """The remote issuer's private key in ``<data>/remote/``: ``issuer-keyfile/1`` (RM-4.1)."""
 INVITATION_KEY_FILE = "invitation.key"
 """The invitations' HMAC key ``K_inv`` in ``<data>/remote/`` (RM-3.2), destroyed at the close."""
+
+
+def cast_ballot(raw: bytes) -> Mapping[str, Any]:
+    """The encrypted ballot of a stored ``remote.cast`` entry (its structure was checked against
+    the election when it was applied, RV-3.1)."""
+    v = parse_entry(raw).value
+    assert isinstance(v, CastBody), "not a remote.cast entry"
+    assert isinstance(v.ballot, Mapping), "a logged cast's ballot is an object"
+    return v.ballot
 
 
 def _destroy_remote_files(folder: Path) -> None:
@@ -645,10 +655,7 @@ class RemoteVoting:
 
     # -- decryption of the totals (spec/remote-v2.md RV-5.3) ----------------------------------
     def _logged_casts_v2(self) -> list[Mapping[str, Any]]:
-        return [
-            parse_entry(raw).body["ballot"]
-            for _, raw in self.store.log_rows_of_types(["remote.cast"])
-        ]
+        return [cast_ballot(raw) for _, raw in self.store.log_rows_of_types(["remote.cast"])]
 
     def _logged_bodies(self, type_: str) -> list[Mapping[str, Any]]:
         return [parse_entry(raw).body for _, raw in self.store.log_rows_of_types([type_])]

@@ -16,7 +16,8 @@ import keys
 from tally.cli_day.common import MAX_BATCH_BYTES, ActorOpt, DbArg, JsonOpt, LangOpt, _run, _signer
 from tally.core.ballots import INVALID_REASONS
 from tally.core.double_entry import require_same_batches
-from tally.core.meeting import Entry, OpenRound, ballot_from_body
+from tally.core.meeting import Entry, OpenRound
+from tally.core.meeting.bodies import BallotDeclaredInvalid, BallotEntered
 from tally.election import ElectionSession, EntryInput, check_invalid_reason
 from tally.session_errors import SessionError
 
@@ -182,18 +183,19 @@ def _enter_entries(
 
 def _entered_line(e: Entry, cur: OpenRound, lg: str) -> str:
     """One entered ballot: recorded, or why it is invalid (over-vote, too many write-ins)."""
-    b = ballot_from_body(e.body, len(cur.spec.candidates))
+    v = e.value
+    assert isinstance(v, BallotEntered)  # s.enter built and applied it
     # (R8.1) every filled write-in row counts in 所选人数; (R9.5) more write-ins
     # than the paper's rows make one invalid ballot.
-    approvals = sum(1 for m in b.marks if m.value == "o") + len(b.write_ins)
-    rows = len(b.write_ins) > cur.spec.seats
+    approvals = sum(1 for m in v.marks if m.value == "o") + len(v.write_ins)
+    rows = len(v.write_ins) > cur.spec.seats
     over = approvals > cur.spec.seats
     zh_v = "另选人多于选票上的空行，无效票" if rows else "所选人数多于应选人数，无效票"
     en_v = "more write-ins than rows, invalid ballot" if rows else "over-vote, invalid ballot"
     return (
-        f"已录入选票 {e.body['ballot_id'][:8]}…：" + (zh_v if over else "已记录")
+        f"已录入选票 {v.ballot_id[:8]}…：" + (zh_v if over else "已记录")
         if lg == "zh"
-        else f"entered {e.body['ballot_id'][:8]}…: " + (en_v if over else "recorded")
+        else f"entered {v.ballot_id[:8]}…: " + (en_v if over else "recorded")
     )
 
 
@@ -256,21 +258,23 @@ def _enter_invalid(
     zh_reason, en_reason = INVALID_REASONS[reason]
     cur = s.meeting.current
     assert cur is not None
-    code = entry.body["ballot_id"][:8] + "…" if entry.body["ballot_id"] else ""
+    v = entry.value
+    assert isinstance(v, BallotDeclaredInvalid)
+    code = v.ballot_id[:8] + "…" if v.ballot_id else ""
     lines = [
         f"已作为无效票录入{('选票 ' + code) if code else '一张无二维码的选票'}"
-        f"（{zh_reason}，经监票人 {entry.body['scrutineer']} 确认）"
+        f"（{zh_reason}，经监票人 {v.scrutineer} 确认）"
         if lg == "zh"
         else f"entered {('ballot ' + code) if code else 'a ballot without QR'} as invalid "
-        f"({en_reason}, confirmed by {entry.body['scrutineer']})",
+        f"({en_reason}, confirmed by {v.scrutineer})",
         f"本轮已录入 {len(cur.entered)} / {cur.returned} 张"
         if lg == "zh"
         else f"{len(cur.entered)} of {cur.returned} returned ballots entered",
     ]
     return lines, {
         "invalid": reason,
-        "ballot_id": entry.body["ballot_id"],
-        "scrutineer": entry.body["scrutineer"],
+        "ballot_id": v.ballot_id,
+        "scrutineer": v.scrutineer,
         "total": len(cur.entered),
         "returned": cur.returned,
     }

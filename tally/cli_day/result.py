@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ import typer
 import keys
 from tally.cli_day.common import ActorOpt, DbArg, JsonOpt, KeyOpt, LangOpt, _calendar, _run, _signer
 from tally.cli_rounds import rounds_json, rounds_lines
+from tally.core.meeting.bodies import ElectionResult
 from tally.core.model import PostKind, zh_label
 from tally.election import ElectionSession
 from tally.publish import publish
@@ -39,12 +41,15 @@ def result(
             calendar=_calendar(calendar, s),
             actor=actor,
         )
-        period = (
-            dt.date.fromisoformat(entry.body["publicity_start"]),
-            dt.date.fromisoformat(entry.body["publicity_end"]),
-        )
+        v = entry.value
+        # record_result built the body (spec/log.md §2.1): the elected by post, ISO dates
+        assert isinstance(v, ElectionResult)
+        assert isinstance(v.elected, Mapping)
+        assert isinstance(v.publicity_start, str)
+        assert isinstance(v.publicity_end, str)
+        period = (dt.date.fromisoformat(v.publicity_start), dt.date.fromisoformat(v.publicity_end))
         lines: list[str] = []
-        for post, ids in entry.body["elected"].items():
+        for post, ids in v.elected.items():
             names = ("、" if lg == "zh" else ", ").join(
                 f"{e.member(i).name}（{i}）" if lg == "zh" else f"{e.member(i).name} ({i})"
                 for i in ids
@@ -60,7 +65,7 @@ def result(
             else f"publicity: {period[0].isoformat()} to {period[1].isoformat()}"
         )
         return lines, {
-            "elected": entry.body["elected"],
+            "elected": v.elected,
             "posts": rounds_json(s),
             "publicity_start": period[0].isoformat(),
             "publicity_end": period[1].isoformat(),

@@ -32,6 +32,7 @@ from tally.core.meeting import Meeting, parse_entry
 from tally.core.remote import receipt_of
 from tally.election import ElectionSession
 from tally.log import MerkleTree
+from tally.remote_voting import cast_ballot
 from tally.store import StoredCheckpoint
 
 __all__ = ["ROUND_TYPES", "BoardSnapshot", "TreePrefix", "take"]
@@ -188,7 +189,7 @@ def take(session: ElectionSession, previous: BoardSnapshot | None = None) -> Boa
             receipts = previous.remote_receipts
         else:
             receipts = {
-                receipt_of(parse_entry(raw).body["ballot"]): seq
+                receipt_of(cast_ballot(raw)): seq
                 for seq, raw in remote_rows.items()
                 if parse_entry(raw).type == "remote.cast"
             }

@@ -21,6 +21,7 @@ from tally.core.ballots import INVALID_REASONS
 from tally.core.double_entry import DoubleEntryMismatchError, compare_entries
 from tally.core.explain import describe_next, spec_title
 from tally.core.meeting import ballot_from_body
+from tally.core.meeting.bodies import BallotDeclaredInvalid
 from tally.core.model import PostKind
 from tally.core.rounds import joint_rounds
 from tally.election import ElectionSession, EntryInput
@@ -266,7 +267,9 @@ def declare_invalid(s: ElectionSession, c: Command) -> tuple[str, str]:
     qr = form_text(c.form, "qr", MAX_QR_CHARS)
     entry = s.declare_invalid(reason, confirmer=confirmer, qr=qr or None, actor=c.actor)
     zh_reason, en_reason = INVALID_REASONS[reason]
-    bid = entry.body["ballot_id"]
+    v = entry.value
+    assert isinstance(v, BallotDeclaredInvalid)
+    bid = v.ballot_id
     code = ballot_printer.ballot_code(bytes.fromhex(bid)) if bid else ""
     return (
         f"已作为无效票录入{('选票 ' + code) if code else '一张无二维码的选票'}"
