@@ -249,3 +249,25 @@ def test_a_tampered_casework_bundle_is_refused_before_any_number(
             f["sha256"] = hashlib.sha256(log.read_bytes()).hexdigest()
     (bundle / "index.json").write_text(json.dumps(index), encoding="utf-8")
     assert "chain" in refused(bundle)
+
+
+def test_a_checkpoint_not_over_the_bundles_log_is_refused_rp_11_4(
+    town: Path, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "bundle"
+    shutil.copytree(town / "casework" / "bundle", bundle)
+    path = bundle / "checkpoints.json"
+    doc = json.loads(path.read_bytes())
+    lines = doc["checkpoints"][-1]["text"].split("\n")
+    lines[3] = "day 2026-12-31"  # a reason the casework key never signed
+    doc["checkpoints"][-1]["text"] = "\n".join(lines)
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    index = json.loads((bundle / "index.json").read_bytes())
+    for f in index["files"]:
+        if f["path"] == "checkpoints.json":
+            f["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+            f["size"] = path.stat().st_size
+    (bundle / "index.json").write_text(json.dumps(index), encoding="utf-8")
+    with pytest.raises(StoreError) as e:
+        read_casework_bundle(bundle)
+    assert "checkpoint" in e.value.en
