@@ -4,9 +4,9 @@
 The parts: `cases` (states, findings and effects, cases, reporters, the ledger), the operations
 `receiving` (objections and reports in), `reporters` (registering, withdrawing) and `handling`
 (assign, check, extend, conclude) on the checks they share (`_checks`), `folding` (an entry into
-the ledger), `entries` (the log), `public` and `source` (views for the notice and the procedure),
-on `definition`, `deadlines`, `references`, `photos` and `errors`. Import from
-`tally.core.casework`."""
+the ledger), `entries` (the log), `public`, `source` and `town` (views for the notice, the
+procedure and the town report), on `definition`, `deadlines`, `references`, `photos` and
+`errors`. Import from `tally.core.casework`."""
 
 from .cases import (
     BODY_FIELDS,
@@ -62,6 +62,15 @@ from .references import (
 )
 from .reporters import register_reporter, withdraw_reporter
 from .source import CaseSource, appointment_objections, objections_of
+from .town import (
+    TOWN_CASEWORK_FORMAT,
+    BranchCasework,
+    CaseCounts,
+    GroupReporters,
+    TownCasework,
+    is_overdue,
+    town_casework,
+)
 
 __all__ = [
     "ACCESS_CODE_BYTES",
@@ -72,9 +81,12 @@ __all__ = [
     "ENTRY_FORMAT",
     "SALT_BYTES",
     "SIGNED_CASEWORK_FORMAT",
+    "TOWN_CASEWORK_FORMAT",
     "TOWN_TIME",
     "Branch",
+    "BranchCasework",
     "Case",
+    "CaseCounts",
     "CaseKind",
     "CaseSource",
     "CaseState",
@@ -86,6 +98,7 @@ __all__ = [
     "Deadlines",
     "Effect",
     "Finding",
+    "GroupReporters",
     "Ledger",
     "Note",
     "Photo",
@@ -93,6 +106,7 @@ __all__ = [
     "PublicSummary",
     "Reporter",
     "Step",
+    "TownCasework",
     "WorkingDays",
     "access_code",
     "allowed_effects",
@@ -108,6 +122,7 @@ __all__ = [
     "due_date",
     "extend",
     "format_reference",
+    "is_overdue",
     "local_date",
     "lodge_objection",
     "normalise_code",
@@ -122,5 +137,6 @@ __all__ = [
     "register_reporter",
     "replay",
     "submit_report",
+    "town_casework",
     "withdraw_reporter",
 ]

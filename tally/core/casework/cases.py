@@ -172,6 +172,7 @@ class Case:
     finding: Finding | None = None
     effect: Effect | None = None
     concluded: date | None = None
+    own_branch: bool = True  # a report's ``own_branch`` (RP-9.5); True for an objection
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,7 @@ def apply(ledger: Ledger, type_: str, body: Mapping[str, Any], at: datetime) -> 
             assignee="",
             due_assign=date.fromisoformat(body["due_assign"]),
             due_conclude=date.fromisoformat(body["due_conclude"]),
+            own_branch=body.get("own_branch", "yes") == "yes",
         )
     elif type_.endswith(".assigned"):
         cases[ref] = replace(cases[ref], state=CaseState.ASSIGNED, assignee=body["assignee"])
