@@ -35,6 +35,7 @@ from tally.core.casework import (
     CaseworkError,
     Ledger,
     Step,
+    WorkingDays,
     access_code,
     check_code,
     normalise_code,
@@ -44,6 +45,7 @@ from tally.core.casework import (
     public_summary,
     record,
     replay,
+    settle_due_dates,
 )
 from tally.core.manifest import canonical
 from tally.log import MerkleTree
@@ -179,16 +181,31 @@ def _code_hash(salt: bytes, code: str) -> bytes:
 
 
 class CaseworkStore:
-    """The town casework file. Use :meth:`create` or :meth:`open`."""
+    """The town casework file. Use :meth:`create` or :meth:`open`.
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, signed: bytes) -> None:
+    Given the working-day calendar, the ledger's provisional due dates are made exact as soon
+    as the calendar knows their year (RP-8.4a, ``settle_due_dates``); without one they stay as
+    logged.
+    """
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        signed: bytes,
+        calendar: WorkingDays | None = None,
+    ) -> None:
         self._conn = conn
         self.path = path
         self.signed_casework = signed
+        self._calendar = calendar
         casework, self.town_key, self.casework_key = parse_signed_casework(signed)
         raws = [row[0] for row in conn.execute("SELECT raw FROM log ORDER BY seq")]
-        self._ledger = replay(casework, raws)
+        self._ledger = self._settled(replay(casework, raws))
         self._tree = MerkleTree(hashlib.sha256(b"\x00" + r).digest() for r in raws)
+
+    def _settled(self, ledger: Ledger) -> Ledger:
+        return ledger if self._calendar is None else settle_due_dates(ledger, self._calendar)
 
     # -- opening -------------------------------------------------------------------------------
     @staticmethod
@@ -208,6 +225,7 @@ class CaseworkStore:
         casework_signer: keys.Signer,
         at: datetime,
         random: Randomness,
+        calendar: WorkingDays | None = None,
     ) -> CaseworkStore:
         """A new casework file with entry 0 and the ``opened`` checkpoint; never overwrites.
 
@@ -264,11 +282,12 @@ class CaseworkStore:
                 zh=f"无法创建事项登记簿文件：{e}",
                 en=f"cannot create the casework file: {e}",
             ) from e
-        return cls.open(path)
+        return cls.open(path, calendar=calendar)
 
     @classmethod
-    def open(cls, path: Path) -> CaseworkStore:
-        """Open a casework file, replaying and checking its log.
+    def open(cls, path: Path, *, calendar: WorkingDays | None = None) -> CaseworkStore:
+        """Open a casework file, replaying and checking its log; with ``calendar``, its
+        provisional due dates made exact where it knows their year (RP-8.4a).
 
         Raises:
             StoreError: missing, not a casework file, damaged, or of a newer version.
@@ -297,7 +316,7 @@ class CaseworkStore:
                 en="the casework file was made by a newer version of the software",
             )
         try:
-            return cls(conn, path, signed)
+            return cls(conn, path, signed, calendar)
         except CaseworkError as e:
             raise StoreError(
                 "store.corrupt",
@@ -407,7 +426,7 @@ class CaseworkStore:
                     "INSERT INTO submissions (token_hash, reference) VALUES (?, ?)",
                     (token_hash, str(step.body.get("reference", ""))),
                 )
-        self._ledger = after
+        self._ledger = self._settled(after)
         self._tree.append(entry.leaf_hash)
         return entry
 
