@@ -181,31 +181,16 @@ def _code_hash(salt: bytes, code: str) -> bytes:
 
 
 class CaseworkStore:
-    """The town casework file. Use :meth:`create` or :meth:`open`.
+    """The town casework file. Use :meth:`create` or :meth:`open`."""
 
-    Given the working-day calendar, the ledger's provisional due dates are made exact as soon
-    as the calendar knows their year (RP-8.4a, ``settle_due_dates``); without one they stay as
-    logged.
-    """
-
-    def __init__(
-        self,
-        conn: sqlite3.Connection,
-        path: Path,
-        signed: bytes,
-        calendar: WorkingDays | None = None,
-    ) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, signed: bytes) -> None:
         self._conn = conn
         self.path = path
         self.signed_casework = signed
-        self._calendar = calendar
         casework, self.town_key, self.casework_key = parse_signed_casework(signed)
         raws = [row[0] for row in conn.execute("SELECT raw FROM log ORDER BY seq")]
-        self._ledger = self._settled(replay(casework, raws))
+        self._ledger = replay(casework, raws)
         self._tree = MerkleTree(hashlib.sha256(b"\x00" + r).digest() for r in raws)
-
-    def _settled(self, ledger: Ledger) -> Ledger:
-        return ledger if self._calendar is None else settle_due_dates(ledger, self._calendar)
 
     # -- opening -------------------------------------------------------------------------------
     @staticmethod
@@ -225,7 +210,6 @@ class CaseworkStore:
         casework_signer: keys.Signer,
         at: datetime,
         random: Randomness,
-        calendar: WorkingDays | None = None,
     ) -> CaseworkStore:
         """A new casework file with entry 0 and the ``opened`` checkpoint; never overwrites.
 
@@ -282,12 +266,11 @@ class CaseworkStore:
                 zh=f"无法创建事项登记簿文件：{e}",
                 en=f"cannot create the casework file: {e}",
             ) from e
-        return cls.open(path, calendar=calendar)
+        return cls.open(path)
 
     @classmethod
-    def open(cls, path: Path, *, calendar: WorkingDays | None = None) -> CaseworkStore:
-        """Open a casework file, replaying and checking its log; with ``calendar``, its
-        provisional due dates made exact where it knows their year (RP-8.4a).
+    def open(cls, path: Path) -> CaseworkStore:
+        """Open a casework file, replaying and checking its log.
 
         Raises:
             StoreError: missing, not a casework file, damaged, or of a newer version.
@@ -316,7 +299,7 @@ class CaseworkStore:
                 en="the casework file was made by a newer version of the software",
             )
         try:
-            return cls(conn, path, signed, calendar)
+            return cls(conn, path, signed)
         except CaseworkError as e:
             raise StoreError(
                 "store.corrupt",
@@ -330,8 +313,20 @@ class CaseworkStore:
     # -- reading -------------------------------------------------------------------------------
     @property
     def ledger(self) -> Ledger:
-        """The casework as its log says now."""
-        return self._ledger
+        """The casework as its log says now; after :meth:`use_calendar`, with its provisional
+        due dates exact where the calendar knows their year (RP-8.4a)."""
+        if self._calendar is None:
+            return self._ledger
+        return settle_due_dates(self._ledger, self._calendar)
+
+    # The working-day calendar the ledger's due dates are settled on (RP-8.4a), once given.
+    _calendar: WorkingDays | None = None
+
+    def use_calendar(self, calendar: WorkingDays) -> None:
+        """Settle the ledger's provisional due dates on ``calendar`` from now on: each becomes
+        exact as soon as the calendar knows its year (spec/procedure.md RP-8.4a). The log is not
+        written: the exact date follows from what it holds and the signed calendar."""
+        self._calendar = calendar
 
     @property
     def casework(self) -> Casework:
@@ -426,7 +421,7 @@ class CaseworkStore:
                     "INSERT INTO submissions (token_hash, reference) VALUES (?, ?)",
                     (token_hash, str(step.body.get("reference", ""))),
                 )
-        self._ledger = self._settled(after)
+        self._ledger = after
         self._tree.append(entry.leaf_hash)
         return entry
 

@@ -142,8 +142,8 @@ def test_the_store_keeps_the_provisional_entry_and_shows_exact_dates_once_2027_i
         casework_signer=SERVICE,
         at=at("2026-12-01 09:00"),
         random=counter_random(),
-        calendar=UP_TO_2026,
     )
+    store.use_calendar(UP_TO_2026)
     step = _object(store.ledger, "2026-12-28 10:00", UP_TO_2026)
     entry, _ = store.lodge(step, at=at("2026-12-28 10:00"), actor="public", random=counter_random())
     logged = json.loads(entry.raw)["body"]
@@ -153,7 +153,9 @@ def test_the_store_keeps_the_provisional_entry_and_shows_exact_dates_once_2027_i
     year_file = tmp_path / "calendar-2027.json"
     year_file.write_bytes(sign_calendar([YEAR_2027], TOWN))
     calendar = load_calendar(year_file, town_key=TOWN.public_key)
-    reopened = CaseworkStore.open(path, calendar=calendar)
+    reopened = CaseworkStore.open(path)
+    assert reopened.ledger.cases[ref].provisional == frozenset({"due_conclude"})  # no calendar yet
+    reopened.use_calendar(calendar)
     case = reopened.ledger.cases[ref]
     assert (case.due_conclude, case.provisional) == (date(2027, 1, 5), frozenset())
     # the log is unchanged: it still says what was known and shown when the case was received
