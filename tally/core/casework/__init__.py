@@ -22,7 +22,15 @@ from .cases import (
     allowed_effects,
     open_ledger,
 )
-from .deadlines import TOWN_TIME, WorkingDays, due_date, local_date
+from .deadlines import (
+    PROVISIONAL,
+    TOWN_TIME,
+    WorkingDays,
+    due_date,
+    exact_due_date,
+    local_date,
+    provisional_due_date,
+)
 from .definition import (
     CASEWORK_DOMAIN,
     CASEWORK_FORMAT,
@@ -49,7 +57,7 @@ from .folding import apply
 from .handling import assign, check, conclude, extend
 from .photos import Photo, check_photos
 from .public import PublicSummary, public_summary
-from .receiving import lodge_objection, submit_report
+from .receiving import lodge_objection, settle_due_dates, submit_report
 from .references import (
     ACCESS_CODE_BYTES,
     CHECK_CODE_BYTES,
@@ -79,6 +87,7 @@ __all__ = [
     "CASEWORK_FORMAT",
     "CHECK_CODE_BYTES",
     "ENTRY_FORMAT",
+    "PROVISIONAL",
     "SALT_BYTES",
     "SIGNED_CASEWORK_FORMAT",
     "TOWN_CASEWORK_FORMAT",
@@ -120,6 +129,7 @@ __all__ = [
     "check_photos",
     "conclude",
     "due_date",
+    "exact_due_date",
     "extend",
     "format_reference",
     "is_overdue",
@@ -132,10 +142,12 @@ __all__ = [
     "parse_casework",
     "parse_entry",
     "parse_reference",
+    "provisional_due_date",
     "public_summary",
     "record",
     "register_reporter",
     "replay",
+    "settle_due_dates",
     "submit_report",
     "town_casework",
     "withdraw_reporter",
