@@ -21,7 +21,7 @@ from .cases import (
 )
 from .deadlines import local_date
 from .errors import refuse
-from .references import parse_reference
+from .references import CaseKind, parse_reference
 
 __all__ = ["apply"]
 
@@ -64,21 +64,7 @@ def apply(ledger: Ledger, type_: str, body: Mapping[str, Any], at: datetime) -> 
     elif type_ in ("objection.received", "report.received"):
         kind, year, n = parse_reference(ref)
         counters[(kind, year)] = n
-        cases[ref] = Case(
-            reference=ref,
-            kind=kind,
-            branch=body["branch"],
-            about=body.get("about", ""),
-            channel=body.get("channel", "reporter"),
-            timing=body.get("timing", ""),
-            received=day,
-            state=CaseState.RECEIVED,
-            assignee="",
-            provisional=frozenset(body.get("due_provisional", ())),
-            due_assign=date.fromisoformat(body["due_assign"]),
-            due_conclude=date.fromisoformat(body["due_conclude"]),
-            own_branch=body.get("own_branch", "yes") == "yes",
-        )
+        cases[ref] = _received(ref, kind, body, day)
     elif type_.endswith(".assigned"):
         cases[ref] = replace(cases[ref], state=CaseState.ASSIGNED, assignee=body["assignee"])
     elif type_ == "report.checked":
@@ -106,6 +92,25 @@ def apply(ledger: Ledger, type_: str, body: Mapping[str, Any], at: datetime) -> 
         cases=MappingProxyType(cases),
         reporters=MappingProxyType(reporters),
         counters=MappingProxyType(counters),
+    )
+
+
+def _received(ref: str, kind: CaseKind, body: Mapping[str, Any], day: date) -> Case:
+    """The case an ``objection.received`` or ``report.received`` entry opens."""
+    return Case(
+        reference=ref,
+        kind=kind,
+        branch=body["branch"],
+        about=body.get("about", ""),
+        channel=body.get("channel", "reporter"),
+        timing=body.get("timing", ""),
+        received=day,
+        state=CaseState.RECEIVED,
+        assignee="",
+        provisional=frozenset(body.get("due_provisional", ())),
+        due_assign=date.fromisoformat(body["due_assign"]),
+        due_conclude=date.fromisoformat(body["due_conclude"]),
+        own_branch=body.get("own_branch", "yes") == "yes",
     )
 
 
