@@ -1,7 +1,8 @@
 """Producer and verifier agree (STYLE §7.3 rule 21, cross-implementation): for any recommendation
 ballots, evaluation ballots and recommendation counts, the producer's counting core
 (``tally.core.procedure``) and the verifier's own recounts (``verifier.procedure``) give the same
-entry bodies, or both refuse (spec/procedure.md RP-3.7, RP-3.10, RP-4, RP-5.5, RP-5.6)."""
+entry bodies, or both refuse, and find the same problems in the formal lists (spec/procedure.md
+RP-3.7, RP-3.10, RP-4, RP-5.5, RP-5.6, RP-6.1, RP-6.2)."""
 
 from __future__ import annotations
 
@@ -18,21 +19,25 @@ from tally.core.procedure import (
     RecommendationLayout,
     render_procedure,
 )
-from tally.core.procedure.evaluation import EvaluationBallot, count_evaluation
-from tally.core.procedure.ranking import propose
+from tally.core.procedure.errors import ApprovalBlockedError
+from tally.core.procedure.evaluation import EvaluationBallot, Outcome, count_evaluation
+from tally.core.procedure.ranking import Omission, OmissionReason, propose
 from tally.core.procedure.recommendation import (
     RecommendationBallot,
     RecommendationGroup,
     WrittenName,
     count_recommendation_round,
 )
+from tally.core.procedure.vetting import formal_lists, vet
 from tests.helpers.procedure_counting import BASE, ORDER, count, procedure
 from verifier.procedure import (
     ProcedureRecountError,
+    formal_list_problems,
     parse_counting,
     recount_evaluation,
     recount_proposal,
     recount_recommendation,
+    recount_vetting,
 )
 
 ROSTER = [m.id for m in BASE.members]
@@ -161,3 +166,57 @@ def test_rp_4_producer_and_verifier_propose_alike(
         )
     )
     assert theirs == mine
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    formal=st.sampled_from([0, 5, 6, 7]),
+    policy=st.sampled_from(list(QualificationPolicy)),
+    member=st.dictionaries(st.sampled_from(ORDER), st.integers(1, 9), min_size=1, max_size=12),
+    secretary=st.dictionaries(st.sampled_from(ORDER), st.integers(1, 9), min_size=1, max_size=4),
+    data=st.data(),
+)
+def test_rp_6_producer_and_verifier_vet_alike(
+    formal: int,
+    policy: QualificationPolicy,
+    member: dict[MemberId, int],
+    secretary: dict[MemberId, int],
+    data: st.DataObject,
+) -> None:
+    p = procedure(policy=policy, committee={"formal_size": formal})
+    counts = [
+        count(group, post, 20, per)
+        for group in RecommendationGroup
+        for post, per in ((PostKind.COMMITTEE, member), (PostKind.SECRETARY, secretary))
+    ]
+    proposal = propose(p, election_date=DAY, counts=counts)
+    names = sorted({n.member for post in proposal.posts for n in post.names})
+    failing = data.draw(st.sets(st.sampled_from(names))) if names else set()
+    declined = data.draw(st.sets(st.sampled_from(names), max_size=2)) if names else set()
+    outcomes = {m: Outcome.DOES_NOT_PROCEED if m in failing else Outcome.PROCEEDS for m in names}
+    findings = [Omission(m, OmissionReason.DECLINED, "", "本人书面放弃") for m in sorted(declined)]
+    mine = _or_code(lambda: vet(p, [proposal], outcomes, findings).to_json())
+    theirs = _or_code(
+        lambda: recount_vetting(
+            parse_counting(render_procedure(p)),
+            proposals=[proposal.to_json()],
+            evaluations=[
+                {
+                    "round": 1,
+                    "results": [{"member": m, "outcome": o.value} for m, o in outcomes.items()],
+                }
+            ],
+            findings=[o.to_json() for o in findings],
+        )
+    )
+    assert theirs == mine
+    if isinstance(mine, dict):
+        try:
+            formal_lists(p, vet(p, [proposal], outcomes, findings), election_date=DAY)
+            codes: set[str] = set()
+        except ApprovalBlockedError as e:
+            codes = {x.code for x in e.problems}
+        problems = formal_list_problems(
+            parse_counting(render_procedure(p)), mine, election_date=DAY, orders={}
+        )
+        assert set(problems) == codes

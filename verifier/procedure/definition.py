@@ -81,7 +81,9 @@ class PostRule:
 
     post: str
     seats: int
+    margin: str
     preliminary_size: int
+    formal_size: int
     max_per_ballot: int
 
 
@@ -155,7 +157,9 @@ def parse_counting(value: object) -> CountingDefinition:
             PostRule(
                 post=p.code("post", POSTS),
                 seats=p.int_("seats"),
+                margin=p.code("margin", ("20pct", "none")),
                 preliminary_size=p.int_("preliminary_size"),
+                formal_size=p.int_("formal_size"),
                 max_per_ballot=p.int_("max_per_ballot"),
             )
         )

@@ -21,7 +21,14 @@ from verifier.model import EDUCATION_ORDER
 from verifier.procedure.definition import CountingDefinition, ProcedureRecountError
 from verifier.rules import age_on
 
-__all__ = ["TEN_DISQUALIFICATIONS", "recount_proposal"]
+__all__ = [
+    "TEN_DISQUALIFICATIONS",
+    "check_omissions",
+    "fails_r27",
+    "r27_codes",
+    "recount_proposal",
+    "rule_list",
+]
 
 TEN_DISQUALIFICATIONS: Final = tuple(f"td{i}" for i in range(1, 11))
 _Ranked = tuple[str, int, int, int]  # member, m, p, score
@@ -31,7 +38,9 @@ def _refuse(code: str, clause: str, en: str, zh: str) -> ProcedureRecountError:
     return ProcedureRecountError(clause=clause, code=code, zh=zh, en=en)
 
 
-def _omissions(d: CountingDefinition, omissions: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def check_omissions(
+    d: CountingDefinition, omissions: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
     """(RP-4.4) The recorded omissions by member, each as the rule allows."""
     out: dict[str, Any] = {}
     for o in omissions:
@@ -121,15 +130,24 @@ def _ranking(
     return out
 
 
-def _fails_r27(d: CountingDefinition, member: str, on: dt.date) -> bool:
+def r27_codes(d: CountingDefinition, member: str, on: dt.date) -> list[str]:
+    """(R27) The qualification codes ``member`` breaks as a secretary on ``on``."""
     facts = d.roster[member]
     i = 1 if facts.incumbent_secretary else 0
-    return age_on(facts.birth_date, on) > d.max_age[i] or EDUCATION_ORDER.index(
-        facts.education
-    ) < EDUCATION_ORDER.index(d.min_education[i])
+    out = []
+    if age_on(facts.birth_date, on) > d.max_age[i]:
+        out.append("qualification.age")
+    if EDUCATION_ORDER.index(facts.education) < EDUCATION_ORDER.index(d.min_education[i]):
+        out.append("qualification.education")
+    return out
 
 
-def _rule_list(pool: list[_Ranked], size: int) -> list[tuple[_Ranked, str]]:
+def fails_r27(d: CountingDefinition, member: str, on: dt.date) -> bool:
+    """(R27) Whether ``member`` fails a secretary's qualifications on ``on``."""
+    return bool(r27_codes(d, member, on))
+
+
+def rule_list(pool: list[_Ranked], size: int) -> list[tuple[_Ranked, str]]:
     """(RP-4.2, RP-4.3) The rule's list with each name's basis."""
     if len(pool) <= size:
         return [(r, "rank") for r in pool]
@@ -153,7 +171,7 @@ def recount_proposal(
         ProcedureRecountError: ``preliminary.omission``, ``preliminary.higher_level``,
             ``preliminary.group_missing``.
     """
-    recorded = _omissions(d, omissions)
+    recorded = check_omissions(d, omissions)
     hl = _higher_level(d, higher_level)
     position = {m: i for i, m in enumerate(d.ballot_order)}
     done: dict[str, dict[str, Any]] = {}
@@ -164,7 +182,7 @@ def recount_proposal(
         omitted = dict(recorded)
         if spec.post == "secretary" and d.qualification_policy == "block":
             for x in sorted({*by_member, *hl.get("secretary", ())}, key=position.__getitem__):
-                if x not in omitted and _fails_r27(d, x, election_date):
+                if x not in omitted and fails_r27(d, x, election_date):
                     omitted[x] = {
                         "member": x,
                         "reason": "qualification",
@@ -173,9 +191,7 @@ def recount_proposal(
                     }
         names = {
             r[0]: (r, b)
-            for r, b in _rule_list(
-                [r for r in ranked if r[0] not in omitted], spec.preliminary_size
-            )
+            for r, b in rule_list([r for r in ranked if r[0] not in omitted], spec.preliminary_size)
         }
         extra: list[tuple[str, str]] = []
         if spec.post == "committee":
