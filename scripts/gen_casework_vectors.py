@@ -37,13 +37,19 @@ from typing import Any
 
 import keys
 from tally.calendar import build_calendar
-from tally.casework_store import CHECKPOINT_DOMAIN, CaseworkStore, sign_casework
+from tally.casework_store import (
+    CHECKPOINT_DOMAIN,
+    CaseworkStore,
+    parse_signed_casework,
+    sign_casework,
+)
 from tally.core.casework import (
     TOWN_TIME,
     Channel,
     Effect,
     Finding,
     Step,
+    appointment_objections,
     assign,
     casework_document,
     check,
@@ -51,6 +57,7 @@ from tally.core.casework import (
     extend,
     lodge_objection,
     register_reporter,
+    replay,
     submit_report,
     withdraw_reporter,
 )
@@ -600,6 +607,71 @@ INVALID: tuple[tuple[str, str, str, Mutation | None, FileMutation | None], ...] 
 )
 
 
+def _appointment(files: dict[str, bytes], branch: str) -> dict[str, Any]:
+    """The ``casework`` and ``objections`` of an appointment of ``branch`` as the producer builds
+    them at the casework's ``appointment <branch>`` checkpoint (RP-10.1, RP-11.4)."""
+    casework, _, _ = parse_signed_casework(files["casework.json"])
+    notes = [c["text"] for c in json.loads(files["checkpoints.json"])["checkpoints"]]
+    text = next(t for t in notes if t.split("\n")[3] == f"appointment {branch}")
+    size, root = int(text.split("\n")[1]), base64.b64decode(text.split("\n")[2]).hex()
+    ledger = replay(casework, files["log.jsonl"].splitlines()[:size])
+    return {
+        "casework": {"casework_id": casework.id.hex(), "size": size, "root": root},
+        "objections": appointment_objections(ledger, branch),
+    }
+
+
+def _appointments(files: dict[str, bytes]) -> dict[str, bytes]:
+    """(V31) The appointment vectors: the producer's, and one change each."""
+    good = _appointment(files, "B01")
+    left_out = copy.deepcopy(good)
+    del left_out["objections"][1]
+    other_finding = copy.deepcopy(good)
+    other_finding["objections"][0]["finding"] = "partly_substantiated"
+    stale = copy.deepcopy(good)
+    stale["casework"]["size"] -= 1
+    cases = (
+        (
+            "valid-B01",
+            None,
+            "the producer's appointment items at the appointment B01 checkpoint",
+            good,
+        ),
+        (
+            "V31-objection-left-out",
+            "appointment.objections_differ",
+            "the not_appointed objection left out of the appointment",
+            left_out,
+        ),
+        (
+            "V31-finding-differs",
+            "appointment.objections_differ",
+            "an objection's finding other than the casework's",
+            other_finding,
+        ),
+        (
+            "V31-root-not-a-checkpoint",
+            "casework.root_differs",
+            "the appointment names a casework size that no checkpoint has",
+            stale,
+        ),
+    )
+    out: dict[str, bytes] = {}
+    for name, code, description, appointment in cases:
+        doc: dict[str, Any] = {
+            "format": "casework-appointment-vector/1",
+            "bundle": "valid/casework-basic/bundle",
+            "branch": "B01",
+            "appointment": appointment,
+            "valid": code is None,
+            "description": description,
+        }
+        if code is not None:
+            doc["clause"], doc["code"] = "V31", code
+        out[f"appointment/{name}.json"] = _json(doc)
+    return out
+
+
 def _json(doc: dict[str, Any]) -> bytes:
     return (json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode()
 
@@ -612,7 +684,10 @@ def build_files() -> dict[str, bytes]:
         differ = sorted(p for p in again.keys() | files.keys() if again.get(p) != files.get(p))
         msg = f"the parts do not rebuild the producer's bundle: {differ}"
         raise SystemExit(msg)
-    out: dict[str, bytes] = {"town.pub": keys.export_public_key(TOWN.public_key)}
+    out: dict[str, bytes] = {
+        "town.pub": keys.export_public_key(TOWN.public_key),
+        **_appointments(files),
+    }
     cases: list[tuple[str, dict[str, bytes], dict[str, Any]]] = [
         (
             "valid/casework-basic",

@@ -56,9 +56,13 @@ def check_checkpoints(
     d: CaseworkDefinition,
     key: PublicKey,
     leaves: Sequence[bytes],
-) -> None:
+) -> list[tuple[int, str]]:
     """(V31, RP-11.4) Every checkpoint: origin, size within the log, the recomputed root, the
-    casework key's signature, the reasons in order and the consistency proofs."""
+    casework key's signature, the reasons in order and the consistency proofs.
+
+    Returns:
+        (size, root as 64 hex) of each checkpoint that holds: its origin, signature and root.
+    """
     where = {"file": "checkpoints.json", "rule": "RP-11.4"}
     if (
         not isinstance(doc, dict)
@@ -76,8 +80,9 @@ def check_checkpoints(
             )
         else:
             f.fail("checkpoint.missing", "没有可用的检查点", "no checkpoints to check", **where)
-        return
+        return []
     notes: list[tuple[int, int, bytes, str, list[bytes]]] = []
+    sound: set[int] = set()
     for i, item in enumerate(doc["checkpoints"]):
         at = {**where, "path": f"checkpoints[{i}]"}
         if not isinstance(item, dict) or set(item) != {"text", "consistency"}:
@@ -91,7 +96,11 @@ def check_checkpoints(
             f.fail("checkpoint.malformed", "检查点格式错误", why, **at)
             continue
         origin, size, root, reason, body, sigs = parsed
-        if origin != f"branch-casework/{d.casework_id}":
+        signed = _signature(f, key, body, sigs, at)
+        if origin == f"branch-casework/{d.casework_id}":
+            if signed:
+                sound.add(i)
+        else:
             f.fail(
                 "checkpoint.origin",
                 "检查点来源行不符",
@@ -100,13 +109,13 @@ def check_checkpoints(
                 found=origin,
                 **at,
             )
-        _signature(f, key, body, sigs, at)
         notes.append((i, size, root, reason, [h for h in hashes if h is not None]))
-    _roots(f, notes, leaves, where)
+    rooted = _roots(f, notes, leaves, where)
     _order(f, notes, d, where)
+    return [(size, root.hex()) for i, size, root, _, _ in notes if i in sound and i in rooted]
 
 
-def _signature(f: Any, key: PublicKey, body: bytes, sigs: list[str], at: dict[str, Any]) -> None:
+def _signature(f: Any, key: PublicKey, body: bytes, sigs: list[str], at: dict[str, Any]) -> bool:
     """Exactly one line, by the casework key, verifying over the checkpoint domain."""
     name = f"casework:{hashlib.sha256(key.key).hexdigest()[:16]}"
     parts = sigs[0].split(" ") if len(sigs) == 1 else []
@@ -119,7 +128,7 @@ def _signature(f: Any, key: PublicKey, body: bytes, sigs: list[str], at: dict[st
             expected=name,
             **at,
         )
-        return
+        return False
     try:
         verify_signature(key.key, CHECKPOINT_DOMAIN, body, blob[4:])
     except VerificationError:
@@ -129,6 +138,8 @@ def _signature(f: Any, key: PublicKey, body: bytes, sigs: list[str], at: dict[st
             "the checkpoint signature does not verify",
             **at,
         )
+        return False
+    return True
 
 
 def _roots(
@@ -136,7 +147,9 @@ def _roots(
     notes: list[tuple[int, int, bytes, str, list[bytes]]],
     leaves: Sequence[bytes],
     where: dict[str, Any],
-) -> None:
+) -> set[int]:
+    """(V7 as V31) Each root recomputed and each proof checked; the items whose root holds."""
+    good: set[int] = set()
     inside = sorted({size for _, size, _, _, _ in notes if size <= len(leaves)})
     heads = dict(stream_roots(leaves, inside).checkpoints)
     prev: tuple[int, bytes] | None = None
@@ -159,6 +172,8 @@ def _roots(
                 f"the root at size {size} differs from the log's",
                 **at,
             )
+        else:
+            good.add(i)
         if prev is not None and 0 < prev[0] < size:
             try:
                 verify_consistency(prev[0], size, prev[1], root, proof)
@@ -167,6 +182,7 @@ def _roots(
         elif proof:
             f.fail("checkpoint.consistency", "不应有一致性证明", "a proof where none is due", **at)
         prev = (size, root)
+    return good
 
 
 def _order(

@@ -132,6 +132,7 @@ class Case:
     effect: str = ""
     concluded: dt.date | None = None
     concluded_size: int = 0  # the log size once its conclusion is in
+    received_size: int = 0  # the log size once it was received
     reminders: set[dt.date] = field(default_factory=set)
 
 
@@ -374,6 +375,7 @@ class Replay:
                 due_a,
                 due_c,
             )
+            self.cases[ref].received_size = self.size
 
     def _report_received(self, body: Mapping[str, Any], day: dt.date, actor: str) -> None:
         del actor
@@ -404,6 +406,7 @@ class Replay:
             self.cases[ref] = Case(
                 ref, "report", str(body["branch"]), "", "reporter", "", day, due_a, due_c
             )
+            self.cases[ref].received_size = self.size
 
     def _when(self, when: object, day: dt.date) -> None:
         if when == "":

@@ -3,7 +3,9 @@
 The verifier (``verifier.casework.verify_casework``) passes the valid bundle with exactly the
 warnings its ``expected.json`` lists, and fails every invalid one with its code under V31; the
 producer's own reader (``tally.casework_store.parse_signed_casework`` and
-``tally.core.casework.replay``) accepts the valid bundle's definition and log. The committed
+``tally.core.casework.replay``) accepts the valid bundle's definition and log; an appointment's
+``casework`` and ``objections`` as the producer builds them agree with the casework, and each
+changed one fails with its code (appointment/). The committed
 vectors equal a fresh regeneration by scripts/gen_casework_vectors.py.
 """
 
@@ -21,7 +23,7 @@ import pytest
 
 from tally.casework_store import parse_signed_casework
 from tally.core.casework import replay
-from verifier.casework import verify_casework
+from verifier.casework import appointment_findings, verify_casework
 from verifier.checks import TownKey
 from verifier.cli import app, parse_town_key
 
@@ -123,3 +125,29 @@ def test_the_casework_key_role_is_known_to_the_verifier() -> None:
     from verifier.crypto import ROLES  # noqa: PLC0415
 
     assert "casework" in ROLES
+
+
+APPOINTMENTS = sorted((VECTORS / "appointment").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", APPOINTMENTS, ids=lambda p: p.stem)
+def test_v31_appointment_objections_against_the_casework(path: Path, town: TownKey) -> None:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["format"] == "casework-appointment-vector/1"
+    report = verify_casework(VECTORS / doc["bundle"], town)
+    assert report.ok
+    found = appointment_findings(report, doc["appointment"], doc["branch"])
+    if doc["valid"]:
+        assert found == []
+    else:
+        assert [f.code for f in found] == [doc["code"]]
+        assert {f.clause for f in found} == {"V31"}
+
+
+def test_v31_an_appointment_of_another_branch_lists_none_of_these_objections(
+    town: TownKey,
+) -> None:
+    doc = json.loads((VECTORS / "appointment" / "valid-B01.json").read_text(encoding="utf-8"))
+    report = verify_casework(VECTORS / doc["bundle"], town)
+    found = appointment_findings(report, doc["appointment"], "B02")
+    assert [f.code for f in found] == ["appointment.objections_differ"]
