@@ -23,7 +23,8 @@ import pytest
 
 from tally.casework_store import parse_signed_casework
 from tally.core.casework import replay
-from verifier.casework import appointment_findings, verify_casework
+from verifier.casework import verify_casework
+from verifier.casework_appointment import appointment_findings
 from verifier.checks import TownKey
 from verifier.cli import app, parse_town_key
 
