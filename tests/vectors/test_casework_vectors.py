@@ -16,6 +16,7 @@ import io
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +153,30 @@ def test_v31_an_appointment_of_another_branch_lists_none_of_these_objections(
     report = verify_casework(VECTORS / doc["bundle"], town)
     found = appointment_findings(report, doc["appointment"], "B02")
     assert [f.code for f in found] == ["appointment.objections_differ"]
+
+
+def test_v31_the_valid_bundle_passes_as_a_zip_too(tmp_path: Path, town: TownKey) -> None:
+    root = VALID[0] / "bundle"
+    path = tmp_path / "casework.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for p in sorted(root.rglob("*")):
+            if p.is_file():
+                z.writestr(p.relative_to(root).as_posix(), p.read_bytes())
+    report = verify_casework(path, town)
+    assert report.ok, report.findings
+    assert report.entries == verify_casework(root, town).entries
+
+
+def test_v31_a_bundle_without_its_log_fails_and_says_what_was_not_checked(
+    tmp_path: Path, town: TownKey
+) -> None:
+    root = VALID[0] / "bundle"
+    copy = tmp_path / "bundle"
+    for p in root.rglob("*"):
+        if p.is_file() and p.name != "log.jsonl":
+            (copy / p.relative_to(root)).parent.mkdir(parents=True, exist_ok=True)
+            (copy / p.relative_to(root)).write_bytes(p.read_bytes())
+    report = verify_casework(copy, town)
+    codes = {f.code for f in report.findings}
+    assert "cbundle.missing_file" in codes
+    assert report.not_checked
