@@ -186,7 +186,7 @@ def export_cmd(
         Path | None,
         typer.Option(
             "--calendar",
-            help="镇党委签署的节假日文件（signed-calendar/1）：有办理期限按其年份计算时写入导出包",
+            help="镇党委签署的节假日文件：办理期限用到其年份时写入导出包",
         ),
     ] = None,
     lang: LangOpt = None,
