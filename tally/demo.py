@@ -6,8 +6,9 @@ marks (over-votes, unreadable marks, write-ins), the committee round with its ru
 or re-vote where the plan says so, the secretary round, the result, the bundle and the notice; then
 the independent verifier checks every bundle, in a separate process as the town committee would.
 Then the town's verification group handles a few objections and reports (``tally.demo_casework``),
-and the town report adds each branch's casework numbers, read back from the exported casework
-bundle (spec/procedure.md RP-13.2).
+and the town report adds each branch's casework numbers from the exported casework bundle once
+the independent verifier (``verifier casework``, V31, again in its own process) passed it, or the
+failing findings and no number when it did not (spec/procedure.md RP-13.2).
 """
 
 from __future__ import annotations
