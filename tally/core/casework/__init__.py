@@ -4,9 +4,9 @@
 The parts: `cases` (states, findings and effects, cases, reporters, the ledger), the operations
 `receiving` (objections and reports in), `reporters` (registering, withdrawing) and `handling`
 (assign, check, extend, conclude) on the checks they share (`_checks`), `folding` (an entry into
-the ledger), `entries` (the log), `public` and `source` (views for the notice and the procedure),
-on `definition`, `deadlines`, `references`, `photos` and `errors`. Import from
-`tally.core.casework`."""
+the ledger), `entries` (the log), `reminders` (due and overdue cases, RP-9.7), `public` and
+`source` (views for the notice and the procedure), on `definition`, `deadlines`, `references`,
+`photos` and `errors`. Import from `tally.core.casework`."""
 
 from .cases import (
     BODY_FIELDS,
@@ -60,6 +60,7 @@ from .references import (
     normalise_code,
     parse_reference,
 )
+from .reminders import Reminder, ReminderKind, reminder_step, reminders
 from .reporters import register_reporter, withdraw_reporter
 from .source import CaseSource, appointment_objections, objections_of
 
@@ -91,6 +92,8 @@ __all__ = [
     "Photo",
     "PhotoLimits",
     "PublicSummary",
+    "Reminder",
+    "ReminderKind",
     "Reporter",
     "Step",
     "WorkingDays",
@@ -120,6 +123,8 @@ __all__ = [
     "public_summary",
     "record",
     "register_reporter",
+    "reminder_step",
+    "reminders",
     "replay",
     "submit_report",
     "withdraw_reporter",
