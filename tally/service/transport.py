@@ -57,7 +57,15 @@ BINDING_KEY = "tally.binding"
 # What the phones' network may reach: the bulletin board, the vote page, the remote-voting API,
 # their static files and the health check. Everything else (the station's pages and API, the
 # API documentation) only on the station binding.
-PUBLIC_PATHS = ("/board", "/api/board", "/vote", "/api/remote", "/api/health")
+PUBLIC_PATHS = (
+    "/board",
+    "/api/board",
+    "/vote",
+    "/api/remote",
+    "/api/health",
+    "/report",  # the community reporter's phone page (spec/procedure.md RP-9.2)
+    "/objection",  # the public objection form (RP-8.2)
+)
 
 
 class TransportError(TallyError):
