@@ -298,9 +298,8 @@ async def submit(request: Request, who: Reporter) -> Response:
     lang = lang_of(request)
     said = [en if lang == "en" else zh for zh, en in notes]
     if wants_json(request):
-        return JSONResponse(
-            {"ok": True, "reference": reference, "notes": said, "next": f"/report/case/{reference}"}
-        )
+        page = f"/report/case/{reference}?new=1"
+        return JSONResponse({"ok": True, "reference": reference, "notes": said, "next": page})
     return RedirectResponse(f"/report/case/{reference}?new=1", status_code=303)
 
 
