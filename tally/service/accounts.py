@@ -1,4 +1,5 @@
-"""Work-group and casework accounts, sign-in sessions and the wrong-password lock (the polling-station pages).
+"""Work-group and casework accounts, sign-in sessions and the wrong-password lock (the
+polling-station pages and the casework pages, tally/service/casework).
 
 One SQLite file (``accounts.db``) in the service data folder holds:
 

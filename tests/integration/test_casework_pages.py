@@ -18,6 +18,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tally.service.accounts import FREE_FAILURES
+from tally.service.casework import REPORT_BODY_SECONDS, request_limits
+from tally.service.limits import RequestLimits
 from tests.helpers.casework import at, jpeg, png
 from tests.helpers.casework_service import CaseworkService, casework_service
 
@@ -578,3 +580,23 @@ def test_english_by_the_switch(svc: CaseworkService, client: TestClient) -> None
     page = client.get("/objection/?branch=B01&lang=en").text
     assert "Raise an objection" in page
     assert "Raise an objection" in client.get("/objection/").text  # the switch is remembered
+
+
+def test_the_report_form_has_its_own_body_limit_and_deadline(svc: CaseworkService) -> None:
+    limits = request_limits(RequestLimits(), svc.casework)
+    assert limits.body_limit("/report/") == 2 * MIB + MIB  # max_count x max_bytes + the form
+    assert limits.body_seconds("/report/") == REPORT_BODY_SECONDS
+    assert limits.body_limit("/objection/") == RequestLimits().max_body_bytes
+    assert limits.body_seconds("/objection/") == RequestLimits().body_timeout_seconds
+
+
+def test_reporter_sees_own_photos_only(svc: CaseworkService) -> None:
+    one = _reporter(svc, "R01")
+    ref = _send(one, [png(3, 3), jpeg(5, 5)]).json()["reference"]
+    r = one.get(f"/report/photo/{ref}/2")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+    assert r.content == jpeg(5, 5)
+    assert one.get(f"/report/photo/{ref}/3").status_code == 404
+    two = _reporter(svc, "R02")
+    r = two.get(f"/report/photo/{ref}/1", headers=JSON)
+    assert r.status_code == 404 and r.json()["code"] == "case.unknown"

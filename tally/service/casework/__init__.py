@@ -31,18 +31,22 @@ from tally.service.casework import group, objections, reporters
 from tally.service.casework.web import CaseworkState, PublicityFile
 from tally.service.limits import RequestLimits
 
-__all__ = ["PUBLICITY_FILE", "REPORT_PATH", "register", "request_limits"]
+__all__ = ["PUBLICITY_FILE", "REPORT_BODY_SECONDS", "REPORT_PATH", "register", "request_limits"]
 
 STATIC: Final = Path(__file__).parent.parent / "static" / "casework"
 PUBLICITY_FILE: Final = "casework-publicity.json"
 REPORT_PATH: Final = "/report/"
 _FORM_ALLOWANCE: Final = 1024 * 1024  # the text fields and the multipart framing around photos
+# A phone on a village's mobile network sends a few Mbit/s: 20 MiB of photos take about a minute.
+REPORT_BODY_SECONDS: Final = 120.0
 
 
 def request_limits(limits: RequestLimits, casework_path: Path) -> RequestLimits:
     """``limits`` with the report form's body limit raised to the casework's photo limits
-    (``max_count`` × ``max_bytes``, plus the form around them): the service refuses a photo over
-    its limit with the core's code naming it, never with a bare 413 of the body limit."""
+    (``max_count`` × ``max_bytes``, plus the form around them), so the service refuses a photo
+    over its limit with the core's code naming it, never with a bare 413 of the body limit; and
+    its body deadline raised to ``REPORT_BODY_SECONDS``. Only a signed-in reporter's body is read
+    (the session is checked first), and the form parser spools photos past 1 MiB to disk."""
     store = CaseworkStore.open(casework_path)
     try:
         photos = store.casework.photos
@@ -50,7 +54,9 @@ def request_limits(limits: RequestLimits, casework_path: Path) -> RequestLimits:
         store.close()
     limit = photos.max_count * photos.max_bytes + _FORM_ALLOWANCE
     return dataclasses.replace(
-        limits, route_body_bytes=(*limits.route_body_bytes, (REPORT_PATH, limit))
+        limits,
+        route_body_bytes=(*limits.route_body_bytes, (REPORT_PATH, limit)),
+        route_body_seconds=(*limits.route_body_seconds, (REPORT_PATH, REPORT_BODY_SECONDS)),
     )
 
 

@@ -303,22 +303,46 @@ async def submit(request: Request, who: Reporter) -> Response:
     return RedirectResponse(f"/report/case/{reference}?new=1", status_code=303)
 
 
+def _not_yours(reference: str) -> CaseworkError:
+    """Another reporter's reference is answered as an unknown one (RP-9.8)."""
+    return CaseworkError(
+        "case.unknown",
+        zh=f"您没有编号为 {reference} 的报告",
+        en=f"you have no report {reference}",
+        clause="RP-9.8",
+    )
+
+
 @router.get("/case/{reference}")
 async def one(request: Request, who: Reporter, reference: str) -> Response:
     cw = casework_of(request)
     ctx = await cw.run(lambda s: _page_ctx(s, who, {}))
     found = next((r for r in ctx["reports"] if r["reference"] == reference[:20]), None)
     if found is None:
-        e = CaseworkError(
-            "case.unknown",
-            zh=f"您没有编号为 {reference[:20]} 的报告",
-            en=f"you have no report {reference[:20]}",
-            clause="RP-9.8",
-        )
-        return refusal(request, e, "report.html", ctx)
+        return refusal(request, _not_yours(reference[:20]), "report.html", ctx)
     ctx.update(
         case=found,
         new=request.query_params.get("new") == "1",
         back=f"/report/case/{found['reference']}",
     )
     return render(request, "report_case.html", ctx)
+
+
+@router.get("/photo/{reference}/{n}")
+async def own_photo(request: Request, who: Reporter, reference: str, n: int) -> Response:
+    """Photo ``n`` (1-based) of one of the reporter's own reports, as received."""
+    cw = casework_of(request)
+
+    def read(store: CaseworkStore) -> bytes | None:
+        file = views.case_files(store.log_rows()).get(reference[:20])
+        if file is None or file.received.get("reporter") != who.reporter:
+            return None
+        photos = file.received["photos"]
+        return store.photo(photos[n - 1]["sha256"]) if 1 <= n <= len(photos) else None
+
+    data = await cw.run(read)
+    if data is None:
+        ctx = await cw.run(lambda s: _page_ctx(s, who, {}))
+        return refusal(request, _not_yours(reference[:20]), "report.html", ctx)
+    media = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+    return Response(data, media_type=media)

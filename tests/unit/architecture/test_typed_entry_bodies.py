@@ -32,6 +32,24 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
         "tally/casework_store.py",
         "code_subject=f\"access:{step.body['reporter']}\",",
     ): "casework step",
+    # Casework steps and casework entries (tally.core.casework), not meeting entries: their
+    # bodies are the mappings of spec/procedure.md RP-11.3, with no typed form.
+    (
+        "tally/service/casework/objections.py",
+        'return str(step.body["reference"]), code',
+    ): "casework step",
+    (
+        "tally/service/casework/reporters.py",
+        'return str(step.body["reference"]), [(n.zh, n.en) for n in step.notes]',
+    ): "casework step",
+    (
+        "tally/service/casework/views.py",
+        'ref = str(e.body.get("reference", ""))',
+    ): "casework entry",
+    (
+        "tally/service/casework/views.py",
+        'out.add((str(e.body["reference"]), str(e.body["kind"])))',
+    ): "casework entry",
     # Two lines alike in election_log.py. _reason: the checkpoint reason is part of the signed
     # checkpoint and is built from whatever the body holds, byte for byte as before.
     # check_invalid_confirmation: the scrutineer signs the decision's JSON members
