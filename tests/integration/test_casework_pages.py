@@ -16,10 +16,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from tally.service.accounts import FREE_FAILURES
 from tally.service.casework import REPORT_BODY_SECONDS, request_limits
+from tally.service.casework.web import PublicityFile
 from tally.service.limits import RequestLimits
+from tally.store import StoreError
 from tests.helpers.casework import at, jpeg, png
 from tests.helpers.casework_service import CaseworkService, casework_service
 
@@ -600,3 +603,49 @@ def test_reporter_sees_own_photos_only(svc: CaseworkService) -> None:
     two = _reporter(svc, "R02")
     r = two.get(f"/report/photo/{ref}/1", headers=JSON)
     assert r.status_code == 404 and r.json()["code"] == "case.unknown"
+
+
+def test_tally_serve_mounts_the_casework_pages_given_the_file(
+    svc: CaseworkService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn  # noqa: PLC0415
+
+    from tally.cli import app  # noqa: PLC0415
+
+    seen: dict[str, Any] = {}
+
+    class FakeServer:
+        def __init__(self, config: uvicorn.Config) -> None:
+            application: Any = config.app
+            seen["casework"] = getattr(application.state, "casework", None)
+
+        def run(self) -> None:
+            return None
+
+    monkeypatch.setattr(uvicorn, "Server", FakeServer)
+    db, data = svc.folder / "e.db", svc.data
+    runner = CliRunner()
+    r = runner.invoke(app, ["serve", str(db), "--data", str(data), "--casework", str(svc.casework)])
+    assert r.exit_code == 0, r.output
+    assert seen["casework"] is not None and seen["casework"].path == svc.casework
+    r = runner.invoke(app, ["serve", str(db), "--data", str(data)])
+    assert r.exit_code == 0 and seen["casework"] is None
+    missing = svc.folder / "none.casework"
+    r = runner.invoke(app, ["serve", str(db), "--data", str(data), "--casework", str(missing)])
+    assert r.exit_code != 0 and "找不到事项登记簿文件" in r.output
+
+
+def test_publicity_file_opens_the_branches_it_lists(tmp_path: Path) -> None:
+    source = PublicityFile(tmp_path / "casework-publicity.json")
+    assert source.publicity("B01") is None  # no file: no branch open
+    source.path.write_text(
+        '{"B01": {"publicity_end": "2026-10-09", "elected": [{"id": "M001", "name": "王建国"}]}}',
+        encoding="utf-8",
+    )
+    got = source.publicity("B01")
+    assert got is not None and got.elected == (("M001", "王建国"),)
+    assert source.publicity("B02") is None
+    source.path.write_text('{"B01": {"publicity_end": "soon"}}', encoding="utf-8")
+    with pytest.raises(StoreError) as e:
+        source.publicity("B01")
+    assert e.value.code == "casework.publicity_file"
