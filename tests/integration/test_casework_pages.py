@@ -649,3 +649,16 @@ def test_publicity_file_opens_the_branches_it_lists(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as e:
         source.publicity("B01")
     assert e.value.code == "casework.publicity_file"
+
+
+def test_a_case_whose_due_dates_reach_an_unknown_year_is_refused(svc: CaseworkService) -> None:
+    c = _reporter(svc)
+    head = _official(svc, "head")
+    svc.clock.now = at("2091-06-01 10:00")  # a year no calendar knows (R26.3)
+    before = _stored(svc)
+    r = _send(c)
+    assert r.status_code == 409 and r.json()["code"] == "calendar.year_unknown"
+    r = _lodge(TestClient(svc.app))
+    assert r.status_code == 409 and r.json()["code"] == "calendar.year_unknown"
+    assert _stored(svc) == before
+    assert head.get("/casework/").status_code == 200  # the list stays, without marks

@@ -23,6 +23,7 @@ import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from tally.calendar import CalendarError
 from tally.casework_store import CaseworkStore
 from tally.core.casework import (
     CaseKind,
@@ -181,9 +182,12 @@ def catch_up(store: CaseworkStore, cw: CaseworkState) -> None:
     overdue that day, those not logged yet (the first page of the day that looks does it)."""
     now = cw.clock()
     today = local_date(now)
-    if now.hour < REMINDER_HOUR or not cw.calendar.is_working_day(today):
+    try:
+        if now.hour < REMINDER_HOUR or not cw.calendar.is_working_day(today):
+            return
+        due = views.reminders_today(store.ledger, today, cw.calendar)
+    except CalendarError:  # a year the calendar does not know: the page says nothing is due
         return
-    due = views.reminders_today(store.ledger, today, cw.calendar)
     if not due:
         return
     sent = views.sent_today(store.log_rows(), today)

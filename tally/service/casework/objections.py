@@ -15,6 +15,7 @@ from typing import Any, Final
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from tally.calendar import CalendarError
 from tally.core.casework import (
     CaseKind,
     CaseworkError,
@@ -128,7 +129,7 @@ async def lodge(request: Request) -> Response:
     pre = request.cookies.get(PRE_COOKIE, "")
     client = request_client(request)
 
-    def again(error: CaseworkError | Refusal | StoreError) -> Response:
+    def again(error: CaseworkError | CalendarError | Refusal | StoreError) -> Response:
         ctx = _form_ctx(cw, branch, fields)
         ctx["pre"] = pre or ctx["token"]
         response = refusal(request, error, "objection.html", ctx)
@@ -162,7 +163,7 @@ async def lodge(request: Request) -> Response:
 
     try:
         reference, code = await cw.run(act)
-    except (CaseworkError, StoreError) as e:
+    except (CaseworkError, CalendarError, StoreError) as e:
         return again(e)
     cw.objections_per_client.add(client)
     if "application/json" in request.headers.get("accept", ""):

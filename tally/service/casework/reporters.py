@@ -25,6 +25,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from tally.calendar import CalendarError
 from tally.casework_store import CaseworkStore
 from tally.core.casework import CaseworkError, submit_report
 from tally.service.accounts import FREE_FAILURES, csrf_ok, lock_seconds
@@ -260,7 +261,7 @@ async def submit(request: Request, who: Reporter) -> Response:
     keys_ = ("what", "where", "when_date", "when_time", "branch")
     fields = {k: _text(form, k) for k in keys_}
 
-    async def again(e: CaseworkError | Refusal | StoreError) -> Response:
+    async def again(e: CaseworkError | CalendarError | Refusal | StoreError) -> Response:
         ctx = await cw.run(lambda s: _page_ctx(s, who, fields))
         if not wants_json(request):
             ctx["photos_lost"] = True
@@ -293,7 +294,7 @@ async def submit(request: Request, who: Reporter) -> Response:
 
     try:
         reference, notes = await cw.run(act)
-    except (CaseworkError, StoreError) as e:
+    except (CaseworkError, CalendarError, StoreError) as e:
         return await again(e)
     lang = lang_of(request)
     said = [en if lang == "en" else zh for zh, en in notes]
