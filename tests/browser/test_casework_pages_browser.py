@@ -2,8 +2,9 @@
 reporter signs in with the access code, chooses photos (one too large, shrunk on the phone and
 said so; one of another type, listed as refused), reports about another branch and sees the
 page say so; a refused report keeps its text; the public objection form gives a reference and a
-check code that the status page takes; the verification group assigns and concludes; the town
-committee's list shows the counts per branch and the latest checkpoint. No page scrolls sideways.
+check code that the status page takes; the verification group assigns and concludes and records
+an objection made in person; the town committee's list shows the counts per branch and the latest
+checkpoint. No page scrolls sideways.
 """
 
 from __future__ import annotations
@@ -192,3 +193,13 @@ def test_verification_group_assigns_and_concludes_then_the_town_sees_it(
     _no_sideways_scroll(page)
     assert "branch-casework/" in page.inner_text("#checkpoint")
     assert "不属实" in page.inner_text("#branch-B01")
+    page.goto(base + "/casework/objection")
+    _no_sideways_scroll(page)
+    with page.expect_navigation():
+        page.click("a[href='/casework/objection?branch=B01']")
+    page.fill("#in-person textarea[name=what]", "当面反映：有人代写选票")
+    page.fill("#in-person input[name=name]", "赵六")
+    with page.expect_navigation():
+        page.click("#in-person button.primary")
+    assert "/casework/case/YY-" in page.url and "当面提出" in page.inner_text("main")
+    _no_sideways_scroll(page)

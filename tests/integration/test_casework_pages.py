@@ -8,6 +8,7 @@ were before it.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -662,3 +663,54 @@ def test_a_case_whose_due_dates_reach_an_unknown_year_is_refused(svc: CaseworkSe
     assert r.status_code == 409 and r.json()["code"] == "calendar.year_unknown"
     assert _stored(svc) == before
     assert head.get("/casework/").status_code == 200  # the list stays, without marks
+
+
+# -- an objection made in person -------------------------------------------------------------------
+def _in_person(c: TestClient, extra: dict[str, str] | None = None) -> Any:
+    page = c.get("/casework/objection?branch=B01").text
+    data = {
+        "csrf": _field(page, "csrf"),
+        "submission": _field(page, "submission"),
+        "branch": "B01",
+        "about": "M002",
+        "what": "当面反映：投票时有人代写",
+        "name": "赵六",
+    }
+    data.update(extra or {})
+    return c.post("/casework/objection", data=data, headers=JSON, follow_redirects=False)
+
+
+def test_an_objection_made_in_person_is_recorded_under_the_account(svc: CaseworkService) -> None:
+    head = _official(svc, "head")
+    r = _in_person(head)
+    assert (
+        r.status_code == 303 and r.headers["location"] == "/casework/case/YY-2026-00001?ok=received"
+    )
+    raw = svc.on_thread(lambda s: s.log_rows()[-1])
+    entry = json.loads(raw)
+    assert entry["actor"] == "head" and entry["body"]["channel"] == "in_person"
+    assert entry["body"]["objector"] == {"name": "赵六", "contact": ""}
+    page = head.get("/casework/case/YY-2026-00001").text
+    assert "当面提出" in page and "已受理" in page
+
+
+@pytest.mark.parametrize(
+    ("who", "extra", "status", "code"),
+    [
+        ("town", {}, 403, "case.role"),
+        ("head", {"what": " "}, 422, "objection.empty"),
+        ("head", {"branch": "B02"}, 409, "objection.not_in_publicity"),
+        ("head", {"relates_to": "YY-2026-00009"}, 404, "case.unknown"),
+        ("head", {"submission": "x"}, 400, "case.token"),
+        ("head", {"csrf": "forged"}, 403, "casework.csrf"),
+    ],
+    ids=["town-viewer", "empty", "not-in-publicity", "unknown-relates-to", "no-token", "csrf"],
+)
+def test_in_person_refusals_store_nothing(
+    svc: CaseworkService, who: str, extra: dict[str, str], status: int, code: str
+) -> None:
+    c = _official(svc, who)
+    before = _stored(svc)
+    r = _in_person(c, extra)
+    assert r.status_code == status and r.json()["code"] == code, r.text
+    assert _stored(svc) == before

@@ -50,7 +50,17 @@ from tally.service.casework.web import (
 from tally.service.proxy import request_client
 from tally.store import StoreError
 
-__all__ = ["CASEWORK_ROLES", "NoOfficial", "no_official", "router"]
+__all__ = [
+    "CASEWORK_ROLES",
+    "HANDLERS",
+    "NoOfficial",
+    "Official",
+    "common",
+    "csrf_refusal",
+    "no_official",
+    "role_refusal",
+    "router",
+]
 
 router = APIRouter(prefix="/casework", include_in_schema=False)
 COOKIE: Final = "casework_session"
@@ -115,7 +125,7 @@ async def login(request: Request) -> Response:
     ctx: dict[str, Any] = {"pre": pre, "user": None, "back": "/casework/login"}
     given = form.get("csrf")
     if not pre or not csrf_ok(pre, given if isinstance(given, str) else None):
-        return refusal(request, _csrf(), "group_login.html", ctx)
+        return refusal(request, csrf_refusal(), "group_login.html", ctx)
     name = str(form.get("name") or "")[:40].strip()
     password = form.get("password")
     try:
@@ -153,7 +163,7 @@ async def logout(request: Request, user: Official) -> Response:
     return response
 
 
-def _csrf() -> Refusal:
+def csrf_refusal() -> Refusal:
     return Refusal(
         "casework.csrf",
         zh="安全令牌缺失或不符（可能页面已过期，或表单并非来自本系统），什么也没有记录。请刷新页面后重试。",
@@ -172,7 +182,7 @@ def _not_here() -> Refusal:
     )
 
 
-def _role_refusal(zh: str, en: str) -> Refusal:
+def role_refusal(zh: str, en: str) -> Refusal:
     return Refusal("case.role", zh=zh, en=en, clause="RP-9.8")
 
 
@@ -197,7 +207,7 @@ def catch_up(store: CaseworkStore, cw: CaseworkState) -> None:
 
 
 # -- pages -----------------------------------------------------------------------------------------
-def _common(store: CaseworkStore, cw: CaseworkState, user: UserSession) -> dict[str, Any]:
+def common(store: CaseworkStore, cw: CaseworkState, user: UserSession) -> dict[str, Any]:
     today = local_date(cw.clock())
     try:
         due = views.reminders_today(store.ledger, today, cw.calendar)
@@ -222,7 +232,7 @@ def _common(store: CaseworkStore, cw: CaseworkState, user: UserSession) -> dict[
 def _list_ctx(store: CaseworkStore, cw: CaseworkState, user: UserSession) -> dict[str, Any]:
     if user.account.role in HANDLERS:
         catch_up(store, cw)
-    ctx = _common(store, cw, user)
+    ctx = common(store, cw, user)
     mine = [
         r
         for r in ctx["due"].values()
@@ -241,7 +251,7 @@ async def case_list(request: Request, user: Official) -> Response:
 
 
 def _town_ctx(store: CaseworkStore, cw: CaseworkState, user: UserSession) -> dict[str, Any]:
-    ctx = _common(store, cw, user)
+    ctx = common(store, cw, user)
     texts = store.checkpoint_texts()
     return {
         **ctx,
@@ -261,7 +271,7 @@ async def town(request: Request, user: Official) -> Response:
 def _case_ctx(
     store: CaseworkStore, cw: CaseworkState, user: UserSession, reference: str
 ) -> dict[str, Any]:
-    ctx = _common(store, cw, user)
+    ctx = common(store, cw, user)
     case = store.ledger.case(reference)
     file = views.case_files(store.log_rows())[reference]
     officers = [a.name for a in cw.accounts.list() if a.role in HANDLERS]
@@ -285,7 +295,7 @@ async def case_page(request: Request, user: Official, reference: str) -> Respons
         ctx = await cw.run(lambda s: _list_ctx(s, cw, user))
         return refusal(request, e, "group_list.html", ctx)
     ok = request.query_params.get("ok", "")
-    ctx["ok"] = ok if ok in ("assigned", "checked", "extended", "concluded") else ""
+    ctx["ok"] = ok if ok in ("received", "assigned", "checked", "extended", "concluded") else ""
     return render(request, "group_case.html", ctx)
 
 
@@ -330,11 +340,11 @@ async def _command(
         return refusal(request, e, "group_case.html", ctx)
 
     if not csrf_ok(user.csrf, given if isinstance(given, str) else None):
-        return await again(_csrf())
+        return await again(csrf_refusal())
     if user.account.role not in roles:
         names = "、".join(r.zh for r in Role if r in roles)
         en = ", ".join(r.en for r in Role if r in roles)
-        return await again(_role_refusal(f"此操作只能由{names}进行", f"only the {en} may do this"))
+        return await again(role_refusal(f"此操作只能由{names}进行", f"only the {en} may do this"))
 
     def act(store: CaseworkStore) -> None:
         step = fn(store, form, user)
