@@ -74,6 +74,14 @@ def serve(
             "异议页面 /objection/ 和查核组页面 /casework/",
         ),
     ] = None,
+    casework_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--casework-key",
+            help="查核组密钥文件（角色 casework，口令取自 TALLY_PASSPHRASE）：给出后每天的"
+            "事项登记簿检查点由服务签署",
+        ),
+    ] = None,
     lang: LangOpt = None,
 ) -> None:
     """启动服务：投票站页面、远程投票、公告板 / Start the service."""
@@ -103,7 +111,18 @@ def serve(
                 en=f"no casework file at {casework}",
             ),
         )
-    _run_service(lg, db, data, key, scrutineer_key, trusted, tls, bindings, casework=casework)
+    _run_service(
+        lg,
+        db,
+        data,
+        key,
+        scrutineer_key,
+        trusted,
+        tls,
+        bindings,
+        casework=casework,
+        casework_key=casework_key,
+    )
 
 
 # FastAPI, uvicorn and the service load only for `serve` (in the helpers below, each importing
@@ -204,6 +223,7 @@ def _run_service(
     bindings: list[Binding],
     *,
     casework: Path | None = None,
+    casework_key: Path | None = None,
 ) -> None:
     """Build the app, say where it listens, and serve until Ctrl-C."""
     # the service and uvicorn: only for `serve`
@@ -215,7 +235,10 @@ def _run_service(
         data_dir=data,
         work_group_key=key,
         scrutineer_keys=tuple(scrutineer_key or ()),
-        extra={"trusted_proxies": trusted} if trusted else {},
+        extra={
+            **({"trusted_proxies": trusted} if trusted else {}),
+            **({"casework_key": casework_key} if casework_key is not None else {}),
+        },
         tls=tls is not None,
         casework_path=casework,
     )

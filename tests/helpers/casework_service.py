@@ -157,6 +157,7 @@ def casework_service(folder: Path, **photos: int) -> CaseworkService:
                 "casework_publicity": publicity,
                 "casework_calendar": CALENDAR,
                 "casework_clock": clock,
+                "casework_signer": SERVICE,
             },
         )
     )

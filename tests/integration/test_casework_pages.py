@@ -714,3 +714,19 @@ def test_in_person_refusals_store_nothing(
     r = _in_person(c, extra)
     assert r.status_code == status and r.json()["code"] == code, r.text
     assert _stored(svc) == before
+
+
+def test_the_day_checkpoint_closes_a_day_before_the_next_days_first_request(
+    svc: CaseworkService,
+) -> None:
+    _report_case(svc)
+    size = len(svc.log_types())
+    town = _official(svc, "town")
+    assert "\nday " not in town.get("/casework/town").text  # the day is not over
+    svc.clock.now = at("2026-09-29 08:00")
+    page = town.get("/casework/town").text
+    assert f"\n{size}\n" in page and "\nday 2026-09-28\n" in page
+    _send(_reporter(svc))  # the next day's entry comes after the checkpoint
+    texts = svc.on_thread(lambda s: s.checkpoint_texts())
+    assert [t.split("\n")[3] for _, t in texts] == ["opened", "day 2026-09-28"]
+    assert texts[-1][0] == size

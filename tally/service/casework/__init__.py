@@ -18,12 +18,14 @@ state, rendering and refusals. Decisions: docs/adr/XXXX-casework-pages.md.
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
+import keys
 from tally.calendar import build_calendar
 from tally.casework_store import CaseworkStore
 from tally.service.accounts import AccountStore, accounts_path
@@ -60,6 +62,17 @@ def request_limits(limits: RequestLimits, casework_path: Path) -> RequestLimits:
     )
 
 
+def _signer(extra: dict[str, Any]) -> keys.Signer | None:
+    """The casework key that signs the day checkpoints: ``extra["casework_signer"]`` (tests), or
+    the key file ``extra["casework_key"]`` (``tally serve --casework-key``) opened with
+    ``TALLY_PASSPHRASE``; without one no day checkpoint is made."""
+    given: keys.Signer | None = extra.get("casework_signer")
+    if given is not None or "casework_key" not in extra:
+        return given
+    passphrase = os.environ.get("TALLY_PASSPHRASE", "")
+    return keys.load_signer(extra["casework_key"], passphrase, expected_role=keys.Role.CASEWORK)
+
+
 def register(app: FastAPI) -> None:
     """Mount the casework pages on ``app`` when the service has a casework file."""
     config = app.state.service.config
@@ -72,6 +85,7 @@ def register(app: FastAPI) -> None:
         publicity=extra.get("casework_publicity")
         or PublicityFile(config.data_dir / PUBLICITY_FILE),
         calendar=extra.get("casework_calendar") or build_calendar(),
+        signer=_signer(extra),
         **({"clock": extra["casework_clock"]} if "casework_clock" in extra else {}),
     )
     app.add_exception_handler(reporters.NoReporter, reporters.no_reporter)

@@ -23,10 +23,11 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+import keys
 from bilingual import BilingualError
 from tally.calendar import WorkingDayCalendar
 from tally.casework_store import CaseworkStore, Randomness
-from tally.core.casework import TOWN_TIME
+from tally.core.casework import TOWN_TIME, local_date
 from tally.service.accounts import AccountStore
 from tally.store import StoreError
 
@@ -209,6 +210,7 @@ class CaseworkState:
         calendar: WorkingDayCalendar,
         clock: Callable[[], datetime] = _now,
         random: Randomness = secrets.token_bytes,
+        signer: keys.Signer | None = None,
     ) -> None:
         self.path = path
         self.accounts = accounts
@@ -216,6 +218,7 @@ class CaseworkState:
         self.calendar = calendar
         self.clock = clock
         self.random = random
+        self.signer = signer  # the casework key (RP-1.2): signs the day checkpoints
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="casework")
         self.store: CaseworkStore = self.thread.submit(CaseworkStore.open, path).result()
         self.lock = asyncio.Lock()
@@ -241,7 +244,23 @@ class CaseworkState:
             fresh = CaseworkStore.open(self.path)
             self.store.close()
             self.store = fresh
+        self._close_day()
         return fn(self.store)
+
+    def _close_day(self) -> None:
+        """(RP-11.4) The ``day <date>`` checkpoint of the last entry's day, once that day is over:
+        made before anything else of a later day is read or written, so it covers that day's
+        entries exactly (the service does not wait for 23:59)."""
+        last = self.store.ledger.last_at
+        if self.signer is None or last is None:
+            return
+        day = local_date(last)
+        if day >= local_date(self.clock()):
+            return
+        reason = f"day {day.isoformat()}"
+        made = {text.split("\n")[3] for _, text in self.store.checkpoint_texts()}
+        if reason not in made:
+            self.store.checkpoint(reason, self.signer)
 
 
 def casework_of(request: Request) -> CaseworkState:
