@@ -18,6 +18,7 @@ from tally.calendar import CalendarError
 from tally.casework_store import CaseworkStore
 from tally.core.casework import CaseworkError, Channel, lodge_objection
 from tally.service.accounts import UserSession, csrf_ok
+from tally.service.casework import views
 from tally.service.casework.group import HANDLERS, Official, common, csrf_refusal, role_refusal
 from tally.service.casework.objections import token_refusal
 from tally.service.casework.web import (
@@ -110,7 +111,7 @@ async def lodge(request: Request, user: Official) -> Response:
             elected=frozenset(i for i, _ in pub.elected) if pub is not None else frozenset(),
         )
         store.lodge(step, at=at, actor=user.account.name, random=cw.random, submission=token)
-        return str(step.body["reference"])
+        return views.reference_of(step)
 
     try:
         reference = await cw.run(act)

@@ -159,7 +159,7 @@ async def lodge(request: Request) -> Response:
             elected=frozenset(i for i, _ in _elected(cw, branch)),
         )
         _, code = store.lodge(step, at=at, actor="public", random=cw.random, submission=token)
-        return str(step.body["reference"]), code
+        return views.reference_of(step), code
 
     try:
         reference, code = await cw.run(act)

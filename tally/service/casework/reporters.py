@@ -290,7 +290,7 @@ async def submit(request: Request, who: Reporter) -> Response:
         store.perform(
             step, at=at, actor=f"reporter:{who.reporter}", random=cw.random, submission=token
         )
-        return str(step.body["reference"]), [(n.zh, n.en) for n in step.notes]
+        return views.reference_of(step), [(n.zh, n.en) for n in step.notes]
 
     try:
         reference, notes = await cw.run(act)

@@ -20,6 +20,7 @@ from tally.core.casework import (
     Finding,
     Ledger,
     Reminder,
+    Step,
     WorkingDays,
     local_date,
     parse_entry,
@@ -35,6 +36,7 @@ __all__ = [
     "CaseFile",
     "branch_counts",
     "case_files",
+    "reference_of",
     "reminders_today",
     "reporter_reports",
     "sent_today",
@@ -86,6 +88,11 @@ def case_files(rows: Iterable[bytes]) -> dict[str, CaseFile]:
         if ref in files:
             files[ref].history.append({"type": e.type, "at": e.at, "actor": e.actor, **e.body})
     return files
+
+
+def reference_of(step: Step) -> str:
+    """The reference a received step gives its case (a casework step, not a meeting entry)."""
+    return str(step.body["reference"])
 
 
 def _order(c: Case) -> tuple[int, int, int]:

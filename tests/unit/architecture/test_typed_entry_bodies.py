@@ -35,12 +35,8 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     # Casework steps and casework entries (tally.core.casework), not meeting entries: their
     # bodies are the mappings of spec/procedure.md RP-11.3, with no typed form.
     (
-        "tally/service/casework/objections.py",
-        'return str(step.body["reference"]), code',
-    ): "casework step",
-    (
-        "tally/service/casework/reporters.py",
-        'return str(step.body["reference"]), [(n.zh, n.en) for n in step.notes]',
+        "tally/service/casework/views.py",
+        'return str(step.body["reference"])',
     ): "casework step",
     (
         "tally/service/casework/views.py",
