@@ -88,6 +88,8 @@ def test_reporter_reports_with_photos_shrunk_and_refused(
     assert big.stat().st_size > MIB
     gif = tmp_path / "not-a-photo.png"
     gif.write_bytes(b"GIF89a" + bytes(200))
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     _sign_in_reporter(page, base, svc.codes["R01"])
     _no_sideways_scroll(page)
     assert page.is_hidden("#other-branch")
@@ -100,6 +102,10 @@ def test_reporter_reports_with_photos_shrunk_and_refused(
     shrunk = page.inner_text("#photo-list li.shrunk")
     assert "已在手机上缩小" in shrunk and "JPEG" in shrunk
     assert "须为 JPEG 或 PNG 格式，未加入" in page.inner_text("#photo-list li.refused")
+    shown = page.eval_on_selector(
+        "#photo-list li.shrunk img", "i => [i.src.slice(0, 15), i.naturalWidth]"
+    )
+    assert shown[0] == "data:image/jpeg" and shown[1] > 0
     _no_sideways_scroll(page)
     with page.expect_navigation():
         page.click("#report-form button.primary")
@@ -110,6 +116,7 @@ def test_reporter_reports_with_photos_shrunk_and_refused(
     assert "照片\n1" in text or "照片\t1" in text
     _no_sideways_scroll(page)
     reference = m[1]
+    assert errors == []  # no script error and no Content-Security-Policy violation
     page.goto(base + "/report/")
     assert reference in page.inner_text("#my-reports")
 

@@ -34,7 +34,7 @@
   var input = document.getElementById("photos");
   var list = document.getElementById("photo-list");
   var errorBox = document.getElementById("form-error");
-  var chosen = [];  // {blob, name, label, cls}
+  var chosen = [];  // {blob, name, label, cls, thumb}
 
   function kindOf(bytes) {
     if (bytes[0] === 0xFF && bytes[1] === 0xD8 && bytes[2] === 0xFF) return "jpeg";
@@ -48,10 +48,10 @@
     chosen.forEach(function (p, i) {
       var li = document.createElement("li");
       li.className = p.cls;
-      if (p.blob) {
+      if (p.thumb) {
         var img = document.createElement("img");
         img.alt = "";
-        img.src = URL.createObjectURL(p.blob);
+        img.src = p.thumb;  // a data: URL (the service's CSP allows data:, not blob:, images)
         li.appendChild(img);
       }
       var span = document.createElement("span");
@@ -87,6 +87,20 @@
     return null;
   }
 
+  async function thumb(blob) {
+    try {
+      var bitmap = await createImageBitmap(blob);
+      var scale = 96 / Math.max(bitmap.width, bitmap.height);
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.max(1, Math.round(bitmap.width * Math.min(1, scale)));
+      canvas.height = Math.max(1, Math.round(bitmap.height * Math.min(1, scale)));
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      return canvas.toDataURL("image/jpeg", 0.7);
+    } catch (e) {
+      return "";
+    }
+  }
+
   async function add(file) {
     var n = chosen.filter(function (p) { return p.blob; }).length + 1;
     var name = file.name || L("照片", "photo");
@@ -110,7 +124,8 @@
       pixels = 0;
     }
     if (file.size <= maxBytes && pixels <= maxPixels) {
-      chosen.push({ blob: file, name: name, cls: "ok", label: name + " · " + mib(file.size) });
+      chosen.push({ blob: file, name: name, cls: "ok", label: name + " · " + mib(file.size),
+                    thumb: await thumb(file) });
       return;
     }
     var small = null;
@@ -122,7 +137,7 @@
       return;
     }
     var jpgName = name.replace(/\.[^.]*$/, "") + ".jpg";
-    chosen.push({ blob: small, name: jpgName, cls: "shrunk",
+    chosen.push({ blob: small, name: jpgName, cls: "shrunk", thumb: await thumb(small),
       label: jpgName + "：" + L("已在手机上缩小 " + mib(file.size) + " → " + mib(small.size) + "（JPEG）",
                                  "shrunk on the phone " + mib(file.size) + " → " + mib(small.size) + " (JPEG)") });
   }
