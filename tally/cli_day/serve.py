@@ -244,7 +244,7 @@ def _run_service(
     )
     data.mkdir(parents=True, exist_ok=True)
     application = create_app(config)
-    for zh, en in describe(bindings, tls is not None):
+    for zh, en in describe(bindings, tls is not None, casework=casework is not None):
         typer.echo(zh if lg == "zh" else en)
     # Body, header and connection limits (SECURITY.md "Resource limits") on every binding;
     # uvicorn's own forwarded-header handling off (the app reads them from --trusted-proxy

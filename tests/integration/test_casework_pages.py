@@ -629,8 +629,9 @@ def test_tally_serve_mounts_the_casework_pages_given_the_file(
     r = runner.invoke(app, ["serve", str(db), "--data", str(data), "--casework", str(svc.casework)])
     assert r.exit_code == 0, r.output
     assert seen["casework"] is not None and seen["casework"].path == svc.casework
+    assert "民情直报页面" in r.output and "/casework/" in r.output
     r = runner.invoke(app, ["serve", str(db), "--data", str(data)])
-    assert r.exit_code == 0 and seen["casework"] is None
+    assert r.exit_code == 0 and seen["casework"] is None and "/report/" not in r.output
     missing = svc.folder / "none.casework"
     r = runner.invoke(app, ["serve", str(db), "--data", str(data), "--casework", str(missing)])
     assert r.exit_code != 0 and "找不到事项登记簿文件" in r.output
