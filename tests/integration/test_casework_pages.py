@@ -23,6 +23,7 @@ from tally.service.accounts import FREE_FAILURES
 from tally.service.casework import REPORT_BODY_SECONDS, request_limits
 from tally.service.casework.web import PublicityFile
 from tally.service.limits import RequestLimits
+from tally.service.transport import is_public_path
 from tally.store import StoreError
 from tests.helpers.casework import at, jpeg, png
 from tests.helpers.casework_service import CaseworkService, casework_service
@@ -731,3 +732,22 @@ def test_the_day_checkpoint_closes_a_day_before_the_next_days_first_request(
     texts = svc.on_thread(lambda s: s.checkpoint_texts())
     assert [t.split("\n")[3] for _, t in texts] == ["opened", "day 2026-09-28"]
     assert texts[-1][0] == size
+
+
+@pytest.mark.parametrize(
+    ("path", "public"),
+    [
+        ("/report/", True),
+        ("/report/login", True),
+        ("/report/static/casework.js", True),
+        ("/objection/", True),
+        ("/objection/status", True),
+        ("/casework/", False),
+        ("/casework/town", False),
+        ("/reporting", False),
+    ],
+)
+def test_the_reporter_and_objection_pages_are_public_and_the_groups_are_not(
+    path: str, public: bool
+) -> None:
+    assert is_public_path(path) is public
