@@ -35,6 +35,7 @@ from tally.core.casework import (
     CaseworkError,
     Ledger,
     Step,
+    WorkingDays,
     access_code,
     check_code,
     normalise_code,
@@ -44,6 +45,7 @@ from tally.core.casework import (
     public_summary,
     record,
     replay,
+    settle_due_dates,
 )
 from tally.core.manifest import canonical
 from tally.log import MerkleTree
@@ -311,8 +313,20 @@ class CaseworkStore:
     # -- reading -------------------------------------------------------------------------------
     @property
     def ledger(self) -> Ledger:
-        """The casework as its log says now."""
-        return self._ledger
+        """The casework as its log says now; after :meth:`use_calendar`, with its provisional
+        due dates exact where the calendar knows their year (RP-8.4a)."""
+        if self._calendar is None:
+            return self._ledger
+        return settle_due_dates(self._ledger, self._calendar)
+
+    # The working-day calendar the ledger's due dates are settled on (RP-8.4a), once given.
+    _calendar: WorkingDays | None = None
+
+    def use_calendar(self, calendar: WorkingDays) -> None:
+        """Settle the ledger's provisional due dates on ``calendar`` from now on: each becomes
+        exact as soon as the calendar knows its year (spec/procedure.md RP-8.4a). The log is not
+        written: the exact date follows from what it holds and the signed calendar."""
+        self._calendar = calendar
 
     @property
     def casework(self) -> Casework:

@@ -4,7 +4,8 @@
 ``register`` registers a community reporter and prints the access code once; ``export`` writes
 the ``casework-bundle/1`` for the verification group and the town committee, or with ``--public``
 only the town's ``casework-public/1`` totals. Objections and reports come in through the casework
-pages. Passphrases come from ``TALLY_PASSPHRASE`` or a hidden prompt.
+pages; ``assign``, ``check``, ``extend``, ``conclude``, ``list`` and ``summary`` are in
+:mod:`tally.cli_casework_cases`. Passphrases come from ``TALLY_PASSPHRASE`` or a hidden prompt.
 """
 
 from __future__ import annotations
@@ -21,6 +22,14 @@ import typer
 
 import keys
 from tally.casework_store import CaseworkStore, sign_casework
+from tally.cli_casework_cases import (
+    assign_cmd,
+    check_cmd,
+    conclude_cmd,
+    extend_cmd,
+    list_cmd,
+    summary_cmd,
+)
 from tally.cli_errors import CliError, run_command
 from tally.core.casework import (
     TOWN_TIME,
@@ -211,3 +220,14 @@ def export_cmd(
         return [line], {"out": str(out), "files": [rel for rel, _ in files]}
 
     run_command(lang, as_json, action)
+
+
+for _name, _command in (
+    ("assign", assign_cmd),
+    ("check", check_cmd),
+    ("extend", extend_cmd),
+    ("conclude", conclude_cmd),
+    ("list", list_cmd),
+    ("summary", summary_cmd),
+):
+    app.command(_name)(_command)

@@ -260,7 +260,7 @@ def demo(
     branches: Annotated[int, typer.Option("--branches", min=1, max=99, help="支部数")] = 20,
     lang: LangOpt = None,
 ) -> None:
-    """全镇换届演示：生成、选举、发布并核验每个支部 / The whole town's election, verified."""
+    """全镇换届演示：生成、选举、发布并核验每个支部，办理异议和民情直报 / The whole town's election, verified, with objections and reports."""
     # rich and the demo generator load only for `demo`
     from rich.cells import cell_len  # noqa: PLC0415
     from rich.console import Console  # noqa: PLC0415
@@ -283,7 +283,7 @@ def demo(
         summaries = run_town(
             out, seed=seed, branches=branches, progress=lambda _: bar.advance(task)
         )
-    json_path, pdf = town_report(out, summaries)
+    json_path, pdf = town_report(out, summaries, lang=lg)
     # The verdict comes before the names, and every name is shown in full, never cut by an
     # ellipsis or split across lines: each post's label stands on its own line, names are
     # separated by an ideographic space (where Chinese text may wrap), and the names column
@@ -323,5 +323,12 @@ def demo(
         table.add_row(*row)
     console_out.print(table)
     typer.echo(f"{'汇总报告' if zh else 'town report'}：{json_path}，{pdf}")
+    cases = out / "casework"
+    typer.echo(
+        f"事项登记簿导出包（仅供查核组和镇党委）：{cases / 'bundle'}；公开统计：{cases / 'public'}"
+        if zh
+        else f"casework bundle (verification group and town committee only): {cases / 'bundle'}; "
+        f"public totals: {cases / 'public'}"
+    )
     if not all(s.verified for s in summaries):
         raise typer.Exit(1)

@@ -32,6 +32,8 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
         "tally/casework_store.py",
         "code_subject=f\"access:{step.body['reporter']}\",",
     ): "casework step",
+    # A casework entry (casework-entry/1), not a meeting entry: the reference a case was given.
+    ("tally/demo_casework.py", 'return str(entry.body["reference"])'): "casework entry",
     # Casework steps and casework entries (tally.core.casework), not meeting entries: their
     # bodies are the mappings of spec/procedure.md RP-11.3, with no typed form.
     (
