@@ -654,17 +654,21 @@ def test_publicity_file_opens_the_branches_it_lists(tmp_path: Path) -> None:
     assert e.value.code == "casework.publicity_file"
 
 
-def test_a_case_whose_due_dates_reach_an_unknown_year_is_refused(svc: CaseworkService) -> None:
+def test_a_case_whose_due_dates_reach_an_unknown_year_is_received_with_them_provisional(
+    svc: CaseworkService,
+) -> None:
     c = _reporter(svc)
     head = _official(svc, "head")
-    svc.clock.now = at("2091-06-01 10:00")  # a year no calendar knows (R26.3)
-    before = _stored(svc)
+    svc.clock.now = at("2091-06-01 10:00")  # a Friday of a year no calendar knows (R26.3)
     r = _send(c)
-    assert r.status_code == 409 and r.json()["code"] == "calendar.year_unknown"
-    r = _lodge(TestClient(svc.app))
-    assert r.status_code == 409 and r.json()["code"] == "calendar.year_unknown"
-    assert _stored(svc) == before
-    assert head.get("/casework/").status_code == 200  # the list stays, without marks
+    assert r.status_code == 200 and r.json()["notes"] == []  # the reporter sees no due date
+    ref = r.json()["reference"]
+    assert ref == "MQ-2091-00001"
+    page = head.get(f"/casework/case/{ref}").text
+    assert page.count("暂定") == 2  # both due dates (RP-8.4a)
+    svc.clock.now = at("2091-06-05 10:00")  # Tuesday: due_assign (Monday) passed by one day
+    listed = head.get("/casework/").text
+    assert "逾期 1 个工作日" in listed and "暂定" in listed
 
 
 # -- an objection made in person -------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Final
 
 from .cases import CaseState, Ledger, Step
@@ -23,6 +23,7 @@ __all__ = ["HEAD", "Reminder", "ReminderKind", "overdue_days", "reminder_step", 
 
 #: ``to`` of a reminder about a case nobody is assigned yet: the group head's list.
 HEAD: Final = "case_head"
+_ONE_DAY: Final = timedelta(days=1)
 
 
 class ReminderKind(enum.StrEnum):
@@ -45,26 +46,19 @@ class Reminder:
 
 
 def overdue_days(due: date, today: date, calendar: WorkingDays) -> int:
-    """The working days after ``due`` up to and including ``today`` (0 when not past due).
-
-    Raises:
-        tally.calendar.CalendarYearUnknownError: (from the calendar) a year it does not know.
-    """
+    """The working days after ``due`` up to and including ``today`` (0 when not past due); in a
+    year the calendar does not know, Monday to Friday (as a provisional due date, RP-8.4a)."""
+    known = frozenset(calendar.known_years)
     n, day = 0, due
     while day < today:
-        day = calendar.next_working_day(day)
-        if day > today:
-            break
-        n += 1
+        day += _ONE_DAY
+        n += calendar.is_working_day(day) if day.year in known else day.weekday() < 5
     return n
 
 
 def reminders(ledger: Ledger, *, today: date, calendar: WorkingDays) -> tuple[Reminder, ...]:
-    """Every open case due on or before ``today``, in reference order (RP-9.7).
-
-    Raises:
-        tally.calendar.CalendarYearUnknownError: (from the calendar) a year it does not know.
-    """
+    """Every open case due on or before ``today``, in reference order (RP-9.7); a provisional
+    due date (RP-8.4a) counts as the case's due date until it is settled."""
     out: list[Reminder] = []
     for case in sorted(ledger.cases.values(), key=lambda c: parse_reference(c.reference)):
         if case.state is CaseState.CONCLUDED:

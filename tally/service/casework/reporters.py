@@ -290,7 +290,9 @@ async def submit(request: Request, who: Reporter) -> Response:
         store.perform(
             step, at=at, actor=f"reporter:{who.reporter}", random=cw.random, submission=token
         )
-        return views.reference_of(step), [(n.zh, n.en) for n in step.notes]
+        # (RP-9.8) a reporter hears of the other-branch mark, never of the due dates
+        said = [(n.zh, n.en) for n in step.notes if n.code == "report.other_branch"]
+        return views.reference_of(step), said
 
     try:
         reference, notes = await cw.run(act)

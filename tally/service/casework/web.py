@@ -220,7 +220,7 @@ class CaseworkState:
         self.random = random
         self.signer = signer  # the casework key (RP-1.2): signs the day checkpoints
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="casework")
-        self.store: CaseworkStore = self.thread.submit(CaseworkStore.open, path).result()
+        self.store: CaseworkStore = self.thread.submit(self._open).result()
         self.lock = asyncio.Lock()
         self.reporter_sessions: dict[str, ReporterSession] = {}
         self.reporter_failures: dict[str, tuple[int, float]] = {}  # client → (count, until)
@@ -239,9 +239,15 @@ class CaseworkState:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self.thread, self._fresh_then, fn)
 
+    def _open(self) -> CaseworkStore:
+        """The casework file, its provisional due dates settled on the calendar (RP-8.4a)."""
+        store = CaseworkStore.open(self.path)
+        store.use_calendar(self.calendar)
+        return store
+
     def _fresh_then(self, fn: Callable[[CaseworkStore], Any]) -> Any:
         if self.store.changed_elsewhere():
-            fresh = CaseworkStore.open(self.path)
+            fresh = self._open()
             self.store.close()
             self.store = fresh
         self._close_day()

@@ -145,8 +145,9 @@ def test_reminders_are_in_reference_order() -> None:
         ("2026-09-30", "2026-09-29", 0),
         ("2026-09-29", "2026-10-09", 3),
         ("2026-09-30", "2026-10-01", 0),
+        ("2091-06-01", "2091-06-05", 2),
     ],
-    ids=["same-day", "not-yet", "across-the-holidays", "holiday-after"],
+    ids=["same-day", "not-yet", "across-the-holidays", "holiday-after", "unknown-year-weekdays"],
 )
 def test_overdue_days_counts_working_days_after_the_due_date(
     due: str, today: str, late: int
