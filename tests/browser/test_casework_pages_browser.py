@@ -2,8 +2,8 @@
 reporter signs in with the access code, chooses photos (one too large, shrunk on the phone and
 said so; one of another type, listed as refused), reports about another branch and sees the
 page say so; a refused report keeps its text; the public objection form gives a reference and a
-check code that the status page takes; the verification group assigns and concludes and records
-an objection made in person; the town committee's list shows the counts per branch and the latest
+check code that the status page takes; the verification group assigns and concludes, records
+an objection made in person and registers a reporter; the town committee's list shows the counts per branch and the latest
 checkpoint. No page scrolls sideways.
 """
 
@@ -209,4 +209,15 @@ def test_verification_group_assigns_and_concludes_then_the_town_sees_it(
     with page.expect_navigation():
         page.click("#in-person button.primary")
     assert "/casework/case/YY-" in page.url and "当面提出" in page.inner_text("main")
+    _no_sideways_scroll(page)
+    page.goto(base + "/casework/reporters")
+    _no_sideways_scroll(page)
+    rid = f"R{page.viewport_size['width']}"  # one new reporter per screen size
+    page.fill("#register input[name=reporter]", rid)
+    page.select_option("#register select[name=group]", "B01/G2")
+    page.fill("#register input[name=name]", "孙七")
+    with page.expect_navigation():
+        page.click("#register button.primary")
+    assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", page.inner_text("#access-code"))
+    assert rid in page.inner_text("#groups")
     _no_sideways_scroll(page)

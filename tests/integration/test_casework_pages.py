@@ -755,3 +755,62 @@ def test_the_reporter_and_objection_pages_are_public_and_the_groups_are_not(
     path: str, public: bool
 ) -> None:
     assert is_public_path(path) is public
+
+
+# -- the reporters' register -----------------------------------------------------------------------
+def _register(c: TestClient, **fields: str) -> Any:
+    data = {
+        "csrf": _csrf_of(c, "/casework/reporters"),
+        "reporter": "R03",
+        "group": "B01/G2",
+        "name": "孙七",
+        "phone": "13900000000",
+        **fields,
+    }
+    return c.post("/casework/reporters", data=data, headers={})
+
+
+def test_the_head_registers_a_reporter_whose_code_then_signs_in(svc: CaseworkService) -> None:
+    head = _official(svc, "head")
+    before = head.get("/casework/reporters").text
+    assert 'data-code="casework.group_without_reporter"' in before  # B01 / G2 has nobody
+    r = _register(head)
+    assert r.status_code == 200
+    code = re.search(r'id="access-code">([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})<', r.text)
+    assert code is not None and 'data-code="casework.group_without_reporter"' not in r.text
+    assert svc.log_types()[-1] == "reporter.registered"
+    assert code[1] not in head.get("/casework/reporters").text  # shown once
+    svc.codes["R03"] = code[1]
+    c = _reporter(svc, "R03")
+    assert "东村党支部 · 二组" in c.get("/report/").text
+
+
+@pytest.mark.parametrize(
+    ("who", "fields", "status", "code"),
+    [
+        ("officer", {}, 403, "case.role"),
+        ("head", {"reporter": "R01"}, 409, "reporter.duplicate"),
+        ("head", {"reporter": "r 1"}, 422, "reporter.id_format"),
+        ("head", {"group": "B02/G2"}, 422, "reporter.group_unknown"),
+        ("head", {"name": " "}, 422, "reporter.name"),
+        ("head", {"phone": "123"}, 422, "reporter.phone"),
+        ("head", {"csrf": "forged"}, 403, "casework.csrf"),
+    ],
+    ids=["officer", "duplicate", "id-format", "group-unknown", "no-name", "phone", "csrf"],
+)
+def test_register_refusals_store_nothing(
+    svc: CaseworkService, who: str, fields: dict[str, str], status: int, code: str
+) -> None:
+    c = _official(svc, who)
+    before = _stored(svc)
+    data = {
+        "csrf": _csrf_of(c, "/casework/reporters"),
+        "reporter": "R03",
+        "group": "B01/G2",
+        "name": "孙七",
+        "phone": "",
+    }
+    data.update(fields)
+    r = c.post("/casework/reporters", data=data, headers=JSON)
+    assert r.status_code == status and r.json()["code"] == code, r.text
+    assert _stored(svc) == before

@@ -7,8 +7,9 @@ Mounted when the service is given a casework file (``ServiceConfig.casework_path
   code, report, see one's own reports' state;
 * ``/objection/`` — the public objection form and ``/objection/status`` (``objections``);
 * ``/casework/`` — the verification group's list and case pages and the town committee's list
-  per branch (``group``), and the form for an objection made in person (``in_person``), for the
-  accounts of roles ``case_head``, ``case_officer`` and ``town_viewer`` only.
+  per branch (``group``), the form for an objection made in person (``in_person``) and the
+  reporters' register (``registry``), for the accounts of roles ``case_head``,
+  ``case_officer`` and ``town_viewer`` only.
 
 ``/report/`` and ``/objection/`` are public pages (``transport.PUBLIC_PATHS``); ``/casework/`` is
 served on the station's binding only. ``views`` builds each page's data (pure), ``web`` holds the
@@ -29,7 +30,7 @@ import keys
 from tally.calendar import build_calendar
 from tally.casework_store import CaseworkStore
 from tally.service.accounts import AccountStore, accounts_path
-from tally.service.casework import group, in_person, objections, reporters
+from tally.service.casework import group, in_person, objections, registry, reporters
 from tally.service.casework.web import CaseworkState, PublicityFile
 from tally.service.limits import RequestLimits
 
@@ -91,5 +92,11 @@ def register(app: FastAPI) -> None:
     app.add_exception_handler(reporters.NoReporter, reporters.no_reporter)
     app.add_exception_handler(group.NoOfficial, group.no_official)
     app.mount("/report/static", StaticFiles(directory=STATIC), name="casework-static")
-    for router in (reporters.router, objections.router, group.router, in_person.router):
+    for router in (
+        reporters.router,
+        objections.router,
+        group.router,
+        in_person.router,
+        registry.router,
+    ):
         app.include_router(router)

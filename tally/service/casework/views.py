@@ -34,11 +34,13 @@ __all__ = [
     "STATE_LABELS",
     "BranchCounts",
     "CaseFile",
+    "ReporterRow",
     "branch_counts",
     "case_files",
     "reference_of",
     "reminders_today",
     "reporter_reports",
+    "reporter_rows",
     "sent_today",
 ]
 
@@ -189,3 +191,39 @@ def branch_counts(ledger: Ledger, due: Mapping[str, Reminder]) -> list[BranchCou
 def group_cases(ledger: Ledger) -> list[Case]:
     """Every case, open ones first, then by reference."""
     return sorted(ledger.cases.values(), key=lambda c: (c.state is CaseState.CONCLUDED, *_order(c)))
+
+
+_REGISTERED: Final = ("reporter", "branch", "group", "name", "phone")
+
+
+@dataclass(frozen=True)
+class ReporterRow:
+    """A registered reporter as the verification group's register shows them (RP-9.1)."""
+
+    id: str
+    branch: str
+    group: str
+    name: str
+    phone: str
+    active: bool
+
+
+def reporter_rows(ledger: Ledger, rows: Iterable[bytes]) -> list[ReporterRow]:
+    """Every reporter ever registered, by branch and group in the definition's order, then id."""
+    out: dict[str, ReporterRow] = {}
+    for raw in rows:
+        e = parse_entry(raw)
+        if e.type == "reporter.registered":
+            rid, branch, group, name, phone = (str(e.body[k]) for k in _REGISTERED)
+            out[rid] = ReporterRow(rid, branch, group, name, phone, active=True)
+    order = {
+        (br.code, g): i
+        for i, (br, g) in enumerate(
+            (br, g) for br in ledger.casework.branches for g, _ in br.groups
+        )
+    }
+    rows_ = [
+        ReporterRow(r.id, r.branch, r.group, r.name, r.phone, ledger.reporters[r.id].active)
+        for r in out.values()
+    ]
+    return sorted(rows_, key=lambda r: (order.get((r.branch, r.group), len(order)), r.id))

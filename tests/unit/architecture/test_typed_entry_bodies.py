@@ -48,6 +48,10 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
         "tally/service/casework/views.py",
         'out.add((str(e.body["reference"]), str(e.body["kind"])))',
     ): "casework entry",
+    (
+        "tally/service/casework/views.py",
+        "rid, branch, group, name, phone = (str(e.body[k]) for k in _REGISTERED)",
+    ): "casework entry",
     # Two lines alike in election_log.py. _reason: the checkpoint reason is part of the signed
     # checkpoint and is built from whatever the body holds, byte for byte as before.
     # check_invalid_confirmation: the scrutineer signs the decision's JSON members
