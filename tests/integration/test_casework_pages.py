@@ -814,3 +814,11 @@ def test_register_refusals_store_nothing(
     r = c.post("/casework/reporters", data=data, headers=JSON)
     assert r.status_code == status and r.json()["code"] == code, r.text
     assert _stored(svc) == before
+
+
+def test_a_refused_plain_post_with_photos_asks_to_choose_them_again(svc: CaseworkService) -> None:
+    c = _reporter(svc)
+    r = _send(c, [png(2, 2)], as_json=False, what=" ")
+    assert r.status_code == 422 and "请重新选择后再提交" in r.text
+    r = _send(c, as_json=False, what=" ")
+    assert r.status_code == 422 and "请重新选择后再提交" not in r.text

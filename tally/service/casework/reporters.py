@@ -260,11 +260,12 @@ async def submit(request: Request, who: Reporter) -> Response:
     form = await request.form(max_files=_MAX_FILES)
     keys_ = ("what", "where", "when_date", "when_time", "branch")
     fields = {k: _text(form, k) for k in keys_}
+    chosen = any(isinstance(f, UploadFile) and f.filename for f in form.getlist("photos"))
 
     async def again(e: CaseworkError | CalendarError | Refusal | StoreError) -> Response:
         ctx = await cw.run(lambda s: _page_ctx(s, who, fields))
-        if not wants_json(request):
-            ctx["photos_lost"] = True
+        # a plain post's page cannot refill its file input: it says to choose the photos again
+        ctx["photos_lost"] = chosen and not wants_json(request)
         return refusal(request, e, "report.html", ctx)
 
     if not csrf_ok(who.csrf, _text(form, "csrf", 100)):
