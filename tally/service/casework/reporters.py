@@ -52,6 +52,8 @@ COOKIE: Final = "casework_reporter"
 PRE_COOKIE: Final = "casework_rpre"
 SESSION_SECONDS: Final = 30 * 24 * 3600  # a reporter keeps the page on their phone
 _MAX_FILES: Final = 20
+# Addresses with wrong codes kept at once; past it, those not locked now are forgotten.
+_MAX_FAILING_CLIENTS: Final = 10_000
 _FIELD_MAX: Final = 20_000
 
 
@@ -159,6 +161,9 @@ async def login(request: Request) -> Response:
     if reporter is None:
         count += 1
         lock = lock_seconds(count)
+        if len(cw.reporter_failures) >= _MAX_FAILING_CLIENTS:  # memory stays bounded
+            now = time.monotonic()
+            cw.reporter_failures = {k: v for k, v in cw.reporter_failures.items() if v[1] > now}
         cw.reporter_failures[client] = (count, time.monotonic() + lock if lock else 0.0)
         e = _locked(lock) if lock else _code_refusal(max(0, FREE_FAILURES - count))
         return refusal(request, e, "report_login.html", ctx)
