@@ -66,6 +66,22 @@ def serve(
         int | None,
         typer.Option("--public-port", help="公开页面单独监听的端口（默认同 --port）"),
     ] = None,
+    casework: Annotated[
+        Path | None,
+        typer.Option(
+            "--casework",
+            help="本镇事项登记簿文件（tally casework new）：给出后提供民情直报页面 /report/、"
+            "异议页面 /objection/ 和查核组页面 /casework/",
+        ),
+    ] = None,
+    casework_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--casework-key",
+            help="查核组密钥文件（角色 casework，口令取自 TALLY_PASSPHRASE）：给出后每天的"
+            "事项登记簿检查点由服务签署",
+        ),
+    ] = None,
     lang: LangOpt = None,
 ) -> None:
     """启动服务：投票站页面、远程投票、公告板 / Start the service."""
@@ -85,7 +101,28 @@ def serve(
             ),
         )
     trusted = _trusted_proxies(lg, trusted_proxy)
-    _run_service(lg, db, data, key, scrutineer_key, trusted, tls, bindings)
+    if casework is not None and not casework.is_file():
+        fail(
+            lg,
+            False,
+            CliError(
+                "serve.casework_missing",
+                zh=f"找不到事项登记簿文件：{casework}",
+                en=f"no casework file at {casework}",
+            ),
+        )
+    _run_service(
+        lg,
+        db,
+        data,
+        key,
+        scrutineer_key,
+        trusted,
+        tls,
+        bindings,
+        casework=casework,
+        casework_key=casework_key,
+    )
 
 
 # FastAPI, uvicorn and the service load only for `serve` (in the helpers below, each importing
@@ -184,6 +221,9 @@ def _run_service(
     trusted: TrustedProxies,
     tls: TlsFiles | None,
     bindings: list[Binding],
+    *,
+    casework: Path | None = None,
+    casework_key: Path | None = None,
 ) -> None:
     """Build the app, say where it listens, and serve until Ctrl-C."""
     # the service and uvicorn: only for `serve`
@@ -195,12 +235,16 @@ def _run_service(
         data_dir=data,
         work_group_key=key,
         scrutineer_keys=tuple(scrutineer_key or ()),
-        extra={"trusted_proxies": trusted} if trusted else {},
+        extra={
+            **({"trusted_proxies": trusted} if trusted else {}),
+            **({"casework_key": casework_key} if casework_key is not None else {}),
+        },
         tls=tls is not None,
+        casework_path=casework,
     )
     data.mkdir(parents=True, exist_ok=True)
     application = create_app(config)
-    for zh, en in describe(bindings, tls is not None):
+    for zh, en in describe(bindings, tls is not None, casework=casework is not None):
         typer.echo(zh if lg == "zh" else en)
     # Body, header and connection limits (SECURITY.md "Resource limits") on every binding;
     # uvicorn's own forwarded-header handling off (the app reads them from --trusted-proxy
