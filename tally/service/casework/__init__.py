@@ -13,7 +13,7 @@ Mounted when the service is given a casework file (``ServiceConfig.casework_path
 
 ``/report/`` and ``/objection/`` are public pages (``transport.PUBLIC_PATHS``); ``/casework/`` is
 served on the station's binding only. ``views`` builds each page's data (pure), ``web`` holds the
-state, rendering and refusals. Decisions: docs/adr/XXXX-casework-pages.md.
+state, rendering and refusals. Decisions: docs/adr/0047-casework-pages.md.
 """
 
 from __future__ import annotations
