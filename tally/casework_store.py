@@ -367,6 +367,28 @@ class CaseworkStore:
         ).fetchone()
         return row is not None and hmac.compare_digest(_code_hash(bytes(row[0]), code), row[1])
 
+    def reporter_for_code(self, code: str) -> str | None:
+        """The active reporter whose current access code is ``code`` (RP-9.2), else None.
+
+        Every stored access code is compared (in constant time each), so the answer's timing
+        does not say how many codes were tried before the match.
+        """
+        found: str | None = None
+        rows = self._conn.execute(
+            "SELECT subject, salt, hash FROM codes WHERE substr(subject, 1, 7) = 'access:'"
+        ).fetchall()
+        for subject, salt, digest in rows:
+            if hmac.compare_digest(_code_hash(bytes(salt), code), bytes(digest)):
+                found = str(subject)[len("access:") :]
+        who = self._ledger.reporters.get(found) if found is not None else None
+        return found if who is not None and who.active else None
+
+    def changed_elsewhere(self) -> bool:
+        """Whether another process (the CLI beside the service) appended to the log since this
+        handle read it; the caller then opens the file again."""
+        (n,) = self._conn.execute("SELECT COUNT(*) FROM log").fetchone()
+        return bool(n != self._ledger.size)
+
     # -- writing -------------------------------------------------------------------------------
     def perform(
         self,

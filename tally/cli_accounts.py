@@ -51,7 +51,14 @@ def _password(lang: str) -> str:
 def add(
     target: TargetArg,
     name: Annotated[str, typer.Option("--name", help="账户名（登录用，记入日志）")],
-    role: Annotated[Role, typer.Option("--role", help="chair / scrutineer / teller / clerk")],
+    role: Annotated[
+        Role,
+        typer.Option(
+            "--role",
+            help="投票站：chair / scrutineer / teller / clerk；"
+            "事项办理页面：case_head / case_officer / town_viewer",
+        ),
+    ],
     data: DataOpt = DEFAULT_DATA,
     lang: LangOpt = None,
 ) -> None:

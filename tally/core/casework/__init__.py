@@ -4,9 +4,9 @@
 The parts: `cases` (states, findings and effects, cases, reporters, the ledger), the operations
 `receiving` (objections and reports in), `reporters` (registering, withdrawing) and `handling`
 (assign, check, extend, conclude) on the checks they share (`_checks`), `folding` (an entry into
-the ledger), `entries` (the log), `public`, `source` and `town` (views for the notice, the
-procedure and the town report), on `definition`, `deadlines`, `references`, `photos` and
-`errors`. Import from `tally.core.casework`."""
+the ledger), `entries` (the log), `reminders` (due and overdue cases, RP-9.7), `public`,
+`source` and `town` (views for the notice, the procedure and the town report), on `definition`,
+`deadlines`, `references`, `photos` and `errors`. Import from `tally.core.casework`."""
 
 from .cases import (
     BODY_FIELDS,
@@ -68,6 +68,7 @@ from .references import (
     normalise_code,
     parse_reference,
 )
+from .reminders import Reminder, ReminderKind, reminder_step, reminders
 from .reporters import register_reporter, withdraw_reporter
 from .source import CaseSource, appointment_objections, objections_of
 from .town import (
@@ -113,6 +114,8 @@ __all__ = [
     "Photo",
     "PhotoLimits",
     "PublicSummary",
+    "Reminder",
+    "ReminderKind",
     "Reporter",
     "Step",
     "TownCasework",
@@ -146,6 +149,8 @@ __all__ = [
     "public_summary",
     "record",
     "register_reporter",
+    "reminder_step",
+    "reminders",
     "replay",
     "settle_due_dates",
     "submit_report",

@@ -69,8 +69,10 @@ async def sign_in_needed(request: Request, exc: Exception) -> Response:
 
 
 def current_official(request: Request) -> UserSession | None:
-    """The official signed in with this request's session cookie, if any."""
-    return station_of(request).accounts.session(request.cookies.get(auth.COOKIE))
+    """The official signed in with this request's session cookie, if any (station roles only:
+    a casework account of the same file never sees the station)."""
+    user = station_of(request).accounts.session(request.cookies.get(auth.COOKIE))
+    return user if user is not None and user.account.role in auth.STATION_ROLES else None
 
 
 def signed_in(request: Request) -> UserSession:
