@@ -9,6 +9,7 @@ bundles written verify under V31 with the independent verifier.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,9 @@ import pytest
 import keys
 from tally.calendar import WorkingDayCalendar, build_calendar, load_calendar, sign_calendar
 from tally.casework_store import CaseworkStore, sign_casework
-from tally.core.casework import CaseworkError
+from tally.core.casework import CaseworkError, Channel, lodge_objection
 from tests.helpers.casework import SERVICE, TOWN, at, counter_random, document
-from tests.unit.casework.test_casework_provisional_due import UP_TO_2026, YEAR_2027, _object
+from tests.unit.casework.test_casework_provisional_due import UP_TO_2026, YEAR_2027
 from verifier.casework import verify_casework
 from verifier.cli import parse_town_key
 
@@ -35,7 +36,17 @@ def _store(tmp_path: Path) -> CaseworkStore:
 
 
 def _lodge(store: CaseworkStore, when: str, calendar: WorkingDayCalendar) -> None:
-    step = _object(store.ledger, when, calendar)
+    step = lodge_objection(
+        store.ledger,
+        at=at(when),
+        calendar=calendar,
+        branch="B01",
+        channel=Channel.FORM,
+        about="M001",
+        what="计票时有人代填选票",
+        publicity_end=date(2026, 12, 31),
+        elected=frozenset({"M001"}),
+    )
     store.lodge(step, at=at(when), actor="public", random=counter_random())
 
 
