@@ -7,6 +7,10 @@ branch, the concluded cases by finding (and the objections' effects) and each vi
 number of reporters. Counts and the branches' and groups' names only: the values below have no
 member for a reference, a name, a text or a reporter id, so none can be printed.
 
+The numbers come only from a casework bundle that passed V31 (RP-13.2): when it failed, the
+pages carry no number at all, only the line that says so with the failing codes of V31 and each
+finding (:attr:`TownCases.failures`).
+
 Chinese by default, English with ``lang="en"`` (branch and group names stay as the town wrote
 them). Drawn on the town report's canvas (:mod:`ballot_printer.town_report`).
 """
@@ -69,6 +73,9 @@ _TEXT: Final[Mapping[str, Mapping[str, str]]] = {
         "count": "{label} {n}",
         "group": "{name} {n} 名",
         "page": "{town}　第 {p} / {total} 页",
+        "failed": "事项登记簿导出包未通过核验（V31：{codes}），不显示任何事项数字",
+        "failed_as_of": "核验未通过的导出包不作统计；请查核组重新导出并核验（RP-13.2）",
+        "finding": "[{code}] {text}",
     },
     "en": {
         "title": "Objections and reports per branch (town committee only)",
@@ -86,6 +93,10 @@ _TEXT: Final[Mapping[str, Mapping[str, str]]] = {
         "count": "{label} {n}",
         "group": "{name} {n}",
         "page": "{town}   page {p} / {total}",
+        "failed": "the casework bundle failed verification (V31: {codes}): no case number is shown",
+        "failed_as_of": "a bundle that failed verification is not counted; the verification "
+        "group exports and verifies it again (RP-13.2)",
+        "finding": "[{code}] {text}",
     },
 }
 _COLUMNS: Final[Mapping[str, tuple[tuple[str, float], ...]]] = {
@@ -182,6 +193,14 @@ class TownCases:
     on: str  # YYYY-MM-DD
     entries: int
     rows: tuple[TownCaseRow, ...]
+    failures: tuple[tuple[str, str, str], ...] = ()
+    """(RP-13.2) When the bundle failed V31: each failing finding's (code, zh, en); then
+    ``rows`` is empty and no number is printed."""
+
+    def failed_line(self, lang: str) -> str:
+        """The one line that says the bundle failed V31, with its failing codes."""
+        codes = sorted({code for code, _, _ in self.failures})
+        return _TEXT[lang]["failed"].format(codes=_TEXT[lang]["sep"].join(codes))
 
 
 def casework_fields(cases: TownCases, lang: str) -> list[tuple[str, str]]:
@@ -195,6 +214,9 @@ def casework_fields(cases: TownCases, lang: str) -> list[tuple[str, str]]:
     out += [("认定", v) for v in FINDING_LABELS[lang].values()]
     out += [("处理", v) for v in EFFECT_LABELS[lang].values()]
     out += [("事项文字", v) for v in t.values()]
+    if cases.failures:
+        out.append(("核验未通过", cases.failed_line(lang)))
+        out += [("核验问题", zh if lang == "zh" else en) for _, zh, en in cases.failures]
     return out
 
 
@@ -244,9 +266,27 @@ def _detail_lines(cases: TownCases, lang: str, font: str, width: float) -> list[
     return out
 
 
+def _failure_lines(cases: TownCases, lang: str, font: str, width: float) -> list[tuple[int, str]]:
+    """(RP-13.2) The failing-clause line and each finding, and no number."""
+    t = _TEXT[lang]
+    out: list[tuple[int, str]] = [(0, cases.failed_line(lang))]
+    for code, zh, en in cases.failures:
+        text = t["finding"].format(code=code, text=zh if lang == "zh" else en)
+        out += [(6, x) for x in _wrap(text, " ", font, 9.5, width - 6 * mm)]
+    return out
+
+
+def _tables(cases: TownCases) -> int:
+    """The number of table pages: none when the bundle failed V31."""
+    return 0 if cases.failures else max(1, -(-len(cases.rows) // _ROWS_PER_PAGE))
+
+
 def casework_pages(cases: TownCases, lang: str, font: str, width: float) -> list[list[Any]]:
     """The casework pages' content: table pages (lists of rows, the last with the total) and
-    detail pages (lists of (indent, text) lines)."""
+    detail pages (lists of (indent, text) lines); only the failure's lines when it failed V31."""
+    if cases.failures:
+        lines = _failure_lines(cases, lang, font, width - 35 * mm)
+        return [lines[i : i + _LINES_PER_PAGE] for i in range(0, len(lines), _LINES_PER_PAGE)]
     rows: list[Any] = list(cases.rows)
     tables = [rows[i : i + _ROWS_PER_PAGE] for i in range(0, len(rows), _ROWS_PER_PAGE)] or [[]]
     detail = _detail_lines(cases, lang, font, width - 35 * mm)
@@ -296,17 +336,18 @@ def draw_casework_pages(
     width, height = size
     t = _TEXT[lang]
     pages = casework_pages(cases, lang, font, width)
-    tables = max(1, -(-len(cases.rows) // _ROWS_PER_PAGE))
+    tables = _tables(cases)
     cols = _COLUMNS[lang]
     widths = [w for _, w in cols]
     for n, content in enumerate(pages):
         y = height - 18 * mm
         c.setFont(font, 12)
-        c.drawString(15 * mm, y, t["title"] if n < tables else t["detail"])
+        c.drawString(15 * mm, y, t["title"] if n < tables or cases.failures else t["detail"])
         c.setFont(font, 9)
         c.drawRightString(width - 15 * mm, y, t["page"].format(town=town, p=first + n, total=total))
         y -= 6 * mm
-        c.drawString(15 * mm, y, t["as_of"].format(on=cases.on, entries=cases.entries))
+        as_of = t["failed_as_of"] if cases.failures else t["as_of"]
+        c.drawString(15 * mm, y, as_of.format(on=cases.on, entries=cases.entries))
         if n < tables:
             y -= 10 * mm
             _table_row(c, font, y, [h for h, _ in cols], widths, header=True)

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import keys
-from tally.calendar import build_calendar
+from tally.calendar import CalendarYear, WorkingDayCalendar, build_calendar, sign_calendar
 from tally.casework_store import (
     CHECKPOINT_DOMAIN,
     CaseworkStore,
@@ -80,6 +80,23 @@ OTHER_TOWN = keys.InMemorySigner.from_seed(
     keys.Role.TOWN_COMMITTEE, "青山镇党委", _seed("other town")
 )
 SERVICE = keys.InMemorySigner.from_seed(keys.Role.CASEWORK, "青山镇查核组", _seed("casework"))
+#: (R26.3) A year chinese_calendar does not know, as the town would sign it (a vector's own data:
+#: New Year's Day a Friday off, the Spring Festival week with two make-up Saturdays).
+YEAR_2027 = CalendarYear(
+    year=2027,
+    holidays=frozenset(
+        [dt.date(2027, 1, 1)] + [dt.date(2027, 2, 6) + dt.timedelta(days=i) for i in range(8)]
+    ),
+    workdays=frozenset({dt.date(2027, 2, 20), dt.date(2027, 2, 27)}),
+    source="国务院办公厅关于2027年部分节假日安排的通知（规范向量用数据）",
+)
+
+
+def _signed_calendar(signer: keys.Signer) -> WorkingDayCalendar:
+    return build_calendar([YEAR_2027], signed_file=sign_calendar([YEAR_2027], signer))
+
+
+CALENDAR_2027 = _signed_calendar(TOWN)
 BRANCHES: list[dict[str, Any]] = [
     {
         "branch_code": "B01",
@@ -311,8 +328,79 @@ def _reminder(reference: str, kind: str, to: str) -> Step:
     return Step("reminder.sent", {"reference": reference, "kind": kind, "to": to})
 
 
-def produced() -> tuple[dict[str, bytes], Parts]:
-    """The ``casework-basic`` bundle as the store exports it, and as parts."""
+def _provisional_scenario(store: CaseworkStore, *, signed_later: bool = False) -> None:
+    """RP-8.4a ``casework-provisional``: cases received in late December 2026 whose due dates reach
+    2027, a year chinese_calendar does not know: an objection with a provisional ``due_conclude``
+    (extended later than it), a report with both dates provisional. With ``signed_later``
+    (``casework-signed-year``) the town then signs its 2027 year file and a later objection is
+    counted on it exactly: the bundle carries ``calendar.json`` (RP-12.3)."""
+    rnd = _random()
+    for reporter, group, when in (
+        ("R001", "G1", "2026-12-21 09:00"),
+        ("R002", "G2", "2026-12-21 09:05"),
+    ):
+        at = _at(when)
+        step = register_reporter(
+            store.ledger, at=at, reporter=reporter, branch="B01", group=group, name="李明", phone=""
+        )
+        store.register(step, at=at, actor="head", random=rnd)
+    store.checkpoint("day 2026-12-21", SERVICE)
+
+    def lodge(when: str, calendar: WorkingDayCalendar) -> None:
+        step = lodge_objection(
+            store.ledger,
+            at=_at(when),
+            calendar=calendar,
+            branch="B01",
+            channel=Channel.IN_PERSON,
+            about="",
+            what="年底公示期间有人反映计票时有选票未展示。",
+            publicity_end=dt.date(2026, 12, 31),
+            elected=frozenset({"M003"}),
+        )
+        store.lodge(step, at=_at(when), actor="clerk-b01", random=rnd)
+
+    def do(step: Any, when: str, actor: str) -> None:
+        store.perform(step, at=_at(when), actor=actor, random=rnd)
+
+    lodge("2026-12-28 10:00", CALENDAR)  # due_conclude provisional: 2027-01-04
+    do(
+        assign(store.ledger, at=_at("2026-12-29 09:00"), reference="YY-2026-00001", assignee="liu"),
+        "2026-12-29 09:00",
+        "head",
+    )
+    calendar = CALENDAR_2027 if signed_later else CALENDAR
+    if signed_later:
+        lodge("2026-12-30 10:00", calendar)  # exact on the signed 2027: 2027-01-07
+    do(
+        extend(
+            store.ledger,
+            at=_at("2026-12-30 11:00"),
+            reference="YY-2026-00001",
+            due_conclude=dt.date(2027, 1, 8),
+            reason="需调取计票录像",
+        ),
+        "2026-12-30 11:00",
+        "head",
+    )
+    store.checkpoint("day 2026-12-30", SERVICE)
+    report = submit_report(
+        store.ledger,
+        at=_at("2026-12-31 18:00"),
+        calendar=calendar,
+        reporter="R001",
+        what="有人在村口议论要求重新计票。",
+    )
+    # both provisional (2027-01-01, 2027-01-14), or exact on the signed 2027 (2027-01-04, -15)
+    do(report, "2026-12-31 18:00", "reporter:R001")
+    store.checkpoint("day 2026-12-31", SERVICE)
+
+
+def produced(
+    scenario: Callable[[CaseworkStore], None] = _scenario,
+    calendar: WorkingDayCalendar | None = None,
+) -> tuple[dict[str, bytes], Parts]:
+    """A bundle as the store exports it (``casework-basic`` by default), and as parts."""
     signed, _ = sign_casework(
         casework_document(
             town="青山镇",
@@ -330,8 +418,8 @@ def produced() -> tuple[dict[str, bytes], Parts]:
             random=_random(),
         )
         try:
-            _scenario(store)
-            files = {f.path: f.data for f in store.bundle_files()}
+            scenario(store)
+            files = {f.path: f.data for f in store.bundle_files(calendar)}
             rows = store.log_rows()
             texts = store.checkpoint_texts()
         finally:
@@ -341,6 +429,7 @@ def produced() -> tuple[dict[str, bytes], Parts]:
         entries=[json.loads(r) for r in rows],
         checkpoints=[(size, text.split("\n")[3]) for size, text in texts],
         photos={p: b for p, b in files.items() if p.startswith("photos/")},
+        extra={p: b for p, b in files.items() if p == "calendar.json"},
     )
     return files, parts
 
@@ -607,6 +696,97 @@ INVALID: tuple[tuple[str, str, str, Mutation | None, FileMutation | None], ...] 
 )
 
 
+def _without_calendar(files: dict[str, bytes]) -> dict[str, bytes]:
+    return reindex({p: b for p, b in files.items() if p != "calendar.json"})
+
+
+def _calendar_other_town(files: dict[str, bytes]) -> dict[str, bytes]:
+    return reindex({**files, "calendar.json": _signed_calendar(OTHER_TOWN).signed_file})
+
+
+def _calendar_conflict(files: dict[str, bytes]) -> dict[str, bytes]:
+    """The signed year file also gives 2026, with a holiday chinese_calendar does not have."""
+    year_2026 = CalendarYear(
+        year=2026,
+        holidays=frozenset({dt.date(2026, 1, 1), dt.date(2026, 12, 31)}),
+        workdays=frozenset(),
+        source="国务院办公厅关于2026年部分节假日安排的通知（改动）",
+    )
+    return reindex({**files, "calendar.json": sign_calendar([year_2026, YEAR_2027], TOWN)})
+
+
+# (base bundle, name, code, description, mutation on parts or None, mutation on files or None)
+MORE_INVALID: tuple[tuple[str, str, str, str, Mutation | None, FileMutation | None], ...] = (
+    (
+        "provisional",
+        "V31-provisional-miscounted",
+        "casework.deadline",
+        "RP-8.4a: a provisional due_conclude counted with a guessed 2027 holiday (2027-01-05), "
+        "not the 5th Monday-to-Friday (2027-01-04)",
+        _set("objection.received", "YY-2026-00001", "due_conclude", "2027-01-05"),
+        None,
+    ),
+    (
+        "provisional",
+        "V31-provisional-repeated",
+        "casework.malformed",
+        "RP-8.4a: due_provisional names due_conclude twice",
+        _set("objection.received", "YY-2026-00001", "due_provisional", ["due_conclude"] * 2),
+        None,
+    ),
+    (
+        "provisional",
+        "V31-provisional-empty",
+        "casework.malformed",
+        "RP-8.4a: due_provisional is empty (the member is absent when both dates are exact)",
+        _set("report.received", "MQ-2026-00001", "due_provisional", []),
+        None,
+    ),
+    (
+        "provisional",
+        "V31-provisional-unknown-name",
+        "casework.malformed",
+        "RP-8.4a: due_provisional names a member that is not a due date",
+        _set("report.received", "MQ-2026-00001", "due_provisional", ["due_assign", "when"]),
+        None,
+    ),
+    (
+        "provisional",
+        "V31-provisional-extension-not-later",
+        "casework.deadline",
+        "RP-8.4a: an extension sets the provisional due date it replaces (2027-01-04)",
+        _set("objection.extended", "YY-2026-00001", "due_conclude", "2027-01-04"),
+        None,
+    ),
+    (
+        "signed-year",
+        "V31-calendar-missing",
+        "casework.calendar_year",
+        "R26.3, RP-12.3: due dates counted on the town's signed 2027, its calendar.json left out "
+        "(index rehashed)",
+        None,
+        _without_calendar,
+    ),
+    (
+        "signed-year",
+        "V31-calendar-other-key",
+        "casework.calendar_key",
+        "R26.3: calendar.json signed by another town's key (index rehashed)",
+        None,
+        _calendar_other_town,
+    ),
+    (
+        "signed-year",
+        "V31-calendar-conflict",
+        "casework.calendar_conflict",
+        "R26.3: the signed year file also gives 2026, with a holiday chinese_calendar does not "
+        "have (index rehashed)",
+        None,
+        _calendar_conflict,
+    ),
+)
+
+
 def _appointment(files: dict[str, bytes], branch: str) -> dict[str, Any]:
     """The ``casework`` and ``objections`` of an appointment of ``branch`` as the producer builds
     them at the casework's ``appointment <branch>`` checkpoint (RP-10.1, RP-11.4)."""
@@ -678,12 +858,24 @@ def _json(doc: dict[str, Any]) -> bytes:
 
 def build_files() -> dict[str, bytes]:
     """Every vector file, by its path under spec/vectors/procedure/casework/."""
-    files, parts = produced()
-    again = assemble(parts)
-    if again != files:
-        differ = sorted(p for p in again.keys() | files.keys() if again.get(p) != files.get(p))
-        msg = f"the parts do not rebuild the producer's bundle: {differ}"
-        raise SystemExit(msg)
+    bases = {
+        "basic": produced(),
+        "provisional": produced(_provisional_scenario),
+        "signed-year": produced(
+            lambda store: _provisional_scenario(store, signed_later=True), CALENDAR_2027
+        ),
+    }
+    for base, (produced_files, produced_parts) in bases.items():
+        again = assemble(produced_parts)
+        if again != produced_files:
+            differ = sorted(
+                p
+                for p in again.keys() | produced_files.keys()
+                if again.get(p) != produced_files.get(p)
+            )
+            msg = f"the parts do not rebuild the producer's {base} bundle: {differ}"
+            raise SystemExit(msg)
+    files = bases["basic"][0]
     out: dict[str, bytes] = {
         "town.pub": keys.export_public_key(TOWN.public_key),
         **_appointments(files),
@@ -706,8 +898,35 @@ def build_files() -> dict[str, bytes]:
             },
         )
     ]
-    for name, code, description, on_parts, on_files in INVALID:
-        changed = copy.deepcopy(parts)
+    cases += [
+        (
+            "valid/casework-provisional",
+            bases["provisional"][0],
+            {
+                "valid": True,
+                "description": "RP-8.4a: received in late December 2026 while chinese_calendar "
+                "knows no 2027: an objection's due_conclude provisional (2027-01-04, extended to "
+                "2027-01-08), a report's two due dates provisional (2027-01-01, 2027-01-14); no "
+                "calendar.json",
+                "warnings": ["casework.group_without_reporter"],
+            },
+        ),
+        (
+            "valid/casework-signed-year",
+            bases["signed-year"][0],
+            {
+                "valid": True,
+                "description": "R26.3, RP-12.3: the first objection's due_conclude provisional "
+                "(2027-01-04), then the town signs 2027 (New Year's Day off) and a second "
+                "objection and a report are counted on it exactly (2027-01-07; 2027-01-04 and "
+                "2027-01-15): the bundle carries that calendar.json",
+                "warnings": ["casework.group_without_reporter"],
+            },
+        ),
+    ]
+    every = [("basic", n, c, d, p, f) for n, c, d, p, f in INVALID] + list(MORE_INVALID)
+    for base, name, code, description, on_parts, on_files in every:
+        changed = copy.deepcopy(bases[base][1])
         if on_parts is not None:
             on_parts(changed)
         bundle = assemble(changed)

@@ -1,116 +1,124 @@
-"""Reading a ``casework-bundle/1`` back (spec/procedure.md RP-12.3, RP-13.2), for the town report.
+"""The town report's casework numbers from a casework bundle (spec/procedure.md RP-12.3, RP-13.2).
 
-The town report takes its case numbers from the casework bundle the verification group exported,
-never from a live file. Before a number is taken, the bundle is checked as far as the producer can:
-the index lists exactly the bundle's files with their SHA-256 and size; ``casework.json`` is signed
-by the town key (and, when given, by the town key the caller trusts); the log replays through the
-casework core (chain from the casework id, known entry types, state order); and every checkpoint is
-signed by the definition's casework key over a root this log recomputes. This is the producer's own
-check, not V31: the independent verifier's ``verifier casework`` is the check a town relies on.
+V31 is the check. The town report (and ``tally casework summary``) takes a case number only from a
+``casework-bundle/1`` that the independent verifier passed: :func:`verify_casework_bundle` runs
+``verifier casework --json`` on it in its own process (as ``tally.demo.verify`` does for the
+election bundles), and :func:`read_verified_casework` gives the ledger only when that run
+passed, else the failing findings, which the report shows instead of any number.
+
+What is left here is reading, not checking: the signed definition against the trusted town key,
+the log replayed through the casework core (the numbers are ``tally.core.casework.town``'s, from
+that ledger), and each provisional due date settled on the bundle's ``calendar.json`` when it has
+one (RP-8.4a), so the overdue counts use the exact date where the town signed its year.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import keys
-from tally.casework_store import BUNDLE_INDEX_FORMAT, CHECKPOINT_DOMAIN, parse_signed_casework
-from tally.core.casework import CaseworkDefinitionError, CaseworkError, Ledger, replay
-from tally.log.checkpoint import note_body
-from tally.log.merkle import leaf_hash, mth
+from tally.calendar import CalendarError, build_calendar, load_calendar
+from tally.casework_store import parse_signed_casework
+from tally.core.casework import (
+    CaseworkDefinitionError,
+    CaseworkError,
+    Ledger,
+    replay,
+    settle_due_dates,
+)
 from tally.store import StoreError
 
-__all__ = ["read_casework_bundle"]
+__all__ = ["CaseworkVerification", "read_verified_casework", "verify_casework_bundle"]
 
-_MAX_FILE: Final = 64 * 1024 * 1024
+_TIMEOUT: Final = 600
 
 
-def _bad(en: str, zh: str) -> StoreError:
-    return StoreError(
-        "casework.bundle",
-        zh=f"事项登记簿导出包无法使用：{zh}",
-        en=f"unusable casework bundle: {en}",
+@dataclass(frozen=True, slots=True)
+class CaseworkVerification:
+    """What ``verifier casework`` (V31) said of a bundle: passed, or its failing findings."""
+
+    passed: bool
+    failures: tuple[tuple[str, str, str], ...] = ()
+    """Each failing finding's (code, zh, en), in the verifier's order."""
+
+    def codes(self) -> list[str]:
+        return sorted({code for code, _, _ in self.failures})
+
+
+def verify_casework_bundle(bundle: Path, town_key_file: Path) -> CaseworkVerification:
+    """(V31) Run ``verifier casework BUNDLE --town-key FILE --json`` in its own process.
+
+    Returns:
+        Passed only when the verifier exits 0 and reports no failure; otherwise each failing
+        finding (an unreadable bundle or key as one finding with the verifier's code).
+    """
+    proc = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
+        [
+            sys.executable,
+            "-m",
+            "verifier",
+            "casework",
+            str(bundle),
+            "--town-key",
+            str(town_key_file),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=_TIMEOUT,
     )
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    """Every file the index names, each checked against its hash and size; no other file."""
     try:
-        index = json.loads((folder / "index.json").read_bytes())
-        listed = {f["path"]: (f["sha256"], f["size"]) for f in index["files"]}
-        fmt = index["format"]
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise _bad("index.json is missing or malformed", "index.json 缺失或格式错误") from e
-    if fmt != BUNDLE_INDEX_FORMAT:
-        raise _bad(f"index.json is not {BUNDLE_INDEX_FORMAT}", f"index.json 不是 {fmt}")
-    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {
-        "index.json"
-    }
-    if present != set(listed):
-        extra = sorted(present ^ set(listed))
-        raise _bad(f"files not as the index lists: {extra}", f"文件与索引不符：{extra}")
-    out: dict[str, bytes] = {}
-    for path, (sha, size) in listed.items():
-        data = (folder / path).read_bytes()[: _MAX_FILE + 1]
-        if len(data) != size or hashlib.sha256(data).hexdigest() != sha:
-            raise _bad(f"{path} differs from its index entry", f"{path} 与索引记载的不一致")
-        out[path] = data
-    return out
+        report = json.loads(proc.stdout)
+        found = report.get("findings", [])
+        failures = tuple((str(f["code"]), str(f["zh"]), str(f["en"])) for f in found)
+        ok = report.get("ok") is True
+    except (ValueError, AttributeError, KeyError, TypeError):
+        report, failures, ok = {}, (), False
+    if proc.returncode == 0 and ok and not failures:
+        return CaseworkVerification(passed=True)
+    if not failures:  # unreadable (exit 2): the verifier's code and its own words
+        said = proc.stderr.strip()[-300:]
+        code = str(report.get("code", "")) or f"verifier.exit_{proc.returncode}"
+        failures = ((code, f"无法核验：{said}", f"cannot be verified: {said}"),)
+    return CaseworkVerification(passed=False, failures=failures)
 
 
-def _check_checkpoints(raw: bytes, leaves: list[bytes], origin: str, key: keys.PublicKey) -> None:
-    try:
-        texts = [c["text"] for c in json.loads(raw)["checkpoints"]]
-    except (ValueError, KeyError, TypeError) as e:
-        raise _bad("checkpoints.json is malformed", "checkpoints.json 格式错误") from e
-    if not texts:
-        raise _bad("the log has no checkpoint", "没有检查点")
-    for text in texts:
-        try:
-            lines = text.split("\n")
-            size, reason = int(lines[1]), lines[3]
-            body = note_body(origin, size, mth(leaves[:size]), reason)
-            (line,) = [x for x in lines if x.startswith("\u2014 ")]  # the casework key's only
-            signature = base64.b64decode(line.split(" ")[2], validate=True)[4:]
-            if not 0 < size <= len(leaves) or not text.startswith(body):
-                raise ValueError(size)
-            keys.verify(key, CHECKPOINT_DOMAIN, body.encode(), signature)
-        except (ValueError, IndexError, binascii.Error, keys.KeysError) as e:
-            raise _bad(
-                "a checkpoint is not signed by the casework key over this log",
-                "有检查点与日志不符或没有查核组的有效签名",
-            ) from e
-
-
-def read_casework_bundle(folder: Path, *, town_key: keys.PublicKey | None = None) -> Ledger:
-    """The casework ledger a bundle folder holds, after checking the bundle (module docstring).
-
-    Args:
-        folder: the folder ``tally casework export`` wrote.
-        town_key: the town key the caller trusts; when given, the definition must be signed by it.
+def read_verified_casework(
+    bundle: Path, town_key_file: Path
+) -> tuple[Ledger | None, CaseworkVerification]:
+    """The casework ledger of a bundle that passed V31, else None with the failing findings.
 
     Raises:
-        StoreError: ``casework.bundle`` naming what does not hold.
+        StoreError: ``casework.bundle`` when a bundle that passed V31 cannot be read by the
+            producer (the two sides disagree: a fault to report, never a number).
     """
-    files = _files(folder)
+    verification = verify_casework_bundle(bundle, town_key_file)
+    if not verification.passed:
+        return None, verification
+    return _read(bundle, keys.parse_public_key(town_key_file.read_bytes())), verification
+
+
+def _read(folder: Path, town_key: keys.PublicKey) -> Ledger:
+    """The ledger of a bundle V31 passed, its provisional due dates settled (RP-8.4a)."""
     try:
-        casework, _, service = parse_signed_casework(files["casework.json"], town_key=town_key)
-        raws = files["log.jsonl"].splitlines()
-        ledger = replay(casework, raws)
-    except KeyError as e:
-        raise _bad(f"{e} is missing", f"缺少 {e}") from e
-    except (CaseworkError, CaseworkDefinitionError) as e:
-        raise _bad(e.en, e.zh) from e
-    index: dict[str, Any] = json.loads((folder / "index.json").read_bytes())
-    if index.get("casework_id") != casework.id.hex() or index.get("entries") != len(raws):
-        raise _bad("index.json names another casework or size", "index.json 的编号或条数不符")
-    origin = f"branch-casework/{casework.id.hex()}"
-    _check_checkpoints(
-        files.get("checkpoints.json", b""), [leaf_hash(r) for r in raws], origin, service
-    )
-    return ledger
+        casework, _, _ = parse_signed_casework(
+            (folder / "casework.json").read_bytes(), town_key=town_key
+        )
+        ledger = replay(casework, (folder / "log.jsonl").read_bytes().splitlines())
+        year_file = folder / "calendar.json"
+        calendar = (
+            load_calendar(year_file, town_key=town_key) if year_file.is_file() else build_calendar()
+        )
+    except (OSError, CaseworkError, CaseworkDefinitionError, CalendarError) as e:
+        raise StoreError(
+            "casework.bundle",
+            zh=f"事项登记簿导出包已通过 V31 核验，但本软件无法读取：{e}",
+            en=f"the casework bundle passed V31 but the producer cannot read it: {e}",
+        ) from e
+    return settle_due_dates(ledger, calendar)

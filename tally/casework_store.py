@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import keys
+from tally.calendar import WorkingDayCalendar, builtin_years
 from tally.core.casework import (
     CASEWORK_DOMAIN,
     SIGNED_CASEWORK_FORMAT,
@@ -38,6 +39,8 @@ from tally.core.casework import (
     WorkingDays,
     access_code,
     check_code,
+    exact_due_date,
+    local_date,
     normalise_code,
     open_ledger,
     opening_step,
@@ -534,9 +537,15 @@ class CaseworkStore:
         return body + "\n" + line
 
     # -- export --------------------------------------------------------------------------------
-    def bundle_files(self) -> list[BundleFile]:
+    def bundle_files(self, calendar: WorkingDayCalendar | None = None) -> list[BundleFile]:
         """The ``casework-bundle/1`` (RP-12.3), for the verification group and the town committee
-        only: the signed definition, the log, the checkpoints and every photo the log names."""
+        only: the signed definition, the log, the checkpoints, every photo the log names, and
+        ``calendar``'s signed year file as ``calendar.json`` when a due date was counted on one of
+        its years (:meth:`calendar_used`).
+
+        Raises:
+            CaseworkError: ``casework.calendar_needed`` (from :meth:`calendar_used`).
+        """
         rows = self.log_rows()
         files = [
             BundleFile("casework.json", self.signed_casework),
@@ -548,6 +557,8 @@ class CaseworkStore:
             data = self.photo(sha)
             if data is not None:
                 files.append(BundleFile(f"photos/{sha}.{_PHOTO_SUFFIX[kind]}", data))
+        if calendar is not None and self.calendar_used(calendar, rows):
+            files.append(BundleFile("calendar.json", calendar.signed_file))
         index = {
             "format": BUNDLE_INDEX_FORMAT,
             "casework_id": self.casework.id.hex(),
@@ -558,6 +569,50 @@ class CaseworkStore:
             ],
         }
         return [BundleFile("index.json", canonical(index)), *files]
+
+    def calendar_used(
+        self, calendar: WorkingDayCalendar, rows: Sequence[bytes] | None = None
+    ) -> bool:
+        """(RP-12.3, R26.3, RP-8.4a) Whether a due date of the log is counted on a year that only
+        ``calendar``'s signed year file knows: an exact date logged when received, or a
+        provisional one that the signed year makes exact. The verifier then needs the file.
+
+        Raises:
+            CaseworkError: ``casework.calendar_needed`` when a due date logged as exact reaches
+                a year ``calendar`` does not know (the town's signed year file is needed).
+        """
+        signed_only = set(calendar.known_years) - {y.year for y in builtin_years()}
+        used, missing = False, set()
+        d = self.casework.deadlines
+        days = {
+            "objection": (d.objection_assign_days, d.objection_conclude_days),
+            "report": (d.report_assign_days, d.report_conclude_days),
+        }
+        for raw in self.log_rows() if rows is None else rows:
+            doc = json.loads(raw)
+            kind = str(doc["type"]).removesuffix(".received")
+            if kind not in days:
+                continue
+            day = local_date(datetime.fromisoformat(doc["at"]))
+            provisional = doc["body"].get("due_provisional", [])
+            for name, n in zip(("due_assign", "due_conclude"), days[kind], strict=True):
+                exact = exact_due_date(day, n, calendar)
+                if exact is None:
+                    if name not in provisional:
+                        missing.add(int(doc["body"][name][:4]))
+                    continue
+                used = used or bool(set(range(day.year, exact.year + 1)) & signed_only)
+        if missing:
+            years = "、".join(str(y) for y in sorted(missing))
+            raise CaseworkError(
+                "casework.calendar_needed",
+                zh=f"有办理期限是按镇党委签署的 {years} 年节假日文件计算的：导出时请用 --calendar "
+                "给出该文件，核验时要用到它",
+                en=f"due dates were counted on the town's signed year file for {years}: give "
+                "that file with --calendar; the verifier needs it",
+                clause="RP-12.3",
+            )
+        return used and bool(calendar.signed_file)
 
     @staticmethod
     def _logged_photos(rows: Sequence[bytes]) -> Iterator[tuple[str, str]]:

@@ -21,6 +21,7 @@ from typing import Annotated, Any
 import typer
 
 import keys
+from tally.calendar import load_calendar
 from tally.casework_store import CaseworkStore, sign_casework
 from tally.cli_casework_cases import (
     assign_cmd,
@@ -181,6 +182,13 @@ def export_cmd(
     public: Annotated[
         bool, typer.Option("--public", help="只写公开的全镇民情直报统计（casework-public/1）")
     ] = False,
+    calendar: Annotated[
+        Path | None,
+        typer.Option(
+            "--calendar",
+            help="镇党委签署的节假日文件：办理期限用到其年份时写入导出包",
+        ),
+    ] = None,
     lang: LangOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -195,10 +203,12 @@ def export_cmd(
             )
         store = CaseworkStore.open(file)
         try:
+            # (RP-12.3, R26.3) the town's signed year file goes with the bundle when used
+            cal = load_calendar(calendar, town_key=store.town_key)
             files = (
                 [("casework-public.json", store.public_document())]
                 if public
-                else [(f.path, f.data) for f in store.bundle_files()]
+                else [(f.path, f.data) for f in store.bundle_files(cal)]
             )
         finally:
             store.close()

@@ -20,8 +20,7 @@ from typing import Annotated, Any
 
 import typer
 
-import keys
-from tally.casework_bundle import read_casework_bundle
+from tally.casework_bundle import read_verified_casework
 from tally.casework_store import CaseworkStore
 from tally.cli_errors import CliError, run_command
 from tally.core.casework import (
@@ -329,17 +328,28 @@ def _summary_lines(town: TownCasework, lg: str) -> list[str]:
 def summary_cmd(
     bundle: Annotated[Path, typer.Argument(help="事项登记簿导出包文件夹（tally casework export）")],
     town_key: Annotated[
-        Path | None, typer.Option("--town-key", help="镇党委公钥文件（核对定义的签名）")
-    ] = None,
+        Path,
+        typer.Option("--town-key", help="镇党委公钥文件（先用 verifier casework 核验 V31）"),
+    ],
     on: OnOpt = None,
     lang: LangOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """各支部事项统计（镇党委）/ Each branch's objections and reports, from a casework bundle."""
+    """各支部事项统计（镇党委）/ Each branch's cases, from a casework bundle that passed V31."""
 
     def action(lg: str) -> tuple[list[str], dict[str, Any]]:
-        key = keys.parse_public_key(town_key.read_bytes()) if town_key else None
-        town = town_casework(read_casework_bundle(bundle, town_key=key), _day(on))
+        # (RP-13.2) numbers only from a bundle that the independent verifier passed (V31)
+        ledger, verification = read_verified_casework(bundle, town_key)
+        if ledger is None:
+            codes = (
+                "、".join(verification.codes()) if lg == "zh" else ", ".join(verification.codes())
+            )
+            raise CliError(
+                "casework.bundle",
+                zh=f"事项登记簿导出包未通过核验（V31：{codes}），不给出任何数字",
+                en=f"the casework bundle failed verification (V31: {codes}): no number is given",
+            )
+        town = town_casework(ledger, _day(on))
         return _summary_lines(town, lg), town.document()
 
     run_command(lang, as_json, action)

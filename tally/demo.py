@@ -6,8 +6,9 @@ marks (over-votes, unreadable marks, write-ins), the committee round with its ru
 or re-vote where the plan says so, the secretary round, the result, the bundle and the notice; then
 the independent verifier checks every bundle, in a separate process as the town committee would.
 Then the town's verification group handles a few objections and reports (``tally.demo_casework``),
-and the town report adds each branch's casework numbers, read back from the exported casework
-bundle (spec/procedure.md RP-13.2).
+and the town report adds each branch's casework numbers from the exported casework bundle once
+the independent verifier (``verifier casework``, V31, again in its own process) passed it, or the
+failing findings and no number when it did not (spec/procedure.md RP-13.2).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import ballot_printer
 import keys
 from ballot_printer.town_report import TownElected, TownReport, TownRow, render_town_report
 from tally.calendar import load_calendar
-from tally.casework_bundle import read_casework_bundle
+from tally.casework_bundle import CaseworkVerification, read_verified_casework
 from tally.core.casework import TownCasework, town_casework
 from tally.core.definition import parse_definition_data
 from tally.core.manifest import Manifest, build_manifest
@@ -41,7 +42,13 @@ from tally.core.rules import (
     quorum,
     town_shares,
 )
-from tally.demo_casework import CASEWORK_DAY, demo_branches, run_casework, town_cases
+from tally.demo_casework import (
+    CASEWORK_DAY,
+    demo_branches,
+    failed_cases,
+    run_casework,
+    town_cases,
+)
 from tally.election import PAPER_KIND, ElectionSession, EntryInput
 from tally.manifest_io import sign_amended_list, sign_manifest
 from tally.publish import publish
@@ -483,7 +490,7 @@ def town_report(
         branches.append(_branch_json(s, e, result, elected, electing))
         session.store.close()
     shares = town_shares(secretaries, committee)
-    cases = _town_casework(out)
+    cases, verification = _town_casework(out)
     data = {
         "format": "town-report/1",
         "town": "中共红旗镇委员会",
@@ -498,6 +505,7 @@ def town_report(
             "women_secretaries": shares.women_secretaries,
         },
         "casework": cases.document() if cases else None,
+        "casework_verification": _casework_verification(verification),
     }
     json_path = out / "town-report.json"
     json_path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -509,7 +517,9 @@ def town_report(
             else "Hongqi town: the branches' re-elections at a glance",
             rows=tuple(rows),
             shares=_share_lines(shares, lang),
-            casework=town_cases(cases) if cases else None,
+            casework=town_cases(cases)
+            if cases
+            else (failed_cases(verification) if verification else None),
             lang=lang,
         ),
         out / "town-report.pdf",
@@ -517,14 +527,27 @@ def town_report(
     return json_path, pdf
 
 
-def _town_casework(out: Path) -> TownCasework | None:
-    """The town's casework numbers on the demo's casework day, read back from the exported
-    casework bundle and checked against the town key the demo wrote (None without a bundle)."""
+def _town_casework(out: Path) -> tuple[TownCasework | None, CaseworkVerification | None]:
+    """(RP-13.2) The town's casework numbers on the demo's casework day, from the exported
+    casework bundle once ``verifier casework`` (V31, its own process, against the town key the
+    demo wrote) passed it; None with the failing findings when it failed; (None, None) without
+    a bundle."""
     bundle = out / "casework" / "bundle"
     if not bundle.is_dir():
+        return None, None
+    ledger, verification = read_verified_casework(bundle, out / "casework" / "town.pub")
+    return (town_casework(ledger, CASEWORK_DAY) if ledger else None), verification
+
+
+def _casework_verification(v: CaseworkVerification | None) -> dict[str, Any] | None:
+    """The town report JSON's record of V31 on the casework bundle (RP-13.2)."""
+    if v is None:
         return None
-    town = keys.parse_public_key((out / "casework" / "town.pub").read_bytes())
-    return town_casework(read_casework_bundle(bundle, town_key=town), CASEWORK_DAY)
+    return {
+        "clause": "V31",
+        "status": "passed" if v.passed else "failed",
+        "failures": [{"code": c, "zh": zh, "en": en} for c, zh, en in v.failures],
+    }
 
 
 def _town_row(

@@ -9,8 +9,9 @@ person by the branch's clerk and the others through the public form path of the 
 submission token, a check code), assigned and concluded with different findings and effects
 (a duplicate among them), one lodged after publicity and left unassigned; a signed checkpoint at
 the end of every day with entries (RP-11.4). Then the casework bundle (RP-12.3) and the town's
-public totals (RP-12.4) are exported, and the town report reads the bundle back
-(:func:`town_cases`). Times are fixed, choices follow the seed; salts, codes and keys are drawn
+public totals (RP-12.4) are exported, and the town report takes its numbers from the bundle once
+``verifier casework`` (V31) passed it (:func:`town_cases`), or shows the failing findings instead
+(:func:`failed_cases`). Times are fixed, choices follow the seed; salts, codes and keys are drawn
 fresh, as for the elections.
 """
 
@@ -30,6 +31,7 @@ from typing import Any, Final
 import keys
 from ballot_printer.town_report import TownCaseRow, TownCases
 from tally.calendar import WorkingDayCalendar, load_calendar
+from tally.casework_bundle import CaseworkVerification
 from tally.casework_store import CaseworkStore, sign_casework
 from tally.core.casework import (
     TOWN_TIME,
@@ -54,6 +56,7 @@ __all__ = [
     "CASEWORK_DAY",
     "DemoBranch",
     "demo_branches",
+    "failed_cases",
     "run_casework",
     "town_cases",
 ]
@@ -445,6 +448,14 @@ def run_casework(out: Path, branches: Sequence[DemoBranch], *, seed: int) -> Dem
     finally:
         store.close()
     return result
+
+
+def failed_cases(verification: CaseworkVerification) -> TownCases:
+    """(RP-13.2) The town report's casework pages when the bundle failed V31: the failing
+    findings, and no number."""
+    return TownCases(
+        on=CASEWORK_DAY.isoformat(), entries=0, rows=(), failures=verification.failures
+    )
 
 
 def town_cases(town: TownCasework) -> TownCases:

@@ -46,7 +46,14 @@ from verifier.canonical import (
     parse_canonical_checked,
 )
 from verifier.casework_checkpoints import check_checkpoints
-from verifier.casework_log import Case, CaseworkDefinition, Replay, Stop, local_date
+from verifier.casework_log import (
+    DUE_MEMBERS,
+    Case,
+    CaseworkDefinition,
+    Replay,
+    Stop,
+    local_date,
+)
 from verifier.checks.common import TownKey
 from verifier.checks.publicity import signed_calendar_years
 from verifier.crypto import PublicKey, b64decode_canonical, parse_pubkey_value, verify_signature
@@ -104,6 +111,8 @@ class CaseLine:
     """The log size once the case was received (its entry's ``seq`` + 1)."""
     concluded_size: int = 0
     """The log size once it was concluded; 0 while open."""
+    due_provisional: tuple[str, ...] = ()
+    """(RP-8.4a) The due dates still provisional at the log's end (shown 暂定)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +275,7 @@ def _line(c: Case) -> CaseLine:
         about=c.about,
         received_size=c.received_size,
         concluded_size=c.concluded_size,
+        due_provisional=tuple(m for m in DUE_MEMBERS if m in c.provisional),
     )
 
 
@@ -523,7 +533,11 @@ def _numbers(
 
 
 def _calendar(run: _Run) -> dict[int, statutory.Year]:
-    """(R26.3) The town's signed year file, when the bundle has one (signed by the town key)."""
+    """(V31, R26.3) The town's signed year file ``calendar.json``, when the bundle has one: signed
+    by the casework's town key (``casework.calendar_key``, ``casework.calendar_signature``,
+    ``casework.calendar_file``), each year the library also knows equal to it
+    (``casework.calendar_conflict``). The verifier counts with chinese_calendar's years and this
+    file's for the others (``statutory.own_year``)."""
     if "calendar.json" not in run.b.names():
         return {}
     doc = run.doc("calendar.json")
@@ -535,13 +549,28 @@ def _calendar(run: _Run) -> dict[int, statutory.Year]:
         years = signed_calendar_years(doc, key)
     except ValueError as e:
         run.f.fail(
-            str(e),
-            "镇党委签署的节假日文件无效",
-            "the signed year file is malformed or not signed by the town key (R26.3)",
+            str(e).replace("publicity.", "casework.", 1),
+            "镇党委签署的节假日文件无效、未经本镇党委密钥签署或签名不符",
+            "the signed year file is malformed, not signed by the casework's town key, or its "
+            "signature does not verify (R26.3)",
             file="calendar.json",
+            rule="R26.3",
         )
         return {}
-    return {y: (frozenset(h), frozenset(w)) for y, (h, w) in years.items()}
+    out = {y: (frozenset(h), frozenset(w)) for y, (h, w) in years.items()}
+    for y in sorted(out):
+        known = statutory.builtin_year(y)
+        diff = statutory.first_difference(known, out[y]) if known is not None else None
+        if diff is not None:
+            run.f.fail(
+                "casework.calendar_conflict",
+                f"镇党委签署的节假日文件中 {y} 年的安排与 chinese_calendar 不一致",
+                f"the town's signed year file differs from chinese_calendar for {y} (R26.3)",
+                file="calendar.json",
+                found=diff,
+                rule="R26.3",
+            )
+    return out
 
 
 def _log(
@@ -670,12 +699,15 @@ def _warnings(run: _Run, replay: Replay, d: CaseworkDefinition) -> None:
 
 
 def _overdue(run: _Run, case: Case, end: dt.date) -> None:
-    late_assign = (case.assigned or end) > case.due_assign and (
-        case.assigned is not None or end > case.due_assign
+    """(V31, RP-9.7) Overdue on the exact due date where the verifier's calendar knows its year,
+    else on the provisional one (RP-8.4a)."""
+    due_assign, due_conclude = case.judged("due_assign"), case.judged("due_conclude")
+    late_assign = (case.assigned or end) > due_assign and (
+        case.assigned is not None or end > due_assign
     )
-    late_conclude = (case.concluded or end) > case.due_conclude
+    late_conclude = (case.concluded or end) > due_conclude
     if late_assign or late_conclude:
-        due = case.due_conclude if late_conclude else case.due_assign
+        due = due_conclude if late_conclude else due_assign
         run.f.warn(
             "casework.overdue",
             f"{case.reference} 逾期（期限 {due}）",
@@ -688,11 +720,11 @@ def _reminder_days(case: Case, end: dt.date, calendar: Mapping[int, statutory.Ye
     """(RP-9.7) Working days from a due date to the log's last day on which the case was still
     open for that step at 09:00 and no reminder was logged: one per case and day."""
     out: list[str] = []
-    day = case.due_assign
+    day, due_conclude = case.judged("due_assign"), case.judged("due_conclude")
     while day <= end and len(out) < 10:
         year = statutory.own_year(day.year, calendar)
         step_open = (case.assigned is None or case.assigned > day) or (
-            day >= case.due_conclude and (case.concluded is None or case.concluded > day)
+            day >= due_conclude and (case.concluded is None or case.concluded > day)
         )
         if (
             year is not None

@@ -5,7 +5,11 @@ bodies), the case states of RP-8.4 and RP-9.6, the references of RP-8.3, the reg
 RP-9.1, the content limits of RP-8.2, RP-9.3 and RP-9.4, the findings and effects of RP-8.5 and
 the due dates in working days (RP-8.4: day 1 is the first working day after the local date
 received, UTC+08:00) with the verifier's own calendar (``verifier.statutory``: chinese_calendar,
-else the town's signed year file). Nothing here imports project code; the producer's rules live in
+else the town's signed year file), and the provisional due dates of RP-8.4a: a date named in
+``due_provisional`` is recomputed on Mondays to Fridays, an extension of it must be later than it
+(or than the exact date, once the verifier's calendar knows its year: the log does not say when the
+town signed the year), and overdue is judged on the exact date where the verifier's calendar knows
+its year. Nothing here imports project code; the producer's rules live in
 ``tally.core.casework`` and the two meet only in the spec and its vectors.
 """
 
@@ -21,11 +25,13 @@ from typing import Any, Final
 from verifier import rules, statutory
 
 __all__ = [
+    "DUE_MEMBERS",
     "TOWN_TIME",
     "Case",
     "CaseworkDefinition",
     "Replay",
     "local_date",
+    "provisional_due",
 ]
 
 TOWN_TIME: Final = dt.timezone(dt.timedelta(hours=8))
@@ -48,6 +54,13 @@ _FINDINGS: Final = (
     "duplicate",
 )
 _KIND: Final = {"YY": "objection", "MQ": "report"}
+#: (RP-8.4a) The due dates of a case, in the order ``due_provisional`` names them.
+DUE_MEMBERS: Final = ("due_assign", "due_conclude")
+#: (RP-11.3, RP-8.4a) A received entry's body may add ``due_provisional`` (never empty).
+OPTIONAL: Final[Mapping[str, frozenset[str]]] = {
+    "objection.received": frozenset({"due_provisional"}),
+    "report.received": frozenset({"due_provisional"}),
+}
 
 #: (RP-11.3) The members of each entry type's body.
 BODIES: Final[Mapping[str, frozenset[str]]] = {
@@ -134,6 +147,16 @@ class Case:
     concluded_size: int = 0  # the log size once its conclusion is in
     received_size: int = 0  # the log size once it was received
     reminders: set[dt.date] = field(default_factory=set)
+    provisional: set[str] = field(default_factory=set)
+    """(RP-8.4a) The due dates still provisional (named in ``due_provisional``, not extended)."""
+    exact: dict[str, dt.date] = field(default_factory=dict)
+    """(RP-8.4a) A provisional due date's exact date, where the verifier's calendar knows it."""
+
+    def judged(self, member: str) -> dt.date:
+        """(V31) The due date overdue is judged on: the exact one where the verifier's calendar
+        knows its year, else the date the log gives (provisional or exact)."""
+        logged: dt.date = getattr(self, member)
+        return self.exact.get(member, logged) if member in self.provisional else logged
 
 
 class Stop(Exception):
@@ -214,7 +237,10 @@ class Replay:
         if not isinstance(type_, str) or type_ not in BODIES:
             self._bad("casework.malformed", "未知记录类型", f"unknown entry type {type_!r}")
             raise Stop
-        if not isinstance(body, dict) or set(body) != BODIES[type_]:
+        if (
+            not isinstance(body, dict)
+            or set(body) - OPTIONAL.get(type_, frozenset()) != BODIES[type_]
+        ):
             self._bad("casework.malformed", "记录内容的字段不符", f"the body of {type_} is wrong")
             raise Stop
         if (type_ == "casework.opened") != (seq == 0):
@@ -278,27 +304,81 @@ class Replay:
                 count += 1
         return d
 
-    def _deadlines(self, body: Mapping[str, Any], day: dt.date, kind: str) -> tuple[dt.date, ...]:
+    def exact_due(self, day: dt.date, n: int) -> dt.date | None:
+        """The ``n``-th working day after ``day``, or None (silently) when the verifier's calendar
+        does not know a year it reaches (RP-8.4a: the provisional date then stands)."""
+        d, count = day, 0
+        while count < n:
+            d += dt.timedelta(days=1)
+            year = statutory.own_year(d.year, self.calendar)
+            if year is None:
+                return None
+            count += rules.is_working_day(d, year[0], year[1])
+        return d
+
+    def _provisional_names(self, body: Mapping[str, Any]) -> set[str]:
+        """(RP-8.4a) The names of ``due_provisional``: a non-empty list of distinct due-date
+        members, in the order of RP-11.3; anything else is ``casework.malformed``."""
+        if "due_provisional" not in body:
+            return set()
+        names = body["due_provisional"]
+        valid = (
+            isinstance(names, list)
+            and names
+            and all(isinstance(n, str) for n in names)
+            and len(set(names)) == len(names)
+            and set(names) <= set(DUE_MEMBERS)
+            and names == [m for m in DUE_MEMBERS if m in names]
+        )
+        if not valid:
+            self._bad(
+                "casework.malformed",
+                "“暂定期限”须列出暂定的期限名称，不得为空、重复或有其他名称",
+                "due_provisional must name due_assign and/or due_conclude, in that order, "
+                "never empty, never repeated, nothing else",
+                path="body.due_provisional",
+                found=str(names),
+                rule="RP-8.4a",
+            )
+        listed = names if isinstance(names, list) else []
+        return {n for n in listed if isinstance(n, str) and n in DUE_MEMBERS}
+
+    def _deadlines(
+        self, body: Mapping[str, Any], day: dt.date, kind: str
+    ) -> tuple[dt.date, dt.date, set[str], dict[str, dt.date]]:
+        """(V31, RP-8.4, RP-8.4a) The body's due dates, each recomputed: with the verifier's
+        calendar, or on Mondays to Fridays when ``due_provisional`` names it. Returns the two
+        dates, the provisional names and the exact dates of those the verifier's calendar knows."""
+        provisional = self._provisional_names(body)
         out: list[dt.date] = []
-        for member in ("due_assign", "due_conclude"):
+        exact: dict[str, dt.date] = {}
+        for member in DUE_MEMBERS:
             given = _day(body[member])
             if given is None:
                 self._bad("casework.malformed", "期限不是日期", f"{member} is not a date")
                 given = day
             n = self.d.deadlines.get(f"{kind}_{member.removeprefix('due_')}_days", 1)
-            want = self.due(day, n)
+            if member in provisional:
+                want: dt.date | None = provisional_due(day, n)
+                known = self.exact_due(day, n)
+                if known is not None:
+                    exact[member] = known
+                how = f"the {n}th Monday-to-Friday after {day.isoformat()} (provisional, RP-8.4a)"
+            else:
+                want = self.due(day, n)
+                how = f"the {n}th working day after {day.isoformat()}"
             if want is not None and want != given:
                 self._bad(
                     "casework.deadline",
-                    "办理期限计算有误",
-                    f"{member} is not the {n}th working day after {day.isoformat()}",
+                    "办理期限计算有误" + ("（暂定期限）" if member in provisional else ""),
+                    f"{member} is not {how}",
                     path=f"body.{member}",
                     expected=want.isoformat(),
                     found=given.isoformat(),
-                    rule="RP-8.4",
+                    rule="RP-8.4a" if member in provisional else "RP-8.4",
                 )
             out.append(given)
-        return tuple(out)
+        return out[0], out[1], provisional, exact
 
     # -- receiving -----------------------------------------------------------------------------
     def _reference(self, ref: object, kind: str, day: dt.date) -> str | None:
@@ -362,7 +442,7 @@ class Replay:
         self._related(body["relates_to"])
         if body["timing"] not in ("during", "after"):
             self._bad("casework.malformed", "提出时间类别无效", "timing is not during or after")
-        due_a, due_c = self._deadlines(body, day, "objection")
+        due_a, due_c, provisional, exact = self._deadlines(body, day, "objection")
         if ref is not None:
             self.cases[ref] = Case(
                 ref,
@@ -374,8 +454,10 @@ class Replay:
                 day,
                 due_a,
                 due_c,
+                received_size=self.size,
+                provisional=provisional,
+                exact=exact,
             )
-            self.cases[ref].received_size = self.size
 
     def _report_received(self, body: Mapping[str, Any], day: dt.date, actor: str) -> None:
         del actor
@@ -401,12 +483,22 @@ class Replay:
         self._when(body["when"], day)
         self._photos(body["photos"])
         self._related(body["relates_to"])
-        due_a, due_c = self._deadlines(body, day, "report")
+        due_a, due_c, provisional, exact = self._deadlines(body, day, "report")
         if ref is not None:
             self.cases[ref] = Case(
-                ref, "report", str(body["branch"]), "", "reporter", "", day, due_a, due_c
+                ref,
+                "report",
+                str(body["branch"]),
+                "",
+                "reporter",
+                "",
+                day,
+                due_a,
+                due_c,
+                received_size=self.size,
+                provisional=provisional,
+                exact=exact,
             )
-            self.cases[ref].received_size = self.size
 
     def _when(self, when: object, day: dt.date) -> None:
         if when == "":
@@ -585,17 +677,23 @@ class Replay:
             self._out_of_order(case, f"{kind}.extended")
             return
         new = _day(body["due_conclude"])
-        if new is None or new <= case.due_conclude:
+        # (RP-8.4a) A provisional date is replaced while provisional, or after the town signed
+        # its year (the log does not say when): later than either date will do.
+        floor = case.due_conclude
+        if "due_conclude" in case.provisional:
+            floor = min(floor, case.exact.get("due_conclude", floor))
+        if new is None or new <= floor:
             self._bad(
                 "casework.deadline",
                 "延期后的办结期限须晚于原期限",
                 "an extension must set a later due date than the one it replaces",
-                expected=f"after {case.due_conclude.isoformat()}",
+                expected=f"after {floor.isoformat()}",
                 found=str(body["due_conclude"]),
-                rule="RP-8.4",
+                rule="RP-8.4a" if "due_conclude" in case.provisional else "RP-8.4",
             )
         else:
             case.due_conclude = new
+            case.provisional.discard("due_conclude")  # an extension is never provisional
         if not _text(body["reason"], 1, _REASON_MAX):
             self._bad("case.reason", "须填写理由", "a reason of 1 to 200 characters is needed")
 
@@ -662,6 +760,16 @@ class Replay:
         if not _text(body["to"], 1, _NAME_MAX):
             self._bad("casework.malformed", "提醒对象无效", "reminder 'to' is malformed")
         case.reminders.add(day)
+
+
+def provisional_due(day: dt.date, n: int) -> dt.date:
+    """(RP-8.4a) The ``n``-th Monday-to-Friday after ``day``: only Saturdays and Sundays are not
+    counted (no holiday and no adjusted working day of an unknown year is guessed)."""
+    d, count = day, 0
+    while count < n:
+        d += dt.timedelta(days=1)
+        count += d.weekday() < 5
+    return d
 
 
 def _allowed_effects(finding: str, about: str, kind: str) -> tuple[str, ...]:

@@ -203,7 +203,7 @@ def test_summary_of_an_exported_bundle_gives_each_branchs_numbers_rp_13_2(
     assert (b01["objections"]["received"], b01["objections"]["overdue"]) == (1, 1)
     assert (b01["reports"]["received"], b01["reports"]["open"]) == (1, 1)
     assert b01["groups_without_reporter"] == ["G2"]
-    r = _cw("summary", str(out), "--on", "2026-10-13")
+    r = _cw("summary", str(out), "--town-key", str(town_pub), "--on", "2026-10-13")
     assert "东村党支部：异议 收到 1、办结 0、未结 1、逾期 1" in r.output
     assert "无直报员的小组：二组" in r.output
     assert "李四" not in r.output and "王五" not in r.output

@@ -62,7 +62,37 @@ def test_casework_vectors_match_a_fresh_generation() -> None:
 def test_rp_15_invalid_casework_vectors_are_present() -> None:
     names = {p.name for p in INVALID}
     assert {"V31-deadline-wrong", "V31-photo-hash-mismatch"} <= names
-    assert [p.name for p in VALID] == ["casework-basic"]
+    # RP-8.4a: a provisional date miscounted, a malformed due_provisional; R26.3: calendar.json
+    assert {
+        "V31-provisional-miscounted",
+        "V31-provisional-repeated",
+        "V31-provisional-empty",
+        "V31-provisional-unknown-name",
+        "V31-provisional-extension-not-later",
+        "V31-calendar-missing",
+        "V31-calendar-other-key",
+        "V31-calendar-conflict",
+    } <= names
+    assert [p.name for p in VALID] == [
+        "casework-basic",
+        "casework-provisional",
+        "casework-signed-year",
+    ]
+
+
+def test_rp_8_4a_the_provisional_bundle_names_its_provisional_dates() -> None:
+    """The valid RP-8.4a bundle has a case with one and a case with both dates provisional, no
+    calendar.json; the signed-year bundle carries the town's year file (RP-12.3)."""
+    bundle = VECTORS / "valid" / "casework-provisional" / "bundle"
+    named = [
+        json.loads(line)["body"].get("due_provisional")
+        for line in (bundle / "log.jsonl").read_bytes().splitlines()
+        if json.loads(line)["type"].endswith(".received")
+    ]
+    assert named == [["due_conclude"], ["due_assign", "due_conclude"]]
+    assert not (bundle / "calendar.json").exists()
+    signed = VECTORS / "valid" / "casework-signed-year" / "bundle" / "calendar.json"
+    assert json.loads(signed.read_bytes())["format"] == "signed-calendar/1"
 
 
 @pytest.mark.parametrize("case", VALID, ids=lambda p: p.name)
