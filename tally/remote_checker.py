@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any, Final
 import keys
 from keys import remote_ballot
 from tally.core.errors import TallyError
-from tally.core.manifest import canonical
 from tally.store import ElectionStore
 
 if TYPE_CHECKING:
@@ -44,7 +43,6 @@ __all__ = [
     "check_not_refused_before",
     "check_received",
     "check_token_not_refused",
-    "jcs_or_none",
     "receipt_status",
     "received_receipt",
 ]
@@ -208,16 +206,6 @@ def check_not_refused_before(store: ElectionStore, receipt: str) -> None:
     if found is not None:
         code, zh, en = found
         raise TallyError(code, zh=zh, en=en, clause="RV-4.1")
-
-
-def jcs_or_none(doc: Any) -> bytes | None:
-    """The RFC 8785 bytes of a received ballot (``tally.core.manifest.canonical``: the standard
-    encoder where it gives JCS), or None when it has none (``precheck_ballot`` then refuses it with
-    ``remote.ballot_invalid``)."""
-    try:
-        return canonical(doc)
-    except (ValueError, TypeError, RecursionError):
-        return None
 
 
 def received_receipt(election_id: bytes, receipt: str) -> dict[str, Any]:

@@ -527,15 +527,11 @@ class RemoteVoting:
             )
         try:  # RV-4.1: the cheap checks; the checker runs RV-3.5 in full (RV-4.5)
             remote_checker.check_token_not_refused(self.store, token)
-            jcs = remote_checker.jcs_or_none(c.ballot)  # the fast encoder where it is JCS
-            receipt = remote_ballot.precheck_ballot(
-                self.ballot_context(), c.ballot, token=c.token, jcs=jcs
-            )
-            jcs = jcs if jcs is not None else canonical(c.ballot)
-            remote_checker.check_not_refused_before(self.store, receipt)
+            ballot = remote_ballot.receive_ballot(self.ballot_context(), c.ballot, token=c.token)
+            remote_checker.check_not_refused_before(self.store, ballot.receipt)
         except (keys.KeysError, TallyError) as e:
             raise SessionError(e.code, zh=e.zh, en=e.en, clause=e.clause) from e
-        return (receipt, token, b64(c.prefix), b64(c.signature), jcs)
+        return (ballot.receipt, token, b64(c.prefix), b64(c.signature), ballot.jcs)
 
     def ballot_context(self) -> remote_ballot.BallotContext:
         """What a ``remote-ballot/2`` is checked against (RV-3.2): the election, the key of

@@ -478,17 +478,25 @@ class _CountedRoute(APIRoute):
 
 router = APIRouter(tags=["remote"])
 counted = APIRouter(tags=["remote"], route_class=_CountedRoute)
-Service = Annotated[ServiceState, Depends(state_of)]
 
 
-def limits_of(request: Request) -> RemoteLimits:
+# The dependencies are coroutines: FastAPI runs a plain function dependency in its thread pool,
+# two thread hops per request for what is an attribute read.
+async def service_of(request: Request) -> ServiceState:
+    return state_of(request)
+
+
+async def limits_of(request: Request) -> RemoteLimits:
     limits: RemoteLimits = request.app.state.remote_limits
     return limits
 
 
-def checks_of(request: Request) -> CastChecks:
+async def checks_of(request: Request) -> CastChecks:
     checks: CastChecks = request.app.state.remote_checks
     return checks
+
+
+Service = Annotated[ServiceState, Depends(service_of)]
 
 
 Limits = Annotated[RemoteLimits, Depends(limits_of)]
