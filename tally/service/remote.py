@@ -562,11 +562,11 @@ async def cast(body: CastRequest, service: Service, checks: Checks, lang: str = 
         token = _b64(body.token, "token", size=32)
         prefix = _b64(body.token_prefix, "token_prefix", size=32)
         signature = _b64(body.token_signature, "token_signature")
-        receipt = await service.cast(RemoteCastV2(token, prefix, signature, body.ballot))
+        received = await service.cast(RemoteCastV2(token, prefix, signature, body.ballot))
     except (TallyError, keys.KeysError) as e:
         return _refusal(e, lang)
-    await checks.submit(receipt["receipt"], body.token, body.ballot)
-    return receipt
+    await checks.submit(received.receipt, received.token, received.ballot)
+    return received.answer
 
 
 @router.get(
