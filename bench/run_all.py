@@ -269,10 +269,12 @@ def render_remote_v2(r: dict[str, Any], cmd: str) -> list[str]:
         f"{r['voters']} approved members, each casting one `remote-ballot/2` made beforehand by "
         f"the v2 device's code ({_shape(r['posts'])}: every expected elector is a choice of "
         "every post, RV-2.1). A cast is answered `received` once its cheap checks hold (RV-4.1) "
-        "and its proofs are checked after the answer by the service's checker process at a "
-        f"lower priority (RV-4.5). {r['clients']} connections{pinned} in a closed loop, each "
-        "sending its next cast when its last was answered, every cast once; a Python client, "
-        "since wrk reports a fixed duration and would run out of credentials. Baseline: the "
+        "and its proofs are checked after the answer by the service's checker process in the "
+        f"idle scheduling class (RV-4.5). {r['clients']} connections{pinned} in a closed loop, "
+        "each sending its next cast when its last was answered, every cast once; a Python "
+        "client on asyncio streams with every request made before the clock starts (wrk reports "
+        "a fixed duration and would run out of credentials; httpx, used before, capped the "
+        "figure at about 400 casts a second by its own CPU). Baseline: the "
         f"no-op endpoint by wrk, {r['seconds']:.0f} s before the casts and after every cast "
         "was accepted.\n",
         "| endpoint | requests | rate | p50 | p99 | max |",

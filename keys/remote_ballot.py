@@ -53,6 +53,7 @@ __all__ = [
     "CheckedBallot",
     "PostChoice",
     "PostShape",
+    "ReceivedBallot",
     "RemoteBallotError",
     "TokenMismatchError",
     "ballot_receipt",
@@ -60,6 +61,7 @@ __all__ = [
     "encrypt_ballot",
     "encrypted_totals",
     "precheck_ballot",
+    "receive_ballot",
 ]
 
 BALLOT_FORMAT: Final = "remote-ballot/2"
@@ -324,17 +326,10 @@ def check_ballot(ctx: BallotContext, doc: object, *, token: bytes) -> CheckedBal
             or its disapprovals fail RV-3.4.
     """
     jcs = _jcs(doc)
-    if len(jcs) > MAX_BALLOT_JCS_BYTES:
-        raise BallotTooLargeError(
-            zh=f"远程选票超过 {MAX_BALLOT_JCS_BYTES} 字节的上限。",
-            en=f"the remote ballot's JCS form has {len(jcs)} bytes, above {MAX_BALLOT_JCS_BYTES}",
-        )
+    _check_size(jcs)
     ballot, ballot_token, posts = _check_shape(ctx, doc)
     if not hmac.compare_digest(ballot_token, token):
-        raise TokenMismatchError(
-            zh="选票中的投票凭证与提交时使用的凭证不一致。",
-            en="the ballot's token is not the token it is cast with",
-        )
+        _token_mismatch()
     checked = []
     for shape, post_doc in zip(ctx.posts, posts, strict=True):
         listed = shape.listed_for_proofs
@@ -456,6 +451,15 @@ def _precheck_post(shape: PostShape, doc: object) -> None:
         _proof_bytes(dis[name], values=listed + 1, field=f"disapprovals.{name}")
 
 
+@dataclass(frozen=True, slots=True)
+class ReceivedBallot:
+    """A ballot that passed `precheck_ballot`: its receipt (RV-3.6) and its RFC 8785 bytes, the
+    bytes the service keeps and the checker checks."""
+
+    receipt: str  # RV-3.6, 64 lowercase hex
+    jcs: bytes
+
+
 def precheck_ballot(
     ctx: BallotContext, doc: object, *, token: bytes, jcs: bytes | None = None
 ) -> str:
@@ -469,22 +473,152 @@ def precheck_ballot(
         keys.elgamal.EncodingError, WrongShapeError, ProofLengthError: a post's members,
             counts, encodings or lengths.
     """
+    return _precheck(ctx, doc, token, jcs).receipt
+
+
+def receive_ballot(ctx: BallotContext, doc: object, *, token: bytes) -> ReceivedBallot:
+    """`precheck_ballot`, with the ballot's RFC 8785 bytes (the service's cast, RV-4.1).
+
+    Raises:
+        the errors of `precheck_ballot`, for the same ballots.
+    """
+    return _precheck(ctx, doc, token, None)
+
+
+def _precheck(ctx: BallotContext, doc: object, token: bytes, jcs: bytes | None) -> ReceivedBallot:
     if jcs is None:
+        # A ballot of exactly the checked shape gets its JCS bytes built from its checked parts
+        # (`_checked_jcs`): the same bytes, and then the size and the token are all that is left
+        # to check. Anything else takes the general way below, which says what is wrong.
+        fast = _checked_jcs(ctx, doc)
+        if fast is not None:
+            _check_size(fast)
+            assert isinstance(doc, dict)  # as `_checked_jcs` found it
+            if not hmac.compare_digest(base64.b64decode(doc["token"]), token):
+                _token_mismatch()
+            return ReceivedBallot(_receipt_of_jcs(fast), fast)
         jcs = _jcs(doc)
+    _check_size(jcs)
+    _ballot, ballot_token, posts = _check_shape(ctx, doc)
+    if not hmac.compare_digest(ballot_token, token):
+        _token_mismatch()
+    for shape, post_doc in zip(ctx.posts, posts, strict=True):
+        _precheck_post(shape, post_doc)
+    return ReceivedBallot(_receipt_of_jcs(jcs), jcs)
+
+
+def _check_size(jcs: bytes) -> None:
     if len(jcs) > MAX_BALLOT_JCS_BYTES:
         raise BallotTooLargeError(
             zh=f"远程选票超过 {MAX_BALLOT_JCS_BYTES} 字节的上限。",
             en=f"the remote ballot's JCS form has {len(jcs)} bytes, above {MAX_BALLOT_JCS_BYTES}",
         )
-    _ballot, ballot_token, posts = _check_shape(ctx, doc)
-    if not hmac.compare_digest(ballot_token, token):
-        raise TokenMismatchError(
-            zh="选票中的投票凭证与提交时使用的凭证不一致。",
-            en="the ballot's token is not the token it is cast with",
+
+
+def _token_mismatch() -> NoReturn:
+    raise TokenMismatchError(
+        zh="选票中的投票凭证与提交时使用的凭证不一致。",
+        en="the ballot's token is not the token it is cast with",
+    )
+
+
+# -- the fast path of the cheap checks: a whole list at a time, and the JCS bytes built
+_B64_ALPHABET: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_POST_MEMBERS: Final = frozenset({"post", "choices", "choice_proofs", "sum_proof"})
+_POST_MEMBERS_DIS: Final = _POST_MEMBERS | {"disapprovals"}
+_DIS_MEMBERS: Final = frozenset({"count", "count_proof", "room_proof", "write_in_proof"})
+
+
+def _all_b64_of(values: list[Any], size: int) -> bool:
+    """Every item of `values` is the canonical padded base64 text of exactly `size` bytes: the
+    lengths, the alphabet, the padding, and the spare bits of the last symbol before it, checked
+    over the joined text at once (the same set of texts as `_is_b64_of`, one by one)."""
+    try:
+        joined = "".join(values).encode("ascii")
+    except (TypeError, UnicodeEncodeError):
+        return False
+    full, left = divmod(size, 3)
+    width, pad, k = 4 * (full + (left > 0)), (3 - left) % 3, len(values)
+    if not k or set(map(len, values)) != {width}:
+        return False
+    if joined.translate(None, _B64_ALPHABET) != b"=" * (pad * k):  # "=" only as padding
+        return False
+    if any(joined[width - i :: width] != b"=" * k for i in range(1, pad + 1)):
+        return False
+    return not pad or set(joined[width - pad - 1 :: width]) <= set(_B64_LAST[left].encode())
+
+
+def _jcs_texts(values: list[str]) -> str:
+    return '["' + '","'.join(values) + '"]'
+
+
+def _checked_post_jcs(shape: PostShape, doc: object) -> str | None:
+    """The JCS text of one post object that `_precheck_post` passes, when it is exactly of the
+    checked shape (plain dicts, lists and base64 texts); else None."""
+    listed = shape.listed_for_proofs
+    members = _POST_MEMBERS if listed is None else _POST_MEMBERS_DIS
+    if type(doc) is not dict or doc.keys() != members or doc["post"] != shape.post:
+        return None
+    cts, cps, total = doc["choices"], doc["choice_proofs"], doc["sum_proof"]
+    if not (
+        type(cts) is list
+        and type(cps) is list
+        and len(cts) == len(cps) == shape.choices
+        and _all_b64_of(cts, _CIPHERTEXT_SIZE)
+        and _all_b64_of(cps, 2 * elgamal.SCALAR_SIZE * 2)
+        and _all_b64_of([total], 2 * elgamal.SCALAR_SIZE * (shape.seats + 1))
+    ):
+        return None
+    dis = ""
+    if listed is not None:
+        d = doc["disapprovals"]
+        if type(d) is not dict or d.keys() != _DIS_MEMBERS:
+            return None
+        proofs = [d["count_proof"], d["room_proof"], d["write_in_proof"]]
+        if not (
+            _all_b64_of([d["count"]], _CIPHERTEXT_SIZE)
+            and _all_b64_of(proofs, 2 * elgamal.SCALAR_SIZE * (listed + 1))
+        ):
+            return None
+        dis = (
+            f'"disapprovals":{{"count":"{d["count"]}","count_proof":"{proofs[0]}",'
+            f'"room_proof":"{proofs[1]}","write_in_proof":"{proofs[2]}"}},'
         )
-    for shape, post_doc in zip(ctx.posts, posts, strict=True):
-        _precheck_post(shape, post_doc)
-    return _receipt_of_jcs(jcs)
+    # RFC 8785: the members in code-point order ("choice_proofs" < "choices": "_" < "s").
+    return (
+        f'{{"choice_proofs":{_jcs_texts(cps)},"choices":{_jcs_texts(cts)},{dis}'
+        f'"post":"{shape.post}","sum_proof":"{total}"}}'
+    )
+
+
+def _checked_jcs(ctx: BallotContext, doc: object) -> bytes | None:
+    """The RFC 8785 bytes of `doc` when it passes every check of `precheck_ballot` but the size
+    and the token's equality, being exactly of the checked shape; None for anything else.
+
+    Every text of such a ballot is ASCII that JSON does not escape (base64, lowercase hex, the
+    format and the context's post codes), so its JCS form is those texts in fixed members in
+    code-point order; tests/unit/keys/test_remote_precheck.py holds it to `rfc8785.dumps`.
+    """
+    if type(doc) is not dict or doc.keys() != _MEMBERS or doc["format"] != BALLOT_FORMAT:
+        return None
+    election, token, posts = doc["election_id"], doc["token"], doc["posts"]
+    if not (
+        type(election) is str
+        and _HEX64.fullmatch(election) is not None
+        and hmac.compare_digest(bytes.fromhex(election), ctx.election_id)
+        and _all_b64_of([token], elgamal.TOKEN_SIZE)
+        and type(posts) is list
+        and len(posts) == len(ctx.posts)
+    ):
+        return None
+    parts = [_checked_post_jcs(shape, p) for shape, p in zip(ctx.posts, posts, strict=True)]
+    if any(p is None for p in parts):
+        return None
+    text = (
+        f'{{"election_id":"{election}","format":"{BALLOT_FORMAT}",'
+        f'"posts":[{",".join(p for p in parts if p is not None)}],"token":"{token}"}}'
+    )
+    return text.encode("ascii")
 
 
 # --------------------------------------------------------------------------- totals

@@ -16,6 +16,7 @@ Nothing here decrypts a ballot or keeps a time or an order.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import multiprocessing
@@ -28,7 +29,6 @@ from typing import TYPE_CHECKING, Any, Final
 import keys
 from keys import remote_ballot
 from tally.core.errors import TallyError
-from tally.core.manifest import canonical
 from tally.store import ElectionStore
 
 if TYPE_CHECKING:
@@ -44,7 +44,6 @@ __all__ = [
     "check_not_refused_before",
     "check_received",
     "check_token_not_refused",
-    "jcs_or_none",
     "receipt_status",
     "received_receipt",
 ]
@@ -52,7 +51,7 @@ __all__ = [
 log = logging.getLogger("tally.remote_checker")
 
 MAX_REFUSALS_PER_TOKEN: Final = 3  # RV-4.6
-CHECKER_NICE: Final = 10  # the checker yields the CPU to the service's requests
+CHECKER_NICE: Final = 19  # the checker yields the CPU to the service's requests
 VERDICTS_PER_COMMIT: Final = 64  # at the close: one transaction per this many checked casts
 
 
@@ -93,8 +92,34 @@ def check_cast(ctx: remote_ballot.BallotContext, receipt: str, token: str, ballo
     return Verdict(receipt)
 
 
-def _lower_priority() -> None:  # the pool's initializer, in the checker process
-    os.nice(CHECKER_NICE)
+def _lower_priority() -> None:
+    """Make the calling process yield the CPU to every other (RV-4.5): Linux's ``SCHED_IDLE``
+    class, which runs it only when no other process wants the CPU, where there is one, and in any
+    case the lowest nice value (``CHECKER_NICE``). A niced process still takes a share of a busy
+    CPU and keeps it until its slice ends when the service wakes; an idle-class one gives it up
+    at once, so a burst of casts is answered at the speed of the service alone."""
+    os.nice(CHECKER_NICE - os.nice(0))
+    idle = getattr(os, "SCHED_IDLE", None)
+    if idle is not None:
+        with contextlib.suppress(OSError):
+            os.sched_setscheduler(0, idle, os.sched_param(0))
+
+
+_CONTEXT: remote_ballot.BallotContext | None = None  # in the checker process: set at its start
+
+
+def _start_checker(ctx: remote_ballot.BallotContext) -> None:
+    """The pool's initializer, in the checker process: the ballot context, sent once, and the
+    lowest priority."""
+    global _CONTEXT  # noqa: PLW0603  (one value per checker process, set once at its start)
+    _CONTEXT = ctx
+    _lower_priority()
+
+
+def _check_received(receipt: str, token: str, ballot: bytes) -> Verdict:
+    """``check_cast`` in the checker process, against the context it was started with."""
+    assert _CONTEXT is not None, "the checker process was started without its context"
+    return check_cast(_CONTEXT, receipt, token, ballot)
 
 
 def _ready() -> bool:  # Checker.start's first job: the process is up
@@ -103,7 +128,8 @@ def _ready() -> bool:  # Checker.start's first job: the process is up
 
 class Checker:
     """A pool of one checker process (forkserver: the service holds threads and an SQLite
-    connection, which ``fork`` would copy), niced by ``CHECKER_NICE``; started on first use."""
+    connection, which ``fork`` would copy) at the lowest priority (``_lower_priority``), given the
+    ballot context once when it starts; started on first use."""
 
     def __init__(self, ctx: remote_ballot.BallotContext) -> None:
         self.ctx = ctx
@@ -117,7 +143,8 @@ class Checker:
             self._pool = ProcessPoolExecutor(
                 max_workers=1,
                 mp_context=multiprocessing.get_context(method),
-                initializer=_lower_priority,
+                initializer=_start_checker,
+                initargs=(self.ctx,),
             )
             self._generation += 1
         return self._pool
@@ -127,12 +154,13 @@ class Checker:
         called off the event loop, so the first cast does not wait for a process to start."""
         self._executor().submit(_ready).result()
 
-    def submit(self, receipt: str, token: str, ballot: Any) -> tuple[int, Future[Verdict]]:
-        """Queue one received cast. Returns the pool's generation and a future of the verdict,
-        which raises when the checker failed (``BrokenProcessPool``: the cast stays received;
-        call ``broken`` with the generation)."""
+    def submit(self, receipt: str, token: str, ballot: bytes) -> tuple[int, Future[Verdict]]:
+        """Queue one received cast (``token`` base64 and ``ballot`` the JCS bytes, as stored: a
+        few strings to send, not the object). Returns the pool's generation and a future of the
+        verdict, which raises when the checker failed (``BrokenProcessPool``: the cast stays
+        received; call ``broken`` with the generation)."""
         pool = self._executor()
-        return self._generation, pool.submit(check_cast, self.ctx, receipt, token, ballot)
+        return self._generation, pool.submit(_check_received, receipt, token, ballot)
 
     def broken(self, generation: int) -> None:
         """The pool of ``generation`` broke (its process died): the next submit starts a new
@@ -208,16 +236,6 @@ def check_not_refused_before(store: ElectionStore, receipt: str) -> None:
     if found is not None:
         code, zh, en = found
         raise TallyError(code, zh=zh, en=en, clause="RV-4.1")
-
-
-def jcs_or_none(doc: Any) -> bytes | None:
-    """The RFC 8785 bytes of a received ballot (``tally.core.manifest.canonical``: the standard
-    encoder where it gives JCS), or None when it has none (``precheck_ballot`` then refuses it with
-    ``remote.ballot_invalid``)."""
-    try:
-        return canonical(doc)
-    except (ValueError, TypeError, RecursionError):
-        return None
 
 
 def received_receipt(election_id: bytes, receipt: str) -> dict[str, Any]:

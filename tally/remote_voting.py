@@ -38,6 +38,7 @@ __all__ = [
     "INVITATION_KEY_FILE",
     "ISSUER_KEY_FILE",
     "MAX_CHOICES",
+    "ReceivedCast",
     "RemoteCastV2",
     "RemoteVoting",
 ]
@@ -52,6 +53,20 @@ class RemoteCastV2:
     prefix: bytes
     signature: bytes
     ballot: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedCast:
+    """A cast kept among the pending casts as ``received`` (RV-4.1): the answer to its request
+    (``remote-receipt/2``) and what the checker is given, as stored (RV-4.5)."""
+
+    answer: dict[str, Any]
+    token: str  # base64
+    ballot: bytes  # the ballot's RFC 8785 bytes
+
+    @property
+    def receipt(self) -> str:
+        return str(self.answer["receipt"])
 
 
 MAX_CHOICES = 256  # RV-2.2
@@ -459,14 +474,14 @@ class RemoteVoting:
         (result,) = self.cast_many([RemoteCastV2(token, prefix, signature, ballot)])
         if isinstance(result, SessionError):
             raise result
-        return result
+        return result.answer
 
-    def cast_many(self, casts: Sequence[RemoteCastV2]) -> list[dict[str, Any] | SessionError]:
+    def cast_many(self, casts: Sequence[RemoteCastV2]) -> list[ReceivedCast | SessionError]:
         """(RV-4.1) Group commit: each cast checked in order (window, credential, single use over
         the pending and the logged casts, RV-3.5), the accepted ones inserted into the pending
         casts in one transaction (one fsync); no log entry, no time, no sequence. Each cast gets
         its receipt or the reason it was refused; a store failure refuses them all."""
-        out: list[dict[str, Any] | SessionError] = []
+        out: list[ReceivedCast | SessionError] = []
         rows: list[tuple[str, str, str, str, bytes]] = []
         tokens: set[str] = set()
         pending = self.store.pending_cast_count()
@@ -478,7 +493,8 @@ class RemoteVoting:
                 continue
             tokens.add(row[1])
             rows.append(row)
-            out.append(remote_checker.received_receipt(self.manifest.election_id, row[0]))
+            answer = remote_checker.received_receipt(self.manifest.election_id, row[0])
+            out.append(ReceivedCast(answer, row[1], row[4]))
         if rows:
             with self.store.transaction() as conn:
                 ElectionStore.add_pending_casts(conn, rows)
@@ -527,15 +543,11 @@ class RemoteVoting:
             )
         try:  # RV-4.1: the cheap checks; the checker runs RV-3.5 in full (RV-4.5)
             remote_checker.check_token_not_refused(self.store, token)
-            jcs = remote_checker.jcs_or_none(c.ballot)  # the fast encoder where it is JCS
-            receipt = remote_ballot.precheck_ballot(
-                self.ballot_context(), c.ballot, token=c.token, jcs=jcs
-            )
-            jcs = jcs if jcs is not None else canonical(c.ballot)
-            remote_checker.check_not_refused_before(self.store, receipt)
+            ballot = remote_ballot.receive_ballot(self.ballot_context(), c.ballot, token=c.token)
+            remote_checker.check_not_refused_before(self.store, ballot.receipt)
         except (keys.KeysError, TallyError) as e:
             raise SessionError(e.code, zh=e.zh, en=e.en, clause=e.clause) from e
-        return (receipt, token, b64(c.prefix), b64(c.signature), jcs)
+        return (ballot.receipt, token, b64(c.prefix), b64(c.signature), ballot.jcs)
 
     def ballot_context(self) -> remote_ballot.BallotContext:
         """What a ``remote-ballot/2`` is checked against (RV-3.2): the election, the key of

@@ -28,7 +28,7 @@ __all__ = [
     "write_refusal",
 ]
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Each migration takes the schema from version i to i+1; never edit one that has shipped.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -86,6 +86,13 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE remote_refusals (receipt TEXT PRIMARY KEY, token TEXT NOT NULL, "
         "code TEXT NOT NULL, zh TEXT NOT NULL, en TEXT NOT NULL) WITHOUT ROWID",
         "CREATE INDEX remote_refusals_token ON remote_refusals (token)",
+    ),
+    (
+        # (spec/remote-v2.md RV-4.2, RV-4.4) The receipts of each state without reading the rows:
+        # `state` comes after the ballot in a row, so reading it walks the ballot's overflow
+        # pages, and the board takes both lists after every group commit of casts. Receipts and
+        # states only: no time, no order (RV-4.7).
+        "CREATE INDEX pending_casts_state ON pending_casts (state, receipt)",
     ),
 )
 

@@ -29,7 +29,7 @@ from starlette.responses import Response
 import keys
 from tally.core.errors import TallyError
 from tally.election import ElectionSession
-from tally.remote_voting import RemoteCastV2
+from tally.remote_voting import ReceivedCast, RemoteCastV2
 from tally.service import board_snapshot
 from tally.service.api_docs import mount_docs
 from tally.service.board_snapshot import BoardSnapshot
@@ -112,7 +112,7 @@ class ServiceState:
         gc.freeze()
         self.lock = asyncio.Lock()
         self._pending_casts: list[
-            tuple[RemoteCastV2, asyncio.Future[dict[str, Any] | SessionError]]
+            tuple[RemoteCastV2, asyncio.Future[ReceivedCast | SessionError]]
         ] = []
         self._cast_drain: asyncio.Task[None] | None = None
         self.signer: keys.InMemorySigner | None = None
@@ -123,12 +123,13 @@ class ServiceState:
                 expected_role=keys.Role.WORK_GROUP,
             )
 
-    async def cast(self, cast: RemoteCastV2) -> dict[str, Any]:
-        """Queue one remote cast for the next group commit; its receipt, or raise its refusal.
+    async def cast(self, cast: RemoteCastV2) -> ReceivedCast:
+        """Queue one remote cast for the next group commit; the received cast, or raise its
+        refusal.
 
         Casts that arrive while a batch is being committed wait for the next one, so under load
         many casts share one transaction and one fsync (the store stays at full sync)."""
-        future: asyncio.Future[dict[str, Any] | SessionError] = (
+        future: asyncio.Future[ReceivedCast | SessionError] = (
             asyncio.get_running_loop().create_future()
         )
         self._pending_casts.append((cast, future))
@@ -219,7 +220,7 @@ class ServiceState:
 
 def _cast_many(
     session: ElectionSession, casts: list[RemoteCastV2]
-) -> list[dict[str, Any] | SessionError]:
+) -> list[ReceivedCast | SessionError]:
     return session.remote.cast_many(casts)
 
 

@@ -478,17 +478,25 @@ class _CountedRoute(APIRoute):
 
 router = APIRouter(tags=["remote"])
 counted = APIRouter(tags=["remote"], route_class=_CountedRoute)
-Service = Annotated[ServiceState, Depends(state_of)]
 
 
-def limits_of(request: Request) -> RemoteLimits:
+# The dependencies are coroutines: FastAPI runs a plain function dependency in its thread pool,
+# two thread hops per request for what is an attribute read.
+async def service_of(request: Request) -> ServiceState:
+    return state_of(request)
+
+
+async def limits_of(request: Request) -> RemoteLimits:
     limits: RemoteLimits = request.app.state.remote_limits
     return limits
 
 
-def checks_of(request: Request) -> CastChecks:
+async def checks_of(request: Request) -> CastChecks:
     checks: CastChecks = request.app.state.remote_checks
     return checks
+
+
+Service = Annotated[ServiceState, Depends(service_of)]
 
 
 Limits = Annotated[RemoteLimits, Depends(limits_of)]
@@ -554,11 +562,11 @@ async def cast(body: CastRequest, service: Service, checks: Checks, lang: str = 
         token = _b64(body.token, "token", size=32)
         prefix = _b64(body.token_prefix, "token_prefix", size=32)
         signature = _b64(body.token_signature, "token_signature")
-        receipt = await service.cast(RemoteCastV2(token, prefix, signature, body.ballot))
+        received = await service.cast(RemoteCastV2(token, prefix, signature, body.ballot))
     except (TallyError, keys.KeysError) as e:
         return _refusal(e, lang)
-    await checks.submit(receipt["receipt"], body.token, body.ballot)
-    return receipt
+    await checks.submit(received.receipt, received.token, received.ballot)
+    return received.answer
 
 
 @router.get(

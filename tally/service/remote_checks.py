@@ -95,9 +95,9 @@ class CastChecks:
             await self.submit(receipt, token, ballot)
         return len(rows)
 
-    async def submit(self, receipt: str, token: str, ballot: Any) -> None:
-        """Hand one received cast (``token`` base64, ``ballot`` the object or its JCS bytes) to
-        the checker."""
+    async def submit(self, receipt: str, token: str, ballot: bytes) -> None:
+        """Hand one received cast (``token`` base64, ``ballot`` its JCS bytes, as stored) to the
+        checker."""
         checker = await self._ensure()
         generation, future = checker.submit(receipt, token, ballot)
         loop = asyncio.get_running_loop()

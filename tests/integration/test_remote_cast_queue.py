@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rfc8785
 from fastapi.testclient import TestClient
 
 import keys
@@ -22,7 +23,7 @@ from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.election import ElectionSession
 from tally.manifest_io import sign_manifest
-from tally.remote_checker import MAX_REFUSALS_PER_TOKEN, Checker, Verdict
+from tally.remote_checker import CHECKER_NICE, MAX_REFUSALS_PER_TOKEN, Checker, Verdict
 from tally.service import ServiceConfig, create_app
 from tally.session_config import SessionConfig
 from tests.integration.test_remote_v2_api import APPROVED, PASSPHRASE, ROOT, Api, _pub
@@ -254,3 +255,28 @@ def test_a_checker_crash_leaves_the_cast_received_and_the_close_checks_it(
     api.run(lambda s: s.remote.close(signer=api.wg, data_dir=api.data))
     assert _logged_receipts(api) == [receipt]
     assert api.status(receipt)["status"] == "logged"
+
+
+def test_the_checker_runs_at_the_lowest_priority_and_checks_the_stored_bytes(
+    service: Service,
+) -> None:
+    """(RV-4.5) The checker process yields the CPU to the service: the idle scheduling class where
+    the system has one, and the highest nice value; it is given the ballot context once, at its
+    start, and each cast as its stored token and JCS bytes."""
+    api = service.start()
+    checker = api.app.state.remote_checks.checker
+    assert isinstance(checker, Checker)
+    pool = checker._executor()
+    assert pool.submit(os.nice, 0).result() == CHECKER_NICE == 19
+    if hasattr(os, "SCHED_IDLE"):
+        assert pool.submit(os.sched_getscheduler, 0).result() == os.SCHED_IDLE
+    cred, redeemed = api.redeem("M020")
+    ballot = api.ballot(cred, redeemed, VOTE)
+    token = base64.b64encode(cred.token).decode()
+    jcs = rfc8785.dumps(ballot)
+    receipt = remote_ballot.ballot_receipt(ballot)
+    bad = rfc8785.dumps(_bad_proof(ballot))
+    _, good_verdict = checker.submit(receipt, token, jcs)
+    _, bad_verdict = checker.submit(remote_ballot.ballot_receipt(_bad_proof(ballot)), token, bad)
+    assert good_verdict.result(timeout=60) == Verdict(receipt)
+    assert bad_verdict.result(timeout=60).code == "elgamal.sum_proof"

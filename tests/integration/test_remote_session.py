@@ -20,7 +20,7 @@ from tally.core.manifest import build_manifest
 from tally.election import ElectionSession, EntryInput
 from tally.manifest_io import sign_manifest
 from tally.remote_device import vote_as_device_v2
-from tally.remote_voting import RemoteCastV2
+from tally.remote_voting import ReceivedCast, RemoteCastV2
 from tally.session_config import SessionConfig
 from tally.session_errors import SessionError
 from tests.helpers.remote_session import ballot_for
@@ -208,9 +208,9 @@ def test_group_commit_gives_each_cast_its_own_outcome_and_stores_the_accepted_to
     first, again, bad, second = results
     assert isinstance(again, SessionError) and again.code == "remote.token_used"
     assert isinstance(bad, SessionError) and bad.code == "remote.token_invalid"
-    assert isinstance(first, dict) and isinstance(second, dict)
-    assert first["format"] == second["format"] == "remote-receipt/2"
-    assert first["receipt"] != second["receipt"]
+    assert isinstance(first, ReceivedCast) and isinstance(second, ReceivedCast)
+    assert first.answer["format"] == second.answer["format"] == "remote-receipt/2"
+    assert first.receipt != second.receipt
     assert len(s.tree) == before  # RV-4.3: no cast is logged before the close
     assert s.store.pending_cast_count() == 2
     reopened = ElectionSession.open(SessionConfig(tmp_path / "e.db", passphrase=PASS))
@@ -233,4 +233,5 @@ def test_group_commit_store_failure_refuses_the_whole_batch_and_changes_nothing(
         with pytest.raises(sqlite3.OperationalError):
             s.remote.cast_many(casts)
     assert (len(s.tree), s.meeting, s.store.pending_cast_count()) == (size, meeting, 0)
-    assert all(isinstance(r, dict) for r in s.remote.cast_many(casts))  # the same casts, retried
+    retried = s.remote.cast_many(casts)  # the same casts, retried
+    assert all(isinstance(r, ReceivedCast) for r in retried)

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 from typing import Any
 
 import pytest
+import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -54,6 +56,14 @@ def _edit(ballot: dict[str, Any], post: int, member: str, value: Any, i: int | N
     return doc
 
 
+def _cut_post(ballot: dict[str, Any], post: int, n: int) -> Any:
+    """The post with its first ``n`` choices and their proofs only (one shape, too few)."""
+    doc = copy.deepcopy(ballot)
+    for member in ("choices", "choice_proofs"):
+        doc["posts"][post][member] = doc["posts"][post][member][:n]
+    return doc
+
+
 def _both_refuse(ctx: rb.BallotContext, doc: Any, code: str) -> None:
     for check in (rb.precheck_ballot, rb.check_ballot):
         with pytest.raises((rb.RemoteBallotError, eg.ElGamalError)) as e:
@@ -78,6 +88,7 @@ def test_a_valid_ballot_passes_with_the_receipt_of_check_ballot(
         (lambda b: {**b, "token": _b64(bytes(32))}, "remote.token_mismatch"),
         (lambda b: {**b, "padding": "a" * 270_000}, "remote.ballot_too_large"),
         (lambda b: _edit(b, 1, "choices", b["posts"][1]["choices"][:3]), "elgamal.wrong_shape"),
+        (lambda b: _cut_post(b, 1, 3), "elgamal.wrong_shape"),
         (lambda b: _edit(b, 0, "choices", _b64(bytes(63)), 0), "elgamal.encoding"),
         (lambda b: _edit(b, 0, "choices", "not base64!", 1), "elgamal.encoding"),
         (lambda b: _edit(b, 1, "choice_proofs", _b64(bytes(96)), 0), "elgamal.proof_length"),
@@ -92,6 +103,7 @@ def test_a_valid_ballot_passes_with_the_receipt_of_check_ballot(
         "another-token",
         "too-large",
         "choice-count",
+        "choice-and-proof-count",
         "ciphertext-length",
         "ciphertext-not-base64",
         "choice-proof-length",
@@ -157,3 +169,115 @@ def test_the_fast_base64_path_takes_exactly_the_canonical_encoding_of_its_size(
         k = text.index("=") - 1
         other = text[:k] + alphabet[alphabet.index(text[k]) ^ 1] + text[k + 1 :]
         assert not rb._is_b64_of(other, len(raw))
+
+
+@given(
+    st.lists(st.binary(min_size=0, max_size=70), min_size=1, max_size=5),
+    st.integers(min_value=30, max_value=66),
+    st.lists(st.tuples(st.integers(min_value=0, max_value=4), st.integers(0, 100)), max_size=3),
+)
+def test_the_list_base64_check_takes_a_list_exactly_when_each_text_is_canonical_of_its_size(
+    raws: list[bytes], size: int, flips: list[tuple[int, int]]
+) -> None:
+    """`_all_b64_of` checks a whole list at once; it must agree with `_is_b64_of` on every item,
+    also when texts are cut, joined across items, given a spare bit or a stray padding."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+    texts = [_b64(r) for r in raws]
+    for item, at in flips:  # a character replaced: another symbol, a padding, a spare bit
+        if item < len(texts) and texts[item]:
+            t = texts[item]
+            i = at % len(t)
+            texts[item] = t[:i] + alphabet[(alphabet.index(t[i]) + at) % 65] + t[i + 1 :]
+    assert rb._all_b64_of(texts, size) == all(rb._is_b64_of(t, size) for t in texts)
+
+
+def test_the_list_base64_check_refuses_texts_canonical_only_when_joined_or_misplaced() -> None:
+    """An 87- and an 89-character text whose join is two canonical 88-character texts; a
+    padding out of its place; no text, a number, a character outside ASCII."""
+    good = [_b64(bytes([i]) * 64) for i in (1, 2)]
+    cut = [good[0][:-1], "=" + good[1]]
+    assert "".join(cut) == "".join(good)
+    assert rb._all_b64_of(good, 64)
+    assert not rb._all_b64_of(cut, 64)
+    assert not rb._all_b64_of([], 64)
+    assert not rb._all_b64_of([good[0], 7], 64)
+    assert not rb._all_b64_of([good[0].replace("A", "\u00c4")], 64)
+    proof = _b64(bytes(128))  # "A" * 171 + "=": the "=" moved to the front, the count right
+    assert rb._all_b64_of([proof], 128)
+    assert not rb._all_b64_of(["=" + proof[:-1]], 128)
+
+
+def _outcome(run: Any) -> tuple[Any, ...]:
+    try:
+        received = run()
+    except (rb.RemoteBallotError, eg.ElGamalError) as e:
+        return ("refused", e.code, e.en)
+    return ("received", received.receipt, received.jcs)
+
+
+def _general_way(ctx: rb.BallotContext, doc: Any) -> tuple[Any, ...]:
+    """The outcome of the checks without the fast path: the JCS by rfc8785, every value alone."""
+
+    def run() -> rb.ReceivedBallot:
+        jcs = rb._jcs(doc)
+        return rb.ReceivedBallot(rb.precheck_ballot(ctx, doc, token=TOKEN, jcs=jcs), jcs)
+
+    return _outcome(run)
+
+
+def test_a_received_ballot_keeps_its_rfc_8785_bytes_and_the_receipt_of_check_ballot(
+    ctx: rb.BallotContext, ballot: dict[str, Any]
+) -> None:
+    """The fast path builds the JCS bytes of a ballot of the checked shape (both posts: with and
+    without disapprovals); they are rfc8785's, and hash to the receipt of RV-3.6."""
+    assert rb._checked_jcs(ctx, ballot) is not None  # the fast path is the one taken
+    received = rb.receive_ballot(ctx, ballot, token=TOKEN)
+    assert received.jcs == rfc8785.dumps(ballot)
+    assert received.receipt == rb.check_ballot(ctx, ballot, token=TOKEN).receipt
+    reordered = json.loads(json.dumps(ballot, sort_keys=True))  # members in another order
+    reordered["posts"] = [dict(reversed(p.items())) for p in reordered["posts"]]
+    assert rb.receive_ballot(ctx, reordered, token=TOKEN) == received
+
+
+_MUTANTS = st.one_of(
+    st.none(),
+    st.integers(),
+    st.text(max_size=3),
+    st.text(alphabet='ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=é\\"'),
+    st.binary(min_size=30, max_size=200).map(_b64),
+    st.lists(st.binary(min_size=63, max_size=65).map(_b64), max_size=6),
+    st.dictionaries(st.sampled_from(["count", "count_proof", "x"]), st.just("AA==")),
+)
+
+
+def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix]
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+@given(st.data())
+def test_the_fast_path_receives_and_refuses_exactly_as_the_general_way(
+    ctx: rb.BallotContext, ballot: dict[str, Any], data: st.DataObject
+) -> None:
+    """Whatever one value of a valid ballot is replaced by (or a member added or removed), the
+    cast's outcome (receipt and bytes, or the refusal's code and message) is the one the checks
+    without the fast path give."""
+    doc = copy.deepcopy(ballot)
+    path = data.draw(st.sampled_from(_paths(doc)[1:]))
+    parent = doc
+    for step in path[:-1]:
+        parent = parent[step]
+    how = data.draw(st.sampled_from(["replace", "remove", "add"]))
+    if how == "remove" and isinstance(parent, dict):
+        del parent[path[-1]]
+    elif how == "add" and isinstance(parent, dict):
+        parent[data.draw(st.text(max_size=12))] = data.draw(_MUTANTS)
+    else:
+        parent[path[-1]] = data.draw(_MUTANTS)
+    assert _outcome(lambda: rb.receive_ballot(ctx, doc, token=TOKEN)) == _general_way(ctx, doc)
