@@ -21,7 +21,6 @@ import hmac
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
@@ -48,6 +47,16 @@ from tally.core.casework import (
 from tally.core.manifest import canonical
 from tally.log import MerkleTree
 from tally.log.checkpoint import note_body, signature_line
+from tally.log_file import (
+    LOG_TABLES,
+    BundleFile,
+    append_only,
+    bundle_index,
+    checkpoint_texts,
+    checkpoints_json,
+    connect,
+    insert_checkpoint,
+)
 from tally.store import StoreError, transaction
 
 __all__ = [
@@ -65,25 +74,14 @@ _CODE_SALT_BYTES: Final = 16
 _PHOTO_SUFFIX: Final = {"jpeg": "jpg", "png": "png"}
 
 _SCHEMA: Final[tuple[str, ...]] = (
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
-    "CREATE TABLE log (seq INTEGER PRIMARY KEY, type TEXT NOT NULL, raw BLOB NOT NULL)",
-    "CREATE TABLE checkpoints (id INTEGER PRIMARY KEY, size INTEGER NOT NULL, "
-    "reason TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (size, reason))",
-    "CREATE TABLE checkpoint_signatures (checkpoint_id INTEGER NOT NULL "
-    "REFERENCES checkpoints(id), signer TEXT NOT NULL, line TEXT NOT NULL, "
-    "PRIMARY KEY (checkpoint_id, signer))",
+    *LOG_TABLES,
     # (RP-9.4) photos as received, named by their SHA-256.
     "CREATE TABLE photos (sha256 TEXT PRIMARY KEY, type TEXT NOT NULL, data BLOB NOT NULL)",
     # (RP-8.3, RP-9.2) salted hashes of check codes and access codes; a code may be replaced.
     "CREATE TABLE codes (subject TEXT PRIMARY KEY, salt BLOB NOT NULL, hash BLOB NOT NULL)",
     # The SHA-256 of each submission token taken, with the reference it gave.
     "CREATE TABLE submissions (token_hash BLOB PRIMARY KEY, reference TEXT NOT NULL)",
-    *(
-        f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-        for table in ("log", "checkpoints", "checkpoint_signatures", "photos", "submissions")
-        for op in ("UPDATE", "DELETE")
-    ),
+    *append_only(("log", "checkpoints", "checkpoint_signatures", "photos", "submissions")),
 )
 SCHEMA_VERSION: Final = 1
 
@@ -166,14 +164,6 @@ def parse_signed_casework(
     return casework, town, service
 
 
-@dataclass(frozen=True, slots=True)
-class BundleFile:
-    """One file of the casework bundle."""
-
-    path: str
-    data: bytes
-
-
 def _code_hash(salt: bytes, code: str) -> bytes:
     return hashlib.sha256(salt + normalise_code(code).encode()).digest()
 
@@ -191,14 +181,6 @@ class CaseworkStore:
         self._tree = MerkleTree(hashlib.sha256(b"\x00" + r).digest() for r in raws)
 
     # -- opening -------------------------------------------------------------------------------
-    @staticmethod
-    def _connect(path: Path) -> sqlite3.Connection:
-        conn = sqlite3.connect(str(path), isolation_level=None, timeout=10.0)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        return conn
-
     @classmethod
     def create(
         cls,
@@ -232,7 +214,7 @@ class CaseworkStore:
         body = note_body(f"branch-casework/{casework.id.hex()}", 1, entry.leaf_hash, "opened")
         signer, line = signature_line(casework_signer, body, domain=CHECKPOINT_DOMAIN)
         try:
-            conn = cls._connect(path)
+            conn = connect(path)
             with transaction(conn):
                 for sql in _SCHEMA:
                     conn.execute(sql)
@@ -247,15 +229,7 @@ class CaseworkStore:
                     "INSERT INTO log (seq, type, raw) VALUES (?, ?, ?)",
                     (entry.seq, entry.type, entry.raw),
                 )
-                cur = conn.execute(
-                    "INSERT INTO checkpoints (size, reason, body) VALUES (?, ?, ?)",
-                    (1, "opened", body),
-                )
-                conn.execute(
-                    "INSERT INTO checkpoint_signatures (checkpoint_id, signer, line) "
-                    "VALUES (?, ?, ?)",
-                    (cur.lastrowid, signer, line),
-                )
+                insert_checkpoint(conn, 1, "opened", body, [(signer, line)])
             conn.close()
         except sqlite3.Error as e:
             path.unlink(missing_ok=True)
@@ -280,7 +254,7 @@ class CaseworkStore:
                 en=f"no casework file at {path}",
             )
         try:
-            conn = cls._connect(path)
+            conn = connect(path)
             rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
             version = int(bytes(rows["schema_version"]).decode())
             signed = bytes(rows["signed_casework"])
@@ -331,16 +305,7 @@ class CaseworkStore:
 
     def checkpoint_texts(self) -> list[tuple[int, str]]:
         """(size, full text) of every checkpoint, in order of creation."""
-        out: list[tuple[int, str]] = []
-        for cid, size, body in self._conn.execute(
-            "SELECT id, size, body FROM checkpoints ORDER BY id"
-        ).fetchall():
-            lines = self._conn.execute(
-                "SELECT line FROM checkpoint_signatures WHERE checkpoint_id = ? ORDER BY signer",
-                (cid,),
-            ).fetchall()
-            out.append((size, body + "\n" + "".join(line for (line,) in lines)))
-        return out
+        return checkpoint_texts(self._conn)
 
     def verify_code(self, subject: str, code: str) -> bool:
         """Whether ``code`` is the current check code (``check:<reference>``) or access code
@@ -487,14 +452,7 @@ class CaseworkStore:
         name, line = signature_line(signer, body, domain=CHECKPOINT_DOMAIN)
         with transaction(self._conn) as conn:
             self._same_log(conn)
-            cur = conn.execute(
-                "INSERT INTO checkpoints (size, reason, body) VALUES (?, ?, ?)",
-                (size, reason, body),
-            )
-            conn.execute(
-                "INSERT INTO checkpoint_signatures (checkpoint_id, signer, line) VALUES (?, ?, ?)",
-                (cur.lastrowid, name, line),
-            )
+            insert_checkpoint(conn, size, reason, body, [(name, line)])
         return body + "\n" + line
 
     # -- export --------------------------------------------------------------------------------
@@ -505,23 +463,17 @@ class CaseworkStore:
         files = [
             BundleFile("casework.json", self.signed_casework),
             BundleFile("log.jsonl", b"".join(r + b"\n" for r in rows)),
-            BundleFile("checkpoints.json", self._checkpoints_json()),
+            BundleFile("checkpoints.json", checkpoints_json(self.checkpoint_texts(), self._tree)),
         ]
         for case_photo in self._logged_photos(rows):
             sha, kind = case_photo
             data = self.photo(sha)
             if data is not None:
                 files.append(BundleFile(f"photos/{sha}.{_PHOTO_SUFFIX[kind]}", data))
-        index = {
-            "format": BUNDLE_INDEX_FORMAT,
-            "casework_id": self.casework.id.hex(),
-            "entries": len(rows),
-            "files": [
-                {"path": f.path, "sha256": hashlib.sha256(f.data).hexdigest(), "size": len(f.data)}
-                for f in files
-            ],
-        }
-        return [BundleFile("index.json", canonical(index)), *files]
+        index = bundle_index(
+            BUNDLE_INDEX_FORMAT, "casework_id", self.casework.id.hex(), len(rows), files
+        )
+        return [index, *files]
 
     @staticmethod
     def _logged_photos(rows: Sequence[bytes]) -> Iterator[tuple[str, str]]:
@@ -533,15 +485,6 @@ class CaseworkStore:
                     if p["sha256"] not in seen:
                         seen.add(p["sha256"])
                         yield p["sha256"], p["type"]
-
-    def _checkpoints_json(self) -> bytes:
-        cps: list[dict[str, Any]] = []
-        prev = 0
-        for size, text in self.checkpoint_texts():
-            proof = self._tree.consistency_proof(prev, size) if 0 < prev < size else ()
-            cps.append({"text": text, "consistency": [base64.b64encode(h).decode() for h in proof]})
-            prev = size
-        return canonical({"format": "checkpoints/1", "checkpoints": cps})
 
     def public_document(self) -> bytes:
         """The town's ``casework-public/1`` (RP-12.4): report totals only, JCS bytes."""
