@@ -50,12 +50,12 @@ from tally.log.checkpoint import note_body, signature_line
 from tally.log_file import (
     LOG_TABLES,
     BundleFile,
+    SignedLogFile,
     append_only,
     bundle_index,
-    checkpoint_texts,
-    checkpoints_json,
-    connect,
+    create_file,
     insert_checkpoint,
+    open_file,
 )
 from tally.store import StoreError, transaction
 
@@ -168,8 +168,11 @@ def _code_hash(salt: bytes, code: str) -> bytes:
     return hashlib.sha256(salt + normalise_code(code).encode()).digest()
 
 
-class CaseworkStore:
+class CaseworkStore(SignedLogFile):
     """The town casework file. Use :meth:`create` or :meth:`open`."""
+
+    FILE_ZH = "事项登记簿"
+    FILE_EN = "casework file"
 
     def __init__(self, conn: sqlite3.Connection, path: Path, signed: bytes) -> None:
         self._conn = conn
@@ -201,43 +204,22 @@ class CaseworkStore:
         casework, _, service = parse_signed_casework(signed_casework)
         if casework_signer.public_key.key != service.key:
             raise _wrong_key("casework (the definition's)")
-        if path.exists():
-            raise StoreError(
-                "store.exists",
-                zh=f"事项登记簿文件已存在：{path}（不会覆盖）",
-                en=f"the casework file already exists: {path} (never overwritten)",
-            )
         entry, _ledger = record(
             open_ledger(casework), opening_step(casework), at=at, actor="town", salt=random(32)
         )
         # (RP-11.4) The "opened" checkpoint lands with entry 0: a one-leaf tree's root is its leaf.
         body = note_body(f"branch-casework/{casework.id.hex()}", 1, entry.leaf_hash, "opened")
-        signer, line = signature_line(casework_signer, body, domain=CHECKPOINT_DOMAIN)
-        try:
-            conn = connect(path)
-            with transaction(conn):
-                for sql in _SCHEMA:
-                    conn.execute(sql)
-                conn.executemany(
-                    "INSERT INTO meta (key, value) VALUES (?, ?)",
-                    [
-                        ("schema_version", str(SCHEMA_VERSION).encode()),
-                        ("signed_casework", signed_casework),
-                    ],
-                )
-                conn.execute(
-                    "INSERT INTO log (seq, type, raw) VALUES (?, ?, ?)",
-                    (entry.seq, entry.type, entry.raw),
-                )
-                insert_checkpoint(conn, 1, "opened", body, [(signer, line)])
-            conn.close()
-        except sqlite3.Error as e:
-            path.unlink(missing_ok=True)
-            raise StoreError(
-                "store.create_failed",
-                zh=f"无法创建事项登记簿文件：{e}",
-                en=f"cannot create the casework file: {e}",
-            ) from e
+        create_file(
+            path,
+            schema=_SCHEMA,
+            meta=[
+                ("schema_version", str(SCHEMA_VERSION).encode()),
+                ("signed_casework", signed_casework),
+            ],
+            entry=(entry.seq, entry.type, entry.raw),
+            checkpoint=(body, signature_line(casework_signer, body, domain=CHECKPOINT_DOMAIN)),
+            name=("事项登记簿文件", "casework file"),
+        )
         return cls.open(path)
 
     @classmethod
@@ -247,29 +229,12 @@ class CaseworkStore:
         Raises:
             StoreError: missing, not a casework file, damaged, or of a newer version.
         """
-        if not path.is_file():
-            raise StoreError(
-                "store.missing",
-                zh=f"找不到事项登记簿文件：{path}",
-                en=f"no casework file at {path}",
-            )
-        try:
-            conn = connect(path)
-            rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-            version = int(bytes(rows["schema_version"]).decode())
-            signed = bytes(rows["signed_casework"])
-        except (sqlite3.Error, KeyError, ValueError) as e:
-            raise StoreError(
-                "store.corrupt",
-                zh=f"{path} 不是有效的事项登记簿文件或已损坏",
-                en=f"{path} is not a casework file or is damaged",
-            ) from e
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                "store.newer",
-                zh="事项登记簿文件由更新版本的软件创建，请升级软件",
-                en="the casework file was made by a newer version of the software",
-            )
+        conn, signed = open_file(
+            path,
+            key="signed_casework",
+            schema_version=SCHEMA_VERSION,
+            name=("事项登记簿文件", "casework file"),
+        )
         try:
             return cls(conn, path, signed)
         except CaseworkError as e:
@@ -278,9 +243,6 @@ class CaseworkStore:
                 zh=f"{path} 的事项记录已损坏：{e.zh}",
                 en=f"the casework log of {path} is damaged: {e.en}",
             ) from e
-
-    def close(self) -> None:
-        self._conn.close()
 
     # -- reading -------------------------------------------------------------------------------
     @property
@@ -292,20 +254,9 @@ class CaseworkStore:
     def casework(self) -> Casework:
         return self._ledger.casework
 
-    def head(self) -> tuple[int, bytes]:
-        """(size, RFC 9162 root) of the log now."""
-        return self._tree.size, self._tree.root()
-
-    def log_rows(self) -> list[bytes]:
-        return [bytes(r[0]) for r in self._conn.execute("SELECT raw FROM log ORDER BY seq")]
-
     def photo(self, sha256: str) -> bytes | None:
         row = self._conn.execute("SELECT data FROM photos WHERE sha256 = ?", (sha256,)).fetchone()
         return None if row is None else bytes(row[0])
-
-    def checkpoint_texts(self) -> list[tuple[int, str]]:
-        """(size, full text) of every checkpoint, in order of creation."""
-        return checkpoint_texts(self._conn)
 
     def verify_code(self, subject: str, code: str) -> bool:
         """Whether ``code`` is the current check code (``check:<reference>``) or access code
@@ -375,21 +326,6 @@ class CaseworkStore:
         self._ledger = after
         self._tree.append(entry.leaf_hash)
         return entry
-
-    def _same_log(self, conn: sqlite3.Connection) -> None:
-        """Inside the write lock: the file's log is the one this handle checked against.
-
-        Raises:
-            StoreError: ``store.stale`` when another process appended since this file was opened.
-        """
-        (n,) = conn.execute("SELECT COUNT(*) FROM log").fetchone()
-        if n != self._ledger.size:
-            raise StoreError(
-                "store.stale",
-                zh="事项登记簿已被另一处更改，本次没有写入：请重新打开后再试",
-                en="the casework file was changed elsewhere; nothing was written: "
-                "open it again and retry",
-            )
 
     def lodge(
         self, step: Step, *, at: datetime, actor: str, random: Randomness, submission: str = ""
@@ -463,7 +399,7 @@ class CaseworkStore:
         files = [
             BundleFile("casework.json", self.signed_casework),
             BundleFile("log.jsonl", b"".join(r + b"\n" for r in rows)),
-            BundleFile("checkpoints.json", checkpoints_json(self.checkpoint_texts(), self._tree)),
+            BundleFile("checkpoints.json", self._checkpoints_json()),
         ]
         for case_photo in self._logged_photos(rows):
             sha, kind = case_photo

@@ -5,9 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+from ballot_printer import (
+    PaperKind,
+    ProcedureForm,
+    encode_procedure_qr_text,
+    make_procedure_stock,
+    parse_procedure_qr_text,
+    procedure_stock_list_json,
+)
 from tally.core.model import MemberId, PostKind
 from tally.core.procedure import Procedure, procedure_id_of, render_procedure
 from tally.core.procedure.entries import Form, ProcedureEntry, make_entry
@@ -20,7 +30,9 @@ from tally.core.procedure.ledger import (
     proposal_body,
     vetting_body,
 )
-from tests.helpers.procedure import build
+from tally.procedure_file import sign_procedure
+from tally.procedure_store import ProcedureStore
+from tests.helpers.procedure import TOWN, WORK_GROUP, build
 
 TOWN_TIME = dt.timezone(dt.timedelta(hours=8))
 START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=TOWN_TIME)
@@ -214,3 +226,67 @@ def recommended_branch() -> LogBuilder:
     b.recommend(Form.MEMBER, 20, {"committee": committee, "secretary": secretary})
     b.recommend(Form.PUBLIC, 40, {"committee": committee * 2, "secretary": secretary * 2})
     return b
+
+
+class StoreDriver:
+    """A procedure file driven as the CLI drives it: real stocks (signed ``BP1:`` QRs, sealed
+    lists), the work group key of the example, fixed salts and times."""
+
+    def __init__(self, path: Path, procedure: Procedure | None = None) -> None:
+        self.procedure = procedure or build()
+        self.signed = sign_procedure(self.procedure, TOWN)
+        self.minutes = 0
+        self._salt = 0
+        self.qrs: dict[tuple[Form, str, int], list[str]] = {}
+        self.store = ProcedureStore.create(
+            path,
+            signed_procedure=self.signed,
+            trust_root=TOWN.public_key,
+            work_group=WORK_GROUP,
+            at=self.now(),
+            actor="组长",
+            random=self.random,
+        )
+
+    def random(self, n: int) -> bytes:
+        self._salt += 1
+        return hashlib.sha256(f"salt {self._salt}".encode()).digest()[:n]
+
+    def now(self) -> dt.datetime:
+        self.minutes += 1
+        return START + dt.timedelta(minutes=self.minutes)
+
+    def append(
+        self, type_: str, body: Mapping[str, Any], stock_list: bytes | None = None
+    ) -> tuple[ProcedureEntry, str | None]:
+        return self.store.append(
+            type_,
+            body,
+            at=self.now(),
+            actor="计票人",
+            work_group=WORK_GROUP,
+            random=self.random,
+            stock_list=stock_list,
+        )
+
+    def stock(self, form: Form, post: str, round_no: int, count: int) -> bytes:
+        paper = {"committee": PaperKind.COMMITTEE, "secretary": PaperKind.SECRETARY}.get(post)
+        stock = make_procedure_stock(
+            procedure_id=self.store.procedure_id,
+            form=ProcedureForm[form.name],
+            post=paper,
+            round_number=round_no,
+            count=count,
+            signer=WORK_GROUP,
+        )
+        sealed = procedure_stock_list_json(stock)
+        self.qrs[form, post, round_no] = [encode_procedure_qr_text(p) for p in stock.payloads]
+        doc = json.loads(sealed)
+        body = {k: doc[k] for k in ("form", "post", "round", "count", "commitment")}
+        self.append("stock.committed", body, stock_list=sealed)
+        return sealed
+
+    def ballot(self, form: Form, post: str, round_no: int, index: int) -> tuple[str, str]:
+        """(ballot id hex, QR text) of a printed ballot."""
+        qr = self.qrs[form, post, round_no][index]
+        return parse_procedure_qr_text(qr).ballot_id.hex(), qr
