@@ -25,7 +25,12 @@ from tally.cli_day import ActorOpt, JsonOpt, KeyOpt, LangOpt, _run, _signer
 from tally.cli_day.common import _town_public
 from tally.cli_errors import CliError
 from tally.core.model import MemberId, PostKind, zh_label
-from tally.core.procedure.entries import Form
+from tally.core.procedure.entries import (
+    DeclaredInvalid,
+    EvaluationEntered,
+    Form,
+    RecommendationEntered,
+)
 from tally.core.procedure.errors import ProcedureLogError
 from tally.core.procedure.ledger import Ledger, RoundKey, count_body
 from tally.election_log import now
@@ -562,28 +567,23 @@ def withdraw_cmd(
     """撤回刚录入的最后一张票 / Withdraw the last ballot entered."""
 
     def run(store: ProcedureStore, lg: str) -> tuple[list[str], dict[str, Any]]:
-        rows = store.entries()
-        last = rows[-1]
-        if last.type not in (
-            "recommendation.entered",
-            "evaluation.entered",
-            "ballot.declared_invalid",
-        ):
+        last = store.ledger.last
+        if isinstance(last, RecommendationEntered):
+            form, post = Form(last.group.value), last.post.value
+        elif isinstance(last, EvaluationEntered):
+            form, post = Form.EVALUATION, ""
+        elif isinstance(last, DeclaredInvalid):
+            form, post = last.form, last.post.value if last.post else ""
+        else:
             raise CliError(
                 "procedure.nothing_to_withdraw",
                 zh="最后一条记录不是录入的票，没有可撤回的",
                 en="the last entry is not a ballot: nothing to withdraw",
             )
-        b = last.body
-        form = b.get("form", b.get("group", "evaluation"))
-        body = {
-            "form": form,
-            "post": b.get("post", ""),
-            "round": b["round"],
-            "ballot_id": b["ballot_id"],
-        }
+        body = {"form": form.value, "post": post, "round": last.round, "ballot_id": last.ballot_id}
         append(store, key, actor, "ballot.withdrawn", body)
-        line = f"已撤回：{b['ballot_id'][:8]}" if lg == "zh" else f"withdrawn: {b['ballot_id'][:8]}"
+        short = last.ballot_id[:8]
+        line = f"已撤回：{short}" if lg == "zh" else f"withdrawn: {short}"
         return [line], body
 
     store_command(db, lang, as_json, run)
