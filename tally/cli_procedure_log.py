@@ -425,6 +425,12 @@ def _recommendation_marks(store: ProcedureStore, marks: str | None, chosen: Sequ
     if marks is not None:
         return marks
     if p.recommendation.layout.value == "written":
+        if chosen:
+            raise CliError(
+                "recommendation.marks",
+                zh="只留空格的推荐票没有印出的人选，不能画○：请用 --written 录入所写姓名",
+                en="a written-layout ballot has no printed names to mark: use --written",
+            )
         return ""
     unknown = [m for m in chosen if m not in p.nominable]
     if unknown:
