@@ -399,3 +399,18 @@ def test_bundle_holds_nothing_rp_12_2_forbids(b: Branch) -> None:
                     }
                     == set()
                 )
+
+
+def test_refusal_is_one_line_in_the_language_asked_and_exits_1(b: Branch) -> None:
+    if not b.db.exists():
+        pytest.skip("needs the procedure file of the first test")
+    before = b.rows()
+    r = run("procedure", "withdraw", b.db, "--key", b.wg, "--lang", "en")
+    assert r.exit_code == 1
+    assert r.output.strip().splitlines() == [
+        "error: the last entry is not a ballot: nothing to withdraw"
+    ]
+    r = run("procedure", "withdraw", b.db, "--key", b.wg)
+    assert r.exit_code == 1
+    assert r.output.strip() == "错误：最后一条记录不是录入的票，没有可撤回的"
+    assert b.rows() == before
