@@ -395,9 +395,19 @@ def _number(ledger: Ledger, v: BallotNumber, *, issued: bool) -> Ledger:
 def _void(ledger: Ledger, v: RoundVoid) -> Ledger:
     key = RoundKey(v.form, v.post, v.round)
     _, pr = _open_round(ledger, key)
-    if pr.issued is None or pr.returned is None or pr.returned <= pr.issued:
+    if pr.issued is None or pr.returned is None:
+        raise _order("须先记录发出和收回票数", "record the ballots issued and returned first")
+    # (RP-5.5) An evaluation round whose every returned ballot is entered and none is valid
+    # cannot be used: it is closed as void and held again, as a round with more back than out.
+    unusable = (
+        v.form is Form.EVALUATION
+        and len(pr.ballots) == pr.returned
+        and not any(isinstance(b.value, EvaluationEntered) for b in pr.ballots)
+    )
+    if pr.returned <= pr.issued and not unusable:
         raise _order(
-            "只有收回票数多于发出票数时本轮无效", "a round is void only when more come back"
+            "只有收回票数多于发出票数（或测评没有有效票）时本轮无效",
+            "a round is void only when more come back (or an evaluation has no valid ballot)",
         )
     if (v.issued, v.returned) != (pr.issued, pr.returned):
         raise _order("无效记录的票数与发出、收回票数不符", "the void's numbers differ")

@@ -567,3 +567,41 @@ def test_supplement_after_the_vetting_adds_the_next_names_and_is_evaluated_again
     with pytest.raises(ProcedureLogError) as info:
         proposal_body(b.ledger, election_date=ELECTION_DATE)
     assert info.value.code == "preliminary.exhausted"
+
+
+def test_evaluation_round_without_a_valid_ballot_is_void_and_held_again() -> None:
+    """RP-5.5: V = 0 cannot be used; the round is closed as void and the next round evaluates
+    the same version."""
+    b = recommended_branch()
+    b.propose()
+    opening = evaluation_opening(b.ledger)
+    assert opening is not None
+    _, _, persons = opening
+    b.stock(Form.EVALUATION, "", 1, 50)
+    b.append(
+        "evaluation.opened",
+        {
+            "round": 1,
+            "version": 1,
+            "candidates": list(persons),
+            "present_members": [],
+            "public_present": 40,
+            "present": 40,
+        },
+    )
+    b.issue_return(Form.EVALUATION, "", 1, 40, 0)
+    with pytest.raises(ProcedureCountError) as info:
+        b.count(Form.EVALUATION, None)
+    assert info.value.code == "evaluation.no_valid_ballots"
+    void = {"form": "evaluation", "post": "", "round": 1, "issued": 40, "returned": 0}
+    b.append("round.void", void)
+    assert b.ledger.session is None
+    assert evaluation_opening(b.ledger) == (2, 1, persons)
+
+
+def test_void_is_refused_for_a_round_that_can_be_counted() -> None:
+    b = LogBuilder()
+    member_session(b)
+    b.issue_return(Form.MEMBER, "committee", 1, 20, 0)
+    void = {"form": "member", "post": "committee", "round": 1, "issued": 20, "returned": 0}
+    refused(b, "round.void", void, "procedure.order")
