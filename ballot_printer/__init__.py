@@ -11,6 +11,7 @@ from ballot_printer.errors import *  # noqa: F403 (the names in its __all__)
 from ballot_printer.layout import BallotPaper, PageSize
 from ballot_printer.payload import (
     QR_DOMAIN,
+    QR_TEXT_MAX_CHARS,
     PaperKind,
     QrPayload,
     Signer,
@@ -43,6 +44,7 @@ from ballot_printer.stock import BallotStock, make_stock, stock_commitment, stoc
 __all__ = [
     "DEFAULT_FONT_PATH",
     "QR_DOMAIN",
+    "QR_TEXT_MAX_CHARS",
     "BallotPaper",
     "BallotStock",
     "EvaluationPaper",

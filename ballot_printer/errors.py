@@ -27,6 +27,7 @@ __all__ = [
     "PdfRasterError",
     "ProcedureBallotError",
     "QrFormatError",
+    "QrTextTooLongError",
     "QrVerificationError",
     "RenderError",
     "ScanError",
@@ -57,6 +58,13 @@ class QrFormatError(BallotPrinterError):
     """The scanned text is not a well-formed ballot QR payload."""
 
     code = "qr.format"
+
+
+class QrTextTooLongError(QrFormatError):
+    """The text is longer than any ballot QR symbol holds (spec §3.4), refused unread (Q1)."""
+
+    code = "qr.text_too_long"
+    clause = "Q1"
 
 
 class BadEncodingError(QrFormatError):

@@ -24,6 +24,7 @@ from ballot_printer.errors import (
     InvalidPublicKeyError,
     OverlongPayloadError,
     ProcedureBallotError,
+    QrTextTooLongError,
     SignerError,
     TruncatedPayloadError,
     UnknownVersionError,
@@ -39,6 +40,7 @@ __all__ = [
     "PAYLOAD_SIZE",
     "PAYLOAD_VERSION",
     "QR_DOMAIN",
+    "QR_TEXT_MAX_CHARS",
     "QR_TEXT_PREFIX",
     "SIGNATURE_SIZE",
     "PaperKind",
@@ -55,6 +57,9 @@ __all__ = [
 PAYLOAD_VERSION: Final = 1
 QR_DOMAIN: Final = b"branch-election/ballot-qr/1"
 QR_TEXT_PREFIX: Final = "BQ1:"
+# (spec §3.4) The most a QR symbol of version 10 at error correction M holds in alphanumeric mode:
+# no ballot text is longer, so a longer one is refused before it is read (Q1).
+QR_TEXT_MAX_CHARS: Final = 311
 ELECTION_ID_SIZE: Final = 32
 ELECTION_PREFIX_SIZE: Final = 16
 BALLOT_ID_SIZE: Final = 16
@@ -249,6 +254,12 @@ def _bad_encoding(zh: str, en: str) -> BadEncodingError:
 
 
 def _decode_text(text: str) -> bytes:
+    if len(text) > QR_TEXT_MAX_CHARS:
+        # (Q1): first of all, so that an endless text is never trimmed, decoded or shown.
+        raise QrTextTooLongError(
+            zh=f"内容超过选票二维码最多能容纳的 {QR_TEXT_MAX_CHARS} 个字符。",
+            en=f"longer than the {QR_TEXT_MAX_CHARS} characters a ballot QR holds",
+        )
     # (Q1): trim only what a keyboard-wedge scanner adds; with Caps Lock on it types lowercase.
     body = text.strip(" \t\r\n").upper()
     if not body.startswith(QR_TEXT_PREFIX):
@@ -289,6 +300,7 @@ def parse_qr_text(text: str) -> QrPayload:
         text: the decoded QR text, possibly with surrounding whitespace or in lowercase.
 
     Raises:
+        QrTextTooLongError: (Q1) more than ``QR_TEXT_MAX_CHARS`` characters, checked first.
         BadEncodingError: (Q1) wrong prefix or not canonical unpadded base32.
         ProcedureBallotError: (Q1) a procedure ballot's `BP<n>:` text.
         UnknownVersionError: (Q2) text prefix `BQn:` with n != 1, or version byte != 1.

@@ -2,15 +2,17 @@
 
 A4 landscape table (branch, E, present, turnout, rounds, elected secretary, committee, verifier
 verdict, publicity), the town plan's shares, then every branch's elected persons with the round that
-elected them and their approvals in that round. Embedded CJK font, glyph check, atomic write.
+elected them and their approvals in that round, then (when given) the casework pages: objections and
+reports per branch (spec/procedure.md RP-13.2, :mod:`ballot_printer.town_casework`). Chinese by
+default, English with ``lang="en"``. Embedded CJK font, glyph check, atomic write.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
@@ -24,8 +26,62 @@ from ballot_printer.render import (
     new_pdf_canvas,
     write_atomically,
 )
+from ballot_printer.town_casework import (
+    TownCaseRow,
+    TownCases,
+    casework_fields,
+    casework_pages,
+    draw_casework_pages,
+)
 
-__all__ = ["TownElected", "TownReport", "TownRow", "render_town_report"]
+__all__ = [
+    "TownCaseRow",
+    "TownCases",
+    "TownElected",
+    "TownReport",
+    "TownRow",
+    "render_town_report",
+]
+
+_TEXT: Final[Mapping[str, Mapping[str, str]]] = {
+    "zh": {
+        "page": "{town}　第 {p} / {total} 页",
+        "pass": "通过",
+        "fail": "未通过",
+        "shares": "全镇情况（镇换届实施方案要求）",
+        "share": "{label}：{value}",
+        "elected": "各支部当选人员（当选轮次及该轮得票）",
+        "person": "{name}（第{round}轮，{votes}票）",
+        "post": "{post}：",
+        "sep": "、",
+    },
+    "en": {
+        "page": "{town}   page {p} / {total}",
+        "pass": "pass",
+        "fail": "FAIL",
+        "shares": "Town figures (the town plan's targets)",
+        "share": "{label}: {value}",
+        "elected": "Elected per branch (the round that elected them, its approvals)",
+        "person": "{name} (round {round}, {votes} votes)",
+        "post": "{post}: ",
+        "sep": ", ",
+    },
+}
+_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
+    "zh": ("党支部", "应到", "实到", "到会率", "轮次", "书记", "委员", "核验", "公示期"),
+    "en": (
+        "Branch",
+        "E",
+        "Present",
+        "Turnout",
+        "Rnd",
+        "Secretary",
+        "Committee",
+        "Check",
+        "Publicity",
+    ),
+}
+_WIDTHS: Final = (62, 14, 14, 18, 12, 22, 72, 14, 48)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,14 +113,16 @@ class TownReport:
     title: str
     rows: tuple[TownRow, ...]
     shares: tuple[tuple[str, str], ...]  # (label, value) lines
+    casework: TownCases | None = None  # the objections and reports per branch (RP-13.2)
+    lang: str = "zh"  # "zh" or "en": the report's own words (names stay as written)
 
 
-def render_town_report(
-    report: TownReport, out_path: Path, *, font_path: Path = DEFAULT_FONT_PATH
-) -> Path:
-    """Write the report; raises MissingGlyphError before writing anything."""
-    font = load_font(font_path)
+def _fields(report: TownReport) -> list[tuple[str, str]]:
+    """Every text the report prints, for the glyph check."""
+    t = _TEXT[report.lang]
     fields: list[tuple[str, str]] = [("标题", report.title), ("镇", report.town)]
+    fields += [("报告文字", v) for v in t.values()]
+    fields += [("表头", h) for h in _COLUMNS[report.lang]]
     for r in report.rows:
         fields += [
             ("支部", r.branch),
@@ -74,96 +132,130 @@ def render_town_report(
             *(("当选人员", f"{x.post}{x.name}") for x in r.elected),
         ]
     fields += [(label, f"{label}{value}") for label, value in report.shares]
-    check_glyphs(font, fields)
-    size = landscape(A4)
-    cols = [
-        ("党支部", 62),
-        ("应到", 14),
-        ("实到", 14),
-        ("到会率", 18),
-        ("轮次", 12),
-        ("书记", 22),
-        ("委员", 72),
-        ("核验", 14),
-        ("公示期", 48),
-    ]
+    if report.casework is not None:
+        fields += casework_fields(report.casework, report.lang)
+    return fields
 
-    width, height = size
-    detail = _elected_lines(report.rows, font.fontName, width - 35 * mm)
+
+def render_town_report(
+    report: TownReport, out_path: Path, *, font_path: Path = DEFAULT_FONT_PATH
+) -> Path:
+    """Write the report; raises MissingGlyphError before writing anything."""
+    font = load_font(font_path)
+    check_glyphs(font, _fields(report))
+    size = landscape(A4)
+    width, _ = size
+    name = font.fontName
+    detail = _elected_lines(report.rows, name, width - 35 * mm, report.lang)
     lines_per_page = 24
     detail_pages = [detail[i : i + lines_per_page] for i in range(0, len(detail), lines_per_page)]
+    rows_per_page = 18
+    pages = [
+        report.rows[i : i + rows_per_page] for i in range(0, len(report.rows), rows_per_page)
+    ] or [()]
+    cases = report.casework
+    case_pages = len(casework_pages(cases, report.lang, name, width)) if cases else 0
+    total = len(pages) + len(detail_pages) + case_pages
 
     def write(fh: Any) -> None:
         c = new_pdf_canvas(fh, size, report.title)
-        name = font.fontName
-        rows_per_page = 18
-        pages = [
-            report.rows[i : i + rows_per_page] for i in range(0, len(report.rows), rows_per_page)
-        ]
-        total = len(pages or [()]) + len(detail_pages)
-        for p, rows in enumerate(pages or [()], start=1):
-            y = height - 18 * mm
-            c.setFont(name, 16)
-            c.drawCentredString(width / 2, y, report.title)
-            y -= 8 * mm
-            c.setFont(name, 9)
-            c.drawCentredString(width / 2, y, f"{report.town}　第 {p} / {total} 页")
-            y -= 10 * mm
-            widths = [w for _, w in cols]
-            _row(
-                c, font=name, x=15 * mm, y=y, cells=[h for h, _ in cols], widths=widths, header=True
+        for p, rows in enumerate(pages, start=1):
+            _table_page(c, report, rows, font=name, page=(p, total), last=p == len(pages))
+        for p, chunk in enumerate(detail_pages, start=len(pages) + 1):
+            _detail_page(c, report, chunk, font=name, page=(p, total))
+        if cases is not None:
+            draw_casework_pages(
+                c,
+                cases,
+                font=name,
+                size=size,
+                town=report.town,
+                first=len(pages) + len(detail_pages) + 1,
+                total=total,
+                lang=report.lang,
             )
-            for r in rows:
-                y -= 8 * mm
-                turnout = f"{100 * r.present // max(1, r.expected)}%"
-                _row(
-                    c,
-                    font=name,
-                    x=15 * mm,
-                    y=y,
-                    cells=[
-                        r.branch,
-                        str(r.expected),
-                        str(r.present),
-                        turnout,
-                        str(r.rounds),
-                        r.secretary,
-                        r.committee,
-                        "通过" if r.verified else "未通过",
-                        r.publicity,
-                    ],
-                    widths=[w for _, w in cols],
-                    ok=r.verified,
-                )
-            if p == len(pages or [()]):
-                y -= 14 * mm
-                c.setFont(name, 11)
-                c.drawString(15 * mm, y, "全镇情况（镇换届实施方案要求）")
-                for label, value in report.shares:
-                    y -= 6.5 * mm
-                    c.setFont(name, 10)
-                    c.drawString(20 * mm, y, f"{label}：{value}")
-            c.showPage()
-        for p, chunk in enumerate(detail_pages, start=len(pages or [()]) + 1):
-            y = height - 18 * mm
-            c.setFont(name, 12)
-            c.drawString(15 * mm, y, "各支部当选人员（当选轮次及该轮得票）")
-            c.setFont(name, 9)
-            c.drawRightString(width - 15 * mm, y, f"{report.town}　第 {p} / {total} 页")
-            y -= 4 * mm
-            for indent, text in chunk:
-                y -= 6.5 * mm
-                c.setFont(name, 10 if indent == 0 else 9.5)
-                c.drawString((15 + indent) * mm, y, text)
-            c.showPage()
         c.save()
 
     return write_atomically(out_path, write)
 
 
-def _elected_lines(rows: Sequence[TownRow], font: str, width: float) -> list[tuple[int, str]]:
+def _table_page(
+    c: Any,
+    report: TownReport,
+    rows: Sequence[TownRow],
+    *,
+    font: str,
+    page: tuple[int, int],
+    last: bool,
+) -> None:
+    """A page of the branches' table; the last one ends with the town plan's shares."""
+    t = _TEXT[report.lang]
+    width, height = landscape(A4)
+    y = height - 18 * mm
+    c.setFont(font, 16)
+    c.drawCentredString(width / 2, y, report.title)
+    y -= 8 * mm
+    c.setFont(font, 9)
+    c.drawCentredString(width / 2, y, t["page"].format(town=report.town, p=page[0], total=page[1]))
+    y -= 10 * mm
+    _row(c, font=font, x=15 * mm, y=y, cells=_COLUMNS[report.lang], widths=_WIDTHS, header=True)
+    for r in rows:
+        y -= 8 * mm
+        cells = [
+            r.branch,
+            str(r.expected),
+            str(r.present),
+            f"{100 * r.present // max(1, r.expected)}%",
+            str(r.rounds),
+            r.secretary,
+            r.committee,
+            t["pass"] if r.verified else t["fail"],
+            r.publicity,
+        ]
+        _row(c, font=font, x=15 * mm, y=y, cells=cells, widths=_WIDTHS, ok=r.verified)
+    if last:
+        y -= 14 * mm
+        c.setFont(font, 11)
+        c.drawString(15 * mm, y, t["shares"])
+        for label, value in report.shares:
+            y -= 6.5 * mm
+            c.setFont(font, 10)
+            c.drawString(20 * mm, y, t["share"].format(label=label, value=value))
+    c.showPage()
+
+
+def _detail_page(
+    c: Any,
+    report: TownReport,
+    chunk: Sequence[tuple[int, str]],
+    *,
+    font: str,
+    page: tuple[int, int],
+) -> None:
+    """A page of the elected persons per branch."""
+    t = _TEXT[report.lang]
+    width, height = landscape(A4)
+    y = height - 18 * mm
+    c.setFont(font, 12)
+    c.drawString(15 * mm, y, t["elected"])
+    c.setFont(font, 9)
+    c.drawRightString(
+        width - 15 * mm, y, t["page"].format(town=report.town, p=page[0], total=page[1])
+    )
+    y -= 4 * mm
+    for indent, text in chunk:
+        y -= 6.5 * mm
+        c.setFont(font, 10 if indent == 0 else 9.5)
+        c.drawString((15 + indent) * mm, y, text)
+    c.showPage()
+
+
+def _elected_lines(
+    rows: Sequence[TownRow], font: str, width: float, lang: str = "zh"
+) -> list[tuple[int, str]]:
     """(indent in mm, text) lines: each branch, then per post its elected persons as
     ``name（第N轮，M票）``, wrapped between persons to ``width`` points."""
+    t = _TEXT[lang]
     out: list[tuple[int, str]] = []
     for r in rows:
         if not r.elected:
@@ -172,11 +264,13 @@ def _elected_lines(rows: Sequence[TownRow], font: str, width: float) -> list[tup
         posts = list(dict.fromkeys(x.post for x in r.elected))
         for post in posts:
             items = [
-                f"{x.name}（第{x.round}轮，{x.approvals}票）" for x in r.elected if x.post == post
+                t["person"].format(name=x.name, round=x.round, votes=x.approvals)
+                for x in r.elected
+                if x.post == post
             ]
-            line, filled = f"{post}：", False
+            line, filled = t["post"].format(post=post), False
             for i, item in enumerate(items):
-                piece = item + ("、" if i < len(items) - 1 else "")
+                piece = item + (t["sep"] if i < len(items) - 1 else "")
                 if filled and stringWidth(line + piece, font, 9.5) > width - 6 * mm:
                     out.append((6, line))
                     line = "\u3000\u3000" + piece
@@ -210,8 +304,9 @@ def _row(
         if not header and i == 7:
             color = colors.HexColor("#1a7f37") if ok else colors.HexColor("#c62828")
         c.setFillColor(color)
-        limit = int(w / 3.0)
-        shown = text if len(text) <= limit else text[: limit - 1] + "…"
+        limit = int(w / 3.0)  # characters of a CJK text; a narrower (Latin) text fits by width
+        fits = len(text) <= limit or stringWidth(text, font, 9) <= w * mm - 3 * mm
+        shown = text if fits else text[: limit - 1] + "…"
         c.drawString(cx + 1.5 * mm, y, shown)
         cx += w * mm
     c.setFillColor(colors.black)

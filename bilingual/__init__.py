@@ -13,7 +13,10 @@ and imports nothing of the producer, this package included (docs/adr, "one error
 
 from __future__ import annotations
 
-__all__ = ["BilingualError"]
+__all__ = ["BilingualError", "inline"]
+
+# What ends a sentence in either language; a message set inside another sentence loses it.
+_SENTENCE_ENDS = "。．！？；.!?;"
 
 
 class BilingualError(Exception):
@@ -54,3 +57,13 @@ class BilingualError(Exception):
         (the definition's ``problems``, the API's ``clause``).
         """
         return {"ok": False, "code": self.code, "message": self.message(lang)}
+
+
+def inline(text: str) -> str:
+    """``text`` as a part of another sentence: its final full stop (。 . ！ ; …) removed.
+
+    Most messages end with their own stop (``二维码内容为空。``); a message that quotes one
+    ("扫到的内容不是选票二维码：{inline(e.zh)}。请重新扫描") adds its own, so the sentence ends
+    once. A range such as ``1..255`` inside the text is left alone.
+    """
+    return text.rstrip().rstrip(_SENTENCE_ENDS)

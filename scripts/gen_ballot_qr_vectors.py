@@ -142,6 +142,18 @@ def build_vectors() -> dict[str, bytes]:
             good_text + "AA",
             "qr.bad_encoding",
         ),
+        "Q1-text-too-long": (
+            "three payloads in one text (480 characters): longer than a QR version 10-M holds "
+            "(spec §3.4), refused before it is decoded",
+            text(good * 3),
+            "qr.text_too_long",
+        ),
+        "Q1-text-too-long-before-trimming": (
+            "a valid text followed by spaces to 312 characters: the limit holds for the text as "
+            "received, before Q1 trims it",
+            good_text + " " * (312 - len(good_text)),
+            "qr.text_too_long",
+        ),
         "Q1-procedure-ballot": (
             "a procedure ballot's BP1: text (a member recommendation ballot, spec/procedure.md "
             "RP-3.5) scanned at the election",

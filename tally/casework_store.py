@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import keys
+from tally.calendar import WorkingDayCalendar, builtin_years
 from tally.core.casework import (
     CASEWORK_DOMAIN,
     SIGNED_CASEWORK_FORMAT,
@@ -34,8 +35,11 @@ from tally.core.casework import (
     CaseworkError,
     Ledger,
     Step,
+    WorkingDays,
     access_code,
     check_code,
+    exact_due_date,
+    local_date,
     normalise_code,
     open_ledger,
     opening_step,
@@ -43,6 +47,7 @@ from tally.core.casework import (
     public_summary,
     record,
     replay,
+    settle_due_dates,
 )
 from tally.core.manifest import canonical
 from tally.log import MerkleTree
@@ -247,8 +252,20 @@ class CaseworkStore(SignedLogFile):
     # -- reading -------------------------------------------------------------------------------
     @property
     def ledger(self) -> Ledger:
-        """The casework as its log says now."""
-        return self._ledger
+        """The casework as its log says now; after :meth:`use_calendar`, with its provisional
+        due dates exact where the calendar knows their year (RP-8.4a)."""
+        if self._calendar is None:
+            return self._ledger
+        return settle_due_dates(self._ledger, self._calendar)
+
+    # The working-day calendar the ledger's due dates are settled on (RP-8.4a), once given.
+    _calendar: WorkingDays | None = None
+
+    def use_calendar(self, calendar: WorkingDays) -> None:
+        """Settle the ledger's provisional due dates on ``calendar`` from now on: each becomes
+        exact as soon as the calendar knows its year (spec/procedure.md RP-8.4a). The log is not
+        written: the exact date follows from what it holds and the signed calendar."""
+        self._calendar = calendar
 
     @property
     def casework(self) -> Casework:
@@ -265,6 +282,28 @@ class CaseworkStore(SignedLogFile):
             "SELECT salt, hash FROM codes WHERE subject = ?", (subject,)
         ).fetchone()
         return row is not None and hmac.compare_digest(_code_hash(bytes(row[0]), code), row[1])
+
+    def reporter_for_code(self, code: str) -> str | None:
+        """The active reporter whose current access code is ``code`` (RP-9.2), else None.
+
+        Every stored access code is compared (in constant time each), so the answer's timing
+        does not say how many codes were tried before the match.
+        """
+        found: str | None = None
+        rows = self._conn.execute(
+            "SELECT subject, salt, hash FROM codes WHERE substr(subject, 1, 7) = 'access:'"
+        ).fetchall()
+        for subject, salt, digest in rows:
+            if hmac.compare_digest(_code_hash(bytes(salt), code), bytes(digest)):
+                found = str(subject)[len("access:") :]
+        who = self._ledger.reporters.get(found) if found is not None else None
+        return found if who is not None and who.active else None
+
+    def changed_elsewhere(self) -> bool:
+        """Whether another process (the CLI beside the service) appended to the log since this
+        handle read it; the caller then opens the file again."""
+        (n,) = self._conn.execute("SELECT COUNT(*) FROM log").fetchone()
+        return bool(n != self._ledger.size)
 
     # -- writing -------------------------------------------------------------------------------
     def perform(
@@ -392,9 +431,15 @@ class CaseworkStore(SignedLogFile):
         return body + "\n" + line
 
     # -- export --------------------------------------------------------------------------------
-    def bundle_files(self) -> list[BundleFile]:
+    def bundle_files(self, calendar: WorkingDayCalendar | None = None) -> list[BundleFile]:
         """The ``casework-bundle/1`` (RP-12.3), for the verification group and the town committee
-        only: the signed definition, the log, the checkpoints and every photo the log names."""
+        only: the signed definition, the log, the checkpoints, every photo the log names, and
+        ``calendar``'s signed year file as ``calendar.json`` when a due date was counted on one of
+        its years (:meth:`calendar_used`).
+
+        Raises:
+            CaseworkError: ``casework.calendar_needed`` (from :meth:`calendar_used`).
+        """
         rows = self.log_rows()
         files = [
             BundleFile("casework.json", self.signed_casework),
@@ -406,10 +451,56 @@ class CaseworkStore(SignedLogFile):
             data = self.photo(sha)
             if data is not None:
                 files.append(BundleFile(f"photos/{sha}.{_PHOTO_SUFFIX[kind]}", data))
+        if calendar is not None and self.calendar_used(calendar, rows):
+            files.append(BundleFile("calendar.json", calendar.signed_file))
         index = bundle_index(
             BUNDLE_INDEX_FORMAT, "casework_id", self.casework.id.hex(), len(rows), files
         )
         return [index, *files]
+
+    def calendar_used(
+        self, calendar: WorkingDayCalendar, rows: Sequence[bytes] | None = None
+    ) -> bool:
+        """(RP-12.3, R26.3, RP-8.4a) Whether a due date of the log is counted on a year that only
+        ``calendar``'s signed year file knows: an exact date logged when received, or a
+        provisional one that the signed year makes exact. The verifier then needs the file.
+
+        Raises:
+            CaseworkError: ``casework.calendar_needed`` when a due date logged as exact reaches
+                a year ``calendar`` does not know (the town's signed year file is needed).
+        """
+        signed_only = set(calendar.known_years) - {y.year for y in builtin_years()}
+        used, missing = False, set()
+        d = self.casework.deadlines
+        days = {
+            "objection": (d.objection_assign_days, d.objection_conclude_days),
+            "report": (d.report_assign_days, d.report_conclude_days),
+        }
+        for raw in self.log_rows() if rows is None else rows:
+            doc = json.loads(raw)
+            kind = str(doc["type"]).removesuffix(".received")
+            if kind not in days:
+                continue
+            day = local_date(datetime.fromisoformat(doc["at"]))
+            provisional = doc["body"].get("due_provisional", [])
+            for name, n in zip(("due_assign", "due_conclude"), days[kind], strict=True):
+                exact = exact_due_date(day, n, calendar)
+                if exact is None:
+                    if name not in provisional:
+                        missing.add(int(doc["body"][name][:4]))
+                    continue
+                used = used or bool(set(range(day.year, exact.year + 1)) & signed_only)
+        if missing:
+            years = "、".join(str(y) for y in sorted(missing))
+            raise CaseworkError(
+                "casework.calendar_needed",
+                zh=f"有办理期限是按镇党委签署的 {years} 年节假日文件计算的：导出时请用 --calendar "
+                "给出该文件，核验时要用到它",
+                en=f"due dates were counted on the town's signed year file for {years}: give "
+                "that file with --calendar; the verifier needs it",
+                clause="RP-12.3",
+            )
+        return used and bool(calendar.signed_file)
 
     @staticmethod
     def _logged_photos(rows: Sequence[bytes]) -> Iterator[tuple[str, str]]:

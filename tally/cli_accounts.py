@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from tally.cli_errors import fail
+from tally.cli_errors import command_lang, fail, run
 from tally.service.accounts import AccountError, AccountStore, Role, accounts_path
 
 __all__ = ["app"]
@@ -30,11 +30,6 @@ TargetArg = Annotated[
 ]
 DataOpt = Annotated[Path, typer.Option("--data", help="给出选举文件时的服务数据文件夹")]
 LangOpt = Annotated[str | None, typer.Option("--lang", help="zh（默认）或 en")]
-
-
-def _lang(option: str | None) -> str:
-    value = option or os.environ.get("TALLY_LANG", "zh")
-    return "en" if value == "en" else "zh"
 
 
 def _store(target: Path, data: Path) -> AccountStore:
@@ -56,17 +51,21 @@ def _password(lang: str) -> str:
 def add(
     target: TargetArg,
     name: Annotated[str, typer.Option("--name", help="账户名（登录用，记入日志）")],
-    role: Annotated[Role, typer.Option("--role", help="chair / scrutineer / teller / clerk")],
+    role: Annotated[
+        Role,
+        typer.Option(
+            "--role",
+            help="投票站：chair / scrutineer / teller / clerk；"
+            "事项办理页面：case_head / case_officer / town_viewer",
+        ),
+    ],
     data: DataOpt = DEFAULT_DATA,
     lang: LangOpt = None,
 ) -> None:
     """新建账户 / Add an account (password prompted or from TALLY_ACCOUNT_PASSWORD)."""
-    lg = _lang(lang)
-    try:
-        store = _store(target, data)
-        account = store.add(name, role, _password(lg))
-    except AccountError as e:
-        fail(lg, False, e)
+    lg = command_lang(lang)
+    store = run(lg, False, lambda: _store(target, data))
+    account = run(lg, False, lambda: store.add(name, role, _password(lg)))
     typer.echo(
         f"已新建账户 {account.name}（{role.zh}）：{store.path}"
         if lg == "zh"
@@ -82,8 +81,8 @@ def list_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """列出账户 / List the accounts."""
-    lg = _lang(lang)
-    accounts = _store(target, data).list()
+    lg = command_lang(lang)
+    accounts = run(lg, as_json, lambda: _store(target, data).list())
     if as_json:
         typer.echo(json.dumps([{"name": a.name, "role": a.role.value} for a in accounts]))
         return
@@ -99,11 +98,8 @@ def password(
     lang: LangOpt = None,
 ) -> None:
     """重设密码（并退出该账户的所有登录）/ Reset a password (signs the account out)."""
-    lg = _lang(lang)
-    try:
-        _store(target, data).set_password(name, _password(lg))
-    except AccountError as e:
-        fail(lg, False, e)
+    lg = command_lang(lang)
+    run(lg, False, lambda: _store(target, data).set_password(name, _password(lg)))
     typer.echo(f"已重设 {name} 的密码" if lg == "zh" else f"password of {name} reset")
 
 
@@ -115,11 +111,8 @@ def remove(
     lang: LangOpt = None,
 ) -> None:
     """删除账户 / Remove an account."""
-    lg = _lang(lang)
-    try:
-        _store(target, data).remove(name)
-    except AccountError as e:
-        fail(lg, False, e)
+    lg = command_lang(lang)
+    run(lg, False, lambda: _store(target, data).remove(name))
     typer.echo(f"已删除账户 {name}" if lg == "zh" else f"account {name} removed")
 
 
@@ -135,7 +128,7 @@ def unlock(
 ) -> None:
     """解除密码错误锁定（运行中的服务立即生效）/ Lift a wrong-password lock (the running service
     reads it at the next sign-in)."""
-    lg = _lang(lang)
+    lg = command_lang(lang)
     if name is None and address is None:
         fail(
             lg,
@@ -146,13 +139,10 @@ def unlock(
                 en="give --name (an account) or --address (an address)",
             ),
         )
-    store = _store(target, data)
+    store = run(lg, False, lambda: _store(target, data))
     if name is not None:
-        try:
-            store.unlock(name)
-        except AccountError as e:
-            fail(lg, False, e)
+        run(lg, False, lambda: store.unlock(name))
         typer.echo(f"已解除 {name} 的锁定" if lg == "zh" else f"{name} unlocked")
     if address is not None:
-        store.unlock_address(address)
+        run(lg, False, lambda: store.unlock_address(address))
         typer.echo(f"已解除地址 {address} 的锁定" if lg == "zh" else f"{address} unlocked")

@@ -4,7 +4,8 @@
 ``register`` registers a community reporter and prints the access code once; ``export`` writes
 the ``casework-bundle/1`` for the verification group and the town committee, or with ``--public``
 only the town's ``casework-public/1`` totals. Objections and reports come in through the casework
-pages. Passphrases come from ``TALLY_PASSPHRASE`` or a hidden prompt.
+pages; ``assign``, ``check``, ``extend``, ``conclude``, ``list`` and ``summary`` are in
+:mod:`tally.cli_casework_cases`. Passphrases come from ``TALLY_PASSPHRASE`` or a hidden prompt.
 """
 
 from __future__ import annotations
@@ -20,7 +21,16 @@ from typing import Annotated, Any
 import typer
 
 import keys
+from tally.calendar import load_calendar
 from tally.casework_store import CaseworkStore, sign_casework
+from tally.cli_casework_cases import (
+    assign_cmd,
+    check_cmd,
+    conclude_cmd,
+    extend_cmd,
+    list_cmd,
+    summary_cmd,
+)
 from tally.cli_errors import CliError, run_command
 from tally.core.casework import (
     TOWN_TIME,
@@ -172,6 +182,13 @@ def export_cmd(
     public: Annotated[
         bool, typer.Option("--public", help="只写公开的全镇民情直报统计（casework-public/1）")
     ] = False,
+    calendar: Annotated[
+        Path | None,
+        typer.Option(
+            "--calendar",
+            help="镇党委签署的节假日文件：办理期限用到其年份时写入导出包",
+        ),
+    ] = None,
     lang: LangOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -186,10 +203,12 @@ def export_cmd(
             )
         store = CaseworkStore.open(file)
         try:
+            # (RP-12.3, R26.3) the town's signed year file goes with the bundle when used
+            cal = load_calendar(calendar, town_key=store.town_key)
             files = (
                 [("casework-public.json", store.public_document())]
                 if public
-                else [(f.path, f.data) for f in store.bundle_files()]
+                else [(f.path, f.data) for f in store.bundle_files(cal)]
             )
         finally:
             store.close()
@@ -211,3 +230,14 @@ def export_cmd(
         return [line], {"out": str(out), "files": [rel for rel, _ in files]}
 
     run_command(lang, as_json, action)
+
+
+for _name, _command in (
+    ("assign", assign_cmd),
+    ("check", check_cmd),
+    ("extend", extend_cmd),
+    ("conclude", conclude_cmd),
+    ("list", list_cmd),
+    ("summary", summary_cmd),
+):
+    app.command(_name)(_command)

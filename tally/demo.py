@@ -5,6 +5,10 @@ committee, ballot stocks printed (first rounds as PDFs), check-in, paper ballots
 marks (over-votes, unreadable marks, write-ins), the committee round with its runoff, further round
 or re-vote where the plan says so, the secretary round, the result, the bundle and the notice; then
 the independent verifier checks every bundle, in a separate process as the town committee would.
+Then the town's verification group handles a few objections and reports (``tally.demo_casework``),
+and the town report adds each branch's casework numbers from the exported casework bundle once
+the independent verifier (``verifier casework``, V31, again in its own process) passed it, or the
+failing findings and no number when it did not (spec/procedure.md RP-13.2).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import ballot_printer
 import keys
 from ballot_printer.town_report import TownElected, TownReport, TownRow, render_town_report
 from tally.calendar import load_calendar
+from tally.casework_bundle import CaseworkVerification, read_verified_casework
+from tally.core.casework import TownCasework, town_casework
 from tally.core.definition import parse_definition_data
 from tally.core.manifest import Manifest, build_manifest
 from tally.core.meeting import parse_entry
@@ -35,6 +41,13 @@ from tally.core.rules import (
     expected_electors,
     quorum,
     town_shares,
+)
+from tally.demo_casework import (
+    CASEWORK_DAY,
+    demo_branches,
+    failed_cases,
+    run_casework,
+    town_cases,
 )
 from tally.election import PAPER_KIND, ElectionSession, EntryInput
 from tally.manifest_io import sign_amended_list, sign_manifest
@@ -415,7 +428,8 @@ def run_town(
     branches: int,
     progress: Callable[[str], None] | None = None,
 ) -> list[BranchSummary]:
-    """Hold every branch's election under ``out`` and verify every bundle."""
+    """Hold every branch's election under ``out`` and verify every bundle; then the town's
+    casework (objections and reports) under ``out/casework``, exported as its bundle."""
     out.mkdir(parents=True, exist_ok=True)
     summaries = []
     for i, (definition, scenario) in enumerate(town_plan(seed, branches)):
@@ -425,6 +439,7 @@ def run_town(
         summaries.append(s)
         if progress:
             progress(s.name)
+    run_casework(out, demo_branches(out, len(summaries)), seed=seed)
     return summaries
 
 
@@ -448,8 +463,12 @@ def _electing_rounds(
     return out
 
 
-def town_report(out: Path, summaries: Sequence[BranchSummary]) -> tuple[Path, Path]:
-    """The town report as JSON and PDF: turnout, rounds, the town plan's shares (R28), publicity."""
+def town_report(
+    out: Path, summaries: Sequence[BranchSummary], *, lang: str = "zh"
+) -> tuple[Path, Path]:
+    """The town report as JSON and PDF: turnout, rounds, the town plan's shares (R28), publicity,
+    and each branch's objections and reports from the casework bundle (RP-13.2), when the demo
+    wrote one. The PDF is in Chinese, or in English with ``lang="en"``."""
     secretaries: list[TownSecretary] = []
     committee = []
     rows, branches = [], []
@@ -467,10 +486,11 @@ def town_report(out: Path, summaries: Sequence[BranchSummary]) -> tuple[Path, Pa
         ]
         committee += [e.member(MemberId(m)) for m in elected.get("committee", [])]
         electing = _electing_rounds(session, elected)
-        rows.append(_town_row(s, e, result, elected, electing))
+        rows.append(_town_row(s, e, result, elected, electing, lang=lang))
         branches.append(_branch_json(s, e, result, elected, electing))
         session.store.close()
     shares = town_shares(secretaries, committee)
+    cases, verification = _town_casework(out)
     data = {
         "format": "town-report/1",
         "town": "中共红旗镇委员会",
@@ -484,19 +504,50 @@ def town_report(out: Path, summaries: Sequence[BranchSummary]) -> tuple[Path, Pa
             "women_committee_members": shares.women_committee_members,
             "women_secretaries": shares.women_secretaries,
         },
+        "casework": cases.document() if cases else None,
+        "casework_verification": _casework_verification(verification),
     }
     json_path = out / "town-report.json"
     json_path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     pdf = render_town_report(
         TownReport(
             town="中共红旗镇委员会",
-            title="红旗镇村党组织换届选举情况汇总",
+            title="红旗镇村党组织换届选举情况汇总"
+            if lang == "zh"
+            else "Hongqi town: the branches' re-elections at a glance",
             rows=tuple(rows),
-            shares=_share_lines(shares),
+            shares=_share_lines(shares, lang),
+            casework=town_cases(cases)
+            if cases
+            else (failed_cases(verification) if verification else None),
+            lang=lang,
         ),
         out / "town-report.pdf",
     )
     return json_path, pdf
+
+
+def _town_casework(out: Path) -> tuple[TownCasework | None, CaseworkVerification | None]:
+    """(RP-13.2) The town's casework numbers on the demo's casework day, from the exported
+    casework bundle once ``verifier casework`` (V31, its own process, against the town key the
+    demo wrote) passed it; None with the failing findings when it failed; (None, None) without
+    a bundle."""
+    bundle = out / "casework" / "bundle"
+    if not bundle.is_dir():
+        return None, None
+    ledger, verification = read_verified_casework(bundle, out / "casework" / "town.pub")
+    return (town_casework(ledger, CASEWORK_DAY) if ledger else None), verification
+
+
+def _casework_verification(v: CaseworkVerification | None) -> dict[str, Any] | None:
+    """The town report JSON's record of V31 on the casework bundle (RP-13.2)."""
+    if v is None:
+        return None
+    return {
+        "clause": "V31",
+        "status": "passed" if v.passed else "failed",
+        "failures": [{"code": c, "zh": zh, "en": en} for c, zh, en in v.failures],
+    }
 
 
 def _town_row(
@@ -505,20 +556,25 @@ def _town_row(
     result: Mapping[str, Any],
     elected: dict[str, list[str]],
     electing: dict[tuple[str, str], tuple[int, int]],
+    *,
+    lang: str = "zh",
 ) -> TownRow:
     """One branch's row of the town report's PDF."""
+    zh = lang == "zh"
+    sep = "、" if zh else ", "
     return TownRow(
         branch=s.name,
         expected=s.expected,
         present=s.present,
         rounds=s.rounds,
-        secretary="、".join(s.elected.get("secretary", [])),
-        committee="、".join(s.elected.get("committee", [])) or "（不设委员会）",
+        secretary=sep.join(s.elected.get("secretary", [])),
+        committee=sep.join(s.elected.get("committee", []))
+        or ("（不设委员会）" if zh else "(no committee)"),
         verified=s.verified,
-        publicity=f"公示至 {result.get('publicity_end', '')}",
+        publicity=f"{'公示至' if zh else 'publicity to'} {result.get('publicity_end', '')}",
         elected=tuple(
             TownElected(
-                post=zh_label(PostKind(post)),
+                post=zh_label(PostKind(post)) if zh else post.replace("_", " "),
                 name=e.member(MemberId(m)).name,
                 round=electing[post, m][0],
                 approvals=electing[post, m][1],
@@ -570,8 +626,10 @@ def _branch_json(
     }
 
 
-def _share_lines(shares: TownShares) -> tuple[tuple[str, str], ...]:
+def _share_lines(shares: TownShares, lang: str = "zh") -> tuple[tuple[str, str], ...]:
     """The town plan's shares (R28) as (label, value) lines of the PDF."""
+    if lang != "zh":
+        return _share_lines_en(shares)
     ages = shares.max_ages
     young_label = (
         f"{ages[0]}岁及以下书记"
@@ -592,4 +650,25 @@ def _share_lines(shares: TownShares) -> tuple[tuple[str, str], ...]:
         ),
         ("女性委员", f"{shares.women_committee_members} / {shares.committee_members} 名"),
         ("女性书记", f"{shares.women_secretaries} / {shares.secretaries} 名"),
+    )
+
+
+def _share_lines_en(shares: TownShares) -> tuple[tuple[str, str], ...]:
+    """The lines of :func:`_share_lines` in English."""
+    ages = shares.max_ages
+    limit = f"{ages[0]}" if len(ages) == 1 else f"{ages[0]} to {ages[-1]}" if ages else "-"
+    return (
+        ("Secretaries", f"{shares.secretaries}"),
+        (
+            f"Secretaries within their branch's age limit for a new secretary ({limit})",
+            f"{shares.young_secretaries}, "
+            f"{100 * shares.young_secretaries // max(1, shares.secretaries)}% "
+            f"(ages on each branch's meeting date; target at least 30%: "
+            f"{'met' if shares.young_secretary_target_met else 'not met'})",
+        ),
+        (
+            "Women on the committees",
+            f"{shares.women_committee_members} / {shares.committee_members}",
+        ),
+        ("Women secretaries", f"{shares.women_secretaries} / {shares.secretaries}"),
     )

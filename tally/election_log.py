@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import keys
+from bilingual import inline
 from tally.core.errors import RoundStateError, TallyError
 from tally.core.manifest import Manifest, canonical
 from tally.core.meeting import (
@@ -186,10 +187,10 @@ class ElectionLog:
                     ) from e
                 raise StoreError(
                     "store.tampered",
-                    zh=f"选举记录第 {seq} 条无法通过核验（{e.zh}）：记录可能在程序之外被改动，"
-                    "选举不能继续，请交镇党委处理",
-                    en=f"log entry {seq} fails its checks ({e.en}): it may have been edited "
-                    "outside the program; the election cannot continue",
+                    zh=f"选举记录第 {seq} 条无法通过核验（{inline(e.zh)}）："
+                    "记录可能在程序之外被改动，选举不能继续，请交镇党委处理",
+                    en=f"log entry {seq} fails its checks ({inline(e.en)}): it may have been "
+                    "edited outside the program; the election cannot continue",
                 ) from e
             tree.append(entry.leaf_hash)
         if meeting is None:

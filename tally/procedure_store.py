@@ -30,7 +30,7 @@ import keys
 from ballot_printer import PaperKind, ProcedureForm, parse_procedure_qr_text
 from ballot_printer.procedure_qr import verify_procedure_payload
 from ballot_printer.procedure_stock import PROCEDURE_STOCK_FORMAT, procedure_stock_commitment_of
-from bilingual import BilingualError
+from bilingual import BilingualError, inline
 from tally.core.manifest import canonical
 from tally.core.model import PostKind
 from tally.core.procedure import SignedProcedure, parse_signed_envelope
@@ -215,7 +215,7 @@ class ProcedureStore(SignedLogFile):
             conn.close()
             raise StoreError(
                 "store.corrupt",
-                zh=f"{path} 中的换届程序定义无效：{getattr(e, 'zh', e)}",
+                zh=f"{path} 中的换届程序定义无效：{inline(getattr(e, 'zh', str(e)))}",
                 en=f"the procedure definition in {path} is not valid: {e}",
             ) from e
         try:
@@ -223,8 +223,8 @@ class ProcedureStore(SignedLogFile):
         except BilingualError as e:
             raise StoreError(
                 "store.tampered",
-                zh=f"换届程序记录无法通过核验（{e.zh}）：记录可能在程序之外被改动",
-                en=f"the procedure log fails its checks ({e.en}): it may have been edited "
+                zh=f"换届程序记录无法通过核验（{inline(e.zh)}）：记录可能在程序之外被改动",
+                en=f"the procedure log fails its checks ({inline(e.en)}): it may have been edited "
                 "outside the program",
             ) from e
 

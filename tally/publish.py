@@ -1,7 +1,9 @@
 """Publish the result bundle (spec/bundle.md) and the publicity notice.
 
 The bundle is written to a temporary folder beside the target and renamed into place, so a failed
-publish leaves nothing half-written; the zip holds the same files. The files that grow with the
+publish leaves nothing half-written; the zip holds the same files. A publish killed before it
+could remove its temporary folder leaves it behind: the next publish into the same folder removes
+it (``_remove_stale_temporaries``). The files that grow with the
 election (``log.jsonl``, ``ballots.jsonl``, the stock lists) are streamed from the election file to
 disk, and the zip is filled from the files on disk, so memory stays flat as the election grows.
 """
@@ -12,8 +14,10 @@ import base64
 import datetime as dt
 import hashlib
 import os
+import re
 import shutil
 import tempfile
+import time
 import zipfile
 from array import array
 from collections.abc import Iterator, Mapping
@@ -38,6 +42,12 @@ __all__ = ["Published", "bundle_files", "publish"]
 BUNDLE_FORMAT = "bundle-index/1"
 _ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed, so that the same election always gives the same zip
 _CHUNK = 1 << 20  # bytes copied into the zip at a time
+_TEMP_PREFIX = ".bundle-"
+# A temporary folder of ours: the prefix and tempfile.mkdtemp's eight random characters.
+_TEMP_NAME = re.compile(re.escape(_TEMP_PREFIX) + r"[a-z0-9_]{8}")
+# When this process loaded the module: no later than its first publish, so a temporary folder
+# last changed before it belongs to a publish of an earlier process, killed midway.
+_LOADED = time.time()
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,7 +350,8 @@ def publish(
     except CalendarError as e:
         raise SessionError(e.code, zh=e.zh, en=e.en) from e
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".bundle-", dir=out_dir))
+    _remove_stale_temporaries(out_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=_TEMP_PREFIX, dir=out_dir))
     try:
         paths = _write_bundle(session, plan, tmp / "bundle")
         _write_zip(tmp / "bundle", paths, tmp / "bundle.zip")
@@ -363,6 +374,30 @@ def publish(
         final_checkpoint=last,
         root_hex=base64.b64decode(root_b64).hex(),
     )
+
+
+def _remove_stale_temporaries(out_dir: Path, *, before: float | None = None) -> list[str]:
+    """Remove the temporary folders an earlier publish into ``out_dir`` left when it was killed.
+
+    Only folders named as ``publish`` names them (``.bundle-`` and eight characters of
+    ``tempfile.mkdtemp``), real folders (not a link), last changed before ``before`` (default:
+    when this process loaded the module, so never a folder of a publish running in it). A folder
+    that cannot be removed is left; publishing goes on.
+
+    Returns:
+        The names removed.
+    """
+    cutoff = _LOADED if before is None else before
+    removed = []
+    with os.scandir(out_dir) as entries:
+        for entry in entries:
+            if not _TEMP_NAME.fullmatch(entry.name) or not entry.is_dir(follow_symlinks=False):
+                continue
+            if entry.stat(follow_symlinks=False).st_mtime >= cutoff:
+                continue
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(entry.name)
+    return sorted(removed)
 
 
 def _render_notice(session: ElectionSession, path: Path, small: dict[str, bytes]) -> Path:

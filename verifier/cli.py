@@ -191,6 +191,38 @@ def verify(  # noqa: PLR0917 - typer maps each parameter to an option
     raise typer.Exit(0 if report.ok and audit_ok else 1)
 
 
+@app.command("casework")
+def casework_cmd(
+    bundle: Annotated[
+        Path, typer.Argument(help="事项登记簿包文件夹或 .zip / casework bundle folder or .zip")
+    ],
+    town_key: Annotated[
+        str,
+        typer.Option("--town-key", help="镇党委公钥文件或25位指纹 / pubkey file or fingerprint"),
+    ],
+    lang: Annotated[str, typer.Option("--lang", help="zh 或 en")] = "zh",
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / JSON output")] = False,
+) -> None:
+    """核验事项登记簿包 V31 / verify a town's casework bundle (clause V31)."""
+    from verifier.casework import verify_casework  # noqa: PLC0415
+    from verifier.casework_render import (  # noqa: PLC0415
+        render_casework_json,
+        render_casework_text,
+    )
+
+    en = lang == "en"
+    try:
+        town = parse_town_key(town_key)
+        report = verify_casework(bundle, town)
+    except VerificationError as e:  # the key or the bundle cannot be read at all
+        if as_json:
+            typer.echo(f'{{"ok": false, "code": "{e.code}", "clause": "V31"}}')
+        typer.echo(e.en if en else e.zh, err=True)
+        raise typer.Exit(2) from e
+    typer.echo(render_casework_json(report) if as_json else render_casework_text(report, lang))
+    raise typer.Exit(0 if report.ok else 1)
+
+
 def _mount_audit() -> None:
     from verifier.audit.cli import audit_app  # noqa: PLC0415
 

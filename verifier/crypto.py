@@ -30,7 +30,9 @@ __all__ = [
     "verify_signature",
 ]
 
-ROLES: Final = ("town_committee", "work_group", "scrutineer")
+#: spec/keyfile.md §3.1 roles the verifier reads: ``casework`` signs the casework log's checkpoints
+#: (spec/procedure.md RP-1.2, RP-11.4; ``verifier casework``).
+ROLES: Final = ("town_committee", "work_group", "scrutineer", "casework")
 _PUBKEY_MEMBERS: Final = frozenset({"format", "algorithm", "role", "label", "key"})
 _FINGERPRINT_DOMAIN: Final = b"branch-election/key-fingerprint/1"
 _FP_INPUT: Final = re.compile(r"[0-9 ]+")

@@ -18,6 +18,7 @@ __all__ = [
     "KIND_BYTES",
     "QR_DOMAIN",
     "STOCK_DOMAIN",
+    "TEXT_MAX_CHARS",
     "QrBallot",
     "b32decode_canonical",
     "check_qr",
@@ -31,6 +32,8 @@ __all__ = [
 QR_DOMAIN: Final = b"branch-election/ballot-qr/1"
 STOCK_DOMAIN: Final = b"branch-election/ballot-stock/1"
 PAYLOAD_SIZE: Final = 99
+# (§3.4) The most a QR symbol of version 10 at error correction M holds in alphanumeric mode.
+TEXT_MAX_CHARS: Final = 311
 KIND_BYTES: Final = {"committee": 1, "secretary": 2, "deputy_secretary": 3}
 _B32_ALPHABET: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _OTHER_VERSION: Final = re.compile(r"BQ[0-9]+:")
@@ -100,6 +103,13 @@ def _b32_value(digits: bytes, length: int) -> bytes | None:
 
 
 def _decode(text: str) -> bytes:
+    if len(text) > TEXT_MAX_CHARS:  # (Q1) first: a longer text is never trimmed or decoded
+        raise _fail(
+            "Q1",
+            "qr.text_too_long",
+            f"二维码内容超过 {TEXT_MAX_CHARS} 个字符",
+            f"text of {len(text)} characters, more than {TEXT_MAX_CHARS}",
+        )
     norm = normalise_qr_text(text)
     if not norm.startswith("BQ1:"):
         if _PROCEDURE_TEXT.match(norm):

@@ -19,53 +19,81 @@ if TYPE_CHECKING:  # the service loads only when `serve` runs
 
 __all__ = ["demo", "serve"]
 
+TrustedProxyOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--trusted-proxy",
+        help="可信反向代理的地址或网段（可多个）：只有来自它的 X-Forwarded-For / "
+        "Forwarded 才用来确定客户端地址；默认无",
+    ),
+]
+
+TlsCertOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--tls-cert",
+        help="TLS 证书（PEM）：给出后以 HTTPS 提供服务，Cookie 带 Secure，并发送 HSTS；"
+        "须与 --tls-key 同时给出",
+    ),
+]
+
+PublicHostOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--public-host",
+        help="公开页面（公告板、远程投票）单独监听的地址；给出 --public-host 或 "
+        "--public-port 时，投票站页面不在该地址提供（默认同 --host）",
+    ),
+]
+
+CaseworkOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--casework",
+        help="本镇事项登记簿文件（tally casework new）：给出后提供民情直报页面 /report/、"
+        "异议页面 /objection/ 和查核组页面 /casework/",
+    ),
+]
+
+CaseworkKeyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--casework-key",
+        help="查核组密钥文件（角色 casework，口令取自 TALLY_PASSPHRASE）：给出后每天的"
+        "事项登记簿检查点由服务签署",
+    ),
+]
+
+ScrutineerKeyOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--scrutineer-key",
+        help="监票人密钥文件（可多个；在投票站确认无效票时由监票人输入口令）",
+    ),
+]
+
 
 def serve(
     db: Annotated[Path | None, typer.Argument(help="选举文件（省略时用 --demo）")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="使用示例选举（.run/demo）")] = False,
     key: Annotated[Path | None, typer.Option("--key", help="工作组密钥文件")] = None,
-    scrutineer_key: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--scrutineer-key",
-            help="监票人密钥文件（可多个；在投票站确认无效票时由监票人输入口令）",
-        ),
-    ] = None,
+    scrutineer_key: ScrutineerKeyOpt = None,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8000,
     data: Annotated[Path, typer.Option("--data", help="服务数据文件夹")] = Path(".run/service"),
-    trusted_proxy: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--trusted-proxy",
-            help="可信反向代理的地址或网段（可多个）：只有来自它的 X-Forwarded-For / "
-            "Forwarded 才用来确定客户端地址；默认无",
-        ),
-    ] = None,
-    tls_cert: Annotated[
-        Path | None,
-        typer.Option(
-            "--tls-cert",
-            help="TLS 证书（PEM）：给出后以 HTTPS 提供服务，Cookie 带 Secure，并发送 HSTS；"
-            "须与 --tls-key 同时给出",
-        ),
-    ] = None,
+    trusted_proxy: TrustedProxyOpt = None,
+    tls_cert: TlsCertOpt = None,
     tls_key: Annotated[
         Path | None,
         typer.Option("--tls-key", help="TLS 私钥（PEM，不加密，文件权限须为 0600 或更窄）"),
     ] = None,
-    public_host: Annotated[
-        str | None,
-        typer.Option(
-            "--public-host",
-            help="公开页面（公告板、远程投票）单独监听的地址；给出 --public-host 或 "
-            "--public-port 时，投票站页面不在该地址提供（默认同 --host）",
-        ),
-    ] = None,
+    public_host: PublicHostOpt = None,
     public_port: Annotated[
         int | None,
         typer.Option("--public-port", help="公开页面单独监听的端口（默认同 --port）"),
     ] = None,
+    casework: CaseworkOpt = None,
+    casework_key: CaseworkKeyOpt = None,
     lang: LangOpt = None,
 ) -> None:
     """启动服务：投票站页面、远程投票、公告板 / Start the service."""
@@ -85,7 +113,33 @@ def serve(
             ),
         )
     trusted = _trusted_proxies(lg, trusted_proxy)
-    _run_service(lg, db, data, key, scrutineer_key, trusted, tls, bindings)
+    _require_casework_file(lg, casework)
+    _run_service(
+        lg,
+        db,
+        data,
+        key,
+        scrutineer_key,
+        trusted,
+        tls,
+        bindings,
+        casework=casework,
+        casework_key=casework_key,
+    )
+
+
+def _require_casework_file(lg: str, casework: Path | None) -> None:
+    """Refuse a ``--casework`` that names no file, before the service starts."""
+    if casework is not None and not casework.is_file():
+        fail(
+            lg,
+            False,
+            CliError(
+                "serve.casework_missing",
+                zh=f"找不到事项登记簿文件：{casework}",
+                en=f"no casework file at {casework}",
+            ),
+        )
 
 
 # FastAPI, uvicorn and the service load only for `serve` (in the helpers below, each importing
@@ -184,6 +238,9 @@ def _run_service(
     trusted: TrustedProxies,
     tls: TlsFiles | None,
     bindings: list[Binding],
+    *,
+    casework: Path | None = None,
+    casework_key: Path | None = None,
 ) -> None:
     """Build the app, say where it listens, and serve until Ctrl-C."""
     # the service and uvicorn: only for `serve`
@@ -195,12 +252,16 @@ def _run_service(
         data_dir=data,
         work_group_key=key,
         scrutineer_keys=tuple(scrutineer_key or ()),
-        extra={"trusted_proxies": trusted} if trusted else {},
+        extra={
+            **({"trusted_proxies": trusted} if trusted else {}),
+            **({"casework_key": casework_key} if casework_key is not None else {}),
+        },
         tls=tls is not None,
+        casework_path=casework,
     )
     data.mkdir(parents=True, exist_ok=True)
     application = create_app(config)
-    for zh, en in describe(bindings, tls is not None):
+    for zh, en in describe(bindings, tls is not None, casework=casework is not None):
         typer.echo(zh if lg == "zh" else en)
     # Body, header and connection limits (SECURITY.md "Resource limits") on every binding;
     # uvicorn's own forwarded-header handling off (the app reads them from --trusted-proxy
@@ -216,7 +277,7 @@ def demo(
     branches: Annotated[int, typer.Option("--branches", min=1, max=99, help="支部数")] = 20,
     lang: LangOpt = None,
 ) -> None:
-    """全镇换届演示：生成、选举、发布并核验每个支部 / The whole town's election, verified."""
+    """全镇换届演示：生成、选举、发布并核验每个支部，办理异议和民情直报 / The whole town's election, verified, with objections and reports."""
     # rich and the demo generator load only for `demo`
     from rich.cells import cell_len  # noqa: PLC0415
     from rich.console import Console  # noqa: PLC0415
@@ -239,7 +300,7 @@ def demo(
         summaries = run_town(
             out, seed=seed, branches=branches, progress=lambda _: bar.advance(task)
         )
-    json_path, pdf = town_report(out, summaries)
+    json_path, pdf = town_report(out, summaries, lang=lg)
     # The verdict comes before the names, and every name is shown in full, never cut by an
     # ellipsis or split across lines: each post's label stands on its own line, names are
     # separated by an ideographic space (where Chinese text may wrap), and the names column
@@ -279,5 +340,12 @@ def demo(
         table.add_row(*row)
     console_out.print(table)
     typer.echo(f"{'汇总报告' if zh else 'town report'}：{json_path}，{pdf}")
+    cases = out / "casework"
+    typer.echo(
+        f"事项登记簿导出包（仅供查核组和镇党委）：{cases / 'bundle'}；公开统计：{cases / 'public'}"
+        if zh
+        else f"casework bundle (verification group and town committee only): {cases / 'bundle'}; "
+        f"public totals: {cases / 'public'}"
+    )
     if not all(s.verified for s in summaries):
         raise typer.Exit(1)

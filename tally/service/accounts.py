@@ -1,4 +1,5 @@
-"""Work-group accounts, sign-in sessions and the wrong-password lock (the polling-station pages).
+"""Work-group and casework accounts, sign-in sessions and the wrong-password lock (the
+polling-station pages and the casework pages, tally/service/casework).
 
 One SQLite file (``accounts.db``) in the service data folder holds:
 
@@ -68,6 +69,11 @@ class Role(StrEnum):
     SCRUTINEER = "scrutineer"
     TELLER = "teller"
     CLERK = "clerk"
+    # The town's casework pages (spec/procedure.md RP-9.8; tally/service/casework): never a
+    # station role, and no station role signs in there.
+    CASE_HEAD = "case_head"
+    CASE_OFFICER = "case_officer"
+    TOWN_VIEWER = "town_viewer"
 
     @property
     def zh(self) -> str:
@@ -83,12 +89,18 @@ ROLE_ZH = {
     Role.SCRUTINEER: "监票人",
     Role.TELLER: "计票人",
     Role.CLERK: "工作人员",
+    Role.CASE_HEAD: "查核组组长",
+    Role.CASE_OFFICER: "查核组成员",
+    Role.TOWN_VIEWER: "镇党委",
 }
 ROLE_EN = {
     Role.CHAIR: "chair",
     Role.SCRUTINEER: "scrutineer",
     Role.TELLER: "teller",
     Role.CLERK: "clerk",
+    Role.CASE_HEAD: "head of the verification group",
+    Role.CASE_OFFICER: "verification group member",
+    Role.TOWN_VIEWER: "town committee",
 }
 
 # Published on purpose: `make run` signs these in on the demo election only.

@@ -3,7 +3,8 @@
 One service serves one election file. Every request that changes the election takes the
 election lock, reopens nothing (the session is kept) and commits through the session, so the
 service and the CLI share one mechanism and one set of checks. Routers live beside this module:
-``station`` (the work group's pages), ``remote`` (remote voting), ``bulletin`` (public board).
+``station`` (the work group's pages), ``remote`` (remote voting), ``bulletin`` (public board),
+``casework`` (objections and reports, when the service has a casework file).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from tally.remote_voting import RemoteCastV2
 from tally.service import board_snapshot
 from tally.service.api_docs import mount_docs
 from tally.service.board_snapshot import BoardSnapshot
-from tally.service.limits import SECURITY_HEADERS
+from tally.service.limits import SECURITY_HEADERS, RequestLimits
 from tally.service.limits import install as install_limits
 from tally.service.transport import TransportGate
 from tally.session_config import SessionConfig
@@ -70,6 +71,8 @@ class ServiceConfig:
     # Served over HTTPS by `tally serve --tls-cert/--tls-key`: Secure cookies, and HSTS on every
     # response (tally.service.transport).
     tls: bool = False
+    # The town's casework file (spec/procedure.md §8, §9): its pages are mounted when given.
+    casework_path: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -242,7 +245,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
     app.state.service = ServiceState(config)
     # Outermost but one: body limit and deadline, security headers on every response, 413/408/422
     # refusals in the request's language (tally/service/limits.py, the one place for these).
-    install_limits(app, config.extra.get("request_limits"), default_lang=config.lang)
+    install_limits(app, _request_limits(config), default_lang=config.lang)
     # outermost: the public binding's paths (before any body is read) and HSTS under TLS
     app.add_middleware(TransportGate, tls=config.tls)
 
@@ -286,11 +289,21 @@ def create_app(config: ServiceConfig) -> FastAPI:
     return app
 
 
+def _request_limits(config: ServiceConfig) -> RequestLimits:
+    """The configured limits, with the casework's report form raised to its photo limits."""
+    limits: RequestLimits = config.extra.get("request_limits") or RequestLimits()
+    if config.casework_path is None:
+        return limits
+    from tally.service import casework  # noqa: PLC0415 - as the routers below
+
+    return casework.request_limits(limits, config.casework_path)
+
+
 def _include_routers(app: FastAPI) -> None:
     # The routers import ServiceState from this module, so they are imported when an app is built
     # rather than when this module loads (a cycle otherwise). Each must be there: a missing router
     # is an installation error, not a smaller service.
-    from tally.service import bulletin, remote, station  # noqa: PLC0415
+    from tally.service import bulletin, casework, remote, station  # noqa: PLC0415
 
-    for module in (station, remote, bulletin):
+    for module in (station, remote, bulletin, casework):
         module.register(app)

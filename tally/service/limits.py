@@ -59,6 +59,15 @@ class RequestLimits:
         return max(raised, self.max_body_bytes)
 
     body_timeout_seconds: float = 10.0
+    # Routes whose body may take longer: the casework report form's photos from a phone
+    # (tally/service/casework: only a signed-in reporter's body is ever read there).
+    route_body_seconds: tuple[tuple[str, float], ...] = ()
+
+    def body_seconds(self, path: str) -> float:
+        """The body deadline of a request path: ``body_timeout_seconds``, raised as above."""
+        raised = next((t for p, t in self.route_body_seconds if p == path), 0.0)
+        return max(raised, self.body_timeout_seconds)
+
     header_timeout_seconds: float = 10.0
     max_header_bytes: int = 16 * 1024
     keep_alive_seconds: int = 5
@@ -95,7 +104,7 @@ def _refusal_text(status: int, limits: RequestLimits, path: str = "") -> tuple[s
             f"请求过大：请求内容不能超过 {kib} KiB。",
             f"request too large: the body may not exceed {kib} KiB",
         )
-    seconds = f"{limits.body_timeout_seconds:g}"
+    seconds = f"{limits.body_seconds(path):g}"
     return (
         "request.timeout",
         f"请求发送超时：请求内容须在 {seconds} 秒内发完。",
@@ -167,7 +176,7 @@ class LimitRequests:
             if body_done:  # after the body: a wait for the disconnect, no deadline
                 return await receive()
             if deadline is None:
-                deadline = time.monotonic() + limits.body_timeout_seconds
+                deadline = time.monotonic() + limits.body_seconds(path)
             try:
                 message = await asyncio.wait_for(receive(), deadline - time.monotonic())
             except TimeoutError:

@@ -57,7 +57,15 @@ BINDING_KEY = "tally.binding"
 # What the phones' network may reach: the bulletin board, the vote page, the remote-voting API,
 # their static files and the health check. Everything else (the station's pages and API, the
 # API documentation) only on the station binding.
-PUBLIC_PATHS = ("/board", "/api/board", "/vote", "/api/remote", "/api/health")
+PUBLIC_PATHS = (
+    "/board",
+    "/api/board",
+    "/vote",
+    "/api/remote",
+    "/api/health",
+    "/report",  # the community reporter's phone page (spec/procedure.md RP-9.2)
+    "/objection",  # the public objection form (RP-8.2)
+)
 
 
 class TransportError(TallyError):
@@ -266,19 +274,32 @@ async def serve_together(servers: Sequence[uvicorn.Server]) -> None:
         raise SystemExit(failures[0])
 
 
-def describe(bindings: Sequence[Binding], tls: bool) -> list[tuple[str, str]]:
-    """(zh, en) lines naming where each part is served, for ``tally serve``'s start-up text."""
+def describe(
+    bindings: Sequence[Binding], tls: bool, *, casework: bool = False
+) -> list[tuple[str, str]]:
+    """(zh, en) lines naming where each part is served, for ``tally serve``'s start-up text
+    (the casework pages' too when the service has a casework file)."""
     scheme = "https" if tls else "http"
     station = next(b for b in bindings if not b.public_only)
     public = next((b for b in bindings if b.public_only), station)
     s = f"{scheme}://{_host(station.host)}:{station.port}"
     p = f"{scheme}://{_host(public.host)}:{public.port}"
-    return [
+    lines = [
         (f"投票站页面（选举工作组）：{s}/station/", f"station pages (work group): {s}/station/"),
         (f"远程投票页面：{p}/vote/", f"remote voting page: {p}/vote/"),
         (f"公告板：{p}/board/", f"bulletin board: {p}/board/"),
         (f"接口文档（OpenAPI）：{s}/api/docs", f"API documentation (OpenAPI): {s}/api/docs"),
     ]
+    if casework:
+        lines += [
+            (f"民情直报页面：{p}/report/", f"community reporters' page: {p}/report/"),
+            (f"异议页面：{p}/objection/", f"objection page: {p}/objection/"),
+            (
+                f"查核组、镇党委页面：{s}/casework/",
+                f"verification group and town committee pages: {s}/casework/",
+            ),
+        ]
+    return lines
 
 
 def _host(host: str) -> str:

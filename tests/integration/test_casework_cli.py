@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 import pytest
@@ -239,3 +240,61 @@ def test_new_and_export_never_overwrite(town: dict[str, Path]) -> None:
     (out / "keep.txt").write_text("x", encoding="utf-8")
     r = runner.invoke(app, ["casework", "export", str(db), "--out", str(out), "--json"])
     assert json.loads(r.output)["code"] == "export.exists"
+
+
+def test_export_writes_the_signed_year_file_when_a_due_date_used_it_rp_12_3(
+    town: dict[str, Path],
+) -> None:
+    """An objection counted on the town's signed 2027 (R26.3): the export refuses without the
+    file (``casework.calendar_needed``), refuses a file of another key, and writes it as
+    ``calendar.json`` when given."""
+    from datetime import date, datetime  # noqa: PLC0415
+
+    from tally.calendar import CalendarYear, load_calendar, sign_calendar  # noqa: PLC0415
+    from tally.core.casework import TOWN_TIME, Channel, lodge_objection  # noqa: PLC0415
+    from tests.helpers.cli_election import PASSPHRASE  # noqa: PLC0415
+
+    runner = CliRunner(env=ENV)
+    db = town["dir"] / "town.casework"
+    assert _new(runner, town, db).exit_code == 0
+    signer = keys.load_signer(town["town"], PASSPHRASE, expected_role=keys.Role.TOWN_COMMITTEE)
+    year = CalendarYear(2027, frozenset({date(2027, 1, 1)}), frozenset(), "2027 年通知（测试）")
+    year_file = town["dir"] / "2027.json"
+    year_file.write_bytes(sign_calendar([year], signer))
+    store = CaseworkStore.open(db)
+    at = datetime(2026, 12, 28, 10, tzinfo=TOWN_TIME)
+    step = lodge_objection(
+        store.ledger,
+        at=at,
+        calendar=load_calendar(year_file, town_key=store.town_key),
+        branch="B01",
+        channel=Channel.IN_PERSON,
+        about="",
+        what="计票时有选票未展示",
+        publicity_end=date(2026, 12, 31),
+        elected=frozenset(),
+    )
+    store.lodge(step, at=at, actor="clerk", random=secrets.token_bytes)
+    store.close()
+
+    out = town["dir"] / "bundle"
+    r = runner.invoke(app, ["casework", "export", str(db), "--out", str(out), "--json"])
+    assert r.exit_code != 0 and json.loads(r.output)["code"] == "casework.calendar_needed"
+    other, _ = make_key(town["dir"], keys.Role.TOWN_COMMITTEE, "别的镇党委", "other")
+    other_signer = keys.load_signer(other, PASSPHRASE, expected_role=keys.Role.TOWN_COMMITTEE)
+    other_file = town["dir"] / "other-2027.json"
+    other_file.write_bytes(sign_calendar([year], other_signer))
+    r = runner.invoke(
+        app,
+        ["casework", "export", str(db), "--out", str(out), "--json", "--calendar", str(other_file)],
+    )
+    assert r.exit_code != 0 and json.loads(r.output)["code"] == "calendar.wrong_key"
+    r = runner.invoke(
+        app, ["casework", "export", str(db), "--out", str(out), "--calendar", str(year_file)]
+    )
+    assert r.exit_code == 0, r.output
+    written = json.loads((out / "calendar.json").read_bytes())
+    assert written["format"] == "signed-calendar/1"
+    assert "calendar.json" in {
+        f["path"] for f in json.loads((out / "index.json").read_bytes())["files"]
+    }

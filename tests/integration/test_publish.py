@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -63,6 +64,52 @@ def test_a_publish_that_fails_while_writing_leaves_nothing(
     assert list(out.iterdir()) == []
     monkeypatch.undo()
     assert publish(small_branch, out, notice=False).zip_path.exists()  # nothing left in the way
+
+
+def test_a_publish_removes_the_temporary_folders_a_killed_publish_left(
+    small_branch: ElectionSession, tmp_path: Path
+) -> None:
+    """Only ours by name (``.bundle-`` + mkdtemp's 8 characters), real folders, and last changed
+    before this process loaded tally.publish; everything else in the folder is left alone."""
+    out = tmp_path / "out"
+    out.mkdir()
+    long_ago = 946_684_800  # 2000-01-01: before this process started
+
+    def folder(name: str, *, old: bool = True) -> Path:
+        path = out / name
+        (path / "bundle").mkdir(parents=True)
+        (path / "bundle" / "log.jsonl").write_bytes(b"half written")
+        if old:
+            os.utime(path, (long_ago, long_ago))
+        return path
+
+    stale = [folder(".bundle-k3j_x9a0"), folder(".bundle-00000000")]
+    running = folder(".bundle-abcdefgh", old=False)  # a publish of this process, still going
+    not_ours = [folder(".bundle-notours"), folder("bundle-abcdefgh"), folder(".bundle-ABCDEFGH")]
+    (out / ".bundle-zzzzzzzz").write_bytes(b"a file, not a folder")
+    elsewhere = folder("../elsewhere")
+    (out / ".bundle-linklink").symlink_to(elsewhere, target_is_directory=True)
+    os.utime(out / ".bundle-linklink", (long_ago, long_ago), follow_symlinks=False)
+
+    published = publish(small_branch, out, notice=False)
+
+    assert published.zip_path.exists()
+    assert not any(p.exists() for p in stale)
+    assert running.exists() and all(p.exists() for p in not_ours)
+    assert (out / ".bundle-zzzzzzzz").is_file()
+    assert (out / ".bundle-linklink").is_symlink() and (elsewhere / "bundle").is_dir()
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [
+            ".bundle-ABCDEFGH",
+            ".bundle-abcdefgh",
+            ".bundle-linklink",
+            ".bundle-notours",
+            ".bundle-zzzzzzzz",
+            "bundle",
+            "bundle-abcdefgh",
+            "bundle.zip",
+        ]
+    )
 
 
 def test_nothing_is_written_before_there_is_a_result(

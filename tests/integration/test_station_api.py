@@ -400,6 +400,24 @@ def test_scanner_garbage_gets_a_clear_message(station: Station, garbage: str) ->
     assert not any(e.type == "ballot.entered" for e in station.log())
 
 
+def test_a_scan_longer_than_any_ballot_qr_is_refused_as_such_not_cut(station: Station) -> None:
+    """(spec/ballot-qr.md §3.4, Q1) a valid text padded past 311 characters is refused with
+    qr.text_too_long, at the scan check and at entry, never cut to fit and then read."""
+    station.open_round()
+    teller = station.sign_in("teller")
+    long_text = station.qr[1] + " " * 400
+    scan = station.client.get(
+        "/station/api/scan", params={"qr": long_text}, headers=teller._headers()
+    )
+    assert scan.status_code == 409
+    assert scan.json()["code"] == "qr.text_too_long"
+    assert "311" in scan.json()["message"]
+    r = teller.post("/station/count/enter", _ballot("A" * 312, "oooooo"))
+    assert r.status_code == 409
+    assert "311" in html.unescape(r.text)
+    assert not any(e.type == "ballot.entered" for e in station.log())
+
+
 def test_a_procedure_ballot_scanned_at_the_election_is_named_in_zh_and_en(
     station: Station,
 ) -> None:

@@ -17,7 +17,7 @@ from verifier import rules
 from verifier.audit.election import POST_OF_KIND, AuditedElection, RoundInfo, WriteIn
 from verifier.audit.marks import check_marks
 from verifier.errors import QrError
-from verifier.qr import b32decode_canonical, check_qr, normalise_qr_text
+from verifier.qr import TEXT_MAX_CHARS, b32decode_canonical, check_qr, normalise_qr_text
 
 __all__ = ["Discrepancy", "Paper", "Reconciliation", "RoundOutcome", "identify", "reconcile"]
 
@@ -94,8 +94,10 @@ class Identified:
 
 def identify(election: AuditedElection, qr: str, audited: Iterable[tuple[str, int]]) -> Identified:
     """Q1-Q8 for a scanned QR text, then the stock (spec/audit.md A5)."""
-    text = normalise_qr_text(qr)
-    raw = b32decode_canonical(text[4:]) if text.startswith("BQ1:") else None
+    # (Q1) a text longer than any ballot QR is left as it is: check_qr refuses it unread.
+    unread = len(qr) > TEXT_MAX_CHARS
+    text = qr if unread else normalise_qr_text(qr)
+    raw = b32decode_canonical(text[4:]) if not unread and text.startswith("BQ1:") else None
     kind = raw[17] if raw is not None and len(raw) == 99 else 0
     rnd = raw[18] if raw is not None and len(raw) == 99 else 0
     bid = raw[19:35].hex() if raw is not None and len(raw) == 99 else ""

@@ -4,9 +4,9 @@
 The parts: `cases` (states, findings and effects, cases, reporters, the ledger), the operations
 `receiving` (objections and reports in), `reporters` (registering, withdrawing) and `handling`
 (assign, check, extend, conclude) on the checks they share (`_checks`), `folding` (an entry into
-the ledger), `entries` (the log), `public` and `source` (views for the notice and the procedure),
-on `definition`, `deadlines`, `references`, `photos` and `errors`. Import from
-`tally.core.casework`."""
+the ledger), `entries` (the log), `reminders` (due and overdue cases, RP-9.7), `public`,
+`source` and `town` (views for the notice, the procedure and the town report), on `definition`,
+`deadlines`, `references`, `photos` and `errors`. Import from `tally.core.casework`."""
 
 from .cases import (
     BODY_FIELDS,
@@ -22,7 +22,15 @@ from .cases import (
     allowed_effects,
     open_ledger,
 )
-from .deadlines import TOWN_TIME, WorkingDays, due_date, local_date
+from .deadlines import (
+    PROVISIONAL,
+    TOWN_TIME,
+    WorkingDays,
+    due_date,
+    exact_due_date,
+    local_date,
+    provisional_due_date,
+)
 from .definition import (
     CASEWORK_DOMAIN,
     CASEWORK_FORMAT,
@@ -49,7 +57,7 @@ from .folding import apply
 from .handling import assign, check, conclude, extend
 from .photos import Photo, check_photos
 from .public import PublicSummary, public_summary
-from .receiving import lodge_objection, submit_report
+from .receiving import lodge_objection, settle_due_dates, submit_report
 from .references import (
     ACCESS_CODE_BYTES,
     CHECK_CODE_BYTES,
@@ -60,8 +68,18 @@ from .references import (
     normalise_code,
     parse_reference,
 )
+from .reminders import Reminder, ReminderKind, reminder_step, reminders
 from .reporters import register_reporter, withdraw_reporter
 from .source import CaseSource, appointment_objections, objections_of
+from .town import (
+    TOWN_CASEWORK_FORMAT,
+    BranchCasework,
+    CaseCounts,
+    GroupReporters,
+    TownCasework,
+    is_overdue,
+    town_casework,
+)
 
 __all__ = [
     "ACCESS_CODE_BYTES",
@@ -70,11 +88,15 @@ __all__ = [
     "CASEWORK_FORMAT",
     "CHECK_CODE_BYTES",
     "ENTRY_FORMAT",
+    "PROVISIONAL",
     "SALT_BYTES",
     "SIGNED_CASEWORK_FORMAT",
+    "TOWN_CASEWORK_FORMAT",
     "TOWN_TIME",
     "Branch",
+    "BranchCasework",
     "Case",
+    "CaseCounts",
     "CaseKind",
     "CaseSource",
     "CaseState",
@@ -86,13 +108,17 @@ __all__ = [
     "Deadlines",
     "Effect",
     "Finding",
+    "GroupReporters",
     "Ledger",
     "Note",
     "Photo",
     "PhotoLimits",
     "PublicSummary",
+    "Reminder",
+    "ReminderKind",
     "Reporter",
     "Step",
+    "TownCasework",
     "WorkingDays",
     "access_code",
     "allowed_effects",
@@ -106,8 +132,10 @@ __all__ = [
     "check_photos",
     "conclude",
     "due_date",
+    "exact_due_date",
     "extend",
     "format_reference",
+    "is_overdue",
     "local_date",
     "lodge_objection",
     "normalise_code",
@@ -117,10 +145,15 @@ __all__ = [
     "parse_casework",
     "parse_entry",
     "parse_reference",
+    "provisional_due_date",
     "public_summary",
     "record",
     "register_reporter",
+    "reminder_step",
+    "reminders",
     "replay",
+    "settle_due_dates",
     "submit_report",
+    "town_casework",
     "withdraw_reporter",
 ]

@@ -30,6 +30,8 @@ from .references import CaseKind, parse_reference, unknown_case
 
 __all__ = [
     "BODY_FIELDS",
+    "DUE_FIELDS",
+    "OPTIONAL_BODY_FIELDS",
     "Case",
     "CaseState",
     "Channel",
@@ -88,6 +90,18 @@ BODY_FIELDS: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
         "reminder.sent": frozenset({"reference", "kind", "to"}),
     }
 )
+
+
+#: (RP-11.3, RP-8.4a) Members a body may have besides those of :data:`BODY_FIELDS`: present only
+#: when some due date of the case is provisional, then the names of those due dates.
+OPTIONAL_BODY_FIELDS: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
+    {
+        "objection.received": frozenset({"due_provisional"}),
+        "report.received": frozenset({"due_provisional"}),
+    }
+)
+#: The due dates of a case, by their member names (the values of ``due_provisional``).
+DUE_FIELDS: Final = ("due_assign", "due_conclude")
 
 
 class CaseState(enum.StrEnum):
@@ -169,9 +183,12 @@ class Case:
     assignee: str
     due_assign: date
     due_conclude: date
+    # (RP-8.4a) the names in DUE_FIELDS of the due dates still provisional (shown with 暂定)
+    provisional: frozenset[str] = frozenset()
     finding: Finding | None = None
     effect: Effect | None = None
     concluded: date | None = None
+    own_branch: bool = True  # a report's ``own_branch`` (RP-9.5); True for an objection
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,11 +76,12 @@ def extend(
     time_order(ledger, at)
     case = open_case(ledger, reference)
     if due_conclude <= case.due_conclude:
+        zh, en = ("（暂定）", " (provisional)") if "due_conclude" in case.provisional else ("", "")
         raise refuse(
             "casework.deadline",
             "RP-8.4",
-            f"延期后的办结期限须晚于 {case.due_conclude.isoformat()}",
-            f"the extended due date must be after {case.due_conclude.isoformat()}",
+            f"延期后的办结期限须晚于 {case.due_conclude.isoformat()}{zh}",
+            f"the extended due date must be after {case.due_conclude.isoformat()}{en}",
         )
     return Step(
         f"{case.kind.value}.extended",

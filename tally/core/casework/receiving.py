@@ -1,11 +1,14 @@
-"""Receiving an objection or a report (spec/procedure.md RP-8.2-RP-8.4, RP-8.6, RP-9.3-RP-9.6)."""
+"""Receiving an objection or a report (spec/procedure.md RP-8.2-RP-8.4a, RP-8.6, RP-9.3-RP-9.6),
+and making provisional due dates exact once the calendar knows their year (RP-8.4a)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
-from typing import Final
+from types import MappingProxyType
+from typing import Any, Final
 
 from ._checks import (
     NAME_MAX,
@@ -16,13 +19,14 @@ from ._checks import (
     related_case,
     time_order,
 )
-from .cases import Channel, Ledger, Note, Step
-from .deadlines import WorkingDays, due_date
+from .cases import DUE_FIELDS, Case, Channel, Ledger, Note, Step
+from .deadlines import WorkingDays, due, exact_due_date
+from .definition import Deadlines
 from .errors import refuse
 from .photos import check_photos, photo_body
 from .references import CaseKind
 
-__all__ = ["lodge_objection", "submit_report"]
+__all__ = ["lodge_objection", "settle_due_dates", "submit_report"]
 
 _WHERE_MAX: Final = 200
 _WHEN: Final = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(T[0-9]{2}:[0-9]{2})?")
@@ -82,6 +86,7 @@ def lodge_objection(
             f"the name and the contact are at most {NAME_MAX} characters each",
         )
     d = ledger.casework.deadlines
+    dates, notes = _due(day, (d.objection_assign_days, d.objection_conclude_days), calendar)
     return Step(
         "objection.received",
         {
@@ -93,10 +98,33 @@ def lodge_objection(
             "objector": {"name": name, "contact": contact},
             "relates_to": related_case(ledger, relates_to),
             "timing": "during" if day <= publicity_end else "after",
-            "due_assign": due_date(day, d.objection_assign_days, calendar).isoformat(),
-            "due_conclude": due_date(day, d.objection_conclude_days, calendar).isoformat(),
+            **dates,
         },
+        notes,
     )
+
+
+def _due(
+    day: date, days: tuple[int, int], calendar: WorkingDays
+) -> tuple[dict[str, Any], tuple[Note, ...]]:
+    """(RP-8.4, RP-8.4a) The body's due dates for a case received on ``day``: exact where the
+    calendar knows the years they need, else provisional, named in ``due_provisional`` and noted
+    (the case is received all the same)."""
+    dates = {name: due(day, n, calendar) for name, n in zip(DUE_FIELDS, days, strict=True)}
+    body: dict[str, Any] = {name: d.day.isoformat() for name, d in dates.items()}
+    provisional = [name for name, d in dates.items() if d.provisional]
+    if not provisional:
+        return body, ()
+    body["due_provisional"] = provisional
+    note = Note(
+        "casework.due_provisional",
+        "工作日历还没有办理期限所到年份的节假日安排：期限暂按周一至周五计算并标明“暂定”，"
+        "镇党委签署该年份的工作日历后按工作日确定",
+        "the working-day calendar lacks the year a due date reaches: it is counted on Mondays "
+        "to Fridays and marked provisional until the town signs that year's calendar",
+        "RP-8.4a",
+    )
+    return body, (note,)
 
 
 def _when(when: str, day: date) -> str:
@@ -178,6 +206,7 @@ def submit_report(
             ),
         )
     d = cw.deadlines
+    dates, provisional = _due(day, (d.report_assign_days, d.report_conclude_days), calendar)
     return Step(
         "report.received",
         {
@@ -190,9 +219,40 @@ def submit_report(
             "when": _when(when.strip(), day),
             "photos": [photo_body(p) for p in checked],
             "relates_to": related_case(ledger, relates_to),
-            "due_assign": due_date(day, d.report_assign_days, calendar).isoformat(),
-            "due_conclude": due_date(day, d.report_conclude_days, calendar).isoformat(),
+            **dates,
         },
-        notes,
+        notes + provisional,
         checked,
     )
+
+
+def _days(deadlines: Deadlines, case: Case) -> dict[str, int]:
+    if case.kind is CaseKind.OBJECTION:
+        pair = (deadlines.objection_assign_days, deadlines.objection_conclude_days)
+    else:
+        pair = (deadlines.report_assign_days, deadlines.report_conclude_days)
+    return dict(zip(DUE_FIELDS, pair, strict=True))
+
+
+def settle_due_dates(ledger: Ledger, calendar: WorkingDays) -> Ledger:
+    """(RP-8.4a) The ledger with each provisional due date made exact where ``calendar`` now
+    knows every year it needs: the same working days after the same day received, so nothing
+    but the calendar decides it; a date whose year is still unknown stays provisional.
+    """
+    settled: dict[str, Case] = {}
+    for reference, case in ledger.cases.items():
+        if not case.provisional:
+            continue
+        days = _days(ledger.casework.deadlines, case)
+        exact = {n: exact_due_date(case.received, days[n], calendar) for n in case.provisional}
+        found = {n: d for n, d in exact.items() if d is not None}
+        if found:
+            settled[reference] = replace(
+                case,
+                due_assign=found.get("due_assign", case.due_assign),
+                due_conclude=found.get("due_conclude", case.due_conclude),
+                provisional=case.provisional - frozenset(found),
+            )
+    if not settled:
+        return ledger
+    return replace(ledger, cases=MappingProxyType({**ledger.cases, **settled}))

@@ -45,9 +45,13 @@ def appointment_objections(ledger: Ledger, branch: str) -> list[dict[str, Any]]:
     still_open = [c for c in cases if c.state is not CaseState.CONCLUDED]
     if still_open:
         zh = "；".join(
-            f"{c.reference}（{c.state.value}，期限 {c.due_conclude}）" for c in still_open
+            f"{c.reference}（{c.state.value}，期限 {c.due_conclude}{_mark(c, '，暂定')}）"
+            for c in still_open
         )
-        en = "; ".join(f"{c.reference} ({c.state.value}, due {c.due_conclude})" for c in still_open)
+        en = "; ".join(
+            f"{c.reference} ({c.state.value}, due {c.due_conclude}{_mark(c, ', provisional')})"
+            for c in still_open
+        )
         raise refuse(
             "appointment.objection_open",
             "RP-10.2",
@@ -67,3 +71,8 @@ def appointment_objections(ledger: Ledger, branch: str) -> list[dict[str, Any]]:
         }
         for c in cases
     ]
+
+
+def _mark(case: Case, text: str) -> str:
+    """``text`` after a due date to conclude that is still provisional (RP-8.4a), else ""."""
+    return text if "due_conclude" in case.provisional else ""

@@ -26,6 +26,7 @@ __all__ = [
     "ACTION_NAMES",
     "COOKIE",
     "PRE_COOKIE",
+    "STATION_ROLES",
     "Refused",
     "check",
     "check_token",
@@ -40,6 +41,7 @@ COOKIE = "tally_session"
 PRE_COOKIE = "tally_pre"  # double-submit token of the sign-in form (no session yet)
 SESSION_SECONDS = 12 * 3600
 
+STATION_ROLES = frozenset({Role.CHAIR, Role.SCRUTINEER, Role.TELLER, Role.CLERK})
 ACTIONS: Mapping[str, frozenset[Role]] = {
     "checkin": frozenset({Role.CLERK, Role.CHAIR}),
     "print": frozenset({Role.CHAIR}),

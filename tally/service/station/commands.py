@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 
 import ballot_printer
 import keys
+from bilingual import inline
 from tally.calendar import CalendarError, load_calendar
 from tally.core.ballots import INVALID_REASONS
 from tally.core.double_entry import DoubleEntryMismatchError, compare_entries
@@ -174,8 +175,8 @@ def entry_input(s: ElectionSession, form: FormData) -> EntryInput:
     except ballot_printer.BallotPrinterError as e:
         raise SessionError(
             "enter.bad_qr",
-            zh=f"扫到的内容不是选票二维码（{e.zh}），请重新扫描",
-            en=f"the scanned text is not a ballot QR ({e.en}); scan again",
+            zh=f"扫到的内容不是选票二维码（{inline(e.zh)}），请重新扫描",
+            en=f"the scanned text is not a ballot QR ({inline(e.en)}); scan again",
         ) from e
     return EntryInput(qr=qr, marks=marks, write_ins=tuple(write_ins))
 

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 import ballot_printer
+from bilingual import inline
 from tally.core.errors import TallyError
 from tally.core.model import PostKind
 from tally.election import ElectionSession, EntryInput
@@ -68,8 +69,10 @@ async def sign_in_needed(request: Request, exc: Exception) -> Response:
 
 
 def current_official(request: Request) -> UserSession | None:
-    """The official signed in with this request's session cookie, if any."""
-    return station_of(request).accounts.session(request.cookies.get(auth.COOKIE))
+    """The official signed in with this request's session cookie, if any (station roles only:
+    a casework account of the same file never sees the station)."""
+    user = station_of(request).accounts.session(request.cookies.get(auth.COOKIE))
+    return user if user is not None and user.account.role in auth.STATION_ROLES else None
 
 
 def signed_in(request: Request) -> UserSession:
@@ -501,8 +504,8 @@ def _scan_message(lang: str, e: SessionError) -> str:
     if e.code.startswith(("qr.", "payload.")) or "QR" in e.en or "base32" in e.en:
         return views.msg(
             lang,
-            f"扫到的内容不是本次选举的选票二维码：{e.zh}。请对准选票右上角的二维码重新扫描",
-            f"the scanned text is not a ballot QR of this election: {e.en}. Scan the "
+            f"扫到的内容不是本次选举的选票二维码：{inline(e.zh)}。请对准选票右上角的二维码重新扫描",
+            f"the scanned text is not a ballot QR of this election: {inline(e.en)}. Scan the "
             "ballot's QR code again",
         )
     return views.msg(lang, e.zh, e.en)

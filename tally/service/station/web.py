@@ -14,6 +14,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+import ballot_printer
 import keys
 from tally.service.accounts import AccountStore, UserSession
 from tally.service.app import state_of
@@ -23,7 +24,9 @@ from tally.session_errors import SessionError
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "station"
 LANG_COOKIE = "tally_lang"
-MAX_QR_CHARS = 400
+# A scanned text is cut one character past the longest ballot QR text (spec/ballot-qr.md §3.4),
+# so that a longer one still reaches the reader and is refused as such (qr.text_too_long).
+MAX_QR_CHARS = ballot_printer.QR_TEXT_MAX_CHARS + 1
 NAV = (
     ("overview", "/station/", "概况", "Overview"),
     ("checkin", "/station/checkin", "签到", "Check-in"),

@@ -82,7 +82,13 @@ def test_each_entry_type_has_its_own_body_dataclasses() -> None:
 
 
 def _vector_entries() -> list[Entry]:
-    logs = sorted((ROOT / "spec" / "vectors").glob("**/valid/**/log.jsonl"))
+    vectors = ROOT / "spec" / "vectors"
+    # The election's logs only: procedure/ holds procedure-entry/1 and casework-entry/1 logs.
+    logs = sorted(
+        log
+        for log in vectors.glob("**/valid/**/log.jsonl")
+        if log.relative_to(vectors).parts[0] != "procedure"
+    )
     assert logs, "no valid log vectors"
     return [parse_entry(line) for log in logs for line in log.read_bytes().splitlines()]
 

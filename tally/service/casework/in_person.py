@@ -1,0 +1,120 @@
+"""An objection lodged in person, recorded by the verification group (spec/procedure.md RP-8.2,
+channel ``in_person``; the entry's ``actor`` is the account).
+
+``/casework/objection`` lists the branches open to objections, ``?branch=`` gives the form (the
+person concerned, the content, the objector's name and contact if given, a related reference);
+the post is checked as the public form's is (RP-8.2, RP-8.6), carries a one-time submission
+token, and leads to the new case's page. An in-person objection has no check code (RP-8.3).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from tally.calendar import CalendarError
+from tally.casework_store import CaseworkStore
+from tally.core.casework import CaseworkError, Channel, lodge_objection
+from tally.service.accounts import UserSession, csrf_ok
+from tally.service.casework import views
+from tally.service.casework.group import HANDLERS, Official, common, csrf_refusal, role_refusal
+from tally.service.casework.objections import token_refusal
+from tally.service.casework.web import (
+    CaseworkState,
+    Refusal,
+    casework_of,
+    refusal,
+    render,
+    submission_token,
+    token_ok,
+)
+from tally.store import StoreError
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/casework", include_in_schema=False)
+_FIELDS = ("branch", "about", "what", "name", "contact", "relates_to")
+
+
+def _ctx(
+    store: CaseworkStore, cw: CaseworkState, user: UserSession, branch: str, fields: dict[str, str]
+) -> dict[str, Any]:
+    b = store.casework.branch(branch)
+    pub = cw.publicity.publicity(branch) if b is not None else None
+    return {
+        **common(store, cw, user),
+        "open": [
+            (x.code, x.name) for x in store.casework.branches if cw.publicity.publicity(x.code)
+        ],
+        "branch": b if pub is not None else None,
+        "elected": pub.elected if pub is not None else (),
+        "max_chars": store.casework.text_max_chars,
+        "fields": fields,
+        "token": submission_token(),
+        "page": "objection",
+        "back": "/casework/objection",
+    }
+
+
+@router.get("/objection")
+async def form_page(request: Request, user: Official) -> Response:
+    cw = casework_of(request)
+    branch = request.query_params.get("branch", "")[:40]
+    ctx = await cw.run(lambda s: _ctx(s, cw, user, branch, {}))
+    return render(request, "group_objection.html", ctx)
+
+
+@router.post("/objection")
+async def lodge(request: Request, user: Official) -> Response:
+    cw = casework_of(request)
+    form = await request.form()
+    fields = {k: v[:20_000] for k in _FIELDS if isinstance(v := form.get(k), str)}
+    given = form.get("csrf")
+    token = form.get("submission")
+
+    async def again(e: CaseworkError | CalendarError | Refusal | StoreError) -> Response:
+        branch = fields.get("branch", "")
+        ctx = await cw.run(lambda s: _ctx(s, cw, user, branch, fields))
+        return refusal(request, e, "group_objection.html", ctx)
+
+    if not csrf_ok(user.csrf, given if isinstance(given, str) else None):
+        return await again(csrf_refusal())
+    if user.account.role not in HANDLERS:
+        return await again(
+            role_refusal(
+                "只有查核组可以记录当面提出的异议",
+                "only the verification group records an objection made in person",
+            )
+        )
+    if not isinstance(token, str) or not token_ok(token):
+        return await again(token_refusal())
+
+    def act(store: CaseworkStore) -> str:
+        at = cw.clock()
+        branch = fields.get("branch", "")
+        known = store.casework.branch(branch) is not None
+        pub = cw.publicity.publicity(branch) if known else None
+        step = lodge_objection(
+            store.ledger,
+            at=at,
+            calendar=cw.calendar,
+            branch=branch,
+            channel=Channel.IN_PERSON,
+            about=fields.get("about", ""),
+            what=fields.get("what", ""),
+            objector_name=fields.get("name", ""),
+            objector_contact=fields.get("contact", ""),
+            relates_to=fields.get("relates_to", "").strip().upper(),
+            publicity_end=pub.publicity_end if pub is not None else None,
+            elected=frozenset(i for i, _ in pub.elected) if pub is not None else frozenset(),
+        )
+        store.lodge(step, at=at, actor=user.account.name, random=cw.random, submission=token)
+        return views.reference_of(step)
+
+    try:
+        reference = await cw.run(act)
+    except (CaseworkError, CalendarError, StoreError) as e:
+        return await again(e)
+    return RedirectResponse(f"/casework/case/{reference}?ok=received", status_code=303)
