@@ -7,6 +7,7 @@ form, post and round; the sealed list is `procedure-stock/1`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -30,6 +31,7 @@ __all__ = [
     "ProcedureStock",
     "make_procedure_stock",
     "procedure_stock_commitment",
+    "procedure_stock_commitment_of",
     "procedure_stock_list_json",
 ]
 
@@ -107,14 +109,28 @@ def make_procedure_stock(
 
 
 def procedure_stock_commitment(stock: ProcedureStock) -> bytes:
+    """The commitment of a printed stock (RP-3.6), from its ids."""
+    return procedure_stock_commitment_of(
+        stock.procedure_id, stock.form, stock.post, stock.round_number, stock.ballot_ids
+    )
+
+
+def procedure_stock_commitment_of(
+    procedure_id: bytes,
+    form: ProcedureForm,
+    post: PaperKind | None,
+    round_number: int,
+    ballot_ids: Sequence[bytes],
+) -> bytes:
     """SHA-256(domain || 0x00 || procedure_id (32) || form (1) || post (1) || round (1)
-    || count (4, big-endian) || ids sorted ascending (16 each)) (RP-3.6)."""
+    || count (4, big-endian) || ids sorted ascending (16 each)) (RP-3.6); a sealed list's
+    reader recomputes it from the list's ids."""
     h = hashlib.sha256(PROCEDURE_STOCK_DOMAIN + b"\x00")
-    h.update(stock.procedure_id)
-    post_byte = 0 if stock.post is None else int(stock.post)
-    h.update(bytes([int(stock.form), post_byte, stock.round_number]))
-    h.update(stock.count.to_bytes(4, "big"))
-    for ballot_id in sorted(stock.ballot_ids):
+    h.update(procedure_id)
+    post_byte = 0 if post is None else int(post)
+    h.update(bytes([int(form), post_byte, round_number]))
+    h.update(len(ballot_ids).to_bytes(4, "big"))
+    for ballot_id in sorted(ballot_ids):
         h.update(ballot_id)
     return h.digest()
 

@@ -21,7 +21,6 @@ import hmac
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
@@ -53,6 +52,16 @@ from tally.core.casework import (
 from tally.core.manifest import canonical
 from tally.log import MerkleTree
 from tally.log.checkpoint import note_body, signature_line
+from tally.log_file import (
+    LOG_TABLES,
+    BundleFile,
+    SignedLogFile,
+    append_only,
+    bundle_index,
+    create_file,
+    insert_checkpoint,
+    open_file,
+)
 from tally.store import StoreError, transaction
 
 __all__ = [
@@ -70,25 +79,14 @@ _CODE_SALT_BYTES: Final = 16
 _PHOTO_SUFFIX: Final = {"jpeg": "jpg", "png": "png"}
 
 _SCHEMA: Final[tuple[str, ...]] = (
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
-    "CREATE TABLE log (seq INTEGER PRIMARY KEY, type TEXT NOT NULL, raw BLOB NOT NULL)",
-    "CREATE TABLE checkpoints (id INTEGER PRIMARY KEY, size INTEGER NOT NULL, "
-    "reason TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (size, reason))",
-    "CREATE TABLE checkpoint_signatures (checkpoint_id INTEGER NOT NULL "
-    "REFERENCES checkpoints(id), signer TEXT NOT NULL, line TEXT NOT NULL, "
-    "PRIMARY KEY (checkpoint_id, signer))",
+    *LOG_TABLES,
     # (RP-9.4) photos as received, named by their SHA-256.
     "CREATE TABLE photos (sha256 TEXT PRIMARY KEY, type TEXT NOT NULL, data BLOB NOT NULL)",
     # (RP-8.3, RP-9.2) salted hashes of check codes and access codes; a code may be replaced.
     "CREATE TABLE codes (subject TEXT PRIMARY KEY, salt BLOB NOT NULL, hash BLOB NOT NULL)",
     # The SHA-256 of each submission token taken, with the reference it gave.
     "CREATE TABLE submissions (token_hash BLOB PRIMARY KEY, reference TEXT NOT NULL)",
-    *(
-        f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-        for table in ("log", "checkpoints", "checkpoint_signatures", "photos", "submissions")
-        for op in ("UPDATE", "DELETE")
-    ),
+    *append_only(("log", "checkpoints", "checkpoint_signatures", "photos", "submissions")),
 )
 SCHEMA_VERSION: Final = 1
 
@@ -171,20 +169,15 @@ def parse_signed_casework(
     return casework, town, service
 
 
-@dataclass(frozen=True, slots=True)
-class BundleFile:
-    """One file of the casework bundle."""
-
-    path: str
-    data: bytes
-
-
 def _code_hash(salt: bytes, code: str) -> bytes:
     return hashlib.sha256(salt + normalise_code(code).encode()).digest()
 
 
-class CaseworkStore:
+class CaseworkStore(SignedLogFile):
     """The town casework file. Use :meth:`create` or :meth:`open`."""
+
+    FILE_ZH = "事项登记簿"
+    FILE_EN = "casework file"
 
     def __init__(self, conn: sqlite3.Connection, path: Path, signed: bytes) -> None:
         self._conn = conn
@@ -196,14 +189,6 @@ class CaseworkStore:
         self._tree = MerkleTree(hashlib.sha256(b"\x00" + r).digest() for r in raws)
 
     # -- opening -------------------------------------------------------------------------------
-    @staticmethod
-    def _connect(path: Path) -> sqlite3.Connection:
-        conn = sqlite3.connect(str(path), isolation_level=None, timeout=10.0)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        return conn
-
     @classmethod
     def create(
         cls,
@@ -224,51 +209,22 @@ class CaseworkStore:
         casework, _, service = parse_signed_casework(signed_casework)
         if casework_signer.public_key.key != service.key:
             raise _wrong_key("casework (the definition's)")
-        if path.exists():
-            raise StoreError(
-                "store.exists",
-                zh=f"事项登记簿文件已存在：{path}（不会覆盖）",
-                en=f"the casework file already exists: {path} (never overwritten)",
-            )
         entry, _ledger = record(
             open_ledger(casework), opening_step(casework), at=at, actor="town", salt=random(32)
         )
         # (RP-11.4) The "opened" checkpoint lands with entry 0: a one-leaf tree's root is its leaf.
         body = note_body(f"branch-casework/{casework.id.hex()}", 1, entry.leaf_hash, "opened")
-        signer, line = signature_line(casework_signer, body, domain=CHECKPOINT_DOMAIN)
-        try:
-            conn = cls._connect(path)
-            with transaction(conn):
-                for sql in _SCHEMA:
-                    conn.execute(sql)
-                conn.executemany(
-                    "INSERT INTO meta (key, value) VALUES (?, ?)",
-                    [
-                        ("schema_version", str(SCHEMA_VERSION).encode()),
-                        ("signed_casework", signed_casework),
-                    ],
-                )
-                conn.execute(
-                    "INSERT INTO log (seq, type, raw) VALUES (?, ?, ?)",
-                    (entry.seq, entry.type, entry.raw),
-                )
-                cur = conn.execute(
-                    "INSERT INTO checkpoints (size, reason, body) VALUES (?, ?, ?)",
-                    (1, "opened", body),
-                )
-                conn.execute(
-                    "INSERT INTO checkpoint_signatures (checkpoint_id, signer, line) "
-                    "VALUES (?, ?, ?)",
-                    (cur.lastrowid, signer, line),
-                )
-            conn.close()
-        except sqlite3.Error as e:
-            path.unlink(missing_ok=True)
-            raise StoreError(
-                "store.create_failed",
-                zh=f"无法创建事项登记簿文件：{e}",
-                en=f"cannot create the casework file: {e}",
-            ) from e
+        create_file(
+            path,
+            schema=_SCHEMA,
+            meta=[
+                ("schema_version", str(SCHEMA_VERSION).encode()),
+                ("signed_casework", signed_casework),
+            ],
+            entry=(entry.seq, entry.type, entry.raw),
+            checkpoint=(body, signature_line(casework_signer, body, domain=CHECKPOINT_DOMAIN)),
+            name=("事项登记簿文件", "casework file"),
+        )
         return cls.open(path)
 
     @classmethod
@@ -278,29 +234,12 @@ class CaseworkStore:
         Raises:
             StoreError: missing, not a casework file, damaged, or of a newer version.
         """
-        if not path.is_file():
-            raise StoreError(
-                "store.missing",
-                zh=f"找不到事项登记簿文件：{path}",
-                en=f"no casework file at {path}",
-            )
-        try:
-            conn = cls._connect(path)
-            rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-            version = int(bytes(rows["schema_version"]).decode())
-            signed = bytes(rows["signed_casework"])
-        except (sqlite3.Error, KeyError, ValueError) as e:
-            raise StoreError(
-                "store.corrupt",
-                zh=f"{path} 不是有效的事项登记簿文件或已损坏",
-                en=f"{path} is not a casework file or is damaged",
-            ) from e
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                "store.newer",
-                zh="事项登记簿文件由更新版本的软件创建，请升级软件",
-                en="the casework file was made by a newer version of the software",
-            )
+        conn, signed = open_file(
+            path,
+            key="signed_casework",
+            schema_version=SCHEMA_VERSION,
+            name=("事项登记簿文件", "casework file"),
+        )
         try:
             return cls(conn, path, signed)
         except CaseworkError as e:
@@ -309,9 +248,6 @@ class CaseworkStore:
                 zh=f"{path} 的事项记录已损坏：{e.zh}",
                 en=f"the casework log of {path} is damaged: {e.en}",
             ) from e
-
-    def close(self) -> None:
-        self._conn.close()
 
     # -- reading -------------------------------------------------------------------------------
     @property
@@ -335,29 +271,9 @@ class CaseworkStore:
     def casework(self) -> Casework:
         return self._ledger.casework
 
-    def head(self) -> tuple[int, bytes]:
-        """(size, RFC 9162 root) of the log now."""
-        return self._tree.size, self._tree.root()
-
-    def log_rows(self) -> list[bytes]:
-        return [bytes(r[0]) for r in self._conn.execute("SELECT raw FROM log ORDER BY seq")]
-
     def photo(self, sha256: str) -> bytes | None:
         row = self._conn.execute("SELECT data FROM photos WHERE sha256 = ?", (sha256,)).fetchone()
         return None if row is None else bytes(row[0])
-
-    def checkpoint_texts(self) -> list[tuple[int, str]]:
-        """(size, full text) of every checkpoint, in order of creation."""
-        out: list[tuple[int, str]] = []
-        for cid, size, body in self._conn.execute(
-            "SELECT id, size, body FROM checkpoints ORDER BY id"
-        ).fetchall():
-            lines = self._conn.execute(
-                "SELECT line FROM checkpoint_signatures WHERE checkpoint_id = ? ORDER BY signer",
-                (cid,),
-            ).fetchall()
-            out.append((size, body + "\n" + "".join(line for (line,) in lines)))
-        return out
 
     def verify_code(self, subject: str, code: str) -> bool:
         """Whether ``code`` is the current check code (``check:<reference>``) or access code
@@ -450,21 +366,6 @@ class CaseworkStore:
         self._tree.append(entry.leaf_hash)
         return entry
 
-    def _same_log(self, conn: sqlite3.Connection) -> None:
-        """Inside the write lock: the file's log is the one this handle checked against.
-
-        Raises:
-            StoreError: ``store.stale`` when another process appended since this file was opened.
-        """
-        (n,) = conn.execute("SELECT COUNT(*) FROM log").fetchone()
-        if n != self._ledger.size:
-            raise StoreError(
-                "store.stale",
-                zh="事项登记簿已被另一处更改，本次没有写入：请重新打开后再试",
-                en="the casework file was changed elsewhere; nothing was written: "
-                "open it again and retry",
-            )
-
     def lodge(
         self, step: Step, *, at: datetime, actor: str, random: Randomness, submission: str = ""
     ) -> tuple[CaseworkEntry, str]:
@@ -526,14 +427,7 @@ class CaseworkStore:
         name, line = signature_line(signer, body, domain=CHECKPOINT_DOMAIN)
         with transaction(self._conn) as conn:
             self._same_log(conn)
-            cur = conn.execute(
-                "INSERT INTO checkpoints (size, reason, body) VALUES (?, ?, ?)",
-                (size, reason, body),
-            )
-            conn.execute(
-                "INSERT INTO checkpoint_signatures (checkpoint_id, signer, line) VALUES (?, ?, ?)",
-                (cur.lastrowid, name, line),
-            )
+            insert_checkpoint(conn, size, reason, body, [(name, line)])
         return body + "\n" + line
 
     # -- export --------------------------------------------------------------------------------
@@ -559,16 +453,10 @@ class CaseworkStore:
                 files.append(BundleFile(f"photos/{sha}.{_PHOTO_SUFFIX[kind]}", data))
         if calendar is not None and self.calendar_used(calendar, rows):
             files.append(BundleFile("calendar.json", calendar.signed_file))
-        index = {
-            "format": BUNDLE_INDEX_FORMAT,
-            "casework_id": self.casework.id.hex(),
-            "entries": len(rows),
-            "files": [
-                {"path": f.path, "sha256": hashlib.sha256(f.data).hexdigest(), "size": len(f.data)}
-                for f in files
-            ],
-        }
-        return [BundleFile("index.json", canonical(index)), *files]
+        index = bundle_index(
+            BUNDLE_INDEX_FORMAT, "casework_id", self.casework.id.hex(), len(rows), files
+        )
+        return [index, *files]
 
     def calendar_used(
         self, calendar: WorkingDayCalendar, rows: Sequence[bytes] | None = None
@@ -624,15 +512,6 @@ class CaseworkStore:
                     if p["sha256"] not in seen:
                         seen.add(p["sha256"])
                         yield p["sha256"], p["type"]
-
-    def _checkpoints_json(self) -> bytes:
-        cps: list[dict[str, Any]] = []
-        prev = 0
-        for size, text in self.checkpoint_texts():
-            proof = self._tree.consistency_proof(prev, size) if 0 < prev < size else ()
-            cps.append({"text": text, "consistency": [base64.b64encode(h).decode() for h in proof]})
-            prev = size
-        return canonical({"format": "checkpoints/1", "checkpoints": cps})
 
     def public_document(self) -> bytes:
         """The town's ``casework-public/1`` (RP-12.4): report totals only, JCS bytes."""

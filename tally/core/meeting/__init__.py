@@ -18,6 +18,7 @@ appliers by group: ``attendance`` (election, stock, attendance), ``sitting`` (ro
 count), ``decisions`` (decisions and the result), ``remote`` (remote voting).
 """
 
+from tally.core.log_entry import SALT_BYTES, leaf_hash
 from tally.core.remote import assembly_posts
 
 from .apply import HANDLERS, apply_entry
@@ -27,10 +28,7 @@ from .decisions import AMENDED_LIST_DOMAIN, AMENDED_LIST_FORMAT, amended_list_do
 from .entries import (
     BODY_FIELDS,
     ENTRY_FORMAT,
-    SALT_BYTES,
     Entry,
-    entry_bytes,
-    leaf_hash,
     make_entry,
     parse_body,
     parse_entry,
@@ -73,7 +71,6 @@ __all__ = [
     "check_supplement",
     "count_current",
     "counted_body",
-    "entry_bytes",
     "invalid_decision_message",
     "leaf_hash",
     "make_entry",

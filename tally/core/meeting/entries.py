@@ -4,15 +4,12 @@ the parse of stored bytes into an ``Entry`` whose body is typed (``Entry.value``
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tally.core.errors import RoundStateError
-from tally.core.manifest import canonical
+from tally.core.log_entry import SALT_BYTES, entry_bytes, leaf_hash, read_envelope
 
 from .bodies import PARSERS, EntryBody
 from .common import bad
@@ -21,9 +18,6 @@ if TYPE_CHECKING:
     from .state import Meeting
 
 ENTRY_FORMAT = "log-entry/1"
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-#: (spec/log.md §1) The length of an entry's salt in bytes; it is written as 64 lowercase hex.
-SALT_BYTES = 32
 
 BODY_FIELDS: Mapping[str, frozenset[str]] = {
     "election.opened": frozenset({"election_id"}),
@@ -140,36 +134,6 @@ class Entry:
         return self.parsed
 
 
-def leaf_hash(raw: bytes) -> bytes:
-    """RFC 9162 leaf hash of an entry's bytes (spec/merkle.md M2)."""
-    return hashlib.sha256(b"\x00" + raw).digest()
-
-
-def entry_bytes(
-    seq: int,
-    prev: str,
-    *,
-    type_: str,
-    at: str,
-    actor: str,
-    body: Mapping[str, Any],
-    salt: str,
-) -> bytes:
-    """The canonical bytes of an entry."""
-    return canonical(
-        {
-            "format": ENTRY_FORMAT,
-            "seq": seq,
-            "prev": prev,
-            "salt": salt,
-            "type": type_,
-            "at": at,
-            "actor": actor,
-            "body": dict(body),
-        }
-    )
-
-
 def _malformed() -> RoundStateError:
     return bad("log.malformed", "日志记录类型或内容错误", "unknown entry type or body")
 
@@ -220,7 +184,9 @@ def make_entry(
         seq, prev = meeting.size, meeting.last_leaf.hex()
     stamp = at.isoformat(timespec="seconds")
     hexsalt = salt.hex()
-    raw = entry_bytes(seq, prev, type_=type_, at=stamp, actor=actor, body=body, salt=hexsalt)
+    raw = entry_bytes(
+        ENTRY_FORMAT, seq, prev, type_=type_, at=stamp, actor=actor, body=body, salt=hexsalt
+    )
     parsed: EntryBody | RoundStateError
     try:
         parsed = parse_body(type_, dict(body))
@@ -245,29 +211,7 @@ def parse_entry(raw: bytes) -> Entry:
     Raises:
         RoundStateError: malformed or non-canonical entry, or a malformed body field.
     """
-    try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as e:
-        raise bad("log.malformed", "日志记录无法解析", "log entry is not JSON") from e
-    keys = {"format", "seq", "prev", "salt", "type", "at", "actor", "body"}
-    if not isinstance(doc, dict) or doc.get("format") != ENTRY_FORMAT:
-        raise bad("log.malformed", "日志记录格式错误", "log entry has the wrong shape")
-    if not isinstance(doc.get("salt"), str) or _HEX64.fullmatch(doc["salt"]) is None:
-        raise bad(
-            "log.salt",
-            "日志记录缺少有效的盐值（64 位小写十六进制）",
-            "log entry has no valid salt (64 lowercase hex)",
-        )
-    if set(doc) != keys:
-        raise bad("log.malformed", "日志记录格式错误", "log entry has the wrong shape")
-    try:
-        again = canonical(doc)
-    except ValueError as e:  # a float, an integer beyond 2**53, a lone surrogate: not JCS
-        raise bad(
-            "log.not_canonical", "日志记录不是规范形式", "log entry is not canonical JSON"
-        ) from e
-    if again != raw:
-        raise bad("log.not_canonical", "日志记录不是规范形式", "log entry is not canonical JSON")
+    doc = read_envelope(raw, ENTRY_FORMAT, error=RoundStateError)
     value = parse_body(doc["type"], doc["body"])
     return Entry(
         seq=doc["seq"],

@@ -14,6 +14,7 @@ __all__ = [
     "ProcedureCountError",
     "ProcedureDefinitionError",
     "ProcedureFileError",
+    "ProcedureLogError",
 ]
 
 
@@ -46,6 +47,12 @@ class ProcedureCountError(TallyError):
     does not fit the round (``recommendation.marks``, ``evaluation.marks_length``, ...), an
     omission or finding without its reason or reference, a round with no valid ballot. Raised as
     ``ProcedureCountError(code, zh=, en=, clause=)``; nothing is counted."""
+
+
+class ProcedureLogError(TallyError):
+    """(RP-11.1) A procedure log entry that is malformed (``log.*``) or that the procedure's state
+    does not allow (``procedure.order``, ``recommendation.quorum_failed``, ``ballot.replayed``,
+    ...): refused, nothing is appended."""
 
 
 class ApprovalBlockedError(TallyError):
