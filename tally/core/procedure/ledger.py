@@ -56,6 +56,12 @@ from tally.core.procedure.recommendation import (
     check_recommendation_ballot,
     count_recommendation_round,
 )
+from tally.core.procedure.town import (
+    TownState,
+    apply_town_act,
+    higher_level_for,
+    refuse_after_approval,
+)
 from tally.core.procedure.vetting import VettingRecord, latest_outcomes, supplement, vet
 
 __all__ = [
@@ -149,6 +155,7 @@ class Ledger:
     evaluated_versions: frozenset[int] = frozenset()
     vettings: tuple[VettingRecord, ...] = ()
     officials: OfficialsChanged | None = None
+    town: TownState = field(default_factory=TownState)
 
     @property
     def prev(self) -> str:
@@ -642,6 +649,7 @@ def proposal_body(
             election_date=election_date,
             counts=ledger.counts,
             omissions=omissions,
+            higher_level=higher_level_for(ledger),
         )
     latest = max(p.version for p in ledger.proposals)
     if latest not in ledger.evaluated_versions or not ledger.vettings:
@@ -657,6 +665,7 @@ def proposal_body(
         record=ledger.vettings[-1],
         counts=ledger.counts,
         omissions=omissions,
+        higher_level=higher_level_for(ledger),
     )
 
 
@@ -731,6 +740,7 @@ def _officials(ledger: Ledger, v: OfficialsChanged) -> Ledger:
 
 # -- the one entry point ---------------------------------------------------------------------------
 def _dispatch(ledger: Ledger, entry: ProcedureEntry, stock_ids: frozenset[str] | None) -> Ledger:
+    refuse_after_approval(ledger, entry)
     v = entry.value
     t = entry.type
     if isinstance(v, RecommendationOpened):
@@ -759,10 +769,7 @@ def _dispatch(ledger: Ledger, entry: ProcedureEntry, stock_ids: frozenset[str] |
         return _apply_count(ledger, v)
     if isinstance(v, ProcedureOpened):
         raise _order("程序已开始", "the procedure log is open already")
-    raise _order(
-        f"“{t}”由镇党委审批的命令记录（尚未实现）",
-        f"{t} is recorded by the town acts' commands (not yet built)",
-    )
+    return replace(ledger, town=apply_town_act(ledger, entry))
 
 
 def apply_entry(
