@@ -25,6 +25,8 @@ from ballot_printer.procedure_qr import ProcedureForm
 from tally.cli_day import JsonOpt, LangOpt, _run, _signer
 from tally.cli_day.common import _post, _public, _town_public
 from tally.cli_errors import CliError
+from tally.cli_procedure_log import register as _register_log
+from tally.cli_procedure_steps import register as _register_steps
 from tally.core.model import Member, MemberId, PostKind, zh_label
 from tally.core.procedure import (
     FORMAT,
@@ -583,3 +585,8 @@ def _printed_lines(
         f"sealed stock list: {listed}",
         f"stock commitment: {commitment}",
     ]
+
+
+# The procedure log's commands (piece 4), in their own modules to keep this one short.
+_register_log(app)
+_register_steps(app)

@@ -613,8 +613,17 @@ def evaluation_opening(ledger: Ledger) -> tuple[int, int, tuple[MemberId, ...]] 
     return None
 
 
-def _findings(items: Iterable[Mapping[str, Any]]) -> tuple[Omission, ...]:
-    """The ``declined`` and ``ten_disqualifications`` items, once per member, as omissions."""
+def _findings(posts: object, key: str) -> tuple[Omission, ...]:
+    """The ``declined`` and ``ten_disqualifications`` items of each post's ``key`` list
+    (``omitted``, ``stopped``) in a body, once per member, as omissions (whatever their shape:
+    the recount decides whether the body stands)."""
+    items = [
+        o
+        for post in (posts if isinstance(posts, list) else ())
+        if isinstance(post, dict) and isinstance(post.get(key), list)
+        for o in post[key]
+        if isinstance(o, dict)
+    ]
     seen: dict[MemberId, Omission] = {}
     for o in items:
         if o.get("reason") in (OmissionReason.DECLINED, OmissionReason.TEN_DISQUALIFICATIONS):
@@ -657,7 +666,7 @@ def proposal_body(
             "补充推荐须在最新一版初步人选测评并考察审查之后",
             "a supplement follows the evaluation and vetting of the latest version",
         )
-    return supplement(
+    proposal = supplement(
         ledger.procedure,
         version=latest + 1,
         election_date=election_date,
@@ -667,24 +676,30 @@ def proposal_body(
         omissions=omissions,
         higher_level=higher_level_for(ledger),
     )
+    if not any(post.names for post in proposal.posts):
+        raise _refuse(
+            "preliminary.exhausted",
+            "RP-6.3",
+            "推荐结果中已没有可补充的人选，须由镇党委重新确定换届程序",
+            "the ranking has no further name to add: a new procedure definition is needed",
+        )
+    return proposal
 
 
 def _apply_proposal(ledger: Ledger, v: ComputedBody) -> Ledger:
     body = v.json
-    omitted = [
-        o for post in body["posts"] if isinstance(post, dict) for o in post.get("omitted", ())
-    ]
-    if not ledger.proposals and v.version != 1:
+    expected = max((p.version for p in ledger.proposals), default=0) + 1
+    if v.version != expected:
         raise _refuse(
             "preliminary.version",
             "RP-4.5",
-            "第一版初步人选的版本号须为 1",
-            "the first proposal is version 1",
+            f"初步人选的版本号应为 {expected}",
+            f"the proposal's version must be {expected}",
         )
     proposal = proposal_body(
         ledger,
         election_date=dt.date.fromisoformat(body["election_date"]),
-        omissions=_findings(o for o in omitted if isinstance(o, dict)),
+        omissions=_findings(body["posts"], "omitted"),
     )
     if proposal.to_json() != dict(body):
         raise _refuse(
@@ -710,10 +725,7 @@ def vetting_body(ledger: Ledger, findings: Sequence[Omission] = ()) -> VettingRe
 
 
 def _apply_vetting(ledger: Ledger, v: ComputedBody) -> Ledger:
-    stopped = [
-        s for post in v.json["posts"] if isinstance(post, dict) for s in post.get("stopped", ())
-    ]
-    record = vetting_body(ledger, _findings(s for s in stopped if isinstance(s, dict)))
+    record = vetting_body(ledger, _findings(v.json["posts"], "stopped"))
     if record.to_json() != dict(v.json):
         raise _refuse(
             "vetting.differs",

@@ -508,3 +508,62 @@ def test_replay_of_the_stored_entries_gives_the_same_ledger() -> None:
         stock_ids=lambda e: stock.get(e.seq),
     )
     assert again == b.ledger
+
+
+@pytest.mark.parametrize(
+    "posts",
+    [
+        7,
+        "x",
+        [1, "a"],
+        [{"post": "committee", "names": 3, "omitted": 5}],
+        [{"omitted": [{"member": ["M001"], "reason": "declined"}]}],
+    ],
+    ids=["number", "string", "scalars", "scalar-members", "list-member"],
+)
+def test_computed_body_of_any_shape_is_refused_never_a_crash(posts: Any) -> None:
+    b = recommended_branch()
+    with pytest.raises((ProcedureLogError, ProcedureCountError)):
+        b.append(
+            "preliminary.proposed", {"version": 1, "election_date": "2026-12-01", "posts": posts}
+        )
+    b.propose()
+    n = len(b.ledger.proposals[0].posts[0].names)
+    b.evaluate(40, ["s" * n] * 30)
+    with pytest.raises((ProcedureLogError, ProcedureCountError)):
+        b.append("vetting.recorded", {"posts": posts})
+
+
+def test_supplement_after_the_vetting_adds_the_next_names_and_is_evaluated_again() -> None:
+    """RP-6.3: two of six committee names do not proceed; version 2 adds the next names of the
+    ranking (basis ``supplement``), evaluated in round 2, then vetted again."""
+    b = LogBuilder()
+    o = b.procedure.ballot_order
+    committee = [list(o[:5])] * 10 + [list(o[5:9])] * 4 + [[o[5]]] * 2
+    secretary = [[o[3]]] * 16
+    b.recommend(Form.MEMBER, 20, {"committee": committee, "secretary": secretary})
+    b.recommend(Form.PUBLIC, 40, {"committee": committee * 2, "secretary": secretary * 2})
+    b.propose()
+    assert {n.member for n in b.ledger.proposals[0].posts[0].names} == set(o[:6])
+    opening = evaluation_opening(b.ledger)
+    assert opening is not None
+    persons = opening[2]
+    fail = "".join("d" if m in o[:2] else "s" for m in persons)
+    b.evaluate(40, ["s" * len(persons)] * 19 + [fail] * 11)
+    b.vet()
+    first_vetting = b.ledger.vettings[-1]
+    assert len(first_vetting.posts[0].proceeding) == 4
+    v2 = b.propose()
+    assert v2.body["version"] == 2
+    added = {n["member"]: n["basis"] for n in v2.body["posts"][0]["names"]}
+    assert set(added) == set(o[6:9]) and set(added.values()) == {"supplement"}
+    second = evaluation_opening(b.ledger)
+    assert second == (2, 2, tuple(o[6:9]))
+    b.evaluate(40, ["s" * 3] * 30)
+    b.vet()
+    second_vetting = b.ledger.vettings[-1]
+    assert len(second_vetting.posts[0].proceeding) == 7
+    # Every post meets its margin and the ranking is used up: no empty supplement is recorded.
+    with pytest.raises(ProcedureLogError) as info:
+        proposal_body(b.ledger, election_date=ELECTION_DATE)
+    assert info.value.code == "preliminary.exhausted"
