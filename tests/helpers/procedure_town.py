@@ -37,13 +37,13 @@ from tally.procedure_store import ProcedureStore
 from tests.helpers.procedure import TOWN, WORK_GROUP, build
 from tests.helpers.procedure_log import ELECTION_DATE, START, marks
 
-# Committee: M001 M022 M023 M002 M003 by 14 ballots, M023 M002 M003 M024 M025 by 6 (a tie of
-# M024 and M025 at the cut); secretary: M002 by 12, M004 by 8 (M004 joins the committee's list).
+# Committee: M001 M022 M023 M002 M003 by 14 ballots, M023 M002 M003 M014 M005 by 6 (a tie of
+# M014 and M005 at the cut); secretary: M002 by 12, M004 by 8 (M004 joins the committee's list).
 COMMITTEE_BALLOTS = [["M001", "M022", "M023", "M002", "M003"]] * 14 + [
-    ["M023", "M002", "M003", "M024", "M025"]
+    ["M023", "M002", "M003", "M014", "M005"]
 ] * 6
 SECRETARY_BALLOTS = [["M002"]] * 12 + [["M004"]] * 8
-COMMITTEE = ["M001", "M022", "M023", "M002", "M003", "M024", "M025", "M004"]
+COMMITTEE = ["M001", "M022", "M023", "M002", "M003", "M004", "M014", "M005"]
 SECRETARY = ["M002", "M004"]
 
 

@@ -229,14 +229,14 @@ def test_higher_level_recommendation_refusals(tmp_path: Path) -> None:
 def test_higher_level_name_enters_the_preliminary_list_with_its_basis(tmp_path: Path) -> None:
     v = VettedBranch(tmp_path / "p.sqlite")
     pid = v.store.procedure_id.hex()
-    v.append("higher_level.recommended", sign_act({**hl(["M005"]), "procedure_id": pid}, TOWN))
+    v.append("higher_level.recommended", sign_act({**hl(["M006"]), "procedure_id": pid}, TOWN))
     from tally.core.procedure.entries import Form  # noqa: PLC0415
 
     v.recommend(Form.MEMBER, 20)
     v.recommend(Form.PUBLIC, 40)
     v.propose()
     names = {n.member: n.basis for n in v.store.ledger.proposals[0].posts[0].names}
-    assert names[MemberId("M005")] is Basis.HIGHER_LEVEL
+    assert names[MemberId("M006")] is Basis.HIGHER_LEVEL
 
 
 # -- RP-7 the binding ------------------------------------------------------------------------------------
