@@ -264,7 +264,7 @@ def test_election_is_bound_only_after_the_approval_and_concluded_only_after_bind
     b.refused(
         "binding.concluded_differs",
         "election.concluded",
-        {**concluded, "elected": {"committee": ["M001", "M005"]}},
+        {**concluded, "elected": {"committee": ["M001", "M009"]}},
     )
     b.append("election.concluded", concluded)
     assert b.store.checkpoint_texts()[-1][1].split("\n")[3] == "concluded"
