@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,14 +15,34 @@ import pytest
 
 from bilingual import BilingualError
 from tally.casework_store import CaseworkStore, sign_casework
+from tally.cli_procedure_town import toml_text
 from tally.core.casework import Channel, Effect, Finding, assign, conclude, lodge_objection
+from tally.core.definition import parse_definition
+from tally.core.manifest import build_manifest
 from tally.core.model import MemberId, PostKind
 from tally.core.procedure.ranking import Basis
 from tally.core.procedure.town import approval_document, binding_problems
+from tally.manifest_io import sign_manifest
 from tally.procedure_store import ProcedureStore
-from tally.procedure_town import appoint, approve, last_vetted, sign_act
+from tally.procedure_town import (
+    BindingError,
+    appoint,
+    approve,
+    bind,
+    election_definition,
+    last_vetted,
+    sign_act,
+)
 from tests.helpers import casework as cw
-from tests.helpers.procedure import OTHER_TOWN, TOWN, WORK_GROUP, build, example_input
+from tests.helpers.procedure import (
+    OTHER_TOWN,
+    SCRUTINEERS,
+    TOWN,
+    WORK_GROUP,
+    build,
+    example_input,
+    pubkey,
+)
 from tests.helpers.procedure_town import COMMITTEE, SECRETARY, VettedBranch
 
 REFERENCE = "红组〔2026〕12号"
@@ -271,7 +292,6 @@ def test_election_is_bound_only_after_the_approval_and_concluded_only_after_bind
 
 
 def test_binding_problems_name_each_difference(b: Branch) -> None:
-    from tally.core.definition import parse_definition  # noqa: PLC0415
     from tests.helpers.cli_election import QINGSHAN  # noqa: PLC0415
 
     approval = b.approved()["approval"]
@@ -453,3 +473,50 @@ def test_appoint_with_an_open_objection_is_refused_naming_it(b: Branch, tmp_path
     assert cases.checkpoint_texts()[-1][1].split("\n")[3] == "appointment qingshan"
     assert doc["casework"]["size"] == cases.checkpoint_texts()[-1][0]
     cases.close()
+
+
+# -- RP-6.5, RP-7.1 the manifest -------------------------------------------------------------------
+DRAFT = {
+    "format": "election-definition/1",
+    "election": {"date": dt.date(2026, 12, 15), "objections_to": "红旗镇党委组织办"},
+    "officials": {"scrutineers": ["M009", "M010"], "tellers": ["M011", "M012"]},
+}
+
+
+def signed_manifest(text: str, town: Any) -> bytes:
+    manifest = build_manifest(
+        parse_definition(text),
+        work_group_key=pubkey(WORK_GROUP),
+        scrutineer_keys=tuple(pubkey(s) for s in SCRUTINEERS),
+    )
+    return sign_manifest(manifest, town)
+
+
+def test_bind_refuses_another_towns_manifest_and_one_that_differs_from_the_approval(
+    b: Branch,
+) -> None:
+    b.approved()
+    text = toml_text(election_definition(b.store, DRAFT))
+    assert [p.candidates for p in parse_definition(text).posts] == [
+        tuple(COMMITTEE),
+        tuple(SECRETARY),
+    ]
+    kw: dict[str, Any] = {"work_group": WORK_GROUP, "actor": "组长", "random": b.random}
+    size = b.store.ledger.size
+    with pytest.raises(BilingualError) as info:
+        bind(b.store, signed_manifest(text, OTHER_TOWN), at=b.now(), **kw)
+    assert info.value.code == "binding.town_key"
+    swapped = text.replace('"M002", "M004"]', '"M004", "M002"]')
+    with pytest.raises(BindingError) as differs:
+        bind(b.store, signed_manifest(swapped, TOWN), at=b.now(), **kw)
+    assert [(p.code, p.path) for p in differs.value.problems] == [
+        ("binding.candidates_differ", "posts.secretary.candidates")
+    ]
+    renamed = text.replace('name = "马秀英"', 'name = "马秀兰"')
+    with pytest.raises(BindingError) as named:
+        bind(b.store, signed_manifest(renamed, TOWN), at=b.now(), **kw)
+    assert [p.code for p in named.value.problems] == ["binding.name_differs"]
+    assert b.store.ledger.size == size
+    raw = signed_manifest(text, TOWN)
+    entry = bind(b.store, raw, at=b.now(), **kw)
+    assert entry.body["manifest_sha256"] == hashlib.sha256(raw).hexdigest()
