@@ -252,6 +252,7 @@ def check(
     lg = _lang(lang)
     election = _load_election(election_file, lg, as_json)
     if procedure is not None:
+        # Imported here: cli_procedure_town is imported after ``app`` exists (it adds commands).
         from tally.cli_procedure_town import check_binding  # noqa: PLC0415
 
         check_binding(procedure, election, lg, as_json)

@@ -27,7 +27,7 @@ from tally.casework_store import CaseworkStore
 from tally.cli_day import ActorOpt, JsonOpt, KeyOpt, LangOpt, _run, _signer
 from tally.cli_errors import CliError, run
 from tally.core.model import Election, MemberId, PostKind, zh_label
-from tally.core.procedure.entries import ProcedureEntry
+from tally.core.procedure.entries import ProcedureEntry, TownActBody
 from tally.election_log import now
 from tally.procedure_store import ProcedureStore
 from tally.procedure_town import (
@@ -89,6 +89,13 @@ def _with_store(
         return act(store)
     finally:
         store.close()
+
+
+def _act(entry: ProcedureEntry) -> Mapping[str, Any]:
+    """The body of a town act or binding entry as recorded (its typed value's JSON)."""
+    value = entry.value
+    assert isinstance(value, TownActBody)
+    return value.json
 
 
 def _recorded(entry: ProcedureEntry, lg: str, zh: str, en: str) -> tuple[list[str], str]:
@@ -333,9 +340,10 @@ def bind_cmd(
             entry = bind(
                 store, raw, work_group=wg, at=now(), actor=actor, random=secrets.token_bytes
             )
-            eid = entry.body["election_id"]
+            body = _act(entry)
+            eid = body["election_id"]
             lines, _ = _recorded(entry, lg, f"选举标识 {eid}", f"election id {eid}")
-            return lines, {"seq": entry.seq, **entry.body}
+            return lines, {"seq": entry.seq, **body}
 
         return _with_store(db, run)
 
@@ -358,7 +366,7 @@ def conclude_cmd(
             entry = conclude(
                 store, election, work_group=wg, at=now(), actor=actor, random=secrets.token_bytes
             )
-            b = entry.body
+            b = _act(entry)
             lines, _ = _recorded(
                 entry,
                 lg,
@@ -415,9 +423,10 @@ def appoint_cmd(
                 )
             finally:
                 cw.close()
-            doc = entry.body["appointment"]
+            body = _act(entry)
+            doc = body["appointment"]
             if out is not None:
-                _write_new(out, json.dumps(entry.body, ensure_ascii=False, indent=2).encode())
+                _write_new(out, json.dumps(body, ensure_ascii=False, indent=2).encode())
             return _appointment_lines(store, entry, doc, lg), {"seq": entry.seq, "appointment": doc}
 
         return _with_store(db, run)

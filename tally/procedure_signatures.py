@@ -13,7 +13,7 @@ from typing import Any, Final
 import keys
 from tally.core.manifest import canonical
 from tally.core.procedure import SignedProcedure
-from tally.core.procedure.entries import ProcedureEntry
+from tally.core.procedure.entries import ProcedureEntry, TownActBody
 from tally.core.procedure.errors import ProcedureLogError
 from tally.core.procedure.town import (
     APPOINTMENT_DOMAIN,
@@ -89,8 +89,11 @@ def check_town_act(
         return
     domain, code, zh, en = _DOMAINS[entry.type]
     try:
-        obj = entry.body[member]
-        signature = base64.b64decode(str(entry.body["town_signature"]), validate=True)
+        act = entry.value
+        if not isinstance(act, TownActBody):
+            raise TypeError(entry.type)
+        obj = act.json[member]
+        signature = base64.b64decode(str(act.json["town_signature"]), validate=True)
         keys.verify(town_key(signed), domain, canonical(obj), signature)
     except (keys.SignatureError, binascii.Error, ValueError, TypeError) as e:
         raise _refuse(code, "RP-6.4" if "approval" in code else "RP-10.2", zh, en) from e

@@ -27,6 +27,7 @@ import keys
 from tally.core.casework import CaseSource, appointment_objections
 from tally.core.errors import DefinitionError, Problem, TallyError
 from tally.core.meeting import parse_entry as parse_election_entry
+from tally.core.meeting.bodies import ElectionResult
 from tally.core.model import Election, Member, MemberId, PostKind
 from tally.core.procedure.entries import ProcedureEntry, make_entry
 from tally.core.procedure.errors import ProcedureLogError
@@ -259,9 +260,9 @@ def conclude(
     """
     session = ElectionSession.open(election_file)
     rows = list(session.store.iter_log_rows())
-    last = parse_election_entry(rows[-1][1]) if rows else None
+    result = parse_election_entry(rows[-1][1]).value if rows else None
     final = [c for c in session.store.checkpoints() if c.reason == "result"]
-    if last is None or last.type != "election.result" or not final:
+    if not isinstance(result, ElectionResult) or not final:
         raise _refuse(
             "appointment.not_concluded",
             "RP-7.2",
@@ -273,9 +274,9 @@ def conclude(
         "election_id": session.manifest.election_id.hex(),
         "size": cp.size,
         "root": base64.b64decode(cp.body.split("\n")[2]).hex(),
-        "elected": last.body["elected"],
-        "publicity_start": last.body["publicity_start"],
-        "publicity_end": last.body["publicity_end"],
+        "elected": result.elected,
+        "publicity_start": result.publicity_start,
+        "publicity_end": result.publicity_end,
     }
     return _append(
         store, "election.concluded", body, work_group=work_group, at=at, actor=actor, random=random
