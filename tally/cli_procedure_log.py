@@ -31,7 +31,7 @@ from tally.core.procedure.entries import (
     Form,
     RecommendationEntered,
 )
-from tally.core.procedure.errors import ProcedureLogError
+from tally.core.procedure.errors import ProcedureCountError, ProcedureLogError
 from tally.core.procedure.ledger import Ledger, RoundKey, count_body
 from tally.election_log import now
 from tally.log.checkpoint import signer_name
@@ -614,7 +614,7 @@ def count_cmd(
         f = form_of(form)
         p = post_of(f, post)
         _session_round(store.ledger, f)
-        body = count_body(store.ledger, f, p)
+        body = _count_or_void(store, key, actor, f, p)
         type_ = "evaluation.counted" if f is Form.EVALUATION else "recommendation.counted"
         text = append(store, key, actor, type_, body)
         for path in scrutineer_key or []:
@@ -631,6 +631,28 @@ def count_cmd(
         return lines, {"type": type_, "count": body, "awaiting_cosigners": missing}
 
     store_command(db, lang, as_json, run)
+
+
+def _count_or_void(
+    store: ProcedureStore, key: Path, actor: str, form: Form, post: PostKind | None
+) -> dict[str, Any]:
+    """The count body of the open round; an evaluation round without a valid ballot is recorded
+    as void (RP-5.5: held again) and then refused."""
+    try:
+        return count_body(store.ledger, form, post)
+    except ProcedureCountError as e:
+        if e.code == "evaluation.no_valid_ballots":
+            s = store.ledger.session
+            pr = store.ledger.rounds[_round_key(form, None, s.round if s else 0)]
+            void = {
+                "form": form.value,
+                "post": "",
+                "round": pr.key.round,
+                "issued": pr.issued,
+                "returned": pr.returned,
+            }
+            append(store, key, actor, "round.void", void)
+        raise
 
 
 def _count_lines(
