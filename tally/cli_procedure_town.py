@@ -98,13 +98,11 @@ def _act(entry: ProcedureEntry) -> Mapping[str, Any]:
     return value.json
 
 
-def _recorded(entry: ProcedureEntry, lg: str, zh: str, en: str) -> tuple[list[str], str]:
-    line = (
-        f"已记录 {entry.type}（第 {entry.seq} 条）：{zh}"
-        if lg == "zh"
-        else (f"recorded {entry.type} (entry {entry.seq}): {en}")
-    )
-    return [line], entry.type
+def _recorded(entry: ProcedureEntry, lg: str, zh: str, en: str) -> list[str]:
+    """The first line of a recorded act's output."""
+    if lg == "zh":
+        return [f"已记录 {entry.type}（第 {entry.seq} 条）：{zh}"]
+    return [f"recorded {entry.type} (entry {entry.seq}): {en}"]
 
 
 def _record(
@@ -153,7 +151,7 @@ def higher_level_cmd(
             )
             entry = _record(store, body, key=key, actor=actor, out=out)
             names = "、".join(store.signed.procedure.member(MemberId(m)).name for m in member)
-            lines, _ = _recorded(
+            lines = _recorded(
                 entry, lg, f"{zh_label(kind)}：{names}", f"{kind.value}: {', '.join(member)}"
             )
             return lines, {"seq": entry.seq, "post": kind.value, "members": member}
@@ -196,7 +194,7 @@ def approve_cmd(
             entry = _record(store, body, key=key, actor=actor, out=out)
             posts = body["approval"]["posts"]
             p = store.signed.procedure
-            lines, _ = _recorded(entry, lg, reference, reference)
+            lines = _recorded(entry, lg, reference, reference)
             for item in posts:
                 kind = PostKind(item["post"])
                 names = [p.member(MemberId(c)).name for c in item["candidates"]]
@@ -232,7 +230,7 @@ def record_cmd(
             entry = record_signed(
                 store, raw, work_group=wg, at=now(), actor=actor, random=secrets.token_bytes
             )
-            lines, _ = _recorded(entry, lg, str(signed), str(signed))
+            lines = _recorded(entry, lg, str(signed), str(signed))
             return lines, {"seq": entry.seq, "type": entry.type}
 
         return _with_store(db, run)
@@ -250,8 +248,12 @@ def _toml_value(v: object) -> str:
         return json.dumps(v, ensure_ascii=False)
     if isinstance(v, list) and all(not isinstance(x, dict) for x in v):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    msg = f"no TOML form for {type(v).__name__}"
-    raise TypeError(msg)
+    raise CliError(
+        "definition.toml_form",
+        zh=f"选举定义草稿中有无法写出的值（{type(v).__name__}）：只支持一层表",
+        en=f"the draft holds a value with no TOML form here ({type(v).__name__}): one level of "
+        "tables only",
+    )
 
 
 def toml_text(doc: Mapping[str, Any]) -> str:
@@ -342,7 +344,7 @@ def bind_cmd(
             )
             body = _act(entry)
             eid = body["election_id"]
-            lines, _ = _recorded(entry, lg, f"选举标识 {eid}", f"election id {eid}")
+            lines = _recorded(entry, lg, f"选举标识 {eid}", f"election id {eid}")
             return lines, {"seq": entry.seq, **body}
 
         return _with_store(db, run)
@@ -367,7 +369,7 @@ def conclude_cmd(
                 store, election, work_group=wg, at=now(), actor=actor, random=secrets.token_bytes
             )
             b = _act(entry)
-            lines, _ = _recorded(
+            lines = _recorded(
                 entry,
                 lg,
                 f"公示期 {b['publicity_start']} 至 {b['publicity_end']}",
@@ -440,7 +442,7 @@ def _appointment_lines(
     p = store.signed.procedure
     zh = lg == "zh"
     decision = {"approved": "批准", "refused": "不批准（选举无效，须重新选举）"}
-    lines, _ = _recorded(
+    lines = _recorded(
         entry,
         lg,
         f"{decision[doc['decision']]}，{doc['reference']}",

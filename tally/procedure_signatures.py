@@ -96,7 +96,8 @@ def check_town_act(
         signature = base64.b64decode(str(act.json["town_signature"]), validate=True)
         keys.verify(town_key(signed), domain, canonical(obj), signature)
     except (keys.SignatureError, binascii.Error, ValueError, TypeError) as e:
-        raise _refuse(code, "RP-6.4" if "approval" in code else "RP-10.2", zh, en) from e
+        clause = {"approval": "RP-6.4", "appointment": "RP-10.2"}.get(code.split(".")[0], "RP-3.9")
+        raise _refuse(code, clause, zh, en) from e
     if entry.type == "candidates.approved" and isinstance(obj, dict):
         vetted = last_vetted(checkpoints(), entry.seq)
         if vetted is None or (obj.get("vetted_size"), obj.get("vetted_root")) != vetted:

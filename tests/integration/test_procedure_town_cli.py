@@ -148,6 +148,11 @@ def test_vetted_branch_to_appointment_through_the_cli(
     assert "正式候选人 8 名" in out
     before = snapshot(db, cases_path)
     refused("approval.replayed", "procedure", "record", str(db), str(approval), *wg)
+    code, out = run("procedure", "record", str(db), str(approval), *wg, "--lang", "en")
+    assert (code, out) == (
+        1,
+        "error: the candidate approval is recorded already: it is not recorded again\n",
+    )
     assert snapshot(db, cases_path) == before
 
     # RP-6.5: the election definition from the approval; `tally check` holds it to the approval.
