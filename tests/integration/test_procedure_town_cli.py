@@ -256,3 +256,37 @@ def test_vetted_branch_to_appointment_through_the_cli(
     cases = CaseworkStore.open(cases_path)
     assert cases.checkpoint_texts()[-1][1].split("\n")[3] == "appointment qingshan"
     cases.close()
+
+
+def test_higher_level_recommendation_through_the_cli(tmp_path: Path) -> None:
+    """RP-3.9: the town signs names for a post before the proposal; one per post and version."""
+    f = tmp_path
+    town_key, _ = make_key(f, keys.Role.TOWN_COMMITTEE, "红旗镇党委", "town")
+    wg_key, wg_pub = make_key(f, keys.Role.WORK_GROUP, "工作组", "wg")
+    scrutineer_pubs = [make_key(f, keys.Role.SCRUTINEER, f"监票人{i}", f"s{i}")[1] for i in (1, 2)]
+    procedure = build_procedure(
+        example_input(),
+        work_group_key=pub(wg_pub),
+        scrutineer_keys=[pub(p) for p in scrutineer_pubs],
+    )
+    db = f / "qingshan.procedure.sqlite"
+    VettedBranch(
+        db,
+        procedure,
+        town=signer(town_key, keys.Role.TOWN_COMMITTEE),
+        work_group=signer(wg_key, keys.Role.WORK_GROUP),
+    ).store.close()
+    act = ("procedure", "higher-level", str(db), "--reference", "红组〔2026〕9号",
+           "--town-key", str(town_key), "--key", str(wg_key))  # fmt: skip
+    refused("recommendation.post", *act, "--post", "chair", "--member", "M006")
+    refused("preliminary.higher_level", *act, "--post", "committee", "--member", "M015")
+    out = ok(*act, "--post", "committee", "--member", "M006")
+    assert "委员" in out
+    assert "张桂兰" in out
+    refused("preliminary.higher_level", *act, "--post", "committee", "--member", "M007")
+    ok(*act, "--post", "secretary", "--member", "M006", "--lang", "en")
+    store = ProcedureStore.open(db)
+    try:
+        assert [e.type for e in store.entries()][-2:] == ["higher_level.recommended"] * 2
+    finally:
+        store.close()
