@@ -37,6 +37,7 @@ from tally.core.procedure.town import (
     approval_document,
     binding_problems,
     higher_level_document,
+    require_concluded,
 )
 from tally.election import ElectionSession
 from tally.log import MerkleTree
@@ -310,6 +311,7 @@ def appoint(
     """
     source: CaseSource = casework
     p = store.signed.procedure
+    require_concluded(store.ledger)
     if casework.casework.id.hex() != p.casework_id:
         raise _refuse(
             "casework.other_town",

@@ -48,6 +48,7 @@ __all__ = [
     "higher_level_document",
     "higher_level_for",
     "refuse_after_approval",
+    "require_concluded",
 ]
 
 HIGHER_LEVEL_DOMAIN: Final = b"branch-election/higher-level-recommendation/1"
@@ -523,6 +524,23 @@ def _persons(
     return ("refused" if void else "approved"), persons
 
 
+def require_concluded(ledger: LedgerView) -> Mapping[str, Any]:
+    """(RP-10.1) The ``election.concluded`` body the appointment follows.
+
+    Raises:
+        ProcedureLogError: ``appointment.not_concluded`` before it is recorded.
+    """
+    concluded = ledger.town.concluded
+    if concluded is None:
+        raise _refuse(
+            "appointment.not_concluded",
+            "RP-10.1",
+            "选举结果尚未记录（election.concluded），不能审批任命",
+            "the election is not concluded yet: no appointment",
+        )
+    return concluded
+
+
 def appointment_document(
     ledger: LedgerView,
     *,
@@ -541,14 +559,7 @@ def appointment_document(
             already), ``appointment.during_publicity`` (``date`` not after ``publicity_end``).
     """
     town = ledger.town
-    concluded = town.concluded
-    if concluded is None:
-        raise _refuse(
-            "appointment.not_concluded",
-            "RP-10.1",
-            "选举结果尚未记录（election.concluded），不能审批任命",
-            "the election is not concluded yet: no appointment",
-        )
+    concluded = require_concluded(ledger)
     if town.appointment is not None:
         raise _order("已经审批任命", "the appointment is recorded already")
     end = dt.date.fromisoformat(concluded["publicity_end"])
