@@ -304,7 +304,12 @@ def manifest_cmd(
 
         def run(store: ProcedureStore) -> tuple[list[str], dict[str, Any]]:
             doc = election_definition(store, draft)
-            _write_new(out, toml_text(doc).encode())
+            approval = store.ledger.town.approval or {}
+            header = (
+                f"# 由 tally procedure manifest 按镇党委批复（{approval.get('reference', '')}）"
+                "写出：候选人及其顺序、应选名额、差额和公示天数不得改动（RP-6.5）\n"
+            )
+            _write_new(out, (header + toml_text(doc)).encode())
             posts = [p["post"] for p in doc["posts"]]
             return (
                 [
