@@ -241,12 +241,21 @@ def _stroke_order_warnings(election: Election, ids: tuple[Any, ...], lang: str) 
 @app.command("check")
 def check(
     election_file: Annotated[Path, typer.Argument(help="选举定义文件 (TOML)")],
+    procedure: Annotated[
+        Path | None,
+        typer.Option("--procedure", help="换届程序文件：核对候选人与镇党委批复一致（RP-6.5）"),
+    ] = None,
     lang: LangOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """核对选举定义文件，列出全部问题 / Validate an election definition."""
     lg = _lang(lang)
     election = _load_election(election_file, lg, as_json)
+    if procedure is not None:
+        # Imported here: cli_procedure_town is imported after ``app`` exists (it adds commands).
+        from tally.cli_procedure_town import check_binding  # noqa: PLC0415
+
+        check_binding(procedure, election, lg, as_json)
     warnings = _warnings(election, lg)
     if as_json:
         typer.echo(json.dumps(_check_json(election, warnings), ensure_ascii=False, indent=2))
@@ -481,6 +490,7 @@ from tally.cli_casework import app as casework_app  # noqa: E402
 from tally.cli_day import register  # noqa: E402
 from tally.cli_keys import app as keys_app  # noqa: E402
 from tally.cli_procedure import app as procedure_app  # noqa: E402
+from tally.cli_procedure_town import register as register_town_acts  # noqa: E402
 from tally.cli_remote import app as remote_app  # noqa: E402
 
 app.add_typer(keys_app, name="keys", help="密钥管理 / keys")
@@ -489,6 +499,7 @@ app.add_typer(remote_app, name="remote", help="远程投票 / remote voting")
 register(app)
 register_audit(app)
 app.add_typer(accounts_app, name="accounts", help="投票站页面账户 / station accounts")
+register_town_acts(procedure_app)
 app.add_typer(procedure_app, name="procedure", help="换届程序（推荐、测评、任命） / the procedure")
 
 

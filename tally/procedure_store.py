@@ -65,6 +65,7 @@ from tally.log_file import (
     open_file,
 )
 from tally.procedure_file import load_signed_procedure
+from tally.procedure_signatures import check_town_act
 from tally.store import StoreError, transaction
 
 __all__ = [
@@ -310,6 +311,7 @@ class ProcedureStore(SignedLogFile):
     def _check(self, entry: ProcedureEntry) -> None:
         """A ballot's QR verifies for its round (PQ1-PQ8) and names its ballot id; a ballot
         declared invalid carries a procedure scrutineer's confirmation (RP-3.8)."""
+        check_town_act(entry, self.signed, self.checkpoint_texts)  # RP-6.4, RP-10 (piece 5)
         v = entry.value
         if isinstance(v, RecommendationEntered):
             key = RoundKey(Form(v.group.value), v.post, v.round)

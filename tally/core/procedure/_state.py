@@ -21,6 +21,7 @@ from tally.core.procedure.evaluation import EvaluationCount
 from tally.core.procedure.model import Procedure
 from tally.core.procedure.ranking import Proposal
 from tally.core.procedure.recommendation import RecommendationCount
+from tally.core.procedure.town import TownState
 from tally.core.procedure.vetting import VettingRecord
 
 __all__ = [
@@ -110,6 +111,7 @@ class Ledger:
     evaluated_versions: frozenset[int] = frozenset()
     vettings: tuple[VettingRecord, ...] = ()
     officials: OfficialsChanged | None = None
+    town: TownState = field(default_factory=TownState)
 
     @property
     def prev(self) -> str:

@@ -31,6 +31,7 @@ from tally.core.procedure.entries import (
 from tally.core.procedure.evaluation import EvaluationCount, count_evaluation
 from tally.core.procedure.ranking import Omission, OmissionReason, Proposal, propose
 from tally.core.procedure.recommendation import RecommendationCount, count_recommendation_round
+from tally.core.procedure.town import higher_level_for
 from tally.core.procedure.vetting import VettingRecord, latest_outcomes, supplement, vet
 
 __all__ = [
@@ -177,6 +178,7 @@ def proposal_body(
             election_date=election_date,
             counts=ledger.counts,
             omissions=omissions,
+            higher_level=higher_level_for(ledger),
         )
     latest = max(p.version for p in ledger.proposals)
     if latest not in ledger.evaluated_versions or not ledger.vettings:
@@ -192,6 +194,7 @@ def proposal_body(
         record=ledger.vettings[-1],
         counts=ledger.counts,
         omissions=omissions,
+        higher_level=higher_level_for(ledger),
     )
     if not any(post.names for post in proposal.posts):
         raise refuse(

@@ -66,6 +66,7 @@ from tally.core.procedure.entries import (
 from tally.core.procedure.evaluation import check_evaluation_ballot
 from tally.core.procedure.model import Procedure, RecommendationQuorum
 from tally.core.procedure.recommendation import check_recommendation_ballot
+from tally.core.procedure.town import apply_town_act, refuse_after_approval
 
 __all__ = [
     "EnteredBallot",
@@ -414,6 +415,7 @@ def _officials(ledger: Ledger, v: OfficialsChanged) -> Ledger:
 
 # -- the one entry point ---------------------------------------------------------------------------
 def _dispatch(ledger: Ledger, entry: ProcedureEntry, stock_ids: frozenset[str] | None) -> Ledger:
+    refuse_after_approval(ledger, entry)
     v = entry.value
     t = entry.type
     if isinstance(v, RecommendationOpened):
@@ -442,10 +444,7 @@ def _dispatch(ledger: Ledger, entry: ProcedureEntry, stock_ids: frozenset[str] |
         return apply_count(ledger, v)
     if isinstance(v, ProcedureOpened):
         raise out_of_order("程序已开始", "the procedure log is open already")
-    raise out_of_order(
-        f"“{t}”由镇党委审批的命令记录（尚未实现）",
-        f"{t} is recorded by the town acts' commands (not yet built)",
-    )
+    return replace(ledger, town=apply_town_act(ledger, entry))
 
 
 def apply_entry(

@@ -37,6 +37,7 @@ OWN_CONSTRUCTORS = {
     "tally.core.errors.DefinitionError",
     "tally.core.procedure.errors.ProcedureDefinitionError",
     "tally.core.procedure.errors.ApprovalBlockedError",
+    "tally.procedure_town.BindingError",
     "tally.core.double_entry.DoubleEntryMismatchError",
     "tally.session_errors.ManifestDefinitionError",
     "tally.calendar.CalendarYearUnknownError",

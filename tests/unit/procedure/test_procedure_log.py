@@ -650,7 +650,9 @@ def test_officials_change_between_sessions_only_with_roster_members() -> None:
     )
 
 
-def test_town_acts_wait_for_their_rules() -> None:
+def test_town_acts_follow_their_order() -> None:
+    """The town acts' rules are piece 5's (tests/unit/procedure/test_town_acts.py): an election
+    is bound only after the approval."""
     b = LogBuilder()
     body = {"election_id": "0" * 64, "manifest_sha256": "0" * 64}
     refused(b, "election.bound", body, "procedure.order")
