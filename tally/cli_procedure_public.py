@@ -47,6 +47,46 @@ def notice_cmd(
     _run(lang, as_json, act)
 
 
+def serve_cmd(
+    db: ProcedureDbArg,
+    key: Annotated[
+        Path | None, typer.Option("--key", help="工作组密钥文件（口令取自 TALLY_PASSPHRASE）")
+    ] = None,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8001,
+    data: Annotated[Path, typer.Option("--data", help="服务数据文件夹（投票站账户）")] = Path(
+        ".run/service"
+    ),
+    lang: LangOpt = None,
+) -> None:
+    """启动推荐和测评页面（工作组）及公开页面 / Serve the procedure's pages (issue 18 piece 8).
+
+    工作组页面：/station/procedure/（投票站账户登录）；公开页面：/board/procedure。
+    The work group's pages and the public page; without --key the pages only read.
+    """
+    # the service and uvicorn load only for `serve`
+    import os  # noqa: PLC0415
+
+    import keys  # noqa: PLC0415
+    from tally.service.procedure import ProcedureServiceConfig, create_app  # noqa: PLC0415
+    from tally.service.transport import Binding, build_servers, run_servers  # noqa: PLC0415
+
+    def start(lg: str) -> tuple[list[str], dict[str, Any]]:
+        signer = None
+        if key is not None:
+            signer = keys.load_signer(
+                key, os.environ.get("TALLY_PASSPHRASE", ""), expected_role=keys.Role.WORK_GROUP
+            )
+        data.mkdir(parents=True, exist_ok=True)
+        application = create_app(ProcedureServiceConfig(db, data, signer=signer, lang=lg))
+        typer.echo(f"http://{host}:{port}/station/procedure/")
+        run_servers(build_servers(application, [Binding(host, port)], tls=None))
+        return [], {}
+
+    _run(lang, False, start)
+
+
 def register(app: typer.Typer) -> None:
-    """Register ``notice`` on the ``tally procedure`` app."""
+    """Register ``notice`` and ``serve`` on the ``tally procedure`` app."""
     app.command("notice")(notice_cmd)
+    app.command("serve")(serve_cmd)
