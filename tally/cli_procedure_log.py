@@ -25,8 +25,13 @@ from tally.cli_day import ActorOpt, JsonOpt, KeyOpt, LangOpt, _run, _signer
 from tally.cli_day.common import _town_public
 from tally.cli_errors import CliError
 from tally.core.model import MemberId, PostKind, zh_label
-from tally.core.procedure.entries import Form
-from tally.core.procedure.errors import ProcedureLogError
+from tally.core.procedure.entries import (
+    DeclaredInvalid,
+    EvaluationEntered,
+    Form,
+    RecommendationEntered,
+)
+from tally.core.procedure.errors import ProcedureCountError, ProcedureLogError
 from tally.core.procedure.ledger import Ledger, RoundKey, count_body
 from tally.election_log import now
 from tally.log.checkpoint import signer_name
@@ -420,6 +425,12 @@ def _recommendation_marks(store: ProcedureStore, marks: str | None, chosen: Sequ
     if marks is not None:
         return marks
     if p.recommendation.layout.value == "written":
+        if chosen:
+            raise CliError(
+                "recommendation.marks",
+                zh="只留空格的推荐票没有印出的人选，不能画○：请用 --written 录入所写姓名",
+                en="a written-layout ballot has no printed names to mark: use --written",
+            )
         return ""
     unknown = [m for m in chosen if m not in p.nominable]
     if unknown:
@@ -562,28 +573,23 @@ def withdraw_cmd(
     """撤回刚录入的最后一张票 / Withdraw the last ballot entered."""
 
     def run(store: ProcedureStore, lg: str) -> tuple[list[str], dict[str, Any]]:
-        rows = store.entries()
-        last = rows[-1]
-        if last.type not in (
-            "recommendation.entered",
-            "evaluation.entered",
-            "ballot.declared_invalid",
-        ):
+        last = store.ledger.last
+        if isinstance(last, RecommendationEntered):
+            form, post = Form(last.group.value), last.post.value
+        elif isinstance(last, EvaluationEntered):
+            form, post = Form.EVALUATION, ""
+        elif isinstance(last, DeclaredInvalid):
+            form, post = last.form, last.post.value if last.post else ""
+        else:
             raise CliError(
                 "procedure.nothing_to_withdraw",
                 zh="最后一条记录不是录入的票，没有可撤回的",
                 en="the last entry is not a ballot: nothing to withdraw",
             )
-        b = last.body
-        form = b.get("form", b.get("group", "evaluation"))
-        body = {
-            "form": form,
-            "post": b.get("post", ""),
-            "round": b["round"],
-            "ballot_id": b["ballot_id"],
-        }
+        body = {"form": form.value, "post": post, "round": last.round, "ballot_id": last.ballot_id}
         append(store, key, actor, "ballot.withdrawn", body)
-        line = f"已撤回：{b['ballot_id'][:8]}" if lg == "zh" else f"withdrawn: {b['ballot_id'][:8]}"
+        short = last.ballot_id[:8]
+        line = f"已撤回：{short}" if lg == "zh" else f"withdrawn: {short}"
         return [line], body
 
     store_command(db, lang, as_json, run)
@@ -608,7 +614,7 @@ def count_cmd(
         f = form_of(form)
         p = post_of(f, post)
         _session_round(store.ledger, f)
-        body = count_body(store.ledger, f, p)
+        body = _count_or_void(store, key, actor, f, p)
         type_ = "evaluation.counted" if f is Form.EVALUATION else "recommendation.counted"
         text = append(store, key, actor, type_, body)
         for path in scrutineer_key or []:
@@ -625,6 +631,28 @@ def count_cmd(
         return lines, {"type": type_, "count": body, "awaiting_cosigners": missing}
 
     store_command(db, lang, as_json, run)
+
+
+def _count_or_void(
+    store: ProcedureStore, key: Path, actor: str, form: Form, post: PostKind | None
+) -> dict[str, Any]:
+    """The count body of the open round; an evaluation round without a valid ballot is recorded
+    as void (RP-5.5: held again) and then refused."""
+    try:
+        return count_body(store.ledger, form, post)
+    except ProcedureCountError as e:
+        if e.code == "evaluation.no_valid_ballots":
+            s = store.ledger.session
+            pr = store.ledger.rounds[_round_key(form, None, s.round if s else 0)]
+            void = {
+                "form": form.value,
+                "post": "",
+                "round": pr.key.round,
+                "issued": pr.issued,
+                "returned": pr.returned,
+            }
+            append(store, key, actor, "round.void", void)
+        raise
 
 
 def _count_lines(

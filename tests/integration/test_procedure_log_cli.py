@@ -288,10 +288,21 @@ def test_a_branch_goes_from_open_to_vet_and_publishes_its_bundle(b: Branch) -> N
     )
 
     persons = sorted({n["member"] for p in proposal["posts"] for n in p["names"]}, key=order.index)
-    b.print_stock("evaluation", "", 1, 31, *[a for m in persons for a in ("--person", m)])
+    person_args = [a for m in persons for a in ("--person", m)]
+    b.print_stock("evaluation", "", 1, 31, *person_args)
     opened = b.ok("evaluate", b.db, "--public", "31", "--key", b.wg)
     assert opened["candidates"] == persons
     evaluation = ["--form", "evaluation"]
+    # RP-5.5: a round with no valid ballot cannot be used: recorded void, refused, held again.
+    b.ok("issue", b.db, *evaluation, "--key", b.wg)
+    b.ok("return", b.db, *evaluation, "--count", "0", "--key", b.wg)
+    r = run("procedure", "count", b.db, *evaluation, "--key", b.wg, "--json")
+    assert r.exit_code == 1
+    assert json.loads(r.stdout)["code"] == "evaluation.no_valid_ballots"
+    assert json.loads(b.rows()[-1])["type"] == "round.void"
+    b.print_stock("evaluation", "", 2, 31, *person_args)
+    b.qrs["evaluation", "", 1] = b.qrs["evaluation", "", 2]
+    assert b.ok("evaluate", b.db, "--public", "31", "--key", b.wg)["round"] == 2
     b.ok("issue", b.db, *evaluation, "--key", b.wg)
     b.ok("return", b.db, *evaluation, "--count", "3", "--key", b.wg)
     outsider = next(m for m in order if m not in persons)
@@ -399,3 +410,18 @@ def test_bundle_holds_nothing_rp_12_2_forbids(b: Branch) -> None:
                     }
                     == set()
                 )
+
+
+def test_refusal_is_one_line_in_the_language_asked_and_exits_1(b: Branch) -> None:
+    if not b.db.exists():
+        pytest.skip("needs the procedure file of the first test")
+    before = b.rows()
+    r = run("procedure", "withdraw", b.db, "--key", b.wg, "--lang", "en")
+    assert r.exit_code == 1
+    assert r.output.strip().splitlines() == [
+        "error: the last entry is not a ballot: nothing to withdraw"
+    ]
+    r = run("procedure", "withdraw", b.db, "--key", b.wg)
+    assert r.exit_code == 1
+    assert r.output.strip() == "错误：最后一条记录不是录入的票，没有可撤回的"
+    assert b.rows() == before

@@ -20,17 +20,37 @@ Public names: :class:`RoundKey`, :class:`EnteredBallot`, :class:`PostRound`, :cl
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 
-from tally.core.model import MemberId, PostKind
+from tally.core.model import MemberId
+from tally.core.procedure._state import (
+    EnteredBallot,
+    Ledger,
+    PostRound,
+    RoundKey,
+    Session,
+    close_round,
+    no_session,
+    open_ledger,
+    open_round,
+    out_of_order,
+    refuse,
+)
+from tally.core.procedure.computed import (
+    apply_count,
+    apply_proposal,
+    apply_vetting,
+    count_body,
+    evaluation_opening,
+    proposal_body,
+    vetting_body,
+)
 from tally.core.procedure.entries import (
     BallotNumber,
     BallotWithdrawn,
     ComputedBody,
     DeclaredInvalid,
-    EntryBody,
     EvaluationEntered,
     EvaluationOpened,
     Form,
@@ -43,20 +63,9 @@ from tally.core.procedure.entries import (
     StockCommitted,
     parse_entry,
 )
-from tally.core.procedure.errors import ProcedureLogError
-from tally.core.procedure.evaluation import (
-    EvaluationCount,
-    check_evaluation_ballot,
-    count_evaluation,
-)
+from tally.core.procedure.evaluation import check_evaluation_ballot
 from tally.core.procedure.model import Procedure, RecommendationQuorum
-from tally.core.procedure.ranking import Omission, OmissionReason, Proposal, propose
-from tally.core.procedure.recommendation import (
-    RecommendationCount,
-    check_recommendation_ballot,
-    count_recommendation_round,
-)
-from tally.core.procedure.vetting import VettingRecord, latest_outcomes, supplement, vet
+from tally.core.procedure.recommendation import check_recommendation_ballot
 
 __all__ = [
     "EnteredBallot",
@@ -74,132 +83,12 @@ __all__ = [
     "vetting_body",
 ]
 
-_RECOMMENDATION_FORMS: Final = (Form.MEMBER, Form.PUBLIC)
-
-
-@dataclass(frozen=True, slots=True)
-class RoundKey:
-    """A form's round of one post (``post`` None for the evaluation)."""
-
-    form: Form
-    post: PostKind | None
-    round: int
-
-    def text(self) -> str:
-        """``<form> <post> <round>`` as in the checkpoint reasons (``-`` for no post)."""
-        return f"{self.form.value} {self.post.value if self.post else '-'} {self.round}"
-
-
-@dataclass(frozen=True, slots=True)
-class EnteredBallot:
-    """A ballot entered in a round and not withdrawn."""
-
-    seq: int
-    value: RecommendationEntered | EvaluationEntered | DeclaredInvalid
-
-
-@dataclass(frozen=True, slots=True)
-class PostRound:
-    """(RP-3.4) One post's round in a session: ``issued``/``returned`` None until recorded;
-    ``closed`` is ``""``, ``"counted"`` or ``"void"``."""
-
-    key: RoundKey
-    issued: int | None = None
-    returned: int | None = None
-    ballots: tuple[EnteredBallot, ...] = ()
-    closed: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    """The open session: its form, round, posts (``(None,)`` for the evaluation), who is
-    present, and for the evaluation the version and the persons evaluated."""
-
-    form: Form
-    round: int
-    posts: tuple[PostKind | None, ...]
-    present: int
-    present_members: tuple[MemberId, ...]
-    version: int = 0
-    candidates: tuple[MemberId, ...] = ()
-
-    def round_keys(self) -> tuple[RoundKey, ...]:
-        return tuple(RoundKey(self.form, p, self.round) for p in self.posts)
-
-
-@dataclass(frozen=True, slots=True)
-class Ledger:
-    """What the procedure log says after ``size`` entries."""
-
-    procedure: Procedure
-    procedure_id: bytes
-    size: int = 0
-    last_leaf: bytes = b""
-    last_at: dt.datetime | None = None
-    last: EntryBody | None = None
-    session: Session | None = None
-    last_round: Mapping[Form, int] = field(default_factory=dict)
-    rounds: Mapping[RoundKey, PostRound] = field(default_factory=dict)
-    stocks: Mapping[RoundKey, frozenset[str]] = field(default_factory=dict)
-    stock_parts: frozenset[tuple[RoundKey, int]] = frozenset()
-    used_ids: frozenset[str] = frozenset()
-    counts: tuple[RecommendationCount, ...] = ()
-    proposals: tuple[Proposal, ...] = ()
-    evaluations: tuple[EvaluationCount, ...] = ()
-    evaluated_versions: frozenset[int] = frozenset()
-    vettings: tuple[VettingRecord, ...] = ()
-    officials: OfficialsChanged | None = None
-
-    @property
-    def prev(self) -> str:
-        """The ``prev`` of the next entry: the procedure id for entry 0, else the last leaf."""
-        return self.procedure_id.hex() if self.size == 0 else self.last_leaf.hex()
-
-    def counted(self, form: Form, post: PostKind) -> bool:
-        """Whether ``form`` has a counted round for ``post``."""
-        return any(
-            r.closed == "counted" and k.form is form and k.post is post
-            for k, r in self.rounds.items()
-        )
-
-    def pending_posts(self, form: Form) -> tuple[PostKind, ...]:
-        """(RP-3.4) The posts ``form`` has not counted yet, in the definition's order: the posts
-        of its next session."""
-        return tuple(p.kind for p in self.procedure.posts if not self.counted(form, p.kind))
-
-    def next_round(self, form: Form) -> int:
-        """The round number of ``form``'s next session."""
-        return self.last_round.get(form, 0) + 1
-
-
-def open_ledger(procedure: Procedure, procedure_id: bytes) -> Ledger:
-    """The ledger of an empty log."""
-    return Ledger(procedure=procedure, procedure_id=procedure_id)
-
-
-def _refuse(code: str, clause: str, zh: str, en: str) -> ProcedureLogError:
-    return ProcedureLogError(code, zh=zh, en=en, clause=clause)
-
-
-def _order(zh: str, en: str) -> ProcedureLogError:
-    return _refuse("procedure.order", "RP-11.1", f"记录顺序不符合推荐程序：{zh}", en)
-
-
-# -- sessions --------------------------------------------------------------------------------------
-def _no_session(ledger: Ledger, what_zh: str, what_en: str) -> None:
-    if ledger.session is not None:
-        raise _order(
-            f"第 {ledger.session.round} 轮{ledger.session.form.value}会议尚未结束，不能{what_zh}",
-            f"the {ledger.session.form.value} session of round {ledger.session.round} is still "
-            f"open: no {what_en}",
-        )
-
 
 def _check_present_members(ledger: Ledger, members: Sequence[MemberId], present: int) -> None:
     """(RP-3.2, RP-5.2) The members checked in are expected electors, each once."""
     expected = set(ledger.procedure.expected_electors)
     if len(set(members)) != len(members) or not set(members) <= expected or present < 0:
-        raise _refuse(
+        raise refuse(
             "session.present_members",
             "RP-3.2",
             "到会党员须为应到会的有选举权的党员，每人一次",
@@ -212,7 +101,7 @@ def _quorum(ledger: Ledger, v: RecommendationOpened) -> bool:
     p = ledger.procedure
     if v.group.value == Form.PUBLIC.value:
         if v.present_members:
-            raise _refuse(
+            raise refuse(
                 "session.present_members",
                 "RP-3.2",
                 "群众推荐只计到会人数，不记姓名",
@@ -220,7 +109,7 @@ def _quorum(ledger: Ledger, v: RecommendationOpened) -> bool:
             )
         r = p.recommendation.public_representatives
         if v.present > r:
-            raise _refuse(
+            raise refuse(
                 "recommendation.public_too_many",
                 "RP-3.2",
                 f"到会群众代表 {v.present} 名，多于确定人数 {r} 名",
@@ -229,7 +118,7 @@ def _quorum(ledger: Ledger, v: RecommendationOpened) -> bool:
         return 2 * v.present > r
     _check_present_members(ledger, v.present_members, v.present)
     if v.present != len(v.present_members):
-        raise _refuse(
+        raise refuse(
             "session.present_members",
             "RP-3.2",
             "到会人数与到会党员名单不符",
@@ -243,7 +132,7 @@ def _quorum(ledger: Ledger, v: RecommendationOpened) -> bool:
 
 def _session_round(ledger: Ledger, form: Form, round_no: int) -> None:
     if round_no != ledger.next_round(form):
-        raise _order(
+        raise out_of_order(
             f"本次应为第 {ledger.next_round(form)} 轮",
             f"the round must be {ledger.next_round(form)}",
         )
@@ -251,9 +140,9 @@ def _session_round(ledger: Ledger, form: Form, round_no: int) -> None:
 
 def _rec_opened(ledger: Ledger, v: RecommendationOpened) -> Ledger:
     form = Form(v.group.value)
-    _no_session(ledger, "开始新的推荐", "new session")
+    no_session(ledger, "开始新的推荐", "new session")
     if ledger.proposals:
-        raise _refuse(
+        raise refuse(
             "preliminary.after_proposal",
             "RP-4.5",
             "初步人选已提出，不能再进行推荐",
@@ -262,19 +151,19 @@ def _rec_opened(ledger: Ledger, v: RecommendationOpened) -> Ledger:
     _session_round(ledger, form, v.round)
     pending = ledger.pending_posts(form)
     if not pending or v.posts != pending:
-        raise _order(
+        raise out_of_order(
             "推荐会议须包括本组尚未计票的全部职位",
             "a session is for every post the group has not counted yet",
         )
     if not _quorum(ledger, v):
         if form is Form.PUBLIC:
-            raise _refuse(
+            raise refuse(
                 "recommendation.public_quorum",
                 "RP-3.2",
                 "到会群众代表未超过半数",
                 "no more than half of the public representatives are present",
             )
-        raise _refuse(
+        raise refuse(
             "recommendation.quorum_failed",
             "RP-3.2",
             f"到会党员 {v.present} 名，未达到推荐所需人数",
@@ -291,10 +180,10 @@ def _rec_opened(ledger: Ledger, v: RecommendationOpened) -> Ledger:
 def _quorum_failed(ledger: Ledger, v: RecommendationOpened) -> Ledger:
     """(RP-3.2) The failed quorum recorded: it consumes no round number, changes nothing."""
     form = Form(v.group.value)
-    _no_session(ledger, "记录未达人数", "quorum record")
+    no_session(ledger, "记录未达人数", "quorum record")
     _session_round(ledger, form, v.round)
     if _quorum(ledger, v):
-        raise _refuse(
+        raise refuse(
             "recommendation.quorum_holds",
             "RP-3.2",
             "到会人数已达到推荐所需人数，不能记为未达人数",
@@ -304,18 +193,18 @@ def _quorum_failed(ledger: Ledger, v: RecommendationOpened) -> Ledger:
 
 
 def _eval_opened(ledger: Ledger, v: EvaluationOpened) -> Ledger:
-    _no_session(ledger, "开始测评", "evaluation session")
+    no_session(ledger, "开始测评", "evaluation session")
     opening = evaluation_opening(ledger)
     if opening is None:
-        raise _order("没有待测评的初步人选", "no proposed names wait for an evaluation")
+        raise out_of_order("没有待测评的初步人选", "no proposed names wait for an evaluation")
     round_no, version, candidates = opening
     if (v.round, v.version) != (round_no, version):
-        raise _order(
+        raise out_of_order(
             f"应为第 {round_no} 轮测评（第 {version} 版初步人选）",
             f"the evaluation is round {round_no} of version {version}",
         )
     if v.candidates != candidates:
-        raise _refuse(
+        raise refuse(
             "evaluation.not_listed",
             "RP-5.1",
             "测评名单须为该版本首次提出的初步人选，按推荐票顺序",
@@ -324,7 +213,7 @@ def _eval_opened(ledger: Ledger, v: EvaluationOpened) -> Ledger:
     _check_present_members(ledger, v.present_members, v.present)
     q = ledger.procedure.evaluation.public_representatives
     if v.public_present > q or 2 * v.public_present <= q:
-        raise _refuse(
+        raise refuse(
             "evaluation.public_quorum",
             "RP-5.2",
             f"到会群众代表 {v.public_present} 名，须超过 {q} 名的半数且不多于 {q} 名",
@@ -332,7 +221,7 @@ def _eval_opened(ledger: Ledger, v: EvaluationOpened) -> Ledger:
             f"most {q} are needed",
         )
     if v.present != len(v.present_members) + v.public_present:
-        raise _refuse(
+        raise refuse(
             "session.present_members",
             "RP-5.2",
             "到会人数须为到会党员人数加到会群众代表人数",
@@ -350,35 +239,15 @@ def _eval_opened(ledger: Ledger, v: EvaluationOpened) -> Ledger:
     )
 
 
-def _open_round(ledger: Ledger, key: RoundKey) -> tuple[Session, PostRound]:
-    """The open session's round ``key`` (``procedure.order`` when it is not open)."""
-    s = ledger.session
-    if s is None or key.form is not s.form or key.round != s.round or key.post not in s.posts:
-        raise _order(
-            f"{key.text()} 不属于正在进行的会议", f"{key.text()} is not a round of the open session"
-        )
-    pr = ledger.rounds[key]
-    if pr.closed:
-        raise _order(f"{key.text()} 已结束", f"{key.text()} is closed")
-    return s, pr
-
-
-def _close(ledger: Ledger, pr: PostRound) -> Ledger:
-    rounds = {**ledger.rounds, pr.key: pr}
-    s = ledger.session
-    done = s is not None and all(rounds[k].closed for k in s.round_keys())
-    return replace(ledger, rounds=rounds, session=None if done else s)
-
-
 # -- issue, return, void, entries ------------------------------------------------------------------
 def _number(ledger: Ledger, v: BallotNumber, *, issued: bool) -> Ledger:
     key = RoundKey(v.form, v.post, v.round)
-    s, pr = _open_round(ledger, key)
+    s, pr = open_round(ledger, key)
     if issued:
         if pr.issued is not None:
-            raise _order("发出票数已记录", "the ballots issued are already recorded")
+            raise out_of_order("发出票数已记录", "the ballots issued are already recorded")
         if v.count != s.present:
-            raise _refuse(
+            raise refuse(
                 "ballots.issued_count",
                 "RP-3.4",
                 f"发出票数须等于到会人数 {s.present}",
@@ -387,50 +256,62 @@ def _number(ledger: Ledger, v: BallotNumber, *, issued: bool) -> Ledger:
         pr = replace(pr, issued=v.count)
     else:
         if pr.issued is None or pr.returned is not None:
-            raise _order("收回票数须在发出之后记录一次", "ballots are returned once, after issue")
+            raise out_of_order(
+                "收回票数须在发出之后记录一次", "ballots are returned once, after issue"
+            )
         pr = replace(pr, returned=v.count)
     return replace(ledger, rounds={**ledger.rounds, key: pr})
 
 
 def _void(ledger: Ledger, v: RoundVoid) -> Ledger:
     key = RoundKey(v.form, v.post, v.round)
-    _, pr = _open_round(ledger, key)
-    if pr.issued is None or pr.returned is None or pr.returned <= pr.issued:
-        raise _order(
-            "只有收回票数多于发出票数时本轮无效", "a round is void only when more come back"
+    _, pr = open_round(ledger, key)
+    if pr.issued is None or pr.returned is None:
+        raise out_of_order("须先记录发出和收回票数", "record the ballots issued and returned first")
+    # (RP-5.5) An evaluation round whose every returned ballot is entered and none is valid
+    # cannot be used: it is closed as void and held again, as a round with more back than out.
+    unusable = (
+        v.form is Form.EVALUATION
+        and len(pr.ballots) == pr.returned
+        and not any(isinstance(b.value, EvaluationEntered) for b in pr.ballots)
+    )
+    if pr.returned <= pr.issued and not unusable:
+        raise out_of_order(
+            "只有收回票数多于发出票数（或测评没有有效票）时本轮无效",
+            "a round is void only when more come back (or an evaluation has no valid ballot)",
         )
     if (v.issued, v.returned) != (pr.issued, pr.returned):
-        raise _order("无效记录的票数与发出、收回票数不符", "the void's numbers differ")
-    return _close(ledger, replace(pr, closed="void"))
+        raise out_of_order("无效记录的票数与发出、收回票数不符", "the void's numbers differ")
+    return close_round(ledger, replace(pr, closed="void"))
 
 
 def _entering(ledger: Ledger, key: RoundKey, ballot_id: str) -> tuple[Session, PostRound]:
     """(RP-3.4, RP-3.6) A ballot may be entered: returned ≤ issued, fewer entered than returned,
     its id in the round's committed stock and not entered before in the procedure."""
-    s, pr = _open_round(ledger, key)
+    s, pr = open_round(ledger, key)
     if pr.returned is None or pr.issued is None:
-        raise _order("须先记录发出和收回票数", "record the ballots issued and returned first")
+        raise out_of_order("须先记录发出和收回票数", "record the ballots issued and returned first")
     if pr.returned > pr.issued:
-        raise _order(
+        raise out_of_order(
             "收回票数多于发出票数，本轮无效，不能录入",
             "more came back than issued: the round is void",
         )
     if len(pr.ballots) >= pr.returned:
-        raise _refuse(
+        raise refuse(
             "ballot.over_returned",
             "RP-3.4",
             f"已录入 {len(pr.ballots)} 张，等于收回票数",
             f"{len(pr.ballots)} ballots entered: as many as returned",
         )
     if ballot_id not in ledger.stocks.get(key, frozenset()):
-        raise _refuse(
+        raise refuse(
             "ballot.not_in_stock",
             "RP-3.6",
             "这张票不在本轮登记的票号清单中",
             "the ballot is not in the round's committed stock",
         )
     if ballot_id in ledger.used_ids:
-        raise _refuse(
+        raise refuse(
             "ballot.replayed",
             "RP-3.6",
             "这张票已经录入过，不能重复录入",
@@ -479,7 +360,7 @@ def _withdrawn(ledger: Ledger, v: BallotWithdrawn) -> Ledger:
         or not pr.ballots
         or pr.ballots[-1].value is not last
     ):
-        raise _order("只能撤回刚录入的最后一张票", "only the last entry can be withdrawn")
+        raise out_of_order("只能撤回刚录入的最后一张票", "only the last entry can be withdrawn")
     pr = replace(pr, ballots=pr.ballots[:-1])
     return replace(
         ledger, rounds={**ledger.rounds, key: pr}, used_ids=ledger.used_ids - {v.ballot_id}
@@ -489,14 +370,14 @@ def _withdrawn(ledger: Ledger, v: BallotWithdrawn) -> Ledger:
 def _stock(ledger: Ledger, v: StockCommitted, ids: frozenset[str] | None) -> Ledger:
     key = RoundKey(v.form, v.post, v.round)
     if v.post is not None and ledger.procedure.post(v.post) is None:
-        raise _refuse(
+        raise refuse(
             "recommendation.post",
             "RP-3.2",
             f"本换届程序没有“{v.post.value}”这一职位",
             f"the procedure has no post {v.post.value}",
         )
     if (key, v.part) in ledger.stock_parts or (v.part > 1 and (key, 1) not in ledger.stock_parts):
-        raise _refuse(
+        raise refuse(
             "stock.twice",
             "RP-3.6",
             "这批票已登记，或补印前须先登记首批",
@@ -504,7 +385,7 @@ def _stock(ledger: Ledger, v: StockCommitted, ids: frozenset[str] | None) -> Led
         )
     others = frozenset().union(*ledger.stocks.values()) if ledger.stocks else frozenset()
     if ids is None or len(ids) != v.count or ids & others:
-        raise _refuse(
+        raise refuse(
             "stock.ids",
             "RP-3.6",
             "票号清单与登记的张数不符，或与已登记的票号重复",
@@ -517,210 +398,12 @@ def _stock(ledger: Ledger, v: StockCommitted, ids: frozenset[str] | None) -> Led
     )
 
 
-# -- computed bodies -------------------------------------------------------------------------------
-def _counted_round(ledger: Ledger, key: RoundKey) -> PostRound:
-    _, pr = _open_round(ledger, key)
-    if pr.returned is None or pr.issued is None or pr.returned > pr.issued:
-        raise _order("本轮不能计票", "the round cannot be counted")
-    if len(pr.ballots) != pr.returned:
-        raise _order(
-            f"收回 {pr.returned} 张，已录入 {len(pr.ballots)} 张：须全部录入后计票",
-            f"{pr.returned} returned, {len(pr.ballots)} entered: enter every ballot first",
-        )
-    return pr
-
-
-def _round_count(
-    ledger: Ledger, form: Form, post: PostKind | None
-) -> RecommendationCount | EvaluationCount:
-    s = ledger.session
-    key = RoundKey(form, post, s.round if s is not None else 0)
-    pr = _counted_round(ledger, key)
-    invalid = sum(isinstance(b.value, DeclaredInvalid) for b in pr.ballots)
-    if form is Form.EVALUATION:
-        assert s is not None  # _counted_round found the open round
-        ev = [b.value.ballot for b in pr.ballots if isinstance(b.value, EvaluationEntered)]
-        return count_evaluation(
-            ledger.procedure, key.round, s.candidates, ev, declared_invalid=invalid
-        )
-    assert post is not None
-    rec = [b.value.ballot for b in pr.ballots if isinstance(b.value, RecommendationEntered)]
-    return count_recommendation_round(
-        ledger.procedure, form.group, post, key.round, rec, declared_invalid=invalid
-    )
-
-
-def count_body(ledger: Ledger, form: Form, post: PostKind | None) -> dict[str, Any]:
-    """(RP-3.10, RP-5.6) The count of the open session's round of ``post`` (None for the
-    evaluation): the ``recommendation.counted`` or ``evaluation.counted`` body.
-
-    Raises:
-        ProcedureLogError: ``procedure.order`` (no such open round, or ballots not all entered).
-        ProcedureCountError: the counting core's refusal (``evaluation.no_valid_ballots``, ...).
-    """
-    return _round_count(ledger, form, post).to_json()
-
-
-def _apply_count(ledger: Ledger, v: ComputedBody) -> Ledger:
-    assert v.form is not None
-    s = ledger.session
-    if s is None or v.round != s.round:
-        raise _order(f"第 {v.round} 轮不在进行中", f"round {v.round} is not open")
-    count = _round_count(ledger, v.form, v.post)
-    if count.to_json() != dict(v.json):
-        evaluation = v.form is Form.EVALUATION
-        raise _refuse(
-            "count.evaluation_differs" if evaluation else "count.recommendation_differs",
-            "V27" if evaluation else "V25",
-            "计票结果与录入的票复核不一致",
-            "the count differs from the recount of the entered ballots",
-        )
-    if isinstance(count, EvaluationCount):
-        ledger = replace(
-            ledger,
-            evaluations=(*ledger.evaluations, count),
-            evaluated_versions=ledger.evaluated_versions | {s.version},
-        )
-    else:
-        ledger = replace(ledger, counts=(*ledger.counts, count))
-    key = RoundKey(v.form, v.post, v.round)
-    return _close(ledger, replace(ledger.rounds[key], closed="counted"))
-
-
-def evaluation_opening(ledger: Ledger) -> tuple[int, int, tuple[MemberId, ...]] | None:
-    """(RP-5.1) The next evaluation: (round, version, persons in ``ballot_order``), or None when
-    every proposed version is evaluated."""
-    for proposal in sorted(ledger.proposals, key=lambda p: p.version):
-        if proposal.version in ledger.evaluated_versions:
-            continue
-        earlier = {
-            n.member
-            for p in ledger.proposals
-            if p.version < proposal.version
-            for post in p.posts
-            for n in post.names
-        }
-        names = {n.member for post in proposal.posts for n in post.names} - earlier
-        persons = tuple(m for m in ledger.procedure.ballot_order if m in names)
-        return ledger.next_round(Form.EVALUATION), proposal.version, persons
-    return None
-
-
-def _findings(items: Iterable[Mapping[str, Any]]) -> tuple[Omission, ...]:
-    """The ``declined`` and ``ten_disqualifications`` items, once per member, as omissions."""
-    seen: dict[MemberId, Omission] = {}
-    for o in items:
-        if o.get("reason") in (OmissionReason.DECLINED, OmissionReason.TEN_DISQUALIFICATIONS):
-            member = MemberId(str(o.get("member")))
-            seen.setdefault(
-                member,
-                Omission(
-                    member,
-                    OmissionReason(str(o["reason"])),
-                    str(o.get("category")),
-                    str(o.get("reference")),
-                ),
-            )
-    return tuple(seen.values())
-
-
-def proposal_body(
-    ledger: Ledger, *, election_date: dt.date, omissions: Sequence[Omission] = ()
-) -> Proposal:
-    """(RP-4.5, RP-6.3) The next ``preliminary.proposed``: version 1 from the counts, or after a
-    vetting record the supplement of the next version.
-
-    Raises:
-        ProcedureLogError: ``procedure.order`` (a session open; a supplement before a vetting of
-            the latest version).
-        ProcedureCountError: the ranking core's refusals (``preliminary.group_missing``, ...).
-    """
-    _no_session(ledger, "提出初步人选", "proposal")
-    if not ledger.proposals:
-        return propose(
-            ledger.procedure,
-            election_date=election_date,
-            counts=ledger.counts,
-            omissions=omissions,
-        )
-    latest = max(p.version for p in ledger.proposals)
-    if latest not in ledger.evaluated_versions or not ledger.vettings:
-        raise _order(
-            "补充推荐须在最新一版初步人选测评并考察审查之后",
-            "a supplement follows the evaluation and vetting of the latest version",
-        )
-    return supplement(
-        ledger.procedure,
-        version=latest + 1,
-        election_date=election_date,
-        proposals=ledger.proposals,
-        record=ledger.vettings[-1],
-        counts=ledger.counts,
-        omissions=omissions,
-    )
-
-
-def _apply_proposal(ledger: Ledger, v: ComputedBody) -> Ledger:
-    body = v.json
-    omitted = [
-        o for post in body["posts"] if isinstance(post, dict) for o in post.get("omitted", ())
-    ]
-    if not ledger.proposals and v.version != 1:
-        raise _refuse(
-            "preliminary.version",
-            "RP-4.5",
-            "第一版初步人选的版本号须为 1",
-            "the first proposal is version 1",
-        )
-    proposal = proposal_body(
-        ledger,
-        election_date=dt.date.fromisoformat(body["election_date"]),
-        omissions=_findings(o for o in omitted if isinstance(o, dict)),
-    )
-    if proposal.to_json() != dict(body):
-        raise _refuse(
-            "preliminary.differs",
-            "V26",
-            "初步人选与推荐结果按规则计算的不一致",
-            "the preliminary list differs from the rule applied to the counts",
-        )
-    return replace(ledger, proposals=(*ledger.proposals, proposal))
-
-
-def vetting_body(ledger: Ledger, findings: Sequence[Omission] = ()) -> VettingRecord:
-    """(RP-6.1) The ``vetting.recorded`` body of the versions proposed so far.
-
-    Raises:
-        ProcedureLogError: ``procedure.order`` (a session open, or nothing proposed).
-        ProcedureCountError: ``vetting.not_evaluated``, ``vetting.finding``, ...
-    """
-    _no_session(ledger, "记录考察审查", "vetting record")
-    if not ledger.proposals:
-        raise _order("尚未提出初步人选", "nothing has been proposed")
-    return vet(ledger.procedure, ledger.proposals, latest_outcomes(ledger.evaluations), findings)
-
-
-def _apply_vetting(ledger: Ledger, v: ComputedBody) -> Ledger:
-    stopped = [
-        s for post in v.json["posts"] if isinstance(post, dict) for s in post.get("stopped", ())
-    ]
-    record = vetting_body(ledger, _findings(s for s in stopped if isinstance(s, dict)))
-    if record.to_json() != dict(v.json):
-        raise _refuse(
-            "vetting.differs",
-            "V28",
-            "考察审查记录与测评结果或规则不一致",
-            "the vetting record differs from the evaluation or the rule",
-        )
-    return replace(ledger, vettings=(*ledger.vettings, record))
-
-
 def _officials(ledger: Ledger, v: OfficialsChanged) -> Ledger:
-    _no_session(ledger, "更换工作人员", "change of officials")
+    no_session(ledger, "更换工作人员", "change of officials")
     roster = {m.id for m in ledger.procedure.members}
     for names in (v.scrutineers, v.tellers):
         if not names or len(set(names)) != len(names) or not set(names) <= roster:
-            raise _refuse(
+            raise refuse(
                 "officials.bad_list",
                 "R25.1",
                 "监票人、计票人须为名册中的党员，每人一次",
@@ -753,13 +436,13 @@ def _dispatch(ledger: Ledger, entry: ProcedureEntry, stock_ids: frozenset[str] |
         return _officials(ledger, v)
     if isinstance(v, ComputedBody):
         if t == "preliminary.proposed":
-            return _apply_proposal(ledger, v)
+            return apply_proposal(ledger, v)
         if t == "vetting.recorded":
-            return _apply_vetting(ledger, v)
-        return _apply_count(ledger, v)
+            return apply_vetting(ledger, v)
+        return apply_count(ledger, v)
     if isinstance(v, ProcedureOpened):
-        raise _order("程序已开始", "the procedure log is open already")
-    raise _order(
+        raise out_of_order("程序已开始", "the procedure log is open already")
+    raise out_of_order(
         f"“{t}”由镇党委审批的命令记录（尚未实现）",
         f"{t} is recorded by the town acts' commands (not yet built)",
     )
@@ -780,12 +463,12 @@ def apply_entry(
         ProcedureCountError: the counting core's refusal of an entry or a count.
     """
     if entry.seq != ledger.size or entry.prev != ledger.prev:
-        raise _refuse(
+        raise refuse(
             "log.chain", "RP-11.1", "记录不接续上一条", f"entry {entry.seq} is out of its chain"
         )
     at = dt.datetime.fromisoformat(entry.at)
     if ledger.last_at is not None and at < ledger.last_at:
-        raise _refuse(
+        raise refuse(
             "log.time_backwards",
             "RP-11.1",
             "记录时间早于上一条记录",
@@ -794,7 +477,7 @@ def apply_entry(
     if ledger.size == 0:
         v = entry.value
         if not isinstance(v, ProcedureOpened) or v.procedure_id != ledger.procedure_id.hex():
-            raise _order("第一条记录须为本程序的开始", "entry 0 opens this procedure")
+            raise out_of_order("第一条记录须为本程序的开始", "entry 0 opens this procedure")
         after = ledger
     else:
         after = _dispatch(ledger, entry, stock_ids)

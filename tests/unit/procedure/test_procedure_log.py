@@ -508,3 +508,186 @@ def test_replay_of_the_stored_entries_gives_the_same_ledger() -> None:
         stock_ids=lambda e: stock.get(e.seq),
     )
     assert again == b.ledger
+
+
+@pytest.mark.parametrize(
+    "posts",
+    [
+        7,
+        "x",
+        [1, "a"],
+        [{"post": "committee", "names": 3, "omitted": 5}],
+        [{"omitted": [{"member": ["M001"], "reason": "declined"}]}],
+    ],
+    ids=["number", "string", "scalars", "scalar-members", "list-member"],
+)
+def test_computed_body_of_any_shape_is_refused_never_a_crash(posts: Any) -> None:
+    b = recommended_branch()
+    with pytest.raises((ProcedureLogError, ProcedureCountError)):
+        b.append(
+            "preliminary.proposed", {"version": 1, "election_date": "2026-12-01", "posts": posts}
+        )
+    b.propose()
+    n = len(b.ledger.proposals[0].posts[0].names)
+    b.evaluate(40, ["s" * n] * 30)
+    with pytest.raises((ProcedureLogError, ProcedureCountError)):
+        b.append("vetting.recorded", {"posts": posts})
+
+
+def test_supplement_after_the_vetting_adds_the_next_names_and_is_evaluated_again() -> None:
+    """RP-6.3: two of six committee names do not proceed; version 2 adds the next names of the
+    ranking (basis ``supplement``), evaluated in round 2, then vetted again."""
+    b = LogBuilder()
+    o = b.procedure.ballot_order
+    committee = [list(o[:5])] * 10 + [list(o[5:9])] * 4 + [[o[5]]] * 2
+    secretary = [[o[3]]] * 16
+    b.recommend(Form.MEMBER, 20, {"committee": committee, "secretary": secretary})
+    b.recommend(Form.PUBLIC, 40, {"committee": committee * 2, "secretary": secretary * 2})
+    b.propose()
+    assert {n.member for n in b.ledger.proposals[0].posts[0].names} == set(o[:6])
+    opening = evaluation_opening(b.ledger)
+    assert opening is not None
+    persons = opening[2]
+    fail = "".join("d" if m in o[:2] else "s" for m in persons)
+    b.evaluate(40, ["s" * len(persons)] * 19 + [fail] * 11)
+    b.vet()
+    first_vetting = b.ledger.vettings[-1]
+    assert len(first_vetting.posts[0].proceeding) == 4
+    v2 = b.propose()
+    assert v2.body["version"] == 2
+    added = {n["member"]: n["basis"] for n in v2.body["posts"][0]["names"]}
+    assert set(added) == set(o[6:9]) and set(added.values()) == {"supplement"}
+    second = evaluation_opening(b.ledger)
+    assert second == (2, 2, tuple(o[6:9]))
+    b.evaluate(40, ["s" * 3] * 30)
+    b.vet()
+    second_vetting = b.ledger.vettings[-1]
+    assert len(second_vetting.posts[0].proceeding) == 7
+    # Every post meets its margin and the ranking is used up: no empty supplement is recorded.
+    with pytest.raises(ProcedureLogError) as info:
+        proposal_body(b.ledger, election_date=ELECTION_DATE)
+    assert info.value.code == "preliminary.exhausted"
+
+
+def test_evaluation_round_without_a_valid_ballot_is_void_and_held_again() -> None:
+    """RP-5.5: V = 0 cannot be used; the round is closed as void and the next round evaluates
+    the same version."""
+    b = recommended_branch()
+    b.propose()
+    opening = evaluation_opening(b.ledger)
+    assert opening is not None
+    _, _, persons = opening
+    b.stock(Form.EVALUATION, "", 1, 50)
+    b.append(
+        "evaluation.opened",
+        {
+            "round": 1,
+            "version": 1,
+            "candidates": list(persons),
+            "present_members": [],
+            "public_present": 40,
+            "present": 40,
+        },
+    )
+    b.issue_return(Form.EVALUATION, "", 1, 40, 0)
+    with pytest.raises(ProcedureCountError) as info:
+        b.count(Form.EVALUATION, None)
+    assert info.value.code == "evaluation.no_valid_ballots"
+    void = {"form": "evaluation", "post": "", "round": 1, "issued": 40, "returned": 0}
+    b.append("round.void", void)
+    assert b.ledger.session is None
+    assert evaluation_opening(b.ledger) == (2, 1, persons)
+
+
+def test_void_is_refused_for_a_round_that_can_be_counted() -> None:
+    b = LogBuilder()
+    member_session(b)
+    b.issue_return(Form.MEMBER, "committee", 1, 20, 0)
+    void = {"form": "member", "post": "committee", "round": 1, "issued": 20, "returned": 0}
+    refused(b, "round.void", void, "procedure.order")
+
+
+def test_stock_part_once_ids_in_one_stock_and_a_post_of_the_procedure() -> None:
+    b = LogBuilder()
+    ids = b.stock(Form.MEMBER, "committee", 1, 3)
+    body = {"form": "member", "post": "committee", "round": 1, "count": 3, "commitment": "ab" * 32}
+    refused(b, "stock.committed", body, "stock.twice", stock_ids=frozenset(ids))
+    body2 = {**body, "round": 2}
+    refused(b, "stock.committed", body2, "stock.ids", stock_ids=frozenset(ids))
+    refused(b, "stock.committed", body2, "stock.ids", stock_ids=frozenset(ids[:2]))
+    refused(b, "stock.committed", body2, "stock.ids")
+    refused(
+        b,
+        "stock.committed",
+        {**body2, "post": "deputy_secretary"},
+        "recommendation.post",
+        stock_ids=frozenset({"c" * 32}),
+    )
+    supplement = {**body, "count": 1, "part": 2}
+    b.append("stock.supplemented", supplement, stock_ids=frozenset({"d" * 32}))
+    assert checkpoint_reason(b.entries[-1]) == "stock-supplement member committee 1 2"
+    assert b.ledger.stocks[next(iter(b.ledger.stocks))] == frozenset([*ids, "d" * 32])
+    refused(
+        b,
+        "stock.supplemented",
+        {**body2, "count": 1, "part": 2},
+        "stock.twice",
+        stock_ids=frozenset({"e" * 32}),
+    )
+
+
+def test_officials_change_between_sessions_only_with_roster_members() -> None:
+    b = LogBuilder()
+    refused(b, "officials.changed", {"scrutineers": [], "tellers": ["M011"]}, "officials.bad_list")
+    refused(
+        b, "officials.changed", {"scrutineers": ["M999"], "tellers": ["M011"]}, "officials.bad_list"
+    )
+    b.append("officials.changed", {"scrutineers": ["M009"], "tellers": ["M011", "M012"]})
+    assert b.ledger.officials is not None
+    member_session(b)
+    refused(
+        b, "officials.changed", {"scrutineers": ["M009"], "tellers": ["M011"]}, "procedure.order"
+    )
+
+
+def test_town_acts_wait_for_their_rules() -> None:
+    b = LogBuilder()
+    body = {"election_id": "0" * 64, "manifest_sha256": "0" * 64}
+    refused(b, "election.bound", body, "procedure.order")
+    assert checkpoint_reason(b.entry("election.bound", body)) == "bound"
+
+
+def test_stored_entry_with_a_time_without_offset_is_refused() -> None:
+    doc = json.loads(LogBuilder().entries[0].raw)
+    doc["at"] = "2026-11-02T09:00:00"
+    with pytest.raises(ProcedureLogError) as info:
+        parse_entry(canonical(doc))
+    assert info.value.code == "log.bad_time"
+
+
+def test_declared_invalid_needs_a_known_reason_and_takes_a_returned_ballots_place() -> None:
+    b = LogBuilder()
+    member_session(b)
+    b.issue_return(Form.MEMBER, "committee", 1, 20, 1)
+    ballot_id = b.stock_ids[Form.MEMBER, "committee", 1][0]
+    body = {
+        "form": "member",
+        "post": "committee",
+        "round": 1,
+        "ballot_id": ballot_id,
+        "qr": "BP1:X",
+        "reason": "torn",
+        "scrutineer": "s",
+        "signature": "x",
+    }
+    with pytest.raises(ProcedureLogError) as info:
+        parse_body("ballot.declared_invalid", body)
+    assert info.value.code == "log.malformed"
+    b.append("ballot.declared_invalid", {**body, "reason": "unreadable"})
+    counted = count_body(b.ledger, Form.MEMBER, b.procedure.posts[0].kind)
+    assert (counted["valid_ballots"], counted["invalid_ballots"]) == (0, 1)
+    b.append(
+        "ballot.withdrawn",
+        {"form": "member", "post": "committee", "round": 1, "ballot_id": ballot_id},
+    )
+    assert b.ledger.used_ids == frozenset()
