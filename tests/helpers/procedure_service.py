@@ -19,7 +19,12 @@ from ballot_printer import PaperKind, ProcedureForm, encode_procedure_qr_text
 from ballot_printer.procedure_qr import sign_procedure_payload
 from tally.core.model import PostKind
 from tally.core.procedure.entries import Form
-from tally.core.procedure.ledger import count_body, proposal_body
+from tally.core.procedure.ledger import (
+    count_body,
+    evaluation_opening,
+    proposal_body,
+    vetting_body,
+)
 from tally.procedure_store import ProcedureStore
 from tally.service.accounts import AccountStore, Role, accounts_path
 from tally.service.procedure import ProcedureServiceConfig, create_app
@@ -159,3 +164,37 @@ def recommend_all(driver: StoreDriver) -> None:
         "preliminary.proposed",
         proposal_body(d.store.ledger, election_date=ELECTION_DATE).to_json(),
     )
+
+
+def evaluate_and_vet(driver: StoreDriver) -> None:
+    """After :func:`recommend_all`: the evaluation of version 1 (40 public representatives, 30
+    ballots; the last person gets 11 不满意 of 30 and does not proceed), counted, and the vetting
+    record, through the store."""
+    d = driver
+    opening = evaluation_opening(d.store.ledger)
+    assert opening is not None
+    round_no, version, persons = opening
+    d.stock(Form.EVALUATION, "", round_no, 60)
+    d.append(
+        "evaluation.opened",
+        {
+            "round": round_no,
+            "version": version,
+            "candidates": list(persons),
+            "present_members": [],
+            "public_present": 40,
+            "present": 40,
+        },
+    )
+    papers = ["s" * len(persons)] * 19 + ["s" * (len(persons) - 1) + "d"] * 11
+    base = {"form": "evaluation", "post": "", "round": round_no}
+    d.append("ballots.issued", {**base, "count": 40})
+    d.append("ballots.returned", {**base, "count": len(papers)})
+    for i, paper in enumerate(papers):
+        ballot_id, qr = d.ballot(Form.EVALUATION, "", round_no, i)
+        d.append(
+            "evaluation.entered",
+            {"round": round_no, "ballot_id": ballot_id, "qr": qr, "marks": paper, "added_rows": 0},
+        )
+    d.append("evaluation.counted", count_body(d.store.ledger, Form.EVALUATION, None))
+    d.append("vetting.recorded", vetting_body(d.store.ledger).to_json())

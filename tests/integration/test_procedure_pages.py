@@ -328,3 +328,18 @@ def test_proposal_and_vetting_views_show_how_each_name_was_reached(
     assert "按推荐得分" in page
     assert "综合得分" in page
     assert "尚未测评" in client.get(f"{PREFIX}/vetting").text
+
+
+def test_two_printed_persons_of_the_same_name_are_told_apart_on_the_entry_form(
+    service: tuple[FastAPI, StoreDriver],
+) -> None:
+    app, driver = service
+    chair, token = _open_members(app, driver)
+    _issue_return(chair, token, "committee", 2)
+    teller, _ = _client(app, "teller")
+    page = teller.get(f"{PREFIX}/enter?post=committee").text
+    p = driver.procedure
+    twins = [m for m in p.ballot_order if p.member(m).name == "王伟"]
+    assert len(twins) == 2
+    for m in twins:
+        assert f"王伟（{p.member(m).birth_date.year}年生）" in page

@@ -280,8 +280,8 @@ async def scan(request: Request, st: State) -> Response:
 @router.get("/board/procedure")
 async def public_page(request: Request, st: State) -> Response:
     """(RP-12.4) The branch's public page: ``procedure-public/1``, read-only."""
-    doc = await st.run(views.public_page)
-    return render(request, "public.html", {"user": None, "info": None, "doc": doc})
+    info, doc = await st.run(lambda s: (s.signed.procedure.election, views.public_page(s)))
+    return render(request, "public.html", {"user": None, "info": info, "doc": doc})
 
 
 @router.get("/api/board/procedure")

@@ -206,15 +206,35 @@ def enter_page(store: ProcedureStore, lang: str, post: str, actor: str) -> dict[
         mine=_mine(store, actor),
     )
     if key.form is Form.EVALUATION:
-        data["persons"] = [(m, p.member(m).name) for m in s.candidates]
+        data["persons"] = _told_apart(store, s.candidates)
         data["scale"] = [(i.letter, i.zh, i.en) for i in p.evaluation.scale]
         return data
     post_def = p.post(key.post) if key.post else None
     data["listed"] = p.recommendation.layout.value == "listed"
-    data["persons"] = [(m, p.member(m).name) for m in p.ballot_order] if data["listed"] else []
+    data["persons"] = _told_apart(store, p.ballot_order) if data["listed"] else []
     data["rows"] = post_def.max_per_ballot if post_def else 0
     data["roster"] = [(m.id, m.name) for m in p.members]
     return data
+
+
+def _told_apart(store: ProcedureStore, ids: tuple[MemberId, ...]) -> list[tuple[str, str]]:
+    """Each person's name, with the year of birth (else the id) when two printed names are the
+    same, as the paper tells them apart (RP-3.3): the teller must see which row is whose."""
+    p = store.signed.procedure
+    names = [p.member(m).name for m in ids]
+    out: list[tuple[str, str]] = []
+    for m, plain in zip(ids, names, strict=True):
+        name = plain
+        if names.count(plain) > 1:
+            born = p.member(m).birth_date
+            same_year = [
+                x
+                for x in ids
+                if p.member(x).name == plain and p.member(x).birth_date.year == born.year
+            ]
+            name += f"（{born.year}年生）" if len(same_year) == 1 else f"（{m}）"
+        out.append((m, name))
+    return out
 
 
 def _mine(store: ProcedureStore, actor: str) -> dict[str, str] | None:
