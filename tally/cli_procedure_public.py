@@ -65,11 +65,11 @@ def serve_cmd(
     The work group's pages and the public page; without --key the pages only read.
     """
     # the service and uvicorn load only for `serve`
-    import os  # noqa: PLC0415
+    import os  # noqa: PLC0415 - only for `serve`
 
-    import keys  # noqa: PLC0415
-    from tally.service.procedure import ProcedureServiceConfig, create_app  # noqa: PLC0415
-    from tally.service.transport import Binding, build_servers, run_servers  # noqa: PLC0415
+    import keys  # noqa: PLC0415 - only for `serve`
+    from tally.service.procedure import ProcedureServiceConfig, create_app  # noqa: PLC0415 - only for `serve`
+    from tally.service.transport import Binding, build_servers, run_servers  # noqa: PLC0415 - only for `serve`
 
     def start(lg: str) -> tuple[list[str], dict[str, Any]]:
         signer = None

@@ -19,7 +19,7 @@ import keys
 from ballot_printer import PaperKind, ProcedureForm, ballot_code, parse_procedure_qr_text
 from ballot_printer.procedure_qr import verify_procedure_payload
 from tally.core.model import MemberId, PostKind
-from tally.core.procedure.entries import Form
+from tally.core.procedure.entries import EvaluationEntered, Form, RecommendationEntered
 from tally.core.procedure.errors import ProcedureLogError
 from tally.core.procedure.ledger import RoundKey, count_body, evaluation_opening
 from tally.procedure_store import ProcedureStore
@@ -295,25 +295,24 @@ def enter(store: ProcedureStore, c: Command) -> tuple[str, str]:
 def withdraw(store: ProcedureStore, c: Command) -> tuple[str, str]:
     """The teller's own last entry undone (the log's last entry must be it)."""
     last = store.entries()[-1]
-    b = last.body
+    v = last.value
     if (
         last.actor != c.actor
-        or last.type not in ("recommendation.entered", "evaluation.entered")
-        or b["ballot_id"] != c.text("ballot_id")
+        or not isinstance(v, RecommendationEntered | EvaluationEntered)
+        or v.ballot_id != c.text("ballot_id")
     ):
         raise SessionError(
             "procedure.nothing_to_withdraw",
             zh="只能撤回本人刚录入的最后一张票",
             en="only your own last entry can be withdrawn",
         )
-    body = {
-        "form": b.get("group", "evaluation"),
-        "post": b.get("post", ""),
-        "round": b["round"],
-        "ballot_id": b["ballot_id"],
-    }
+    if isinstance(v, RecommendationEntered):
+        form, post = v.group.value, v.post.value
+    else:
+        form, post = Form.EVALUATION.value, ""
+    body = {"form": form, "post": post, "round": v.round, "ballot_id": v.ballot_id}
     _append(store, c, "ballot.withdrawn", body)
-    code = ballot_code(bytes.fromhex(b["ballot_id"]))
+    code = ballot_code(bytes.fromhex(v.ballot_id))
     return f"已撤回 {code}", f"withdrawn: {code}"
 
 

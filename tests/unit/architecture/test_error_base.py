@@ -27,6 +27,7 @@ NOT_REFUSALS = {
     "tally.service.limits._Refused",  # raised into the app after the refusal was sent
     "tally.service.transport._Encrypted",  # the TLS key asked for a passphrase
     "tally.service.station.routes.SignInNeeded",  # redirect to the sign-in page
+    "tally.service.procedure.routes.SignInNeeded",  # redirect to the sign-in page
 }
 # Every method of the base that a family must not define again (the copies issue 17 removed).
 BASE_METHODS = ("__init__", "__str__", "message", "to_json")
