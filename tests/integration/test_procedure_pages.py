@@ -343,3 +343,28 @@ def test_two_printed_persons_of_the_same_name_are_told_apart_on_the_entry_form(
     assert len(twins) == 2
     for m in twins:
         assert f"王伟（{p.member(m).birth_date.year}年生）" in page
+
+
+def test_sign_in_refusals_and_sign_out(service: tuple[FastAPI, StoreDriver]) -> None:
+    app, _ = service
+    client = TestClient(app)
+    page = client.get(f"{PREFIX}/login").text
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token is not None
+    data = {"csrf": token.group(1), "next": f"{PREFIX}/", "name": "chair", "password": "wrong"}
+    r = client.post(f"{PREFIX}/login", data=data, follow_redirects=False)
+    assert r.status_code == 401
+    stranger = TestClient(app)  # no sign-in form cookie: the token cannot be checked
+    r = stranger.post(f"{PREFIX}/login", data=data, follow_redirects=False)
+    assert r.status_code == 403
+    chair, c_token = _client(app, "chair")
+    r = _post(chair, "/logout", {"csrf": c_token})
+    assert (r.status_code, r.headers["location"]) == (303, f"{PREFIX}/login")
+    assert chair.get(f"{PREFIX}/", follow_redirects=False).status_code == 303
+
+
+def test_next_after_sign_in_stays_on_this_service(service: tuple[FastAPI, StoreDriver]) -> None:
+    app, _ = service
+    client = TestClient(app)
+    page = client.get(f"{PREFIX}/login?next=https://evil.example/").text
+    assert 'name="next" value="/station/"' in page  # the sign-in goes back to this service
