@@ -18,6 +18,7 @@ import pytest
 from fastapi import FastAPI
 
 from tally.core.procedure.entries import Form
+from tally.core.procedure.ledger import evaluation_opening
 from tests.helpers.http_session import serve
 from tests.helpers.procedure_log import StoreDriver
 from tests.helpers.procedure_service import (
@@ -205,3 +206,54 @@ def test_public_page_in_english(browser: Any, vetted: Live) -> None:
     assert "Not yet approved by the town committee." in text
     assert Path(SHOTS).exists()
     page.context.close()
+
+
+@pytest.fixture(scope="module")
+def evaluating(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """A file through the proposal, with evaluation round 1 opened, issued and returned (3)."""
+    app, driver = make_service(tmp_path_factory.mktemp("procedure-evaluating"))
+    recommend_all(driver)
+    opening = evaluation_opening(driver.store.ledger)
+    assert opening is not None
+    round_no, version, persons = opening
+    driver.stock(Form.EVALUATION, "", round_no, 60)
+    driver.append(
+        "evaluation.opened",
+        {
+            "round": round_no,
+            "version": version,
+            "candidates": list(persons),
+            "present_members": [],
+            "public_present": 40,
+            "present": 40,
+        },
+    )
+    base = {"form": "evaluation", "post": "", "round": round_no}
+    driver.append("ballots.issued", {**base, "count": 40})
+    driver.append("ballots.returned", {**base, "count": 3})
+    with serve(app) as url:
+        yield Live(url, app, driver)
+    app.state.procedure.close()
+    driver.store.close()
+
+
+def test_teller_enters_an_evaluation_ballot(browser: Any, evaluating: Live) -> None:
+    persons = evaluating.driver.store.ledger.session.candidates  # type: ignore[union-attr]
+    teller = _page(browser, evaluating.base, "teller", "phone")
+    teller.goto(f"{evaluating.base}{PREFIX}/enter")
+    assert "群众测评第 1 轮" in teller.inner_text("h1")
+    _, qr = evaluating.driver.ballot(Form.EVALUATION, "", 1, 0)
+    teller.fill("#pqr", qr)
+    teller.press("#pqr", "Enter")
+    teller.wait_for_function(
+        "() => document.getElementById('pscan-status').classList.contains('ok')"
+    )
+    for m in persons[:-1]:
+        teller.check(f"input[name=m_{m}][value=s]")
+    teller.check(f"input[name=m_{persons[-1]}][value=d]")
+    _fits(teller, "enter-evaluation")
+    with teller.expect_navigation():
+        teller.click("#psave")
+    assert "已录入" in teller.inner_text(".flash.ok")
+    assert log_types(evaluating.driver.store.path)[-1] == "evaluation.entered"
+    teller.context.close()
