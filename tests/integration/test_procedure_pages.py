@@ -368,3 +368,23 @@ def test_next_after_sign_in_stays_on_this_service(service: tuple[FastAPI, StoreD
     client = TestClient(app)
     page = client.get(f"{PREFIX}/login?next=https://evil.example/").text
     assert 'name="next" value="/station/"' in page  # the sign-in goes back to this service
+
+
+def test_a_written_name_matched_to_someone_not_on_the_roster_is_refused(
+    service: tuple[FastAPI, StoreDriver],
+) -> None:
+    app, driver = service
+    chair, token = _open_members(app, driver)
+    _issue_return(chair, token, "committee", 2)
+    teller, t_token = _client(app, "teller")
+    _, qr = driver.ballot(Form.MEMBER, "committee", 1, 0)
+    before = log_types(driver.store.path)
+    data = {"csrf": t_token, "form": "member", "post": "committee", "qr": qr}
+    r = _post(teller, "/enter", {**data, "w0": "钱多多", "wm0": "X999"})
+    assert r.status_code == 409
+    assert "不在名册中" in r.text
+    assert log_types(driver.store.path) == before
+    # matched to a member who may not be recommended: entered, and counted as not nominable
+    r = _post(teller, "/enter", {**data, "w0": "朱永福", "wm0": "M015"})
+    assert r.status_code == 303
+    assert log_types(driver.store.path)[-1] == "recommendation.entered"
