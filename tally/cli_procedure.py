@@ -26,6 +26,7 @@ from tally.cli_day import JsonOpt, LangOpt, _run, _signer
 from tally.cli_day.common import _post, _public, _town_public
 from tally.cli_errors import CliError
 from tally.cli_procedure_log import register as _register_log
+from tally.cli_procedure_public import register as _register_public
 from tally.cli_procedure_steps import register as _register_steps
 from tally.core.model import Member, MemberId, PostKind, zh_label
 from tally.core.procedure import (
@@ -590,3 +591,4 @@ def _printed_lines(
 # The procedure log's commands (piece 4), in their own modules to keep this one short.
 _register_log(app)
 _register_steps(app)
+_register_public(app)

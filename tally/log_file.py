@@ -230,6 +230,12 @@ class SignedLogFile:
         """(size, RFC 9162 root) of the log now."""
         return self._tree.size, self._tree.root()
 
+    def stored_size(self) -> int:
+        """The number of entries in the file now (another process may have appended since this
+        handle read it: then it differs from :meth:`head`'s size)."""
+        (n,) = self._conn.execute("SELECT COUNT(*) FROM log").fetchone()
+        return int(n)
+
     def log_rows(self) -> list[bytes]:
         return [bytes(r[0]) for r in self._conn.execute("SELECT raw FROM log ORDER BY seq")]
 
