@@ -29,6 +29,7 @@ import keys
 from ballot_printer.town_report import TownElected, TownReport, TownRow, render_town_report
 from tally.calendar import load_calendar
 from tally.casework_bundle import CaseworkVerification, read_verified_casework
+from tally.casework_store import CaseworkStore
 from tally.core.casework import TownCasework, town_casework
 from tally.core.definition import parse_definition_data
 from tally.core.manifest import Manifest, build_manifest
@@ -44,10 +45,18 @@ from tally.core.rules import (
 )
 from tally.demo_casework import (
     CASEWORK_DAY,
+    casework_setup,
     demo_branches,
     failed_cases,
     run_casework,
     town_cases,
+)
+from tally.demo_procedure import (
+    appoint_branch,
+    branch_figures,
+    conclude_branch,
+    publish_procedure,
+    run_procedure,
 )
 from tally.election import PAPER_KIND, ElectionSession, EntryInput
 from tally.manifest_io import sign_amended_list, sign_manifest
@@ -117,6 +126,10 @@ class BranchSummary:
     verifier_failures: list[str] = field(default_factory=list)
     has_committee: bool = True
     remote_ballots: int = 0
+    #: the procedure's appointment: "recorded", or the refusal's code that left it pending
+    appointment: str = ""
+    #: the branch's keys (in memory only), for the town's acts after the casework
+    signers: dict[str, keys.InMemorySigner] = field(default_factory=dict, repr=False)
 
 
 def _name(rng: random.Random, used: set[str]) -> str:
@@ -297,8 +310,18 @@ def _stock(
     return stock
 
 
-def run_branch(folder: Path, definition: dict[str, Any], scenario: str, seed: int) -> BranchSummary:
-    """Hold one branch's whole election in ``folder``."""
+def run_branch(
+    folder: Path,
+    definition: dict[str, Any],
+    scenario: str,
+    seed: int,
+    *,
+    index: int = 0,
+    casework_id: str | None = None,
+) -> BranchSummary:
+    """Hold one branch's whole election in ``folder``; with ``casework_id``, its procedure
+    before (up to the binding of the manifest) and the conclusion after it
+    (tally.demo_procedure)."""
     rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data
     folder.mkdir(parents=True, exist_ok=True)
     signers = _keys(folder)
@@ -310,6 +333,16 @@ def run_branch(folder: Path, definition: dict[str, Any], scenario: str, seed: in
     )
     signed = sign_manifest(manifest, signers["town"])
     (folder / "manifest.json").write_bytes(signed)
+    if casework_id is not None:
+        run_procedure(
+            folder,
+            definition,
+            index=index,
+            signers=signers,
+            casework_id=casework_id,
+            seed=seed,
+            signed_manifest=signed,
+        )
     # The demo's published passphrase (as TALLY_PASSPHRASE, when it is not set) for remote voting.
     passphrase = os.environ.setdefault("TALLY_PASSPHRASE", "demo-passphrase-not-for-real-use")
     config = SessionConfig(
@@ -336,6 +369,7 @@ def run_branch(folder: Path, definition: dict[str, Any], scenario: str, seed: in
         scenario=scenario,
         has_committee=election.has_committee,
         remote_ballots=summary_remote,
+        signers=signers,
     )
     wg = signers["wg"]
     for _ in range(20):
@@ -370,6 +404,8 @@ def run_branch(folder: Path, definition: dict[str, Any], scenario: str, seed: in
     for s in ("s1", "s2"):
         session.cosign(signers[s])
     publish(session, folder / "published")
+    if casework_id is not None:
+        conclude_branch(folder, signers["wg"])
     assert session.meeting.result is not None
     summary.elected = {
         k: [election.member(MemberId(i)).name for i in v]
@@ -432,14 +468,30 @@ def run_town(
     casework (objections and reports) under ``out/casework``, exported as its bundle."""
     out.mkdir(parents=True, exist_ok=True)
     summaries = []
-    for i, (definition, scenario) in enumerate(town_plan(seed, branches)):
+    plan = town_plan(seed, branches)
+    setup = casework_setup([d["election"]["branch"] for d, _ in plan])
+    for i, (definition, scenario) in enumerate(plan):
         folder = out / f"branch-{i + 1:02d}"
-        s = run_branch(folder, definition, scenario, seed * 1000 + i)
+        s = run_branch(
+            folder, definition, scenario, seed * 1000 + i, index=i, casework_id=setup.casework_id
+        )
         s.verified, s.verifier_failures = verify(folder)
         summaries.append(s)
         if progress:
             progress(s.name)
-    run_casework(out, demo_branches(out, len(summaries)), seed=seed)
+
+    def appointments(cases: CaseworkStore, service: keys.Signer) -> None:
+        for i, summary in enumerate(summaries):
+            folder = out / f"branch-{i + 1:02d}"
+            outcome = appoint_branch(
+                folder, cases, casework_signer=service, signers=summary.signers, index=i
+            )
+            summaries[i].appointment = outcome.code or "recorded"
+            publish_procedure(folder)
+
+    run_casework(
+        out, demo_branches(out, len(summaries)), seed=seed, setup=setup, after=appointments
+    )
     return summaries
 
 
@@ -487,7 +539,11 @@ def town_report(
         committee += [e.member(MemberId(m)) for m in elected.get("committee", [])]
         electing = _electing_rounds(session, elected)
         rows.append(_town_row(s, e, result, elected, electing, lang=lang))
-        branches.append(_branch_json(s, e, result, elected, electing))
+        branch = _branch_json(s, e, result, elected, electing)
+        # RP-13.2 from the producer's procedure log: not yet gated on `verifier procedure`
+        pending = "" if s.appointment == "recorded" else s.appointment
+        branch["procedure"] = branch_figures(out / f"branch-{i:02d}", pending)
+        branches.append(branch)
         session.store.close()
     shares = town_shares(secretaries, committee)
     cases, verification = _town_casework(out)
