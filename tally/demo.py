@@ -310,6 +310,49 @@ def _stock(
     return stock
 
 
+def _hold_rounds(
+    session: ElectionSession,
+    manifest: Manifest,
+    signers: Mapping[str, keys.InMemorySigner],
+    *,
+    present: int,
+    scenario: str,
+    rng: random.Random,
+    folder: Path,
+) -> int:
+    """Every round the meeting calls for, as the scenario plans it (amending a blocked list);
+    returns the number of rounds held."""
+    wg, rounds = signers["wg"], 0
+    for _ in range(20):
+        due = session.meeting.due()
+        if isinstance(due, Finished):
+            break
+        if isinstance(due, Blocked):
+            elected = list(session.meeting.rounds.elected(PostKind.COMMITTEE))
+            request, _, _ = session.amend_request(
+                due.post, elected[:2], approval="红组〔2026〕99号"
+            )
+            session.amend_candidates(sign_amended_list(request, signers["town"]))
+            continue
+        stock = _stock(session, manifest, due, count=present + 2, folder=folder, wg=wg)
+        stock_payloads = [ballot_printer.encode_qr_text(p) for p in stock.payloads]
+        session.issue(count=None, signer=wg)
+        void = scenario == Scenario.VOID and due.post is PostKind.COMMITTEE and due.number == 1
+        marks = _plan(rng, due, present, due.expected, scenario)
+        if void:
+            session.return_ballots(present + 1, signer=wg)
+        else:
+            session.return_ballots(present, signer=wg)
+            session.enter(
+                [EntryInput(qr=q_, marks=m) for q_, m in zip(stock_payloads, marks, strict=False)]
+            )
+            session.close(signer=wg)
+        rounds += 1
+        for s in ("s1", "s2"):
+            session.cosign(signers[s])
+    return rounds
+
+
 def run_branch(
     folder: Path,
     definition: dict[str, Any],
@@ -320,8 +363,7 @@ def run_branch(
     casework_id: str | None = None,
 ) -> BranchSummary:
     """Hold one branch's whole election in ``folder``; with ``casework_id``, its procedure
-    before (up to the binding of the manifest) and the conclusion after it
-    (tally.demo_procedure)."""
+    before (up to the binding of the manifest) and the conclusion after (tally.demo_procedure)."""
     rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data
     folder.mkdir(parents=True, exist_ok=True)
     signers = _keys(folder)
@@ -335,13 +377,7 @@ def run_branch(
     (folder / "manifest.json").write_bytes(signed)
     if casework_id is not None:
         run_procedure(
-            folder,
-            definition,
-            index=index,
-            signers=signers,
-            casework_id=casework_id,
-            seed=seed,
-            signed_manifest=signed,
+            folder, definition, signers, signed, index=index, casework_id=casework_id, seed=seed
         )
     # The demo's published passphrase (as TALLY_PASSPHRASE, when it is not set) for remote voting.
     passphrase = os.environ.setdefault("TALLY_PASSPHRASE", "demo-passphrase-not-for-real-use")
@@ -371,36 +407,16 @@ def run_branch(
         remote_ballots=summary_remote,
         signers=signers,
     )
-    wg = signers["wg"]
-    for _ in range(20):
-        due = session.meeting.due()
-        if isinstance(due, Finished):
-            break
-        if isinstance(due, Blocked):
-            elected = list(session.meeting.rounds.elected(PostKind.COMMITTEE))
-            request, _, _ = session.amend_request(
-                due.post, elected[:2], approval="红组〔2026〕99号"
-            )
-            session.amend_candidates(sign_amended_list(request, signers["town"]))
-            continue
-        present = len(present_ids)
-        stock = _stock(session, manifest, due, count=present + 2, folder=folder, wg=wg)
-        stock_payloads = [ballot_printer.encode_qr_text(p) for p in stock.payloads]
-        session.issue(count=None, signer=wg)
-        void = scenario == Scenario.VOID and due.post is PostKind.COMMITTEE and due.number == 1
-        marks = _plan(rng, due, present, due.expected, scenario)
-        if void:
-            session.return_ballots(present + 1, signer=wg)
-        else:
-            session.return_ballots(present, signer=wg)
-            session.enter(
-                [EntryInput(qr=q_, marks=m) for q_, m in zip(stock_payloads, marks, strict=False)]
-            )
-            session.close(signer=wg)
-        summary.rounds += 1
-        for s in ("s1", "s2"):
-            session.cosign(signers[s])
-    session.record_result(signer=wg, calendar=load_calendar(None))
+    summary.rounds = _hold_rounds(
+        session,
+        manifest,
+        signers,
+        present=len(present_ids),
+        scenario=scenario,
+        rng=rng,
+        folder=folder,
+    )
+    session.record_result(signer=signers["wg"], calendar=load_calendar(None))
     for s in ("s1", "s2"):
         session.cosign(signers[s])
     publish(session, folder / "published")

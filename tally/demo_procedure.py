@@ -257,12 +257,12 @@ def _evaluate(b: _Branch, present: int, rng: random.Random, doubted: str = "") -
 def run_procedure(
     folder: Path,
     definition: Mapping[str, Any],
+    signers: Mapping[str, keys.InMemorySigner],
+    signed_manifest: bytes,
     *,
     index: int,
-    signers: Mapping[str, keys.InMemorySigner],
     casework_id: str,
     seed: int,
-    signed_manifest: bytes,
 ) -> None:
     """The branch's procedure up to the binding of its election, in ``folder/procedure.sqlite``:
     the definition signed by the town, both groups' recommendation, the proposal, the
