@@ -20,7 +20,7 @@ import random
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,7 @@ from tally.demo_procedure import (
     appoint_branch,
     branch_figures,
     conclude_branch,
+    procedure_lines,
     publish_procedure,
     run_procedure,
 )
@@ -554,12 +555,13 @@ def town_report(
         ]
         committee += [e.member(MemberId(m)) for m in elected.get("committee", [])]
         electing = _electing_rounds(session, elected)
-        rows.append(_town_row(s, e, result, elected, electing, lang=lang))
         branch = _branch_json(s, e, result, elected, electing)
         # RP-13.2 from the producer's procedure log: not yet gated on `verifier procedure`
         pending = "" if s.appointment == "recorded" else s.appointment
         branch["procedure"] = branch_figures(out / f"branch-{i:02d}", pending)
         branches.append(branch)
+        row = _town_row(s, e, result, elected, electing, lang=lang)
+        rows.append(replace(row, procedure=procedure_lines(branch["procedure"], lang)))
         session.store.close()
     shares = town_shares(secretaries, committee)
     cases, verification = _town_casework(out)

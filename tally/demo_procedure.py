@@ -25,7 +25,7 @@ import keys
 from ballot_printer.procedure_notice import render_procedure_notice_pdf
 from tally.casework_store import CaseworkStore
 from tally.core.errors import TallyError
-from tally.core.model import PostKind
+from tally.core.model import PostKind, zh_label
 from tally.core.procedure import build_procedure
 from tally.core.procedure.entries import Form
 from tally.core.procedure.figures import procedure_figures
@@ -46,6 +46,7 @@ __all__ = [
     "appoint_branch",
     "branch_figures",
     "conclude_branch",
+    "procedure_lines",
     "publish_procedure",
     "run_procedure",
 ]
@@ -393,3 +394,58 @@ def branch_figures(folder: Path, pending: str = "") -> dict[str, Any] | None:
         return procedure_figures(store.entries(), pending)
     finally:
         store.close()
+
+
+_DECISIONS: Final = {"approved": ("批准", "approved")}
+_PENDING: Final = {"appointment.objection_open": ("有异议未办结", "an objection is open")}
+_STOPS: Final = {
+    "evaluation": "测评未通过",
+    "declined": "本人谢绝",
+    "ten_disqualifications": "资格审查未通过",
+    "over_size": "超出名额",
+}
+
+
+def procedure_lines(figures: Mapping[str, Any] | None, lang: str = "zh") -> tuple[str, ...]:
+    """The town report PDF's lines for :func:`procedure_figures` (RP-13.2), marked as not yet
+    checked by the independent verifier."""
+    if figures is None:
+        return ()
+    zh = lang == "zh"
+    rec = figures["recommendation"]
+    held = [g for g, k in ((("党员", "members"), "member_group_held"),
+                           (("群众", "public"), "public_group_held")) if rec[k]]  # fmt: skip
+    ballots = sum(x["valid"] + x["invalid"] for x in rec["sessions"])
+    names = ("、" if zh else ", ").join(g[0 if zh else 1] for g in held)
+    lines = [
+        f"换届程序（未经独立核验）：推荐 {names or '未举行'}，共 {ballots} 张票"
+        if zh
+        else f"Procedure (not yet verified): recommendation by {names or 'none'}, {ballots} ballots"
+    ]
+    for x in figures["lists"]:
+        stops = ("、" if zh else ", ").join(
+            f"{_STOPS.get(r, r) if zh else r.replace('_', ' ')} {n}"
+            for r, n in x["not_proceeding"].items()
+        ) or "0"
+        lines.append(
+            f"{zh_label(PostKind(x['post']))}人选：初步 {x['preliminary']} 名，"
+            f"正式候选人 {x['formal']} 名，不再列入 {stops}"
+            if zh
+            else f"{x['post']}: preliminary {x['preliminary']}, formal {x['formal']}, "
+            f"not proceeding {stops}"
+        )
+    for ev in figures["evaluation"]:
+        lines.append(
+            f"测评第 {ev['round']} 轮：{ev['persons']} 人，不再列入 {ev['did_not_proceed']} 人"
+            if zh
+            else f"evaluation round {ev['round']}: {ev['persons']} persons, "
+            f"{ev['did_not_proceed']} not proceeding"
+        )
+    a = figures["appointment"]
+    if a["state"] == "recorded":
+        word = _DECISIONS.get(a["decision"], (a["decision"], a["decision"]))[0 if zh else 1]
+        lines.append(f"任命：{a['date']} {word}" if zh else f"appointment: {a['date']} {word}")
+    else:
+        why = _PENDING.get(a["refused"], (a["refused"], a["refused"]))[0 if zh else 1]
+        lines.append(f"任命：待任命（{why}）" if zh else f"appointment pending ({why})")
+    return tuple(lines)

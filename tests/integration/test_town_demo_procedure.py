@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from tally.cli import app
@@ -129,3 +130,11 @@ def test_town_report_procedure_figures_equal_the_logs_rp_13_2(town: Path) -> Non
     # the demo's evaluation stops a preliminary name somewhere: the "not proceeding" figures
     # are not all zero
     assert stops > 0
+
+
+def test_town_report_pdf_shows_each_branchs_procedure_marked_unverified(town: Path) -> None:
+    reader = PdfReader(town / "town-report.pdf")
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert text.count("换届程序（未经独立核验）") == BRANCHES
+    assert "任命：待任命（有异议未办结）" in text
+    assert "委员人选：初步 7 名，正式候选人 6 名，不再列入 测评未通过 1" in text
