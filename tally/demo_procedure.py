@@ -106,7 +106,24 @@ def procedure_input(definition: Mapping[str, Any], index: int, casework_id: str)
         "recommendation": {"public_representatives": _PUBLIC},
         "officials": {"scrutineers": [full[-1], full[-3]], "tellers": [full[-2]]},
         "members": definition["members"],
+        # the election's R27 parameters, where the demo's definition sets any (RP-6.5 binds them)
+        **(
+            {"qualifications": _r27(definition["parameters"])} if "parameters" in definition else {}
+        ),
     }
+
+
+_R27: Final = (
+    "qualification_policy",
+    "secretary_new_max_age",
+    "secretary_new_min_education",
+    "secretary_continuing_max_age",
+    "secretary_continuing_min_education",
+)
+
+
+def _r27(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in parameters.items() if k in _R27}
 
 
 class _Branch:
@@ -277,7 +294,9 @@ def run_procedure(
         scrutineer_keys=pub[1:],
     )
     town, wg = signers["town"], signers["wg"]
-    clock = _Clock(dt.datetime(2026, 11, 2, 9, 0, tzinfo=TOWN_TIME))
+    election_date = dt.date.fromisoformat(str(definition["election"]["date"]))
+    start = election_date - dt.timedelta(days=43)  # six weeks before the meeting
+    clock = _Clock(dt.datetime.combine(start, dt.time(9), TOWN_TIME))
     store = ProcedureStore.create(
         folder / "procedure.sqlite",
         signed_procedure=sign_procedure(procedure, town),
@@ -295,23 +314,20 @@ def run_procedure(
         committee = [p for p in posts if p["post"] == "committee"]
         extra = procedure.ballot_order[committee[0]["seats"] + 1] if committee else ""
         _recommend(b, Form.MEMBER, present, _papers(rng, posts, present, extra))
-        clock.day(dt.date(2026, 11, 4))
+        clock.day(start + dt.timedelta(days=2))
         _recommend(b, Form.PUBLIC, _PUBLIC - 2, _papers(rng, posts, _PUBLIC, extra))
-        clock.day(dt.date(2026, 11, 9))
+        clock.day(start + dt.timedelta(days=7))
         b.append(
             "preliminary.proposed",
-            proposal_body(
-                store.ledger,
-                election_date=dt.date.fromisoformat(str(definition["election"]["date"])),
-            ).to_json(),
+            proposal_body(store.ledger, election_date=election_date).to_json(),
         )
-        clock.day(dt.date(2026, 11, 16))
+        clock.day(start + dt.timedelta(days=14))
         _evaluate(b, _PUBLIC - 4, rng, extra)
-        clock.day(dt.date(2026, 11, 23))
+        clock.day(start + dt.timedelta(days=21))
         b.append("vetting.recorded", vetting_body(store.ledger).to_json())
         orders = {PostKind(p["post"]): list(p["candidates"]) for p in definition["posts"]}
         act = approve(store, reference=f"红组〔2026〕{40 + index}号", town=town, orders=orders)
-        clock.day(dt.date(2026, 11, 30))
+        clock.day(start + dt.timedelta(days=28))
         record_signed(
             store,
             json.dumps(act, ensure_ascii=False).encode(),
@@ -326,11 +342,12 @@ def run_procedure(
         store.close()
 
 
-def conclude_branch(folder: Path, wg: keys.Signer) -> None:
-    """(RP-7.2) Record the branch's election result in its procedure file."""
+def conclude_branch(folder: Path, wg: keys.Signer, day: dt.date) -> None:
+    """(RP-7.2) Record the branch's election result in its procedure file, in the evening of the
+    meeting's ``day``."""
     store = ProcedureStore.open(folder / "procedure.sqlite")
     try:
-        at = dt.datetime(2026, 12, 15, 18, 0, tzinfo=TOWN_TIME)
+        at = dt.datetime.combine(day, dt.time(18), TOWN_TIME)
         conclude(store, folder / "election.db", work_group=wg, at=at, actor="组长",
                  random=secrets.token_bytes)  # fmt: skip
     finally:
