@@ -8,7 +8,7 @@ leaves the previous figures in place. The 1,000,000-record bundle of ``bench_ver
 by the producer once and cached under ``.cache/bench/`` (see that script); the figures of that
 generation are kept with the cache and give the 10^6 row of the growth table. The 1,000 bundles of
 remote ballots of version 2 that ``bench_verify_remote.py`` verifies are cached there the same way
-(a cold build takes some ten minutes on two cores).
+(a cold build: 10–15 minutes on two idle cores, 30 on shared ones).
 """
 
 from __future__ import annotations
@@ -377,10 +377,12 @@ def render_verify_remote(v: dict[str, Any], cmd: str) -> list[str]:
         f"loop — {ratio:.2f}×, {_met(ratio <= 1.3)} (by CPU seconds "
         f"{run['cpu'] / cpu:.2f}×). The process's start-up (interpreter, imports, town key) took "
         f"{start:.2f} s, once; `verifier verify` run once per bundle would pay it {e:,d} times, "
-        f"against {1000 * run['loop_wall'] / e:.0f} ms of checks a bundle. Why many elections: a "
+        f"against {1000 * run['loop_wall'] / e:.0f} ms of checks a bundle. The bare loop's wall "
+        f"was {v['baseline'] / v['baseline_cpu']:.1f}× its CPU seconds (other load on the "
+        "machine: the CPU ratio is the steadier figure). Why many elections: a "
         "version-2 election holds at most 256 remote voters (RV-2.2), and a ballot has about "
         "twice its roster's choices, each with its proof, so 40 elections of 250 would make "
-        "each ballot 504 choices and each pass of this benchmark about 45 minutes.\n",
+        "each ballot 504 choices and each pass of this benchmark about 50 CPU minutes.\n",
     ]
 
 
