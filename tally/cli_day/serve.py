@@ -68,8 +68,8 @@ ProceduresOpt = Annotated[
     Path | None,
     typer.Option(
         "--procedures",
-        help="各支部换届程序文件所在文件夹（只读，文件有变化时重新读取）：须与 --casework "
-        "同时给出；异议页面据此列出已记录选举结果、尚未任命的支部及其当选人员",
+        help="各支部换届程序文件所在文件夹（只读，有变化时重新读取）： "
+        "异议页面据此列出可提出异议的支部及当选人员； 须与 --casework 同时给出",
     ),
 ]
 
