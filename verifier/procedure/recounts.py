@@ -52,21 +52,23 @@ def check_recounts(
     }
     seen: dict[str, list[Entry]] = {}
     opened: dict[object, list[str]] = {}
+    recounted: list[dict[str, Any]] = []  # the verifier's own counts, for V26
     for e in log.entries:
         if e.type == "evaluation.opened":
             opened[e.body.get("round")] = list(e.body.get("candidates") or [])
         elif e.type in ("recommendation.counted", "evaluation.counted"):
-            _counted(run, signed, e, records, summary=summary, opened=opened)
+            own = _counted(run, signed, e, records, summary=summary, opened=opened)
+            recounted.append(own if own is not None else e.body)
         elif e.type == "higher_level.recommended":
             what = ("V26", "preliminary.higher_level")
             _signed_act(
                 run, e, "recommendation", domain=HIGHER_LEVEL_DOMAIN, town=signed.town, what=what
             )
         elif e.type == "preliminary.proposed":
-            _proposal(run, signed, e, seen)
+            _proposal(run, signed, e, seen, [c for c in recounted if "group" in c])
             summary["preliminary"].append(e.body)
         elif e.type == "vetting.recorded":
-            _vetting(run, signed, e, seen)
+            _vetting(run, signed, e, seen, [c for c in recounted if "group" not in c])
             summary["vetting"].append(e.body)
         elif e.type == "candidates.approved":
             summary["approval"] = _approval(run, signed, e, seen, checkpoints)
@@ -141,8 +143,9 @@ def _counted(
     *,
     summary: dict[str, Any],
     opened: Mapping[object, list[str]],
-) -> None:
-    """(V25, V27) A count equals the verifier's recount of its round's records."""
+) -> dict[str, Any] | None:
+    """(V25, V27) A count equals the verifier's recount of its round's records; returns the
+    recount (None when the records cannot be recounted)."""
     b = e.body
     rec = e.type == "recommendation.counted"
     form, post = (b.get("group"), b.get("post")) if rec else ("evaluation", "")
@@ -172,7 +175,7 @@ def _counted(
             )
     except ProcedureRecountError as x:
         _fail(run, clause, x.code, x.zh, x.en, e=e, rule=x.clause)
-        return
+        return None
     if want != b:
         _fail(
             run,
@@ -186,6 +189,7 @@ def _counted(
     summary["sessions" if rec else "evaluation"].append(
         {"form": form, "post": post, "round": b.get("round"), "records": len(mine), "count": b}
     )
+    return want
 
 
 def _round_of(r: Entry) -> tuple[object, object, object]:
@@ -221,8 +225,15 @@ def _omissions(items: list[Any]) -> list[dict[str, Any]]:
     return list(out.values())
 
 
-def _proposal(run: _Run, signed: Signed, e: Entry, seen: dict[str, list[Entry]]) -> None:
-    """(V26) Version 1 equals the verifier's ranking and list; later versions are reported."""
+def _proposal(
+    run: _Run,
+    signed: Signed,
+    e: Entry,
+    seen: dict[str, list[Entry]],
+    counts: list[dict[str, Any]],
+) -> None:
+    """(V26) Version 1 equals the ranking and list the verifier derives from its own recounts
+    (``counts``); later versions are reported as not recomputed."""
     b = e.body
     if b.get("version") != 1:
         run.skip(
@@ -238,7 +249,7 @@ def _proposal(run: _Run, signed: Signed, e: Entry, seen: dict[str, list[Entry]])
         want = recount_proposal(
             signed.counting,
             election_date=date,
-            counts=[c.body for c in seen.get("recommendation.counted", [])],
+            counts=counts,
             omissions=_omissions(omitted),
             higher_level=[
                 h.body["recommendation"] for h in seen.get("higher_level.recommended", [])
@@ -262,15 +273,22 @@ def _proposal(run: _Run, signed: Signed, e: Entry, seen: dict[str, list[Entry]])
         )
 
 
-def _vetting(run: _Run, signed: Signed, e: Entry, seen: dict[str, list[Entry]]) -> None:
-    """(V28) The vetting record equals RP-6.1's from the proposals and evaluations before it."""
+def _vetting(
+    run: _Run,
+    signed: Signed,
+    e: Entry,
+    seen: dict[str, list[Entry]],
+    evaluations: list[dict[str, Any]],
+) -> None:
+    """(V28) The vetting record equals RP-6.1's from the proposals before it and the verifier's
+    own recounts of the evaluations (``evaluations``)."""
     posts = _list(e.body.get("posts"))
     stopped = [s for p in posts if isinstance(p, dict) for s in _list(p.get("stopped"))]
     try:
         want = recount_vetting(
             signed.counting,
             proposals=[p.body for p in seen.get("preliminary.proposed", [])],
-            evaluations=[v.body for v in seen.get("evaluation.counted", [])],
+            evaluations=evaluations,
             findings=_omissions(stopped),
         )
     except ProcedureRecountError as x:

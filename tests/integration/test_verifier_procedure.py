@@ -1,0 +1,332 @@
+"""``verifier procedure`` on procedure bundles the producer wrote (spec/procedure.md RP-12.1, §13
+V20-V30): a branch driven through recommendation, proposal, evaluation, vetting and the town's
+approval (tests/helpers/procedure_town.py), published by the store as ``tally procedure publish``
+does; the valid bundle passes, and each tampering (re-chained, re-checkpointed and re-indexed
+with the work group's key where the tamperer could) fails with its clause and code.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+import keys
+from tally.core.manifest import canonical
+from tally.log.checkpoint import note_body, signature_line
+from tally.log.merkle import consistency_proof, leaf_hash, mth
+from tally.log_file import BundleFile, bundle_index
+from tally.procedure_store import ProcedureStore
+from tally.procedure_town import approve, record_signed
+from tests.helpers.procedure import SCRUTINEERS, TOWN, WORK_GROUP, signer
+from tests.helpers.procedure_town import VettedBranch
+from verifier.cli import app
+from verifier.crypto import fingerprint
+
+DOMAIN = b"branch-election/procedure-checkpoint/1"
+STALE = ("V28", "approval.stale")
+TOWN_FP = fingerprint(TOWN.public_key.key)
+runner = CliRunner()
+Files = dict[str, bytes]
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Files:
+    """The bundle of a branch through the town's approval, every count co-signed."""
+    branch = VettedBranch(tmp_path_factory.mktemp("p") / "b.sqlite").through_vetting()
+    raw = json.dumps(approve(branch.store, reference="红组〔2026〕12号", town=TOWN)).encode()
+    record_signed(
+        branch.store,
+        raw,
+        work_group=WORK_GROUP,
+        at=branch.now(),
+        actor="组长",
+        random=branch.random,
+    )
+    for s in SCRUTINEERS:
+        branch.store.cosign(s)
+    files = {f.path: f.data for f in branch.store.bundle_files()}
+    branch.store.close()
+    return files
+
+
+def write(folder: Path, files: Files) -> Path:
+    for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def verify(folder: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+    r = runner.invoke(app, ["procedure", str(folder), "--town-key", TOWN_FP, "--json", *extra])
+    return r.exit_code, json.loads(r.stdout)
+
+
+def codes(doc: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(f["clause"], f["code"]) for f in doc["findings"]}
+
+
+def rows(files: Files) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in files["log.jsonl"].splitlines()]
+
+
+def reseal(
+    files: Files, entries: list[dict[str, Any]], work_group: keys.Signer = WORK_GROUP
+) -> Files:
+    """What a tamperer holding the work group's key can do after editing ``entries``: re-chain the
+    log, re-sign every checkpoint at its size with its reason (scrutineers' lines dropped),
+    rebuild ``ballots.jsonl`` and the index."""
+    pid = rows(files)[0]["body"]["procedure_id"]
+    prev = pid
+    raws = []
+    for seq, doc in enumerate(entries):
+        raw = canonical({**doc, "seq": seq, "prev": prev})
+        raws.append(raw)
+        prev = hashlib.sha256(b"\x00" + raw).hexdigest()
+    leaves = [leaf_hash(r) for r in raws]
+    items, last = [], 0
+    for item in json.loads(files["checkpoints.json"])["checkpoints"]:
+        origin, size, _root, reason = item["text"].split("\n")[:4]
+        n = min(int(size), len(raws))
+        body = note_body(origin, n, mth(leaves[:n]), reason)
+        proof = consistency_proof(last, leaves[:n]) if 0 < last < n else ()
+        items.append(
+            {
+                "text": body + "\n" + signature_line(work_group, body, domain=DOMAIN)[1],
+                "consistency": [base64.b64encode(h).decode() for h in proof],
+            }
+        )
+        last = n
+    out = dict(files)
+    out["log.jsonl"] = b"".join(r + b"\n" for r in raws)
+    out["checkpoints.json"] = canonical({"format": "checkpoints/1", "checkpoints": items})
+    out["ballots.jsonl"] = ProcedureStore._ballot_records(raws)  # noqa: SLF001 - the producer's
+    body = [BundleFile(k, v) for k, v in out.items() if k != "index.json"]
+    out["index.json"] = bundle_index(
+        "procedure-bundle-index/1", "procedure_id", pid, len(raws), body
+    ).data
+    return out
+
+
+def tampered(
+    tmp_path: Path, published: Files, edit: Callable[[list[dict[str, Any]]], None]
+) -> dict[str, Any]:
+    entries = rows(published)
+    edit(entries)
+    code, doc = verify(write(tmp_path, reseal(published, entries)))
+    assert code == 1, doc
+    return doc
+
+
+def first(entries: list[dict[str, Any]], type_: str) -> dict[str, Any]:
+    return next(e for e in entries if e["type"] == type_)
+
+
+# --------------------------------------------------------------------------- the valid bundle
+
+
+def test_the_published_bundle_passes_every_clause_built(tmp_path: Path, published: Files) -> None:
+    code, doc = verify(write(tmp_path, published))
+    assert code == 0, doc["findings"]
+    assert doc["ok"] and doc["findings"] == [] and doc["warnings"] == []
+    assert doc["clauses"]["V20"] == doc["clauses"]["V22"] == doc["clauses"]["V25"] == "passed"
+    assert doc["clauses"]["V26"] == doc["clauses"]["V27"] == doc["clauses"]["V28"] == "passed"
+    assert doc["clauses"]["V29"] == "not_checked"  # never "passed" without the election bundle
+    assert doc["procedure"]["approval"]["reference"] == "红组〔2026〕12号"
+
+
+def test_resealing_an_untouched_log_still_passes(tmp_path: Path, published: Files) -> None:
+    """The tamper helper itself changes nothing a verifier can see but the co-signatures."""
+    code, doc = verify(write(tmp_path, reseal(published, rows(published))))
+    assert code == 0, doc["findings"]
+    assert {w["code"] for w in doc["warnings"]} == {"checkpoint.cosignature_missing"}
+
+
+def test_the_report_is_in_chinese_by_default_and_english_by_the_switch(
+    tmp_path: Path, published: Files
+) -> None:
+    folder = write(tmp_path, published)
+    zh = runner.invoke(app, ["procedure", str(folder), "--town-key", TOWN_FP])
+    en = runner.invoke(app, ["procedure", str(folder), "--town-key", TOWN_FP, "--lang", "en"])
+    assert zh.exit_code == en.exit_code == 0
+    assert "结论：通过" in zh.stdout and "V29 未核验" in zh.stdout
+    assert "result: passed" in en.stdout and "V29 not checked" in en.stdout
+
+
+# --------------------------------------------------------------------------- tamperings
+
+
+def test_v25_a_recommendation_count_changed_and_rehashed_fails(
+    tmp_path: Path, published: Files
+) -> None:
+    def edit(entries: list[dict[str, Any]]) -> None:
+        first(entries, "recommendation.counted")["body"]["recommendations"][0][
+            "recommendations"
+        ] += 1
+
+    doc = tampered(tmp_path, published, edit)
+    # The town signed its approval over the true log's last vetted checkpoint: it is stale now.
+    assert codes(doc) == {("V25", "count.recommendation_differs"), STALE}
+
+
+def test_v27_an_evaluation_count_changed_fails(tmp_path: Path, published: Files) -> None:
+    def edit(entries: list[dict[str, Any]]) -> None:
+        first(entries, "evaluation.counted")["body"]["valid_ballots"] -= 1
+
+    assert ("V27", "count.evaluation_differs") in codes(tampered(tmp_path, published, edit))
+
+
+def test_v25_a_ballot_entry_removed_makes_its_count_differ(
+    tmp_path: Path, published: Files
+) -> None:
+    def edit(entries: list[dict[str, Any]]) -> None:
+        entries.remove(first(entries, "recommendation.entered"))
+
+    assert ("V25", "count.recommendation_differs") in codes(tampered(tmp_path, published, edit))
+
+
+def test_v22_an_entry_removed_without_resealing_breaks_the_chain(
+    tmp_path: Path, published: Files
+) -> None:
+    lines = published["log.jsonl"].splitlines(keepends=True)
+    del lines[5]
+    files = {**published, "log.jsonl": b"".join(lines)}
+    code, doc = verify(write(tmp_path, files))
+    assert code == 1
+    assert {("V22", "entry.seq"), ("V20", "pbundle.hash")} <= codes(doc)
+
+
+def test_v26_a_preliminary_list_changed_fails(tmp_path: Path, published: Files) -> None:
+    def edit(entries: list[dict[str, Any]]) -> None:
+        names = first(entries, "preliminary.proposed")["body"]["posts"][0]["names"]
+        names[0]["basis"], names[-1]["basis"] = names[-1]["basis"], names[0]["basis"]
+
+    assert codes(tampered(tmp_path, published, edit)) == {("V26", "preliminary.differs"), STALE}
+
+
+def test_v28_a_vetting_that_stops_nobody_the_evaluation_stopped_fails(
+    tmp_path: Path, published: Files
+) -> None:
+    def edit(entries: list[dict[str, Any]]) -> None:
+        first(entries, "vetting.recorded")["body"]["posts"][0]["proceeding"].pop()
+
+    assert ("V28", "vetting.differs") in codes(tampered(tmp_path, published, edit))
+
+
+def test_v22_a_checkpoint_signed_by_another_work_group_key_fails(
+    tmp_path: Path, published: Files
+) -> None:
+    other = signer(keys.Role.WORK_GROUP, "别的工作组", 77)
+    code, doc = verify(write(tmp_path, reseal(published, rows(published), work_group=other)))
+    assert code == 1
+    # The vetted checkpoint the approval names is no sound checkpoint any more: stale.
+    assert codes(doc) == {("V22", "checkpoint.signature"), STALE}
+
+
+def test_v22_a_missing_checkpoint_fails(tmp_path: Path, published: Files) -> None:
+    doc = json.loads(published["checkpoints.json"])
+    del doc["checkpoints"][-1]  # the "approved" note
+    files = reseal({**published, "checkpoints.json": canonical(doc)}, rows(published))
+    code, out = verify(write(tmp_path, files))
+    assert code == 1
+    assert ("V22", "checkpoint.missing") in codes(out)
+
+
+def test_v28_an_approval_not_equal_to_the_vetted_lists_fails_even_town_signed(
+    tmp_path: Path, published: Files
+) -> None:
+    def edit(entries: list[dict[str, Any]]) -> None:
+        body = first(entries, "candidates.approved")["body"]
+        body["approval"]["posts"][0]["candidates"].pop()
+        sig = TOWN.sign(b"branch-election/candidate-approval/1", canonical(body["approval"]))
+        body["town_signature"] = base64.b64encode(sig).decode()
+
+    assert ("V28", "approval.lists_differ") in codes(tampered(tmp_path, published, edit))
+
+
+def test_v28_a_forged_town_signature_on_the_approval_fails(
+    tmp_path: Path, published: Files
+) -> None:
+    forger = signer(keys.Role.TOWN_COMMITTEE, "冒充镇党委", 78)
+
+    def edit(entries: list[dict[str, Any]]) -> None:
+        body = first(entries, "candidates.approved")["body"]
+        sig = forger.sign(b"branch-election/candidate-approval/1", canonical(body["approval"]))
+        body["town_signature"] = base64.b64encode(sig).decode()
+
+    assert codes(tampered(tmp_path, published, edit)) == {("V28", "approval.not_signed")}
+
+
+def test_v21_another_town_key_is_refused(tmp_path: Path, published: Files) -> None:
+    other = fingerprint(signer(keys.Role.TOWN_COMMITTEE, "白云镇党委", 79).public_key.key)
+    r = runner.invoke(
+        app, ["procedure", str(write(tmp_path, published)), "--town-key", other, "--json"]
+    )
+    assert r.exit_code == 1
+    assert ("V21", "procedure.town_key") in codes(json.loads(r.stdout))
+
+
+def test_v22_an_appointment_before_the_approval_is_out_of_order(
+    tmp_path: Path, published: Files
+) -> None:
+    def edit(entries: list[dict[str, Any]]) -> None:
+        approved = first(entries, "candidates.approved")
+        entries.remove(approved)
+        entries.insert(3, approved)
+
+    assert ("V22", "procedure.order") in codes(tampered(tmp_path, published, edit))
+
+
+def test_v20_an_extra_file_is_a_failure(tmp_path: Path, published: Files) -> None:
+    code, doc = verify(write(tmp_path, {**published, "access-codes.txt": b"1234\n"}))
+    assert code == 1
+    assert ("V20", "pbundle.extra_file") in codes(doc)
+
+
+def test_v23_ballot_records_not_the_logs_fail(tmp_path: Path, published: Files) -> None:
+    lines = published["ballots.jsonl"].splitlines(keepends=True)
+    files = {**published, "ballots.jsonl": b"".join(lines[1:])}
+    files["index.json"] = bundle_index(
+        "procedure-bundle-index/1",
+        "procedure_id",
+        json.loads(published["index.json"])["procedure_id"],
+        len(rows(published)),
+        [BundleFile(k, v) for k, v in files.items() if k != "index.json"],
+    ).data
+    code, doc = verify(write(tmp_path, files))
+    assert code == 1
+    assert codes(doc) == {("V23", "pbundle.ballots")}
+
+
+def test_an_unreadable_bundle_exits_2(tmp_path: Path) -> None:
+    r = runner.invoke(app, ["procedure", str(tmp_path / "nothing"), "--town-key", TOWN_FP])
+    assert r.exit_code == 2
+
+
+# --------------------------------------------------------------------------- any bytes
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    member=st.sampled_from(
+        ["index.json", "procedure.json", "log.jsonl", "checkpoints.json", "ballots.jsonl"]
+    ),
+    data=st.binary(max_size=600),
+)
+def test_any_bytes_as_a_member_file_give_a_clean_exit(
+    tmp_path_factory: pytest.TempPathFactory, published: Files, member: str, data: bytes
+) -> None:
+    folder = write(tmp_path_factory.mktemp("fuzz"), {**published, member: data})
+    r = runner.invoke(app, ["procedure", str(folder), "--town-key", TOWN_FP, "--json"])
+    assert r.exit_code in {0, 1, 2}, r.exception
+    assert r.exception is None or isinstance(r.exception, SystemExit)
