@@ -108,10 +108,10 @@ def reseal(
     out = dict(files)
     out["log.jsonl"] = b"".join(r + b"\n" for r in raws)
     out["checkpoints.json"] = canonical({"format": "checkpoints/1", "checkpoints": items})
-    out["ballots.jsonl"] = ProcedureStore._ballot_records(raws)  # noqa: SLF001 - the producer's
-    body = [BundleFile(k, v) for k, v in out.items() if k != "index.json"]
+    out["ballots.jsonl"] = ProcedureStore._ballot_records(raws)
+    members = [BundleFile(k, v) for k, v in out.items() if k != "index.json"]
     out["index.json"] = bundle_index(
-        "procedure-bundle-index/1", "procedure_id", pid, len(raws), body
+        "procedure-bundle-index/1", "procedure_id", pid, len(raws), members
     ).data
     return out
 
