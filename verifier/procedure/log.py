@@ -166,8 +166,8 @@ def _entry(log: ProcedureLog, raw: bytes, prev: str, seq: int, fail: Fail) -> bo
         return False
     if log.entries and at < log.entries[-1].at:
         bad("log.time_backwards", "记录时间倒退", "at goes backwards")
-    if not isinstance(doc["actor"], str) or not doc["actor"]:
-        bad("entry.format", "记录人无效", "actor is not a non-empty string")
+    if not isinstance(doc["actor"], str):  # "" for the command line (spec/log.md §1)
+        bad("entry.format", "记录人无效", "actor is not a string")
     type_, body = doc["type"], doc["body"]
     if not isinstance(type_, str) or type_ not in BODIES:
         bad("entry.type", "未知记录类型", f"unknown entry type {type_!r}")
