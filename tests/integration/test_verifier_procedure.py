@@ -193,6 +193,33 @@ def test_v25_a_ballot_entry_removed_makes_its_count_differ(
     assert ("V25", "count.recommendation_differs") in codes(tampered(tmp_path, published, edit))
 
 
+def test_v24_ballots_issued_not_equal_to_those_present_fail(
+    tmp_path: Path, published: Files
+) -> None:
+    def edit(entries: list[dict[str, Any]]) -> None:
+        first(entries, "ballots.issued")["body"]["count"] += 1
+
+    assert ("V24", "ballots.issued_count") in codes(tampered(tmp_path, published, edit))
+
+
+def test_v24_a_ballot_removed_leaves_fewer_records_than_returned(
+    tmp_path: Path, published: Files
+) -> None:
+    def edit(entries: list[dict[str, Any]]) -> None:
+        entries.remove(first(entries, "evaluation.entered"))
+
+    found = codes(tampered(tmp_path, published, edit))
+    assert {("V24", "session.records"), ("V27", "count.evaluation_differs")} <= found
+
+
+def test_v24_a_members_session_naming_someone_twice_fails(tmp_path: Path, published: Files) -> None:
+    def edit(entries: list[dict[str, Any]]) -> None:
+        members = first(entries, "recommendation.opened")["body"]["present_members"]
+        members[-1] = members[0]
+
+    assert ("V24", "session.present_members") in codes(tampered(tmp_path, published, edit))
+
+
 def test_v22_an_entry_removed_without_resealing_breaks_the_chain(
     tmp_path: Path, published: Files
 ) -> None:

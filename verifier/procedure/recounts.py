@@ -20,6 +20,7 @@ from verifier.procedure.evaluation import recount_evaluation
 from verifier.procedure.log import Entry, ProcedureLog
 from verifier.procedure.ranking import recount_proposal
 from verifier.procedure.recommendation import recount_recommendation
+from verifier.procedure.sessions import check_sessions
 from verifier.procedure.vetting import formal_list_problems, recount_vetting
 
 __all__ = ["APPOINTMENT_DOMAIN", "APPROVAL_DOMAIN", "check_recounts"]
@@ -40,6 +41,7 @@ def check_recounts(
 ) -> dict[str, Any]:
     """Run V23 and V25-V30 (and V31's appointment part); returns RP-13.1's ``procedure``."""
     records = _ballot_records(run, log)
+    check_sessions(run, signed.value, log, records)
     summary: dict[str, Any] = {
         "sessions": [],
         "ranking": [],
@@ -530,11 +532,6 @@ def _not_built(run: _Run, seen: dict[str, list[Entry]], casework: Any) -> None:
         "选票二维码（PQ1–PQ8）、封存票号清单和宣布无效的监票人签名尚未核验",
         "ballot QRs (PQ1-PQ8), sealed stock lists and declared-invalid signatures are not "
         "checked yet",
-    )
-    run.skip(
-        "V24",
-        "推荐和测评会议的到会、发出、收回张数尚未核验",
-        "the sessions' attendance, issued and returned numbers are not checked yet",
     )
     run.skip(
         "V29",
