@@ -6,6 +6,7 @@ way leaves both files as they were."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 from pathlib import Path
@@ -26,12 +27,14 @@ from tally.core.casework import (
     conclude,
     lodge_objection,
 )
+from tally.core.manifest import canonical
 from tally.core.procedure import build_procedure
 from tally.procedure_store import ProcedureStore
 from tests.helpers import casework as cw
 from tests.helpers import cli_election
 from tests.helpers.cli_election import ENV, PASSPHRASE, PRESENT, Election, make_key, marks_for
 from tests.helpers.procedure import example_input
+from tests.helpers.procedure_bundle import reseal, rows
 from tests.helpers.procedure_town import COMMITTEE, SECRETARY, VettedBranch
 
 runner = CliRunner(env=ENV)
@@ -279,6 +282,25 @@ def test_vetted_branch_to_appointment_through_the_cli(
     assert [o["reference"] for o in report["procedure"]["objections"]] == [reference]
     alone = verify_procedure_bundle(f / "pbundle", town_pub)
     assert alone["ok"] and "V31" in {n["clause"] for n in alone["not_checked"]}
+
+    # V30: the town re-signs an appointment that ignores the objection's effect (M004 appointed).
+    files = {str(p.relative_to(f / "pbundle")): p.read_bytes()
+             for p in (f / "pbundle").rglob("*") if p.is_file()}  # fmt: skip
+    entries = rows(files)
+    act = entries[-1]["body"]
+    person = next(p for p in act["appointment"]["persons"] if p["member"] == "M004")
+    person["status"], person["objections"] = "appointed", []
+    act["town_signature"] = base64.b64encode(
+        town.sign(b"branch-election/appointment/1", canonical(act["appointment"]))
+    ).decode()
+    forged = f / "forged"
+    for name, blob in reseal(files, entries, signer(wg_key, keys.Role.WORK_GROUP)).items():
+        (forged / name).parent.mkdir(parents=True, exist_ok=True)
+        (forged / name).write_bytes(blob)
+    report = verify_procedure_bundle(forged, town_pub, "--casework", str(f / "cbundle"))
+    assert {(x["clause"], x["code"]) for x in report["findings"]} == {
+        ("V30", "appointment.status_unfounded")
+    }
 
 
 def test_higher_level_recommendation_through_the_cli(tmp_path: Path) -> None:

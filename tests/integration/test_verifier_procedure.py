@@ -8,7 +8,6 @@ with the work group's key where the tamperer could) fails with its clause and co
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -21,21 +20,17 @@ from typer.testing import CliRunner
 
 import keys
 from tally.core.manifest import canonical
-from tally.log.checkpoint import note_body, signature_line
-from tally.log.merkle import consistency_proof, leaf_hash, mth
 from tally.log_file import BundleFile, bundle_index
-from tally.procedure_store import ProcedureStore
 from tally.procedure_town import approve, record_signed
 from tests.helpers.procedure import SCRUTINEERS, TOWN, WORK_GROUP, signer
+from tests.helpers.procedure_bundle import Files, reseal, rows
 from tests.helpers.procedure_town import VettedBranch
 from verifier.cli import app
 from verifier.crypto import fingerprint
 
-DOMAIN = b"branch-election/procedure-checkpoint/1"
 STALE = ("V28", "approval.stale")
 TOWN_FP = fingerprint(TOWN.public_key.key)
 runner = CliRunner()
-Files = dict[str, bytes]
 
 
 @pytest.fixture(scope="module")
@@ -74,54 +69,12 @@ def codes(doc: dict[str, Any]) -> set[tuple[str, str]]:
     return {(f["clause"], f["code"]) for f in doc["findings"]}
 
 
-def rows(files: Files) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in files["log.jsonl"].splitlines()]
-
-
-def reseal(
-    files: Files, entries: list[dict[str, Any]], work_group: keys.Signer = WORK_GROUP
-) -> Files:
-    """What a tamperer holding the work group's key can do after editing ``entries``: re-chain the
-    log, re-sign every checkpoint at its size with its reason (scrutineers' lines dropped),
-    rebuild ``ballots.jsonl`` and the index."""
-    pid = rows(files)[0]["body"]["procedure_id"]
-    prev = pid
-    raws = []
-    for seq, doc in enumerate(entries):
-        raw = canonical({**doc, "seq": seq, "prev": prev})
-        raws.append(raw)
-        prev = hashlib.sha256(b"\x00" + raw).hexdigest()
-    leaves = [leaf_hash(r) for r in raws]
-    items, last = [], 0
-    for item in json.loads(files["checkpoints.json"])["checkpoints"]:
-        origin, size, _root, reason = item["text"].split("\n")[:4]
-        n = min(int(size), len(raws))
-        body = note_body(origin, n, mth(leaves[:n]), reason)
-        proof = consistency_proof(last, leaves[:n]) if 0 < last < n else ()
-        items.append(
-            {
-                "text": body + "\n" + signature_line(work_group, body, domain=DOMAIN)[1],
-                "consistency": [base64.b64encode(h).decode() for h in proof],
-            }
-        )
-        last = n
-    out = dict(files)
-    out["log.jsonl"] = b"".join(r + b"\n" for r in raws)
-    out["checkpoints.json"] = canonical({"format": "checkpoints/1", "checkpoints": items})
-    out["ballots.jsonl"] = ProcedureStore._ballot_records(raws)
-    members = [BundleFile(k, v) for k, v in out.items() if k != "index.json"]
-    out["index.json"] = bundle_index(
-        "procedure-bundle-index/1", "procedure_id", pid, len(raws), members
-    ).data
-    return out
-
-
 def tampered(
     tmp_path: Path, published: Files, edit: Callable[[list[dict[str, Any]]], None]
 ) -> dict[str, Any]:
     entries = rows(published)
     edit(entries)
-    code, doc = verify(write(tmp_path, reseal(published, entries)))
+    code, doc = verify(write(tmp_path, reseal(published, entries, WORK_GROUP)))
     assert code == 1, doc
     return doc
 
@@ -145,7 +98,7 @@ def test_the_published_bundle_passes_every_clause_built(tmp_path: Path, publishe
 
 def test_resealing_an_untouched_log_still_passes(tmp_path: Path, published: Files) -> None:
     """The tamper helper itself changes nothing a verifier can see but the co-signatures."""
-    code, doc = verify(write(tmp_path, reseal(published, rows(published))))
+    code, doc = verify(write(tmp_path, reseal(published, rows(published), WORK_GROUP)))
     assert code == 0, doc["findings"]
     assert {w["code"] for w in doc["warnings"]} == {"checkpoint.cosignature_missing"}
 
@@ -261,7 +214,7 @@ def test_v22_a_checkpoint_signed_by_another_work_group_key_fails(
 def test_v22_a_missing_checkpoint_fails(tmp_path: Path, published: Files) -> None:
     doc = json.loads(published["checkpoints.json"])
     del doc["checkpoints"][-1]  # the "approved" note
-    files = reseal({**published, "checkpoints.json": canonical(doc)}, rows(published))
+    files = reseal({**published, "checkpoints.json": canonical(doc)}, rows(published), WORK_GROUP)
     code, out = verify(write(tmp_path, files))
     assert code == 1
     assert ("V22", "checkpoint.missing") in codes(out)

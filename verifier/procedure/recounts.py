@@ -464,9 +464,64 @@ def _appointment(
                 e=e,
                 found=str(o.get("reference") if isinstance(o, dict) else o),
             )
+    _persons(run, e, a, c, objections)
     if casework is not None:
         _casework(run, signed, e, a=a, casework=casework, seen=seen)
     return objections
+
+
+_POST_ORDER: Final = ("committee", "secretary", "deputy_secretary")
+
+
+def _persons(
+    run: _Run, e: Entry, a: Mapping[str, Any], concluded: Mapping[str, Any], objections: list[Any]
+) -> None:
+    """(V30, RP-10.1) ``persons`` are the elected in post order then order elected
+    (``appointment.persons``); statuses and the decision follow from the objections' effects
+    (``appointment.status_unfounded``)."""
+    elected = concluded.get("elected") if isinstance(concluded.get("elected"), dict) else {}
+    persons = [p for p in _list(a.get("persons")) if isinstance(p, dict)]
+    want = [(post, m) for post in _POST_ORDER for m in _list((elected or {}).get(post))]
+    if [(p.get("post"), p.get("member")) for p in persons] != want:
+        _fail(
+            run,
+            "V30",
+            "appointment.persons",
+            "审批任命人员与当选人员不一致",
+            "the appointed persons are not the elected, in post order",
+            e=e,
+            rule="RP-10.1",
+        )
+        return
+    items = [o for o in objections if isinstance(o, dict)]
+    void = [o.get("reference") for o in items if o.get("effect") == "election_void"]
+    for p in persons:
+        refs = void or [
+            o.get("reference")
+            for o in items
+            if o.get("effect") == "not_appointed" and o.get("about") == p.get("member")
+        ]
+        status = "not_appointed" if refs else "appointed"
+        if (p.get("status"), p.get("objections")) != (status, refs):
+            _fail(
+                run,
+                "V30",
+                "appointment.status_unfounded",
+                "任命结果与异议办理结论不相符",
+                f"{p.get('member')}: the status does not follow from the objections",
+                e=e,
+                rule="RP-10.1",
+            )
+    if a.get("decision") != ("refused" if void else "approved"):
+        _fail(
+            run,
+            "V30",
+            "appointment.status_unfounded",
+            "审批决定与异议办理结论不相符",
+            "the decision does not follow from the objections",
+            e=e,
+            rule="RP-10.1",
+        )
 
 
 def _casework(
