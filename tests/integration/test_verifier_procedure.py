@@ -173,6 +173,25 @@ def test_v24_a_members_session_naming_someone_twice_fails(tmp_path: Path, publis
     assert ("V24", "session.present_members") in codes(tampered(tmp_path, published, edit))
 
 
+def test_v23_a_secretary_ballot_entered_in_the_committee_count_fails_pq6(
+    tmp_path: Path, published: Files
+) -> None:
+    def edit(entries: list[dict[str, Any]]) -> None:
+        ballots = [e["body"] for e in entries if e["type"] == "recommendation.entered"]
+        committee = next(b for b in ballots if b["post"] == "committee")
+        secretary = next(b for b in ballots if b["post"] == "secretary")
+        committee["qr"] = secretary["qr"]
+
+    assert ("V23", "pqr.wrong_form") in codes(tampered(tmp_path, published, edit))
+
+
+def test_v23_a_ballot_id_not_the_qrs_fails(tmp_path: Path, published: Files) -> None:
+    def edit(entries: list[dict[str, Any]]) -> None:
+        first(entries, "evaluation.entered")["body"]["ballot_id"] = "00" * 16
+
+    assert codes(tampered(tmp_path, published, edit)) == {("V23", "ballot.id_differs"), STALE}
+
+
 def test_v22_an_entry_removed_without_resealing_breaks_the_chain(
     tmp_path: Path, published: Files
 ) -> None:

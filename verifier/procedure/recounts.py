@@ -13,11 +13,12 @@ from typing import Any, Final
 
 from verifier.canonical import canonical_bytes
 from verifier.crypto import PublicKey, b64decode_canonical, verify_signature
-from verifier.errors import VerificationError
+from verifier.errors import QrError, VerificationError
 from verifier.procedure.bundle import Signed, _Run
 from verifier.procedure.definition import ProcedureRecountError
 from verifier.procedure.evaluation import recount_evaluation
 from verifier.procedure.log import Entry, ProcedureLog
+from verifier.procedure.qr import check_procedure_qr
 from verifier.procedure.ranking import recount_proposal
 from verifier.procedure.recommendation import recount_recommendation
 from verifier.procedure.sessions import check_sessions
@@ -40,7 +41,7 @@ def check_recounts(
     casework: Any,
 ) -> dict[str, Any]:
     """Run V23 and V25-V30 (and V31's appointment part); returns RP-13.1's ``procedure``."""
-    records = _ballot_records(run, log)
+    records = _ballot_records(run, signed, log)
     check_sessions(run, signed.value, log, records)
     summary: dict[str, Any] = {
         "sessions": [],
@@ -90,7 +91,44 @@ def _fail(run: _Run, clause: str, code: str, zh: str, en: str, *, e: Entry, **wh
 # --------------------------------------------------------------------------- V23 ballot records
 
 
-def _ballot_records(run: _Run, log: ProcedureLog) -> list[Entry]:
+def _qr(run: _Run, signed: Signed, e: Entry) -> None:
+    """(V23, RP-3.5) The record's QR reads PQ1-PQ8 for its form, post and round and names its
+    ballot id (``ballot.id_differs``)."""
+    form, post, round_ = _round_of(e)
+    try:
+        ballot_id = check_procedure_qr(
+            str(e.body.get("qr")),
+            bytes.fromhex(signed.procedure_id),
+            str(form),
+            str(post),
+            _int(round_),
+            signed.work_group.key,
+        )
+    except QrError as x:
+        _fail(
+            run,
+            "V23",
+            x.code,
+            x.zh,
+            x.en,
+            e=e,
+            rule=x.clause,
+            ballot_id=str(e.body.get("ballot_id")),
+        )
+        return
+    if ballot_id.hex() != e.body.get("ballot_id"):
+        _fail(
+            run,
+            "V23",
+            "ballot.id_differs",
+            "二维码中的选票编号与记录不符",
+            "the QR names another ballot id",
+            e=e,
+            rule="RP-3.7",
+        )
+
+
+def _ballot_records(run: _Run, signed: Signed, log: ProcedureLog) -> list[Entry]:
     """(V23, RP-12.1) ``ballots.jsonl`` is exactly the log's ballots not withdrawn, in seq order,
     and no ballot id is kept twice; returns those entries."""
     kept: dict[str, Entry] = {}
@@ -112,6 +150,8 @@ def _ballot_records(run: _Run, log: ProcedureLog) -> list[Entry]:
         elif e.type == "ballot.withdrawn":
             kept.pop(str(e.body.get("ballot_id")), None)
     records = sorted(kept.values(), key=lambda e: e.seq)
+    for e in records:
+        _qr(run, signed, e)
     want = b"".join(
         canonical_bytes(
             {"format": "procedure-ballot-record/1", "seq": e.seq, "type": e.type, "body": e.body}
@@ -584,9 +624,9 @@ def _casework(
 def _not_built(run: _Run, seen: dict[str, list[Entry]], casework: Any) -> None:
     run.skip(
         "V23",
-        "选票二维码（PQ1–PQ8）、封存票号清单和宣布无效的监票人签名尚未核验",
-        "ballot QRs (PQ1-PQ8), sealed stock lists and declared-invalid signatures are not "
-        "checked yet",
+        "封存票号清单（选票是否在已封存的票号中）和宣布无效的监票人签名尚未核验",
+        "the sealed stock lists (each ballot in its committed stock) and declared-invalid "
+        "signatures are not checked yet",
     )
     run.skip(
         "V29",
