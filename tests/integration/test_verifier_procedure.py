@@ -27,8 +27,10 @@ from tests.helpers.procedure_bundle import Files, reseal, rows
 from tests.helpers.procedure_town import VettedBranch
 from verifier.cli import app
 from verifier.crypto import fingerprint
+from verifier.procedure.stocks import stock_commitment
 
 STALE = ("V28", "approval.stale")
+VECTORS = Path(__file__).resolve().parents[2] / "spec" / "vectors" / "procedure"
 TOWN_FP = fingerprint(TOWN.public_key.key)
 runner = CliRunner()
 
@@ -189,7 +191,28 @@ def test_v23_a_ballot_id_not_the_qrs_fails(tmp_path: Path, published: Files) -> 
     def edit(entries: list[dict[str, Any]]) -> None:
         first(entries, "evaluation.entered")["body"]["ballot_id"] = "00" * 16
 
-    assert codes(tampered(tmp_path, published, edit)) == {("V23", "ballot.id_differs"), STALE}
+    assert codes(tampered(tmp_path, published, edit)) == {
+        ("V23", "ballot.id_differs"),
+        ("V23", "ballot.not_in_stock"),
+        STALE,
+    }
+
+
+def test_v23_a_ballot_not_in_its_rounds_stock_fails(tmp_path: Path, published: Files) -> None:
+    stock = json.loads(published["stocks/evaluation-1.json"])
+    stock["ballot_ids"] = sorted([*stock["ballot_ids"][1:], "00" * 16])
+    files = {**published, "stocks/evaluation-1.json": canonical(stock)}
+    doc = verify(write(tmp_path, reseal(files, rows(published), WORK_GROUP)))[1]
+    assert {("V23", "stock.list"), ("V23", "ballot.not_in_stock")} <= codes(doc)
+
+
+def test_v23_the_stock_commitment_recomputes_as_the_vector() -> None:
+    vector = json.loads((VECTORS / "stock" / "commitment.json").read_text(encoding="utf-8"))
+    ids = [bytes.fromhex(i) for i in vector["ballot_ids_print_order"]]
+    got = stock_commitment(
+        bytes.fromhex(vector["procedure_id"]), vector["form"], vector["post"], vector["round"], ids
+    )
+    assert got == vector["commitment"]
 
 
 def test_v22_an_entry_removed_without_resealing_breaks_the_chain(

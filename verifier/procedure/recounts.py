@@ -22,6 +22,7 @@ from verifier.procedure.qr import check_procedure_qr
 from verifier.procedure.ranking import recount_proposal
 from verifier.procedure.recommendation import recount_recommendation
 from verifier.procedure.sessions import check_sessions
+from verifier.procedure.stocks import check_stocks
 from verifier.procedure.vetting import formal_list_problems, recount_vetting
 
 __all__ = ["APPOINTMENT_DOMAIN", "APPROVAL_DOMAIN", "check_recounts"]
@@ -43,6 +44,7 @@ def check_recounts(
     """Run V23 and V25-V30 (and V31's appointment part); returns RP-13.1's ``procedure``."""
     records = _ballot_records(run, signed, log)
     check_sessions(run, signed.value, log, records)
+    check_stocks(run, signed.procedure_id, log, records)
     summary: dict[str, Any] = {
         "sessions": [],
         "ranking": [],
@@ -624,9 +626,8 @@ def _casework(
 def _not_built(run: _Run, seen: dict[str, list[Entry]], casework: Any) -> None:
     run.skip(
         "V23",
-        "封存票号清单（选票是否在已封存的票号中）和宣布无效的监票人签名尚未核验",
-        "the sealed stock lists (each ballot in its committed stock) and declared-invalid "
-        "signatures are not checked yet",
+        "宣布无效的监票人签名尚未核验",
+        "declared-invalid ballots' scrutineer signatures are not checked yet",
     )
     run.skip(
         "V29",
