@@ -8,6 +8,7 @@ with the work group's key where the tamperer could) fails with its clause and co
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -213,6 +214,36 @@ def test_v23_the_stock_commitment_recomputes_as_the_vector() -> None:
         bytes.fromhex(vector["procedure_id"]), vector["form"], vector["post"], vector["round"], ids
     )
     assert got == vector["commitment"]
+
+
+def _declare_invalid(by: keys.Signer) -> Callable[[list[dict[str, Any]]], None]:
+    """The first recommendation ballot turned into one declared invalid, confirmed by ``by``."""
+
+    def edit(entries: list[dict[str, Any]]) -> None:
+        e = first(entries, "recommendation.entered")
+        b = e["body"]
+        body = {"form": b["group"], "post": b["post"], "round": b["round"],
+                "ballot_id": b["ballot_id"], "qr": b["qr"], "reason": "unreadable"}  # fmt: skip
+        pid = entries[0]["body"]["procedure_id"]
+        message = canonical({"procedure_id": pid, "seq": entries.index(e)} | body)
+        sig = by.sign(b"branch-election/procedure-invalid-ballot/1", message)
+        name = f"scrutineer:{hashlib.sha256(by.public_key.key).hexdigest()[:16]}"
+        e["type"] = "ballot.declared_invalid"
+        e["body"] = body | {"scrutineer": name, "signature": base64.b64encode(sig).decode()}
+
+    return edit
+
+
+def test_v23_a_ballot_declared_invalid_needs_a_procedure_scrutineers_confirmation(
+    tmp_path: Path, published: Files
+) -> None:
+    confirmed = codes(tampered(tmp_path / "a", published, _declare_invalid(SCRUTINEERS[0])))
+    assert ("V23", "invalid.confirmation") not in confirmed
+    assert ("V25", "count.recommendation_differs") in confirmed  # one valid ballot fewer
+    stranger = signer(keys.Role.SCRUTINEER, "不是本程序的监票人", 80)
+    assert ("V23", "invalid.confirmation") in codes(
+        tampered(tmp_path / "b", published, _declare_invalid(stranger))
+    )
 
 
 def test_v22_an_entry_removed_without_resealing_breaks_the_chain(

@@ -8,6 +8,7 @@ report when given).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -29,6 +30,8 @@ __all__ = ["APPOINTMENT_DOMAIN", "APPROVAL_DOMAIN", "check_recounts"]
 
 APPROVAL_DOMAIN: Final = b"branch-election/candidate-approval/1"
 APPOINTMENT_DOMAIN: Final = b"branch-election/appointment/1"
+INVALID_DOMAIN: Final = b"branch-election/procedure-invalid-ballot/1"
+_INVALID_REASONS: Final = ("identifying_marks", "unreadable", "not_official_stock")
 HIGHER_LEVEL_DOMAIN: Final = b"branch-election/higher-level-recommendation/1"
 _BALLOTS: Final = ("recommendation.entered", "evaluation.entered", "ballot.declared_invalid")
 _RECORDED_OMISSIONS: Final = ("declined", "ten_disqualifications")
@@ -130,6 +133,32 @@ def _qr(run: _Run, signed: Signed, e: Entry) -> None:
         )
 
 
+def _confirmation(run: _Run, signed: Signed, e: Entry) -> None:
+    """(V23, RP-3.8) A ballot declared invalid: a reason of RP-3.8 and the confirmation of a
+    procedure scrutineer (``invalid.confirmation``)."""
+    b = e.body
+    names = {f"scrutineer:{hashlib.sha256(k.key).hexdigest()[:16]}": k for k in signed.scrutineers}
+    key = names.get(str(b.get("scrutineer")))
+    sig = b64decode_canonical(b.get("signature"), 64)
+    fields = ("form", "post", "round", "ballot_id", "qr", "reason")
+    message = {"procedure_id": signed.procedure_id, "seq": e.seq} | {k: b.get(k) for k in fields}
+    try:
+        if key is None or sig is None or b.get("reason") not in _INVALID_REASONS:
+            raise VerificationError(clause="V23", code="", zh="", en="")
+        verify_signature(key.key, INVALID_DOMAIN, canonical_bytes(message), sig)
+    except VerificationError:
+        _fail(
+            run,
+            "V23",
+            "invalid.confirmation",
+            "无效票的监票人确认签名无效，或签名者不是本程序的监票人",
+            "the scrutineer's confirmation of an invalid ballot does not verify",
+            e=e,
+            rule="RP-3.8",
+            ballot_id=str(b.get("ballot_id")),
+        )
+
+
 def _ballot_records(run: _Run, signed: Signed, log: ProcedureLog) -> list[Entry]:
     """(V23, RP-12.1) ``ballots.jsonl`` is exactly the log's ballots not withdrawn, in seq order,
     and no ballot id is kept twice; returns those entries."""
@@ -154,6 +183,8 @@ def _ballot_records(run: _Run, signed: Signed, log: ProcedureLog) -> list[Entry]
     records = sorted(kept.values(), key=lambda e: e.seq)
     for e in records:
         _qr(run, signed, e)
+        if e.type == "ballot.declared_invalid":
+            _confirmation(run, signed, e)
     want = b"".join(
         canonical_bytes(
             {"format": "procedure-ballot-record/1", "seq": e.seq, "type": e.type, "body": e.body}
@@ -624,11 +655,6 @@ def _casework(
 
 
 def _not_built(run: _Run, seen: dict[str, list[Entry]], casework: Any) -> None:
-    run.skip(
-        "V23",
-        "宣布无效的监票人签名尚未核验",
-        "declared-invalid ballots' scrutineer signatures are not checked yet",
-    )
     run.skip(
         "V29",
         "未给出选举结果包，选举绑定未核验",
