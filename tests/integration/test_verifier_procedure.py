@@ -114,6 +114,7 @@ def test_the_report_is_in_chinese_by_default_and_english_by_the_switch(
     en = runner.invoke(app, ["procedure", str(folder), "--town-key", TOWN_FP, "--lang", "en"])
     assert zh.exit_code == en.exit_code == 0
     assert "结论：通过" in zh.stdout and "V29 未核验" in zh.stdout
+    assert "正式候选人 secretary: 马秀英（M002），刘海燕（M004）" in zh.stdout
     assert "result: passed" in en.stdout and "V29 not checked" in en.stdout
 
 

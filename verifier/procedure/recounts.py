@@ -57,6 +57,11 @@ def check_recounts(
         "approval": None,
         "objections": [],
         "appointment": None,
+        "names": {
+            str(m.get("id")): str(m.get("name"))
+            for m in _list(signed.value.get("members"))
+            if isinstance(m, dict)
+        },
     }
     seen: dict[str, list[Entry]] = {}
     opened: dict[object, list[str]] = {}

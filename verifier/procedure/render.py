@@ -33,6 +33,69 @@ def _status(report: ProcedureReport, clause: str) -> str:
     return "passed"
 
 
+def _tables(summary: dict[str, Any], zh: bool) -> list[str]:
+    """(RP-13.1, in part) The checked lists: each preliminary version with every name's basis,
+    each evaluation round's outcomes, the approved lists and the appointment's objections."""
+    names: dict[str, str] = summary.get("names") or {}
+
+    def who(m: object) -> str:
+        return f"{names.get(str(m), '?')}（{m}）" if zh else f"{names.get(str(m), '?')} ({m})"
+
+    out = []
+    for p in summary.get("preliminary") or []:
+        for post in p.get("posts", []):
+            out.append(
+                (
+                    f"初步人选 第{p.get('version')}版 {post.get('post')}："
+                    if zh
+                    else f"preliminary v{p.get('version')} {post.get('post')}: "
+                )
+                + "，".join(
+                    f"{who(n.get('member'))} {n.get('basis')} {n.get('score')}"
+                    for n in post.get("names", [])
+                )
+            )
+    for ev in summary.get("evaluation") or []:
+        c = ev.get("count", {})
+        out.append(
+            (
+                f"测评 第{ev.get('round')}轮（有效票 {c.get('valid_ballots')}）："
+                if zh
+                else f"evaluation round {ev.get('round')} ({c.get('valid_ballots')} valid): "
+            )
+            + "，".join(
+                f"{who(r.get('member'))} {r.get('outcome')} {r.get('fail_count')}"
+                for r in c.get("results", [])
+            )
+        )
+    approval = summary.get("approval")
+    for post in (approval or {}).get("posts", []):
+        out.append(
+            ("正式候选人 " if zh else "formal candidates ")
+            + f"{post.get('post')}: "
+            + "，".join(who(m) for m in post.get("candidates", []))
+        )
+    for o in summary.get("objections") or []:
+        out.append(
+            ("异议 " if zh else "objection ")
+            + " ".join(
+                str(o.get(k))
+                for k in (
+                    "reference",
+                    "channel",
+                    "timing",
+                    "finding",
+                    "effect",
+                    "received",
+                    "concluded",
+                )
+            )
+            + " "
+            + who(o.get("about"))
+        )
+    return ["  " + line for line in out]
+
+
 def render_procedure_text(report: ProcedureReport, lang: str = "zh") -> str:
     """The report as text, one line per clause, then each finding, warning and what was not
     checked."""
@@ -77,6 +140,8 @@ def render_procedure_text(report: ProcedureReport, lang: str = "zh") -> str:
         )
     for clause, z, e in report.not_checked:
         lines.append(("  未核验 " if zh else "  not checked ") + f"{clause}: {z if zh else e}")
+    if report.ok and report.summary:
+        lines.extend(_tables(report.summary, zh))
     lines.append(
         ("结论：通过" if zh else "result: passed")
         if report.ok
