@@ -373,7 +373,14 @@ def test_an_unreadable_bundle_exits_2(tmp_path: Path) -> None:
 )
 @given(
     member=st.sampled_from(
-        ["index.json", "procedure.json", "log.jsonl", "checkpoints.json", "ballots.jsonl"]
+        [
+            "index.json",
+            "procedure.json",
+            "log.jsonl",
+            "checkpoints.json",
+            "ballots.jsonl",
+            "stocks/evaluation-1.json",
+        ]
     ),
     data=st.binary(max_size=600),
 )
