@@ -68,9 +68,12 @@ class Election:
     town: keys.InMemorySigner
 
 
-def open_election(folder: Path, voters: int) -> Election:
-    """The election file ``folder/e.db`` with remote voting of version 2 open (1-of-1 key)."""
-    town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "town")
+def open_election(
+    folder: Path, voters: int, *, town: keys.InMemorySigner | None = None
+) -> Election:
+    """The election file ``folder/e.db`` with remote voting of version 2 open (1-of-1 key),
+    under ``town``'s signature (a new town key when None: one town signs all its branches')."""
+    town = town or keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "town")
     wg = keys.InMemorySigner.generate(keys.Role.WORK_GROUP, "wg")
     sc = keys.InMemorySigner.generate(keys.Role.SCRUTINEER, "s1")
     manifest = build_manifest(
@@ -107,16 +110,21 @@ class Vote:
 
 
 def _approvals(
-    rng: random.Random, info: Mapping[str, Any], lists: Sequence[Mapping[str, Any]]
+    rng: random.Random,
+    info: Mapping[str, Any],
+    lists: Sequence[Mapping[str, Any]],
+    *,
+    write_in: bool,
 ) -> dict[str, list[str]]:
     """The first ``seats`` listed candidates, so that every post is filled in its first round;
-    now and then the last of them replaced by a write-in. (The cost of checking a ballot does not
-    depend on its choices: every choice carries the same proofs.)"""
+    with ``write_in`` (one voter in five) the last of them replaced by a write-in, so that even
+    ten voters elect every listed one. (The cost of checking a ballot does not depend on its
+    choices: every choice carries the same proofs.)"""
     names = {w["post"]: [m["member"] for m in w["members"]] for w in lists}
     out: dict[str, list[str]] = {}
     for p in info["posts"]:
         chosen = [c["id"] for c in p["listed"][: p["seats"]]]
-        if p["seats"] > 1 and names[p["post"]] and rng.random() < 0.2:
+        if p["seats"] > 1 and names[p["post"]] and write_in:
             chosen[-1] = rng.choice(names[p["post"]])
         out[p["post"]] = chosen
     return out
@@ -145,9 +153,12 @@ def votes(e: Election, voters: int, *, seed: int = 16, procs: int = 2) -> list[V
         lists = s.remote.redemption_extras()["write_in_lists"]
         cred = remote_tokens.finish_token_request(req, issuer, blind)
         creds.append(cred)
-        jobs.append((info, lists, cred.token, _approvals(rng, info, lists)))
-    with multiprocessing.get_context("fork").Pool(procs) as pool:
-        ballots = pool.map(_encrypt, jobs, chunksize=max(1, len(jobs) // (4 * procs)))
+        jobs.append((info, lists, cred.token, _approvals(rng, info, lists, write_in=i % 5 == 0)))
+    if procs == 1:  # in line (e.g. inside a pool's worker, which may not start one)
+        ballots = [_encrypt(job) for job in jobs]
+    else:
+        with multiprocessing.get_context("fork").Pool(procs) as pool:
+            ballots = pool.map(_encrypt, jobs, chunksize=max(1, len(jobs) // (4 * procs)))
     return [Vote(c, json.loads(json.dumps(b))) for c, b in zip(creds, ballots, strict=True)]
 
 

@@ -222,6 +222,7 @@ class ProcedureStore(SignedLogFile):
         try:
             return cls(conn, path, signed)
         except BilingualError as e:
+            conn.close()  # a reader that retries a damaged file must not leak a connection
             raise StoreError(
                 "store.tampered",
                 zh=f"换届程序记录无法通过核验（{inline(e.zh)}）：记录可能在程序之外被改动",

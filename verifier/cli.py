@@ -223,6 +223,46 @@ def casework_cmd(
     raise typer.Exit(0 if report.ok else 1)
 
 
+@app.command("procedure")
+def procedure_cmd(
+    bundle: Annotated[
+        Path, typer.Argument(help="换届程序结果包文件夹或 .zip / procedure bundle folder or .zip")
+    ],
+    town_key: Annotated[
+        str,
+        typer.Option("--town-key", help="镇党委公钥文件或25位指纹 / pubkey file or fingerprint"),
+    ],
+    casework: Annotated[
+        Path | None,
+        typer.Option(
+            "--casework", help="镇事项登记簿包（核对任命所列异议）/ the town's casework bundle"
+        ),
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="zh 或 en")] = "zh",
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / JSON output")] = False,
+) -> None:
+    """核验换届程序结果包 V20-V30 / verify a branch's procedure bundle (clauses V20-V30)."""
+    from verifier.casework import verify_casework  # noqa: PLC0415
+    from verifier.procedure.bundle import verify_procedure  # noqa: PLC0415
+    from verifier.procedure.render import (  # noqa: PLC0415
+        render_procedure_json,
+        render_procedure_text,
+    )
+
+    en = lang == "en"
+    try:
+        town = parse_town_key(town_key)
+        cases = None if casework is None else verify_casework(casework, town)
+        report = verify_procedure(bundle, town, cases)
+    except VerificationError as e:  # the key or a bundle cannot be read at all
+        if as_json:
+            typer.echo(json.dumps({"ok": False, "code": e.code, "clause": e.clause}))
+        typer.echo(e.en if en else e.zh, err=True)
+        raise typer.Exit(2) from e
+    typer.echo(render_procedure_json(report) if as_json else render_procedure_text(report, lang))
+    raise typer.Exit(0 if report.ok else 1)
+
+
 def _mount_audit() -> None:
     from verifier.audit.cli import audit_app  # noqa: PLC0415
 

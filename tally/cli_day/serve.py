@@ -64,6 +64,15 @@ CaseworkKeyOpt = Annotated[
     ),
 ]
 
+ProceduresOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--procedures",
+        help="各支部换届程序文件所在文件夹（只读，有变化时重新读取）： "
+        "异议页面据此列出可提出异议的支部及当选人员； 须与 --casework 同时给出",
+    ),
+]
+
 ScrutineerKeyOpt = Annotated[
     list[Path] | None,
     typer.Option(
@@ -94,6 +103,7 @@ def serve(
     ] = None,
     casework: CaseworkOpt = None,
     casework_key: CaseworkKeyOpt = None,
+    procedures: ProceduresOpt = None,
     lang: LangOpt = None,
 ) -> None:
     """启动服务：投票站页面、远程投票、公告板 / Start the service."""
@@ -114,6 +124,7 @@ def serve(
         )
     trusted = _trusted_proxies(lg, trusted_proxy)
     _require_casework_file(lg, casework)
+    _require_procedures(lg, casework, procedures)
     _run_service(
         lg,
         db,
@@ -125,7 +136,34 @@ def serve(
         bindings,
         casework=casework,
         casework_key=casework_key,
+        procedures=procedures,
     )
+
+
+def _require_procedures(lg: str, casework: Path | None, procedures: Path | None) -> None:
+    """Refuse a ``--procedures`` without ``--casework`` or that names no folder."""
+    if procedures is None:
+        return
+    if casework is None:
+        fail(
+            lg,
+            False,
+            CliError(
+                "serve.procedures_without_casework",
+                zh="--procedures 须与 --casework 同时给出（异议页面属于事项登记簿）",
+                en="--procedures needs --casework (the objection pages belong to the casework)",
+            ),
+        )
+    if not procedures.is_dir():
+        fail(
+            lg,
+            False,
+            CliError(
+                "serve.procedures_missing",
+                zh=f"找不到换届程序文件夹：{procedures}",
+                en=f"no procedure folder at {procedures}",
+            ),
+        )
 
 
 def _require_casework_file(lg: str, casework: Path | None) -> None:
@@ -241,6 +279,7 @@ def _run_service(
     *,
     casework: Path | None = None,
     casework_key: Path | None = None,
+    procedures: Path | None = None,
 ) -> None:
     """Build the app, say where it listens, and serve until Ctrl-C."""
     # the service and uvicorn: only for `serve`
@@ -255,6 +294,7 @@ def _run_service(
         extra={
             **({"trusted_proxies": trusted} if trusted else {}),
             **({"casework_key": casework_key} if casework_key is not None else {}),
+            **({"procedures": procedures} if procedures is not None else {}),
         },
         tls=tls is not None,
         casework_path=casework,

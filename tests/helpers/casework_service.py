@@ -64,6 +64,9 @@ class Publicity:
     def publicity(self, branch: str) -> BranchPublicity | None:
         return self.open.get(branch)
 
+    def unavailable(self) -> tuple[str, str] | None:
+        return None
+
 
 @dataclass
 class CaseworkService:
@@ -135,8 +138,12 @@ def make_casework(path: Path, **photos: int) -> dict[str, str]:
     return codes
 
 
-def casework_service(folder: Path, **photos: int) -> CaseworkService:
-    """The service with its casework pages over new files in ``folder``."""
+def casework_service(
+    folder: Path, *, procedures: Path | None = None, **photos: int
+) -> CaseworkService:
+    """The service with its casework pages over new files in ``folder``; with ``procedures``, the
+    branches open to objections are read from the procedure files there (``tally serve
+    --procedures``) instead of the test's ``Publicity``."""
     casework = folder / "town.casework"
     codes = make_casework(casework, **photos)
     data = folder / "service"
@@ -154,7 +161,11 @@ def casework_service(folder: Path, **photos: int) -> CaseworkService:
             casework_path=casework,
             extra={
                 "argon2_limits": FAST,
-                "casework_publicity": publicity,
+                **(
+                    {"procedures": procedures}
+                    if procedures is not None
+                    else {"casework_publicity": publicity}
+                ),
                 "casework_calendar": CALENDAR,
                 "casework_clock": clock,
                 "casework_signer": SERVICE,

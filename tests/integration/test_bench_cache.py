@@ -101,11 +101,11 @@ def test_the_document_says_whether_the_bundle_was_made_or_found(cached: bool, sa
     assert says in text.split("## Verifier at 1,000,000 ballot records")[1].split("##")[0]
 
 
-def test_the_remote_v2_bundle_key_follows_the_producer_its_generator_and_the_voters(
+def test_the_remote_v2_bundles_key_follows_the_producer_its_generator_and_the_shape(
     bench: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """bench_verify_remote.py caches its bundle as bench_verify.py does, with its own generator
-    (bench/remote_v2_election.py) and the number of remote voters among the inputs."""
+    """bench_verify_remote.py caches its bundles as bench_verify.py does, with its own generator
+    (bench/remote_v2_election.py) and the number of elections and of voters among the inputs."""
     sys.path.insert(0, str(ROOT / "bench"))
     try:
         import bench_verify_remote  # noqa: PLC0415
@@ -115,12 +115,31 @@ def test_the_remote_v2_bundle_key_follows_the_producer_its_generator_and_the_vot
     gen = bench.ROOT / "bench" / "remote_v2_election.py"
     gen.write_text("VOTERS = 48\n")
     key = bench_verify_remote._key
-    before = key(bench_verify_remote.cache_inputs(48))
-    assert key(bench_verify_remote.cache_inputs(48)) == before
-    assert key(bench_verify_remote.cache_inputs(24)) != before
+    before = key(bench_verify_remote.cache_inputs(1000, 10))
+    assert key(bench_verify_remote.cache_inputs(1000, 10)) == before
+    assert key(bench_verify_remote.cache_inputs(1000, 11)) != before
+    assert key(bench_verify_remote.cache_inputs(999, 10)) != before
     gen.write_text("VOTERS = 48  # edited\n")
-    assert key(bench_verify_remote.cache_inputs(48)) != before
+    assert key(bench_verify_remote.cache_inputs(1000, 10)) != before
     gen.write_text("VOTERS = 48\n")
     model = bench.ROOT / "tally" / "core" / "model.py"
     model.write_text(model.read_text() + "# edited\n")
-    assert key(bench_verify_remote.cache_inputs(48)) != before
+    assert key(bench_verify_remote.cache_inputs(1000, 10)) != before
+
+
+def test_the_remote_v2_bundles_are_cached_under_bench_cache(
+    bench: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder of bundles marked DONE under its key is used as it is: nothing is made again."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import bench_verify_remote  # noqa: PLC0415
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    monkeypatch.setattr(bench_verify_remote, "ROOT", bench.ROOT)
+    monkeypatch.setattr(bench_verify_remote, "CACHE", bench.CACHE)
+    (bench.ROOT / "bench" / "remote_v2_election.py").write_text("VOTERS = 48\n")
+    fresh = bench_verify_remote.cache_path(3, 10)
+    fresh.mkdir(parents=True)
+    (fresh / "DONE").write_text("3\n")
+    assert bench_verify_remote.generate(3, 10, 1) == (fresh, True)

@@ -21,10 +21,8 @@ from typer.testing import CliRunner
 
 from tally.service.accounts import FREE_FAILURES
 from tally.service.casework import REPORT_BODY_SECONDS, request_limits
-from tally.service.casework.web import PublicityFile
 from tally.service.limits import RequestLimits
 from tally.service.transport import is_public_path
-from tally.store import StoreError
 from tests.helpers.casework import at, jpeg, png
 from tests.helpers.casework_service import CaseworkService, casework_service
 
@@ -636,22 +634,6 @@ def test_tally_serve_mounts_the_casework_pages_given_the_file(
     missing = svc.folder / "none.casework"
     r = runner.invoke(app, ["serve", str(db), "--data", str(data), "--casework", str(missing)])
     assert r.exit_code != 0 and "找不到事项登记簿文件" in r.output
-
-
-def test_publicity_file_opens_the_branches_it_lists(tmp_path: Path) -> None:
-    source = PublicityFile(tmp_path / "casework-publicity.json")
-    assert source.publicity("B01") is None  # no file: no branch open
-    source.path.write_text(
-        '{"B01": {"publicity_end": "2026-10-09", "elected": [{"id": "M001", "name": "王建国"}]}}',
-        encoding="utf-8",
-    )
-    got = source.publicity("B01")
-    assert got is not None and got.elected == (("M001", "王建国"),)
-    assert source.publicity("B02") is None
-    source.path.write_text('{"B01": {"publicity_end": "soon"}}', encoding="utf-8")
-    with pytest.raises(StoreError) as e:
-        source.publicity("B01")
-    assert e.value.code == "casework.publicity_file"
 
 
 def test_a_case_whose_due_dates_reach_an_unknown_year_is_received_with_them_provisional(

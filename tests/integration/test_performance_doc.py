@@ -235,3 +235,40 @@ def test_the_remote_v2_verifier_section_judges_jobs_1_against_the_bare_loop() ->
     assert "without it `--jobs 1` is 1.20× the bare loop by CPU seconds" in text  # (5.6-0.8)/4
     figures["runs"] = [{"jobs": 1, "wall": 5.0, "cpu": 5.0, "ok": True}]
     assert "1.25×, met" in "\n".join(run_all.render_verify_remote(figures, "x"))
+
+
+def _ten_thousand(wall: float) -> dict[str, Any]:
+    """Figures of bench_verify_remote.py: 1,000 elections of 10 remote ballots, one process."""
+    return {"elections": 1000, "voters": 10, "ballots": 10000,
+            "posts": [["committee", 9, 12], ["secretary", 2, 12]], "ops": 5_534_000,
+            "ops_by_function": {"a": 5_534_000}, "check_ops": 4_780_000, "baseline": 140.0,
+            "baseline_cpu": 139.0, "baseline_after": 150.0, "baseline_after_cpu": 141.0,
+            "check_baseline": 125.0,
+            "run": {"ballots": 10000, "failed": [], "wall": wall, "cpu": wall - 1.0,
+                    "loop_wall": wall - 0.4, "loop_cpu": wall - 1.3, "check_wall": 135.0},
+            "bundle_cached": True, "generate_s": 0.5,
+            "generation": {"elections": 1000, "voters": 10, "posts": [], "made": 1000,
+                           "wall_s": 660.0, "election_s": 1.3, "procs": 2}}  # fmt: skip
+
+
+def test_the_10000_remote_ballots_section_judges_the_whole_run_against_the_faster_bare_loop() -> (
+    None
+):
+    """bench_verify_remote.py's section: 10,000 ballots in 1,000 bundles verified in one process,
+    start-up included, against the faster bare loop of the same libsodium calls (issue 16)."""
+    run_all: Any = _run_all()
+    text = "\n".join(run_all.render_verify_remote(_ten_thousand(175.0), "bench/x.py"))
+    assert "## Verifier on 10,000 remote ballots" in text and "```sh\nbench/x.py\n```" in text
+    assert "1,000 branch elections of 10 remote ballots each: 10,000" in text
+    assert "counted once (5,534,000, 553 a ballot, 4,780,000 of them" in text
+    # 175 / min(140, 150); CPU 174 / min(139, 141)
+    assert (
+        "| **verifier, 10,000 ballots, one process** | 175.0 s | 17.5 ms | 174.0 s | 1.25× |"
+        in text
+    )
+    assert "within 1.3× of the bare loop — 1.25×, met (by CPU seconds 1.25×)" in text
+    assert "| 135.0 s | 13.5 ms |  | 1.08× |" in text  # the ballot check beside its calls' loop
+    assert "start-up (interpreter, imports, town key) took 0.40 s, once" in text
+    assert "found in the cache" in text and "made in 11.0 min on 2 processes" in text
+    text = "\n".join(run_all.render_verify_remote(_ten_thousand(190.0), "x"))
+    assert "1.36×, **missed**" in text

@@ -6,6 +6,7 @@ way leaves both files as they were."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 from pathlib import Path
@@ -26,12 +27,14 @@ from tally.core.casework import (
     conclude,
     lodge_objection,
 )
+from tally.core.manifest import canonical
 from tally.core.procedure import build_procedure
 from tally.procedure_store import ProcedureStore
 from tests.helpers import casework as cw
 from tests.helpers import cli_election
 from tests.helpers.cli_election import ENV, PASSPHRASE, PRESENT, Election, make_key, marks_for
 from tests.helpers.procedure import example_input
+from tests.helpers.procedure_bundle import reseal, rows
 from tests.helpers.procedure_town import COMMITTEE, SECRETARY, VettedBranch
 
 runner = CliRunner(env=ENV)
@@ -74,6 +77,18 @@ def snapshot(procedure: Path, casework: Path) -> tuple[Any, ...]:
         c.close()
 
 
+def verify_procedure_bundle(folder: Path, town_key: Path, *extra: str) -> dict[str, Any]:
+    """``verifier procedure FOLDER --town-key K --json`` (the independent verifier)."""
+    from verifier.cli import app as verifier_app  # noqa: PLC0415 - only this test runs it
+
+    r = CliRunner().invoke(
+        verifier_app, ["procedure", str(folder), "--town-key", str(town_key), "--json", *extra]
+    )
+    assert r.exit_code in {0, 1}, r.output
+    doc: dict[str, Any] = json.loads(r.stdout)
+    return doc
+
+
 def reuse_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     """The election helper makes its keys; here the procedure's are used (the same town)."""
 
@@ -101,7 +116,7 @@ def test_vetted_branch_to_appointment_through_the_cli(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     f = tmp_path
-    town_key, _ = make_key(f, keys.Role.TOWN_COMMITTEE, "红旗镇党委", "town")
+    town_key, town_pub = make_key(f, keys.Role.TOWN_COMMITTEE, "红旗镇党委", "town")
     wg_key, wg_pub = make_key(f, keys.Role.WORK_GROUP, "工作组", "wg")
     scrutineer_pubs = [make_key(f, keys.Role.SCRUTINEER, f"监票人{i}", f"s{i}")[1] for i in (1, 2)]
     cw_key, cw_pub = make_key(f, keys.Role.CASEWORK, "红旗镇查核组", "casework")
@@ -256,6 +271,36 @@ def test_vetted_branch_to_appointment_through_the_cli(
     cases = CaseworkStore.open(cases_path)
     assert cases.checkpoint_texts()[-1][1].split("\n")[3] == "appointment qingshan"
     cases.close()
+
+    # V20-V31 (issue 18 piece 9): the published bundles verify, the objection checked against
+    # the casework; without the casework bundle V31 is reported as not checked.
+    ok("procedure", "publish", str(db), "--out", str(f / "pbundle"))
+    ok("casework", "export", str(cases_path), "--out", str(f / "cbundle"))
+    report = verify_procedure_bundle(f / "pbundle", town_pub, "--casework", str(f / "cbundle"))
+    assert report["ok"], report["findings"]
+    assert report["clauses"]["V30"] == "passed"
+    assert [o["reference"] for o in report["procedure"]["objections"]] == [reference]
+    alone = verify_procedure_bundle(f / "pbundle", town_pub)
+    assert alone["ok"] and "V31" in {n["clause"] for n in alone["not_checked"]}
+
+    # V30: the town re-signs an appointment that ignores the objection's effect (M004 appointed).
+    files = {str(p.relative_to(f / "pbundle")): p.read_bytes()
+             for p in (f / "pbundle").rglob("*") if p.is_file()}  # fmt: skip
+    entries = rows(files)
+    act = entries[-1]["body"]
+    person = next(p for p in act["appointment"]["persons"] if p["member"] == "M004")
+    person["status"], person["objections"] = "appointed", []
+    act["town_signature"] = base64.b64encode(
+        town.sign(b"branch-election/appointment/1", canonical(act["appointment"]))
+    ).decode()
+    forged = f / "forged"
+    for name, blob in reseal(files, entries, signer(wg_key, keys.Role.WORK_GROUP)).items():
+        (forged / name).parent.mkdir(parents=True, exist_ok=True)
+        (forged / name).write_bytes(blob)
+    report = verify_procedure_bundle(forged, town_pub, "--casework", str(f / "cbundle"))
+    assert {(x["clause"], x["code"]) for x in report["findings"]} == {
+        ("V30", "appointment.status_unfounded")
+    }
 
 
 def test_higher_level_recommendation_through_the_cli(tmp_path: Path) -> None:

@@ -31,13 +31,13 @@ from tally.calendar import build_calendar
 from tally.casework_store import CaseworkStore
 from tally.service.accounts import AccountStore, accounts_path
 from tally.service.casework import group, in_person, objections, registry, reporters
-from tally.service.casework.web import CaseworkState, PublicityFile
+from tally.service.casework.publicity import NoProcedures, ProcedureFolder
+from tally.service.casework.web import CaseworkState, PublicitySource
 from tally.service.limits import RequestLimits
 
-__all__ = ["PUBLICITY_FILE", "REPORT_BODY_SECONDS", "REPORT_PATH", "register", "request_limits"]
+__all__ = ["REPORT_BODY_SECONDS", "REPORT_PATH", "register", "request_limits"]
 
 STATIC: Final = Path(__file__).parent.parent / "static" / "casework"
-PUBLICITY_FILE: Final = "casework-publicity.json"
 REPORT_PATH: Final = "/report/"
 _FORM_ALLOWANCE: Final = 1024 * 1024  # the text fields and the multipart framing around photos
 # A phone on a village's mobile network sends a few Mbit/s: 20 MiB of photos take about a minute.
@@ -74,6 +74,23 @@ def _signer(extra: dict[str, Any]) -> keys.Signer | None:
     return keys.load_signer(extra["casework_key"], passphrase, expected_role=keys.Role.CASEWORK)
 
 
+def _publicity(casework_path: Path, extra: dict[str, Any]) -> PublicitySource:
+    """Which branches are open to objections: ``extra["casework_publicity"]`` (tests), else the
+    procedure files in ``extra["procedures"]`` (``tally serve --procedures``), else none."""
+    given: PublicitySource | None = extra.get("casework_publicity")
+    if given is not None:
+        return given
+    folder = extra.get("procedures")
+    if folder is None:
+        return NoProcedures()
+    store = CaseworkStore.open(casework_path)
+    try:
+        casework_id = store.casework.id.hex()
+    finally:
+        store.close()
+    return ProcedureFolder(Path(folder), casework_id)
+
+
 def register(app: FastAPI) -> None:
     """Mount the casework pages on ``app`` when the service has a casework file."""
     config = app.state.service.config
@@ -83,8 +100,7 @@ def register(app: FastAPI) -> None:
     app.state.casework = CaseworkState(
         path=config.casework_path,
         accounts=AccountStore(accounts_path(config.data_dir), **extra.get("argon2_limits", {})),
-        publicity=extra.get("casework_publicity")
-        or PublicityFile(config.data_dir / PUBLICITY_FILE),
+        publicity=_publicity(config.casework_path, extra),
         calendar=extra.get("casework_calendar") or build_calendar(),
         signer=_signer(extra),
         **({"clock": extra["casework_clock"]} if "casework_clock" in extra else {}),

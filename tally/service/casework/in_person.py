@@ -20,7 +20,7 @@ from tally.core.casework import CaseworkError, Channel, lodge_objection
 from tally.service.accounts import UserSession, csrf_ok
 from tally.service.casework import views
 from tally.service.casework.group import HANDLERS, Official, common, csrf_refusal, role_refusal
-from tally.service.casework.objections import token_refusal
+from tally.service.casework.objections import period, token_refusal
 from tally.service.casework.web import (
     CaseworkState,
     Refusal,
@@ -48,6 +48,8 @@ def _ctx(
         "open": [
             (x.code, x.name) for x in store.casework.branches if cw.publicity.publicity(x.code)
         ],
+        "closed": cw.publicity.unavailable(),
+        "period": period(cw, pub),
         "branch": b if pub is not None else None,
         "elected": pub.elected if pub is not None else (),
         "max_chars": store.casework.text_max_chars,

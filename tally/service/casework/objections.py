@@ -20,12 +20,14 @@ from tally.core.casework import (
     CaseKind,
     CaseworkError,
     Channel,
+    local_date,
     lodge_objection,
     parse_reference,
 )
 from tally.service.accounts import csrf_ok
 from tally.service.casework import views
 from tally.service.casework.web import (
+    BranchPublicity,
     CaseworkState,
     Refusal,
     casework_of,
@@ -58,12 +60,26 @@ def _open_branches(cw: CaseworkState) -> list[tuple[str, str]]:
     ]
 
 
+def period(cw: CaseworkState, pub: BranchPublicity | None) -> dict[str, Any] | None:
+    """The branch's publicity dates for the form, and whether today (town time) is after them:
+    an objection then is still taken, recorded ``after`` (RP-8.6)."""
+    if pub is None:
+        return None
+    return {
+        "start": pub.publicity_start.isoformat() if pub.publicity_start else "",
+        "end": pub.publicity_end.isoformat(),
+        "late": local_date(cw.clock()) > pub.publicity_end,
+    }
+
+
 def _form_ctx(cw: CaseworkState, branch: str, fields: dict[str, str]) -> dict[str, Any]:
     b = cw.store.casework.branch(branch)
     pub = cw.publicity.publicity(branch) if b is not None else None
     return {
         "town": cw.store.casework.town,
         "branches": _open_branches(cw),
+        "closed": cw.publicity.unavailable(),
+        "period": period(cw, pub),
         "branch": b,
         "elected": pub.elected if pub is not None else (),
         "max_chars": cw.store.casework.text_max_chars,

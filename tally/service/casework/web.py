@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import secrets
 import time
 from collections import deque
@@ -34,7 +33,6 @@ from tally.store import StoreError
 __all__ = [
     "BranchPublicity",
     "CaseworkState",
-    "PublicityFile",
     "PublicitySource",
     "Refusal",
     "casework_of",
@@ -111,55 +109,25 @@ class Refusal(BilingualError):
 
 @dataclass(frozen=True, slots=True)
 class BranchPublicity:
-    """A branch open to objections (RP-8.6): the end of its publicity and its elected."""
+    """A branch open to objections (RP-8.6): its publicity dates and its elected, from its
+    ``election.concluded`` (RP-7.2)."""
 
     publicity_end: date
     elected: tuple[tuple[str, str], ...]  # (member id, name), in the notice's order
+    publicity_start: date | None = None
 
 
 class PublicitySource(Protocol):
     """Which branches are open to objections now (from ``election.concluded`` until the
-    appointment, RP-8.6)."""
+    appointment, RP-8.6): ``tally.service.casework.publicity``."""
 
     def publicity(self, branch: str) -> BranchPublicity | None:
         """The branch's publicity, or None while it is not open to objections."""
         ...
 
-
-@dataclass(frozen=True)
-class PublicityFile:
-    """``casework-publicity.json`` in the service data folder: ``{branch_code: {"publicity_end":
-    "YYYY-MM-DD", "elected": [{"id", "name"}]}}``, the branches open to objections (docs/adr
-    XXXX: until the procedure files are read, piece 5). A missing file opens no branch; a
-    malformed one is a ``StoreError``."""
-
-    path: Path
-
-    def publicity(self, branch: str) -> BranchPublicity | None:
-        try:
-            doc = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError) as e:
-            raise _bad_publicity(self.path) from e
-        item = doc.get(branch) if isinstance(doc, dict) else None
-        if item is None:
-            return None
-        try:
-            return BranchPublicity(
-                date.fromisoformat(item["publicity_end"]),
-                tuple((str(p["id"]), str(p["name"])) for p in item["elected"]),
-            )
-        except (KeyError, TypeError, ValueError) as e:
-            raise _bad_publicity(self.path) from e
-
-
-def _bad_publicity(path: Path) -> StoreError:
-    return StoreError(
-        "casework.publicity_file",
-        zh=f"公示期文件 {path} 格式不正确",
-        en=f"the publicity file {path} is malformed",
-    )
+    def unavailable(self) -> tuple[str, str] | None:
+        """Why no branch can be open at all (zh, en), or None."""
+        ...
 
 
 def _now() -> datetime:

@@ -256,3 +256,32 @@ def test_entry_edited_outside_the_program_stops_the_file(d: StoreDriver, last: b
     with pytest.raises(StoreError) as info:
         ProcedureStore.open(d.store.path)
     assert info.value.code == "store.tampered"
+
+
+def test_a_damaged_file_is_refused_with_its_connection_closed(
+    d: StoreDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader that retries a damaged file (the casework pages' publicity reader) leaks nothing."""
+    d.append("officials.changed", {"scrutineers": ["M009"], "tellers": ["M011"]})
+    d.stock(Form.MEMBER, "committee", 1, 3)  # the entry after the edited one: its chain breaks
+    conn = sqlite3.connect(d.store.path)
+    conn.execute("DROP TRIGGER log_no_update")
+    raw = conn.execute("SELECT raw FROM log WHERE seq = 1").fetchone()[0]
+    conn.execute("UPDATE log SET raw = ? WHERE seq = 1", (raw.replace(b"M011", b"M012"),))
+    conn.commit()
+    conn.close()
+    opened: list[sqlite3.Connection] = []
+    real_open_file = module.open_file
+
+    def recording_open_file(*args: object, **kwargs: object) -> object:
+        result = real_open_file(*args, **kwargs)  # type: ignore[arg-type]
+        opened.append(result[0])
+        return result
+
+    monkeypatch.setattr(module, "open_file", recording_open_file)
+    with pytest.raises(StoreError) as info:
+        ProcedureStore.open(d.store.path)
+    assert info.value.code == "store.tampered"
+    assert len(opened) == 1
+    with pytest.raises(sqlite3.ProgrammingError):  # "Cannot operate on a closed database."
+        opened[0].execute("SELECT 1")

@@ -1,0 +1,61 @@
+"""Tampering with a published procedure bundle as a holder of the work group's key could
+(spec/procedure.md RP-12.1; for the verifier's tests, ``verifier procedure``)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+import keys
+from tally.core.manifest import canonical
+from tally.log.checkpoint import note_body, signature_line
+from tally.log.merkle import consistency_proof, leaf_hash, mth
+from tally.log_file import BundleFile, bundle_index
+from tally.procedure_store import ProcedureStore
+
+__all__ = ["Files", "reseal", "rows"]
+
+DOMAIN = b"branch-election/procedure-checkpoint/1"
+Files = dict[str, bytes]
+
+
+def rows(files: Files) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in files["log.jsonl"].splitlines()]
+
+
+def reseal(files: Files, entries: list[dict[str, Any]], work_group: keys.Signer) -> Files:
+    """What a tamperer holding the work group's key can do after editing ``entries``: re-chain the
+    log, re-sign every checkpoint at its size with its reason (scrutineers' lines dropped),
+    rebuild ``ballots.jsonl`` and the index."""
+    pid = rows(files)[0]["body"]["procedure_id"]
+    prev = pid
+    raws = []
+    for seq, doc in enumerate(entries):
+        raw = canonical({**doc, "seq": seq, "prev": prev})
+        raws.append(raw)
+        prev = hashlib.sha256(b"\x00" + raw).hexdigest()
+    leaves = [leaf_hash(r) for r in raws]
+    items, last = [], 0
+    for item in json.loads(files["checkpoints.json"])["checkpoints"]:
+        origin, size, _root, reason = item["text"].split("\n")[:4]
+        n = min(int(size), len(raws))
+        body = note_body(origin, n, mth(leaves[:n]), reason)
+        proof = consistency_proof(last, leaves[:n]) if 0 < last < n else ()
+        items.append(
+            {
+                "text": body + "\n" + signature_line(work_group, body, domain=DOMAIN)[1],
+                "consistency": [base64.b64encode(h).decode() for h in proof],
+            }
+        )
+        last = n
+    out = dict(files)
+    out["log.jsonl"] = b"".join(r + b"\n" for r in raws)
+    out["checkpoints.json"] = canonical({"format": "checkpoints/1", "checkpoints": items})
+    out["ballots.jsonl"] = ProcedureStore._ballot_records(raws)
+    members = [BundleFile(k, v) for k, v in out.items() if k != "index.json"]
+    out["index.json"] = bundle_index(
+        "procedure-bundle-index/1", "procedure_id", pid, len(raws), members
+    ).data
+    return out

@@ -1,0 +1,387 @@
+"""``verifier procedure``: V20-V30 on a branch's procedure bundle (spec/procedure.md RP-12.1, §13).
+
+The bundle (``procedure-bundle/1``) is opened by the bounded readers of ``verifier.bundle`` and
+checked from spec/procedure.md alone, every failure reported with its clause (the finer RP clause
+as ``rule``), the findings capped as ``verifier.casework`` caps them:
+
+* V20 the layout and index of RP-12.1 (``pbundle.*``), the index's procedure id;
+* V21 ``signed-procedure/1`` by the trust root's town key, the procedure id, the counting parts of
+  ``procedure/1`` (``verifier.procedure.definition``);
+* V22 the log (``verifier.procedure.log``) and its checkpoints
+  (``verifier.procedure.checkpoints``);
+* V23, V25-V28, V30 in ``verifier.procedure.recounts``; V31's appointment part with
+  ``--casework``.
+
+What is not built yet is listed in the report as not checked, never as passed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from verifier.bundle import Bundle, hash_member, open_bundle, read_file
+from verifier.canonical import DOCUMENT_LIMIT, canonical_bytes, parse_canonical
+from verifier.checks.common import TownKey
+from verifier.crypto import PublicKey, b64decode_canonical, parse_pubkey_value, verify_signature
+from verifier.errors import VerificationError
+from verifier.procedure.checkpoints import check_checkpoints, expected_reasons
+from verifier.procedure.definition import CountingDefinition, parse_counting
+from verifier.procedure.log import ProcedureLog, read_log
+from verifier.report import Finding
+
+__all__ = ["PROCEDURE_DOMAIN", "ProcedureReport", "Signed", "verify_procedure"]
+
+PROCEDURE_DOMAIN: Final = b"branch-election/procedure/1"
+FINDINGS_SHOWN: Final = 20
+_FIXED: Final = ("procedure.json", "log.jsonl", "checkpoints.json", "ballots.jsonl")
+_STOCK: Final = re.compile(
+    r"stocks/(?:(?:member|public)-(?:committee|secretary|deputy_secretary)|evaluation)"
+    r"-[1-9][0-9]{0,3}(?:-[1-9][0-9]{0,3})?\.json"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ProcedureReport:
+    """The outcome of V20-V31 on a procedure bundle; ``ok`` only when nothing failed."""
+
+    bundle: str
+    findings: tuple[Finding, ...]
+    omitted: int
+    warnings: tuple[Finding, ...]
+    not_checked: tuple[tuple[str, str, str], ...]
+    """(clause, zh, en) of each check not made."""
+    procedure_id: str = ""
+    branch: str = ""
+    entries: int = 0
+    summary: Any = None
+    """RP-13.1's ``procedure`` object (JSON-ready), or None when the log could not be read."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+class Findings:
+    """The bundle's findings, bounded as spec/bundle.md §8: the first ``FINDINGS_SHOWN`` in full,
+    then the first of each further code; the rest counted. Warnings never fail."""
+
+    def __init__(self) -> None:
+        self.items: list[Finding] = []
+        self.codes: set[str] = set()
+        self.omitted = 0
+        self.warnings: list[Finding] = []
+
+    def fail(self, code: str, zh: str, en: str, *, clause: str = "V22", **where: Any) -> None:
+        if len(self.items) >= FINDINGS_SHOWN and code in self.codes:
+            self.omitted += 1
+            return
+        self.codes.add(code)
+        self.items.append(Finding(clause=clause, code=code, zh=zh, en=en, **where))
+
+    def warn(self, code: str, zh: str, en: str, *, clause: str = "V22", **where: Any) -> None:
+        if len(self.warnings) < FINDINGS_SHOWN * 5:
+            self.warnings.append(Finding(clause=clause, code=code, zh=zh, en=en, **where))
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """The signed definition as read: the id, the raw ``procedure/1`` value, its counting parts
+    and keys."""
+
+    procedure_id: str
+    value: dict[str, Any]
+    counting: CountingDefinition
+    town: PublicKey
+    work_group: PublicKey
+    scrutineers: tuple[PublicKey, ...]
+
+
+class _Run:
+    def __init__(self, bundle: Bundle, town: TownKey) -> None:
+        self.b = bundle
+        self.town = town
+        self.f = Findings()
+        self.not_checked: list[tuple[str, str, str]] = []
+        self.digests: dict[str, tuple[str | None, int]] = {}
+
+    def skip(self, clause: str, zh: str, en: str) -> None:
+        self.not_checked.append((clause, zh, en))
+
+    def doc(self, name: str, clause: str) -> Any:
+        if name not in self.b.names():
+            return None
+        try:
+            return parse_canonical(
+                read_file(self.b, name, DOCUMENT_LIMIT), clause=clause, path=name
+            )
+        except VerificationError as e:
+            self.f.fail(e.code, e.zh, e.en, clause=clause, file=name, path=e.path)
+            return None
+
+
+def verify_procedure(path: Path, town: TownKey, casework: Any = None) -> ProcedureReport:
+    """(V20-V31) Verify a procedure bundle (folder or zip) against the town key; ``casework`` is
+    a ``verifier.casework.CaseworkReport`` of the town's casework bundle, or None.
+
+    Raises:
+        BundleOpenError: the bundle cannot be read at all (exit 2).
+    """
+    from verifier.procedure.recounts import check_recounts  # noqa: PLC0415 - a cycle otherwise
+
+    bundle, problems = open_bundle(path)
+    run = _Run(bundle, town)
+    for p in problems:
+        run.f.fail("p" + p.code, p.zh, p.en, clause="V20", path=p.path, rule="RP-12.1")
+    if any(p.fatal for p in problems):
+        run.skip("V20", "结果包无法安全读取，其余未检查", "the bundle cannot be read safely")
+        return _report(run, str(path))
+    index_id = _layout(run)
+    signed = _definition(run)
+    if signed is None:
+        run.skip("V22", "程序定义无效，日志未检查", "the definition failed: the log not checked")
+        return _report(run, str(path))
+    if index_id is not None and index_id != signed.procedure_id:
+        run.f.fail(
+            "pbundle.procedure_id",
+            "索引中的程序标识不符",
+            "the index names another procedure id",
+            clause="V20",
+            file="index.json",
+            expected=signed.procedure_id,
+            found=index_id,
+        )
+    log = read_log(bundle, signed.procedure_id, run.f.fail)
+    _entries(run, log)
+    checkpoints = check_checkpoints(
+        run.f,
+        run.doc("checkpoints.json", "V22"),
+        signed.procedure_id,
+        work_group=signed.work_group,
+        scrutineers=signed.scrutineers,
+        leaves=log.leaves,
+        expected=expected_reasons(log.entries),
+    )
+    if log.stopped:
+        run.skip(
+            "V23-V30",
+            "日志无法完整读取，重新计票未进行",
+            "the log could not be read: nothing recounted",
+        )
+        return _report(run, str(path), signed, log)
+    summary = check_recounts(run, signed, log, checkpoints, casework)
+    return _report(run, str(path), signed, log, summary)
+
+
+def _report(
+    run: _Run,
+    name: str,
+    signed: Signed | None = None,
+    log: ProcedureLog | None = None,
+    summary: Any = None,
+) -> ProcedureReport:
+    election = signed.value.get("election") if signed else None
+    return ProcedureReport(
+        bundle=name,
+        findings=tuple(run.f.items),
+        omitted=run.f.omitted,
+        warnings=tuple(run.f.warnings),
+        not_checked=tuple(run.not_checked),
+        procedure_id=signed.procedure_id if signed else "",
+        branch=str(election.get("branch_code", "")) if isinstance(election, dict) else "",
+        entries=len(log.leaves) if log else 0,
+        summary=summary,
+    )
+
+
+def _entries(run: _Run, log: ProcedureLog) -> None:
+    entries = run.digests.get("#entries", (None, len(log.leaves)))[1]
+    if entries != len(log.leaves):
+        run.f.fail(
+            "pbundle.entries",
+            "索引的记录数与日志不符",
+            "the index's entry count differs from the log",
+            clause="V20",
+            file="index.json",
+            expected=str(len(log.leaves)),
+            found=str(entries),
+        )
+
+
+# --------------------------------------------------------------------------- V20 layout and index
+
+
+def _layout(run: _Run) -> str | None:
+    """(V20, RP-12.1) Exactly the bundle's files, each as the index says; the index's id."""
+    f = run.f
+    names = [n for n in run.b.names() if n != "index.json"]
+    where = {"clause": "V20", "rule": "RP-12.1"}
+    for name in names:
+        if name not in (*_FIXED, "calendar.json") and _STOCK.fullmatch(name) is None:
+            f.fail(
+                "pbundle.extra_file",
+                "换届程序结果包中有不应有的文件",
+                "a file that a procedure bundle may not hold (RP-12.1)",
+                file=name,
+                **where,
+            )
+    for name in _FIXED:
+        if name not in names:
+            f.fail("pbundle.missing_file", "缺少文件", "missing file", file=name, **where)
+    for name in names:
+        digest, _why = hash_member(run.b, name)
+        run.digests[name] = (digest, run.b.size(name))
+    doc = run.doc("index.json", "V20")
+    if (
+        not isinstance(doc, dict)
+        or set(doc) != {"format", "procedure_id", "entries", "files"}
+        or doc["format"] != "procedure-bundle-index/1"
+        or not isinstance(doc["files"], list)
+        or type(doc["entries"]) is not int
+        or not isinstance(doc["procedure_id"], str)
+    ):
+        f.fail(
+            "pbundle.index",
+            "index.json 不是 procedure-bundle-index/1",
+            "index.json is not a procedure-bundle-index/1",
+            file="index.json",
+            **where,
+        )
+        return None
+    listed: set[str] = set()
+    for i, item in enumerate(doc["files"]):
+        _index_item(run, i, item, listed)
+    for name in sorted(set(names) - listed):
+        f.fail("pbundle.unindexed", "文件未列入索引", "file not in the index", file=name, **where)
+    run.digests["#entries"] = (None, doc["entries"])
+    return str(doc["procedure_id"])
+
+
+def _index_item(run: _Run, i: int, item: object, listed: set[str]) -> None:
+    f = run.f
+    where = {"clause": "V20", "rule": "RP-12.1"}
+    if (
+        not isinstance(item, dict)
+        or set(item) != {"path", "sha256", "size"}
+        or not isinstance(item["path"], str)
+        or not isinstance(item["sha256"], str)
+        or type(item["size"]) is not int
+    ):
+        f.fail(
+            "pbundle.index",
+            "索引条目格式错误",
+            "malformed index item",
+            path=f"files[{i}]",
+            file="index.json",
+            **where,
+        )
+        return
+    name = item["path"]
+    if name in listed or name not in run.digests:
+        f.fail(
+            "pbundle.missing_file",
+            "索引所列文件缺失或重复",
+            "an indexed file is missing or listed twice",
+            file=name,
+            **where,
+        )
+        return
+    listed.add(name)
+    digest, size = run.digests[name]
+    if size != item["size"] or digest != item["sha256"]:
+        f.fail(
+            "pbundle.hash",
+            "文件与索引的哈希或大小不符",
+            "the file differs from its index entry",
+            file=name,
+            expected=item["sha256"],
+            found=str(digest),
+            **where,
+        )
+
+
+# --------------------------------------------------------------------------- V21 the definition
+
+
+def _definition(run: _Run) -> Signed | None:
+    """(V21, RP-2.3) ``signed-procedure/1`` by the trust root; None when it cannot be used."""
+    f = run.f
+    doc = run.doc("procedure.json", "V21")
+    where = {"clause": "V21", "file": "procedure.json", "rule": "RP-2.3"}
+    if not isinstance(doc, dict) or set(doc) != {"format", "procedure", "town_key", "signature"}:
+        if doc is not None or "procedure.json" in run.b.names():
+            f.fail(
+                "procedure.format", "不是 signed-procedure/1", "not a signed-procedure/1", **where
+            )
+        return None
+    if doc["format"] != "signed-procedure/1":
+        f.fail("procedure.format", "格式不是 signed-procedure/1", "wrong format", **where)
+        return None
+    try:
+        town = parse_pubkey_value(doc["town_key"], path="town_key", role="town_committee")
+    except VerificationError as e:
+        f.fail("procedure.town_role", e.zh, e.en, path=e.path, **where)
+        return None
+    if town.fingerprint != run.town.fingerprint or (
+        run.town.key is not None and run.town.key.key != town.key
+    ):
+        f.fail(
+            "procedure.town_key",
+            "程序定义不是由给定的镇党委密钥签署",
+            "the procedure is signed by another town key than the trust root",
+            expected=run.town.fingerprint,
+            found=town.fingerprint,
+            **where,
+        )
+        return None
+    signature = b64decode_canonical(doc["signature"], 64)
+    try:
+        body = canonical_bytes(doc["procedure"])
+        if signature is None:
+            raise VerificationError(clause="V21", code="", zh="", en="")
+        verify_signature(town.key, PROCEDURE_DOMAIN, body, signature)
+    except VerificationError:
+        f.fail(
+            "procedure.signature",
+            "程序定义没有有效的镇党委签名",
+            "the procedure definition lacks a valid town signature",
+            **where,
+        )
+        return None
+    pid = hashlib.sha256(PROCEDURE_DOMAIN + b"\x00" + body).hexdigest()
+    return _parse(run, doc["procedure"], pid, town)
+
+
+def _parse(run: _Run, value: dict[str, Any], pid: str, town: PublicKey) -> Signed | None:
+    where = {"clause": "V21", "file": "procedure.json", "rule": "RP-2.1"}
+    try:
+        counting = parse_counting(value)
+        keys = value["keys"]
+        work_group = parse_pubkey_value(
+            keys["work_group"], path="keys.work_group", role="work_group"
+        )
+        scrutineers = tuple(
+            parse_pubkey_value(k, path=f"keys.scrutineers[{i}]", role="scrutineer")
+            for i, k in enumerate(keys["scrutineers"])
+        )
+    except VerificationError as e:
+        run.f.fail(e.code, e.zh, e.en, path=e.path, **where)
+        return None
+    except (KeyError, TypeError):
+        run.f.fail(
+            "procedure.keys",
+            "程序定义的密钥无效",
+            "the definition's keys are not readable",
+            path="procedure.keys",
+            **where,
+        )
+        return None
+    run.skip(
+        "V21",
+        "RP-2.4 的名册和参数范围检查尚未实现（由 tally procedure check 完成）",
+        "RP-2.4's roster and range checks are not built in the verifier yet",
+    )
+    return Signed(pid, value, counting, town, work_group, scrutineers)

@@ -1,0 +1,199 @@
+"""(V24) Sessions (spec/procedure.md RP-3.2, RP-3.4, RP-5.2, §13 V24).
+
+Each ``recommendation.opened`` lists expected electors (``E``: full members registered here, not
+excluded, R2/R3), each once, with the group's quorum holding (``half``: ``2*P > E``;
+``four_fifths``: ``5*P > 4*E``); a public session names nobody and has ``2*present > R`` and
+``present <= R``; an evaluation's ``present`` is its members plus its public representatives.
+Per post and round: ``ballots.issued`` is the session's ``present``; a ``round.void`` carries the
+round's issued and returned numbers and, for a recommendation, exactly when returned > issued, and
+then no ballot is kept; otherwise the ballots kept at the count are the returned number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from verifier.procedure.log import Entry, ProcedureLog
+
+__all__ = ["check_sessions"]
+
+Key = tuple[object, object, object]
+
+
+@dataclass(slots=True)
+class _Round:
+    present: int
+    issued: int | None = None
+    returned: int | None = None
+    void: bool = False
+
+
+def _electors(value: dict[str, Any]) -> frozenset[str]:
+    excluded = {x.get("member") for x in value.get("exclusions", []) if isinstance(x, dict)}
+    return frozenset(
+        str(m.get("id"))
+        for m in value.get("members", [])
+        if isinstance(m, dict)
+        and m.get("status") == "full"
+        and m.get("registered_here") is True
+        and m.get("id") not in excluded
+    )
+
+
+def check_sessions(
+    run: Any, value: dict[str, Any], log: ProcedureLog, records: Sequence[Entry]
+) -> None:
+    """(V24) Every session, post and round of the log; failures through ``run.f``."""
+    electors = _electors(value)
+    raw = value.get("recommendation")
+    rec: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    quorum, reps = rec.get("quorum"), rec.get("public_representatives")
+    rounds: dict[Key, _Round] = {}
+
+    def bad(e: Entry, code: str, zh: str, en: str, rule: str) -> None:
+        run.f.fail(code, zh, en, clause="V24", file="log.jsonl", seq=e.seq, rule=rule)
+
+    for e in log.entries:
+        b = e.body
+        if e.type in ("recommendation.opened", "evaluation.opened"):
+            members = b.get("present_members")
+            present = b.get("present")
+            named = isinstance(members, list) and len(set(map(str, members))) == len(members)
+            if not named or not set(map(str, members or [])) <= electors:
+                bad(
+                    e,
+                    "session.present_members",
+                    "到会党员须为应到会的有选举权的党员，每人一次",
+                    "the members present must be expected electors, each once",
+                    "RP-3.2",
+                )
+                continue
+            if type(present) is not int:
+                continue
+            if e.type == "evaluation.opened":
+                if present != len(members or []) + _int(b.get("public_present")):
+                    bad(
+                        e,
+                        "session.present_members",
+                        "到会人数不等于到会党员与群众代表之和",
+                        "present is not the members plus the public representatives present",
+                        "RP-5.2",
+                    )
+                rounds["evaluation", "", b.get("round")] = _Round(present)
+                continue
+            _quorum(e, b, present, len(electors), quorum, reps, bad)
+            for post in b.get("posts") or []:
+                rounds[b.get("group"), post, b.get("round")] = _Round(present)
+        elif e.type in ("ballots.issued", "ballots.returned", "round.void"):
+            _step(e, rounds, bad)
+        elif e.type in ("recommendation.counted", "evaluation.counted"):
+            key: Key = (b.get("group"), b.get("post"), b.get("round"))
+            if e.type == "evaluation.counted":
+                key = ("evaluation", "", b.get("round"))
+            _counted(e, key, rounds, records, bad)
+    for r in records:
+        key = _key(r)
+        if key in rounds and rounds[key].void and key[0] != "evaluation":
+            bad(
+                r,
+                "session.void",
+                "作废轮次不应有选票记录",
+                "a void round keeps no ballot",
+                "RP-3.4",
+            )
+
+
+def _int(v: object) -> int:
+    return v if type(v) is int else -1
+
+
+def _quorum(  # noqa: PLR0917 - one session's parts
+    e: Entry, b: dict[str, Any], present: int, n: int, quorum: object, reps: object, bad: Any
+) -> None:
+    if b.get("group") == "member":
+        holds = 2 * present > n if quorum == "half" else 5 * present > 4 * n
+        if present != len(b.get("present_members") or []) or not holds:
+            bad(
+                e,
+                "recommendation.quorum_failed",
+                "到会党员未达到推荐所需人数",
+                "too few members present for a recommendation",
+                "RP-3.2",
+            )
+    elif b.get("present_members") != [] or not (
+        type(reps) is int and 2 * present > reps and present <= reps
+    ):
+        bad(
+            e,
+            "recommendation.public_quorum",
+            "到会群众代表未超过半数或超过应到人数",
+            "the public representatives present are not more than half, or too many",
+            "RP-3.2",
+        )
+
+
+def _key(r: Entry) -> Key:
+    b = r.body
+    if r.type == "recommendation.entered":
+        return b.get("group"), b.get("post"), b.get("round")
+    if r.type == "evaluation.entered":
+        return "evaluation", "", b.get("round")
+    post = b.get("post") if b.get("form") != "evaluation" else ""
+    return b.get("form"), post, b.get("round")
+
+
+def _step(e: Entry, rounds: dict[Key, _Round], bad: Any) -> None:
+    b = e.body
+    key: Key = (
+        b.get("form"),
+        b.get("post") if b.get("form") != "evaluation" else "",
+        b.get("round"),
+    )
+    r = rounds.get(key)
+    if r is None:
+        bad(
+            e, "procedure.order", "会议之外的记录", "a session entry outside its session", "RP-11.1"
+        )
+        return
+    if e.type == "ballots.issued":
+        r.issued = _int(b.get("count"))
+        if r.issued != r.present:
+            bad(
+                e,
+                "ballots.issued_count",
+                "发出票数须等于到会人数",
+                "the ballots issued must equal those present",
+                "RP-3.4",
+            )
+    elif e.type == "ballots.returned":
+        r.returned = _int(b.get("count"))
+    else:
+        r.void = True
+        same = (b.get("issued"), b.get("returned")) == (r.issued, r.returned)
+        over = r.returned is not None and r.issued is not None and r.returned > r.issued
+        if not same or (key[0] != "evaluation" and not over):
+            bad(
+                e,
+                "session.void",
+                "作废须且仅须在收回票数多于发出票数时记录，并写明两数",
+                "a round is void exactly when more ballots are returned than issued, with both "
+                "numbers",
+                "RP-3.4",
+            )
+
+
+def _counted(
+    e: Entry, key: Key, rounds: dict[Key, _Round], records: Sequence[Entry], bad: Any
+) -> None:
+    r = rounds.get(key)
+    kept = sum(1 for x in records if x.seq < e.seq and _key(x) == key)
+    if r is None or r.void or r.returned is None or kept != r.returned:
+        bad(
+            e,
+            "session.records",
+            "计票时的选票记录数不等于收回票数",
+            "the ballots kept at the count are not the ballots returned",
+            "RP-3.4",
+        )
