@@ -362,12 +362,16 @@ def run_branch(
     *,
     index: int = 0,
     casework_id: str | None = None,
+    town: keys.InMemorySigner | None = None,
 ) -> BranchSummary:
     """Hold one branch's whole election in ``folder``; with ``casework_id``, its procedure
     before (up to the binding of the manifest) and the conclusion after (tally.demo_procedure)."""
     rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data
     folder.mkdir(parents=True, exist_ok=True)
     signers = _keys(folder)
+    if town is not None:  # the town's one key, as its casework's (verifier procedure --casework)
+        signers["town"] = town
+        (folder / "town.pub").write_bytes(keys.export_public_key(town.public_key))
     election: Election = parse_definition_data(definition)
     manifest = build_manifest(
         election,
@@ -490,7 +494,13 @@ def run_town(
     for i, (definition, scenario) in enumerate(plan):
         folder = out / f"branch-{i + 1:02d}"
         s = run_branch(
-            folder, definition, scenario, seed * 1000 + i, index=i, casework_id=setup.casework_id
+            folder,
+            definition,
+            scenario,
+            seed * 1000 + i,
+            index=i,
+            casework_id=setup.casework_id,
+            town=setup.town,
         )
         s.verified, s.verifier_failures = verify(folder)
         summaries.append(s)
@@ -556,9 +566,11 @@ def town_report(
         committee += [e.member(MemberId(m)) for m in elected.get("committee", [])]
         electing = _electing_rounds(session, elected)
         branch = _branch_json(s, e, result, elected, electing)
-        # RP-13.2 from the producer's procedure log: not yet gated on `verifier procedure`
+        # RP-13.2: numbers only from a procedure bundle `verifier procedure` passed
         pending = "" if s.appointment == "recorded" else s.appointment
-        branch["procedure"] = branch_figures(out / f"branch-{i:02d}", pending)
+        branch["procedure"] = branch_figures(
+            out / f"branch-{i:02d}", pending, out / "casework" / "bundle"
+        )
         branches.append(branch)
         row = _town_row(s, e, result, elected, electing, lang=lang)
         rows.append(replace(row, procedure=procedure_lines(branch["procedure"], lang)))

@@ -15,6 +15,8 @@ import datetime as dt
 import json
 import random
 import secrets
+import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +29,7 @@ from tally.casework_store import CaseworkStore
 from tally.core.errors import TallyError
 from tally.core.model import PostKind, zh_label
 from tally.core.procedure import build_procedure
-from tally.core.procedure.entries import Form
+from tally.core.procedure.entries import Form, parse_entry
 from tally.core.procedure.figures import procedure_figures
 from tally.core.procedure.ledger import (
     count_body,
@@ -401,16 +403,52 @@ def publish_procedure(folder: Path, lang: str = "zh") -> None:
     render_procedure_notice_pdf(doc, folder / "published" / "procedure-notice.pdf", lang=lang)
 
 
-def branch_figures(folder: Path, pending: str = "") -> dict[str, Any] | None:
-    """:func:`procedure_figures` of the branch's procedure file (None without one)."""
-    path = folder / "procedure.sqlite"
-    if not path.exists():
-        return None
-    store = ProcedureStore.open(path)
+def verify_procedure(folder: Path, casework_bundle: Path | None = None) -> dict[str, Any]:
+    """Run ``verifier procedure`` (V20-V30) on the branch's published procedure bundle in its own
+    process, against the branch's town key and, when given, the town's casework bundle.
+
+    Returns:
+        ``{clauses: "V20-V30", status: "passed"|"failed", failures: [{code, zh, en}],
+        not_checked: [clause]}``: passed only when the verifier exits 0 with no finding.
+    """
+    args = [sys.executable, "-m", "verifier", "procedure", str(folder / "published" / "procedure"),
+            "--town-key", str(folder / "town.pub"), "--json"]  # fmt: skip
+    if casework_bundle is not None and casework_bundle.is_dir():
+        args += ["--casework", str(casework_bundle)]
+    proc = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
+        args, capture_output=True, text=True, check=False, timeout=600
+    )
     try:
-        return procedure_figures(store.entries(), pending)
-    finally:
-        store.close()
+        report = json.loads(proc.stdout)
+        failures = [{k: str(f[k]) for k in ("code", "zh", "en")} for f in report["findings"]]
+        ok = report.get("ok") is True
+        skipped = sorted({str(n["clause"]) for n in report.get("not_checked", [])})
+    except (ValueError, AttributeError, KeyError, TypeError):
+        failures, ok, skipped = [], False, []
+    if not failures and not (proc.returncode == 0 and ok):
+        said = proc.stderr.strip()[-300:]
+        failures = [{"code": f"verifier.exit_{proc.returncode}", "zh": f"无法核验：{said}",
+                     "en": f"cannot be verified: {said}"}]  # fmt: skip
+    passed = proc.returncode == 0 and ok and not failures
+    return {"clauses": "V20-V30", "status": "passed" if passed else "failed",
+            "failures": failures, "not_checked": skipped}  # fmt: skip
+
+
+def branch_figures(
+    folder: Path, pending: str = "", casework_bundle: Path | None = None
+) -> dict[str, Any] | None:
+    """(RP-13.2) The branch's procedure figures once ``verifier procedure`` passed its published
+    bundle (:func:`verify_procedure`), read from that bundle's log; with a failing bundle, only
+    the verifier's findings and no number. None without a procedure file."""
+    if not (folder / "procedure.sqlite").exists():
+        return None
+    verification = verify_procedure(folder, casework_bundle)
+    if verification["status"] != "passed":
+        return {"verifier_gate": "failed", "verification": verification}
+    raw = (folder / "published" / "procedure" / "log.jsonl").read_bytes()
+    entries = [parse_entry(line) for line in raw.splitlines()]
+    figures = procedure_figures(entries, pending)
+    return {"verifier_gate": "passed", "verification": verification, **figures}
 
 
 _DECISIONS: Final = {"approved": ("批准", "approved")}
@@ -424,20 +462,27 @@ _STOPS: Final = {
 
 
 def procedure_lines(figures: Mapping[str, Any] | None, lang: str = "zh") -> tuple[str, ...]:
-    """The town report PDF's lines for :func:`procedure_figures` (RP-13.2), marked as not yet
-    checked by the independent verifier."""
+    """The town report PDF's lines for :func:`branch_figures` (RP-13.2): the figures of a bundle
+    the verifier passed, or one line naming the failing codes."""
     if figures is None:
         return ()
     zh = lang == "zh"
+    if figures["verifier_gate"] != "passed":
+        codes = ", ".join(f["code"] for f in figures["verification"]["failures"])
+        return (
+            f"换届程序：结果包未通过核验（verifier procedure：{codes}），不显示任何数字"
+            if zh
+            else f"Procedure: the bundle failed verifier procedure ({codes}): no figures shown",
+        )
     rec = figures["recommendation"]
     held = [g for g, k in ((("党员", "members"), "member_group_held"),
                            (("群众", "public"), "public_group_held")) if rec[k]]  # fmt: skip
     ballots = sum(x["valid"] + x["invalid"] for x in rec["sessions"])
     names = ("、" if zh else ", ").join(g[0 if zh else 1] for g in held)
     lines = [
-        f"换届程序（未经独立核验）：推荐 {names or '未举行'}，共 {ballots} 张票"
+        f"换届程序（已经 verifier procedure 核验）：推荐 {names or '未举行'}，共 {ballots} 张票"
         if zh
-        else f"Procedure (not yet verified): recommendation by {names or 'none'}, {ballots} ballots"
+        else f"Procedure (verified): recommendation by {names or 'none'}, {ballots} ballots"
     ]
     for x in figures["lists"]:
         stops = ("、" if zh else ", ").join(

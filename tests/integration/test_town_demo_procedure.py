@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from tally.cli import app
+from tally.demo_procedure import branch_figures, procedure_lines
 from tally.procedure_store import ProcedureStore
 
 BRANCHES = 3
@@ -111,7 +113,10 @@ def test_town_report_procedure_figures_equal_the_logs_rp_13_2(town: Path) -> Non
     for i, branch in enumerate(_report(town), start=1):
         want = _expected_figures(_log(town, i))
         got = branch["procedure"]
-        assert got["verifier_gate"] == "not_yet"  # computed from the producer's log (ADR XXXX)
+        # numbers only from a bundle `verifier procedure` passed (V30 with the casework bundle)
+        assert got["verifier_gate"] == "passed"
+        assert got["verification"]["status"] == "passed"
+        assert ("V30" in got["verification"]["not_checked"]) == (i == 1)  # no appointment yet
         assert got["recommendation"]["member_group_held"]
         assert got["recommendation"]["public_group_held"]
         sessions = {
@@ -132,9 +137,25 @@ def test_town_report_procedure_figures_equal_the_logs_rp_13_2(town: Path) -> Non
     assert stops > 0
 
 
-def test_town_report_pdf_shows_each_branchs_procedure_marked_unverified(town: Path) -> None:
+def test_town_report_pdf_shows_each_branchs_verified_procedure(town: Path) -> None:
     reader = PdfReader(town / "town-report.pdf")
     text = "\n".join(page.extract_text() for page in reader.pages)
-    assert text.count("换届程序（未经独立核验）") == BRANCHES
+    assert text.count("换届程序（已经 verifier procedure 核验）") == BRANCHES
     assert "任命：待任命（有异议未办结）" in text
     assert "委员人选：初步 7 名，正式候选人 6 名，不再列入 测评未通过 1" in text
+
+
+def test_a_tampered_procedure_bundle_gives_the_findings_and_no_number_rp_13_2(
+    town: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "branch-02"
+    shutil.copytree(town / "branch-02", folder)
+    log = folder / "published" / "procedure" / "log.jsonl"
+    log.write_bytes(log.read_bytes().replace(b'"valid_ballots":', b'"valid_ballots":1', 1))
+    got = branch_figures(folder, "", town / "casework" / "bundle")
+    assert got is not None
+    assert got["verifier_gate"] == "failed"
+    assert got["verification"]["status"] == "failed" and got["verification"]["failures"]
+    assert "lists" not in got and "recommendation" not in got
+    lines = procedure_lines(got)
+    assert len(lines) == 1 and "未通过核验" in lines[0]

@@ -1,7 +1,7 @@
 """A branch's procedure figures for the town report (spec/procedure.md RP-13.2), read from its log.
 
-Pure: the entries in, a JSON-ready mapping out. Until ``verifier procedure`` gates them, the
-figures are the producer's own reading and say so (``verifier_gate: "not_yet"``, ADR XXXX).
+Pure: the entries in, a JSON-ready mapping out. The demo's town report takes them only from a
+bundle that ``verifier procedure`` passed (ADR XXXX).
 """
 
 from __future__ import annotations
@@ -67,11 +67,10 @@ def _lists(entries: Sequence[ProcedureEntry]) -> list[dict[str, Any]]:
 
 
 def procedure_figures(entries: Sequence[ProcedureEntry], pending: str = "") -> dict[str, Any]:
-    """(RP-13.2) A branch's procedure figures for the town report, from the producer's log (not
-    yet gated on ``verifier procedure``; ADR XXXX): the recommendation's session rounds and
-    whether both groups were held, the list sizes per post with the names not proceeding by
-    reason, the evaluation rounds with the number who did not proceed, and the appointment's
-    date and decision (or ``pending`` with the refusal's code)."""
+    """(RP-13.2) A branch's procedure figures for the town report, from its log: the
+    recommendation's session rounds and whether both groups were held, the list sizes per post
+    with the names not proceeding by reason, the evaluation rounds with the number who did not
+    proceed, and the appointment's date and decision (or ``pending`` with the refusal's code)."""
     sessions = _sessions(entries)
     held = {s["form"] for s in sessions}
     evaluation = [
@@ -91,7 +90,6 @@ def procedure_figures(entries: Sequence[ProcedureEntry], pending: str = "") -> d
     )
     return {
         "source": "producer_log",
-        "verifier_gate": "not_yet",
         "recommendation": {
             "member_group_held": Form.MEMBER.value in held,
             "public_group_held": Form.PUBLIC.value in held,
