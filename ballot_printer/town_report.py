@@ -105,6 +105,7 @@ class TownRow:
     verified: bool
     publicity: str
     elected: tuple[TownElected, ...] = ()
+    procedure: tuple[str, ...] = ()  # the branch's procedure figures, one line each (RP-13.2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +131,7 @@ def _fields(report: TownReport) -> list[tuple[str, str]]:
             ("委员", r.committee),
             ("公示", r.publicity),
             *(("当选人员", f"{x.post}{x.name}") for x in r.elected),
+            *(("换届程序", line) for line in r.procedure),
         ]
     fields += [(label, f"{label}{value}") for label, value in report.shares]
     if report.casework is not None:
@@ -258,7 +260,7 @@ def _elected_lines(
     t = _TEXT[lang]
     out: list[tuple[int, str]] = []
     for r in rows:
-        if not r.elected:
+        if not r.elected and not r.procedure:
             continue
         out.append((0, r.branch))
         posts = list(dict.fromkeys(x.post for x in r.elected))
@@ -278,6 +280,7 @@ def _elected_lines(
                     line += piece
                 filled = True
             out.append((6, line))
+        out += [(6, line) for line in r.procedure]
     return out
 
 

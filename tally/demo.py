@@ -20,7 +20,7 @@ import random
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ import keys
 from ballot_printer.town_report import TownElected, TownReport, TownRow, render_town_report
 from tally.calendar import load_calendar
 from tally.casework_bundle import CaseworkVerification, read_verified_casework
+from tally.casework_store import CaseworkStore
 from tally.core.casework import TownCasework, town_casework
 from tally.core.definition import parse_definition_data
 from tally.core.manifest import Manifest, build_manifest
@@ -44,10 +45,19 @@ from tally.core.rules import (
 )
 from tally.demo_casework import (
     CASEWORK_DAY,
+    casework_setup,
     demo_branches,
     failed_cases,
     run_casework,
     town_cases,
+)
+from tally.demo_procedure import (
+    appoint_branch,
+    branch_figures,
+    conclude_branch,
+    procedure_lines,
+    publish_procedure,
+    run_procedure,
 )
 from tally.election import PAPER_KIND, ElectionSession, EntryInput
 from tally.manifest_io import sign_amended_list, sign_manifest
@@ -117,6 +127,10 @@ class BranchSummary:
     verifier_failures: list[str] = field(default_factory=list)
     has_committee: bool = True
     remote_ballots: int = 0
+    #: the procedure's appointment: "recorded", or the refusal's code that left it pending
+    appointment: str = ""
+    #: the branch's keys (in memory only), for the town's acts after the casework
+    signers: dict[str, keys.InMemorySigner] = field(default_factory=dict, repr=False)
 
 
 def _name(rng: random.Random, used: set[str]) -> str:
@@ -297,11 +311,67 @@ def _stock(
     return stock
 
 
-def run_branch(folder: Path, definition: dict[str, Any], scenario: str, seed: int) -> BranchSummary:
-    """Hold one branch's whole election in ``folder``."""
+def _hold_rounds(
+    session: ElectionSession,
+    manifest: Manifest,
+    signers: Mapping[str, keys.InMemorySigner],
+    *,
+    present: int,
+    scenario: str,
+    rng: random.Random,
+    folder: Path,
+) -> int:
+    """Every round the meeting calls for, as the scenario plans it (amending a blocked list);
+    returns the number of rounds held."""
+    wg, rounds = signers["wg"], 0
+    for _ in range(20):
+        due = session.meeting.due()
+        if isinstance(due, Finished):
+            break
+        if isinstance(due, Blocked):
+            elected = list(session.meeting.rounds.elected(PostKind.COMMITTEE))
+            request, _, _ = session.amend_request(
+                due.post, elected[:2], approval="红组〔2026〕99号"
+            )
+            session.amend_candidates(sign_amended_list(request, signers["town"]))
+            continue
+        stock = _stock(session, manifest, due, count=present + 2, folder=folder, wg=wg)
+        stock_payloads = [ballot_printer.encode_qr_text(p) for p in stock.payloads]
+        session.issue(count=None, signer=wg)
+        void = scenario == Scenario.VOID and due.post is PostKind.COMMITTEE and due.number == 1
+        marks = _plan(rng, due, present, due.expected, scenario)
+        if void:
+            session.return_ballots(present + 1, signer=wg)
+        else:
+            session.return_ballots(present, signer=wg)
+            session.enter(
+                [EntryInput(qr=q_, marks=m) for q_, m in zip(stock_payloads, marks, strict=False)]
+            )
+            session.close(signer=wg)
+        rounds += 1
+        for s in ("s1", "s2"):
+            session.cosign(signers[s])
+    return rounds
+
+
+def run_branch(
+    folder: Path,
+    definition: dict[str, Any],
+    scenario: str,
+    seed: int,
+    *,
+    index: int = 0,
+    casework_id: str | None = None,
+    town: keys.InMemorySigner | None = None,
+) -> BranchSummary:
+    """Hold one branch's whole election in ``folder``; with ``casework_id``, its procedure
+    before (up to the binding of the manifest) and the conclusion after (tally.demo_procedure)."""
     rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data
     folder.mkdir(parents=True, exist_ok=True)
     signers = _keys(folder)
+    if town is not None:  # the town's one key, as its casework's (verifier procedure --casework)
+        signers["town"] = town
+        (folder / "town.pub").write_bytes(keys.export_public_key(town.public_key))
     election: Election = parse_definition_data(definition)
     manifest = build_manifest(
         election,
@@ -310,6 +380,10 @@ def run_branch(folder: Path, definition: dict[str, Any], scenario: str, seed: in
     )
     signed = sign_manifest(manifest, signers["town"])
     (folder / "manifest.json").write_bytes(signed)
+    if casework_id is not None:
+        run_procedure(
+            folder, definition, signers, signed, index=index, casework_id=casework_id, seed=seed
+        )
     # The demo's published passphrase (as TALLY_PASSPHRASE, when it is not set) for remote voting.
     passphrase = os.environ.setdefault("TALLY_PASSPHRASE", "demo-passphrase-not-for-real-use")
     config = SessionConfig(
@@ -336,40 +410,23 @@ def run_branch(folder: Path, definition: dict[str, Any], scenario: str, seed: in
         scenario=scenario,
         has_committee=election.has_committee,
         remote_ballots=summary_remote,
+        signers=signers,
     )
-    wg = signers["wg"]
-    for _ in range(20):
-        due = session.meeting.due()
-        if isinstance(due, Finished):
-            break
-        if isinstance(due, Blocked):
-            elected = list(session.meeting.rounds.elected(PostKind.COMMITTEE))
-            request, _, _ = session.amend_request(
-                due.post, elected[:2], approval="红组〔2026〕99号"
-            )
-            session.amend_candidates(sign_amended_list(request, signers["town"]))
-            continue
-        present = len(present_ids)
-        stock = _stock(session, manifest, due, count=present + 2, folder=folder, wg=wg)
-        stock_payloads = [ballot_printer.encode_qr_text(p) for p in stock.payloads]
-        session.issue(count=None, signer=wg)
-        void = scenario == Scenario.VOID and due.post is PostKind.COMMITTEE and due.number == 1
-        marks = _plan(rng, due, present, due.expected, scenario)
-        if void:
-            session.return_ballots(present + 1, signer=wg)
-        else:
-            session.return_ballots(present, signer=wg)
-            session.enter(
-                [EntryInput(qr=q_, marks=m) for q_, m in zip(stock_payloads, marks, strict=False)]
-            )
-            session.close(signer=wg)
-        summary.rounds += 1
-        for s in ("s1", "s2"):
-            session.cosign(signers[s])
-    session.record_result(signer=wg, calendar=load_calendar(None))
+    summary.rounds = _hold_rounds(
+        session,
+        manifest,
+        signers,
+        present=len(present_ids),
+        scenario=scenario,
+        rng=rng,
+        folder=folder,
+    )
+    session.record_result(signer=signers["wg"], calendar=load_calendar(None))
     for s in ("s1", "s2"):
         session.cosign(signers[s])
     publish(session, folder / "published")
+    if casework_id is not None:
+        conclude_branch(folder, signers["wg"], election.election_date)
     assert session.meeting.result is not None
     summary.elected = {
         k: [election.member(MemberId(i)).name for i in v]
@@ -432,14 +489,36 @@ def run_town(
     casework (objections and reports) under ``out/casework``, exported as its bundle."""
     out.mkdir(parents=True, exist_ok=True)
     summaries = []
-    for i, (definition, scenario) in enumerate(town_plan(seed, branches)):
+    plan = town_plan(seed, branches)
+    setup = casework_setup([d["election"]["branch"] for d, _ in plan])
+    for i, (definition, scenario) in enumerate(plan):
         folder = out / f"branch-{i + 1:02d}"
-        s = run_branch(folder, definition, scenario, seed * 1000 + i)
+        s = run_branch(
+            folder,
+            definition,
+            scenario,
+            seed * 1000 + i,
+            index=i,
+            casework_id=setup.casework_id,
+            town=setup.town,
+        )
         s.verified, s.verifier_failures = verify(folder)
         summaries.append(s)
         if progress:
             progress(s.name)
-    run_casework(out, demo_branches(out, len(summaries)), seed=seed)
+
+    def appointments(cases: CaseworkStore, service: keys.Signer) -> None:
+        for i, summary in enumerate(summaries):
+            folder = out / f"branch-{i + 1:02d}"
+            outcome = appoint_branch(
+                folder, cases, casework_signer=service, signers=summary.signers, index=i
+            )
+            summaries[i].appointment = outcome.code or "recorded"
+            publish_procedure(folder)
+
+    run_casework(
+        out, demo_branches(out, len(summaries)), seed=seed, setup=setup, after=appointments
+    )
     return summaries
 
 
@@ -486,8 +565,15 @@ def town_report(
         ]
         committee += [e.member(MemberId(m)) for m in elected.get("committee", [])]
         electing = _electing_rounds(session, elected)
-        rows.append(_town_row(s, e, result, elected, electing, lang=lang))
-        branches.append(_branch_json(s, e, result, elected, electing))
+        branch = _branch_json(s, e, result, elected, electing)
+        # RP-13.2: numbers only from a procedure bundle `verifier procedure` passed
+        pending = "" if s.appointment == "recorded" else s.appointment
+        branch["procedure"] = branch_figures(
+            out / f"branch-{i:02d}", pending, out / "casework" / "bundle"
+        )
+        branches.append(branch)
+        row = _town_row(s, e, result, elected, electing, lang=lang)
+        rows.append(replace(row, procedure=procedure_lines(branch["procedure"], lang)))
         session.store.close()
     shares = town_shares(secretaries, committee)
     cases, verification = _town_casework(out)

@@ -54,7 +54,9 @@ from tally.election import ElectionSession
 
 __all__ = [
     "CASEWORK_DAY",
+    "CaseworkSetup",
     "DemoBranch",
+    "casework_setup",
     "demo_branches",
     "failed_cases",
     "run_casework",
@@ -400,26 +402,59 @@ class DemoCasework:
     town_key: Path
 
 
-def run_casework(out: Path, branches: Sequence[DemoBranch], *, seed: int) -> DemoCasework:
-    """The town's casework file under ``out/casework``, its bundle and its public totals."""
-    folder = out / "casework"
-    folder.mkdir(parents=True, exist_ok=True)
+@dataclass(frozen=True, slots=True)
+class CaseworkSetup:
+    """The town's casework definition, signed before the branches' procedures name its id."""
+
+    town: keys.InMemorySigner
+    service: keys.InMemorySigner
+    signed: bytes
+    casework_id: str
+
+
+def casework_setup(names: Sequence[str]) -> CaseworkSetup:
+    """The town's signed casework definition for the branches named (``B01``… in order), with
+    the same village groups :func:`demo_branches` gives them."""
     town = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "红旗镇党委")
     service = keys.InMemorySigner.generate(keys.Role.CASEWORK, "红旗镇查核组")
-    (folder / "town.pub").write_bytes(keys.export_public_key(town.public_key))
     document = casework_document(
         town="中共红旗镇委员会",
         branches=[
             {
-                "branch_code": b.code,
-                "name": b.name,
-                "groups": [{"group": g, "name": n} for g, n in b.groups],
+                "branch_code": f"B{i + 1:02d}",
+                "name": name,
+                "groups": [
+                    {"group": f"G{g}", "name": f"{_GROUP_NAMES[g - 1]}组"}
+                    for g in range(1, 3 + i % 3)
+                ],
             }
-            for b in branches
+            for i, name in enumerate(names)
         ],
         casework_key=json.loads(keys.export_public_key(service.public_key)),
     )
-    signed, _ = sign_casework(document, town)
+    signed, definition = sign_casework(document, town)
+    return CaseworkSetup(town, service, signed, definition.id.hex())
+
+
+#: What the demo does with the casework file once the objections are handled, before the export
+#: (the town's appointments, which sign a checkpoint in it).
+AfterCases = Callable[[CaseworkStore, keys.Signer], None]
+
+
+def run_casework(
+    out: Path,
+    branches: Sequence[DemoBranch],
+    *,
+    seed: int,
+    setup: CaseworkSetup | None = None,
+    after: AfterCases | None = None,
+) -> DemoCasework:
+    """The town's casework file under ``out/casework``, its bundle and its public totals."""
+    folder = out / "casework"
+    folder.mkdir(parents=True, exist_ok=True)
+    setup = setup or casework_setup([b.name for b in branches])
+    town, service, signed = setup.town, setup.service, setup.signed
+    (folder / "town.pub").write_bytes(keys.export_public_key(town.public_key))
     store = CaseworkStore.create(
         folder / "town.casework",
         signed_casework=signed,
@@ -434,6 +469,8 @@ def run_casework(out: Path, branches: Sequence[DemoBranch], *, seed: int) -> Dem
         _reports(desk, branches, calendar)
         _objections(desk, branches, calendar)
         desk.close_day()
+        if after is not None:
+            after(store, service)
         result = DemoCasework(
             file=folder / "town.casework",
             bundle=folder / "bundle",

@@ -109,7 +109,14 @@ def test_demo_exports_the_casework_bundle_and_the_public_totals(town: Path) -> N
     # A day's checkpoint for each day with entries (RP-11.4), after the opening one.
     cps = json.loads((bundle / "checkpoints.json").read_bytes())["checkpoints"]
     days = sorted({e["at"][:10] for e in entries})
-    assert [c["text"].split("\n")[3] for c in cps] == ["opened", *(f"day {d}" for d in days)]
+    # Then the town's appointments (RP-10), each over the casework it saw; branch 1's waits on
+    # its open objection (tally.demo_procedure).
+    appointed = ["appointment B02", "appointment B03"]
+    assert [c["text"].split("\n")[3] for c in cps] == [
+        "opened",
+        *(f"day {d}" for d in days),
+        *appointed,
+    ]
     public = json.loads((town / "casework" / "public" / "casework-public.json").read_bytes())
     reports = [e for e in entries if e["type"] == "report.received"]
     assert public["format"] == "casework-public/1"
