@@ -16,7 +16,6 @@ Nothing here decrypts a ballot or keeps a time or an order.
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import logging
 import multiprocessing
@@ -51,7 +50,7 @@ __all__ = [
 log = logging.getLogger("tally.remote_checker")
 
 MAX_REFUSALS_PER_TOKEN: Final = 3  # RV-4.6
-CHECKER_NICE: Final = 19  # the checker yields the CPU to the service's requests
+CHECKER_NICE: Final = 10  # the checker yields most of a busy CPU to the service's requests
 VERDICTS_PER_COMMIT: Final = 64  # at the close: one transaction per this many checked casts
 
 
@@ -93,16 +92,12 @@ def check_cast(ctx: remote_ballot.BallotContext, receipt: str, token: str, ballo
 
 
 def _lower_priority() -> None:
-    """Make the calling process yield the CPU to every other (RV-4.5): Linux's ``SCHED_IDLE``
-    class, which runs it only when no other process wants the CPU, where there is one, and in any
-    case the lowest nice value (``CHECKER_NICE``). A niced process still takes a share of a busy
-    CPU and keeps it until its slice ends when the service wakes; an idle-class one gives it up
-    at once, so a burst of casts is answered at the speed of the service alone."""
+    """Lower the calling process's priority (RV-4.5) to nice ``CHECKER_NICE``: on a busy CPU it
+    gets about a tenth of the service's share. Not Linux's idle class (``SCHED_IDLE``): that runs
+    a process only when nothing else wants the CPU, so a loaded machine starved the checker and
+    left a voter's cast unchecked for as long as the load lasted (a browser test timed out on the
+    loaded CI machine); a niced checker still finishes."""
     os.nice(CHECKER_NICE - os.nice(0))
-    idle = getattr(os, "SCHED_IDLE", None)
-    if idle is not None:
-        with contextlib.suppress(OSError):
-            os.sched_setscheduler(0, idle, os.sched_param(0))
 
 
 _CONTEXT: remote_ballot.BallotContext | None = None  # in the checker process: set at its start

@@ -260,16 +260,16 @@ def test_a_checker_crash_leaves_the_cast_received_and_the_close_checks_it(
 def test_the_checker_runs_at_the_lowest_priority_and_checks_the_stored_bytes(
     service: Service,
 ) -> None:
-    """(RV-4.5) The checker process yields the CPU to the service: the idle scheduling class where
-    the system has one, and the highest nice value; it is given the ballot context once, at its
-    start, and each cast as its stored token and JCS bytes."""
+    """(RV-4.5) The checker process yields most of the CPU to the service (nice 10) but stays in
+    the normal scheduling class, so load never starves it; it is given the ballot context once, at
+    its start, and each cast as its stored token and JCS bytes."""
     api = service.start()
     checker = api.app.state.remote_checks.checker
     assert isinstance(checker, Checker)
     pool = checker._executor()
-    assert pool.submit(os.nice, 0).result() == CHECKER_NICE == 19
-    if hasattr(os, "SCHED_IDLE"):
-        assert pool.submit(os.sched_getscheduler, 0).result() == os.SCHED_IDLE
+    assert pool.submit(os.nice, 0).result() == CHECKER_NICE == 10
+    if hasattr(os, "SCHED_OTHER"):
+        assert pool.submit(os.sched_getscheduler, 0).result() == os.SCHED_OTHER
     cred, redeemed = api.redeem("M020")
     ballot = api.ballot(cred, redeemed, VOTE)
     token = base64.b64encode(cred.token).decode()
