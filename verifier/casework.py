@@ -55,6 +55,7 @@ from verifier.casework_log import (
     local_date,
 )
 from verifier.checks.common import TownKey
+from verifier.checks.findings import ListFindings
 from verifier.checks.publicity import signed_calendar_years
 from verifier.crypto import PublicKey, b64decode_canonical, parse_pubkey_value, verify_signature
 from verifier.errors import VerificationError
@@ -69,7 +70,6 @@ __all__ = [
 ]
 
 CASEWORK_DOMAIN: Final = b"branch-election/casework/1"
-FINDINGS_SHOWN: Final = 20
 _FIXED: Final = ("casework.json", "log.jsonl", "checkpoints.json")
 _PHOTO_PATH: Final = re.compile(r"photos/([0-9a-f]{64})\.(jpg|png)")
 _SUFFIX: Final = {"jpeg": "jpg", "png": "png"}
@@ -137,39 +137,13 @@ class CaseworkReport:
         return not self.findings
 
 
-class _Findings:
-    """V31's findings, bounded as spec/bundle.md §8: the first ``FINDINGS_SHOWN`` in full, then
-    the first of each further code; the rest counted."""
-
-    def __init__(self) -> None:
-        self.items: list[Finding] = []
-        self.codes: set[str] = set()
-        self.omitted = 0
-        self.warnings: list[Finding] = []
-
-    def fail(self, code: str, zh: str, en: str, **where: Any) -> None:
-        if len(self.items) >= FINDINGS_SHOWN and code in self.codes:
-            self.omitted += 1
-            return
-        self.codes.add(code)
-        self.items.append(Finding(clause="V31", code=code, zh=zh, en=en, **where))
-
-    def error(self, e: VerificationError, **where: Any) -> None:
-        where.setdefault("path", e.path)
-        self.fail(e.code, e.zh, e.en, **where)
-
-    def warn(self, code: str, zh: str, en: str, **where: Any) -> None:
-        if len(self.warnings) < FINDINGS_SHOWN * 5:
-            self.warnings.append(Finding(clause="V31", code=code, zh=zh, en=en, **where))
-
-
 class _Run:
     """One verification: the bundle, the findings and what was learnt so far."""
 
     def __init__(self, bundle: Bundle, town: TownKey) -> None:
         self.b = bundle
         self.town = town
-        self.f = _Findings()
+        self.f = ListFindings("V31")
         self.not_checked: list[tuple[str, str]] = []
         self.digests: dict[str, tuple[str | None, int]] = {}
         self.checkpoints: list[tuple[int, str]] = []

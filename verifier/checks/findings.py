@@ -7,7 +7,7 @@ from typing import Any, Final
 from verifier.errors import VerificationError
 from verifier.report import CLAUSES, ClauseResult, Finding, Status
 
-__all__ = ["FINDINGS_SHOWN", "Findings", "after"]
+__all__ = ["FINDINGS_SHOWN", "Findings", "ListFindings", "after"]
 
 FINDINGS_SHOWN: Final = 20  # per clause in full; then one per new code, the rest counted
 
@@ -62,6 +62,37 @@ class Findings:
             else:
                 out.append(ClauseResult(c, Status.PASSED))
         return tuple(out)
+
+
+class ListFindings:
+    """One bounded list of findings for a bundle whose clauses are not the election's (the
+    casework's V31, the procedure's V20–V30): the first ``FINDINGS_SHOWN`` in full, then the first
+    of each further code; the rest counted. Warnings never fail. ``clause`` is the clause of a
+    finding that names none."""
+
+    def __init__(self, clause: str) -> None:
+        self.clause = clause
+        self.items: list[Finding] = []
+        self.codes: set[str] = set()
+        self.omitted = 0
+        self.warnings: list[Finding] = []
+
+    def fail(self, code: str, zh: str, en: str, *, clause: str | None = None, **where: Any) -> None:
+        if len(self.items) >= FINDINGS_SHOWN and code in self.codes:
+            self.omitted += 1
+            return
+        self.codes.add(code)
+        self.items.append(Finding(clause=clause or self.clause, code=code, zh=zh, en=en, **where))
+
+    def error(self, e: VerificationError, **where: Any) -> None:
+        where.setdefault("path", e.path)
+        self.fail(e.code, e.zh, e.en, **where)
+
+    def warn(self, code: str, zh: str, en: str, *, clause: str | None = None, **where: Any) -> None:
+        if len(self.warnings) < FINDINGS_SHOWN * 5:
+            self.warnings.append(
+                Finding(clause=clause or self.clause, code=code, zh=zh, en=en, **where)
+            )
 
 
 def after(*clauses: str) -> tuple[str, ...]:

@@ -26,6 +26,7 @@ from typing import Any, Final
 from verifier.bundle import Bundle, hash_member, open_bundle, read_file
 from verifier.canonical import DOCUMENT_LIMIT, canonical_bytes, parse_canonical
 from verifier.checks.common import TownKey
+from verifier.checks.findings import ListFindings
 from verifier.crypto import PublicKey, b64decode_canonical, parse_pubkey_value, verify_signature
 from verifier.errors import VerificationError
 from verifier.procedure.checkpoints import check_checkpoints, expected_reasons
@@ -36,7 +37,6 @@ from verifier.report import Finding
 __all__ = ["PROCEDURE_DOMAIN", "ProcedureReport", "Signed", "verify_procedure"]
 
 PROCEDURE_DOMAIN: Final = b"branch-election/procedure/1"
-FINDINGS_SHOWN: Final = 20
 _FIXED: Final = ("procedure.json", "log.jsonl", "checkpoints.json", "ballots.jsonl")
 _STOCK: Final = re.compile(
     r"stocks/(?:(?:member|public)-(?:committee|secretary|deputy_secretary)|evaluation)"
@@ -65,28 +65,6 @@ class ProcedureReport:
         return not self.findings
 
 
-class Findings:
-    """The bundle's findings, bounded as spec/bundle.md §8: the first ``FINDINGS_SHOWN`` in full,
-    then the first of each further code; the rest counted. Warnings never fail."""
-
-    def __init__(self) -> None:
-        self.items: list[Finding] = []
-        self.codes: set[str] = set()
-        self.omitted = 0
-        self.warnings: list[Finding] = []
-
-    def fail(self, code: str, zh: str, en: str, *, clause: str = "V22", **where: Any) -> None:
-        if len(self.items) >= FINDINGS_SHOWN and code in self.codes:
-            self.omitted += 1
-            return
-        self.codes.add(code)
-        self.items.append(Finding(clause=clause, code=code, zh=zh, en=en, **where))
-
-    def warn(self, code: str, zh: str, en: str, *, clause: str = "V22", **where: Any) -> None:
-        if len(self.warnings) < FINDINGS_SHOWN * 5:
-            self.warnings.append(Finding(clause=clause, code=code, zh=zh, en=en, **where))
-
-
 @dataclass(frozen=True, slots=True)
 class Signed:
     """The signed definition as read: the id, the raw ``procedure/1`` value, its counting parts
@@ -104,7 +82,7 @@ class _Run:
     def __init__(self, bundle: Bundle, town: TownKey) -> None:
         self.b = bundle
         self.town = town
-        self.f = Findings()
+        self.f = ListFindings("V22")
         self.not_checked: list[tuple[str, str, str]] = []
         self.digests: dict[str, tuple[str | None, int]] = {}
 
