@@ -41,7 +41,6 @@ from verifier.bundle import Bundle, hash_member, open_bundle, read_file
 from verifier.canonical import (
     DOCUMENT_LIMIT,
     LOG_LINE_LIMIT,
-    canonical_bytes,
     parse_canonical,
     parse_canonical_checked,
 )
@@ -57,10 +56,11 @@ from verifier.casework_log import (
 from verifier.checks.common import TownKey
 from verifier.checks.findings import ListFindings
 from verifier.checks.publicity import signed_calendar_years
-from verifier.crypto import PublicKey, b64decode_canonical, parse_pubkey_value, verify_signature
+from verifier.crypto import PublicKey, b64decode_canonical, parse_pubkey_value
 from verifier.errors import VerificationError
 from verifier.merkle import hash_leaf
 from verifier.report import Finding
+from verifier.town_signed import Refusals, read_town_signed
 
 __all__ = [
     "CASEWORK_DOMAIN",
@@ -336,53 +336,36 @@ def _index_item(run: _Run, i: int, item: object, listed: set[str]) -> None:
 # --------------------------------------------------------------------------- definition (RP-8.1)
 
 
+_REFUSALS: Final = Refusals(
+    shape="casework.not_signed",
+    key_role=None,
+    other_town=(
+        "casework.other_town",
+        "事项登记簿不是由给定的镇党委密钥签署",
+        "the casework is another town's: its town key is not the trust root",
+    ),
+    signature=(
+        "casework.not_signed",
+        "事项登记簿定义没有有效的镇党委签名",
+        "the casework definition lacks a valid town signature",
+    ),
+)
+
+
 def _definition(run: _Run) -> tuple[CaseworkDefinition, PublicKey] | None:
     """(V31, RP-8.1) ``signed-casework/1`` by the trust root; None when it cannot be used."""
-    f = run.f
-    doc = run.doc("casework.json")
-    where = {"file": "casework.json", "rule": "RP-8.1"}
-    if not isinstance(doc, dict) or set(doc) != {"format", "casework", "town_key", "signature"}:
-        if doc is not None or "casework.json" in run.b.names():
-            f.fail(
-                "casework.not_signed", "不是 signed-casework/1", "not a signed-casework/1", **where
-            )
-        return None
-    if doc["format"] != "signed-casework/1":
-        f.fail("casework.not_signed", "格式不是 signed-casework/1", "wrong format", **where)
-        return None
-    try:
-        town = parse_pubkey_value(doc["town_key"], path="town_key", role="town_committee")
-    except VerificationError as e:
-        f.error(e, **where)
-        return None
-    if town.fingerprint != run.town.fingerprint or (
-        run.town.key is not None and run.town.key.key != town.key
-    ):
-        f.fail(
-            "casework.other_town",
-            "事项登记簿不是由给定的镇党委密钥签署",
-            "the casework is another town's: its town key is not the trust root",
-            expected=run.town.fingerprint,
-            found=town.fingerprint,
-            **where,
-        )
-        return None
-    signature = b64decode_canonical(doc["signature"], 64)
-    try:
-        body = canonical_bytes(doc["casework"])
-        if signature is None:
-            raise VerificationError(clause="V31", code="", zh="", en="")
-        verify_signature(town.key, CASEWORK_DOMAIN, body, signature)
-    except VerificationError:
-        f.fail(
-            "casework.not_signed",
-            "事项登记簿定义没有有效的镇党委签名",
-            "the casework definition lacks a valid town signature",
-            **where,
-        )
-        return None
-    cid = hashlib.sha256(CASEWORK_DOMAIN + b"\x00" + body).hexdigest()
-    return _parse_casework(run, doc["casework"], cid)
+    signed = read_town_signed(
+        run.f,
+        run.doc("casework.json"),
+        present="casework.json" in run.b.names(),
+        trust=run.town,
+        member="casework",
+        fmt="signed-casework/1",
+        domain=CASEWORK_DOMAIN,
+        refusals=_REFUSALS,
+        where={"file": "casework.json", "rule": "RP-8.1"},
+    )
+    return None if signed is None else _parse_casework(run, signed.value, signed.id)
 
 
 def _parse_casework(

@@ -17,22 +17,22 @@ What is not built yet is listed in the report as not checked, never as passed.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from verifier.bundle import Bundle, hash_member, open_bundle, read_file
-from verifier.canonical import DOCUMENT_LIMIT, canonical_bytes, parse_canonical
+from verifier.canonical import DOCUMENT_LIMIT, parse_canonical
 from verifier.checks.common import TownKey
 from verifier.checks.findings import ListFindings
-from verifier.crypto import PublicKey, b64decode_canonical, parse_pubkey_value, verify_signature
+from verifier.crypto import PublicKey, parse_pubkey_value
 from verifier.errors import VerificationError
 from verifier.procedure.checkpoints import check_checkpoints, expected_reasons
 from verifier.procedure.definition import CountingDefinition, parse_counting
 from verifier.procedure.log import ProcedureLog, read_log
 from verifier.report import Finding
+from verifier.town_signed import Refusals, read_town_signed
 
 __all__ = ["PROCEDURE_DOMAIN", "ProcedureReport", "Signed", "verify_procedure"]
 
@@ -284,53 +284,36 @@ def _index_item(run: _Run, i: int, item: object, listed: set[str]) -> None:
 # --------------------------------------------------------------------------- V21 the definition
 
 
+_REFUSALS: Final = Refusals(
+    shape="procedure.format",
+    key_role="procedure.town_role",
+    other_town=(
+        "procedure.town_key",
+        "程序定义不是由给定的镇党委密钥签署",
+        "the procedure is signed by another town key than the trust root",
+    ),
+    signature=(
+        "procedure.signature",
+        "程序定义没有有效的镇党委签名",
+        "the procedure definition lacks a valid town signature",
+    ),
+)
+
+
 def _definition(run: _Run) -> Signed | None:
     """(V21, RP-2.3) ``signed-procedure/1`` by the trust root; None when it cannot be used."""
-    f = run.f
-    doc = run.doc("procedure.json", "V21")
-    where = {"clause": "V21", "file": "procedure.json", "rule": "RP-2.3"}
-    if not isinstance(doc, dict) or set(doc) != {"format", "procedure", "town_key", "signature"}:
-        if doc is not None or "procedure.json" in run.b.names():
-            f.fail(
-                "procedure.format", "不是 signed-procedure/1", "not a signed-procedure/1", **where
-            )
-        return None
-    if doc["format"] != "signed-procedure/1":
-        f.fail("procedure.format", "格式不是 signed-procedure/1", "wrong format", **where)
-        return None
-    try:
-        town = parse_pubkey_value(doc["town_key"], path="town_key", role="town_committee")
-    except VerificationError as e:
-        f.fail("procedure.town_role", e.zh, e.en, path=e.path, **where)
-        return None
-    if town.fingerprint != run.town.fingerprint or (
-        run.town.key is not None and run.town.key.key != town.key
-    ):
-        f.fail(
-            "procedure.town_key",
-            "程序定义不是由给定的镇党委密钥签署",
-            "the procedure is signed by another town key than the trust root",
-            expected=run.town.fingerprint,
-            found=town.fingerprint,
-            **where,
-        )
-        return None
-    signature = b64decode_canonical(doc["signature"], 64)
-    try:
-        body = canonical_bytes(doc["procedure"])
-        if signature is None:
-            raise VerificationError(clause="V21", code="", zh="", en="")
-        verify_signature(town.key, PROCEDURE_DOMAIN, body, signature)
-    except VerificationError:
-        f.fail(
-            "procedure.signature",
-            "程序定义没有有效的镇党委签名",
-            "the procedure definition lacks a valid town signature",
-            **where,
-        )
-        return None
-    pid = hashlib.sha256(PROCEDURE_DOMAIN + b"\x00" + body).hexdigest()
-    return _parse(run, doc["procedure"], pid, town)
+    signed = read_town_signed(
+        run.f,
+        run.doc("procedure.json", "V21"),
+        present="procedure.json" in run.b.names(),
+        trust=run.town,
+        member="procedure",
+        fmt="signed-procedure/1",
+        domain=PROCEDURE_DOMAIN,
+        refusals=_REFUSALS,
+        where={"clause": "V21", "file": "procedure.json", "rule": "RP-2.3"},
+    )
+    return None if signed is None else _parse(run, signed.value, signed.id, signed.town)
 
 
 def _parse(run: _Run, value: dict[str, Any], pid: str, town: PublicKey) -> Signed | None:
