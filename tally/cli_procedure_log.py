@@ -31,12 +31,17 @@ from tally.core.procedure.entries import (
     Form,
     RecommendationEntered,
 )
-from tally.core.procedure.errors import ProcedureCountError, ProcedureLogError
-from tally.core.procedure.ledger import Ledger, RoundKey, count_body
+from tally.core.procedure.errors import ProcedureCountError
+from tally.core.procedure.ledger import Ledger, RoundKey, count_body, recommendation_opening
 from tally.election_log import now
 from tally.log.checkpoint import signer_name
 from tally.procedure_file import MAX_PROCEDURE_BYTES
-from tally.procedure_store import INVALID_DOMAIN, ProcedureStore, invalid_decision_message
+from tally.procedure_store import (
+    INVALID_DOMAIN,
+    ProcedureStore,
+    invalid_decision_message,
+    open_recommendation_session,
+)
 
 __all__ = [
     "MemberOpt",
@@ -298,24 +303,9 @@ def _open_session(
     n: int,
     lg: str,
 ) -> tuple[list[str], dict[str, Any]]:
-    ledger = store.ledger
-    round_no = ledger.next_round(form)
-    posts = [p.value for p in ledger.pending_posts(form)]
-    body: dict[str, Any] = {
-        "group": form.value,
-        "round": round_no,
-        "posts": posts,
-        "present": n,
-        "present_members": list(ids),
-    }
-    try:
-        text = append(store, key, actor, "recommendation.opened", body)
-    except ProcedureLogError as e:
-        if e.code == "recommendation.quorum_failed":
-            # (RP-3.2) The failed quorum is recorded (it consumes no round), then refused.
-            del body["posts"]
-            append(store, key, actor, "recommendation.quorum_failed", body)
-        raise
+    body = recommendation_opening(store.ledger, form, ids, n)
+    round_no, posts = body["round"], body["posts"]
+    text = open_recommendation_session(lambda t, b: append(store, key, actor, t, b), body)
     head = (
         f"{_FORM_ZH[form]}第 {round_no} 轮开始：到会 {n} 人；职位 {'、'.join(posts)}"
         if lg == "zh"

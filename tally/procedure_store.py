@@ -24,7 +24,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import keys
 from ballot_printer import PaperKind, ProcedureForm, parse_procedure_qr_text
@@ -74,7 +74,10 @@ __all__ = [
     "ProcedureStore",
     "Randomness",
     "invalid_decision_message",
+    "open_recommendation_session",
 ]
+
+_T = TypeVar("_T")
 
 CHECKPOINT_DOMAIN: Final = b"branch-election/procedure-checkpoint/1"
 INVALID_DOMAIN: Final = b"branch-election/procedure-invalid-ballot/1"
@@ -95,6 +98,19 @@ _PAPER: Final = {
 
 #: The shell's random source: ``n`` bytes fresh from the OS CSPRNG (``secrets.token_bytes``).
 Randomness = Callable[[int], bytes]
+
+
+def open_recommendation_session(
+    append: Callable[[str, dict[str, Any]], _T], body: dict[str, Any]
+) -> _T:
+    """(RP-3.2) Append a ``recommendation.opened`` through ``append``; a quorum it fails is
+    recorded as ``recommendation.quorum_failed`` (it consumes no round number), then refused."""
+    try:
+        return append("recommendation.opened", body)
+    except ProcedureLogError as e:
+        if e.code == "recommendation.quorum_failed":
+            append("recommendation.quorum_failed", {k: v for k, v in body.items() if k != "posts"})
+        raise
 
 
 def invalid_decision_message(procedure_id: bytes, seq: int, body: Mapping[str, Any]) -> bytes:

@@ -41,6 +41,7 @@ __all__ = [
     "count_body",
     "evaluation_opening",
     "proposal_body",
+    "recommendation_opening",
     "vetting_body",
 ]
 
@@ -112,6 +113,20 @@ def apply_count(ledger: Ledger, v: ComputedBody) -> Ledger:
         ledger = replace(ledger, counts=(*ledger.counts, count))
     key = RoundKey(v.form, v.post, v.round)
     return close_round(ledger, replace(ledger.rounds[key], closed="counted"))
+
+
+def recommendation_opening(
+    ledger: Ledger, form: Form, present_members: Sequence[MemberId], present: int
+) -> dict[str, Any]:
+    """(RP-3.2) The ``recommendation.opened`` body of the group's next session: every post it has
+    not counted (``present_members`` empty for the public)."""
+    return {
+        "group": form.value,
+        "round": ledger.next_round(form),
+        "posts": [p.value for p in ledger.pending_posts(form)],
+        "present": present,
+        "present_members": list(present_members),
+    }
 
 
 def evaluation_opening(ledger: Ledger) -> tuple[int, int, tuple[MemberId, ...]] | None:

@@ -44,6 +44,7 @@ from tally.core.procedure.computed import (
     count_body,
     evaluation_opening,
     proposal_body,
+    recommendation_opening,
     vetting_body,
 )
 from tally.core.procedure.entries import (
@@ -80,6 +81,7 @@ __all__ = [
     "evaluation_opening",
     "open_ledger",
     "proposal_body",
+    "recommendation_opening",
     "replay",
     "vetting_body",
 ]

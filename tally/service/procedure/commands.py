@@ -20,9 +20,13 @@ from ballot_printer import PaperKind, ProcedureForm, ballot_code, parse_procedur
 from ballot_printer.procedure_qr import verify_procedure_payload
 from tally.core.model import MemberId, PostKind
 from tally.core.procedure.entries import EvaluationEntered, Form, RecommendationEntered
-from tally.core.procedure.errors import ProcedureLogError
-from tally.core.procedure.ledger import RoundKey, count_body, evaluation_opening
-from tally.procedure_store import ProcedureStore
+from tally.core.procedure.ledger import (
+    RoundKey,
+    count_body,
+    evaluation_opening,
+    recommendation_opening,
+)
+from tally.procedure_store import ProcedureStore, open_recommendation_session
 from tally.session_errors import SessionError
 
 __all__ = [
@@ -116,27 +120,14 @@ def open_recommendation(store: ProcedureStore, c: Command) -> tuple[str, str]:
     form = _form(c.text("group"))
     if form is Form.EVALUATION:
         raise SessionError("procedure.form", zh="测评会议另行开始", en="an evaluation opens apart")
-    ledger = store.ledger
     ids = [MemberId(m) for m in c.multi.get("member", ())] if form is Form.MEMBER else []
     n = (
         len(ids)
         if form is Form.MEMBER
         else c.number("present", "到会群众代表人数", "the number present")
     )
-    body: dict[str, Any] = {
-        "group": form.value,
-        "round": ledger.next_round(form),
-        "posts": [p.value for p in ledger.pending_posts(form)],
-        "present": n,
-        "present_members": list(ids),
-    }
-    try:
-        _append(store, c, "recommendation.opened", body)
-    except ProcedureLogError as e:
-        if e.code == "recommendation.quorum_failed":
-            del body["posts"]
-            _append(store, c, "recommendation.quorum_failed", body)
-        raise
+    body = recommendation_opening(store.ledger, form, ids, n)
+    open_recommendation_session(lambda t, b: _append(store, c, t, b), body)
     return (
         f"第 {body['round']} 轮推荐会议已开始：到会 {n} 人",
         f"recommendation round {body['round']} opened: {n} present",
