@@ -156,3 +156,20 @@ def test_the_producer_reads_the_valid_procedure_bundle(case: Path) -> None:
     figures = procedure_figures([parse_entry(r) for r in rows], "")
     assert figures["recommendation"]["member_group_held"]
     assert figures["recommendation"]["public_group_held"]
+
+
+def test_the_bundles_beside_the_vectors_verify_on_their_own() -> None:
+    """The town's casework bundle passes V31 with no warning and each election bundle V1-V19,
+    so a vector's failure is its procedure bundle's."""
+    from verifier.casework import verify_casework  # noqa: PLC0415
+    from verifier.checks import verify_bundle  # noqa: PLC0415
+    from verifier.cli import parse_town_key  # noqa: PLC0415
+
+    town = parse_town_key(str(TOWN_PUB))
+    casework = verify_casework(VECTORS / "casework", town)
+    assert (casework.ok, casework.warnings) == (True, ()), casework.findings
+    elections = sorted(p for p in (VECTORS / "elections").iterdir() if p.is_dir())
+    assert [p.name for p in elections] == ["B01", "B01-secretary-swapped", "B02"]
+    for folder in elections:
+        report = verify_bundle(folder, town, jobs=1)
+        assert report.ok, (folder.name, report.findings)
