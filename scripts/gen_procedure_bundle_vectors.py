@@ -60,7 +60,7 @@ from ballot_printer import (
     sign_payload,
 )
 from ballot_printer.procedure_qr import sign_procedure_payload
-from ballot_printer.procedure_stock import ProcedureStock
+from ballot_printer.procedure_stock import ProcedureStock, procedure_stock_commitment_of
 from tally.calendar import build_calendar, load_calendar
 from tally.casework_store import CaseworkStore, sign_casework
 from tally.core.casework import (
@@ -895,8 +895,61 @@ def _exactly_half(parts: Parts) -> None:
             e["body"]["count"] = 4
 
 
-def _returned_more(parts: Parts) -> None:
+def _fewer_records(parts: Parts) -> None:
+    parts.entry("ballots.returned", form="member", post="committee")["body"]["count"] = 5
+
+
+def _returned_more_counted(parts: Parts) -> None:
+    """6 committee ballots returned of 5 issued, all 6 kept and the round counted, not void: the
+    4 entered and two more declared invalid (the stock's spare ballot and one printed beyond it,
+    its sealed list grown to 6), so that the counts and the proposal still hold."""
+    pid = hashlib.sha256(
+        b"branch-election/procedure/1\x00" + canonical(json.loads(parts.signed)["procedure"])
+    ).digest()
+    path = "stocks/member-committee-1.json"
+    doc = json.loads(parts.stocks[path])
+    used = {
+        e["body"]["ballot_id"]
+        for e in parts.entries
+        if e["type"] == "recommendation.entered" and e["body"]["group"] == "member"
+    }
+    spare = next(i for i in doc["ballot_ids"] if i not in used)
+    extra = hashlib.sha256(b"V24-returned-more-not-void").hexdigest()[:32]
+    ids = sorted([*doc["ballot_ids"], extra])
+    commitment = procedure_stock_commitment_of(
+        pid, ProcedureForm.MEMBER, PaperKind.COMMITTEE, 1, [bytes.fromhex(i) for i in ids]
+    ).hex()
+    doc.update(count=6, ballot_ids=ids, commitment=commitment)
+    parts.stocks[path] = canonical(doc)
+    stock = parts.entry("stock.committed", form="member", post="committee", round=1)["body"]
+    stock.update(count=6, commitment=commitment)
     parts.entry("ballots.returned", form="member", post="committee")["body"]["count"] = 6
+    counted = parts.entry("recommendation.counted", group="member", post="committee")
+    counted["body"]["invalid_ballots"] += 2
+    at = parts.entries.index(counted)
+    added = []
+    for k, bid in enumerate((spare, extra)):
+        payload = sign_procedure_payload(
+            procedure_id=pid, form=ProcedureForm.MEMBER, post=PaperKind.COMMITTEE,
+            round_number=1, ballot_id=bytes.fromhex(bid), signer=WORK_GROUP,
+        )  # fmt: skip
+        body: dict[str, Any] = {
+            "form": "member",
+            "post": "committee",
+            "round": 1,
+            "ballot_id": bid,
+            "qr": encode_procedure_qr_text(payload),
+            "reason": "identifying_marks",
+        }
+        message = canonical({"procedure_id": pid.hex(), "seq": at + k} | body)
+        signature = SCRUTINEERS[0].sign(b"branch-election/procedure-invalid-ballot/1", message)
+        body["scrutineer"] = signer_name(SCRUTINEERS[0].public_key)
+        body["signature"] = base64.b64encode(signature).decode()
+        salt = hashlib.sha256(f"V24-returned-more-not-void {k}".encode()).hexdigest()
+        added.append({**counted, "type": "ballot.declared_invalid", "salt": salt, "body": body})
+    parts.entries[at:at] = added
+    parts.checkpoints = [(n + 2 if n > at else n, r, who) for n, r, who in parts.checkpoints]
+    parts.entry("candidates.approved")["body"]["approval"]["vetted_size"] += 2
 
 
 def _members_count(edit: Callable[[dict[str, Any]], None]) -> Mutation:
@@ -1091,10 +1144,11 @@ def _cases(town: Town) -> tuple[Case, ...]:
         v("V24-member-quorum-exactly-half", "B01", "recommendation.quorum_failed",
           "RP-3.2: the members' session with 4 of the 8 expected electors (2*4 > 8 fails), 4 "
           "ballots issued and 4 returned", _exactly_half),
-        v("V24-returned-more-not-void", "B01", "session.records",
-          "RP-3.4: 6 committee ballots returned of 5 issued, yet the round is counted (with its 4 "
-          "ballots), not void",
-          _returned_more),
+        v("V24-returned-more-not-void", "B01", "session.void",
+          "RP-3.4: 6 committee ballots returned of 5 issued, yet the round is counted with all 6 "
+          "(4 entered, 2 declared invalid; the stock printed 6), not void", _returned_more_counted),
+        v("V24-records-fewer-than-returned", "B01", "session.records",
+          "RP-3.4: 5 committee ballots returned, 4 kept at the count", _fewer_records),
         v("V25-written-nonmember-counted", "B03", "count.recommendation_differs",
           "RP-3.7: the written name of a probationary member (M09, not nominable) counted as a "
           "recommendation", _members_count(_nonnominable_counted)),

@@ -8,7 +8,8 @@ ledger's replay) accepts each valid bundle's definition and log. The committed v
 fresh regeneration by scripts/gen_procedure_bundle_vectors.py.
 
 ``--election`` (V29) lands with the verifier-v29 branch: the tests that pass it are marked xfail
-(strict) until then, and so is ``preliminary.tie_broken`` (V26, verifier-v26).
+(strict) until then, and so is ``preliminary.tie_broken`` (V26, verifier-v26); three more
+vectors carry the spec's code for a check today's verifier lacks (``LANDS_WITH``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ LANDS_WITH = {
     "V26-tie-broken": "preliminary.tie_broken lands with verifier-v26",
     "V26-qualification-not-omitted": "V26 names a missing qualification omission "
     "preliminary.differs today, not preliminary.omission",
+    "V24-returned-more-not-void": "V24 does not refuse a round counted though more ballots "
+    "were returned than issued yet (verifier/procedure/sessions.py)",
     "V29-": "V29 lands with verifier-v29",
     "V30-objection-text-in-appointment": "V22 checks the members of a town act's object (at "
     "every level) only when built",
@@ -106,12 +109,15 @@ def test_rp_15_3_every_invalid_vector_names_its_clause_in_its_name() -> None:
 
 @pytest.mark.parametrize("case", VALID, ids=lambda p: p.name)
 def test_valid_procedure_bundle_passes_with_only_its_warnings(case: Path) -> None:
-    """Without ``--election``: V29 is reported as not checked, never passed."""
+    """Without ``--election``: V29 is reported as not checked, never passed; a clause the vector
+    lists as not checked may become checked as the verifier grows, never the reverse."""
     code, report = _verify(case, election=False)
     expected = _expected(case)
     assert (code, report["ok"]) == (0, True), report["findings"]
     assert sorted({w["code"] for w in report["warnings"]}) == expected["warnings"]
-    assert sorted({n["clause"] for n in report["not_checked"]}) == expected["not_checked"]
+    not_checked = {n["clause"] for n in report["not_checked"]}
+    assert "V29" in not_checked
+    assert not_checked <= set(expected["not_checked"])
 
 
 @pytest.mark.xfail(strict=True, reason="V29 lands with verifier-v29")
