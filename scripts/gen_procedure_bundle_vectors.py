@@ -20,7 +20,8 @@ The generator then rebuilds each procedure bundle from its parts (definition, en
 checkpoint moments and signers, sealed stock lists) and requires the two to be byte for byte
 equal: each invalid bundle is built from those parts with one change, everything after it
 re-derived with the same keys (the chain, the checkpoints and their co-signatures, the ballot
-records, the index; the town's act re-signed by the town key where the change is in one), or
+records, the index; the town's act re-signed by the town key where the change is in one, and the
+approval re-signed over its moved ``vetted`` checkpoint where a change precedes it), or
 from a prefix of the log (a bundle published after the proposal or the vetting) where a change
 would otherwise reach later entries. Each ``expected.json`` names the clause and the verifier's
 finding code, and the election and casework bundles to give (``--election``, ``--casework``),
