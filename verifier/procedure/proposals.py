@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from verifier.procedure.definition import CountingDefinition, ProcedureRecountError
@@ -63,6 +63,9 @@ def broken_ties(
     return out
 
 
+Fail = Callable[..., None]
+
+
 def check_proposal(
     run: Any,
     d: CountingDefinition,
@@ -77,61 +80,17 @@ def check_proposal(
     def fail(code: str, zh: str, en: str, rule: str = "RP-4.5", clause: str = "V26") -> None:
         run.f.fail(code, zh, en, clause=clause, file="log.jsonl", seq=e.seq, rule=rule)
 
-    earlier = list(seen.get("preliminary.proposed", []))
-    since = earlier[-1].seq if earlier else -1
-    higher_level: list[Mapping[str, Any]] = [
-        r
-        for h in seen.get("higher_level.recommended", [])
-        if h.seq > since and isinstance(r := h.body.get("recommendation"), dict)
-    ]
-    omitted = [
-        o for p in _list(b.get("posts")) if isinstance(p, dict) for o in _list(p.get("omitted"))
-    ]
-    omissions = _recorded(omitted)
-    try:
-        date = dt.date.fromisoformat(str(b.get("election_date")))
-    except ValueError:
-        fail("preliminary.differs", "选举日期无效", "election_date is no date")
-        return
     ties: dict[str, frozenset[str]] = {}
     try:
-        if b.get("version") == 1:
-            want = recount_proposal(
-                d,
-                election_date=date,
-                counts=counts,
-                omissions=omissions,
-                higher_level=higher_level,
-                ties=ties,
-            )
-        else:
-            vettings = [v for v in seen.get("vetting.recorded", []) if v.seq > since]
-            if not earlier or not vettings:
-                fail(
-                    "procedure.order",
-                    "补充推荐须在上一版初步人选测评并考察审查之后",
-                    "a supplement follows the evaluation and vetting of the previous version",
-                    rule="RP-6.3",
-                    clause="V22",
-                )
-                return
-            want = recount_supplement(
-                d,
-                version=_int(b.get("version")),
-                election_date=date,
-                counts=counts,
-                proposals=[p.body for p in earlier],
-                vetting=vettings[-1].body,
-                omissions=omissions,
-                higher_level=higher_level,
-                ties=ties,
-            )
+        want = _recompute(d, e, seen, counts, ties=ties, fail=fail)
     except ProcedureRecountError as x:
         fail(x.code, x.zh, x.en, rule=x.clause)
         return
     except (KeyError, TypeError, ValueError, AttributeError):
         # The counts it rests on are not readable (their own failures are reported under V25).
         run.skip("V26", "推荐计票结果无法读取，初步人选未重新计算", "the counts are unreadable")
+        return
+    if want is None:
         return
     broken = broken_ties(ties, b)
     for post, kept, left in broken:
@@ -159,6 +118,69 @@ def check_proposal(
             "the supplement adds no name: a new procedure definition is needed",
             rule="RP-6.3",
         )
+
+
+def _recompute(
+    d: CountingDefinition,
+    e: Entry,
+    seen: Seen,
+    counts: Sequence[Mapping[str, Any]],
+    *,
+    ties: dict[str, frozenset[str]],
+    fail: Fail,
+) -> dict[str, Any] | None:
+    """The body of ``e``'s version by RP-4 (version 1) or RP-6.3 (later); None when it cannot
+    be derived (reported through ``fail``).
+
+    Raises:
+        ProcedureRecountError: the ranking's or the supplement's refusal.
+    """
+    b = e.body
+    earlier = list(seen.get("preliminary.proposed", []))
+    since = earlier[-1].seq if earlier else -1
+    higher_level: list[Mapping[str, Any]] = [
+        r
+        for h in seen.get("higher_level.recommended", [])
+        if h.seq > since and isinstance(r := h.body.get("recommendation"), dict)
+    ]
+    omissions = _recorded(
+        [o for p in _list(b.get("posts")) if isinstance(p, dict) for o in _list(p.get("omitted"))]
+    )
+    try:
+        date = dt.date.fromisoformat(str(b.get("election_date")))
+    except ValueError:
+        fail("preliminary.differs", "选举日期无效", "election_date is no date")
+        return None
+    if b.get("version") == 1:
+        return recount_proposal(
+            d,
+            election_date=date,
+            counts=counts,
+            omissions=omissions,
+            higher_level=higher_level,
+            ties=ties,
+        )
+    vettings = [v for v in seen.get("vetting.recorded", []) if v.seq > since]
+    if not earlier or not vettings:
+        fail(
+            "procedure.order",
+            "补充推荐须在上一版初步人选测评并考察审查之后",
+            "a supplement follows the evaluation and vetting of the previous version",
+            rule="RP-6.3",
+            clause="V22",
+        )
+        return None
+    return recount_supplement(
+        d,
+        version=_int(b.get("version")),
+        election_date=date,
+        counts=counts,
+        proposals=[p.body for p in earlier],
+        vetting=vettings[-1].body,
+        omissions=omissions,
+        higher_level=higher_level,
+        ties=ties,
+    )
 
 
 def _recorded(items: Sequence[Any]) -> list[dict[str, Any]]:
