@@ -8,7 +8,7 @@ ledger's replay) accepts each valid bundle's definition and log. The committed v
 fresh regeneration by scripts/gen_procedure_bundle_vectors.py.
 
 ``--election`` (V29) lands with the verifier-v29 branch: the tests that pass it are marked xfail
-(strict) until then, and so is ``preliminary.tie_broken`` (V26, verifier-v26); three more
+(strict) until then; two more
 vectors carry the spec's code for a check today's verifier lacks (``LANDS_WITH``).
 """
 
@@ -38,9 +38,6 @@ VALID = sorted(p for p in (VECTORS / "valid").iterdir() if p.is_dir())
 INVALID = sorted(p for p in (VECTORS / "invalid").iterdir() if p.is_dir())
 TOWN_PUB = VECTORS / "town.pub"
 LANDS_WITH = {
-    "V26-tie-broken": "preliminary.tie_broken lands with verifier-v26",
-    "V26-qualification-not-omitted": "V26 names a missing qualification omission "
-    "preliminary.differs today, not preliminary.omission",
     "V24-returned-more-not-void": "V24 does not refuse a round counted though more ballots "
     "were returned than issued yet (verifier/procedure/sessions.py)",
     "V29-": "V29 lands with verifier-v29",

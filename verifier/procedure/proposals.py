@@ -50,6 +50,17 @@ def _members(body: Mapping[str, Any], post: str | None = None) -> set[str]:
     }
 
 
+def _qualified(body: Mapping[str, Any]) -> set[str]:
+    """``post:member`` of each ``qualification`` omission of a proposal body (RP-4.4)."""
+    return {
+        f"{item.get('post')}:{o.get('member')}"
+        for item in _list(body.get("posts"))
+        if isinstance(item, dict)
+        for o in _list(item.get("omitted"))
+        if isinstance(o, dict) and o.get("reason") == "qualification"
+    }
+
+
 def broken_ties(
     ties: Mapping[str, frozenset[str]], body: Mapping[str, Any]
 ) -> list[tuple[str, list[str], list[str]]]:
@@ -103,6 +114,16 @@ def check_proposal(
             rule="RP-4.2",
         )
     if broken:
+        return
+    missing = _qualified(want) ^ _qualified(b)
+    if missing:
+        fail(
+            "preliminary.omission",
+            "资格条件（R27，block）未达者的省略记录与规则不符：" + "、".join(sorted(missing)),
+            "the qualification omissions (R27 under block) differ from the rule's: "
+            + ", ".join(sorted(missing)),
+            rule="RP-4.4",
+        )
         return
     if want != b:
         fail(
