@@ -416,13 +416,15 @@ def _approval(
     if not vettings or not proposals:
         return a
     last = vettings[-1].body
-    proceeding = {p.get("post"): p.get("proceeding") for p in last.get("posts", [])}
-    problems = formal_list_problems(
-        signed.counting,
-        last,
-        election_date=dt.date.fromisoformat(str(proposals[-1].body.get("election_date"))),
-        orders=orders,
-    )
+    try:  # a proposal without a date fails V26 ("election_date is no date")
+        date = dt.date.fromisoformat(str(proposals[-1].body.get("election_date")))
+    except ValueError:
+        run.skip("V28", "初步人选的选举日期无效，批复名单未核对", "no election date to check by")
+        return a
+    proceeding = {
+        p.get("post"): p.get("proceeding") for p in _list(last.get("posts")) if isinstance(p, dict)
+    }
+    problems = formal_list_problems(signed.counting, last, election_date=date, orders=orders)
     if set(orders) != set(proceeding) or orders.get("committee") != proceeding.get("committee"):
         problems.append("approval.lists_differ")
     for post in posts:
