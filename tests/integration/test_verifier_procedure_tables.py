@@ -222,8 +222,13 @@ def _vetting(entries: list[dict[str, Any]]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("edit", "clause"),
-    [(_count, "V25"), (_evaluation, "V27"), (_basis, "V26"), (_vetting, "V28")],
+    ("edit", "clause", "tables"),
+    [
+        (_count, "V25", {"sessions", "ranking", "preliminary"}),
+        (_evaluation, "V27", {"evaluation", "vetting"}),
+        (_basis, "V26", {"ranking", "preliminary", "vetting"}),
+        (_vetting, "V28", {"vetting", "approval"}),
+    ],
     ids=["v25-count", "v27-evaluation", "v26-basis", "v28-vetting"],
 )
 def test_rp_13_1_a_failed_clause_shows_no_numbers_for_its_tables(
@@ -231,6 +236,7 @@ def test_rp_13_1_a_failed_clause_shows_no_numbers_for_its_tables(
     published: Files,
     edit: Callable[[list[dict[str, Any]]], None],
     clause: str,
+    tables: set[str],
 ) -> None:
     entries = rows(published)
     edit(entries)
@@ -251,6 +257,8 @@ def test_rp_13_1_a_failed_clause_shows_no_numbers_for_its_tables(
                 assert shown == {}, (table, shown)
             else:
                 assert item["check"] == "passed", (table, item)
+    withheld = {t for t in GATES if any(i["check"] == "failed" for i in doc["procedure"][t] or [])}
+    assert tables <= withheld
     zh = report(folder)[1]
     assert f"{clause} 未通过，不予显示" in zh
 
@@ -293,7 +301,8 @@ def test_rp_13_1_the_tables_totals_equal_the_logs_counts_for_valid_bundles(
     data: st.DataObject,
 ) -> None:
     """For any ballots of a valid bundle: each session's valid and invalid ballots, each
-    person's recommendations by group, each evaluation count are the log's counts."""
+    person's recommendations by group, each proposed name's numbers and each evaluation count
+    are the log's counts."""
     folder = Path(tempfile.mkdtemp(dir=scratch))
     with (
         mock.patch.object(procedure_town, "COMMITTEE_BALLOTS", committee),
@@ -336,6 +345,10 @@ def _totals_agree(doc: dict[str, Any], entries: list[dict[str, Any]]) -> None:
             assert r["valid_ballots"][group] == sum(
                 c["valid_ballots"] for c in mine if c["group"] == group
             )
+    [proposal] = [e["body"] for e in entries if e["type"] == "preliminary.proposed"]
+    keys = ("member", "basis", "member_recommendations", "public_recommendations", "score")
+    for table, post in zip(doc["preliminary"], proposal["posts"], strict=True):
+        assert [{k: n[k] for k in keys} for n in table["names"]] == post["names"]
     [evaluated] = [e["body"] for e in entries if e["type"] == "evaluation.counted"]
     [table] = doc["evaluation"]
     assert table["valid"] == evaluated["valid_ballots"]
