@@ -165,45 +165,43 @@ def render_tables(procedure: Json | None, lang: str = "zh") -> list[str]:
 
 def _recommendation(x: _Text, procedure: Json) -> list[str]:
     sessions, ranking = procedure.get("sessions") or [], procedure.get("ranking") or []
-    if not sessions:
+    posts = dict.fromkeys(str(s.get("post")) for s in [*sessions, *ranking])
+    if not posts:
         return []
     out = [x.t("一、推荐（两推）", "1. Recommendation")]
-    for post in dict.fromkeys(str(s.get("post")) for s in sessions):
+    for post in posts:
         out.append("  " + x.of(_POSTS, post))
-        mine = [s for s in sessions if s.get("post") == post]
-        out.append("    " + x.t("推荐会议", "sessions"))
-        shown = [s for s in mine if x.withheld(s) is None]
-        for s in mine:
-            line = x.withheld(s)
-            if line is not None:
-                group = x.of(_GROUPS, s.get("group"))
-                out.append(
-                    f"      {group} {x.t('第', 'round ')}{s.get('round')}{x.t('轮', '')} {line}"
-                )
-        if shown:
-            head = (
-                ("组别", "轮次", "状态", "到会", "发出", "收回", "有效", "无效")
-                if x.zh
-                else (
-                    "group",
-                    "round",
-                    "status",
-                    "present",
-                    "issued",
-                    "returned",
-                    "valid",
-                    "invalid",
-                )
-            )
-            rows = [
-                [x.of(_GROUPS, s["group"]), s["round"], x.of(_SESSION, s["status"])]
-                + [_n(s[k]) for k in ("present", "issued", "returned", "valid", "invalid")]
-                for s in shown
-            ]
-            out += table(head, rows, "      ")
+        out += _sessions(x, [s for s in sessions if s.get("post") == post])
         for r in ranking:
             if r.get("post") == post:
                 out += _ranking(x, r)
+    return out
+
+
+def _sessions(x: _Text, mine: Sequence[Json]) -> list[str]:
+    if not mine:
+        return []
+    out = ["    " + x.t("推荐会议", "sessions")]
+    for s in mine:
+        line = x.withheld(s)
+        if line is not None:
+            group, round_ = x.of(_GROUPS, s.get("group")), s.get("round")
+            out.append(
+                "      " + x.t(f"{group} 第{round_}轮 {line}", f"{group} round {round_} {line}")
+            )
+    shown = [s for s in mine if x.withheld(s) is None]
+    if shown:
+        head = (
+            ("组别", "轮次", "状态", "到会", "发出", "收回", "有效", "无效")
+            if x.zh
+            else ("group", "round", "status", "present", "issued", "returned", "valid", "invalid")
+        )
+        rows = [
+            [x.of(_GROUPS, s["group"]), s["round"], x.of(_SESSION, s["status"])]
+            + [_n(s[k]) for k in ("present", "issued", "returned", "valid", "invalid")]
+            for s in shown
+        ]
+        out += table(head, rows, "      ")
     return out
 
 

@@ -213,3 +213,30 @@ def test_rp_13_1_a_failed_base_clause_withholds_every_table() -> None:
     items = [*doc["ranking"], *doc["preliminary"]]
     assert {(i["check"], tuple(i["withheld_by"])) for i in items} == {("failed", ("V23",))}
     assert all(i.get("persons") is None and i.get("names") is None for i in items)
+
+
+def test_rp_3_4_a_void_round_shows_its_ballots_and_no_count() -> None:
+    member = {"group": "member", "round": 1, "posts": ["committee"], "present": 20}
+    step = {"form": "member", "post": "committee", "round": 1}
+    entries = (
+        Entry(1, "recommendation.opened", AT, member | {"present_members": list(ORDER[:20])}, b""),
+        Entry(2, "ballots.issued", AT, step | {"count": 20}, b""),
+        Entry(3, "ballots.returned", AT, step | {"count": 21}, b""),
+        Entry(4, "round.void", AT, step | {"issued": 20, "returned": 21}, b""),
+    )
+    doc = procedure_tables(Recounted(DEFINITION, COUNTING, entries, {}), _all())
+    [session] = doc["sessions"]
+    assert (session["status"], session["present"], session["issued"], session["returned"]) == (
+        "void", 20, 20, 21
+    )  # fmt: skip
+    assert (session["valid"], session["invalid"], session["check"]) == (None, None, "passed")
+    assert "present_members" not in session  # counted, the names are the log's business
+    lines = render_tables(doc)
+    assert lines[4].split() == ["党员推荐", "1", "作废", "20", "20", "21", "-", "-"]
+
+
+def test_rp_3_10_the_written_names_not_counted_are_listed_by_reason() -> None:
+    lines = render_tables(procedure_tables(_material(), _all()))
+    assert "    未计入推荐的书写人选（党员推荐，不在党员名册）1 个：张三" in lines
+    en = render_tables(procedure_tables(_material(), _all()), "en")
+    assert "    written names not counted (members, not on the roster): 1: 张三" in en
