@@ -51,6 +51,25 @@ _STOPS: Final[Mapping[str, _Pair]] = {
     "evaluation": ("测评未通过", "did not pass the evaluation"),
     "over_size": ("超出正式候选人人数", "over the formal size"),
 }
+#: (RP-4.4) The ten disqualifications (十不推), shown to the town committee only.
+_CATEGORIES: Final[Mapping[str, _Pair]] = {
+    "td1": ("政治品质和道德品行差的", "poor political integrity or moral conduct"),
+    "td2": ("有涉法涉罪或被立案调查的", "involved in a crime or under criminal investigation"),
+    "td3": (
+        "有违纪违法问题正在接受调查处理的",
+        "under investigation for a breach of discipline or law",
+    ),
+    "td4": ("有拉票贿选或其他不正当行为的", "canvassing, vote buying or other improper conduct"),
+    "td5": (
+        "组织或参与非法上访、越级上访的",
+        "organising or joining illegal or level-skipping petitions",
+    ),
+    "td6": ("组织或参与封建迷信活动、参加邪教活动的", "superstitious or cult activity"),
+    "td7": ("个人信用缺失的", "lack of personal credit standing"),
+    "td8": ("能力虽强但心术不正的", "able but of bad intent"),
+    "td9": ("廉洁自律过不了关的", "fails the integrity standard"),
+    "td10": ("不具备其他履职能力和条件的", "lacks the other abilities and conditions for the post"),
+}
 _OUTCOMES: Final[Mapping[str, _Pair]] = {
     "proceeds": ("进入下一步", "proceeds"),
     "does_not_proceed": ("不进入下一步", "does not proceed"),
@@ -298,7 +317,7 @@ def _preliminary(x: _Text, items: Sequence[Json]) -> list[str]:
 def _stop(x: _Text, o: Json) -> str:
     reason = x.of(_STOPS, o["reason"])
     if o.get("category"):
-        reason += f" {o['category']}"
+        reason += x.t("：", ": ") + x.of(_CATEGORIES, o["category"])
     if o.get("reference"):
         reason += x.t(f"，{o['reference']}", f", {o['reference']}")
     return x.who(o) + x.t(f"（{reason}）", f" ({reason})")

@@ -240,3 +240,58 @@ def test_rp_3_10_the_written_names_not_counted_are_listed_by_reason() -> None:
     assert "    未计入推荐的书写人选（党员推荐，不在党员名册）1 个：张三" in lines
     en = render_tables(procedure_tables(_material(), _all()), "en")
     assert "    written names not counted (members, not on the roster): 1: 张三" in en
+
+
+def test_rp_13_1_sum_mode_several_fail_letters_and_every_stop_reason_read_as_text() -> None:
+    a, b, c = ORDER[:3]
+    d = dataclasses.replace(COUNTING, mode="sum", fail_letters=frozenset({"b", "d"}))
+    base = _material()
+    opened = {"round": 1, "version": 1, "candidates": [a, b], "present_members": [a],
+              "public_present": 39, "present": 40}  # fmt: skip
+    step = {"form": "evaluation", "post": "", "round": 1, "count": 40}
+    own = {"round": 1, "valid_ballots": 40, "invalid_ballots": 0, "added_rows": 1, "results": [
+        {"member": m, "counts": [{"letter": x, "count": n} for x, n in zip("sbd", counts, strict=True)],
+         "blank": 0, "unreadable": 0, "fail_count": counts[1] + counts[2], "outcome": outcome}
+        for m, counts, outcome in ((a, (30, 5, 5), "proceeds"), (b, (20, 10, 10), "does_not_proceed"))
+    ]}  # fmt: skip
+    vetting = {"posts": [{"post": "committee", "proceeding": [a], "stopped": [
+        {"member": b, "reason": "evaluation", "category": "", "reference": ""},
+        {"member": c, "reason": "ten_disqualifications", "category": "td4",
+         "reference": "红组〔2026〕7号"}]}]}  # fmt: skip
+    n = len(base.entries)
+    entries = (
+        *base.entries,
+        Entry(n + 1, "evaluation.opened", AT, opened, b""),
+        Entry(n + 2, "ballots.issued", AT, step, b""),
+        Entry(n + 3, "ballots.returned", AT, step, b""),
+        Entry(n + 4, "evaluation.counted", AT, {"round": 1}, b""),
+        Entry(n + 5, "vetting.recorded", AT, vetting, b""),
+    )
+    recounts = {**base.recounts, n + 4: own}
+    doc = procedure_tables(Recounted(DEFINITION, d, entries, recounts), _all())
+    assert doc["evaluation"][0]["rule"]["zh"] == (
+        "基本满意、不满意票合计超过有效测评票三分之一的，不进入下一步"
+    )
+    assert (doc["evaluation"][0]["members_present"], doc["evaluation"][0]["public_present"]) == (
+        1, 39
+    )  # fmt: skip
+    zh = render_tables(doc)
+    assert any("综合得分 = 党员推荐票 + 群众推荐票" in line for line in zh)
+    head = next(line for line in zh if line.startswith("    姓名（编号）    满意"))
+    assert head.split()[-2:] == ["合计", "结果"]
+    assert any(line.split()[-2:] == ["20", "不进入下一步"] for line in zh)
+    assert "    未进入：丁建国（M001）（测评未通过）" not in zh  # a proceeds
+    assert any(
+        line.endswith("（十不推：有拉票贿选或其他不正当行为的，红组〔2026〕7号）") for line in zh
+    )
+    en = render_tables(doc, "en")
+    assert any("canvassing, vote buying or other improper conduct" in line for line in en)
+
+
+def test_v30_a_withheld_appointment_says_so_and_names_nobody() -> None:
+    doc = _appointed()
+    doc["appointment"] = {"check": "not_checked", "withheld_by": ["V31"],
+                          **dict.fromkeys(("date", "decision", "reference", "persons"))}  # fmt: skip
+    lines = render_tables(doc)
+    assert "  审批任命 （V31 未核验，不予显示）" in lines
+    assert not any("不予任命" in line for line in lines if "YY-" not in line)
