@@ -3,7 +3,7 @@ election, the procedure definition signed by the town, the members' and the publ
 recommendation with ballots drawn from the seed, the proposal, the evaluation, the vetting and
 the town's approval; the demo's election manifest is then bound to it (its candidates are the
 approved ones, in the demo's order), the result concluded after the election, and the town's
-appointment made once the casework's objections allow it (ADR XXXX).
+appointment made once the casework's objections allow it (ADR 0054).
 
 Everything goes through the store and the town's acts (tally.procedure_store,
 tally.procedure_town), not through subprocesses.

@@ -96,7 +96,7 @@ def test_the_published_bundle_passes_every_clause_built(tmp_path: Path, publishe
     assert doc["clauses"]["V20"] == doc["clauses"]["V22"] == doc["clauses"]["V25"] == "passed"
     assert doc["clauses"]["V26"] == doc["clauses"]["V27"] == doc["clauses"]["V28"] == "passed"
     assert doc["clauses"]["V29"] == "not_checked"  # never "passed" without the election bundle
-    assert doc["procedure"]["approval"]["reference"] == "红组〔2026〕12号"
+    assert doc["procedure"]["approval"][0]["reference"] == "红组〔2026〕12号"
 
 
 def test_resealing_an_untouched_log_still_passes(tmp_path: Path, published: Files) -> None:
@@ -114,7 +114,7 @@ def test_the_report_is_in_chinese_by_default_and_english_by_the_switch(
     en = runner.invoke(app, ["procedure", str(folder), "--town-key", TOWN_FP, "--lang", "en"])
     assert zh.exit_code == en.exit_code == 0
     assert "结论：通过" in zh.stdout and "V29 未核验" in zh.stdout
-    assert "正式候选人 secretary: 马秀英（M002），刘海燕（M004）" in zh.stdout
+    assert "  书记（应选 1 名，差额不少于20%）：马秀英（M002）、刘海燕（M004）" in zh.stdout
     assert "result: passed" in en.stdout and "V29 not checked" in en.stdout
 
 

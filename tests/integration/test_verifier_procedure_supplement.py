@@ -138,9 +138,17 @@ def test_the_supplement_is_recomputed_and_the_bundle_passes(
     for clause in ("V23", "V26", "V27", "V28"):
         assert doc["clauses"][clause] == "passed", clause
     assert not [n for n in doc["not_checked"] if n["clause"] == "V26"]
-    assert doc["procedure"]["approval"]["posts"][0]["candidates"] == [
+    committee = doc["procedure"]["approval"][0]
+    assert committee["post"] == "committee"
+    assert [c["member"] for c in committee["candidates"]] == [
         "M023", "M002", "M003", "M024", "M025", "M004"
     ]  # fmt: skip
+    # RP-13.1: the supplement's version is shown, now that V26 recomputes it.
+    preliminary = doc["procedure"]["preliminary"]
+    assert [(p["version"], p["post"]) for p in preliminary] == [
+        (1, "committee"), (1, "secretary"), (2, "committee"), (2, "secretary")
+    ]  # fmt: skip
+    assert all(p["check"] == "passed" for p in preliminary), preliminary
 
 
 # --------------------------------------------------------------------------- V26

@@ -23,6 +23,7 @@ from verifier.procedure.proposals import check_evaluation_opened, check_proposal
 from verifier.procedure.qr import check_procedure_qr
 from verifier.procedure.recommendation import recount_recommendation
 from verifier.procedure.records import check_record_shapes
+from verifier.procedure.report_tables import Recounted
 from verifier.procedure.sessions import check_sessions
 from verifier.procedure.stocks import check_stocks
 from verifier.procedure.vetting import formal_list_problems, recount_vetting
@@ -44,36 +45,23 @@ def check_recounts(
     log: ProcedureLog,
     checkpoints: list[tuple[int, str, str]],
     casework: Any,
-) -> dict[str, Any]:
-    """Run V23 and V25-V30 (and V31's appointment part); returns RP-13.1's ``procedure``."""
+) -> Recounted:
+    """Run V23 and V25-V30 (and V31's appointment part); returns what RP-13.1's tables are made
+    from (``verifier.procedure.report_tables``)."""
     records = _ballot_records(run, signed, log)
     check_record_shapes(run, signed.counting, log, records)
     check_sessions(run, signed.value, log, records)
     check_stocks(run, signed.procedure_id, log, records)
-    summary: dict[str, Any] = {
-        "sessions": [],
-        "ranking": [],
-        "preliminary": [],
-        "evaluation": [],
-        "vetting": [],
-        "approval": None,
-        "objections": [],
-        "appointment": None,
-        "names": {
-            str(m.get("id")): str(m.get("name"))
-            for m in _list(signed.value.get("members"))
-            if isinstance(m, dict)
-        },
-    }
     seen: dict[str, list[Entry]] = {}
     opened: dict[object, list[str]] = {}
     recounted: list[dict[str, Any]] = []  # the verifier's own counts, for V26
+    own_counts: dict[int, dict[str, Any] | None] = {}  # by seq, for RP-13.1's tables
     for e in log.entries:
         if e.type == "evaluation.opened":
             check_evaluation_opened(run, signed.counting, e, seen)
             opened[e.body.get("round")] = list(e.body.get("candidates") or [])
         elif e.type in ("recommendation.counted", "evaluation.counted"):
-            own = _counted(run, signed, e, records, summary=summary, opened=opened)
+            own = own_counts[e.seq] = _counted(run, signed, e, records, opened=opened)
             recounted.append(own if own is not None else e.body)
         elif e.type == "higher_level.recommended":
             what = ("V26", "preliminary.higher_level")
@@ -82,19 +70,15 @@ def check_recounts(
             )
         elif e.type == "preliminary.proposed":
             check_proposal(run, signed.counting, e, seen, [c for c in recounted if "group" in c])
-            summary["preliminary"].append(e.body)
         elif e.type == "vetting.recorded":
             _vetting(run, signed, e, seen, [c for c in recounted if "group" not in c])
-            summary["vetting"].append(e.body)
         elif e.type == "candidates.approved":
-            summary["approval"] = _approval(run, signed, e, seen, checkpoints)
+            _approval(run, signed, e, seen, checkpoints)
         elif e.type == "appointment.recorded":
-            summary["objections"] = _appointment(run, signed, e, seen, casework)
-            summary["appointment"] = e.body.get("appointment")
+            _appointment(run, signed, e, seen, casework)
         seen.setdefault(e.type, []).append(e)
-    summary["ranking"] = [e.body for e in seen.get("recommendation.counted", [])]
     _not_built(run, seen, casework)
-    return summary
+    return Recounted(signed.value, signed.counting, tuple(log.entries), own_counts)
 
 
 def _fail(run: _Run, clause: str, code: str, zh: str, en: str, *, e: Entry, **where: Any) -> None:
@@ -224,7 +208,6 @@ def _counted(
     e: Entry,
     records: list[Entry],
     *,
-    summary: dict[str, Any],
     opened: Mapping[object, list[str]],
 ) -> dict[str, Any] | None:
     """(V25, V27) A count equals the verifier's recount of its round's records; returns the
@@ -269,9 +252,6 @@ def _counted(
             e=e,
             rule="RP-3.10" if rec else "RP-5.6",
         )
-    summary["sessions" if rec else "evaluation"].append(
-        {"form": form, "post": post, "round": b.get("round"), "records": len(mine), "count": b}
-    )
     return want
 
 
