@@ -8,8 +8,7 @@ ledger's replay) accepts each valid bundle's definition and log. The committed v
 fresh regeneration by scripts/gen_procedure_bundle_vectors.py.
 
 ``--election`` (V29) lands with the verifier-v29 branch: the tests that pass it are marked xfail
-(strict) until then; two more
-vectors carry the spec's code for a check today's verifier lacks (``LANDS_WITH``).
+(strict) until then (``LANDS_WITH``).
 """
 
 from __future__ import annotations
@@ -38,11 +37,7 @@ VALID = sorted(p for p in (VECTORS / "valid").iterdir() if p.is_dir())
 INVALID = sorted(p for p in (VECTORS / "invalid").iterdir() if p.is_dir())
 TOWN_PUB = VECTORS / "town.pub"
 LANDS_WITH = {
-    "V24-returned-more-not-void": "V24 does not refuse a round counted though more ballots "
-    "were returned than issued yet (verifier/procedure/sessions.py)",
     "V29-": "V29 lands with verifier-v29",
-    "V30-objection-text-in-appointment": "V22 checks the members of a town act's object (at "
-    "every level) only when built",
 }
 
 
@@ -187,10 +182,10 @@ def test_the_bundles_beside_the_vectors_verify_on_their_own() -> None:
 # What the producer's replay refuses each invalid vector with (its own codes). Not listed: the
 # approval over a stale checkpoint (the replay has no checkpoints: the store checks them when it
 # opens the file), the V29 and V31 vectors (the election and the casework are not in the procedure
-# file) and V22-recommendation-after-proposal (the ledger accepts a failed quorum after the
-# proposal; the store never records one there).
+# file).
 PRODUCER_REFUSES = {
     "V21-other-town-key": "procedure.town_key",
+    "V22-recommendation-after-proposal": "preliminary.after_proposal",
     "V23-ballot-outside-stock": "ballot.not_in_stock",
     "V23-evaluation-ballot-in-recommendation": "ballot.not_in_stock",
     "V24-member-quorum-exactly-half": "recommendation.quorum_failed",

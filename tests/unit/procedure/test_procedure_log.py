@@ -425,6 +425,25 @@ def test_no_recommendation_after_the_proposal_and_a_changed_proposal_is_refused(
     refused(b, "recommendation.opened", body, "preliminary.after_proposal")
 
 
+def test_rp_11_1_no_failed_quorum_is_recorded_after_the_proposal() -> None:
+    """RP-4.5, RP-11.1: a failed quorum is a recommendation entry too; after the proposal it is
+    refused as a session would be (vector V22-recommendation-after-proposal), though the same
+    body is recordable before it."""
+    b = recommended_branch()
+    few = len(b.procedure.expected_electors) // 2
+    failed = {
+        "group": "member",
+        "round": 2,
+        "present": few,
+        "present_members": b.members_present(few),
+    }
+    apply_entry(b.ledger, b.entry("recommendation.quorum_failed", failed))  # recordable before
+    b.append("preliminary.proposed", proposal_body(b.ledger, election_date=ELECTION_DATE).to_json())
+    refused(b, "recommendation.quorum_failed", failed, "preliminary.after_proposal")
+    public = {"group": "public", "round": 2, "present": 1, "present_members": []}
+    refused(b, "recommendation.quorum_failed", public, "preliminary.after_proposal")
+
+
 def test_proposal_needs_both_groups() -> None:
     b = LogBuilder()
     order = b.procedure.ballot_order
