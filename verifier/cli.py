@@ -251,8 +251,7 @@ def procedure_cmd(  # noqa: PLR0917 - typer maps each parameter to an option
         int,
         typer.Option(
             "--jobs",
-            min=0,
-            help="选举结果包签名核验进程数（默认 CPU 数）/ processes for the election bundle",
+            help="选举结果包签名核验进程数（默认 CPU 数）/ processes (default: CPUs)",
         ),
     ] = 0,
 ) -> None:
@@ -269,7 +268,8 @@ def procedure_cmd(  # noqa: PLR0917 - typer maps each parameter to an option
     try:
         town = parse_town_key(town_key)
         cases = None if casework is None else verify_casework(casework, town)
-        bound = None if election is None else read_election(election, town, jobs=jobs or None)
+        procs = max(jobs, 0) or None
+        bound = None if election is None else read_election(election, town, jobs=procs)
         report = verify_procedure(bundle, town, cases, bound)
     except VerificationError as e:  # the key or a bundle cannot be read at all
         if as_json:
