@@ -306,6 +306,39 @@ def test_v29_an_election_bundle_failing_its_own_clauses_is_listed_under_v29(
     assert "V1" in {f["rule"] for f in listed}  # ballots.jsonl is not the file indexed
 
 
+def truncated(b: Branch, to: Path, last: str) -> Path:
+    """The procedure bundle as published right after its ``last`` entry (checkpoints up to it)."""
+    files = read(b.procedure)
+    entries = rows(files)
+    cut = next(i for i, e in enumerate(entries) if e["type"] == last) + 1
+    doc = json.loads(files["checkpoints.json"])
+    doc["checkpoints"] = [c for c in doc["checkpoints"] if int(c["text"].split("\n")[1]) <= cut]
+    files["checkpoints.json"] = canonical(doc)
+    return write(to, reseal(files, entries[:cut], b.work_group))
+
+
+def test_v29_a_bound_election_not_yet_concluded_is_checked_in_part(
+    branch: Branch, tmp_path: Path
+) -> None:
+    procedure = truncated(branch, tmp_path, "election.bound")
+    code, doc = verify(branch, procedure, "--election", str(branch.election))
+    assert code == 0, doc["findings"]
+    assert doc["clauses"]["V29"] == "partial"
+    assert {n["en"] for n in doc["not_checked"] if n["clause"] == "V29"} == {
+        "the log records no concluded election yet: the result is not compared"
+    }
+
+
+def test_v29_with_no_election_bound_yet_is_not_checked(branch: Branch, tmp_path: Path) -> None:
+    procedure = truncated(branch, tmp_path, "candidates.approved")
+    code, doc = verify(branch, procedure, "--election", str(branch.election))
+    assert code == 0, doc["findings"]
+    assert doc["clauses"]["V29"] == "not_checked"
+    assert {n["en"] for n in doc["not_checked"] if n["clause"] == "V29"} == {
+        "no election is bound in the log yet: there is no binding to check"
+    }
+
+
 def test_v29_an_unreadable_election_bundle_exits_2(branch: Branch, tmp_path: Path) -> None:
     args = ["procedure", str(branch.procedure), "--town-key", str(branch.town_pub),
             "--election", str(tmp_path / "nothing")]  # fmt: skip
