@@ -391,3 +391,14 @@ def test_any_bytes_as_a_member_file_give_a_clean_exit(
     r = runner.invoke(app, ["procedure", str(folder), "--town-key", TOWN_FP, "--json"])
     assert r.exit_code in {0, 1, 2}, r.exception
     assert r.exception is None or isinstance(r.exception, SystemExit)
+
+
+def test_v26_a_proposal_without_a_date_fails_and_v28_is_then_not_checked_rather_than_a_crash(
+    tmp_path: Path, published: Files
+) -> None:
+    def edit(entries: list[dict[str, Any]]) -> None:
+        first(entries, "preliminary.proposed")["body"]["election_date"] = "31 December"
+
+    doc = tampered(tmp_path, published, edit)
+    assert ("V26", "preliminary.differs") in codes(doc)
+    assert any(n["clause"] == "V28" for n in doc["not_checked"])

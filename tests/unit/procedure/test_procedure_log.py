@@ -569,6 +569,33 @@ def test_supplement_after_the_vetting_adds_the_next_names_and_is_evaluated_again
     assert info.value.code == "preliminary.exhausted"
 
 
+def test_supplement_waits_for_the_vetting_of_the_latest_version() -> None:
+    """RP-6.3: a supplement follows a vetting record of the latest version. After version 2 is
+    evaluated, the vetting of version 1 is not enough (its lists know nothing of version 2's
+    names): version 3 is out of order until version 2 is vetted."""
+    b = LogBuilder()
+    o = b.procedure.ballot_order
+    committee = [list(o[:5])] * 10 + [list(o[5:9])] * 4 + [[o[5]]] * 2 + [list(o[9:12])] * 2
+    secretary = [[o[3]]] * 16
+    b.recommend(Form.MEMBER, 20, {"committee": committee, "secretary": secretary})
+    b.recommend(Form.PUBLIC, 40, {"committee": committee * 2, "secretary": secretary * 2})
+    b.propose()
+    opening = evaluation_opening(b.ledger)
+    assert opening is not None
+    fail = "".join("d" if m in o[:2] else "s" for m in opening[2])
+    b.evaluate(40, ["s" * len(opening[2])] * 19 + [fail] * 11)
+    b.vet()
+    b.propose()
+    second = evaluation_opening(b.ledger)
+    assert second is not None
+    b.evaluate(40, ["d" * len(second[2])] * 30)
+    with pytest.raises(ProcedureLogError) as info:
+        proposal_body(b.ledger, election_date=ELECTION_DATE)
+    assert info.value.code == "procedure.order"
+    b.vet()
+    assert proposal_body(b.ledger, election_date=ELECTION_DATE).version == 3
+
+
 def test_evaluation_round_without_a_valid_ballot_is_void_and_held_again() -> None:
     """RP-5.5: V = 0 cannot be used; the round is closed as void and the next round evaluates
     the same version."""
