@@ -178,7 +178,7 @@ def test_the_bundles_beside_the_vectors_verify_on_their_own() -> None:
     assert [p.name for p in elections] == ["B01", "B01-secretary-swapped", "B02"]
     for folder in elections:
         report = verify_bundle(folder, town, jobs=1)
-        assert report.ok, (folder.name, report.findings)
+        assert report.ok, (folder.name, report.failed())
 
 
 # What the producer's replay refuses each invalid vector with (its own codes). Not listed: the
