@@ -224,7 +224,7 @@ def casework_cmd(
 
 
 @app.command("procedure")
-def procedure_cmd(
+def procedure_cmd(  # noqa: PLR0917 - typer maps each parameter to an option
     bundle: Annotated[
         Path, typer.Argument(help="换届程序结果包文件夹或 .zip / procedure bundle folder or .zip")
     ],
@@ -238,11 +238,26 @@ def procedure_cmd(
             "--casework", help="镇事项登记簿包（核对任命所列异议）/ the town's casework bundle"
         ),
     ] = None,
+    election: Annotated[
+        Path | None,
+        typer.Option(
+            "--election",
+            help="本支部的选举结果包（核对选举绑定 V29）/ the branch's election bundle (V29)",
+        ),
+    ] = None,
     lang: Annotated[str, typer.Option("--lang", help="zh 或 en")] = "zh",
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / JSON output")] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            help="选举结果包签名核验进程数（默认 CPU 数）/ processes (default: CPUs)",
+        ),
+    ] = 0,
 ) -> None:
     """核验换届程序结果包 V20-V30 / verify a branch's procedure bundle (clauses V20-V30)."""
     from verifier.casework import verify_casework  # noqa: PLC0415
+    from verifier.procedure.binding import read_election  # noqa: PLC0415
     from verifier.procedure.bundle import verify_procedure  # noqa: PLC0415
     from verifier.procedure.render import (  # noqa: PLC0415
         render_procedure_json,
@@ -253,7 +268,9 @@ def procedure_cmd(
     try:
         town = parse_town_key(town_key)
         cases = None if casework is None else verify_casework(casework, town)
-        report = verify_procedure(bundle, town, cases)
+        procs = max(jobs, 0) or None
+        bound = None if election is None else read_election(election, town, jobs=procs)
+        report = verify_procedure(bundle, town, cases, bound)
     except VerificationError as e:  # the key or a bundle cannot be read at all
         if as_json:
             typer.echo(json.dumps({"ok": False, "code": e.code, "clause": e.clause}))

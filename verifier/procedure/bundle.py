@@ -5,12 +5,14 @@ checked from spec/procedure.md alone, every failure reported with its clause (th
 as ``rule``), the findings capped as ``verifier.casework`` caps them:
 
 * V20 the layout and index of RP-12.1 (``pbundle.*``), the index's procedure id;
-* V21 ``signed-procedure/1`` by the trust root's town key, the procedure id, the counting parts of
-  ``procedure/1`` (``verifier.procedure.definition``);
+* V21 ``signed-procedure/1`` by the trust root's town key, the procedure id, ``procedure/1``'s
+  shape (``verifier.procedure.definition``) and every check of RP-2.4
+  (``verifier.procedure.definition_checks``);
 * V22 the log (``verifier.procedure.log``) and its checkpoints
   (``verifier.procedure.checkpoints``);
 * V23, V25-V28, V30 in ``verifier.procedure.recounts``; V31's appointment part with
-  ``--casework``.
+  ``--casework``;
+* V29 with ``--election`` in ``verifier.procedure.binding``.
 
 What is not built yet is listed in the report as not checked, never as passed.
 """
@@ -30,6 +32,7 @@ from verifier.crypto import PublicKey, parse_pubkey_value
 from verifier.errors import VerificationError
 from verifier.procedure.checkpoints import check_checkpoints, expected_reasons
 from verifier.procedure.definition import CountingDefinition, parse_counting
+from verifier.procedure.definition_checks import definition_problems
 from verifier.procedure.log import ProcedureLog, read_log
 from verifier.report import Finding
 from verifier.town_signed import Refusals, read_town_signed
@@ -54,6 +57,8 @@ class ProcedureReport:
     warnings: tuple[Finding, ...]
     not_checked: tuple[tuple[str, str, str], ...]
     """(clause, zh, en) of each check not made."""
+    unchecked: tuple[str, ...] = ()
+    """Clauses not checked at all (V29 without ``--election``), never ``partial``."""
     procedure_id: str = ""
     branch: str = ""
     entries: int = 0
@@ -85,6 +90,7 @@ class _Run:
         self.town = town
         self.f = ListFindings("V22")
         self.not_checked: list[tuple[str, str, str]] = []
+        self.unchecked: list[str] = []
         self.digests: dict[str, tuple[str | None, int]] = {}
 
     def skip(self, clause: str, zh: str, en: str) -> None:
@@ -102,13 +108,17 @@ class _Run:
             return None
 
 
-def verify_procedure(path: Path, town: TownKey, casework: Any = None) -> ProcedureReport:
+def verify_procedure(
+    path: Path, town: TownKey, casework: Any = None, election: Any = None
+) -> ProcedureReport:
     """(V20-V31) Verify a procedure bundle (folder or zip) against the town key; ``casework`` is
-    a ``verifier.casework.CaseworkReport`` of the town's casework bundle, or None.
+    a ``verifier.casework.CaseworkReport`` of the town's casework bundle, or None; ``election``
+    a ``verifier.procedure.binding.ElectionBundle`` (``read_election``), or None.
 
     Raises:
         BundleOpenError: the bundle cannot be read at all (exit 2).
     """
+    from verifier.procedure.binding import check_binding  # noqa: PLC0415 - a cycle otherwise
     from verifier.procedure.recounts import check_recounts  # noqa: PLC0415 - a cycle otherwise
 
     bundle, problems = open_bundle(path)
@@ -152,6 +162,7 @@ def verify_procedure(path: Path, town: TownKey, casework: Any = None) -> Procedu
         )
         return _report(run, str(path), signed, log)
     summary = check_recounts(run, signed, log, checkpoints, casework)
+    check_binding(run, signed, log.entries, election)
     return _report(run, str(path), signed, log, summary)
 
 
@@ -169,6 +180,7 @@ def _report(
         omitted=run.f.omitted,
         warnings=tuple(run.f.warnings),
         not_checked=tuple(run.not_checked),
+        unchecked=tuple(run.unchecked),
         procedure_id=signed.procedure_id if signed else "",
         branch=str(election.get("branch_code", "")) if isinstance(election, dict) else "",
         entries=len(log.leaves) if log else 0,
@@ -318,9 +330,20 @@ def _definition(run: _Run) -> Signed | None:
 
 
 def _parse(run: _Run, value: dict[str, Any], pid: str, town: PublicKey) -> Signed | None:
+    """(V21, RP-2.1, RP-2.4) The shape, then every check of RP-2.4, all reported; a definition
+    with a problem is refused as a whole (the log is then not checked)."""
     where = {"clause": "V21", "file": "procedure.json", "rule": "RP-2.1"}
     try:
         counting = parse_counting(value)
+    except VerificationError as e:
+        run.f.fail(e.code, e.zh, e.en, path=e.path, **where)
+        return None
+    problems = definition_problems(value)
+    for p in problems:
+        run.f.fail(p.code, p.zh, p.en, path=p.path, **(where | {"rule": p.rule}))
+    if problems:
+        return None
+    try:
         keys = value["keys"]
         work_group = parse_pubkey_value(
             keys["work_group"], path="keys.work_group", role="work_group"
@@ -341,9 +364,4 @@ def _parse(run: _Run, value: dict[str, Any], pid: str, town: PublicKey) -> Signe
             **where,
         )
         return None
-    run.skip(
-        "V21",
-        "RP-2.4 的名册和参数范围检查尚未实现（由 tally procedure check 完成）",
-        "RP-2.4's roster and range checks are not built in the verifier yet",
-    )
     return Signed(pid, value, counting, town, work_group, scrutineers)

@@ -15,7 +15,7 @@ from typing import Final
 
 from verifier.errors import VerificationError
 from verifier.model import EDUCATION_ORDER
-from verifier.parse._reader import Reader
+from verifier.parse._reader import Reader, err
 
 __all__ = [
     "CountingDefinition",
@@ -141,7 +141,7 @@ def parse_counting(value: object) -> CountingDefinition:
     """
     top = Reader(value, "", _CLAUSE, _TOP)
     if top.raw("format") != "procedure/1":
-        top.code("format", ("procedure/1",))
+        raise err(_CLAUSE, "format", "not procedure/1", "不是 procedure/1", "format.version")
     roster: dict[str, MemberFacts] = {}
     for i, item in enumerate(top.list_("members")):
         m = Reader(item, f"members[{i}]", _CLAUSE, _MEMBER)

@@ -17,8 +17,8 @@ WARNINGS_SHOWN: Final = 5
 CLAUSES: Final = ("V20", "V21", "V22", "V23", "V24", "V25", "V26", "V27", "V28", "V29", "V30")
 
 
-#: Clauses the verifier does not build yet at all (V29 needs ``--election``, not built either).
-UNBUILT: Final = ("V29",)
+#: Clauses the verifier does not build yet at all.
+UNBUILT: Final[tuple[str, ...]] = ()
 
 
 def _status(report: ProcedureReport, clause: str) -> str:
@@ -30,7 +30,12 @@ def _status(report: ProcedureReport, clause: str) -> str:
     no_appointment = clause == "V30" and not (
         report.summary is not None and report.summary.has("appointment.recorded")
     )
-    if clause in UNBUILT or no_appointment or ("V23-V30" in skipped and "V23" <= clause <= "V30"):
+    if (
+        clause in UNBUILT
+        or clause in report.unchecked
+        or no_appointment
+        or ("V23-V30" in skipped and "V23" <= clause <= "V30")
+    ):
         return "not_checked"
     if clause in skipped or (clause >= "V22" and "V22" in skipped):
         return "not_checked" if clause >= "V22" and "V22" in skipped else "partial"
