@@ -320,6 +320,43 @@ def _each(
     return out
 
 
+def _report(
+    folders: Sequence[Path], town_key: Path, casework: Path, day: dt.date, out: Path, lg: str
+) -> tuple[dict[str, Any], Path]:
+    """Check the inputs, run every gate, write the PDF: the report's JSON and the PDF's path."""
+    trusted, items = _inputs(folders, town_key, casework)
+    if not out.parent.is_dir():
+        raise _refuse(
+            "town.out_folder",
+            f"报告的文件夹不存在：{out.parent}",
+            f"the report's folder does not exist: {out.parent}",
+        )
+    cases, verification = read_casework(casework, town_key, day)
+
+    def step(b: _Branch) -> BranchReport:
+        election = _election(b, town_key, trusted)
+        procedure = procedure_report(b.procedure, town_key, casework, cases=cases, on=day)
+        return BranchReport(election, procedure)
+
+    reports = _each(items, lg, step)
+    verified = [r.election.election for r in reports if isinstance(r.election, BranchElection)]
+    town = cases.town if cases else next((e.town for e in verified), "")
+    data = town_report_data(town, reports, cases, verification)
+    pdf = write_town_report(
+        out,
+        town=town,
+        title="村（社区）党组织换届选举情况汇总"
+        if lg == "zh"
+        else "The branches' re-elections at a glance",
+        branches=reports,
+        cases=cases,
+        verification=verification,
+        on=day,
+        lang=lg,
+    )
+    return data, pdf
+
+
 def town_report_cmd(
     branches: Annotated[
         list[Path],
@@ -345,51 +382,7 @@ def town_report_cmd(
     """
     lg = command_lang(lang)
 
-    def action() -> tuple[dict[str, Any], Path]:
-        day = _day(on)
-        trusted, items = _inputs(branches, town_key, casework)
-        if not out.parent.is_dir():
-            raise _refuse(
-                "town.out_folder",
-                f"报告的文件夹不存在：{out.parent}",
-                f"the report's folder does not exist: {out.parent}",
-            )
-        cases, verification = read_casework(casework, town_key, day)
-
-        def step(b: _Branch) -> BranchReport:
-            election = _election(b, town_key, trusted)
-            procedure = procedure_report(b.procedure, town_key, casework, cases=cases, on=day)
-            return BranchReport(election, procedure)
-
-        reports = _each(items, lg, step)
-        town = (
-            cases.town
-            if cases
-            else next(
-                (
-                    r.election.election.town
-                    for r in reports
-                    if isinstance(r.election, BranchElection)
-                ),
-                "",
-            )
-        )
-        data = town_report_data(town, reports, cases, verification)
-        pdf = write_town_report(
-            out,
-            town=town,
-            title="村（社区）党组织换届选举情况汇总"
-            if lg == "zh"
-            else "The branches' re-elections at a glance",
-            branches=reports,
-            cases=cases,
-            verification=verification,
-            on=day,
-            lang=lg,
-        )
-        return data, pdf
-
-    data, pdf = run(lg, as_json, action)
+    data, pdf = run(lg, as_json, lambda: _report(branches, town_key, casework, _day(on), out, lg))
     passed = (
         all(b["verified"] for b in data["branches"])
         and all(b["procedure"]["verifier_gate"] == "passed" for b in data["branches"])
