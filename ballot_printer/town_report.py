@@ -3,8 +3,9 @@
 A4 landscape table (branch, E, present, turnout, rounds, elected secretary, committee, verifier
 verdict, publicity), the town plan's shares, then every branch's elected persons with the round that
 elected them and their approvals in that round, then (when given) the casework pages: objections and
-reports per branch (spec/procedure.md RP-13.2, :mod:`ballot_printer.town_casework`). Chinese by
-default, English with ``lang="en"``. Embedded CJK font, glyph check, atomic write.
+reports per branch (spec/procedure.md RP-13.2, :mod:`ballot_printer.town_casework`). A branch
+whose election bundle failed the verifier shows its failing clauses and no number (RP-13.2).
+Chinese by default, English with ``lang="en"``. Embedded CJK font, glyph check, atomic write.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ _TEXT: Final[Mapping[str, Mapping[str, str]]] = {
         "person": "{name}（第{round}轮，{votes}票）",
         "post": "{post}：",
         "sep": "、",
+        "failed": "选举结果包未通过核验（verifier verify：{clauses}），不显示任何数字",
+        "none": "—",
     },
     "en": {
         "page": "{town}   page {p} / {total}",
@@ -65,6 +68,8 @@ _TEXT: Final[Mapping[str, Mapping[str, str]]] = {
         "person": "{name} (round {round}, {votes} votes)",
         "post": "{post}: ",
         "sep": ", ",
+        "failed": "the election bundle failed verifier verify ({clauses}): no figures shown",
+        "none": "-",
     },
 }
 _COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
@@ -106,6 +111,8 @@ class TownRow:
     publicity: str
     elected: tuple[TownElected, ...] = ()
     procedure: tuple[str, ...] = ()  # the branch's procedure figures, one line each (RP-13.2)
+    # With ``verified`` False: the clauses its election bundle failed; the row shows no number.
+    failures: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +137,7 @@ def _fields(report: TownReport) -> list[tuple[str, str]]:
             ("书记", r.secretary),
             ("委员", r.committee),
             ("公示", r.publicity),
+            ("未通过", _failed_line(r, report.lang)),
             *(("当选人员", f"{x.post}{x.name}") for x in r.elected),
             *(("换届程序", line) for line in r.procedure),
         ]
@@ -214,6 +222,8 @@ def _table_page(
             t["pass"] if r.verified else t["fail"],
             r.publicity,
         ]
+        if not r.verified:  # (RP-13.2) a failed bundle's numbers are never shown
+            cells = [r.branch, *[t["none"]] * 4, "", ", ".join(r.failures), t["fail"], ""]
         _row(c, font=font, x=15 * mm, y=y, cells=cells, widths=_WIDTHS, ok=r.verified)
     if last:
         y -= 14 * mm
@@ -260,6 +270,10 @@ def _elected_lines(
     t = _TEXT[lang]
     out: list[tuple[int, str]] = []
     for r in rows:
+        if not r.verified:
+            out += [(0, r.branch), (6, _failed_line(r, lang))]
+            out += [(6, line) for line in r.procedure]
+            continue
         if not r.elected and not r.procedure:
             continue
         out.append((0, r.branch))
@@ -282,6 +296,14 @@ def _elected_lines(
             out.append((6, line))
         out += [(6, line) for line in r.procedure]
     return out
+
+
+def _failed_line(row: TownRow, lang: str) -> str:
+    """The line that stands for a branch whose election bundle failed (no number)."""
+    if row.verified:
+        return ""
+    sep = "、" if lang == "zh" else ", "
+    return _TEXT[lang]["failed"].format(clauses=sep.join(row.failures) or "?")
 
 
 def _row(

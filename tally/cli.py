@@ -492,12 +492,14 @@ from tally.cli_keys import app as keys_app  # noqa: E402
 from tally.cli_procedure import app as procedure_app  # noqa: E402
 from tally.cli_procedure_town import register as register_town_acts  # noqa: E402
 from tally.cli_remote import app as remote_app  # noqa: E402
+from tally.cli_town_report import register as register_town_report  # noqa: E402
 
 app.add_typer(keys_app, name="keys", help="密钥管理 / keys")
 app.add_typer(casework_app, name="casework", help="异议与民情直报 / casework")
 app.add_typer(remote_app, name="remote", help="远程投票 / remote voting")
 register(app)
 register_audit(app)
+register_town_report(app)
 app.add_typer(accounts_app, name="accounts", help="投票站页面账户 / station accounts")
 register_town_acts(procedure_app)
 app.add_typer(procedure_app, name="procedure", help="换届程序（推荐、测评、任命） / the procedure")

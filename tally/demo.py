@@ -6,8 +6,9 @@ marks (over-votes, unreadable marks, write-ins), the committee round with its ru
 or re-vote where the plan says so, the secretary round, the result, the bundle and the notice; then
 the independent verifier checks every bundle, in a separate process as the town committee would.
 Then the town's verification group handles a few objections and reports (``tally.demo_casework``),
-and the town report adds each branch's casework numbers from the exported casework bundle once
-the independent verifier (``verifier casework``, V31, again in its own process) passed it, or the
+and the town report (``tally.town_report``, the code of ``tally town-report``) adds each branch's
+procedure figures and casework numbers from the exported bundles once the independent verifier
+(``verifier procedure``, ``verifier casework``, again in their own processes) passed them, or the
 failing findings and no number when it did not (spec/procedure.md RP-13.2).
 """
 
@@ -17,45 +18,31 @@ import datetime as dt
 import json
 import os
 import random
-import subprocess
-import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import ballot_printer
 import keys
-from ballot_printer.town_report import TownElected, TownReport, TownRow, render_town_report
 from tally.calendar import load_calendar
-from tally.casework_bundle import CaseworkVerification, read_verified_casework
 from tally.casework_store import CaseworkStore
-from tally.core.casework import TownCasework, town_casework
 from tally.core.definition import parse_definition_data
+from tally.core.election_figures import ElectionFigures, electing_rounds
 from tally.core.manifest import Manifest, build_manifest
 from tally.core.meeting import parse_entry
-from tally.core.model import Election, MemberId, PostKind, zh_label
+from tally.core.model import Election, MemberId, PostKind
 from tally.core.rounds import Blocked, Finished, RoundPurpose, RoundSpec
-from tally.core.rules import (
-    TownSecretary,
-    TownShares,
-    expected_electors,
-    quorum,
-    town_shares,
-)
+from tally.core.rules import expected_electors, quorum
 from tally.demo_casework import (
     CASEWORK_DAY,
     casework_setup,
     demo_branches,
-    failed_cases,
     run_casework,
-    town_cases,
 )
 from tally.demo_procedure import (
     appoint_branch,
-    branch_figures,
     conclude_branch,
-    procedure_lines,
     publish_procedure,
     run_procedure,
 )
@@ -64,6 +51,16 @@ from tally.manifest_io import sign_amended_list, sign_manifest
 from tally.publish import publish
 from tally.remote_device import vote_as_device_v2
 from tally.session_config import SessionConfig
+from tally.town_report import (
+    BranchElection,
+    BranchReport,
+    FailedElection,
+    procedure_report,
+    read_casework,
+    town_report_data,
+    verify_election,
+    write_town_report,
+)
 
 __all__ = ["BranchSummary", "Scenario", "run_town"]
 
@@ -100,6 +97,7 @@ VILLAGES = [
     "幸福",
     "团结",
 ]
+TOWN: Final = "中共红旗镇委员会"
 EDUCATION = ("junior_high", "senior_high", "senior_high", "college", "bachelor")
 
 
@@ -180,7 +178,7 @@ def _definition(
             if has_committee
             else f"中共{village}村支部换届选举",
             "branch": f"中共{village}村支部委员会" if has_committee else f"中共{village}村支部",
-            "town": "中共红旗镇委员会",
+            "town": TOWN,
             "term": "第十一届",
             "date": election_date,
             "objections_to": "红旗镇党委组织办，电话 0000-1234567",
@@ -435,34 +433,6 @@ def run_branch(
     return summary
 
 
-def verify(folder: Path) -> tuple[bool, list[str]]:
-    """Run the independent verifier on the branch's bundle in its own process."""
-    proc = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
-        [
-            sys.executable,
-            "-m",
-            "verifier",
-            "verify",
-            str(folder / "published" / "bundle.zip"),
-            "--town-key",
-            str(folder / "town.pub"),
-            "--json",
-            "--jobs",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    try:
-        report = json.loads(proc.stdout)
-    except ValueError:
-        return False, [proc.stderr.strip()[-200:]]
-    failed = [c["clause"] for c in report.get("clauses", []) if c.get("status") == "failed"]
-    return proc.returncode == 0, failed
-
-
 def town_plan(seed: int, branches: int) -> list[tuple[dict[str, Any], str]]:
     """The town's branches: varied sizes (some without a committee) and the planned scenarios."""
     rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data
@@ -502,7 +472,9 @@ def run_town(
             casework_id=setup.casework_id,
             town=setup.town,
         )
-        s.verified, s.verifier_failures = verify(folder)
+        s.verified, s.verifier_failures = verify_election(
+            folder / "published" / "bundle.zip", folder / "town.pub"
+        )
         summaries.append(s)
         if progress:
             progress(s.name)
@@ -522,239 +494,79 @@ def run_town(
     return summaries
 
 
-def _electing_rounds(
-    session: ElectionSession, elected: dict[str, list[str]]
-) -> dict[tuple[str, str], tuple[int, int]]:
-    """(post, member) -> (the round that elected them, their approvals in that round), from the
-    branch's own log: the first counted round of the post whose ``elected`` names them."""
-    out: dict[tuple[str, str], tuple[int, int]] = {}
-    for _, raw in session.store.iter_log_rows():
-        entry = parse_entry(raw)
-        if entry.type != "round.counted":
-            continue
-        b = entry.body
-        votes = {a["member"]: a["approvals"] for a in b["approvals"]}
-        for m in b["elected"]:
-            out.setdefault((b["post"], m), (b["round"], votes[m]))
-    missing = [(p, m) for p, ids in elected.items() for m in ids if (p, m) not in out]
-    if missing:
-        raise ValueError(f"elected without a counted round that elected them: {missing}")
-    return out
+def _branch_election(folder: Path, s: BranchSummary) -> BranchElection | FailedElection:
+    """The branch's election for the town report: the attendance, rounds and remote ballots the
+    demo held, the elected and the rounds that elected them from its election file's log (a
+    real town's come from the bundles alone: ``tally town-report``); a bundle the verifier
+    failed gives its clauses and no number (RP-13.2)."""
+    if not s.verified:
+        return FailedElection(name=s.name, verifier_failures=tuple(s.verifier_failures))
+    session = ElectionSession.open(folder / "election.db")
+    try:
+        result = session.meeting.result or {}
+        elected = {str(k): tuple(v) for k, v in result.get("elected", {}).items()}
+        entries = [parse_entry(raw) for _, raw in session.store.iter_log_rows()]
+        return BranchElection(
+            election=session.manifest.election,
+            figures=ElectionFigures(
+                present=s.present,
+                rounds=s.rounds,
+                remote_ballots=s.remote_ballots,
+                elected=elected,
+                electing=electing_rounds(entries, elected),
+                publicity_start=str(result.get("publicity_start", "")),
+                publicity_end=str(result.get("publicity_end", "")),
+            ),
+        )
+    finally:
+        session.store.close()
 
 
 def town_report(
     out: Path, summaries: Sequence[BranchSummary], *, lang: str = "zh"
 ) -> tuple[Path, Path]:
-    """The town report as JSON and PDF: turnout, rounds, the town plan's shares (R28), publicity,
-    and each branch's objections and reports from the casework bundle (RP-13.2), when the demo
-    wrote one. The PDF is in Chinese, or in English with ``lang="en"``."""
-    secretaries: list[TownSecretary] = []
-    committee = []
-    rows, branches = [], []
+    """The town report as JSON and PDF (tally.town_report, as ``tally town-report`` makes it):
+    turnout, rounds, the town plan's shares (R28), publicity, each branch's procedure figures
+    from its procedure bundle once ``verifier procedure`` passed it, and each branch's
+    objections and reports from the casework bundle once ``verifier casework`` (V31) passed it,
+    on the demo's casework day (RP-13.2). The PDF is in Chinese, or in English with
+    ``lang="en"``."""
+    bundle = out / "casework" / "bundle"
+    cases, verification = (
+        read_casework(bundle, out / "casework" / "town.pub", CASEWORK_DAY)
+        if bundle.is_dir()
+        else (None, None)
+    )
+    branches = []
     for i, s in enumerate(summaries, start=1):
-        session = ElectionSession.open(out / f"branch-{i:02d}" / "election.db")
-        e = session.manifest.election
-        result = session.meeting.result or {}
-        elected = result.get("elected", {})
-        # (R28, RULES A12.9) each branch's own age limit, ages on its own meeting date
-        secretaries += [
-            TownSecretary(
-                e.member(MemberId(m)), e.election_date, e.parameters.secretary_new_max_age
+        folder = out / f"branch-{i:02d}"
+        procedure = (
+            procedure_report(
+                folder / "published" / "procedure",
+                folder / "town.pub",
+                bundle if bundle.is_dir() else None,
+                cases=cases,
+                on=CASEWORK_DAY,
             )
-            for m in elected.get("secretary", [])
-        ]
-        committee += [e.member(MemberId(m)) for m in elected.get("committee", [])]
-        electing = _electing_rounds(session, elected)
-        branch = _branch_json(s, e, result, elected, electing)
-        # RP-13.2: numbers only from a procedure bundle `verifier procedure` passed
-        pending = "" if s.appointment == "recorded" else s.appointment
-        branch["procedure"] = branch_figures(
-            out / f"branch-{i:02d}", pending, out / "casework" / "bundle"
+            if (folder / "procedure.sqlite").exists()
+            else None
         )
-        branches.append(branch)
-        row = _town_row(s, e, result, elected, electing, lang=lang)
-        rows.append(replace(row, procedure=procedure_lines(branch["procedure"], lang)))
-        session.store.close()
-    shares = town_shares(secretaries, committee)
-    cases, verification = _town_casework(out)
-    data = {
-        "format": "town-report/1",
-        "town": "中共红旗镇委员会",
-        "branches": branches,
-        "shares": {
-            "secretaries": shares.secretaries,
-            "young_secretaries": shares.young_secretaries,
-            "secretary_new_max_ages": list(shares.max_ages),
-            "young_secretary_target_met": shares.young_secretary_target_met,
-            "committee_members": shares.committee_members,
-            "women_committee_members": shares.women_committee_members,
-            "women_secretaries": shares.women_secretaries,
-        },
-        "casework": cases.document() if cases else None,
-        "casework_verification": _casework_verification(verification),
-    }
+        branches.append(
+            BranchReport(_branch_election(folder, s), procedure, extra={"scenario": s.scenario})
+        )
+    data = town_report_data(TOWN, branches, cases, verification)
     json_path = out / "town-report.json"
     json_path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-    pdf = render_town_report(
-        TownReport(
-            town="中共红旗镇委员会",
-            title="红旗镇村党组织换届选举情况汇总"
-            if lang == "zh"
-            else "Hongqi town: the branches' re-elections at a glance",
-            rows=tuple(rows),
-            shares=_share_lines(shares, lang),
-            casework=town_cases(cases)
-            if cases
-            else (failed_cases(verification) if verification else None),
-            lang=lang,
-        ),
+    pdf = write_town_report(
         out / "town-report.pdf",
+        town=TOWN,
+        title="红旗镇村党组织换届选举情况汇总"
+        if lang == "zh"
+        else "Hongqi town: the branches' re-elections at a glance",
+        branches=branches,
+        cases=cases,
+        verification=verification,
+        on=CASEWORK_DAY,
+        lang=lang,
     )
     return json_path, pdf
-
-
-def _town_casework(out: Path) -> tuple[TownCasework | None, CaseworkVerification | None]:
-    """(RP-13.2) The town's casework numbers on the demo's casework day, from the exported
-    casework bundle once ``verifier casework`` (V31, its own process, against the town key the
-    demo wrote) passed it; None with the failing findings when it failed; (None, None) without
-    a bundle."""
-    bundle = out / "casework" / "bundle"
-    if not bundle.is_dir():
-        return None, None
-    ledger, verification = read_verified_casework(bundle, out / "casework" / "town.pub")
-    return (town_casework(ledger, CASEWORK_DAY) if ledger else None), verification
-
-
-def _casework_verification(v: CaseworkVerification | None) -> dict[str, Any] | None:
-    """The town report JSON's record of V31 on the casework bundle (RP-13.2)."""
-    if v is None:
-        return None
-    return {
-        "clause": "V31",
-        "status": "passed" if v.passed else "failed",
-        "failures": [{"code": c, "zh": zh, "en": en} for c, zh, en in v.failures],
-    }
-
-
-def _town_row(
-    s: BranchSummary,
-    e: Election,
-    result: Mapping[str, Any],
-    elected: dict[str, list[str]],
-    electing: dict[tuple[str, str], tuple[int, int]],
-    *,
-    lang: str = "zh",
-) -> TownRow:
-    """One branch's row of the town report's PDF."""
-    zh = lang == "zh"
-    sep = "、" if zh else ", "
-    return TownRow(
-        branch=s.name,
-        expected=s.expected,
-        present=s.present,
-        rounds=s.rounds,
-        secretary=sep.join(s.elected.get("secretary", [])),
-        committee=sep.join(s.elected.get("committee", []))
-        or ("（不设委员会）" if zh else "(no committee)"),
-        verified=s.verified,
-        publicity=f"{'公示至' if zh else 'publicity to'} {result.get('publicity_end', '')}",
-        elected=tuple(
-            TownElected(
-                post=zh_label(PostKind(post)) if zh else post.replace("_", " "),
-                name=e.member(MemberId(m)).name,
-                round=electing[post, m][0],
-                approvals=electing[post, m][1],
-            )
-            for post, ids in elected.items()
-            for m in ids
-        ),
-    )
-
-
-def _branch_json(
-    s: BranchSummary,
-    e: Election,
-    result: Mapping[str, Any],
-    elected: dict[str, list[str]],
-    electing: dict[tuple[str, str], tuple[int, int]],
-) -> dict[str, Any]:
-    """One branch's entry in the town report's JSON."""
-    return {
-        "branch": s.name,
-        "expected": s.expected,
-        "present": s.present,
-        "turnout_percent": 100 * s.present // max(1, s.expected),
-        "rounds": s.rounds,
-        "scenario": s.scenario,
-        "elected": s.elected,
-        "elected_rounds": {
-            post: [
-                {
-                    "member": m,
-                    "name": e.member(MemberId(m)).name,
-                    "round": electing[post, m][0],
-                    "approvals": electing[post, m][1],
-                }
-                for m in ids
-            ]
-            for post, ids in elected.items()
-        },
-        "secretary_new_max_age": e.parameters.secretary_new_max_age,
-        "meeting_date": e.election_date.isoformat(),
-        "verified": s.verified,
-        "verifier_failures": s.verifier_failures,
-        "remote_ballots": s.remote_ballots,
-        "publicity": {
-            "state": "in_publicity",
-            "start": result.get("publicity_start"),
-            "end": result.get("publicity_end"),
-        },
-    }
-
-
-def _share_lines(shares: TownShares, lang: str = "zh") -> tuple[tuple[str, str], ...]:
-    """The town plan's shares (R28) as (label, value) lines of the PDF."""
-    if lang != "zh":
-        return _share_lines_en(shares)
-    ages = shares.max_ages
-    young_label = (
-        f"{ages[0]}岁及以下书记"
-        if len(ages) == 1
-        else "不超过本支部新任书记年龄上限"
-        + (f"（{ages[0]}至{ages[-1]}岁）" if ages else "")
-        + "的书记"
-    )
-    # Committee members include the secretaries (who are elected to the committee first).
-    return (
-        ("书记人数", f"{shares.secretaries} 名"),
-        (
-            young_label,
-            f"{shares.young_secretaries} 名，占 "
-            f"{100 * shares.young_secretaries // max(1, shares.secretaries)}%"
-            f"（按各支部选举日计算年龄；目标不低于30%："
-            f"{'达到' if shares.young_secretary_target_met else '未达到'}）",
-        ),
-        ("女性委员", f"{shares.women_committee_members} / {shares.committee_members} 名"),
-        ("女性书记", f"{shares.women_secretaries} / {shares.secretaries} 名"),
-    )
-
-
-def _share_lines_en(shares: TownShares) -> tuple[tuple[str, str], ...]:
-    """The lines of :func:`_share_lines` in English."""
-    ages = shares.max_ages
-    limit = f"{ages[0]}" if len(ages) == 1 else f"{ages[0]} to {ages[-1]}" if ages else "-"
-    return (
-        ("Secretaries", f"{shares.secretaries}"),
-        (
-            f"Secretaries within their branch's age limit for a new secretary ({limit})",
-            f"{shares.young_secretaries}, "
-            f"{100 * shares.young_secretaries // max(1, shares.secretaries)}% "
-            f"(ages on each branch's meeting date; target at least 30%: "
-            f"{'met' if shares.young_secretary_target_met else 'not met'})",
-        ),
-        (
-            "Women on the committees",
-            f"{shares.women_committee_members} / {shares.committee_members}",
-        ),
-        ("Women secretaries", f"{shares.women_secretaries} / {shares.secretaries}"),
-    )

@@ -10,9 +10,9 @@ submission token, a check code), assigned and concluded with different findings 
 (a duplicate among them), one lodged after publicity and left unassigned; a signed checkpoint at
 the end of every day with entries (RP-11.4). Then the casework bundle (RP-12.3) and the town's
 public totals (RP-12.4) are exported, and the town report takes its numbers from the bundle once
-``verifier casework`` (V31) passed it (:func:`town_cases`), or shows the failing findings instead
-(:func:`failed_cases`). Times are fixed, choices follow the seed; salts, codes and keys are drawn
-fresh, as for the elections.
+``verifier casework`` (V31) passed it, or shows the failing findings instead
+(:mod:`tally.town_report`). Times are fixed, choices follow the seed; salts, codes and keys are
+drawn fresh, as for the elections.
 """
 
 from __future__ import annotations
@@ -29,9 +29,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import keys
-from ballot_printer.town_report import TownCaseRow, TownCases
 from tally.calendar import WorkingDayCalendar, load_calendar
-from tally.casework_bundle import CaseworkVerification
 from tally.casework_store import CaseworkStore, sign_casework
 from tally.core.casework import (
     TOWN_TIME,
@@ -41,7 +39,6 @@ from tally.core.casework import (
     Finding,
     Ledger,
     Step,
-    TownCasework,
     assign,
     casework_document,
     check,
@@ -58,9 +55,7 @@ __all__ = [
     "DemoBranch",
     "casework_setup",
     "demo_branches",
-    "failed_cases",
     "run_casework",
-    "town_cases",
 ]
 
 #: The day the town report reads the casework: overdue cases are counted as of this day.
@@ -485,41 +480,3 @@ def run_casework(
     finally:
         store.close()
     return result
-
-
-def failed_cases(verification: CaseworkVerification) -> TownCases:
-    """(RP-13.2) The town report's casework pages when the bundle failed V31: the failing
-    findings, and no number."""
-    return TownCases(
-        on=CASEWORK_DAY.isoformat(), entries=0, rows=(), failures=verification.failures
-    )
-
-
-def town_cases(town: TownCasework) -> TownCases:
-    """The town report's casework pages from the town's numbers (counts and names only)."""
-    return TownCases(
-        on=town.on.isoformat(),
-        entries=town.entries,
-        rows=tuple(
-            TownCaseRow(
-                branch=b.name,
-                objections_received=b.objections.received,
-                objections_concluded=b.objections.concluded,
-                objections_open=b.objections.open,
-                objections_overdue=b.objections.overdue,
-                objections_after_publicity=b.objections_after_publicity,
-                objection_findings=tuple((f.value, n) for f, n in b.objections.by_finding if n),
-                objection_effects=tuple(
-                    (e.value, n) for e, n in b.objection_effects if n and e is not Effect.NONE
-                ),
-                reports_received=b.reports.received,
-                reports_concluded=b.reports.concluded,
-                reports_open=b.reports.open,
-                reports_overdue=b.reports.overdue,
-                reports_from_other_branches=b.reports_from_other_branches,
-                report_findings=tuple((f.value, n) for f, n in b.reports.by_finding if n),
-                groups=tuple((g.name, g.reporters) for g in b.groups),
-            )
-            for b in town.branches
-        ),
-    )

@@ -3,7 +3,8 @@ election, the procedure definition signed by the town, the members' and the publ
 recommendation with ballots drawn from the seed, the proposal, the evaluation, the vetting and
 the town's approval; the demo's election manifest is then bound to it (its candidates are the
 approved ones, in the demo's order), the result concluded after the election, and the town's
-appointment made once the casework's objections allow it (ADR 0054).
+appointment made once the casework's objections allow it (ADR 0054). The town report's
+figures of the procedure are :mod:`tally.town_report`'s.
 
 Everything goes through the store and the town's acts (tally.procedure_store,
 tally.procedure_town), not through subprocesses.
@@ -15,8 +16,6 @@ import datetime as dt
 import json
 import random
 import secrets
-import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +26,9 @@ import keys
 from ballot_printer.procedure_notice import render_procedure_notice_pdf
 from tally.casework_store import CaseworkStore
 from tally.core.errors import TallyError
-from tally.core.model import PostKind, zh_label
+from tally.core.model import PostKind
 from tally.core.procedure import build_procedure
-from tally.core.procedure.entries import Form, parse_entry
-from tally.core.procedure.figures import procedure_figures
+from tally.core.procedure.entries import Form
 from tally.core.procedure.ledger import (
     count_body,
     evaluation_opening,
@@ -46,9 +44,7 @@ __all__ = [
     "APPOINTMENT_DATE",
     "AppointmentOutcome",
     "appoint_branch",
-    "branch_figures",
     "conclude_branch",
-    "procedure_lines",
     "publish_procedure",
     "run_procedure",
 ]
@@ -401,113 +397,3 @@ def publish_procedure(folder: Path, lang: str = "zh") -> None:
         (out / f.path).parent.mkdir(parents=True, exist_ok=True)
         (out / f.path).write_bytes(f.data)
     render_procedure_notice_pdf(doc, folder / "published" / "procedure-notice.pdf", lang=lang)
-
-
-def verify_procedure(folder: Path, casework_bundle: Path | None = None) -> dict[str, Any]:
-    """Run ``verifier procedure`` (V20-V30) on the branch's published procedure bundle in its own
-    process, against the branch's town key and, when given, the town's casework bundle.
-
-    Returns:
-        ``{clauses: "V20-V30", status: "passed"|"failed", failures: [{code, zh, en}],
-        not_checked: [clause]}``: passed only when the verifier exits 0 with no finding.
-    """
-    args = [sys.executable, "-m", "verifier", "procedure", str(folder / "published" / "procedure"),
-            "--town-key", str(folder / "town.pub"), "--json"]  # fmt: skip
-    if casework_bundle is not None and casework_bundle.is_dir():
-        args += ["--casework", str(casework_bundle)]
-    proc = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
-        args, capture_output=True, text=True, check=False, timeout=600
-    )
-    try:
-        report = json.loads(proc.stdout)
-        failures = [{k: str(f[k]) for k in ("code", "zh", "en")} for f in report["findings"]]
-        ok = report.get("ok") is True
-        skipped = sorted({str(n["clause"]) for n in report.get("not_checked", [])})
-    except (ValueError, AttributeError, KeyError, TypeError):
-        failures, ok, skipped = [], False, []
-    if not failures and not (proc.returncode == 0 and ok):
-        said = proc.stderr.strip()[-300:]
-        failures = [{"code": f"verifier.exit_{proc.returncode}", "zh": f"无法核验：{said}",
-                     "en": f"cannot be verified: {said}"}]  # fmt: skip
-    passed = proc.returncode == 0 and ok and not failures
-    return {"clauses": "V20-V30", "status": "passed" if passed else "failed",
-            "failures": failures, "not_checked": skipped}  # fmt: skip
-
-
-def branch_figures(
-    folder: Path, pending: str = "", casework_bundle: Path | None = None
-) -> dict[str, Any] | None:
-    """(RP-13.2) The branch's procedure figures once ``verifier procedure`` passed its published
-    bundle (:func:`verify_procedure`), read from that bundle's log; with a failing bundle, only
-    the verifier's findings and no number. None without a procedure file."""
-    if not (folder / "procedure.sqlite").exists():
-        return None
-    verification = verify_procedure(folder, casework_bundle)
-    if verification["status"] != "passed":
-        return {"verifier_gate": "failed", "verification": verification}
-    raw = (folder / "published" / "procedure" / "log.jsonl").read_bytes()
-    entries = [parse_entry(line) for line in raw.splitlines()]
-    figures = procedure_figures(entries, pending)
-    return {"verifier_gate": "passed", "verification": verification, **figures}
-
-
-_DECISIONS: Final = {"approved": ("批准", "approved")}
-_PENDING: Final = {"appointment.objection_open": ("有异议未办结", "an objection is open")}
-_STOPS: Final = {
-    "evaluation": "测评未通过",
-    "declined": "本人谢绝",
-    "ten_disqualifications": "资格审查未通过",
-    "over_size": "超出名额",
-}
-
-
-def procedure_lines(figures: Mapping[str, Any] | None, lang: str = "zh") -> tuple[str, ...]:
-    """The town report PDF's lines for :func:`branch_figures` (RP-13.2): the figures of a bundle
-    the verifier passed, or one line naming the failing codes."""
-    if figures is None:
-        return ()
-    zh = lang == "zh"
-    if figures["verifier_gate"] != "passed":
-        codes = ", ".join(f["code"] for f in figures["verification"]["failures"])
-        return (
-            f"换届程序：结果包未通过核验（verifier procedure：{codes}），不显示任何数字"
-            if zh
-            else f"Procedure: the bundle failed verifier procedure ({codes}): no figures shown",
-        )
-    rec = figures["recommendation"]
-    held = [g for g, k in ((("党员", "members"), "member_group_held"),
-                           (("群众", "public"), "public_group_held")) if rec[k]]  # fmt: skip
-    ballots = sum(x["valid"] + x["invalid"] for x in rec["sessions"])
-    names = ("、" if zh else ", ").join(g[0 if zh else 1] for g in held)
-    lines = [
-        f"换届程序（已经 verifier procedure 核验）：推荐 {names or '未举行'}，共 {ballots} 张票"
-        if zh
-        else f"Procedure (verified): recommendation by {names or 'none'}, {ballots} ballots"
-    ]
-    for x in figures["lists"]:
-        stops = ("、" if zh else ", ").join(
-            f"{_STOPS.get(r, r) if zh else r.replace('_', ' ')} {n}"
-            for r, n in x["not_proceeding"].items()
-        ) or "0"
-        lines.append(
-            f"{zh_label(PostKind(x['post']))}人选：初步 {x['preliminary']} 名，"
-            f"正式候选人 {x['formal']} 名，不再列入 {stops}"
-            if zh
-            else f"{x['post']}: preliminary {x['preliminary']}, formal {x['formal']}, "
-            f"not proceeding {stops}"
-        )
-    for ev in figures["evaluation"]:
-        lines.append(
-            f"测评第 {ev['round']} 轮：{ev['persons']} 人，不再列入 {ev['did_not_proceed']} 人"
-            if zh
-            else f"evaluation round {ev['round']}: {ev['persons']} persons, "
-            f"{ev['did_not_proceed']} not proceeding"
-        )
-    a = figures["appointment"]
-    if a["state"] == "recorded":
-        word = _DECISIONS.get(a["decision"], (a["decision"], a["decision"]))[0 if zh else 1]
-        lines.append(f"任命：{a['date']} {word}" if zh else f"appointment: {a['date']} {word}")
-    else:
-        why = _PENDING.get(a["refused"], (a["refused"], a["refused"]))[0 if zh else 1]
-        lines.append(f"任命：待任命（{why}）" if zh else f"appointment pending ({why})")
-    return tuple(lines)

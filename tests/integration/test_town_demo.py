@@ -1,4 +1,5 @@
-"""`tally demo` at a reduced size: the whole town's election runs and every bundle verifies."""
+"""`tally demo` at a reduced size: the whole town's election runs and every bundle verifies, and
+`tally town-report` on its published bundles gives the same report."""
 
 from __future__ import annotations
 
@@ -46,3 +47,26 @@ def test_demo_town_runs_and_every_bundle_verifies(tmp_path: Path) -> None:
     # equals its bundle (RULES A13).
     for i in range(1, 7):
         compare_notice(out / f"branch-{i:02d}" / "published")
+    # `tally town-report` on the six published folders (with the remote voters' branch) gives
+    # the report the demo computed from its own files, less the demo's plan (RP-13.2).
+    r = CliRunner().invoke(
+        app,
+        [
+            "town-report",
+            *(str(out / f"branch-{i:02d}" / "published") for i in range(1, 7)),
+            "--town-key",
+            str(out / "casework" / "town.pub"),
+            "--casework",
+            str(out / "casework" / "bundle"),
+            "--on",
+            "2026-12-28",
+            "--out",
+            str(tmp_path / "report.pdf"),
+            "--json",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    for b in report["branches"]:
+        del b["scenario"]
+    assert {k: got[k] for k in report} == report

@@ -15,8 +15,9 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from tally.cli import app
-from tally.demo_procedure import branch_figures, procedure_lines
+from tally.demo_casework import CASEWORK_DAY
 from tally.procedure_store import ProcedureStore
+from tally.town_report import procedure_lines, procedure_report
 
 BRANCHES = 3
 
@@ -152,8 +153,13 @@ def test_a_tampered_procedure_bundle_gives_the_findings_and_no_number_rp_13_2(
     shutil.copytree(town / "branch-02", folder)
     log = folder / "published" / "procedure" / "log.jsonl"
     log.write_bytes(log.read_bytes().replace(b'"valid_ballots":', b'"valid_ballots":1', 1))
-    got = branch_figures(folder, "", town / "casework" / "bundle")
-    assert got is not None
+    got = procedure_report(
+        folder / "published" / "procedure",
+        folder / "town.pub",
+        town / "casework" / "bundle",
+        cases=None,
+        on=CASEWORK_DAY,
+    )
     assert got["verifier_gate"] == "failed"
     assert got["verification"]["status"] == "failed" and got["verification"]["failures"]
     assert "lists" not in got and "recommendation" not in got

@@ -1,17 +1,18 @@
 """A branch's procedure figures for the town report (spec/procedure.md RP-13.2), read from its log.
 
-Pure: the entries in, a JSON-ready mapping out. The demo's town report takes them only from a
-bundle that ``verifier procedure`` passed (ADR 0054).
+Pure: the entries in, a JSON-ready mapping out. The town report (``tally town-report``,
+``tally demo``) takes them only from a bundle that ``verifier procedure`` passed (ADR 0054).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tally.core.procedure.entries import Form, ProcedureEntry
 
-__all__ = ["procedure_figures"]
+__all__ = ["pending_reason", "procedure_figures"]
 
 
 def _sessions(entries: Sequence[ProcedureEntry]) -> list[dict[str, Any]]:
@@ -99,3 +100,29 @@ def procedure_figures(entries: Sequence[ProcedureEntry], pending: str = "") -> d
         "evaluation": evaluation,
         "appointment": appointment,
     }
+
+
+def pending_reason(
+    entries: Sequence[ProcedureEntry], *, open_objections: int | None, on: dt.date
+) -> str:
+    """(RP-10, RP-13.2) Why a branch's appointment is not in its log on the day ``on``: the
+    refusal the town's ``appoint`` would give, in its order (issue 18, piece 5), or "" when
+    nothing stands in the way (the town has not acted yet) or it is already recorded.
+
+    Args:
+        entries: the procedure log (of a bundle the verifier passed).
+        open_objections: the branch's open objections from a casework bundle that passed V31,
+            or None when that bundle failed (then the objections are not judged).
+        on: the day the report is made.
+    """
+    types = {e.type for e in entries}
+    if "appointment.recorded" in types:
+        return ""
+    concluded = [e.body for e in entries if e.type == "election.concluded"]
+    if not concluded:
+        return "appointment.not_concluded"
+    if open_objections:
+        return "appointment.objection_open"
+    if on <= dt.date.fromisoformat(str(concluded[-1]["publicity_end"])):
+        return "appointment.during_publicity"
+    return ""

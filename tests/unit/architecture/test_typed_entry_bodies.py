@@ -58,8 +58,6 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     # (invalid_decision_message), so the signature is checked over the mapping; it runs before
     # the entry is applied, so a typed read would change which refusal a malformed one gets.
     ("tally/election_log.py", "b = entry.body"): "checkpoint reason; scrutineer's signature",
-    # A counted round's approvals and elected are typed ``object`` (ADR 0030: compared whole).
-    ("tally/demo.py", "b = entry.body"): "counted body, compared whole",
     # The remote.opened body is compared whole with the one the manifest gives (RV-2.1).
     ("tally/remote_voting.py", "self._opened_cache = parse_entry(row[1]).body"): "opened body",
 }

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -65,3 +66,21 @@ def test_report_without_elected_detail_has_only_the_table(tmp_path: Path) -> Non
     pages, text = _text(render_town_report(report, tmp_path / "town.pdf"))
     assert pages == 1 and "第 1 / 1 页" in text
     assert "当选轮次" not in text
+
+
+def test_a_branch_whose_bundle_failed_shows_its_clauses_and_no_number_rp_13_2(
+    tmp_path: Path,
+) -> None:
+    # numbers the row must never print, even when a caller passes them
+    failed = replace(_row(2, 5), verified=False, failures=("V1", "V13"), publicity="公示至 2099")
+    report = TownReport(
+        town="中共红旗镇委员会",
+        title="汇总",
+        rows=(failed,),
+        shares=(("书记人数", "0 名"),),
+    )
+    _, text = _text(render_town_report(report, tmp_path / "town.pdf"))
+    assert "选举结果包未通过核验（verifier verify：V1、V13），不显示任何数字" in text
+    assert "未通过" in text and "V1, V13" in text
+    for number in ("25", "23", "92%", "公示至 2099", "第1轮", NAMES[1]):
+        assert number not in text, number

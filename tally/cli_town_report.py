@@ -1,0 +1,402 @@
+"""``tally town-report``: the town report for a real town, from the bundles its branches handed in
+(spec/procedure.md RP-13.2; issue 9, issue 18).
+
+Input: the town's trusted public key, the town's casework bundle (``tally casework export``), and
+one folder per branch as its work group published it: the election bundle ``bundle.zip`` (or the
+folder ``bundle/``, both written by ``tally publish``) and the procedure bundle ``procedure/``
+(``tally procedure publish``). Every input is checked before any verifier runs, and each problem
+is one refusal with its own code (exit 1, nothing written). Then every bundle goes through the
+independent verifier in its own process (:mod:`tally.town_report`, the code ``tally demo`` uses
+too): a branch whose bundle fails is shown with its failing clauses and no number. Exit 0 when
+every bundle passed, 2 when the report was written with a bundle that failed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+import typer
+
+import keys
+from tally.cli_errors import CliError, command_lang, run
+from tally.core.election_figures import election_figures
+from tally.core.manifest import canonical
+from tally.core.meeting import parse_entry
+from tally.manifest_io import load_signed_manifest
+from tally.town_report import (
+    BranchElection,
+    BranchReport,
+    FailedElection,
+    procedure_report,
+    read_casework,
+    town_report_data,
+    verify_election,
+    write_town_report,
+)
+
+__all__ = ["register", "town_report_cmd"]
+
+#: The folders of a branch's published files (``tally publish --out``, ``tally procedure publish``).
+ELECTION_ZIP: Final = "bundle.zip"
+ELECTION_FOLDER: Final = "bundle"
+PROCEDURE_FOLDER: Final = "procedure"
+EXIT_BUNDLE_FAILED: Final = 2
+
+
+@dataclass(frozen=True, slots=True)
+class _Branch:
+    """One branch folder as given, before any verifier ran: where its two bundles are, and what
+    their unverified headers say (for refusing inputs that cannot be one town's; None where
+    unreadable, which the verifier then reports)."""
+
+    folder: Path
+    election: Path
+    procedure: Path
+    name: str | None
+    election_id: str | None
+    procedure_branch: str | None
+    procedure_code: str | None
+    bound_to: str | None
+
+
+def _refuse(code: str, zh: str, en: str) -> CliError:
+    return CliError(code, zh=zh, en=en)
+
+
+def _day(on: str | None) -> dt.date:
+    if on is None:
+        return dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+    try:
+        return dt.date.fromisoformat(on)
+    except ValueError as e:
+        raise _refuse(
+            "cli.date", f"日期格式应为 YYYY-MM-DD：{on}", f"a date is YYYY-MM-DD: {on}"
+        ) from e
+
+
+def _read(bundle: Path, name: str) -> bytes | None:
+    """A file of a bundle (a folder or a zip), or None when it cannot be read."""
+    try:
+        if bundle.is_dir():
+            return (bundle / name).read_bytes()
+        with zipfile.ZipFile(bundle) as z:
+            return z.read(name)
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return None
+
+
+def _json(bundle: Path, name: str) -> dict[str, Any] | None:
+    raw = _read(bundle, name)
+    try:
+        doc = json.loads(raw) if raw is not None else None
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def _get(doc: Any, *path: str) -> str | None:
+    for p in path:
+        if not isinstance(doc, dict):
+            return None
+        doc = doc.get(p)
+    return doc if isinstance(doc, str) else None
+
+
+def _fingerprint(doc: dict[str, Any] | None) -> str | None:
+    """The fingerprint of a signed document's ``town_key`` (unverified), or None."""
+    if doc is None:
+        return None
+    try:
+        return keys.fingerprint(keys.parse_public_key(canonical(doc["town_key"])))
+    except (keys.KeysError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _other_town(what: str, where: Path, found: str | None, trusted: str) -> None:
+    if found is not None and found != trusted:
+        raise _refuse(
+            "town.other_town",
+            f"{where}：{what}不是本镇党委公钥签署的（签署公钥指纹 {found}，本镇 {trusted}），"
+            "不属于本镇",
+            f"{where}: the {what} is signed by another town key ({found}, this town's is "
+            f"{trusted}): it is not this town's",
+        )
+
+
+def _branch(folder: Path, trusted: str) -> _Branch:
+    """A branch folder's bundles and headers, or the refusal of what cannot be this town's."""
+    if not folder.is_dir():
+        raise _refuse(
+            "town.branch_folder",
+            f"找不到支部文件夹：{folder}",
+            f"no such branch folder: {folder}",
+        )
+    election = folder / ELECTION_ZIP
+    if not election.is_file():
+        election = folder / ELECTION_FOLDER
+    procedure = folder / PROCEDURE_FOLDER
+    for path, zh, en, hint in (
+        (election, "选举结果包", "election bundle", f"{ELECTION_ZIP} 或 {ELECTION_FOLDER}/"),
+        (procedure, "换届程序结果包", "procedure bundle", f"{PROCEDURE_FOLDER}/"),
+    ):
+        if not path.exists():
+            raise _refuse(
+                "town.missing_bundle",
+                f"{folder} 中没有{zh}（{hint}）",
+                f"{folder} holds no {en} ({hint.replace(' 或 ', ' or ')})",
+            )
+    manifest = _json(election, "manifest.json")
+    defined = _json(procedure, "procedure.json")
+    _other_town("选举清单", folder, _fingerprint(manifest), trusted)
+    _other_town("换届程序定义", folder, _fingerprint(defined), trusted)
+    bound = None
+    log = _read(procedure, "log.jsonl") or b""
+    for line in log.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:  # an unreadable entry is the verifier's to report
+            continue
+        if isinstance(entry, dict) and entry.get("type") == "election.bound":
+            bound = _get(entry, "body", "election_id")
+    return _Branch(
+        folder=folder,
+        election=election,
+        procedure=procedure,
+        name=_get(manifest, "manifest", "definition", "election", "branch"),
+        election_id=_get(_json(election, "index.json"), "election_id"),
+        procedure_branch=_get(defined, "procedure", "election", "branch"),
+        procedure_code=_get(defined, "procedure", "election", "branch_code"),
+        bound_to=bound,
+    )
+
+
+def _same_branch(b: _Branch) -> None:
+    """(RP-7.1) The procedure bundle must be the election's branch's."""
+    other = (b.name is not None and b.procedure_branch is not None
+             and b.name != b.procedure_branch)  # fmt: skip
+    other_id = b.bound_to is not None and b.election_id is not None and b.bound_to != b.election_id
+    if other or other_id:
+        raise _refuse(
+            "town.procedure_other_branch",
+            f"{b.folder}：换届程序结果包不是该支部这次选举的（程序：{b.procedure_branch}，"
+            f"选举：{b.name}）",
+            f"{b.folder}: the procedure bundle is not this branch election's (procedure: "
+            f"{b.procedure_branch}, election: {b.name})",
+        )
+
+
+def _one_each(branches: Sequence[_Branch]) -> None:
+    """Two bundles for one branch (one folder given twice, or the same election, branch name or
+    branch code in two folders) are refused."""
+    seen: dict[tuple[str, str], Path] = {}
+    for b in branches:
+        for kind, value in (("folder", str(b.folder.resolve())), ("election", b.election_id),
+                            ("name", b.name), ("code", b.procedure_code)):  # fmt: skip
+            if value is None:
+                continue
+            if (kind, value) in seen:
+                first = seen[kind, value]
+                raise _refuse(
+                    "town.duplicate_branch",
+                    f"{first} 和 {b.folder} 是同一个支部的结果包（{value}），每个支部只能给一次",
+                    f"{first} and {b.folder} are bundles of one branch ({value}): give each "
+                    "branch once",
+                )
+            seen[kind, value] = b.folder
+
+
+def _inputs(
+    folders: Sequence[Path], town_key: Path, casework: Path
+) -> tuple[keys.PublicKey, list[_Branch]]:
+    """Every input checked before any verifier runs."""
+    try:
+        trusted = keys.parse_public_key(town_key.read_bytes())
+    except keys.KeysError as e:
+        raise _refuse(
+            "town.key",
+            f"{town_key} 不是有效的公钥文件：{e}",
+            f"{town_key} is not a public key: {e}",
+        ) from e
+    if trusted.role is not keys.Role.TOWN_COMMITTEE:
+        raise _refuse(
+            "town.key",
+            f"{town_key} 不是镇党委公钥（角色 {trusted.role.value}）",
+            f"{town_key} is not a town committee key (role {trusted.role.value})",
+        )
+    fingerprint = keys.fingerprint(trusted)
+    if not (casework / "casework.json").is_file():
+        raise _refuse(
+            "town.missing_bundle",
+            f"{casework} 不是事项登记簿导出包（没有 casework.json；tally casework export）",
+            f"{casework} is not a casework bundle (no casework.json; tally casework export)",
+        )
+    _other_town("事项登记簿", casework, _fingerprint(_json(casework, "casework.json")), fingerprint)
+    branches = [_branch(f, fingerprint) for f in folders]
+    for b in branches:
+        _same_branch(b)
+    _one_each(branches)
+    return trusted, branches
+
+
+def _election(
+    b: _Branch, town_key: Path, trusted: keys.PublicKey
+) -> BranchElection | FailedElection:
+    """(V1-V19) The branch's election, read from its bundle once ``verifier verify`` passed it."""
+    passed, failed = verify_election(b.election, town_key)
+    if not passed:
+        return FailedElection(name=b.name or str(b.folder), verifier_failures=tuple(failed))
+    manifest, _ = load_signed_manifest(
+        _read(b.election, "manifest.json") or b"", trust_root=trusted
+    )
+    log = _read(b.election, "log.jsonl") or b""
+    entries = [parse_entry(line) for line in log.splitlines()]
+    return BranchElection(election=manifest.election, figures=election_figures(entries))
+
+
+def _lines(data: dict[str, Any], pdf: Path, lang: str) -> list[str]:
+    zh = lang == "zh"
+    out = []
+    for b in data["branches"]:
+        if b["verified"]:
+            part = (
+                f"选举结果包核验通过，应到 {b['expected']}、实到 {b['present']}，{b['rounds']} 轮"
+                if zh
+                else f"election bundle verified, E {b['expected']}, present {b['present']}, "
+                f"{b['rounds']} rounds"
+            )
+        else:
+            clauses = ("、" if zh else ", ").join(b["verifier_failures"])
+            part = (
+                f"选举结果包未通过核验（{clauses}），不显示任何数字"
+                if zh
+                else f"election bundle FAILED ({clauses}): no figures"
+            )
+        p = b["procedure"]
+        codes = ", ".join(f["code"] for f in p["verification"]["failures"])
+        gate = (
+            ("换届程序核验通过" if zh else "procedure verified")
+            if p["verifier_gate"] == "passed"
+            else (f"换届程序未通过核验（{codes}）" if zh else f"procedure FAILED ({codes})")
+        )
+        out.append(f"{b['branch']}：{part}；{gate}" if zh else f"{b['branch']}: {part}; {gate}")
+    v = data["casework_verification"]
+    codes = ", ".join(sorted({f["code"] for f in v["failures"]}))
+    out.append(
+        ("事项登记簿导出包核验通过（V31）" if zh else "casework bundle verified (V31)")
+        if v["status"] == "passed"
+        else (
+            f"事项登记簿导出包未通过核验（V31：{codes}），不显示任何事项数字"
+            if zh
+            else f"casework bundle FAILED (V31: {codes}): no case numbers"
+        )
+    )
+    out.append(f"汇总报告：{pdf}" if zh else f"town report: {pdf}")
+    return out
+
+
+def _each(
+    items: Sequence[_Branch], lang: str, step: Callable[[_Branch], BranchReport]
+) -> list[BranchReport]:
+    """``step`` on every branch, with a progress bar on stderr for more than one."""
+    if len(items) < 2:
+        return [step(b) for b in items]
+    from rich.console import Console  # noqa: PLC0415 - only for several branches
+    from rich.progress import Progress  # noqa: PLC0415 - only for several branches
+
+    out = []
+    with Progress(console=Console(stderr=True)) as bar:
+        task = bar.add_task(
+            "核验各支部结果包" if lang == "zh" else "verifying the branches", total=len(items)
+        )
+        for b in items:
+            out.append(step(b))
+            bar.advance(task)
+    return out
+
+
+def _report(
+    folders: Sequence[Path], town_key: Path, casework: Path, day: dt.date, out: Path, lg: str
+) -> tuple[dict[str, Any], Path]:
+    """Check the inputs, run every gate, write the PDF: the report's JSON and the PDF's path."""
+    trusted, items = _inputs(folders, town_key, casework)
+    if not out.parent.is_dir():
+        raise _refuse(
+            "town.out_folder",
+            f"报告的文件夹不存在：{out.parent}",
+            f"the report's folder does not exist: {out.parent}",
+        )
+    cases, verification = read_casework(casework, town_key, day)
+
+    def step(b: _Branch) -> BranchReport:
+        election = _election(b, town_key, trusted)
+        procedure = procedure_report(b.procedure, town_key, casework, cases=cases, on=day)
+        return BranchReport(election, procedure)
+
+    reports = _each(items, lg, step)
+    verified = [r.election.election for r in reports if isinstance(r.election, BranchElection)]
+    town = cases.town if cases else next((e.town for e in verified), "")
+    data = town_report_data(town, reports, cases, verification)
+    pdf = write_town_report(
+        out,
+        town=town,
+        title="村（社区）党组织换届选举情况汇总"
+        if lg == "zh"
+        else "The branches' re-elections at a glance",
+        branches=reports,
+        cases=cases,
+        verification=verification,
+        on=day,
+        lang=lg,
+    )
+    return data, pdf
+
+
+def town_report_cmd(
+    branches: Annotated[
+        list[Path],
+        typer.Argument(
+            help="各支部交来的文件夹（每个含选举结果包 bundle.zip 或 bundle/，及换届程序结果包 procedure/）"
+        ),
+    ],
+    town_key: Annotated[Path, typer.Option("--town-key", help="本镇党委公钥文件（信任根）")],
+    casework: Annotated[
+        Path, typer.Option("--casework", help="本镇事项登记簿导出包文件夹（tally casework export）")
+    ],
+    on: Annotated[
+        str | None, typer.Option("--on", help="按哪一天计算逾期和待任命（YYYY-MM-DD，默认今天）")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="汇总报告 PDF")] = Path("town-report.pdf"),
+    lang: Annotated[str | None, typer.Option("--lang", help="zh（默认）或 en")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（town-report/1）")] = False,
+) -> None:
+    """全镇换届汇总报告：每个结果包先经独立核验 / The town report, from bundles the verifier passed.
+
+    Exit 0: every bundle passed; 1: an input refused (nothing written); 2: the report was written
+    and a bundle failed (that branch without numbers).
+    """
+    lg = command_lang(lang)
+
+    data, pdf = run(lg, as_json, lambda: _report(branches, town_key, casework, _day(on), out, lg))
+    passed = (
+        all(b["verified"] for b in data["branches"])
+        and all(b["procedure"]["verifier_gate"] == "passed" for b in data["branches"])
+        and data["casework_verification"]["status"] == "passed"
+    )
+    if as_json:
+        typer.echo(json.dumps({"ok": True, **data, "all_verified": passed, "pdf": str(pdf)},
+                              ensure_ascii=False, indent=2))  # fmt: skip
+    else:
+        typer.echo("\n".join(_lines(data, pdf, lg)))
+    if not passed:
+        raise typer.Exit(EXIT_BUNDLE_FAILED)
+
+
+def register(app: typer.Typer) -> None:
+    """Register ``tally town-report`` on the ``tally`` app."""
+    app.command("town-report")(town_report_cmd)

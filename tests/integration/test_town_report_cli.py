@@ -1,0 +1,249 @@
+"""`tally town-report` (spec/procedure.md RP-13.2, issue 18): a real town's report from the bundles
+its branches handed in. On the demo town's published bundles it gives the report `tally demo`
+computed from its own files; a bundle that fails its verifier shows that branch's failing clauses
+and no number while the others keep theirs; every input that cannot be one town's is refused
+with its own code before any verifier runs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+import keys
+from tally.cli import app
+
+BRANCHES = 3
+DAY = "2026-12-28"  # the demo's casework day (tally.demo_casework.CASEWORK_DAY)
+
+
+@pytest.fixture(scope="module")
+def town(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("town-report") / "town"
+    r = CliRunner().invoke(
+        app, ["demo", "--out", str(out), "--branches", str(BRANCHES), "--seed", "11"]
+    )
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def _published(town: Path) -> list[str]:
+    return [str(town / f"branch-{i:02d}" / "published") for i in range(1, BRANCHES + 1)]
+
+
+def _run(town: Path, folders: list[str], *extra: str, out: Path | None = None) -> Any:
+    return CliRunner().invoke(
+        app,
+        [
+            "town-report",
+            *folders,
+            "--town-key",
+            str(town / "casework" / "town.pub"),
+            "--casework",
+            str(town / "casework" / "bundle"),
+            "--on",
+            DAY,
+            "--out",
+            str(out or town.parent / "report.pdf"),
+            *extra,
+        ],
+    )
+
+
+def test_town_report_from_the_published_bundles_equals_the_demos_report(
+    town: Path, tmp_path: Path
+) -> None:
+    pdf = tmp_path / "汇总.pdf"
+    r = _run(town, _published(town), "--json", out=pdf)
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    assert got.pop("ok") is True and got.pop("all_verified") is True
+    assert got.pop("pdf") == str(pdf)
+    want = json.loads((town / "town-report.json").read_text(encoding="utf-8"))
+    for branch in want["branches"]:
+        del branch["scenario"]  # the demo's plan, which no bundle records
+    assert got == want
+    # every part is there: elections, procedure figures, casework numbers
+    assert all(
+        b["verified"] and b["procedure"]["verifier_gate"] == "passed" for b in got["branches"]
+    )
+    assert got["casework"]["branches"] and got["casework_verification"]["status"] == "passed"
+    text = "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
+    assert text.count("换届程序（已经 verifier procedure 核验）") == BRANCHES
+    assert "各支部异议和民情直报情况" in text
+
+
+def test_text_output_in_english_names_every_branch_and_the_report(
+    town: Path, tmp_path: Path
+) -> None:
+    pdf = tmp_path / "report.pdf"
+    r = _run(town, _published(town), "--lang", "en", out=pdf)
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert sum("election bundle verified" in line and "procedure verified" in line
+               for line in lines) == BRANCHES  # fmt: skip
+    assert "casework bundle verified (V31)" in lines
+    assert lines[-1] == f"town report: {pdf}"
+    assert "Procedure (verified)" in "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
+
+
+def _copy_published(town: Path, tmp_path: Path) -> list[Path]:
+    out = []
+    for i in range(1, BRANCHES + 1):
+        target = tmp_path / f"支部{i}"
+        shutil.copytree(town / f"branch-{i:02d}" / "published", target)
+        out.append(target)
+    return out
+
+
+def test_a_failing_bundle_shows_its_clauses_and_no_number_the_others_keep_theirs_rp_13_2(
+    town: Path, tmp_path: Path
+) -> None:
+    one, two, three = _copy_published(town, tmp_path)
+    # branch 2: its procedure bundle's log changed after publication
+    log = two / "procedure" / "log.jsonl"
+    log.write_bytes(log.read_bytes().replace(b'"valid_ballots":', b'"valid_ballots":1', 1))
+    # branch 3: its election bundle's result changed (the folder handed in without the zip)
+    (three / "bundle.zip").unlink()
+    result = three / "bundle" / "result.json"
+    result.write_bytes(
+        result.read_bytes().replace(b'"publicity_end":"2026-12', b'"publicity_end":"2027-12')
+    )
+    pdf = tmp_path / "report.pdf"
+    r = _run(town, [str(one), str(two), str(three)], "--json", out=pdf)
+    assert r.exit_code == 2, r.output  # the report is written; a bundle failed
+    got = json.loads(r.stdout)
+    assert got["all_verified"] is False
+    b1, b2, b3 = got["branches"]
+    # branch 1: numbers everywhere
+    assert b1["verified"] and b1["expected"] > 0
+    assert b1["procedure"]["verifier_gate"] == "passed" and "lists" in b1["procedure"]
+    # branch 2: its election's numbers, its procedure's failing codes and no procedure number
+    assert b2["verified"] and b2["present"] > 0
+    assert b2["procedure"]["verifier_gate"] == "failed"
+    assert b2["procedure"]["verification"]["failures"]
+    assert set(b2["procedure"]) == {"verifier_gate", "verification"}
+    # branch 3: its failing clauses and no election number; its procedure is its own bundle's
+    assert b3["verified"] is False and b3["verifier_failures"]
+    assert set(b3) == {"branch", "verified", "verifier_failures", "procedure"}
+    assert b3["procedure"]["verifier_gate"] == "passed"
+    # the town's shares count only the branches whose bundle passed
+    assert got["shares"]["secretaries"] == 2
+    text = "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
+    assert "换届程序：结果包未通过核验（verifier procedure：" in text
+    assert "选举结果包未通过核验（verifier verify：" in text
+    for clause in b3["verifier_failures"]:
+        assert clause in text
+
+
+def _refusal(r: Any) -> str:
+    assert r.exit_code == 1, r.output
+    body = json.loads(r.stdout)
+    assert body["ok"] is False
+    return str(body["code"])
+
+
+def _other_key(tmp_path: Path) -> Path:
+    path = tmp_path / "other.pub"
+    signer = keys.InMemorySigner.generate(keys.Role.TOWN_COMMITTEE, "别的镇党委")
+    path.write_bytes(keys.export_public_key(signer.public_key))
+    return path
+
+
+def test_a_missing_procedure_or_election_bundle_is_refused(town: Path, tmp_path: Path) -> None:
+    one, two, three = _copy_published(town, tmp_path)
+    shutil.rmtree(two / "procedure")
+    assert _refusal(_run(town, [str(one), str(two)], "--json")) == "town.missing_bundle"
+    (three / "bundle.zip").unlink()
+    shutil.rmtree(three / "bundle")
+    assert _refusal(_run(town, [str(one), str(three)], "--json")) == "town.missing_bundle"
+    assert _refusal(_run(town, [str(tmp_path / "无此支部")], "--json")) == "town.branch_folder"
+
+
+def test_two_bundles_for_one_branch_are_refused(town: Path, tmp_path: Path) -> None:
+    one, *_ = _copy_published(town, tmp_path)
+    assert _refusal(_run(town, [str(one), str(one)], "--json")) == "town.duplicate_branch"
+    again = tmp_path / "再交一次"
+    shutil.copytree(one, again)
+    assert _refusal(_run(town, [str(one), str(again)], "--json")) == "town.duplicate_branch"
+
+
+def test_a_procedure_bundle_of_another_branch_is_refused(town: Path, tmp_path: Path) -> None:
+    one, two, _ = _copy_published(town, tmp_path)
+    shutil.rmtree(one / "procedure")
+    shutil.copytree(two / "procedure", one / "procedure")
+    r = _run(town, [str(one)], "--json")
+    assert _refusal(r) == "town.procedure_other_branch"
+
+
+def test_bundles_of_another_town_are_refused(town: Path, tmp_path: Path) -> None:
+    one, *_ = _copy_published(town, tmp_path)
+    other = _other_key(tmp_path)
+    # another town's key given: the casework bundle (and every branch) is not that town's
+    r = CliRunner().invoke(
+        app,
+        [
+            "town-report",
+            str(one),
+            "--town-key",
+            str(other),
+            "--casework",
+            str(town / "casework" / "bundle"),
+            "--json",
+        ],
+    )
+    assert _refusal(r) == "town.other_town"
+    # one branch's manifest names another town key
+    (one / "bundle.zip").unlink()
+    manifest = one / "bundle" / "manifest.json"
+    doc = json.loads(manifest.read_bytes())
+    doc["town_key"] = json.loads(other.read_bytes())
+    manifest.write_text(json.dumps(doc), encoding="utf-8")
+    r = _run(town, [str(one)], "--json")
+    assert _refusal(r) == "town.other_town"
+    assert str(one) in json.loads(r.stdout)["message"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["--on", "28/12/2026"], "cli.date"),
+        (["--out", "/no/such/folder/report.pdf"], "town.out_folder"),
+    ],
+    ids=["bad-date", "no-output-folder"],
+)
+def test_bad_options_are_refused(town: Path, args: list[str], code: str) -> None:
+    assert _refusal(_run(town, _published(town)[:1], *args, "--json")) == code
+
+
+def test_a_town_key_that_is_no_key_or_a_missing_casework_bundle_is_refused(
+    town: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "town.pub"
+    bad.write_text("not a key", encoding="utf-8")
+    base = ["town-report", _published(town)[0], "--json"]
+    r = CliRunner().invoke(
+        app, [*base, "--town-key", str(bad), "--casework", str(town / "casework" / "bundle")]
+    )
+    assert _refusal(r) == "town.key"
+    for folder in (tmp_path, tmp_path / "无此文件夹"):  # not a casework bundle; none at all
+        r = CliRunner().invoke(
+            app,
+            [*base, "--town-key", str(town / "casework" / "town.pub"), "--casework", str(folder)],
+        )
+        assert _refusal(r) == "town.missing_bundle"
+
+
+def test_a_refusal_is_one_line_on_stderr_in_the_commands_language(town: Path) -> None:
+    r = _run(town, [_published(town)[0], _published(town)[0]])
+    assert r.exit_code == 1
+    assert r.stdout == ""
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("错误：")
+    assert "同一个支部" in r.stderr
+    r = _run(town, [_published(town)[0], _published(town)[0]], "--lang", "en")
+    assert r.stderr.startswith("error: ") and "one branch" in r.stderr
