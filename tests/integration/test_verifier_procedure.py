@@ -391,3 +391,17 @@ def test_any_bytes_as_a_member_file_give_a_clean_exit(
     r = runner.invoke(app, ["procedure", str(folder), "--town-key", TOWN_FP, "--json"])
     assert r.exit_code in {0, 1, 2}, r.exception
     assert r.exception is None or isinstance(r.exception, SystemExit)
+
+
+def test_v24_a_members_session_without_a_scrutineer_present_fails(
+    tmp_path: Path, published: Files
+) -> None:
+    """(RP-3.2) A members' session's scrutineers are among its members present."""
+
+    def edit(entries: list[dict[str, Any]]) -> None:
+        body = first(entries, "recommendation.opened")["body"]
+        assert "M009" in body["present_members"]  # examples/qingshan.procedure.toml's scrutineer
+        body["present_members"].remove("M009")
+        body["present"] -= 1
+
+    assert ("V24", "official.not_present") in codes(tampered(tmp_path, published, edit))
