@@ -160,3 +160,12 @@ def test_rp_3_2_members_session_without_its_scrutineers_is_refused(b: Branch) ->
     args = [a for m in absent for a in ("--member", m)]
     b.refused("official.not_present", "session", b.db, "--group", "member", *args, "--key", b.wg)
     b.session("member", _present(b))
+
+
+def test_serve_refuses_a_key_file_not_of_the_procedures_scrutineers(b: Branch) -> None:
+    """`tally procedure serve --scrutineer-key` checks each file at start-up (it never starts)."""
+    outsider, _ = make_key(b.folder, keys.Role.SCRUTINEER, "外人", "outsider")
+    for bad in (b.wg, outsider):
+        r = run("procedure", "serve", b.db, "--scrutineer-key", bad, "--data", b.folder / "svc")
+        assert r.exit_code == 1, r.output
+        assert "不是本换届程序定义中的监票人密钥" in r.output
