@@ -444,7 +444,7 @@ def simple_procedure(b: Branch) -> None:
     """B01 and B02: one members' and one public session, everyone proposed proceeds."""
     b.recommend(
         Form.MEMBER,
-        ["M01", "M02", "M03", "M04", "M05"],
+        ["M01", "M02", "M03", "M04", "M05", "M07", "M08"],  # the scrutineers present (RP-3.2)
         {
             "committee": [
                 (["M01", "M02", "M03"], []),
@@ -486,7 +486,7 @@ def tie_and_supplement(b: Branch) -> None:
     false); the committee is short, so version 2 adds the next name (M06), evaluated in round 2."""
     b.recommend(
         Form.MEMBER,
-        ["M01", "M02", "M03", "M04", "M05"],
+        ["M01", "M02", "M03", "M04", "M05", "M07", "M08"],  # the scrutineers present (RP-3.2)
         {
             "committee": [
                 (["M01", "M02", "M03"], []),
@@ -889,7 +889,7 @@ def _foreign_qr(form: ProcedureForm, post: PaperKind | None, round_no: int, labe
 def _exactly_half(parts: Parts) -> None:
     """The members' session with 4 of the 8 expected electors: ``2*P > E`` fails."""
     opened = parts.entry("recommendation.opened", group="member")["body"]
-    opened["present_members"] = opened["present_members"][:4]
+    opened["present_members"] = [*opened["present_members"][:2], "M07", "M08"]  # RP-3.2
     opened["present"] = 4
     for e in parts.entries:
         if e["type"] == "ballots.issued" and e["body"]["form"] == "member":
@@ -901,9 +901,10 @@ def _fewer_records(parts: Parts) -> None:
 
 
 def _returned_more_counted(parts: Parts) -> None:
-    """6 committee ballots returned of 5 issued, all 6 kept and the round counted, not void: the
-    4 entered and two more declared invalid (the stock's spare ballot and one printed beyond it,
-    its sealed list grown to 6), so that the counts and the proposal still hold."""
+    """One committee ballot more returned than issued (8 of 7), all kept and the round counted,
+    not void: the 4 entered and the rest declared invalid (the stock's spare ballots and one
+    printed beyond it, its sealed list grown by one), so that the counts and the proposal still
+    hold."""
     pid = hashlib.sha256(
         b"branch-election/procedure/1\x00" + canonical(json.loads(parts.signed)["procedure"])
     ).digest()
@@ -914,22 +915,22 @@ def _returned_more_counted(parts: Parts) -> None:
         for e in parts.entries
         if e["type"] == "recommendation.entered" and e["body"]["group"] == "member"
     }
-    spare = next(i for i in doc["ballot_ids"] if i not in used)
+    spares = [i for i in doc["ballot_ids"] if i not in used]
     extra = hashlib.sha256(b"V24-returned-more-not-void").hexdigest()[:32]
     ids = sorted([*doc["ballot_ids"], extra])
     commitment = procedure_stock_commitment_of(
         pid, ProcedureForm.MEMBER, PaperKind.COMMITTEE, 1, [bytes.fromhex(i) for i in ids]
     ).hex()
-    doc.update(count=6, ballot_ids=ids, commitment=commitment)
+    doc.update(count=len(ids), ballot_ids=ids, commitment=commitment)
     parts.stocks[path] = canonical(doc)
     stock = parts.entry("stock.committed", form="member", post="committee", round=1)["body"]
-    stock.update(count=6, commitment=commitment)
-    parts.entry("ballots.returned", form="member", post="committee")["body"]["count"] = 6
+    stock.update(count=len(ids), commitment=commitment)
+    parts.entry("ballots.returned", form="member", post="committee")["body"]["count"] = len(ids)
     counted = parts.entry("recommendation.counted", group="member", post="committee")
-    counted["body"]["invalid_ballots"] += 2
+    counted["body"]["invalid_ballots"] += len(spares) + 1
     at = parts.entries.index(counted)
     added = []
-    for k, bid in enumerate((spare, extra)):
+    for k, bid in enumerate((*spares, extra)):
         payload = sign_procedure_payload(
             procedure_id=pid, form=ProcedureForm.MEMBER, post=PaperKind.COMMITTEE,
             round_number=1, ballot_id=bytes.fromhex(bid), signer=WORK_GROUP,
@@ -949,8 +950,10 @@ def _returned_more_counted(parts: Parts) -> None:
         salt = hashlib.sha256(f"V24-returned-more-not-void {k}".encode()).hexdigest()
         added.append({**counted, "type": "ballot.declared_invalid", "salt": salt, "body": body})
     parts.entries[at:at] = added
-    parts.checkpoints = [(n + 2 if n > at else n, r, who) for n, r, who in parts.checkpoints]
-    parts.entry("candidates.approved")["body"]["approval"]["vetted_size"] += 2
+    parts.checkpoints = [
+        (n + len(added) if n > at else n, r, who) for n, r, who in parts.checkpoints
+    ]
+    parts.entry("candidates.approved")["body"]["approval"]["vetted_size"] += len(added)
 
 
 def _members_count(edit: Callable[[dict[str, Any]], None]) -> Mutation:
@@ -1146,8 +1149,8 @@ def _cases(town: Town) -> tuple[Case, ...]:
           "RP-3.2: the members' session with 4 of the 8 expected electors (2*4 > 8 fails), 4 "
           "ballots issued and 4 returned", _exactly_half),
         v("V24-returned-more-not-void", "B01", "session.void",
-          "RP-3.4: 6 committee ballots returned of 5 issued, yet the round is counted with all 6 "
-          "(4 entered, 2 declared invalid; the stock printed 6), not void", _returned_more_counted),
+          "RP-3.4: 8 committee ballots returned of 7 issued, yet the round is counted with all 8 "
+          "(4 entered, 4 declared invalid; the stock printed 8), not void", _returned_more_counted),
         v("V24-records-fewer-than-returned", "B01", "session.records",
           "RP-3.4: 5 committee ballots returned, 4 kept at the count", _fewer_records),
         v("V25-written-nonmember-counted", "B03", "count.recommendation_differs",

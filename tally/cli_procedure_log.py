@@ -10,7 +10,6 @@ line and exit 1, and leaves the file as it was. The commands are registered on t
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
 from collections.abc import Callable, Sequence
@@ -34,14 +33,8 @@ from tally.core.procedure.entries import (
 from tally.core.procedure.errors import ProcedureCountError
 from tally.core.procedure.ledger import Ledger, RoundKey, count_body, recommendation_opening
 from tally.election_log import now
-from tally.log.checkpoint import signer_name
 from tally.procedure_file import MAX_PROCEDURE_BYTES
-from tally.procedure_store import (
-    INVALID_DOMAIN,
-    ProcedureStore,
-    invalid_decision_message,
-    open_recommendation_session,
-)
+from tally.procedure_store import ProcedureStore, confirm_invalid, open_recommendation_session
 
 __all__ = [
     "MemberOpt",
@@ -216,11 +209,22 @@ def stock_cmd(
     db: ProcedureDbArg,
     stock_list: Annotated[Path, typer.Argument(help="tally procedure print 写出的密封票号清单")],
     key: KeyOpt,
+    supplement: Annotated[
+        bool,
+        typer.Option(
+            "--supplement", help="补印：本轮已登记的票不够时再登记一批（发票前，按批次编号）"
+        ),
+    ] = False,
     actor: ActorOpt = "",
     lang: LangOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """登记印制的推荐票或测评票（票号承诺） / Commit a printed stock to the log (RP-3.6)."""
+    """登记印制的推荐票或测评票（票号承诺） / Commit a printed stock to the log (RP-3.6).
+
+    票不够时（发票前）用 tally procedure print 为同一轮再印一批，再用 --supplement 登记为
+    补印批次（第 2、3…批）。With --supplement: a supplementary print for the same round,
+    before its ballots are issued, committed as the round's next part.
+    """
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
         sealed = stock_list.read_bytes()[: _MAX_LIST_BYTES + 1]
@@ -233,18 +237,50 @@ def stock_cmd(
                 zh=f"不是推荐票或测评票的票号清单：{stock_list}",
                 en=f"not a procedure stock list: {stock_list}",
             ) from e
-        text = with_store(
-            db, lambda s: append(s, key, actor, "stock.committed", body, stock_list=sealed)
-        )
+
+        def commit(s: ProcedureStore) -> tuple[str | None, int]:
+            part = _stock_part(s.ledger, body, supplement=supplement)
+            type_ = "stock.supplemented" if part > 1 else "stock.committed"
+            full = body | ({"part": part} if part > 1 else {})
+            return append(s, key, actor, type_, full, stock_list=sealed), part
+
+        text, part = with_store(db, commit)
         what = f"{body['form']} {body['post'] or '-'} {body['round']}"
         head = (
             f"已登记票号清单（{what}，{body['count']} 张）"
             if lg == "zh"
             else f"stock committed ({what}, {body['count']} ballots)"
         )
-        return [head, *checkpoint_lines(text, lg)], {"stock": body}
+        if part > 1:
+            head = (
+                f"已登记补印的第 {part} 批票号清单（{what}，{body['count']} 张）"
+                if lg == "zh"
+                else f"supplementary print part {part} committed ({what}, {body['count']} ballots)"
+            )
+        return [head, *checkpoint_lines(text, lg)], {"stock": body, "part": part}
 
     _run(lang, as_json, act)
+
+
+def _stock_part(ledger: Ledger, body: dict[str, Any], *, supplement: bool) -> int:
+    """The part a stock list is committed as: 1, or with ``--supplement`` the round's next part
+    (the ledger refuses a supplement before the first part or after the issue). A second first
+    print is refused here with the option named (``stock.twice``)."""
+    parts = [
+        n
+        for k, n in ledger.stock_parts
+        if (k.form.value, k.post.value if k.post else "", k.round)
+        == (body["form"], body["post"], body["round"])
+    ]
+    if supplement:
+        return max(parts, default=1) + 1
+    if parts:
+        raise CliError(
+            "stock.twice",
+            zh="本轮这种票已登记；票不够时再印一批，用 --supplement 登记为补印",
+            en="this round's stock is committed already; commit a further print with --supplement",
+        )
+    return 1
 
 
 # -- sessions ------------------------------------------------------------------------------------
@@ -542,15 +578,8 @@ def _declared(
             en="a ballot declared invalid needs a scrutineer's confirmation: --scrutineer-key",
         )
     scrutineer = _signer(scrutineer_key, keys.Role.SCRUTINEER)
-    body = base | {
-        "form": form.value,
-        "post": post.value if post else "",
-        "reason": reason,
-        "scrutineer": signer_name(scrutineer.public_key),
-    }
-    message = invalid_decision_message(store.procedure_id, store.ledger.size, body)
-    signature = scrutineer.sign(INVALID_DOMAIN, message)
-    return body | {"signature": base64.b64encode(signature).decode()}
+    body = base | {"form": form.value, "post": post.value if post else "", "reason": reason}
+    return confirm_invalid(store, body, scrutineer)
 
 
 def withdraw_cmd(

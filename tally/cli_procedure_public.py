@@ -57,12 +57,21 @@ def serve_cmd(
     data: Annotated[Path, typer.Option("--data", help="服务数据文件夹（投票站账户）")] = Path(
         ".run/service"
     ),
+    scrutineer_key: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--scrutineer-key",
+            help="监票人密钥文件（可多次；启动时不解锁，监票人在页面上输入口令确认无效票、签署计票）",
+        ),
+    ] = None,
     lang: LangOpt = None,
 ) -> None:
     """启动推荐和测评页面（工作组）及公开页面 / Serve the procedure's pages (issue 18 piece 8).
 
     工作组页面：/station/procedure/（投票站账户登录）；公开页面：/board/procedure。
-    The work group's pages and the public page; without --key the pages only read.
+    The work group's pages and the public page; without --key the pages only read. With
+    --scrutineer-key, a scrutineer confirms a ballot declared invalid and co-signs the counts on
+    the pages by typing the passphrase (the key is unlocked for that request only).
     """
     # the service and uvicorn load only for `serve`
     import os  # noqa: PLC0415 - only for `serve`
@@ -78,7 +87,10 @@ def serve_cmd(
                 key, os.environ.get("TALLY_PASSPHRASE", ""), expected_role=keys.Role.WORK_GROUP
             )
         data.mkdir(parents=True, exist_ok=True)
-        application = create_app(ProcedureServiceConfig(db, data, signer=signer, lang=lg))
+        config = ProcedureServiceConfig(
+            db, data, signer=signer, scrutineer_keys=tuple(scrutineer_key or ()), lang=lg
+        )
+        application = create_app(config)
         typer.echo(f"http://{host}:{port}/station/procedure/")
         run_servers(build_servers(application, [Binding(host, port)], tls=None))
         return [], {}

@@ -207,7 +207,11 @@ def _recommend(
     posts = [p.value for p in ledger.pending_posts(form)]
     for post in posts:
         b.stock(form, post, round_no, present)
-    members = list(b.store.signed.procedure.expected_electors[:present])
+    procedure = b.store.signed.procedure
+    # (RP-3.2) a members' session's scrutineers are among the members present
+    first = [m for m in procedure.expected_electors if m in procedure.officials.scrutineers]
+    rest = [m for m in procedure.expected_electors if m not in first]
+    members = [*first, *rest][:present]
     b.append(
         "recommendation.opened",
         {

@@ -73,6 +73,7 @@ __all__ = [
     "INVALID_DOMAIN",
     "ProcedureStore",
     "Randomness",
+    "confirm_invalid",
     "invalid_decision_message",
     "open_recommendation_session",
 ]
@@ -119,6 +120,23 @@ def invalid_decision_message(procedure_id: bytes, seq: int, body: Mapping[str, A
     return canonical(
         {"procedure_id": procedure_id.hex(), "seq": seq} | {k: body[k] for k in fields}
     )
+
+
+def confirm_invalid(
+    store: ProcedureStore, body: Mapping[str, Any], scrutineer: keys.Signer
+) -> dict[str, Any]:
+    """(RP-3.8) ``body`` (a ``ballot.declared_invalid`` body without ``scrutineer`` and
+    ``signature``) confirmed by ``scrutineer`` for the store's next entry.
+
+    Raises:
+        ProcedureLogError: ``procedure.scrutineer_key`` (not a scrutineer key of the
+            definition: nothing is signed).
+    """
+    name = store.scrutineer_name(scrutineer.public_key)
+    full = {**body, "scrutineer": name}
+    message = invalid_decision_message(store.procedure_id, store.ledger.size, full)
+    signature = scrutineer.sign(INVALID_DOMAIN, message)
+    return full | {"signature": base64.b64encode(signature).decode()}
 
 
 def _key(doc: Mapping[str, str]) -> keys.PublicKey:
@@ -272,19 +290,47 @@ class ProcedureStore(SignedLogFile):
     def missing_cosigners(self) -> list[tuple[str, list[str]]]:
         """Each ``round-closed`` checkpoint's reason and the scrutineers who have not co-signed."""
         wanted = {signer_name(k) for k in self.scrutineer_keys}
-        out: list[tuple[str, list[str]]] = []
-        for cid, reason in self._conn.execute(
-            "SELECT id, reason FROM checkpoints WHERE reason LIKE 'round-closed %' ORDER BY id"
+        return [
+            (reason, sorted(wanted - have))
+            for _, reason, have in self.round_closed_signers()
+            if wanted - have
+        ]
+
+    def round_closed_signers(self) -> list[tuple[int, str, frozenset[str]]]:
+        """(RP-11.2) Each ``round-closed`` checkpoint's size, reason and the names of every line
+        signed on it (the work group's and the scrutineers' co-signatures), oldest first."""
+        out: list[tuple[int, str, frozenset[str]]] = []
+        for cid, size, reason in self._conn.execute(
+            "SELECT id, size, reason FROM checkpoints WHERE reason LIKE 'round-closed %' "
+            "ORDER BY id"
         ).fetchall():
-            have = {
+            signed = frozenset(
                 s
                 for (s,) in self._conn.execute(
                     "SELECT signer FROM checkpoint_signatures WHERE checkpoint_id = ?", (cid,)
                 )
-            }
-            if wanted - have:
-                out.append((reason, sorted(wanted - have)))
+            )
+            out.append((int(size), str(reason), signed))
         return out
+
+    def scrutineer_name(self, key: keys.PublicKey) -> str:
+        """The signer name of ``key`` when it is a scrutineer key of the definition.
+
+        Raises:
+            ProcedureLogError: ``procedure.scrutineer_key`` otherwise (a key of another role,
+                or another procedure's scrutineer).
+        """
+        name = signer_name(key)
+        if key.role is not keys.Role.SCRUTINEER or name not in {
+            signer_name(k) for k in self.scrutineer_keys
+        }:
+            raise _refuse(
+                "procedure.scrutineer_key",
+                "RP-11.2",
+                "此密钥不是本换届程序定义中的监票人密钥",
+                "this key is not a scrutineer key of the procedure definition",
+            )
+        return name
 
     # -- checks of what the core cannot see ----------------------------------------------------
     def _stored_ids(self, entry: ProcedureEntry) -> frozenset[str] | None:
@@ -460,14 +506,7 @@ class ProcedureStore(SignedLogFile):
                 definition).
             StoreError: the write failed; nothing was written.
         """
-        name = signer_name(scrutineer.public_key)
-        if name not in {signer_name(k) for k in self.scrutineer_keys}:
-            raise _refuse(
-                "procedure.scrutineer_key",
-                "RP-11.2",
-                "此密钥不是本换届程序定义中的监票人密钥",
-                "this key is not a scrutineer key of the procedure definition",
-            )
+        name = self.scrutineer_name(scrutineer.public_key)
         done: list[str] = []
         with transaction(self._conn) as conn:
             for cid, reason, body in conn.execute(

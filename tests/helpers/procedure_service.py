@@ -28,7 +28,7 @@ from tally.core.procedure.ledger import (
 from tally.procedure_store import ProcedureStore
 from tally.service.accounts import AccountStore, Role, accounts_path
 from tally.service.procedure import ProcedureServiceConfig, create_app
-from tests.helpers.procedure import WORK_GROUP, signer
+from tests.helpers.procedure import SCRUTINEERS, WORK_GROUP, signer
 from tests.helpers.procedure_log import ELECTION_DATE, StoreDriver, marks
 
 FAST: dict[str, Any] = {
@@ -46,11 +46,45 @@ PREFIX = "/station/procedure"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
+SCRUTINEER_PASSPHRASES = ("黄德明的口令 1234", "赵红梅的口令 5678")
+
+
+def key_file(folder: Path, role: keys.Role, label: str, seed: int, passphrase: str) -> Path:
+    """An encrypted key file of the fixed test key ``seed`` (tests/helpers/procedure.signer),
+    at the fastest KDF cost the key files allow."""
+    data, _ = keys.generate_keypair(
+        role,
+        label,
+        passphrase=passphrase,
+        limits=keys.INTERACTIVE_LIMITS,
+        unsafe_randomness=keys.UnsafeFixedRandomness(
+            seed=bytes([seed]) * 32, salt=bytes([seed]) * 16, nonce=bytes([seed]) * 24
+        ),
+    )
+    path = folder / f"{role.value}-{seed}.key"
+    path.write_bytes(data)
+    return path
+
+
+def scrutineer_key_files(folder: Path) -> tuple[Path, ...]:
+    """The key files of the example procedure's two scrutineers (SCRUTINEERS: seeds 4 and 5),
+    their passphrases ``SCRUTINEER_PASSPHRASES``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return tuple(
+        key_file(folder, keys.Role.SCRUTINEER, s.public_key.label, seed, passphrase)
+        for s, seed, passphrase in zip(SCRUTINEERS, (4, 5), SCRUTINEER_PASSPHRASES, strict=True)
+    )
+
+
 def make_service(
-    folder: Path, *, extra: Mapping[str, Any] | None = None
+    folder: Path,
+    *,
+    extra: Mapping[str, Any] | None = None,
+    scrutineer_keys: tuple[Path, ...] = (),
 ) -> tuple[FastAPI, StoreDriver]:
     """A procedure file with the members' and the public stock of round 1 committed, the station
-    accounts (password ``<name>-password``), and the service over them."""
+    accounts (password ``<name>-password``), and the service over them (given the scrutineers'
+    key files ``scrutineer_keys``, see :func:`scrutineer_key_files`)."""
     driver = StoreDriver(folder / "qingshan.procedure.sqlite")
     for form, n in ((Form.MEMBER, 25), (Form.PUBLIC, 60)):
         for post in ("committee", "secretary"):
@@ -63,6 +97,7 @@ def make_service(
         driver.store.path,
         data,
         signer=WORK_GROUP,
+        scrutineer_keys=scrutineer_keys,
         extra={"argon2_limits": FAST, **(extra or {})},
     )
     return create_app(config), driver

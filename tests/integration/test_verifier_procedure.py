@@ -402,3 +402,17 @@ def test_v26_a_proposal_without_a_date_fails_and_v28_is_then_not_checked_rather_
     doc = tampered(tmp_path, published, edit)
     assert ("V26", "preliminary.differs") in codes(doc)
     assert any(n["clause"] == "V28" for n in doc["not_checked"])
+
+
+def test_v24_a_members_session_without_a_scrutineer_present_fails(
+    tmp_path: Path, published: Files
+) -> None:
+    """(RP-3.2) A members' session's scrutineers are among its members present."""
+
+    def edit(entries: list[dict[str, Any]]) -> None:
+        body = first(entries, "recommendation.opened")["body"]
+        assert "M009" in body["present_members"]  # examples/qingshan.procedure.toml's scrutineer
+        body["present_members"].remove("M009")
+        body["present"] -= 1
+
+    assert ("V24", "official.not_present") in codes(tampered(tmp_path, published, edit))

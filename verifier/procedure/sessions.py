@@ -3,7 +3,9 @@
 Each ``recommendation.opened`` lists expected electors (``E``: full members registered here, not
 excluded, R2/R3), each once, with the group's quorum holding (``half``: ``2*P > E``;
 ``four_fifths``: ``5*P > 4*E``); a public session names nobody and has ``2*present > R`` and
-``present <= R``; an evaluation's ``present`` is its members plus its public representatives.
+``present <= R``; an evaluation's ``present`` is its members plus its public representatives; a
+members' session's scrutineers (the definition's, or the last ``officials.changed``) are among its
+members present (``official.not_present``).
 Per post and round: ``ballots.issued`` is the session's ``present``; a ``round.void`` carries the
 round's issued and returned numbers and, for a recommendation, exactly when returned > issued; a
 round with more returned than issued is never counted and keeps no ballot (nor does any void
@@ -52,12 +54,17 @@ def check_sessions(
     rec: dict[str, Any] = raw if isinstance(raw, dict) else {}
     quorum, reps = rec.get("quorum"), rec.get("public_representatives")
     rounds: dict[Key, _Round] = {}
+    scrutineers = _scrutineers(value.get("officials"))
 
     def bad(e: Entry, code: str, zh: str, en: str, rule: str) -> None:
         run.f.fail(code, zh, en, clause="V24", file="log.jsonl", seq=e.seq, rule=rule)
 
     for e in log.entries:
         b = e.body
+        if e.type == "officials.changed":
+            scrutineers = _scrutineers(b)
+        if e.type == "recommendation.opened" and b.get("group") == "member":
+            _scrutineers_present(e, b, scrutineers, bad)
         if e.type in ("recommendation.opened", "evaluation.opened"):
             members = b.get("present_members")
             present = b.get("present")
@@ -121,6 +128,27 @@ def _kept_in_void(records: Sequence[Entry], rounds: dict[Key, _Round], bad: Any)
 def _over(r: _Round) -> bool:
     """(RP-3.4) More ballots returned than issued: the round is void."""
     return r.issued is not None and r.returned is not None and r.returned > r.issued
+
+
+def _scrutineers(officials: object) -> list[str]:
+    raw = officials.get("scrutineers") if isinstance(officials, dict) else None
+    return [str(x) for x in raw] if isinstance(raw, list) else []
+
+
+def _scrutineers_present(e: Entry, b: dict[str, Any], scrutineers: list[str], bad: Any) -> None:
+    """(RP-3.2) A members' session's scrutineers (the officials in force) are among the members
+    present."""
+    members = b.get("present_members")
+    present = set(map(str, members)) if isinstance(members, list) else set()
+    absent = [x for x in scrutineers if x not in present]
+    if absent:
+        bad(
+            e,
+            "official.not_present",
+            f"监票人 {'、'.join(absent)} 不在到会党员中",
+            f"scrutineer {', '.join(absent)} is not among the members present",
+            "RP-3.2",
+        )
 
 
 def _int(v: object) -> int:

@@ -178,12 +178,31 @@ def _rec_opened(ledger: Ledger, v: RecommendationOpened) -> Ledger:
             f"到会党员 {v.present} 名，未达到推荐所需人数",
             f"{v.present} members present: too few for a recommendation",
         )
+    if form is Form.MEMBER:
+        _scrutineers_present(ledger, v.present_members)
     session = Session(form, v.round, v.posts, v.present, v.present_members)
     rounds = dict(ledger.rounds)
     for key in session.round_keys():
         rounds[key] = PostRound(key)
     last_round = {**ledger.last_round, form: v.round}
     return replace(ledger, session=session, rounds=rounds, last_round=last_round)
+
+
+def _scrutineers_present(ledger: Ledger, present: Sequence[MemberId]) -> None:
+    """(RP-3.2) A members' session's scrutineers (the officials in force: the last
+    ``officials.changed``, else the definition's) are expected electors present, as R25.2."""
+    p = ledger.procedure
+    scrutineers = (ledger.officials or p.officials).scrutineers
+    absent = [x for x in scrutineers if x not in present]
+    if absent:
+        names = "、".join(p.member(x).name for x in absent)
+        raise refuse(
+            "official.not_present",
+            "RP-3.2",
+            f"监票人 {names} 不在到会党员中：党员推荐的监票人须是到会的有选举权党员",
+            f"scrutineer {', '.join(absent)} is not among the members present: a members' "
+            "session's scrutineers are expected electors present",
+        )
 
 
 def _quorum_failed(ledger: Ledger, v: RecommendationOpened) -> Ledger:
@@ -386,13 +405,15 @@ def _stock(ledger: Ledger, v: StockCommitted, ids: frozenset[str] | None) -> Led
             f"本换届程序没有“{v.post.value}”这一职位",
             f"the procedure has no post {v.post.value}",
         )
-    if (key, v.part) in ledger.stock_parts or (v.part > 1 and (key, 1) not in ledger.stock_parts):
+    if v.part == 1 and (key, 1) in ledger.stock_parts:
         raise refuse(
             "stock.twice",
             "RP-3.6",
-            "这批票已登记，或补印前须先登记首批",
-            "this stock part is committed already, or its first print is not",
+            "本轮这种票已登记；票不够时另行补印（stock.supplemented）",
+            "this round's stock is committed already; a supplementary print adds to it",
         )
+    if v.part > 1:
+        _supplement(ledger, key, v.part, ids)
     others = frozenset().union(*ledger.stocks.values()) if ledger.stocks else frozenset()
     if ids is None or len(ids) != v.count or ids & others:
         raise refuse(
@@ -406,6 +427,42 @@ def _stock(ledger: Ledger, v: StockCommitted, ids: frozenset[str] | None) -> Led
         stocks={**ledger.stocks, key: ledger.stocks.get(key, frozenset()) | ids},
         stock_parts=ledger.stock_parts | {(key, v.part)},
     )
+
+
+def _supplement(ledger: Ledger, key: RoundKey, part: int, ids: frozenset[str] | None) -> None:
+    """(RP-3.6, spec/ballot-qr.md §4.4) A supplementary print: after the round's first stock,
+    before its ballots are issued, the next part, with ids new to the round."""
+    what = key.text()
+    if (key, 1) not in ledger.stock_parts:
+        raise refuse(
+            "stock.supplement_first",
+            "RP-3.6",
+            f"{what} 还没有登记首批票，不能补印",
+            f"{what} has no stock committed yet: no supplementary print",
+        )
+    pr = ledger.rounds.get(key)
+    if pr is not None and (pr.issued is not None or pr.closed):
+        raise refuse(
+            "stock.supplement_late",
+            "RP-3.6",
+            f"{what} 的票已经发出，不能再补印",
+            f"{what}: the ballots are issued already; no supplementary print",
+        )
+    expected = 1 + max(n for k, n in ledger.stock_parts if k == key)
+    if part != expected:
+        raise refuse(
+            "stock.supplement_part",
+            "RP-3.6",
+            f"补印批次应为第 {expected} 批",
+            f"the supplementary print should be part {expected}",
+        )
+    if ids is not None and ids & ledger.stocks.get(key, frozenset()):
+        raise refuse(
+            "stock.supplement_overlap",
+            "RP-3.6",
+            "补印的票号与本轮已登记的票号重复",
+            "a supplementary ballot id repeats one already committed for the round",
+        )
 
 
 def _officials(ledger: Ledger, v: OfficialsChanged) -> Ledger:

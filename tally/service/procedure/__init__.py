@@ -9,7 +9,9 @@ with the station's sign-in, roles, CSRF tokens, request limits and bindings:
   issued and returned, count), the entry of recommendation and evaluation ballots by scanning
   their ``BP1:`` QR, the proposed preliminary list with how each name was reached, the vetting
   record with the evaluation's counts; the chair opens, issues, returns and counts, the tellers
-  enter and withdraw their own last entry, the scrutineers read and co-sign from the CLI;
+  enter and withdraw their own last entry and declare a ballot invalid with a scrutineer's
+  confirmation; the scrutineers co-sign the counts' checkpoints (``/cosign``), each with their
+  key file given at start-up and the passphrase typed on the page;
 * ``/board/procedure`` and ``/api/board/procedure`` — the public page: ``procedure-public/1``.
 
 Every write goes through :meth:`ProcedureStore.append` with the work group key unlocked at
@@ -46,6 +48,9 @@ class ProcedureServiceConfig:
     procedure_path: Path
     data_dir: Path
     signer: keys.Signer | None = None
+    # Scrutineers' key files, never unlocked at start-up: a scrutineer types the passphrase on
+    # the page that needs their signature (RP-3.8, RP-11.2), and the key lives for that request.
+    scrutineer_keys: tuple[Path, ...] = ()
     lang: str = "zh"
     tls: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -60,6 +65,7 @@ def register(app: FastAPI, config: ProcedureServiceConfig) -> ProcedureState:
             accounts_path(config.data_dir), **config.extra.get("argon2_limits", {})
         ),
         signer=config.signer,
+        scrutineer_keys=config.scrutineer_keys,
         lang=config.lang,
         secure_cookies=config.tls,
     )

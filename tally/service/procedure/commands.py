@@ -13,24 +13,30 @@ import datetime as dt
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import keys
 from ballot_printer import PaperKind, ProcedureForm, ballot_code, parse_procedure_qr_text
 from ballot_printer.procedure_qr import verify_procedure_payload
 from tally.core.model import MemberId, PostKind
-from tally.core.procedure.entries import EvaluationEntered, Form, RecommendationEntered
+from tally.core.procedure.entries import (
+    DeclaredInvalid,
+    EvaluationEntered,
+    Form,
+    RecommendationEntered,
+)
 from tally.core.procedure.ledger import (
     RoundKey,
     count_body,
     evaluation_opening,
     recommendation_opening,
 )
-from tally.procedure_store import ProcedureStore, open_recommendation_session
+from tally.procedure_store import ProcedureStore, confirm_invalid, open_recommendation_session
 from tally.session_errors import SessionError
 
 __all__ = [
     "COMMANDS",
+    "INVALID_REASONS",
     "Command",
     "scan_check",
 ]
@@ -51,6 +57,7 @@ class Command:
     actor: str
     signer: keys.Signer | None
     multi: Mapping[str, tuple[str, ...]]
+    scrutineer: keys.Signer | None = None  # unlocked for this request only (RP-3.8, RP-11.2)
 
     def text(self, key: str, limit: int = MAX_FIELD) -> str:
         return self.form.get(key, "").strip()[:limit]
@@ -186,16 +193,16 @@ def return_ballots(store: ProcedureStore, c: Command) -> tuple[str, str]:
 
 
 def count(store: ProcedureStore, c: Command) -> tuple[str, str]:
-    """(RP-3.10, RP-5.6) The round's count by the core; the scrutineers co-sign from the CLI."""
+    """(RP-3.10, RP-5.6) The round's count by the core; the scrutineers co-sign after it."""
     key = _key(store, c)
     body = count_body(store.ledger, key.form, key.post)
     type_ = "evaluation.counted" if key.form is Form.EVALUATION else "recommendation.counted"
     _append(store, c, type_, body)
     return (
         f"已计票：有效 {body['valid_ballots']} 张，无效 {body['invalid_ballots']} 张；"
-        "请监票人用 tally procedure cosign 签署",
+        "请监票人在“监票人签署”页签署",
         f"counted: {body['valid_ballots']} valid, {body['invalid_ballots']} invalid; "
-        "the scrutineers co-sign with tally procedure cosign",
+        "the scrutineers co-sign on the Co-signatures page",
     )
 
 
@@ -283,13 +290,75 @@ def enter(store: ProcedureStore, c: Command) -> tuple[str, str]:
     )
 
 
+INVALID_REASONS: Final = {
+    "identifying_marks": ("有识别标记", "identifying marks"),
+    "unreadable": ("无法辨认", "unreadable"),
+    "not_official_stock": ("非正式印制的票", "not of the official stock"),
+}
+
+
+def _scrutineer(store: ProcedureStore, c: Command) -> keys.Signer:
+    """The scrutineer's key unlocked for this request, of this procedure."""
+    if c.scrutineer is None:  # the route unlocks it first; a command without it is a bug
+        raise SessionError(
+            "procedure.scrutineer_key_missing",
+            zh="须由监票人选择本人的密钥并输入口令",
+            en="a scrutineer must choose their key and type its passphrase",
+        )
+    store.scrutineer_name(c.scrutineer.public_key)  # procedure.scrutineer_key otherwise
+    return c.scrutineer
+
+
+def declare_invalid(store: ProcedureStore, c: Command) -> tuple[str, str]:
+    """(RP-3.8) A returned ballot entered as invalid by decision, confirmed by a scrutineer's
+    signature: the QR is read and the reason checked before the key signs anything."""
+    key = _key(store, c)
+    reason = c.text("reason", 40)
+    if reason not in INVALID_REASONS:
+        raise SessionError(
+            "invalid.reason",
+            zh="请选择无效票的理由（有识别标记、无法辨认、非正式印制的票）",
+            en="choose the reason (identifying marks, unreadable, not of the official stock)",
+        )
+    qr = c.text("qr")
+    ballot_id = parse_procedure_qr_text(qr).ballot_id.hex()
+    body = {**_base(key), "ballot_id": ballot_id, "qr": qr, "reason": reason}
+    _append(
+        store, c, "ballot.declared_invalid", confirm_invalid(store, body, _scrutineer(store, c))
+    )
+    pr = store.ledger.rounds[key]
+    code = ballot_code(bytes.fromhex(ballot_id))
+    zh_reason, en_reason = INVALID_REASONS[reason]
+    return (
+        f"已作为无效票录入 {code}（{zh_reason}，经监票人确认；{len(pr.ballots)} / {pr.returned}）",
+        f"{code} entered as invalid ({en_reason}, confirmed by a scrutineer; "
+        f"{len(pr.ballots)} of {pr.returned})",
+    )
+
+
+def cosign(store: ProcedureStore, c: Command) -> tuple[str, str]:
+    """(RP-11.2) The scrutineer's line on every ``round-closed`` checkpoint they have not
+    signed; none left to sign is a refusal (nothing written)."""
+    done = store.cosign(_scrutineer(store, c))
+    if not done:
+        raise SessionError(
+            "procedure.nothing_to_cosign",
+            zh="这位监票人已签署全部计票检查点，没有待签署的",
+            en="this scrutineer has co-signed every count's checkpoint: nothing to co-sign",
+        )
+    return (
+        f"已签署 {len(done)} 个计票检查点：" + "；".join(done),
+        f"co-signed {len(done)} count checkpoint(s): " + "; ".join(done),
+    )
+
+
 def withdraw(store: ProcedureStore, c: Command) -> tuple[str, str]:
     """The teller's own last entry undone (the log's last entry must be it)."""
     last = store.entries()[-1]
     v = last.value
     if (
         last.actor != c.actor
-        or not isinstance(v, RecommendationEntered | EvaluationEntered)
+        or not isinstance(v, RecommendationEntered | EvaluationEntered | DeclaredInvalid)
         or v.ballot_id != c.text("ballot_id")
     ):
         raise SessionError(
@@ -299,6 +368,8 @@ def withdraw(store: ProcedureStore, c: Command) -> tuple[str, str]:
         )
     if isinstance(v, RecommendationEntered):
         form, post = v.group.value, v.post.value
+    elif isinstance(v, DeclaredInvalid):
+        form, post = v.form.value, v.post.value if v.post else ""
     else:
         form, post = Form.EVALUATION.value, ""
     body = {"form": form, "post": post, "round": v.round, "ballot_id": v.ballot_id}
@@ -344,4 +415,6 @@ COMMANDS: Mapping[str, tuple[str, Callable[[ProcedureStore, Command], tuple[str,
     "count": ("session", count),
     "enter": ("enter", enter),
     "withdraw": ("enter", withdraw),
+    "invalid": ("enter", declare_invalid),
+    "cosign": ("cosign", cosign),
 }

@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+import keys
 from ballot_printer import BallotPrinterError
 from tally.core.errors import TallyError
 from tally.procedure_store import ProcedureStore
@@ -38,6 +40,8 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "count": frozenset({Role.CHAIR}),
     "enter": frozenset({Role.TELLER}),
     "withdraw": frozenset({Role.TELLER}),
+    "invalid": frozenset({Role.TELLER}),
+    "cosign": frozenset({Role.SCRUTINEER, Role.CHAIR}),
 }
 _NAMES = {
     "open": ("开始推荐会议", "opening a recommendation session"),
@@ -47,7 +51,12 @@ _NAMES = {
     "count": ("计票", "counting"),
     "enter": ("录入", "entering ballots"),
     "withdraw": ("撤回录入", "withdrawing an entry"),
+    "invalid": ("录入无效票", "entering a ballot as invalid"),
+    "cosign": ("监票人签署", "co-signing"),
 }
+# The commands a scrutineer's signature authorises: the key file chosen on the form is unlocked
+# with the passphrase typed there, for this request only (never logged, never shown again).
+_SCRUTINEER_SIGNS = frozenset({"invalid", "cosign"})
 
 
 class SignInNeeded(Exception):
@@ -88,13 +97,16 @@ Official = Annotated[UserSession, Depends(signed_in)]
 State = Annotated[ProcedureState, Depends(state_of)]
 
 
-def _page_data(name: str, lang: str, user: UserSession, q: Any) -> Callable[[ProcedureStore], Any]:
+def _page_data(
+    name: str, lang: str, user: UserSession, q: Any, state: ProcedureState
+) -> Callable[[ProcedureStore], Any]:
     builders: dict[str, Callable[[ProcedureStore], dict[str, Any]]] = {
         "overview": lambda s: views.overview(s, lang),
         "session": lambda s: views.session_page(s, lang),
         "enter": lambda s: views.enter_page(s, lang, q.get("post", "")[:20], user.account.name),
         "proposal": lambda s: views.proposal_page(s, lang),
         "vetting": lambda s: views.vetting_page(s, lang),
+        "cosign": lambda s: views.cosign_page(s, lang, state.scrutineers),
     }
     build = builders[name]
 
@@ -116,13 +128,23 @@ async def show(
     lang = lang_of(request)
     st = state_of(request)
     try:
-        ctx = await st.run(_page_data(name, lang, user, request.query_params))
+        ctx = await st.run(_page_data(name, lang, user, request.query_params, st))
     except StoreError as e:
         ctx = {"info": None}
         error, status = msg(lang, e.zh, e.en), 503
         return render(request, "error.html", {**ctx, "user": user, "message": error}, status=status)
     can = {a: user.account.role in roles for a, roles in ACTIONS.items()}
-    full = {**ctx, "user": user, "page": name, "error": error, "can": can, "form": form or {}}
+    signers = [{"index": i, "name": k.name} for i, k in enumerate(st.scrutineers)]
+    full = {
+        **ctx,
+        "user": user,
+        "page": name,
+        "error": error,
+        "can": can,
+        "form": form or {},
+        "scrutineer_keys": signers,
+        "invalid_reasons": [(k, zh, en) for k, (zh, en) in commands.INVALID_REASONS.items()],
+    }
     return render(request, f"{name}.html", full, status=status)
 
 
@@ -133,6 +155,7 @@ def _pages() -> None:
         ("enter", "/enter"),
         ("proposal", "/proposal"),
         ("vetting", "/vetting"),
+        ("cosign", "/cosign"),
     ):
 
         async def page(request: Request, user: Official, _name: str = name) -> Response:
@@ -228,12 +251,25 @@ async def _act(request: Request, user: UserSession, action: str) -> Response:
             + " only.",
         )
     page, fn = commands.COMMANDS[action]
-    fields = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
-    multi = {k: tuple(str(v) for v in form.getlist(k)) for k in form}
-    command = commands.Command(fields, user.account.name, state_of(request).signer, multi)
+    fields = {
+        k: v for k, v in form.items() if isinstance(v, str) and k not in {"csrf", "passphrase"}
+    }
+    multi = {k: tuple(str(v) for v in form.getlist(k)) for k in form if k != "passphrase"}
     lang = lang_of(request)
+    st = state_of(request)
+    scrutineer = None
+    if action in _SCRUTINEER_SIGNS:
+        passphrase = form.get("passphrase")
+        try:
+            scrutineer = await _unlock(st, fields.get("key", ""), passphrase)
+        except SessionError as e:
+            return await show(
+                request, user, page, status=409, error=msg(lang, e.zh, e.en), form=fields
+            )
+    command = commands.Command(fields, user.account.name, st.signer, multi, scrutineer)
+    del scrutineer
     try:
-        zh, en = await state_of(request).run(lambda s: fn(s, command))
+        zh, en = await st.run(lambda s: fn(s, command))
     except (SessionError, TallyError, BallotPrinterError) as e:
         return await show(request, user, page, status=409, error=msg(lang, e.zh, e.en), form=fields)
     except StoreError as e:
@@ -243,6 +279,47 @@ async def _act(request: Request, user: UserSession, action: str) -> Response:
     if page == "enter" and fields.get("post"):
         back += f"?post={fields['post']}"
     return RedirectResponse(back, status_code=303)
+
+
+async def _unlock(st: ProcedureState, index: str, passphrase: object) -> keys.InMemorySigner:
+    """(RP-3.8, RP-11.2) The scrutineer's key file chosen on the form (by its place in the list
+    given at start-up), unlocked with the passphrase typed there, in a worker thread (the KDF
+    is slow), for this request only.
+
+    Raises:
+        SessionError: ``procedure.scrutineer_key_missing`` (no key chosen, or none given at
+            start-up), ``procedure.scrutineer_key`` (the file is of another role),
+            ``procedure.scrutineer_passphrase`` (wrong passphrase, or the file is damaged).
+    """
+    index = index.strip()
+    if not index.isdigit() or int(index) >= len(st.scrutineers):
+        raise SessionError(
+            "procedure.scrutineer_key_missing",
+            zh="须由监票人选择本人的密钥（服务启动时用 --scrutineer-key 给出）并输入口令",
+            en="a scrutineer must choose their key (tally procedure serve --scrutineer-key) and "
+            "type its passphrase",
+        )
+    path = st.scrutineers[int(index)].path
+    secret = passphrase if isinstance(passphrase, str) else ""
+
+    def unlock() -> keys.InMemorySigner:
+        return keys.load_signer(path, secret, expected_role=keys.Role.SCRUTINEER)
+
+    try:
+        return await anyio.to_thread.run_sync(unlock, limiter=st.hashers())
+    except keys.WrongRoleError as e:
+        raise SessionError(
+            "procedure.scrutineer_key",
+            zh="这个密钥文件不是监票人密钥，没有签署，也没有记录",
+            en="this key file is not a scrutineer key: nothing was signed or recorded",
+        ) from e
+    except (keys.KeysError, OSError) as e:
+        raise SessionError(
+            "procedure.scrutineer_passphrase",
+            zh="监票人密钥无法打开（口令不正确），没有签署，也没有记录",
+            en="the scrutineer key cannot be opened (wrong passphrase): nothing was signed or "
+            "recorded",
+        ) from e
 
 
 def _commands() -> None:

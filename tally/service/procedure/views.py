@@ -8,6 +8,7 @@ the vetting record with the evaluation's counts (RP-6.1, RP-5.6). The public pag
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 
 from ballot_printer import ballot_code
@@ -20,13 +21,16 @@ from tally.core.procedure.entries import (
 )
 from tally.core.procedure.ledger import Ledger, PostRound, RoundKey, evaluation_opening
 from tally.core.procedure.public import public_view
+from tally.log.checkpoint import signer_name
 from tally.procedure_store import ProcedureStore
+from tally.service.procedure.web import ScrutineerKeyFile
 
 __all__ = [
     "BASIS",
     "FORM",
     "POST",
     "REASON",
+    "cosign_page",
     "enter_page",
     "overview",
     "proposal_page",
@@ -336,6 +340,40 @@ def vetting_page(store: ProcedureStore, lang: str) -> dict[str, Any]:
         for record in store.ledger.vettings
     ]
     return {"scale": scale, "evaluations": evaluations, "records": records}
+
+
+def _closed_label(reason: str, lang: str) -> str:
+    """``round-closed <form> <post> <round>`` as a round label."""
+    _, form, post, round_no = reason.split(" ")
+    key = RoundKey(Form(form), None if post == "-" else PostKind(post), int(round_no))
+    return round_label(key, lang)
+
+
+def cosign_page(
+    store: ProcedureStore, lang: str, key_files: Sequence[ScrutineerKeyFile]
+) -> dict[str, Any]:
+    """(RP-11.2) Each count's ``round-closed`` checkpoint with every procedure scrutineer and
+    whether they have co-signed it; the scrutineers whose key file this service was given."""
+    p = store.signed.procedure
+    names = [
+        (signer_name(k), p.member(m).name)
+        for k, m in zip(store.scrutineer_keys, p.officials.scrutineers, strict=False)
+    ]
+    checkpoints = [
+        {
+            "label": _closed_label(reason, lang),
+            "size": size,
+            "signers": [{"name": name, "signed": who in signed} for who, name in names],
+            "complete": all(who in signed for who, _ in names),
+        }
+        for size, reason, signed in store.round_closed_signers()
+    ]
+    return {
+        "checkpoints": checkpoints,
+        "scrutineers": [name for _, name in names],
+        "pending": sum(not c["complete"] for c in checkpoints),
+        "key_files": [k.name for k in key_files],
+    }
 
 
 def public_page(store: ProcedureStore) -> dict[str, Any]:

@@ -24,17 +24,21 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 import keys
+from tally.log.checkpoint import signer_name
 from tally.procedure_store import ProcedureStore
 from tally.service.accounts import AccountStore, UserSession
+from tally.session_errors import SessionError
 
 __all__ = [
     "LANG_COOKIE",
     "NAV",
     "PREFIX",
     "ProcedureState",
+    "ScrutineerKeyFile",
     "lang_of",
     "msg",
     "render",
+    "scrutineer_key_files",
     "state_of",
 ]
 
@@ -48,11 +52,51 @@ NAV = (
     ("enter", f"{PREFIX}/enter", "录入推荐票、测评票", "Enter ballots"),
     ("proposal", f"{PREFIX}/proposal", "初步人选", "Preliminary list"),
     ("vetting", f"{PREFIX}/vetting", "考察审查", "Vetting"),
+    ("cosign", f"{PREFIX}/cosign", "监票人签署", "Co-signatures"),
 )
 
 
 def msg(lang: str, zh: str, en: str) -> str:
     return zh if lang == "zh" else en
+
+
+@dataclass(frozen=True, slots=True)
+class ScrutineerKeyFile:
+    """A scrutineer's key file given at start-up (still encrypted): its place in the
+    definition's scrutineer keys, the scrutineer's roster name and the signer name its lines
+    carry."""
+
+    path: Path
+    index: int
+    name: str
+    signer: str
+
+
+def scrutineer_key_files(store: ProcedureStore, paths: tuple[Path, ...]) -> list[ScrutineerKeyFile]:
+    """(RP-1.2) Each key file read (not unlocked) and matched to a scrutineer of the definition.
+
+    Raises:
+        SessionError: ``procedure.scrutineer_key`` (unreadable, another role, not one of the
+            definition's scrutineer keys, or given twice).
+    """
+    p = store.signed.procedure
+    by_name = {signer_name(k): i for i, k in enumerate(store.scrutineer_keys)}
+    out: list[ScrutineerKeyFile] = []
+    for path in paths:
+        try:
+            public = keys.parse_key_file(path.read_bytes()).public_key
+        except (OSError, keys.KeysError):
+            public = None
+        name = signer_name(public) if public is not None else ""
+        if public is None or name not in by_name or any(k.signer == name for k in out):
+            raise SessionError(
+                "procedure.scrutineer_key",
+                zh=f"{path} 不是本换届程序定义中的监票人密钥（或重复给出）",
+                en=f"{path} is not a scrutineer key of the procedure (or is given twice)",
+            )
+        i = by_name[name]
+        out.append(ScrutineerKeyFile(path, i, p.member(p.officials.scrutineers[i]).name, name))
+    return out
 
 
 @dataclass
@@ -62,6 +106,7 @@ class ProcedureState:
     path: Path
     accounts: AccountStore
     signer: keys.Signer | None
+    scrutineer_keys: tuple[Path, ...] = ()
     lang: str = "zh"
     secure_cookies: bool = False
     flashes: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
@@ -69,13 +114,20 @@ class ProcedureState:
     thread: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="procedure")
     )
+    scrutineers: tuple[ScrutineerKeyFile, ...] = ()
     _store: ProcedureStore | None = None
     _lock: asyncio.Lock | None = None
     _limiter: anyio.CapacityLimiter | None = None
 
     def open(self) -> None:
-        """Open the file on the owning thread (at start-up: a damaged file stops the service)."""
-        self._store = self.thread.submit(ProcedureStore.open, self.path).result()
+        """Open the file on the owning thread (at start-up: a damaged file, or a scrutineer key
+        file that is not the definition's, stops the service)."""
+        self._store = store = self.thread.submit(ProcedureStore.open, self.path).result()
+        try:
+            self.scrutineers = tuple(scrutineer_key_files(store, self.scrutineer_keys))
+        except SessionError:
+            self.close()
+            raise
 
     def hashers(self) -> anyio.CapacityLimiter:
         if self._limiter is None:

@@ -677,7 +677,7 @@ def test_stock_part_once_ids_in_one_stock_and_a_post_of_the_procedure() -> None:
         b,
         "stock.supplemented",
         {**body2, "count": 1, "part": 2},
-        "stock.twice",
+        "stock.supplement_first",
         stock_ids=frozenset({"e" * 32}),
     )
 
