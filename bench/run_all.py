@@ -278,8 +278,8 @@ def render_remote_v2(r: dict[str, Any], cmd: str) -> list[str]:
         f"{r['voters']} approved members, each casting one `remote-ballot/2` made beforehand by "
         f"the v2 device's code ({_shape(r['posts'])}: every expected elector is a choice of "
         "every post, RV-2.1). A cast is answered `received` once its cheap checks hold (RV-4.1) "
-        "and its proofs are checked after the answer by the service's checker process in the "
-        f"idle scheduling class (RV-4.5). {r['clients']} connections{pinned} in a closed loop, "
+        "and its proofs are checked after the answer by the service's checker process at nice "
+        f"10 on the same core (RV-4.5, ADR 0048's amendment). {r['clients']} connections{pinned} in a closed loop, "
         "each sending its next cast when its last was answered, every cast once; a Python "
         "client on asyncio streams with every request made before the clock starts (wrk reports "
         "a fixed duration and would run out of credentials; httpx, used before, capped the "
@@ -644,7 +644,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.render_from:
         kept = json.loads(args.render_from.read_text(encoding="utf-8"))
-        text = render(kept["figures"], kept["seconds"], kept["total"], kept["date"])
+        seconds = {k: v for k, v in kept["seconds"].items() if k not in LONG}
+        text = render(kept["figures"], seconds, kept["total"], kept["date"])
         args.out.write_text(_with_soak(text, args.out), encoding="utf-8")
         print(f"rendered {args.out} from {args.render_from} (measured {kept['date']})")
         return

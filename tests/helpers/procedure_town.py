@@ -121,11 +121,15 @@ class VettedBranch:
                 type_, {"form": form.value, "post": post, "round": round_no, "count": count}
             )
 
-    def recommend(self, form: Form, present: int) -> None:
-        """A session of ``form``: every ballot of :data:`COMMITTEE_BALLOTS` and
-        :data:`SECRETARY_BALLOTS` (twice over for the public), entered and counted."""
+    def recommend(
+        self, form: Form, present: int, ballots: Mapping[str, list[list[str]]] | None = None
+    ) -> None:
+        """A session of ``form``: every ballot of ``ballots`` per post (default
+        :data:`COMMITTEE_BALLOTS` and :data:`SECRETARY_BALLOTS`), twice over for the public,
+        entered and counted."""
         times = 1 if form is Form.MEMBER else 2
-        papers = {"committee": COMMITTEE_BALLOTS * times, "secretary": SECRETARY_BALLOTS * times}
+        given = ballots or {"committee": COMMITTEE_BALLOTS, "secretary": SECRETARY_BALLOTS}
+        papers = {post: list(rows) * times for post, rows in given.items()}
         round_no = self.store.ledger.next_round(form)
         for post in papers:
             self._stock(form, post, round_no, present)

@@ -279,7 +279,12 @@ def test_vetted_branch_to_appointment_through_the_cli(
     report = verify_procedure_bundle(f / "pbundle", town_pub, "--casework", str(f / "cbundle"))
     assert report["ok"], report["findings"]
     assert report["clauses"]["V30"] == "passed"
-    assert [o["reference"] for o in report["procedure"]["objections"]] == [reference]
+    [objection] = report["procedure"]["objections"]  # RP-13.1: V30's list, no identity
+    assert (objection["reference"], objection["about"], objection["effect"]) == (
+        reference, {"member": "M004", "name": "刘海燕"}, "not_appointed"
+    )  # fmt: skip
+    persons = {p["member"]: p["status"] for p in report["procedure"]["appointment"]["persons"]}
+    assert persons["M004"] == "not_appointed"
     alone = verify_procedure_bundle(f / "pbundle", town_pub)
     assert alone["ok"] and "V31" in {n["clause"] for n in alone["not_checked"]}
 

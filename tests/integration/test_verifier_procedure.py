@@ -96,7 +96,7 @@ def test_the_published_bundle_passes_every_clause_built(tmp_path: Path, publishe
     assert doc["clauses"]["V20"] == doc["clauses"]["V22"] == doc["clauses"]["V25"] == "passed"
     assert doc["clauses"]["V26"] == doc["clauses"]["V27"] == doc["clauses"]["V28"] == "passed"
     assert doc["clauses"]["V29"] == "not_checked"  # never "passed" without the election bundle
-    assert doc["procedure"]["approval"]["reference"] == "红组〔2026〕12号"
+    assert doc["procedure"]["approval"][0]["reference"] == "红组〔2026〕12号"
 
 
 def test_resealing_an_untouched_log_still_passes(tmp_path: Path, published: Files) -> None:
@@ -114,7 +114,7 @@ def test_the_report_is_in_chinese_by_default_and_english_by_the_switch(
     en = runner.invoke(app, ["procedure", str(folder), "--town-key", TOWN_FP, "--lang", "en"])
     assert zh.exit_code == en.exit_code == 0
     assert "结论：通过" in zh.stdout and "V29 未核验" in zh.stdout
-    assert "正式候选人 secretary: 马秀英（M002），刘海燕（M004）" in zh.stdout
+    assert "  书记（应选 1 名，差额不少于20%）：马秀英（M002）、刘海燕（M004）" in zh.stdout
     assert "result: passed" in en.stdout and "V29 not checked" in en.stdout
 
 
@@ -391,3 +391,14 @@ def test_any_bytes_as_a_member_file_give_a_clean_exit(
     r = runner.invoke(app, ["procedure", str(folder), "--town-key", TOWN_FP, "--json"])
     assert r.exit_code in {0, 1, 2}, r.exception
     assert r.exception is None or isinstance(r.exception, SystemExit)
+
+
+def test_v26_a_proposal_without_a_date_fails_and_v28_is_then_not_checked_rather_than_a_crash(
+    tmp_path: Path, published: Files
+) -> None:
+    def edit(entries: list[dict[str, Any]]) -> None:
+        first(entries, "preliminary.proposed")["body"]["election_date"] = "31 December"
+
+    doc = tampered(tmp_path, published, edit)
+    assert ("V26", "preliminary.differs") in codes(doc)
+    assert any(n["clause"] == "V28" for n in doc["not_checked"])

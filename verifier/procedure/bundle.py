@@ -58,7 +58,8 @@ class ProcedureReport:
     branch: str = ""
     entries: int = 0
     summary: Any = None
-    """RP-13.1's ``procedure`` object (JSON-ready), or None when the log could not be read."""
+    """What RP-13.1's tables are made from (``report_tables.Recounted``), or None when the log
+    could not be read."""
 
     @property
     def ok(self) -> bool:

@@ -13,7 +13,45 @@ from typing import Any
 
 from verifier.procedure.definition import CountingDefinition, ProcedureRecountError
 
-__all__ = ["recount_evaluation"]
+__all__ = ["check_evaluation_ballot", "recount_evaluation"]
+
+
+def check_evaluation_ballot(
+    d: CountingDefinition, persons: Sequence[str], ballot: Mapping[str, Any]
+) -> tuple[str, int]:
+    """(RP-5.4; V23) The marks and added rows of an evaluation entry that fits its round.
+
+    Raises:
+        ProcedureRecountError: ``evaluation.marks_length`` (not one mark per person evaluated),
+            ``evaluation.marks`` (a letter that is not the scale's, ``-`` or ``?``; marks not a
+            string; ``added_rows`` not a non-negative integer).
+    """
+    marks, rows = ballot.get("marks"), ballot.get("added_rows")
+    if isinstance(marks, str) and len(marks) != len(persons):
+        raise ProcedureRecountError(
+            clause="RP-5.4",
+            code="evaluation.marks_length",
+            zh=f"测评标记数 {len(marks)} 与测评名单人数 {len(persons)} 不符",
+            en=f"{len(marks)} marks for {len(persons)} persons evaluated",
+            path="marks",
+        )
+    if not isinstance(marks, str) or set(marks) - {*d.scale, "-", "?"}:
+        raise ProcedureRecountError(
+            clause="RP-5.4",
+            code="evaluation.marks",
+            zh="测评标记须为测评等次的字母、弃权或无法辨认",
+            en="a mark is not a scale letter, - or ?",
+            path="marks",
+        )
+    if type(rows) is not int or rows < 0:
+        raise ProcedureRecountError(
+            clause="RP-5.4",
+            code="evaluation.marks",
+            zh="手写添加的行数须为非负整数",
+            en="added_rows is not a non-negative integer",
+            path="added_rows",
+        )
+    return marks, rows
 
 
 def recount_evaluation(
@@ -27,29 +65,14 @@ def recount_evaluation(
     """The ``evaluation.counted`` body of one round (RP-5.6).
 
     Raises:
-        ProcedureRecountError: ``evaluation.marks_length`` (RP-5.4, a row per person evaluated),
-            ``evaluation.marks`` (a letter that is not the scale's, ``-`` or ``?``),
-            ``evaluation.no_valid_ballots`` (RP-5.5, ``V = 0``).
+        ProcedureRecountError: ``evaluation.marks_length``, ``evaluation.marks``
+            (:func:`check_evaluation_ballot`), ``evaluation.no_valid_ballots`` (RP-5.5,
+            ``V = 0``).
     """
-    allowed = {*d.scale, "-", "?"}
     columns: list[str] = []
     added = 0
     for ballot in ballots:
-        marks, rows = ballot.get("marks"), ballot.get("added_rows")
-        if not isinstance(marks, str) or len(marks) != len(persons):
-            raise ProcedureRecountError(
-                clause="RP-5.4",
-                code="evaluation.marks_length",
-                zh="每名被测评人须有一个标记",
-                en="one mark per person evaluated",
-            )
-        if set(marks) - allowed or type(rows) is not int or rows < 0:
-            raise ProcedureRecountError(
-                clause="RP-5.4",
-                code="evaluation.marks",
-                zh="测评标记无效",
-                en="a mark is not a scale letter, - or ?",
-            )
+        marks, rows = check_evaluation_ballot(d, persons, ballot)
         columns.append(marks)
         added += rows
     v = len(columns)

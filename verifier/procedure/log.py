@@ -2,10 +2,11 @@
 
 Each line of ``log.jsonl`` is hashed as a leaf, parsed as canonical JSON and checked for the
 members of ``procedure-entry/1``, its ``seq``, the chain (``prev`` of entry 0 is the procedure id),
-the salt, ``at`` (ISO 8601 with an offset, never decreasing), a known ``type`` with a body object
-of exactly that type's members, and the order of RP-11.1 that the whole-log checks rely on
-(``procedure.opened`` first and only first, ``appointment.recorded`` last, the town's acts after
-the vetting, a recommendation never after the proposal). Everything is reported through ``fail``;
+the salt, ``at`` (ISO 8601 with an offset, never decreasing), a known ``type`` with a body of
+exactly that type's members at every level (``verifier.procedure.bodies``), and the order of
+RP-11.1 that the whole-log checks rely on (``procedure.opened`` first and only first,
+``appointment.recorded`` last, the town's acts after the vetting, a recommendation never after
+the proposal). Everything is reported through ``fail``;
 the replay stops at a line that is not an entry at all.
 """
 
@@ -22,6 +23,7 @@ from verifier.bundle import Bundle
 from verifier.canonical import LOG_LINE_LIMIT, parse_canonical_checked
 from verifier.errors import VerificationError
 from verifier.merkle import hash_leaf
+from verifier.procedure.bodies import BODIES, body_problem
 
 __all__ = ["BODIES", "Entry", "ProcedureLog", "read_log"]
 
@@ -30,7 +32,6 @@ Fail = Callable[..., None]
 _ENTRY: Final = frozenset({"format", "seq", "prev", "salt", "type", "at", "actor", "body"})
 _HEX64: Final = re.compile(r"[0-9a-f]{64}")
 _AT: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}")
-_SESSION: Final = frozenset({"form", "post", "round", "count"})
 _BALLOT_TYPES: Final = ("recommendation.entered", "evaluation.entered", "ballot.declared_invalid")
 _TOWN_ACTS: Final = (
     "candidates.approved",
@@ -38,47 +39,6 @@ _TOWN_ACTS: Final = (
     "election.concluded",
     "appointment.recorded",
 )
-
-#: (RP-11.1) Each type's body members (the computed bodies of RP-3.10, RP-4.5, RP-5.2, RP-5.6 and
-#: RP-6.1 are compared whole with the verifier's recount, which checks every member inside).
-BODIES: Final[dict[str, frozenset[str]]] = {
-    "procedure.opened": frozenset({"procedure_id"}),
-    "stock.committed": frozenset({"form", "post", "round", "count", "commitment"}),
-    "stock.supplemented": frozenset({"form", "post", "round", "count", "commitment", "part"}),
-    "recommendation.opened": frozenset({"group", "round", "posts", "present", "present_members"}),
-    "recommendation.quorum_failed": frozenset({"group", "round", "present", "present_members"}),
-    "ballots.issued": _SESSION,
-    "ballots.returned": _SESSION,
-    "round.void": frozenset({"form", "post", "round", "issued", "returned"}),
-    "recommendation.entered": frozenset(
-        {"group", "post", "round", "ballot_id", "qr", "marks", "written"}
-    ),
-    "evaluation.entered": frozenset({"round", "ballot_id", "qr", "marks", "added_rows"}),
-    "ballot.declared_invalid": frozenset(
-        {"form", "post", "round", "ballot_id", "qr", "reason", "scrutineer", "signature"}
-    ),
-    "ballot.withdrawn": frozenset({"form", "post", "round", "ballot_id"}),
-    "recommendation.counted": frozenset(
-        {"group", "post", "round", "valid_ballots", "invalid_ballots", "recommendations"}
-        | {"not_counted", "written_names"}
-    ),
-    "higher_level.recommended": frozenset({"recommendation", "town_signature"}),
-    "preliminary.proposed": frozenset({"version", "election_date", "posts"}),
-    "evaluation.opened": frozenset(
-        {"round", "version", "candidates", "present_members", "public_present", "present"}
-    ),
-    "evaluation.counted": frozenset(
-        {"round", "valid_ballots", "invalid_ballots", "added_rows", "results"}
-    ),
-    "vetting.recorded": frozenset({"posts"}),
-    "candidates.approved": frozenset({"approval", "town_signature"}),
-    "election.bound": frozenset({"election_id", "manifest_sha256"}),
-    "election.concluded": frozenset(
-        {"election_id", "size", "root", "elected", "publicity_start", "publicity_end"}
-    ),
-    "officials.changed": frozenset({"scrutineers", "tellers"}),
-    "appointment.recorded": frozenset({"appointment", "town_signature"}),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +132,15 @@ def _entry(log: ProcedureLog, raw: bytes, prev: str, seq: int, fail: Fail) -> bo
     if not isinstance(type_, str) or type_ not in BODIES:
         bad("entry.type", "未知记录类型", f"unknown entry type {type_!r}")
         return False
-    if not isinstance(body, dict) or set(body) != BODIES[type_]:
-        bad("entry.body", "记录内容的字段不符", f"the body of {type_} has the wrong members")
+    problem = body_problem(type_, body)
+    if problem is not None:  # (RP-11.1, RP-12.2) exact members at every level
+        path, what = problem
+        bad(
+            "entry.body",
+            f"记录内容的字段不符（{path}）",
+            f"the body of {type_} is out of shape at {path}: {what}",
+            path=path,
+        )
         return False
     log.entries.append(Entry(seq, type_, at, body, raw))
     return True

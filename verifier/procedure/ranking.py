@@ -8,7 +8,8 @@ the omitted (RP-4.4): all of it when at most ``L``, else every member scoring at
 ``secretary_list`` (committee only: the secretary's and deputy's names), ``higher_level``
 (RP-3.9). Omissions: the recorded ``declined`` and ``ten_disqualifications`` on every post, and on
 the secretary post under ``block`` a ``qualification`` omission for each ranked or higher-level
-member who fails R27 on the election date.
+member who fails R27 on the election date. A later version (the supplement, RP-6.3) is
+``verifier.procedure.supplement``, on the ranking and the rule's list of this module.
 """
 
 from __future__ import annotations
@@ -23,15 +24,18 @@ from verifier.rules import age_on
 
 __all__ = [
     "TEN_DISQUALIFICATIONS",
+    "Ranked",
     "check_omissions",
     "fails_r27",
+    "higher_level_names",
     "r27_codes",
+    "ranking",
     "recount_proposal",
     "rule_list",
 ]
 
 TEN_DISQUALIFICATIONS: Final = tuple(f"td{i}" for i in range(1, 11))
-_Ranked = tuple[str, int, int, int]  # member, m, p, score
+Ranked = tuple[str, int, int, int]  # member, m, p, score
 
 
 def _refuse(code: str, clause: str, en: str, zh: str) -> ProcedureRecountError:
@@ -41,7 +45,9 @@ def _refuse(code: str, clause: str, en: str, zh: str) -> ProcedureRecountError:
 def check_omissions(
     d: CountingDefinition, omissions: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any]:
-    """(RP-4.4) The recorded omissions by member, each as the rule allows."""
+    """(RP-4.4) The recorded omissions by member, each as the rule allows, as RP-4.5's
+    ``omitted`` item (members beyond those four are not copied: a recorded item with more is
+    then not the recount's)."""
     out: dict[str, Any] = {}
     for o in omissions:
         member, reason = o.get("member"), o.get("reason")
@@ -66,11 +72,16 @@ def check_omissions(
                 f"omission {o!r} is not allowed",
                 "未列入人选的记录不符合规定",
             )
-        out[str(member)] = dict(o)
+        out[str(member)] = {
+            "member": member,
+            "reason": reason,
+            "category": category,
+            "reference": reference,
+        }
     return out
 
 
-def _higher_level(
+def higher_level_names(
     d: CountingDefinition, items: Sequence[Mapping[str, Any]]
 ) -> dict[str, tuple[str, ...]]:
     """(RP-3.9) Each post's higher-level names: nominable, each once, 1..L of them."""
@@ -96,9 +107,7 @@ def _higher_level(
     return out
 
 
-def _ranking(
-    d: CountingDefinition, counts: Sequence[Mapping[str, Any]], post: str
-) -> list[_Ranked]:
+def ranking(d: CountingDefinition, counts: Sequence[Mapping[str, Any]], post: str) -> list[Ranked]:
     """(RP-4.1) The post's ranking, or ``preliminary.group_missing``."""
     totals: dict[str, tuple[dict[str, int], int]] = {}
     for c in counts:
@@ -117,7 +126,7 @@ def _ranking(
                 "党员推荐和群众推荐须都已进行",
             )
     (pm, vm), (pp, vp) = totals.get("member", ({}, 0)), totals.get("public", ({}, 0))
-    out: list[_Ranked] = []
+    out: list[Ranked] = []
     for x in d.ballot_order:
         m, p = pm.get(x, 0), pp.get(x, 0)
         if d.mode == "sum":
@@ -147,10 +156,12 @@ def fails_r27(d: CountingDefinition, member: str, on: dt.date) -> bool:
     return bool(r27_codes(d, member, on))
 
 
-def rule_list(pool: list[_Ranked], size: int) -> list[tuple[_Ranked, str]]:
+def rule_list(pool: list[Ranked], size: int) -> list[tuple[Ranked, str]]:
     """(RP-4.2, RP-4.3) The rule's list with each name's basis."""
     if len(pool) <= size:
         return [(r, "rank") for r in pool]
+    if size <= 0:
+        return []
     c = pool[size - 1][3]
     reached = [r for r in pool if r[3] >= c]
     tie = len(reached) > size
@@ -164,20 +175,23 @@ def recount_proposal(
     counts: Sequence[Mapping[str, Any]],
     omissions: Sequence[Mapping[str, Any]],
     higher_level: Sequence[Mapping[str, Any]],
+    ties: dict[str, frozenset[str]] | None = None,
 ) -> dict[str, Any]:
-    """The ``preliminary.proposed`` body of version 1 (RP-4.5).
+    """The ``preliminary.proposed`` body of version 1 (RP-4.5). ``ties``, when given, receives
+    each post's names tied at its cut (basis ``tie_at_cut``: more than ``L`` reach ``c``), for
+    ``preliminary.tie_broken``.
 
     Raises:
         ProcedureRecountError: ``preliminary.omission``, ``preliminary.higher_level``,
             ``preliminary.group_missing``.
     """
     recorded = check_omissions(d, omissions)
-    hl = _higher_level(d, higher_level)
+    hl = higher_level_names(d, higher_level)
     position = {m: i for i, m in enumerate(d.ballot_order)}
     done: dict[str, dict[str, Any]] = {}
     # The secretary's and deputy's lists first: the committee's grows by them (RP-4.3).
     for spec in sorted(d.posts, key=lambda p: p.post == "committee"):
-        ranked = _ranking(d, counts, spec.post)
+        ranked = ranking(d, counts, spec.post)
         by_member = {r[0]: r for r in ranked}
         omitted = dict(recorded)
         if spec.post == "secretary" and d.qualification_policy == "block":
@@ -193,6 +207,8 @@ def recount_proposal(
             r[0]: (r, b)
             for r, b in rule_list([r for r in ranked if r[0] not in omitted], spec.preliminary_size)
         }
+        if ties is not None:
+            ties[spec.post] = frozenset(x for x, (_, b) in names.items() if b == "tie_at_cut")
         extra: list[tuple[str, str]] = []
         if spec.post == "committee":
             for other in ("secretary", "deputy_secretary"):

@@ -15,31 +15,50 @@ from typing import Any, Final
 
 from verifier.procedure.definition import CountingDefinition, ProcedureRecountError
 
-__all__ = ["REASONS", "recount_recommendation"]
+__all__ = ["REASONS", "check_recommendation_ballot", "recount_recommendation"]
 
 #: (RP-3.10) The reasons a written row gives no recommendation, in their order.
 REASONS: Final = ("unreadable", "not_on_roster", "not_nominable", "listed", "repeated")
 
 
-def _refuse(code: str, en: str, zh: str) -> ProcedureRecountError:
-    return ProcedureRecountError(clause="RP-3.7", code=code, zh=zh, en=en)
+def _refuse(code: str, en: str, zh: str, path: str = "") -> ProcedureRecountError:
+    return ProcedureRecountError(clause="RP-3.7", code=code, zh=zh, en=en, path=path)
 
 
-def _check_ballot(d: CountingDefinition, ballot: Mapping[str, Any]) -> tuple[str, list[Any]]:
-    """(RP-3.7, piece 3's decisions) The marks and rows of an entry that fits the definition."""
+def check_recommendation_ballot(
+    d: CountingDefinition, ballot: Mapping[str, Any]
+) -> tuple[str, list[dict[str, str]]]:
+    """(RP-3.7, piece 3's decisions; V23) The marks and rows of an entry that fits the
+    definition.
+
+    Raises:
+        ProcedureRecountError: ``recommendation.marks`` (not a string; under ``listed`` not
+            exactly one of ``o``, ``-``, ``?`` per nominable member; under ``written`` any mark),
+            ``recommendation.written`` (not a list; a row not exactly ``{name, member}`` strings,
+            with an empty name, ``"?"`` matched to a member, or a member not on the roster).
+    """
     marks, written = ballot.get("marks"), ballot.get("written")
-    if not isinstance(marks, str) or not isinstance(written, list):
-        raise _refuse("recommendation.marks", "malformed ballot", "推荐票记录格式错误")
+    if not isinstance(marks, str):
+        raise _refuse("recommendation.marks", "marks is not a string", "标记不是字符串", "marks")
     if d.layout == "listed":
         if len(marks) != len(d.ballot_order) or set(marks) - set("o-?"):
             raise _refuse(
                 "recommendation.marks",
-                "under listed, one of o, -, ? per nominable member",
-                "每名可被推荐的党员须有一个标记（o、-、?）",
+                f"under listed, one of o, -, ? for each of the {len(d.ballot_order)} nominable "
+                f"members ({len(marks)} given)",
+                f"每名可被推荐的党员须有一个标记（o、-、?），共 {len(d.ballot_order)} 个，"
+                f"记录为 {len(marks)} 个",
+                "marks",
             )
     elif marks:
-        raise _refuse("recommendation.marks", "under written, no marks", "书写式推荐票没有标记")
-    for row in written:
+        raise _refuse(
+            "recommendation.marks", "under written, no marks", "书写式推荐票没有标记", "marks"
+        )
+    if not isinstance(written, list):
+        raise _refuse(
+            "recommendation.written", "written is not a list", "另推荐人选不是列表", "written"
+        )
+    for i, row in enumerate(written):
         ok = (
             isinstance(row, dict)
             and set(row) == {"name", "member"}
@@ -50,7 +69,13 @@ def _check_ballot(d: CountingDefinition, ballot: Mapping[str, Any]) -> tuple[str
             and (row["member"] == "" or row["member"] in d.roster)
         )
         if not ok:
-            raise _refuse("recommendation.written", "malformed written row", "书写的人选记录错误")
+            raise _refuse(
+                "recommendation.written",
+                "a written row is not {name, member} with a name, and a member on the roster, "
+                '"" or, for "?", nothing',
+                "另推荐人选的录入有误（姓名为空、无法辨认却对应了党员、或不在名册中）",
+                f"written[{i}]",
+            )
     return marks, written
 
 
@@ -76,7 +101,7 @@ def recount_recommendation(
     names: list[dict[str, str]] = []
     valid, invalid = 0, declared_invalid
     for ballot in ballots:
-        marks, written = _check_ballot(d, ballot)
+        marks, written = check_recommendation_ballot(d, ballot)
         if marks.count("o") + len(written) > k:
             invalid += 1
             continue

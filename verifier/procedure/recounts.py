@@ -19,9 +19,11 @@ from verifier.procedure.bundle import Signed, _Run
 from verifier.procedure.definition import ProcedureRecountError
 from verifier.procedure.evaluation import recount_evaluation
 from verifier.procedure.log import Entry, ProcedureLog
+from verifier.procedure.proposals import check_evaluation_opened, check_proposal
 from verifier.procedure.qr import check_procedure_qr
-from verifier.procedure.ranking import recount_proposal
 from verifier.procedure.recommendation import recount_recommendation
+from verifier.procedure.records import check_record_shapes
+from verifier.procedure.report_tables import Recounted
 from verifier.procedure.sessions import check_sessions
 from verifier.procedure.stocks import check_stocks
 from verifier.procedure.vetting import formal_list_problems, recount_vetting
@@ -43,34 +45,23 @@ def check_recounts(
     log: ProcedureLog,
     checkpoints: list[tuple[int, str, str]],
     casework: Any,
-) -> dict[str, Any]:
-    """Run V23 and V25-V30 (and V31's appointment part); returns RP-13.1's ``procedure``."""
+) -> Recounted:
+    """Run V23 and V25-V30 (and V31's appointment part); returns what RP-13.1's tables are made
+    from (``verifier.procedure.report_tables``)."""
     records = _ballot_records(run, signed, log)
+    check_record_shapes(run, signed.counting, log, records)
     check_sessions(run, signed.value, log, records)
     check_stocks(run, signed.procedure_id, log, records)
-    summary: dict[str, Any] = {
-        "sessions": [],
-        "ranking": [],
-        "preliminary": [],
-        "evaluation": [],
-        "vetting": [],
-        "approval": None,
-        "objections": [],
-        "appointment": None,
-        "names": {
-            str(m.get("id")): str(m.get("name"))
-            for m in _list(signed.value.get("members"))
-            if isinstance(m, dict)
-        },
-    }
     seen: dict[str, list[Entry]] = {}
     opened: dict[object, list[str]] = {}
     recounted: list[dict[str, Any]] = []  # the verifier's own counts, for V26
+    own_counts: dict[int, dict[str, Any] | None] = {}  # by seq, for RP-13.1's tables
     for e in log.entries:
         if e.type == "evaluation.opened":
+            check_evaluation_opened(run, signed.counting, e, seen)
             opened[e.body.get("round")] = list(e.body.get("candidates") or [])
         elif e.type in ("recommendation.counted", "evaluation.counted"):
-            own = _counted(run, signed, e, records, summary=summary, opened=opened)
+            own = own_counts[e.seq] = _counted(run, signed, e, records, opened=opened)
             recounted.append(own if own is not None else e.body)
         elif e.type == "higher_level.recommended":
             what = ("V26", "preliminary.higher_level")
@@ -78,20 +69,16 @@ def check_recounts(
                 run, e, "recommendation", domain=HIGHER_LEVEL_DOMAIN, town=signed.town, what=what
             )
         elif e.type == "preliminary.proposed":
-            _proposal(run, signed, e, seen, [c for c in recounted if "group" in c])
-            summary["preliminary"].append(e.body)
+            check_proposal(run, signed.counting, e, seen, [c for c in recounted if "group" in c])
         elif e.type == "vetting.recorded":
             _vetting(run, signed, e, seen, [c for c in recounted if "group" not in c])
-            summary["vetting"].append(e.body)
         elif e.type == "candidates.approved":
-            summary["approval"] = _approval(run, signed, e, seen, checkpoints)
+            _approval(run, signed, e, seen, checkpoints)
         elif e.type == "appointment.recorded":
-            summary["objections"] = _appointment(run, signed, e, seen, casework)
-            summary["appointment"] = e.body.get("appointment")
+            _appointment(run, signed, e, seen, casework)
         seen.setdefault(e.type, []).append(e)
-    summary["ranking"] = [e.body for e in seen.get("recommendation.counted", [])]
     _not_built(run, seen, casework)
-    return summary
+    return Recounted(signed.value, signed.counting, tuple(log.entries), own_counts)
 
 
 def _fail(run: _Run, clause: str, code: str, zh: str, en: str, *, e: Entry, **where: Any) -> None:
@@ -221,7 +208,6 @@ def _counted(
     e: Entry,
     records: list[Entry],
     *,
-    summary: dict[str, Any],
     opened: Mapping[object, list[str]],
 ) -> dict[str, Any] | None:
     """(V25, V27) A count equals the verifier's recount of its round's records; returns the
@@ -266,9 +252,6 @@ def _counted(
             e=e,
             rule="RP-3.10" if rec else "RP-5.6",
         )
-    summary["sessions" if rec else "evaluation"].append(
-        {"form": form, "post": post, "round": b.get("round"), "records": len(mine), "count": b}
-    )
     return want
 
 
@@ -303,54 +286,6 @@ def _omissions(items: list[Any]) -> list[dict[str, Any]]:
         if isinstance(it, dict) and it.get("reason") in _RECORDED_OMISSIONS:
             out.setdefault(str(it.get("member")), it)
     return list(out.values())
-
-
-def _proposal(
-    run: _Run,
-    signed: Signed,
-    e: Entry,
-    seen: dict[str, list[Entry]],
-    counts: list[dict[str, Any]],
-) -> None:
-    """(V26) Version 1 equals the ranking and list the verifier derives from its own recounts
-    (``counts``); later versions are reported as not recomputed."""
-    b = e.body
-    if b.get("version") != 1:
-        run.skip(
-            "V26",
-            f"补充人选（第 {b.get('version')} 版）未重新计算",
-            f"the supplement (version {b.get('version')}) is not recomputed yet",
-        )
-        return
-    posts = _list(b.get("posts"))
-    omitted = [o for p in posts if isinstance(p, dict) for o in _list(p.get("omitted"))]
-    try:
-        date = dt.date.fromisoformat(str(b.get("election_date")))
-        want = recount_proposal(
-            signed.counting,
-            election_date=date,
-            counts=counts,
-            omissions=_omissions(omitted),
-            higher_level=[
-                h.body["recommendation"] for h in seen.get("higher_level.recommended", [])
-            ],
-        )
-    except ProcedureRecountError as x:
-        _fail(run, "V26", x.code, x.zh, x.en, e=e, rule=x.clause)
-        return
-    except ValueError:
-        _fail(run, "V26", "preliminary.differs", "选举日期无效", "election_date is no date", e=e)
-        return
-    if want != b:
-        _fail(
-            run,
-            "V26",
-            "preliminary.differs",
-            "初步人选与核验程序按规则得出的名单不符",
-            f"the proposal differs from the verifier's list: {_diff(want, b)}",
-            e=e,
-            rule="RP-4.5",
-        )
 
 
 def _vetting(
@@ -461,13 +396,15 @@ def _approval(
     if not vettings or not proposals:
         return a
     last = vettings[-1].body
-    proceeding = {p.get("post"): p.get("proceeding") for p in last.get("posts", [])}
-    problems = formal_list_problems(
-        signed.counting,
-        last,
-        election_date=dt.date.fromisoformat(str(proposals[-1].body.get("election_date"))),
-        orders=orders,
-    )
+    try:  # a proposal without a date fails V26 ("election_date is no date")
+        date = dt.date.fromisoformat(str(proposals[-1].body.get("election_date")))
+    except ValueError:
+        run.skip("V28", "初步人选的选举日期无效，批复名单未核对", "no election date to check by")
+        return a
+    proceeding = {
+        p.get("post"): p.get("proceeding") for p in _list(last.get("posts")) if isinstance(p, dict)
+    }
+    problems = formal_list_problems(signed.counting, last, election_date=date, orders=orders)
     if set(orders) != set(proceeding) or orders.get("committee") != proceeding.get("committee"):
         problems.append("approval.lists_differ")
     for post in posts:

@@ -8,6 +8,8 @@ from dataclasses import asdict
 from typing import Any, Final
 
 from verifier.procedure.bundle import ProcedureReport
+from verifier.procedure.report_tables import procedure_tables
+from verifier.procedure.report_text import render_tables
 
 __all__ = ["render_procedure_json", "render_procedure_text"]
 
@@ -25,7 +27,9 @@ def _status(report: ProcedureReport, clause: str) -> str:
     if any(f.clause == clause for f in report.findings):
         return "failed"
     skipped = {n[0] for n in report.not_checked}
-    no_appointment = clause == "V30" and not (report.summary or {}).get("appointment")
+    no_appointment = clause == "V30" and not (
+        report.summary is not None and report.summary.has("appointment.recorded")
+    )
     if clause in UNBUILT or no_appointment or ("V23-V30" in skipped and "V23" <= clause <= "V30"):
         return "not_checked"
     if clause in skipped or (clause >= "V22" and "V22" in skipped):
@@ -33,67 +37,12 @@ def _status(report: ProcedureReport, clause: str) -> str:
     return "passed"
 
 
-def _tables(summary: dict[str, Any], zh: bool) -> list[str]:
-    """(RP-13.1, in part) The checked lists: each preliminary version with every name's basis,
-    each evaluation round's outcomes, the approved lists and the appointment's objections."""
-    names: dict[str, str] = summary.get("names") or {}
-
-    def who(m: object) -> str:
-        return f"{names.get(str(m), '?')}（{m}）" if zh else f"{names.get(str(m), '?')} ({m})"
-
-    out = []
-    for p in summary.get("preliminary") or []:
-        for post in p.get("posts", []):
-            out.append(
-                (
-                    f"初步人选 第{p.get('version')}版 {post.get('post')}："
-                    if zh
-                    else f"preliminary v{p.get('version')} {post.get('post')}: "
-                )
-                + "，".join(
-                    f"{who(n.get('member'))} {n.get('basis')} {n.get('score')}"
-                    for n in post.get("names", [])
-                )
-            )
-    for ev in summary.get("evaluation") or []:
-        c = ev.get("count", {})
-        out.append(
-            (
-                f"测评 第{ev.get('round')}轮（有效票 {c.get('valid_ballots')}）："
-                if zh
-                else f"evaluation round {ev.get('round')} ({c.get('valid_ballots')} valid): "
-            )
-            + "，".join(
-                f"{who(r.get('member'))} {r.get('outcome')} {r.get('fail_count')}"
-                for r in c.get("results", [])
-            )
-        )
-    approval = summary.get("approval")
-    for post in (approval or {}).get("posts", []):
-        out.append(
-            ("正式候选人 " if zh else "formal candidates ")
-            + f"{post.get('post')}: "
-            + "，".join(who(m) for m in post.get("candidates", []))
-        )
-    for o in summary.get("objections") or []:
-        out.append(
-            ("异议 " if zh else "objection ")
-            + " ".join(
-                str(o.get(k))
-                for k in (
-                    "reference",
-                    "channel",
-                    "timing",
-                    "finding",
-                    "effect",
-                    "received",
-                    "concluded",
-                )
-            )
-            + " "
-            + who(o.get("about"))
-        )
-    return ["  " + line for line in out]
+def _procedure(report: ProcedureReport) -> dict[str, Any] | None:
+    """(RP-13.1) The tables, each gated by its clauses' statuses (V31's too)."""
+    if report.summary is None:
+        return None
+    status = {c: _status(report, c) for c in (*CLAUSES, "V31")}
+    return procedure_tables(report.summary, status)
 
 
 def render_procedure_text(report: ProcedureReport, lang: str = "zh") -> str:
@@ -140,8 +89,8 @@ def render_procedure_text(report: ProcedureReport, lang: str = "zh") -> str:
         )
     for clause, z, e in report.not_checked:
         lines.append(("  未核验 " if zh else "  not checked ") + f"{clause}: {z if zh else e}")
-    if report.ok and report.summary:
-        lines.extend(_tables(report.summary, zh))
+    if report.summary is not None:
+        lines.extend(render_tables(_procedure(report), lang))
     lines.append(
         ("结论：通过" if zh else "result: passed")
         if report.ok
@@ -165,6 +114,6 @@ def render_procedure_json(report: ProcedureReport) -> str:
         "omitted": report.omitted,
         "warnings": [asdict(w) for w in report.warnings],
         "not_checked": [{"clause": c, "zh": z, "en": e} for c, z, e in report.not_checked],
-        "procedure": report.summary,
+        "procedure": _procedure(report),
     }
     return json.dumps(doc, ensure_ascii=False, indent=2)

@@ -5,8 +5,9 @@ excluded, R2/R3), each once, with the group's quorum holding (``half``: ``2*P > 
 ``four_fifths``: ``5*P > 4*E``); a public session names nobody and has ``2*present > R`` and
 ``present <= R``; an evaluation's ``present`` is its members plus its public representatives.
 Per post and round: ``ballots.issued`` is the session's ``present``; a ``round.void`` carries the
-round's issued and returned numbers and, for a recommendation, exactly when returned > issued, and
-then no ballot is kept; otherwise the ballots kept at the count are the returned number.
+round's issued and returned numbers and, for a recommendation, exactly when returned > issued; a
+round with more returned than issued is never counted and keeps no ballot (nor does any void
+recommendation round); otherwise the ballots kept at the count are the returned number.
 """
 
 from __future__ import annotations
@@ -93,16 +94,33 @@ def check_sessions(
             if e.type == "evaluation.counted":
                 key = ("evaluation", "", b.get("round"))
             _counted(e, key, rounds, records, bad)
-    for r in records:
-        key = _key(r)
-        if key in rounds and rounds[key].void and key[0] != "evaluation":
-            bad(
-                r,
-                "session.void",
-                "作废轮次不应有选票记录",
-                "a void round keeps no ballot",
-                "RP-3.4",
-            )
+    _kept_in_void(records, rounds, bad)
+
+
+def _kept_in_void(records: Sequence[Entry], rounds: dict[Key, _Round], bad: Any) -> None:
+    """(RP-3.4, V24) No ballot is kept in a round with more returned than issued (void or not),
+    nor in a void recommendation round: reported once per round, at its first ballot kept."""
+    reported: set[Key] = set()
+    for rec in records:
+        key = _key(rec)
+        r = rounds.get(key)
+        if r is None or key in reported or not (_over(r) or (r.void and key[0] != "evaluation")):
+            continue
+        reported.add(key)
+        kept = sum(1 for x in records if _key(x) == key)
+        bad(
+            rec,
+            "session.void",
+            f"作废轮次不应有选票记录（收回 {r.returned} 张，发出 {r.issued} 张，记录 {kept} 张）",
+            f"a void round keeps no ballot ({r.returned} returned of {r.issued} issued, "
+            f"{kept} kept)",
+            "RP-3.4",
+        )
+
+
+def _over(r: _Round) -> bool:
+    """(RP-3.4) More ballots returned than issued: the round is void."""
+    return r.issued is not None and r.returned is not None and r.returned > r.issued
 
 
 def _int(v: object) -> int:
@@ -172,8 +190,7 @@ def _step(e: Entry, rounds: dict[Key, _Round], bad: Any) -> None:
     else:
         r.void = True
         same = (b.get("issued"), b.get("returned")) == (r.issued, r.returned)
-        over = r.returned is not None and r.issued is not None and r.returned > r.issued
-        if not same or (key[0] != "evaluation" and not over):
+        if not same or (key[0] != "evaluation" and not _over(r)):
             bad(
                 e,
                 "session.void",
@@ -188,6 +205,15 @@ def _counted(
     e: Entry, key: Key, rounds: dict[Key, _Round], records: Sequence[Entry], bad: Any
 ) -> None:
     r = rounds.get(key)
+    if r is not None and not r.void and _over(r):
+        bad(
+            e,
+            "session.void",
+            f"收回 {r.returned} 张，多于发出的 {r.issued} 张，本轮无效，不能计票",
+            f"{r.returned} ballots returned of {r.issued} issued: the round is void, never counted",
+            "RP-3.4",
+        )
+        return
     kept = sum(1 for x in records if x.seq < e.seq and _key(x) == key)
     if r is None or r.void or r.returned is None or kept != r.returned:
         bad(

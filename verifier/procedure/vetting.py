@@ -10,7 +10,7 @@ best by the score of the proposal stay with every tie at the cut (RP-4.2), the o
 ``over_size``, except that a name on the secretary's or deputy's ``proceeding`` stays on the
 committee's. ``proceeding`` and ``stopped`` are in ``ballot_order``. RP-6.2: the formal lists
 meet ``C >= S``, the margin, the secretary and deputy among the committee's, R27 under ``block``.
-The supplement of RP-6.3 is not recounted here yet.
+The supplement of RP-6.3 is recounted by ``verifier.procedure.supplement``.
 """
 
 from __future__ import annotations

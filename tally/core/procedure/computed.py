@@ -182,8 +182,8 @@ def proposal_body(
     vetting record the supplement of the next version.
 
     Raises:
-        ProcedureLogError: ``procedure.order`` (a session open; a supplement before a vetting of
-            the latest version).
+        ProcedureLogError: ``procedure.order`` (a session open; a supplement before the
+            evaluation and a vetting record of the latest version).
         ProcedureCountError: the ranking core's refusals (``preliminary.group_missing``, ...).
     """
     no_session(ledger, "提出初步人选", "proposal")
@@ -196,7 +196,7 @@ def proposal_body(
             higher_level=higher_level_for(ledger),
         )
     latest = max(p.version for p in ledger.proposals)
-    if latest not in ledger.evaluated_versions or not ledger.vettings:
+    if latest not in ledger.evaluated_versions or not _vetted_latest(ledger):
         raise out_of_order(
             "补充推荐须在最新一版初步人选测评并考察审查之后",
             "a supplement follows the evaluation and vetting of the latest version",
@@ -219,6 +219,17 @@ def proposal_body(
             "the ranking has no further name to add: a new procedure definition is needed",
         )
     return proposal
+
+
+def _vetted_latest(ledger: Ledger) -> bool:
+    """(RP-6.3) The last vetting record is of the latest version: it covers that version's names
+    (a supplement adds only names no earlier vetting saw)."""
+    if not ledger.vettings:
+        return False
+    record = ledger.vettings[-1]
+    covered = {m for p in record.posts for m in (*p.proceeding, *(s.member for s in p.stopped))}
+    latest = max(ledger.proposals, key=lambda p: p.version)
+    return {n.member for post in latest.posts for n in post.names} <= covered
 
 
 def apply_proposal(ledger: Ledger, v: ComputedBody) -> Ledger:

@@ -1,7 +1,7 @@
 """A branch's procedure figures for the town report (spec/procedure.md RP-13.2), read from its log.
 
 Pure: the entries in, a JSON-ready mapping out. The demo's town report takes them only from a
-bundle that ``verifier procedure`` passed (ADR XXXX).
+bundle that ``verifier procedure`` passed (ADR 0054).
 """
 
 from __future__ import annotations

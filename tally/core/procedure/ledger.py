@@ -141,9 +141,9 @@ def _session_round(ledger: Ledger, form: Form, round_no: int) -> None:
         )
 
 
-def _rec_opened(ledger: Ledger, v: RecommendationOpened) -> Ledger:
-    form = Form(v.group.value)
-    no_session(ledger, "开始新的推荐", "new session")
+def _before_proposal(ledger: Ledger) -> None:
+    """(RP-4.5, RP-11.1) No recommendation entry after the proposal: neither a session nor a
+    failed quorum."""
     if ledger.proposals:
         raise refuse(
             "preliminary.after_proposal",
@@ -151,6 +151,12 @@ def _rec_opened(ledger: Ledger, v: RecommendationOpened) -> Ledger:
             "初步人选已提出，不能再进行推荐",
             "the preliminary list is proposed: no further recommendation",
         )
+
+
+def _rec_opened(ledger: Ledger, v: RecommendationOpened) -> Ledger:
+    form = Form(v.group.value)
+    no_session(ledger, "开始新的推荐", "new session")
+    _before_proposal(ledger)
     _session_round(ledger, form, v.round)
     pending = ledger.pending_posts(form)
     if not pending or v.posts != pending:
@@ -184,6 +190,7 @@ def _quorum_failed(ledger: Ledger, v: RecommendationOpened) -> Ledger:
     """(RP-3.2) The failed quorum recorded: it consumes no round number, changes nothing."""
     form = Form(v.group.value)
     no_session(ledger, "记录未达人数", "quorum record")
+    _before_proposal(ledger)
     _session_round(ledger, form, v.round)
     if _quorum(ledger, v):
         raise refuse(

@@ -425,6 +425,25 @@ def test_no_recommendation_after_the_proposal_and_a_changed_proposal_is_refused(
     refused(b, "recommendation.opened", body, "preliminary.after_proposal")
 
 
+def test_rp_11_1_no_failed_quorum_is_recorded_after_the_proposal() -> None:
+    """RP-4.5, RP-11.1: a failed quorum is a recommendation entry too; after the proposal it is
+    refused as a session would be (vector V22-recommendation-after-proposal), though the same
+    body is recordable before it."""
+    b = recommended_branch()
+    few = len(b.procedure.expected_electors) // 2
+    failed = {
+        "group": "member",
+        "round": 2,
+        "present": few,
+        "present_members": b.members_present(few),
+    }
+    apply_entry(b.ledger, b.entry("recommendation.quorum_failed", failed))  # recordable before
+    b.append("preliminary.proposed", proposal_body(b.ledger, election_date=ELECTION_DATE).to_json())
+    refused(b, "recommendation.quorum_failed", failed, "preliminary.after_proposal")
+    public = {"group": "public", "round": 2, "present": 1, "present_members": []}
+    refused(b, "recommendation.quorum_failed", public, "preliminary.after_proposal")
+
+
 def test_proposal_needs_both_groups() -> None:
     b = LogBuilder()
     order = b.procedure.ballot_order
@@ -567,6 +586,33 @@ def test_supplement_after_the_vetting_adds_the_next_names_and_is_evaluated_again
     with pytest.raises(ProcedureLogError) as info:
         proposal_body(b.ledger, election_date=ELECTION_DATE)
     assert info.value.code == "preliminary.exhausted"
+
+
+def test_supplement_waits_for_the_vetting_of_the_latest_version() -> None:
+    """RP-6.3: a supplement follows a vetting record of the latest version. After version 2 is
+    evaluated, the vetting of version 1 is not enough (its lists know nothing of version 2's
+    names): version 3 is out of order until version 2 is vetted."""
+    b = LogBuilder()
+    o = b.procedure.ballot_order
+    committee = [list(o[:5])] * 10 + [list(o[5:9])] * 4 + [[o[5]]] * 2 + [list(o[9:12])] * 2
+    secretary = [[o[3]]] * 16
+    b.recommend(Form.MEMBER, 20, {"committee": committee, "secretary": secretary})
+    b.recommend(Form.PUBLIC, 40, {"committee": committee * 2, "secretary": secretary * 2})
+    b.propose()
+    opening = evaluation_opening(b.ledger)
+    assert opening is not None
+    fail = "".join("d" if m in o[:2] else "s" for m in opening[2])
+    b.evaluate(40, ["s" * len(opening[2])] * 19 + [fail] * 11)
+    b.vet()
+    b.propose()
+    second = evaluation_opening(b.ledger)
+    assert second is not None
+    b.evaluate(40, ["d" * len(second[2])] * 30)
+    with pytest.raises(ProcedureLogError) as info:
+        proposal_body(b.ledger, election_date=ELECTION_DATE)
+    assert info.value.code == "procedure.order"
+    b.vet()
+    assert proposal_body(b.ledger, election_date=ELECTION_DATE).version == 3
 
 
 def test_evaluation_round_without_a_valid_ballot_is_void_and_held_again() -> None:
