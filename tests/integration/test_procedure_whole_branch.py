@@ -473,7 +473,7 @@ def test_a_whole_branch_goes_from_new_to_appoint_and_its_bundle_verifies(
     assert code == 0, report
     assert report["ok"] and not report["findings"], report["findings"]
     statuses = dict(report["clauses"])
-    assert statuses.pop("V29") == "not_checked"  # without --election: the test below
+    assert statuses.pop("V29") in {"not_checked", "partial"}  # never passed without --election
     assert statuses.pop("V21") in {"passed", "partial"}  # RP-2.4's ranges: §13 "not built yet"
     assert set(statuses.values()) == {"passed"}, statuses  # V30 against the casework bundle
     assert "V31" not in {n["clause"] for n in report["not_checked"]}
