@@ -352,6 +352,22 @@ def _hold_rounds(
     return rounds
 
 
+def _signed_manifest(
+    folder: Path, definition: Mapping[str, Any], signers: Mapping[str, keys.InMemorySigner]
+) -> tuple[Election, Manifest, bytes]:
+    """The election of ``definition``, its manifest, and the manifest signed by the town
+    (written to ``folder/manifest.json``)."""
+    election = parse_definition_data(definition)
+    manifest = build_manifest(
+        election,
+        work_group_key=_pub(signers["wg"]),
+        scrutineer_keys=(_pub(signers["s1"]), _pub(signers["s2"])),
+    )
+    signed = sign_manifest(manifest, signers["town"])
+    (folder / "manifest.json").write_bytes(signed)
+    return election, manifest, signed
+
+
 def run_branch(
     folder: Path,
     definition: dict[str, Any],
@@ -363,25 +379,25 @@ def run_branch(
     town: keys.InMemorySigner | None = None,
 ) -> BranchSummary:
     """Hold one branch's whole election in ``folder``; with ``casework_id``, its procedure
-    before (up to the binding of the manifest) and the conclusion after (tally.demo_procedure)."""
+    before (up to the binding of the manifest) and the conclusion after (tally.demo_procedure):
+    a normal branch's election is then made from the town's approval (RP-6.5), a planned
+    scenario's from the demo's own definition, which the approval must equal (ADR 0054)."""
     rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data
     folder.mkdir(parents=True, exist_ok=True)
     signers = _keys(folder)
     if town is not None:  # the town's one key, as its casework's (verifier procedure --casework)
         signers["town"] = town
         (folder / "town.pub").write_bytes(keys.export_public_key(town.public_key))
-    election: Election = parse_definition_data(definition)
-    manifest = build_manifest(
-        election,
-        work_group_key=_pub(signers["wg"]),
-        scrutineer_keys=(_pub(signers["s1"]), _pub(signers["s2"])),
-    )
-    signed = sign_manifest(manifest, signers["town"])
-    (folder / "manifest.json").write_bytes(signed)
-    if casework_id is not None:
-        run_procedure(
-            folder, definition, signers, signed, index=index, casework_id=casework_id, seed=seed
-        )
+    if casework_id is None:
+        election, manifest, signed = _signed_manifest(folder, definition, signers)
+    else:
+        with run_procedure(
+            folder, definition, signers, index=index, casework_id=casework_id, seed=seed
+        ) as approved:
+            if scenario == Scenario.NORMAL:
+                definition = approved.election_definition(definition)
+            election, manifest, signed = _signed_manifest(folder, definition, signers)
+            approved.bind(signed)
     # The demo's published passphrase (as TALLY_PASSPHRASE, when it is not set) for remote voting.
     passphrase = os.environ.setdefault("TALLY_PASSPHRASE", "demo-passphrase-not-for-real-use")
     config = SessionConfig(

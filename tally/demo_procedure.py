@@ -1,9 +1,11 @@
 """The demo town's branch procedure (spec/procedure.md, issue 18): for every branch, before its
 election, the procedure definition signed by the town, the members' and the public
 recommendation with ballots drawn from the seed, the proposal, the evaluation, the vetting and
-the town's approval; the demo's election manifest is then bound to it (its candidates are the
-approved ones, in the demo's order), the result concluded after the election, and the town's
-appointment made once the casework's objections allow it (ADR 0054). The town report's
+the town's approval; the election definition is then made from the approval as ``tally
+procedure manifest`` makes it (RP-6.5), or, for a branch whose planned scenario needs the demo's
+own candidate lists, the demo's definition is kept; either manifest is bound to the procedure,
+the result concluded after the election, and the town's appointment made once the casework's
+objections allow it (ADR 0054, amended). The town report's
 figures of the procedure are :mod:`tally.town_report`'s.
 
 Everything goes through the store and the town's acts (tally.procedure_store,
@@ -16,7 +18,8 @@ import datetime as dt
 import json
 import random
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -38,11 +41,19 @@ from tally.core.procedure.ledger import (
 from tally.core.procedure.public import public_view
 from tally.procedure_file import sign_procedure
 from tally.procedure_store import ProcedureStore
-from tally.procedure_town import appoint, approve, bind, conclude, record_signed
+from tally.procedure_town import (
+    appoint,
+    approve,
+    bind,
+    conclude,
+    election_definition,
+    record_signed,
+)
 
 __all__ = [
     "APPOINTMENT_DATE",
     "AppointmentOutcome",
+    "ApprovedProcedure",
     "appoint_branch",
     "conclude_branch",
     "publish_procedure",
@@ -242,7 +253,9 @@ def _recommend(
 
 def _evaluate(b: _Branch, present: int, rng: random.Random, doubted: str = "") -> None:
     """The democratic evaluation: most papers satisfied, some fairly; ``doubted`` is marked not
-    satisfied on most papers (and so does not proceed)."""
+    satisfied on two papers in three, the others fairly, so it never proceeds (the approval is
+    then the demo's planned lists, which a planned scenario's own manifest must equal: drawn at
+    random, the seed 2026 gave it 8 of 26 and its approval a seventh committee candidate)."""
     opening = evaluation_opening(b.store.ledger)
     if opening is None:
         raise ValueError("no evaluation is due")
@@ -261,7 +274,9 @@ def _evaluate(b: _Branch, present: int, rng: random.Random, doubted: str = "") -
     )
     b.issue_return(Form.EVALUATION, "", round_no, present, present)
     for i in range(present):
-        paper = "".join(rng.choice("ddb" if m == doubted else "sssssb") for m in persons)
+        paper = "".join(
+            ("b" if i % 3 == 0 else "d") if m == doubted else rng.choice("sssssb") for m in persons
+        )
         b.append(
             "evaluation.entered",
             {
@@ -274,20 +289,47 @@ def _evaluate(b: _Branch, present: int, rng: random.Random, doubted: str = "") -
     b.append("evaluation.counted", count_body(b.store.ledger, Form.EVALUATION, None))
 
 
+@dataclass(frozen=True, slots=True)
+class ApprovedProcedure:
+    """A branch's procedure file, open after the town's approval, until the election is bound."""
+
+    store: ProcedureStore
+    wg: keys.Signer
+    clock: _Clock
+
+    def election_definition(self, definition: Mapping[str, Any]) -> dict[str, Any]:
+        """(RP-6.5) The election definition made from the approval by the function ``tally
+        procedure manifest`` uses (:func:`tally.procedure_town.election_definition`), from the
+        work group's draft: the demo definition's meeting date, objections address, officials,
+        preset and remote voting; the posts, candidates, secretary body, publicity length,
+        roster, exclusions and R27 parameters come from the approval and the procedure."""
+        e = definition["election"]
+        draft = {k: definition[k] for k in ("format", "preset", "officials", "remote_voting")
+                 if k in definition}  # fmt: skip
+        draft["election"] = {"date": e["date"], "objections_to": e["objections_to"]}
+        return election_definition(self.store, draft)
+
+    def bind(self, signed_manifest: bytes) -> None:
+        """(RP-7.1) Bind the town-signed manifest, a minute after the approval (``bind``
+        refuses a manifest that differs from the approval, RP-6.5)."""
+        bind(self.store, signed_manifest, work_group=self.wg, at=self.clock(), actor="组长",
+             random=secrets.token_bytes)  # fmt: skip
+
+
+@contextmanager
 def run_procedure(
     folder: Path,
     definition: Mapping[str, Any],
     signers: Mapping[str, keys.InMemorySigner],
-    signed_manifest: bytes,
     *,
     index: int,
     casework_id: str,
     seed: int,
-) -> None:
-    """The branch's procedure up to the binding of its election, in ``folder/procedure.sqlite``:
-    the definition signed by the town, both groups' recommendation, the proposal, the
-    evaluation, the vetting, the approval (in the demo's candidate order) and the binding of the
-    demo's signed manifest."""
+) -> Iterator[ApprovedProcedure]:
+    """The branch's procedure up to the town's approval, in ``folder/procedure.sqlite``: the
+    definition signed by the town, both groups' recommendation, the proposal, the evaluation,
+    the vetting and the approval (the secretary's list in the demo's candidate order, as the
+    town sets it); yields the open file for the election's definition and binding."""
     rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data
     pub = [json.loads(keys.export_public_key(signers[k].public_key)) for k in ("wg", "s1", "s2")]
     procedure = build_procedure(
@@ -338,8 +380,7 @@ def run_procedure(
             actor="组长",
             random=secrets.token_bytes,
         )
-        bind(store, signed_manifest, work_group=wg, at=clock(), actor="组长",
-             random=secrets.token_bytes)  # fmt: skip
+        yield ApprovedProcedure(store, wg, clock)
     finally:
         store.close()
 

@@ -1,10 +1,11 @@
 """Elections made through the `tally` CLI in tests (in-process, with real files).
 
-``Election(folder, definition)`` makes the keys (town committee, work group, two scrutineers),
-signs the manifest and runs ``tally init``; its methods drive the meeting (check-in, print, issue,
-return, enter, close, co-sign), ``finish`` publishes and verifies. ``checked_in`` is the usual
-start: examples/qingshan.toml with the 23 members of ``PRESENT`` checked in. ``remote_definition``
-writes qingshan with other remote voters; ``marks_for`` turns approvals per candidate into marks.
+``Election(folder, definition)`` makes the keys (town committee, work group, two scrutineers;
+``existing_keys=True`` takes those already in the folder), signs the manifest and runs ``tally
+init``; its methods drive the meeting (check-in, print, issue, return, enter, close, co-sign),
+``finish`` publishes and verifies. ``checked_in`` is the usual start: examples/qingshan.toml with
+the 23 members of ``PRESENT`` checked in. ``remote_definition`` writes qingshan with other remote
+voters; ``marks_for`` turns approvals per candidate into marks.
 """
 
 from __future__ import annotations
@@ -56,6 +57,15 @@ def make_key(folder: Path, role: keys.Role, label: str, name: str) -> tuple[Path
     return key_path, pub_path
 
 
+def _existing_key(folder: Path, role: keys.Role, label: str, name: str) -> tuple[Path, Path]:
+    """The key file ``name`` already in ``folder`` and its public key (``role``, ``label``
+    are those it was made with)."""
+    del role, label
+    key_path, pub_path = folder / f"{name}.key", folder / f"{name}.pub"
+    assert key_path.is_file() and pub_path.is_file(), key_path
+    return key_path, pub_path
+
+
 def qr_texts(pdf: Path, dpi: int = 150) -> list[str]:
     """Every ballot's QR text, as a scanner at the counting table reads it."""
     pages = ballot_printer.read_qr_pages(pdf, dpi=dpi)
@@ -75,15 +85,19 @@ class Election:
     scrutineers: list[Path] = field(default_factory=list)
     stocks: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     runner: CliRunner = field(default_factory=lambda: CliRunner(env=ENV))
+    #: sign with the key files already in ``folder`` (``town``, ``wg``, ``s1``, ``s2`` ``.key`` and
+    #: ``.pub``, as a branch's procedure made them) instead of making new ones
+    existing_keys: bool = False
 
     def __post_init__(self) -> None:
         f = self.folder
-        self.town, self.town_pub = make_key(f, keys.Role.TOWN_COMMITTEE, "红旗镇党委", "town")
+        make = _existing_key if self.existing_keys else make_key
+        self.town, self.town_pub = make(f, keys.Role.TOWN_COMMITTEE, "红旗镇党委", "town")
         town = self.town
-        self.wg, wg_pub = make_key(f, keys.Role.WORK_GROUP, "工作组", "wg")
+        self.wg, wg_pub = make(f, keys.Role.WORK_GROUP, "工作组", "wg")
         pubs = []
         for i in (1, 2):
-            k, p = make_key(f, keys.Role.SCRUTINEER, f"监票人{i}", f"s{i}")
+            k, p = make(f, keys.Role.SCRUTINEER, f"监票人{i}", f"s{i}")
             self.scrutineers.append(k)
             pubs += ["--scrutineer-pub", str(p)]
         self.ok(
