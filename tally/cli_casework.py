@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import secrets
 import tomllib
 from pathlib import Path
@@ -32,6 +31,9 @@ from tally.cli_casework_cases import (
     summary_cmd,
 )
 from tally.cli_errors import CliError, run_command
+from tally.cli_options import CaseworkFileArg as FileArg
+from tally.cli_options import JsonOpt, LangOpt, NewFolderOpt
+from tally.cli_options import key_signer as _signer
 from tally.core.casework import (
     TOWN_TIME,
     casework_document,
@@ -40,26 +42,13 @@ from tally.core.casework import (
 
 __all__ = ["app"]
 
-PASSPHRASE_ENV = "TALLY_PASSPHRASE"
-
 app = typer.Typer(
     help="异议与民情直报事项登记簿 / casework: objections and reports", no_args_is_help=True
 )
 
-FileArg = Annotated[Path, typer.Argument(help="事项登记簿文件（tally casework new 创建）")]
-LangOpt = Annotated[str | None, typer.Option("--lang", help="zh（默认）或 en")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON")]
-
 
 def _now() -> dt.datetime:
     return dt.datetime.now(TOWN_TIME)
-
-
-def _signer(path: Path, role: keys.Role) -> keys.InMemorySigner:
-    passphrase = os.environ.get(PASSPHRASE_ENV)
-    if passphrase is None:
-        passphrase = typer.prompt(f"{path} 的口令 / passphrase", hide_input=True, err=True)
-    return keys.load_signer(path, passphrase, expected_role=role)
 
 
 def _definition(path: Path) -> dict[str, Any]:
@@ -178,7 +167,7 @@ def register_cmd(
 @app.command("export")
 def export_cmd(
     file: FileArg,
-    out: Annotated[Path, typer.Option("--out", help="输出文件夹（须不存在或为空）")],
+    out: NewFolderOpt,
     public: Annotated[
         bool, typer.Option("--public", help="只写公开的全镇民情直报统计（casework-public/1）")
     ] = False,

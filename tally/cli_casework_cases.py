@@ -23,6 +23,8 @@ import typer
 from tally.casework_bundle import read_verified_casework
 from tally.casework_store import CaseworkStore
 from tally.cli_errors import CliError, run_command
+from tally.cli_options import CaseworkFileArg as FileArg
+from tally.cli_options import JsonOpt, LangOpt
 from tally.core.casework import (
     TOWN_TIME,
     Case,
@@ -49,11 +51,8 @@ __all__ = [
     "summary_cmd",
 ]
 
-FileArg = Annotated[Path, typer.Argument(help="事项登记簿文件（tally casework new 创建）")]
 RefArg = Annotated[str, typer.Argument(help="事项编号（YY-… 异议，MQ-… 民情直报）")]
 ActorOpt = Annotated[str, typer.Option("--actor", help="办理人账户（记入日志）")]
-LangOpt = Annotated[str | None, typer.Option("--lang", help="zh（默认）或 en")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON")]
 OnOpt = Annotated[str | None, typer.Option("--on", help="按哪一天计算逾期（YYYY-MM-DD，默认今天）")]
 
 _STATE_ZH = {"received": "已受理", "assigned": "已交办", "checked": "已核实", "concluded": "已办结"}

@@ -22,9 +22,10 @@ import typer
 import ballot_printer
 import keys
 from ballot_printer.procedure_qr import ProcedureForm
-from tally.cli_day import JsonOpt, LangOpt, _run, _signer
+from tally.cli_day import _run, _signer
 from tally.cli_day.common import _post, _public, _town_public
 from tally.cli_errors import CliError
+from tally.cli_options import JsonOpt, KeyOpt, LangOpt, TownPublicOpt
 from tally.cli_procedure_log import register as _register_log
 from tally.cli_procedure_public import register as _register_public
 from tally.cli_procedure_steps import register as _register_steps
@@ -403,14 +404,14 @@ def _evaluated(procedure: Procedure, persons: list[str]) -> tuple[MemberId, ...]
 @app.command("print")
 def print_cmd(
     procedure_file: Annotated[Path, typer.Argument(help="镇党委签署的换届程序定义（JSON）")],
-    town_key: Annotated[str, typer.Option("--town-key", help="镇党委公钥文件或其25位指纹")],
+    town_key: TownPublicOpt,
     form: Annotated[
         str,
         typer.Option("--form", help="member 党员推荐 / public 群众推荐 / evaluation 群众测评"),
     ],
     count: Annotated[int, typer.Option("--count", help="张数 1-5000（到会人数）")],
     out: Annotated[Path, typer.Option("--out", help="输出 PDF")],
-    key: Annotated[Path, typer.Option("--key", help="工作组密钥文件")],
+    key: KeyOpt,
     post: Annotated[
         str | None,
         typer.Option("--post", help="推荐票的职位：committee / secretary / deputy"),

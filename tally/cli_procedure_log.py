@@ -20,9 +20,21 @@ import typer
 
 import keys
 from ballot_printer import parse_procedure_qr_text
-from tally.cli_day import ActorOpt, JsonOpt, KeyOpt, LangOpt, _run, _signer
+from tally.cli_day import _run
 from tally.cli_day.common import _town_public
 from tally.cli_errors import CliError
+from tally.cli_options import (
+    KIND_NAMES,
+    ActorOpt,
+    JsonOpt,
+    KeyOpt,
+    LangOpt,
+    MemberOpt,
+    MembersFileOpt,
+    ProcedureDbArg,
+    TownPublicOpt,
+    key_signer,
+)
 from tally.core.model import MemberId, PostKind, zh_label
 from tally.core.procedure.entries import (
     DeclaredInvalid,
@@ -37,9 +49,6 @@ from tally.procedure_file import MAX_PROCEDURE_BYTES
 from tally.procedure_store import ProcedureStore, confirm_invalid, open_recommendation_session
 
 __all__ = [
-    "MemberOpt",
-    "MembersFileOpt",
-    "ProcedureDbArg",
     "append",
     "checkpoint_lines",
     "form_of",
@@ -50,7 +59,6 @@ __all__ = [
     "with_store",
 ]
 
-ProcedureDbArg = Annotated[Path, typer.Argument(help="换届程序文件（tally procedure open 创建）")]
 FormOpt = Annotated[
     str, typer.Option("--form", help="member 党员推荐 / public 群众推荐 / evaluation 群众测评")
 ]
@@ -58,12 +66,6 @@ PostOpt = Annotated[
     str | None,
     typer.Option("--post", help="推荐的职位：committee / secretary / deputy（测评不填）"),
 ]
-_POSTS = {
-    "committee": PostKind.COMMITTEE,
-    "secretary": PostKind.SECRETARY,
-    "deputy": PostKind.DEPUTY_SECRETARY,
-    "deputy_secretary": PostKind.DEPUTY_SECRETARY,
-}
 _FORM_ZH = {Form.MEMBER: "党员推荐", Form.PUBLIC: "群众推荐", Form.EVALUATION: "群众测评"}
 _MAX_LIST_BYTES = 4 * 1024 * 1024
 R = TypeVar("R")
@@ -91,13 +93,13 @@ def post_of(form: Form, value: str | None) -> PostKind | None:
                 en="an evaluation ballot has no post: leave out --post",
             )
         return None
-    if value is None or value not in _POSTS:
+    if value is None or value not in KIND_NAMES:
         raise CliError(
             "print.post_missing",
             zh="推荐票须给出职位 --post（committee / secretary / deputy）",
             en="a recommendation ballot needs --post (committee / secretary / deputy)",
         )
-    return _POSTS[value]
+    return KIND_NAMES[value]
 
 
 def _what(form: Form, post: PostKind | None, lg: str) -> str:
@@ -135,7 +137,7 @@ def append(
     stock_list: bytes | None = None,
 ) -> str | None:
     """Append one entry signed for with the work group key; the checkpoint text made after it."""
-    signer = _signer(key, keys.Role.WORK_GROUP)
+    signer = key_signer(key, keys.Role.WORK_GROUP)
     _, text = store.append(
         type_,
         body,
@@ -170,7 +172,7 @@ def _session_round(ledger: Ledger, form: Form) -> int:
 def open_cmd(
     db: ProcedureDbArg,
     procedure_file: Annotated[Path, typer.Option("--procedure", help="镇党委签署的换届程序定义")],
-    town_key: Annotated[str, typer.Option("--town-key", help="镇党委公钥文件或其25位指纹")],
+    town_key: TownPublicOpt,
     key: KeyOpt,
     actor: ActorOpt = "",
     lang: LangOpt = None,
@@ -187,7 +189,7 @@ def open_cmd(
             db,
             signed_procedure=raw,
             trust_root=root,
-            work_group=_signer(key, keys.Role.WORK_GROUP),
+            work_group=key_signer(key, keys.Role.WORK_GROUP),
             at=now(),
             actor=actor,
             random=secrets.token_bytes,
@@ -290,12 +292,6 @@ def members_of(members: list[str] | None, members_file: Path | None) -> list[Mem
         text = members_file.read_bytes()[: _MAX_LIST_BYTES + 1].decode("utf-8")
         ids += [MemberId(line.strip()) for line in text.splitlines() if line.strip()]
     return ids
-
-
-MemberOpt = Annotated[list[str] | None, typer.Option("--member", help="到会党员编号（可多次）")]
-MembersFileOpt = Annotated[
-    Path | None, typer.Option("--members-file", help="到会党员编号清单（每行一个）")
-]
 
 
 def session_cmd(
@@ -577,7 +573,7 @@ def _declared(
             zh="宣布无效须由监票人确认：请给出 --scrutineer-key",
             en="a ballot declared invalid needs a scrutineer's confirmation: --scrutineer-key",
         )
-    scrutineer = _signer(scrutineer_key, keys.Role.SCRUTINEER)
+    scrutineer = key_signer(scrutineer_key, keys.Role.SCRUTINEER)
     body = base | {"form": form.value, "post": post.value if post else "", "reason": reason}
     return confirm_invalid(store, body, scrutineer)
 
@@ -637,7 +633,7 @@ def count_cmd(
         type_ = "evaluation.counted" if f is Form.EVALUATION else "recommendation.counted"
         text = append(store, key, actor, type_, body)
         for path in scrutineer_key or []:
-            store.cosign(_signer(path, keys.Role.SCRUTINEER))
+            store.cosign(key_signer(path, keys.Role.SCRUTINEER))
         missing = store.missing_cosigners()
         lines = _count_lines(store, f, p, body, lg) + checkpoint_lines(text, lg)
         if missing:
@@ -716,7 +712,7 @@ def cosign_cmd(
     """监票人签署计票结果的检查点 / A scrutineer co-signs the counts' checkpoints (RP-11.2)."""
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
-        signer = _signer(key, keys.Role.SCRUTINEER)
+        signer = key_signer(key, keys.Role.SCRUTINEER)
         done: list[str] = with_store(db, lambda s: s.cosign(signer))
         lines = [("已签署：" if lg == "zh" else "co-signed: ") + r for r in done] or [
             "没有待签署的检查点" if lg == "zh" else "nothing to co-sign"

@@ -15,9 +15,10 @@ import typer
 
 import ballot_printer
 from ballot_printer.procedure_notice import render_procedure_notice_pdf
-from tally.cli_day import JsonOpt, LangOpt, _run
+from tally.cli_day import _run
 from tally.cli_errors import CliError
-from tally.cli_procedure_log import ProcedureDbArg, with_store
+from tally.cli_options import PASSPHRASE_ENV, JsonOpt, LangOpt, ProcedureDbArg
+from tally.cli_procedure_log import with_store
 from tally.core.procedure.public import public_view
 
 __all__ = ["register"]
@@ -84,7 +85,7 @@ def serve_cmd(
         signer = None
         if key is not None:
             signer = keys.load_signer(
-                key, os.environ.get("TALLY_PASSPHRASE", ""), expected_role=keys.Role.WORK_GROUP
+                key, os.environ.get(PASSPHRASE_ENV, ""), expected_role=keys.Role.WORK_GROUP
             )
         data.mkdir(parents=True, exist_ok=True)
         config = ProcedureServiceConfig(

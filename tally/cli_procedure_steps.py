@@ -13,17 +13,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from tally.cli_day import ActorOpt, JsonOpt, KeyOpt, LangOpt, _run
+from tally.cli_day import _run
 from tally.cli_errors import CliError
-from tally.cli_procedure_log import (
+from tally.cli_options import (
+    ActorOpt,
+    JsonOpt,
+    KeyOpt,
+    LangOpt,
     MemberOpt,
     MembersFileOpt,
+    NewFolderOpt,
     ProcedureDbArg,
+)
+from tally.cli_procedure_log import (
     append,
     checkpoint_lines,
     members_of,
@@ -232,7 +238,7 @@ def _vetting_lines(store: ProcedureStore, record: VettingRecord, lg: str) -> lis
 
 def publish_cmd(
     db: ProcedureDbArg,
-    out: Annotated[Path, typer.Option("--out", help="输出文件夹（须不存在或为空）")],
+    out: NewFolderOpt,
     lang: LangOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

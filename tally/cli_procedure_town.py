@@ -16,7 +16,7 @@ import datetime as dt
 import json
 import secrets
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,8 +24,18 @@ import typer
 
 import keys
 from tally.casework_store import CaseworkStore
-from tally.cli_day import ActorOpt, JsonOpt, KeyOpt, LangOpt, _run, _signer
+from tally.cli_day import _run, _signer
 from tally.cli_errors import CliError, run
+from tally.cli_options import (
+    KIND_NAMES,
+    ActorOpt,
+    JsonOpt,
+    KeyOpt,
+    LangOpt,
+    ProcedureDbArg,
+    TownSigningKeyOpt,
+)
+from tally.cli_procedure_log import with_store
 from tally.core.model import Election, MemberId, PostKind, zh_label
 from tally.core.procedure.entries import ProcedureEntry, TownActBody
 from tally.election_log import now
@@ -43,24 +53,16 @@ from tally.procedure_town import (
 
 __all__ = ["check_binding", "register", "toml_text"]
 
-DbArg = Annotated[Path, typer.Argument(help="换届程序文件")]
-TownKeyOpt = Annotated[Path, typer.Option("--town-key", help="镇党委密钥文件（签署）")]
 OutOpt = Annotated[
     Path | None, typer.Option("--out", help="另存镇党委签署的文件（JSON，可用 record 记录）")
 ]
 ReferenceOpt = Annotated[str, typer.Option("--reference", help="镇党委文号，如 红组〔2026〕12号")]
-_POSTS = {
-    "committee": PostKind.COMMITTEE,
-    "secretary": PostKind.SECRETARY,
-    "deputy": PostKind.DEPUTY_SECRETARY,
-    "deputy_secretary": PostKind.DEPUTY_SECRETARY,
-}
 _MAX_INPUT = 16 * 1024 * 1024
 
 
 def _post(value: str) -> PostKind:
     try:
-        return _POSTS[value]
+        return KIND_NAMES[value]
     except KeyError:
         raise CliError(
             "recommendation.post",
@@ -79,16 +81,6 @@ def _read(path: Path) -> bytes:
 
 def _write_new(path: Path, data: bytes) -> None:
     keys.write_new_file(path, data, mode=keys.PUBLIC_FILE_MODE)
-
-
-def _with_store(
-    db: Path, act: Callable[[ProcedureStore], tuple[list[str], dict[str, Any]]]
-) -> tuple[list[str], dict[str, Any]]:
-    store = ProcedureStore.open(db)
-    try:
-        return act(store)
-    finally:
-        store.close()
 
 
 def _act(entry: ProcedureEntry) -> Mapping[str, Any]:
@@ -125,11 +117,11 @@ def _record(
 
 
 def higher_level_cmd(
-    db: DbArg,
+    db: ProcedureDbArg,
     post: Annotated[str, typer.Option("--post", help="职位：committee / secretary / deputy")],
     member: Annotated[list[str], typer.Option("--member", help="推荐的党员编号（可多次）")],
     reference: ReferenceOpt,
-    town_key: TownKeyOpt,
+    town_key: TownSigningKeyOpt,
     key: KeyOpt,
     out: OutOpt = None,
     actor: ActorOpt = "",
@@ -156,15 +148,15 @@ def higher_level_cmd(
             )
             return lines, {"seq": entry.seq, "post": kind.value, "members": member}
 
-        return _with_store(db, run)
+        return with_store(db, run)
 
     _run(lang, as_json, act)
 
 
 def approve_cmd(
-    db: DbArg,
+    db: ProcedureDbArg,
     reference: ReferenceOpt,
-    town_key: TownKeyOpt,
+    town_key: TownSigningKeyOpt,
     key: KeyOpt,
     secretary_order: Annotated[
         list[str] | None,
@@ -207,13 +199,13 @@ def approve_cmd(
                 )
             return lines, {"seq": entry.seq, "approval": body["approval"]}
 
-        return _with_store(db, run)
+        return with_store(db, run)
 
     _run(lang, as_json, act)
 
 
 def record_cmd(
-    db: DbArg,
+    db: ProcedureDbArg,
     signed: Annotated[Path, typer.Argument(help="镇党委签署的文件（approve 等的 --out）")],
     key: KeyOpt,
     actor: ActorOpt = "",
@@ -233,7 +225,7 @@ def record_cmd(
             lines = _recorded(entry, lg, str(signed), str(signed))
             return lines, {"seq": entry.seq, "type": entry.type}
 
-        return _with_store(db, run)
+        return with_store(db, run)
 
     _run(lang, as_json, act)
 
@@ -277,7 +269,7 @@ def toml_text(doc: Mapping[str, Any]) -> str:
 
 
 def manifest_cmd(
-    db: DbArg,
+    db: ProcedureDbArg,
     definition: Annotated[
         Path,
         typer.Option(
@@ -324,13 +316,13 @@ def manifest_cmd(
                 {"out": str(out), "posts": posts},
             )
 
-        return _with_store(db, run)
+        return with_store(db, run)
 
     _run(lang, as_json, act)
 
 
 def bind_cmd(
-    db: DbArg,
+    db: ProcedureDbArg,
     manifest: Annotated[Path, typer.Argument(help="镇党委签署的选举清单（tally manifest sign）")],
     key: KeyOpt,
     actor: ActorOpt = "",
@@ -352,13 +344,13 @@ def bind_cmd(
             lines = _recorded(entry, lg, f"选举标识 {eid}", f"election id {eid}")
             return lines, {"seq": entry.seq, **body}
 
-        return _with_store(db, run)
+        return with_store(db, run)
 
     _run(lang, as_json, act)
 
 
 def conclude_cmd(
-    db: DbArg,
+    db: ProcedureDbArg,
     election: Annotated[Path, typer.Argument(help="已宣布结果的选举文件（tally result 之后）")],
     key: KeyOpt,
     actor: ActorOpt = "",
@@ -382,20 +374,20 @@ def conclude_cmd(
             )
             return lines, {"seq": entry.seq, **b}
 
-        return _with_store(db, run)
+        return with_store(db, run)
 
     _run(lang, as_json, act)
 
 
 def appoint_cmd(
-    db: DbArg,
+    db: ProcedureDbArg,
     casework: Annotated[Path, typer.Option("--casework", help="本镇事项登记簿文件")],
     casework_key: Annotated[
         Path, typer.Option("--casework-key", help="查核组密钥文件（签署 appointment 检查点）")
     ],
     date: Annotated[str, typer.Option("--date", help="审批任命日期 YYYY-MM-DD（公示期满之后）")],
     reference: ReferenceOpt,
-    town_key: TownKeyOpt,
+    town_key: TownSigningKeyOpt,
     key: KeyOpt,
     out: OutOpt = None,
     actor: ActorOpt = "",
@@ -436,7 +428,7 @@ def appoint_cmd(
                 _write_new(out, json.dumps(body, ensure_ascii=False, indent=2).encode())
             return _appointment_lines(store, entry, doc, lg), {"seq": entry.seq, "appointment": doc}
 
-        return _with_store(db, run)
+        return with_store(db, run)
 
     _run(lang, as_json, act)
 
