@@ -559,10 +559,11 @@ async def cast(body: CastRequest, service: Service, checks: Checks, lang: str = 
     and proofs are checked after the answer: see the receipt's status.
     """
     try:
-        token = _b64(body.token, "token", size=32)
-        prefix = _b64(body.token_prefix, "token_prefix", size=32)
-        signature = _b64(body.token_signature, "token_signature")
-        received = await service.cast(RemoteCastV2(token, prefix, signature, body.ballot))
+        with checks.arriving():  # the checker holds back while casts arrive (remote_checks.py)
+            token = _b64(body.token, "token", size=32)
+            prefix = _b64(body.token_prefix, "token_prefix", size=32)
+            signature = _b64(body.token_signature, "token_signature")
+            received = await service.cast(RemoteCastV2(token, prefix, signature, body.ballot))
     except (TallyError, keys.KeysError) as e:
         return _refusal(e, lang)
     await checks.submit(received.receipt, received.token, received.ballot)
