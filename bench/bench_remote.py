@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import keys
 from tally.service.remote import CastRequest  # the sink routes' annotations (resolved by name)
 
+ROOT = Path(__file__).resolve().parents[1]
 PASSPHRASE = "bench remote passphrase 2026"
 LUA = Path(__file__).resolve().parent / "wrk" / "replay.lua"
 # Pin the service and the load generator to one core each when the machine has two or more.
@@ -155,9 +156,11 @@ def _figures(name: str, f: dict[str, float]) -> float:
     return rate
 
 
-def _start_server(db: Path, svc: Path, ablation: str) -> tuple[subprocess.Popen[bytes], str]:
-    """uvicorn over the election file (on CPU 0 when pinned), ``ablate``d as ``ablation`` says;
-    waits until it answers."""
+def _start_server(
+    db: Path, svc: Path, ablation: str, code: Path = ROOT
+) -> tuple[subprocess.Popen[bytes], str]:
+    """uvicorn over the election file (on CPU 0 when pinned), ``ablate``d as ``ablation`` says,
+    from the checkout ``code``; waits until it answers."""
     port = _port()
     server = subprocess.Popen(
         [
@@ -171,7 +174,8 @@ def _start_server(db: Path, svc: Path, ablation: str) -> tuple[subprocess.Popen[
             ablation,
             str(Path(__file__).resolve().parent),
         ],
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        env={**os.environ, "PYTHONPATH": str(code)},
+        cwd=code,  # `python -c` puts the working folder first on sys.path
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -406,16 +410,16 @@ def main_v2(args: argparse.Namespace) -> None:
         modes = args.ablate.split(",")
         runs: list[dict[str, Any]] = []
         for i in range(args.runs):  # each run, each mode in turn: the modes see the same load
-            for mode in modes:
+            for j, mode in enumerate(modes):
                 # A fresh copy of the election for each run: every credential is unused again.
-                folder = Path(tmp) / f"run-{i}-{mode}"
+                folder = Path(tmp) / f"run-{i}-{j}"
                 folder.mkdir()
                 shutil.copy2(Path(tmp) / "e.db", folder / "e.db")
                 data = shutil.copytree(e.data_dir, folder / e.data_dir.name)
                 f = _measure(folder / "e.db", data, bodies, args, mode)
                 runs.append({**common, **f})
                 print(
-                    ("" if mode == "none" else f"[ablation {mode}: {ABLATIONS[mode]}] ")
+                    ("" if mode == "none" else f"[{mode}: {ABLATIONS[mode.partition('@')[0]]}] ")
                     + f"casts/noop = {f['ratio']:.4f} (target >= 0.5); cast p99 "
                     f"{f['cast']['p99_us'] / 1000:.0f} ms (target < 100 ms). End to end: every "
                     f"cast accepted {f['all_accepted_s']:.1f} s after the first request; the "
@@ -429,7 +433,7 @@ def main_v2(args: argparse.Namespace) -> None:
         for r in runs:
             u, n = r["usage"], r["voters"]
             print(
-                f"{r['ablate']:18s} {r['noop']['rate']:9.0f} {r['cast']['rate']:8.0f} "
+                f"{r['label']:18s} {r['noop']['rate']:9.0f} {r['cast']['rate']:8.0f} "
                 f"{r['ratio']:11.3f} {r['cast']['p50_us'] / 1000:6.0f} "
                 f"{r['cast']['p99_us'] / 1000:6.0f} {1000 * u['loop_s'] / n:5.2f} "
                 f"{1000 * u['threads_s'] / n:8.2f}"
@@ -446,7 +450,9 @@ def _measure(
     import asyncio  # noqa: PLC0415
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    server, base = _start_server(db, data, mode)
+    label = mode
+    mode, _, code = mode.partition("@")
+    server, base = _start_server(db, data, mode, Path(code).resolve() if code else ROOT)
     out = db.parent / "wrk.json"
     try:
         _wrk(base, "GET", "/api/remote/noop", None, args.clients, 1, out)  # warm up
@@ -455,8 +461,12 @@ def _measure(
             f"{' on CPU 1; uvicorn on CPU 0' if _PIN else ''}, 127.0.0.1, SQLite full sync; "
             f"load average {load:.1f}"
         )
+        before = _usage(server.pid)
         noop = _wrk(base, "GET", "/api/remote/noop", None, args.clients, args.seconds, out)
+        noop_used = {k: v - before[k] for k, v in _usage(server.pid).items()}
         noop_rate = _figures("noop", noop)
+        per_noop = 1000 * noop_used["loop_s"] / noop["requests"]
+        print(f"the service during the no-op: event loop {per_noop:.3f} ms a request")
         if _PIN:  # the client on the load generator's core
             os.sched_setaffinity(0, {1})
         path = SINK if mode.startswith("sink") else "/api/remote/cast"
@@ -496,8 +506,11 @@ def _measure(
         **accepted,
         "checker_rate": checker_rate,
         "ablate": mode,
+        "code": str(code or ROOT),
+        "label": label,
         "load": load,
         "usage": used,
+        "noop_usage": noop_used,
     }
 
 
@@ -523,7 +536,8 @@ def main() -> None:
         "--ablate",
         default="none",
         help="measure a part of the cast by taking the rest away (never for the recorded "
-        "figures); a comma-separated list runs each in turn: "
+        "figures); a comma-separated list runs each in turn, MODE@DIR with the service from "
+        "the checkout DIR (e.g. a `git archive` of main): "
         + "; ".join(f"{k}: {v}" for k, v in ABLATIONS.items()),
     )
     ap.add_argument(
@@ -533,7 +547,7 @@ def main() -> None:
         help="measure this many times (each mode in turn), each on a fresh copy of the election",
     )
     args = ap.parse_args()
-    unknown = set(args.ablate.split(",")) - set(ABLATIONS)
+    unknown = {m.partition("@")[0] for m in args.ablate.split(",")} - set(ABLATIONS)
     if unknown:
         ap.error(f"unknown --ablate {', '.join(sorted(unknown))}")
     if shutil.which("wrk") is None:
