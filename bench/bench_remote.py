@@ -1,6 +1,7 @@
 """Remote casting throughput and latency at 64 concurrent connections, beside the no-op baseline.
 
     .venv/bin/python bench/bench_remote.py [--voters 80] [--clients 64] [--json F]
+        [--runs N] [--ablate MODE[@DIR],...]
 
 (``--version 2`` is accepted and is the only version: remote ballots version 1 are withdrawn.)
 The service runs in a uvicorn subprocess on 127.0.0.1 over a real election file (SQLite at the
@@ -19,7 +20,15 @@ would run out of credentials. Then, honestly, the time until every cast is ``acc
 board lists the accepted receipts, polled every 20 ms) from the first request: end to end, and
 the checker's rate over its run beside a bare loop of one ballot's libsodium calls (one ballot's
 ``check_ballot`` in this process is printed too). The no-op route is measured by wrk for
-``--seconds`` before the casts and after every cast is accepted.
+``--seconds`` before the casts and after every cast is accepted. The service's CPU during the
+no-op and the casts (its event loop, its other threads, the checker) and its disk writes are
+printed beside them.
+
+To find what sets the floor, ``--ablate`` takes parts away in the service's process (never for
+the recorded figures): the checker, the fsync, everything but reading the body, or everything
+but parsing it (``ABLATIONS``). ``MODE@DIR`` serves from another checkout (a ``git archive`` of
+main, say), and ``--runs N`` measures each mode in turn N times, each run on a fresh copy of the
+same election (docs/PERFORMANCE.md, "The floor, measured by ablation").
 """
 
 from __future__ import annotations
