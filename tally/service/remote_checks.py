@@ -120,8 +120,9 @@ class CastChecks:
 
     @contextlib.contextmanager
     def arriving(self) -> Iterator[None]:
-        """Around a cast request's work: while it lasts and for ``quiet_seconds`` after, the
-        checker is given nothing new (unless a cast is overdue)."""
+        """Around a cast request, from its head to its answer (the cast route's class,
+        remote.py): while it lasts and for ``quiet_seconds`` after, the checker is given nothing
+        new (unless a cast is overdue)."""
         self._casting += 1
         try:
             yield
