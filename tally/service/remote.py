@@ -476,6 +476,23 @@ class _CountedRoute(APIRoute):
         return handler
 
 
+class _CastRoute(APIRoute):
+    """The cast route: from the moment a request's head is in (before its body is read and
+    parsed) until it is answered, the checker holds back (``CastChecks.arriving``,
+    remote_checks.py), so a burst of casts has the service's core."""
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        inner = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            checks: CastChecks = request.app.state.remote_checks
+            with checks.arriving():
+                answer: Response = await inner(request)
+            return answer
+
+        return handler
+
+
 router = APIRouter(tags=["remote"])
 counted = APIRouter(tags=["remote"], route_class=_CountedRoute)
 
@@ -545,7 +562,6 @@ async def redeem(
     return {"blind_sig": base64.b64encode(sig).decode(), **extra}
 
 
-@router.post("/api/remote/cast", response_model=ReceiptV2, responses=REFUSALS)
 async def cast(body: CastRequest, service: Service, checks: Checks, lang: str = "zh") -> Any:
     """Receive one ``remote-ballot/2`` with an unused credential: the cheap checks of RV-4.1,
     then kept among the pending casts as ``received`` (unlogged until the close) and handed to
@@ -567,6 +583,16 @@ async def cast(body: CastRequest, service: Service, checks: Checks, lang: str = 
         return _refusal(e, lang)
     await checks.submit(received.receipt, received.token, received.ballot)
     return received.answer
+
+
+router.add_api_route(
+    "/api/remote/cast",
+    cast,
+    methods=["POST"],
+    response_model=ReceiptV2,
+    responses=REFUSALS,
+    route_class_override=_CastRoute,  # the checker holds back while the request is on its way
+)
 
 
 @router.get(

@@ -112,8 +112,11 @@ def _replace_checker(api: Api, checker: Any) -> None:
 
 
 def _hold(api: Api) -> HeldChecker:
+    """A held checker, given each cast as soon as it is received (no quiet time: the test counts
+    what it was given right after the answer)."""
     held = HeldChecker()
     _replace_checker(api, held)
+    api.app.state.remote_checks.quiet_seconds = 0.0
     return held
 
 
@@ -154,6 +157,21 @@ def test_an_invalid_proof_is_received_then_refused_and_the_token_cast_again(
     api.settle()
     assert api.status(good) == {"status": "accepted"}
     assert api.client.get("/api/board/remote").json()["receipts"] == [good]
+
+
+def test_a_cast_waits_while_casts_arrive_and_is_accepted_within_max_hold_all_the_same(
+    service: Service,
+) -> None:
+    """(RV-4.5) The checker holds back while casts arrive (a quiet time never reached here), and
+    is given the cast all the same once it waited ``max_hold_seconds``."""
+    api = service.start()
+    checks = api.app.state.remote_checks
+    checks.quiet_seconds, checks.max_hold_seconds = 3600.0, 2.0
+    cred, redeemed = api.redeem("M020")
+    receipt = _cast(api, cred, api.ballot(cred, redeemed, VOTE))
+    assert checks.waiting == 1 and api.status(receipt) == {"status": "received"}
+    api.settle()
+    assert checks.waiting == 0 and api.status(receipt) == {"status": "accepted"}
 
 
 def test_the_same_refused_ballot_is_refused_again_at_once(service: Service) -> None:
