@@ -159,8 +159,8 @@ def verify_procedure(
         run.skip(
             "V22",
             f"日志在序号 {len(log.entries)} 的记录处中止读取，其后的检查点未按应有时刻核对",
-            f"reading the log stopped at the entry of seq {len(log.entries)}: the checkpoints after it "
-            "are not checked against the moments due",
+            f"reading the log stopped at the entry of seq {len(log.entries)}: the checkpoints "
+            "after it are not checked against the moments due",
         )
         run.skip(
             "V23-V30",
