@@ -868,6 +868,54 @@ def _recommendation_after_proposal(parts: Parts) -> None:
     )
 
 
+def _supplement(after: int, part: int, label: str) -> Mutation:
+    """A sound supplementary print of two ballots for the members' committee round 1 (its own
+    sealed list, RP-3.6), committed as ``stock.supplemented`` part ``part`` right after the
+    ``after``-th entry, with its checkpoint; the later checkpoints move with their entries."""
+
+    def run(parts: Parts) -> None:
+        pid_hex = parts.entries[0]["body"]["procedure_id"]
+        pid = bytes.fromhex(pid_hex)
+        ids = [hashlib.sha256(f"{label}/{i}".encode()).digest()[:16] for i in range(2)]
+        stock = ProcedureStock(
+            procedure_id=pid, form=ProcedureForm.MEMBER, post=PaperKind.COMMITTEE, round_number=1,
+            payloads=tuple(
+                sign_procedure_payload(
+                    procedure_id=pid, form=ProcedureForm.MEMBER, post=PaperKind.COMMITTEE,
+                    round_number=1, ballot_id=i, signer=WORK_GROUP,
+                )
+                for i in ids
+            ),
+        )  # fmt: skip
+        sealed = procedure_stock_list_json(stock)
+        doc = json.loads(sealed)
+        body = {k: doc[k] for k in ("form", "post", "round", "count", "commitment")}
+        parts.stocks[f"stocks/member-committee-1-{part}.json"] = sealed
+        parts.entries.insert(
+            after + 1,
+            {
+                **copy.deepcopy(parts.entries[after]),
+                "type": "stock.supplemented",
+                "salt": hashlib.sha256(label.encode()).hexdigest(),
+                "body": {**body, "part": part},
+            },
+        )
+        names = next(n for _, r, n in parts.checkpoints if r == "stock member committee 1")
+        moved = [(size + (size > after + 1), r, n) for size, r, n in parts.checkpoints]
+        reason = f"stock-supplement member committee 1 {part}"
+        parts.checkpoints = sorted([*moved, (after + 2, reason, names)])
+
+    return run
+
+
+def _evaluation_half_public(parts: Parts) -> None:
+    """Two of the five public representatives and one member (M08) in place of the third:
+    ``present`` and the ballots unchanged, ``2*2 > 5`` fails (RP-5.2)."""
+    body = parts.entry("evaluation.opened")["body"]
+    assert (body["public_present"], body["present_members"]) == (3, [])
+    body["public_present"], body["present_members"] = 2, ["M08"]
+
+
 def _foreign_qr(form: ProcedureForm, post: PaperKind | None, round_no: int, label: str) -> Mutation:
     """A member's committee ballot replaced by a ballot the work group signed for ``form``,
     ``post``, ``round_no`` with an id in no stock."""
@@ -1138,6 +1186,14 @@ def _cases(town: Town) -> tuple[Case, ...]:
         v("V22-recommendation-after-proposal", "B03", "procedure.order",
           "RP-4.5: a public session (its quorum failed) recorded after the proposal",
           _recommendation_after_proposal, upto=("preliminary.proposed", 0)),
+        v("V22-supplement-after-issued", "B01", "stock.supplement_late",
+          "RP-3.6: a supplementary print (part 2, its sealed list sound) of the members' "
+          "committee round 1 committed after the round's ballots were issued",
+          _supplement(4, 2, "V22-late"), upto=("preliminary.proposed", 0)),
+        v("V22-supplement-part-skipped", "B01", "stock.supplement_part",
+          "RP-3.6: the first supplementary print of the members' committee round 1 committed as "
+          "part 3 (part 2 is next), before the session", _supplement(2, 3, "V22-part"),
+          upto=("preliminary.proposed", 0)),
         v("V23-evaluation-ballot-in-recommendation", "B03", "pqr.wrong_form",
           "PQ6: an evaluation ballot (form 3, signed by the work group) entered as a members' "
           "committee recommendation ballot",
@@ -1151,6 +1207,10 @@ def _cases(town: Town) -> tuple[Case, ...]:
         v("V24-returned-more-not-void", "B01", "session.void",
           "RP-3.4: 8 committee ballots returned of 7 issued, yet the round is counted with all 8 "
           "(4 entered, 4 declared invalid; the stock printed 8), not void", _returned_more_counted),
+        v("V24-evaluation-public-half", "B01", "evaluation.public_quorum",
+          "RP-5.2: the evaluation with 2 of the 5 public representatives (2*2 > 5 fails) and one "
+          "member, 3 present as before", _evaluation_half_public,
+          upto=("evaluation.counted", 0)),
         v("V24-records-fewer-than-returned", "B01", "session.records",
           "RP-3.4: 5 committee ballots returned, 4 kept at the count", _fewer_records),
         v("V25-written-nonmember-counted", "B03", "count.recommendation_differs",

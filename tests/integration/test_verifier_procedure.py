@@ -416,3 +416,93 @@ def test_v24_a_members_session_without_a_scrutineer_present_fails(
         body["present"] -= 1
 
     assert ("V24", "official.not_present") in codes(tampered(tmp_path, published, edit))
+
+
+# --------------------------------------------------------------------------- V22 a supplement's order
+
+
+def _supplement(published: Files, part: int, after: str) -> Files:
+    """The bundle with a ``stock.supplemented`` of the first stock's round (its own sealed list
+    of two fresh ids) inserted after the first entry of type ``after`` of that round."""
+    entries = rows(published)
+    stock = first(entries, "stock.committed")
+    key = {k: stock["body"][k] for k in ("form", "post", "round")}
+    pid = entries[0]["body"]["procedure_id"]
+    ids = [hashlib.sha256(f"supplement {i}".encode()).hexdigest()[:32] for i in range(2)]
+    commitment = stock_commitment(
+        bytes.fromhex(pid), key["form"], key["post"], key["round"], [bytes.fromhex(i) for i in ids]
+    )
+    body = {**key, "count": 2, "commitment": commitment, "part": part}
+    at = next(
+        i
+        for i, e in enumerate(entries)
+        if e["type"] == after and all(e["body"].get(k) == v for k, v in key.items())
+    )
+    entries.insert(at + 1, {**entries[at], "type": "stock.supplemented", "body": body})
+    name = f"stocks/{key['form']}-{key['post']}-{key['round']}-{part}.json"
+    sealed = {"format": "procedure-stock/1", "procedure_id": pid, **key, "count": 2}
+    sealed |= {"ballot_ids": sorted(ids), "commitment": commitment}
+    return reseal({**published, name: canonical(sealed)}, entries, WORK_GROUP)
+
+
+def test_v22_a_supplementary_stock_after_the_ballots_are_issued_is_late(
+    tmp_path: Path, published: Files
+) -> None:
+    code, doc = verify(write(tmp_path, _supplement(published, 2, "ballots.issued")))
+    assert code == 1
+    assert ("V22", "stock.supplement_late") in codes(doc)
+    assert ("V23", "stock.list") not in codes(doc)  # its sealed list is sound
+
+
+def test_v22_a_supplementary_stock_not_the_rounds_next_part_fails(
+    tmp_path: Path, published: Files
+) -> None:
+    code, doc = verify(write(tmp_path, _supplement(published, 3, "stock.committed")))
+    assert code == 1
+    assert ("V22", "stock.supplement_part") in codes(doc)
+    assert ("V22", "stock.supplement_late") not in codes(doc)
+
+
+def test_v22_a_supplementary_stock_as_a_rounds_first_stock_fails(
+    tmp_path: Path, published: Files
+) -> None:
+    def edit(entries: list[dict[str, Any]]) -> None:
+        stock = first(entries, "stock.committed")
+        stock["type"] = "stock.supplemented"
+        stock["body"]["part"] = 2
+
+    assert ("V22", "stock.supplement_first") in codes(tampered(tmp_path, published, edit))
+
+
+# --------------------------------------------------------------------------- V24 evaluation quorum
+
+
+def test_v24_an_evaluation_with_no_public_representative_present_fails(
+    tmp_path: Path, published: Files
+) -> None:
+    """(RP-5.2) More than half of the evaluation's public representatives must be present."""
+
+    def edit(entries: list[dict[str, Any]]) -> None:
+        body = first(entries, "evaluation.opened")["body"]
+        assert body["public_present"] > 0
+        body["present"] -= body["public_present"]
+        body["public_present"] = 0
+
+    assert ("V24", "evaluation.public_quorum") in codes(tampered(tmp_path, published, edit))
+
+
+# --------------------------------------------------------------------------- V22 a stop in the log
+
+
+def test_v22_checkpoints_past_where_reading_the_log_stopped_are_not_checked_not_unexpected(
+    tmp_path: Path, published: Files
+) -> None:
+    """An entry out of shape stops the reading: what is due after it is unknown, so the later
+    checkpoints are reported as not checked, never as ``checkpoint.unexpected``."""
+
+    def edit(entries: list[dict[str, Any]]) -> None:
+        first(entries, "recommendation.opened")["body"]["note"] = "extra member"
+
+    doc = tampered(tmp_path, published, edit)
+    assert [(f["clause"], f["code"]) for f in doc["findings"]] == [("V22", "entry.body")]
+    assert {n["clause"] for n in doc["not_checked"]} == {"V22", "V23-V30"}

@@ -140,7 +140,14 @@ def _replay(bundle: Path) -> tuple[Ledger, list[bytes]]:
         if not isinstance(v, StockCommitted):
             return None
         name = "-".join(
-            str(x) for x in (v.form.value, v.post.value if v.post else "", v.round) if x
+            str(x)
+            for x in (
+                v.form.value,
+                v.post.value if v.post else "",
+                v.round,
+                v.part if v.part > 1 else "",
+            )
+            if x
         )
         doc = json.loads((bundle / "stocks" / f"{name}.json").read_bytes())
         assert doc["commitment"] == v.commitment
@@ -183,8 +190,11 @@ def test_the_bundles_beside_the_vectors_verify_on_their_own() -> None:
 PRODUCER_REFUSES = {
     "V21-other-town-key": "procedure.town_key",
     "V22-recommendation-after-proposal": "preliminary.after_proposal",
+    "V22-supplement-after-issued": "stock.supplement_late",
+    "V22-supplement-part-skipped": "stock.supplement_part",
     "V23-ballot-outside-stock": "ballot.not_in_stock",
     "V23-evaluation-ballot-in-recommendation": "ballot.not_in_stock",
+    "V24-evaluation-public-half": "evaluation.public_quorum",
     "V24-member-quorum-exactly-half": "recommendation.quorum_failed",
     "V24-records-fewer-than-returned": "procedure.order",
     "V24-returned-more-not-void": "procedure.order",

@@ -153,8 +153,15 @@ def verify_procedure(
         scrutineers=signed.scrutineers,
         leaves=log.leaves,
         expected=expected_reasons(log.entries),
+        read_to=len(log.entries) if log.stopped else None,
     )
     if log.stopped:
+        run.skip(
+            "V22",
+            f"日志在序号 {len(log.entries)} 的记录处中止读取，其后的检查点未按应有时刻核对",
+            f"reading the log stopped at the entry of seq {len(log.entries)}: the checkpoints "
+            "after it are not checked against the moments due",
+        )
         run.skip(
             "V23-V30",
             "日志无法完整读取，重新计票未进行",

@@ -3,7 +3,8 @@
 Each ``recommendation.opened`` lists expected electors (``E``: full members registered here, not
 excluded, R2/R3), each once, with the group's quorum holding (``half``: ``2*P > E``;
 ``four_fifths``: ``5*P > 4*E``); a public session names nobody and has ``2*present > R`` and
-``present <= R``; an evaluation's ``present`` is its members plus its public representatives; a
+``present <= R``; an evaluation's ``public_present`` is more than half of ``Q`` and at most ``Q``
+(``evaluation.public_quorum``) and its ``present`` its members plus its public representatives; a
 members' session's scrutineers (the definition's, or the last ``officials.changed``) are among its
 members present (``official.not_present``).
 Per post and round: ``ballots.issued`` is the session's ``present``; a ``round.void`` carries the
@@ -53,6 +54,8 @@ def check_sessions(
     raw = value.get("recommendation")
     rec: dict[str, Any] = raw if isinstance(raw, dict) else {}
     quorum, reps = rec.get("quorum"), rec.get("public_representatives")
+    raw_ev = value.get("evaluation")
+    q = raw_ev.get("public_representatives") if isinstance(raw_ev, dict) else None
     rounds: dict[Key, _Round] = {}
     scrutineers = _scrutineers(value.get("officials"))
 
@@ -81,6 +84,7 @@ def check_sessions(
             if type(present) is not int:
                 continue
             if e.type == "evaluation.opened":
+                _public_quorum(e, b.get("public_present"), q, bad)
                 if present != len(members or []) + _int(b.get("public_present")):
                     bad(
                         e,
@@ -178,6 +182,20 @@ def _quorum(  # noqa: PLR0917 - one session's parts
             "the public representatives present are not more than half, or too many",
             "RP-3.2",
         )
+
+
+def _public_quorum(e: Entry, public: object, q: object, bad: Any) -> None:
+    """(RP-5.2) More than half of the evaluation's ``Q`` public representatives, at most ``Q``."""
+    if type(public) is int and type(q) is int and 2 * public > q and public <= q:
+        return
+    bad(
+        e,
+        "evaluation.public_quorum",
+        f"到会群众代表 {public} 名，须超过 {q} 名的半数且不多于 {q} 名",
+        f"{public} public representatives present: more than half of {q} and at most {q} are "
+        "needed",
+        "RP-5.2",
+    )
 
 
 def _key(r: Entry) -> Key:

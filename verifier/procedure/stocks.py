@@ -5,6 +5,11 @@ Each ``stock.committed`` / ``stock.supplemented`` entry has its ``procedure-stoc
 procedure, form, post, round, count and commitment, the commitment recomputed from its ids
 (``stock.list``); no id in two stocks (``stock.ids``); every ballot kept is in a stock of its form,
 post and round (``ballot.not_in_stock``); no stock file without its entry.
+
+(V22) A ``stock.supplemented`` is in the producer's order (RP-3.6): after its round's
+``stock.committed`` (``stock.supplement_first``), before the round's ``ballots.issued`` and before
+the round is counted or void (``stock.supplement_late``), with the round's next ``part``
+(``stock.supplement_part``).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import Any, Final
 from verifier.procedure.log import Entry, ProcedureLog
 from verifier.procedure.qr import FORMS, POSTS
 
-__all__ = ["STOCK_DOMAIN", "check_stocks", "stock_commitment"]
+__all__ = ["STOCK_DOMAIN", "check_stock_order", "check_stocks", "stock_commitment"]
 
 STOCK_DOMAIN: Final = b"branch-election/procedure-stock/1"
 _MEMBERS: Final = frozenset(
@@ -47,7 +52,9 @@ def _name(b: dict[str, Any], part: object) -> str:
 
 
 def check_stocks(run: Any, procedure_id: str, log: ProcedureLog, records: Sequence[Entry]) -> None:
-    """(V23) Every stock entry against its sealed list; every ballot kept in its stock."""
+    """(V23) Every stock entry against its sealed list; every ballot kept in its stock; (V22)
+    every supplementary stock in its order."""
+    check_stock_order(run, log)
     stocks: dict[Key, set[str]] = {}
     owner: dict[str, str] = {}
     named: set[str] = set()
@@ -94,6 +101,63 @@ def check_stocks(run: Any, procedure_id: str, log: ProcedureLog, records: Sequen
                 ballot_id=str(b.get("ballot_id")),
                 rule="RP-3.7",
             )
+
+
+def _round_key(e: Entry) -> Key:
+    """The (form, post, round) an entry of a round names (``""`` the evaluation's post)."""
+    b = e.body
+    if e.type == "evaluation.counted":
+        return "evaluation", "", b.get("round")
+    if e.type == "recommendation.counted":
+        return b.get("group"), b.get("post"), b.get("round")
+    return b.get("form"), b.get("post"), b.get("round")
+
+
+_CLOSING: Final = ("ballots.issued", "round.void", "recommendation.counted", "evaluation.counted")
+
+
+def check_stock_order(run: Any, log: ProcedureLog) -> None:
+    """(V22, RP-3.6) Each ``stock.supplemented`` follows its round's first stock, precedes its
+    round's ballots issued and its closing, and is the round's next part; as the producer refuses
+    them (``tally/core/procedure/ledger.py``), one finding per entry, the first that applies."""
+    parts: dict[Key, int] = {}
+    late: set[Key] = set()
+    for e in log.entries:
+        key = _round_key(e)
+        if e.type in _CLOSING:
+            late.add(key)
+        elif e.type == "stock.committed":
+            parts.setdefault(key, 1)
+        elif e.type == "stock.supplemented":
+            part = e.body.get("part")
+            found = _supplement_problem(parts.get(key), key in late, part)
+            if found is None:
+                parts[key] = part if type(part) is int else parts[key]
+                continue
+            code, zh, en = found
+            run.f.fail(code, zh, en, clause="V22", file="log.jsonl", seq=e.seq, rule="RP-3.6")
+
+
+def _supplement_problem(last: int | None, late: bool, part: object) -> tuple[str, str, str] | None:
+    if last is None:
+        return (
+            "stock.supplement_first",
+            "本轮还没有登记首批票，不能补印",
+            "the round has no stock committed yet: no supplementary print",
+        )
+    if late:
+        return (
+            "stock.supplement_late",
+            "本轮的票已经发出，不能再补印",
+            "the round's ballots are issued already: no supplementary print",
+        )
+    if part != last + 1:
+        return (
+            "stock.supplement_part",
+            f"补印批次编号不接续（应为第 {last + 1} 批）",
+            f"the supplementary print is not the round's next part ({last + 1})",
+        )
+    return None
 
 
 def _list(run: Any, e: Entry, name: str, procedure_id: str) -> list[str]:

@@ -1,7 +1,8 @@
 """(V24) The verifier's session checks (spec/procedure.md RP-3.4, RP-5.2, §13 V24): a round is
 void exactly when more ballots are returned than issued, and then keeps no ballot and is never
 counted; otherwise the ballots kept at the count are the returned number. Each case is a small
-log given straight to ``check_sessions``."""
+log given straight to ``check_sessions``. An evaluation needs more than half of its ``Q`` public
+representatives and at most ``Q`` (RP-5.2, ``evaluation.public_quorum``)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ VALUE: dict[str, Any] = {
     "members": [{"id": m, "status": "full", "registered_here": True} for m in MEMBERS],
     "exclusions": [],
     "recommendation": {"quorum": "half", "public_representatives": 10},
+    "evaluation": {"public_representatives": 3},
 }
 AT = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
 
@@ -134,3 +136,35 @@ def test_v24_an_evaluation_round_without_a_valid_ballot_is_void_with_its_ballots
     """RP-5.5: every returned ballot entered, none valid: void though returned = issued."""
     void = {"form": "evaluation", "post": "", "round": 1, "issued": 4, "returned": 4}
     assert _check([*_evaluation_round(4, 4), *_declared(4), ("round.void", void)]) == []
+
+
+def _opened_with_public(public: int, q: int) -> list[tuple[str, int | None]]:
+    steps = _evaluation_round(2 + public, 2 + public)
+    value = {**VALUE, "evaluation": {"public_representatives": q}}
+    run = _Run()
+    log, records = _log(*steps)
+    check_sessions(run, value, log, records)
+    return run.f.items
+
+
+def test_v24_an_evaluation_with_more_than_half_of_its_public_representatives_passes() -> None:
+    assert _opened_with_public(2, 3) == []
+    assert _opened_with_public(3, 3) == []
+
+
+def test_v24_an_evaluation_with_exactly_half_of_its_public_representatives_fails() -> None:
+    assert _opened_with_public(2, 4) == [("evaluation.public_quorum", 0)]
+
+
+def test_v24_an_evaluation_with_fewer_than_half_of_its_public_representatives_fails() -> None:
+    assert _opened_with_public(0, 3) == [("evaluation.public_quorum", 0)]
+
+
+def test_v24_an_evaluation_with_more_public_representatives_than_the_town_fixed_fails() -> None:
+    assert _opened_with_public(4, 3) == [("evaluation.public_quorum", 0)]
+
+
+def test_v24_an_evaluation_public_present_not_an_integer_fails() -> None:
+    steps = _evaluation_round(4, 4)
+    steps[0][1]["public_present"] = "2"
+    assert ("evaluation.public_quorum", 0) in _check(steps)
