@@ -111,3 +111,19 @@ def test_a_recorded_entry_is_the_shared_envelope_bytes_and_parses_back() -> None
         salt="07" * 32,
     )
     assert parse_entry(entry.raw) == entry
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        canonical(_doc()).replace(b'"seq":0', b'"seq":99999999999999999999'),
+        canonical(_doc()).replace(b'"actor":""', b'"actor":"\\ud800"'),
+    ],
+    ids=["integer-beyond-2-53", "lone-surrogate"],
+)
+def test_an_entry_with_no_canonical_form_is_casework_malformed_not_a_crash(raw: bytes) -> None:
+    # Before the shared envelope these escaped as rfc8785's ValueError, so opening a damaged
+    # casework file did not say store.corrupt.
+    with pytest.raises(CaseworkError) as e:
+        parse_entry(raw)
+    assert (e.value.code, e.value.en) == ("casework.malformed", _NOT_CANONICAL)
