@@ -49,6 +49,7 @@ from tally.core.casework import (
     replay,
     settle_due_dates,
 )
+from tally.core.log_entry import leaf_hash
 from tally.core.manifest import canonical
 from tally.log import MerkleTree
 from tally.log.checkpoint import note_body, signature_line
@@ -186,7 +187,7 @@ class CaseworkStore(SignedLogFile):
         casework, self.town_key, self.casework_key = parse_signed_casework(signed)
         raws = [row[0] for row in conn.execute("SELECT raw FROM log ORDER BY seq")]
         self._ledger = replay(casework, raws)
-        self._tree = MerkleTree(hashlib.sha256(b"\x00" + r).digest() for r in raws)
+        self._tree = MerkleTree(leaf_hash(r) for r in raws)
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod

@@ -4,19 +4,20 @@ The members and rules are those of spec/log.md §1 (``format``, ``seq``, ``prev`
 ``type``, ``at``, ``actor``, ``body``; JCS bytes; a fresh 32-byte salt per entry, drawn by the
 shell) with ``format`` ``"casework-entry/1"`` and ``prev`` of entry 0 the casework id. The leaf
 hash is RFC 9162's SHA-256(0x00 || bytes); the store keeps the Merkle tree and the checkpoints.
+
+The envelope is written and read by :mod:`tally.core.log_entry`, as for the election and the
+procedure logs; only the refusals are the casework log's own: every fault is
+``casework.malformed`` (RP-11.3) with its own en text, the members checked before the salt.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final
 
-from tally.core.manifest import canonical
+from tally.core.log_entry import SALT_BYTES, Fault, check_envelope, entry_bytes, leaf_hash
 
 from .cases import Ledger, Step, open_ledger
 from .definition import Casework
@@ -35,9 +36,6 @@ __all__ = [
 ]
 
 ENTRY_FORMAT: Final = "casework-entry/1"
-SALT_BYTES: Final = 32
-_HEX64: Final = re.compile(r"[0-9a-f]{64}")
-_MEMBERS: Final = frozenset({"format", "seq", "prev", "salt", "type", "at", "actor", "body"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +54,6 @@ class CaseworkEntry:
     @property
     def leaf_hash(self) -> bytes:
         return leaf_hash(self.raw)
-
-
-def leaf_hash(raw: bytes) -> bytes:
-    """RFC 9162 leaf hash of an entry's bytes (spec/merkle.md M2)."""
-    return hashlib.sha256(b"\x00" + raw).digest()
 
 
 def opening_step(casework: Casework) -> Step:
@@ -82,17 +75,16 @@ def record(
         raise ValueError(msg)
     prev = ledger.casework.id.hex() if ledger.size == 0 else ledger.last_leaf.hex()
     stamp = at.isoformat(timespec="seconds")
-    doc: dict[str, Any] = {
-        "format": ENTRY_FORMAT,
-        "seq": ledger.size,
-        "prev": prev,
-        "salt": salt.hex(),
-        "type": step.type,
-        "at": stamp,
-        "actor": actor,
-        "body": dict(step.body),
-    }
-    raw = canonical(doc)
+    raw = entry_bytes(
+        ENTRY_FORMAT,
+        ledger.size,
+        prev,
+        type_=step.type,
+        at=stamp,
+        actor=actor,
+        body=step.body,
+        salt=salt.hex(),
+    )
     after = apply(ledger, step.type, step.body, at)
     entry = CaseworkEntry(
         seq=ledger.size,
@@ -111,22 +103,28 @@ def _malformed(en: str) -> Exception:
     return refuse("casework.malformed", "RP-11.3", "事项记录格式错误", en)
 
 
+#: The casework log's en text for each fault of the shared envelope.
+_FAULT_EN: Final[Mapping[Fault, str]] = {
+    Fault.NOT_JSON: "a casework entry is not JSON",
+    Fault.SHAPE: "a casework entry has the wrong members",
+    Fault.SALT: "a casework entry has no valid salt",
+    Fault.NOT_CANONICAL: "a casework entry is not canonical JSON",
+}
+
+
+def _envelope_fault(fault: Fault) -> Exception:
+    return _malformed(_FAULT_EN[fault])
+
+
 def parse_entry(raw: bytes) -> CaseworkEntry:
     """Parse stored entry bytes (they must be canonical).
 
     Raises:
         CaseworkError: ``casework.malformed``.
     """
-    try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as e:
-        raise _malformed("a casework entry is not JSON") from e
-    if not isinstance(doc, dict) or set(doc) != _MEMBERS or doc["format"] != ENTRY_FORMAT:
-        raise _malformed("a casework entry has the wrong members")
-    if not isinstance(doc["salt"], str) or _HEX64.fullmatch(doc["salt"]) is None:
-        raise _malformed("a casework entry has no valid salt")
-    if not isinstance(doc["body"], dict) or canonical(doc) != raw:
-        raise _malformed("a casework entry is not canonical JSON")
+    doc = check_envelope(raw, ENTRY_FORMAT, _envelope_fault, members_before_salt=True)
+    if not isinstance(doc["body"], dict):  # in the words this refusal has always had
+        raise _envelope_fault(Fault.NOT_CANONICAL)
     return CaseworkEntry(
         seq=doc["seq"],
         prev=doc["prev"],

@@ -266,6 +266,24 @@ def test_a_tampered_log_does_not_open(store: CaseworkStore) -> None:
     assert e.value.code == "store.corrupt"
 
 
+def test_a_log_entry_with_no_canonical_form_is_a_corrupt_file_not_a_crash(
+    store: CaseworkStore,
+) -> None:
+    conn = sqlite3.connect(store.path)
+    conn.execute("DROP TRIGGER log_no_update")
+    raw = conn.execute("SELECT raw FROM log WHERE seq = 0").fetchone()[0]
+    conn.execute(
+        "UPDATE log SET raw = ? WHERE seq = 0",
+        (raw.replace(b'"seq":0', b'"seq":99999999999999999999'),),
+    )
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError) as e:
+        CaseworkStore.open(store.path)
+    assert e.value.code == "store.corrupt"
+    assert "not canonical JSON" in e.value.en
+
+
 def test_history_tables_refuse_update_and_delete(store: CaseworkStore) -> None:
     conn = sqlite3.connect(store.path)
     for sql in ("UPDATE log SET type = 'x'", "DELETE FROM log", "DELETE FROM checkpoints"):
