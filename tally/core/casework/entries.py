@@ -125,6 +125,11 @@ def parse_entry(raw: bytes) -> CaseworkEntry:
     doc = check_envelope(raw, ENTRY_FORMAT, _envelope_fault, members_before_salt=True)
     if not isinstance(doc["body"], dict):  # in the words this refusal has always had
         raise _envelope_fault(Fault.NOT_CANONICAL)
+    # bool is an int to Python: a canonical "seq":true would pass replay's seq == size at 1.
+    if type(doc["seq"]) is not int or not all(
+        isinstance(doc[k], str) for k in ("prev", "type", "at", "actor")
+    ):
+        raise _malformed("a casework entry's seq, prev, type, at or actor has the wrong type")
     return CaseworkEntry(
         seq=doc["seq"],
         prev=doc["prev"],
@@ -149,6 +154,9 @@ def replay(casework: Casework, raws: Iterable[bytes]) -> Ledger:
         prev = casework.id.hex() if ledger.size == 0 else ledger.last_leaf.hex()
         if e.seq != ledger.size or e.prev != prev:
             raise _malformed(f"casework entry {ledger.size} is out of its chain")
-        at = datetime.fromisoformat(e.at)
+        try:
+            at = datetime.fromisoformat(e.at)
+        except ValueError:
+            raise _malformed(f"casework entry {ledger.size} has no ISO 8601 time") from None
         ledger = replace(apply(ledger, e.type, e.body, at), last_leaf=e.leaf_hash)
     return ledger

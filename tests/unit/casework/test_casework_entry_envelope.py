@@ -5,11 +5,19 @@ broken (the members before the salt, the salt before the canonical form)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from tally.core.casework import CaseworkError, open_ledger, opening_step, parse_entry, record
+from tally.core.casework import (
+    CaseworkError,
+    open_ledger,
+    opening_step,
+    parse_entry,
+    record,
+    replay,
+)
 from tally.core.log_entry import entry_bytes
 from tally.core.manifest import canonical
 from tests.helpers.casework import at, casework
@@ -127,3 +135,39 @@ def test_an_entry_with_no_canonical_form_is_casework_malformed_not_a_crash(raw: 
     with pytest.raises(CaseworkError) as e:
         parse_entry(raw)
     assert (e.value.code, e.value.en) == ("casework.malformed", _NOT_CANONICAL)
+
+
+_TYPES = "a casework entry's seq, prev, type, at or actor has the wrong type"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"seq": True},  # a bool is no seq, though Python takes it for 1
+        {"seq": "0"},
+        {"seq": 1.5},
+        {"prev": 0},
+        {"type": None},
+        {"at": 20261207},
+        {"actor": ["case_head"]},
+    ],
+    ids=["seq-bool", "seq-text", "seq-float", "prev-int", "type-null", "at-int", "actor-list"],
+)
+def test_rp_11_3_an_envelope_member_of_the_wrong_type_is_malformed_not_a_crash(
+    changes: dict[str, Any],
+) -> None:
+    with pytest.raises(CaseworkError) as e:
+        parse_entry(canonical(_doc(**changes)))
+    assert (e.value.code, e.value.en) == ("casework.malformed", _TYPES)
+
+
+def test_rp_11_3_a_stored_entry_whose_time_is_no_time_is_malformed_on_replay() -> None:
+    led = open_ledger(casework())
+    good, _ = record(
+        led, opening_step(led.casework), at=at("2026-09-28 09:00"), actor="town", salt=bytes(32)
+    )
+    replay(led.casework, [good.raw])  # the control: the same entry with its time replays
+    bad = canonical({**json.loads(good.raw), "at": "yesterday"})
+    with pytest.raises(CaseworkError) as e:
+        replay(led.casework, [bad])
+    assert e.value.code == "casework.malformed"
