@@ -335,7 +335,9 @@ def _report(
 
     def step(b: _Branch) -> BranchReport:
         election = _election(b, town_key, trusted)
-        procedure = procedure_report(b.procedure, town_key, casework, cases=cases, on=day)
+        procedure = procedure_report(
+            b.procedure, town_key, casework, election=b.election, cases=cases, on=day
+        )
         return BranchReport(election, procedure)
 
     reports = _each(items, lg, step)

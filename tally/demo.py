@@ -561,6 +561,7 @@ def town_report(
                 folder / "published" / "procedure",
                 folder / "town.pub",
                 bundle if bundle.is_dir() else None,
+                election=folder / "published" / "bundle.zip",
                 cases=cases,
                 on=CASEWORK_DAY,
             )

@@ -1,9 +1,9 @@
 """The town report (issue 9; spec/procedure.md RP-13.2): every branch's election, procedure and
 casework numbers, each taken only from a bundle the independent verifier passed, run in its own
 process as the town committee would run it: ``verifier verify`` on the election bundle (V1-V19),
-``verifier procedure`` on the procedure bundle (V20-V30, with the casework bundle for V30 and
-V31), ``verifier casework`` on the town's casework bundle (V31). A bundle that fails gives its
-failing clauses or codes and no number.
+``verifier procedure`` on the procedure bundle (V20-V31: with the branch's election bundle for
+V29, the casework bundle for V30 and V31), ``verifier casework`` on the town's casework bundle
+(V31). A bundle that fails gives its failing clauses or codes and no number.
 
 Shared by ``tally town-report`` (:mod:`tally.cli_town_report`, from the bundles a town receives)
 and ``tally demo`` (:mod:`tally.demo`, which has the election files too): the gates, the figures
@@ -79,17 +79,24 @@ def verify_election(bundle: Path, town_key: Path) -> tuple[bool, list[str]]:
     return proc.returncode == 0, failed
 
 
-def verify_procedure(bundle: Path, town_key: Path, casework_bundle: Path | None) -> dict[str, Any]:
-    """Run ``verifier procedure`` (V20-V30) on a procedure bundle in its own process, against
-    the town key and, when given, the town's casework bundle.
+def verify_procedure(
+    bundle: Path, town_key: Path, casework_bundle: Path | None, election_bundle: Path
+) -> dict[str, Any]:
+    """Run ``verifier procedure`` (V20-V31) on a procedure bundle in its own process, against
+    the town key, the branch's election bundle (``--election``, V29: the procedure bound to
+    this election) and, when given, the town's casework bundle (V30, V31's appointment part).
 
     Returns:
-        ``{clauses: "V20-V30", status: "passed"|"failed", failures: [{code, zh, en}],
-        not_checked: [clause]}``: passed only when the verifier exits 0 with no finding.
+        ``{clauses: "V20-V31", status: "passed"|"failed", failures: [{code, zh, en}],
+        not_checked: [clause]}``: passed only when the verifier exits 0 with no finding and V29
+        was checked (a log that binds no election yet fails with ``town.election_not_bound``).
+        ``clauses`` is "V20-V30" without a casework bundle.
     """
     args = [sys.executable, "-m", "verifier", "procedure", str(bundle),
-            "--town-key", str(town_key), "--json"]  # fmt: skip
-    if casework_bundle is not None and casework_bundle.is_dir():
+            "--town-key", str(town_key), "--election", str(election_bundle),
+            "--json", "--jobs", "1"]  # fmt: skip
+    with_casework = casework_bundle is not None and casework_bundle.is_dir()
+    if with_casework:
         args += ["--casework", str(casework_bundle)]
     proc = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
         args, capture_output=True, text=True, check=False, timeout=_TIMEOUT
@@ -98,16 +105,23 @@ def verify_procedure(bundle: Path, town_key: Path, casework_bundle: Path | None)
         report = json.loads(proc.stdout)
         failures = [{k: str(f[k]) for k in ("code", "zh", "en")} for f in report["findings"]]
         ok = report.get("ok") is True
-        skipped = sorted({str(n["clause"]) for n in report.get("not_checked", [])})
+        unchecked = {str(n["clause"]): n for n in report.get("not_checked", [])}
     except (ValueError, AttributeError, KeyError, TypeError):
-        failures, ok, skipped = [], False, []
+        failures, ok, unchecked = [], False, {}
     if not failures and not (proc.returncode == 0 and ok):
         said = proc.stderr.strip()[-300:]
         failures = [{"code": f"verifier.exit_{proc.returncode}", "zh": f"无法核验：{said}",
                      "en": f"cannot be verified: {said}"}]  # fmt: skip
+    if not failures and "V29" in unchecked:
+        why = unchecked["V29"]
+        failures = [{"code": "town.election_not_bound",
+                     "zh": f"换届程序未与该选举结果包核对（V29 未检查：{why.get('zh', '')}）",
+                     "en": f"the procedure is not checked against this election bundle (V29 "
+                           f"not checked: {why.get('en', '')})"}]  # fmt: skip
     passed = proc.returncode == 0 and ok and not failures
-    return {"clauses": "V20-V30", "status": "passed" if passed else "failed",
-            "failures": failures, "not_checked": skipped}  # fmt: skip
+    return {"clauses": "V20-V31" if with_casework else "V20-V30",
+            "status": "passed" if passed else "failed",
+            "failures": failures, "not_checked": sorted(unchecked)}  # fmt: skip
 
 
 def procedure_report(
@@ -115,15 +129,17 @@ def procedure_report(
     town_key: Path,
     casework_bundle: Path | None,
     *,
+    election: Path,
     cases: TownCasework | None,
     on: dt.date,
 ) -> dict[str, Any]:
     """(RP-13.2) A branch's procedure figures once ``verifier procedure`` passed its bundle
-    (:func:`verify_procedure`), read from that bundle's log; with a failing bundle, only the
-    verifier's findings and no number. A pending appointment names the refusal the town would
-    meet on ``on`` (``pending_reason``), the open objections taken from ``cases`` (the casework
-    numbers of a bundle that passed V31; None when it failed)."""
-    verification = verify_procedure(bundle, town_key, casework_bundle)
+    against the branch's election bundle ``election`` (:func:`verify_procedure`, V29 included),
+    read from that bundle's log; with a failing bundle, only the verifier's findings and no
+    number. A pending appointment names the refusal the town would meet on ``on``
+    (``pending_reason``), the open objections taken from ``cases`` (the casework numbers of a
+    bundle that passed V31; None when it failed)."""
+    verification = verify_procedure(bundle, town_key, casework_bundle, election)
     if verification["status"] != "passed":
         return {"verifier_gate": "failed", "verification": verification}
     raw = (bundle / "log.jsonl").read_bytes()

@@ -114,9 +114,12 @@ def test_town_report_procedure_figures_equal_the_logs_rp_13_2(town: Path) -> Non
     for i, branch in enumerate(_report(town), start=1):
         want = _expected_figures(_log(town, i))
         got = branch["procedure"]
-        # numbers only from a bundle `verifier procedure` passed (V30 with the casework bundle)
+        # numbers only from a bundle `verifier procedure` passed (V29 against the branch's
+        # election bundle, V30 and V31 with the casework bundle)
         assert got["verifier_gate"] == "passed"
         assert got["verification"]["status"] == "passed"
+        assert got["verification"]["clauses"] == "V20-V31"
+        assert "V29" not in got["verification"]["not_checked"]  # checked, and it passed
         assert ("V30" in got["verification"]["not_checked"]) == (i == 1)  # no appointment yet
         assert got["recommendation"]["member_group_held"]
         assert got["recommendation"]["public_group_held"]
@@ -157,6 +160,7 @@ def test_a_tampered_procedure_bundle_gives_the_findings_and_no_number_rp_13_2(
         folder / "published" / "procedure",
         folder / "town.pub",
         town / "casework" / "bundle",
+        election=folder / "published" / "bundle.zip",
         cases=None,
         on=CASEWORK_DAY,
     )
@@ -165,3 +169,21 @@ def test_a_tampered_procedure_bundle_gives_the_findings_and_no_number_rp_13_2(
     assert "lists" not in got and "recommendation" not in got
     lines = procedure_lines(got)
     assert len(lines) == 1 and "未通过核验" in lines[0]
+
+
+def test_a_procedure_against_an_election_bundle_it_did_not_bind_gives_v29_and_no_number(
+    town: Path, tmp_path: Path
+) -> None:
+    """(V29, RP-13.2) Branch 2's intact procedure bundle against branch 3's election bundle."""
+    folder = town / "branch-02"
+    got = procedure_report(
+        folder / "published" / "procedure",
+        folder / "town.pub",
+        town / "casework" / "bundle",
+        election=town / "branch-03" / "published" / "bundle.zip",
+        cases=None,
+        on=CASEWORK_DAY,
+    )
+    assert set(got) == {"verifier_gate", "verification"}
+    assert got["verifier_gate"] == "failed"
+    assert "binding.manifest" in {f["code"] for f in got["verification"]["failures"]}

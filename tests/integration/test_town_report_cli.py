@@ -6,6 +6,7 @@ with its own code before any verifier runs."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 
 import keys
 from tally.cli import app
+from tally.core.manifest import canonical
 
 BRANCHES = 3
 DAY = "2026-12-28"  # the demo's casework day (tally.demo_casework.CASEWORK_DAY)
@@ -128,10 +130,14 @@ def test_a_failing_bundle_shows_its_clauses_and_no_number_the_others_keep_theirs
     assert b2["procedure"]["verifier_gate"] == "failed"
     assert b2["procedure"]["verification"]["failures"]
     assert set(b2["procedure"]) == {"verifier_gate", "verification"}
-    # branch 3: its failing clauses and no election number; its procedure is its own bundle's
+    # branch 3: its failing clauses and no election number; its procedure, bound to the
+    # election as it was concluded, fails V29 against the changed bundle: no procedure number
     assert b3["verified"] is False and b3["verifier_failures"]
     assert set(b3) == {"branch", "verified", "verifier_failures", "procedure"}
-    assert b3["procedure"]["verifier_gate"] == "passed"
+    assert set(b3["procedure"]) == {"verifier_gate", "verification"}
+    failures = b3["procedure"]["verification"]["failures"]
+    assert "binding.concluded_differs" in {f["code"] for f in failures}
+    assert any(f["en"].startswith("election bundle: ") for f in failures)  # V1-V19's, under V29
     # the town's shares count only the branches whose bundle passed
     assert got["shares"]["secretaries"] == 2
     text = "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
@@ -139,6 +145,53 @@ def test_a_failing_bundle_shows_its_clauses_and_no_number_the_others_keep_theirs
     assert "选举结果包未通过核验（verifier verify：" in text
     for clause in b3["verifier_failures"]:
         assert clause in text
+
+
+def test_an_election_bundle_the_procedure_did_not_bind_fails_v29_and_shows_no_procedure_number(
+    town: Path, tmp_path: Path
+) -> None:
+    """(V29, RP-13.2) Branch 1 hands in its election re-published with a candidate's name
+    changed: same branch, same election id, so the folder is not refused, but the procedure
+    bound the manifest as it was."""
+    one, two, three = _copy_published(town, tmp_path)
+    (one / "bundle.zip").unlink()
+    manifest = one / "bundle" / "manifest.json"
+    doc = json.loads(manifest.read_bytes())
+    post = doc["manifest"]["definition"]["posts"][0]
+    candidate = next(m for m in doc["manifest"]["definition"]["members"]
+                     if m["id"] == post["candidates"][0])  # fmt: skip
+    candidate["name"] += "某"
+    manifest.write_bytes(canonical(doc))
+    index = json.loads((one / "bundle" / "index.json").read_bytes())
+    entry = next(f for f in index["files"] if f["path"] == "manifest.json")
+    entry["sha256"] = hashlib.sha256(manifest.read_bytes()).hexdigest()
+    entry["size"] = manifest.stat().st_size
+    (one / "bundle" / "index.json").write_bytes(canonical(index))
+    pdf = tmp_path / "report.pdf"
+    r = _run(town, [str(one), str(two), str(three)], "--json", out=pdf)
+    assert r.exit_code == 2, r.output
+    b1, b2, b3 = json.loads(r.stdout)["branches"]
+    assert set(b1["procedure"]) == {"verifier_gate", "verification"}
+    assert b1["procedure"]["verifier_gate"] == "failed"
+    assert "binding.manifest" in {f["code"] for f in b1["procedure"]["verification"]["failures"]}
+    for other in (b2, b3):  # the others: their numbers, V29 checked and passed
+        assert other["verified"] and other["procedure"]["verifier_gate"] == "passed"
+        assert "V29" not in other["procedure"]["verification"]["not_checked"]
+        assert other["procedure"]["verification"]["clauses"] == "V20-V31"
+        assert "lists" in other["procedure"]
+    text = "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
+    assert "binding.manifest" in text
+    assert text.count("换届程序（已经 verifier procedure 核验）") == 2
+
+
+def test_an_election_bundle_of_another_branch_is_refused_before_any_verifier(
+    town: Path, tmp_path: Path
+) -> None:
+    one, two, _ = _copy_published(town, tmp_path)
+    (one / "bundle.zip").unlink()
+    shutil.rmtree(one / "bundle")
+    shutil.copy(two / "bundle.zip", one / "bundle.zip")
+    assert _refusal(_run(town, [str(one)], "--json")) == "town.procedure_other_branch"
 
 
 def _refusal(r: Any) -> str:
