@@ -255,7 +255,7 @@ def procedure_cmd(  # noqa: PLR0917 - typer maps each parameter to an option
         ),
     ] = 0,
 ) -> None:
-    """核验换届程序结果包 V20-V30 / verify a branch's procedure bundle (clauses V20-V30)."""
+    """核验换届程序结果包 V20-V31 / verify a branch's procedure bundle (clauses V20-V31)."""
     from verifier.casework import verify_casework  # noqa: PLC0415
     from verifier.procedure.binding import read_election  # noqa: PLC0415
     from verifier.procedure.bundle import verify_procedure  # noqa: PLC0415

@@ -9,7 +9,7 @@ evaluation round (RP-5.5, RP-5.6: ``evaluation.counted``), the vetting record (R
 ``procedure/1`` it needs (``parse_counting``) and the records the rule reads, and returns the entry
 body the rule gives, as JSON, for comparison with the one the log records; or raises
 ``ProcedureRecountError`` with the code and the RP clause of the refusal. The whole-bundle checks
-V20-V30 (``verifier procedure``) are in ``bundle`` (layout, definition), ``definition_checks``
+V20-V31 (``verifier procedure``) are in ``bundle`` (layout, definition), ``definition_checks``
 (V21's RP-2.4), ``log`` and ``checkpoints`` (V22), ``qr``, ``stocks`` and ``records`` (V23),
 ``sessions`` (V24), ``proposals`` (V26, V27's openings), ``recounts`` (V23, V25-V28, V30) and
 ``binding`` (V29, ``--election``); ``render`` writes the report.

@@ -1,4 +1,4 @@
-"""``verifier procedure``: V20-V30 on a branch's procedure bundle (spec/procedure.md RP-12.1, §13).
+"""``verifier procedure``: V20-V31 on a branch's procedure bundle (spec/procedure.md RP-12.1, §13).
 
 The bundle (``procedure-bundle/1``) is opened by the bounded readers of ``verifier.bundle`` and
 checked from spec/procedure.md alone, every failure reported with its clause (the finer RP clause
