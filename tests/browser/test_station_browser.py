@@ -189,6 +189,9 @@ def test_a_whole_polling_day_in_the_browser_ends_in_a_bundle_the_verifier_passes
     assert "✓" in chair.inner_text("#signoff")
     _shot(chair, "result-final")
     _submit(chair, "form[action='/station/publish'] button")
+    # Publishing writes and checks the whole bundle: on a loaded CI machine (load 8-10 on two
+    # cores) that took longer than the default 30 s once, so the wait here is longer.
+    chair.wait_for_selector(".flash.ok", timeout=120_000)
     assert "已发布" in chair.inner_text(".flash.ok")
     _shot(chair, "downloads")
     with chair.expect_download() as notice:
