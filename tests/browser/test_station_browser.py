@@ -191,8 +191,10 @@ def test_a_whole_polling_day_in_the_browser_ends_in_a_bundle_the_verifier_passes
     _submit(chair, "form[action='/station/publish'] button")
     # Publishing writes and checks the whole bundle: on a loaded CI machine (load 8-10 on two
     # cores) that took longer than the default 30 s once, so the wait here is longer.
-    chair.wait_for_selector(".flash.ok", timeout=120_000)
-    assert "已发布" in chair.inner_text(".flash.ok")
+    # Any flash, so that a refusal is shown in the failure rather than a timeout.
+    chair.wait_for_selector(".flash", timeout=120_000)
+    flash = chair.inner_text(".flash")
+    assert "已发布" in flash and chair.locator(".flash.ok").count() == 1, flash
     _shot(chair, "downloads")
     with chair.expect_download() as notice:
         chair.click("a[href='/station/files/notice.pdf']")
