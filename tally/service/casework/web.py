@@ -82,7 +82,7 @@ _STATUS: Final = {
     "case.token": 400,
     "casework.csrf": 403,
     "casework.signin": 401,
-    "reporter.unknown": 401,
+    "reporter.unknown": 404,
     "reporter.id_format": 422,
     "reporter.group_unknown": 422,
     "reporter.name": 422,
@@ -164,6 +164,7 @@ class ReporterSession:
     reporter: str
     csrf: str
     expires: float
+    stamp: str = ""  # the access code's stamp at sign-in (RP-9.2): a new code ends the session
 
 
 class CaseworkState:
