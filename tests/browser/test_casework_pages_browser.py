@@ -3,7 +3,8 @@ reporter signs in with the access code, chooses photos (one too large, shrunk on
 said so; one of another type, listed as refused), reports about another branch and sees the
 page say so; a refused report keeps its text; the public objection form gives a reference and a
 check code that the status page takes; the verification group assigns and concludes, records
-an objection made in person and registers a reporter; the town committee's list shows the counts per branch and the latest
+an objection made in person and registers a reporter, gives one a new access code (the phone
+signed in with the old one is signed out) and withdraws them; the town committee's list shows the counts per branch and the latest
 checkpoint. No page scrolls sideways.
 """
 
@@ -221,3 +222,43 @@ def test_verification_group_assigns_and_concludes_then_the_town_sees_it(
     assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", page.inner_text("#access-code"))
     assert rid in page.inner_text("#groups")
     _no_sideways_scroll(page)
+
+
+def test_the_head_gives_a_new_access_code_then_withdraws_the_reporter(
+    live: tuple[str, CaseworkService], page: Any, browser: Any
+) -> None:
+    base, _ = live
+    rid = f"W{page.viewport_size['width']}"  # one reporter per screen size
+    _sign_in_official(page, base, "head")
+    page.goto(base + "/casework/reporters")
+    page.fill("#register input[name=reporter]", rid)
+    page.select_option("#register select[name=group]", "B01/G1")
+    page.fill("#register input[name=name]", "钱八")
+    with page.expect_navigation():
+        page.click("#register button.primary")
+    old = page.inner_text("#access-code")
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    try:
+        reporter = phone.new_page()
+        _sign_in_reporter(reporter, base, old)
+        page.goto(base + "/casework/reporters")
+        _no_sideways_scroll(page)
+        with page.expect_navigation():
+            page.click(f"#reporter-{rid} form.new-code button")
+        new = page.inner_text("#access-code")
+        assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", new) and new != old
+        assert "已更换访问码" in page.inner_text("#issued")
+        _no_sideways_scroll(page)
+        reporter.goto(base + "/report/")
+        assert reporter.url.endswith("/report/login")  # the old code's session ended
+        _sign_in_reporter(reporter, base, new)
+        page.fill(f"#reporter-{rid} form.withdraw input[name=reason]", "本人辞去")
+        with page.expect_navigation():
+            page.click(f"#reporter-{rid} form.withdraw button")
+        assert "已撤销该直报员" in page.inner_text("#done")
+        assert "已撤销" in page.inner_text(f"#reporter-{rid}")
+        _no_sideways_scroll(page)
+        reporter.goto(base + "/report/")
+        assert reporter.url.endswith("/report/login")
+    finally:
+        phone.close()
