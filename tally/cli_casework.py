@@ -43,6 +43,7 @@ from tally.core.casework import (
     withdraw_reporter,
 )
 from tally.service.casework.publicity import read_procedure
+from tally.service.casework.views import reference_of
 from tally.service.casework.web import BranchPublicity
 
 __all__ = ["app"]
@@ -273,9 +274,10 @@ def lodge_cmd(
                 elected=frozenset(i for i, _ in pub.elected) if pub is not None else frozenset(),
             )
             store.lodge(step, at=at, actor=actor, random=secrets.token_bytes)
+            ref = reference_of(step)
+            due = store.ledger.case(ref).due_conclude
         finally:
             store.close()
-        ref, due = step.body["reference"], step.body["due_conclude"]
         line = (
             f"已记录当面提出的异议，事项编号 {ref}（{branch}），办结期限 {due}；当面提出的异议没有查询码"
             if lg == "zh"

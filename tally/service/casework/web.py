@@ -79,6 +79,7 @@ _STATUS: Final = {
     "case.unknown": 404,
     "case.not_assignee": 403,
     "case.role": 403,
+    "case.other_branch": 403,
     "case.token": 400,
     "casework.csrf": 403,
     "casework.signin": 401,
