@@ -4,7 +4,8 @@ said so; one of another type, listed as refused), reports about another branch a
 page say so; a refused report keeps its text; the public objection form gives a reference and a
 check code that the status page takes; the verification group assigns and concludes, records
 an objection made in person and registers a reporter, gives one a new access code (the phone
-signed in with the old one is signed out) and withdraws them; the town committee's list shows the counts per branch and the latest
+signed in with the old one is signed out) and withdraws them; a branch clerk records its own
+branch's objection and is refused every other page; the town committee's list shows the counts per branch and the latest
 checkpoint. No page scrolls sideways.
 """
 
@@ -20,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.casework_service import CaseworkService, casework_service
+from tally.service.accounts import AccountStore, Role, accounts_path
+from tests.helpers.casework_service import FAST, CaseworkService, casework_service
 from tests.helpers.http_session import serve
 
 pytestmark = pytest.mark.slow
@@ -262,3 +264,28 @@ def test_the_head_gives_a_new_access_code_then_withdraws_the_reporter(
         assert reporter.url.endswith("/report/login")
     finally:
         phone.close()
+
+
+def test_a_branch_clerk_records_its_branchs_objection_and_sees_nothing_else(
+    live: tuple[str, CaseworkService], page: Any
+) -> None:
+    base, svc = live
+    name = f"clerk{page.viewport_size['width']}"  # one account per screen size
+    store = AccountStore(
+        accounts_path(svc.data), opslimit=FAST["opslimit"], memlimit=FAST["memlimit"]
+    )
+    store.add(name, Role.BRANCH_CLERK, f"{name}-password", branch="B01")
+    _sign_in_official(page, base, name)
+    assert page.url.endswith("/casework/objection")
+    _no_sideways_scroll(page)
+    with page.expect_navigation():
+        page.click("a[href='/casework/objection?branch=B01']")
+    page.fill("#in-person textarea[name=what]", "当面反映：有人在会场外拉票")
+    with page.expect_navigation():
+        page.click("#in-person button.primary")
+    assert re.fullmatch(r"YY-2026-[0-9]{5}", page.inner_text("#reference"))
+    assert "/casework/case/" not in page.url
+    _no_sideways_scroll(page)
+    page.goto(base + "/casework/town")
+    assert "支部工作组只能记录本支部" in page.inner_text("main")
+    _no_sideways_scroll(page)

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from tally.cli import app
 from tally.service.accounts import AccountError, AccountStore, Role, accounts_path
 from tally.service.casework.web import BranchPublicity
 from tests.helpers.casework import png
@@ -120,3 +122,43 @@ def test_a_branch_clerk_records_its_branchs_objection_and_sees_only_the_referenc
     assert _field(done, "submission")  # the form again, for the next one
     en = clerk.get("/casework/objection?lang=en").text
     assert "branch work group" in en
+
+
+def test_tally_accounts_add_binds_a_branch_clerk_to_its_branch(tmp_path: Path) -> None:
+    runner = CliRunner(env={"TALLY_ACCOUNT_PASSWORD": "a-long-password", "TALLY_LANG": "zh"})
+    r = runner.invoke(
+        app, ["accounts", "add", str(tmp_path), "--name", "c1", "--role", "branch_clerk"]
+    )
+    assert r.exit_code == 1 and "--branch" in r.output
+    r = runner.invoke(
+        app,
+        [
+            "accounts",
+            "add",
+            str(tmp_path),
+            "--name",
+            "h1",
+            "--role",
+            "case_head",
+            "--branch",
+            "B01",
+        ],
+    )
+    assert r.exit_code == 1
+    r = runner.invoke(
+        app,
+        [
+            "accounts",
+            "add",
+            str(tmp_path),
+            "--name",
+            "c1",
+            "--role",
+            "branch_clerk",
+            "--branch",
+            "B01",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    listed = runner.invoke(app, ["accounts", "list", str(tmp_path), "--json"])
+    assert json.loads(listed.output) == [{"name": "c1", "role": "branch_clerk", "branch": "B01"}]
