@@ -412,6 +412,47 @@ class CaseworkStore(SignedLogFile):
         )
         return entry, code
 
+    def replace_code(self, reporter: str, *, random: Randomness) -> str:
+        """Draw a new access code for an active reporter (RP-9.2); the old one stops at once.
+
+        The code is never in the log, so replacing it writes no entry (implementation decision,
+        issue 18, casework-gaps); a session signed in with the old code ends too, since it holds
+        :meth:`access_stamp` and the stamp changes.
+
+        Raises:
+            CaseworkError: ``reporter.unknown`` (not registered, or withdrawn; nothing stored).
+            StoreError: as :meth:`perform`.
+        """
+        who = self._ledger.reporters.get(reporter)
+        if who is None or not who.active:
+            raise CaseworkError(
+                "reporter.unknown",
+                zh=f"没有这名在册的直报员：{reporter}（什么也没有改变）",
+                en=f"no registered reporter {reporter} (nothing was changed)",
+                clause="RP-9.2",
+            )
+        code = access_code(random(8))
+        salt = random(_CODE_SALT_BYTES)
+        with transaction(self._conn) as conn:
+            self._same_log(conn)
+            conn.execute(
+                "INSERT OR REPLACE INTO codes (subject, salt, hash) VALUES (?, ?, ?)",
+                (f"access:{reporter}", salt, _code_hash(salt, code)),
+            )
+        return code
+
+    def access_stamp(self, reporter: str) -> str | None:
+        """A value that changes whenever the reporter's access code is replaced (the code's salt,
+        hashed), or None when the reporter is not active: a reporter's session holds the stamp of
+        its sign-in and ends when it no longer matches (RP-9.2)."""
+        who = self._ledger.reporters.get(reporter)
+        if who is None or not who.active:
+            return None
+        row = self._conn.execute(
+            "SELECT salt FROM codes WHERE subject = ?", (f"access:{reporter}",)
+        ).fetchone()
+        return None if row is None else hashlib.sha256(bytes(row[0])).hexdigest()
+
     def checkpoint(self, reason: str, signer: keys.Signer) -> str:
         """Sign the log's current head with the casework key (RP-11.4) and store it.
 

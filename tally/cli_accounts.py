@@ -56,16 +56,20 @@ def add(
         typer.Option(
             "--role",
             help="投票站：chair / scrutineer / teller / clerk；"
-            "事项办理页面：case_head / case_officer / town_viewer",
+            "事项办理页面：case_head / case_officer / town_viewer / branch_clerk",
         ),
     ],
+    branch: Annotated[
+        str,
+        typer.Option("--branch", help="branch_clerk 账户的本支部代码（只能登记本支部的当面异议）"),
+    ] = "",
     data: DataOpt = DEFAULT_DATA,
     lang: LangOpt = None,
 ) -> None:
     """新建账户 / Add an account (password prompted or from TALLY_ACCOUNT_PASSWORD)."""
     lg = command_lang(lang)
     store = run(lg, False, lambda: _store(target, data))
-    account = run(lg, False, lambda: store.add(name, role, _password(lg)))
+    account = run(lg, False, lambda: store.add(name, role, _password(lg), branch=branch))
     typer.echo(
         f"已新建账户 {account.name}（{role.zh}）：{store.path}"
         if lg == "zh"
@@ -84,10 +88,15 @@ def list_cmd(
     lg = command_lang(lang)
     accounts = run(lg, as_json, lambda: _store(target, data).list())
     if as_json:
-        typer.echo(json.dumps([{"name": a.name, "role": a.role.value} for a in accounts]))
+        rows = [
+            {"name": a.name, "role": a.role.value, **({"branch": a.branch} if a.branch else {})}
+            for a in accounts
+        ]
+        typer.echo(json.dumps(rows))
         return
     for a in accounts:
-        typer.echo(f"{a.name}\t{a.role.zh if lg == 'zh' else a.role.en}")
+        where = f"\t{a.branch}" if a.branch else ""
+        typer.echo(f"{a.name}\t{a.role.zh if lg == 'zh' else a.role.en}{where}")
 
 
 @app.command("password")

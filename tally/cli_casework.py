@@ -36,9 +36,15 @@ from tally.cli_options import JsonOpt, LangOpt, NewFolderOpt
 from tally.cli_options import key_signer as _signer
 from tally.core.casework import (
     TOWN_TIME,
+    Channel,
     casework_document,
+    lodge_objection,
     register_reporter,
+    withdraw_reporter,
 )
+from tally.service.casework.publicity import read_procedure
+from tally.service.casework.views import reference_of
+from tally.service.casework.web import BranchPublicity
 
 __all__ = ["app"]
 
@@ -162,6 +168,142 @@ def register_cmd(
         return lines, {"reporter": reporter, "access_code": code}
 
     run_command(lang, as_json, action)
+
+
+@app.command("withdraw-reporter")
+def withdraw_reporter_cmd(
+    file: FileArg,
+    reporter: Annotated[str, typer.Argument(help="直报员编号")],
+    reason: Annotated[str, typer.Option("--reason", help="撤销原因（记入日志）")],
+    actor: Annotated[str, typer.Option("--actor", help="办理人账户（记入日志）")] = "case_head",
+    lang: LangOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """撤销民情直报员 / Withdraw a community reporter: the access code stops at once, reports made stay."""
+
+    def action(lg: str) -> tuple[list[str], dict[str, Any]]:
+        store = CaseworkStore.open(file)
+        try:
+            at = _now()
+            step = withdraw_reporter(store.ledger, at=at, reporter=reporter, reason=reason)
+            store.perform(step, at=at, actor=actor, random=secrets.token_bytes)
+        finally:
+            store.close()
+        line = (
+            f"已撤销直报员 {reporter}：其访问码即时失效，已报送的事项保留"
+            if lg == "zh"
+            else f"reporter {reporter} withdrawn: the access code stops at once, "
+            "the reports made stay"
+        )
+        return [line], {"reporter": reporter, "type": step.type}
+
+    run_command(lang, as_json, action)
+
+
+@app.command("replace-code")
+def replace_code_cmd(
+    file: FileArg,
+    reporter: Annotated[str, typer.Argument(help="直报员编号")],
+    lang: LangOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """更换直报员访问码 / Replace a reporter's access code; prints the new code once, the old one stops at once."""
+
+    def action(lg: str) -> tuple[list[str], dict[str, Any]]:
+        store = CaseworkStore.open(file)
+        try:
+            code = store.replace_code(reporter, random=secrets.token_bytes)
+        finally:
+            store.close()
+        lines = (
+            [
+                f"已更换直报员 {reporter} 的访问码，旧访问码即时失效",
+                f"新访问码：{code}（只显示这一次，请写在新的直报员卡上）",
+            ]
+            if lg == "zh"
+            else [
+                f"access code of reporter {reporter} replaced; the old code stops at once",
+                f"new access code: {code} (shown only this once: write it on the new card)",
+            ]
+        )
+        return lines, {"reporter": reporter, "access_code": code}
+
+    run_command(lang, as_json, action)
+
+
+@app.command("lodge")
+def lodge_cmd(
+    file: FileArg,
+    branch: Annotated[str, typer.Option("--branch", help="异议所涉支部代码")],
+    procedure: Annotated[
+        Path,
+        typer.Option("--procedure", help="该支部的换届程序文件（只读：公示期和当选人员）"),
+    ],
+    what: Annotated[str, typer.Option("--what", help="异议内容")],
+    about: Annotated[str, typer.Option("--about", help="所指当选人员的党员编号（可不填）")] = "",
+    name: Annotated[str, typer.Option("--name", help="提出人姓名（可不填）")] = "",
+    contact: Annotated[str, typer.Option("--contact", help="提出人联系方式（可不填）")] = "",
+    relates_to: Annotated[str, typer.Option("--relates-to", help="相关事项编号（可不填）")] = "",
+    calendar: Annotated[
+        Path | None, typer.Option("--calendar", help="镇党委签署的节假日文件（计算办理期限）")
+    ] = None,
+    actor: Annotated[str, typer.Option("--actor", help="记录人账户（记入日志）")] = "case_head",
+    lang: LangOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """记录当面提出的异议 / Record an objection lodged in person (channel in_person; no check code)."""
+
+    def action(lg: str) -> tuple[list[str], dict[str, Any]]:
+        store = CaseworkStore.open(file)
+        try:
+            pub = _publicity(procedure, store.casework.id.hex(), branch)
+            cal = load_calendar(calendar, town_key=store.town_key)
+            at = _now()
+            step = lodge_objection(
+                store.ledger,
+                at=at,
+                calendar=cal,
+                branch=branch,
+                channel=Channel.IN_PERSON,
+                about=about,
+                what=what,
+                objector_name=name,
+                objector_contact=contact,
+                relates_to=relates_to.strip().upper(),
+                publicity_end=pub.publicity_end if pub is not None else None,
+                elected=frozenset(i for i, _ in pub.elected) if pub is not None else frozenset(),
+            )
+            store.lodge(step, at=at, actor=actor, random=secrets.token_bytes)
+            ref = reference_of(step)
+            due = store.ledger.case(ref).due_conclude
+        finally:
+            store.close()
+        line = (
+            f"已记录当面提出的异议，事项编号 {ref}（{branch}），办结期限 {due}；当面提出的异议没有查询码"
+            if lg == "zh"
+            else f"objection lodged in person recorded as {ref} ({branch}), due {due}; "
+            "an objection made in person has no check code"
+        )
+        return [line], {"reference": ref, "branch": branch, "channel": "in_person"}
+
+    run_command(lang, as_json, action)
+
+
+def _publicity(path: Path, casework_id: str, branch: str) -> BranchPublicity | None:
+    """The branch's publicity from its procedure file, or None while it is not open (RP-8.6).
+
+    Raises:
+        CliError: ``casework.procedure_branch`` when the file is another branch's.
+        BilingualError: as :func:`read_procedure` (``store.*``, ``casework.other_town``).
+    """
+    of, pub = read_procedure(path, casework_id)
+    if of != branch:
+        raise CliError(
+            "casework.procedure_branch",
+            zh=f"换届程序文件 {path} 属于支部 {of}，不是 {branch}（什么也没有记录）",
+            en=f"the procedure file {path} is branch {of}'s, not {branch}'s (nothing recorded)",
+        )
+    return pub
 
 
 @app.command("export")

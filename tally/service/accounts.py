@@ -74,6 +74,9 @@ class Role(StrEnum):
     CASE_HEAD = "case_head"
     CASE_OFFICER = "case_officer"
     TOWN_VIEWER = "town_viewer"
+    # A branch's work group on the casework pages: records an objection made in person for its
+    # own branch (the account's ``branch``) and sees nothing else of the casework (RP-9.8).
+    BRANCH_CLERK = "branch_clerk"
 
     @property
     def zh(self) -> str:
@@ -92,6 +95,7 @@ ROLE_ZH = {
     Role.CASE_HEAD: "查核组组长",
     Role.CASE_OFFICER: "查核组成员",
     Role.TOWN_VIEWER: "镇党委",
+    Role.BRANCH_CLERK: "支部工作组",
 }
 ROLE_EN = {
     Role.CHAIR: "chair",
@@ -101,6 +105,7 @@ ROLE_EN = {
     Role.CASE_HEAD: "head of the verification group",
     Role.CASE_OFFICER: "verification group member",
     Role.TOWN_VIEWER: "town committee",
+    Role.BRANCH_CLERK: "branch work group",
 }
 
 # Published on purpose: `make run` signs these in on the demo election only.
@@ -135,6 +140,7 @@ class SignInLocked(AccountError):
 class Account:
     name: str
     role: Role
+    branch: str = ""  # the branch code of a ``branch_clerk``; "" for every other role
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +201,8 @@ class AccountStore:
                 c.execute(
                     "ALTER TABLE login_failures ADD COLUMN last_failed REAL NOT NULL DEFAULT 0"
                 )
+            if "branch" not in {row[1] for row in c.execute("PRAGMA table_info(accounts)")}:
+                c.execute("ALTER TABLE accounts ADD COLUMN branch TEXT NOT NULL DEFAULT ''")
         path.chmod(0o600)
 
     @contextmanager
@@ -215,13 +223,22 @@ class AccountStore:
             conn.close()
 
     # -- accounts ------------------------------------------------------------------------------
-    def add(self, name: str, role: Role, password: str) -> Account:
-        """Create an account.
+    def add(self, name: str, role: Role, password: str, *, branch: str = "") -> Account:
+        """Create an account; a ``branch_clerk`` names its branch, no other role does.
 
         Raises:
-            AccountError: empty or too long name, short password, or the name exists.
+            AccountError: empty or too long name, short password, the name exists, or a branch
+                missing or given where it does not belong (``account.branch``).
         """
-        name = name.strip()
+        name, branch = name.strip(), branch.strip()
+        if (role is Role.BRANCH_CLERK) != bool(branch) or len(branch) > 40:
+            raise AccountError(
+                "account.branch",
+                zh="支部工作组账户须用 --branch 指明本支部代码（至多 40 个字符），"
+                "其他账户不指明支部",
+                en="a branch_clerk account names its branch code with --branch (at most 40 "
+                "characters); no other account names a branch",
+            )
         if not name or len(name) > 40 or any(ch.isspace() for ch in name):
             raise AccountError(
                 "account.name",
@@ -240,14 +257,15 @@ class AccountStore:
         try:
             with self._conn() as c:
                 c.execute(
-                    "INSERT INTO accounts (name, role, pw_hash, created) VALUES (?, ?, ?, ?)",
-                    (name, role.value, pw_hash, self.clock()),
+                    "INSERT INTO accounts (name, role, pw_hash, created, branch) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (name, role.value, pw_hash, self.clock(), branch),
                 )
         except sqlite3.IntegrityError as e:
             raise AccountError(
                 "account.exists", zh=f"账户 {name} 已存在", en=f"account {name} already exists"
             ) from e
-        return Account(name, role)
+        return Account(name, role, branch)
 
     def set_password(self, name: str, password: str) -> None:
         if len(password) < MIN_PASSWORD:
@@ -276,8 +294,10 @@ class AccountStore:
 
     def list(self) -> list[Account]:
         with self._conn() as c:
-            rows = c.execute("SELECT name, role FROM accounts ORDER BY role, name").fetchall()
-        return [Account(n, Role(r)) for n, r in rows]
+            rows = c.execute(
+                "SELECT name, role, branch FROM accounts ORDER BY role, name"
+            ).fetchall()
+        return [Account(n, Role(r), b) for n, r, b in rows]
 
     def exists(self, name: str) -> bool:
         with self._conn() as c:
@@ -324,7 +344,7 @@ class AccountStore:
             if wait:
                 raise SignInLocked(wait)
             row = c.execute(
-                "SELECT role, pw_hash FROM accounts WHERE name = ?", (name.strip(),)
+                "SELECT role, pw_hash, branch FROM accounts WHERE name = ?", (name.strip(),)
             ).fetchone()
         ok = False
         if row is not None:
@@ -358,7 +378,7 @@ class AccountStore:
                 (_digest(session_id), name.strip(), csrf, expires),
             )
         assert row is not None
-        account = Account(name.strip(), Role(row[0]))
+        account = Account(name.strip(), Role(row[0]), row[2])
         return session_id, UserSession(account, csrf, expires, _digest(session_id))
 
     def session(self, session_id: str | None) -> UserSession | None:
@@ -367,13 +387,14 @@ class AccountStore:
             return None
         with self._conn() as c:
             row = c.execute(
-                "SELECT s.name, a.role, s.csrf, s.expires FROM sessions s "
+                "SELECT s.name, a.role, s.csrf, s.expires, a.branch FROM sessions s "
                 "JOIN accounts a ON a.name = s.name WHERE s.id_hash = ?",
                 (_digest(session_id),),
             ).fetchone()
         if row is None or row[3] < self.clock():
             return None
-        return UserSession(Account(row[0], Role(row[1])), row[2], row[3], _digest(session_id))
+        account = Account(row[0], Role(row[1]), row[4])
+        return UserSession(account, row[2], row[3], _digest(session_id))
 
     def sign_out(self, session_id: str | None) -> None:
         if session_id:

@@ -3,7 +3,9 @@ reporter signs in with the access code, chooses photos (one too large, shrunk on
 said so; one of another type, listed as refused), reports about another branch and sees the
 page say so; a refused report keeps its text; the public objection form gives a reference and a
 check code that the status page takes; the verification group assigns and concludes, records
-an objection made in person and registers a reporter; the town committee's list shows the counts per branch and the latest
+an objection made in person and registers a reporter, gives one a new access code (the phone
+signed in with the old one is signed out) and withdraws them; a branch clerk records its own
+branch's objection and is refused every other page; the town committee's list shows the counts per branch and the latest
 checkpoint. No page scrolls sideways.
 """
 
@@ -19,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.casework_service import CaseworkService, casework_service
+from tally.service.accounts import AccountStore, Role, accounts_path
+from tests.helpers.casework_service import FAST, CaseworkService, casework_service
 from tests.helpers.http_session import serve
 
 pytestmark = pytest.mark.slow
@@ -220,4 +223,69 @@ def test_verification_group_assigns_and_concludes_then_the_town_sees_it(
         page.click("#register button.primary")
     assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", page.inner_text("#access-code"))
     assert rid in page.inner_text("#groups")
+    _no_sideways_scroll(page)
+
+
+def test_the_head_gives_a_new_access_code_then_withdraws_the_reporter(
+    live: tuple[str, CaseworkService], page: Any, browser: Any
+) -> None:
+    base, _ = live
+    rid = f"W{page.viewport_size['width']}"  # one reporter per screen size
+    _sign_in_official(page, base, "head")
+    page.goto(base + "/casework/reporters")
+    page.fill("#register input[name=reporter]", rid)
+    page.select_option("#register select[name=group]", "B01/G1")
+    page.fill("#register input[name=name]", "钱八")
+    with page.expect_navigation():
+        page.click("#register button.primary")
+    old = page.inner_text("#access-code")
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    try:
+        reporter = phone.new_page()
+        _sign_in_reporter(reporter, base, old)
+        page.goto(base + "/casework/reporters")
+        _no_sideways_scroll(page)
+        with page.expect_navigation():
+            page.click(f"#reporter-{rid} form.new-code button")
+        new = page.inner_text("#access-code")
+        assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", new) and new != old
+        assert "已更换访问码" in page.inner_text("#issued")
+        _no_sideways_scroll(page)
+        reporter.goto(base + "/report/")
+        assert reporter.url.endswith("/report/login")  # the old code's session ended
+        _sign_in_reporter(reporter, base, new)
+        page.fill(f"#reporter-{rid} form.withdraw input[name=reason]", "本人辞去")
+        with page.expect_navigation():
+            page.click(f"#reporter-{rid} form.withdraw button")
+        assert "已撤销该直报员" in page.inner_text("#done")
+        assert "已撤销" in page.inner_text(f"#reporter-{rid}")
+        _no_sideways_scroll(page)
+        reporter.goto(base + "/report/")
+        assert reporter.url.endswith("/report/login")
+    finally:
+        phone.close()
+
+
+def test_a_branch_clerk_records_its_branchs_objection_and_sees_nothing_else(
+    live: tuple[str, CaseworkService], page: Any
+) -> None:
+    base, svc = live
+    name = f"clerk{page.viewport_size['width']}"  # one account per screen size
+    store = AccountStore(
+        accounts_path(svc.data), opslimit=FAST["opslimit"], memlimit=FAST["memlimit"]
+    )
+    store.add(name, Role.BRANCH_CLERK, f"{name}-password", branch="B01")
+    _sign_in_official(page, base, name)
+    assert page.url.endswith("/casework/objection")
+    _no_sideways_scroll(page)
+    with page.expect_navigation():
+        page.click("a[href='/casework/objection?branch=B01']")
+    page.fill("#in-person textarea[name=what]", "当面反映：有人在会场外拉票")
+    with page.expect_navigation():
+        page.click("#in-person button.primary")
+    assert re.fullmatch(r"YY-2026-[0-9]{5}", page.inner_text("#reference"))
+    assert "/casework/case/" not in page.url
+    _no_sideways_scroll(page)
+    page.goto(base + "/casework/town")
+    assert "支部工作组只能记录本支部" in page.inner_text("main")
     _no_sideways_scroll(page)

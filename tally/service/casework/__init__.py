@@ -107,6 +107,7 @@ def register(app: FastAPI) -> None:
     )
     app.add_exception_handler(reporters.NoReporter, reporters.no_reporter)
     app.add_exception_handler(group.NoOfficial, group.no_official)
+    app.add_exception_handler(group.ClerkNotHere, group.clerk_not_here)
     app.mount("/report/static", StaticFiles(directory=STATIC), name="casework-static")
     for router in (
         reporters.router,

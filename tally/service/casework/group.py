@@ -52,9 +52,12 @@ from tally.store import StoreError
 
 __all__ = [
     "CASEWORK_ROLES",
+    "CLERK_PATHS",
     "HANDLERS",
+    "ClerkNotHere",
     "NoOfficial",
     "Official",
+    "clerk_not_here",
     "common",
     "csrf_refusal",
     "no_official",
@@ -65,7 +68,12 @@ __all__ = [
 router = APIRouter(prefix="/casework", include_in_schema=False)
 COOKIE: Final = "casework_session"
 PRE_COOKIE: Final = "casework_gpre"
-CASEWORK_ROLES: Final = frozenset({Role.CASE_HEAD, Role.CASE_OFFICER, Role.TOWN_VIEWER})
+CASEWORK_ROLES: Final = frozenset(
+    {Role.CASE_HEAD, Role.CASE_OFFICER, Role.TOWN_VIEWER, Role.BRANCH_CLERK}
+)
+# (RP-9.8) A branch clerk's only pages: the in-person objection form of its own branch (``/``
+# leads there) and signing out; every other casework page is refused (``case.role``, 403).
+CLERK_PATHS: Final = frozenset({"/casework/", "/casework/objection", "/casework/logout"})
 HANDLERS: Final = frozenset({Role.CASE_HEAD, Role.CASE_OFFICER})
 REMINDER_HOUR: Final = 9  # RP-9.7: 09:00 town time
 
@@ -79,10 +87,16 @@ def current(request: Request) -> UserSession | None:
     return user if user is not None and user.account.role in CASEWORK_ROLES else None
 
 
+class ClerkNotHere(Exception):
+    """A branch clerk asked for a casework page other than its objection form (RP-9.8)."""
+
+
 def official(request: Request) -> UserSession:
     user = current(request)
     if user is None:
         raise NoOfficial
+    if user.account.role is Role.BRANCH_CLERK and request.url.path not in CLERK_PATHS:
+        raise ClerkNotHere
     return user
 
 
@@ -99,6 +113,16 @@ async def no_official(request: Request, _exc: Exception) -> Response:
         clause="RP-9.8",
     )
     return refusal(request, e, "group_login.html", {"pre": "", "user": None})
+
+
+async def clerk_not_here(request: Request, _exc: Exception) -> Response:
+    """The app's handler of ``ClerkNotHere``: 403 ``case.role``, nothing read, nothing stored."""
+    e = role_refusal(
+        "支部工作组只能记录本支部当面提出的异议，不能查看事项、直报员或汇总（什么也没有记录）",
+        "a branch work group records objections made in person for its own branch only and sees "
+        "no case, reporter or summary (nothing was recorded)",
+    )
+    return refusal(request, e, "group_denied.html", {})
 
 
 # -- sign-in ---------------------------------------------------------------------------------------
@@ -246,6 +270,8 @@ async def case_list(request: Request, user: Official) -> Response:
     cw = casework_of(request)
     if user.account.role is Role.TOWN_VIEWER:
         return RedirectResponse("/casework/town", status_code=303)
+    if user.account.role is Role.BRANCH_CLERK:
+        return RedirectResponse("/casework/objection", status_code=303)
     ctx = await cw.run(lambda s: _list_ctx(s, cw, user))
     return render(request, "group_list.html", ctx)
 

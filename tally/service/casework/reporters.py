@@ -79,9 +79,16 @@ class NoReporter(Exception):
     """No reporter session: a page goes to the sign-in form, a post is refused (401)."""
 
 
-def reporter_needed(request: Request) -> ReporterSession:
+async def reporter_needed(request: Request) -> ReporterSession:
+    """The signed-in reporter, still registered and with the code signed in with (RP-9.2): a
+    withdrawal or a new access code (the pages' or ``tally casework replace-code``) ends every
+    session of the reporter at its next request."""
     s = current_reporter(request)
     if s is None:
+        raise NoReporter
+    cw = casework_of(request)
+    if await cw.run(lambda store: store.access_stamp(s.reporter)) != s.stamp:
+        cw.reporter_sessions.pop(_digest(request.cookies.get(COOKIE, "")), None)
         raise NoReporter
     return s
 
@@ -143,6 +150,13 @@ def _locked(seconds: int) -> Refusal:
     )
 
 
+def _signed_in(store: CaseworkStore, code: str) -> tuple[str | None, str]:
+    """The reporter whose access code ``code`` is, and the code's stamp."""
+    reporter = store.reporter_for_code(code)
+    stamp = store.access_stamp(reporter) if reporter is not None else None
+    return (reporter, stamp) if stamp is not None else (None, "")
+
+
 @router.post("/login")
 async def login(request: Request) -> Response:
     cw = casework_of(request)
@@ -157,7 +171,7 @@ async def login(request: Request) -> Response:
         wait = math.ceil(until - time.monotonic())
         return refusal(request, _locked(wait), "report_login.html", ctx)
     code = _text(form, "code", 40)
-    reporter = await cw.run(lambda s: s.reporter_for_code(code))
+    reporter, stamp = await cw.run(lambda s: _signed_in(s, code))
     if reporter is None:
         count += 1
         lock = lock_seconds(count)
@@ -171,7 +185,9 @@ async def login(request: Request) -> Response:
     sid = secrets.token_urlsafe(32)
     now = time.time()
     cw.reporter_sessions = {k: v for k, v in cw.reporter_sessions.items() if v.expires >= now} | {
-        _digest(sid): ReporterSession(reporter, secrets.token_urlsafe(32), now + SESSION_SECONDS)
+        _digest(sid): ReporterSession(
+            reporter, secrets.token_urlsafe(32), now + SESSION_SECONDS, stamp
+        )
     }
     response = RedirectResponse("/report/", status_code=303)
     secure = request.app.state.service.config.secure_cookies

@@ -79,10 +79,11 @@ _STATUS: Final = {
     "case.unknown": 404,
     "case.not_assignee": 403,
     "case.role": 403,
+    "case.other_branch": 403,
     "case.token": 400,
     "casework.csrf": 403,
     "casework.signin": 401,
-    "reporter.unknown": 401,
+    "reporter.unknown": 404,
     "reporter.id_format": 422,
     "reporter.group_unknown": 422,
     "reporter.name": 422,
@@ -164,6 +165,7 @@ class ReporterSession:
     reporter: str
     csrf: str
     expires: float
+    stamp: str = ""  # the access code's stamp at sign-in (RP-9.2): a new code ends the session
 
 
 class CaseworkState:

@@ -29,6 +29,7 @@ NOT_REFUSALS = {
     "tally.service.station.routes.SignInNeeded",  # redirect to the sign-in page
     "tally.service.casework.reporters.NoReporter",  # sign-in page, or the 401 refusal it builds
     "tally.service.casework.group.NoOfficial",  # sign-in page, or the 401 refusal it builds
+    "tally.service.casework.group.ClerkNotHere",  # the 403 refusal its handler builds
     "tally.service.procedure.routes.SignInNeeded",  # redirect to the sign-in page
 }
 # Every method of the base that a family must not define again (the copies issue 17 removed).

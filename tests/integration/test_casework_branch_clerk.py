@@ -1,0 +1,164 @@
+"""The ``branch_clerk`` role (spec/procedure.md RP-8.2, RP-9.8, RP-9.9): a branch's work group
+records an objection made in person for its own branch only (another branch: 403
+``case.other_branch``, nothing stored) and sees nothing else of the casework: no case, no
+report, no reporter, no summary (403 ``case.role``, JSON or the page)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tally.cli import app
+from tally.service.accounts import AccountError, AccountStore, Role, accounts_path
+from tally.service.casework.web import BranchPublicity
+from tests.helpers.casework import png
+from tests.helpers.casework_service import ELECTED, FAST, CaseworkService, casework_service
+from tests.integration.test_casework_pages import (
+    JSON,
+    _field,
+    _in_person,
+    _official,
+    _reporter,
+    _send,
+    _stored,
+)
+
+REPORT_TEXT = "村口有人发红包拉票（只给查核组看）"
+
+
+@pytest.fixture
+def svc(tmp_path: Path) -> CaseworkService:
+    s = casework_service(tmp_path)
+    s.publicity.open["B02"] = BranchPublicity(date(2026, 10, 9), ELECTED)
+    _accounts(s).add("clerk1", Role.BRANCH_CLERK, "clerk1-password", branch="B01")
+    return s
+
+
+def _accounts(svc: CaseworkService) -> AccountStore:
+    return AccountStore(
+        accounts_path(svc.data), opslimit=FAST["opslimit"], memlimit=FAST["memlimit"]
+    )
+
+
+def test_a_branch_clerk_account_needs_its_branch_and_no_other_role_has_one(
+    svc: CaseworkService,
+) -> None:
+    store = _accounts(svc)
+    with pytest.raises(AccountError) as e:
+        store.add("clerk2", Role.BRANCH_CLERK, "clerk2-password")
+    assert e.value.code == "account.branch"
+    with pytest.raises(AccountError) as e:
+        store.add("head2", Role.CASE_HEAD, "head2-password", branch="B01")
+    assert e.value.code == "account.branch"
+    assert not store.exists("clerk2") and not store.exists("head2")
+    assert [a.branch for a in store.list() if a.name == "clerk1"] == ["B01"]
+
+
+def test_another_branchs_objection_is_refused_and_nothing_stored(svc: CaseworkService) -> None:
+    clerk = _official(svc, "clerk1")
+    r = clerk.get("/casework/objection?branch=B02", headers=JSON)
+    assert r.status_code == 403 and r.json()["code"] == "case.other_branch"
+    r = clerk.get("/casework/objection?branch=B02")
+    assert r.status_code == 403 and 'data-code="case.other_branch"' in r.text
+    before = _stored(svc)
+    r = _in_person(clerk, {"branch": "B02"})
+    assert r.status_code == 403 and r.json()["code"] == "case.other_branch", r.text
+    assert r.json()["zh"] and r.json()["en"]
+    assert _stored(svc) == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/casework/case/MQ-2026-00001"),
+        ("get", "/casework/town"),
+        ("get", "/casework/reporters"),
+        ("get", "/casework/photo/" + "0" * 64),
+        ("post", "/casework/case/MQ-2026-00001/assign"),
+        ("post", "/casework/reporters"),
+        ("post", "/casework/reporters/R01/code"),
+    ],
+)
+def test_a_branch_clerk_sees_no_case_report_reporter_or_summary(
+    svc: CaseworkService, method: str, path: str
+) -> None:
+    assert _send(_reporter(svc), [png(2, 2)], what=REPORT_TEXT).status_code == 200
+    clerk = _official(svc, "clerk1")
+    before = _stored(svc)
+    r = clerk.request(method, path, headers=JSON, data={"assignee": "officer"})
+    assert r.status_code == 403 and r.json()["code"] == "case.role", r.text
+    r = clerk.request(method, path, data={"assignee": "officer"})
+    assert r.status_code == 403 and REPORT_TEXT not in r.text and "case.role" in r.text
+    assert _stored(svc) == before
+
+
+def test_a_branch_clerk_records_its_branchs_objection_and_sees_only_the_reference(
+    svc: CaseworkService,
+) -> None:
+    assert _send(_reporter(svc), what=REPORT_TEXT).status_code == 200
+    clerk = _official(svc, "clerk1")
+    first = clerk.get("/casework/", follow_redirects=False)
+    assert first.status_code == 303 and first.headers["location"] == "/casework/objection"
+    page = clerk.get("/casework/objection").text
+    assert "/casework/objection?branch=B01" in page
+    assert "/casework/objection?branch=B02" not in page  # open, but not the clerk's
+    assert 'href="/casework/town"' not in page and 'href="/casework/reporters"' not in page
+    r = _in_person(clerk)
+    assert r.status_code == 303, r.text
+    location = r.headers["location"]
+    assert location == "/casework/objection?branch=B01&done=YY-2026-00001"
+    entry: dict[str, Any] = json.loads(svc.on_thread(lambda s: s.log_rows()[-1]))
+    assert entry["type"] == "objection.received" and entry["actor"] == "clerk1"
+    assert entry["body"]["channel"] == "in_person" and entry["body"]["branch"] == "B01"
+    done = clerk.get(location).text
+    assert re.search(r'id="reference">YY-2026-00001<', done)
+    assert REPORT_TEXT not in done and "MQ-2026" not in done
+    assert _field(done, "submission")  # the form again, for the next one
+    en = clerk.get("/casework/objection?lang=en").text
+    assert "branch work group" in en
+
+
+def test_tally_accounts_add_binds_a_branch_clerk_to_its_branch(tmp_path: Path) -> None:
+    runner = CliRunner(env={"TALLY_ACCOUNT_PASSWORD": "a-long-password", "TALLY_LANG": "zh"})
+    r = runner.invoke(
+        app, ["accounts", "add", str(tmp_path), "--name", "c1", "--role", "branch_clerk"]
+    )
+    assert r.exit_code == 1 and "--branch" in r.output
+    r = runner.invoke(
+        app,
+        [
+            "accounts",
+            "add",
+            str(tmp_path),
+            "--name",
+            "h1",
+            "--role",
+            "case_head",
+            "--branch",
+            "B01",
+        ],
+    )
+    assert r.exit_code == 1
+    r = runner.invoke(
+        app,
+        [
+            "accounts",
+            "add",
+            str(tmp_path),
+            "--name",
+            "c1",
+            "--role",
+            "branch_clerk",
+            "--branch",
+            "B01",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    listed = runner.invoke(app, ["accounts", "list", str(tmp_path), "--json"])
+    assert json.loads(listed.output) == [{"name": "c1", "role": "branch_clerk", "branch": "B01"}]
