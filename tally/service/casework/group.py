@@ -72,7 +72,8 @@ CASEWORK_ROLES: Final = frozenset(
     {Role.CASE_HEAD, Role.CASE_OFFICER, Role.TOWN_VIEWER, Role.BRANCH_CLERK}
 )
 # (RP-9.8) A branch clerk's only pages: the in-person objection form of its own branch (``/``
-# leads there), the list of the objections it recorded, and signing out; every other casework page is refused (``case.role``, 403).
+# leads there), the list of the objections it recorded, and signing out; every other casework
+# page is refused (``case.role``, 403).
 CLERK_PATHS: Final = frozenset(
     {"/casework/", "/casework/objection", "/casework/objection/recorded", "/casework/logout"}
 )
