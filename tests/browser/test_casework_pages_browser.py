@@ -5,7 +5,7 @@ page say so; a refused report keeps its text; the public objection form gives a 
 check code that the status page takes; the verification group assigns and concludes, records
 an objection made in person and registers a reporter, gives one a new access code (the phone
 signed in with the old one is signed out) and withdraws them; a branch clerk records its own
-branch's objection and is refused every other page; the town committee's list shows the counts per branch and the latest
+branch's objection, finds it in its list of those it recorded, and is refused every other page; the town committee's list shows the counts per branch and the latest
 checkpoint. No page scrolls sideways.
 """
 
@@ -283,8 +283,15 @@ def test_a_branch_clerk_records_its_branchs_objection_and_sees_nothing_else(
     page.fill("#in-person textarea[name=what]", "当面反映：有人在会场外拉票")
     with page.expect_navigation():
         page.click("#in-person button.primary")
-    assert re.fullmatch(r"YY-2026-[0-9]{5}", page.inner_text("#reference"))
+    reference = page.inner_text("#reference")
+    assert re.fullmatch(r"YY-2026-[0-9]{5}", reference)
     assert "/casework/case/" not in page.url
+    _no_sideways_scroll(page)
+    with page.expect_navigation():  # its list: only what this account recorded, with the state
+        page.click("#recorded-link")
+    rows = page.locator("#recorded tbody tr")
+    assert rows.count() == 1 and rows.first.get_attribute("data-reference") == reference
+    assert "已受理" in rows.first.inner_text() and "有人在会场外拉票" not in page.inner_text("main")
     _no_sideways_scroll(page)
     page.goto(base + "/casework/town")
     assert "支部工作组只能记录本支部" in page.inner_text("main")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tally.cli import app
@@ -23,7 +24,9 @@ from tests.integration.test_casework_pages import (
     JSON,
     _field,
     _in_person,
+    _lodge,
     _official,
+    _post,
     _reporter,
     _send,
     _stored,
@@ -162,3 +165,117 @@ def test_tally_accounts_add_binds_a_branch_clerk_to_its_branch(tmp_path: Path) -
     assert r.exit_code == 0, r.output
     listed = runner.invoke(app, ["accounts", "list", str(tmp_path), "--json"])
     assert json.loads(listed.output) == [{"name": "c1", "role": "branch_clerk", "branch": "B01"}]
+
+
+# -- the clerk's list of the objections it recorded (RP-9.8, issue 18 clerk-list) ------------------
+RECORDED = "/casework/objection/recorded"
+B02_TEXT = "二支部当面反映：有人许诺好处"
+
+
+def _in_person_b02(c: Any) -> Any:
+    page = c.get("/casework/objection?branch=B02").text
+    data = {
+        "csrf": _field(page, "csrf"),
+        "submission": _field(page, "submission"),
+        "branch": "B02",
+        "what": B02_TEXT,
+        "name": "钱七",
+        "contact": "13900000002",
+    }
+    return c.post("/casework/objection", data=data, headers=JSON, follow_redirects=False)
+
+
+def _references(html: str) -> list[str]:
+    return re.findall(r'data-reference="([A-Z]{2}-[0-9]{4}-[0-9]{5})"', html)
+
+
+@pytest.fixture
+def mixed(svc: CaseworkService) -> dict[str, str]:
+    """B02's clerk records YY-…01; the public form lodges …02 for B01; clerk1 records …03 for
+    B01; the head records …04 for B01 in person; a reporter reports MQ-…01 on B01."""
+    _accounts(svc).add("clerk2", Role.BRANCH_CLERK, "clerk2-password", branch="B02")
+    assert _in_person_b02(_official(svc, "clerk2")).status_code == 303
+    assert (
+        _lodge(TestClient(svc.app), name="孙八", what="表格异议（只给查核组看）").status_code == 200
+    )
+    r = _in_person(_official(svc, "clerk1"), {"contact": "13900000001"})
+    assert r.status_code == 303, r.text
+    assert _in_person(_official(svc, "head"), {"what": "组长记录的异议"}).status_code == 303
+    assert _send(_reporter(svc), what=REPORT_TEXT).status_code == 200
+    return {"b02": "YY-2026-00001", "form": "YY-2026-00002", "mine": "YY-2026-00003"}
+
+
+def test_the_clerks_list_holds_only_what_it_recorded_for_its_branch(
+    svc: CaseworkService, mixed: dict[str, str]
+) -> None:
+    page = _official(svc, "clerk1").get(RECORDED)
+    assert page.status_code == 200
+    assert _references(page.text) == [mixed["mine"]]
+    for never in ("YY-2026-00001", "YY-2026-00002", "YY-2026-00004", "MQ-2026"):
+        assert never not in page.text
+    for never in (B02_TEXT, "钱七", "孙八", "表格异议", "组长记录", REPORT_TEXT):
+        assert never not in page.text
+    # what it typed is not shown back either: no objector, contact or content (RP-9.8)
+    for never in ("赵六", "13900000001", "代写"):
+        assert never not in page.text
+    assert "已受理" in page.text and "2026-" in page.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        RECORDED + "?branch=B02",
+        RECORDED + "?branch=B02&actor=clerk2",
+        RECORDED + "/B02",
+        RECORDED + "/../B02",
+        "/casework/objection/recorded%2FB02",
+    ],
+)
+def test_a_clerk_tampering_with_the_query_or_path_gets_nothing_of_another_branch(
+    svc: CaseworkService, mixed: dict[str, str], path: str
+) -> None:
+    r = _official(svc, "clerk1").get(path)
+    assert mixed["b02"] not in r.text and B02_TEXT not in r.text and "钱七" not in r.text
+    if r.status_code == 200:
+        assert _references(r.text) == [mixed["mine"]]
+    else:
+        assert r.status_code in (403, 404)
+
+
+def test_the_other_branchs_clerk_sees_only_its_own(
+    svc: CaseworkService, mixed: dict[str, str]
+) -> None:
+    page = _official(svc, "clerk2").get(RECORDED + "?branch=B01").text
+    assert _references(page) == [mixed["b02"]]
+    assert mixed["mine"] not in page and B02_TEXT not in page and "钱七" not in page
+
+
+@pytest.mark.parametrize("name", ["head", "officer", "town"])
+def test_no_other_role_has_the_clerks_list(
+    svc: CaseworkService, mixed: dict[str, str], name: str
+) -> None:
+    c = _official(svc, name)
+    r = c.get(RECORDED, headers=JSON)
+    assert r.status_code == 403 and r.json()["code"] == "case.role"
+    r = c.get(RECORDED)
+    assert r.status_code == 403 and mixed["mine"] not in r.text
+
+
+def test_a_signed_out_visitor_is_led_to_sign_in(svc: CaseworkService) -> None:
+    r = TestClient(svc.app).get(RECORDED, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/casework/login"
+
+
+def test_the_clerks_list_follows_the_state_and_names_no_assignee(
+    svc: CaseworkService, mixed: dict[str, str]
+) -> None:
+    head = _official(svc, "head")
+    r = _post(head, f"/casework/case/{mixed['mine']}/assign", assignee="officer")
+    assert r.status_code == 303, r.text
+    clerk = _official(svc, "clerk1")
+    page = clerk.get(RECORDED).text
+    assert re.search(r'class="assigned" data-reference="YY-2026-00003"', page)
+    assert "已交办" in page and "officer" not in page
+    assert "assigned" in clerk.get(RECORDED + "?lang=en").text
+    form = clerk.get("/casework/objection").text
+    assert f'href="{RECORDED}"' in form

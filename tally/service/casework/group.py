@@ -72,8 +72,11 @@ CASEWORK_ROLES: Final = frozenset(
     {Role.CASE_HEAD, Role.CASE_OFFICER, Role.TOWN_VIEWER, Role.BRANCH_CLERK}
 )
 # (RP-9.8) A branch clerk's only pages: the in-person objection form of its own branch (``/``
-# leads there) and signing out; every other casework page is refused (``case.role``, 403).
-CLERK_PATHS: Final = frozenset({"/casework/", "/casework/objection", "/casework/logout"})
+# leads there), the list of the objections it recorded, and signing out; every other casework
+# page is refused (``case.role``, 403).
+CLERK_PATHS: Final = frozenset(
+    {"/casework/", "/casework/objection", "/casework/objection/recorded", "/casework/logout"}
+)
 HANDLERS: Final = frozenset({Role.CASE_HEAD, Role.CASE_OFFICER})
 REMINDER_HOUR: Final = 9  # RP-9.7: 09:00 town time
 

@@ -8,6 +8,10 @@ the post is checked as the public form's is (RP-8.2, RP-8.6), carries a one-time
 token, and leads to the new case's page; a branch clerk sees no case (RP-9.8) and is led back
 to its form with the new reference. Another branch's form or post is ``case.other_branch`` (403)
 for a clerk. An in-person objection has no check code (RP-8.3).
+
+``/casework/objection/recorded`` is a branch clerk's list of the objections of its branch it
+recorded under its account: reference, date received, state and due dates only (RP-9.8); the
+branch is the account's, never a parameter, and no other role has the page (``case.role``, 403).
 """
 
 from __future__ import annotations
@@ -93,6 +97,24 @@ async def form_page(request: Request, user: Official) -> Response:
     ctx = await cw.run(lambda s: _ctx(s, cw, user, branch, {}))
     ctx["done"] = done if _REFERENCE.fullmatch(done) else ""
     return render(request, "group_objection.html", ctx)
+
+
+@router.get("/objection/recorded")
+async def recorded_page(request: Request, user: Official) -> Response:
+    if user.account.role is not Role.BRANCH_CLERK:
+        e = role_refusal(
+            "这一页只给支部工作组看本支部记录的异议",
+            "this page is a branch work group's list of the objections it recorded",
+        )
+        return refusal(request, e, "group_denied.html", {})
+
+    def build(store: CaseworkStore) -> dict[str, Any]:
+        files = views.case_files(store.log_rows())
+        rows = views.clerk_objections(store.ledger, files, user.account.branch, user.account.name)
+        return {**common(store, cw, user), "rows": rows, "page": "recorded"}
+
+    cw = casework_of(request)
+    return render(request, "group_recorded.html", await cw.run(build))
 
 
 @router.post("/objection")

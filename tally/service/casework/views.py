@@ -16,6 +16,7 @@ from tally.core.casework import (
     Case,
     CaseKind,
     CaseState,
+    Channel,
     Effect,
     Finding,
     Ledger,
@@ -37,6 +38,7 @@ __all__ = [
     "ReporterRow",
     "branch_counts",
     "case_files",
+    "clerk_objections",
     "reference_of",
     "reminders_today",
     "reporter_reports",
@@ -100,6 +102,24 @@ def reference_of(step: Step) -> str:
 def _order(c: Case) -> tuple[int, int, int]:
     kind, year, n = parse_reference(c.reference)
     return (0 if kind is CaseKind.OBJECTION else 1, year, n)
+
+
+def clerk_objections(
+    ledger: Ledger, files: Mapping[str, CaseFile], branch: str, actor: str
+) -> list[Case]:
+    """(RP-9.8) A branch clerk's list: the objections of ``branch`` made in person and recorded
+    under the account ``actor``, oldest first. The caller shows only each one's reference, date
+    received, state and due dates; never a report, an objection by form, another branch's case
+    or another account's, and never the objector, the content or a finding."""
+    out = []
+    for ref, f in files.items():
+        case = ledger.cases.get(ref)
+        if case is None or case.kind is not CaseKind.OBJECTION:
+            continue
+        if case.channel != Channel.IN_PERSON or case.branch != branch or f.actor != actor:
+            continue
+        out.append(case)
+    return sorted(out, key=_order)
 
 
 def reporter_reports(

@@ -7,12 +7,14 @@ from datetime import date
 from typing import Any
 
 from tally.core.casework import (
+    Channel,
     Finding,
     Ledger,
     Step,
     assign,
     check,
     conclude,
+    lodge_objection,
     open_ledger,
     opening_step,
     record,
@@ -120,3 +122,35 @@ def test_reminders_sent_today_are_read_back_from_the_log() -> None:
     log.add(reminder_step(r), "casework")
     assert views.sent_today(log.rows, date(2026, 9, 28)) == {(r.reference, "assign_due")}
     assert views.sent_today(log.rows, date(2026, 9, 29)) == set()
+
+
+def test_a_clerks_list_is_its_own_in_person_objections_of_its_branch_only() -> None:
+    """(RP-9.8) Only ``in_person`` objections of the branch whose received entry names the
+    account: not one by form, not the head's in person, not another branch's, not a report."""
+    log = _town()
+
+    def objection(branch: str, channel: Channel, actor: str) -> str:
+        step = lodge_objection(
+            log.ledger,
+            at=log.now(),
+            calendar=CALENDAR,
+            branch=branch,
+            channel=channel,
+            about="",
+            what="当面反映",
+            objector_name="赵六",
+            publicity_end=date(2026, 12, 31),
+            elected=frozenset(),
+        )
+        log.add(step, actor)
+        return views.reference_of(step)
+
+    mine = objection("B01", Channel.IN_PERSON, "clerk1")
+    objection("B01", Channel.FORM, "public")
+    objection("B01", Channel.IN_PERSON, "head")
+    objection("B02", Channel.IN_PERSON, "clerk1")
+    objection("B01", Channel.IN_PERSON, "clerk9")
+    files = views.case_files(log.rows)
+    got = views.clerk_objections(log.ledger, files, "B01", "clerk1")
+    assert [c.reference for c in got] == [mine]
+    assert views.clerk_objections(log.ledger, files, "B03", "clerk1") == []
