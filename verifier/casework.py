@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from verifier import statutory
-from verifier.bundle import Bundle, hash_member, open_bundle, read_file
+from verifier.bundle import Bundle, open_bundle, read_file
 from verifier.canonical import (
     DOCUMENT_LIMIT,
     LOG_LINE_LIMIT,
@@ -55,6 +55,7 @@ from verifier.casework_log import (
 )
 from verifier.checks.common import TownKey
 from verifier.checks.findings import ListFindings
+from verifier.checks.indexed_bundle import IndexedBundle, check_indexed_layout
 from verifier.checks.publicity import signed_calendar_years
 from verifier.crypto import PublicKey, b64decode_canonical, parse_pubkey_value
 from verifier.errors import VerificationError
@@ -256,81 +257,23 @@ def _line(c: Case) -> CaseLine:
 # --------------------------------------------------------------------------- layout and index
 
 
+_LAYOUT: Final = IndexedBundle(
+    prefix="cbundle",
+    extra_zh="事项登记簿包中有不应有的文件",
+    extra_en="a file that a casework bundle may not hold (RP-12.3)",
+    fixed=_FIXED,
+    allowed=lambda name: name == "calendar.json" or _PHOTO_PATH.fullmatch(name) is not None,
+    index_format="casework-bundle-index/1",
+    id_member="casework_id",
+    file_where={"rule": "RP-12.3"},
+    index_where={},
+    item_where={},
+)
+
+
 def _check_layout(run: _Run) -> str | None:
     """(V31, RP-12.3) Exactly the bundle's files, each as the index says; the index's id."""
-    f = run.f
-    names = [n for n in run.b.names() if n != "index.json"]
-    for name in names:
-        if name not in (*_FIXED, "calendar.json") and _PHOTO_PATH.fullmatch(name) is None:
-            f.fail(
-                "cbundle.extra_file",
-                "事项登记簿包中有不应有的文件",
-                "a file that a casework bundle may not hold (RP-12.3)",
-                file=name,
-                rule="RP-12.3",
-            )
-    for name in _FIXED:
-        if name not in names:
-            f.fail("cbundle.missing_file", "缺少文件", "missing file", file=name, rule="RP-12.3")
-    for name in names:
-        digest, _why = hash_member(run.b, name)
-        run.digests[name] = (digest, run.b.size(name))
-    doc = run.doc("index.json")
-    if (
-        not isinstance(doc, dict)
-        or set(doc) != {"format", "casework_id", "entries", "files"}
-        or doc["format"] != "casework-bundle-index/1"
-        or not isinstance(doc["files"], list)
-        or type(doc["entries"]) is not int
-        or not isinstance(doc["casework_id"], str)
-    ):
-        f.fail(
-            "cbundle.index",
-            "index.json 不是 casework-bundle-index/1",
-            "index.json is not a casework-bundle-index/1",
-            file="index.json",
-        )
-        return None
-    listed: set[str] = set()
-    for i, item in enumerate(doc["files"]):
-        _index_item(run, i, item, listed)
-    for name in sorted(set(names) - listed):
-        f.fail("cbundle.unindexed", "文件未列入索引", "file not in the index", file=name)
-    run.digests["#entries"] = (None, doc["entries"])
-    return str(doc["casework_id"])
-
-
-def _index_item(run: _Run, i: int, item: object, listed: set[str]) -> None:
-    f = run.f
-    if (
-        not isinstance(item, dict)
-        or set(item) != {"path", "sha256", "size"}
-        or not isinstance(item["path"], str)
-        or not isinstance(item["sha256"], str)
-        or type(item["size"]) is not int
-    ):
-        f.fail("cbundle.index", "索引条目格式错误", "malformed index item", path=f"files[{i}]")
-        return
-    name = item["path"]
-    if name in listed or name not in run.digests:
-        f.fail(
-            "cbundle.missing_file",
-            "索引所列文件缺失或重复",
-            "an indexed file is missing or listed twice",
-            file=name,
-        )
-        return
-    listed.add(name)
-    digest, size = run.digests[name]
-    if size != item["size"] or digest != item["sha256"]:
-        f.fail(
-            "cbundle.hash",
-            "文件与索引的哈希或大小不符",
-            "the file differs from its index entry",
-            file=name,
-            expected=item["sha256"],
-            found=str(digest),
-        )
+    return check_indexed_layout(_LAYOUT, run.f, run.b, run.digests, lambda: run.doc("index.json"))
 
 
 # --------------------------------------------------------------------------- definition (RP-8.1)

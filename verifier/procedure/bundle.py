@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from verifier.bundle import Bundle, hash_member, open_bundle, read_file
+from verifier.bundle import Bundle, open_bundle, read_file
 from verifier.canonical import DOCUMENT_LIMIT, parse_canonical
 from verifier.checks.common import TownKey
 from verifier.checks.findings import ListFindings
+from verifier.checks.indexed_bundle import IndexedBundle, check_indexed_layout
 from verifier.crypto import PublicKey, parse_pubkey_value
 from verifier.errors import VerificationError
 from verifier.procedure.checkpoints import check_checkpoints, expected_reasons
@@ -212,93 +213,26 @@ def _entries(run: _Run, log: ProcedureLog) -> None:
 # --------------------------------------------------------------------------- V20 layout and index
 
 
+_WHERE: Final = {"clause": "V20", "rule": "RP-12.1"}
+_LAYOUT: Final = IndexedBundle(
+    prefix="pbundle",
+    extra_zh="换届程序结果包中有不应有的文件",
+    extra_en="a file that a procedure bundle may not hold (RP-12.1)",
+    fixed=_FIXED,
+    allowed=lambda name: name == "calendar.json" or _STOCK.fullmatch(name) is not None,
+    index_format="procedure-bundle-index/1",
+    id_member="procedure_id",
+    file_where=_WHERE,
+    index_where=_WHERE,
+    item_where={"file": "index.json", **_WHERE},
+)
+
+
 def _layout(run: _Run) -> str | None:
     """(V20, RP-12.1) Exactly the bundle's files, each as the index says; the index's id."""
-    f = run.f
-    names = [n for n in run.b.names() if n != "index.json"]
-    where = {"clause": "V20", "rule": "RP-12.1"}
-    for name in names:
-        if name not in (*_FIXED, "calendar.json") and _STOCK.fullmatch(name) is None:
-            f.fail(
-                "pbundle.extra_file",
-                "换届程序结果包中有不应有的文件",
-                "a file that a procedure bundle may not hold (RP-12.1)",
-                file=name,
-                **where,
-            )
-    for name in _FIXED:
-        if name not in names:
-            f.fail("pbundle.missing_file", "缺少文件", "missing file", file=name, **where)
-    for name in names:
-        digest, _why = hash_member(run.b, name)
-        run.digests[name] = (digest, run.b.size(name))
-    doc = run.doc("index.json", "V20")
-    if (
-        not isinstance(doc, dict)
-        or set(doc) != {"format", "procedure_id", "entries", "files"}
-        or doc["format"] != "procedure-bundle-index/1"
-        or not isinstance(doc["files"], list)
-        or type(doc["entries"]) is not int
-        or not isinstance(doc["procedure_id"], str)
-    ):
-        f.fail(
-            "pbundle.index",
-            "index.json 不是 procedure-bundle-index/1",
-            "index.json is not a procedure-bundle-index/1",
-            file="index.json",
-            **where,
-        )
-        return None
-    listed: set[str] = set()
-    for i, item in enumerate(doc["files"]):
-        _index_item(run, i, item, listed)
-    for name in sorted(set(names) - listed):
-        f.fail("pbundle.unindexed", "文件未列入索引", "file not in the index", file=name, **where)
-    run.digests["#entries"] = (None, doc["entries"])
-    return str(doc["procedure_id"])
-
-
-def _index_item(run: _Run, i: int, item: object, listed: set[str]) -> None:
-    f = run.f
-    where = {"clause": "V20", "rule": "RP-12.1"}
-    if (
-        not isinstance(item, dict)
-        or set(item) != {"path", "sha256", "size"}
-        or not isinstance(item["path"], str)
-        or not isinstance(item["sha256"], str)
-        or type(item["size"]) is not int
-    ):
-        f.fail(
-            "pbundle.index",
-            "索引条目格式错误",
-            "malformed index item",
-            path=f"files[{i}]",
-            file="index.json",
-            **where,
-        )
-        return
-    name = item["path"]
-    if name in listed or name not in run.digests:
-        f.fail(
-            "pbundle.missing_file",
-            "索引所列文件缺失或重复",
-            "an indexed file is missing or listed twice",
-            file=name,
-            **where,
-        )
-        return
-    listed.add(name)
-    digest, size = run.digests[name]
-    if size != item["size"] or digest != item["sha256"]:
-        f.fail(
-            "pbundle.hash",
-            "文件与索引的哈希或大小不符",
-            "the file differs from its index entry",
-            file=name,
-            expected=item["sha256"],
-            found=str(digest),
-            **where,
-        )
+    return check_indexed_layout(
+        _LAYOUT, run.f, run.b, run.digests, lambda: run.doc("index.json", "V20")
+    )
 
 
 # --------------------------------------------------------------------------- V21 the definition
