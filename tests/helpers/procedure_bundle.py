@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import keys
@@ -14,11 +15,41 @@ from tally.log.checkpoint import note_body, signature_line
 from tally.log.merkle import consistency_proof, leaf_hash, mth
 from tally.log_file import BundleFile, bundle_index
 from tally.procedure_store import ProcedureStore
+from tally.procedure_town import approve, record_signed
+from tests.helpers.procedure import SCRUTINEERS, TOWN, WORK_GROUP
+from tests.helpers.procedure_town import VettedBranch
 
-__all__ = ["Files", "reseal", "rows"]
+__all__ = ["Files", "approved_files", "reseal", "rows", "write"]
 
 DOMAIN = b"branch-election/procedure-checkpoint/1"
 Files = dict[str, bytes]
+
+
+def approved_files(branch: VettedBranch, reference: str) -> Files:
+    """The bundle of a vetted ``branch`` once the town approved its lists under ``reference``,
+    every count co-signed by the scrutineers (the branch's store is closed)."""
+    raw = json.dumps(approve(branch.store, reference=reference, town=TOWN)).encode()
+    record_signed(
+        branch.store,
+        raw,
+        work_group=WORK_GROUP,
+        at=branch.now(),
+        actor="组长",
+        random=branch.random,
+    )
+    for s in SCRUTINEERS:
+        branch.store.cosign(s)
+    files = {f.path: f.data for f in branch.store.bundle_files()}
+    branch.store.close()
+    return files
+
+
+def write(folder: Path, files: Files) -> Path:
+    """The bundle's files written under ``folder``."""
+    for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    return folder
 
 
 def rows(files: Files) -> list[dict[str, Any]]:

@@ -22,9 +22,8 @@ from typer.testing import CliRunner
 import keys
 from tally.core.manifest import canonical
 from tally.log_file import BundleFile, bundle_index
-from tally.procedure_town import approve, record_signed
 from tests.helpers.procedure import SCRUTINEERS, TOWN, WORK_GROUP, signer
-from tests.helpers.procedure_bundle import Files, reseal, rows
+from tests.helpers.procedure_bundle import Files, approved_files, reseal, rows, write
 from tests.helpers.procedure_town import VettedBranch
 from verifier.cli import app
 from verifier.crypto import fingerprint
@@ -40,27 +39,7 @@ runner = CliRunner()
 def published(tmp_path_factory: pytest.TempPathFactory) -> Files:
     """The bundle of a branch through the town's approval, every count co-signed."""
     branch = VettedBranch(tmp_path_factory.mktemp("p") / "b.sqlite").through_vetting()
-    raw = json.dumps(approve(branch.store, reference="红组〔2026〕12号", town=TOWN)).encode()
-    record_signed(
-        branch.store,
-        raw,
-        work_group=WORK_GROUP,
-        at=branch.now(),
-        actor="组长",
-        random=branch.random,
-    )
-    for s in SCRUTINEERS:
-        branch.store.cosign(s)
-    files = {f.path: f.data for f in branch.store.bundle_files()}
-    branch.store.close()
-    return files
-
-
-def write(folder: Path, files: Files) -> Path:
-    for name, data in files.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_bytes(data)
-    return folder
+    return approved_files(branch, "红组〔2026〕12号")
 
 
 def verify(folder: Path, *extra: str) -> tuple[int, dict[str, Any]]:

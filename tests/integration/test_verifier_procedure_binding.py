@@ -38,7 +38,7 @@ from tally.procedure_store import ProcedureStore
 from tests.helpers import casework as cw
 from tests.helpers.cli_election import ENV, PASSPHRASE, PRESENT, Election, make_key, marks_for
 from tests.helpers.procedure import OTHER_TOWN, example_input
-from tests.helpers.procedure_bundle import Files, reseal, rows
+from tests.helpers.procedure_bundle import Files, reseal, rows, write
 from tests.helpers.procedure_town import VettedBranch
 from tests.integration.test_procedure_town_cli import DRAFT, reuse_keys
 from verifier.cli import app as verifier_app
@@ -140,13 +140,6 @@ def codes(doc: dict[str, Any]) -> set[tuple[str, str]]:
 
 def read(folder: Path) -> Files:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-
-
-def write(folder: Path, files: Files) -> Path:
-    for name, data in files.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_bytes(data)
-    return folder
 
 
 def copy_of(folder: Path, to: Path) -> Path:

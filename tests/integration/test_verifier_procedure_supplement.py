@@ -23,9 +23,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tally.core.procedure.entries import Form
-from tally.procedure_town import approve, record_signed
-from tests.helpers.procedure import SCRUTINEERS, TOWN, WORK_GROUP
-from tests.helpers.procedure_bundle import Files, reseal, rows
+from tests.helpers.procedure import TOWN, WORK_GROUP
+from tests.helpers.procedure_bundle import Files, approved_files, reseal, rows, write
 from tests.helpers.procedure_town import SECRETARY_BALLOTS, VettedBranch
 from verifier.cli import app
 from verifier.crypto import fingerprint
@@ -60,27 +59,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Files:
     branch.propose()
     branch.evaluate(["ss"] * 40)
     branch.vet()
-    raw = json.dumps(approve(branch.store, reference="红组〔2026〕13号", town=TOWN)).encode()
-    record_signed(
-        branch.store,
-        raw,
-        work_group=WORK_GROUP,
-        at=branch.now(),
-        actor="组长",
-        random=branch.random,
-    )
-    for s in SCRUTINEERS:
-        branch.store.cosign(s)
-    files = {f.path: f.data for f in branch.store.bundle_files()}
-    branch.store.close()
-    return files
-
-
-def write(folder: Path, files: Files) -> Path:
-    for name, data in files.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_bytes(data)
-    return folder
+    return approved_files(branch, "红组〔2026〕13号")
 
 
 def verify(folder: Path) -> tuple[int, dict[str, Any]]:
