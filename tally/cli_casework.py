@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import secrets
 import tomllib
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -139,8 +140,7 @@ def register_cmd(
     """登记民情直报员并生成访问码 / Register a community reporter; prints the access code once."""
 
     def action(lg: str) -> tuple[list[str], dict[str, Any]]:
-        store = CaseworkStore.open(file)
-        try:
+        with closing(CaseworkStore.open(file)) as store:
             at = _now()
             step = register_reporter(
                 store.ledger,
@@ -152,8 +152,6 @@ def register_cmd(
                 phone=phone,
             )
             _, code = store.register(step, at=at, actor=actor, random=secrets.token_bytes)
-        finally:
-            store.close()
         lines = (
             [
                 f"已登记直报员 {reporter}（{branch} / {group}）",
@@ -182,13 +180,10 @@ def withdraw_reporter_cmd(
     """撤销民情直报员 / Withdraw a community reporter: the access code stops at once, reports made stay."""
 
     def action(lg: str) -> tuple[list[str], dict[str, Any]]:
-        store = CaseworkStore.open(file)
-        try:
+        with closing(CaseworkStore.open(file)) as store:
             at = _now()
             step = withdraw_reporter(store.ledger, at=at, reporter=reporter, reason=reason)
             store.perform(step, at=at, actor=actor, random=secrets.token_bytes)
-        finally:
-            store.close()
         line = (
             f"已撤销直报员 {reporter}：其访问码即时失效，已报送的事项保留"
             if lg == "zh"
@@ -210,11 +205,8 @@ def replace_code_cmd(
     """更换直报员访问码 / Replace a reporter's access code; prints the new code once, the old one stops at once."""
 
     def action(lg: str) -> tuple[list[str], dict[str, Any]]:
-        store = CaseworkStore.open(file)
-        try:
+        with closing(CaseworkStore.open(file)) as store:
             code = store.replace_code(reporter, random=secrets.token_bytes)
-        finally:
-            store.close()
         lines = (
             [
                 f"已更换直报员 {reporter} 的访问码，旧访问码即时失效",
@@ -254,8 +246,7 @@ def lodge_cmd(
     """记录当面提出的异议 / Record an objection lodged in person (channel in_person; no check code)."""
 
     def action(lg: str) -> tuple[list[str], dict[str, Any]]:
-        store = CaseworkStore.open(file)
-        try:
+        with closing(CaseworkStore.open(file)) as store:
             pub = _publicity(procedure, store.casework.id.hex(), branch)
             cal = load_calendar(calendar, town_key=store.town_key)
             at = _now()
@@ -276,8 +267,6 @@ def lodge_cmd(
             store.lodge(step, at=at, actor=actor, random=secrets.token_bytes)
             ref = reference_of(step)
             due = store.ledger.case(ref).due_conclude
-        finally:
-            store.close()
         line = (
             f"已记录当面提出的异议，事项编号 {ref}（{branch}），办结期限 {due}；当面提出的异议没有查询码"
             if lg == "zh"
@@ -332,8 +321,7 @@ def export_cmd(
                 zh=f"输出文件夹已存在且不为空：{out}（不会覆盖）",
                 en=f"the output folder exists and is not empty: {out} (never overwritten)",
             )
-        store = CaseworkStore.open(file)
-        try:
+        with closing(CaseworkStore.open(file)) as store:
             # (RP-12.3, R26.3) the town's signed year file goes with the bundle when used
             cal = load_calendar(calendar, town_key=store.town_key)
             files = (
@@ -341,8 +329,6 @@ def export_cmd(
                 if public
                 else [(f.path, f.data) for f in store.bundle_files(cal)]
             )
-        finally:
-            store.close()
         for rel, data in files:
             target = out / rel
             target.parent.mkdir(parents=True, exist_ok=True)

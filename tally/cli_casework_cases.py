@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -92,14 +93,11 @@ def _step(
     """Open the file, make the step at the current time, write it, report the case after it."""
 
     def action(lg: str) -> tuple[list[str], dict[str, Any]]:
-        store = CaseworkStore.open(file)
-        try:
+        with closing(CaseworkStore.open(file)) as store:
             at = _now()
             step = make(store.ledger, at)
             store.perform(step, at=at, actor=actor, random=secrets.token_bytes)
             case = store.ledger.case(reference)
-        finally:
-            store.close()
         return [done(lg, case)], {"type": step.type, **_case_json(case)}
 
     run_command(lang, as_json, action)
@@ -277,11 +275,8 @@ def list_cmd(
 
     def action(lg: str) -> tuple[list[str], dict[str, Any]]:
         day = _day(on)
-        store = CaseworkStore.open(file)
-        try:
+        with closing(CaseworkStore.open(file)) as store:
             cases = list(store.ledger.cases.values())
-        finally:
-            store.close()
         shown = [
             c
             for c in sorted(cases, key=lambda c: (c.kind.value, c.reference))
