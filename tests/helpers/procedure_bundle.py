@@ -6,8 +6,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from typer.testing import CliRunner
 
 import keys
 from tally.core.manifest import canonical
@@ -18,11 +21,25 @@ from tally.procedure_store import ProcedureStore
 from tally.procedure_town import approve, record_signed
 from tests.helpers.procedure import SCRUTINEERS, TOWN, WORK_GROUP
 from tests.helpers.procedure_town import VettedBranch
+from verifier.cli import app
+from verifier.crypto import fingerprint
 
-__all__ = ["Files", "approved_files", "reseal", "rows", "write"]
+__all__ = [
+    "TOWN_FP",
+    "Files",
+    "approved_files",
+    "codes",
+    "reseal",
+    "rows",
+    "tampered",
+    "verify",
+    "write",
+]
 
 DOMAIN = b"branch-election/procedure-checkpoint/1"
 Files = dict[str, bytes]
+TOWN_FP = fingerprint(TOWN.public_key.key)
+_RUNNER = CliRunner()
 
 
 def approved_files(branch: VettedBranch, reference: str) -> Files:
@@ -50,6 +67,29 @@ def write(folder: Path, files: Files) -> Path:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(data)
     return folder
+
+
+def verify(folder: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+    """``verifier procedure FOLDER --town-key <the test town> --json``: its exit code and report."""
+    r = _RUNNER.invoke(app, ["procedure", str(folder), "--town-key", TOWN_FP, "--json", *extra])
+    return r.exit_code, json.loads(r.stdout)
+
+
+def codes(doc: dict[str, Any]) -> set[tuple[str, str]]:
+    """The report's findings as (clause, code)."""
+    return {(f["clause"], f["code"]) for f in doc["findings"]}
+
+
+def tampered(
+    tmp_path: Path, published: Files, edit: Callable[[list[dict[str, Any]]], None]
+) -> dict[str, Any]:
+    """The report on ``published`` after ``edit`` of its log, re-sealed with the work group's
+    key (the verifier must fail it)."""
+    entries = rows(published)
+    edit(entries)
+    code, doc = verify(write(tmp_path, reseal(published, entries, WORK_GROUP)))
+    assert code == 1, doc
+    return doc
 
 
 def rows(files: Files) -> list[dict[str, Any]]:

@@ -23,7 +23,17 @@ import keys
 from tally.core.manifest import canonical
 from tally.log_file import BundleFile, bundle_index
 from tests.helpers.procedure import SCRUTINEERS, TOWN, WORK_GROUP, signer
-from tests.helpers.procedure_bundle import Files, approved_files, reseal, rows, write
+from tests.helpers.procedure_bundle import (
+    TOWN_FP,
+    Files,
+    approved_files,
+    codes,
+    reseal,
+    rows,
+    tampered,
+    verify,
+    write,
+)
 from tests.helpers.procedure_town import VettedBranch
 from verifier.cli import app
 from verifier.crypto import fingerprint
@@ -31,7 +41,6 @@ from verifier.procedure.stocks import stock_commitment
 
 STALE = ("V28", "approval.stale")
 VECTORS = Path(__file__).resolve().parents[2] / "spec" / "vectors" / "procedure"
-TOWN_FP = fingerprint(TOWN.public_key.key)
 runner = CliRunner()
 
 
@@ -40,25 +49,6 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Files:
     """The bundle of a branch through the town's approval, every count co-signed."""
     branch = VettedBranch(tmp_path_factory.mktemp("p") / "b.sqlite").through_vetting()
     return approved_files(branch, "红组〔2026〕12号")
-
-
-def verify(folder: Path, *extra: str) -> tuple[int, dict[str, Any]]:
-    r = runner.invoke(app, ["procedure", str(folder), "--town-key", TOWN_FP, "--json", *extra])
-    return r.exit_code, json.loads(r.stdout)
-
-
-def codes(doc: dict[str, Any]) -> set[tuple[str, str]]:
-    return {(f["clause"], f["code"]) for f in doc["findings"]}
-
-
-def tampered(
-    tmp_path: Path, published: Files, edit: Callable[[list[dict[str, Any]]], None]
-) -> dict[str, Any]:
-    entries = rows(published)
-    edit(entries)
-    code, doc = verify(write(tmp_path, reseal(published, entries, WORK_GROUP)))
-    assert code == 1, doc
-    return doc
 
 
 def first(entries: list[dict[str, Any]], type_: str) -> dict[str, Any]:

@@ -14,29 +14,30 @@ M024 and M025, who proceed; the approval has six committee candidates.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from tally.core.procedure.entries import Form
-from tests.helpers.procedure import TOWN, WORK_GROUP
-from tests.helpers.procedure_bundle import Files, approved_files, reseal, rows, write
+from tests.helpers.procedure_bundle import (
+    Files,
+    approved_files,
+    codes,
+    rows,
+    verify,
+    write,
+)
+from tests.helpers.procedure_bundle import tampered as tampered_doc
 from tests.helpers.procedure_town import SECRETARY_BALLOTS, VettedBranch
-from verifier.cli import app
-from verifier.crypto import fingerprint
 
-TOWN_FP = fingerprint(TOWN.public_key.key)
 COMMITTEE_BALLOTS = (
     [["M001", "M022", "M023", "M002", "M003"]] * 11
     + [["M023", "M002", "M003", "M014", "M005"]] * 6
     + [["M024", "M025", "M008"], ["M024", "M025"], ["M024"]]
 )
 STOPPED = {"M001", "M022", "M014", "M005"}
-runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
@@ -60,25 +61,6 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Files:
     branch.evaluate(["ss"] * 40)
     branch.vet()
     return approved_files(branch, "红组〔2026〕13号")
-
-
-def verify(folder: Path) -> tuple[int, dict[str, Any]]:
-    r = runner.invoke(app, ["procedure", str(folder), "--town-key", TOWN_FP, "--json"])
-    return r.exit_code, json.loads(r.stdout)
-
-
-def codes(doc: dict[str, Any]) -> set[tuple[str, str]]:
-    return {(f["clause"], f["code"]) for f in doc["findings"]}
-
-
-def tampered_doc(
-    tmp_path: Path, published: Files, edit: Callable[[list[dict[str, Any]]], None]
-) -> dict[str, Any]:
-    entries = rows(published)
-    edit(entries)
-    code, doc = verify(write(tmp_path, reseal(published, entries, WORK_GROUP)))
-    assert code == 1, doc
-    return doc
 
 
 def tampered(
