@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -15,9 +17,14 @@ from tally.core.model import PostKind, zh_label
 
 if TYPE_CHECKING:  # the service loads only when `serve` runs
     from tally.service.proxy import TrustedProxies
-    from tally.service.transport import Binding, TlsFiles
+    from tally.service.transport import Binding, CheckedTls
 
 __all__ = ["demo", "serve"]
+
+log = logging.getLogger(__name__)
+# The certificate warning is printed by `serve` itself, in the command's language; the record
+# reaches the handlers an operator configures, and is not printed a second time without any.
+log.addHandler(logging.NullHandler())
 
 TrustedProxyOpt = Annotated[
     list[str] | None,
@@ -108,7 +115,7 @@ def serve(
 ) -> None:
     """启动服务：投票站页面、远程投票、公告板 / Start the service."""
     lg = _lang(lang)
-    tls = _tls_files(lg, tls_cert, tls_key)
+    tls = _tls_files(lg, tls_cert, tls_key, dt.datetime.now(dt.UTC))
     bindings = _bindings(lg, host, port, public_host, public_port)
     if demo:
         db, key = _demo_election(data)
@@ -184,8 +191,11 @@ def _require_casework_file(lg: str, casework: Path | None) -> None:
 # what it needs when it runs): every other command starts faster.
 
 
-def _tls_files(lg: str, tls_cert: Path | None, tls_key: Path | None) -> TlsFiles | None:
-    """`--tls-cert` and `--tls-key`, both or neither, loaded now: every problem before listening."""
+def _tls_files(
+    lg: str, tls_cert: Path | None, tls_key: Path | None, now: dt.datetime
+) -> CheckedTls | None:
+    """`--tls-cert` and `--tls-key`, both or neither, loaded at ``now``: every problem (an
+    expired certificate too) before listening."""
     from tally.service.transport import TlsFiles, TransportError, load_tls  # noqa: PLC0415 - serve
 
     if (tls_cert is None) != (tls_key is None):
@@ -200,12 +210,10 @@ def _tls_files(lg: str, tls_cert: Path | None, tls_key: Path | None) -> TlsFiles
         )
     if tls_cert is None or tls_key is None:
         return None
-    tls = TlsFiles(cert=tls_cert, key=tls_key)
-    try:
-        load_tls(tls)  # every problem now, in one line, before anything listens
+    try:  # every problem now, in one line, before anything listens
+        return load_tls(TlsFiles(cert=tls_cert, key=tls_key), now=now)
     except TransportError as e:
         fail(lg, False, e)
-    return tls
 
 
 def _bindings(
@@ -274,7 +282,7 @@ def _run_service(
     key: Path | None,
     scrutineer_key: list[Path] | None,
     trusted: TrustedProxies,
-    tls: TlsFiles | None,
+    tls: CheckedTls | None,
     bindings: list[Binding],
     *,
     casework: Path | None = None,
@@ -303,12 +311,26 @@ def _run_service(
     application = create_app(config)
     for zh, en in describe(bindings, tls is not None, casework=casework is not None):
         typer.echo(zh if lg == "zh" else en)
+    if tls is not None:
+        _warn_expiry(lg, tls, application.state.service.session.manifest.election.election_date)
     # Body, header and connection limits (SECURITY.md "Resource limits") on every binding;
     # uvicorn's own forwarded-header handling off (the app reads them from --trusted-proxy
     # peers only).
-    servers = build_servers(application, bindings, tls=tls)
+    servers = build_servers(application, bindings, tls=None if tls is None else tls.files)
     with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl-C stops quietly
         run_servers(servers)
+
+
+def _warn_expiry(lg: str, tls: CheckedTls, election_date: dt.date) -> None:
+    """One line on stderr, and a log record, for a certificate that expires before the election
+    day ends or within two weeks (the service still starts)."""
+    from tally.service.transport import expiry_warning  # noqa: PLC0415 - only for `serve`
+
+    warning = expiry_warning(tls, election_date)
+    if warning is None:
+        return
+    typer.echo(("warning: " if lg == "en" else "提醒：") + warning.message(lg), err=True)
+    log.warning("%s: %s", warning.code, warning.en)
 
 
 def demo(

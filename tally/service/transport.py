@@ -3,8 +3,12 @@
 * ``load_tls`` checks a certificate and its key before anything listens: each file exists and
   can be read, the key file is not readable by anyone but its owner (``0600`` or narrower, else
   refused), the key is not encrypted (there is nobody to type a passphrase for it) and belongs
-  to the certificate. Each failure is a ``TransportError`` with its own code and a one-line
-  message in both languages.
+  to the certificate, and the certificate is valid at the moment of starting (the caller passes
+  ``now``). Each failure is a ``TransportError`` with its own code and a one-line message in both
+  languages. The certificate whose dates count is the leaf: the first certificate in the file, the
+  one OpenSSL serves and the key belongs to; the rest of a chain file is not date-checked.
+  ``expiry_warning`` names a certificate that is still valid but expires within
+  ``EXPIRY_WARNING_DAYS`` or before the election day ends (``tally serve`` prints and logs it).
 * ``build_servers`` makes the uvicorn server(s) ``tally serve`` runs, every one with the limits
   of ``tally.service.limits`` and the same TLS files. With a public binding there are two
   servers over one app (one election session, one lock) on one event loop; the public one tags
@@ -18,6 +22,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import ssl
 import stat
@@ -27,19 +32,26 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 
 from tally.core.errors import TallyError
 from tally.service.limits import uvicorn_config
 
 __all__ = [
     "BINDING_KEY",
+    "EXPIRY_WARNING_DAYS",
     "HSTS",
     "PUBLIC_PATHS",
     "Binding",
+    "CheckedTls",
     "TlsFiles",
+    "TlsWarning",
     "TransportError",
     "TransportGate",
     "build_servers",
+    "expiry_warning",
     "is_public_path",
     "load_tls",
     "run_servers",
@@ -66,6 +78,14 @@ PUBLIC_PATHS = (
     "/report",  # the community reporter's phone page (spec/procedure.md RP-9.2)
     "/objection",  # the public objection form (RP-8.2)
 )
+# A certificate that expires this soon after the start, or before the election day ends, is
+# named at start-up (a warning: the service still starts).
+EXPIRY_WARNING_DAYS = 14
+# The election day is a day in Asia/Shanghai: UTC+08:00 all year (no daylight saving since 1991),
+# as the rest of the project counts town time (tally.core.casework.deadlines.TOWN_TIME).
+_ELECTION_TIME = dt.timezone(dt.timedelta(hours=8))
+# The election day ends at 23:59 town time, as remote voting closes (tally.remote_voting).
+_ELECTION_DAY_END = dt.time(23, 59)
 
 
 class TransportError(TallyError):
@@ -76,6 +96,31 @@ class TransportError(TallyError):
 class TlsFiles:
     cert: Path
     key: Path
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedTls:
+    """TLS files that passed ``load_tls`` at ``checked_at``, with the leaf certificate's
+    validity period (RFC 5280 §4.1.2.5: both ends included), in UTC."""
+
+    files: TlsFiles
+    context: ssl.SSLContext
+    not_before: dt.datetime
+    not_after: dt.datetime
+    checked_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TlsWarning:
+    """A certificate ``tally serve`` still starts with, but that expires soon (zh and en)."""
+
+    code: str
+    zh: str
+    en: str
+
+    def message(self, lang: str) -> str:
+        """The warning in ``lang``: English for "en", Simplified Chinese otherwise."""
+        return self.en if lang == "en" else self.zh
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,13 +174,21 @@ def _no_passphrase() -> str:
     raise _Encrypted
 
 
-def load_tls(files: TlsFiles) -> ssl.SSLContext:
-    """The server context for ``files``, after the checks above.
+def load_tls(files: TlsFiles, *, now: dt.datetime) -> CheckedTls:
+    """The checked files and the server context for them, after the checks above.
+
+    Args:
+        files: the certificate (PEM, the leaf first, then any chain) and its key.
+        now: the moment of starting, timezone-aware.
 
     Raises:
         TransportError: ``serve.tls_missing``, ``serve.tls_unreadable``, ``serve.tls_key_mode``,
-            ``serve.tls_key_encrypted``, ``serve.tls_mismatch`` or ``serve.tls_invalid``.
+            ``serve.tls_key_encrypted``, ``serve.tls_mismatch``, ``serve.tls_invalid``,
+            ``serve.tls_cert_not_yet_valid`` or ``serve.tls_cert_expired``.
+        ValueError: ``now`` is naive (a programming error).
     """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
     _readable(files.cert, "证书文件", "certificate file")
     key_stat = _readable(files.key, "私钥文件", "key file")
     mode = stat.S_IMODE(key_stat.st_mode)
@@ -147,6 +200,15 @@ def load_tls(files: TlsFiles) -> ssl.SSLContext:
             en=f"the TLS key file {files.key} has mode {mode:04o}, readable by others; "
             f"run chmod 600 {files.key} first",
         )
+    context = _context(files)
+    leaf = _leaf(files)
+    not_before, not_after = leaf.not_valid_before_utc, leaf.not_valid_after_utc
+    _check_dates(files.cert, not_before, not_after, now)
+    return CheckedTls(files, context, not_before, not_after, now)
+
+
+def _context(files: TlsFiles) -> ssl.SSLContext:
+    """OpenSSL's own reading of the pair: PEM, not encrypted, the key the leaf's."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     try:
@@ -164,13 +226,89 @@ def load_tls(files: TlsFiles) -> ssl.SSLContext:
                 zh=f"TLS 私钥 {files.key} 与证书 {files.cert} 不匹配",
                 en=f"the TLS key {files.key} does not belong to the certificate {files.cert}",
             ) from None
+        why = f": {e.reason}" if e.reason else ""  # None for an empty or DER file
         raise TransportError(
             "serve.tls_invalid",
-            zh=f"无法使用证书 {files.cert} 和私钥 {files.key}（须为 PEM 格式）：{e.reason}",
-            en=f"cannot use the certificate {files.cert} and key {files.key} (PEM expected): "
-            f"{e.reason}",
+            zh=f"无法使用证书 {files.cert} 和私钥 {files.key}（须为 PEM 格式）{why}",
+            en=f"cannot use the certificate {files.cert} and key {files.key} (PEM expected){why}",
         ) from None
     return context
+
+
+def _leaf(files: TlsFiles) -> x509.Certificate:
+    """The leaf certificate, read again with ``cryptography`` for its dates: the first certificate
+    in the file. It must be the one OpenSSL took as the leaf (``_context``): its public key is the
+    key file's. (The two readers differ at the edges: OpenSSL takes a ``TRUSTED CERTIFICATE``
+    block as the leaf, ``cryptography`` skips it and would date the next certificate instead.)"""
+    try:
+        leaf = x509.load_pem_x509_certificate(files.cert.read_bytes())
+        key = serialization.load_pem_private_key(files.key.read_bytes(), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm, OSError):
+        raise TransportError(
+            "serve.tls_invalid",
+            zh=f"无法读取证书 {files.cert} 的有效期（须为 PEM 格式的 X.509 证书，"
+            "以 BEGIN CERTIFICATE 开头）",
+            en=f"cannot read the validity dates of the certificate {files.cert} (a PEM X.509 "
+            "certificate expected, BEGIN CERTIFICATE)",
+        ) from None
+    spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    if leaf.public_key().public_bytes(*spki) != key.public_key().public_bytes(*spki):
+        raise TransportError(
+            "serve.tls_mismatch",
+            zh=f"TLS 私钥 {files.key} 与证书文件 {files.cert} 中的第一张证书不匹配",
+            en=f"the TLS key {files.key} does not belong to the first certificate in {files.cert}",
+        )
+    return leaf
+
+
+def _utc(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _check_dates(
+    cert: Path, not_before: dt.datetime, not_after: dt.datetime, now: dt.datetime
+) -> None:
+    """Refuse a leaf certificate that is not valid at ``now`` (both ends of its period valid)."""
+    if now < not_before:
+        raise TransportError(
+            "serve.tls_cert_not_yet_valid",
+            zh=f"TLS 证书 {cert} 自 {_utc(not_before)} 起才有效（现在是 {_utc(now)}）："
+            "请检查本机时钟，或换用已生效的证书",
+            en=f"the TLS certificate {cert} is not valid before {_utc(not_before)} (now "
+            f"{_utc(now)}): check this computer's clock or use a certificate valid now",
+        )
+    if now > not_after:
+        raise TransportError(
+            "serve.tls_cert_expired",
+            zh=f"TLS 证书 {cert} 已于 {_utc(not_after)} 过期（有效期 {_utc(not_before)} 至 "
+            f"{_utc(not_after)}，现在是 {_utc(now)}）：请换用新证书",
+            en=f"the TLS certificate {cert} expired at {_utc(not_after)} (valid "
+            f"{_utc(not_before)} to {_utc(not_after)}, now {_utc(now)}): use a new certificate",
+        )
+
+
+def expiry_warning(tls: CheckedTls, election_date: dt.date) -> TlsWarning | None:
+    """A warning when the certificate, valid at ``tls.checked_at``, expires before the election
+    day ends (23:59 town time) or within ``EXPIRY_WARNING_DAYS`` of it; else ``None``."""
+    day_end = dt.datetime.combine(election_date, _ELECTION_DAY_END, tzinfo=_ELECTION_TIME)
+    after, cert = _utc(tls.not_after), tls.files.cert
+    if tls.not_after < day_end:
+        return TlsWarning(
+            "serve.tls_cert_expires_before_election",
+            zh=f"TLS 证书 {cert} 将于 {after} 过期，早于选举日 {election_date.isoformat()} "
+            "结束（北京时间 23:59）：请在选举前换用新证书",
+            en=f"the TLS certificate {cert} expires at {after}, before the election day "
+            f"{election_date.isoformat()} ends (23:59 Beijing time): replace it before then",
+        )
+    if tls.not_after - tls.checked_at <= dt.timedelta(days=EXPIRY_WARNING_DAYS):
+        return TlsWarning(
+            "serve.tls_cert_expires_soon",
+            zh=f"TLS 证书 {cert} 将于 {after} 过期（{EXPIRY_WARNING_DAYS} 天之内）："
+            "请及时换用新证书",
+            en=f"the TLS certificate {cert} expires at {after}, within {EXPIRY_WARNING_DAYS} "
+            "days: replace it soon",
+        )
+    return None
 
 
 def _not_found(scope: Scope) -> Any:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import ipaddress
 import json
 import re
 import socket
@@ -38,6 +37,7 @@ from tally.election import ElectionSession
 from tally.manifest_io import sign_manifest
 from tally.service import ServiceConfig, create_app
 from tally.service.accounts import AccountStore, Role, accounts_path
+from tests.helpers import tls as tls_certs
 from tests.helpers.http_session import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -212,41 +212,14 @@ def test_a_tally_sheet_download_abandoned_mid_stream_leaves_no_scratch_folder(
 
 # -- 1. TLS: Secure cookies and HSTS over a real handshake ------------------------------------------
 def _self_signed(folder: Path, *, key_mode: int = 0o600) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 and its key, made here with ``cryptography``."""
-    from cryptography import x509  # noqa: PLC0415
-    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
-    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
-    from cryptography.x509.oid import NameOID  # noqa: PLC0415
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    """A certificate for 127.0.0.1 valid for 30 days, and its key (tests.helpers.tls)."""
     now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
+    return tls_certs.self_signed(
+        folder,
+        not_before=now - dt.timedelta(minutes=5),
+        not_after=now + dt.timedelta(days=30),
+        key_mode=key_mode,
     )
-    folder.mkdir(parents=True, exist_ok=True)
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    key_path.chmod(key_mode)
-    return cert_path, key_path
 
 
 @contextlib.contextmanager
@@ -483,6 +456,7 @@ def test_serve_with_a_certificate_runs_https_with_secure_cookies(
     service = config.app.state.service.config
     assert service.tls and service.secure_cookies
     assert "https://127.0.0.1:8000/station/" in r.output
+    assert r.stderr == ""  # valid for 30 days, past the election day: no warning
 
 
 def test_serve_with_a_public_port_runs_two_servers_with_the_same_limits(
@@ -564,6 +538,56 @@ def test_serve_refuses_an_unusable_certificate_or_key_in_one_line(
         assert text in lines[0], lines[0]
         assert lines[0].startswith("错误：" if lang == "zh" else "error: ")
     assert fake_uvicorn.configs == []  # nothing listened
+
+
+def test_serve_refuses_an_expired_certificate_in_one_line_stating_its_dates(
+    election: Election, tmp_path: Path, fake_uvicorn: FakeServers
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    not_after = now - dt.timedelta(minutes=1)
+    cert, key = tls_certs.self_signed(
+        tmp_path / "tls", not_before=now - dt.timedelta(days=90), not_after=not_after
+    )
+    expired = not_after.strftime("%Y-%m-%d %H:%M UTC")
+    for lang, text in (("zh", f"已于 {expired} 过期"), ("en", f"expired at {expired}")):
+        r = _serve(election, "--tls-cert", str(cert), "--tls-key", str(key), "--lang", lang)
+        assert r.exit_code == 1, r.output
+        assert r.stdout == ""  # refused before the election is opened or any address printed
+        (line,) = r.stderr.strip().splitlines()
+        assert line.startswith("错误：TLS 证书" if lang == "zh" else "error: the TLS certificate")
+        assert text in line, line
+    assert fake_uvicorn.configs == []  # nothing listened
+
+
+def test_serve_starts_with_a_certificate_expiring_within_14_days_and_warns_once(
+    election: Election,
+    tmp_path: Path,
+    fake_uvicorn: FakeServers,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    not_after = now + dt.timedelta(days=13)
+    cert, key = tls_certs.self_signed(
+        tmp_path / "tls", not_before=now - dt.timedelta(days=90), not_after=not_after
+    )
+    expires = not_after.strftime("%Y-%m-%d %H:%M UTC")
+    for lang, text in (
+        ("zh", f"提醒：TLS 证书 {cert} 将于 {expires} 过期（14 天之内）"),
+        ("en", f"warning: the TLS certificate {cert} expires at {expires}, within 14 days"),
+    ):
+        caplog.clear()
+        r = _serve(election, "--tls-cert", str(cert), "--tls-key", str(key), "--lang", lang)
+        assert r.exit_code == 0, r.output
+        (line,) = r.stderr.strip().splitlines()  # one line, on stderr only
+        assert line.startswith(text), line
+        assert "https://127.0.0.1:8000/station/" in r.stdout and "TLS" not in r.stdout
+        (record,) = [x for x in caplog.records if x.name == "tally.cli_day.serve"]
+        assert record.levelname == "WARNING"
+        logged = record.getMessage()
+        assert logged.startswith("serve.tls_cert_expires_soon: the TLS certificate"), logged
+        assert expires in logged
+        assert str(key) not in logged and "PRIVATE" not in logged  # no key material, no key path
+    assert len(fake_uvicorn.configs) == 2  # it started, both times
 
 
 def test_serve_refuses_a_public_binding_that_overlaps_the_station(
