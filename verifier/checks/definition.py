@@ -19,6 +19,7 @@ __all__ = [
     "check_officials",
     "check_qualifications",
     "check_remote_approved",
+    "warn_branch_without_committee",
     "warn_look_alike_names",
 ]
 
@@ -28,6 +29,7 @@ def check_definition(cx: Context, d: Definition) -> None:
     warn_look_alike_names(cx, d)  # (V3, D-5.3)
     excluded = check_expected_electors(cx, d)  # (V4)
     check_candidate_rules(cx, d, excluded)  # (V5, R18-R23, R30)
+    warn_branch_without_committee(cx, d)  # (V5, R23)
     check_officials(cx, d)  # (V5, R25)
     check_remote_approved(cx, d, excluded)  # (V3, R24.1)
     check_qualifications(cx, d)  # (V5, R27)
@@ -51,6 +53,28 @@ def warn_look_alike_names(cx: Context, d: Definition) -> None:
                 else f"{mid}'s name {name!r} looks like {other}'s {roster[other].name!r}",
                 file="manifest.json",
                 rule="D-5.3",
+            )
+        )
+
+
+def warn_branch_without_committee(cx: Context, d: Definition) -> None:
+    """(V5, R23) A definition without a committee post while the roster has 7 or more full
+    members (status ``full``, every one on the roster, before exclusions and wherever their
+    formal relationship is registered: RULES A12.10): a warning, never a failure."""
+    if any(p.post == "committee" for p in d.posts):
+        return
+    full = sum(1 for m in d.members if m.status == "full")
+    if full >= 7:
+        cx.f.warnings.append(
+            Finding(
+                clause="V5",
+                code="branch.no_committee",
+                zh=f"名册上有 {full} 名正式党员，正式党员 7 人以上的支部应设立支部委员会",
+                en=f"{full} full members on the roster: a branch with 7 or more should have a "
+                "committee",
+                file="manifest.json",
+                path="definition.posts",
+                rule="R23",
             )
         )
 
