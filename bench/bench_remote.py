@@ -262,7 +262,13 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 async def _cast_all(
-    base: str, bodies: list[bytes], clients: int, path: str = "/api/remote/cast"
+    base: str,
+    bodies: list[bytes],
+    clients: int,
+    path: str = "/api/remote/cast",
+    *,
+    warm: bool = False,
+    mark: Any = None,
 ) -> dict[str, float]:
     """Each body POSTed once to /api/remote/cast over ``clients`` connections, each connection
     sending its next body when the answer to its last one came (a closed loop, as wrk's): the
@@ -273,7 +279,11 @@ async def _cast_all(
     must not be what is measured. httpx, used before, spent about 2.5 ms of its core per 45 KB
     request and capped the figure at about 400 casts a second whatever the service did (a
     service that reads the body and answers at once: 80 casts in 0.20 s, p99 120 ms; with this
-    client 15 ms, p99 12 ms)."""
+    client 15 ms, p99 12 ms).
+
+    ``warm`` (bench_remote_scaling.py, never the recorded figure): every connection is opened and
+    has answered one no-op before the clock starts, and ``mark()`` is called just before it
+    starts, so that what is measured is the casts' own work, not the connections' set-up."""
     import asyncio  # noqa: PLC0415
     from urllib.parse import urlsplit  # noqa: PLC0415
 
@@ -299,16 +309,28 @@ async def _cast_all(
         await reader.readexactly(length)
         return status
 
+    ready, opened = asyncio.Event(), 0
+    workers = min(clients, len(queue))
+
     async def worker() -> None:
-        nonlocal failed, broken
-        if not queue:
-            return
+        nonlocal failed, broken, opened
         t0 = time.perf_counter()
         try:
             reader, writer = await asyncio.open_connection(host, port)
         except OSError:
             broken += 1
+            opened += 1
+            if opened == workers:
+                ready.set()
             return
+        if warm:
+            writer.write(f"GET /api/remote/noop HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+            await answer(reader)
+            opened += 1
+            if opened == workers:
+                ready.set()
+            await ready.wait()
+            t0 = 0.0
         try:
             while queue:
                 request = queue.pop()
@@ -325,8 +347,13 @@ async def _cast_all(
         finally:
             writer.close()
 
+    tasks = [asyncio.ensure_future(worker()) for _ in range(workers)]
+    if warm:
+        await ready.wait()
+        if mark is not None:
+            mark()
     start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(clients)))
+    await asyncio.gather(*tasks)
     seconds = time.perf_counter() - start
     us = [x * 1e6 for x in latencies]
     return {
@@ -480,7 +507,12 @@ def _measure(
             os.sched_setaffinity(0, {1})
         path = SINK if mode.startswith("sink") else "/api/remote/cast"
         used = _usage(server.pid)
-        cast = asyncio.run(_cast_all(base, bodies, args.clients, path))
+
+        def mark() -> None:  # --warm: the service's use from the clock's start
+            used.update(_usage(server.pid))
+
+        warm = bool(getattr(args, "warm", False))
+        cast = asyncio.run(_cast_all(base, bodies, args.clients, path, warm=warm, mark=mark))
         used = {k: v - used[k] for k, v in _usage(server.pid).items()}
         start = cast.pop("start")
         cast_rate = _figures("cast", cast)
