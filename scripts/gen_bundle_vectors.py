@@ -1614,29 +1614,93 @@ CASES: tuple[Case, ...] = (
 
 # Zip-only cases (spec/bundle.md V1): what a folder in git cannot hold. Each is the small branch's
 # valid bundle as a stored (uncompressed, so the bytes do not depend on zlib) zip with a fixed date,
-# plus the directory entries named.
-ZIP_CASES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    (
+# every member a plain file made on Unix (rw-r--r--) but for the entries the case adds or changes.
+_PLAIN = (0o100644 << 16, 3)  # (external attributes, the system the zip says made it): Unix
+_DIRECTORY = ((0o40755 << 16) | 0x10, 3)
+
+
+@dataclass(frozen=True)
+class ZipCase:
+    """A zip-only V1 case: extra entries (name -> attributes and system, a name ending in ``/``
+    is empty) and members whose attributes change; ``code`` is reported once per path in
+    ``paths``; a fatal code leaves every other clause not checked."""
+
+    name: str
+    description: str
+    code: str
+    paths: tuple[str, ...]
+    add: dict[str, tuple[int, int]] = field(default_factory=dict)
+    attrs: dict[str, tuple[int, int]] = field(default_factory=dict)
+    others_pass: bool = False
+
+
+ZIP_CASES: tuple[ZipCase, ...] = (
+    ZipCase(
         "V1-zip-directory-entry",
         "the small branch's bundle zipped with a directory entry stocks/ before its stock files",
+        "bundle.directory_entry",
         ("stocks/",),
+        add={"stocks/": _DIRECTORY},
+        others_pass=True,
     ),
-    (
+    ZipCase(
         "V1-zip-extra-folder",
         "the small branch's bundle zipped with an empty folder notes/ (a directory entry only)",
+        "bundle.directory_entry",
         ("notes/",),
+        add={"notes/": _DIRECTORY},
+        others_pass=True,
+    ),
+    ZipCase(
+        "V1-zip-symlink-member",
+        "result.json's attributes say a symbolic link (mode 120777): unzip on Linux would make a "
+        "link to the path its bytes spell",
+        "bundle.link",
+        ("result.json",),
+        attrs={"result.json": (0o120777 << 16, 3)},
+    ),
+    ZipCase(
+        "V1-zip-fifo-member",
+        "log.jsonl's attributes say a FIFO (mode 10644): unzip on Linux would make a named pipe",
+        "bundle.member_mode",
+        ("log.jsonl",),
+        attrs={"log.jsonl": (0o010644 << 16, 3)},
+    ),
+    ZipCase(
+        "V1-zip-setuid-member",
+        "manifest.json is a regular file with the set-uid bit and execute rights (mode 104755)",
+        "bundle.member_mode",
+        ("manifest.json",),
+        attrs={"manifest.json": (0o104755 << 16, 3)},
+    ),
+    ZipCase(
+        "V1-zip-directory-member",
+        "an entry notes, without a trailing slash, whose Unix mode says a directory (40755)",
+        "bundle.member_mode",
+        ("notes",),
+        add={"notes": _DIRECTORY},
+    ),
+    ZipCase(
+        "V1-zip-dos-directory-member",
+        "an entry notes, without a trailing slash, made on MS-DOS with the directory attribute "
+        "(0x10) and no Unix mode",
+        "bundle.member_mode",
+        ("notes",),
+        add={"notes": (0x10, 0)},
     ),
 )
 
 
-def _zip_bytes(files: Files, dirs: tuple[str, ...]) -> bytes:
-    names = sorted([*files, *dirs])
+def _zip_bytes(files: Files, case: ZipCase) -> bytes:
+    names = sorted([*files, *case.add])
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
         for name in names:
             info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
-            info.external_attr = (0o40755 << 16) | 0x10 if name.endswith("/") else 0o100644 << 16
-            z.writestr(info, b"" if name.endswith("/") else files[name])
+            info.external_attr, info.create_system = case.add.get(
+                name, case.attrs.get(name, _PLAIN)
+            )
+            z.writestr(info, files.get(name, b""))
     return buf.getvalue()
 
 
@@ -1707,18 +1771,19 @@ def build_vectors() -> dict[str, bytes]:
         out[f"invalid/{case.name}/expected.json"] = _pretty(doc)
         for rel, data in files.items():
             out[f"invalid/{case.name}/bundle/{rel}"] = data
-    for name, description, dirs in ZIP_CASES:
-        out[f"zip/{name}/bundle.zip"] = _zip_bytes(bundles[SB], dirs)
-        out[f"zip/{name}/expected.json"] = _pretty(
+    for zc in ZIP_CASES:
+        out[f"zip/{zc.name}/bundle.zip"] = _zip_bytes(bundles[SB], zc)
+        out[f"zip/{zc.name}/expected.json"] = _pretty(
             {
                 "format": VECTOR_FORMAT,
-                "description": description,
+                "description": zc.description,
                 "base": SB,
                 "valid": False,
                 "clause": "V1",
-                "code": "bundle.directory_entry",
+                "code": zc.code,
                 "failed": ["V1"],
-                "paths": list(dirs),
+                "others_pass": zc.others_pass,
+                "paths": list(zc.paths),
             }
         )
     return dict(sorted(out.items()))

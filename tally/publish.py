@@ -16,6 +16,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 import zipfile
@@ -41,6 +42,10 @@ __all__ = ["Published", "bundle_files", "publish"]
 
 BUNDLE_FORMAT = "bundle-index/1"
 _ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed, so that the same election always gives the same zip
+# Every member a plain file, made on Unix, rw-r--r-- (spec/bundle.md §8 "Member attributes"):
+# fixed, not zipfile's default or the host's, so that every unzip tool makes a readable file.
+_ZIP_SYSTEM = 3  # Unix
+_ZIP_ATTR = (stat.S_IFREG | 0o644) << 16
 _CHUNK = 1 << 20  # bytes copied into the zip at a time
 _TEMP_PREFIX = ".bundle-"
 # A temporary folder of ours: the prefix and tempfile.mkdtemp's eight random characters.
@@ -299,13 +304,15 @@ def _write_bundle(session: ElectionSession, plan: _Plan, root: Path) -> list[str
 
 def _write_zip(root: Path, paths: list[str], zip_path: Path) -> None:
     """Zip the files under ``root`` in the given order, copied from disk a chunk at a time; the
-    entries carry a fixed date and their sizes up front, as ``writestr`` would, so the bytes are
-    the same as zipping the files from memory."""
+    entries carry a fixed date, a fixed mode and their sizes up front, as ``writestr`` would, so
+    the bytes are the same as zipping the files from memory."""
     with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as z:
         for rel in paths:
             source = root / rel
             info = zipfile.ZipInfo(rel, date_time=_ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = _ZIP_SYSTEM
+            info.external_attr = _ZIP_ATTR
             info.file_size = source.stat().st_size  # decides the zip64 header, as writestr does
             with source.open("rb") as src, z.open(info, "w") as dest:
                 shutil.copyfileobj(src, dest, _CHUNK)

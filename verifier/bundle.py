@@ -1,8 +1,10 @@
 """Opening a result bundle safely: a folder or a zip (spec/bundle.md §1, V1, §7).
 
 A zip is never extracted: members are read as bounded streams. Names must be relative, without
-``..`` or empty components, not links and not repeated; the entry count and the total declared
-uncompressed size are bounded, and a member that inflates beyond its declared size is an error.
+``..`` or empty components, not links and not repeated, and each member's attributes must say a
+plain file (not a FIFO, device or directory, no set-uid: what another unzip tool would make of
+it); the entry count and the total declared uncompressed size are bounded, and a member that
+inflates beyond its declared size is an error.
 Files are opened through ``verifier.reader`` (regular files only); every error ``zipfile`` or
 ``zlib`` raises while reading is a V1 finding, never a traceback (spec/bundle.md §8).
 """
@@ -54,6 +56,20 @@ _LAYOUT_TEXT: Final = {
 # (spec/bundle.md §8): bundle JSON compresses about 3:1, a zip bomb 1000:1.
 MAX_RATIO: Final = 100
 RATIO_FLOOR: Final = 1 << 20
+# A member's attributes (spec/bundle.md §8 "Member attributes"): the high 16 bits of its external
+# attributes are a Unix mode, which Info-ZIP's unzip, libarchive and 7-Zip act on (a link, a FIFO,
+# a device, set-uid), and the low 16 bits MS-DOS/Windows attributes. Whatever system the zip names,
+# a member must be a plain file to every tool: file type bits 0 or S_IFREG, no set-uid, set-gid or
+# sticky bit, and no MS-DOS attribute but read-only, archive and normal.
+_SPECIAL_BITS: Final = stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX
+_DOS_PLAIN: Final = 0x01 | 0x20 | 0x80  # read-only, archive, normal
+_FILE_TYPES: Final = {  # S_IFLNK is refused before, as "bundle.link"
+    stat.S_IFDIR: ("目录", "a directory"),
+    stat.S_IFIFO: ("命名管道", "a FIFO"),
+    stat.S_IFCHR: ("字符设备", "a character device"),
+    stat.S_IFBLK: ("块设备", "a block device"),
+    stat.S_IFSOCK: ("套接字", "a socket"),
+}
 # What Python's zipfile and zlib raise on a hostile archive: all are V1 findings, never a traceback.
 ZIP_ERRORS: Final = (
     zipfile.BadZipFile,
@@ -355,8 +371,40 @@ def _open_zip(path: Path, fh: IO[bytes]) -> tuple[Bundle, list[BundleProblem]]:
     return _Zip(zf, members), problems
 
 
+def _member_mode(info: zipfile.ZipInfo) -> tuple[str, str, str] | None:
+    """(code, zh, en) when a member's attributes say anything but a plain file (a link is
+    ``bundle.link``, checked before): from the central directory, before anything is read."""
+    mode = info.external_attr >> 16
+    kind = stat.S_IFMT(mode)
+    if kind not in (0, stat.S_IFREG):
+        zh, en = _FILE_TYPES.get(kind, ("未知类型", "of an unknown file type"))
+        return (
+            "bundle.member_mode",
+            f"zip 成员的属性表明它是{zh}，不是普通文件（模式 {mode:o}）",
+            f"the zip member's attributes make it {en}, not a regular file (mode {mode:o})",
+        )
+    if mode & _SPECIAL_BITS:
+        return (
+            "bundle.member_mode",
+            f"zip 成员带有 set-uid、set-gid 或 sticky 位（模式 {mode:o}）",
+            f"the zip member has a set-uid, set-gid or sticky bit (mode {mode:o})",
+        )
+    dos = info.external_attr & 0xFFFF
+    if dos & ~_DOS_PLAIN:
+        return (
+            "bundle.member_mode",
+            f"zip 成员带有普通文件以外的 MS-DOS 属性（{dos:#06x}）",
+            f"the zip member has MS-DOS attributes of no plain file ({dos:#06x})",
+        )
+    return None
+
+
 def _unsafe_member(info: zipfile.ZipInfo) -> tuple[str, str, str] | None:
-    """(code, zh, en) when a member cannot be read safely: encrypted, unknown method, a bomb."""
+    """(code, zh, en) when a member cannot be read safely: not a plain file, encrypted, unknown
+    method, a bomb."""
+    mode = _member_mode(info)
+    if mode is not None:
+        return mode
     if info.flag_bits & 0x1:
         return "bundle.zip_encrypted", "zip 成员已加密", "encrypted zip member"
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):

@@ -47,6 +47,8 @@ def test_published_folder_and_zip_equal_the_committed_vector(
         assert [i.filename for i in infos] == sorted(files)
         assert {i.date_time for i in infos} == {(2020, 1, 1, 0, 0, 0)}
         assert {i.compress_type for i in infos} == {zipfile.ZIP_DEFLATED}
+        # plain files made on Unix, rw-r--r-- (spec/bundle.md §8 "Member attributes")
+        assert {(i.create_system, i.external_attr) for i in infos} == {(3, 0o100644 << 16)}
         assert {i.filename: z.read(i) for i in infos} == files
 
 
