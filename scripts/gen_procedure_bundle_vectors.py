@@ -53,10 +53,8 @@ from ballot_printer import (
     BallotStock,
     PaperKind,
     ProcedureForm,
-    ballot_code,
     encode_procedure_qr_text,
     encode_qr_text,
-    parse_procedure_qr_text,
     procedure_stock_list_json,
     sign_payload,
 )
@@ -79,24 +77,29 @@ from tally.core.manifest import build_manifest, canonical
 from tally.core.model import MemberId, PostKind
 from tally.core.procedure import build_procedure
 from tally.core.procedure.entries import Form
-from tally.core.procedure.ledger import count_body, evaluation_opening, proposal_body, vetting_body
 from tally.core.procedure.ranking import Omission, OmissionReason
 from tally.election import ElectionSession, EntryInput
 from tally.log import MerkleTree
 from tally.log.checkpoint import note_body, signature_line, signer_name
 from tally.log_file import BundleFile, bundle_index
 from tally.manifest_io import sign_manifest
-from tally.procedure_file import sign_procedure
-from tally.procedure_store import CHECKPOINT_DOMAIN, ProcedureStore
-from tally.procedure_town import (
-    appoint,
-    approve,
-    bind,
-    election_definition,
-    recommend_higher_level,
-    record_signed,
+from tally.procedure_driver import (
+    Approve,
+    Cosign,
+    Day,
+    Evaluate,
+    HigherLevel,
+    Keys,
+    Paper,
+    ProcedureDriver,
+    Propose,
+    Recommend,
+    Sources,
+    Step,
+    Vet,
 )
-from tally.procedure_town import conclude as conclude_election
+from tally.procedure_store import CHECKPOINT_DOMAIN, ProcedureStore
+from tally.procedure_town import election_definition
 from tally.publish import bundle_files as election_bundle_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -255,289 +258,135 @@ tellers = ["M06"]
 
 
 PAPER = {"committee": PaperKind.COMMITTEE, "secretary": PaperKind.SECRETARY}
-Paper = tuple[list[str], list[dict[str, str]]]  # (names marked, written rows)
+START = dt.datetime(2026, 11, 2, 9, tzinfo=TOWN_TIME)
+KEYS = Keys(town=TOWN, work_group=WORK_GROUP, scrutineers=SCRUTINEERS)
+MEMBERS_PRESENT = ("M01", "M02", "M03", "M04", "M05", "M07", "M08")  # the scrutineers (RP-3.2)
 
 
-class Branch:
-    """A branch's procedure file, appended to as the work group's commands would: fixed clock
-    (one minute per entry, days set by :meth:`day`), fixed salts and ballot ids."""
+def branch(folder: Path, code: str, casework_id: str) -> ProcedureDriver:
+    """A branch's procedure file, opened by the producer's driver: fixed clock (one minute per
+    entry from :data:`START`, days set by :class:`Day`), fixed salts and ballot ids."""
+    procedure = build_procedure(
+        _procedure_input(code, casework_id),
+        work_group_key=_pub(WORK_GROUP),
+        scrutineer_keys=[_pub(s) for s in SCRUTINEERS],
+    )
 
-    def __init__(self, folder: Path, code: str, casework_id: str) -> None:
-        self.code = code
-        self.procedure = build_procedure(
-            _procedure_input(code, casework_id),
-            work_group_key=_pub(WORK_GROUP),
-            scrutineer_keys=[_pub(s) for s in SCRUTINEERS],
-        )
-        self.at = dt.datetime(2026, 11, 2, 9, tzinfo=TOWN_TIME)
-        self.random = _counter(f"procedure vector {code} salt")
-        self.qrs: dict[tuple[str, str, int], list[str]] = {}
-        self.signed = sign_procedure(self.procedure, TOWN)
-        self.store = ProcedureStore.create(
-            folder / f"{code}.procedure.sqlite",
-            signed_procedure=self.signed,
-            trust_root=TOWN.public_key,
-            work_group=WORK_GROUP,
-            at=self.now(),
-            actor="组长",
-            random=self.random,
-        )
+    def ballot_ids(form: Form, post: str, round_no: int, i: int) -> bytes:
+        return hashlib.sha256(f"{code}/{form.value}/{post}/{round_no}/{i}".encode()).digest()[:16]
 
-    def now(self) -> dt.datetime:
-        self.at += dt.timedelta(minutes=1)
-        return self.at
-
-    def day(self, day: dt.date) -> None:
-        self.at = max(self.at, dt.datetime.combine(day, dt.time(9), TOWN_TIME))
-
-    def append(self, type_: str, body: dict[str, Any], **kw: Any) -> None:
-        self.store.append(
-            type_,
-            body,
-            at=self.now(),
-            actor="计票人",
-            work_group=WORK_GROUP,
-            random=self.random,
-            **kw,
-        )
-
-    def stock(self, form: Form, post: str, round_no: int, count: int) -> None:
-        pid = self.store.procedure_id
-        ids = [
-            hashlib.sha256(f"{self.code}/{form.value}/{post}/{round_no}/{i}".encode()).digest()[:16]
-            for i in range(count)
-        ]
-        assert len({ballot_code(i) for i in ids}) == count
-        stock = ProcedureStock(
-            procedure_id=pid,
-            form=ProcedureForm[form.name],
-            post=PAPER.get(post),
-            round_number=round_no,
-            payloads=tuple(
-                sign_procedure_payload(
-                    procedure_id=pid,
-                    form=ProcedureForm[form.name],
-                    post=PAPER.get(post),
-                    round_number=round_no,
-                    ballot_id=i,
-                    signer=WORK_GROUP,
-                )
-                for i in ids
-            ),
-        )
-        sealed = procedure_stock_list_json(stock)
-        self.qrs[form.value, post, round_no] = [encode_procedure_qr_text(p) for p in stock.payloads]
-        doc = json.loads(sealed)
-        body = {k: doc[k] for k in ("form", "post", "round", "count", "commitment")}
-        self.append("stock.committed", body, stock_list=sealed)
-
-    def _ballot(self, form: Form, post: str, round_no: int, i: int) -> dict[str, str]:
-        qr = self.qrs[form.value, post, round_no][i]
-        return {"ballot_id": parse_procedure_qr_text(qr).ballot_id.hex(), "qr": qr}
-
-    def _numbers(self, form: Form, post: str, round_no: int, issued: int, returned: int) -> None:
-        for type_, count in (("ballots.issued", issued), ("ballots.returned", returned)):
-            self.append(
-                type_, {"form": form.value, "post": post, "round": round_no, "count": count}
-            )
-
-    def recommend(
-        self, form: Form, present: list[str] | int, papers: dict[str, list[Paper]]
-    ) -> None:
-        """One session of ``form``: stocks of ``present`` ballots, every paper entered, counts."""
-        n = present if isinstance(present, int) else len(present)
-        ledger = self.store.ledger
-        round_no = ledger.next_round(form)
-        posts = [p.value for p in ledger.pending_posts(form)]
-        for post in posts:
-            self.stock(form, post, round_no, n)
-        self.append(
-            "recommendation.opened",
-            {
-                "group": form.value,
-                "round": round_no,
-                "posts": posts,
-                "present": n,
-                "present_members": [] if isinstance(present, int) else present,
-            },
-        )
-        order = self.procedure.ballot_order
-        for post in posts:
-            self._numbers(form, post, round_no, n, len(papers[post]))
-            for i, (names, written) in enumerate(papers[post]):
-                self.append(
-                    "recommendation.entered",
-                    {
-                        "group": form.value,
-                        "post": post,
-                        "round": round_no,
-                        **self._ballot(form, post, round_no, i),
-                        "marks": "".join("o" if m in names else "-" for m in order),
-                        "written": written,
-                    },
-                )
-            self.append(
-                "recommendation.counted", count_body(self.store.ledger, form, PostKind(post))
-            )
-
-    def higher_level(self, post: PostKind, members: list[str], reference: str) -> None:
-        body = recommend_higher_level(
-            self.store, post=post, members=[MemberId(m) for m in members], reference=reference,
-            town=TOWN,
-        )  # fmt: skip
-        self.append("higher_level.recommended", body)
-
-    def propose(self, omissions: tuple[Omission, ...] = ()) -> None:
-        body = proposal_body(self.store.ledger, election_date=ELECTION_DAY, omissions=omissions)
-        self.append("preliminary.proposed", body.to_json())
-
-    def evaluate(self, members: list[str], papers: list[str]) -> None:
-        """An evaluation round: ``members`` present and the rest of ``papers`` the public's."""
-        opening = evaluation_opening(self.store.ledger)
-        assert opening is not None
-        round_no, version, persons = opening
-        self.stock(Form.EVALUATION, "", round_no, len(papers))
-        self.append(
-            "evaluation.opened",
-            {
-                "round": round_no,
-                "version": version,
-                "candidates": list(persons),
-                "present_members": members,
-                "public_present": len(papers) - len(members),
-                "present": len(papers),
-            },
-        )
-        self._numbers(Form.EVALUATION, "", round_no, len(papers), len(papers))
-        for i, paper in enumerate(papers):
-            self.append(
-                "evaluation.entered",
-                {
-                    "round": round_no,
-                    **self._ballot(Form.EVALUATION, "", round_no, i),
-                    "marks": paper,
-                    "added_rows": 0,
-                },
-            )
-        self.append("evaluation.counted", count_body(self.store.ledger, Form.EVALUATION, None))
-
-    def vet(self) -> None:
-        self.append("vetting.recorded", vetting_body(self.store.ledger).to_json())
-
-    def approve(self, reference: str) -> None:
-        act = approve(self.store, reference=reference, town=TOWN)
-        record_signed(
-            self.store, json.dumps(act, ensure_ascii=False).encode(), work_group=WORK_GROUP,
-            at=self.now(), actor="组长", random=self.random,
-        )  # fmt: skip
-
-    def cosign(self) -> None:
-        for s in SCRUTINEERS:
-            self.store.cosign(s)
+    sources = Sources(
+        START, random=_counter(f"procedure vector {code} salt"), ballot_ids=ballot_ids
+    )
+    return ProcedureDriver.create(folder / f"{code}.procedure.sqlite", procedure, KEYS, sources)
 
 
-def _written(name: str, member: str) -> dict[str, str]:
-    return {"name": name, "member": member}
+def _p(*names: str, written: tuple[tuple[str, str], ...] = ()) -> Paper:
+    """A recommendation paper: the names marked, and written rows as (name, member)."""
+    return Paper(names, written)
 
 
-def simple_procedure(b: Branch) -> None:
+def simple_procedure(code: str) -> tuple[Step, ...]:
     """B01 and B02: one members' and one public session, everyone proposed proceeds."""
-    b.recommend(
-        Form.MEMBER,
-        ["M01", "M02", "M03", "M04", "M05", "M07", "M08"],  # the scrutineers present (RP-3.2)
-        {
-            "committee": [
-                (["M01", "M02", "M03"], []),
-                (["M01", "M02", "M04"], []),
-                (["M01", "M03", "M04"], []),
-                (["M02", "M03", "M05"], []),
-            ],
-            "secretary": [(["M01"], []), (["M01"], []), (["M02"], []), (["M03"], [])],
-        },
+    return (
+        Recommend(
+            Form.MEMBER,
+            len(MEMBERS_PRESENT),
+            {
+                "committee": [
+                    _p("M01", "M02", "M03"),
+                    _p("M01", "M02", "M04"),
+                    _p("M01", "M03", "M04"),
+                    _p("M02", "M03", "M05"),
+                ],
+                "secretary": [_p("M01"), _p("M01"), _p("M02"), _p("M03")],
+            },
+            present_members=MEMBERS_PRESENT,
+        ),
+        Day(dt.date(2026, 11, 4)),
+        Recommend(
+            Form.PUBLIC,
+            3,
+            {
+                "committee": [
+                    _p("M01", "M02", "M03"),
+                    _p("M01", "M02", "M04"),
+                    _p("M02", "M03", "M04"),
+                ],
+                "secretary": [_p("M01"), _p("M02"), _p("M01")],
+            },
+        ),
+        Day(dt.date(2026, 11, 9)),
+        Propose(ELECTION_DAY),
+        Day(dt.date(2026, 11, 16)),
+        Evaluate(["ssss", "sbss", "ssbs"]),
+        Day(dt.date(2026, 11, 23)),
+        Vet(),
+        Day(dt.date(2026, 11, 30)),
+        Approve(f"青组〔2026〕{30 + int(code[1:])}号"),
+        Cosign(),
     )
-    b.day(dt.date(2026, 11, 4))
-    b.recommend(
-        Form.PUBLIC,
-        3,
-        {
-            "committee": [
-                (["M01", "M02", "M03"], []),
-                (["M01", "M02", "M04"], []),
-                (["M02", "M03", "M04"], []),
-            ],
-            "secretary": [(["M01"], []), (["M02"], []), (["M01"], [])],
-        },
-    )
-    b.day(dt.date(2026, 11, 9))
-    b.propose()
-    b.day(dt.date(2026, 11, 16))
-    b.evaluate([], ["ssss", "sbss", "ssbs"])
-    b.day(dt.date(2026, 11, 23))
-    b.vet()
-    b.day(dt.date(2026, 11, 30))
-    b.approve(f"青组〔2026〕{30 + int(b.code[1:])}号")
-    b.cosign()
 
 
-def tie_and_supplement(b: Branch) -> None:
+def tie_and_supplement() -> tuple[Step, ...]:
     """B03 (RP-15.2): a three-way tie at the committee's cut, a higher-level name for the
     secretary, a declined member, an over-limit ballot and a written non-nominable name; the
     evaluation stops three names and passes one at the boundary (2 of 6 不满意: ``3*2 > 6`` is
     false); the committee is short, so version 2 adds the next name (M06), evaluated in round 2."""
-    b.recommend(
-        Form.MEMBER,
-        ["M01", "M02", "M03", "M04", "M05", "M07", "M08"],  # the scrutineers present (RP-3.2)
-        {
-            "committee": [
-                (["M01", "M02", "M03"], []),
-                (["M01", "M02", "M04"], []),
-                (["M01", "M02", "M05"], []),
-                (["M01", "M02"], [_written("陈静", "M09")]),
-                (["M01", "M02", "M03", "M06"], []),
-            ],
-            "secretary": [
-                (["M01"], []),
-                (["M01"], []),
-                (["M02"], []),
-                (["M02"], []),
-                (["M06"], []),
-            ],
-        },
+    return (
+        Recommend(
+            Form.MEMBER,
+            len(MEMBERS_PRESENT),
+            {
+                "committee": [
+                    _p("M01", "M02", "M03"),
+                    _p("M01", "M02", "M04"),
+                    _p("M01", "M02", "M05"),
+                    _p("M01", "M02", written=(("陈静", "M09"),)),
+                    _p("M01", "M02", "M03", "M06"),
+                ],
+                "secretary": [_p("M01"), _p("M01"), _p("M02"), _p("M02"), _p("M06")],
+            },
+            present_members=MEMBERS_PRESENT,
+        ),
+        Day(dt.date(2026, 11, 4)),
+        Recommend(
+            Form.PUBLIC,
+            3,
+            {
+                "committee": [
+                    _p("M03", "M04", "M05"),
+                    _p("M03", "M04", "M05"),
+                    _p("M01", "M06"),
+                ],
+                "secretary": [_p("M01"), _p("M02"), _p("M06")],
+            },
+        ),
+        Day(dt.date(2026, 11, 6)),
+        HigherLevel(PostKind.SECRETARY, ("M07",), "青组〔2026〕21号"),
+        Day(dt.date(2026, 11, 9)),
+        Propose(
+            ELECTION_DAY,
+            (Omission(MemberId("M08"), OmissionReason.DECLINED, "", "本人书面申请〔2026〕1号"),),
+        ),
+        Day(dt.date(2026, 11, 16)),
+        # persons M01 M02 M03 M04 M05 M07: M03, M05 and M07 3 of 6 不满意, M04 2 of 6 (proceeds)
+        Evaluate(
+            ["ssdddd", "ssdddd", "ssdsdd", "sbssss", "ss-sss", "sssbss"],
+            present_members=("M06", "M07", "M08"),
+        ),
+        Day(dt.date(2026, 11, 23)),
+        Vet(),
+        Day(dt.date(2026, 11, 24)),
+        Propose(ELECTION_DAY),
+        Day(dt.date(2026, 11, 25)),
+        Evaluate(["s", "s", "b", "s", "d", "s"], present_members=("M06", "M07", "M08")),
+        Day(dt.date(2026, 11, 26)),
+        Vet(),
+        Day(dt.date(2026, 11, 30)),
+        Approve("青组〔2026〕33号"),
+        Cosign(),
     )
-    b.day(dt.date(2026, 11, 4))
-    b.recommend(
-        Form.PUBLIC,
-        3,
-        {
-            "committee": [
-                (["M03", "M04", "M05"], []),
-                (["M03", "M04", "M05"], []),
-                (["M01", "M06"], []),
-            ],
-            "secretary": [(["M01"], []), (["M02"], []), (["M06"], [])],
-        },
-    )
-    b.day(dt.date(2026, 11, 6))
-    b.higher_level(PostKind.SECRETARY, ["M07"], "青组〔2026〕21号")
-    b.day(dt.date(2026, 11, 9))
-    b.propose((Omission(MemberId("M08"), OmissionReason.DECLINED, "", "本人书面申请〔2026〕1号"),))
-    b.day(dt.date(2026, 11, 16))
-    # persons M01 M02 M03 M04 M05 M07: M03, M05 and M07 3 of 6 不满意, M04 2 of 6 (proceeds)
-    b.evaluate(
-        ["M06", "M07", "M08"],
-        ["ssdddd", "ssdddd", "ssdsdd", "sbssss", "ss-sss", "sssbss"],
-    )
-    b.day(dt.date(2026, 11, 23))
-    b.vet()
-    b.day(dt.date(2026, 11, 24))
-    b.propose()
-    b.day(dt.date(2026, 11, 25))
-    b.evaluate(["M06", "M07", "M08"], ["s", "s", "b", "s", "d", "s"])
-    b.day(dt.date(2026, 11, 26))
-    b.vet()
-    b.day(dt.date(2026, 11, 30))
-    b.approve("青组〔2026〕33号")
-    b.cosign()
 
 
 # --------------------------------------------------------------------------- the elections
@@ -558,7 +407,7 @@ def _fixed(start: dt.datetime, label: str) -> Iterator[None]:
 
 
 def run_election(
-    b: Branch, folder: Path, label: str, *, swap_secretary: bool = False
+    b: ProcedureDriver, folder: Path, label: str, *, swap_secretary: bool = False
 ) -> tuple[bytes, Path, Files]:
     """The branch's election from its approval (RP-6.5): the signed manifest, the election file
     and its bundle. Committee 3 of M01-M04 (M01 8, M02 5, M03 8, M04 3 of 8 ballots), the
@@ -678,24 +527,22 @@ def produce(folder: Path) -> Town:
         at=dt.datetime(2026, 11, 1, 9, tzinfo=TOWN_TIME),
         random=_counter("casework vector opening"),
     )
-    branches = {code: Branch(folder, code, casework.id.hex()) for code in BRANCHES}
+    branches = {code: branch(folder, code, casework.id.hex()) for code in BRANCHES}
     elections: dict[str, Files] = {}
     concluded: dict[str, dict[str, Any]] = {}
     for code in ("B01", "B02"):
-        b = branches[code]
-        simple_procedure(b)
+        b = branches[code].run(simple_procedure(code))
         b.day(dt.date(2026, 12, 1))
         signed, db, elections[code] = run_election(b, folder, code)
-        bind(b.store, signed, work_group=WORK_GROUP, at=b.now(), actor="组长", random=b.random)
-        b.at = dt.datetime.combine(ELECTION_DAY, dt.time(18), TOWN_TIME)
-        conclude_election(b.store, db, work_group=WORK_GROUP, at=b.now(), actor="组长",
-                          random=b.random)  # fmt: skip
+        b.bind(signed)
+        b.day(ELECTION_DAY, 18)
+        b.conclude(db)
         concluded[code] = dict(b.store.ledger.town.concluded or {})
     # The manifest of RP-6.5's counter-example: B01's secretary candidates in the other order.
     _, _, elections["B01-secretary-swapped"] = run_election(
         branches["B01"], folder, "B01-secretary-swapped", swap_secretary=True
     )
-    tie_and_supplement(branches["B03"])
+    branches["B03"].run(tie_and_supplement())
     c = concluded["B02"]
     _objections(
         cases,
@@ -704,12 +551,9 @@ def produce(folder: Path) -> Town:
     )
     for i, code in enumerate(("B01", "B02")):
         b = branches[code]
-        b.at = dt.datetime.combine(APPOINTMENT_DAY, dt.time(10), TOWN_TIME)
-        appoint(
-            b.store, cases, casework_signer=SERVICE, town=TOWN, date=APPOINTMENT_DAY,
-            reference=f"青组〔2026〕{51 + i}号", work_group=WORK_GROUP, at=b.now(), actor="组长",
-            random=b.random,
-        )  # fmt: skip
+        b.day(APPOINTMENT_DAY, 10)
+        b.appoint(cases, casework_signer=SERVICE, date=APPOINTMENT_DAY,
+                  reference=f"青组〔2026〕{51 + i}号")  # fmt: skip
     procedures = {}
     for code, b in branches.items():
         procedures[code] = {f.path: f.data for f in b.store.bundle_files()}

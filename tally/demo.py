@@ -440,7 +440,7 @@ def run_branch(
         session.cosign(signers[s])
     publish(session, folder / "published")
     if casework_id is not None:
-        conclude_branch(folder, signers["wg"], election.election_date)
+        conclude_branch(folder, signers, election.election_date)
     assert session.meeting.result is not None
     summary.elected = {
         k: [election.member(MemberId(i)).name for i in v]

@@ -8,8 +8,8 @@ the result concluded after the election, and the town's appointment made once th
 objections allow it (ADR 0054, amended). The town report's
 figures of the procedure are :mod:`tally.town_report`'s.
 
-Everything goes through the store and the town's acts (tally.procedure_store,
-tally.procedure_town), not through subprocesses.
+Everything goes through the one driver of procedure files (tally.procedure_driver, over the
+store and the town's acts), not through subprocesses: this module only makes the branch's plan.
 """
 
 from __future__ import annotations
@@ -17,38 +17,37 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-import ballot_printer
 import keys
 from ballot_printer.procedure_notice import render_procedure_notice_pdf
 from tally.casework_store import CaseworkStore
 from tally.core.errors import TallyError
-from tally.core.model import PostKind
-from tally.core.procedure import build_procedure
+from tally.core.model import MemberId, PostKind
+from tally.core.procedure import Procedure, build_procedure
 from tally.core.procedure.entries import Form
-from tally.core.procedure.ledger import (
-    count_body,
-    evaluation_opening,
-    proposal_body,
-    vetting_body,
-)
 from tally.core.procedure.public import public_view
-from tally.procedure_file import sign_procedure
-from tally.procedure_store import ProcedureStore
-from tally.procedure_town import (
-    appoint,
-    approve,
-    bind,
-    conclude,
-    election_definition,
-    record_signed,
+from tally.procedure_driver import (
+    Approve,
+    BranchPlan,
+    Day,
+    Evaluate,
+    Keys,
+    Paper,
+    ProcedureDriver,
+    Propose,
+    Recommend,
+    Sources,
+    Step,
+    Vet,
+    drive,
 )
+from tally.procedure_store import ProcedureStore
+from tally.procedure_town import election_definition
 
 __all__ = [
     "APPOINTMENT_DATE",
@@ -72,20 +71,6 @@ class AppointmentOutcome:
 
     recorded: bool
     code: str = ""
-
-
-class _Clock:
-    """The procedure's times: one minute per entry from the branch's start day."""
-
-    def __init__(self, start: dt.datetime) -> None:
-        self.at = start
-
-    def __call__(self) -> dt.datetime:
-        self.at += dt.timedelta(minutes=1)
-        return self.at
-
-    def day(self, day: dt.date, hour: int = 9) -> None:
-        self.at = max(self.at, dt.datetime.combine(day, dt.time(hour), TOWN_TIME))
 
 
 def procedure_input(definition: Mapping[str, Any], index: int, casework_id: str) -> dict[str, Any]:
@@ -135,167 +120,70 @@ def _r27(parameters: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in parameters.items() if k in _R27}
 
 
-class _Branch:
-    """One branch's procedure file, appended to as the work group's commands would."""
-
-    def __init__(self, store: ProcedureStore, wg: keys.Signer, clock: _Clock) -> None:
-        self.store, self.wg, self.clock = store, wg, clock
-        self.qrs: dict[tuple[Form, str, int], list[str]] = {}
-
-    def append(self, type_: str, body: Mapping[str, Any], **kw: Any) -> None:
-        self.store.append(
-            type_,
-            body,
-            at=self.clock(),
-            actor="计票人",
-            work_group=self.wg,
-            random=secrets.token_bytes,
-            **kw,
-        )
-
-    def stock(self, form: Form, post: str, round_no: int, count: int) -> None:
-        paper = {"committee": ballot_printer.PaperKind.COMMITTEE,
-                 "secretary": ballot_printer.PaperKind.SECRETARY}.get(post)  # fmt: skip
-        stock = ballot_printer.make_procedure_stock(
-            procedure_id=self.store.procedure_id,
-            form=ballot_printer.ProcedureForm[form.name],
-            post=paper,
-            round_number=round_no,
-            count=count,
-            signer=self.wg,
-        )
-        sealed = ballot_printer.procedure_stock_list_json(stock)
-        self.qrs[form, post, round_no] = [
-            ballot_printer.encode_procedure_qr_text(p) for p in stock.payloads
-        ]
-        doc = json.loads(sealed)
-        body = {k: doc[k] for k in ("form", "post", "round", "count", "commitment")}
-        self.append("stock.committed", body, stock_list=sealed)
-
-    def ballot(self, form: Form, post: str, round_no: int, i: int) -> dict[str, str]:
-        qr = self.qrs[form, post, round_no][i]
-        parsed = ballot_printer.parse_procedure_qr_text(qr)
-        return {"ballot_id": parsed.ballot_id.hex(), "qr": qr}
-
-    def issue_return(self, form: Form, post: str, round_no: int, n: int, back: int) -> None:
-        for type_, count in (("ballots.issued", n), ("ballots.returned", back)):
-            self.append(
-                type_, {"form": form.value, "post": post, "round": round_no, "count": count}
-            )
-
-
 def _papers(
     rng: random.Random, posts: Sequence[Mapping[str, Any]], n: int, extra: str = ""
-) -> dict[str, list[list[str]]]:
+) -> dict[str, list[Paper]]:
     """``n`` recommendation ballots per post: each names the post's seats among the demo's
     candidates (one left out at random), a few name fewer; the secretary's first candidate is
     named most; with ``extra``, one ballot in six names that member for the committee instead
     (a preliminary name the evaluation then stops)."""
-    out: dict[str, list[list[str]]] = {}
+    out: dict[str, list[Paper]] = {}
     for p in posts:
         cands = list(p["candidates"])
         papers = []
         for _ in range(n):
             if p["post"] == "secretary":
-                papers.append([cands[0] if rng.random() < 0.7 else cands[-1]])
+                papers.append(Paper((cands[0] if rng.random() < 0.7 else cands[-1],)))
                 continue
             left_out = rng.choice(cands)
             chosen = [c for c in cands if c != left_out][: p["seats"]]
             if extra and rng.random() < 1 / 6:
                 chosen = [*chosen[:-1], extra]
-            papers.append(chosen[: p["seats"] - 1] if rng.random() < 0.1 else chosen)
+            papers.append(Paper(tuple(chosen[: p["seats"] - 1] if rng.random() < 0.1 else chosen)))
         out[p["post"]] = papers
     return out
 
 
-def _recommend(
-    b: _Branch, form: Form, present: int, papers: Mapping[str, Sequence[Sequence[str]]]
-) -> None:
-    """One recommendation session of ``form``: stocks, opening, every ballot entered, counts."""
-    ledger = b.store.ledger
-    order = b.store.signed.procedure.ballot_order
-    round_no = ledger.next_round(form)
-    posts = [p.value for p in ledger.pending_posts(form)]
-    for post in posts:
-        b.stock(form, post, round_no, present)
-    procedure = b.store.signed.procedure
-    # (RP-3.2) a members' session's scrutineers are among the members present
+def _session(
+    procedure: Procedure, form: Form, present: int, papers: Mapping[str, Sequence[Paper]]
+) -> Recommend:
+    """One recommendation session of ``form``: ``present`` ballots per post, the first
+    ``present`` papers entered; (RP-3.2) a members' session's scrutineers among those present."""
     first = [m for m in procedure.expected_electors if m in procedure.officials.scrutineers]
     rest = [m for m in procedure.expected_electors if m not in first]
-    members = [*first, *rest][:present]
-    b.append(
-        "recommendation.opened",
-        {
-            "group": form.value,
-            "round": round_no,
-            "posts": posts,
-            "present": present,
-            "present_members": members if form is Form.MEMBER else [],
-        },
-    )
-    for post in posts:
-        chosen = papers[post][:present]
-        b.issue_return(form, post, round_no, present, len(chosen))
-        for i, names in enumerate(chosen):
-            b.append(
-                "recommendation.entered",
-                {
-                    "group": form.value,
-                    "post": post,
-                    "round": round_no,
-                    **b.ballot(form, post, round_no, i),
-                    "marks": "".join("o" if m in names else "-" for m in order),
-                    "written": [],
-                },
-            )
-        b.append("recommendation.counted", count_body(b.store.ledger, form, PostKind(post)))
+    members = tuple([*first, *rest][:present]) if form is Form.MEMBER else ()
+    chosen = {post: tuple(rows[:present]) for post, rows in papers.items()}
+    return Recommend(form, present, chosen, present_members=members)
 
 
-def _evaluate(b: _Branch, present: int, rng: random.Random, doubted: str = "") -> None:
+def _evaluation(present: int, rng: random.Random, doubted: str = "") -> Evaluate:
     """The democratic evaluation: most papers satisfied, some fairly; ``doubted`` is marked not
     satisfied on two papers in three, the others fairly, so it never proceeds (the approval is
     then the demo's planned lists, which a planned scenario's own manifest must equal: drawn at
-    random, the seed 2026 gave it 8 of 26 and its approval a seventh committee candidate)."""
-    opening = evaluation_opening(b.store.ledger)
-    if opening is None:
-        raise ValueError("no evaluation is due")
-    round_no, version, persons = opening
-    b.stock(Form.EVALUATION, "", round_no, present)
-    b.append(
-        "evaluation.opened",
-        {
-            "round": round_no,
-            "version": version,
-            "candidates": list(persons),
-            "present_members": [],
-            "public_present": present,
-            "present": present,
-        },
-    )
-    b.issue_return(Form.EVALUATION, "", round_no, present, present)
-    for i in range(present):
-        paper = "".join(
-            ("b" if i % 3 == 0 else "d") if m == doubted else rng.choice("sssssb") for m in persons
-        )
-        b.append(
-            "evaluation.entered",
-            {
-                "round": round_no,
-                **b.ballot(Form.EVALUATION, "", round_no, i),
-                "marks": paper,
-                "added_rows": 0,
-            },
-        )
-    b.append("evaluation.counted", count_body(b.store.ledger, Form.EVALUATION, None))
+    random, the seed 2026 gave it 8 of 26 and its approval a seventh committee candidate). The
+    papers are drawn when the round opens, from its candidates."""
+
+    def papers(persons: tuple[str, ...]) -> list[str]:
+        return [
+            "".join(
+                ("b" if i % 3 == 0 else "d") if m == doubted else rng.choice("sssssb")
+                for m in persons
+            )
+            for i in range(present)
+        ]
+
+    return Evaluate(papers)
 
 
 @dataclass(frozen=True, slots=True)
 class ApprovedProcedure:
     """A branch's procedure file, open after the town's approval, until the election is bound."""
 
-    store: ProcedureStore
-    wg: keys.Signer
-    clock: _Clock
+    driver: ProcedureDriver
+
+    @property
+    def store(self) -> ProcedureStore:
+        return self.driver.store
 
     def election_definition(self, definition: Mapping[str, Any]) -> dict[str, Any]:
         """(RP-6.5) The election definition made from the approval by the function ``tally
@@ -312,8 +200,48 @@ class ApprovedProcedure:
     def bind(self, signed_manifest: bytes) -> None:
         """(RP-7.1) Bind the town-signed manifest, a minute after the approval (``bind``
         refuses a manifest that differs from the approval, RP-6.5)."""
-        bind(self.store, signed_manifest, work_group=self.wg, at=self.clock(), actor="组长",
-             random=secrets.token_bytes)  # fmt: skip
+        self.driver.bind(signed_manifest)
+
+
+def _keys(signers: Mapping[str, keys.Signer]) -> Keys:
+    return Keys(town=signers["town"], work_group=signers["wg"])
+
+
+def _steps(
+    procedure: Procedure,
+    definition: Mapping[str, Any],
+    rng: random.Random,
+    index: int,
+    start: dt.date,
+) -> tuple[Step, ...]:
+    """The branch's steps up to the approval: both groups' recommendation, the proposal, the
+    evaluation, the vetting and the approval, a week apart, from ``start``."""
+    members = len(procedure.expected_electors)
+    present = max(1, members - rng.randint(0, max(0, members // 6)))
+    posts = definition["posts"]
+    committee = [p for p in posts if p["post"] == "committee"]
+    extra = procedure.ballot_order[committee[0]["seats"] + 1] if committee else ""
+    member_papers = _papers(rng, posts, present, extra)
+    public_papers = _papers(rng, posts, _PUBLIC, extra)
+    orders = {PostKind(p["post"]): [MemberId(c) for c in p["candidates"]] for p in posts}
+    election_date = dt.date.fromisoformat(str(definition["election"]["date"]))
+
+    def on(days: int) -> Day:
+        return Day(start + dt.timedelta(days=days))
+
+    return (
+        _session(procedure, Form.MEMBER, present, member_papers),
+        on(2),
+        _session(procedure, Form.PUBLIC, _PUBLIC - 2, public_papers),
+        on(7),
+        Propose(election_date=election_date),
+        on(14),
+        _evaluation(_PUBLIC - 4, rng, extra),
+        on(21),
+        Vet(),
+        on(28),
+        Approve(reference=f"红组〔2026〕{40 + index}号", orders=orders),
+    )
 
 
 @contextmanager
@@ -337,64 +265,33 @@ def run_procedure(
         work_group_key=pub[0],
         scrutineer_keys=pub[1:],
     )
-    town, wg = signers["town"], signers["wg"]
     election_date = dt.date.fromisoformat(str(definition["election"]["date"]))
     start = election_date - dt.timedelta(days=43)  # six weeks before the meeting
-    clock = _Clock(dt.datetime.combine(start, dt.time(9), TOWN_TIME))
-    store = ProcedureStore.create(
-        folder / "procedure.sqlite",
-        signed_procedure=sign_procedure(procedure, town),
-        trust_root=town.public_key,
-        work_group=wg,
-        at=clock(),
-        actor="组长",
-        random=secrets.token_bytes,
+    sources = Sources(start=dt.datetime.combine(start, dt.time(9), TOWN_TIME))
+    plan = BranchPlan(
+        procedure, _keys(signers), sources, _steps(procedure, definition, rng, index, start)
     )
+    driver = drive(folder / "procedure.sqlite", plan)
     try:
-        b = _Branch(store, wg, clock)
-        members = len(procedure.expected_electors)
-        present = max(1, members - rng.randint(0, max(0, members // 6)))
-        posts = definition["posts"]
-        committee = [p for p in posts if p["post"] == "committee"]
-        extra = procedure.ballot_order[committee[0]["seats"] + 1] if committee else ""
-        _recommend(b, Form.MEMBER, present, _papers(rng, posts, present, extra))
-        clock.day(start + dt.timedelta(days=2))
-        _recommend(b, Form.PUBLIC, _PUBLIC - 2, _papers(rng, posts, _PUBLIC, extra))
-        clock.day(start + dt.timedelta(days=7))
-        b.append(
-            "preliminary.proposed",
-            proposal_body(store.ledger, election_date=election_date).to_json(),
-        )
-        clock.day(start + dt.timedelta(days=14))
-        _evaluate(b, _PUBLIC - 4, rng, extra)
-        clock.day(start + dt.timedelta(days=21))
-        b.append("vetting.recorded", vetting_body(store.ledger).to_json())
-        orders = {PostKind(p["post"]): list(p["candidates"]) for p in definition["posts"]}
-        act = approve(store, reference=f"红组〔2026〕{40 + index}号", town=town, orders=orders)
-        clock.day(start + dt.timedelta(days=28))
-        record_signed(
-            store,
-            json.dumps(act, ensure_ascii=False).encode(),
-            work_group=wg,
-            at=clock(),
-            actor="组长",
-            random=secrets.token_bytes,
-        )
-        yield ApprovedProcedure(store, wg, clock)
+        yield ApprovedProcedure(driver)
     finally:
-        store.close()
+        driver.close()
 
 
-def conclude_branch(folder: Path, wg: keys.Signer, day: dt.date) -> None:
+def _open(folder: Path, signers: Mapping[str, keys.Signer], at: dt.datetime) -> ProcedureDriver:
+    """The branch's procedure file, to append to at ``at``."""
+    return ProcedureDriver.open(folder / "procedure.sqlite", _keys(signers), Sources(start=at))
+
+
+def conclude_branch(folder: Path, signers: Mapping[str, keys.Signer], day: dt.date) -> None:
     """(RP-7.2) Record the branch's election result in its procedure file, in the evening of the
     meeting's ``day``."""
-    store = ProcedureStore.open(folder / "procedure.sqlite")
+    at = dt.datetime.combine(day, dt.time(18), TOWN_TIME)
+    driver = _open(folder, signers, at)
     try:
-        at = dt.datetime.combine(day, dt.time(18), TOWN_TIME)
-        conclude(store, folder / "election.db", work_group=wg, at=at, actor="组长",
-                 random=secrets.token_bytes)  # fmt: skip
+        driver.conclude(folder / "election.db", at=at)
     finally:
-        store.close()
+        driver.close()
 
 
 def appoint_branch(
@@ -407,24 +304,20 @@ def appoint_branch(
 ) -> AppointmentOutcome:
     """(RP-10) The town's appointment on :data:`APPOINTMENT_DATE`; a refusal (an objection
     still open) leaves it pending, and its code is returned."""
-    store = ProcedureStore.open(folder / "procedure.sqlite")
+    at = dt.datetime.combine(APPOINTMENT_DATE, dt.time(10), TOWN_TIME)
+    driver = _open(folder, signers, at)
     try:
-        appoint(
-            store,
+        driver.appoint(
             casework,
             casework_signer=casework_signer,
-            town=signers["town"],
             date=APPOINTMENT_DATE,
             reference=f"红组〔2026〕{80 + index}号",
-            work_group=signers["wg"],
-            at=dt.datetime.combine(APPOINTMENT_DATE, dt.time(10), TOWN_TIME),
-            actor="组长",
-            random=secrets.token_bytes,
+            at=at,
         )
     except TallyError as e:
         return AppointmentOutcome(recorded=False, code=e.code)
     finally:
-        store.close()
+        driver.close()
     return AppointmentOutcome(recorded=True)
 
 
