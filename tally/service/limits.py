@@ -14,6 +14,16 @@
   silent connection is closed after the same time), a bound on the header block
   (``max_header_bytes``), ``keep_alive_seconds`` between requests, and at most
   ``max_connections`` open connections or running requests (past it: 503).
+* ``ConnectionSources``: at most ``max_connections_per_source`` open connections per source
+  (``proxy.source_key`` of the direct peer: its IPv4 address or IPv6 /64), so one host cannot
+  take the ``max_connections`` every clerk shares. A connection past the cap is answered 503
+  ``request.too_many_connections`` (JSON, the security headers, ``Retry-After``) to its first
+  request and closed; it counts against neither cap meanwhile and is closed after
+  ``REFUSAL_GRACE_SECONDS`` if no request comes; past as many again refused connections of one
+  source, a new one is closed at accept. A direct peer that is a trusted proxy
+  (``tally serve --trusted-proxy``) is not capped: all its clients arrive through it. A slot is
+  taken in ``connection_made`` and given back in ``connection_lost``, which asyncio calls
+  whatever ends the connection (the client, a timeout, an error, the server).
 
 SECURITY.md states the values and the memory bound that follows from them.
 """
@@ -25,8 +35,8 @@ import json
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
 
 import h11
 import uvicorn
@@ -35,7 +45,18 @@ from fastapi.exceptions import RequestValidationError
 from starlette.responses import Response
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["SECURITY_HEADERS", "LimitRequests", "RequestLimits", "install", "uvicorn_config"]
+from tally.service.proxy import TrustedProxies, app_trusted, is_trusted, source_key
+
+__all__ = [
+    "REFUSAL_GRACE_SECONDS",
+    "SECURITY_HEADERS",
+    "ConnectionSources",
+    "LimitRequests",
+    "RequestLimits",
+    "install",
+    "service_lang",
+    "uvicorn_config",
+]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -72,6 +93,9 @@ class RequestLimits:
     max_header_bytes: int = 16 * 1024
     keep_alive_seconds: int = 5
     max_connections: int = 200
+    # Per source (an IPv4 address, an IPv6 /64) of the direct peer; trusted proxies exempt.
+    # docs/adr/XXXX-per-source-connection-cap.md says why 32.
+    max_connections_per_source: int = 32
 
 
 SECURITY_HEADERS = {
@@ -240,15 +264,100 @@ def install(app: FastAPI, limits: RequestLimits | None = None, default_lang: str
     app.add_exception_handler(RequestValidationError, validation_error)
 
 
-def _guarded_h11(header_timeout: float) -> type[H11Protocol]:
+# A connection past its source's cap waits at most this long for the request it is refused to.
+REFUSAL_GRACE_SECONDS: Final = 1.0
+
+Slot = tuple[Literal["exempt", "open", "refused", "closed"], str]
+
+
+@dataclass
+class ConnectionSources:
+    """Open connections per source of one service (all its bindings): ``admit`` when a
+    connection is made, ``release`` its slot when it is lost. Only sources with a connection
+    open are kept: at most one entry per open connection."""
+
+    cap: int
+    trusted: TrustedProxies = ()
+    open: dict[str, int] = field(default_factory=dict)
+    refused: dict[str, int] = field(default_factory=dict)
+
+    def admit(self, peer: str) -> Slot:
+        """The slot of a new connection from ``peer`` (the direct peer's address): ``exempt``
+        for a trusted proxy, ``open`` under the cap, ``refused`` past it (answered 503), and
+        ``closed`` past as many refused ones again (closed at accept)."""
+        if is_trusted(peer, self.trusted):
+            return ("exempt", peer)
+        source = source_key(peer)
+        for kind, counts in (("open", self.open), ("refused", self.refused)):
+            if counts.get(source, 0) < self.cap:
+                counts[source] = counts.get(source, 0) + 1
+                return ("open" if kind == "open" else "refused", source)
+        return ("closed", source)
+
+    def release(self, slot: Slot) -> None:
+        """Give back the slot ``admit`` returned (once, when its connection is lost)."""
+        kind, source = slot
+        counts = self.open if kind == "open" else self.refused if kind == "refused" else None
+        if counts is None or source not in counts:
+            return
+        counts[source] -= 1
+        if counts[source] <= 0:
+            del counts[source]
+
+
+def _too_many_connections(limits: RequestLimits, default_lang: str) -> ASGIApp:
+    """The answer to a connection past its source's cap: 503 with the JSON body, the security
+    headers and ``Retry-After`` (a kept-alive connection of the source is closed by then)."""
+    n = limits.max_connections_per_source
+    zh = f"来自此地址的连接过多（最多 {n} 个）：请关闭其他页面，稍后再试。"
+    en = f"too many connections from this address (at most {n}): close other pages and retry"
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        lang = _lang(scope.get("query_string", b""), default_lang)
+        response = _json_response(
+            503,
+            {
+                "ok": False,
+                "code": "request.too_many_connections",
+                "message": en if lang == "en" else zh,
+                "zh": zh,
+                "en": en,
+            },
+            close=True,
+        )
+        response.headers["Retry-After"] = str(limits.keep_alive_seconds)
+        await response(scope, receive, send)
+
+    return app
+
+
+def _guarded_h11(
+    limits: RequestLimits, sources: ConnectionSources, default_lang: str
+) -> type[H11Protocol]:
+    header_timeout = limits.header_timeout_seconds
+    refuse = _too_many_connections(limits, default_lang)
+
     class GuardedH11Protocol(H11Protocol):
         """h11 with a header deadline: uvicorn has none (its keep-alive timer runs only between
-        requests), so a client sending a header byte a second would hold its socket for ever."""
+        requests), so a client sending a header byte a second would hold its socket for ever;
+        and with the per-source connection cap (``ConnectionSources``)."""
 
         _header_timer: asyncio.TimerHandle | None = None
+        _header_seconds: float = header_timeout
+        _slot: Slot | None = None
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
+            self._slot = sources.admit(self.client[0] if self.client else "unknown")
+            if self._slot[0] in ("refused", "closed"):
+                # Outside ``max_connections`` (uvicorn's count): a source past its cap cannot
+                # fill the service's connections with refused ones either.
+                self.connections.discard(self)
+                self.app = refuse
+                self._header_seconds = min(header_timeout, REFUSAL_GRACE_SECONDS)
+            if self._slot[0] == "closed":
+                transport.close()
+                return
             self._arm()
 
         def data_received(self, data: bytes) -> None:
@@ -259,12 +368,25 @@ def _guarded_h11(header_timeout: float) -> type[H11Protocol]:
                 self._disarm()
 
         def connection_lost(self, exc: Exception | None) -> None:
+            self._release()
             self._disarm()
             super().connection_lost(exc)
 
+        def handle_websocket_upgrade(self, event: h11.Request) -> None:
+            # The transport passes to uvicorn's websocket protocol, whose loss this class never
+            # sees: the slot is given back now (the service has no websocket route; the app
+            # closes such a connection at once).
+            self._release()
+            super().handle_websocket_upgrade(event)
+
+        def _release(self) -> None:
+            if self._slot is not None:
+                sources.release(self._slot)
+                self._slot = None
+
         def _arm(self) -> None:
             if self._header_timer is None:
-                self._header_timer = self.loop.call_later(header_timeout, self._expired)
+                self._header_timer = self.loop.call_later(self._header_seconds, self._expired)
 
         def _disarm(self) -> None:
             if self._header_timer is not None:
@@ -279,12 +401,33 @@ def _guarded_h11(header_timeout: float) -> type[H11Protocol]:
     return GuardedH11Protocol
 
 
+def service_lang(app: object) -> str:
+    """The default language of a service app's configuration; ``zh`` for any other app."""
+    service = getattr(getattr(app, "state", None), "service", None)
+    return "en" if service is not None and getattr(service.config, "lang", "") == "en" else "zh"
+
+
 def uvicorn_config(
-    app: Any, *, host: str, port: int, limits: RequestLimits | None = None, tls: Any = None
+    app: Any,
+    *,
+    host: str,
+    port: int,
+    limits: RequestLimits | None = None,
+    tls: Any = None,
+    sources: ConnectionSources | None = None,
+    default_lang: str | None = None,
 ) -> uvicorn.Config:
     """The uvicorn configuration ``tally serve`` runs, with the limits above; over TLS when
-    ``tls`` (a ``tally.service.transport.TlsFiles``, checked by ``load_tls``) is given."""
+    ``tls`` (a ``tally.service.transport.TlsFiles``, checked by ``load_tls``) is given.
+
+    ``sources`` is the per-source connection count, shared by the servers of one service (a new
+    one, exempting the trusted proxies of ``app``'s service configuration, when not given);
+    ``default_lang`` the language of its refusal without ``?lang=`` (else the service's)."""
     limits = limits or RequestLimits()
+    if sources is None:
+        sources = ConnectionSources(limits.max_connections_per_source, app_trusted(app))
+    if default_lang is None:
+        default_lang = service_lang(app)
     return uvicorn.Config(
         app,
         host=host,
@@ -293,7 +436,7 @@ def uvicorn_config(
         # No access log, at any level: a line per request would time every remote cast
         # (spec/remote.md RM-10.4(b), spec/remote-v2.md RV-1.2).
         access_log=False,
-        http=_guarded_h11(limits.header_timeout_seconds),
+        http=_guarded_h11(limits, sources, default_lang),
         h11_max_incomplete_event_size=limits.max_header_bytes,
         timeout_keep_alive=limits.keep_alive_seconds,
         limit_concurrency=limits.max_connections,
