@@ -24,6 +24,9 @@
   (``tally serve --trusted-proxy``) is not capped: all its clients arrive through it. A slot is
   taken in ``connection_made`` and given back in ``connection_lost``, which asyncio calls
   whatever ends the connection (the client, a timeout, an error, the server).
+* A write deadline: a response the peer does not read (what the kernel would not take waits in
+  the transport, and the app waits for it) must drain by some bytes every
+  ``body_timeout_seconds``, else the connection is aborted, its slot and buffer freed.
 
 SECURITY.md states the values and the memory bound that follows from them.
 """
@@ -36,7 +39,7 @@ import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, ClassVar, Final, Literal
 
 import h11
 import uvicorn
@@ -331,74 +334,127 @@ def _too_many_connections(limits: RequestLimits, default_lang: str) -> ASGIApp:
     return app
 
 
+class _GuardedH11(H11Protocol):
+    """h11 with a header deadline: uvicorn has none (its keep-alive timer runs only between
+    requests), so a client sending a header byte a second would hold its socket for ever;
+    with a write deadline (a peer that stops reading its response); and with the
+    per-source connection cap (``ConnectionSources``)."""
+
+    # Set by ``_guarded_h11`` on the subclass uvicorn runs:
+    header_timeout: ClassVar[float]
+    write_timeout: ClassVar[float]
+    sources: ClassVar[ConnectionSources]
+    limits: ClassVar[RequestLimits]
+    default_lang: ClassVar[str]
+
+    _header_timer: asyncio.TimerHandle | None = None
+    _header_seconds: float = 0.0
+    _slot: Slot | None = None
+    _write_timer: asyncio.TimerHandle | None = None
+    _write_pending: int = 0
+    _drained: bool = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._header_seconds = self.header_timeout
+        self._slot = self.sources.admit(self.client[0] if self.client else "unknown")
+        if self._slot[0] in ("refused", "closed"):
+            # Outside ``max_connections`` (uvicorn's count): a source past its cap cannot
+            # fill the service's connections with refused ones either.
+            self.connections.discard(self)
+            self.app = _too_many_connections(self.limits, self.default_lang)
+            self._header_seconds = min(self.header_timeout, REFUSAL_GRACE_SECONDS)
+        if self._slot[0] == "closed":
+            transport.close()
+            return
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        if self.conn.their_state is h11.IDLE:
+            self._arm()  # the next request on a kept-alive connection: a new deadline
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:
+            self._disarm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._release()
+        self._disarm()
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
+        super().connection_lost(exc)
+
+    # A response the peer does not read: the transport holds what the kernel would not
+    # take, and the app waits for it to drain. Each ``write_timeout`` the buffer must have
+    # shrunk (or drained), else the connection is aborted: it gives back its slot and its
+    # buffer however large the response.
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        self._watch_writes()
+
+    def resume_writing(self) -> None:
+        self._drained = True
+        super().resume_writing()
+
+    def on_response_complete(self) -> None:
+        self._watch_writes()  # the end of a response the peer has not taken yet
+        super().on_response_complete()
+
+    def _watch_writes(self) -> None:
+        pending = self.transport.get_write_buffer_size()
+        if self._write_timer is None and pending > 0:
+            self._write_pending, self._drained = pending, False
+            self._write_timer = self.loop.call_later(self.write_timeout, self._write_check)
+
+    def _write_check(self) -> None:
+        self._write_timer = None
+        pending = self.transport.get_write_buffer_size()
+        if pending == 0:
+            return
+        if self._drained or pending < self._write_pending:
+            self._watch_writes()  # the peer is reading: a new deadline
+            return
+        self.transport.abort()
+
+    def handle_websocket_upgrade(self, event: h11.Request) -> None:
+        # The transport passes to uvicorn's websocket protocol, whose loss this class never
+        # sees: the slot is given back now (the service has no websocket route; the app
+        # closes such a connection at once).
+        self._release()
+        super().handle_websocket_upgrade(event)
+
+    def _release(self) -> None:
+        if self._slot is not None:
+            self.sources.release(self._slot)
+            self._slot = None
+
+    def _arm(self) -> None:
+        if self._header_timer is None:
+            self._header_timer = self.loop.call_later(self._header_seconds, self._expired)
+
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _expired(self) -> None:
+        self._header_timer = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
+
 def _guarded_h11(
     limits: RequestLimits, sources: ConnectionSources, default_lang: str
 ) -> type[H11Protocol]:
-    header_timeout = limits.header_timeout_seconds
-    refuse = _too_many_connections(limits, default_lang)
-
-    class GuardedH11Protocol(H11Protocol):
-        """h11 with a header deadline: uvicorn has none (its keep-alive timer runs only between
-        requests), so a client sending a header byte a second would hold its socket for ever;
-        and with the per-source connection cap (``ConnectionSources``)."""
-
-        _header_timer: asyncio.TimerHandle | None = None
-        _header_seconds: float = header_timeout
-        _slot: Slot | None = None
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._slot = sources.admit(self.client[0] if self.client else "unknown")
-            if self._slot[0] in ("refused", "closed"):
-                # Outside ``max_connections`` (uvicorn's count): a source past its cap cannot
-                # fill the service's connections with refused ones either.
-                self.connections.discard(self)
-                self.app = refuse
-                self._header_seconds = min(header_timeout, REFUSAL_GRACE_SECONDS)
-            if self._slot[0] == "closed":
-                transport.close()
-                return
-            self._arm()
-
-        def data_received(self, data: bytes) -> None:
-            if self.conn.their_state is h11.IDLE:
-                self._arm()  # the next request on a kept-alive connection: a new deadline
-            super().data_received(data)
-            if self.conn.their_state is not h11.IDLE:
-                self._disarm()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._release()
-            self._disarm()
-            super().connection_lost(exc)
-
-        def handle_websocket_upgrade(self, event: h11.Request) -> None:
-            # The transport passes to uvicorn's websocket protocol, whose loss this class never
-            # sees: the slot is given back now (the service has no websocket route; the app
-            # closes such a connection at once).
-            self._release()
-            super().handle_websocket_upgrade(event)
-
-        def _release(self) -> None:
-            if self._slot is not None:
-                sources.release(self._slot)
-                self._slot = None
-
-        def _arm(self) -> None:
-            if self._header_timer is None:
-                self._header_timer = self.loop.call_later(self._header_seconds, self._expired)
-
-        def _disarm(self) -> None:
-            if self._header_timer is not None:
-                self._header_timer.cancel()
-                self._header_timer = None
-
-        def _expired(self) -> None:
-            self._header_timer = None
-            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
-                self.transport.close()
-
-    return GuardedH11Protocol
+    """The protocol class uvicorn runs, with these limits and this connection count."""
+    attributes = {
+        "header_timeout": limits.header_timeout_seconds,
+        "write_timeout": limits.body_timeout_seconds,
+        "sources": sources,
+        "limits": limits,
+        "default_lang": default_lang,
+    }
+    return type("GuardedH11Protocol", (_GuardedH11,), attributes)
 
 
 def service_lang(app: object) -> str:

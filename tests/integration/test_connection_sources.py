@@ -1,4 +1,5 @@
-"""At most ``max_connections_per_source`` open connections per source (a real uvicorn server).
+"""At most ``max_connections_per_source`` open connections per source, and a write deadline for
+a peer that does not read its response (a real uvicorn server).
 
 One host opening the service's ``max_connections`` would lock every village clerk out; so each
 source (``proxy.source_key`` of the direct peer: an IPv4 address, an IPv6 /64, an IPv4-mapped
@@ -6,7 +7,8 @@ address as its IPv4 address) holds at most its cap, a connection past it is answ
 the JSON body, the security headers and ``Retry-After`` and closed, and a slot is given back
 however its connection ends. A trusted proxy is not capped. Loopback gives the tests many
 sources: every 127.0.0.0/8 address is local, and a dual-stack socket sees an IPv4 peer as
-``::ffff:127.0.0.x``.
+``::ffff:127.0.0.x``. A response its peer stops reading is aborted after ``body_timeout_seconds``
+without progress, and gives back its slot and its buffer.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from starlette.responses import Response
 
 from tally.service import ServiceConfig, create_app
 from tally.service.limits import (
@@ -46,6 +49,10 @@ def _app(limits: RequestLimits) -> FastAPI:
     @app.get("/ping")
     async def ping() -> dict[str, bool]:
         return {"ok": True}
+
+    @app.get("/big/{mib}")
+    async def big(mib: int) -> Response:
+        return Response(b"x" * (mib * 1024 * 1024), media_type="application/octet-stream")
 
     install(app, limits)
     return app
@@ -340,3 +347,46 @@ def test_tally_serve_caps_per_source_and_exempts_the_configured_trusted_proxies(
         finally:
             for s in held + proxied:
                 s.close()
+
+
+# -- a peer that does not read its response ------------------------------------------------------
+def _small_receiver(port: int, rcvbuf: int) -> socket.socket:
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)  # before connecting: the window
+    s.bind((ATTACKER, 0))
+    s.settimeout(10)
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def _read_all(sock: socket.socket, pause: float = 0.0) -> int:
+    got = 0
+    with contextlib.suppress(ConnectionError):
+        while chunk := sock.recv(256 * 1024):
+            got += len(chunk)
+            time.sleep(pause)
+    return got
+
+
+def test_a_response_its_peer_does_not_read_is_aborted_and_gives_back_its_slot() -> None:
+    """32 MiB the peer never reads (the kernel takes a few MiB, the rest waits in the server):
+    aborted after the write deadline (1 s here) without progress; the slot is free again."""
+    limits = RequestLimits(max_connections_per_source=4, body_timeout_seconds=1.0)
+    with _served(limits) as (port, sources), _small_receiver(port, 16 * 1024) as sock:
+        sock.sendall(b"GET /big/32 HTTP/1.1\r\nHost: x\r\n\r\n")
+        _wait_until(lambda: sources.open.get(ATTACKER) == 1, f"not counted: {sources}")
+        _wait_until(lambda: not sources.open, f"never aborted: {sources}", seconds=15)
+        assert _read_all(sock) < 32 * 1024 * 1024
+
+
+def test_a_slow_reader_that_keeps_reading_gets_the_whole_response() -> None:
+    """The deadline is for progress, not for the whole response: a reader taking longer than
+    the deadline in all, but reading all the time, gets every byte."""
+    limits = RequestLimits(max_connections_per_source=4, body_timeout_seconds=1.0)
+    with _served(limits) as (port, _), _small_receiver(port, 256 * 1024) as sock:
+        sock.sendall(b"GET /big/24 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        start = time.monotonic()
+        got = _read_all(sock, pause=0.05)
+        took = time.monotonic() - start
+    assert got > 24 * 1024 * 1024, got  # the body and its headers
+    print(f"24 MiB read slowly in {took:.1f} s against a 1 s write deadline")
