@@ -137,11 +137,22 @@ def _malformed(limit: int) -> list[bytes]:
 PATHS = ("/api/remote/cast", "/api/remote/cast", "/api/remote/redeem", "/station/login")
 
 
-async def _exchange(host: str, port: int, head: bytes, body: Any, deadline: float) -> int:
-    """Send one request (``body``: bytes, or an async generator of chunks) and read the status;
-    0 when the server closed the connection without an answer (the connection cap's 503 is a
-    status)."""
-    reader, writer = await asyncio.open_connection(host, port)
+# The clients come from 16 loopback addresses, 16 of the 256 from each: under the per-source cap
+# (32), so the flood fills the service-wide cap as many hosts on the network would.
+SOURCES = 16
+
+
+def _source(i: int) -> str:
+    return f"127.0.1.{i % SOURCES + 1}"
+
+
+async def _exchange(
+    host: str, port: int, head: bytes, body: Any, deadline: float, source: str = "127.0.0.1"
+) -> int:
+    """Send one request (``body``: bytes, or an async generator of chunks) from ``source`` and
+    read the status; 0 when the server closed the connection without an answer (the connection
+    cap's 503 is a status)."""
+    reader, writer = await asyncio.open_connection(host, port, local_addr=(source, 0))
     status = 0
 
     async def read_status() -> int:
@@ -190,10 +201,10 @@ async def _client(
                     yield b"%x\r\n%s\r\n" % (len(chunk), chunk)
 
             head = (start + "Transfer-Encoding: chunked\r\n\r\n").encode()
-            status = await _exchange(host, port, head, chunks(), deadline)
+            status = await _exchange(host, port, head, chunks(), deadline, _source(i))
         elif kind == "huge_length":
             head = (start + f"Content-Length: {10**12}\r\n\r\n").encode()
-            status = await _exchange(host, port, head, chunk * 4, deadline)
+            status = await _exchange(host, port, head, chunk * 4, deadline, _source(i))
         elif kind == "slow_body":
 
             async def slow() -> Any:
@@ -207,21 +218,21 @@ async def _client(
                     yield b" "
 
             head = (start + f"Content-Length: {limit - 1}\r\n\r\n").encode()
-            status = await _exchange(host, port, head, slow(), deadline)
+            status = await _exchange(host, port, head, slow(), deadline, _source(i))
         else:
             body = malformed[n % len(malformed)]
             head = (start + f"Content-Length: {len(body)}\r\n\r\n").encode()
-            status = await _exchange(host, port, head, body, deadline)
+            status = await _exchange(host, port, head, body, deadline, _source(i))
         tally[f"{kind} {status or 'closed'}"] += 1
 
 
 async def _noop_client(
-    host: str, port: int, deadline: float, tally: collections.Counter[str]
+    i: int, host: str, port: int, deadline: float, tally: collections.Counter[str]
 ) -> None:
     head = f"GET /api/remote/noop HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
     while time.monotonic() < deadline:
         try:
-            status = await _exchange(host, port, head, b"", deadline)
+            status = await _exchange(host, port, head, b"", deadline, _source(i))
         except OSError:
             status = 0
         tally[f"noop {status or 'closed'}"] += 1
@@ -352,7 +363,7 @@ def main() -> None:
 
             async def baseline(deadline: float, tally: collections.Counter[str]) -> None:
                 await asyncio.gather(
-                    *(_noop_client(host, port, deadline, tally) for _ in range(args.clients))
+                    *(_noop_client(i, host, port, deadline, tally) for i in range(args.clients))
                 )
 
             async def flood(deadline: float, tally: collections.Counter[str]) -> None:

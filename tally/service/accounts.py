@@ -6,7 +6,8 @@ One SQLite file (``accounts.db``) in the service data folder holds:
 * ``accounts``: one row per person: name, role, Argon2id password hash (PyNaCl / libsodium);
 * ``sessions``: the SHA-256 of each random session id (the cookie holds the id itself), the
   account, a per-session CSRF token and the expiry time;
-* ``login_failures``: wrong passwords per (account, client address) and per client address, with
+* ``login_failures``: wrong passwords per (account, client source) and per client source (an
+  address; an IPv6 /64: ``tally.service.proxy.client_source``), with
   an exponential back-off (``lock_seconds``): the ``FREE_FAILURES``-th wrong password locks the
   key for ``FIRST_LOCK_SECONDS``, each further one (tried once the lock has passed) for twice as
   long as the one before, up to ``MAX_LOCK_SECONDS``; the count
@@ -36,6 +37,7 @@ import nacl.exceptions
 import nacl.pwhash
 
 from bilingual import BilingualError
+from tally.service.proxy import source_key
 from tally.store import write_refusal
 
 __all__ = [
@@ -423,9 +425,10 @@ class AccountStore:
         return tuple(sources)
 
     def unlock_address(self, address: str) -> None:
-        """Lift the lock of a client address (wrong passwords for several accounts from it)."""
+        """Lift the lock of a client address (wrong passwords for several accounts from it): of
+        its source, the /64 of an IPv6 address, which is what the sign-in counts by."""
         with self._conn() as c:
-            c.execute("DELETE FROM login_failures WHERE key = ?", (f"ip:{address}",))
+            c.execute("DELETE FROM login_failures WHERE key = ?", (f"ip:{source_key(address)}",))
 
 
 def _account_key(name: str, client: str) -> str:

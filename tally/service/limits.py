@@ -14,6 +14,19 @@
   silent connection is closed after the same time), a bound on the header block
   (``max_header_bytes``), ``keep_alive_seconds`` between requests, and at most
   ``max_connections`` open connections or running requests (past it: 503).
+* ``ConnectionSources``: at most ``max_connections_per_source`` open connections per source
+  (``proxy.source_key`` of the direct peer: its IPv4 address or IPv6 /64), so one host cannot
+  take the ``max_connections`` every clerk shares. A connection past the cap is answered 503
+  ``request.too_many_connections`` (JSON, the security headers, ``Retry-After``) to its first
+  request and closed; it counts against neither cap meanwhile and is closed after
+  ``REFUSAL_GRACE_SECONDS`` if no request comes; past as many again refused connections of one
+  source, a new one is closed at accept. A direct peer that is a trusted proxy
+  (``tally serve --trusted-proxy``) is not capped: all its clients arrive through it. A slot is
+  taken in ``connection_made`` and given back in ``connection_lost``, which asyncio calls
+  whatever ends the connection (the client, a timeout, an error, the server).
+* A write deadline: a response the peer does not read (what the kernel would not take waits in
+  the transport, and the app waits for it) must drain by some bytes every
+  ``body_timeout_seconds``, else the connection is aborted, its slot and buffer freed.
 
 SECURITY.md states the values and the memory bound that follows from them.
 """
@@ -25,8 +38,8 @@ import json
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Final, Literal
 
 import h11
 import uvicorn
@@ -35,7 +48,18 @@ from fastapi.exceptions import RequestValidationError
 from starlette.responses import Response
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["SECURITY_HEADERS", "LimitRequests", "RequestLimits", "install", "uvicorn_config"]
+from tally.service.proxy import TrustedProxies, app_trusted, is_trusted, source_key
+
+__all__ = [
+    "REFUSAL_GRACE_SECONDS",
+    "SECURITY_HEADERS",
+    "ConnectionSources",
+    "LimitRequests",
+    "RequestLimits",
+    "install",
+    "service_lang",
+    "uvicorn_config",
+]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -72,6 +96,9 @@ class RequestLimits:
     max_header_bytes: int = 16 * 1024
     keep_alive_seconds: int = 5
     max_connections: int = 200
+    # Per source (an IPv4 address, an IPv6 /64) of the direct peer; trusted proxies exempt.
+    # docs/adr/XXXX-per-source-connection-cap.md says why 32.
+    max_connections_per_source: int = 32
 
 
 SECURITY_HEADERS = {
@@ -240,51 +267,223 @@ def install(app: FastAPI, limits: RequestLimits | None = None, default_lang: str
     app.add_exception_handler(RequestValidationError, validation_error)
 
 
-def _guarded_h11(header_timeout: float) -> type[H11Protocol]:
-    class GuardedH11Protocol(H11Protocol):
-        """h11 with a header deadline: uvicorn has none (its keep-alive timer runs only between
-        requests), so a client sending a header byte a second would hold its socket for ever."""
+# A connection past its source's cap waits at most this long for the request it is refused to.
+REFUSAL_GRACE_SECONDS: Final = 1.0
 
-        _header_timer: asyncio.TimerHandle | None = None
+Slot = tuple[Literal["exempt", "open", "refused", "closed"], str]
 
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._arm()
 
-        def data_received(self, data: bytes) -> None:
-            if self.conn.their_state is h11.IDLE:
-                self._arm()  # the next request on a kept-alive connection: a new deadline
-            super().data_received(data)
-            if self.conn.their_state is not h11.IDLE:
-                self._disarm()
+@dataclass
+class ConnectionSources:
+    """Open connections per source of one service (all its bindings): ``admit`` when a
+    connection is made, ``release`` its slot when it is lost. Only sources with a connection
+    open are kept: at most one entry per open connection."""
 
-        def connection_lost(self, exc: Exception | None) -> None:
+    cap: int
+    trusted: TrustedProxies = ()
+    open: dict[str, int] = field(default_factory=dict)
+    refused: dict[str, int] = field(default_factory=dict)
+
+    def admit(self, peer: str) -> Slot:
+        """The slot of a new connection from ``peer`` (the direct peer's address): ``exempt``
+        for a trusted proxy, ``open`` under the cap, ``refused`` past it (answered 503), and
+        ``closed`` past as many refused ones again (closed at accept)."""
+        if is_trusted(peer, self.trusted):
+            return ("exempt", peer)
+        source = source_key(peer)
+        for kind, counts in (("open", self.open), ("refused", self.refused)):
+            if counts.get(source, 0) < self.cap:
+                counts[source] = counts.get(source, 0) + 1
+                return ("open" if kind == "open" else "refused", source)
+        return ("closed", source)
+
+    def release(self, slot: Slot) -> None:
+        """Give back the slot ``admit`` returned (once, when its connection is lost)."""
+        kind, source = slot
+        counts = self.open if kind == "open" else self.refused if kind == "refused" else None
+        if counts is None or source not in counts:
+            return
+        counts[source] -= 1
+        if counts[source] <= 0:
+            del counts[source]
+
+
+def _too_many_connections(limits: RequestLimits, default_lang: str) -> ASGIApp:
+    """The answer to a connection past its source's cap: 503 with the JSON body, the security
+    headers and ``Retry-After`` (a kept-alive connection of the source is closed by then)."""
+    n = limits.max_connections_per_source
+    zh = f"来自此地址的连接过多（最多 {n} 个）：请关闭其他页面，稍后再试。"
+    en = f"too many connections from this address (at most {n}): close other pages and retry"
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        lang = _lang(scope.get("query_string", b""), default_lang)
+        response = _json_response(
+            503,
+            {
+                "ok": False,
+                "code": "request.too_many_connections",
+                "message": en if lang == "en" else zh,
+                "zh": zh,
+                "en": en,
+            },
+            close=True,
+        )
+        response.headers["Retry-After"] = str(limits.keep_alive_seconds)
+        await response(scope, receive, send)
+
+    return app
+
+
+class _GuardedH11(H11Protocol):
+    """h11 with a header deadline: uvicorn has none (its keep-alive timer runs only between
+    requests), so a client sending a header byte a second would hold its socket for ever;
+    with a write deadline (a peer that stops reading its response); and with the
+    per-source connection cap (``ConnectionSources``)."""
+
+    # Set by ``_guarded_h11`` on the subclass uvicorn runs:
+    header_timeout: ClassVar[float]
+    write_timeout: ClassVar[float]
+    sources: ClassVar[ConnectionSources]
+    limits: ClassVar[RequestLimits]
+    default_lang: ClassVar[str]
+
+    _header_timer: asyncio.TimerHandle | None = None
+    _header_seconds: float = 0.0
+    _slot: Slot | None = None
+    _write_timer: asyncio.TimerHandle | None = None
+    _write_pending: int = 0
+    _drained: bool = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._header_seconds = self.header_timeout
+        self._slot = self.sources.admit(self.client[0] if self.client else "unknown")
+        if self._slot[0] in ("refused", "closed"):
+            # Outside ``max_connections`` (uvicorn's count): a source past its cap cannot
+            # fill the service's connections with refused ones either.
+            self.connections.discard(self)
+            self.app = _too_many_connections(self.limits, self.default_lang)
+            self._header_seconds = min(self.header_timeout, REFUSAL_GRACE_SECONDS)
+        if self._slot[0] == "closed":
+            transport.close()
+            return
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        if self.conn.their_state is h11.IDLE:
+            self._arm()  # the next request on a kept-alive connection: a new deadline
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:
             self._disarm()
-            super().connection_lost(exc)
 
-        def _arm(self) -> None:
-            if self._header_timer is None:
-                self._header_timer = self.loop.call_later(header_timeout, self._expired)
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._release()
+        self._disarm()
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
+        super().connection_lost(exc)
 
-        def _disarm(self) -> None:
-            if self._header_timer is not None:
-                self._header_timer.cancel()
-                self._header_timer = None
+    # A response the peer does not read: the transport holds what the kernel would not
+    # take, and the app waits for it to drain. Each ``write_timeout`` the buffer must have
+    # shrunk (or drained), else the connection is aborted: it gives back its slot and its
+    # buffer however large the response.
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        self._watch_writes()
 
-        def _expired(self) -> None:
+    def resume_writing(self) -> None:
+        self._drained = True
+        super().resume_writing()
+
+    def on_response_complete(self) -> None:
+        self._watch_writes()  # the end of a response the peer has not taken yet
+        super().on_response_complete()
+
+    def _watch_writes(self) -> None:
+        pending = self.transport.get_write_buffer_size()
+        if self._write_timer is None and pending > 0:
+            self._write_pending, self._drained = pending, False
+            self._write_timer = self.loop.call_later(self.write_timeout, self._write_check)
+
+    def _write_check(self) -> None:
+        self._write_timer = None
+        pending = self.transport.get_write_buffer_size()
+        if pending == 0:
+            return
+        if self._drained or pending < self._write_pending:
+            self._watch_writes()  # the peer is reading: a new deadline
+            return
+        self.transport.abort()
+
+    def handle_websocket_upgrade(self, event: h11.Request) -> None:
+        # The transport passes to uvicorn's websocket protocol, whose loss this class never
+        # sees: the slot is given back now (the service has no websocket route; the app
+        # closes such a connection at once).
+        self._release()
+        super().handle_websocket_upgrade(event)
+
+    def _release(self) -> None:
+        if self._slot is not None:
+            self.sources.release(self._slot)
+            self._slot = None
+
+    def _arm(self) -> None:
+        if self._header_timer is None:
+            self._header_timer = self.loop.call_later(self._header_seconds, self._expired)
+
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
             self._header_timer = None
-            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
-                self.transport.close()
 
-    return GuardedH11Protocol
+    def _expired(self) -> None:
+        self._header_timer = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
+
+def _guarded_h11(
+    limits: RequestLimits, sources: ConnectionSources, default_lang: str
+) -> type[H11Protocol]:
+    """The protocol class uvicorn runs, with these limits and this connection count."""
+    attributes = {
+        "header_timeout": limits.header_timeout_seconds,
+        "write_timeout": limits.body_timeout_seconds,
+        "sources": sources,
+        "limits": limits,
+        "default_lang": default_lang,
+    }
+    return type("GuardedH11Protocol", (_GuardedH11,), attributes)
+
+
+def service_lang(app: object) -> str:
+    """The default language of a service app's configuration; ``zh`` for any other app."""
+    service = getattr(getattr(app, "state", None), "service", None)
+    return "en" if service is not None and getattr(service.config, "lang", "") == "en" else "zh"
 
 
 def uvicorn_config(
-    app: Any, *, host: str, port: int, limits: RequestLimits | None = None, tls: Any = None
+    app: Any,
+    *,
+    host: str,
+    port: int,
+    limits: RequestLimits | None = None,
+    tls: Any = None,
+    sources: ConnectionSources | None = None,
+    default_lang: str | None = None,
 ) -> uvicorn.Config:
     """The uvicorn configuration ``tally serve`` runs, with the limits above; over TLS when
-    ``tls`` (a ``tally.service.transport.TlsFiles``, checked by ``load_tls``) is given."""
+    ``tls`` (a ``tally.service.transport.TlsFiles``, checked by ``load_tls``) is given.
+
+    ``sources`` is the per-source connection count, shared by the servers of one service (a new
+    one, exempting the trusted proxies of ``app``'s service configuration, when not given);
+    ``default_lang`` the language of its refusal without ``?lang=`` (else the service's)."""
     limits = limits or RequestLimits()
+    if sources is None:
+        sources = ConnectionSources(limits.max_connections_per_source, app_trusted(app))
+    if default_lang is None:
+        default_lang = service_lang(app)
     return uvicorn.Config(
         app,
         host=host,
@@ -293,7 +492,7 @@ def uvicorn_config(
         # No access log, at any level: a line per request would time every remote cast
         # (spec/remote.md RM-10.4(b), spec/remote-v2.md RV-1.2).
         access_log=False,
-        http=_guarded_h11(limits.header_timeout_seconds),
+        http=_guarded_h11(limits, sources, default_lang),
         h11_max_incomplete_event_size=limits.max_header_bytes,
         timeout_keep_alive=limits.keep_alive_seconds,
         limit_concurrency=limits.max_connections,

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 import logging
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -67,7 +66,7 @@ from tally.remote_voting import RemoteCastV2
 from tally.service import remote_checks
 from tally.service.app import SECURITY_HEADERS, ServiceState, state_of
 from tally.service.board_snapshot import BoardSnapshot
-from tally.service.proxy import request_client
+from tally.service.proxy import request_source
 from tally.service.remote_checks import CastChecks
 
 __all__ = ["PAGE_CSP", "STATUS", "RemoteLimits", "counted", "register", "router"]
@@ -252,18 +251,6 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
 
 
 # --------------------------------------------------------------------------- limits
-
-
-def source_of(request: Request) -> str:
-    """The rate-limit key of a client: its address, or its /64 for IPv6 (RM-3.5)."""
-    host = request_client(request)
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return host
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
-        return str(ipaddress.IPv6Network((ip, 64), strict=False))
-    return str(ip.ipv4_mapped or ip) if isinstance(ip, ipaddress.IPv6Address) else str(ip)
 
 
 @dataclass
@@ -455,7 +442,7 @@ class _CountedRoute(APIRoute):
 
         async def handler(request: Request) -> Response:
             limits: RemoteLimits = request.app.state.remote_limits
-            source = source_of(request)
+            source = request_source(request)
             lang = request.query_params.get("lang", "zh")
             try:
                 stamp = limits.begin(source)

@@ -37,7 +37,13 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from tally.core.errors import TallyError
-from tally.service.limits import uvicorn_config
+from tally.service.limits import (
+    ConnectionSources,
+    RequestLimits,
+    service_lang,
+    uvicorn_config,
+)
+from tally.service.proxy import app_trusted
 
 __all__ = [
     "BINDING_KEY",
@@ -369,15 +375,20 @@ def build_servers(
     tls: TlsFiles | None = None,
     limits: Any = None,
 ) -> list[uvicorn.Server]:
-    """One uvicorn server per binding, each with the request limits (issue 14 point 1)."""
+    """One uvicorn server per binding, each with the request limits (issue 14 point 1); one
+    per-source connection count for them all, exempting the trusted proxies of ``app``."""
+    resolved: RequestLimits = limits or RequestLimits()
+    sources = ConnectionSources(resolved.max_connections_per_source, app_trusted(app))
     servers = []
     for b in bindings:
         config = uvicorn_config(
             _PublicBinding(app) if b.public_only else app,
             host=b.host,
             port=b.port,
-            limits=limits,
+            limits=resolved,
             tls=tls,
+            sources=sources,
+            default_lang=service_lang(app),
         )
         if b.public_only:
             config.lifespan = "off"  # the app's lifespan runs once, with the station's server

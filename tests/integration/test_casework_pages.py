@@ -129,6 +129,25 @@ def test_reporter_wrong_code_is_refused_then_backs_off(svc: CaseworkService) -> 
     assert r.status_code == 429
 
 
+def _at(svc: CaseworkService, address: str) -> TestClient:
+    """A browser at ``address`` (the direct peer the server sees)."""
+    return TestClient(svc.app, client=(address, 4000))
+
+
+def _reporter_sign_in(c: TestClient, code: str) -> Any:
+    pre = _field(c.get("/report/login").text, "csrf")
+    return c.post("/report/login", data={"csrf": pre, "code": code}, follow_redirects=False)
+
+
+def test_reporter_wrong_codes_from_one_ipv6_64_back_off_the_whole_64(svc: CaseworkService) -> None:
+    """An attacker rotating through the addresses of its /64 is one source (issue 14)."""
+    for i in range(1, FREE_FAILURES + 1):
+        r = _reporter_sign_in(_at(svc, f"2001:db8:5:6::{i:x}"), "AAAA-BBBB-CCCC")
+    assert r.status_code == 429
+    assert _reporter_sign_in(_at(svc, "2001:db8:5:6:ffff::1"), svc.codes["R01"]).status_code == 429
+    assert _reporter_sign_in(_at(svc, "2001:db8:5:7::1"), svc.codes["R01"]).status_code == 303
+
+
 def test_reporter_sign_in_without_the_form_token_is_refused(svc: CaseworkService) -> None:
     c = TestClient(svc.app)
     r = c.post("/report/login", data={"code": svc.codes["R01"]}, headers=JSON)
@@ -412,6 +431,27 @@ def test_station_account_cannot_sign_in_to_casework(svc: CaseworkService) -> Non
     )
     assert r.status_code == 403 and "不是查核组或镇党委的账户" in r.text
     assert c.get("/casework/", follow_redirects=False).status_code == 303
+
+
+def _casework_sign_in(c: TestClient, name: str, password: str) -> Any:
+    page = c.get("/casework/login")
+    return c.post(
+        "/casework/login",
+        data={"csrf": _field(page.text, "csrf"), "name": name, "password": password},
+        follow_redirects=False,
+    )
+
+
+def test_casework_wrong_passwords_from_one_ipv6_64_lock_the_whole_64(svc: CaseworkService) -> None:
+    """The back-off counts by source: every address of the attacker's /64 is one (issue 14)."""
+    for i in range(1, FREE_FAILURES + 1):
+        r = _casework_sign_in(_at(svc, f"2001:db8:5:6::{i:x}"), "head", "guessed-password")
+    assert r.status_code == 429, r.text
+    same_64 = _at(svc, "2001:db8:5:6:ffff::1")
+    assert _casework_sign_in(same_64, "head", "head-password").status_code == 429
+    assert (
+        _casework_sign_in(_at(svc, "2001:db8:5:7::1"), "head", "head-password").status_code == 303
+    )
 
 
 def test_casework_account_never_sees_the_station(svc: CaseworkService) -> None:

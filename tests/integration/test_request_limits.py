@@ -56,6 +56,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
         header_timeout_seconds=2.0,
         keep_alive_seconds=2,
         max_connections=32,
+        # over the 40 connections the test of the service-wide cap opens from 127.0.0.1 (the
+        # per-source cap: tests/integration/test_connection_sources.py)
+        max_connections_per_source=64,
     )
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TALLY_PASSPHRASE", "correct horse battery staple")
@@ -314,6 +317,7 @@ def test_tally_serve_runs_uvicorn_with_the_stated_limits(
     assert stated.header_timeout_seconds == 10.0
     assert config.timeout_keep_alive == 5
     assert config.limit_concurrency == 200
+    assert stated.max_connections_per_source == 32
     assert config.h11_max_incomplete_event_size == 16 * 1024
     assert config.proxy_headers is False  # forwarded headers only from trusted proxies
     assert isinstance(config.http, type) and config.http.__name__ == "GuardedH11Protocol"

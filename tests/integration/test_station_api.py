@@ -862,6 +862,27 @@ def test_wrong_passwords_from_another_address_do_not_lock_the_chair_out(station:
     assert _sign_in_from(chair, "chair", "chair-password").status_code == 303
 
 
+def test_wrong_passwords_from_one_ipv6_64_lock_the_whole_64(station: Station) -> None:
+    """An attacker rotating through the 2^64 addresses of its /64 is one source (issue 14)."""
+    for i in range(1, 6):
+        _sign_in_from(_from(station.app, f"2001:db8:5:6::{i:x}"), "chair", "guessed-password")
+    same_64 = _from(station.app, "2001:db8:5:6:ffff::1")
+    assert _sign_in_from(same_64, "chair", "chair-password").status_code == 429
+    other_64 = _from(station.app, "2001:db8:5:7::1")
+    assert _sign_in_from(other_64, "chair", "chair-password").status_code == 303
+
+
+def test_guesses_at_many_names_across_one_ipv6_64_lock_the_64(station: Station) -> None:
+    for i, name in enumerate(("c1", "c2", "c3", "c4", "c5"), start=1):
+        _sign_in_from(_from(station.app, f"2001:db8:8::{i:x}"), name, "whatever-password")
+    same_64 = _from(station.app, "2001:db8:8:0:1::1")
+    assert _sign_in_from(same_64, "clerk", "clerk-password").status_code == 429
+    assert (
+        _sign_in_from(_from(station.app, "::ffff:10.0.0.4"), "clerk", "clerk-password").status_code
+        == 303
+    )
+
+
 def test_the_chair_unlocks_an_account_from_the_command_line(station: Station) -> None:
     from tally.cli import app  # noqa: PLC0415
 
@@ -883,6 +904,14 @@ def test_the_chair_unlocks_an_account_from_the_command_line(station: Station) ->
     )
     assert r.exit_code == 0 and "10.0.0.3 unlocked" in r.output, r.output
     assert _sign_in_from(browser, "clerk", "clerk-password").status_code == 303
+    # an IPv6 address's lock is its /64's: --address with any address of it lifts it
+    for i, name in enumerate(("d1", "d2", "d3", "d4", "d5"), start=1):
+        _sign_in_from(_from(station.app, f"2001:db8:9::{i:x}"), name, "whatever-password")
+    v6 = _from(station.app, "2001:db8:9::abc")
+    assert _sign_in_from(v6, "clerk", "clerk-password").status_code == 429
+    r = runner.invoke(app, ["accounts", "unlock", str(station.data), "--address", "2001:db8:9::1"])
+    assert r.exit_code == 0, r.output
+    assert _sign_in_from(v6, "clerk", "clerk-password").status_code == 303
     unknown = runner.invoke(app, ["accounts", "unlock", str(station.data), "--name", "nobody"])
     assert unknown.exit_code == 1 and "没有账户 nobody" in unknown.output
 

@@ -47,7 +47,7 @@ from tally.service.casework.web import (
     refusal,
     render,
 )
-from tally.service.proxy import request_client
+from tally.service.proxy import request_source
 from tally.store import StoreError
 
 __all__ = [
@@ -161,7 +161,7 @@ async def login(request: Request) -> Response:
                 cw.accounts.sign_in,
                 name,
                 password if isinstance(password, str) else "",
-                client=request_client(request),
+                client=request_source(request),
             ),
             limiter=cw.hashers(),
         )

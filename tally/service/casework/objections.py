@@ -37,7 +37,7 @@ from tally.service.casework.web import (
     submission_token,
     token_ok,
 )
-from tally.service.proxy import request_client
+from tally.service.proxy import request_source
 from tally.store import StoreError
 
 __all__ = ["router"]
@@ -143,7 +143,7 @@ async def lodge(request: Request) -> Response:
     fields = {k: _text(form, k) for k in ("branch", "about", "what", "name", "contact", "csrf")}
     branch = fields["branch"]
     pre = request.cookies.get(PRE_COOKIE, "")
-    client = request_client(request)
+    client = request_source(request)
 
     def again(error: CaseworkError | CalendarError | Refusal | StoreError) -> Response:
         ctx = _form_ctx(cw, branch, fields)

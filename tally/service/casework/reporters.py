@@ -2,11 +2,12 @@
 
 ``/report/login`` exchanges the access code on the reporter's card for a session (cookie
 ``casework_reporter``, HttpOnly, SameSite=strict, path ``/report``; held in memory, so a restart
-asks for the code again); wrong codes from one client address back off as the station's sign-in
-does (``accounts.lock_seconds``). ``/report/`` is the report form (what, where, when, the branch:
-the reporter's own by default, any branch of the town allowed and said so, photos) and the
-reporter's own reports with their state; ``/report/case/{reference}`` one of them. Another
-reporter's reference is answered as an unknown one (404 ``case.unknown``).
+asks for the code again); wrong codes from one source (``proxy.client_source``: an address, an
+IPv6 /64) back off as the station's sign-in does (``accounts.lock_seconds``). ``/report/`` is
+the report form (what, where, when, the branch: the reporter's own by default, any branch of the
+town allowed and said so, photos) and the reporter's own reports with their state;
+``/report/case/{reference}`` one of them. Another reporter's reference is answered as an unknown
+one (404 ``case.unknown``).
 
 The form is a plain multipart post; the page's script (``static/casework/casework.js``) checks
 each photo when chosen, shrinks one over the limits on the phone (JPEG) and sends the form with
@@ -42,7 +43,7 @@ from tally.service.casework.web import (
     token_ok,
     wants_json,
 )
-from tally.service.proxy import request_client
+from tally.service.proxy import request_source
 from tally.store import StoreError
 
 __all__ = ["router"]
@@ -165,7 +166,7 @@ async def login(request: Request) -> Response:
     ctx = {"pre": pre or secrets.token_urlsafe(18), "back": "/report/login"}
     if not pre or not csrf_ok(pre, _text(form, "csrf", 100)):
         return _with_pre(request, refusal(request, _csrf(), "report_login.html", ctx), ctx["pre"])
-    client = request_client(request)
+    client = request_source(request)
     count, until = cw.reporter_failures.get(client, (0, 0.0))
     if until > time.monotonic():
         wait = math.ceil(until - time.monotonic())

@@ -23,7 +23,7 @@ from tally.procedure_store import ProcedureStore
 from tally.service.accounts import AccountError, Role, UserSession
 from tally.service.procedure import commands, views
 from tally.service.procedure.web import PREFIX, ProcedureState, lang_of, msg, render, state_of
-from tally.service.proxy import request_client
+from tally.service.proxy import request_source
 from tally.service.station import auth
 from tally.session_errors import SessionError
 from tally.store import StoreError
@@ -199,7 +199,7 @@ async def login(request: Request, st: State) -> Response:
             st.hashers(),
             name,
             password if isinstance(password, str) else "",
-            request_client(request),
+            request_source(request),
         )
     except (AccountError, StoreError) as e:
         status = 503 if isinstance(e, StoreError) else 429 if e.code == "signin.locked" else 401

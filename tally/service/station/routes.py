@@ -27,7 +27,7 @@ from tally.core.model import PostKind
 from tally.election import ElectionSession, EntryInput
 from tally.service.accounts import AccountError, UserSession
 from tally.service.app import ServiceState, state_of
-from tally.service.proxy import request_client
+from tally.service.proxy import request_source
 from tally.service.station import auth, commands, views
 from tally.service.station.web import (
     MAX_QR_CHARS,
@@ -230,7 +230,7 @@ async def login(request: Request, service: Service, station: Station) -> Respons
             station.hashers(),
             name,
             password if isinstance(password, str) else "",
-            request_client(request),
+            request_source(request),
         )
     except (AccountError, StoreError) as e:
         status = 503 if isinstance(e, StoreError) else 429 if e.code == "signin.locked" else 401
