@@ -97,7 +97,7 @@ class RequestLimits:
     keep_alive_seconds: int = 5
     max_connections: int = 200
     # Per source (an IPv4 address, an IPv6 /64) of the direct peer; trusted proxies exempt.
-    # docs/adr/XXXX-per-source-connection-cap.md says why 32.
+    # docs/adr/0064-per-source-connection-cap.md says why 32.
     max_connections_per_source: int = 32
 
 
