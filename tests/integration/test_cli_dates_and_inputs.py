@@ -78,6 +78,8 @@ def test_the_date_refusal_is_the_same_words_in_every_command(tmp_path: Path) -> 
 
 # -- input files ------------------------------------------------------------------------------------
 READERS: dict[str, Callable[[Path, Path], list[str]]] = {
+    "check": lambda _, f: ["check", str(f)],
+    "simulate": lambda t, f: ["simulate", str(f), "--ballots", str(t / "marks.toml")],
     "procedure-new": lambda t, f: [
         *("procedure", "new", str(f), "--work-group-pub", str(t / "wg.pub")),
         *("--scrutineer-pub", str(t / "s.pub"), "--out", str(t / "p.json")),
@@ -135,7 +137,7 @@ def test_every_reader_gives_one_code_per_failure(kind: str, tmp_path: Path) -> N
         assert str(bad) in body["message"], (command, body)
 
 
-def test_the_same_failure_reads_the_same_in_the_procedure_and_town_commands(
+def test_the_same_failure_reads_the_same_in_every_command(
     tmp_path: Path,
 ) -> None:
     bad = _bad_input("fifo", tmp_path)
@@ -147,5 +149,5 @@ def test_the_same_failure_reads_the_same_in_the_procedure_and_town_commands(
 def test_a_definition_that_is_not_utf8_is_input_encoding(tmp_path: Path) -> None:
     gbk = tmp_path / "definition.toml"
     gbk.write_bytes('town = "红旗镇"\n'.encode("gbk"))
-    for command in ("procedure-new", "casework-new"):
+    for command in ("check", "procedure-new", "casework-new"):
         assert _refusal(READERS[command](tmp_path, gbk))["code"] == "input.encoding", command
