@@ -20,6 +20,8 @@ NOT_DATES = [
     ("2026-13-01", "no-such-month"),
     ("0000-01-01", "year-zero"),
     ("20260203", "basic-iso-form"),
+    ("2026-W05-2", "iso-week-date"),
+    ("2026-034", "ordinal-date"),
     ("2026-02-03T10:00", "with-a-time"),
     ("2026-02-03 10:00", "with-a-time-after-a-space"),
     (" 2026-02-03", "leading-space"),
