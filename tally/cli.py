@@ -17,6 +17,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from tally.cli_errors import CliError, clause_note, fail
+from tally.cli_input import read_input_text
 from tally.core.definition import parse_definition
 from tally.core.errors import DefinitionError, Problem, TallyError
 from tally.core.explain import describe_next, describe_outcome, describe_quorum, outcome_json
@@ -130,24 +131,9 @@ def _fail_definition(e: DefinitionError, lang: str, as_json: bool, what: Path) -
 
 def _read_text(path: Path, lang: str, as_json: bool) -> str:
     try:
-        if path.stat().st_size <= MAX_INPUT_BYTES:
-            return path.read_text(encoding="utf-8")
-        refusal = CliError("input.too_large", zh=f"文件过大：{path}", en=f"file too large: {path}")
-    except FileNotFoundError:
-        refusal = CliError("input.missing", zh=f"找不到文件：{path}", en=f"file not found: {path}")
-    except IsADirectoryError:
-        refusal = CliError(
-            "input.directory", zh=f"这是一个文件夹：{path}", en=f"is a folder: {path}"
-        )
-    except UnicodeDecodeError:
-        refusal = CliError(
-            "input.encoding", zh=f"文件不是 UTF-8 编码：{path}", en=f"file is not UTF-8: {path}"
-        )
-    except PermissionError:
-        refusal = CliError(
-            "input.permission", zh=f"无权读取：{path}", en=f"permission denied: {path}"
-        )
-    return fail(lang, as_json, refusal, indent=2)  # (fail never returns)
+        return read_input_text(path, limit=MAX_INPUT_BYTES)
+    except CliError as e:
+        return fail(lang, as_json, e, indent=2)  # (fail never returns)
 
 
 def _load_election(path: Path, lang: str, as_json: bool) -> Election:

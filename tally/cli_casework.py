@@ -32,6 +32,7 @@ from tally.cli_casework_cases import (
     summary_cmd,
 )
 from tally.cli_errors import CliError, run_command
+from tally.cli_input import read_input_text
 from tally.cli_options import CaseworkFileArg as FileArg
 from tally.cli_options import JsonOpt, LangOpt, NewFolderOpt
 from tally.cli_options import key_signer as _signer
@@ -58,9 +59,12 @@ def _now() -> dt.datetime:
     return dt.datetime.now(TOWN_TIME)
 
 
+_MAX_DEFINITION_BYTES = 4 * 1024 * 1024
+
+
 def _definition(path: Path) -> dict[str, Any]:
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        doc = tomllib.loads(read_input_text(path, limit=_MAX_DEFINITION_BYTES))
     except tomllib.TOMLDecodeError as e:
         raise CliError(
             "casework.toml", zh=f"{path} 不是有效的 TOML：{e}", en=f"{path} is not valid TOML: {e}"

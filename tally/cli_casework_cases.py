@@ -24,6 +24,7 @@ import typer
 from tally.casework_bundle import read_verified_casework
 from tally.casework_store import CaseworkStore
 from tally.cli_errors import CliError, run_command
+from tally.cli_input import parse_date
 from tally.cli_options import CaseworkFileArg as FileArg
 from tally.cli_options import JsonOpt, LangOpt
 from tally.core.casework import (
@@ -71,14 +72,8 @@ def _now() -> dt.datetime:
 
 
 def _day(on: str | None) -> dt.date:
-    if on is None:
-        return _now().date()
-    try:
-        return dt.date.fromisoformat(on)
-    except ValueError as e:
-        raise CliError(
-            "cli.date", zh=f"日期格式应为 YYYY-MM-DD：{on}", en=f"a date is YYYY-MM-DD: {on}"
-        ) from e
+    """``--on``, or today in the town."""
+    return _now().date() if on is None else parse_date(on, option="--on")
 
 
 def _step(
@@ -157,12 +152,17 @@ def extend_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """延长办结期限（查核组组长）/ Extend a case's due date (the group head)."""
-    due = _day(until)
     _step(
         file,
         reference,
         actor,
-        lambda led, at: extend(led, at=at, reference=reference, due_conclude=due, reason=reason),
+        lambda led, at: extend(
+            led,
+            at=at,
+            reference=reference,
+            due_conclude=parse_date(until, option="--until"),
+            reason=reason,
+        ),
         lambda lg, c: (
             f"{c.reference} 办结期限延至 {c.due_conclude}"
             if lg == "zh"
@@ -332,6 +332,7 @@ def summary_cmd(
     """各支部事项统计（镇党委）/ Each branch's cases, from a casework bundle that passed V31."""
 
     def action(lg: str) -> tuple[list[str], dict[str, Any]]:
+        day = _day(on)
         # (RP-13.2) numbers only from a bundle that the independent verifier passed (V31)
         ledger, verification = read_verified_casework(bundle, town_key)
         if ledger is None:
@@ -343,7 +344,7 @@ def summary_cmd(
                 zh=f"事项登记簿导出包未通过核验（V31：{codes}），不给出任何数字",
                 en=f"the casework bundle failed verification (V31: {codes}): no number is given",
             )
-        town = town_casework(ledger, _day(on))
+        town = town_casework(ledger, day)
         return _summary_lines(town, lg), town.document()
 
     run_command(lang, as_json, action)

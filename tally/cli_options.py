@@ -4,7 +4,8 @@ One definition each (an ``Annotated`` alias, as :mod:`tally.cli_day.common` does
 polling-day commands), so that an option's name, help text and default come from one place. The
 common four (``--lang``, ``--json``, ``--key``, ``--actor``) and the key loading with its
 passphrase (``TALLY_PASSPHRASE`` or a hidden prompt) are the polling-day commands' own, re-exported
-here. An option used by one command only stays with that command.
+here. An option used by one command only stays with that command. A date option is parsed, and
+an input file read, by :mod:`tally.cli_input` (one code for a bad date, one per file failure).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ __all__ = [
 ]
 
 key_signer = _signer
-"""Load a key file for a role; its passphrase from ``TALLY_PASSPHRASE`` or a hidden prompt."""
+"""Load a key file for a role; its passphrase from ``TALLY_PASSPHRASE``, else a hidden prompt when
+stdin is a terminal, else refused (``cli.passphrase_missing``)."""
 
 # -- the procedure file and its people ------------------------------------------------------------
 ProcedureDbArg = Annotated[Path, typer.Argument(help="换届程序文件（tally procedure open 创建）")]

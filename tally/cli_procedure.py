@@ -25,6 +25,7 @@ from ballot_printer.procedure_qr import ProcedureForm
 from tally.cli_day import _run, _signer
 from tally.cli_day.common import _post, _public, _town_public
 from tally.cli_errors import CliError
+from tally.cli_input import read_input, read_input_text
 from tally.cli_options import JsonOpt, KeyOpt, LangOpt, TownPublicOpt
 from tally.cli_procedure_log import register as _register_log
 from tally.cli_procedure_public import register as _register_public
@@ -60,18 +61,6 @@ app = typer.Typer(
 )
 
 _MAX_INPUT_BYTES = 8 * 1024 * 1024
-
-
-def _read(path: Path, limit: int) -> bytes:
-    with path.open("rb") as f:
-        raw = f.read(limit + 1)
-    if len(raw) > limit:
-        raise CliError(
-            "input.too_large",
-            zh=f"文件超过 {limit} 字节：{path}",
-            en=f"the file is larger than {limit} bytes: {path}",
-        )
-    return raw
 
 
 def _summary(procedure: Procedure, procedure_id: bytes, lang: str) -> list[str]:
@@ -204,7 +193,7 @@ def new(
     """写出换届程序定义（补全默认参数，可由镇党委签署） / Write the procedure definition."""
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
-        text = _read(input_file, _MAX_INPUT_BYTES).decode("utf-8")
+        text = read_input_text(input_file, limit=_MAX_INPUT_BYTES)
         procedure = build_procedure(
             load_toml(text),
             work_group_key=_public(work_group_pub, keys.Role.WORK_GROUP),
@@ -253,7 +242,7 @@ def check(
     """检查换届程序定义（签名和全部规则，一次列出所有问题） / Check a procedure definition."""
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
-        raw = _read(procedure_file, MAX_PROCEDURE_BYTES)
+        raw = read_input(procedure_file, limit=MAX_PROCEDURE_BYTES)
         doc = decode_json(raw)
         fmt = doc.get("format") if isinstance(doc, dict) else None
         if fmt == SIGNED_FORMAT:
@@ -490,7 +479,9 @@ def _load_procedure(procedure_file: Path, town_key: str) -> SignedProcedure:
     root: keys.PublicKey | str = town_key
     if Path(town_key).is_file():
         root = _town_public(Path(town_key))
-    return load_signed_procedure(_read(procedure_file, MAX_PROCEDURE_BYTES), trust_root=root)
+    return load_signed_procedure(
+        read_input(procedure_file, limit=MAX_PROCEDURE_BYTES), trust_root=root
+    )
 
 
 def _work_group_signer(procedure: Procedure, key: Path) -> keys.InMemorySigner:

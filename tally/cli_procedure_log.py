@@ -23,6 +23,7 @@ from ballot_printer import parse_procedure_qr_text
 from tally.cli_day import _run
 from tally.cli_day.common import _town_public
 from tally.cli_errors import CliError
+from tally.cli_input import read_input, read_input_text
 from tally.cli_options import (
     KIND_NAMES,
     ActorOpt,
@@ -184,7 +185,7 @@ def open_cmd(
         root: keys.PublicKey | str = town_key
         if Path(town_key).is_file():
             root = _town_public(Path(town_key))
-        raw = procedure_file.read_bytes()[: MAX_PROCEDURE_BYTES + 1]
+        raw = read_input(procedure_file, limit=MAX_PROCEDURE_BYTES)
         store = ProcedureStore.create(
             db,
             signed_procedure=raw,
@@ -229,7 +230,7 @@ def stock_cmd(
     """
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
-        sealed = stock_list.read_bytes()[: _MAX_LIST_BYTES + 1]
+        sealed = read_input(stock_list, limit=_MAX_LIST_BYTES)
         try:
             doc = json.loads(sealed)
             body = {k: doc[k] for k in ("form", "post", "round", "count", "commitment")}
@@ -289,7 +290,7 @@ def _stock_part(ledger: Ledger, body: dict[str, Any], *, supplement: bool) -> in
 def members_of(members: list[str] | None, members_file: Path | None) -> list[MemberId]:
     ids = [MemberId(m) for m in members or []]
     if members_file is not None:
-        text = members_file.read_bytes()[: _MAX_LIST_BYTES + 1].decode("utf-8")
+        text = read_input_text(members_file, limit=_MAX_LIST_BYTES)
         ids += [MemberId(line.strip()) for line in text.splitlines() if line.strip()]
     return ids
 

@@ -17,7 +17,7 @@ import ballot_printer
 from ballot_printer.procedure_notice import render_procedure_notice_pdf
 from tally.cli_day import _run
 from tally.cli_errors import CliError
-from tally.cli_options import PASSPHRASE_ENV, JsonOpt, LangOpt, ProcedureDbArg
+from tally.cli_options import JsonOpt, LangOpt, ProcedureDbArg, key_signer
 from tally.cli_procedure_log import with_store
 from tally.core.procedure.public import public_view
 
@@ -51,7 +51,11 @@ def notice_cmd(
 def serve_cmd(
     db: ProcedureDbArg,
     key: Annotated[
-        Path | None, typer.Option("--key", help="工作组密钥文件（口令取自 TALLY_PASSPHRASE）")
+        Path | None,
+        typer.Option(
+            "--key",
+            help="工作组密钥文件（口令取自 TALLY_PASSPHRASE，未设置时在终端中输入）",
+        ),
     ] = None,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8001,
@@ -75,8 +79,6 @@ def serve_cmd(
     the pages by typing the passphrase (the key is unlocked for that request only).
     """
     # the service and uvicorn load only for `serve`
-    import os  # noqa: PLC0415 - only for `serve`
-
     import keys  # noqa: PLC0415 - only for `serve`
     from tally.service.procedure import ProcedureServiceConfig, create_app  # noqa: PLC0415 - only for `serve`
     from tally.service.transport import Binding, build_servers, run_servers  # noqa: PLC0415 - only for `serve`
@@ -84,9 +86,7 @@ def serve_cmd(
     def start(lg: str) -> tuple[list[str], dict[str, Any]]:
         signer = None
         if key is not None:
-            signer = keys.load_signer(
-                key, os.environ.get(PASSPHRASE_ENV, ""), expected_role=keys.Role.WORK_GROUP
-            )
+            signer = key_signer(key, keys.Role.WORK_GROUP)
         data.mkdir(parents=True, exist_ok=True)
         config = ProcedureServiceConfig(
             db, data, signer=signer, scrutineer_keys=tuple(scrutineer_key or ()), lang=lg

@@ -11,7 +11,6 @@ evaluation's ballots are issued, returned, entered and counted with the log comm
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -19,6 +18,7 @@ import typer
 
 from tally.cli_day import _run
 from tally.cli_errors import CliError
+from tally.cli_input import parse_date
 from tally.cli_options import (
     ActorOpt,
     JsonOpt,
@@ -77,17 +77,6 @@ def _omissions(declined: Sequence[str], disqualified: Sequence[str]) -> list[Omi
     return out
 
 
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise CliError(
-            "procedure.date",
-            zh=f"日期格式应为 YYYY-MM-DD：{value}",
-            en=f"a date is YYYY-MM-DD: {value}",
-        ) from None
-
-
 def propose_cmd(
     db: ProcedureDbArg,
     election_date: Annotated[str, typer.Option("--election-date", help="计划选举日期 YYYY-MM-DD")],
@@ -105,7 +94,7 @@ def propose_cmd(
     """
 
     def run(store: ProcedureStore, lg: str) -> tuple[list[str], dict[str, Any]]:
-        day = _date(election_date)
+        day = parse_date(election_date, option="--election-date")
         found = _omissions(declined or [], disqualified or [])
         proposal = proposal_body(store.ledger, election_date=day, omissions=found)
         text = append(store, key, actor, "preliminary.proposed", proposal.to_json())

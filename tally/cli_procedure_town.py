@@ -26,6 +26,7 @@ import keys
 from tally.casework_store import CaseworkStore
 from tally.cli_day import _run, _signer
 from tally.cli_errors import CliError, run
+from tally.cli_input import parse_date, read_input, read_input_text
 from tally.cli_options import (
     KIND_NAMES,
     ActorOpt,
@@ -69,14 +70,6 @@ def _post(value: str) -> PostKind:
             zh=f"未知职位 {value}（committee / secretary / deputy）",
             en=f"unknown post {value} (committee / secretary / deputy)",
         ) from None
-
-
-def _read(path: Path) -> bytes:
-    with path.open("rb") as fh:
-        data = fh.read(_MAX_INPUT + 1)
-    if len(data) > _MAX_INPUT:
-        raise CliError("input.too_large", zh=f"文件过大：{path}", en=f"file too large: {path}")
-    return data
 
 
 def _write_new(path: Path, data: bytes) -> None:
@@ -215,7 +208,7 @@ def record_cmd(
     """记录在别处签署的镇党委审批文件 / Record a town act signed elsewhere."""
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
-        raw = _read(signed)
+        raw = read_input(signed, limit=_MAX_INPUT)
 
         def run(store: ProcedureStore) -> tuple[list[str], dict[str, Any]]:
             wg = _signer(key, keys.Role.WORK_GROUP)
@@ -286,7 +279,7 @@ def manifest_cmd(
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
         try:
-            draft = tomllib.loads(_read(definition).decode("utf-8"))
+            draft = tomllib.loads(read_input_text(definition, limit=_MAX_INPUT))
         except tomllib.TOMLDecodeError as e:
             raise CliError(
                 "toml.malformed",
@@ -332,7 +325,7 @@ def bind_cmd(
     """登记本次选举：核对签署的选举清单与批复一致（RP-7.1） / Bind the election (RP-7.1)."""
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
-        raw = _read(manifest)
+        raw = read_input(manifest, limit=_MAX_INPUT)
 
         def run(store: ProcedureStore) -> tuple[list[str], dict[str, Any]]:
             wg = _signer(key, keys.Role.WORK_GROUP)
@@ -398,12 +391,7 @@ def appoint_cmd(
     while an objection is open."""
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
-        try:
-            day = dt.date.fromisoformat(date)
-        except ValueError:
-            raise CliError(
-                "input.date", zh=f"日期格式应为 YYYY-MM-DD：{date}", en=f"not a date: {date}"
-            ) from None
+        day = parse_date(date, option="--date")
 
         def run(store: ProcedureStore) -> tuple[list[str], dict[str, Any]]:
             cw = CaseworkStore.open(casework)

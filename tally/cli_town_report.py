@@ -25,6 +25,7 @@ import typer
 
 import keys
 from tally.cli_errors import CliError, command_lang, run
+from tally.cli_input import parse_date
 from tally.core.election_figures import election_figures
 from tally.core.manifest import canonical
 from tally.core.meeting import parse_entry
@@ -70,14 +71,10 @@ def _refuse(code: str, zh: str, en: str) -> CliError:
 
 
 def _day(on: str | None) -> dt.date:
+    """``--on``, or today in the town (UTC+8)."""
     if on is None:
         return dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
-    try:
-        return dt.date.fromisoformat(on)
-    except ValueError as e:
-        raise _refuse(
-            "cli.date", f"日期格式应为 YYYY-MM-DD：{on}", f"a date is YYYY-MM-DD: {on}"
-        ) from e
+    return parse_date(on, option="--on")
 
 
 def _read(bundle: Path, name: str) -> bytes | None:

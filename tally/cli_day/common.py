@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +12,7 @@ import typer
 
 import keys
 from tally.calendar import WorkingDayCalendar, load_calendar
-from tally.cli_errors import command_lang, run_command
+from tally.cli_errors import CliError, command_lang, run_command
 from tally.core.model import PostKind
 from tally.election import ElectionSession
 from tally.session_errors import SessionError
@@ -50,10 +51,21 @@ _lang = command_lang
 _run = run_command
 
 
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 def _passphrase(path: Path) -> str:
+    """``TALLY_PASSPHRASE``; else a prompt with no echo when stdin is a terminal; else refused."""
     env = os.environ.get(PASSPHRASE_ENV)
     if env is not None:
         return env
+    if not _stdin_is_terminal():
+        raise CliError(
+            "cli.passphrase_missing",
+            zh=f"没有 {path} 的口令：请设置环境变量 {PASSPHRASE_ENV}，或在终端中运行以输入口令",
+            en=f"no passphrase for {path}: set {PASSPHRASE_ENV}, or run in a terminal to type it",
+        )
     value: str = typer.prompt(f"{path} 的口令 / passphrase", hide_input=True, err=True)
     return value
 

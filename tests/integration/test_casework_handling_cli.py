@@ -170,6 +170,19 @@ def test_an_objection_is_extended_and_concluded_with_an_effect_rp_8_5(db: Path) 
     )
 
 
+def test_extend_refuses_a_due_date_that_is_not_yyyy_mm_dd_and_stores_nothing(db: Path) -> None:
+    assert _cw("assign", str(db), "YY-2026-00001", "--to", "officer-wang").exit_code == 0
+    before = _size(db)
+    for until in ("2026-10-32", "2026-10-3", "２０２６-１０-３０"):
+        r = _cw(
+            "extend", str(db), "YY-2026-00001", "--until", until, "--reason", "调取材料", "--json"
+        )
+        assert r.exit_code == 1, r.output
+        body = json.loads(r.stdout)
+        assert body["code"] == "cli.date" and "--until" in body["message"], body
+    assert _size(db) == before
+
+
 def test_list_shows_states_and_overdue_cases_without_text_or_identity_rp_9_7(db: Path) -> None:
     r = _cw("list", str(db), "--on", "2026-10-13")
     assert r.exit_code == 0, r.output

@@ -272,6 +272,7 @@ def _goes_from_open_to_vet_and_publishes_its_bundle(b: Branch) -> None:
     b.round_of("public", "committee", 31, [marks(b, *order[:5])] * 3 + [marks(b, *order[2:7])])
     b.round_of("public", "secretary", 31, [marks(b, "M002")] * 4)
 
+    b.refused("cli.date", "propose", b.db, "--election-date", "2026-12-1", "--key", b.wg)
     proposal = b.ok("propose", b.db, "--election-date", "2026-12-01", "--key", b.wg)["proposal"]
     names = [n["member"] for n in proposal["posts"][0]["names"]]
     assert set(order[:5]) <= set(names)
