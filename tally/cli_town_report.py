@@ -17,6 +17,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ ELECTION_ZIP: Final = "bundle.zip"
 ELECTION_FOLDER: Final = "bundle"
 PROCEDURE_FOLDER: Final = "procedure"
 EXIT_BUNDLE_FAILED: Final = 2
+_DIGITS: Final = re.compile(r"[0-9]+")  # ASCII digits only: int() takes ２ and 1_0 too
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,21 +307,19 @@ def gate_jobs(text: str | None) -> int:
     """``--jobs``: how many verifier gates at a time; the CPU count (at least 1) when not given.
 
     Raises:
-        CliError: ``cli.jobs``, not a whole number of at least 1.
+        CliError: ``cli.jobs``, anything but a whole number of at least 1 in ASCII digits (as
+            ``parse_date``: ``int`` would take ``２``, ``+2``, `` 2`` and ``1_0`` too).
     """
     if text is None:
         return max(1, os.cpu_count() or 1)
-    try:
-        jobs = int(text.strip())
-    except ValueError:
-        jobs = 0
-    if jobs < 1:
-        raise _refuse(
-            "cli.jobs",
-            f"--jobs 应为不小于 1 的整数（同时运行的核验进程数）：{text}",
-            f"--jobs is a whole number of at least 1 (verifier processes at a time): {text}",
-        )
-    return jobs
+    if _DIGITS.fullmatch(text) and int(text) >= 1:
+        return int(text)
+    shown = json.dumps(text, ensure_ascii=False)  # quoted, so spaces show
+    raise _refuse(
+        "cli.jobs",
+        f"--jobs 应为不小于 1 的整数（同时运行的核验进程数）：{shown}",
+        f"--jobs is a whole number of at least 1 (verifier processes at a time): {shown}",
+    )
 
 
 @contextlib.contextmanager

@@ -348,7 +348,19 @@ def test_a_tampered_branch_among_several_fails_the_same_with_several_gates_at_a_
 
 
 @pytest.mark.parametrize(
-    "jobs", ["0", "-2", "two", "1.5", ""], ids=["zero", "negative", "word", "fraction", "empty"]
+    "jobs",
+    ["0", "-2", "two", "1.5", "", "２", "+2", " 2", "1_0"],
+    ids=[
+        "zero",
+        "negative",
+        "word",
+        "fraction",
+        "empty",
+        "full-width",
+        "plus",
+        "space",
+        "underscore",
+    ],
 )
 def test_a_bad_jobs_is_refused_in_one_line_before_any_verifier(
     town: Path, tmp_path: Path, jobs: str
