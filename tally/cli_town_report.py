@@ -13,11 +13,15 @@ every bundle passed, 2 when the report was written with a bundle that failed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
+import re
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Final
 
@@ -34,6 +38,7 @@ from tally.town_report import (
     BranchElection,
     BranchReport,
     FailedElection,
+    Gates,
     procedure_report,
     read_casework,
     town_report_data,
@@ -41,13 +46,14 @@ from tally.town_report import (
     write_town_report,
 )
 
-__all__ = ["register", "town_report_cmd"]
+__all__ = ["gate_jobs", "gate_progress", "register", "town_report_cmd"]
 
 #: The folders of a branch's published files (``tally publish --out``, ``tally procedure publish``).
 ELECTION_ZIP: Final = "bundle.zip"
 ELECTION_FOLDER: Final = "bundle"
 PROCEDURE_FOLDER: Final = "procedure"
 EXIT_BUNDLE_FAILED: Final = 2
+_DIGITS: Final = re.compile(r"[0-9]+")  # ASCII digits only: int() takes ２ and 1_0 too
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,30 +303,56 @@ def _lines(data: dict[str, Any], pdf: Path, lang: str) -> list[str]:
     return out
 
 
-def _each(
-    items: Sequence[_Branch], lang: str, step: Callable[[_Branch], BranchReport]
-) -> list[BranchReport]:
-    """``step`` on every branch, with a progress bar on stderr for more than one."""
-    if len(items) < 2:
-        return [step(b) for b in items]
-    from rich.console import Console  # noqa: PLC0415 - only for several branches
-    from rich.progress import Progress  # noqa: PLC0415 - only for several branches
+def gate_jobs(text: str | None) -> int:
+    """``--jobs``: how many verifier gates at a time; the CPU count (at least 1) when not given.
 
-    out = []
-    with Progress(console=Console(stderr=True)) as bar:
+    Raises:
+        CliError: ``cli.jobs``, anything but a whole number of at least 1 in ASCII digits (as
+            ``parse_date``: ``int`` would take ``２``, ``+2``, `` 2`` and ``1_0`` too).
+    """
+    if text is None:
+        return max(1, os.cpu_count() or 1)
+    if _DIGITS.fullmatch(text) and int(text) >= 1:
+        return int(text)
+    shown = json.dumps(text, ensure_ascii=False)  # quoted, so spaces show
+    raise _refuse(
+        "cli.jobs",
+        f"--jobs 应为不小于 1 的整数（同时运行的核验进程数）：{shown}",
+        f"--jobs is a whole number of at least 1 (verifier processes at a time): {shown}",
+    )
+
+
+@contextlib.contextmanager
+def gate_progress(lang: str, total: int, *, quiet: bool) -> Iterator[Callable[[], None] | None]:
+    """A progress bar on stderr over ``total`` gates, and its "one more ended" callback (safe
+    from any thread); none (None) with ``quiet`` (``--json``) or when stderr is no terminal."""
+    from rich.console import Console  # noqa: PLC0415 - only while the gates run
+    from rich.progress import Progress  # noqa: PLC0415 - only while the gates run
+
+    console = Console(stderr=True)
+    if quiet or not console.is_terminal:
+        yield None
+        return
+    with Progress(console=console) as bar:
         task = bar.add_task(
-            "核验各支部结果包" if lang == "zh" else "verifying the branches", total=len(items)
+            "核验各支部结果包" if lang == "zh" else "verifying the branches", total=total
         )
-        for b in items:
-            out.append(step(b))
-            bar.advance(task)
-    return out
+        yield lambda: bar.advance(task)
 
 
 def _report(
-    folders: Sequence[Path], town_key: Path, casework: Path, day: dt.date, out: Path, lg: str
+    folders: Sequence[Path],
+    town_key: Path,
+    casework: Path,
+    day: dt.date,
+    out: Path,
+    *,
+    lg: str,
+    jobs: int,
+    quiet: bool,
 ) -> tuple[dict[str, Any], Path]:
-    """Check the inputs, run every gate, write the PDF: the report's JSON and the PDF's path."""
+    """Check the inputs, run every gate (at most ``jobs`` at a time), write the PDF: the
+    report's JSON and the PDF's path."""
     trusted, items = _inputs(folders, town_key, casework)
     if not out.parent.is_dir():
         raise _refuse(
@@ -330,14 +362,25 @@ def _report(
         )
     cases, verification = read_casework(casework, town_key, day)
 
-    def step(b: _Branch) -> BranchReport:
-        election = _election(b, town_key, trusted)
-        procedure = procedure_report(
+    def procedure(b: _Branch) -> dict[str, Any]:
+        return procedure_report(
             b.procedure, town_key, casework, election=b.election, cases=cases, on=day
         )
-        return BranchReport(election, procedure)
 
-    reports = _each(items, lg, step)
+    # Each branch's two gates, at most `jobs` at a time; the report takes them in its order.
+    with (
+        gate_progress(lg, 2 * len(items), quiet=quiet) as done,
+        Gates(jobs, done=done) as gates,
+    ):
+        pending = [
+            (
+                gates.submit(partial(_election, b, town_key, trusted)),
+                gates.submit(partial(procedure, b)),
+            )
+            for b in items
+        ]
+        gates.wait()
+    reports = [BranchReport(e.result(), p.result()) for e, p in pending]
     verified = [r.election.election for r in reports if isinstance(r.election, BranchElection)]
     town = cases.town if cases else next((e.town for e in verified), "")
     data = town_report_data(town, reports, cases, verification)
@@ -373,6 +416,13 @@ def town_report_cmd(
     out: Annotated[Path, typer.Option("--out", help="汇总报告 PDF")] = Path("town-report.pdf"),
     lang: Annotated[str | None, typer.Option("--lang", help="zh（默认）或 en")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（town-report/1）")] = False,
+    jobs: Annotated[
+        str | None,
+        typer.Option(
+            "--jobs",
+            help="同时运行的核验进程数（默认 CPU 数；1 为逐个核验）/ verifier processes at a time",
+        ),
+    ] = None,
 ) -> None:
     """全镇换届汇总报告：每个结果包先经独立核验 / The town report, from bundles the verifier passed.
 
@@ -381,7 +431,12 @@ def town_report_cmd(
     """
     lg = command_lang(lang)
 
-    data, pdf = run(lg, as_json, lambda: _report(branches, town_key, casework, _day(on), out, lg))
+    def act() -> tuple[dict[str, Any], Path]:
+        n = gate_jobs(jobs)  # before anything runs
+        day = _day(on)
+        return _report(branches, town_key, casework, day, out, lg=lg, jobs=n, quiet=as_json)
+
+    data, pdf = run(lg, as_json, act)
     passed = (
         all(b["verified"] for b in data["branches"])
         and all(b["procedure"]["verifier_gate"] == "passed" for b in data["branches"])

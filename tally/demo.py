@@ -20,6 +20,7 @@ import os
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -55,8 +56,10 @@ from tally.town_report import (
     BranchElection,
     BranchReport,
     FailedElection,
+    Gates,
     procedure_report,
     read_casework,
+    run_gates,
     town_report_data,
     verify_election,
     write_town_report,
@@ -470,30 +473,42 @@ def run_town(
     seed: int,
     branches: int,
     progress: Callable[[str], None] | None = None,
+    jobs: int = 1,
 ) -> list[BranchSummary]:
-    """Hold every branch's election under ``out`` and verify every bundle; then the town's
-    casework (objections and reports) under ``out/casework``, exported as its bundle."""
+    """Hold every branch's election under ``out`` and verify every bundle (``jobs`` verifiers at
+    a time, while the next branches' elections are held; one after each election with
+    ``jobs=1``); then the town's casework (objections and reports) under ``out/casework``,
+    exported as its bundle."""
     out.mkdir(parents=True, exist_ok=True)
     summaries = []
     plan = town_plan(seed, branches)
     setup = casework_setup([d["election"]["branch"] for d, _ in plan])
-    for i, (definition, scenario) in enumerate(plan):
-        folder = out / f"branch-{i + 1:02d}"
-        s = run_branch(
-            folder,
-            definition,
-            scenario,
-            seed * 1000 + i,
-            index=i,
-            casework_id=setup.casework_id,
-            town=setup.town,
-        )
-        s.verified, s.verifier_failures = verify_election(
-            folder / "published" / "bundle.zip", folder / "town.pub"
-        )
-        summaries.append(s)
-        if progress:
-            progress(s.name)
+    with Gates(jobs) as gates:
+        verdicts = []
+        for i, (definition, scenario) in enumerate(plan):
+            folder = out / f"branch-{i + 1:02d}"
+            s = run_branch(
+                folder,
+                definition,
+                scenario,
+                seed * 1000 + i,
+                index=i,
+                casework_id=setup.casework_id,
+                town=setup.town,
+            )
+            verdicts.append(
+                gates.submit(
+                    partial(
+                        verify_election, folder / "published" / "bundle.zip", folder / "town.pub"
+                    )
+                )
+            )
+            summaries.append(s)
+            if progress:
+                progress(s.name)
+        gates.wait()
+    for s, verdict in zip(summaries, verdicts, strict=True):
+        s.verified, s.verifier_failures = verdict.result()
 
     def appointments(cases: CaseworkStore, service: keys.Signer) -> None:
         for i, summary in enumerate(summaries):
@@ -539,38 +554,44 @@ def _branch_election(folder: Path, s: BranchSummary) -> BranchElection | FailedE
 
 
 def town_report(
-    out: Path, summaries: Sequence[BranchSummary], *, lang: str = "zh"
+    out: Path,
+    summaries: Sequence[BranchSummary],
+    *,
+    lang: str = "zh",
+    jobs: int = 1,
+    done: Callable[[], None] | None = None,
 ) -> tuple[Path, Path]:
     """The town report as JSON and PDF (tally.town_report, as ``tally town-report`` makes it):
     turnout, rounds, the town plan's shares (R28), publicity, each branch's procedure figures
     from its procedure bundle once ``verifier procedure`` passed it, and each branch's
     objections and reports from the casework bundle once ``verifier casework`` (V31) passed it,
     on the demo's casework day (RP-13.2). The PDF is in Chinese, or in English with
-    ``lang="en"``."""
+    ``lang="en"``. The procedure gates run ``jobs`` at a time, ``done`` called as each ends."""
     bundle = out / "casework" / "bundle"
     cases, verification = (
         read_casework(bundle, out / "casework" / "town.pub", CASEWORK_DAY)
         if bundle.is_dir()
         else (None, None)
     )
-    branches = []
-    for i, s in enumerate(summaries, start=1):
-        folder = out / f"branch-{i:02d}"
-        procedure = (
-            procedure_report(
-                folder / "published" / "procedure",
-                folder / "town.pub",
-                bundle if bundle.is_dir() else None,
-                election=folder / "published" / "bundle.zip",
-                cases=cases,
-                on=CASEWORK_DAY,
-            )
-            if (folder / "procedure.sqlite").exists()
-            else None
+
+    def procedure(folder: Path) -> dict[str, Any] | None:
+        if not (folder / "procedure.sqlite").exists():
+            return None
+        return procedure_report(
+            folder / "published" / "procedure",
+            folder / "town.pub",
+            bundle if bundle.is_dir() else None,
+            election=folder / "published" / "bundle.zip",
+            cases=cases,
+            on=CASEWORK_DAY,
         )
-        branches.append(
-            BranchReport(_branch_election(folder, s), procedure, extra={"scenario": s.scenario})
-        )
+
+    folders = [out / f"branch-{i:02d}" for i in range(1, len(summaries) + 1)]
+    procedures = run_gates([partial(procedure, f) for f in folders], jobs=jobs, done=done)
+    branches = [
+        BranchReport(_branch_election(folder, s), p, extra={"scenario": s.scenario})
+        for folder, s, p in zip(folders, summaries, procedures, strict=True)
+    ]
     data = town_report_data(TOWN, branches, cases, verification)
     json_path = out / "town-report.json"
     json_path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")

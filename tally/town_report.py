@@ -16,10 +16,14 @@ import datetime as dt
 import json
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent import futures
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from types import TracebackType
+from typing import Any, Final, Self, TypeVar
 
 from ballot_printer.town_report import (
     TownCaseRow,
@@ -38,14 +42,19 @@ from tally.core.procedure.figures import pending_reason, procedure_figures
 from tally.core.rules import TownSecretary, TownShares, expected_electors, town_shares
 
 __all__ = [
+    "TIMED_OUT",
     "BranchElection",
     "BranchReport",
     "FailedElection",
+    "Gates",
+    "GatesStoppedError",
     "casework_verification_json",
     "failed_cases",
     "procedure_lines",
     "procedure_report",
     "read_casework",
+    "run_gates",
+    "run_verifier",
     "town_cases",
     "town_report_data",
     "verify_election",
@@ -54,9 +63,182 @@ __all__ = [
 ]
 
 _TIMEOUT: Final = 600
+#: The exit code :func:`run_verifier` gives a verifier it killed after ``_TIMEOUT`` seconds (as
+#: coreutils' ``timeout`` does).
+TIMED_OUT: Final = 124
+R = TypeVar("R")
 
 
-# -- the verifier gates, each in its own process ----------------------------------------------
+# -- the verifier gates, each in its own process, several at a time ---------------------------
+
+
+class GatesStoppedError(Exception):
+    """A gate asked for a verifier process after its :class:`Gates` stopped (never reported:
+    the exception that stopped them is)."""
+
+
+class Gates:
+    """The report's gates, at most ``jobs`` at a time, each in a thread that waits on its verifier
+    processes (the work is in those processes), each result in the future :meth:`submit` gives,
+    so the caller assembles the report in its own order, the same whatever ``jobs`` is.
+    ``jobs=1`` runs each gate at once in the caller's thread, as a plain loop would. ``done`` is
+    called (from any thread) as each gate ends.
+
+    Leaving the ``with`` block on an exception (a gate's, or Ctrl-C in the caller) starts no
+    further gate and kills the verifier processes still running, then waits for their threads:
+    no verifier outlives the command.
+    """
+
+    def __init__(self, jobs: int, *, done: Callable[[], None] | None = None) -> None:
+        """Gates for ``jobs`` (at least 1; the CLI refuses fewer as ``cli.jobs``).
+
+        Raises:
+            ValueError: ``jobs`` is less than 1.
+        """
+        if jobs < 1:
+            raise ValueError(jobs)
+        self._jobs = jobs
+        self._done = done
+        self._lock = threading.Lock()
+        self._live: set[subprocess.Popen[str]] = set()
+        self._stopped = False
+        self._pool: ThreadPoolExecutor | None = None
+        self._futures: list[Future[Any]] = []
+        self._cause: BaseException | None = None
+
+    def __enter__(self) -> Self:
+        if self._jobs > 1:
+            self._pool = ThreadPoolExecutor(self._jobs, thread_name_prefix="gate")
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if kind is not None:
+            self.stop()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=kind is not None)
+
+    def submit(self, gate: Callable[[], R]) -> Future[R]:
+        """Run ``gate``: at once with ``jobs=1`` (its exception raised here), else once a thread
+        is free."""
+        if self._pool is None:
+            future: Future[R] = Future()
+            future.set_result(self._run(gate))
+        else:
+            future = self._pool.submit(self._run, gate)
+        self._futures.append(future)
+        return future
+
+    def wait(self) -> None:
+        """Wait until every gate submitted ended.
+
+        Raises:
+            BaseException: as soon as a gate raised, the first exception a gate raised (the
+                ``with`` block then stops the others, if that gate did not already).
+        """
+        futures.wait(self._futures, return_when=futures.FIRST_EXCEPTION)
+        if self._cause is not None:
+            raise self._cause
+
+    def stop(self) -> None:
+        """Start no further verifier process and kill those running."""
+        with self._lock:
+            self._stopped = True
+            live = list(self._live)
+        for proc in live:
+            proc.kill()
+
+    def _run(self, gate: Callable[[], R]) -> R:
+        if self._stopped:
+            raise GatesStoppedError
+        _current.gates = self
+        try:
+            return gate()
+        except BaseException as e:
+            with self._lock:
+                self._cause = self._cause or e
+            self.stop()  # at once, before this thread takes the next gate
+            raise
+        finally:
+            _current.gates = None
+            if self._done is not None:
+                self._done()
+
+    def start(self, args: list[str]) -> subprocess.Popen[str]:
+        """A verifier process these gates will kill if they stop.
+
+        Raises:
+            GatesStoppedError: they stopped.
+        """
+        with self._lock:
+            if self._stopped:
+                raise GatesStoppedError
+            proc = _start(args)
+            self._live.add(proc)
+            return proc
+
+    def reaped(self, proc: subprocess.Popen[str]) -> None:
+        """``proc`` ended and was waited for: nothing left to kill."""
+        with self._lock:
+            self._live.discard(proc)
+
+
+class _Current(threading.local):
+    gates: Gates | None = None
+
+
+#: The gates the current thread runs a gate for (None outside any).
+_current: Final = _Current()
+
+
+def run_gates(
+    gates: Sequence[Callable[[], R]], *, jobs: int, done: Callable[[], None] | None = None
+) -> list[R]:
+    """Every gate, at most ``jobs`` at a time (:class:`Gates`); their results in their order.
+
+    Raises:
+        Exception: the first exception a gate raised; the other gates are stopped.
+    """
+    with Gates(jobs, done=done) as running:
+        results = [running.submit(gate) for gate in gates]
+        running.wait()
+    return [f.result() for f in results]
+
+
+def _start(args: list[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and module, fixed arguments
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def run_verifier(args: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run one verifier process to its end; killed (exit :data:`TIMED_OUT`) after ``_TIMEOUT``
+    seconds, and when the :class:`Gates` it runs under stop or the caller is interrupted.
+
+    Raises:
+        GatesStoppedError: the gates this runs under stopped before it started.
+    """
+    gates = _current.gates
+    proc = _start(args) if gates is None else gates.start(args)
+    try:
+        out, err = proc.communicate(timeout=_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        said = f"{err}\nverifier.timeout: killed after {_TIMEOUT} s"
+        return subprocess.CompletedProcess(args, TIMED_OUT, out, said)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        if gates is not None:
+            gates.reaped(proc)
+    return subprocess.CompletedProcess(args, proc.returncode, out, err)
 
 
 def verify_election(bundle: Path, town_key: Path) -> tuple[bool, list[str]]:
@@ -68,9 +250,7 @@ def verify_election(bundle: Path, town_key: Path) -> tuple[bool, list[str]]:
     """
     args = [sys.executable, "-m", "verifier", "verify", str(bundle),
             "--town-key", str(town_key), "--json", "--jobs", "1"]  # fmt: skip
-    proc = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
-        args, capture_output=True, text=True, check=False, timeout=_TIMEOUT
-    )
+    proc = run_verifier(args)
     try:
         report = json.loads(proc.stdout)
     except ValueError:
@@ -98,9 +278,7 @@ def verify_procedure(
     with_casework = casework_bundle is not None and casework_bundle.is_dir()
     if with_casework:
         args += ["--casework", str(casework_bundle)]
-    proc = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
-        args, capture_output=True, text=True, check=False, timeout=_TIMEOUT
-    )
+    proc = run_verifier(args)
     try:
         report = json.loads(proc.stdout)
         failures = [{k: str(f[k]) for k in ("code", "zh", "en")} for f in report["findings"]]
@@ -110,7 +288,8 @@ def verify_procedure(
         failures, ok, unchecked = [], False, {}
     if not failures and not (proc.returncode == 0 and ok):
         said = proc.stderr.strip()[-300:]
-        failures = [{"code": f"verifier.exit_{proc.returncode}", "zh": f"无法核验：{said}",
+        code = "timeout" if proc.returncode == TIMED_OUT else f"exit_{proc.returncode}"
+        failures = [{"code": f"verifier.{code}", "zh": f"无法核验：{said}",
                      "en": f"cannot be verified: {said}"}]  # fmt: skip
     if not failures and "V29" in unchecked:
         why = unchecked["V29"]

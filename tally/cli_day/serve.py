@@ -338,6 +338,13 @@ def demo(
     seed: Annotated[int, typer.Option("--seed", help="随机种子（可重现）")] = 2026,
     branches: Annotated[int, typer.Option("--branches", min=1, max=99, help="支部数")] = 20,
     lang: LangOpt = None,
+    jobs: Annotated[
+        str | None,
+        typer.Option(
+            "--jobs",
+            help="同时运行的核验进程数（默认 CPU 数；1 为逐个核验）/ verifier processes at a time",
+        ),
+    ] = None,
 ) -> None:
     """全镇换届演示：生成、选举、发布并核验每个支部，办理异议和民情直报 / The whole town's election, verified, with objections and reports."""
     # rich and the demo generator load only for `demo`
@@ -346,10 +353,15 @@ def demo(
     from rich.progress import Progress  # noqa: PLC0415
     from rich.table import Table  # noqa: PLC0415
 
+    from tally.cli_town_report import gate_jobs, gate_progress  # noqa: PLC0415 - only for `demo`
     from tally.demo import run_town, town_report  # noqa: PLC0415 - only for `demo`
 
     lg = _lang(lang)
     zh = lg == "zh"
+    try:
+        n_jobs = gate_jobs(jobs)
+    except CliError as e:
+        fail(lg, False, e)
     if out.exists() and any(out.iterdir()):
         fail(
             lg,
@@ -360,9 +372,10 @@ def demo(
     with Progress(console=console) as bar:
         task = bar.add_task("全镇换届选举" if zh else "town re-election", total=branches)
         summaries = run_town(
-            out, seed=seed, branches=branches, progress=lambda _: bar.advance(task)
+            out, seed=seed, branches=branches, progress=lambda _: bar.advance(task), jobs=n_jobs
         )
-    json_path, pdf = town_report(out, summaries, lang=lg)
+    with gate_progress(lg, len(summaries), quiet=False) as done:
+        json_path, pdf = town_report(out, summaries, lang=lg, jobs=n_jobs, done=done)
     # The verdict comes before the names, and every name is shown in full, never cut by an
     # ellipsis or split across lines: each post's label stands on its own line, names are
     # separated by an ideographic space (where Chinese text may wrap), and the names column

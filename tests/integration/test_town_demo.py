@@ -70,3 +70,14 @@ def test_demo_town_runs_and_every_bundle_verifies(tmp_path: Path) -> None:
     for b in report["branches"]:
         del b["scenario"]
     assert {k: got[k] for k in report} == report
+
+
+def test_demo_refuses_a_bad_jobs_in_one_line_before_anything_runs(tmp_path: Path) -> None:
+    out = tmp_path / "town"
+    for jobs in ("0", "-1", "many"):
+        r = CliRunner().invoke(app, ["demo", "--out", str(out), "--jobs", jobs])
+        assert r.exit_code == 1
+        assert r.stderr.count("\n") == 1 and r.stderr.startswith("错误：--jobs")
+        assert not out.exists()
+    r = CliRunner().invoke(app, ["demo", "--out", str(out), "--jobs", "0", "--lang", "en"])
+    assert r.stderr.startswith("error: --jobs is a whole number of at least 1")

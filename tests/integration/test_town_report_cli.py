@@ -38,23 +38,26 @@ def _published(town: Path) -> list[str]:
     return [str(town / f"branch-{i:02d}" / "published") for i in range(1, BRANCHES + 1)]
 
 
+def _args(town: Path, folders: list[str], tmp_path: Path | None = None) -> list[str]:
+    return [
+        "town-report",
+        *folders,
+        "--town-key",
+        str(town / "casework" / "town.pub"),
+        "--casework",
+        str(town / "casework" / "bundle"),
+        "--on",
+        DAY,
+        "--out",
+        str((tmp_path or town.parent) / "report.pdf"),
+    ]
+
+
 def _run(town: Path, folders: list[str], *extra: str, out: Path | None = None) -> Any:
-    return CliRunner().invoke(
-        app,
-        [
-            "town-report",
-            *folders,
-            "--town-key",
-            str(town / "casework" / "town.pub"),
-            "--casework",
-            str(town / "casework" / "bundle"),
-            "--on",
-            DAY,
-            "--out",
-            str(out or town.parent / "report.pdf"),
-            *extra,
-        ],
-    )
+    args = _args(town, folders)
+    if out is not None:
+        args[-1] = str(out)
+    return CliRunner().invoke(app, [*args, *extra])
 
 
 def test_town_report_from_the_published_bundles_equals_the_demos_report(
@@ -300,3 +303,91 @@ def test_a_refusal_is_one_line_on_stderr_in_the_commands_language(town: Path) ->
     assert "同一个支部" in r.stderr
     r = _run(town, [_published(town)[0], _published(town)[0]], "--lang", "en")
     assert r.stderr.startswith("error: ") and "one branch" in r.stderr
+
+
+def _same_but_the_pdf(r: Any, pdf: Path) -> dict[str, Any]:
+    got = json.loads(r.stdout)
+    assert got.pop("pdf") == str(pdf)
+    return dict(got)
+
+
+def test_several_gates_at_a_time_give_the_same_json_and_pdf_bytes_as_one_at_a_time(
+    town: Path, tmp_path: Path
+) -> None:
+    one, three = tmp_path / "jobs1.pdf", tmp_path / "jobs3.pdf"
+    r1 = _run(town, _published(town), "--json", "--jobs", "1", out=one)
+    r3 = _run(town, _published(town), "--json", "--jobs", "3", out=three)
+    assert r1.exit_code == r3.exit_code == 0, r1.output + r3.output
+    assert _same_but_the_pdf(r1, one) == _same_but_the_pdf(r3, three)
+    assert one.read_bytes() == three.read_bytes()  # the PDF embeds no time (invariant=1)
+
+
+def test_a_tampered_branch_among_several_fails_the_same_with_several_gates_at_a_time(
+    town: Path, tmp_path: Path
+) -> None:
+    one, two, three = _copy_published(town, tmp_path)
+    log = two / "procedure" / "log.jsonl"  # branch 2's procedure log changed after publication
+    log.write_bytes(log.read_bytes().replace(b'"valid_ballots":', b'"valid_ballots":1', 1))
+    (three / "bundle.zip").unlink()  # branch 3's election result changed
+    result = three / "bundle" / "result.json"
+    result.write_bytes(
+        result.read_bytes().replace(b'"publicity_end":"2026-12', b'"publicity_end":"2027-12')
+    )
+    folders = [str(one), str(two), str(three)]
+    pdf1, pdf3 = tmp_path / "jobs1.pdf", tmp_path / "jobs3.pdf"
+    r1 = _run(town, folders, "--json", "--jobs", "1", out=pdf1)
+    r3 = _run(town, folders, "--json", "--jobs", "3", out=pdf3)
+    assert r1.exit_code == r3.exit_code == 2, r1.output + r3.output
+    got = _same_but_the_pdf(r3, pdf3)
+    assert got == _same_but_the_pdf(r1, pdf1)
+    b1, b2, b3 = got["branches"]
+    assert b1["verified"] and b1["procedure"]["verifier_gate"] == "passed"
+    assert b2["verified"] and b2["procedure"]["verifier_gate"] == "failed"
+    assert b3["verified"] is False and b3["verifier_failures"]
+    assert pdf1.read_bytes() == pdf3.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "jobs",
+    ["0", "-2", "two", "1.5", "", "２", "+2", " 2", "1_0"],
+    ids=[
+        "zero",
+        "negative",
+        "word",
+        "fraction",
+        "empty",
+        "full-width",
+        "plus",
+        "space",
+        "underscore",
+    ],
+)
+def test_a_bad_jobs_is_refused_in_one_line_before_any_verifier(
+    town: Path, tmp_path: Path, jobs: str
+) -> None:
+    pdf = tmp_path / "report.pdf"
+    r = _run(town, _published(town), "--jobs", jobs, "--json", out=pdf)
+    assert _refusal(r) == "cli.jobs"
+    r = _run(town, _published(town), "--jobs", jobs, out=pdf)
+    assert r.exit_code == 1 and r.stdout == ""
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("错误：--jobs")
+    r = _run(town, _published(town), "--jobs", jobs, "--lang", "en", out=pdf)
+    assert r.stderr.startswith("error: --jobs is a whole number of at least 1")
+    assert not pdf.exists()
+
+
+def test_the_progress_bar_shows_on_a_terminal_only_and_never_with_json(
+    town: Path, tmp_path: Path
+) -> None:
+    one = _published(town)[:1]
+    terminal = {"TTY_COMPATIBLE": "1"}  # rich takes stderr for a terminal
+    r = CliRunner().invoke(app, _args(town, one, tmp_path), env=terminal)
+    assert r.exit_code == 0, r.output
+    assert "核验各支部结果包" in r.stderr
+    r = CliRunner().invoke(app, [*_args(town, one, tmp_path), "--lang", "en"], env=terminal)
+    assert "verifying the branches" in r.stderr
+    r = CliRunner().invoke(app, [*_args(town, one, tmp_path), "--json"], env=terminal)
+    assert r.exit_code == 0 and r.stderr == ""
+    no_terminal = {"TTY_COMPATIBLE": None, "FORCE_COLOR": None}  # stderr's isatty() decides
+    r = CliRunner().invoke(app, _args(town, one, tmp_path), env=no_terminal)
+    assert r.exit_code == 0 and r.stderr == ""

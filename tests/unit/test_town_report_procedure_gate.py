@@ -18,11 +18,11 @@ def _answer(monkeypatch: pytest.MonkeyPatch, report: dict[str, Any], code: int) 
     """Make the verifier's process answer ``report`` with exit ``code``; the arguments it got."""
     seen: list[str] = []
 
-    def run(args: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
+    def run(args: list[str]) -> subprocess.CompletedProcess[str]:
         seen.extend(args)
         return subprocess.CompletedProcess(args, code, json.dumps(report), "")
 
-    monkeypatch.setattr(town_report.subprocess, "run", run)
+    monkeypatch.setattr(town_report, "run_verifier", run)
     return seen
 
 
@@ -64,3 +64,16 @@ def test_a_v29_finding_fails_the_gate_with_its_code(
     got = _gate(tmp_path)
     assert got["status"] == "failed"
     assert [f["code"] for f in got["failures"]] == ["binding.manifest"]
+
+
+def test_a_verifier_killed_after_the_timeout_fails_the_gate_with_verifier_timeout(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def run(args: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(args, town_report.TIMED_OUT, '{"ok": tr', "timed out")
+
+    monkeypatch.setattr(town_report, "run_verifier", run)
+    got = _gate(tmp_path)
+    assert got["status"] == "failed"
+    assert [f["code"] for f in got["failures"]] == ["verifier.timeout"]
+    assert "timed out" in got["failures"][0]["en"]

@@ -31,6 +31,7 @@ NOT_REFUSALS = {
     "tally.service.casework.group.NoOfficial",  # sign-in page, or the 401 refusal it builds
     "tally.service.casework.group.ClerkNotHere",  # the 403 refusal its handler builds
     "tally.service.procedure.routes.SignInNeeded",  # redirect to the sign-in page
+    "tally.town_report.GatesStoppedError",  # a gate after a stop; the stopping error is reported
 }
 # Every method of the base that a family must not define again (the copies issue 17 removed).
 BASE_METHODS = ("__init__", "__str__", "message", "to_json")
