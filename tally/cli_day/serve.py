@@ -6,8 +6,9 @@ import contextlib
 import datetime as dt
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -348,10 +349,8 @@ def demo(
 ) -> None:
     """全镇换届演示：生成、选举、发布并核验每个支部，办理异议和民情直报 / The whole town's election, verified, with objections and reports."""
     # rich and the demo generator load only for `demo`
-    from rich.cells import cell_len  # noqa: PLC0415
     from rich.console import Console  # noqa: PLC0415
     from rich.progress import Progress  # noqa: PLC0415
-    from rich.table import Table  # noqa: PLC0415
 
     from tally.cli_town_report import gate_jobs, gate_progress  # noqa: PLC0415 - only for `demo`
     from tally.demo import run_town, town_report  # noqa: PLC0415 - only for `demo`
@@ -376,6 +375,25 @@ def demo(
         )
     with gate_progress(lg, len(summaries), quiet=False) as done:
         json_path, pdf = town_report(out, summaries, lang=lg, jobs=n_jobs, done=done)
+    _print_town_table(summaries, zh)
+    typer.echo(f"{'汇总报告' if zh else 'town report'}：{json_path}，{pdf}")
+    cases = out / "casework"
+    typer.echo(
+        f"事项登记簿导出包（仅供查核组和镇党委）：{cases / 'bundle'}；公开统计：{cases / 'public'}"
+        if zh
+        else f"casework bundle (verification group and town committee only): {cases / 'bundle'}; "
+        f"public totals: {cases / 'public'}"
+    )
+    if not all(s.verified for s in summaries):
+        raise typer.Exit(1)
+
+
+def _print_town_table(summaries: Sequence[Any], zh: bool) -> None:
+    """The demo's town summary on stdout."""
+    from rich.cells import cell_len  # noqa: PLC0415
+    from rich.console import Console  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
     # The verdict comes before the names, and every name is shown in full, never cut by an
     # ellipsis or split across lines: each post's label stands on its own line, names are
     # separated by an ideographic space (where Chinese text may wrap), and the names column
@@ -414,13 +432,3 @@ def demo(
     for row in rows:
         table.add_row(*row)
     console_out.print(table)
-    typer.echo(f"{'汇总报告' if zh else 'town report'}：{json_path}，{pdf}")
-    cases = out / "casework"
-    typer.echo(
-        f"事项登记簿导出包（仅供查核组和镇党委）：{cases / 'bundle'}；公开统计：{cases / 'public'}"
-        if zh
-        else f"casework bundle (verification group and town committee only): {cases / 'bundle'}; "
-        f"public totals: {cases / 'public'}"
-    )
-    if not all(s.verified for s in summaries):
-        raise typer.Exit(1)
