@@ -249,11 +249,34 @@ class Replay:
                 "事项记录须以 casework.opened 开始，且只有一条",
                 "the log starts with casework.opened, and has only that one",
             )
+        self._actor(type_, body, doc["actor"])
         self.size += 1
         if at is None:
             return
         handler = getattr(self, "_" + type_.replace(".", "_"))
         handler(body, local_date(at), str(doc["actor"]))
+
+    def _actor(self, type_: str, body: Mapping[str, Any], actor: object) -> None:
+        """(RP-11.3) ``branch:<branch>:<account>`` is a branch work group's actor: only on an
+        in-person ``objection.received`` of that branch."""
+        if not isinstance(actor, str) or not actor.startswith("branch:"):
+            return
+        branch, sep, account = actor[len("branch:") :].partition(":")
+        if not (
+            sep
+            and branch
+            and account
+            and type_ == "objection.received"
+            and body.get("channel") == "in_person"
+            and body.get("branch") == branch
+        ):
+            self._bad(
+                "casework.actor_branch",
+                "支部工作组只能记录本支部当面提出的异议",
+                "a branch work group's actor on an entry other than an in-person objection "
+                "of that branch",
+                found=actor,
+            )
 
     def _bad(self, code: str, zh: str, en: str, **where: Any) -> None:
         where.setdefault("seq", self.seq)
