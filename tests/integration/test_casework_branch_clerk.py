@@ -63,6 +63,22 @@ def test_a_branch_clerk_account_needs_its_branch_and_no_other_role_has_one(
     assert [a.branch for a in store.list() if a.name == "clerk1"] == ["B01"]
 
 
+@pytest.mark.parametrize("name", ["branch:B01:head2", "reporter:R001", "a:b"])
+def test_an_account_name_with_a_colon_is_refused_so_none_passes_for_a_work_group(
+    svc: CaseworkService, name: str
+) -> None:
+    """(RP-11.3) ``branch:<B>:<account>`` is the log's mark of a branch work group: a town account
+    named so would have its in-person objections listed to that branch's clerks."""
+    store = _accounts(svc)
+    for role in (Role.CASE_HEAD, Role.BRANCH_CLERK):
+        with pytest.raises(AccountError) as e:
+            store.add(
+                name, role, "a-long-password", branch="B01" if role is Role.BRANCH_CLERK else ""
+            )
+        assert e.value.code == "account.name"
+    assert not store.exists(name)
+
+
 def test_another_branchs_objection_is_refused_and_nothing_stored(svc: CaseworkService) -> None:
     clerk = _official(svc, "clerk1")
     r = clerk.get("/casework/objection?branch=B02", headers=JSON)
