@@ -364,3 +364,14 @@ def test_the_clerks_list_follows_the_state_and_names_no_assignee(
     assert "assigned" in clerk.get(RECORDED + "?lang=en").text
     form = clerk.get("/casework/objection").text
     assert f'href="{RECORDED}"' in form
+
+
+def test_the_list_says_it_is_the_work_groups_and_what_it_leaves_out(svc: CaseworkService) -> None:
+    _accounts(svc).add("clerk2", Role.BRANCH_CLERK, "clerk2-password", branch="B02")
+    clerk2 = _official(svc, "clerk2")
+    assert _in_person(_official(svc, "clerk1")).status_code == 303  # B01's: not B02's
+    zh = clerk2.get(RECORDED).text
+    assert 'id="none-recorded"' in zh and "本支部工作组还没有记录过" in zh and "YY-2026" not in zh
+    en = clerk2.get(RECORDED + "?lang=en").text
+    assert "recorded, by any of its accounts" in en and "verification group or online" in en
+    assert "work group has recorded no objection yet" in en
