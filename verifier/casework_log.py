@@ -257,26 +257,18 @@ class Replay:
         handler(body, local_date(at), str(doc["actor"]))
 
     def _actor(self, type_: str, body: Mapping[str, Any], actor: object) -> None:
-        """(RP-11.3) ``branch:<branch>:<account>`` is a branch work group's actor: only on an
-        in-person ``objection.received`` of that branch."""
-        if not isinstance(actor, str) or not actor.startswith("branch:"):
-            return
-        branch, sep, account = actor[len("branch:") :].partition(":")
-        if not (
-            sep
-            and branch
-            and account
-            and type_ == "objection.received"
-            and body.get("channel") == "in_person"
-            and body.get("branch") == branch
-        ):
-            self._bad(
-                "casework.actor_branch",
-                "支部工作组只能记录本支部当面提出的异议",
-                "a branch work group's actor on an entry other than an in-person objection "
-                "of that branch",
-                found=actor,
+        """(RP-11.3) ``branch:<B>:<account>``, a work group's actor: its own in-person objection."""
+        if isinstance(actor, str) and actor.startswith("branch:"):
+            branch, _, account = actor[7:].partition(":")
+            own = (type_, body.get("channel"), body.get("branch")) == (
+                "objection.received",
+                "in_person",
+                branch,
             )
+            if not (branch and account and own):
+                zh = "支部工作组只能记录本支部当面提出的异议"
+                en = "a work group's actor on what is not its branch's in-person objection"
+                self._bad("casework.actor_branch", zh, en, found=actor)
 
     def _bad(self, code: str, zh: str, en: str, **where: Any) -> None:
         where.setdefault("seq", self.seq)
