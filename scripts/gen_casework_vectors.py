@@ -51,6 +51,7 @@ from tally.core.casework import (
     Step,
     appointment_objections,
     assign,
+    branch_actor,
     casework_document,
     check,
     conclude,
@@ -68,6 +69,8 @@ from tally.log.checkpoint import note_body, signature_line
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "spec" / "vectors" / "procedure" / "casework"
 VECTOR_FORMAT = "casework-vector/1"
+#: B01's work group records its in-person objections (RP-11.3: a branch work group's actor).
+CLERK_B01 = branch_actor("B01", "clerk-b01")
 CALENDAR = build_calendar()
 
 
@@ -179,7 +182,7 @@ def _scenario(store: CaseworkStore) -> None:
     elected = frozenset({"M003", "M005"})
     end = dt.date(2026, 10, 14)
     for when, channel, about, what, actor in (
-        ("2026-09-29 10:00", Channel.IN_PERSON, "", "选举现场有人代填选票。", "clerk-b01"),
+        ("2026-09-29 10:00", Channel.IN_PERSON, "", "选举现场有人代填选票。", CLERK_B01),
         ("2026-09-29 15:30", Channel.FORM, "M003", "当选人曾在选举前宴请党员。", "public"),
     ):
         step = lodge_objection(
@@ -358,7 +361,7 @@ def _provisional_scenario(store: CaseworkStore, *, signed_later: bool = False) -
             publicity_end=dt.date(2026, 12, 31),
             elected=frozenset({"M003"}),
         )
-        store.lodge(step, at=_at(when), actor="clerk-b01", random=rnd)
+        store.lodge(step, at=_at(when), actor=CLERK_B01, random=rnd)
 
     def do(step: Any, when: str, actor: str) -> None:
         store.perform(step, at=_at(when), actor=actor, random=rnd)
@@ -649,6 +652,15 @@ INVALID: tuple[tuple[str, str, str, Mutation | None, FileMutation | None], ...] 
         "case.not_assignee",
         "a case is concluded by an account it was not assigned to",
         lambda p: _entry(p, "objection.concluded", "YY-2026-00001").update(actor="officer-chen"),
+        None,
+    ),
+    (
+        "V31-actor-other-branch",
+        "casework.actor_branch",
+        "B01's in-person objection logged as recorded by B02's work group (RP-11.3)",
+        lambda p: _entry(p, "objection.received", "YY-2026-00001").update(
+            actor="branch:B02:clerk-b01"
+        ),
         None,
     ),
     (

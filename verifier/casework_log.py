@@ -249,11 +249,26 @@ class Replay:
                 "事项记录须以 casework.opened 开始，且只有一条",
                 "the log starts with casework.opened, and has only that one",
             )
+        self._actor(type_, body, doc["actor"])
         self.size += 1
         if at is None:
             return
         handler = getattr(self, "_" + type_.replace(".", "_"))
         handler(body, local_date(at), str(doc["actor"]))
+
+    def _actor(self, type_: str, body: Mapping[str, Any], actor: object) -> None:
+        """(RP-11.3) ``branch:<B>:<account>``, a work group's actor: its own in-person objection."""
+        if isinstance(actor, str) and actor.startswith("branch:"):
+            branch, _, account = actor[7:].partition(":")
+            own = (type_, body.get("channel"), body.get("branch")) == (
+                "objection.received",
+                "in_person",
+                branch,
+            )
+            if not (branch and account and own):
+                zh = "支部工作组只能记录本支部当面提出的异议"
+                en = "a work group's actor on what is not its branch's in-person objection"
+                self._bad("casework.actor_branch", zh, en, found=actor)
 
     def _bad(self, code: str, zh: str, en: str, **where: Any) -> None:
         where.setdefault("seq", self.seq)

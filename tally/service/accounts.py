@@ -241,11 +241,12 @@ class AccountStore:
                 en="a branch_clerk account names its branch code with --branch (at most 40 "
                 "characters); no other account names a branch",
             )
-        if not name or len(name) > 40 or any(ch.isspace() for ch in name):
+        # ':' is kept for the casework log's actors (branch:<B>:<name>, reporter:<id>, RP-11.3)
+        if not name or len(name) > 40 or any(ch.isspace() or ch == ":" for ch in name):
             raise AccountError(
                 "account.name",
-                zh="账户名不能为空、不能含空格、最多 40 个字",
-                en="the name must be 1-40 characters without spaces",
+                zh="账户名不能为空、不能含空格或冒号、最多 40 个字",
+                en="the name must be 1-40 characters without spaces or ':'",
             )
         if len(password) < MIN_PASSWORD:
             raise AccountError(

@@ -5,12 +5,13 @@ page say so; a refused report keeps its text; the public objection form gives a 
 check code that the status page takes; the verification group assigns and concludes, records
 an objection made in person and registers a reporter, gives one a new access code (the phone
 signed in with the old one is signed out) and withdraws them; a branch clerk records its own
-branch's objection, finds it in its list of those it recorded, and is refused every other page; the town committee's list shows the counts per branch and the latest
+branch's objection, finds it in its branch's list of those its work group recorded, and is refused every other page; the town committee's list shows the counts per branch and the latest
 checkpoint. No page scrolls sideways.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import struct
@@ -266,6 +267,16 @@ def test_the_head_gives_a_new_access_code_then_withdraws_the_reporter(
         phone.close()
 
 
+def _recorded_by_b01_clerks(svc: CaseworkService) -> list[str]:
+    """The references the log says B01's work group recorded (any clerk, any screen size)."""
+    out = []
+    for raw in svc.on_thread(lambda s: s.log_rows()):
+        e = json.loads(raw)
+        if e["type"] == "objection.received" and e["actor"].startswith("branch:B01:"):
+            out.append(e["body"]["reference"])
+    return out
+
+
 def test_a_branch_clerk_records_its_branchs_objection_and_sees_nothing_else(
     live: tuple[str, CaseworkService], page: Any
 ) -> None:
@@ -287,11 +298,14 @@ def test_a_branch_clerk_records_its_branchs_objection_and_sees_nothing_else(
     assert re.fullmatch(r"YY-2026-[0-9]{5}", reference)
     assert "/casework/case/" not in page.url
     _no_sideways_scroll(page)
-    with page.expect_navigation():  # its list: only what this account recorded, with the state
+    with page.expect_navigation():  # its list: what B01's work group recorded, with the state
         page.click("#recorded-link")
     rows = page.locator("#recorded tbody tr")
-    assert rows.count() == 1 and rows.first.get_attribute("data-reference") == reference
-    assert "已受理" in rows.first.inner_text() and "有人在会场外拉票" not in page.inner_text("main")
+    listed = [rows.nth(i).get_attribute("data-reference") for i in range(rows.count())]
+    assert listed == _recorded_by_b01_clerks(svc) and reference in listed
+    assert "代写选票" not in page.inner_text("main")  # the head's, in person: never listed
+    row = page.locator(f"#recorded tbody tr[data-reference='{reference}']")
+    assert "已受理" in row.inner_text() and "有人在会场外拉票" not in page.inner_text("main")
     _no_sideways_scroll(page)
     page.goto(base + "/casework/town")
     assert "支部工作组只能记录本支部" in page.inner_text("main")

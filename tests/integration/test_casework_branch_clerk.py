@@ -63,6 +63,22 @@ def test_a_branch_clerk_account_needs_its_branch_and_no_other_role_has_one(
     assert [a.branch for a in store.list() if a.name == "clerk1"] == ["B01"]
 
 
+@pytest.mark.parametrize("name", ["branch:B01:head2", "reporter:R001", "a:b"])
+def test_an_account_name_with_a_colon_is_refused_so_none_passes_for_a_work_group(
+    svc: CaseworkService, name: str
+) -> None:
+    """(RP-11.3) ``branch:<B>:<account>`` is the log's mark of a branch work group: a town account
+    named so would have its in-person objections listed to that branch's clerks."""
+    store = _accounts(svc)
+    for role in (Role.CASE_HEAD, Role.BRANCH_CLERK):
+        with pytest.raises(AccountError) as e:
+            store.add(
+                name, role, "a-long-password", branch="B01" if role is Role.BRANCH_CLERK else ""
+            )
+        assert e.value.code == "account.name"
+    assert not store.exists(name)
+
+
 def test_another_branchs_objection_is_refused_and_nothing_stored(svc: CaseworkService) -> None:
     clerk = _official(svc, "clerk1")
     r = clerk.get("/casework/objection?branch=B02", headers=JSON)
@@ -117,7 +133,7 @@ def test_a_branch_clerk_records_its_branchs_objection_and_sees_only_the_referenc
     location = r.headers["location"]
     assert location == "/casework/objection?branch=B01&done=YY-2026-00001"
     entry: dict[str, Any] = json.loads(svc.on_thread(lambda s: s.log_rows()[-1]))
-    assert entry["type"] == "objection.received" and entry["actor"] == "clerk1"
+    assert entry["type"] == "objection.received" and entry["actor"] == "branch:B01:clerk1"
     assert entry["body"]["channel"] == "in_person" and entry["body"]["branch"] == "B01"
     done = clerk.get(location).text
     assert re.search(r'id="reference">YY-2026-00001<', done)
@@ -167,7 +183,7 @@ def test_tally_accounts_add_binds_a_branch_clerk_to_its_branch(tmp_path: Path) -
     assert json.loads(listed.output) == [{"name": "c1", "role": "branch_clerk", "branch": "B01"}]
 
 
-# -- the clerk's list of the objections it recorded (RP-9.8, issue 18 clerk-list) ------------------
+# -- the clerks' list of the objections their branch recorded (RP-9.8, issue 18 clerklist) -------
 RECORDED = "/casework/objection/recorded"
 B02_TEXT = "二支部当面反映：有人许诺好处"
 
@@ -205,7 +221,7 @@ def mixed(svc: CaseworkService) -> dict[str, str]:
     return {"b02": "YY-2026-00001", "form": "YY-2026-00002", "mine": "YY-2026-00003"}
 
 
-def test_the_clerks_list_holds_only_what_it_recorded_for_its_branch(
+def test_the_clerks_list_holds_only_what_its_branchs_work_group_recorded(
     svc: CaseworkService, mixed: dict[str, str]
 ) -> None:
     page = _official(svc, "clerk1").get(RECORDED)
@@ -219,6 +235,75 @@ def test_the_clerks_list_holds_only_what_it_recorded_for_its_branch(
     for never in ("赵六", "13900000001", "代写"):
         assert never not in page.text
     assert "已受理" in page.text and "2026-" in page.text
+
+
+def test_every_clerk_of_the_branch_sees_what_another_clerk_of_it_recorded(
+    svc: CaseworkService, mixed: dict[str, str]
+) -> None:
+    _accounts(svc).add("clerk3", Role.BRANCH_CLERK, "clerk3-password", branch="B01")
+    clerk3 = _official(svc, "clerk3")
+    assert _references(clerk3.get(RECORDED).text) == [mixed["mine"]]
+    r = _in_person(clerk3, {"what": "三号记录员记录的异议"})
+    assert r.status_code == 303, r.text
+    both = [mixed["mine"], "YY-2026-00005"]
+    assert _references(_official(svc, "clerk1").get(RECORDED).text) == both
+    assert _references(clerk3.get(RECORDED).text) == both
+
+
+def test_an_objection_the_head_recorded_in_person_stays_off_every_clerks_list(
+    svc: CaseworkService, mixed: dict[str, str]
+) -> None:
+    """The verification group's in-person objections for the branch are the town's, like the
+    public form's: the objector went to the town, not to the branch (RP-9.8)."""
+    entries = [json.loads(r) for r in svc.on_thread(lambda s: s.log_rows())]
+    (head,) = [e for e in entries if e["body"].get("reference") == "YY-2026-00004"]
+    assert head["actor"] == "head" and head["body"]["channel"] == "in_person"
+    assert head["body"]["branch"] == "B01"
+    _accounts(svc).add("clerk3", Role.BRANCH_CLERK, "clerk3-password", branch="B01")
+    for clerk in ("clerk1", "clerk3"):
+        page = _official(svc, clerk).get(RECORDED).text
+        assert "YY-2026-00004" not in page and "组长记录" not in page
+
+
+def _recreate(svc: CaseworkService, name: str, role: Role, branch: str = "") -> TestClient:
+    store = _accounts(svc)
+    store.remove(name)
+    store.add(name, role, f"{name}-password", branch=branch)
+    return _official(svc, name)
+
+
+def test_a_clerks_name_recreated_for_another_branch_sees_nothing_it_recorded_before(
+    svc: CaseworkService, mixed: dict[str, str]
+) -> None:
+    again = _recreate(svc, "clerk1", Role.BRANCH_CLERK, "B02")
+    page = again.get(RECORDED).text
+    assert _references(page) == [mixed["b02"]]  # B02's, by B02's clerk: rule 1
+    assert mixed["mine"] not in page and "赵六" not in page
+
+
+def test_a_clerks_name_recreated_for_the_same_branch_sees_the_branchs_list(
+    svc: CaseworkService, mixed: dict[str, str]
+) -> None:
+    again = _recreate(svc, "clerk1", Role.BRANCH_CLERK, "B01")
+    assert _references(again.get(RECORDED).text) == [mixed["mine"]]
+
+
+def test_a_town_accounts_name_recreated_as_a_clerk_sees_nothing_that_account_recorded(
+    svc: CaseworkService, mixed: dict[str, str]
+) -> None:
+    """``head`` recorded YY-…04 for B01 in person; a new B01 clerk named ``head`` does not get it."""
+    again = _recreate(svc, "head", Role.BRANCH_CLERK, "B01")
+    page = again.get(RECORDED).text
+    assert _references(page) == [mixed["mine"]]
+    assert "YY-2026-00004" not in page and "组长记录" not in page
+
+
+def test_a_clerks_name_recreated_as_a_town_account_has_no_list(
+    svc: CaseworkService, mixed: dict[str, str]
+) -> None:
+    again = _recreate(svc, "clerk1", Role.CASE_OFFICER)
+    r = again.get(RECORDED, headers=JSON)
+    assert r.status_code == 403 and r.json()["code"] == "case.role"
 
 
 @pytest.mark.parametrize(
@@ -279,3 +364,14 @@ def test_the_clerks_list_follows_the_state_and_names_no_assignee(
     assert "assigned" in clerk.get(RECORDED + "?lang=en").text
     form = clerk.get("/casework/objection").text
     assert f'href="{RECORDED}"' in form
+
+
+def test_the_list_says_it_is_the_work_groups_and_what_it_leaves_out(svc: CaseworkService) -> None:
+    _accounts(svc).add("clerk2", Role.BRANCH_CLERK, "clerk2-password", branch="B02")
+    clerk2 = _official(svc, "clerk2")
+    assert _in_person(_official(svc, "clerk1")).status_code == 303  # B01's: not B02's
+    zh = clerk2.get(RECORDED).text
+    assert 'id="none-recorded"' in zh and "本支部工作组还没有记录过" in zh and "YY-2026" not in zh
+    en = clerk2.get(RECORDED + "?lang=en").text
+    assert "recorded, by any of its accounts" in en and "verification group or online" in en
+    assert "work group has recorded no objection yet" in en

@@ -254,3 +254,18 @@ def test_an_objection_lodged_in_person_is_recorded_with_no_check_code(
         ]
     )
     assert code == 0 and "已记录当面提出的异议" in str(text) and "没有查询码" in str(text)
+
+
+def test_lodging_under_another_branchs_work_group_actor_is_refused(
+    db: Path, branch: Procedure
+) -> None:
+    """(RP-11.3, issue 18 clerklist) ``--actor branch:B02:…`` on B01's objection would put it on
+    B02's clerks' list: ``casework.actor_branch``, nothing stored."""
+    branch.conclude()
+    before = _rows(db)
+    code, out = _lodge(db, branch.path, "--actor", "branch:B02:clerk2")
+    assert code == 1 and isinstance(out, dict) and out["code"] == "casework.actor_branch"
+    assert _rows(db) == before
+    code, out = _lodge(db, branch.path, "--actor", "branch:B01:clerk1")  # the control
+    assert code == 0, out
+    assert json.loads(_rows(db)[-1])["actor"] == "branch:B01:clerk1"

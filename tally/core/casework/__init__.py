@@ -8,6 +8,7 @@ the ledger), `entries` (the log), `reminders` (due and overdue cases, RP-9.7), `
 `source` and `town` (views for the notice, the procedure and the town report), on `definition`,
 `deadlines`, `references`, `photos` and `errors`. Import from `tally.core.casework`."""
 
+from .actors import BRANCH_ACTOR, actor_branch, branch_actor, check_actor
 from .cases import (
     BODY_FIELDS,
     Case,
@@ -84,6 +85,7 @@ from .town import (
 __all__ = [
     "ACCESS_CODE_BYTES",
     "BODY_FIELDS",
+    "BRANCH_ACTOR",
     "CASEWORK_DOMAIN",
     "CASEWORK_FORMAT",
     "CHECK_CODE_BYTES",
@@ -121,13 +123,16 @@ __all__ = [
     "TownCasework",
     "WorkingDays",
     "access_code",
+    "actor_branch",
     "allowed_effects",
     "apply",
     "appointment_objections",
     "assign",
+    "branch_actor",
     "casework_document",
     "casework_id",
     "check",
+    "check_actor",
     "check_code",
     "check_photos",
     "conclude",

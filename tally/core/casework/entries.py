@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from tally.core.log_entry import SALT_BYTES, Fault, check_envelope, entry_bytes, leaf_hash
 
+from .actors import check_actor
 from .cases import Ledger, Step, open_ledger
 from .definition import Casework
 from .errors import refuse
@@ -68,8 +69,10 @@ def record(
 
     Raises:
         ValueError: the salt is not 32 bytes, or ``at`` has no time zone.
-        CaseworkError: ``casework.malformed`` (a body of other members than its type's).
+        CaseworkError: ``casework.malformed`` (a body of other members than its type's),
+            ``casework.actor_branch`` (a branch work group's actor on another entry).
     """
+    check_actor(step.type, step.body, actor)
     if len(salt) != SALT_BYTES:
         msg = f"an entry's salt is {SALT_BYTES} bytes"
         raise ValueError(msg)
@@ -146,7 +149,8 @@ def replay(casework: Casework, raws: Iterable[bytes]) -> Ledger:
     """The ledger after the stored entries, checking their order and chain.
 
     Raises:
-        CaseworkError: ``casework.malformed`` (bad entry, wrong ``seq``, broken ``prev`` chain).
+        CaseworkError: ``casework.malformed`` (bad entry, wrong ``seq``, broken ``prev`` chain),
+            ``casework.actor_branch`` (a branch work group's actor on another entry).
     """
     ledger = open_ledger(casework)
     for raw in raws:
@@ -158,5 +162,6 @@ def replay(casework: Casework, raws: Iterable[bytes]) -> Ledger:
             at = datetime.fromisoformat(e.at)
         except ValueError:
             raise _malformed(f"casework entry {ledger.size} has no ISO 8601 time") from None
+        check_actor(e.type, e.body, e.actor)
         ledger = replace(apply(ledger, e.type, e.body, at), last_leaf=e.leaf_hash)
     return ledger

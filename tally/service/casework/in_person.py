@@ -9,9 +9,12 @@ token, and leads to the new case's page; a branch clerk sees no case (RP-9.8) an
 to its form with the new reference. Another branch's form or post is ``case.other_branch`` (403)
 for a clerk. An in-person objection has no check code (RP-8.3).
 
-``/casework/objection/recorded`` is a branch clerk's list of the objections of its branch it
-recorded under its account: reference, date received, state and due dates only (RP-9.8); the
-branch is the account's, never a parameter, and no other role has the page (``case.role``, 403).
+A branch clerk's objection is logged with the actor ``branch:<branch>:<account>`` (RP-11.3), a
+verification-group account's with the account name. ``/casework/objection/recorded`` is a branch
+clerk's list of the in-person objections its branch's work group recorded (by any clerk of the
+branch, read from the log's actor, not from today's accounts): reference, date received, state
+and due dates only (RP-9.8); the branch is the account's, never a parameter, and no other role
+has the page (``case.role``, 403).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from tally.calendar import CalendarError
 from tally.casework_store import CaseworkStore
-from tally.core.casework import CaseworkError, Channel, lodge_objection
+from tally.core.casework import CaseworkError, Channel, branch_actor, lodge_objection
 from tally.service.accounts import Role, UserSession, csrf_ok
 from tally.service.casework import views
 from tally.service.casework.group import HANDLERS, Official, common, csrf_refusal, role_refusal
@@ -59,6 +62,13 @@ def _other_branch(user: UserSession, branch: str) -> Refusal | None:
         f"({user.account.branch}) only (nothing was recorded)",
         clause="RP-9.8",
     )
+
+
+def _actor(user: UserSession, branch: str) -> str:
+    """The entry's actor: a clerk's names its branch's work group (RP-11.3), others the account."""
+    if user.account.role is Role.BRANCH_CLERK:
+        return branch_actor(branch, user.account.name)
+    return user.account.name
 
 
 def _ctx(
@@ -110,7 +120,7 @@ async def recorded_page(request: Request, user: Official) -> Response:
 
     def build(store: CaseworkStore) -> dict[str, Any]:
         files = views.case_files(store.log_rows())
-        rows = views.clerk_objections(store.ledger, files, user.account.branch, user.account.name)
+        rows = views.clerk_objections(store.ledger, files, user.account.branch)
         return {**common(store, cw, user), "rows": rows, "page": "recorded"}
 
     cw = casework_of(request)
@@ -166,7 +176,7 @@ async def lodge(request: Request, user: Official) -> Response:
             publicity_end=pub.publicity_end if pub is not None else None,
             elected=frozenset(i for i, _ in pub.elected) if pub is not None else frozenset(),
         )
-        store.lodge(step, at=at, actor=user.account.name, random=cw.random, submission=token)
+        store.lodge(step, at=at, actor=_actor(user, branch), random=cw.random, submission=token)
         return views.reference_of(step)
 
     try:

@@ -23,6 +23,7 @@ from tally.core.casework import (
     Reminder,
     Step,
     WorkingDays,
+    actor_branch,
     local_date,
     parse_entry,
     parse_reference,
@@ -104,19 +105,20 @@ def _order(c: Case) -> tuple[int, int, int]:
     return (0 if kind is CaseKind.OBJECTION else 1, year, n)
 
 
-def clerk_objections(
-    ledger: Ledger, files: Mapping[str, CaseFile], branch: str, actor: str
-) -> list[Case]:
+def clerk_objections(ledger: Ledger, files: Mapping[str, CaseFile], branch: str) -> list[Case]:
     """(RP-9.8) A branch clerk's list: the objections of ``branch`` made in person and recorded
-    under the account ``actor``, oldest first. The caller shows only each one's reference, date
-    received, state and due dates; never a report, an objection by form, another branch's case
-    or another account's, and never the objector, the content or a finding."""
+    by its work group (the log's actor ``branch:<branch>:…``, whichever clerk's account), oldest
+    first. The caller shows only each one's reference, date received, state and due dates;
+    never a report, an objection by form, one the verification group recorded in person,
+    another branch's case, and never the objector, the content or a finding."""
     out = []
     for ref, f in files.items():
         case = ledger.cases.get(ref)
         if case is None or case.kind is not CaseKind.OBJECTION:
             continue
-        if case.channel != Channel.IN_PERSON or case.branch != branch or f.actor != actor:
+        if case.channel != Channel.IN_PERSON or case.branch != branch:
+            continue
+        if actor_branch(f.actor) != branch:
             continue
         out.append(case)
     return sorted(out, key=_order)

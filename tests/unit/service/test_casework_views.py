@@ -12,6 +12,7 @@ from tally.core.casework import (
     Ledger,
     Step,
     assign,
+    branch_actor,
     check,
     conclude,
     lodge_objection,
@@ -124,9 +125,11 @@ def test_reminders_sent_today_are_read_back_from_the_log() -> None:
     assert views.sent_today(log.rows, date(2026, 9, 29)) == set()
 
 
-def test_a_clerks_list_is_its_own_in_person_objections_of_its_branch_only() -> None:
-    """(RP-9.8) Only ``in_person`` objections of the branch whose received entry names the
-    account: not one by form, not the head's in person, not another branch's, not a report."""
+def test_a_clerks_list_is_every_in_person_objection_its_branchs_work_group_recorded() -> None:
+    """(RP-9.8, issue 18 clerklist) The ``in_person`` objections of the branch whose received
+    entry's actor is the branch's work group (``branch:B01:…``, any clerk): not one by form, not
+    the head's in person, not one logged under a bare account name that a clerk once had, not
+    another branch's (even by the same account name), not a report."""
     log = _town()
 
     def objection(branch: str, channel: Channel, actor: str) -> str:
@@ -145,12 +148,14 @@ def test_a_clerks_list_is_its_own_in_person_objections_of_its_branch_only() -> N
         log.add(step, actor)
         return views.reference_of(step)
 
-    mine = objection("B01", Channel.IN_PERSON, "clerk1")
+    first = objection("B01", Channel.IN_PERSON, branch_actor("B01", "clerk1"))
     objection("B01", Channel.FORM, "public")
     objection("B01", Channel.IN_PERSON, "head")
-    objection("B02", Channel.IN_PERSON, "clerk1")
-    objection("B01", Channel.IN_PERSON, "clerk9")
+    objection("B01", Channel.IN_PERSON, "clerk1")  # a bare name: the town's, whoever has it now
+    b02 = objection("B02", Channel.IN_PERSON, branch_actor("B02", "clerk1"))
+    second = objection("B01", Channel.IN_PERSON, branch_actor("B01", "clerk9"))
     files = views.case_files(log.rows)
-    got = views.clerk_objections(log.ledger, files, "B01", "clerk1")
-    assert [c.reference for c in got] == [mine]
-    assert views.clerk_objections(log.ledger, files, "B03", "clerk1") == []
+    got = views.clerk_objections(log.ledger, files, "B01")
+    assert [c.reference for c in got] == [first, second]
+    assert [c.reference for c in views.clerk_objections(log.ledger, files, "B02")] == [b02]
+    assert views.clerk_objections(log.ledger, files, "B03") == []
