@@ -132,11 +132,34 @@ def test_a_symlink_to_a_regular_file_is_read(tmp_path: Path) -> None:
     assert read_input_text(link, limit=100) == "a = 1\n"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode")
-def test_a_file_without_read_permission_is_input_unreadable(tmp_path: Path) -> None:
+def test_a_file_without_read_permission_is_input_unreadable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "secret.json"
     path.write_bytes(b"{}")
     path.chmod(0)
+    if os.geteuid() == 0:  # root (CI) reads a file whatever its mode: the refusal open() gives
+        real_open = os.open
+
+        def refuse(p: object, *args: object, **kwargs: object) -> int:
+            if Path(str(p)) == path:
+                raise PermissionError(13, "Permission denied", str(p))
+            return real_open(p, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr("tally.cli_input.os.open", refuse)
+    assert _refusal(path) == "input.unreadable"
+
+
+def test_an_io_error_while_reading_is_input_unreadable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "disk.json"
+    path.write_bytes(b"{}")
+
+    def broken(fd: int, n: int) -> bytes:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr("tally.cli_input.os.read", broken)
     assert _refusal(path) == "input.unreadable"
 
 
