@@ -349,8 +349,8 @@ def demo(
 ) -> None:
     """全镇换届演示：生成、选举、发布并核验每个支部，办理异议和民情直报 / The whole town's election, verified, with objections and reports."""
     # rich and the demo generator load only for `demo`
-    from rich.console import Console  # noqa: PLC0415
-    from rich.progress import Progress  # noqa: PLC0415
+    from rich.console import Console  # noqa: PLC0415 - rich loads only for `demo`
+    from rich.progress import Progress  # noqa: PLC0415 - rich loads only for `demo`
 
     from tally.cli_town_report import gate_jobs, gate_progress  # noqa: PLC0415 - only for `demo`
     from tally.demo import run_town, town_report  # noqa: PLC0415 - only for `demo`
@@ -390,9 +390,9 @@ def demo(
 
 def _print_town_table(summaries: Sequence[Any], zh: bool) -> None:
     """The demo's town summary on stdout."""
-    from rich.cells import cell_len  # noqa: PLC0415
-    from rich.console import Console  # noqa: PLC0415
-    from rich.table import Table  # noqa: PLC0415
+    from rich.cells import cell_len  # noqa: PLC0415 - rich loads only for `demo`
+    from rich.console import Console  # noqa: PLC0415 - rich loads only for `demo`
+    from rich.table import Table  # noqa: PLC0415 - rich loads only for `demo`
 
     # The verdict comes before the names, and every name is shown in full, never cut by an
     # ellipsis or split across lines: each post's label stands on its own line, names are
