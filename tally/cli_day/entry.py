@@ -291,8 +291,9 @@ def _read_batch(path: Path) -> list[EntryInput]:
     except UnicodeDecodeError as e:
         raise SessionError(
             "batch.encoding",
-            zh=f"批量文件不是 UTF-8 编码（第 {e.start + 1} 字节；请用 UTF-8 保存，如 Excel 的“CSV UTF-8”）",
-            en=f"the batch file is not UTF-8 (byte {e.start + 1}; save it as UTF-8, "
+            zh=f"批量文件不是 UTF-8 编码：{path}（第 {e.start + 1} 字节；请用 UTF-8 保存，"
+            "如 Excel 的“CSV UTF-8”）",
+            en=f"the batch file is not UTF-8: {path} (byte {e.start + 1}; save it as UTF-8, "
             'e.g. Excel\'s "CSV UTF-8")',
         ) from e
     items: list[EntryInput] = []
