@@ -69,9 +69,9 @@ CaseworkKeyOpt = Annotated[
     Path | None,
     typer.Option(
         "--casework-key",
-        help="查核组密钥文件（角色 casework）：启动时解锁，口令取自 TALLY_PASSPHRASE，"
-        "未设置时在终端中输入（不在终端则拒绝启动）；给出后每天的事项登记簿检查点由服务签署 / "
-        "the casework key, unlocked at start: passphrase from TALLY_PASSPHRASE, else typed on a "
+        help="查核组密钥文件（角色 casework），启动时解锁：口令取自 TALLY_PASSPHRASE， "
+        "未设置时在终端中输入，不在终端则拒绝启动； 给出后每天的事项登记簿检查点 由服务签署。 "
+        "The casework key, unlocked at start: passphrase from TALLY_PASSPHRASE, else typed on a "
         "terminal (refused without one); the service then signs each day's casework checkpoint",
     ),
 ]

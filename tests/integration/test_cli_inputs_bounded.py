@@ -331,7 +331,7 @@ def test_serve_unlocks_the_casework_key_with_the_passphrase_before_the_service_s
 def test_the_serve_help_says_where_the_casework_passphrase_comes_from() -> None:
     r = CliRunner(env={"COLUMNS": "300"}).invoke(app, ["serve", "--help"])
     text = " ".join(r.stdout.replace("│", " ").split())
-    assert "口令取自 TALLY_PASSPHRASE，未设置时在终端中输入" in text
+    assert "口令取自 TALLY_PASSPHRASE， 未设置时在终端中输入，不在终端则拒绝启动" in text
     assert "passphrase from TALLY_PASSPHRASE, else typed on a terminal" in text
 
 
