@@ -23,6 +23,7 @@ import typer
 
 import keys
 from tally.cli_day import JsonOpt, LangOpt, _run, _signer
+from tally.cli_input import read_input
 from tally.core.manifest import canonical
 from tally.session_errors import SessionError
 
@@ -31,6 +32,8 @@ __all__ = ["appointment_document", "head_document", "register"]
 APPOINTMENT_DOMAIN: Final = b"branch-election/audit-appointment/1"
 HEAD_DOMAIN: Final = b"branch-election/audit-head/1"
 GENESIS: Final = "0" * 64
+#: An audit record (``audit/<n>.json``), the verifier's limit (spec/bundle.md §8).
+MAX_RECORD_BYTES: Final = 64 * 1024 * 1024
 _RECORD: Final = re.compile(r"([1-9][0-9]{0,5})\.json")
 _EID: Final = re.compile(r"[0-9a-f]{64}")
 TownOpt = Annotated[Path, typer.Option("--town-key", help="镇党委密钥文件")]
@@ -98,6 +101,7 @@ def head_document(election_id: str, folder: Path, town: keys.Signer) -> tuple[by
 
     Raises:
         SessionError: a bad election id, a key of another role, or records not numbered 1..n.
+        CliError: ``input.*`` for a newest record the reader refuses.
     """
     if town.role is not keys.Role.TOWN_COMMITTEE:
         raise SessionError("key.role", zh="需要镇党委密钥", en="the town committee key is needed")
@@ -113,7 +117,9 @@ def head_document(election_id: str, folder: Path, town: keys.Signer) -> tuple[by
             en=f"the records are not numbered 1..n: {numbers}",
         )
     head = (
-        hashlib.sha256((folder / f"{numbers[-1]}.json").read_bytes()).hexdigest()
+        hashlib.sha256(
+            read_input(folder / f"{numbers[-1]}.json", limit=MAX_RECORD_BYTES)
+        ).hexdigest()
         if numbers
         else GENESIS
     )

@@ -21,7 +21,6 @@ from typing import Annotated, Any
 import typer
 
 import keys
-from tally.calendar import load_calendar
 from tally.casework_store import CaseworkStore, sign_casework
 from tally.cli_casework_cases import (
     assign_cmd,
@@ -31,6 +30,7 @@ from tally.cli_casework_cases import (
     list_cmd,
     summary_cmd,
 )
+from tally.cli_day.common import load_calendar_file
 from tally.cli_errors import CliError, run_command
 from tally.cli_input import read_input_text
 from tally.cli_options import CaseworkFileArg as FileArg
@@ -252,7 +252,7 @@ def lodge_cmd(
     def action(lg: str) -> tuple[list[str], dict[str, Any]]:
         with closing(CaseworkStore.open(file)) as store:
             pub = _publicity(procedure, store.casework.id.hex(), branch)
-            cal = load_calendar(calendar, town_key=store.town_key)
+            cal = load_calendar_file(calendar, store.town_key)
             at = _now()
             step = lodge_objection(
                 store.ledger,
@@ -327,7 +327,7 @@ def export_cmd(
             )
         with closing(CaseworkStore.open(file)) as store:
             # (RP-12.3, R26.3) the town's signed year file goes with the bundle when used
-            cal = load_calendar(calendar, town_key=store.town_key)
+            cal = load_calendar_file(calendar, store.town_key)
             files = (
                 [("casework-public.json", store.public_document())]
                 if public

@@ -23,8 +23,9 @@ import typer
 
 from tally.casework_bundle import read_verified_casework
 from tally.casework_store import CaseworkStore
+from tally.cli_day.common import MAX_KEY_BYTES
 from tally.cli_errors import CliError, run_command
-from tally.cli_input import parse_date
+from tally.cli_input import parse_date, read_input
 from tally.cli_options import CaseworkFileArg as FileArg
 from tally.cli_options import JsonOpt, LangOpt
 from tally.core.casework import (
@@ -334,6 +335,9 @@ def summary_cmd(
     def action(lg: str) -> tuple[list[str], dict[str, Any]]:
         day = _day(on)
         # (RP-13.2) numbers only from a bundle that the independent verifier passed (V31)
+        read_input(
+            town_key, limit=MAX_KEY_BYTES
+        )  # a FIFO or /dev/zero: refused before the verifier
         ledger, verification = read_verified_casework(bundle, town_key)
         if ledger is None:
             codes = (

@@ -8,8 +8,9 @@ refuses, each with its own code, a missing file (``input.missing``), anything th
 regular file such as a folder, a pipe or a device (``input.not_file``, checked before a byte is
 read, so a FIFO or ``/dev/zero`` never blocks or fills memory), a file over the command's limit
 (``input.too_large``, never silently cut) and a file that cannot be read (``input.unreadable``);
-``read_input_text`` adds ``input.encoding`` for a file that is not UTF-8. What the bytes must
-parse as (JSON, TOML, a signed document) is the parser's own refusal.
+``read_input_text`` adds ``input.encoding`` for a file that is not UTF-8, and ``open_input`` makes
+the same checks for a file read piece by piece (a zip). What the bytes must parse as (JSON, TOML,
+a signed document) is the parser's own refusal.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ import os
 import re
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from tally.cli_errors import CliError
 
-__all__ = ["DATE_FORM", "parse_date", "read_input", "read_input_text"]
+__all__ = ["DATE_FORM", "open_input", "parse_date", "read_input", "read_input_text"]
 
 DATE_FORM = "YYYY-MM-DD"
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits only: \d would take ２０２６
@@ -88,22 +90,11 @@ def _read_at_most(fd: int, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def read_input(path: Path, *, limit: int) -> bytes:
-    """The bytes of the regular file ``path``, at most ``limit`` of them.
-
-    The file is opened without blocking and checked with ``fstat`` on the open descriptor, so
-    what is checked is what is read.
-
-    Args:
-        path: the file the clerk named.
-        limit: the largest size the command accepts, in bytes.
+def _open_regular(path: Path) -> tuple[int, int]:
+    """An open descriptor of the regular file ``path`` (blocking again) and its size.
 
     Raises:
-        CliError: ``input.missing``, ``input.not_file`` (a folder, pipe, device or socket),
-            ``input.too_large`` (over ``limit``), ``input.unreadable`` (permission or I/O).
-
-    Returns:
-        The whole file.
+        CliError: ``input.missing``, ``input.not_file``, ``input.unreadable``.
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
@@ -121,9 +112,37 @@ def read_input(path: Path, *, limit: int) -> bytes:
                 zh=f"不是普通文件（文件夹、管道、设备都不能作输入）：{path}",
                 en=f"not a regular file (a folder, pipe or device cannot be an input): {path}",
             )
-        if st.st_size > limit:
-            raise _too_large(path, limit)
         os.set_blocking(fd, True)
+    except OSError as e:
+        os.close(fd)
+        raise _unreadable(path, e) from None
+    except CliError:
+        os.close(fd)
+        raise
+    return fd, st.st_size
+
+
+def read_input(path: Path, *, limit: int) -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them.
+
+    The file is opened without blocking and checked with ``fstat`` on the open descriptor, so
+    what is checked is what is read.
+
+    Args:
+        path: the file the clerk named.
+        limit: the largest size the command accepts, in bytes.
+
+    Raises:
+        CliError: ``input.missing``, ``input.not_file`` (a folder, pipe, device or socket),
+            ``input.too_large`` (over ``limit``), ``input.unreadable`` (permission or I/O).
+
+    Returns:
+        The whole file.
+    """
+    fd, size = _open_regular(path)
+    try:
+        if size > limit:
+            raise _too_large(path, limit)
         data = _read_at_most(fd, limit + 1)
     except OSError as e:
         raise _unreadable(path, e) from None
@@ -132,6 +151,20 @@ def read_input(path: Path, *, limit: int) -> bytes:
     if len(data) > limit:  # it grew after fstat
         raise _too_large(path, limit)
     return data
+
+
+def open_input(path: Path) -> BinaryIO:
+    """The regular file ``path`` opened for reading, for a reader that must not take it whole
+    (a zip, read member by member); checked as :func:`read_input` checks, nothing read yet.
+
+    Raises:
+        CliError: ``input.missing``, ``input.not_file``, ``input.unreadable``.
+
+    Returns:
+        The open file; the caller closes it.
+    """
+    fd, _ = _open_regular(path)
+    return os.fdopen(fd, "rb")
 
 
 def read_input_text(path: Path, *, limit: int) -> str:

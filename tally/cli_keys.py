@@ -19,7 +19,9 @@ from typing import Annotated, Any
 import typer
 
 import keys
+from tally.cli_day.common import MAX_KEY_BYTES
 from tally.cli_errors import CliError, run
+from tally.cli_input import read_input
 
 __all__ = ["app"]
 
@@ -211,7 +213,7 @@ def show(
     """显示角色、标签和指纹（无需口令）/ Show role, label and fingerprint (no passphrase)."""
 
     def action(_lang: Lang) -> dict[str, Any]:
-        data = file.read_bytes()
+        data = read_input(file, limit=MAX_KEY_BYTES)
         try:
             public_key = keys.parse_key_file(data).public_key
             kind = "keyfile"
@@ -237,7 +239,7 @@ def export_public(
 
     def action(lang_: Lang) -> dict[str, Any]:
         _must_not_exist(out)
-        key_file = keys.parse_key_file(file.read_bytes())
+        key_file = keys.parse_key_file(read_input(file, limit=MAX_KEY_BYTES))
         # Decrypting authenticates the header, so the exported key is the one the seed matches.
         signer = keys.unlock_key_file(key_file, _passphrase(lang_, new=False), expected_role=None)
         keys.write_new_file(

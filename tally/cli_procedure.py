@@ -23,7 +23,7 @@ import ballot_printer
 import keys
 from ballot_printer.procedure_qr import ProcedureForm
 from tally.cli_day import _run, _signer
-from tally.cli_day.common import _post, _public, _town_public
+from tally.cli_day.common import _post, _public, _town_root
 from tally.cli_errors import CliError
 from tally.cli_input import read_input, read_input_text
 from tally.cli_options import JsonOpt, KeyOpt, LangOpt, TownPublicOpt
@@ -253,9 +253,7 @@ def check(
                     en="checking a signed procedure needs --town-key (the town public key file "
                     "or its fingerprint)",
                 )
-            root: keys.PublicKey | str = town_key
-            if Path(town_key).is_file():
-                root = _town_public(Path(town_key))
+            root = _town_root(town_key)
             signed = load_signed_procedure(raw, trust_root=root)
             procedure, pid = signed.procedure, signed.procedure_id
             fp = keys.fingerprint(
@@ -476,9 +474,7 @@ def _new_stock_list(listed: Path) -> Path:
 def _load_procedure(procedure_file: Path, town_key: str) -> SignedProcedure:
     """(RP-2.3) The definition, checked against the town committee's key (a public key file, or
     its fingerprint)."""
-    root: keys.PublicKey | str = town_key
-    if Path(town_key).is_file():
-        root = _town_public(Path(town_key))
+    root = _town_root(town_key)
     return load_signed_procedure(
         read_input(procedure_file, limit=MAX_PROCEDURE_BYTES), trust_root=root
     )

@@ -21,7 +21,7 @@ import typer
 import keys
 from ballot_printer import parse_procedure_qr_text
 from tally.cli_day import _run
-from tally.cli_day.common import _town_public
+from tally.cli_day.common import _town_root
 from tally.cli_errors import CliError
 from tally.cli_input import read_input, read_input_text
 from tally.cli_options import (
@@ -182,9 +182,7 @@ def open_cmd(
     """建立换届程序文件（推荐、测评记录从这里开始） / Open the branch's procedure file."""
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
-        root: keys.PublicKey | str = town_key
-        if Path(town_key).is_file():
-            root = _town_public(Path(town_key))
+        root = _town_root(town_key)
         raw = read_input(procedure_file, limit=MAX_PROCEDURE_BYTES)
         store = ProcedureStore.create(
             db,

@@ -16,7 +16,9 @@ import typer
 import ballot_printer
 from ballot_printer.procedure_notice import render_procedure_notice_pdf
 from tally.cli_day import _run
+from tally.cli_day.common import MAX_KEY_BYTES
 from tally.cli_errors import CliError
+from tally.cli_input import read_input
 from tally.cli_options import JsonOpt, LangOpt, ProcedureDbArg, key_signer
 from tally.cli_procedure_log import with_store
 from tally.core.procedure.public import public_view
@@ -87,6 +89,8 @@ def serve_cmd(
         signer = None
         if key is not None:
             signer = key_signer(key, keys.Role.WORK_GROUP)
+        for path in scrutineer_key or ():  # unlocked per request: only read now, bounded
+            read_input(path, limit=MAX_KEY_BYTES)
         data.mkdir(parents=True, exist_ok=True)
         config = ProcedureServiceConfig(
             db, data, signer=signer, scrutineer_keys=tuple(scrutineer_key or ()), lang=lg

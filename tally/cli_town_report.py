@@ -28,8 +28,9 @@ from typing import Annotated, Any, Final
 import typer
 
 import keys
+from tally.cli_day.common import MAX_KEY_BYTES
 from tally.cli_errors import CliError, command_lang, run
-from tally.cli_input import parse_date
+from tally.cli_input import open_input, parse_date, read_input
 from tally.core.election_figures import election_figures
 from tally.core.manifest import canonical
 from tally.core.meeting import parse_entry
@@ -54,6 +55,11 @@ ELECTION_FOLDER: Final = "bundle"
 PROCEDURE_FOLDER: Final = "procedure"
 EXIT_BUNDLE_FAILED: Final = 2
 _DIGITS: Final = re.compile(r"[0-9]+")  # ASCII digits only: int() takes ２ and 1_0 too
+#: One JSON document of a bundle (``manifest.json``, ``procedure.json``, ...): the verifier's limit
+#: (spec/bundle.md §8).
+MAX_DOCUMENT_BYTES: Final = 16 * 1024 * 1024
+#: A bundle's ``log.jsonl``, which this command reads whole (ADR 0065).
+MAX_LOG_BYTES: Final = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,15 +89,50 @@ def _day(on: str | None) -> dt.date:
     return parse_date(on, option="--on")
 
 
+def _limit(name: str) -> int:
+    return MAX_LOG_BYTES if name.endswith(".jsonl") else MAX_DOCUMENT_BYTES
+
+
+def _member(bundle: Path, name: str) -> bytes:
+    """A file of a bundle (a folder or a zip), read within its limit.
+
+    Raises:
+        CliError: ``input.*`` for what the reader refuses (a folder's file, or the zip itself),
+            ``input.too_large`` for a zip member that declares more than the limit.
+        KeyError, zipfile.BadZipFile, OSError: no such member, or not a readable zip.
+    """
+    limit = _limit(name)
+    if bundle.is_dir():
+        return read_input(bundle / name, limit=limit)
+    with open_input(bundle) as fh, zipfile.ZipFile(fh) as z:
+        if z.getinfo(name).file_size > limit:  # zipfile reads no more than a member declares
+            raise CliError(
+                "input.too_large",
+                zh=f"{bundle} 中的 {name} 超过 {limit // (1024 * 1024)} MiB 上限",
+                en=f"{name} in {bundle} is larger than the {limit // (1024 * 1024)} MiB limit",
+            )
+        return z.read(name)
+
+
 def _read(bundle: Path, name: str) -> bytes | None:
-    """A file of a bundle (a folder or a zip), or None when it cannot be read."""
+    """A file of a bundle (a folder or a zip), or None when it cannot be read (a FIFO or a device
+    included: never read, so the command never waits on one)."""
     try:
-        if bundle.is_dir():
-            return (bundle / name).read_bytes()
-        with zipfile.ZipFile(bundle) as z:
-            return z.read(name)
-    except (OSError, KeyError, zipfile.BadZipFile):
+        return _member(bundle, name)
+    except (OSError, KeyError, zipfile.BadZipFile, CliError):
         return None
+
+
+def _verified(bundle: Path, name: str) -> bytes:
+    """A file of a bundle the verifier passed: read within its limit, or refused."""
+    try:
+        return _member(bundle, name)
+    except (KeyError, zipfile.BadZipFile) as e:
+        raise CliError(
+            "input.unreadable",
+            zh=f"无法读取 {bundle} 中的 {name}",
+            en=f"cannot read {name} in {bundle}: {e}",
+        ) from e
 
 
 def _json(bundle: Path, name: str) -> dict[str, Any] | None:
@@ -219,7 +260,7 @@ def _inputs(
 ) -> tuple[keys.PublicKey, list[_Branch]]:
     """Every input checked before any verifier runs."""
     try:
-        trusted = keys.parse_public_key(town_key.read_bytes())
+        trusted = keys.parse_public_key(read_input(town_key, limit=MAX_KEY_BYTES))
     except keys.KeysError as e:
         raise _refuse(
             "town.key",
@@ -254,10 +295,8 @@ def _election(
     passed, failed = verify_election(b.election, town_key)
     if not passed:
         return FailedElection(name=b.name or str(b.folder), verifier_failures=tuple(failed))
-    manifest, _ = load_signed_manifest(
-        _read(b.election, "manifest.json") or b"", trust_root=trusted
-    )
-    log = _read(b.election, "log.jsonl") or b""
+    manifest, _ = load_signed_manifest(_verified(b.election, "manifest.json"), trust_root=trusted)
+    log = _verified(b.election, "log.jsonl")
     entries = [parse_entry(line) for line in log.splitlines()]
     return BranchElection(election=manifest.election, figures=election_figures(entries))
 

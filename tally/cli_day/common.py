@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,8 +12,10 @@ from typing import Annotated, Any
 import typer
 
 import keys
-from tally.calendar import WorkingDayCalendar, load_calendar
+from tally.calendar import WorkingDayCalendar, build_calendar, parse_signed_calendar
 from tally.cli_errors import CliError, command_lang, run_command
+from tally.cli_input import read_input
+from tally.core.manifest import canonical
 from tally.core.model import PostKind
 from tally.election import ElectionSession
 from tally.session_errors import SessionError
@@ -20,6 +23,9 @@ from tally.session_errors import SessionError
 __all__ = [
     "KIND_NAMES",
     "MAX_BATCH_BYTES",
+    "MAX_CALENDAR_BYTES",
+    "MAX_DEFINITION_BYTES",
+    "MAX_KEY_BYTES",
     "PASSPHRASE_ENV",
     "ActorOpt",
     "DbArg",
@@ -29,6 +35,13 @@ __all__ = [
 ]
 
 MAX_BATCH_BYTES = 32 * 1024 * 1024
+#: A key file or a public key file (a few hundred bytes; the verifier's town key limit).
+MAX_KEY_BYTES = 64 * 1024
+#: A town-signed year file (``signed-calendar/1``: a few kilobytes a year).
+MAX_CALENDAR_BYTES = 1024 * 1024
+#: An election definition (TOML), as ``tally check`` reads it.
+MAX_DEFINITION_BYTES = 8 * 1024 * 1024
+_FINGERPRINT = re.compile(r"[0-9]{25}")
 PASSPHRASE_ENV = "TALLY_PASSPHRASE"
 
 LangOpt = Annotated[str | None, typer.Option("--lang", help="zh（默认）或 en")]
@@ -71,11 +84,14 @@ def _passphrase(path: Path) -> str:
 
 
 def _signer(path: Path, role: keys.Role) -> keys.InMemorySigner:
-    return keys.load_signer(path, _passphrase(path), expected_role=role)
+    """The key file at ``path`` (read through the bounded reader before any passphrase is asked
+    for), unlocked for ``role``."""
+    data = read_input(path, limit=MAX_KEY_BYTES)
+    return keys.load_signer(data, _passphrase(path), expected_role=role)
 
 
 def _public(path: Path, role: keys.Role) -> dict[str, Any]:
-    pk = keys.parse_public_key(path.read_bytes())
+    pk = keys.parse_public_key(read_input(path, limit=MAX_KEY_BYTES))
     if pk.role is not role:
         raise SessionError(
             "key.role",
@@ -87,7 +103,7 @@ def _public(path: Path, role: keys.Role) -> dict[str, Any]:
 
 
 def _town_public(path: Path) -> keys.PublicKey:
-    pk = keys.parse_public_key(path.read_bytes())
+    pk = keys.parse_public_key(read_input(path, limit=MAX_KEY_BYTES))
     if pk.role is not keys.Role.TOWN_COMMITTEE:
         raise SessionError(
             "key.role", zh=f"{path} 不是镇党委的公钥", en=f"{path} is not a town key"
@@ -95,9 +111,38 @@ def _town_public(path: Path) -> keys.PublicKey:
     return pk
 
 
+def _town_root(value: str) -> keys.PublicKey | str:
+    """``--town-key`` of a check: the town's public key file, or its 25-digit fingerprint.
+
+    Anything on disk by that name (a FIFO, a device and a folder too) is read as the file, so it
+    gets the reader's refusal; a value that is neither on disk nor 25 digits (spaces aside) is
+    a missing file (``input.missing``), not a fingerprint that differs.
+    """
+    if os.path.lexists(value) or not _FINGERPRINT.fullmatch(value.replace(" ", "")):
+        return _town_public(Path(value))
+    return value
+
+
+def load_calendar_file(path: Path | None, town_key: keys.PublicKey) -> WorkingDayCalendar:
+    """The working-day calendar, with the year file at ``path`` (read through the bounded
+    reader) signed by ``town_key`` (R26.3); the same calendar ``tally.calendar.load_calendar``
+    builds.
+
+    Raises:
+        CliError: ``input.*`` for a file the reader refuses.
+        InvalidCalendarError, CalendarConflictError: as ``parse_signed_calendar`` and
+            ``build_calendar``.
+    """
+    if path is None:
+        return build_calendar()
+    raw = read_input(path, limit=MAX_CALENDAR_BYTES)
+    years = parse_signed_calendar(raw, town_key=town_key, file=str(path))
+    return build_calendar(years, signed_file=canonical(json.loads(raw)))
+
+
 def _calendar(path: Path | None, session: ElectionSession) -> WorkingDayCalendar:
     """The working-day calendar, with a year file signed by the manifest's town key (R26.3)."""
-    return load_calendar(path, town_key=session.town_key)
+    return load_calendar_file(path, session.town_key)
 
 
 def _post(kind: str) -> PostKind:

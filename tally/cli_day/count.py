@@ -9,12 +9,13 @@ import typer
 
 import keys
 from tally.cli_day.common import ActorOpt, DbArg, JsonOpt, KeyOpt, LangOpt, _post, _run, _signer
+from tally.cli_input import read_input
 from tally.cli_rounds import rounds_json, rounds_lines
 from tally.core.explain import describe_next, describe_outcome, describe_quorum, spec_title
 from tally.core.model import zh_label
 from tally.core.rules import quorum
 from tally.election import ElectionSession
-from tally.manifest_io import sign_amended_list
+from tally.manifest_io import MAX_AMENDED_LIST_BYTES, sign_amended_list
 from tally.session_errors import SessionError
 
 __all__ = [
@@ -136,7 +137,10 @@ def amend_sign(
     """镇党委签署调整后的候选人名单（RS7）/ The town committee signs an amended list."""
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
-        signed = sign_amended_list(request.read_bytes(), _signer(key, keys.Role.TOWN_COMMITTEE))
+        signed = sign_amended_list(
+            read_input(request, limit=MAX_AMENDED_LIST_BYTES),
+            _signer(key, keys.Role.TOWN_COMMITTEE),
+        )
         if out.exists():
             raise SessionError(
                 "file.exists", zh=f"{out} 已存在，不覆盖", en=f"{out} exists; not overwritten"
@@ -158,7 +162,7 @@ def amend_candidates(
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
         s = ElectionSession.open(db)
-        zh, en = s.amend_candidates(signed.read_bytes(), actor=actor)
+        zh, en = s.amend_candidates(read_input(signed, limit=MAX_AMENDED_LIST_BYTES), actor=actor)
         warn = ["提醒：" + w for w in zh] if lg == "zh" else ["warning: " + w for w in en]
         return [*warn, describe_next(s.meeting.due(), s.manifest.election, lg)], {
             "warnings": list(zh if lg == "zh" else en)

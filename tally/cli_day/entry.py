@@ -14,6 +14,7 @@ import typer
 import ballot_printer
 import keys
 from tally.cli_day.common import MAX_BATCH_BYTES, ActorOpt, DbArg, JsonOpt, LangOpt, _run, _signer
+from tally.cli_input import read_input
 from tally.core.ballots import INVALID_REASONS
 from tally.core.double_entry import require_same_batches
 from tally.core.meeting import Entry, OpenRound
@@ -284,15 +285,15 @@ _BATCH_KEYS = frozenset({"qr", "marks", "write_ins"})
 
 
 def _read_batch(path: Path) -> list[EntryInput]:
-    if path.stat().st_size > MAX_BATCH_BYTES:
-        raise SessionError("batch.too_large", zh="批量文件过大", en="batch file too large")
+    raw = read_input(path, limit=MAX_BATCH_BYTES)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise SessionError(
             "batch.encoding",
-            zh=f"批量文件不是 UTF-8 编码（第 {e.start + 1} 字节；请用 UTF-8 保存，如 Excel 的“CSV UTF-8”）",
-            en=f"the batch file is not UTF-8 (byte {e.start + 1}; save it as UTF-8, "
+            zh=f"批量文件不是 UTF-8 编码：{path}（第 {e.start + 1} 字节；请用 UTF-8 保存，"
+            "如 Excel 的“CSV UTF-8”）",
+            en=f"the batch file is not UTF-8: {path} (byte {e.start + 1}; save it as UTF-8, "
             'e.g. Excel\'s "CSV UTF-8")',
         ) from e
     items: list[EntryInput] = []

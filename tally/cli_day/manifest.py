@@ -10,6 +10,8 @@ import typer
 import keys
 from tally.calendar import parse_calendar, sign_calendar
 from tally.cli_day.common import (
+    MAX_CALENDAR_BYTES,
+    MAX_DEFINITION_BYTES,
     ActorOpt,
     JsonOpt,
     KeyOpt,
@@ -17,13 +19,13 @@ from tally.cli_day.common import (
     _public,
     _run,
     _signer,
-    _town_public,
+    _town_root,
 )
+from tally.cli_input import read_input, read_input_text
 from tally.core.definition import parse_definition
 from tally.core.manifest import build_manifest
 from tally.election import ElectionSession
-from tally.manifest_io import sign_manifest
-from tally.session_errors import SessionError
+from tally.manifest_io import MAX_MANIFEST_BYTES, sign_manifest
 
 __all__ = ["calendar_sign", "init", "manifest_sign"]
 
@@ -38,14 +40,7 @@ def calendar_sign(
     """镇党委签署节假日文件（软件包不认识的年份） / The town committee signs a year file (R26.3)."""
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
-        try:
-            text = year_file.read_text(encoding="utf-8")
-        except UnicodeDecodeError as e:
-            raise SessionError(
-                "input.encoding",
-                zh=f"文件不是 UTF-8 编码：{year_file}",
-                en=f"file is not UTF-8: {year_file}",
-            ) from e
+        text = read_input_text(year_file, limit=MAX_CALENDAR_BYTES)
         years = parse_calendar(text, file=str(year_file))
         signer = _signer(town_key, keys.Role.TOWN_COMMITTEE)
         keys.write_new_file(out, sign_calendar(years, signer), mode=keys.PUBLIC_FILE_MODE)
@@ -74,7 +69,7 @@ def manifest_sign(
     """镇党委签署选举清单 / The town committee signs the manifest."""
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
-        election = parse_definition(election_file.read_text(encoding="utf-8"))
+        election = parse_definition(read_input_text(election_file, limit=MAX_DEFINITION_BYTES))
         manifest = build_manifest(
             election,
             work_group_key=_public(work_group_pub, keys.Role.WORK_GROUP),
@@ -112,12 +107,10 @@ def init(
     """由签署的选举清单创建选举文件 / Create the election file from a signed manifest."""
 
     def act(lg: str) -> tuple[list[str], dict[str, Any]]:
-        root: keys.PublicKey | str = town_key
-        if Path(town_key).is_file():
-            root = _town_public(Path(town_key))
+        root = _town_root(town_key)
         s = ElectionSession.init(
             out,
-            manifest.read_bytes(),
+            read_input(manifest, limit=MAX_MANIFEST_BYTES),
             _signer(key, keys.Role.WORK_GROUP),
             actor=actor,
             trust_root=root,

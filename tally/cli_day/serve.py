@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tally.cli_day.common import PASSPHRASE_ENV, LangOpt, _lang
-from tally.cli_errors import CliError, fail
+import keys
+from tally.cli_day.common import MAX_KEY_BYTES, PASSPHRASE_ENV, LangOpt, _lang, _signer
+from tally.cli_errors import CliError, fail, run
+from tally.cli_input import read_input
 from tally.core.model import PostKind, zh_label
 
 if TYPE_CHECKING:  # the service loads only when `serve` runs
@@ -67,8 +69,10 @@ CaseworkKeyOpt = Annotated[
     Path | None,
     typer.Option(
         "--casework-key",
-        help="查核组密钥文件（角色 casework，口令取自 TALLY_PASSPHRASE）：给出后每天的"
-        "事项登记簿检查点由服务签署",
+        help="查核组密钥文件（角色 casework），启动时解锁：口令取自 TALLY_PASSPHRASE， "
+        "未设置时在终端中输入，不在终端则拒绝启动； 给出后每天的事项登记簿检查点 由服务签署。 "
+        "The casework key, unlocked at start: passphrase from TALLY_PASSPHRASE, else typed on a "
+        "terminal (refused without one); the service then signs each day's casework checkpoint",
     ),
 ]
 
@@ -133,6 +137,7 @@ def serve(
     trusted = _trusted_proxies(lg, trusted_proxy)
     _require_casework_file(lg, casework)
     _require_procedures(lg, casework, procedures)
+    casework_signer = run(lg, False, lambda: _key_files(key, scrutineer_key, casework_key))
     _run_service(
         lg,
         db,
@@ -143,9 +148,22 @@ def serve(
         tls,
         bindings,
         casework=casework,
-        casework_key=casework_key,
+        casework_signer=casework_signer,
         procedures=procedures,
     )
+
+
+def _key_files(
+    key: Path | None, scrutineer_key: list[Path] | None, casework_key: Path | None
+) -> keys.Signer | None:
+    """Every key file given, through the bounded reader before the service starts (a folder, a
+    FIFO or a device is refused, never waited on), and the casework key unlocked: its passphrase
+    from ``TALLY_PASSPHRASE``, else typed on a terminal, else refused (ADR 0065). The work group
+    key is opened by the service itself, with ``TALLY_PASSPHRASE`` (which also unlocks the
+    remote-voting issuer key); a scrutineer's when the scrutineer types the passphrase."""
+    for path in [*([key] if key is not None else []), *(scrutineer_key or [])]:
+        read_input(path, limit=MAX_KEY_BYTES)
+    return None if casework_key is None else _signer(casework_key, keys.Role.CASEWORK)
 
 
 def _require_procedures(lg: str, casework: Path | None, procedures: Path | None) -> None:
@@ -287,7 +305,7 @@ def _run_service(
     bindings: list[Binding],
     *,
     casework: Path | None = None,
-    casework_key: Path | None = None,
+    casework_signer: keys.Signer | None = None,
     procedures: Path | None = None,
 ) -> None:
     """Build the app, say where it listens, and serve until Ctrl-C."""
@@ -302,7 +320,7 @@ def _run_service(
         scrutineer_keys=tuple(scrutineer_key or ()),
         extra={
             **({"trusted_proxies": trusted} if trusted else {}),
-            **({"casework_key": casework_key} if casework_key is not None else {}),
+            **({"casework_signer": casework_signer} if casework_signer is not None else {}),
             **({"procedures": procedures} if procedures is not None else {}),
         },
         tls=tls is not None,

@@ -64,9 +64,10 @@ def request_limits(limits: RequestLimits, casework_path: Path) -> RequestLimits:
 
 
 def _signer(extra: dict[str, Any]) -> keys.Signer | None:
-    """The casework key that signs the day checkpoints: ``extra["casework_signer"]`` (tests), or
-    the key file ``extra["casework_key"]`` (``tally serve --casework-key``) opened with
-    ``TALLY_PASSPHRASE``; without one no day checkpoint is made."""
+    """The casework key that signs the day checkpoints: ``extra["casework_signer"]`` (``tally
+    serve --casework-key`` unlocks it before the service starts; tests), or the key file
+    ``extra["casework_key"]`` opened with ``TALLY_PASSPHRASE``; without one no day checkpoint is
+    made."""
     given: keys.Signer | None = extra.get("casework_signer")
     if given is not None or "casework_key" not in extra:
         return given

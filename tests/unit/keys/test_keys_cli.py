@@ -149,7 +149,7 @@ ERRORS = [
         VECTOR_PASSPHRASE,
         "keys.unsupported_format",
     ),
-    ("missing-file", "no-such.key", VECTOR_PASSPHRASE, "cli.file_not_found"),
+    ("missing-file", "no-such.key", VECTOR_PASSPHRASE, "input.missing"),
 ]
 
 
