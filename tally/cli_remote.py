@@ -20,6 +20,7 @@ import keys
 from tally import remote_checker
 from tally.cli_day import ActorOpt, DbArg, JsonOpt, KeyOpt, LangOpt, _run, _signer
 from tally.cli_day.common import PASSPHRASE_ENV
+from tally.cli_progress import progress_bar
 from tally.election import ElectionSession
 from tally.session_config import SessionConfig
 
@@ -149,15 +150,9 @@ def _check_received(s: ElectionSession, lg: str, *, quiet: bool) -> None:
     if quiet or total < PROGRESS_FROM_CASTS:
         remote_checker.check_received(s.remote)
         return
-    from rich.console import Console  # noqa: PLC0415 - only for a long check
-    from rich.progress import Progress  # noqa: PLC0415 - only for a long check
-
-    with Progress(console=Console(stderr=True)) as bar:
-        task = bar.add_task(
-            "核验未核验的远程选票" if lg == "zh" else "checking the received remote ballots",
-            total=total,
-        )
-        remote_checker.check_received(s.remote, lambda done, _n: bar.update(task, completed=done))
+    label = "核验未核验的远程选票" if lg == "zh" else "checking the received remote ballots"
+    with progress_bar(label, total) as bar:
+        remote_checker.check_received(s.remote, lambda done, _n: bar.completed(done))
 
 
 @app.command("close")

@@ -31,6 +31,7 @@ import keys
 from tally.cli_day.common import MAX_KEY_BYTES
 from tally.cli_errors import CliError, command_lang, run
 from tally.cli_input import open_input, parse_date, read_input
+from tally.cli_progress import progress_bar
 from tally.core.election_figures import election_figures
 from tally.core.manifest import canonical
 from tally.core.meeting import parse_entry
@@ -365,18 +366,9 @@ def gate_jobs(text: str | None) -> int:
 def gate_progress(lang: str, total: int, *, quiet: bool) -> Iterator[Callable[[], None] | None]:
     """A progress bar on stderr over ``total`` gates, and its "one more ended" callback (safe
     from any thread); none (None) with ``quiet`` (``--json``) or when stderr is no terminal."""
-    from rich.console import Console  # noqa: PLC0415 - only while the gates run
-    from rich.progress import Progress  # noqa: PLC0415 - only while the gates run
-
-    console = Console(stderr=True)
-    if quiet or not console.is_terminal:
-        yield None
-        return
-    with Progress(console=console) as bar:
-        task = bar.add_task(
-            "核验各支部结果包" if lang == "zh" else "verifying the branches", total=total
-        )
-        yield lambda: bar.advance(task)
+    label = "核验各支部结果包" if lang == "zh" else "verifying the branches"
+    with progress_bar(label, total, quiet=quiet) as bar:
+        yield bar.advance if bar.shown else None
 
 
 def _report(

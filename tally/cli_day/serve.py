@@ -367,9 +367,7 @@ def demo(
 ) -> None:
     """全镇换届演示：生成、选举、发布并核验每个支部，办理异议和民情直报 / The whole town's election, verified, with objections and reports."""
     # rich and the demo generator load only for `demo`
-    from rich.console import Console  # noqa: PLC0415 - rich loads only for `demo`
-    from rich.progress import Progress  # noqa: PLC0415 - rich loads only for `demo`
-
+    from tally.cli_progress import progress_bar  # noqa: PLC0415 - only for `demo`
     from tally.cli_town_report import gate_jobs, gate_progress  # noqa: PLC0415 - only for `demo`
     from tally.demo import run_town, town_report  # noqa: PLC0415 - only for `demo`
 
@@ -385,11 +383,9 @@ def demo(
             False,
             CliError("demo.exists", zh=f"{out} 不是空文件夹", en=f"{out} is not empty"),
         )
-    console = Console(stderr=True)
-    with Progress(console=console) as bar:
-        task = bar.add_task("全镇换届选举" if zh else "town re-election", total=branches)
+    with progress_bar("全镇换届选举" if zh else "town re-election", branches) as bar:
         summaries = run_town(
-            out, seed=seed, branches=branches, progress=lambda _: bar.advance(task), jobs=n_jobs
+            out, seed=seed, branches=branches, progress=lambda _: bar.advance(), jobs=n_jobs
         )
     with gate_progress(lg, len(summaries), quiet=False) as done:
         json_path, pdf = town_report(out, summaries, lang=lg, jobs=n_jobs, done=done)
