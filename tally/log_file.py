@@ -113,10 +113,17 @@ def open_file(
     definition it was made from).
 
     Raises:
-        StoreError: ``store.missing``, ``store.corrupt`` (not such a file, or damaged), or
+        StoreError: ``store.missing``, ``store.not_file`` (a folder, pipe or device),
+            ``store.corrupt`` (not such a file, or damaged), or
             ``store.newer`` (made by a newer version than ``schema_version``).
     """
     if not path.is_file():
+        if path.exists():  # a folder, a pipe or a device: there, but no file to open
+            raise StoreError(
+                "store.not_file",
+                zh=f"{path} 不是普通文件，不能作{name[0]}",
+                en=f"{path} is not a regular file, so it cannot be the {name[1]}",
+            )
         raise StoreError(
             "store.missing", zh=f"找不到{name[0]}：{path}", en=f"no {name[1]} at {path}"
         )

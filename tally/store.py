@@ -249,9 +249,16 @@ class ElectionStore:
         """Open an existing election file and bring its schema up to date.
 
         Raises:
-            StoreError: missing, not an election file, or from a newer version of the software.
+            StoreError: missing (``store.missing``), not a regular file (``store.not_file``),
+                not an election file, or from a newer version of the software.
         """
         if not path.is_file():
+            if path.exists():  # a folder, a pipe or a device: there, but no file to open
+                raise StoreError(
+                    "store.not_file",
+                    zh=f"{path} 不是普通文件，不能作选举文件",
+                    en=f"{path} is not a regular file, so it cannot be an election file",
+                )
             raise StoreError(
                 "store.missing", zh=f"找不到选举文件：{path}", en=f"no election file at {path}"
             )
