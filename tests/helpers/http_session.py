@@ -53,10 +53,11 @@ def public_key_doc(signer: keys.InMemorySigner) -> dict[str, Any]:
 
 
 @contextmanager
-def running(server: Any) -> Iterator[None]:
-    """Run a ``uvicorn.Server`` in a daemon thread until the block ends; fails the test (an
-    AssertionError) if it has not started within START_SECONDS."""
-    thread = threading.Thread(target=server.run, daemon=True)
+def running(server: Any, sockets: list[Any] | None = None) -> Iterator[None]:
+    """Run a ``uvicorn.Server`` in a daemon thread until the block ends (on ``sockets`` when
+    given, else on its config's host and port); fails the test (an AssertionError) if it has not
+    started within START_SECONDS."""
+    thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True)
     thread.start()
     deadline = time.monotonic() + START_SECONDS
     while not server.started:

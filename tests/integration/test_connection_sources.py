@@ -17,7 +17,6 @@ import contextlib
 import json
 import socket
 import struct
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -37,7 +36,7 @@ from tally.service.limits import (
 )
 from tally.service.proxy import parse_trusted
 from tally.service.transport import Binding, build_servers
-from tests.helpers.http_session import START_SECONDS, remote_election
+from tests.helpers.http_session import remote_election, running
 
 SMALL = RequestLimits(max_connections_per_source=4, header_timeout_seconds=10.0)
 ATTACKER, CLERK, PROXY = "127.0.0.2", "127.0.0.3", "127.0.0.4"
@@ -56,22 +55,6 @@ def _app(limits: RequestLimits) -> FastAPI:
 
     install(app, limits)
     return app
-
-
-@contextlib.contextmanager
-def _running(server: uvicorn.Server, listener: socket.socket) -> Iterator[None]:
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + START_SECONDS
-    while not server.started:
-        assert thread.is_alive(), "the service stopped at start-up"
-        assert time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def _listener(*, dual_stack: bool = False) -> socket.socket:
@@ -98,7 +81,7 @@ def _served(
     config = uvicorn_config(
         _app(limits), host="127.0.0.1", port=port, limits=limits, sources=sources
     )
-    with listener, _running(uvicorn.Server(config), listener):
+    with listener, running(uvicorn.Server(config), [listener]):
         yield port, sources
 
 
@@ -342,7 +325,7 @@ def test_tally_serve_caps_per_source_and_exempts_the_configured_trusted_proxies(
     listener = _listener()
     port = listener.getsockname()[1]
     (server,) = build_servers(service_app, [Binding("127.0.0.1", port)], limits=SMALL)
-    with listener, _running(server, listener):
+    with listener, running(server, [listener]):
         held = [_connect(port, ATTACKER) for _ in range(4)]
         proxied = [_connect(port, PROXY) for _ in range(6)]
         try:
