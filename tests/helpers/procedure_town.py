@@ -28,7 +28,7 @@ from tally.procedure_driver import (
     Vet,
 )
 from tally.procedure_store import Randomness
-from tests.helpers.procedure import TOWN, WORK_GROUP, build
+from tests.helpers.procedure import TOWN, WORK_GROUP, build, example_input
 from tests.helpers.procedure_log import ELECTION_DATE, START
 
 # Committee: M001 M022 M023 M002 M003 by 14 ballots, M023 M002 M003 M014 M005 by 6 (a tie of
@@ -122,3 +122,18 @@ class VettedBranch:
         self.evaluate()
         self.vet()
         return self
+
+
+def vetted_for_casework(folder: Path) -> Path:
+    """Branch B01's procedure file through its vetting, for the test casework
+    (tests.helpers.casework): its path in ``folder``."""
+    from tally.casework_store import sign_casework  # noqa: PLC0415 - only the casework tests
+    from tests.helpers import casework as cw  # noqa: PLC0415 - only the casework tests
+
+    _, casework = sign_casework(cw.document(), cw.TOWN)
+    data = example_input()
+    data["casework_id"] = casework.id.hex()
+    data["election"]["branch_code"] = "B01"
+    path = folder / "B01.procedure"
+    VettedBranch(path, build(data)).through_vetting().store.close()
+    return path

@@ -19,16 +19,14 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from tally.casework_store import sign_casework
 from tally.cli import app as cli_app
 from tally.procedure_store import ProcedureStore
 from tally.procedure_town import approve, sign_act
 from tally.service.casework.publicity import NoProcedures, ProcedureFolder
-from tests.helpers import casework as cw
 from tests.helpers.casework import at
 from tests.helpers.casework_service import CaseworkService, casework_service
-from tests.helpers.procedure import TOWN, WORK_GROUP, build, example_input
-from tests.helpers.procedure_town import COMMITTEE, VettedBranch
+from tests.helpers.procedure import TOWN, WORK_GROUP
+from tests.helpers.procedure_town import COMMITTEE, vetted_for_casework
 
 ELECTION_ID = "e1" * 32
 ROOT = "a0" * 32
@@ -41,13 +39,7 @@ PUBLICITY = ("2026-12-01", "2026-12-08")
 @pytest.fixture(scope="module")
 def vetted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A procedure file of branch B01 through its vetting, for the test casework."""
-    _, casework = sign_casework(cw.document(), cw.TOWN)
-    data = example_input()
-    data["casework_id"] = casework.id.hex()
-    data["election"]["branch_code"] = "B01"
-    path = tmp_path_factory.mktemp("vetted") / "B01.procedure"
-    VettedBranch(path, build(data)).through_vetting().store.close()
-    return path
+    return vetted_for_casework(tmp_path_factory.mktemp("vetted"))
 
 
 class Procedure:

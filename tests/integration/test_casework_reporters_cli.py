@@ -17,8 +17,7 @@ from tally.casework_store import CaseworkStore, sign_casework
 from tally.cli import app
 from tests.helpers import casework as cw
 from tests.helpers.polling import ENV
-from tests.helpers.procedure import build, example_input
-from tests.helpers.procedure_town import VettedBranch
+from tests.helpers.procedure_town import vetted_for_casework
 from tests.integration.test_casework_procedures import Procedure
 
 
@@ -152,13 +151,7 @@ def test_a_new_code_is_printed_once_and_the_old_one_stops_at_once(db: Path) -> N
 # -- lodge ----------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def vetted(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    _, casework = sign_casework(cw.document(), cw.TOWN)
-    data = example_input()
-    data["casework_id"] = casework.id.hex()
-    data["election"]["branch_code"] = "B01"
-    path = tmp_path_factory.mktemp("vetted") / "B01.procedure"
-    VettedBranch(path, build(data)).through_vetting().store.close()
-    return path
+    return vetted_for_casework(tmp_path_factory.mktemp("vetted"))
 
 
 @pytest.fixture
