@@ -29,7 +29,6 @@ __all__ = [
     "client_source",
     "is_trusted",
     "parse_trusted",
-    "request_client",
     "request_source",
     "source_key",
 ]
@@ -132,11 +131,6 @@ def app_trusted(app: object) -> TrustedProxies:
     extra = service.config.extra if service is not None else {}
     trusted: TrustedProxies = extra.get("trusted_proxies", ())
     return trusted
-
-
-def request_client(request: Request) -> str:
-    """``client_address`` with the trusted proxies of the running service (``config.extra``)."""
-    return client_address(request, app_trusted(request.app))
 
 
 def request_source(request: Request) -> str:
