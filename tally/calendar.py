@@ -415,7 +415,19 @@ def load_calendar(
             zh="没有镇党委公钥，无法核对节假日文件的签名。",
             en="no town committee key to check the holiday file's signature against",
         )
-    years = parse_signed_calendar(raw, town_key=town_key, file=str(path))
+    return calendar_of_signed_file(raw, town_key=town_key, file=str(path))
+
+
+def calendar_of_signed_file(
+    raw: bytes, *, town_key: keys.PublicKey, file: str
+) -> WorkingDayCalendar:
+    """The working-day calendar with the ``signed-calendar/1`` year file ``raw`` (already read,
+    as ``file``), signed by ``town_key`` (R26.3).
+
+    Raises:
+        InvalidCalendarError, CalendarConflictError: as ``load_calendar``.
+    """
+    years = parse_signed_calendar(raw, town_key=town_key, file=file)
     return build_calendar(years, signed_file=canonical(json.loads(raw)))
 
 

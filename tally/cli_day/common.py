@@ -12,10 +12,9 @@ from typing import Annotated, Any
 import typer
 
 import keys
-from tally.calendar import WorkingDayCalendar, build_calendar, parse_signed_calendar
+from tally.calendar import WorkingDayCalendar, build_calendar, calendar_of_signed_file
 from tally.cli_errors import CliError, command_lang, run_command
 from tally.cli_input import read_input
-from tally.core.manifest import canonical
 from tally.core.model import PostKind
 from tally.election import ElectionSession
 from tally.session_errors import SessionError
@@ -126,18 +125,16 @@ def _town_root(value: str) -> keys.PublicKey | str:
 def load_calendar_file(path: Path | None, town_key: keys.PublicKey) -> WorkingDayCalendar:
     """The working-day calendar, with the year file at ``path`` (read through the bounded
     reader) signed by ``town_key`` (R26.3); the same calendar ``tally.calendar.load_calendar``
-    builds.
+    builds (``tally.calendar.calendar_of_signed_file``).
 
     Raises:
         CliError: ``input.*`` for a file the reader refuses.
-        InvalidCalendarError, CalendarConflictError: as ``parse_signed_calendar`` and
-            ``build_calendar``.
+        InvalidCalendarError, CalendarConflictError: as ``calendar_of_signed_file``.
     """
     if path is None:
         return build_calendar()
     raw = read_input(path, limit=MAX_CALENDAR_BYTES)
-    years = parse_signed_calendar(raw, town_key=town_key, file=str(path))
-    return build_calendar(years, signed_file=canonical(json.loads(raw)))
+    return calendar_of_signed_file(raw, town_key=town_key, file=str(path))
 
 
 def _calendar(path: Path | None, session: ElectionSession) -> WorkingDayCalendar:
